@@ -1,0 +1,88 @@
+/* cds.h — the public API of cds-hooks/: the CDS Hooks 2.0 protocol layer. It turns an HTTP
+ * request (method, path, headers, body) into an HTTP reply: discovery, service calls (validated
+ * and handed to the engine), feedback, health, and the JSON error bodies. The same function
+ * serves the HTTP server (server.c, libmicrohttpd), `cds-commissioning eval` and the tests, so
+ * all three answer byte for byte alike. Only this folder includes microhttpd.h. */
+#ifndef CDS_HOOKS_H
+#define CDS_HOOKS_H
+
+#include <stddef.h>
+
+#include "engine.h"
+
+/* Service ids announced in discovery (CDS Hooks 2.0 §Discovery). */
+#define CDS_SERVICE_ORDER_SELECT "commissioning-order-select"
+#define CDS_SERVICE_ORDER_SIGN "commissioning-order-sign"
+
+/* Named limits on untrusted input (architecture.md rule 5). */
+#define CDS_MAX_BODY_BYTES (4u * 1024u * 1024u) /* request body; larger -> 413 */
+#define CDS_MAX_JSON_DEPTH 64                   /* JSON nesting; deeper -> 400 */
+#define CDS_MAX_ARRAY_ITEMS 10000               /* items in any one JSON array; more -> 400 */
+#define CDS_MAX_FEEDBACK_ITEMS 1000             /* feedback entries kept in memory (a ring) */
+
+/* The version printed by `cds-commissioning --version` and reported by GET /healthz. */
+#define CDS_VERSION "0.1.0"
+
+/* The application: a loaded engine plus the protocol layer's state (feedback ring, decision
+ * log sink). Thread-safe for cds_handle once created. */
+struct cds_app;
+
+/* Options for cds_app_new. All strings BORROWED for the call. */
+struct cds_app_options {
+	const char *policies_dir; /* NULL: the embedded default configuration */
+	const char *config_file;  /* NULL: policies' deployment.json; else this file replaces it */
+	const char *decision_log; /* NULL: decision log to stderr; "-": none; else a file to append */
+};
+
+/* Loads the configuration (reporting every error through rep) and creates the app.
+ * NEW: *out, free with cds_app_free. Returns FHIR_OK, or a negative fhir_status. */
+int cds_app_new(const struct cds_app_options *opts, const struct engine_reporter *rep,
+                struct cds_app **out);
+void cds_app_free(struct cds_app *app); /* accepts NULL */
+const struct engine *cds_app_engine(const struct cds_app *app); /* BORROWED */
+
+/* One HTTP request, as the server received it. All BORROWED for the call. */
+struct cds_request {
+	const char *method;       /* "GET", "POST", "OPTIONS", ... */
+	const char *path;         /* "/cds-services/commissioning-order-select" (no query) */
+	const char *content_type; /* may be NULL */
+	const char *body;         /* may be NULL when body_length is 0 */
+	size_t body_length;
+	const struct fhir_datetime *now; /* NULL: the real clock; eval --now and tests fix it */
+};
+
+/* The reply. `body` is NEW (malloc'd, NUL-terminated): free with cds_reply_clear. */
+struct cds_reply {
+	unsigned status;          /* 200, 400, 404, 405, 412, 413, 415, 500 */
+	char *body;
+	size_t body_length;
+	const char *content_type; /* static string, e.g. "application/json" */
+	const char *allow;        /* 405: the Allow header value (static), else NULL */
+	char hook_instance[80];   /* the request's hookInstance for the access log, sanitised to
+	                             [A-Za-z0-9._:-] and truncated; "" when none */
+};
+
+/* Answers one request. Never fails: errors become 4xx replies whose JSON body is a FHIR
+ * OperationOutcome (CDS Hooks 3.0 ballot SHOULD; harmless for 2.0 clients):
+ * {"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"invalid",
+ *  "diagnostics":"<message>","expression":["<JSON pointer>"]}]}. */
+void cds_handle(struct cds_app *app, const struct cds_request *req, struct cds_reply *out);
+void cds_reply_clear(struct cds_reply *reply);
+
+/* ---- HTTP server (server.c, libmicrohttpd) ---------------------------------------------- */
+
+struct cds_server;
+
+/* Starts serving `app` (BORROWED: must outlive the server) on `bind` (an IPv4/IPv6 literal or
+ * "localhost"; NULL: 127.0.0.1) and `port` (0: an ephemeral port, see cds_server_port). Threads
+ * answer requests through cds_handle; each request logs one line to stderr (method, path,
+ * status, duration, hookInstance; never tokens or bodies). NEW: *out, stop with cds_server_stop.
+ * Returns FHIR_OK, FHIR_ERR_INVALID for a bad address, FHIR_ERR_IO when the daemon cannot start. */
+int cds_server_start(struct cds_app *app, const char *bind, unsigned port, struct cds_server **out,
+                     struct fhir_error *err);
+/* The port actually bound (the ephemeral one when started with port 0). */
+unsigned cds_server_port(const struct cds_server *server);
+/* Stops the daemon (waits for in-flight requests) and frees the server. Accepts NULL. */
+void cds_server_stop(struct cds_server *server);
+
+#endif

@@ -1,0 +1,81 @@
+/* engine.h — the public API of engine/: loads commissioning policies, value sets and the
+ * deployment configuration (policies/README.md), compiles them once, and assesses the orders of
+ * a CDS Hooks request into cards, system actions and decision-log records
+ * (../shared/design/policies.md).
+ * The engine does no I/O after loading and is immutable once loaded: request threads share it. */
+#ifndef CDS_ENGINE_H
+#define CDS_ENGINE_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "fhir.h"
+
+/* One configuration file: `name` is its path relative to the policies folder
+ * ("hny-142-usgi.policy.json", "valuesets/msk-imaging.json", "deployment.json"), `text` its
+ * bytes (`length` of them, NUL-terminated). BORROWED by engine_load for the call only. */
+struct engine_file {
+	const char *name;
+	const char *text;
+	size_t length;
+};
+
+/* The embedded default configuration: every *.json below policies/ (cmake/embed.cmake). */
+extern const struct engine_file engine_embedded_files[];
+extern const size_t engine_embedded_file_count;
+
+/* Receives each load error: the file, a JSON pointer into it, and what is wrong. */
+struct engine_reporter {
+	void (*report)(void *ctx, const char *file, const char *pointer, const char *message);
+	void *ctx;
+};
+
+struct engine;
+
+/* Loads and compiles `count` files: `*.policy.json` are policies, files below `valuesets/` are
+ * FHIR ValueSets, `deployment.json` is the deployment configuration (exactly one). Every error
+ * found is reported (not just the first). NEW: *out, free with engine_free.
+ * Returns FHIR_OK, or FHIR_ERR_INVALID when any error was reported (then *out is NULL). */
+int engine_load(const struct engine_file *files, size_t count, const struct engine_reporter *rep,
+                struct engine **out);
+void engine_free(struct engine *engine); /* accepts NULL */
+
+/* How many policies are loaded, and the i-th one's id, version and commissioner (BORROWED, valid
+ * while the engine lives). */
+size_t engine_policy_count(const struct engine *engine);
+void engine_policy_info(const struct engine *engine, size_t i, const char **id, const char **version,
+                        const char **commissioner);
+
+/* The deployment's name ("demo", ...), BORROWED. */
+const char *engine_deployment_name(const struct engine *engine);
+
+/* A prefetch key the policies can use, with its CDS Hooks 2.0 template (2.0 tokens only). */
+struct engine_prefetch_key {
+	const char *key;      /* "conditions" */
+	const char *template; /* "Condition?patient={{context.patientId}}" */
+	const char *resource_type;
+};
+/* The fixed table of prefetch keys, in discovery order; *count receives its length. */
+const struct engine_prefetch_key *engine_prefetch_keys(size_t *count);
+
+/* The outcome of one assessment. */
+struct engine_result {
+	int http_status;  /* 200, or 412 when data a triggered policy requires is unavailable */
+	cJSON *response;  /* 200: NEW CDS Hooks response {"cards": [...], "systemActions"?: [...]} */
+	char missing[512]; /* 412: what is missing, e.g. "prefetch 'conditions' (Condition?patient=…)" */
+	cJSON *log;       /* NEW: array of decision-log records, one per assessed order and policy;
+	                     never holds an access token */
+	size_t assessed;  /* how many (order, policy) pairs were assessed */
+};
+
+/* Assesses a CDS Hooks order-select or order-sign request that cds-hooks/ has validated at the
+ * envelope level (hook, hookInstance, context present). `now` is the evaluation instant (today()
+ * and now() in facts). On FHIR_OK, *out is filled (free with engine_result_clear). Returns
+ * FHIR_ERR_INVALID (400) with err naming the JSON pointer for bad context contents: a missing or
+ * malformed draftOrders Bundle, selections that are not strings or name no draft order. */
+int engine_assess(const struct engine *engine, const cJSON *request, const struct fhir_datetime *now,
+                  struct engine_result *out, struct fhir_error *err);
+void engine_result_clear(struct engine_result *result);
+
+#endif

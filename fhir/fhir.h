@@ -1,0 +1,262 @@
+/* fhir.h — the public API of fhir/: FHIR R4 JSON access (bundles, references, codings,
+ * prefetch values), partial dates and date arithmetic, ValueSet membership, and the FHIRPath
+ * evaluator that policy facts are written in.
+ * It depends on cJSON only. It does no network I/O and keeps no global state; everything it
+ * returns during a request lives in that request's arena. */
+#ifndef CDS_FHIR_H
+#define CDS_FHIR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+/* ---- errors -------------------------------------------------------------------------------- */
+
+/* A human-readable failure: `message` says what is wrong, `where` says where (a JSON pointer such
+ * as "/context/draftOrders/entry/2", "file.json#/facts/3/met", or "expression:14" for a
+ * character offset). Both are always NUL-terminated; truncated if too long. */
+struct fhir_error {
+	char message[512];
+	char where[256];
+};
+
+/* Fills `err` (may be NULL: then nothing happens). `where` may be NULL. printf-style `fmt`. */
+void fhir_error_set(struct fhir_error *err, const char *where, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Negative status codes shared by fhir/, engine/ and cds-hooks/. 0 is success. */
+enum fhir_status {
+	FHIR_OK = 0,
+	FHIR_ERR_SYNTAX = -1,  /* text that does not parse (FHIRPath, JSON, date) */
+	FHIR_ERR_INVALID = -2, /* well-formed but wrong: types, missing members, bad values */
+	FHIR_ERR_LIMIT = -3,   /* a named limit was exceeded (depth, size, count) */
+	FHIR_ERR_EVAL = -4,    /* a FHIRPath evaluation error (e.g. singleton expected) */
+	FHIR_ERR_NOT_FOUND = -5,
+	FHIR_ERR_IO = -6,
+};
+
+/* ---- arena --------------------------------------------------------------------------------- */
+
+/* A bump allocator for one request or one evaluation: many small allocations, freed at once.
+ * Out of memory aborts (architecture.md rule 5). Not thread-safe: one arena per thread. */
+struct fhir_arena;
+struct fhir_arena *fhir_arena_new(void);                         /* NEW: free with fhir_arena_free */
+void *fhir_arena_alloc(struct fhir_arena *arena, size_t size);   /* zeroed, 16-byte aligned */
+char *fhir_arena_strdup(struct fhir_arena *arena, const char *s); /* NULL in -> NULL out */
+char *fhir_arena_strndup(struct fhir_arena *arena, const char *s, size_t n);
+/* printf into the arena. */
+char *fhir_arena_printf(struct fhir_arena *arena, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void fhir_arena_reset(struct fhir_arena *arena); /* forget everything, keep the first block */
+void fhir_arena_free(struct fhir_arena *arena);  /* accepts NULL */
+
+/* ---- dates and times (FHIR date, dateTime, instant, time; FHIRPath N1 §Date/Time) ----------- */
+
+enum fhir_precision {
+	FHIR_PREC_YEAR = 1,
+	FHIR_PREC_MONTH,
+	FHIR_PREC_DAY,
+	FHIR_PREC_HOUR,
+	FHIR_PREC_MINUTE,
+	FHIR_PREC_SECOND,
+	FHIR_PREC_MILLISECOND,
+};
+
+/* A partial date/dateTime/time. Fields below `precision` are meaningful; the rest are 0.
+ * `has_tz` says whether a zone was given; `tz_minutes` is its offset east of UTC. */
+struct fhir_datetime {
+	int year, month, day;             /* month 1-12, day 1-31 */
+	int hour, minute, second, millis; /* 0-23, 0-59, 0-59, 0-999 */
+	enum fhir_precision precision;
+	int has_date; /* 0 for a pure time (FHIRPath @T12:00) */
+	int has_tz;
+	int tz_minutes;
+};
+
+/* Parses FHIR JSON date/dateTime/instant text ("2021", "2021-03", "2021-03-01",
+ * "2021-03-01T10:30:00Z", "2021-03-01T10:30:00.123+01:00") or a time ("10:30", "10:30:00").
+ * Returns FHIR_OK or FHIR_ERR_SYNTAX (and fills err). */
+int fhir_datetime_parse(const char *text, struct fhir_datetime *out, struct fhir_error *err);
+
+/* Writes the value as FHIR text at its own precision into buf (NUL-terminated, truncated). */
+void fhir_datetime_format(const struct fhir_datetime *dt, char *buf, size_t size);
+
+/* Compares a and b (FHIRPath N1 §Comparison with precision): returns -1, 0 or 1, or 2 when the
+ * answer is unknown because the precisions differ in a way that matters. */
+int fhir_datetime_compare(const struct fhir_datetime *a, const struct fhir_datetime *b);
+
+/* Adds `amount` calendar units (FHIRPath N1 §Date/Time Arithmetic: year, month, week, day, hour,
+ * minute, second, millisecond; "3 months" clamps the day to the month's end). `unit` is a
+ * FHIRPath calendar keyword, singular or plural, or a UCUM unit ('a','mo','wk','d','h','min',
+ * 's','ms'). Returns FHIR_OK, or FHIR_ERR_INVALID for an unknown unit. */
+int fhir_datetime_add(struct fhir_datetime *dt, int64_t amount, const char *unit);
+
+/* The current instant (UTC, millisecond precision). */
+void fhir_datetime_now(struct fhir_datetime *out);
+
+/* ---- FHIRPath values and collections ------------------------------------------------------- */
+
+enum fhir_value_kind {
+	FHIR_VALUE_NODE,     /* an element of the FHIR JSON (object, or primitive member) */
+	FHIR_VALUE_BOOLEAN,  /* System.Boolean */
+	FHIR_VALUE_INTEGER,  /* System.Integer */
+	FHIR_VALUE_DECIMAL,  /* System.Decimal */
+	FHIR_VALUE_STRING,   /* System.String */
+	FHIR_VALUE_DATE,     /* System.Date */
+	FHIR_VALUE_DATETIME, /* System.DateTime */
+	FHIR_VALUE_TIME,     /* System.Time */
+	FHIR_VALUE_QUANTITY, /* System.Quantity */
+};
+
+/* One item of a FHIRPath collection. NODE items point into JSON that the caller owns (the
+ * request, or a loaded policy) and is valid for the whole evaluation. Strings point into that
+ * JSON or into the evaluation's arena. */
+struct fhir_value {
+	enum fhir_value_kind kind;
+	const cJSON *node;    /* NODE: the element; for a primitive, the JSON string/number/bool */
+	const char *type;     /* NODE: FHIR type name when known ("Condition", "CodeableConcept",
+	                         "dateTime", ...), else NULL */
+	const char *name;     /* NODE: the member name it was reached by, else NULL */
+	union {
+		int boolean;
+		int64_t integer;
+		double decimal;
+		const char *string;
+		struct fhir_datetime datetime; /* DATE, DATETIME, TIME */
+		struct {
+			double value;
+			const char *unit; /* UCUM code or calendar keyword */
+		} quantity;
+	} u;
+};
+
+/* A FHIRPath collection: `count` items in `items` (arena memory, or caller memory). */
+struct fhir_collection {
+	struct fhir_value *items;
+	size_t count;
+	size_t capacity;
+};
+
+/* Appends v to c, growing it in `arena`. */
+void fhir_collection_push(struct fhir_collection *c, struct fhir_arena *arena,
+                          const struct fhir_value *v);
+/* Appends a NODE item for the JSON element `node` (a resource: its type is its resourceType). */
+void fhir_collection_push_node(struct fhir_collection *c, struct fhir_arena *arena,
+                               const cJSON *node);
+/* Appends a BOOLEAN item. */
+void fhir_collection_push_bool(struct fhir_collection *c, struct fhir_arena *arena, int b);
+
+/* The Kleene truth of a collection used as a criterion: 1 for [true] or a non-empty collection
+ * that is not a single boolean, 0 for [false], -1 for empty (unknown). */
+int fhir_collection_truth(const struct fhir_collection *c);
+
+/* ---- FHIRPath ------------------------------------------------------------------------------ */
+
+/* A compiled FHIRPath expression (HL7 FHIRPath N1 with the FHIR R4 additions). Immutable after
+ * compilation, so it can be shared by threads. */
+struct fhir_path;
+
+/* A named environment variable, `%name` in the expression (the name is given without `%`). */
+struct fhir_path_var {
+	const char *name;
+	struct fhir_collection value;
+};
+
+/* Everything an evaluation may consult besides its input. All pointers BORROWED. */
+struct fhir_path_env {
+	const struct fhir_path_var *vars; /* %name lookups; %resource/%context/%ucum are built in */
+	size_t var_count;
+	struct fhir_datetime now; /* now(); today() is its date part; timeOfDay() its time */
+	/* memberOf(url): 1 if system|code is in the ValueSet `url`, 0 if not, -1 if the ValueSet is
+	 * unknown. NULL: memberOf() is an evaluation error. */
+	int (*member_of)(const void *ctx, const char *valueset_url, const char *system,
+	                 const char *code);
+	const void *member_of_ctx;
+	/* resolve(): the resource a reference string ("Condition/1", a fullUrl) names, or NULL. */
+	const cJSON *(*resolve)(const void *ctx, const char *reference);
+	const void *resolve_ctx;
+	struct fhir_arena *arena; /* where results and temporaries are allocated; required */
+};
+
+/* Named limits on untrusted expressions and data. */
+#define FHIR_PATH_MAX_TEXT 8192        /* characters of expression text */
+#define FHIR_PATH_MAX_DEPTH 128        /* nesting of the parse tree and of evaluation */
+#define FHIR_PATH_MAX_ITEMS 1000000    /* items in one intermediate collection */
+
+/* Parses `text` once into a tree. NEW: *out, free with fhir_path_free. On a syntax error returns
+ * FHIR_ERR_SYNTAX with err->where = "expression:<offset>" and a message naming what was expected. */
+int fhir_path_compile(const char *text, struct fhir_path **out, struct fhir_error *err);
+void fhir_path_free(struct fhir_path *path); /* accepts NULL */
+const char *fhir_path_text(const struct fhir_path *path); /* BORROWED: the source text */
+
+/* Calls fn for each %variable the expression names (without %), e.g. to check at load time
+ * that a policy only uses variables it defines. */
+void fhir_path_each_variable(const struct fhir_path *path,
+                             void (*fn)(void *ctx, const char *name), void *ctx);
+
+/* Evaluates `path` with `input` as its focus (also %resource and %context). The result is
+ * written to *out (items in env->arena). Returns FHIR_OK, or FHIR_ERR_EVAL / FHIR_ERR_LIMIT with
+ * err filled (e.g. "singleton expected", an unknown %variable, an unknown function). */
+int fhir_path_eval(const struct fhir_path *path, const struct fhir_collection *input,
+                   const struct fhir_path_env *env, struct fhir_collection *out,
+                   struct fhir_error *err);
+
+/* ---- ValueSets ----------------------------------------------------------------------------- */
+
+/* An index of ValueSet resources by canonical url and by system|code, for memberOf() and order
+ * triggering. Built at load time, then immutable (shared by request threads). */
+struct fhir_valueset_index;
+struct fhir_valueset_index *fhir_valueset_index_new(void); /* NEW: fhir_valueset_index_free */
+void fhir_valueset_index_free(struct fhir_valueset_index *index);
+
+/* Adds one ValueSet resource (R4: `url`, and `compose.include[]` with `system` and `concept[]`
+ * with `code`; `expansion.contains[]` is read too). `where` names its file for errors.
+ * Returns FHIR_OK or FHIR_ERR_INVALID with err naming the file and JSON pointer. */
+int fhir_valueset_index_add(struct fhir_valueset_index *index, const cJSON *valueset,
+                            const char *where, struct fhir_error *err);
+
+/* 1 if system|code is in ValueSet `url`, 0 if not, -1 if no ValueSet has that url. */
+int fhir_valueset_contains(const struct fhir_valueset_index *index, const char *url,
+                           const char *system, const char *code);
+/* 1 if `url` names a loaded ValueSet. */
+int fhir_valueset_known(const struct fhir_valueset_index *index, const char *url);
+/* The ValueSet's number (0, 1, … in the order added), or -1 if no ValueSet has that url. */
+long fhir_valueset_number(const struct fhir_valueset_index *index, const char *url);
+/* The numbers of the ValueSets that hold system|code, in the order added: one hash lookup, for
+ * indexing orders by code. BORROWED array (valid while the index lives); *count 0 when none. */
+const size_t *fhir_valueset_lookup(const struct fhir_valueset_index *index, const char *system,
+                                   const char *code, size_t *count);
+
+/* ---- FHIR JSON access ---------------------------------------------------------------------- */
+
+/* Case-sensitive member lookup (FHIR names are case-sensitive; cJSON_GetObjectItem is not). */
+const cJSON *fhir_get(const cJSON *object, const char *name);
+/* The member's string value, or NULL when absent or not a non-empty string. */
+const char *fhir_get_string(const cJSON *object, const char *name);
+/* "Type/id" of a resource into buf; returns buf, or NULL if it has no resourceType or id. */
+const char *fhir_resource_ref(const cJSON *resource, char *buf, size_t size);
+
+/* What a prefetch value is (CDS Hooks 2.0 §Prefetch: a key may be absent, null, a resource, a
+ * searchset Bundle, or an OperationOutcome reporting the client's failure). */
+enum fhir_prefetch_kind {
+	FHIR_PREFETCH_ABSENT,
+	FHIR_PREFETCH_NULL,              /* the client has no data: an empty list */
+	FHIR_PREFETCH_RESOURCE,
+	FHIR_PREFETCH_BUNDLE,
+	FHIR_PREFETCH_OPERATION_OUTCOME, /* unusable: the client reported an error */
+	FHIR_PREFETCH_INVALID,           /* not an object with a resourceType (e.g. "123") */
+};
+enum fhir_prefetch_kind fhir_prefetch_classify(const cJSON *value);
+
+/* The resources a prefetch value or draftOrders Bundle holds, appended to *out as NODE items:
+ * a Bundle's entry[].resource (with or without `type`), or the resource itself. Entries that are
+ * OperationOutcomes are skipped and counted in *outcomes (may be NULL); entries that are not
+ * objects with a resourceType are skipped and counted in *skipped (may be NULL). */
+void fhir_bundle_resources(const cJSON *value, struct fhir_arena *arena,
+                           struct fhir_collection *out, size_t *outcomes, size_t *skipped);
+
+/* The resource in a collection of NODE resources whose "Type/id" equals `reference`, or NULL. */
+const cJSON *fhir_find_reference(const struct fhir_collection *resources, const char *reference);
+
+#endif

@@ -1,0 +1,126 @@
+/* json.c — read-only access to FHIR R4 JSON held in cJSON: case-sensitive members, "Type/id"
+ * references, Bundles (with or without `type`), and CDS Hooks prefetch values.
+ * Nothing here allocates except into the caller's arena, and nothing trusts the input's shape. */
+#include <stdio.h>
+#include <string.h>
+
+#include "fhir.h"
+
+const cJSON *fhir_get(const cJSON *object, const char *name)
+{
+	if (!cJSON_IsObject(object))
+		return NULL;
+	return cJSON_GetObjectItemCaseSensitive(object, name);
+}
+
+const char *fhir_get_string(const cJSON *object, const char *name)
+{
+	const cJSON *item = fhir_get(object, name);
+
+	if (!cJSON_IsString(item) || item->valuestring == NULL || item->valuestring[0] == '\0')
+		return NULL;
+	return item->valuestring;
+}
+
+const char *fhir_resource_ref(const cJSON *resource, char *buf, size_t size)
+{
+	const char *type = fhir_get_string(resource, "resourceType");
+	const char *id = fhir_get_string(resource, "id");
+	int n;
+
+	if (type == NULL || id == NULL || size == 0)
+		return NULL;
+	n = snprintf(buf, size, "%s/%s", type, id);
+	if (n < 0 || (size_t)n >= size)
+		return NULL;
+	return buf;
+}
+
+/* CDS Hooks 2.0 §Prefetch: absent, null, resource, Bundle, or OperationOutcome. */
+enum fhir_prefetch_kind fhir_prefetch_classify(const cJSON *value)
+{
+	const char *type;
+
+	if (value == NULL)
+		return FHIR_PREFETCH_ABSENT;
+	if (cJSON_IsNull(value))
+		return FHIR_PREFETCH_NULL;
+	type = fhir_get_string(value, "resourceType");
+	if (type == NULL)
+		return FHIR_PREFETCH_INVALID;
+	if (strcmp(type, "OperationOutcome") == 0)
+		return FHIR_PREFETCH_OPERATION_OUTCOME;
+	if (strcmp(type, "Bundle") == 0)
+		return FHIR_PREFETCH_BUNDLE;
+	return FHIR_PREFETCH_RESOURCE;
+}
+
+static void push_resource(const cJSON *resource, struct fhir_arena *arena,
+                          struct fhir_collection *out, size_t *outcomes, size_t *skipped)
+{
+	const char *type = fhir_get_string(resource, "resourceType");
+
+	if (type == NULL) {
+		if (skipped != NULL)
+			(*skipped)++;
+		return;
+	}
+	if (strcmp(type, "OperationOutcome") == 0) {
+		if (outcomes != NULL)
+			(*outcomes)++;
+		return;
+	}
+	fhir_collection_push_node(out, arena, resource);
+}
+
+void fhir_bundle_resources(const cJSON *value, struct fhir_arena *arena,
+                           struct fhir_collection *out, size_t *outcomes, size_t *skipped)
+{
+	const char *type = fhir_get_string(value, "resourceType");
+	const cJSON *entries;
+	const cJSON *entry;
+
+	if (type == NULL) {
+		if (value != NULL && !cJSON_IsNull(value) && skipped != NULL)
+			(*skipped)++;
+		return;
+	}
+	if (strcmp(type, "Bundle") != 0) {
+		push_resource(value, arena, out, outcomes, skipped);
+		return;
+	}
+	entries = fhir_get(value, "entry");
+	if (!cJSON_IsArray(entries))
+		return;
+	cJSON_ArrayForEach(entry, entries)
+	{
+		const cJSON *resource = fhir_get(entry, "resource");
+
+		if (resource == NULL) {
+			if (skipped != NULL)
+				(*skipped)++;
+			continue;
+		}
+		push_resource(resource, arena, out, outcomes, skipped);
+	}
+}
+
+const cJSON *fhir_find_reference(const struct fhir_collection *resources, const char *reference)
+{
+	char buf[512];
+	size_t i;
+
+	if (resources == NULL || reference == NULL)
+		return NULL;
+	for (i = 0; i < resources->count; i++) {
+		const struct fhir_value *v = &resources->items[i];
+		const char *ref;
+
+		if (v->kind != FHIR_VALUE_NODE)
+			continue;
+		ref = fhir_resource_ref(v->node, buf, sizeof(buf));
+		if (ref != NULL && strcmp(ref, reference) == 0)
+			return v->node;
+	}
+	return NULL;
+}
