@@ -1,0 +1,88 @@
+/* app.c — creates and frees the cds_app: gathers the configuration files (embedded or from a
+ * folder, with an optional deployment override), loads the engine, opens the decision log and
+ * builds the discovery document once. It must not answer requests (handle.c does). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cds_internal.h"
+
+static void stderr_report(void *ctx, const char *file, const char *pointer, const char *message)
+{
+	(void)ctx;
+	fprintf(stderr, "%s%s%s: %s\n", file ? file : "", pointer && pointer[0] ? "#" : "",
+	        pointer ? pointer : "", message);
+}
+
+int cds_app_new(const struct cds_app_options *opts, const struct engine_reporter *rep,
+                struct cds_app **out)
+{
+	static const struct engine_reporter fallback = {stderr_report, NULL};
+	static const struct cds_app_options defaults = {NULL, NULL, NULL};
+	int rc = FHIR_OK;
+	struct cds__files files = {0};
+	struct cds_app *app = NULL;
+	*out = NULL;
+	if (!opts)
+		opts = &defaults;
+	if (!rep || !rep->report)
+		rep = &fallback;
+
+	if (opts->policies_dir)
+		rc = cds__files_read_dir(&files, opts->policies_dir, rep);
+	else
+		cds__files_add_embedded(&files);
+	if (opts->config_file) {
+		int crc = cds__files_set_deployment(&files, opts->config_file, rep);
+		if (rc == FHIR_OK)
+			rc = crc;
+	}
+	if (rc != FHIR_OK)
+		goto out;
+
+	app = cds__must(calloc(1, sizeof *app));
+	pthread_mutex_init(&app->log_mutex, NULL);
+	pthread_mutex_init(&app->feedback_mutex, NULL);
+	rc = engine_load(files.items, files.count, rep, &app->engine);
+	if (rc != FHIR_OK)
+		goto out;
+
+	if (!opts->decision_log) {
+		app->decision_log = stderr;
+	} else if (strcmp(opts->decision_log, "-") != 0) {
+		app->decision_log = fopen(opts->decision_log, "a");
+		if (!app->decision_log) {
+			rep->report(rep->ctx, opts->decision_log, "",
+			            "cannot open the decision log for appending");
+			rc = FHIR_ERR_IO;
+			goto out;
+		}
+		app->decision_log_owned = 1;
+	}
+	cds__discovery_build(app->engine, &app->discovery, &app->discovery_length);
+	*out = app;
+	app = NULL;
+out:
+	cds_app_free(app);
+	cds__files_clear(&files);
+	return rc;
+}
+
+void cds_app_free(struct cds_app *app)
+{
+	if (!app)
+		return;
+	engine_free(app->engine);
+	free(app->discovery);
+	if (app->decision_log_owned)
+		fclose(app->decision_log);
+	for (size_t i = 0; i < CDS_MAX_FEEDBACK_ITEMS; i++)
+		free(app->feedback[i]);
+	pthread_mutex_destroy(&app->log_mutex);
+	pthread_mutex_destroy(&app->feedback_mutex);
+	free(app);
+}
+
+const struct engine *cds_app_engine(const struct cds_app *app)
+{
+	return app ? app->engine : NULL;
+}

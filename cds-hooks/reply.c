@@ -1,0 +1,111 @@
+/* reply.c — builds cds_reply values: JSON bodies serialised unformatted after the CDS Hooks 2.0
+ * null/empty pruning, and OperationOutcome error bodies. It must not decide status codes
+ * (handle.c does) nor log anything. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cds_internal.h"
+
+void *cds__must(void *p)
+{
+	if (!p) {
+		fputs("cds-commissioning: out of memory\n", stderr);
+		abort();
+	}
+	return p;
+}
+
+static int is_empty(const cJSON *item)
+{
+	if (cJSON_IsNull(item) || cJSON_IsInvalid(item))
+		return 1;
+	if (cJSON_IsString(item))
+		return !item->valuestring || item->valuestring[0] == '\0';
+	if (cJSON_IsArray(item) || cJSON_IsObject(item))
+		return item->child == NULL;
+	return 0;
+}
+
+/* Prunes the children of `node` (an object or array); `keep_cards` spares a "cards" member. */
+static void prune_children(cJSON *node, int keep_cards)
+{
+	cJSON *child = node->child;
+	while (child) {
+		cJSON *next = child->next;
+		if (cJSON_IsArray(child) || cJSON_IsObject(child))
+			prune_children(child, 0);
+		int spared = keep_cards && cJSON_IsObject(node) && child->string &&
+		             strcmp(child->string, "cards") == 0 && cJSON_IsArray(child);
+		if (!spared && is_empty(child))
+			cJSON_Delete(cJSON_DetachItemViaPointer(node, child));
+		child = next;
+	}
+}
+
+void cds__prune(cJSON *root, int keep_cards) /* CDS Hooks 2.0 §Response: no null or empty */
+{
+	if (root && (cJSON_IsArray(root) || cJSON_IsObject(root)))
+		prune_children(root, keep_cards);
+}
+
+static void reply_reset(struct cds_reply *out, unsigned status)
+{
+	free(out->body);
+	out->body = NULL;
+	out->body_length = 0;
+	out->status = status;
+	out->content_type = "application/json";
+	out->allow = NULL;
+}
+
+void cds__reply_json(struct cds_reply *out, unsigned status, cJSON *body, int keep_cards)
+{
+	reply_reset(out, status);
+	cds__prune(body, keep_cards);
+	out->body = cds__must(cJSON_PrintUnformatted(body));
+	out->body_length = strlen(out->body);
+	cJSON_Delete(body);
+}
+
+void cds__reply_text(struct cds_reply *out, unsigned status, const char *json, size_t length)
+{
+	reply_reset(out, status);
+	out->body = cds__must(malloc(length + 1));
+	memcpy(out->body, json, length);
+	out->body[length] = '\0';
+	out->body_length = length;
+}
+
+/* CDS Hooks 3.0 ballot §HTTP Response: an OperationOutcome on non-2xx (harmless for 2.0). */
+void cds__reply_error(struct cds_reply *out, unsigned status, const char *code, const char *pointer,
+                      const char *fmt, ...)
+{
+	char message[768];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof message, fmt, ap);
+	va_end(ap);
+
+	cJSON *oo = cds__must(cJSON_CreateObject());
+	cds__must(cJSON_AddStringToObject(oo, "resourceType", "OperationOutcome"));
+	cJSON *issues = cds__must(cJSON_AddArrayToObject(oo, "issue"));
+	cJSON *issue = cds__must(cJSON_CreateObject());
+	cJSON_AddItemToArray(issues, issue);
+	cds__must(cJSON_AddStringToObject(issue, "severity", "error"));
+	cds__must(cJSON_AddStringToObject(issue, "code", code));
+	cds__must(cJSON_AddStringToObject(issue, "diagnostics", message));
+	if (pointer && pointer[0]) {
+		cJSON *expr = cds__must(cJSON_AddArrayToObject(issue, "expression"));
+		cJSON_AddItemToArray(expr, cds__must(cJSON_CreateString(pointer)));
+	}
+	cds__reply_json(out, status, oo, 0);
+}
+
+void cds_reply_clear(struct cds_reply *reply)
+{
+	if (!reply)
+		return;
+	free(reply->body);
+	memset(reply, 0, sizeof *reply);
+}
