@@ -44,8 +44,8 @@ void engine_free(struct engine *engine); /* accepts NULL */
 /* How many policies are loaded, and the i-th one's id, version and commissioner (BORROWED, valid
  * while the engine lives). */
 size_t engine_policy_count(const struct engine *engine);
-void engine_policy_info(const struct engine *engine, size_t i, const char **id, const char **version,
-                        const char **commissioner);
+void engine_policy_info(const struct engine *engine, size_t i, const char **id,
+                        const char **version, const char **commissioner);
 
 /* The deployment's name ("demo", ...), BORROWED. */
 const char *engine_deployment_name(const struct engine *engine);
@@ -61,12 +61,13 @@ const struct engine_prefetch_key *engine_prefetch_keys(size_t *count);
 
 /* The outcome of one assessment. */
 struct engine_result {
-	int http_status;  /* 200, or 412 when data a triggered policy requires is unavailable */
-	cJSON *response;  /* 200: NEW CDS Hooks response {"cards": [...], "systemActions"?: [...]} */
-	char missing[512]; /* 412: what is missing, e.g. "prefetch 'conditions' (Condition?patient=…)" */
-	cJSON *log;       /* NEW: array of decision-log records, one per assessed order and policy;
-	                     never holds an access token */
-	size_t assessed;  /* how many (order, policy) pairs were assessed */
+	int http_status; /* 200, or 412 when data a triggered policy requires is unavailable */
+	cJSON *response; /* 200: NEW CDS Hooks response {"cards": [...], "systemActions"?: [...]} */
+	char missing[512]; /* 412: what is missing, e.g. "prefetch 'conditions'
+	                      (Condition?patient=…)" */
+	cJSON *log;        /* NEW: array of decision-log records, one per assessed order and policy;
+	                      never holds an access token */
+	size_t assessed;   /* how many (order, policy) pairs were assessed */
 };
 
 /* Assesses a CDS Hooks order-select or order-sign request that cds-hooks/ has validated at the
@@ -74,8 +75,9 @@ struct engine_result {
  * and now() in facts). On FHIR_OK, *out is filled (free with engine_result_clear). Returns
  * FHIR_ERR_INVALID (400) with err naming the JSON pointer for bad context contents: a missing or
  * malformed draftOrders Bundle, selections that are not strings or name no draft order. */
-int engine_assess(const struct engine *engine, const cJSON *request, const struct fhir_datetime *now,
-                  struct engine_result *out, struct fhir_error *err);
+int engine_assess(const struct engine *engine, const cJSON *request,
+                  const struct fhir_datetime *now, struct engine_result *out,
+                  struct fhir_error *err);
 void engine_result_clear(struct engine_result *result);
 
 #endif

@@ -11,8 +11,8 @@
 #include "fhir.h"
 
 struct code_entry {
-	char *key;        /* "system|code", NEW */
-	size_t *sets;     /* ValueSet numbers, NEW */
+	char *key;    /* "system|code", NEW */
+	size_t *sets; /* ValueSet numbers, NEW */
 	size_t set_count;
 };
 
@@ -171,8 +171,8 @@ static int check_includes(const cJSON *includes, const char *where, struct fhir_
 		cJSON_ArrayForEach(concept, concepts)
 		{
 			if (fhir_get_string(concept, "code") == NULL) {
-				snprintf(ptr, sizeof(ptr), "%s#/compose/include/%d/concept/%d", where,
-				         i, j);
+				snprintf(ptr, sizeof(ptr), "%s#/compose/include/%d/concept/%d",
+				         where, i, j);
 				fhir_error_set(err, ptr, "concept needs a string 'code'");
 				return FHIR_ERR_INVALID;
 			}
@@ -256,7 +256,8 @@ const size_t *fhir_valueset_lookup(const struct fhir_valueset_index *index, cons
 	const struct code_entry *slot;
 
 	*count = 0;
-	if (index == NULL || system == NULL || code == NULL || !make_key(key, sizeof(key), system, code))
+	if (index == NULL || system == NULL || code == NULL ||
+	    !make_key(key, sizeof(key), system, code))
 		return NULL;
 	slot = find_slot(index->table, index->capacity, key);
 	if (slot->key == NULL)

@@ -1,0 +1,626 @@
+/* assess.c — engine_assess: from a validated CDS Hooks order-select / order-sign request to
+ * cards, system actions and decision-log records (../shared/design/policies.md "How a policy is
+ * evaluated"). Per order: trigger by code index (or text for text-only orders), then lets,
+ * criteria in Kleene logic, outcomes, and at most one card per policy.
+ * Reads only the request and the compiled engine; all scratch memory is one arena. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_internal.h"
+
+/* Built-in variables of every expression (policies/README.md "Variables"). */
+enum builtin {
+	VAR_ORDER,
+	VAR_DRAFT_ORDERS,
+	VAR_DATA, /* ENGINE_KEY_COUNT entries: patient ... encounter */
+	VAR_USER_ID = VAR_DATA + ENGINE_KEY_COUNT,
+	VAR_PATIENT_ID,
+	VAR_ENCOUNTER_ID,
+	VAR_DEPLOYMENT,
+	VAR_SCT,
+	VAR_LOINC,
+	VAR_BUILTIN_COUNT
+};
+
+/* Everything about one request that every (order, policy) pair shares. */
+struct request_data {
+	const struct engine *engine;
+	struct fhir_arena *arena;
+	int sign; /* order-sign: assess every draft order */
+	struct fhir_collection draft_orders;
+	struct fhir_collection data[ENGINE_KEY_COUNT];
+	unsigned available; /* bits of enum engine_key */
+	struct fhir_path_var builtins[VAR_BUILTIN_COUNT];
+	struct fhir_collection everything; /* draft orders + prefetched resources, for resolve() */
+	struct fhir_datetime now;
+};
+
+static const struct fhir_collection empty_collection;
+
+static struct fhir_collection string_collection(struct fhir_arena *arena, const char *s)
+{
+	struct fhir_collection c = {0};
+	struct fhir_value v = {0};
+
+	if (s == NULL)
+		return c;
+	v.kind = FHIR_VALUE_STRING;
+	v.u.string = s;
+	fhir_collection_push(&c, arena, &v);
+	return c;
+}
+
+static int member_of(const void *ctx, const char *url, const char *system, const char *code)
+{
+	const struct engine *e = ctx;
+
+	return fhir_valueset_contains(e->valuesets, url, system, code);
+}
+
+/* resolve() within the request (FHIRPath/FHIR R4 §resolve): "Type/id", or a URL ending so. */
+static const cJSON *resolve(const void *ctx, const char *reference)
+{
+	const struct request_data *rd = ctx;
+	const cJSON *found = fhir_find_reference(&rd->everything, reference);
+	const char *slash;
+
+	if (found != NULL || reference == NULL)
+		return found;
+	/* an absolute URL: try its last two segments */
+	slash = strrchr(reference, '/');
+	while (slash != NULL && slash > reference) {
+		const char *prev = slash - 1;
+
+		while (prev > reference && *prev != '/')
+			prev--;
+		if (*prev == '/')
+			return fhir_find_reference(&rd->everything, prev + 1);
+		break;
+	}
+	return NULL;
+}
+
+static void env_init(const struct request_data *rd, struct fhir_path_env *env,
+                     const struct fhir_path_var *vars, size_t count)
+{
+	memset(env, 0, sizeof(*env));
+	env->vars = vars;
+	env->var_count = count;
+	env->now = rd->now;
+	env->member_of = member_of;
+	env->member_of_ctx = rd->engine;
+	env->resolve = resolve;
+	env->resolve_ctx = rd;
+	env->arena = rd->arena;
+}
+
+/* Keeps only the resources of `type` (a Bundle may carry _include'd others). */
+static void filter_type(struct fhir_collection *c, const char *type, const char *also)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < c->count; i++) {
+		const char *t = fhir_get_string(c->items[i].node, "resourceType");
+
+		if (t != NULL && (strcmp(t, type) == 0 || (also != NULL && strcmp(t, also) == 0)))
+			c->items[n++] = c->items[i];
+	}
+	c->count = n;
+}
+
+/* CDS Hooks 2.0 §Prefetch: classify each key; null = available and empty. */
+static void read_prefetch(struct request_data *rd, const cJSON *prefetch)
+{
+	size_t nkeys, k;
+	const struct engine_prefetch_key *keys = engine_prefetch_keys(&nkeys);
+
+	for (k = 0; k < nkeys; k++) {
+		const cJSON *value = cJSON_IsObject(prefetch)
+		                         ? cJSON_GetObjectItemCaseSensitive(prefetch, keys[k].key)
+		                         : NULL;
+
+		switch (fhir_prefetch_classify(value)) {
+		case FHIR_PREFETCH_NULL:
+			rd->available |= 1u << k;
+			break;
+		case FHIR_PREFETCH_RESOURCE:
+		case FHIR_PREFETCH_BUNDLE:
+			rd->available |= 1u << k;
+			fhir_bundle_resources(value, rd->arena, &rd->data[k], NULL, NULL);
+			filter_type(&rd->data[k], keys[k].resource_type,
+			            k == ENGINE_KEY_MEDICATIONS ? "MedicationStatement" : NULL);
+			break;
+		case FHIR_PREFETCH_ABSENT:
+		case FHIR_PREFETCH_OPERATION_OUTCOME:
+		case FHIR_PREFETCH_INVALID:
+			break;
+		}
+	}
+}
+
+static void set_builtins(struct request_data *rd, const cJSON *context)
+{
+	static const char *const data_names[ENGINE_KEY_COUNT] = {
+	    "patient", "conditions", "procedures", "observations", "medications", "encounter"};
+	struct fhir_path_var *b = rd->builtins;
+	size_t k, i;
+
+	b[VAR_ORDER].name = "order";
+	b[VAR_DRAFT_ORDERS].name = "draftOrders";
+	b[VAR_DRAFT_ORDERS].value = rd->draft_orders;
+	for (k = 0; k < ENGINE_KEY_COUNT; k++) {
+		b[VAR_DATA + k].name = data_names[k];
+		b[VAR_DATA + k].value = rd->data[k];
+	}
+	b[VAR_USER_ID].name = "userId";
+	b[VAR_USER_ID].value = string_collection(rd->arena, fhir_get_string(context, "userId"));
+	b[VAR_PATIENT_ID].name = "patientId";
+	b[VAR_PATIENT_ID].value =
+	    string_collection(rd->arena, fhir_get_string(context, "patientId"));
+	b[VAR_ENCOUNTER_ID].name = "encounterId";
+	b[VAR_ENCOUNTER_ID].value =
+	    string_collection(rd->arena, fhir_get_string(context, "encounterId"));
+	b[VAR_DEPLOYMENT].name = "deployment";
+	b[VAR_DEPLOYMENT].value = empty_collection;
+	fhir_collection_push_node(&b[VAR_DEPLOYMENT].value, rd->arena, rd->engine->deployment);
+	b[VAR_SCT].name = "sct";
+	b[VAR_SCT].value = string_collection(rd->arena, "http://snomed.info/sct");
+	b[VAR_LOINC].name = "loinc";
+	b[VAR_LOINC].value = string_collection(rd->arena, "http://loinc.org");
+	for (i = 0; i < rd->draft_orders.count; i++)
+		fhir_collection_push(&rd->everything, rd->arena, &rd->draft_orders.items[i]);
+	for (k = 0; k < ENGINE_KEY_COUNT; k++)
+		for (i = 0; i < rd->data[k].count; i++)
+			fhir_collection_push(&rd->everything, rd->arena, &rd->data[k].items[i]);
+}
+
+/* ---- triggering ------------------------------------------------------------------------- */
+
+/* Policies (bitmask) triggered by an order (policies/README.md "trigger"). Coded orders go
+ * through the code index; text patterns apply only to orders with no system+code coding. */
+static unsigned long long triggered_policies(const struct engine *e, const cJSON *order,
+                                             int *on_text, const char **text_out)
+{
+	const cJSON *code = fhir_get(order, "code");
+	const cJSON *coding;
+	unsigned long long mask = 0;
+	int coded = 0;
+	size_t i, j;
+
+	*on_text = 0;
+	*text_out = NULL;
+	cJSON_ArrayForEach(coding, fhir_get(code, "coding"))
+	{
+		const char *system = fhir_get_string(coding, "system");
+		const char *value = fhir_get_string(coding, "code");
+		const size_t *sets;
+		size_t n;
+
+		if (system == NULL || value == NULL)
+			continue;
+		coded = 1;
+		sets = fhir_valueset_lookup(e->valuesets, system, value, &n);
+		for (i = 0; i < n; i++)
+			if (sets[i] < e->valueset_trigger_count)
+				mask |= e->valueset_triggers[sets[i]];
+	}
+	if (coded)
+		return mask;
+	for (i = 0; i < e->policy_count; i++) {
+		const struct engine_policy *p = &e->policies[i];
+
+		if (!p->active)
+			continue;
+		for (j = 0; j < p->text_trigger_count && !(mask & (1ULL << i)); j++) {
+			const char *text = fhir_get_string(code, "text");
+
+			if (text != NULL && regexec(&p->text_triggers[j], text, 0, NULL, 0) == 0) {
+				mask |= 1ULL << i;
+				*text_out = text;
+			}
+			cJSON_ArrayForEach(coding, fhir_get(code, "coding"))
+			{
+				const char *display = fhir_get_string(coding, "display");
+
+				if (display != NULL &&
+				    regexec(&p->text_triggers[j], display, 0, NULL, 0) == 0) {
+					mask |= 1ULL << i;
+					*text_out = display;
+				}
+			}
+		}
+	}
+	*on_text = mask != 0;
+	return mask;
+}
+
+/* ---- criteria and outcomes -------------------------------------------------------------- */
+
+static int eval(const struct request_data *rd, const struct fhir_path *path,
+                const struct fhir_path_var *vars, size_t count, const cJSON *focus,
+                struct fhir_collection *out, const char **error)
+{
+	struct fhir_path_env env;
+	struct fhir_collection input = {0};
+	struct fhir_error err;
+
+	memset(out, 0, sizeof(*out));
+	env_init(rd, &env, vars, count);
+	fhir_collection_push_node(&input, rd->arena, focus);
+	if (fhir_path_eval(path, &input, &env, out, &err) != FHIR_OK) {
+		memset(out, 0, sizeof(*out));
+		if (error != NULL)
+			*error = fhir_arena_printf(rd->arena, "could not be evaluated (%s)",
+			                           err.message);
+		return -1;
+	}
+	return 0;
+}
+
+/* Is a collection "something" for met/unknown/notMet: true, or non-empty and not false. */
+static int yields(const struct fhir_collection *c)
+{
+	return fhir_collection_truth(c) == 1;
+}
+
+static const char *unavailable_note(const struct request_data *rd, unsigned needs)
+{
+	size_t nkeys, k;
+	const struct engine_prefetch_key *keys = engine_prefetch_keys(&nkeys);
+	const char *note = NULL;
+
+	for (k = 0; k < nkeys; k++) {
+		if (!(needs & (1u << k)) || (rd->available & (1u << k)))
+			continue;
+		note = note == NULL ? fhir_arena_printf(rd->arena, "%s", keys[k].key)
+		                    : fhir_arena_printf(rd->arena, "%s, %s", note, keys[k].key);
+	}
+	return note == NULL ? NULL : fhir_arena_printf(rd->arena, "not available: %s", note);
+}
+
+/* policies/README.md "criteria": met, then unavailable data, unknown, notMet, otherwise. */
+static void assess_criterion(const struct request_data *rd, const struct engine_criterion *c,
+                             const struct fhir_path_var *vars, size_t count, const cJSON *order,
+                             struct engine__criterion_result *r)
+{
+	struct fhir_collection got;
+	const char *error = NULL;
+	const char *missing = unavailable_note(rd, c->needs);
+
+	r->criterion = c;
+	r->assessed = 1;
+	if (c->applies != NULL) {
+		eval(rd, c->applies, vars, count, order, &got, NULL);
+		if (fhir_collection_truth(&got) != 1) {
+			r->assessed = 0;
+			return;
+		}
+	}
+	if (eval(rd, c->met, vars, count, order, &got, &error) == 0 && yields(&got)) {
+		r->state = ENGINE_MET;
+		r->evidence = got;
+		return;
+	}
+	if (c->met_text != NULL && eval(rd, c->met_text, vars, count, order, &got, &error) == 0 &&
+	    yields(&got)) {
+		r->state = ENGINE_MET;
+		r->evidence = got;
+		r->on_text = 1;
+		return;
+	}
+	if (missing != NULL || error != NULL) {
+		r->state = ENGINE_UNKNOWN;
+		r->note = missing != NULL ? missing : error;
+		return;
+	}
+	if (c->unknown != NULL && eval(rd, c->unknown, vars, count, order, &got, &error) == 0 &&
+	    yields(&got)) {
+		r->state = ENGINE_UNKNOWN;
+		r->evidence = got;
+		return;
+	}
+	if (c->not_met != NULL && eval(rd, c->not_met, vars, count, order, &got, &error) == 0 &&
+	    yields(&got)) {
+		r->state = ENGINE_NOT_MET;
+		r->evidence = got;
+		return;
+	}
+	r->state = error != NULL ? ENGINE_UNKNOWN : c->otherwise;
+	r->note = error;
+}
+
+/* The urgency order of cards: decision, then indicator, then file order. */
+static int more_urgent(const struct engine_outcome *a, const struct engine_outcome *b)
+{
+	if (a->decision != b->decision)
+		return a->decision < b->decision;
+	return a->indicator > b->indicator;
+}
+
+/* Assesses one policy against one order into *a. Returns 1 when some outcome holds. */
+static int assess_policy(const struct request_data *rd, const struct engine_policy *p,
+                         const cJSON *order, const char *order_ref, struct engine__assessment *a)
+{
+	size_t base = VAR_BUILTIN_COUNT;
+	size_t total = base + p->let_count + p->criterion_count;
+	struct fhir_path_var *vars = fhir_arena_alloc(rd->arena, total * sizeof(*vars));
+	size_t i, n;
+
+	memcpy(vars, rd->builtins, sizeof(rd->builtins));
+	fhir_collection_push_node(&vars[VAR_ORDER].value, rd->arena, order);
+	n = base;
+	for (i = 0; i < p->let_count; i++) {
+		vars[n].name = p->lets[i].name;
+		eval(rd, p->lets[i].expr, vars, n, order, &vars[n].value, NULL);
+		n++;
+	}
+	a->policy = p;
+	a->order = order;
+	a->order_ref = order_ref;
+	a->criteria = fhir_arena_alloc(rd->arena, (p->criterion_count + 1) * sizeof(*a->criteria));
+	a->holds = fhir_arena_alloc(rd->arena, (p->outcome_count + 1) * sizeof(*a->holds));
+	a->vars = vars;
+	a->var_count = n;
+	a->chosen = -1;
+	for (i = 0; i < p->criterion_count; i++) {
+		struct engine__criterion_result *r = &a->criteria[i];
+
+		assess_criterion(rd, &p->criteria[i], vars, n, order, r);
+		vars[n + i].name = p->criteria[i].id;
+		if (r->assessed && r->state != ENGINE_UNKNOWN)
+			fhir_collection_push_bool(&vars[n + i].value, rd->arena,
+			                          r->state == ENGINE_MET);
+	}
+	for (i = 0; i < p->outcome_count; i++) {
+		const struct engine_outcome *o = &p->outcomes[i];
+		struct fhir_collection got;
+
+		if (o->applies != NULL) {
+			eval(rd, o->applies, vars, total, order, &got, NULL);
+			if (fhir_collection_truth(&got) != 1)
+				continue;
+		}
+		if (eval(rd, o->when, vars, total, order, &got, NULL) != 0)
+			continue;
+		if (fhir_collection_truth(&got) != o->is)
+			continue;
+		a->holds[i] = 1;
+		if (a->chosen < 0 || more_urgent(o, &p->outcomes[a->chosen]))
+			a->chosen = (int)i;
+		if (o->stop)
+			break;
+	}
+	return a->chosen >= 0;
+}
+
+/* ---- the request ------------------------------------------------------------------------ */
+
+/* CDS Hooks order-select: selections are "Type/id" strings naming draftOrders entries. */
+static int read_orders(struct request_data *rd, const cJSON *context, const char *hook,
+                       struct fhir_collection *assess, struct fhir_error *err)
+{
+	const cJSON *draft = fhir_get(context, "draftOrders");
+	const cJSON *selections = fhir_get(context, "selections");
+	const cJSON *sel;
+	int i = 0;
+
+	if (!cJSON_IsObject(draft) || fhir_get_string(draft, "resourceType") == NULL ||
+	    strcmp(fhir_get_string(draft, "resourceType"), "Bundle") != 0) {
+		fhir_error_set(err, "/context/draftOrders",
+		               "context.draftOrders must be a FHIR Bundle of draft orders");
+		return FHIR_ERR_INVALID;
+	}
+	if (fhir_get(draft, "entry") != NULL && !cJSON_IsArray(fhir_get(draft, "entry"))) {
+		fhir_error_set(err, "/context/draftOrders/entry", "Bundle.entry must be an array");
+		return FHIR_ERR_INVALID;
+	}
+	fhir_bundle_resources(draft, rd->arena, &rd->draft_orders, NULL, NULL);
+	if (rd->sign) {
+		*assess = rd->draft_orders;
+		return FHIR_OK;
+	}
+	if (!cJSON_IsArray(selections) || cJSON_GetArraySize(selections) == 0) {
+		fhir_error_set(err, "/context/selections",
+		               "%s needs context.selections, a non-empty array of \"Type/id\" "
+		               "references into draftOrders",
+		               hook);
+		return FHIR_ERR_INVALID;
+	}
+	cJSON_ArrayForEach(sel, selections)
+	{
+		char where[64];
+		const cJSON *order;
+
+		snprintf(where, sizeof(where), "/context/selections/%d", i++);
+		if (!cJSON_IsString(sel)) {
+			fhir_error_set(err, where, "a selection must be a \"Type/id\" string");
+			return FHIR_ERR_INVALID;
+		}
+		order = fhir_find_reference(&rd->draft_orders, sel->valuestring);
+		if (order == NULL) {
+			fhir_error_set(err, where,
+			               "selection '%.200s' names no resource in "
+			               "context.draftOrders",
+			               sel->valuestring);
+			return FHIR_ERR_INVALID;
+		}
+		fhir_collection_push_node(assess, rd->arena, order);
+	}
+	return FHIR_OK;
+}
+
+struct pending {
+	const cJSON *order;
+	const char *order_ref;
+	unsigned long long policies;
+	int on_text;
+	const char *text;
+};
+
+/* CDS Hooks 2.0 §Prefetch: 412 when required data is neither prefetched nor obtainable. */
+static int check_required(const struct request_data *rd, const struct pending *todo, size_t n,
+                          struct engine_result *out)
+{
+	unsigned required = 0;
+	size_t i, k, nkeys, len = 0;
+	const struct engine_prefetch_key *keys = engine_prefetch_keys(&nkeys);
+
+	for (i = 0; i < n; i++)
+		for (k = 0; k < rd->engine->policy_count; k++)
+			if (todo[i].policies & (1ULL << k))
+	required |= rd->engine->policies[k].requires;
+	required &= ~rd->available;
+	if (required == 0)
+		return 0;
+	out->http_status = 412;
+	for (k = 0; k < nkeys; k++) {
+		int w;
+
+		if (!(required & (1u << k)))
+			continue;
+		w = snprintf(out->missing + len, sizeof(out->missing) - len, "%sprefetch '%s' (%s)",
+		             len == 0 ? "" : ", ", keys[k].key, keys[k].template);
+		if (w < 0 || (size_t)w >= sizeof(out->missing) - len)
+			break;
+		len += (size_t)w;
+	}
+	return 1;
+}
+
+static cJSON *system_action(const struct engine__assessment *list, size_t n)
+{
+	cJSON *resource = cJSON_Duplicate(list[0].order, 1);
+	cJSON *action = cJSON_CreateObject();
+	cJSON *extensions = cJSON_GetObjectItemCaseSensitive(resource, "extension");
+	size_t i;
+	int j;
+
+	if (!cJSON_IsArray(extensions)) {
+		cJSON_DeleteItemFromObjectCaseSensitive(resource, "extension");
+		extensions = cJSON_AddArrayToObject(resource, "extension");
+	}
+	/* re-signing replaces our earlier decisions */
+	for (j = cJSON_GetArraySize(extensions) - 1; j >= 0; j--) {
+		const char *url = fhir_get_string(cJSON_GetArrayItem(extensions, j), "url");
+
+		if (url != NULL && strcmp(url, ENGINE_DECISION_EXTENSION_URL) == 0)
+			cJSON_DeleteItemFromArray(extensions, j);
+	}
+	for (i = 0; i < n; i++)
+		cJSON_AddItemToArray(extensions, engine__decision_extension(&list[i]));
+	cJSON_AddStringToObject(action, "type", "update");
+	cJSON_AddItemToObject(action, "description",
+	                      cJSON_CreateString("Record the commissioning decision on the order"));
+	cJSON_AddItemToObject(action, "resource", resource);
+	return action;
+}
+
+int engine_assess(const struct engine *e, const cJSON *request, const struct fhir_datetime *now,
+                  struct engine_result *out, struct fhir_error *err)
+{
+	struct request_data rd;
+	struct fhir_collection assess = {0};
+	const cJSON *context = fhir_get(request, "context");
+	const char *hook = fhir_get_string(request, "hook");
+	struct pending *todo;
+	size_t i, k, n = 0;
+	cJSON *cards, *actions = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(&rd, 0, sizeof(rd));
+	rd.engine = e;
+	rd.arena = fhir_arena_new();
+	rd.now = *now;
+	rd.sign = hook != NULL && strcmp(hook, "order-sign") == 0;
+	if (hook == NULL || (!rd.sign && strcmp(hook, "order-select") != 0)) {
+		fhir_error_set(err, "/hook", "this service assesses order-select and order-sign");
+		rc = FHIR_ERR_INVALID;
+		goto out;
+	}
+	if ((rc = read_orders(&rd, context, hook, &assess, err)) != FHIR_OK)
+		goto out;
+	todo = fhir_arena_alloc(rd.arena, (assess.count + 1) * sizeof(*todo));
+	for (i = 0; i < assess.count; i++) {
+		char buf[256];
+		const char *ref = fhir_resource_ref(assess.items[i].node, buf, sizeof(buf));
+		const char *type = fhir_get_string(assess.items[i].node, "resourceType");
+		struct pending *t = &todo[n];
+
+		if (ref == NULL || type == NULL || strcmp(type, "ServiceRequest") != 0)
+			continue;
+		t->policies = triggered_policies(e, assess.items[i].node, &t->on_text, &t->text);
+		if (t->policies == 0)
+			continue;
+		t->order = assess.items[i].node;
+		t->order_ref = fhir_arena_strdup(rd.arena, ref);
+		n++;
+	}
+	out->http_status = 200;
+	out->response = cJSON_CreateObject();
+	out->log = cJSON_CreateArray();
+	cards = cJSON_AddArrayToObject(out->response, "cards");
+	if (n == 0) /* nothing triggered: no data needed (policies.md "Data the policies need") */
+		goto out;
+	read_prefetch(&rd, fhir_get(request, "prefetch"));
+	if (check_required(&rd, todo, n, out)) {
+		cJSON_Delete(out->response);
+		out->response = NULL;
+		goto out;
+	}
+	set_builtins(&rd, context);
+	for (i = 0; i < n; i++) {
+		struct engine__assessment *decided =
+		    fhir_arena_alloc(rd.arena, e->policy_count * sizeof(*decided));
+		size_t decided_count = 0;
+
+		for (k = 0; k < e->policy_count; k++) {
+			struct engine__assessment *a = &decided[decided_count];
+			cJSON *card;
+			const char *card_uuid = NULL;
+
+			if (!(todo[i].policies & (1ULL << k)))
+				continue;
+			memset(a, 0, sizeof(*a));
+			a->engine = e;
+			a->arena = rd.arena;
+			a->triggered_on_text = todo[i].on_text;
+			a->order_text = todo[i].text;
+			engine__uuid(a->assessment_id);
+			out->assessed++;
+			if (!assess_policy(&rd, &e->policies[k], todo[i].order, todo[i].order_ref,
+			                   a))
+				continue;
+			card = engine__card(a);
+			if (card != NULL) {
+				card_uuid = fhir_get_string(card, "uuid");
+				cJSON_AddItemToArray(cards, card);
+			}
+			cJSON_AddItemToArray(out->log, engine__log_record(a, card_uuid));
+			decided_count++;
+		}
+		if (rd.sign && decided_count > 0) {
+			if (actions == NULL)
+				actions = cJSON_AddArrayToObject(out->response, "systemActions");
+			cJSON_AddItemToArray(actions, system_action(decided, decided_count));
+		}
+	}
+out:
+	fhir_arena_free(rd.arena);
+	if (rc != FHIR_OK) {
+		cJSON_Delete(out->response);
+		cJSON_Delete(out->log);
+		memset(out, 0, sizeof(*out));
+	}
+	return rc;
+}
+
+void engine_result_clear(struct engine_result *r)
+{
+	if (r == NULL)
+		return;
+	cJSON_Delete(r->response);
+	cJSON_Delete(r->log);
+	memset(r, 0, sizeof(*r));
+}

@@ -1,0 +1,467 @@
+/* card.c — turns an assessment into CDS Hooks 2.0 JSON: the card (§Card, §Source,
+ * §Suggestion, §Link, overrideReasons), its `cds-commissioning.assessment` extension, the
+ * decision-log record and the decision extension recorded on the order at order-sign
+ * (../shared/design/policies.md). It never emits null, "", [] or {} (CDS Hooks 2.0 §1). */
+#include <stdio.h>
+#include <string.h>
+
+#include "engine_internal.h"
+
+#define SUMMARY_LIMIT 140 /* CDS Hooks 2.0 §Card: summary < 140 characters */
+
+/* Appends to a growing Markdown buffer held in the arena. */
+struct text {
+	struct fhir_arena *arena;
+	char *buf;
+	size_t len, cap;
+};
+
+static void put(struct text *t, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (t->len + n + 1 > t->cap) {
+		size_t cap = (t->len + n + 1) * 2;
+		char *bigger = fhir_arena_alloc(t->arena, cap);
+
+		if (t->len > 0)
+			memcpy(bigger, t->buf, t->len);
+		t->buf = bigger;
+		t->cap = cap;
+	}
+	memcpy(t->buf + t->len, s, n + 1);
+	t->len += n;
+}
+
+/* The text of a collection item for {{%name}}: strings, numbers, booleans, dates. */
+static const char *item_text(struct fhir_arena *arena, const struct fhir_value *v)
+{
+	char buf[64];
+
+	switch (v->kind) {
+	case FHIR_VALUE_STRING:
+		return v->u.string;
+	case FHIR_VALUE_BOOLEAN:
+		return v->u.boolean ? "true" : "false";
+	case FHIR_VALUE_INTEGER:
+		return fhir_arena_printf(arena, "%lld", (long long)v->u.integer);
+	case FHIR_VALUE_DECIMAL:
+		return fhir_arena_printf(arena, "%g", v->u.decimal);
+	case FHIR_VALUE_DATE:
+	case FHIR_VALUE_DATETIME:
+	case FHIR_VALUE_TIME:
+		fhir_datetime_format(&v->u.datetime, buf, sizeof(buf));
+		return fhir_arena_strdup(arena, buf);
+	case FHIR_VALUE_QUANTITY:
+		return fhir_arena_printf(arena, "%g %s", v->u.quantity.value,
+		                         v->u.quantity.unit != NULL ? v->u.quantity.unit : "");
+	case FHIR_VALUE_NODE:
+		if (cJSON_IsString(v->node))
+			return v->node->valuestring;
+		if (cJSON_IsNumber(v->node))
+			return fhir_arena_printf(arena, "%g", v->node->valuedouble);
+		if (cJSON_IsBool(v->node))
+			return cJSON_IsTrue(v->node) ? "true" : "false";
+		return NULL;
+	}
+	return NULL;
+}
+
+static const char *lookup(const void *ctx, const char *name)
+{
+	const struct engine__assessment *a = ctx;
+	size_t i, j;
+
+	if (strcmp(name, "order") == 0)
+		return a->order_ref;
+	if (strcmp(name, "commissioner") == 0)
+		return a->policy->commissioner_name;
+	if (name[0] != '%')
+		return NULL;
+	for (i = a->var_count; i-- > 0;) {
+		struct text t = {a->arena, NULL, 0, 0};
+
+		if (a->vars[i].name == NULL || strcmp(a->vars[i].name, name + 1) != 0)
+			continue;
+		put(&t, "");
+		for (j = 0; j < a->vars[i].value.count; j++) {
+			const char *s = item_text(a->arena, &a->vars[i].value.items[j]);
+
+			if (s == NULL)
+				continue;
+			if (t.len > 0)
+				put(&t, ", ");
+			put(&t, s);
+		}
+		return t.buf;
+	}
+	return NULL;
+}
+
+static const char *expand(const struct engine__assessment *a, const char *text)
+{
+	return engine__expand(text, a->arena, lookup, a);
+}
+
+size_t engine__recommendations_of(const struct engine__assessment *a, int *out, size_t max)
+{
+	const struct engine_policy *p = a->policy;
+	size_t n = 0, i, j, k;
+
+	for (k = 0; k <= p->outcome_count; k++) {
+		/* the chosen outcome first, then the others in file order */
+		size_t o = k == 0 ? (size_t)a->chosen : k - 1;
+
+		if (a->chosen < 0 || (k > 0 && (o == (size_t)a->chosen || !a->holds[o])))
+			continue;
+		for (i = 0; i < p->outcomes[o].recommendation_count; i++) {
+			int r = p->outcomes[o].recommendations[i];
+			int seen = 0;
+
+			for (j = 0; j < n; j++)
+				seen |= out[j] == r;
+			if (!seen && n < max)
+				out[n++] = r;
+		}
+	}
+	return n;
+}
+
+/* "Condition/1, Procedure/2" for the resources among the evidence, or NULL. */
+static cJSON *evidence_refs(const struct engine__criterion_result *r)
+{
+	cJSON *list = NULL;
+	size_t i;
+
+	for (i = 0; i < r->evidence.count; i++) {
+		char buf[256];
+		const char *ref;
+		const cJSON *seen;
+		int dup = 0;
+
+		if (r->evidence.items[i].kind != FHIR_VALUE_NODE)
+			continue;
+		ref = fhir_resource_ref(r->evidence.items[i].node, buf, sizeof(buf));
+		if (ref == NULL)
+			continue;
+		cJSON_ArrayForEach(seen, list)
+		{
+			dup |= strcmp(seen->valuestring, ref) == 0;
+		}
+		if (dup)
+			continue;
+		if (list == NULL)
+			list = cJSON_CreateArray();
+		cJSON_AddItemToArray(list, cJSON_CreateString(ref));
+	}
+	return list;
+}
+
+static void put_criteria(struct text *t, const struct engine__assessment *a)
+{
+	const struct engine_policy *p = a->policy;
+	static const char *const state_words[3] = {"Met", "Not met", "Unknown"};
+	size_t i;
+	int unknown = 0;
+
+	put(t, fhir_arena_printf(a->arena, "\n\n**Criteria of %s (policy %s)**\n", p->title,
+	                         p->version));
+	for (i = 0; i < p->criterion_count; i++) {
+		const struct engine__criterion_result *r = &a->criteria[i];
+		cJSON *refs, *ref;
+
+		if (!r->assessed)
+			continue;
+		unknown |= r->state == ENGINE_UNKNOWN;
+		put(t, fhir_arena_printf(a->arena, "\n- **%s** (%s): %s", state_words[r->state],
+		                         r->criterion->id, r->criterion->label));
+		refs = evidence_refs(r);
+		cJSON_ArrayForEach(ref, refs)
+		{
+			put(t, ref == refs->child ? ". Evidence: " : ", ");
+			put(t, fhir_arena_printf(a->arena, "`%s`", ref->valuestring));
+		}
+		cJSON_Delete(refs);
+		if (r->on_text)
+			put(t, " (matched on text)");
+		if (r->note != NULL)
+			put(t, fhir_arena_printf(a->arena, " (%s)", r->note));
+	}
+	if (!unknown)
+		return;
+	put(t, "\n\n**To document** so that the policy can be applied:\n");
+	for (i = 0; i < p->criterion_count; i++)
+		if (a->criteria[i].assessed && a->criteria[i].state == ENGINE_UNKNOWN)
+			put(t,
+			    fhir_arena_printf(a->arena, "\n- %s", a->criteria[i].criterion->label));
+}
+
+static const char *detail(const struct engine__assessment *a)
+{
+	const struct engine_policy *p = a->policy;
+	const struct engine_outcome *o = &p->outcomes[a->chosen];
+	struct text t = {a->arena, NULL, 0, 0};
+	size_t i;
+	int others = 0;
+
+	put(&t, o->detail != NULL ? expand(a, o->detail) : expand(a, o->summary));
+	for (i = 0; i < p->outcome_count; i++) {
+		if (!a->holds[i] || (int)i == a->chosen)
+			continue;
+		if (!others++)
+			put(&t, "\n\n**Other findings**\n");
+		put(&t, fhir_arena_printf(a->arena, "\n- %s", expand(a, p->outcomes[i].summary)));
+	}
+	put_criteria(&t, a);
+	if (a->triggered_on_text && a->order_text != NULL)
+		put(&t, fhir_arena_printf(a->arena,
+		                          "\n\n_This order was recognised from its text (\"%s\"), "
+		                          "not from a code._",
+		                          a->order_text));
+	if (p->evidence != NULL)
+		put(&t, fhir_arena_printf(a->arena, "\n\n%s", p->evidence));
+	return t.buf;
+}
+
+/* Expands every string of a template in place. */
+static void expand_json(const struct engine__assessment *a, cJSON *json)
+{
+	cJSON *child;
+
+	if (cJSON_IsString(json) && strstr(json->valuestring, "{{") != NULL) {
+		cJSON_SetValuestring(json, expand(a, json->valuestring));
+		return;
+	}
+	cJSON_ArrayForEach(child, json)
+	{
+		expand_json(a, child);
+	}
+}
+
+/* Suggestions from the outcome's templates (CDS Hooks 2.0 §Suggestion, §Action). */
+static cJSON *suggestions(const struct engine__assessment *a, const cJSON *templates)
+{
+	cJSON *list = cJSON_Duplicate(templates, 1);
+	cJSON *s;
+
+	expand_json(a, list);
+	cJSON_ArrayForEach(s, list)
+	{
+		char uuid[37];
+		cJSON *action;
+
+		engine__uuid(uuid);
+		cJSON_AddStringToObject(s, "uuid", uuid);
+		cJSON_ArrayForEach(action, fhir_get(s, "actions"))
+		{
+			cJSON *copy = cJSON_DetachItemFromObjectCaseSensitive(action, "copy");
+			cJSON *resource = cJSON_GetObjectItemCaseSensitive(action, "resource");
+			const cJSON *member;
+
+			cJSON_ArrayForEach(member, copy)
+			{
+				const cJSON *from;
+
+				if (!cJSON_IsString(member) || !cJSON_IsObject(resource))
+					continue;
+				from = fhir_get(a->order, member->valuestring);
+				if (from == NULL)
+					continue;
+				cJSON_DeleteItemFromObjectCaseSensitive(resource,
+				                                        member->valuestring);
+				cJSON_AddItemToObject(resource, member->valuestring,
+				                      cJSON_Duplicate(from, 1));
+			}
+			cJSON_Delete(copy);
+		}
+	}
+	return list;
+}
+
+static void add_link(cJSON **links, const char *label, const char *url)
+{
+	cJSON *link, *seen;
+
+	if (label == NULL || url == NULL)
+		return;
+	cJSON_ArrayForEach(seen, *links)
+	{
+		if (strcmp(fhir_get_string(seen, "url"), url) == 0)
+			return;
+	}
+	if (*links == NULL)
+		*links = cJSON_CreateArray();
+	link = cJSON_CreateObject();
+	cJSON_AddStringToObject(link, "label", label);
+	cJSON_AddStringToObject(link, "url", url);
+	cJSON_AddStringToObject(link, "type", "absolute");
+	cJSON_AddItemToArray(*links, link);
+}
+
+static cJSON *links(const struct engine__assessment *a, const int *recs, size_t nrecs)
+{
+	const struct engine_policy *p = a->policy;
+	cJSON *list = NULL;
+	const cJSON *link;
+	size_t i;
+
+	cJSON_ArrayForEach(link, p->outcomes[a->chosen].links)
+	{
+		add_link(&list, fhir_get_string(link, "label"), fhir_get_string(link, "url"));
+	}
+	cJSON_ArrayForEach(link, p->links)
+	{
+		add_link(&list, fhir_get_string(link, "label"), fhir_get_string(link, "url"));
+	}
+	for (i = 0; i < nrecs; i++)
+		if (strcmp(engine__recommendations[recs[i]].code, "ifr") == 0 && p->ifr != NULL)
+			add_link(&list, fhir_get_string(p->ifr, "label"),
+			         fhir_get_string(p->ifr, "url"));
+	return list;
+}
+
+/* The `cds-commissioning.assessment` member (policies.md "machine-readable decision"). */
+static cJSON *assessment_json(const struct engine__assessment *a, const int *recs, size_t nrecs)
+{
+	const struct engine_policy *p = a->policy;
+	cJSON *json = cJSON_CreateObject();
+	cJSON *criteria = NULL;
+	size_t i;
+
+	cJSON_AddStringToObject(json, "id", a->assessment_id);
+	cJSON_AddStringToObject(json, "policy", p->id);
+	cJSON_AddStringToObject(json, "policyVersion", p->version);
+	cJSON_AddStringToObject(json, "commissioner", p->commissioner_id);
+	cJSON_AddStringToObject(json, "order", a->order_ref);
+	cJSON_AddStringToObject(json, "decision",
+	                        engine__decision_codes[p->outcomes[a->chosen].decision]);
+	if (nrecs > 0) {
+		cJSON *list = cJSON_AddArrayToObject(json, "recommendations");
+
+		for (i = 0; i < nrecs; i++)
+			cJSON_AddItemToArray(
+			    list, cJSON_CreateString(engine__recommendations[recs[i]].code));
+	}
+	if (a->triggered_on_text)
+		cJSON_AddTrueToObject(json, "matchedOnText");
+	for (i = 0; i < p->criterion_count; i++) {
+		const struct engine__criterion_result *r = &a->criteria[i];
+		cJSON *c, *refs;
+
+		if (!r->assessed)
+			continue;
+		if (criteria == NULL)
+			criteria = cJSON_AddArrayToObject(json, "criteria");
+		c = cJSON_CreateObject();
+		cJSON_AddStringToObject(c, "id", r->criterion->id);
+		cJSON_AddStringToObject(c, "clause", r->criterion->clause);
+		cJSON_AddStringToObject(c, "state", engine__state_codes[r->state]);
+		refs = evidence_refs(r);
+		if (refs != NULL)
+			cJSON_AddItemToObject(c, "evidence", refs);
+		if (r->on_text)
+			cJSON_AddTrueToObject(c, "matchedOnText");
+		if (r->note != NULL)
+			cJSON_AddStringToObject(c, "note", r->note);
+		cJSON_AddItemToArray(criteria, c);
+	}
+	return json;
+}
+
+cJSON *engine__card(const struct engine__assessment *a)
+{
+	const struct engine_policy *p = a->policy;
+	const struct engine_outcome *o = &p->outcomes[a->chosen];
+	int recs[ENGINE_MAX_RECOMMENDATIONS * 4];
+	size_t nrecs = engine__recommendations_of(a, recs, sizeof(recs) / sizeof(recs[0]));
+	cJSON *card, *source, *topic, *ext, *list;
+	char uuid[37];
+	char *summary;
+
+	if (o->quiet && !a->engine->show_quiet)
+		return NULL;
+	card = cJSON_CreateObject();
+	engine__uuid(uuid);
+	cJSON_AddStringToObject(card, "uuid", uuid);
+	summary = fhir_arena_strdup(a->arena, expand(a, o->summary));
+	engine__truncate_utf8(summary, SUMMARY_LIMIT);
+	cJSON_AddStringToObject(card, "summary", summary);
+	cJSON_AddStringToObject(card, "indicator", engine__indicator_codes[o->indicator]);
+	cJSON_AddStringToObject(card, "detail", detail(a));
+	source = cJSON_AddObjectToObject(card, "source");
+	cJSON_AddStringToObject(source, "label", p->source_label);
+	if (p->url != NULL)
+		cJSON_AddStringToObject(source, "url", p->url);
+	topic = cJSON_AddObjectToObject(source, "topic");
+	if (nrecs > 0) {
+		cJSON_AddStringToObject(topic, "system", ENGINE_RECOMMENDATION_SYSTEM);
+		cJSON_AddStringToObject(topic, "code", engine__recommendations[recs[0]].code);
+		cJSON_AddStringToObject(topic, "display", engine__recommendations[recs[0]].display);
+	} else {
+		cJSON_AddStringToObject(topic, "system", "urn:cds-commissioning:decision");
+		cJSON_AddStringToObject(topic, "code", engine__decision_codes[o->decision]);
+	}
+	if (o->suggestions != NULL) {
+		cJSON_AddItemToObject(card, "suggestions", suggestions(a, o->suggestions));
+		cJSON_AddStringToObject(card, "selectionBehavior", "at-most-one");
+	}
+	if (o->indicator != ENGINE_INFO && p->override_reasons != NULL)
+		cJSON_AddItemToObject(card, "overrideReasons",
+		                      cJSON_Duplicate(p->override_reasons, 1));
+	list = links(a, recs, nrecs);
+	if (list != NULL)
+		cJSON_AddItemToObject(card, "links", list);
+	ext = cJSON_AddObjectToObject(card, "extension");
+	cJSON_AddItemToObject(ext, "cds-commissioning.assessment", assessment_json(a, recs, nrecs));
+	return card;
+}
+
+cJSON *engine__log_record(const struct engine__assessment *a, const char *card_uuid)
+{
+	int recs[ENGINE_MAX_RECOMMENDATIONS * 4];
+	size_t nrecs = engine__recommendations_of(a, recs, sizeof(recs) / sizeof(recs[0]));
+	cJSON *record = assessment_json(a, recs, nrecs);
+	cJSON *outcomes = cJSON_CreateArray();
+	size_t i;
+
+	for (i = 0; i < a->policy->outcome_count; i++)
+		if (a->holds[i])
+			cJSON_AddItemToArray(outcomes,
+			                     cJSON_CreateString(a->policy->outcomes[i].id));
+	cJSON_AddItemToObject(record, "outcomes", outcomes);
+	if (card_uuid != NULL)
+		cJSON_AddStringToObject(record, "card", card_uuid);
+	return record;
+}
+
+static void add_sub(cJSON *list, const char *url, const char *type, const char *value)
+{
+	cJSON *ext = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(ext, "url", url);
+	cJSON_AddStringToObject(ext, type, value);
+	cJSON_AddItemToArray(list, ext);
+}
+
+/* policies.md "System actions and the record of the decision": a complex extension with
+ * policy, policyVersion, commissioner, decision, recommendation(s) and assessment id. */
+cJSON *engine__decision_extension(const struct engine__assessment *a)
+{
+	int recs[ENGINE_MAX_RECOMMENDATIONS * 4];
+	size_t nrecs = engine__recommendations_of(a, recs, sizeof(recs) / sizeof(recs[0]));
+	cJSON *ext = cJSON_CreateObject();
+	cJSON *subs;
+	size_t i;
+
+	cJSON_AddStringToObject(ext, "url", ENGINE_DECISION_EXTENSION_URL);
+	subs = cJSON_AddArrayToObject(ext, "extension");
+	add_sub(subs, "policy", "valueString", a->policy->id);
+	add_sub(subs, "policyVersion", "valueString", a->policy->version);
+	add_sub(subs, "commissioner", "valueString", a->policy->commissioner_name);
+	add_sub(subs, "decision", "valueCode",
+	        engine__decision_codes[a->policy->outcomes[a->chosen].decision]);
+	for (i = 0; i < nrecs; i++)
+		add_sub(subs, "recommendation", "valueCode", engine__recommendations[recs[i]].code);
+	add_sub(subs, "assessment", "valueString", a->assessment_id);
+	return ext;
+}

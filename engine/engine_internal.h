@@ -1,0 +1,183 @@
+/* engine_internal.h — the compiled form of policies and the helpers shared by the engine files.
+ * Loading (load.c, policy.c) fills these structures once; assessment (assess.c, card.c,
+ * record.c) only reads them. Nothing here is visible outside engine/. */
+#ifndef CDS_ENGINE_INTERNAL_H
+#define CDS_ENGINE_INTERNAL_H
+
+#include <regex.h>
+
+#include "engine.h"
+
+/* Prefetch keys as bits (the order of engine_prefetch_keys()). */
+enum engine_key {
+	ENGINE_KEY_PATIENT,
+	ENGINE_KEY_CONDITIONS,
+	ENGINE_KEY_PROCEDURES,
+	ENGINE_KEY_OBSERVATIONS,
+	ENGINE_KEY_MEDICATIONS,
+	ENGINE_KEY_ENCOUNTER,
+	ENGINE_KEY_COUNT
+};
+
+/* Criterion states (policies.md "criterion state"). */
+enum engine_state { ENGINE_MET, ENGINE_NOT_MET, ENGINE_UNKNOWN };
+
+/* Decisions, most urgent first (policies.md "What every card carries"). */
+enum engine_decision {
+	ENGINE_CONTRAINDICATED,
+	ENGINE_REDIRECT,
+	ENGINE_NOT_COMMISSIONED,
+	ENGINE_PRIOR_APPROVAL_REQUIRED,
+	ENGINE_CRITERIA_UNKNOWN,
+	ENGINE_COMMISSIONED,
+	ENGINE_NOT_APPLICABLE,
+	ENGINE_DECISION_COUNT
+};
+
+/* Card indicators, least urgent first (CDS Hooks 2.0 §Card). */
+enum engine_indicator { ENGINE_INFO, ENGINE_WARNING, ENGINE_CRITICAL };
+
+#define ENGINE_MAX_RECOMMENDATIONS 8
+
+struct engine_let {
+	char *name;
+	struct fhir_path *expr;
+};
+
+struct engine_criterion {
+	char *id, *label, *clause;
+	unsigned needs; /* bits of enum engine_key */
+	struct fhir_path *applies, *met, *met_text, *unknown, *not_met; /* NULL when absent */
+	enum engine_state otherwise;
+};
+
+struct engine_outcome {
+	char *id;
+	struct fhir_path *applies, *when;
+	int is; /* Kleene value that makes it hold: 1, 0 or -1 */
+	enum engine_decision decision;
+	int recommendations[ENGINE_MAX_RECOMMENDATIONS]; /* indexes into engine__recommendations */
+	size_t recommendation_count;
+	enum engine_indicator indicator;
+	char *summary, *detail; /* templates */
+	cJSON *suggestions;     /* template array or NULL, owned */
+	cJSON *links;           /* array or NULL, owned */
+	int quiet, stop;
+};
+
+struct engine_policy {
+	char *file;
+	char *id, *title, *version, *commissioner_id, *commissioner_name, *source_label, *url;
+	char *evidence;
+	cJSON *links, *ifr, *override_reasons; /* owned or NULL */
+	regex_t *text_triggers;
+	size_t text_trigger_count;
+	unsigned requires; /* bits of enum engine_key */
+	struct engine_let *lets;
+	size_t let_count;
+	struct engine_criterion *criteria;
+	size_t criterion_count;
+	struct engine_outcome *outcomes;
+	size_t outcome_count;
+	int active;               /* its commissioner is served by the deployment */
+	char **trigger_valuesets; /* urls, checked after all files are read */
+	size_t trigger_valueset_count;
+};
+
+struct engine {
+	struct engine_policy *policies;
+	size_t policy_count;
+	struct fhir_valueset_index *valuesets;
+	/* ValueSet number -> bitmask of policies it triggers (policy i is bit i). */
+	unsigned long long *valueset_triggers;
+	size_t valueset_trigger_count;
+	cJSON *deployment; /* owned */
+	const char *deployment_name;
+	int show_quiet;
+};
+
+#define ENGINE_MAX_POLICIES 64
+
+/* The fixed identifier tables (policies.md "machine-readable decision"). */
+extern const char *const engine__decision_codes[ENGINE_DECISION_COUNT];
+extern const char *const engine__indicator_codes[3];
+struct engine__recommendation {
+	const char *code, *display;
+};
+extern const struct engine__recommendation engine__recommendations[];
+extern const size_t engine__recommendation_count;
+extern const char *const engine__state_codes[3];
+
+/* Looks up a code in a table of n strings: its index, or -1. */
+int engine__find_code(const char *const *table, size_t n, const char *code);
+int engine__find_recommendation(const char *code);
+
+/* Compiles one policy file's JSON into *policy (zeroed by the caller), reporting every error
+ * through rep as file + JSON pointer. Returns the number of errors reported. */
+int engine__policy_compile(const cJSON *json, const char *file, const struct engine_reporter *rep,
+                           struct engine_policy *policy);
+void engine__policy_free(struct engine_policy *policy);
+
+/* Expands "{{order}}", "{{commissioner}}" and "{{%name}}" in `text` using `lookup` for
+ * %names. NEW string in the arena. */
+char *engine__expand(const char *text, struct fhir_arena *arena,
+                     const char *(*lookup)(const void *ctx, const char *name), const void *ctx);
+/* Calls fn for each {{…}} placeholder name in text (e.g. "%site", "order"). */
+void engine__each_placeholder(const char *text, void (*fn)(void *ctx, const char *name, size_t len),
+                              void *ctx);
+
+/* Writes a random RFC 4122 version 4 UUID ("xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx") into out. */
+void engine__uuid(char out[37]);
+
+/* Truncates a UTF-8 string in place to fewer than `limit` code points, ending in "…" when cut
+ * (CDS Hooks 2.0 §Card: summary < 140 characters). */
+void engine__truncate_utf8(char *text, size_t limit);
+
+/* The result of one criterion for one order. */
+struct engine__criterion_result {
+	const struct engine_criterion *criterion;
+	int assessed; /* 0 when `applies` was false: not listed */
+	enum engine_state state;
+	struct fhir_collection evidence; /* NODE resources behind the state */
+	int on_text;                     /* met through metText */
+	const char *note;                /* e.g. "procedures were not available", or NULL */
+};
+
+/* One policy assessed against one order: what card.c and record.c turn into JSON. */
+struct engine__assessment {
+	const struct engine *engine;
+	const struct engine_policy *policy;
+	const cJSON *order;
+	const char *order_ref;                     /* "ServiceRequest/id" */
+	int triggered_on_text;                     /* the order was recognised from its text */
+	const char *order_text;                    /* the text that matched, when on text */
+	struct engine__criterion_result *criteria; /* policy->criterion_count */
+	int *holds;                                /* policy->outcome_count flags */
+	int chosen;                                /* the outcome that makes the card, or -1 */
+	const struct fhir_path_var *vars;          /* lets etc. for {{%name}} */
+	size_t var_count;
+	char assessment_id[37];
+	struct fhir_arena *arena;
+};
+
+/* Builds the card for an assessment (policies/README.md "The card every outcome makes").
+ * NEW cJSON object, or NULL when the chosen outcome is quiet and quiet cards are off. */
+cJSON *engine__card(const struct engine__assessment *a);
+
+/* The decision-log record for an assessment: policy, policyVersion, commissioner, order,
+ * decision, recommendations, outcomes, criteria with states and evidence. NEW. */
+cJSON *engine__log_record(const struct engine__assessment *a, const char *card_uuid);
+
+/* The decision extension recorded on the ServiceRequest on order-sign. NEW. */
+cJSON *engine__decision_extension(const struct engine__assessment *a);
+
+/* The recommendations of every holding outcome, chosen outcome first, without repeats: fills
+ * out (indexes into engine__recommendations) and returns how many. */
+size_t engine__recommendations_of(const struct engine__assessment *a, int *out, size_t max);
+
+/* The URL of the decision extension on ServiceRequest (order-sign system actions). */
+#define ENGINE_DECISION_EXTENSION_URL                                                              \
+	"urn:cds-commissioning:StructureDefinition:commissioning-decision"
+#define ENGINE_RECOMMENDATION_SYSTEM "urn:cds-commissioning:recommendation"
+
+#endif

@@ -1,0 +1,283 @@
+/* load.c — engine_load: parses the configuration files (policies, ValueSets, deployment),
+ * compiles every policy, resolves trigger ValueSets and builds the code -> policies index.
+ * Every error is reported with its file and JSON pointer; a configuration with any error is
+ * refused whole. This is the only place the engine reads its inputs; it does no file I/O itself
+ * (cds-hooks/ reads the files or hands over the embedded ones). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_internal.h"
+
+/* CDS Hooks 2.0 §Prefetch tokens: only {{context.patientId}} and {{context.encounterId}}. */
+static const struct engine_prefetch_key prefetch_keys[ENGINE_KEY_COUNT] = {
+    {"patient", "Patient/{{context.patientId}}", "Patient"},
+    {"conditions", "Condition?patient={{context.patientId}}", "Condition"},
+    {"procedures", "Procedure?patient={{context.patientId}}", "Procedure"},
+    {"observations", "Observation?patient={{context.patientId}}", "Observation"},
+    {"medications", "MedicationRequest?patient={{context.patientId}}", "MedicationRequest"},
+    {"encounter", "Encounter/{{context.encounterId}}", "Encounter"},
+};
+
+const struct engine_prefetch_key *engine_prefetch_keys(size_t *count)
+{
+	*count = ENGINE_KEY_COUNT;
+	return prefetch_keys;
+}
+
+static void report(const struct engine_reporter *rep, const char *file, const char *pointer,
+                   const char *message)
+{
+	if (rep != NULL && rep->report != NULL)
+		rep->report(rep->ctx, file, pointer, message);
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Parses a file's JSON; on failure reports the line and column of the error. */
+static cJSON *parse_file(const struct engine_file *f, const struct engine_reporter *rep)
+{
+	const char *end = NULL;
+	cJSON *json = cJSON_ParseWithLengthOpts(f->text, f->length, &end, 1);
+
+	if (json == NULL) {
+		char where[64], message[128];
+		size_t line = 1, col = 1;
+		const char *p;
+
+		for (p = f->text; end != NULL && p < end && p < f->text + f->length; p++) {
+			if (*p == '\n') {
+				line++;
+				col = 1;
+			} else {
+				col++;
+			}
+		}
+		snprintf(where, sizeof(where), "line %zu, column %zu", line, col);
+		snprintf(message, sizeof(message), "not valid JSON (error near %s)", where);
+		report(rep, f->name, "", message);
+	}
+	return json;
+}
+
+/* deployment.json (policies/README.md): name, commissioners, setting, showQuietCards. */
+static int load_deployment(struct engine *e, cJSON *json, const char *file,
+                           const struct engine_reporter *rep)
+{
+	const cJSON *list = fhir_get(json, "commissioners");
+	const cJSON *item;
+	int errors = 0;
+
+	if (e->deployment != NULL) { /* a second one: counted as an error by engine_load */
+		cJSON_Delete(json);
+		return 0;
+	}
+	if (!cJSON_IsObject(json)) {
+		report(rep, file, "", "the deployment is one JSON object");
+		cJSON_Delete(json);
+		return 1;
+	}
+	e->deployment = json;
+	e->deployment_name = fhir_get_string(json, "name");
+	if (e->deployment_name == NULL) {
+		report(rep, file, "/name", "missing required string 'name'");
+		errors++;
+	}
+	if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) == 0) {
+		report(rep, file, "/commissioners",
+		       "'commissioners' must list the commissioner ids "
+		       "served");
+		errors++;
+	}
+	cJSON_ArrayForEach(item, (cJSON_IsArray(list) ? list : NULL))
+	{
+		if (!cJSON_IsString(item) || item->valuestring[0] == '\0') {
+			report(rep, file, "/commissioners",
+			       "commissioner ids are non-empty strings");
+			errors++;
+		}
+	}
+	item = fhir_get(json, "showQuietCards");
+	if (item != NULL && !cJSON_IsBool(item)) {
+		report(rep, file, "/showQuietCards", "must be true or false");
+		errors++;
+	}
+	e->show_quiet = cJSON_IsTrue(item);
+	return errors;
+}
+
+static int serves(const struct engine *e, const char *commissioner)
+{
+	const cJSON *item;
+
+	cJSON_ArrayForEach(item, fhir_get(e->deployment, "commissioners"))
+	{
+		if (cJSON_IsString(item) && commissioner != NULL &&
+		    strcmp(item->valuestring, commissioner) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Trigger index: ValueSet number -> bitmask of the policies it triggers. */
+static int link_policies(struct engine *e, const struct engine_reporter *rep)
+{
+	size_t i, j;
+	int errors = 0;
+
+	for (i = 0; i < e->policy_count; i++) {
+		struct engine_policy *p = &e->policies[i];
+
+		p->active = serves(e, p->commissioner_id);
+		for (j = 0; j < i; j++) {
+			if (p->id != NULL && e->policies[j].id != NULL &&
+			    strcmp(p->id, e->policies[j].id) == 0) {
+				report(rep, p->file, "/id", "policy id is used by another file");
+				errors++;
+			}
+		}
+		for (j = 0; j < p->trigger_valueset_count; j++) {
+			long n = fhir_valueset_number(e->valuesets, p->trigger_valuesets[j]);
+			char ptr[64];
+
+			snprintf(ptr, sizeof(ptr), "/trigger/valueSets/%zu", j);
+			if (n < 0) {
+				report(rep, p->file, ptr, "no ValueSet with this url is loaded");
+				errors++;
+				continue;
+			}
+			if ((size_t)n >= e->valueset_trigger_count) {
+				size_t count = (size_t)n + 1;
+
+				e->valueset_triggers = realloc(
+				    e->valueset_triggers, count * sizeof(*e->valueset_triggers));
+				if (e->valueset_triggers == NULL)
+					abort();
+				memset(e->valueset_triggers + e->valueset_trigger_count, 0,
+				       (count - e->valueset_trigger_count) *
+				           sizeof(*e->valueset_triggers));
+				e->valueset_trigger_count = count;
+			}
+			if (p->active)
+				e->valueset_triggers[n] |= 1ULL << i;
+		}
+	}
+	return errors;
+}
+
+static int load_policy(struct engine *e, cJSON *json, const char *file,
+                       const struct engine_reporter *rep)
+{
+	int errors;
+
+	if (e->policy_count == ENGINE_MAX_POLICIES) {
+		report(rep, file, "", "too many policies (ENGINE_MAX_POLICIES)");
+		cJSON_Delete(json);
+		return 1;
+	}
+	errors = engine__policy_compile(json, file, rep, &e->policies[e->policy_count++]);
+	cJSON_Delete(json);
+	return errors;
+}
+
+int engine_load(const struct engine_file *files, size_t count, const struct engine_reporter *rep,
+                struct engine **out)
+{
+	struct engine *e = calloc(1, sizeof(*e));
+	int errors = 0, deployments = 0;
+	size_t i;
+
+	*out = NULL;
+	if (e == NULL)
+		abort();
+	e->policies = calloc(ENGINE_MAX_POLICIES, sizeof(*e->policies));
+	if (e->policies == NULL)
+		abort();
+	e->valuesets = fhir_valueset_index_new();
+	for (i = 0; i < count; i++) {
+		const struct engine_file *f = &files[i];
+		cJSON *json;
+
+		if (!ends_with(f->name, ".json"))
+			continue;
+		json = parse_file(f, rep);
+		if (json == NULL) {
+			errors++;
+			continue;
+		}
+		if (strncmp(f->name, "valuesets/", 10) == 0) {
+			struct fhir_error err;
+
+			if (fhir_valueset_index_add(e->valuesets, json, f->name, &err) != FHIR_OK) {
+				const char *hash = strchr(err.where, '#');
+
+				report(rep, f->name, hash != NULL ? hash + 1 : "", err.message);
+				errors++;
+			}
+			cJSON_Delete(json);
+		} else if (ends_with(f->name, ".policy.json")) {
+			errors += load_policy(e, json, f->name, rep);
+		} else if (strcmp(f->name, "deployment.json") == 0) {
+			deployments++;
+			errors += load_deployment(e, json, f->name, rep);
+		} else {
+			report(rep, f->name, "",
+			       "unknown configuration file (expected *.policy.json, "
+			       "valuesets/*.json or deployment.json)");
+			cJSON_Delete(json);
+			errors++;
+		}
+	}
+	if (deployments != 1) {
+		report(rep, "deployment.json", "", "exactly one deployment.json is required");
+		errors++;
+	}
+	if (errors == 0)
+		errors += link_policies(e, rep);
+	if (errors != 0) {
+		engine_free(e);
+		return FHIR_ERR_INVALID;
+	}
+	*out = e;
+	return FHIR_OK;
+}
+
+void engine_free(struct engine *e)
+{
+	size_t i;
+
+	if (e == NULL)
+		return;
+	for (i = 0; i < e->policy_count; i++)
+		engine__policy_free(&e->policies[i]);
+	free(e->policies);
+	free(e->valueset_triggers);
+	fhir_valueset_index_free(e->valuesets);
+	cJSON_Delete(e->deployment);
+	free(e);
+}
+
+size_t engine_policy_count(const struct engine *e)
+{
+	return e->policy_count;
+}
+
+void engine_policy_info(const struct engine *e, size_t i, const char **id, const char **version,
+                        const char **commissioner)
+{
+	const struct engine_policy *p = &e->policies[i];
+
+	*id = p->id;
+	*version = p->version;
+	*commissioner = p->commissioner_name;
+}
+
+const char *engine_deployment_name(const struct engine *e)
+{
+	return e->deployment_name;
+}

@@ -1,0 +1,688 @@
+/* policy.c — compiles one `*.policy.json` (policies/README.md) into struct engine_policy:
+ * checks every member, parses every FHIRPath expression and text pattern once, and reports each
+ * problem with the file and a JSON pointer. It does not resolve ValueSet urls (load.c does, once
+ * every file is read) and never evaluates anything. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_internal.h"
+
+/* Where compilation is: the file, the reporter and the error count. */
+struct reader {
+	const char *file;
+	const struct engine_reporter *rep;
+	int errors;
+};
+
+static void report(struct reader *r, const char *pointer, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void report(struct reader *r, const char *pointer, const char *fmt, ...)
+{
+	char message[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	r->errors++;
+	if (r->rep != NULL && r->rep->report != NULL)
+		r->rep->report(r->rep->ctx, r->file, pointer, message);
+}
+
+static char *dup_string(const char *s)
+{
+	size_t n;
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	n = strlen(s) + 1;
+	d = malloc(n);
+	if (d == NULL)
+		abort();
+	memcpy(d, s, n);
+	return d;
+}
+
+/* A string member: required ones report when absent; "" is never accepted. */
+static char *get_string(struct reader *r, const cJSON *obj, const char *name, const char *base,
+                        int required)
+{
+	const cJSON *item = fhir_get(obj, name);
+	char ptr[256];
+
+	snprintf(ptr, sizeof(ptr), "%s/%s", base, name);
+	if (item == NULL) {
+		if (required)
+			report(r, ptr, "missing required string '%s'", name);
+		return NULL;
+	}
+	if (!cJSON_IsString(item) || item->valuestring[0] == '\0') {
+		report(r, ptr, "'%s' must be a non-empty string", name);
+		return NULL;
+	}
+	return dup_string(item->valuestring);
+}
+
+static struct fhir_path *get_path(struct reader *r, const cJSON *obj, const char *name,
+                                  const char *base, int required)
+{
+	const cJSON *item = fhir_get(obj, name);
+	struct fhir_path *path = NULL;
+	struct fhir_error err;
+	char ptr[256];
+
+	snprintf(ptr, sizeof(ptr), "%s/%s", base, name);
+	if (item == NULL) {
+		if (required)
+			report(r, ptr, "missing required FHIRPath expression '%s'", name);
+		return NULL;
+	}
+	if (!cJSON_IsString(item) || item->valuestring[0] == '\0') {
+		report(r, ptr, "'%s' must be a FHIRPath expression string", name);
+		return NULL;
+	}
+	if (fhir_path_compile(item->valuestring, &path, &err) != FHIR_OK) {
+		report(r, ptr, "FHIRPath: %s (at %s)", err.message, err.where);
+		return NULL;
+	}
+	return path;
+}
+
+static unsigned get_keys(struct reader *r, const cJSON *obj, const char *name, const char *base)
+{
+	const cJSON *list = fhir_get(obj, name);
+	const cJSON *item;
+	unsigned bits = 0;
+	size_t nkeys;
+	const struct engine_prefetch_key *keys = engine_prefetch_keys(&nkeys);
+	int i = 0;
+
+	if (list == NULL)
+		return 0;
+	if (!cJSON_IsArray(list)) {
+		report(r, base, "'%s' must be an array of prefetch keys", name);
+		return 0;
+	}
+	cJSON_ArrayForEach(item, list)
+	{
+		size_t k;
+		int found = 0;
+
+		for (k = 0; k < nkeys && cJSON_IsString(item); k++) {
+			if (strcmp(keys[k].key, item->valuestring) == 0) {
+				bits |= 1u << k;
+				found = 1;
+			}
+		}
+		if (!found) {
+			char ptr[256];
+
+			snprintf(ptr, sizeof(ptr), "%s/%s/%d", base, name, i);
+			report(r, ptr,
+			       "unknown prefetch key (expected patient, conditions, "
+			       "procedures, observations, medications or encounter)");
+		}
+		i++;
+	}
+	return bits;
+}
+
+/* An optional array member kept as JSON (links, suggestions, overrideReasons). */
+static cJSON *get_array(struct reader *r, const cJSON *obj, const char *name, const char *base)
+{
+	const cJSON *item = fhir_get(obj, name);
+	char ptr[256];
+
+	if (item == NULL)
+		return NULL;
+	snprintf(ptr, sizeof(ptr), "%s/%s", base, name);
+	if (!cJSON_IsArray(item) || cJSON_GetArraySize(item) == 0) {
+		report(r, ptr, "'%s' must be a non-empty array", name);
+		return NULL;
+	}
+	return cJSON_Duplicate(item, 1);
+}
+
+/* Links: {label, url (absolute http(s))} (CDS Hooks 2.0 §Link). */
+static void check_links(struct reader *r, const cJSON *links, const char *base)
+{
+	const cJSON *link;
+	int i = 0;
+
+	cJSON_ArrayForEach(link, links)
+	{
+		char ptr[256];
+		const char *url = fhir_get_string(link, "url");
+
+		snprintf(ptr, sizeof(ptr), "%s/links/%d", base, i++);
+		if (fhir_get_string(link, "label") == NULL)
+			report(r, ptr, "a link needs a 'label'");
+		if (url == NULL ||
+		    (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0))
+			report(r, ptr, "a link needs an absolute http(s) 'url'");
+	}
+}
+
+static void check_override_reasons(struct reader *r, const cJSON *reasons)
+{
+	const cJSON *reason;
+	int i = 0;
+
+	cJSON_ArrayForEach(reason, reasons)
+	{
+		char ptr[64];
+
+		snprintf(ptr, sizeof(ptr), "/overrideReasons/%d", i++);
+		if (fhir_get_string(reason, "system") == NULL ||
+		    fhir_get_string(reason, "code") == NULL ||
+		    fhir_get_string(reason, "display") == NULL)
+			report(r, ptr,
+			       "an override reason is a Coding with system, code and display "
+			       "(CDS Hooks 2.0 cds-resp-4)");
+	}
+}
+
+/* Suggestion templates: label, actions with type/description, delete -> resourceId,
+ * create/update -> resource with resourceType (CDS Hooks 2.0 §Suggestion, §Action). */
+static void check_suggestions(struct reader *r, const cJSON *suggestions, const char *base)
+{
+	const cJSON *s;
+	int i = 0;
+
+	cJSON_ArrayForEach(s, suggestions)
+	{
+		char ptr[256];
+		const cJSON *actions = fhir_get(s, "actions");
+		const cJSON *a;
+		int j = 0;
+
+		snprintf(ptr, sizeof(ptr), "%s/suggestions/%d", base, i++);
+		if (fhir_get_string(s, "label") == NULL)
+			report(r, ptr, "a suggestion needs a 'label'");
+		if (!cJSON_IsArray(actions) || cJSON_GetArraySize(actions) == 0) {
+			report(r, ptr, "a suggestion needs a non-empty 'actions' array");
+			continue;
+		}
+		cJSON_ArrayForEach(a, actions)
+		{
+			char aptr[300];
+			const char *type = fhir_get_string(a, "type");
+
+			snprintf(aptr, sizeof(aptr), "%s/actions/%d", ptr, j++);
+			if (fhir_get_string(a, "description") == NULL)
+				report(r, aptr, "an action needs a 'description'");
+			if (type == NULL) {
+				report(r, aptr, "an action needs a 'type'");
+			} else if (strcmp(type, "delete") == 0) {
+				if (fhir_get_string(a, "resourceId") == NULL ||
+				    fhir_get(a, "resource") != NULL)
+					report(r, aptr,
+					       "a delete action names 'resourceId' and no "
+					       "'resource' (cds-resp-2)");
+			} else if (strcmp(type, "create") == 0 || strcmp(type, "update") == 0) {
+				if (fhir_get_string(fhir_get(a, "resource"), "resourceType") ==
+				    NULL)
+					report(r, aptr,
+					       "a %s action needs a 'resource' with a "
+					       "resourceType",
+					       type);
+			} else {
+				report(r, aptr, "action type must be create, update or delete");
+			}
+		}
+	}
+}
+
+static void compile_trigger(struct reader *r, const cJSON *json, struct engine_policy *p)
+{
+	const cJSON *trigger = fhir_get(json, "trigger");
+	const cJSON *sets = fhir_get(trigger, "valueSets");
+	const cJSON *texts = fhir_get(trigger, "text");
+	const cJSON *item;
+	int i = 0;
+
+	if (!cJSON_IsObject(trigger)) {
+		report(r, "/trigger", "missing 'trigger' object (valueSets and/or text)");
+		return;
+	}
+	if (sets != NULL && !cJSON_IsArray(sets))
+		report(r, "/trigger/valueSets", "must be an array of ValueSet urls");
+	if (texts != NULL && !cJSON_IsArray(texts))
+		report(r, "/trigger/text", "must be an array of regular expressions");
+	p->trigger_valuesets = calloc((size_t)cJSON_GetArraySize(sets) + 1, sizeof(char *));
+	p->text_triggers = calloc((size_t)cJSON_GetArraySize(texts) + 1, sizeof(regex_t));
+	if (p->trigger_valuesets == NULL || p->text_triggers == NULL)
+		abort();
+	cJSON_ArrayForEach(item, (cJSON_IsArray(sets) ? sets : NULL))
+	{
+		char ptr[64];
+
+		snprintf(ptr, sizeof(ptr), "/trigger/valueSets/%d", i++);
+		if (!cJSON_IsString(item) || item->valuestring[0] == '\0')
+			report(r, ptr, "must be a ValueSet url");
+		else
+			p->trigger_valuesets[p->trigger_valueset_count++] =
+			    dup_string(item->valuestring);
+	}
+	i = 0;
+	cJSON_ArrayForEach(item, (cJSON_IsArray(texts) ? texts : NULL))
+	{
+		char ptr[64];
+		int rc;
+
+		snprintf(ptr, sizeof(ptr), "/trigger/text/%d", i++);
+		if (!cJSON_IsString(item) || item->valuestring[0] == '\0') {
+			report(r, ptr, "must be a regular expression string");
+			continue;
+		}
+		rc = regcomp(&p->text_triggers[p->text_trigger_count], item->valuestring,
+		             REG_EXTENDED | REG_ICASE | REG_NOSUB);
+		if (rc != 0) {
+			char msg[256];
+
+			regerror(rc, &p->text_triggers[p->text_trigger_count], msg, sizeof(msg));
+			regfree(&p->text_triggers[p->text_trigger_count]);
+			report(r, ptr, "not a POSIX extended regular expression: %s", msg);
+			continue;
+		}
+		p->text_trigger_count++;
+	}
+	if (p->trigger_valueset_count == 0 && p->text_trigger_count == 0)
+		report(r, "/trigger", "a trigger needs at least one ValueSet or text pattern");
+}
+
+static void compile_lets(struct reader *r, const cJSON *json, struct engine_policy *p)
+{
+	const cJSON *lets = fhir_get(json, "let");
+	const cJSON *item;
+	int i = 0;
+
+	if (lets == NULL)
+		return;
+	if (!cJSON_IsArray(lets)) {
+		report(r, "/let", "'let' must be an array of {name, expr}");
+		return;
+	}
+	p->lets = calloc((size_t)cJSON_GetArraySize(lets) + 1, sizeof(*p->lets));
+	if (p->lets == NULL)
+		abort();
+	cJSON_ArrayForEach(item, lets)
+	{
+		char base[64];
+		struct engine_let *let = &p->lets[p->let_count++];
+
+		snprintf(base, sizeof(base), "/let/%d", i++);
+		let->name = get_string(r, item, "name", base, 1);
+		let->expr = get_path(r, item, "expr", base, 1);
+	}
+}
+
+static void compile_criteria(struct reader *r, const cJSON *json, struct engine_policy *p)
+{
+	const cJSON *list = fhir_get(json, "criteria");
+	const cJSON *item;
+	int i = 0;
+
+	if (list == NULL)
+		return;
+	if (!cJSON_IsArray(list)) {
+		report(r, "/criteria", "'criteria' must be an array");
+		return;
+	}
+	p->criteria = calloc((size_t)cJSON_GetArraySize(list) + 1, sizeof(*p->criteria));
+	if (p->criteria == NULL)
+		abort();
+	cJSON_ArrayForEach(item, list)
+	{
+		char base[64];
+		struct engine_criterion *c = &p->criteria[p->criterion_count++];
+		char *otherwise;
+
+		snprintf(base, sizeof(base), "/criteria/%d", i++);
+		c->id = get_string(r, item, "id", base, 1);
+		c->label = get_string(r, item, "label", base, 1);
+		c->clause = get_string(r, item, "clause", base, 1);
+		c->needs = get_keys(r, item, "needs", base);
+		c->applies = get_path(r, item, "applies", base, 0);
+		c->met = get_path(r, item, "met", base, 1);
+		c->met_text = get_path(r, item, "metText", base, 0);
+		c->unknown = get_path(r, item, "unknown", base, 0);
+		c->not_met = get_path(r, item, "notMet", base, 0);
+		c->otherwise = ENGINE_NOT_MET;
+		otherwise = get_string(r, item, "otherwise", base, 0);
+		if (otherwise != NULL) {
+			char ptr[96];
+
+			snprintf(ptr, sizeof(ptr), "%s/otherwise", base);
+			if (strcmp(otherwise, "unknown") == 0)
+				c->otherwise = ENGINE_UNKNOWN;
+			else if (strcmp(otherwise, "not-met") != 0)
+				report(r, ptr, "'otherwise' must be 'not-met' or 'unknown'");
+			free(otherwise);
+		}
+	}
+}
+
+static void compile_outcome(struct reader *r, const cJSON *item, const char *base,
+                            struct engine_outcome *o)
+{
+	char ptr[128];
+	char *text;
+	const cJSON *recs = fhir_get(item, "recommendations");
+	const cJSON *rec;
+
+	o->id = get_string(r, item, "id", base, 1);
+	o->applies = get_path(r, item, "applies", base, 0);
+	o->when = get_path(r, item, "when", base, 1);
+	o->is = 1;
+	text = get_string(r, item, "is", base, 0);
+	if (text != NULL) {
+		snprintf(ptr, sizeof(ptr), "%s/is", base);
+		if (strcmp(text, "false") == 0)
+			o->is = 0;
+		else if (strcmp(text, "unknown") == 0)
+			o->is = -1;
+		else if (strcmp(text, "true") != 0)
+			report(r, ptr, "'is' must be \"true\", \"false\" or \"unknown\"");
+		free(text);
+	}
+	text = get_string(r, item, "decision", base, 1);
+	if (text != NULL) {
+		int d = engine__find_code(engine__decision_codes, ENGINE_DECISION_COUNT, text);
+
+		snprintf(ptr, sizeof(ptr), "%s/decision", base);
+		if (d < 0)
+			report(r, ptr, "unknown decision '%s' (policies.md fixed identifiers)",
+			       text);
+		o->decision = d < 0 ? ENGINE_CRITERIA_UNKNOWN : (enum engine_decision)d;
+		free(text);
+	}
+	text = get_string(r, item, "indicator", base, 1);
+	if (text != NULL) {
+		int d = engine__find_code(engine__indicator_codes, 3, text);
+
+		snprintf(ptr, sizeof(ptr), "%s/indicator", base);
+		if (d < 0)
+			report(r, ptr, "indicator must be info, warning or critical");
+		o->indicator = d < 0 ? ENGINE_INFO : (enum engine_indicator)d;
+		free(text);
+	}
+	if (recs != NULL && !cJSON_IsArray(recs)) {
+		snprintf(ptr, sizeof(ptr), "%s/recommendations", base);
+		report(r, ptr, "'recommendations' must be an array of codes");
+	}
+	cJSON_ArrayForEach(rec, (cJSON_IsArray(recs) ? recs : NULL))
+	{
+		int k = cJSON_IsString(rec) ? engine__find_recommendation(rec->valuestring) : -1;
+
+		snprintf(ptr, sizeof(ptr), "%s/recommendations/%zu", base, o->recommendation_count);
+		if (k < 0)
+			report(r, ptr, "unknown recommendation (policies.md fixed identifiers)");
+		else if (o->recommendation_count == ENGINE_MAX_RECOMMENDATIONS)
+			report(r, ptr, "at most %d recommendations", ENGINE_MAX_RECOMMENDATIONS);
+		else
+			o->recommendations[o->recommendation_count++] = k;
+	}
+	o->summary = get_string(r, item, "summary", base, 1);
+	o->detail = get_string(r, item, "detail", base, 0);
+	o->suggestions = get_array(r, item, "suggestions", base);
+	o->links = get_array(r, item, "links", base);
+	check_suggestions(r, o->suggestions, base);
+	check_links(r, o->links, base);
+	o->quiet = cJSON_IsTrue(fhir_get(item, "quiet"));
+	o->stop = cJSON_IsTrue(fhir_get(item, "stop"));
+}
+
+static void compile_outcomes(struct reader *r, const cJSON *json, struct engine_policy *p)
+{
+	const cJSON *list = fhir_get(json, "outcomes");
+	const cJSON *item;
+	int i = 0;
+
+	if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) == 0) {
+		report(r, "/outcomes", "'outcomes' must be a non-empty array");
+		return;
+	}
+	p->outcomes = calloc((size_t)cJSON_GetArraySize(list), sizeof(*p->outcomes));
+	if (p->outcomes == NULL)
+		abort();
+	cJSON_ArrayForEach(item, list)
+	{
+		char base[64];
+
+		snprintf(base, sizeof(base), "/outcomes/%d", i++);
+		compile_outcome(r, item, base, &p->outcomes[p->outcome_count++]);
+	}
+}
+
+/* Names an expression may use: the built-ins, the lets before it, and in outcomes the criteria. */
+struct scope_check {
+	struct reader *r;
+	const struct engine_policy *p;
+	size_t lets_visible;
+	int criteria_visible;
+	const char *pointer;
+};
+
+static const char *const builtin_vars[] = {
+    "order",       "draftOrders", "patient", "conditions", "procedures",  "observations",
+    "medications", "encounter",   "userId",  "patientId",  "encounterId", "deployment",
+    "resource",    "context",     "ucum",    "sct",        "loinc"};
+
+static int name_visible(const struct scope_check *s, const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(builtin_vars) / sizeof(builtin_vars[0]); i++)
+		if (strlen(builtin_vars[i]) == len && strncmp(builtin_vars[i], name, len) == 0)
+			return 1;
+	for (i = 0; i < s->lets_visible; i++)
+		if (s->p->lets[i].name != NULL && strlen(s->p->lets[i].name) == len &&
+		    strncmp(s->p->lets[i].name, name, len) == 0)
+			return 1;
+	for (i = 0; s->criteria_visible && i < s->p->criterion_count; i++)
+		if (s->p->criteria[i].id != NULL && strlen(s->p->criteria[i].id) == len &&
+		    strncmp(s->p->criteria[i].id, name, len) == 0)
+			return 1;
+	return 0;
+}
+
+static void check_var(void *ctx, const char *name)
+{
+	struct scope_check *s = ctx;
+
+	if (!name_visible(s, name, strlen(name)))
+		report(s->r, s->pointer,
+		       "unknown variable %%%s here (not a built-in, an earlier "
+		       "let%s)",
+		       name, s->criteria_visible ? " or a criterion" : "");
+}
+
+static void check_placeholder(void *ctx, const char *name, size_t len)
+{
+	struct scope_check *s = ctx;
+
+	if ((len == 5 && strncmp(name, "order", 5) == 0) ||
+	    (len == 12 && strncmp(name, "commissioner", 12) == 0))
+		return;
+	if (len > 1 && name[0] == '%' && name_visible(s, name + 1, len - 1))
+		return;
+	report(s->r, s->pointer,
+	       "unknown placeholder {{%.*s}} (use {{order}}, {{commissioner}} "
+	       "or {{%%let}})",
+	       (int)len, name);
+}
+
+static void check_path(struct scope_check *s, const struct fhir_path *path, const char *pointer)
+{
+	if (path == NULL)
+		return;
+	s->pointer = pointer;
+	fhir_path_each_variable(path, check_var, s);
+}
+
+static void check_template_json(struct scope_check *s, const cJSON *json, const char *pointer)
+{
+	const cJSON *child;
+
+	if (json == NULL)
+		return;
+	if (cJSON_IsString(json)) {
+		s->pointer = pointer;
+		engine__each_placeholder(json->valuestring, check_placeholder, s);
+	}
+	cJSON_ArrayForEach(child, json)
+	{
+		check_template_json(s, child, pointer);
+	}
+}
+
+/* Every %variable and {{placeholder}} must name something defined before it. */
+static void check_scopes(struct reader *r, const struct engine_policy *p)
+{
+	struct scope_check s = {r, p, 0, 0, NULL};
+	char ptr[96];
+	size_t i, j;
+
+	for (i = 0; i < p->let_count; i++) {
+		snprintf(ptr, sizeof(ptr), "/let/%zu/expr", i);
+		s.lets_visible = i;
+		check_path(&s, p->lets[i].expr, ptr);
+		for (j = 0; j < i; j++)
+			if (p->lets[i].name && p->lets[j].name &&
+			    strcmp(p->lets[i].name, p->lets[j].name) == 0)
+				report(r, ptr, "let '%s' is defined twice", p->lets[i].name);
+	}
+	s.lets_visible = p->let_count;
+	for (i = 0; i < p->criterion_count; i++) {
+		const struct engine_criterion *c = &p->criteria[i];
+
+		snprintf(ptr, sizeof(ptr), "/criteria/%zu", i);
+		check_path(&s, c->applies, ptr);
+		check_path(&s, c->met, ptr);
+		check_path(&s, c->met_text, ptr);
+		check_path(&s, c->unknown, ptr);
+		check_path(&s, c->not_met, ptr);
+		for (j = 0; j < i; j++)
+			if (c->id && p->criteria[j].id && strcmp(c->id, p->criteria[j].id) == 0)
+				report(r, ptr, "criterion id '%s' is used twice", c->id);
+		if (c->id != NULL &&
+		    name_visible(&(struct scope_check){r, p, p->let_count, 0, NULL}, c->id,
+		                 strlen(c->id)))
+			report(r, ptr, "criterion id '%s' hides a variable or let", c->id);
+	}
+	s.criteria_visible = 1;
+	for (i = 0; i < p->outcome_count; i++) {
+		const struct engine_outcome *o = &p->outcomes[i];
+
+		snprintf(ptr, sizeof(ptr), "/outcomes/%zu", i);
+		check_path(&s, o->applies, ptr);
+		check_path(&s, o->when, ptr);
+		s.criteria_visible = 0; /* card text sees the lets, not criteria */
+		s.pointer = ptr;
+		if (o->summary != NULL)
+			engine__each_placeholder(o->summary, check_placeholder, &s);
+		if (o->detail != NULL)
+			engine__each_placeholder(o->detail, check_placeholder, &s);
+		check_template_json(&s, o->suggestions, ptr);
+		s.criteria_visible = 1;
+	}
+}
+
+int engine__policy_compile(const cJSON *json, const char *file, const struct engine_reporter *rep,
+                           struct engine_policy *p)
+{
+	struct reader r = {file, rep, 0};
+	const cJSON *commissioner = fhir_get(json, "commissioner");
+
+	p->file = dup_string(file);
+	if (!cJSON_IsObject(json)) {
+		report(&r, "", "a policy file holds one JSON object");
+		return r.errors;
+	}
+	p->id = get_string(&r, json, "id", "", 1);
+	p->title = get_string(&r, json, "title", "", 1);
+	p->version = get_string(&r, json, "version", "", 1);
+	p->source_label = get_string(&r, json, "sourceLabel", "", 1);
+	p->url = get_string(&r, json, "url", "", 0);
+	p->evidence = get_string(&r, json, "evidence", "", 0);
+	if (!cJSON_IsObject(commissioner))
+		report(&r, "/commissioner", "missing 'commissioner' object {id, name}");
+	p->commissioner_id = get_string(&r, commissioner, "id", "/commissioner", 1);
+	p->commissioner_name = get_string(&r, commissioner, "name", "/commissioner", 1);
+	p->links = get_array(&r, json, "links", "");
+	check_links(&r, p->links, "");
+	p->ifr = cJSON_Duplicate(fhir_get(json, "ifr"), 1);
+	if (p->ifr != NULL && (fhir_get_string(p->ifr, "label") == NULL))
+		report(&r, "/ifr", "'ifr' needs a 'label' (and a 'url' where one is known)");
+	p->override_reasons = get_array(&r, json, "overrideReasons", "");
+	check_override_reasons(&r, p->override_reasons);
+	p->requires = get_keys(&r, json, "requires", "");
+	compile_trigger(&r, json, p);
+	compile_lets(&r, json, p);
+	compile_criteria(&r, json, p);
+	compile_outcomes(&r, json, p);
+	check_scopes(&r, p);
+	return r.errors;
+}
+
+void engine__policy_free(struct engine_policy *p)
+{
+	size_t i;
+
+	if (p == NULL)
+		return;
+	free(p->file);
+	free(p->id);
+	free(p->title);
+	free(p->version);
+	free(p->commissioner_id);
+	free(p->commissioner_name);
+	free(p->source_label);
+	free(p->url);
+	free(p->evidence);
+	cJSON_Delete(p->links);
+	cJSON_Delete(p->ifr);
+	cJSON_Delete(p->override_reasons);
+	for (i = 0; i < p->text_trigger_count; i++)
+		regfree(&p->text_triggers[i]);
+	free(p->text_triggers);
+	for (i = 0; i < p->trigger_valueset_count; i++)
+		free(p->trigger_valuesets[i]);
+	free(p->trigger_valuesets);
+	for (i = 0; i < p->let_count; i++) {
+		free(p->lets[i].name);
+		fhir_path_free(p->lets[i].expr);
+	}
+	free(p->lets);
+	for (i = 0; i < p->criterion_count; i++) {
+		struct engine_criterion *c = &p->criteria[i];
+
+		free(c->id);
+		free(c->label);
+		free(c->clause);
+		fhir_path_free(c->applies);
+		fhir_path_free(c->met);
+		fhir_path_free(c->met_text);
+		fhir_path_free(c->unknown);
+		fhir_path_free(c->not_met);
+	}
+	free(p->criteria);
+	for (i = 0; i < p->outcome_count; i++) {
+		struct engine_outcome *o = &p->outcomes[i];
+
+		free(o->id);
+		fhir_path_free(o->applies);
+		fhir_path_free(o->when);
+		free(o->summary);
+		free(o->detail);
+		cJSON_Delete(o->suggestions);
+		cJSON_Delete(o->links);
+	}
+	free(p->outcomes);
+	memset(p, 0, sizeof(*p));
+}

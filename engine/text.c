@@ -1,0 +1,109 @@
+/* text.c — card text helpers: {{placeholder}} expansion for summaries, details and suggestion
+ * templates, UTF-8 aware truncation (CDS Hooks 2.0 §Card: summary < 140 characters), and
+ * random UUIDs for cards, suggestions and assessments. No I/O beyond getrandom(2). */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "engine_internal.h"
+
+void engine__each_placeholder(const char *text, void (*fn)(void *ctx, const char *name, size_t len),
+                              void *ctx)
+{
+	const char *p = text;
+
+	while ((p = strstr(p, "{{")) != NULL) {
+		const char *end = strstr(p + 2, "}}");
+
+		if (end == NULL)
+			return;
+		fn(ctx, p + 2, (size_t)(end - (p + 2)));
+		p = end + 2;
+	}
+}
+
+char *engine__expand(const char *text, struct fhir_arena *arena,
+                     const char *(*lookup)(const void *ctx, const char *name), const void *ctx)
+{
+	size_t cap = strlen(text) + 64, len = 0;
+	char *out = fhir_arena_alloc(arena, cap);
+	const char *p = text;
+
+	while (*p != '\0') {
+		const char *value = NULL, *end = NULL;
+		size_t vlen, advance = 1;
+
+		if (p[0] == '{' && p[1] == '{' && (end = strstr(p + 2, "}}")) != NULL) {
+			char name[128];
+			size_t nlen = (size_t)(end - (p + 2));
+
+			if (nlen < sizeof(name)) {
+				memcpy(name, p + 2, nlen);
+				name[nlen] = '\0';
+				value = lookup(ctx, name);
+			}
+			advance = (size_t)(end + 2 - p);
+		}
+		if (value == NULL && end == NULL) {
+			value = p;
+			vlen = 1;
+		} else {
+			vlen = value != NULL ? strlen(value) : 0;
+		}
+		if (len + vlen + 1 > cap) {
+			char *bigger;
+
+			cap = (len + vlen + 1) * 2;
+			bigger = fhir_arena_alloc(arena, cap);
+			memcpy(bigger, out, len);
+			out = bigger;
+		}
+		if (vlen > 0)
+			memcpy(out + len, value, vlen);
+		len += vlen;
+		p += advance;
+	}
+	out[len] = '\0';
+	return out;
+}
+
+void engine__truncate_utf8(char *text, size_t limit)
+{
+	size_t points = 0, i, cut = 0;
+	static const char ellipsis[] = "\xe2\x80\xa6"; /* U+2026 */
+
+	for (i = 0; text[i] != '\0'; i++) {
+		if (((unsigned char)text[i] & 0xC0) != 0x80) {
+			if (points == limit - 2)
+				cut = i; /* room for the ellipsis: limit - 1 points in all */
+			points++;
+		}
+	}
+	if (points < limit)
+		return;
+	/* drop a trailing space before the ellipsis */
+	while (cut > 0 && text[cut - 1] == ' ')
+		cut--;
+	memcpy(text + cut, ellipsis, sizeof(ellipsis));
+}
+
+void engine__uuid(char out[37])
+{
+	unsigned char b[16];
+	size_t got = 0;
+
+	while (got < sizeof(b)) {
+		ssize_t n = getrandom(b + got, sizeof(b) - got, 0);
+
+		if (n <= 0)
+			abort(); /* no entropy: nothing sensible to do */
+		got += (size_t)n;
+	}
+	b[6] = (unsigned char)((b[6] & 0x0F) | 0x40); /* RFC 4122 §4.4: version 4 */
+	b[8] = (unsigned char)((b[8] & 0x3F) | 0x80); /* variant 10 */
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+	         b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+	         b[13], b[14], b[15]);
+}

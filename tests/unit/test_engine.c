@@ -1,0 +1,335 @@
+/* test_engine.c — the engine on a small synthetic policy (tests/fixtures/engine): triggering by
+ * code and by text, criteria in Kleene logic (met, not met, unknown through unavailable data),
+ * outcome selection, quiet outcomes, cards, suggestions, order-sign system actions, the 412 path,
+ * bad context, and load errors reported with file and JSON pointer (tests/fixtures/engine-bad). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cds.h"
+#include "engine_internal.h"
+#include "testkit.h"
+
+static struct fhir_datetime now;
+
+/* A request for one ServiceRequest `code_json`, with the given prefetch members. */
+static cJSON *request(const char *hook, const char *code_json, const char *prefetch_json)
+{
+	char text[4096];
+	cJSON *json;
+
+	snprintf(
+	    text, sizeof(text),
+	    "{\"hook\":\"%s\",\"hookInstance\":\"h1\",\"context\":{\"userId\":\"Practitioner/p\","
+	    "\"patientId\":\"pt\",\"selections\":[\"ServiceRequest/o1\"],\"draftOrders\":{"
+	    "\"resourceType\":\"Bundle\",\"entry\":[{\"resource\":{\"resourceType\":"
+	    "\"ServiceRequest\",\"id\":\"o1\",\"status\":\"draft\",\"intent\":\"order\","
+	    "\"subject\":{\"reference\":\"Patient/pt\"},\"reasonCode\":[{\"text\":\"r\"}],"
+	    "\"code\":%s}},{\"resource\":{\"resourceType\":\"ServiceRequest\",\"id\":\"o2\","
+	    "\"code\":{\"text\":\"widget injection\"}}}]}},\"prefetch\":{%s}}",
+	    hook, code_json, prefetch_json);
+	json = cJSON_Parse(text);
+	if (json == NULL)
+		fprintf(stderr, "bad test JSON: %s\n", text);
+	return json;
+}
+
+#define CODED "{\"coding\":[{\"system\":\"urn:test\",\"code\":\"X1\"}],\"text\":\"Widget right\"}"
+#define COND_A                                                                                     \
+	"\"conditions\":{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":[{"          \
+	"\"resource\":{\"resourceType\":\"Condition\",\"id\":\"c1\",\"code\":{\"coding\":[{"       \
+	"\"system\":\"urn:test\",\"code\":\"a\"}]}}}]}"
+#define PROC_B                                                                                     \
+	"\"procedures\":{\"resourceType\":\"Bundle\",\"entry\":[{\"resource\":{\"resourceType\":"  \
+	"\"Procedure\",\"id\":\"p1\",\"code\":{\"text\":\"b\"}}}]}"
+
+static const cJSON *assessment_of(const cJSON *card)
+{
+	return fhir_get(fhir_get(card, "extension"), "cds-commissioning.assessment");
+}
+
+static const char *decision_of_log(const struct engine_result *r, int i)
+{
+	return fhir_get_string(cJSON_GetArrayItem(r->log, i), "decision");
+}
+
+static int assess(const struct engine *e, cJSON *req, struct engine_result *r)
+{
+	struct fhir_error err;
+	int rc = engine_assess(e, req, &now, r, &err);
+
+	if (rc != FHIR_OK)
+		fprintf(stderr, "engine_assess: %s at %s\n", err.message, err.where);
+	cJSON_Delete(req);
+	return rc;
+}
+
+static void test_commissioned_is_quiet(const struct engine *e)
+{
+	struct engine_result r;
+
+	CHECK(assess(e, request("order-select", CODED, COND_A "," PROC_B), &r) == FHIR_OK, "ok");
+	CHECK(r.http_status == 200, "status %d", r.http_status);
+	CHECK(cJSON_GetArraySize(fhir_get(r.response, "cards")) == 0, "quiet: no card");
+	CHECK(cJSON_GetArraySize(r.log) == 1, "one decision logged");
+	CHECK(decision_of_log(&r, 0) && strcmp(decision_of_log(&r, 0), "commissioned") == 0,
+	      "decision %s", decision_of_log(&r, 0));
+	engine_result_clear(&r);
+}
+
+static void test_not_met_makes_warning(const struct engine *e)
+{
+	struct engine_result r;
+	const cJSON *card, *a, *crit, *sugg, *actions, *create;
+	const char *summary;
+
+	/* procedures prefetched as null: available and empty, so B is not met */
+	CHECK(assess(e, request("order-select", CODED, COND_A ",\"procedures\":null"), &r) == 0,
+	      "ok");
+	card = cJSON_GetArrayItem(fhir_get(r.response, "cards"), 0);
+	a = assessment_of(card);
+	CHECK(cJSON_GetArraySize(fhir_get(r.response, "cards")) == 1, "one card");
+	CHECK(strcmp(fhir_get_string(card, "indicator"), "warning") == 0, "warning");
+	CHECK(strcmp(fhir_get_string(a, "decision"), "not-commissioned") == 0, "decision");
+	CHECK(strcmp(fhir_get_string(a, "order"), "ServiceRequest/o1") == 0, "order");
+	summary = fhir_get_string(card, "summary");
+	CHECK(summary && strcmp(summary, "Widget (right side) not commissioned by Test ICB") == 0,
+	      "summary expanded: %s", summary);
+	crit = fhir_get(a, "criteria");
+	CHECK(strcmp(fhir_get_string(cJSON_GetArrayItem(crit, 0), "state"), "met") == 0, "A met");
+	CHECK(strcmp(cJSON_GetArrayItem(fhir_get(cJSON_GetArrayItem(crit, 0), "evidence"), 0)
+	                 ->valuestring,
+	             "Condition/c1") == 0,
+	      "evidence names the Condition");
+	CHECK(strcmp(fhir_get_string(cJSON_GetArrayItem(crit, 1), "state"), "not-met") == 0,
+	      "B not met");
+	CHECK(strcmp(fhir_get_string(card, "selectionBehavior"), "at-most-one") == 0, "behaviour");
+	sugg = cJSON_GetArrayItem(fhir_get(card, "suggestions"), 0);
+	CHECK(fhir_get_string(sugg, "uuid") != NULL, "suggestion uuid");
+	actions = fhir_get(sugg, "actions");
+	CHECK(strcmp(fhir_get_string(cJSON_GetArrayItem(actions, 0), "resourceId"),
+	             "ServiceRequest/o1") == 0,
+	      "delete names the order");
+	create = fhir_get(cJSON_GetArrayItem(actions, 1), "resource");
+	CHECK(fhir_get(create, "subject") != NULL && fhir_get(create, "reasonCode") != NULL,
+	      "create copies subject and reasonCode");
+	CHECK(fhir_get(cJSON_GetArrayItem(actions, 1), "copy") == NULL, "copy removed");
+	CHECK(strcmp(fhir_get_string(fhir_get(create, "code"), "text"), "Gadget, right side") == 0,
+	      "create text expanded");
+	CHECK(cJSON_GetArraySize(fhir_get(card, "overrideReasons")) == 1, "override reasons");
+	CHECK(cJSON_GetArraySize(fhir_get(card, "links")) == 2, "policy link and IFR link");
+	CHECK(strcmp(fhir_get_string(fhir_get(fhir_get(card, "source"), "topic"), "code"), "ifr") ==
+	          0,
+	      "topic = main recommendation");
+	CHECK(strstr(fhir_get_string(card, "detail"), "Widgets are costly.") != NULL, "evidence");
+	engine_result_clear(&r);
+}
+
+static void test_unavailable_makes_unknown(const struct engine *e)
+{
+	struct engine_result r;
+	const cJSON *card, *b;
+
+	/* procedures absent: B unknown, so A and B is unknown */
+	CHECK(assess(e, request("order-select", CODED, COND_A), &r) == FHIR_OK, "ok");
+	card = cJSON_GetArrayItem(fhir_get(r.response, "cards"), 0);
+	CHECK(strcmp(fhir_get_string(assessment_of(card), "decision"), "criteria-unknown") == 0,
+	      "criteria-unknown");
+	CHECK(strcmp(fhir_get_string(card, "indicator"), "info") == 0, "info");
+	b = cJSON_GetArrayItem(fhir_get(assessment_of(card), "criteria"), 1);
+	CHECK(strcmp(fhir_get_string(b, "state"), "unknown") == 0, "B unknown");
+	CHECK(strstr(fhir_get_string(b, "note"), "procedures") != NULL, "note names the data");
+	CHECK(strstr(fhir_get_string(card, "detail"), "To document") != NULL, "what to document");
+	CHECK(fhir_get(card, "overrideReasons") == NULL, "no override reasons on info cards");
+	engine_result_clear(&r);
+}
+
+static void test_required_missing_is_412(const struct engine *e)
+{
+	struct engine_result r;
+
+	CHECK(assess(e, request("order-select", CODED, PROC_B), &r) == FHIR_OK, "ok");
+	CHECK(r.http_status == 412, "412, got %d", r.http_status);
+	CHECK(strstr(r.missing, "conditions") != NULL, "names conditions: %s", r.missing);
+	CHECK(r.response == NULL, "no response body");
+	engine_result_clear(&r);
+	/* a null prefetch value is "no data": no 412 */
+	CHECK(assess(e, request("order-select", CODED, "\"conditions\":null"), &r) == FHIR_OK,
+	      "ok");
+	CHECK(r.http_status == 200, "null is an empty list, got %d", r.http_status);
+	engine_result_clear(&r);
+	/* an OperationOutcome is a client failure: unavailable */
+	CHECK(assess(e,
+	             request("order-select", CODED,
+	                     "\"conditions\":{\"resourceType\":\"OperationOutcome\"}"),
+	             &r) == FHIR_OK,
+	      "ok");
+	CHECK(r.http_status == 412, "OperationOutcome -> 412, got %d", r.http_status);
+	engine_result_clear(&r);
+}
+
+static void test_triggering(const struct engine *e)
+{
+	struct engine_result r;
+	const cJSON *card;
+
+	/* not triggered: no data needed, no 412 */
+	CHECK(assess(e,
+	             request("order-select",
+	                     "{\"coding\":[{\"system\":\"urn:test\",\"code\":\"ZZ\"}],"
+	                     "\"text\":\"widget injection\"}",
+	                     "\"x\":1"),
+	             &r) == FHIR_OK,
+	      "ok");
+	CHECK(r.http_status == 200 && cJSON_GetArraySize(fhir_get(r.response, "cards")) == 0,
+	      "a coded order is judged by its code, not its text");
+	engine_result_clear(&r);
+	/* text-only order: triggered on text */
+	CHECK(assess(e,
+	             request("order-select", "{\"text\":\"Widget injection, right\"}",
+	                     COND_A ",\"procedures\":null"),
+	             &r) == FHIR_OK,
+	      "ok");
+	card = cJSON_GetArrayItem(fhir_get(r.response, "cards"), 0);
+	CHECK(cJSON_IsTrue(fhir_get(assessment_of(card), "matchedOnText")), "matched on text");
+	CHECK(strstr(fhir_get_string(card, "detail"), "recognised from its text") != NULL,
+	      "detail says so");
+	engine_result_clear(&r);
+	/* order-select assesses only the selection (o2 would trigger on text) */
+	CHECK(assess(e, request("order-select", "{\"text\":\"nothing\"}", ""), &r) == FHIR_OK,
+	      "ok");
+	CHECK(r.assessed == 0 && r.http_status == 200, "unselected o2 not assessed");
+	engine_result_clear(&r);
+}
+
+static void test_order_sign(const struct engine *e)
+{
+	struct engine_result r;
+	const cJSON *actions, *action, *ext;
+
+	CHECK(assess(e, request("order-sign", CODED, COND_A ",\"procedures\":null"), &r) == 0,
+	      "ok");
+	CHECK(r.assessed == 2, "order-sign assesses every draft order: %zu", r.assessed);
+	actions = fhir_get(r.response, "systemActions");
+	CHECK(cJSON_GetArraySize(actions) == 2, "one update per assessed order");
+	action = cJSON_GetArrayItem(actions, 0);
+	CHECK(strcmp(fhir_get_string(action, "type"), "update") == 0, "update");
+	CHECK(strcmp(fhir_get_string(fhir_get(action, "resource"), "id"), "o1") == 0,
+	      "whole order");
+	ext = cJSON_GetArrayItem(fhir_get(fhir_get(action, "resource"), "extension"), 0);
+	CHECK(strcmp(fhir_get_string(ext, "url"), ENGINE_DECISION_EXTENSION_URL) == 0, "ext url");
+	CHECK(cJSON_GetArraySize(fhir_get(ext, "extension")) >= 5, "sub-extensions");
+	engine_result_clear(&r);
+}
+
+static void test_bad_context(const struct engine *e)
+{
+	struct engine_result r;
+	struct fhir_error err;
+	cJSON *req = request("order-select", CODED, "");
+
+	cJSON_ReplaceItemInArray(fhir_get(fhir_get(req, "context"), "selections"), 0,
+	                         cJSON_CreateString("ServiceRequest/nope"));
+	CHECK(engine_assess(e, req, &now, &r, &err) == FHIR_ERR_INVALID, "invalid");
+	CHECK(strcmp(err.where, "/context/selections/0") == 0, "where %s", err.where);
+	cJSON_Delete(req);
+	req = request("order-select", CODED, "");
+	cJSON_ReplaceItemInObject(fhir_get(req, "context"), "draftOrders", cJSON_CreateArray());
+	CHECK(engine_assess(e, req, &now, &r, &err) == FHIR_ERR_INVALID, "invalid");
+	CHECK(strcmp(err.where, "/context/draftOrders") == 0, "where %s", err.where);
+	cJSON_Delete(req);
+}
+
+struct collected {
+	char text[8192];
+	size_t len;
+	int count;
+};
+
+static void collect(void *ctx, const char *file, const char *pointer, const char *message)
+{
+	struct collected *c = ctx;
+	int n = snprintf(c->text + c->len, sizeof(c->text) - c->len, "%s#%s: %s\n", file, pointer,
+	                 message);
+
+	if (n > 0 && (size_t)n < sizeof(c->text) - c->len)
+		c->len += (size_t)n;
+	c->count++;
+}
+
+static void test_load_errors(const char *dir)
+{
+	struct collected c = {{0}, 0, 0};
+	struct engine_reporter rep = {collect, &c};
+	struct cds_app_options opts = {dir, NULL, "-"};
+	struct cds_app *app = NULL;
+	static const char *const expected[] = {
+	    "bad.policy.json#/trigger/text/0",
+	    "bad.policy.json#/requires/0",
+	    "bad.policy.json#/criteria/0/met",
+	    "bad.policy.json#/outcomes/0/decision",
+	    "bad.policy.json#/outcomes/0/indicator",
+	    "bad.policy.json#/outcomes/0/recommendations/0",
+	    "bad.policy.json#/criteria/1",
+	    "bad.policy.json#/outcomes/0",
+	    "trunc.policy.json#",
+	    "valuesets/broken.json#/compose/include/0",
+	};
+	size_t i;
+
+	CHECK(cds_app_new(&opts, &rep, &app) != FHIR_OK && app == NULL, "refused");
+	for (i = 0; i < sizeof(expected) / sizeof(expected[0]); i++)
+		CHECK(strstr(c.text, expected[i]) != NULL, "reported %s; got:\n%s", expected[i],
+		      c.text);
+	CHECK(strstr(c.text, "%nosuch") != NULL, "unknown variable named");
+	CHECK(strstr(c.text, "{{%nothere}}") != NULL, "unknown placeholder named");
+}
+
+static void test_truncate(void)
+{
+	char text[600];
+	size_t i, points = 0;
+
+	for (i = 0; i < 150; i++)
+		memcpy(text + 3 * i, "\xc3\xa9 ", 3); /* "é " x150: 300 code points */
+	text[450] = '\0';
+	engine__truncate_utf8(text, 140);
+	for (i = 0; text[i] != '\0'; i++)
+		points += ((unsigned char)text[i] & 0xC0) != 0x80;
+	CHECK(points == 139, "139 code points, got %zu", points);
+	CHECK(strcmp(text + strlen(text) - 3, "\xe2\x80\xa6") == 0, "ends with an ellipsis");
+	strcpy(text, "short");
+	engine__truncate_utf8(text, 140);
+	CHECK(strcmp(text, "short") == 0, "short text untouched");
+}
+
+int main(void)
+{
+	const char *src = getenv("CDS_SOURCE_DIR");
+	char dir[1024], bad[1024];
+	struct cds_app_options opts = {dir, NULL, "-"};
+	struct cds_app *app = NULL;
+	struct fhir_error err;
+
+	if (src == NULL)
+		src = ".";
+	snprintf(dir, sizeof(dir), "%s/tests/fixtures/engine", src);
+	snprintf(bad, sizeof(bad), "%s/tests/fixtures/engine-bad", src);
+	fhir_datetime_parse("2025-01-15T12:00:00Z", &now, &err);
+	CHECK(cds_app_new(&opts, NULL, &app) == FHIR_OK, "fixture loads");
+	if (app != NULL) {
+		const struct engine *e = cds_app_engine(app);
+
+		test_commissioned_is_quiet(e);
+		test_not_met_makes_warning(e);
+		test_unavailable_makes_unknown(e);
+		test_required_missing_is_412(e);
+		test_triggering(e);
+		test_order_sign(e);
+		test_bad_context(e);
+	}
+	cds_app_free(app);
+	test_load_errors(bad);
+	test_truncate();
+	return testkit_done();
+}

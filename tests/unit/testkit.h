@@ -1,0 +1,57 @@
+/* testkit.h — the few helpers every unit test shares: CHECK counts passes and failures and
+ * prints each failure with its line; testkit_done() prints the closing "N passed, M failed"
+ * line that CI reads and returns the exit status; testkit_read() loads a file. Header-only. */
+#ifndef CDS_TESTKIT_H
+#define CDS_TESTKIT_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int testkit_passed, testkit_failed;
+
+/* Records one assertion; prints the failing expression and a printf-style reason. */
+#define CHECK(cond, ...)                                                                           \
+	do {                                                                                       \
+		if (cond) {                                                                        \
+			testkit_passed++;                                                          \
+		} else {                                                                           \
+			testkit_failed++;                                                          \
+			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);            \
+			fprintf(stderr, __VA_ARGS__);                                              \
+			fputc('\n', stderr);                                                       \
+		}                                                                                  \
+	} while (0)
+
+/* Prints the closing line and returns the process exit status. */
+static inline int testkit_done(void)
+{
+	printf("%d passed, %d failed\n", testkit_passed, testkit_failed);
+	return testkit_failed == 0 ? 0 : 1;
+}
+
+/* NEW: the whole file, NUL-terminated (free with free), or NULL; *length may be NULL. */
+static inline char *testkit_read(const char *path, size_t *length)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	long n;
+
+	if (f == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
+		buf = malloc((size_t)n + 1);
+		if (buf != NULL && fread(buf, 1, (size_t)n, f) == (size_t)n) {
+			buf[n] = '\0';
+			if (length != NULL)
+				*length = (size_t)n;
+		} else {
+			free(buf);
+			buf = NULL;
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
+#endif
