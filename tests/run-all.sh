@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs, builds and runs every test twice: a -Werror build, then the same suite under
+# AddressSanitizer + UndefinedBehaviorSanitizer. Ends with ctest's summary and a closing
+# "N passed, N failed" line over both runs. Run from anywhere; exits non-zero on any failure.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root" || exit 1
+bash .ci/install-deps || exit 1
+jobs=$(nproc 2>/dev/null || echo 2)
+passed=0 failed=0
+run_suite() { # name, build dir, cmake flags...
+  local name=$1 dir=$2; shift 2
+  echo "== $name build ($dir)"
+  if ! cmake -S . -B "$dir" -DCDS_WERROR=ON "$@" >"$dir.configure.log" 2>&1; then
+    cat "$dir.configure.log"; failed=$((failed + 1)); return
+  fi
+  if ! cmake --build "$dir" -j"$jobs" 2>&1 | tail -n 40; then failed=$((failed + 1)); return; fi
+  echo "== $name tests"
+  local out
+  out=$(ctest --test-dir "$dir" --output-on-failure -j"$jobs" 2>&1); local rc=$?
+  echo "$out"
+  local p t
+  p=$(echo "$out" | sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\2 \1/p' | tail -n1)
+  if [ -n "$p" ]; then
+    t=${p% *}; f=${p#* }; passed=$((passed + t - f)); failed=$((failed + f))
+  fi
+  [ $rc -eq 0 ] || [ -n "$p" ] || failed=$((failed + 1))
+}
+run_suite "warnings-as-errors" build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  run_suite "asan+ubsan" build-asan -DCDS_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
