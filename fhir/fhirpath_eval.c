@@ -1,0 +1,817 @@
+/* fhirpath_eval.c — compiles FHIRPath text once (lexer + parser) and evaluates the tree against
+ * FHIR JSON many times: path navigation with choice types, variables, operators with three-valued
+ * logic and empty propagation (FHIRPath N1 §Path selection, §Operators, §Environment variables).
+ * Functions live in fhirpath_functions.c and values in fhirpath_value.c. It must not modify the
+ * JSON it reads, keep state between evaluations, or allocate outside env->arena. */
+#include "fhirpath_internal.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- compile ----------------------------------------------------------------------------- */
+
+int fhir_path_compile(const char *text, struct fhir_path **out, struct fhir_error *err)
+{
+	struct fhir_path *path = NULL;
+	struct fhir_arena *arena = NULL;
+	struct fhir__fp_token *toks = NULL;
+	size_t count = 0, len;
+	int rc;
+
+	*out = NULL;
+	if (text == NULL) {
+		fhir_error_set(err, "expression:0", "no expression");
+		rc = FHIR_ERR_SYNTAX;
+		goto out;
+	}
+	len = strlen(text);
+	if (len > FHIR_PATH_MAX_TEXT) {
+		fhir_error_set(err, "expression:0", "expression is %zu characters, over the limit of %d",
+		               len, FHIR_PATH_MAX_TEXT);
+		rc = FHIR_ERR_LIMIT;
+		goto out;
+	}
+	arena = fhir_arena_new();
+	path = fhir_arena_alloc(arena, sizeof(*path));
+	path->arena = arena;
+	path->text = fhir_arena_strdup(arena, text);
+	rc = fhir__fp_lex(path->text, arena, &toks, &count, err);
+	if (rc != 0)
+		goto out;
+	rc = fhir__fp_parse(toks, count, arena, &path->root, err);
+	if (rc != 0)
+		goto out;
+	*out = path;
+	arena = NULL;
+out:
+	fhir_arena_free(arena);
+	return rc;
+}
+
+void fhir_path_free(struct fhir_path *path)
+{
+	if (path != NULL)
+		fhir_arena_free(path->arena);
+}
+
+const char *fhir_path_text(const struct fhir_path *path)
+{
+	return path != NULL ? path->text : NULL;
+}
+
+static int is_builtin_var(const char *name)
+{
+	return strcmp(name, "resource") == 0 || strcmp(name, "context") == 0 ||
+	       strcmp(name, "rootResource") == 0 || strcmp(name, "ucum") == 0 ||
+	       strcmp(name, "sct") == 0 || strcmp(name, "loinc") == 0;
+}
+
+static void walk_vars(const struct fhir__fp_node *n, void (*fn)(void *ctx, const char *name),
+                      void *ctx)
+{
+	if (n == NULL)
+		return;
+	if (n->kind == FP_VAR && !is_builtin_var(n->name))
+		fn(ctx, n->name);
+	walk_vars(n->left, fn, ctx);
+	walk_vars(n->right, fn, ctx);
+	for (size_t i = 0; i < n->nargs; i++)
+		walk_vars(n->args[i], fn, ctx);
+}
+
+void fhir_path_each_variable(const struct fhir_path *path,
+                             void (*fn)(void *ctx, const char *name), void *ctx)
+{
+	if (path != NULL && fn != NULL)
+		walk_vars(path->root, fn, ctx);
+}
+
+/* ---- shared helpers ---------------------------------------------------------------------- */
+
+int fhir__fp_fail(struct fhir__fp_ev *e, const struct fhir__fp_node *n, int status,
+                  const char *fmt, ...)
+{
+	char where[64];
+	char msg[sizeof(e->err->message)];
+	va_list ap;
+
+	snprintf(where, sizeof(where), "expression:%zu", n != NULL ? n->offset : (size_t)0);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fhir_error_set(e->err, where, "%s", msg);
+	return status;
+}
+
+int fhir__fp_push(struct fhir__fp_ev *e, struct fhir_collection *c, const struct fhir_value *v)
+{
+	if (c->count >= FHIR_PATH_MAX_ITEMS)
+		return fhir__fp_fail(e, NULL, FHIR_ERR_LIMIT,
+		                     "a collection grew past %d items (FHIR_PATH_MAX_ITEMS)",
+		                     FHIR_PATH_MAX_ITEMS);
+	fhir_collection_push(c, e->arena, v);
+	return 0;
+}
+
+int fhir__fp_singleton(struct fhir__fp_ev *e, const struct fhir__fp_node *n, const char *what,
+                       const struct fhir_collection *in, struct fhir_value *out)
+{
+	if (in->count == 0)
+		return 1;
+	if (in->count > 1)
+		return fhir__fp_fail(e, n, FHIR_ERR_EVAL,
+		                     "%s: singleton expected, got a collection of %zu items", what,
+		                     in->count);
+	*out = in->items[0];
+	return 0;
+}
+
+int fhir__fp_arg(struct fhir__fp_ev *e, const struct fhir__fp_node *call, size_t i,
+                 struct fhir_collection *out)
+{
+	return fhir__fp_eval(e, call->args[i], e->this_, out);
+}
+
+int fhir__fp_lambda(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
+                    const struct fhir_value *item, int64_t index, struct fhir_collection *out)
+{
+	struct fhir_collection one = {(struct fhir_value *)item, 1, 1};
+	const struct fhir_collection *saved_this = e->this_;
+	int64_t saved_index = e->index;
+	int rc;
+
+	e->this_ = &one;
+	e->index = index;
+	rc = fhir__fp_eval(e, n, &one, out);
+	e->this_ = saved_this;
+	e->index = saved_index;
+	return rc;
+}
+
+/* ---- navigation (FHIRPath N1 §Path selection; FHIR R4 §2.24 choice types [x]) ------------- */
+
+static const char *const fhir_primitives[] = {
+    "boolean", "integer",  "string", "decimal",     "uri",         "url",  "canonical",
+    "base64Binary", "instant", "date", "dateTime", "time", "code", "oid", "id", "markdown",
+    "unsignedInt", "positiveInt", "uuid", "integer64",
+};
+
+/* The FHIR type named by a choice suffix: "DateTime" -> "dateTime", "Quantity" stays. */
+static const char *choice_type(struct fhir_arena *arena, const char *suffix)
+{
+	for (size_t i = 0; i < sizeof(fhir_primitives) / sizeof(fhir_primitives[0]); i++) {
+		const char *t = fhir_primitives[i];
+
+		if (tolower((unsigned char)suffix[0]) == t[0] && strcmp(suffix + 1, t + 1) == 0)
+			return t;
+	}
+	return fhir_arena_strdup(arena, suffix);
+}
+
+static int push_member(struct fhir__fp_ev *e, const cJSON *m, const char *name, const char *type,
+                       struct fhir_collection *out)
+{
+	const cJSON *elems = m;
+	const cJSON *one = m;
+	int rc;
+
+	if (cJSON_IsArray(m))
+		one = m->child;
+	else
+		elems = NULL;
+	for (; one != NULL; one = elems != NULL ? one->next : NULL) {
+		struct fhir_value v;
+		const cJSON *rt;
+
+		if (cJSON_IsNull(one))
+			continue;
+		memset(&v, 0, sizeof(v));
+		v.kind = FHIR_VALUE_NODE;
+		v.node = one;
+		v.name = name;
+		v.type = type;
+		rt = cJSON_IsObject(one) ? cJSON_GetObjectItemCaseSensitive(one, "resourceType") : NULL;
+		if (cJSON_IsString(rt))
+			v.type = rt->valuestring;
+		rc = fhir__fp_push(e, out, &v);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int fhir__fp_children_named(struct fhir__fp_ev *e, const struct fhir_collection *in,
+                            const char *name, struct fhir_collection *out)
+{
+	size_t len = strlen(name);
+	int rc;
+
+	for (size_t i = 0; i < in->count; i++) {
+		const struct fhir_value *item = &in->items[i];
+		const cJSON *m;
+
+		if (item->kind != FHIR_VALUE_NODE || !cJSON_IsObject(item->node))
+			continue;
+		m = cJSON_GetObjectItemCaseSensitive(item->node, name);
+		if (m != NULL) {
+			rc = push_member(e, m, m->string, NULL, out);
+			if (rc != 0)
+				return rc;
+			continue;
+		}
+		for (m = item->node->child; m != NULL; m = m->next) {
+			if (m->string != NULL && strncmp(m->string, name, len) == 0 &&
+			    isupper((unsigned char)m->string[len])) {
+				rc = push_member(e, m, m->string, choice_type(e->arena, m->string + len), out);
+				if (rc != 0)
+					return rc;
+			}
+		}
+	}
+	return 0;
+}
+
+int fhir__fp_children(struct fhir__fp_ev *e, const struct fhir_value *item,
+                      struct fhir_collection *out)
+{
+	int rc;
+
+	if (item->kind != FHIR_VALUE_NODE || !cJSON_IsObject(item->node))
+		return 0;
+	for (const cJSON *m = item->node->child; m != NULL; m = m->next) {
+		if (m->string == NULL || m->string[0] == '_' || strcmp(m->string, "resourceType") == 0)
+			continue;
+		rc = push_member(e, m, m->string, NULL, out);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int eval_ident(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
+                      const struct fhir_collection *focus, struct fhir_collection *out)
+{
+	int rc;
+
+	if (!n->at_root)
+		return fhir__fp_children_named(e, focus, n->name, out);
+	/* FHIRPath N1 §Path selection: a path may start with the type name of its context. */
+	for (size_t i = 0; i < focus->count; i++) {
+		const struct fhir_value *item = &focus->items[i];
+		struct fhir_collection one = {(struct fhir_value *)item, 1, 1};
+
+		if (item->kind == FHIR_VALUE_NODE && item->type != NULL &&
+		    strcmp(item->type, n->name) == 0 && cJSON_IsObject(item->node) &&
+		    cJSON_GetObjectItemCaseSensitive(item->node, "resourceType") != NULL)
+			rc = fhir__fp_push(e, out, item);
+		else
+			rc = fhir__fp_children_named(e, &one, n->name, out);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- variables (FHIRPath N1 §Environment variables) -------------------------------------- */
+
+static int eval_var(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
+                    struct fhir_collection *out)
+{
+	struct fhir_value v;
+	const char *s = NULL;
+
+	for (size_t i = 0; i < e->env->var_count; i++) {
+		const struct fhir_path_var *var = &e->env->vars[i];
+
+		if (var->name != NULL && strcmp(var->name, n->name) == 0) {
+			for (size_t k = 0; k < var->value.count; k++) {
+				int rc = fhir__fp_push(e, out, &var->value.items[k]);
+
+				if (rc != 0)
+					return rc;
+			}
+			return 0;
+		}
+	}
+	if (strcmp(n->name, "resource") == 0 || strcmp(n->name, "context") == 0 ||
+	    strcmp(n->name, "rootResource") == 0) {
+		for (size_t k = 0; k < e->input->count; k++) {
+			int rc = fhir__fp_push(e, out, &e->input->items[k]);
+
+			if (rc != 0)
+				return rc;
+		}
+		return 0;
+	}
+	if (strcmp(n->name, "ucum") == 0)
+		s = "http://unitsofmeasure.org";
+	else if (strcmp(n->name, "sct") == 0)
+		s = "http://snomed.info/sct";
+	else if (strcmp(n->name, "loinc") == 0)
+		s = "http://loinc.org";
+	if (s == NULL)
+		return fhir__fp_fail(e, n, FHIR_ERR_EVAL, "unknown variable %%%s", n->name);
+	v = fhir__fp_str(s);
+	return fhir__fp_push(e, out, &v);
+}
+
+/* ---- operators (FHIRPath N1 §Operators) -------------------------------------------------- */
+
+/* Kleene truth of an operand of and/or/xor/implies: -1 empty, 0, 1; error when >1 item. */
+static int logic_truth(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
+                       const struct fhir_collection *c, int *truth)
+{
+	struct fhir_value v;
+	int rc = fhir__fp_singleton(e, n, n->name, c, &v);
+
+	if (rc < 0)
+		return rc;
+	if (rc == 1) {
+		*truth = -1;
+		return 0;
+	}
+	*truth = fhir_collection_truth(c);
+	return 0;
+}
+
+static int op_logic(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
+                    const struct fhir_collection *l, const struct fhir_collection *r,
+                    struct fhir_collection *out)
+{
+	int a, b, res = -1, rc;
+
+	rc = logic_truth(e, n, l, &a);
+	if (rc == 0)
+		rc = logic_truth(e, n, r, &b);
+	if (rc != 0)
+		return rc;
+	switch (n->op) {
+	case FP_OP_AND: res = (a == 0 || b == 0) ? 0 : (a == 1 && b == 1) ? 1 : -1; break;
+	case FP_OP_OR: res = (a == 1 || b == 1) ? 1 : (a == 0 && b == 0) ? 0 : -1; break;
+	case FP_OP_XOR: res = (a < 0 || b < 0) ? -1 : a != b; break;
+	default: /* implies */
+		res = a == 0 ? 1 : a == 1 ? b : (b == 1 ? 1 : -1);
+		break;
+	}
+	if (res >= 0) {
+		struct fhir_value v = fhir__fp_bool(res);
+
+		return fhir__fp_push(e, out, &v);
+	}
+	return 0;
+}
+
+static int push_bool(struct fhir__fp_ev *e, struct fhir_collection *out, int b)
+{
+	struct fhir_value v = fhir__fp_bool(b);
+
+	return fhir__fp_push(e, out, &v);
+}
+
+/* = and != (FHIRPath N1 §Equality). */
+static int op_equality(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
+                       const struct fhir_collection *l, const struct fhir_collection *r,
+                       struct fhir_collection *out)
+{
+	int neg = n->op == FP_OP_NE || n->op == FP_OP_NEQUIV;
+	int equiv = n->op == FP_OP_EQUIV || n->op == FP_OP_NEQUIV;
+	int res = 1;
+
+	if (equiv) {
+		if (l->count != r->count)
+			return push_bool(e, out, neg);
+		for (size_t i = 0; i < l->count && res; i++) {
+			int found = 0;
+
+			for (size_t k = 0; k < r->count && !found; k++)
+				found = fhir__fp_equivalent(&l->items[i], &r->items[k]);
+			res = found;
+		}
+		return push_bool(e, out, neg ? !res : res);
+	}
+	if (l->count == 0 || r->count == 0)
+		return 0;
+	if (l->count != r->count)
+		return push_bool(e, out, neg);
+	for (size_t i = 0; i < l->count; i++) {
+		int eq = fhir__fp_equal(&l->items[i], &r->items[i]);
+
+		if (eq == 0) {
+			res = 0;
+			break;
+		}
+		if (eq < 0)
+			res = -1;
+	}
+	if (res < 0)
+		return 0;
+	return push_bool(e, out, neg ? !res : res);
+}
+
+static const char *kind_name(const struct fhir_value *v)
+{
+	static const char *const names[] = {"element", "Boolean", "Integer", "Decimal", "String",
+	                                    "Date",    "DateTime", "Time",   "Quantity"};
+	struct fhir_value p;
+
+	fhir__fp_prim(v, &p);
+	if (p.kind == FHIR_VALUE_NODE && v->type != NULL)
+		return v->type;
+	return names[p.kind];
+}
+
+/* < <= > >= (FHIRPath N1 §Comparison): singletons; empty when either is empty or the
+ * precisions make the answer unknown. */
+static int op_compare(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
+                      const struct fhir_collection *l, const struct fhir_collection *r,
+                      struct fhir_collection *out)
+{
+	struct fhir_value a, b;
+	int rc, cmp = 0, res;
+
+	rc = fhir__fp_singleton(e, n, n->name, l, &a);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	rc = fhir__fp_singleton(e, n, n->name, r, &b);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	rc = fhir__fp_compare(&a, &b, &cmp);
+	if (rc < 0)
+		return fhir__fp_fail(e, n, FHIR_ERR_EVAL, "cannot compare %s with %s using '%s'",
+		                     kind_name(&a), kind_name(&b), n->name);
+	if (rc > 0)
+		return 0;
+	switch (n->op) {
+	case FP_OP_LT: res = cmp < 0; break;
+	case FP_OP_LE: res = cmp <= 0; break;
+	case FP_OP_GT: res = cmp > 0; break;
+	default: res = cmp >= 0; break;
+	}
+	return push_bool(e, out, res);
+}
+
+static int contains_item(const struct fhir_collection *c, const struct fhir_value *v)
+{
+	for (size_t i = 0; i < c->count; i++)
+		if (fhir__fp_equal(&c->items[i], v) == 1)
+			return 1;
+	return 0;
+}
+
+/* in / contains (FHIRPath N1 §Collections membership). */
+static int op_membership(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
+                         const struct fhir_collection *l, const struct fhir_collection *r,
+                         struct fhir_collection *out)
+{
+	const struct fhir_collection *item = n->op == FP_OP_IN ? l : r;
+	const struct fhir_collection *set = n->op == FP_OP_IN ? r : l;
+	struct fhir_value v;
+	int rc = fhir__fp_singleton(e, n, n->name, item, &v);
+
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	return push_bool(e, out, contains_item(set, &v));
+}
+
+static int op_union(struct fhir__fp_ev *e, const struct fhir_collection *l,
+                    const struct fhir_collection *r, struct fhir_collection *out)
+{
+	const struct fhir_collection *both[2] = {l, r};
+
+	for (int k = 0; k < 2; k++) {
+		for (size_t i = 0; i < both[k]->count; i++) {
+			if (contains_item(out, &both[k]->items[i]))
+				continue;
+			int rc = fhir__fp_push(e, out, &both[k]->items[i]);
+
+			if (rc != 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+/* Date/time ± quantity (FHIRPath N1 §Date/Time Arithmetic). */
+static int date_arith(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
+                      const struct fhir_value *d, const struct fhir_value *q, int sign,
+                      struct fhir_collection *out)
+{
+	struct fhir_value v = *d;
+	double amount = q->u.quantity.value * sign;
+
+	if (amount != trunc(amount) || fabs(amount) > 1e12)
+		return fhir__fp_fail(e, n, FHIR_ERR_EVAL,
+		                     "date arithmetic needs a whole number of %s, got %g",
+		                     q->u.quantity.unit, q->u.quantity.value);
+	if (fhir_datetime_add(&v.u.datetime, (int64_t)amount, q->u.quantity.unit) != 0)
+		return fhir__fp_fail(e, n, FHIR_ERR_EVAL,
+		                     "cannot add '%s' to a date (not a calendar duration, or out of "
+		                     "range)",
+		                     q->u.quantity.unit);
+	v.node = NULL;
+	v.type = NULL;
+	v.name = NULL;
+	return fhir__fp_push(e, out, &v);
+}
+
+/* + - * / div mod & (FHIRPath N1 §Math, §String concatenation). */
+static int op_arith(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
+                    const struct fhir_collection *l, const struct fhir_collection *r,
+                    struct fhir_collection *out)
+{
+	struct fhir_value a, b, pa, pb, v;
+	int rc;
+
+	if (n->op == FP_OP_CONCAT) {
+		const char *sa = "", *sb = "";
+
+		rc = fhir__fp_singleton(e, n, "&", l, &a);
+		if (rc < 0)
+			return rc;
+		if (rc == 0 && (sa = fhir__fp_to_string(e->arena, &a)) == NULL)
+			sa = "";
+		rc = fhir__fp_singleton(e, n, "&", r, &b);
+		if (rc < 0)
+			return rc;
+		if (rc == 0 && (sb = fhir__fp_to_string(e->arena, &b)) == NULL)
+			sb = "";
+		v = fhir__fp_str(fhir_arena_printf(e->arena, "%s%s", sa, sb));
+		return fhir__fp_push(e, out, &v);
+	}
+	rc = fhir__fp_singleton(e, n, n->name, l, &a);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	rc = fhir__fp_singleton(e, n, n->name, r, &b);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	if (!fhir__fp_prim(&a, &pa) || !fhir__fp_prim(&b, &pb))
+		goto bad;
+	if ((pa.kind == FHIR_VALUE_DATE || pa.kind == FHIR_VALUE_DATETIME ||
+	     pa.kind == FHIR_VALUE_TIME) &&
+	    pb.kind == FHIR_VALUE_QUANTITY && (n->op == FP_OP_ADD || n->op == FP_OP_SUB))
+		return date_arith(e, n, &pa, &pb, n->op == FP_OP_ADD ? 1 : -1, out);
+	if (pa.kind == FHIR_VALUE_STRING && pb.kind == FHIR_VALUE_STRING && n->op == FP_OP_ADD) {
+		v = fhir__fp_str(fhir_arena_printf(e->arena, "%s%s", pa.u.string, pb.u.string));
+		return fhir__fp_push(e, out, &v);
+	}
+	if (pa.kind == FHIR_VALUE_INTEGER && pb.kind == FHIR_VALUE_INTEGER && n->op != FP_OP_DIV) {
+		int64_t x = pa.u.integer, y = pb.u.integer, z = 0;
+		int overflow = 0;
+
+		switch (n->op) {
+		case FP_OP_ADD: overflow = __builtin_add_overflow(x, y, &z); break;
+		case FP_OP_SUB: overflow = __builtin_sub_overflow(x, y, &z); break;
+		case FP_OP_MUL: overflow = __builtin_mul_overflow(x, y, &z); break;
+		case FP_OP_IDIV:
+		case FP_OP_MOD:
+			if (y == 0)
+				return 0; /* division by zero is empty */
+			if (x == INT64_MIN && y == -1) {
+				overflow = 1;
+				break;
+			}
+			z = n->op == FP_OP_IDIV ? x / y : x % y;
+			break;
+		default: goto bad;
+		}
+		if (overflow)
+			return fhir__fp_fail(e, n, FHIR_ERR_EVAL, "integer overflow in '%s'", n->name);
+		v = fhir__fp_int(z);
+		return fhir__fp_push(e, out, &v);
+	}
+	if ((pa.kind == FHIR_VALUE_INTEGER || pa.kind == FHIR_VALUE_DECIMAL) &&
+	    (pb.kind == FHIR_VALUE_INTEGER || pb.kind == FHIR_VALUE_DECIMAL)) {
+		double x = pa.kind == FHIR_VALUE_INTEGER ? (double)pa.u.integer : pa.u.decimal;
+		double y = pb.kind == FHIR_VALUE_INTEGER ? (double)pb.u.integer : pb.u.decimal;
+		double z;
+
+		switch (n->op) {
+		case FP_OP_ADD: z = x + y; break;
+		case FP_OP_SUB: z = x - y; break;
+		case FP_OP_MUL: z = x * y; break;
+		case FP_OP_DIV:
+			if (y == 0)
+				return 0;
+			z = x / y;
+			break;
+		case FP_OP_IDIV:
+			if (y == 0)
+				return 0;
+			v = fhir__fp_int((int64_t)trunc(x / y));
+			return fhir__fp_push(e, out, &v);
+		case FP_OP_MOD:
+			if (y == 0)
+				return 0;
+			z = fmod(x, y);
+			break;
+		default: goto bad;
+		}
+		v = fhir__fp_dec(z);
+		return fhir__fp_push(e, out, &v);
+	}
+	if (pa.kind == FHIR_VALUE_QUANTITY && pb.kind == FHIR_VALUE_QUANTITY &&
+	    (n->op == FP_OP_ADD || n->op == FP_OP_SUB) && pa.u.quantity.unit && pb.u.quantity.unit &&
+	    strcmp(pa.u.quantity.unit, pb.u.quantity.unit) == 0) {
+		v = pa;
+		v.node = NULL;
+		v.type = NULL;
+		v.u.quantity.value += n->op == FP_OP_ADD ? pb.u.quantity.value : -pb.u.quantity.value;
+		return fhir__fp_push(e, out, &v);
+	}
+	if (pa.kind == FHIR_VALUE_QUANTITY &&
+	    (pb.kind == FHIR_VALUE_INTEGER || pb.kind == FHIR_VALUE_DECIMAL) &&
+	    (n->op == FP_OP_MUL || n->op == FP_OP_DIV)) {
+		double y = pb.kind == FHIR_VALUE_INTEGER ? (double)pb.u.integer : pb.u.decimal;
+
+		if (n->op == FP_OP_DIV && y == 0)
+			return 0;
+		v = pa;
+		v.node = NULL;
+		v.type = NULL;
+		v.u.quantity.value = n->op == FP_OP_MUL ? v.u.quantity.value * y : v.u.quantity.value / y;
+		return fhir__fp_push(e, out, &v);
+	}
+bad:
+	return fhir__fp_fail(e, n, FHIR_ERR_EVAL, "cannot apply '%s' to %s and %s", n->name,
+	                     kind_name(&a), kind_name(&b));
+}
+
+static int eval_binary(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
+                       const struct fhir_collection *focus, struct fhir_collection *out)
+{
+	struct fhir_collection l, r;
+	int rc;
+
+	rc = fhir__fp_eval(e, n->left, focus, &l);
+	if (rc != 0)
+		return rc;
+	rc = fhir__fp_eval(e, n->right, focus, &r);
+	if (rc != 0)
+		return rc;
+	switch (n->op) {
+	case FP_OP_AND:
+	case FP_OP_OR:
+	case FP_OP_XOR:
+	case FP_OP_IMPLIES: return op_logic(e, n, &l, &r, out);
+	case FP_OP_EQ:
+	case FP_OP_NE:
+	case FP_OP_EQUIV:
+	case FP_OP_NEQUIV: return op_equality(e, n, &l, &r, out);
+	case FP_OP_LT:
+	case FP_OP_LE:
+	case FP_OP_GT:
+	case FP_OP_GE: return op_compare(e, n, &l, &r, out);
+	case FP_OP_IN:
+	case FP_OP_CONTAINS: return op_membership(e, n, &l, &r, out);
+	case FP_OP_UNION: return op_union(e, &l, &r, out);
+	default: return op_arith(e, n, &l, &r, out);
+	}
+}
+
+static int eval_type(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
+                     const struct fhir_collection *focus, struct fhir_collection *out)
+{
+	struct fhir_collection l;
+	struct fhir_value v;
+	int rc = fhir__fp_eval(e, n->left, focus, &l);
+
+	if (rc != 0)
+		return rc;
+	if (n->op == FP_OP_IS) {
+		rc = fhir__fp_singleton(e, n, "is", &l, &v);
+		if (rc != 0)
+			return rc < 0 ? rc : 0;
+		return push_bool(e, out, fhir__fp_is_type(&v, n->name));
+	}
+	for (size_t i = 0; i < l.count; i++) {
+		if (fhir__fp_is_type(&l.items[i], n->name)) {
+			rc = fhir__fp_push(e, out, &l.items[i]);
+			if (rc != 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+static int eval_negate(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
+                       const struct fhir_collection *focus, struct fhir_collection *out)
+{
+	struct fhir_collection l;
+	struct fhir_value v, p;
+	int rc = fhir__fp_eval(e, n->left, focus, &l);
+
+	if (rc != 0)
+		return rc;
+	rc = fhir__fp_singleton(e, n, "unary -", &l, &v);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	fhir__fp_prim(&v, &p);
+	p.node = NULL;
+	p.type = NULL;
+	if (p.kind == FHIR_VALUE_INTEGER && p.u.integer != INT64_MIN)
+		p.u.integer = -p.u.integer;
+	else if (p.kind == FHIR_VALUE_DECIMAL)
+		p.u.decimal = -p.u.decimal;
+	else if (p.kind == FHIR_VALUE_QUANTITY)
+		p.u.quantity.value = -p.u.quantity.value;
+	else
+		return fhir__fp_fail(e, n, FHIR_ERR_EVAL, "cannot negate %s", kind_name(&v));
+	return fhir__fp_push(e, out, &p);
+}
+
+int fhir__fp_eval(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
+                  const struct fhir_collection *focus, struct fhir_collection *out)
+{
+	struct fhir_collection tmp, idx;
+	struct fhir_value v;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (++e->depth > FHIR_PATH_MAX_DEPTH * 2 + 8) {
+		rc = fhir__fp_fail(e, n, FHIR_ERR_LIMIT, "evaluation nested deeper than %d levels",
+		                   FHIR_PATH_MAX_DEPTH * 2);
+		goto out;
+	}
+	switch (n->kind) {
+	case FP_LITERAL: rc = fhir__fp_push(e, out, &n->lit); break;
+	case FP_EMPTY: break;
+	case FP_IDENT: rc = eval_ident(e, n, focus, out); break;
+	case FP_FUNC: rc = n->func->fn(e, n, focus, out); break;
+	case FP_INVOKE:
+		rc = fhir__fp_eval(e, n->left, focus, &tmp);
+		if (rc == 0)
+			rc = fhir__fp_eval(e, n->right, &tmp, out);
+		break;
+	case FP_INDEXER:
+		rc = fhir__fp_eval(e, n->left, focus, &tmp);
+		if (rc == 0)
+			rc = fhir__fp_eval(e, n->right, e->this_, &idx);
+		if (rc == 0) {
+			rc = fhir__fp_singleton(e, n, "[]", &idx, &v);
+			if (rc == 1) {
+				rc = 0;
+				break;
+			}
+			if (rc < 0)
+				break;
+			if (!fhir__fp_prim(&v, &v) || v.kind != FHIR_VALUE_INTEGER) {
+				rc = fhir__fp_fail(e, n, FHIR_ERR_EVAL, "an index must be an Integer");
+				break;
+			}
+			if (v.u.integer >= 0 && (uint64_t)v.u.integer < tmp.count)
+				rc = fhir__fp_push(e, out, &tmp.items[v.u.integer]);
+		}
+		break;
+	case FP_BINARY: rc = eval_binary(e, n, focus, out); break;
+	case FP_NEGATE: rc = eval_negate(e, n, focus, out); break;
+	case FP_TYPE: rc = eval_type(e, n, focus, out); break;
+	case FP_VAR: rc = eval_var(e, n, out); break;
+	case FP_THIS:
+		for (size_t i = 0; i < e->this_->count && rc == 0; i++)
+			rc = fhir__fp_push(e, out, &e->this_->items[i]);
+		break;
+	case FP_INDEX:
+		v = fhir__fp_int(e->index);
+		rc = fhir__fp_push(e, out, &v);
+		break;
+	case FP_TOTAL:
+		for (size_t i = 0; e->total != NULL && i < e->total->count && rc == 0; i++)
+			rc = fhir__fp_push(e, out, &e->total->items[i]);
+		break;
+	}
+out:
+	e->depth--;
+	if (rc != 0)
+		memset(out, 0, sizeof(*out));
+	return rc;
+}
+
+int fhir_path_eval(const struct fhir_path *path, const struct fhir_collection *input,
+                   const struct fhir_path_env *env, struct fhir_collection *out,
+                   struct fhir_error *err)
+{
+	static const struct fhir_collection none = {NULL, 0, 0};
+	struct fhir__fp_ev e;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(&e, 0, sizeof(e));
+	if (path == NULL || env == NULL || env->arena == NULL) {
+		fhir_error_set(err, NULL, "fhir_path_eval: path, env and env->arena are required");
+		return FHIR_ERR_INVALID;
+	}
+	e.env = env;
+	e.arena = env->arena;
+	e.err = err;
+	e.input = input != NULL ? input : &none;
+	e.this_ = e.input;
+	e.now = env->now;
+	if (e.now.precision == 0 || !e.now.has_date)
+		fhir_datetime_now(&e.now);
+	rc = fhir__fp_eval(&e, path->root, e.input, out);
+	return rc;
+}

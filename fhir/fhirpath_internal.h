@@ -1,0 +1,220 @@
+/* fhirpath_internal.h — what the FHIRPath files inside fhir/ share: tokens, the parse tree, the
+ * evaluation context, the value helpers and the function table. Not part of the public API:
+ * only the .c files of fhir/ (and white-box unit tests) include it. It must not declare anything that does
+ * I/O; everything here allocates in an arena. */
+#ifndef CDS_FHIRPATH_INTERNAL_H
+#define CDS_FHIRPATH_INTERNAL_H
+
+#include "fhir.h"
+
+/* ---- tokens (fhirpath_lex.c; FHIRPath N1 §Lexical elements) ----------------------------- */
+
+enum fhir__fp_tok {
+	FP_T_EOF,
+	FP_T_IDENT,    /* identifier or keyword (and, or, div, true, ...) */
+	FP_T_DIDENT,   /* `delimited identifier` */
+	FP_T_STRING,   /* 'string' (text: unescaped) */
+	FP_T_INTEGER,
+	FP_T_DECIMAL,
+	FP_T_DATE,     /* @2021-03-01 (text without @) */
+	FP_T_DATETIME, /* @2021-03-01T10:00 (text without @ and without a trailing T) */
+	FP_T_TIME,     /* @T10:00 (text without @T) */
+	FP_T_VAR,      /* %name, %`name` or %'name' (text: the name) */
+	FP_T_SPECIAL,  /* $this, $index, $total (text: this, index, total) */
+	FP_T_LPAREN,
+	FP_T_RPAREN,
+	FP_T_LBRACK,
+	FP_T_RBRACK,
+	FP_T_LBRACE,
+	FP_T_RBRACE,
+	FP_T_DOT,
+	FP_T_COMMA,
+	FP_T_PLUS,
+	FP_T_MINUS,
+	FP_T_STAR,
+	FP_T_SLASH,
+	FP_T_PIPE,
+	FP_T_AMP,
+	FP_T_EQ,
+	FP_T_NE,
+	FP_T_EQUIV,
+	FP_T_NEQUIV,
+	FP_T_LT,
+	FP_T_LE,
+	FP_T_GT,
+	FP_T_GE,
+};
+
+struct fhir__fp_token {
+	enum fhir__fp_tok kind;
+	size_t offset;    /* in the expression text */
+	const char *text; /* NUL-terminated, in the path's arena */
+};
+
+/* Splits `text` into tokens ending with FP_T_EOF. NEW in `arena`: *out (count in *count).
+ * FHIR_ERR_SYNTAX with err->where = "expression:<offset>" on a bad character, string or date. */
+int fhir__fp_lex(const char *text, struct fhir_arena *arena, struct fhir__fp_token **out,
+                 size_t *count, struct fhir_error *err);
+
+/* ---- parse tree (fhirpath_parse.c; FHIRPath N1 §Grammar) --------------------------------- */
+
+enum fhir__fp_kind {
+	FP_LITERAL, /* lit */
+	FP_EMPTY,   /* {} */
+	FP_IDENT,   /* name: member of the focus (or its resourceType when `at_root`) */
+	FP_FUNC,    /* func(args) applied to the focus */
+	FP_INVOKE,  /* left . right (right is FP_IDENT or FP_FUNC) */
+	FP_INDEXER, /* left [ right ] */
+	FP_BINARY,  /* left op right */
+	FP_NEGATE,  /* - left */
+	FP_TYPE,    /* left is/as name */
+	FP_VAR,     /* %name */
+	FP_THIS,    /* $this */
+	FP_INDEX,   /* $index */
+	FP_TOTAL,   /* $total */
+};
+
+enum fhir__fp_op {
+	FP_OP_NONE,
+	FP_OP_MUL,
+	FP_OP_DIV,
+	FP_OP_IDIV,
+	FP_OP_MOD,
+	FP_OP_ADD,
+	FP_OP_SUB,
+	FP_OP_CONCAT,
+	FP_OP_IS,
+	FP_OP_AS,
+	FP_OP_UNION,
+	FP_OP_LT,
+	FP_OP_LE,
+	FP_OP_GT,
+	FP_OP_GE,
+	FP_OP_EQ,
+	FP_OP_NE,
+	FP_OP_EQUIV,
+	FP_OP_NEQUIV,
+	FP_OP_IN,
+	FP_OP_CONTAINS,
+	FP_OP_AND,
+	FP_OP_OR,
+	FP_OP_XOR,
+	FP_OP_IMPLIES,
+};
+
+struct fhir__fp_func;
+
+struct fhir__fp_node {
+	enum fhir__fp_kind kind;
+	enum fhir__fp_op op;
+	size_t offset;    /* where it starts in the text, for error messages */
+	const char *name; /* IDENT member, FUNC name, VAR name, TYPE type name, op spelling */
+	int at_root;      /* IDENT: first step of a path (may name the focus's resourceType) */
+	struct fhir_value lit;
+	struct fhir__fp_node *left, *right;
+	struct fhir__fp_node **args;
+	size_t nargs;
+	const char *type_arg; /* FUNC taking a type (ofType, is, as): the type name */
+	const struct fhir__fp_func *func;
+};
+
+/* A compiled expression: its text and tree, all in `arena` (immutable after compile). */
+struct fhir_path {
+	struct fhir_arena *arena;
+	char *text;
+	struct fhir__fp_node *root;
+};
+
+/* Parses tokens into a tree in `arena`. FHIR_ERR_SYNTAX (unexpected token, unknown function,
+ * wrong argument count) or FHIR_ERR_LIMIT (nesting deeper than FHIR_PATH_MAX_DEPTH); err->where
+ * is "expression:<offset>". FHIRPath N1 §Grammar (precedence of §Operators). */
+int fhir__fp_parse(const struct fhir__fp_token *toks, size_t count, struct fhir_arena *arena,
+                   struct fhir__fp_node **out, struct fhir_error *err);
+
+/* ---- evaluation context (fhirpath_eval.c) ------------------------------------------------ */
+
+struct fhir__fp_ev {
+	const struct fhir_path_env *env;
+	struct fhir_arena *arena; /* env->arena */
+	struct fhir_error *err;
+	const struct fhir_collection *input; /* %resource, %context */
+	const struct fhir_collection *this_; /* $this */
+	int64_t index;                       /* $index */
+	const struct fhir_collection *total; /* $total, or NULL outside aggregate() */
+	struct fhir_datetime now;
+	int depth;
+};
+
+/* Evaluates node n with `focus` as its input; *out is reset first (arena memory). 0 or a
+ * negative fhir_status with e->err filled. */
+int fhir__fp_eval(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
+                  const struct fhir_collection *focus, struct fhir_collection *out);
+/* Evaluates argument i of a function call against $this (FHIRPath N1 §Functions). */
+int fhir__fp_arg(struct fhir__fp_ev *e, const struct fhir__fp_node *call, size_t i,
+                 struct fhir_collection *out);
+/* Evaluates `n` with $this = [item] and $index = index, as where()/select() do. */
+int fhir__fp_lambda(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
+                    const struct fhir_value *item, int64_t index, struct fhir_collection *out);
+/* Appends v to c; FHIR_ERR_LIMIT past FHIR_PATH_MAX_ITEMS. */
+int fhir__fp_push(struct fhir__fp_ev *e, struct fhir_collection *c, const struct fhir_value *v);
+/* Fills e->err with "expression:<offset of n>" and returns status. */
+int fhir__fp_fail(struct fhir__fp_ev *e, const struct fhir__fp_node *n, int status,
+                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Navigates member `name` of every item of `in` (arrays flattened, choice types resolved),
+ * appending to out. FHIRPath N1 §Path selection, FHIR R4 §2.24 choice types. */
+int fhir__fp_children_named(struct fhir__fp_ev *e, const struct fhir_collection *in,
+                            const char *name, struct fhir_collection *out);
+/* Appends every child element of item (all members, arrays flattened) to out. */
+int fhir__fp_children(struct fhir__fp_ev *e, const struct fhir_value *item,
+                      struct fhir_collection *out);
+
+/* ---- values (fhirpath_value.c; FHIRPath N1 §Types, §Equality, §Comparison) --------------- */
+
+/* The System value of v: a NODE holding a JSON string/number/bool becomes STRING/INTEGER/
+ * DECIMAL/BOOLEAN (a string typed date/dateTime/instant/time becomes a date), a Quantity-shaped
+ * object becomes QUANTITY; other values are copied. Returns 1 if *out is a System value. */
+int fhir__fp_prim(const struct fhir_value *v, struct fhir_value *out);
+/* Item equality (FHIRPath N1 §Equality =): 1 equal, 0 not, -1 unknown (dates of different
+ * precision). */
+int fhir__fp_equal(const struct fhir_value *a, const struct fhir_value *b);
+/* Item equivalence (FHIRPath N1 §Equivalence ~): 1 or 0. */
+int fhir__fp_equivalent(const struct fhir_value *a, const struct fhir_value *b);
+/* Ordering (FHIRPath N1 §Comparison): 0 with *cmp = -1/0/1; 1 when unknown (empty result);
+ * -1 when the types cannot be compared (an evaluation error). */
+int fhir__fp_compare(const struct fhir_value *a, const struct fhir_value *b, int *cmp);
+/* The string form of a System value (FHIRPath N1 §toString), in arena; NULL for an object. */
+const char *fhir__fp_to_string(struct fhir_arena *arena, const struct fhir_value *v);
+/* 1 if v is of type `type` ("Patient", "FHIR.Quantity", "System.String", "dateTime", ...).
+ * FHIRPath N1 §Types: is. */
+int fhir__fp_is_type(const struct fhir_value *v, const char *type);
+/* Value constructors (no allocation). */
+struct fhir_value fhir__fp_bool(int b);
+struct fhir_value fhir__fp_int(int64_t i);
+struct fhir_value fhir__fp_dec(double d);
+struct fhir_value fhir__fp_str(const char *s);
+
+/* ---- functions (fhirpath_functions.c; FHIRPath N1 §Functions, FHIR R4 §2.24 additions) --- */
+
+enum fhir__fp_func_flags {
+	FP_F_TYPE_ARG = 1, /* the single argument is a type specifier (ofType, is, as) */
+};
+
+struct fhir__fp_func {
+	const char *name;
+	unsigned min_args, max_args;
+	unsigned flags;
+	/* `in` is the focus; args are call->args (evaluate with fhir__fp_arg or fhir__fp_lambda);
+	 * *out starts empty. */
+	int (*fn)(struct fhir__fp_ev *e, const struct fhir__fp_node *call,
+	          const struct fhir_collection *in, struct fhir_collection *out);
+};
+
+/* The function named `name`, or NULL. BORROWED: static table. */
+const struct fhir__fp_func *fhir__fp_func_find(const char *name);
+
+/* The single item of `in` into *out: 0 (item), 1 (in is empty), or FHIR_ERR_EVAL naming `what`
+ * when there are several (FHIRPath N1 §Singleton evaluation of collections). */
+int fhir__fp_singleton(struct fhir__fp_ev *e, const struct fhir__fp_node *n, const char *what,
+                       const struct fhir_collection *in, struct fhir_value *out);
+
+#endif

@@ -1,0 +1,381 @@
+/* fhirpath_value.c — the FHIRPath value model over FHIR JSON: turning JSON primitives into System
+ * values, equality, equivalence, ordering, string forms and type tests (FHIRPath N1 §Types,
+ * §Equality, §Comparison, §Conversion).
+ * It must not evaluate expressions and must not allocate except for string forms. */
+#include "fhirpath_internal.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+struct fhir_value fhir__fp_bool(int b)
+{
+	struct fhir_value v;
+
+	memset(&v, 0, sizeof(v));
+	v.kind = FHIR_VALUE_BOOLEAN;
+	v.u.boolean = b ? 1 : 0;
+	return v;
+}
+
+struct fhir_value fhir__fp_int(int64_t i)
+{
+	struct fhir_value v;
+
+	memset(&v, 0, sizeof(v));
+	v.kind = FHIR_VALUE_INTEGER;
+	v.u.integer = i;
+	return v;
+}
+
+struct fhir_value fhir__fp_dec(double d)
+{
+	struct fhir_value v;
+
+	memset(&v, 0, sizeof(v));
+	v.kind = FHIR_VALUE_DECIMAL;
+	v.u.decimal = d;
+	return v;
+}
+
+struct fhir_value fhir__fp_str(const char *s)
+{
+	struct fhir_value v;
+
+	memset(&v, 0, sizeof(v));
+	v.kind = FHIR_VALUE_STRING;
+	v.u.string = s;
+	return v;
+}
+
+static int type_is(const struct fhir_value *v, const char *t)
+{
+	return v->type != NULL && strcmp(v->type, t) == 0;
+}
+
+/* A JSON string as a date: 1 when it parses (FHIR date/dateTime/instant/time text). */
+static int string_as_date(const char *s, struct fhir_value *out)
+{
+	struct fhir_datetime dt;
+
+	if (s == NULL || fhir_datetime_parse(s, &dt, NULL) != 0)
+		return 0;
+	out->kind = !dt.has_date                       ? FHIR_VALUE_TIME
+	            : dt.precision <= FHIR_PREC_DAY ? FHIR_VALUE_DATE
+	                                            : FHIR_VALUE_DATETIME;
+	out->u.datetime = dt;
+	return 1;
+}
+
+int fhir__fp_prim(const struct fhir_value *v, struct fhir_value *out)
+{
+	const cJSON *n = v->node;
+
+	*out = *v;
+	if (v->kind != FHIR_VALUE_NODE)
+		return 1;
+	if (cJSON_IsString(n)) {
+		if ((type_is(v, "date") || type_is(v, "dateTime") || type_is(v, "instant") ||
+		     type_is(v, "time")) &&
+		    string_as_date(n->valuestring, out)) {
+			if (type_is(v, "dateTime") || type_is(v, "instant"))
+				out->kind = FHIR_VALUE_DATETIME;
+			return 1;
+		}
+		out->kind = FHIR_VALUE_STRING;
+		out->u.string = n->valuestring;
+		return 1;
+	}
+	if (cJSON_IsNumber(n)) {
+		double d = n->valuedouble;
+
+		if (!type_is(v, "decimal") && d == floor(d) && fabs(d) < 9007199254740992.0) {
+			out->kind = FHIR_VALUE_INTEGER;
+			out->u.integer = (int64_t)d;
+		} else {
+			out->kind = FHIR_VALUE_DECIMAL;
+			out->u.decimal = d;
+		}
+		return 1;
+	}
+	if (cJSON_IsBool(n)) {
+		out->kind = FHIR_VALUE_BOOLEAN;
+		out->u.boolean = cJSON_IsTrue(n) ? 1 : 0;
+		return 1;
+	}
+	if (cJSON_IsObject(n) && cJSON_GetObjectItemCaseSensitive(n, "resourceType") == NULL) {
+		const cJSON *value = cJSON_GetObjectItemCaseSensitive(n, "value");
+		const cJSON *code = cJSON_GetObjectItemCaseSensitive(n, "code");
+		const cJSON *unit = cJSON_GetObjectItemCaseSensitive(n, "unit");
+
+		if (cJSON_IsNumber(value) &&
+		    (cJSON_IsString(code) || cJSON_IsString(unit) || type_is(v, "Quantity") ||
+		     type_is(v, "Age") || type_is(v, "Duration"))) {
+			out->kind = FHIR_VALUE_QUANTITY;
+			out->u.quantity.value = value->valuedouble;
+			out->u.quantity.unit = cJSON_IsString(code)   ? code->valuestring
+			                       : cJSON_IsString(unit) ? unit->valuestring
+			                                              : "1";
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* FHIR JSON strings compared with dates are read as dates (FHIR R4 §2.24 primitive types). */
+static void coerce_pair(const struct fhir_value *a, const struct fhir_value *b,
+                        struct fhir_value *pa, struct fhir_value *pb)
+{
+	int da = pa->kind == FHIR_VALUE_DATE || pa->kind == FHIR_VALUE_DATETIME ||
+	         pa->kind == FHIR_VALUE_TIME;
+	int db = pb->kind == FHIR_VALUE_DATE || pb->kind == FHIR_VALUE_DATETIME ||
+	         pb->kind == FHIR_VALUE_TIME;
+
+	if (da && pb->kind == FHIR_VALUE_STRING && b->kind == FHIR_VALUE_NODE)
+		string_as_date(pb->u.string, pb);
+	if (db && pa->kind == FHIR_VALUE_STRING && a->kind == FHIR_VALUE_NODE)
+		string_as_date(pa->u.string, pa);
+}
+
+static int is_number(const struct fhir_value *v)
+{
+	return v->kind == FHIR_VALUE_INTEGER || v->kind == FHIR_VALUE_DECIMAL;
+}
+
+static double num(const struct fhir_value *v)
+{
+	return v->kind == FHIR_VALUE_INTEGER ? (double)v->u.integer : v->u.decimal;
+}
+
+static int is_date(const struct fhir_value *v)
+{
+	return v->kind == FHIR_VALUE_DATE || v->kind == FHIR_VALUE_DATETIME ||
+	       v->kind == FHIR_VALUE_TIME;
+}
+
+/* UCUM code and calendar keyword of the same duration compare alike. */
+static const char *canonical_unit(const char *u)
+{
+	static const char *const map[][2] = {
+	    {"year", "a"},         {"years", "a"},          {"month", "mo"},   {"months", "mo"},
+	    {"week", "wk"},        {"weeks", "wk"},         {"day", "d"},      {"days", "d"},
+	    {"hour", "h"},         {"hours", "h"},          {"minute", "min"}, {"minutes", "min"},
+	    {"second", "s"},       {"seconds", "s"},        {"millisecond", "ms"},
+	    {"milliseconds", "ms"},
+	};
+
+	if (u == NULL)
+		return "1";
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(map[i][0], u) == 0)
+			return map[i][1];
+	return u;
+}
+
+int fhir__fp_equal(const struct fhir_value *a, const struct fhir_value *b)
+{
+	struct fhir_value pa, pb;
+	int ka = fhir__fp_prim(a, &pa), kb = fhir__fp_prim(b, &pb);
+
+	if (!ka || !kb) {
+		if (!ka && !kb)
+			return cJSON_Compare(a->node, b->node, 1) ? 1 : 0;
+		return 0;
+	}
+	coerce_pair(a, b, &pa, &pb);
+	if (is_number(&pa) && is_number(&pb)) {
+		if (pa.kind == FHIR_VALUE_INTEGER && pb.kind == FHIR_VALUE_INTEGER)
+			return pa.u.integer == pb.u.integer;
+		return num(&pa) == num(&pb);
+	}
+	if (is_date(&pa) && is_date(&pb)) {
+		int c;
+
+		if (pa.u.datetime.has_date != pb.u.datetime.has_date)
+			return 0;
+		c = fhir_datetime_compare(&pa.u.datetime, &pb.u.datetime);
+		return c == 2 ? -1 : c == 0;
+	}
+	if (pa.kind != pb.kind)
+		return 0;
+	switch (pa.kind) {
+	case FHIR_VALUE_BOOLEAN: return pa.u.boolean == pb.u.boolean;
+	case FHIR_VALUE_STRING: return strcmp(pa.u.string, pb.u.string) == 0;
+	case FHIR_VALUE_QUANTITY:
+		return pa.u.quantity.value == pb.u.quantity.value &&
+		       strcmp(canonical_unit(pa.u.quantity.unit), canonical_unit(pb.u.quantity.unit)) ==
+		           0;
+	default: return 0;
+	}
+}
+
+/* Compares strings ignoring case and collapsing whitespace (FHIRPath N1 §Equivalence). */
+static int str_equiv(const char *a, const char *b)
+{
+	while (isspace((unsigned char)*a))
+		a++;
+	while (isspace((unsigned char)*b))
+		b++;
+	while (*a && *b) {
+		if (isspace((unsigned char)*a) && isspace((unsigned char)*b)) {
+			while (isspace((unsigned char)*a))
+				a++;
+			while (isspace((unsigned char)*b))
+				b++;
+			continue;
+		}
+		if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+			return 0;
+		a++;
+		b++;
+	}
+	while (isspace((unsigned char)*a))
+		a++;
+	while (isspace((unsigned char)*b))
+		b++;
+	return *a == '\0' && *b == '\0';
+}
+
+int fhir__fp_equivalent(const struct fhir_value *a, const struct fhir_value *b)
+{
+	struct fhir_value pa, pb;
+	int ka = fhir__fp_prim(a, &pa), kb = fhir__fp_prim(b, &pb);
+
+	if (!ka || !kb) {
+		if (!ka && !kb)
+			return cJSON_Compare(a->node, b->node, 1) ? 1 : 0;
+		return 0;
+	}
+	coerce_pair(a, b, &pa, &pb);
+	if (pa.kind == FHIR_VALUE_STRING && pb.kind == FHIR_VALUE_STRING)
+		return str_equiv(pa.u.string, pb.u.string);
+	if (is_number(&pa) && is_number(&pb))
+		return fabs(num(&pa) - num(&pb)) < 1e-8;
+	return fhir__fp_equal(a, b) == 1;
+}
+
+int fhir__fp_compare(const struct fhir_value *a, const struct fhir_value *b, int *cmp)
+{
+	struct fhir_value pa, pb;
+
+	if (!fhir__fp_prim(a, &pa) || !fhir__fp_prim(b, &pb))
+		return -1;
+	coerce_pair(a, b, &pa, &pb);
+	if (is_number(&pa) && is_number(&pb)) {
+		if (pa.kind == FHIR_VALUE_INTEGER && pb.kind == FHIR_VALUE_INTEGER)
+			*cmp = pa.u.integer < pb.u.integer ? -1 : pa.u.integer > pb.u.integer;
+		else
+			*cmp = num(&pa) < num(&pb) ? -1 : num(&pa) > num(&pb);
+		return 0;
+	}
+	if (is_date(&pa) && is_date(&pb)) {
+		int c;
+
+		if (pa.u.datetime.has_date != pb.u.datetime.has_date)
+			return -1;
+		c = fhir_datetime_compare(&pa.u.datetime, &pb.u.datetime);
+		if (c == 2)
+			return 1;
+		*cmp = c;
+		return 0;
+	}
+	if (pa.kind == FHIR_VALUE_STRING && pb.kind == FHIR_VALUE_STRING) {
+		int c = strcmp(pa.u.string, pb.u.string);
+
+		*cmp = c < 0 ? -1 : c > 0;
+		return 0;
+	}
+	if (pa.kind == FHIR_VALUE_QUANTITY && pb.kind == FHIR_VALUE_QUANTITY) {
+		if (strcmp(canonical_unit(pa.u.quantity.unit), canonical_unit(pb.u.quantity.unit)) != 0)
+			return 1;
+		*cmp = pa.u.quantity.value < pb.u.quantity.value ? -1
+		       : pa.u.quantity.value > pb.u.quantity.value;
+		return 0;
+	}
+	return -1;
+}
+
+static int is_calendar_keyword(const char *u)
+{
+	return u != NULL && strcmp(canonical_unit(u), u) != 0;
+}
+
+const char *fhir__fp_to_string(struct fhir_arena *arena, const struct fhir_value *v)
+{
+	struct fhir_value p;
+	char buf[64];
+
+	if (!fhir__fp_prim(v, &p))
+		return NULL;
+	switch (p.kind) {
+	case FHIR_VALUE_BOOLEAN: return p.u.boolean ? "true" : "false";
+	case FHIR_VALUE_INTEGER: return fhir_arena_printf(arena, "%" PRId64, p.u.integer);
+	case FHIR_VALUE_DECIMAL: return fhir_arena_printf(arena, "%.15g", p.u.decimal);
+	case FHIR_VALUE_STRING: return p.u.string;
+	case FHIR_VALUE_DATE:
+	case FHIR_VALUE_DATETIME:
+	case FHIR_VALUE_TIME:
+		fhir_datetime_format(&p.u.datetime, buf, sizeof(buf));
+		return fhir_arena_strdup(arena, buf);
+	case FHIR_VALUE_QUANTITY:
+		if (is_calendar_keyword(p.u.quantity.unit))
+			return fhir_arena_printf(arena, "%.15g %s", p.u.quantity.value, p.u.quantity.unit);
+		return fhir_arena_printf(arena, "%.15g '%s'", p.u.quantity.value,
+		                         p.u.quantity.unit ? p.u.quantity.unit : "1");
+	default: return NULL;
+	}
+}
+
+static const char *system_name(enum fhir_value_kind k)
+{
+	switch (k) {
+	case FHIR_VALUE_BOOLEAN: return "Boolean";
+	case FHIR_VALUE_INTEGER: return "Integer";
+	case FHIR_VALUE_DECIMAL: return "Decimal";
+	case FHIR_VALUE_STRING: return "String";
+	case FHIR_VALUE_DATE: return "Date";
+	case FHIR_VALUE_DATETIME: return "DateTime";
+	case FHIR_VALUE_TIME: return "Time";
+	case FHIR_VALUE_QUANTITY: return "Quantity";
+	default: return "";
+	}
+}
+
+int fhir__fp_is_type(const struct fhir_value *v, const char *type)
+{
+	int system = 0, fhir = 0;
+
+	if (strncmp(type, "System.", 7) == 0) {
+		system = 1;
+		type += 7;
+	} else if (strncmp(type, "FHIR.", 5) == 0) {
+		fhir = 1;
+		type += 5;
+	}
+	if (v->kind != FHIR_VALUE_NODE)
+		return !fhir && strcmp(system_name(v->kind), type) == 0;
+	if (system)
+		return 0;
+	if (v->type != NULL) {
+		if (strcmp(v->type, type) == 0)
+			return 1;
+		if (cJSON_IsObject(v->node) &&
+		    cJSON_GetObjectItemCaseSensitive(v->node, "resourceType") != NULL &&
+		    (strcmp(type, "Resource") == 0 || strcmp(type, "DomainResource") == 0))
+			return 1;
+		return 0;
+	}
+	if (cJSON_IsString(v->node))
+		return strcmp(type, "string") == 0;
+	if (cJSON_IsBool(v->node))
+		return strcmp(type, "boolean") == 0;
+	if (cJSON_IsNumber(v->node)) {
+		double d = v->node->valuedouble;
+
+		return strcmp(type, d == floor(d) ? "integer" : "decimal") == 0;
+	}
+	return 0;
+}

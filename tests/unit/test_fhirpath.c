@@ -1,0 +1,801 @@
+/* test_fhirpath.c — table-driven tests of the FHIRPath evaluator (fhir/fhirpath_*.c): each row is
+ * an expression, an input resource (JSON text) and the expected result as a JSON array, or an
+ * expected error ("!syntax@<offset>", "!eval", "!limit", optionally ":<text in message>").
+ * Results print as JSON: System dates as "@2021-03-01", quantities as "3 'mo'" strings.
+ * Prints every failure with expression, got and expected; ends with "N passed, M failed". */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fhir.h"
+#include "fhirpath_internal.h"
+
+static const char *const PATIENT =
+    "{\"resourceType\":\"Patient\",\"id\":\"p1\",\"active\":true,\"gender\":\"female\","
+    "\"birthDate\":\"1970-03-15\","
+    "\"name\":[{\"use\":\"official\",\"family\":\"Smith\",\"given\":[\"Anne\",\"Marie\"]},"
+    "{\"use\":\"nickname\",\"given\":[\"Annie\"]}],"
+    "\"telecom\":[{\"system\":\"phone\",\"value\":\"0123\"}],"
+    "\"extension\":[{\"url\":\"http://x/ext/eth\",\"valueString\":\"A\"},"
+    "{\"url\":\"http://x/ext/other\",\"valueInteger\":3}],"
+    "\"managingOrganization\":{\"reference\":\"Organization/o1\"}}";
+
+static const char *const CONDITION =
+    "{\"resourceType\":\"Condition\",\"id\":\"c1\","
+    "\"clinicalStatus\":{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/"
+    "condition-clinical\",\"code\":\"active\"}]},"
+    "\"code\":{\"coding\":[{\"system\":\"http://other\",\"code\":\"x9\"},"
+    "{\"system\":\"http://snomed.info/sct\",\"code\":\"123\",\"display\":\"Knee pain\"}],"
+    "\"text\":\"Knee pain\"},"
+    "\"subject\":{\"reference\":\"Patient/p1\"},"
+    "\"onsetDateTime\":\"2025-01-10T09:30:00Z\",\"recordedDate\":\"2025-01-11\"}";
+
+static const char *const OBSERVATION =
+    "{\"resourceType\":\"Observation\",\"id\":\"o1\",\"status\":\"final\","
+    "\"code\":{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"39156-5\"}]},"
+    "\"valueQuantity\":{\"value\":32.5,\"unit\":\"kg/m2\",\"system\":\"http://unitsofmeasure.org\","
+    "\"code\":\"kg/m2\"},"
+    "\"effectivePeriod\":{\"start\":\"2025-05-01\",\"end\":\"2025-05-02\"},"
+    "\"component\":[{\"valueString\":\"a\"},{\"valueBoolean\":false},{\"valueInteger\":7}]}";
+
+static const char *const NUMBERS = "{\"resourceType\":\"Basic\",\"n\":[1,2,3,2],\"d\":2.5,"
+                                   "\"b\":[true,false],\"t\":[true,true],\"s\":[\"b\",\"a\"]}";
+
+static const char *const BUNDLE_TARGETS =
+    "[{\"resourceType\":\"Organization\",\"id\":\"o1\",\"name\":\"Clinic\"},"
+    "{\"resourceType\":\"Patient\",\"id\":\"p1\",\"gender\":\"female\"}]";
+
+struct tcase {
+	const char *expr;
+	const char *input; /* JSON text, or NULL for no input */
+	const char *expected;
+};
+
+#define P PATIENT
+#define C CONDITION
+#define O OBSERVATION
+#define N NUMBERS
+
+static const struct tcase cases[] = {
+    /* path navigation, arrays flattening, resource-type prefix */
+    {"Patient.name.given", P, "[\"Anne\",\"Marie\",\"Annie\"]"},
+    {"name.given", P, "[\"Anne\",\"Marie\",\"Annie\"]"},
+    {"name.family", P, "[\"Smith\"]"},
+    {"Patient.gender", P, "[\"female\"]"},
+    {"Condition.code.text", C, "[\"Knee pain\"]"},
+    {"Condition.code.text", P, "[]"},
+    {"Patient.nothing", P, "[]"},
+    {"name[1].given", P, "[\"Annie\"]"},
+    {"name.given[2]", P, "[\"Annie\"]"},
+    {"name.given[5]", P, "[]"},
+    {"`name`.`family`", P, "[\"Smith\"]"},
+    {"active", P, "[true]"},
+    {"telecom.value", P, "[\"0123\"]"},
+    /* choice types */
+    {"Observation.value.value", O, "[32.5]"},
+    {"value.unit", O, "[\"kg/m2\"]"},
+    {"value is Quantity", O, "[true]"},
+    {"value.ofType(Quantity).code", O, "[\"kg/m2\"]"},
+    {"onset", C, "[\"2025-01-10T09:30:00Z\"]"},
+    {"onset is dateTime", C, "[true]"},
+    {"onset is string", C, "[false]"},
+    {"onset.ofType(dateTime).exists()", C, "[true]"},
+    {"component.value", O, "[\"a\",false,7]"},
+    {"component.value.ofType(string)", O, "[\"a\"]"},
+    {"component.value.ofType(boolean)", O, "[false]"},
+    {"component.value.ofType(integer)", O, "[7]"},
+    {"effective.start", O, "[\"2025-05-01\"]"},
+    {"effective is Period", O, "[true]"},
+    /* resource types with is/as/ofType */
+    {"Patient is Patient", P, "[true]"},
+    {"$this is Patient", P, "[true]"},
+    {"%resource is Patient", P, "[true]"},
+    {"$this is Condition", P, "[false]"},
+    {"$this is FHIR.Patient", P, "[true]"},
+    {"$this is Resource", P, "[true]"},
+    {"%resource.ofType(Patient).id", P, "[\"p1\"]"},
+    {"(%resource as Patient).id", P, "[\"p1\"]"},
+    {"%resource.as(Condition).id", P, "[]"},
+    {"1 is Integer", NULL, "[true]"},
+    {"1 is System.Integer", NULL, "[true]"},
+    {"'a' is String", NULL, "[true]"},
+    {"1.5 is Decimal", NULL, "[true]"},
+    {"@2020 is Date", NULL, "[true]"},
+    {"@2020-01-01T10:00 is DateTime", NULL, "[true]"},
+    /* where / select / exists / empty / count / first / last / tail */
+    {"name.where(use = 'official').family", P, "[\"Smith\"]"},
+    {"name.where(use = 'nope')", P, "[]"},
+    {"name.where(given.count() > 1).given.first()", P, "[\"Anne\"]"},
+    {"name.select(given.first())", P, "[\"Anne\",\"Annie\"]"},
+    {"name.select(use & ':' & $index.toString())", P, "[\"official:0\",\"nickname:1\"]"},
+    {"name.exists()", P, "[true]"},
+    {"name.exists(use = 'nickname')", P, "[true]"},
+    {"name.exists(use = 'old')", P, "[false]"},
+    {"deceased.exists()", P, "[false]"},
+    {"name.empty()", P, "[false]"},
+    {"deceased.empty()", P, "[true]"},
+    {"name.given.count()", P, "[3]"},
+    {"{}.count()", NULL, "[0]"},
+    {"name.given.first()", P, "[\"Anne\"]"},
+    {"name.given.last()", P, "[\"Annie\"]"},
+    {"name.given.tail()", P, "[\"Marie\",\"Annie\"]"},
+    {"name.given.skip(1)", P, "[\"Marie\",\"Annie\"]"},
+    {"name.given.take(2)", P, "[\"Anne\",\"Marie\"]"},
+    {"name.given.take(0)", P, "[]"},
+    {"name.given.single()", P, "!eval:single()"},
+    {"name.family.single()", P, "[\"Smith\"]"},
+    {"name.all(given.exists())", P, "[true]"},
+    {"name.all(family.exists())", P, "[false]"},
+    {"{}.all(false)", NULL, "[true]"},
+    {"n.distinct()", N, "[1,2,3]"},
+    {"n.isDistinct()", N, "[false]"},
+    {"s.isDistinct()", N, "[true]"},
+    {"n.where($this > 1)", N, "[2,3,2]"},
+    {"n.where($index = 2)", N, "[3]"},
+    {"n.aggregate($this + $total, 0)", N, "[8]"},
+    {"n.aggregate(iif($total.empty(), $this, iif($this > $total, $this, $total)))", N, "[3]"},
+    /* three-valued logic: truth tables (FHIRPath N1 §Boolean logic) */
+    {"true and true", NULL, "[true]"},
+    {"true and false", NULL, "[false]"},
+    {"true and {}", NULL, "[]"},
+    {"false and {}", NULL, "[false]"},
+    {"{} and false", NULL, "[false]"},
+    {"{} and {}", NULL, "[]"},
+    {"true or false", NULL, "[true]"},
+    {"false or false", NULL, "[false]"},
+    {"true or {}", NULL, "[true]"},
+    {"false or {}", NULL, "[]"},
+    {"{} or {}", NULL, "[]"},
+    {"true xor false", NULL, "[true]"},
+    {"true xor true", NULL, "[false]"},
+    {"true xor {}", NULL, "[]"},
+    {"true implies false", NULL, "[false]"},
+    {"true implies true", NULL, "[true]"},
+    {"false implies {}", NULL, "[true]"},
+    {"{} implies true", NULL, "[true]"},
+    {"{} implies false", NULL, "[]"},
+    {"true implies {}", NULL, "[]"},
+    {"true.not()", NULL, "[false]"},
+    {"false.not()", NULL, "[true]"},
+    {"{}.not()", NULL, "[]"},
+    {"name.exists() and gender = 'female'", P, "[true]"},
+    {"name.given and true", P, "!eval:singleton"},
+    {"b.not()", N, "!eval:not()"},
+    {"b.allTrue()", N, "[false]"},
+    {"t.allTrue()", N, "[true]"},
+    {"b.anyTrue()", N, "[true]"},
+    {"t.allFalse()", N, "[false]"},
+    {"b.anyFalse()", N, "[true]"},
+    {"{}.allTrue()", NULL, "[true]"},
+    /* equality, equivalence, comparison with empty propagation */
+    {"1 = 1", NULL, "[true]"},
+    {"1 = 1.0", NULL, "[true]"},
+    {"1 != 2", NULL, "[true]"},
+    {"'a' = 'a'", NULL, "[true]"},
+    {"'a' = 'A'", NULL, "[false]"},
+    {"'a' ~ 'A'", NULL, "[true]"},
+    {"'a  b' ~ 'A b'", NULL, "[true]"},
+    {"'a' !~ 'b'", NULL, "[true]"},
+    {"{} = 1", NULL, "[]"},
+    {"1 != {}", NULL, "[]"},
+    {"{} ~ {}", NULL, "[true]"},
+    {"1 ~ {}", NULL, "[false]"},
+    {"name.given = name.given", P, "[true]"},
+    {"n = n.distinct()", N, "[false]"},
+    {"2 < 3", NULL, "[true]"},
+    {"2.5 >= 2", NULL, "[true]"},
+    {"'abc' < 'abd'", NULL, "[true]"},
+    {"d > 2", N, "[true]"},
+    {"{} < 1", NULL, "[]"},
+    {"n > 1", N, "!eval:singleton"},
+    {"1 < 'a'", NULL, "!eval:cannot compare"},
+    {"true = true", NULL, "[true]"},
+    {"active = true", P, "[true]"},
+    {"name.first() = name.first()", P, "[true]"},
+    {"name.first() = name.last()", P, "[false]"},
+    /* dates and date-times with precision */
+    {"@2021-03-01 = @2021-03-01", NULL, "[true]"},
+    {"@2021-03-01 < @2021-03-02", NULL, "[true]"},
+    {"@2021-03 = @2021-03-01", NULL, "[]"},
+    {"@2021-03 < @2021-04-01", NULL, "[true]"},
+    {"@2021 < @2021-06", NULL, "[]"},
+    {"@2021-03-01T10:00:00Z = @2021-03-01T11:00:00+01:00", NULL, "[true]"},
+    {"@2021-03-01T10:00 < @2021-03-01T10:00:30", NULL, "[]"},
+    {"@2021-03-01T10:00:00 = @2021-03-01T10:00:00.000", NULL, "[true]"},
+    {"@2021-03-01 < @2021-03-01T10:00", NULL, "[]"},
+    {"@2021-03-01 < @2021-03-02T10:00", NULL, "[true]"},
+    {"@T10:00 < @T11:00", NULL, "[true]"},
+    {"@T10:00 = @T10:00:00", NULL, "[]"},
+    {"birthDate < @1980-01-01", P, "[true]"},
+    {"birthDate = @1970-03-15", P, "[true]"},
+    {"birthDate > @1970", P, "[]"},
+    {"onset > @2025-01-01", C, "[true]"},
+    {"onset < @2025-01-10T10:00:00Z", C, "[true]"},
+    {"recordedDate >= @2025-01-11", C, "[true]"},
+    {"birthDate < today()", P, "[true]"},
+    {"@2021-03-01", NULL, "[\"@2021-03-01\"]"},
+    {"@2021-03-01T10:00:00Z", NULL, "[\"@2021-03-01T10:00:00Z\"]"},
+    {"@2015T", NULL, "[\"@2015\"]"},
+    {"@T10:00", NULL, "[\"@T10:00\"]"},
+    {"@T14", NULL, "[\"@T14\"]"},
+    /* date arithmetic, calendar durations, today()/now() (env->now = 2025-06-15T12:00:00Z) */
+    {"today()", NULL, "[\"@2025-06-15\"]"},
+    {"now()", NULL, "[\"@2025-06-15T12:00:00.000Z\"]"},
+    {"timeOfDay()", NULL, "[\"@T12:00:00.000\"]"},
+    {"today() - 3 months", NULL, "[\"@2025-03-15\"]"},
+    {"today() - 90 days", NULL, "[\"@2025-03-17\"]"},
+    {"today() + 1 'mo'", NULL, "[\"@2025-07-15\"]"},
+    {"today() - 1 year", NULL, "[\"@2024-06-15\"]"},
+    {"today() - 2 weeks", NULL, "[\"@2025-06-01\"]"},
+    {"today() + 1 'a'", NULL, "[\"@2026-06-15\"]"},
+    {"@2025-03-31 - 1 month", NULL, "[\"@2025-02-28\"]"},
+    {"@2024-03-31 - 1 month", NULL, "[\"@2024-02-29\"]"},
+    {"@2024-02-29 + 1 year", NULL, "[\"@2025-02-28\"]"},
+    {"@2025-01-31 + 1 months", NULL, "[\"@2025-02-28\"]"},
+    {"@2025-12-31 + 1 day", NULL, "[\"@2026-01-01\"]"},
+    {"@2025-03-01T23:30:00Z + 45 minutes", NULL, "[\"@2025-03-02T00:15:00Z\"]"},
+    {"@2025-03 + 2 months", NULL, "[\"@2025-05\"]"},
+    {"now() - 1 hour", NULL, "[\"@2025-06-15T11:00:00.000Z\"]"},
+    {"onset > today() - 6 months", C, "[true]"},
+    {"onset > today() - 3 months", C, "[false]"},
+    {"birthDate <= today() - 18 years", P, "[true]"},
+    {"today() + 3 'kg'", NULL, "!eval:kg"},
+    {"today() + 1.5 days", NULL, "!eval:whole number"},
+    /* quantities */
+    {"value > 30 'kg/m2'", O, "[true]"},
+    {"value < 30 'kg/m2'", O, "[false]"},
+    {"value = 32.5 'kg/m2'", O, "[true]"},
+    {"value > 30 'kg'", O, "[]"},
+    {"3 months = 3 'mo'", NULL, "[true]"},
+    {"3 'mo'", NULL, "[\"3 'mo'\"]"},
+    {"3 months", NULL, "[\"3 months\"]"},
+    {"2 'kg' + 3 'kg'", NULL, "[\"5 'kg'\"]"},
+    /* membership and union */
+    {"'Anne' in name.given", P, "[true]"},
+    {"'Bob' in name.given", P, "[false]"},
+    {"name.given contains 'Marie'", P, "[true]"},
+    {"{} in name.given", P, "[]"},
+    {"'x' in {}", NULL, "[false]"},
+    {"name.given in 'Anne'", P, "!eval:singleton"},
+    {"(1 | 2 | 2 | 3)", NULL, "[1,2,3]"},
+    {"name.given | name.family", P, "[\"Anne\",\"Marie\",\"Annie\",\"Smith\"]"},
+    {"n.union(s).count()", N, "[5]"},
+    {"n.combine(n).count()", N, "[8]"},
+    {"n.intersect(2 | 3 | 9)", N, "[2,3]"},
+    {"n.exclude(2)", N, "[1,3]"},
+    {"(1 | 2).subsetOf(n)", N, "[true]"},
+    {"n.supersetOf(1 | 4)", N, "[false]"},
+    /* arithmetic and strings */
+    {"1 + 2 * 3", NULL, "[7]"},
+    {"(1 + 2) * 3", NULL, "[9]"},
+    {"7 / 2", NULL, "[3.5]"},
+    {"7 div 2", NULL, "[3]"},
+    {"7 mod 2", NULL, "[1]"},
+    {"-7 div 2", NULL, "[-3]"},
+    {"1 / 0", NULL, "[]"},
+    {"5 - -2", NULL, "[7]"},
+    {"-(2 + 3)", NULL, "[-5]"},
+    {"d * 2", N, "[5]"},
+    {"1 + {}", NULL, "[]"},
+    {"9223372036854775807 + 1", NULL, "!eval:overflow"},
+    {"'a' + 'b'", NULL, "[\"ab\"]"},
+    {"'a' & {} & 'c'", NULL, "[\"ac\"]"},
+    {"1 + 'a'", NULL, "!eval:cannot apply"},
+    {"name.family.lower()", P, "[\"smith\"]"},
+    {"name.family.upper()", P, "[\"SMITH\"]"},
+    {"name.family.contains('mit')", P, "[true]"},
+    {"name.family.contains('')", P, "[true]"},
+    {"name.family.startsWith('Sm')", P, "[true]"},
+    {"name.family.endsWith('th')", P, "[true]"},
+    {"name.family.endsWith('x')", P, "[false]"},
+    {"name.family.matches('^S.*h$')", P, "[true]"},
+    {"name.family.matches('(knee|hip)')", P, "[false]"},
+    {"'left knee'.matches('(knee|hip)')", NULL, "[true]"},
+    {"name.family.matches('(')", P, "!eval:regular expression"},
+    {"name.family.replace('i', 'y')", P, "[\"Smyth\"]"},
+    {"'abc'.replace('', '-')", NULL, "[\"-a-b-c-\"]"},
+    {"'a.b.c'.replaceMatches('[.]', '/')", NULL, "[\"a/b/c\"]"},
+    {"name.family.length()", P, "[5]"},
+    {"name.family.substring(1, 3)", P, "[\"mit\"]"},
+    {"name.family.substring(2)", P, "[\"ith\"]"},
+    {"name.family.substring(9)", P, "[]"},
+    {"name.family.indexOf('th')", P, "[3]"},
+    {"name.family.indexOf('z')", P, "[-1]"},
+    {"name.given.join(', ')", P, "[\"Anne, Marie, Annie\"]"},
+    {"name.given.join()", P, "[\"AnneMarieAnnie\"]"},
+    {"name.given.lower()", P, "!eval:lower: singleton"},
+    {"{}.lower()", NULL, "[]"},
+    {"'a,b'.split(',')", NULL, "[\"a\",\"b\"]"},
+    {"'  x '.trim()", NULL, "[\"x\"]"},
+    {"'it''s'", NULL, "!syntax@4"},
+    {"'it\\'s \\u00e9'", NULL, "[\"it's \xc3\xa9\"]"},
+    /* conversions */
+    {"1.toString()", NULL, "[\"1\"]"},
+    {"2.5.toString()", NULL, "[\"2.5\"]"},
+    {"true.toString()", NULL, "[\"true\"]"},
+    {"@2021-03-01.toString()", NULL, "[\"2021-03-01\"]"},
+    {"'12'.toInteger() + 1", NULL, "[13]"},
+    {"'1x'.toInteger()", NULL, "[]"},
+    {"'2.5'.toDecimal()", NULL, "[2.5]"},
+    {"5.toDecimal()", NULL, "[5]"},
+    {"'true'.toBoolean()", NULL, "[true]"},
+    {"'5'.convertsToInteger()", NULL, "[true]"},
+    {"'2021-03-01'.toDate() = @2021-03-01", NULL, "[true]"},
+    {"iif(true, 'a', 'b')", NULL, "[\"a\"]"},
+    {"iif(false, 'a', 'b')", NULL, "[\"b\"]"},
+    {"iif({}, 'a', 'b')", NULL, "[\"b\"]"},
+    {"iif(false, 'a')", NULL, "[]"},
+    {"iif(gender = 'female', 'F', 'M')", P, "[\"F\"]"},
+    {"name.iif(true, 1, 2)", P, "!eval:iif"},
+    /* math */
+    {"(-5).abs()", NULL, "[5]"},
+    {"2.5.ceiling()", NULL, "[3]"},
+    {"2.5.floor()", NULL, "[2]"},
+    {"3.14159.round(2)", NULL, "[3.14]"},
+    {"2.power(10)", NULL, "[1024]"},
+    {"16.sqrt()", NULL, "[4]"},
+    {"2.7.truncate()", NULL, "[2]"},
+    /* variables */
+    {"%one + 1", NULL, "[2]"},
+    {"%conds.count()", NULL, "[2]"},
+    {"%conds.where(code.coding.code contains '123').id", NULL, "[\"c1\"]"},
+    {"%nope", NULL, "!eval:%nope"},
+    {"%resource.id", P, "[\"p1\"]"},
+    {"%context.gender", P, "[\"female\"]"},
+    {"%ucum", NULL, "[\"http://unitsofmeasure.org\"]"},
+    {"%empty.exists()", NULL, "[false]"},
+    {"%'one' = 1", NULL, "[true]"},
+    /* memberOf with a fake ValueSet lookup (http://vs/knee = sct 123, 456) */
+    {"code.memberOf('http://vs/knee')", C, "[true]"},
+    {"code.coding[1].memberOf('http://vs/knee')", C, "[true]"},
+    {"code.coding[0].memberOf('http://vs/knee')", C, "[false]"},
+    {"code.coding.memberOf('http://vs/knee')", C, "!eval:memberOf"},
+    {"code.coding.where(memberOf('http://vs/knee')).display", C, "[\"Knee pain\"]"},
+    {"code.coding[1].code.memberOf('http://vs/knee')", C, "[true]"},
+    {"code.memberOf('http://vs/unknown')", C, "!eval:unknown ValueSet"},
+    {"{}.memberOf('http://vs/knee')", NULL, "[]"},
+    {"clinicalStatus.memberOf('http://vs/knee')", C, "[false]"},
+    /* resolve, extension, hasValue, children, descendants, repeat, trace */
+    {"managingOrganization.resolve().name", P, "[\"Clinic\"]"},
+    {"subject.resolve().gender", C, "[\"female\"]"},
+    {"subject.resolve() is Patient", C, "[true]"},
+    {"'Patient/zz'.resolve()", NULL, "[]"},
+    {"extension('http://x/ext/eth').value", P, "[\"A\"]"},
+    {"extension('http://x/ext/other').value + 1", P, "[4]"},
+    {"extension('http://x/none').exists()", P, "[false]"},
+    {"gender.hasValue()", P, "[true]"},
+    {"name.first().hasValue()", P, "[false]"},
+    {"telecom.children().count()", P, "[2]"},
+    {"name.descendants().count()", P, "[6]"},
+    {"code.descendants().ofType(string).count()", C, "[6]"},
+    {"code.repeat(coding).code", C, "[\"x9\",\"123\"]"},
+    {"name.given.trace('g').count()", P, "[3]"},
+    {"(name | telecom).count()", P, "[3]"},
+    /* comments and whitespace */
+    {"2 + 2 // comment", NULL, "[4]"},
+    {"/* a */ 2 /* b */ + 2", NULL, "[4]"},
+    /* syntax errors with offsets */
+    {"name.where(use = 'official'", P, "!syntax@27:expected ')' after arguments of where("},
+    {"name..given", P, "!syntax@5:after '.'"},
+    {"1 +", NULL, "!syntax@3:expected an expression"},
+    {"name.frobnicate()", P, "!syntax@5:unknown function 'frobnicate'"},
+    {"name.where()", P, "!syntax@5:where() takes"},
+    {"'unterminated", NULL, "!syntax@0:unterminated"},
+    {"@2021-13-01", NULL, "!syntax@0"},
+    {"1 2", NULL, "!syntax@2:unexpected"},
+    {"name # x", P, "!syntax@5:unexpected character"},
+    {"", NULL, "!syntax@0:empty"},
+    {"$foo", NULL, "!syntax@0"},
+    {"(1 + 2", NULL, "!syntax@6:expected ')'"},
+    {"{1}", NULL, "!syntax@1"},
+};
+
+/* ---- harness ----------------------------------------------------------------------------- */
+
+static int fake_member_of(const void *ctx, const char *url, const char *system, const char *code)
+{
+	(void)ctx;
+	if (strcmp(url, "http://vs/knee") != 0)
+		return -1;
+	if (system != NULL && strcmp(system, "http://snomed.info/sct") != 0)
+		return 0;
+	return strcmp(code, "123") == 0 || strcmp(code, "456") == 0;
+}
+
+static const cJSON *fake_resolve(const void *ctx, const char *reference)
+{
+	const cJSON *targets = ctx, *r;
+
+	cJSON_ArrayForEach(r, targets)
+	{
+		char buf[128];
+		const cJSON *type = cJSON_GetObjectItemCaseSensitive(r, "resourceType");
+		const cJSON *id = cJSON_GetObjectItemCaseSensitive(r, "id");
+
+		snprintf(buf, sizeof(buf), "%s/%s", type->valuestring, id->valuestring);
+		if (strcmp(buf, reference) == 0)
+			return r;
+	}
+	return NULL;
+}
+
+static cJSON *value_to_json(struct fhir_arena *arena, const struct fhir_value *v)
+{
+	char buf[80];
+	const char *s;
+
+	switch (v->kind) {
+	case FHIR_VALUE_NODE: return cJSON_Duplicate(v->node, 1);
+	case FHIR_VALUE_BOOLEAN: return cJSON_CreateBool(v->u.boolean);
+	case FHIR_VALUE_INTEGER: return cJSON_CreateNumber((double)v->u.integer);
+	case FHIR_VALUE_DECIMAL: return cJSON_CreateNumber(v->u.decimal);
+	case FHIR_VALUE_STRING: return cJSON_CreateString(v->u.string);
+	case FHIR_VALUE_DATE:
+	case FHIR_VALUE_DATETIME:
+		buf[0] = '@';
+		fhir_datetime_format(&v->u.datetime, buf + 1, sizeof(buf) - 1);
+		return cJSON_CreateString(buf);
+	case FHIR_VALUE_TIME:
+		buf[0] = '@';
+		buf[1] = 'T';
+		fhir_datetime_format(&v->u.datetime, buf + 2, sizeof(buf) - 2);
+		return cJSON_CreateString(buf);
+	case FHIR_VALUE_QUANTITY:
+		s = fhir__fp_to_string(arena, v);
+		return cJSON_CreateString(s ? s : "?");
+	}
+	return cJSON_CreateNull();
+}
+
+static const char *status_name(int rc)
+{
+	switch (rc) {
+	case FHIR_ERR_SYNTAX: return "syntax";
+	case FHIR_ERR_EVAL: return "eval";
+	case FHIR_ERR_LIMIT: return "limit";
+	case FHIR_ERR_INVALID: return "invalid";
+	default: return "other";
+	}
+}
+
+static int passed, failed;
+
+static void fail_case(const char *expr, const char *got, const char *expected)
+{
+	failed++;
+	printf("FAIL: %.200s\n   got:      %s\n   expected: %s\n", expr, got, expected);
+}
+
+/* Checks an error outcome against "!kind[@offset][:text]". */
+static void check_error(const char *expr, int rc, const struct fhir_error *err,
+                        const char *expected)
+{
+	char got[900];
+	char want_kind[16] = "";
+	const char *p = expected + 1, *text = strchr(expected, ':');
+	size_t k = 0;
+	int ok;
+
+	while (*p && *p != '@' && *p != ':' && k + 1 < sizeof(want_kind))
+		want_kind[k++] = *p++;
+	want_kind[k] = '\0';
+	snprintf(got, sizeof(got), "!%s (where=%s) %s", rc == 0 ? "ok" : status_name(rc), err->where,
+	         err->message);
+	ok = rc != 0 && strcmp(status_name(rc), want_kind) == 0;
+	if (ok && *p == '@') {
+		char where[64];
+		size_t n = 0;
+
+		p++;
+		while (p[n] >= '0' && p[n] <= '9')
+			n++;
+		snprintf(where, sizeof(where), "expression:%.*s", (int)n, p);
+		ok = strcmp(err->where, where) == 0;
+	}
+	if (ok && text != NULL)
+		ok = strstr(err->message, text + 1) != NULL;
+	if (ok)
+		passed++;
+	else
+		fail_case(expr, got, expected);
+}
+
+static void run_case(const struct tcase *t, const cJSON *conds, const cJSON *targets)
+{
+	struct fhir_arena *arena = fhir_arena_new();
+	struct fhir_path *path = NULL;
+	struct fhir_error err;
+	struct fhir_collection input = {NULL, 0, 0}, out;
+	struct fhir_path_var vars[4];
+	struct fhir_path_env env;
+	cJSON *doc = NULL, *got = NULL, *want = NULL;
+	char *got_text = NULL;
+	int rc;
+
+	memset(&err, 0, sizeof(err));
+	memset(&env, 0, sizeof(env));
+	memset(vars, 0, sizeof(vars));
+	vars[0].name = "one";
+	fhir_collection_push(&vars[0].value, arena, &(struct fhir_value){.kind = FHIR_VALUE_INTEGER,
+	                                                                 .u.integer = 1});
+	vars[1].name = "conds";
+	fhir_bundle_resources(conds, arena, &vars[1].value, NULL, NULL);
+	vars[2].name = "empty";
+	env.vars = vars;
+	env.var_count = 3;
+	env.arena = arena;
+	env.member_of = fake_member_of;
+	env.resolve = fake_resolve;
+	env.resolve_ctx = targets;
+	fhir_datetime_parse("2025-06-15T12:00:00.000Z", &env.now, NULL);
+	if (t->input != NULL) {
+		doc = cJSON_Parse(t->input);
+		if (doc == NULL) {
+			fail_case(t->expr, "(bad input JSON in test)", t->expected);
+			goto out;
+		}
+		fhir_collection_push_node(&input, arena, doc);
+	}
+	rc = fhir_path_compile(t->expr, &path, &err);
+	if (rc == 0)
+		rc = fhir_path_eval(path, &input, &env, &out, &err);
+	if (t->expected[0] == '!') {
+		check_error(t->expr, rc, &err, t->expected);
+		goto out;
+	}
+	if (rc != 0) {
+		char buf[900];
+
+		snprintf(buf, sizeof(buf), "!%s (where=%s) %s", status_name(rc), err.where, err.message);
+		fail_case(t->expr, buf, t->expected);
+		goto out;
+	}
+	got = cJSON_CreateArray();
+	for (size_t i = 0; i < out.count; i++)
+		cJSON_AddItemToArray(got, value_to_json(arena, &out.items[i]));
+	want = cJSON_Parse(t->expected);
+	got_text = cJSON_PrintUnformatted(got);
+	if (want != NULL && cJSON_Compare(got, want, 1))
+		passed++;
+	else
+		fail_case(t->expr, got_text, t->expected);
+out:
+	free(got_text);
+	cJSON_Delete(got);
+	cJSON_Delete(want);
+	cJSON_Delete(doc);
+	fhir_path_free(path);
+	fhir_arena_free(arena);
+}
+
+/* Compile once, evaluate many times against different inputs (no re-parsing). */
+static void test_compile_once(void)
+{
+	struct fhir_path *path = NULL;
+	struct fhir_error err;
+	struct fhir_arena *arena = fhir_arena_new();
+	struct fhir_path_env env;
+	const char *inputs[] = {"{\"resourceType\":\"Patient\",\"gender\":\"male\"}",
+	                        "{\"resourceType\":\"Patient\",\"gender\":\"female\"}",
+	                        "{\"resourceType\":\"Patient\"}"};
+	const char *want[] = {"[false]", "[true]", "[]"};
+
+	memset(&env, 0, sizeof(env));
+	env.arena = arena;
+	if (fhir_path_compile("Patient.gender = 'female'", &path, &err) != 0) {
+		fail_case("compile once", err.message, "compiled");
+		goto out;
+	}
+	for (int round = 0; round < 100; round++) {
+		for (size_t i = 0; i < 3; i++) {
+			cJSON *doc = cJSON_Parse(inputs[i]);
+			struct fhir_collection in = {NULL, 0, 0}, out;
+			const char *got;
+
+			fhir_collection_push_node(&in, arena, doc);
+			if (fhir_path_eval(path, &in, &env, &out, &err) != 0)
+				got = err.message;
+			else
+				got = out.count == 0 ? "[]" : out.items[0].u.boolean ? "[true]" : "[false]";
+			if (strcmp(got, want[i]) != 0) {
+				fail_case("compile once, eval many", got, want[i]);
+				cJSON_Delete(doc);
+				goto out;
+			}
+			cJSON_Delete(doc);
+			fhir_arena_reset(arena);
+		}
+	}
+	passed++;
+out:
+	fhir_path_free(path);
+	fhir_arena_free(arena);
+}
+
+static void note_var(void *ctx, const char *name)
+{
+	char *buf = ctx;
+	size_t n = strlen(buf);
+
+	snprintf(buf + n, 256 - n, "%s,", name);
+}
+
+static void test_each_variable(void)
+{
+	struct fhir_path *path = NULL;
+	struct fhir_error err;
+	char buf[256] = "";
+
+	if (fhir_path_compile("%conditions.where(code.memberOf(%vs)).exists() and %resource.id "
+	                      "and iif(%A, %B, $this)",
+	                      &path, &err) != 0) {
+		fail_case("each_variable", err.message, "compiled");
+		return;
+	}
+	fhir_path_each_variable(path, note_var, buf);
+	if (strcmp(buf, "conditions,vs,A,B,") == 0)
+		passed++;
+	else
+		fail_case("fhir_path_each_variable", buf, "conditions,vs,A,B,");
+	if (strcmp(fhir_path_text(path), "%conditions.where(code.memberOf(%vs)).exists() and "
+	                                 "%resource.id and iif(%A, %B, $this)") == 0)
+		passed++;
+	else
+		fail_case("fhir_path_text", fhir_path_text(path), "the source text");
+	fhir_path_free(path);
+}
+
+/* Untrusted expressions: named limits, never a crash. */
+static void test_limits(void)
+{
+	static char text[FHIR_PATH_MAX_TEXT * 3];
+	struct fhir_path *path = NULL;
+	struct fhir_error err;
+	size_t n = 0;
+	int rc;
+
+	/* 10000 '(' */
+	for (int i = 0; i < 10000; i++)
+		text[n++] = '(';
+	text[n++] = '1';
+	text[n] = '\0';
+	rc = fhir_path_compile(text, &path, &err);
+	if (rc == FHIR_ERR_LIMIT)
+		passed++;
+	else
+		fail_case("10000 '('", status_name(rc), "limit (text too long)");
+	fhir_path_free(path);
+	path = NULL;
+
+	/* 200 nested parentheses fit the text limit but not the depth limit */
+	n = 0;
+	for (int i = 0; i < 200; i++)
+		text[n++] = '(';
+	text[n++] = '1';
+	for (int i = 0; i < 200; i++)
+		text[n++] = ')';
+	text[n] = '\0';
+	rc = fhir_path_compile(text, &path, &err);
+	if (rc == FHIR_ERR_LIMIT && strstr(err.message, "deeper") != NULL)
+		passed++;
+	else
+		fail_case("200 nested '('", err.message, "limit: nested deeper");
+	fhir_path_free(path);
+	path = NULL;
+
+	/* 200 nested function calls and unary minus */
+	n = 0;
+	for (int i = 0; i < 200; i++) {
+		memcpy(text + n, "where(", 6);
+		n += 6;
+	}
+	text[n++] = '1';
+	for (int i = 0; i < 200; i++)
+		text[n++] = ')';
+	text[n] = '\0';
+	rc = fhir_path_compile(text, &path, &err);
+	if (rc == FHIR_ERR_LIMIT)
+		passed++;
+	else
+		fail_case("200 nested where(", status_name(rc), "limit");
+	fhir_path_free(path);
+	path = NULL;
+	n = 0;
+	for (int i = 0; i < 3000; i++)
+		text[n++] = '-';
+	text[n++] = '1';
+	text[n] = '\0';
+	rc = fhir_path_compile(text, &path, &err);
+	if (rc == FHIR_ERR_LIMIT)
+		passed++;
+	else
+		fail_case("3000 unary '-'", status_name(rc), "limit");
+	fhir_path_free(path);
+	path = NULL;
+
+	/* a long flat chain (1+1+...): a tall tree, refused at compile time */
+	n = 0;
+	for (int i = 0; i < 2000; i++) {
+		memcpy(text + n, "1+", 2);
+		n += 2;
+	}
+	text[n++] = '1';
+	text[n] = '\0';
+	rc = fhir_path_compile(text, &path, &err);
+	if (rc == FHIR_ERR_LIMIT)
+		passed++;
+	else
+		fail_case("1+1+...+1 (2000 terms)", status_name(rc), "limit");
+	fhir_path_free(path);
+	path = NULL;
+
+	/* text over FHIR_PATH_MAX_TEXT */
+	memset(text, ' ', FHIR_PATH_MAX_TEXT + 10);
+	text[0] = '1';
+	text[FHIR_PATH_MAX_TEXT + 10] = '\0';
+	rc = fhir_path_compile(text, &path, &err);
+	if (rc == FHIR_ERR_LIMIT)
+		passed++;
+	else
+		fail_case("text over FHIR_PATH_MAX_TEXT", status_name(rc), "limit");
+	fhir_path_free(path);
+	path = NULL;
+}
+
+/* A collection past FHIR_PATH_MAX_ITEMS is FHIR_ERR_LIMIT (repeat() over a growing set). */
+static void test_item_limit(void)
+{
+	struct fhir_path *path = NULL;
+	struct fhir_error err;
+	struct fhir_arena *arena = fhir_arena_new();
+	struct fhir_path_env env;
+	struct fhir_collection out;
+	int rc;
+
+	memset(&env, 0, sizeof(env));
+	env.arena = arena;
+	/* doubles the collection 21 times: 2^21 > FHIR_PATH_MAX_ITEMS */
+	rc = fhir_path_compile("(1|2).select($this | $this).combine((1|2)).select(1 | 2 | 3).aggregate("
+	                       "$total.combine($total).combine($this), {})",
+	                       &path, &err);
+	if (rc == 0) {
+		rc = fhir_path_eval(path, NULL, &env, &out, &err);
+		/* 6 items, doubled per item: 2^6 - small; use a bigger input below */
+	}
+	fhir_path_free(path);
+	path = NULL;
+	rc = fhir_path_compile("(1|2|3|4|5|6|7|8|9|10|11|12|13|14|15|16|17|18|19|20|21|22)"
+	                       ".aggregate($total.combine($total).combine($this), {}).count()",
+	                       &path, &err);
+	if (rc == 0)
+		rc = fhir_path_eval(path, NULL, &env, &out, &err);
+	if (rc == FHIR_ERR_LIMIT)
+		passed++;
+	else
+		fail_case("aggregate doubling to 2^22 items", rc == 0 ? "ok" : err.message, "limit");
+	fhir_path_free(path);
+	fhir_arena_free(arena);
+}
+
+int main(void)
+{
+	static char bundle[4096];
+	cJSON *conds, *targets = cJSON_Parse(BUNDLE_TARGETS);
+
+	snprintf(bundle, sizeof(bundle),
+	         "{\"resourceType\":\"Bundle\",\"entry\":[{\"resource\":%s},"
+	         "{\"resource\":{\"resourceType\":\"Condition\",\"id\":\"c2\"}}]}",
+	         CONDITION);
+	conds = cJSON_Parse(bundle);
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		run_case(&cases[i], conds, targets);
+	test_compile_once();
+	test_each_variable();
+	test_limits();
+	test_item_limit();
+	cJSON_Delete(conds);
+	cJSON_Delete(targets);
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed == 0 ? 0 : 1;
+}
