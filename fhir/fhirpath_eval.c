@@ -160,16 +160,44 @@ static const char *const fhir_primitives[] = {
     "unsignedInt", "positiveInt", "uuid", "integer64",
 };
 
-/* The FHIR type named by a choice suffix: "DateTime" -> "dateTime", "Quantity" stays. */
-static const char *choice_type(struct fhir_arena *arena, const char *suffix)
+/* FHIR R4 data types that a choice element [x] may take (FHIR R4 §2.24.0.1 "Choice of Data
+ * Types"), spelled as they appear as a suffix. */
+static const char *const fhir_complex_types[] = {
+    "Address",          "Age",          "Annotation",        "Attachment",
+    "CodeableConcept",  "Coding",       "ContactPoint",      "Count",
+    "Distance",         "Duration",     "HumanName",         "Identifier",
+    "Money",            "Period",       "Quantity",          "Range",
+    "Ratio",            "Reference",    "SampledData",       "Signature",
+    "Timing",           "ContactDetail", "Contributor",      "DataRequirement",
+    "Expression",       "ParameterDefinition", "RelatedArtifact", "TriggerDefinition",
+    "UsageContext",     "Dosage",       "Meta",              "Extension",
+    "Narrative",        "MoneyQuantity", "SimpleQuantity",
+};
+
+/* The FHIR type named by a choice suffix ("DateTime" -> "dateTime", "Quantity" stays), or NULL
+ * when the suffix is not a FHIR data type (then the member is not a choice of `name`). */
+static const char *choice_type(const char *suffix)
 {
 	for (size_t i = 0; i < sizeof(fhir_primitives) / sizeof(fhir_primitives[0]); i++) {
 		const char *t = fhir_primitives[i];
 
-		if (tolower((unsigned char)suffix[0]) == t[0] && strcmp(suffix + 1, t + 1) == 0)
+		if (toupper((unsigned char)t[0]) == suffix[0] && strcmp(suffix + 1, t + 1) == 0)
 			return t;
 	}
-	return fhir_arena_strdup(arena, suffix);
+	for (size_t i = 0; i < sizeof(fhir_complex_types) / sizeof(fhir_complex_types[0]); i++)
+		if (strcmp(fhir_complex_types[i], suffix) == 0)
+			return fhir_complex_types[i];
+	return NULL;
+}
+
+/* Whether element `name` may be a choice that includes `code` ("reason" must not find
+ * "reasonCode"): in R4 only value[x]-like elements do (Extension.value[x], answer[x], fixed[x],
+ * pattern[x], defaultValue[x], ...). Without the FHIR model this is a heuristic. */
+static int code_choice(const char *name, size_t len)
+{
+	return strcmp(name, "value") == 0 || strcmp(name, "answer") == 0 ||
+	       strcmp(name, "fixed") == 0 || strcmp(name, "pattern") == 0 ||
+	       (len > 5 && strcmp(name + len - 5, "Value") == 0);
 }
 
 static int push_member(struct fhir__fp_ev *e, const cJSON *m, const char *name, const char *type,
@@ -224,12 +252,17 @@ int fhir__fp_children_named(struct fhir__fp_ev *e, const struct fhir_collection 
 			continue;
 		}
 		for (m = item->node->child; m != NULL; m = m->next) {
-			if (m->string != NULL && strncmp(m->string, name, len) == 0 &&
-			    isupper((unsigned char)m->string[len])) {
-				rc = push_member(e, m, m->string, choice_type(e->arena, m->string + len), out);
-				if (rc != 0)
-					return rc;
-			}
+			const char *type;
+
+			if (m->string == NULL || strncmp(m->string, name, len) != 0 ||
+			    !isupper((unsigned char)m->string[len]))
+				continue;
+			type = choice_type(m->string + len);
+			if (type == NULL || (strcmp(type, "code") == 0 && !code_choice(name, len)))
+				continue;
+			rc = push_member(e, m, m->string, type, out);
+			if (rc != 0)
+				return rc;
 		}
 	}
 	return 0;
