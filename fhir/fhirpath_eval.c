@@ -67,7 +67,8 @@ static int is_builtin_var(const char *name)
 {
 	return strcmp(name, "resource") == 0 || strcmp(name, "context") == 0 ||
 	       strcmp(name, "rootResource") == 0 || strcmp(name, "ucum") == 0 ||
-	       strcmp(name, "sct") == 0 || strcmp(name, "loinc") == 0;
+	       strcmp(name, "sct") == 0 || strcmp(name, "loinc") == 0 ||
+	       strncmp(name, "vs-", 3) == 0 || strncmp(name, "ext-", 4) == 0;
 }
 
 static void walk_vars(const struct fhir__fp_node *n, void (*fn)(void *ctx, const char *name),
@@ -346,6 +347,11 @@ static int eval_var(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 		s = "http://snomed.info/sct";
 	else if (strcmp(n->name, "loinc") == 0)
 		s = "http://loinc.org";
+	else if (strncmp(n->name, "vs-", 3) == 0) /* FHIR R4 §2.24 %vs-[name] */
+		s = fhir_arena_printf(e->arena, "http://hl7.org/fhir/ValueSet/%s", n->name + 3);
+	else if (strncmp(n->name, "ext-", 4) == 0) /* FHIR R4 §2.24 %ext-[name] */
+		s = fhir_arena_printf(e->arena, "http://hl7.org/fhir/StructureDefinition/%s",
+		                      n->name + 4);
 	if (s == NULL)
 		return fhir__fp_fail(e, n, FHIR_ERR_EVAL, "unknown variable %%%s", n->name);
 	v = fhir__fp_str(s);
