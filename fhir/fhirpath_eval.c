@@ -540,12 +540,11 @@ static int date_arith(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
                       struct fhir_collection *out)
 {
 	struct fhir_value v = *d;
-	double amount = q->u.quantity.value * sign;
+	double amount = trunc(q->u.quantity.value) * sign; /* N1: decimals are truncated */
 
-	if (amount != trunc(amount) || fabs(amount) > 1e12)
-		return fhir__fp_fail(e, n, FHIR_ERR_EVAL,
-		                     "date arithmetic needs a whole number of %s, got %g",
-		                     q->u.quantity.unit, q->u.quantity.value);
+	if (fabs(amount) > 1e12)
+		return fhir__fp_fail(e, n, FHIR_ERR_EVAL, "date arithmetic: %g %s is out of range",
+		                     q->u.quantity.value, q->u.quantity.unit);
 	if (fhir_datetime_add(&v.u.datetime, (int64_t)amount, q->u.quantity.unit) != 0)
 		return fhir__fp_fail(e, n, FHIR_ERR_EVAL,
 		                     "cannot add '%s' to a date (not a calendar duration, or out of "

@@ -464,11 +464,12 @@ FN(fn_iif)
 	if (rc != 0)
 		return rc;
 	t = fhir_collection_truth(&crit);
-	if (t == 1)
-		return fhir__fp_arg(e, call, 1, out);
-	if (call->nargs > 2)
-		return fhir__fp_arg(e, call, 2, out);
-	return 0;
+	if (t != 1 && call->nargs < 3)
+		return 0;
+	/* the chosen branch is evaluated in the context of iif's input, like its criterion */
+	if (in->count == 1)
+		return fhir__fp_lambda(e, call->args[t == 1 ? 1 : 2], &in->items[0], 0, out);
+	return fhir__fp_arg(e, call, t == 1 ? 1 : 2, out);
 }
 
 FN(fn_to_string)
@@ -512,8 +513,9 @@ static int parse_dec(const char *s, double *d)
 }
 
 /* Conversions share one shape: convert, then push the value (to*) or whether it worked. */
-static int to_integer(const struct fhir_value *v, struct fhir_value *out)
+static int to_integer(struct fhir_arena *arena, const struct fhir_value *v, struct fhir_value *out)
 {
+	(void)arena;
 	int64_t n;
 
 	if (v->kind == FHIR_VALUE_INTEGER) {
@@ -531,8 +533,9 @@ static int to_integer(const struct fhir_value *v, struct fhir_value *out)
 	return 0;
 }
 
-static int to_decimal(const struct fhir_value *v, struct fhir_value *out)
+static int to_decimal(struct fhir_arena *arena, const struct fhir_value *v, struct fhir_value *out)
 {
+	(void)arena;
 	double d;
 
 	if (v->kind == FHIR_VALUE_INTEGER || v->kind == FHIR_VALUE_DECIMAL) {
@@ -550,8 +553,9 @@ static int to_decimal(const struct fhir_value *v, struct fhir_value *out)
 	return 0;
 }
 
-static int to_boolean(const struct fhir_value *v, struct fhir_value *out)
+static int to_boolean(struct fhir_arena *arena, const struct fhir_value *v, struct fhir_value *out)
 {
+	(void)arena;
 	static const char *const yes[] = {"true", "t", "yes", "y", "1", "1.0"};
 	static const char *const no[] = {"false", "f", "no", "n", "0", "0.0"};
 
@@ -620,23 +624,87 @@ static int to_datetime_kind(const struct fhir_value *v, struct fhir_value *out,
 	return 1;
 }
 
-static int to_date(const struct fhir_value *v, struct fhir_value *out)
+static int to_date(struct fhir_arena *arena, const struct fhir_value *v, struct fhir_value *out)
 {
+	(void)arena;
 	return to_datetime_kind(v, out, FHIR_VALUE_DATE);
 }
 
-static int to_datetime(const struct fhir_value *v, struct fhir_value *out)
+static int to_datetime(struct fhir_arena *arena, const struct fhir_value *v, struct fhir_value *out)
 {
+	(void)arena;
 	return to_datetime_kind(v, out, FHIR_VALUE_DATETIME);
 }
 
-static int to_time(const struct fhir_value *v, struct fhir_value *out)
+static int to_time(struct fhir_arena *arena, const struct fhir_value *v, struct fhir_value *out)
 {
+	(void)arena;
 	return to_datetime_kind(v, out, FHIR_VALUE_TIME);
 }
 
-static int to_quantity(const struct fhir_value *v, struct fhir_value *out)
+/* "1", "1.5 'mg'", "3 days": a FHIRPath quantity literal's text. Unit strings point into v. */
+static int parse_quantity(const char *s, struct fhir_value *out)
 {
+	static const char *const calendar[] = {
+	    "year",    "years",   "month",  "months",  "week",        "weeks",
+	    "day",     "days",    "hour",   "hours",   "minute",      "minutes",
+	    "second",  "seconds", "millisecond", "milliseconds",
+	};
+	char *end;
+	double d;
+
+	if (s == NULL || !(isdigit((unsigned char)*s) || *s == '-' || *s == '+'))
+		return 0;
+	errno = 0;
+	d = strtod(s, &end);
+	if (errno != 0 || end == s)
+		return 0;
+	memset(out, 0, sizeof(*out));
+	out->kind = FHIR_VALUE_QUANTITY;
+	out->u.quantity.value = d;
+	out->u.quantity.unit = "1";
+	if (*end == '\0')
+		return 1;
+	if (*end != ' ')
+		return 0;
+	end++;
+	if (*end == '\'') {
+		size_t n = strlen(end);
+
+		if (n < 3 || end[n - 1] != '\'' || memchr(end + 1, '\'', n - 2) != NULL)
+			return 0;
+		out->u.quantity.unit = NULL; /* filled by the caller from the arena */
+		return 2;
+	}
+	for (size_t i = 0; i < sizeof(calendar) / sizeof(calendar[0]); i++) {
+		if (strcmp(end, calendar[i]) == 0) {
+			out->u.quantity.unit = calendar[i];
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int to_quantity(struct fhir_arena *arena, const struct fhir_value *v, struct fhir_value *out)
+{
+	if (v->kind == FHIR_VALUE_STRING) {
+		int r = parse_quantity(v->u.string, out);
+
+		if (r == 2) {
+			/* the unit is inside v's text: 'unit' without the quotes */
+			const char *q = strchr(v->u.string, '\'');
+
+			out->u.quantity.unit = fhir_arena_strndup(arena, q + 1, strlen(q + 1) - 1);
+		}
+		return r != 0;
+	}
+	if (v->kind == FHIR_VALUE_BOOLEAN) {
+		memset(out, 0, sizeof(*out));
+		out->kind = FHIR_VALUE_QUANTITY;
+		out->u.quantity.value = v->u.boolean;
+		out->u.quantity.unit = "1";
+		return 1;
+	}
 	if (v->kind == FHIR_VALUE_QUANTITY) {
 		*out = *v;
 		return 1;
@@ -654,7 +722,8 @@ static int to_quantity(const struct fhir_value *v, struct fhir_value *out)
 
 static int convert(struct fhir__fp_ev *e, const struct fhir__fp_node *call,
                    const struct fhir_collection *in, struct fhir_collection *out,
-                   int (*conv)(const struct fhir_value *, struct fhir_value *), int report)
+                   int (*conv)(struct fhir_arena *, const struct fhir_value *, struct fhir_value *),
+                   int report)
 {
 	struct fhir_value v, r;
 	int rc = fhir__fp_singleton(e, call, call->name, in, &v);
@@ -666,7 +735,7 @@ static int convert(struct fhir__fp_ev *e, const struct fhir__fp_node *call,
 			return push_bool(e, out, 0);
 		return 0;
 	}
-	rc = conv(&v, &r);
+	rc = conv(e->arena, &v, &r);
 	if (report)
 		return push_bool(e, out, rc);
 	if (rc)
@@ -674,8 +743,9 @@ static int convert(struct fhir__fp_ev *e, const struct fhir__fp_node *call,
 	return 0;
 }
 
-static int to_string_conv(const struct fhir_value *v, struct fhir_value *out)
+static int to_string_conv(struct fhir_arena *arena, const struct fhir_value *v, struct fhir_value *out)
 {
+	(void)arena;
 	*out = *v;
 	return 1;
 }
@@ -920,6 +990,28 @@ FN(fn_matches)
 	m = regexec(&re, s, 0, NULL, 0) == 0;
 	regfree(&re);
 	return push_bool(e, out, m);
+}
+
+/* matchesFull: the whole string must match (FHIRPath 2.0 §matchesFull). */
+FN(fn_matches_full)
+{
+	const char *s, *pat;
+	regex_t re;
+	regmatch_t m;
+	int full;
+	int rc = input_string(e, call, in, &s);
+
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	rc = arg_string(e, call, 0, &pat);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	rc = compile_regex(e, call, fhir_arena_printf(e->arena, "^(%s)$", pat), &re, 0);
+	if (rc != 0)
+		return rc;
+	full = regexec(&re, s, 1, &m, 0) == 0;
+	regfree(&re);
+	return push_bool(e, out, full);
 }
 
 FN(fn_replace_matches)
@@ -1453,6 +1545,7 @@ static const struct fhir__fp_func functions[] = {
     {"lower", 0, 0, 0, fn_lower},
     {"replace", 2, 2, 0, fn_replace},
     {"matches", 1, 1, 0, fn_matches},
+    {"matchesFull", 1, 1, 0, fn_matches_full},
     {"replaceMatches", 2, 2, 0, fn_replace_matches},
     {"length", 0, 0, 0, fn_length},
     {"trim", 0, 0, 0, fn_trim},

@@ -175,6 +175,58 @@ static const char *canonical_unit(const char *u)
 	return u;
 }
 
+/* Decimals are binary doubles here; treat values within 1e-10 (relative) as equal so that
+ * 1.8 - 1.2 = 0.6 as FHIRPath's exact decimals would say. */
+static int dec_cmp(double x, double y)
+{
+	double scale = fmax(1.0, fmax(fabs(x), fabs(y)));
+
+	if (fabs(x - y) <= 1e-10 * scale)
+		return 0;
+	return x < y ? -1 : 1;
+}
+
+/* A UCUM unit with a fixed factor to its dimension's base (s, g, m), for comparing 7 days with
+ * 1 week or 4 g with 4000 mg. Years and months have no fixed length: not converted. */
+static int unit_base(const char *u, const char **base, double *factor)
+{
+	static const struct {
+		const char *unit, *base;
+		double factor;
+	} units[] = {
+	    {"ms", "s", 0.001}, {"s", "s", 1},      {"min", "s", 60},     {"h", "s", 3600},
+	    {"d", "s", 86400},  {"wk", "s", 604800}, {"ug", "g", 1e-6},   {"mg", "g", 0.001},
+	    {"g", "g", 1},      {"kg", "g", 1000},   {"mm", "m", 0.001}, {"cm", "m", 0.01},
+	    {"m", "m", 1},      {"km", "m", 1000},
+	};
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(units[i].unit, u) == 0) {
+			*base = units[i].base;
+			*factor = units[i].factor;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Orders two quantities: 0 with *cmp, or 1 when their units are not comparable. */
+static int quantity_cmp(const struct fhir_value *a, const struct fhir_value *b, int *cmp)
+{
+	const char *ua = canonical_unit(a->u.quantity.unit), *ub = canonical_unit(b->u.quantity.unit);
+	const char *ba, *bb;
+	double fa, fb;
+
+	if (strcmp(ua, ub) == 0) {
+		*cmp = dec_cmp(a->u.quantity.value, b->u.quantity.value);
+		return 0;
+	}
+	if (!unit_base(ua, &ba, &fa) || !unit_base(ub, &bb, &fb) || strcmp(ba, bb) != 0)
+		return 1;
+	*cmp = dec_cmp(a->u.quantity.value * fa, b->u.quantity.value * fb);
+	return 0;
+}
+
 int fhir__fp_equal(const struct fhir_value *a, const struct fhir_value *b)
 {
 	struct fhir_value pa, pb;
@@ -189,7 +241,7 @@ int fhir__fp_equal(const struct fhir_value *a, const struct fhir_value *b)
 	if (is_number(&pa) && is_number(&pb)) {
 		if (pa.kind == FHIR_VALUE_INTEGER && pb.kind == FHIR_VALUE_INTEGER)
 			return pa.u.integer == pb.u.integer;
-		return num(&pa) == num(&pb);
+		return dec_cmp(num(&pa), num(&pb)) == 0;
 	}
 	if (is_date(&pa) && is_date(&pb)) {
 		int c;
@@ -204,10 +256,11 @@ int fhir__fp_equal(const struct fhir_value *a, const struct fhir_value *b)
 	switch (pa.kind) {
 	case FHIR_VALUE_BOOLEAN: return pa.u.boolean == pb.u.boolean;
 	case FHIR_VALUE_STRING: return strcmp(pa.u.string, pb.u.string) == 0;
-	case FHIR_VALUE_QUANTITY:
-		return pa.u.quantity.value == pb.u.quantity.value &&
-		       strcmp(canonical_unit(pa.u.quantity.unit), canonical_unit(pb.u.quantity.unit)) ==
-		           0;
+	case FHIR_VALUE_QUANTITY: {
+		int c;
+
+		return quantity_cmp(&pa, &pb, &c) == 0 && c == 0;
+	}
 	default: return 0;
 	}
 }
@@ -268,7 +321,7 @@ int fhir__fp_compare(const struct fhir_value *a, const struct fhir_value *b, int
 		if (pa.kind == FHIR_VALUE_INTEGER && pb.kind == FHIR_VALUE_INTEGER)
 			*cmp = pa.u.integer < pb.u.integer ? -1 : pa.u.integer > pb.u.integer;
 		else
-			*cmp = num(&pa) < num(&pb) ? -1 : num(&pa) > num(&pb);
+			*cmp = dec_cmp(num(&pa), num(&pb));
 		return 0;
 	}
 	if (is_date(&pa) && is_date(&pb)) {
@@ -282,6 +335,21 @@ int fhir__fp_compare(const struct fhir_value *a, const struct fhir_value *b, int
 		*cmp = c;
 		return 0;
 	}
+	if (pa.kind == FHIR_VALUE_STRING && pb.kind == FHIR_VALUE_STRING &&
+	    a->kind == FHIR_VALUE_NODE && b->kind == FHIR_VALUE_NODE) {
+		struct fhir_value da, db;
+
+		/* untyped FHIR JSON (e.g. Period.start <= Period.end): dates order as dates */
+		if (string_as_date(pa.u.string, &da) && string_as_date(pb.u.string, &db) &&
+		    da.u.datetime.has_date && db.u.datetime.has_date) {
+			int c = fhir_datetime_compare(&da.u.datetime, &db.u.datetime);
+
+			if (c == 2)
+				return 1;
+			*cmp = c;
+			return 0;
+		}
+	}
 	if (pa.kind == FHIR_VALUE_STRING && pb.kind == FHIR_VALUE_STRING) {
 		int c = strcmp(pa.u.string, pb.u.string);
 
@@ -289,11 +357,7 @@ int fhir__fp_compare(const struct fhir_value *a, const struct fhir_value *b, int
 		return 0;
 	}
 	if (pa.kind == FHIR_VALUE_QUANTITY && pb.kind == FHIR_VALUE_QUANTITY) {
-		if (strcmp(canonical_unit(pa.u.quantity.unit), canonical_unit(pb.u.quantity.unit)) != 0)
-			return 1;
-		*cmp = pa.u.quantity.value < pb.u.quantity.value ? -1
-		       : pa.u.quantity.value > pb.u.quantity.value;
-		return 0;
+		return quantity_cmp(&pa, &pb, cmp);
 	}
 	return -1;
 }
