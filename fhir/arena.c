@@ -11,7 +11,7 @@
 #include <string.h>
 
 #define ARENA_BLOCK_SIZE ((size_t)64 * 1024)
-#define ARENA_ALIGN ((size_t)16)
+#define ARENA_ALIGN      ((size_t)16)
 
 struct arena_block {
 	struct arena_block *next;
@@ -73,7 +73,8 @@ void *fhir_arena_alloc(struct fhir_arena *arena, size_t size)
 		abort();
 	need = (size + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1);
 	if (b->size - b->used < need) {
-		struct arena_block *nb = block_new(need > ARENA_BLOCK_SIZE ? need : ARENA_BLOCK_SIZE);
+		struct arena_block *nb =
+		    block_new(need > ARENA_BLOCK_SIZE ? need : ARENA_BLOCK_SIZE);
 
 		nb->next = arena->head;
 		arena->head = nb;

@@ -201,12 +201,12 @@ void fhir_datetime_format(const struct fhir_datetime *dt, char *buf, size_t size
 	if (size == 0)
 		return;
 	buf[0] = '\0';
-#define APPEND(...)                                                                        \
-	do {                                                                               \
-		w = snprintf(buf + n, size - n, __VA_ARGS__);                              \
-		if (w < 0 || (size_t)w >= size - n)                                        \
-			return;                                                            \
-		n += (size_t)w;                                                            \
+#define APPEND(...)                                                                                \
+	do {                                                                                       \
+		w = snprintf(buf + n, size - n, __VA_ARGS__);                                      \
+		if (w < 0 || (size_t)w >= size - n)                                                \
+			return;                                                                    \
+		n += (size_t)w;                                                                    \
 	} while (0)
 	if (dt->has_date) {
 		APPEND("%04d", dt->year);
@@ -291,13 +291,13 @@ static enum cal_unit unit_of(const char *unit)
 		const char *name;
 		enum cal_unit u;
 	} units[] = {
-	    {"year", U_YEAR},     {"years", U_YEAR},     {"a", U_YEAR},
-	    {"month", U_MONTH},   {"months", U_MONTH},   {"mo", U_MONTH},
-	    {"week", U_WEEK},     {"weeks", U_WEEK},     {"wk", U_WEEK},
-	    {"day", U_DAY},       {"days", U_DAY},       {"d", U_DAY},
-	    {"hour", U_HOUR},     {"hours", U_HOUR},     {"h", U_HOUR},
-	    {"minute", U_MINUTE}, {"minutes", U_MINUTE}, {"min", U_MINUTE},
-	    {"second", U_SECOND}, {"seconds", U_SECOND}, {"s", U_SECOND},
+	    {"year", U_YEAR},      {"years", U_YEAR},      {"a", U_YEAR},
+	    {"month", U_MONTH},    {"months", U_MONTH},    {"mo", U_MONTH},
+	    {"week", U_WEEK},      {"weeks", U_WEEK},      {"wk", U_WEEK},
+	    {"day", U_DAY},        {"days", U_DAY},        {"d", U_DAY},
+	    {"hour", U_HOUR},      {"hours", U_HOUR},      {"h", U_HOUR},
+	    {"minute", U_MINUTE},  {"minutes", U_MINUTE},  {"min", U_MINUTE},
+	    {"second", U_SECOND},  {"seconds", U_SECOND},  {"s", U_SECOND},
 	    {"millisecond", U_MS}, {"milliseconds", U_MS}, {"ms", U_MS},
 	};
 
@@ -345,11 +345,21 @@ int fhir_datetime_add(struct fhir_datetime *dt, int64_t amount, const char *unit
 		return FHIR_OK;
 	}
 	switch (u) {
-	case U_DAY: ms = amount * MS_PER_DAY; break;
-	case U_HOUR: ms = amount * 3600000; break;
-	case U_MINUTE: ms = amount * 60000; break;
-	case U_SECOND: ms = amount * 1000; break;
-	default: ms = amount; break;
+	case U_DAY:
+		ms = amount * MS_PER_DAY;
+		break;
+	case U_HOUR:
+		ms = amount * 3600000;
+		break;
+	case U_MINUTE:
+		ms = amount * 60000;
+		break;
+	case U_SECOND:
+		ms = amount * 1000;
+		break;
+	default:
+		ms = amount;
+		break;
 	}
 	if (dt->has_date && dt->precision < FHIR_PREC_DAY) {
 		/* Year or month precision: whole days cannot be expressed; months of 30 days. */

@@ -30,8 +30,9 @@ int fhir_path_compile(const char *text, struct fhir_path **out, struct fhir_erro
 	}
 	len = strlen(text);
 	if (len > FHIR_PATH_MAX_TEXT) {
-		fhir_error_set(err, "expression:0", "expression is %zu characters, over the limit of %d",
-		               len, FHIR_PATH_MAX_TEXT);
+		fhir_error_set(err, "expression:0",
+		               "expression is %zu characters, over the limit of %d", len,
+		               FHIR_PATH_MAX_TEXT);
 		rc = FHIR_ERR_LIMIT;
 		goto out;
 	}
@@ -84,8 +85,8 @@ static void walk_vars(const struct fhir__fp_node *n, void (*fn)(void *ctx, const
 		walk_vars(n->args[i], fn, ctx);
 }
 
-void fhir_path_each_variable(const struct fhir_path *path,
-                             void (*fn)(void *ctx, const char *name), void *ctx)
+void fhir_path_each_variable(const struct fhir_path *path, void (*fn)(void *ctx, const char *name),
+                             void *ctx)
 {
 	if (path != NULL && fn != NULL)
 		walk_vars(path->root, fn, ctx);
@@ -93,8 +94,8 @@ void fhir_path_each_variable(const struct fhir_path *path,
 
 /* ---- shared helpers ---------------------------------------------------------------------- */
 
-int fhir__fp_fail(struct fhir__fp_ev *e, const struct fhir__fp_node *n, int status,
-                  const char *fmt, ...)
+int fhir__fp_fail(struct fhir__fp_ev *e, const struct fhir__fp_node *n, int status, const char *fmt,
+                  ...)
 {
 	char where[64];
 	char msg[sizeof(e->err->message)];
@@ -156,23 +157,49 @@ int fhir__fp_lambda(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 /* ---- navigation (FHIRPath N1 §Path selection; FHIR R4 §2.24 choice types [x]) ------------- */
 
 static const char *const fhir_primitives[] = {
-    "boolean", "integer",  "string", "decimal",     "uri",         "url",  "canonical",
-    "base64Binary", "instant", "date", "dateTime", "time", "code", "oid", "id", "markdown",
-    "unsignedInt", "positiveInt", "uuid", "integer64",
+    "boolean",      "integer",  "string",      "decimal",     "uri",  "url",       "canonical",
+    "base64Binary", "instant",  "date",        "dateTime",    "time", "code",      "oid",
+    "id",           "markdown", "unsignedInt", "positiveInt", "uuid", "integer64",
 };
 
 /* FHIR R4 data types that a choice element [x] may take (FHIR R4 §2.24.0.1 "Choice of Data
  * Types"), spelled as they appear as a suffix. */
 static const char *const fhir_complex_types[] = {
-    "Address",          "Age",          "Annotation",        "Attachment",
-    "CodeableConcept",  "Coding",       "ContactPoint",      "Count",
-    "Distance",         "Duration",     "HumanName",         "Identifier",
-    "Money",            "Period",       "Quantity",          "Range",
-    "Ratio",            "Reference",    "SampledData",       "Signature",
-    "Timing",           "ContactDetail", "Contributor",      "DataRequirement",
-    "Expression",       "ParameterDefinition", "RelatedArtifact", "TriggerDefinition",
-    "UsageContext",     "Dosage",       "Meta",              "Extension",
-    "Narrative",        "MoneyQuantity", "SimpleQuantity",
+    "Address",
+    "Age",
+    "Annotation",
+    "Attachment",
+    "CodeableConcept",
+    "Coding",
+    "ContactPoint",
+    "Count",
+    "Distance",
+    "Duration",
+    "HumanName",
+    "Identifier",
+    "Money",
+    "Period",
+    "Quantity",
+    "Range",
+    "Ratio",
+    "Reference",
+    "SampledData",
+    "Signature",
+    "Timing",
+    "ContactDetail",
+    "Contributor",
+    "DataRequirement",
+    "Expression",
+    "ParameterDefinition",
+    "RelatedArtifact",
+    "TriggerDefinition",
+    "UsageContext",
+    "Dosage",
+    "Meta",
+    "Extension",
+    "Narrative",
+    "MoneyQuantity",
+    "SimpleQuantity",
 };
 
 /* The FHIR type named by a choice suffix ("DateTime" -> "dateTime", "Quantity" stays), or NULL
@@ -223,7 +250,8 @@ static int push_member(struct fhir__fp_ev *e, const cJSON *m, const char *name, 
 		v.node = one;
 		v.name = name;
 		v.type = type;
-		rt = cJSON_IsObject(one) ? cJSON_GetObjectItemCaseSensitive(one, "resourceType") : NULL;
+		rt = cJSON_IsObject(one) ? cJSON_GetObjectItemCaseSensitive(one, "resourceType")
+		                         : NULL;
 		if (cJSON_IsString(rt))
 			v.type = rt->valuestring;
 		rc = fhir__fp_push(e, out, &v);
@@ -277,7 +305,8 @@ int fhir__fp_children(struct fhir__fp_ev *e, const struct fhir_value *item,
 	if (item->kind != FHIR_VALUE_NODE || !cJSON_IsObject(item->node))
 		return 0;
 	for (const cJSON *m = item->node->child; m != NULL; m = m->next) {
-		if (m->string == NULL || m->string[0] == '_' || strcmp(m->string, "resourceType") == 0)
+		if (m->string == NULL || m->string[0] == '_' ||
+		    strcmp(m->string, "resourceType") == 0)
 			continue;
 		rc = push_member(e, m, m->string, NULL, out);
 		if (rc != 0)
@@ -389,9 +418,15 @@ static int op_logic(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 	if (rc != 0)
 		return rc;
 	switch (n->op) {
-	case FP_OP_AND: res = (a == 0 || b == 0) ? 0 : (a == 1 && b == 1) ? 1 : -1; break;
-	case FP_OP_OR: res = (a == 1 || b == 1) ? 1 : (a == 0 && b == 0) ? 0 : -1; break;
-	case FP_OP_XOR: res = (a < 0 || b < 0) ? -1 : a != b; break;
+	case FP_OP_AND:
+		res = (a == 0 || b == 0) ? 0 : (a == 1 && b == 1) ? 1 : -1;
+		break;
+	case FP_OP_OR:
+		res = (a == 1 || b == 1) ? 1 : (a == 0 && b == 0) ? 0 : -1;
+		break;
+	case FP_OP_XOR:
+		res = (a < 0 || b < 0) ? -1 : a != b;
+		break;
 	default: /* implies */
 		res = a == 0 ? 1 : a == 1 ? b : (b == 1 ? 1 : -1);
 		break;
@@ -453,8 +488,8 @@ static int op_equality(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 
 static const char *kind_name(const struct fhir_value *v)
 {
-	static const char *const names[] = {"element", "Boolean", "Integer", "Decimal", "String",
-	                                    "Date",    "DateTime", "Time",   "Quantity"};
+	static const char *const names[] = {"element", "Boolean",  "Integer", "Decimal", "String",
+	                                    "Date",    "DateTime", "Time",    "Quantity"};
 	struct fhir_value p;
 
 	fhir__fp_prim(v, &p);
@@ -485,10 +520,18 @@ static int op_compare(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 	if (rc > 0)
 		return 0;
 	switch (n->op) {
-	case FP_OP_LT: res = cmp < 0; break;
-	case FP_OP_LE: res = cmp <= 0; break;
-	case FP_OP_GT: res = cmp > 0; break;
-	default: res = cmp >= 0; break;
+	case FP_OP_LT:
+		res = cmp < 0;
+		break;
+	case FP_OP_LE:
+		res = cmp <= 0;
+		break;
+	case FP_OP_GT:
+		res = cmp > 0;
+		break;
+	default:
+		res = cmp >= 0;
+		break;
 	}
 	return push_bool(e, out, res);
 }
@@ -546,10 +589,11 @@ static int date_arith(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 		return fhir__fp_fail(e, n, FHIR_ERR_EVAL, "date arithmetic: %g %s is out of range",
 		                     q->u.quantity.value, q->u.quantity.unit);
 	if (fhir_datetime_add(&v.u.datetime, (int64_t)amount, q->u.quantity.unit) != 0)
-		return fhir__fp_fail(e, n, FHIR_ERR_EVAL,
-		                     "cannot add '%s' to a date (not a calendar duration, or out of "
-		                     "range)",
-		                     q->u.quantity.unit);
+		return fhir__fp_fail(
+		    e, n, FHIR_ERR_EVAL,
+		    "cannot add '%s' to a date (not a calendar duration, or out of "
+		    "range)",
+		    q->u.quantity.unit);
 	v.node = NULL;
 	v.type = NULL;
 	v.name = NULL;
@@ -601,9 +645,15 @@ static int op_arith(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 		int overflow = 0;
 
 		switch (n->op) {
-		case FP_OP_ADD: overflow = __builtin_add_overflow(x, y, &z); break;
-		case FP_OP_SUB: overflow = __builtin_sub_overflow(x, y, &z); break;
-		case FP_OP_MUL: overflow = __builtin_mul_overflow(x, y, &z); break;
+		case FP_OP_ADD:
+			overflow = __builtin_add_overflow(x, y, &z);
+			break;
+		case FP_OP_SUB:
+			overflow = __builtin_sub_overflow(x, y, &z);
+			break;
+		case FP_OP_MUL:
+			overflow = __builtin_mul_overflow(x, y, &z);
+			break;
 		case FP_OP_IDIV:
 		case FP_OP_MOD:
 			if (y == 0)
@@ -614,10 +664,12 @@ static int op_arith(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 			}
 			z = n->op == FP_OP_IDIV ? x / y : x % y;
 			break;
-		default: goto bad;
+		default:
+			goto bad;
 		}
 		if (overflow)
-			return fhir__fp_fail(e, n, FHIR_ERR_EVAL, "integer overflow in '%s'", n->name);
+			return fhir__fp_fail(e, n, FHIR_ERR_EVAL, "integer overflow in '%s'",
+			                     n->name);
 		v = fhir__fp_int(z);
 		return fhir__fp_push(e, out, &v);
 	}
@@ -628,9 +680,15 @@ static int op_arith(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 		double z;
 
 		switch (n->op) {
-		case FP_OP_ADD: z = x + y; break;
-		case FP_OP_SUB: z = x - y; break;
-		case FP_OP_MUL: z = x * y; break;
+		case FP_OP_ADD:
+			z = x + y;
+			break;
+		case FP_OP_SUB:
+			z = x - y;
+			break;
+		case FP_OP_MUL:
+			z = x * y;
+			break;
 		case FP_OP_DIV:
 			if (y == 0)
 				return 0;
@@ -646,18 +704,20 @@ static int op_arith(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 				return 0;
 			z = fmod(x, y);
 			break;
-		default: goto bad;
+		default:
+			goto bad;
 		}
 		v = fhir__fp_dec(z);
 		return fhir__fp_push(e, out, &v);
 	}
 	if (pa.kind == FHIR_VALUE_QUANTITY && pb.kind == FHIR_VALUE_QUANTITY &&
-	    (n->op == FP_OP_ADD || n->op == FP_OP_SUB) && pa.u.quantity.unit && pb.u.quantity.unit &&
-	    strcmp(pa.u.quantity.unit, pb.u.quantity.unit) == 0) {
+	    (n->op == FP_OP_ADD || n->op == FP_OP_SUB) && pa.u.quantity.unit &&
+	    pb.u.quantity.unit && strcmp(pa.u.quantity.unit, pb.u.quantity.unit) == 0) {
 		v = pa;
 		v.node = NULL;
 		v.type = NULL;
-		v.u.quantity.value += n->op == FP_OP_ADD ? pb.u.quantity.value : -pb.u.quantity.value;
+		v.u.quantity.value +=
+		    n->op == FP_OP_ADD ? pb.u.quantity.value : -pb.u.quantity.value;
 		return fhir__fp_push(e, out, &v);
 	}
 	if (pa.kind == FHIR_VALUE_QUANTITY &&
@@ -670,7 +730,8 @@ static int op_arith(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 		v = pa;
 		v.node = NULL;
 		v.type = NULL;
-		v.u.quantity.value = n->op == FP_OP_MUL ? v.u.quantity.value * y : v.u.quantity.value / y;
+		v.u.quantity.value =
+		    n->op == FP_OP_MUL ? v.u.quantity.value * y : v.u.quantity.value / y;
 		return fhir__fp_push(e, out, &v);
 	}
 bad:
@@ -694,19 +755,25 @@ static int eval_binary(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 	case FP_OP_AND:
 	case FP_OP_OR:
 	case FP_OP_XOR:
-	case FP_OP_IMPLIES: return op_logic(e, n, &l, &r, out);
+	case FP_OP_IMPLIES:
+		return op_logic(e, n, &l, &r, out);
 	case FP_OP_EQ:
 	case FP_OP_NE:
 	case FP_OP_EQUIV:
-	case FP_OP_NEQUIV: return op_equality(e, n, &l, &r, out);
+	case FP_OP_NEQUIV:
+		return op_equality(e, n, &l, &r, out);
 	case FP_OP_LT:
 	case FP_OP_LE:
 	case FP_OP_GT:
-	case FP_OP_GE: return op_compare(e, n, &l, &r, out);
+	case FP_OP_GE:
+		return op_compare(e, n, &l, &r, out);
 	case FP_OP_IN:
-	case FP_OP_CONTAINS: return op_membership(e, n, &l, &r, out);
-	case FP_OP_UNION: return op_union(e, &l, &r, out);
-	default: return op_arith(e, n, &l, &r, out);
+	case FP_OP_CONTAINS:
+		return op_membership(e, n, &l, &r, out);
+	case FP_OP_UNION:
+		return op_union(e, &l, &r, out);
+	default:
+		return op_arith(e, n, &l, &r, out);
 	}
 }
 
@@ -775,10 +842,17 @@ int fhir__fp_eval(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 		goto out;
 	}
 	switch (n->kind) {
-	case FP_LITERAL: rc = fhir__fp_push(e, out, &n->lit); break;
-	case FP_EMPTY: break;
-	case FP_IDENT: rc = eval_ident(e, n, focus, out); break;
-	case FP_FUNC: rc = n->func->fn(e, n, focus, out); break;
+	case FP_LITERAL:
+		rc = fhir__fp_push(e, out, &n->lit);
+		break;
+	case FP_EMPTY:
+		break;
+	case FP_IDENT:
+		rc = eval_ident(e, n, focus, out);
+		break;
+	case FP_FUNC:
+		rc = n->func->fn(e, n, focus, out);
+		break;
 	case FP_INVOKE:
 		rc = fhir__fp_eval(e, n->left, focus, &tmp);
 		if (rc == 0)
@@ -797,17 +871,26 @@ int fhir__fp_eval(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 			if (rc < 0)
 				break;
 			if (!fhir__fp_prim(&v, &v) || v.kind != FHIR_VALUE_INTEGER) {
-				rc = fhir__fp_fail(e, n, FHIR_ERR_EVAL, "an index must be an Integer");
+				rc = fhir__fp_fail(e, n, FHIR_ERR_EVAL,
+				                   "an index must be an Integer");
 				break;
 			}
 			if (v.u.integer >= 0 && (uint64_t)v.u.integer < tmp.count)
 				rc = fhir__fp_push(e, out, &tmp.items[v.u.integer]);
 		}
 		break;
-	case FP_BINARY: rc = eval_binary(e, n, focus, out); break;
-	case FP_NEGATE: rc = eval_negate(e, n, focus, out); break;
-	case FP_TYPE: rc = eval_type(e, n, focus, out); break;
-	case FP_VAR: rc = eval_var(e, n, out); break;
+	case FP_BINARY:
+		rc = eval_binary(e, n, focus, out);
+		break;
+	case FP_NEGATE:
+		rc = eval_negate(e, n, focus, out);
+		break;
+	case FP_TYPE:
+		rc = eval_type(e, n, focus, out);
+		break;
+	case FP_VAR:
+		rc = eval_var(e, n, out);
+		break;
 	case FP_THIS:
 		for (size_t i = 0; i < e->this_->count && rc == 0; i++)
 			rc = fhir__fp_push(e, out, &e->this_->items[i]);

@@ -14,15 +14,15 @@
 #include <string.h>
 #include <strings.h>
 
-#define FN(name)                                                                              \
-	static int name(struct fhir__fp_ev *e, const struct fhir__fp_node *call,               \
+#define FN(name)                                                                                   \
+	static int name(struct fhir__fp_ev *e, const struct fhir__fp_node *call,                   \
 	                const struct fhir_collection *in, struct fhir_collection *out)
 
-#define PUSH(v)                                                                               \
-	do {                                                                                   \
-		int push_rc_ = fhir__fp_push(e, out, (v));                                     \
-		if (push_rc_ != 0)                                                             \
-			return push_rc_;                                                       \
+#define PUSH(v)                                                                                    \
+	do {                                                                                       \
+		int push_rc_ = fhir__fp_push(e, out, (v));                                         \
+		if (push_rc_ != 0)                                                                 \
+			return push_rc_;                                                           \
 	} while (0)
 
 static int push_bool(struct fhir__fp_ev *e, struct fhir_collection *out, int b)
@@ -72,7 +72,8 @@ static int input_prim(struct fhir__fp_ev *e, const struct fhir__fp_node *call,
 	if (rc != 0)
 		return rc;
 	if (!fhir__fp_prim(&v, out))
-		return fhir__fp_fail(e, call, FHIR_ERR_EVAL, "%s(): expected a primitive value, got an element",
+		return fhir__fp_fail(e, call, FHIR_ERR_EVAL,
+		                     "%s(): expected a primitive value, got an element",
 		                     call->name);
 	return 0;
 }
@@ -87,7 +88,8 @@ static int input_string(struct fhir__fp_ev *e, const struct fhir__fp_node *call,
 	if (rc != 0)
 		return rc;
 	if (v.kind != FHIR_VALUE_STRING)
-		return fhir__fp_fail(e, call, FHIR_ERR_EVAL, "%s(): expected a String input", call->name);
+		return fhir__fp_fail(e, call, FHIR_ERR_EVAL, "%s(): expected a String input",
+		                     call->name);
 	*s = v.u.string;
 	return 0;
 }
@@ -107,7 +109,8 @@ static int arg_prim(struct fhir__fp_ev *e, const struct fhir__fp_node *call, siz
 		return rc;
 	if (!fhir__fp_prim(&v, out))
 		return fhir__fp_fail(e, call->args[i], FHIR_ERR_EVAL,
-		                     "%s(): argument %zu must be a primitive value", call->name, i + 1);
+		                     "%s(): argument %zu must be a primitive value", call->name,
+		                     i + 1);
 	return 0;
 }
 
@@ -198,10 +201,22 @@ static int bools(struct fhir__fp_ev *e, const struct fhir__fp_node *call,
 	return push_bool(e, out, all);
 }
 
-FN(fn_all_true) { return bools(e, call, in, out, 1, 1); }
-FN(fn_any_true) { return bools(e, call, in, out, 1, 0); }
-FN(fn_all_false) { return bools(e, call, in, out, 0, 1); }
-FN(fn_any_false) { return bools(e, call, in, out, 0, 0); }
+FN(fn_all_true)
+{
+	return bools(e, call, in, out, 1, 1);
+}
+FN(fn_any_true)
+{
+	return bools(e, call, in, out, 1, 0);
+}
+FN(fn_all_false)
+{
+	return bools(e, call, in, out, 0, 1);
+}
+FN(fn_any_false)
+{
+	return bools(e, call, in, out, 0, 0);
+}
 
 static int subset(const struct fhir_collection *a, const struct fhir_collection *b)
 {
@@ -539,7 +554,8 @@ static int to_decimal(struct fhir_arena *arena, const struct fhir_value *v, stru
 	double d;
 
 	if (v->kind == FHIR_VALUE_INTEGER || v->kind == FHIR_VALUE_DECIMAL) {
-		*out = fhir__fp_dec(v->kind == FHIR_VALUE_INTEGER ? (double)v->u.integer : v->u.decimal);
+		*out = fhir__fp_dec(v->kind == FHIR_VALUE_INTEGER ? (double)v->u.integer
+		                                                  : v->u.decimal);
 		return 1;
 	}
 	if (v->kind == FHIR_VALUE_BOOLEAN) {
@@ -646,9 +662,9 @@ static int to_time(struct fhir_arena *arena, const struct fhir_value *v, struct 
 static int parse_quantity(const char *s, struct fhir_value *out)
 {
 	static const char *const calendar[] = {
-	    "year",    "years",   "month",  "months",  "week",        "weeks",
-	    "day",     "days",    "hour",   "hours",   "minute",      "minutes",
-	    "second",  "seconds", "millisecond", "milliseconds",
+	    "year",   "years",   "month",       "months",       "week",   "weeks",
+	    "day",    "days",    "hour",        "hours",        "minute", "minutes",
+	    "second", "seconds", "millisecond", "milliseconds",
 	};
 	char *end;
 	double d;
@@ -743,28 +759,74 @@ static int convert(struct fhir__fp_ev *e, const struct fhir__fp_node *call,
 	return 0;
 }
 
-static int to_string_conv(struct fhir_arena *arena, const struct fhir_value *v, struct fhir_value *out)
+static int to_string_conv(struct fhir_arena *arena, const struct fhir_value *v,
+                          struct fhir_value *out)
 {
 	(void)arena;
 	*out = *v;
 	return 1;
 }
 
-FN(fn_to_integer) { return convert(e, call, in, out, to_integer, 0); }
-FN(fn_to_decimal) { return convert(e, call, in, out, to_decimal, 0); }
-FN(fn_to_boolean) { return convert(e, call, in, out, to_boolean, 0); }
-FN(fn_to_date) { return convert(e, call, in, out, to_date, 0); }
-FN(fn_to_datetime) { return convert(e, call, in, out, to_datetime, 0); }
-FN(fn_to_time) { return convert(e, call, in, out, to_time, 0); }
-FN(fn_to_quantity) { return convert(e, call, in, out, to_quantity, 0); }
-FN(fn_converts_to_integer) { return convert(e, call, in, out, to_integer, 1); }
-FN(fn_converts_to_decimal) { return convert(e, call, in, out, to_decimal, 1); }
-FN(fn_converts_to_boolean) { return convert(e, call, in, out, to_boolean, 1); }
-FN(fn_converts_to_date) { return convert(e, call, in, out, to_date, 1); }
-FN(fn_converts_to_datetime) { return convert(e, call, in, out, to_datetime, 1); }
-FN(fn_converts_to_time) { return convert(e, call, in, out, to_time, 1); }
-FN(fn_converts_to_quantity) { return convert(e, call, in, out, to_quantity, 1); }
-FN(fn_converts_to_string) { return convert(e, call, in, out, to_string_conv, 1); }
+FN(fn_to_integer)
+{
+	return convert(e, call, in, out, to_integer, 0);
+}
+FN(fn_to_decimal)
+{
+	return convert(e, call, in, out, to_decimal, 0);
+}
+FN(fn_to_boolean)
+{
+	return convert(e, call, in, out, to_boolean, 0);
+}
+FN(fn_to_date)
+{
+	return convert(e, call, in, out, to_date, 0);
+}
+FN(fn_to_datetime)
+{
+	return convert(e, call, in, out, to_datetime, 0);
+}
+FN(fn_to_time)
+{
+	return convert(e, call, in, out, to_time, 0);
+}
+FN(fn_to_quantity)
+{
+	return convert(e, call, in, out, to_quantity, 0);
+}
+FN(fn_converts_to_integer)
+{
+	return convert(e, call, in, out, to_integer, 1);
+}
+FN(fn_converts_to_decimal)
+{
+	return convert(e, call, in, out, to_decimal, 1);
+}
+FN(fn_converts_to_boolean)
+{
+	return convert(e, call, in, out, to_boolean, 1);
+}
+FN(fn_converts_to_date)
+{
+	return convert(e, call, in, out, to_date, 1);
+}
+FN(fn_converts_to_datetime)
+{
+	return convert(e, call, in, out, to_datetime, 1);
+}
+FN(fn_converts_to_time)
+{
+	return convert(e, call, in, out, to_time, 1);
+}
+FN(fn_converts_to_quantity)
+{
+	return convert(e, call, in, out, to_quantity, 1);
+}
+FN(fn_converts_to_string)
+{
+	return convert(e, call, in, out, to_string_conv, 1);
+}
 
 /* ---- strings (FHIRPath N1 §5.6) ---------------------------------------------------------- */
 
@@ -832,9 +894,18 @@ static int str_test(struct fhir__fp_ev *e, const struct fhir__fp_node *call,
 	return push_bool(e, out, strstr(s, sub) != NULL);
 }
 
-FN(fn_starts_with) { return str_test(e, call, in, out, 0); }
-FN(fn_ends_with) { return str_test(e, call, in, out, 1); }
-FN(fn_contains) { return str_test(e, call, in, out, 2); }
+FN(fn_starts_with)
+{
+	return str_test(e, call, in, out, 0);
+}
+FN(fn_ends_with)
+{
+	return str_test(e, call, in, out, 1);
+}
+FN(fn_contains)
+{
+	return str_test(e, call, in, out, 2);
+}
 
 static int change_case(struct fhir__fp_ev *e, const struct fhir__fp_node *call,
                        const struct fhir_collection *in, struct fhir_collection *out, int upper)
@@ -851,8 +922,14 @@ static int change_case(struct fhir__fp_ev *e, const struct fhir__fp_node *call,
 	return push_str(e, out, r);
 }
 
-FN(fn_upper) { return change_case(e, call, in, out, 1); }
-FN(fn_lower) { return change_case(e, call, in, out, 0); }
+FN(fn_upper)
+{
+	return change_case(e, call, in, out, 1);
+}
+FN(fn_lower)
+{
+	return change_case(e, call, in, out, 0);
+}
 
 FN(fn_length)
 {
@@ -965,8 +1042,9 @@ static int compile_regex(struct fhir__fp_ev *e, const struct fhir__fp_node *call
 		char msg[128];
 
 		regerror(rc, re, msg, sizeof(msg));
-		return fhir__fp_fail(e, call, FHIR_ERR_EVAL, "%s(): bad regular expression '%.80s': %s",
-		                     call->name, pattern, msg);
+		return fhir__fp_fail(e, call, FHIR_ERR_EVAL,
+		                     "%s(): bad regular expression '%.80s': %s", call->name,
+		                     pattern, msg);
 	}
 	return 0;
 }
@@ -1088,7 +1166,8 @@ FN(fn_join)
 		const char *s = fhir__fp_to_string(e->arena, &in->items[i]);
 
 		if (s == NULL)
-			return fhir__fp_fail(e, call, FHIR_ERR_EVAL, "join(): items must be primitive values");
+			return fhir__fp_fail(e, call, FHIR_ERR_EVAL,
+			                     "join(): items must be primitive values");
 		if (i > 0)
 			sb_add(e->arena, &b, sep, strlen(sep));
 		sb_add(e->arena, &b, s, strlen(s));
@@ -1122,16 +1201,26 @@ static int math1(struct fhir__fp_ev *e, const struct fhir__fp_node *call,
 	}
 	d = v.kind == FHIR_VALUE_INTEGER ? (double)v.u.integer : v.u.decimal;
 	switch (op) {
-	case 0: r = fhir__fp_dec(fabs(d)); break;
-	case 1: r = fhir__fp_int((int64_t)ceil(d)); break;
-	case 2: r = fhir__fp_int((int64_t)floor(d)); break;
+	case 0:
+		r = fhir__fp_dec(fabs(d));
+		break;
+	case 1:
+		r = fhir__fp_int((int64_t)ceil(d));
+		break;
+	case 2:
+		r = fhir__fp_int((int64_t)floor(d));
+		break;
 	case 3:
 		if (d < 0)
 			return 0;
 		r = fhir__fp_dec(sqrt(d));
 		break;
-	case 4: r = fhir__fp_dec(exp(d)); break;
-	case 5: r = fhir__fp_int((int64_t)trunc(d)); break;
+	case 4:
+		r = fhir__fp_dec(exp(d));
+		break;
+	case 5:
+		r = fhir__fp_int((int64_t)trunc(d));
+		break;
 	default:
 		if (d <= 0)
 			return 0;
@@ -1142,13 +1231,34 @@ static int math1(struct fhir__fp_ev *e, const struct fhir__fp_node *call,
 	return 0;
 }
 
-FN(fn_abs) { return math1(e, call, in, out, 0); }
-FN(fn_ceiling) { return math1(e, call, in, out, 1); }
-FN(fn_floor) { return math1(e, call, in, out, 2); }
-FN(fn_sqrt) { return math1(e, call, in, out, 3); }
-FN(fn_exp) { return math1(e, call, in, out, 4); }
-FN(fn_truncate) { return math1(e, call, in, out, 5); }
-FN(fn_ln) { return math1(e, call, in, out, 6); }
+FN(fn_abs)
+{
+	return math1(e, call, in, out, 0);
+}
+FN(fn_ceiling)
+{
+	return math1(e, call, in, out, 1);
+}
+FN(fn_floor)
+{
+	return math1(e, call, in, out, 2);
+}
+FN(fn_sqrt)
+{
+	return math1(e, call, in, out, 3);
+}
+FN(fn_exp)
+{
+	return math1(e, call, in, out, 4);
+}
+FN(fn_truncate)
+{
+	return math1(e, call, in, out, 5);
+}
+FN(fn_ln)
+{
+	return math1(e, call, in, out, 6);
+}
 
 FN(fn_round)
 {
@@ -1166,7 +1276,8 @@ FN(fn_round)
 		if (rc < 0)
 			return rc;
 		if (prec < 0 || prec > 15)
-			return fhir__fp_fail(e, call, FHIR_ERR_EVAL, "round(): precision out of range");
+			return fhir__fp_fail(e, call, FHIR_ERR_EVAL,
+			                     "round(): precision out of range");
 	}
 	d = v.kind == FHIR_VALUE_INTEGER ? (double)v.u.integer : v.u.decimal;
 	f = pow(10.0, (double)prec);
@@ -1385,8 +1496,8 @@ FN(fn_has_value)
 	v = in->items[0];
 	if (v.kind != FHIR_VALUE_NODE)
 		return push_bool(e, out, 1);
-	return push_bool(e, out, !cJSON_IsObject(v.node) && !cJSON_IsArray(v.node) &&
-	                             !cJSON_IsNull(v.node));
+	return push_bool(
+	    e, out, !cJSON_IsObject(v.node) && !cJSON_IsArray(v.node) && !cJSON_IsNull(v.node));
 }
 
 /* 1, 0 or -1 (unknown ValueSet) for one system|code. */
@@ -1446,7 +1557,8 @@ FN(fn_member_of)
 		                     "memberOf(): expected a Coding, CodeableConcept or code");
 	}
 	if (res < 0)
-		return fhir__fp_fail(e, call, FHIR_ERR_EVAL, "memberOf(): unknown ValueSet '%s'", url);
+		return fhir__fp_fail(e, call, FHIR_ERR_EVAL, "memberOf(): unknown ValueSet '%s'",
+		                     url);
 	return push_bool(e, out, res);
 }
 

@@ -1,7 +1,7 @@
 /* fhirpath_internal.h — what the FHIRPath files inside fhir/ share: tokens, the parse tree, the
  * evaluation context, the value helpers and the function table. Not part of the public API:
- * only the .c files of fhir/ (and white-box unit tests) include it. It must not declare anything that does
- * I/O; everything here allocates in an arena. */
+ * only the .c files of fhir/ (and white-box unit tests) include it. It must not declare anything
+ * that does I/O; everything here allocates in an arena. */
 #ifndef CDS_FHIRPATH_INTERNAL_H
 #define CDS_FHIRPATH_INTERNAL_H
 
@@ -11,9 +11,9 @@
 
 enum fhir__fp_tok {
 	FP_T_EOF,
-	FP_T_IDENT,    /* identifier or keyword (and, or, div, true, ...) */
-	FP_T_DIDENT,   /* `delimited identifier` */
-	FP_T_STRING,   /* 'string' (text: unescaped) */
+	FP_T_IDENT,  /* identifier or keyword (and, or, div, true, ...) */
+	FP_T_DIDENT, /* `delimited identifier` */
+	FP_T_STRING, /* 'string' (text: unescaped) */
 	FP_T_INTEGER,
 	FP_T_DECIMAL,
 	FP_T_DATE,     /* @2021-03-01 (text without @) */
@@ -158,8 +158,8 @@ int fhir__fp_lambda(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 /* Appends v to c; FHIR_ERR_LIMIT past FHIR_PATH_MAX_ITEMS. */
 int fhir__fp_push(struct fhir__fp_ev *e, struct fhir_collection *c, const struct fhir_value *v);
 /* Fills e->err with "expression:<offset of n>" and returns status. */
-int fhir__fp_fail(struct fhir__fp_ev *e, const struct fhir__fp_node *n, int status,
-                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int fhir__fp_fail(struct fhir__fp_ev *e, const struct fhir__fp_node *n, int status, const char *fmt,
+                  ...) __attribute__((format(printf, 4, 5)));
 /* Navigates member `name` of every item of `in` (arrays flattened, choice types resolved),
  * appending to out. FHIRPath N1 §Path selection, FHIR R4 §2.24 choice types. */
 int fhir__fp_children_named(struct fhir__fp_ev *e, const struct fhir_collection *in,

@@ -80,11 +80,25 @@ static int lex_quoted(struct lexer *lx, char quote, const char **out)
 		c = s[i + 1];
 		i += 2;
 		switch (c) {
-		case '\'': case '"': case '`': case '\\': case '/': buf[n++] = c; break;
-		case 'f': buf[n++] = '\f'; break;
-		case 'n': buf[n++] = '\n'; break;
-		case 'r': buf[n++] = '\r'; break;
-		case 't': buf[n++] = '\t'; break;
+		case '\'':
+		case '"':
+		case '`':
+		case '\\':
+		case '/':
+			buf[n++] = c;
+			break;
+		case 'f':
+			buf[n++] = '\f';
+			break;
+		case 'n':
+			buf[n++] = '\n';
+			break;
+		case 'r':
+			buf[n++] = '\r';
+			break;
+		case 't':
+			buf[n++] = '\t';
+			break;
 		case 'u': {
 			unsigned cp = 0;
 
@@ -108,7 +122,8 @@ static int lex_quoted(struct lexer *lx, char quote, const char **out)
 			}
 			break;
 		}
-		default: return lex_fail(lx, i - 2, "unknown escape in string");
+		default:
+			return lex_fail(lx, i - 2, "unknown escape in string");
 		}
 	}
 	buf[n] = '\0';
@@ -210,7 +225,8 @@ int fhir__fp_lex(const char *text, struct fhir_arena *arena, struct fhir__fp_tok
 		if (is_ident_start(c)) {
 			while (is_ident_char(s[lx.pos]))
 				lx.pos++;
-			add(&lx, FP_T_IDENT, start, fhir_arena_strndup(arena, s + start, lx.pos - start));
+			add(&lx, FP_T_IDENT, start,
+			    fhir_arena_strndup(arena, s + start, lx.pos - start));
 			continue;
 		}
 		if (isdigit((unsigned char)c)) {
@@ -256,15 +272,19 @@ int fhir__fp_lex(const char *text, struct fhir_arena *arena, struct fhir__fp_tok
 				while (is_ident_char(s[lx.pos]))
 					lx.pos++;
 				if (lx.pos == b) {
-					rc = lex_fail(&lx, start, c == '%' ? "expected a variable name after '%'"
-					                                   : "expected this, index or total after '$'");
+					rc = lex_fail(
+					    &lx, start,
+					    c == '%' ? "expected a variable name after '%'"
+					             : "expected this, index or total after '$'");
 					goto out;
 				}
 				name = fhir_arena_strndup(arena, s + b, lx.pos - b);
 			}
 			if (c == '$' && strcmp(name, "this") != 0 && strcmp(name, "index") != 0 &&
 			    strcmp(name, "total") != 0) {
-				rc = lex_fail(&lx, start, "unknown special variable (expected $this, $index or $total)");
+				rc = lex_fail(
+				    &lx, start,
+				    "unknown special variable (expected $this, $index or $total)");
 				goto out;
 			}
 			add(&lx, c == '%' ? FP_T_VAR : FP_T_SPECIAL, start, name);
@@ -275,22 +295,54 @@ int fhir__fp_lex(const char *text, struct fhir_arena *arena, struct fhir__fp_tok
 			size_t len = 1;
 
 			switch (c) {
-			case '(': kind = FP_T_LPAREN; break;
-			case ')': kind = FP_T_RPAREN; break;
-			case '[': kind = FP_T_LBRACK; break;
-			case ']': kind = FP_T_RBRACK; break;
-			case '{': kind = FP_T_LBRACE; break;
-			case '}': kind = FP_T_RBRACE; break;
-			case '.': kind = FP_T_DOT; break;
-			case ',': kind = FP_T_COMMA; break;
-			case '+': kind = FP_T_PLUS; break;
-			case '-': kind = FP_T_MINUS; break;
-			case '*': kind = FP_T_STAR; break;
-			case '/': kind = FP_T_SLASH; break;
-			case '|': kind = FP_T_PIPE; break;
-			case '&': kind = FP_T_AMP; break;
-			case '=': kind = FP_T_EQ; break;
-			case '~': kind = FP_T_EQUIV; break;
+			case '(':
+				kind = FP_T_LPAREN;
+				break;
+			case ')':
+				kind = FP_T_RPAREN;
+				break;
+			case '[':
+				kind = FP_T_LBRACK;
+				break;
+			case ']':
+				kind = FP_T_RBRACK;
+				break;
+			case '{':
+				kind = FP_T_LBRACE;
+				break;
+			case '}':
+				kind = FP_T_RBRACE;
+				break;
+			case '.':
+				kind = FP_T_DOT;
+				break;
+			case ',':
+				kind = FP_T_COMMA;
+				break;
+			case '+':
+				kind = FP_T_PLUS;
+				break;
+			case '-':
+				kind = FP_T_MINUS;
+				break;
+			case '*':
+				kind = FP_T_STAR;
+				break;
+			case '/':
+				kind = FP_T_SLASH;
+				break;
+			case '|':
+				kind = FP_T_PIPE;
+				break;
+			case '&':
+				kind = FP_T_AMP;
+				break;
+			case '=':
+				kind = FP_T_EQ;
+				break;
+			case '~':
+				kind = FP_T_EQUIV;
+				break;
 			case '!':
 				if (s[p + 1] == '=')
 					kind = FP_T_NE;

@@ -56,7 +56,8 @@ static int fail(struct parser *p, const struct fhir__fp_token *t, int status, co
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fhir_error_set(p->err, where, "%s (at '%.40s')", msg, t->kind == FP_T_EOF ? "end" : t->text);
+	fhir_error_set(p->err, where, "%s (at '%.40s')", msg,
+	               t->kind == FP_T_EOF ? "end" : t->text);
 	return status;
 }
 
@@ -77,28 +78,61 @@ static enum fhir__fp_op binop(const struct fhir__fp_token *t, enum level *lvl)
 		enum fhir__fp_op op;
 		enum level lvl;
 	} kws[] = {
-	    {"implies", FP_OP_IMPLIES, L_IMPLIES}, {"or", FP_OP_OR, L_OR},
-	    {"xor", FP_OP_XOR, L_OR},              {"and", FP_OP_AND, L_AND},
-	    {"in", FP_OP_IN, L_MEMBERSHIP},        {"contains", FP_OP_CONTAINS, L_MEMBERSHIP},
-	    {"is", FP_OP_IS, L_TYPE},              {"as", FP_OP_AS, L_TYPE},
-	    {"div", FP_OP_IDIV, L_MULTIPLICATIVE}, {"mod", FP_OP_MOD, L_MULTIPLICATIVE},
+	    {"implies", FP_OP_IMPLIES, L_IMPLIES},
+	    {"or", FP_OP_OR, L_OR},
+	    {"xor", FP_OP_XOR, L_OR},
+	    {"and", FP_OP_AND, L_AND},
+	    {"in", FP_OP_IN, L_MEMBERSHIP},
+	    {"contains", FP_OP_CONTAINS, L_MEMBERSHIP},
+	    {"is", FP_OP_IS, L_TYPE},
+	    {"as", FP_OP_AS, L_TYPE},
+	    {"div", FP_OP_IDIV, L_MULTIPLICATIVE},
+	    {"mod", FP_OP_MOD, L_MULTIPLICATIVE},
 	};
 
 	switch (t->kind) {
-	case FP_T_EQ: *lvl = L_EQUALITY; return FP_OP_EQ;
-	case FP_T_NE: *lvl = L_EQUALITY; return FP_OP_NE;
-	case FP_T_EQUIV: *lvl = L_EQUALITY; return FP_OP_EQUIV;
-	case FP_T_NEQUIV: *lvl = L_EQUALITY; return FP_OP_NEQUIV;
-	case FP_T_LT: *lvl = L_INEQUALITY; return FP_OP_LT;
-	case FP_T_LE: *lvl = L_INEQUALITY; return FP_OP_LE;
-	case FP_T_GT: *lvl = L_INEQUALITY; return FP_OP_GT;
-	case FP_T_GE: *lvl = L_INEQUALITY; return FP_OP_GE;
-	case FP_T_PIPE: *lvl = L_UNION; return FP_OP_UNION;
-	case FP_T_PLUS: *lvl = L_ADDITIVE; return FP_OP_ADD;
-	case FP_T_MINUS: *lvl = L_ADDITIVE; return FP_OP_SUB;
-	case FP_T_AMP: *lvl = L_ADDITIVE; return FP_OP_CONCAT;
-	case FP_T_STAR: *lvl = L_MULTIPLICATIVE; return FP_OP_MUL;
-	case FP_T_SLASH: *lvl = L_MULTIPLICATIVE; return FP_OP_DIV;
+	case FP_T_EQ:
+		*lvl = L_EQUALITY;
+		return FP_OP_EQ;
+	case FP_T_NE:
+		*lvl = L_EQUALITY;
+		return FP_OP_NE;
+	case FP_T_EQUIV:
+		*lvl = L_EQUALITY;
+		return FP_OP_EQUIV;
+	case FP_T_NEQUIV:
+		*lvl = L_EQUALITY;
+		return FP_OP_NEQUIV;
+	case FP_T_LT:
+		*lvl = L_INEQUALITY;
+		return FP_OP_LT;
+	case FP_T_LE:
+		*lvl = L_INEQUALITY;
+		return FP_OP_LE;
+	case FP_T_GT:
+		*lvl = L_INEQUALITY;
+		return FP_OP_GT;
+	case FP_T_GE:
+		*lvl = L_INEQUALITY;
+		return FP_OP_GE;
+	case FP_T_PIPE:
+		*lvl = L_UNION;
+		return FP_OP_UNION;
+	case FP_T_PLUS:
+		*lvl = L_ADDITIVE;
+		return FP_OP_ADD;
+	case FP_T_MINUS:
+		*lvl = L_ADDITIVE;
+		return FP_OP_SUB;
+	case FP_T_AMP:
+		*lvl = L_ADDITIVE;
+		return FP_OP_CONCAT;
+	case FP_T_STAR:
+		*lvl = L_MULTIPLICATIVE;
+		return FP_OP_MUL;
+	case FP_T_SLASH:
+		*lvl = L_MULTIPLICATIVE;
+		return FP_OP_DIV;
 	case FP_T_IDENT:
 		for (size_t i = 0; i < sizeof(kws) / sizeof(kws[0]); i++) {
 			if (strcmp(kws[i].kw, t->text) == 0) {
@@ -107,7 +141,8 @@ static enum fhir__fp_op binop(const struct fhir__fp_token *t, enum level *lvl)
 			}
 		}
 		return FP_OP_NONE;
-	default: return FP_OP_NONE;
+	default:
+		return FP_OP_NONE;
 	}
 }
 
@@ -116,8 +151,8 @@ static int parse_expr(struct parser *p, enum level lvl, struct fhir__fp_node **o
 static int enter(struct parser *p)
 {
 	if (++p->depth > FHIR_PATH_MAX_DEPTH)
-		return fail(p, peek(p), FHIR_ERR_LIMIT,
-		            "expression nested deeper than %d levels", FHIR_PATH_MAX_DEPTH);
+		return fail(p, peek(p), FHIR_ERR_LIMIT, "expression nested deeper than %d levels",
+		            FHIR_PATH_MAX_DEPTH);
 	return 0;
 }
 
@@ -149,7 +184,8 @@ static const char *type_of_arg(struct parser *p, const struct fhir__fp_node *n)
 }
 
 /* name '(' args ')' with the name token already consumed. FHIRPath N1 §Functions. */
-static int parse_call(struct parser *p, const struct fhir__fp_token *name, struct fhir__fp_node **out)
+static int parse_call(struct parser *p, const struct fhir__fp_token *name,
+                      struct fhir__fp_node **out)
 {
 	struct fhir__fp_node *n = node_new(p, FP_FUNC, name->offset);
 	struct fhir__fp_node *args[16];
@@ -164,8 +200,8 @@ static int parse_call(struct parser *p, const struct fhir__fp_token *name, struc
 	if (peek(p)->kind != FP_T_RPAREN) {
 		for (;;) {
 			if (nargs == sizeof(args) / sizeof(args[0]))
-				return fail(p, peek(p), FHIR_ERR_SYNTAX, "too many arguments to %s(",
-				            name->text);
+				return fail(p, peek(p), FHIR_ERR_SYNTAX,
+				            "too many arguments to %s(", name->text);
 			rc = parse_expr(p, L_IMPLIES, &args[nargs]);
 			if (rc != 0)
 				return rc;
@@ -194,7 +230,8 @@ static int parse_call(struct parser *p, const struct fhir__fp_token *name, struc
 	if (n->func->flags & FP_F_TYPE_ARG) {
 		n->type_arg = type_of_arg(p, args[0]);
 		if (n->type_arg == NULL)
-			return fail(p, name, FHIR_ERR_SYNTAX, "%s() expects a type name", name->text);
+			return fail(p, name, FHIR_ERR_SYNTAX, "%s() expects a type name",
+			            name->text);
 	}
 	*out = n;
 	return 0;
@@ -203,9 +240,9 @@ static int parse_call(struct parser *p, const struct fhir__fp_token *name, struc
 static int is_calendar_unit(const char *s)
 {
 	static const char *const units[] = {
-	    "year",    "years",   "month",  "months",  "week",        "weeks",
-	    "day",     "days",    "hour",   "hours",   "minute",      "minutes",
-	    "second",  "seconds", "millisecond", "milliseconds",
+	    "year",   "years",   "month",       "months",       "week",   "weeks",
+	    "day",    "days",    "hour",        "hours",        "minute", "minutes",
+	    "second", "seconds", "millisecond", "milliseconds",
 	};
 
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
@@ -241,8 +278,8 @@ static int parse_number(struct parser *p, int negate, struct fhir__fp_node **out
 	}
 	u = peek(p);
 	if (u->kind == FP_T_STRING || (u->kind == FP_T_IDENT && is_calendar_unit(u->text))) {
-		double v = n->lit.kind == FHIR_VALUE_INTEGER ? (double)n->lit.u.integer
-		                                              : n->lit.u.decimal;
+		double v =
+		    n->lit.kind == FHIR_VALUE_INTEGER ? (double)n->lit.u.integer : n->lit.u.decimal;
 
 		n->lit.kind = FHIR_VALUE_QUANTITY;
 		n->lit.u.quantity.value = v;
@@ -267,8 +304,9 @@ static int parse_datetime_literal(struct parser *p, struct fhir__fp_node **out)
 		n->lit.u.datetime.precision = FHIR_PREC_HOUR;
 		n->lit.u.datetime.minute = 0;
 	}
-	n->lit.kind = t->kind == FP_T_DATE ? FHIR_VALUE_DATE
-	              : t->kind == FP_T_TIME ? FHIR_VALUE_TIME : FHIR_VALUE_DATETIME;
+	n->lit.kind = t->kind == FP_T_DATE   ? FHIR_VALUE_DATE
+	              : t->kind == FP_T_TIME ? FHIR_VALUE_TIME
+	                                     : FHIR_VALUE_DATETIME;
 	p->pos++;
 	*out = n;
 	return 0;
@@ -283,10 +321,12 @@ static int parse_term(struct parser *p, struct fhir__fp_node **out)
 
 	switch (t->kind) {
 	case FP_T_INTEGER:
-	case FP_T_DECIMAL: return parse_number(p, 0, out);
+	case FP_T_DECIMAL:
+		return parse_number(p, 0, out);
 	case FP_T_DATE:
 	case FP_T_DATETIME:
-	case FP_T_TIME: return parse_datetime_literal(p, out);
+	case FP_T_TIME:
+		return parse_datetime_literal(p, out);
 	case FP_T_STRING:
 		n = node_new(p, FP_LITERAL, t->offset);
 		n->lit.kind = FHIR_VALUE_STRING;
@@ -301,9 +341,10 @@ static int parse_term(struct parser *p, struct fhir__fp_node **out)
 		*out = n;
 		return 0;
 	case FP_T_SPECIAL:
-		n = node_new(p, strcmp(t->text, "this") == 0    ? FP_THIS
-		                : strcmp(t->text, "index") == 0 ? FP_INDEX
-		                                                : FP_TOTAL,
+		n = node_new(p,
+		             strcmp(t->text, "this") == 0    ? FP_THIS
+		             : strcmp(t->text, "index") == 0 ? FP_INDEX
+		                                             : FP_TOTAL,
 		             t->offset);
 		p->pos++;
 		*out = n;
@@ -342,7 +383,8 @@ static int parse_term(struct parser *p, struct fhir__fp_node **out)
 		n->at_root = 1;
 		*out = n;
 		return 0;
-	default: return fail(p, t, FHIR_ERR_SYNTAX, "expected an expression");
+	default:
+		return fail(p, t, FHIR_ERR_SYNTAX, "expected an expression");
 	}
 }
 
@@ -385,7 +427,8 @@ static int parse_postfix(struct parser *p, struct fhir__fp_node **out)
 			if (rc != 0)
 				return rc;
 			if (peek(p)->kind != FP_T_RBRACK)
-				return fail(p, peek(p), FHIR_ERR_SYNTAX, "expected ']' after index");
+				return fail(p, peek(p), FHIR_ERR_SYNTAX,
+				            "expected ']' after index");
 			p->pos++;
 			n = node_new(p, FP_INDEXER, t->offset);
 			n->left = left;
@@ -518,8 +561,8 @@ int fhir__fp_parse(const struct fhir__fp_token *toks, size_t count, struct fhir_
 		goto out;
 	}
 	if (height(root, FHIR_PATH_MAX_DEPTH * 4) > FHIR_PATH_MAX_DEPTH * 2) {
-		rc = fail(&p, &toks[0], FHIR_ERR_LIMIT,
-		          "expression tree deeper than %d levels", FHIR_PATH_MAX_DEPTH * 2);
+		rc = fail(&p, &toks[0], FHIR_ERR_LIMIT, "expression tree deeper than %d levels",
+		          FHIR_PATH_MAX_DEPTH * 2);
 		goto out;
 	}
 	*out = root;

@@ -63,7 +63,7 @@ static int string_as_date(const char *s, struct fhir_value *out)
 
 	if (s == NULL || fhir_datetime_parse(s, &dt, NULL) != 0)
 		return 0;
-	out->kind = !dt.has_date                       ? FHIR_VALUE_TIME
+	out->kind = !dt.has_date                    ? FHIR_VALUE_TIME
 	            : dt.precision <= FHIR_PREC_DAY ? FHIR_VALUE_DATE
 	                                            : FHIR_VALUE_DATETIME;
 	out->u.datetime = dt;
@@ -160,11 +160,10 @@ static int is_date(const struct fhir_value *v)
 static const char *canonical_unit(const char *u)
 {
 	static const char *const map[][2] = {
-	    {"year", "a"},         {"years", "a"},          {"month", "mo"},   {"months", "mo"},
-	    {"week", "wk"},        {"weeks", "wk"},         {"day", "d"},      {"days", "d"},
-	    {"hour", "h"},         {"hours", "h"},          {"minute", "min"}, {"minutes", "min"},
-	    {"second", "s"},       {"seconds", "s"},        {"millisecond", "ms"},
-	    {"milliseconds", "ms"},
+	    {"year", "a"},   {"years", "a"},   {"month", "mo"},       {"months", "mo"},
+	    {"week", "wk"},  {"weeks", "wk"},  {"day", "d"},          {"days", "d"},
+	    {"hour", "h"},   {"hours", "h"},   {"minute", "min"},     {"minutes", "min"},
+	    {"second", "s"}, {"seconds", "s"}, {"millisecond", "ms"}, {"milliseconds", "ms"},
 	};
 
 	if (u == NULL)
@@ -194,8 +193,8 @@ static int unit_base(const char *u, const char **base, double *factor)
 		const char *unit, *base;
 		double factor;
 	} units[] = {
-	    {"ms", "s", 0.001}, {"s", "s", 1},      {"min", "s", 60},     {"h", "s", 3600},
-	    {"d", "s", 86400},  {"wk", "s", 604800}, {"ug", "g", 1e-6},   {"mg", "g", 0.001},
+	    {"ms", "s", 0.001}, {"s", "s", 1},       {"min", "s", 60},   {"h", "s", 3600},
+	    {"d", "s", 86400},  {"wk", "s", 604800}, {"ug", "g", 1e-6},  {"mg", "g", 0.001},
 	    {"g", "g", 1},      {"kg", "g", 1000},   {"mm", "m", 0.001}, {"cm", "m", 0.01},
 	    {"m", "m", 1},      {"km", "m", 1000},
 	};
@@ -213,7 +212,8 @@ static int unit_base(const char *u, const char **base, double *factor)
 /* Orders two quantities: 0 with *cmp, or 1 when their units are not comparable. */
 static int quantity_cmp(const struct fhir_value *a, const struct fhir_value *b, int *cmp)
 {
-	const char *ua = canonical_unit(a->u.quantity.unit), *ub = canonical_unit(b->u.quantity.unit);
+	const char *ua = canonical_unit(a->u.quantity.unit),
+	           *ub = canonical_unit(b->u.quantity.unit);
 	const char *ba, *bb;
 	double fa, fb;
 
@@ -254,14 +254,17 @@ int fhir__fp_equal(const struct fhir_value *a, const struct fhir_value *b)
 	if (pa.kind != pb.kind)
 		return 0;
 	switch (pa.kind) {
-	case FHIR_VALUE_BOOLEAN: return pa.u.boolean == pb.u.boolean;
-	case FHIR_VALUE_STRING: return strcmp(pa.u.string, pb.u.string) == 0;
+	case FHIR_VALUE_BOOLEAN:
+		return pa.u.boolean == pb.u.boolean;
+	case FHIR_VALUE_STRING:
+		return strcmp(pa.u.string, pb.u.string) == 0;
 	case FHIR_VALUE_QUANTITY: {
 		int c;
 
 		return quantity_cmp(&pa, &pb, &c) == 0 && c == 0;
 	}
-	default: return 0;
+	default:
+		return 0;
 	}
 }
 
@@ -375,10 +378,14 @@ const char *fhir__fp_to_string(struct fhir_arena *arena, const struct fhir_value
 	if (!fhir__fp_prim(v, &p))
 		return NULL;
 	switch (p.kind) {
-	case FHIR_VALUE_BOOLEAN: return p.u.boolean ? "true" : "false";
-	case FHIR_VALUE_INTEGER: return fhir_arena_printf(arena, "%" PRId64, p.u.integer);
-	case FHIR_VALUE_DECIMAL: return fhir_arena_printf(arena, "%.15g", p.u.decimal);
-	case FHIR_VALUE_STRING: return p.u.string;
+	case FHIR_VALUE_BOOLEAN:
+		return p.u.boolean ? "true" : "false";
+	case FHIR_VALUE_INTEGER:
+		return fhir_arena_printf(arena, "%" PRId64, p.u.integer);
+	case FHIR_VALUE_DECIMAL:
+		return fhir_arena_printf(arena, "%.15g", p.u.decimal);
+	case FHIR_VALUE_STRING:
+		return p.u.string;
 	case FHIR_VALUE_DATE:
 	case FHIR_VALUE_DATETIME:
 	case FHIR_VALUE_TIME:
@@ -386,25 +393,36 @@ const char *fhir__fp_to_string(struct fhir_arena *arena, const struct fhir_value
 		return fhir_arena_strdup(arena, buf);
 	case FHIR_VALUE_QUANTITY:
 		if (is_calendar_keyword(p.u.quantity.unit))
-			return fhir_arena_printf(arena, "%.15g %s", p.u.quantity.value, p.u.quantity.unit);
+			return fhir_arena_printf(arena, "%.15g %s", p.u.quantity.value,
+			                         p.u.quantity.unit);
 		return fhir_arena_printf(arena, "%.15g '%s'", p.u.quantity.value,
 		                         p.u.quantity.unit ? p.u.quantity.unit : "1");
-	default: return NULL;
+	default:
+		return NULL;
 	}
 }
 
 static const char *system_name(enum fhir_value_kind k)
 {
 	switch (k) {
-	case FHIR_VALUE_BOOLEAN: return "Boolean";
-	case FHIR_VALUE_INTEGER: return "Integer";
-	case FHIR_VALUE_DECIMAL: return "Decimal";
-	case FHIR_VALUE_STRING: return "String";
-	case FHIR_VALUE_DATE: return "Date";
-	case FHIR_VALUE_DATETIME: return "DateTime";
-	case FHIR_VALUE_TIME: return "Time";
-	case FHIR_VALUE_QUANTITY: return "Quantity";
-	default: return "";
+	case FHIR_VALUE_BOOLEAN:
+		return "Boolean";
+	case FHIR_VALUE_INTEGER:
+		return "Integer";
+	case FHIR_VALUE_DECIMAL:
+		return "Decimal";
+	case FHIR_VALUE_STRING:
+		return "String";
+	case FHIR_VALUE_DATE:
+		return "Date";
+	case FHIR_VALUE_DATETIME:
+		return "DateTime";
+	case FHIR_VALUE_TIME:
+		return "Time";
+	case FHIR_VALUE_QUANTITY:
+		return "Quantity";
+	default:
+		return "";
 	}
 }
 

@@ -65,8 +65,9 @@ static void test_parse(void)
 
 		snprintf(what, sizeof(what), "parse \"%s\"", parse_cases[i].text);
 		if (parse_cases[i].formatted == NULL) {
-			check(rc == FHIR_ERR_SYNTAX && strstr(err.message, "not a FHIR date") != NULL, what,
-			      rc == 0 ? "ok" : err.message, "syntax error");
+			check(rc == FHIR_ERR_SYNTAX &&
+			          strstr(err.message, "not a FHIR date") != NULL,
+			      what, rc == 0 ? "ok" : err.message, "syntax error");
 			continue;
 		}
 		if (rc != 0) {
@@ -87,7 +88,8 @@ static void test_parse(void)
 
 		fhir_datetime_parse("2021-03-01T10:30:00Z", &dt, NULL);
 		fhir_datetime_format(&dt, small, sizeof(small));
-		check(strlen(small) < sizeof(small), "format into a small buffer", small, "truncated");
+		check(strlen(small) < sizeof(small), "format into a small buffer", small,
+		      "truncated");
 	}
 }
 
@@ -197,7 +199,8 @@ static void test_add(void)
 		snprintf(what, sizeof(what), "%s + %lld %s", add_cases[i].start,
 		         (long long)add_cases[i].amount, add_cases[i].unit);
 		if (add_cases[i].want == NULL) {
-			check(rc == FHIR_ERR_INVALID, what, rc == 0 ? "ok" : "error", "FHIR_ERR_INVALID");
+			check(rc == FHIR_ERR_INVALID, what, rc == 0 ? "ok" : "error",
+			      "FHIR_ERR_INVALID");
 			continue;
 		}
 		fhir_datetime_format(&dt, buf, sizeof(buf));

@@ -91,7 +91,8 @@ static const struct tcase cases[] = {
      "[\"a\"]"},
     {"deceased", "{\"resourceType\":\"Patient\",\"deceasedBoolean\":false}", "[false]"},
     {"deceased is boolean", "{\"resourceType\":\"Patient\",\"deceasedBoolean\":false}", "[true]"},
-    {"value is Quantity", "{\"resourceType\":\"Observation\",\"valueCodeableConcept\":{}}", "[false]"},
+    {"value is Quantity", "{\"resourceType\":\"Observation\",\"valueCodeableConcept\":{}}",
+     "[false]"},
     {"value is CodeableConcept", "{\"resourceType\":\"Observation\",\"valueCodeableConcept\":{}}",
      "[true]"},
     /* resource types with is/as/ofType */
@@ -451,11 +452,16 @@ static cJSON *value_to_json(struct fhir_arena *arena, const struct fhir_value *v
 	const char *s;
 
 	switch (v->kind) {
-	case FHIR_VALUE_NODE: return cJSON_Duplicate(v->node, 1);
-	case FHIR_VALUE_BOOLEAN: return cJSON_CreateBool(v->u.boolean);
-	case FHIR_VALUE_INTEGER: return cJSON_CreateNumber((double)v->u.integer);
-	case FHIR_VALUE_DECIMAL: return cJSON_CreateNumber(v->u.decimal);
-	case FHIR_VALUE_STRING: return cJSON_CreateString(v->u.string);
+	case FHIR_VALUE_NODE:
+		return cJSON_Duplicate(v->node, 1);
+	case FHIR_VALUE_BOOLEAN:
+		return cJSON_CreateBool(v->u.boolean);
+	case FHIR_VALUE_INTEGER:
+		return cJSON_CreateNumber((double)v->u.integer);
+	case FHIR_VALUE_DECIMAL:
+		return cJSON_CreateNumber(v->u.decimal);
+	case FHIR_VALUE_STRING:
+		return cJSON_CreateString(v->u.string);
 	case FHIR_VALUE_DATE:
 	case FHIR_VALUE_DATETIME:
 		buf[0] = '@';
@@ -476,11 +482,16 @@ static cJSON *value_to_json(struct fhir_arena *arena, const struct fhir_value *v
 static const char *status_name(int rc)
 {
 	switch (rc) {
-	case FHIR_ERR_SYNTAX: return "syntax";
-	case FHIR_ERR_EVAL: return "eval";
-	case FHIR_ERR_LIMIT: return "limit";
-	case FHIR_ERR_INVALID: return "invalid";
-	default: return "other";
+	case FHIR_ERR_SYNTAX:
+		return "syntax";
+	case FHIR_ERR_EVAL:
+		return "eval";
+	case FHIR_ERR_LIMIT:
+		return "limit";
+	case FHIR_ERR_INVALID:
+		return "invalid";
+	default:
+		return "other";
 	}
 }
 
@@ -505,8 +516,8 @@ static void check_error(const char *expr, int rc, const struct fhir_error *err,
 	while (*p && *p != '@' && *p != ':' && k + 1 < sizeof(want_kind))
 		want_kind[k++] = *p++;
 	want_kind[k] = '\0';
-	snprintf(got, sizeof(got), "!%s (where=%s) %s", rc == 0 ? "ok" : status_name(rc), err->where,
-	         err->message);
+	snprintf(got, sizeof(got), "!%s (where=%s) %s", rc == 0 ? "ok" : status_name(rc),
+	         err->where, err->message);
 	ok = rc != 0 && strcmp(status_name(rc), want_kind) == 0;
 	if (ok && *p == '@') {
 		char where[64];
@@ -542,8 +553,8 @@ static void run_case(const struct tcase *t, const cJSON *conds, const cJSON *tar
 	memset(&env, 0, sizeof(env));
 	memset(vars, 0, sizeof(vars));
 	vars[0].name = "one";
-	fhir_collection_push(&vars[0].value, arena, &(struct fhir_value){.kind = FHIR_VALUE_INTEGER,
-	                                                                 .u.integer = 1});
+	fhir_collection_push(&vars[0].value, arena,
+	                     &(struct fhir_value){.kind = FHIR_VALUE_INTEGER, .u.integer = 1});
 	vars[1].name = "conds";
 	fhir_bundle_resources(conds, arena, &vars[1].value, NULL, NULL);
 	vars[2].name = "empty";
@@ -572,7 +583,8 @@ static void run_case(const struct tcase *t, const cJSON *conds, const cJSON *tar
 	if (rc != 0) {
 		char buf[900];
 
-		snprintf(buf, sizeof(buf), "!%s (where=%s) %s", status_name(rc), err.where, err.message);
+		snprintf(buf, sizeof(buf), "!%s (where=%s) %s", status_name(rc), err.where,
+		         err.message);
 		fail_case(t->expr, buf, t->expected);
 		goto out;
 	}
@@ -622,7 +634,9 @@ static void test_compile_once(void)
 			if (fhir_path_eval(path, &in, &env, &out, &err) != 0)
 				got = err.message;
 			else
-				got = out.count == 0 ? "[]" : out.items[0].u.boolean ? "[true]" : "[false]";
+				got = out.count == 0           ? "[]"
+				      : out.items[0].u.boolean ? "[true]"
+				                               : "[false]";
 			if (strcmp(got, want[i]) != 0) {
 				fail_case("compile once, eval many", got, want[i]);
 				cJSON_Delete(doc);
@@ -781,9 +795,10 @@ static void test_item_limit(void)
 	memset(&env, 0, sizeof(env));
 	env.arena = arena;
 	/* doubles the collection 21 times: 2^21 > FHIR_PATH_MAX_ITEMS */
-	rc = fhir_path_compile("(1|2).select($this | $this).combine((1|2)).select(1 | 2 | 3).aggregate("
-	                       "$total.combine($total).combine($this), {})",
-	                       &path, &err);
+	rc = fhir_path_compile(
+	    "(1|2).select($this | $this).combine((1|2)).select(1 | 2 | 3).aggregate("
+	    "$total.combine($total).combine($this), {})",
+	    &path, &err);
 	if (rc == 0) {
 		rc = fhir_path_eval(path, NULL, &env, &out, &err);
 		/* 6 items, doubled per item: 2^6 - small; use a bigger input below */
@@ -798,7 +813,8 @@ static void test_item_limit(void)
 	if (rc == FHIR_ERR_LIMIT)
 		passed++;
 	else
-		fail_case("aggregate doubling to 2^22 items", rc == 0 ? "ok" : err.message, "limit");
+		fail_case("aggregate doubling to 2^22 items", rc == 0 ? "ok" : err.message,
+		          "limit");
 	fhir_path_free(path);
 	fhir_arena_free(arena);
 }

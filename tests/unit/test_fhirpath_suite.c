@@ -12,8 +12,8 @@
 #include "fhirpath_internal.h"
 
 #define SUITE_MIN_PASS 786 /* the count reached when this file was last updated */
-#define MAX_GROUPS 200
-#define MAX_FILES 32
+#define MAX_GROUPS     200
+#define MAX_FILES      32
 
 struct group {
 	const char *name;
@@ -93,12 +93,14 @@ static int item_matches(struct fhir_arena *arena, const struct fhir_value *v, co
 	if (!fhir__fp_prim(v, &p))
 		return 0;
 	switch (p.kind) {
-	case FHIR_VALUE_BOOLEAN: return cJSON_IsBool(want) && cJSON_IsTrue(want) == p.u.boolean;
+	case FHIR_VALUE_BOOLEAN:
+		return cJSON_IsBool(want) && cJSON_IsTrue(want) == p.u.boolean;
 	case FHIR_VALUE_INTEGER:
 		return cJSON_IsNumber(want) && want->valuedouble == (double)p.u.integer;
 	case FHIR_VALUE_DECIMAL:
 		return cJSON_IsNumber(want) && fabs(want->valuedouble - p.u.decimal) < 1e-9;
-	case FHIR_VALUE_STRING: return cJSON_IsString(want) && strcmp(want->valuestring, p.u.string) == 0;
+	case FHIR_VALUE_STRING:
+		return cJSON_IsString(want) && strcmp(want->valuestring, p.u.string) == 0;
 	case FHIR_VALUE_DATE:
 	case FHIR_VALUE_DATETIME:
 	case FHIR_VALUE_TIME:
@@ -113,7 +115,8 @@ static int item_matches(struct fhir_arena *arena, const struct fhir_value *v, co
 
 		return cJSON_IsString(want) && s != NULL && strcmp(want->valuestring, s) == 0;
 	}
-	default: return 0;
+	default:
+		return 0;
 	}
 }
 
@@ -195,7 +198,8 @@ int main(int argc, char **argv)
 		} else {
 			ok = (size_t)cJSON_GetArraySize(result) == out.count;
 			for (size_t i = 0; ok && i < out.count; i++)
-				ok = item_matches(arena, &out.items[i], cJSON_GetArrayItem(result, (int)i));
+				ok = item_matches(arena, &out.items[i],
+				                  cJSON_GetArrayItem(result, (int)i));
 		}
 		if (!ok && verbose) {
 			char got[600];
@@ -206,7 +210,10 @@ int main(int argc, char **argv)
 			else
 				describe(arena, &out, got, sizeof(got));
 			printf("FAIL [%s] %s\n   got:      %s\n   expected: %s\n", g->name,
-			       expr->valuestring, got, want_error ? "an error" : want ? want : "?");
+			       expr->valuestring, got,
+			       want_error ? "an error"
+			       : want     ? want
+			                  : "?");
 			free(want);
 		}
 		g->total++;
@@ -218,8 +225,8 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < group_count; i++)
 		printf("%-45s %3d/%3d\n", groups[i].name, groups[i].pass, groups[i].total);
-	printf("FHIRPath R4 suite: %d of %d pass (%d disabled, skipped); threshold %d\n", pass, total,
-	       skipped, SUITE_MIN_PASS);
+	printf("FHIRPath R4 suite: %d of %d pass (%d disabled, skipped); threshold %d\n", pass,
+	       total, skipped, SUITE_MIN_PASS);
 	printf("%d passed, %d failed\n", pass, total - pass);
 	for (size_t i = 0; i < file_count; i++)
 		cJSON_Delete(files[i].doc);
