@@ -11,9 +11,9 @@
 
 #include "cds.h"
 
-#define NOW "2025-01-15T12:00:00Z"
+#define NOW                     "2025-01-15T12:00:00Z"
 #define SUMMARY_MAX_CODE_POINTS 139
-#define MAX_FILES 1000
+#define MAX_FILES               1000
 
 struct checker {
 	const char *name; /* the case name, printed with every failure */
@@ -120,7 +120,8 @@ static void check_no_empty(struct checker *c, const cJSON *node, const char *pat
 /* 1 when "Type/id" names a resource in the request's context.draftOrders. */
 static int in_draft_orders(const cJSON *request, const char *ref)
 {
-	const cJSON *entries = fhir_get(fhir_get(fhir_get(request, "context"), "draftOrders"), "entry");
+	const cJSON *entries =
+	    fhir_get(fhir_get(fhir_get(request, "context"), "draftOrders"), "entry");
 	const cJSON *entry;
 
 	cJSON_ArrayForEach(entry, entries)
@@ -187,12 +188,14 @@ static void check_card(struct checker *c, const cJSON *card, int i, const cJSON 
 	else if (code_points(summary) > SUMMARY_MAX_CODE_POINTS)
 		failf(c, field, "summary has %zu code points (limit 139): %s", code_points(summary),
 		      summary);
-	if (indicator == NULL || (strcmp(indicator, "info") != 0 && strcmp(indicator, "warning") != 0 &&
-	                          strcmp(indicator, "critical") != 0))
+	if (indicator == NULL ||
+	    (strcmp(indicator, "info") != 0 && strcmp(indicator, "warning") != 0 &&
+	     strcmp(indicator, "critical") != 0))
 		failf(c, field, "indicator '%s'", indicator != NULL ? indicator : "(none)");
 	if (!nonempty_string(fhir_get(source, "label")))
 		failf(c, field, "source.label missing");
-	if (!nonempty_string(fhir_get(topic, "system")) || !nonempty_string(fhir_get(topic, "code")))
+	if (!nonempty_string(fhir_get(topic, "system")) ||
+	    !nonempty_string(fhir_get(topic, "code")))
 		failf(c, field, "source.topic without system and code");
 	if (!nonempty_string(fhir_get(card, "uuid")))
 		failf(c, field, "no uuid");
@@ -225,7 +228,8 @@ static void check_card(struct checker *c, const cJSON *card, int i, const cJSON 
 		char ofield[160];
 
 		snprintf(ofield, sizeof(ofield), "%s.overrideReasons[%d]", field, j++);
-		if (!nonempty_string(fhir_get(item, "system")) || !nonempty_string(fhir_get(item, "code")) ||
+		if (!nonempty_string(fhir_get(item, "system")) ||
+		    !nonempty_string(fhir_get(item, "code")) ||
 		    !nonempty_string(fhir_get(item, "display")))
 			failf(c, ofield, "needs system, code and display");
 	}
@@ -240,7 +244,8 @@ static void check_card(struct checker *c, const cJSON *card, int i, const cJSON 
 		if (!nonempty_string(fhir_get(item, "label")))
 			failf(c, lfield, "no label");
 		if (url == NULL || strncmp(url, "https://", 8) != 0 || url[8] == '\0')
-			failf(c, lfield, "url '%s' is not an absolute https URL", url ? url : "(none)");
+			failf(c, lfield, "url '%s' is not an absolute https URL",
+			      url ? url : "(none)");
 		if (type == NULL || strcmp(type, "absolute") != 0)
 			failf(c, lfield, "type '%s', want absolute", type ? type : "(none)");
 	}
@@ -292,9 +297,11 @@ static void check_expectations(struct checker *c, const char *file, const cJSON 
 		const char *order = fhir_get_string(a, "order");
 
 		if (n != 1)
-			failf(c, "cards", "%d cards, want 1 (HNY 142 for the selected order only)", n);
+			failf(c, "cards", "%d cards, want 1 (HNY 142 for the selected order only)",
+			      n);
 		if (policy == NULL || strcmp(policy, "hny-142-usgi") != 0)
-			failf(c, "cards[0]", "policy '%s', want hny-142-usgi", policy ? policy : "(none)");
+			failf(c, "cards[0]", "policy '%s', want hny-142-usgi",
+			      policy ? policy : "(none)");
 		if (order == NULL || strcmp(order, "ServiceRequest/sr-knee-injection-us") != 0)
 			failf(c, "cards[0]", "order '%s', want ServiceRequest/sr-knee-injection-us",
 			      order ? order : "(none)");
@@ -386,7 +393,8 @@ static void list_json(const char *dir, const char *sub, char **names, size_t *co
 		names[*count] = malloc(need);
 		if (names[*count] == NULL)
 			abort();
-		snprintf(names[*count], need, "%s%s%s", sub, sub[0] != '\0' ? "/" : "", ent->d_name);
+		snprintf(names[*count], need, "%s%s%s", sub, sub[0] != '\0' ? "/" : "",
+		         ent->d_name);
 		(*count)++;
 	}
 	closedir(d);

@@ -12,9 +12,9 @@
 
 #include "cds.h"
 
-#define DEFAULT_NOW "2025-01-15T12:00:00Z"
+#define DEFAULT_NOW             "2025-01-15T12:00:00Z"
 #define SUMMARY_MAX_CODE_POINTS 139
-#define MAX_CASES 1000
+#define MAX_CASES               1000
 
 struct checker {
 	const char *name; /* the case name, printed with every failure */
@@ -131,7 +131,8 @@ static void check_no_empty(struct checker *c, const cJSON *node, const char *pat
 /* 1 when "Type/id" names a resource in the request's context.draftOrders. */
 static int in_draft_orders(const cJSON *request, const char *ref)
 {
-	const cJSON *entries = fhir_get(fhir_get(fhir_get(request, "context"), "draftOrders"), "entry");
+	const cJSON *entries =
+	    fhir_get(fhir_get(fhir_get(request, "context"), "draftOrders"), "entry");
 	const cJSON *entry;
 
 	cJSON_ArrayForEach(entry, entries)
@@ -198,12 +199,14 @@ static void check_card(struct checker *c, const cJSON *card, int i, const cJSON 
 	else if (code_points(summary) > SUMMARY_MAX_CODE_POINTS)
 		failf(c, field, "summary has %zu code points (limit 139): %s", code_points(summary),
 		      summary);
-	if (indicator == NULL || (strcmp(indicator, "info") != 0 && strcmp(indicator, "warning") != 0 &&
-	                          strcmp(indicator, "critical") != 0))
+	if (indicator == NULL ||
+	    (strcmp(indicator, "info") != 0 && strcmp(indicator, "warning") != 0 &&
+	     strcmp(indicator, "critical") != 0))
 		failf(c, field, "indicator '%s'", indicator != NULL ? indicator : "(none)");
 	if (!nonempty_string(fhir_get(source, "label")))
 		failf(c, field, "source.label missing");
-	if (!nonempty_string(fhir_get(topic, "system")) || !nonempty_string(fhir_get(topic, "code")))
+	if (!nonempty_string(fhir_get(topic, "system")) ||
+	    !nonempty_string(fhir_get(topic, "code")))
 		failf(c, field, "source.topic without system and code");
 	if (!nonempty_string(fhir_get(card, "uuid")))
 		failf(c, field, "no uuid");
@@ -236,7 +239,8 @@ static void check_card(struct checker *c, const cJSON *card, int i, const cJSON 
 		char ofield[160];
 
 		snprintf(ofield, sizeof(ofield), "%s.overrideReasons[%d]", field, j++);
-		if (!nonempty_string(fhir_get(item, "system")) || !nonempty_string(fhir_get(item, "code")) ||
+		if (!nonempty_string(fhir_get(item, "system")) ||
+		    !nonempty_string(fhir_get(item, "code")) ||
 		    !nonempty_string(fhir_get(item, "display")))
 			failf(c, ofield, "needs system, code and display");
 	}
@@ -251,7 +255,8 @@ static void check_card(struct checker *c, const cJSON *card, int i, const cJSON 
 		if (!nonempty_string(fhir_get(item, "label")))
 			failf(c, lfield, "no label");
 		if (url == NULL || strncmp(url, "https://", 8) != 0 || url[8] == '\0')
-			failf(c, lfield, "url '%s' is not an absolute https URL", url ? url : "(none)");
+			failf(c, lfield, "url '%s' is not an absolute https URL",
+			      url ? url : "(none)");
 		if (type == NULL || strcmp(type, "absolute") != 0)
 			failf(c, lfield, "type '%s', want absolute", type ? type : "(none)");
 	}
@@ -343,18 +348,19 @@ static void compare_assessment(struct checker *c, const char *field, const cJSON
 		}
 		if (found == NULL)
 			failf(c, field, "criterion %s not on the card", item->string);
-		else if (!cJSON_IsString(item) ||
-		         fhir_get_string(found, "state") == NULL ||
+		else if (!cJSON_IsString(item) || fhir_get_string(found, "state") == NULL ||
 		         strcmp(fhir_get_string(found, "state"), item->valuestring) != 0)
 			failf(c, field, "criterion %s is %s, want %s", item->string,
-			      fhir_get_string(found, "state") ? fhir_get_string(found, "state") : "?",
+			      fhir_get_string(found, "state") ? fhir_get_string(found, "state")
+			                                      : "?",
 			      cJSON_IsString(item) ? item->valuestring : "?");
 	}
 	if (cJSON_GetArraySize(have_crit) != n) {
-		failf(c, field, "the card lists %d criteria, want %d:", cJSON_GetArraySize(have_crit), n);
-		cJSON_ArrayForEach(item, have_crit)
-			printf("    %s=%s\n", fhir_get_string(item, "id") ? fhir_get_string(item, "id") : "?",
-			       fhir_get_string(item, "state") ? fhir_get_string(item, "state") : "?");
+		failf(c, field,
+		      "the card lists %d criteria, want %d:", cJSON_GetArraySize(have_crit), n);
+		cJSON_ArrayForEach(item, have_crit) printf(
+		    "    %s=%s\n", fhir_get_string(item, "id") ? fhir_get_string(item, "id") : "?",
+		    fhir_get_string(item, "state") ? fhir_get_string(item, "state") : "?");
 	}
 }
 
@@ -371,11 +377,14 @@ static void compare_cards(struct checker *c, const cJSON *response, const cJSON 
 		failf(c, "cards", "%d cards, want %d", cJSON_GetArraySize(cards), n);
 		cJSON_ArrayForEach(card, cards)
 		{
-			const cJSON *a = fhir_get(fhir_get(card, "extension"), "cds-commissioning.assessment");
+			const cJSON *a =
+			    fhir_get(fhir_get(card, "extension"), "cds-commissioning.assessment");
 
-			printf("    card %s %s %s\n", fhir_get_string(a, "policy") ? fhir_get_string(a, "policy") : "?",
+			printf("    card %s %s %s\n",
+			       fhir_get_string(a, "policy") ? fhir_get_string(a, "policy") : "?",
 			       fhir_get_string(a, "order") ? fhir_get_string(a, "order") : "?",
-			       fhir_get_string(a, "decision") ? fhir_get_string(a, "decision") : "?");
+			       fhir_get_string(a, "decision") ? fhir_get_string(a, "decision")
+			                                      : "?");
 		}
 		return;
 	}
@@ -383,7 +392,8 @@ static void compare_cards(struct checker *c, const cJSON *response, const cJSON 
 		char field[64];
 		const cJSON *card = cJSON_GetArrayItem(cards, i);
 		const cJSON *w = cJSON_GetArrayItem(want, i);
-		const cJSON *a = fhir_get(fhir_get(card, "extension"), "cds-commissioning.assessment");
+		const cJSON *a =
+		    fhir_get(fhir_get(card, "extension"), "cds-commissioning.assessment");
 		int have_s = cJSON_GetArraySize(fhir_get(card, "suggestions"));
 		const cJSON *want_s = fhir_get(w, "suggestions");
 
@@ -415,12 +425,13 @@ static void compare_decisions(struct checker *c, const struct engine *engine, co
 	if (cJSON_GetArraySize(result.log) != n) {
 		const cJSON *r;
 
-		failf(c, "decisions", "%d decision records, want %d", cJSON_GetArraySize(result.log), n);
+		failf(c, "decisions", "%d decision records, want %d",
+		      cJSON_GetArraySize(result.log), n);
 		cJSON_ArrayForEach(r, result.log)
-			printf("    record %s %s %s\n",
-			       fhir_get_string(r, "policy") ? fhir_get_string(r, "policy") : "?",
-			       fhir_get_string(r, "order") ? fhir_get_string(r, "order") : "?",
-			       fhir_get_string(r, "decision") ? fhir_get_string(r, "decision") : "?");
+		    printf("    record %s %s %s\n",
+		           fhir_get_string(r, "policy") ? fhir_get_string(r, "policy") : "?",
+		           fhir_get_string(r, "order") ? fhir_get_string(r, "order") : "?",
+		           fhir_get_string(r, "decision") ? fhir_get_string(r, "decision") : "?");
 	} else {
 		for (i = 0; i < n; i++) {
 			char field[64];
@@ -463,7 +474,8 @@ static int run_case(struct cds_app *app, const char *dir, const char *name)
 	}
 	expected = read_json(path);
 	if (request == NULL || expected == NULL) {
-		failf(&c, request == NULL ? "request.json" : "expected.json", "missing or not JSON");
+		failf(&c, request == NULL ? "request.json" : "expected.json",
+		      "missing or not JSON");
 		goto out;
 	}
 	now_text = fhir_get_string(expected, "now");
@@ -495,12 +507,12 @@ static int run_case(struct cds_app *app, const char *dir, const char *name)
 	}
 	if (reply.status == 412) {
 		const char *missing = fhir_get_string(expected, "missing");
-		const char *diag = fhir_get_string(cJSON_GetArrayItem(fhir_get(response, "issue"), 0),
-		                                   "diagnostics");
+		const char *diag = fhir_get_string(
+		    cJSON_GetArrayItem(fhir_get(response, "issue"), 0), "diagnostics");
 
 		if (missing != NULL && (diag == NULL || strstr(diag, missing) == NULL))
-			failf(&c, "missing", "diagnostics '%s' do not name '%s'", diag ? diag : "(none)",
-			      missing);
+			failf(&c, "missing", "diagnostics '%s' do not name '%s'",
+			      diag ? diag : "(none)", missing);
 	} else {
 		const cJSON *actions = fhir_get(response, "systemActions");
 		const cJSON *want_actions = fhir_get(expected, "systemActions");
@@ -509,7 +521,8 @@ static int run_case(struct cds_app *app, const char *dir, const char *name)
 		check_response(&c, response, request);
 		compare_cards(&c, response, expected);
 		if (cJSON_GetArraySize(actions) != want_n)
-			failf(&c, "systemActions", "%d, want %d", cJSON_GetArraySize(actions), want_n);
+			failf(&c, "systemActions", "%d, want %d", cJSON_GetArraySize(actions),
+			      want_n);
 	}
 	compare_decisions(&c, cds_app_engine(app), request, &now, expected);
 out:
