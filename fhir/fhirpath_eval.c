@@ -53,10 +53,24 @@ out:
 	return rc;
 }
 
+static void free_regexes(struct fhir__fp_node *n)
+{
+	if (n == NULL)
+		return;
+	if (n->regex != NULL)
+		regfree(n->regex);
+	free_regexes(n->left);
+	free_regexes(n->right);
+	for (size_t i = 0; i < n->nargs; i++)
+		free_regexes(n->args[i]);
+}
+
 void fhir_path_free(struct fhir_path *path)
 {
-	if (path != NULL)
-		fhir_arena_free(path->arena);
+	if (path == NULL)
+		return;
+	free_regexes(path->root);
+	fhir_arena_free(path->arena);
 }
 
 const char *fhir_path_text(const struct fhir_path *path)

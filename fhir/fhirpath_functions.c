@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <regex.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -1033,85 +1034,90 @@ FN(fn_replace)
 	return push_str(e, out, b.p);
 }
 
-static int compile_regex(struct fhir__fp_ev *e, const struct fhir__fp_node *call,
-                         const char *pattern, regex_t *re, int flags)
+int fhir__fp_regex_compile(const char *pattern, unsigned flags, regex_t *re, char *msg, size_t size)
 {
-	int rc = regcomp(re, pattern, REG_EXTENDED | flags);
+	char *full = NULL;
+	int rc;
 
-	if (rc != 0) {
-		char msg[128];
+	if (flags & FP_F_REGEX_FULL) {
+		size_t n = strlen(pattern) + 5;
 
-		regerror(rc, re, msg, sizeof(msg));
-		return fhir__fp_fail(e, call, FHIR_ERR_EVAL,
-		                     "%s(): bad regular expression '%.80s': %s", call->name,
-		                     pattern, msg);
+		full = malloc(n);
+		if (full == NULL)
+			abort();
+		snprintf(full, n, "^(%s)$", pattern);
+		pattern = full;
 	}
+	rc = regcomp(re, pattern, REG_EXTENDED | ((flags & FP_F_REGEX_SUBS) ? 0 : REG_NOSUB));
+	if (rc != 0)
+		regerror(rc, re, msg, size);
+	free(full);
+	return rc;
+}
+
+/* The call's regular expression: precompiled when its pattern is a literal (*re points at it,
+ * *tmp unused), else compiled now into *tmp (the caller regfrees it). 0, 1 (empty pattern
+ * argument), or an evaluation error. */
+static int call_regex(struct fhir__fp_ev *e, const struct fhir__fp_node *call, regex_t **re,
+                      regex_t *tmp)
+{
+	const char *pat;
+	char msg[128];
+	int rc;
+
+	if (call->regex != NULL) {
+		*re = call->regex;
+		return 0;
+	}
+	rc = arg_string(e, call, 0, &pat);
+	if (rc != 0)
+		return rc;
+	if (fhir__fp_regex_compile(pat, call->func->flags, tmp, msg, sizeof(msg)) != 0)
+		return fhir__fp_fail(e, call, FHIR_ERR_EVAL,
+		                     "%s(): bad regular expression '%.80s': %s", call->name, pat,
+		                     msg);
+	*re = tmp;
 	return 0;
 }
 
-/* FHIRPath N1 §matches: POSIX extended syntax here (no (?i) flags). */
+/* FHIRPath N1 §matches (POSIX extended syntax here, no (?i) flags) and matchesFull (FHIRPath
+ * 2.0: the whole string must match). */
 FN(fn_matches)
 {
-	const char *s, *pat;
-	regex_t re;
+	const char *s;
+	regex_t tmp, *re;
 	int m;
 	int rc = input_string(e, call, in, &s);
 
 	if (rc != 0)
 		return rc < 0 ? rc : 0;
-	rc = arg_string(e, call, 0, &pat);
+	rc = call_regex(e, call, &re, &tmp);
 	if (rc != 0)
 		return rc < 0 ? rc : 0;
-	rc = compile_regex(e, call, pat, &re, REG_NOSUB);
-	if (rc != 0)
-		return rc;
-	m = regexec(&re, s, 0, NULL, 0) == 0;
-	regfree(&re);
+	m = regexec(re, s, 0, NULL, 0) == 0;
+	if (re == &tmp)
+		regfree(&tmp);
 	return push_bool(e, out, m);
-}
-
-/* matchesFull: the whole string must match (FHIRPath 2.0 §matchesFull). */
-FN(fn_matches_full)
-{
-	const char *s, *pat;
-	regex_t re;
-	regmatch_t m;
-	int full;
-	int rc = input_string(e, call, in, &s);
-
-	if (rc != 0)
-		return rc < 0 ? rc : 0;
-	rc = arg_string(e, call, 0, &pat);
-	if (rc != 0)
-		return rc < 0 ? rc : 0;
-	rc = compile_regex(e, call, fhir_arena_printf(e->arena, "^(%s)$", pat), &re, 0);
-	if (rc != 0)
-		return rc;
-	full = regexec(&re, s, 1, &m, 0) == 0;
-	regfree(&re);
-	return push_bool(e, out, full);
 }
 
 FN(fn_replace_matches)
 {
-	const char *s, *pat, *sub;
+	const char *s, *sub;
 	struct sbuf b = {NULL, 0, 0};
-	regex_t re;
+	regex_t tmp, *re;
 	regmatch_t m;
 	int rc = input_string(e, call, in, &s);
 
 	if (rc != 0)
 		return rc < 0 ? rc : 0;
-	rc = arg_string(e, call, 0, &pat);
-	if (rc == 0)
-		rc = arg_string(e, call, 1, &sub);
+	rc = arg_string(e, call, 1, &sub);
 	if (rc != 0)
 		return rc < 0 ? rc : 0;
-	rc = compile_regex(e, call, pat, &re, 0);
+	rc = call_regex(e, call, &re, &tmp);
 	if (rc != 0)
-		return rc;
+		return rc < 0 ? rc : 0;
 	sb_add(e->arena, &b, "", 0);
-	while (*s && regexec(&re, s, 1, &m, 0) == 0) {
+	while (*s && regexec(re, s, 1, &m, 0) == 0) {
 		sb_add(e->arena, &b, s, (size_t)m.rm_so);
 		sb_add(e->arena, &b, sub, strlen(sub));
 		if (m.rm_eo == m.rm_so) {
@@ -1122,7 +1128,8 @@ FN(fn_replace_matches)
 		}
 	}
 	sb_add(e->arena, &b, s, strlen(s));
-	regfree(&re);
+	if (re == &tmp)
+		regfree(&tmp);
 	return push_str(e, out, b.p);
 }
 
@@ -1656,9 +1663,9 @@ static const struct fhir__fp_func functions[] = {
     {"upper", 0, 0, 0, fn_upper},
     {"lower", 0, 0, 0, fn_lower},
     {"replace", 2, 2, 0, fn_replace},
-    {"matches", 1, 1, 0, fn_matches},
-    {"matchesFull", 1, 1, 0, fn_matches_full},
-    {"replaceMatches", 2, 2, 0, fn_replace_matches},
+    {"matches", 1, 1, FP_F_REGEX, fn_matches},
+    {"matchesFull", 1, 1, FP_F_REGEX | FP_F_REGEX_FULL, fn_matches},
+    {"replaceMatches", 2, 2, FP_F_REGEX | FP_F_REGEX_SUBS, fn_replace_matches},
     {"length", 0, 0, 0, fn_length},
     {"trim", 0, 0, 0, fn_trim},
     {"toChars", 0, 0, 0, fn_to_chars},

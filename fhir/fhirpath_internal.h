@@ -5,6 +5,8 @@
 #ifndef CDS_FHIRPATH_INTERNAL_H
 #define CDS_FHIRPATH_INTERNAL_H
 
+#include <regex.h>
+
 #include "fhir.h"
 
 /* ---- tokens (fhirpath_lex.c; FHIRPath N1 §Lexical elements) ----------------------------- */
@@ -116,6 +118,9 @@ struct fhir__fp_node {
 	size_t nargs;
 	const char *type_arg; /* FUNC taking a type (ofType, is, as): the type name */
 	const struct fhir__fp_func *func;
+	/* FUNC with FP_F_REGEX and a literal pattern: compiled once at compile time (regfree'd by
+	 * fhir_path_free); regexec on a shared regex_t is thread-safe in glibc and musl. */
+	regex_t *regex;
 };
 
 /* A compiled expression: its text and tree, all in `arena` (immutable after compile). */
@@ -196,7 +201,10 @@ struct fhir_value fhir__fp_str(const char *s);
 /* ---- functions (fhirpath_functions.c; FHIRPath N1 §Functions, FHIR R4 §2.24 additions) --- */
 
 enum fhir__fp_func_flags {
-	FP_F_TYPE_ARG = 1, /* the single argument is a type specifier (ofType, is, as) */
+	FP_F_TYPE_ARG = 1,   /* the single argument is a type specifier (ofType, is, as) */
+	FP_F_REGEX = 2,      /* argument 1 is a POSIX extended regular expression */
+	FP_F_REGEX_FULL = 4, /* ... that must match the whole input (matchesFull) */
+	FP_F_REGEX_SUBS = 8, /* ... whose match offsets are needed (replaceMatches) */
 };
 
 struct fhir__fp_func {
@@ -208,6 +216,11 @@ struct fhir__fp_func {
 	int (*fn)(struct fhir__fp_ev *e, const struct fhir__fp_node *call,
 	          const struct fhir_collection *in, struct fhir_collection *out);
 };
+
+/* Compiles `pattern` for a function with FP_F_REGEX* `flags` into *re (regfree it). 0, or
+ * non-zero with a regerror() message in msg. POSIX regcomp, REG_EXTENDED. */
+int fhir__fp_regex_compile(const char *pattern, unsigned flags, regex_t *re, char *msg,
+                           size_t size);
 
 /* The function named `name`, or NULL. BORROWED: static table. */
 const struct fhir__fp_func *fhir__fp_func_find(const char *name);

@@ -227,6 +227,22 @@ static int parse_call(struct parser *p, const struct fhir__fp_token *name,
 		memcpy(n->args, args, nargs * sizeof(*n->args));
 	}
 	n->nargs = nargs;
+	if ((n->func->flags & FP_F_REGEX) && args[0]->kind == FP_LITERAL &&
+	    args[0]->lit.kind == FHIR_VALUE_STRING) {
+		/* a literal pattern is compiled (and checked) once, here */
+		char msg[128];
+		regex_t *re = fhir_arena_alloc(p->arena, sizeof(*re));
+
+		if (fhir__fp_regex_compile(args[0]->lit.u.string, n->func->flags, re, msg,
+		                           sizeof(msg)) != 0) {
+			const struct fhir__fp_token at = {FP_T_STRING, args[0]->offset,
+			                                  args[0]->lit.u.string};
+
+			return fail(p, &at, FHIR_ERR_SYNTAX, "%s(): bad regular expression: %s",
+			            name->text, msg);
+		}
+		n->regex = re;
+	}
 	if (n->func->flags & FP_F_TYPE_ARG) {
 		n->type_arg = type_of_arg(p, args[0]);
 		if (n->type_arg == NULL)

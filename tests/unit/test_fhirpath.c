@@ -315,7 +315,11 @@ static const struct tcase cases[] = {
     {"name.family.matches('^S.*h$')", P, "[true]"},
     {"name.family.matches('(knee|hip)')", P, "[false]"},
     {"'left knee'.matches('(knee|hip)')", NULL, "[true]"},
-    {"name.family.matches('(')", P, "!eval:regular expression"},
+    {"name.family.matches('(')", P, "!syntax@20:bad regular expression"},
+    {"name.family.matches(%badre)", P, "!eval:bad regular expression"},
+    {"name.family.matches(%re)", P, "[true]"},
+    {"'a1b22'.replaceMatches(%digits, '#')", NULL, "[\"a#b#\"]"},
+    {"name.given.where(matches('^A')).count()", P, "[2]"},
     {"name.family.replace('i', 'y')", P, "[\"Smyth\"]"},
     {"'abc'.replace('', '-')", NULL, "[\"-a-b-c-\"]"},
     {"'a.b.c'.replaceMatches('[.]', '/')", NULL, "[\"a/b/c\"]"},
@@ -543,7 +547,7 @@ static void run_case(const struct tcase *t, const cJSON *conds, const cJSON *tar
 	struct fhir_path *path = NULL;
 	struct fhir_error err;
 	struct fhir_collection input = {NULL, 0, 0}, out;
-	struct fhir_path_var vars[4];
+	struct fhir_path_var vars[6];
 	struct fhir_path_env env;
 	cJSON *doc = NULL, *got = NULL, *want = NULL;
 	char *got_text = NULL;
@@ -558,8 +562,17 @@ static void run_case(const struct tcase *t, const cJSON *conds, const cJSON *tar
 	vars[1].name = "conds";
 	fhir_bundle_resources(conds, arena, &vars[1].value, NULL, NULL);
 	vars[2].name = "empty";
+	vars[3].name = "re";
+	fhir_collection_push(&vars[3].value, arena,
+	                     &(struct fhir_value){.kind = FHIR_VALUE_STRING, .u.string = "mit"});
+	vars[4].name = "badre";
+	fhir_collection_push(&vars[4].value, arena,
+	                     &(struct fhir_value){.kind = FHIR_VALUE_STRING, .u.string = "(["});
+	vars[5].name = "digits";
+	fhir_collection_push(&vars[5].value, arena,
+	                     &(struct fhir_value){.kind = FHIR_VALUE_STRING, .u.string = "[0-9]+"});
 	env.vars = vars;
-	env.var_count = 3;
+	env.var_count = 6;
 	env.arena = arena;
 	env.member_of = fake_member_of;
 	env.resolve = fake_resolve;
