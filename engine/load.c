@@ -43,8 +43,16 @@ static int ends_with(const char *s, const char *suffix)
 static cJSON *parse_file(const struct engine_file *f, const struct engine_reporter *rep)
 {
 	const char *end = NULL;
-	cJSON *json = cJSON_ParseWithLengthOpts(f->text, f->length, &end, 1);
+	cJSON *json = cJSON_ParseWithLengthOpts(f->text, f->length, &end, 0);
 
+	/* nothing but white space may follow the value */
+	while (json != NULL && end != NULL && end < f->text + f->length &&
+	       (*end == ' ' || *end == '\n' || *end == '\r' || *end == '\t'))
+		end++;
+	if (json != NULL && end != NULL && end < f->text + f->length && *end != '\0') {
+		cJSON_Delete(json);
+		json = NULL;
+	}
 	if (json == NULL) {
 		char where[64], message[128];
 		size_t line = 1, col = 1;

@@ -228,13 +228,16 @@ static void test_bad_context(const struct engine *e)
 	struct fhir_error err;
 	cJSON *req = request("order-select", CODED, "");
 
-	cJSON_ReplaceItemInArray(fhir_get(fhir_get(req, "context"), "selections"), 0,
-	                         cJSON_CreateString("ServiceRequest/nope"));
+	cJSON_ReplaceItemInArray(
+	    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(req, "context"),
+	                                     "selections"),
+	    0, cJSON_CreateString("ServiceRequest/nope"));
 	CHECK(engine_assess(e, req, &now, &r, &err) == FHIR_ERR_INVALID, "invalid");
 	CHECK(strcmp(err.where, "/context/selections/0") == 0, "where %s", err.where);
 	cJSON_Delete(req);
 	req = request("order-select", CODED, "");
-	cJSON_ReplaceItemInObject(fhir_get(req, "context"), "draftOrders", cJSON_CreateArray());
+	cJSON_ReplaceItemInObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(req, "context"),
+	                                       "draftOrders", cJSON_CreateArray());
 	CHECK(engine_assess(e, req, &now, &r, &err) == FHIR_ERR_INVALID, "invalid");
 	CHECK(strcmp(err.where, "/context/draftOrders") == 0, "where %s", err.where);
 	cJSON_Delete(req);
@@ -285,20 +288,33 @@ static void test_load_errors(const char *dir)
 	CHECK(strstr(c.text, "{{%nothere}}") != NULL, "unknown placeholder named");
 }
 
-static void test_truncate(void)
+static size_t code_points(const char *text)
 {
-	char text[600];
 	size_t i, points = 0;
 
-	for (i = 0; i < 150; i++)
-		memcpy(text + 3 * i, "\xc3\xa9 ", 3); /* "é " x150: 300 code points */
-	text[450] = '\0';
-	engine__truncate_utf8(text, 140);
 	for (i = 0; text[i] != '\0'; i++)
 		points += ((unsigned char)text[i] & 0xC0) != 0x80;
-	CHECK(points == 139, "139 code points, got %zu", points);
+	return points;
+}
+
+static void test_truncate(void)
+{
+	char text[700];
+	size_t i;
+
+	for (i = 0; i < 300; i++)
+		memcpy(text + 2 * i, "\xc3\xa9", 2); /* "é" x300: 300 code points, 600 bytes */
+	text[600] = '\0';
+	engine__truncate_utf8(text, 140);
+	CHECK(code_points(text) == 139, "139 code points, got %zu", code_points(text));
 	CHECK(strcmp(text + strlen(text) - 3, "\xe2\x80\xa6") == 0, "ends with an ellipsis");
-	strcpy(text, "short");
+	for (i = 0; i < 150; i++)
+		memcpy(text + 3 * i, "\xc3\xa9 ", 3); /* "é " x150 */
+	text[450] = '\0';
+	engine__truncate_utf8(text, 140);
+	CHECK(code_points(text) < 140 && strstr(text, " \xe2\x80\xa6") == NULL,
+	      "no space before the ellipsis, under 140: %zu", code_points(text));
+	memcpy(text, "short", 6);
 	engine__truncate_utf8(text, 140);
 	CHECK(strcmp(text, "short") == 0, "short text untouched");
 }
