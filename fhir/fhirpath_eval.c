@@ -138,10 +138,18 @@ int fhir__fp_singleton(struct fhir__fp_ev *e, const struct fhir__fp_node *n, con
 {
 	if (in->count == 0)
 		return 1;
-	if (in->count > 1)
-		return fhir__fp_fail(e, n, FHIR_ERR_EVAL,
-		                     "%s: singleton expected, got a collection of %zu items", what,
-		                     in->count);
+	if (in->count > 1) {
+		if (n != NULL && (n->kind == FP_BINARY || n->kind == FP_TYPE))
+			return fhir__fp_fail(
+			    e, n, FHIR_ERR_EVAL,
+			    "operator '%s': singleton expected, got a collection of "
+			    "%zu items",
+			    what, in->count);
+		return fhir__fp_fail(
+		    e, n, FHIR_ERR_EVAL, "%s%s: singleton expected, got a collection of %zu items",
+		    what, n != NULL && n->kind == FP_FUNC && strchr(what, '(') == NULL ? "()" : "",
+		    in->count);
+	}
 	*out = in->items[0];
 	return 0;
 }

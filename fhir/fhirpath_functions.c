@@ -105,7 +105,9 @@ static int arg_prim(struct fhir__fp_ev *e, const struct fhir__fp_node *call, siz
 
 	if (rc != 0)
 		return rc;
-	rc = fhir__fp_singleton(e, call->args[i], call->name, &c, &v);
+	rc = fhir__fp_singleton(e, call->args[i],
+	                        fhir_arena_printf(e->arena, "%s() argument %zu", call->name, i + 1),
+	                        &c, &v);
 	if (rc != 0)
 		return rc;
 	if (!fhir__fp_prim(&v, out))
