@@ -1,8 +1,8 @@
 /* test_vectors.c — runs the decision vectors tests/vectors/<case>/{request,expected}.json: posts
- * each request through cds_handle (embedded policies, no decision log), compares status, cards,
- * decision-log records, system actions and the 412 diagnostics with expected.json, and checks
- * every card against the CDS Hooks 2.0 card rules. Prints one line per failure and ends with
- * "N passed, M failed". It never edits a vector: a wrong expectation is fixed by hand. */
+ * each request through cds_handle (embedded policies, no decision log; a case folder may hold a
+ * deployment.json that replaces the demo deployment for that case), compares status, cards,
+ * decision-log records, system actions and 412 diagnostics with expected.json, and checks every
+ * card against the CDS Hooks 2.0 card rules. Ends with "N passed, M failed". */
 #include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -447,11 +447,20 @@ static void compare_decisions(struct checker *c, const struct engine *engine, co
 	engine_result_clear(&result);
 }
 
-/* Runs one case directory; returns 1 when it passed. */
+static void print_error(void *ctx, const char *file, const char *pointer, const char *message)
+{
+	(void)ctx;
+	printf("config: %s#%s: %s\n", file, pointer, message);
+}
+
+/* Runs one case directory (with its own deployment when it has a deployment.json); returns 1
+ * when it passed. */
 static int run_case(struct cds_app *app, const char *dir, const char *name)
 {
 	struct checker c = {name, 0};
 	char path[4096];
+	struct cds_app *own = NULL;
+	struct stat st;
 	char *body = NULL;
 	size_t length = 0;
 	cJSON *request = NULL, *expected = NULL, *response = NULL;
@@ -482,6 +491,20 @@ static int run_case(struct cds_app *app, const char *dir, const char *name)
 	if (fhir_datetime_parse(now_text != NULL ? now_text : DEFAULT_NOW, &now, &err) != FHIR_OK) {
 		failf(&c, "now", "%s", err.message);
 		goto out;
+	}
+	if (!make_path(path, sizeof(path), dir, name, "/deployment.json")) {
+		failf(&c, "deployment.json", "path too long");
+		goto out;
+	}
+	if (stat(path, &st) == 0) {
+		struct cds_app_options opts = {NULL, path, "-"};
+		struct engine_reporter rep = {print_error, NULL};
+
+		if (cds_app_new(&opts, &rep, &own) != FHIR_OK) {
+			failf(&c, "deployment.json", "the configuration does not load");
+			goto out;
+		}
+		app = own;
 	}
 	hook = fhir_get_string(request, "hook");
 	req.method = "POST";
@@ -527,17 +550,12 @@ static int run_case(struct cds_app *app, const char *dir, const char *name)
 	compare_decisions(&c, cds_app_engine(app), request, &now, expected);
 out:
 	cds_reply_clear(&reply);
+	cds_app_free(own);
 	cJSON_Delete(response);
 	cJSON_Delete(request);
 	cJSON_Delete(expected);
 	free(body);
 	return c.failures == 0;
-}
-
-static void print_error(void *ctx, const char *file, const char *pointer, const char *message)
-{
-	(void)ctx;
-	printf("config: %s#%s: %s\n", file, pointer, message);
 }
 
 static int by_name(const void *a, const void *b)
