@@ -266,8 +266,12 @@ int fhir_datetime_compare(const struct fhir_datetime *a, const struct fhir_datet
 
 	if (x.has_date != y.has_date)
 		return 2;
-	to_utc(&x);
-	to_utc(&y);
+	/* Zones matter only when both carry a time; a dateTime compared with a date is compared
+	 * by its own (local) calendar date. */
+	if (x.precision >= FHIR_PREC_HOUR && y.precision >= FHIR_PREC_HOUR) {
+		to_utc(&x);
+		to_utc(&y);
+	}
 	pa = x.precision == FHIR_PREC_MILLISECOND ? FHIR_PREC_SECOND : (int)x.precision;
 	pb = y.precision == FHIR_PREC_MILLISECOND ? FHIR_PREC_SECOND : (int)y.precision;
 	fx[0] = x.year, fx[1] = x.month, fx[2] = x.day, fx[3] = x.hour, fx[4] = x.minute;
