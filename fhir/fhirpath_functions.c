@@ -347,6 +347,77 @@ FN(fn_is)
 	return push_bool(e, out, fhir__fp_is_type(&v, call->type_arg));
 }
 
+/* sort([key]) (FHIRPath 3.0 §sort): a stable merge sort by the key evaluated per item (default
+ * the item itself); a key written -expr sorts descending. Empty keys sort first. */
+struct sort_item {
+	struct fhir_value item, key;
+	int has_key;
+};
+
+static int sort_cmp(const struct sort_item *a, const struct sort_item *b, int desc, int *bad)
+{
+	int c = 0;
+
+	if (!a->has_key || !b->has_key)
+		c = a->has_key - b->has_key;
+	else if (fhir__fp_compare(&a->key, &b->key, &c) < 0)
+		*bad = 1;
+	return desc ? -c : c;
+}
+
+FN(fn_sort)
+{
+	const struct fhir__fp_node *key = call->nargs > 0 ? call->args[0] : NULL;
+	struct sort_item *v, *tmp;
+	int desc = 0, bad = 0;
+	size_t n = in->count;
+
+	if (key != NULL && key->kind == FP_NEGATE) {
+		desc = 1;
+		key = key->left;
+	}
+	v = fhir_arena_alloc(e->arena, (n + 1) * sizeof(*v));
+	tmp = fhir_arena_alloc(e->arena, (n + 1) * sizeof(*tmp));
+	for (size_t i = 0; i < n; i++) {
+		struct fhir_collection k;
+		int rc;
+
+		v[i].item = in->items[i];
+		if (key == NULL) {
+			v[i].key = in->items[i];
+			v[i].has_key = 1;
+			continue;
+		}
+		rc = fhir__fp_lambda(e, key, &in->items[i], (int64_t)i, &k);
+		if (rc == 0)
+			rc = fhir__fp_singleton(e, call, "sort() key", &k, &v[i].key);
+		if (rc < 0)
+			return rc;
+		v[i].has_key = rc == 0;
+	}
+	/* bottom-up merge sort: O(n log n) on untrusted sizes */
+	for (size_t width = 1; width < n; width *= 2) {
+		for (size_t lo = 0; lo < n; lo += 2 * width) {
+			size_t mid = lo + width < n ? lo + width : n;
+			size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
+			size_t i = lo, j = mid, k = lo;
+
+			while (i < mid && j < hi)
+				tmp[k++] = sort_cmp(&v[j], &v[i], desc, &bad) < 0 ? v[j++] : v[i++];
+			while (i < mid)
+				tmp[k++] = v[i++];
+			while (j < hi)
+				tmp[k++] = v[j++];
+		}
+		memcpy(v, tmp, n * sizeof(*v));
+	}
+	if (bad)
+		return fhir__fp_fail(e, call, FHIR_ERR_EVAL, "sort(): the keys cannot be compared");
+	for (size_t i = 0; i < n; i++)
+		PUSH(&v[i].item);
+	return 0;
+}
+
 /* ---- subsetting (FHIRPath N1 §5.3) ------------------------------------------------------- */
 
 FN(fn_single)
@@ -1630,6 +1701,7 @@ static const struct fhir__fp_func functions[] = {
     {"ofType", 1, 1, FP_F_TYPE_ARG, fn_of_type},
     {"is", 1, 1, FP_F_TYPE_ARG, fn_is},
     {"as", 1, 1, FP_F_TYPE_ARG, fn_of_type},
+    {"sort", 0, 1, 0, fn_sort},
     {"single", 0, 0, 0, fn_single},
     {"first", 0, 0, 0, fn_first},
     {"last", 0, 0, 0, fn_last},
