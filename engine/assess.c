@@ -310,8 +310,12 @@ static void assess_criterion(const struct request_data *rd, const struct engine_
 		return;
 	}
 	if (missing != NULL || error != NULL) {
+		/* still cite what suggests it, so the card can point at it */
 		r->state = ENGINE_UNKNOWN;
 		r->note = missing != NULL ? missing : error;
+		if (c->unknown != NULL && eval(rd, c->unknown, vars, count, order, &got, NULL) == 0 &&
+		    yields(&got))
+			r->evidence = got;
 		return;
 	}
 	if (c->unknown != NULL && eval(rd, c->unknown, vars, count, order, &got, &error) == 0 &&
