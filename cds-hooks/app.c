@@ -13,6 +13,27 @@ static void stderr_report(void *ctx, const char *file, const char *pointer, cons
 	        pointer ? pointer : "", message);
 }
 
+/* Maps the names engine_load reports (relative to the policies folder) back to the files the
+ * user named: DIR/name, or the --config file for deployment.json. */
+struct name_map {
+	const struct engine_reporter *inner;
+	const char *dir;    /* NULL: the embedded configuration */
+	const char *config; /* NULL: no override */
+};
+
+static void mapped_report(void *ctx, const char *file, const char *pointer, const char *message)
+{
+	const struct name_map *map = ctx;
+	char path[4096];
+	if (file && map->config && strcmp(file, "deployment.json") == 0) {
+		file = map->config;
+	} else if (file && map->dir && file[0] != '/') {
+		snprintf(path, sizeof path, "%s/%s", map->dir, file);
+		file = path;
+	}
+	map->inner->report(map->inner->ctx, file, pointer, message);
+}
+
 int cds_app_new(const struct cds_app_options *opts, const struct engine_reporter *rep,
                 struct cds_app **out)
 {
@@ -42,7 +63,9 @@ int cds_app_new(const struct cds_app_options *opts, const struct engine_reporter
 	app = cds__must(calloc(1, sizeof *app));
 	pthread_mutex_init(&app->log_mutex, NULL);
 	pthread_mutex_init(&app->feedback_mutex, NULL);
-	rc = engine_load(files.items, files.count, rep, &app->engine);
+	struct name_map map = {rep, opts->policies_dir, opts->config_file};
+	struct engine_reporter mapped = {mapped_report, &map};
+	rc = engine_load(files.items, files.count, &mapped, &app->engine);
 	if (rc != FHIR_OK)
 		goto out;
 

@@ -331,10 +331,11 @@ static int cmd_serve(int argc, char **argv)
 	int v6 = strchr(bind, ':') != NULL;
 	fprintf(stderr,
 	        "cds-commissioning %s listening on http://%s%s%s:%u/cds-services "
-	        "(deployment '%s', %zu policies)\n"
+	        "(deployment '%s', %zu polic%s)\n"
 	        "note: no client authentication is configured yet (demo mode, loopback only)\n",
 	        CDS_VERSION, v6 ? "[" : "", bind, v6 ? "]" : "", cds_server_port(server),
-	        engine_deployment_name(engine), engine_policy_count(engine));
+	        engine_deployment_name(engine), engine_policy_count(engine),
+	        engine_policy_count(engine) == 1 ? "y" : "ies");
 	int sig = 0;
 	sigwait(&stop, &sig);
 	fprintf(stderr, "cds-commissioning: %s received, stopping\n",

@@ -1,6 +1,7 @@
 /* reply.c — builds cds_reply values: JSON bodies serialised unformatted after the CDS Hooks 2.0
  * null/empty pruning, and OperationOutcome error bodies. It must not decide status codes
  * (handle.c does) nor log anything. */
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,8 @@ static int is_empty(const cJSON *item)
 {
 	if (cJSON_IsNull(item) || cJSON_IsInvalid(item))
 		return 1;
+	if (cJSON_IsNumber(item) && !isfinite(item->valuedouble))
+		return 1; /* cJSON would print NaN and infinities as null */
 	if (cJSON_IsString(item))
 		return !item->valuestring || item->valuestring[0] == '\0';
 	if (cJSON_IsArray(item) || cJSON_IsObject(item))

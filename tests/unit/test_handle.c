@@ -680,7 +680,7 @@ static void test_prune(void)
 {
 	cJSON *j = cJSON_Parse("{\"cards\":[],\"a\":null,\"b\":\"\",\"c\":[],\"d\":{},"
 	                       "\"e\":{\"f\":[null,{},\"\",[[]]],\"g\":{\"h\":{}}},\"k\":0,"
-	                       "\"l\":false,\"m\":\"x\",\"n\":[{\"cards\":[]},1]}");
+	                       "\"l\":false,\"m\":\"x\",\"n\":[{\"cards\":[]},1],\"o\":1e999}");
 	cds__prune(j, 1);
 	char *s = cJSON_PrintUnformatted(j);
 	CHECK(strcmp(s, "{\"cards\":[],\"k\":0,\"l\":false,\"m\":\"x\",\"n\":[1]}") == 0,
