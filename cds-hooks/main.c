@@ -52,7 +52,8 @@ static const char usage_eval[] =
     "Usage: cds-commissioning eval [OPTIONS] FILE|-\n"
     "\n"
     "Evaluates one CDS Hooks request body (from FILE, or stdin for '-') offline and prints\n"
-    "the response body to stdout exactly as `serve` would send it. The service is chosen by\n"
+    "the response body to stdout exactly as `serve` would send it, plus a final newline.\n"
+    "Card uuids are fresh on every call, as with the server. The service is chosen by\n"
     "the body's `hook` (order-select or order-sign); the body is handled like a POST to\n"
     "/cds-services/{that service} with Content-Type application/json.\n"
     "\n"
@@ -321,6 +322,7 @@ static int cmd_serve(int argc, char **argv)
 	sigaddset(&stop, SIGINT);
 	sigaddset(&stop, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	signal(SIGPIPE, SIG_IGN); /* a client or log reader that goes away must not kill us */
 
 	if (cds_server_start(app, bind, (unsigned)port, &server, &err) != FHIR_OK) {
 		fprintf(stderr, "cds-commissioning serve: %s\n", err.message);
