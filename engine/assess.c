@@ -177,6 +177,27 @@ static void set_builtins(struct request_data *rd, const cJSON *context)
 
 /* ---- triggering ------------------------------------------------------------------------- */
 
+/* The first of code.text and the codings' displays that one of the patterns matches, or NULL. */
+static const char *text_match(const regex_t *patterns, size_t count, const cJSON *code)
+{
+	const char *text = fhir_get_string(code, "text");
+	const cJSON *coding;
+	size_t j;
+
+	for (j = 0; j < count; j++) {
+		if (text != NULL && regexec(&patterns[j], text, 0, NULL, 0) == 0)
+			return text;
+		cJSON_ArrayForEach(coding, fhir_get(code, "coding"))
+		{
+			const char *display = fhir_get_string(coding, "display");
+
+			if (display != NULL && regexec(&patterns[j], display, 0, NULL, 0) == 0)
+				return display;
+		}
+	}
+	return NULL;
+}
+
 /* Policies (bitmask) triggered by an order (policies/README.md "trigger"). Coded orders go
  * through the code index; text patterns apply only to orders with no system+code coding. */
 static unsigned long long triggered_policies(const struct engine *e, const cJSON *order,
@@ -186,7 +207,7 @@ static unsigned long long triggered_policies(const struct engine *e, const cJSON
 	const cJSON *coding;
 	unsigned long long mask = 0;
 	int coded = 0;
-	size_t i, j;
+	size_t i;
 
 	*on_text = 0;
 	*text_out = NULL;
@@ -209,26 +230,13 @@ static unsigned long long triggered_policies(const struct engine *e, const cJSON
 		return mask;
 	for (i = 0; i < e->policy_count; i++) {
 		const struct engine_policy *p = &e->policies[i];
+		const char *matched;
 
-		if (!p->active)
-			continue;
-		for (j = 0; j < p->text_trigger_count && !(mask & (1ULL << i)); j++) {
-			const char *text = fhir_get_string(code, "text");
-
-			if (text != NULL && regexec(&p->text_triggers[j], text, 0, NULL, 0) == 0) {
-				mask |= 1ULL << i;
-				*text_out = text;
-			}
-			cJSON_ArrayForEach(coding, fhir_get(code, "coding"))
-			{
-				const char *display = fhir_get_string(coding, "display");
-
-				if (display != NULL &&
-				    regexec(&p->text_triggers[j], display, 0, NULL, 0) == 0) {
-					mask |= 1ULL << i;
-					*text_out = display;
-				}
-			}
+		if (p->active &&
+		    (matched = text_match(p->text_triggers, p->text_trigger_count, code)) != NULL &&
+		    text_match(p->text_excludes, p->text_exclude_count, code) == NULL) {
+			mask |= 1ULL << i;
+			*text_out = matched;
 		}
 	}
 	*on_text = mask != 0;
@@ -279,7 +287,8 @@ static const char *unavailable_note(const struct request_data *rd, unsigned need
 	return note == NULL ? NULL : fhir_arena_printf(rd->arena, "not available: %s", note);
 }
 
-/* policies/README.md "criteria": met, then unavailable data, unknown, notMet, otherwise. */
+/* policies/README.md "criteria": met, then unavailable data (unless notMet settles it),
+ * unknown, notMet, otherwise. */
 static void assess_criterion(const struct request_data *rd, const struct engine_criterion *c,
                              const struct fhir_path_var *vars, size_t count, const cJSON *order,
                              struct engine__criterion_result *r)
@@ -297,7 +306,8 @@ static void assess_criterion(const struct request_data *rd, const struct engine_
 			return;
 		}
 	}
-	if (eval(rd, c->met, vars, count, order, &got, &error) == 0 && yields(&got)) {
+	if (c->met != NULL && eval(rd, c->met, vars, count, order, &got, &error) == 0 &&
+	    yields(&got)) {
 		r->state = ENGINE_MET;
 		r->evidence = got;
 		return;
@@ -310,11 +320,18 @@ static void assess_criterion(const struct request_data *rd, const struct engine_
 		return;
 	}
 	if (missing != NULL || error != NULL) {
+		/* positive evidence that it is not met settles it whatever else is missing */
+		if (missing != NULL && c->not_met != NULL &&
+		    eval(rd, c->not_met, vars, count, order, &got, NULL) == 0 && yields(&got)) {
+			r->state = ENGINE_NOT_MET;
+			r->evidence = got;
+			return;
+		}
 		/* still cite what suggests it, so the card can point at it */
 		r->state = ENGINE_UNKNOWN;
 		r->note = missing != NULL ? missing : error;
-		if (c->unknown != NULL && eval(rd, c->unknown, vars, count, order, &got, NULL) == 0 &&
-		    yields(&got))
+		if (c->unknown != NULL &&
+		    eval(rd, c->unknown, vars, count, order, &got, NULL) == 0 && yields(&got))
 			r->evidence = got;
 		return;
 	}

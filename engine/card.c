@@ -164,7 +164,7 @@ static void put_criteria(struct text *t, const struct engine__assessment *a)
 	size_t i;
 	int unknown = 0;
 
-	put(t, fhir_arena_printf(a->arena, "\n\n**Criteria of %s (policy %s)**\n", p->title,
+	put(t, fhir_arena_printf(a->arena, "\n\n**Criteria: %s, version %s**\n", p->source_label,
 	                         p->version));
 	for (i = 0; i < p->criterion_count; i++) {
 		const struct engine__criterion_result *r = &a->criteria[i];

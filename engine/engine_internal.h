@@ -70,8 +70,10 @@ struct engine_policy {
 	char *id, *title, *version, *commissioner_id, *commissioner_name, *source_label, *url;
 	char *evidence;
 	cJSON *links, *ifr, *override_reasons; /* owned or NULL */
-	regex_t *text_triggers;
+	regex_t *text_triggers; /* trigger.text: any match triggers a text-only order */
 	size_t text_trigger_count;
+	regex_t *text_excludes; /* trigger.exclude: any match vetoes a text trigger */
+	size_t text_exclude_count;
 	unsigned requires; /* bits of enum engine_key */
 	struct engine_let *lets;
 	size_t let_count;

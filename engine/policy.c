@@ -237,11 +237,48 @@ static void check_suggestions(struct reader *r, const cJSON *suggestions, const 
 	}
 }
 
+/* An array of POSIX extended, case-insensitive patterns at trigger/<name>. NEW: *out. */
+static void compile_patterns(struct reader *r, const cJSON *trigger, const char *name,
+                             regex_t **out, size_t *count)
+{
+	const cJSON *list = fhir_get(trigger, name);
+	const cJSON *item;
+	char ptr[64];
+	int i = 0;
+
+	snprintf(ptr, sizeof(ptr), "/trigger/%s", name);
+	if (list != NULL && !cJSON_IsArray(list))
+		report(r, ptr, "must be an array of regular expressions");
+	*out = calloc((size_t)cJSON_GetArraySize(list) + 1, sizeof(regex_t));
+	if (*out == NULL)
+		abort();
+	cJSON_ArrayForEach(item, (cJSON_IsArray(list) ? list : NULL))
+	{
+		int rc;
+
+		snprintf(ptr, sizeof(ptr), "/trigger/%s/%d", name, i++);
+		if (!cJSON_IsString(item) || item->valuestring[0] == '\0') {
+			report(r, ptr, "must be a regular expression string");
+			continue;
+		}
+		rc = regcomp(&(*out)[*count], item->valuestring,
+		             REG_EXTENDED | REG_ICASE | REG_NOSUB);
+		if (rc != 0) {
+			char msg[256];
+
+			regerror(rc, &(*out)[*count], msg, sizeof(msg));
+			regfree(&(*out)[*count]);
+			report(r, ptr, "not a POSIX extended regular expression: %s", msg);
+			continue;
+		}
+		(*count)++;
+	}
+}
+
 static void compile_trigger(struct reader *r, const cJSON *json, struct engine_policy *p)
 {
 	const cJSON *trigger = fhir_get(json, "trigger");
 	const cJSON *sets = fhir_get(trigger, "valueSets");
-	const cJSON *texts = fhir_get(trigger, "text");
 	const cJSON *item;
 	int i = 0;
 
@@ -251,11 +288,8 @@ static void compile_trigger(struct reader *r, const cJSON *json, struct engine_p
 	}
 	if (sets != NULL && !cJSON_IsArray(sets))
 		report(r, "/trigger/valueSets", "must be an array of ValueSet urls");
-	if (texts != NULL && !cJSON_IsArray(texts))
-		report(r, "/trigger/text", "must be an array of regular expressions");
 	p->trigger_valuesets = calloc((size_t)cJSON_GetArraySize(sets) + 1, sizeof(char *));
-	p->text_triggers = calloc((size_t)cJSON_GetArraySize(texts) + 1, sizeof(regex_t));
-	if (p->trigger_valuesets == NULL || p->text_triggers == NULL)
+	if (p->trigger_valuesets == NULL)
 		abort();
 	cJSON_ArrayForEach(item, (cJSON_IsArray(sets) ? sets : NULL))
 	{
@@ -268,29 +302,8 @@ static void compile_trigger(struct reader *r, const cJSON *json, struct engine_p
 			p->trigger_valuesets[p->trigger_valueset_count++] =
 			    dup_string(item->valuestring);
 	}
-	i = 0;
-	cJSON_ArrayForEach(item, (cJSON_IsArray(texts) ? texts : NULL))
-	{
-		char ptr[64];
-		int rc;
-
-		snprintf(ptr, sizeof(ptr), "/trigger/text/%d", i++);
-		if (!cJSON_IsString(item) || item->valuestring[0] == '\0') {
-			report(r, ptr, "must be a regular expression string");
-			continue;
-		}
-		rc = regcomp(&p->text_triggers[p->text_trigger_count], item->valuestring,
-		             REG_EXTENDED | REG_ICASE | REG_NOSUB);
-		if (rc != 0) {
-			char msg[256];
-
-			regerror(rc, &p->text_triggers[p->text_trigger_count], msg, sizeof(msg));
-			regfree(&p->text_triggers[p->text_trigger_count]);
-			report(r, ptr, "not a POSIX extended regular expression: %s", msg);
-			continue;
-		}
-		p->text_trigger_count++;
-	}
+	compile_patterns(r, trigger, "text", &p->text_triggers, &p->text_trigger_count);
+	compile_patterns(r, trigger, "exclude", &p->text_excludes, &p->text_exclude_count);
 	if (p->trigger_valueset_count == 0 && p->text_trigger_count == 0)
 		report(r, "/trigger", "a trigger needs at least one ValueSet or text pattern");
 }
@@ -348,8 +361,12 @@ static void compile_criteria(struct reader *r, const cJSON *json, struct engine_
 		c->clause = get_string(r, item, "clause", base, 1);
 		c->needs = get_keys(r, item, "needs", base);
 		c->applies = get_path(r, item, "applies", base, 0);
-		c->met = get_path(r, item, "met", base, 1);
+		c->met = get_path(r, item, "met", base, 0);
 		c->met_text = get_path(r, item, "metText", base, 0);
+		if (fhir_get(item, "met") == NULL && fhir_get(item, "metText") == NULL)
+			report(r, base,
+			       "a criterion needs 'met' (coded evidence) or 'metText' "
+			       "(evidence found by text), or both");
 		c->unknown = get_path(r, item, "unknown", base, 0);
 		c->not_met = get_path(r, item, "notMet", base, 0);
 		c->otherwise = ENGINE_NOT_MET;
@@ -651,6 +668,9 @@ void engine__policy_free(struct engine_policy *p)
 	for (i = 0; i < p->text_trigger_count; i++)
 		regfree(&p->text_triggers[i]);
 	free(p->text_triggers);
+	for (i = 0; i < p->text_exclude_count; i++)
+		regfree(&p->text_excludes[i]);
+	free(p->text_excludes);
 	for (i = 0; i < p->trigger_valueset_count; i++)
 		free(p->trigger_valuesets[i]);
 	free(p->trigger_valuesets);
