@@ -14,6 +14,12 @@
 
 /* ---- compile ----------------------------------------------------------------------------- */
 
+static void free_regexes(struct fhir__fp_node *n)
+{
+	for (; n != NULL; n = n->next_regex)
+		regfree(n->regex);
+}
+
 int fhir_path_compile(const char *text, struct fhir_path **out, struct fhir_error *err)
 {
 	struct fhir_path *path = NULL;
@@ -43,33 +49,23 @@ int fhir_path_compile(const char *text, struct fhir_path **out, struct fhir_erro
 	rc = fhir__fp_lex(path->text, arena, &toks, &count, err);
 	if (rc != 0)
 		goto out;
-	rc = fhir__fp_parse(toks, count, arena, &path->root, err);
+	rc = fhir__fp_parse(toks, count, arena, &path->regexes, &path->root, err);
 	if (rc != 0)
 		goto out;
 	*out = path;
 	arena = NULL;
 out:
+	if (arena != NULL)
+		free_regexes(path->regexes);
 	fhir_arena_free(arena);
 	return rc;
-}
-
-static void free_regexes(struct fhir__fp_node *n)
-{
-	if (n == NULL)
-		return;
-	if (n->regex != NULL)
-		regfree(n->regex);
-	free_regexes(n->left);
-	free_regexes(n->right);
-	for (size_t i = 0; i < n->nargs; i++)
-		free_regexes(n->args[i]);
 }
 
 void fhir_path_free(struct fhir_path *path)
 {
 	if (path == NULL)
 		return;
-	free_regexes(path->root);
+	free_regexes(path->regexes);
 	fhir_arena_free(path->arena);
 }
 

@@ -121,6 +121,7 @@ struct fhir__fp_node {
 	/* FUNC with FP_F_REGEX and a literal pattern: compiled once at compile time (regfree'd by
 	 * fhir_path_free); regexec on a shared regex_t is thread-safe in glibc and musl. */
 	regex_t *regex;
+	struct fhir__fp_node *next_regex; /* chain of the nodes owning a compiled regex */
 };
 
 /* A compiled expression: its text and tree, all in `arena` (immutable after compile). */
@@ -128,13 +129,16 @@ struct fhir_path {
 	struct fhir_arena *arena;
 	char *text;
 	struct fhir__fp_node *root;
+	struct fhir__fp_node *regexes; /* nodes whose regex fhir_path_free must regfree */
 };
 
 /* Parses tokens into a tree in `arena`. FHIR_ERR_SYNTAX (unexpected token, unknown function,
  * wrong argument count) or FHIR_ERR_LIMIT (nesting deeper than FHIR_PATH_MAX_DEPTH); err->where
- * is "expression:<offset>". FHIRPath N1 §Grammar (precedence of §Operators). */
+ * is "expression:<offset>". Every node given a compiled regex is chained onto *regexes, also on
+ * failure, so the caller can regfree them. FHIRPath N1 §Grammar (precedence of §Operators). */
 int fhir__fp_parse(const struct fhir__fp_token *toks, size_t count, struct fhir_arena *arena,
-                   struct fhir__fp_node **out, struct fhir_error *err);
+                   struct fhir__fp_node **regexes, struct fhir__fp_node **out,
+                   struct fhir_error *err);
 
 /* ---- evaluation context (fhirpath_eval.c) ------------------------------------------------ */
 

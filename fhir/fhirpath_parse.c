@@ -16,6 +16,7 @@ struct parser {
 	struct fhir_arena *arena;
 	struct fhir_error *err;
 	int depth;
+	struct fhir__fp_node **regexes;
 };
 
 /* Operator levels from loosest to tightest (FHIRPath N1 §Operator precedence). */
@@ -242,6 +243,8 @@ static int parse_call(struct parser *p, const struct fhir__fp_token *name,
 			            name->text, msg);
 		}
 		n->regex = re;
+		n->next_regex = *p->regexes;
+		*p->regexes = n;
 	}
 	if (n->func->flags & FP_F_TYPE_ARG) {
 		n->type_arg = type_of_arg(p, args[0]);
@@ -558,9 +561,10 @@ static int height(const struct fhir__fp_node *n, int limit)
 }
 
 int fhir__fp_parse(const struct fhir__fp_token *toks, size_t count, struct fhir_arena *arena,
-                   struct fhir__fp_node **out, struct fhir_error *err)
+                   struct fhir__fp_node **regexes, struct fhir__fp_node **out,
+                   struct fhir_error *err)
 {
-	struct parser p = {toks, count, 0, arena, err, 0};
+	struct parser p = {toks, count, 0, arena, err, 0, regexes};
 	struct fhir__fp_node *root = NULL;
 	int rc;
 
