@@ -58,12 +58,15 @@ static int read_body(const struct cds_request *req, struct cds_reply *out, cJSON
 	return 0;
 }
 
-/* Adds the correlation members to one decision-log record unless the engine set them. */
+/* Adds the record type and the correlation members (hookInstance, service, timestamp) to one
+ * decision-log record unless the engine set them. */
 static void log_decorate(cJSON *record, const char *hook_instance, const char *service,
                          const char *timestamp)
 {
 	if (!cJSON_IsObject(record))
 		return;
+	if (!cJSON_GetObjectItemCaseSensitive(record, "type")) /* feedback lines say "feedback" */
+		cds__must(cJSON_AddStringToObject(record, "type", "decision"));
 	if (!cJSON_GetObjectItemCaseSensitive(record, "hookInstance"))
 		cds__must(cJSON_AddStringToObject(record, "hookInstance", hook_instance));
 	if (!cJSON_GetObjectItemCaseSensitive(record, "service"))

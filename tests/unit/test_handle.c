@@ -818,10 +818,14 @@ static void test_config_and_log(void)
 			const cJSON *svc = cJSON_GetObjectItemCaseSensitive(rec, "service");
 			CHECK(cJSON_IsString(ts) && cJSON_IsString(svc), "timestamp/service: %s",
 			      line);
+			CHECK(cJSON_IsString(type), "log record has a type: %s", line);
 			if (cJSON_IsString(type) && strcmp(type->valuestring, "feedback") == 0) {
 				feedback++;
 			} else {
 				decisions++;
+				CHECK(cJSON_IsString(type) &&
+				          strcmp(type->valuestring, "decision") == 0,
+				      "decision record type: %s", line);
 				CHECK(cJSON_IsString(hi) &&
 				          strcmp(hi->valuestring,
 				                 "3f1c2b7e-8a4d-4c1e-9b2a-6d5e4f3a2b10") == 0,
