@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# test_cli.sh — the command line as a user meets it: --help on every command, eval printing
+# the response for a real request, check and serve refusing a broken configuration with file
+# and JSON pointer, serve refusing a non-loopback bind. Usage: test_cli.sh BINARY SOURCE_DIR
+set -u
+bin=$1 src=$2
+shared="$src/../shared"
+passed=0 failed=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+check() { # description, then a command that must succeed
+  local what=$1; shift
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $what"; fi
+}
+
+for cmd in "" serve eval check; do
+  # shellcheck disable=SC2086
+  check "'$cmd --help' exits 0 and prints usage" \
+    bash -c "'$bin' $cmd --help >'$tmp/out' 2>&1 && grep -qi usage '$tmp/out'"
+done
+check "an unknown command exits 2" bash -c "'$bin' frobnicate >/dev/null 2>&1; [ \$? -eq 2 ]"
+
+"$bin" eval --decision-log - --now 2025-01-15T12:00:00Z \
+  "$shared/examples/uk-msk-order-select-knee-injection.json" >"$tmp/eval.json" 2>"$tmp/eval.err"
+rc=$?
+check "eval of the UK example exits 0" [ $rc -eq 0 ]
+check "eval prints a card for the selected USGI order" \
+  grep -q '"order":"ServiceRequest/sr-knee-injection-us"' "$tmp/eval.json"
+check "eval does not assess the unselected MRI" \
+  bash -c "! grep -q 'ServiceRequest/sr-mri-knee\"' '$tmp/eval.json'"
+check "eval reads stdin with '-'" bash -c "'$bin' eval --decision-log - - \
+  <'$shared/examples/inferno-crd-spec-fixture-order-sign.json' | grep -q '\"cards\":\[\]'"
+printf '{"hook":"order-select"' >"$tmp/bad.json"
+"$bin" eval --decision-log - "$tmp/bad.json" >"$tmp/bad.out" 2>"$tmp/bad.err"
+rc=$?
+check "eval of malformed JSON exits 1" [ $rc -eq 1 ]
+check "eval of malformed JSON prints an OperationOutcome" grep -q OperationOutcome "$tmp/bad.out"
+
+"$bin" check >"$tmp/check.out" 2>&1
+check "check passes on the embedded configuration" [ $? -eq 0 ]
+"$bin" check --policies "$src/tests/fixtures/engine-bad" >"$tmp/check.out" 2>&1
+rc=$?
+check "check fails on a broken configuration" [ $rc -eq 1 ]
+check "check names file and JSON pointer" grep -q 'bad.policy.json#/criteria/0/met' "$tmp/check.out"
+check "check names the truncated file" grep -q 'trunc.policy.json' "$tmp/check.out"
+check "check names the ValueSet error" grep -q 'valuesets/broken.json#/compose/include/0' "$tmp/check.out"
+
+timeout 10 "$bin" serve --port 0 --policies "$src/tests/fixtures/engine-bad" >"$tmp/serve.out" 2>&1
+rc=$?
+check "serve refuses to start on a broken configuration" [ $rc -eq 1 ]
+check "serve says which file is broken" grep -q 'bad.policy.json#' "$tmp/serve.out"
+timeout 10 "$bin" serve --bind 0.0.0.0 --port 0 >"$tmp/bind.out" 2>&1
+rc=$?
+check "serve refuses a non-loopback bind without client authentication" [ $rc -ne 0 ]
+check "and says why" grep -qi 'loopback' "$tmp/bind.out"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
