@@ -150,6 +150,16 @@ int fhir__fp_singleton(struct fhir__fp_ev *e, const struct fhir__fp_node *n, con
 	return 0;
 }
 
+int fhir__fp_pairs(struct fhir__fp_ev *e, const struct fhir__fp_node *n, size_t a, size_t b)
+{
+	if (a == 0 || b <= FHIR__FP_MAX_PAIRS / a)
+		return 0;
+	return fhir__fp_fail(e, n, FHIR_ERR_LIMIT,
+	                     "'%s' would compare %zu x %zu items, over the limit of %d comparisons",
+	                     n != NULL && n->name != NULL ? n->name : "?", a, b,
+	                     FHIR__FP_MAX_PAIRS);
+}
+
 int fhir__fp_arg(struct fhir__fp_ev *e, const struct fhir__fp_node *call, size_t i,
                  struct fhir_collection *out)
 {
@@ -476,6 +486,8 @@ static int op_equality(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 	if (equiv) {
 		if (l->count != r->count)
 			return push_bool(e, out, neg);
+		if (fhir__fp_pairs(e, n, l->count, r->count) != 0)
+			return FHIR_ERR_LIMIT;
 		for (size_t i = 0; i < l->count && res; i++) {
 			int found = 0;
 
@@ -577,17 +589,21 @@ static int op_membership(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 	return push_bool(e, out, contains_item(set, &v));
 }
 
-static int op_union(struct fhir__fp_ev *e, const struct fhir_collection *l,
-                    const struct fhir_collection *r, struct fhir_collection *out)
+static int op_union(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
+                    const struct fhir_collection *l, const struct fhir_collection *r,
+                    struct fhir_collection *out)
 {
 	const struct fhir_collection *both[2] = {l, r};
+	int rc = fhir__fp_pairs(e, n, l->count + r->count, l->count + r->count);
+
+	if (rc != 0)
+		return rc;
 
 	for (int k = 0; k < 2; k++) {
 		for (size_t i = 0; i < both[k]->count; i++) {
 			if (contains_item(out, &both[k]->items[i]))
 				continue;
-			int rc = fhir__fp_push(e, out, &both[k]->items[i]);
-
+			rc = fhir__fp_push(e, out, &both[k]->items[i]);
 			if (rc != 0)
 				return rc;
 		}
@@ -789,7 +805,7 @@ static int eval_binary(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 	case FP_OP_CONTAINS:
 		return op_membership(e, n, &l, &r, out);
 	case FP_OP_UNION:
-		return op_union(e, &l, &r, out);
+		return op_union(e, n, &l, &r, out);
 	default:
 		return op_arith(e, n, &l, &r, out);
 	}

@@ -234,6 +234,8 @@ FN(fn_subset_of)
 	struct fhir_collection other;
 	int rc = fhir__fp_arg(e, call, 0, &other);
 
+	if (rc == 0)
+		rc = fhir__fp_pairs(e, call, in->count, other.count);
 	return rc != 0 ? rc : push_bool(e, out, subset(in, &other));
 }
 
@@ -242,6 +244,8 @@ FN(fn_superset_of)
 	struct fhir_collection other;
 	int rc = fhir__fp_arg(e, call, 0, &other);
 
+	if (rc == 0)
+		rc = fhir__fp_pairs(e, call, in->count, other.count);
 	return rc != 0 ? rc : push_bool(e, out, subset(&other, in));
 }
 
@@ -253,7 +257,10 @@ FN(fn_count)
 
 FN(fn_distinct)
 {
-	(void)call;
+	int rc = fhir__fp_pairs(e, call, in->count, in->count);
+
+	if (rc != 0)
+		return rc;
 	for (size_t i = 0; i < in->count; i++)
 		if (!has_item(out, &in->items[i]))
 			PUSH(&in->items[i]);
@@ -311,12 +318,16 @@ FN(fn_repeat)
 {
 	struct fhir_collection queue = {NULL, 0, 0}, r;
 	int rc = push_all(e, &queue, in);
+	size_t pairs = 0;
 
 	for (size_t q = 0; rc == 0 && q < queue.count; q++) {
 		rc = fhir__fp_lambda(e, call->args[0], &queue.items[q], (int64_t)q, &r);
 		for (size_t i = 0; rc == 0 && i < r.count; i++) {
 			int seen = 0;
 
+			pairs += out->count;
+			if (pairs > FHIR__FP_MAX_PAIRS)
+				return fhir__fp_pairs(e, call, pairs, FHIR__FP_MAX_PAIRS);
 			for (size_t k = 0; k < out->count && !seen; k++)
 				seen = same_item(&out->items[k], &r.items[i]);
 			if (seen)
@@ -484,6 +495,8 @@ FN(fn_intersect)
 	struct fhir_collection other;
 	int rc = fhir__fp_arg(e, call, 0, &other);
 
+	if (rc == 0)
+		rc = fhir__fp_pairs(e, call, in->count, other.count + in->count);
 	if (rc != 0)
 		return rc;
 	for (size_t i = 0; i < in->count; i++)
@@ -497,6 +510,8 @@ FN(fn_exclude)
 	struct fhir_collection other;
 	int rc = fhir__fp_arg(e, call, 0, &other);
 
+	if (rc == 0)
+		rc = fhir__fp_pairs(e, call, in->count, other.count);
 	if (rc != 0)
 		return rc;
 	for (size_t i = 0; i < in->count; i++)
@@ -512,6 +527,8 @@ FN(fn_union)
 	struct fhir_collection other;
 	int rc = fhir__fp_arg(e, call, 0, &other);
 
+	if (rc == 0)
+		rc = fhir__fp_pairs(e, call, in->count + other.count, in->count + other.count);
 	if (rc != 0)
 		return rc;
 	for (size_t i = 0; i < in->count; i++)

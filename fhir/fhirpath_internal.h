@@ -158,6 +158,12 @@ struct fhir__fp_ev {
  * negative fhir_status with e->err filled. */
 int fhir__fp_eval(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
                   const struct fhir_collection *focus, struct fhir_collection *out);
+/* Item comparisons one set operation (distinct, union, intersect, repeat, ...) may make: they
+ * compare pairs, so untrusted data of n items costs n^2; past this it is FHIR_ERR_LIMIT. */
+#define FHIR__FP_MAX_PAIRS 20000000
+
+/* 0 when comparing a x b items stays within FHIR__FP_MAX_PAIRS, else FHIR_ERR_LIMIT naming n. */
+int fhir__fp_pairs(struct fhir__fp_ev *e, const struct fhir__fp_node *n, size_t a, size_t b);
 /* Evaluates argument i of a function call against $this (FHIRPath N1 §Functions). */
 int fhir__fp_arg(struct fhir__fp_ev *e, const struct fhir__fp_node *call, size_t i,
                  struct fhir_collection *out);

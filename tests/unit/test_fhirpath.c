@@ -839,6 +839,42 @@ static void test_item_limit(void)
 		fail_case("aggregate doubling to 2^22 items", rc == 0 ? "ok" : err.message,
 		          "limit");
 	fhir_path_free(path);
+	path = NULL;
+
+	/* set operations compare pairs: 6000 items x 6000 is over FHIR__FP_MAX_PAIRS */
+	{
+		cJSON *doc = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(doc, "n");
+		struct fhir_collection in = {NULL, 0, 0};
+		const char *exprs[] = {"n.distinct()",   "n | n",         "n.union(n)",
+		                       "n.intersect(n)", "n.exclude(n)",  "n.subsetOf(n)",
+		                       "n ~ n",          "n.isDistinct()"};
+
+		for (int i = 0; i < 6000; i++)
+			cJSON_AddItemToArray(arr, cJSON_CreateNumber(i));
+		fhir_collection_push_node(&in, arena, doc);
+		for (size_t i = 0; i < sizeof(exprs) / sizeof(exprs[0]); i++) {
+			rc = fhir_path_compile(exprs[i], &path, &err);
+			if (rc == 0)
+				rc = fhir_path_eval(path, &in, &env, &out, &err);
+			if (rc == FHIR_ERR_LIMIT && strstr(err.message, "comparisons") != NULL)
+				passed++;
+			else
+				fail_case(exprs[i], rc == 0 ? "ok" : err.message,
+				          "limit: over the limit of comparisons");
+			fhir_path_free(path);
+			path = NULL;
+		}
+		rc = fhir_path_compile("n.take(3000).distinct().count()", &path, &err);
+		if (rc == 0)
+			rc = fhir_path_eval(path, &in, &env, &out, &err);
+		if (rc == 0 && out.count == 1 && out.items[0].u.integer == 3000)
+			passed++;
+		else
+			fail_case("n.take(3000).distinct().count()", rc ? err.message : "?",
+			          "[3000]");
+		fhir_path_free(path);
+		cJSON_Delete(doc);
+	}
 	fhir_arena_free(arena);
 }
 
