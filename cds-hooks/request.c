@@ -24,12 +24,66 @@ int cds__content_type_is_json(const char *content_type)
 	return *p == '\0' || *p == ';';
 }
 
-/* Rejects nesting deeper than CDS_MAX_JSON_DEPTH before cJSON recurses into it. */
-static int check_depth(const char *body, size_t length, struct fhir_error *err)
+/* Length of the valid UTF-8 sequence at s (n bytes available), or 0 when invalid (overlong
+ * forms, surrogates and code points above U+10FFFF are invalid: RFC 3629). */
+static size_t utf8_sequence(const unsigned char *s, size_t n)
 {
+	unsigned char c = s[0];
+	size_t len;
+	unsigned char lo = 0x80, hi = 0xBF;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		len = 2;
+	else if (c >= 0xE0 && c <= 0xEF)
+		len = 3;
+	else if (c >= 0xF0 && c <= 0xF4)
+		len = 4;
+	else
+		return 0;
+	if (c == 0xE0)
+		lo = 0xA0;
+	else if (c == 0xED)
+		hi = 0x9F;
+	else if (c == 0xF0)
+		lo = 0x90;
+	else if (c == 0xF4)
+		hi = 0x8F;
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xBF)
+			return 0;
+	return len;
+}
+
+/* Scans the raw body before cJSON sees it (RFC 8259): valid UTF-8, no unescaped control
+ * characters inside strings, and nesting no deeper than CDS_MAX_JSON_DEPTH. */
+static int scan_body(const char *body, size_t length, struct fhir_error *err)
+{
+	const unsigned char *b = (const unsigned char *)body;
 	int depth = 0, in_string = 0, escaped = 0;
 	for (size_t i = 0; i < length; i++) {
-		char c = body[i];
+		unsigned char c = b[i];
+		if (c >= 0x80) {
+			size_t n = utf8_sequence(b + i, length - i);
+			if (n == 0) {
+				fhir_error_set(err, "",
+				               "the request body is not valid UTF-8 (at byte %zu)",
+				               i);
+				return FHIR_ERR_SYNTAX;
+			}
+			i += n - 1;
+			continue;
+		}
+		if (c == 0 || (in_string && c < 0x20)) {
+			fhir_error_set(
+			    err, "",
+			    "unescaped control character 0x%02x in the request body (at byte "
+			    "%zu)",
+			    (unsigned)c, i);
+			return FHIR_ERR_SYNTAX;
+		}
 		if (in_string) {
 			if (escaped)
 				escaped = 0;
@@ -117,7 +171,7 @@ int cds__parse_body(const char *body, size_t length, cJSON **out, struct fhir_er
 		rc = FHIR_ERR_SYNTAX;
 		goto out;
 	}
-	rc = check_depth(body, length, err);
+	rc = scan_body(body, length, err);
 	if (rc != FHIR_OK)
 		goto out;
 	const char *end = NULL;

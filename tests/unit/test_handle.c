@@ -308,6 +308,26 @@ static void test_body_checks(void)
 		check_error(&r, 400, "invalid", NULL, NULL, bad[i][1]);
 		cds_reply_clear(&r);
 	}
+	/* RFC 8259: UTF-8 only, control characters escaped. */
+	const char *bytes[][2] = {
+	    {"{\"hook\":\"order-select\xff\"}", "invalid byte"},
+	    {"{\"hook\":\"\xc0\xaf\"}", "overlong"},
+	    {"{\"hook\":\"\xed\xa0\x80\"}", "surrogate"},
+	    {"{\"hook\":\"\xe2\x82\"}", "truncated sequence"},
+	    {"{\"hook\":\"a\nb\"}", "raw newline in a string"},
+	};
+	for (size_t i = 0; i < sizeof bytes / sizeof bytes[0]; i++) {
+		call("POST", SELECT_PATH, JSON, bytes[i][0], &r);
+		check_error(&r, 400, "invalid", NULL, "byte", bytes[i][1]);
+		cds_reply_clear(&r);
+	}
+	call("POST", SELECT_PATH, JSON, "{\"hook\":\"\xe2\x82\xac\xf0\x9f\x98\x80\"}", &r);
+	check_error(&r, 400, "invalid", "/hook", "service", "valid UTF-8 reaches the hook check");
+	cds_reply_clear(&r);
+	call_app(app, "POST", SELECT_PATH, JSON, "{\"hook\":\"a\0\"}", 13, &r);
+	check_error(&r, 400, "invalid", NULL, "0x00", "NUL byte");
+	cds_reply_clear(&r);
+
 	call("POST", SELECT_PATH, JSON, "[1,2]", &r);
 	check_error(&r, 400, "invalid", NULL, "object", "array root");
 	cds_reply_clear(&r);
