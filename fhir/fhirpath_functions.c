@@ -1223,6 +1223,194 @@ FN(fn_replace_matches)
 	return push_str(e, out, b.p);
 }
 
+/* encode(format) / decode(format): base64, urlbase64, hex (FHIRPath 2.0 §encode). */
+static int hexdigit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static int b64_value(char c, int url)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == (url ? '-' : '+'))
+		return 62;
+	if (c == (url ? '_' : '/'))
+		return 63;
+	return -1;
+}
+
+static const char *encode(struct fhir_arena *a, const char *s, const char *format)
+{
+	size_t n = strlen(s), k = 0;
+	int url = strcmp(format, "urlbase64") == 0;
+	char *r;
+
+	if (strcmp(format, "hex") == 0) {
+		r = fhir_arena_alloc(a, n * 2 + 1);
+		for (size_t i = 0; i < n; i++) {
+			r[k++] = "0123456789abcdef"[(unsigned char)s[i] >> 4];
+			r[k++] = "0123456789abcdef"[(unsigned char)s[i] & 15];
+		}
+		return r;
+	}
+	if (!url && strcmp(format, "base64") != 0)
+		return NULL;
+	r = fhir_arena_alloc(a, (n + 2) / 3 * 4 + 1);
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)(unsigned char)s[i] << 16;
+
+		if (i + 1 < n)
+			v |= (unsigned)(unsigned char)s[i + 1] << 8;
+		if (i + 2 < n)
+			v |= (unsigned char)s[i + 2];
+		for (int j = 0; j < 4; j++) {
+			char c = B64[(v >> (18 - 6 * j)) & 63];
+
+			if (url && c == '+')
+				c = '-';
+			else if (url && c == '/')
+				c = '_';
+			r[k++] = (size_t)j <= (n - i) ? c : '=';
+		}
+	}
+	return r;
+}
+
+static const char *decode(struct fhir_arena *a, const char *s, const char *format)
+{
+	size_t n = strlen(s), k = 0;
+	int url = strcmp(format, "urlbase64") == 0;
+	char *r = fhir_arena_alloc(a, n + 1);
+
+	if (strcmp(format, "hex") == 0) {
+		if (n % 2 != 0)
+			return NULL;
+		for (size_t i = 0; i < n; i += 2) {
+			int hi = hexdigit(s[i]), lo = hexdigit(s[i + 1]);
+
+			if (hi < 0 || lo < 0)
+				return NULL;
+			r[k++] = (char)(hi * 16 + lo);
+		}
+		return r;
+	}
+	if (!url && strcmp(format, "base64") != 0)
+		return NULL;
+	{
+		unsigned v = 0;
+		int bits = 0;
+
+		for (size_t i = 0; i < n && s[i] != '='; i++) {
+			int d = b64_value(s[i], url);
+
+			if (d < 0)
+				return NULL;
+			v = (v << 6) | (unsigned)d;
+			bits += 6;
+			if (bits >= 8) {
+				bits -= 8;
+				r[k++] = (char)((v >> bits) & 0xFF);
+			}
+		}
+	}
+	return memchr(r, '\0', k) != NULL ? NULL : r; /* strings cannot hold NUL */
+}
+
+static int coding(struct fhir__fp_ev *e, const struct fhir__fp_node *call,
+                  const struct fhir_collection *in, struct fhir_collection *out, int enc)
+{
+	const char *s, *format, *r;
+	int rc = input_string(e, call, in, &s);
+
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	rc = arg_string(e, call, 0, &format);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	r = enc ? encode(e->arena, s, format) : decode(e->arena, s, format);
+	return r != NULL ? push_str(e, out, r) : 0;
+}
+
+FN(fn_encode)
+{
+	return coding(e, call, in, out, 1);
+}
+
+FN(fn_decode)
+{
+	return coding(e, call, in, out, 0);
+}
+
+/* escape(format) / unescape(format): html or json (FHIRPath 2.0 §escape). */
+static const char *const html_entities[][2] = {
+    {"&", "&amp;"}, {"<", "&lt;"}, {">", "&gt;"}, {"\"", "&quot;"}, {"'", "&#39;"},
+};
+static const char *const json_escapes[][2] = {
+    {"\\", "\\\\"}, {"\"", "\\\""}, {"\n", "\\n"}, {"\r", "\\r"}, {"\t", "\\t"},
+};
+
+static int escaping(struct fhir__fp_ev *e, const struct fhir__fp_node *call,
+                    const struct fhir_collection *in, struct fhir_collection *out, int esc)
+{
+	const char *s, *format;
+	const char *const(*table)[2];
+	struct sbuf b = {NULL, 0, 0};
+	int rc = input_string(e, call, in, &s);
+
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	rc = arg_string(e, call, 0, &format);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	if (strcmp(format, "html") == 0)
+		table = html_entities;
+	else if (strcmp(format, "json") == 0)
+		table = json_escapes;
+	else
+		return 0;
+	sb_add(e->arena, &b, "", 0);
+	while (*s) {
+		size_t i, from = esc ? 0 : 1, to = esc ? 1 : 0, len = 1;
+
+		for (i = 0; i < 5; i++) {
+			len = strlen(table[i][from]);
+			if (strncmp(s, table[i][from], len) == 0)
+				break;
+		}
+		if (i < 5) {
+			sb_add(e->arena, &b, table[i][to], strlen(table[i][to]));
+			s += len;
+		} else {
+			sb_add(e->arena, &b, s, 1);
+			s++;
+		}
+	}
+	return push_str(e, out, b.p);
+}
+
+FN(fn_escape)
+{
+	return escaping(e, call, in, out, 1);
+}
+
+FN(fn_unescape)
+{
+	return escaping(e, call, in, out, 0);
+}
+
 FN(fn_split)
 {
 	const char *s, *sep;
@@ -1761,6 +1949,10 @@ static const struct fhir__fp_func functions[] = {
     {"trim", 0, 0, 0, fn_trim},
     {"toChars", 0, 0, 0, fn_to_chars},
     {"split", 1, 1, 0, fn_split},
+    {"encode", 1, 1, 0, fn_encode},
+    {"decode", 1, 1, 0, fn_decode},
+    {"escape", 1, 1, 0, fn_escape},
+    {"unescape", 1, 1, 0, fn_unescape},
     {"join", 0, 1, 0, fn_join},
     {"abs", 0, 0, 0, fn_abs},
     {"ceiling", 0, 0, 0, fn_ceiling},
