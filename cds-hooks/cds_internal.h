@@ -59,9 +59,10 @@ struct cds__files {
 	unsigned char *owned; /* per item: 1 when name and text are malloc'd */
 };
 
-/* Reads every *.json below `dir` recursively, names relative to dir ("valuesets/x.json"),
- * sorted by name. Each unreadable file or folder is reported through rep (file = its path).
- * Returns FHIR_OK or FHIR_ERR_IO (after reporting) / FHIR_ERR_LIMIT. */
+/* Reads every *.json below `dir` recursively into an empty set, names relative to dir
+ * ("valuesets/x.json"), sorted by name; entries starting with '.' are skipped. Each unreadable file
+ * or folder is reported through rep (file = its path). Returns FHIR_OK or FHIR_ERR_IO (after
+ * reporting) / FHIR_ERR_LIMIT. */
 int cds__files_read_dir(struct cds__files *files, const char *dir,
                         const struct engine_reporter *rep);
 /* Appends the embedded default configuration (BORROWED texts). */

@@ -81,7 +81,6 @@ static void service_call(struct cds_app *app, const struct cds__service *service
 {
 	struct fhir_error err = {{0}, {0}};
 	struct engine_result result;
-	int have_result = 0;
 	cJSON *json = NULL;
 	memset(&result, 0, sizeof result);
 	if (read_body(req, out, &json) != 0)
@@ -109,7 +108,6 @@ static void service_call(struct cds_app *app, const struct cds__service *service
 		                 err.message);
 		goto out;
 	}
-	have_result = 1;
 
 	/* The decision log: one line per record, correlated, never the access token. */
 	char stamp[40];
@@ -141,8 +139,7 @@ static void service_call(struct cds_app *app, const struct cds__service *service
 	}
 	cds__reply_json(out, 200, response, 1);
 out:
-	if (have_result)
-		engine_result_clear(&result);
+	engine_result_clear(&result); /* zeroed or filled: both fine */
 	cJSON_Delete(json);
 }
 

@@ -31,6 +31,7 @@ struct conn {
 	size_t length, capacity; /* stored bytes (<= CDS_MAX_BODY_BYTES) */
 	size_t received;         /* bytes announced or received, even past the cap */
 	int too_big;
+	int responded; /* a reply is queued: ignore whatever else arrives */
 	struct timespec start;
 };
 
@@ -87,6 +88,7 @@ static enum MHD_Result respond(struct cds_server *server, struct MHD_Connection 
 		MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, reply.allow);
 	/* Later (CORS, auth): add the reply's extra headers here. */
 	enum MHD_Result ret = MHD_queue_response(connection, reply.status, response);
+	c->responded = 1;
 	MHD_destroy_response(response);
 	access_log(method, url, &reply, &c->start);
 	cds_reply_clear(&reply);
@@ -116,6 +118,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
 				return respond(server, connection, url, method, c);
 			}
 		}
+		return MHD_YES;
+	}
+	if (c->responded) {
+		*upload_data_size = 0;
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
