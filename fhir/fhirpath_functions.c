@@ -564,7 +564,7 @@ FN(fn_iif)
 		                     "iif(): singleton expected, got a collection of %zu items",
 		                     in->count);
 	if (in->count == 1)
-		rc = fhir__fp_lambda(e, call->args[0], &in->items[0], 0, &crit);
+		rc = fhir__fp_lambda(e, call->args[0], &in->items[0], e->index, &crit);
 	else
 		rc = fhir__fp_arg(e, call, 0, &crit);
 	if (rc != 0)
@@ -574,7 +574,7 @@ FN(fn_iif)
 		return 0;
 	/* the chosen branch is evaluated in the context of iif's input, like its criterion */
 	if (in->count == 1)
-		return fhir__fp_lambda(e, call->args[t == 1 ? 1 : 2], &in->items[0], 0, out);
+		return fhir__fp_lambda(e, call->args[t == 1 ? 1 : 2], &in->items[0], e->index, out);
 	return fhir__fp_arg(e, call, t == 1 ? 1 : 2, out);
 }
 
@@ -719,7 +719,17 @@ static int to_datetime_kind(const struct fhir_value *v, struct fhir_value *out,
 		}
 		return 1;
 	}
-	if (v->kind != FHIR_VALUE_STRING || fhir_datetime_parse(v->u.string, &dt, NULL) != 0)
+	if (v->kind != FHIR_VALUE_STRING)
+		return 0;
+	if (kind == FHIR_VALUE_TIME && strlen(v->u.string) == 2) {
+		/* "14": an hour-precision time */
+		char hh[8];
+
+		snprintf(hh, sizeof(hh), "%s:00", v->u.string);
+		if (fhir_datetime_parse(hh, &dt, NULL) != 0)
+			return 0;
+		dt.precision = FHIR_PREC_HOUR;
+	} else if (fhir_datetime_parse(v->u.string, &dt, NULL) != 0)
 		return 0;
 	if ((kind == FHIR_VALUE_TIME) != !dt.has_date)
 		return 0;

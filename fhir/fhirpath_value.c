@@ -295,6 +295,28 @@ static int str_equiv(const char *a, const char *b)
 	return *a == '\0' && *b == '\0';
 }
 
+/* Decimal places of d as it would be written (shortest form up to 15 significant digits). */
+static int decimals(double d)
+{
+	char buf[64];
+	const char *dot;
+
+	snprintf(buf, sizeof(buf), "%.15g", d);
+	if (strchr(buf, 'e') != NULL)
+		return 15;
+	dot = strchr(buf, '.');
+	return dot != NULL ? (int)strlen(dot + 1) : 0;
+}
+
+/* FHIRPath N1 §Equivalence: decimals are compared at the precision of the less precise. */
+static int dec_equivalent(double x, double y)
+{
+	int dx = decimals(x), dy = decimals(y);
+	double f = pow(10.0, dx < dy ? dx : dy);
+
+	return dec_cmp(round(x * f) / f, round(y * f) / f) == 0;
+}
+
 int fhir__fp_equivalent(const struct fhir_value *a, const struct fhir_value *b)
 {
 	struct fhir_value pa, pb;
@@ -309,7 +331,7 @@ int fhir__fp_equivalent(const struct fhir_value *a, const struct fhir_value *b)
 	if (pa.kind == FHIR_VALUE_STRING && pb.kind == FHIR_VALUE_STRING)
 		return str_equiv(pa.u.string, pb.u.string);
 	if (is_number(&pa) && is_number(&pb))
-		return fabs(num(&pa) - num(&pb)) < 1e-8;
+		return dec_equivalent(num(&pa), num(&pb));
 	return fhir__fp_equal(a, b) == 1;
 }
 
