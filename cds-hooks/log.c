@@ -13,9 +13,11 @@ void cds__log_record(struct cds_app *app, const cJSON *record)
 		return;
 	char *line = cds__must(cJSON_PrintUnformatted(record));
 	pthread_mutex_lock(&app->log_mutex);
+	flockfile(app->decision_log); /* stderr is shared with the access log: keep lines whole */
 	fputs(line, app->decision_log);
 	fputc('\n', app->decision_log);
 	fflush(app->decision_log);
+	funlockfile(app->decision_log);
 	pthread_mutex_unlock(&app->log_mutex);
 	free(line);
 }
