@@ -1,6 +1,6 @@
 /* arena.c — the bump allocator every request and evaluation allocates from, and the FHIRPath
  * collection helpers built on it.
- * Blocks are chained; an allocation larger than a block gets a block of its own. Nothing is freed
+ * Blocks are chained; an allocation over a quarter block gets a block of its own. Nothing is freed
  * one by one. Out of memory aborts (architecture.md rule 5). This module must not know about
  * FHIRPath semantics beyond the collection helpers declared in fhir.h. */
 #include "fhir.h"
@@ -23,6 +23,7 @@ struct arena_block {
 struct fhir_arena {
 	struct arena_block *head; /* the block being filled; the first block is last in chain */
 	struct arena_block *first;
+	struct arena_block *big; /* allocations over a quarter block, one block each */
 };
 
 static size_t header_size(void)
@@ -58,6 +59,7 @@ struct fhir_arena *fhir_arena_new(void)
 		abort();
 	arena->first = block_new(ARENA_BLOCK_SIZE);
 	arena->head = arena->first;
+	arena->big = NULL;
 	return arena;
 }
 
@@ -72,13 +74,15 @@ void *fhir_arena_alloc(struct fhir_arena *arena, size_t size)
 	if (size > SIZE_MAX - ARENA_ALIGN)
 		abort();
 	need = (size + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1);
-	if (b->size - b->used < need) {
-		struct arena_block *nb =
-		    block_new(need > ARENA_BLOCK_SIZE ? need : ARENA_BLOCK_SIZE);
-
-		nb->next = arena->head;
-		arena->head = nb;
-		b = nb;
+	if (need > ARENA_BLOCK_SIZE / 4) {
+		/* its own block, so the block being filled keeps its free space */
+		b = block_new(need);
+		b->next = arena->big;
+		arena->big = b;
+	} else if (b->size - b->used < need) {
+		b = block_new(ARENA_BLOCK_SIZE);
+		b->next = arena->head;
+		arena->head = b;
 	}
 	p = block_data(b) + b->used;
 	b->used += need;
@@ -123,16 +127,21 @@ char *fhir_arena_printf(struct fhir_arena *arena, const char *fmt, ...)
 	return p;
 }
 
-void fhir_arena_reset(struct fhir_arena *arena)
+static void free_chain(struct arena_block *b, const struct arena_block *stop)
 {
-	struct arena_block *b = arena->head;
-
-	while (b != arena->first) {
+	while (b != stop) {
 		struct arena_block *next = b->next;
 
 		free(b);
 		b = next;
 	}
+}
+
+void fhir_arena_reset(struct fhir_arena *arena)
+{
+	free_chain(arena->big, NULL);
+	arena->big = NULL;
+	free_chain(arena->head, arena->first);
 	arena->first->used = 0;
 	arena->first->next = NULL;
 	arena->head = arena->first;
@@ -140,17 +149,10 @@ void fhir_arena_reset(struct fhir_arena *arena)
 
 void fhir_arena_free(struct fhir_arena *arena)
 {
-	struct arena_block *b;
-
 	if (arena == NULL)
 		return;
-	b = arena->head;
-	while (b != NULL) {
-		struct arena_block *next = b->next;
-
-		free(b);
-		b = next;
-	}
+	free_chain(arena->big, NULL);
+	free_chain(arena->head, NULL);
 	free(arena);
 }
 
