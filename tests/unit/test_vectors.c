@@ -10,286 +10,19 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cds.h"
+#include "cardcheck.h"
 
-#define DEFAULT_NOW             "2025-01-15T12:00:00Z"
-#define SUMMARY_MAX_CODE_POINTS 139
-#define MAX_CASES               1000
-
-struct checker {
-	const char *name; /* the case name, printed with every failure */
-	int failures;
-};
-
-static void failf(struct checker *c, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void failf(struct checker *c, const char *field, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("FAIL %s: %s: ", c->name, field);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	c->failures++;
-}
-
-/* Reads a whole file. NEW: the NUL-terminated bytes (free), or NULL; *length receives the size. */
-static char *read_file(const char *path, size_t *length)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t size = 0, cap = 0, n;
-
-	if (f == NULL)
-		return NULL;
-	do {
-		if (cap - size < 4096) {
-			char *grown = realloc(buf, cap + 65536);
-
-			if (grown == NULL) {
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			buf = grown;
-			cap += 65536;
-		}
-		n = fread(buf + size, 1, cap - size - 1, f);
-		size += n;
-	} while (n > 0);
-	fclose(f);
-	buf[size] = '\0';
-	if (length != NULL)
-		*length = size;
-	return buf;
-}
+#define DEFAULT_NOW "2025-01-15T12:00:00Z"
+#define MAX_CASES   1000
 
 /* Parses a JSON file. NEW: the tree (cJSON_Delete), or NULL. */
 static cJSON *read_json(const char *path)
 {
-	char *text = read_file(path, NULL);
+	char *text = checker_read_file(path, NULL);
 	cJSON *json = text != NULL ? cJSON_Parse(text) : NULL;
 
 	free(text);
 	return json;
-}
-
-/* Writes "a/b<c>" into buf; returns 0 when it does not fit. */
-static int make_path(char *buf, size_t size, const char *a, const char *b, const char *c)
-{
-	int n = snprintf(buf, size, "%s/%s%s", a, b, c);
-
-	return n >= 0 && (size_t)n < size;
-}
-
-static size_t code_points(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xC0u) != 0x80u)
-			n++;
-	return n;
-}
-
-static int nonempty_string(const cJSON *item)
-{
-	return cJSON_IsString(item) && item->valuestring[0] != '\0';
-}
-
-/* CDS Hooks 2.0 intro: no null, "", [] or {} anywhere except a top-level "cards": []. */
-static void check_no_empty(struct checker *c, const cJSON *node, const char *path, int top)
-{
-	const cJSON *child;
-	int i = 0;
-
-	cJSON_ArrayForEach(child, node)
-	{
-		char sub[512];
-		int cards = top && child->string != NULL && strcmp(child->string, "cards") == 0;
-
-		if (child->string != NULL)
-			snprintf(sub, sizeof(sub), "%s/%s", path, child->string);
-		else
-			snprintf(sub, sizeof(sub), "%s/%d", path, i);
-		i++;
-		if (cJSON_IsNull(child))
-			failf(c, sub, "null value");
-		else if (cJSON_IsString(child) && child->valuestring[0] == '\0')
-			failf(c, sub, "empty string");
-		else if ((cJSON_IsArray(child) || cJSON_IsObject(child)) && child->child == NULL &&
-		         !cards)
-			failf(c, sub, "empty %s", cJSON_IsArray(child) ? "array" : "object");
-		else if (cJSON_IsArray(child) || cJSON_IsObject(child))
-			check_no_empty(c, child, sub, 0);
-	}
-}
-
-/* 1 when "Type/id" names a resource in the request's context.draftOrders. */
-static int in_draft_orders(const cJSON *request, const char *ref)
-{
-	const cJSON *entries =
-	    fhir_get(fhir_get(fhir_get(request, "context"), "draftOrders"), "entry");
-	const cJSON *entry;
-
-	cJSON_ArrayForEach(entry, entries)
-	{
-		char buf[300];
-		const char *have = fhir_resource_ref(fhir_get(entry, "resource"), buf, sizeof(buf));
-
-		if (have != NULL && strcmp(have, ref) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-/* CDS Hooks 2.0 §Action (checklist X1–X4). */
-static void check_action(struct checker *c, const cJSON *action, const char *field,
-                         const cJSON *request)
-{
-	const char *type = fhir_get_string(action, "type");
-	const cJSON *resource = fhir_get(action, "resource");
-
-	if (!nonempty_string(fhir_get(action, "description")))
-		failf(c, field, "action without a description");
-	if (type == NULL) {
-		failf(c, field, "action without a type");
-	} else if (strcmp(type, "delete") == 0) {
-		const char *id = fhir_get_string(action, "resourceId");
-
-		if (id == NULL || !in_draft_orders(request, id))
-			failf(c, field, "delete resourceId '%s' names no draftOrders entry",
-			      id != NULL ? id : "(none)");
-		if (resource != NULL)
-			failf(c, field, "delete carries a resource");
-	} else if (strcmp(type, "create") == 0 || strcmp(type, "update") == 0) {
-		if (!cJSON_IsObject(resource) || fhir_get_string(resource, "resourceType") == NULL)
-			failf(c, field, "%s without a resource with a resourceType", type);
-		if (strcmp(type, "update") == 0) {
-			char buf[300];
-			const char *ref = fhir_resource_ref(resource, buf, sizeof(buf));
-
-			if (ref == NULL || !in_draft_orders(request, ref))
-				failf(c, field, "update of '%s', not a draftOrders entry",
-				      ref != NULL ? ref : "(no id)");
-		}
-	} else {
-		failf(c, field, "action type '%s' is not create, update or delete", type);
-	}
-}
-
-/* CDS Hooks 2.0 §Card (checklist C1–C10) for card `i` of a response. */
-static void check_card(struct checker *c, const cJSON *card, int i, const cJSON *request)
-{
-	char field[128];
-	const char *summary = fhir_get_string(card, "summary");
-	const char *indicator = fhir_get_string(card, "indicator");
-	const cJSON *source = fhir_get(card, "source");
-	const cJSON *topic = fhir_get(source, "topic");
-	const cJSON *suggestions = fhir_get(card, "suggestions");
-	const cJSON *item;
-	int j;
-
-	snprintf(field, sizeof(field), "cards[%d]", i);
-	if (summary == NULL)
-		failf(c, field, "no summary");
-	else if (code_points(summary) > SUMMARY_MAX_CODE_POINTS)
-		failf(c, field, "summary has %zu code points (limit 139): %s", code_points(summary),
-		      summary);
-	if (indicator == NULL ||
-	    (strcmp(indicator, "info") != 0 && strcmp(indicator, "warning") != 0 &&
-	     strcmp(indicator, "critical") != 0))
-		failf(c, field, "indicator '%s'", indicator != NULL ? indicator : "(none)");
-	if (!nonempty_string(fhir_get(source, "label")))
-		failf(c, field, "source.label missing");
-	if (!nonempty_string(fhir_get(topic, "system")) ||
-	    !nonempty_string(fhir_get(topic, "code")))
-		failf(c, field, "source.topic without system and code");
-	if (!nonempty_string(fhir_get(card, "uuid")))
-		failf(c, field, "no uuid");
-	if ((suggestions != NULL) != (fhir_get(card, "selectionBehavior") != NULL))
-		failf(c, field, "selectionBehavior present %s suggestions",
-		      suggestions != NULL ? "without" : "with no");
-	j = 0;
-	cJSON_ArrayForEach(item, suggestions)
-	{
-		char sfield[160];
-		const cJSON *action;
-		int k = 0;
-
-		snprintf(sfield, sizeof(sfield), "%s.suggestions[%d]", field, j++);
-		if (!nonempty_string(fhir_get(item, "uuid")))
-			failf(c, sfield, "no uuid");
-		if (!nonempty_string(fhir_get(item, "label")))
-			failf(c, sfield, "no label");
-		cJSON_ArrayForEach(action, fhir_get(item, "actions"))
-		{
-			char afield[200];
-
-			snprintf(afield, sizeof(afield), "%s.actions[%d]", sfield, k++);
-			check_action(c, action, afield, request);
-		}
-	}
-	j = 0;
-	cJSON_ArrayForEach(item, fhir_get(card, "overrideReasons"))
-	{
-		char ofield[160];
-
-		snprintf(ofield, sizeof(ofield), "%s.overrideReasons[%d]", field, j++);
-		if (!nonempty_string(fhir_get(item, "system")) ||
-		    !nonempty_string(fhir_get(item, "code")) ||
-		    !nonempty_string(fhir_get(item, "display")))
-			failf(c, ofield, "needs system, code and display");
-	}
-	j = 0;
-	cJSON_ArrayForEach(item, fhir_get(card, "links"))
-	{
-		char lfield[160];
-		const char *url = fhir_get_string(item, "url");
-		const char *type = fhir_get_string(item, "type");
-
-		snprintf(lfield, sizeof(lfield), "%s.links[%d]", field, j++);
-		if (!nonempty_string(fhir_get(item, "label")))
-			failf(c, lfield, "no label");
-		if (url == NULL || strncmp(url, "https://", 8) != 0 || url[8] == '\0')
-			failf(c, lfield, "url '%s' is not an absolute https URL",
-			      url ? url : "(none)");
-		if (type == NULL || strcmp(type, "absolute") != 0)
-			failf(c, lfield, "type '%s', want absolute", type ? type : "(none)");
-	}
-}
-
-/* Generic checks on a whole 200 response body. */
-static void check_response(struct checker *c, const cJSON *response, const cJSON *request)
-{
-	const cJSON *cards = fhir_get(response, "cards");
-	const cJSON *actions = fhir_get(response, "systemActions");
-	const cJSON *item;
-	int i = 0;
-
-	if (!cJSON_IsArray(cards)) {
-		failf(c, "cards", "response has no cards array");
-		return;
-	}
-	check_no_empty(c, response, "", 1);
-	cJSON_ArrayForEach(item, cards)
-	{
-		check_card(c, item, i, request);
-		i++;
-	}
-	if (actions != NULL && !cJSON_IsArray(actions))
-		failf(c, "systemActions", "not an array");
-	i = 0;
-	cJSON_ArrayForEach(item, actions)
-	{
-		char field[64];
-
-		snprintf(field, sizeof(field), "systemActions[%d]", i++);
-		check_action(c, item, field, request);
-	}
 }
 
 /* Compares a string member of `have` with the one of `want` (both may lack it). */
@@ -300,7 +33,8 @@ static void compare_string(struct checker *c, const char *field, const cJSON *ha
 	const char *w = fhir_get_string(want, name);
 
 	if ((h == NULL) != (w == NULL) || (h != NULL && strcmp(h, w) != 0))
-		failf(c, field, "%s is '%s', want '%s'", name, h ? h : "(none)", w ? w : "(none)");
+		checker_fail(c, field, "%s is '%s', want '%s'", name, h ? h : "(none)",
+		             w ? w : "(none)");
 }
 
 /* Expected recommendations (ordered list) and criteria (map id -> state) against a card. */
@@ -319,7 +53,8 @@ static void compare_assessment(struct checker *c, const char *field, const cJSON
 	compare_string(c, field, assessment, want, "decision");
 	n = cJSON_GetArraySize(want_recs);
 	if (cJSON_GetArraySize(have_recs) != n) {
-		failf(c, field, "%d recommendations, want %d", cJSON_GetArraySize(have_recs), n);
+		checker_fail(c, field, "%d recommendations, want %d", cJSON_GetArraySize(have_recs),
+		             n);
 	} else {
 		for (i = 0; i < n; i++) {
 			const cJSON *h = cJSON_GetArrayItem(have_recs, i);
@@ -327,9 +62,9 @@ static void compare_assessment(struct checker *c, const char *field, const cJSON
 
 			if (!cJSON_IsString(h) || !cJSON_IsString(w) ||
 			    strcmp(h->valuestring, w->valuestring) != 0)
-				failf(c, field, "recommendations[%d] is '%s', want '%s'", i,
-				      cJSON_IsString(h) ? h->valuestring : "?",
-				      cJSON_IsString(w) ? w->valuestring : "?");
+				checker_fail(c, field, "recommendations[%d] is '%s', want '%s'", i,
+				             cJSON_IsString(h) ? h->valuestring : "?",
+				             cJSON_IsString(w) ? w->valuestring : "?");
 		}
 	}
 	n = 0;
@@ -347,17 +82,18 @@ static void compare_assessment(struct checker *c, const char *field, const cJSON
 				found = h;
 		}
 		if (found == NULL)
-			failf(c, field, "criterion %s not on the card", item->string);
+			checker_fail(c, field, "criterion %s not on the card", item->string);
 		else if (!cJSON_IsString(item) || fhir_get_string(found, "state") == NULL ||
 		         strcmp(fhir_get_string(found, "state"), item->valuestring) != 0)
-			failf(c, field, "criterion %s is %s, want %s", item->string,
-			      fhir_get_string(found, "state") ? fhir_get_string(found, "state")
-			                                      : "?",
-			      cJSON_IsString(item) ? item->valuestring : "?");
+			checker_fail(
+			    c, field, "criterion %s is %s, want %s", item->string,
+			    fhir_get_string(found, "state") ? fhir_get_string(found, "state") : "?",
+			    cJSON_IsString(item) ? item->valuestring : "?");
 	}
 	if (cJSON_GetArraySize(have_crit) != n) {
-		failf(c, field,
-		      "the card lists %d criteria, want %d:", cJSON_GetArraySize(have_crit), n);
+		checker_fail(c, field,
+		             "the card lists %d criteria, want %d:", cJSON_GetArraySize(have_crit),
+		             n);
 		cJSON_ArrayForEach(item, have_crit) printf(
 		    "    %s=%s\n", fhir_get_string(item, "id") ? fhir_get_string(item, "id") : "?",
 		    fhir_get_string(item, "state") ? fhir_get_string(item, "state") : "?");
@@ -374,7 +110,7 @@ static void compare_cards(struct checker *c, const cJSON *response, const cJSON 
 	if (cJSON_GetArraySize(cards) != n) {
 		const cJSON *card;
 
-		failf(c, "cards", "%d cards, want %d", cJSON_GetArraySize(cards), n);
+		checker_fail(c, "cards", "%d cards, want %d", cJSON_GetArraySize(cards), n);
 		cJSON_ArrayForEach(card, cards)
 		{
 			const cJSON *a =
@@ -400,12 +136,12 @@ static void compare_cards(struct checker *c, const cJSON *response, const cJSON 
 		snprintf(field, sizeof(field), "cards[%d]", i);
 		compare_string(c, field, card, w, "indicator");
 		if (a == NULL)
-			failf(c, field, "no extension.cds-commissioning.assessment");
+			checker_fail(c, field, "no extension.cds-commissioning.assessment");
 		else
 			compare_assessment(c, field, a, w);
 		if (have_s != (cJSON_IsNumber(want_s) ? want_s->valueint : 0))
-			failf(c, field, "%d suggestions, want %d", have_s,
-			      cJSON_IsNumber(want_s) ? want_s->valueint : 0);
+			checker_fail(c, field, "%d suggestions, want %d", have_s,
+			             cJSON_IsNumber(want_s) ? want_s->valueint : 0);
 	}
 }
 
@@ -419,14 +155,15 @@ static void compare_decisions(struct checker *c, const struct engine *engine, co
 	int i, n = cJSON_GetArraySize(want);
 
 	if (engine_assess(engine, request, now, &result, &err) != FHIR_OK) {
-		failf(c, "decisions", "engine_assess failed: %s at %s", err.message, err.where);
+		checker_fail(c, "decisions", "engine_assess failed: %s at %s", err.message,
+		             err.where);
 		return;
 	}
 	if (cJSON_GetArraySize(result.log) != n) {
 		const cJSON *r;
 
-		failf(c, "decisions", "%d decision records, want %d",
-		      cJSON_GetArraySize(result.log), n);
+		checker_fail(c, "decisions", "%d decision records, want %d",
+		             cJSON_GetArraySize(result.log), n);
 		cJSON_ArrayForEach(r, result.log)
 		    printf("    record %s %s %s\n",
 		           fhir_get_string(r, "policy") ? fhir_get_string(r, "policy") : "?",
@@ -471,29 +208,29 @@ static int run_case(struct cds_app *app, const char *dir, const char *name)
 	struct cds_request req;
 	struct cds_reply reply = {0};
 
-	if (!make_path(path, sizeof(path), dir, name, "/request.json")) {
-		failf(&c, "request.json", "path too long");
+	if (!checker_path(path, sizeof(path), dir, name, "/request.json")) {
+		checker_fail(&c, "request.json", "path too long");
 		goto out;
 	}
-	body = read_file(path, &length);
+	body = checker_read_file(path, &length);
 	request = body != NULL ? cJSON_Parse(body) : NULL;
-	if (!make_path(path, sizeof(path), dir, name, "/expected.json")) {
-		failf(&c, "expected.json", "path too long");
+	if (!checker_path(path, sizeof(path), dir, name, "/expected.json")) {
+		checker_fail(&c, "expected.json", "path too long");
 		goto out;
 	}
 	expected = read_json(path);
 	if (request == NULL || expected == NULL) {
-		failf(&c, request == NULL ? "request.json" : "expected.json",
-		      "missing or not JSON");
+		checker_fail(&c, request == NULL ? "request.json" : "expected.json",
+		             "missing or not JSON");
 		goto out;
 	}
 	now_text = fhir_get_string(expected, "now");
 	if (fhir_datetime_parse(now_text != NULL ? now_text : DEFAULT_NOW, &now, &err) != FHIR_OK) {
-		failf(&c, "now", "%s", err.message);
+		checker_fail(&c, "now", "%s", err.message);
 		goto out;
 	}
-	if (!make_path(path, sizeof(path), dir, name, "/deployment.json")) {
-		failf(&c, "deployment.json", "path too long");
+	if (!checker_path(path, sizeof(path), dir, name, "/deployment.json")) {
+		checker_fail(&c, "deployment.json", "path too long");
 		goto out;
 	}
 	if (stat(path, &st) == 0) {
@@ -501,7 +238,7 @@ static int run_case(struct cds_app *app, const char *dir, const char *name)
 		struct engine_reporter rep = {print_error, NULL};
 
 		if (cds_app_new(&opts, &rep, &own) != FHIR_OK) {
-			failf(&c, "deployment.json", "the configuration does not load");
+			checker_fail(&c, "deployment.json", "the configuration does not load");
 			goto out;
 		}
 		app = own;
@@ -518,14 +255,14 @@ static int run_case(struct cds_app *app, const char *dir, const char *name)
 	cds_handle(app, &req, &reply);
 	want_status = fhir_get(expected, "status");
 	if (!cJSON_IsNumber(want_status) || reply.status != (unsigned)want_status->valueint) {
-		failf(&c, "status", "%u, want %d; body %.300s", reply.status,
-		      cJSON_IsNumber(want_status) ? want_status->valueint : 200,
-		      reply.body != NULL ? reply.body : "");
+		checker_fail(&c, "status", "%u, want %d; body %.300s", reply.status,
+		             cJSON_IsNumber(want_status) ? want_status->valueint : 200,
+		             reply.body != NULL ? reply.body : "");
 		goto out;
 	}
 	response = reply.body != NULL ? cJSON_Parse(reply.body) : NULL;
 	if (response == NULL) {
-		failf(&c, "body", "reply body is not JSON");
+		checker_fail(&c, "body", "reply body is not JSON");
 		goto out;
 	}
 	if (reply.status == 412) {
@@ -534,18 +271,18 @@ static int run_case(struct cds_app *app, const char *dir, const char *name)
 		    cJSON_GetArrayItem(fhir_get(response, "issue"), 0), "diagnostics");
 
 		if (missing != NULL && (diag == NULL || strstr(diag, missing) == NULL))
-			failf(&c, "missing", "diagnostics '%s' do not name '%s'",
-			      diag ? diag : "(none)", missing);
+			checker_fail(&c, "missing", "diagnostics '%s' do not name '%s'",
+			             diag ? diag : "(none)", missing);
 	} else {
 		const cJSON *actions = fhir_get(response, "systemActions");
 		const cJSON *want_actions = fhir_get(expected, "systemActions");
 		int want_n = cJSON_IsNumber(want_actions) ? want_actions->valueint : 0;
 
-		check_response(&c, response, request);
+		checker_check_response(&c, response, request);
 		compare_cards(&c, response, expected);
 		if (cJSON_GetArraySize(actions) != want_n)
-			failf(&c, "systemActions", "%d, want %d", cJSON_GetArraySize(actions),
-			      want_n);
+			checker_fail(&c, "systemActions", "%d, want %d",
+			             cJSON_GetArraySize(actions), want_n);
 	}
 	compare_decisions(&c, cds_app_engine(app), request, &now, expected);
 out:
@@ -594,8 +331,8 @@ int main(void)
 
 		if (ent->d_name[0] == '.')
 			continue;
-		if (!make_path(path, sizeof(path), dir, ent->d_name, "") || stat(path, &st) != 0 ||
-		    !S_ISDIR(st.st_mode))
+		if (!checker_path(path, sizeof(path), dir, ent->d_name, "") ||
+		    stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
 			continue;
 		names[count] = malloc(strlen(ent->d_name) + 1);
 		if (names[count] == NULL)
