@@ -731,7 +731,11 @@ static int op_arith(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 		case FP_OP_IDIV:
 			if (y == 0)
 				return 0;
-			v = fhir__fp_int((int64_t)trunc(x / y));
+			z = trunc(x / y);
+			if (!(z > -9.2e18 && z < 9.2e18))
+				return fhir__fp_fail(e, n, FHIR_ERR_EVAL,
+				                     "integer overflow in 'div'");
+			v = fhir__fp_int((int64_t)z);
 			return fhir__fp_push(e, out, &v);
 		case FP_OP_MOD:
 			if (y == 0)
@@ -741,6 +745,8 @@ static int op_arith(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 		default:
 			goto bad;
 		}
+		if (!isfinite(z))
+			return 0; /* overflow: no representable Decimal */
 		v = fhir__fp_dec(z);
 		return fhir__fp_push(e, out, &v);
 	}

@@ -208,7 +208,8 @@ struct fhir_value fhir__fp_int(int64_t i);
 struct fhir_value fhir__fp_dec(double d);
 struct fhir_value fhir__fp_str(const char *s);
 
-/* ---- functions (fhirpath_functions.c; FHIRPath N1 §Functions, FHIR R4 §2.24 additions) --- */
+/* ---- functions (fhirpath_functions.c, _strings.c, _convert.c, _math.c; FHIRPath N1 §Functions,
+ * FHIR R4 §2.24 additions) -------------------------------------------------------------------- */
 
 enum fhir__fp_func_flags {
 	FP_F_TYPE_ARG = 1,   /* the single argument is a type specifier (ofType, is, as) */
@@ -232,7 +233,51 @@ struct fhir__fp_func {
 int fhir__fp_regex_compile(const char *pattern, unsigned flags, regex_t *re, char *msg,
                            size_t size);
 
-/* The function named `name`, or NULL. BORROWED: static table. */
+/* Defines a function-table handler `name` with the signature of fhir__fp_func.fn. */
+#define FHIR__FP_FN(name)                                                                          \
+	static int name(struct fhir__fp_ev *e, const struct fhir__fp_node *call,                   \
+	                const struct fhir_collection *in, struct fhir_collection *out)
+
+/* Inside a handler: appends v to `out`, returning the error (FHIR_ERR_LIMIT) if any. */
+#define FHIR__FP_PUSH(v)                                                                           \
+	do {                                                                                       \
+		int push_rc_ = fhir__fp_push(e, out, (v));                                         \
+		if (push_rc_ != 0)                                                                 \
+			return push_rc_;                                                           \
+	} while (0)
+
+/* Append a Boolean, Integer or String (BORROWED s: arena or JSON) to out; 0 or FHIR_ERR_LIMIT. */
+int fhir__fp_push_bool(struct fhir__fp_ev *e, struct fhir_collection *out, int b);
+int fhir__fp_push_int(struct fhir__fp_ev *e, struct fhir_collection *out, int64_t i);
+int fhir__fp_push_str(struct fhir__fp_ev *e, struct fhir_collection *out, const char *s);
+
+/* A handler's single input item as a System value / String: 0 (*out set), 1 (input empty), or
+ * FHIR_ERR_EVAL naming the function (several items, an element, not a String).
+ * FHIRPath N1 §Singleton evaluation of collections. */
+int fhir__fp_input_prim(struct fhir__fp_ev *e, const struct fhir__fp_node *call,
+                        const struct fhir_collection *in, struct fhir_value *out);
+int fhir__fp_input_string(struct fhir__fp_ev *e, const struct fhir__fp_node *call,
+                          const struct fhir_collection *in, const char **out);
+
+/* Argument i of a call, evaluated and reduced to a single System value / String / Integer:
+ * 0 (*out set), 1 (argument empty), or FHIR_ERR_EVAL naming the function and argument. */
+int fhir__fp_arg_prim(struct fhir__fp_ev *e, const struct fhir__fp_node *call, size_t i,
+                      struct fhir_value *out);
+int fhir__fp_arg_string(struct fhir__fp_ev *e, const struct fhir__fp_node *call, size_t i,
+                        const char **out);
+int fhir__fp_arg_int(struct fhir__fp_ev *e, const struct fhir__fp_node *call, size_t i,
+                     int64_t *out);
+
+/* The rows of the function table defined by fhirpath_strings.c, fhirpath_convert.c and
+ * fhirpath_math.c (fhirpath_functions.c holds the rest and searches them all). */
+extern const struct fhir__fp_func fhir__fp_string_funcs[];
+extern const size_t fhir__fp_string_func_count;
+extern const struct fhir__fp_func fhir__fp_convert_funcs[];
+extern const size_t fhir__fp_convert_func_count;
+extern const struct fhir__fp_func fhir__fp_math_funcs[];
+extern const size_t fhir__fp_math_func_count;
+
+/* The function named `name`, or NULL. BORROWED: static tables. */
 const struct fhir__fp_func *fhir__fp_func_find(const char *name);
 
 /* The single item of `in` into *out: 0 (item), 1 (in is empty), or FHIR_ERR_EVAL naming `what`

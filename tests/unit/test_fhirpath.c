@@ -385,6 +385,9 @@ static const struct tcase cases[] = {
     {"2.power(10)", NULL, "[1024]"},
     {"16.sqrt()", NULL, "[4]"},
     {"2.7.truncate()", NULL, "[2]"},
+    {"(1000000000000000000.0 * 100).floor()", NULL, "!eval:does not fit"},
+    {"1000000000000000000.0 * 100 div 1", NULL, "!eval:overflow"},
+    {"1000000000.0.power(400) * 10", NULL, "[]"},
     /* variables */
     {"%one + 1", NULL, "[2]"},
     {"%conds.count()", NULL, "[2]"},
