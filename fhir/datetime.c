@@ -316,7 +316,7 @@ static enum cal_unit unit_of(const char *unit)
 #define AMOUNT_MAX ((int64_t)1 << 40)
 
 /* FHIRPath N1 §Date/Time Arithmetic; "3 months" clamps the day to the month's end. */
-int fhir_datetime_add(struct fhir_datetime *dt, int64_t amount, const char *unit)
+static int add(struct fhir_datetime *dt, int64_t amount, const char *unit)
 {
 	enum cal_unit u = unit_of(unit);
 	int64_t months, ms, days, y;
@@ -348,26 +348,22 @@ int fhir_datetime_add(struct fhir_datetime *dt, int64_t amount, const char *unit
 			dt->day = days_in_month(y, dt->month);
 		return FHIR_OK;
 	}
-	switch (u) {
-	case U_DAY:
-		ms = amount * MS_PER_DAY;
-		break;
-	case U_HOUR:
-		ms = amount * 3600000;
-		break;
-	case U_MINUTE:
-		ms = amount * 60000;
-		break;
-	case U_SECOND:
-		ms = amount * 1000;
-		break;
-	default:
-		ms = amount;
-		break;
+	{
+		int64_t factor = u == U_DAY      ? MS_PER_DAY
+		                 : u == U_HOUR   ? 3600000
+		                 : u == U_MINUTE ? 60000
+		                 : u == U_SECOND ? 1000
+		                                 : 1;
+
+		/* 4e14 ms is about 12,700 years: beyond any valid date, and far from overflow */
+		if (amount > (int64_t)400000000000000 / factor ||
+		    amount < -(int64_t)400000000000000 / factor)
+			return FHIR_ERR_INVALID;
+		ms = amount * factor;
 	}
 	if (dt->has_date && dt->precision < FHIR_PREC_DAY) {
 		/* Year or month precision: whole days cannot be expressed; months of 30 days. */
-		return fhir_datetime_add(dt, ms / (MS_PER_DAY * 30), "month");
+		return add(dt, ms / (MS_PER_DAY * 30), "month");
 	}
 	days = dt->has_date ? days_from_civil(dt->year, dt->month, dt->day) : 0;
 	ms += days * MS_PER_DAY + (int64_t)dt->hour * 3600000 + (int64_t)dt->minute * 60000 +
@@ -389,6 +385,17 @@ int fhir_datetime_add(struct fhir_datetime *dt, int64_t amount, const char *unit
 	if (dt->precision >= FHIR_PREC_MILLISECOND)
 		dt->millis = (int)(ms % 1000);
 	return FHIR_OK;
+}
+
+/* On error *dt is left unchanged. */
+int fhir_datetime_add(struct fhir_datetime *dt, int64_t amount, const char *unit)
+{
+	struct fhir_datetime r = *dt;
+	int rc = add(&r, amount, unit);
+
+	if (rc == FHIR_OK)
+		*dt = r;
+	return rc;
 }
 
 void fhir_datetime_now(struct fhir_datetime *out)

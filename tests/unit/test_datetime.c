@@ -188,6 +188,14 @@ static const struct {
     {"2025-03-01", 1, "fortnight", NULL},
     {"2025-03-01", 1, "kg", NULL},
     {"2025-03-01", 10000, "years", NULL},
+    {"2025-03-01", 4000000000000, "days", NULL},
+    {"2025-03-01", -4000000000000, "hours", NULL},
+    {"2025-03-01T00:00:00Z", INT64_MAX, "ms", NULL},
+    {"2025-03-01", INT64_MIN, "months", NULL},
+    {"2025-03-01", 3000000, "days", NULL},
+    {"9999-12-31", 1, "day", NULL},
+    {"9999-12-31", 1, "month", NULL},
+    {"0001-01-01", -1, "day", NULL},
 };
 
 static void test_add(void)
