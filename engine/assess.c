@@ -109,16 +109,18 @@ static void filter_type(struct fhir_collection *c, const char *type, const char 
 	c->count = n;
 }
 
-/* CDS Hooks 2.0 §Prefetch: classify each key; null = available and empty. */
-static void read_prefetch(struct request_data *rd, const cJSON *prefetch)
+/* CDS Hooks 2.0 §Prefetch: classify each key; null = available and empty. A key in `fetched`
+ * (data the caller obtained from the FHIR server) takes the place of the prefetched one. */
+static void read_prefetch(struct request_data *rd, const cJSON *prefetch, const cJSON *fetched)
 {
 	size_t nkeys, k;
 	const struct engine_prefetch_key *keys = engine_prefetch_keys(&nkeys);
 
 	for (k = 0; k < nkeys; k++) {
-		const cJSON *value = cJSON_IsObject(prefetch)
-		                         ? cJSON_GetObjectItemCaseSensitive(prefetch, keys[k].key)
-		                         : NULL;
+		const cJSON *value = fhir_get(fetched, keys[k].key);
+
+		if (value == NULL)
+			value = fhir_get(prefetch, keys[k].key);
 
 		switch (fhir_prefetch_classify(value)) {
 		case FHIR_PREFETCH_NULL:
@@ -537,37 +539,33 @@ static cJSON *system_action(const struct engine__assessment *list, size_t n)
 	return action;
 }
 
-int engine_assess(const struct engine *e, const cJSON *request, const struct fhir_datetime *now,
-                  struct engine_result *out, struct fhir_error *err)
+/* Starts a request: checks the hook and context, and lists in *todo the orders to assess that
+ * trigger at least one policy (*n of them). */
+static int collect(struct request_data *rd, const struct engine *e, const cJSON *request,
+                   struct pending **todo, size_t *n, struct fhir_error *err)
 {
-	struct request_data rd;
 	struct fhir_collection assess = {0};
-	const cJSON *context = fhir_get(request, "context");
 	const char *hook = fhir_get_string(request, "hook");
-	struct pending *todo;
-	size_t i, k, n = 0;
-	cJSON *cards, *actions = NULL;
+	size_t i;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
-	memset(&rd, 0, sizeof(rd));
-	rd.engine = e;
-	rd.arena = fhir_arena_new();
-	rd.now = *now;
-	rd.sign = hook != NULL && strcmp(hook, "order-sign") == 0;
-	if (hook == NULL || (!rd.sign && strcmp(hook, "order-select") != 0)) {
+	*n = 0;
+	rd->engine = e;
+	rd->arena = fhir_arena_new();
+	rd->sign = hook != NULL && strcmp(hook, "order-sign") == 0;
+	if (hook == NULL || (!rd->sign && strcmp(hook, "order-select") != 0)) {
 		fhir_error_set(err, "/hook", "this service assesses order-select and order-sign");
-		rc = FHIR_ERR_INVALID;
-		goto out;
+		return FHIR_ERR_INVALID;
 	}
-	if ((rc = read_orders(&rd, context, hook, &assess, err)) != FHIR_OK)
-		goto out;
-	todo = fhir_arena_alloc(rd.arena, (assess.count + 1) * sizeof(*todo));
+	rc = read_orders(rd, fhir_get(request, "context"), hook, &assess, err);
+	if (rc != FHIR_OK)
+		return rc;
+	*todo = fhir_arena_alloc(rd->arena, (assess.count + 1) * sizeof(**todo));
 	for (i = 0; i < assess.count; i++) {
 		char buf[256];
 		const char *ref = fhir_resource_ref(assess.items[i].node, buf, sizeof(buf));
 		const char *type = fhir_get_string(assess.items[i].node, "resourceType");
-		struct pending *t = &todo[n];
+		struct pending *t = &(*todo)[*n];
 
 		if (ref == NULL || type == NULL || strcmp(type, "ServiceRequest") != 0)
 			continue;
@@ -575,16 +573,73 @@ int engine_assess(const struct engine *e, const cJSON *request, const struct fhi
 		if (t->policies == 0)
 			continue;
 		t->order = assess.items[i].node;
-		t->order_ref = fhir_arena_strdup(rd.arena, ref);
-		n++;
+		t->order_ref = fhir_arena_strdup(rd->arena, ref);
+		(*n)++;
 	}
+	return FHIR_OK;
+}
+
+int engine_needs(const struct engine *e, const cJSON *request, struct engine_needs *out,
+                 struct fhir_error *err)
+{
+	struct request_data rd;
+	struct pending *todo = NULL;
+	size_t i, k, c, n;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(&rd, 0, sizeof(rd));
+	rc = collect(&rd, e, request, &todo, &n, err);
+	for (i = 0; rc == FHIR_OK && i < n; i++) {
+		for (k = 0; k < e->policy_count; k++) {
+			const struct engine_policy *p = &e->policies[k];
+
+			if (!(todo[i].policies & (1ULL << k)))
+				continue;
+			out->required |= p->requires;
+			for (c = 0; c < p->criterion_count; c++)
+				out->optional |= p->criteria[c].needs;
+		}
+	}
+	out->optional &= ~out->required;
+	if (rc == FHIR_OK && n > 0) {
+		read_prefetch(&rd, fhir_get(request, "prefetch"), NULL);
+		out->missing_required = out->required & ~rd.available;
+		out->missing_optional = out->optional & ~rd.available;
+	}
+	fhir_arena_free(rd.arena);
+	return rc;
+}
+
+int engine_assess(const struct engine *e, const cJSON *request, const struct fhir_datetime *now,
+                  struct engine_result *out, struct fhir_error *err)
+{
+	return engine_assess_with(e, request, NULL, now, out, err);
+}
+
+int engine_assess_with(const struct engine *e, const cJSON *request, const cJSON *fetched,
+                       const struct fhir_datetime *now, struct engine_result *out,
+                       struct fhir_error *err)
+{
+	struct request_data rd;
+	const cJSON *context = fhir_get(request, "context");
+	struct pending *todo = NULL;
+	size_t i, k, n = 0;
+	cJSON *cards, *actions = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(&rd, 0, sizeof(rd));
+	rd.now = *now;
+	if ((rc = collect(&rd, e, request, &todo, &n, err)) != FHIR_OK)
+		goto out;
 	out->http_status = 200;
 	out->response = cJSON_CreateObject();
 	out->log = cJSON_CreateArray();
 	cards = cJSON_AddArrayToObject(out->response, "cards");
 	if (n == 0) /* nothing triggered: no data needed (policies.md "Data the policies need") */
 		goto out;
-	read_prefetch(&rd, fhir_get(request, "prefetch"));
+	read_prefetch(&rd, fhir_get(request, "prefetch"), fetched);
 	if (check_required(&rd, todo, n, out)) {
 		cJSON_Delete(out->response);
 		out->response = NULL;

@@ -80,4 +80,25 @@ int engine_assess(const struct engine *engine, const cJSON *request,
                   struct fhir_error *err);
 void engine_result_clear(struct engine_result *result);
 
+/* The same, with `fetched`: an object keyed like `prefetch` ("conditions": Bundle, ...) holding
+ * what the caller obtained from the client's FHIR server for keys the request lacked. Its keys
+ * take the place of the request's; results are identical whichever way the data came.
+ * `fetched` may be NULL. BORROWED for the call. */
+int engine_assess_with(const struct engine *engine, const cJSON *request, const cJSON *fetched,
+                       const struct fhir_datetime *now, struct engine_result *out,
+                       struct fhir_error *err);
+
+/* What data a request needs, as bits in engine_prefetch_keys() order (bit i = key i): the keys
+ * the triggered policies require (`required`; unavailable -> 412) and the further keys their
+ * criteria read (`optional`; unavailable -> criteria unknown), and which of each the request's
+ * prefetch lacks (absent, an OperationOutcome, or not a resource; `null` counts as present).
+ * Nothing triggered -> all zero. Errors as engine_assess (bad context -> FHIR_ERR_INVALID).
+ * CDS Hooks 2.0 §Prefetch: the service fetches what is missing, or answers 412. */
+struct engine_needs {
+	unsigned required, optional;
+	unsigned missing_required, missing_optional;
+};
+int engine_needs(const struct engine *engine, const cJSON *request, struct engine_needs *out,
+                 struct fhir_error *err);
+
 #endif

@@ -222,6 +222,54 @@ static void test_order_sign(const struct engine *e)
 	engine_result_clear(&r);
 }
 
+/* engine_needs: what the triggered policies require and read, and what the prefetch lacks. */
+static void test_needs(const struct engine *e)
+{
+	struct engine_needs needs;
+	struct fhir_error err;
+	cJSON *req = request("order-select", CODED, PROC_B);
+	unsigned conditions = 1u << ENGINE_KEY_CONDITIONS, procedures = 1u << ENGINE_KEY_PROCEDURES;
+
+	CHECK(engine_needs(e, req, &needs, &err) == FHIR_OK, "ok");
+	CHECK(needs.required == conditions, "requires conditions: %x", needs.required);
+	CHECK(needs.optional == procedures, "criteria also read procedures: %x", needs.optional);
+	CHECK(needs.missing_required == conditions, "conditions missing: %x",
+	      needs.missing_required);
+	CHECK(needs.missing_optional == 0, "procedures present: %x", needs.missing_optional);
+	cJSON_Delete(req);
+	req = request("order-select", "{\"text\":\"nothing to see\"}", "");
+	CHECK(engine_needs(e, req, &needs, &err) == FHIR_OK && needs.required == 0 &&
+	          needs.optional == 0,
+	      "nothing triggered: nothing needed");
+	cJSON_Delete(req);
+}
+
+/* engine_assess_with: fetched data takes the place of missing prefetch, with the same result. */
+static void test_fetched_equals_prefetched(const struct engine *e)
+{
+	struct engine_result a, b;
+	struct fhir_error err;
+	cJSON *with = request("order-select", CODED, COND_A ",\"procedures\":null");
+	cJSON *without = request("order-select", CODED, "\"procedures\":null");
+	cJSON *fetched = cJSON_Parse("{" COND_A "}");
+	const cJSON *ca, *cb;
+
+	CHECK(engine_assess(e, with, &now, &a, &err) == FHIR_OK, "prefetched");
+	CHECK(engine_assess_with(e, without, fetched, &now, &b, &err) == FHIR_OK, "fetched");
+	ca = assessment_of(cJSON_GetArrayItem(fhir_get(a.response, "cards"), 0));
+	cb = assessment_of(cJSON_GetArrayItem(fhir_get(b.response, "cards"), 0));
+	CHECK(ca != NULL && cb != NULL &&
+	          strcmp(fhir_get_string(ca, "decision"), fhir_get_string(cb, "decision")) == 0,
+	      "same decision either way");
+	CHECK(cJSON_Compare(fhir_get(ca, "criteria"), fhir_get(cb, "criteria"), 1),
+	      "same criteria and evidence either way");
+	engine_result_clear(&a);
+	engine_result_clear(&b);
+	cJSON_Delete(with);
+	cJSON_Delete(without);
+	cJSON_Delete(fetched);
+}
+
 static void test_bad_context(const struct engine *e)
 {
 	struct engine_result r;
@@ -342,6 +390,8 @@ int main(void)
 		test_required_missing_is_412(e);
 		test_triggering(e);
 		test_order_sign(e);
+		test_needs(e);
+		test_fetched_equals_prefetched(e);
 		test_bad_context(e);
 	}
 	cds_app_free(app);
