@@ -62,7 +62,11 @@ static int lex_quoted(struct lexer *lx, char quote, const char **out)
 	char *buf;
 	size_t i = start + 1;
 
-	buf = fhir_arena_alloc(lx->arena, strlen(s + start) * 3 + 1);
+	/* the unescaped text is never longer than the quoted text (\uXXXX: 6 chars, <= 3 bytes) */
+	while (s[i] != '\0' && s[i] != quote)
+		i += (s[i] == '\\' && s[i + 1] != '\0') ? 2 : 1;
+	buf = fhir_arena_alloc(lx->arena, i - start + 1);
+	i = start + 1;
 	for (;;) {
 		char c = s[i];
 
