@@ -5,8 +5,6 @@
  * writing it and adding a row to a table. Must not do I/O: memberOf/resolve use env callbacks. */
 #include "fhirpath_internal.h"
 
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define FN   FHIR__FP_FN
@@ -538,7 +536,7 @@ FN(fn_combine)
 	return rc;
 }
 
-/* ---- conversion (FHIRPath N1 §5.5) ------------------------------------------------------- */
+/* ---- iif (FHIRPath N1 §5.5; the other conversions are in fhirpath_convert.c) ------------- */
 
 FN(fn_iif)
 {
