@@ -1,6 +1,7 @@
 /* fhirpath_math.c — the FHIRPath math functions (FHIRPath N1 §5.7): abs, ceiling, floor, sqrt, exp,
  * ln, log, power, round, truncate on Integer and Decimal (abs also on Quantity). A result that
- * is not a finite number is empty, never an error; must not navigate JSON. */
+ * is not a finite number is empty; one that does not fit an Integer is an evaluation error.
+ * Must not navigate JSON. */
 #include "fhirpath_internal.h"
 
 #include <math.h>
