@@ -728,6 +728,51 @@ static void test_each_variable(void)
 	fhir_path_free(path);
 }
 
+/* The full Kleene truth tables of and/or/xor/implies over true, false and {} (FHIRPath N1
+ * §Boolean logic), with expectations written out independently of the evaluator. */
+static void test_truth_tables(void)
+{
+	static const char *const names[3] = {"true", "false", "{}"}; /* 1, 0, unknown */
+	static const char *const ops[4] = {"and", "or", "xor", "implies"};
+	/* want[op][a][b]: "t", "f" or "" (empty) */
+	static const char *const want[4][3][3] = {
+	    {{"t", "f", ""}, {"f", "f", "f"}, {"", "f", ""}},
+	    {{"t", "t", "t"}, {"t", "f", ""}, {"t", "", ""}},
+	    {{"f", "t", ""}, {"t", "f", ""}, {"", "", ""}},
+	    {{"t", "f", ""}, {"t", "t", "t"}, {"t", "", ""}},
+	};
+	struct fhir_arena *arena = fhir_arena_new();
+	struct fhir_path_env env;
+
+	memset(&env, 0, sizeof(env));
+	env.arena = arena;
+	for (int op = 0; op < 4; op++) {
+		for (int a = 0; a < 3; a++) {
+			for (int b = 0; b < 3; b++) {
+				char expr[64], got[8] = "?";
+				struct fhir_path *path = NULL;
+				struct fhir_error err;
+				struct fhir_collection out;
+
+				snprintf(expr, sizeof(expr), "%s %s %s", names[a], ops[op],
+				         names[b]);
+				if (fhir_path_compile(expr, &path, &err) == 0 &&
+				    fhir_path_eval(path, NULL, &env, &out, &err) == 0)
+					snprintf(got, sizeof(got), "%s",
+					         out.count == 0           ? ""
+					         : out.items[0].u.boolean ? "t"
+					                                  : "f");
+				if (strcmp(got, want[op][a][b]) == 0)
+					passed++;
+				else
+					fail_case(expr, got, want[op][a][b]);
+				fhir_path_free(path);
+			}
+		}
+	}
+	fhir_arena_free(arena);
+}
+
 /* Untrusted expressions: named limits, never a crash. */
 static void test_limits(void)
 {
@@ -913,6 +958,7 @@ int main(void)
 		run_case(&cases[i], conds, targets);
 	test_compile_once();
 	test_each_variable();
+	test_truth_tables();
 	test_limits();
 	test_item_limit();
 	cJSON_Delete(conds);
