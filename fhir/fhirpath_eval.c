@@ -826,20 +826,13 @@ static int eval_type(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 
 	if (rc != 0)
 		return rc;
-	if (n->op == FP_OP_IS) {
-		rc = fhir__fp_singleton(e, n, "is", &l, &v);
-		if (rc != 0)
-			return rc < 0 ? rc : 0;
+	/* FHIRPath N1 §6.3: both need a single item (ofType() is the filter) */
+	rc = fhir__fp_singleton(e, n, n->op == FP_OP_IS ? "is" : "as", &l, &v);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	if (n->op == FP_OP_IS)
 		return push_bool(e, out, fhir__fp_is_type(&v, n->name));
-	}
-	for (size_t i = 0; i < l.count; i++) {
-		if (fhir__fp_is_type(&l.items[i], n->name)) {
-			rc = fhir__fp_push(e, out, &l.items[i]);
-			if (rc != 0)
-				return rc;
-		}
-	}
-	return 0;
+	return fhir__fp_is_type(&v, n->name) ? fhir__fp_push(e, out, &v) : 0;
 }
 
 static int eval_negate(struct fhir__fp_ev *e, const struct fhir__fp_node *n,

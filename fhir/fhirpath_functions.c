@@ -413,6 +413,18 @@ FN(fn_sort)
 	return 0;
 }
 
+FN(fn_as)
+{
+	struct fhir_value v;
+	int rc = fhir__fp_singleton(e, call, "as", in, &v);
+
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	if (fhir__fp_is_type(&v, call->type_arg))
+		PUSH(&v);
+	return 0;
+}
+
 /* ---- subsetting (FHIRPath N1 §5.3) ------------------------------------------------------- */
 
 FN(fn_single)
@@ -843,7 +855,7 @@ static const struct fhir__fp_func functions[] = {
     {"repeat", 1, 1, 0, fn_repeat},
     {"ofType", 1, 1, FP_F_TYPE_ARG, fn_of_type},
     {"is", 1, 1, FP_F_TYPE_ARG, fn_is},
-    {"as", 1, 1, FP_F_TYPE_ARG, fn_of_type},
+    {"as", 1, 1, FP_F_TYPE_ARG, fn_as},
     {"sort", 0, 1, 0, fn_sort},
     {"single", 0, 0, 0, fn_single},
     {"first", 0, 0, 0, fn_first},
