@@ -800,6 +800,20 @@ static void test_limits(void)
 	fhir_path_free(path);
 	path = NULL;
 
+	/* 8000 '(' fit the text limit: the depth limit stops them, without deep recursion */
+	n = 0;
+	for (int i = 0; i < 8000; i++)
+		text[n++] = '(';
+	text[n++] = '1';
+	text[n] = '\0';
+	rc = fhir_path_compile(text, &path, &err);
+	if (rc == FHIR_ERR_LIMIT && strstr(err.message, "deeper") != NULL)
+		passed++;
+	else
+		fail_case("8000 '('", err.message, "limit: nested deeper");
+	fhir_path_free(path);
+	path = NULL;
+
 	/* 200 nested parentheses fit the text limit but not the depth limit */
 	n = 0;
 	for (int i = 0; i < 200; i++)
