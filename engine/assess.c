@@ -30,7 +30,9 @@ struct request_data {
 	int sign; /* order-sign: assess every draft order */
 	struct fhir_collection draft_orders;
 	struct fhir_collection data[ENGINE_KEY_COUNT];
-	unsigned available; /* bits of enum engine_key */
+	unsigned available;                /* bits of enum engine_key */
+	size_t outcomes[ENGINE_KEY_COUNT]; /* OperationOutcome entries skipped in each Bundle */
+	size_t skipped[ENGINE_KEY_COUNT];  /* entries that were not resources */
 	struct fhir_path_var builtins[VAR_BUILTIN_COUNT];
 	struct fhir_collection everything; /* draft orders + prefetched resources, for resolve() */
 	struct fhir_datetime now;
@@ -129,7 +131,8 @@ static void read_prefetch(struct request_data *rd, const cJSON *prefetch, const 
 		case FHIR_PREFETCH_RESOURCE:
 		case FHIR_PREFETCH_BUNDLE:
 			rd->available |= 1u << k;
-			fhir_bundle_resources(value, rd->arena, &rd->data[k], NULL, NULL);
+			fhir_bundle_resources(value, rd->arena, &rd->data[k], &rd->outcomes[k],
+			                      &rd->skipped[k]);
 			filter_type(&rd->data[k], keys[k].resource_type,
 			            k == ENGINE_KEY_MEDICATIONS ? "MedicationStatement" : NULL);
 			break;
@@ -539,6 +542,31 @@ static cJSON *system_action(const struct engine__assessment *list, size_t n)
 	return action;
 }
 
+/* CDS Hooks 2.0 §Prefetch: a Bundle may carry OperationOutcome entries (the client's partial
+ * failures); they are skipped, and reported in each decision-log record. Returns record. */
+static cJSON *with_prefetch_issues(const struct request_data *rd, cJSON *record)
+{
+	size_t nkeys, k;
+	const struct engine_prefetch_key *keys = engine_prefetch_keys(&nkeys);
+	cJSON *issues = NULL;
+
+	for (k = 0; k < nkeys; k++) {
+		char text[160];
+
+		if (rd->outcomes[k] == 0 && rd->skipped[k] == 0)
+			continue;
+		if (issues == NULL)
+			issues = cJSON_AddArrayToObject(record, "prefetchIssues");
+		snprintf(text, sizeof(text),
+		         "prefetch '%s': %zu OperationOutcome entr%s and %zu non-resource entr%s "
+		         "skipped",
+		         keys[k].key, rd->outcomes[k], rd->outcomes[k] == 1 ? "y" : "ies",
+		         rd->skipped[k], rd->skipped[k] == 1 ? "y" : "ies");
+		cJSON_AddItemToArray(issues, cJSON_CreateString(text));
+	}
+	return record;
+}
+
 /* Starts a request: checks the hook and context, and lists in *todo the orders to assess that
  * trigger at least one policy (*n of them). */
 static int collect(struct request_data *rd, const struct engine *e, const cJSON *request,
@@ -673,7 +701,8 @@ int engine_assess_with(const struct engine *e, const cJSON *request, const cJSON
 				card_uuid = fhir_get_string(card, "uuid");
 				cJSON_AddItemToArray(cards, card);
 			}
-			cJSON_AddItemToArray(out->log, engine__log_record(a, card_uuid));
+			cJSON_AddItemToArray(
+			    out->log, with_prefetch_issues(&rd, engine__log_record(a, card_uuid)));
 			decided_count++;
 		}
 		if (rd.sign && decided_count > 0) {

@@ -158,6 +158,24 @@ static void test_required_missing_is_412(const struct engine *e)
 	      "ok");
 	CHECK(r.http_status == 200, "null is an empty list, got %d", r.http_status);
 	engine_result_clear(&r);
+	/* OperationOutcome entries inside a Bundle are skipped and reported in the log */
+	CHECK(assess(e,
+	             request("order-select", CODED,
+	                     "\"conditions\":{\"resourceType\":\"Bundle\",\"entry\":[{\"resource\":"
+	                     "{\"resourceType\":\"OperationOutcome\"}}]},\"procedures\":null"),
+	             &r) == FHIR_OK,
+	      "ok");
+	CHECK(r.http_status == 200, "a Bundle with an OperationOutcome entry is still data: %d",
+	      r.http_status);
+	{
+		char *log = cJSON_PrintUnformatted(r.log);
+
+		CHECK(log != NULL &&
+		          strstr(log, "prefetch 'conditions': 1 OperationOutcome entry") != NULL,
+		      "reported in the log: %s", log != NULL ? log : "(null)");
+		free(log);
+	}
+	engine_result_clear(&r);
 	/* an OperationOutcome is a client failure: unavailable */
 	CHECK(assess(e,
 	             request("order-select", CODED,
