@@ -129,6 +129,9 @@ struct fhir_value {
 			const char *unit; /* UCUM code or calendar keyword */
 		} quantity;
 	} u;
+	/* DECIMAL, QUANTITY: 1 + the digits written after the decimal point (1.50 -> 3, 2 -> 1);
+	 * 0 when not known (then the shortest form is printed). FHIRPath N1 §Decimal precision. */
+	int scale;
 };
 
 /* A FHIRPath collection: `count` items in `items` (arena memory, or caller memory). */

@@ -619,6 +619,13 @@ static int date_arith(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 	struct fhir_value v = *d;
 	double amount = trunc(q->u.quantity.value) * sign; /* N1: decimals are truncated */
 
+	/* N1 §Date/Time Arithmetic: years and months must be the calendar keywords; the UCUM
+	 * 'a' and 'mo' are averages (365.25 d, 30.4375 d), so adding them is an error. */
+	if (q->u.quantity.unit != NULL &&
+	    (strcmp(q->u.quantity.unit, "a") == 0 || strcmp(q->u.quantity.unit, "mo") == 0))
+		return fhir__fp_fail(e, n, FHIR_ERR_EVAL,
+		                     "date arithmetic: use the calendar unit year/month, not '%s'",
+		                     q->u.quantity.unit);
 	if (fabs(amount) > 1e12)
 		return fhir__fp_fail(e, n, FHIR_ERR_EVAL, "date arithmetic: %g %s is out of range",
 		                     q->u.quantity.value, q->u.quantity.unit);

@@ -893,6 +893,7 @@ const struct fhir__fp_func *fhir__fp_func_find(const char *name)
 	    {fhir__fp_string_funcs, &fhir__fp_string_func_count},
 	    {fhir__fp_convert_funcs, &fhir__fp_convert_func_count},
 	    {fhir__fp_math_funcs, &fhir__fp_math_func_count},
+	    {fhir__fp_precision_funcs, &fhir__fp_precision_func_count},
 	};
 
 	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {

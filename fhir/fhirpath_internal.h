@@ -202,6 +202,10 @@ const char *fhir__fp_to_string(struct fhir_arena *arena, const struct fhir_value
 /* 1 if v is of type `type` ("Patient", "FHIR.Quantity", "System.String", "dateTime", ...).
  * FHIRPath N1 §Types: is. */
 int fhir__fp_is_type(const struct fhir_value *v, const char *type);
+/* A UCUM unit with a fixed factor to its dimension's base ("cm" -> "m", 0.01; "mg" -> "g";
+ * "wk" -> "s"): 1 with *base (static) and *factor, else 0 (unknown, or 'a'/'mo' which have no
+ * fixed length). A small table, not UCUM: FHIRPath N1 §Quantity comparison. */
+int fhir__fp_unit_base(const char *u, const char **base, double *factor);
 /* Value constructors (no allocation). */
 struct fhir_value fhir__fp_bool(int b);
 struct fhir_value fhir__fp_int(int64_t i);
@@ -276,6 +280,8 @@ extern const struct fhir__fp_func fhir__fp_convert_funcs[];
 extern const size_t fhir__fp_convert_func_count;
 extern const struct fhir__fp_func fhir__fp_math_funcs[];
 extern const size_t fhir__fp_math_func_count;
+extern const struct fhir__fp_func fhir__fp_precision_funcs[]; /* fhirpath_precision.c */
+extern const size_t fhir__fp_precision_func_count;
 
 /* The function named `name`, or NULL. BORROWED: static tables. */
 const struct fhir__fp_func *fhir__fp_func_find(const char *name);

@@ -294,6 +294,7 @@ static int parse_number(struct parser *p, int negate, struct fhir__fp_node **out
 			return fail(p, t, FHIR_ERR_SYNTAX, "decimal out of range");
 		n->lit.kind = FHIR_VALUE_DECIMAL;
 		n->lit.u.decimal = negate ? -v : v;
+		n->lit.scale = 1 + (int)strlen(strchr(t->text, '.') + 1); /* the lexer's "d.d" */
 	}
 	u = peek(p);
 	if (u->kind == FP_T_STRING || (u->kind == FP_T_IDENT && is_calendar_unit(u->text))) {
@@ -507,7 +508,7 @@ static int parse_expr(struct parser *p, enum level lvl, struct fhir__fp_node **o
 		goto out;
 	for (;;) {
 		const struct fhir__fp_token *t = peek(p);
-		enum level ol;
+		enum level ol = L_UNARY;
 		enum fhir__fp_op op = binop(t, &ol);
 
 		if (op == FP_OP_NONE || ol != lvl)

@@ -187,17 +187,36 @@ static int dec_cmp(double x, double y)
 
 /* A UCUM unit with a fixed factor to its dimension's base (s, g, m), for comparing 7 days with
  * 1 week or 4 g with 4000 mg. Years and months have no fixed length: not converted. */
-static int unit_base(const char *u, const char **base, double *factor)
+int fhir__fp_unit_base(const char *u, const char **base, double *factor)
 {
 	static const struct {
 		const char *unit, *base;
 		double factor;
 	} units[] = {
-	    {"ms", "s", 0.001}, {"s", "s", 1},       {"min", "s", 60},   {"h", "s", 3600},
-	    {"d", "s", 86400},  {"wk", "s", 604800}, {"ug", "g", 1e-6},  {"mg", "g", 0.001},
-	    {"g", "g", 1},      {"kg", "g", 1000},   {"mm", "m", 0.001}, {"cm", "m", 0.01},
-	    {"m", "m", 1},      {"km", "m", 1000},
+	    {"ms", "s", 0.001},
+	    {"s", "s", 1},
+	    {"min", "s", 60},
+	    {"h", "s", 3600},
+	    {"d", "s", 86400},
+	    {"wk", "s", 604800},
+	    {"ug", "g", 1e-6},
+	    {"mg", "g", 0.001},
+	    {"g", "g", 1},
+	    {"kg", "g", 1000},
+	    {"mm", "m", 0.001},
+	    {"cm", "m", 0.01},
+	    {"m", "m", 1},
+	    {"km", "m", 1000},
+	    {"[in_i]", "m", 0.0254},
+	    {"[ft_i]", "m", 0.3048},
+	    {"[lb_av]", "g", 453.59237},
+	    {"L", "L", 1},
+	    {"mL", "L", 0.001},
+	    {"dL", "L", 0.1},
 	};
+
+	if (u == NULL)
+		return 0;
 
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (strcmp(units[i].unit, u) == 0) {
@@ -221,9 +240,22 @@ static int quantity_cmp(const struct fhir_value *a, const struct fhir_value *b, 
 		*cmp = dec_cmp(a->u.quantity.value, b->u.quantity.value);
 		return 0;
 	}
-	if (!unit_base(ua, &ba, &fa) || !unit_base(ub, &bb, &fb) || strcmp(ba, bb) != 0)
+	if (!fhir__fp_unit_base(ua, &ba, &fa) || !fhir__fp_unit_base(ub, &bb, &fb) ||
+	    strcmp(ba, bb) != 0)
 		return 1;
 	*cmp = dec_cmp(a->u.quantity.value * fa, b->u.quantity.value * fb);
+	return 0;
+}
+
+/* 1 if calendar keyword k is year(s)/month(s) and u is the UCUM 'a'/'mo'. */
+static int calendar_vs_ucum(const char *k, const char *u)
+{
+	if (k == NULL || u == NULL)
+		return 0;
+	if (strcmp(k, "year") == 0 || strcmp(k, "years") == 0)
+		return strcmp(u, "a") == 0;
+	if (strcmp(k, "month") == 0 || strcmp(k, "months") == 0)
+		return strcmp(u, "mo") == 0;
 	return 0;
 }
 
@@ -261,6 +293,11 @@ int fhir__fp_equal(const struct fhir_value *a, const struct fhir_value *b)
 	case FHIR_VALUE_QUANTITY: {
 		int c;
 
+		/* FHIR R4 §2.24 / N1 §Quantity equality: the calendar year and month are not the
+		 * UCUM 'a' and 'mo' (whose lengths are averages): comparing them is unknown. */
+		if (calendar_vs_ucum(pa.u.quantity.unit, pb.u.quantity.unit) ||
+		    calendar_vs_ucum(pb.u.quantity.unit, pa.u.quantity.unit))
+			return -1;
 		return quantity_cmp(&pa, &pb, &c) == 0 && c == 0;
 	}
 	default:
@@ -396,6 +433,7 @@ const char *fhir__fp_to_string(struct fhir_arena *arena, const struct fhir_value
 {
 	struct fhir_value p;
 	char buf[64];
+	const char *number;
 
 	if (!fhir__fp_prim(v, &p))
 		return NULL;
@@ -405,6 +443,8 @@ const char *fhir__fp_to_string(struct fhir_arena *arena, const struct fhir_value
 	case FHIR_VALUE_INTEGER:
 		return fhir_arena_printf(arena, "%" PRId64, p.u.integer);
 	case FHIR_VALUE_DECIMAL:
+		if (p.scale > 0 && p.scale <= 30 && fabs(p.u.decimal) < 1e15)
+			return fhir_arena_printf(arena, "%.*f", p.scale - 1, p.u.decimal);
 		return fhir_arena_printf(arena, "%.15g", p.u.decimal);
 	case FHIR_VALUE_STRING:
 		return p.u.string;
@@ -414,10 +454,13 @@ const char *fhir__fp_to_string(struct fhir_arena *arena, const struct fhir_value
 		fhir_datetime_format(&p.u.datetime, buf, sizeof(buf));
 		return fhir_arena_strdup(arena, buf);
 	case FHIR_VALUE_QUANTITY:
+		if (p.scale > 0 && p.scale <= 30 && fabs(p.u.quantity.value) < 1e15)
+			number = fhir_arena_printf(arena, "%.*f", p.scale - 1, p.u.quantity.value);
+		else
+			number = fhir_arena_printf(arena, "%.15g", p.u.quantity.value);
 		if (is_calendar_keyword(p.u.quantity.unit))
-			return fhir_arena_printf(arena, "%.15g %s", p.u.quantity.value,
-			                         p.u.quantity.unit);
-		return fhir_arena_printf(arena, "%.15g '%s'", p.u.quantity.value,
+			return fhir_arena_printf(arena, "%s %s", number, p.u.quantity.unit);
+		return fhir_arena_printf(arena, "%s '%s'", number,
 		                         p.u.quantity.unit ? p.u.quantity.unit : "1");
 	default:
 		return NULL;

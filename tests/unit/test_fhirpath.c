@@ -246,10 +246,11 @@ static const struct tcase cases[] = {
     {"timeOfDay()", NULL, "[\"@T12:00:00.000\"]"},
     {"today() - 3 months", NULL, "[\"@2025-03-15\"]"},
     {"today() - 90 days", NULL, "[\"@2025-03-17\"]"},
-    {"today() + 1 'mo'", NULL, "[\"@2025-07-15\"]"},
+    /* the suite (testPlus): UCUM 'mo'/'a' are not calendar durations in date arithmetic */
+    {"today() + 1 'mo'", NULL, "!eval:calendar unit"},
     {"today() - 1 year", NULL, "[\"@2024-06-15\"]"},
     {"today() - 2 weeks", NULL, "[\"@2025-06-01\"]"},
-    {"today() + 1 'a'", NULL, "[\"@2026-06-15\"]"},
+    {"today() + 1 'a'", NULL, "!eval:calendar unit"},
     {"@2025-03-31 - 1 month", NULL, "[\"@2025-02-28\"]"},
     {"@2024-03-31 - 1 month", NULL, "[\"@2024-02-29\"]"},
     {"@2024-02-29 + 1 year", NULL, "[\"@2025-02-28\"]"},
@@ -269,7 +270,8 @@ static const struct tcase cases[] = {
     {"value < 30 'kg/m2'", O, "[false]"},
     {"value = 32.5 'kg/m2'", O, "[true]"},
     {"value > 30 'kg'", O, "[]"},
-    {"3 months = 3 'mo'", NULL, "[true]"},
+    {"3 months = 3 'mo'", NULL, "[]"}, /* N1: calendar month vs UCUM 'mo' is unknown */
+    {"3 weeks = 3 'wk'", NULL, "[true]"},
     {"3 'mo'", NULL, "[\"3 'mo'\"]"},
     {"3 months", NULL, "[\"3 months\"]"},
     {"2 'kg' + 3 'kg'", NULL, "[\"5 'kg'\"]"},
