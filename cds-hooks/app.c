@@ -63,6 +63,7 @@ int cds_app_new(const struct cds_app_options *opts, const struct engine_reporter
 	app = cds__must(calloc(1, sizeof *app));
 	pthread_mutex_init(&app->log_mutex, NULL);
 	pthread_mutex_init(&app->feedback_mutex, NULL);
+	fhir_client_new(NULL, &app->fhir, NULL); /* CDS Hooks 2.0 §Prefetch; cannot fail */
 	struct name_map map = {rep, opts->policies_dir, opts->config_file};
 	struct engine_reporter mapped = {mapped_report, &map};
 	rc = engine_load(files.items, files.count, &mapped, &app->engine);
@@ -102,6 +103,7 @@ void cds_app_free(struct cds_app *app)
 		free(app->feedback[i]);
 	pthread_mutex_destroy(&app->log_mutex);
 	pthread_mutex_destroy(&app->feedback_mutex);
+	fhir_client_free(app->fhir);
 	free(app);
 }
 

@@ -40,6 +40,10 @@ int cds_app_new(const struct cds_app_options *opts, const struct engine_reporter
                 struct cds_app **out);
 void cds_app_free(struct cds_app *app); /* accepts NULL */
 const struct engine *cds_app_engine(const struct cds_app *app); /* BORROWED */
+/* Sets the time allowed for fetching missing data from a request's fhirServer, all keys and pages
+ * together (CDS Hooks 2.0 §Prefetch; default FHIR_CLIENT_BUDGET_MS, 2000 ms). Call before
+ * serving. Returns FHIR_OK, or FHIR_ERR_INVALID when ms <= 0. */
+int cds_app_set_fetch_budget(struct cds_app *app, long ms);
 
 /* One HTTP request, as the server received it. All BORROWED for the call. */
 struct cds_request {

@@ -42,6 +42,7 @@ struct cds_app {
 	char *feedback[CDS_MAX_FEEDBACK_ITEMS]; /* ring of NEW JSON records, oldest overwritten */
 	size_t feedback_next;                   /* next slot to write */
 	size_t feedback_total;                  /* feedback items recorded since start */
+	struct fhir_client *fhir;               /* NEW: the client for requests' fhirServer */
 };
 
 /* ---- configuration files (files.c) -------------------------------------------------------- */
@@ -119,6 +120,29 @@ void cds__sanitize(const char *text, char *buf, size_t size);
 /* Builds the discovery document for the loaded engine. CDS Hooks 2.0 §Discovery.
  * NEW: *out (free()). */
 void cds__discovery_build(const struct engine *engine, char **out, size_t *length);
+
+/* ---- fetching missing data from the client's FHIR server (fetch.c) ------------------------ */
+
+/* What cds__fetch obtained for engine_assess_with. */
+struct cds__fetched {
+	cJSON *data;    /* NEW or NULL: {"<prefetch key>": resource, Bundle or null, ...} */
+	size_t fetched; /* keys fetched successfully */
+	char note[512]; /* why keys could not be fetched ("conditions: HTTP 401 ..."), for the 412
+	                   message; "" when nothing failed. Never holds the access token. */
+};
+/* CDS Hooks 2.0 §Prefetch: fetches from the request's fhirServer (with the fhirAuthorization
+ * bearer token, within the app's fetch budget) the keys the triggered policies need that the
+ * prefetch lacks (absent, OperationOutcome, unusable; `null` is never fetched) and the further
+ * pages of paged prefetch Bundles. fhirServer must pass fhir_client_base_allowed (https unless
+ * loopback or demo mode). A paged Bundle whose pages cannot be fetched is marked unavailable.
+ * Never fails: what cannot be fetched stays unavailable and is explained in out->note. A request
+ * the engine cannot read is left for engine_assess_with to answer 400. Clear with
+ * cds__fetched_clear. */
+void cds__fetch(struct cds_app *app, const cJSON *request, struct cds__fetched *out);
+void cds__fetched_clear(struct cds__fetched *fetched); /* accepts NULL */
+/* 1 when no client authentication (JWT issuer) is configured: open demo mode, where fhirServer
+ * may be plain http to any host. */
+int cds__demo_mode(const struct cds_app *app);
 
 /* ---- feedback (feedback.c) ----------------------------------------------------------------- */
 

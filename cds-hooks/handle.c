@@ -81,8 +81,10 @@ static void service_call(struct cds_app *app, const struct cds__service *service
 {
 	struct fhir_error err = {{0}, {0}};
 	struct engine_result result;
+	struct cds__fetched fetched;
 	cJSON *json = NULL;
 	memset(&result, 0, sizeof result);
+	memset(&fetched, 0, sizeof fetched);
 	if (read_body(req, out, &json) != 0)
 		goto out;
 	const cJSON *instance =
@@ -98,7 +100,8 @@ static void service_call(struct cds_app *app, const struct cds__service *service
 		now = *req->now;
 	else
 		fhir_datetime_now(&now);
-	int rc = engine_assess(app->engine, json, &now, &result, &err);
+	cds__fetch(app, json, &fetched); /* CDS Hooks 2.0 §Prefetch: fetch what is missing */
+	int rc = engine_assess_with(app->engine, json, fetched.data, &now, &result, &err);
 	if (rc == FHIR_ERR_INVALID) {
 		cds__reply_error(out, 400, "invalid", err.where, "%s", err.message);
 		goto out;
@@ -121,8 +124,9 @@ static void service_call(struct cds_app *app, const struct cds__service *service
 
 	if (result.http_status == 412) { /* CDS Hooks 2.0 §Prefetch: required data unobtainable */
 		cds__reply_error(out, 412, "processing", NULL,
-		                 "data a policy requires is missing: %s",
-		                 result.missing[0] ? result.missing : "(unspecified)");
+		                 "data a policy requires is missing: %s%s%s",
+		                 result.missing[0] ? result.missing : "(unspecified)",
+		                 fetched.note[0] ? "; fhirServer: " : "", fetched.note);
 		goto out;
 	}
 	if (result.http_status != 200 || !cJSON_IsObject(result.response)) {
@@ -140,6 +144,7 @@ static void service_call(struct cds_app *app, const struct cds__service *service
 	cds__reply_json(out, 200, response, 1);
 out:
 	engine_result_clear(&result); /* zeroed or filled: both fine */
+	cds__fetched_clear(&fetched);
 	cJSON_Delete(json);
 }
 

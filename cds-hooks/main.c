@@ -39,6 +39,8 @@ static const char usage_serve[] =
     "                         authentication (JWT) exists yet, so only loopback addresses are\n"
     "                         accepted (demo mode).\n"
     "  --port N               TCP port (default 8080; 0 picks a free port, printed at start)\n"
+    "  --fetch-budget-ms MS   time allowed for fetching data the request's prefetch lacks from\n"
+    "                         its fhirServer, all keys and pages together (default 2000)\n"
     "  --policies DIR         load every *.json below DIR instead of the embedded configuration\n"
     "  --config FILE          use FILE as deployment.json\n"
     "  --decision-log FILE|-  append decision-log JSON lines to FILE; '-' for none\n"
@@ -62,6 +64,8 @@ static const char usage_eval[] =
     "  --config FILE          use FILE as deployment.json\n"
     "  --decision-log FILE|-  append decision-log JSON lines to FILE; '-' for none\n"
     "                         (default: stderr)\n"
+    "  --fetch-budget-ms MS   time allowed for fetching data the request's prefetch lacks from\n"
+    "                         its fhirServer, all keys and pages together (default 2000)\n"
     "  --help                 show this help\n"
     "\n"
     "Exit status: 0 when the response status is 2xx; 1 otherwise - the error body (a FHIR\n"
@@ -89,6 +93,7 @@ struct options {
 	const char *config;
 	const char *decision_log;
 	const char *now;
+	const char *fetch_budget; /* --fetch-budget-ms, checked by parse */
 	const char *file;
 	int help;
 };
@@ -122,12 +127,14 @@ static int parse(const char *command, int argc, char **argv, int first, const st
 			return 0;
 		}
 		if (arg[0] == '-' && arg[1] != '\0') {
-			static const char *const names[] = {"--bind",         "--port",
-			                                    "--policies",     "--config",
-			                                    "--decision-log", "--now"};
-			const char **slots[] = {&o->bind,   &o->port,         &o->policies,
-			                        &o->config, &o->decision_log, &o->now};
-			const int allowed[] = {a->bind, a->port, 1, 1, a->decision_log, a->now};
+			static const char *const names[] = {
+			    "--bind",         "--port", "--policies",       "--config",
+			    "--decision-log", "--now",  "--fetch-budget-ms"};
+			const char **slots[] = {&o->bind,         &o->port, &o->policies,    &o->config,
+			                        &o->decision_log, &o->now,  &o->fetch_budget};
+			/* --fetch-budget-ms: the commands that answer requests (serve, eval) */
+			const int allowed[] = {a->bind,         a->port, 1, 1,
+			                       a->decision_log, a->now,  a->decision_log};
 			size_t k = 0;
 			const char *value = NULL;
 			for (; k < sizeof names / sizeof names[0]; k++) {
@@ -155,6 +162,16 @@ static int parse(const char *command, int argc, char **argv, int first, const st
 	}
 	if (a->file && !o->file)
 		return usage_error(command, "%s", "a request FILE (or '-' for stdin) is required");
+	if (o->fetch_budget) {
+		char *end = NULL;
+		errno = 0;
+		long ms = strtol(o->fetch_budget, &end, 10);
+		if (errno || end == o->fetch_budget || *end || ms < 1 || ms > 600000)
+			return usage_error(command,
+			                   "--fetch-budget-ms '%s' is not a number of milliseconds "
+			                   "(1-600000)",
+			                   o->fetch_budget);
+	}
 	return 0;
 }
 
@@ -179,6 +196,8 @@ static int load(const char *command, const struct options *o, const char *decisi
 		        command, errors, errors == 1 ? "" : "s");
 		return 1;
 	}
+	if (o->fetch_budget) /* checked by parse */
+		cds_app_set_fetch_budget(*app, strtol(o->fetch_budget, NULL, 10));
 	return 0;
 }
 
@@ -351,6 +370,12 @@ out:
 
 int main(int argc, char **argv)
 {
+	/* libcurl (FHIR fetches): initialised once, before any thread starts. */
+	if (fhir_client_global_init() != FHIR_OK) {
+		fputs("cds-commissioning: cannot initialise libcurl\n", stderr);
+		return 1;
+	}
+	atexit(fhir_client_global_cleanup);
 	if (argc < 2) {
 		fputs(usage_main, stderr);
 		return EXIT_USAGE;

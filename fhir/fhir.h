@@ -262,4 +262,81 @@ void fhir_bundle_resources(const cJSON *value, struct fhir_arena *arena,
 /* The resource in a collection of NODE resources whose "Type/id" equals `reference`, or NULL. */
 const cJSON *fhir_find_reference(const struct fhir_collection *resources, const char *reference);
 
+/* ---- client for the EHR's FHIR server (fhir_client*.c, libcurl) ------------------------------ */
+
+/* Named limits of one fetch (CDS Hooks 2.0 §Prefetch: the service fetches what is missing). */
+#define FHIR_CLIENT_BUDGET_MS          2000L             /* the whole fetch, all keys and pages */
+#define FHIR_CLIENT_MAX_RESPONSE_BYTES (8u * 1024u * 1024u) /* one answer (one page) */
+#define FHIR_CLIENT_MAX_PAGES          20u               /* pages of one search, the first included */
+#define FHIR_CLIENT_MAX_ENTRIES        10000u            /* entries of one search, all pages */
+#define FHIR_CLIENT_MAX_REDIRECTS      3L                /* redirects followed per GET */
+
+struct fhir_client_limits {
+	long budget_ms;            /* > 0 */
+	size_t max_response_bytes; /* > 0 */
+	unsigned max_pages;        /* > 0 */
+	size_t max_entries;
+	long max_redirects;        /* >= 0 */
+	const char *ca_file;       /* NULL: the system CA store; else a PEM bundle (BORROWED: must
+	                              outlive the client) */
+};
+/* Fills *out with the defaults above. */
+void fhir_client_limits_default(struct fhir_client_limits *out);
+
+/* libcurl's process-wide set-up and tear-down: call fhir_client_global_init once in main (and in
+ * each test program) before any thread starts, fhir_client_global_cleanup once at exit (after
+ * every client is freed). Returns FHIR_OK or FHIR_ERR_IO. */
+int fhir_client_global_init(void);
+void fhir_client_global_cleanup(void);
+
+/* A FHIR server client: a small pool of curl multi handles whose connection caches are reused
+ * across fetches. Thread-safe: each fetch takes a multi handle of its own from the pool. Needs
+ * curl_global_init once before threads start. NEW: *out (fhir_client_free). `limits` NULL: the
+ * defaults. Returns FHIR_OK or FHIR_ERR_INVALID for a non-positive limit. */
+struct fhir_client;
+int fhir_client_new(const struct fhir_client_limits *limits, struct fhir_client **out,
+                    struct fhir_error *err);
+void fhir_client_free(struct fhir_client *client); /* accepts NULL */
+const struct fhir_client_limits *fhir_client_get_limits(const struct fhir_client *client);
+
+/* One thing to fetch, and what came of it. */
+struct fhir_fetch {
+	const char *path;          /* relative URL "Condition?patient=123" (BORROWED), or NULL
+	                              when first_page is set */
+	const cJSON *first_page;   /* a searchset Bundle the client prefetched with a `next` link:
+	                              only its further pages are fetched (BORROWED) */
+	const char *resource_type; /* a read must return this type ("Patient") */
+	int search;                /* 1: a search (a searchset Bundle, `next` links followed) */
+	/* out: */
+	int status;                /* FHIR_OK, or a negative fhir_status */
+	cJSON *result;             /* FHIR_OK: NEW, the resource; for a search one searchset Bundle
+	                              holding every page's entries (no links); JSON null for a read
+	                              the server answered 404/410 not-found (no data, CDS Hooks 2.0
+	                              §Prefetch `null`) */
+	char why[256];             /* otherwise: why not ("HTTP 401 ...", "no complete answer
+	                              within the 2000 ms fetch budget", ...); never the token */
+};
+
+/* GETs every item from `base` (fhirServer) concurrently, with `Authorization: Bearer <token>`
+ * (`token` BORROWED, may be NULL; never logged or kept) and `Accept: application/fhir+json`,
+ * TLS verified, redirects, answer size, pages and entries limited, the whole call bounded by
+ * the budget: it never waits longer. Each item's outcome is in its status/result/why. Returns
+ * FHIR_OK when every item succeeded, FHIR_ERR_IO otherwise (err says so; see the items), or
+ * FHIR_ERR_INVALID when `base` is not an http(s) URL. */
+int fhir_client_fetch(struct fhir_client *client, const char *base, const char *token,
+                      struct fhir_fetch *items, size_t n, struct fhir_error *err);
+
+/* CDS Hooks 2.0 §fhirServer: FHIR_OK when `base` may be queried: https, or http to a loopback
+ * host (127.0.0.0/8, [::1], localhost), or any http when `demo` (no client authentication
+ * configured). FHIR_ERR_INVALID with err saying why otherwise (also for credentials in the URL). */
+int fhir_client_base_allowed(const char *base, int demo, struct fhir_error *err);
+
+/* Resolves a CDS Hooks 2.0 prefetch template against `context`: {{context.<field>}} (a
+ * root-level string field) and {{userPractitionerId}}, {{userPractitionerRoleId}},
+ * {{userPatientId}}, {{userRelatedPersonId}} (from context.userId "Type/id"); values are
+ * percent-encoded. NEW: *out (free()). Returns FHIR_OK, FHIR_ERR_NOT_FOUND when the context has
+ * no value for a token, FHIR_ERR_SYNTAX for a token outside CDS Hooks 2.0. */
+int fhir_template_resolve(const char *template, const cJSON *context, char **out,
+                          struct fhir_error *err);
+
 #endif

@@ -1,0 +1,179 @@
+/* fetch.c — the request pipeline's data step (CDS Hooks 2.0 §Prefetch): asks the engine which
+ * prefetch keys the triggered policies need and which the request lacks, fetches those (and the
+ * further pages of paged prefetch Bundles) from the client's fhirServer with its
+ * fhirAuthorization token, and hands the engine what came back. A key that cannot be fetched
+ * stays unavailable (412 when required, criteria unknown when optional). It must never log,
+ * copy or keep the access token. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cds_internal.h"
+
+int cds__demo_mode(const struct cds_app *app)
+{
+	/* No client authentication (JWT issuers) is configured yet: open demo mode. Issue 3 wires
+	 * this to its "issuers configured" setting. */
+	(void)app;
+	return 1;
+}
+
+/* Appends "; "-separated printf text to f->note (truncated, never overflowing). */
+static void note(struct cds__fetched *f, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void note(struct cds__fetched *f, const char *fmt, ...)
+{
+	size_t len = strlen(f->note);
+	va_list ap;
+
+	if (len + 3 >= sizeof(f->note))
+		return;
+	if (len > 0) {
+		memcpy(f->note + len, "; ", 3);
+		len += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(f->note + len, sizeof(f->note) - len, fmt, ap);
+	va_end(ap);
+}
+
+/* 1 when a prefetch value is a searchset Bundle with a `next` link (paged, CDS Hooks 2.0). */
+static int paged(const cJSON *value)
+{
+	const cJSON *link;
+
+	if (fhir_prefetch_classify(value) != FHIR_PREFETCH_BUNDLE)
+		return 0;
+	cJSON_ArrayForEach(link, fhir_get(value, "link"))
+	{
+		const char *relation = fhir_get_string(link, "relation");
+
+		if (relation != NULL && strcmp(relation, "next") == 0 &&
+		    fhir_get_string(link, "url") != NULL)
+			return 1;
+	}
+	return 0;
+}
+
+/* Marks `key` unavailable for the engine: the client's data for it is incomplete. */
+static void mark_unavailable(struct cds__fetched *f, const char *key, const char *why)
+{
+	cJSON *outcome = cds__must(cJSON_CreateObject());
+	cJSON *issue = cds__must(cJSON_CreateObject());
+
+	cds__must(cJSON_AddStringToObject(outcome, "resourceType", "OperationOutcome"));
+	cds__must(cJSON_AddStringToObject(issue, "severity", "error"));
+	cds__must(cJSON_AddStringToObject(issue, "code", "incomplete"));
+	cds__must(cJSON_AddStringToObject(issue, "diagnostics", why));
+	cJSON_AddItemToArray(cds__must(cJSON_AddArrayToObject(outcome, "issue")), issue);
+	if (f->data == NULL)
+		f->data = cds__must(cJSON_CreateObject());
+	cJSON_AddItemToObject(f->data, key, outcome);
+}
+
+void cds__fetch(struct cds_app *app, const cJSON *request, struct cds__fetched *out)
+{
+	struct engine_needs needs;
+	struct fhir_error err = {{0}, {0}};
+	struct fhir_fetch items[32];
+	char *paths[32] = {0};
+	size_t keys[32];
+	size_t nkeys, k, n = 0;
+	const struct engine_prefetch_key *table = engine_prefetch_keys(&nkeys);
+	const cJSON *prefetch = fhir_get(request, "prefetch");
+	const cJSON *context = fhir_get(request, "context");
+	const char *server = fhir_get_string(request, "fhirServer");
+	const char *token = fhir_get_string(fhir_get(request, "fhirAuthorization"), "access_token");
+	const char *refusal = NULL;
+	unsigned want, follow = 0;
+
+	memset(out, 0, sizeof(*out));
+	/* A request the engine cannot read is answered 400 by engine_assess_with. */
+	if (engine_needs(app->engine, request, &needs, &err) != FHIR_OK)
+		return;
+	/* CDS Hooks 2.0 §Prefetch: absent, OperationOutcome and unusable values are missing; `null`
+	 * is the client saying there is no data: never fetched. */
+	want = needs.missing_required | needs.missing_optional;
+	for (k = 0; k < nkeys && k < 32; k++)
+		if (((needs.required | needs.optional) & ~want & (1u << k)) &&
+		    paged(fhir_get(prefetch, table[k].key)))
+			follow |= 1u << k;
+	if ((want | follow) == 0)
+		return;
+
+	if (server == NULL)
+		refusal = "the request names no fhirServer";
+	else if (token == NULL)
+		refusal = "fhirServer was sent without fhirAuthorization";
+	else if (fhir_client_base_allowed(server, cds__demo_mode(app), &err) != FHIR_OK)
+		refusal = err.message;
+	if (refusal != NULL) {
+		note(out, "not fetched: %s", refusal);
+		for (k = 0; k < nkeys && k < 32; k++)
+			if (follow & (1u << k))
+				mark_unavailable(
+				    out, table[k].key,
+				    "a paged Bundle whose next pages cannot be fetched");
+		return;
+	}
+
+	for (k = 0; k < nkeys && k < 32; k++) {
+		struct fhir_fetch *it = &items[n];
+
+		if (!((want | follow) & (1u << k)))
+			continue;
+		memset(it, 0, sizeof(*it));
+		it->resource_type = table[k].resource_type;
+		it->search = strchr(table[k].template, '?') != NULL;
+		if (follow & (1u << k)) {
+			it->first_page = fhir_get(prefetch, table[k].key);
+		} else if (fhir_template_resolve(table[k].template, context, &paths[n], &err) !=
+		           FHIR_OK) {
+			note(out, "%s: %s", table[k].key, err.message);
+			continue;
+		} else {
+			it->path = paths[n];
+		}
+		keys[n++] = k;
+	}
+	if (n > 0)
+		fhir_client_fetch(app->fhir, server, token, items, n, &err);
+	for (k = 0; k < n; k++) {
+		const char *key = table[keys[k]].key;
+
+		if (items[k].status == FHIR_OK) {
+			if (out->data == NULL)
+				out->data = cds__must(cJSON_CreateObject());
+			cJSON_AddItemToObject(out->data, key, items[k].result);
+			items[k].result = NULL;
+			out->fetched++;
+		} else {
+			note(out, "%s: %s", key, items[k].why);
+			if (follow & (1u << keys[k]))
+				mark_unavailable(out, key, items[k].why);
+		}
+		cJSON_Delete(items[k].result);
+		free(paths[k]);
+	}
+}
+
+void cds__fetched_clear(struct cds__fetched *f)
+{
+	if (f == NULL)
+		return;
+	cJSON_Delete(f->data);
+	memset(f, 0, sizeof(*f));
+}
+
+int cds_app_set_fetch_budget(struct cds_app *app, long ms)
+{
+	struct fhir_client_limits limits = *fhir_client_get_limits(app->fhir);
+	struct fhir_client *client = NULL;
+
+	limits.budget_ms = ms;
+	if (ms <= 0 || fhir_client_new(&limits, &client, NULL) != FHIR_OK)
+		return FHIR_ERR_INVALID;
+	fhir_client_free(app->fhir);
+	app->fhir = client;
+	return FHIR_OK;
+}
