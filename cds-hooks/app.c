@@ -38,7 +38,7 @@ int cds_app_new(const struct cds_app_options *opts, const struct engine_reporter
                 struct cds_app **out)
 {
 	static const struct engine_reporter fallback = {stderr_report, NULL};
-	static const struct cds_app_options defaults = {NULL, NULL, NULL};
+	static const struct cds_app_options defaults = {0};
 	int rc = FHIR_OK;
 	struct cds__files files = {0};
 	struct cds_app *app = NULL;
@@ -82,6 +82,20 @@ int cds_app_new(const struct cds_app_options *opts, const struct engine_reporter
 		}
 		app->decision_log_owned = 1;
 	}
+	if (opts->settings) {
+		app->settings = opts->settings;
+	} else {
+		app->own_settings = cds_config_new();
+		app->settings = app->own_settings;
+	}
+	if (cds_config_issuer_count(app->settings) > 0) { /* CDS Hooks 2.0 §Trusting CDS Clients */
+		struct fhir_error err = {{0}, {0}};
+		rc = cds__auth_new(app->settings, &app->auth, &err);
+		if (rc != FHIR_OK) {
+			rep->report(rep->ctx, err.where, "", err.message);
+			goto out;
+		}
+	}
 	cds__discovery_build(app->engine, &app->discovery, &app->discovery_length);
 	*out = app;
 	app = NULL;
@@ -96,6 +110,8 @@ void cds_app_free(struct cds_app *app)
 	if (!app)
 		return;
 	engine_free(app->engine);
+	cds__auth_free(app->auth);
+	cds_config_free(app->own_settings);
 	free(app->discovery);
 	if (app->decision_log_owned)
 		fclose(app->decision_log);

@@ -7,6 +7,7 @@
 #define CDS_HOOKS_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "engine.h"
 
@@ -14,7 +15,8 @@
 #define CDS_SERVICE_ORDER_SELECT "commissioning-order-select"
 #define CDS_SERVICE_ORDER_SIGN "commissioning-order-sign"
 
-/* Named limits on untrusted input (architecture.md rule 5). */
+/* Named limits on untrusted input (architecture.md rule 5): the defaults; `serve` can change
+ * each (struct cds_config, `serve --help`). */
 #define CDS_MAX_BODY_BYTES (4u * 1024u * 1024u) /* request body; larger -> 413 */
 #define CDS_MAX_JSON_DEPTH 64                   /* JSON nesting; deeper -> 400 */
 #define CDS_MAX_ARRAY_ITEMS 10000               /* items in any one JSON array; more -> 400 */
@@ -27,11 +29,38 @@
  * log sink). Thread-safe for cds_handle once created. */
 struct cds_app;
 
+/* ---- server settings (config.c): trust, CORS, TLS, limits ----------------------------------- */
+
+/* Trusted issuers and their keys, the public URL (JWT aud), CORS origins, JWT algorithms, TLS
+ * files and the named limits. Without issuers the service is in open demo mode. */
+struct cds_config;
+struct cds_config *cds_config_new(void);      /* NEW: defaults; free with cds_config_free */
+void cds_config_free(struct cds_config *cfg); /* accepts NULL */
+/* Reads the "server" object of a config file (the --config deployment.json; absent: nothing
+ * changes). Relative paths are relative to the file's folder. Returns FHIR_OK, or an error with
+ * err->where = "FILE#/json/pointer". */
+int cds_config_load_file(struct cds_config *cfg, const char *path, struct fhir_error *err);
+/* Kind of the command-line option `name` (without "--"): 1 takes a value, 0 is a flag, -1 is
+ * not a server-settings option. */
+int cds_config_option_kind(const char *name);
+/* Applies one command-line option (overrides the file; a repeatable list option given on the
+ * command line replaces the file's list). value NULL for flags. Returns FHIR_OK,
+ * FHIR_ERR_INVALID (err says why) or FHIR_ERR_NOT_FOUND (unknown option). */
+int cds_config_option(struct cds_config *cfg, const char *name, const char *value,
+                      struct fhir_error *err);
+/* Checks the settings as a whole (TLS needs cert and key, issuers are URLs). */
+int cds_config_check(const struct cds_config *cfg, struct fhir_error *err);
+size_t cds_config_issuer_count(const struct cds_config *cfg); /* 0: open demo mode */
+/* Prints the server-settings options for `serve --help`. */
+void cds_config_print_usage(FILE *out);
+
 /* Options for cds_app_new. All strings BORROWED for the call. */
 struct cds_app_options {
 	const char *policies_dir; /* NULL: the embedded default configuration */
 	const char *config_file;  /* NULL: policies' deployment.json; else this file replaces it */
 	const char *decision_log; /* NULL: decision log to stderr; "-": none; else a file to append */
+	const struct cds_config *settings; /* BORROWED, must outlive the app; NULL: defaults (open
+	                                      demo mode). JWKS files are read at cds_app_new. */
 };
 
 /* Loads the configuration (reporting every error through rep) and creates the app.
@@ -53,17 +82,34 @@ struct cds_request {
 	const char *body;         /* may be NULL when body_length is 0 */
 	size_t body_length;
 	const struct fhir_datetime *now; /* NULL: the real clock; eval --now and tests fix it */
+	const char *authorization;       /* Authorization header or NULL (never logged or echoed) */
+	const char *origin;              /* Origin header or NULL (CORS) */
+	const char *base_url;      /* the listener's own URL ("http://127.0.0.1:8080"): the JWT aud
+	                              base when no public URL is configured; NULL: none */
+	unsigned busy_retry_after; /* > 0: the server is overloaded: answer 503 with this
+	                              Retry-After (seconds) */
+};
+
+/* An extra reply header (CORS, WWW-Authenticate, Retry-After, Vary). */
+#define CDS_REPLY_MAX_HEADERS 10
+struct cds_reply_header {
+	const char *name; /* static */
+	char *value;      /* NEW, freed by cds_reply_clear */
 };
 
 /* The reply. `body` is NEW (malloc'd, NUL-terminated): free with cds_reply_clear. */
 struct cds_reply {
-	unsigned status;          /* 200, 400, 404, 405, 412, 413, 415, 500 */
+	unsigned status; /* 200, 204, 400, 401, 404, 405, 412, 413, 415, 500, 503 */
 	char *body;
 	size_t body_length;
 	const char *content_type; /* static string, e.g. "application/json" */
 	const char *allow;        /* 405: the Allow header value (static), else NULL */
 	char hook_instance[80];   /* the request's hookInstance for the access log, sanitised to
 	                             [A-Za-z0-9._:-] and truncated; "" when none */
+	struct cds_reply_header headers[CDS_REPLY_MAX_HEADERS];
+	size_t header_count;
+	char log_note[384]; /* for the access log: the auth outcome ("auth=ok iss=... jti=..." or
+	                       "auth=expired ..."), never a token; "" when none */
 };
 
 /* Answers one request. Never fails: errors become 4xx replies whose JSON body is a FHIR
@@ -78,14 +124,18 @@ void cds_reply_clear(struct cds_reply *reply);
 struct cds_server;
 
 /* Starts serving `app` (BORROWED: must outlive the server) on `bind` (an IPv4/IPv6 literal or
- * "localhost"; NULL: 127.0.0.1) and `port` (0: an ephemeral port, see cds_server_port). Threads
- * answer requests through cds_handle; each request logs one line to stderr (method, path,
- * status, duration, hookInstance; never tokens or bodies). NEW: *out, stop with cds_server_stop.
- * Returns FHIR_OK, FHIR_ERR_INVALID for a bad address, FHIR_ERR_IO when the daemon cannot start. */
+ * "localhost"; NULL: 127.0.0.1) and `port` (0: an ephemeral port, see cds_server_port), with the
+ * app's settings: TLS when a certificate and key are set, and the limits. Threads answer
+ * requests through cds_handle; each request logs one line to stderr (method, path, status,
+ * duration, hookInstance, auth outcome with iss/kid/jti; never tokens or bodies). NEW: *out,
+ * stop with cds_server_stop. Returns FHIR_OK, FHIR_ERR_INVALID for a bad address, FHIR_ERR_IO
+ * when the daemon cannot start (or a TLS file cannot be read). */
 int cds_server_start(struct cds_app *app, const char *bind, unsigned port, struct cds_server **out,
                      struct fhir_error *err);
 /* The port actually bound (the ephemeral one when started with port 0). */
 unsigned cds_server_port(const struct cds_server *server);
+/* The listener's own base URL ("https://127.0.0.1:8443"). BORROWED (the server's lifetime). */
+const char *cds_server_url(const struct cds_server *server);
 /* Stops the daemon (waits for in-flight requests) and frees the server. Accepts NULL. */
 void cds_server_stop(struct cds_server *server);
 

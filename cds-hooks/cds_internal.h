@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include <cjson/cJSON.h>
+#include <openssl/evp.h>
 
 #include "cds.h"
 
@@ -43,6 +44,9 @@ struct cds_app {
 	size_t feedback_next;                   /* next slot to write */
 	size_t feedback_total;                  /* feedback items recorded since start */
 	struct fhir_client *fhir;               /* NEW: the client for requests' fhirServer */
+	const struct cds_config *settings;      /* BORROWED (or own_settings): server settings */
+	struct cds_config *own_settings;        /* NEW defaults when none were given */
+	struct cds__auth *auth;                 /* NEW when issuers are configured, else NULL */
 };
 
 /* ---- configuration files (files.c) -------------------------------------------------------- */
@@ -94,6 +98,9 @@ void cds__reply_text(struct cds_reply *out, unsigned status, const char *json, s
  * ("invalid", "not-found", ...), `pointer` a JSON pointer into the request or NULL/"". */
 void cds__reply_error(struct cds_reply *out, unsigned status, const char *code, const char *pointer,
                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Adds header `name` (static) with a copy of `value` to out (ignored beyond
+ * CDS_REPLY_MAX_HEADERS). */
+void cds__reply_header(struct cds_reply *out, const char *name, const char *value);
 /* Aborts the process when p is NULL (architecture.md rule 5: out of memory aborts). */
 void *cds__must(void *p);
 
@@ -106,6 +113,9 @@ int cds__content_type_is_json(const char *content_type);
  * invalid UTF-8 or a raw control character in a string), or text after the value ->
  * FHIR_ERR_SYNTAX. err->where holds a JSON pointer when known. NEW: *out (cJSON_Delete). */
 int cds__parse_body(const char *body, size_t length, cJSON **out, struct fhir_error *err);
+/* cds__parse_body with the given limits (configured, or a JWT's / JWKS's own). */
+int cds__parse_json_limited(const char *body, size_t length, unsigned long max_depth,
+                            unsigned long max_items, cJSON **out, struct fhir_error *err);
 /* Checks the CDS Hooks 2.0 §HTTP Request envelope: hook (== service->hook), hookInstance,
  * context, fhirServer, fhirAuthorization (inv. cds-r-1), prefetch. Unknown members are ignored.
  * Returns FHIR_OK or FHIR_ERR_INVALID with err (message, JSON pointer). */
@@ -160,5 +170,170 @@ size_t cds__feedback_total(struct cds_app *app);
 void cds__log_record(struct cds_app *app, const cJSON *record);
 /* The current UTC instant as RFC 3339 with milliseconds ("2026-11-23T08:53:10.123Z"). */
 void cds__timestamp(char *buf, size_t size);
+
+/* ---- trust: server settings (config.c) ------------------------------------------------------ */
+
+#define CDS__MAX_SOURCES      8     /* jku URLs allowed per issuer */
+#define CDS__ORIGIN_MAX_BYTES 512   /* an Origin header or allowed origin */
+#define CDS__ISS_MAX_BYTES    1024  /* iss claim / configured issuer */
+#define CDS__KID_MAX_BYTES    256   /* kid header / JWK kid */
+#define CDS__JTI_MAX_BYTES    256   /* jti claim */
+#define CDS__JWT_MAX_BYTES    16384 /* a whole compact JWS */
+#define CDS__JWT_MAX_DEPTH    8     /* JSON nesting inside a JWT header or payload */
+#define CDS__JWKS_MAX_KEYS    100   /* keys in one JWK Set */
+#define CDS__RSA_MIN_BITS     2048  /* smaller RSA keys are refused */
+
+/* The named limits (config.c's table documents each; `--help` prints it). */
+struct cds__limits {
+	unsigned long max_body_bytes, max_json_depth, max_array_items, max_header_bytes;
+	unsigned long max_connections, max_connections_per_ip, idle_timeout_seconds;
+	unsigned long request_deadline_seconds, max_in_flight, retry_after_seconds, threads;
+	unsigned long clock_skew_seconds, max_token_lifetime_seconds, replay_cache_entries;
+	unsigned long jwks_ttl_seconds, jwks_refresh_seconds, jwks_timeout_seconds, jwks_max_bytes;
+};
+
+/* One trusted issuer. All NEW. */
+struct cds__issuer_config {
+	char *iss;  /* the exact iss claim */
+	char *jwks; /* file path or URL of its JWK Set; NULL when only jku URLs are given */
+	char **jku; /* allow-listed jku URLs */
+	size_t jku_count;
+};
+
+/* Server settings (cds.h: struct cds_config). All strings NEW. */
+struct cds_config {
+	struct cds__issuer_config *issuers;
+	size_t issuer_count; /* 0: open demo mode */
+	char **origins;      /* CORS allow-list ("*" = any) */
+	size_t origin_count;
+	unsigned algorithms; /* CDS__ALG_* mask */
+	char *public_url;    /* without a trailing '/'; NULL: the listener's own URL */
+	char *tls_cert, *tls_key;
+	char *jwks_ca_file;
+	int allow_http_loopback_jwks;
+	struct cds__limits limits;
+	int cli_issuers, cli_origins, cli_algorithms; /* a command-line list replaced the file's */
+};
+
+/* ---- trust: JWT (jwt.c) ------------------------------------------------------------------- */
+
+/* JWS algorithms (RFC 7518 §3.1) as mask bits; none and HS* have no bit: never accepted. */
+#define CDS__ALG_ES256 1u
+#define CDS__ALG_ES384 2u
+#define CDS__ALG_RS256 4u
+#define CDS__ALG_RS384 8u
+#define CDS__ALG_PS384 16u
+
+/* A public key from a JWK Set. */
+struct cds__jwk {
+	char *kid;      /* NEW in a cds__jwks; NULL in copies handed out */
+	unsigned algs;  /* CDS__ALG_* it may verify (curve / kty, narrowed by the JWK's alg) */
+	EVP_PKEY *pkey; /* owned reference */
+};
+
+/* A parsed compact JWS. NEW members; the string views are BORROWED from header/payload. */
+struct cds__jwt {
+	cJSON *header, *payload;
+	unsigned char *signature;
+	size_t signature_length;
+	char *signing_input; /* base64url(header) "." base64url(payload) */
+	size_t signing_input_length;
+	unsigned alg; /* CDS__ALG_* bit, 0 when not one we implement */
+	const char *alg_name, *typ, *kid, *jku;
+	int has_crit;
+	const char *iss, *jti;
+	const cJSON *aud;
+	double exp, iat;
+	int has_exp, has_iat;
+};
+
+/* The mask bit of a JWS alg name ("ES384"), or 0 (none, HS*, unknown). */
+unsigned cds__jwt_alg(const char *name);
+const char *cds__jwt_alg_name(unsigned alg); /* static string or NULL */
+/* RFC 4648 §5 base64url without padding, canonical. NEW: *out (free()). FHIR_OK/FHIR_ERR_SYNTAX. */
+int cds__base64url_decode(const char *in, size_t len, unsigned char **out, size_t *out_length);
+/* Splits and decodes a compact JWS (RFC 7515 §7.1) of at most CDS__JWT_MAX_BYTES: three
+ * base64url parts, header and payload JSON objects. Claims are extracted but not checked.
+ * NEW: *out members (cds__jwt_clear). FHIR_OK or FHIR_ERR_SYNTAX (malformed). */
+int cds__jwt_parse(const char *token, size_t length, struct cds__jwt *out, struct fhir_error *err);
+void cds__jwt_clear(struct cds__jwt *jwt); /* accepts zeroed */
+/* Verifies the signature with `key` (BORROWED) for jwt->alg: ES256/ES384 (raw r||s -> DER),
+ * RS256/RS384 (PKCS#1 v1.5), PS384 (PSS, salt = hash length). FHIR_OK or FHIR_ERR_INVALID. */
+int cds__jwt_verify(const struct cds__jwt *jwt, const struct cds__jwk *key, struct fhir_error *err);
+
+/* ---- trust: JWK Sets and the key store (jwks.c) ------------------------------------------- */
+
+struct cds__jwks {
+	struct cds__jwk *keys; /* usable signing keys (EC P-256/P-384, RSA >= 2048 bits) */
+	size_t count;
+};
+/* Parses a JWK Set (RFC 7517 §5). Keys that are not for signing, symmetric or of another kty are
+ * skipped; a malformed EC/RSA key is an error naming it. NEW: *out (cds__jwks_free). */
+int cds__jwks_parse(const char *text, size_t length, struct cds__jwks **out,
+                    struct fhir_error *err);
+void cds__jwks_free(struct cds__jwks *set); /* accepts NULL */
+
+struct cds__keystore;
+struct cds__issuer;
+/* Creates the store for cfg's issuers, reading JWKS files now (an error names the file).
+ * URL sources are fetched later (cds__keystore_fetch_all, or on first use). NEW: *out. */
+int cds__keystore_new(const struct cds_config *cfg, struct cds__keystore **out,
+                      struct fhir_error *err);
+void cds__keystore_free(struct cds__keystore *ks); /* accepts NULL */
+/* Fetches every URL-configured JWKS once (at start); failures are warned about on `log` (may be
+ * NULL) and retried when a token needs them. Returns how many failed. */
+size_t cds__keystore_fetch_all(struct cds__keystore *ks, FILE *log);
+/* The issuer configured as `iss`, or NULL. BORROWED. */
+struct cds__issuer *cds__keystore_issuer(struct cds__keystore *ks, const char *iss);
+/* The key `kid` of issuer `is` for a token with header jku (NULL: none): FHIR_OK and *out (its
+ * pkey holds a reference: EVP_PKEY_free), FHIR_ERR_INVALID when jku is not allow-listed, or
+ * FHIR_ERR_NOT_FOUND. An unknown kid, or a URL source past its TTL, refreshes the issuer's URL
+ * sources at most once per jwksRefreshSeconds, outside every lock. Thread-safe. */
+int cds__keystore_key(struct cds__keystore *ks, struct cds__issuer *is, const char *jku,
+                      const char *kid, struct cds__jwk *out, struct fhir_error *err);
+
+/* ---- trust: the per-request decision (auth.c) --------------------------------------------- */
+
+/* Why a token was refused: the reason classes of the 401 body and the log. */
+enum cds__auth_reason {
+	CDS__AUTH_OK = 0,
+	CDS__AUTH_MISSING,
+	CDS__AUTH_MALFORMED,
+	CDS__AUTH_ALGORITHM,
+	CDS__AUTH_UNKNOWN_ISSUER,
+	CDS__AUTH_JKU,
+	CDS__AUTH_UNKNOWN_KEY,
+	CDS__AUTH_BAD_SIGNATURE,
+	CDS__AUTH_WRONG_AUDIENCE,
+	CDS__AUTH_EXPIRED,
+	CDS__AUTH_NOT_YET_VALID,
+	CDS__AUTH_LIFETIME,
+	CDS__AUTH_REPLAY,
+	CDS__AUTH_BUSY, /* the replay cache is full of live tokens: 503 */
+};
+/* What auth found, for the access log: sanitised iss, kid, jti ("" when unknown). */
+struct cds__auth_result {
+	enum cds__auth_reason reason;
+	char iss[128], kid[80], jti[80];
+};
+struct cds__auth;
+/* NEW: *out (cds__auth_free); cfg BORROWED for its lifetime. Errors: a JWKS file. */
+int cds__auth_new(const struct cds_config *cfg, struct cds__auth **out, struct fhir_error *err);
+void cds__auth_free(struct cds__auth *auth);                      /* accepts NULL */
+struct cds__keystore *cds__auth_keystore(struct cds__auth *auth); /* BORROWED */
+/* Checks `authorization` (the header value, may be NULL) for a call to `url` (the exact URL:
+ * public URL + path), also accepting `alt_url` (may be NULL) as aud. CDS Hooks 2.0 §Trusting
+ * CDS Clients. Never logs or keeps the token. Thread-safe. */
+enum cds__auth_reason cds__auth_check(struct cds__auth *auth, const char *authorization,
+                                      const char *url, const char *alt_url,
+                                      struct cds__auth_result *res);
+const char *cds__auth_reason_name(enum cds__auth_reason reason); /* static */
+
+/* ---- trust: CORS (cors.c) ------------------------------------------------------------------ */
+
+/* Adds the CORS headers to `out` for a request from `origin` (may be NULL); `preflight` 1 for
+ * OPTIONS. CDS Hooks 2.0 §CORS. */
+void cds__cors_headers(const struct cds_config *cfg, const char *origin, int preflight,
+                       struct cds_reply *out);
 
 #endif

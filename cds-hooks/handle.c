@@ -1,7 +1,9 @@
 /* handle.c — cds_handle: routes one request (method, path) to discovery, a service call, feedback
- * or health, and maps every failure to its HTTP status with an OperationOutcome body
- * (CDS Hooks 2.0 §HTTP Response and §Status codes). Shared by the server, `eval` and tests, so
- * it must not do network I/O or read HTTP headers beyond those in cds_request. */
+ * or health, answers CORS preflights, asks auth.c whether the caller is trusted, and maps every
+ * failure to its HTTP status with an OperationOutcome body (CDS Hooks 2.0 §HTTP Response,
+ * §Status codes, §Trusting CDS Clients, §CORS). Shared by the server, `eval` and tests, so it
+ * must not read HTTP headers beyond those in cds_request; its only network I/O is a JWKS refresh
+ * inside auth. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,14 +37,16 @@ static void health(struct cds_app *app, struct cds_reply *out)
 
 /* Checks the size and media type of a POST body and parses it. On failure fills out and
  * returns non-zero. NEW: *json. */
-static int read_body(const struct cds_request *req, struct cds_reply *out, cJSON **json)
+static int read_body(const struct cds_app *app, const struct cds_request *req,
+                     struct cds_reply *out, cJSON **json)
 {
 	struct fhir_error err = {{0}, {0}};
+	const struct cds__limits *limits = &app->settings->limits;
 	*json = NULL;
-	if (req->body_length > CDS_MAX_BODY_BYTES) {
+	if (req->body_length > limits->max_body_bytes) {
 		cds__reply_error(out, 413, "too-costly", NULL,
-		                 "the request body is %zu bytes; at most %u are accepted",
-		                 req->body_length, CDS_MAX_BODY_BYTES);
+		                 "the request body is %zu bytes; at most %lu are accepted",
+		                 req->body_length, limits->max_body_bytes);
 		return -1;
 	}
 	if (!cds__content_type_is_json(req->content_type)) {
@@ -51,7 +55,8 @@ static int read_body(const struct cds_request *req, struct cds_reply *out, cJSON
 		                 req->content_type ? req->content_type : "(none)");
 		return -1;
 	}
-	if (cds__parse_body(req->body, req->body_length, json, &err) != FHIR_OK) {
+	if (cds__parse_json_limited(req->body, req->body_length, limits->max_json_depth,
+	                            limits->max_array_items, json, &err) != FHIR_OK) {
 		cds__reply_error(out, 400, "invalid", err.where, "%s", err.message);
 		return -1;
 	}
@@ -85,7 +90,7 @@ static void service_call(struct cds_app *app, const struct cds__service *service
 	cJSON *json = NULL;
 	memset(&result, 0, sizeof result);
 	memset(&fetched, 0, sizeof fetched);
-	if (read_body(req, out, &json) != 0)
+	if (read_body(app, req, out, &json) != 0)
 		goto out;
 	const cJSON *instance =
 	    cJSON_IsObject(json) ? cJSON_GetObjectItemCaseSensitive(json, "hookInstance") : NULL;
@@ -153,30 +158,117 @@ static void feedback_call(struct cds_app *app, const struct cds__service *servic
                           const struct cds_request *req, struct cds_reply *out)
 {
 	cJSON *json = NULL;
-	if (read_body(req, out, &json) == 0)
+	if (read_body(app, req, out, &json) == 0)
 		cds__feedback_handle(app, service, json, out);
 	cJSON_Delete(json);
 }
 
-void cds_handle(struct cds_app *app, const struct cds_request *req, struct cds_reply *out)
+/* The 401 of CDS Hooks 2.0 §Trusting CDS Clients: WWW-Authenticate (RFC 6750 §3) and an
+ * OperationOutcome naming the reason class, never the token. */
+static void unauthorized(struct cds_reply *out, enum cds__auth_reason reason, const char *aud)
 {
-	memset(out, 0, sizeof *out);
+	const char *name = cds__auth_reason_name(reason);
+	char header[128];
+	cds__reply_error(out, 401, "security", NULL,
+	                 "authentication failed: %s (CDS Hooks 2.0 requires a Bearer JWT signed by "
+	                 "a trusted issuer, aud %.300s)",
+	                 name, aud);
+	/* details.coding: the reason class, machine-readable */
+	cJSON *oo = cds__must(cJSON_ParseWithLength(out->body, out->body_length));
+	cJSON *issue = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(oo, "issue"), 0);
+	cJSON *details = cds__must(cJSON_AddObjectToObject(issue, "details"));
+	cJSON *codings = cds__must(cJSON_AddArrayToObject(details, "coding"));
+	cJSON *coding = cds__must(cJSON_CreateObject());
+	cJSON_AddItemToArray(codings, coding);
+	cds__must(cJSON_AddStringToObject(coding, "system", "urn:cds-commissioning:auth-failure"));
+	cds__must(cJSON_AddStringToObject(coding, "code", name));
+	cds__must(cJSON_AddStringToObject(details, "text", name));
+	cds__reply_json(out, 401, oo, 0);
+	snprintf(header, sizeof header, "Bearer error=\"invalid_token\", error_description=\"%s\"",
+	         name);
+	cds__reply_header(out, "WWW-Authenticate", header);
+}
+
+/* Checks the caller's JWT when issuers are configured. `optional`: only when one is sent
+ * (discovery). Returns 0 to proceed; otherwise out holds the 401 (or 503). */
+static int authenticate(struct cds_app *app, const struct cds_request *req, const char *path,
+                        int optional, int feedback, struct cds_reply *out)
+{
+	if (!app->auth || (optional && (!req->authorization || !req->authorization[0])))
+		return 0;
+	/* CDS Hooks 2.0 §JWT payload aud: the URL of the endpoint being invoked, as the client
+	 * calls it (the public URL when behind a proxy); feedback also accepts the service URL
+	 * (reference §15: unspecified). */
+	const char *base = app->settings->public_url ? app->settings->public_url : req->base_url;
+	char url[4096], alt[4096];
+	snprintf(url, sizeof url, "%s%s", base ? base : "", path);
+	size_t n = strlen(url);
+	if (feedback && n >= strlen(FEEDBACK_SUFFIX)) {
+		snprintf(alt, sizeof alt, "%.*s", (int)(n - strlen(FEEDBACK_SUFFIX)), url);
+	}
+	struct cds__auth_result res;
+	enum cds__auth_reason reason =
+	    cds__auth_check(app->auth, req->authorization, url, feedback ? alt : NULL, &res);
+	char cls[40]; /* "bad signature" -> "bad_signature" for the log */
+	snprintf(cls, sizeof cls, "%s",
+	         reason == CDS__AUTH_OK ? "ok" : cds__auth_reason_name(reason));
+	for (char *p = cls; *p; p++)
+		if (*p == ' ')
+			*p = '_';
+	/* The log names iss, kid and jti (CDS Hooks best practice), never the token. */
+	snprintf(out->log_note, sizeof out->log_note, "auth=%s%s%s%s%s%s%s", cls,
+	         res.iss[0] ? " iss=" : "", res.iss, res.kid[0] ? " kid=" : "", res.kid,
+	         res.jti[0] ? " jti=" : "", res.jti);
+	if (reason == CDS__AUTH_OK)
+		return 0;
+	if (reason == CDS__AUTH_BUSY) {
+		char retry[24];
+		snprintf(retry, sizeof retry, "%lu", app->settings->limits.retry_after_seconds);
+		cds__reply_error(out, 503, "transient", NULL,
+		                 "too many recent tokens to check for replay; retry shortly");
+		cds__reply_header(out, "Retry-After", retry);
+		return -1;
+	}
+	unauthorized(out, reason, url);
+	return -1;
+}
+
+/* Routes one request; *preflight is set for an answered OPTIONS. */
+static void route(struct cds_app *app, const struct cds_request *req, struct cds_reply *out,
+                  int *preflight)
+{
 	const char *method = req->method ? req->method : "";
 	const char *path = req->path ? req->path : "";
 	size_t len = strlen(path);
 	if (len > 1 && path[len - 1] == '/')
 		len--; /* tolerate one trailing slash */
 	int is_get = strcmp(method, "GET") == 0, is_post = strcmp(method, "POST") == 0;
+	int is_options = strcmp(method, "OPTIONS") == 0;
+	if (req->busy_retry_after > 0) { /* server.c: too many requests in flight */
+		char retry[24];
+		snprintf(retry, sizeof retry, "%u", req->busy_retry_after);
+		cds__reply_error(out, 503, "transient", NULL,
+		                 "the service is busy; retry after %u second%s",
+		                 req->busy_retry_after, req->busy_retry_after == 1 ? "" : "s");
+		cds__reply_header(out, "Retry-After", retry);
+		return;
+	}
 
 	if (len == strlen("/healthz") && strncmp(path, "/healthz", len) == 0) {
-		if (is_get)
+		if (is_options)
+			*preflight = 1;
+		else if (is_get)
 			health(app, out);
 		else
 			method_not_allowed(out, method, path, "GET");
 		return;
 	}
 	if (len == strlen(DISCOVERY_PATH) && strncmp(path, DISCOVERY_PATH, len) == 0) {
-		if (is_get) /* CDS Hooks 2.0 §Discovery */
+		if (is_options) /* CDS Hooks 2.0 §CORS: preflights carry no token */
+			*preflight = 1;
+		else if (is_get && authenticate(app, req, path, 1, 0, out) != 0)
+			return;  /* discovery: anonymous allowed, a token sent is checked */
+		else if (is_get) /* CDS Hooks 2.0 §Discovery */
 			cds__reply_text(out, 200, app->discovery, app->discovery_length);
 		else
 			method_not_allowed(out, method, path, "GET");
@@ -200,8 +292,12 @@ void cds_handle(struct cds_app *app, const struct cds_request *req, struct cds_r
 			                 path);
 			return;
 		}
-		if (!is_post)
+		if (is_options)
+			*preflight = 1;
+		else if (!is_post)
 			method_not_allowed(out, method, path, "POST");
+		else if (authenticate(app, req, path, 0, feedback, out) != 0)
+			return; /* CDS Hooks 2.0 §Trusting CDS Clients */
 		else if (feedback)
 			feedback_call(app, service, req, out);
 		else
@@ -209,4 +305,17 @@ void cds_handle(struct cds_app *app, const struct cds_request *req, struct cds_r
 		return;
 	}
 	cds__reply_error(out, 404, "not-found", NULL, "no such resource: %.200s", path);
+}
+
+void cds_handle(struct cds_app *app, const struct cds_request *req, struct cds_reply *out)
+{
+	int preflight = 0;
+	memset(out, 0, sizeof *out);
+	route(app, req, out, &preflight);
+	if (preflight) { /* 204, no body */
+		out->status = 204;
+		out->content_type = NULL;
+	}
+	/* CDS Hooks 2.0 §CORS: on every reply, errors included, or browsers hide them. */
+	cds__cors_headers(app->settings, req->origin, preflight, out);
 }

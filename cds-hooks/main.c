@@ -19,7 +19,8 @@ static const char usage_main[] =
     "\n"
     "Usage:\n"
     "  cds-commissioning serve [--bind ADDR] [--port N] [--policies DIR] [--config FILE]\n"
-    "                          [--decision-log FILE|-]\n"
+    "                          [--decision-log FILE|-] [--issuer ISS=JWKS]... [--public-url URL]\n"
+    "                          [--allow-origin ORIGIN]... [--tls-cert FILE --tls-key FILE] ...\n"
     "  cds-commissioning eval [--now ISO-8601] [--policies DIR] [--config FILE]\n"
     "                         [--decision-log FILE|-] FILE|-\n"
     "  cds-commissioning check [--policies DIR] [--config FILE]\n"
@@ -35,17 +36,25 @@ static const char usage_serve[] =
     "POST /cds-services/{id}/feedback, GET /healthz. Stops cleanly on SIGINT or SIGTERM.\n"
     "Logs one line per request to stderr (method, path, status, duration, hookInstance).\n"
     "\n"
-    "  --bind ADDR            IPv4/IPv6 address to listen on (default 127.0.0.1). No client\n"
-    "                         authentication (JWT) exists yet, so only loopback addresses are\n"
-    "                         accepted (demo mode).\n"
+    "With --issuer, every service and feedback call needs `Authorization: Bearer <JWT>` signed\n"
+    "by a trusted issuer (401 otherwise); discovery and /healthz stay anonymous. Without any\n"
+    "issuer the service runs in open demo mode: loopback only, CORS '*', a banner at start.\n"
+    "\n"
+    "  --bind ADDR            IPv4/IPv6 address to listen on (default 127.0.0.1). Without an\n"
+    "                         --issuer only loopback addresses are accepted (open demo mode).\n"
     "  --port N               TCP port (default 8080; 0 picks a free port, printed at start)\n"
     "  --fetch-budget-ms MS   time allowed for fetching data the request's prefetch lacks from\n"
     "                         its fhirServer, all keys and pages together (default 2000)\n"
     "  --policies DIR         load every *.json below DIR instead of the embedded configuration\n"
-    "  --config FILE          use FILE as deployment.json\n"
+    "  --config FILE          use FILE as deployment.json; its \"server\" object holds the\n"
+    "                         settings below (issuers, publicUrl, allowOrigins, algorithms,\n"
+    "                         tls, limits); command-line options override it\n"
     "  --decision-log FILE|-  append decision-log JSON lines to FILE; '-' for none\n"
     "                         (default: stderr)\n"
     "  --help                 show this help\n"
+    "\n";
+
+static const char usage_serve_end[] =
     "\n"
     "Exit status: 0 after a clean stop, 1 if the configuration or the listener fails,\n"
     "2 for bad arguments.\n";
@@ -57,7 +66,8 @@ static const char usage_eval[] =
     "the response body to stdout exactly as `serve` would send it, plus a final newline.\n"
     "Card uuids are fresh on every call, as with the server. The service is chosen by\n"
     "the body's `hook` (order-select or order-sign); the body is handled like a POST to\n"
-    "/cds-services/{that service} with Content-Type application/json.\n"
+    "/cds-services/{that service} with Content-Type application/json. eval is offline and\n"
+    "trusted: it never checks a JWT (no client authentication, CORS or server limits).\n"
     "\n"
     "  --now ISO-8601         evaluate as of this instant (default: the current time)\n"
     "  --policies DIR         load every *.json below DIR instead of the embedded configuration\n"
@@ -96,11 +106,14 @@ struct options {
 	const char *fetch_budget; /* --fetch-budget-ms, checked by parse */
 	const char *file;
 	int help;
+	/* server settings (config.c) in command-line order, applied after the config file */
+	const char *server_names[256], *server_values[256];
+	size_t server_count;
 };
 
 /* Which options a command accepts. */
 struct accepts {
-	int bind, port, now, decision_log, file;
+	int bind, port, now, decision_log, file, server;
 };
 
 static int usage_error(const char *command, const char *fmt, ...)
@@ -145,6 +158,27 @@ static int parse(const char *command, int argc, char **argv, int first, const st
 					break;
 				}
 			}
+			if (k == sizeof names / sizeof names[0] && a->server && arg[1] == '-') {
+				/* A server setting: --name VALUE, --name=VALUE, or a --flag. */
+				char name[64];
+				const char *eq = strchr(arg, '=');
+				size_t n = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+				snprintf(name, sizeof name, "%.*s", (int)n, arg + 2);
+				int kind = n < sizeof name ? cds_config_option_kind(name) : -1;
+				if (kind >= 0 && o->server_count < 256) {
+					const char *v = eq ? eq + 1 : NULL;
+					if (kind == 1 && !v) {
+						if (i + 1 >= argc)
+							return usage_error(
+							    command, "option '%s' needs a value",
+							    arg);
+						v = argv[++i];
+					}
+					o->server_names[o->server_count] = arg;
+					o->server_values[o->server_count++] = v;
+					continue;
+				}
+			}
 			if (k == sizeof names / sizeof names[0] || !allowed[k])
 				return usage_error(command, "unknown option '%s'", arg);
 			if (!value) {
@@ -186,11 +220,15 @@ static void report_error(void *ctx, const char *file, const char *pointer, const
 
 /* Loads the app; on failure prints a summary line. Returns 0 or 1. */
 static int load(const char *command, const struct options *o, const char *decision_log,
-                struct cds_app **app)
+                const struct cds_config *settings, struct cds_app **app)
 {
 	size_t errors = 0;
 	struct engine_reporter rep = {report_error, &errors};
-	struct cds_app_options opts = {o->policies, o->config, decision_log};
+	struct cds_app_options opts = {0};
+	opts.policies_dir = o->policies;
+	opts.config_file = o->config;
+	opts.decision_log = decision_log;
+	opts.settings = settings;
 	if (cds_app_new(&opts, &rep, app) != FHIR_OK) {
 		fprintf(stderr, "cds-commissioning %s: the configuration has %zu error%s\n",
 		        command, errors, errors == 1 ? "" : "s");
@@ -212,7 +250,7 @@ static int cmd_check(int argc, char **argv)
 			fputs(usage_check, stdout);
 		return rc;
 	}
-	if (load("check", &o, "-", &app) != 0)
+	if (load("check", &o, "-", NULL, &app) != 0)
 		return 1;
 	const struct engine *engine = cds_app_engine(app);
 	size_t n = engine_policy_count(engine);
@@ -253,7 +291,7 @@ static int cmd_eval(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	if (load("eval", &o, o.decision_log, &app) != 0) {
+	if (load("eval", &o, o.decision_log, NULL, &app) != 0) {
 		rc = 1;
 		goto out;
 	}
@@ -271,8 +309,13 @@ static int cmd_eval(int argc, char **argv)
 		service = cds__services(&count);
 	char path[128];
 	snprintf(path, sizeof path, "/cds-services/%s", service->id);
-	struct cds_request req = {"POST", path,   "application/json",
-	                          body,   length, o.now ? &now : NULL};
+	struct cds_request req = {0}; /* eval is offline: no Authorization, no auth check */
+	req.method = "POST";
+	req.path = path;
+	req.content_type = "application/json";
+	req.body = body;
+	req.body_length = length;
+	req.now = o.now ? &now : NULL;
 	cds_handle(app, &req, &reply);
 	fwrite(reply.body, 1, reply.body_length, stdout);
 	fputc('\n', stdout);
@@ -303,18 +346,67 @@ static int is_loopback(const char *bind)
 	return 0;
 }
 
+/* Builds the server settings: the config file's "server" object, then the command line.
+ * Returns 0, or 1/EXIT_USAGE after printing why. NEW: *out. */
+static int settings(const struct options *o, struct cds_config **out)
+{
+	struct fhir_error err = {{0}, {0}};
+	struct cds_config *cfg = cds_config_new();
+	*out = NULL;
+	if (o->config && cds_config_load_file(cfg, o->config, &err) != FHIR_OK) {
+		fprintf(stderr, "%s: %s\n", err.where, err.message);
+		fprintf(stderr, "cds-commissioning serve: the configuration has 1 error\n");
+		cds_config_free(cfg);
+		return 1;
+	}
+	for (size_t i = 0; i < o->server_count; i++) {
+		char name[64];
+		const char *arg = o->server_names[i] + 2, *eq = strchr(arg, '=');
+		snprintf(name, sizeof name, "%.*s", (int)(eq ? (size_t)(eq - arg) : strlen(arg)),
+		         arg);
+		if (cds_config_option(cfg, name, o->server_values[i], &err) != FHIR_OK) {
+			cds_config_free(cfg);
+			return usage_error("serve", "%s: %s", err.where, err.message);
+		}
+	}
+	if (cds_config_check(cfg, &err) != FHIR_OK) {
+		cds_config_free(cfg);
+		return usage_error("serve", "%s: %s", err.where, err.message);
+	}
+	*out = cfg;
+	return 0;
+}
+
+/* The open-demo-mode banner (issue: "says so loudly at start"). */
+static void demo_banner(void)
+{
+	fputs("\n"
+	      "#####################################################################\n"
+	      "#  OPEN DEMO MODE: no --issuer is configured.                       #\n"
+	      "#  Any caller on this machine gets decisions WITHOUT a JWT, and      #\n"
+	      "#  CORS allows every origin. Listening on loopback only.            #\n"
+	      "#  For real use: --issuer ISS=JWKS --public-url URL (README).       #\n"
+	      "#####################################################################\n"
+	      "\n",
+	      stderr);
+}
+
 static int cmd_serve(int argc, char **argv)
 {
 	struct options o = {0};
-	struct accepts a = {.bind = 1, .port = 1, .decision_log = 1};
+	struct accepts a = {.bind = 1, .port = 1, .decision_log = 1, .server = 1};
 	struct cds_app *app = NULL;
 	struct cds_server *server = NULL;
+	struct cds_config *cfg = NULL;
 	struct fhir_error err = {{0}, {0}};
 	unsigned long port = 8080;
 	int rc = parse("serve", argc, argv, 2, &a, &o);
 	if (rc != 0 || o.help) {
-		if (o.help)
+		if (o.help) {
 			fputs(usage_serve, stdout);
+			cds_config_print_usage(stdout);
+			fputs(usage_serve_end, stdout);
+		}
 		return rc;
 	}
 	if (o.port) {
@@ -325,14 +417,22 @@ static int cmd_serve(int argc, char **argv)
 			return usage_error("serve", "--port '%s' is not a port number (0-65535)",
 			                   o.port);
 	}
+	if ((rc = settings(&o, &cfg)) != 0)
+		return rc;
 	const char *bind = o.bind ? o.bind : "127.0.0.1";
-	if (!is_loopback(bind))
+	int demo = cds_config_issuer_count(cfg) == 0;
+	if (demo && !is_loopback(bind)) {
+		cds_config_free(cfg);
 		return usage_error("serve",
-		                   "refusing to listen on '%s': no client authentication is "
-		                   "implemented yet, so only loopback addresses are allowed",
+		                   "refusing to listen on '%s': no --issuer is configured, so the "
+		                   "service would answer anyone without authentication; without an "
+		                   "issuer only loopback addresses are allowed (open demo mode)",
 		                   bind);
-	if (load("serve", &o, o.decision_log, &app) != 0)
+	}
+	if (load("serve", &o, o.decision_log, cfg, &app) != 0) {
+		cds_config_free(cfg);
 		return 1;
+	}
 
 	/* Block the stop signals in every thread (the daemon's threads inherit this mask) and
 	 * wait for them here. */
@@ -344,19 +444,26 @@ static int cmd_serve(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN); /* a client or log reader that goes away must not kill us */
 
 	if (cds_server_start(app, bind, (unsigned)port, &server, &err) != FHIR_OK) {
-		fprintf(stderr, "cds-commissioning serve: %s\n", err.message);
+		fprintf(stderr, "cds-commissioning serve: %s%s%s\n", err.where,
+		        err.where[0] ? ": " : "", err.message);
 		rc = 1;
 		goto out;
 	}
 	const struct engine *engine = cds_app_engine(app);
-	int v6 = strchr(bind, ':') != NULL;
 	fprintf(stderr,
-	        "cds-commissioning %s listening on http://%s%s%s:%u/cds-services "
-	        "(deployment '%s', %zu polic%s)\n"
-	        "note: no client authentication is configured yet (demo mode, loopback only)\n",
-	        CDS_VERSION, v6 ? "[" : "", bind, v6 ? "]" : "", cds_server_port(server),
-	        engine_deployment_name(engine), engine_policy_count(engine),
-	        engine_policy_count(engine) == 1 ? "y" : "ies");
+	        "cds-commissioning %s listening on %s/cds-services "
+	        "(deployment '%s', %zu polic%s)\n",
+	        CDS_VERSION, cds_server_url(server), engine_deployment_name(engine),
+	        engine_policy_count(engine), engine_policy_count(engine) == 1 ? "y" : "ies");
+	if (demo)
+		demo_banner();
+	else
+		fprintf(stderr,
+		        "client authentication: JWT required from %zu issuer%s; aud base %s\n",
+		        cds_config_issuer_count(cfg), cds_config_issuer_count(cfg) == 1 ? "" : "s",
+		        cfg->public_url ? cfg->public_url : cds_server_url(server));
+	if (app->auth) /* fetch https JWKS now, so the first token does not wait */
+		cds__keystore_fetch_all(cds__auth_keystore(app->auth), stderr);
 	int sig = 0;
 	sigwait(&stop, &sig);
 	fprintf(stderr, "cds-commissioning: %s received, stopping\n",
@@ -365,12 +472,13 @@ static int cmd_serve(int argc, char **argv)
 out:
 	cds_server_stop(server);
 	cds_app_free(app);
+	cds_config_free(cfg);
 	return rc;
 }
 
 int main(int argc, char **argv)
 {
-	/* libcurl (FHIR fetches): initialised once, before any thread starts. */
+	/* libcurl (JWKS and FHIR fetches): initialised once, before any thread starts. */
 	if (fhir_client_global_init() != FHIR_OK) {
 		fputs("cds-commissioning: cannot initialise libcurl\n", stderr);
 		return 1;

@@ -105,10 +105,21 @@ void cds__reply_error(struct cds_reply *out, unsigned status, const char *code, 
 	cds__reply_json(out, status, oo, 0);
 }
 
+void cds__reply_header(struct cds_reply *out, const char *name, const char *value)
+{
+	if (out->header_count >= CDS_REPLY_MAX_HEADERS)
+		return;
+	out->headers[out->header_count].name = name;
+	out->headers[out->header_count].value = cds__must(strdup(value));
+	out->header_count++;
+}
+
 void cds_reply_clear(struct cds_reply *reply)
 {
 	if (!reply)
 		return;
+	for (size_t i = 0; i < reply->header_count && i < CDS_REPLY_MAX_HEADERS; i++)
+		free(reply->headers[i].value);
 	free(reply->body);
 	memset(reply, 0, sizeof *reply);
 }

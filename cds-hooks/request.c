@@ -58,8 +58,9 @@ static size_t utf8_sequence(const unsigned char *s, size_t n)
 }
 
 /* Scans the raw body before cJSON sees it (RFC 8259): valid UTF-8, no unescaped control
- * characters inside strings, and nesting no deeper than CDS_MAX_JSON_DEPTH. */
-static int scan_body(const char *body, size_t length, struct fhir_error *err)
+ * characters inside strings, and nesting no deeper than max_depth. */
+static int scan_body(const char *body, size_t length, unsigned long max_depth,
+                     struct fhir_error *err)
 {
 	const unsigned char *b = (const unsigned char *)body;
 	int depth = 0, in_string = 0, escaped = 0;
@@ -96,10 +97,10 @@ static int scan_body(const char *body, size_t length, struct fhir_error *err)
 		if (c == '"') {
 			in_string = 1;
 		} else if (c == '{' || c == '[') {
-			if (++depth > CDS_MAX_JSON_DEPTH) {
+			if ((unsigned long)++depth > max_depth) {
 				fhir_error_set(err, "",
-				               "JSON nesting deeper than %d levels (at byte %zu)",
-				               CDS_MAX_JSON_DEPTH, i);
+				               "JSON nesting deeper than %lu levels (at byte %zu)",
+				               max_depth, i);
 				return FHIR_ERR_LIMIT;
 			}
 		} else if (c == '}' || c == ']') {
@@ -127,16 +128,18 @@ static size_t pointer_push(char *buf, size_t size, const char *name)
 	return old;
 }
 
-/* Rejects any array with more than CDS_MAX_ARRAY_ITEMS items, naming it by JSON pointer. */
-static int check_arrays(const cJSON *node, char *pointer, size_t size, struct fhir_error *err)
+/* Rejects any array with more than max_items items, naming it by JSON pointer. */
+static int check_arrays(const cJSON *node, char *pointer, size_t size, unsigned long max_items,
+                        struct fhir_error *err)
 {
 	if (cJSON_IsArray(node)) {
 		size_t count = 0;
 		for (const cJSON *c = node->child; c; c = c->next)
 			count++;
-		if (count > CDS_MAX_ARRAY_ITEMS) {
-			fhir_error_set(err, pointer, "array has %zu items; at most %d are accepted",
-			               count, CDS_MAX_ARRAY_ITEMS);
+		if (count > max_items) {
+			fhir_error_set(err, pointer,
+			               "array has %zu items; at most %lu are accepted", count,
+			               max_items);
 			return FHIR_ERR_LIMIT;
 		}
 	}
@@ -153,7 +156,7 @@ static int check_arrays(const cJSON *node, char *pointer, size_t size, struct fh
 			key = name;
 		}
 		size_t old = pointer_push(pointer, size, key);
-		int rc = check_arrays(c, pointer, size, err);
+		int rc = check_arrays(c, pointer, size, max_items, err);
 		pointer[old] = '\0';
 		if (rc != FHIR_OK)
 			return rc;
@@ -163,6 +166,13 @@ static int check_arrays(const cJSON *node, char *pointer, size_t size, struct fh
 
 int cds__parse_body(const char *body, size_t length, cJSON **out, struct fhir_error *err)
 {
+	return cds__parse_json_limited(body, length, CDS_MAX_JSON_DEPTH, CDS_MAX_ARRAY_ITEMS, out,
+	                               err);
+}
+
+int cds__parse_json_limited(const char *body, size_t length, unsigned long max_depth,
+                            unsigned long max_items, cJSON **out, struct fhir_error *err)
+{
 	int rc = FHIR_OK;
 	cJSON *json = NULL;
 	*out = NULL;
@@ -171,7 +181,7 @@ int cds__parse_body(const char *body, size_t length, cJSON **out, struct fhir_er
 		rc = FHIR_ERR_SYNTAX;
 		goto out;
 	}
-	rc = scan_body(body, length, err);
+	rc = scan_body(body, length, max_depth, err);
 	if (rc != FHIR_OK)
 		goto out;
 	const char *end = NULL;
@@ -193,7 +203,7 @@ int cds__parse_body(const char *body, size_t length, cJSON **out, struct fhir_er
 		goto out;
 	}
 	char pointer[256] = "";
-	rc = check_arrays(json, pointer, sizeof pointer, err);
+	rc = check_arrays(json, pointer, sizeof pointer, max_items, err);
 	if (rc != FHIR_OK)
 		goto out;
 	*out = json;

@@ -1,37 +1,46 @@
-/* server.c — the HTTP server: libmicrohttpd 0.9.75 with an internal thread pool, a hard cap on
- * request bodies (413 as soon as Content-Length or the received bytes exceed CDS_MAX_BODY_BYTES),
- * one access-log line per request on stderr, and every answer produced by cds_handle. It must
- * not interpret CDS Hooks itself, nor log headers, tokens or bodies. The only file that includes
- * microhttpd.h. */
+/* server.c — the HTTP server: libmicrohttpd 0.9.75 with an internal thread pool polling every
+ * connection (a slow client holds no thread), optional TLS >= 1.2 (GnuTLS under libmicrohttpd),
+ * the configured limits (connections in total and per IP, idle timeout, header memory, body
+ * size, a per-request deadline, requests in flight -> 503 + Retry-After), one access-log line per
+ * request on stderr, and every answer produced by cds_handle. It must not interpret CDS Hooks
+ * itself, nor log headers, tokens or bodies. The only file that includes microhttpd.h. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 
 #include "cds_internal.h"
 
-#define SERVER_THREADS           4u
-#define SERVER_CONNECTION_LIMIT  256u
-#define SERVER_TIMEOUT_SECONDS   30u
-#define SERVER_CONNECTION_MEMORY (128u * 1024u) /* per-connection header pool */
+/* TLS 1.2 or newer (CDS Hooks 2.0 §Security; CRD / HRex): a GnuTLS priority string. */
+#define SERVER_TLS_PRIORITIES "NORMAL:-VERS-TLS1.1:-VERS-TLS1.0:-VERS-SSL3.0"
+#define SERVER_TLS_MAX_FILE   (1024u * 1024u) /* a PEM certificate chain or key */
 
 struct cds_server {
 	struct MHD_Daemon *daemon;
 	struct cds_app *app; /* BORROWED */
+	const struct cds__limits *limits; /* BORROWED from the app's settings */
 	unsigned port;
+	char base_url[320];       /* "http://127.0.0.1:8080": the default JWT aud base */
+	atomic_ulong in_flight;   /* requests between their headers and their completion */
+	char *tls_cert, *tls_key; /* NEW PEM texts while TLS is on */
+	size_t tls_key_length;
 };
 
 /* Per-request state: the body received so far (capped) and the start time. */
 struct conn {
 	char *body;
-	size_t length, capacity; /* stored bytes (<= CDS_MAX_BODY_BYTES) */
+	size_t length, capacity; /* stored bytes (<= max_body_bytes) */
 	size_t received;         /* bytes announced or received, even past the cap */
 	int too_big;
 	int responded; /* a reply is queued: ignore whatever else arrives */
+	int counted;   /* counted in server->in_flight */
+	unsigned busy; /* > 0: answer 503 with this Retry-After */
 	struct timespec start;
 };
 
@@ -55,8 +64,9 @@ static void access_log(const char *method, const char *url, const struct cds_rep
 	cds__timestamp(stamp, sizeof stamp);
 	sanitize_path(method, m, sizeof m);
 	sanitize_path(url, path, sizeof path);
-	fprintf(stderr, "%s %s %s %u %lldus%s%s\n", stamp, m, path, reply->status, us,
-	        reply->hook_instance[0] ? " hookInstance=" : "", reply->hook_instance);
+	fprintf(stderr, "%s %s %s %u %lldus%s%s%s%s\n", stamp, m, path, reply->status, us,
+	        reply->hook_instance[0] ? " hookInstance=" : "", reply->hook_instance,
+	        reply->log_note[0] ? " " : "", reply->log_note);
 }
 
 /* Answers through cds_handle and queues the reply. */
@@ -72,6 +82,11 @@ static enum MHD_Result respond(struct cds_server *server, struct MHD_Connection 
 	req.body = c->too_big ? NULL : c->body;
 	req.body_length = c->too_big ? c->received : c->length;
 	req.now = NULL;
+	req.authorization =
+	    MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	req.origin = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Origin");
+	req.base_url = server->base_url;
+	req.busy_retry_after = c->busy;
 	cds_handle(server->app, &req, &reply);
 
 	struct MHD_Response *response = MHD_create_response_from_buffer_with_free_callback(
@@ -81,12 +96,15 @@ static enum MHD_Result respond(struct cds_server *server, struct MHD_Connection 
 		return MHD_NO;
 	}
 	reply.body = NULL; /* taken by the response */
-	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
-	                        reply.content_type ? reply.content_type : "application/json");
+	if (reply.content_type || reply.body_length > 0)
+		MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
+		                        reply.content_type ? reply.content_type
+		                                           : "application/json");
 	MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (reply.allow)
 		MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, reply.allow);
-	/* Later (CORS, auth): add the reply's extra headers here. */
+	for (size_t i = 0; i < reply.header_count; i++) /* CORS, WWW-Authenticate, Retry-After */
+		MHD_add_response_header(response, reply.headers[i].name, reply.headers[i].value);
 	enum MHD_Result ret = MHD_queue_response(connection, reply.status, response);
 	c->responded = 1;
 	MHD_destroy_response(response);
@@ -102,16 +120,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
 	struct cds_server *server = cls;
 	struct conn *c = *con_cls;
 	(void)version;
+	const unsigned long max_body = server->limits->max_body_bytes;
 	if (!c) { /* first call: headers only */
 		c = cds__must(calloc(1, sizeof *c));
 		clock_gettime(CLOCK_MONOTONIC, &c->start);
 		*con_cls = c;
+		/* Overload: a bounded number of requests in flight; beyond it, 503 + Retry-After
+		 * at once (the connection is then released, so the service recovers). */
+		unsigned long busy = atomic_fetch_add(&server->in_flight, 1) + 1;
+		c->counted = 1;
+		if (busy > server->limits->max_in_flight) {
+			c->busy = (unsigned)server->limits->retry_after_seconds;
+			return respond(server, connection, url, method, c);
+		}
 		const char *cl = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
 		                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl) {
 			char *end = NULL;
 			unsigned long long n = strtoull(cl, &end, 10);
-			if (end != cl && n > CDS_MAX_BODY_BYTES) {
+			if (end != cl && n > max_body) {
 				c->too_big = 1; /* answer 413 now, before reading the body */
 				c->received =
 				    n > (unsigned long long)SIZE_MAX ? SIZE_MAX : (size_t)n;
@@ -126,8 +153,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
 	}
 	if (*upload_data_size > 0) {
 		size_t n = *upload_data_size;
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - c->start.tv_sec >
+		    (time_t)server->limits->request_deadline_seconds) {
+			/* The per-request deadline: a body trickling in is dropped, connection
+			 * closed. */
+			char stamp[40], path[256];
+			cds__timestamp(stamp, sizeof stamp);
+			sanitize_path(url, path, sizeof path);
+			fprintf(stderr, "%s %s %s dropped: body not received within %lus\n", stamp,
+			        method, path, server->limits->request_deadline_seconds);
+			return MHD_NO;
+		}
 		c->received = c->received + n < c->received ? SIZE_MAX : c->received + n;
-		if (!c->too_big && c->length + n > CDS_MAX_BODY_BYTES) {
+		if (!c->too_big && c->length + n > max_body) {
 			c->too_big = 1;
 			free(c->body);
 			c->body = NULL;
@@ -154,25 +194,69 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
 static void on_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-	(void)cls;
+	struct cds_server *server = cls;
 	(void)connection;
 	(void)toe;
 	struct conn *c = *con_cls;
 	if (c) {
+		if (c->counted)
+			atomic_fetch_sub(&server->in_flight, 1);
 		free(c->body);
 		free(c);
 	}
 	*con_cls = NULL;
 }
 
+/* Opens, binds and listens on addr, so the bound port (and the aud base URL) is known before
+ * the first request can arrive. Returns the socket or -1. */
+static int open_listener(const struct sockaddr *addr, socklen_t len, unsigned *port)
+{
+	int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int on = 1;
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+	if (addr->sa_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+	struct sockaddr_storage bound;
+	socklen_t bound_len = sizeof bound;
+	if (bind(fd, addr, len) != 0 || listen(fd, 128) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&bound, &bound_len) != 0) {
+		close(fd);
+		return -1;
+	}
+	*port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+	                                          : ((struct sockaddr_in *)&bound)->sin_port);
+	return fd;
+}
+
+/* Reads the TLS certificate and key (PEM) named in the settings. */
+static int read_tls(struct cds_server *server, const struct cds_config *cfg, struct fhir_error *err)
+{
+	size_t length = 0;
+	if (!MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+		fhir_error_set(err, "--tls-cert", "this libmicrohttpd was built without TLS");
+		return FHIR_ERR_INVALID;
+	}
+	int rc =
+	    cds__read_file(cfg->tls_cert, SERVER_TLS_MAX_FILE, &server->tls_cert, &length, err);
+	if (rc == FHIR_OK)
+		rc = cds__read_file(cfg->tls_key, SERVER_TLS_MAX_FILE, &server->tls_key,
+		                    &server->tls_key_length, err);
+	return rc;
+}
+
 int cds_server_start(struct cds_app *app, const char *bind, unsigned port, struct cds_server **out,
                      struct fhir_error *err)
 {
-	int rc = FHIR_OK;
+	int rc = FHIR_OK, fd = -1;
 	struct cds_server *server = NULL;
 	struct sockaddr_in in4;
 	struct sockaddr_in6 in6;
 	const struct sockaddr *addr = NULL;
+	socklen_t addr_len = 0;
+	const struct cds_config *cfg = app->settings;
+	const struct cds__limits *limits = &cfg->limits;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
 	*out = NULL;
 	if (!bind || strcmp(bind, "localhost") == 0)
@@ -188,10 +272,12 @@ int cds_server_start(struct cds_app *app, const char *bind, unsigned port, struc
 		in4.sin_family = AF_INET;
 		in4.sin_port = htons((uint16_t)port);
 		addr = (const struct sockaddr *)&in4;
+		addr_len = sizeof in4;
 	} else if (inet_pton(AF_INET6, bind, &in6.sin6_addr) == 1) {
 		in6.sin6_family = AF_INET6;
 		in6.sin6_port = htons((uint16_t)port);
 		addr = (const struct sockaddr *)&in6;
+		addr_len = sizeof in6;
 		flags |= MHD_USE_IPv6;
 	} else {
 		fhir_error_set(err, "bind", "'%.100s' is not an IPv4 or IPv6 address", bind);
@@ -200,22 +286,49 @@ int cds_server_start(struct cds_app *app, const char *bind, unsigned port, struc
 	}
 	server = cds__must(calloc(1, sizeof *server));
 	server->app = app;
-	server->daemon = MHD_start_daemon(
-	    flags, (uint16_t)port, NULL, NULL, &on_request, server, MHD_OPTION_SOCK_ADDR, addr,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)SERVER_THREADS, MHD_OPTION_CONNECTION_LIMIT,
-	    (unsigned int)SERVER_CONNECTION_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned int)SERVER_TIMEOUT_SECONDS, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	    (size_t)SERVER_CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, &on_completed, NULL,
-	    MHD_OPTION_END);
-	if (!server->daemon) {
+	server->limits = limits;
+	atomic_init(&server->in_flight, 0);
+	if (cfg->tls_cert && cfg->tls_key) {
+		if ((rc = read_tls(server, cfg, err)) != FHIR_OK)
+			goto out;
+		flags |= MHD_USE_TLS;
+	}
+	fd = open_listener(addr, addr_len, &server->port);
+	if (fd < 0) {
 		fhir_error_set(err, bind, "cannot listen on %s port %u (in use, or not permitted?)",
 		               bind, port);
 		rc = FHIR_ERR_IO;
 		goto out;
 	}
-	const union MHD_DaemonInfo *info =
-	    MHD_get_daemon_info(server->daemon, MHD_DAEMON_INFO_BIND_PORT);
-	server->port = info ? info->port : port;
+	int v6 = strchr(bind, ':') != NULL;
+	snprintf(server->base_url, sizeof server->base_url, "%s://%s%s%s:%u",
+	         server->tls_cert ? "https" : "http", v6 ? "[" : "", bind, v6 ? "]" : "",
+	         server->port);
+	/* The limits: connections in total and per IP, idle timeout, per-connection memory (the
+	 * request line and headers must fit: libmicrohttpd answers 431 otherwise). */
+	struct MHD_OptionItem tls_options[] = {
+	    {MHD_OPTION_HTTPS_MEM_CERT, 0, server->tls_cert},
+	    {MHD_OPTION_HTTPS_MEM_KEY, 0, server->tls_key},
+	    {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)SERVER_TLS_PRIORITIES},
+	    {MHD_OPTION_END, 0, NULL}};
+	struct MHD_OptionItem no_options[] = {{MHD_OPTION_END, 0, NULL}};
+	server->daemon = MHD_start_daemon(
+	    flags, 0, NULL, NULL, &on_request, server, MHD_OPTION_LISTEN_SOCKET, fd,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)limits->threads, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned int)limits->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (unsigned int)limits->max_connections_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned int)limits->idle_timeout_seconds, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)limits->max_header_bytes, MHD_OPTION_NOTIFY_COMPLETED, &on_completed, server,
+	    MHD_OPTION_ARRAY, server->tls_cert ? tls_options : no_options, MHD_OPTION_END);
+	if (!server->daemon) {
+		close(fd);
+		fhir_error_set(err, bind, "cannot start the HTTP%s server on %s port %u%s",
+		               server->tls_cert ? "S" : "", bind, server->port,
+		               server->tls_cert ? " (is the TLS certificate/key pair valid PEM?)"
+		                                : "");
+		rc = FHIR_ERR_IO;
+		goto out;
+	}
 	*out = server;
 	server = NULL;
 out:
@@ -228,11 +341,23 @@ unsigned cds_server_port(const struct cds_server *server)
 	return server ? server->port : 0;
 }
 
+const char *cds_server_url(const struct cds_server *server)
+{
+	return server ? server->base_url : "";
+}
+
 void cds_server_stop(struct cds_server *server)
 {
 	if (!server)
 		return;
 	if (server->daemon)
 		MHD_stop_daemon(server->daemon);
+	if (server->tls_key) { /* do not leave the private key in freed memory */
+		volatile char *k = server->tls_key;
+		for (size_t i = 0; i < server->tls_key_length; i++)
+			k[i] = 0;
+	}
+	free(server->tls_key);
+	free(server->tls_cert);
 	free(server);
 }

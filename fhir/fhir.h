@@ -262,6 +262,27 @@ void fhir_bundle_resources(const cJSON *value, struct fhir_arena *arena,
 /* The resource in a collection of NODE resources whose "Type/id" equals `reference`, or NULL. */
 const cJSON *fhir_find_reference(const struct fhir_collection *resources, const char *reference);
 
+/* ---- bounded HTTP GET (http_get.c) ------------------------------------------------------------
+ */
+
+/* Limits for fhir_http_get. */
+struct fhir_http_limits {
+	size_t max_bytes;        /* largest body accepted; larger -> FHIR_ERR_LIMIT */
+	long timeout_ms;         /* whole transfer, connect included */
+	int allow_http_loopback; /* 1: plain http is allowed to 127.0.0.1 / [::1] (tests only) */
+	const char *ca_file;     /* NULL: the system CA store; else a PEM bundle (BORROWED) */
+};
+
+/* One bounded GET (JWK Sets) with TLS verification (TLS >= 1.2), https only, no redirects, size
+ * and time limits; a blocking easy handle per call (the FHIR client below is the concurrent one).
+ * Performs network I/O (callers bound it and keep it off shared locks). Needs
+ * fhir_client_global_init to have been called once before threads start. NEW: *body
+ * (NUL-terminated, free()), *length. Returns FHIR_OK; FHIR_ERR_INVALID (URL not allowed),
+ * FHIR_ERR_LIMIT (too big) or FHIR_ERR_IO (network, TLS or a status other than 200), with err
+ * saying why. */
+int fhir_http_get(const char *url, const struct fhir_http_limits *limits, char **body,
+                  size_t *length, struct fhir_error *err);
+
 /* ---- client for the EHR's FHIR server (fhir_client*.c, libcurl) ------------------------------ */
 
 /* Named limits of one fetch (CDS Hooks 2.0 §Prefetch: the service fetches what is missing). */

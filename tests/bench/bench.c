@@ -82,7 +82,12 @@ static void bench_file(struct cds_app *app, const char *path, size_t iterations,
 	             : CDS_SERVICE_ORDER_SELECT);
 	fhir_datetime_parse("2025-01-15T12:00:00Z", &now, &err);
 	for (i = 0; i < iterations; i++) {
-		struct cds_request req = {"POST", route, "application/json", body, length, &now};
+		struct cds_request req = {.method = "POST",
+		                          .path = route,
+		                          .content_type = "application/json",
+		                          .body = body,
+		                          .body_length = length,
+		                          .now = &now};
 		struct cds_reply reply;
 		double t0 = now_us();
 
@@ -107,7 +112,8 @@ static void bench_file(struct cds_app *app, const char *path, size_t iterations,
 
 int main(int argc, char **argv)
 {
-	struct cds_app_options opts = {NULL, NULL, "-"};
+	struct cds_app_options opts = {
+	    .policies_dir = NULL, .config_file = NULL, .decision_log = "-"};
 	struct cds_app *app = NULL;
 	size_t iterations = 2000;
 	double *samples;

@@ -330,7 +330,8 @@ static void test_load_errors(const char *dir)
 {
 	struct collected c = {{0}, 0, 0};
 	struct engine_reporter rep = {collect, &c};
-	struct cds_app_options opts = {dir, NULL, "-"};
+	struct cds_app_options opts = {
+	    .policies_dir = dir, .config_file = NULL, .decision_log = "-"};
 	struct cds_app *app = NULL;
 	static const char *const expected[] = {
 	    "bad.policy.json#/trigger/text/0",
@@ -389,7 +390,8 @@ int main(void)
 {
 	const char *src = getenv("CDS_SOURCE_DIR");
 	char dir[1024], bad[1024];
-	struct cds_app_options opts = {dir, NULL, "-"};
+	struct cds_app_options opts = {
+	    .policies_dir = dir, .config_file = NULL, .decision_log = "-"};
 	struct cds_app *app = NULL;
 	struct fhir_error err;
 

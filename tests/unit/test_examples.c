@@ -140,7 +140,8 @@ int main(void)
 {
 	const char *shared = getenv("CDS_SHARED_DIR");
 	char dir[4096];
-	struct cds_app_options opts = {NULL, NULL, "-"};
+	struct cds_app_options opts = {
+	    .policies_dir = NULL, .config_file = NULL, .decision_log = "-"};
 	struct engine_reporter rep = {print_error, NULL};
 	struct cds_app *app = NULL;
 	char *names[MAX_FILES];

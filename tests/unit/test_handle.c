@@ -23,7 +23,12 @@ static const char *source_dir = ".";
 static void call_app(struct cds_app *a, const char *method, const char *path, const char *ct,
                      const char *body, size_t length, struct cds_reply *r)
 {
-	struct cds_request req = {method, path, ct, body, length, NULL};
+	struct cds_request req = {.method = method,
+	                          .path = path,
+	                          .content_type = ct,
+	                          .body = body,
+	                          .body_length = length,
+	                          .now = NULL};
 	cds_handle(a, &req, r);
 }
 
@@ -263,7 +268,12 @@ static void test_routing(void)
 	check_error(&r, 404, "not-found", NULL, NULL, "empty path");
 	cds_reply_clear(&r);
 
-	struct cds_request nulls = {NULL, NULL, NULL, NULL, 0, NULL};
+	struct cds_request nulls = {.method = NULL,
+	                            .path = NULL,
+	                            .content_type = NULL,
+	                            .body = NULL,
+	                            .body_length = 0,
+	                            .now = NULL};
 	cds_handle(app, &nulls, &r);
 	CHECK(r.status == 404, "NULL method/path: %u", r.status);
 	cds_reply_clear(&r);
@@ -569,7 +579,12 @@ static void test_service_calls(void)
 	struct fhir_error err;
 	CHECK(fhir_datetime_parse("2025-01-15T10:30:00Z", &now, &err) == FHIR_OK, "parse now");
 	body = knee(NULL);
-	struct cds_request req = {"POST", SELECT_PATH, JSON, body, strlen(body), &now};
+	struct cds_request req = {.method = "POST",
+	                          .path = SELECT_PATH,
+	                          .content_type = JSON,
+	                          .body = body,
+	                          .body_length = strlen(body),
+	                          .now = &now};
 	struct cds_reply a, b;
 	cds_handle(app, &req, &a);
 	cds_handle(app, &req, &b);
@@ -767,7 +782,8 @@ static void test_config_and_log(void)
 	/* A folder that does not exist: reported, naming it. */
 	size_t counts[2] = {0, 0};
 	struct engine_reporter rep = {count_report, counts};
-	struct cds_app_options bad = {"/no-such-folder", NULL, "-"};
+	struct cds_app_options bad = {
+	    .policies_dir = "/no-such-folder", .config_file = NULL, .decision_log = "-"};
 	struct cds_app *a = NULL;
 	CHECK(cds_app_new(&bad, &rep, &a) != FHIR_OK && a == NULL, "missing folder must fail");
 	CHECK(counts[1] >= 1, "the error names the folder");
@@ -794,7 +810,8 @@ static void test_config_and_log(void)
 		close(cfd);
 	if (lfd >= 0)
 		close(lfd);
-	struct cds_app_options opts = {dir, cfg_path, log_path};
+	struct cds_app_options opts = {
+	    .policies_dir = dir, .config_file = cfg_path, .decision_log = log_path};
 	counts[0] = counts[1] = 0;
 	int rc = cds_app_new(&opts, &rep, &a);
 	CHECK(rc == FHIR_OK && a, "load %s with %s: %zu errors", dir, cfg_path, counts[0]);
@@ -869,7 +886,8 @@ int main(void)
 	env = getenv("CDS_SOURCE_DIR");
 	if (env)
 		source_dir = env;
-	struct cds_app_options opts = {NULL, NULL, "-"};
+	struct cds_app_options opts = {
+	    .policies_dir = NULL, .config_file = NULL, .decision_log = "-"};
 	if (cds_app_new(&opts, NULL, &app) != FHIR_OK) {
 		CHECK(0, "the embedded configuration does not load");
 		return testkit_done();

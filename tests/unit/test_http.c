@@ -167,7 +167,8 @@ int main(void)
 	struct http h;
 
 	curl_global_init(CURL_GLOBAL_ALL); /* once, before threads (architecture.md rule 10) */
-	struct cds_app_options opts = {NULL, NULL, "-"};
+	struct cds_app_options opts = {
+	    .policies_dir = NULL, .config_file = NULL, .decision_log = "-"};
 	if (cds_app_new(&opts, NULL, &app) != FHIR_OK) {
 		CHECK(0, "the embedded configuration does not load");
 		return testkit_done();

@@ -234,7 +234,8 @@ static int run_case(struct cds_app *app, const char *dir, const char *name)
 		goto out;
 	}
 	if (stat(path, &st) == 0) {
-		struct cds_app_options opts = {NULL, path, "-"};
+		struct cds_app_options opts = {
+		    .policies_dir = NULL, .config_file = path, .decision_log = "-"};
 		struct engine_reporter rep = {print_error, NULL};
 
 		if (cds_app_new(&opts, &rep, &own) != FHIR_OK) {
@@ -305,7 +306,8 @@ int main(void)
 {
 	const char *source = getenv("CDS_SOURCE_DIR");
 	char dir[4096];
-	struct cds_app_options opts = {NULL, NULL, "-"};
+	struct cds_app_options opts = {
+	    .policies_dir = NULL, .config_file = NULL, .decision_log = "-"};
 	struct engine_reporter rep = {print_error, NULL};
 	struct cds_app *app = NULL;
 	DIR *d;

@@ -1,0 +1,285 @@
+/* auth.c — the per-request trust decision of CDS Hooks 2.0 §Trusting CDS Clients: the Bearer
+ * JWT's algorithm (allow-listed, never none or HMAC), issuer (configured), key (kid in the
+ * issuer's JWKS, jku only when allow-listed), signature, audience (the exact URL called, built
+ * from the public URL), exp/iat with clock skew, a lifetime cap, and jti replay (a bounded cache
+ * keyed by iss and jti until exp). It must never log or echo the token; it returns a reason class.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
+#include "cds_internal.h"
+
+/* One remembered (iss, jti) until its exp. */
+struct seen {
+	struct seen *next;
+	time_t expires;
+	size_t hash;
+	char key[]; /* iss "\n" jti, NUL-terminated */
+};
+
+struct cds__auth {
+	struct cds__keystore *keys;   /* NEW */
+	const struct cds_config *cfg; /* BORROWED */
+	pthread_mutex_t mutex;        /* guards the replay table */
+	struct seen **buckets;        /* NEW */
+	size_t bucket_count;          /* a power of two */
+	size_t entries;
+};
+
+static const char *const reason_names[] = {
+    [CDS__AUTH_OK] = "ok",
+    [CDS__AUTH_MISSING] = "missing token",
+    [CDS__AUTH_MALFORMED] = "malformed token",
+    [CDS__AUTH_ALGORITHM] = "algorithm not allowed",
+    [CDS__AUTH_UNKNOWN_ISSUER] = "unknown issuer",
+    [CDS__AUTH_JKU] = "jku not allowed",
+    [CDS__AUTH_UNKNOWN_KEY] = "unknown key",
+    [CDS__AUTH_BAD_SIGNATURE] = "bad signature",
+    [CDS__AUTH_WRONG_AUDIENCE] = "wrong audience",
+    [CDS__AUTH_EXPIRED] = "expired",
+    [CDS__AUTH_NOT_YET_VALID] = "not yet valid",
+    [CDS__AUTH_LIFETIME] = "lifetime too long",
+    [CDS__AUTH_REPLAY] = "replay",
+    [CDS__AUTH_BUSY] = "replay cache full",
+};
+
+const char *cds__auth_reason_name(enum cds__auth_reason reason)
+{
+	return (size_t)reason < sizeof reason_names / sizeof reason_names[0] ? reason_names[reason]
+	                                                                     : "?";
+}
+
+int cds__auth_new(const struct cds_config *cfg, struct cds__auth **out, struct fhir_error *err)
+{
+	int rc;
+	struct cds__auth *a = cds__must(calloc(1, sizeof *a));
+	*out = NULL;
+	a->cfg = cfg;
+	pthread_mutex_init(&a->mutex, NULL);
+	size_t want = cfg->limits.replay_cache_entries / 2 + 1;
+	a->bucket_count = 64;
+	while (a->bucket_count < want && a->bucket_count < ((size_t)1 << 24))
+		a->bucket_count *= 2;
+	a->buckets = cds__must(calloc(a->bucket_count, sizeof *a->buckets));
+	if ((rc = cds__keystore_new(cfg, &a->keys, err)) != FHIR_OK) {
+		cds__auth_free(a);
+		return rc;
+	}
+	*out = a;
+	return FHIR_OK;
+}
+
+void cds__auth_free(struct cds__auth *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; a->buckets && i < a->bucket_count; i++) {
+		struct seen *s = a->buckets[i];
+		while (s) {
+			struct seen *next = s->next;
+			free(s);
+			s = next;
+		}
+	}
+	free(a->buckets);
+	cds__keystore_free(a->keys);
+	pthread_mutex_destroy(&a->mutex);
+	free(a);
+}
+
+struct cds__keystore *cds__auth_keystore(struct cds__auth *a)
+{
+	return a ? a->keys : NULL;
+}
+
+static size_t hash_text(const char *s)
+{
+	size_t h = 1469598103934665603ull; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+/* Removes every entry whose exp (plus skew) has passed. Under a->mutex. */
+static void purge(struct cds__auth *a, time_t now)
+{
+	for (size_t i = 0; i < a->bucket_count; i++) {
+		struct seen **link = &a->buckets[i];
+		while (*link) {
+			struct seen *s = *link;
+			if (s->expires < now) {
+				*link = s->next;
+				free(s);
+				a->entries--;
+			} else {
+				link = &s->next;
+			}
+		}
+	}
+}
+
+/* CDS Hooks 2.0 §JWT payload jti: remembers (iss, jti) until `expires`. Returns CDS__AUTH_OK,
+ * CDS__AUTH_REPLAY when seen before, CDS__AUTH_BUSY when the bounded table is full. */
+static enum cds__auth_reason remember(struct cds__auth *a, const char *iss, const char *jti,
+                                      time_t expires, time_t now)
+{
+	size_t il = strlen(iss), jl = strlen(jti);
+	struct seen *entry = cds__must(malloc(sizeof *entry + il + jl + 2));
+	memcpy(entry->key, iss, il);
+	entry->key[il] = '\n';
+	memcpy(entry->key + il + 1, jti, jl + 1);
+	entry->hash = hash_text(entry->key);
+	entry->expires = expires;
+	enum cds__auth_reason reason = CDS__AUTH_OK;
+	pthread_mutex_lock(&a->mutex);
+	size_t b = entry->hash & (a->bucket_count - 1);
+	for (struct seen *s = a->buckets[b]; s; s = s->next) {
+		if (s->hash == entry->hash && s->expires >= now &&
+		    strcmp(s->key, entry->key) == 0) {
+			reason = CDS__AUTH_REPLAY;
+			goto out;
+		}
+	}
+	if (a->entries >= a->cfg->limits.replay_cache_entries)
+		purge(a, now);
+	if (a->entries >= a->cfg->limits.replay_cache_entries) {
+		reason = CDS__AUTH_BUSY; /* fail closed: never forget a live jti */
+		goto out;
+	}
+	entry->next = a->buckets[b];
+	a->buckets[b] = entry;
+	a->entries++;
+	entry = NULL;
+out:
+	pthread_mutex_unlock(&a->mutex);
+	free(entry);
+	return reason;
+}
+
+/* CDS Hooks 2.0 §JWT payload aud: a string or an array of strings, one equal to `url`. */
+static int audience_matches(const cJSON *aud, const char *url, const char *alt)
+{
+	if (cJSON_IsString(aud))
+		return strcmp(aud->valuestring, url) == 0 ||
+		       (alt && strcmp(aud->valuestring, alt) == 0);
+	if (!cJSON_IsArray(aud))
+		return 0;
+	for (const cJSON *a = aud->child; a; a = a->next)
+		if (cJSON_IsString(a) &&
+		    (strcmp(a->valuestring, url) == 0 || (alt && strcmp(a->valuestring, alt) == 0)))
+			return 1;
+	return 0;
+}
+
+/* Copies untrusted token text for the log: printable ASCII except space, quote and backslash. */
+static void log_copy(const char *text, char *buf, size_t size)
+{
+	size_t n = 0;
+	for (const char *p = text; p && *p && n + 1 < size; p++)
+		buf[n++] = (*p > ' ' && *p < 127 && *p != '"' && *p != '\\') ? *p : '?';
+	buf[n] = '\0';
+}
+
+enum cds__auth_reason cds__auth_check(struct cds__auth *a, const char *authorization,
+                                      const char *url, const char *alt_url,
+                                      struct cds__auth_result *res)
+{
+	struct cds__jwt jwt;
+	struct cds__jwk key = {0};
+	struct fhir_error err = {{0}, {0}};
+	enum cds__auth_reason reason = CDS__AUTH_OK;
+	const struct cds_config *cfg = a->cfg;
+	time_t now = time(NULL);
+	long skew = (long)cfg->limits.clock_skew_seconds;
+	memset(&jwt, 0, sizeof jwt);
+	memset(res, 0, sizeof *res);
+
+	/* CDS Hooks 2.0 §Trusting CDS Clients: Authorization: Bearer <JWT> (RFC 6750 §2.1). */
+	const char *p = authorization;
+	while (p && (*p == ' ' || *p == '\t'))
+		p++;
+	if (!p || !*p) {
+		reason = CDS__AUTH_MISSING;
+		goto out;
+	}
+	if (strncasecmp(p, "Bearer", 6) != 0 || (p[6] != ' ' && p[6] != '\t')) {
+		reason = CDS__AUTH_MALFORMED;
+		goto out;
+	}
+	p += 6;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	size_t len = strlen(p);
+	while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+		len--;
+	if (cds__jwt_parse(p, len, &jwt, &err) != FHIR_OK) {
+		reason = CDS__AUTH_MALFORMED;
+		goto out;
+	}
+	log_copy(jwt.iss, res->iss, sizeof res->iss);
+	log_copy(jwt.kid, res->kid, sizeof res->kid);
+	log_copy(jwt.jti, res->jti, sizeof res->jti);
+	/* §JWT header: alg allow-listed (never none, never HS*), typ JWT, kid required; RFC 7515
+	 * §4.1.11: a crit header names extensions we do not understand. */
+	if (!jwt.alg || !(jwt.alg & cfg->algorithms)) {
+		reason = CDS__AUTH_ALGORITHM;
+		goto out;
+	}
+	if (!jwt.typ || strcasecmp(jwt.typ, "JWT") != 0 || !jwt.kid || !jwt.kid[0] ||
+	    strlen(jwt.kid) > CDS__KID_MAX_BYTES || jwt.has_crit) {
+		reason = CDS__AUTH_MALFORMED;
+		goto out;
+	}
+	/* §JWT payload: iss, aud, exp, iat, jti are REQUIRED. */
+	if (!jwt.iss || !jwt.aud || !jwt.has_exp || !jwt.has_iat || !jwt.jti || !jwt.jti[0] ||
+	    strlen(jwt.jti) > CDS__JTI_MAX_BYTES || strlen(jwt.iss) > CDS__ISS_MAX_BYTES) {
+		reason = CDS__AUTH_MALFORMED;
+		goto out;
+	}
+	struct cds__issuer *issuer = cds__keystore_issuer(a->keys, jwt.iss);
+	if (!issuer) {
+		reason = CDS__AUTH_UNKNOWN_ISSUER;
+		goto out;
+	}
+	int rc = cds__keystore_key(a->keys, issuer, jwt.jku, jwt.kid, &key, &err);
+	if (rc == FHIR_ERR_INVALID) {
+		reason = CDS__AUTH_JKU;
+		goto out;
+	}
+	if (rc != FHIR_OK) {
+		reason = CDS__AUTH_UNKNOWN_KEY;
+		goto out;
+	}
+	if (cds__jwt_verify(&jwt, &key, &err) != FHIR_OK) {
+		reason = CDS__AUTH_BAD_SIGNATURE;
+		goto out;
+	}
+	/* Verified: the claims are the issuer's. */
+	if (!audience_matches(jwt.aud, url, alt_url)) {
+		reason = CDS__AUTH_WRONG_AUDIENCE;
+		goto out;
+	}
+	if (jwt.exp + (double)skew <= (double)now) {
+		reason = CDS__AUTH_EXPIRED;
+		goto out;
+	}
+	if (jwt.iat - (double)skew > (double)now) {
+		reason = CDS__AUTH_NOT_YET_VALID;
+		goto out;
+	}
+	if (jwt.exp - jwt.iat > (double)cfg->limits.max_token_lifetime_seconds) {
+		reason = CDS__AUTH_LIFETIME;
+		goto out;
+	}
+	/* Remember until exp + skew: a replay is refused for as long as the token is accepted. */
+	reason = remember(a, jwt.iss, jwt.jti, (time_t)jwt.exp + (time_t)skew, now);
+out:
+	EVP_PKEY_free(key.pkey);
+	cds__jwt_clear(&jwt);
+	res->reason = reason;
+	return reason;
+}

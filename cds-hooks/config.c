@@ -1,0 +1,633 @@
+/* config.c — the server settings: trusted issuers (JWKS file or https URL, allowed jku URLs),
+ * the public URL for the JWT aud check, CORS origins, JWT algorithms, TLS files and every named
+ * limit, with defaults, read from the "server" object of the --config file and overridden by
+ * command-line options. Everything is checked here, at start. It must not open sockets, fetch
+ * anything or read key files (jwks.c and server.c do, at start). */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cds_internal.h"
+
+/* The named limits: JSON member in "server.limits", command-line option, default, range. */
+static const struct limit_def {
+	const char *member;
+	const char *option;
+	size_t offset;
+	unsigned long def, min, max;
+	const char *help;
+} limit_defs[] = {
+#define L(m, o, f, d, lo, hi, h)                                                                   \
+	{                                                                                          \
+		m, o, offsetof(struct cds__limits, f), d, lo, hi, h                                \
+	}
+    L("maxBodyBytes", "max-body-bytes", max_body_bytes, CDS_MAX_BODY_BYTES, 1024, 268435456,
+      "request body bytes; larger -> 413"),
+    L("maxJsonDepth", "max-json-depth", max_json_depth, CDS_MAX_JSON_DEPTH, 4, 512,
+      "JSON nesting; deeper -> 400"),
+    L("maxArrayItems", "max-array-items", max_array_items, CDS_MAX_ARRAY_ITEMS, 16, 10000000,
+      "items in one JSON array; more -> 400"),
+    L("maxHeaderBytes", "max-header-bytes", max_header_bytes, 65536, 4096, 1048576,
+      "per-connection memory for the request line and headers; more -> 431"),
+    L("maxConnections", "max-connections", max_connections, 256, 1, 65536,
+      "open connections in total; more are refused"),
+    L("maxConnectionsPerIp", "max-connections-per-ip", max_connections_per_ip, 32, 1, 65536,
+      "open connections from one IP address; more are refused"),
+    L("idleTimeoutSeconds", "idle-timeout", idle_timeout_seconds, 30, 1, 3600,
+      "a connection idle this long is closed"),
+    L("requestDeadlineSeconds", "request-deadline", request_deadline_seconds, 30, 1, 3600,
+      "a request whose body is still arriving after this is dropped"),
+    L("maxInFlight", "max-in-flight", max_in_flight, 64, 1, 65536,
+      "requests being received or answered at once; more -> 503 + Retry-After"),
+    L("retryAfterSeconds", "retry-after", retry_after_seconds, 1, 1, 3600,
+      "the Retry-After of a 503"),
+    L("threads", "threads", threads, 4, 1, 256, "worker threads"),
+    L("clockSkewSeconds", "clock-skew", clock_skew_seconds, 60, 0, 600,
+      "allowance on JWT exp and iat"),
+    L("maxTokenLifetimeSeconds", "max-token-lifetime", max_token_lifetime_seconds, 3600, 60, 86400,
+      "longest JWT exp - iat accepted (bounds the replay cache)"),
+    L("replayCacheEntries", "replay-cache-entries", replay_cache_entries, 100000, 16, 10000000,
+      "jti values remembered; when full of live ones -> 503"),
+    L("jwksTtlSeconds", "jwks-ttl", jwks_ttl_seconds, 3600, 60, 604800,
+      "a fetched JWKS is refreshed after this"),
+    L("jwksRefreshSeconds", "jwks-refresh-interval", jwks_refresh_seconds, 60, 1, 86400,
+      "at most one JWKS refresh per issuer in this time (unknown kid)"),
+    L("jwksTimeoutSeconds", "jwks-timeout", jwks_timeout_seconds, 5, 1, 60,
+      "whole JWKS fetch, connect included"),
+    L("jwksMaxBytes", "jwks-max-bytes", jwks_max_bytes, 262144, 1024, 16777216,
+      "largest JWKS accepted"),
+#undef L
+};
+#define LIMIT_COUNT (sizeof limit_defs / sizeof limit_defs[0])
+
+static unsigned long *limit_slot(struct cds__limits *l, size_t i)
+{
+	return (unsigned long *)(void *)((char *)l + limit_defs[i].offset);
+}
+
+struct cds_config *cds_config_new(void)
+{
+	struct cds_config *cfg = cds__must(calloc(1, sizeof *cfg));
+	for (size_t i = 0; i < LIMIT_COUNT; i++)
+		*limit_slot(&cfg->limits, i) = limit_defs[i].def;
+	cfg->algorithms = CDS__ALG_ES384 | CDS__ALG_RS384; /* CDS Hooks 2.0: RECOMMENDED */
+	return cfg;
+}
+
+static void issuer_clear(struct cds__issuer_config *ic)
+{
+	free(ic->iss);
+	free(ic->jwks);
+	for (size_t j = 0; j < ic->jku_count; j++)
+		free(ic->jku[j]);
+	free(ic->jku);
+}
+
+static void clear_issuers(struct cds_config *cfg)
+{
+	for (size_t i = 0; i < cfg->issuer_count; i++)
+		issuer_clear(&cfg->issuers[i]);
+	free(cfg->issuers);
+	cfg->issuers = NULL;
+	cfg->issuer_count = 0;
+}
+
+static void clear_origins(struct cds_config *cfg)
+{
+	for (size_t i = 0; i < cfg->origin_count; i++)
+		free(cfg->origins[i]);
+	free(cfg->origins);
+	cfg->origins = NULL;
+	cfg->origin_count = 0;
+}
+
+void cds_config_free(struct cds_config *cfg)
+{
+	if (!cfg)
+		return;
+	clear_issuers(cfg);
+	clear_origins(cfg);
+	free(cfg->public_url);
+	free(cfg->tls_cert);
+	free(cfg->tls_key);
+	free(cfg->jwks_ca_file);
+	free(cfg);
+}
+
+size_t cds_config_issuer_count(const struct cds_config *cfg)
+{
+	return cfg ? cfg->issuer_count : 0;
+}
+
+static void set_string(char **slot, const char *value)
+{
+	free(*slot);
+	*slot = value ? cds__must(strdup(value)) : NULL;
+}
+
+/* A path from the config file, made relative to the file's folder; URLs are kept. NEW. */
+static char *resolve_path(const char *base_dir, const char *path)
+{
+	if (!base_dir || path[0] == '/' || strncmp(path, "https://", 8) == 0 ||
+	    strncmp(path, "http://", 7) == 0)
+		return cds__must(strdup(path));
+	size_t n = strlen(base_dir) + strlen(path) + 2;
+	char *out = cds__must(malloc(n));
+	snprintf(out, n, "%s/%s", base_dir, path);
+	return out;
+}
+
+/* An http(s) URL without whitespace, query or fragment. */
+static int url_ok(const char *url, int https_only)
+{
+	if (strncmp(url, "https://", 8) != 0 && (https_only || strncmp(url, "http://", 7) != 0))
+		return 0;
+	for (const char *p = url; *p; p++)
+		if (*p <= ' ' || *p >= 127 || *p == '#')
+			return 0;
+	return strlen(url) <= 2048;
+}
+
+/* A JWKS source: https URL, an http URL to loopback when allowed (checked when fetched), or a
+ * file. */
+static int check_jwks_location(const struct cds_config *cfg, const char *where, const char *loc,
+                               int url_only, struct fhir_error *err)
+{
+	int http = strncmp(loc, "http://", 7) == 0;
+	if (!loc[0] || (http && !cfg->allow_http_loopback_jwks) ||
+	    ((http || strncmp(loc, "https://", 8) == 0) && !url_ok(loc, 0)) ||
+	    (url_only && !http && strncmp(loc, "https://", 8) != 0)) {
+		fhir_error_set(err, where,
+		               "'%.300s' must be %san https URL (http only to 127.0.0.1 with "
+		               "--allow-http-jwks)",
+		               loc, url_only ? "" : "a file or ");
+		return FHIR_ERR_INVALID;
+	}
+	return FHIR_OK;
+}
+
+static struct cds__issuer_config *find_issuer(struct cds_config *cfg, const char *iss)
+{
+	for (size_t i = 0; i < cfg->issuer_count; i++)
+		if (strcmp(cfg->issuers[i].iss, iss) == 0)
+			return &cfg->issuers[i];
+	return NULL;
+}
+
+/* Adds (or replaces the JWKS of) issuer `iss`. TAKES jwks (may be NULL). */
+static struct cds__issuer_config *add_issuer(struct cds_config *cfg, const char *iss, char *jwks)
+{
+	struct cds__issuer_config *ic = find_issuer(cfg, iss);
+	if (!ic) {
+		cfg->issuers = cds__must(
+		    realloc(cfg->issuers, (cfg->issuer_count + 1) * sizeof *cfg->issuers));
+		ic = &cfg->issuers[cfg->issuer_count++];
+		memset(ic, 0, sizeof *ic);
+		ic->iss = cds__must(strdup(iss));
+	}
+	free(ic->jwks);
+	ic->jwks = jwks;
+	return ic;
+}
+
+static int add_jku(struct cds__issuer_config *ic, const char *url, const char *where,
+                   struct fhir_error *err)
+{
+	if (ic->jku_count >= CDS__MAX_SOURCES) {
+		fhir_error_set(err, where, "at most %d jku URLs per issuer", CDS__MAX_SOURCES);
+		return FHIR_ERR_LIMIT;
+	}
+	ic->jku = cds__must(realloc(ic->jku, (ic->jku_count + 1) * sizeof *ic->jku));
+	ic->jku[ic->jku_count++] = cds__must(strdup(url));
+	return FHIR_OK;
+}
+
+static int add_origin(struct cds_config *cfg, const char *origin, const char *where,
+                      struct fhir_error *err)
+{
+	/* An origin is scheme://host[:port], or "*" (any). */
+	if (strcmp(origin, "*") != 0 &&
+	    (!url_ok(origin, 0) || strchr(strstr(origin, "://") + 3, '/') ||
+	     strlen(origin) > CDS__ORIGIN_MAX_BYTES)) {
+		fhir_error_set(err, where,
+		               "'%.200s' is not an origin (scheme://host[:port], no path) or '*'",
+		               origin);
+		return FHIR_ERR_INVALID;
+	}
+	cfg->origins =
+	    cds__must(realloc(cfg->origins, (cfg->origin_count + 1) * sizeof *cfg->origins));
+	cfg->origins[cfg->origin_count++] = cds__must(strdup(origin));
+	return FHIR_OK;
+}
+
+/* Parses one algorithm name into the mask; none and HMAC are refused by name. */
+static int add_algorithm(unsigned *mask, const char *name, const char *where,
+                         struct fhir_error *err)
+{
+	unsigned alg = cds__jwt_alg(name);
+	if (!alg) {
+		fhir_error_set(err, where,
+		               "'%.40s' is not accepted: use ES384, RS384, ES256, RS256 or PS384 "
+		               "(CDS Hooks 2.0: never none, never HMAC)",
+		               name);
+		return FHIR_ERR_INVALID;
+	}
+	*mask |= alg;
+	return FHIR_OK;
+}
+
+static int set_public_url(struct cds_config *cfg, const char *url, const char *where,
+                          struct fhir_error *err)
+{
+	if (!url_ok(url, 0) || strchr(url, '?')) {
+		fhir_error_set(err, where,
+		               "'%.200s' is not a base URL (http(s)://host[:port][/prefix])", url);
+		return FHIR_ERR_INVALID;
+	}
+	set_string(&cfg->public_url, url);
+	size_t n = strlen(cfg->public_url);
+	while (n > 8 && cfg->public_url[n - 1] == '/')
+		cfg->public_url[--n] = '\0'; /* the paths called start with '/' */
+	return FHIR_OK;
+}
+
+static int set_limit(struct cds_config *cfg, size_t i, double value, const char *text,
+                     const char *where, struct fhir_error *err)
+{
+	const struct limit_def *d = &limit_defs[i];
+	if (!(value >= (double)d->min && value <= (double)d->max) || value != (double)(long)value) {
+		fhir_error_set(err, where, "%s must be an integer from %lu to %lu, not %.40s",
+		               d->member, d->min, d->max, text);
+		return FHIR_ERR_INVALID;
+	}
+	*limit_slot(&cfg->limits, i) = (unsigned long)value;
+	return FHIR_OK;
+}
+
+/* ---- the config file --------------------------------------------------------------------- */
+
+static const char *want_string(const cJSON *object, const char *name, const char *where,
+                               int required, struct fhir_error *err, int *rc)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(object, name);
+	if (!item && !required)
+		return NULL;
+	if (!cJSON_IsString(item) || !item->valuestring || !item->valuestring[0]) {
+		fhir_error_set(err, where, "'%s' must be a non-empty string", name);
+		*rc = FHIR_ERR_INVALID;
+		return NULL;
+	}
+	return item->valuestring;
+}
+
+static int want_string_array(const cJSON *object, const char *name, const char *where,
+                             const cJSON **out, struct fhir_error *err)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(object, name);
+	*out = NULL;
+	if (!item)
+		return FHIR_OK;
+	if (!cJSON_IsArray(item)) {
+		fhir_error_set(err, where, "'%s' must be an array of strings", name);
+		return FHIR_ERR_INVALID;
+	}
+	for (const cJSON *e = item->child; e; e = e->next)
+		if (!cJSON_IsString(e) || !e->valuestring[0]) {
+			fhir_error_set(err, where, "'%s' must be an array of non-empty strings",
+			               name);
+			return FHIR_ERR_INVALID;
+		}
+	*out = item;
+	return FHIR_OK;
+}
+
+static int load_server(struct cds_config *cfg, const cJSON *server, const char *dir,
+                       struct fhir_error *err)
+{
+	int rc = FHIR_OK;
+	char where[128];
+	const cJSON *list = NULL;
+	if (!cJSON_IsObject(server)) {
+		fhir_error_set(err, "/server", "'server' must be an object");
+		return FHIR_ERR_INVALID;
+	}
+	const cJSON *flag = cJSON_GetObjectItemCaseSensitive(server, "allowHttpLoopbackJwks");
+	if (flag && !cJSON_IsBool(flag)) {
+		fhir_error_set(err, "/server/allowHttpLoopbackJwks", "must be true or false");
+		return FHIR_ERR_INVALID;
+	}
+	cfg->allow_http_loopback_jwks = cJSON_IsTrue(flag);
+	const char *s = want_string(server, "publicUrl", "/server/publicUrl", 0, err, &rc);
+	if (rc != FHIR_OK || (s && (rc = set_public_url(cfg, s, "/server/publicUrl", err))))
+		return rc;
+	s = want_string(server, "jwksCaFile", "/server/jwksCaFile", 0, err, &rc);
+	if (rc != FHIR_OK)
+		return rc;
+	if (s) {
+		free(cfg->jwks_ca_file);
+		cfg->jwks_ca_file = resolve_path(dir, s);
+	}
+	const cJSON *issuers = cJSON_GetObjectItemCaseSensitive(server, "issuers");
+	if (issuers && !cJSON_IsArray(issuers)) {
+		fhir_error_set(err, "/server/issuers", "'issuers' must be an array of objects");
+		return FHIR_ERR_INVALID;
+	}
+	size_t index = 0;
+	for (const cJSON *is = issuers ? issuers->child : NULL; is; is = is->next, index++) {
+		snprintf(where, sizeof where, "/server/issuers/%zu", index);
+		if (!cJSON_IsObject(is)) {
+			fhir_error_set(err, where, "an issuer is an object {iss, jwks, jku}");
+			return FHIR_ERR_INVALID;
+		}
+		const char *iss = want_string(is, "iss", where, 1, err, &rc);
+		const char *jwks =
+		    rc == FHIR_OK ? want_string(is, "jwks", where, 0, err, &rc) : NULL;
+		if (rc != FHIR_OK || (rc = want_string_array(is, "jku", where, &list, err)))
+			return rc;
+		if (!jwks && !list) {
+			fhir_error_set(err, where, "an issuer needs 'jwks' or 'jku' (its keys)");
+			return FHIR_ERR_INVALID;
+		}
+		if (find_issuer(cfg, iss)) {
+			fhir_error_set(err, where, "issuer '%.200s' is listed twice", iss);
+			return FHIR_ERR_INVALID;
+		}
+		struct cds__issuer_config *ic =
+		    add_issuer(cfg, iss, jwks ? resolve_path(dir, jwks) : NULL);
+		char w2[160];
+		snprintf(w2, sizeof w2, "%s/jwks", where);
+		if (ic->jwks && (rc = check_jwks_location(cfg, w2, ic->jwks, 0, err)))
+			return rc;
+		size_t j = 0;
+		for (const cJSON *u = list ? list->child : NULL; u; u = u->next, j++) {
+			snprintf(w2, sizeof w2, "%s/jku/%zu", where, j);
+			if ((rc = check_jwks_location(cfg, w2, u->valuestring, 1, err)) ||
+			    (rc = add_jku(ic, u->valuestring, w2, err)))
+				return rc;
+		}
+	}
+	if ((rc = want_string_array(server, "allowOrigins", "/server/allowOrigins", &list, err)))
+		return rc;
+	index = 0;
+	for (const cJSON *o = list ? list->child : NULL; o; o = o->next, index++) {
+		snprintf(where, sizeof where, "/server/allowOrigins/%zu", index);
+		if ((rc = add_origin(cfg, o->valuestring, where, err)))
+			return rc;
+	}
+	if ((rc = want_string_array(server, "algorithms", "/server/algorithms", &list, err)))
+		return rc;
+	if (list) {
+		unsigned mask = 0;
+		index = 0;
+		for (const cJSON *a = list->child; a; a = a->next, index++) {
+			snprintf(where, sizeof where, "/server/algorithms/%zu", index);
+			if ((rc = add_algorithm(&mask, a->valuestring, where, err)))
+				return rc;
+		}
+		if (mask)
+			cfg->algorithms = mask;
+	}
+	const cJSON *tls = cJSON_GetObjectItemCaseSensitive(server, "tls");
+	if (tls) {
+		if (!cJSON_IsObject(tls)) {
+			fhir_error_set(err, "/server/tls", "'tls' must be an object {cert, key}");
+			return FHIR_ERR_INVALID;
+		}
+		const char *cert = want_string(tls, "cert", "/server/tls/cert", 1, err, &rc);
+		const char *key =
+		    rc == FHIR_OK ? want_string(tls, "key", "/server/tls/key", 1, err, &rc) : NULL;
+		if (rc != FHIR_OK)
+			return rc;
+		free(cfg->tls_cert);
+		free(cfg->tls_key);
+		cfg->tls_cert = resolve_path(dir, cert);
+		cfg->tls_key = resolve_path(dir, key);
+	}
+	const cJSON *limits = cJSON_GetObjectItemCaseSensitive(server, "limits");
+	if (limits && !cJSON_IsObject(limits)) {
+		fhir_error_set(err, "/server/limits", "'limits' must be an object");
+		return FHIR_ERR_INVALID;
+	}
+	for (const cJSON *m = limits ? limits->child : NULL; m; m = m->next) {
+		size_t i = 0;
+		while (i < LIMIT_COUNT && strcmp(limit_defs[i].member, m->string) != 0)
+			i++;
+		snprintf(where, sizeof where, "/server/limits/%.60s", m->string);
+		if (i == LIMIT_COUNT) {
+			fhir_error_set(err, where, "unknown limit '%.60s'", m->string);
+			return FHIR_ERR_INVALID;
+		}
+		if (!cJSON_IsNumber(m)) {
+			fhir_error_set(err, where, "'%s' must be a number", m->string);
+			return FHIR_ERR_INVALID;
+		}
+		char text[48];
+		snprintf(text, sizeof text, "%g", m->valuedouble);
+		if ((rc = set_limit(cfg, i, m->valuedouble, text, where, err)))
+			return rc;
+	}
+	return FHIR_OK;
+}
+
+int cds_config_load_file(struct cds_config *cfg, const char *path, struct fhir_error *err)
+{
+	char *text = NULL, *dir = NULL;
+	size_t length = 0;
+	cJSON *doc = NULL;
+	struct fhir_error e = {{0}, {0}};
+	int rc = cds__read_file(path, CDS__MAX_CONFIG_FILE_BYTES, &text, &length, err);
+	if (rc != FHIR_OK)
+		goto out;
+	doc = cJSON_ParseWithLength(text, length);
+	if (!cJSON_IsObject(doc)) {
+		fhir_error_set(err, path, "not a JSON object");
+		rc = FHIR_ERR_SYNTAX;
+		goto out;
+	}
+	const cJSON *server = cJSON_GetObjectItemCaseSensitive(doc, "server");
+	if (!server)
+		goto out;
+	dir = cds__must(strdup(path));
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	else
+		set_string(&dir, ".");
+	rc = load_server(cfg, server, dir, &e);
+	if (rc != FHIR_OK) {
+		char where[300];
+		snprintf(where, sizeof where, "%.200s#%.90s", path, e.where);
+		fhir_error_set(err, where, "%s", e.message);
+	}
+out:
+	free(dir);
+	free(text);
+	cJSON_Delete(doc);
+	return rc;
+}
+
+/* ---- command-line options ---------------------------------------------------------------- */
+
+static const char *const flag_options[] = {"allow-http-jwks"};
+static const char *const value_options[] = {"issuer", "issuer-jku", "public-url", "allow-origin",
+                                            "alg",    "tls-cert",   "tls-key",    "jwks-ca-file"};
+
+int cds_config_option_kind(const char *name)
+{
+	for (size_t i = 0; i < sizeof flag_options / sizeof flag_options[0]; i++)
+		if (strcmp(name, flag_options[i]) == 0)
+			return 0;
+	for (size_t i = 0; i < sizeof value_options / sizeof value_options[0]; i++)
+		if (strcmp(name, value_options[i]) == 0)
+			return 1;
+	for (size_t i = 0; i < LIMIT_COUNT; i++)
+		if (strcmp(name, limit_defs[i].option) == 0)
+			return 1;
+	return -1;
+}
+
+int cds_config_option(struct cds_config *cfg, const char *name, const char *value,
+                      struct fhir_error *err)
+{
+	char where[64];
+	snprintf(where, sizeof where, "--%.40s", name);
+	if (strcmp(name, "allow-http-jwks") == 0) {
+		cfg->allow_http_loopback_jwks = 1;
+		return FHIR_OK;
+	}
+	if (!value) {
+		fhir_error_set(err, where, "needs a value");
+		return FHIR_ERR_INVALID;
+	}
+	if (strcmp(name, "issuer") == 0 || strcmp(name, "issuer-jku") == 0) {
+		const char *eq = strchr(value, '=');
+		if (!eq || eq == value || !eq[1]) {
+			fhir_error_set(err, where, "expects ISS=%s, not '%.200s'",
+			               name[6] ? "URL" : "JWKS", value);
+			return FHIR_ERR_INVALID;
+		}
+		char *iss = cds__must(strndup(value, (size_t)(eq - value)));
+		int rc = FHIR_OK;
+		if (name[6] == '\0') {
+			if (!cfg->cli_issuers) { /* the command line replaces the file's list */
+				clear_issuers(cfg);
+				cfg->cli_issuers = 1;
+			}
+			rc = check_jwks_location(cfg, where, eq + 1, 0, err);
+			if (rc == FHIR_OK)
+				add_issuer(cfg, iss, cds__must(strdup(eq + 1)));
+		} else {
+			struct cds__issuer_config *ic = find_issuer(cfg, iss);
+			if (!ic) {
+				fhir_error_set(err, where,
+				               "no issuer '%.200s' (give --issuer first)", iss);
+				rc = FHIR_ERR_INVALID;
+			} else if ((rc = check_jwks_location(cfg, where, eq + 1, 1, err)) ==
+			           FHIR_OK) {
+				rc = add_jku(ic, eq + 1, where, err);
+			}
+		}
+		free(iss);
+		return rc;
+	}
+	if (strcmp(name, "allow-origin") == 0) {
+		if (!cfg->cli_origins) {
+			clear_origins(cfg);
+			cfg->cli_origins = 1;
+		}
+		return add_origin(cfg, value, where, err);
+	}
+	if (strcmp(name, "alg") == 0) {
+		if (!cfg->cli_algorithms) {
+			cfg->algorithms = 0;
+			cfg->cli_algorithms = 1;
+		}
+		char buf[256];
+		snprintf(buf, sizeof buf, "%s", value);
+		for (char *p = buf, *next; p && *p; p = next) {
+			next = strchr(p, ',');
+			if (next)
+				*next++ = '\0';
+			int rc = add_algorithm(&cfg->algorithms, p, where, err);
+			if (rc != FHIR_OK)
+				return rc;
+		}
+		return cfg->algorithms ? FHIR_OK : FHIR_ERR_INVALID;
+	}
+	if (strcmp(name, "public-url") == 0)
+		return set_public_url(cfg, value, where, err);
+	if (strcmp(name, "tls-cert") == 0 || strcmp(name, "tls-key") == 0) {
+		set_string(name[4] == 'c' ? &cfg->tls_cert : &cfg->tls_key, value);
+		return FHIR_OK;
+	}
+	if (strcmp(name, "jwks-ca-file") == 0) {
+		set_string(&cfg->jwks_ca_file, value);
+		return FHIR_OK;
+	}
+	for (size_t i = 0; i < LIMIT_COUNT; i++) {
+		if (strcmp(name, limit_defs[i].option) != 0)
+			continue;
+		char *end = NULL;
+		errno = 0;
+		double v = strtod(value, &end);
+		if (errno || end == value || *end)
+			v = -1;
+		return set_limit(cfg, i, v, value, where, err);
+	}
+	fhir_error_set(err, where, "unknown option");
+	return FHIR_ERR_NOT_FOUND;
+}
+
+int cds_config_check(const struct cds_config *cfg, struct fhir_error *err)
+{
+	if (!cfg->tls_cert != !cfg->tls_key) {
+		fhir_error_set(err, cfg->tls_cert ? "--tls-key" : "--tls-cert",
+		               "TLS needs both a certificate and a key");
+		return FHIR_ERR_INVALID;
+	}
+	for (size_t i = 0; i < cfg->issuer_count; i++) {
+		const struct cds__issuer_config *ic = &cfg->issuers[i];
+		if (strncmp(ic->iss, "http", 4) != 0 || strlen(ic->iss) > CDS__ISS_MAX_BYTES) {
+			fhir_error_set(
+			    err, "--issuer",
+			    "issuer '%.200s' must be a URL (CDS Hooks 2.0: iss is a URI) of "
+			    "at most %d bytes",
+			    ic->iss, CDS__ISS_MAX_BYTES);
+			return FHIR_ERR_INVALID;
+		}
+		if (ic->jwks && strncmp(ic->jwks, "http://", 7) == 0 &&
+		    !cfg->allow_http_loopback_jwks) {
+			fhir_error_set(err, "--issuer", "JWKS '%.200s' is plain http", ic->jwks);
+			return FHIR_ERR_INVALID;
+		}
+	}
+	return FHIR_OK;
+}
+
+void cds_config_print_usage(FILE *out)
+{
+	fputs(
+	    "Trust (CDS Hooks 2.0 \"Trusting CDS Clients\"; without --issuer: open demo mode,\n"
+	    "loopback only, CORS '*'):\n"
+	    "  --issuer ISS=JWKS      trust JWTs from issuer ISS, keys from JWKS (a file or an\n"
+	    "                         https URL); repeatable; replaces the config file's issuers\n"
+	    "  --issuer-jku ISS=URL   also allow the jku URL for issuer ISS (after its --issuer)\n"
+	    "  --public-url URL       the base URL clients call, for the JWT aud check\n"
+	    "                         (default http[s]://BIND:PORT); behind a proxy: its URL\n"
+	    "  --alg LIST             JWT algorithms accepted, comma-separated (default\n"
+	    "                         ES384,RS384; also ES256, RS256, PS384)\n"
+	    "  --allow-origin ORIGIN  CORS: allow this browser origin (repeatable; '*' any)\n"
+	    "  --jwks-ca-file FILE    CA bundle for https JWKS fetches (default: the system's)\n"
+	    "  --allow-http-jwks      allow http JWKS URLs to 127.0.0.1/[::1] (tests only)\n"
+	    "TLS:\n"
+	    "  --tls-cert FILE --tls-key FILE   serve HTTPS (PEM; TLS 1.2 or newer)\n"
+	    "Limits (config file: server.limits.<name>):\n",
+	    out);
+	for (size_t i = 0; i < LIMIT_COUNT; i++) {
+		char opt[64];
+		snprintf(opt, sizeof opt, "--%s N", limit_defs[i].option);
+		fprintf(out, "  %-27s %s (%s, default %lu)\n", opt, limit_defs[i].help,
+		        limit_defs[i].member, limit_defs[i].def);
+	}
+}

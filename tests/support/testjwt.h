@@ -1,0 +1,38 @@
+/* testjwt.h — test-only JWT tooling: signing keys generated at test time with OpenSSL (EC P-256,
+ * P-384, RSA 2048), their public JWKs, and compact JWS signing with any header and payload text
+ * (so tests can forge alg none, HS256, bad signatures). Never used by the server; no key ever
+ * leaves the test process. */
+#ifndef CDS_TESTJWT_H
+#define CDS_TESTJWT_H
+
+#include <stddef.h>
+
+#include <openssl/evp.h>
+
+/* A generated key pair. */
+struct testkey {
+	EVP_PKEY *pkey; /* NEW: testkey_free */
+	char alg[8];    /* "ES384", "ES256", "RS384", "RS256", "PS384" */
+	char kid[64];
+};
+
+/* Generates a fresh key for `alg` (EC P-256 / P-384, RSA 2048). Returns 0 or -1. */
+int testkey_generate(struct testkey *key, const char *alg, const char *kid);
+void testkey_free(struct testkey *key);
+/* NEW JSON text of the public JWK {"kty",...,"kid","use":"sig"} (free()). */
+char *testkey_jwk(const struct testkey *key);
+/* NEW JSON text {"keys":[...]} of the keys' public JWKs (free()). */
+char *testkey_jwks(const struct testkey *const *keys, size_t count);
+/* NEW base64url (no padding) of data (free()). */
+char *testjwt_b64url(const void *data, size_t length);
+/* NEW compact JWS: b64url(header) "." b64url(payload) "." signature by `key` with key->alg
+ * (key NULL: an empty signature). header and payload are used byte for byte. */
+char *testjwt_sign(const struct testkey *key, const char *header, const char *payload);
+/* NEW standard CDS Hooks header {"alg","typ":"JWT","kid"} plus jku when not NULL. */
+char *testjwt_header(const struct testkey *key, const char *jku);
+/* NEW payload {"iss","aud","exp","iat","jti"} with exp = now + exp_offset, iat = now + iat_offset;
+ * aud_json is raw JSON (a quoted string or an array). */
+char *testjwt_payload(const char *iss, const char *aud_json, long iat_offset, long exp_offset,
+                      const char *jti);
+
+#endif
