@@ -353,8 +353,11 @@ int main(int argc, char **argv)
 	/* Wait for the service: find its URL in its output if needed, then for discovery. */
 	for (unsigned long waited = 0;; waited += 100) {
 		if (child && !conf_spawn_alive(child)) {
-			fprintf(stderr, "cds-conformance: the service exited at start; see %s\n",
-			        spawn_log);
+			char *log = conf_read_file(spawn_log, NULL);
+			fprintf(stderr,
+			        "cds-conformance: the service exited at start; its output:\n%s",
+			        log ? log : "");
+			free(log);
 			goto out;
 		}
 		if (!ctx.base_url[0] && child)
