@@ -289,6 +289,45 @@ static int push_member(struct fhir__fp_ev *e, const cJSON *m, const char *name, 
 	return 0;
 }
 
+/* The "_name" sibling of a primitive member (FHIR R4 JSON §Primitive elements: its id and
+ * extensions), found through cJSON's sibling links, or NULL (also for array items). */
+static const cJSON *primitive_element(const struct fhir_value *item)
+{
+	const cJSON *n = item->node, *p;
+
+	if (n == NULL || n->string == NULL || cJSON_IsObject(n) || cJSON_IsArray(n))
+		return NULL;
+	for (p = n->next; p != NULL; p = p->next) /* after n, to the last member */
+		if (p->string != NULL && p->string[0] == '_' &&
+		    strcmp(p->string + 1, n->string) == 0)
+			return p;
+	/* before n: prev links run back to the first member, whose prev is the last one */
+	for (p = n->prev; p != NULL && p != n && p->next != NULL; p = p->prev)
+		if (p->string != NULL && p->string[0] == '_' &&
+		    strcmp(p->string + 1, n->string) == 0)
+			return p;
+	return NULL;
+}
+
+/* TypeInfo values of type() (FHIRPath N1 §Reflection): NODE items with no JSON whose `type`
+ * is this marker and whose `name` is "Namespace.Name". */
+const char fhir__fp_typeinfo[] = "TypeInfo";
+
+static int typeinfo_member(struct fhir__fp_ev *e, const struct fhir_value *item, const char *name,
+                           struct fhir_collection *out)
+{
+	const char *dot = strchr(item->name, '.');
+
+	if (dot == NULL)
+		return 0;
+	if (strcmp(name, "namespace") == 0)
+		return fhir__fp_push_str(
+		    e, out, fhir_arena_strndup(e->arena, item->name, (size_t)(dot - item->name)));
+	if (strcmp(name, "name") == 0)
+		return fhir__fp_push_str(e, out, dot + 1);
+	return 0;
+}
+
 int fhir__fp_children_named(struct fhir__fp_ev *e, const struct fhir_collection *in,
                             const char *name, struct fhir_collection *out)
 {
@@ -299,11 +338,32 @@ int fhir__fp_children_named(struct fhir__fp_ev *e, const struct fhir_collection 
 		const struct fhir_value *item = &in->items[i];
 		const cJSON *m;
 
+		if (item->kind == FHIR_VALUE_NODE && item->node == NULL &&
+		    item->type == fhir__fp_typeinfo) {
+			rc = typeinfo_member(e, item, name, out);
+			if (rc != 0)
+				return rc;
+			continue;
+		}
+		if (item->kind == FHIR_VALUE_NODE && !cJSON_IsObject(item->node) &&
+		    (strcmp(name, "extension") == 0 || strcmp(name, "id") == 0)) {
+			const cJSON *pe = primitive_element(item);
+
+			m = cJSON_IsObject(pe) ? cJSON_GetObjectItemCaseSensitive(pe, name) : NULL;
+			if (m != NULL) {
+				rc = push_member(e, m, m->string,
+				                 name[0] == 'e' ? "Extension" : "string", out);
+				if (rc != 0)
+					return rc;
+			}
+			continue;
+		}
 		if (item->kind != FHIR_VALUE_NODE || !cJSON_IsObject(item->node))
 			continue;
 		m = cJSON_GetObjectItemCaseSensitive(item->node, name);
 		if (m != NULL) {
-			rc = push_member(e, m, m->string, NULL, out);
+			rc = push_member(e, m, m->string, fhir__fp_model_child(item->type, name),
+			                 out);
 			if (rc != 0)
 				return rc;
 			continue;
@@ -336,7 +396,7 @@ int fhir__fp_children(struct fhir__fp_ev *e, const struct fhir_value *item,
 		if (m->string == NULL || m->string[0] == '_' ||
 		    strcmp(m->string, "resourceType") == 0)
 			continue;
-		rc = push_member(e, m, m->string, NULL, out);
+		rc = push_member(e, m, m->string, fhir__fp_model_child(item->type, m->string), out);
 		if (rc != 0)
 			return rc;
 	}

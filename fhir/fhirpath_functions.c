@@ -332,6 +332,24 @@ FN(fn_of_type)
 	return 0;
 }
 
+/* type() (FHIRPath N1 §Reflection): per item a TypeInfo with namespace and name, System for
+ * System values, FHIR for elements (their model type, or one read off the JSON). */
+FN(fn_type)
+{
+	(void)call;
+	for (size_t i = 0; i < in->count; i++) {
+		const struct fhir_value *item = &in->items[i];
+		struct fhir_value t;
+
+		memset(&t, 0, sizeof(t));
+		t.kind = FHIR_VALUE_NODE;
+		t.type = fhir__fp_typeinfo;
+		t.name = fhir__fp_type_name(e->arena, item);
+		PUSH(&t);
+	}
+	return 0;
+}
+
 FN(fn_is)
 {
 	struct fhir_value v;
@@ -696,27 +714,20 @@ FN(fn_extension)
 
 	if (rc != 0)
 		return rc < 0 ? rc : 0;
-	for (size_t i = 0; i < in->count; i++) {
-		const struct fhir_value *item = &in->items[i];
-		const cJSON *ext, *x;
+	/* .extension of each item (of a primitive too: its "_name" element's extensions) */
+	struct fhir_collection exts = {NULL, 0, 0};
 
-		if (item->kind != FHIR_VALUE_NODE || !cJSON_IsObject(item->node))
+	rc = fhir__fp_children_named(e, in, "extension", &exts);
+	if (rc != 0)
+		return rc;
+	for (size_t i = 0; i < exts.count; i++) {
+		const cJSON *u = cJSON_GetObjectItemCaseSensitive(exts.items[i].node, "url");
+		struct fhir_value v = exts.items[i];
+
+		if (!cJSON_IsString(u) || strcmp(u->valuestring, url) != 0)
 			continue;
-		ext = cJSON_GetObjectItemCaseSensitive(item->node, "extension");
-		cJSON_ArrayForEach(x, ext)
-		{
-			const cJSON *u = cJSON_GetObjectItemCaseSensitive(x, "url");
-			struct fhir_value v;
-
-			if (!cJSON_IsString(u) || strcmp(u->valuestring, url) != 0)
-				continue;
-			memset(&v, 0, sizeof(v));
-			v.kind = FHIR_VALUE_NODE;
-			v.node = x;
-			v.name = "extension";
-			v.type = "Extension";
-			PUSH(&v);
-		}
+		v.type = "Extension";
+		PUSH(&v);
 	}
 	return 0;
 }
@@ -855,6 +866,7 @@ static const struct fhir__fp_func functions[] = {
     {"repeat", 1, 1, 0, fn_repeat},
     {"ofType", 1, 1, FP_F_TYPE_ARG, fn_of_type},
     {"is", 1, 1, FP_F_TYPE_ARG, fn_is},
+    {"type", 0, 0, 0, fn_type},
     {"as", 1, 1, FP_F_TYPE_ARG, fn_as},
     {"sort", 0, 1, 0, fn_sort},
     {"single", 0, 0, 0, fn_single},

@@ -179,6 +179,8 @@ int fhir__fp_fail(struct fhir__fp_ev *e, const struct fhir__fp_node *n, int stat
  * appending to out. FHIRPath N1 §Path selection, FHIR R4 §2.24 choice types. */
 int fhir__fp_children_named(struct fhir__fp_ev *e, const struct fhir_collection *in,
                             const char *name, struct fhir_collection *out);
+/* The `type` marker of the TypeInfo items type() returns (`name` holds "FHIR.Patient"). */
+extern const char fhir__fp_typeinfo[];
 /* Appends every child element of item (all members, arrays flattened) to out. */
 int fhir__fp_children(struct fhir__fp_ev *e, const struct fhir_value *item,
                       struct fhir_collection *out);
@@ -206,6 +208,9 @@ int fhir__fp_is_type(const struct fhir_value *v, const char *type);
  * "wk" -> "s"): 1 with *base (static) and *factor, else 0 (unknown, or 'a'/'mo' which have no
  * fixed length). A small table, not UCUM: FHIRPath N1 §Quantity comparison. */
 int fhir__fp_unit_base(const char *u, const char **base, double *factor);
+/* "Namespace.Name" of v's type for type(): "System.Integer", "FHIR.boolean", "FHIR.Patient"
+ * (NEW in arena or static). FHIRPath N1 §Reflection. */
+const char *fhir__fp_type_name(struct fhir_arena *arena, const struct fhir_value *v);
 /* Value constructors (no allocation). */
 struct fhir_value fhir__fp_bool(int b);
 struct fhir_value fhir__fp_int(int64_t i);
@@ -285,6 +290,32 @@ extern const size_t fhir__fp_precision_func_count;
 
 /* The function named `name`, or NULL. BORROWED: static tables. */
 const struct fhir__fp_func *fhir__fp_func_find(const char *name);
+
+/* ---- FHIR R4 type model (fhirpath_model.c, fhirpath_model_table.c) ----------------------- */
+
+/* One element of the model: `parent`.`name` has type `type` (FHIR R4 element tables). */
+struct fhir__fp_model_row {
+	const char *parent, *name, *type;
+};
+extern const struct fhir__fp_model_row fhir__fp_model_rows[]; /* sorted by parent, name */
+extern const size_t fhir__fp_model_row_count;
+
+/* The FHIR type of element `name` of a `parent` (a type name, or a backbone path such as
+ * "Patient.contact"), following inheritance; NULL when the model does not know it.
+ * BORROWED: static strings. Choice elements [x] are typed by their suffix, not here. */
+const char *fhir__fp_model_child(const char *parent, const char *name);
+/* 1 if `type` is an R4 resource type name. */
+int fhir__fp_model_is_resource(const char *type);
+/* 1 if `type` names an R4 resource, data type or abstract base (Element, Resource, ...). */
+int fhir__fp_model_known(const char *type);
+/* 1 if `type` is `base` or derives from it (code -> string, Age -> Quantity,
+ * Patient -> DomainResource -> Resource). FHIRPath N1 §Types and reflection; FHIR R4 §2.24. */
+int fhir__fp_model_derives(const char *type, const char *base);
+/* 1 if `name` ("Patient", "FHIR.code", "System.String") is a type FHIRPath knows: a System
+ * type or an R4 type. An unknown type in is/as/ofType is a compile error. */
+int fhir__fp_type_known(const char *name);
+/* 0 if the model's tables are sorted as the lookups need, -1 if not (unit tests call it). */
+int fhir__fp_model_check(void);
 
 /* The single item of `in` into *out: 0 (item), 1 (in is empty), or FHIR_ERR_EVAL naming `what`
  * when there are several (FHIRPath N1 §Singleton evaluation of collections). */

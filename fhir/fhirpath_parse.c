@@ -171,6 +171,8 @@ static int parse_type_name(struct parser *p, const char **out)
 		*out = fhir_arena_printf(p->arena, "%s.%s", t->text, peek2(p)->text);
 		p->pos += 2;
 	}
+	if (!fhir__fp_type_known(*out))
+		return fail(p, t, FHIR_ERR_SYNTAX, "unknown type '%s'", *out);
 	return 0;
 }
 
@@ -251,6 +253,9 @@ static int parse_call(struct parser *p, const struct fhir__fp_token *name,
 		if (n->type_arg == NULL)
 			return fail(p, name, FHIR_ERR_SYNTAX, "%s() expects a type name",
 			            name->text);
+		if (!fhir__fp_type_known(n->type_arg))
+			return fail(p, name, FHIR_ERR_SYNTAX, "%s(): unknown type '%s'", name->text,
+			            n->type_arg);
 	}
 	*out = n;
 	return 0;

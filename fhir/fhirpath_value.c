@@ -491,6 +491,46 @@ static const char *system_name(enum fhir_value_kind k)
 	}
 }
 
+const char *fhir__fp_type_name(struct fhir_arena *arena, const struct fhir_value *v)
+{
+	if (v->kind != FHIR_VALUE_NODE)
+		switch (v->kind) {
+		case FHIR_VALUE_BOOLEAN:
+			return "System.Boolean";
+		case FHIR_VALUE_INTEGER:
+			return "System.Integer";
+		case FHIR_VALUE_DECIMAL:
+			return "System.Decimal";
+		case FHIR_VALUE_STRING:
+			return "System.String";
+		case FHIR_VALUE_DATE:
+			return "System.Date";
+		case FHIR_VALUE_DATETIME:
+			return "System.DateTime";
+		case FHIR_VALUE_TIME:
+			return "System.Time";
+		default:
+			return "System.Quantity";
+		}
+	if (v->node == NULL && v->type == fhir__fp_typeinfo)
+		return "System.TypeInfo";
+	if (v->type != NULL) {
+		if (strchr(v->type, '.') != NULL)
+			return "FHIR.BackboneElement";
+		return fhir_arena_printf(arena, "FHIR.%s", v->type);
+	}
+	if (cJSON_IsString(v->node))
+		return "FHIR.string";
+	if (cJSON_IsBool(v->node))
+		return "FHIR.boolean";
+	if (cJSON_IsNumber(v->node))
+		return v->node->valuedouble == floor(v->node->valuedouble) ? "FHIR.integer"
+		                                                           : "FHIR.decimal";
+	if (cJSON_IsObject(v->node) && cJSON_GetObjectItemCaseSensitive(v->node, "resourceType"))
+		return "FHIR.Resource";
+	return "FHIR.Element";
+}
+
 int fhir__fp_is_type(const struct fhir_value *v, const char *type)
 {
 	int system = 0, fhir = 0;
@@ -507,7 +547,9 @@ int fhir__fp_is_type(const struct fhir_value *v, const char *type)
 	if (system)
 		return 0;
 	if (v->type != NULL) {
-		if (strcmp(v->type, type) == 0)
+		if (v->type == fhir__fp_typeinfo)
+			return 0;
+		if (fhir__fp_model_derives(v->type, type))
 			return 1;
 		if (cJSON_IsObject(v->node) &&
 		    cJSON_GetObjectItemCaseSensitive(v->node, "resourceType") != NULL &&

@@ -1,0 +1,343 @@
+/* fhirpath_model.c — a minimal FHIR R4 type model for FHIRPath: the type of an element given
+ * its parent's type (fhirpath_model_table.c), the names of the R4 resources and data types, and
+ * the inheritance FHIRPath's is/as/ofType follow (code is a string, Age a Quantity, Patient a
+ * DomainResource). Elements it does not know stay untyped (NULL), as before the model existed.
+ * Pure lookups in static tables: no allocation, no JSON. */
+#include "fhirpath_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* FHIR R4 resource types (hl7.org/fhir/R4/resourcelist.html). */
+static const char *const resources[] = {
+    "Account",
+    "ActivityDefinition",
+    "AdverseEvent",
+    "AllergyIntolerance",
+    "Appointment",
+    "AppointmentResponse",
+    "AuditEvent",
+    "Basic",
+    "Binary",
+    "BiologicallyDerivedProduct",
+    "BodyStructure",
+    "Bundle",
+    "CapabilityStatement",
+    "CarePlan",
+    "CareTeam",
+    "CatalogEntry",
+    "ChargeItem",
+    "ChargeItemDefinition",
+    "Claim",
+    "ClaimResponse",
+    "ClinicalImpression",
+    "CodeSystem",
+    "Communication",
+    "CommunicationRequest",
+    "CompartmentDefinition",
+    "Composition",
+    "ConceptMap",
+    "Condition",
+    "Consent",
+    "Contract",
+    "Coverage",
+    "CoverageEligibilityRequest",
+    "CoverageEligibilityResponse",
+    "DetectedIssue",
+    "Device",
+    "DeviceDefinition",
+    "DeviceMetric",
+    "DeviceRequest",
+    "DeviceUseStatement",
+    "DiagnosticReport",
+    "DocumentManifest",
+    "DocumentReference",
+    "EffectEvidenceSynthesis",
+    "Encounter",
+    "Endpoint",
+    "EnrollmentRequest",
+    "EnrollmentResponse",
+    "EpisodeOfCare",
+    "EventDefinition",
+    "Evidence",
+    "EvidenceVariable",
+    "ExampleScenario",
+    "ExplanationOfBenefit",
+    "FamilyMemberHistory",
+    "Flag",
+    "Goal",
+    "GraphDefinition",
+    "Group",
+    "GuidanceResponse",
+    "HealthcareService",
+    "ImagingStudy",
+    "Immunization",
+    "ImmunizationEvaluation",
+    "ImmunizationRecommendation",
+    "ImplementationGuide",
+    "InsurancePlan",
+    "Invoice",
+    "Library",
+    "Linkage",
+    "List",
+    "Location",
+    "Measure",
+    "MeasureReport",
+    "Media",
+    "Medication",
+    "MedicationAdministration",
+    "MedicationDispense",
+    "MedicationKnowledge",
+    "MedicationRequest",
+    "MedicationStatement",
+    "MedicinalProduct",
+    "MedicinalProductAuthorization",
+    "MedicinalProductContraindication",
+    "MedicinalProductIndication",
+    "MedicinalProductIngredient",
+    "MedicinalProductInteraction",
+    "MedicinalProductManufactured",
+    "MedicinalProductPackaged",
+    "MedicinalProductPharmaceutical",
+    "MedicinalProductUndesirableEffect",
+    "MessageDefinition",
+    "MessageHeader",
+    "MolecularSequence",
+    "NamingSystem",
+    "NutritionOrder",
+    "Observation",
+    "ObservationDefinition",
+    "OperationDefinition",
+    "OperationOutcome",
+    "Organization",
+    "OrganizationAffiliation",
+    "Parameters",
+    "Patient",
+    "PaymentNotice",
+    "PaymentReconciliation",
+    "Person",
+    "PlanDefinition",
+    "Practitioner",
+    "PractitionerRole",
+    "Procedure",
+    "Provenance",
+    "Questionnaire",
+    "QuestionnaireResponse",
+    "RelatedPerson",
+    "RequestGroup",
+    "ResearchDefinition",
+    "ResearchElementDefinition",
+    "ResearchStudy",
+    "ResearchSubject",
+    "RiskAssessment",
+    "RiskEvidenceSynthesis",
+    "Schedule",
+    "SearchParameter",
+    "ServiceRequest",
+    "Slot",
+    "Specimen",
+    "SpecimenDefinition",
+    "StructureDefinition",
+    "StructureMap",
+    "Subscription",
+    "Substance",
+    "SubstanceNucleicAcid",
+    "SubstancePolymer",
+    "SubstanceProtein",
+    "SubstanceReferenceInformation",
+    "SubstanceSourceMaterial",
+    "SubstanceSpecification",
+    "SupplyDelivery",
+    "SupplyRequest",
+    "Task",
+    "TerminologyCapabilities",
+    "TestReport",
+    "TestScript",
+    "ValueSet",
+    "VerificationResult",
+    "VisionPrescription",
+};
+
+/* FHIR R4 data types (hl7.org/fhir/R4/datatypes.html, metadatatypes.html): type, base. */
+static const char *const datatypes[][2] = {
+    /* primitives (their base is Element; the specialisations below) */
+    {"boolean", "Element"},
+    {"integer", "Element"},
+    {"string", "Element"},
+    {"decimal", "Element"},
+    {"uri", "Element"},
+    {"base64Binary", "Element"},
+    {"instant", "Element"},
+    {"date", "Element"},
+    {"dateTime", "Element"},
+    {"time", "Element"},
+    {"xhtml", "Element"},
+    {"integer64", "Element"},
+    {"code", "string"},
+    {"id", "string"},
+    {"markdown", "string"},
+    {"url", "uri"},
+    {"canonical", "uri"},
+    {"oid", "uri"},
+    {"uuid", "uri"},
+    {"unsignedInt", "integer"},
+    {"positiveInt", "integer"},
+    /* general-purpose and metadata types */
+    {"Address", "Element"},
+    {"Annotation", "Element"},
+    {"Attachment", "Element"},
+    {"CodeableConcept", "Element"},
+    {"Coding", "Element"},
+    {"ContactPoint", "Element"},
+    {"HumanName", "Element"},
+    {"Identifier", "Element"},
+    {"Money", "Element"},
+    {"Period", "Element"},
+    {"Quantity", "Element"},
+    {"Range", "Element"},
+    {"Ratio", "Element"},
+    {"Reference", "Element"},
+    {"SampledData", "Element"},
+    {"Signature", "Element"},
+    {"Timing", "BackboneElement"},
+    {"Dosage", "BackboneElement"},
+    {"ContactDetail", "Element"},
+    {"Contributor", "Element"},
+    {"DataRequirement", "Element"},
+    {"Expression", "Element"},
+    {"ParameterDefinition", "Element"},
+    {"RelatedArtifact", "Element"},
+    {"TriggerDefinition", "Element"},
+    {"UsageContext", "Element"},
+    {"Meta", "Element"},
+    {"Extension", "Element"},
+    {"Narrative", "Element"},
+    {"ElementDefinition", "BackboneElement"},
+    {"MarketingStatus", "BackboneElement"},
+    {"Population", "BackboneElement"},
+    {"ProdCharacteristic", "BackboneElement"},
+    {"ProductShelfLife", "BackboneElement"},
+    {"SubstanceAmount", "BackboneElement"},
+    {"Age", "Quantity"},
+    {"Count", "Quantity"},
+    {"Distance", "Quantity"},
+    {"Duration", "Quantity"},
+    {"MoneyQuantity", "Quantity"},
+    {"SimpleQuantity", "Quantity"},
+    {"BackboneElement", "Element"},
+    {"Element", NULL},
+    {"DomainResource", "Resource"},
+    {"Resource", NULL},
+};
+
+/* Resources whose base is Resource rather than DomainResource. */
+static int plain_resource(const char *type)
+{
+	return strcmp(type, "Bundle") == 0 || strcmp(type, "Parameters") == 0 ||
+	       strcmp(type, "Binary") == 0;
+}
+
+int fhir__fp_model_is_resource(const char *type)
+{
+	size_t lo = 0, hi = sizeof(resources) / sizeof(resources[0]);
+
+	while (lo < hi) { /* resources[] is sorted */
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(type, resources[mid]);
+
+		if (c == 0)
+			return 1;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return 0;
+}
+
+/* The base type of `type` (static), or NULL at the root or for an unknown type. */
+static const char *base_of(const char *type)
+{
+	if (fhir__fp_model_is_resource(type))
+		return plain_resource(type) ? "Resource" : "DomainResource";
+	for (size_t i = 0; i < sizeof(datatypes) / sizeof(datatypes[0]); i++)
+		if (strcmp(datatypes[i][0], type) == 0)
+			return datatypes[i][1];
+	if (strchr(type, '.') != NULL) /* a backbone element named by its path */
+		return "BackboneElement";
+	return NULL;
+}
+
+int fhir__fp_model_known(const char *type)
+{
+	return fhir__fp_model_is_resource(type) || base_of(type) != NULL ||
+	       strcmp(type, "Element") == 0 || strcmp(type, "Resource") == 0;
+}
+
+int fhir__fp_model_derives(const char *type, const char *base)
+{
+	for (int guard = 0; type != NULL && guard < 8; guard++) {
+		if (strcmp(type, base) == 0)
+			return 1;
+		type = base_of(type);
+	}
+	return 0;
+}
+
+static int row_cmp(const void *key, const void *elem)
+{
+	const struct fhir__fp_model_row *k = key, *r = elem;
+	int c = strcmp(k->parent, r->parent);
+
+	return c != 0 ? c : strcmp(k->name, r->name);
+}
+
+static const char *lookup(const char *parent, const char *name)
+{
+	struct fhir__fp_model_row key = {parent, name, NULL};
+	const struct fhir__fp_model_row *r =
+	    bsearch(&key, fhir__fp_model_rows, fhir__fp_model_row_count, sizeof(key), row_cmp);
+
+	return r != NULL ? r->type : NULL;
+}
+
+const char *fhir__fp_model_child(const char *parent, const char *name)
+{
+	const char *type;
+
+	if (parent == NULL || name == NULL)
+		return NULL;
+	/* walk up the inheritance: Age.value is Quantity.value, Patient.text DomainResource.text */
+	for (int guard = 0; parent != NULL && guard < 8; guard++) {
+		type = lookup(parent, name);
+		if (type != NULL)
+			return type;
+		parent = base_of(parent);
+	}
+	return NULL;
+}
+
+int fhir__fp_model_check(void)
+{
+	for (size_t i = 1; i < fhir__fp_model_row_count; i++)
+		if (row_cmp(&fhir__fp_model_rows[i - 1], &fhir__fp_model_rows[i]) >= 0)
+			return -1;
+	for (size_t i = 1; i < sizeof(resources) / sizeof(resources[0]); i++)
+		if (strcmp(resources[i - 1], resources[i]) >= 0)
+			return -1;
+	return 0;
+}
+
+int fhir__fp_type_known(const char *name)
+{
+	static const char *const system[] = {"Boolean",  "String", "Integer",  "Decimal", "Date",
+	                                     "DateTime", "Time",   "Quantity", "Long"};
+	int fhir_ns = strncmp(name, "FHIR.", 5) == 0, system_ns = strncmp(name, "System.", 7) == 0;
+	const char *bare = fhir_ns ? name + 5 : system_ns ? name + 7 : name;
+
+	if (!fhir_ns)
+		for (size_t i = 0; i < sizeof(system) / sizeof(system[0]); i++)
+			if (strcmp(system[i], bare) == 0)
+				return 1;
+	return !system_ns && fhir__fp_model_known(bare);
+}
