@@ -41,6 +41,9 @@ int conf_http(const char *method, const char *url, const char *bearer, const cha
 /* Like conf_http over TLS with min version 1.2; cafile NULL uses the system store, insecure
  * skips peer verification (self-signed test certificates). Fills out->tls_version. */
 int conf_http_tls(const char *url, const char *cafile, int insecure, struct conf_http_reply *out);
+/* Sets the trust anchor (NULL = system store) and peer-verification skip used by every later
+ * https call (--cacert, --tls-insecure). Call before any request; not thread-safe. */
+void conf_http_set_tls(const char *cafile, int insecure);
 /* Frees the reply's buffers and zeroes it. Accepts NULL. */
 void conf_http_reply_clear(struct conf_http_reply *r);
 /* Copies header `name` (case-insensitive) of the reply into dst; returns dst, or NULL if absent. */

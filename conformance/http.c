@@ -7,7 +7,6 @@
 #include <time.h>
 
 #include <curl/curl.h>
-#include <openssl/ssl.h>
 
 #include "conf.h"
 
@@ -45,6 +44,15 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx)
 	return on_data(data, 1, len, s) == len ? len : 0;
 }
 
+static const char *tls_cafile; /* trust anchor for every https call, or NULL */
+static int tls_insecure;       /* skip peer verification on every https call */
+
+void conf_http_set_tls(const char *cafile, int insecure)
+{
+	tls_cafile = cafile;
+	tls_insecure = insecure;
+}
+
 static double now_ms(void)
 {
 	struct timespec ts;
@@ -62,6 +70,12 @@ static int perform(CURL *curl, struct sink *body, struct sink *head, struct conf
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (tls_cafile)
+		curl_easy_setopt(curl, CURLOPT_CAINFO, tls_cafile);
+	if (tls_insecure) {
+		curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
 	double start = now_ms();
 	CURLcode rc = curl_easy_perform(curl);
 	out->ms = now_ms() - start;
@@ -115,6 +129,23 @@ int conf_http(const char *method, const char *url, const char *bearer, const cha
 	return rc;
 }
 
+/* Picks the negotiated protocol out of libcurl's "SSL connection using TLSv1.3 / ..." line. */
+static int on_debug(CURL *curl, curl_infotype type, char *data, size_t size, void *ctx)
+{
+	(void)curl;
+	static const char marker[] = "SSL connection using ";
+	size_t n = sizeof marker - 1;
+	if (type == CURLINFO_TEXT && size > n && strncmp(data, marker, n) == 0) {
+		char *dst = ctx;
+		size_t i = 0;
+		for (const char *p = data + n;
+		     p < data + size && *p != ' ' && *p != '\n' && i < 31;)
+			dst[i++] = *p++;
+		dst[i] = '\0';
+	}
+	return 0;
+}
+
 int conf_http_tls(const char *url, const char *cafile, int insecure, struct conf_http_reply *out)
 {
 	memset(out, 0, sizeof *out);
@@ -124,20 +155,16 @@ int conf_http_tls(const char *url, const char *cafile, int insecure, struct conf
 		abort();
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	if (cafile)
-		curl_easy_setopt(curl, CURLOPT_CAINFO, cafile);
-	if (insecure) {
-		curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
-	}
+	curl_easy_setopt(curl, CURLOPT_DEBUGFUNCTION, on_debug);
+	curl_easy_setopt(curl, CURLOPT_DEBUGDATA, out->tls_version);
+	curl_easy_setopt(curl, CURLOPT_VERBOSE, 1L);
+	const char *saved_ca = tls_cafile;
+	int saved_insecure = tls_insecure;
+	tls_cafile = cafile;
+	tls_insecure = insecure;
 	int rc = perform(curl, &b, &h, out);
-	if (rc == 0) {
-		struct curl_tlssessioninfo *info = NULL;
-		if (curl_easy_getinfo(curl, CURLINFO_TLS_SSL_PTR, &info) == CURLE_OK && info &&
-		    info->backend == CURLSSLBACKEND_OPENSSL && info->internals)
-			snprintf(out->tls_version, sizeof out->tls_version, "%s",
-			         SSL_get_version((SSL *)info->internals));
-	}
+	tls_cafile = saved_ca;
+	tls_insecure = saved_insecure;
 	curl_easy_cleanup(curl);
 	return rc;
 }

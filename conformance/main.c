@@ -29,7 +29,8 @@ static const char usage[] =
     "C1-C10, actions X1-X5, feedback F1-F3, transport T1-T3). Prints one line per assertion,\n"
     "`PASS|FAIL|SKIP <id> <severity> <reason>`, then `N passed, N failed[, N skipped]`.\n"
     "\n"
-    "  --base-url URL        the service's base URL (discovery is URL/cds-services)\n"
+    "  --base-url URL        the service's base URL (discovery is URL/cds-services); with\n"
+    "                        --spawn it may contain {port}, e.g. https://127.0.0.1:{port}\n"
     "  --spawn CMD [ARG...]  start the service itself (must be the last option); placeholders in\n"
     "                        the arguments: {port} (a free loopback port; base URL becomes\n"
     "                        http://127.0.0.1:{port} unless --base-url is given), {issuer}\n"
@@ -52,7 +53,7 @@ static const char usage[] =
     "  --timing-runs N       calls per service for the latency figures (default 20)\n"
     "  --timing check|figures  check H9 against 500 ms / 5 s, or only print figures (SKIP)\n"
     "  --tls-url URL         an https URL of the service for the T1 handshake check\n"
-    "  --cacert FILE         trust anchor for --tls-url; --tls-insecure skips verification\n"
+    "  --cacert FILE         trust anchor for https calls; --tls-insecure skips verification\n"
     "  --jwks-port N         port of the runner's loopback JWKS server (default: any free one)\n"
     "  --issuer-name URI     the iss of the runner's tokens (default http://127.0.0.1:PORT)\n"
     "  --no-412-expected     H4 SKIPs instead of failing when no body produced a 412\n"
@@ -312,8 +313,9 @@ int main(int argc, char **argv)
 	        "from the file %s)\n",
 	        ctx.issuer, ctx.jwks_url, jwks_file);
 
+	char port_text[16] = "";
+	conf_http_set_tls(ctx.cafile, ctx.tls_insecure);
 	if (spawn_argv) {
-		char port_text[16] = "";
 		int uses_port = 0;
 		for (int i = 0; i < spawn_argc; i++)
 			uses_port |= strstr(spawn_argv[i], "{port}") != NULL;
@@ -348,8 +350,14 @@ int main(int argc, char **argv)
 		if (!child)
 			goto out;
 	}
-	if (base_url)
-		snprintf(ctx.base_url, sizeof ctx.base_url, "%s", base_url);
+	if (base_url) {
+		/* --base-url may name the spawned service's {port} (e.g. https://127.0.0.1:{port}).
+		 */
+		char *b = substitute(base_url, (const char *const[]){"{port}"},
+		                     (const char *const[]){port_text}, 1);
+		snprintf(ctx.base_url, sizeof ctx.base_url, "%s", b);
+		free(b);
+	}
 	/* Wait for the service: find its URL in its output if needed, then for discovery. */
 	for (unsigned long waited = 0;; waited += 100) {
 		if (child && !conf_spawn_alive(child)) {

@@ -63,5 +63,22 @@ if grep -qE 'Sanitizer|runtime error' "$log"; then
   bad "the service's log has a sanitizer report:"; grep -E -A20 'Sanitizer|runtime error' "$log" | head -40
 else ok; fi
 rm -f "$log"
+
+# T1: the same service over HTTPS (a self-signed certificate made now), when the build serves TLS.
+if grep -q -- '--tls-cert' <<<"$help" && command -v openssl >/dev/null; then
+  dir=$(mktemp -d /tmp/conformance-tls-XXXXXX)
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$dir/key.pem" \
+    -out "$dir/cert.pem" -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+    >/dev/null 2>&1
+  tls_out=$("$runner" --timing figures --timing-runs 3 --validator structural \
+    --cacert "$dir/cert.pem" --base-url 'https://127.0.0.1:{port}' --spawn "$service" \
+    "${args[@]}" --tls-cert "$dir/cert.pem" --tls-key "$dir/key.pem" 2>&1)
+  echo "== over HTTPS: $(grep -E '^[A-Z]+ T1 ' <<<"$tls_out")"
+  if grep -qE '^PASS T1 ' <<<"$tls_out" && grep -qE '^PASS H1 ' <<<"$tls_out"; then ok
+  else bad "over HTTPS: T1 or H1 not PASS"; grep -E '^(FAIL|SKIP) ' <<<"$tls_out"; fi
+  rm -rf "$dir"
+else
+  echo "note: this build serves no TLS (serve --tls-cert); T1 not exercised"
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
