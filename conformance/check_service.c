@@ -169,8 +169,11 @@ static void prefetch_variant(struct conf_ctx *ctx, const char *id, const char *s
 				long st = post_status(ctx, i, body, why, sizeof why);
 				tried++;
 				if (!(st == 200 || (allow_412 && st == 412)))
-					conf_find(&f, "%s prefetch '%s' %s: HTTP %ld %s", svc->id,
-					          t->string, what, st, why);
+					conf_find(&f, "%s prefetch '%s' %s: HTTP %ld%s%s", svc->id,
+					          t->string, what, st,
+					          st == 412 ? " (treated as absent, not as no data)"
+					                    : "",
+					          why);
 				cJSON_Delete(body);
 			}
 		}

@@ -57,6 +57,7 @@ struct conf_keys; /* opaque: one ES384 (P-384) and one RS384 (RSA 2048) key pair
 
 /* Generates fresh keys with random kids. NEW (conf_keys_free); NULL on failure. */
 struct conf_keys *conf_keys_new(void);
+/* Frees the keys (private keys included). Accepts NULL. */
 void conf_keys_free(struct conf_keys *k);
 /* The public JWK Set (RFC 7517) as compact JSON. NEW (free). */
 char *conf_keys_jwks(const struct conf_keys *k);
@@ -87,9 +88,11 @@ struct conf_jwks_server;
  * its allowlist (A9). port 0 picks one. NEW (conf_jwks_server_stop); NULL on failure. */
 struct conf_jwks_server *conf_jwks_server_start(const char *jwks, const char *untrusted,
                                                 unsigned port);
+/* The bound loopback port. */
 unsigned conf_jwks_server_port(const struct conf_jwks_server *s);
 /* Number of GETs of /untrusted/jwks.json so far. */
 unsigned conf_jwks_server_untrusted_hits(const struct conf_jwks_server *s);
+/* Stops the server and frees s. Accepts NULL. */
 void conf_jwks_server_stop(struct conf_jwks_server *s);
 
 /* ---- spawning the service under test (spawn.c) ---- */
@@ -108,6 +111,7 @@ void conf_spawn_stop(struct conf_spawn *s);
 unsigned conf_free_port(void);
 
 /* ---- report (report.c) ---- */
+/* --format: streamed text lines, or one JSON document at close. */
 enum conf_format { CONF_TEXT, CONF_JSON };
 /* Opens the report. Text lines stream to out as they are recorded. */
 void conf_report_open(enum conf_format format, FILE *out);
@@ -152,6 +156,7 @@ cJSON *conf_read_json(const char *path);
 const char *conf_str(const cJSON *obj, const char *key);
 
 /* ---- the run (main.c owns it; every check file reads and adds to it) ---- */
+/* One discovery entry: (id, hook) pairs are kept apart, so a shared id is tested per hook (T3). */
 struct conf_service {
 	char *id;              /* NEW */
 	char *hook;            /* NEW */
@@ -169,9 +174,12 @@ struct conf_exchange {
 	cJSON *response; /* NEW */
 };
 
+/* --validator and --timing choices. */
 enum conf_validator { CONF_VALIDATOR_AUTO, CONF_VALIDATOR_NODE, CONF_VALIDATOR_STRUCTURAL };
 enum conf_timing_mode { CONF_TIMING_CHECK, CONF_TIMING_FIGURES };
 
+/* The whole run: options, keys, the discovery document, services and kept exchanges. One per
+ * process (main.c), passed to every check group. */
 struct conf_ctx {
 	/* options */
 	char base_url[512];       /* without trailing slash */
