@@ -12,10 +12,8 @@
 
 int cds__demo_mode(const struct cds_app *app)
 {
-	/* No client authentication (JWT issuers) is configured yet: open demo mode. Issue 3 wires
-	 * this to its "issuers configured" setting. */
-	(void)app;
-	return 1;
+	/* Open demo mode: no JWT issuer is configured (auth.c, config.c). */
+	return app->auth == NULL;
 }
 
 /* Appends "; "-separated printf text to f->note (truncated, never overflowing). */

@@ -625,6 +625,7 @@ int engine_needs(const struct engine *e, const cJSON *request, struct engine_nee
 			if (!(todo[i].policies & (1ULL << k)))
 				continue;
 			out->required |= p->requires;
+			out->optional |= p->reads; /* e.g. %encounter read by a let */
 			for (c = 0; c < p->criterion_count; c++)
 				out->optional |= p->criteria[c].needs;
 		}

@@ -90,7 +90,8 @@ int engine_assess_with(const struct engine *engine, const cJSON *request, const 
 
 /* What data a request needs, as bits in engine_prefetch_keys() order (bit i = key i): the keys
  * the triggered policies require (`required`; unavailable -> 412) and the further keys their
- * criteria read (`optional`; unavailable -> criteria unknown), and which of each the request's
+ * criteria need or any of their expressions read (`optional`; unavailable -> criteria unknown,
+ * or a let without data), and which of each the request's
  * prefetch lacks (absent, an OperationOutcome, or not a resource; `null` counts as present).
  * Nothing triggered -> all zero. Errors as engine_assess (bad context -> FHIR_ERR_INVALID).
  * CDS Hooks 2.0 §Prefetch: the service fetches what is missing, or answers 412. */

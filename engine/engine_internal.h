@@ -75,6 +75,7 @@ struct engine_policy {
 	regex_t *text_excludes; /* trigger.exclude: any match vetoes a text trigger */
 	size_t text_exclude_count;
 	unsigned requires; /* bits of enum engine_key */
+	unsigned reads;    /* bits of enum engine_key any expression names (%encounter in a let) */
 	struct engine_let *lets;
 	size_t let_count;
 	struct engine_criterion *criteria;

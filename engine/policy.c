@@ -483,6 +483,7 @@ struct scope_check {
 	size_t lets_visible;
 	int criteria_visible;
 	const char *pointer;
+	unsigned reads; /* bits of enum engine_key whose variable (%encounter ...) is named */
 };
 
 static const char *const builtin_vars[] = {
@@ -511,7 +512,12 @@ static int name_visible(const struct scope_check *s, const char *name, size_t le
 static void check_var(void *ctx, const char *name)
 {
 	struct scope_check *s = ctx;
+	size_t k;
 
+	/* builtin_vars[2 + k] is the data of prefetch key k (patient ... encounter) */
+	for (k = 0; k < ENGINE_KEY_COUNT; k++)
+		if (strcmp(name, builtin_vars[2 + k]) == 0)
+			s->reads |= 1u << k;
 	if (!name_visible(s, name, strlen(name)))
 		report(s->r, s->pointer,
 		       "unknown variable %%%s here (not a built-in, an earlier "
@@ -558,10 +564,11 @@ static void check_template_json(struct scope_check *s, const cJSON *json, const 
 	}
 }
 
-/* Every %variable and {{placeholder}} must name something defined before it. */
-static void check_scopes(struct reader *r, const struct engine_policy *p)
+/* Every %variable and {{placeholder}} must name something defined before it. Returns the
+ * prefetch keys (bits of enum engine_key) the expressions read. */
+static unsigned check_scopes(struct reader *r, const struct engine_policy *p)
 {
-	struct scope_check s = {r, p, 0, 0, NULL};
+	struct scope_check s = {r, p, 0, 0, NULL, 0};
 	char ptr[96];
 	size_t i, j;
 
@@ -588,7 +595,7 @@ static void check_scopes(struct reader *r, const struct engine_policy *p)
 			if (c->id && p->criteria[j].id && strcmp(c->id, p->criteria[j].id) == 0)
 				report(r, ptr, "criterion id '%s' is used twice", c->id);
 		if (c->id != NULL &&
-		    name_visible(&(struct scope_check){r, p, p->let_count, 0, NULL}, c->id,
+		    name_visible(&(struct scope_check){r, p, p->let_count, 0, NULL, 0}, c->id,
 		                 strlen(c->id)))
 			report(r, ptr, "criterion id '%s' hides a variable or let", c->id);
 	}
@@ -608,6 +615,7 @@ static void check_scopes(struct reader *r, const struct engine_policy *p)
 		check_template_json(&s, o->suggestions, ptr);
 		s.criteria_visible = 1;
 	}
+	return s.reads;
 }
 
 int engine__policy_compile(const cJSON *json, const char *file, const struct engine_reporter *rep,
@@ -643,7 +651,7 @@ int engine__policy_compile(const cJSON *json, const char *file, const struct eng
 	compile_lets(&r, json, p);
 	compile_criteria(&r, json, p);
 	compile_outcomes(&r, json, p);
-	check_scopes(&r, p);
+	p->reads = check_scopes(&r, p);
 	return r.errors;
 }
 

@@ -451,7 +451,7 @@ static void finish(const struct run *r, struct job *j, CURLcode cc)
 	type = fhir_get_string(json, "resourceType");
 	if (!it->search) {
 		if (type == NULL || strcmp(type, it->resource_type) != 0) {
-			fail(j, FHIR_ERR_INVALID, "expected a %s, got %.64s", it->resource_type,
+			fail(j, FHIR_ERR_INVALID, "expected %s, got %.64s", it->resource_type,
 			     type ? type : "JSON without a resourceType");
 			cJSON_Delete(json);
 			return;
