@@ -478,12 +478,6 @@ out:
 
 int main(int argc, char **argv)
 {
-	/* libcurl (FHIR fetches): initialised once, before any thread starts. */
-	if (fhir_client_global_init() != FHIR_OK) {
-		fputs("cds-commissioning: cannot initialise libcurl\n", stderr);
-		return 1;
-	}
-	atexit(fhir_client_global_cleanup);
 	/* libcurl (JWKS and FHIR fetches): initialised once, before any thread starts. */
 	if (fhir_client_global_init() != FHIR_OK) {
 		fputs("cds-commissioning: cannot initialise libcurl\n", stderr);
