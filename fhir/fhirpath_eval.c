@@ -256,26 +256,50 @@ static int code_choice(const char *name, size_t len)
 	       (len > 5 && strcmp(name + len - 5, "Value") == 0);
 }
 
-static int push_member(struct fhir__fp_ev *e, const cJSON *m, const char *name, const char *type,
-                       struct fhir_collection *out)
+/* The "_name" array beside a primitive array member m of `parent` (FHIR R4 JSON §Primitive
+ * elements: "given": [null, "Jim"], "_given": [{"extension": [...]}, null]), or NULL. */
+static const cJSON *primitive_array_elements(const cJSON *parent, const cJSON *m)
+{
+	char key[128];
+	const cJSON *x;
+
+	if (parent == NULL || !cJSON_IsArray(m) || m->string == NULL ||
+	    strlen(m->string) + 2 > sizeof(key))
+		return NULL;
+	key[0] = '_';
+	memcpy(key + 1, m->string, strlen(m->string) + 1);
+	x = cJSON_GetObjectItemCaseSensitive(parent, key);
+	return cJSON_IsArray(x) ? x : NULL;
+}
+
+static int push_member(struct fhir__fp_ev *e, const cJSON *parent, const cJSON *m, const char *name,
+                       const char *type, struct fhir_collection *out)
 {
 	const cJSON *elems = m;
 	const cJSON *one = m;
+	const cJSON *ext = primitive_array_elements(parent, m);
+	const cJSON *ext_one = ext != NULL ? ext->child : NULL;
 	int rc;
 
 	if (cJSON_IsArray(m))
 		one = m->child;
 	else
 		elems = NULL;
-	for (; one != NULL; one = elems != NULL ? one->next : NULL) {
+	for (; one != NULL; one = elems != NULL ? one->next : NULL,
+	                    ext_one = ext_one != NULL ? ext_one->next : NULL) {
 		struct fhir_value v;
 		const cJSON *rt;
 
-		if (cJSON_IsNull(one))
-			continue;
 		memset(&v, 0, sizeof(v));
 		v.kind = FHIR_VALUE_NODE;
 		v.node = one;
+		if (cJSON_IsNull(one)) {
+			/* a repeating primitive with no value but an id or extensions: the element
+			 * exists (its _name object stands for it; hasValue() is false) */
+			if (!cJSON_IsObject(ext_one))
+				continue;
+			v.node = ext_one;
+		}
 		v.name = name;
 		v.type = type;
 		rt = cJSON_IsObject(one) ? cJSON_GetObjectItemCaseSensitive(one, "resourceType")
@@ -351,7 +375,7 @@ int fhir__fp_children_named(struct fhir__fp_ev *e, const struct fhir_collection 
 
 			m = cJSON_IsObject(pe) ? cJSON_GetObjectItemCaseSensitive(pe, name) : NULL;
 			if (m != NULL) {
-				rc = push_member(e, m, m->string,
+				rc = push_member(e, NULL, m, m->string,
 				                 name[0] == 'e' ? "Extension" : "string", out);
 				if (rc != 0)
 					return rc;
@@ -362,8 +386,8 @@ int fhir__fp_children_named(struct fhir__fp_ev *e, const struct fhir_collection 
 			continue;
 		m = cJSON_GetObjectItemCaseSensitive(item->node, name);
 		if (m != NULL) {
-			rc = push_member(e, m, m->string, fhir__fp_model_child(item->type, name),
-			                 out);
+			rc = push_member(e, item->node, m, m->string,
+			                 fhir__fp_model_child(item->type, name), out);
 			if (rc != 0)
 				return rc;
 			continue;
@@ -377,7 +401,7 @@ int fhir__fp_children_named(struct fhir__fp_ev *e, const struct fhir_collection 
 			type = choice_type(m->string + len);
 			if (type == NULL || (strcmp(type, "code") == 0 && !code_choice(name, len)))
 				continue;
-			rc = push_member(e, m, m->string, type, out);
+			rc = push_member(e, item->node, m, m->string, type, out);
 			if (rc != 0)
 				return rc;
 		}
@@ -396,7 +420,8 @@ int fhir__fp_children(struct fhir__fp_ev *e, const struct fhir_value *item,
 		if (m->string == NULL || m->string[0] == '_' ||
 		    strcmp(m->string, "resourceType") == 0)
 			continue;
-		rc = push_member(e, m, m->string, fhir__fp_model_child(item->type, m->string), out);
+		rc = push_member(e, item->node, m, m->string,
+		                 fhir__fp_model_child(item->type, m->string), out);
 		if (rc != 0)
 			return rc;
 	}
@@ -701,6 +726,46 @@ static int date_arith(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 	return fhir__fp_push(e, out, &v);
 }
 
+/* Quantity * Quantity and Quantity / Quantity (FHIRPath N1 §Math on quantities): units of
+ * one dimension are first converted to its base (2 'cm' * 2 'm' = 0.04 'm2', 1 'm' / 1 'cm' =
+ * 100 '1'); other units combine as UCUM terms ('g' / 'm' = 'g/m', 'g' * 'm' = 'g.m'). */
+static int quantity_product(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
+                            const struct fhir_value *a, const struct fhir_value *b,
+                            struct fhir_collection *out)
+{
+	const char *ua = a->u.quantity.unit ? a->u.quantity.unit : "1";
+	const char *ub = b->u.quantity.unit ? b->u.quantity.unit : "1";
+	const char *ba, *bb;
+	double fa, fb, x = a->u.quantity.value, y = b->u.quantity.value;
+	struct fhir_value v = *a;
+	int mul = n->op == FP_OP_MUL;
+
+	if (strcmp(ua, ub) != 0 && fhir__fp_unit_base(ua, &ba, &fa) &&
+	    fhir__fp_unit_base(ub, &bb, &fb) && strcmp(ba, bb) == 0) {
+		x *= fa;
+		y *= fb;
+		ua = ub = ba;
+	}
+	if (!mul && y == 0)
+		return 0;
+	v.node = NULL;
+	v.type = NULL;
+	v.name = NULL;
+	v.scale = 0;
+	v.u.quantity.value = mul ? x * y : x / y;
+	if (!isfinite(v.u.quantity.value))
+		return 0;
+	if (strcmp(ua, ub) == 0)
+		v.u.quantity.unit = mul ? fhir_arena_printf(e->arena, "%s2", ua) : "1";
+	else if (strcmp(ub, "1") == 0)
+		v.u.quantity.unit = ua;
+	else if (strcmp(ua, "1") == 0)
+		v.u.quantity.unit = mul ? ub : fhir_arena_printf(e->arena, "/%s", ub);
+	else
+		v.u.quantity.unit = fhir_arena_printf(e->arena, "%s%s%s", ua, mul ? "." : "/", ub);
+	return fhir__fp_push(e, out, &v);
+}
+
 /* + - * / div mod & (FHIRPath N1 §Math, §String concatenation). */
 static int op_arith(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
                     const struct fhir_collection *l, const struct fhir_collection *r,
@@ -827,6 +892,9 @@ static int op_arith(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 		    n->op == FP_OP_ADD ? pb.u.quantity.value : -pb.u.quantity.value;
 		return fhir__fp_push(e, out, &v);
 	}
+	if (pa.kind == FHIR_VALUE_QUANTITY && pb.kind == FHIR_VALUE_QUANTITY &&
+	    (n->op == FP_OP_MUL || n->op == FP_OP_DIV))
+		return quantity_product(e, n, &pa, &pb, out);
 	if (pa.kind == FHIR_VALUE_QUANTITY &&
 	    (pb.kind == FHIR_VALUE_INTEGER || pb.kind == FHIR_VALUE_DECIMAL) &&
 	    (n->op == FP_OP_MUL || n->op == FP_OP_DIV)) {

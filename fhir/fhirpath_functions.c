@@ -732,6 +732,28 @@ FN(fn_extension)
 	return 0;
 }
 
+/* conformsTo(url) (FHIR R4 §2.24): only the core StructureDefinitions of the model are known
+ * (the input conforms when it is of that type); any other profile is an evaluation error. */
+FN(fn_conforms_to)
+{
+	static const char core[] = "http://hl7.org/fhir/StructureDefinition/";
+	const char *url;
+	struct fhir_value v;
+	int rc = fhir__fp_arg_string(e, call, 0, &url);
+
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	if (strncmp(url, core, sizeof(core) - 1) != 0 ||
+	    !fhir__fp_model_known(url + sizeof(core) - 1))
+		return fhir__fp_fail(e, call, FHIR_ERR_EVAL,
+		                     "conformsTo(): unknown profile '%s' (only core R4 types)",
+		                     url);
+	rc = fhir__fp_singleton(e, call, "conformsTo()", in, &v);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	return fhir__fp_push_bool(e, out, fhir__fp_is_type(&v, url + sizeof(core) - 1));
+}
+
 FN(fn_has_value)
 {
 	struct fhir_value v;
@@ -889,6 +911,7 @@ static const struct fhir__fp_func functions[] = {
     {"aggregate", 1, 2, 0, fn_aggregate},
     {"not", 0, 0, 0, fn_not},
     {"extension", 1, 1, 0, fn_extension},
+    {"conformsTo", 1, 1, 0, fn_conforms_to},
     {"hasValue", 0, 0, 0, fn_has_value},
     {"memberOf", 1, 1, 0, fn_member_of},
     {"resolve", 0, 0, 0, fn_resolve},

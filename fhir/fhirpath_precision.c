@@ -1,8 +1,8 @@
 /* fhirpath_precision.c — the FHIRPath functions about precision (FHIRPath N1 §5.7 and the
  * 2.0 additions): precision(), lowBoundary(), highBoundary() on Decimal, Integer, Date, DateTime
- * and Time, and comparable() on Quantity. Decimals are doubles carrying the scale they were
- * written with (fhir_value.scale); boundaries are computed in double and rounded to the asked
- * number of digits. Must not navigate JSON. */
+ * and Time (and Quantity: its value), and comparable() on Quantity. Decimals are doubles carrying
+ * the scale they were written with (fhir_value.scale); boundaries are computed in double and
+ * rounded to the asked number of digits. Must not navigate JSON. */
 #include "fhirpath_internal.h"
 
 #include <math.h>
@@ -180,10 +180,17 @@ static int boundary(struct fhir__fp_ev *e, const struct fhir__fp_node *call,
 	}
 	switch (v.kind) {
 	case FHIR_VALUE_INTEGER:
-	case FHIR_VALUE_DECIMAL: {
-		double x = v.kind == FHIR_VALUE_INTEGER ? (double)v.u.integer : v.u.decimal;
-		double half = 0.5 * pow(10.0, -decimal_digits(&v));
+	case FHIR_VALUE_DECIMAL:
+	case FHIR_VALUE_QUANTITY: {
+		struct fhir_value num = v;
+		double x, half;
 
+		if (v.kind == FHIR_VALUE_QUANTITY) { /* the value's boundary, same unit */
+			num.kind = FHIR_VALUE_DECIMAL;
+			num.u.decimal = v.u.quantity.value;
+		}
+		x = num.kind == FHIR_VALUE_INTEGER ? (double)num.u.integer : num.u.decimal;
+		half = 0.5 * pow(10.0, -decimal_digits(&num));
 		if (call->nargs == 0)
 			digits = 8;
 		if (digits < 0 || digits > MAX_DECIMAL_DIGITS)
@@ -191,6 +198,15 @@ static int boundary(struct fhir__fp_ev *e, const struct fhir__fp_node *call,
 		r = fhir__fp_dec(round_to(high ? x + half : x - half, (int)digits, high));
 		if (!isfinite(r.u.decimal))
 			return 0;
+		if (v.kind == FHIR_VALUE_QUANTITY) {
+			double d = r.u.decimal;
+
+			r = v;
+			r.node = NULL;
+			r.type = NULL;
+			r.name = NULL;
+			r.u.quantity.value = d;
+		}
 		r.scale = (int)digits + 1;
 		PUSH(&r);
 		return 0;

@@ -1,8 +1,11 @@
 /* test_fhirpath_suite.c — runs the HL7 FHIRPath R4 test suite (the JSON conversion in
  * $CDS_SHARED_DIR/fhirpath-tests) against fhir/fhirpath_*.c and prints the pass rate per group.
- * It guards against regressions: it exits non-zero only when the pass count falls below
- * SUITE_MIN_PASS (raise it as the evaluator grows). Disabled tests are skipped.
- * With -v it prints every failing test with got/expected. */
+ * Every test the suite marks `disable`, and every test we fail, must be listed in
+ * tests/fhirpath-suite-exceptions.json with our outcome and the reason; the list must be exact:
+ * a test newly failing, newly passing, or listed but gone makes this test fail until the list
+ * is updated. It also fails below SUITE_MIN_PERCENT of the non-disabled tests passing.
+ * -v prints every test we fail with got/expected; -w prints the list's entries as they are now
+ * (with the reasons kept from the current list, "TODO" for new ones). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,9 +14,9 @@
 #include "fhir.h"
 #include "fhirpath_internal.h"
 
-#define SUITE_MIN_PASS 810 /* the count reached when this file was last updated */
-#define MAX_GROUPS     200
-#define MAX_FILES      32
+#define SUITE_MIN_PERCENT 95.0 /* issue 6 asks for 90 %; we keep a margin above it */
+#define MAX_GROUPS        200
+#define MAX_FILES         32
 
 struct group {
 	const char *name;
@@ -136,17 +139,86 @@ static void describe(struct fhir_arena *arena, const struct fhir_collection *c, 
 	}
 }
 
+/* The exceptions list: entries {desc, expression, disabled, outcome, reason}. */
+static cJSON *exceptions;
+
+static cJSON *exception_of(const char *desc, const char *expr)
+{
+	cJSON *x;
+
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(exceptions, "tests"))
+	{
+		const cJSON *d = cJSON_GetObjectItemCaseSensitive(x, "desc");
+		const cJSON *e = cJSON_GetObjectItemCaseSensitive(x, "expression");
+
+		if (cJSON_IsString(d) && cJSON_IsString(e) && strcmp(d->valuestring, desc) == 0 &&
+		    strcmp(e->valuestring, expr) == 0)
+			return x;
+	}
+	return NULL;
+}
+
+/* Runs one suite test: 1 if we give the suite's answer, 0 if not (got: what we gave). */
+static int run_test(const cJSON *t, char *got, size_t size)
+{
+	const cJSON *expr = cJSON_GetObjectItemCaseSensitive(t, "expression");
+	const cJSON *inputfile = cJSON_GetObjectItemCaseSensitive(t, "inputfile");
+	const cJSON *result = cJSON_GetObjectItemCaseSensitive(t, "result");
+	int want_error = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "error"));
+	struct fhir_arena *arena = fhir_arena_new();
+	struct fhir_path *fp = NULL;
+	struct fhir_error err;
+	struct fhir_path_env env;
+	struct fhir_collection input = {NULL, 0, 0}, out = {NULL, 0, 0};
+	int rc, ok;
+
+	memset(&env, 0, sizeof(env));
+	memset(&err, 0, sizeof(err));
+	env.arena = arena;
+	if (cJSON_IsString(inputfile)) {
+		cJSON *doc = input_file(inputfile->valuestring);
+
+		if (doc != NULL)
+			fhir_collection_push_node(&input, arena, doc);
+	}
+	rc = fhir_path_compile(expr->valuestring, &fp, &err);
+	if (rc == 0)
+		rc = fhir_path_eval(fp, &input, &env, &out, &err);
+	if (want_error) {
+		ok = rc != 0;
+	} else if (rc != 0) {
+		ok = 0;
+	} else {
+		ok = (size_t)cJSON_GetArraySize(result) == out.count;
+		for (size_t i = 0; ok && i < out.count; i++)
+			ok = item_matches(arena, &out.items[i], cJSON_GetArrayItem(result, (int)i));
+	}
+	if (rc != 0)
+		snprintf(got, size, "error: %s", err.message);
+	else
+		describe(arena, &out, got, size);
+	fhir_path_free(fp);
+	fhir_arena_free(arena);
+	return ok;
+}
+
 int main(int argc, char **argv)
 {
 	char path[512];
 	char *text;
-	cJSON *suite, *tests, *t;
+	cJSON *suite, *tests, *t, *x;
+	const char *source_dir;
 	int verbose = argc > 1 && strcmp(argv[1], "-v") == 0;
-	int pass = 0, total = 0, skipped = 0;
+	int write = argc > 1 && strcmp(argv[1], "-w") == 0;
+	int pass = 0, total = 0, disabled = 0, listed_ok = 0, mismatches = 0;
+	cJSON *now = cJSON_CreateArray();
 
 	shared_dir = getenv("CDS_SHARED_DIR");
 	if (shared_dir == NULL)
 		shared_dir = "../shared";
+	source_dir = getenv("CDS_SOURCE_DIR");
+	if (source_dir == NULL)
+		source_dir = ".";
 	snprintf(path, sizeof(path), "%s/fhirpath-tests/tests-fhir-r4.json", shared_dir);
 	text = read_file(path);
 	if (text == NULL) {
@@ -155,81 +227,122 @@ int main(int argc, char **argv)
 	}
 	suite = cJSON_Parse(text);
 	free(text);
+	snprintf(path, sizeof(path), "%s/tests/fhirpath-suite-exceptions.json", source_dir);
+	text = read_file(path);
+	exceptions = text != NULL ? cJSON_Parse(text) : NULL;
+	free(text);
+	if (exceptions == NULL) {
+		printf("FAIL cannot read or parse %s (set CDS_SOURCE_DIR)\n", path);
+		mismatches++;
+	}
 	tests = cJSON_GetObjectItemCaseSensitive(suite, "tests");
 	cJSON_ArrayForEach(t, tests)
 	{
 		const cJSON *expr = cJSON_GetObjectItemCaseSensitive(t, "expression");
-		const cJSON *inputfile = cJSON_GetObjectItemCaseSensitive(t, "inputfile");
+		const cJSON *desc = cJSON_GetObjectItemCaseSensitive(t, "desc");
 		const cJSON *group = cJSON_GetObjectItemCaseSensitive(t, "group");
-		const cJSON *result = cJSON_GetObjectItemCaseSensitive(t, "result");
-		int want_error = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "error"));
+		int is_disabled = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "disable"));
+		char got[600];
 		struct group *g;
-		struct fhir_arena *arena;
-		struct fhir_path *fp = NULL;
-		struct fhir_error err;
-		struct fhir_path_env env;
-		struct fhir_collection input = {NULL, 0, 0}, out = {NULL, 0, 0};
-		int rc, ok;
+		cJSON *listed;
+		int ok;
 
-		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "disable"))) {
-			skipped++;
+		if (!cJSON_IsString(expr) || !cJSON_IsString(group) || !cJSON_IsString(desc))
 			continue;
-		}
-		if (!cJSON_IsString(expr) || !cJSON_IsString(group))
-			continue;
-		g = group_of(group->valuestring);
-		arena = fhir_arena_new();
-		memset(&env, 0, sizeof(env));
-		memset(&err, 0, sizeof(err));
-		env.arena = arena;
-		if (cJSON_IsString(inputfile)) {
-			cJSON *doc = input_file(inputfile->valuestring);
-
-			if (doc != NULL)
-				fhir_collection_push_node(&input, arena, doc);
-		}
-		rc = fhir_path_compile(expr->valuestring, &fp, &err);
-		if (rc == 0)
-			rc = fhir_path_eval(fp, &input, &env, &out, &err);
-		if (want_error) {
-			ok = rc != 0;
-		} else if (rc != 0) {
-			ok = 0;
+		ok = run_test(t, got, sizeof(got));
+		if (!is_disabled) {
+			g = group_of(group->valuestring);
+			g->total++;
+			g->pass += ok;
+			total++;
+			pass += ok;
 		} else {
-			ok = (size_t)cJSON_GetArraySize(result) == out.count;
-			for (size_t i = 0; ok && i < out.count; i++)
-				ok = item_matches(arena, &out.items[i],
-				                  cJSON_GetArrayItem(result, (int)i));
+			disabled++;
 		}
 		if (!ok && verbose) {
-			char got[600];
-			char *want = cJSON_PrintUnformatted(result);
+			char *want =
+			    cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(t, "result"));
 
-			if (rc != 0)
-				snprintf(got, sizeof(got), "error: %s", err.message);
-			else
-				describe(arena, &out, got, sizeof(got));
-			printf("FAIL [%s] %s\n   got:      %s\n   expected: %s\n", g->name,
+			printf("FAIL%s [%s] %s\n   got:      %s\n   expected: %s\n",
+			       is_disabled ? " (disabled)" : "", group->valuestring,
 			       expr->valuestring, got,
-			       want_error ? "an error"
-			       : want     ? want
-			                  : "?");
+			       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "error"))
+			           ? "an error"
+			       : want ? want
+			              : "?");
 			free(want);
 		}
-		g->total++;
-		g->pass += ok;
-		total++;
-		pass += ok;
-		fhir_path_free(fp);
-		fhir_arena_free(arena);
+		if (ok && !is_disabled)
+			continue;
+		/* a disabled or failing test: it must be listed, with our outcome */
+		listed = exception_of(desc->valuestring, expr->valuestring);
+		if (write) {
+			cJSON *row = cJSON_CreateObject();
+			const cJSON *reason = cJSON_GetObjectItemCaseSensitive(listed, "reason");
+
+			cJSON_AddStringToObject(row, "desc", desc->valuestring);
+			cJSON_AddStringToObject(row, "group", group->valuestring);
+			cJSON_AddStringToObject(row, "expression", expr->valuestring);
+			cJSON_AddBoolToObject(row, "disabled", is_disabled);
+			cJSON_AddStringToObject(row, "outcome", ok ? "pass" : "fail");
+			cJSON_AddStringToObject(
+			    row, "reason", cJSON_IsString(reason) ? reason->valuestring : "TODO");
+			cJSON_AddItemToArray(now, row);
+		}
+		if (listed == NULL) {
+			printf("FAIL [%s] %s: %s, but not listed in the exceptions (got: %s)\n",
+			       group->valuestring, expr->valuestring,
+			       is_disabled ? "disabled" : "we fail it", got);
+			mismatches++;
+			continue;
+		}
+		cJSON_AddBoolToObject(listed, "seen", 1);
+		{
+			const cJSON *o = cJSON_GetObjectItemCaseSensitive(listed, "outcome");
+			const char *want = cJSON_IsString(o) ? o->valuestring : "?";
+
+			if (strcmp(want, ok ? "pass" : "fail") != 0) {
+				printf("FAIL [%s] %s: the exceptions list says we %s it, we %s it "
+				       "(got: %s)\n",
+				       group->valuestring, expr->valuestring, want,
+				       ok ? "pass" : "fail", got);
+				mismatches++;
+				continue;
+			}
+		}
+		listed_ok++;
+	}
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(exceptions, "tests"))
+	{
+		if (cJSON_GetObjectItemCaseSensitive(x, "seen") != NULL)
+			continue;
+		printf("FAIL listed in the exceptions but passing and not disabled (or gone from "
+		       "the suite): %s %s\n",
+		       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "desc")),
+		       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "expression")));
+		mismatches++;
+	}
+	if (write) {
+		char *s = cJSON_Print(now);
+
+		printf("%s\n", s);
+		free(s);
 	}
 	for (size_t i = 0; i < group_count; i++)
 		printf("%-45s %3d/%3d\n", groups[i].name, groups[i].pass, groups[i].total);
-	printf("FHIRPath R4 suite: %d of %d pass (%d disabled, skipped); threshold %d\n", pass,
-	       total, skipped, SUITE_MIN_PASS);
-	printf("%d passed, %d failed\n", pass, total - pass);
+	printf("FHIRPath R4 suite: %d of %d pass (%.1f %%; %d disabled, run and listed); "
+	       "minimum %.0f %%\n",
+	       pass, total, total ? 100.0 * pass / total : 0.0, disabled, SUITE_MIN_PERCENT);
+	if (total == 0 || 100.0 * pass / total < SUITE_MIN_PERCENT) {
+		printf("FAIL the pass rate is below %.0f %%\n", SUITE_MIN_PERCENT);
+		mismatches++;
+	}
+	/* passed: suite tests we pass plus listed exceptions that behave as listed */
+	printf("%d passed, %d failed\n", pass + listed_ok, mismatches);
 	for (size_t i = 0; i < file_count; i++)
 		cJSON_Delete(files[i].doc);
+	cJSON_Delete(now);
+	cJSON_Delete(exceptions);
 	cJSON_Delete(suite);
-	return pass >= SUITE_MIN_PASS ? 0 : 1;
+	return mismatches == 0 ? 0 : 1;
 }
