@@ -82,6 +82,13 @@ int cds__read_file(const char *path, size_t limit, char **out, size_t *length,
                    struct fhir_error *err);
 void cds__files_clear(struct cds__files *files); /* frees owned entries; accepts zeroed */
 
+/* ---- `cds-commissioning fhirpath` (fhirpath_cli.c) ----------------------------------------- */
+
+/* The fhirpath command: argv[0] is "fhirpath", then [--resource FILE] [--var NAME=FILE]...
+ * [--now ISO] EXPRESSION. Prints the result as a JSON array on stdout; errors (with the
+ * expression position) on stderr. Returns the exit status: 0, 1 (evaluation), 2 (usage). */
+int cds__fhirpath_command(int argc, char **argv);
+
 /* ---- replies (reply.c) --------------------------------------------------------------------- */
 
 /* Removes, recursively, every member or array item that is null, "", [] or {} (CDS Hooks 2.0

@@ -24,6 +24,7 @@ static const char usage_main[] =
     "  cds-commissioning eval [--now ISO-8601] [--policies DIR] [--config FILE]\n"
     "                         [--decision-log FILE|-] FILE|-\n"
     "  cds-commissioning check [--policies DIR] [--config FILE]\n"
+    "  cds-commissioning fhirpath [--resource FILE] [--var NAME=FILE]... EXPRESSION\n"
     "  cds-commissioning --help | --version\n"
     "\n"
     "`cds-commissioning COMMAND --help` describes each command.\n"
@@ -504,6 +505,8 @@ int main(int argc, char **argv)
 		return cmd_eval(argc, argv);
 	if (strcmp(command, "check") == 0)
 		return cmd_check(argc, argv);
+	if (strcmp(command, "fhirpath") == 0) /* fhirpath_cli.c */
+		return cds__fhirpath_command(argc - 1, argv + 1);
 	fprintf(stderr, "cds-commissioning: unknown command '%s'\n\n%s", command, usage_main);
 	return EXIT_USAGE;
 }

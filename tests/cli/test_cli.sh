@@ -55,5 +55,31 @@ rc=$?
 check "serve refuses a non-loopback bind without client authentication" [ $rc -ne 0 ]
 check "and says why" grep -qi 'loopback' "$tmp/bind.out"
 
+# fhirpath: try an expression against a resource (issue 6); output is one JSON array.
+pat="$shared/fhirpath-tests/resources/patient-example.json"
+check "fhirpath --help exits 0 and prints usage" \
+  bash -c "'$bin' fhirpath --help 2>&1 | grep -qi usage"
+got=$("$bin" fhirpath --resource "$pat" "Patient.name.where(use = 'official').given")
+check "fhirpath prints strings as a JSON array" [ "$got" = '["Peter","James"]' ]
+printf '%s\n' '[true,3,1.50,"1974-12-25","2021-03-01T10:00:00Z","T10:30","4.0 '"'mg'"'","3 '"'months'"'"]' \
+  >"$tmp/fp.want"
+"$bin" fhirpath --resource "$pat" "Patient.active | 1 + 2 | 1.50 | Patient.birthDate | \
+@2021-03-01T10:00:00Z | @T10:30 | 4.0 'mg' | 3 months" >"$tmp/fp.out" 2>"$tmp/fp.err"
+check "fhirpath prints booleans, numbers at their scale, dates without @, quantities" \
+  cmp -s "$tmp/fp.want" "$tmp/fp.out"
+printf '{"resourceType":"Organization","id":"1","name":"Acme"}' >"$tmp/org.json"
+check "fhirpath --var NAME=FILE binds %NAME" bash -c "[ \"\$('$bin' fhirpath \
+  --var org='$tmp/org.json' '%org.name')\" = '[\"Acme\"]' ]"
+"$bin" fhirpath "1 + " >"$tmp/fp.out" 2>"$tmp/fp.err"
+rc=$?
+check "fhirpath: a syntax error exits 1" [ $rc -eq 1 ]
+check "fhirpath: a syntax error names its position" grep -q 'position 5' "$tmp/fp.err"
+"$bin" fhirpath "(1 | 2).substring(1)" >"$tmp/fp.out" 2>"$tmp/fp.err"
+rc=$?
+check "fhirpath: an evaluation error exits 1 with its position" \
+  bash -c "[ $rc -eq 1 ] && grep -q 'position 9' '$tmp/fp.err' && [ ! -s '$tmp/fp.out' ]"
+check "fhirpath without an expression exits 2" \
+  bash -c "'$bin' fhirpath >/dev/null 2>&1; [ \$? -eq 2 ]"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
