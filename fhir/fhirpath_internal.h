@@ -237,8 +237,15 @@ struct fhir__fp_func {
 	          const struct fhir_collection *in, struct fhir_collection *out);
 };
 
+/* Largest automaton (roughly: pattern nodes after expanding x+ and x{n,m}) a regular expression
+ * may ask regcomp for, and deepest repetition of a repetition ("(a*)+" is 2): glibc's regcomp
+ * time and memory grow exponentially with both. Past either the pattern is refused. */
+#define FHIR__FP_MAX_REGEX_COST 4000
+#define FHIR__FP_MAX_REGEX_NEST 3
+
 /* Compiles `pattern` for a function with FP_F_REGEX* `flags` into *re (regfree it). 0, or
- * non-zero with a regerror() message in msg. POSIX regcomp, REG_EXTENDED. */
+ * non-zero with a message in msg (regerror()'s, or "too complex" past FHIR__FP_MAX_REGEX_COST,
+ * when nothing is compiled). POSIX regcomp, REG_EXTENDED. */
 int fhir__fp_regex_compile(const char *pattern, unsigned flags, regex_t *re, char *msg,
                            size_t size);
 

@@ -218,10 +218,141 @@ FN(fn_replace)
 	return fhir__fp_push_str(e, out, b.p);
 }
 
+/* How big and how tangled the automaton regcomp builds for a pattern may get, roughly: glibc
+ * copies the subtree of `x+` (as xx*) and of `x{n,m}` (m copies), and a repetition of something
+ * that repeats makes its epsilon closures explode ("a*++++++++" or "((((a*)+)+)+)+" take seconds
+ * or gigabytes). regex_cost scans one alternation sequence up to ')' or the end: *nodes gets the
+ * expanded size (saturating at REGEX_COST_CAP), *nest the deepest repetition of a repetition. */
+#define REGEX_COST_CAP 1e12
+
+struct regex_cost {
+	double nodes;
+	int nest;
+};
+
+static struct regex_cost regex_cost(const char **pp, int depth)
+{
+	const char *p = *pp;
+	struct regex_cost total = {0, 0}, last = {0, 0};
+	int quantified = 0; /* `last` already carries a repetition operator */
+
+	while (*p != '\0' && *p != ')') {
+		int repeat = 0;
+		double factor = 1;
+
+		if (*p == '(') {
+			p++;
+			total.nodes += last.nodes;
+			if (depth >= 64) {
+				last.nodes = REGEX_COST_CAP;
+				last.nest = 99;
+			} else {
+				last = regex_cost(&p, depth + 1);
+			}
+			if (*p == ')')
+				p++;
+			quantified = 0;
+			continue;
+		}
+		if (*p == '+') {
+			p++;
+			repeat = 1;
+			factor = 2;
+		} else if (*p == '*' || *p == '?') {
+			p++;
+			repeat = 1;
+		} else if (*p == '{' && p[1] >= '0' && p[1] <= '9') {
+			double n = 0, m = -1;
+
+			for (p++; *p >= '0' && *p <= '9' && n < 1e6; p++)
+				n = n * 10 + (*p - '0');
+			if (*p == ',') {
+				p++;
+				if (*p >= '0' && *p <= '9')
+					for (m = 0; *p >= '0' && *p <= '9' && m < 1e6; p++)
+						m = m * 10 + (*p - '0');
+				else
+					m = n + 1;
+			}
+			if (*p == '}')
+				p++;
+			repeat = 1;
+			factor = (m > n ? m : n) + 1;
+		}
+		if (repeat) {
+			/* a repetition of a repeated atom or of a group holding one nests deeper */
+			last.nest = (quantified || last.nest > 0) ? last.nest + 1 : 1;
+			last.nodes *= factor;
+			if (last.nodes > REGEX_COST_CAP)
+				last.nodes = REGEX_COST_CAP;
+			quantified = 1;
+			continue;
+		}
+		total.nodes += last.nodes;
+		if (last.nest > total.nest)
+			total.nest = last.nest;
+		last.nodes = 1;
+		last.nest = 0;
+		quantified = 0;
+		if (*p == '[') { /* a bracket expression is one node */
+			p++;
+			if (*p == '^')
+				p++;
+			if (*p == ']')
+				p++;
+			while (*p != '\0' && *p != ']') {
+				if (*p == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
+					char close = p[1];
+
+					for (p += 2; *p != '\0' && !(p[0] == close && p[1] == ']');
+					     p++)
+						;
+					if (*p != '\0')
+						p++;
+				}
+				if (*p != '\0')
+					p++;
+			}
+			if (*p == ']')
+				p++;
+		} else {
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+			p++;
+		}
+	}
+	*pp = p;
+	total.nodes += last.nodes;
+	if (last.nest > total.nest)
+		total.nest = last.nest;
+	if (total.nodes > REGEX_COST_CAP)
+		total.nodes = REGEX_COST_CAP;
+	return total;
+}
+
 int fhir__fp_regex_compile(const char *pattern, unsigned flags, regex_t *re, char *msg, size_t size)
 {
 	char *full = NULL;
-	int rc;
+	const char *scan = pattern;
+	double nodes = 0;
+	int nest = 0, rc;
+
+	/* a ')' without its '(' ends a scan early: continue after it */
+	while (*scan != '\0') {
+		struct regex_cost c = regex_cost(&scan, 0);
+
+		nodes += c.nodes;
+		nest = c.nest > nest ? c.nest : nest;
+		if (*scan == ')')
+			scan++;
+	}
+	if (nodes > FHIR__FP_MAX_REGEX_COST || nest > FHIR__FP_MAX_REGEX_NEST) {
+		snprintf(msg, size,
+		         "too complex (more than %d nodes once repetitions are expanded, or "
+		         "repetitions nested more than %d deep)",
+		         FHIR__FP_MAX_REGEX_COST, FHIR__FP_MAX_REGEX_NEST);
+		return REG_ESPACE;
+	}
 
 	if (flags & FP_F_REGEX_FULL) {
 		size_t n = strlen(pattern) + 5;
