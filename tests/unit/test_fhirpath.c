@@ -45,6 +45,13 @@ static const char *const BUNDLE_TARGETS =
     "[{\"resourceType\":\"Organization\",\"id\":\"o1\",\"name\":\"Clinic\"},"
     "{\"resourceType\":\"Patient\",\"id\":\"p1\",\"gender\":\"female\"}]";
 
+static const char *const PATIENT_EXT =
+    "{\"resourceType\":\"Patient\",\"birthDate\":\"1970-03-15\","
+    "\"_birthDate\":{\"extension\":[{\"url\":\"http://x/bt\",\"valueTime\":\"10:30\"}]},"
+    "\"name\":[{\"given\":[null,\"Jim\"],\"_given\":[{\"extension\":[{\"url\":\"http://x/s\","
+    "\"valueString\":\"five\"}]},null]}]}";
+#define PEXT PATIENT_EXT
+
 struct tcase {
 	const char *expr;
 	const char *input; /* JSON text, or NULL for no input */
@@ -273,6 +280,34 @@ static const struct tcase cases[] = {
     {"value > 30 'kg'", O, "[]"},
     {"3 months = 3 'mo'", NULL, "[]"}, /* N1: calendar month vs UCUM 'mo' is unknown */
     {"3 weeks = 3 'wk'", NULL, "[true]"},
+    /* decimal precision: the written scale is kept (issue 6; FHIRPath N1 §Decimal) */
+    {"1.0.toString()", NULL, "[\"1.0\"]"},
+    {"1.58700.precision()", NULL, "[5]"},
+    {"1.587.lowBoundary(2) = 1.58 and 1.587.highBoundary(2) = 1.59", NULL, "[true]"},
+    {"(-1.587).lowBoundary() = -1.5875", NULL, "[true]"},
+    {"1.587.lowBoundary(39)", NULL, "[]"},
+    {"@2014.highBoundary(6)", NULL, "[\"@2014-12\"]"},
+    {"@T10:30.precision()", NULL, "[4]"},
+    {"1 'cm'.comparable(1 '[in_i]') and 1 'cm'.comparable(1 's').not()", NULL, "[true]"},
+    /* quantities: * and / across units of one dimension, and between dimensions */
+    {"2.0 'cm' * 2.0 'm' = 0.040 'm2'", NULL, "[true]"},
+    {"4.0 'g' / 2.0 'm' = 2 'g/m'", NULL, "[true]"},
+    {"1.0 'm' / 1.0 'm' = 1 '1'", NULL, "[true]"},
+    /* the R4 type model: element types, inheritance, type(), unknown types */
+    {"gender.is(code) and gender.is(string) and gender.is(id).not()", P, "[true]"},
+    {"gender.type().name", P, "[\"code\"]"},
+    {"gender.type().namespace", P, "[\"FHIR\"]"},
+    {"1.type().name", NULL, "[\"Integer\"]"},
+    {"managingOrganization.is(Reference)", P, "[true]"},
+    {"gender.as(string1)", P, "!syntax:unknown type"},
+    {"conformsTo('http://hl7.org/fhir/StructureDefinition/Patient')", P, "[true]"},
+    {"conformsTo('http://example.org/profile')", P, "!eval:unknown profile"},
+    /* primitive extensions (FHIR R4 JSON _name) */
+    {"birthDate.extension('http://x/bt').value", PEXT, "[\"10:30\"]"},
+    {"name.given.select($this.hasValue())", PEXT, "[false,true]"},
+    /* regular expressions that would make regcomp explode are refused */
+    {"'aaa'.matches('a*++++++++++')", NULL, "!syntax:too complex"},
+    {"'aaa'.matches('((((a*)+)+)+)+')", NULL, "!syntax:too complex"},
     {"3 'mo'", NULL, "[\"3 'mo'\"]"},
     {"3 months", NULL, "[\"3 months\"]"},
     {"2 'kg' + 3 'kg'", NULL, "[\"5 'kg'\"]"},
