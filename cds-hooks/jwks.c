@@ -21,6 +21,7 @@ struct source {
 	int is_url;             /* 1: fetched, refreshed after the TTL; 0: a file read at start */
 	struct cds__jwks *keys; /* NEW, replaced whole on refresh; NULL before the first load */
 	time_t fetched_at;      /* 0: never */
+	int attempted;          /* a fetch was tried (the first one is not rate-limited) */
 };
 
 struct cds__issuer {
@@ -359,6 +360,7 @@ size_t cds__keystore_fetch_all(struct cds__keystore *ks, FILE *log)
 		cds__jwks_free(is->configured.keys);
 		is->configured.keys = keys;
 		is->configured.fetched_at = now;
+		is->configured.attempted = 1;
 		pthread_mutex_unlock(&is->mutex);
 	}
 	return failed;
@@ -435,21 +437,26 @@ int cds__keystore_key(struct cds__keystore *ks, struct cds__issuer *is, const ch
 	}
 	found = find_key(ks, sources, n, kid, now, out, &stale);
 	/* Refresh when the kid is unknown or a URL source is stale: at most once per interval
-	 * per issuer, and by one thread at a time; others use what is cached meanwhile. */
-	int refresh = (!found || stale) && !is->refreshing &&
-	              (is->last_refresh == 0 || now - is->last_refresh >= ks->refresh_seconds);
+	 * per issuer, and by one thread at a time; others use what is cached meanwhile. A URL
+	 * never tried yet (e.g. an allow-listed jku seen for the first time) is fetched at once. */
+	int due = !is->refreshing &&
+	          (is->last_refresh == 0 || now - is->last_refresh >= ks->refresh_seconds);
 	int urls = 0;
-	if (refresh) {
+	if ((!found || stale) && !is->refreshing) {
 		for (int i = 0; i < n; i++)
-			if (sources[i]->is_url)
+			if (sources[i]->is_url && (due || (!found && !sources[i]->attempted))) {
 				locations[urls++] = cds__must(strdup(sources[i]->location));
+				sources[i]->attempted = 1;
+			}
 		if (urls) {
 			is->refreshing = 1;
-			is->last_refresh = now;
+			if (due)
+				is->last_refresh = now;
 		}
 	}
+	int refresh = urls > 0;
 	pthread_mutex_unlock(&is->mutex);
-	if (!refresh || urls == 0)
+	if (!refresh)
 		goto done;
 
 	/* The fetches: no lock held. */

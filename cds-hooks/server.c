@@ -314,7 +314,8 @@ int cds_server_start(struct cds_app *app, const char *bind, unsigned port, struc
 	struct MHD_OptionItem no_options[] = {{MHD_OPTION_END, 0, NULL}};
 	server->daemon = MHD_start_daemon(
 	    flags, 0, NULL, NULL, &on_request, server, MHD_OPTION_LISTEN_SOCKET, fd,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)limits->threads, MHD_OPTION_CONNECTION_LIMIT,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(limits->threads > 1 ? limits->threads : 0),
+	    MHD_OPTION_CONNECTION_LIMIT,
 	    (unsigned int)limits->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 	    (unsigned int)limits->max_connections_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
 	    (unsigned int)limits->idle_timeout_seconds, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
