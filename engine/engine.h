@@ -49,6 +49,9 @@ void engine_policy_info(const struct engine *engine, size_t i, const char **id,
 
 /* The deployment's name ("demo", ...), BORROWED. */
 const char *engine_deployment_name(const struct engine *engine);
+/* The whole deployment.json object (policies/README.md), BORROWED, valid while the engine lives:
+ * for members the service layer reads itself (e.g. mirrorSystemActionsInExtension). */
+const cJSON *engine_deployment(const struct engine *engine);
 
 /* A prefetch key the policies can use, with its CDS Hooks 2.0 template (2.0 tokens only). */
 struct engine_prefetch_key {

@@ -73,7 +73,44 @@ static cJSON *parse_file(const struct engine_file *f, const struct engine_report
 	return json;
 }
 
-/* deployment.json (policies/README.md): name, commissioners, setting, showQuietCards. */
+/* deployment.json "extraTriggers" (policies/README.md): {policy id: [ValueSet url, ...]}; its
+ * shape only (the ids and urls are resolved by link_policies). Returns the errors reported. */
+static int check_extra_triggers(const cJSON *extra, const char *file,
+                                const struct engine_reporter *rep)
+{
+	const cJSON *policy, *url;
+	char ptr[160];
+	int errors = 0;
+
+	if (extra == NULL)
+		return 0;
+	if (!cJSON_IsObject(extra)) {
+		report(rep, file, "/extraTriggers",
+		       "must be an object {policy id: [ValueSet url, ...]}");
+		return 1;
+	}
+	cJSON_ArrayForEach(policy, extra)
+	{
+		snprintf(ptr, sizeof(ptr), "/extraTriggers/%.120s", policy->string);
+		if (!cJSON_IsArray(policy) || cJSON_GetArraySize(policy) == 0) {
+			report(rep, file, ptr,
+			       "must list the ValueSet urls that also trigger the policy");
+			errors++;
+			continue;
+		}
+		cJSON_ArrayForEach(url, policy)
+		{
+			if (!cJSON_IsString(url) || url->valuestring[0] == '\0') {
+				report(rep, file, ptr, "ValueSet urls are non-empty strings");
+				errors++;
+			}
+		}
+	}
+	return errors;
+}
+
+/* deployment.json (policies/README.md): name, commissioners, setting, showQuietCards,
+ * extraTriggers. */
 static int load_deployment(struct engine *e, cJSON *json, const char *file,
                            const struct engine_reporter *rep)
 {
@@ -116,7 +153,7 @@ static int load_deployment(struct engine *e, cJSON *json, const char *file,
 		errors++;
 	}
 	e->show_quiet = cJSON_IsTrue(item);
-	return errors;
+	return errors + check_extra_triggers(fhir_get(json, "extraTriggers"), file, rep);
 }
 
 static int serves(const struct engine *e, const char *commissioner)
@@ -130,6 +167,64 @@ static int serves(const struct engine *e, const char *commissioner)
 			return 1;
 	}
 	return 0;
+}
+
+/* Makes ValueSet number n trigger policy i (when the deployment serves it). */
+static void add_trigger(struct engine *e, size_t n, size_t i)
+{
+	if (n >= e->valueset_trigger_count) {
+		size_t count = n + 1;
+
+		e->valueset_triggers =
+		    realloc(e->valueset_triggers, count * sizeof(*e->valueset_triggers));
+		if (e->valueset_triggers == NULL)
+			abort();
+		memset(e->valueset_triggers + e->valueset_trigger_count, 0,
+		       (count - e->valueset_trigger_count) * sizeof(*e->valueset_triggers));
+		e->valueset_trigger_count = count;
+	}
+	if (e->policies[i].active)
+		e->valueset_triggers[n] |= 1ULL << i;
+}
+
+/* The deployment's extraTriggers: ValueSets a deployment adds to a policy's trigger.valueSets
+ * (e.g. the demo deployment's CDS Hooks Sandbox CPT codes for the NWL policy). Unknown policy
+ * ids and ValueSet urls are errors. Returns the errors reported. */
+static int link_extra_triggers(struct engine *e, const struct engine_reporter *rep)
+{
+	const cJSON *policy, *url;
+	int errors = 0;
+
+	cJSON_ArrayForEach(policy, fhir_get(e->deployment, "extraTriggers"))
+	{
+		size_t i = 0, j = 0;
+		char ptr[200];
+
+		while (i < e->policy_count && (e->policies[i].id == NULL ||
+		                               strcmp(e->policies[i].id, policy->string) != 0))
+			i++;
+		snprintf(ptr, sizeof(ptr), "/extraTriggers/%.120s", policy->string);
+		if (i == e->policy_count) {
+			report(rep, "deployment.json", ptr, "no policy with this id is loaded");
+			errors++;
+			continue;
+		}
+		cJSON_ArrayForEach(url, policy)
+		{
+			long n = fhir_valueset_number(e->valuesets, url->valuestring);
+
+			snprintf(ptr, sizeof(ptr), "/extraTriggers/%.120s/%zu", policy->string,
+			         j++);
+			if (n < 0) {
+				report(rep, "deployment.json", ptr,
+				       "no ValueSet with this url is loaded");
+				errors++;
+				continue;
+			}
+			add_trigger(e, (size_t)n, i);
+		}
+	}
+	return errors;
 }
 
 /* Trigger index: ValueSet number -> bitmask of the policies it triggers. */
@@ -159,23 +254,10 @@ static int link_policies(struct engine *e, const struct engine_reporter *rep)
 				errors++;
 				continue;
 			}
-			if ((size_t)n >= e->valueset_trigger_count) {
-				size_t count = (size_t)n + 1;
-
-				e->valueset_triggers = realloc(
-				    e->valueset_triggers, count * sizeof(*e->valueset_triggers));
-				if (e->valueset_triggers == NULL)
-					abort();
-				memset(e->valueset_triggers + e->valueset_trigger_count, 0,
-				       (count - e->valueset_trigger_count) *
-				           sizeof(*e->valueset_triggers));
-				e->valueset_trigger_count = count;
-			}
-			if (p->active)
-				e->valueset_triggers[n] |= 1ULL << i;
+			add_trigger(e, (size_t)n, i);
 		}
 	}
-	return errors;
+	return errors + link_extra_triggers(e, rep);
 }
 
 static int load_policy(struct engine *e, cJSON *json, const char *file,
@@ -288,4 +370,9 @@ void engine_policy_info(const struct engine *e, size_t i, const char **id, const
 const char *engine_deployment_name(const struct engine *e)
 {
 	return e->deployment_name;
+}
+
+const cJSON *engine_deployment(const struct engine *e)
+{
+	return e->deployment;
 }

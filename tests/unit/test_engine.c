@@ -1,7 +1,8 @@
 /* test_engine.c — the engine on a small synthetic policy (tests/fixtures/engine): triggering by
  * code and by text, criteria in Kleene logic (met, not met, unknown through unavailable data),
  * outcome selection, quiet outcomes, cards, suggestions, order-sign system actions, the 412 path,
- * bad context, and load errors reported with file and JSON pointer (tests/fixtures/engine-bad). */
+ * bad context, and load errors reported with file and JSON pointer (tests/fixtures/engine-bad);
+ * a deployment's extraTriggers on the embedded policies (the Sandbox's CPT codes). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -355,6 +356,116 @@ static void test_load_errors(const char *dir)
 	CHECK(strstr(c.text, "{{%nothere}}") != NULL, "unknown placeholder named");
 }
 
+/* Loads the embedded policies and value sets with `deployment` (JSON text) as deployment.json.
+ * NEW engine, or NULL with the errors in *c. */
+static struct engine *load_with_deployment(const char *deployment, struct collected *c)
+{
+	struct engine_file files[256];
+	struct engine_reporter rep = {collect, c};
+	struct engine *e = NULL;
+	size_t i, n = 0;
+
+	for (i = 0; i < engine_embedded_file_count && n < 255; i++)
+		if (strcmp(engine_embedded_files[i].name, "deployment.json") != 0)
+			files[n++] = engine_embedded_files[i];
+	files[n].name = "deployment.json";
+	files[n].text = deployment;
+	files[n++].length = strlen(deployment);
+	if (engine_load(files, n, &rep, &e) != FHIR_OK)
+		return NULL;
+	return e;
+}
+
+/* A Sandbox-style order: CPT 72148 (MRI lumbar spine), no prefetch but `conditions` (null). */
+#define CPT_72148                                                                                  \
+	"{\"coding\":[{\"system\":\"http://www.ama-assn.org/go/cpt\",\"code\":\"72148\"}],"        \
+	"\"text\":\"Magnetic resonance (eg, proton) imaging, spinal canal and contents, lumbar\"}"
+#define DEPLOYMENT_HEAD                                                                            \
+	"{\"name\":\"t\",\"commissioners\":[\"nwl-icb\"],\"setting\":\"primary-care\""
+
+/* policies/README.md "deployment.json": extraTriggers adds ValueSets to a policy's trigger; a
+ * deployment without it never triggers on them; unknown policy ids and urls are load errors. */
+static void test_extra_triggers(void)
+{
+	struct collected c = {{0}, 0, 0};
+	struct engine_result r;
+	struct engine *e;
+	const cJSON *card;
+
+	/* the embedded demo deployment: the Sandbox's CPT codes trigger the NWL policy */
+	e = load_with_deployment(DEPLOYMENT_HEAD ",\"extraTriggers\":{\"nwl-msk-imaging\":["
+	                                         "\"urn:cds-commissioning:ValueSet:sandbox-cpt-msk-"
+	                                         "mri\"]}}",
+	                         &c);
+	CHECK(e != NULL, "extraTriggers loads: %s", c.text);
+	if (e != NULL) {
+		CHECK(assess(e, request("order-select", CPT_72148, "\"conditions\":null"), &r) ==
+		          FHIR_OK,
+		      "ok");
+		card = cJSON_GetArrayItem(fhir_get(r.response, "cards"), 0);
+		CHECK(r.http_status == 200 && card != NULL &&
+		          strcmp(fhir_get_string(assessment_of(card), "policy"),
+		                 "nwl-msk-imaging") == 0 &&
+		          !cJSON_IsTrue(fhir_get(assessment_of(card), "matchedOnText")),
+		      "CPT 72148 triggers nwl-msk-imaging by code");
+		engine_result_clear(&r);
+		CHECK(assess(e, request("order-select", CPT_72148, ""), &r) == FHIR_OK, "ok");
+		CHECK(r.http_status == 412,
+		      "triggered by an extra ValueSet, conditions still "
+		      "required: %d",
+		      r.http_status);
+		engine_result_clear(&r);
+		/* Sandbox's first call: "coding": [{}], no text: nothing to judge, no data needed
+		 */
+		CHECK(assess(e, request("order-select", "{\"coding\":[{}]}", ""), &r) == FHIR_OK,
+		      "ok");
+		CHECK(r.http_status == 200 &&
+		          cJSON_GetArraySize(fhir_get(r.response, "cards")) == 0,
+		      "an empty coding triggers nothing");
+		engine_result_clear(&r);
+		engine_free(e);
+	}
+	/* without extraTriggers (an NHS deployment): CPT never triggers, even by its wording */
+	e = load_with_deployment(DEPLOYMENT_HEAD "}", &c);
+	CHECK(e != NULL, "loads: %s", c.text);
+	if (e != NULL) {
+		CHECK(assess(e, request("order-select", CPT_72148, ""), &r) == FHIR_OK, "ok");
+		CHECK(r.http_status == 200 &&
+		          cJSON_GetArraySize(fhir_get(r.response, "cards")) == 0,
+		      "no extraTriggers: CPT is not triggered, no 412 (%d)", r.http_status);
+		engine_result_clear(&r);
+		engine_free(e);
+	}
+	/* load errors name the place */
+	memset(&c, 0, sizeof(c));
+	e = load_with_deployment(DEPLOYMENT_HEAD ",\"extraTriggers\":{\"nosuch\":[\"urn:x\"],"
+	                                         "\"nwl-msk-imaging\":[\"urn:nosuch\",7],"
+	                                         "\"gm070-facet-joint-injections\":[]}}",
+	                         &c);
+	CHECK(e == NULL, "refused");
+	CHECK(strstr(c.text, "deployment.json#/extraTriggers/nwl-msk-imaging: ValueSet urls") !=
+	          NULL,
+	      "a non-string url; got:\n%s", c.text);
+	CHECK(strstr(c.text, "deployment.json#/extraTriggers/gm070-facet-joint-injections: must "
+	                     "list") != NULL,
+	      "an empty list; got:\n%s", c.text);
+	memset(&c, 0, sizeof(c));
+	e = load_with_deployment(DEPLOYMENT_HEAD
+	                         ",\"extraTriggers\":{\"nosuch\":[\"urn:x\"],\"nwl-msk-imaging\":["
+	                         "\"urn:nosuch\"]}}",
+	                         &c);
+	CHECK(e == NULL, "refused");
+	CHECK(strstr(c.text, "deployment.json#/extraTriggers/nosuch: no policy") != NULL,
+	      "unknown policy id; got:\n%s", c.text);
+	CHECK(strstr(c.text, "deployment.json#/extraTriggers/nwl-msk-imaging/0: no ValueSet") !=
+	          NULL,
+	      "unknown ValueSet; got:\n%s", c.text);
+	memset(&c, 0, sizeof(c));
+	CHECK(load_with_deployment(DEPLOYMENT_HEAD ",\"extraTriggers\":[]}", &c) == NULL &&
+	          strstr(c.text, "deployment.json#/extraTriggers: must be an object") != NULL,
+	      "not an object; got:\n%s", c.text);
+}
+
 static size_t code_points(const char *text)
 {
 	size_t i, points = 0;
@@ -416,6 +527,7 @@ int main(void)
 	}
 	cds_app_free(app);
 	test_load_errors(bad);
+	test_extra_triggers();
 	test_truncate();
 	return testkit_done();
 }

@@ -1,7 +1,8 @@
 /* test_examples.c — posts every request body in $CDS_SHARED_DIR/examples/ and examples/sandbox/
  * through cds_handle (embedded policies) and checks each reply: 200, the CDS Hooks 2.0 card
  * rules on every card, no cards for the US payer (Inferno) and sandbox bodies, and one HNY 142
- * card for the UK knee injection's selected order only. Files that are not requests (JWKS, the
+ * card for the UK knee injection's selected order only; the Sandbox's CPT MRI bodies, offline,
+ * 412 naming conditions (see expected_status). Files that are not requests (JWKS, the
  * conditions bundle, the CPT list) are skipped. Ends with "N passed, M failed". */
 #include <dirent.h>
 #include <stdarg.h>
@@ -42,6 +43,31 @@ static void check_expectations(struct checker *c, const char *file, const cJSON 
 	}
 }
 
+/* The status a file expects: 200, except the Sandbox's CPT-coded orders (the demo deployment's
+ * extraTriggers make the NWL policy apply), which come without prefetch or fhirAuthorization:
+ * offline nothing can be fetched, so the conditions the policy requires are missing (412). With
+ * the Sandbox's FHIR server reachable they get the NWL card: tests/unit/test_sandbox_http.c. */
+static unsigned expected_status(const char *file, const cJSON *request)
+{
+	const cJSON *entry, *coding;
+
+	if (strncmp(file, "sandbox/", 8) != 0)
+		return 200;
+	cJSON_ArrayForEach(entry,
+	                   fhir_get(fhir_get(fhir_get(request, "context"), "draftOrders"), "entry"))
+	{
+		cJSON_ArrayForEach(
+		    coding, fhir_get(fhir_get(fhir_get(entry, "resource"), "code"), "coding"))
+		{
+			const char *system = fhir_get_string(coding, "system");
+
+			if (system != NULL && strcmp(system, "http://www.ama-assn.org/go/cpt") == 0)
+				return 412;
+		}
+	}
+	return 200;
+}
+
 /* Runs one file (`file` relative to the examples folder). Returns 1 passed, 0 failed, -1 when
  * the file is not a CDS Hooks request. */
 static int run_file(struct cds_app *app, const char *dir, const char *file)
@@ -76,9 +102,15 @@ static int run_file(struct cds_app *app, const char *dir, const char *file)
 	req.body_length = length;
 	req.now = &now;
 	cds_handle(app, &req, &reply);
-	if (reply.status != 200) {
-		checker_fail(&c, "status", "%u, want 200; body %.300s", reply.status,
-		             reply.body != NULL ? reply.body : "");
+	if (reply.status != expected_status(file, request)) {
+		checker_fail(&c, "status", "%u, want %u; body %.300s", reply.status,
+		             expected_status(file, request), reply.body != NULL ? reply.body : "");
+		goto out;
+	}
+	if (reply.status == 412) {
+		if (reply.body == NULL || strstr(reply.body, "conditions") == NULL)
+			checker_fail(&c, "body", "the 412 does not name conditions: %.300s",
+			             reply.body != NULL ? reply.body : "");
 		goto out;
 	}
 	response = reply.body != NULL ? cJSON_Parse(reply.body) : NULL;
