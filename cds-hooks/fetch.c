@@ -72,7 +72,7 @@ static void mark_unavailable(struct cds__fetched *f, const char *key, const char
 void cds__fetch(struct cds_app *app, const cJSON *request, struct cds__fetched *out)
 {
 	struct engine_needs needs;
-	struct fhir_error err = {{0}, {0}};
+	struct fhir_error err = {{0}, {0}}, base_err = {{0}, {0}};
 	struct fhir_fetch items[32];
 	char *paths[32] = {0};
 	size_t keys[32];
@@ -86,6 +86,24 @@ void cds__fetch(struct cds_app *app, const cJSON *request, struct cds__fetched *
 	unsigned want, follow = 0;
 
 	memset(out, 0, sizeof(*out));
+	if (server == NULL)
+		refusal = "the request names no fhirServer";
+	else if (token == NULL)
+		refusal = "fhirServer was sent without fhirAuthorization";
+	else if (fhir_client_base_allowed(server, cds__demo_mode(app), &base_err) != FHIR_OK)
+		refusal = base_err.message;
+	if (refusal != NULL) { /* nothing can be fetched: only paged Bundles still matter */
+		const cJSON *value;
+		int any = 0;
+
+		cJSON_ArrayForEach(value, prefetch)
+		{
+			any |= paged(value);
+		}
+		note(out, "not fetched: %s", refusal);
+		if (!any)
+			return;
+	}
 	/* A request the engine cannot read is answered 400 by engine_assess_with. */
 	if (engine_needs(app->engine, request, &needs, &err) != FHIR_OK)
 		return;
@@ -99,14 +117,7 @@ void cds__fetch(struct cds_app *app, const cJSON *request, struct cds__fetched *
 	if ((want | follow) == 0)
 		return;
 
-	if (server == NULL)
-		refusal = "the request names no fhirServer";
-	else if (token == NULL)
-		refusal = "fhirServer was sent without fhirAuthorization";
-	else if (fhir_client_base_allowed(server, cds__demo_mode(app), &err) != FHIR_OK)
-		refusal = err.message;
 	if (refusal != NULL) {
-		note(out, "not fetched: %s", refusal);
 		for (k = 0; k < nkeys && k < 32; k++)
 			if (follow & (1u << k))
 				mark_unavailable(

@@ -6,6 +6,7 @@
 //        repository holding the resources (PUT through the router); searches and reads of the
 //        "unavailable" types answer 503, as a server that cannot serve them.
 //   GET  /t/<tenant>/fhir/<FHIR read or search>: needs `Authorization: Bearer <FHIR_TOKEN>`.
+//   GET  /$stats  {"connections": n, "requests": m} FHIR GETs and the TCP connections they came on
 // Searches are paged (_count FHIR_PAGE_SIZE, default 2) with absolute `next` links, so clients
 // must follow them. Adapter shims for MemoryRepository: `patient=<id>` is matched as
 // `patient=Patient/<id>` (the memory matcher compares reference strings literally).
@@ -26,6 +27,7 @@ if (!token) {
 const pageSize = Number(process.env.FHIR_PAGE_SIZE || 2);
 const router = new FhirRouter();
 const tenants = new Map();
+const stats = { connections: 0, requests: 0 };
 
 function outcome(code, text) {
   return { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code, diagnostics: text }] };
@@ -100,6 +102,7 @@ const server = http.createServer((req, res) => {
   req.on('data', (c) => chunks.push(c));
   req.on('end', async () => {
     try {
+      if (req.url === '/$stats') return send(res, 200, stats);
       const m = /^\/t\/([A-Za-z0-9._-]+)\/(\$load|fhir)(\/.*)?$/.exec(req.url.split('?')[0]);
       if (!m) return send(res, 404, outcome('not-found', 'no such route'));
       const [, tenant, what] = m;
@@ -108,6 +111,7 @@ const server = http.createServer((req, res) => {
         return send(res, 200, { loaded: n });
       }
       if (what === 'fhir' && req.method === 'GET') {
+        stats.requests++;
         const prefix = `/t/${tenant}/fhir`;
         const base = `http://127.0.0.1:${server.address().port}${prefix}`;
         return await fhirGet(req, res, tenant, req.url.substring(prefix.length) || '/', base);
@@ -118,6 +122,7 @@ const server = http.createServer((req, res) => {
     }
   });
 });
+server.on('connection', () => stats.connections++);
 server.listen(Number(process.env.PORT || 0), '127.0.0.1', () => {
   console.log(`listening ${server.address().port}`);
 });

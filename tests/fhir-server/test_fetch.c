@@ -22,6 +22,7 @@
 #define MAX_CASES   1000
 
 static const char *source_dir, *fhir_root, *fhir_token, *fault_root;
+static int own_calls; /* HTTP calls this test made itself (each on a new connection) */
 static char log_path[] = "/tmp/cds-test-fetch-log-XXXXXX";
 
 static void print_error(void *ctx, const char *file, const char *pointer, const char *message)
@@ -194,6 +195,7 @@ static cJSON *http(const char *url, const char *body, const char *token)
 	char auth[512];
 	cJSON *json = NULL;
 
+	own_calls++;
 	headers = curl_slist_append(headers, "Content-Type: application/json");
 	if (token != NULL) {
 		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
@@ -491,6 +493,25 @@ out:
 	cds_app_free(own);
 }
 
+/* Connections are reused across requests (CDS Hooks 2.0 §Prefetch fetching, within budget). */
+static void test_reuse(void)
+{
+	char url[4096];
+	int calls = own_calls + 1;
+	cJSON *stats;
+	double connections, requests;
+
+	snprintf(url, sizeof(url), "%s/$stats", fhir_root);
+	stats = http(url, NULL, NULL);
+	connections = cJSON_GetNumberValue(fhir_get(stats, "connections")) - calls;
+	requests = cJSON_GetNumberValue(fhir_get(stats, "requests"));
+	printf("FHIR server: %.0f GETs from the service on %.0f connections\n", requests,
+	       connections);
+	CHECK(requests > 0 && connections < requests / 4,
+	      "connections are not reused: %.0f GETs on %.0f connections", requests, connections);
+	cJSON_Delete(stats);
+}
+
 /* ---- (3) faults ----------------------------------------------------------------------------- */
 
 /* The vector's request, prefetch as given, pointed at `server`; expects 412 naming `key` and
@@ -634,6 +655,7 @@ int main(void)
 			test_vector(app, names[i]);
 			free(names[i]);
 		}
+		test_reuse();
 	} else {
 		printf("SKIP: FHIR_ROOT not set: decision vectors against the FHIR server\n");
 	}

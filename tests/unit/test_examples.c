@@ -80,7 +80,7 @@ static int run_file(struct cds_app *app, const char *dir, const char *file)
 	const char *hook;
 	struct fhir_datetime now;
 	struct fhir_error err;
-	struct cds_request req;
+	struct cds_request req = {0}; /* members the file does not set stay empty */
 	struct cds_reply reply = {0};
 
 	body = checker_path(path, sizeof(path), dir, file, "") ? checker_read_file(path, &length)

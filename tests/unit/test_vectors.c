@@ -205,7 +205,7 @@ static int run_case(struct cds_app *app, const char *dir, const char *name)
 	const cJSON *want_status;
 	struct fhir_datetime now;
 	struct fhir_error err;
-	struct cds_request req;
+	struct cds_request req = {0}; /* members the case does not set stay empty */
 	struct cds_reply reply = {0};
 
 	if (!checker_path(path, sizeof(path), dir, name, "/request.json")) {
