@@ -69,6 +69,16 @@ int cds_app_new(const struct cds_app_options *opts, const struct engine_reporter
 	rc = engine_load(files.items, files.count, &mapped, &app->engine);
 	if (rc != FHIR_OK)
 		goto out;
+	/* Response shaping for pre-2.0 clients (the CDS Hooks Sandbox): handle.c. */
+	const cJSON *mirror = cJSON_GetObjectItemCaseSensitive(engine_deployment(app->engine),
+	                                                       "mirrorSystemActionsInExtension");
+	if (mirror && !cJSON_IsBool(mirror)) {
+		mapped.report(mapped.ctx, "deployment.json", "/mirrorSystemActionsInExtension",
+		              "must be true or false");
+		rc = FHIR_ERR_INVALID;
+		goto out;
+	}
+	app->mirror_system_actions = cJSON_IsTrue(mirror);
 
 	if (!opts->decision_log) {
 		app->decision_log = stderr;

@@ -47,6 +47,8 @@ struct cds_app {
 	const struct cds_config *settings;      /* BORROWED (or own_settings): server settings */
 	struct cds_config *own_settings;        /* NEW defaults when none were given */
 	struct cds__auth *auth;                 /* NEW when issuers are configured, else NULL */
+	int mirror_system_actions; /* deployment.json mirrorSystemActionsInExtension (pre-2.0
+	                              clients) */
 };
 
 /* ---- configuration files (files.c) -------------------------------------------------------- */
@@ -218,6 +220,8 @@ struct cds_config {
 	char *tls_cert, *tls_key;
 	char *jwks_ca_file;
 	int allow_http_loopback_jwks;
+	int fetch_without_authorization; /* fetch from a fhirServer sent without fhirAuthorization
+	                                  */
 	struct cds__limits limits;
 	int cli_issuers, cli_origins, cli_algorithms; /* a command-line list replaced the file's */
 };

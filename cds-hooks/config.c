@@ -318,6 +318,12 @@ static int load_server(struct cds_config *cfg, const cJSON *server, const char *
 		return FHIR_ERR_INVALID;
 	}
 	cfg->allow_http_loopback_jwks = cJSON_IsTrue(flag);
+	flag = cJSON_GetObjectItemCaseSensitive(server, "fetchWithoutAuthorization");
+	if (flag && !cJSON_IsBool(flag)) {
+		fhir_error_set(err, "/server/fetchWithoutAuthorization", "must be true or false");
+		return FHIR_ERR_INVALID;
+	}
+	cfg->fetch_without_authorization = cJSON_IsTrue(flag);
 	const char *s = want_string(server, "publicUrl", "/server/publicUrl", 0, err, &rc);
 	if (rc != FHIR_OK || (s && (rc = set_public_url(cfg, s, "/server/publicUrl", err))))
 		return rc;
@@ -469,7 +475,7 @@ out:
 
 /* ---- command-line options ---------------------------------------------------------------- */
 
-static const char *const flag_options[] = {"allow-http-jwks"};
+static const char *const flag_options[] = {"allow-http-jwks", "fetch-without-authorization"};
 static const char *const value_options[] = {"issuer", "issuer-jku", "public-url", "allow-origin",
                                             "alg",    "tls-cert",   "tls-key",    "jwks-ca-file"};
 
@@ -494,6 +500,10 @@ int cds_config_option(struct cds_config *cfg, const char *name, const char *valu
 	snprintf(where, sizeof where, "--%.40s", name);
 	if (strcmp(name, "allow-http-jwks") == 0) {
 		cfg->allow_http_loopback_jwks = 1;
+		return FHIR_OK;
+	}
+	if (strcmp(name, "fetch-without-authorization") == 0) {
+		cfg->fetch_without_authorization = 1;
 		return FHIR_OK;
 	}
 	if (!value) {
@@ -620,6 +630,9 @@ void cds_config_print_usage(FILE *out)
 	    "  --allow-origin ORIGIN  CORS: allow this browser origin (repeatable; '*' any)\n"
 	    "  --jwks-ca-file FILE    CA bundle for https JWKS fetches (default: the system's)\n"
 	    "  --allow-http-jwks      allow http JWKS URLs to 127.0.0.1/[::1] (tests only)\n"
+	    "  --fetch-without-authorization  fetch missing prefetch from a fhirServer sent\n"
+	    "                         without fhirAuthorization, unauthenticated (open test\n"
+	    "                         servers such as the CDS Hooks Sandbox's); default: 412\n"
 	    "TLS:\n"
 	    "  --tls-cert FILE --tls-key FILE   serve HTTPS (PEM; TLS 1.2 or newer)\n"
 	    "Limits (config file: server.limits.<name>):\n",

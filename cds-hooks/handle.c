@@ -80,6 +80,23 @@ static void log_decorate(cJSON *record, const char *hook_instance, const char *s
 		cds__must(cJSON_AddStringToObject(record, "timestamp", timestamp));
 }
 
+/* Copies `systemActions` under `extension.systemActions` when the deployment asks for it
+ * (mirrorSystemActionsInExtension): the pre-2.0 place the CDS Hooks Sandbox reads
+ * (../shared/reference/cds-hooks-2.0.md §13). The 2.0 top-level field stays. */
+static void mirror_system_actions(const struct cds_app *app, cJSON *response)
+{
+	const cJSON *actions = cJSON_GetObjectItemCaseSensitive(response, "systemActions");
+	if (!app->mirror_system_actions || cJSON_GetArraySize(actions) == 0)
+		return;
+	cJSON *extension = cJSON_GetObjectItemCaseSensitive(response, "extension");
+	if (!cJSON_IsObject(extension)) {
+		cJSON_DeleteItemFromObjectCaseSensitive(response, "extension");
+		extension = cds__must(cJSON_AddObjectToObject(response, "extension"));
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(extension, "systemActions");
+	cJSON_AddItemToObject(extension, "systemActions", cds__must(cJSON_Duplicate(actions, 1)));
+}
+
 /* POST /cds-services/{id}. CDS Hooks 2.0 §Calling a CDS Service. */
 static void service_call(struct cds_app *app, const struct cds__service *service,
                          const struct cds_request *req, struct cds_reply *out)
@@ -146,6 +163,7 @@ static void service_call(struct cds_app *app, const struct cds__service *service
 		cJSON_DeleteItemFromObjectCaseSensitive(response, "cards");
 		cds__must(cJSON_AddArrayToObject(response, "cards"));
 	}
+	mirror_system_actions(app, response);
 	cds__reply_json(out, 200, response, 1);
 out:
 	engine_result_clear(&result); /* zeroed or filled: both fine */
