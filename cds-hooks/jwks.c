@@ -396,7 +396,8 @@ static int pick_sources(struct cds__issuer *is, const char *jku, struct source *
 }
 
 /* Under is->mutex: finds kid among the sources; fills *out (a copy holding an extra reference
- * to the key). Sets *stale when a URL source is unloaded or older than the TTL. */
+ * to the key). Sets *stale when a loaded URL source is older than the TTL (a source never
+ * loaded matters only when the kid is not found elsewhere). */
 static int find_key(const struct cds__keystore *ks, struct source **sources, int n, const char *kid,
                     time_t now, struct cds__jwk *out, int *stale)
 {
@@ -404,7 +405,7 @@ static int find_key(const struct cds__keystore *ks, struct source **sources, int
 	*stale = 0;
 	for (int i = 0; i < n; i++) {
 		struct source *s = sources[i];
-		if (s->is_url && (!s->keys || now - s->fetched_at >= ks->ttl_seconds))
+		if (s->is_url && s->keys && now - s->fetched_at >= ks->ttl_seconds)
 			*stale = 1;
 		for (size_t k = 0; !found && s->keys && k < s->keys->count; k++) {
 			if (strcmp(s->keys->keys[k].kid, kid) == 0) {

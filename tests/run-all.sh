@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs, builds and runs every test twice: a -Werror build, then the same suite under
-# AddressSanitizer + UndefinedBehaviorSanitizer. Ends with ctest's summary and a closing
-# "N passed, N failed" line over both runs. Run from anywhere; exits non-zero on any failure.
+# AddressSanitizer + UndefinedBehaviorSanitizer; then a short libFuzzer run of each fuzz target.
+# Ends with ctest's summary and a closing "N passed, N failed" line over all three. Run from
+# anywhere; exits non-zero on any failure.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 1
@@ -29,6 +30,12 @@ run_suite() { # name, build dir, cmake flags...
 run_suite "warnings-as-errors" build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite "asan+ubsan" build-asan -DCDS_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+# A short libFuzzer run of every tests/fuzz target (CDS_FUZZ_SECONDS each, default 20); each
+# target counts as one pass or failure. README "Fuzzing" shows a longer run.
+echo "== fuzz (tests/fuzz/run.sh)"
+fuzz_out=$(bash tests/fuzz/run.sh "$root/build-fuzz" 2>&1); echo "$fuzz_out" | tail -n 30
+fp=$(echo "$fuzz_out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' | tail -n1)
+if [ -n "$fp" ]; then passed=$((passed + ${fp% *})); failed=$((failed + ${fp#* })); else failed=$((failed + 1)); fi
 # Conformance: the runner against the freshly built service with JWT verification on, full report
 # (X5 uses the npm validators when they install, else structural checks; see conformance/README.md).
 echo "== conformance (build/cds-conformance --spawn build/cds-commissioning)"
