@@ -244,7 +244,7 @@ const char *fhir_resource_ref(const cJSON *resource, char *buf, size_t size);
  * searchset Bundle, or an OperationOutcome reporting the client's failure). */
 enum fhir_prefetch_kind {
 	FHIR_PREFETCH_ABSENT,
-	FHIR_PREFETCH_NULL,              /* the client has no data: an empty list */
+	FHIR_PREFETCH_NULL,              /* null (or "__null__"): the client has no data: empty */
 	FHIR_PREFETCH_RESOURCE,
 	FHIR_PREFETCH_BUNDLE,
 	FHIR_PREFETCH_OPERATION_OUTCOME, /* unusable: the client reported an error */

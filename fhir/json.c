@@ -43,7 +43,10 @@ enum fhir_prefetch_kind fhir_prefetch_classify(const cJSON *value)
 
 	if (value == NULL)
 		return FHIR_PREFETCH_ABSENT;
-	if (cJSON_IsNull(value))
+	/* CDS Hooks 2.0 §Prefetch: null means "no data"; some clients send the string "__null__"
+	 * for it (conformance checklist H5) */
+	if (cJSON_IsNull(value) ||
+	    (cJSON_IsString(value) && strcmp(value->valuestring, "__null__") == 0))
 		return FHIR_PREFETCH_NULL;
 	type = fhir_get_string(value, "resourceType");
 	if (type == NULL)

@@ -177,6 +177,12 @@ static void test_required_missing_is_412(const struct engine *e)
 		free(log);
 	}
 	engine_result_clear(&r);
+	/* the string "__null__" means null too (checklist H5) */
+	CHECK(assess(e, request("order-select", CODED, "\"conditions\":\"__null__\""), &r) ==
+	          FHIR_OK,
+	      "ok");
+	CHECK(r.http_status == 200, "\"__null__\" is an empty list, got %d", r.http_status);
+	engine_result_clear(&r);
 	/* an OperationOutcome is a client failure: unavailable */
 	CHECK(assess(e,
 	             request("order-select", CODED,
