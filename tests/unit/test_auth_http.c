@@ -28,6 +28,7 @@
 
 #include "cds_internal.h"
 #include "testjwt.h"
+#include "httpclient.h"
 #include "testkit.h"
 
 #define ISS_A  "https://ehr-a.example"
@@ -134,41 +135,20 @@ struct http {
 static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 {
 	struct http *h = ctx;
-	size_t len = size * n;
-	h->body = realloc(h->body, h->length + len + 1);
-	memcpy(h->body + h->length, data, len);
-	h->length += len;
-	h->body[h->length] = '\0';
-	return len;
-}
 
-static void header_value(const char *line, size_t len, const char *name, char *dst, size_t size)
-{
-	size_t n = strlen(name);
-	if (len <= n + 1 || strncasecmp(line, name, n) != 0 || line[n] != ':')
-		return;
-	const char *v = line + n + 1;
-	size_t vl = len - n - 1;
-	while (vl && (*v == ' ' || *v == '\t'))
-		v++, vl--;
-	while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n'))
-		vl--;
-	if (vl >= size)
-		vl = size - 1;
-	memcpy(dst, v, vl);
-	dst[vl] = '\0';
+	return httptest_append(&h->body, &h->length, data, size * n);
 }
 
 static size_t on_header(char *data, size_t size, size_t n, void *ctx)
 {
 	struct http *h = ctx;
 	size_t len = size * n;
-	header_value(data, len, "WWW-Authenticate", h->www_auth, sizeof h->www_auth);
-	header_value(data, len, "Access-Control-Allow-Origin", h->acao, sizeof h->acao);
-	header_value(data, len, "Access-Control-Allow-Methods", h->acam, sizeof h->acam);
-	header_value(data, len, "Access-Control-Allow-Headers", h->acah, sizeof h->acah);
-	header_value(data, len, "Retry-After", h->retry_after, sizeof h->retry_after);
-	header_value(data, len, "Vary", h->vary, sizeof h->vary);
+	httptest_header_value(data, len, "WWW-Authenticate", h->www_auth, sizeof h->www_auth);
+	httptest_header_value(data, len, "Access-Control-Allow-Origin", h->acao, sizeof h->acao);
+	httptest_header_value(data, len, "Access-Control-Allow-Methods", h->acam, sizeof h->acam);
+	httptest_header_value(data, len, "Access-Control-Allow-Headers", h->acah, sizeof h->acah);
+	httptest_header_value(data, len, "Retry-After", h->retry_after, sizeof h->retry_after);
+	httptest_header_value(data, len, "Vary", h->vary, sizeof h->vary);
 	return len;
 }
 

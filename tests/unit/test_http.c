@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 
 #include "cds.h"
+#include "httpclient.h"
 #include "testkit.h"
 
 static unsigned port;
@@ -27,40 +28,15 @@ struct http {
 static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 {
 	struct http *h = ctx;
-	size_t len = size * n;
-	char *grown = realloc(h->body, h->length + len + 1);
-	if (!grown)
-		return 0;
-	h->body = grown;
-	memcpy(h->body + h->length, data, len);
-	h->length += len;
-	h->body[h->length] = '\0';
-	return len;
-}
 
-/* Copies the value of header `name` from a raw header line into dst. */
-static void header_value(const char *line, size_t len, const char *name, char *dst, size_t size)
-{
-	size_t n = strlen(name);
-	if (len <= n + 1 || strncasecmp(line, name, n) != 0 || line[n] != ':')
-		return;
-	const char *v = line + n + 1;
-	size_t vl = len - n - 1;
-	while (vl && (*v == ' ' || *v == '\t'))
-		v++, vl--;
-	while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n'))
-		vl--;
-	if (vl >= size)
-		vl = size - 1;
-	memcpy(dst, v, vl);
-	dst[vl] = '\0';
+	return httptest_append(&h->body, &h->length, data, size * n);
 }
 
 static size_t on_header(char *data, size_t size, size_t n, void *ctx)
 {
 	struct http *h = ctx;
-	header_value(data, size * n, "Content-Type", h->content_type, sizeof h->content_type);
-	header_value(data, size * n, "Allow", h->allow, sizeof h->allow);
+	httptest_header_value(data, size * n, "Content-Type", h->content_type, sizeof h->content_type);
+	httptest_header_value(data, size * n, "Allow", h->allow, sizeof h->allow);
 	return size * n;
 }
 
