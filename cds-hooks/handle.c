@@ -3,7 +3,7 @@
  * failure to its HTTP status with an OperationOutcome body (CDS Hooks 2.0 §HTTP Response,
  * §Status codes, §Trusting CDS Clients, §CORS). Shared by the server, `eval` and tests, so it
  * must not read HTTP headers beyond those in cds_request; its only network I/O is a JWKS refresh
- * inside auth. */
+ * inside auth and, through fetch.c, the FHIR-server reads of data the prefetch lacks. */
 #include <stdlib.h>
 #include <string.h>
 

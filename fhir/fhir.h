@@ -1,8 +1,9 @@
 /* fhir.h — the public API of fhir/: FHIR R4 JSON access (bundles, references, codings,
  * prefetch values), partial dates and date arithmetic, ValueSet membership, and the FHIRPath
- * evaluator that policy facts are written in.
- * It depends on cJSON only. It does no network I/O and keeps no global state; everything it
- * returns during a request lives in that request's arena. */
+ * evaluator that policy facts are written in, and the server's two HTTP clients (libcurl): the
+ * bounded GET for JWK Sets and the FHIR-server client that fetches what prefetch lacks.
+ * Apart from those clients it depends on cJSON only, does no I/O and keeps no global state;
+ * everything it returns during a request lives in that request's arena. */
 #ifndef CDS_FHIR_H
 #define CDS_FHIR_H
 

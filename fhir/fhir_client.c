@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
+#include "curl_internal.h"
 
 #include "fhir.h"
 
@@ -203,20 +203,9 @@ static void set_options(const struct run *r, struct job *j)
 	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, r->base_https ? "https" : "http,https");
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(e, CURLOPT_MAXREDIRS, r->limits->max_redirects);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	if (r->limits->ca_file != NULL)
-		curl_easy_setopt(e, CURLOPT_CAINFO, r->limits->ca_file);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, left_ms);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, left_ms);
-	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)j->limit);
+	fhir__curl_common(e, r->limits->ca_file, left_ms, (curl_off_t)j->limit, j->curl_error);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->curl_error);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "cds-commissioning");
-	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, j);
 	if (r->token != NULL) { /* CDS Hooks 2.0 §fhirAuthorization */

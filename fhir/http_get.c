@@ -5,8 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
-
+#include "curl_internal.h"
 #include "fhir.h"
 
 struct sink {
@@ -82,22 +81,10 @@ int fhir_http_get(const char *url, const struct fhir_http_limits *limits, char *
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, http_ok ? "http" : "https");
 	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(curl, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	if (limits->ca_file)
-		curl_easy_setopt(curl, CURLOPT_CAINFO, limits->ca_file);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L); /* threads: no SIGALRM for timeouts */
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
-	                 limits->timeout_ms > 0 ? limits->timeout_ms : 1L);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
-	                 limits->timeout_ms > 0 ? limits->timeout_ms : 1L);
-	curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)limits->max_bytes);
+	fhir__curl_common(curl, limits->ca_file, limits->timeout_ms,
+	                  (curl_off_t)limits->max_bytes, curl_err);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
-	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_err);
-	curl_easy_setopt(curl, CURLOPT_USERAGENT, "cds-commissioning");
-	curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, ""); /* what curl can decode */
 	CURLcode cc = curl_easy_perform(curl);
 	if (sink.too_big || cc == CURLE_FILESIZE_EXCEEDED) {
 		fhir_error_set(err, "url", "the response is larger than %zu bytes",
