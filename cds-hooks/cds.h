@@ -13,14 +13,14 @@
 
 /* Service ids announced in discovery (CDS Hooks 2.0 §Discovery). */
 #define CDS_SERVICE_ORDER_SELECT "commissioning-order-select"
-#define CDS_SERVICE_ORDER_SIGN "commissioning-order-sign"
+#define CDS_SERVICE_ORDER_SIGN   "commissioning-order-sign"
 
 /* Named limits on untrusted input (architecture.md rule 5): the defaults; `serve` can change
  * each (struct cds_config, `serve --help`). */
-#define CDS_MAX_BODY_BYTES (4u * 1024u * 1024u) /* request body; larger -> 413 */
-#define CDS_MAX_JSON_DEPTH 64                   /* JSON nesting; deeper -> 400 */
-#define CDS_MAX_ARRAY_ITEMS 10000               /* items in any one JSON array; more -> 400 */
-#define CDS_MAX_FEEDBACK_ITEMS 1000             /* feedback entries kept in memory (a ring) */
+#define CDS_MAX_BODY_BYTES     (4u * 1024u * 1024u) /* request body; larger -> 413 */
+#define CDS_MAX_JSON_DEPTH     64                   /* JSON nesting; deeper -> 400 */
+#define CDS_MAX_ARRAY_ITEMS    10000                /* items in any one JSON array; more -> 400 */
+#define CDS_MAX_FEEDBACK_ITEMS 1000                 /* feedback entries kept in memory (a ring) */
 
 /* The version printed by `cds-commissioning --version` and reported by GET /healthz. */
 #define CDS_VERSION "0.1.0"
@@ -58,7 +58,7 @@ void cds_config_print_usage(FILE *out);
 struct cds_app_options {
 	const char *policies_dir; /* NULL: the embedded default configuration */
 	const char *config_file;  /* NULL: policies' deployment.json; else this file replaces it */
-	const char *decision_log; /* NULL: decision log to stderr; "-": none; else a file to append */
+	const char *decision_log; /* NULL: stderr; "-": none; else a file to append to */
 	const struct cds_config *settings; /* BORROWED, must outlive the app; NULL: defaults (open
 	                                      demo mode). JWKS files are read at cds_app_new. */
 };
@@ -67,7 +67,7 @@ struct cds_app_options {
  * NEW: *out, free with cds_app_free. Returns FHIR_OK, or a negative fhir_status. */
 int cds_app_new(const struct cds_app_options *opts, const struct engine_reporter *rep,
                 struct cds_app **out);
-void cds_app_free(struct cds_app *app); /* accepts NULL */
+void cds_app_free(struct cds_app *app);                         /* accepts NULL */
 const struct engine *cds_app_engine(const struct cds_app *app); /* BORROWED */
 /* Sets the time allowed for fetching missing data from a request's fhirServer, all keys and pages
  * together (CDS Hooks 2.0 §Prefetch; default FHIR_CLIENT_BUDGET_MS, 2000 ms). Call before

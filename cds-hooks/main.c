@@ -144,11 +144,12 @@ static int parse(const char *command, int argc, char **argv, int first, const st
 			static const char *const names[] = {
 			    "--bind",         "--port", "--policies",       "--config",
 			    "--decision-log", "--now",  "--fetch-budget-ms"};
-			const char **slots[] = {&o->bind,         &o->port, &o->policies,    &o->config,
-			                        &o->decision_log, &o->now,  &o->fetch_budget};
+			const char **slots[] = {&o->bind,        &o->port,         &o->policies,
+			                        &o->config,      &o->decision_log, &o->now,
+			                        &o->fetch_budget};
 			/* --fetch-budget-ms: the commands that answer requests (serve, eval) */
-			const int allowed[] = {a->bind,         a->port, 1, 1,
-			                       a->decision_log, a->now,  a->decision_log};
+			const int allowed[] = {a->bind, a->port,        1, 1, a->decision_log,
+			                       a->now,  a->decision_log};
 			size_t k = 0;
 			const char *value = NULL;
 			for (; k < sizeof names / sizeof names[0]; k++) {

@@ -23,7 +23,7 @@
 
 struct cds_server {
 	struct MHD_Daemon *daemon;
-	struct cds_app *app; /* BORROWED */
+	struct cds_app *app;              /* BORROWED */
 	const struct cds__limits *limits; /* BORROWED from the app's settings */
 	unsigned port;
 	char base_url[320];       /* "http://127.0.0.1:8080": the default JWT aud base */
@@ -315,12 +315,12 @@ int cds_server_start(struct cds_app *app, const char *bind, unsigned port, struc
 	server->daemon = MHD_start_daemon(
 	    flags, 0, NULL, NULL, &on_request, server, MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(limits->threads > 1 ? limits->threads : 0),
-	    MHD_OPTION_CONNECTION_LIMIT,
-	    (unsigned int)limits->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-	    (unsigned int)limits->max_connections_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned int)limits->idle_timeout_seconds, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	    (size_t)limits->max_header_bytes, MHD_OPTION_NOTIFY_COMPLETED, &on_completed, server,
-	    MHD_OPTION_ARRAY, server->tls_cert ? tls_options : no_options, MHD_OPTION_END);
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)limits->max_connections,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)limits->max_connections_per_ip,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)limits->idle_timeout_seconds,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)limits->max_header_bytes,
+	    MHD_OPTION_NOTIFY_COMPLETED, &on_completed, server, MHD_OPTION_ARRAY,
+	    server->tls_cert ? tls_options : no_options, MHD_OPTION_END);
 	if (!server->daemon) {
 		close(fd);
 		fhir_error_set(err, bind, "cannot start the HTTP%s server on %s port %u%s",

@@ -485,8 +485,8 @@ struct pending {
 };
 
 /* CDS Hooks 2.0 §Prefetch: 412 when required data is neither prefetched nor obtainable. */
-static int check_required(const struct request_data *rd, const struct pending *todo, size_t n,
-                          struct engine_result *out)
+static int check_required(const struct request_data *rd, const struct pending *pending_orders,
+                          size_t n, struct engine_result *out)
 {
 	unsigned required = 0;
 	size_t i, k, nkeys, len = 0;
@@ -494,7 +494,7 @@ static int check_required(const struct request_data *rd, const struct pending *t
 
 	for (i = 0; i < n; i++)
 		for (k = 0; k < rd->engine->policy_count; k++)
-			if (todo[i].policies & (1ULL << k))
+			if (pending_orders[i].policies & (1ULL << k))
 	required |= rd->engine->policies[k].requires;
 	required &= ~rd->available;
 	if (required == 0)
@@ -567,10 +567,10 @@ static cJSON *with_prefetch_issues(const struct request_data *rd, cJSON *record)
 	return record;
 }
 
-/* Starts a request: checks the hook and context, and lists in *todo the orders to assess that
- * trigger at least one policy (*n of them). */
+/* Starts a request: checks the hook and context, and lists in *pending_orders the orders to assess
+ * that trigger at least one policy (*n of them). */
 static int collect(struct request_data *rd, const struct engine *e, const cJSON *request,
-                   struct pending **todo, size_t *n, struct fhir_error *err)
+                   struct pending **pending_orders, size_t *n, struct fhir_error *err)
 {
 	struct fhir_collection assess = {0};
 	const char *hook = fhir_get_string(request, "hook");
@@ -588,12 +588,13 @@ static int collect(struct request_data *rd, const struct engine *e, const cJSON 
 	rc = read_orders(rd, fhir_get(request, "context"), hook, &assess, err);
 	if (rc != FHIR_OK)
 		return rc;
-	*todo = fhir_arena_alloc(rd->arena, (assess.count + 1) * sizeof(**todo));
+	*pending_orders =
+	    fhir_arena_alloc(rd->arena, (assess.count + 1) * sizeof(**pending_orders));
 	for (i = 0; i < assess.count; i++) {
 		char buf[256];
 		const char *ref = fhir_resource_ref(assess.items[i].node, buf, sizeof(buf));
 		const char *type = fhir_get_string(assess.items[i].node, "resourceType");
-		struct pending *t = &(*todo)[*n];
+		struct pending *t = &(*pending_orders)[*n];
 
 		if (ref == NULL || type == NULL || strcmp(type, "ServiceRequest") != 0)
 			continue;
@@ -611,18 +612,18 @@ int engine_needs(const struct engine *e, const cJSON *request, struct engine_nee
                  struct fhir_error *err)
 {
 	struct request_data rd;
-	struct pending *todo = NULL;
+	struct pending *pending_orders = NULL;
 	size_t i, k, c, n;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	memset(&rd, 0, sizeof(rd));
-	rc = collect(&rd, e, request, &todo, &n, err);
+	rc = collect(&rd, e, request, &pending_orders, &n, err);
 	for (i = 0; rc == FHIR_OK && i < n; i++) {
 		for (k = 0; k < e->policy_count; k++) {
 			const struct engine_policy *p = &e->policies[k];
 
-			if (!(todo[i].policies & (1ULL << k)))
+			if (!(pending_orders[i].policies & (1ULL << k)))
 				continue;
 			out->required |= p->requires;
 			out->optional |= p->reads; /* e.g. %encounter read by a let */
@@ -652,7 +653,7 @@ int engine_assess_with(const struct engine *e, const cJSON *request, const cJSON
 {
 	struct request_data rd;
 	const cJSON *context = fhir_get(request, "context");
-	struct pending *todo = NULL;
+	struct pending *pending_orders = NULL;
 	size_t i, k, n = 0;
 	cJSON *cards, *actions = NULL;
 	int rc;
@@ -660,7 +661,7 @@ int engine_assess_with(const struct engine *e, const cJSON *request, const cJSON
 	memset(out, 0, sizeof(*out));
 	memset(&rd, 0, sizeof(rd));
 	rd.now = *now;
-	if ((rc = collect(&rd, e, request, &todo, &n, err)) != FHIR_OK)
+	if ((rc = collect(&rd, e, request, &pending_orders, &n, err)) != FHIR_OK)
 		goto out;
 	out->http_status = 200;
 	out->response = cJSON_CreateObject();
@@ -669,7 +670,7 @@ int engine_assess_with(const struct engine *e, const cJSON *request, const cJSON
 	if (n == 0) /* nothing triggered: no data needed (policies.md "Data the policies need") */
 		goto out;
 	read_prefetch(&rd, fhir_get(request, "prefetch"), fetched);
-	if (check_required(&rd, todo, n, out)) {
+	if (check_required(&rd, pending_orders, n, out)) {
 		cJSON_Delete(out->response);
 		out->response = NULL;
 		goto out;
@@ -685,17 +686,17 @@ int engine_assess_with(const struct engine *e, const cJSON *request, const cJSON
 			cJSON *card;
 			const char *card_uuid = NULL;
 
-			if (!(todo[i].policies & (1ULL << k)))
+			if (!(pending_orders[i].policies & (1ULL << k)))
 				continue;
 			memset(a, 0, sizeof(*a));
 			a->engine = e;
 			a->arena = rd.arena;
-			a->triggered_on_text = todo[i].on_text;
-			a->order_text = todo[i].text;
+			a->triggered_on_text = pending_orders[i].on_text;
+			a->order_text = pending_orders[i].text;
 			engine__uuid(a->assessment_id);
 			out->assessed++;
-			if (!assess_policy(&rd, &e->policies[k], todo[i].order, todo[i].order_ref,
-			                   a))
+			if (!assess_policy(&rd, &e->policies[k], pending_orders[i].order,
+			                   pending_orders[i].order_ref, a))
 				continue;
 			card = engine__card(a);
 			if (card != NULL) {

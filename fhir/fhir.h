@@ -42,8 +42,8 @@ enum fhir_status {
 /* A bump allocator for one request or one evaluation: many small allocations, freed at once.
  * Out of memory aborts (architecture.md rule 5). Not thread-safe: one arena per thread. */
 struct fhir_arena;
-struct fhir_arena *fhir_arena_new(void);                         /* NEW: free with fhir_arena_free */
-void *fhir_arena_alloc(struct fhir_arena *arena, size_t size);   /* zeroed, 16-byte aligned */
+struct fhir_arena *fhir_arena_new(void);                       /* NEW: free with fhir_arena_free */
+void *fhir_arena_alloc(struct fhir_arena *arena, size_t size); /* zeroed, 16-byte aligned */
 char *fhir_arena_strdup(struct fhir_arena *arena, const char *s); /* NULL in -> NULL out */
 char *fhir_arena_strndup(struct fhir_arena *arena, const char *s, size_t n);
 /* printf into the arena. */
@@ -115,10 +115,10 @@ enum fhir_value_kind {
  * JSON or into the evaluation's arena. */
 struct fhir_value {
 	enum fhir_value_kind kind;
-	const cJSON *node;    /* NODE: the element; for a primitive, the JSON string/number/bool */
-	const char *type;     /* NODE: FHIR type name when known ("Condition", "CodeableConcept",
-	                         "dateTime", ...), else NULL */
-	const char *name;     /* NODE: the member name it was reached by, else NULL */
+	const cJSON *node; /* NODE: the element; for a primitive, the JSON string/number/bool */
+	const char *type;  /* NODE: FHIR type name when known ("Condition", "CodeableConcept",
+	                      "dateTime", ...), else NULL */
+	const char *name;  /* NODE: the member name it was reached by, else NULL */
 	union {
 		int boolean;
 		int64_t integer;
@@ -184,20 +184,21 @@ struct fhir_path_env {
 };
 
 /* Named limits on untrusted expressions and data. */
-#define FHIR_PATH_MAX_TEXT 8192        /* characters of expression text */
-#define FHIR_PATH_MAX_DEPTH 128        /* nesting of the parse tree and of evaluation */
-#define FHIR_PATH_MAX_ITEMS 1000000    /* items in one intermediate collection */
+#define FHIR_PATH_MAX_TEXT  8192    /* characters of expression text */
+#define FHIR_PATH_MAX_DEPTH 128     /* nesting of the parse tree and of evaluation */
+#define FHIR_PATH_MAX_ITEMS 1000000 /* items in one intermediate collection */
 
 /* Parses `text` once into a tree. NEW: *out, free with fhir_path_free. On a syntax error returns
- * FHIR_ERR_SYNTAX with err->where = "expression:<offset>" and a message naming what was expected. */
+ * FHIR_ERR_SYNTAX with err->where = "expression:<offset>" and a message naming what was expected.
+ */
 int fhir_path_compile(const char *text, struct fhir_path **out, struct fhir_error *err);
-void fhir_path_free(struct fhir_path *path); /* accepts NULL */
+void fhir_path_free(struct fhir_path *path);              /* accepts NULL */
 const char *fhir_path_text(const struct fhir_path *path); /* BORROWED: the source text */
 
 /* Calls fn for each %variable the expression names (without %), e.g. to check at load time
  * that a policy only uses variables it defines. */
-void fhir_path_each_variable(const struct fhir_path *path,
-                             void (*fn)(void *ctx, const char *name), void *ctx);
+void fhir_path_each_variable(const struct fhir_path *path, void (*fn)(void *ctx, const char *name),
+                             void *ctx);
 
 /* Evaluates `path` with `input` as its focus (also %resource and %context). The result is
  * written to *out (items in env->arena). Returns FHIR_OK, or FHIR_ERR_EVAL / FHIR_ERR_LIMIT with
@@ -245,7 +246,7 @@ const char *fhir_resource_ref(const cJSON *resource, char *buf, size_t size);
  * searchset Bundle, or an OperationOutcome reporting the client's failure). */
 enum fhir_prefetch_kind {
 	FHIR_PREFETCH_ABSENT,
-	FHIR_PREFETCH_NULL,              /* null (or "__null__"): the client has no data: empty */
+	FHIR_PREFETCH_NULL, /* null (or "__null__"): the client has no data: empty */
 	FHIR_PREFETCH_RESOURCE,
 	FHIR_PREFETCH_BUNDLE,
 	FHIR_PREFETCH_OPERATION_OUTCOME, /* unusable: the client reported an error */
@@ -287,20 +288,20 @@ int fhir_http_get(const char *url, const struct fhir_http_limits *limits, char *
 /* ---- client for the EHR's FHIR server (fhir_client*.c, libcurl) ------------------------------ */
 
 /* Named limits of one fetch (CDS Hooks 2.0 §Prefetch: the service fetches what is missing). */
-#define FHIR_CLIENT_BUDGET_MS          2000L             /* the whole fetch, all keys and pages */
+#define FHIR_CLIENT_BUDGET_MS          2000L /* the whole fetch, all keys and pages */
 #define FHIR_CLIENT_MAX_RESPONSE_BYTES (8u * 1024u * 1024u) /* one answer (one page) */
-#define FHIR_CLIENT_MAX_PAGES          20u               /* pages of one search, the first included */
-#define FHIR_CLIENT_MAX_ENTRIES        10000u            /* entries of one search, all pages */
-#define FHIR_CLIENT_MAX_REDIRECTS      3L                /* redirects followed per GET */
+#define FHIR_CLIENT_MAX_PAGES          20u    /* pages of one search, the first included */
+#define FHIR_CLIENT_MAX_ENTRIES        10000u /* entries of one search, all pages */
+#define FHIR_CLIENT_MAX_REDIRECTS      3L     /* redirects followed per GET */
 
 struct fhir_client_limits {
 	long budget_ms;            /* > 0 */
 	size_t max_response_bytes; /* > 0 */
 	unsigned max_pages;        /* > 0 */
 	size_t max_entries;
-	long max_redirects;        /* >= 0 */
-	const char *ca_file;       /* NULL: the system CA store; else a PEM bundle (BORROWED: must
-	                              outlive the client) */
+	long max_redirects;  /* >= 0 */
+	const char *ca_file; /* NULL: the system CA store; else a PEM bundle (BORROWED: must
+	                        outlive the client) */
 };
 /* Fills *out with the defaults above. */
 void fhir_client_limits_default(struct fhir_client_limits *out);
@@ -330,13 +331,13 @@ struct fhir_fetch {
 	const char *resource_type; /* a read must return this type ("Patient") */
 	int search;                /* 1: a search (a searchset Bundle, `next` links followed) */
 	/* out: */
-	int status;                /* FHIR_OK, or a negative fhir_status */
-	cJSON *result;             /* FHIR_OK: NEW, the resource; for a search one searchset Bundle
-	                              holding every page's entries (no links); JSON null for a read
-	                              the server answered 404/410 not-found (no data, CDS Hooks 2.0
-	                              §Prefetch `null`) */
-	char why[256];             /* otherwise: why not ("HTTP 401 ...", "no complete answer
-	                              within the 2000 ms fetch budget", ...); never the token */
+	int status;    /* FHIR_OK, or a negative fhir_status */
+	cJSON *result; /* FHIR_OK: NEW, the resource; for a search one searchset Bundle
+	                  holding every page's entries (no links); JSON null for a read
+	                  the server answered 404/410 not-found (no data, CDS Hooks 2.0
+	                  §Prefetch `null`) */
+	char why[256]; /* otherwise: why not ("HTTP 401 ...", "no complete answer
+	                  within the 2000 ms fetch budget", ...); never the token */
 };
 
 /* GETs every item from `base` (fhirServer) concurrently, with `Authorization: Bearer <token>`

@@ -81,8 +81,8 @@ int fhir_http_get(const char *url, const struct fhir_http_limits *limits, char *
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, http_ok ? "http" : "https");
 	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-	fhir__curl_common(curl, limits->ca_file, limits->timeout_ms,
-	                  (curl_off_t)limits->max_bytes, curl_err);
+	fhir__curl_common(curl, limits->ca_file, limits->timeout_ms, (curl_off_t)limits->max_bytes,
+	                  curl_err);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
 	CURLcode cc = curl_easy_perform(curl);

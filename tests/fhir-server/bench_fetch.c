@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 
 #include "cds.h"
+#include "httpclient.h"
 
 static double now_us(void)
 {
@@ -37,16 +38,8 @@ struct buf {
 static size_t collect(char *ptr, size_t size, size_t nmemb, void *ctx)
 {
 	struct buf *b = ctx;
-	size_t n = size * nmemb;
-	char *grown = realloc(b->data, b->length + n + 1);
 
-	if (grown == NULL)
-		abort();
-	b->data = grown;
-	memcpy(b->data + b->length, ptr, n);
-	b->length += n;
-	b->data[b->length] = '\0';
-	return n;
+	return httptest_append(&b->data, &b->length, ptr, size * nmemb);
 }
 
 /* GET (body NULL) or POST; NEW: the answer as JSON (NULL on failure); *status set. */

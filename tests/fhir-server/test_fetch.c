@@ -16,6 +16,7 @@
 #include <curl/curl.h>
 
 #include "cds.h"
+#include "httpclient.h"
 #include "testkit.h"
 
 #define DEFAULT_NOW "2025-01-15T12:00:00Z"
@@ -174,16 +175,8 @@ struct buf {
 static size_t collect(char *ptr, size_t size, size_t nmemb, void *ctx)
 {
 	struct buf *b = ctx;
-	size_t n = size * nmemb;
-	char *grown = realloc(b->data, b->length + n + 1);
 
-	if (grown == NULL)
-		abort();
-	b->data = grown;
-	memcpy(b->data + b->length, ptr, n);
-	b->length += n;
-	b->data[b->length] = '\0';
-	return n;
+	return httptest_append(&b->data, &b->length, ptr, size * nmemb);
 }
 
 /* GET (body NULL) or POST JSON; NEW: the answer as JSON, or NULL. */
