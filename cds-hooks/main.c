@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cds_internal.h"
+#include "vectors.h"
 
 enum { EXIT_USAGE = 2 };
 
@@ -25,6 +26,7 @@ static const char usage_main[] =
     "                         [--decision-log FILE|-] FILE|-\n"
     "  cds-commissioning check [--policies DIR] [--config FILE]\n"
     "  cds-commissioning fhirpath [--resource FILE] [--var NAME=FILE]... EXPRESSION\n"
+    "  cds-commissioning test [--policies DIR] [--no-coverage] CASE|FOLDER...\n"
     "  cds-commissioning --help | --version\n"
     "\n"
     "`cds-commissioning COMMAND --help` describes each command.\n"
@@ -508,6 +510,8 @@ int main(int argc, char **argv)
 		return cmd_check(argc, argv);
 	if (strcmp(command, "fhirpath") == 0) /* fhirpath_cli.c */
 		return cds__fhirpath_command(argc - 1, argv + 1);
+	if (strcmp(command, "test") == 0) /* test_cmd.c: decision cases, like `opa test` */
+		return cds__test_command(argc - 1, argv + 1);
 	fprintf(stderr, "cds-commissioning: unknown command '%s'\n\n%s", command, usage_main);
 	return EXIT_USAGE;
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_cli.sh — the command line as a user meets it: --help on every command, eval printing
 # the response for a real request, check and serve refusing a broken configuration with file
-# and JSON pointer, serve refusing a non-loopback bind. Usage: test_cli.sh BINARY SOURCE_DIR
+# and JSON pointer, serve refusing a non-loopback bind, test on
+# decision cases (pass, diffs, coverage). Usage: test_cli.sh BINARY SOURCE_DIR
 set -u
 bin=$1 src=$2
 shared="$src/../shared"
@@ -80,6 +81,64 @@ check "fhirpath: an evaluation error exits 1 with its position" \
   bash -c "[ $rc -eq 1 ] && grep -q 'position 9' '$tmp/fp.err' && [ ! -s '$tmp/fp.out' ]"
 check "fhirpath without an expression exits 2" \
   bash -c "'$bin' fhirpath >/dev/null 2>&1; [ \$? -eq 2 ]"
+
+# test: decision cases like `opa test` (issue 10 item 7). Copies in $tmp, so the checks hold
+# whatever other vectors say: a case with no MSK order (nothing triggers), then broken copies.
+vec="$src/tests/vectors"
+check "test --help exits 0 and prints usage" \
+  bash -c "'$bin' test --help 2>&1 | grep -qi usage"
+check "test without a CASE exits 2" bash -c "'$bin' test >/dev/null 2>&1; [ \$? -eq 2 ]"
+check "test of a missing folder exits 2" \
+  bash -c "'$bin' test '$tmp/no-such-folder' >/dev/null 2>&1; [ \$? -eq 2 ]"
+check "test of a folder without cases exits 2" \
+  bash -c "mkdir -p '$tmp/empty/sub' && '$bin' test '$tmp/empty' >/dev/null 2>&1; [ \$? -eq 2 ]"
+mkdir -p "$tmp/cases/nested"
+cp -r "$vec/no-msk-order-no-prefetch-200" "$tmp/cases/nested/quiet"
+"$bin" test "$tmp/cases" >"$tmp/test.out" 2>&1
+rc=$?
+check "test of a passing folder of cases exits 0" [ $rc -eq 0 ]
+check "test names each case below the folder" grep -qx 'PASS nested/quiet' "$tmp/test.out"
+check "test prints the totals" grep -qx '1 passed, 0 failed' "$tmp/test.out"
+check "test prints coverage per policy with what was never reached" \
+  bash -c "grep -q '^hny-142-usgi 142: 0 assessments' '$tmp/test.out' && \
+  grep -q 'A never assessed' '$tmp/test.out' && grep -q 'injection-commissioned never' '$tmp/test.out'"
+check "test --no-coverage prints no coverage" bash -c "'$bin' test --no-coverage \
+  '$tmp/cases/nested/quiet' | grep -q 'PASS' && ! '$bin' test --no-coverage \
+  '$tmp/cases/nested/quiet' | grep -q 'hny-142-usgi'"
+mkdir -p "$tmp/broken"
+cp -r "$vec/no-msk-order-no-prefetch-200" "$tmp/broken/status"
+sed -e 's/"status": 200/"status": 412/' \
+  -e 's/"decisions": \[\]/"decisions": [{"policy": "p", "order": "ServiceRequest\/x", "decision": "commissioned"}]/' \
+  "$vec/no-msk-order-no-prefetch-200/expected.json" >"$tmp/broken/status/expected.json"
+cp -r "$vec/no-msk-order-no-prefetch-200" "$tmp/broken/cards"
+sed -e 's/"cards": \[\]/"cards": [{"indicator": "warning", "policy": "hny-142-usgi", "order": "ServiceRequest\/sr", "decision": "not-commissioned", "criteria": {"A": "met"}}]/' \
+  "$vec/no-msk-order-no-prefetch-200/expected.json" >"$tmp/broken/cards/expected.json"
+cp -r "$vec/no-msk-order-no-prefetch-200" "$tmp/broken/notjson"
+printf '{"status": 200,' >"$tmp/broken/notjson/expected.json"
+card=hny142-injection-A-met-E-not-met-recent-onset-not-commissioned # one card, A to E listed
+cp -r "$vec/$card" "$tmp/broken/criteria"
+sed -e 's/"A": "met"/"A": "bogus-state"/' -e '/"B": /d' "$vec/$card/expected.json" \
+  >"$tmp/broken/criteria/expected.json"
+"$bin" test "$tmp/broken" "$tmp/cases" >"$tmp/broken.out" 2>&1
+rc=$?
+check "test with a broken expected.json exits 1" [ $rc -eq 1 ]
+check "test prints FAIL with the case name" grep -qx 'FAIL status' "$tmp/broken.out"
+check "test diff: status expected vs actual" \
+  grep -q '^    status: expected 412, actual 200' "$tmp/broken.out"
+check "test diff: decision records expected vs actual, listed" bash -c "grep -q \
+  '^    decisions: expected 1 records, actual 0' '$tmp/broken.out' && grep -q \
+  'expected\\[0\\]: p ServiceRequest/x commissioned' '$tmp/broken.out'"
+check "test diff: cards expected vs actual, listed" bash -c "grep -q \
+  '^    cards: expected 1, actual 0' '$tmp/broken.out' && grep -q \
+  'expected\\[0\\]: warning hny-142-usgi ServiceRequest/sr not-commissioned' '$tmp/broken.out'"
+check "test diff: a criterion's state expected vs actual" \
+  grep -q '^    cards\[0\]\.criteria\.A: expected bogus-state, actual ' "$tmp/broken.out"
+check "test diff: a criterion on the card that the case does not expect" \
+  grep -q '^    cards\[0\]\.criteria\.B: expected (not on the card), actual ' "$tmp/broken.out"
+check "test names an expected.json that is not JSON" \
+  grep -q '^    expected.json: not JSON' "$tmp/broken.out"
+check "test still runs the passing case after failures" grep -qx 'PASS nested/quiet' "$tmp/broken.out"
+check "test counts every case" grep -qx '1 passed, 4 failed' "$tmp/broken.out"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
