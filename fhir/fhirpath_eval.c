@@ -22,6 +22,12 @@ static void free_regexes(struct fhir__fp_node *n)
 
 int fhir_path_compile(const char *text, struct fhir_path **out, struct fhir_error *err)
 {
+	return fhir_path_compile_host(text, NULL, out, err);
+}
+
+int fhir_path_compile_host(const char *text, const struct fhir_path_host *host,
+                           struct fhir_path **out, struct fhir_error *err)
+{
 	struct fhir_path *path = NULL;
 	struct fhir_arena *arena = NULL;
 	struct fhir__fp_token *toks = NULL;
@@ -49,7 +55,7 @@ int fhir_path_compile(const char *text, struct fhir_path **out, struct fhir_erro
 	rc = fhir__fp_lex(path->text, arena, &toks, &count, err);
 	if (rc != 0)
 		goto out;
-	rc = fhir__fp_parse(toks, count, arena, &path->regexes, &path->root, err);
+	rc = fhir__fp_parse(toks, count, arena, host, &path->regexes, &path->root, err);
 	if (rc != 0)
 		goto out;
 	*out = path;

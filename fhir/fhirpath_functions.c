@@ -861,6 +861,39 @@ FN(fn_resolve)
 	return 0;
 }
 
+/* A host function (fhir_path_compile_host): arguments evaluated once against $this, then
+ * env->host_call for each input item. */
+FN(fn_host)
+{
+	struct fhir_collection args[4];
+	struct fhir_error err;
+	size_t i, nargs = call->nargs < 4 ? call->nargs : 4;
+	int rc;
+
+	if (e->env->host_call == NULL)
+		return fhir__fp_fail(e, call, FHIR_ERR_EVAL, "%s(): not available here",
+		                     call->name);
+	for (i = 0; i < nargs; i++) {
+		rc = fhir__fp_arg(e, call, i, &args[i]);
+		if (rc != 0)
+			return rc;
+	}
+	for (i = 0; i < in->count; i++) {
+		memset(&err, 0, sizeof(err));
+		rc = e->env->host_call(e->env->host_ctx, call->host_index, &in->items[i], args,
+		                       nargs, e->arena, out, &err);
+		if (rc != 0)
+			return fhir__fp_fail(e, call, rc, "%s(): %s", call->name, err.message);
+		if (out->count > FHIR_PATH_MAX_ITEMS)
+			return fhir__fp_fail(e, call, FHIR_ERR_LIMIT,
+			                     "a collection grew past %d items (FHIR_PATH_MAX_ITEMS)",
+			                     FHIR_PATH_MAX_ITEMS);
+	}
+	return 0;
+}
+
+const struct fhir__fp_func fhir__fp_host_func = {"(host)", 0, 4, 0, fn_host};
+
 FN(fn_html_checks)
 {
 	(void)call;

@@ -118,6 +118,7 @@ struct fhir__fp_node {
 	size_t nargs;
 	const char *type_arg; /* FUNC taking a type (ofType, is, as): the type name */
 	const struct fhir__fp_func *func;
+	size_t host_index; /* FUNC calling a host function (func == &fhir__fp_host_func) */
 	/* FUNC with FP_F_REGEX and a literal pattern: compiled once at compile time (regfree'd by
 	 * fhir_path_free); regexec on a shared regex_t is thread-safe in glibc and musl. */
 	regex_t *regex;
@@ -137,8 +138,8 @@ struct fhir_path {
  * is "expression:<offset>". Every node given a compiled regex is chained onto *regexes, also on
  * failure, so the caller can regfree them. FHIRPath N1 §Grammar (precedence of §Operators). */
 int fhir__fp_parse(const struct fhir__fp_token *toks, size_t count, struct fhir_arena *arena,
-                   struct fhir__fp_node **regexes, struct fhir__fp_node **out,
-                   struct fhir_error *err);
+                   const struct fhir_path_host *host, struct fhir__fp_node **regexes,
+                   struct fhir__fp_node **out, struct fhir_error *err);
 
 /* ---- evaluation context (fhirpath_eval.c) ------------------------------------------------ */
 
@@ -294,6 +295,10 @@ extern const struct fhir__fp_func fhir__fp_math_funcs[];
 extern const size_t fhir__fp_math_func_count;
 extern const struct fhir__fp_func fhir__fp_precision_funcs[]; /* fhirpath_precision.c */
 extern const size_t fhir__fp_precision_func_count;
+
+/* The row every host-function call points at (fhirpath_functions.c): it calls
+ * env->host_call per input item. */
+extern const struct fhir__fp_func fhir__fp_host_func;
 
 /* The function named `name`, or NULL. BORROWED: static tables. */
 const struct fhir__fp_func *fhir__fp_func_find(const char *name);

@@ -17,6 +17,7 @@ struct parser {
 	struct fhir_error *err;
 	int depth;
 	struct fhir__fp_node **regexes;
+	const struct fhir_path_host *host; /* or NULL */
 };
 
 /* Operator levels from loosest to tightest (FHIRPath N1 §Operator precedence). */
@@ -193,12 +194,28 @@ static int parse_call(struct parser *p, const struct fhir__fp_token *name,
 	struct fhir__fp_node *n = node_new(p, FP_FUNC, name->offset);
 	struct fhir__fp_node *args[16];
 	size_t nargs = 0;
+	unsigned min_args, max_args;
 	int rc;
 
 	n->name = name->text;
 	n->func = fhir__fp_func_find(name->text);
+	if (n->func == NULL && p->host != NULL) {
+		for (size_t h = 0; h < p->host->count; h++) {
+			if (strcmp(p->host->functions[h].name, name->text) == 0) {
+				n->func = &fhir__fp_host_func;
+				n->host_index = h;
+				break;
+			}
+		}
+	}
 	if (n->func == NULL)
 		return fail(p, name, FHIR_ERR_SYNTAX, "unknown function '%s'", name->text);
+	min_args = n->func->min_args;
+	max_args = n->func->max_args;
+	if (n->func == &fhir__fp_host_func) {
+		min_args = p->host->functions[n->host_index].min_args;
+		max_args = p->host->functions[n->host_index].max_args;
+	}
 	p->pos++; /* ( */
 	if (peek(p)->kind != FP_T_RPAREN) {
 		for (;;) {
@@ -218,11 +235,11 @@ static int parse_call(struct parser *p, const struct fhir__fp_token *name,
 		return fail(p, peek(p), FHIR_ERR_SYNTAX, "expected ')' after arguments of %s(",
 		            name->text);
 	p->pos++;
-	if (nargs < n->func->min_args || nargs > n->func->max_args) {
+	if (nargs < min_args || nargs > max_args) {
 		char msg[160];
 
 		snprintf(msg, sizeof(msg), "%s() takes %u to %u arguments, got %zu", name->text,
-		         n->func->min_args, n->func->max_args, nargs);
+		         min_args, max_args, nargs);
 		return fail(p, name, FHIR_ERR_SYNTAX, "%s", msg);
 	}
 	if (nargs > 0) {
@@ -567,10 +584,10 @@ static int height(const struct fhir__fp_node *n, int limit)
 }
 
 int fhir__fp_parse(const struct fhir__fp_token *toks, size_t count, struct fhir_arena *arena,
-                   struct fhir__fp_node **regexes, struct fhir__fp_node **out,
-                   struct fhir_error *err)
+                   const struct fhir_path_host *host, struct fhir__fp_node **regexes,
+                   struct fhir__fp_node **out, struct fhir_error *err)
 {
-	struct parser p = {toks, count, 0, arena, err, 0, regexes};
+	struct parser p = {toks, count, 0, arena, err, 0, regexes, host};
 	struct fhir__fp_node *root = NULL;
 	int rc;
 

@@ -1,0 +1,638 @@
+/* text_host.c — the per-request side of clinical text: each JSON element's text is annotated
+ * once (cached by node) and read by the FHIRPath functions the engine adds to policies —
+ * mentions(), sites(), siteLabel(), sameSite() (policies/vocabulary/README.md) — and by order
+ * triggering. It also notes which resource and phrase made each mentions() true, so criteria can
+ * name them. Everything lives in the request's arena; the vocabulary is only read. */
+#include <stdio.h>
+#include <string.h>
+
+#include "text_internal.h"
+
+struct cached {
+	const cJSON *node;
+	struct engine__mention *items;
+	size_t count;
+};
+
+struct hit {
+	const cJSON *node;
+	const struct engine__mention *mention;
+};
+
+struct parsed_list {
+	const char *key, *status_key; /* the arguments, copied */
+	int *list;
+	size_t count;
+	unsigned statuses;
+};
+
+struct engine__text {
+	const struct engine_vocab *vocab;
+	struct fhir_arena *arena;
+	struct cached *table; /* open addressing by node pointer */
+	size_t cap, used;
+	struct hit *hits;
+	size_t hit_count, hit_cap;
+	struct parsed_list *lists;
+	size_t list_count, list_cap;
+};
+
+const struct fhir_path_host_function engine__host_functions[] = {
+    {"mentions", 1, 2},
+    {"sites", 0, 0},
+    {"siteLabel", 0, 0},
+    {"sameSite", 1, 1},
+};
+const struct fhir_path_host engine__host = {
+    engine__host_functions, sizeof(engine__host_functions) / sizeof(engine__host_functions[0])};
+enum { HOST_MENTIONS, HOST_SITES, HOST_SITE_LABEL, HOST_SAME_SITE };
+
+struct engine__text *engine__text_new(const struct engine_vocab *vocab, struct fhir_arena *arena)
+{
+	struct engine__text *t = fhir_arena_alloc(arena, sizeof(*t));
+
+	t->vocab = vocab;
+	t->arena = arena;
+	t->cap = 256;
+	t->table = fhir_arena_alloc(arena, t->cap * sizeof(*t->table));
+	return t;
+}
+
+/* ---- annotation of elements, cached ----------------------------------------------------- */
+
+static size_t slot_of(const struct cached *table, size_t cap, const cJSON *node)
+{
+	size_t i = ((size_t)(uintptr_t)node >> 4) * 11400714819323198485ULL & (cap - 1);
+
+	while (table[i].node != NULL && table[i].node != node)
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+struct collector {
+	struct engine__text *t;
+	struct engine__mention *items;
+	size_t count, cap;
+};
+
+static void collect_mentions(struct collector *c, const char *text)
+{
+	struct engine__mention *m;
+	size_t n;
+
+	if (c->t->vocab == NULL)
+		return;
+	engine__annotate(c->t->vocab, text, c->t->arena, &m, &n);
+	if (n == 0)
+		return;
+	if (c->count + n > c->cap) {
+		size_t cap = (c->count + n) * 2;
+		struct engine__mention *bigger = fhir_arena_alloc(c->t->arena, cap * sizeof(*bigger));
+
+		if (c->count > 0)
+			memcpy(bigger, c->items, c->count * sizeof(*bigger));
+		c->items = bigger;
+		c->cap = cap;
+	}
+	memcpy(c->items + c->count, m, n * sizeof(*m));
+	c->count += n;
+}
+
+/* Every text, display, valueString and summary string inside node (a string node is itself). */
+static void walk_strings(struct collector *c, const cJSON *node, int depth)
+{
+	const cJSON *child;
+
+	if (node == NULL || depth > 12)
+		return;
+	if (cJSON_IsString(node)) {
+		collect_mentions(c, node->valuestring);
+		return;
+	}
+	cJSON_ArrayForEach(child, node)
+	{
+		if (cJSON_IsString(child)) {
+			if (child->string != NULL &&
+			    (strcmp(child->string, "text") == 0 || strcmp(child->string, "display") == 0 ||
+			     strcmp(child->string, "valueString") == 0 ||
+			     strcmp(child->string, "summary") == 0))
+				collect_mentions(c, child->valuestring);
+			else if (child->string == NULL)
+				collect_mentions(c, child->valuestring); /* an array of strings */
+		} else if (cJSON_IsObject(child) || cJSON_IsArray(child)) {
+			if (child->string != NULL && (strcmp(child->string, "extension") == 0 ||
+			                              strcmp(child->string, "modifierExtension") == 0 ||
+			                              strcmp(child->string, "contained") == 0))
+				continue;
+			walk_strings(c, child, depth + 1);
+		}
+	}
+}
+
+/* The mentions in one element (all its strings), annotated once per request. */
+static const struct cached *element(struct engine__text *t, const cJSON *node)
+{
+	size_t i;
+	struct collector c = {t, NULL, 0, 0};
+
+	if ((t->used + 1) * 2 > t->cap) {
+		size_t cap = t->cap * 2, k;
+		struct cached *bigger = fhir_arena_alloc(t->arena, cap * sizeof(*bigger));
+
+		for (k = 0; k < t->cap; k++)
+			if (t->table[k].node != NULL)
+				bigger[slot_of(bigger, cap, t->table[k].node)] = t->table[k];
+		t->table = bigger;
+		t->cap = cap;
+	}
+	i = slot_of(t->table, t->cap, node);
+	if (t->table[i].node == node)
+		return &t->table[i];
+	walk_strings(&c, node, 0);
+	t->table[i].node = node;
+	t->table[i].items = c.items;
+	t->table[i].count = c.count;
+	t->used++;
+	return &t->table[i];
+}
+
+/* The text fields read on a resource (policies/vocabulary/README.md), and the ones that name
+ * its body site (`site`: 1 = primary, 2 = fallback when the primary ones name none). */
+struct field {
+	const char *type, *member;
+	int site;
+};
+static const struct field fields[] = {
+    {"ServiceRequest", "code", 1},          {"ServiceRequest", "bodySite", 1},
+    {"ServiceRequest", "reasonCode", 2},    {"ServiceRequest", "reasonReference", 2},
+    {"ServiceRequest", "note", 2},          {"ServiceRequest", "patientInstruction", 0},
+    {"ServiceRequest", "orderDetail", 0},   {"Condition", "code", 1},
+    {"Condition", "bodySite", 1},           {"Condition", "note", 2},
+    {"Condition", "evidence", 2},           {"Condition", "stage", 0},
+    {"Procedure", "code", 1},               {"Procedure", "bodySite", 1},
+    {"Procedure", "reasonCode", 2},         {"Procedure", "outcome", 0},
+    {"Procedure", "complication", 0},       {"Procedure", "statusReason", 0},
+    {"Procedure", "followUp", 0},           {"Procedure", "note", 2},
+    {"Observation", "code", 1},             {"Observation", "bodySite", 1},
+    {"Observation", "valueString", 2},      {"Observation", "valueCodeableConcept", 2},
+    {"Observation", "interpretation", 0},   {"Observation", "note", 2},
+    {"Observation", "component", 0},        {"MedicationRequest", "medicationCodeableConcept", 0},
+    {"MedicationRequest", "medicationReference", 0}, {"MedicationRequest", "dosageInstruction", 0},
+    {"MedicationRequest", "reasonCode", 0}, {"MedicationRequest", "statusReason", 0},
+    {"MedicationRequest", "note", 0},       {"MedicationStatement", "medicationCodeableConcept", 0},
+    {"MedicationStatement", "medicationReference", 0}, {"MedicationStatement", "dosage", 0},
+    {"MedicationStatement", "reasonCode", 0}, {"MedicationStatement", "statusReason", 0},
+    {"MedicationStatement", "note", 0},     {"Encounter", "type", 1},
+    {"Encounter", "serviceType", 1},        {"Encounter", "reasonCode", 2},
+};
+
+static int known_type(const char *type)
+{
+	for (size_t i = 0; type != NULL && i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (strcmp(fields[i].type, type) == 0)
+			return 1;
+	return 0;
+}
+
+/* Calls fn for each element to read on item: a resource's fields (those with site flag `site`
+ * when site > 0, all when 0), or the element itself. */
+static void each_element(struct engine__text *t, const cJSON *node, int site,
+                         void (*fn)(void *ctx, const cJSON *element, const struct cached *c),
+                         void *ctx)
+{
+	const char *type = cJSON_IsObject(node) ? fhir_get_string(node, "resourceType") : NULL;
+
+	if (!known_type(type)) {
+		fn(ctx, node, element(t, node));
+		return;
+	}
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		const cJSON *member;
+
+		if (strcmp(fields[i].type, type) != 0 || (site > 0 && fields[i].site != site))
+			continue;
+		member = fhir_get(node, fields[i].member);
+		if (member != NULL)
+			fn(ctx, member, element(t, member));
+	}
+}
+
+/* ---- mentions() ---------------------------------------------------------------------------- */
+
+static int same_text(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* The concept indexes and status bits of mentions(ids, statuses), parsed once per request. */
+static const struct parsed_list *parse_list(struct engine__text *t, const char *ids,
+                                            const char *statuses)
+{
+	size_t i;
+	struct parsed_list *p;
+
+	for (i = 0; i < t->list_count; i++)
+		if (same_text(t->lists[i].key, ids) && same_text(t->lists[i].status_key, statuses))
+			return &t->lists[i];
+	if (t->list_count == t->list_cap) {
+		size_t cap = t->list_cap == 0 ? 32 : t->list_cap * 2;
+		struct parsed_list *bigger = fhir_arena_alloc(t->arena, cap * sizeof(*bigger));
+
+		if (t->list_count > 0)
+			memcpy(bigger, t->lists, t->list_count * sizeof(*bigger));
+		t->lists = bigger;
+		t->list_cap = cap;
+	}
+	p = &t->lists[t->list_count++];
+	p->key = fhir_arena_strdup(t->arena, ids);
+	p->status_key = fhir_arena_strdup(t->arena, statuses);
+	p->list = engine__concept_list(t->vocab, ids, t->arena, &p->count);
+	p->statuses = 1u << ENGINE_ST_AFFIRMED;
+	if (statuses != NULL)
+		p->statuses = engine__status_bits(statuses);
+	return p;
+}
+
+struct find {
+	struct engine__text *t;
+	const struct parsed_list *want;
+	const cJSON *root;
+	const struct engine__mention *found;
+};
+
+static void find_in(void *ctx, const cJSON *el, const struct cached *c)
+{
+	struct find *f = ctx;
+
+	(void)el;
+	for (size_t i = 0; i < c->count && f->found == NULL; i++) {
+		if (!(f->want->statuses & (1u << c->items[i].status)))
+			continue;
+		for (size_t k = 0; k < f->want->count; k++)
+			if (f->want->list[k] == c->items[i].concept)
+				f->found = &c->items[i];
+	}
+}
+
+static void note_hit(struct engine__text *t, const cJSON *node, const struct engine__mention *m)
+{
+	if (t->hit_count == t->hit_cap) {
+		size_t cap = t->hit_cap == 0 ? 16 : t->hit_cap * 2;
+		struct hit *bigger = fhir_arena_alloc(t->arena, cap * sizeof(*bigger));
+
+		if (t->hit_count > 0)
+			memcpy(bigger, t->hits, t->hit_count * sizeof(*bigger));
+		t->hits = bigger;
+		t->hit_cap = cap;
+	}
+	t->hits[t->hit_count].node = node;
+	t->hits[t->hit_count].mention = m;
+	t->hit_count++;
+}
+
+/* The node a FHIRPath item stands for, or NULL (then *string may hold a System string). */
+static const cJSON *item_node(const struct fhir_value *item, const char **string)
+{
+	*string = NULL;
+	if (item->kind == FHIR_VALUE_NODE)
+		return item->node;
+	if (item->kind == FHIR_VALUE_STRING)
+		*string = item->u.string;
+	return NULL;
+}
+
+static int do_mentions(struct engine__text *t, const struct fhir_value *item,
+                       const struct fhir_collection *args, size_t nargs,
+                       struct fhir_collection *out, struct fhir_error *err)
+{
+	const char *ids = NULL, *statuses = NULL, *string;
+	const cJSON *node = item_node(item, &string);
+	struct find f = {t, NULL, node, NULL};
+
+	if (args[0].count != 1 || args[0].items[0].kind != FHIR_VALUE_STRING ||
+	    (nargs > 1 && (args[1].count != 1 || args[1].items[0].kind != FHIR_VALUE_STRING))) {
+		fhir_error_set(err, NULL, "expects concept ids (and statuses) as strings");
+		return FHIR_ERR_EVAL;
+	}
+	ids = args[0].items[0].u.string;
+	if (nargs > 1)
+		statuses = args[1].items[0].u.string;
+	f.want = parse_list(t, ids, statuses);
+	if (node != NULL) {
+		each_element(t, node, 0, find_in, &f);
+	} else if (string != NULL) {
+		struct collector c = {t, NULL, 0, 0};
+		struct cached one;
+
+		collect_mentions(&c, string);
+		one.node = NULL;
+		one.items = c.items;
+		one.count = c.count;
+		find_in(&f, NULL, &one);
+	}
+	if (f.found != NULL && node != NULL)
+		note_hit(t, node, f.found);
+	fhir_collection_push_bool(out, t->arena, f.found != NULL);
+	return FHIR_OK;
+}
+
+/* ---- sites -------------------------------------------------------------------------------- */
+
+#define MAX_SITES 16
+struct site_set {
+	int region[MAX_SITES];
+	unsigned sides[MAX_SITES]; /* OR of the sides named; 0 none */
+	size_t count;
+};
+
+struct site_walk {
+	struct engine__text *t;
+	struct site_set *set;
+};
+
+static void site_in(void *ctx, const cJSON *el, const struct cached *c)
+{
+	struct site_walk *w = ctx;
+	const struct engine__concept *concepts = engine__vocab_concepts(w->t->vocab);
+
+	(void)el;
+	for (size_t i = 0; i < c->count; i++) {
+		const struct engine__mention *m = &c->items[i];
+		int region = concepts[m->concept].region;
+		size_t k;
+
+		if (region < 0 || m->status == ENGINE_ST_NEGATED || m->status == ENGINE_ST_HYPOTHETICAL)
+			continue;
+		for (k = 0; k < w->set->count && w->set->region[k] != region; k++)
+			;
+		if (k == w->set->count) {
+			if (k == MAX_SITES)
+				continue;
+			w->set->region[k] = region;
+			w->set->sides[k] = 0;
+			w->set->count++;
+		}
+		w->set->sides[k] |= m->sides;
+	}
+}
+
+static void sites_of(struct engine__text *t, const cJSON *node, const char *string,
+                     struct site_set *set)
+{
+	struct site_walk w = {t, set};
+
+	set->count = 0;
+	if (t->vocab == NULL)
+		return;
+	if (node != NULL) {
+		const char *type = cJSON_IsObject(node) ? fhir_get_string(node, "resourceType") : NULL;
+
+		if (!known_type(type)) {
+			each_element(t, node, 0, site_in, &w);
+			return;
+		}
+		each_element(t, node, 1, site_in, &w);
+		if (set->count == 0)
+			each_element(t, node, 2, site_in, &w);
+	} else if (string != NULL) {
+		struct collector c = {t, NULL, 0, 0};
+		struct cached one = {NULL, NULL, 0};
+
+		collect_mentions(&c, string);
+		one.items = c.items;
+		one.count = c.count;
+		site_in(&w, NULL, &one);
+	}
+}
+
+static void push_string(struct engine__text *t, struct fhir_collection *out, const char *s)
+{
+	struct fhir_value v = {0};
+
+	v.kind = FHIR_VALUE_STRING;
+	v.u.string = s;
+	fhir_collection_push(out, t->arena, &v);
+}
+
+static void do_sites(struct engine__text *t, const struct site_set *set,
+                     struct fhir_collection *out)
+{
+	size_t nregions;
+	const struct engine__region *regions = engine__vocab_regions(t->vocab, &nregions);
+
+	for (size_t i = 0; i < set->count; i++) {
+		const char *id = regions[set->region[i]].id;
+
+		if (set->sides[i] & ENGINE_SIDE_LEFT)
+			push_string(t, out, fhir_arena_printf(t->arena, "%s:left", id));
+		if (set->sides[i] & ENGINE_SIDE_RIGHT)
+			push_string(t, out, fhir_arena_printf(t->arena, "%s:right", id));
+		if (set->sides[i] == 0)
+			push_string(t, out, id);
+	}
+}
+
+static void do_site_label(struct engine__text *t, const struct site_set *set,
+                          struct fhir_collection *out)
+{
+	size_t nregions;
+	const struct engine__region *regions = engine__vocab_regions(t->vocab, &nregions);
+	const char *label = NULL;
+
+	for (size_t i = 0; i < set->count; i++) {
+		const struct engine__region *r = &regions[set->region[i]];
+		const char *one;
+
+		if (set->sides[i] == (ENGINE_SIDE_LEFT | ENGINE_SIDE_RIGHT))
+			one = fhir_arena_printf(t->arena, "both %s", r->plural);
+		else if (set->sides[i] == ENGINE_SIDE_LEFT)
+			one = fhir_arena_printf(t->arena, "left %s", r->label);
+		else if (set->sides[i] == ENGINE_SIDE_RIGHT)
+			one = fhir_arena_printf(t->arena, "right %s", r->label);
+		else
+			one = r->label;
+		label = label == NULL ? one : fhir_arena_printf(t->arena, "%s and %s", label, one);
+	}
+	if (label != NULL)
+		push_string(t, out, label);
+}
+
+/* policies/vocabulary/README.md sameSite(): a shared region on sides that do not differ. */
+static int same_site(const struct site_set *a, const struct site_set *b)
+{
+	for (size_t i = 0; i < a->count; i++)
+		for (size_t j = 0; j < b->count; j++)
+			if (a->region[i] == b->region[j] &&
+			    (a->sides[i] == 0 || b->sides[j] == 0 || (a->sides[i] & b->sides[j])))
+				return 1;
+	return 0;
+}
+
+int engine__host_call(const void *ctx, size_t index, const struct fhir_value *item,
+                      const struct fhir_collection *args, size_t nargs, struct fhir_arena *arena,
+                      struct fhir_collection *out, struct fhir_error *err)
+{
+	struct engine__text *t = (struct engine__text *)ctx;
+	const char *string;
+	const cJSON *node = item_node(item, &string);
+	struct site_set set, other;
+
+	(void)arena;
+	if (t == NULL || t->vocab == NULL) {
+		fhir_error_set(err, NULL, "no clinical vocabulary is loaded");
+		return FHIR_ERR_EVAL;
+	}
+	switch (index) {
+	case HOST_MENTIONS:
+		return do_mentions(t, item, args, nargs, out, err);
+	case HOST_SITES:
+		sites_of(t, node, string, &set);
+		do_sites(t, &set, out);
+		return FHIR_OK;
+	case HOST_SITE_LABEL:
+		sites_of(t, node, string, &set);
+		do_site_label(t, &set, out);
+		return FHIR_OK;
+	case HOST_SAME_SITE: {
+		int same = 0;
+
+		sites_of(t, node, string, &set);
+		for (size_t i = 0; i < args[0].count && !same; i++) {
+			const char *s2;
+			const cJSON *n2 = item_node(&args[0].items[i], &s2);
+
+			sites_of(t, n2, s2, &other);
+			same = same_site(&set, &other);
+		}
+		fhir_collection_push_bool(out, t->arena, same);
+		return FHIR_OK;
+	}
+	default:
+		fhir_error_set(err, NULL, "unknown host function");
+		return FHIR_ERR_EVAL;
+	}
+}
+
+unsigned engine__status_bits(const char *statuses)
+{
+	unsigned bits = 0;
+	const char *s = statuses;
+
+	while (s != NULL && *s != '\0') {
+		const char *bar = strchr(s, '|');
+		size_t len = bar != NULL ? (size_t)(bar - s) : strlen(s);
+		int found = 0;
+
+		for (size_t i = 0; i < ENGINE_ST_COUNT; i++) {
+			if (strlen(engine__status_names[i]) == len &&
+			    strncmp(engine__status_names[i], s, len) == 0) {
+				bits |= 1u << i;
+				found = 1;
+			}
+		}
+		if (!found)
+			return 0;
+		if (bar == NULL)
+			break;
+		s = bar + 1;
+	}
+	return bits;
+}
+
+/* ---- triggers and evidence ---------------------------------------------------------------- */
+
+int engine__text_order_mentions(struct engine__text *t, const cJSON *order, const int *concepts,
+                                size_t count, unsigned statuses)
+{
+	static const char *const members[] = {"code", "bodySite"};
+
+	for (size_t m = 0; m < 2; m++) {
+		const cJSON *member = fhir_get(order, members[m]);
+		const struct cached *c;
+
+		if (member == NULL || t->vocab == NULL)
+			continue;
+		c = element(t, member);
+		for (size_t i = 0; i < c->count; i++) {
+			if (!(statuses & (1u << c->items[i].status)))
+				continue;
+			for (size_t k = 0; k < count; k++)
+				if (concepts[k] == c->items[i].concept)
+					return 1;
+		}
+	}
+	return 0;
+}
+
+void engine__text_hits_reset(struct engine__text *t)
+{
+	if (t != NULL)
+		t->hit_count = 0;
+}
+
+static int within(const cJSON *root, const cJSON *node, int depth)
+{
+	const cJSON *child;
+
+	if (root == node)
+		return 1;
+	if (depth > 24 || !(cJSON_IsObject(root) || cJSON_IsArray(root)))
+		return 0;
+	cJSON_ArrayForEach(child, root)
+	if (within(child, node, depth + 1))
+		return 1;
+	return 0;
+}
+
+size_t engine__text_evidence(struct engine__text *t, const struct fhir_collection *evidence,
+                             const char ***out)
+{
+	size_t n = 0, cap = 0;
+	const char **list = NULL;
+	const struct engine__concept *concepts;
+
+	*out = NULL;
+	if (t == NULL || t->vocab == NULL || t->hit_count == 0)
+		return 0;
+	concepts = engine__vocab_concepts(t->vocab);
+	for (size_t i = 0; i < evidence->count; i++) {
+		const cJSON *res = evidence->items[i].node;
+		char ref[160];
+
+		if (evidence->items[i].kind != FHIR_VALUE_NODE || !cJSON_IsObject(res) ||
+		    fhir_resource_ref(res, ref, sizeof(ref)) == NULL)
+			continue;
+		for (size_t h = 0; h < t->hit_count; h++) {
+			const struct engine__mention *m = t->hits[h].mention;
+			size_t len = m->end - m->start, k;
+			const char *line;
+			int dup = 0;
+
+			if (!within(res, t->hits[h].node, 0))
+				continue;
+			if (len > 120)
+				len = 120;
+			line = fhir_arena_printf(
+			    t->arena, "%s: \xe2\x80\x98%.*s\xe2\x80\x99 (%s%s%s)", ref, (int)len,
+			    m->text + m->start, concepts[m->concept].label,
+			    m->status == ENGINE_ST_AFFIRMED ? "" : ", ",
+			    m->status == ENGINE_ST_AFFIRMED ? "" : engine__status_names[m->status]);
+			for (k = 0; k < n && !dup; k++)
+				dup = strcmp(list[k], line) == 0;
+			if (dup)
+				continue;
+			if (n == cap) {
+				const char **bigger;
+
+				cap = cap == 0 ? 8 : cap * 2;
+				bigger = fhir_arena_alloc(t->arena, cap * sizeof(*bigger));
+				if (n > 0)
+					memcpy(bigger, list, n * sizeof(*bigger));
+				list = bigger;
+			}
+			list[n++] = line;
+		}
+	}
+	*out = list;
+	return n;
+}

@@ -1,0 +1,157 @@
+/* text_internal.h — clinical text as a clinician writes it (policies/vocabulary/README.md): the
+ * tokenizer, the compiled vocabulary (concepts, body-site lexicon, laterality, ConText/NegEx
+ * rules), the per-field annotation (which concepts are mentioned, negated, uncertain, historical,
+ * ...; which body sites and sides), and the per-request cache behind the FHIRPath functions
+ * mentions(), sites(), siteLabel() and sameSite(). Shared by engine/text_*.c only (and
+ * white-box tests). The vocabulary is immutable after engine__vocab_compile; a request's
+ * annotations live in that request's arena. */
+#ifndef CDS_ENGINE_TEXT_INTERNAL_H
+#define CDS_ENGINE_TEXT_INTERNAL_H
+
+#include <stdint.h>
+
+#include "engine_internal.h"
+
+/* Mention statuses, least to most overriding (ConText categories; Harkema et al. 2009). */
+enum engine__status {
+	ENGINE_ST_AFFIRMED,
+	ENGINE_ST_HISTORICAL,
+	ENGINE_ST_UNCERTAIN,
+	ENGINE_ST_OTHER, /* another experiencer: "family history of" */
+	ENGINE_ST_HYPOTHETICAL,
+	ENGINE_ST_NEGATED,
+	ENGINE_ST_COUNT
+};
+extern const char *const engine__status_names[ENGINE_ST_COUNT];
+
+/* ConText rule categories: the statuses above, plus the two that are not statuses. */
+enum engine__ctx_category { ENGINE_CTX_PSEUDO = ENGINE_ST_COUNT, ENGINE_CTX_TERMINATION };
+enum engine__ctx_direction { ENGINE_DIR_FORWARD = 1, ENGINE_DIR_BACKWARD = 2, ENGINE_DIR_BOTH = 3 };
+
+/* Sides of a paired body site (bits). */
+enum engine__side { ENGINE_SIDE_LEFT = 1, ENGINE_SIDE_RIGHT = 2 };
+
+/* ---- tokens ---------------------------------------------------------------------------- */
+
+/* One token of a text: bytes [start, end) of the original, `norm` its normal form (lower case,
+ * "U/S" -> "us"), or a sentence boundary (norm NULL). */
+struct engine__token {
+	size_t start, end;
+	const char *norm;
+};
+
+/* Splits `text` (NUL-terminated UTF-8) into tokens per policies/vocabulary/README.md "Tokens".
+ * NEW in `arena`: *out, *count. Never fails (empty text -> 0 tokens). */
+void engine__tokenize(const char *text, struct fhir_arena *arena, struct engine__token **out,
+                      size_t *count);
+
+/* ---- the compiled vocabulary ------------------------------------------------------------ */
+
+struct engine__concept {
+	char *id;    /* "cauda-equina-syndrome", or "site:knee" for a region */
+	char *label; /* for card text */
+	int region;  /* the region index when this is a site concept, else -1 */
+	int *broader; /* concepts a mention of this one also is (concept indexes), NEW */
+	size_t broader_count;
+};
+
+struct engine__region {
+	char *id, *label, *plural; /* "knee", "knee", "knees" */
+	int paired;
+	int concept; /* its "site:<id>" concept index */
+};
+
+enum engine__layer { ENGINE_LAYER_CONCEPT, ENGINE_LAYER_CONTEXT, ENGINE_LAYER_SITE,
+	             ENGINE_LAYER_SIDE };
+
+struct engine__phrase {
+	unsigned *pattern; /* pattern ids, NEW */
+	size_t length;
+	enum engine__layer layer;
+	int owner;     /* concept index, rule index, region index, or side bits */
+	int single;    /* one token of one letter ("l", "r"): laterality only right before a site */
+};
+
+struct engine__rule {
+	int category;  /* enum engine__status or enum engine__ctx_category */
+	int direction; /* enum engine__ctx_direction (0 for pseudo and termination) */
+	int window;    /* most tokens in scope; 0: to the sentence end or a termination */
+};
+
+struct engine_vocab;
+
+/* A new, empty vocabulary. NEW: free with engine__vocab_free (accepts NULL). */
+struct engine_vocab *engine__vocab_new(void);
+void engine__vocab_free(struct engine_vocab *v);
+/* Adds one vocabulary file (`name` is "vocabulary/context.json", ".../concepts.json" or
+ * ".../body-sites.json"; BORROWED json). Reports every error through rep with the file and a
+ * JSON pointer; returns how many. */
+int engine__vocab_add(struct engine_vocab *v, const cJSON *json, const char *name,
+                      const struct engine_reporter *rep);
+/* Resolves `broader` ids and builds the matching index; reports unknown ids. Returns errors. */
+int engine__vocab_compile(struct engine_vocab *v, const struct engine_reporter *rep);
+/* The concept index of an id ("fracture", "site:knee"), or -1. */
+int engine__vocab_concept(const struct engine_vocab *v, const char *id);
+size_t engine__vocab_concept_count(const struct engine_vocab *v);
+const struct engine__concept *engine__vocab_concepts(const struct engine_vocab *v);
+const struct engine__region *engine__vocab_regions(const struct engine_vocab *v, size_t *count);
+
+/* The pattern ids one normalised token matches (its word, and each `prefix*` it starts with):
+ * fills out (at most max), returns how many. */
+size_t engine__vocab_match_token(const struct engine_vocab *v, const char *norm, unsigned *out,
+                                 size_t max);
+/* The phrase table (BORROWED) and, in *list and *count, the phrases whose first token is `pattern`. */
+const struct engine__phrase *engine__vocab_phrases_from(const struct engine_vocab *v,
+                                                        unsigned pattern, size_t **list,
+                                                        size_t *count);
+/* The ConText rules, indexed by a context phrase's owner (BORROWED). */
+const struct engine__rule *engine__vocab_rules(const struct engine_vocab *v);
+
+/* ---- annotation ------------------------------------------------------------------------- */
+
+/* One mention of a concept (or a body site) in one text. */
+struct engine__mention {
+	int concept;
+	enum engine__status status;
+	unsigned sides;        /* site mentions of paired regions: ENGINE_SIDE_* bits, 0 unknown */
+	const char *text;      /* the whole field text (BORROWED from the JSON) */
+	size_t start, end;     /* bytes of the phrase, with the ConText trigger that applied */
+};
+
+/* Annotates one text: every concept and site mention with its status and side. NEW in arena:
+ * *out, *count. */
+void engine__annotate(const struct engine_vocab *v, const char *text, struct fhir_arena *arena,
+                      struct engine__mention **out, size_t *count);
+
+/* Parses "a|b|c" concept ids into indexes (arena); -1 entries for unknown ids. */
+int *engine__concept_list(const struct engine_vocab *v, const char *ids, struct fhir_arena *arena,
+                          size_t *count);
+
+/* ---- the request side (text_host.c) ---------------------------------------------------- */
+
+/* The FHIRPath functions the engine adds (mentions, sites, siteLabel, sameSite): policies are
+ * compiled with this table; requests evaluate them through engine__host_call with a
+ * struct engine__text as host_ctx. */
+extern const struct fhir_path_host engine__host;
+/* A request's text state: the annotation cache and the mentions() evidence notes. NEW in
+ * arena (freed with it). `vocab` may be NULL (then host functions are evaluation errors). */
+struct engine__text *engine__text_new(const struct engine_vocab *vocab, struct fhir_arena *arena);
+/* fhir_path_env.host_call for the functions of engine__host. */
+int engine__host_call(const void *ctx, size_t index, const struct fhir_value *item,
+                      const struct fhir_collection *args, size_t nargs, struct fhir_arena *arena,
+                      struct fhir_collection *out, struct fhir_error *err);
+/* "affirmed|uncertain" -> status bits; 0 when a name is not a status. */
+unsigned engine__status_bits(const char *statuses);
+/* 1 when the order's code or bodySite text mentions one of `concepts` with a status in
+ * `statuses` (bits). For triggers. */
+int engine__text_order_mentions(struct engine__text *t, const cJSON *order, const int *concepts,
+                                size_t count, unsigned statuses);
+/* Forgets the mentions() notes (before each criterion). */
+void engine__text_hits_reset(struct engine__text *t);
+/* The phrases behind `evidence` (resources): "Condition/c1: ‘?CES’ (cauda equina syndrome,
+ * uncertain)", one per resource and mention noted since the last reset. NEW in the arena:
+ * *out; returns the count. */
+size_t engine__text_evidence(struct engine__text *t, const struct fhir_collection *evidence,
+                             const char ***out);
+
+#endif

@@ -1,0 +1,521 @@
+/* text_scan.c — reads one text as a clinician wrote it: the tokenizer of
+ * policies/vocabulary/README.md, phrase matching against the compiled vocabulary (longest match),
+ * and ConText (Harkema et al., J Biomed Inform 2009; NegEx: Chapman et al., J Biomed Inform
+ * 2001): each concept or body-site mention gets the status of the triggers whose scope covers it
+ * (negated, hypothetical, other experiencer, uncertain, historical, else affirmed), and each
+ * site of a paired joint its side. Allocates only in the caller's arena; no regex. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "text_internal.h"
+
+#define MAX_PATTERNS_PER_TOKEN 8
+#define DEFAULT_WINDOW         15 /* tokens a trigger reaches when its rule sets none */
+#define SIDE_BEFORE            3  /* a laterality word up to this many tokens before a site */
+#define SIDE_AFTER             4  /* ... or after it */
+
+/* ---- tokenizer --------------------------------------------------------------------------- */
+
+static int is_alpha(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static int is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Bytes of a UTF-8 punctuation or space sequence at s (general punctuation U+2000-U+206F,
+ * no-break space U+00A0), or 0. */
+static size_t utf8_punct(const unsigned char *s)
+{
+	if (s[0] == 0xE2 && s[1] == 0x80 && s[2] != 0)
+		return 3;
+	if (s[0] == 0xC2 && s[1] == 0xA0)
+		return 2;
+	return 0;
+}
+
+/* Part of a word: an ASCII letter or digit, or a non-ASCII byte that is not punctuation. */
+static int word_byte(const unsigned char *s)
+{
+	return is_alpha(s[0]) || is_digit(s[0]) || (s[0] >= 0x80 && utf8_punct(s) == 0);
+}
+
+/* An apostrophe (' or U+2019) at s: its length, else 0. */
+static size_t apostrophe(const unsigned char *s)
+{
+	if (s[0] == '\'')
+		return 1;
+	if (s[0] == 0xE2 && s[1] == 0x80 && s[2] == 0x99)
+		return 3;
+	return 0;
+}
+
+/* A sentence-ending character at s: its length, else 0 ('.' between digits is not). */
+static size_t boundary(const unsigned char *s, size_t i)
+{
+	unsigned char c = s[i];
+
+	if (c == ';' || c == '!' || c == '\n' || c == '\r')
+		return 1;
+	if (c == '.')
+		return 1;
+	if (c == 0xE2 && s[i + 1] == 0x80 && s[i + 2] == 0xA2) /* bullet */
+		return 3;
+	return 0;
+}
+
+struct tokbuf {
+	struct engine__token *items;
+	size_t count, cap;
+	struct fhir_arena *arena;
+};
+
+static void push(struct tokbuf *b, size_t start, size_t end, const char *norm)
+{
+	if (norm == NULL && (b->count == 0 || b->items[b->count - 1].norm == NULL))
+		return; /* no empty sentences */
+	if (b->count == b->cap) {
+		size_t cap = b->cap == 0 ? 32 : b->cap * 2;
+		struct engine__token *bigger = fhir_arena_alloc(b->arena, cap * sizeof(*bigger));
+
+		if (b->count > 0)
+			memcpy(bigger, b->items, b->count * sizeof(*bigger));
+		b->items = bigger;
+		b->cap = cap;
+	}
+	b->items[b->count].start = start;
+	b->items[b->count].end = end;
+	b->items[b->count].norm = norm;
+	b->count++;
+}
+
+void engine__tokenize(const char *text, struct fhir_arena *arena, struct engine__token **out,
+                      size_t *count)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	struct tokbuf b = {NULL, 0, 0, arena};
+	size_t i = 0, n = text != NULL ? strlen(text) : 0;
+
+	while (i < n) {
+		size_t k;
+
+		if (word_byte(s + i)) {
+			size_t start = i, len = 0;
+			char *norm = fhir_arena_alloc(arena, n - i + 1);
+
+			while (i < n) {
+				if (word_byte(s + i)) {
+					norm[len++] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
+					i++;
+				} else if ((k = apostrophe(s + i)) != 0 && len > 0 &&
+				           is_alpha((unsigned char)norm[len - 1]) && is_alpha(s[i + k])) {
+					i += k; /* Baker's -> bakers */
+				} else if (s[i] == '.' && len > 0 && is_digit((unsigned char)norm[len - 1]) &&
+				           is_digit(s[i + 1])) {
+					norm[len++] = '.'; /* 0.5 */
+					i++;
+				} else {
+					break;
+				}
+			}
+			/* single letters joined by / . or &: U/S -> us, S.I. -> si, A&E -> ae */
+			if (len == 1 && is_alpha((unsigned char)norm[0])) {
+				int merged = 0;
+
+				while (i + 1 < n && (s[i] == '/' || s[i] == '.' || s[i] == '&') &&
+				       is_alpha(s[i + 1]) && !word_byte(s + i + 2)) {
+					norm[len++] = (char)(s[i + 1] >= 'A' && s[i + 1] <= 'Z'
+					                         ? s[i + 1] + 32
+					                         : s[i + 1]);
+					i += 2;
+					merged = 1;
+				}
+				if (merged && i < n && s[i] == '.')
+					i++; /* the abbreviation's own full stop */
+			}
+			norm[len] = '\0';
+			push(&b, start, i, norm);
+		} else if (s[i] == '?') {
+			push(&b, i, i + 1, "?");
+			i++;
+		} else if ((s[i] == '+' || s[i] == '-') && (s[i + 1] == 'v' || s[i + 1] == 'V') &&
+		           (s[i + 2] == 'e' || s[i + 2] == 'E') && !word_byte(s + i + 3) &&
+		           (i == 0 || !word_byte(s + i - 1))) {
+			push(&b, i, i + 3, s[i] == '+' ? "+ve" : "-ve");
+			i += 3;
+		} else if ((k = boundary(s, i)) != 0) {
+			push(&b, i, i + k, NULL);
+			i += k;
+		} else if ((k = utf8_punct(s + i)) != 0) {
+			i += k;
+		} else {
+			i++;
+		}
+	}
+	*out = b.items;
+	*count = b.count;
+}
+
+/* ---- matching ---------------------------------------------------------------------------- */
+
+struct match {
+	size_t phrase;
+	size_t start, end; /* token indexes [start, end) */
+	int concept;       /* its phrase is in the concept layer (sorting needs no context) */
+	int accepted;
+};
+
+static int token_has(const unsigned *pats, size_t n, unsigned p)
+{
+	for (size_t i = 0; i < n; i++)
+		if (pats[i] == p)
+			return 1;
+	return 0;
+}
+
+/* Sorts longest first; on equal length concepts before context rules, then by start. */
+static int by_length(const void *a, const void *b)
+{
+	const struct match *x = a, *y = b;
+	size_t lx = x->end - x->start, ly = y->end - y->start;
+	int cx = x->concept, cy = y->concept;
+
+	if (lx != ly)
+		return lx > ly ? -1 : 1;
+	if (cx != cy)
+		return cx ? -1 : 1;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->phrase < y->phrase ? -1 : (x->phrase > y->phrase);
+}
+
+static int overlaps(const struct match *a, const struct match *b)
+{
+	return a->start < b->end && b->start < a->end;
+}
+
+static int contains(const struct match *outer, const struct match *inner)
+{
+	return outer->start <= inner->start && inner->end <= outer->end &&
+	       (outer->end - outer->start) > (inner->end - inner->start);
+}
+
+/* Longest-match resolution (policies/vocabulary/README.md): concepts and ConText triggers
+ * compete (a trigger inside a longer concept phrase is no trigger, and a concept inside a longer
+ * trigger phrase such as "negative for" is no concept); a concept inside a longer concept is
+ * dropped; sites compete with sites only; laterality words never compete. */
+static void resolve(const struct engine__phrase *phrases, struct match *m, size_t n)
+{
+	size_t i, j;
+
+	qsort(m, n, sizeof(*m), by_length);
+	for (i = 0; i < n; i++) {
+		enum engine__layer layer = phrases[m[i].phrase].layer;
+		int ok = 1;
+
+		for (j = 0; j < i && ok; j++) {
+			enum engine__layer other = phrases[m[j].phrase].layer;
+
+			if (!m[j].accepted)
+				continue;
+			switch (layer) {
+			case ENGINE_LAYER_CONCEPT:
+				if ((other == ENGINE_LAYER_CONTEXT && overlaps(&m[j], &m[i])) ||
+				    (other == ENGINE_LAYER_CONCEPT && contains(&m[j], &m[i])) ||
+				    (other == ENGINE_LAYER_CONCEPT && m[j].start == m[i].start &&
+				     m[j].end == m[i].end &&
+				     phrases[m[j].phrase].owner == phrases[m[i].phrase].owner))
+					ok = 0;
+				break;
+			case ENGINE_LAYER_CONTEXT:
+				if ((other == ENGINE_LAYER_CONTEXT || other == ENGINE_LAYER_CONCEPT) &&
+				    overlaps(&m[j], &m[i]))
+					ok = 0;
+				break;
+			case ENGINE_LAYER_SITE:
+			case ENGINE_LAYER_SIDE:
+				if (other == layer && overlaps(&m[j], &m[i]))
+					ok = 0;
+				break;
+			}
+		}
+		m[i].accepted = ok;
+	}
+}
+
+/* ---- ConText ----------------------------------------------------------------------------- */
+
+struct scan {
+	const struct engine_vocab *v;
+	const struct engine__phrase *phrases;
+	const struct engine__rule *rules;
+	const struct engine__token *toks;
+	size_t ntok;
+	size_t *sentence; /* token index -> sentence number */
+	struct match *m;
+	size_t nm;
+};
+
+static const struct engine__rule *rule_of(const struct scan *s, const struct match *m)
+{
+	return &s->rules[s->phrases[m->phrase].owner];
+}
+
+static int is_status_trigger(const struct scan *s, const struct match *m)
+{
+	return m->accepted && s->phrases[m->phrase].layer == ENGINE_LAYER_CONTEXT &&
+	       rule_of(s, m)->category < ENGINE_ST_COUNT;
+}
+
+/* Is anything in tokens [from, to) a termination term, or a status trigger of another category
+ * than `category` (pyConText: a modifier's scope stops at a modifier of another category)? */
+static int scope_blocked(const struct scan *s, size_t from, size_t to, int category)
+{
+	for (size_t i = 0; i < s->nm; i++) {
+		const struct match *m = &s->m[i];
+
+		if (!m->accepted || s->phrases[m->phrase].layer != ENGINE_LAYER_CONTEXT)
+			continue;
+		if (m->start < from || m->start >= to)
+			continue;
+		if (rule_of(s, m)->category == ENGINE_CTX_TERMINATION ||
+		    (rule_of(s, m)->category < ENGINE_ST_COUNT && rule_of(s, m)->category != category))
+			return 1;
+	}
+	return 0;
+}
+
+/* The status of a mention at tokens [start, end), and the byte span of the triggers that gave
+ * it (extends *from / *to). */
+static enum engine__status status_of(const struct scan *s, size_t start, size_t end, size_t *from,
+                                     size_t *to)
+{
+	int status = ENGINE_ST_AFFIRMED;
+
+	for (size_t i = 0; i < s->nm; i++) {
+		const struct match *t = &s->m[i];
+		const struct engine__rule *r;
+		size_t window, gap;
+		int applies = 0;
+
+		if (!is_status_trigger(s, t) || s->sentence[t->start] != s->sentence[start])
+			continue;
+		r = rule_of(s, t);
+		window = r->window > 0 ? (size_t)r->window : DEFAULT_WINDOW;
+		if ((r->direction & ENGINE_DIR_FORWARD) && t->end <= start) {
+			gap = start - t->end;
+			applies = gap < window && !scope_blocked(s, t->end, start, r->category);
+		}
+		if (!applies && (r->direction & ENGINE_DIR_BACKWARD) && t->start >= end) {
+			gap = t->start - end;
+			applies = gap < window && !scope_blocked(s, end, t->start, r->category);
+		}
+		if (!applies)
+			continue;
+		if (r->category > status)
+			status = r->category;
+		if (s->toks[t->start].start < *from)
+			*from = s->toks[t->start].start;
+		if (s->toks[t->end - 1].end > *to)
+			*to = s->toks[t->end - 1].end;
+	}
+	return (enum engine__status)status;
+}
+
+/* The side of a paired site at tokens [start, end): the nearest laterality word before it (a
+ * one-letter "l"/"r" only right before), else just after it, else the one side the sentence
+ * names; 0 when none can be read. policies/vocabulary/README.md "body-sites.json". */
+static unsigned side_of(const struct scan *s, size_t start, size_t end)
+{
+	size_t best_gap = (size_t)-1;
+	unsigned sides = 0, seen = 0;
+	int ambiguous = 0;
+
+	for (size_t i = 0; i < s->nm; i++) {
+		const struct match *l = &s->m[i];
+		const struct engine__phrase *ph = &s->phrases[l->phrase];
+		size_t gap;
+
+		if (!l->accepted || ph->layer != ENGINE_LAYER_SIDE ||
+		    s->sentence[l->start] != s->sentence[start])
+			continue;
+		if (!ph->single) {
+			if (seen == 0)
+				seen = (unsigned)ph->owner;
+			else if (seen != (unsigned)ph->owner)
+				ambiguous = 1;
+		}
+		if (l->end <= start) {
+			gap = start - l->end;
+			if (gap >= SIDE_BEFORE || (ph->single && gap != 0))
+				continue;
+		} else if (l->start >= end) {
+			gap = l->start - end + 1; /* before wins on equal distance */
+			if (gap > SIDE_AFTER || (ph->single && gap != 1))
+				continue;
+		} else {
+			continue;
+		}
+		if (gap < best_gap) {
+			best_gap = gap;
+			sides = (unsigned)ph->owner;
+		}
+	}
+	if (sides == 0 && seen != 0 && !ambiguous)
+		sides = seen; /* one side named in the sentence: "Knee injection - US guided (Right)" */
+	return sides;
+}
+
+struct mentions {
+	struct engine__mention *items;
+	size_t count, cap;
+	struct fhir_arena *arena;
+};
+
+static void add_mention(struct mentions *out, const struct engine__mention *m)
+{
+	if (out->count == out->cap) {
+		size_t cap = out->cap == 0 ? 8 : out->cap * 2;
+		struct engine__mention *bigger = fhir_arena_alloc(out->arena, cap * sizeof(*bigger));
+
+		if (out->count > 0)
+			memcpy(bigger, out->items, out->count * sizeof(*bigger));
+		out->items = bigger;
+		out->cap = cap;
+	}
+	out->items[out->count++] = *m;
+}
+
+void engine__annotate(const struct engine_vocab *v, const char *text, struct fhir_arena *arena,
+                      struct engine__mention **out, size_t *count)
+{
+	struct scan s = {0};
+	struct engine__token *toks;
+	size_t ntok, i, j, k, sentence = 0, mcap = 0;
+	unsigned **pats;
+	size_t *npats;
+	struct mentions res = {NULL, 0, 0, arena};
+	const struct engine__concept *concepts = engine__vocab_concepts(v);
+
+	*out = NULL;
+	*count = 0;
+	engine__tokenize(text, arena, &toks, &ntok);
+	if (ntok == 0)
+		return;
+	s.v = v;
+	s.rules = engine__vocab_rules(v);
+	s.toks = toks;
+	s.ntok = ntok;
+	s.sentence = fhir_arena_alloc(arena, ntok * sizeof(*s.sentence));
+	pats = fhir_arena_alloc(arena, ntok * sizeof(*pats));
+	npats = fhir_arena_alloc(arena, ntok * sizeof(*npats));
+	for (i = 0; i < ntok; i++) {
+		s.sentence[i] = sentence;
+		if (toks[i].norm == NULL) {
+			sentence++;
+			continue;
+		}
+		pats[i] = fhir_arena_alloc(arena, MAX_PATTERNS_PER_TOKEN * sizeof(unsigned));
+		npats[i] = engine__vocab_match_token(v, toks[i].norm, pats[i], MAX_PATTERNS_PER_TOKEN);
+	}
+	/* every phrase occurrence */
+	for (i = 0; i < ntok; i++) {
+		for (j = 0; j < npats[i]; j++) {
+			size_t *list, nlist;
+			const struct engine__phrase *phrases =
+			    engine__vocab_phrases_from(v, pats[i][j], &list, &nlist);
+
+			s.phrases = phrases;
+			for (k = 0; k < nlist; k++) {
+				const struct engine__phrase *ph = &phrases[list[k]];
+				size_t t;
+
+				if (i + ph->length > ntok)
+					continue;
+				for (t = 1; t < ph->length; t++)
+					if (toks[i + t].norm == NULL ||
+					    !token_has(pats[i + t], npats[i + t], ph->pattern[t]))
+						break;
+				if (t < ph->length)
+					continue;
+				if (s.nm == mcap) {
+					size_t cap = mcap == 0 ? 16 : mcap * 2;
+					struct match *bigger = fhir_arena_alloc(arena, cap * sizeof(*bigger));
+
+					if (s.nm > 0)
+						memcpy(bigger, s.m, s.nm * sizeof(*bigger));
+					s.m = bigger;
+					mcap = cap;
+				}
+				s.m[s.nm].phrase = list[k];
+				s.m[s.nm].start = i;
+				s.m[s.nm].end = i + ph->length;
+				s.m[s.nm].concept = ph->layer == ENGINE_LAYER_CONCEPT;
+				s.m[s.nm].accepted = 0;
+				s.nm++;
+			}
+		}
+	}
+	if (s.nm == 0)
+		return;
+	resolve(s.phrases, s.m, s.nm);
+	for (i = 0; i < s.nm; i++) {
+		const struct match *m = &s.m[i];
+		const struct engine__phrase *ph = &s.phrases[m->phrase];
+		struct engine__mention mention = {0};
+
+		if (!m->accepted ||
+		    (ph->layer != ENGINE_LAYER_CONCEPT && ph->layer != ENGINE_LAYER_SITE))
+			continue;
+		mention.text = text;
+		mention.start = toks[m->start].start;
+		mention.end = toks[m->end - 1].end;
+		mention.status = status_of(&s, m->start, m->end, &mention.start, &mention.end);
+		if (ph->layer == ENGINE_LAYER_SITE) {
+			size_t nregions;
+			const struct engine__region *regions = engine__vocab_regions(v, &nregions);
+
+			mention.concept = regions[ph->owner].concept;
+			if (regions[ph->owner].paired)
+				mention.sides = side_of(&s, m->start, m->end);
+			add_mention(&res, &mention);
+			continue;
+		}
+		mention.concept = ph->owner;
+		add_mention(&res, &mention);
+		for (k = 0; k < concepts[ph->owner].broader_count; k++) {
+			mention.concept = concepts[ph->owner].broader[k];
+			add_mention(&res, &mention);
+		}
+	}
+	*out = res.items;
+	*count = res.count;
+}
+
+int *engine__concept_list(const struct engine_vocab *v, const char *ids, struct fhir_arena *arena,
+                          size_t *count)
+{
+	size_t n = 1, i = 0;
+	const char *p;
+	int *list;
+
+	for (p = ids; *p != '\0'; p++)
+		n += *p == '|';
+	list = fhir_arena_alloc(arena, n * sizeof(*list));
+	p = ids;
+	while (i < n) {
+		const char *bar = strchr(p, '|');
+		size_t len = bar != NULL ? (size_t)(bar - p) : strlen(p);
+		char *id = fhir_arena_strndup(arena, p, len);
+
+		list[i++] = engine__vocab_concept(v, id);
+		if (bar == NULL)
+			break;
+		p = bar + 1;
+	}
+	*count = i;
+	return list;
+}

@@ -1,0 +1,731 @@
+/* text_vocab.c — loads and compiles the clinical vocabulary (the files below policies/vocabulary/:
+ * ConText/NegEx rules, concepts, the body-site lexicon and laterality words) into one phrase
+ * index shared by every policy: each phrase is tokenized once, its tokens interned as pattern
+ * ids (exact words by hash, `word*` prefixes by first byte), phrases indexed by their first
+ * pattern. Reports every error with file and JSON pointer. Immutable after compile. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "text_internal.h"
+
+struct pattern {
+	char *text; /* the word, or the prefix without '*' */
+	size_t length;
+	int prefix;
+};
+
+struct engine_vocab {
+	struct pattern *patterns;
+	size_t pattern_count, pattern_cap;
+	unsigned *exact;   /* open addressing: pattern id + 1, 0 empty; exact words only */
+	size_t exact_cap;
+	unsigned *prefix_by_byte[256]; /* prefix pattern ids starting with that byte, NEW */
+	size_t prefix_count_by_byte[256];
+
+	struct engine__phrase *phrases;
+	size_t phrase_count, phrase_cap;
+	size_t **by_first; /* pattern id -> phrase indexes, NEW; *_count alongside */
+	size_t *by_first_count;
+
+	struct engine__concept *concepts;
+	size_t concept_count, concept_cap;
+	char ***broader_ids; /* per concept, NULL-terminated ids to resolve at compile */
+	size_t broader_ids_cap;
+	struct engine__region *regions;
+	size_t region_count, region_cap;
+	struct engine__rule *rules;
+	size_t rule_count, rule_cap;
+	struct fhir_arena *scratch; /* tokenizing phrases at load */
+	int compiled;
+};
+
+const char *const engine__status_names[ENGINE_ST_COUNT] = {
+    "affirmed", "historical", "uncertain", "other", "hypothetical", "negated"};
+
+static void *grow(void *p, size_t *cap, size_t need, size_t size)
+{
+	if (need <= *cap)
+		return p;
+	*cap = *cap == 0 ? 16 : *cap * 2;
+	if (*cap < need)
+		*cap = need;
+	p = realloc(p, *cap * size);
+	if (p == NULL)
+		abort();
+	return p;
+}
+
+static char *dup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *d = malloc(n);
+
+	if (d == NULL)
+		abort();
+	memcpy(d, s, n);
+	return d;
+}
+
+static uint64_t hash(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+struct engine_vocab *engine__vocab_new(void)
+{
+	struct engine_vocab *v = calloc(1, sizeof(*v));
+
+	if (v == NULL)
+		abort();
+	v->scratch = fhir_arena_new();
+	return v;
+}
+
+void engine__vocab_free(struct engine_vocab *v)
+{
+	size_t i, j;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < v->pattern_count; i++)
+		free(v->patterns[i].text);
+	free(v->patterns);
+	free(v->exact);
+	for (i = 0; i < 256; i++)
+		free(v->prefix_by_byte[i]);
+	for (i = 0; i < v->phrase_count; i++)
+		free(v->phrases[i].pattern);
+	free(v->phrases);
+	for (i = 0; i < v->pattern_count && v->by_first != NULL; i++)
+		free(v->by_first[i]);
+	free(v->by_first);
+	free(v->by_first_count);
+	for (i = 0; i < v->concept_count; i++) {
+		free(v->concepts[i].id);
+		free(v->concepts[i].label);
+		free(v->concepts[i].broader);
+		if (v->broader_ids != NULL && v->broader_ids[i] != NULL) {
+			for (j = 0; v->broader_ids[i][j] != NULL; j++)
+				free(v->broader_ids[i][j]);
+			free(v->broader_ids[i]);
+		}
+	}
+	free(v->broader_ids);
+	free(v->concepts);
+	for (i = 0; i < v->region_count; i++) {
+		free(v->regions[i].id);
+		free(v->regions[i].label);
+		free(v->regions[i].plural);
+	}
+	free(v->regions);
+	free(v->rules);
+	fhir_arena_free(v->scratch);
+	free(v);
+}
+
+/* ---- patterns ---------------------------------------------------------------------------- */
+
+static unsigned *exact_slot(struct engine_vocab *v, const char *s, size_t n)
+{
+	size_t i = (size_t)hash(s, n) & (v->exact_cap - 1);
+
+	for (;;) {
+		unsigned id = v->exact[i];
+
+		if (id == 0)
+			return &v->exact[i];
+		if (v->patterns[id - 1].length == n && memcmp(v->patterns[id - 1].text, s, n) == 0)
+			return &v->exact[i];
+		i = (i + 1) & (v->exact_cap - 1);
+	}
+}
+
+static void exact_rehash(struct engine_vocab *v)
+{
+	size_t cap = v->exact_cap == 0 ? 256 : v->exact_cap * 2;
+
+	free(v->exact);
+	v->exact = calloc(cap, sizeof(*v->exact));
+	if (v->exact == NULL)
+		abort();
+	v->exact_cap = cap;
+	for (size_t i = 0; i < v->pattern_count; i++)
+		if (!v->patterns[i].prefix)
+			*exact_slot(v, v->patterns[i].text, v->patterns[i].length) = (unsigned)i + 1;
+}
+
+/* The pattern id of a phrase token ("inject*" is a prefix pattern), interning it. */
+static unsigned intern(struct engine_vocab *v, const char *word, int prefix)
+{
+	size_t n = strlen(word), i;
+	struct pattern *p;
+
+	if (!prefix) {
+		unsigned *slot;
+
+		if ((v->pattern_count + 1) * 2 > v->exact_cap)
+			exact_rehash(v);
+		slot = exact_slot(v, word, n);
+		if (*slot != 0)
+			return *slot - 1;
+		*slot = (unsigned)v->pattern_count + 1;
+	} else {
+		unsigned char b = (unsigned char)word[0];
+
+		for (i = 0; i < v->prefix_count_by_byte[b]; i++) {
+			struct pattern *q = &v->patterns[v->prefix_by_byte[b][i]];
+
+			if (q->length == n && memcmp(q->text, word, n) == 0)
+				return v->prefix_by_byte[b][i];
+		}
+		v->prefix_by_byte[b] = realloc(v->prefix_by_byte[b],
+		                               (v->prefix_count_by_byte[b] + 1) * sizeof(unsigned));
+		if (v->prefix_by_byte[b] == NULL)
+			abort();
+		v->prefix_by_byte[b][v->prefix_count_by_byte[b]++] = (unsigned)v->pattern_count;
+	}
+	v->patterns = grow(v->patterns, &v->pattern_cap, v->pattern_count + 1, sizeof(*v->patterns));
+	p = &v->patterns[v->pattern_count];
+	p->text = dup(word);
+	p->length = n;
+	p->prefix = prefix;
+	return (unsigned)v->pattern_count++;
+}
+
+/* The pattern ids one text token matches (its exact word and every prefix it starts with):
+ * fills out (at most max) and returns how many. */
+size_t engine__vocab_match_token(const struct engine_vocab *v, const char *norm, unsigned *out,
+                                 size_t max)
+{
+	size_t n = strlen(norm), count = 0, i;
+	unsigned char b = (unsigned char)norm[0];
+
+	if (n == 0)
+		return 0;
+	if (v->exact_cap > 0) {
+		size_t k = (size_t)hash(norm, n) & (v->exact_cap - 1);
+
+		for (;;) {
+			unsigned id = v->exact[k];
+
+			if (id == 0)
+				break;
+			if (v->patterns[id - 1].length == n &&
+			    memcmp(v->patterns[id - 1].text, norm, n) == 0) {
+				out[count++] = id - 1;
+				break;
+			}
+			k = (k + 1) & (v->exact_cap - 1);
+		}
+	}
+	for (i = 0; i < v->prefix_count_by_byte[b] && count < max; i++) {
+		const struct pattern *p = &v->patterns[v->prefix_by_byte[b][i]];
+
+		if (p->length <= n && memcmp(p->text, norm, p->length) == 0)
+			out[count++] = v->prefix_by_byte[b][i];
+	}
+	return count;
+}
+
+/* Adds a phrase: tokenized like text; a trailing '*' on a token makes it a prefix. Returns 0,
+ * or -1 when the phrase has no token. */
+static int add_phrase(struct engine_vocab *v, const char *text, enum engine__layer layer,
+                      int owner)
+{
+	struct engine__token *toks;
+	size_t count, i, n = 0;
+	struct engine__phrase *ph;
+	unsigned *pattern;
+
+	fhir_arena_reset(v->scratch);
+	engine__tokenize(text, v->scratch, &toks, &count);
+	pattern = malloc((count + 1) * sizeof(*pattern));
+	if (pattern == NULL)
+		abort();
+	for (i = 0; i < count; i++) {
+		size_t end = toks[i].end;
+		int prefix = text[end] == '*';
+
+		if (toks[i].norm == NULL)
+			continue; /* a '.' in a phrase is not a boundary */
+		pattern[n++] = intern(v, toks[i].norm, prefix);
+	}
+	if (n == 0) {
+		free(pattern);
+		return -1;
+	}
+	v->phrases = grow(v->phrases, &v->phrase_cap, v->phrase_count + 1, sizeof(*v->phrases));
+	ph = &v->phrases[v->phrase_count++];
+	ph->pattern = pattern;
+	ph->length = n;
+	ph->layer = layer;
+	ph->owner = owner;
+	ph->single = n == 1 && strlen(toks[0].norm) == 1;
+	return 0;
+}
+
+/* ---- the files --------------------------------------------------------------------------- */
+
+struct loader {
+	const char *file;
+	const struct engine_reporter *rep;
+	int errors;
+};
+
+static void fail(struct loader *l, const char *pointer, const char *message)
+{
+	l->errors++;
+	if (l->rep != NULL && l->rep->report != NULL)
+		l->rep->report(l->rep->ctx, l->file, pointer, message);
+}
+
+static const char *string_member(struct loader *l, const cJSON *obj, const char *name,
+                                 const char *base, int required)
+{
+	const cJSON *item = fhir_get(obj, name);
+	char ptr[256];
+
+	if (item == NULL && !required)
+		return NULL;
+	snprintf(ptr, sizeof(ptr), "%s/%s", base, name);
+	if (!cJSON_IsString(item) || item->valuestring[0] == '\0') {
+		fail(l, ptr, item == NULL ? "missing required string" : "must be a non-empty string");
+		return NULL;
+	}
+	return item->valuestring;
+}
+
+/* Checks that every member of obj is one of `known` (NULL-terminated). */
+static void known_keys(struct loader *l, const cJSON *obj, const char *const *known,
+                       const char *base)
+{
+	const cJSON *m;
+
+	cJSON_ArrayForEach(m, obj)
+	{
+		size_t i;
+		char ptr[256], msg[160];
+
+		for (i = 0; known[i] != NULL && strcmp(known[i], m->string) != 0; i++)
+			;
+		if (known[i] != NULL)
+			continue;
+		snprintf(ptr, sizeof(ptr), "%s/%.100s", base, m->string);
+		snprintf(msg, sizeof(msg), "unknown member '%.100s'", m->string);
+		fail(l, ptr, msg);
+	}
+}
+
+/* phrases: a non-empty array of non-empty strings, each added to `layer` for `owner`. */
+static void add_phrases(struct engine_vocab *v, struct loader *l, const cJSON *obj,
+                        const char *base, enum engine__layer layer, int owner)
+{
+	const cJSON *list = fhir_get(obj, "phrases"), *item;
+	char ptr[256];
+	int i = 0;
+
+	snprintf(ptr, sizeof(ptr), "%s/phrases", base);
+	if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) == 0) {
+		fail(l, ptr, "must be a non-empty array of phrases");
+		return;
+	}
+	cJSON_ArrayForEach(item, list)
+	{
+		snprintf(ptr, sizeof(ptr), "%s/phrases/%d", base, i++);
+		if (!cJSON_IsString(item) || add_phrase(v, item->valuestring, layer, owner) != 0)
+			fail(l, ptr, "a phrase is a string with at least one word");
+	}
+}
+
+static int add_concept(struct engine_vocab *v, const char *id, const char *label, int region)
+{
+	struct engine__concept *c;
+	size_t old = v->broader_ids_cap;
+
+	v->concepts = grow(v->concepts, &v->concept_cap, v->concept_count + 1, sizeof(*v->concepts));
+	v->broader_ids =
+	    grow(v->broader_ids, &v->broader_ids_cap, v->concept_count + 1, sizeof(*v->broader_ids));
+	if (v->broader_ids_cap > old)
+		memset(v->broader_ids + old, 0, (v->broader_ids_cap - old) * sizeof(*v->broader_ids));
+	c = &v->concepts[v->concept_count];
+	memset(c, 0, sizeof(*c));
+	c->id = dup(id);
+	c->label = dup(label != NULL ? label : id);
+	c->region = region;
+	return (int)v->concept_count++;
+}
+
+static void load_context(struct engine_vocab *v, struct loader *l, const cJSON *json)
+{
+	static const char *const keys[] = {"phrase", "category", "direction", "window", "source",
+	                                   "note", NULL};
+	static const char *const categories[] = {"negated", "historical", "uncertain", "other",
+	                                         "hypothetical", "pseudo", "termination"};
+	static const int category_codes[] = {ENGINE_ST_NEGATED, ENGINE_ST_HISTORICAL,
+	                                     ENGINE_ST_UNCERTAIN, ENGINE_ST_OTHER,
+	                                     ENGINE_ST_HYPOTHETICAL, ENGINE_CTX_PSEUDO,
+	                                     ENGINE_CTX_TERMINATION};
+	const cJSON *rules = fhir_get(json, "rules"), *r;
+	int i = 0;
+
+	if (!cJSON_IsArray(rules)) {
+		fail(l, "/rules", "must be an array of ConText rules");
+		return;
+	}
+	cJSON_ArrayForEach(r, rules)
+	{
+		char base[64];
+		const char *phrase, *category, *direction;
+		const cJSON *window;
+		struct engine__rule rule = {0};
+		size_t k;
+
+		snprintf(base, sizeof(base), "/rules/%d", i++);
+		if (!cJSON_IsObject(r)) {
+			fail(l, base, "a rule is an object");
+			continue;
+		}
+		known_keys(l, r, keys, base);
+		phrase = string_member(l, r, "phrase", base, 1);
+		category = string_member(l, r, "category", base, 1);
+		direction = string_member(l, r, "direction", base, 0);
+		string_member(l, r, "source", base, 1);
+		if (phrase == NULL || category == NULL)
+			continue;
+		for (k = 0; k < sizeof(categories) / sizeof(categories[0]); k++)
+			if (strcmp(categories[k], category) == 0)
+				break;
+		if (k == sizeof(categories) / sizeof(categories[0])) {
+			char ptr[80];
+
+			snprintf(ptr, sizeof(ptr), "%s/category", base);
+			fail(l, ptr,
+			     "category is negated, historical, uncertain, other, hypothetical, "
+			     "pseudo or termination");
+			continue;
+		}
+		rule.category = category_codes[k];
+		if (rule.category < ENGINE_ST_COUNT) {
+			char ptr[80];
+
+			snprintf(ptr, sizeof(ptr), "%s/direction", base);
+			if (direction == NULL)
+				fail(l, ptr, "a trigger needs a direction: forward, backward or both");
+			else if (strcmp(direction, "forward") == 0)
+				rule.direction = ENGINE_DIR_FORWARD;
+			else if (strcmp(direction, "backward") == 0)
+				rule.direction = ENGINE_DIR_BACKWARD;
+			else if (strcmp(direction, "both") == 0)
+				rule.direction = ENGINE_DIR_BOTH;
+			else
+				fail(l, ptr, "direction is forward, backward or both");
+		}
+		window = fhir_get(r, "window");
+		if (window != NULL) {
+			if (!cJSON_IsNumber(window) || window->valuedouble < 1 ||
+			    window->valuedouble > 50) {
+				char ptr[80];
+
+				snprintf(ptr, sizeof(ptr), "%s/window", base);
+				fail(l, ptr, "window is a number of tokens from 1 to 50");
+			} else {
+				rule.window = window->valueint;
+			}
+		}
+		v->rules = grow(v->rules, &v->rule_cap, v->rule_count + 1, sizeof(*v->rules));
+		v->rules[v->rule_count] = rule;
+		if (add_phrase(v, phrase, ENGINE_LAYER_CONTEXT, (int)v->rule_count) != 0) {
+			char ptr[80];
+
+			snprintf(ptr, sizeof(ptr), "%s/phrase", base);
+			fail(l, ptr, "a phrase is a string with at least one word");
+			continue;
+		}
+		v->rule_count++;
+	}
+}
+
+static int valid_id(const char *id)
+{
+	if (*id == '\0')
+		return 0;
+	for (; *id != '\0'; id++)
+		if (!((*id >= 'a' && *id <= 'z') || (*id >= '0' && *id <= '9') || *id == '-'))
+			return 0;
+	return 1;
+}
+
+static void load_concepts(struct engine_vocab *v, struct loader *l, const cJSON *json)
+{
+	static const char *const keys[] = {"id", "label", "phrases", "broader", "source", "note",
+	                                   NULL};
+	const cJSON *concepts = fhir_get(json, "concepts"), *c;
+	int i = 0;
+
+	if (!cJSON_IsArray(concepts)) {
+		fail(l, "/concepts", "must be an array of concepts");
+		return;
+	}
+	cJSON_ArrayForEach(c, concepts)
+	{
+		char base[64];
+		const char *id, *label;
+		const cJSON *broader = fhir_get(c, "broader"), *b;
+		int index;
+
+		snprintf(base, sizeof(base), "/concepts/%d", i++);
+		if (!cJSON_IsObject(c)) {
+			fail(l, base, "a concept is an object");
+			continue;
+		}
+		known_keys(l, c, keys, base);
+		id = string_member(l, c, "id", base, 1);
+		label = string_member(l, c, "label", base, 0);
+		string_member(l, c, "source", base, 1);
+		if (id == NULL)
+			continue;
+		if (!valid_id(id)) {
+			char ptr[80];
+
+			snprintf(ptr, sizeof(ptr), "%s/id", base);
+			fail(l, ptr, "concept ids are lower-case letters, digits and '-'");
+			continue;
+		}
+		if (engine__vocab_concept(v, id) >= 0) {
+			char ptr[80];
+
+			snprintf(ptr, sizeof(ptr), "%s/id", base);
+			fail(l, ptr, "another concept has this id");
+			continue;
+		}
+		index = add_concept(v, id, label, -1);
+		add_phrases(v, l, c, base, ENGINE_LAYER_CONCEPT, index);
+		if (broader != NULL) {
+			size_t n = 0;
+
+			if (!cJSON_IsArray(broader)) {
+				char ptr[80];
+
+				snprintf(ptr, sizeof(ptr), "%s/broader", base);
+				fail(l, ptr, "broader is an array of concept ids");
+				continue;
+			}
+			v->broader_ids[index] =
+			    calloc((size_t)cJSON_GetArraySize(broader) + 1, sizeof(char *));
+			if (v->broader_ids[index] == NULL)
+				abort();
+			cJSON_ArrayForEach(b, broader)
+			{
+				if (cJSON_IsString(b))
+					v->broader_ids[index][n++] = dup(b->valuestring);
+			}
+		}
+	}
+}
+
+static void load_sites(struct engine_vocab *v, struct loader *l, const cJSON *json)
+{
+	static const char *const side_keys[] = {"side", "phrases", "source", "note", NULL};
+	static const char *const region_keys[] = {"id",     "label",  "plural", "paired",
+	                                          "snomed", "phrases", "source", "note", NULL};
+	const cJSON *sides = fhir_get(json, "laterality"), *regions = fhir_get(json, "regions"), *x;
+	int i = 0;
+
+	if (!cJSON_IsArray(sides))
+		fail(l, "/laterality", "must be an array of {side, phrases, source}");
+	cJSON_ArrayForEach(x, (cJSON_IsArray(sides) ? sides : NULL))
+	{
+		char base[64];
+		const char *side;
+		int bits = 0;
+
+		snprintf(base, sizeof(base), "/laterality/%d", i++);
+		known_keys(l, x, side_keys, base);
+		side = string_member(l, x, "side", base, 1);
+		string_member(l, x, "source", base, 1);
+		if (side != NULL && strcmp(side, "left") == 0)
+			bits = ENGINE_SIDE_LEFT;
+		else if (side != NULL && strcmp(side, "right") == 0)
+			bits = ENGINE_SIDE_RIGHT;
+		else if (side != NULL && strcmp(side, "both") == 0)
+			bits = ENGINE_SIDE_LEFT | ENGINE_SIDE_RIGHT;
+		else if (side != NULL) {
+			char ptr[80];
+
+			snprintf(ptr, sizeof(ptr), "%s/side", base);
+			fail(l, ptr, "side is left, right or both");
+		}
+		if (bits != 0)
+			add_phrases(v, l, x, base, ENGINE_LAYER_SIDE, bits);
+	}
+	i = 0;
+	if (!cJSON_IsArray(regions))
+		fail(l, "/regions", "must be an array of body-site regions");
+	cJSON_ArrayForEach(x, (cJSON_IsArray(regions) ? regions : NULL))
+	{
+		char base[64], cid[128];
+		const char *id, *label, *plural;
+		const cJSON *paired = fhir_get(x, "paired");
+		struct engine__region *r;
+
+		snprintf(base, sizeof(base), "/regions/%d", i++);
+		known_keys(l, x, region_keys, base);
+		id = string_member(l, x, "id", base, 1);
+		label = string_member(l, x, "label", base, 1);
+		plural = string_member(l, x, "plural", base, 0);
+		string_member(l, x, "source", base, 1);
+		if (id == NULL || label == NULL)
+			continue;
+		snprintf(cid, sizeof(cid), "site:%.100s", id);
+		if (!valid_id(id) || engine__vocab_concept(v, cid) >= 0) {
+			char ptr[80];
+
+			snprintf(ptr, sizeof(ptr), "%s/id", base);
+			fail(l, ptr, "region ids are unique lower-case letters, digits and '-'");
+			continue;
+		}
+		if (paired != NULL && !cJSON_IsBool(paired)) {
+			char ptr[80];
+
+			snprintf(ptr, sizeof(ptr), "%s/paired", base);
+			fail(l, ptr, "paired is true or false");
+		}
+		v->regions = grow(v->regions, &v->region_cap, v->region_count + 1, sizeof(*v->regions));
+		r = &v->regions[v->region_count];
+		r->id = dup(id);
+		r->label = dup(label);
+		r->plural = dup(plural != NULL ? plural : label);
+		r->paired = cJSON_IsTrue(paired);
+		r->concept = add_concept(v, cid, label, (int)v->region_count);
+		add_phrases(v, l, x, base, ENGINE_LAYER_SITE, (int)v->region_count);
+		v->region_count++;
+	}
+}
+
+int engine__vocab_add(struct engine_vocab *v, const cJSON *json, const char *name,
+                      const struct engine_reporter *rep)
+{
+	struct loader l = {name, rep, 0};
+	const char *base = strrchr(name, '/') != NULL ? strrchr(name, '/') + 1 : name;
+
+	if (!cJSON_IsObject(json)) {
+		fail(&l, "", "a vocabulary file is one JSON object");
+		return l.errors;
+	}
+	if (strcmp(base, "context.json") == 0) {
+		static const char *const keys[] = {"rules", "source", "note", NULL};
+
+		known_keys(&l, json, keys, "");
+		load_context(v, &l, json);
+	} else if (strcmp(base, "concepts.json") == 0) {
+		static const char *const keys[] = {"concepts", "source", "note", NULL};
+
+		known_keys(&l, json, keys, "");
+		load_concepts(v, &l, json);
+	} else if (strcmp(base, "body-sites.json") == 0) {
+		static const char *const keys[] = {"laterality", "regions", "source", "note", NULL};
+
+		known_keys(&l, json, keys, "");
+		load_sites(v, &l, json);
+	} else {
+		fail(&l, "",
+		     "unknown vocabulary file (expected context.json, concepts.json or "
+		     "body-sites.json)");
+	}
+	return l.errors;
+}
+
+int engine__vocab_compile(struct engine_vocab *v, const struct engine_reporter *rep)
+{
+	struct loader l = {"vocabulary/concepts.json", rep, 0};
+	size_t i, j;
+
+	for (i = 0; i < v->concept_count; i++) {
+		char **ids = v->broader_ids != NULL ? v->broader_ids[i] : NULL;
+		size_t n = 0;
+
+		if (ids == NULL)
+			continue;
+		while (ids[n] != NULL)
+			n++;
+		v->concepts[i].broader = calloc(n + 1, sizeof(int));
+		if (v->concepts[i].broader == NULL)
+			abort();
+		for (j = 0; j < n; j++) {
+			int c = engine__vocab_concept(v, ids[j]);
+
+			if (c < 0) {
+				char msg[200];
+
+				snprintf(msg, sizeof(msg), "concept '%.60s': broader concept '%.60s' is "
+				                           "not defined",
+				         v->concepts[i].id, ids[j]);
+				fail(&l, "/concepts", msg);
+				continue;
+			}
+			v->concepts[i].broader[v->concepts[i].broader_count++] = c;
+		}
+	}
+	v->by_first = calloc(v->pattern_count + 1, sizeof(*v->by_first));
+	v->by_first_count = calloc(v->pattern_count + 1, sizeof(*v->by_first_count));
+	if (v->by_first == NULL || v->by_first_count == NULL)
+		abort();
+	for (i = 0; i < v->phrase_count; i++) {
+		unsigned first = v->phrases[i].pattern[0];
+
+		v->by_first[first] = realloc(v->by_first[first],
+		                             (v->by_first_count[first] + 1) * sizeof(size_t));
+		if (v->by_first[first] == NULL)
+			abort();
+		v->by_first[first][v->by_first_count[first]++] = i;
+	}
+	fhir_arena_free(v->scratch);
+	v->scratch = NULL;
+	v->compiled = 1;
+	return l.errors;
+}
+
+int engine__vocab_concept(const struct engine_vocab *v, const char *id)
+{
+	for (size_t i = 0; v != NULL && i < v->concept_count; i++)
+		if (strcmp(v->concepts[i].id, id) == 0)
+			return (int)i;
+	return -1;
+}
+
+size_t engine__vocab_concept_count(const struct engine_vocab *v)
+{
+	return v != NULL ? v->concept_count : 0;
+}
+
+const struct engine__concept *engine__vocab_concepts(const struct engine_vocab *v)
+{
+	return v->concepts;
+}
+
+const struct engine__region *engine__vocab_regions(const struct engine_vocab *v, size_t *count)
+{
+	*count = v != NULL ? v->region_count : 0;
+	return v != NULL ? v->regions : NULL;
+}
+
+const struct engine__phrase *engine__vocab_phrases_from(const struct engine_vocab *v,
+                                                        unsigned pattern, size_t **list,
+                                                        size_t *count)
+{
+	*list = pattern < v->pattern_count ? v->by_first[pattern] : NULL;
+	*count = pattern < v->pattern_count ? v->by_first_count[pattern] : 0;
+	return v->phrases;
+}
+
+const struct engine__rule *engine__vocab_rules(const struct engine_vocab *v)
+{
+	return v->rules;
+}

@@ -1,0 +1,306 @@
+/* test_text.c — the clinical text mechanism (engine/text_*.c, policies/vocabulary/README.md) on a
+ * small vocabulary of its own: the tokenizer, longest-match phrases, ConText statuses (negated,
+ * uncertain, historical, hypothetical, pseudo-triggers, terminations, scope windows), body-site
+ * sides, broader concepts, load errors; then the shipped vocabulary on UK wording. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testkit.h"
+
+#include "text_internal.h"
+
+#define OK(c) CHECK(c, "%s", "")
+#define CHECK_STR(a, b)                                                                            \
+	do {                                                                                       \
+		const char *got_ = (a);                                                            \
+		CHECK(strcmp(got_, (b)) == 0, "got '%s', want '%s'", got_, (b));                 \
+	} while (0)
+
+static const char context_json[] =
+    "{\"rules\": ["
+    "{\"phrase\": \"no\", \"category\": \"negated\", \"direction\": \"forward\", \"source\": \"t\"},"
+    "{\"phrase\": \"denies\", \"category\": \"negated\", \"direction\": \"forward\", \"source\": "
+    "\"t\"},"
+    "{\"phrase\": \"ruled out\", \"category\": \"negated\", \"direction\": \"backward\", "
+    "\"source\": \"t\"},"
+    "{\"phrase\": \"?\", \"category\": \"uncertain\", \"direction\": \"forward\", \"window\": 3, "
+    "\"source\": \"t\"},"
+    "{\"phrase\": \"query\", \"category\": \"uncertain\", \"direction\": \"forward\", \"source\": "
+    "\"t\"},"
+    "{\"phrase\": \"h/o\", \"category\": \"historical\", \"direction\": \"forward\", \"source\": "
+    "\"t\"},"
+    "{\"phrase\": \"if\", \"category\": \"hypothetical\", \"direction\": \"forward\", \"source\": "
+    "\"t\"},"
+    "{\"phrase\": \"no increase\", \"category\": \"pseudo\", \"source\": \"t\"},"
+    "{\"phrase\": \"but\", \"category\": \"termination\", \"source\": \"t\"}"
+    "]}";
+
+static const char concepts_json[] =
+    "{\"concepts\": ["
+    "{\"id\": \"ces\", \"phrases\": [\"cauda equina\", \"ces\"], \"source\": \"t\"},"
+    "{\"id\": \"pain\", \"phrases\": [\"pain\", \"back pain\"], \"source\": \"t\"},"
+    "{\"id\": \"sciatica\", \"phrases\": [\"sciatica\"], \"source\": \"t\"},"
+    "{\"id\": \"bilateral-sciatica\", \"phrases\": [\"bilateral sciatica\"], \"broader\": "
+    "[\"sciatica\"], \"source\": \"t\"},"
+    "{\"id\": \"landmarks-hard\", \"phrases\": [\"landmarks not palpable\"], \"source\": \"t\"},"
+    "{\"id\": \"injection\", \"phrases\": [\"inject*\"], \"source\": \"t\"},"
+    "{\"id\": \"us-guided\", \"phrases\": [\"us guided\", \"usgi\"], \"source\": \"t\"},"
+    "{\"id\": \"treatment-trial\", \"phrases\": [\"trial of\"], \"source\": \"t\"},"
+    "{\"id\": \"research\", \"phrases\": [\"trial\"], \"source\": \"t\"},"
+    "{\"id\": \"positive\", \"phrases\": [\"+ve\", \"positive\"], \"source\": \"t\"},"
+    "{\"id\": \"negative\", \"phrases\": [\"-ve\"], \"source\": \"t\"},"
+    "{\"id\": \"fracture\", \"phrases\": [\"fractur*\"], \"source\": \"t\"},"
+    "{\"id\": \"si\", \"phrases\": [\"si joint\"], \"source\": \"t\"}"
+    "]}";
+
+static const char sites_json[] =
+    "{\"laterality\": ["
+    "{\"side\": \"left\", \"phrases\": [\"left\", \"l\"], \"source\": \"t\"},"
+    "{\"side\": \"right\", \"phrases\": [\"right\", \"r\"], \"source\": \"t\"},"
+    "{\"side\": \"both\", \"phrases\": [\"both\", \"bilateral\"], \"source\": \"t\"}],"
+    "\"regions\": ["
+    "{\"id\": \"knee\", \"label\": \"knee\", \"plural\": \"knees\", \"paired\": true, "
+    "\"phrases\": [\"knee\", \"knees\", \"tibial plateau\"], \"source\": \"t\"},"
+    "{\"id\": \"hip\", \"label\": \"hip\", \"plural\": \"hips\", \"paired\": true, \"phrases\": "
+    "[\"hip\", \"acetabul*\"], \"source\": \"t\"},"
+    "{\"id\": \"lumbar-spine\", \"label\": \"lumbar spine\", \"paired\": false, \"phrases\": "
+    "[\"lumbar\", \"l spine\", \"l4\", \"low back\"], \"source\": \"t\"}]}";
+
+static void report(void *ctx, const char *file, const char *pointer, const char *message)
+{
+	(void)ctx; /* counted by the return values */
+	fprintf(stderr, "  (load) %s#%s: %s\n", file, pointer, message);
+}
+
+static struct engine_vocab *vocab_of(const char *context, const char *concepts,
+                                     const char *sites, int *errors)
+{
+	struct engine_vocab *v = engine__vocab_new();
+	struct engine_reporter rep = {report, errors};
+	const char *texts[3] = {context, concepts, sites};
+	const char *names[3] = {"vocabulary/context.json", "vocabulary/concepts.json",
+	                        "vocabulary/body-sites.json"};
+
+	for (int i = 0; i < 3; i++) {
+		cJSON *json = cJSON_Parse(texts[i]);
+
+		if (json == NULL) {
+			(*errors)++;
+			continue;
+		}
+		*errors += engine__vocab_add(v, json, names[i], &rep);
+		cJSON_Delete(json);
+	}
+	*errors += engine__vocab_compile(v, &rep);
+	return v;
+}
+
+/* The tokens of text joined by spaces ("|" for a boundary). */
+static const char *tokens(struct fhir_arena *arena, const char *text)
+{
+	struct engine__token *t;
+	size_t n, i;
+	const char *out = "";
+
+	engine__tokenize(text, arena, &t, &n);
+	for (i = 0; i < n; i++)
+		out = fhir_arena_printf(arena, "%s%s%s", out, i ? " " : "",
+		                        t[i].norm != NULL ? t[i].norm : "|");
+	return out;
+}
+
+/* The status of concept `id` in text: a status name, "absent", or "several". */
+static const char *status(const struct engine_vocab *v, struct fhir_arena *arena,
+                          const char *text, const char *id)
+{
+	struct engine__mention *m;
+	size_t n, i;
+	int c = engine__vocab_concept(v, id);
+	const char *found = "absent";
+
+	engine__annotate(v, text, arena, &m, &n);
+	for (i = 0; i < n; i++) {
+		if (m[i].concept != c)
+			continue;
+		if (strcmp(found, "absent") != 0)
+			return "several";
+		found = engine__status_names[m[i].status];
+	}
+	return found;
+}
+
+/* The side bits of region `id`'s mention in text (-1: no mention). */
+static int side(const struct engine_vocab *v, struct fhir_arena *arena, const char *text,
+                const char *id)
+{
+	struct engine__mention *m;
+	size_t n, i;
+	char cid[64];
+
+	snprintf(cid, sizeof(cid), "site:%s", id);
+	engine__annotate(v, text, arena, &m, &n);
+	for (i = 0; i < n; i++)
+		if (m[i].concept == engine__vocab_concept(v, cid))
+			return (int)m[i].sides;
+	return -1;
+}
+
+static void test_tokens(void)
+{
+	struct fhir_arena *a = fhir_arena_new();
+
+	CHECK_STR(tokens(a, "US-guided inj. R knee"), "us guided inj | r knee");
+	CHECK_STR(tokens(a, "U/S guided S.I. joint injection"), "us guided si joint injection");
+	CHECK_STR(tokens(a, "L4/5 facet; Baker's cyst"), "l4 5 facet | bakers cyst");
+	CHECK_STR(tokens(a, "FABER +ve, Gaenslen -ve"), "faber +ve gaenslen -ve");
+	CHECK_STR(tokens(a, "?CES 0.5 mg"), "? ces 0.5 mg");
+	CHECK_STR(tokens(a, "KNEE INJECTION \xe2\x80\x93 US GUIDED"), "knee injection us guided");
+	CHECK_STR(tokens(a, "A&E h/o e.g. Smith"), "ae ho eg smith");
+	CHECK_STR(tokens(a, ""), "");
+	fhir_arena_free(a);
+}
+
+static void test_context(const struct engine_vocab *v)
+{
+	struct fhir_arena *a = fhir_arena_new();
+
+	CHECK_STR(status(v, a, "Cauda equina syndrome", "ces"), "affirmed");
+	CHECK_STR(status(v, a, "No cauda equina symptoms", "ces"), "negated");
+	CHECK_STR(status(v, a, "Denies back pain, sciatica or cauda equina", "ces"), "negated");
+	CHECK_STR(status(v, a, "Cauda equina ruled out", "ces"), "negated");
+	CHECK_STR(status(v, a, "?CES", "ces"), "uncertain");
+	CHECK_STR(status(v, a, "query cauda equina", "ces"), "uncertain");
+	CHECK_STR(status(v, a, "h/o CES 2015", "ces"), "historical");
+	CHECK_STR(status(v, a, "Return if cauda equina symptoms", "ces"), "hypothetical");
+	/* a window ends the scope: "?" reaches 3 tokens */
+	CHECK_STR(status(v, a, "? mechanical pain with some radiation and cauda equina", "ces"),
+	          "affirmed");
+	/* sentences and terminations end the scope */
+	CHECK_STR(status(v, a, "No trauma. Cauda equina", "ces"), "affirmed");
+	CHECK_STR(status(v, a, "No trauma but cauda equina", "ces"), "affirmed");
+	/* a trigger of another category stops the scope (pyConText) */
+	CHECK_STR(status(v, a, "Denies trauma, ?CES", "ces"), "uncertain");
+	/* pseudo-triggers are not triggers */
+	CHECK_STR(status(v, a, "No increase in pain", "pain"), "affirmed");
+	/* a trigger word inside a longer concept phrase is no trigger */
+	CHECK_STR(status(v, a, "Landmarks not palpable", "landmarks-hard"), "affirmed");
+	/* longest match: "trial of" shields "trial"; broader concepts */
+	CHECK_STR(status(v, a, "trial of injection", "research"), "absent");
+	CHECK_STR(status(v, a, "trial of injection", "treatment-trial"), "affirmed");
+	CHECK_STR(status(v, a, "part of the STEP trial", "research"), "affirmed");
+	CHECK_STR(status(v, a, "bilateral sciatica", "sciatica"), "affirmed");
+	CHECK_STR(status(v, a, "bilateral sciatica", "bilateral-sciatica"), "affirmed");
+	CHECK_STR(status(v, a, "Thigh thrust +ve", "positive"), "affirmed");
+	CHECK_STR(status(v, a, "FABER -ve", "negative"), "affirmed");
+	CHECK_STR(status(v, a, "Fractured tibial plateau", "fracture"), "affirmed");
+	CHECK_STR(status(v, a, "U/S guided inj", "us-guided"), "affirmed");
+	CHECK_STR(status(v, a, "S.I. joint", "si"), "affirmed");
+	fhir_arena_free(a);
+}
+
+static void test_sides(const struct engine_vocab *v)
+{
+	struct fhir_arena *a = fhir_arena_new();
+
+	OK(side(v, a, "Right knee injection", "knee") == ENGINE_SIDE_RIGHT);
+	OK(side(v, a, "L knee", "knee") == ENGINE_SIDE_LEFT);
+	OK(side(v, a, "Knee injection - US guided (Right)", "knee") == ENGINE_SIDE_RIGHT);
+	OK(side(v, a, "both knees", "knee") == (ENGINE_SIDE_LEFT | ENGINE_SIDE_RIGHT));
+	OK(side(v, a, "Bilateral knee OA", "knee") == (ENGINE_SIDE_LEFT | ENGINE_SIDE_RIGHT));
+	OK(side(v, a, "Knee injection", "knee") == 0);
+	OK(side(v, a, "Fracture of left tibial plateau", "knee") == ENGINE_SIDE_LEFT);
+	OK(side(v, a, "Right knee and left hip", "hip") == ENGINE_SIDE_LEFT);
+	OK(side(v, a, "Right knee and left hip", "knee") == ENGINE_SIDE_RIGHT);
+	/* a lone "l" far from the site is not a side; unpaired regions have none */
+	OK(side(v, a, "Knee pain. L", "knee") == 0);
+	OK(side(v, a, "L spine", "lumbar-spine") == 0);
+	OK(side(v, a, "No knee pain", "knee") == 0);
+	fhir_arena_free(a);
+}
+
+static void test_load_errors(void)
+{
+	int errors = 0;
+	struct engine_vocab *v;
+
+	v = vocab_of("{\"rules\": [{\"phrase\": \"no\", \"category\": \"nope\", \"source\": "
+	             "\"t\"}]}",
+	             "{\"concepts\": [{\"id\": \"Bad Id\", \"phrases\": [\"x\"], \"source\": \"t\"},"
+	             "{\"id\": \"a\", \"phrases\": [], \"source\": \"t\"},"
+	             "{\"id\": \"b\", \"phrases\": [\"b\"], \"broader\": [\"zz\"], \"source\": "
+	             "\"t\", \"extra\": 1}]}",
+	             "{\"laterality\": [], \"regions\": [{\"id\": \"knee\", \"label\": \"knee\", "
+	             "\"phrases\": [\"knee\"]}]}",
+	             &errors);
+	/* bad category, bad id, empty phrases, unknown broader, unknown member, missing source */
+	OK(errors == 6);
+	engine__vocab_free(v);
+}
+
+/* The shipped vocabulary reads typical UK record wording as a GP means it. */
+static void test_shipped(void)
+{
+	char path[512];
+	const char *root = getenv("CDS_SOURCE_DIR");
+	const char *names[3] = {"context.json", "concepts.json", "body-sites.json"};
+	char *texts[3] = {NULL, NULL, NULL};
+	int errors = 0;
+	struct engine_vocab *v;
+	struct fhir_arena *a = fhir_arena_new();
+
+	for (int i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/policies/vocabulary/%s", root ? root : ".",
+		         names[i]);
+		texts[i] = testkit_read(path, NULL);
+		OK(texts[i] != NULL);
+	}
+	if (texts[0] == NULL || texts[1] == NULL || texts[2] == NULL)
+		goto out;
+	v = vocab_of(texts[0], texts[1], texts[2], &errors);
+	OK(errors == 0);
+	CHECK_STR(status(v, a, "No cauda equina symptoms", "cauda-equina-syndrome"), "negated");
+	CHECK_STR(status(v, a, "MRI L-spine ?CES", "cauda-equina-syndrome"), "uncertain");
+	CHECK_STR(status(v, a, "Safety netted re CES symptoms", "cauda-equina-syndrome"),
+	          "absent");
+	CHECK_STR(status(v, a, "Denies saddle anaesthesia or urinary retention",
+	                 "saddle-anaesthesia"),
+	          "negated");
+	CHECK_STR(status(v, a, "Denies saddle anaesthesia or urinary retention",
+	                 "bladder-dysfunction"),
+	          "negated");
+	CHECK_STR(status(v, a, "Landmarks easily palpated, no difficulty",
+	                 "landmarks-not-identifiable"),
+	          "absent");
+	CHECK_STR(status(v, a, "Unable to palpate landmarks due to body habitus",
+	                 "landmarks-not-identifiable"),
+	          "affirmed");
+	CHECK_STR(status(v, a, "Suspected malignant neoplasm", "malignancy"), "uncertain");
+	CHECK_STR(status(v, a, "Breast ca 2012, discharged from oncology", "oncology-care"),
+	          "absent");
+	CHECK_STR(status(v, a, "Knee injection - US guided", "ultrasound-guidance"), "affirmed");
+	OK(side(v, a, "KNEE INJECTION \xe2\x80\x93 US GUIDED (R)", "knee") ==
+	      ENGINE_SIDE_RIGHT);
+	OK(side(v, a, "Fracture of acetabulum, left", "hip") == ENGINE_SIDE_LEFT);
+	OK(side(v, a, "L4/5 facet joint injection", "lumbar-spine") == 0);
+	engine__vocab_free(v);
+out:
+	for (int i = 0; i < 3; i++)
+		free(texts[i]);
+	fhir_arena_free(a);
+}
+
+int main(void)
+{
+	int errors = 0;
+	struct engine_vocab *v = vocab_of(context_json, concepts_json, sites_json, &errors);
+
+	OK(errors == 0);
+	test_tokens();
+	test_context(v);
+	test_sides(v);
+	engine__vocab_free(v);
+	test_load_errors();
+	test_shipped();
+	return testkit_done();
+}
