@@ -180,6 +180,16 @@ struct fhir_path_env {
 	/* resolve(): the resource a reference string ("Condition/1", a fullUrl) names, or NULL. */
 	const cJSON *(*resolve)(const void *ctx, const char *reference);
 	const void *resolve_ctx;
+	/* Host functions (fhir_path_compile_host): called once per input item, with the call's
+	 * arguments evaluated (against $this) into args[0..nargs-1]. `index` is the function's
+	 * row in the host table it was compiled with. Appends its result to *out (in `arena`).
+	 * Returns 0, or a negative fhir_status with err->message set (err->where is filled by
+	 * the evaluator). NULL: calling a host function is an evaluation error. */
+	int (*host_call)(const void *ctx, size_t index, const struct fhir_value *item,
+	                 const struct fhir_collection *args, size_t nargs,
+	                 struct fhir_arena *arena, struct fhir_collection *out,
+	                 struct fhir_error *err);
+	const void *host_ctx;
 	struct fhir_arena *arena; /* where results and temporaries are allocated; required */
 };
 
@@ -193,12 +203,36 @@ struct fhir_path_env {
  */
 int fhir_path_compile(const char *text, struct fhir_path **out, struct fhir_error *err);
 void fhir_path_free(struct fhir_path *path);              /* accepts NULL */
+
+/* A function the host adds to FHIRPath (the engine's mentions(), sites(), ...): its name and how
+ * many arguments it takes. Host functions never shadow FHIRPath's own. */
+struct fhir_path_host_function {
+	const char *name;
+	unsigned min_args, max_args;
+};
+struct fhir_path_host {
+	const struct fhir_path_host_function *functions; /* BORROWED for the compile call */
+	size_t count;
+};
+/* fhir_path_compile, also accepting the functions of `host` (may be NULL); a call to one is
+ * evaluated through env->host_call with its row index. Errors as fhir_path_compile. */
+int fhir_path_compile_host(const char *text, const struct fhir_path_host *host,
+                           struct fhir_path **out, struct fhir_error *err);
 const char *fhir_path_text(const struct fhir_path *path); /* BORROWED: the source text */
 
 /* Calls fn for each %variable the expression names (without %), e.g. to check at load time
  * that a policy only uses variables it defines. */
 void fhir_path_each_variable(const struct fhir_path *path, void (*fn)(void *ctx, const char *name),
                              void *ctx);
+
+/* Calls fn for every argument of a function call that is a string literal: the function's name
+ * ("memberOf"), the argument's position (0-based) and its text (unescaped), e.g. to check at load
+ * time that every memberOf('url') names a loaded ValueSet. Arguments that are not string
+ * literals are skipped. All strings are BORROWED (valid while `path` lives). */
+void fhir_path_each_literal_argument(const struct fhir_path *path,
+                                     void (*fn)(void *ctx, const char *function, size_t arg,
+                                                const char *literal),
+                                     void *ctx);
 
 /* Evaluates `path` with `input` as its focus (also %resource and %context). The result is
  * written to *out (items in env->arena). Returns FHIR_OK, or FHIR_ERR_EVAL / FHIR_ERR_LIMIT with
