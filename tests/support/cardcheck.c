@@ -157,6 +157,45 @@ static void check_action(struct checker *c, const cJSON *action, const char *fie
 	}
 }
 
+/* Issue 10 item 6, cards a GP trusts: source.url on every card; criteria shown by label, never
+ * by internal id (the ids stay in extension."cds-commissioning.assessment"); evidence cited by
+ * publication, never by file name; "both knees", not "bilateral knee"; a critical card links
+ * the pathway to act on. */
+static void check_card_text(struct checker *c, const cJSON *card, const char *field)
+{
+	const char *summary = fhir_get_string(card, "summary");
+	const char *detail = fhir_get_string(card, "detail");
+	const char *indicator = fhir_get_string(card, "indicator");
+	const cJSON *criterion;
+
+	if (!nonempty_string(fhir_get(fhir_get(card, "source"), "url")))
+		checker_fail(c, field, "source.url missing");
+	if (summary != NULL && strstr(summary, "bilateral") != NULL)
+		checker_fail(c, field, "summary says 'bilateral' (write 'both knees'): %s", summary);
+	if (indicator != NULL && strcmp(indicator, "critical") == 0 &&
+	    cJSON_GetArraySize(fhir_get(card, "links")) == 0)
+		checker_fail(c, field, "a critical card without a link to the pathway to act on");
+	if (detail == NULL)
+		return;
+	if (strstr(detail, ".txt") != NULL || strstr(detail, "seed 0") != NULL ||
+	    strstr(detail, "Seed 0") != NULL)
+		checker_fail(c, field, "the detail cites a file name, not a publication");
+	cJSON_ArrayForEach(criterion,
+	                   fhir_get(fhir_get(fhir_get(card, "extension"),
+	                                     "cds-commissioning.assessment"),
+	                            "criteria"))
+	{
+		const char *id = fhir_get_string(criterion, "id");
+		char shown[96];
+
+		if (id == NULL)
+			continue;
+		snprintf(shown, sizeof(shown), "(%s)", id);
+		if (strstr(detail, shown) != NULL)
+			checker_fail(c, field, "the detail shows criterion id %s, not its label", shown);
+	}
+}
+
 /* CDS Hooks 2.0 §Card (checklist C1–C10) for card `i` of a response. */
 static void check_card(struct checker *c, const cJSON *card, int i, const cJSON *request)
 {
@@ -181,6 +220,7 @@ static void check_card(struct checker *c, const cJSON *card, int i, const cJSON 
 		checker_fail(c, field, "indicator '%s'", indicator != NULL ? indicator : "(none)");
 	if (!nonempty_string(fhir_get(source, "label")))
 		checker_fail(c, field, "source.label missing");
+	check_card_text(c, card, field);
 	if (!nonempty_string(fhir_get(topic, "system")) ||
 	    !nonempty_string(fhir_get(topic, "code")))
 		checker_fail(c, field, "source.topic without system and code");
