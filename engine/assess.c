@@ -599,6 +599,11 @@ static int collect(struct request_data *rd, const struct engine *e, const cJSON 
 		if (ref == NULL || type == NULL || strcmp(type, "ServiceRequest") != 0)
 			continue;
 		t->policies = triggered_policies(e, assess.items[i].node, &t->on_text, &t->text);
+		/* A policy not yet in force (effectiveFrom after now's date) is not triggered.
+		 * engine_needs has no instant (rd->now zeroed): it counts every policy. */
+		for (size_t k = 0; k < e->policy_count; k++)
+			if (!engine__policy_in_force(&e->policies[k], &rd->now))
+				t->policies &= ~(1ULL << k);
 		if (t->policies == 0)
 			continue;
 		t->order = assess.items[i].node;

@@ -331,6 +331,10 @@ static cJSON *assessment_json(const struct engine__assessment *a, const int *rec
 	cJSON_AddStringToObject(json, "id", a->assessment_id);
 	cJSON_AddStringToObject(json, "policy", p->id);
 	cJSON_AddStringToObject(json, "policyVersion", p->version);
+	if (p->has_effective_from) /* policies/README.md "Dates" */
+		cJSON_AddStringToObject(json, "policyEffectiveFrom", p->effective_from);
+	if (p->has_review_date)
+		cJSON_AddStringToObject(json, "policyReviewDate", p->review_date);
 	cJSON_AddStringToObject(json, "commissioner", p->commissioner_id);
 	cJSON_AddStringToObject(json, "order", a->order_ref);
 	cJSON_AddStringToObject(json, "decision",

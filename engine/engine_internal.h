@@ -85,6 +85,12 @@ struct engine_policy {
 	int active;               /* its commissioner is served by the deployment */
 	char **trigger_valuesets; /* urls, checked after all files are read */
 	size_t trigger_valueset_count;
+	/* effectiveFrom / reviewDate (FHIR dates YYYY-MM-DD, "" when absent; schema.c). A policy
+	 * is not triggered before effectiveFrom; past reviewDate it still applies (a review date
+	 * passed is not a withdrawal) and the date is recorded with every decision. */
+	char effective_from[16], review_date[16];
+	struct fhir_datetime effective, review;
+	int has_effective_from, has_review_date;
 };
 
 struct engine {
@@ -120,6 +126,34 @@ int engine__find_recommendation(const char *code);
 int engine__policy_compile(const cJSON *json, const char *file, const struct engine_reporter *rep,
                            struct engine_policy *policy);
 void engine__policy_free(struct engine_policy *policy);
+
+/* schema.c — load-time checks; each reports through rep (file + JSON pointer) and returns the
+ * number of errors reported. */
+/* Unknown keys at every level of a policy file (actions' FHIR resources are not checked) and
+ * summary templates of 140 code points or more (CDS Hooks 2.0 §Card). */
+int engine__schema_check_policy(const cJSON *json, const char *file,
+                                const struct engine_reporter *rep);
+/* Unknown top-level keys of deployment.json (`server` is checked by cds-hooks/config.c). */
+int engine__schema_check_deployment(const cJSON *json, const char *file,
+                                    const struct engine_reporter *rep);
+/* Every SNOMED CT id in a file: `code` (and ValueSet `concept[].code`) of objects whose
+ * `system` is http://snomed.info/sct, and `snomed.code` (vocabulary/body-sites.json). */
+int engine__schema_check_snomed(const cJSON *json, const char *file,
+                                const struct engine_reporter *rep);
+/* Reads the policy's effectiveFrom, reviewDate (FHIR dates, day precision) and dateSource into
+ * p (policies/README.md "Dates"). */
+int engine__policy_dates(const cJSON *json, const char *file, const struct engine_reporter *rep,
+                         struct engine_policy *p);
+/* 1 when the policy is in force on now's calendar date (on or after effectiveFrom, or no
+ * effectiveFrom), else 0. NULL now: 1. */
+int engine__policy_in_force(const struct engine_policy *p, const struct fhir_datetime *now);
+/* 1 when digits (a NUL-terminated string of ASCII digits) passes the Verhoeff check (its last
+ * digit is the check digit); 0 otherwise, also for "" and non-digits. */
+int engine__verhoeff_valid(const char *digits);
+/* 1 for a well-formed SNOMED CT id: 6-18 digits, no leading zero, Verhoeff check digit. */
+int engine__snomed_id_valid(const char *id);
+/* UTF-8 code points in text (continuation bytes not counted). */
+size_t engine__utf8_length(const char *text);
 
 /* Expands "{{order}}", "{{commissioner}}" and "{{%name}}" in `text` using `lookup` for
  * %names. NEW string in the arena. */

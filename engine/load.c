@@ -153,6 +153,7 @@ static int load_deployment(struct engine *e, cJSON *json, const char *file,
 		errors++;
 	}
 	e->show_quiet = cJSON_IsTrue(item);
+	errors += engine__schema_check_deployment(json, file, rep);
 	return errors + check_extra_triggers(fhir_get(json, "extraTriggers"), file, rep);
 }
 
@@ -260,6 +261,76 @@ static int link_policies(struct engine *e, const struct engine_reporter *rep)
 	return errors + link_extra_triggers(e, rep);
 }
 
+/* Every memberOf('url') with a literal url in a policy expression must name a loaded ValueSet
+ * (issue 10 item 8): checked once every file is read, whatever their order. */
+struct member_of_check {
+	const struct engine *e;
+	const struct engine_policy *p;
+	const struct engine_reporter *rep;
+	const char *pointer;
+	int errors;
+};
+
+static void check_member_of_call(void *ctx, const char *function, size_t arg, const char *url)
+{
+	struct member_of_check *m = ctx;
+	char message[300];
+
+	if (strcmp(function, "memberOf") != 0 || arg != 0 ||
+	    fhir_valueset_known(m->e->valuesets, url))
+		return;
+	snprintf(message, sizeof(message), "memberOf('%.200s'): no ValueSet with this url is loaded",
+	         url);
+	report(m->rep, m->p->file, m->pointer, message);
+	m->errors++;
+}
+
+static void check_member_of_path(struct member_of_check *m, const struct fhir_path *path,
+                                 const char *pointer)
+{
+	m->pointer = pointer;
+	fhir_path_each_literal_argument(path, check_member_of_call, m);
+}
+
+static int check_member_of(const struct engine *e, const struct engine_reporter *rep)
+{
+	struct member_of_check m = {e, NULL, rep, NULL, 0};
+	char ptr[96];
+	size_t i, j;
+
+	for (i = 0; i < e->policy_count; i++) {
+		const struct engine_policy *p = &e->policies[i];
+
+		m.p = p;
+		for (j = 0; j < p->let_count; j++) {
+			snprintf(ptr, sizeof(ptr), "/let/%zu/expr", j);
+			check_member_of_path(&m, p->lets[j].expr, ptr);
+		}
+		for (j = 0; j < p->criterion_count; j++) {
+			const struct engine_criterion *c = &p->criteria[j];
+			const struct {
+				const struct fhir_path *path;
+				const char *name;
+			} paths[] = {{c->applies, "applies"}, {c->met, "met"},
+			             {c->met_text, "metText"}, {c->unknown, "unknown"},
+			             {c->not_met, "notMet"}};
+			size_t k;
+
+			for (k = 0; k < sizeof(paths) / sizeof(paths[0]); k++) {
+				snprintf(ptr, sizeof(ptr), "/criteria/%zu/%s", j, paths[k].name);
+				check_member_of_path(&m, paths[k].path, ptr);
+			}
+		}
+		for (j = 0; j < p->outcome_count; j++) {
+			snprintf(ptr, sizeof(ptr), "/outcomes/%zu/applies", j);
+			check_member_of_path(&m, p->outcomes[j].applies, ptr);
+			snprintf(ptr, sizeof(ptr), "/outcomes/%zu/when", j);
+			check_member_of_path(&m, p->outcomes[j].when, ptr);
+		}
+	}
+	return m.errors;
+}
+
 static int load_policy(struct engine *e, cJSON *json, const char *file,
                        const struct engine_reporter *rep)
 {
@@ -270,7 +341,9 @@ static int load_policy(struct engine *e, cJSON *json, const char *file,
 		cJSON_Delete(json);
 		return 1;
 	}
-	errors = engine__policy_compile(json, file, rep, &e->policies[e->policy_count++]);
+	errors = engine__policy_compile(json, file, rep, &e->policies[e->policy_count]);
+	errors += engine__schema_check_policy(json, file, rep);
+	errors += engine__policy_dates(json, file, rep, &e->policies[e->policy_count++]);
 	cJSON_Delete(json);
 	return errors;
 }
@@ -300,6 +373,7 @@ int engine_load(const struct engine_file *files, size_t count, const struct engi
 			errors++;
 			continue;
 		}
+		errors += engine__schema_check_snomed(json, f->name, rep);
 		if (strncmp(f->name, "valuesets/", 10) == 0) {
 			struct fhir_error err;
 
@@ -327,6 +401,7 @@ int engine_load(const struct engine_file *files, size_t count, const struct engi
 		report(rep, "deployment.json", "", "exactly one deployment.json is required");
 		errors++;
 	}
+	errors += check_member_of(e, rep); /* also when other files had errors: report all */
 	if (errors == 0)
 		errors += link_policies(e, rep);
 	if (errors != 0) {

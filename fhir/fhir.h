@@ -234,6 +234,15 @@ void fhir_path_each_literal_argument(const struct fhir_path *path,
                                                 const char *literal),
                                      void *ctx);
 
+/* Calls fn for every argument of a function call that is a string literal: the function's name
+ * ("memberOf"), the argument's position (0-based) and its text (unescaped), e.g. to check at load
+ * time that every memberOf('url') names a loaded ValueSet. Arguments that are not string
+ * literals are skipped. All strings are BORROWED (valid while `path` lives). */
+void fhir_path_each_literal_argument(const struct fhir_path *path,
+                                     void (*fn)(void *ctx, const char *function, size_t arg,
+                                                const char *literal),
+                                     void *ctx);
+
 /* Evaluates `path` with `input` as its focus (also %resource and %context). The result is
  * written to *out (items in env->arena). Returns FHIR_OK, or FHIR_ERR_EVAL / FHIR_ERR_LIMIT with
  * err filled (e.g. "singleton expected", an unknown %variable, an unknown function). */

@@ -46,6 +46,17 @@ check "check fails on a broken configuration" [ $rc -eq 1 ]
 check "check names file and JSON pointer" grep -q 'bad.policy.json#/criteria/0/met' "$tmp/check.out"
 check "check names the truncated file" grep -q 'trunc.policy.json' "$tmp/check.out"
 check "check names the ValueSet error" grep -q 'valuesets/broken.json#/compose/include/0' "$tmp/check.out"
+# issue 10 item 8: unknown keys, unknown memberOf url, SNOMED CT check digit, summary length
+check "check names an unknown policy key" \
+  grep -q "schema.policy.json#/outcomes/0/suggestions/0/isRecomended: unknown key" "$tmp/check.out"
+check "check names an unknown deployment key" \
+  grep -q "deployment.json#/showQuietCard: unknown key" "$tmp/check.out"
+check "check names an unknown memberOf ValueSet" \
+  grep -q "schema.policy.json#/criteria/0/met: memberOf('urn:test:ValueSet:nosuch')" "$tmp/check.out"
+check "check names a SNOMED CT id failing Verhoeff" \
+  grep -q "valuesets/bad-snomed.json#/compose/include/0/concept/1/code: '241641005'" "$tmp/check.out"
+check "check names a summary of 140 characters or more" \
+  grep -q "schema.policy.json#/outcomes/0/summary: the summary template has 149" "$tmp/check.out"
 
 timeout 10 "$bin" serve --port 0 --policies "$src/tests/fixtures/engine-bad" >"$tmp/serve.out" 2>&1
 rc=$?

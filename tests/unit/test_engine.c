@@ -351,6 +351,34 @@ static void test_load_errors(const char *dir)
 	    "bad.policy.json#/outcomes/0",
 	    "trunc.policy.json#",
 	    "valuesets/broken.json#/compose/include/0",
+	    /* issue 10 item 8: unknown keys at every level (schema.policy.json, deployment) */
+	    "schema.policy.json#/colour: unknown key",
+	    "schema.policy.json#/commissioner/region: unknown key",
+	    "schema.policy.json#/links/0/rel: unknown key",
+	    "schema.policy.json#/ifr/phone: unknown key",
+	    "schema.policy.json#/overrideReasons/0/note: unknown key",
+	    "schema.policy.json#/trigger/regex: unknown key",
+	    "schema.policy.json#/let/0/type: unknown key",
+	    "schema.policy.json#/criteria/0/mets: unknown key",
+	    "schema.policy.json#/outcomes/0/severity: unknown key",
+	    "schema.policy.json#/outcomes/0/links/0/kind: unknown key",
+	    "schema.policy.json#/outcomes/0/suggestions/0/isRecomended: unknown key",
+	    "schema.policy.json#/outcomes/0/suggestions/0/actions/0/resrouce: unknown key",
+	    "deployment.json#/showQuietCard: unknown key",
+	    /* an unknown memberOf ValueSet url */
+	    "schema.policy.json#/criteria/0/met: memberOf('urn:test:ValueSet:nosuch'): no ValueSet",
+	    /* SNOMED CT ids failing the Verhoeff check: policy, ValueSet, body-site lexicon */
+	    "schema.policy.json#/overrideReasons/0/code: '239873008' is not a valid SNOMED CT id",
+	    "valuesets/bad-snomed.json#/compose/include/0/concept/1/code: '241641005' is not",
+	    "vocabulary/body-sites.json#/regions/0/snomed/code: '72696003' is not",
+	    /* a summary template of 140 characters or more */
+	    "schema.policy.json#/outcomes/0/summary: the summary template has 149 characters",
+	    /* policy dates */
+	    "schema.policy.json#/reviewDate: 'reviewDate' must be after 'effectiveFrom'",
+	};
+	static const char *const not_expected[] = {
+	    "anyFhirKey",                         /* an action's resource is FHIR: not checked */
+	    "bad-snomed.json#/compose/include/0/concept/0", /* 239873007 is valid */
 	};
 	size_t i;
 
@@ -358,6 +386,8 @@ static void test_load_errors(const char *dir)
 	for (i = 0; i < sizeof(expected) / sizeof(expected[0]); i++)
 		CHECK(strstr(c.text, expected[i]) != NULL, "reported %s; got:\n%s", expected[i],
 		      c.text);
+	for (i = 0; i < sizeof(not_expected) / sizeof(not_expected[0]); i++)
+		CHECK(strstr(c.text, not_expected[i]) == NULL, "not reported: %s", not_expected[i]);
 	CHECK(strstr(c.text, "%nosuch") != NULL, "unknown variable named");
 	CHECK(strstr(c.text, "{{%nothere}}") != NULL, "unknown placeholder named");
 }
@@ -472,6 +502,148 @@ static void test_extra_triggers(void)
 	      "not an object; got:\n%s", c.text);
 }
 
+/* SNOMED CT ids: Verhoeff check digit (SNOMED CT TIG "Check-digit computation"). */
+static void test_verhoeff(void)
+{
+	/* real ids (International and UK editions; 71388002 and 22298006 exercise every row of
+	 * the permutation table) and single-digit or transposition errors of them */
+	static const char *const good[] = {
+	    "239873007", "241641004", "414916001", "72696002",          "138875005",
+	    "404684003", "71388002",  "22298006",  "900000000000207008", "999000011000000103"};
+	static const char *const bad[] = {"239873008", "241641040", "414961001", "71388005",
+	                                  "22298003",  "",          "2398730x7"};
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		CHECK(engine__verhoeff_valid(good[i]) && engine__snomed_id_valid(good[i]),
+		      "%s is valid", good[i]);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(!engine__verhoeff_valid(bad[i]), "%s fails Verhoeff", bad[i]);
+	CHECK(!engine__snomed_id_valid("00000") && !engine__snomed_id_valid("0239873007"),
+	      "too short or a leading zero");
+	CHECK(engine__utf8_length("m\xc3\xa9t") == 3, "code points, not bytes");
+}
+
+/* The fixture (tests/fixtures/engine) with test.policy.json edited: `after` is replaced by
+ * `with` once. NEW engine or NULL with the errors in *c. */
+static struct engine *load_fixture_edited(const char *dir, const char *after, const char *with,
+                                          struct collected *c)
+{
+	static const char *const names[] = {"test.policy.json", "valuesets/widgets.json",
+	                                    "deployment.json"};
+	char *texts[3] = {NULL, NULL, NULL}, *edited = NULL, path[1200];
+	struct engine_file files[3];
+	struct engine_reporter rep = {collect, c};
+	struct engine *e = NULL;
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		texts[i] = testkit_read(path, NULL);
+		files[i].name = names[i];
+		files[i].text = texts[i] != NULL ? texts[i] : "";
+		files[i].length = strlen(files[i].text);
+	}
+	if (texts[0] != NULL && strstr(texts[0], after) != NULL) {
+		const char *at = strstr(texts[0], after);
+		size_t head = (size_t)(at - texts[0]), n = strlen(texts[0]) + strlen(with) + 1;
+
+		edited = malloc(n);
+		if (edited == NULL)
+			abort();
+		snprintf(edited, n, "%.*s%s%s", (int)head, texts[0], with, at + strlen(after));
+		files[0].text = edited;
+		files[0].length = strlen(edited);
+	}
+	if (edited == NULL || engine_load(files, 3, &rep, &e) != FHIR_OK)
+		e = NULL;
+	for (i = 0; i < 3; i++)
+		free(texts[i]);
+	free(edited);
+	return e;
+}
+
+/* policies/README.md "Dates": not triggered before effectiveFrom; from that day on it fires and
+ * the card and decision log carry the version and dates; a passed reviewDate still fires. */
+static void test_policy_dates(const char *dir)
+{
+	struct collected c = {{0}, 0, 0};
+	struct fhir_datetime before, on, late;
+	struct fhir_error err;
+	struct engine_result r;
+	struct engine *e;
+	char summary[1024];
+	size_t i, n;
+
+	fhir_datetime_parse("2025-06-30T23:59:59Z", &before, &err);
+	fhir_datetime_parse("2025-07-01T00:00:00Z", &on, &err);
+	fhir_datetime_parse("2031-01-01T09:00:00Z", &late, &err);
+	e = load_fixture_edited(dir, "\"version\": \"1.0\",",
+	                        "\"version\": \"1.0\", \"effectiveFrom\": \"2025-07-01\", "
+	                        "\"reviewDate\": \"2027-01-01\", \"dateSource\": \"test\",",
+	                        &c);
+	CHECK(e != NULL, "dated policy loads; got:\n%s", c.text);
+	if (e != NULL) {
+		const cJSON *a, *log;
+
+		CHECK(engine_assess(e, request("order-select", CODED, COND_A ",\"procedures\":null"),
+		                    &before, &r, &err) == FHIR_OK,
+		      "ok");
+		CHECK(r.http_status == 200 && r.assessed == 0 &&
+		          cJSON_GetArraySize(fhir_get(r.response, "cards")) == 0,
+		      "not yet in force: not triggered (assessed %zu)", r.assessed);
+		engine_result_clear(&r);
+		CHECK(engine_assess(e, request("order-select", CODED, COND_A ",\"procedures\":null"),
+		                    &on, &r, &err) == FHIR_OK,
+		      "ok");
+		a = assessment_of(cJSON_GetArrayItem(fhir_get(r.response, "cards"), 0));
+		log = cJSON_GetArrayItem(r.log, 0);
+		CHECK(r.assessed == 1 && a != NULL, "in force on its first day");
+		CHECK(fhir_get_string(a, "policyReviewDate") != NULL &&
+		          strcmp(fhir_get_string(a, "policyReviewDate"), "2027-01-01") == 0 &&
+		          strcmp(fhir_get_string(a, "policyEffectiveFrom"), "2025-07-01") == 0,
+		      "the card's assessment carries the dates");
+		CHECK(fhir_get_string(log, "policyVersion") != NULL &&
+		          strcmp(fhir_get_string(log, "policyVersion"), "1.0") == 0 &&
+		          fhir_get_string(log, "policyReviewDate") != NULL,
+		      "the decision log records the version and review date");
+		engine_result_clear(&r);
+		CHECK(engine_assess(e, request("order-select", CODED, COND_A ",\"procedures\":null"),
+		                    &late, &r, &err) == FHIR_OK &&
+		          r.assessed == 1,
+		      "past its review date the policy still fires");
+		engine_result_clear(&r);
+		engine_free(e);
+	}
+	memset(&c, 0, sizeof(c));
+	CHECK(load_fixture_edited(dir, "\"version\": \"1.0\",",
+	                          "\"version\": \"1.0\", \"effectiveFrom\": \"2025-7-1\", "
+	                          "\"reviewDate\": 2027,",
+	                          &c) == NULL &&
+	          strstr(c.text, "test.policy.json#/effectiveFrom: 'effectiveFrom' must be a FHIR "
+	                         "date") != NULL &&
+	          strstr(c.text, "test.policy.json#/reviewDate:") != NULL,
+	      "malformed dates are refused; got:\n%s", c.text);
+	/* summary: 139 code points load, 140 do not (CDS Hooks 2.0 §Card "<140") */
+	for (n = 139; n <= 140; n++) {
+		size_t len = 0;
+
+		len += (size_t)snprintf(summary, sizeof(summary), "\"summary\": \"");
+		for (i = 0; i < n; i++)
+			len += (size_t)snprintf(summary + len, sizeof(summary) - len, "\xc3\xa9");
+		snprintf(summary + len, sizeof(summary) - len, "\"");
+		memset(&c, 0, sizeof(c));
+		e = load_fixture_edited(dir, "\"summary\": \"Widget commissioned\"", summary, &c);
+		if (n == 139)
+			CHECK(e != NULL, "a 139-character summary loads; got:\n%s", c.text);
+		else
+			CHECK(e == NULL && strstr(c.text, "test.policy.json#/outcomes/0/summary: the "
+			                                  "summary template has 140") != NULL,
+			      "a 140-character summary is refused; got:\n%s", c.text);
+		engine_free(e);
+	}
+}
+
 static size_t code_points(const char *text)
 {
 	size_t i, points = 0;
@@ -516,7 +688,8 @@ int main(void)
 		src = ".";
 	snprintf(dir, sizeof(dir), "%s/tests/fixtures/engine", src);
 	snprintf(bad, sizeof(bad), "%s/tests/fixtures/engine-bad", src);
-	fhir_datetime_parse("2025-01-15T12:00:00Z", &now, &err);
+	/* on or after every embedded policy's effectiveFrom (NWL: 2025-07-01) */
+	fhir_datetime_parse("2025-09-15T12:00:00Z", &now, &err);
 	CHECK(cds_app_new(&opts, NULL, &app) == FHIR_OK, "fixture loads");
 	if (app != NULL) {
 		const struct engine *e = cds_app_engine(app);
@@ -533,6 +706,8 @@ int main(void)
 	}
 	cds_app_free(app);
 	test_load_errors(bad);
+	test_verhoeff();
+	test_policy_dates(dir);
 	test_extra_triggers();
 	test_truncate();
 	return testkit_done();
