@@ -1,7 +1,7 @@
 /* files.c — gathers the configuration files engine_load needs: the embedded table, or every
- * *.json below a policies folder (names relative to it), with deployment.json optionally
- * replaced by --config. Read errors are reported naming the file. It must not parse or check
- * the files' contents (engine_load does). */
+ * *.json and *.csv below a policies folder (names relative to it), with deployment.json
+ * optionally replaced by --config. Read errors are reported naming the file. It must not parse
+ * or check the files' contents (engine_load does). */
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -133,7 +133,8 @@ static int read_tree(struct cds__files *files, const char *root, const char *rel
 			} else {
 				child_rc = read_tree(files, root, child_rel, depth + 1, rep);
 			}
-		} else if (S_ISREG(st.st_mode) && ends_with(de->d_name, ".json")) {
+		} else if (S_ISREG(st.st_mode) &&
+		           (ends_with(de->d_name, ".json") || ends_with(de->d_name, ".csv"))) {
 			char *text = NULL;
 			size_t length = 0;
 			struct fhir_error err = {{0}, {0}};

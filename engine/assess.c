@@ -619,16 +619,19 @@ int engine_needs(const struct engine *e, const cJSON *request, struct engine_nee
 	struct request_data rd;
 	struct pending *pending_orders = NULL;
 	size_t i, k, c, n;
+	unsigned long long who = ~0ULL;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	memset(&rd, 0, sizeof(rd));
 	rc = collect(&rd, e, request, &pending_orders, &n, err);
+	if (rc == FHIR_OK && n > 0) /* NHS England "Who Pays?" (commissioner.c) */
+		who = engine__commissioner_needs(e, request, &out->optional);
 	for (i = 0; rc == FHIR_OK && i < n; i++) {
 		for (k = 0; k < e->policy_count; k++) {
 			const struct engine_policy *p = &e->policies[k];
 
-			if (!(pending_orders[i].policies & (1ULL << k)))
+			if (!(pending_orders[i].policies & who & (1ULL << k)))
 				continue;
 			out->required |= p->requires;
 			out->optional |= p->reads; /* e.g. %encounter read by a let */
@@ -659,6 +662,7 @@ int engine_assess_with(const struct engine *e, const cJSON *request, const cJSON
 	struct request_data rd;
 	const cJSON *context = fhir_get(request, "context");
 	struct pending *pending_orders = NULL;
+	struct engine__responsible who;
 	size_t i, k, n = 0;
 	cJSON *cards, *actions = NULL;
 	int rc;
@@ -675,6 +679,14 @@ int engine_assess_with(const struct engine *e, const cJSON *request, const cJSON
 	if (n == 0) /* nothing triggered: no data needed (policies.md "Data the policies need") */
 		goto out;
 	read_prefetch(&rd, fhir_get(request, "prefetch"), fetched);
+	engine__commissioner_find(e, request, fetched, &who); /* NHS England "Who Pays?" */
+	for (i = 0; i < n; i++) {
+		if (who.info_card)
+			engine__commissioner_notice(e, &who, pending_orders[i].order,
+			                            pending_orders[i].order_ref,
+			                            pending_orders[i].policies, cards, out->log);
+		pending_orders[i].policies &= who.policies;
+	}
 	if (check_required(&rd, pending_orders, n, out)) {
 		cJSON_Delete(out->response);
 		out->response = NULL;
@@ -698,6 +710,7 @@ int engine_assess_with(const struct engine *e, const cJSON *request, const cJSON
 			a->arena = rd.arena;
 			a->triggered_on_text = pending_orders[i].on_text;
 			a->order_text = pending_orders[i].text;
+			a->responsible = &who;
 			engine__uuid(a->assessment_id);
 			out->assessed++;
 			if (!assess_policy(&rd, &e->policies[k], pending_orders[i].order,

@@ -212,6 +212,20 @@ static const char *detail(const struct engine__assessment *a)
 			put(&t, "\n\n**Other findings**\n");
 		put(&t, fhir_arena_printf(a->arena, "\n- %s", expand(a, p->outcomes[i].summary)));
 	}
+	/* NHS England "Who Pays?": say when the practice did not give the commissioner */
+	if (a->responsible != NULL && a->responsible->how == ENGINE_WHO_NOT_DETERMINED)
+		put(&t, fhir_arena_printf(a->arena,
+		                          "\n\n**Responsible commissioner not determined** (%s): "
+		                          "this card applies the policy of %s, one of the "
+		                          "commissioners this service serves. The patient's "
+		                          "registered GP practice decides whose policy applies "
+		                          "(NHS England, *Who Pays?*): check it in the record.",
+		                          a->responsible->why, p->commissioner_name));
+	else if (a->responsible != NULL && a->responsible->how == ENGINE_WHO_DEFAULT)
+		put(&t, fhir_arena_printf(a->arena,
+		                          "\n\n_Responsible commissioner: %s, this service's "
+		                          "default (%s)._",
+		                          p->commissioner_name, a->responsible->why));
 	put_criteria(&t, a);
 	if (a->triggered_on_text && a->order_text != NULL)
 		put(&t, fhir_arena_printf(a->arena,
@@ -336,6 +350,9 @@ static cJSON *assessment_json(const struct engine__assessment *a, const int *rec
 	if (p->has_review_date)
 		cJSON_AddStringToObject(json, "policyReviewDate", p->review_date);
 	cJSON_AddStringToObject(json, "commissioner", p->commissioner_id);
+	if (a->responsible != NULL) /* how the commissioner was determined (commissioner.c) */
+		cJSON_AddItemToObject(json, "responsibleCommissioner",
+		                      engine__commissioner_json(a->responsible));
 	cJSON_AddStringToObject(json, "order", a->order_ref);
 	cJSON_AddStringToObject(json, "decision",
 	                        engine__decision_codes[p->outcomes[a->chosen].decision]);
@@ -462,6 +479,9 @@ cJSON *engine__decision_extension(const struct engine__assessment *a)
 	add_sub(subs, "policy", "valueString", a->policy->id);
 	add_sub(subs, "policyVersion", "valueString", a->policy->version);
 	add_sub(subs, "commissioner", "valueString", a->policy->commissioner_name);
+	if (a->responsible != NULL)
+		add_sub(subs, "commissionerDeterminedBy", "valueString",
+		        a->responsible->determined_by);
 	add_sub(subs, "decision", "valueCode",
 	        engine__decision_codes[a->policy->outcomes[a->chosen].decision]);
 	for (i = 0; i < nrecs; i++)

@@ -21,7 +21,8 @@ struct engine_file {
 	size_t length;
 };
 
-/* The embedded default configuration: every *.json below policies/ (cmake/embed.cmake). */
+/* The embedded default configuration: every *.json and *.csv below policies/
+ * (cmake/embed.cmake). */
 extern const struct engine_file engine_embedded_files[];
 extern const size_t engine_embedded_file_count;
 
@@ -34,7 +35,8 @@ struct engine_reporter {
 struct engine;
 
 /* Loads and compiles `count` files: `*.policy.json` are policies, files below `valuesets/` are
- * FHIR ValueSets, `deployment.json` is the deployment configuration (exactly one). Every error
+ * FHIR ValueSets, `deployment.json` is the deployment configuration (exactly one), and the
+ * `*.csv` it names as `practices` is its GP practice list (others are ignored). Every error
  * found is reported (not just the first). NEW: *out, free with engine_free.
  * Returns FHIR_OK, or FHIR_ERR_INVALID when any error was reported (then *out is NULL). */
 int engine_load(const struct engine_file *files, size_t count, const struct engine_reporter *rep,

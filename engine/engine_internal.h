@@ -103,9 +103,63 @@ struct engine {
 	cJSON *deployment; /* owned */
 	const char *deployment_name;
 	int show_quiet;
+	/* The responsible commissioner (commissioner.c): deployment.json `practices` CSV, sorted by
+	 * ODS code; `defaultCommissioner` (BORROWED from deployment, or NULL); 1 when
+	 * `whenCommissionerUnknown` is "info-card" (else "all-served"). */
+	struct engine_practice *practices;
+	size_t practice_count;
+	const char *default_commissioner;
+	int unknown_info_card;
 };
 
 #define ENGINE_MAX_POLICIES 64
+
+/* One row of the deployment's practice list (policies/README.md "deployment.json"). */
+struct engine_practice {
+	char *ods;                /* ODS organisation code, upper case; owned */
+	const char *commissioner; /* a served commissioner id, BORROWED from the deployment */
+	char *name;               /* owned */
+	size_t line;              /* its line in the CSV */
+};
+
+/* NHS England "Who Pays?": the patient's responsible commissioner for one request. */
+enum engine__who_how { ENGINE_WHO_PRACTICE, ENGINE_WHO_DEFAULT, ENGINE_WHO_NOT_DETERMINED };
+struct engine__responsible {
+	enum engine__who_how how;
+	const char *commissioner;   /* served id, BORROWED from the engine; NULL: not determined */
+	const char *ods, *practice; /* the practice's ODS code and name (PRACTICE only), BORROWED */
+	char determined_by[48];     /* "practice ODS code B82005", "deployment default",
+	                               "not determined" */
+	char why[160];              /* why the practice gave no commissioner, or "" */
+	unsigned long long policies; /* the policies that may be assessed (bit i = policy i) */
+	int info_card;               /* not determined and the deployment wants an info card */
+	int patient_available;       /* the `patient` prefetch (or fetched) key was available */
+};
+
+/* Reads deployment.json `practices` (a CSV among files, name relative to the policies folder),
+ * `defaultCommissioner` and `whenCommissionerUnknown` into e (after the deployment is loaded).
+ * Reports each error (CSV errors name the file and line); returns how many. */
+int engine__commissioner_load(struct engine *e, const struct engine_file *files, size_t count,
+                              const struct engine_reporter *rep);
+void engine__commissioner_free(struct engine *e);
+/* The responsible commissioner of a request from its `patient` data (`fetched` first, then
+ * prefetch): Patient.generalPractitioner -> Organization ODS code (logical identifier, a
+ * contained or Bundle Organization, or a PractitionerRole's organization) -> practice list;
+ * else the default; else not determined. Never fails. */
+void engine__commissioner_find(const struct engine *e, const cJSON *request, const cJSON *fetched,
+                               struct engine__responsible *out);
+/* For engine_needs: the policies that may be assessed (all when the patient is not in the
+ * request's prefetch: it may yet be fetched), and `patient` added to *optional when the
+ * deployment has a practice list. */
+unsigned long long engine__commissioner_needs(const struct engine *e, const cJSON *request,
+                                              unsigned *optional);
+/* {"commissioner"?, "determinedBy", "practice"?, "why"?}: NEW. */
+cJSON *engine__commissioner_json(const struct engine__responsible *who);
+/* whenCommissionerUnknown "info-card": appends to cards the info card for one order
+ * (`triggered`: the policies it triggered, none assessed) and to log its record. */
+void engine__commissioner_notice(const struct engine *e, const struct engine__responsible *who,
+                                 const cJSON *order, const char *order_ref,
+                                 unsigned long long triggered, cJSON *cards, cJSON *log);
 
 /* The fixed identifier tables (policies.md "machine-readable decision"). */
 extern const char *const engine__decision_codes[ENGINE_DECISION_COUNT];
@@ -194,6 +248,7 @@ struct engine__assessment {
 	const struct fhir_path_var *vars;          /* lets etc. for {{%name}} */
 	size_t var_count;
 	char assessment_id[37];
+	const struct engine__responsible *responsible; /* who pays; NULL when not looked up */
 	struct fhir_arena *arena;
 };
 

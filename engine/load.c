@@ -366,7 +366,7 @@ int engine_load(const struct engine_file *files, size_t count, const struct engi
 		const struct engine_file *f = &files[i];
 		cJSON *json;
 
-		if (!ends_with(f->name, ".json"))
+		if (!ends_with(f->name, ".json")) /* *.csv: read through the deployment below */
 			continue;
 		json = parse_file(f, rep);
 		if (json == NULL) {
@@ -401,6 +401,8 @@ int engine_load(const struct engine_file *files, size_t count, const struct engi
 		report(rep, "deployment.json", "", "exactly one deployment.json is required");
 		errors++;
 	}
+	if (e->deployment != NULL) /* its practices CSV (commissioner.c) */
+		errors += engine__commissioner_load(e, files, count, rep);
 	errors += check_member_of(e, rep); /* also when other files had errors: report all */
 	if (errors == 0)
 		errors += link_policies(e, rep);
@@ -423,6 +425,7 @@ void engine_free(struct engine *e)
 	free(e->policies);
 	free(e->valueset_triggers);
 	fhir_valueset_index_free(e->valuesets);
+	engine__commissioner_free(e);
 	cJSON_Delete(e->deployment);
 	free(e);
 }
