@@ -173,9 +173,12 @@ int cds__fhirpath_command(int argc, char **argv)
 	struct fhir_error err;
 	cJSON *json = NULL;
 	char *text = NULL;
+	struct cds__files files;
+	struct engine *engine = NULL;
 	int rc = EXIT_EVAL;
 
 	memset(&st, 0, sizeof(st));
+	memset(&files, 0, sizeof(files));
 	memset(&env, 0, sizeof(env));
 	memset(&err, 0, sizeof(err));
 	st.arena = fhir_arena_new();
@@ -245,10 +248,15 @@ int cds__fhirpath_command(int argc, char **argv)
 			goto out;
 		fhir_collection_push_node(&input, st.arena, doc);
 	}
-	if (fhir_path_compile(expr, &path, &err) != FHIR_OK) {
+	if (engine_path_compile(expr, &path, &err) != FHIR_OK) {
 		print_error("syntax error", expr, &err);
 		goto out;
 	}
+	/* mentions(), sites(), ... read with the embedded vocabulary */
+	cds__files_add_embedded(&files);
+	if (engine_load(files.items, files.count, NULL, &engine) != FHIR_OK)
+		engine = NULL;
+	engine_path_env(engine, st.arena, &env);
 	env.vars = vars;
 	env.var_count = var_count;
 	env.resolve = resolve;
@@ -272,6 +280,8 @@ out:
 	free(text);
 	cJSON_Delete(json);
 	fhir_path_free(path);
+	engine_free(engine);
+	cds__files_clear(&files);
 	for (size_t i = 0; i < st.doc_count; i++)
 		cJSON_Delete(st.docs[i]);
 	fhir_arena_free(st.arena);

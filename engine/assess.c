@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "engine_internal.h"
+#include "text_internal.h"
 
 /* Built-in variables of every expression (policies/README.md "Variables"). */
 enum builtin {
@@ -36,6 +37,7 @@ struct request_data {
 	struct fhir_path_var builtins[VAR_BUILTIN_COUNT];
 	struct fhir_collection everything; /* draft orders + prefetched resources, for resolve() */
 	struct fhir_datetime now;
+	struct engine__text *text; /* clinical text read once per element (text_host.c) */
 };
 
 static const struct fhir_collection empty_collection;
@@ -94,6 +96,8 @@ static void env_init(const struct request_data *rd, struct fhir_path_env *env,
 	env->member_of_ctx = rd->engine;
 	env->resolve = resolve;
 	env->resolve_ctx = rd;
+	env->host_call = engine__host_call;
+	env->host_ctx = rd->text;
 	env->arena = rd->arena;
 }
 
@@ -182,39 +186,88 @@ static void set_builtins(struct request_data *rd, const cJSON *context)
 
 /* ---- triggering ------------------------------------------------------------------------- */
 
-/* The first of code.text and the codings' displays that one of the patterns matches, or NULL. */
-static const char *text_match(const regex_t *patterns, size_t count, const cJSON *code)
+/* The order's own name: code.text, else the first coding's display. */
+static const char *order_name(const cJSON *code)
 {
 	const char *text = fhir_get_string(code, "text");
 	const cJSON *coding;
-	size_t j;
 
-	for (j = 0; j < count; j++) {
-		if (text != NULL && regexec(&patterns[j], text, 0, NULL, 0) == 0)
-			return text;
-		cJSON_ArrayForEach(coding, fhir_get(code, "coding"))
-		{
-			const char *display = fhir_get_string(coding, "display");
+	if (text != NULL)
+		return text;
+	cJSON_ArrayForEach(coding, fhir_get(code, "coding"))
+	{
+		const char *display = fhir_get_string(coding, "display");
 
-			if (display != NULL && regexec(&patterns[j], display, 0, NULL, 0) == 0)
-				return display;
-		}
+		if (display != NULL)
+			return display;
 	}
 	return NULL;
 }
 
-/* Policies (bitmask) triggered by an order (policies/README.md "trigger"). Coded orders go
- * through the code index; text patterns apply only to orders with no system+code coding. */
-static unsigned long long triggered_policies(const struct engine *e, const cJSON *order,
-                                             int *on_text, const char **text_out)
+/* Mention statuses that recognise an order by its text: anything but negated or hypothetical. */
+#define ORDER_STATUSES                                                                             \
+	((1u << ENGINE_ST_AFFIRMED) | (1u << ENGINE_ST_HISTORICAL) | (1u << ENGINE_ST_UNCERTAIN) | \
+	 (1u << ENGINE_ST_OTHER))
+
+static size_t list_length(const int *list)
 {
+	size_t n = 0;
+
+	while (list != NULL && list[n] >= 0)
+		n++;
+	return n;
+}
+
+/* policies/README.md "trigger": the order's code and bodySite text mention a concept of every
+ * `all` group and none of `none`. */
+static int text_triggers(struct engine__text *text, const struct engine_policy *p,
+                         const cJSON *order)
+{
+	size_t g;
+
+	if (p->trigger_all_count == 0 || p->trigger_all == NULL)
+		return 0;
+	for (g = 0; g < p->trigger_all_count; g++)
+		if (!engine__text_order_mentions(text, order, p->trigger_all[g],
+		                                 list_length(p->trigger_all[g]), ORDER_STATUSES))
+			return 0;
+	return p->trigger_none == NULL ||
+	       !engine__text_order_mentions(text, order, p->trigger_none,
+	                                    list_length(p->trigger_none), ORDER_STATUSES);
+}
+
+/* Is any coding of the order in a code system the policy's trigger ValueSets use? */
+static int knows_a_system(const struct engine_policy *p, const cJSON *code)
+{
+	const cJSON *coding;
+
+	cJSON_ArrayForEach(coding, fhir_get(code, "coding"))
+	{
+		const char *system = fhir_get_string(coding, "system");
+
+		if (system == NULL || fhir_get_string(coding, "code") == NULL)
+			continue;
+		for (size_t k = 0; k < p->known_system_count; k++)
+			if (strcmp(p->known_systems[k], system) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+/* Policies (bitmask) triggered by an order (policies/README.md "trigger"): by a code in one of
+ * its ValueSets, or by its text when none of the order's codes is in a system the policy knows
+ * (a local catalogue code does not switch text recognition off). *text_mask: the policies
+ * recognised by text; *text_out the order's name then. */
+static unsigned long long triggered_policies(const struct request_data *rd, const cJSON *order,
+                                             unsigned long long *text_mask, const char **text_out)
+{
+	const struct engine *e = rd->engine;
 	const cJSON *code = fhir_get(order, "code");
 	const cJSON *coding;
 	unsigned long long mask = 0;
-	int coded = 0;
 	size_t i;
 
-	*on_text = 0;
+	*text_mask = 0;
 	*text_out = NULL;
 	cJSON_ArrayForEach(coding, fhir_get(code, "coding"))
 	{
@@ -225,26 +278,22 @@ static unsigned long long triggered_policies(const struct engine *e, const cJSON
 
 		if (system == NULL || value == NULL)
 			continue;
-		coded = 1;
 		sets = fhir_valueset_lookup(e->valuesets, system, value, &n);
 		for (i = 0; i < n; i++)
 			if (sets[i] < e->valueset_trigger_count)
 				mask |= e->valueset_triggers[sets[i]];
 	}
-	if (coded)
-		return mask;
 	for (i = 0; i < e->policy_count; i++) {
 		const struct engine_policy *p = &e->policies[i];
-		const char *matched;
 
-		if (p->active &&
-		    (matched = text_match(p->text_triggers, p->text_trigger_count, code)) != NULL &&
-		    text_match(p->text_excludes, p->text_exclude_count, code) == NULL) {
+		if (!p->active || (mask & (1ULL << i)) || knows_a_system(p, code))
+			continue;
+		if (text_triggers(rd->text, p, order)) {
 			mask |= 1ULL << i;
-			*text_out = matched;
+			*text_mask |= 1ULL << i;
+			*text_out = order_name(code);
 		}
 	}
-	*on_text = mask != 0;
 	return mask;
 }
 
@@ -292,11 +341,29 @@ static const char *unavailable_note(const struct request_data *rd, unsigned need
 	return note == NULL ? NULL : fhir_arena_printf(rd->arena, "not available: %s", note);
 }
 
+/* An `unknown` expression may yield strings beside resources: the strings say why the record
+ * cannot settle the criterion ("the joint or side could not be read from the order"). They
+ * become the note; only the other items stay evidence. */
+static void split_reason(struct fhir_collection *got, const char **note)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < got->count; i++) {
+		if (got->items[i].kind == FHIR_VALUE_STRING) {
+			if (*note == NULL)
+				*note = got->items[i].u.string;
+			continue;
+		}
+		got->items[n++] = got->items[i];
+	}
+	got->count = n;
+}
+
 /* policies/README.md "criteria": met, then unavailable data (unless notMet settles it),
  * unknown, notMet, otherwise. */
-static void assess_criterion(const struct request_data *rd, const struct engine_criterion *c,
-                             const struct fhir_path_var *vars, size_t count, const cJSON *order,
-                             struct engine__criterion_result *r)
+static void criterion_state(const struct request_data *rd, const struct engine_criterion *c,
+                            const struct fhir_path_var *vars, size_t count, const cJSON *order,
+                            struct engine__criterion_result *r)
 {
 	struct fhir_collection got;
 	const char *error = NULL;
@@ -304,6 +371,7 @@ static void assess_criterion(const struct request_data *rd, const struct engine_
 
 	r->criterion = c;
 	r->assessed = 1;
+	engine__text_hits_reset(rd->text);
 	if (c->applies != NULL) {
 		eval(rd, c->applies, vars, count, order, &got, NULL);
 		if (fhir_collection_truth(&got) != 1) {
@@ -343,6 +411,7 @@ static void assess_criterion(const struct request_data *rd, const struct engine_
 	if (c->unknown != NULL && eval(rd, c->unknown, vars, count, order, &got, &error) == 0 &&
 	    yields(&got)) {
 		r->state = ENGINE_UNKNOWN;
+		split_reason(&got, &r->note);
 		r->evidence = got;
 		return;
 	}
@@ -354,6 +423,16 @@ static void assess_criterion(const struct request_data *rd, const struct engine_
 	}
 	r->state = error != NULL ? ENGINE_UNKNOWN : c->otherwise;
 	r->note = error;
+}
+
+/* A criterion's state, and the text phrases (resource and words) behind its evidence. */
+static void assess_criterion(const struct request_data *rd, const struct engine_criterion *c,
+                             const struct fhir_path_var *vars, size_t count, const cJSON *order,
+                             struct engine__criterion_result *r)
+{
+	criterion_state(rd, c, vars, count, order, r);
+	if (r->assessed && r->evidence.count > 0)
+		r->phrase_count = engine__text_evidence(rd->text, &r->evidence, &r->phrases);
 }
 
 /* The urgency order of cards: decision, then indicator, then file order. */
@@ -417,6 +496,7 @@ static int assess_policy(const struct request_data *rd, const struct engine_poli
 		if (o->stop)
 			break;
 	}
+	env_init(rd, &a->env, vars, total); /* card.c: `applies` of links and suggestions */
 	return a->chosen >= 0;
 }
 
@@ -480,7 +560,7 @@ struct pending {
 	const cJSON *order;
 	const char *order_ref;
 	unsigned long long policies;
-	int on_text;
+	unsigned long long text_mask; /* the policies recognised by the order's text */
 	const char *text;
 };
 
@@ -580,6 +660,7 @@ static int collect(struct request_data *rd, const struct engine *e, const cJSON 
 	*n = 0;
 	rd->engine = e;
 	rd->arena = fhir_arena_new();
+	rd->text = engine__text_new(e->vocab, rd->arena);
 	rd->sign = hook != NULL && strcmp(hook, "order-sign") == 0;
 	if (hook == NULL || (!rd->sign && strcmp(hook, "order-select") != 0)) {
 		fhir_error_set(err, "/hook", "this service assesses order-select and order-sign");
@@ -598,7 +679,7 @@ static int collect(struct request_data *rd, const struct engine *e, const cJSON 
 
 		if (ref == NULL || type == NULL || strcmp(type, "ServiceRequest") != 0)
 			continue;
-		t->policies = triggered_policies(e, assess.items[i].node, &t->on_text, &t->text);
+		t->policies = triggered_policies(rd, assess.items[i].node, &t->text_mask, &t->text);
 		/* A policy not yet in force (effectiveFrom after now's date) is not triggered.
 		 * engine_needs has no instant (rd->now zeroed): it counts every policy. */
 		for (size_t k = 0; k < e->policy_count; k++)
@@ -708,7 +789,7 @@ int engine_assess_with(const struct engine *e, const cJSON *request, const cJSON
 			memset(a, 0, sizeof(*a));
 			a->engine = e;
 			a->arena = rd.arena;
-			a->triggered_on_text = pending_orders[i].on_text;
+			a->triggered_on_text = (pending_orders[i].text_mask >> k) & 1u;
 			a->order_text = pending_orders[i].text;
 			a->responsible = &who;
 			engine__uuid(a->assessment_id);

@@ -173,8 +173,13 @@ static void put_criteria(struct text *t, const struct engine__assessment *a)
 		if (!r->assessed)
 			continue;
 		unknown |= r->state == ENGINE_UNKNOWN;
-		put(t, fhir_arena_printf(a->arena, "\n- **%s** (%s): %s", state_words[r->state],
-		                         r->criterion->id, r->criterion->label));
+		/* the label, never the internal id (that stays in the assessment extension); an
+		 * absent red flag reads as the policy words it ("Not recorded") */
+		put(t, fhir_arena_printf(a->arena, "\n- **%s**: %s",
+		                         r->state == ENGINE_NOT_MET && r->criterion->not_met_label
+		                             ? r->criterion->not_met_label
+		                             : state_words[r->state],
+		                         r->criterion->label));
 		refs = evidence_refs(r);
 		cJSON_ArrayForEach(ref, refs)
 		{
@@ -182,7 +187,11 @@ static void put_criteria(struct text *t, const struct engine__assessment *a)
 			put(t, fhir_arena_printf(a->arena, "`%s`", ref->valuestring));
 		}
 		cJSON_Delete(refs);
-		if (r->on_text)
+		/* every text-derived state names the resource and phrase behind it */
+		for (size_t k = 0; k < r->phrase_count; k++)
+			put(t, fhir_arena_printf(a->arena, "%s%s", k == 0 ? ": " : "; ",
+			                         r->phrases[k]));
+		if (r->on_text && r->phrase_count == 0)
 			put(t, " (matched on text)");
 		if (r->note != NULL)
 			put(t, fhir_arena_printf(a->arena, " (%s)", r->note));
@@ -232,8 +241,11 @@ static const char *detail(const struct engine__assessment *a)
 		                          "\n\n_This order was recognised from its text (\"%s\"), "
 		                          "not from a code._",
 		                          a->order_text));
-	if (p->evidence != NULL)
-		put(&t, fhir_arena_printf(a->arena, "\n\n%s", p->evidence));
+	/* the outcome's evidence replaces the policy's; `"evidence": false` drops it (a critical
+	 * card carries only what is needed to act) */
+	if (!o->no_evidence && (o->evidence != NULL || p->evidence != NULL))
+		put(&t, fhir_arena_printf(a->arena, "\n\n%s",
+		                          o->evidence != NULL ? o->evidence : p->evidence));
 	return t.buf;
 }
 
@@ -252,26 +264,94 @@ static void expand_json(const struct engine__assessment *a, cJSON *json)
 	}
 }
 
-/* Suggestions from the outcome's templates (CDS Hooks 2.0 §Suggestion, §Action). */
+/* 1 when a link or suggestion template may be shown: it has no `applies` guard, or its guard is
+ * true for this order (policies/README.md "links", "suggestions"). `item` is the policy's own
+ * template node, matched by address with the guards compiled at load. */
+static int guard_allows(const struct engine__assessment *a, const cJSON *item)
+{
+	const struct engine_policy *p = a->policy;
+	size_t i;
+
+	for (i = 0; i < p->guard_count; i++) {
+		struct fhir_collection input = {0}, out = {0};
+		struct fhir_error err;
+
+		if (p->guards[i].item != item)
+			continue;
+		fhir_collection_push_node(&input, a->arena, a->order);
+		if (fhir_path_eval(p->guards[i].applies, &input, &a->env, &out, &err) != FHIR_OK)
+			return 0; /* a guard that cannot be evaluated hides the item */
+		return fhir_collection_truth(&out) == 1;
+	}
+	return 1;
+}
+
+/* CDS Hooks 2.0 §Action `update`: the whole updated resource. A copy of the assessed order with
+ * each top-level member of the template replacing the order's (a JSON null removes it), so the
+ * draft keeps its id and everything the template does not name; then the deployment's
+ * `suggestionUpdateExtensions` are appended to its `extension` (policies/README.md). NEW. */
+static cJSON *updated_order(const struct engine__assessment *a, const cJSON *template)
+{
+	cJSON *merged = cJSON_Duplicate(a->order, 1);
+	const cJSON *member, *extra;
+	cJSON *extensions;
+
+	cJSON_ArrayForEach(member, template)
+	{
+		cJSON_DeleteItemFromObjectCaseSensitive(merged, member->string);
+		if (!cJSON_IsNull(member))
+			cJSON_AddItemToObject(merged, member->string, cJSON_Duplicate(member, 1));
+	}
+	extra = fhir_get(a->engine->deployment, "suggestionUpdateExtensions");
+	if (!cJSON_IsArray(extra) || cJSON_GetArraySize(extra) == 0)
+		return merged;
+	extensions = cJSON_GetObjectItemCaseSensitive(merged, "extension");
+	if (!cJSON_IsArray(extensions)) {
+		cJSON_DeleteItemFromObjectCaseSensitive(merged, "extension");
+		extensions = cJSON_AddArrayToObject(merged, "extension");
+	}
+	cJSON_ArrayForEach(member, extra)
+	{
+		cJSON_AddItemToArray(extensions, cJSON_Duplicate(member, 1));
+	}
+	return merged;
+}
+
+/* Suggestions from the outcome's templates whose `applies` guard holds (CDS Hooks 2.0
+ * §Suggestion, §Action): placeholders filled, `copy` members copied from the order into a
+ * created resource, an `update` resource merged over a copy of the order. NEW array, or NULL
+ * when no suggestion applies. */
 static cJSON *suggestions(const struct engine__assessment *a, const cJSON *templates)
 {
-	cJSON *list = cJSON_Duplicate(templates, 1);
-	cJSON *s;
+	cJSON *list = NULL;
+	const cJSON *template;
 
-	expand_json(a, list);
-	cJSON_ArrayForEach(s, list)
+	cJSON_ArrayForEach(template, templates)
 	{
 		char uuid[37];
-		cJSON *action;
+		cJSON *s, *action;
 
+		if (!guard_allows(a, template))
+			continue;
+		s = cJSON_Duplicate(template, 1);
+		cJSON_DeleteItemFromObjectCaseSensitive(s, "applies");
+		expand_json(a, s);
 		engine__uuid(uuid);
 		cJSON_AddStringToObject(s, "uuid", uuid);
 		cJSON_ArrayForEach(action, fhir_get(s, "actions"))
 		{
 			cJSON *copy = cJSON_DetachItemFromObjectCaseSensitive(action, "copy");
 			cJSON *resource = cJSON_GetObjectItemCaseSensitive(action, "resource");
+			const char *type = fhir_get_string(action, "type");
 			const cJSON *member;
 
+			if (type != NULL && strcmp(type, "update") == 0 &&
+			    cJSON_IsObject(resource)) {
+				cJSON_ReplaceItemInObjectCaseSensitive(action, "resource",
+				                                       updated_order(a, resource));
+				cJSON_Delete(copy);
+				continue;
+			}
 			cJSON_ArrayForEach(member, copy)
 			{
 				const cJSON *from;
@@ -288,6 +368,9 @@ static cJSON *suggestions(const struct engine__assessment *a, const cJSON *templ
 			}
 			cJSON_Delete(copy);
 		}
+		if (list == NULL)
+			list = cJSON_CreateArray();
+		cJSON_AddItemToArray(list, s);
 	}
 	return list;
 }
@@ -312,20 +395,28 @@ static void add_link(cJSON **links, const char *label, const char *url)
 	cJSON_AddItemToArray(*links, link);
 }
 
+/* The card's links: the outcome's, then the policy's (unless the outcome says
+ * `"policyLinks": false`), each only when its `applies` guard holds, then the IFR route when
+ * `ifr` is recommended. NEW array or NULL. */
 static cJSON *links(const struct engine__assessment *a, const int *recs, size_t nrecs)
 {
 	const struct engine_policy *p = a->policy;
+	const struct engine_outcome *o = &p->outcomes[a->chosen];
 	cJSON *list = NULL;
 	const cJSON *link;
 	size_t i;
 
-	cJSON_ArrayForEach(link, p->outcomes[a->chosen].links)
+	cJSON_ArrayForEach(link, o->links)
 	{
-		add_link(&list, fhir_get_string(link, "label"), fhir_get_string(link, "url"));
+		if (guard_allows(a, link))
+			add_link(&list, fhir_get_string(link, "label"),
+			         fhir_get_string(link, "url"));
 	}
-	cJSON_ArrayForEach(link, p->links)
+	cJSON_ArrayForEach(link, (o->no_policy_links ? NULL : p->links))
 	{
-		add_link(&list, fhir_get_string(link, "label"), fhir_get_string(link, "url"));
+		if (guard_allows(a, link))
+			add_link(&list, fhir_get_string(link, "label"),
+			         fhir_get_string(link, "url"));
 	}
 	for (i = 0; i < nrecs; i++)
 		if (strcmp(engine__recommendations[recs[i]].code, "ifr") == 0 && p->ifr != NULL)
@@ -382,6 +473,12 @@ static cJSON *assessment_json(const struct engine__assessment *a, const int *rec
 			cJSON_AddItemToObject(c, "evidence", refs);
 		if (r->on_text)
 			cJSON_AddTrueToObject(c, "matchedOnText");
+		if (r->phrase_count > 0) {
+			cJSON *phrases = cJSON_AddArrayToObject(c, "text");
+
+			for (size_t k = 0; k < r->phrase_count; k++)
+				cJSON_AddItemToArray(phrases, cJSON_CreateString(r->phrases[k]));
+		}
 		if (r->note != NULL)
 			cJSON_AddStringToObject(c, "note", r->note);
 		cJSON_AddItemToArray(criteria, c);
@@ -422,13 +519,20 @@ cJSON *engine__card(const struct engine__assessment *a)
 		cJSON_AddStringToObject(topic, "system", "urn:cds-commissioning:decision");
 		cJSON_AddStringToObject(topic, "code", engine__decision_codes[o->decision]);
 	}
-	if (o->suggestions != NULL) {
-		cJSON_AddItemToObject(card, "suggestions", suggestions(a, o->suggestions));
+	list = suggestions(a, o->suggestions);
+	if (list != NULL) { /* CDS Hooks 2.0 cds-resp-6: selectionBehavior with suggestions */
+		cJSON_AddItemToObject(card, "suggestions", list);
 		cJSON_AddStringToObject(card, "selectionBehavior", "at-most-one");
 	}
-	if (o->indicator != ENGINE_INFO && p->override_reasons != NULL)
+	/* the outcome's override reasons replace the policy's (a critical card offers only those
+	 * that do not contradict it); `"overrideReasons": false` offers none */
+	if (o->indicator != ENGINE_INFO && !o->no_override_reasons &&
+	    (o->override_reasons != NULL || p->override_reasons != NULL))
 		cJSON_AddItemToObject(card, "overrideReasons",
-		                      cJSON_Duplicate(p->override_reasons, 1));
+		                      cJSON_Duplicate(o->override_reasons != NULL
+		                                          ? o->override_reasons
+		                                          : p->override_reasons,
+		                                      1));
 	list = links(a, recs, nrecs);
 	if (list != NULL)
 		cJSON_AddItemToObject(card, "links", list);

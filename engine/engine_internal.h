@@ -49,6 +49,7 @@ struct engine_criterion {
 	unsigned needs; /* bits of enum engine_key */
 	struct fhir_path *applies, *met, *met_text, *unknown, *not_met; /* NULL when absent */
 	enum engine_state otherwise;
+	char *not_met_label; /* card wording of "not met" ("Not recorded"), or NULL: "Not met" */
 };
 
 struct engine_outcome {
@@ -63,6 +64,21 @@ struct engine_outcome {
 	cJSON *suggestions;     /* template array or NULL, owned */
 	cJSON *links;           /* array or NULL, owned */
 	int quiet, stop;
+	/* Card text that replaces the policy's (policies/README.md "The card every outcome
+	 * makes"): evidence (NULL: the policy's), no_evidence (`"evidence": false`),
+	 * override_reasons (owned array, NULL: the policy's; no_override_reasons: none),
+	 * no_policy_links (`"policyLinks": false`: only the outcome's own links). */
+	char *evidence;
+	cJSON *override_reasons;
+	int no_evidence, no_override_reasons, no_policy_links;
+};
+
+/* An `applies` guard on a card template item (a link or a suggestion): the item is shown only
+ * when the FHIRPath (lets and criteria in scope) is true. `item` is BORROWED from the policy's
+ * own cJSON copies (links, outcome links, suggestions), matched by address. */
+struct engine_guard {
+	const cJSON *item;
+	struct fhir_path *applies;
 };
 
 struct engine_policy {
@@ -70,10 +86,18 @@ struct engine_policy {
 	char *id, *title, *version, *commissioner_id, *commissioner_name, *source_label, *url;
 	char *evidence;
 	cJSON *links, *ifr, *override_reasons; /* owned or NULL */
-	regex_t *text_triggers; /* trigger.text: any match triggers a text-only order */
-	size_t text_trigger_count;
-	regex_t *text_excludes; /* trigger.exclude: any match vetoes a text trigger */
-	size_t text_exclude_count;
+	/* trigger.all / trigger.none (policies/README.md "trigger"): concept-id groups "a|b" as
+	 * written (owned), resolved by load.c into concept indexes (owned arrays). An order's text
+	 * triggers the policy when it mentions a concept of every `all` group and none of `none`.
+	 */
+	char **trigger_all_text;
+	size_t trigger_all_count;
+	char *trigger_none_text;
+	int **trigger_all;    /* trigger_all_count lists, each ended by -1 */
+	int *trigger_none;    /* ended by -1, or NULL */
+	char **known_systems; /* code systems of its trigger ValueSets (owned): a coded order
+	                         in one of these is judged by its codes alone */
+	size_t known_system_count;
 	unsigned requires; /* bits of enum engine_key */
 	unsigned reads;    /* bits of enum engine_key any expression names (%encounter in a let) */
 	struct engine_let *lets;
@@ -85,6 +109,8 @@ struct engine_policy {
 	int active;               /* its commissioner is served by the deployment */
 	char **trigger_valuesets; /* urls, checked after all files are read */
 	size_t trigger_valueset_count;
+	struct engine_guard *guards; /* owned; `applies` of links and suggestions */
+	size_t guard_count;
 	/* effectiveFrom / reviewDate (FHIR dates YYYY-MM-DD, "" when absent; schema.c). A policy
 	 * is not triggered before effectiveFrom; past reviewDate it still applies (a review date
 	 * passed is not a withdrawal) and the date is recorded with every decision. */
@@ -103,6 +129,11 @@ struct engine {
 	cJSON *deployment; /* owned */
 	const char *deployment_name;
 	int show_quiet;
+	struct engine_vocab *vocab; /* owned; NULL when no vocabulary file was loaded */
+	/* ValueSet url -> the code systems it includes (owned), for policies' known systems */
+	char **valueset_urls;
+	char ***valueset_systems; /* NULL-terminated lists */
+	size_t valueset_system_count;
 	/* The responsible commissioner (commissioner.c): deployment.json `practices` CSV, sorted by
 	 * ODS code; `defaultCommissioner` (BORROWED from deployment, or NULL); 1 when
 	 * `whenCommissionerUnknown` is "info-card" (else "all-served"). */
@@ -113,6 +144,9 @@ struct engine {
 };
 
 #define ENGINE_MAX_POLICIES 64
+
+/* The clinical vocabulary (policies/vocabulary/, engine/text_*.c), owned by struct engine. */
+struct engine_vocab;
 
 /* One row of the deployment's practice list (policies/README.md "deployment.json"). */
 struct engine_practice {
@@ -231,7 +265,10 @@ struct engine__criterion_result {
 	enum engine_state state;
 	struct fhir_collection evidence; /* NODE resources behind the state */
 	int on_text;                     /* met through metText */
-	const char *note;                /* e.g. "procedures were not available", or NULL */
+	const char **phrases;            /* the text behind the evidence ("Condition/c1: ‘?CES’
+	                                    (…, uncertain)"), arena; phrase_count of them */
+	size_t phrase_count;
+	const char *note; /* e.g. "procedures were not available", or NULL */
 };
 
 /* One policy assessed against one order: what card.c and record.c turn into JSON. */
@@ -248,6 +285,9 @@ struct engine__assessment {
 	const struct fhir_path_var *vars;          /* lets etc. for {{%name}} */
 	size_t var_count;
 	char assessment_id[37];
+	/* The evaluation environment of the outcomes (lets and criteria in scope), kept so that
+	 * card.c can evaluate the `applies` guards of links and suggestions. */
+	struct fhir_path_env env;
 	const struct engine__responsible *responsible; /* who pays; NULL when not looked up */
 	struct fhir_arena *arena;
 };

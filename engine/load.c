@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "engine_internal.h"
+#include "text_internal.h"
 
 /* CDS Hooks 2.0 §Prefetch tokens: only {{context.patientId}} and {{context.encounterId}}. */
 static const struct engine_prefetch_key prefetch_keys[ENGINE_KEY_COUNT] = {
@@ -30,6 +31,17 @@ static void report(const struct engine_reporter *rep, const char *file, const ch
 {
 	if (rep != NULL && rep->report != NULL)
 		rep->report(rep->ctx, file, pointer, message);
+}
+
+static char *dup_text(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *d = malloc(n);
+
+	if (d == NULL)
+		abort();
+	memcpy(d, s, n);
+	return d;
 }
 
 static int ends_with(const char *s, const char *suffix)
@@ -271,18 +283,62 @@ struct member_of_check {
 	int errors;
 };
 
+static void check_mentions_argument(struct member_of_check *m, size_t arg, const char *text);
+
 static void check_member_of_call(void *ctx, const char *function, size_t arg, const char *url)
 {
 	struct member_of_check *m = ctx;
 	char message[300];
 
+	/* mentions('concept|concept', 'status|status'): ids of the vocabulary, ConText statuses
+	 * (policies/vocabulary/README.md) */
+	if (strcmp(function, "mentions") == 0) {
+		check_mentions_argument(m, arg, url);
+		return;
+	}
 	if (strcmp(function, "memberOf") != 0 || arg != 0 ||
 	    fhir_valueset_known(m->e->valuesets, url))
 		return;
-	snprintf(message, sizeof(message), "memberOf('%.200s'): no ValueSet with this url is loaded",
-	         url);
+	snprintf(message, sizeof(message),
+	         "memberOf('%.200s'): no ValueSet with this url is loaded", url);
 	report(m->rep, m->p->file, m->pointer, message);
 	m->errors++;
+}
+
+static void check_mentions_argument(struct member_of_check *m, size_t arg, const char *text)
+{
+	char message[300];
+
+	if (arg == 1 && engine__status_bits(text) == 0) {
+		snprintf(
+		    message, sizeof(message),
+		    "mentions(…, '%.100s'): statuses are affirmed, historical, uncertain, other, "
+		    "hypothetical or negated, joined by '|'",
+		    text);
+		report(m->rep, m->p->file, m->pointer, message);
+		m->errors++;
+	} else if (arg == 0) {
+		const char *p = text;
+
+		for (;;) {
+			const char *bar = strchr(p, '|');
+			size_t len = bar != NULL ? (size_t)(bar - p) : strlen(p);
+			char id[128];
+
+			snprintf(id, sizeof(id), "%.*s", (int)(len < 120 ? len : 120), p);
+			if (engine__vocab_concept(m->e->vocab, id) < 0) {
+				snprintf(message, sizeof(message),
+				         "mentions('%.100s'): no concept '%.100s' in "
+				         "policies/vocabulary/",
+				         text, id);
+				report(m->rep, m->p->file, m->pointer, message);
+				m->errors++;
+			}
+			if (bar == NULL)
+				break;
+			p = bar + 1;
+		}
+	}
 }
 
 static void check_member_of_path(struct member_of_check *m, const struct fhir_path *path,
@@ -311,8 +367,10 @@ static int check_member_of(const struct engine *e, const struct engine_reporter 
 			const struct {
 				const struct fhir_path *path;
 				const char *name;
-			} paths[] = {{c->applies, "applies"}, {c->met, "met"},
-			             {c->met_text, "metText"}, {c->unknown, "unknown"},
+			} paths[] = {{c->applies, "applies"},
+			             {c->met, "met"},
+			             {c->met_text, "metText"},
+			             {c->unknown, "unknown"},
 			             {c->not_met, "notMet"}};
 			size_t k;
 
@@ -329,6 +387,163 @@ static int check_member_of(const struct engine *e, const struct engine_reporter 
 		}
 	}
 	return m.errors;
+}
+
+/* The files below policies/vocabulary/, read before the policies so that their mentions() and
+ * trigger concepts can be checked; compiled into one matcher. Returns the errors reported. */
+static int load_vocabulary(struct engine *e, const struct engine_file *files, size_t count,
+                           const struct engine_reporter *rep)
+{
+	int errors = 0, seen = 0;
+
+	for (size_t i = 0; i < count; i++) {
+		cJSON *json;
+
+		if (strncmp(files[i].name, "vocabulary/", 11) != 0 ||
+		    !ends_with(files[i].name, ".json"))
+			continue;
+		if (e->vocab == NULL)
+			e->vocab = engine__vocab_new();
+		json = parse_file(&files[i], rep);
+		if (json == NULL) {
+			errors++;
+			continue;
+		}
+		seen++;
+		errors += engine__vocab_add(e->vocab, json, files[i].name, rep);
+		cJSON_Delete(json);
+	}
+	if (seen > 0)
+		errors += engine__vocab_compile(e->vocab, rep);
+	return errors;
+}
+
+/* Remembers the code systems a ValueSet includes (a policy "knows" the systems of its trigger
+ * ValueSets: policies/README.md "trigger"). */
+static void note_systems(struct engine *e, const cJSON *vs)
+{
+	const char *url = fhir_get_string(vs, "url");
+	const cJSON *inc;
+	char **list;
+	size_t n = 0;
+
+	if (url == NULL)
+		return;
+	list = calloc((size_t)cJSON_GetArraySize(fhir_get(fhir_get(vs, "compose"), "include")) + 1,
+	              sizeof(char *));
+	e->valueset_urls =
+	    realloc(e->valueset_urls, (e->valueset_system_count + 1) * sizeof(*e->valueset_urls));
+	e->valueset_systems = realloc(e->valueset_systems, (e->valueset_system_count + 1) *
+	                                                       sizeof(*e->valueset_systems));
+	if (list == NULL || e->valueset_urls == NULL || e->valueset_systems == NULL)
+		abort();
+	cJSON_ArrayForEach(inc, fhir_get(fhir_get(vs, "compose"), "include"))
+	{
+		const char *system = fhir_get_string(inc, "system");
+
+		if (system != NULL)
+			list[n++] = dup_text(system);
+	}
+	e->valueset_urls[e->valueset_system_count] = dup_text(url);
+	e->valueset_systems[e->valueset_system_count++] = list;
+}
+
+/* Adds the systems of ValueSet `url` to policy p's known systems. */
+static void know_systems(struct engine *e, struct engine_policy *p, const char *url)
+{
+	for (size_t i = 0; i < e->valueset_system_count; i++) {
+		if (strcmp(e->valueset_urls[i], url) != 0)
+			continue;
+		for (char **s = e->valueset_systems[i]; *s != NULL; s++) {
+			size_t k;
+
+			for (k = 0; k < p->known_system_count; k++)
+				if (strcmp(p->known_systems[k], *s) == 0)
+					break;
+			if (k < p->known_system_count)
+				continue;
+			p->known_systems = realloc(p->known_systems, (p->known_system_count + 1) *
+			                                                 sizeof(*p->known_systems));
+			if (p->known_systems == NULL)
+				abort();
+			p->known_systems[p->known_system_count++] = dup_text(*s);
+		}
+	}
+}
+
+/* A concept-id group "a|b" -> indexes ending in -1 (NEW); unknown ids reported. */
+static int *resolve_group(const struct engine *e, const struct engine_policy *p, const char *text,
+                          const char *pointer, const struct engine_reporter *rep, int *errors)
+{
+	const char *q = text;
+	size_t n = 1, k = 0;
+	int *out;
+
+	for (const char *c = text; *c != '\0'; c++)
+		n += *c == '|';
+	out = calloc(n + 1, sizeof(int));
+	if (out == NULL)
+		abort();
+	for (;;) {
+		const char *bar = strchr(q, '|');
+		size_t len = bar != NULL ? (size_t)(bar - q) : strlen(q);
+		char id[128], message[200];
+		int c;
+
+		snprintf(id, sizeof(id), "%.*s", (int)(len < 120 ? len : 120), q);
+		c = engine__vocab_concept(e->vocab, id);
+		if (c < 0) {
+			snprintf(message, sizeof(message),
+			         "no concept '%.100s' in policies/vocabulary/", id);
+			report(rep, p->file, pointer, message);
+			(*errors)++;
+		} else {
+			out[k++] = c;
+		}
+		if (bar == NULL)
+			break;
+		q = bar + 1;
+	}
+	out[k] = -1;
+	return out;
+}
+
+/* trigger.all / trigger.none concept ids, and the code systems each policy knows. */
+static int link_trigger_concepts(struct engine *e, const struct engine_reporter *rep)
+{
+	int errors = 0;
+
+	for (size_t i = 0; i < e->policy_count; i++) {
+		struct engine_policy *p = &e->policies[i];
+		const cJSON *extra = fhir_get(fhir_get(e->deployment, "extraTriggers"), p->id);
+		const cJSON *url;
+		char ptr[64];
+
+		for (size_t j = 0; j < p->trigger_valueset_count; j++)
+			know_systems(e, p, p->trigger_valuesets[j]);
+		cJSON_ArrayForEach(url, extra) if (cJSON_IsString(url))
+		    know_systems(e, p, url->valuestring);
+		if ((p->trigger_all_count > 0 || p->trigger_none_text != NULL) &&
+		    e->vocab == NULL) {
+			report(
+			    rep, p->file, "/trigger",
+			    "trigger concepts need the clinical vocabulary (policies/vocabulary/)");
+			errors++;
+			continue;
+		}
+		p->trigger_all = calloc(p->trigger_all_count + 1, sizeof(int *));
+		if (p->trigger_all == NULL)
+			abort();
+		for (size_t j = 0; j < p->trigger_all_count; j++) {
+			snprintf(ptr, sizeof(ptr), "/trigger/all/%zu", j);
+			p->trigger_all[j] =
+			    resolve_group(e, p, p->trigger_all_text[j], ptr, rep, &errors);
+		}
+		if (p->trigger_none_text != NULL)
+			p->trigger_none = resolve_group(e, p, p->trigger_none_text, "/trigger/none",
+			                                rep, &errors);
+	}
+	return errors;
 }
 
 static int load_policy(struct engine *e, cJSON *json, const char *file,
@@ -362,6 +577,7 @@ int engine_load(const struct engine_file *files, size_t count, const struct engi
 	if (e->policies == NULL)
 		abort();
 	e->valuesets = fhir_valueset_index_new();
+	errors += load_vocabulary(e, files, count, rep);
 	for (i = 0; i < count; i++) {
 		const struct engine_file *f = &files[i];
 		cJSON *json;
@@ -374,8 +590,12 @@ int engine_load(const struct engine_file *files, size_t count, const struct engi
 			continue;
 		}
 		errors += engine__schema_check_snomed(json, f->name, rep);
-		if (strncmp(f->name, "valuesets/", 10) == 0) {
+		if (strncmp(f->name, "vocabulary/", 11) == 0) {
+			cJSON_Delete(json); /* read by load_vocabulary */
+		} else if (strncmp(f->name, "valuesets/", 10) == 0) {
 			struct fhir_error err;
+
+			note_systems(e, json);
 
 			if (fhir_valueset_index_add(e->valuesets, json, f->name, &err) != FHIR_OK) {
 				const char *hash = strchr(err.where, '#');
@@ -406,6 +626,8 @@ int engine_load(const struct engine_file *files, size_t count, const struct engi
 	errors += check_member_of(e, rep); /* also when other files had errors: report all */
 	if (errors == 0)
 		errors += link_policies(e, rep);
+	if (errors == 0)
+		errors += link_trigger_concepts(e, rep);
 	if (errors != 0) {
 		engine_free(e);
 		return FHIR_ERR_INVALID;
@@ -425,6 +647,15 @@ void engine_free(struct engine *e)
 	free(e->policies);
 	free(e->valueset_triggers);
 	fhir_valueset_index_free(e->valuesets);
+	engine__vocab_free(e->vocab);
+	for (i = 0; i < e->valueset_system_count; i++) {
+		for (char **s = e->valueset_systems[i]; *s != NULL; s++)
+			free(*s);
+		free(e->valueset_systems[i]);
+		free(e->valueset_urls[i]);
+	}
+	free(e->valueset_systems);
+	free(e->valueset_urls);
 	engine__commissioner_free(e);
 	cJSON_Delete(e->deployment);
 	free(e);

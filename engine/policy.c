@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "engine_internal.h"
+#include "text_internal.h"
 
 /* Where compilation is: the file, the reporter and the error count. */
 struct reader {
@@ -85,7 +86,7 @@ static struct fhir_path *get_path(struct reader *r, const cJSON *obj, const char
 		report(r, ptr, "'%s' must be a FHIRPath expression string", name);
 		return NULL;
 	}
-	if (fhir_path_compile(item->valuestring, &path, &err) != FHIR_OK) {
+	if (fhir_path_compile_host(item->valuestring, &engine__host, &path, &err) != FHIR_OK) {
 		report(r, ptr, "FHIRPath: %s (at %s)", err.message, err.where);
 		return NULL;
 	}
@@ -167,16 +168,16 @@ static void check_links(struct reader *r, const cJSON *links, const char *base)
 	}
 }
 
-static void check_override_reasons(struct reader *r, const cJSON *reasons)
+static void check_override_reasons(struct reader *r, const cJSON *reasons, const char *base)
 {
 	const cJSON *reason;
 	int i = 0;
 
 	cJSON_ArrayForEach(reason, reasons)
 	{
-		char ptr[64];
+		char ptr[128];
 
-		snprintf(ptr, sizeof(ptr), "/overrideReasons/%d", i++);
+		snprintf(ptr, sizeof(ptr), "%s/overrideReasons/%d", base, i++);
 		if (fhir_get_string(reason, "system") == NULL ||
 		    fhir_get_string(reason, "code") == NULL ||
 		    fhir_get_string(reason, "display") == NULL)
@@ -237,42 +238,32 @@ static void check_suggestions(struct reader *r, const cJSON *suggestions, const 
 	}
 }
 
-/* An array of POSIX extended, case-insensitive patterns at trigger/<name>. NEW: *out. */
-static void compile_patterns(struct reader *r, const cJSON *trigger, const char *name,
-                             regex_t **out, size_t *count)
+/* trigger.all (an array of concept-id groups "a|b") or trigger.none (one group): the strings
+ * as written; load.c resolves the ids once the vocabulary is compiled. */
+static char **get_groups(struct reader *r, const cJSON *trigger, const char *name, size_t *count)
 {
 	const cJSON *list = fhir_get(trigger, name);
 	const cJSON *item;
-	char ptr[64];
+	char ptr[64], **out;
 	int i = 0;
 
+	*count = 0;
 	snprintf(ptr, sizeof(ptr), "/trigger/%s", name);
 	if (list != NULL && !cJSON_IsArray(list))
-		report(r, ptr, "must be an array of regular expressions");
-	*out = calloc((size_t)cJSON_GetArraySize(list) + 1, sizeof(regex_t));
-	if (*out == NULL)
+		report(r, ptr, "must be an array of concept-id groups (\"id|id\")");
+	out = calloc((size_t)cJSON_GetArraySize(list) + 1, sizeof(char *));
+	if (out == NULL)
 		abort();
 	cJSON_ArrayForEach(item, (cJSON_IsArray(list) ? list : NULL))
 	{
-		int rc;
-
 		snprintf(ptr, sizeof(ptr), "/trigger/%s/%d", name, i++);
 		if (!cJSON_IsString(item) || item->valuestring[0] == '\0') {
-			report(r, ptr, "must be a regular expression string");
+			report(r, ptr, "must be a concept id, or ids joined by '|'");
 			continue;
 		}
-		rc = regcomp(&(*out)[*count], item->valuestring,
-		             REG_EXTENDED | REG_ICASE | REG_NOSUB);
-		if (rc != 0) {
-			char msg[256];
-
-			regerror(rc, &(*out)[*count], msg, sizeof(msg));
-			regfree(&(*out)[*count]);
-			report(r, ptr, "not a POSIX extended regular expression: %s", msg);
-			continue;
-		}
-		(*count)++;
+		out[(*count)++] = dup_string(item->valuestring);
 	}
+	return out;
 }
 
 static void compile_trigger(struct reader *r, const cJSON *json, struct engine_policy *p)
@@ -302,10 +293,35 @@ static void compile_trigger(struct reader *r, const cJSON *json, struct engine_p
 			p->trigger_valuesets[p->trigger_valueset_count++] =
 			    dup_string(item->valuestring);
 	}
-	compile_patterns(r, trigger, "text", &p->text_triggers, &p->text_trigger_count);
-	compile_patterns(r, trigger, "exclude", &p->text_excludes, &p->text_exclude_count);
-	if (p->trigger_valueset_count == 0 && p->text_trigger_count == 0)
-		report(r, "/trigger", "a trigger needs at least one ValueSet or text pattern");
+	p->trigger_all_text = get_groups(r, trigger, "all", &p->trigger_all_count);
+	{
+		size_t n = 0, k, len = 0;
+		char **none = get_groups(r, trigger, "none", &n);
+
+		for (k = 0; k < n; k++)
+			len += strlen(none[k]) + 1;
+		if (n > 0) {
+			size_t at = 0;
+
+			p->trigger_none_text = calloc(len + 1, 1);
+			if (p->trigger_none_text == NULL)
+				abort();
+			for (k = 0; k < n; k++) { /* "a|b|c", sized above */
+				size_t m = strlen(none[k]);
+
+				if (k > 0)
+					p->trigger_none_text[at++] = '|';
+				memcpy(p->trigger_none_text + at, none[k], m);
+				at += m;
+			}
+		}
+		for (k = 0; k < n; k++)
+			free(none[k]);
+		free(none);
+	}
+	if (p->trigger_valueset_count == 0 && p->trigger_all_count == 0)
+		report(r, "/trigger",
+		       "a trigger needs at least one ValueSet or 'all' concept group");
 }
 
 static void compile_lets(struct reader *r, const cJSON *json, struct engine_policy *p)
@@ -369,6 +385,7 @@ static void compile_criteria(struct reader *r, const cJSON *json, struct engine_
 			       "(evidence found by text), or both");
 		c->unknown = get_path(r, item, "unknown", base, 0);
 		c->not_met = get_path(r, item, "notMet", base, 0);
+		c->not_met_label = get_string(r, item, "notMetLabel", base, 0);
 		c->otherwise = ENGINE_NOT_MET;
 		otherwise = get_string(r, item, "otherwise", base, 0);
 		if (otherwise != NULL) {
@@ -452,6 +469,21 @@ static void compile_outcome(struct reader *r, const cJSON *item, const char *bas
 	check_links(r, o->links, base);
 	o->quiet = cJSON_IsTrue(fhir_get(item, "quiet"));
 	o->stop = cJSON_IsTrue(fhir_get(item, "stop"));
+	/* card text that replaces the policy's (policies/README.md "outcomes") */
+	if (cJSON_IsFalse(fhir_get(item, "evidence")))
+		o->no_evidence = 1;
+	else
+		o->evidence = get_string(r, item, "evidence", base, 0);
+	if (cJSON_IsFalse(fhir_get(item, "overrideReasons"))) {
+		o->no_override_reasons = 1;
+	} else {
+		o->override_reasons = get_array(r, item, "overrideReasons", base);
+		check_override_reasons(r, o->override_reasons, base);
+	}
+	snprintf(ptr, sizeof(ptr), "%s/policyLinks", base);
+	if (fhir_get(item, "policyLinks") != NULL && !cJSON_IsBool(fhir_get(item, "policyLinks")))
+		report(r, ptr, "'policyLinks' must be true or false");
+	o->no_policy_links = cJSON_IsFalse(fhir_get(item, "policyLinks"));
 }
 
 static void compile_outcomes(struct reader *r, const cJSON *json, struct engine_policy *p)
@@ -618,6 +650,56 @@ static unsigned check_scopes(struct reader *r, const struct engine_policy *p)
 	return s.reads;
 }
 
+/* Compiles the `applies` member of each object in `list` (links or suggestions at `base`) into
+ * p->guards, checking its variables (lets and criteria in scope). Returns the prefetch keys it
+ * reads (bits of enum engine_key). */
+static unsigned compile_guard_list(struct reader *r, struct engine_policy *p, const cJSON *list,
+                                   const char *base, const char *name)
+{
+	struct scope_check s = {r, p, p->let_count, 1, NULL, 0};
+	const cJSON *item;
+	int i = 0;
+
+	cJSON_ArrayForEach(item, list)
+	{
+		char ptr[160];
+		struct fhir_path *path;
+		struct engine_guard *grown;
+
+		snprintf(ptr, sizeof(ptr), "%s/%s/%d", base, name, i++);
+		if (fhir_get(item, "applies") == NULL)
+			continue;
+		path = get_path(r, item, "applies", ptr, 0);
+		if (path == NULL)
+			continue;
+		check_path(&s, path, ptr);
+		grown = realloc(p->guards, (p->guard_count + 1) * sizeof(*p->guards));
+		if (grown == NULL)
+			abort();
+		p->guards = grown;
+		p->guards[p->guard_count].item = item;
+		p->guards[p->guard_count].applies = path;
+		p->guard_count++;
+	}
+	return s.reads;
+}
+
+/* `applies` guards of the policy's links and of every outcome's links and suggestions. */
+static unsigned compile_guards(struct reader *r, struct engine_policy *p)
+{
+	unsigned reads = compile_guard_list(r, p, p->links, "", "links");
+	size_t i;
+
+	for (i = 0; i < p->outcome_count; i++) {
+		char base[64];
+
+		snprintf(base, sizeof(base), "/outcomes/%zu", i);
+		reads |= compile_guard_list(r, p, p->outcomes[i].links, base, "links");
+		reads |= compile_guard_list(r, p, p->outcomes[i].suggestions, base, "suggestions");
+	}
+	return reads;
+}
+
 int engine__policy_compile(const cJSON *json, const char *file, const struct engine_reporter *rep,
                            struct engine_policy *p)
 {
@@ -645,13 +727,14 @@ int engine__policy_compile(const cJSON *json, const char *file, const struct eng
 	if (p->ifr != NULL && (fhir_get_string(p->ifr, "label") == NULL))
 		report(&r, "/ifr", "'ifr' needs a 'label' (and a 'url' where one is known)");
 	p->override_reasons = get_array(&r, json, "overrideReasons", "");
-	check_override_reasons(&r, p->override_reasons);
+	check_override_reasons(&r, p->override_reasons, "");
 	p->requires = get_keys(&r, json, "requires", "");
 	compile_trigger(&r, json, p);
 	compile_lets(&r, json, p);
 	compile_criteria(&r, json, p);
 	compile_outcomes(&r, json, p);
 	p->reads = check_scopes(&r, p);
+	p->reads |= compile_guards(&r, p);
 	return r.errors;
 }
 
@@ -673,12 +756,17 @@ void engine__policy_free(struct engine_policy *p)
 	cJSON_Delete(p->links);
 	cJSON_Delete(p->ifr);
 	cJSON_Delete(p->override_reasons);
-	for (i = 0; i < p->text_trigger_count; i++)
-		regfree(&p->text_triggers[i]);
-	free(p->text_triggers);
-	for (i = 0; i < p->text_exclude_count; i++)
-		regfree(&p->text_excludes[i]);
-	free(p->text_excludes);
+	for (i = 0; i < p->trigger_all_count; i++) {
+		free(p->trigger_all_text[i]);
+		free(p->trigger_all != NULL ? p->trigger_all[i] : NULL);
+	}
+	free(p->trigger_all_text);
+	free(p->trigger_all);
+	free(p->trigger_none_text);
+	free(p->trigger_none);
+	for (i = 0; i < p->known_system_count; i++)
+		free(p->known_systems[i]);
+	free(p->known_systems);
 	for (i = 0; i < p->trigger_valueset_count; i++)
 		free(p->trigger_valuesets[i]);
 	free(p->trigger_valuesets);
@@ -698,6 +786,7 @@ void engine__policy_free(struct engine_policy *p)
 		fhir_path_free(c->met_text);
 		fhir_path_free(c->unknown);
 		fhir_path_free(c->not_met);
+		free(c->not_met_label);
 	}
 	free(p->criteria);
 	for (i = 0; i < p->outcome_count; i++) {
@@ -710,7 +799,12 @@ void engine__policy_free(struct engine_policy *p)
 		free(o->detail);
 		cJSON_Delete(o->suggestions);
 		cJSON_Delete(o->links);
+		free(o->evidence);
+		cJSON_Delete(o->override_reasons);
 	}
 	free(p->outcomes);
+	for (i = 0; i < p->guard_count; i++)
+		fhir_path_free(p->guards[i].applies);
+	free(p->guards);
 	memset(p, 0, sizeof(*p));
 }

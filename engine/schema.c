@@ -11,34 +11,41 @@
 
 /* ---- known keys (policies/README.md) ------------------------------------------------------ */
 
-static const char *const policy_keys[] = {
-    "id",       "title",           "version",  "commissioner", "sourceLabel",   "url",
-    "links",    "ifr",             "evidence", "trigger",      "requires",      "let",
-    "criteria", "overrideReasons", "outcomes", "effectiveFrom", "reviewDate",   "dateSource",
-    NULL};
+static const char *const policy_keys[] = {"id",          "title",
+                                          "version",     "commissioner",
+                                          "sourceLabel", "url",
+                                          "links",       "ifr",
+                                          "evidence",    "trigger",
+                                          "requires",    "let",
+                                          "criteria",    "overrideReasons",
+                                          "outcomes",    "effectiveFrom",
+                                          "reviewDate",  "dateSource",
+                                          NULL};
 static const char *const commissioner_keys[] = {"id", "name", NULL};
 /* `applies`: a FHIRPath guard on a link or suggestion (card.c; policies/README.md). */
 static const char *const link_keys[] = {"label", "url", "applies", NULL};
 static const char *const ifr_keys[] = {"label", "url", "contact", NULL};
 /* text/exclude: regexes until the lead replaces them with concept lists (all, none). */
-static const char *const trigger_keys[] = {"valueSets", "text", "exclude", "all", "none", NULL};
+static const char *const trigger_keys[] = {"valueSets", "all", "none", NULL};
 static const char *const let_keys[] = {"name", "expr", NULL};
-static const char *const criterion_keys[] = {"id",      "label",   "clause", "needs",
-                                             "applies", "met",     "metText", "unknown",
+static const char *const criterion_keys[] = {"id",      "label",     "clause",      "needs",
+                                             "applies", "met",       "metText",     "unknown",
                                              "notMet",  "otherwise", "notMetLabel", NULL};
-static const char *const outcome_keys[] = {
-    "id",     "applies", "when",        "is",    "decision", "recommendations", "indicator",
-    "summary", "detail", "suggestions", "links", "quiet",    "stop",
-    "evidence", "overrideReasons", "policyLinks", NULL};
+static const char *const outcome_keys[] = {"id",          "applies",  "when",
+                                           "is",          "decision", "recommendations",
+                                           "indicator",   "summary",  "detail",
+                                           "suggestions", "links",    "quiet",
+                                           "stop",        "evidence", "overrideReasons",
+                                           "policyLinks", NULL};
 /* CDS Hooks 2.0 §Suggestion (uuid is added by the engine but harmless) and §Action, plus
  * `copy` (policies/README.md "suggestions"); an action's `resource` is FHIR: not checked. */
-static const char *const suggestion_keys[] = {"label",   "uuid", "isRecommended",
+static const char *const suggestion_keys[] = {"label",   "uuid",    "isRecommended",
                                               "actions", "applies", NULL};
-static const char *const action_keys[] = {"type", "description", "resource", "resourceId", "copy",
-                                          NULL};
+static const char *const action_keys[] = {"type",       "description", "resource",
+                                          "resourceId", "copy",        NULL};
 /* FHIR R4 Coding (CDS Hooks 2.0 overrideReasons are Codings). */
-static const char *const coding_keys[] = {"system", "version", "code", "display", "userSelected",
-                                          NULL};
+static const char *const coding_keys[] = {"system",  "version",      "code",
+                                          "display", "userSelected", NULL};
 /* deployment.json top level; `server` is checked by cds-hooks/config.c. */
 static const char *const deployment_keys[] = {"name",
                                               "commissioners",
@@ -172,9 +179,9 @@ int engine__schema_check_policy(const cJSON *json, const char *file,
 	check_array_keys(&w, json, "let", let_keys, "");
 	check_array_keys(&w, json, "criteria", criterion_keys, "");
 	check_array_keys(&w, json, "outcomes", outcome_keys, "");
-	cJSON_ArrayForEach(outcome, (cJSON_IsArray(fhir_get(json, "outcomes"))
-	                                 ? fhir_get(json, "outcomes")
-	                                 : NULL))
+	cJSON_ArrayForEach(
+	    outcome,
+	    (cJSON_IsArray(fhir_get(json, "outcomes")) ? fhir_get(json, "outcomes") : NULL))
 	{
 		char base[64], ptr[96];
 		const char *summary = fhir_get_string(outcome, "summary");
@@ -195,7 +202,8 @@ int engine__schema_check_policy(const cJSON *json, const char *file,
 			check_array_keys(&w, suggestion, "actions", action_keys, sbase);
 		}
 		/* CDS Hooks 2.0 §Card: summary "<140 characters"; the template as written, with its
-		 * {{…}} placeholders, in UTF-8 code points (filled text is also cut at run time). */
+		 * {{…}} placeholders, in UTF-8 code points (filled text is also cut at run time).
+		 */
 		if (summary != NULL && engine__utf8_length(summary) >= SUMMARY_LIMIT) {
 			snprintf(ptr, sizeof(ptr), "%s/summary", base);
 			report(&w, ptr,
@@ -340,8 +348,8 @@ int engine__schema_check_snomed(const cJSON *json, const char *file,
 /* ---- policy dates (policies/README.md "Dates") ---------------------------------------------- */
 
 /* A FHIR date at day precision (YYYY-MM-DD) at `name`, or none. Returns 1 when read. */
-static int read_date(struct where *w, const cJSON *json, const char *name, char *text,
-                     size_t size, struct fhir_datetime *out)
+static int read_date(struct where *w, const cJSON *json, const char *name, char *text, size_t size,
+                     struct fhir_datetime *out)
 {
 	const cJSON *item = fhir_get(json, name);
 	struct fhir_error err;
@@ -356,8 +364,9 @@ static int read_date(struct where *w, const cJSON *json, const char *name, char 
 		return 0;
 	}
 	for (i = 0; i < 10; i++) {
-		if ((i == 4 || i == 7) ? item->valuestring[i] != '-'
-		                       : (item->valuestring[i] < '0' || item->valuestring[i] > '9')) {
+		if ((i == 4 || i == 7)
+		        ? item->valuestring[i] != '-'
+		        : (item->valuestring[i] < '0' || item->valuestring[i] > '9')) {
 			report(w, ptr, "'%s' must be a FHIR date YYYY-MM-DD", name);
 			return 0;
 		}
@@ -389,8 +398,8 @@ int engine__policy_dates(const cJSON *json, const char *file, const struct engin
 		return 0;
 	p->has_effective_from = read_date(&w, json, "effectiveFrom", p->effective_from,
 	                                  sizeof(p->effective_from), &p->effective);
-	p->has_review_date = read_date(&w, json, "reviewDate", p->review_date,
-	                               sizeof(p->review_date), &p->review);
+	p->has_review_date =
+	    read_date(&w, json, "reviewDate", p->review_date, sizeof(p->review_date), &p->review);
 	if (p->has_effective_from && p->has_review_date &&
 	    compare_days(&p->review, &p->effective) <= 0)
 		report(&w, "/reviewDate", "'reviewDate' must be after 'effectiveFrom'");

@@ -87,7 +87,8 @@ static void collect_mentions(struct collector *c, const char *text)
 		return;
 	if (c->count + n > c->cap) {
 		size_t cap = (c->count + n) * 2;
-		struct engine__mention *bigger = fhir_arena_alloc(c->t->arena, cap * sizeof(*bigger));
+		struct engine__mention *bigger =
+		    fhir_arena_alloc(c->t->arena, cap * sizeof(*bigger));
 
 		if (c->count > 0)
 			memcpy(bigger, c->items, c->count * sizeof(*bigger));
@@ -112,17 +113,18 @@ static void walk_strings(struct collector *c, const cJSON *node, int depth)
 	cJSON_ArrayForEach(child, node)
 	{
 		if (cJSON_IsString(child)) {
-			if (child->string != NULL &&
-			    (strcmp(child->string, "text") == 0 || strcmp(child->string, "display") == 0 ||
-			     strcmp(child->string, "valueString") == 0 ||
-			     strcmp(child->string, "summary") == 0))
+			if (child->string != NULL && (strcmp(child->string, "text") == 0 ||
+			                              strcmp(child->string, "display") == 0 ||
+			                              strcmp(child->string, "valueString") == 0 ||
+			                              strcmp(child->string, "summary") == 0))
 				collect_mentions(c, child->valuestring);
 			else if (child->string == NULL)
 				collect_mentions(c, child->valuestring); /* an array of strings */
 		} else if (cJSON_IsObject(child) || cJSON_IsArray(child)) {
-			if (child->string != NULL && (strcmp(child->string, "extension") == 0 ||
-			                              strcmp(child->string, "modifierExtension") == 0 ||
-			                              strcmp(child->string, "contained") == 0))
+			if (child->string != NULL &&
+			    (strcmp(child->string, "extension") == 0 ||
+			     strcmp(child->string, "modifierExtension") == 0 ||
+			     strcmp(child->string, "contained") == 0))
 				continue;
 			walk_strings(c, child, depth + 1);
 		}
@@ -163,27 +165,50 @@ struct field {
 	int site;
 };
 static const struct field fields[] = {
-    {"ServiceRequest", "code", 1},          {"ServiceRequest", "bodySite", 1},
-    {"ServiceRequest", "reasonCode", 2},    {"ServiceRequest", "reasonReference", 2},
-    {"ServiceRequest", "note", 2},          {"ServiceRequest", "patientInstruction", 0},
-    {"ServiceRequest", "orderDetail", 0},   {"Condition", "code", 1},
-    {"Condition", "bodySite", 1},           {"Condition", "note", 2},
-    {"Condition", "evidence", 2},           {"Condition", "stage", 0},
-    {"Procedure", "code", 1},               {"Procedure", "bodySite", 1},
-    {"Procedure", "reasonCode", 2},         {"Procedure", "outcome", 0},
-    {"Procedure", "complication", 0},       {"Procedure", "statusReason", 0},
-    {"Procedure", "followUp", 0},           {"Procedure", "note", 2},
-    {"Observation", "code", 1},             {"Observation", "bodySite", 1},
-    {"Observation", "valueString", 2},      {"Observation", "valueCodeableConcept", 2},
-    {"Observation", "interpretation", 0},   {"Observation", "note", 2},
-    {"Observation", "component", 0},        {"MedicationRequest", "medicationCodeableConcept", 0},
-    {"MedicationRequest", "medicationReference", 0}, {"MedicationRequest", "dosageInstruction", 0},
-    {"MedicationRequest", "reasonCode", 0}, {"MedicationRequest", "statusReason", 0},
-    {"MedicationRequest", "note", 0},       {"MedicationStatement", "medicationCodeableConcept", 0},
-    {"MedicationStatement", "medicationReference", 0}, {"MedicationStatement", "dosage", 0},
-    {"MedicationStatement", "reasonCode", 0}, {"MedicationStatement", "statusReason", 0},
-    {"MedicationStatement", "note", 0},     {"Encounter", "type", 1},
-    {"Encounter", "serviceType", 1},        {"Encounter", "reasonCode", 2},
+    {"ServiceRequest", "code", 1},
+    {"ServiceRequest", "bodySite", 1},
+    {"ServiceRequest", "reasonCode", 2},
+    {"ServiceRequest", "reasonReference", 2},
+    {"ServiceRequest", "note", 2},
+    {"ServiceRequest", "patientInstruction", 0},
+    {"ServiceRequest", "orderDetail", 0},
+    {"ServiceRequest", "supportingInfo", 0},
+    {"Condition", "code", 1},
+    {"Condition", "bodySite", 1},
+    {"Condition", "note", 2},
+    {"Condition", "evidence", 2},
+    {"Condition", "stage", 0},
+    {"Procedure", "code", 1},
+    {"Procedure", "bodySite", 1},
+    {"Procedure", "reasonCode", 2},
+    {"Procedure", "reasonReference", 2},
+    {"Procedure", "outcome", 0},
+    {"Procedure", "complication", 0},
+    {"Procedure", "statusReason", 0},
+    {"Procedure", "followUp", 0},
+    {"Procedure", "note", 2},
+    {"Observation", "code", 1},
+    {"Observation", "bodySite", 1},
+    {"Observation", "valueString", 2},
+    {"Observation", "valueCodeableConcept", 2},
+    {"Observation", "interpretation", 0},
+    {"Observation", "note", 2},
+    {"Observation", "component", 0},
+    {"MedicationRequest", "medicationCodeableConcept", 0},
+    {"MedicationRequest", "medicationReference", 0},
+    {"MedicationRequest", "dosageInstruction", 2},
+    {"MedicationRequest", "reasonCode", 2},
+    {"MedicationRequest", "statusReason", 0},
+    {"MedicationRequest", "note", 2},
+    {"MedicationStatement", "medicationCodeableConcept", 0},
+    {"MedicationStatement", "medicationReference", 0},
+    {"MedicationStatement", "dosage", 2},
+    {"MedicationStatement", "reasonCode", 2},
+    {"MedicationStatement", "statusReason", 0},
+    {"MedicationStatement", "note", 2},
+    {"Encounter", "type", 1},
+    {"Encounter", "serviceType", 1},
+    {"Encounter", "reasonCode", 2},
 };
 
 static int known_type(const char *type)
@@ -361,7 +386,8 @@ static void site_in(void *ctx, const cJSON *el, const struct cached *c)
 		int region = concepts[m->concept].region;
 		size_t k;
 
-		if (region < 0 || m->status == ENGINE_ST_NEGATED || m->status == ENGINE_ST_HYPOTHETICAL)
+		if (region < 0 || m->status == ENGINE_ST_NEGATED ||
+		    m->status == ENGINE_ST_HYPOTHETICAL)
 			continue;
 		for (k = 0; k < w->set->count && w->set->region[k] != region; k++)
 			;
@@ -385,7 +411,8 @@ static void sites_of(struct engine__text *t, const cJSON *node, const char *stri
 	if (t->vocab == NULL)
 		return;
 	if (node != NULL) {
-		const char *type = cJSON_IsObject(node) ? fhir_get_string(node, "resourceType") : NULL;
+		const char *type =
+		    cJSON_IsObject(node) ? fhir_get_string(node, "resourceType") : NULL;
 
 		if (!known_type(type)) {
 			each_element(t, node, 0, site_in, &w);
@@ -578,9 +605,7 @@ static int within(const cJSON *root, const cJSON *node, int depth)
 		return 1;
 	if (depth > 24 || !(cJSON_IsObject(root) || cJSON_IsArray(root)))
 		return 0;
-	cJSON_ArrayForEach(child, root)
-	if (within(child, node, depth + 1))
-		return 1;
+	cJSON_ArrayForEach(child, root) if (within(child, node, depth + 1)) return 1;
 	return 0;
 }
 
@@ -635,4 +660,15 @@ size_t engine__text_evidence(struct engine__text *t, const struct fhir_collectio
 	}
 	*out = list;
 	return n;
+}
+
+int engine_path_compile(const char *text, struct fhir_path **out, struct fhir_error *err)
+{
+	return fhir_path_compile_host(text, &engine__host, out, err);
+}
+
+void engine_path_env(const struct engine *e, struct fhir_arena *arena, struct fhir_path_env *env)
+{
+	env->host_call = engine__host_call;
+	env->host_ctx = engine__text_new(e != NULL ? e->vocab : NULL, arena);
 }

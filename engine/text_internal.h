@@ -48,9 +48,9 @@ void engine__tokenize(const char *text, struct fhir_arena *arena, struct engine_
 /* ---- the compiled vocabulary ------------------------------------------------------------ */
 
 struct engine__concept {
-	char *id;    /* "cauda-equina-syndrome", or "site:knee" for a region */
-	char *label; /* for card text */
-	int region;  /* the region index when this is a site concept, else -1 */
+	char *id;     /* "cauda-equina-syndrome", or "site:knee" for a region */
+	char *label;  /* for card text */
+	int region;   /* the region index when this is a site concept, else -1 */
 	int *broader; /* concepts a mention of this one also is (concept indexes), NEW */
 	size_t broader_count;
 };
@@ -61,15 +61,21 @@ struct engine__region {
 	int concept; /* its "site:<id>" concept index */
 };
 
-enum engine__layer { ENGINE_LAYER_CONCEPT, ENGINE_LAYER_CONTEXT, ENGINE_LAYER_SITE,
-	             ENGINE_LAYER_SIDE };
+enum engine__layer {
+	ENGINE_LAYER_CONCEPT,
+	ENGINE_LAYER_CONTEXT,
+	ENGINE_LAYER_SITE,
+	ENGINE_LAYER_SIDE
+};
 
 struct engine__phrase {
 	unsigned *pattern; /* pattern ids, NEW */
 	size_t length;
 	enum engine__layer layer;
-	int owner;     /* concept index, rule index, region index, or side bits */
-	int single;    /* one token of one letter ("l", "r"): laterality only right before a site */
+	int owner;  /* concept index, rule index, region index, or side bits */
+	int single; /* one token of one letter ("l", "r"): laterality only right before a site */
+	int blocks_sites; /* a concept phrase marked "blocksSites": no body site inside it
+	                     ("cervical screening" names no spine) */
 };
 
 struct engine__rule {
@@ -100,7 +106,8 @@ const struct engine__region *engine__vocab_regions(const struct engine_vocab *v,
  * fills out (at most max), returns how many. */
 size_t engine__vocab_match_token(const struct engine_vocab *v, const char *norm, unsigned *out,
                                  size_t max);
-/* The phrase table (BORROWED) and, in *list and *count, the phrases whose first token is `pattern`. */
+/* The phrase table (BORROWED) and, in *list and *count, the phrases whose first token is `pattern`.
+ */
 const struct engine__phrase *engine__vocab_phrases_from(const struct engine_vocab *v,
                                                         unsigned pattern, size_t **list,
                                                         size_t *count);
@@ -113,9 +120,9 @@ const struct engine__rule *engine__vocab_rules(const struct engine_vocab *v);
 struct engine__mention {
 	int concept;
 	enum engine__status status;
-	unsigned sides;        /* site mentions of paired regions: ENGINE_SIDE_* bits, 0 unknown */
-	const char *text;      /* the whole field text (BORROWED from the JSON) */
-	size_t start, end;     /* bytes of the phrase, with the ConText trigger that applied */
+	unsigned sides;    /* site mentions of paired regions: ENGINE_SIDE_* bits, 0 unknown */
+	const char *text;  /* the whole field text (BORROWED from the JSON) */
+	size_t start, end; /* bytes of the phrase, with the ConText trigger that applied */
 };
 
 /* Annotates one text: every concept and site mention with its status and side. NEW in arena:

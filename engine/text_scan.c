@@ -108,12 +108,15 @@ void engine__tokenize(const char *text, struct fhir_arena *arena, struct engine_
 
 			while (i < n) {
 				if (word_byte(s + i)) {
-					norm[len++] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
+					norm[len++] =
+					    (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
 					i++;
 				} else if ((k = apostrophe(s + i)) != 0 && len > 0 &&
-				           is_alpha((unsigned char)norm[len - 1]) && is_alpha(s[i + k])) {
+				           is_alpha((unsigned char)norm[len - 1]) &&
+				           is_alpha(s[i + k])) {
 					i += k; /* Baker's -> bakers */
-				} else if (s[i] == '.' && len > 0 && is_digit((unsigned char)norm[len - 1]) &&
+				} else if (s[i] == '.' && len > 0 &&
+				           is_digit((unsigned char)norm[len - 1]) &&
 				           is_digit(s[i + 1])) {
 					norm[len++] = '.'; /* 0.5 */
 					i++;
@@ -231,11 +234,17 @@ static void resolve(const struct engine__phrase *phrases, struct match *m, size_
 					ok = 0;
 				break;
 			case ENGINE_LAYER_CONTEXT:
-				if ((other == ENGINE_LAYER_CONTEXT || other == ENGINE_LAYER_CONCEPT) &&
+				if ((other == ENGINE_LAYER_CONTEXT ||
+				     other == ENGINE_LAYER_CONCEPT) &&
 				    overlaps(&m[j], &m[i]))
 					ok = 0;
 				break;
 			case ENGINE_LAYER_SITE:
+				if ((other == layer && overlaps(&m[j], &m[i])) ||
+				    (other == ENGINE_LAYER_CONCEPT &&
+				     phrases[m[j].phrase].blocks_sites && overlaps(&m[j], &m[i])))
+					ok = 0;
+				break;
 			case ENGINE_LAYER_SIDE:
 				if (other == layer && overlaps(&m[j], &m[i]))
 					ok = 0;
@@ -282,7 +291,8 @@ static int scope_blocked(const struct scan *s, size_t from, size_t to, int categ
 		if (m->start < from || m->start >= to)
 			continue;
 		if (rule_of(s, m)->category == ENGINE_CTX_TERMINATION ||
-		    (rule_of(s, m)->category < ENGINE_ST_COUNT && rule_of(s, m)->category != category))
+		    (rule_of(s, m)->category < ENGINE_ST_COUNT &&
+		     rule_of(s, m)->category != category))
 			return 1;
 	}
 	return 0;
@@ -325,6 +335,12 @@ static enum engine__status status_of(const struct scan *s, size_t start, size_t 
 	return (enum engine__status)status;
 }
 
+/* Does the sentence end at token `end` (a boundary or the end of the text)? */
+static int last_of_sentence(const struct scan *s, size_t end)
+{
+	return end >= s->ntok || s->toks[end].norm == NULL;
+}
+
 /* The side of a paired site at tokens [start, end): the nearest laterality word before it (a
  * one-letter "l"/"r" only right before), else just after it, else the one side the sentence
  * names; 0 when none can be read. policies/vocabulary/README.md "body-sites.json". */
@@ -342,7 +358,7 @@ static unsigned side_of(const struct scan *s, size_t start, size_t end)
 		if (!l->accepted || ph->layer != ENGINE_LAYER_SIDE ||
 		    s->sentence[l->start] != s->sentence[start])
 			continue;
-		if (!ph->single) {
+		if (!ph->single || last_of_sentence(s, l->end)) {
 			if (seen == 0)
 				seen = (unsigned)ph->owner;
 			else if (seen != (unsigned)ph->owner)
@@ -365,7 +381,8 @@ static unsigned side_of(const struct scan *s, size_t start, size_t end)
 		}
 	}
 	if (sides == 0 && seen != 0 && !ambiguous)
-		sides = seen; /* one side named in the sentence: "Knee injection - US guided (Right)" */
+		sides =
+		    seen; /* one side named in the sentence: "Knee injection - US guided (Right)" */
 	return sides;
 }
 
@@ -379,7 +396,8 @@ static void add_mention(struct mentions *out, const struct engine__mention *m)
 {
 	if (out->count == out->cap) {
 		size_t cap = out->cap == 0 ? 8 : out->cap * 2;
-		struct engine__mention *bigger = fhir_arena_alloc(out->arena, cap * sizeof(*bigger));
+		struct engine__mention *bigger =
+		    fhir_arena_alloc(out->arena, cap * sizeof(*bigger));
 
 		if (out->count > 0)
 			memcpy(bigger, out->items, out->count * sizeof(*bigger));
@@ -419,7 +437,8 @@ void engine__annotate(const struct engine_vocab *v, const char *text, struct fhi
 			continue;
 		}
 		pats[i] = fhir_arena_alloc(arena, MAX_PATTERNS_PER_TOKEN * sizeof(unsigned));
-		npats[i] = engine__vocab_match_token(v, toks[i].norm, pats[i], MAX_PATTERNS_PER_TOKEN);
+		npats[i] =
+		    engine__vocab_match_token(v, toks[i].norm, pats[i], MAX_PATTERNS_PER_TOKEN);
 	}
 	/* every phrase occurrence */
 	for (i = 0; i < ntok; i++) {
@@ -443,7 +462,8 @@ void engine__annotate(const struct engine_vocab *v, const char *text, struct fhi
 					continue;
 				if (s.nm == mcap) {
 					size_t cap = mcap == 0 ? 16 : mcap * 2;
-					struct match *bigger = fhir_arena_alloc(arena, cap * sizeof(*bigger));
+					struct match *bigger =
+					    fhir_arena_alloc(arena, cap * sizeof(*bigger));
 
 					if (s.nm > 0)
 						memcpy(bigger, s.m, s.nm * sizeof(*bigger));

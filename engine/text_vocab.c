@@ -18,7 +18,7 @@ struct pattern {
 struct engine_vocab {
 	struct pattern *patterns;
 	size_t pattern_count, pattern_cap;
-	unsigned *exact;   /* open addressing: pattern id + 1, 0 empty; exact words only */
+	unsigned *exact; /* open addressing: pattern id + 1, 0 empty; exact words only */
 	size_t exact_cap;
 	unsigned *prefix_by_byte[256]; /* prefix pattern ids starting with that byte, NEW */
 	size_t prefix_count_by_byte[256];
@@ -40,8 +40,8 @@ struct engine_vocab {
 	int compiled;
 };
 
-const char *const engine__status_names[ENGINE_ST_COUNT] = {
-    "affirmed", "historical", "uncertain", "other", "hypothetical", "negated"};
+const char *const engine__status_names[ENGINE_ST_COUNT] = {"affirmed", "historical",   "uncertain",
+                                                           "other",    "hypothetical", "negated"};
 
 static void *grow(void *p, size_t *cap, size_t need, size_t size)
 {
@@ -158,7 +158,8 @@ static void exact_rehash(struct engine_vocab *v)
 	v->exact_cap = cap;
 	for (size_t i = 0; i < v->pattern_count; i++)
 		if (!v->patterns[i].prefix)
-			*exact_slot(v, v->patterns[i].text, v->patterns[i].length) = (unsigned)i + 1;
+			*exact_slot(v, v->patterns[i].text, v->patterns[i].length) =
+			    (unsigned)i + 1;
 }
 
 /* The pattern id of a phrase token ("inject*" is a prefix pattern), interning it. */
@@ -191,7 +192,8 @@ static unsigned intern(struct engine_vocab *v, const char *word, int prefix)
 			abort();
 		v->prefix_by_byte[b][v->prefix_count_by_byte[b]++] = (unsigned)v->pattern_count;
 	}
-	v->patterns = grow(v->patterns, &v->pattern_cap, v->pattern_count + 1, sizeof(*v->patterns));
+	v->patterns =
+	    grow(v->patterns, &v->pattern_cap, v->pattern_count + 1, sizeof(*v->patterns));
 	p = &v->patterns[v->pattern_count];
 	p->text = dup(word);
 	p->length = n;
@@ -236,8 +238,7 @@ size_t engine__vocab_match_token(const struct engine_vocab *v, const char *norm,
 
 /* Adds a phrase: tokenized like text; a trailing '*' on a token makes it a prefix. Returns 0,
  * or -1 when the phrase has no token. */
-static int add_phrase(struct engine_vocab *v, const char *text, enum engine__layer layer,
-                      int owner)
+static int add_phrase(struct engine_vocab *v, const char *text, enum engine__layer layer, int owner)
 {
 	struct engine__token *toks;
 	size_t count, i, n = 0;
@@ -268,6 +269,7 @@ static int add_phrase(struct engine_vocab *v, const char *text, enum engine__lay
 	ph->layer = layer;
 	ph->owner = owner;
 	ph->single = n == 1 && strlen(toks[0].norm) == 1;
+	ph->blocks_sites = 0;
 	return 0;
 }
 
@@ -296,7 +298,8 @@ static const char *string_member(struct loader *l, const cJSON *obj, const char 
 		return NULL;
 	snprintf(ptr, sizeof(ptr), "%s/%s", base, name);
 	if (!cJSON_IsString(item) || item->valuestring[0] == '\0') {
-		fail(l, ptr, item == NULL ? "missing required string" : "must be a non-empty string");
+		fail(l, ptr,
+		     item == NULL ? "missing required string" : "must be a non-empty string");
 		return NULL;
 	}
 	return item->valuestring;
@@ -349,11 +352,13 @@ static int add_concept(struct engine_vocab *v, const char *id, const char *label
 	struct engine__concept *c;
 	size_t old = v->broader_ids_cap;
 
-	v->concepts = grow(v->concepts, &v->concept_cap, v->concept_count + 1, sizeof(*v->concepts));
-	v->broader_ids =
-	    grow(v->broader_ids, &v->broader_ids_cap, v->concept_count + 1, sizeof(*v->broader_ids));
+	v->concepts =
+	    grow(v->concepts, &v->concept_cap, v->concept_count + 1, sizeof(*v->concepts));
+	v->broader_ids = grow(v->broader_ids, &v->broader_ids_cap, v->concept_count + 1,
+	                      sizeof(*v->broader_ids));
 	if (v->broader_ids_cap > old)
-		memset(v->broader_ids + old, 0, (v->broader_ids_cap - old) * sizeof(*v->broader_ids));
+		memset(v->broader_ids + old, 0,
+		       (v->broader_ids_cap - old) * sizeof(*v->broader_ids));
 	c = &v->concepts[v->concept_count];
 	memset(c, 0, sizeof(*c));
 	c->id = dup(id);
@@ -364,14 +369,13 @@ static int add_concept(struct engine_vocab *v, const char *id, const char *label
 
 static void load_context(struct engine_vocab *v, struct loader *l, const cJSON *json)
 {
-	static const char *const keys[] = {"phrase", "category", "direction", "window", "source",
-	                                   "note", NULL};
-	static const char *const categories[] = {"negated", "historical", "uncertain", "other",
-	                                         "hypothetical", "pseudo", "termination"};
-	static const int category_codes[] = {ENGINE_ST_NEGATED, ENGINE_ST_HISTORICAL,
-	                                     ENGINE_ST_UNCERTAIN, ENGINE_ST_OTHER,
-	                                     ENGINE_ST_HYPOTHETICAL, ENGINE_CTX_PSEUDO,
-	                                     ENGINE_CTX_TERMINATION};
+	static const char *const keys[] = {"phrase", "category", "direction", "window",
+	                                   "source", "note",     NULL};
+	static const char *const categories[] = {
+	    "negated", "historical", "uncertain", "other", "hypothetical", "pseudo", "termination"};
+	static const int category_codes[] = {
+	    ENGINE_ST_NEGATED,      ENGINE_ST_HISTORICAL, ENGINE_ST_UNCERTAIN,   ENGINE_ST_OTHER,
+	    ENGINE_ST_HYPOTHETICAL, ENGINE_CTX_PSEUDO,    ENGINE_CTX_TERMINATION};
 	const cJSON *rules = fhir_get(json, "rules"), *r;
 	int i = 0;
 
@@ -417,7 +421,8 @@ static void load_context(struct engine_vocab *v, struct loader *l, const cJSON *
 
 			snprintf(ptr, sizeof(ptr), "%s/direction", base);
 			if (direction == NULL)
-				fail(l, ptr, "a trigger needs a direction: forward, backward or both");
+				fail(l, ptr,
+				     "a trigger needs a direction: forward, backward or both");
 			else if (strcmp(direction, "forward") == 0)
 				rule.direction = ENGINE_DIR_FORWARD;
 			else if (strcmp(direction, "backward") == 0)
@@ -464,8 +469,8 @@ static int valid_id(const char *id)
 
 static void load_concepts(struct engine_vocab *v, struct loader *l, const cJSON *json)
 {
-	static const char *const keys[] = {"id", "label", "phrases", "broader", "source", "note",
-	                                   NULL};
+	static const char *const keys[] = {"id",          "label",  "phrases", "broader",
+	                                   "blocksSites", "source", "note",    NULL};
 	const cJSON *concepts = fhir_get(json, "concepts"), *c;
 	int i = 0;
 
@@ -506,7 +511,20 @@ static void load_concepts(struct engine_vocab *v, struct loader *l, const cJSON 
 			continue;
 		}
 		index = add_concept(v, id, label, -1);
-		add_phrases(v, l, c, base, ENGINE_LAYER_CONCEPT, index);
+		{
+			size_t first = v->phrase_count;
+			const cJSON *blocks = fhir_get(c, "blocksSites");
+
+			add_phrases(v, l, c, base, ENGINE_LAYER_CONCEPT, index);
+			if (blocks != NULL && !cJSON_IsBool(blocks)) {
+				char ptr[80];
+
+				snprintf(ptr, sizeof(ptr), "%s/blocksSites", base);
+				fail(l, ptr, "blocksSites is true or false");
+			}
+			for (size_t k = first; k < v->phrase_count; k++)
+				v->phrases[k].blocks_sites = cJSON_IsTrue(blocks);
+		}
 		if (broader != NULL) {
 			size_t n = 0;
 
@@ -533,8 +551,8 @@ static void load_concepts(struct engine_vocab *v, struct loader *l, const cJSON 
 static void load_sites(struct engine_vocab *v, struct loader *l, const cJSON *json)
 {
 	static const char *const side_keys[] = {"side", "phrases", "source", "note", NULL};
-	static const char *const region_keys[] = {"id",     "label",  "plural", "paired",
-	                                          "snomed", "phrases", "source", "note", NULL};
+	static const char *const region_keys[] = {"id",      "label",  "plural", "paired", "snomed",
+	                                          "phrases", "source", "note",   NULL};
 	const cJSON *sides = fhir_get(json, "laterality"), *regions = fhir_get(json, "regions"), *x;
 	int i = 0;
 
@@ -597,7 +615,8 @@ static void load_sites(struct engine_vocab *v, struct loader *l, const cJSON *js
 			snprintf(ptr, sizeof(ptr), "%s/paired", base);
 			fail(l, ptr, "paired is true or false");
 		}
-		v->regions = grow(v->regions, &v->region_cap, v->region_count + 1, sizeof(*v->regions));
+		v->regions =
+		    grow(v->regions, &v->region_cap, v->region_count + 1, sizeof(*v->regions));
 		r = &v->regions[v->region_count];
 		r->id = dup(id);
 		r->label = dup(label);
@@ -664,8 +683,9 @@ int engine__vocab_compile(struct engine_vocab *v, const struct engine_reporter *
 			if (c < 0) {
 				char msg[200];
 
-				snprintf(msg, sizeof(msg), "concept '%.60s': broader concept '%.60s' is "
-				                           "not defined",
+				snprintf(msg, sizeof(msg),
+				         "concept '%.60s': broader concept '%.60s' is "
+				         "not defined",
 				         v->concepts[i].id, ids[j]);
 				fail(&l, "/concepts", msg);
 				continue;
@@ -680,8 +700,8 @@ int engine__vocab_compile(struct engine_vocab *v, const struct engine_reporter *
 	for (i = 0; i < v->phrase_count; i++) {
 		unsigned first = v->phrases[i].pattern[0];
 
-		v->by_first[first] = realloc(v->by_first[first],
-		                             (v->by_first_count[first] + 1) * sizeof(size_t));
+		v->by_first[first] =
+		    realloc(v->by_first[first], (v->by_first_count[first] + 1) * sizeof(size_t));
 		if (v->by_first[first] == NULL)
 			abort();
 		v->by_first[first][v->by_first_count[first]++] = i;

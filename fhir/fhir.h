@@ -186,9 +186,8 @@ struct fhir_path_env {
 	 * Returns 0, or a negative fhir_status with err->message set (err->where is filled by
 	 * the evaluator). NULL: calling a host function is an evaluation error. */
 	int (*host_call)(const void *ctx, size_t index, const struct fhir_value *item,
-	                 const struct fhir_collection *args, size_t nargs,
-	                 struct fhir_arena *arena, struct fhir_collection *out,
-	                 struct fhir_error *err);
+	                 const struct fhir_collection *args, size_t nargs, struct fhir_arena *arena,
+	                 struct fhir_collection *out, struct fhir_error *err);
 	const void *host_ctx;
 	struct fhir_arena *arena; /* where results and temporaries are allocated; required */
 };
@@ -202,7 +201,7 @@ struct fhir_path_env {
  * FHIR_ERR_SYNTAX with err->where = "expression:<offset>" and a message naming what was expected.
  */
 int fhir_path_compile(const char *text, struct fhir_path **out, struct fhir_error *err);
-void fhir_path_free(struct fhir_path *path);              /* accepts NULL */
+void fhir_path_free(struct fhir_path *path); /* accepts NULL */
 
 /* A function the host adds to FHIRPath (the engine's mentions(), sites(), ...): its name and how
  * many arguments it takes. Host functions never shadow FHIRPath's own. */
@@ -224,15 +223,6 @@ const char *fhir_path_text(const struct fhir_path *path); /* BORROWED: the sourc
  * that a policy only uses variables it defines. */
 void fhir_path_each_variable(const struct fhir_path *path, void (*fn)(void *ctx, const char *name),
                              void *ctx);
-
-/* Calls fn for every argument of a function call that is a string literal: the function's name
- * ("memberOf"), the argument's position (0-based) and its text (unescaped), e.g. to check at load
- * time that every memberOf('url') names a loaded ValueSet. Arguments that are not string
- * literals are skipped. All strings are BORROWED (valid while `path` lives). */
-void fhir_path_each_literal_argument(const struct fhir_path *path,
-                                     void (*fn)(void *ctx, const char *function, size_t arg,
-                                                const char *literal),
-                                     void *ctx);
 
 /* Calls fn for every argument of a function call that is a string literal: the function's name
  * ("memberOf"), the argument's position (0-based) and its text (unescaped), e.g. to check at load

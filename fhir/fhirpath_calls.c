@@ -5,8 +5,7 @@
 #include "fhirpath_internal.h"
 
 static void walk_calls(const struct fhir__fp_node *n,
-                       void (*fn)(void *ctx, const char *function, size_t arg,
-                                  const char *literal),
+                       void (*fn)(void *ctx, const char *function, size_t arg, const char *literal),
                        void *ctx)
 {
 	size_t i;

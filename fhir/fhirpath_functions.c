@@ -885,9 +885,10 @@ FN(fn_host)
 		if (rc != 0)
 			return fhir__fp_fail(e, call, rc, "%s(): %s", call->name, err.message);
 		if (out->count > FHIR_PATH_MAX_ITEMS)
-			return fhir__fp_fail(e, call, FHIR_ERR_LIMIT,
-			                     "a collection grew past %d items (FHIR_PATH_MAX_ITEMS)",
-			                     FHIR_PATH_MAX_ITEMS);
+			return fhir__fp_fail(
+			    e, call, FHIR_ERR_LIMIT,
+			    "a collection grew past %d items (FHIR_PATH_MAX_ITEMS)",
+			    FHIR_PATH_MAX_ITEMS);
 	}
 	return 0;
 }
