@@ -14,12 +14,13 @@
 #define CHECK_STR(a, b)                                                                            \
 	do {                                                                                       \
 		const char *got_ = (a);                                                            \
-		CHECK(strcmp(got_, (b)) == 0, "got '%s', want '%s'", got_, (b));                 \
+		CHECK(strcmp(got_, (b)) == 0, "got '%s', want '%s'", got_, (b));                   \
 	} while (0)
 
 static const char context_json[] =
     "{\"rules\": ["
-    "{\"phrase\": \"no\", \"category\": \"negated\", \"direction\": \"forward\", \"source\": \"t\"},"
+    "{\"phrase\": \"no\", \"category\": \"negated\", \"direction\": \"forward\", \"source\": "
+    "\"t\"},"
     "{\"phrase\": \"denies\", \"category\": \"negated\", \"direction\": \"forward\", \"source\": "
     "\"t\"},"
     "{\"phrase\": \"ruled out\", \"category\": \"negated\", \"direction\": \"backward\", "
@@ -73,8 +74,8 @@ static void report(void *ctx, const char *file, const char *pointer, const char 
 	fprintf(stderr, "  (load) %s#%s: %s\n", file, pointer, message);
 }
 
-static struct engine_vocab *vocab_of(const char *context, const char *concepts,
-                                     const char *sites, int *errors)
+static struct engine_vocab *vocab_of(const char *context, const char *concepts, const char *sites,
+                                     int *errors)
 {
 	struct engine_vocab *v = engine__vocab_new();
 	struct engine_reporter rep = {report, errors};
@@ -111,8 +112,8 @@ static const char *tokens(struct fhir_arena *arena, const char *text)
 }
 
 /* The status of concept `id` in text: a status name, "absent", or "several". */
-static const char *status(const struct engine_vocab *v, struct fhir_arena *arena,
-                          const char *text, const char *id)
+static const char *status(const struct engine_vocab *v, struct fhir_arena *arena, const char *text,
+                          const char *id)
 {
 	struct engine__mention *m;
 	size_t n, i;
@@ -224,15 +225,16 @@ static void test_load_errors(void)
 	int errors = 0;
 	struct engine_vocab *v;
 
-	v = vocab_of("{\"rules\": [{\"phrase\": \"no\", \"category\": \"nope\", \"source\": "
-	             "\"t\"}]}",
-	             "{\"concepts\": [{\"id\": \"Bad Id\", \"phrases\": [\"x\"], \"source\": \"t\"},"
-	             "{\"id\": \"a\", \"phrases\": [], \"source\": \"t\"},"
-	             "{\"id\": \"b\", \"phrases\": [\"b\"], \"broader\": [\"zz\"], \"source\": "
-	             "\"t\", \"extra\": 1}]}",
-	             "{\"laterality\": [], \"regions\": [{\"id\": \"knee\", \"label\": \"knee\", "
-	             "\"phrases\": [\"knee\"]}]}",
-	             &errors);
+	v = vocab_of(
+	    "{\"rules\": [{\"phrase\": \"no\", \"category\": \"nope\", \"source\": "
+	    "\"t\"}]}",
+	    "{\"concepts\": [{\"id\": \"Bad Id\", \"phrases\": [\"x\"], \"source\": \"t\"},"
+	    "{\"id\": \"a\", \"phrases\": [], \"source\": \"t\"},"
+	    "{\"id\": \"b\", \"phrases\": [\"b\"], \"broader\": [\"zz\"], \"source\": "
+	    "\"t\", \"extra\": 1}]}",
+	    "{\"laterality\": [], \"regions\": [{\"id\": \"knee\", \"label\": \"knee\", "
+	    "\"phrases\": [\"knee\"]}]}",
+	    &errors);
 	/* bad category, bad id, empty phrases, unknown broader, unknown member, missing source */
 	OK(errors == 6);
 	engine__vocab_free(v);
@@ -261,17 +263,16 @@ static void test_shipped(void)
 	OK(errors == 0);
 	CHECK_STR(status(v, a, "No cauda equina symptoms", "cauda-equina-syndrome"), "negated");
 	CHECK_STR(status(v, a, "MRI L-spine ?CES", "cauda-equina-syndrome"), "uncertain");
-	CHECK_STR(status(v, a, "Safety netted re CES symptoms", "cauda-equina-syndrome"),
-	          "absent");
-	CHECK_STR(status(v, a, "Denies saddle anaesthesia or urinary retention",
-	                 "saddle-anaesthesia"),
-	          "negated");
-	CHECK_STR(status(v, a, "Denies saddle anaesthesia or urinary retention",
-	                 "bladder-dysfunction"),
-	          "negated");
-	CHECK_STR(status(v, a, "Landmarks easily palpated, no difficulty",
-	                 "landmarks-not-identifiable"),
-	          "absent");
+	CHECK_STR(status(v, a, "Safety netted re CES symptoms", "cauda-equina-syndrome"), "absent");
+	CHECK_STR(
+	    status(v, a, "Denies saddle anaesthesia or urinary retention", "saddle-anaesthesia"),
+	    "negated");
+	CHECK_STR(
+	    status(v, a, "Denies saddle anaesthesia or urinary retention", "bladder-dysfunction"),
+	    "negated");
+	CHECK_STR(
+	    status(v, a, "Landmarks easily palpated, no difficulty", "landmarks-not-identifiable"),
+	    "absent");
 	CHECK_STR(status(v, a, "Unable to palpate landmarks due to body habitus",
 	                 "landmarks-not-identifiable"),
 	          "affirmed");
@@ -279,8 +280,7 @@ static void test_shipped(void)
 	CHECK_STR(status(v, a, "Breast ca 2012, discharged from oncology", "oncology-care"),
 	          "absent");
 	CHECK_STR(status(v, a, "Knee injection - US guided", "ultrasound-guidance"), "affirmed");
-	OK(side(v, a, "KNEE INJECTION \xe2\x80\x93 US GUIDED (R)", "knee") ==
-	      ENGINE_SIDE_RIGHT);
+	OK(side(v, a, "KNEE INJECTION \xe2\x80\x93 US GUIDED (R)", "knee") == ENGINE_SIDE_RIGHT);
 	OK(side(v, a, "Fracture of acetabulum, left", "hip") == ENGINE_SIDE_LEFT);
 	OK(side(v, a, "L4/5 facet joint injection", "lumbar-spine") == 0);
 	engine__vocab_free(v);
