@@ -183,14 +183,22 @@ static void put_criteria(struct text *t, const struct engine__assessment *a)
 		refs = evidence_refs(r);
 		cJSON_ArrayForEach(ref, refs)
 		{
+			size_t len = strlen(ref->valuestring), k;
+			int named = 0;
+
 			put(t, ref == refs->child ? ". Evidence: " : ", ");
 			put(t, fhir_arena_printf(a->arena, "`%s`", ref->valuestring));
+			/* every text-derived state names the resource and the phrase behind it:
+			 * phrases are "Type/id: ‘words’ (concept, status)" */
+			for (k = 0; k < r->phrase_count; k++) {
+				if (strncmp(r->phrases[k], ref->valuestring, len) != 0 ||
+				    strncmp(r->phrases[k] + len, ": ", 2) != 0)
+					continue;
+				put(t, fhir_arena_printf(a->arena, "%s%s", named++ ? "; " : " ",
+				                         r->phrases[k] + len + 2));
+			}
 		}
 		cJSON_Delete(refs);
-		/* every text-derived state names the resource and phrase behind it */
-		for (size_t k = 0; k < r->phrase_count; k++)
-			put(t, fhir_arena_printf(a->arena, "%s%s", k == 0 ? ": " : "; ",
-			                         r->phrases[k]));
 		if (r->on_text && r->phrase_count == 0)
 			put(t, " (matched on text)");
 		if (r->note != NULL)
