@@ -539,21 +539,25 @@ void engine__commissioner_find(const struct engine *e, const cJSON *request, con
 	out->how = ENGINE_WHO_NOT_DETERMINED;
 	if (value == NULL)
 		value = fhir_get(fhir_get(request, "prefetch"), "patient");
-	switch (fhir_prefetch_classify(value)) {
-	case FHIR_PREFETCH_RESOURCE:
-	case FHIR_PREFETCH_BUNDLE:
-		out->patient_available = 1;
-		from_practice(e, value, fhir_get_string(fhir_get(request, "context"), "patientId"),
-		              out);
-		break;
-	case FHIR_PREFETCH_NULL:
-		out->patient_available = 1;
-		snprintf(out->why, sizeof(out->why), "the client sent no patient data");
-		break;
-	default:
-		snprintf(out->why, sizeof(out->why), "the patient data was not available");
-		break;
-	}
+	if (e->practice_count == 0) /* nothing to look a practice up in, whatever the data */
+		snprintf(out->why, sizeof(out->why), "this deployment lists no GP practices");
+	else
+		switch (fhir_prefetch_classify(value)) {
+		case FHIR_PREFETCH_RESOURCE:
+		case FHIR_PREFETCH_BUNDLE:
+			out->patient_available = 1;
+			from_practice(e, value,
+			              fhir_get_string(fhir_get(request, "context"), "patientId"),
+			              out);
+			break;
+		case FHIR_PREFETCH_NULL:
+			out->patient_available = 1;
+			snprintf(out->why, sizeof(out->why), "the client sent no patient data");
+			break;
+		default:
+			snprintf(out->why, sizeof(out->why), "the patient data was not available");
+			break;
+		}
 	if (out->how == ENGINE_WHO_NOT_DETERMINED && e->default_commissioner != NULL) {
 		out->how = ENGINE_WHO_DEFAULT;
 		out->commissioner = e->default_commissioner;
