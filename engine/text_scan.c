@@ -234,9 +234,11 @@ static void resolve(const struct engine__phrase *phrases, struct match *m, size_
 					ok = 0;
 				break;
 			case ENGINE_LAYER_CONTEXT:
-				if ((other == ENGINE_LAYER_CONTEXT ||
-				     other == ENGINE_LAYER_CONCEPT) &&
-				    overlaps(&m[j], &m[i]))
+				/* a word that is both a concept and a trigger ("negative": a test
+				 * result, and post-negation of what precedes it) is both */
+				if ((other == ENGINE_LAYER_CONTEXT && overlaps(&m[j], &m[i])) ||
+				    (other == ENGINE_LAYER_CONCEPT && overlaps(&m[j], &m[i]) &&
+				     !(m[j].start == m[i].start && m[j].end == m[i].end)))
 					ok = 0;
 				break;
 			case ENGINE_LAYER_SITE:
