@@ -263,6 +263,10 @@ static void test_shipped(void)
 	OK(errors == 0);
 	CHECK_STR(status(v, a, "No cauda equina symptoms", "cauda-equina-syndrome"), "negated");
 	CHECK_STR(status(v, a, "MRI L-spine ?CES", "cauda-equina-syndrome"), "uncertain");
+	CHECK_STR(status(v, a, "Cauda equina symptoms denied", "cauda-equina-syndrome"), "negated");
+	CHECK_STR(status(v, a, "CES screen negative", "cauda-equina-syndrome"), "negated");
+	/* "negative" is both a result (a concept) and a post-negation trigger */
+	CHECK_STR(status(v, a, "Thigh thrust: negative", "negative"), "affirmed");
 	CHECK_STR(status(v, a, "Safety netted re CES symptoms", "cauda-equina-syndrome"), "absent");
 	CHECK_STR(
 	    status(v, a, "Denies saddle anaesthesia or urinary retention", "saddle-anaesthesia"),
