@@ -125,6 +125,11 @@ struct engine__mention {
 	size_t start, end; /* bytes of the phrase, with the ConText trigger that applied */
 };
 
+/* Named limits on untrusted text: the bytes of one string that are read (the rest is not), and
+ * the tokens of one sentence (a longer one is read in chunks: scopes do not cross them). */
+#define ENGINE_TEXT_MAX_BYTES    65536
+#define ENGINE_TEXT_MAX_SENTENCE 100
+
 /* Annotates one text: every concept and site mention with its status and side. NEW in arena:
  * *out, *count. */
 void engine__annotate(const struct engine_vocab *v, const char *text, struct fhir_arena *arena,

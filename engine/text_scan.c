@@ -409,20 +409,105 @@ static void add_mention(struct mentions *out, const struct engine__mention *m)
 	out->items[out->count++] = *m;
 }
 
+/* Appends every phrase occurrence starting in tokens [from, to) and ending by `to`. */
+static void find_matches(struct scan *s, const struct engine_vocab *v, unsigned *const *pats,
+                         const size_t *npats, size_t from, size_t to, size_t *mcap,
+                         struct fhir_arena *arena)
+{
+	for (size_t i = from; i < to; i++) {
+		for (size_t j = 0; j < npats[i]; j++) {
+			size_t *list, nlist;
+			const struct engine__phrase *phrases =
+			    engine__vocab_phrases_from(v, pats[i][j], &list, &nlist);
+
+			s->phrases = phrases;
+			for (size_t k = 0; k < nlist; k++) {
+				const struct engine__phrase *ph = &phrases[list[k]];
+				size_t t;
+
+				if (i + ph->length > to)
+					continue;
+				for (t = 1; t < ph->length; t++)
+					if (s->toks[i + t].norm == NULL ||
+					    !token_has(pats[i + t], npats[i + t], ph->pattern[t]))
+						break;
+				if (t < ph->length)
+					continue;
+				if (s->nm == *mcap) {
+					size_t cap = *mcap == 0 ? 16 : *mcap * 2;
+					struct match *bigger =
+					    fhir_arena_alloc(arena, cap * sizeof(*bigger));
+
+					if (s->nm > 0)
+						memcpy(bigger, s->m, s->nm * sizeof(*bigger));
+					s->m = bigger;
+					*mcap = cap;
+				}
+				s->m[s->nm].phrase = list[k];
+				s->m[s->nm].start = i;
+				s->m[s->nm].end = i + ph->length;
+				s->m[s->nm].concept = ph->layer == ENGINE_LAYER_CONCEPT;
+				s->m[s->nm].accepted = 0;
+				s->nm++;
+			}
+		}
+	}
+}
+
+/* The mentions of one chunk's matches (s->m, s->nm), appended to res. */
+static void chunk_mentions(struct scan *s, const struct engine_vocab *v, const char *text,
+                           struct mentions *res)
+{
+	const struct engine__concept *concepts = engine__vocab_concepts(v);
+
+	resolve(s->phrases, s->m, s->nm);
+	for (size_t i = 0; i < s->nm; i++) {
+		const struct match *m = &s->m[i];
+		const struct engine__phrase *ph = &s->phrases[m->phrase];
+		struct engine__mention mention = {0};
+
+		if (!m->accepted ||
+		    (ph->layer != ENGINE_LAYER_CONCEPT && ph->layer != ENGINE_LAYER_SITE))
+			continue;
+		mention.text = text;
+		mention.start = s->toks[m->start].start;
+		mention.end = s->toks[m->end - 1].end;
+		mention.status = status_of(s, m->start, m->end, &mention.start, &mention.end);
+		if (ph->layer == ENGINE_LAYER_SITE) {
+			size_t nregions;
+			const struct engine__region *regions = engine__vocab_regions(v, &nregions);
+
+			mention.concept = regions[ph->owner].concept;
+			if (regions[ph->owner].paired)
+				mention.sides = side_of(s, m->start, m->end);
+			add_mention(res, &mention);
+			continue;
+		}
+		mention.concept = ph->owner;
+		add_mention(res, &mention);
+		for (size_t k = 0; k < concepts[ph->owner].broader_count; k++) {
+			mention.concept = concepts[ph->owner].broader[k];
+			add_mention(res, &mention);
+		}
+	}
+}
+
 void engine__annotate(const struct engine_vocab *v, const char *text, struct fhir_arena *arena,
                       struct engine__mention **out, size_t *count)
 {
 	struct scan s = {0};
 	struct engine__token *toks;
-	size_t ntok, i, j, k, sentence = 0, mcap = 0;
+	size_t ntok, i, sentence = 0, start;
 	unsigned **pats;
 	size_t *npats;
 	struct mentions res = {NULL, 0, 0, arena};
-	const struct engine__concept *concepts = engine__vocab_concepts(v);
+	const char *limited = text;
 
 	*out = NULL;
 	*count = 0;
-	engine__tokenize(text, arena, &toks, &ntok);
+	if (text != NULL && strnlen(text, ENGINE_TEXT_MAX_BYTES + 1) > ENGINE_TEXT_MAX_BYTES)
+		limited = fhir_arena_strndup(arena, text, ENGINE_TEXT_MAX_BYTES);
+	engine__tokenize(limited, arena, &toks, &ntok);
 	if (ntok == 0)
 		return;
 	s.v = v;
@@ -432,86 +517,31 @@ void engine__annotate(const struct engine_vocab *v, const char *text, struct fhi
 	s.sentence = fhir_arena_alloc(arena, ntok * sizeof(*s.sentence));
 	pats = fhir_arena_alloc(arena, ntok * sizeof(*pats));
 	npats = fhir_arena_alloc(arena, ntok * sizeof(*npats));
-	for (i = 0; i < ntok; i++) {
-		s.sentence[i] = sentence;
-		if (toks[i].norm == NULL) {
+	/* sentences, and chunks of at most ENGINE_TEXT_MAX_SENTENCE tokens: matches only interact
+	 * within one, so the cost stays linear in the text whatever its shape */
+	for (i = 0, start = 0; i < ntok; i++) {
+		if (toks[i].norm == NULL || i - start == ENGINE_TEXT_MAX_SENTENCE) {
 			sentence++;
-			continue;
+			start = i;
 		}
+		s.sentence[i] = sentence;
+		if (toks[i].norm == NULL)
+			continue;
 		pats[i] = fhir_arena_alloc(arena, MAX_PATTERNS_PER_TOKEN * sizeof(unsigned));
 		npats[i] =
 		    engine__vocab_match_token(v, toks[i].norm, pats[i], MAX_PATTERNS_PER_TOKEN);
 	}
-	/* every phrase occurrence */
-	for (i = 0; i < ntok; i++) {
-		for (j = 0; j < npats[i]; j++) {
-			size_t *list, nlist;
-			const struct engine__phrase *phrases =
-			    engine__vocab_phrases_from(v, pats[i][j], &list, &nlist);
+	for (start = 0; start < ntok;) {
+		size_t end = start + 1, mcap = 0;
 
-			s.phrases = phrases;
-			for (k = 0; k < nlist; k++) {
-				const struct engine__phrase *ph = &phrases[list[k]];
-				size_t t;
-
-				if (i + ph->length > ntok)
-					continue;
-				for (t = 1; t < ph->length; t++)
-					if (toks[i + t].norm == NULL ||
-					    !token_has(pats[i + t], npats[i + t], ph->pattern[t]))
-						break;
-				if (t < ph->length)
-					continue;
-				if (s.nm == mcap) {
-					size_t cap = mcap == 0 ? 16 : mcap * 2;
-					struct match *bigger =
-					    fhir_arena_alloc(arena, cap * sizeof(*bigger));
-
-					if (s.nm > 0)
-						memcpy(bigger, s.m, s.nm * sizeof(*bigger));
-					s.m = bigger;
-					mcap = cap;
-				}
-				s.m[s.nm].phrase = list[k];
-				s.m[s.nm].start = i;
-				s.m[s.nm].end = i + ph->length;
-				s.m[s.nm].concept = ph->layer == ENGINE_LAYER_CONCEPT;
-				s.m[s.nm].accepted = 0;
-				s.nm++;
-			}
-		}
-	}
-	if (s.nm == 0)
-		return;
-	resolve(s.phrases, s.m, s.nm);
-	for (i = 0; i < s.nm; i++) {
-		const struct match *m = &s.m[i];
-		const struct engine__phrase *ph = &s.phrases[m->phrase];
-		struct engine__mention mention = {0};
-
-		if (!m->accepted ||
-		    (ph->layer != ENGINE_LAYER_CONCEPT && ph->layer != ENGINE_LAYER_SITE))
-			continue;
-		mention.text = text;
-		mention.start = toks[m->start].start;
-		mention.end = toks[m->end - 1].end;
-		mention.status = status_of(&s, m->start, m->end, &mention.start, &mention.end);
-		if (ph->layer == ENGINE_LAYER_SITE) {
-			size_t nregions;
-			const struct engine__region *regions = engine__vocab_regions(v, &nregions);
-
-			mention.concept = regions[ph->owner].concept;
-			if (regions[ph->owner].paired)
-				mention.sides = side_of(&s, m->start, m->end);
-			add_mention(&res, &mention);
-			continue;
-		}
-		mention.concept = ph->owner;
-		add_mention(&res, &mention);
-		for (k = 0; k < concepts[ph->owner].broader_count; k++) {
-			mention.concept = concepts[ph->owner].broader[k];
-			add_mention(&res, &mention);
-		}
+		while (end < ntok && s.sentence[end] == s.sentence[start])
+			end++;
+		s.m = NULL;
+		s.nm = 0;
+		find_matches(&s, v, pats, npats, start, end, &mcap, arena);
+		if (s.nm > 0)
+			chunk_mentions(&s, v, text, &res);
+		start = end;
 	}
 	*out = res.items;
 	*count = res.count;

@@ -220,6 +220,27 @@ static void test_sides(const struct engine_vocab *v)
 	fhir_arena_free(a);
 }
 
+/* Untrusted text: only the first ENGINE_TEXT_MAX_BYTES are read, and a sentence of thousands of
+ * tokens is read in chunks (linear cost); neither stalls nor crashes. */
+static void test_limits(const struct engine_vocab *v)
+{
+	struct fhir_arena *a = fhir_arena_new();
+	size_t n = ENGINE_TEXT_MAX_BYTES + 64, i;
+	char *big = malloc(n + 32);
+
+	OK(big != NULL);
+	if (big == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		big[i] = "pain no "[i % 8];
+	memcpy(big + n, " cauda equina", 14);
+	CHECK_STR(status(v, a, big, "ces"), "absent"); /* past the limit: not read */
+	memcpy(big, "cauda equina ", 13);
+	CHECK_STR(status(v, a, big, "ces"), "affirmed"); /* the first chunk: read */
+	free(big);
+	fhir_arena_free(a);
+}
+
 static void test_load_errors(void)
 {
 	int errors = 0;
@@ -303,6 +324,7 @@ int main(void)
 	test_tokens();
 	test_context(v);
 	test_sides(v);
+	test_limits(v);
 	engine__vocab_free(v);
 	test_load_errors();
 	test_shipped();
