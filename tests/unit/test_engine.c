@@ -65,6 +65,17 @@ static int assess(const struct engine *e, cJSON *req, struct engine_result *r)
 	return rc;
 }
 
+/* engine_assess at `when`; frees req. */
+static int assess_at(const struct engine *e, cJSON *req, const struct fhir_datetime *when,
+                     struct engine_result *r)
+{
+	struct fhir_error err;
+	int rc = engine_assess(e, req, when, r, &err);
+
+	cJSON_Delete(req);
+	return rc;
+}
+
 static void test_commissioned_is_quiet(const struct engine *e)
 {
 	struct engine_result r;
@@ -590,17 +601,15 @@ static void test_policy_dates(const char *dir)
 	if (e != NULL) {
 		const cJSON *a, *log;
 
-		CHECK(engine_assess(e,
-		                    request("order-select", CODED, COND_A ",\"procedures\":null"),
-		                    &before, &r, &err) == FHIR_OK,
+		CHECK(assess_at(e, request("order-select", CODED, COND_A ",\"procedures\":null"),
+		                &before, &r) == FHIR_OK,
 		      "ok");
 		CHECK(r.http_status == 200 && r.assessed == 0 &&
 		          cJSON_GetArraySize(fhir_get(r.response, "cards")) == 0,
 		      "not yet in force: not triggered (assessed %zu)", r.assessed);
 		engine_result_clear(&r);
-		CHECK(engine_assess(e,
-		                    request("order-select", CODED, COND_A ",\"procedures\":null"),
-		                    &on, &r, &err) == FHIR_OK,
+		CHECK(assess_at(e, request("order-select", CODED, COND_A ",\"procedures\":null"),
+		                &on, &r) == FHIR_OK,
 		      "ok");
 		a = assessment_of(cJSON_GetArrayItem(fhir_get(r.response, "cards"), 0));
 		log = cJSON_GetArrayItem(r.log, 0);
@@ -614,9 +623,8 @@ static void test_policy_dates(const char *dir)
 		          fhir_get_string(log, "policyReviewDate") != NULL,
 		      "the decision log records the version and review date");
 		engine_result_clear(&r);
-		CHECK(engine_assess(e,
-		                    request("order-select", CODED, COND_A ",\"procedures\":null"),
-		                    &late, &r, &err) == FHIR_OK &&
+		CHECK(assess_at(e, request("order-select", CODED, COND_A ",\"procedures\":null"),
+		                &late, &r) == FHIR_OK &&
 		          r.assessed == 1,
 		      "past its review date the policy still fires");
 		engine_result_clear(&r);
