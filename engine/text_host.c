@@ -131,12 +131,9 @@ static void walk_strings(struct collector *c, const cJSON *node, int depth)
 	}
 }
 
-/* The mentions in one element (all its strings), annotated once per request. */
-static const struct cached *element(struct engine__text *t, const cJSON *node)
+/* Makes room for one more cache entry (load factor at most 1/2). */
+static void grow_cache(struct engine__text *t)
 {
-	size_t i;
-	struct collector c = {t, NULL, 0, 0};
-
 	if ((t->used + 1) * 2 > t->cap) {
 		size_t cap = t->cap * 2, k;
 		struct cached *bigger = fhir_arena_alloc(t->arena, cap * sizeof(*bigger));
@@ -147,6 +144,15 @@ static const struct cached *element(struct engine__text *t, const cJSON *node)
 		t->table = bigger;
 		t->cap = cap;
 	}
+}
+
+/* The mentions in one element (all its strings), annotated once per request. */
+static const struct cached *element(struct engine__text *t, const cJSON *node)
+{
+	size_t i;
+	struct collector c = {t, NULL, 0, 0};
+
+	grow_cache(t);
 	i = slot_of(t->table, t->cap, node);
 	if (t->table[i].node == node)
 		return &t->table[i];
@@ -221,20 +227,96 @@ static int known_type(const char *type)
 
 /* Calls fn for each element to read on item: a resource's fields (those with site flag `site`
  * when site > 0, all when 0), or the element itself. */
+/* The first text of a CodeableConcept (or Coding): its text, else a coding's display. */
+static const char *concept_text(const cJSON *cc)
+{
+	const cJSON *coding;
+
+	if (fhir_get_string(cc, "text") != NULL)
+		return fhir_get_string(cc, "text");
+	if (fhir_get_string(cc, "display") != NULL)
+		return fhir_get_string(cc, "display");
+	cJSON_ArrayForEach(
+	    coding, fhir_get(cc, "coding")) if (fhir_get_string(coding, "display") !=
+	                                        NULL) return fhir_get_string(coding, "display");
+	return NULL;
+}
+
+/* "<code>: <value> <interpretation>" of an Observation or one of its components, read as one
+ * sentence so that the value qualifies the finding the code names ("Saddle anaesthesia:
+ * Absent", "Perianal sensation: Reduced"); a false valueBoolean reads "no <code>". NULL when
+ * there is no code text. */
+static const char *observation_sentence(struct engine__text *t, const cJSON *obs)
+{
+	const char *code = concept_text(fhir_get(obs, "code"));
+	const char *value = fhir_get_string(obs, "valueString");
+	const cJSON *interp = fhir_get(obs, "interpretation");
+	const char *interp_text = cJSON_IsArray(interp)
+	                              ? concept_text(cJSON_GetArrayItem(interp, 0))
+	                              : concept_text(interp);
+
+	if (code == NULL)
+		return NULL;
+	if (cJSON_IsFalse(fhir_get(obs, "valueBoolean")))
+		return fhir_arena_printf(t->arena, "no %s", code);
+	if (value == NULL)
+		value = concept_text(fhir_get(obs, "valueCodeableConcept"));
+	return fhir_arena_printf(t->arena, "%s: %s %s", code, value != NULL ? value : "",
+	                         interp_text != NULL ? interp_text : "");
+}
+
+/* The Observation read as sentences (itself and each component), cached under a key of its
+ * own: the node's address + 1, never another node's (nodes are larger than one byte). */
+static const struct cached *observation(struct engine__text *t, const cJSON *obs)
+{
+	const cJSON *key = (const cJSON *)(const void *)((const char *)(const void *)obs + 1);
+	const cJSON *component;
+	struct collector c = {t, NULL, 0, 0};
+	size_t i;
+	const char *one;
+
+	grow_cache(t);
+	i = slot_of(t->table, t->cap, key);
+	if (t->table[i].node == key)
+		return &t->table[i];
+	if ((one = observation_sentence(t, obs)) != NULL)
+		collect_mentions(&c, one);
+	cJSON_ArrayForEach(
+	    component, fhir_get(obs, "component")) if ((one = observation_sentence(t, component)) !=
+	                                               NULL) collect_mentions(&c, one);
+	t->table[i].node = key;
+	t->table[i].items = c.items;
+	t->table[i].count = c.count;
+	t->used++;
+	return &t->table[i];
+}
+
+/* Read together by observation(), not one by one. */
+static int observation_part(const char *member)
+{
+	return strcmp(member, "code") == 0 || strcmp(member, "valueString") == 0 ||
+	       strcmp(member, "valueCodeableConcept") == 0 ||
+	       strcmp(member, "interpretation") == 0 || strcmp(member, "component") == 0;
+}
+
 static void each_element(struct engine__text *t, const cJSON *node, int site,
                          void (*fn)(void *ctx, const cJSON *element, const struct cached *c),
                          void *ctx)
 {
 	const char *type = cJSON_IsObject(node) ? fhir_get_string(node, "resourceType") : NULL;
+	int obs = type != NULL && strcmp(type, "Observation") == 0 && site == 0;
 
 	if (!known_type(type)) {
 		fn(ctx, node, element(t, node));
 		return;
 	}
+	if (obs)
+		fn(ctx, node, observation(t, node));
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		const cJSON *member;
 
-		if (strcmp(fields[i].type, type) != 0 || (site > 0 && fields[i].site != site))
+		if (strcmp(fields[i].type, type) != 0 || (site > 0 && fields[i].site != site) ||
+		    (obs && observation_part(fields[i].member)))
 			continue;
 		member = fhir_get(node, fields[i].member);
 		if (member != NULL)

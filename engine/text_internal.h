@@ -79,9 +79,13 @@ struct engine__phrase {
 };
 
 struct engine__rule {
-	int category;  /* enum engine__status or enum engine__ctx_category */
-	int direction; /* enum engine__ctx_direction (0 for pseudo and termination) */
-	int window;    /* most tokens in scope; 0: to the sentence end or a termination */
+	int category;       /* enum engine__status or enum engine__ctx_category */
+	int direction;      /* enum engine__ctx_direction (0 for pseudo and termination) */
+	int window;         /* most tokens in scope; 0: to the sentence end or a termination */
+	int final_backward; /* "final": "backward": ending its sentence, it also applies to what
+	                       precedes it ("Saddle anaesthesia: No") */
+	unsigned ends;      /* termination: the status bits whose scopes it ends (all by default;
+	                       "of": ["other"] ends only another experiencer's: "she", "he") */
 };
 
 struct engine_vocab;

@@ -67,6 +67,20 @@ static size_t boundary(const unsigned char *s, size_t i)
 	return 0;
 }
 
+/* Abbreviations whose full stop does not end a sentence ("risks discussed incl. flare, tendon
+ * rupture"; "Pt. declined"). Short on purpose: a missed sentence end lets a negation reach too
+ * far, so only words that never end a clinical sentence are listed. */
+static int abbreviation(const char *norm)
+{
+	static const char *const list[] = {"incl", "inc", "approx", "esp", "vs",  "dr",
+	                                   "mr",   "mrs", "ms",     "ref", "tel", "dept"};
+
+	for (size_t i = 0; norm != NULL && i < sizeof(list) / sizeof(list[0]); i++)
+		if (strcmp(norm, list[i]) == 0)
+			return 1;
+	return 0;
+}
+
 struct tokbuf {
 	struct engine__token *items;
 	size_t count, cap;
@@ -141,8 +155,8 @@ void engine__tokenize(const char *text, struct fhir_arena *arena, struct engine_
 			}
 			norm[len] = '\0';
 			push(&b, start, i, norm);
-		} else if (s[i] == '?') {
-			push(&b, i, i + 1, "?");
+		} else if (s[i] == '?' || s[i] == '#') {
+			push(&b, i, i + 1, s[i] == '?' ? "?" : "#"); /* query; '#' UK fracture */
 			i++;
 		} else if ((s[i] == '+' || s[i] == '-') && (s[i + 1] == 'v' || s[i + 1] == 'V') &&
 		           (s[i + 2] == 'e' || s[i + 2] == 'E') && !word_byte(s + i + 3) &&
@@ -150,7 +164,9 @@ void engine__tokenize(const char *text, struct fhir_arena *arena, struct engine_
 			push(&b, i, i + 3, s[i] == '+' ? "+ve" : "-ve");
 			i += 3;
 		} else if ((k = boundary(s, i)) != 0) {
-			push(&b, i, i + k, NULL);
+			if (!(s[i] == '.' && b.count > 0 &&
+			      abbreviation(b.items[b.count - 1].norm)))
+				push(&b, i, i + k, NULL);
 			i += k;
 		} else if ((k = utf8_punct(s + i)) != 0) {
 			i += k;
@@ -200,12 +216,6 @@ static int overlaps(const struct match *a, const struct match *b)
 	return a->start < b->end && b->start < a->end;
 }
 
-static int contains(const struct match *outer, const struct match *inner)
-{
-	return outer->start <= inner->start && inner->end <= outer->end &&
-	       (outer->end - outer->start) > (inner->end - inner->start);
-}
-
 /* Longest-match resolution (policies/vocabulary/README.md): concepts and ConText triggers
  * compete (a trigger inside a longer concept phrase is no trigger, and a concept inside a longer
  * trigger phrase such as "negative for" is no concept); a concept inside a longer concept is
@@ -226,11 +236,13 @@ static void resolve(const struct engine__phrase *phrases, struct match *m, size_
 				continue;
 			switch (layer) {
 			case ENGINE_LAYER_CONCEPT:
+				/* the longest phrase wins where phrases overlap ("2/5 positive -
+				 * cluster negative" is no "positive cluster"); the same words
+				 * naming two concepts name both ("usgi": guidance and injection) */
 				if ((other == ENGINE_LAYER_CONTEXT && overlaps(&m[j], &m[i])) ||
-				    (other == ENGINE_LAYER_CONCEPT && contains(&m[j], &m[i])) ||
-				    (other == ENGINE_LAYER_CONCEPT && m[j].start == m[i].start &&
-				     m[j].end == m[i].end &&
-				     phrases[m[j].phrase].owner == phrases[m[i].phrase].owner))
+				    (other == ENGINE_LAYER_CONCEPT && overlaps(&m[j], &m[i]) &&
+				     !(m[j].start == m[i].start && m[j].end == m[i].end &&
+				       phrases[m[j].phrase].owner != phrases[m[i].phrase].owner)))
 					ok = 0;
 				break;
 			case ENGINE_LAYER_CONTEXT:
@@ -281,6 +293,12 @@ static int is_status_trigger(const struct scan *s, const struct match *m)
 	       rule_of(s, m)->category < ENGINE_ST_COUNT;
 }
 
+/* Does the sentence end at token `end` (a boundary or the end of the text)? */
+static int last_of_sentence(const struct scan *s, size_t end)
+{
+	return end >= s->ntok || s->toks[end].norm == NULL;
+}
+
 /* Is anything in tokens [from, to) a termination term, or a status trigger of another category
  * than `category` (pyConText: a modifier's scope stops at a modifier of another category)? */
 static int scope_blocked(const struct scan *s, size_t from, size_t to, int category)
@@ -292,7 +310,8 @@ static int scope_blocked(const struct scan *s, size_t from, size_t to, int categ
 			continue;
 		if (m->start < from || m->start >= to)
 			continue;
-		if (rule_of(s, m)->category == ENGINE_CTX_TERMINATION ||
+		if ((rule_of(s, m)->category == ENGINE_CTX_TERMINATION &&
+		     (rule_of(s, m)->ends & (1u << category))) ||
 		    (rule_of(s, m)->category < ENGINE_ST_COUNT &&
 		     rule_of(s, m)->category != category))
 			return 1;
@@ -321,7 +340,10 @@ static enum engine__status status_of(const struct scan *s, size_t start, size_t 
 			gap = start - t->end;
 			applies = gap < window && !scope_blocked(s, t->end, start, r->category);
 		}
-		if (!applies && (r->direction & ENGINE_DIR_BACKWARD) && t->start >= end) {
+		if (!applies &&
+		    ((r->direction & ENGINE_DIR_BACKWARD) ||
+		     (r->final_backward && last_of_sentence(s, t->end))) &&
+		    t->start >= end) {
 			gap = t->start - end;
 			applies = gap < window && !scope_blocked(s, end, t->start, r->category);
 		}
@@ -335,12 +357,6 @@ static enum engine__status status_of(const struct scan *s, size_t start, size_t 
 			*to = s->toks[t->end - 1].end;
 	}
 	return (enum engine__status)status;
-}
-
-/* Does the sentence end at token `end` (a boundary or the end of the text)? */
-static int last_of_sentence(const struct scan *s, size_t end)
-{
-	return end >= s->ntok || s->toks[end].norm == NULL;
 }
 
 /* The side of a paired site at tokens [start, end): the nearest laterality word before it (a

@@ -369,8 +369,8 @@ static int add_concept(struct engine_vocab *v, const char *id, const char *label
 
 static void load_context(struct engine_vocab *v, struct loader *l, const cJSON *json)
 {
-	static const char *const keys[] = {"phrase", "category", "direction", "window",
-	                                   "source", "note",     NULL};
+	static const char *const keys[] = {"phrase", "category", "direction", "window", "final",
+	                                   "of",     "source",   "note",      NULL};
 	static const char *const categories[] = {
 	    "negated", "historical", "uncertain", "other", "hypothetical", "pseudo", "termination"};
 	static const int category_codes[] = {
@@ -431,6 +431,40 @@ static void load_context(struct engine_vocab *v, struct loader *l, const cJSON *
 				rule.direction = ENGINE_DIR_BOTH;
 			else
 				fail(l, ptr, "direction is forward, backward or both");
+		}
+		rule.ends = ~0u;
+		if (fhir_get(r, "final") != NULL) {
+			const char *fin = fhir_get_string(r, "final");
+			char ptr[80];
+
+			snprintf(ptr, sizeof(ptr), "%s/final", base);
+			if (fin == NULL || strcmp(fin, "backward") != 0 ||
+			    rule.category >= ENGINE_ST_COUNT)
+				fail(l, ptr,
+				     "final is \"backward\" (a trigger that, ending its "
+				     "sentence, also applies to what precedes it)");
+			else
+				rule.final_backward = 1;
+		}
+		if (fhir_get(r, "of") != NULL) {
+			const cJSON *of = fhir_get(r, "of"), *x;
+			char ptr[80];
+
+			snprintf(ptr, sizeof(ptr), "%s/of", base);
+			rule.ends = 0;
+			if (!cJSON_IsArray(of) || rule.category != ENGINE_CTX_TERMINATION)
+				fail(l, ptr, "of is an array of the statuses a termination ends");
+			cJSON_ArrayForEach(x, (cJSON_IsArray(of) ? of : NULL))
+			{
+				unsigned bits =
+				    cJSON_IsString(x) ? engine__status_bits(x->valuestring) : 0;
+
+				if (bits == 0)
+					fail(l, ptr,
+					     "of lists statuses: negated, historical, uncertain, "
+					     "other, hypothetical");
+				rule.ends |= bits;
+			}
 		}
 		window = fhir_get(r, "window");
 		if (window != NULL) {

@@ -156,6 +156,7 @@ static void test_tokens(void)
 	CHECK_STR(tokens(a, "L4/5 facet; Baker's cyst"), "l4 5 facet | bakers cyst");
 	CHECK_STR(tokens(a, "FABER +ve, Gaenslen -ve"), "faber +ve gaenslen -ve");
 	CHECK_STR(tokens(a, "?CES 0.5 mg"), "? ces 0.5 mg");
+	CHECK_STR(tokens(a, "# NOF incl. pain. Dr. Smith"), "# nof incl pain | dr smith");
 	CHECK_STR(tokens(a, "KNEE INJECTION \xe2\x80\x93 US GUIDED"), "knee injection us guided");
 	CHECK_STR(tokens(a, "A&E h/o e.g. Smith"), "ae ho eg smith");
 	CHECK_STR(tokens(a, ""), "");
@@ -259,6 +260,14 @@ static void test_load_errors(void)
 	/* bad category, bad id, empty phrases, unknown broader, unknown member, missing source */
 	OK(errors == 6);
 	engine__vocab_free(v);
+	errors = 0;
+	v = vocab_of("{\"rules\": [{\"phrase\": \"no\", \"category\": \"negated\", \"direction\": "
+	             "\"forward\", \"final\": \"sideways\", \"source\": \"t\"},"
+	             "{\"phrase\": \"she\", \"category\": \"termination\", \"of\": [\"others\"], "
+	             "\"source\": \"t\"}]}",
+	             "{\"concepts\": []}", "{\"laterality\": [], \"regions\": []}", &errors);
+	OK(errors == 2); /* final is "backward"; "of" names statuses */
+	engine__vocab_free(v);
 }
 
 /* The shipped vocabulary reads typical UK record wording as a GP means it. */
@@ -286,6 +295,15 @@ static void test_shipped(void)
 	CHECK_STR(status(v, a, "MRI L-spine ?CES", "cauda-equina-syndrome"), "uncertain");
 	CHECK_STR(status(v, a, "Cauda equina symptoms denied", "cauda-equina-syndrome"), "negated");
 	CHECK_STR(status(v, a, "CES screen negative", "cauda-equina-syndrome"), "negated");
+	/* a template's answer ends the sentence: "no" then reads backward */
+	CHECK_STR(status(v, a, "Saddle anaesthesia: No", "saddle-anaesthesia"), "negated");
+	CHECK_STR(status(v, a, "Saddle anaesthesia, no urinary symptoms", "saddle-anaesthesia"),
+	          "affirmed");
+	/* "#" is the UK shorthand for fracture; "incl." ends no sentence */
+	CHECK_STR(status(v, a, "# tibial plateau 2019", "fracture"), "affirmed");
+	CHECK_STR(status(v, a, "Risks discussed incl. flare, infection, tendon rupture",
+	                 "serious-adverse-effect"),
+	          "hypothetical");
 	/* "negative" is both a result (a concept) and a post-negation trigger */
 	CHECK_STR(status(v, a, "Thigh thrust: negative", "negative"), "affirmed");
 	CHECK_STR(status(v, a, "Safety netted re CES symptoms", "cauda-equina-syndrome"), "absent");
