@@ -251,6 +251,15 @@ char *engine__expand(const char *text, struct fhir_arena *arena,
 void engine__each_placeholder(const char *text, void (*fn)(void *ctx, const char *name, size_t len),
                               void *ctx);
 
+/* A malloc'd copy of s (NULL in, NULL out); out of memory aborts. NEW: free(). */
+char *engine__strdup(const char *s);
+
+/* Room for one more item in an arena array: when count == *cap, a copy with twice the room (at
+ * least `first`) is allocated in `arena` and returned (the old one is left to the arena);
+ * otherwise items itself. Items are `size` bytes. */
+void *engine__arena_room(struct fhir_arena *arena, void *items, size_t count, size_t *cap,
+                         size_t first, size_t size);
+
 /* Writes a random RFC 4122 version 4 UUID ("xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx") into out. */
 void engine__uuid(char out[37]);
 

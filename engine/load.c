@@ -33,17 +33,6 @@ static void report(const struct engine_reporter *rep, const char *file, const ch
 		rep->report(rep->ctx, file, pointer, message);
 }
 
-static char *dup_text(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *d = malloc(n);
-
-	if (d == NULL)
-		abort();
-	memcpy(d, s, n);
-	return d;
-}
-
 static int ends_with(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), m = strlen(suffix);
@@ -442,9 +431,9 @@ static void note_systems(struct engine *e, const cJSON *vs)
 		const char *system = fhir_get_string(inc, "system");
 
 		if (system != NULL)
-			list[n++] = dup_text(system);
+			list[n++] = engine__strdup(system);
 	}
-	e->valueset_urls[e->valueset_system_count] = dup_text(url);
+	e->valueset_urls[e->valueset_system_count] = engine__strdup(url);
 	e->valueset_systems[e->valueset_system_count++] = list;
 }
 
@@ -466,7 +455,7 @@ static void know_systems(struct engine *e, struct engine_policy *p, const char *
 			                                                 sizeof(*p->known_systems));
 			if (p->known_systems == NULL)
 				abort();
-			p->known_systems[p->known_system_count++] = dup_text(*s);
+			p->known_systems[p->known_system_count++] = engine__strdup(*s);
 		}
 	}
 }

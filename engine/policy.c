@@ -33,21 +33,6 @@ static void report(struct reader *r, const char *pointer, const char *fmt, ...)
 		r->rep->report(r->rep->ctx, r->file, pointer, message);
 }
 
-static char *dup_string(const char *s)
-{
-	size_t n;
-	char *d;
-
-	if (s == NULL)
-		return NULL;
-	n = strlen(s) + 1;
-	d = malloc(n);
-	if (d == NULL)
-		abort();
-	memcpy(d, s, n);
-	return d;
-}
-
 /* A string member: required ones report when absent; "" is never accepted. */
 static char *get_string(struct reader *r, const cJSON *obj, const char *name, const char *base,
                         int required)
@@ -65,7 +50,7 @@ static char *get_string(struct reader *r, const cJSON *obj, const char *name, co
 		report(r, ptr, "'%s' must be a non-empty string", name);
 		return NULL;
 	}
-	return dup_string(item->valuestring);
+	return engine__strdup(item->valuestring);
 }
 
 static struct fhir_path *get_path(struct reader *r, const cJSON *obj, const char *name,
@@ -261,7 +246,7 @@ static char **get_groups(struct reader *r, const cJSON *trigger, const char *nam
 			report(r, ptr, "must be a concept id, or ids joined by '|'");
 			continue;
 		}
-		out[(*count)++] = dup_string(item->valuestring);
+		out[(*count)++] = engine__strdup(item->valuestring);
 	}
 	return out;
 }
@@ -291,7 +276,7 @@ static void compile_trigger(struct reader *r, const cJSON *json, struct engine_p
 			report(r, ptr, "must be a ValueSet url");
 		else
 			p->trigger_valuesets[p->trigger_valueset_count++] =
-			    dup_string(item->valuestring);
+			    engine__strdup(item->valuestring);
 	}
 	p->trigger_all_text = get_groups(r, trigger, "all", &p->trigger_all_count);
 	{
@@ -706,7 +691,7 @@ int engine__policy_compile(const cJSON *json, const char *file, const struct eng
 	struct reader r = {file, rep, 0};
 	const cJSON *commissioner = fhir_get(json, "commissioner");
 
-	p->file = dup_string(file);
+	p->file = engine__strdup(file);
 	if (!cJSON_IsObject(json)) {
 		report(&r, "", "a policy file holds one JSON object");
 		return r.errors;

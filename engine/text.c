@@ -1,4 +1,5 @@
-/* text.c — card text helpers: {{placeholder}} expansion for summaries, details and suggestion
+/* text.c — small helpers shared by the engine files (string copies, arena arrays) and card
+ * text helpers: {{placeholder}} expansion for summaries, details and suggestion
  * templates, UTF-8 aware truncation (CDS Hooks 2.0 §Card: summary < 140 characters), and
  * random UUIDs for cards, suggestions and assessments. No I/O beyond getrandom(2). */
 #include <stdint.h>
@@ -106,4 +107,33 @@ void engine__uuid(char out[37])
 	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
 	         b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
 	         b[13], b[14], b[15]);
+}
+
+char *engine__strdup(const char *s)
+{
+	size_t n;
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	n = strlen(s) + 1;
+	d = malloc(n);
+	if (d == NULL)
+		abort();
+	memcpy(d, s, n);
+	return d;
+}
+
+void *engine__arena_room(struct fhir_arena *arena, void *items, size_t count, size_t *cap,
+                         size_t first, size_t size)
+{
+	void *bigger;
+
+	if (count < *cap)
+		return items;
+	*cap = *cap == 0 ? first : *cap * 2;
+	bigger = fhir_arena_alloc(arena, *cap * size);
+	if (count > 0)
+		memcpy(bigger, items, count * size);
+	return bigger;
 }

@@ -341,15 +341,8 @@ static const struct parsed_list *parse_list(struct engine__text *t, const char *
 	for (i = 0; i < t->list_count; i++)
 		if (same_text(t->lists[i].key, ids) && same_text(t->lists[i].status_key, statuses))
 			return &t->lists[i];
-	if (t->list_count == t->list_cap) {
-		size_t cap = t->list_cap == 0 ? 32 : t->list_cap * 2;
-		struct parsed_list *bigger = fhir_arena_alloc(t->arena, cap * sizeof(*bigger));
-
-		if (t->list_count > 0)
-			memcpy(bigger, t->lists, t->list_count * sizeof(*bigger));
-		t->lists = bigger;
-		t->list_cap = cap;
-	}
+	t->lists = engine__arena_room(t->arena, t->lists, t->list_count, &t->list_cap, 32,
+	                              sizeof(*t->lists));
 	p = &t->lists[t->list_count++];
 	p->key = fhir_arena_strdup(t->arena, ids);
 	p->status_key = fhir_arena_strdup(t->arena, statuses);
@@ -383,15 +376,8 @@ static void find_in(void *ctx, const cJSON *el, const struct cached *c)
 
 static void note_hit(struct engine__text *t, const cJSON *node, const struct engine__mention *m)
 {
-	if (t->hit_count == t->hit_cap) {
-		size_t cap = t->hit_cap == 0 ? 16 : t->hit_cap * 2;
-		struct hit *bigger = fhir_arena_alloc(t->arena, cap * sizeof(*bigger));
-
-		if (t->hit_count > 0)
-			memcpy(bigger, t->hits, t->hit_count * sizeof(*bigger));
-		t->hits = bigger;
-		t->hit_cap = cap;
-	}
+	t->hits =
+	    engine__arena_room(t->arena, t->hits, t->hit_count, &t->hit_cap, 16, sizeof(*t->hits));
 	t->hits[t->hit_count].node = node;
 	t->hits[t->hit_count].mention = m;
 	t->hit_count++;
@@ -717,8 +703,12 @@ size_t engine__text_evidence(struct engine__text *t, const struct fhir_collectio
 
 			if (!within(res, t->hits[h].node, 0))
 				continue;
-			if (len > 120)
+			if (len > 120) { /* cut on a character boundary */
 				len = 120;
+				while (len > 0 &&
+				       ((unsigned char)m->text[m->start + len] & 0xC0) == 0x80)
+					len--;
+			}
 			line = fhir_arena_printf(
 			    t->arena, "%s: \xe2\x80\x98%.*s\xe2\x80\x99 (%s%s%s)", ref, (int)len,
 			    m->text + m->start, concepts[m->concept].label,
@@ -728,15 +718,8 @@ size_t engine__text_evidence(struct engine__text *t, const struct fhir_collectio
 				dup = strcmp(list[k], line) == 0;
 			if (dup)
 				continue;
-			if (n == cap) {
-				const char **bigger;
-
-				cap = cap == 0 ? 8 : cap * 2;
-				bigger = fhir_arena_alloc(t->arena, cap * sizeof(*bigger));
-				if (n > 0)
-					memcpy(bigger, list, n * sizeof(*bigger));
-				list = bigger;
-			}
+			list =
+			    engine__arena_room(t->arena, (void *)list, n, &cap, 8, sizeof(*list));
 			list[n++] = line;
 		}
 	}

@@ -91,15 +91,7 @@ static void push(struct tokbuf *b, size_t start, size_t end, const char *norm)
 {
 	if (norm == NULL && (b->count == 0 || b->items[b->count - 1].norm == NULL))
 		return; /* no empty sentences */
-	if (b->count == b->cap) {
-		size_t cap = b->cap == 0 ? 32 : b->cap * 2;
-		struct engine__token *bigger = fhir_arena_alloc(b->arena, cap * sizeof(*bigger));
-
-		if (b->count > 0)
-			memcpy(bigger, b->items, b->count * sizeof(*bigger));
-		b->items = bigger;
-		b->cap = cap;
-	}
+	b->items = engine__arena_room(b->arena, b->items, b->count, &b->cap, 32, sizeof(*b->items));
 	b->items[b->count].start = start;
 	b->items[b->count].end = end;
 	b->items[b->count].norm = norm;
@@ -412,16 +404,8 @@ struct mentions {
 
 static void add_mention(struct mentions *out, const struct engine__mention *m)
 {
-	if (out->count == out->cap) {
-		size_t cap = out->cap == 0 ? 8 : out->cap * 2;
-		struct engine__mention *bigger =
-		    fhir_arena_alloc(out->arena, cap * sizeof(*bigger));
-
-		if (out->count > 0)
-			memcpy(bigger, out->items, out->count * sizeof(*bigger));
-		out->items = bigger;
-		out->cap = cap;
-	}
+	out->items = engine__arena_room(out->arena, out->items, out->count, &out->cap, 8,
+	                                sizeof(*out->items));
 	out->items[out->count++] = *m;
 }
 
@@ -449,16 +433,8 @@ static void find_matches(struct scan *s, const struct engine_vocab *v, unsigned 
 						break;
 				if (t < ph->length)
 					continue;
-				if (s->nm == *mcap) {
-					size_t cap = *mcap == 0 ? 16 : *mcap * 2;
-					struct match *bigger =
-					    fhir_arena_alloc(arena, cap * sizeof(*bigger));
-
-					if (s->nm > 0)
-						memcpy(bigger, s->m, s->nm * sizeof(*bigger));
-					s->m = bigger;
-					*mcap = cap;
-				}
+				s->m =
+				    engine__arena_room(arena, s->m, s->nm, mcap, 16, sizeof(*s->m));
 				s->m[s->nm].phrase = list[k];
 				s->m[s->nm].start = i;
 				s->m[s->nm].end = i + ph->length;

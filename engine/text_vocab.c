@@ -56,17 +56,6 @@ static void *grow(void *p, size_t *cap, size_t need, size_t size)
 	return p;
 }
 
-static char *dup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *d = malloc(n);
-
-	if (d == NULL)
-		abort();
-	memcpy(d, s, n);
-	return d;
-}
-
 static uint64_t hash(const char *s, size_t n)
 {
 	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
@@ -195,7 +184,7 @@ static unsigned intern(struct engine_vocab *v, const char *word, int prefix)
 	v->patterns =
 	    grow(v->patterns, &v->pattern_cap, v->pattern_count + 1, sizeof(*v->patterns));
 	p = &v->patterns[v->pattern_count];
-	p->text = dup(word);
+	p->text = engine__strdup(word);
 	p->length = n;
 	p->prefix = prefix;
 	return (unsigned)v->pattern_count++;
@@ -361,8 +350,8 @@ static int add_concept(struct engine_vocab *v, const char *id, const char *label
 		       (v->broader_ids_cap - old) * sizeof(*v->broader_ids));
 	c = &v->concepts[v->concept_count];
 	memset(c, 0, sizeof(*c));
-	c->id = dup(id);
-	c->label = dup(label != NULL ? label : id);
+	c->id = engine__strdup(id);
+	c->label = engine__strdup(label != NULL ? label : id);
 	c->region = region;
 	return (int)v->concept_count++;
 }
@@ -576,7 +565,7 @@ static void load_concepts(struct engine_vocab *v, struct loader *l, const cJSON 
 			cJSON_ArrayForEach(b, broader)
 			{
 				if (cJSON_IsString(b))
-					v->broader_ids[index][n++] = dup(b->valuestring);
+					v->broader_ids[index][n++] = engine__strdup(b->valuestring);
 			}
 		}
 	}
@@ -652,9 +641,9 @@ static void load_sites(struct engine_vocab *v, struct loader *l, const cJSON *js
 		v->regions =
 		    grow(v->regions, &v->region_cap, v->region_count + 1, sizeof(*v->regions));
 		r = &v->regions[v->region_count];
-		r->id = dup(id);
-		r->label = dup(label);
-		r->plural = dup(plural != NULL ? plural : label);
+		r->id = engine__strdup(id);
+		r->label = engine__strdup(label);
+		r->plural = engine__strdup(plural != NULL ? plural : label);
 		r->paired = cJSON_IsTrue(paired);
 		r->concept = add_concept(v, cid, label, (int)v->region_count);
 		add_phrases(v, l, x, base, ENGINE_LAYER_SITE, (int)v->region_count);

@@ -12,23 +12,6 @@
 
 static struct fhir_datetime now;
 
-struct collected {
-	char text[8192];
-	size_t len;
-	int count;
-};
-
-static void collect(void *ctx, const char *file, const char *pointer, const char *message)
-{
-	struct collected *c = ctx;
-	int w = snprintf(c->text + c->len, sizeof(c->text) - c->len, "%s#%s: %s\n", file, pointer,
-	                 message);
-
-	if (w > 0 && (size_t)w < sizeof(c->text) - c->len)
-		c->len += (size_t)w;
-	c->count++;
-}
-
 #define CSV_OK                                                                                     \
 	"odsCode,commissioner,name,source\n"                                                       \
 	"A10001,hny-icb,\"Hull Practice, Hull\",test\r\n"                                          \
@@ -44,7 +27,7 @@ static void collect(void *ctx, const char *file, const char *pointer, const char
 static struct engine *load(const char *deployment, const char *csv, struct collected *c)
 {
 	struct engine_file files[256];
-	struct engine_reporter rep = {collect, c};
+	struct engine_reporter rep = {collect_errors, c};
 	struct engine *e = NULL;
 	size_t i, n = 0;
 

@@ -327,27 +327,10 @@ static void test_bad_context(const struct engine *e)
 	cJSON_Delete(req);
 }
 
-struct collected {
-	char text[8192];
-	size_t len;
-	int count;
-};
-
-static void collect(void *ctx, const char *file, const char *pointer, const char *message)
-{
-	struct collected *c = ctx;
-	int n = snprintf(c->text + c->len, sizeof(c->text) - c->len, "%s#%s: %s\n", file, pointer,
-	                 message);
-
-	if (n > 0 && (size_t)n < sizeof(c->text) - c->len)
-		c->len += (size_t)n;
-	c->count++;
-}
-
 static void test_load_errors(const char *dir)
 {
 	struct collected c = {{0}, 0, 0};
-	struct engine_reporter rep = {collect, &c};
+	struct engine_reporter rep = {collect_errors, &c};
 	struct cds_app_options opts = {
 	    .policies_dir = dir, .config_file = NULL, .decision_log = "-"};
 	struct cds_app *app = NULL;
@@ -408,7 +391,7 @@ static void test_load_errors(const char *dir)
 static struct engine *load_with_deployment(const char *deployment, struct collected *c)
 {
 	struct engine_file files[256];
-	struct engine_reporter rep = {collect, c};
+	struct engine_reporter rep = {collect_errors, c};
 	struct engine *e = NULL;
 	size_t i, n = 0;
 
@@ -548,7 +531,7 @@ static struct engine *load_fixture_edited(const char *dir, const char *after, co
 	enum { NFILES = sizeof(names) / sizeof(names[0]) };
 	char *texts[NFILES] = {NULL}, *edited = NULL, path[1200];
 	struct engine_file files[NFILES];
-	struct engine_reporter rep = {collect, c};
+	struct engine_reporter rep = {collect_errors, c};
 	struct engine *e = NULL;
 	size_t i;
 

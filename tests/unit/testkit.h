@@ -54,4 +54,24 @@ static inline char *testkit_read(const char *path, size_t *length)
 	return buf;
 }
 
+/* Load errors gathered by an engine_reporter (`collect_errors` with a struct collected as ctx): the
+ * messages as "file#pointer: message" lines, and how many. */
+struct collected {
+	char text[8192];
+	size_t len;
+	int count;
+};
+
+static inline void collect_errors(void *ctx, const char *file, const char *pointer,
+                                  const char *message)
+{
+	struct collected *c = ctx;
+	int n = snprintf(c->text + c->len, sizeof(c->text) - c->len, "%s#%s: %s\n", file, pointer,
+	                 message);
+
+	if (n > 0 && (size_t)n < sizeof(c->text) - c->len)
+		c->len += (size_t)n;
+	c->count++;
+}
+
 #endif
