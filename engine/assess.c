@@ -36,6 +36,7 @@ struct request_data {
 	size_t skipped[ENGINE_KEY_COUNT];  /* entries that were not resources */
 	struct fhir_path_var builtins[VAR_BUILTIN_COUNT];
 	struct fhir_collection everything; /* draft orders + prefetched resources, for resolve() */
+	struct fhir_collection prefetched; /* every resource of every prefetch key, any type */
 	struct fhir_datetime now;
 	struct engine__text *text; /* clinical text read once per element (text_host.c) */
 };
@@ -62,6 +63,24 @@ static int member_of(const void *ctx, const char *url, const char *system, const
 	return fhir_valueset_contains(e->valuesets, url, system, code);
 }
 
+/* The contained resource with this id in any resource of the request, or NULL (contained ids
+ * are local to their container; the first found is taken). */
+static const cJSON *contained(const struct fhir_collection *all, const char *id)
+{
+	for (size_t i = 0; i < all->count; i++) {
+		const cJSON *r;
+
+		cJSON_ArrayForEach(r, fhir_get(all->items[i].node, "contained"))
+		{
+			const char *rid = fhir_get_string(r, "id");
+
+			if (rid != NULL && strcmp(rid, id) == 0)
+				return r;
+		}
+	}
+	return NULL;
+}
+
 /* resolve() within the request (FHIRPath/FHIR R4 §resolve): "Type/id", or a URL ending so. */
 static const cJSON *resolve(const void *ctx, const char *reference)
 {
@@ -71,6 +90,8 @@ static const cJSON *resolve(const void *ctx, const char *reference)
 
 	if (found != NULL || reference == NULL)
 		return found;
+	if (reference[0] == '#') /* FHIR R4 §References: a contained resource */
+		return contained(&rd->everything, reference + 1);
 	/* an absolute URL: try its last two segments */
 	slash = strrchr(reference, '/');
 	while (slash != NULL && slash > reference) {
@@ -137,6 +158,12 @@ static void read_prefetch(struct request_data *rd, const cJSON *prefetch, const 
 			rd->available |= 1u << k;
 			fhir_bundle_resources(value, rd->arena, &rd->data[k], &rd->outcomes[k],
 			                      &rd->skipped[k]);
+			/* resolve() sees everything the client sent (a patient Bundle's
+			 * Organization, an _include'd PractitionerRole); %variables only their
+			 * own resource type */
+			for (size_t i = 0; i < rd->data[k].count; i++)
+				fhir_collection_push(&rd->prefetched, rd->arena,
+				                     &rd->data[k].items[i]);
 			filter_type(&rd->data[k], keys[k].resource_type,
 			            k == ENGINE_KEY_MEDICATIONS ? "MedicationStatement" : NULL);
 			break;
@@ -179,9 +206,8 @@ static void set_builtins(struct request_data *rd, const cJSON *context)
 	b[VAR_LOINC].value = string_collection(rd->arena, "http://loinc.org");
 	for (i = 0; i < rd->draft_orders.count; i++)
 		fhir_collection_push(&rd->everything, rd->arena, &rd->draft_orders.items[i]);
-	for (k = 0; k < ENGINE_KEY_COUNT; k++)
-		for (i = 0; i < rd->data[k].count; i++)
-			fhir_collection_push(&rd->everything, rd->arena, &rd->data[k].items[i]);
+	for (i = 0; i < rd->prefetched.count; i++)
+		fhir_collection_push(&rd->everything, rd->arena, &rd->prefetched.items[i]);
 }
 
 /* ---- triggering ------------------------------------------------------------------------- */
@@ -661,6 +687,7 @@ static int collect(struct request_data *rd, const struct engine *e, const cJSON 
 	rd->engine = e;
 	rd->arena = fhir_arena_new();
 	rd->text = engine__text_new(e->vocab, rd->arena);
+	engine__text_set_resolver(rd->text, resolve, rd);
 	rd->sign = hook != NULL && strcmp(hook, "order-sign") == 0;
 	if (hook == NULL || (!rd->sign && strcmp(hook, "order-select") != 0)) {
 		fhir_error_set(err, "/hook", "this service assesses order-select and order-sign");

@@ -35,6 +35,9 @@ struct engine__text {
 	size_t hit_count, hit_cap;
 	struct parsed_list *lists;
 	size_t list_count, list_cap;
+	/* resolve(): the request's resources by reference, for an order's reasonReference */
+	const cJSON *(*resolve)(const void *ctx, const char *reference);
+	const void *resolve_ctx;
 };
 
 const struct fhir_path_host_function engine__host_functions[] = {
@@ -489,6 +492,20 @@ static void sites_of(struct engine__text *t, const cJSON *node, const char *stri
 		each_element(t, node, 1, site_in, &w);
 		if (set->count == 0)
 			each_element(t, node, 2, site_in, &w);
+		/* an order whose own words name no site: its reason Conditions' sites */
+		if (set->count == 0 && t->resolve != NULL && strcmp(type, "ServiceRequest") == 0) {
+			const cJSON *ref;
+
+			cJSON_ArrayForEach(ref, fhir_get(node, "reasonReference"))
+			{
+				const char *r = fhir_get_string(ref, "reference");
+				const cJSON *target =
+				    r != NULL ? t->resolve(t->resolve_ctx, r) : NULL;
+
+				if (target != NULL && target != node)
+					each_element(t, target, 1, site_in, &w);
+			}
+		}
 	} else if (string != NULL) {
 		struct collector c = {t, NULL, 0, 0};
 		struct cached one = {NULL, NULL, 0};
@@ -632,6 +649,14 @@ unsigned engine__status_bits(const char *statuses)
 		s = bar + 1;
 	}
 	return bits;
+}
+
+void engine__text_set_resolver(struct engine__text *t,
+                               const cJSON *(*resolve)(const void *ctx, const char *reference),
+                               const void *ctx)
+{
+	t->resolve = resolve;
+	t->resolve_ctx = ctx;
 }
 
 /* ---- triggers and evidence ---------------------------------------------------------------- */

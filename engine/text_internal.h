@@ -152,6 +152,11 @@ extern const struct fhir_path_host engine__host;
 /* A request's text state: the annotation cache and the mentions() evidence notes. NEW in
  * arena (freed with it). `vocab` may be NULL (then host functions are evaluation errors). */
 struct engine__text *engine__text_new(const struct engine_vocab *vocab, struct fhir_arena *arena);
+/* Lets sites() of a ServiceRequest whose own words name no site read its reasonReference
+ * Conditions (resolved in the request). `resolve` may be NULL. */
+void engine__text_set_resolver(struct engine__text *t,
+                               const cJSON *(*resolve)(const void *ctx, const char *reference),
+                               const void *ctx);
 /* fhir_path_env.host_call for the functions of engine__host. */
 int engine__host_call(const void *ctx, size_t index, const struct fhir_value *item,
                       const struct fhir_collection *args, size_t nargs, struct fhir_arena *arena,
