@@ -164,13 +164,20 @@ static void put_criteria(struct text *t, const struct engine__assessment *a)
 	size_t i;
 	int unknown = 0;
 
-	put(t, fhir_arena_printf(a->arena, "\n\n**Criteria: %s, version %s**\n", p->source_label,
-	                         p->version));
+	/* a critical card carries only what is needed to act: the findings behind it */
+	int critical = p->outcomes[a->chosen].indicator == ENGINE_CRITICAL;
+
+	put(t, fhir_arena_printf(a->arena,
+	                         critical ? "\n\n**Found in the record** (%s%s%s)\n"
+	                                  : "\n\n**Criteria: %s%s%s**\n",
+	                         p->source_label,
+	                         strstr(p->source_label, p->version) != NULL ? "" : ", version ",
+	                         strstr(p->source_label, p->version) != NULL ? "" : p->version));
 	for (i = 0; i < p->criterion_count; i++) {
 		const struct engine__criterion_result *r = &a->criteria[i];
 		cJSON *refs, *ref;
 
-		if (!r->assessed)
+		if (!r->assessed || (critical && r->state != ENGINE_MET))
 			continue;
 		unknown |= r->state == ENGINE_UNKNOWN;
 		/* the label, never the internal id (that stays in the assessment extension); an
@@ -229,8 +236,10 @@ static const char *detail(const struct engine__assessment *a)
 			put(&t, "\n\n**Other findings**\n");
 		put(&t, fhir_arena_printf(a->arena, "\n- %s", expand(a, p->outcomes[i].summary)));
 	}
-	/* NHS England "Who Pays?": say when the practice did not give the commissioner */
-	if (a->responsible != NULL && a->responsible->how == ENGINE_WHO_NOT_DETERMINED)
+	/* NHS England "Who Pays?": say when the practice did not give the commissioner (not on a
+	 * critical card: an urgent referral does not wait on who pays) */
+	if (a->responsible != NULL && a->responsible->how == ENGINE_WHO_NOT_DETERMINED &&
+	    o->indicator != ENGINE_CRITICAL)
 		put(&t, fhir_arena_printf(a->arena,
 		                          "\n\n**Responsible commissioner not determined** (%s): "
 		                          "this card applies the policy of %s, one of the "

@@ -365,9 +365,10 @@ static void test_real_policies(void)
 	          !has_override(card, "clinical-urgency") &&
 	          !has_override(card, "patient-in-trial"),
 	      "only override reasons that do not contradict the critical card");
-	CHECK(strstr(d, "**Not recorded**: Suspected cancer") != NULL &&
-	          strstr(d, "Not met") == NULL,
-	      "absent red flags read 'Not recorded': %s", d);
+	CHECK(strstr(d, "**Met**: Suspected cauda equina") != NULL &&
+	          strstr(d, "Suspected cancer") == NULL && strstr(d, "Not met") == NULL &&
+	          strstr(d, "Responsible commissioner") == NULL,
+	      "the critical card lists only the findings behind it: %s", d);
 	engine_result_clear(&r);
 
 	/* NWL: knee MRI -> knee EBI guidance, no low-back guidance; the swap is an update */
@@ -385,6 +386,10 @@ static void test_real_policies(void)
 	action = first_action(card);
 	CHECK(action != NULL && strcmp(fhir_get_string(action, "type"), "update") == 0,
 	      "NWL swap is an update");
+	d = detail_of(card);
+	CHECK(d != NULL && strstr(d, "**Not recorded**: Suspected cancer") != NULL &&
+	          strstr(d, "Not met") == NULL,
+	      "absent red flags read 'Not recorded': %s", d ? d : "");
 	engine_result_clear(&r);
 
 	/* NWL: spine MRI without red flags -> NG59 */
