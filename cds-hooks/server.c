@@ -2,13 +2,16 @@
  * connection (a slow client holds no thread), optional TLS >= 1.2 (GnuTLS under libmicrohttpd),
  * the configured limits (connections in total and per IP, idle timeout, header memory, body
  * size, a per-request deadline, requests in flight -> 503 + Retry-After), one access-log line per
- * request on stderr, and every answer produced by cds_handle. It must not interpret CDS Hooks
- * itself, nor log headers, tokens or bodies. The only file that includes microhttpd.h. */
+ * request on stderr, strict HTTP/1.1 framing (RFC 9112 §3.2, §5.1, §6.1, §6.3: what
+ * libmicrohttpd 0.9.75 lets through is refused with one 400/501 and the connection closed), and
+ * every other answer produced by cds_handle. It must not interpret CDS Hooks itself, nor log
+ * headers, tokens or bodies. The only file that includes microhttpd.h. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,6 +23,10 @@
 /* TLS 1.2 or newer (CDS Hooks 2.0 §Security; CRD / HRex): a GnuTLS priority string. */
 #define SERVER_TLS_PRIORITIES "NORMAL:-VERS-TLS1.1:-VERS-TLS1.0:-VERS-SSL3.0"
 #define SERVER_TLS_MAX_FILE   (1024u * 1024u) /* a PEM certificate chain or key */
+/* A body over maxBodyBytes is still read, and thrown away, up to this many bytes past the limit,
+ * so that a client sending it without `Expect: 100-continue` can finish and read its 413 (closing
+ * with unread data would reset the connection under it); past that, the connection is closed. */
+#define SERVER_DISCARD_MAX_BYTES (16ul * 1024ul * 1024ul)
 
 struct cds_server {
 	struct MHD_Daemon *daemon;
@@ -40,9 +47,127 @@ struct conn {
 	int too_big;
 	int responded; /* a reply is queued: ignore whatever else arrives */
 	int counted;   /* counted in server->in_flight */
+	int close;     /* answer with `Connection: close` (framing error, 413) */
 	unsigned busy; /* > 0: answer 503 with this Retry-After */
 	struct timespec start;
 };
+
+/* What the request's header fields say about its framing (filled by scan_field). */
+struct framing {
+	unsigned content_length; /* Content-Length field lines */
+	int content_length_bad;  /* one of them is not 1*DIGIT */
+	unsigned transfer_encoding; /* Transfer-Encoding field lines */
+	unsigned codings;           /* transfer codings listed, all lines together */
+	unsigned chunked;           /* how many of them are `chunked` */
+	int coding_bad;             /* an empty list, or a coding that is not a token */
+	int last_chunked;           /* the last coding listed is `chunked` */
+	unsigned host;              /* Host field lines */
+	int host_bad;               /* a Host value that is no uri-host[:port] */
+	int name_bad;               /* a field name with whitespace (or empty) */
+};
+
+static int is_tchar(unsigned char ch) /* RFC 9110 §5.6.2 token characters */
+{
+	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	       (ch != '\0' && strchr("!#$%&'*+-.^_`|~", ch) != NULL);
+}
+
+/* Reads one Transfer-Encoding field value: a comma-separated list of codings (RFC 9112 §6.1). */
+static void scan_codings(struct framing *f, const char *value)
+{
+	const char *p = value;
+	int listed = 0;
+	while (*p) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (!*p)
+			break;
+		const char *start = p;
+		while (*p && *p != ',' && *p != ' ' && *p != '\t') {
+			if (!is_tchar((unsigned char)*p))
+				f->coding_bad = 1; /* parameters (';') or junk */
+			p++;
+		}
+		size_t n = (size_t)(p - start);
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p && *p != ',')
+			f->coding_bad = 1; /* two words without a comma */
+		listed = 1;
+		f->codings++;
+		f->last_chunked = n == 7 && strncasecmp(start, "chunked", 7) == 0;
+		if (f->last_chunked)
+			f->chunked++;
+	}
+	if (!listed)
+		f->coding_bad = 1;
+}
+
+/* MHD_KeyValueIterator over the request's header fields (one call per field line). */
+static enum MHD_Result scan_field(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+	struct framing *f = cls;
+	(void)kind;
+	if (!key || !key[0] || strpbrk(key, " \t") != NULL)
+		f->name_bad = 1; /* RFC 9112 §5.1: no whitespace between name and colon */
+	if (!key || !value)
+		return MHD_YES;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		f->content_length++;
+		if (!value[0] || strspn(value, "0123456789") != strlen(value))
+			f->content_length_bad = 1;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		f->transfer_encoding++;
+		scan_codings(f, value);
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0) {
+		f->host++;
+		/* uri-host [":" port]: RFC 3986 unreserved, sub-delims, '%', IP-literal brackets. */
+		for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+			if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
+			      (*p >= 'A' && *p <= 'Z') || strchr("-._~!$&'()*+,;=%[]:", *p)))
+				f->host_bad = 1;
+	}
+	return MHD_YES;
+}
+
+/* RFC 9112 checks libmicrohttpd 0.9.75 does not make (it takes the first Content-Length, lets
+ * Transfer-Encoding win over Content-Length, reads an unknown coding until the peer closes and
+ * serves HTTP/1.1 without Host). Returns 0 when the framing is sound, else the status to answer
+ * (400, or 501 for a transfer coding other than chunked) with *why a static reason. */
+static unsigned check_framing(struct MHD_Connection *connection, const char *version,
+                              const char **why)
+{
+	struct framing f;
+	memset(&f, 0, sizeof f);
+	MHD_get_connection_values(connection, MHD_HEADER_KIND, &scan_field, &f);
+	/* HTTP/1.1 or a later 1.x: MHD treats them alike. */
+	int http11 = version && strncmp(version, "HTTP/1.", 7) == 0 && version[7] >= '1' &&
+	             version[7] <= '9';
+	*why = NULL;
+	if (f.name_bad)
+		*why = "a header field name contains whitespace (RFC 9112 §5.1)";
+	else if (f.content_length > 1)
+		*why = "more than one Content-Length header field (RFC 9112 §6.3)";
+	else if (f.content_length_bad)
+		*why = "the Content-Length value is not a decimal number (RFC 9112 §6.3)";
+	else if (f.transfer_encoding && f.content_length)
+		*why = "both Transfer-Encoding and Content-Length (RFC 9112 §6.3)";
+	else if (f.transfer_encoding && !http11)
+		*why = "Transfer-Encoding in an HTTP/1.0 request (RFC 9112 §6.1)";
+	else if (f.transfer_encoding && (f.coding_bad || !f.last_chunked || f.chunked > 1))
+		*why = "Transfer-Encoding must end with a single chunked coding (RFC 9112 §6.3)";
+	else if (http11 && f.host != 1)
+		*why = f.host ? "more than one Host header field (RFC 9112 §3.2)"
+		              : "an HTTP/1.1 request without Host (RFC 9112 §3.2)";
+	else if (f.host_bad)
+		*why = "the Host value is not a host[:port] (RFC 9112 §3.2)";
+	else if (f.transfer_encoding && f.codings > 1) {
+		*why = "only the chunked transfer coding is supported (RFC 9112 §6.1)";
+		return MHD_HTTP_NOT_IMPLEMENTED;
+	}
+	return *why ? MHD_HTTP_BAD_REQUEST : 0;
+}
 
 /* Copies untrusted text for the access log: printable ASCII except space, else '?'. */
 static void sanitize_path(const char *text, char *buf, size_t size)
@@ -69,6 +194,56 @@ static void access_log(const char *method, const char *url, const struct cds_rep
 	        reply->log_note[0] ? " " : "", reply->log_note);
 }
 
+/* Queues `reply` (cleared here; its body is taken by the response) and logs the request. */
+static enum MHD_Result queue_reply(struct MHD_Connection *connection, const char *url,
+                                   const char *method, struct conn *c, struct cds_reply *reply)
+{
+	struct MHD_Response *response = MHD_create_response_from_buffer_with_free_callback(
+	    reply->body_length, reply->body, &free);
+	if (!response) {
+		cds_reply_clear(reply);
+		return MHD_NO;
+	}
+	reply->body = NULL; /* taken by the response */
+	if (reply->content_type || reply->body_length > 0)
+		MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
+		                        reply->content_type ? reply->content_type
+		                                            : "application/json");
+	MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (reply->allow)
+		MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, reply->allow);
+	for (size_t i = 0; i < reply->header_count; i++) /* CORS, WWW-Authenticate, Retry-After */
+		MHD_add_response_header(response, reply->headers[i].name, reply->headers[i].value);
+	if (c->close) /* libmicrohttpd closes the connection once this reply is sent */
+		MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close");
+	enum MHD_Result ret = MHD_queue_response(connection, reply->status, response);
+	c->responded = 1;
+	MHD_destroy_response(response);
+	access_log(method, url, reply, &c->start);
+	cds_reply_clear(reply);
+	return ret;
+}
+
+/* Answers a request whose framing is unsound (check_framing): `status` with an
+ * OperationOutcome saying why, the CORS headers, and `Connection: close`. */
+static enum MHD_Result refuse_framing(struct cds_server *server,
+                                      struct MHD_Connection *connection, const char *url,
+                                      const char *method, struct conn *c, unsigned status,
+                                      const char *why)
+{
+	struct cds_reply reply;
+	memset(&reply, 0, sizeof reply);
+	cds__reply_error(&reply, status,
+	                 status == MHD_HTTP_NOT_IMPLEMENTED ? "not-supported" : "structure", NULL,
+	                 "%s", why);
+	cds__cors_headers(server->app->settings,
+	                  MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Origin"), 0,
+	                  &reply);
+	snprintf(reply.log_note, sizeof reply.log_note, "framing");
+	c->close = 1;
+	return queue_reply(connection, url, method, c, &reply);
+}
+
 /* Answers through cds_handle and queues the reply. */
 static enum MHD_Result respond(struct cds_server *server, struct MHD_Connection *connection,
                                const char *url, const char *method, struct conn *c)
@@ -88,29 +263,7 @@ static enum MHD_Result respond(struct cds_server *server, struct MHD_Connection 
 	req.base_url = server->base_url;
 	req.busy_retry_after = c->busy;
 	cds_handle(server->app, &req, &reply);
-
-	struct MHD_Response *response = MHD_create_response_from_buffer_with_free_callback(
-	    reply.body_length, reply.body, &free);
-	if (!response) {
-		cds_reply_clear(&reply);
-		return MHD_NO;
-	}
-	reply.body = NULL; /* taken by the response */
-	if (reply.content_type || reply.body_length > 0)
-		MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
-		                        reply.content_type ? reply.content_type
-		                                           : "application/json");
-	MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	if (reply.allow)
-		MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, reply.allow);
-	for (size_t i = 0; i < reply.header_count; i++) /* CORS, WWW-Authenticate, Retry-After */
-		MHD_add_response_header(response, reply.headers[i].name, reply.headers[i].value);
-	enum MHD_Result ret = MHD_queue_response(connection, reply.status, response);
-	c->responded = 1;
-	MHD_destroy_response(response);
-	access_log(method, url, &reply, &c->start);
-	cds_reply_clear(&reply);
-	return ret;
+	return queue_reply(connection, url, method, c, &reply);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
@@ -119,12 +272,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
 {
 	struct cds_server *server = cls;
 	struct conn *c = *con_cls;
-	(void)version;
 	const unsigned long max_body = server->limits->max_body_bytes;
 	if (!c) { /* first call: headers only */
 		c = cds__must(calloc(1, sizeof *c));
 		clock_gettime(CLOCK_MONOTONIC, &c->start);
 		*con_cls = c;
+		/* Framing first: a request whose body length is ambiguous is answered before any
+		 * of it is read, and the connection closed, so no byte of it is taken as the
+		 * next request (RFC 9112 §6.3, §11.2). */
+		const char *why = NULL;
+		unsigned bad = check_framing(connection, version, &why);
+		if (bad)
+			return refuse_framing(server, connection, url, method, c, bad, why);
 		/* Overload: a bounded number of requests in flight; beyond it, 503 + Retry-After
 		 * at once (the connection is then released, so the service recovers). */
 		unsigned long busy = atomic_fetch_add(&server->in_flight, 1) + 1;
@@ -139,10 +298,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
 			char *end = NULL;
 			unsigned long long n = strtoull(cl, &end, 10);
 			if (end != cl && n > max_body) {
-				c->too_big = 1; /* answer 413 now, before reading the body */
+				c->too_big = 1;
+				c->close = 1;
 				c->received =
 				    n > (unsigned long long)SIZE_MAX ? SIZE_MAX : (size_t)n;
-				return respond(server, connection, url, method, c);
+				/* A client waiting for 100 Continue, or a body too large to
+				 * swallow, gets its 413 now (libmicrohttpd then reads no body
+				 * and closes); any other body is read and thrown away first,
+				 * so the client can finish sending and read the 413. */
+				if (n - max_body > SERVER_DISCARD_MAX_BYTES ||
+				    MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
+				                                MHD_HTTP_HEADER_EXPECT))
+					return respond(server, connection, url, method, c);
+				c->received = 0; /* counted again as it arrives */
 			}
 		}
 		return MHD_YES;
@@ -167,8 +335,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
 			return MHD_NO;
 		}
 		c->received = c->received + n < c->received ? SIZE_MAX : c->received + n;
+		if (c->received > max_body && c->received - max_body > SERVER_DISCARD_MAX_BYTES) {
+			/* A chunked body far past the limit: no reply can be queued mid-body,
+			 * so the connection is closed. */
+			char stamp[40], path[256];
+			cds__timestamp(stamp, sizeof stamp);
+			sanitize_path(url, path, sizeof path);
+			fprintf(stderr, "%s %s %s dropped: body over %lu bytes\n", stamp, method, path,
+			        max_body + SERVER_DISCARD_MAX_BYTES);
+			return MHD_NO;
+		}
 		if (!c->too_big && c->length + n > max_body) {
 			c->too_big = 1;
+			c->close = 1;
 			free(c->body);
 			c->body = NULL;
 			c->length = c->capacity = 0;
