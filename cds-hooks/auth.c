@@ -1,9 +1,9 @@
 /* auth.c — the per-request trust decision of CDS Hooks 2.0 §Trusting CDS Clients: the Bearer
  * JWT's algorithm (allow-listed, never none or HMAC), issuer (configured), key (kid in the
  * issuer's JWKS, jku only when allow-listed), signature, audience (the exact URL called, built
- * from the public URL), exp/iat with clock skew, a lifetime cap, and jti replay (a bounded cache
- * keyed by iss and jti until exp). It must never log or echo the token; it returns a reason class.
- */
+ * from the public URL), exp/iat/nbf with clock skew, a lifetime cap, and jti replay (replay.c: a
+ * bounded cache keyed by iss and jti until exp, kept in a file across restarts when configured).
+ * It must never log or echo the token; it returns a reason class. */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -13,21 +13,10 @@
 
 #include "cds_internal.h"
 
-/* One remembered (iss, jti) until its exp. */
-struct seen {
-	struct seen *next;
-	time_t expires;
-	size_t hash;
-	char key[]; /* iss "\n" jti, NUL-terminated */
-};
-
 struct cds__auth {
 	struct cds__keystore *keys;   /* NEW */
 	const struct cds_config *cfg; /* BORROWED */
-	pthread_mutex_t mutex;        /* guards the replay table */
-	struct seen **buckets;        /* NEW */
-	size_t bucket_count;          /* a power of two */
-	size_t entries;
+	struct cds__replay *replay;   /* NEW: the jti replay cache */
 };
 
 static const char *const reason_names[] = {
@@ -59,13 +48,9 @@ int cds__auth_new(const struct cds_config *cfg, struct cds__auth **out, struct f
 	struct cds__auth *a = cds__must(calloc(1, sizeof *a));
 	*out = NULL;
 	a->cfg = cfg;
-	pthread_mutex_init(&a->mutex, NULL);
-	size_t want = cfg->limits.replay_cache_entries / 2 + 1;
-	a->bucket_count = 64;
-	while (a->bucket_count < want && a->bucket_count < ((size_t)1 << 24))
-		a->bucket_count *= 2;
-	a->buckets = cds__must(calloc(a->bucket_count, sizeof *a->buckets));
-	if ((rc = cds__keystore_new(cfg, &a->keys, err)) != FHIR_OK) {
+	if ((rc = cds__replay_open(cfg->replay_cache_file, cfg->limits.replay_cache_entries,
+	                           time(NULL), &a->replay, err)) != FHIR_OK ||
+	    (rc = cds__keystore_new(cfg, &a->keys, err)) != FHIR_OK) {
 		cds__auth_free(a);
 		return rc;
 	}
@@ -77,87 +62,14 @@ void cds__auth_free(struct cds__auth *a)
 {
 	if (!a)
 		return;
-	for (size_t i = 0; a->buckets && i < a->bucket_count; i++) {
-		struct seen *s = a->buckets[i];
-		while (s) {
-			struct seen *next = s->next;
-			free(s);
-			s = next;
-		}
-	}
-	free(a->buckets);
+	cds__replay_free(a->replay);
 	cds__keystore_free(a->keys);
-	pthread_mutex_destroy(&a->mutex);
 	free(a);
 }
 
 struct cds__keystore *cds__auth_keystore(struct cds__auth *a)
 {
 	return a ? a->keys : NULL;
-}
-
-static size_t hash_text(const char *s)
-{
-	size_t h = 1469598103934665603ull; /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
-/* Removes every entry whose exp (plus skew) has passed. Under a->mutex. */
-static void purge(struct cds__auth *a, time_t now)
-{
-	for (size_t i = 0; i < a->bucket_count; i++) {
-		struct seen **link = &a->buckets[i];
-		while (*link) {
-			struct seen *s = *link;
-			if (s->expires < now) {
-				*link = s->next;
-				free(s);
-				a->entries--;
-			} else {
-				link = &s->next;
-			}
-		}
-	}
-}
-
-/* CDS Hooks 2.0 §JWT payload jti: remembers (iss, jti) until `expires`. Returns CDS__AUTH_OK,
- * CDS__AUTH_REPLAY when seen before, CDS__AUTH_BUSY when the bounded table is full. */
-static enum cds__auth_reason remember(struct cds__auth *a, const char *iss, const char *jti,
-                                      time_t expires, time_t now)
-{
-	size_t il = strlen(iss), jl = strlen(jti);
-	struct seen *entry = cds__must(malloc(sizeof *entry + il + jl + 2));
-	memcpy(entry->key, iss, il);
-	entry->key[il] = '\n';
-	memcpy(entry->key + il + 1, jti, jl + 1);
-	entry->hash = hash_text(entry->key);
-	entry->expires = expires;
-	enum cds__auth_reason reason = CDS__AUTH_OK;
-	pthread_mutex_lock(&a->mutex);
-	size_t b = entry->hash & (a->bucket_count - 1);
-	for (struct seen *s = a->buckets[b]; s; s = s->next) {
-		if (s->hash == entry->hash && s->expires >= now &&
-		    strcmp(s->key, entry->key) == 0) {
-			reason = CDS__AUTH_REPLAY;
-			goto out;
-		}
-	}
-	if (a->entries >= a->cfg->limits.replay_cache_entries)
-		purge(a, now);
-	if (a->entries >= a->cfg->limits.replay_cache_entries) {
-		reason = CDS__AUTH_BUSY; /* fail closed: never forget a live jti */
-		goto out;
-	}
-	entry->next = a->buckets[b];
-	a->buckets[b] = entry;
-	a->entries++;
-	entry = NULL;
-out:
-	pthread_mutex_unlock(&a->mutex);
-	free(entry);
-	return reason;
 }
 
 /* CDS Hooks 2.0 §JWT payload aud: a string or an array of strings, one equal to `url`. */
@@ -267,7 +179,9 @@ enum cds__auth_reason cds__auth_check(struct cds__auth *a, const char *authoriza
 		reason = CDS__AUTH_EXPIRED;
 		goto out;
 	}
-	if (jwt.iat - (double)skew > (double)now) {
+	/* RFC 7519 §4.1.5: not before nbf, with the same allowance for clock skew as iat. */
+	if (jwt.iat - (double)skew > (double)now ||
+	    (jwt.has_nbf && jwt.nbf - (double)skew > (double)now)) {
 		reason = CDS__AUTH_NOT_YET_VALID;
 		goto out;
 	}
@@ -276,7 +190,8 @@ enum cds__auth_reason cds__auth_check(struct cds__auth *a, const char *authoriza
 		goto out;
 	}
 	/* Remember until exp + skew: a replay is refused for as long as the token is accepted. */
-	reason = remember(a, jwt.iss, jwt.jti, (time_t)jwt.exp + (time_t)skew, now);
+	reason =
+	    cds__replay_remember(a->replay, jwt.iss, jwt.jti, (time_t)jwt.exp + (time_t)skew, now);
 out:
 	EVP_PKEY_free(key.pkey);
 	cds__jwt_clear(&jwt);

@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 #include <openssl/evp.h>
@@ -222,6 +223,7 @@ struct cds_config {
 	int allow_http_loopback_jwks;
 	int fetch_without_authorization; /* fetch from a fhirServer sent without fhirAuthorization
 	                                  */
+	char *replay_cache_file; /* the jti replay cache's file (replay.c); NULL: memory only */
 	struct cds__limits limits;
 	int cli_issuers, cli_origins, cli_algorithms; /* a command-line list replaced the file's */
 };
@@ -254,8 +256,8 @@ struct cds__jwt {
 	int has_crit;
 	const char *iss, *jti;
 	const cJSON *aud;
-	double exp, iat;
-	int has_exp, has_iat;
+	double exp, iat, nbf; /* finite numbers (NumericDate, RFC 7519 §2) when has_* */
+	int has_exp, has_iat, has_nbf;
 };
 
 /* The mask bit of a JWS alg name ("ES384"), or 0 (none, HS*, unknown). */
@@ -264,7 +266,9 @@ const char *cds__jwt_alg_name(unsigned alg); /* static string or NULL */
 /* RFC 4648 §5 base64url without padding, canonical. NEW: *out (free()). FHIR_OK/FHIR_ERR_SYNTAX. */
 int cds__base64url_decode(const char *in, size_t len, unsigned char **out, size_t *out_length);
 /* Splits and decodes a compact JWS (RFC 7515 §7.1) of at most CDS__JWT_MAX_BYTES: three
- * base64url parts, header and payload JSON objects. Claims are extracted but not checked.
+ * base64url parts, header and payload JSON objects in which no object, at any depth, has a
+ * member name twice (RFC 7515 §4, RFC 7519 §4: reject), and an nbf, when present, a number.
+ * Claims are extracted but not checked otherwise.
  * NEW: *out members (cds__jwt_clear). FHIR_OK or FHIR_ERR_SYNTAX (malformed). */
 int cds__jwt_parse(const char *token, size_t length, struct cds__jwt *out, struct fhir_error *err);
 void cds__jwt_clear(struct cds__jwt *jwt); /* accepts zeroed */
@@ -320,8 +324,32 @@ enum cds__auth_reason {
 	CDS__AUTH_NOT_YET_VALID,
 	CDS__AUTH_LIFETIME,
 	CDS__AUTH_REPLAY,
-	CDS__AUTH_BUSY, /* the replay cache is full of live tokens: 503 */
+	CDS__AUTH_BUSY, /* the replay cache is full of live tokens, or its file cannot be written:
+	                   503 */
 };
+
+/* ---- trust: the jti replay cache (replay.c) ------------------------------------------------ */
+
+/* `serve`'s replay cache file when none is configured: relative to the working directory. */
+#define CDS__REPLAY_CACHE_DEFAULT "cds-replay-cache.log"
+
+struct cds__replay;
+/* Opens the cache of at most max_entries live tokens. path NULL: memory only; else the file is
+ * created (0600) or read (entries expired at `now` dropped, a torn last line ignored), rewritten
+ * by write-then-rename, and kept locked (flock) until cds__replay_free. NEW: *out. FHIR_OK, or
+ * FHIR_ERR_IO with err naming the file (unreadable, in use by another process, not a replay
+ * cache, or "FILE:LINE" of a malformed record). */
+int cds__replay_open(const char *path, size_t max_entries, time_t now, struct cds__replay **out,
+                     struct fhir_error *err);
+void cds__replay_free(struct cds__replay *replay); /* accepts NULL */
+/* CDS Hooks 2.0 §JWT payload jti: remembers (iss, jti) until `expires` (Unix seconds). Returns
+ * CDS__AUTH_OK (and, with a file, only once the record is written and fdatasync'ed),
+ * CDS__AUTH_REPLAY when seen before and not expired at `now`, or CDS__AUTH_BUSY when the table is
+ * full of live tokens or the file cannot be written (fail closed). Thread-safe. */
+enum cds__auth_reason cds__replay_remember(struct cds__replay *replay, const char *iss,
+                                           const char *jti, time_t expires, time_t now);
+size_t cds__replay_count(struct cds__replay *replay); /* entries held, live or not yet purged */
+
 /* What auth found, for the access log: sanitised iss, kid, jti ("" when unknown). */
 struct cds__auth_result {
 	enum cds__auth_reason reason;

@@ -44,7 +44,7 @@ static const struct limit_def {
       "the Retry-After of a 503"),
     L("threads", "threads", threads, 4, 1, 256, "worker threads"),
     L("clockSkewSeconds", "clock-skew", clock_skew_seconds, 60, 0, 600,
-      "allowance on JWT exp and iat"),
+      "allowance on JWT exp, iat and nbf"),
     L("maxTokenLifetimeSeconds", "max-token-lifetime", max_token_lifetime_seconds, 3600, 60, 86400,
       "longest JWT exp - iat accepted (bounds the replay cache)"),
     L("replayCacheEntries", "replay-cache-entries", replay_cache_entries, 100000, 16, 10000000,
@@ -112,6 +112,7 @@ void cds_config_free(struct cds_config *cfg)
 	free(cfg->tls_cert);
 	free(cfg->tls_key);
 	free(cfg->jwks_ca_file);
+	free(cfg->replay_cache_file);
 	free(cfg);
 }
 
@@ -334,6 +335,14 @@ static int load_server(struct cds_config *cfg, const cJSON *server, const char *
 		free(cfg->jwks_ca_file);
 		cfg->jwks_ca_file = resolve_path(dir, s);
 	}
+	/* The jti replay cache's file ("-": memory only, forgotten at restart). */
+	s = want_string(server, "replayCacheFile", "/server/replayCacheFile", 0, err, &rc);
+	if (rc != FHIR_OK)
+		return rc;
+	if (s) {
+		free(cfg->replay_cache_file);
+		cfg->replay_cache_file = strcmp(s, "-") == 0 ? NULL : resolve_path(dir, s);
+	}
 	const cJSON *issuers = cJSON_GetObjectItemCaseSensitive(server, "issuers");
 	if (issuers && !cJSON_IsArray(issuers)) {
 		fhir_error_set(err, "/server/issuers", "'issuers' must be an array of objects");
@@ -476,8 +485,9 @@ out:
 /* ---- command-line options ---------------------------------------------------------------- */
 
 static const char *const flag_options[] = {"allow-http-jwks", "fetch-without-authorization"};
-static const char *const value_options[] = {"issuer", "issuer-jku", "public-url", "allow-origin",
-                                            "alg",    "tls-cert",   "tls-key",    "jwks-ca-file"};
+static const char *const value_options[] = {"issuer",       "issuer-jku",   "public-url",
+                                            "allow-origin", "alg",          "tls-cert",
+                                            "tls-key",      "jwks-ca-file", "replay-cache"};
 
 int cds_config_option_kind(const char *name)
 {
@@ -575,6 +585,14 @@ int cds_config_option(struct cds_config *cfg, const char *name, const char *valu
 		set_string(&cfg->jwks_ca_file, value);
 		return FHIR_OK;
 	}
+	if (strcmp(name, "replay-cache") == 0) {
+		if (!value[0]) {
+			fhir_error_set(err, where, "needs a file name, or '-' for none");
+			return FHIR_ERR_INVALID;
+		}
+		set_string(&cfg->replay_cache_file, strcmp(value, "-") == 0 ? NULL : value);
+		return FHIR_OK;
+	}
 	for (size_t i = 0; i < LIMIT_COUNT; i++) {
 		if (strcmp(name, limit_defs[i].option) != 0)
 			continue;
@@ -629,6 +647,10 @@ void cds_config_print_usage(FILE *out)
 	    "                         ES384,RS384; also ES256, RS256, PS384)\n"
 	    "  --allow-origin ORIGIN  CORS: allow this browser origin (repeatable; '*' any)\n"
 	    "  --jwks-ca-file FILE    CA bundle for https JWKS fetches (default: the system's)\n"
+	    "  --replay-cache FILE    where accepted JWT ids (jti) are kept until they expire, so\n"
+	    "                         a token is never accepted twice, restarts included\n"
+	    "                         (default " CDS__REPLAY_CACHE_DEFAULT " in the working\n"
+	    "                         directory; '-': memory only, forgotten at restart)\n"
 	    "  --allow-http-jwks      allow http JWKS URLs to 127.0.0.1/[::1] (tests only)\n"
 	    "  --fetch-without-authorization  fetch missing prefetch from a fhirServer sent\n"
 	    "                         without fhirAuthorization, unauthenticated (open test\n"

@@ -1,7 +1,9 @@
 /* jwt.c — compact JWS (RFC 7515) parsing and signature verification for CDS Hooks 2.0
- * §Trusting CDS Clients: strict base64url, header and payload JSON objects, the algorithm by name,
- * and an OpenSSL check of the signature (ES signatures are raw r||s, converted to DER). It must
- * not decide trust (which issuer, key, audience or time: auth.c and jwks.c do) nor log anything. */
+ * §Trusting CDS Clients: strict base64url, header and payload JSON objects with no member name
+ * twice in any object (RFC 7519 §4), the algorithm by name, and an OpenSSL check of the signature
+ * (ES signatures are raw r||s, converted to DER). It must not decide trust (which issuer, key,
+ * audience or time: auth.c and jwks.c do) nor log anything. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,6 +86,37 @@ int cds__base64url_decode(const char *in, size_t len, unsigned char **out, size_
 	return FHIR_OK;
 }
 
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* 1 when some object in `node` (at any depth) has a member name twice. cJSON keeps every
+ * duplicate and its lookups return the first, so another reader could see another value:
+ * RFC 7515 §4 and RFC 7519 §4 let a parser reject such JSON, and we do. Names compare after
+ * JSON unescaping ("a" and "\u0061" are one name). O(n log n) per object. */
+static int has_duplicate_names(const cJSON *node)
+{
+	size_t n = 0;
+	for (const cJSON *c = node->child; c; c = c->next) {
+		n++;
+		if ((cJSON_IsObject(c) || cJSON_IsArray(c)) && has_duplicate_names(c))
+			return 1;
+	}
+	if (!cJSON_IsObject(node) || n < 2)
+		return 0;
+	const char **names = cds__must(malloc(n * sizeof *names));
+	size_t i = 0;
+	for (const cJSON *c = node->child; c; c = c->next)
+		names[i++] = c->string ? c->string : "";
+	qsort(names, n, sizeof *names, compare_names);
+	int dup = 0;
+	for (i = 1; i < n && !dup; i++)
+		dup = strcmp(names[i - 1], names[i]) == 0;
+	free(names);
+	return dup;
+}
+
 /* Decodes one base64url part holding a JSON object. NEW: *out. */
 static int decode_json_part(const char *in, size_t len, const char *what, cJSON **out,
                             struct fhir_error *err)
@@ -105,6 +138,11 @@ static int decode_json_part(const char *in, size_t len, const char *what, cJSON 
 		fhir_error_set(err, what, "the %s is not a JSON object", what);
 		return FHIR_ERR_SYNTAX;
 	}
+	if (has_duplicate_names(json)) {
+		cJSON_Delete(json);
+		fhir_error_set(err, what, "the %s has a member name twice (RFC 7519 §4)", what);
+		return FHIR_ERR_SYNTAX;
+	}
 	*out = json;
 	return FHIR_OK;
 }
@@ -118,7 +156,7 @@ static const char *string_member(const cJSON *object, const char *name)
 static int number_member(const cJSON *object, const char *name, double *out)
 {
 	const cJSON *item = cJSON_GetObjectItemCaseSensitive(object, name);
-	if (!cJSON_IsNumber(item) || item->valuedouble != item->valuedouble)
+	if (!cJSON_IsNumber(item) || !isfinite(item->valuedouble)) /* 1e999 parses as inf */
 		return 0;
 	*out = item->valuedouble;
 	return 1;
@@ -167,6 +205,12 @@ int cds__jwt_parse(const char *token, size_t length, struct cds__jwt *out, struc
 	out->aud = cJSON_GetObjectItemCaseSensitive(out->payload, "aud");
 	out->has_exp = number_member(out->payload, "exp", &out->exp);
 	out->has_iat = number_member(out->payload, "iat", &out->iat);
+	/* RFC 7519 §4.1.5: nbf is OPTIONAL; when present it must be a NumericDate. */
+	out->has_nbf = number_member(out->payload, "nbf", &out->nbf);
+	if (!out->has_nbf && cJSON_GetObjectItemCaseSensitive(out->payload, "nbf")) {
+		fhir_error_set(err, "nbf", "nbf is not a number");
+		rc = FHIR_ERR_SYNTAX;
+	}
 out:
 	if (rc != FHIR_OK)
 		cds__jwt_clear(out);

@@ -357,6 +357,9 @@ static int settings(const struct options *o, struct cds_config **out)
 	struct fhir_error err = {{0}, {0}};
 	struct cds_config *cfg = cds_config_new();
 	*out = NULL;
+	/* serve keeps accepted jti values in a file by default (the library default is memory
+	 * only); the config file and --replay-cache override it. */
+	(void)cds_config_option(cfg, "replay-cache", CDS__REPLAY_CACHE_DEFAULT, &err);
 	if (o->config && cds_config_load_file(cfg, o->config, &err) != FHIR_OK) {
 		fprintf(stderr, "%s: %s\n", err.where, err.message);
 		fprintf(stderr, "cds-commissioning serve: the configuration has 1 error\n");

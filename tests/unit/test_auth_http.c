@@ -1,6 +1,7 @@
 /* test_auth_http.c — trust over HTTP, end to end, on 127.0.0.1 only: the CDS Hooks 2.0 §Trusting
- * CDS Clients negative matrix (no token, alg none, HS256, expired, iat in the future, wrong aud,
- * aud array, unknown kid, bad signature, unknown iss, replayed jti, disallowed jku) with ES384
+ * CDS Clients negative matrix (no token, alg none, HS256, expired, iat or nbf in the future, wrong
+ * aud, aud array, unknown kid, bad signature, unknown iss, a member name twice in the header or the
+ * claims, replayed jti, a replayed jti after a server restart, disallowed jku) with ES384
  * and RS384 keys generated at test time and JWKS served by a loopback libmicrohttpd server; JWKS
  * refresh rate limiting and key rotation; a slow JWKS that must not block another issuer; CORS;
  * the public URL; a slow client; overload (503 + Retry-After, then recovery); connection and
@@ -358,7 +359,7 @@ static void test_matrix(void)
 		free(t);
 		free(p);
 	}
-	char pl[600];
+	char pl[1200];
 	snprintf(pl, sizeof pl, "{\"iss\":\"%s\",\"aud\":%s,\"exp\":%ld,\"jti\":\"x\"}", ISS_A, aud,
 	         (long)time(NULL) + 300);
 	char *h = testjwt_header(&es_a, NULL);
@@ -370,6 +371,50 @@ static void test_matrix(void)
 	t = testjwt_sign(&es_a, h, pl);
 	call_expect(SELECT, t, 401, "malformed token", "A11 no jti");
 	free(t);
+	/* RFC 7519 §4.1.5 nbf: beyond the clock skew (60 s) in the future -> not yet valid; within
+	 * it, or past, accepted; not a number -> malformed. */
+	long now = (long)time(NULL);
+	const struct {
+		long offset; /* nbf = now + offset, unless text */
+		const char *text, *jti, *reason;
+		long status;
+	} nbf[] = {{600, NULL, "n1", "not yet valid", 401},
+	           {10, NULL, "n2", NULL, 200},
+	           {-10, NULL, "n3", NULL, 200},
+	           {0, "\"soon\"", "n4", "malformed token", 401}};
+	for (size_t i = 0; i < sizeof nbf / sizeof nbf[0]; i++) {
+		char value[64], what[80];
+		if (nbf[i].text)
+			snprintf(value, sizeof value, "%s", nbf[i].text);
+		else
+			snprintf(value, sizeof value, "%ld", now + nbf[i].offset);
+		snprintf(pl, sizeof pl,
+		         "{\"iss\":\"%s\",\"aud\":%s,\"exp\":%ld,\"iat\":%ld,\"nbf\":%s,"
+		         "\"jti\":\"%s\"}",
+		         ISS_A, aud, now + 300, now, value, nbf[i].jti);
+		t = testjwt_sign(&es_a, h, pl);
+		snprintf(what, sizeof what, "nbf now%+ld (%s)", nbf[i].offset, nbf[i].jti);
+		call_expect(SELECT, t, nbf[i].status, nbf[i].reason, what);
+		free(t);
+	}
+	/* RFC 7515 §4 / RFC 7519 §4: a member name twice, signed by the issuer, is still malformed
+	 * (another reader would see the other value): iss, aud, jti, then kid in the header. */
+	const char *twice[] = {"\"jti\":\"t1\",\"iss\":\"https://stranger.example\"",
+	                       "\"jti\":\"t2\",\"aud\":\"https://elsewhere.example\"",
+	                       "\"jti\":\"t3\",\"jti\":\"t3b\""};
+	for (size_t i = 0; i < sizeof twice / sizeof twice[0]; i++) {
+		snprintf(pl, sizeof pl, "{\"iss\":\"%s\",\"aud\":%s,\"exp\":%ld,\"iat\":%ld,%s}",
+		         ISS_A, aud, now + 300, now, twice[i]);
+		t = testjwt_sign(&es_a, h, pl);
+		call_expect(SELECT, t, 401, "malformed token", twice[i]);
+		free(t);
+	}
+	p = testjwt_payload(ISS_A, aud, 0, 300, "t4");
+	t = testjwt_sign(
+	    &es_a, "{\"alg\":\"ES384\",\"typ\":\"JWT\",\"kid\":\"es-a\",\"kid\":\"es-a\"}", p);
+	call_expect(SELECT, t, 401, "malformed token", "a header name twice");
+	free(t);
+	free(p);
 	free(h);
 	call_expect(SELECT, "not.a.jwt", 401, "malformed token", "garbage token");
 	/* A12: a replayed jti */
@@ -564,6 +609,91 @@ static void test_public_url(void)
 	}
 	cds_app_free(app);
 	cds_config_free(cfg);
+}
+
+/* ---- the replay cache across restarts ------------------------------------------------------ */
+
+static void copy_report(void *ctx, const char *file, const char *pointer, const char *message)
+{
+	(void)pointer;
+	snprintf(ctx, 512, "%s: %s", file, message);
+}
+
+/* A token accepted once is refused after the server restarts (the jti cache is in a file), also
+ * when the last record was torn by a crash; a second server cannot share the file. */
+static void test_replay_restart(const char *cfg_path)
+{
+	char saved_base[sizeof base_url], replay_path[512], issuer[512], reported[512] = "";
+	snprintf(saved_base, sizeof saved_base, "%s", base_url);
+	snprintf(replay_path, sizeof replay_path, "%s/replay-cache.log", tmpdir);
+	snprintf(issuer, sizeof issuer, "%s=%s/b.jwks", ISS_B, tmpdir);
+	struct cds_config *cfg = cds_config_new();
+	struct fhir_error err = {{0}, {0}};
+	CHECK(cds_config_option(cfg, "issuer", issuer, &err) == FHIR_OK &&
+	          cds_config_option(cfg, "public-url", "https://cds.example", &err) == FHIR_OK &&
+	          cds_config_option(cfg, "allow-origin", ORIGIN, &err) == FHIR_OK &&
+	          cds_config_option(cfg, "replay-cache", replay_path, &err) == FHIR_OK,
+	      "restart settings: %s", err.message);
+	/* aud is the public URL: the same across restarts on different ports */
+	const char *aud = "\"https://cds.example" SELECT "\"";
+	char *t1 = token_for(&rs_b, ISS_B, aud, 0, 300, "restart-1", NULL);
+	char *t2 = token_for(&rs_b, ISS_B, aud, 0, 300, "restart-2", NULL);
+	char *t3 = token_for(&rs_b, ISS_B, aud, 0, 300, "restart-3", NULL);
+	for (int round = 0; round < 3; round++) {
+		struct cds_app_options o = {
+		    .config_file = cfg_path, .decision_log = "-", .settings = cfg};
+		struct cds_app *app = NULL, *second = NULL;
+		struct cds_server *server = NULL;
+		CHECK(cds_app_new(&o, NULL, &app) == FHIR_OK &&
+		          cds_server_start(app, "127.0.0.1", 0, &server, &err) == FHIR_OK,
+		      "restart round %d: server started", round);
+		if (!server) {
+			cds_app_free(app);
+			break;
+		}
+		snprintf(base_url, sizeof base_url, "%s", cds_server_url(server));
+		if (round == 0) {
+			call_expect(SELECT, t1, 200, NULL, "restart: first use");
+			call_expect(SELECT, t1, 401, "replay",
+			            "restart: replay before the restart");
+			struct stat st;
+			CHECK(stat(replay_path, &st) == 0 && (st.st_mode & 077) == 0,
+			      "the replay cache file exists, private to its owner");
+		} else if (round == 1) {
+			call_expect(SELECT, t1, 401, "replay", "restart: replay after the restart");
+			call_expect(SELECT, t2, 200, NULL,
+			            "restart: a new token after the restart");
+			struct engine_reporter rep = {copy_report, reported};
+			CHECK(cds_app_new(&o, &rep, &second) != FHIR_OK && !second &&
+			          strstr(reported, "in use by another process"),
+			      "a second server on the same replay cache file is refused: '%s'",
+			      reported);
+		} else {
+			call_expect(SELECT, t1, 401, "replay",
+			            "restart: replay after a torn record");
+			call_expect(SELECT, t2, 401, "replay",
+			            "restart: replay of the second token");
+			call_expect(SELECT, t3, 200, NULL, "restart: a third token");
+		}
+		cds_server_stop(server);
+		cds_app_free(app);
+		if (round == 1) { /* as if the process died while appending a record */
+			FILE *f = fopen(replay_path, "a");
+			if (f) {
+				fputs("1800000000 00ff", f);
+				fclose(f);
+			}
+		}
+	}
+	char *text = testkit_read(replay_path, NULL);
+	CHECK(text && !strstr(text, "restart-") && !strstr(text, ISS_B),
+	      "the file holds digests, never claims");
+	free(text);
+	free(t1);
+	free(t2);
+	free(t3);
+	cds_config_free(cfg);
+	snprintf(base_url, sizeof base_url, "%s", saved_base);
 }
 
 /* ---- limits (server 2: open demo mode, tight limits) ---------------------------------------- */
@@ -867,11 +997,14 @@ static void test_config_file(void)
 	    "{\"server\":{\"issuers\":[{\"iss\":\"https://x\",\"jwks\":\"http://1.2.3.4/k\"}]}}",
 	    "{\"server\":{\"publicUrl\":\"ftp://x\"}}",
 	    "{\"server\":{\"tls\":{\"cert\":\"c.pem\"}}}",
+	    "{\"server\":{\"replayCacheFile\":5}}",
+	    "{\"server\":{\"replayCacheFile\":\"\"}}",
 	};
 	const char *where[] = {
 	    "/server/issuers/0",          "/server/algorithms/0",       "/server/algorithms/0",
 	    "/server/limits/maxInFlight", "/server/limits/noSuchLimit", "/server/allowOrigins/0",
-	    "/server/issuers/0/jwks",     "/server/publicUrl",          "/server/tls/key"};
+	    "/server/issuers/0/jwks",     "/server/publicUrl",          "/server/tls/key",
+	    "/server/replayCacheFile",    "/server/replayCacheFile"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		FILE *f = fopen(path, "w");
 		fputs(bad[i], f);
@@ -884,7 +1017,24 @@ static void test_config_file(void)
 		      err.message);
 		cds_config_free(cfg);
 	}
+	/* replayCacheFile: relative to the config file's folder; "-" is none; the command line
+	 * overrides; the library default is none (serve's default is a file). */
 	struct cds_config *cfg = cds_config_new();
+	char want[600];
+	snprintf(want, sizeof want, "%s/r.log", tmpdir);
+	FILE *f = fopen(path, "w");
+	fputs("{\"server\":{\"replayCacheFile\":\"r.log\"}}", f);
+	fclose(f);
+	CHECK(!cfg->replay_cache_file && cds_config_load_file(cfg, path, &err) == FHIR_OK &&
+	          cfg->replay_cache_file && strcmp(cfg->replay_cache_file, want) == 0,
+	      "replayCacheFile resolved to %s: %s", cfg->replay_cache_file, err.message);
+	CHECK(cds_config_option(cfg, "replay-cache", "-", &err) == FHIR_OK &&
+	          !cfg->replay_cache_file,
+	      "--replay-cache - is memory only");
+	CHECK(cds_config_option(cfg, "replay-cache", "", &err) == FHIR_ERR_INVALID,
+	      "--replay-cache '' refused");
+	cds_config_free(cfg);
+	cfg = cds_config_new();
 	CHECK(cds_config_option(cfg, "alg", "ES384,HS256", &err) == FHIR_ERR_INVALID,
 	      "--alg HS256 refused");
 	CHECK(cds_config_option(cfg, "issuer", "no-equals-sign", &err) == FHIR_ERR_INVALID,
@@ -1010,6 +1160,7 @@ int main(void)
 	}
 	cds_server_stop(server);
 	cds_app_free(app);
+	test_replay_restart(cfg_path);
 	test_limits();
 	test_tls();
 	test_config_file();
