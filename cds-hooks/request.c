@@ -7,6 +7,9 @@
 
 #include "cds_internal.h"
 
+/* The largest fhirAuthorization.expires_in accepted: 2^31 - 1 s (FHIR `integer`). */
+#define CDS__EXPIRES_IN_MAX 2147483647L
+
 /* CDS Hooks 2.0 §General: JSON; application/json with parameters (e.g. charset) accepted. */
 int cds__content_type_is_json(const char *content_type)
 {
@@ -246,11 +249,19 @@ static int check_authorization(const cJSON *auth, struct fhir_error *err)
 		if ((rc = want_string(auth, strings[i], where, 1, err)) != FHIR_OK)
 			return rc;
 	}
+	/* §fhirAuthorization: expires_in is a REQUIRED integer, the token's lifetime in seconds
+	 * ("SHOULD be very short lived"). The number is untrusted: it is range-checked as a double
+	 * BEFORE any conversion (a cast of 3e79, 1e999 or NaN to an integer type is undefined
+	 * behaviour, C11 6.3.1.4), and anything outside 0..2147483647 (the FHIR `integer` of the
+	 * CDSHooksRequest logical model; 68 years) is a 400, never clamped: a client sending it is
+	 * broken, and the value is only validated, never used. */
 	const cJSON *expires = cJSON_GetObjectItemCaseSensitive(auth, "expires_in");
-	if (!cJSON_IsNumber(expires) || expires->valuedouble < 0 ||
-	    expires->valuedouble != (double)(long long)expires->valuedouble) {
+	if (!cJSON_IsNumber(expires) || !(expires->valuedouble >= 0.0) ||
+	    expires->valuedouble > (double)CDS__EXPIRES_IN_MAX ||
+	    expires->valuedouble != (double)(long)expires->valuedouble) {
 		fhir_error_set(err, "/fhirAuthorization/expires_in",
-		               "'expires_in' must be a non-negative integer number of seconds");
+		               "'expires_in' must be an integer number of seconds from 0 to %ld",
+		               (long)CDS__EXPIRES_IN_MAX);
 		return FHIR_ERR_INVALID;
 	}
 	return want_string(auth, "patient", "/fhirAuthorization/patient", 0, err);

@@ -2,7 +2,10 @@
 # run.sh — builds the libFuzzer targets (clang, -DCDS_FUZZ=ON, in build-fuzz/ or $1) and runs
 # each for CDS_FUZZ_SECONDS (default 20) from its seed corpus (tests/fuzz/corpus/<target>/,
 # copied so the repository is not written to). Ends with "N passed, M failed"; a crash, leak,
-# sanitizer report or timeout fails its target and leaves the reproducer in the build dir.
+# sanitizer report (UBSan included: the targets are built with -fno-sanitize-recover=all and run
+# with UBSAN_OPTIONS=halt_on_error=1, so the first report aborts) or timeout fails its target and
+# leaves the reproducer in the build dir. The seed corpora hold past reproducers (ubsan-*, …):
+# libFuzzer runs every seed first, so a regression fails at once.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 dir=${1:-$root/build-fuzz}
@@ -22,7 +25,8 @@ for src in "$root"/tests/fuzz/fuzz_*.c; do
   dict=()
   [ -f "$root/tests/fuzz/$name.dict" ] && dict=(-dict="$root/tests/fuzz/$name.dict")
   echo "== $name: ${seconds}s"
-  if (cd "$dir" && ASAN_OPTIONS=detect_leaks=1 "./tests/fuzz/$name" "${dict[@]}" \
+  if (cd "$dir" && ASAN_OPTIONS=detect_leaks=1 \
+    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 "./tests/fuzz/$name" "${dict[@]}" \
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=16384 \
     -print_final_stats=1 "$corpus" 2>&1 | tail -n 25); then
     passed=$((passed + 1))
