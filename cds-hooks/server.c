@@ -20,8 +20,26 @@
 
 #include "cds_internal.h"
 
-/* TLS 1.2 or newer (CDS Hooks 2.0 §Security; CRD / HRex): a GnuTLS priority string. */
-#define SERVER_TLS_PRIORITIES "NORMAL:-VERS-TLS1.1:-VERS-TLS1.0:-VERS-SSL3.0"
+/* TLS (CDS Hooks 2.0 §Security; CRD / HRex): the Mozilla "intermediate" profile (v5.7) as a
+ * GnuTLS priority string: TLS 1.3 (AES-128/256-GCM, ChaCha20-Poly1305) and TLS 1.2 with AEAD
+ * suites and forward secrecy only (ECDHE-ECDSA, ECDHE-RSA, DHE-RSA x AES-GCM, ChaCha20-Poly1305;
+ * no CBC, no SHA-1 MAC, no static-RSA key exchange); groups X25519, P-256, P-384, ffdhe2048.
+ * tests/unit/test_tls.c checks what a client can and cannot negotiate. */
+#define SERVER_TLS_PRIORITIES                                                                      \
+	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:"        \
+	"+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:+DHE-RSA:-GROUP-ALL:"   \
+	"+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1:+GROUP-FFDHE2048"
+/* The DHE-RSA suites need DH parameters: the RFC 7919 ffdhe2048 group, as Mozilla intermediate
+ * prescribes (PKCS#3 PEM; `openssl genpkey -genparam -algorithm DH -pkeyopt group:ffdhe2048`). */
+static const char server_tls_ffdhe2048[] =
+    "-----BEGIN DH PARAMETERS-----\n"
+    "MIIBCAKCAQEA//////////+t+FRYortKmq/cViAnPTzx2LnFg84tNpWp4TZBFGQz\n"
+    "+8yTnc4kmz75fS/jY2MMddj2gbICrsRhetPfHtXV/WVhJDP1H18GbtCFY2VVPe0a\n"
+    "87VXE15/V8k1mE8McODmi3fipona8+/och3xWKE2rec1MKzKT0g6eXq8CrGCsyT7\n"
+    "YdEIqUuyyOP7uWrat2DX9GgdT0Kj3jlN9K5W7edjcrsZCwenyO4KbXCeAvzhzffi\n"
+    "7MA0BM0oNC9hkXL+nOmFg/+OTxIy7vKBg8P+OxtMb61zO7X8vC7CIAXFjvGDfRaD\n"
+    "ssbzSibBsu/6iGtCOGEoXJf//////////wIBAg==\n"
+    "-----END DH PARAMETERS-----\n";
 #define SERVER_TLS_MAX_FILE   (1024u * 1024u) /* a PEM certificate chain or key */
 /* A body over maxBodyBytes is still read, and thrown away, up to this many bytes past the limit,
  * so that a client sending it without `Expect: 100-continue` can finish and read its 413 (closing
@@ -489,6 +507,7 @@ int cds_server_start(struct cds_app *app, const char *bind, unsigned port, struc
 	    {MHD_OPTION_HTTPS_MEM_CERT, 0, server->tls_cert},
 	    {MHD_OPTION_HTTPS_MEM_KEY, 0, server->tls_key},
 	    {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)SERVER_TLS_PRIORITIES},
+	    {MHD_OPTION_HTTPS_MEM_DHPARAMS, 0, (void *)server_tls_ffdhe2048},
 	    {MHD_OPTION_END, 0, NULL}};
 	struct MHD_OptionItem no_options[] = {{MHD_OPTION_END, 0, NULL}};
 	server->daemon = MHD_start_daemon(

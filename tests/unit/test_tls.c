@@ -1,0 +1,269 @@
+/* test_tls.c — what a TLS client can negotiate with `serve --tls-cert/--tls-key` (issue 11 item 6;
+ * README "TLS and reverse proxy"): the Mozilla "intermediate" profile, i.e. TLS 1.3, and TLS 1.2
+ * with AEAD suites and forward secrecy only. Starts the server in-process on 127.0.0.1 port 0
+ * twice (an RSA-2048 and an EC P-256 self-signed certificate, so that both ECDHE-RSA/static-RSA
+ * and ECDHE-ECDSA suites are possible at all), then connects with libcurl (OpenSSL backend)
+ * forcing one protocol version and one suite per attempt. An accepted attempt must answer
+ * /healthz 200 over exactly the forced suite (read from the OpenSSL session); a refused one must
+ * fail in the handshake (CURLE_SSL_CONNECT_ERROR), not elsewhere. Refused suites are offered with
+ * the client's @SECLEVEL=0 so that the client itself would allow them. Deterministic, loopback
+ * only, no timing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "cds.h"
+#include "testkit.h"
+
+static char tmpdir[256];
+
+/* Writes a self-signed certificate for IP 127.0.0.1 with a new key of `type` ("RSA" or "EC")
+ * and the key (PEM) as tmpdir/<type>-cert.pem and -key.pem. 0 or -1. */
+static int make_cert(const char *type, char *cert_path, char *key_path, size_t size)
+{
+	EVP_PKEY *pkey = strcmp(type, "RSA") == 0 ? EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048)
+	                                           : EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	X509 *x = X509_new();
+	if (!pkey || !x) {
+		EVP_PKEY_free(pkey);
+		X509_free(x);
+		return -1;
+	}
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), -60);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_set_pubkey(x, pkey);
+	X509_NAME *name = X509_get_subject_name(x);
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"127.0.0.1", -1,
+	                           -1, 0);
+	X509_set_issuer_name(x, name);
+	X509V3_CTX ctx;
+	X509V3_set_ctx_nodb(&ctx);
+	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
+	X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name, "IP:127.0.0.1");
+	X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	X509_sign(x, pkey, EVP_sha256());
+	snprintf(cert_path, size, "%s/%s-cert.pem", tmpdir, type);
+	snprintf(key_path, size, "%s/%s-key.pem", tmpdir, type);
+	FILE *c = fopen(cert_path, "w"), *k = fopen(key_path, "w");
+	int ok = c && k && PEM_write_X509(c, x) &&
+	         PEM_write_PrivateKey(k, pkey, NULL, NULL, 0, NULL, NULL);
+	if (c)
+		fclose(c);
+	if (k)
+		fclose(k);
+	X509_free(x);
+	EVP_PKEY_free(pkey);
+	return ok ? 0 : -1;
+}
+
+/* One attempt's outcome: curl's code, the HTTP status, and what OpenSSL negotiated. */
+struct attempt {
+	CURLcode rc;
+	long status;
+	char version[16]; /* "TLSv1.2", "TLSv1.3" or "" */
+	char cipher[64];  /* OpenSSL name, e.g. "ECDHE-RSA-AES128-GCM-SHA256", or "" */
+	CURL *curl;
+};
+
+/* The body callback: records the session's version and suite while the connection is live. */
+static size_t on_body(char *data, size_t size, size_t n, void *ctx)
+{
+	(void)data;
+	struct attempt *a = ctx;
+	struct curl_tlssessioninfo *info = NULL;
+	if (!a->cipher[0] && curl_easy_getinfo(a->curl, CURLINFO_TLS_SSL_PTR, &info) == CURLE_OK &&
+	    info && info->backend == CURLSSLBACKEND_OPENSSL && info->internals) {
+		SSL *ssl = info->internals;
+		snprintf(a->version, sizeof a->version, "%s", SSL_get_version(ssl));
+		snprintf(a->cipher, sizeof a->cipher, "%s", SSL_get_cipher_name(ssl));
+	}
+	return size * n;
+}
+
+/* GET /healthz over TLS: `tls13` 0 pins TLS 1.2 and offers `suites` (an OpenSSL TLS 1.2 cipher
+ * list); 1 pins TLS 1.3 and offers `suites` (a TLS 1.3 ciphersuite list). */
+static struct attempt try_tls(const char *base, const char *ca, int tls13, const char *suites)
+{
+	struct attempt a = {.rc = CURLE_FAILED_INIT};
+	char url[256];
+	snprintf(url, sizeof url, "%s/healthz", base);
+	a.curl = curl_easy_init();
+	if (!a.curl)
+		return a;
+	curl_easy_setopt(a.curl, CURLOPT_URL, url);
+	curl_easy_setopt(a.curl, CURLOPT_CAINFO, ca);
+	curl_easy_setopt(a.curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(a.curl, CURLOPT_WRITEDATA, &a);
+	curl_easy_setopt(a.curl, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(a.curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(a.curl, CURLOPT_FORBID_REUSE, 1L);
+	if (tls13) {
+		curl_easy_setopt(a.curl, CURLOPT_SSLVERSION,
+		                 (long)(CURL_SSLVERSION_TLSv1_3 | CURL_SSLVERSION_MAX_TLSv1_3));
+		curl_easy_setopt(a.curl, CURLOPT_TLS13_CIPHERS, suites);
+	} else {
+		curl_easy_setopt(a.curl, CURLOPT_SSLVERSION,
+		                 (long)(CURL_SSLVERSION_TLSv1_2 | CURL_SSLVERSION_MAX_TLSv1_2));
+		curl_easy_setopt(a.curl, CURLOPT_SSL_CIPHER_LIST, suites);
+	}
+	a.rc = curl_easy_perform(a.curl);
+	curl_easy_getinfo(a.curl, CURLINFO_RESPONSE_CODE, &a.status);
+	curl_easy_cleanup(a.curl);
+	a.curl = NULL;
+	return a;
+}
+
+/* The suite (OpenSSL name) must be accepted over TLS 1.2 (or 1.3) and used. */
+static void accepted(const char *base, const char *ca, int tls13, const char *suite,
+                     const char *what)
+{
+	struct attempt a = try_tls(base, ca, tls13, suite);
+	CHECK(a.rc == CURLE_OK && a.status == 200, "%s: %s is accepted (curl %d: %s, HTTP %ld)",
+	      what, suite, (int)a.rc, curl_easy_strerror(a.rc), a.status);
+	CHECK(strcmp(a.version, tls13 ? "TLSv1.3" : "TLSv1.2") == 0 && strcmp(a.cipher, suite) == 0,
+	      "%s: negotiated %s %s, want %s", what, a.version, a.cipher, suite);
+}
+
+/* The suite must be refused in the handshake. `suites` already carries @SECLEVEL=0 when the
+ * client's own policy would refuse it. */
+static void refused(const char *base, const char *ca, int tls13, const char *suites,
+                    const char *what)
+{
+	struct attempt a = try_tls(base, ca, tls13, suites);
+	CHECK(a.rc == CURLE_SSL_CONNECT_ERROR,
+	      "%s: %s must fail the handshake, got curl %d (%s), HTTP %ld, negotiated %s %s", what,
+	      suites, (int)a.rc, curl_easy_strerror(a.rc), a.status, a.version, a.cipher);
+}
+
+/* Starts a TLS server with the given certificate and key; NULL on failure (recorded). */
+static struct cds_server *start(const char *cert, const char *key, struct cds_config **cfg,
+                                struct cds_app **app)
+{
+	struct fhir_error err = {{0}, {0}};
+	struct cds_server *server = NULL;
+	*cfg = cds_config_new();
+	*app = NULL;
+	int ok = *cfg && cds_config_option(*cfg, "tls-cert", cert, &err) == FHIR_OK &&
+	         cds_config_option(*cfg, "tls-key", key, &err) == FHIR_OK &&
+	         cds_config_check(*cfg, &err) == FHIR_OK;
+	CHECK(ok, "TLS options: %s", err.message);
+	struct cds_app_options o = {.decision_log = "-", .settings = *cfg};
+	if (ok)
+		CHECK(cds_app_new(&o, NULL, app) == FHIR_OK, "app");
+	if (ok && *app)
+		CHECK(cds_server_start(*app, "127.0.0.1", 0, &server, &err) == FHIR_OK,
+		      "TLS server: %s", err.message);
+	return server;
+}
+
+static void stop(struct cds_server *server, struct cds_config *cfg, struct cds_app *app)
+{
+	cds_server_stop(server);
+	cds_app_free(app);
+	cds_config_free(cfg);
+}
+
+static void test_rsa(void)
+{
+	char cert[512], key[512];
+	CHECK(make_cert("RSA", cert, key, sizeof cert) == 0, "RSA test certificate");
+	struct cds_config *cfg;
+	struct cds_app *app;
+	struct cds_server *server = start(cert, key, &cfg, &app);
+	if (server) {
+		const char *u = cds_server_url(server);
+		/* TLS 1.2, forward secrecy and AEAD: accepted. */
+		accepted(u, cert, 0, "ECDHE-RSA-AES128-GCM-SHA256", "RSA TLS 1.2");
+		accepted(u, cert, 0, "ECDHE-RSA-AES256-GCM-SHA384", "RSA TLS 1.2");
+		accepted(u, cert, 0, "ECDHE-RSA-CHACHA20-POLY1305", "RSA TLS 1.2");
+		/* DHE (ffdhe2048 parameters) with AEAD: accepted; DHE with CBC: refused. */
+		accepted(u, cert, 0, "DHE-RSA-AES128-GCM-SHA256", "RSA TLS 1.2 DHE");
+		accepted(u, cert, 0, "DHE-RSA-CHACHA20-POLY1305", "RSA TLS 1.2 DHE");
+		refused(u, cert, 0, "DHE-RSA-AES128-SHA:@SECLEVEL=0", "CBC-SHA1, DHE");
+		/* CBC with SHA-1 (forward secret or not), CBC with SHA-256: refused. */
+		refused(u, cert, 0, "ECDHE-RSA-AES128-SHA:@SECLEVEL=0", "CBC-SHA1, ECDHE");
+		refused(u, cert, 0, "ECDHE-RSA-AES256-SHA:@SECLEVEL=0", "CBC-SHA1, ECDHE");
+		refused(u, cert, 0, "ECDHE-RSA-AES128-SHA256:@SECLEVEL=0", "CBC-SHA256, ECDHE");
+		/* Static RSA key exchange (no forward secrecy), even with an AEAD suite: refused. */
+		refused(u, cert, 0, "AES128-GCM-SHA256:@SECLEVEL=0", "non-FS AEAD");
+		refused(u, cert, 0, "AES256-GCM-SHA384:@SECLEVEL=0", "non-FS AEAD");
+		refused(u, cert, 0, "AES128-SHA:@SECLEVEL=0", "non-FS CBC-SHA1");
+		/* Every non-FS and every CBC suite OpenSSL has, offered together: refused. */
+		refused(u, cert, 0, "kRSA:CBC:@SECLEVEL=0", "all static-RSA and CBC suites");
+		/* TLS 1.3: the intermediate suites accepted, AES-CCM (in GnuTLS NORMAL) refused. */
+		accepted(u, cert, 1, "TLS_AES_128_GCM_SHA256", "TLS 1.3");
+		accepted(u, cert, 1, "TLS_AES_256_GCM_SHA384", "TLS 1.3");
+		accepted(u, cert, 1, "TLS_CHACHA20_POLY1305_SHA256", "TLS 1.3");
+		refused(u, cert, 1, "TLS_AES_128_CCM_SHA256", "TLS 1.3 AES-CCM");
+		/* TLS 1.1 and older: refused. */
+		struct attempt a = {.rc = CURLE_FAILED_INIT};
+		char url[256];
+		snprintf(url, sizeof url, "%s/healthz", u);
+		CURL *c = curl_easy_init();
+		if (c) {
+			curl_easy_setopt(c, CURLOPT_URL, url);
+			curl_easy_setopt(c, CURLOPT_CAINFO, cert);
+			curl_easy_setopt(c, CURLOPT_SSLVERSION,
+			                 (long)(CURL_SSLVERSION_TLSv1_0 | CURL_SSLVERSION_MAX_TLSv1_1));
+			curl_easy_setopt(c, CURLOPT_SSL_CIPHER_LIST, "DEFAULT:@SECLEVEL=0");
+			curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+			curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+			a.rc = curl_easy_perform(c);
+			curl_easy_cleanup(c);
+		}
+		CHECK(a.rc == CURLE_SSL_CONNECT_ERROR, "TLS 1.0/1.1 must be refused (curl %d)",
+		      (int)a.rc);
+	}
+	stop(server, cfg, app);
+}
+
+static void test_ec(void)
+{
+	char cert[512], key[512];
+	CHECK(make_cert("EC", cert, key, sizeof cert) == 0, "EC test certificate");
+	struct cds_config *cfg;
+	struct cds_app *app;
+	struct cds_server *server = start(cert, key, &cfg, &app);
+	if (server) {
+		const char *u = cds_server_url(server);
+		accepted(u, cert, 0, "ECDHE-ECDSA-AES128-GCM-SHA256", "EC TLS 1.2");
+		accepted(u, cert, 0, "ECDHE-ECDSA-AES256-GCM-SHA384", "EC TLS 1.2");
+		accepted(u, cert, 0, "ECDHE-ECDSA-CHACHA20-POLY1305", "EC TLS 1.2");
+		refused(u, cert, 0, "ECDHE-ECDSA-AES128-SHA:@SECLEVEL=0", "EC CBC-SHA1");
+		refused(u, cert, 0, "ECDHE-ECDSA-AES256-SHA384:@SECLEVEL=0", "EC CBC-SHA384");
+		accepted(u, cert, 1, "TLS_AES_128_GCM_SHA256", "EC TLS 1.3");
+	}
+	stop(server, cfg, app);
+}
+
+int main(void)
+{
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/cds-tls-test-XXXXXX");
+	if (!mkdtemp(tmpdir))
+		return 1;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+	CHECK(v && v->ssl_version && strncmp(v->ssl_version, "OpenSSL", 7) == 0,
+	      "libcurl must use OpenSSL for this test (has %s)",
+	      v && v->ssl_version ? v->ssl_version : "none");
+	test_rsa();
+	test_ec();
+	const char *names[] = {"RSA-cert.pem", "RSA-key.pem", "EC-cert.pem", "EC-key.pem"};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		char p[512];
+		snprintf(p, sizeof p, "%s/%s", tmpdir, names[i]);
+		unlink(p);
+	}
+	rmdir(tmpdir);
+	curl_global_cleanup();
+	return testkit_done();
+}
