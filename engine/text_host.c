@@ -207,12 +207,14 @@ static const struct field fields[] = {
     {"MedicationRequest", "medicationReference", 0},
     {"MedicationRequest", "dosageInstruction", 2},
     {"MedicationRequest", "reasonCode", 2},
+    {"MedicationRequest", "reasonReference", 2},
     {"MedicationRequest", "statusReason", 0},
     {"MedicationRequest", "note", 2},
     {"MedicationStatement", "medicationCodeableConcept", 0},
     {"MedicationStatement", "medicationReference", 0},
     {"MedicationStatement", "dosage", 2},
     {"MedicationStatement", "reasonCode", 2},
+    {"MedicationStatement", "reasonReference", 2},
     {"MedicationStatement", "statusReason", 0},
     {"MedicationStatement", "note", 2},
     {"Encounter", "type", 1},
@@ -369,7 +371,7 @@ static void find_in(void *ctx, const cJSON *el, const struct cached *c)
 
 	(void)el;
 	for (size_t i = 0; i < c->count && f->found == NULL; i++) {
-		if (!(f->want->statuses & (1u << c->items[i].status)))
+		if (c->items[i].concept < 0 || !(f->want->statuses & (1u << c->items[i].status)))
 			continue;
 		for (size_t k = 0; k < f->want->count; k++)
 			if (f->want->list[k] == c->items[i].concept)
@@ -439,6 +441,7 @@ struct site_set {
 	int region[MAX_SITES];
 	unsigned sides[MAX_SITES]; /* OR of the sides named; 0 none */
 	size_t count;
+	unsigned free_sides; /* sides named with no site (a bodySite "Left") */
 };
 
 struct site_walk {
@@ -454,8 +457,14 @@ static void site_in(void *ctx, const cJSON *el, const struct cached *c)
 	(void)el;
 	for (size_t i = 0; i < c->count; i++) {
 		const struct engine__mention *m = &c->items[i];
-		int region = concepts[m->concept].region;
+		int region;
 		size_t k;
+
+		if (m->concept == ENGINE_SIDE_ONLY) {
+			w->set->free_sides |= m->sides;
+			continue;
+		}
+		region = concepts[m->concept].region;
 
 		if (region < 0 || m->status == ENGINE_ST_NEGATED ||
 		    m->status == ENGINE_ST_HYPOTHETICAL)
@@ -477,10 +486,14 @@ static void sites_of(struct engine__text *t, const cJSON *node, const char *stri
                      struct site_set *set)
 {
 	struct site_walk w = {t, set};
+	size_t nregions;
+	const struct engine__region *regions;
 
 	set->count = 0;
+	set->free_sides = 0;
 	if (t->vocab == NULL)
 		return;
+	regions = engine__vocab_regions(t->vocab, &nregions);
 	if (node != NULL) {
 		const char *type =
 		    cJSON_IsObject(node) ? fhir_get_string(node, "resourceType") : NULL;
@@ -492,8 +505,9 @@ static void sites_of(struct engine__text *t, const cJSON *node, const char *stri
 		each_element(t, node, 1, site_in, &w);
 		if (set->count == 0)
 			each_element(t, node, 2, site_in, &w);
-		/* an order whose own words name no site: its reason Conditions' sites */
-		if (set->count == 0 && t->resolve != NULL && strcmp(type, "ServiceRequest") == 0) {
+		/* a resource whose own words name no site (an order, a prescription): the sites
+		 * of the Conditions it is for (reasonReference) */
+		if (set->count == 0 && t->resolve != NULL) {
 			const cJSON *ref;
 
 			cJSON_ArrayForEach(ref, fhir_get(node, "reasonReference"))
@@ -506,6 +520,11 @@ static void sites_of(struct engine__text *t, const cJSON *node, const char *stri
 					each_element(t, target, 1, site_in, &w);
 			}
 		}
+		/* a side named on its own ("bodySite": "Left") is the side of the sites that
+		 * have none */
+		for (size_t i = 0; i < set->count && set->free_sides != 0; i++)
+			if (set->sides[i] == 0 && regions[set->region[i]].paired)
+				set->sides[i] = set->free_sides;
 	} else if (string != NULL) {
 		struct collector c = {t, NULL, 0, 0};
 		struct cached one = {NULL, NULL, 0};
@@ -674,7 +693,7 @@ int engine__text_order_mentions(struct engine__text *t, const cJSON *order, cons
 			continue;
 		c = element(t, member);
 		for (size_t i = 0; i < c->count; i++) {
-			if (!(statuses & (1u << c->items[i].status)))
+			if (c->items[i].concept < 0 || !(statuses & (1u << c->items[i].status)))
 				continue;
 			for (size_t k = 0; k < count; k++)
 				if (concepts[k] == c->items[i].concept)

@@ -120,9 +120,12 @@ const struct engine__rule *engine__vocab_rules(const struct engine_vocab *v);
 
 /* ---- annotation ------------------------------------------------------------------------- */
 
+/* The `concept` of a side-only mention: a text naming a side and no site. */
+#define ENGINE_SIDE_ONLY (-1)
+
 /* One mention of a concept (or a body site) in one text. */
 struct engine__mention {
-	int concept;
+	int concept; /* a concept index, or ENGINE_SIDE_ONLY */
 	enum engine__status status;
 	unsigned sides;    /* site mentions of paired regions: ENGINE_SIDE_* bits, 0 unknown */
 	const char *text;  /* the whole field text (BORROWED from the JSON) */

@@ -288,6 +288,10 @@ static int is_status_trigger(const struct scan *s, const struct match *m)
 /* Does the sentence end at token `end` (a boundary or the end of the text)? */
 static int last_of_sentence(const struct scan *s, size_t end)
 {
+	/* a date or number after it does not count: "tibial plateau fracture L (2020)" */
+	while (end < s->ntok && s->toks[end].norm != NULL &&
+	       strspn(s->toks[end].norm, "0123456789./") == strlen(s->toks[end].norm))
+		end++;
 	return end >= s->ntok || s->toks[end].norm == NULL;
 }
 
@@ -447,6 +451,41 @@ static void find_matches(struct scan *s, const struct engine_vocab *v, unsigned 
 }
 
 /* The mentions of one chunk's matches (s->m, s->nm), appended to res. */
+/* A sentence that names a side and no paired site ("Left", a bodySite of its own) gives a
+ * side-only mention (ENGINE_SIDE_ONLY), which sites() applies to the resource's sites that have
+ * none: "Closed fracture of tibial plateau" with bodySite "Left" is the left knee. */
+static void lone_side(const struct scan *s, const struct engine_vocab *v, const char *text,
+                      struct mentions *res)
+{
+	size_t nregions;
+	const struct engine__region *regions = engine__vocab_regions(v, &nregions);
+	unsigned sides = 0;
+	struct engine__mention mention = {0};
+
+	for (size_t i = 0; i < s->nm; i++) {
+		const struct match *m = &s->m[i];
+		const struct engine__phrase *ph = &s->phrases[m->phrase];
+
+		if (!m->accepted)
+			continue;
+		if (ph->layer == ENGINE_LAYER_SITE && regions[ph->owner].paired)
+			return;
+		if (ph->layer == ENGINE_LAYER_SIDE && !ph->single) {
+			if (sides != 0 && sides != (unsigned)ph->owner)
+				return; /* two sides: not one to give */
+			sides = (unsigned)ph->owner;
+			mention.start = s->toks[m->start].start;
+			mention.end = s->toks[m->end - 1].end;
+		}
+	}
+	if (sides == 0)
+		return;
+	mention.concept = ENGINE_SIDE_ONLY;
+	mention.sides = sides;
+	mention.text = text;
+	add_mention(res, &mention);
+}
+
 static void chunk_mentions(struct scan *s, const struct engine_vocab *v, const char *text,
                            struct mentions *res)
 {
@@ -482,6 +521,7 @@ static void chunk_mentions(struct scan *s, const struct engine_vocab *v, const c
 			add_mention(res, &mention);
 		}
 	}
+	lone_side(s, v, text, res);
 }
 
 void engine__annotate(const struct engine_vocab *v, const char *text, struct fhir_arena *arena,

@@ -218,6 +218,18 @@ static void test_sides(const struct engine_vocab *v)
 	OK(side(v, a, "Knee pain. L", "knee") == 0);
 	OK(side(v, a, "L spine", "lumbar-spine") == 0);
 	OK(side(v, a, "No knee pain", "knee") == 0);
+	/* a side named with no site ("bodySite": "Left") is a side-only mention */
+	{
+		struct engine__mention *m;
+		size_t n;
+
+		engine__annotate(v, "Left", a, &m, &n);
+		OK(n == 1 && m[0].concept == ENGINE_SIDE_ONLY && m[0].sides == ENGINE_SIDE_LEFT);
+		engine__annotate(v, "Left and right", a, &m, &n);
+		OK(n == 0); /* two sides: none to give */
+		engine__annotate(v, "Fracture of tibial plateau L (2020)", a, &m, &n);
+		OK(side(v, a, "Fracture of tibial plateau L (2020)", "knee") == ENGINE_SIDE_LEFT);
+	}
 	fhir_arena_free(a);
 }
 
