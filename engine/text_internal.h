@@ -115,6 +115,8 @@ size_t engine__vocab_match_token(const struct engine_vocab *v, const char *norm,
 const struct engine__phrase *engine__vocab_phrases_from(const struct engine_vocab *v,
                                                         unsigned pattern, size_t **list,
                                                         size_t *count);
+/* 1 when a token with these pattern ids is a one-word laterality phrase ("left", "rt"). */
+int engine__vocab_side_token(const struct engine_vocab *v, const unsigned *patterns, size_t n);
 /* The ConText rules, indexed by a context phrase's owner (BORROWED). */
 const struct engine__rule *engine__vocab_rules(const struct engine_vocab *v);
 

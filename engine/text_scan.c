@@ -427,21 +427,33 @@ static void find_matches(struct scan *s, const struct engine_vocab *v, unsigned 
 			s->phrases = phrases;
 			for (size_t k = 0; k < nlist; k++) {
 				const struct engine__phrase *ph = &phrases[list[k]];
-				size_t t;
+				size_t t, at = i + 1;
+				int skipped = 0;
 
 				if (i + ph->length > to)
 					continue;
-				for (t = 1; t < ph->length; t++)
-					if (s->toks[i + t].norm == NULL ||
-					    !token_has(pats[i + t], npats[i + t], ph->pattern[t]))
+				/* a concept phrase may have one side word inside it: "swelling of
+				 * left forearm" is "swelling of forearm" (the side goes to the
+				 * site) */
+				for (t = 1; t < ph->length; t++, at++) {
+					if (at < to && s->toks[at].norm != NULL &&
+					    !token_has(pats[at], npats[at], ph->pattern[t]) &&
+					    ph->layer == ENGINE_LAYER_CONCEPT && !skipped &&
+					    engine__vocab_side_token(v, pats[at], npats[at])) {
+						skipped = 1;
+						at++;
+					}
+					if (at >= to || s->toks[at].norm == NULL ||
+					    !token_has(pats[at], npats[at], ph->pattern[t]))
 						break;
+				}
 				if (t < ph->length)
 					continue;
 				s->m =
 				    engine__arena_room(arena, s->m, s->nm, mcap, 16, sizeof(*s->m));
 				s->m[s->nm].phrase = list[k];
 				s->m[s->nm].start = i;
-				s->m[s->nm].end = i + ph->length;
+				s->m[s->nm].end = at;
 				s->m[s->nm].concept = ph->layer == ENGINE_LAYER_CONCEPT;
 				s->m[s->nm].accepted = 0;
 				s->nm++;

@@ -735,6 +735,20 @@ int engine__vocab_compile(struct engine_vocab *v, const struct engine_reporter *
 	return l.errors;
 }
 
+int engine__vocab_side_token(const struct engine_vocab *v, const unsigned *patterns, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t *list, count;
+
+		engine__vocab_phrases_from(v, patterns[i], &list, &count);
+		for (size_t k = 0; k < count; k++)
+			if (v->phrases[list[k]].layer == ENGINE_LAYER_SIDE &&
+			    v->phrases[list[k]].length == 1)
+				return 1;
+	}
+	return 0;
+}
+
 int engine__vocab_concept(const struct engine_vocab *v, const char *id)
 {
 	for (size_t i = 0; v != NULL && i < v->concept_count; i++)

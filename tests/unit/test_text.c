@@ -311,6 +311,9 @@ static void test_shipped(void)
 	CHECK_STR(status(v, a, "Saddle anaesthesia: No", "saddle-anaesthesia"), "negated");
 	CHECK_STR(status(v, a, "Saddle anaesthesia, no urinary symptoms", "saddle-anaesthesia"),
 	          "affirmed");
+	/* one side word inside a concept phrase goes to the site, not against the phrase */
+	CHECK_STR(status(v, a, "Swelling of left forearm", "soft-tissue-lump"), "affirmed");
+	OK(side(v, a, "Swelling of left forearm", "forearm") == ENGINE_SIDE_LEFT);
 	/* "#" is the UK shorthand for fracture; "incl." ends no sentence */
 	CHECK_STR(status(v, a, "# tibial plateau 2019", "fracture"), "affirmed");
 	CHECK_STR(status(v, a, "Risks discussed incl. flare, infection, tendon rupture",
