@@ -197,7 +197,8 @@ void cds__timestamp(char *buf, size_t size);
 struct cds__limits {
 	unsigned long max_body_bytes, max_json_depth, max_array_items, max_header_bytes;
 	unsigned long max_connections, max_connections_per_ip, idle_timeout_seconds;
-	unsigned long request_deadline_seconds, max_in_flight, retry_after_seconds, threads;
+	unsigned long header_deadline_seconds, body_deadline_seconds;
+	unsigned long max_in_flight, retry_after_seconds, threads;
 	unsigned long clock_skew_seconds, max_token_lifetime_seconds, replay_cache_entries;
 	unsigned long jwks_ttl_seconds, jwks_refresh_seconds, jwks_timeout_seconds, jwks_max_bytes;
 };
@@ -227,6 +228,28 @@ struct cds_config {
 	struct cds__limits limits;
 	int cli_issuers, cli_origins, cli_algorithms; /* a command-line list replaced the file's */
 };
+
+/* ---- HTTP server internals (server.c) -------------------------------------------------------- */
+
+/* What the server's connection and request accounting says now (server.c; for tests and
+ * diagnostics). Counters since the start. */
+struct cds__server_stats {
+	unsigned long connections; /* open connections counted against the limits */
+	unsigned long in_flight;   /* requests complete and queued for, or being answered by, a
+	                              worker (maxInFlight) */
+	unsigned long queued;      /* of those, waiting for a worker */
+	unsigned long header_deadline_drops; /* closed: request line + headers too late */
+	unsigned long body_deadline_drops;   /* closed: body too late */
+	unsigned long evicted; /* closed while reading headers to make room for a new connection */
+	unsigned long refused; /* new connections closed at once: no room and none to evict */
+};
+
+/* Copies the server's counts into *out (zeros for NULL). Thread-safe. */
+void cds__server_stats(struct cds_server *server, struct cds__server_stats *out);
+
+/* Test hook: while paused (1), workers take no request from the queue, so complete requests
+ * stay in flight; 0 resumes. Lets a test fill maxInFlight deterministically. Thread-safe. */
+void cds__server_pause_workers(struct cds_server *server, int paused);
 
 /* ---- trust: JWT (jwt.c) ------------------------------------------------------------------- */
 

@@ -1,13 +1,17 @@
-/* server.c — the HTTP server: libmicrohttpd 0.9.75 with an internal thread pool polling every
- * connection (a slow client holds no thread), optional TLS >= 1.2 (GnuTLS under libmicrohttpd),
- * the configured limits (connections in total and per IP, idle timeout, header memory, body
- * size, a per-request deadline, requests in flight -> 503 + Retry-After), one access-log line per
- * request on stderr, strict HTTP/1.1 framing (RFC 9112 §3.2, §5.1, §6.1, §6.3: what
- * libmicrohttpd 0.9.75 lets through is refused with one 400/501 and the connection closed), and
- * every other answer produced by cds_handle. It must not interpret CDS Hooks itself, nor log
- * headers, tokens or bodies. The only file that includes microhttpd.h. */
+/* server.c — the HTTP server: libmicrohttpd 0.9.75 with one internal polling thread that reads
+ * and writes every connection (a slow client holds no thread) and a pool of `threads` workers that
+ * answer complete requests (the connection is suspended meanwhile), optional TLS >= 1.2 (GnuTLS
+ * under libmicrohttpd), the configured limits (connections in total and per IP — when full, the
+ * connection that has waited longest for its request line and headers makes room —, absolute
+ * deadlines for the headers and for the body whatever the byte rate, idle timeout, header
+ * memory, body size, requests in flight -> 503 + Retry-After), one access-log line per request
+ * on stderr, strict HTTP/1.1 framing (RFC 9112 §3.2, §5.1, §6.1, §6.3: what libmicrohttpd 0.9.75
+ * lets through is refused with one 400/501 and the connection closed), and every other answer
+ * produced by cds_handle. It must not interpret CDS Hooks itself, nor log headers, tokens or
+ * bodies. The only file that includes microhttpd.h. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,18 +50,56 @@ static const char server_tls_ffdhe2048[] =
  * with unread data would reset the connection under it); past that, the connection is closed. */
 #define SERVER_DISCARD_MAX_BYTES (16ul * 1024ul * 1024ul)
 
+/* Where a connection is (struct peer.phase); each phase but ANSWERING has its own deadline. */
+enum peer_phase {
+	PEER_HEADERS,  /* reading a request line and headers (or idle between requests) */
+	PEER_BODY,     /* headers complete, reading the body */
+	PEER_ANSWERING /* the request is complete: queued, being answered, or its reply sent */
+};
+
+/* One open connection (libmicrohttpd's socket context): from MHD_CONNECTION_NOTIFY_STARTED to
+ * MHD_CONNECTION_NOTIFY_CLOSED, which libmicrohttpd calls before it closes the socket, so `fd`
+ * stays valid for a shutdown() while the peer is in server->peers (under server->lock). */
+struct peer {
+	struct peer *prev, *next;
+	int fd;
+	unsigned char ip[16];
+	size_t ip_length;      /* 4 (IPv4) or 16 (IPv6); 0: unknown */
+	enum peer_phase phase;
+	struct timespec since; /* CLOCK_MONOTONIC start of the phase */
+	int dropped;           /* shut down by the server: no longer counted */
+};
+
 struct cds_server {
 	struct MHD_Daemon *daemon;
 	struct cds_app *app;              /* BORROWED */
 	const struct cds__limits *limits; /* BORROWED from the app's settings */
 	unsigned port;
 	char base_url[320];       /* "http://127.0.0.1:8080": the default JWT aud base */
-	atomic_ulong in_flight;   /* requests between their headers and their completion */
+	atomic_ulong in_flight;   /* requests complete and queued or being answered */
 	char *tls_cert, *tls_key; /* NEW PEM texts while TLS is on */
 	size_t tls_key_length;
+	/* Connections: the list, counts, and the watchdog that enforces the deadlines. */
+	pthread_mutex_t lock;
+	struct peer *peers; /* newest first */
+	unsigned long live; /* peers not dropped */
+	struct cds__server_stats stats;
+	pthread_cond_t watchdog_wake;
+	pthread_t watchdog;
+	int watchdog_started, stopping; /* under lock */
+	/* Workers: complete requests wait here (their connections suspended) for a worker. */
+	pthread_mutex_t queue_lock;
+	pthread_cond_t queue_wake;
+	struct conn *queue_head, *queue_tail;
+	unsigned long queued;
+	int queue_closed, workers_paused; /* under queue_lock */
+	pthread_t *workers;
+	size_t worker_count;
+	int locks_ready;
 };
 
-/* Per-request state: the body received so far (capped) and the start time. */
+/* Per-request state: the body received so far (capped), the start time, and, once the request
+ * is complete, what a worker answers. */
 struct conn {
 	char *body;
 	size_t length, capacity; /* stored bytes (<= max_body_bytes) */
@@ -66,8 +108,13 @@ struct conn {
 	int responded; /* a reply is queued: ignore whatever else arrives */
 	int counted;   /* counted in server->in_flight */
 	int close;     /* answer with `Connection: close` (framing error, 413) */
-	unsigned busy; /* > 0: answer 503 with this Retry-After */
+	int submitted; /* handed to the workers (the connection is suspended until answered) */
+	int answered;  /* a worker has filled `reply` */
 	struct timespec start;
+	struct MHD_Connection *connection; /* BORROWED while submitted */
+	struct cds_request req;            /* pointers BORROWED from the connection and `body` */
+	struct cds_reply reply;
+	struct conn *next_queued;
 };
 
 /* What the request's header fields say about its framing (filled by scan_field). */
@@ -262,26 +309,294 @@ static enum MHD_Result refuse_framing(struct cds_server *server,
 	return queue_reply(connection, url, method, c, &reply);
 }
 
-/* Answers through cds_handle and queues the reply. */
-static enum MHD_Result respond(struct cds_server *server, struct MHD_Connection *connection,
-                               const char *url, const char *method, struct conn *c)
+static long long elapsed_ms(const struct timespec *from, const struct timespec *to)
 {
-	struct cds_reply reply;
-	struct cds_request req = {0};
-	req.method = method;
-	req.path = url;
-	req.content_type =
+	return (long long)(to->tv_sec - from->tv_sec) * 1000LL +
+	       (long long)(to->tv_nsec - from->tv_nsec) / 1000000LL;
+}
+
+/* ---- connections: limits, eviction, deadlines ------------------------------------------------ */
+
+/* Closes a peer's connection from any thread: after shutdown() libmicrohttpd's next read sees
+ * the end and closes it (NOTIFY_CLOSED then unlinks the peer). Under server->lock. */
+static void drop_peer(struct cds_server *server, struct peer *p)
+{
+	if (p->dropped)
+		return;
+	if (p->fd >= 0)
+		shutdown(p->fd, SHUT_RDWR);
+	p->dropped = 1;
+	server->live--;
+}
+
+static struct peer *peer_of(struct MHD_Connection *connection)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
+/* Moves a connection to `phase`, whose deadline starts now. */
+static void set_phase(struct cds_server *server, struct MHD_Connection *connection,
+                      enum peer_phase phase)
+{
+	struct peer *p = peer_of(connection);
+	if (!p)
+		return;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&server->lock);
+	p->phase = phase;
+	p->since = now;
+	pthread_mutex_unlock(&server->lock);
+}
+
+/* The connection (not `self`, not dropped) that has waited longest for its request line and
+ * headers, from that address when ip_length > 0; NULL if none. Under server->lock. */
+static struct peer *oldest_waiting(struct cds_server *server, const struct peer *self,
+                                   const unsigned char *ip, size_t ip_length)
+{
+	struct peer *best = NULL;
+	for (struct peer *p = server->peers; p; p = p->next) {
+		if (p == self || p->dropped || p->phase != PEER_HEADERS)
+			continue;
+		if (ip_length &&
+		    (p->ip_length != ip_length || memcmp(p->ip, ip, ip_length) != 0))
+			continue;
+		if (!best || p->since.tv_sec < best->since.tv_sec ||
+		    (p->since.tv_sec == best->since.tv_sec && p->since.tv_nsec < best->since.tv_nsec))
+			best = p;
+	}
+	return best;
+}
+
+/* MHD_NotifyConnectionCallback: registers each new connection and applies maxConnections and
+ * maxConnectionsPerIp. Over a limit, the connection (of that address, for the per-IP limit)
+ * that has waited longest for its headers is closed to make room — so connections that trickle
+ * headers cannot lock others out, even behind a proxy where every client has one address —
+ * and only when every counted connection is past its headers is the new one closed. */
+static void on_connection(void *cls, struct MHD_Connection *connection, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+	struct cds_server *server = cls;
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		struct peer *p = *socket_context;
+		if (!p)
+			return;
+		pthread_mutex_lock(&server->lock);
+		if (!p->dropped)
+			server->live--;
+		if (p->prev)
+			p->prev->next = p->next;
+		else
+			server->peers = p->next;
+		if (p->next)
+			p->next->prev = p->prev;
+		pthread_mutex_unlock(&server->lock);
+		free(p);
+		*socket_context = NULL;
+		return;
+	}
+	if (code != MHD_CONNECTION_NOTIFY_STARTED)
+		return;
+	struct peer *p = cds__must(calloc(1, sizeof *p));
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+	p->fd = ci ? (int)ci->connect_fd : -1;
+	ci = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET) {
+		memcpy(p->ip, &((const struct sockaddr_in *)(const void *)ci->client_addr)->sin_addr, 4);
+		p->ip_length = 4;
+	} else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6) {
+		memcpy(p->ip, &((const struct sockaddr_in6 *)(const void *)ci->client_addr)->sin6_addr,
+		       16);
+		p->ip_length = 16;
+	}
+	p->phase = PEER_HEADERS;
+	clock_gettime(CLOCK_MONOTONIC, &p->since);
+	*socket_context = p;
+	pthread_mutex_lock(&server->lock);
+	p->next = server->peers;
+	if (server->peers)
+		server->peers->prev = p;
+	server->peers = p;
+	server->live++;
+	unsigned long same_ip = 0;
+	if (p->ip_length)
+		for (struct peer *q = server->peers; q; q = q->next)
+			same_ip += !q->dropped && q->ip_length == p->ip_length &&
+			           memcmp(q->ip, p->ip, p->ip_length) == 0;
+	struct peer *victim = NULL;
+	int full = 1;
+	if (same_ip > server->limits->max_connections_per_ip)
+		victim = oldest_waiting(server, p, p->ip, p->ip_length);
+	else if (server->live > server->limits->max_connections)
+		victim = oldest_waiting(server, p, NULL, 0);
+	else
+		full = 0;
+	if (full && victim) {
+		server->stats.evicted++;
+		drop_peer(server, victim);
+	} else if (full) {
+		server->stats.refused++;
+		drop_peer(server, p);
+	}
+	pthread_mutex_unlock(&server->lock);
+}
+
+/* The watchdog thread: every 100 ms closes the connections past their phase's absolute deadline
+ * (headers: headerDeadlineSeconds from the connection's start or its previous reply; body:
+ * bodyDeadlineSeconds from the end of the headers) — libmicrohttpd's own timeout is an idle one,
+ * restarted by every byte — and logs at most one line a second about what it closed. */
+static void *watchdog_main(void *arg)
+{
+	struct cds_server *server = arg;
+	const long long header_ms = (long long)server->limits->header_deadline_seconds * 1000LL;
+	const long long body_ms = (long long)server->limits->body_deadline_seconds * 1000LL;
+	struct cds__server_stats logged;
+	struct timespec last_log = {0, 0};
+	memset(&logged, 0, sizeof logged);
+	pthread_mutex_lock(&server->lock);
+	while (!server->stopping) {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		for (struct peer *p = server->peers; p; p = p->next) {
+			if (p->dropped)
+				continue;
+			long long ms = elapsed_ms(&p->since, &now);
+			if (p->phase == PEER_HEADERS && ms >= header_ms) {
+				server->stats.header_deadline_drops++;
+				drop_peer(server, p);
+			} else if (p->phase == PEER_BODY && ms >= body_ms) {
+				server->stats.body_deadline_drops++;
+				drop_peer(server, p);
+			}
+		}
+		struct cds__server_stats st = server->stats;
+		if (elapsed_ms(&last_log, &now) >= 1000 &&
+		    (st.header_deadline_drops != logged.header_deadline_drops ||
+		     st.body_deadline_drops != logged.body_deadline_drops ||
+		     st.evicted != logged.evicted || st.refused != logged.refused)) {
+			pthread_mutex_unlock(&server->lock);
+			char stamp[40];
+			cds__timestamp(stamp, sizeof stamp);
+			fprintf(stderr,
+			        "%s connections closed: %lu headers not in %lus, %lu bodies not in "
+			        "%lus, %lu to make room, %lu refused (no room)\n",
+			        stamp, st.header_deadline_drops - logged.header_deadline_drops,
+			        server->limits->header_deadline_seconds,
+			        st.body_deadline_drops - logged.body_deadline_drops,
+			        server->limits->body_deadline_seconds, st.evicted - logged.evicted,
+			        st.refused - logged.refused);
+			logged = st;
+			last_log = now;
+			pthread_mutex_lock(&server->lock);
+		}
+		struct timespec until = now;
+		until.tv_nsec += 100000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&server->watchdog_wake, &server->lock, &until);
+	}
+	pthread_mutex_unlock(&server->lock);
+	return NULL;
+}
+
+/* ---- requests: in flight, the workers ------------------------------------------------------- */
+
+/* Gives back the request's in-flight slot, once. */
+static void release_slot(struct cds_server *server, struct conn *c)
+{
+	if (c->counted) {
+		c->counted = 0;
+		atomic_fetch_sub(&server->in_flight, 1);
+	}
+}
+
+/* A worker: answers queued requests through cds_handle and resumes their connections, whose
+ * handler (in the polling thread) then queues the reply. */
+static void *worker_main(void *arg)
+{
+	struct cds_server *server = arg;
+	pthread_mutex_lock(&server->queue_lock);
+	for (;;) {
+		while (!server->queue_closed && (!server->queue_head || server->workers_paused))
+			pthread_cond_wait(&server->queue_wake, &server->queue_lock);
+		struct conn *c = server->queue_head;
+		if (!c)
+			break; /* closed and drained */
+		server->queue_head = c->next_queued;
+		if (!server->queue_head)
+			server->queue_tail = NULL;
+		server->queued--;
+		pthread_mutex_unlock(&server->queue_lock);
+		cds_handle(server->app, &c->req, &c->reply);
+		c->answered = 1;
+		MHD_resume_connection(c->connection); /* c is not touched after this */
+		pthread_mutex_lock(&server->queue_lock);
+	}
+	pthread_mutex_unlock(&server->queue_lock);
+	return NULL;
+}
+
+/* Hands a complete request to the workers: takes an in-flight slot (none left, or stopping:
+ * 503 + Retry-After at once, from this thread) and suspends the connection until a worker has
+ * answered. The request's header values stay in the connection's memory meanwhile. */
+static enum MHD_Result submit(struct cds_server *server, struct MHD_Connection *connection,
+                              const char *url, const char *method, struct conn *c)
+{
+	struct cds_request *req = &c->req;
+	memset(req, 0, sizeof *req);
+	req->method = method;
+	req->path = url;
+	req->content_type =
 	    MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-	req.body = c->too_big ? NULL : c->body;
-	req.body_length = c->too_big ? c->received : c->length;
-	req.now = NULL;
-	req.authorization =
+	req->body = c->too_big ? NULL : c->body;
+	req->body_length = c->too_big ? c->received : c->length;
+	req->now = NULL;
+	req->authorization =
 	    MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-	req.origin = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Origin");
-	req.base_url = server->base_url;
-	req.busy_retry_after = c->busy;
-	cds_handle(server->app, &req, &reply);
-	return queue_reply(connection, url, method, c, &reply);
+	req->origin = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Origin");
+	req->base_url = server->base_url;
+	set_phase(server, connection, PEER_ANSWERING);
+	int busy = 0;
+	unsigned long cur = atomic_load(&server->in_flight);
+	do {
+		if (cur >= server->limits->max_in_flight) {
+			busy = 1;
+			break;
+		}
+	} while (!atomic_compare_exchange_weak(&server->in_flight, &cur, cur + 1));
+	if (!busy) {
+		c->counted = 1;
+		pthread_mutex_lock(&server->queue_lock);
+		if (server->queue_closed) {
+			busy = 1;
+		} else {
+			c->submitted = 1;
+			c->connection = connection;
+			/* Suspended before any worker can see it, so its resume comes after. */
+			MHD_suspend_connection(connection);
+			c->next_queued = NULL;
+			if (server->queue_tail)
+				server->queue_tail->next_queued = c;
+			else
+				server->queue_head = c;
+			server->queue_tail = c;
+			server->queued++;
+			pthread_cond_signal(&server->queue_wake);
+		}
+		pthread_mutex_unlock(&server->queue_lock);
+		if (!busy)
+			return MHD_YES;
+		release_slot(server, c);
+	}
+	/* Overload: 503 + Retry-After now (the service recovers as requests finish). */
+	req->busy_retry_after = (unsigned)server->limits->retry_after_seconds;
+	cds_handle(server->app, req, &c->reply);
+	return queue_reply(connection, url, method, c, &c->reply);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
@@ -295,20 +610,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
 		c = cds__must(calloc(1, sizeof *c));
 		clock_gettime(CLOCK_MONOTONIC, &c->start);
 		*con_cls = c;
+		set_phase(server, connection, PEER_BODY); /* the body deadline starts */
 		/* Framing first: a request whose body length is ambiguous is answered before any
 		 * of it is read, and the connection closed, so no byte of it is taken as the
 		 * next request (RFC 9112 §6.3, §11.2). */
 		const char *why = NULL;
 		unsigned bad = check_framing(connection, version, &why);
-		if (bad)
+		if (bad) {
+			set_phase(server, connection, PEER_ANSWERING);
 			return refuse_framing(server, connection, url, method, c, bad, why);
-		/* Overload: a bounded number of requests in flight; beyond it, 503 + Retry-After
-		 * at once (the connection is then released, so the service recovers). */
-		unsigned long busy = atomic_fetch_add(&server->in_flight, 1) + 1;
-		c->counted = 1;
-		if (busy > server->limits->max_in_flight) {
-			c->busy = (unsigned)server->limits->retry_after_seconds;
-			return respond(server, connection, url, method, c);
 		}
 		const char *cl = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
 		                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -327,11 +637,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
 				if (n - max_body > SERVER_DISCARD_MAX_BYTES ||
 				    MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
 				                                MHD_HTTP_HEADER_EXPECT))
-					return respond(server, connection, url, method, c);
+					return submit(server, connection, url, method, c);
 				c->received = 0; /* counted again as it arrives */
 			}
 		}
 		return MHD_YES;
+	}
+	if (c->submitted) { /* resumed: a worker has answered */
+		if (!c->answered)
+			return MHD_YES;
+		c->submitted = 0;
+		enum MHD_Result ret = queue_reply(connection, url, method, c, &c->reply);
+		release_slot(server, c);
+		return ret;
 	}
 	if (c->responded) {
 		*upload_data_size = 0;
@@ -339,19 +657,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
 	}
 	if (*upload_data_size > 0) {
 		size_t n = *upload_data_size;
-		struct timespec now;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - c->start.tv_sec >
-		    (time_t)server->limits->request_deadline_seconds) {
-			/* The per-request deadline: a body trickling in is dropped, connection
-			 * closed. */
-			char stamp[40], path[256];
-			cds__timestamp(stamp, sizeof stamp);
-			sanitize_path(url, path, sizeof path);
-			fprintf(stderr, "%s %s %s dropped: body not received within %lus\n", stamp,
-			        method, path, server->limits->request_deadline_seconds);
-			return MHD_NO;
-		}
 		c->received = c->received + n < c->received ? SIZE_MAX : c->received + n;
 		if (c->received > max_body && c->received - max_body > SERVER_DISCARD_MAX_BYTES) {
 			/* A chunked body far past the limit: no reply can be queued mid-body,
@@ -385,23 +690,55 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	return respond(server, connection, url, method, c);
+	return submit(server, connection, url, method, c);
 }
 
+/* MHD_RequestCompletedCallback: runs for every request the handler saw, however it ended
+ * (answered, failed, client gone, closed at a deadline, daemon stopping), so the in-flight slot
+ * is always given back here if the reply path did not; the connection then waits for its next
+ * request (the header deadline starts again). */
 static void on_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
 	struct cds_server *server = cls;
-	(void)connection;
 	(void)toe;
 	struct conn *c = *con_cls;
 	if (c) {
-		if (c->counted)
-			atomic_fetch_sub(&server->in_flight, 1);
+		release_slot(server, c);
+		if (c->submitted && c->answered)
+			cds_reply_clear(&c->reply); /* answered, never sent */
 		free(c->body);
 		free(c);
 	}
 	*con_cls = NULL;
+	set_phase(server, connection, PEER_HEADERS);
+}
+
+/* ---- the daemon ------------------------------------------------------------------------------ */
+
+void cds__server_stats(struct cds_server *server, struct cds__server_stats *out)
+{
+	memset(out, 0, sizeof *out);
+	if (!server || !server->locks_ready)
+		return;
+	pthread_mutex_lock(&server->lock);
+	*out = server->stats;
+	out->connections = server->live;
+	pthread_mutex_unlock(&server->lock);
+	pthread_mutex_lock(&server->queue_lock);
+	out->queued = server->queued;
+	pthread_mutex_unlock(&server->queue_lock);
+	out->in_flight = atomic_load(&server->in_flight);
+}
+
+void cds__server_pause_workers(struct cds_server *server, int paused)
+{
+	if (!server || !server->locks_ready)
+		return;
+	pthread_mutex_lock(&server->queue_lock);
+	server->workers_paused = paused;
+	pthread_cond_broadcast(&server->queue_wake);
+	pthread_mutex_unlock(&server->queue_lock);
 }
 
 /* Opens, binds and listens on addr, so the bound port (and the aud base URL) is known before
@@ -454,7 +791,8 @@ int cds_server_start(struct cds_app *app, const char *bind, unsigned port, struc
 	socklen_t addr_len = 0;
 	const struct cds_config *cfg = app->settings;
 	const struct cds__limits *limits = &cfg->limits;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG |
+	                 MHD_ALLOW_SUSPEND_RESUME;
 	*out = NULL;
 	if (!bind || strcmp(bind, "localhost") == 0)
 		bind = "127.0.0.1";
@@ -485,6 +823,15 @@ int cds_server_start(struct cds_app *app, const char *bind, unsigned port, struc
 	server->app = app;
 	server->limits = limits;
 	atomic_init(&server->in_flight, 0);
+	pthread_condattr_t monotonic;
+	pthread_condattr_init(&monotonic);
+	pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC); /* the watchdog's timed waits */
+	pthread_mutex_init(&server->lock, NULL);
+	pthread_cond_init(&server->watchdog_wake, &monotonic);
+	pthread_mutex_init(&server->queue_lock, NULL);
+	pthread_cond_init(&server->queue_wake, NULL);
+	pthread_condattr_destroy(&monotonic);
+	server->locks_ready = 1;
 	if (cfg->tls_cert && cfg->tls_key) {
 		if ((rc = read_tls(server, cfg, err)) != FHIR_OK)
 			goto out;
@@ -501,8 +848,27 @@ int cds_server_start(struct cds_app *app, const char *bind, unsigned port, struc
 	snprintf(server->base_url, sizeof server->base_url, "%s://%s%s%s:%u",
 	         server->tls_cert ? "https" : "http", v6 ? "[" : "", bind, v6 ? "]" : "",
 	         server->port);
-	/* The limits: connections in total and per IP, idle timeout, per-connection memory (the
-	 * request line and headers must fit: libmicrohttpd answers 431 otherwise). */
+	/* The workers and the watchdog run before the first connection can arrive. */
+	server->workers = cds__must(calloc(limits->threads ? limits->threads : 1,
+	                                   sizeof *server->workers));
+	for (unsigned long i = 0; i < (limits->threads ? limits->threads : 1); i++) {
+		if (pthread_create(&server->workers[i], NULL, &worker_main, server) != 0)
+			break;
+		server->worker_count++;
+	}
+	if (server->worker_count == 0 ||
+	    pthread_create(&server->watchdog, NULL, &watchdog_main, server) != 0) {
+		close(fd);
+		fhir_error_set(err, bind, "cannot start the server's threads");
+		rc = FHIR_ERR_IO;
+		goto out;
+	}
+	server->watchdog_started = 1;
+	/* libmicrohttpd's limits: idle timeout, per-connection memory (the request line and
+	 * headers must fit: libmicrohttpd answers 431 otherwise), and a hard ceiling on
+	 * connections above maxConnections, for those closed by on_connection but not yet
+	 * reaped. maxConnections and maxConnectionsPerIp themselves are on_connection's. */
+	unsigned long ceiling = limits->max_connections + limits->max_connections / 4 + 16;
 	struct MHD_OptionItem tls_options[] = {
 	    {MHD_OPTION_HTTPS_MEM_CERT, 0, server->tls_cert},
 	    {MHD_OPTION_HTTPS_MEM_KEY, 0, server->tls_key},
@@ -512,10 +878,9 @@ int cds_server_start(struct cds_app *app, const char *bind, unsigned port, struc
 	struct MHD_OptionItem no_options[] = {{MHD_OPTION_END, 0, NULL}};
 	server->daemon = MHD_start_daemon(
 	    flags, 0, NULL, NULL, &on_request, server, MHD_OPTION_LISTEN_SOCKET, fd,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(limits->threads > 1 ? limits->threads : 0),
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)limits->max_connections,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)limits->max_connections_per_ip,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)limits->idle_timeout_seconds,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)ceiling, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned int)limits->idle_timeout_seconds, MHD_OPTION_NOTIFY_CONNECTION, &on_connection,
+	    server,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)limits->max_header_bytes,
 	    MHD_OPTION_NOTIFY_COMPLETED, &on_completed, server, MHD_OPTION_ARRAY,
 	    server->tls_cert ? tls_options : no_options, MHD_OPTION_END);
@@ -549,8 +914,31 @@ void cds_server_stop(struct cds_server *server)
 {
 	if (!server)
 		return;
+	if (server->locks_ready) {
+		/* Workers first: they answer what is queued, resume those connections and exit
+		 * (the polling thread answers 503 meanwhile), so none is left suspended. */
+		pthread_mutex_lock(&server->queue_lock);
+		server->queue_closed = 1;
+		pthread_cond_broadcast(&server->queue_wake);
+		pthread_mutex_unlock(&server->queue_lock);
+		for (size_t i = 0; i < server->worker_count; i++)
+			pthread_join(server->workers[i], NULL);
+		pthread_mutex_lock(&server->lock);
+		server->stopping = 1;
+		pthread_cond_broadcast(&server->watchdog_wake);
+		pthread_mutex_unlock(&server->lock);
+		if (server->watchdog_started)
+			pthread_join(server->watchdog, NULL);
+	}
 	if (server->daemon)
 		MHD_stop_daemon(server->daemon);
+	if (server->locks_ready) {
+		pthread_mutex_destroy(&server->lock);
+		pthread_cond_destroy(&server->watchdog_wake);
+		pthread_mutex_destroy(&server->queue_lock);
+		pthread_cond_destroy(&server->queue_wake);
+	}
+	free(server->workers);
 	if (server->tls_key) { /* do not leave the private key in freed memory */
 		volatile char *k = server->tls_key;
 		for (size_t i = 0; i < server->tls_key_length; i++)

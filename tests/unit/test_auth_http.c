@@ -742,7 +742,7 @@ static void test_limits(void)
 	const char *opts[][2] = {{"threads", "1"},
 	                         {"max-in-flight", "2"},
 	                         {"idle-timeout", "2"},
-	                         {"request-deadline", "3"},
+	                         {"body-deadline", "3"},
 	                         {"max-connections-per-ip", "6"},
 	                         {"max-header-bytes", "8192"},
 	                         {"retry-after", "7"}};
@@ -762,13 +762,16 @@ static void test_limits(void)
 	snprintf(base, sizeof base, "http://127.0.0.1:%u", port);
 	struct http h;
 
-	/* Overload: two requests whose bodies are still arriving fill maxInFlight = 2. */
+	/* Overload: with the workers paused, two complete requests fill maxInFlight = 2 (bodies
+	 * still arriving hold no slot: server.c counts complete requests). */
 	const char head[] = "POST " SELECT " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
 	                    "\r\nContent-Length: 1000\r\n\r\n{";
+	const char probe[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
 	int hold[2];
+	cds__server_pause_workers(server, 1);
 	for (int i = 0; i < 2; i++) {
 		hold[i] = connect_to(port);
-		CHECK(hold[i] >= 0 && send(hold[i], head, sizeof head - 1, 0) > 0, "hold %d", i);
+		CHECK(hold[i] >= 0 && send(hold[i], probe, sizeof probe - 1, 0) > 0, "hold %d", i);
 	}
 	int got503 = 0;
 	for (int i = 0; i < 100 && !got503; i++) { /* until both holds are counted */
@@ -787,6 +790,7 @@ static void test_limits(void)
 	CHECK(got503, "overload answers 503");
 	close(hold[0]);
 	close(hold[1]);
+	cds__server_pause_workers(server, 0);
 	int recovered = 0;
 	for (int i = 0; i < 200 && !recovered; i++) {
 		perform(base, "GET", "/healthz", NULL, NULL, NULL, NULL, &h);
@@ -840,15 +844,33 @@ static void test_limits(void)
 	free(req);
 	close(big);
 
-	/* Connections per IP: 6 allowed; the 7th is closed at once. */
+	/* Connections per IP: 6 allowed. Six that are past their headers (bodies arriving): the
+	 * 7th is closed at once. */
 	int conns[7];
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < 6; i++) {
 		conns[i] = connect_to(port);
+		CHECK(conns[i] >= 0 && send(conns[i], head, sizeof head - 1, MSG_NOSIGNAL) > 0,
+		      "body %d", i);
+	}
 	struct timespec ts = {0, 200000000};
 	nanosleep(&ts, NULL);
 	perform(base, "GET", "/healthz", NULL, NULL, NULL, NULL, &h);
 	CHECK(h.status != 200, "a 7th connection from one IP is refused (%ld)", h.status);
 	http_clear(&h);
+	for (int i = 0; i < 6; i++)
+		close(conns[i]);
+	nanosleep(&ts, NULL);
+	/* Six still waiting for their headers: the 7th is served and the oldest of them closed
+	 * to make room (slow headers cannot lock an address out). */
+	for (int i = 0; i < 6; i++) {
+		conns[i] = connect_to(port);
+		nanosleep(&(struct timespec){0, 10000000}, NULL);
+	}
+	perform(base, "GET", "/healthz", NULL, NULL, NULL, NULL, &h);
+	CHECK(h.status == 200, "a 7th connection evicts a waiting one (%ld)", h.status);
+	http_clear(&h);
+	char gone;
+	CHECK(conns[0] >= 0 && recv(conns[0], &gone, 1, 0) <= 0, "the oldest waiting one closed");
 	for (int i = 0; i < 6; i++)
 		close(conns[i]);
 	recovered = 0;
