@@ -247,27 +247,38 @@ static const char *concept_text(const cJSON *cc)
 	return NULL;
 }
 
-/* "<code>: <value> <interpretation>" of an Observation or one of its components, read as one
- * sentence so that the value qualifies the finding the code names ("Saddle anaesthesia:
- * Absent", "Perianal sensation: Reduced"); a false valueBoolean reads "no <code>". NULL when
- * there is no code text. */
-static const char *observation_sentence(struct engine__text *t, const cJSON *obs)
+/* "<name>: <value> <interpretation>" for each name of an Observation's (or component's) code —
+ * its text and every coding's display — read as one sentence so that the value qualifies the
+ * finding the code names ("Saddle anaesthesia: Absent", "Perianal sensation: Reduced"); a false
+ * valueBoolean reads "no <name>". */
+static void observation_sentences(struct engine__text *t, const cJSON *obs, struct collector *c)
 {
-	const char *code = concept_text(fhir_get(obs, "code"));
+	const cJSON *code = fhir_get(obs, "code"), *coding;
 	const char *value = fhir_get_string(obs, "valueString");
 	const cJSON *interp = fhir_get(obs, "interpretation");
 	const char *interp_text = cJSON_IsArray(interp)
 	                              ? concept_text(cJSON_GetArrayItem(interp, 0))
 	                              : concept_text(interp);
+	const char *names[16];
+	size_t n = 0;
 
-	if (code == NULL)
-		return NULL;
-	if (cJSON_IsFalse(fhir_get(obs, "valueBoolean")))
-		return fhir_arena_printf(t->arena, "no %s", code);
+	if (fhir_get_string(code, "text") != NULL)
+		names[n++] = fhir_get_string(code, "text");
+	cJSON_ArrayForEach(coding,
+	                   fhir_get(code, "coding")) if (n < 16 &&
+	                                                 fhir_get_string(coding, "display") != NULL)
+	    names[n++] = fhir_get_string(coding, "display");
 	if (value == NULL)
 		value = concept_text(fhir_get(obs, "valueCodeableConcept"));
-	return fhir_arena_printf(t->arena, "%s: %s %s", code, value != NULL ? value : "",
-	                         interp_text != NULL ? interp_text : "");
+	for (size_t i = 0; i < n; i++) {
+		if (cJSON_IsFalse(fhir_get(obs, "valueBoolean")))
+			collect_mentions(c, fhir_arena_printf(t->arena, "no %s", names[i]));
+		else
+			collect_mentions(c,
+			                 fhir_arena_printf(t->arena, "%s: %s %s", names[i],
+			                                   value != NULL ? value : "",
+			                                   interp_text != NULL ? interp_text : ""));
+	}
 }
 
 /* The Observation read as sentences (itself and each component), cached under a key of its
@@ -278,17 +289,14 @@ static const struct cached *observation(struct engine__text *t, const cJSON *obs
 	const cJSON *component;
 	struct collector c = {t, NULL, 0, 0};
 	size_t i;
-	const char *one;
 
 	grow_cache(t);
 	i = slot_of(t->table, t->cap, key);
 	if (t->table[i].node == key)
 		return &t->table[i];
-	if ((one = observation_sentence(t, obs)) != NULL)
-		collect_mentions(&c, one);
-	cJSON_ArrayForEach(
-	    component, fhir_get(obs, "component")) if ((one = observation_sentence(t, component)) !=
-	                                               NULL) collect_mentions(&c, one);
+	observation_sentences(t, obs, &c);
+	cJSON_ArrayForEach(component, fhir_get(obs, "component"))
+	    observation_sentences(t, component, &c);
 	t->table[i].node = key;
 	t->table[i].items = c.items;
 	t->table[i].count = c.count;
@@ -302,6 +310,29 @@ static int observation_part(const char *member)
 	return strcmp(member, "code") == 0 || strcmp(member, "valueString") == 0 ||
 	       strcmp(member, "valueCodeableConcept") == 0 ||
 	       strcmp(member, "interpretation") == 0 || strcmp(member, "component") == 0;
+}
+
+/* The resource a reference in `container` names: "#id" among the container's own contained
+ * resources (FHIR R4 §References: contained ids are local to their container), otherwise
+ * through the request's resolver. NULL when not found. */
+static const cJSON *resolve_in(const struct engine__text *t, const cJSON *container,
+                               const cJSON *reference)
+{
+	const char *ref = fhir_get_string(reference, "reference");
+	const cJSON *r;
+
+	if (ref == NULL)
+		return NULL;
+	if (ref[0] == '#') {
+		cJSON_ArrayForEach(r, fhir_get(container, "contained"))
+		{
+			const char *id = fhir_get_string(r, "id");
+
+			if (id != NULL && strcmp(id, ref + 1) == 0)
+				return r;
+		}
+	}
+	return t->resolve != NULL ? t->resolve(t->resolve_ctx, ref) : NULL;
 }
 
 static void each_element(struct engine__text *t, const cJSON *node, int site,
@@ -326,6 +357,24 @@ static void each_element(struct engine__text *t, const cJSON *node, int site,
 		member = fhir_get(node, fields[i].member);
 		if (member != NULL)
 			fn(ctx, member, element(t, member));
+	}
+	/* a drug named only in the Medication resource the order points to */
+	if (site == 0 &&
+	    (strcmp(type, "MedicationRequest") == 0 || strcmp(type, "MedicationStatement") == 0)) {
+		const cJSON *med = resolve_in(t, node, fhir_get(node, "medicationReference"));
+		const cJSON *ingredient;
+
+		if (med != NULL && med != node) {
+			if (fhir_get(med, "code") != NULL)
+				fn(ctx, fhir_get(med, "code"), element(t, fhir_get(med, "code")));
+			cJSON_ArrayForEach(ingredient, fhir_get(med, "ingredient"))
+			{
+				const cJSON *item = fhir_get(ingredient, "itemCodeableConcept");
+
+				if (item != NULL)
+					fn(ctx, item, element(t, item));
+			}
+		}
 	}
 }
 
@@ -500,31 +549,24 @@ static void sites_of(struct engine__text *t, const cJSON *node, const char *stri
 
 		if (!known_type(type)) {
 			each_element(t, node, 0, site_in, &w);
-			return;
+			goto sides;
 		}
 		each_element(t, node, 1, site_in, &w);
 		if (set->count == 0)
 			each_element(t, node, 2, site_in, &w);
 		/* a resource whose own words name no site (an order, a prescription): the sites
 		 * of the Conditions it is for (reasonReference) */
-		if (set->count == 0 && t->resolve != NULL) {
+		if (set->count == 0) {
 			const cJSON *ref;
 
 			cJSON_ArrayForEach(ref, fhir_get(node, "reasonReference"))
 			{
-				const char *r = fhir_get_string(ref, "reference");
-				const cJSON *target =
-				    r != NULL ? t->resolve(t->resolve_ctx, r) : NULL;
+				const cJSON *target = resolve_in(t, node, ref);
 
 				if (target != NULL && target != node)
 					each_element(t, target, 1, site_in, &w);
 			}
 		}
-		/* a side named on its own ("bodySite": "Left") is the side of the sites that
-		 * have none */
-		for (size_t i = 0; i < set->count && set->free_sides != 0; i++)
-			if (set->sides[i] == 0 && regions[set->region[i]].paired)
-				set->sides[i] = set->free_sides;
 	} else if (string != NULL) {
 		struct collector c = {t, NULL, 0, 0};
 		struct cached one = {NULL, NULL, 0};
@@ -534,6 +576,12 @@ static void sites_of(struct engine__text *t, const cJSON *node, const char *stri
 		one.count = c.count;
 		site_in(&w, NULL, &one);
 	}
+sides:
+	/* a side named on its own ("bodySite": "Left", a laterality coding) is the side of the
+	 * sites that have none */
+	for (size_t k = 0; k < set->count && set->free_sides != 0; k++)
+		if (set->sides[k] == 0 && regions[set->region[k]].paired)
+			set->sides[k] = set->free_sides;
 }
 
 static void push_string(struct engine__text *t, struct fhir_collection *out, const char *s)

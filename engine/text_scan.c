@@ -355,6 +355,13 @@ static enum engine__status status_of(const struct scan *s, size_t start, size_t 
 	return (enum engine__status)status;
 }
 
+/* Is token `end` a number (a year, a date) or past the sentence's end? */
+static int date_or_end(const struct scan *s, size_t end)
+{
+	return end >= s->ntok || s->toks[end].norm == NULL ||
+	       strspn(s->toks[end].norm, "0123456789./") == strlen(s->toks[end].norm);
+}
+
 /* The side of a paired site at tokens [start, end): the nearest laterality word before it (a
  * one-letter "l"/"r" only right before), else just after it, else the one side the sentence
  * names; 0 when none can be read. policies/vocabulary/README.md "body-sites.json". */
@@ -384,7 +391,10 @@ static unsigned side_of(const struct scan *s, size_t start, size_t end)
 				continue;
 		} else if (l->start >= end) {
 			gap = l->start - end + 1; /* before wins on equal distance */
-			if (gap > SIDE_AFTER || (ph->single && gap != 1))
+			/* a one-letter side right after the site, or one word on when a date or the
+			 * sentence end follows it: "Tib plat # L 2015" */
+			if (gap > SIDE_AFTER ||
+			    (ph->single && gap != 1 && !(gap == 2 && date_or_end(s, l->end))))
 				continue;
 		} else {
 			continue;

@@ -851,7 +851,26 @@ FN(fn_resolve)
 		}
 		if (ref == NULL)
 			continue;
-		target = e->env->resolve(e->env->resolve_ctx, ref);
+		target = NULL;
+		/* "#id": a resource contained in %resource, the evaluation's root (FHIR R4
+		 * §References: contained ids are local to their container) */
+		if (ref[0] == '#' && e->input != NULL && e->input->count > 0 &&
+		    e->input->items[0].kind == FHIR_VALUE_NODE) {
+			const cJSON *c;
+
+			cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(
+			                          e->input->items[0].node, "contained"))
+			{
+				const cJSON *id = cJSON_GetObjectItemCaseSensitive(c, "id");
+
+				if (cJSON_IsString(id) && strcmp(id->valuestring, ref + 1) == 0) {
+					target = c;
+					break;
+				}
+			}
+		}
+		if (target == NULL)
+			target = e->env->resolve(e->env->resolve_ctx, ref);
 		if (target != NULL) {
 			if (out->count >= FHIR_PATH_MAX_ITEMS)
 				return fhir__fp_push(e, out, item); /* reports the limit */
