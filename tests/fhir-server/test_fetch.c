@@ -3,7 +3,10 @@
  * (2) every decision vector with its prefetch removed and fhirServer pointed at a real FHIR
  *     server (Medplum's router, tests/fhir-server/server.mjs) loaded with the vector's data:
  *     the answer must equal the prefetched one (cards, decisions, system actions; not uuids);
- * (3) faults against tests/fhir-server/fault.mjs: each ends in a clear 412 or criteria unknown.
+ * (3) faults against tests/fhir-server/fault.mjs: each ends in a clear 412 or criteria unknown;
+ * (4) (2) and (3) again through the HTTP server (cds_server_start), whose workers hand the
+ *     fetch to its one fetch thread (fhir_fetcher) and finish the request when it is done: the
+ *     same answers (at the current time, prefetched against fetched) and the same 412 texts.
  * Env: CDS_SOURCE_DIR; FHIR_ROOT + FHIR_TOKEN (server.mjs) and FAULT_ROOT (fault.mjs): parts
  * without their server are skipped, and the script says so loudly. Ends "N passed, M failed". */
 #include <dirent.h>
@@ -16,6 +19,7 @@
 #include <curl/curl.h>
 
 #include "cds.h"
+#include "cds_internal.h"
 #include "httpclient.h"
 #include "testkit.h"
 
@@ -50,10 +54,44 @@ static struct cds_app *new_app(const char *config, long budget_ms)
 	return app;
 }
 
-/* Posts `request` through cds_handle; NEW: the reply body as JSON (or NULL); *status set. */
+/* (4): the HTTP servers running for apps; call() posts to them instead of cds_handle. */
+static struct {
+	struct cds_app *app;
+	struct cds_server *server;
+} served[4];
+static int serving; /* 1: call() starts a server for an app it has not seen and posts to it */
+
+static cJSON *call_http(const char *base, const char *path, const char *body, unsigned *status,
+                        char **raw);
+
+/* Posts `request` through cds_handle (at `now`), or, while `serving`, over HTTP to a server for
+ * `app` (at the current time); NEW: the reply body as JSON (or NULL); *status set. */
 static cJSON *call(struct cds_app *app, const cJSON *request, const struct fhir_datetime *now,
                    unsigned *status, char **raw)
 {
+	if (serving) {
+		size_t i;
+		struct fhir_error err;
+		const char *hook = fhir_get_string(request, "hook");
+		char *text = cJSON_PrintUnformatted(request);
+		cJSON *json;
+
+		for (i = 0; i < 4 && served[i].app != NULL && served[i].app != app; i++)
+			;
+		if (i < 4 && served[i].app == NULL &&
+		    cds_server_start(app, "127.0.0.1", 0, &served[i].server, &err) == FHIR_OK)
+			served[i].app = app;
+		json = i < 4 && served[i].app == app
+		           ? call_http(cds_server_url(served[i].server),
+		                       hook != NULL && strcmp(hook, "order-sign") == 0
+		                           ? "/cds-services/" CDS_SERVICE_ORDER_SIGN
+		                           : "/cds-services/" CDS_SERVICE_ORDER_SELECT,
+		                       text, status, raw)
+		           : NULL;
+		free(text);
+		return json;
+	}
+
 	char *body = cJSON_PrintUnformatted(request);
 	const char *hook = fhir_get_string(request, "hook");
 	struct cds_request req;
@@ -207,6 +245,65 @@ static cJSON *http(const char *url, const char *body, const char *token)
 	curl_easy_cleanup(curl);
 	free(b.data);
 	return json;
+}
+
+/* POSTs `body` to the CDS server at base + path; NEW: the answer as JSON (or NULL), *status,
+ * and *raw (NEW, when raw is not NULL) the body as received. */
+static cJSON *call_http(const char *base, const char *path, const char *body, unsigned *status,
+                        char **raw)
+{
+	CURL *curl = curl_easy_init();
+	struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
+	struct buf b = {NULL, 0};
+	char url[1024];
+	long code = 0;
+	cJSON *json = NULL;
+
+	snprintf(url, sizeof(url), "%s%s", base, path);
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+	if (curl_easy_perform(curl) == CURLE_OK)
+		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+	*status = (unsigned)code;
+	if (b.data != NULL)
+		json = cJSON_Parse(b.data);
+	if (raw != NULL)
+		*raw = b.data;
+	else
+		free(b.data);
+	curl_slist_free_all(headers);
+	curl_easy_cleanup(curl);
+	return json;
+}
+
+/* Stops the server call() started for `app`, if any (before the app is freed). */
+static void unserve(struct cds_app *app)
+{
+	size_t i;
+
+	for (i = 0; i < 4; i++)
+		if (served[i].app == app && app != NULL) {
+			cds_server_stop(served[i].server);
+			served[i].server = NULL;
+			served[i].app = NULL;
+		}
+}
+
+/* Stops the servers call() started. */
+static void stop_serving(void)
+{
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		cds_server_stop(served[i].server);
+		served[i].server = NULL;
+		served[i].app = NULL;
+	}
+	serving = 0;
 }
 
 /* ---- building requests ---------------------------------------------------------------------- */
@@ -421,10 +518,24 @@ static size_t list_vectors(char **names)
 /* Whether the discovery templates can fetch back what the vector prefetched: not when the
  * `medications` Bundle holds MedicationStatements (the template searches MedicationRequest) or
  * `patient` is a Bundle carrying more than the Patient (its Organization, PractitionerRole): a
- * read of Patient/{id} returns the Patient alone. NULL when they can, else why not. */
+ * read of Patient/{id} returns the Patient alone; nor when a searchset holds entries the client's
+ * search included (search.mode include: Medication, PractitionerRole): the templates ask for no
+ * _include. NULL when they can, else why not. */
 static const char *not_fetchable(const cJSON *prefetch)
 {
-	const cJSON *entry;
+	const cJSON *entry, *value;
+
+	cJSON_ArrayForEach(value, prefetch)
+	{
+		cJSON_ArrayForEach(entry, fhir_get(value, "entry"))
+		{
+			const char *mode = fhir_get_string(fhir_get(entry, "search"), "mode");
+
+			if (mode != NULL && strcmp(mode, "include") == 0)
+				return "entries a search included (search.mode include: the "
+				       "templates have no _include)";
+		}
+	}
 
 	cJSON_ArrayForEach(entry, fhir_get(fhir_get(prefetch, "medications"), "entry"))
 	{
@@ -433,6 +544,29 @@ static const char *not_fetchable(const cJSON *prefetch)
 		if (type != NULL && strcmp(type, "MedicationStatement") == 0)
 			return "MedicationStatements (the medications template searches "
 			       "MedicationRequest)";
+	}
+	{
+		/* a searchset's _include'd resources (a Medication, a PractitionerRole): the
+		 * discovery templates search one type each and include nothing */
+		static const char *const keyed[][2] = {{"conditions", "Condition"},
+		                                       {"procedures", "Procedure"},
+		                                       {"observations", "Observation"},
+		                                       {"medications", "MedicationRequest"}};
+
+		for (size_t k = 0; k < sizeof(keyed) / sizeof(keyed[0]); k++) {
+			cJSON_ArrayForEach(entry,
+			                   fhir_get(fhir_get(prefetch, keyed[k][0]), "entry"))
+			{
+				const char *type =
+				    fhir_get_string(fhir_get(entry, "resource"), "resourceType");
+
+				if (type != NULL && strcmp(type, keyed[k][1]) != 0 &&
+				    strcmp(type, "OperationOutcome") != 0)
+					return "resources a template does not search for (an "
+					       "_include'd "
+					       "Medication or PractitionerRole)";
+			}
+		}
 	}
 	if (fhir_get_string(fhir_get(prefetch, "patient"), "resourceType") != NULL &&
 	    strcmp(fhir_get_string(fhir_get(prefetch, "patient"), "resourceType"), "Bundle") == 0)
@@ -511,6 +645,7 @@ out:
 	cJSON_Delete(loaded);
 	cJSON_Delete(fetched);
 	cJSON_Delete(v.request);
+	unserve(own);
 	cds_app_free(own);
 }
 
@@ -643,6 +778,8 @@ static void test_faults(void)
 	      "a null prefetch value was fetched: %s", text ? text : "(no answer)");
 	free(text);
 	cJSON_Delete(seen);
+	unserve(app);
+	unserve(quick);
 	cds_app_free(app);
 	cds_app_free(quick);
 }
@@ -684,6 +821,20 @@ int main(void)
 		test_faults();
 	else
 		printf("SKIP: FAULT_ROOT not set: fault tests\n");
+	/* (4) the same through the HTTP server: fetches on its fetch thread, no worker waiting */
+	int before = testkit_failed;
+	serving = 1;
+	if (fhir_root != NULL) {
+		count = list_vectors(names);
+		for (i = 0; i < count; i++) {
+			test_vector(app, names[i]);
+			free(names[i]);
+		}
+	}
+	if (fault_root != NULL)
+		test_faults();
+	stop_serving();
+	printf("through the HTTP server: %d failures\n", testkit_failed - before);
 	cds_app_free(app);
 	/* CDS Hooks 2.0 §fhirAuthorization: the token is never logged */
 	logged = testkit_read(log_path, NULL);
