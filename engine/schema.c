@@ -410,7 +410,16 @@ int engine__policy_dates(const cJSON *json, const char *file, const struct engin
 
 int engine__policy_in_force(const struct engine_policy *p, const struct fhir_datetime *now)
 {
+	struct fhir_datetime utc;
+
 	if (p == NULL || !p->has_effective_from || now == NULL || !now->has_date)
 		return 1;
-	return compare_days(now, &p->effective) >= 0;
+	/* the calendar date in UTC (policies/README.md "Dates"): 00:30+01:00 is still the day
+	 * before */
+	utc = *now;
+	if (utc.has_tz && utc.tz_minutes != 0 && utc.precision >= FHIR_PREC_MINUTE) {
+		fhir_datetime_add(&utc, -(int64_t)utc.tz_minutes, "minute");
+		utc.tz_minutes = 0;
+	}
+	return compare_days(&utc, &p->effective) >= 0;
 }
