@@ -143,26 +143,72 @@ void cds__discovery_build(const struct engine *engine, char **out, size_t *lengt
 
 /* ---- fetching missing data from the client's FHIR server (fetch.c) ------------------------ */
 
-/* What cds__fetch obtained for engine_assess_with. */
+/* What the fetch step obtained for engine_assess_with. */
 struct cds__fetched {
 	cJSON *data;    /* NEW or NULL: {"<prefetch key>": resource, Bundle or null, ...} */
 	size_t fetched; /* keys fetched successfully */
 	char note[512]; /* why keys could not be fetched ("conditions: HTTP 401 ..."), for the 412
 	                   message; "" when nothing failed. Never holds the access token. */
 };
-/* CDS Hooks 2.0 §Prefetch: fetches from the request's fhirServer (with the fhirAuthorization
- * bearer token, within the app's fetch budget) the keys the triggered policies need that the
- * prefetch lacks (absent, OperationOutcome, unusable; `null` is never fetched) and the further
- * pages of paged prefetch Bundles. fhirServer must pass fhir_client_base_allowed (https unless
- * loopback or demo mode). A paged Bundle whose pages cannot be fetched is marked unavailable.
- * Never fails: what cannot be fetched stays unavailable and is explained in out->note. A request
- * the engine cannot read is left for engine_assess_with to answer 400. Clear with
- * cds__fetched_clear. */
-void cds__fetch(struct cds_app *app, const cJSON *request, struct cds__fetched *out);
+/* CDS Hooks 2.0 §Prefetch, in three steps. cds__fetch_plan: which keys the triggered policies
+ * need that the prefetch lacks (absent, OperationOutcome, unusable; `null` is never fetched),
+ * and the further pages of paged prefetch Bundles, to be fetched from the request's fhirServer
+ * with the fhirAuthorization bearer token within the app's fetch budget. fhirServer must pass
+ * fhir_client_base_allowed (https unless loopback or demo mode). Then the fetch, waiting
+ * (cds__fetch_now) or not (cds__fetch_start); then cds__fetch_collect. Never fails: what cannot
+ * be fetched stays unavailable and is explained in out->note; a paged Bundle whose pages cannot
+ * be fetched is marked unavailable. A request the engine cannot read is left for
+ * engine_assess_with to answer 400. Clear *out with cds__fetched_clear. */
 void cds__fetched_clear(struct cds__fetched *fetched); /* accepts NULL */
+
+#define CDS__FETCH_MAX_KEYS 32 /* prefetch keys one request can fetch */
+/* What one request fetches: fetch.c's; server.c only passes it along. */
+struct cds__fetch_plan {
+	const char *server, *token; /* BORROWED from the request (never copied or logged) */
+	struct fhir_fetch items[CDS__FETCH_MAX_KEYS];
+	char *paths[CDS__FETCH_MAX_KEYS]; /* NEW: the items' resolved templates */
+	size_t keys[CDS__FETCH_MAX_KEYS]; /* the items' engine_prefetch_keys() indexes */
+	size_t n;                         /* items */
+	unsigned follow;                  /* keys whose prefetch is a paged Bundle */
+};
+/* The first step: fills *out with what is known without fetching (notes, paged Bundles
+ * that cannot be followed) and *plan with what to fetch. Returns plan->n (0: nothing to fetch,
+ * *out is complete). The request must outlive the plan. */
+size_t cds__fetch_plan(struct cds_app *app, const cJSON *request, struct cds__fetch_plan *plan,
+                       struct cds__fetched *out);
+/* Starts the plan on `fetcher` (fhir_fetcher_start): FHIR_OK, then done(ctx, status) follows on
+ * the fetcher's thread; otherwise done never comes and the items say why (collect them). */
+int cds__fetch_start(struct cds_app *app, struct cds__fetch_plan *plan,
+                     struct fhir_fetcher *fetcher, fhir_fetch_done_fn done, void *ctx);
+/* Fetches the plan's items now, waiting (fhir_client_fetch, at most the fetch budget). */
+void cds__fetch_now(struct cds_app *app, struct cds__fetch_plan *plan);
+/* The last step: moves the items' outcomes into *out, then clears the plan. */
+void cds__fetch_collect(struct cds__fetch_plan *plan, struct cds__fetched *out);
+void cds__fetch_plan_clear(struct cds__fetch_plan *plan); /* frees what the plan holds */
 /* 1 when no client authentication (JWT issuer) is configured: open demo mode, where fhirServer
  * may be plain http to any host. */
 int cds__demo_mode(const struct cds_app *app);
+
+/* ---- answering in two halves around a fetch (handle.c) ------------------------------------ */
+
+/* A service call waiting for data from its fhirServer: everything but the fetch is done (body
+ * read and validated, token checked). handle.c's; server.c only passes it along. */
+struct cds__pending {
+	const struct cds__service *service;
+	cJSON *json;               /* NEW: the request body */
+	struct fhir_datetime now;  /* the decision's `now` */
+	struct cds__fetched fetched;
+	struct cds__fetch_plan plan;
+};
+/* cds_handle up to the fetch: 0 when *out is the whole reply; 1 when the request waits for
+ * (*pending)->plan to be fetched (NEW *pending; *out holds the access-log fields so far and must
+ * be kept for cds__handle_finish). */
+int cds__handle_start(struct cds_app *app, const struct cds_request *req, struct cds_reply *out,
+                      struct cds__pending **pending);
+/* The rest, once the plan's items have their outcomes: fills *out (kept from
+ * cds__handle_start) and frees `pending`. */
+void cds__handle_finish(struct cds_app *app, const struct cds_request *req,
+                        struct cds__pending *pending, struct cds_reply *out);
 
 /* ---- feedback (feedback.c) ----------------------------------------------------------------- */
 
@@ -238,6 +284,8 @@ struct cds__server_stats {
 	unsigned long in_flight;   /* requests complete and queued for, or being answered by, a
 	                              worker (maxInFlight) */
 	unsigned long queued;      /* of those, waiting for a worker */
+	unsigned long fetching;    /* of those, waiting for fhirServer on the fetch thread (no
+	                              worker held) */
 	unsigned long header_deadline_drops; /* closed: request line + headers too late */
 	unsigned long body_deadline_drops;   /* closed: body too late */
 	unsigned long evicted; /* closed while reading headers to make room for a new connection */

@@ -1,7 +1,8 @@
 /* fetch.c — the request pipeline's data step (CDS Hooks 2.0 §Prefetch): asks the engine which
  * prefetch keys the triggered policies need and which the request lacks, fetches those (and the
  * further pages of paged prefetch Bundles) from the client's fhirServer with its
- * fhirAuthorization token, and hands the engine what came back. A key that cannot be fetched
+ * fhirAuthorization token — waiting (cds__fetch_now) or on the server's fetch thread
+ * (cds__fetch_start) — and hands the engine what came back. A key that cannot be fetched
  * stays unavailable (412 when required, criteria unknown when optional). It must never log,
  * copy or keep the access token. */
 #include <stdarg.h>
@@ -69,13 +70,11 @@ static void mark_unavailable(struct cds__fetched *f, const char *key, const char
 	cJSON_AddItemToObject(f->data, key, outcome);
 }
 
-void cds__fetch(struct cds_app *app, const cJSON *request, struct cds__fetched *out)
+size_t cds__fetch_plan(struct cds_app *app, const cJSON *request, struct cds__fetch_plan *plan,
+                       struct cds__fetched *out)
 {
 	struct engine_needs needs;
 	struct fhir_error err = {{0}, {0}}, base_err = {{0}, {0}};
-	struct fhir_fetch items[32];
-	char *paths[32] = {0};
-	size_t keys[32];
 	size_t nkeys, k, n = 0;
 	const struct engine_prefetch_key *table = engine_prefetch_keys(&nkeys);
 	const cJSON *prefetch = fhir_get(request, "prefetch");
@@ -86,6 +85,7 @@ void cds__fetch(struct cds_app *app, const cJSON *request, struct cds__fetched *
 	unsigned want, follow = 0;
 
 	memset(out, 0, sizeof(*out));
+	memset(plan, 0, sizeof(*plan));
 	if (server == NULL)
 		refusal = "the request names no fhirServer";
 	else if (token == NULL && !app->settings->fetch_without_authorization)
@@ -102,32 +102,32 @@ void cds__fetch(struct cds_app *app, const cJSON *request, struct cds__fetched *
 		}
 		note(out, "not fetched: %s", refusal);
 		if (!any)
-			return;
+			return 0;
 	}
 	/* A request the engine cannot read is answered 400 by engine_assess_with. */
 	if (engine_needs(app->engine, request, &needs, &err) != FHIR_OK)
-		return;
+		return 0;
 	/* CDS Hooks 2.0 §Prefetch: absent, OperationOutcome and unusable values are missing; `null`
 	 * is the client saying there is no data: never fetched. */
 	want = needs.missing_required | needs.missing_optional;
-	for (k = 0; k < nkeys && k < 32; k++)
+	for (k = 0; k < nkeys && k < CDS__FETCH_MAX_KEYS; k++)
 		if (((needs.required | needs.optional) & ~want & (1u << k)) &&
 		    paged(fhir_get(prefetch, table[k].key)))
 			follow |= 1u << k;
 	if ((want | follow) == 0)
-		return;
+		return 0;
 
 	if (refusal != NULL) {
-		for (k = 0; k < nkeys && k < 32; k++)
+		for (k = 0; k < nkeys && k < CDS__FETCH_MAX_KEYS; k++)
 			if (follow & (1u << k))
 				mark_unavailable(
 				    out, table[k].key,
 				    "a paged Bundle whose next pages cannot be fetched");
-		return;
+		return 0;
 	}
 
-	for (k = 0; k < nkeys && k < 32; k++) {
-		struct fhir_fetch *it = &items[n];
+	for (k = 0; k < nkeys && k < CDS__FETCH_MAX_KEYS; k++) {
+		struct fhir_fetch *it = &plan->items[n];
 
 		if (!((want | follow) & (1u << k)))
 			continue;
@@ -136,34 +136,87 @@ void cds__fetch(struct cds_app *app, const cJSON *request, struct cds__fetched *
 		it->search = strchr(table[k].template, '?') != NULL;
 		if (follow & (1u << k)) {
 			it->first_page = fhir_get(prefetch, table[k].key);
-		} else if (fhir_template_resolve(table[k].template, context, &paths[n], &err) !=
-		           FHIR_OK) {
+		} else if (fhir_template_resolve(table[k].template, context, &plan->paths[n],
+		                                 &err) != FHIR_OK) {
 			note(out, "%s: %s", table[k].key, err.message);
 			continue;
 		} else {
-			it->path = paths[n];
+			it->path = plan->paths[n];
 		}
-		keys[n++] = k;
+		plan->keys[n++] = k;
 	}
-	if (n > 0)
-		fhir_client_fetch(app->fhir, server, token, items, n, &err);
-	for (k = 0; k < n; k++) {
-		const char *key = table[keys[k]].key;
+	plan->server = server;
+	plan->token = token;
+	plan->follow = follow;
+	plan->n = n;
+	return n;
+}
 
-		if (items[k].status == FHIR_OK) {
+void cds__fetch_collect(struct cds__fetch_plan *plan, struct cds__fetched *out)
+{
+	size_t nkeys, k;
+	const struct engine_prefetch_key *table = engine_prefetch_keys(&nkeys);
+
+	for (k = 0; k < plan->n; k++) {
+		struct fhir_fetch *it = &plan->items[k];
+		const char *key = table[plan->keys[k]].key;
+
+		if (it->status == FHIR_OK) {
 			if (out->data == NULL)
 				out->data = cds__must(cJSON_CreateObject());
-			cJSON_AddItemToObject(out->data, key, items[k].result);
-			items[k].result = NULL;
+			cJSON_AddItemToObject(out->data, key, it->result);
+			it->result = NULL;
 			out->fetched++;
 		} else {
-			note(out, "%s: %s", key, items[k].why);
-			if (follow & (1u << keys[k]))
-				mark_unavailable(out, key, items[k].why);
+			note(out, "%s: %s", key, it->why);
+			if (plan->follow & (1u << plan->keys[k]))
+				mark_unavailable(out, key, it->why);
 		}
-		cJSON_Delete(items[k].result);
-		free(paths[k]);
 	}
+	cds__fetch_plan_clear(plan);
+}
+
+void cds__fetch_plan_clear(struct cds__fetch_plan *plan)
+{
+	size_t k;
+
+	if (plan == NULL)
+		return;
+	for (k = 0; k < plan->n; k++) {
+		cJSON_Delete(plan->items[k].result);
+		free(plan->paths[k]);
+	}
+	memset(plan, 0, sizeof(*plan));
+}
+
+int cds__fetch_start(struct cds_app *app, struct cds__fetch_plan *plan,
+                     struct fhir_fetcher *fetcher, fhir_fetch_done_fn done, void *ctx)
+{
+	struct fhir_error err = {{0}, {0}};
+	size_t k;
+	int rc = fhir_fetcher_start(fetcher, app->fhir, plan->server, plan->token, plan->items,
+	                            plan->n, done, ctx, &err);
+
+	if (rc == FHIR_ERR_INVALID) /* not started: every item says why */
+		for (k = 0; k < plan->n; k++) {
+			plan->items[k].status = FHIR_ERR_INVALID;
+			snprintf(plan->items[k].why, sizeof(plan->items[k].why), "%.200s",
+			         err.message);
+		}
+	return rc;
+}
+
+void cds__fetch_now(struct cds_app *app, struct cds__fetch_plan *plan)
+{
+	struct fhir_error err = {{0}, {0}};
+
+	if (plan->n > 0 && fhir_client_fetch(app->fhir, plan->server, plan->token, plan->items,
+	                                     plan->n, &err) == FHIR_ERR_INVALID)
+		for (size_t k = 0; k < plan->n; k++) {
+			plan->items[k].status = FHIR_ERR_INVALID;
+			snprintf(plan->items[k].why, sizeof(plan->items[k].why), "%.200s",
+			         err.message);
+		}
 }
 
 void cds__fetched_clear(struct cds__fetched *f)

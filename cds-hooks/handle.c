@@ -3,7 +3,9 @@
  * failure to its HTTP status with an OperationOutcome body (CDS Hooks 2.0 §HTTP Response,
  * §Status codes, §Trusting CDS Clients, §CORS). Shared by the server, `eval` and tests, so it
  * must not read HTTP headers beyond those in cds_request; its only network I/O is a JWKS refresh
- * inside auth and, through fetch.c, the FHIR-server reads of data the prefetch lacks. */
+ * inside auth and, in cds_handle, the FHIR-server reads of data the prefetch lacks (the server
+ * instead answers in two halves around a fetch that holds no thread: cds__handle_start and
+ * cds__handle_finish). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,33 +99,26 @@ static void mirror_system_actions(const struct cds_app *app, cJSON *response)
 	cJSON_AddItemToObject(extension, "systemActions", cds__must(cJSON_Duplicate(actions, 1)));
 }
 
-/* POST /cds-services/{id}. CDS Hooks 2.0 §Calling a CDS Service. */
-static void service_call(struct cds_app *app, const struct cds__service *service,
-                         const struct cds_request *req, struct cds_reply *out)
+static void pending_free(struct cds__pending *p)
+{
+	if (!p)
+		return;
+	cds__fetch_plan_clear(&p->plan);
+	cds__fetched_clear(&p->fetched);
+	cJSON_Delete(p->json);
+	free(p);
+}
+
+/* A service call's second half: the fetched data (if any) in, the assessment, the reply. */
+static void service_assess(struct cds_app *app, struct cds__pending *p, struct cds_reply *out)
 {
 	struct fhir_error err = {{0}, {0}};
 	struct engine_result result;
-	struct cds__fetched fetched;
-	cJSON *json = NULL;
 	memset(&result, 0, sizeof result);
-	memset(&fetched, 0, sizeof fetched);
-	if (read_body(app, req, out, &json) != 0)
-		goto out;
-	const cJSON *instance =
-	    cJSON_IsObject(json) ? cJSON_GetObjectItemCaseSensitive(json, "hookInstance") : NULL;
-	if (cJSON_IsString(instance))
-		cds__sanitize(instance->valuestring, out->hook_instance, sizeof out->hook_instance);
-	if (cds__validate_envelope(json, service, &err) != FHIR_OK) {
-		cds__reply_error(out, 400, "invalid", err.where, "%s", err.message);
-		goto out;
-	}
-	struct fhir_datetime now;
-	if (req->now)
-		now = *req->now;
-	else
-		fhir_datetime_now(&now);
-	cds__fetch(app, json, &fetched); /* CDS Hooks 2.0 §Prefetch: fetch what is missing */
-	int rc = engine_assess_with(app->engine, json, fetched.data, &now, &result, &err);
+	cds__fetch_collect(&p->plan, &p->fetched);
+	const struct cds__service *service = p->service;
+	const cJSON *instance = cJSON_GetObjectItemCaseSensitive(p->json, "hookInstance");
+	int rc = engine_assess_with(app->engine, p->json, p->fetched.data, &p->now, &result, &err);
 	if (rc == FHIR_ERR_INVALID) {
 		cds__reply_error(out, 400, "invalid", err.where, "%s", err.message);
 		goto out;
@@ -148,7 +143,7 @@ static void service_call(struct cds_app *app, const struct cds__service *service
 		cds__reply_error(out, 412, "processing", NULL,
 		                 "data a policy requires is missing: %s%s%s",
 		                 result.missing[0] ? result.missing : "(unspecified)",
-		                 fetched.note[0] ? "; fhirServer: " : "", fetched.note);
+		                 p->fetched.note[0] ? "; fhirServer: " : "", p->fetched.note);
 		goto out;
 	}
 	if (result.http_status != 200 || !cJSON_IsObject(result.response)) {
@@ -167,7 +162,43 @@ static void service_call(struct cds_app *app, const struct cds__service *service
 	cds__reply_json(out, 200, response, 1);
 out:
 	engine_result_clear(&result); /* zeroed or filled: both fine */
-	cds__fetched_clear(&fetched);
+}
+
+/* POST /cds-services/{id}. CDS Hooks 2.0 §Calling a CDS Service. When data must be fetched
+ * from fhirServer, stops there: *pending (NEW) holds the call, to be finished by
+ * cds__handle_finish once fetched. */
+static void service_call(struct cds_app *app, const struct cds__service *service,
+                         const struct cds_request *req, struct cds_reply *out,
+                         struct cds__pending **pending)
+{
+	struct fhir_error err = {{0}, {0}};
+	cJSON *json = NULL;
+	if (read_body(app, req, out, &json) != 0)
+		goto out;
+	const cJSON *instance =
+	    cJSON_IsObject(json) ? cJSON_GetObjectItemCaseSensitive(json, "hookInstance") : NULL;
+	if (cJSON_IsString(instance))
+		cds__sanitize(instance->valuestring, out->hook_instance, sizeof out->hook_instance);
+	if (cds__validate_envelope(json, service, &err) != FHIR_OK) {
+		cds__reply_error(out, 400, "invalid", err.where, "%s", err.message);
+		goto out;
+	}
+	struct cds__pending *p = cds__must(calloc(1, sizeof *p));
+	p->service = service;
+	p->json = json;
+	json = NULL;
+	if (req->now)
+		p->now = *req->now;
+	else
+		fhir_datetime_now(&p->now);
+	/* CDS Hooks 2.0 §Prefetch: fetch what is missing */
+	if (cds__fetch_plan(app, p->json, &p->plan, &p->fetched) > 0) {
+		*pending = p;
+		return;
+	}
+	service_assess(app, p, out);
+	pending_free(p);
+out:
 	cJSON_Delete(json);
 }
 
@@ -253,7 +284,7 @@ static int authenticate(struct cds_app *app, const struct cds_request *req, cons
 
 /* Routes one request; *preflight is set for an answered OPTIONS. */
 static void route(struct cds_app *app, const struct cds_request *req, struct cds_reply *out,
-                  int *preflight)
+                  int *preflight, struct cds__pending **pending)
 {
 	const char *method = req->method ? req->method : "";
 	const char *path = req->path ? req->path : "";
@@ -319,21 +350,43 @@ static void route(struct cds_app *app, const struct cds_request *req, struct cds
 		else if (feedback)
 			feedback_call(app, service, req, out);
 		else
-			service_call(app, service, req, out);
+			service_call(app, service, req, out, pending);
 		return;
 	}
 	cds__reply_error(out, 404, "not-found", NULL, "no such resource: %.200s", path);
 }
 
-void cds_handle(struct cds_app *app, const struct cds_request *req, struct cds_reply *out)
+int cds__handle_start(struct cds_app *app, const struct cds_request *req, struct cds_reply *out,
+                      struct cds__pending **pending)
 {
 	int preflight = 0;
 	memset(out, 0, sizeof *out);
-	route(app, req, out, &preflight);
+	*pending = NULL;
+	route(app, req, out, &preflight, pending);
+	if (*pending)
+		return 1;
 	if (preflight) { /* 204, no body */
 		out->status = 204;
 		out->content_type = NULL;
 	}
 	/* CDS Hooks 2.0 §CORS: on every reply, errors included, or browsers hide them. */
 	cds__cors_headers(app->settings, req->origin, preflight, out);
+	return 0;
+}
+
+void cds__handle_finish(struct cds_app *app, const struct cds_request *req,
+                        struct cds__pending *pending, struct cds_reply *out)
+{
+	service_assess(app, pending, out);
+	pending_free(pending);
+	cds__cors_headers(app->settings, req->origin, 0, out);
+}
+
+void cds_handle(struct cds_app *app, const struct cds_request *req, struct cds_reply *out)
+{
+	struct cds__pending *p = NULL;
+	if (cds__handle_start(app, req, out, &p)) { /* fetch here, waiting (eval, tests) */
+		cds__fetch_now(app, &p->plan);
+		cds__handle_finish(app, req, p, out);
+	}
 }

@@ -4,7 +4,9 @@
  * under libmicrohttpd), the configured limits (connections in total and per IP — when full, the
  * connection that has waited longest for its request line and headers makes room —, absolute
  * deadlines for the headers and for the body whatever the byte rate, idle timeout, header
- * memory, body size, requests in flight -> 503 + Retry-After), one access-log line per request
+ * memory, body size, requests in flight -> 503 + Retry-After), a request waiting for data from
+ * its fhirServer parked on the one fetch thread (fhir_fetcher: no worker waits on the network),
+ * one access-log line per request
  * on stderr, strict HTTP/1.1 framing (RFC 9112 §3.2, §5.1, §6.1, §6.3: what libmicrohttpd 0.9.75
  * lets through is refused with one 400/501 and the connection closed), and every other answer
  * produced by cds_handle. It must not interpret CDS Hooks itself, nor log headers, tokens or
@@ -96,6 +98,10 @@ struct cds_server {
 	pthread_t *workers;
 	size_t worker_count;
 	int locks_ready;
+	/* Fetching: requests whose prefetch lacks data wait here, their connection suspended and
+	 * no worker held, until the fetch is done; then they queue for a worker again. */
+	struct fhir_fetcher *fetcher;
+	atomic_ulong fetching;
 };
 
 /* Per-request state: the body received so far (capped), the start time, and, once the request
@@ -110,6 +116,8 @@ struct conn {
 	int close;     /* answer with `Connection: close` (framing error, 413) */
 	int submitted; /* handed to the workers (the connection is suspended until answered) */
 	int answered;  /* a worker has filled `reply` */
+	struct cds__pending *pending; /* waiting for, or back from, the fetch thread */
+	struct cds_server *server;    /* BORROWED: for the fetch thread's callback */
 	struct timespec start;
 	struct MHD_Connection *connection; /* BORROWED while submitted */
 	struct cds_request req;            /* pointers BORROWED from the connection and `body` */
@@ -515,8 +523,35 @@ static void release_slot(struct cds_server *server, struct conn *c)
 	}
 }
 
-/* A worker: answers queued requests through cds_handle and resumes their connections, whose
- * handler (in the polling thread) then queues the reply. */
+/* Queues a request for a worker (under nothing; takes queue_lock). */
+static void enqueue(struct cds_server *server, struct conn *c)
+{
+	pthread_mutex_lock(&server->queue_lock);
+	c->next_queued = NULL;
+	if (server->queue_tail)
+		server->queue_tail->next_queued = c;
+	else
+		server->queue_head = c;
+	server->queue_tail = c;
+	server->queued++;
+	pthread_cond_signal(&server->queue_wake);
+	pthread_mutex_unlock(&server->queue_lock);
+}
+
+/* fhir_fetch_done_fn, on the fetch thread: the request's data is in; a worker finishes it. */
+static void fetch_done(void *ctx, int status)
+{
+	struct conn *c = ctx;
+	struct cds_server *server = c->server;
+	(void)status; /* each item says how it went */
+	atomic_fetch_sub(&server->fetching, 1);
+	enqueue(server, c);
+}
+
+/* A worker: answers queued requests and resumes their connections, whose handler (in the
+ * polling thread) then queues the reply. A service call whose prefetch lacks data is answered
+ * in two turns: up to the fetch (cds__handle_start), then, once the fetch thread has the data,
+ * the rest (cds__handle_finish); in between the request holds no worker. */
 static void *worker_main(void *arg)
 {
 	struct cds_server *server = arg;
@@ -532,7 +567,22 @@ static void *worker_main(void *arg)
 			server->queue_tail = NULL;
 		server->queued--;
 		pthread_mutex_unlock(&server->queue_lock);
-		cds_handle(server->app, &c->req, &c->reply);
+		if (c->pending) { /* back from the fetch thread */
+			cds__handle_finish(server->app, &c->req, c->pending, &c->reply);
+			c->pending = NULL;
+		} else if (cds__handle_start(server->app, &c->req, &c->reply, &c->pending)) {
+			c->server = server;
+			atomic_fetch_add(&server->fetching, 1);
+			if (cds__fetch_start(server->app, &c->pending->plan, server->fetcher,
+			                     &fetch_done, c) == FHIR_OK) {
+				pthread_mutex_lock(&server->queue_lock);
+				continue; /* c is the fetch thread's until fetch_done */
+			}
+			atomic_fetch_sub(&server->fetching, 1);
+			/* Not started (the server is stopping): the items say why. */
+			cds__handle_finish(server->app, &c->req, c->pending, &c->reply);
+			c->pending = NULL;
+		}
 		c->answered = 1;
 		MHD_resume_connection(c->connection); /* c is not touched after this */
 		pthread_mutex_lock(&server->queue_lock);
@@ -728,6 +778,7 @@ void cds__server_stats(struct cds_server *server, struct cds__server_stats *out)
 	pthread_mutex_lock(&server->queue_lock);
 	out->queued = server->queued;
 	pthread_mutex_unlock(&server->queue_lock);
+	out->fetching = atomic_load(&server->fetching);
 	out->in_flight = atomic_load(&server->in_flight);
 }
 
@@ -823,6 +874,7 @@ int cds_server_start(struct cds_app *app, const char *bind, unsigned port, struc
 	server->app = app;
 	server->limits = limits;
 	atomic_init(&server->in_flight, 0);
+	atomic_init(&server->fetching, 0);
 	pthread_condattr_t monotonic;
 	pthread_condattr_init(&monotonic);
 	pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC); /* the watchdog's timed waits */
@@ -848,6 +900,10 @@ int cds_server_start(struct cds_app *app, const char *bind, unsigned port, struc
 	snprintf(server->base_url, sizeof server->base_url, "%s://%s%s%s:%u",
 	         server->tls_cert ? "https" : "http", v6 ? "[" : "", bind, v6 ? "]" : "",
 	         server->port);
+	if ((rc = fhir_fetcher_new(&server->fetcher, err)) != FHIR_OK) {
+		close(fd);
+		goto out;
+	}
 	/* The workers and the watchdog run before the first connection can arrive. */
 	server->workers = cds__must(calloc(limits->threads ? limits->threads : 1,
 	                                   sizeof *server->workers));
@@ -915,8 +971,11 @@ void cds_server_stop(struct cds_server *server)
 	if (!server)
 		return;
 	if (server->locks_ready) {
-		/* Workers first: they answer what is queued, resume those connections and exit
-		 * (the polling thread answers 503 meanwhile), so none is left suspended. */
+		/* The fetch thread first: every fetch still waiting ends (its keys unavailable)
+		 * and goes back to the workers, and no new one starts. Then the workers: they
+		 * answer what is queued, resume those connections and exit (the polling thread
+		 * answers 503 meanwhile), so none is left suspended. */
+		fhir_fetcher_stop(server->fetcher);
 		pthread_mutex_lock(&server->queue_lock);
 		server->queue_closed = 1;
 		pthread_cond_broadcast(&server->queue_wake);
@@ -939,6 +998,7 @@ void cds_server_stop(struct cds_server *server)
 		pthread_cond_destroy(&server->queue_wake);
 	}
 	free(server->workers);
+	fhir_fetcher_free(server->fetcher);
 	if (server->tls_key) { /* do not leave the private key in freed memory */
 		volatile char *k = server->tls_key;
 		for (size_t i = 0; i < server->tls_key_length; i++)

@@ -382,6 +382,37 @@ struct fhir_fetch {
 int fhir_client_fetch(struct fhir_client *client, const char *base, const char *token,
                       struct fhir_fetch *items, size_t n, struct fhir_error *err);
 
+/* ---- fetching without waiting: the fetcher (fhir_client.c) ---- */
+
+/* Called on the fetcher's thread once every item of a fetch has its outcome (status, result,
+ * why, as fhir_client_fetch leaves them); `status` is FHIR_OK when every item succeeded, else
+ * FHIR_ERR_IO. It must return quickly (hand the work to another thread) and must not call the
+ * fetcher. The items, base and token may be freed from then on. */
+typedef void (*fhir_fetch_done_fn)(void *ctx, int status);
+
+/* One thread driving one curl multi handle for every pending fetch, so that a request waiting on
+ * a slow or dead FHIR server holds no thread of its own: a server of any number of pending
+ * fetches needs this one thread. Connections are reused across fetches. NEW: *out
+ * (fhir_fetcher_free). FHIR_OK, or FHIR_ERR_IO when the thread cannot be started. */
+struct fhir_fetcher;
+int fhir_fetcher_new(struct fhir_fetcher **out, struct fhir_error *err);
+/* Starts fetching `items` from `base` as fhir_client_fetch would (same limits, budget from now,
+ * paging, redirects, token handling and error texts; `client`'s limits are copied) and returns
+ * at once; `done(ctx, status)` follows exactly once, on the fetcher's thread. base, token and
+ * items are BORROWED until then. Returns FHIR_OK; or, without calling done: FHIR_ERR_INVALID
+ * when `base` is not an http(s) URL, FHIR_ERR_IO once the fetcher is stopping (the items say
+ * "the fetch was cancelled: the service is stopping"). Thread-safe. */
+int fhir_fetcher_start(struct fhir_fetcher *f, const struct fhir_client *client,
+                       const char *base, const char *token, struct fhir_fetch *items, size_t n,
+                       fhir_fetch_done_fn done, void *ctx, struct fhir_error *err);
+/* Fetches started and not yet done (0 for NULL). Thread-safe. */
+size_t fhir_fetcher_pending(struct fhir_fetcher *f);
+/* Stops the thread: every pending fetch ends at once (done called, the unfinished items saying
+ * "the fetch was cancelled: the service is stopping"), later starts are refused. The fetcher
+ * stays valid until fhir_fetcher_free. Accepts NULL; idempotent. */
+void fhir_fetcher_stop(struct fhir_fetcher *f);
+void fhir_fetcher_free(struct fhir_fetcher *f); /* stops first; accepts NULL */
+
 /* CDS Hooks 2.0 §fhirServer: FHIR_OK when `base` may be queried: https, or http to a loopback
  * host (127.0.0.0/8, [::1], localhost), or any http when `demo` (no client authentication
  * configured). FHIR_ERR_INVALID with err saying why otherwise (also for credentials in the URL). */

@@ -1,10 +1,12 @@
 /* fhir_client.c — the client for the EHR's FHIR server (CDS Hooks 2.0 §Prefetch: the service
- * fetches what the client did not prefetch). All keys of one request are fetched concurrently on
- * one curl multi handle taken from a small pool (so connections are reused across requests),
- * searchset Bundles' `next` links are followed up to a page limit, and every answer is checked
+ * fetches what the client did not prefetch). All keys of one request are fetched concurrently:
+ * either on a curl multi handle taken from a small pool by the calling thread, which waits
+ * (fhir_client_fetch), or on the one multi handle of a fhir_fetcher, whose own thread drives
+ * every pending fetch and calls back when one is complete (fhir_fetcher_start: nobody waits).
+ * Searchset Bundles' `next` links are followed up to a page limit, and every answer is checked
  * (status, size, JSON, resourceType) under one time budget for the whole fetch.
  * It must never log, copy or keep the access token, and never share an easy handle between
- * threads (each transfer has its own; a multi handle serves one fetch at a time). */
+ * threads (each transfer has its own; a multi handle is driven by one thread at a time). */
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,8 +27,11 @@ struct fhir_client {
 	size_t idle_count;
 };
 
+struct run;
+
 /* One key's fetch: at most one page in flight at a time. */
 struct job {
+	struct run *run; /* the fetch it belongs to */
 	struct fhir_fetch *item;
 	CURL *easy;   /* the page in flight, or NULL */
 	size_t limit; /* bytes accepted per answer */
@@ -42,14 +47,21 @@ struct job {
 	int finished;
 };
 
+/* One fetch (one request's items): its jobs, on `multi`, under one deadline. */
 struct run {
-	const struct fhir_client_limits *limits;
-	CURLM *multi;
-	const char *base;
-	const char *token;
+	const struct fhir_client_limits *limits; /* &own_limits */
+	struct fhir_client_limits own_limits;    /* a copy: the client may be replaced meanwhile */
+	CURLM *multi;                            /* BORROWED: the pool's or the fetcher's */
+	const char *base;                        /* BORROWED */
+	const char *token;                       /* BORROWED; never copied, logged or kept */
 	int base_https;
 	double deadline_ms;
 	struct curl_slist *headers;
+	struct job *jobs; /* NEW, n of them */
+	size_t n;
+	fhir_fetch_done_fn done; /* a fetcher's run: called once every item has its outcome */
+	void *done_ctx;
+	struct run *next; /* in the fetcher's lists */
 };
 
 void fhir_client_limits_default(struct fhir_client_limits *out)
@@ -486,103 +498,355 @@ static char *join(const char *base, const char *path)
 	return url;
 }
 
-int fhir_client_fetch(struct fhir_client *c, const char *base, const char *token,
-                      struct fhir_fetch *items, size_t n, struct fhir_error *err)
+/* Prepares run r for items (their outcomes reset): copies the limits, builds the headers and
+ * the jobs. Nothing is started (run_begin, on the thread that drives `multi`). */
+static void run_init(struct run *r, const struct fhir_client_limits *limits, CURLM *multi,
+                     const char *base, const char *token, struct fhir_fetch *items, size_t n)
 {
-	struct run r;
-	struct job *jobs = NULL;
-	size_t i, active;
-	int rc = FHIR_OK;
+	size_t i;
 
-	memset(&r, 0, sizeof(r));
-	if (strncmp(base, "https://", 8) != 0 && strncmp(base, "http://", 7) != 0) {
-		fhir_error_set(err, "/fhirServer", "fhirServer must be an absolute http(s) URL");
-		return FHIR_ERR_INVALID;
-	}
-	r.limits = &c->limits;
-	r.base = base;
-	r.token = token;
-	r.base_https = strncmp(base, "https://", 8) == 0;
-	r.deadline_ms = now_ms() + (double)c->limits.budget_ms;
-	r.headers = curl_slist_append(NULL, "Accept: application/fhir+json");
-	if (r.headers == NULL)
+	memset(r, 0, sizeof(*r));
+	r->own_limits = *limits;
+	r->limits = &r->own_limits;
+	r->multi = multi;
+	r->base = base;
+	r->token = token;
+	r->base_https = strncmp(base, "https://", 8) == 0;
+	r->deadline_ms = now_ms() + (double)limits->budget_ms;
+	r->headers = curl_slist_append(NULL, "Accept: application/fhir+json");
+	if (r->headers == NULL)
 		abort();
-	r.multi = pool_take(c);
-	jobs = calloc(n + 1, sizeof(*jobs));
-	if (jobs == NULL)
+	r->n = n;
+	r->jobs = calloc(n + 1, sizeof(*r->jobs));
+	if (r->jobs == NULL)
 		abort();
 	for (i = 0; i < n; i++) {
 		struct fhir_fetch *it = &items[i];
 
-		jobs[i].item = it;
+		r->jobs[i].run = r;
+		r->jobs[i].item = it;
 		it->result = NULL;
 		it->status = FHIR_ERR_IO;
 		it->why[0] = '\0';
-		jobs[i].limit = c->limits.max_response_bytes;
+		r->jobs[i].limit = limits->max_response_bytes;
+	}
+}
+
+/* Starts every job of r: the first GET of each key, or, for a paged prefetch Bundle, its next
+ * page (a job may be finished at once: a bad or missing next link). */
+static void run_begin(struct run *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		struct job *j = &r->jobs[i];
+		struct fhir_fetch *it = j->item;
+
 		if (it->first_page != NULL) { /* a paged prefetch Bundle: its next pages only */
 			const char *self = self_link(it->first_page);
 
-			jobs[i].pages = 1;
+			j->pages = 1;
 			if (self != NULL)
-				remember(&jobs[i], must_strdup(self));
-			add_page(&r, &jobs[i], cJSON_Duplicate(it->first_page, 1));
+				remember(j, must_strdup(self));
+			add_page(r, j, cJSON_Duplicate(it->first_page, 1));
 		} else
-			start(&r, &jobs[i], join(base, it->path));
+			start(r, j, join(r->base, it->path));
 	}
+}
+
+/* How many of r's jobs have a GET in flight. */
+static size_t run_active(const struct run *r)
+{
+	size_t i, active = 0;
+
+	for (i = 0; i < r->n; i++)
+		active += r->jobs[i].easy != NULL;
+	return active;
+}
+
+/* Gives up on r's jobs not finished yet (GETs in flight removed), saying `why`. */
+static void run_abandon(struct run *r, const char *why)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		struct job *j = &r->jobs[i];
+
+		if (j->easy != NULL) {
+			curl_multi_remove_handle(r->multi, j->easy);
+			curl_easy_cleanup(j->easy);
+			j->easy = NULL;
+		}
+		if (!j->finished)
+			fail(j, FHIR_ERR_IO, "%s", why);
+	}
+}
+
+/* The budget is spent: what is still running becomes unavailable. */
+static void run_expire(struct run *r)
+{
+	char why[128];
+
+	snprintf(why, sizeof(why), "no complete answer within the %ld ms fetch budget",
+	         r->limits->budget_ms);
+	run_abandon(r, why);
+}
+
+/* Frees r's jobs and headers (r itself is the caller's). Returns FHIR_OK when every item
+ * succeeded, else FHIR_ERR_IO. No GET may be in flight. */
+static int run_end(struct run *r)
+{
+	size_t i;
+	int rc = FHIR_OK;
+
+	for (i = 0; i < r->n; i++) {
+		struct job *j = &r->jobs[i];
+		size_t k;
+
+		if (!j->finished && j->item->why[0] == '\0')
+			snprintf(j->item->why, sizeof(j->item->why), "the fetch did not complete");
+		if (j->item->status != FHIR_OK)
+			rc = FHIR_ERR_IO;
+		cJSON_Delete(j->merged);
+		free(j->body);
+		for (k = 0; k < j->seen_count; k++)
+			free(j->seen[k]);
+		free(j->seen);
+	}
+	free(r->jobs);
+	r->jobs = NULL;
+	curl_slist_free_all(r->headers);
+	r->headers = NULL;
+	return rc;
+}
+
+/* Hands every completed transfer on `multi` to its job (which may start the next page). */
+static void drain(CURLM *multi)
+{
+	CURLMsg *msg;
+	int left = 0;
+
+	while ((msg = curl_multi_info_read(multi, &left)) != NULL) {
+		struct job *j = NULL;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
+		finish(j->run, j, msg->data.result);
+	}
+}
+
+static int check_base(const char *base, struct fhir_error *err)
+{
+	if (strncmp(base, "https://", 8) != 0 && strncmp(base, "http://", 7) != 0) {
+		fhir_error_set(err, "/fhirServer", "fhirServer must be an absolute http(s) URL");
+		return FHIR_ERR_INVALID;
+	}
+	return FHIR_OK;
+}
+
+int fhir_client_fetch(struct fhir_client *c, const char *base, const char *token,
+                      struct fhir_fetch *items, size_t n, struct fhir_error *err)
+{
+	struct run r;
+	int rc;
+
+	if (check_base(base, err) != FHIR_OK)
+		return FHIR_ERR_INVALID;
+	run_init(&r, &c->limits, pool_take(c), base, token, items, n);
+	run_begin(&r);
 	for (;;) {
-		CURLMsg *msg;
-		int running = 0, left = 0;
+		int running = 0;
 		double remaining;
 
 		curl_multi_perform(r.multi, &running);
-		while ((msg = curl_multi_info_read(r.multi, &left)) != NULL) {
-			struct job *j = NULL;
-
-			if (msg->msg != CURLMSG_DONE)
-				continue;
-			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
-			finish(&r, j, msg->data.result);
-		}
-		for (active = 0, i = 0; i < n; i++)
-			active += jobs[i].easy != NULL;
-		if (active == 0)
+		drain(r.multi);
+		if (run_active(&r) == 0)
 			break;
 		remaining = r.deadline_ms - now_ms();
 		if (remaining <= 0) { /* the budget is spent: give up on what is still running */
-			for (i = 0; i < n; i++) {
-				if (jobs[i].easy == NULL)
-					continue;
-				curl_multi_remove_handle(r.multi, jobs[i].easy);
-				curl_easy_cleanup(jobs[i].easy);
-				jobs[i].easy = NULL;
-				fail(&jobs[i], FHIR_ERR_IO,
-				     "no complete answer within the %ld ms fetch budget",
-				     c->limits.budget_ms);
-			}
+			run_expire(&r);
 			break;
 		}
 		curl_multi_poll(r.multi, NULL, 0, remaining > 1000 ? 1000 : (int)remaining + 1,
 		                NULL);
 	}
-	for (i = 0; i < n; i++) {
-		size_t k;
-
-		if (!jobs[i].finished && items[i].why[0] == '\0')
-			snprintf(items[i].why, sizeof(items[i].why), "the fetch did not complete");
-		if (items[i].status != FHIR_OK)
-			rc = FHIR_ERR_IO;
-		cJSON_Delete(jobs[i].merged);
-		free(jobs[i].body);
-		for (k = 0; k < jobs[i].seen_count; k++)
-			free(jobs[i].seen[k]);
-		free(jobs[i].seen);
-	}
-	free(jobs);
-	curl_slist_free_all(r.headers);
+	rc = run_end(&r);
 	pool_give(c, r.multi);
 	if (rc != FHIR_OK)
 		fhir_error_set(err, "/fhirServer", "some data could not be fetched");
 	return rc;
+}
+
+/* ---- the fetcher: one thread, one multi handle, every pending fetch ------------------------- */
+
+struct fhir_fetcher {
+	pthread_t thread;
+	int started;
+	CURLM *multi;         /* the fetcher thread's only (curl_multi_wakeup is thread-safe) */
+	pthread_mutex_t lock; /* guards incoming, pending, stopping */
+	struct run *incoming; /* submitted, not yet begun (newest first) */
+	size_t pending;       /* submitted, done not yet called */
+	int stopping;
+	struct run *active; /* the fetcher thread's own: begun, not complete */
+};
+
+/* Calls r's done and frees it (fetcher thread; r unlinked, no GET in flight). */
+static void run_complete(struct fhir_fetcher *f, struct run *r)
+{
+	int rc = run_end(r);
+
+	pthread_mutex_lock(&f->lock);
+	f->pending--;
+	pthread_mutex_unlock(&f->lock);
+	r->done(r->done_ctx, rc);
+	free(r);
+}
+
+static void *fetcher_main(void *arg)
+{
+	struct fhir_fetcher *f = arg;
+
+	for (;;) {
+		struct run *taken, *r, **link;
+		int stopping, running = 0;
+		double now;
+		long wait_ms = 1000;
+
+		pthread_mutex_lock(&f->lock);
+		taken = f->incoming;
+		f->incoming = NULL;
+		stopping = f->stopping;
+		pthread_mutex_unlock(&f->lock);
+		while ((r = taken) != NULL) {
+			taken = r->next;
+			r->next = f->active;
+			f->active = r;
+			if (!stopping)
+				run_begin(r);
+		}
+		if (stopping)
+			break;
+		curl_multi_perform(f->multi, &running);
+		drain(f->multi);
+		now = now_ms();
+		for (link = &f->active; (r = *link) != NULL;) {
+			if (run_active(r) > 0 && r->deadline_ms > now) {
+				double left = r->deadline_ms - now + 1;
+
+				if (left < (double)wait_ms)
+					wait_ms = (long)left;
+				link = &r->next;
+				continue;
+			}
+			if (run_active(r) > 0)
+				run_expire(r);
+			*link = r->next;
+			run_complete(f, r);
+		}
+		curl_multi_poll(f->multi, NULL, 0, (int)wait_ms, NULL);
+	}
+	while (f->active != NULL) { /* stopping: nothing is left waiting */
+		struct run *r = f->active;
+
+		f->active = r->next;
+		run_abandon(r, "the fetch was cancelled: the service is stopping");
+		run_complete(f, r);
+	}
+	return NULL;
+}
+
+int fhir_fetcher_new(struct fhir_fetcher **out, struct fhir_error *err)
+{
+	struct fhir_fetcher *f = calloc(1, sizeof(*f));
+
+	*out = NULL;
+	if (f == NULL)
+		abort();
+	pthread_mutex_init(&f->lock, NULL);
+	if ((f->multi = curl_multi_init()) == NULL)
+		abort();
+	if (pthread_create(&f->thread, NULL, &fetcher_main, f) != 0) {
+		fhir_error_set(err, NULL, "cannot start the FHIR fetch thread");
+		fhir_fetcher_free(f);
+		return FHIR_ERR_IO;
+	}
+	f->started = 1;
+	*out = f;
+	return FHIR_OK;
+}
+
+int fhir_fetcher_start(struct fhir_fetcher *f, const struct fhir_client *client,
+                       const char *base, const char *token, struct fhir_fetch *items, size_t n,
+                       fhir_fetch_done_fn done, void *ctx, struct fhir_error *err)
+{
+	struct run *r;
+	size_t i;
+	int refused;
+
+	if (check_base(base, err) != FHIR_OK)
+		return FHIR_ERR_INVALID;
+	r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		abort();
+	run_init(r, &client->limits, f->multi, base, token, items, n);
+	r->done = done;
+	r->done_ctx = ctx;
+	pthread_mutex_lock(&f->lock);
+	refused = f->stopping;
+	if (!refused) {
+		r->next = f->incoming;
+		f->incoming = r;
+		f->pending++;
+	}
+	pthread_mutex_unlock(&f->lock);
+	if (!refused) {
+		curl_multi_wakeup(f->multi);
+		return FHIR_OK;
+	}
+	for (i = 0; i < n; i++)
+		snprintf(items[i].why, sizeof(items[i].why),
+		         "the fetch was cancelled: the service is stopping");
+	run_end(r);
+	free(r);
+	fhir_error_set(err, "/fhirServer", "the service is stopping: nothing is fetched");
+	return FHIR_ERR_IO;
+}
+
+size_t fhir_fetcher_pending(struct fhir_fetcher *f)
+{
+	size_t n;
+
+	if (f == NULL)
+		return 0;
+	pthread_mutex_lock(&f->lock);
+	n = f->pending;
+	pthread_mutex_unlock(&f->lock);
+	return n;
+}
+
+void fhir_fetcher_stop(struct fhir_fetcher *f)
+{
+	if (f == NULL)
+		return;
+	pthread_mutex_lock(&f->lock);
+	f->stopping = 1;
+	pthread_mutex_unlock(&f->lock);
+	if (f->started) {
+		curl_multi_wakeup(f->multi);
+		pthread_join(f->thread, NULL);
+		f->started = 0;
+	}
+}
+
+void fhir_fetcher_free(struct fhir_fetcher *f)
+{
+	if (f == NULL)
+		return;
+	fhir_fetcher_stop(f);
+	curl_multi_cleanup(f->multi);
+	pthread_mutex_destroy(&f->lock);
+	free(f);
 }
 
 /* 1 when the URL's host is a loopback name or literal (127.0.0.0/8, ::1, localhost). */
