@@ -273,6 +273,8 @@ static void observation_sentences(struct engine__text *t, const cJSON *obs, stru
 	for (size_t i = 0; i < n; i++) {
 		if (cJSON_IsFalse(fhir_get(obs, "valueBoolean")))
 			collect_mentions(c, fhir_arena_printf(t->arena, "no %s", names[i]));
+		else if (value == NULL && interp_text == NULL)
+			collect_mentions(c, names[i]); /* no value: the finding itself, no label */
 		else
 			collect_mentions(c,
 			                 fhir_arena_printf(t->arena, "%s: %s %s", names[i],

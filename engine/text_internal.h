@@ -38,6 +38,7 @@ enum engine__side { ENGINE_SIDE_LEFT = 1, ENGINE_SIDE_RIGHT = 2 };
 struct engine__token {
 	size_t start, end;
 	const char *norm;
+	int colon; /* a ':' follows it ("Saddle anaesthesia:") */
 };
 
 /* Splits `text` (NUL-terminated UTF-8) into tokens per policies/vocabulary/README.md "Tokens".

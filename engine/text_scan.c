@@ -95,6 +95,7 @@ static void push(struct tokbuf *b, size_t start, size_t end, const char *norm)
 	b->items[b->count].start = start;
 	b->items[b->count].end = end;
 	b->items[b->count].norm = norm;
+	b->items[b->count].colon = 0;
 	b->count++;
 }
 
@@ -163,6 +164,8 @@ void engine__tokenize(const char *text, struct fhir_arena *arena, struct engine_
 		} else if ((k = utf8_punct(s + i)) != 0) {
 			i += k;
 		} else {
+			if (s[i] == ':' && b.count > 0 && b.items[b.count - 1].norm != NULL)
+				b.items[b.count - 1].colon = 1;
 			i++;
 		}
 	}
@@ -306,10 +309,12 @@ static int scope_blocked(const struct scan *s, size_t from, size_t to, int categ
 			continue;
 		if (m->start < from || m->start >= to)
 			continue;
+		/* a conditional ("if no better in 6/52, bloods to exclude myeloma") reaches over
+		 * the triggers inside it: only terminations end its scope */
 		if ((rule_of(s, m)->category == ENGINE_CTX_TERMINATION &&
 		     (rule_of(s, m)->ends & (1u << category))) ||
 		    (rule_of(s, m)->category < ENGINE_ST_COUNT &&
-		     rule_of(s, m)->category != category))
+		     rule_of(s, m)->category != category && category != ENGINE_ST_HYPOTHETICAL))
 			return 1;
 	}
 	return 0;
@@ -526,6 +531,11 @@ static void chunk_mentions(struct scan *s, const struct engine_vocab *v, const c
 		mention.start = s->toks[m->start].start;
 		mention.end = s->toks[m->end - 1].end;
 		mention.status = status_of(s, m->start, m->end, &mention.start, &mention.end);
+		/* a template's label with nothing after it ("Saddle anaesthesia:" and the line
+		 * ends) is an unanswered question, not a finding */
+		if (mention.status == ENGINE_ST_AFFIRMED && s->toks[m->end - 1].colon &&
+		    (m->end >= s->ntok || s->toks[m->end].norm == NULL))
+			mention.status = ENGINE_ST_HYPOTHETICAL;
 		if (ph->layer == ENGINE_LAYER_SITE) {
 			size_t nregions;
 			const struct engine__region *regions = engine__vocab_regions(v, &nregions);
