@@ -704,7 +704,10 @@ static int collect(struct request_data *rd, const struct engine *e, const cJSON 
 		const char *type = fhir_get_string(assess.items[i].node, "resourceType");
 		struct pending *t = &(*pending_orders)[*n];
 
-		if (ref == NULL || type == NULL || strcmp(type, "ServiceRequest") != 0)
+		/* FHIR R4 ServiceRequest.doNotPerform: an order that says "do not do this" is
+		 * not a request for it */
+		if (ref == NULL || type == NULL || strcmp(type, "ServiceRequest") != 0 ||
+		    cJSON_IsTrue(fhir_get(assess.items[i].node, "doNotPerform")))
 			continue;
 		t->policies = triggered_policies(rd, assess.items[i].node, &t->text_mask, &t->text);
 		/* A policy not yet in force (effectiveFrom after now's date) is not triggered.

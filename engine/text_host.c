@@ -490,7 +490,8 @@ static int do_mentions(struct engine__text *t, const struct fhir_value *item,
 #define MAX_SITES 16
 struct site_set {
 	int region[MAX_SITES];
-	unsigned sides[MAX_SITES]; /* OR of the sides named; 0 none */
+	unsigned sides[MAX_SITES];   /* OR of the sides named; 0 none */
+	int contradicted[MAX_SITES]; /* two fields give it opposite sides: unreadable */
 	size_t count;
 	unsigned free_sides; /* sides named with no site (a bodySite "Left") */
 };
@@ -504,6 +505,8 @@ static void site_in(void *ctx, const cJSON *el, const struct cached *c)
 {
 	struct site_walk *w = ctx;
 	const struct engine__concept *concepts = engine__vocab_concepts(w->t->vocab);
+
+	unsigned here[MAX_SITES] = {0}; /* the sides this element gives each site */
 
 	(void)el;
 	for (size_t i = 0; i < c->count; i++) {
@@ -527,9 +530,20 @@ static void site_in(void *ctx, const cJSON *el, const struct cached *c)
 				continue;
 			w->set->region[k] = region;
 			w->set->sides[k] = 0;
+			w->set->contradicted[k] = 0;
 			w->set->count++;
 		}
-		w->set->sides[k] |= m->sides;
+		here[k] |= m->sides;
+	}
+	/* one field says left, another right, for the same joint (code text "L subacromial",
+	 * bodySite "Right shoulder"): the side cannot be read (policies.md: never matches) */
+	for (size_t k = 0; k < w->set->count; k++) {
+		unsigned before = w->set->sides[k];
+
+		if ((before == ENGINE_SIDE_LEFT && here[k] == ENGINE_SIDE_RIGHT) ||
+		    (before == ENGINE_SIDE_RIGHT && here[k] == ENGINE_SIDE_LEFT))
+			w->set->contradicted[k] = 1;
+		w->set->sides[k] |= here[k];
 	}
 }
 
@@ -584,6 +598,17 @@ sides:
 	for (size_t k = 0; k < set->count && set->free_sides != 0; k++)
 		if (set->sides[k] == 0 && regions[set->region[k]].paired)
 			set->sides[k] = set->free_sides;
+	/* a site whose fields contradict each other's side is not read at all */
+	for (size_t k = 0, n = 0; k < set->count; k++) {
+		if (!set->contradicted[k]) {
+			set->region[n] = set->region[k];
+			set->sides[n] = set->sides[k];
+			set->contradicted[n] = 0;
+			n++;
+		}
+		if (k + 1 == set->count)
+			set->count = n;
+	}
 }
 
 static void push_string(struct engine__text *t, struct fhir_collection *out, const char *s)
