@@ -523,10 +523,9 @@ static void release_slot(struct cds_server *server, struct conn *c)
 	}
 }
 
-/* Queues a request for a worker (under nothing; takes queue_lock). */
-static void enqueue(struct cds_server *server, struct conn *c)
+/* Queues a request at the tail for a worker and wakes one (the caller holds queue_lock). */
+static void enqueue_locked(struct cds_server *server, struct conn *c)
 {
-	pthread_mutex_lock(&server->queue_lock);
 	c->next_queued = NULL;
 	if (server->queue_tail)
 		server->queue_tail->next_queued = c;
@@ -535,7 +534,6 @@ static void enqueue(struct cds_server *server, struct conn *c)
 	server->queue_tail = c;
 	server->queued++;
 	pthread_cond_signal(&server->queue_wake);
-	pthread_mutex_unlock(&server->queue_lock);
 }
 
 /* fhir_fetch_done_fn, on the fetch thread: the request's data is in; a worker finishes it. */
@@ -545,7 +543,9 @@ static void fetch_done(void *ctx, int status)
 	struct cds_server *server = c->server;
 	(void)status; /* each item says how it went */
 	atomic_fetch_sub(&server->fetching, 1);
-	enqueue(server, c);
+	pthread_mutex_lock(&server->queue_lock);
+	enqueue_locked(server, c);
+	pthread_mutex_unlock(&server->queue_lock);
 }
 
 /* A worker: answers queued requests and resumes their connections, whose handler (in the
@@ -629,14 +629,7 @@ static enum MHD_Result submit(struct cds_server *server, struct MHD_Connection *
 			c->connection = connection;
 			/* Suspended before any worker can see it, so its resume comes after. */
 			MHD_suspend_connection(connection);
-			c->next_queued = NULL;
-			if (server->queue_tail)
-				server->queue_tail->next_queued = c;
-			else
-				server->queue_head = c;
-			server->queue_tail = c;
-			server->queued++;
-			pthread_cond_signal(&server->queue_wake);
+			enqueue_locked(server, c);
 		}
 		pthread_mutex_unlock(&server->queue_lock);
 		if (!busy)

@@ -24,13 +24,13 @@
 
 #include <curl/curl.h>
 #include <microhttpd.h>
-#include <openssl/pem.h>
-#include <openssl/x509v3.h>
 
 #include "cds_internal.h"
 #include "testjwt.h"
 #include "httpclient.h"
 #include "testkit.h"
+#include "testnet.h"
+#include "testtls.h"
 
 #define ISS_A  "https://ehr-a.example"
 #define ISS_B  "https://ehr-b.example"
@@ -698,23 +698,6 @@ static void test_replay_restart(const char *cfg_path)
 
 /* ---- limits (server 2: open demo mode, tight limits) ---------------------------------------- */
 
-static int connect_to(unsigned port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a;
-	memset(&a, 0, sizeof a);
-	a.sin_family = AF_INET;
-	a.sin_port = htons((uint16_t)port);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-		close(fd);
-		return -1;
-	}
-	struct timeval tv = {30, 0};
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	return fd;
-}
-
 /* Reads until the peer closes (returns 1) or the 30 s receive timeout (0). */
 static int wait_closed(int fd, char *first, size_t size)
 {
@@ -770,7 +753,7 @@ static void test_limits(void)
 	int hold[2];
 	cds__server_pause_workers(server, 1);
 	for (int i = 0; i < 2; i++) {
-		hold[i] = connect_to(port);
+		hold[i] = testnet_connect(port, 30, 0);
 		CHECK(hold[i] >= 0 && send(hold[i], probe, sizeof probe - 1, 0) > 0, "hold %d", i);
 	}
 	int got503 = 0;
@@ -803,7 +786,7 @@ static void test_limits(void)
 
 	/* A slow client (sends part of a request, then nothing) holds no thread: with one worker
 	 * thread, other requests are answered; the idle timeout then closes it. */
-	int slow = connect_to(port);
+	int slow = testnet_connect(port, 30, 0);
 	CHECK(slow >= 0 && send(slow, "GET /healthz HTTP/1.1\r\nHo", 25, 0) == 25, "slow client");
 	perform(base, "POST", SELECT, NULL, NULL, request_body, NULL, &h);
 	CHECK(h.status == 200, "answered while a slow client is connected: %ld", h.status);
@@ -812,7 +795,7 @@ static void test_limits(void)
 	close(slow);
 
 	/* A trickling body (never idle) is dropped at the request deadline. */
-	int drip = connect_to(port);
+	int drip = testnet_connect(port, 30, 0);
 	int dropped = 0;
 	CHECK(drip >= 0 && send(drip, head, sizeof head - 1, MSG_NOSIGNAL) > 0, "drip headers");
 	for (int i = 0; i < 60 && !dropped; i++) { /* 30 s at most; the deadline is 3 s */
@@ -829,7 +812,7 @@ static void test_limits(void)
 	close(drip);
 
 	/* Header memory: a 20 kB header does not fit 8 kB. */
-	int big = connect_to(port);
+	int big = testnet_connect(port, 30, 0);
 	char *req = malloc(30000);
 	int n = snprintf(req, 30000, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ");
 	memset(req + n, 'a', 20000);
@@ -848,7 +831,7 @@ static void test_limits(void)
 	 * 7th is closed at once. */
 	int conns[7];
 	for (int i = 0; i < 6; i++) {
-		conns[i] = connect_to(port);
+		conns[i] = testnet_connect(port, 30, 0);
 		CHECK(conns[i] >= 0 && send(conns[i], head, sizeof head - 1, MSG_NOSIGNAL) > 0,
 		      "body %d", i);
 	}
@@ -863,7 +846,7 @@ static void test_limits(void)
 	/* Six still waiting for their headers: the 7th is served and the oldest of them closed
 	 * to make room (slow headers cannot lock an address out). */
 	for (int i = 0; i < 6; i++) {
-		conns[i] = connect_to(port);
+		conns[i] = testnet_connect(port, 30, 0);
 		nanosleep(&(struct timespec){0, 10000000}, NULL);
 	}
 	perform(base, "GET", "/healthz", NULL, NULL, NULL, NULL, &h);
@@ -891,36 +874,9 @@ static void test_limits(void)
 /* Writes a self-signed EC certificate for IP 127.0.0.1 and its key (PEM) into tmpdir. */
 static int make_cert(char *cert_path, char *key_path, size_t size)
 {
-	EVP_PKEY *pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	X509 *x = X509_new();
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-	X509_gmtime_adj(X509_getm_notBefore(x), -60);
-	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-	X509_set_pubkey(x, pkey);
-	X509_NAME *name = X509_get_subject_name(x);
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"127.0.0.1", -1,
-	                           -1, 0);
-	X509_set_issuer_name(x, name);
-	X509V3_CTX ctx;
-	X509V3_set_ctx_nodb(&ctx);
-	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
-	X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name, "IP:127.0.0.1");
-	X509_add_ext(x, ext, -1);
-	X509_EXTENSION_free(ext);
-	X509_sign(x, pkey, EVP_sha256());
 	snprintf(cert_path, size, "%s/cert.pem", tmpdir);
 	snprintf(key_path, size, "%s/key.pem", tmpdir);
-	FILE *c = fopen(cert_path, "w"), *k = fopen(key_path, "w");
-	int ok = c && k && PEM_write_X509(c, x) &&
-	         PEM_write_PrivateKey(k, pkey, NULL, NULL, 0, NULL, NULL);
-	if (c)
-		fclose(c);
-	if (k)
-		fclose(k);
-	X509_free(x);
-	EVP_PKEY_free(pkey);
-	return ok ? 0 : -1;
+	return testtls_make_cert("EC", cert_path, key_path);
 }
 
 static void test_tls(void)
@@ -949,16 +905,7 @@ static void test_tls(void)
 	/* TLS 1.0/1.1 offered alone (client security level lowered so it would try): refused */
 	char u[256];
 	snprintf(u, sizeof u, "%s/healthz", url);
-	CURL *c = curl_easy_init();
-	curl_easy_setopt(c, CURLOPT_URL, u);
-	curl_easy_setopt(c, CURLOPT_CAINFO, cert);
-	curl_easy_setopt(c, CURLOPT_SSLVERSION,
-	                 (long)(CURL_SSLVERSION_TLSv1_0 | CURL_SSLVERSION_MAX_TLSv1_1));
-	curl_easy_setopt(c, CURLOPT_SSL_CIPHER_LIST, "DEFAULT:@SECLEVEL=0");
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	CURLcode rc = curl_easy_perform(c);
-	curl_easy_cleanup(c);
+	CURLcode rc = testtls_try_old_tls(u, cert);
 	CHECK(rc != CURLE_OK, "T1 TLS 1.1 is refused (curl %d)", (int)rc);
 	perform(url, "GET", "/healthz", NULL, NULL, NULL, NULL, &h);
 	CHECK(h.status != 200, "an untrusted certificate fails verification (curl %d)", h.curl_rc);

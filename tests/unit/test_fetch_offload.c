@@ -31,25 +31,13 @@
 
 #include "cds_internal.h"
 #include "testkit.h"
+#include "testnet.h"
 
 #define SELECT     "/cds-services/" CDS_SERVICE_ORDER_SELECT
 #define WAITING    50
 #define HEALTH     20
 #define PREFETCHED 10
 #define BUDGET_MS  8000L
-
-static long long now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000LL + t.tv_nsec / 1000000L;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
 
 /* ---- a dead FHIR server: accepts every connection, reads, never answers ------------------- */
 
@@ -226,27 +214,6 @@ out:
 
 static unsigned port;
 
-/* A blocking loopback connection to the server with `timeout_s` send/receive timeouts. */
-static int connect_server(int timeout_s)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (fd < 0)
-		return -1;
-	struct timeval tv = {timeout_s, 0};
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-	struct sockaddr_in a;
-	memset(&a, 0, sizeof a);
-	a.sin_family = AF_INET;
-	a.sin_port = htons((uint16_t)port);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 static int send_request(int fd, const char *method, const char *path, const char *body)
 {
 	char head[512];
@@ -257,20 +224,9 @@ static int send_request(int fd, const char *method, const char *path, const char
 	                        method, path, blen)
 	             : snprintf(head, sizeof head, "%s %s HTTP/1.1\r\nHost: x\r\n\r\n", method,
 	                        path);
-	const char *parts[2] = {head, body};
-	size_t lens[2] = {(size_t)n, blen};
-	for (int i = 0; i < 2; i++) {
-		const char *p = parts[i];
-		size_t left = lens[i];
-		while (left > 0) {
-			ssize_t k = send(fd, p, left, MSG_NOSIGNAL);
-			if (k <= 0)
-				return -1;
-			p += k;
-			left -= (size_t)k;
-		}
-	}
-	return 0;
+	if (testnet_send_all(fd, head, (size_t)n) != 0)
+		return -1;
+	return testnet_send_all(fd, body, blen);
 }
 
 /* Reads one Content-Length framed response; returns its status (0: none within the socket
@@ -390,7 +346,7 @@ static void test_server(const struct dead *d, const char *waiting, const char *p
 		goto out;
 	long long t0 = now_ms();
 	for (int i = 0; i < WAITING; i++) {
-		fds[i] = connect_server(BUDGET_MS / 1000 + 30);
+		fds[i] = testnet_connect(port, BUDGET_MS / 1000 + 30, BUDGET_MS / 1000 + 30);
 		CHECK(fds[i] >= 0 && send_request(fds[i], "POST", SELECT, waiting) == 0,
 		      "waiting request %d sent", i);
 	}
@@ -406,7 +362,7 @@ static void test_server(const struct dead *d, const char *waiting, const char *p
 	for (int i = 0; i < HEALTH + PREFETCHED; i++) {
 		int order = i >= HEALTH;
 		long long p0 = now_ms();
-		int fd = connect_server(10);
+		int fd = testnet_connect(port, 10, 10);
 		unsigned status = 0;
 		if (fd >= 0 &&
 		    send_request(fd, order ? "POST" : "GET", order ? SELECT : "/healthz",
@@ -477,7 +433,7 @@ static void test_stop(const char *waiting)
 	if (!server)
 		goto out;
 	for (int i = 0; i < 5; i++) {
-		fds[i] = connect_server(30);
+		fds[i] = testnet_connect(port, 30, 30);
 		CHECK(fds[i] >= 0 && send_request(fds[i], "POST", SELECT, waiting) == 0, "sent");
 	}
 	struct cds__server_stats st = wait_fetching(server, 5, 20000);

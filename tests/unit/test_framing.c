@@ -21,6 +21,7 @@
 
 #include "cds.h"
 #include "testkit.h"
+#include "testnet.h"
 
 #define MAX_BODY  1024u                     /* the server's maxBodyBytes in this test */
 #define DISCARD   (16ul * 1024ul * 1024ul) /* server.c SERVER_DISCARD_MAX_BYTES */
@@ -44,35 +45,18 @@ struct exchange {
 	int trailing;        /* bytes after the last complete response */
 };
 
+/* A loopback connection to the server with 10 s receive and send timeouts, or -1. */
 static int connect_to(void)
 {
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a;
-	memset(&a, 0, sizeof a);
-	a.sin_family = AF_INET;
-	a.sin_port = htons((uint16_t)port);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	struct timeval tv = {10, 0};
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-	return fd;
+	return testnet_connect(port, 10, 10);
 }
 
+/* Sends all of data; on failure records the errno in x. */
 static int send_all(int fd, const char *data, size_t length, struct exchange *x)
 {
-	while (length > 0) {
-		ssize_t n = send(fd, data, length, MSG_NOSIGNAL);
-		if (n <= 0) {
-			x->send_errno = n < 0 ? errno : EIO;
-			return -1;
-		}
-		data += n;
-		length -= (size_t)n;
+	if (testnet_send_all(fd, data, length) != 0) {
+		x->send_errno = errno;
+		return -1;
 	}
 	return 0;
 }

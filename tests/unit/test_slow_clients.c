@@ -37,6 +37,7 @@
 
 #include "cds_internal.h"
 #include "testkit.h"
+#include "testnet.h"
 
 #define SELECT       "/cds-services/" CDS_SERVICE_ORDER_SELECT
 #define SLOW_HEADERS 300 /* from 10 addresses */
@@ -48,19 +49,6 @@
 
 static unsigned port;
 static char *order_body; /* the UK order-select example */
-
-static long long now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000LL + t.tv_nsec / 1000000L;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
 
 /* A TCP connection to the server from 127.0.0.`host` (blocking, with `timeout_s` send and receive
  * timeouts; connect is bounded by the send timeout), or nonblocking when timeout_s is 0. */
@@ -91,19 +79,6 @@ static int open_from(int host, int timeout_s)
 		return -1;
 	}
 	return fd;
-}
-
-/* Sends all of data (blocking socket). */
-static int send_all(int fd, const char *data, size_t length)
-{
-	while (length > 0) {
-		ssize_t n = send(fd, data, length, MSG_NOSIGNAL);
-		if (n <= 0)
-			return -1;
-		data += n;
-		length -= (size_t)n;
-	}
-	return 0;
 }
 
 /* strstr ignoring ASCII case. */
@@ -242,8 +217,8 @@ static unsigned probe(int order, long long *ms)
 		                     "application/json\r\nContent-Length: %zu\r\n\r\n",
 		                     blen)
 		          : snprintf(head, sizeof head, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
-		if (send_all(fd, head, (size_t)n) == 0 &&
-		    (!order || send_all(fd, order_body, blen) == 0))
+		if (testnet_send_all(fd, head, (size_t)n) == 0 &&
+		    (!order || testnet_send_all(fd, order_body, blen) == 0))
 			status = read_response(fd, &ra);
 		close(fd);
 	}
@@ -267,7 +242,8 @@ static void test_deadlines(void)
 	/* Headers trickled 5 bytes a second (the idle timeout, 60 s, never fires): closed at the
 	 * 2 s header deadline, well before 10 s. */
 	int fd = open_from(1, 5);
-	CHECK(fd >= 0 && send_all(fd, "GET /healthz HTTP/1.1\r\nX-A: ", 28) == 0, "slow headers");
+	CHECK(fd >= 0 && testnet_send_all(fd, "GET /healthz HTTP/1.1\r\nX-A: ", 28) == 0,
+	      "slow headers");
 	long long t0 = now_ms();
 	CHECK(fd >= 0 && trickle_until_closed(fd, 'a', 10000), "trickled headers closed");
 	long long took = now_ms() - t0;
@@ -280,7 +256,7 @@ static void test_deadlines(void)
 	const char head[] =
 	    "POST " SELECT " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
 	    "Content-Length: 100000\r\n\r\n{";
-	CHECK(fd >= 0 && send_all(fd, head, sizeof head - 1) == 0, "slow body");
+	CHECK(fd >= 0 && testnet_send_all(fd, head, sizeof head - 1) == 0, "slow body");
 	t0 = now_ms();
 	CHECK(fd >= 0 && trickle_until_closed(fd, ' ', 10000), "trickled body closed");
 	took = now_ms() - t0;
@@ -441,7 +417,8 @@ static void test_in_flight(const char *threads, const char *max, int extra)
 	struct cds__server_stats st;
 	for (int i = 0; i < held; i++) {
 		fds[i] = open_from(1, 10);
-		CHECK(fds[i] >= 0 && send_all(fds[i], req, sizeof req - 1) == 0, "held %d", i);
+		CHECK(fds[i] >= 0 && testnet_send_all(fds[i], req, sizeof req - 1) == 0, "held %d",
+		      i);
 	}
 	for (int i = 0; i < 200; i++) { /* until all are counted */
 		cds__server_stats(server, &st);
@@ -454,8 +431,9 @@ static void test_in_flight(const char *threads, const char *max, int extra)
 	int busy = 0;
 	for (int i = 0; i < extra; i++) {
 		int fd = open_from(1, 10), ra = 0;
-		unsigned status =
-		    fd >= 0 && send_all(fd, req, sizeof req - 1) == 0 ? read_response(fd, &ra) : 0;
+		unsigned status = fd >= 0 && testnet_send_all(fd, req, sizeof req - 1) == 0
+		                      ? read_response(fd, &ra)
+		                      : 0;
 		busy += status == 503 && ra;
 		if (fd >= 0)
 			close(fd);
@@ -498,7 +476,7 @@ static void test_burst(void)
 		strcat(five, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
 	for (int i = 0; i < CONNS; i++) {
 		fds[i] = open_from(1, 10);
-		if (fds[i] >= 0 && send_all(fds[i], five, strlen(five)) != 0) {
+		if (fds[i] >= 0 && testnet_send_all(fds[i], five, strlen(five)) != 0) {
 			close(fds[i]);
 			fds[i] = -1;
 		}

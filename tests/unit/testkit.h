@@ -1,12 +1,14 @@
 /* testkit.h — the few helpers every unit test shares: CHECK counts passes and failures and
  * prints each failure with its line; testkit_done() prints the closing "N passed, M failed"
- * line that CI reads and returns the exit status; testkit_read() loads a file. Header-only. */
+ * line that CI reads and returns the exit status; testkit_read() loads a file; now_ms() and
+ * sleep_ms() for the tests that wait. Header-only. */
 #ifndef CDS_TESTKIT_H
 #define CDS_TESTKIT_H
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int testkit_passed, testkit_failed;
 
@@ -52,6 +54,21 @@ static inline char *testkit_read(const char *path, size_t *length)
 	}
 	fclose(f);
 	return buf;
+}
+
+/* Milliseconds on the monotonic clock (for durations only; the origin is arbitrary). */
+static inline long long now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000LL + t.tv_nsec / 1000000L;
+}
+
+/* Sleeps about `ms` milliseconds (>= 0; a signal may cut it short). */
+static inline void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
 }
 
 /* Load errors gathered by an engine_reporter (`collect_errors` with a struct collected as ctx): the
