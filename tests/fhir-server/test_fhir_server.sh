@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # test_fhir_server.sh — runs test_fetch against a real FHIR server on loopback (Medplum's
 # fhir-router over its in-memory repository: server.mjs, npm packages pinned in package.json and
-# installed at test time into WORK, never committed) and the misbehaving fault.mjs. Without node
-# (>= 20.19) or when npm cannot install, the fault tests still run and the test reports SKIP
-# loudly (exit 77) instead of passing silently.
+# installed at test time into WORK, never committed) and the misbehaving fault.mjs. They need
+# node >= 20.19: when the system node is older (Debian 12 ships 18) node/ensure-node.sh installs
+# Node 22 LTS from the npm registry into WORK/node and that one runs them. Only when no supported
+# node can be had (npm missing or registry unreachable) or npm cannot install the FHIR packages,
+# the fetch tests that need no server still run and the test reports SKIP loudly (exit 77)
+# instead of passing silently.
 # Usage: test_fhir_server.sh TEST_FETCH SOURCE_DIR WORK_DIR
 set -u
 bin=$1 src=$2 work=$3
@@ -24,16 +27,19 @@ wait_port() {
   return 1
 }
 
+# A node >= 20.19: the system one, or Node 22 from the npm registry installed into WORK/node.
 node_ok=0
-if command -v node >/dev/null 2>&1; then
-  major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
-  minor=$(node -p 'process.versions.node.split(".")[1]' 2>/dev/null || echo 0)
-  if [ "$major" -gt 20 ] || { [ "$major" -eq 20 ] && [ "$minor" -ge 19 ]; }; then node_ok=1; fi
+if node=$(bash "$here/node/ensure-node.sh" "$work"); then
+  node_ok=1
+  major=$("$node" -p 'process.versions.node.split(".")[0]')
+  echo "node: $node ($("$node" --version))"
+else
+  skip="no node >= 20.19: $node"
 fi
 
 fault_root="" fhir_root=""
 if [ $node_ok -eq 1 ]; then
-  node "$here/fault.mjs" >"$work/fault.out" 2>&1 &
+  "$node" "$here/fault.mjs" >"$work/fault.out" 2>&1 &
   pids+=($!)
   if port=$(wait_port "$work/fault.out"); then fault_root="http://127.0.0.1:$port"; fi
   cp "$here/package.json" "$here/server.mjs" "$work/"
@@ -48,7 +54,7 @@ if [ $node_ok -eq 1 ]; then
     token=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
     flag=""
     [ "$major" -eq 20 ] && flag="--experimental-websocket"
-    (cd "$work" && FHIR_TOKEN="$token" exec node $flag server.mjs) >"$work/server.out" 2>&1 &
+    (cd "$work" && FHIR_TOKEN="$token" exec "$node" $flag server.mjs) >"$work/server.out" 2>&1 &
     pids+=($!)
     if port=$(wait_port "$work/server.out"); then
       fhir_root="http://127.0.0.1:$port"
@@ -57,8 +63,6 @@ if [ $node_ok -eq 1 ]; then
       skip="the FHIR server did not start (see $work/server.out)"
     fi
   fi
-else
-  skip="node >= 20.19 is not installed"
 fi
 
 env ${fhir_root:+FHIR_ROOT=$fhir_root} ${fault_root:+FAULT_ROOT=$fault_root} \
