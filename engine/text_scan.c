@@ -148,6 +148,15 @@ void engine__tokenize(const char *text, struct fhir_arena *arena, struct engine_
 			}
 			norm[len] = '\0';
 			push(&b, start, i, norm);
+		} else if (s[i] == '[' &&
+		           (s[i + 1] == ']' || (s[i + 1] == ' ' && s[i + 2] == ']'))) {
+			/* a template's empty box "[ ]" is the unticked box */
+			k = s[i + 1] == ']' ? 2 : 3;
+			push(&b, i, i + k, "\xe2\x98\x90"); /* U+2610 */
+			i += k;
+		} else if (s[i] == '[' && (s[i + 1] == 'x' || s[i + 1] == 'X') && s[i + 2] == ']') {
+			push(&b, i, i + 3, "\xe2\x98\x91"); /* "[x]": the ticked box, U+2611 */
+			i += 3;
 		} else if (s[i] == '?' || s[i] == '#') {
 			push(&b, i, i + 1, s[i] == '?' ? "?" : "#"); /* query; '#' UK fracture */
 			i++;

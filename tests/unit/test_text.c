@@ -323,6 +323,11 @@ static void test_shipped(void)
 	CHECK_STR(status(v, a, "No recent trauma or fever, new saddle numbness since Friday",
 	                 "saddle-anaesthesia"),
 	          "affirmed");
+	/* template check boxes: "[ ]" unticked, "[x]" ticked */
+	CHECK_STR(tokens(a, "[ ] saddle [x] none"), "\xe2\x98\x90 saddle \xe2\x98\x91 none");
+	CHECK_STR(status(v, a, "CES screen: [ ] saddle numbness [ ] new urinary retention [x] none",
+	                 "bladder-dysfunction"),
+	          "negated");
 	/* "#" is the UK shorthand for fracture; "incl." ends no sentence */
 	CHECK_STR(status(v, a, "# tibial plateau 2019", "fracture"), "affirmed");
 	CHECK_STR(status(v, a, "Risks discussed incl. flare, infection, tendon rupture",
