@@ -195,8 +195,8 @@ int cds__demo_mode(const struct cds_app *app);
  * read and validated, token checked). handle.c's; server.c only passes it along. */
 struct cds__pending {
 	const struct cds__service *service;
-	cJSON *json;               /* NEW: the request body */
-	struct fhir_datetime now;  /* the decision's `now` */
+	cJSON *json;              /* NEW: the request body */
+	struct fhir_datetime now; /* the decision's `now` */
 	struct cds__fetched fetched;
 	struct cds__fetch_plan plan;
 };

@@ -46,7 +46,7 @@ static const char server_tls_ffdhe2048[] =
     "7MA0BM0oNC9hkXL+nOmFg/+OTxIy7vKBg8P+OxtMb61zO7X8vC7CIAXFjvGDfRaD\n"
     "ssbzSibBsu/6iGtCOGEoXJf//////////wIBAg==\n"
     "-----END DH PARAMETERS-----\n";
-#define SERVER_TLS_MAX_FILE   (1024u * 1024u) /* a PEM certificate chain or key */
+#define SERVER_TLS_MAX_FILE (1024u * 1024u) /* a PEM certificate chain or key */
 /* A body over maxBodyBytes is still read, and thrown away, up to this many bytes past the limit,
  * so that a client sending it without `Expect: 100-continue` can finish and read its 413 (closing
  * with unread data would reset the connection under it); past that, the connection is closed. */
@@ -66,7 +66,7 @@ struct peer {
 	struct peer *prev, *next;
 	int fd;
 	unsigned char ip[16];
-	size_t ip_length;      /* 4 (IPv4) or 16 (IPv6); 0: unknown */
+	size_t ip_length; /* 4 (IPv4) or 16 (IPv6); 0: unknown */
 	enum peer_phase phase;
 	struct timespec since; /* CLOCK_MONOTONIC start of the phase */
 	int dropped;           /* shut down by the server: no longer counted */
@@ -127,8 +127,8 @@ struct conn {
 
 /* What the request's header fields say about its framing (filled by scan_field). */
 struct framing {
-	unsigned content_length; /* Content-Length field lines */
-	int content_length_bad;  /* one of them is not 1*DIGIT */
+	unsigned content_length;    /* Content-Length field lines */
+	int content_length_bad;     /* one of them is not 1*DIGIT */
 	unsigned transfer_encoding; /* Transfer-Encoding field lines */
 	unsigned codings;           /* transfer codings listed, all lines together */
 	unsigned chunked;           /* how many of them are `chunked` */
@@ -195,7 +195,8 @@ static enum MHD_Result scan_field(void *cls, enum MHD_ValueKind kind, const char
 		scan_codings(f, value);
 	} else if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0) {
 		f->host++;
-		/* uri-host [":" port]: RFC 3986 unreserved, sub-delims, '%', IP-literal brackets. */
+		/* uri-host [":" port]: RFC 3986 unreserved, sub-delims, '%', IP-literal brackets.
+		 */
 		for (const unsigned char *p = (const unsigned char *)value; *p; p++)
 			if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
 			      (*p >= 'A' && *p <= 'Z') || strchr("-._~!$&'()*+,;=%[]:", *p)))
@@ -299,10 +300,9 @@ static enum MHD_Result queue_reply(struct MHD_Connection *connection, const char
 
 /* Answers a request whose framing is unsound (check_framing): `status` with an
  * OperationOutcome saying why, the CORS headers, and `Connection: close`. */
-static enum MHD_Result refuse_framing(struct cds_server *server,
-                                      struct MHD_Connection *connection, const char *url,
-                                      const char *method, struct conn *c, unsigned status,
-                                      const char *why)
+static enum MHD_Result refuse_framing(struct cds_server *server, struct MHD_Connection *connection,
+                                      const char *url, const char *method, struct conn *c,
+                                      unsigned status, const char *why)
 {
 	struct cds_reply reply;
 	memset(&reply, 0, sizeof reply);
@@ -368,11 +368,11 @@ static struct peer *oldest_waiting(struct cds_server *server, const struct peer 
 	for (struct peer *p = server->peers; p; p = p->next) {
 		if (p == self || p->dropped || p->phase != PEER_HEADERS)
 			continue;
-		if (ip_length &&
-		    (p->ip_length != ip_length || memcmp(p->ip, ip, ip_length) != 0))
+		if (ip_length && (p->ip_length != ip_length || memcmp(p->ip, ip, ip_length) != 0))
 			continue;
 		if (!best || p->since.tv_sec < best->since.tv_sec ||
-		    (p->since.tv_sec == best->since.tv_sec && p->since.tv_nsec < best->since.tv_nsec))
+		    (p->since.tv_sec == best->since.tv_sec &&
+		     p->since.tv_nsec < best->since.tv_nsec))
 			best = p;
 	}
 	return best;
@@ -413,10 +413,12 @@ static void on_connection(void *cls, struct MHD_Connection *connection, void **s
 	p->fd = ci ? (int)ci->connect_fd : -1;
 	ci = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET) {
-		memcpy(p->ip, &((const struct sockaddr_in *)(const void *)ci->client_addr)->sin_addr, 4);
+		memcpy(p->ip,
+		       &((const struct sockaddr_in *)(const void *)ci->client_addr)->sin_addr, 4);
 		p->ip_length = 4;
 	} else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6) {
-		memcpy(p->ip, &((const struct sockaddr_in6 *)(const void *)ci->client_addr)->sin6_addr,
+		memcpy(p->ip,
+		       &((const struct sockaddr_in6 *)(const void *)ci->client_addr)->sin6_addr,
 		       16);
 		p->ip_length = 16;
 	}
@@ -707,8 +709,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
 			char stamp[40], path[256];
 			cds__timestamp(stamp, sizeof stamp);
 			sanitize_path(url, path, sizeof path);
-			fprintf(stderr, "%s %s %s dropped: body over %lu bytes\n", stamp, method, path,
-			        max_body + SERVER_DISCARD_MAX_BYTES);
+			fprintf(stderr, "%s %s %s dropped: body over %lu bytes\n", stamp, method,
+			        path, max_body + SERVER_DISCARD_MAX_BYTES);
 			return MHD_NO;
 		}
 		if (!c->too_big && c->length + n > max_body) {
@@ -898,8 +900,8 @@ int cds_server_start(struct cds_app *app, const char *bind, unsigned port, struc
 		goto out;
 	}
 	/* The workers and the watchdog run before the first connection can arrive. */
-	server->workers = cds__must(calloc(limits->threads ? limits->threads : 1,
-	                                   sizeof *server->workers));
+	server->workers =
+	    cds__must(calloc(limits->threads ? limits->threads : 1, sizeof *server->workers));
 	for (unsigned long i = 0; i < (limits->threads ? limits->threads : 1); i++) {
 		if (pthread_create(&server->workers[i], NULL, &worker_main, server) != 0)
 			break;
@@ -928,11 +930,10 @@ int cds_server_start(struct cds_app *app, const char *bind, unsigned port, struc
 	server->daemon = MHD_start_daemon(
 	    flags, 0, NULL, NULL, &on_request, server, MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)ceiling, MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned int)limits->idle_timeout_seconds, MHD_OPTION_NOTIFY_CONNECTION, &on_connection,
-	    server,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)limits->max_header_bytes,
-	    MHD_OPTION_NOTIFY_COMPLETED, &on_completed, server, MHD_OPTION_ARRAY,
-	    server->tls_cert ? tls_options : no_options, MHD_OPTION_END);
+	    (unsigned int)limits->idle_timeout_seconds, MHD_OPTION_NOTIFY_CONNECTION,
+	    &on_connection, server, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)limits->max_header_bytes, MHD_OPTION_NOTIFY_COMPLETED, &on_completed, server,
+	    MHD_OPTION_ARRAY, server->tls_cert ? tls_options : no_options, MHD_OPTION_END);
 	if (!server->daemon) {
 		close(fd);
 		fhir_error_set(err, bind, "cannot start the HTTP%s server on %s port %u%s",

@@ -402,8 +402,8 @@ int fhir_fetcher_new(struct fhir_fetcher **out, struct fhir_error *err);
  * items are BORROWED until then. Returns FHIR_OK; or, without calling done: FHIR_ERR_INVALID
  * when `base` is not an http(s) URL, FHIR_ERR_IO once the fetcher is stopping (the items say
  * "the fetch was cancelled: the service is stopping"). Thread-safe. */
-int fhir_fetcher_start(struct fhir_fetcher *f, const struct fhir_client *client,
-                       const char *base, const char *token, struct fhir_fetch *items, size_t n,
+int fhir_fetcher_start(struct fhir_fetcher *f, const struct fhir_client *client, const char *base,
+                       const char *token, struct fhir_fetch *items, size_t n,
                        fhir_fetch_done_fn done, void *ctx, struct fhir_error *err);
 /* Fetches started and not yet done (0 for NULL). Thread-safe. */
 size_t fhir_fetcher_pending(struct fhir_fetcher *f);

@@ -776,8 +776,8 @@ int fhir_fetcher_new(struct fhir_fetcher **out, struct fhir_error *err)
 	return FHIR_OK;
 }
 
-int fhir_fetcher_start(struct fhir_fetcher *f, const struct fhir_client *client,
-                       const char *base, const char *token, struct fhir_fetch *items, size_t n,
+int fhir_fetcher_start(struct fhir_fetcher *f, const struct fhir_client *client, const char *base,
+                       const char *token, struct fhir_fetch *items, size_t n,
                        fhir_fetch_done_fn done, void *ctx, struct fhir_error *err)
 {
 	struct run *r;

@@ -171,7 +171,8 @@ static void check_card_text(struct checker *c, const cJSON *card, const char *fi
 	if (!nonempty_string(fhir_get(fhir_get(card, "source"), "url")))
 		checker_fail(c, field, "source.url missing");
 	if (summary != NULL && strstr(summary, "bilateral") != NULL)
-		checker_fail(c, field, "summary says 'bilateral' (write 'both knees'): %s", summary);
+		checker_fail(c, field, "summary says 'bilateral' (write 'both knees'): %s",
+		             summary);
 	if (indicator != NULL && strcmp(indicator, "critical") == 0 &&
 	    cJSON_GetArraySize(fhir_get(card, "links")) == 0)
 		checker_fail(c, field, "a critical card without a link to the pathway to act on");
@@ -180,10 +181,9 @@ static void check_card_text(struct checker *c, const cJSON *card, const char *fi
 	if (strstr(detail, ".txt") != NULL || strstr(detail, "seed 0") != NULL ||
 	    strstr(detail, "Seed 0") != NULL)
 		checker_fail(c, field, "the detail cites a file name, not a publication");
-	cJSON_ArrayForEach(criterion,
-	                   fhir_get(fhir_get(fhir_get(card, "extension"),
-	                                     "cds-commissioning.assessment"),
-	                            "criteria"))
+	cJSON_ArrayForEach(criterion, fhir_get(fhir_get(fhir_get(card, "extension"),
+	                                                "cds-commissioning.assessment"),
+	                                       "criteria"))
 	{
 		const char *id = fhir_get_string(criterion, "id");
 		char shown[96];
@@ -192,7 +192,8 @@ static void check_card_text(struct checker *c, const cJSON *card, const char *fi
 			continue;
 		snprintf(shown, sizeof(shown), "(%s)", id);
 		if (strstr(detail, shown) != NULL)
-			checker_fail(c, field, "the detail shows criterion id %s, not its label", shown);
+			checker_fail(c, field, "the detail shows criterion id %s, not its label",
+			             shown);
 	}
 }
 
