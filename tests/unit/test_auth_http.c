@@ -722,13 +722,10 @@ static void test_limits(void)
 {
 	struct cds_config *cfg = cds_config_new();
 	struct fhir_error err;
-	const char *opts[][2] = {{"threads", "1"},
-	                         {"max-in-flight", "2"},
-	                         {"idle-timeout", "2"},
-	                         {"body-deadline", "3"},
-	                         {"max-connections-per-ip", "6"},
-	                         {"max-header-bytes", "8192"},
-	                         {"retry-after", "7"}};
+	const char *opts[][2] = {
+	    {"threads", "1"},       {"max-in-flight", "2"},          {"idle-timeout", "2"},
+	    {"body-deadline", "3"}, {"max-connections-per-ip", "6"}, {"max-header-bytes", "8192"},
+	    {"retry-after", "7"}};
 	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
 		CHECK(cds_config_option(cfg, opts[i][0], opts[i][1], &err) == FHIR_OK, "--%s: %s",
 		      opts[i][0], err.message);

@@ -196,8 +196,7 @@ static void test_fetcher(const struct dead *d)
 	          strstr(item[0].why, "cancelled: the service is stopping"),
 	      "stop: %d calls, %s", b.calls, item[0].why);
 	struct done_box c = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
-	CHECK(fhir_fetcher_start(f, slow, base, NULL, item, 1, &on_done, &c, &err) ==
-	          FHIR_ERR_IO,
+	CHECK(fhir_fetcher_start(f, slow, base, NULL, item, 1, &on_done, &c, &err) == FHIR_ERR_IO,
 	      "a start after stop is refused");
 	CHECK(c.calls == 0 && strstr(item[0].why, "the service is stopping"), "refused: %s",
 	      item[0].why);
@@ -218,12 +217,12 @@ static int send_request(int fd, const char *method, const char *path, const char
 {
 	char head[512];
 	size_t blen = body ? strlen(body) : 0;
-	int n = body ? snprintf(head, sizeof head,
-	                        "%s %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-	                        "Content-Length: %zu\r\n\r\n",
-	                        method, path, blen)
-	             : snprintf(head, sizeof head, "%s %s HTTP/1.1\r\nHost: x\r\n\r\n", method,
-	                        path);
+	int n =
+	    body ? snprintf(head, sizeof head,
+	                    "%s %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+	                    "Content-Length: %zu\r\n\r\n",
+	                    method, path, blen)
+	         : snprintf(head, sizeof head, "%s %s HTTP/1.1\r\nHost: x\r\n\r\n", method, path);
 	if (testnet_send_all(fd, head, (size_t)n) != 0)
 		return -1;
 	return testnet_send_all(fd, body, blen);
@@ -364,9 +363,8 @@ static void test_server(const struct dead *d, const char *waiting, const char *p
 		long long p0 = now_ms();
 		int fd = testnet_connect(port, 10, 10);
 		unsigned status = 0;
-		if (fd >= 0 &&
-		    send_request(fd, order ? "POST" : "GET", order ? SELECT : "/healthz",
-		                 order ? prefetched : NULL) == 0)
+		if (fd >= 0 && send_request(fd, order ? "POST" : "GET", order ? SELECT : "/healthz",
+		                            order ? prefetched : NULL) == 0)
 			status = read_response(fd, body, sizeof body);
 		if (fd >= 0)
 			close(fd);

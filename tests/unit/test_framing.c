@@ -23,26 +23,26 @@
 #include "testkit.h"
 #include "testnet.h"
 
-#define MAX_BODY  1024u                     /* the server's maxBodyBytes in this test */
-#define DISCARD   (16ul * 1024ul * 1024ul) /* server.c SERVER_DISCARD_MAX_BYTES */
-#define FEEDBACK  "/cds-services/" CDS_SERVICE_ORDER_SELECT "/feedback"
-#define RESP_MAX  (64u * 1024u)
+#define MAX_BODY 1024u                    /* the server's maxBodyBytes in this test */
+#define DISCARD  (16ul * 1024ul * 1024ul) /* server.c SERVER_DISCARD_MAX_BYTES */
+#define FEEDBACK "/cds-services/" CDS_SERVICE_ORDER_SELECT "/feedback"
+#define RESP_MAX (64u * 1024u)
 
 static unsigned port;
 
 /* What came back on one connection. */
 struct exchange {
-	int sent_all;       /* the request and every body byte were sent */
-	int send_errno;     /* errno of the failed send, else 0 */
-	int closed;         /* the server closed the connection (EOF or reset) */
-	int reset;          /* ... by a reset */
-	int timed_out;      /* neither closed nor answered further within 10 s */
+	int sent_all;        /* the request and every body byte were sent */
+	int send_errno;      /* errno of the failed send, else 0 */
+	int closed;          /* the server closed the connection (EOF or reset) */
+	int reset;           /* ... by a reset */
+	int timed_out;       /* neither closed nor answered further within 10 s */
 	char data[RESP_MAX]; /* what was received (truncated), NUL-terminated */
 	size_t length;
-	unsigned responses;  /* complete responses parsed from data */
-	unsigned status[8];  /* their status codes */
-	int close_header;    /* the first response says `Connection: close` */
-	int trailing;        /* bytes after the last complete response */
+	unsigned responses; /* complete responses parsed from data */
+	unsigned status[8]; /* their status codes */
+	int close_header;   /* the first response says `Connection: close` */
+	int trailing;       /* bytes after the last complete response */
 };
 
 /* A loopback connection to the server with 10 s receive and send timeouts, or -1. */
@@ -128,7 +128,8 @@ static void exchange(const char *request, size_t length, size_t filler, struct e
 			x->timed_out = !x->closed;
 			break;
 		}
-		size_t k = (size_t)n < RESP_MAX - 1 - x->length ? (size_t)n : RESP_MAX - 1 - x->length;
+		size_t k =
+		    (size_t)n < RESP_MAX - 1 - x->length ? (size_t)n : RESP_MAX - 1 - x->length;
 		memcpy(x->data + x->length, buf, k);
 		x->length += k;
 		x->data[x->length] = '\0';
@@ -176,8 +177,8 @@ int main(void)
 	struct cds_app *app = NULL;
 	struct cds_server *server = NULL;
 	CHECK(cds_app_new(&o, NULL, &app) == FHIR_OK, "demo app");
-	CHECK(app && cds_server_start(app, "127.0.0.1", 0, &server, &err) == FHIR_OK,
-	      "server: %s", err.message);
+	CHECK(app && cds_server_start(app, "127.0.0.1", 0, &server, &err) == FHIR_OK, "server: %s",
+	      err.message);
 	if (!server) {
 		cds_app_free(app);
 		cds_config_free(cfg);
@@ -211,15 +212,17 @@ int main(void)
 	         post);
 	run(req, 0, &x);
 	expect_one_and_close(&x, 400, "two Content-Length values");
-	snprintf(req, sizeof req, "%sContent-Length: 7\r\nContent-Length: 7\r\n\r\n{\"a\":1}", post);
+	snprintf(req, sizeof req, "%sContent-Length: 7\r\nContent-Length: 7\r\n\r\n{\"a\":1}",
+	         post);
 	run(req, 0, &x);
 	expect_one_and_close(&x, 400, "the same Content-Length twice");
 
 	/* Content-Length with Transfer-Encoding: chunked (alone, the connection stayed open). */
-	snprintf(req, sizeof req,
-	         "%sContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n7\r\n{\"a\":1}\r\n0\r\n\r\n"
-	         "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
-	         post);
+	snprintf(
+	    req, sizeof req,
+	    "%sContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n7\r\n{\"a\":1}\r\n0\r\n\r\n"
+	    "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+	    post);
 	run(req, 0, &x);
 	expect_one_and_close(&x, 400, "Content-Length with Transfer-Encoding");
 

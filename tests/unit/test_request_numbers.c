@@ -67,9 +67,9 @@ int main(void)
 	/* Out of every integer type's range, infinite, fractional, negative, or not a number:
 	 * one 400 at the member, and the token is never echoed. */
 	static const char *const bad[] = {
-	    "3e79",    "1e999",      "-1e999",   "-3e79", "9223372036854775808", "1e19",
-	    "2147483648", "4294967296", "1.5",   "-1",    "0.5",                 "1e-7",
-	    "\"300\"", "null",       "true",
+	    "3e79", "1e999",      "-1e999",     "-3e79", "9223372036854775808",
+	    "1e19", "2147483648", "4294967296", "1.5",   "-1",
+	    "0.5",  "1e-7",       "\"300\"",    "null",  "true",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct cds_reply r;
@@ -77,8 +77,8 @@ int main(void)
 		CHECK(r.status == 400 && names_expires_in(&r),
 		      "expires_in %s: want 400 at /fhirAuthorization/expires_in, got %u %s", bad[i],
 		      r.status, r.body ? r.body : "");
-		CHECK(!r.body || !strstr(r.body, "SECRET-TOKEN-4711"), "expires_in %s: token echoed",
-		      bad[i]);
+		CHECK(!r.body || !strstr(r.body, "SECRET-TOKEN-4711"),
+		      "expires_in %s: token echoed", bad[i]);
 		cds_reply_clear(&r);
 	}
 	/* In range (exponent forms included): the envelope accepts it. */
@@ -86,8 +86,9 @@ int main(void)
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
 		struct cds_reply r;
 		send(good[i], &r);
-		CHECK(r.status == 200 && !names_expires_in(&r), "expires_in %s: want 200, got %u %s",
-		      good[i], r.status, r.body ? r.body : "");
+		CHECK(r.status == 200 && !names_expires_in(&r),
+		      "expires_in %s: want 200, got %u %s", good[i], r.status,
+		      r.body ? r.body : "");
 		cds_reply_clear(&r);
 	}
 	cds_app_free(app);
