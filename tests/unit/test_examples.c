@@ -12,8 +12,8 @@
 
 #include "cardcheck.h"
 
-#define NOW "2025-09-15T12:00:00Z" /* on or after every policy's effectiveFrom (NWL: 2025-07-01)   \
-	                            */
+/* On or after every policy's effectiveFrom (NWL: 2025-07-01). */
+#define NOW       "2025-09-15T12:00:00Z"
 #define MAX_FILES 1000
 
 /* What a file expects beyond the generic checks. */

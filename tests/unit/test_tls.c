@@ -159,7 +159,7 @@ static void test_rsa(void)
 		refused(u, cert, 0, "ECDHE-RSA-AES128-SHA:@SECLEVEL=0", "CBC-SHA1, ECDHE");
 		refused(u, cert, 0, "ECDHE-RSA-AES256-SHA:@SECLEVEL=0", "CBC-SHA1, ECDHE");
 		refused(u, cert, 0, "ECDHE-RSA-AES128-SHA256:@SECLEVEL=0", "CBC-SHA256, ECDHE");
-		/* Static RSA key exchange (no forward secrecy), even with an AEAD suite: refused. */
+		/* Static RSA key exchange (no forward secrecy), even with AEAD: refused. */
 		refused(u, cert, 0, "AES128-GCM-SHA256:@SECLEVEL=0", "non-FS AEAD");
 		refused(u, cert, 0, "AES256-GCM-SHA384:@SECLEVEL=0", "non-FS AEAD");
 		refused(u, cert, 0, "AES128-SHA:@SECLEVEL=0", "non-FS CBC-SHA1");
