@@ -105,13 +105,14 @@ void engine__tokenize(const char *text, struct fhir_arena *arena, struct engine_
 	const unsigned char *s = (const unsigned char *)text;
 	struct tokbuf b = {NULL, 0, 0, arena};
 	size_t i = 0, n = text != NULL ? strlen(text) : 0;
+	/* one scratch buffer for the word being read; each word is then copied at its own length */
+	char *norm = n > 0 ? fhir_arena_alloc(arena, n + 1) : NULL;
 
 	while (i < n) {
 		size_t k;
 
 		if (word_byte(s + i)) {
 			size_t start = i, len = 0;
-			char *norm = fhir_arena_alloc(arena, n - i + 1);
 
 			while (i < n) {
 				if (word_byte(s + i)) {
@@ -146,8 +147,7 @@ void engine__tokenize(const char *text, struct fhir_arena *arena, struct engine_
 				if (merged && i < n && s[i] == '.')
 					i++; /* the abbreviation's own full stop */
 			}
-			norm[len] = '\0';
-			push(&b, start, i, norm);
+			push(&b, start, i, fhir_arena_strndup(arena, norm, len));
 		} else if (s[i] == '[' &&
 		           (s[i + 1] == ']' || (s[i + 1] == ' ' && s[i + 2] == ']'))) {
 			/* a template's empty box "[ ]" is the unticked box */
