@@ -68,15 +68,10 @@ static int member_of(const void *ctx, const char *url, const char *system, const
 static const cJSON *contained(const struct fhir_collection *all, const char *id)
 {
 	for (size_t i = 0; i < all->count; i++) {
-		const cJSON *r;
+		const cJSON *r = fhir_find_contained(all->items[i].node, id);
 
-		cJSON_ArrayForEach(r, fhir_get(all->items[i].node, "contained"))
-		{
-			const char *rid = fhir_get_string(r, "id");
-
-			if (rid != NULL && strcmp(rid, id) == 0)
-				return r;
-		}
+		if (r != NULL)
+			return r;
 	}
 	return NULL;
 }

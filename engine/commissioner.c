@@ -377,16 +377,8 @@ static const cJSON *resolve(const struct patient_data *d, const char *reference)
 
 	if (reference == NULL)
 		return NULL;
-	if (reference[0] == '#') {
-		cJSON_ArrayForEach(item, fhir_get(d->patient, "contained"))
-		{
-			const char *id = fhir_get_string(item, "id");
-
-			if (id != NULL && strcmp(id, reference + 1) == 0)
-				return item;
-		}
-		return NULL;
-	}
+	if (reference[0] == '#')
+		return fhir_find_contained(d->patient, reference + 1);
 	if (is_type(d->value, "Bundle")) {
 		cJSON_ArrayForEach(item, fhir_get(d->value, "entry"))
 		{

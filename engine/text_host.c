@@ -325,15 +325,8 @@ static const cJSON *resolve_in(const struct engine__text *t, const cJSON *contai
 
 	if (ref == NULL)
 		return NULL;
-	if (ref[0] == '#') {
-		cJSON_ArrayForEach(r, fhir_get(container, "contained"))
-		{
-			const char *id = fhir_get_string(r, "id");
-
-			if (id != NULL && strcmp(id, ref + 1) == 0)
-				return r;
-		}
-	}
+	if (ref[0] == '#' && (r = fhir_find_contained(container, ref + 1)) != NULL)
+		return r;
 	return t->resolve != NULL ? t->resolve(t->resolve_ctx, ref) : NULL;
 }
 

@@ -297,6 +297,10 @@ void fhir_bundle_resources(const cJSON *value, struct fhir_arena *arena,
 /* The resource in a collection of NODE resources whose "Type/id" equals `reference`, or NULL. */
 const cJSON *fhir_find_reference(const struct fhir_collection *resources, const char *reference);
 
+/* The resource in `container`'s contained[] whose id equals `id` (without the '#'), or NULL
+ * (FHIR R4 §References: contained ids are local to their container). Borrowed from container. */
+const cJSON *fhir_find_contained(const cJSON *container, const char *id);
+
 /* ---- bounded HTTP GET (http_get.c) ------------------------------------------------------------
  */
 

@@ -855,20 +855,8 @@ FN(fn_resolve)
 		/* "#id": a resource contained in %resource, the evaluation's root (FHIR R4
 		 * §References: contained ids are local to their container) */
 		if (ref[0] == '#' && e->input != NULL && e->input->count > 0 &&
-		    e->input->items[0].kind == FHIR_VALUE_NODE) {
-			const cJSON *c;
-
-			cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(
-			                          e->input->items[0].node, "contained"))
-			{
-				const cJSON *id = cJSON_GetObjectItemCaseSensitive(c, "id");
-
-				if (cJSON_IsString(id) && strcmp(id->valuestring, ref + 1) == 0) {
-					target = c;
-					break;
-				}
-			}
-		}
+		    e->input->items[0].kind == FHIR_VALUE_NODE)
+			target = fhir_find_contained(e->input->items[0].node, ref + 1);
 		if (target == NULL)
 			target = e->env->resolve(e->env->resolve_ctx, ref);
 		if (target != NULL) {

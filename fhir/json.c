@@ -127,3 +127,19 @@ const cJSON *fhir_find_reference(const struct fhir_collection *resources, const 
 	}
 	return NULL;
 }
+
+const cJSON *fhir_find_contained(const cJSON *container, const char *id)
+{
+	const cJSON *r;
+
+	if (id == NULL)
+		return NULL;
+	cJSON_ArrayForEach(r, fhir_get(container, "contained"))
+	{
+		const char *rid = fhir_get_string(r, "id");
+
+		if (rid != NULL && strcmp(rid, id) == 0)
+			return r;
+	}
+	return NULL;
+}
