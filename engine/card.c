@@ -7,8 +7,6 @@
 
 #include "engine_internal.h"
 
-#define SUMMARY_LIMIT 140 /* CDS Hooks 2.0 §Card: summary < 140 characters */
-
 /* Appends to a growing Markdown buffer held in the arena. */
 struct text {
 	struct fhir_arena *arena;
@@ -519,7 +517,7 @@ cJSON *engine__card(const struct engine__assessment *a)
 	engine__uuid(uuid);
 	cJSON_AddStringToObject(card, "uuid", uuid);
 	summary = fhir_arena_strdup(a->arena, expand(a, o->summary));
-	engine__truncate_utf8(summary, SUMMARY_LIMIT);
+	engine__truncate_utf8(summary, ENGINE_SUMMARY_LIMIT);
 	cJSON_AddStringToObject(card, "summary", summary);
 	cJSON_AddStringToObject(card, "indicator", engine__indicator_codes[o->indicator]);
 	cJSON_AddStringToObject(card, "detail", detail(a));

@@ -38,13 +38,6 @@ static char *dup_range(const char *s, size_t n)
 	return out;
 }
 
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
 /* The served commissioner id equal to `id` (BORROWED from the deployment), or NULL. */
 static const char *served(const struct engine *e, const char *id)
 {
@@ -305,7 +298,7 @@ int engine__commissioner_load(struct engine *e, const struct engine_file *files,
 	}
 	if (practices == NULL)
 		return errors;
-	if (!cJSON_IsString(practices) || !ends_with(practices->valuestring, ".csv")) {
+	if (!cJSON_IsString(practices) || !engine__ends_with(practices->valuestring, ".csv")) {
 		report(rep, "deployment.json", "/practices",
 		       "must name a .csv file relative to the policies folder");
 		return errors + 1;

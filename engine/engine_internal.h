@@ -251,6 +251,9 @@ char *engine__expand(const char *text, struct fhir_arena *arena,
 void engine__each_placeholder(const char *text, void (*fn)(void *ctx, const char *name, size_t len),
                               void *ctx);
 
+/* 1 when the NUL-terminated s ends with suffix (e.g. a file name with ".json"), else 0. */
+int engine__ends_with(const char *s, const char *suffix);
+
 /* A malloc'd copy of s (NULL in, NULL out); out of memory aborts. NEW: free(). */
 char *engine__strdup(const char *s);
 
@@ -266,6 +269,8 @@ void engine__uuid(char out[37]);
 /* Truncates a UTF-8 string in place to fewer than `limit` code points, ending in "…" when cut
  * (CDS Hooks 2.0 §Card: summary < 140 characters). */
 void engine__truncate_utf8(char *text, size_t limit);
+/* CDS Hooks 2.0 §Card: a card's summary is "<140 characters" (code points). */
+#define ENGINE_SUMMARY_LIMIT 140
 
 /* The result of one criterion for one order. */
 struct engine__criterion_result {

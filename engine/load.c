@@ -33,13 +33,6 @@ static void report(const struct engine_reporter *rep, const char *file, const ch
 		rep->report(rep->ctx, file, pointer, message);
 }
 
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
 /* Parses a file's JSON; on failure reports the line and column of the error. */
 static cJSON *parse_file(const struct engine_file *f, const struct engine_reporter *rep)
 {
@@ -389,7 +382,7 @@ static int load_vocabulary(struct engine *e, const struct engine_file *files, si
 		cJSON *json;
 
 		if (strncmp(files[i].name, "vocabulary/", 11) != 0 ||
-		    !ends_with(files[i].name, ".json"))
+		    !engine__ends_with(files[i].name, ".json"))
 			continue;
 		if (e->vocab == NULL)
 			e->vocab = engine__vocab_new();
@@ -571,7 +564,8 @@ int engine_load(const struct engine_file *files, size_t count, const struct engi
 		const struct engine_file *f = &files[i];
 		cJSON *json;
 
-		if (!ends_with(f->name, ".json")) /* *.csv: read through the deployment below */
+		if (!engine__ends_with(f->name,
+		                       ".json")) /* *.csv: read through the deployment below */
 			continue;
 		json = parse_file(f, rep);
 		if (json == NULL) {
@@ -593,7 +587,7 @@ int engine_load(const struct engine_file *files, size_t count, const struct engi
 				errors++;
 			}
 			cJSON_Delete(json);
-		} else if (ends_with(f->name, ".policy.json")) {
+		} else if (engine__ends_with(f->name, ".policy.json")) {
 			errors += load_policy(e, json, f->name, rep);
 		} else if (strcmp(f->name, "deployment.json") == 0) {
 			deployments++;

@@ -62,7 +62,6 @@ static const char *const deployment_keys[] = {"name",
                                               NULL};
 
 #define SNOMED_SYSTEM "http://snomed.info/sct"
-#define SUMMARY_LIMIT 140 /* CDS Hooks 2.0 §Card: summary "<140 characters" */
 
 struct where {
 	const char *file;
@@ -204,12 +203,12 @@ int engine__schema_check_policy(const cJSON *json, const char *file,
 		/* CDS Hooks 2.0 §Card: summary "<140 characters"; the template as written, with its
 		 * {{…}} placeholders, in UTF-8 code points (filled text is also cut at run time).
 		 */
-		if (summary != NULL && engine__utf8_length(summary) >= SUMMARY_LIMIT) {
+		if (summary != NULL && engine__utf8_length(summary) >= ENGINE_SUMMARY_LIMIT) {
 			snprintf(ptr, sizeof(ptr), "%s/summary", base);
 			report(&w, ptr,
 			       "the summary template has %zu characters; a card summary must be "
 			       "under %d (CDS Hooks 2.0 §Card)",
-			       engine__utf8_length(summary), SUMMARY_LIMIT);
+			       engine__utf8_length(summary), ENGINE_SUMMARY_LIMIT);
 		}
 	}
 	return w.errors;

@@ -109,6 +109,13 @@ void engine__uuid(char out[37])
 	         b[13], b[14], b[15]);
 }
 
+int engine__ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
 char *engine__strdup(const char *s)
 {
 	size_t n;

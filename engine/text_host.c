@@ -405,7 +405,6 @@ static const struct parsed_list *parse_list(struct engine__text *t, const char *
 struct find {
 	struct engine__text *t;
 	const struct parsed_list *want;
-	const cJSON *root;
 	const struct engine__mention *found;
 };
 
@@ -449,7 +448,7 @@ static int do_mentions(struct engine__text *t, const struct fhir_value *item,
 {
 	const char *ids = NULL, *statuses = NULL, *string;
 	const cJSON *node = item_node(item, &string);
-	struct find f = {t, NULL, node, NULL};
+	struct find f = {t, NULL, NULL};
 
 	if (args[0].count != 1 || args[0].items[0].kind != FHIR_VALUE_STRING ||
 	    (nargs > 1 && (args[1].count != 1 || args[1].items[0].kind != FHIR_VALUE_STRING))) {

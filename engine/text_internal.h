@@ -103,7 +103,6 @@ int engine__vocab_add(struct engine_vocab *v, const cJSON *json, const char *nam
 int engine__vocab_compile(struct engine_vocab *v, const struct engine_reporter *rep);
 /* The concept index of an id ("fracture", "site:knee"), or -1. */
 int engine__vocab_concept(const struct engine_vocab *v, const char *id);
-size_t engine__vocab_concept_count(const struct engine_vocab *v);
 const struct engine__concept *engine__vocab_concepts(const struct engine_vocab *v);
 const struct engine__region *engine__vocab_regions(const struct engine_vocab *v, size_t *count);
 

@@ -37,7 +37,6 @@ struct engine_vocab {
 	struct engine__rule *rules;
 	size_t rule_count, rule_cap;
 	struct fhir_arena *scratch; /* tokenizing phrases at load */
-	int compiled;
 };
 
 const char *const engine__status_names[ENGINE_ST_COUNT] = {"affirmed", "historical",   "uncertain",
@@ -731,7 +730,6 @@ int engine__vocab_compile(struct engine_vocab *v, const struct engine_reporter *
 	}
 	fhir_arena_free(v->scratch);
 	v->scratch = NULL;
-	v->compiled = 1;
 	return l.errors;
 }
 
@@ -755,11 +753,6 @@ int engine__vocab_concept(const struct engine_vocab *v, const char *id)
 		if (strcmp(v->concepts[i].id, id) == 0)
 			return (int)i;
 	return -1;
-}
-
-size_t engine__vocab_concept_count(const struct engine_vocab *v)
-{
-	return v != NULL ? v->concept_count : 0;
 }
 
 const struct engine__concept *engine__vocab_concepts(const struct engine_vocab *v)
