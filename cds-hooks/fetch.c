@@ -189,20 +189,24 @@ void cds__fetch_plan_clear(struct cds__fetch_plan *plan)
 	memset(plan, 0, sizeof(*plan));
 }
 
+/* A fetch refused before it started (FHIR_ERR_INVALID): every item says why. */
+static void fail_items(struct cds__fetch_plan *plan, const struct fhir_error *err)
+{
+	for (size_t k = 0; k < plan->n; k++) {
+		plan->items[k].status = FHIR_ERR_INVALID;
+		snprintf(plan->items[k].why, sizeof(plan->items[k].why), "%.200s", err->message);
+	}
+}
+
 int cds__fetch_start(struct cds_app *app, struct cds__fetch_plan *plan,
                      struct fhir_fetcher *fetcher, fhir_fetch_done_fn done, void *ctx)
 {
 	struct fhir_error err = {{0}, {0}};
-	size_t k;
 	int rc = fhir_fetcher_start(fetcher, app->fhir, plan->server, plan->token, plan->items,
 	                            plan->n, done, ctx, &err);
 
-	if (rc == FHIR_ERR_INVALID) /* not started: every item says why */
-		for (k = 0; k < plan->n; k++) {
-			plan->items[k].status = FHIR_ERR_INVALID;
-			snprintf(plan->items[k].why, sizeof(plan->items[k].why), "%.200s",
-			         err.message);
-		}
+	if (rc == FHIR_ERR_INVALID)
+		fail_items(plan, &err);
 	return rc;
 }
 
@@ -212,11 +216,7 @@ void cds__fetch_now(struct cds_app *app, struct cds__fetch_plan *plan)
 
 	if (plan->n > 0 && fhir_client_fetch(app->fhir, plan->server, plan->token, plan->items,
 	                                     plan->n, &err) == FHIR_ERR_INVALID)
-		for (size_t k = 0; k < plan->n; k++) {
-			plan->items[k].status = FHIR_ERR_INVALID;
-			snprintf(plan->items[k].why, sizeof(plan->items[k].why), "%.200s",
-			         err.message);
-		}
+		fail_items(plan, &err);
 }
 
 void cds__fetched_clear(struct cds__fetched *f)

@@ -49,11 +49,10 @@ struct job {
 
 /* One fetch (one request's items): its jobs, on `multi`, under one deadline. */
 struct run {
-	const struct fhir_client_limits *limits; /* &own_limits */
-	struct fhir_client_limits own_limits;    /* a copy: the client may be replaced meanwhile */
-	CURLM *multi;                            /* BORROWED: the pool's or the fetcher's */
-	const char *base;                        /* BORROWED */
-	const char *token;                       /* BORROWED; never copied, logged or kept */
+	struct fhir_client_limits limits; /* a copy: the client may be replaced meanwhile */
+	CURLM *multi;                     /* BORROWED: the pool's or the fetcher's */
+	const char *base;                 /* BORROWED */
+	const char *token;                /* BORROWED; never copied, logged or kept */
 	int base_https;
 	double deadline_ms;
 	struct curl_slist *headers;
@@ -214,8 +213,8 @@ static void set_options(const struct run *r, struct job *j)
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, r->base_https ? "https" : "http,https");
 	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, r->base_https ? "https" : "http,https");
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(e, CURLOPT_MAXREDIRS, r->limits->max_redirects);
-	fhir__curl_common(e, r->limits->ca_file, left_ms, (curl_off_t)j->limit, j->curl_error);
+	curl_easy_setopt(e, CURLOPT_MAXREDIRS, r->limits.max_redirects);
+	fhir__curl_common(e, r->limits.ca_file, left_ms, (curl_off_t)j->limit, j->curl_error);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
@@ -315,10 +314,10 @@ static void add_page(const struct run *r, struct job *j, cJSON *page)
 		return;
 	}
 	j->entries += (size_t)cJSON_GetArraySize(entries);
-	if (j->entries > r->limits->max_entries) {
+	if (j->entries > r->limits.max_entries) {
 		cJSON_Delete(page);
 		fail(j, FHIR_ERR_LIMIT, "the search returned more than %zu entries (the limit)",
-		     r->limits->max_entries);
+		     r->limits.max_entries);
 		return;
 	}
 	url = next != NULL ? must_strdup(next) : NULL;
@@ -363,10 +362,10 @@ static void add_page(const struct run *r, struct job *j, cJSON *page)
 			return;
 		}
 	}
-	if (j->pages >= r->limits->max_pages) {
+	if (j->pages >= r->limits.max_pages) {
 		free(url);
 		fail(j, FHIR_ERR_LIMIT, "the search has more than %u pages (the limit)",
-		     r->limits->max_pages);
+		     r->limits.max_pages);
 		return;
 	}
 	start(r, j, url);
@@ -410,11 +409,11 @@ static void finish(const struct run *r, struct job *j, CURLcode cc)
 	}
 	if (cc == CURLE_OPERATION_TIMEDOUT) {
 		fail(j, FHIR_ERR_IO, "no complete answer within the %ld ms fetch budget",
-		     r->limits->budget_ms);
+		     r->limits.budget_ms);
 		return;
 	}
 	if (cc == CURLE_TOO_MANY_REDIRECTS) {
-		fail(j, FHIR_ERR_IO, "more than %ld redirects", r->limits->max_redirects);
+		fail(j, FHIR_ERR_IO, "more than %ld redirects", r->limits.max_redirects);
 		return;
 	}
 	if (cc != CURLE_OK) {
@@ -506,8 +505,7 @@ static void run_init(struct run *r, const struct fhir_client_limits *limits, CUR
 	size_t i;
 
 	memset(r, 0, sizeof(*r));
-	r->own_limits = *limits;
-	r->limits = &r->own_limits;
+	r->limits = *limits;
 	r->multi = multi;
 	r->base = base;
 	r->token = token;
@@ -588,7 +586,7 @@ static void run_expire(struct run *r)
 	char why[128];
 
 	snprintf(why, sizeof(why), "no complete answer within the %ld ms fetch budget",
-	         r->limits->budget_ms);
+	         r->limits.budget_ms);
 	run_abandon(r, why);
 }
 
