@@ -675,6 +675,7 @@ static int collect(struct request_data *rd, const struct engine *e, const cJSON 
 {
 	struct fhir_collection assess = {0};
 	const char *hook = fhir_get_string(request, "hook");
+	unsigned long long in_force = 0;
 	size_t i;
 	int rc;
 
@@ -691,6 +692,11 @@ static int collect(struct request_data *rd, const struct engine *e, const cJSON 
 	rc = read_orders(rd, fhir_get(request, "context"), hook, &assess, err);
 	if (rc != FHIR_OK)
 		return rc;
+	/* A policy not yet in force (effectiveFrom after now's date) is not triggered.
+	 * engine_needs has no instant (rd->now zeroed): it counts every policy. */
+	for (i = 0; i < e->policy_count; i++)
+		if (engine__policy_in_force(&e->policies[i], &rd->now))
+			in_force |= 1ULL << i;
 	*pending_orders =
 	    fhir_arena_alloc(rd->arena, (assess.count + 1) * sizeof(**pending_orders));
 	for (i = 0; i < assess.count; i++) {
@@ -704,12 +710,8 @@ static int collect(struct request_data *rd, const struct engine *e, const cJSON 
 		if (ref == NULL || type == NULL || strcmp(type, "ServiceRequest") != 0 ||
 		    cJSON_IsTrue(fhir_get(assess.items[i].node, "doNotPerform")))
 			continue;
-		t->policies = triggered_policies(rd, assess.items[i].node, &t->text_mask, &t->text);
-		/* A policy not yet in force (effectiveFrom after now's date) is not triggered.
-		 * engine_needs has no instant (rd->now zeroed): it counts every policy. */
-		for (size_t k = 0; k < e->policy_count; k++)
-			if (!engine__policy_in_force(&e->policies[k], &rd->now))
-				t->policies &= ~(1ULL << k);
+		t->policies = in_force &
+		              triggered_policies(rd, assess.items[i].node, &t->text_mask, &t->text);
 		if (t->policies == 0)
 			continue;
 		t->order = assess.items[i].node;
