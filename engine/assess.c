@@ -207,24 +207,6 @@ static void set_builtins(struct request_data *rd, const cJSON *context)
 
 /* ---- triggering ------------------------------------------------------------------------- */
 
-/* The order's own name: code.text, else the first coding's display. */
-static const char *order_name(const cJSON *code)
-{
-	const char *text = fhir_get_string(code, "text");
-	const cJSON *coding;
-
-	if (text != NULL)
-		return text;
-	cJSON_ArrayForEach(coding, fhir_get(code, "coding"))
-	{
-		const char *display = fhir_get_string(coding, "display");
-
-		if (display != NULL)
-			return display;
-	}
-	return NULL;
-}
-
 /* Mention statuses that recognise an order by its text: anything but negated or hypothetical. */
 #define ORDER_STATUSES                                                                             \
 	((1u << ENGINE_ST_AFFIRMED) | (1u << ENGINE_ST_HISTORICAL) | (1u << ENGINE_ST_UNCERTAIN) | \
@@ -312,7 +294,7 @@ static unsigned long long triggered_policies(const struct request_data *rd, cons
 		if (text_triggers(rd->text, p, order)) {
 			mask |= 1ULL << i;
 			*text_mask |= 1ULL << i;
-			*text_out = order_name(code);
+			*text_out = engine__concept_text(code);
 		}
 	}
 	return mask;

@@ -588,15 +588,8 @@ cJSON *engine__commissioner_json(const struct engine__responsible *who)
 /* What the clinician calls the order: code.text, else a coding's display, else "Type/id". */
 static const char *order_name(const cJSON *order, const char *order_ref)
 {
-	const cJSON *code = fhir_get(order, "code");
-	const char *text = fhir_get_string(code, "text");
-	const cJSON *coding;
+	const char *text = engine__concept_text(fhir_get(order, "code"));
 
-	cJSON_ArrayForEach(coding, fhir_get(code, "coding"))
-	{
-		if (text == NULL)
-			text = fhir_get_string(coding, "display");
-	}
 	return text != NULL ? text : order_ref;
 }
 

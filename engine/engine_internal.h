@@ -251,6 +251,9 @@ char *engine__expand(const char *text, struct fhir_arena *arena,
 void engine__each_placeholder(const char *text, void (*fn)(void *ctx, const char *name, size_t len),
                               void *ctx);
 
+/* A CodeableConcept's text, else its first coding's display, else NULL (BORROWED from cc):
+ * what the clinician calls an order or a finding. */
+const char *engine__concept_text(const cJSON *cc);
 /* 1 when the NUL-terminated s ends with suffix (e.g. a file name with ".json"), else 0. */
 int engine__ends_with(const char *s, const char *suffix);
 

@@ -109,6 +109,22 @@ void engine__uuid(char out[37])
 	         b[13], b[14], b[15]);
 }
 
+const char *engine__concept_text(const cJSON *cc)
+{
+	const cJSON *coding;
+
+	if (fhir_get_string(cc, "text") != NULL)
+		return fhir_get_string(cc, "text");
+	cJSON_ArrayForEach(coding, fhir_get(cc, "coding"))
+	{
+		const char *display = fhir_get_string(coding, "display");
+
+		if (display != NULL)
+			return display;
+	}
+	return NULL;
+}
+
 int engine__ends_with(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), m = strlen(suffix);

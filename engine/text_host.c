@@ -230,21 +230,12 @@ static int known_type(const char *type)
 	return 0;
 }
 
-/* Calls fn for each element to read on item: a resource's fields (those with site flag `site`
- * when site > 0, all when 0), or the element itself. */
-/* The first text of a CodeableConcept (or Coding): its text, else a coding's display. */
+/* The first text of a CodeableConcept (or a Coding's own display). */
 static const char *concept_text(const cJSON *cc)
 {
-	const cJSON *coding;
-
-	if (fhir_get_string(cc, "text") != NULL)
-		return fhir_get_string(cc, "text");
-	if (fhir_get_string(cc, "display") != NULL)
+	if (fhir_get_string(cc, "text") == NULL && fhir_get_string(cc, "display") != NULL)
 		return fhir_get_string(cc, "display");
-	cJSON_ArrayForEach(
-	    coding, fhir_get(cc, "coding")) if (fhir_get_string(coding, "display") !=
-	                                        NULL) return fhir_get_string(coding, "display");
-	return NULL;
+	return engine__concept_text(cc);
 }
 
 /* "<name>: <value> <interpretation>" for each name of an Observation's (or component's) code —
@@ -330,6 +321,8 @@ static const cJSON *resolve_in(const struct engine__text *t, const cJSON *contai
 	return t->resolve != NULL ? t->resolve(t->resolve_ctx, ref) : NULL;
 }
 
+/* Calls fn for each element to read on item: a resource's fields (those with site flag `site`
+ * when site > 0, all when 0), or the element itself. */
 static void each_element(struct engine__text *t, const cJSON *node, int site,
                          void (*fn)(void *ctx, const cJSON *element, const struct cached *c),
                          void *ctx)
