@@ -9,6 +9,12 @@
  * ValueSet triggers on a ValueSet of other codes). So every extra policy costs only what
  * deciding that it does not apply costs.
  *
+ * Columns: engine p50 of the text-only order; p50 of engine_needs on it (triggering alone: which
+ * policies fire and what data they need); engine p50 of the coded order; engine p50 of the
+ * text-only request with its coded draft order selected instead ("coded SR": the UK knee
+ * example's SNOMED CT MRI order, triggered through the ValueSet index); idle RSS; start-up;
+ * (order, policy) pairs assessed per request of each kind.
+ *
  * Usage: cds-bench-policies [ITERATIONS] TEXT-ORDER.json CODED-ORDER.json [SIZE...]
  *        cds-bench-policies --write DIR N   (writes the policies folder with N policies to DIR,
  *                                            for `cds-commissioning serve --policies DIR`) */
@@ -23,6 +29,10 @@
 #include <unistd.h>
 
 #include "engine.h"
+
+/* The evaluation instant: every shipped policy is in force (the latest effectiveFrom is
+ * 2025-07-01) and none past review. */
+#define BENCH_NOW "2026-01-15T12:00:00Z"
 
 /* Concepts of policies/vocabulary/ that the benchmark orders ("Ultrasound-guided injection of
  * right knee joint", "MRI right knee") do not mention: each synthetic trigger needs one. */
@@ -196,6 +206,28 @@ static long rss_kb(void)
 	return kb;
 }
 
+/* p50 in microseconds of `iterations` engine_needs calls on request: deciding which policies
+ * the orders trigger (and what data they need), without assessing them. */
+static double needs_p50(const struct engine *e, const cJSON *request, size_t iterations)
+{
+	double *samples = malloc(iterations * sizeof(*samples)), p50;
+	struct fhir_error err;
+
+	if (samples == NULL)
+		abort();
+	for (size_t i = 0; i < iterations; i++) {
+		struct engine_needs needs;
+		double t0 = now_us();
+
+		engine_needs(e, request, &needs, &err);
+		samples[i] = now_us() - t0;
+	}
+	qsort(samples, iterations, sizeof(*samples), compare);
+	p50 = samples[iterations / 2];
+	free(samples);
+	return p50;
+}
+
 /* Engine p50 in microseconds of `iterations` assessments of request; *assessed receives the
  * (order, policy) pairs the last one assessed. */
 static double engine_p50(const struct engine *e, const cJSON *request, size_t iterations,
@@ -207,7 +239,7 @@ static double engine_p50(const struct engine *e, const cJSON *request, size_t it
 
 	if (samples == NULL)
 		abort();
-	fhir_datetime_parse("2025-01-15T12:00:00Z", &now, &err);
+	fhir_datetime_parse(BENCH_NOW, &now, &err);
 	*assessed = 0;
 	for (size_t i = 0; i < iterations; i++) {
 		struct engine_result result;
@@ -225,11 +257,50 @@ static double engine_p50(const struct engine *e, const cJSON *request, size_t it
 	return p50;
 }
 
-/* One row of the table (run in a child process). */
-static int measure(size_t count, const cJSON *text_order, const cJSON *coded_order,
-                   size_t iterations)
+/* The benchmark requests: a text-only order, a coded order (as given), and the text-only
+ * request with its coded ServiceRequest selected instead (the UK knee example's SNOMED CT MRI
+ * order: triggered through the ValueSet index). */
+struct requests {
+	const cJSON *text, *coded, *coded_sr;
+};
+
+/* A copy of request selecting the first draft order with an id and a code.coding instead
+ * (NEW), or NULL. */
+static cJSON *select_coded(const cJSON *request)
 {
-	size_t n, text_assessed, coded_assessed;
+	const cJSON *context = cJSON_GetObjectItemCaseSensitive(request, "context");
+	const cJSON *draft = cJSON_GetObjectItemCaseSensitive(context, "draftOrders");
+	const cJSON *entry;
+
+	cJSON_ArrayForEach(entry, cJSON_GetObjectItemCaseSensitive(draft, "entry"))
+	{
+		const cJSON *r = cJSON_GetObjectItemCaseSensitive(entry, "resource");
+		const cJSON *code = cJSON_GetObjectItemCaseSensitive(r, "code");
+		const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "id"));
+		const char *type =
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "resourceType"));
+		char ref[200];
+		cJSON *copy, *sel;
+
+		if (id == NULL || type == NULL ||
+		    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(code, "coding")) == 0)
+			continue;
+		snprintf(ref, sizeof(ref), "%s/%s", type, id);
+		copy = cJSON_Duplicate(request, 1);
+		sel = cJSON_CreateArray();
+		cJSON_AddItemToArray(sel, cJSON_CreateString(ref));
+		cJSON_ReplaceItemInObjectCaseSensitive(
+		    cJSON_GetObjectItemCaseSensitive(copy, "context"), "selections", sel);
+		return copy;
+	}
+	return NULL;
+}
+
+/* One row of the table (run in a child process). */
+static int measure(size_t count, const struct requests *rq, size_t iterations)
+{
+	size_t n, text_assessed, coded_assessed, sr_assessed = 0;
+	double sr_p50 = 0, trigger_p50;
 	struct engine_file *files = with_synthetic(count, &n);
 	int shown = 0;
 	struct engine_reporter rep = {print_error, &shown};
@@ -247,11 +318,14 @@ static int measure(size_t count, const cJSON *text_order, const cJSON *coded_ord
 	free_files(files, n); /* the bench's own copies: a server frees its file texts too */
 	malloc_trim(0);
 	rss = rss_kb();
-	text_p50 = engine_p50(e, text_order, iterations, &text_assessed);
-	coded_p50 = engine_p50(e, coded_order, iterations, &coded_assessed);
-	printf("%8zu  %10.1f us  %10.1f us  %9.1f MB  %10.1f ms   %zu/%zu\n",
-	       engine_policy_count(e), text_p50, coded_p50, (double)rss / 1024.0, startup_ms,
-	       text_assessed, coded_assessed);
+	text_p50 = engine_p50(e, rq->text, iterations, &text_assessed);
+	trigger_p50 = needs_p50(e, rq->text, iterations);
+	coded_p50 = engine_p50(e, rq->coded, iterations, &coded_assessed);
+	if (rq->coded_sr != NULL)
+		sr_p50 = engine_p50(e, rq->coded_sr, iterations, &sr_assessed);
+	printf("%8zu %9.1f us %9.1f us %9.1f us %9.1f us %8.1f MB %9.1f ms   %zu/%zu/%zu\n",
+	       engine_policy_count(e), text_p50, trigger_p50, coded_p50, sr_p50,
+	       (double)rss / 1024.0, startup_ms, text_assessed, coded_assessed, sr_assessed);
 	fflush(stdout);
 	engine_free(e);
 	return 0;
@@ -310,7 +384,8 @@ int main(int argc, char **argv)
 	size_t iterations = 2000;
 	int i = 1;
 	char *text_body, *coded_body;
-	cJSON *text_order, *coded_order;
+	cJSON *text_order, *coded_order, *coded_sr;
+	struct requests rq;
 
 	if (argc == 4 && strcmp(argv[1], "--write") == 0)
 		return write_folder(argv[2], (size_t)strtoul(argv[3], NULL, 10));
@@ -334,8 +409,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cds-bench-policies: cannot read %s or %s\n", argv[i], argv[i + 1]);
 		return 1;
 	}
+	rq.text = text_order;
+	rq.coded = coded_order;
+	rq.coded_sr = coded_sr = select_coded(text_order);
 	print_loadavg("start");
-	printf("policies  text-only p50    coded p50    idle RSS      start-up   assessed\n");
+	printf("policies  text-only p50  trigger p50    coded p50  coded SR p50  idle RSS   "
+	       "start-up  assessed\n");
 	fflush(stdout);
 	for (int s = i + 2; s < argc || (argc == i + 2 && s - i - 2 < 4); s++) {
 		size_t count =
@@ -344,12 +423,13 @@ int main(int argc, char **argv)
 		int status;
 
 		if (pid == 0)
-			_exit(measure(count, text_order, coded_order, iterations));
+			_exit(measure(count, &rq, iterations));
 		if (pid < 0 || waitpid(pid, &status, 0) < 0)
 			return 1;
 	}
 	print_loadavg("end");
 	cJSON_Delete(text_order);
 	cJSON_Delete(coded_order);
+	cJSON_Delete(coded_sr);
 	return 0;
 }
