@@ -17,13 +17,12 @@
 	 (1u << ENGINE_ST_OTHER))
 
 struct engine_triggers {
-	/* concept index -> global `all` group numbers naming it (group_policy[g] is the policy,
+	/* concept index -> global `all` group numbers naming it (group_policy g is the policy,
 	 * need[p] how many `all` groups policy p has); concept_count covers every concept any
 	 * trigger (`all` or `none`) names */
 	struct engine_list *all_groups;
 	size_t concept_count;
-	size_t *group_policy;
-	size_t group_count;
+	struct engine_list group_policy; /* group number -> policy index */
 	size_t *need;
 	uint64_t *text_policies; /* active policies with trigger.all */
 	/* code system -> the policies whose trigger ValueSets include it */
@@ -98,13 +97,9 @@ void engine__triggers_compile(struct engine *e)
 		engine__set_add(t->text_policies, p);
 		t->need[p] = pol->trigger_all_count;
 		for (size_t g = 0; g < pol->trigger_all_count; g++) {
-			size_t group = t->group_count++;
+			size_t group = t->group_policy.count;
 
-			t->group_policy =
-			    realloc(t->group_policy, t->group_count * sizeof(*t->group_policy));
-			if (t->group_policy == NULL)
-				abort();
-			t->group_policy[group] = p;
+			engine__list_add(&t->group_policy, p);
 			for (const int *c = pol->trigger_all[g]; *c >= 0; c++)
 				engine__list_add(
 				    posting(&t->all_groups, &t->concept_count, (size_t)*c), group);
@@ -123,7 +118,7 @@ void engine__triggers_free(struct engine_triggers *t)
 	for (size_t c = 0; c < t->concept_count; c++)
 		free(t->all_groups[c].items);
 	free(t->all_groups);
-	free(t->group_policy);
+	free(t->group_policy.items);
 	free(t->need);
 	free(t->text_policies);
 	for (size_t k = 0; k < t->system_count; k++) {
@@ -192,7 +187,7 @@ static void by_text(const struct engine *e, struct engine__text *text, struct fh
 	if (n == 0 || t->concept_count == 0)
 		return;
 	seen = engine__set_new(arena, ENGINE_SET_WORDS(t->concept_count));
-	hit = engine__set_new(arena, ENGINE_SET_WORDS(t->group_count));
+	hit = engine__set_new(arena, ENGINE_SET_WORDS(t->group_policy.count));
 	satisfied = fhir_arena_alloc(arena, e->policy_count * sizeof(*satisfied));
 	full = fhir_arena_alloc(arena, e->policy_count * sizeof(*full));
 	for (size_t i = 0; i < n; i++) {
@@ -204,7 +199,7 @@ static void by_text(const struct engine *e, struct engine__text *text, struct fh
 		engine__set_add(seen, c);
 		groups = &t->all_groups[c];
 		for (size_t k = 0; k < groups->count; k++) {
-			size_t g = groups->items[k], p = t->group_policy[g];
+			size_t g = groups->items[k], p = t->group_policy.items[g];
 
 			if (engine__set_has(hit, g))
 				continue;
