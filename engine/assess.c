@@ -217,7 +217,7 @@ static void drop_not_in_force(const struct request_data *rd, uint64_t *policies)
 	for (size_t k = engine__set_next(policies, e->set_words, 0); k < e->policy_count;
 	     k = engine__set_next(policies, e->set_words, k + 1))
 		if (!engine__policy_in_force(&e->policies[k], &rd->now))
-			policies[k / 64] &= ~((uint64_t)1 << (k % 64));
+			engine__set_remove(policies, k);
 }
 
 /* ---- criteria and outcomes -------------------------------------------------------------- */
@@ -494,14 +494,16 @@ static int check_required(const struct request_data *rd, const struct pending *p
 	unsigned required = 0;
 	size_t i, k, nkeys, len = 0;
 	const struct engine_prefetch_key *keys = engine_prefetch_keys(&nkeys);
-
 	const struct engine *e = rd->engine;
 
-	for (i = 0; i < n; i++)
-		for (k = engine__set_next(pending_orders[i].policies, e->set_words, 0);
-		     k < e->policy_count;
-		     k = engine__set_next(pending_orders[i].policies, e->set_words, k + 1))
-	required |= e->policies[k].requires;
+	for (i = 0; i < n; i++) {
+		const uint64_t *set = pending_orders[i].policies;
+
+		for (k = engine__set_next(set, e->set_words, 0); k < e->policy_count;
+		     k = engine__set_next(set, e->set_words, k + 1)) {
+			required |= e->policies[k].requires;
+		}
+	}
 	required &= ~rd->available;
 	if (required == 0)
 		return 0;

@@ -138,6 +138,10 @@ static inline void engine__set_add(uint64_t *s, size_t i)
 {
 	s[i / 64] |= (uint64_t)1 << (i % 64);
 }
+static inline void engine__set_remove(uint64_t *s, size_t i)
+{
+	s[i / 64] &= ~((uint64_t)1 << (i % 64));
+}
 static inline int engine__set_has(const uint64_t *s, size_t i) /* 1 or 0 */
 {
 	return (int)((s[i / 64] >> (i % 64)) & 1u);

@@ -39,6 +39,10 @@ static void test_sets(void)
 	CHECK(engine__set_has(t, 129) && !engine__set_has(t, 130), "fill stops at 130");
 	engine__set_fill(t, words, 64);
 	CHECK(engine__set_count(t, words) == 64 && !engine__set_has(t, 64), "fill one whole word");
+	engine__set_add(t, 65);
+	engine__set_remove(t, 65);
+	engine__set_remove(t, 66); /* not a member: no change */
+	CHECK(engine__set_count(t, words) == 64, "remove");
 	engine__set_and(t, s, words); /* {0, 63} */
 	CHECK(engine__set_count(t, words) == 2 && engine__set_has(t, 63), "and");
 	engine__set_and_not(s, t, words); /* {64, 127, 128, 129} */
