@@ -1,7 +1,7 @@
 /* assess.c — engine_assess: from a validated CDS Hooks order-select / order-sign request to
  * cards, system actions and decision-log records (../shared/design/policies.md "How a policy is
- * evaluated"). Per order: trigger by code index (or text for text-only orders), then lets,
- * criteria in Kleene logic, outcomes, and at most one card per policy.
+ * evaluated"). Per order: trigger (trigger.c: by code index, or text for text-only orders),
+ * then lets, criteria in Kleene logic, outcomes, and at most one card per policy.
  * Reads only the request and the compiled engine; all scratch memory is one arena. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,97 +207,17 @@ static void set_builtins(struct request_data *rd, const cJSON *context)
 
 /* ---- triggering ------------------------------------------------------------------------- */
 
-/* Mention statuses that recognise an order by its text: anything but negated or hypothetical. */
-#define ORDER_STATUSES                                                                             \
-	((1u << ENGINE_ST_AFFIRMED) | (1u << ENGINE_ST_HISTORICAL) | (1u << ENGINE_ST_UNCERTAIN) | \
-	 (1u << ENGINE_ST_OTHER))
-
-static size_t list_length(const int *list)
-{
-	size_t n = 0;
-
-	while (list != NULL && list[n] >= 0)
-		n++;
-	return n;
-}
-
-/* policies/README.md "trigger": the order's code and bodySite text mention a concept of every
- * `all` group and none of `none`. */
-static int text_triggers(struct engine__text *text, const struct engine_policy *p,
-                         const cJSON *order)
-{
-	size_t g;
-
-	if (p->trigger_all_count == 0 || p->trigger_all == NULL)
-		return 0;
-	for (g = 0; g < p->trigger_all_count; g++)
-		if (!engine__text_order_mentions(text, order, p->trigger_all[g],
-		                                 list_length(p->trigger_all[g]), ORDER_STATUSES))
-			return 0;
-	return p->trigger_none == NULL ||
-	       !engine__text_order_mentions(text, order, p->trigger_none,
-	                                    list_length(p->trigger_none), ORDER_STATUSES);
-}
-
-/* Is any coding of the order in a code system the policy's trigger ValueSets use? */
-static int knows_a_system(const struct engine_policy *p, const cJSON *code)
-{
-	const cJSON *coding;
-
-	cJSON_ArrayForEach(coding, fhir_get(code, "coding"))
-	{
-		const char *system = fhir_get_string(coding, "system");
-
-		if (system == NULL || fhir_get_string(coding, "code") == NULL)
-			continue;
-		for (size_t k = 0; k < p->known_system_count; k++)
-			if (strcmp(p->known_systems[k], system) == 0)
-				return 1;
-	}
-	return 0;
-}
-
-/* Policies (bitmask) triggered by an order (policies/README.md "trigger"): by a code in one of
- * its ValueSets, or by its text when none of the order's codes is in a system the policy knows
- * (a local catalogue code does not switch text recognition off). *text_mask: the policies
- * recognised by text; *text_out the order's name then. */
-static unsigned long long triggered_policies(const struct request_data *rd, const cJSON *order,
-                                             unsigned long long *text_mask, const char **text_out)
+/* Removes from `policies` those not yet in force on now's date (effectiveFrom after it): a
+ * policy not in force is not triggered. engine_needs has no instant (now zeroed): it keeps
+ * every policy. */
+static void drop_not_in_force(const struct request_data *rd, uint64_t *policies)
 {
 	const struct engine *e = rd->engine;
-	const cJSON *code = fhir_get(order, "code");
-	const cJSON *coding;
-	unsigned long long mask = 0;
-	size_t i;
 
-	*text_mask = 0;
-	*text_out = NULL;
-	cJSON_ArrayForEach(coding, fhir_get(code, "coding"))
-	{
-		const char *system = fhir_get_string(coding, "system");
-		const char *value = fhir_get_string(coding, "code");
-		const size_t *sets;
-		size_t n;
-
-		if (system == NULL || value == NULL)
-			continue;
-		sets = fhir_valueset_lookup(e->valuesets, system, value, &n);
-		for (i = 0; i < n; i++)
-			if (sets[i] < e->valueset_trigger_count)
-				mask |= e->valueset_triggers[sets[i]];
-	}
-	for (i = 0; i < e->policy_count; i++) {
-		const struct engine_policy *p = &e->policies[i];
-
-		if (!p->active || (mask & (1ULL << i)) || knows_a_system(p, code))
-			continue;
-		if (text_triggers(rd->text, p, order)) {
-			mask |= 1ULL << i;
-			*text_mask |= 1ULL << i;
-			*text_out = engine__concept_text(code);
-		}
-	}
-	return mask;
+	for (size_t k = engine__set_next(policies, e->set_words, 0); k < e->policy_count;
+	     k = engine__set_next(policies, e->set_words, k + 1))
+		if (!engine__policy_in_force(&e->policies[k], &rd->now))
+			engine__set_remove(policies, k);
 }
 
 /* ---- criteria and outcomes -------------------------------------------------------------- */
@@ -562,8 +482,8 @@ static int read_orders(struct request_data *rd, const cJSON *context, const char
 struct pending {
 	const cJSON *order;
 	const char *order_ref;
-	unsigned long long policies;
-	unsigned long long text_mask; /* the policies recognised by the order's text */
+	uint64_t *policies;  /* the policies it triggers (a set, arena) */
+	uint64_t *text_mask; /* those recognised by the order's text */
 	const char *text;
 };
 
@@ -574,11 +494,16 @@ static int check_required(const struct request_data *rd, const struct pending *p
 	unsigned required = 0;
 	size_t i, k, nkeys, len = 0;
 	const struct engine_prefetch_key *keys = engine_prefetch_keys(&nkeys);
+	const struct engine *e = rd->engine;
 
-	for (i = 0; i < n; i++)
-		for (k = 0; k < rd->engine->policy_count; k++)
-			if (pending_orders[i].policies & (1ULL << k))
-	required |= rd->engine->policies[k].requires;
+	for (i = 0; i < n; i++) {
+		const uint64_t *set = pending_orders[i].policies;
+
+		for (k = engine__set_next(set, e->set_words, 0); k < e->policy_count;
+		     k = engine__set_next(set, e->set_words, k + 1)) {
+			required |= e->policies[k].requires;
+		}
+	}
 	required &= ~rd->available;
 	if (required == 0)
 		return 0;
@@ -657,7 +582,6 @@ static int collect(struct request_data *rd, const struct engine *e, const cJSON 
 {
 	struct fhir_collection assess = {0};
 	const char *hook = fhir_get_string(request, "hook");
-	unsigned long long in_force = 0;
 	size_t i;
 	int rc;
 
@@ -674,11 +598,6 @@ static int collect(struct request_data *rd, const struct engine *e, const cJSON 
 	rc = read_orders(rd, fhir_get(request, "context"), hook, &assess, err);
 	if (rc != FHIR_OK)
 		return rc;
-	/* A policy not yet in force (effectiveFrom after now's date) is not triggered.
-	 * engine_needs has no instant (rd->now zeroed): it counts every policy. */
-	for (i = 0; i < e->policy_count; i++)
-		if (engine__policy_in_force(&e->policies[i], &rd->now))
-			in_force |= 1ULL << i;
 	*pending_orders =
 	    fhir_arena_alloc(rd->arena, (assess.count + 1) * sizeof(**pending_orders));
 	for (i = 0; i < assess.count; i++) {
@@ -692,9 +611,12 @@ static int collect(struct request_data *rd, const struct engine *e, const cJSON 
 		if (ref == NULL || type == NULL || strcmp(type, "ServiceRequest") != 0 ||
 		    cJSON_IsTrue(fhir_get(assess.items[i].node, "doNotPerform")))
 			continue;
-		t->policies = in_force &
-		              triggered_policies(rd, assess.items[i].node, &t->text_mask, &t->text);
-		if (t->policies == 0)
+		t->policies = engine__set_new(rd->arena, e->set_words);
+		t->text_mask = engine__set_new(rd->arena, e->set_words);
+		engine__triggered(e, rd->text, rd->arena, assess.items[i].node, t->policies,
+		                  t->text_mask, &t->text);
+		drop_not_in_force(rd, t->policies);
+		if (engine__set_empty(t->policies, e->set_words))
 			continue;
 		t->order = assess.items[i].node;
 		t->order_ref = fhir_arena_strdup(rd->arena, ref);
@@ -709,7 +631,7 @@ int engine_needs(const struct engine *e, const cJSON *request, struct engine_nee
 	struct request_data rd;
 	struct pending *pending_orders = NULL;
 	size_t i, k, c, n;
-	unsigned long long who = ~0ULL;
+	const uint64_t *who = e->all_policies;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -718,10 +640,13 @@ int engine_needs(const struct engine *e, const cJSON *request, struct engine_nee
 	if (rc == FHIR_OK && n > 0) /* NHS England "Who Pays?" (commissioner.c) */
 		who = engine__commissioner_needs(e, request, &out->optional);
 	for (i = 0; rc == FHIR_OK && i < n; i++) {
-		for (k = 0; k < e->policy_count; k++) {
+		const uint64_t *set = pending_orders[i].policies;
+
+		for (k = engine__set_next(set, e->set_words, 0); k < e->policy_count;
+		     k = engine__set_next(set, e->set_words, k + 1)) {
 			const struct engine_policy *p = &e->policies[k];
 
-			if (!(pending_orders[i].policies & who & (1ULL << k)))
+			if (!engine__set_has(who, k))
 				continue;
 			out->required |= p->requires;
 			out->optional |= p->reads; /* e.g. %encounter read by a let */
@@ -775,7 +700,7 @@ int engine_assess_with(const struct engine *e, const cJSON *request, const cJSON
 			engine__commissioner_notice(e, &who, pending_orders[i].order,
 			                            pending_orders[i].order_ref,
 			                            pending_orders[i].policies, cards, out->log);
-		pending_orders[i].policies &= who.policies;
+		engine__set_and(pending_orders[i].policies, who.policies, e->set_words);
 	}
 	if (check_required(&rd, pending_orders, n, out)) {
 		cJSON_Delete(out->response);
@@ -784,21 +709,21 @@ int engine_assess_with(const struct engine *e, const cJSON *request, const cJSON
 	}
 	set_builtins(&rd, context);
 	for (i = 0; i < n; i++) {
-		struct engine__assessment *decided =
-		    fhir_arena_alloc(rd.arena, e->policy_count * sizeof(*decided));
+		const uint64_t *set = pending_orders[i].policies;
+		struct engine__assessment *decided = fhir_arena_alloc(
+		    rd.arena, (engine__set_count(set, e->set_words) + 1) * sizeof(*decided));
 		size_t decided_count = 0;
 
-		for (k = 0; k < e->policy_count; k++) {
+		for (k = engine__set_next(set, e->set_words, 0); k < e->policy_count;
+		     k = engine__set_next(set, e->set_words, k + 1)) {
 			struct engine__assessment *a = &decided[decided_count];
 			cJSON *card;
 			const char *card_uuid = NULL;
 
-			if (!(pending_orders[i].policies & (1ULL << k)))
-				continue;
 			memset(a, 0, sizeof(*a));
 			a->engine = e;
 			a->arena = rd.arena;
-			a->triggered_on_text = (pending_orders[i].text_mask >> k) & 1u;
+			a->triggered_on_text = engine__set_has(pending_orders[i].text_mask, k);
 			a->order_text = pending_orders[i].text;
 			a->responsible = &who;
 			engine__uuid(a->assessment_id);

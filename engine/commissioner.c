@@ -268,6 +268,42 @@ static int load_csv(struct engine *e, const struct engine_file *f,
 	return errors;
 }
 
+/* Each served commissioner's policies, as a set (all policies are loaded by now). */
+static void link_served(struct engine *e)
+{
+	const cJSON *item;
+	size_t n = (size_t)cJSON_GetArraySize(fhir_get(e->deployment, "commissioners"));
+
+	e->served_ids = calloc(n + 1, sizeof(*e->served_ids));
+	e->served_policies = calloc(n + 1, sizeof(*e->served_policies));
+	e->no_policies = engine__set_new(NULL, e->set_words);
+	if (e->served_ids == NULL || e->served_policies == NULL)
+		abort();
+	cJSON_ArrayForEach(item, fhir_get(e->deployment, "commissioners"))
+	{
+		uint64_t *set;
+
+		if (!cJSON_IsString(item))
+			continue;
+		set = engine__set_new(NULL, e->set_words);
+		for (size_t i = 0; i < e->policy_count; i++)
+			if (e->policies[i].commissioner_id != NULL &&
+			    strcmp(e->policies[i].commissioner_id, item->valuestring) == 0)
+				engine__set_add(set, i);
+		e->served_ids[e->served_count] = item->valuestring;
+		e->served_policies[e->served_count++] = set;
+	}
+}
+
+/* The policies of a served commissioner id (BORROWED set; empty for an id not served). */
+static const uint64_t *served_policies(const struct engine *e, const char *id)
+{
+	for (size_t i = 0; i < e->served_count; i++)
+		if (strcmp(e->served_ids[i], id) == 0)
+			return e->served_policies[i];
+	return e->no_policies;
+}
+
 int engine__commissioner_load(struct engine *e, const struct engine_file *files, size_t count,
                               const struct engine_reporter *rep)
 {
@@ -277,6 +313,7 @@ int engine__commissioner_load(struct engine *e, const struct engine_file *files,
 	int errors = 0;
 	size_t i;
 
+	link_served(e);
 	if (fallback != NULL) {
 		if (!cJSON_IsString(fallback) || served(e, fallback->valuestring) == NULL) {
 			report(rep, "deployment.json", "/defaultCommissioner",
@@ -321,6 +358,15 @@ void engine__commissioner_free(struct engine *e)
 	free(e->practices);
 	e->practices = NULL;
 	e->practice_count = 0;
+	for (i = 0; i < e->served_count; i++)
+		free(e->served_policies[i]);
+	free(e->served_policies);
+	free(e->served_ids);
+	free(e->no_policies);
+	e->served_policies = NULL;
+	e->served_ids = NULL;
+	e->no_policies = NULL;
+	e->served_count = 0;
 }
 
 /* ---- per request ------------------------------------------------------------------------- */
@@ -518,7 +564,6 @@ void engine__commissioner_find(const struct engine *e, const cJSON *request, con
                                struct engine__responsible *out)
 {
 	const cJSON *value = fhir_get(fetched, "patient");
-	size_t i;
 
 	memset(out, 0, sizeof(*out));
 	out->how = ENGINE_WHO_NOT_DETERMINED;
@@ -550,17 +595,14 @@ void engine__commissioner_find(const struct engine *e, const cJSON *request, con
 	} else if (out->how == ENGINE_WHO_NOT_DETERMINED) {
 		snprintf(out->determined_by, sizeof(out->determined_by), "not determined");
 		out->info_card = e->unknown_info_card;
-		out->policies = out->info_card ? 0 : ~0ULL;
+		out->policies = out->info_card ? e->no_policies : e->all_policies;
 		return;
 	}
-	for (i = 0; i < e->policy_count; i++)
-		if (e->policies[i].commissioner_id != NULL &&
-		    strcmp(e->policies[i].commissioner_id, out->commissioner) == 0)
-			out->policies |= 1ULL << i;
+	out->policies = served_policies(e, out->commissioner);
 }
 
-unsigned long long engine__commissioner_needs(const struct engine *e, const cJSON *request,
-                                              unsigned *optional)
+const uint64_t *engine__commissioner_needs(const struct engine *e, const cJSON *request,
+                                           unsigned *optional)
 {
 	struct engine__responsible who;
 
@@ -568,7 +610,7 @@ unsigned long long engine__commissioner_needs(const struct engine *e, const cJSO
 	if (e->practice_count > 0)
 		*optional |= 1u << ENGINE_KEY_PATIENT;
 	/* the patient may yet be fetched: any served commissioner's policy may then apply */
-	return who.patient_available ? who.policies : ~0ULL;
+	return who.patient_available ? who.policies : e->all_policies;
 }
 
 cJSON *engine__commissioner_json(const struct engine__responsible *who)
@@ -595,14 +637,14 @@ static const char *order_name(const cJSON *order, const char *order_ref)
 
 void engine__commissioner_notice(const struct engine *e, const struct engine__responsible *who,
                                  const cJSON *order, const char *order_ref,
-                                 unsigned long long triggered, cJSON *cards, cJSON *log)
+                                 const uint64_t *triggered, cJSON *cards, cJSON *log)
 {
 	cJSON *card = cJSON_CreateObject();
 	cJSON *source, *topic, *links, *link, *ext, *assessment, *policies, *record;
 	char uuid[37], line[400];
 	size_t i, len = 0;
 	char *detail;
-	size_t cap = 2048 + e->policy_count * sizeof(line);
+	size_t cap = 2048 + engine__set_count(triggered, e->set_words) * sizeof(line);
 
 	engine__uuid(uuid);
 	detail = malloc(cap);
@@ -616,11 +658,10 @@ void engine__commissioner_notice(const struct engine *e, const struct engine__re
 	    "The order was not assessed against the policies it triggers, each of which applies "
 	    "only to its own commissioner's patients:\n",
 	    order_name(order, order_ref), who->why);
-	for (i = 0; i < e->policy_count && len < cap; i++) {
+	for (i = engine__set_next(triggered, e->set_words, 0); i < e->policy_count && len < cap;
+	     i = engine__set_next(triggered, e->set_words, i + 1)) {
 		const struct engine_policy *p = &e->policies[i];
 
-		if (!(triggered & (1ULL << i)))
-			continue;
 		snprintf(line, sizeof(line), "\n- %s", p->source_label);
 		len += (size_t)snprintf(detail + len, cap - len, "%s", line);
 	}
@@ -658,9 +699,9 @@ void engine__commissioner_notice(const struct engine *e, const struct engine__re
 	cJSON_AddItemToObject(assessment, "responsibleCommissioner",
 	                      engine__commissioner_json(who));
 	policies = cJSON_AddArrayToObject(assessment, "policiesNotAssessed");
-	for (i = 0; i < e->policy_count; i++)
-		if (triggered & (1ULL << i))
-			cJSON_AddItemToArray(policies, cJSON_CreateString(e->policies[i].id));
+	for (i = engine__set_next(triggered, e->set_words, 0); i < e->policy_count;
+	     i = engine__set_next(triggered, e->set_words, i + 1))
+		cJSON_AddItemToArray(policies, cJSON_CreateString(e->policies[i].id));
 	record = cJSON_Duplicate(assessment, 1);
 	cJSON_AddStringToObject(record, "type", "commissioner-not-determined");
 	cJSON_AddStringToObject(record, "card", uuid);

@@ -5,6 +5,7 @@
 #define CDS_ENGINE_INTERNAL_H
 
 #include <regex.h>
+#include <stdint.h>
 
 #include "engine.h"
 
@@ -119,14 +120,69 @@ struct engine_policy {
 	int has_effective_from, has_review_date;
 };
 
+/* A list of indexes (policies, trigger groups): `count` items, room for `cap`. Owned items. */
+struct engine_list {
+	size_t *items;
+	size_t count, cap;
+};
+/* Appends item (out of memory aborts). */
+void engine__list_add(struct engine_list *l, size_t item);
+
+/* Sets of policies (bitset.c): bit i is e->policies[i]; a set is e->set_words 64-bit words
+ * (ENGINE_SET_WORDS(policy_count)), sized when the configuration is loaded. */
+#define ENGINE_SET_WORDS(n) (((n) + 63) / 64)
+/* A zeroed set of `words` words: in `arena` (freed with it), or with calloc when arena is NULL
+ * (NEW: free()). Out of memory aborts. */
+uint64_t *engine__set_new(struct fhir_arena *arena, size_t words);
+static inline void engine__set_add(uint64_t *s, size_t i)
+{
+	s[i / 64] |= (uint64_t)1 << (i % 64);
+}
+static inline void engine__set_remove(uint64_t *s, size_t i)
+{
+	s[i / 64] &= ~((uint64_t)1 << (i % 64));
+}
+static inline int engine__set_has(const uint64_t *s, size_t i) /* 1 or 0 */
+{
+	return (int)((s[i / 64] >> (i % 64)) & 1u);
+}
+/* Makes s hold exactly 0 .. n-1. */
+void engine__set_fill(uint64_t *s, size_t words, size_t n);
+void engine__set_or(uint64_t *dst, const uint64_t *src, size_t words);      /* dst |= src */
+void engine__set_and(uint64_t *dst, const uint64_t *src, size_t words);     /* dst &= src */
+void engine__set_and_not(uint64_t *dst, const uint64_t *src, size_t words); /* dst &= ~src */
+int engine__set_empty(const uint64_t *s, size_t words);
+size_t engine__set_count(const uint64_t *s, size_t words);
+/* The least member >= from, or words * 64 when there is none: iterate with
+ * for (i = next(s, w, 0); i < n; i = next(s, w, i + 1)). */
+size_t engine__set_next(const uint64_t *s, size_t words, size_t from);
+
+/* The compiled triggers of every policy (trigger.c), owned by struct engine. */
+struct engine_triggers;
+struct engine__text;
+/* Builds e->triggers from the loaded, linked policies (their resolved trigger concepts, known
+ * systems and `active`). Out of memory aborts. */
+void engine__triggers_compile(struct engine *e);
+void engine__triggers_free(struct engine_triggers *t); /* accepts NULL */
+/* The policies an order triggers (policies/README.md "trigger"), in *policies: by a code in one
+ * of their ValueSets, or by the order's text when none of its codes is in a system the policy
+ * knows; *on_text: those recognised by text, and *text_out the order's name then (BORROWED),
+ * else NULL. policies and on_text are caller sets of e->set_words words; scratch in arena. */
+void engine__triggered(const struct engine *e, struct engine__text *text, struct fhir_arena *arena,
+                       const cJSON *order, uint64_t *policies, uint64_t *on_text,
+                       const char **text_out);
+
 struct engine {
 	struct engine_policy *policies;
-	size_t policy_count;
+	size_t policy_count, policy_cap;
+	size_t set_words;       /* words of a policy set: ENGINE_SET_WORDS(policy_count) */
+	uint64_t *all_policies; /* every loaded policy (owned) */
 	struct fhir_valueset_index *valuesets;
-	/* ValueSet number -> bitmask of policies it triggers (policy i is bit i). */
-	unsigned long long *valueset_triggers;
+	/* ValueSet number -> the (active) policies it triggers: policy indexes, owned */
+	struct engine_list *valueset_triggers;
 	size_t valueset_trigger_count;
-	cJSON *deployment; /* owned */
+	struct engine_triggers *triggers; /* owned */
+	cJSON *deployment;                /* owned */
 	const char *deployment_name;
 	int show_quiet;
 	struct engine_vocab *vocab; /* owned; NULL when no vocabulary file was loaded */
@@ -141,9 +197,13 @@ struct engine {
 	size_t practice_count;
 	const char *default_commissioner;
 	int unknown_info_card;
+	/* served commissioner i (deployment `commissioners`, BORROWED ids) -> its policies (owned
+	 * sets), and the empty set */
+	const char **served_ids;
+	uint64_t **served_policies;
+	size_t served_count;
+	uint64_t *no_policies;
 };
-
-#define ENGINE_MAX_POLICIES 64
 
 /* The clinical vocabulary (policies/vocabulary/, engine/text_*.c), owned by struct engine. */
 struct engine_vocab;
@@ -165,9 +225,10 @@ struct engine__responsible {
 	char determined_by[48];     /* "practice ODS code B82005", "deployment default",
 	                               "not determined" */
 	char why[160];              /* why the practice gave no commissioner, or "" */
-	unsigned long long policies; /* the policies that may be assessed (bit i = policy i) */
-	int info_card;               /* not determined and the deployment wants an info card */
-	int patient_available;       /* the `patient` prefetch (or fetched) key was available */
+	const uint64_t *policies;   /* the policies that may be assessed (a set, BORROWED from
+	                               the engine) */
+	int info_card;              /* not determined and the deployment wants an info card */
+	int patient_available;      /* the `patient` prefetch (or fetched) key was available */
 };
 
 /* Reads deployment.json `practices` (a CSV among files, name relative to the policies folder),
@@ -182,18 +243,18 @@ void engine__commissioner_free(struct engine *e);
  * else the default; else not determined. Never fails. */
 void engine__commissioner_find(const struct engine *e, const cJSON *request, const cJSON *fetched,
                                struct engine__responsible *out);
-/* For engine_needs: the policies that may be assessed (all when the patient is not in the
- * request's prefetch: it may yet be fetched), and `patient` added to *optional when the
- * deployment has a practice list. */
-unsigned long long engine__commissioner_needs(const struct engine *e, const cJSON *request,
-                                              unsigned *optional);
+/* For engine_needs: the policies that may be assessed (a set BORROWED from the engine; all
+ * when the patient is not in the request's prefetch: it may yet be fetched), and `patient` added
+ * to *optional when the deployment has a practice list. */
+const uint64_t *engine__commissioner_needs(const struct engine *e, const cJSON *request,
+                                           unsigned *optional);
 /* {"commissioner"?, "determinedBy", "practice"?, "why"?}: NEW. */
 cJSON *engine__commissioner_json(const struct engine__responsible *who);
 /* whenCommissionerUnknown "info-card": appends to cards the info card for one order
  * (`triggered`: the policies it triggered, none assessed) and to log its record. */
 void engine__commissioner_notice(const struct engine *e, const struct engine__responsible *who,
                                  const cJSON *order, const char *order_ref,
-                                 unsigned long long triggered, cJSON *cards, cJSON *log);
+                                 const uint64_t *triggered, cJSON *cards, cJSON *log);
 
 /* The fixed identifier tables (policies.md "machine-readable decision"). */
 extern const char *const engine__decision_codes[ENGINE_DECISION_COUNT];

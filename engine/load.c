@@ -167,6 +167,8 @@ static int serves(const struct engine *e, const char *commissioner)
 /* Makes ValueSet number n trigger policy i (when the deployment serves it). */
 static void add_trigger(struct engine *e, size_t n, size_t i)
 {
+	struct engine_list *l;
+
 	if (n >= e->valueset_trigger_count) {
 		size_t count = n + 1;
 
@@ -178,8 +180,9 @@ static void add_trigger(struct engine *e, size_t n, size_t i)
 		       (count - e->valueset_trigger_count) * sizeof(*e->valueset_triggers));
 		e->valueset_trigger_count = count;
 	}
-	if (e->policies[i].active)
-		e->valueset_triggers[n] |= 1ULL << i;
+	l = &e->valueset_triggers[n];
+	if (e->policies[i].active && (l->count == 0 || l->items[l->count - 1] != i))
+		engine__list_add(l, i);
 }
 
 /* The deployment's extraTriggers: ValueSets a deployment adds to a policy's trigger.valueSets
@@ -222,7 +225,7 @@ static int link_extra_triggers(struct engine *e, const struct engine_reporter *r
 	return errors;
 }
 
-/* Trigger index: ValueSet number -> bitmask of the policies it triggers. */
+/* Trigger index: ValueSet number -> the policies it triggers. */
 static int link_policies(struct engine *e, const struct engine_reporter *rep)
 {
 	size_t i, j;
@@ -533,10 +536,15 @@ static int load_policy(struct engine *e, cJSON *json, const char *file,
 {
 	int errors;
 
-	if (e->policy_count == ENGINE_MAX_POLICIES) {
-		report(rep, file, "", "too many policies (ENGINE_MAX_POLICIES)");
-		cJSON_Delete(json);
-		return 1;
+	if (e->policy_count == e->policy_cap) {
+		size_t cap = e->policy_cap == 0 ? 16 : e->policy_cap * 2;
+
+		e->policies = realloc(e->policies, cap * sizeof(*e->policies));
+		if (e->policies == NULL)
+			abort();
+		memset(e->policies + e->policy_cap, 0,
+		       (cap - e->policy_cap) * sizeof(*e->policies));
+		e->policy_cap = cap;
 	}
 	errors = engine__policy_compile(json, file, rep, &e->policies[e->policy_count]);
 	errors += engine__schema_check_policy(json, file, rep);
@@ -554,9 +562,6 @@ int engine_load(const struct engine_file *files, size_t count, const struct engi
 
 	*out = NULL;
 	if (e == NULL)
-		abort();
-	e->policies = calloc(ENGINE_MAX_POLICIES, sizeof(*e->policies));
-	if (e->policies == NULL)
 		abort();
 	e->valuesets = fhir_valueset_index_new();
 	errors += load_vocabulary(e, files, count, rep);
@@ -604,6 +609,9 @@ int engine_load(const struct engine_file *files, size_t count, const struct engi
 		report(rep, "deployment.json", "", "exactly one deployment.json is required");
 		errors++;
 	}
+	e->set_words = ENGINE_SET_WORDS(e->policy_count); /* every policy is read now */
+	e->all_policies = engine__set_new(NULL, e->set_words);
+	engine__set_fill(e->all_policies, e->set_words, e->policy_count);
 	if (e->deployment != NULL) /* its practices CSV (commissioner.c) */
 		errors += engine__commissioner_load(e, files, count, rep);
 	errors += check_member_of(e, rep); /* also when other files had errors: report all */
@@ -611,6 +619,8 @@ int engine_load(const struct engine_file *files, size_t count, const struct engi
 		errors += link_policies(e, rep);
 	if (errors == 0)
 		errors += link_trigger_concepts(e, rep);
+	if (errors == 0)
+		engine__triggers_compile(e); /* every trigger in one index (trigger.c) */
 	if (errors != 0) {
 		engine_free(e);
 		return FHIR_ERR_INVALID;
@@ -628,7 +638,11 @@ void engine_free(struct engine *e)
 	for (i = 0; i < e->policy_count; i++)
 		engine__policy_free(&e->policies[i]);
 	free(e->policies);
+	free(e->all_policies);
+	for (i = 0; i < e->valueset_trigger_count; i++)
+		free(e->valueset_triggers[i].items);
 	free(e->valueset_triggers);
+	engine__triggers_free(e->triggers);
 	fhir_valueset_index_free(e->valuesets);
 	engine__vocab_free(e->vocab);
 	for (i = 0; i < e->valueset_system_count; i++) {

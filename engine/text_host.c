@@ -763,6 +763,35 @@ int engine__text_order_mentions(struct engine__text *t, const cJSON *order, cons
 	return 0;
 }
 
+size_t engine__text_order_concepts(struct engine__text *t, const cJSON *order, unsigned statuses,
+                                   const int **out)
+{
+	static const char *const members[] = {"code", "bodySite"};
+	const struct cached *c[2] = {NULL, NULL};
+	size_t total = 0, n = 0;
+	int *list;
+
+	*out = NULL;
+	for (size_t m = 0; m < 2 && t->vocab != NULL; m++) {
+		const cJSON *member = fhir_get(order, members[m]);
+
+		if (member != NULL) {
+			c[m] = element(t, member);
+			total += c[m]->count;
+		}
+	}
+	if (total == 0)
+		return 0;
+	list = fhir_arena_alloc(t->arena, total * sizeof(*list));
+	for (size_t m = 0; m < 2; m++)
+		for (size_t i = 0; c[m] != NULL && i < c[m]->count; i++)
+			if (c[m]->items[i].concept >= 0 &&
+			    (statuses & (1u << c[m]->items[i].status)))
+	list[n++] = c[m]->items[i].concept;
+	*out = list;
+	return n;
+}
+
 void engine__text_hits_reset(struct engine__text *t)
 {
 	if (t != NULL)

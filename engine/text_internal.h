@@ -172,6 +172,11 @@ unsigned engine__status_bits(const char *statuses);
  * `statuses` (bits). For triggers. */
 int engine__text_order_mentions(struct engine__text *t, const cJSON *order, const int *concepts,
                                 size_t count, unsigned statuses);
+/* The concepts the order's code and bodySite text mention with a status in `statuses` (bits),
+ * repeats possible: NEW array in the request's arena (*out); returns how many. For the trigger
+ * index (trigger.c). */
+size_t engine__text_order_concepts(struct engine__text *t, const cJSON *order, unsigned statuses,
+                                   const int **out);
 /* Forgets the mentions() notes (before each criterion). */
 void engine__text_hits_reset(struct engine__text *t);
 /* The phrases behind `evidence` (resources): "Condition/c1: ‘?CES’ (cauda equina syndrome,

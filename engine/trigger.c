@@ -1,0 +1,244 @@
+/* trigger.c — which policies an order triggers (policies/README.md "trigger"), for every policy
+ * at once. At load the policies' triggers are compiled into one index: ValueSet -> policies (the
+ * coded triggers, filled by load.c), code system -> the policies that know it, and concept ->
+ * the trigger.all groups that name it. Per order the codes are looked up
+ * once and the order's text is annotated once (text_host.c caches it); one pass over the
+ * concepts it mentions counts the satisfied `all` groups of each policy. The cost per order
+ * follows what the order mentions, not how many policies are loaded. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_internal.h"
+#include "text_internal.h"
+
+/* Mention statuses that recognise an order by its text: anything but negated or hypothetical. */
+#define ORDER_STATUSES                                                                             \
+	((1u << ENGINE_ST_AFFIRMED) | (1u << ENGINE_ST_HISTORICAL) | (1u << ENGINE_ST_UNCERTAIN) | \
+	 (1u << ENGINE_ST_OTHER))
+
+struct engine_triggers {
+	/* concept index -> global `all` group numbers naming it (group_policy g is the policy,
+	 * need[p] how many `all` groups policy p has); concept_count covers every concept any
+	 * trigger (`all` or `none`) names */
+	struct engine_list *all_groups;
+	size_t concept_count;
+	struct engine_list group_policy; /* group number -> policy index */
+	size_t *need;
+	uint64_t *text_policies; /* active policies with trigger.all */
+	/* code system -> the policies whose trigger ValueSets include it */
+	char **systems;
+	uint64_t **system_policies;
+	size_t system_count;
+};
+
+void engine__list_add(struct engine_list *l, size_t item)
+{
+	if (l->count == l->cap) {
+		l->cap = l->cap == 0 ? 4 : l->cap * 2;
+		l->items = realloc(l->items, l->cap * sizeof(*l->items));
+		if (l->items == NULL)
+			abort();
+	}
+	l->items[l->count++] = item;
+}
+
+/* The postings list of concept c, growing the table to hold it. */
+static struct engine_list *posting(struct engine_list **table, size_t *count, size_t c)
+{
+	if (c >= *count) {
+		size_t n = c + 1;
+
+		*table = realloc(*table, n * sizeof(**table));
+		if (*table == NULL)
+			abort();
+		memset(*table + *count, 0, (n - *count) * sizeof(**table));
+		*count = n;
+	}
+	return &(*table)[c];
+}
+
+static void add_system(struct engine_triggers *t, size_t words, const char *system, size_t p)
+{
+	size_t k;
+
+	for (k = 0; k < t->system_count; k++)
+		if (strcmp(t->systems[k], system) == 0)
+			break;
+	if (k == t->system_count) {
+		t->systems = realloc(t->systems, (k + 1) * sizeof(*t->systems));
+		t->system_policies =
+		    realloc(t->system_policies, (k + 1) * sizeof(*t->system_policies));
+		if (t->systems == NULL || t->system_policies == NULL)
+			abort();
+		t->systems[k] = engine__strdup(system);
+		t->system_policies[k] = engine__set_new(NULL, words);
+		t->system_count++;
+	}
+	engine__set_add(t->system_policies[k], p);
+}
+
+void engine__triggers_compile(struct engine *e)
+{
+	struct engine_triggers *t = calloc(1, sizeof(*t));
+
+	if (t == NULL)
+		abort();
+	t->need = calloc(e->policy_count + 1, sizeof(*t->need));
+	t->text_policies = engine__set_new(NULL, e->set_words);
+	if (t->need == NULL)
+		abort();
+	for (size_t p = 0; p < e->policy_count; p++) {
+		const struct engine_policy *pol = &e->policies[p];
+
+		for (size_t k = 0; k < pol->known_system_count; k++)
+			add_system(t, e->set_words, pol->known_systems[k], p);
+		if (!pol->active || pol->trigger_all_count == 0 || pol->trigger_all == NULL)
+			continue;
+		engine__set_add(t->text_policies, p);
+		t->need[p] = pol->trigger_all_count;
+		for (size_t g = 0; g < pol->trigger_all_count; g++) {
+			size_t group = t->group_policy.count;
+
+			engine__list_add(&t->group_policy, p);
+			for (const int *c = pol->trigger_all[g]; *c >= 0; c++)
+				engine__list_add(
+				    posting(&t->all_groups, &t->concept_count, (size_t)*c), group);
+		}
+		/* the table covers `none` concepts too: by_text's `seen` set is that long */
+		for (const int *c = pol->trigger_none; c != NULL && *c >= 0; c++)
+			posting(&t->all_groups, &t->concept_count, (size_t)*c);
+	}
+	e->triggers = t;
+}
+
+void engine__triggers_free(struct engine_triggers *t)
+{
+	if (t == NULL)
+		return;
+	for (size_t c = 0; c < t->concept_count; c++)
+		free(t->all_groups[c].items);
+	free(t->all_groups);
+	free(t->group_policy.items);
+	free(t->need);
+	free(t->text_policies);
+	for (size_t k = 0; k < t->system_count; k++) {
+		free(t->systems[k]);
+		free(t->system_policies[k]);
+	}
+	free(t->systems);
+	free(t->system_policies);
+	free(t);
+}
+
+/* The coded part: policies whose trigger ValueSets hold one of the order's codes (*coded), and
+ * those that know one of its code systems (*known: they judge it by its codes alone). */
+static void by_code(const struct engine *e, const cJSON *code, uint64_t *coded, uint64_t *known)
+{
+	const struct engine_triggers *t = e->triggers;
+	const cJSON *coding;
+
+	cJSON_ArrayForEach(coding, fhir_get(code, "coding"))
+	{
+		const char *system = fhir_get_string(coding, "system");
+		const char *value = fhir_get_string(coding, "code");
+		const size_t *sets;
+		size_t n;
+
+		if (system == NULL || value == NULL)
+			continue;
+		sets = fhir_valueset_lookup(e->valuesets, system, value, &n);
+		for (size_t i = 0; i < n; i++) {
+			const struct engine_list *l = sets[i] < e->valueset_trigger_count
+			                                  ? &e->valueset_triggers[sets[i]]
+			                                  : NULL;
+
+			for (size_t k = 0; l != NULL && k < l->count; k++)
+				engine__set_add(coded, l->items[k]);
+		}
+		for (size_t k = 0; k < t->system_count; k++)
+			if (strcmp(t->systems[k], system) == 0)
+				engine__set_or(known, t->system_policies[k], e->set_words);
+	}
+}
+
+/* 1 when one of `concepts` (ended by -1; NULL: none) is in the set `seen`. */
+static int names_any(const int *concepts, const uint64_t *seen, size_t concept_count)
+{
+	for (const int *c = concepts; c != NULL && *c >= 0; c++)
+		if ((size_t)*c < concept_count && engine__set_has(seen, (size_t)*c))
+			return 1;
+	return 0;
+}
+
+/* The text part: of the `eligible` policies, those whose every `all` group and no `none`
+ * concept the order's code and bodySite text mention, added to *on_text. One pass over the
+ * concepts mentioned counts each policy's satisfied groups; only the policies whose count is
+ * full have their `none` concepts checked. */
+static void by_text(const struct engine *e, struct engine__text *text, struct fhir_arena *arena,
+                    const cJSON *order, const uint64_t *eligible, uint64_t *on_text)
+{
+	const struct engine_triggers *t = e->triggers;
+	const int *concepts;
+	size_t n = engine__text_order_concepts(text, order, ORDER_STATUSES, &concepts);
+	uint64_t *seen, *hit;
+	uint32_t *satisfied;
+	size_t *full, full_count = 0;
+
+	if (n == 0 || t->concept_count == 0)
+		return;
+	seen = engine__set_new(arena, ENGINE_SET_WORDS(t->concept_count));
+	hit = engine__set_new(arena, ENGINE_SET_WORDS(t->group_policy.count));
+	satisfied = fhir_arena_alloc(arena, e->policy_count * sizeof(*satisfied));
+	full = fhir_arena_alloc(arena, e->policy_count * sizeof(*full));
+	for (size_t i = 0; i < n; i++) {
+		size_t c = (size_t)concepts[i];
+		const struct engine_list *groups;
+
+		if (concepts[i] < 0 || c >= t->concept_count || engine__set_has(seen, c))
+			continue; /* no trigger names it, or counted already */
+		engine__set_add(seen, c);
+		groups = &t->all_groups[c];
+		for (size_t k = 0; k < groups->count; k++) {
+			size_t g = groups->items[k], p = t->group_policy.items[g];
+
+			if (engine__set_has(hit, g))
+				continue;
+			engine__set_add(hit, g);
+			if (++satisfied[p] == t->need[p])
+				full[full_count++] = p;
+		}
+	}
+	for (size_t i = 0; i < full_count; i++) {
+		size_t p = full[i];
+
+		if (engine__set_has(eligible, p) &&
+		    !names_any(e->policies[p].trigger_none, seen, t->concept_count))
+			engine__set_add(on_text, p);
+	}
+}
+
+void engine__triggered(const struct engine *e, struct engine__text *text, struct fhir_arena *arena,
+                       const cJSON *order, uint64_t *policies, uint64_t *on_text,
+                       const char **text_out)
+{
+	const cJSON *code = fhir_get(order, "code");
+	uint64_t *known = engine__set_new(arena, e->set_words);
+	uint64_t *eligible = engine__set_new(arena, e->set_words);
+
+	memset(policies, 0, e->set_words * sizeof(*policies));
+	memset(on_text, 0, e->set_words * sizeof(*on_text));
+	*text_out = NULL;
+	by_code(e, code, policies, known);
+	/* recognised by text when not by code, and when none of the order's codes is in a system
+	 * the policy knows (a local catalogue code does not switch text recognition off) */
+	memcpy(eligible, e->triggers->text_policies, e->set_words * sizeof(*eligible));
+	engine__set_and_not(eligible, policies, e->set_words);
+	engine__set_and_not(eligible, known, e->set_words);
+	if (engine__set_empty(eligible, e->set_words))
+		return;
+	by_text(e, text, arena, order, eligible, on_text);
+	if (engine__set_empty(on_text, e->set_words))
+		return;
+	engine__set_or(policies, on_text, e->set_words);
+	*text_out = engine__concept_text(code);
+}
