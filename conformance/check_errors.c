@@ -146,8 +146,12 @@ static void check_t4(const struct probe p[N_PROBES])
 			         probe_names[k], p[k].why);
 			continue;
 		}
-		if (p[k].r.status == 0)
-			continue; /* no reply to carry a header (P3 reports a reset) */
+		if (p[k].r.status == 0) { /* no reply to carry a header (P3 reports a reset) */
+			used = strlen(unsent);
+			snprintf(unsent + used, sizeof unsent - used, "%s%s: no reply",
+			         used ? "; " : "", probe_names[k]);
+			continue;
+		}
 		if (!allows_origin(&p[k].r))
 			conf_find(&f, "%s -> %ld without Access-Control-Allow-Origin for %s",
 			          probe_names[k], p[k].r.status, ORIGIN);
