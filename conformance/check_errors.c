@@ -39,6 +39,16 @@ static void send_probe(const struct conf_ctx *ctx, const char *path, const char 
 	p->sent = 1;
 }
 
+/* send_probe with body (a fresh hookInstance set on it first). */
+static void send_json_probe(const struct conf_ctx *ctx, const char *path, cJSON *body,
+                            const char *content_type, int token, struct probe *p)
+{
+	conf_fresh_instance(body);
+	char *text = cJSON_PrintUnformatted(body);
+	send_probe(ctx, path, text, content_type, token, p);
+	free(text);
+}
+
 /* The body text of `body` grown by a padding member to exactly size bytes (or more when the
  * body alone is larger). NEW. */
 static char *padded(const cJSON *body, size_t size)
@@ -85,27 +95,17 @@ static void provoke(struct conf_ctx *ctx, struct probe p[N_PROBES])
 	snprintf(path, sizeof path, "/cds-services/%s",
 	         i < ctx->n_services ? ctx->services[i].id : "");
 	if (body) {
-		conf_fresh_instance(body);
-		char *text = cJSON_PrintUnformatted(body);
-		send_probe(ctx, path, text, "application/json", 1, &p[P_OK]);
-		free(text);
+		send_json_probe(ctx, path, body, "application/json", 1, &p[P_OK]);
 		send_probe(ctx, path, "{\"hook\": \"", "application/json", 1, &p[P_400]);
-		if (ctx->auth_required == 1) {
-			conf_fresh_instance(body);
-			text = cJSON_PrintUnformatted(body);
-			send_probe(ctx, path, text, "application/json", 0, &p[P_401]);
-			free(text);
-		} else {
+		if (ctx->auth_required == 1)
+			send_json_probe(ctx, path, body, "application/json", 0, &p[P_401]);
+		else
 			snprintf(p[P_401].why, sizeof p[P_401].why,
 			         "the service does not require a token");
-		}
-		conf_fresh_instance(body);
-		text = cJSON_PrintUnformatted(body);
-		send_probe(ctx, path, text, "text/plain", 1, &p[P_415]);
-		free(text);
+		send_json_probe(ctx, path, body, "text/plain", 1, &p[P_415]);
 		if (ctx->max_body_bytes) {
 			conf_fresh_instance(body);
-			text = padded(body, ctx->max_body_bytes + 1);
+			char *text = padded(body, ctx->max_body_bytes + 1);
 			send_probe(ctx, path, text, "application/json", 1, &p[P_413]);
 			free(text);
 		} else {
@@ -115,10 +115,7 @@ static void provoke(struct conf_ctx *ctx, struct probe p[N_PROBES])
 	if (ctx->body_412) {
 		char p412[700];
 		snprintf(p412, sizeof p412, "/cds-services/%s", ctx->services[ctx->service_412].id);
-		conf_fresh_instance(ctx->body_412);
-		char *text = cJSON_PrintUnformatted(ctx->body_412);
-		send_probe(ctx, p412, text, "application/json", 1, &p[P_412]);
-		free(text);
+		send_json_probe(ctx, p412, ctx->body_412, "application/json", 1, &p[P_412]);
 	} else {
 		snprintf(p[P_412].why, sizeof p[P_412].why, "no body got 412 in H4");
 	}
