@@ -100,7 +100,7 @@ static const char *header(const char *head, const char *name, char *dst, size_t 
 	for (const char *line = strstr(head, "\r\n"); line && line[2];) {
 		line += 2;
 		const char *end = strstr(line, "\r\n");
-		if (!end)
+		if (!end || end == line) /* the blank line: the head ends */
 			break;
 		if ((size_t)(end - line) > n && strncasecmp(line, name, n) == 0 && line[n] == ':') {
 			const char *v = line + n + 1;
