@@ -16,6 +16,9 @@ service_args() {
     grep -q -- '--allow-origin' <<<"$help" && args+=(--allow-origin https://sandbox.cds-hooks.org)
     auth=on
   fi
+  # The replay cache in memory: no file shared by the services the self and proxy tests start
+  # at once in the same folder (a second server would refuse to start).
+  grep -q -- '--replay-cache FILE' <<<"$help" && args+=(--replay-cache -)
   # P3 and A13 against the limits the service is started with (1 MiB keeps the 413 probe small).
   if grep -q -- '--max-body-bytes' <<<"$help"; then
     args+=(--max-body-bytes 1048576); runner_args+=(--max-body-bytes 1048576)
