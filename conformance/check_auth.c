@@ -1,8 +1,9 @@
-/* check_auth.c — A1–A12, the service side of CDS Hooks 2.0 §Trusting CDS Clients: valid ES384
+/* check_auth.c — A1–A13, the service side of CDS Hooks 2.0 §Trusting CDS Clients: valid ES384
  * and RS384 tokens (aud string or array) accepted; alg none, HMAC, expired, wrong aud, bad
- * signature, unknown kid, unknown iss, a non-allowlisted jku, missing REQUIRED members and a
- * replayed jti rejected. A service that answers without any token verifies nothing: then A1–A3
- * and A10 FAIL rather than pass, because a 200 proves nothing about the token. */
+ * signature, unknown kid, unknown iss, a non-allowlisted jku, missing REQUIRED members, a
+ * replayed jti and an iat or nbf in the future beyond the stated clock skew rejected. A service
+ * that answers without any token verifies nothing: then A1–A3 and A10 FAIL rather than pass,
+ * because a 200 proves nothing about the token. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,16 +74,16 @@ static void reject_case(const char *id, const char *severity, const char *const 
 
 void conf_check_auth(struct conf_ctx *ctx)
 {
-	static const char *const ids[] = {"A1", "A2", "A3", "A4",  "A5",  "A6",
-	                                  "A7", "A8", "A9", "A10", "A11", "A12"};
-	static const char *const sev[] = {"M", "M", "M", "M", "M", "M",
-	                                  "M", "M", "S", "S", "S", "S"};
+	static const char *const ids[] = {"A1", "A2", "A3",  "A4",  "A5",  "A6", "A7",
+	                                  "A8", "A9", "A10", "A11", "A12", "A13"};
+	static const char *const sev[] = {"M", "M", "M", "M", "M", "M", "M",
+	                                  "M", "S", "S", "S", "S", "S"};
 	struct target t = {.ctx = ctx};
 	size_t i;
 	for (i = 0; i < ctx->n_services && !ctx->services[i].best_body; i++)
 		;
 	if (i == ctx->n_services) {
-		for (size_t k = 0; k < 12; k++)
+		for (size_t k = 0; k < 13; k++)
 			conf_report(ids[k], sev[k], CONF_SKIP,
 			            "no service answered 200 to a valid body with a valid token");
 		return;
@@ -202,4 +203,21 @@ void conf_check_auth(struct conf_ctx *ctx)
 		            "the same token sent twice was accepted twice "
 		            "(HTTP %ld, %ld)",
 		            first, second);
+
+	/* A13: RFC 7519 §4.1.5 (nbf) and §4.1.6 (iat): a token not yet valid, 60 s beyond the
+	 * clock skew the service is assumed to allow (--clock-skew), must be refused. */
+	long ahead = (long)ctx->clock_skew + 60;
+	const char *l13[] = {"iat in the future", "nbf in the future"};
+	st[0] = post_spec(
+	    &t, (struct conf_jwt_spec){.iat_offset = ahead, .exp_offset = ahead + 300}, NULL);
+	st[1] = post_spec(
+	    &t, (struct conf_jwt_spec){.nbf_offset = ahead, .exp_offset = ahead + 300}, NULL);
+	char what13[160];
+	snprintf(what13, sizeof what13, "iat and nbf %ld s ahead (clock skew %lu s + 60 s) -> 401",
+	         ahead, ctx->clock_skew);
+	if (ctx->auth_required != 1)
+		conf_report("A13", "S", CONF_FAIL,
+		            "the service does not require a token, so it checks no iat or nbf");
+	else
+		reject_case("A13", "S", l13, st, 2, what13);
 }

@@ -1,7 +1,9 @@
-/* check_feedback.c — F1–F3 on POST {base}/cds-services/{id}/feedback (CDS Hooks 2.0 §Feedback,
+/* check_feedback.c — F1–F4 on POST {base}/cds-services/{id}/feedback (CDS Hooks 2.0 §Feedback,
  * invariants cds-fb-1/2): the sandbox's accepted and overridden bodies (reason without display)
  * -> 2xx; a bad outcome or accepted without acceptedSuggestions -> 4xx; the token's aud is the
- * /feedback URL and bad tokens are refused. Feedback is optional: a 404/405 SKIPs the group. */
+ * /feedback URL and bad tokens are refused. Feedback is optional: a 404/405 SKIPs the group,
+ * unless the URL's CORS preflight or a plain OPTIONS succeeded (it says the endpoint exists):
+ * then a 404 to the POST fails F1 and F4. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -53,6 +55,31 @@ static long post(const struct conf_ctx *ctx, const char *path, cJSON *body, cons
 	return st;
 }
 
+/* Whether OPTIONS on path answers 2xx, as a CORS preflight (Origin, Access-Control-Request-*)
+ * or plainly; how names the first that did ("" when neither). */
+static int options_offered(const struct conf_ctx *ctx, const char *path, char *how, size_t size)
+{
+	char url[1200];
+	conf_url(ctx, path, url, sizeof url);
+	const char *preflight[] = {
+	    "Origin: https://sandbox.cds-hooks.org", "Access-Control-Request-Method: POST",
+	    "Access-Control-Request-Headers: authorization,content-type", NULL};
+	const char *const *variants[] = {preflight, NULL};
+	const char *names[] = {"CORS preflight", "plain OPTIONS"};
+	how[0] = '\0';
+	for (size_t k = 0; k < 2; k++) {
+		struct conf_http_reply r;
+		conf_http("OPTIONS", url, NULL, NULL, variants[k], &r);
+		long st = r.status;
+		conf_http_reply_clear(&r);
+		if (st >= 200 && st <= 299) {
+			snprintf(how, size, "%s -> %ld", names[k], st);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 void conf_check_feedback(struct conf_ctx *ctx)
 {
 	/* A card with a uuid (and, if any, a suggestion with one) from a real response. */
@@ -87,6 +114,7 @@ void conf_check_feedback(struct conf_ctx *ctx)
 		conf_report("F1", "S", CONF_SKIP, "%s", why);
 		conf_report("F2", "S", CONF_SKIP, "%s", why);
 		conf_report("F3", "S", CONF_SKIP, "%s", why);
+		conf_report("F4", "S", CONF_SKIP, "%s", why);
 		return;
 	}
 	char path[700], url[1200];
@@ -94,11 +122,29 @@ void conf_check_feedback(struct conf_ctx *ctx)
 	conf_url(ctx, path, url, sizeof url);
 
 	long overridden = post(ctx, path, feedback_body(card, "overridden", NULL, 1), NULL);
+	char how[64];
+	int offered = options_offered(ctx, path, how, sizeof how);
+	if (overridden == 404 && offered) {
+		/* F4: the endpoint says it exists (OPTIONS succeeded) but its POST is not found. */
+		const char *why = "the feedback POST got 404 (see F4)";
+		conf_report("F1", "S", CONF_FAIL, "overridden feedback to %s -> 404 though %s",
+		            path, how);
+		conf_report("F2", "S", CONF_SKIP, "%s", why);
+		conf_report("F3", "S", CONF_SKIP, "%s", why);
+		conf_report(
+		    "F4", "S", CONF_FAIL,
+		    "%s: %s, yet POST -> 404 (an EHR sees a feedback URL that is not found)", path,
+		    how);
+		return;
+	}
 	if (overridden == 404 || overridden == 405) {
 		const char *why = "the service offers no feedback endpoint (404/405): optional";
 		conf_report("F1", "S", CONF_SKIP, "%s", why);
 		conf_report("F2", "S", CONF_SKIP, "%s", why);
 		conf_report("F3", "S", CONF_SKIP, "%s", why);
+		conf_report("F4", "S", CONF_PASS, "POST %s -> %ld%s%s", path, overridden,
+		            offered ? " and " : ", OPTIONS not 2xx either: feedback not offered",
+		            how);
 		return;
 	}
 	struct conf_findings f1 = {0};
@@ -122,6 +168,8 @@ void conf_check_feedback(struct conf_ctx *ctx)
 	if (bad < 400 || bad > 499)
 		conf_find(&f2, "accepted without acceptedSuggestions -> %ld", bad);
 	conf_verdict("F2", "S", &f2, "bad outcome and accepted without acceptedSuggestions -> 4xx");
+	conf_report("F4", "S", CONF_PASS, "POST %s -> %ld (not 404)%s%s", path, overridden,
+	            offered ? "; " : "", how);
 
 	struct conf_findings f3 = {0};
 	if (ctx->auth_required != 1) {

@@ -1,8 +1,9 @@
 /* check_service.c — service calls: D4 (each id answers POST), H1 (valid bodies -> 200 + object),
  * H2 (cards/systemActions arrays), H3 (no null/empty), H4 (412 without prefetch or FHIR server),
  * H5 ("__null__" prefetch), H6 (OperationOutcome prefetch), H7 (unknown id), H8 (malformed
- * bodies -> 4xx). CDS Hooks 2.0 §Calling a CDS Service, §Prefetch, §HTTP Status Codes.
- * Every 200 it sees is kept for the card and action groups. */
+ * bodies -> 4xx), H10 (JSON null prefetch, the 2.0 "no data" value -> still 200). CDS Hooks 2.0
+ * §Calling a CDS Service, §Prefetch, §HTTP Status Codes. Every 200 it sees is kept for the card and
+ * action groups. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,6 +138,10 @@ static void check_h4(struct conf_ctx *ctx)
 			long st = post_status(ctx, i, body, NULL, 0);
 			if (st == 412) {
 				got = 1;
+				if (!ctx->body_412) { /* T4 checks CORS on a 412 with it */
+					ctx->body_412 = cJSON_Duplicate(body, 1);
+					ctx->service_412 = i;
+				}
 				size_t used = strlen(which);
 				snprintf(which + used, sizeof which - used, "%s%s <- %s",
 				         used ? ", " : "", svc->id, conf_str(item, "name"));
@@ -219,6 +224,11 @@ static void prefetch_variant(struct conf_ctx *ctx, const char *id, const char *s
 static cJSON *make_null_string(void)
 {
 	return cJSON_CreateString("__null__");
+}
+
+static cJSON *make_json_null(void)
+{
+	return cJSON_CreateNull();
 }
 
 static cJSON *operation_outcome(void)
@@ -373,6 +383,9 @@ void conf_check_service(struct conf_ctx *ctx)
 	const maker h5[] = {make_null_string};
 	const char *const h5_what[] = {"= \"__null__\""};
 	prefetch_variant(ctx, "H5", "S", 0, h5, h5_what, 1);
+	const maker h10[] = {make_json_null};
+	const char *const h10_what[] = {"= null"};
+	prefetch_variant(ctx, "H10", "M", 0, h10, h10_what, 1);
 	const maker h6[] = {operation_outcome, bundle_with_outcome};
 	const char *const h6_what[] = {"= OperationOutcome",
 	                               "= Bundle holding an OperationOutcome"};

@@ -33,7 +33,9 @@ struct conf_http_reply {
 };
 
 /* Sends one request. method "GET"/"POST"/"OPTIONS"; bearer NULL sends no Authorization;
- * body NULL sends none; extra_headers NULL-terminated list of "Name: value" or NULL.
+ * body NULL sends none (else it is sent with Content-Length and without `Expect: 100-continue`,
+ * the reply read while the body is still being sent); extra_headers NULL-terminated list of
+ * "Name: value" or NULL (a "Content-Type: ..." there replaces the default application/json).
  * Fills *out (clear it with conf_http_reply_clear). Returns 0, or -1 when the transport failed
  * (out->status 0, out->error says why). Thread-compatible: one curl handle per call. */
 int conf_http(const char *method, const char *url, const char *bearer, const char *body,
@@ -51,6 +53,9 @@ const char *conf_http_header(const struct conf_http_reply *r, const char *name, 
                              size_t size);
 /* Whether the reply's Content-Type is application/json (parameters allowed). */
 int conf_http_is_json(const struct conf_http_reply *r);
+/* Whether the reply's Content-Type is a JSON media type: application/json or any
+ * application/<x>+json (e.g. application/fhir+json), parameters allowed. */
+int conf_http_is_json_family(const struct conf_http_reply *r);
 
 /* ---- keys and JWTs (jwt.c, OpenSSL 3 EVP) ---- */
 struct conf_keys; /* opaque: one ES384 (P-384) and one RS384 (RSA 2048) key pair */
@@ -74,6 +79,8 @@ struct conf_jwt_spec {
 	const char *jku;       /* header jku, NULL for none */
 	int corrupt_signature; /* flip bits in the signature */
 	const char *jti;       /* fixed jti (replay test); NULL = fresh random */
+	long iat_offset;       /* iat = now + iat_offset when non-zero (future iat, A13) */
+	long nbf_offset;       /* adds nbf = now + nbf_offset when non-zero (A13) */
 };
 /* Signs a compact JWS per spec. HS* use the public JWKS text as the secret (the classic
  * key-confusion attack). NEW (free); NULL on failure. CDS Hooks 2.0 §Trusting CDS Clients. */
@@ -111,14 +118,20 @@ void conf_spawn_stop(struct conf_spawn *s);
 unsigned conf_free_port(void);
 
 /* ---- report (report.c) ---- */
-/* --format: streamed text lines, or one JSON document at close. */
-enum conf_format { CONF_TEXT, CONF_JSON };
+/* --format: streamed text lines, one JSON document at close, or one JUnit XML document at close
+ * (a <testsuite> per section, a <testcase> per assertion with <failure>/<skipped>). */
+enum conf_format { CONF_TEXT, CONF_JSON, CONF_JUNIT };
 /* Opens the report. Text lines stream to out as they are recorded. */
 void conf_report_open(enum conf_format format, FILE *out);
 /* Records one assertion: id (e.g. "D1"), severity "M"/"S"/"R"/"CRD", outcome, reason (printf).
  * A CRD assertion is kept apart (printed in its own section, its own tally). */
 void conf_report(const char *id, const char *severity, enum conf_outcome outcome, const char *fmt,
                  ...) __attribute__((format(printf, 4, 5)));
+/* A should-level HTTP-semantics assertion (P1-P4): recorded like conf_report with severity "S"
+ * when strict (--strict), else only a FAIL is kept, as a note "warning: FAIL <id> S <reason>"
+ * (the outcome counts nowhere). */
+void conf_report_strict(int strict, const char *id, enum conf_outcome outcome, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* Records timing figures of one service (for JSON output and the text section). */
 void conf_report_timing(const char *service, const char *hook, size_t runs, double median_ms,
                         double p90_ms);
@@ -127,6 +140,14 @@ void conf_report_note(const char *fmt, ...) __attribute__((format(printf, 1, 2))
 /* Prints the closing lines; returns the process exit status: 1 when a must-level assertion (or,
  * with crd_counts, a CRD one) failed, else 0. Frees the report. */
 int conf_report_close(const char *base_url, int crd_counts);
+
+/* Writes the JUnit XML document (junit.c): a <testsuite> "cds-conformance" holding one
+ * <testcase> per core assertion (classname = its group, <failure type="SEVERITY"> or <skipped>,
+ * the reason of a PASS as <system-out>), a second suite "cds-conformance.crd" when there are CRD
+ * assertions, notes and timing figures as the first suite's <system-out>. Every text is escaped
+ * for XML 1.0 (markup characters, control characters, invalid UTF-8). Arrays are report.c's. */
+void conf_junit_write(FILE *out, const char *base_url, const cJSON *core, const cJSON *crd,
+                      const cJSON *timing, const cJSON *notes);
 
 /* A findings accumulator: counts problems and keeps the first CONF_MAX_LIST texts. */
 struct conf_findings {
@@ -194,6 +215,9 @@ struct conf_ctx {
 	const char *node_script;   /* conformance/validator/validate.mjs */
 	enum conf_timing_mode timing_mode;
 	unsigned timing_runs;
+	int strict;                   /* --strict: P1-P4 are assertions, not warnings */
+	unsigned long max_body_bytes; /* --max-body-bytes: the 413 probe's limit; 0 = not probed */
+	unsigned long clock_skew;     /* --clock-skew: allowance assumed for iat/nbf (A13), s */
 	/* run state */
 	struct conf_keys *keys;
 	struct conf_keys *attacker; /* keys published only at the untrusted jku (A9) */
@@ -205,8 +229,10 @@ struct conf_ctx {
 	size_t n_services;
 	struct conf_exchange *exchanges; /* NEW array of CONF_MAX_EXCHANGES */
 	size_t n_exchanges;
-	int auth_required; /* 1 when a tokenless service call got 401/403, 0 when it got 200, -1 ?
-	                    */
+	cJSON *body_412;    /* NEW: a body that got 412 (H4), for the CORS check T4, or NULL */
+	size_t service_412; /* its service index */
+	int auth_required;  /* 1 when a tokenless service call got 401/403, 0 when it got 200, -1 ?
+	                     */
 };
 
 /* Builds base_url + path into dst. */
@@ -257,6 +283,7 @@ void conf_check_actions(struct conf_ctx *ctx);    /* X1–X5 */
 void conf_check_feedback(struct conf_ctx *ctx);   /* F1–F3 */
 void conf_check_transport(struct conf_ctx *ctx);  /* T1–T3 */
 void conf_check_timing(struct conf_ctx *ctx);     /* H9 (+ CRD latency) */
+void conf_check_errors(struct conf_ctx *ctx);     /* T4, P1-P4 (error responses) */
 void conf_check_crd(struct conf_ctx *ctx);        /* --crd extras, reported apart */
 
 #endif

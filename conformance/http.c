@@ -110,8 +110,12 @@ int conf_http(const char *method, const char *url, const char *bearer, const cha
 		snprintf(auth, sizeof auth, "Authorization: Bearer %s", bearer);
 		list = curl_slist_append(list, auth);
 	}
+	int own_type = 0;
+	for (size_t i = 0; extra_headers && extra_headers[i]; i++)
+		own_type |= strncasecmp(extra_headers[i], "Content-Type:", 13) == 0;
 	if (body) {
-		list = curl_slist_append(list, "Content-Type: application/json");
+		if (!own_type)
+			list = curl_slist_append(list, "Content-Type: application/json");
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
 	}
@@ -201,6 +205,19 @@ const char *conf_http_header(const struct conf_http_reply *r, const char *name, 
 		line = end ? end + 1 : NULL;
 	}
 	return NULL;
+}
+
+int conf_http_is_json_family(const struct conf_http_reply *r)
+{
+	char ct[128];
+	if (!conf_http_header(r, "Content-Type", ct, sizeof ct))
+		return 0;
+	size_t end = strcspn(ct, "; ");
+	ct[end] = '\0';
+	if (strcasecmp(ct, "application/json") == 0)
+		return 1;
+	return strncasecmp(ct, "application/", 12) == 0 && end > 17 &&
+	       strcasecmp(ct + end - 5, "+json") == 0;
 }
 
 int conf_http_is_json(const struct conf_http_reply *r)

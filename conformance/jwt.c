@@ -269,7 +269,11 @@ char *conf_jwt_make(const struct conf_keys *k, const struct conf_jwt_spec *spec)
 		cJSON_AddNumberToObject(payload, "exp", (double)(now + exp_offset));
 	if (!spec->omit_iat)
 		cJSON_AddNumberToObject(payload, "iat",
-		                        (double)(exp_offset < 0 ? now + exp_offset - 300 : now));
+		                        (double)(spec->iat_offset ? now + spec->iat_offset
+		                                 : exp_offset < 0 ? now + exp_offset - 300
+		                                                  : now));
+	if (spec->nbf_offset)
+		cJSON_AddNumberToObject(payload, "nbf", (double)(now + spec->nbf_offset));
 	if (!spec->omit_jti) {
 		char jti[37];
 		conf_uuid(jti);

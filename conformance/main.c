@@ -25,9 +25,10 @@ static const char usage[] =
     "Usage: cds-conformance (--base-url URL | --spawn CMD [ARG...]) [OPTIONS]\n"
     "\n"
     "Checks a CDS Hooks 2.0 service from the outside against the conformance checklist\n"
-    "(discovery D1-D7, service calls H1-H9, robustness R1-R6, authentication A1-A12, cards\n"
-    "C1-C10, actions X1-X5, feedback F1-F3, transport T1-T3). Prints one line per assertion,\n"
-    "`PASS|FAIL|SKIP <id> <severity> <reason>`, then `N passed, N failed[, N skipped]`.\n"
+    "(discovery D1-D7, service calls H1-H10, robustness R1-R6, authentication A1-A13, cards\n"
+    "C1-C10, actions X1-X5, feedback F1-F4, transport T1-T4; with --strict the HTTP semantics\n"
+    "P1-P4). Prints one line per assertion, `PASS|FAIL|SKIP <id> <severity> <reason>`,\n"
+    "then `N passed, N failed[, N skipped]`.\n"
     "\n"
     "  --base-url URL        the service's base URL (discovery is URL/cds-services); with\n"
     "                        --spawn it may contain {port}, e.g. https://127.0.0.1:{port}\n"
@@ -41,7 +42,8 @@ static const char usage[] =
     "  --wait SECONDS        wait up to SECONDS for discovery to answer (default 15 with\n"
     "                        --spawn, else 0)\n"
     "  --examples DIR        example request bodies (default " CONF_DEFAULT_EXAMPLES ")\n"
-    "  --format text|json    output format (default text)\n"
+    "  --format text|json|junit\n"
+    "                        output format (default text); junit = one JUnit XML document\n"
     "  --output FILE         write the report to FILE instead of stdout\n"
     "  --crd                 add the Da Vinci CRD extras, reported apart (their failures also\n"
     "                        make the exit status non-zero)\n"
@@ -57,6 +59,13 @@ static const char usage[] =
     "  --jwks-port N         port of the runner's loopback JWKS server (default: any free one)\n"
     "  --issuer-name URI     the iss of the runner's tokens (default http://127.0.0.1:PORT)\n"
     "  --no-412-expected     H4 SKIPs instead of failing when no body produced a 412\n"
+    "  --strict              report the should-level HTTP semantics P1-P4 (404 unknown service,\n"
+    "                        415 non-JSON body, 413 body over --max-body-bytes, JSON error\n"
+    "                        bodies) as PASS/FAIL lines; without it a failure is a '# warning'\n"
+    "  --max-body-bytes N    the service's request body limit: a body of N+1 bytes must get 413\n"
+    "                        (P3, T4); without it no oversized body is sent\n"
+    "  --clock-skew SECONDS  the clock skew the service may allow on iat/nbf (default 300);\n"
+    "                        A13 sends iat and nbf 60 s beyond it\n"
     "  --help                this text\n"
     "\n"
     "The runner generates ES384 and RS384 keys per run, serves their JWKS on loopback and prints\n"
@@ -173,7 +182,7 @@ int main(int argc, char **argv)
 	const char *base_url = NULL, *spawn_log = NULL, *output = NULL, *issuer_name = NULL;
 	char **spawn_argv = NULL;
 	int spawn_argc = 0;
-	unsigned long wait_s = 0, jwks_port = 0, runs = 20;
+	unsigned long wait_s = 0, jwks_port = 0, runs = 20, skew = 300;
 	int wait_given = 0;
 	enum conf_format format = CONF_TEXT;
 	ctx.examples_dir = CONF_DEFAULT_EXAMPLES;
@@ -203,6 +212,9 @@ int main(int argc, char **argv)
 		} else if (strcmp(a, "--no-412-expected") == 0) {
 			ctx.expect_no_412 = 1;
 			takes = 0;
+		} else if (strcmp(a, "--strict") == 0) {
+			ctx.strict = 1;
+			takes = 0;
 		} else if (!v) {
 			goto bad;
 		} else if (strcmp(a, "--base-url") == 0) {
@@ -226,6 +238,8 @@ int main(int argc, char **argv)
 				format = CONF_TEXT;
 			else if (strcmp(v, "json") == 0)
 				format = CONF_JSON;
+			else if (strcmp(v, "junit") == 0)
+				format = CONF_JUNIT;
 			else
 				goto bad;
 		} else if (strcmp(a, "--validator") == 0) {
@@ -251,6 +265,13 @@ int main(int argc, char **argv)
 		} else if (strcmp(a, "--jwks-port") == 0) {
 			if (parse_uint(v, 65535, &jwks_port))
 				goto bad;
+		} else if (strcmp(a, "--max-body-bytes") == 0) {
+			if (parse_uint(v, 256ul * 1024ul * 1024ul, &ctx.max_body_bytes) ||
+			    ctx.max_body_bytes == 0)
+				goto bad;
+		} else if (strcmp(a, "--clock-skew") == 0) {
+			if (parse_uint(v, 86400, &skew))
+				goto bad;
 		} else if (strcmp(a, "--timing-runs") == 0) {
 			if (parse_uint(v, 10000, &runs) || runs == 0)
 				goto bad;
@@ -265,6 +286,7 @@ int main(int argc, char **argv)
 		goto bad;
 	}
 	ctx.timing_runs = (unsigned)runs;
+	ctx.clock_skew = skew;
 	if (spawn_argv && !wait_given)
 		wait_s = 15;
 
@@ -412,6 +434,7 @@ int main(int argc, char **argv)
 	conf_check_actions(&ctx);
 	conf_check_feedback(&ctx);
 	conf_check_transport(&ctx);
+	conf_check_errors(&ctx);
 	conf_check_timing(&ctx);
 	if (ctx.crd)
 		conf_check_crd(&ctx);
@@ -438,6 +461,7 @@ out:
 	conf_keys_free(ctx.keys);
 	conf_keys_free(ctx.attacker);
 	cJSON_Delete(ctx.discovery);
+	cJSON_Delete(ctx.body_412);
 	for (size_t i = 0; i < ctx.n_services; i++) {
 		free(ctx.services[i].id);
 		free(ctx.services[i].hook);

@@ -1,6 +1,7 @@
 /* report.c — records assertion outcomes and prints them: text (one line per assertion,
  * `PASS|FAIL|SKIP <id> <severity> <reason>`, streamed; CRD extras in their own section with their
- * own tally; a closing `N passed, N failed[, N skipped]`) or one JSON document at the end.
+ * own tally; a closing `N passed, N failed[, N skipped]`), one JSON document at the end, or one
+ * JUnit XML document at the end (junit.c).
  * It decides the exit status (must-level failures) and nothing else. */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -60,6 +61,19 @@ void conf_report(const char *id, const char *severity, enum conf_outcome outcome
 	cJSON_AddItemToArray(crd ? report_crd : report_core, a);
 	if (report_format == CONF_TEXT && !crd)
 		print_line(a);
+}
+
+void conf_report_strict(int strict, const char *id, enum conf_outcome outcome, const char *fmt, ...)
+{
+	char reason[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof reason, fmt, ap);
+	va_end(ap);
+	if (strict)
+		conf_report(id, "S", outcome, "%s", reason);
+	else if (outcome == CONF_FAIL)
+		conf_report_note("warning: FAIL %s S %s (an assertion with --strict)", id, reason);
 }
 
 void conf_report_timing(const char *service, const char *hook, size_t runs, double median_ms,
@@ -127,6 +141,9 @@ int conf_report_close(const char *base_url, int crd_counts)
 		if (core[2])
 			fprintf(report_out, ", %zu skipped", core[2]);
 		fprintf(report_out, "\n");
+	} else if (report_format == CONF_JUNIT) {
+		conf_junit_write(report_out, base_url, report_core, report_crd, report_timing,
+		                 report_notes);
 	} else {
 		cJSON *root = cJSON_CreateObject();
 		cJSON_AddStringToObject(root, "baseUrl", base_url ? base_url : "");

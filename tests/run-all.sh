@@ -40,8 +40,10 @@ fuzz_out=$(bash tests/fuzz/run.sh "$root/build-fuzz" 2>&1); echo "$fuzz_out" | t
 fp=$(echo "$fuzz_out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' | tail -n1)
 if [ -n "$fp" ]; then passed=$((passed + ${fp% *})); failed=$((failed + ${fp#* })); else failed=$((failed + 1)); fi
 # Conformance: the runner against the freshly built service with JWT verification on, full report
-# (X5 uses the npm validators when they install, else structural checks; see conformance/README.md).
-echo "== conformance (build/cds-conformance --spawn build/cds-commissioning)"
+# with --strict (the should-level HTTP semantics P1-P4 must pass too; the script passes it, with
+# the service's --max-body-bytes and --clock-skew) (X5 uses the npm validators when they install,
+# else structural checks; see conformance/README.md).
+echo "== conformance (build/cds-conformance --strict --spawn build/cds-commissioning)"
 command -v npm >/dev/null && timeout 180 cmake --build build --target conformance-validator >/dev/null 2>&1
 if bash conformance/tests/test_conformance_self.sh build/cds-conformance build/cds-commissioning \
   conformance/tests/known-gaps.txt; then passed=$((passed + 1)); else failed=$((failed + 1)); fi

@@ -3,7 +3,8 @@
  * prefetch, one card with a suggestion, feedback, CORS, a JWT check of header and claims that
  * does NOT verify signatures). Each --fault NAME breaks one rule so a test can show that
  * cds-conformance reports exactly that assertion as FAIL. Loopback only; test use only.
- * Usage: broken-service --port N --iss ISS --jwks FILE [--fault NAME]... */
+ * Usage: broken-service --port N --iss ISS --jwks FILE [--max-body N] [--fault NAME]...
+ * (--max-body: request bodies over N bytes get 413, default 65536; iat/nbf may be 60 s ahead.) */
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -17,33 +18,23 @@
 #include <cjson/cJSON.h>
 #include <microhttpd.h>
 
-static const char *const fault_names[] = {"summary140",
-                                          "null",
-                                          "alg-none",
-                                          "no412",
-                                          "no-selection-behavior",
-                                          "delete-no-resourceid",
-                                          "bad-indicator",
-                                          "discovery-null",
-                                          "crash-500",
-                                          "no-cards",
-                                          "html-content-type",
-                                          "update-foreign",
-                                          "override-no-display",
-                                          "bad-prefetch-token",
-                                          "feedback-accept-all",
-                                          "expired-ok",
-                                          "replay-ok",
-                                          "two-recommended",
-                                          "relative-link",
-                                          "empty-actions",
-                                          "bad-resource"};
+static const char *const fault_names[] = {
+    "summary140", "null", "alg-none", "no412", "no-selection-behavior", "delete-no-resourceid",
+    "bad-indicator", "discovery-null", "crash-500", "no-cards", "html-content-type",
+    "update-foreign", "override-no-display", "bad-prefetch-token", "feedback-accept-all",
+    "expired-ok", "replay-ok", "two-recommended", "relative-link", "empty-actions", "bad-resource",
+    /* issue 16: */
+    "no-cors-401", "no-cors-412", "no-cors-413", "no-cors-415", "future-iat-ok", "future-nbf-ok",
+    "null-as-absent", "feedback-404", "unknown-400", "no-415", "no-413", "text-errors",
+    "markup-indicator"};
 #define N_FAULTS (sizeof fault_names / sizeof fault_names[0])
 static int faults[N_FAULTS];
 static const char *issuer = "";
 static char kids[4][128];
 static size_t n_kids;
 static unsigned port;
+static size_t max_body = 65536;
+#define CLOCK_SKEW_S 60
 
 #define MAX_JTI 4096
 static char *seen_jti[MAX_JTI];
@@ -142,6 +133,13 @@ static int token_ok(struct MHD_Connection *c, const char *url)
 		goto out;
 	if (!fault("expired-ok") && exp->valuedouble < (double)time(NULL))
 		goto out;
+	double ahead = (double)time(NULL) + CLOCK_SKEW_S;
+	const cJSON *nbf = cJSON_GetObjectItemCaseSensitive(p, "nbf");
+	if (!fault("future-iat-ok") &&
+	    cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(p, "iat")) > ahead)
+		goto out;
+	if (!fault("future-nbf-ok") && cJSON_IsNumber(nbf) && nbf->valuedouble > ahead)
+		goto out;
 	pthread_mutex_lock(&jti_lock);
 	int replay = 0;
 	for (size_t i = 0; i < n_jti; i++)
@@ -159,12 +157,19 @@ out:
 static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status, const char *body,
                                  const char *type)
 {
+	if (status >= 400 && fault("text-errors"))
+		body = "request refused";
 	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)(size_t)body,
 	                                                         MHD_RESPMEM_MUST_COPY);
 	if (!r)
 		return MHD_NO;
-	MHD_add_response_header(r, "Content-Type", type);
-	MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
+	int text_error = status >= 400 && fault("text-errors");
+	MHD_add_response_header(r, "Content-Type", text_error ? "text/plain" : type);
+	int no_cors =
+	    (status == 401 && fault("no-cors-401")) || (status == 412 && fault("no-cors-412")) ||
+	    (status == 413 && fault("no-cors-413")) || (status == 415 && fault("no-cors-415"));
+	if (!no_cors)
+		MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
 	if (status == 204) {
 		MHD_add_response_header(r, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
 		MHD_add_response_header(r, "Access-Control-Allow-Headers",
@@ -245,7 +250,10 @@ static cJSON *service_response(const cJSON *body, int sign)
 	} else {
 		cJSON_AddStringToObject(card, "summary", "Broken test service reviewed the order");
 	}
-	cJSON_AddStringToObject(card, "indicator", fault("bad-indicator") ? "urgent" : "info");
+	cJSON_AddStringToObject(card, "indicator",
+	                        fault("bad-indicator")      ? "urgent"
+	                        : fault("markup-indicator") ? "<b>&\"urgent\"'\xff</b>"
+	                                                    : "info");
 	if (fault("null"))
 		cJSON_AddNullToObject(card, "detail");
 	else
@@ -386,14 +394,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	else if (strncmp(id, "broken-sign", 11) == 0)
 		sign = 1;
 	else
-		return send_text(c, 404, "{}", "application/json");
+		return send_text(c, fault("unknown-400") ? 400 : 404, "{}", "application/json");
 	const char *rest = id + (sign ? 11 : 13);
 	if (strcmp(rest, "/feedback") == 0)
 		is_feedback = 1;
 	else if (*rest)
 		return send_text(c, 404, "{}", "application/json");
+	if (is_feedback && fault("feedback-404")) /* while OPTIONS on it answers 204 */
+		return send_text(c, 404, "{}", "application/json");
 	if (!token_ok(c, url))
 		return send_text(c, 401, "{\"error\":\"invalid_token\"}", "application/json");
+	if (up->length > max_body && !fault("no-413"))
+		return send_text(c, 413, "{\"error\":\"body too large\"}", "application/json");
+	const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+	if ((!type || strncmp(type, "application/json", 16) != 0) && !fault("no-415"))
+		return send_text(c, 415, "{\"error\":\"not JSON\"}", "application/json");
 	cJSON *body = up->data ? cJSON_Parse(up->data) : NULL;
 	enum MHD_Result ret;
 	if (!cJSON_IsObject(body)) {
@@ -407,6 +422,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		const cJSON *pf = cJSON_GetObjectItemCaseSensitive(body, "prefetch");
 		int have = cJSON_GetObjectItemCaseSensitive(pf, "conditions") != NULL ||
 		           str(body, "fhirServer") != NULL;
+		const cJSON *v;
+		cJSON_ArrayForEach(v, pf) /* null is "no data", not "absent": 412 is wrong */
+		{
+			if (cJSON_IsNull(v) && fault("null-as-absent"))
+				have = 0;
+		}
 		if (!have && !fault("no412"))
 			ret = send_text(c, 412, "{}", "application/json");
 		else
@@ -465,6 +486,8 @@ int main(int argc, char **argv)
 			issuer = argv[i + 1];
 		} else if (strcmp(argv[i], "--jwks") == 0) {
 			load_kids(argv[i + 1]);
+		} else if (strcmp(argv[i], "--max-body") == 0) {
+			max_body = (size_t)strtoul(argv[i + 1], NULL, 10);
 		} else if (strcmp(argv[i], "--fault") == 0) {
 			size_t k;
 			for (k = 0; k < N_FAULTS && strcmp(fault_names[k], argv[i + 1]) != 0; k++)
