@@ -2,8 +2,9 @@
  * prefetch values), partial dates and date arithmetic, ValueSet membership, and the FHIRPath
  * evaluator that policy facts are written in, and the server's two HTTP clients (libcurl): the
  * bounded GET for JWK Sets and the FHIR-server client that fetches what prefetch lacks.
- * Apart from those clients it depends on cJSON only, does no I/O and keeps no global state;
- * everything it returns during a request lives in that request's arena. */
+ * Apart from those clients it depends on cJSON only, does no I/O and keeps no global state beyond
+ * one cached request arena per thread (arena_cache.c); everything it returns during a request
+ * lives in that request's arena. */
 #ifndef CDS_FHIR_H
 #define CDS_FHIR_H
 
@@ -50,7 +51,22 @@ char *fhir_arena_strndup(struct fhir_arena *arena, const char *s, size_t n);
 char *fhir_arena_printf(struct fhir_arena *arena, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void fhir_arena_reset(struct fhir_arena *arena); /* forget everything, keep the first block */
+/* The same, but up to `keep` bytes of further standard blocks stay allocated for reuse, so an
+ * arena reset between requests does not return and re-fault the same memory. */
+void fhir_arena_reset_keep(struct fhir_arena *arena, size_t keep);
 void fhir_arena_free(struct fhir_arena *arena);  /* accepts NULL */
+
+/* ---- per-thread request arena (arena_cache.c) ---------------------------------------------- */
+
+/* Bytes of blocks a cached arena keeps across requests beyond its first block; a request that
+ * needed more gives the rest back to malloc (so RSS returns after a large record). */
+#define FHIR_ARENA_CACHE_KEEP ((size_t)1024 * 1024)
+/* An empty arena for one request: this thread's cached one, or a new one when it is taken (a
+ * nested request). NEW: hand it back with fhir_arena_give, which resets it (keeping up to
+ * FHIR_ARENA_CACHE_KEEP bytes) and caches it for the thread's next request, or frees it when the
+ * thread already has one. The cached arena is freed when its thread exits. Thread-safe. */
+struct fhir_arena *fhir_arena_take(void);
+void fhir_arena_give(struct fhir_arena *arena); /* accepts NULL */
 
 /* ---- dates and times (FHIR date, dateTime, instant, time; FHIRPath N1 §Date/Time) ----------- */
 
