@@ -226,6 +226,7 @@ size_t cds__feedback_total(struct cds_app *app);
 
 /* Writes `record` as one JSON line to the decision log (if any); thread-safe. BORROWED record. */
 void cds__log_record(struct cds_app *app, const cJSON *record);
+void cds__log_line(struct cds_app *app, char *line); /* takes ownership of a malloc'd JSON text without its newline; enqueues it */
 /* The current UTC instant as RFC 3339 with milliseconds ("2026-11-23T08:53:10.123Z"). */
 void cds__timestamp(char *buf, size_t size);
 
