@@ -86,68 +86,99 @@ static int plain(unsigned char c)
 	return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
 }
 
+/* Writes one escaped piece of a string: at most SEGMENT input bytes, into room reserved for the
+ * worst case (6 output bytes per input byte). Returns the input bytes consumed. */
+#define SEGMENT ((size_t)4096)
+#define ONES    ((uint64_t)0x0101010101010101ULL)
+static size_t put_segment(struct fhir_json_writer *w, const unsigned char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i = 0, end = n < SEGMENT ? n : SEGMENT;
+	char *o;
+
+	reserve(w, end * 6 + 4); /* the segment, a sequence it cuts, the closing quote */
+	o = w->buf + w->len;
+	while (i < end) {
+		unsigned char c;
+		size_t seq;
+
+		while (i + 8 <= end) { /* eight plain bytes at a time (SWAR byte tests) */
+			uint64_t x, q, b;
+
+			memcpy(&x, s + i, 8);
+			q = x ^ (ONES * '"');
+			b = x ^ (ONES * '\\');
+			if ((((x - ONES * 0x20) & ~x) | ((q - ONES) & ~q) | ((b - ONES) & ~b) | x) &
+			    (ONES * 0x80))
+				break; /* a control character, '"', '\\' or a byte above 0x7F */
+			memcpy(o, &x, 8);
+			o += 8;
+			i += 8;
+		}
+		if (i >= end)
+			break;
+		c = s[i];
+		if (plain(c)) {
+			*o++ = (char)c;
+			i++;
+			continue;
+		}
+		if (c >= 0x80) {
+			seq = fhir_utf8_sequence(s + i, n - i);
+			if (seq == 0) { /* U+FFFD for a byte that is not UTF-8 */
+				memcpy(o, "\xEF\xBF\xBD", 3);
+				o += 3;
+				i++;
+			} else {
+				memcpy(o, s + i, seq);
+				o += seq;
+				i += seq;
+			}
+			continue;
+		}
+		*o++ = '\\';
+		switch (c) {
+		case '"':
+		case '\\':
+			*o++ = (char)c;
+			break;
+		case '\b':
+			*o++ = 'b';
+			break;
+		case '\f':
+			*o++ = 'f';
+			break;
+		case '\n':
+			*o++ = 'n';
+			break;
+		case '\r':
+			*o++ = 'r';
+			break;
+		case '\t':
+			*o++ = 't';
+			break;
+		default:
+			memcpy(o, "u00", 3);
+			o[3] = hex[c >> 4];
+			o[4] = hex[c & 15];
+			o += 5;
+		}
+		i++;
+	}
+	w->len = (size_t)(o - w->buf);
+	w->buf[w->len] = '\0';
+	return i;
+}
+
 /* Writes s (n bytes) as a JSON string, quotes included. */
 static void put_string(struct fhir_json_writer *w, const char *text, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)text;
 	size_t i = 0;
 
-	reserve(w, n + 2);
-	w->buf[w->len++] = '"';
-	while (i < n) {
-		size_t run = i, seq;
-		unsigned char c;
-
-		while (run < n && plain(s[run]))
-			run++;
-		if (run > i)
-			put(w, (const char *)s + i, run - i);
-		if (run == n)
-			break;
-		i = run;
-		c = s[i];
-		if (c >= 0x80) {
-			seq = fhir_utf8_sequence(s + i, n - i);
-			if (seq == 0) {
-				put(w, "\xEF\xBF\xBD", 3); /* U+FFFD for a byte that is not UTF-8 */
-				i++;
-			} else {
-				put(w, (const char *)s + i, seq);
-				i += seq;
-			}
-			continue;
-		}
-		switch (c) {
-		case '"':
-			put(w, "\\\"", 2);
-			break;
-		case '\\':
-			put(w, "\\\\", 2);
-			break;
-		case '\b':
-			put(w, "\\b", 2);
-			break;
-		case '\f':
-			put(w, "\\f", 2);
-			break;
-		case '\n':
-			put(w, "\\n", 2);
-			break;
-		case '\r':
-			put(w, "\\r", 2);
-			break;
-		case '\t':
-			put(w, "\\t", 2);
-			break;
-		default: {
-			char esc[8];
-
-			snprintf(esc, sizeof(esc), "\\u%04x", (unsigned)c);
-			put(w, esc, 6);
-		}
-		}
-		i++;
-	}
+	put_char(w, '"');
+	while (i < n)
+		i += put_segment(w, s + i, n - i);
 	put_char(w, '"');
 }
 
