@@ -40,9 +40,8 @@ static int scan_body(const char *body, size_t length, unsigned long max_depth,
 		 * printable ASCII other than '"' and '\\'; outside, ASCII that is not NUL, a quote
 		 * or a bracket. The last byte always takes the full path below. */
 		if (in_string && !escaped) {
-			while ((unsigned)(c - 0x20) < 0x60u && c != '"' && c != '\\' &&
-			       i + 1 < length)
-				c = b[++i];
+			i += fhir_json_plain_run(b + i, length - i - 1);
+			c = b[i];
 		} else if (!in_string) {
 			while (c != 0 && c < 0x80 && c != '"' && c != '{' && c != '[' && c != '}' &&
 			       c != ']' && i + 1 < length)

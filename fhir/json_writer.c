@@ -80,16 +80,37 @@ size_t fhir_utf8_sequence(const unsigned char *s, size_t n)
 	return len;
 }
 
+#define ONES ((uint64_t)0x0101010101010101ULL)
+
 /* 1 for the bytes copied as they are: printable ASCII other than '"' and '\\'. */
 static int plain(unsigned char c)
 {
 	return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
 }
 
+size_t fhir_json_plain_run(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i + 8 <= n) { /* eight bytes at a time (SWAR byte tests) */
+		uint64_t x, q, b;
+
+		memcpy(&x, s + i, 8);
+		q = x ^ (ONES * '"');
+		b = x ^ (ONES * '\\');
+		if ((((x - ONES * 0x20) & ~x) | ((q - ONES) & ~q) | ((b - ONES) & ~b) | x) &
+		    (ONES * 0x80))
+			break; /* a control character, '"', '\\' or a byte above 0x7F */
+		i += 8;
+	}
+	while (i < n && plain(s[i]))
+		i++;
+	return i;
+}
+
 /* Writes one escaped piece of a string: at most SEGMENT input bytes, into room reserved for the
  * worst case (6 output bytes per input byte). Returns the input bytes consumed. */
 #define SEGMENT ((size_t)4096)
-#define ONES    ((uint64_t)0x0101010101010101ULL)
 static size_t put_segment(struct fhir_json_writer *w, const unsigned char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -99,30 +120,15 @@ static size_t put_segment(struct fhir_json_writer *w, const unsigned char *s, si
 	reserve(w, end * 6 + 4); /* the segment, a sequence it cuts, the closing quote */
 	o = w->buf + w->len;
 	while (i < end) {
+		size_t seq, run = fhir_json_plain_run(s + i, end - i);
 		unsigned char c;
-		size_t seq;
 
-		while (i + 8 <= end) { /* eight plain bytes at a time (SWAR byte tests) */
-			uint64_t x, q, b;
-
-			memcpy(&x, s + i, 8);
-			q = x ^ (ONES * '"');
-			b = x ^ (ONES * '\\');
-			if ((((x - ONES * 0x20) & ~x) | ((q - ONES) & ~q) | ((b - ONES) & ~b) | x) &
-			    (ONES * 0x80))
-				break; /* a control character, '"', '\\' or a byte above 0x7F */
-			memcpy(o, &x, 8);
-			o += 8;
-			i += 8;
-		}
+		memcpy(o, s + i, run);
+		o += run;
+		i += run;
 		if (i >= end)
 			break;
-		c = s[i];
-		if (plain(c)) {
-			*o++ = (char)c;
-			i++;
-			continue;
-		}
+		c = s[i]; /* not plain: escaped, or checked as UTF-8 */
 		if (c >= 0x80) {
 			seq = fhir_utf8_sequence(s + i, n - i);
 			if (seq == 0) { /* U+FFFD for a byte that is not UTF-8 */
