@@ -2,6 +2,7 @@
  * limits (body nesting and array sizes, checked before and while parsing), and the CDS Hooks
  * 2.0 request envelope. It must not look inside `context` or `prefetch` (the engine does) and
  * must never copy fhirAuthorization values into messages. */
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -27,6 +28,32 @@ int cds__content_type_is_json(const char *content_type)
 	return *p == '\0' || *p == ';';
 }
 
+/* How many of the n bytes at s, from the start, are ASCII other than NUL, '"' and the brackets:
+ * what scan_body skips outside strings (eight tested at a time: a byte equal to one of those, or
+ * above 0x7F, sets the high bit of its lane; '[' and '{', ']' and '}' differ only in 0x20). */
+static size_t structure_free_run(const unsigned char *s, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	size_t i = 0;
+	while (i + 8 <= n) {
+		uint64_t x, folded, q, open, close, hit;
+		memcpy(&x, s + i, 8);
+		folded = x | (ones * 0x20);
+		q = x ^ (ones * '"');
+		open = folded ^ (ones * '{');
+		close = folded ^ (ones * '}');
+		hit = x | ((x - ones) & ~x) | ((q - ones) & ~q) | ((open - ones) & ~open) |
+		      ((close - ones) & ~close);
+		if (hit & (ones * 0x80))
+			break;
+		i += 8;
+	}
+	while (i < n && s[i] != 0 && s[i] < 0x80 && s[i] != '"' && s[i] != '{' && s[i] != '[' &&
+	       s[i] != '}' && s[i] != ']')
+		i++;
+	return i;
+}
+
 /* Scans the raw body before cJSON sees it (RFC 8259): valid UTF-8, no unescaped control
  * characters inside strings, and nesting no deeper than max_depth. */
 static int scan_body(const char *body, size_t length, unsigned long max_depth,
@@ -43,9 +70,8 @@ static int scan_body(const char *body, size_t length, unsigned long max_depth,
 			i += fhir_json_plain_run(b + i, length - i - 1);
 			c = b[i];
 		} else if (!in_string) {
-			while (c != 0 && c < 0x80 && c != '"' && c != '{' && c != '[' && c != '}' &&
-			       c != ']' && i + 1 < length)
-				c = b[++i];
+			i += structure_free_run(b + i, length - i - 1);
+			c = b[i];
 		}
 		if (c >= 0x80) {
 			size_t n = fhir_utf8_sequence(b + i, length - i);
