@@ -99,9 +99,11 @@ int cds__fhirpath_command(int argc, char **argv);
  * when keep_cards is 1 (the one allowed `"cards": []`). Empty containers left behind by the
  * removal are removed too. `root` itself is never removed. */
 void cds__prune(cJSON *root, int keep_cards);
-/* Fills out with `status` and `body` serialised unformatted after cds__prune(body, keep_cards).
- * TAKES body (deleted). */
+/* Fills out with `status` and `body` written unformatted as cds__prune(body, keep_cards) would
+ * leave it (fhir_json_writer in prune mode; body itself is not changed). TAKES body (deleted). */
 void cds__reply_json(struct cds_reply *out, unsigned status, cJSON *body, int keep_cards);
+/* Fills out with `status` and the JSON text `json` (`length` bytes). TAKES json (malloc'd). */
+void cds__reply_text_take(struct cds_reply *out, unsigned status, char *json, size_t length);
 /* Fills out with a copy of the JSON text `json` (`length` bytes). */
 void cds__reply_text(struct cds_reply *out, unsigned status, const char *json, size_t length);
 /* Fills out with an OperationOutcome error body (cds.h): `code` a FHIR issue-type code
@@ -224,6 +226,7 @@ size_t cds__feedback_total(struct cds_app *app);
 
 /* Writes `record` as one JSON line to the decision log (if any); thread-safe. BORROWED record. */
 void cds__log_record(struct cds_app *app, const cJSON *record);
+void cds__log_line(struct cds_app *app, char *line); /* takes ownership of a malloc'd JSON text without its newline; enqueues it */
 /* The current UTC instant as RFC 3339 with milliseconds ("2026-11-23T08:53:10.123Z"). */
 void cds__timestamp(char *buf, size_t size);
 

@@ -65,21 +65,31 @@ static int read_body(const struct cds_app *app, const struct cds_request *req,
 	return 0;
 }
 
-/* Adds the record type and the correlation members (hookInstance, service, timestamp) to one
- * decision-log record unless the engine set them. */
-static void log_decorate(cJSON *record, const char *hook_instance, const char *service,
-                         const char *timestamp)
+/* One decision-log line: the record's members, then the record type and the correlation members
+ * (hookInstance, service, timestamp) unless the engine set them. NEW (malloc'd), no newline. */
+static char *log_line(const cJSON *record, const char *hook_instance, const char *service,
+                      const char *timestamp)
 {
-	if (!cJSON_IsObject(record))
-		return;
-	if (!cJSON_GetObjectItemCaseSensitive(record, "type")) /* feedback lines say "feedback" */
-		cds__must(cJSON_AddStringToObject(record, "type", "decision"));
-	if (!cJSON_GetObjectItemCaseSensitive(record, "hookInstance"))
-		cds__must(cJSON_AddStringToObject(record, "hookInstance", hook_instance));
-	if (!cJSON_GetObjectItemCaseSensitive(record, "service"))
-		cds__must(cJSON_AddStringToObject(record, "service", service));
-	if (!cJSON_GetObjectItemCaseSensitive(record, "timestamp"))
-		cds__must(cJSON_AddStringToObject(record, "timestamp", timestamp));
+	static const char *const names[4] = {"type", "hookInstance", "service", "timestamp"};
+	const char *values[4] = {"decision", hook_instance, service, timestamp};
+	int set[4] = {0, 0, 0, 0};
+	struct fhir_json_writer w;
+	fhir_json_init(&w, 0); /* as cJSON_PrintUnformatted wrote it: nothing pruned */
+	if (!cJSON_IsObject(record)) {
+		fhir_json_value(&w, NULL, record);
+		return fhir_json_finish(&w, NULL);
+	}
+	fhir_json_object(&w, NULL);
+	for (const cJSON *m = record->child; m; m = m->next) {
+		for (int i = 0; i < 4; i++) /* feedback lines say "feedback" */
+			set[i] |= m->string && strcmp(m->string, names[i]) == 0;
+		fhir_json_value(&w, m->string, m);
+	}
+	for (int i = 0; i < 4; i++)
+		if (!set[i])
+			fhir_json_string(&w, names[i], values[i]);
+	fhir_json_end(&w);
+	return fhir_json_finish(&w, NULL);
 }
 
 /* Copies `systemActions` under `extension.systemActions` when the deployment asks for it
@@ -133,10 +143,9 @@ static void service_assess(struct cds_app *app, struct cds__pending *p, struct c
 	char stamp[40];
 	cds__timestamp(stamp, sizeof stamp);
 	if (cJSON_IsArray(result.log)) {
-		for (cJSON *rec = result.log->child; rec; rec = rec->next) {
-			log_decorate(rec, instance->valuestring, service->id, stamp);
-			cds__log_record(app, rec);
-		}
+		for (const cJSON *rec = result.log->child; rec; rec = rec->next)
+			cds__log_line(app,
+			              log_line(rec, instance->valuestring, service->id, stamp));
 	}
 
 	if (result.http_status == 412) { /* CDS Hooks 2.0 §Prefetch: required data unobtainable */

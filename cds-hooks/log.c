@@ -22,6 +22,20 @@ void cds__log_record(struct cds_app *app, const cJSON *record)
 	free(line);
 }
 
+void cds__log_line(struct cds_app *app, char *line)
+{
+	if (app->decision_log && line) {
+		pthread_mutex_lock(&app->log_mutex);
+		flockfile(app->decision_log);
+		fputs(line, app->decision_log);
+		fputc('\n', app->decision_log);
+		fflush(app->decision_log);
+		funlockfile(app->decision_log);
+		pthread_mutex_unlock(&app->log_mutex);
+	}
+	free(line);
+}
+
 void cds__timestamp(char *buf, size_t size)
 {
 	struct timespec ts;

@@ -1,6 +1,6 @@
-/* reply.c — builds cds_reply values: JSON bodies serialised unformatted after the CDS Hooks 2.0
- * null/empty pruning, and OperationOutcome error bodies. It must not decide status codes
- * (handle.c does) nor log anything. */
+/* reply.c — builds cds_reply values: JSON bodies written unformatted by the streaming writer with
+ * the CDS Hooks 2.0 null/empty pruning, and OperationOutcome error bodies. It must not decide
+ * status codes (handle.c does) nor log anything. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -64,11 +64,38 @@ static void reply_reset(struct cds_reply *out, unsigned status)
 
 void cds__reply_json(struct cds_reply *out, unsigned status, cJSON *body, int keep_cards)
 {
-	reply_reset(out, status);
-	cds__prune(body, keep_cards);
-	out->body = cds__must(cJSON_PrintUnformatted(body));
-	out->body_length = strlen(out->body);
+	struct fhir_json_writer w;
+	fhir_json_init(&w, 1); /* written pruned, as cds__prune would leave it */
+	if (cJSON_IsObject(body)) {
+		fhir_json_object(&w, NULL);
+		for (const cJSON *member = body->child; member; member = member->next) {
+			if (keep_cards && cJSON_IsArray(member) && member->string &&
+			    strcmp(member->string, "cards") == 0) {
+				fhir_json_array(&w, "cards");
+				fhir_json_keep(
+				    &w); /* CDS Hooks 2.0 §Response: REQUIRED, even empty */
+				for (const cJSON *card = member->child; card; card = card->next)
+					fhir_json_value(&w, NULL, card);
+				fhir_json_end(&w);
+			} else {
+				fhir_json_value(&w, member->string, member);
+			}
+		}
+		fhir_json_end(&w);
+	} else {
+		fhir_json_value(&w, NULL, body);
+	}
+	size_t length = 0;
+	char *text = fhir_json_finish(&w, &length);
+	cds__reply_text_take(out, status, text, length);
 	cJSON_Delete(body);
+}
+
+void cds__reply_text_take(struct cds_reply *out, unsigned status, char *json, size_t length)
+{
+	reply_reset(out, status);
+	out->body = json;
+	out->body_length = length;
 }
 
 void cds__reply_text(struct cds_reply *out, unsigned status, const char *json, size_t length)

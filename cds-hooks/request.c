@@ -2,6 +2,7 @@
  * limits (body nesting and array sizes, checked before and while parsing), and the CDS Hooks
  * 2.0 request envelope. It must not look inside `context` or `prefetch` (the engine does) and
  * must never copy fhirAuthorization values into messages. */
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -27,37 +28,30 @@ int cds__content_type_is_json(const char *content_type)
 	return *p == '\0' || *p == ';';
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes available), or 0 when invalid (overlong
- * forms, surrogates and code points above U+10FFFF are invalid: RFC 3629). */
-static size_t utf8_sequence(const unsigned char *s, size_t n)
+/* How many of the n bytes at s, from the start, are ASCII other than NUL, '"' and the brackets:
+ * what scan_body skips outside strings (eight tested at a time: a byte equal to one of those, or
+ * above 0x7F, sets the high bit of its lane; '[' and '{', ']' and '}' differ only in 0x20). */
+static size_t structure_free_run(const unsigned char *s, size_t n)
 {
-	unsigned char c = s[0];
-	size_t len;
-	unsigned char lo = 0x80, hi = 0xBF;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		len = 2;
-	else if (c >= 0xE0 && c <= 0xEF)
-		len = 3;
-	else if (c >= 0xF0 && c <= 0xF4)
-		len = 4;
-	else
-		return 0;
-	if (c == 0xE0)
-		lo = 0xA0;
-	else if (c == 0xED)
-		hi = 0x9F;
-	else if (c == 0xF0)
-		lo = 0x90;
-	else if (c == 0xF4)
-		hi = 0x8F;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xBF)
-			return 0;
-	return len;
+	const uint64_t ones = 0x0101010101010101ULL;
+	size_t i = 0;
+	while (i + 8 <= n) {
+		uint64_t x, folded, q, open, close, hit;
+		memcpy(&x, s + i, 8);
+		folded = x | (ones * 0x20);
+		q = x ^ (ones * '"');
+		open = folded ^ (ones * '{');
+		close = folded ^ (ones * '}');
+		hit = x | ((x - ones) & ~x) | ((q - ones) & ~q) | ((open - ones) & ~open) |
+		      ((close - ones) & ~close);
+		if (hit & (ones * 0x80))
+			break;
+		i += 8;
+	}
+	while (i < n && s[i] != 0 && s[i] < 0x80 && s[i] != '"' && s[i] != '{' && s[i] != '[' &&
+	       s[i] != '}' && s[i] != ']')
+		i++;
+	return i;
 }
 
 /* Scans the raw body before cJSON sees it (RFC 8259): valid UTF-8, no unescaped control
@@ -69,8 +63,18 @@ static int scan_body(const char *body, size_t length, unsigned long max_depth,
 	int depth = 0, in_string = 0, escaped = 0;
 	for (size_t i = 0; i < length; i++) {
 		unsigned char c = b[i];
+		/* the common bytes first, in tight loops that change no state: inside a string,
+		 * printable ASCII other than '"' and '\\'; outside, ASCII that is not NUL, a quote
+		 * or a bracket. The last byte always takes the full path below. */
+		if (in_string && !escaped) {
+			i += fhir_json_plain_run(b + i, length - i - 1);
+			c = b[i];
+		} else if (!in_string) {
+			i += structure_free_run(b + i, length - i - 1);
+			c = b[i];
+		}
 		if (c >= 0x80) {
-			size_t n = utf8_sequence(b + i, length - i);
+			size_t n = fhir_utf8_sequence(b + i, length - i);
 			if (n == 0) {
 				fhir_error_set(err, "",
 				               "the request body is not valid UTF-8 (at byte %zu)",
@@ -167,6 +171,19 @@ static int check_arrays(const cJSON *node, char *pointer, size_t size, unsigned 
 	return FHIR_OK;
 }
 
+/* 1 when some array below node has more than max_items items (check_arrays names it). */
+static int arrays_too_long(const cJSON *node, unsigned long max_items)
+{
+	size_t count = 0;
+	for (const cJSON *c = node->child; c; c = c->next) {
+		count++;
+		if ((c->type & (cJSON_Array | cJSON_Object)) && c->child &&
+		    arrays_too_long(c, max_items))
+			return 1;
+	}
+	return (node->type & cJSON_Array) && count > max_items;
+}
+
 int cds__parse_body(const char *body, size_t length, cJSON **out, struct fhir_error *err)
 {
 	return cds__parse_json_limited(body, length, CDS_MAX_JSON_DEPTH, CDS_MAX_ARRAY_ITEMS, out,
@@ -206,7 +223,8 @@ int cds__parse_json_limited(const char *body, size_t length, unsigned long max_d
 		goto out;
 	}
 	char pointer[256] = "";
-	rc = check_arrays(json, pointer, sizeof pointer, max_items, err);
+	if (arrays_too_long(json, max_items)) /* then again, naming the array */
+		rc = check_arrays(json, pointer, sizeof pointer, max_items, err);
 	if (rc != FHIR_OK)
 		goto out;
 	*out = json;

@@ -587,7 +587,7 @@ static int collect(struct request_data *rd, const struct engine *e, const cJSON 
 
 	*n = 0;
 	rd->engine = e;
-	rd->arena = fhir_arena_new();
+	rd->arena = fhir_arena_take(); /* this thread's, reset after the request */
 	rd->text = engine__text_new(e->vocab, rd->arena);
 	engine__text_set_resolver(rd->text, resolve, rd);
 	rd->sign = hook != NULL && strcmp(hook, "order-sign") == 0;
@@ -660,7 +660,7 @@ int engine_needs(const struct engine *e, const cJSON *request, struct engine_nee
 		out->missing_required = out->required & ~rd.available;
 		out->missing_optional = out->optional & ~rd.available;
 	}
-	fhir_arena_free(rd.arena);
+	fhir_arena_give(rd.arena);
 	return rc;
 }
 
@@ -747,7 +747,7 @@ int engine_assess_with(const struct engine *e, const cJSON *request, const cJSON
 		}
 	}
 out:
-	fhir_arena_free(rd.arena);
+	fhir_arena_give(rd.arena);
 	if (rc != FHIR_OK) {
 		cJSON_Delete(out->response);
 		cJSON_Delete(out->log);

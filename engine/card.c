@@ -2,6 +2,7 @@
  * §Suggestion, §Link, overrideReasons), its `cds-commissioning.assessment` extension, the
  * decision-log record and the decision extension recorded on the order at order-sign
  * (../shared/design/policies.md). It never emits null, "", [] or {} (CDS Hooks 2.0 §1). */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,21 +15,51 @@ struct text {
 	size_t len, cap;
 };
 
+/* Makes room for n more bytes and the NUL. */
+static void grow(struct text *t, size_t n)
+{
+	size_t cap;
+	char *bigger;
+
+	if (t->len + n + 1 <= t->cap)
+		return;
+	cap = (t->len + n + 1) * 2;
+	bigger = fhir_arena_alloc(t->arena, cap);
+	if (t->len > 0)
+		memcpy(bigger, t->buf, t->len);
+	t->buf = bigger;
+	t->cap = cap;
+}
+
 static void put(struct text *t, const char *s)
 {
 	size_t n = strlen(s);
 
-	if (t->len + n + 1 > t->cap) {
-		size_t cap = (t->len + n + 1) * 2;
-		char *bigger = fhir_arena_alloc(t->arena, cap);
-
-		if (t->len > 0)
-			memcpy(bigger, t->buf, t->len);
-		t->buf = bigger;
-		t->cap = cap;
-	}
+	grow(t, n);
 	memcpy(t->buf + t->len, s, n + 1);
 	t->len += n;
+}
+
+/* printf straight into the buffer (one formatting when it fits, no arena copy). */
+static void putf(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void putf(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(t->buf != NULL ? t->buf + t->len : NULL, t->buf != NULL ? t->cap - t->len : 0,
+	              fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (t->buf == NULL || t->len + (size_t)n + 1 > t->cap) {
+		grow(t, (size_t)n);
+		va_start(ap, fmt);
+		vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
+		va_end(ap);
+	}
+	t->len += (size_t)n;
 }
 
 /* The text of a collection item for {{%name}}: strings, numbers, booleans, dates. */
@@ -165,12 +196,9 @@ static void put_criteria(struct text *t, const struct engine__assessment *a)
 	/* a critical card carries only what is needed to act: the findings behind it */
 	int critical = p->outcomes[a->chosen].indicator == ENGINE_CRITICAL;
 
-	put(t, fhir_arena_printf(a->arena,
-	                         critical ? "\n\n**Found in the record** (%s%s%s)\n"
-	                                  : "\n\n**Criteria: %s%s%s**\n",
-	                         p->source_label,
-	                         strstr(p->source_label, p->version) != NULL ? "" : ", version ",
-	                         strstr(p->source_label, p->version) != NULL ? "" : p->version));
+	putf(t, critical ? "\n\n**Found in the record** (%s%s%s)\n" : "\n\n**Criteria: %s%s%s**\n",
+	     p->source_label, strstr(p->source_label, p->version) != NULL ? "" : ", version ",
+	     strstr(p->source_label, p->version) != NULL ? "" : p->version);
 	for (i = 0; i < p->criterion_count; i++) {
 		const struct engine__criterion_result *r = &a->criteria[i];
 		cJSON *refs, *ref;
@@ -180,11 +208,11 @@ static void put_criteria(struct text *t, const struct engine__assessment *a)
 		unknown |= r->state == ENGINE_UNKNOWN;
 		/* the label, never the internal id (that stays in the assessment extension); an
 		 * absent red flag reads as the policy words it ("Not recorded") */
-		put(t, fhir_arena_printf(a->arena, "\n- **%s**: %s",
-		                         r->state == ENGINE_NOT_MET && r->criterion->not_met_label
-		                             ? r->criterion->not_met_label
-		                             : state_words[r->state],
-		                         r->criterion->label));
+		putf(t, "\n- **%s**: %s",
+		     r->state == ENGINE_NOT_MET && r->criterion->not_met_label
+		         ? r->criterion->not_met_label
+		         : state_words[r->state],
+		     r->criterion->label);
 		refs = evidence_refs(r);
 		cJSON_ArrayForEach(ref, refs)
 		{
@@ -192,30 +220,28 @@ static void put_criteria(struct text *t, const struct engine__assessment *a)
 			int named = 0;
 
 			put(t, ref == refs->child ? ". Evidence: " : ", ");
-			put(t, fhir_arena_printf(a->arena, "`%s`", ref->valuestring));
+			putf(t, "`%s`", ref->valuestring);
 			/* every text-derived state names the resource and the phrase behind it:
 			 * phrases are "Type/id: ‘words’ (concept, status)" */
 			for (k = 0; k < r->phrase_count; k++) {
 				if (strncmp(r->phrases[k], ref->valuestring, len) != 0 ||
 				    strncmp(r->phrases[k] + len, ": ", 2) != 0)
 					continue;
-				put(t, fhir_arena_printf(a->arena, "%s%s", named++ ? "; " : " ",
-				                         r->phrases[k] + len + 2));
+				putf(t, "%s%s", named++ ? "; " : " ", r->phrases[k] + len + 2);
 			}
 		}
 		cJSON_Delete(refs);
 		if (r->on_text && r->phrase_count == 0)
 			put(t, " (matched on text)");
 		if (r->note != NULL)
-			put(t, fhir_arena_printf(a->arena, " (%s)", r->note));
+			putf(t, " (%s)", r->note);
 	}
 	if (!unknown)
 		return;
 	put(t, "\n\n**To document** so that the policy can be applied:\n");
 	for (i = 0; i < p->criterion_count; i++)
 		if (a->criteria[i].assessed && a->criteria[i].state == ENGINE_UNKNOWN)
-			put(t,
-			    fhir_arena_printf(a->arena, "\n- %s", a->criteria[i].criterion->label));
+			putf(t, "\n- %s", a->criteria[i].criterion->label);
 }
 
 static const char *detail(const struct engine__assessment *a)
@@ -232,35 +258,34 @@ static const char *detail(const struct engine__assessment *a)
 			continue;
 		if (!others++)
 			put(&t, "\n\n**Other findings**\n");
-		put(&t, fhir_arena_printf(a->arena, "\n- %s", expand(a, p->outcomes[i].summary)));
+		putf(&t, "\n- %s", expand(a, p->outcomes[i].summary));
 	}
 	/* NHS England "Who Pays?": say when the practice did not give the commissioner (not on a
 	 * critical card: an urgent referral does not wait on who pays) */
 	if (a->responsible != NULL && a->responsible->how == ENGINE_WHO_NOT_DETERMINED &&
 	    o->indicator != ENGINE_CRITICAL)
-		put(&t, fhir_arena_printf(a->arena,
-		                          "\n\n**Responsible commissioner not determined** (%s): "
-		                          "this card applies the policy of %s, one of the "
-		                          "commissioners this service serves. The patient's "
-		                          "registered GP practice decides whose policy applies "
-		                          "(NHS England, *Who Pays?*): check it in the record.",
-		                          a->responsible->why, p->commissioner_name));
+		putf(&t,
+		     "\n\n**Responsible commissioner not determined** (%s): "
+		     "this card applies the policy of %s, one of the "
+		     "commissioners this service serves. The patient's "
+		     "registered GP practice decides whose policy applies "
+		     "(NHS England, *Who Pays?*): check it in the record.",
+		     a->responsible->why, p->commissioner_name);
 	else if (a->responsible != NULL && a->responsible->how == ENGINE_WHO_DEFAULT)
-		put(&t, fhir_arena_printf(a->arena,
-		                          "\n\n_Responsible commissioner: %s, this service's "
-		                          "default (%s)._",
-		                          p->commissioner_name, a->responsible->why));
+		putf(&t,
+		     "\n\n_Responsible commissioner: %s, this service's "
+		     "default (%s)._",
+		     p->commissioner_name, a->responsible->why);
 	put_criteria(&t, a);
 	if (a->triggered_on_text && a->order_text != NULL)
-		put(&t, fhir_arena_printf(a->arena,
-		                          "\n\n_This order was recognised from its text (\"%s\"), "
-		                          "not from a code._",
-		                          a->order_text));
+		putf(&t,
+		     "\n\n_This order was recognised from its text (\"%s\"), "
+		     "not from a code._",
+		     a->order_text);
 	/* the outcome's evidence replaces the policy's; `"evidence": false` drops it (a critical
 	 * card carries only what is needed to act) */
 	if (!o->no_evidence && (o->evidence != NULL || p->evidence != NULL))
-		put(&t, fhir_arena_printf(a->arena, "\n\n%s",
-		                          o->evidence != NULL ? o->evidence : p->evidence));
+		putf(&t, "\n\n%s", o->evidence != NULL ? o->evidence : p->evidence);
 	return t.buf;
 }
 

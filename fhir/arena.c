@@ -23,7 +23,8 @@ struct arena_block {
 struct fhir_arena {
 	struct arena_block *head; /* the block being filled; the first block is last in chain */
 	struct arena_block *first;
-	struct arena_block *big; /* allocations over a quarter block, one block each */
+	struct arena_block *big;   /* allocations over a quarter block, one block each */
+	struct arena_block *spare; /* standard blocks kept by fhir_arena_reset_keep, used first */
 };
 
 static size_t header_size(void)
@@ -60,6 +61,7 @@ struct fhir_arena *fhir_arena_new(void)
 	arena->first = block_new(ARENA_BLOCK_SIZE);
 	arena->head = arena->first;
 	arena->big = NULL;
+	arena->spare = NULL;
 	return arena;
 }
 
@@ -80,7 +82,9 @@ void *fhir_arena_alloc(struct fhir_arena *arena, size_t size)
 		b->next = arena->big;
 		arena->big = b;
 	} else if (b->size - b->used < need) {
-		b = block_new(ARENA_BLOCK_SIZE);
+		b = arena->spare != NULL ? arena->spare : block_new(ARENA_BLOCK_SIZE);
+		arena->spare = b->next;
+		b->used = 0;
 		b->next = arena->head;
 		arena->head = b;
 	}
@@ -137,14 +141,43 @@ static void free_chain(struct arena_block *b, const struct arena_block *stop)
 	}
 }
 
-void fhir_arena_reset(struct fhir_arena *arena)
+/* Moves the blocks from b up to (not including) stop to the spare list while *kept stays within
+ * keep; frees the others. */
+static void keep_chain(struct fhir_arena *arena, struct arena_block *b,
+                       const struct arena_block *stop, size_t keep, size_t *kept)
 {
+	while (b != stop) {
+		struct arena_block *next = b->next;
+
+		if (*kept + b->size <= keep) {
+			*kept += b->size;
+			b->next = arena->spare;
+			arena->spare = b;
+		} else {
+			free(b);
+		}
+		b = next;
+	}
+}
+
+void fhir_arena_reset_keep(struct fhir_arena *arena, size_t keep)
+{
+	struct arena_block *spare = arena->spare;
+	size_t kept = 0;
+
 	free_chain(arena->big, NULL);
 	arena->big = NULL;
-	free_chain(arena->head, arena->first);
+	arena->spare = NULL;
+	keep_chain(arena, spare, NULL, keep, &kept);
+	keep_chain(arena, arena->head, arena->first, keep, &kept);
 	arena->first->used = 0;
 	arena->first->next = NULL;
 	arena->head = arena->first;
+}
+
+void fhir_arena_reset(struct fhir_arena *arena)
+{
+	fhir_arena_reset_keep(arena, 0);
 }
 
 void fhir_arena_free(struct fhir_arena *arena)
@@ -153,6 +186,7 @@ void fhir_arena_free(struct fhir_arena *arena)
 		return;
 	free_chain(arena->big, NULL);
 	free_chain(arena->head, NULL);
+	free_chain(arena->spare, NULL);
 	free(arena);
 }
 

@@ -2,8 +2,9 @@
  * prefetch values), partial dates and date arithmetic, ValueSet membership, and the FHIRPath
  * evaluator that policy facts are written in, and the server's two HTTP clients (libcurl): the
  * bounded GET for JWK Sets and the FHIR-server client that fetches what prefetch lacks.
- * Apart from those clients it depends on cJSON only, does no I/O and keeps no global state;
- * everything it returns during a request lives in that request's arena. */
+ * Apart from those clients it depends on cJSON only, does no I/O and keeps no global state beyond
+ * one cached request arena per thread (arena_cache.c); everything it returns during a request
+ * lives in that request's arena. */
 #ifndef CDS_FHIR_H
 #define CDS_FHIR_H
 
@@ -50,7 +51,67 @@ char *fhir_arena_strndup(struct fhir_arena *arena, const char *s, size_t n);
 char *fhir_arena_printf(struct fhir_arena *arena, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void fhir_arena_reset(struct fhir_arena *arena); /* forget everything, keep the first block */
+/* The same, but up to `keep` bytes of further standard blocks stay allocated for reuse, so an
+ * arena reset between requests does not return and re-fault the same memory. */
+void fhir_arena_reset_keep(struct fhir_arena *arena, size_t keep);
 void fhir_arena_free(struct fhir_arena *arena);  /* accepts NULL */
+
+/* ---- per-thread request arena (arena_cache.c) ---------------------------------------------- */
+
+/* Bytes of blocks a cached arena keeps across requests beyond its first block; a request that
+ * needed more gives the rest back to malloc (so RSS returns after a large record). */
+#define FHIR_ARENA_CACHE_KEEP ((size_t)1024 * 1024)
+/* An empty arena for one request: this thread's cached one, or a new one when it is taken (a
+ * nested request). NEW: hand it back with fhir_arena_give, which resets it (keeping up to
+ * FHIR_ARENA_CACHE_KEEP bytes) and caches it for the thread's next request, or frees it when the
+ * thread already has one. The cached arena is freed when its thread exits. Thread-safe. */
+struct fhir_arena *fhir_arena_take(void);
+void fhir_arena_give(struct fhir_arena *arena); /* accepts NULL */
+
+/* ---- streaming JSON writer (json_writer.c) ------------------------------------------------- */
+
+/* Writes JSON text as it is produced, into one growing buffer (no tree): commas and nesting are
+ * the writer's; strings are escaped per RFC 8259 §7, valid UTF-8 passed through and each byte that
+ * is not UTF-8 replaced by U+FFFD. Numbers are written as cJSON 1.7 writes them (NaN and the
+ * infinities as null). With `prune` (CDS Hooks 2.0 §1) null, "", NaN, infinities and containers
+ * that end empty are left out, keys included, unless fhir_json_keep marked the container. A
+ * NULL string is always left out. `key` names the member inside an object and is ignored
+ * elsewhere. Out of memory aborts. One writer per thread. */
+struct fhir_json_level {
+	size_t start; /* where the container's comma or key began (for the prune roll-back) */
+	size_t count; /* values written in it so far */
+	int object, keep;
+};
+struct fhir_json_writer {
+	char *buf; /* the text so far, NUL-terminated (malloc'd; NULL before the first write) */
+	size_t len, cap;
+	int prune;
+	struct fhir_json_level *levels; /* open containers, innermost last */
+	size_t depth, level_cap;
+};
+void fhir_json_init(struct fhir_json_writer *w, int prune);
+void fhir_json_object(struct fhir_json_writer *w, const char *key); /* opens {, closed by _end */
+void fhir_json_array(struct fhir_json_writer *w, const char *key);  /* opens [, closed by _end */
+void fhir_json_keep(struct fhir_json_writer *w); /* the open container is written even if empty */
+void fhir_json_end(struct fhir_json_writer *w);  /* closes the innermost container */
+void fhir_json_string(struct fhir_json_writer *w, const char *key, const char *s);
+void fhir_json_string_n(struct fhir_json_writer *w, const char *key, const char *s, size_t n);
+void fhir_json_number(struct fhir_json_writer *w, const char *key, double d);
+void fhir_json_bool(struct fhir_json_writer *w, const char *key, int b);
+void fhir_json_null(struct fhir_json_writer *w, const char *key);
+/* A cJSON value, whole (BORROWED for the call); NULL writes nothing. */
+void fhir_json_value(struct fhir_json_writer *w, const char *key, const cJSON *item);
+/* NEW: the text written (free()), *length its length (may be NULL); "" when nothing was written.
+ * Every container must be closed. The writer is left empty, ready for reuse. */
+char *fhir_json_finish(struct fhir_json_writer *w, size_t *length);
+void fhir_json_discard(struct fhir_json_writer *w); /* frees the text; the writer is empty */
+
+/* The length of the valid UTF-8 sequence at s (n bytes available), or 0 when it is not one
+ * (overlong forms, surrogates, code points above U+10FFFF: RFC 3629 §3). n >= 1. */
+size_t fhir_utf8_sequence(const unsigned char *s, size_t n);
+/* How many of the n bytes at s are, from the start, printable ASCII other than '"' and '\\': the
+ * bytes a JSON string holds as they are (eight tested at a time). */
+size_t fhir_json_plain_run(const unsigned char *s, size_t n);
 
 /* ---- dates and times (FHIR date, dateTime, instant, time; FHIRPath N1 §Date/Time) ----------- */
 

@@ -1,0 +1,101 @@
+/* test_arena_cache.c — the per-thread request arena (fhir/arena_cache.c) and the block reuse of
+ * fhir_arena_reset_keep: a reset arena hands out its kept blocks again (same addresses), zeroed;
+ * a nested take gets an arena of its own; a thread's cached arena is freed when it exits (the
+ * sanitizer build reports a leak otherwise). */
+#include <pthread.h>
+#include <stdint.h>
+
+#include "fhir.h"
+#include "testkit.h"
+
+#define CHUNK  16000 /* four to a 64 KB block */
+#define CHUNKS 40    /* ten blocks: 640 KB, within FHIR_ARENA_CACHE_KEEP */
+#define HOLD   12
+
+static int seen(void *const *old, size_t n, const void *p)
+{
+	for (size_t i = 0; i < n; i++)
+		if (old[i] == p)
+			return 1;
+	return 0;
+}
+
+static void test_reset_keep(void)
+{
+	struct fhir_arena *a = fhir_arena_new();
+	void *old[CHUNKS], *hold[HOLD];
+	size_t reused = 0, zero = 1;
+
+	for (size_t i = 0; i < CHUNKS; i++) {
+		old[i] = fhir_arena_alloc(a, CHUNK);
+		memset(old[i], 0xff, CHUNK);
+	}
+	fhir_arena_reset_keep(a, FHIR_ARENA_CACHE_KEEP);
+	/* blocks given back to malloc would be handed to these first */
+	for (size_t i = 0; i < HOLD; i++)
+		hold[i] = malloc(64 * 1024 + 32);
+	for (size_t i = 0; i < CHUNKS; i++) {
+		unsigned char *p = fhir_arena_alloc(a, CHUNK);
+
+		reused += (size_t)seen(old, CHUNKS, p);
+		for (size_t k = 0; k < CHUNK; k++)
+			zero &= p[k] == 0;
+	}
+	CHECK(reused == CHUNKS, "every block kept and reused: %zu of %d chunks at old addresses",
+	      reused, CHUNKS);
+	CHECK(zero, "reused memory is zeroed");
+	for (size_t i = 0; i < HOLD; i++)
+		free(hold[i]);
+	/* a keep of one block: the rest goes back to malloc; the arena still works */
+	fhir_arena_reset_keep(a, 64 * 1024);
+	for (size_t i = 0; i < CHUNKS; i++)
+		CHECK(((unsigned char *)fhir_arena_alloc(a, CHUNK))[CHUNK - 1] == 0, "chunk %zu",
+		      i);
+	fhir_arena_reset(a); /* keep nothing: the spare list is emptied too */
+	CHECK(fhir_arena_alloc(a, 8) != NULL, "alloc after reset");
+	fhir_arena_free(a);
+}
+
+static void test_take_give(void)
+{
+	struct fhir_arena *a = fhir_arena_take(), *b, *nested;
+
+	fhir_arena_alloc(a, 100);
+	fhir_arena_give(a);
+	b = fhir_arena_take();
+	CHECK(b == a, "the thread's arena is handed out again");
+	nested = fhir_arena_take();
+	CHECK(nested != NULL && nested != b, "a nested take gets an arena of its own");
+	fhir_arena_give(nested); /* cached */
+	fhir_arena_give(b);      /* the cache is full: freed */
+	fhir_arena_give(NULL);
+	CHECK(fhir_arena_take() == nested, "the first one given back is the cached one");
+	fhir_arena_give(nested);
+}
+
+static void *thread_main(void *arg)
+{
+	struct fhir_arena *a = fhir_arena_take();
+
+	(void)arg;
+	for (int i = 0; i < CHUNKS; i++)
+		fhir_arena_alloc(a, CHUNK);
+	fhir_arena_give(a); /* freed by the key's destructor when the thread exits */
+	return NULL;
+}
+
+static void test_thread_exit(void)
+{
+	pthread_t t;
+
+	CHECK(pthread_create(&t, NULL, thread_main, NULL) == 0, "thread");
+	pthread_join(t, NULL);
+}
+
+int main(void)
+{
+	test_reset_keep();
+	test_take_give();
+	test_thread_exit();
+	return testkit_done();
+}
