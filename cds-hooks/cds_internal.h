@@ -323,8 +323,11 @@ struct cds__server_stats {
 	                              worker held) */
 	unsigned long header_deadline_drops; /* closed: request line + headers too late */
 	unsigned long body_deadline_drops;   /* closed: body too late */
-	unsigned long evicted; /* closed while reading headers to make room for a new connection */
-	unsigned long refused; /* new connections closed at once: no room and none to evict */
+	unsigned long evicted; /* closed while waiting for headers to make room for a new one */
+	unsigned long refused; /* new connections over a limit with none that could be closed for
+	                          them: not counted; answered 503 + Retry-After, then closed */
+	unsigned long refused_per_ip; /* of those, over maxConnectionsPerIp */
+	unsigned long mhd_messages;   /* libmicrohttpd's own messages (summarised once a second) */
 };
 
 /* Copies the server's counts into *out (zeros for NULL). Thread-safe. */
