@@ -8,10 +8,11 @@
  * memory, body size, requests in flight -> 503 + Retry-After), a request waiting for data from
  * its fhirServer parked on the one fetch thread (fhir_fetcher: no worker waits on the network),
  * one access-log line per request
- * on stderr, strict HTTP/1.1 framing (RFC 9112 §3.2, §5.1, §6.1, §6.3: what libmicrohttpd 0.9.75
- * lets through is refused with one 400/501 and the connection closed), and every other answer
- * produced by cds_handle. It must not interpret CDS Hooks itself, nor log headers, tokens or
- * bodies. The only file that includes microhttpd.h. */
+ * on stderr (written in batches by the access log's own writer, cds__log), strict HTTP/1.1 framing
+ * (RFC 9112 §3.2, §5.1, §6.1, §6.3: what libmicrohttpd 0.9.75 lets through is refused with one
+ * 400/501 and the connection closed), and every other answer produced by cds_handle. It must not
+ * interpret CDS Hooks itself, nor log headers, tokens or bodies. The only file that includes
+ * microhttpd.h. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -117,6 +118,7 @@ struct cds_server {
 	/* Fetching: requests whose prefetch lacks data wait here, their connection suspended and
 	 * no worker held, until the fetch is done; then they queue for a worker again. */
 	struct fhir_fetcher *fetcher;
+	struct cds__log *access; /* NEW: the access log's writer (stderr) */
 	atomic_ulong fetching;
 };
 
@@ -134,7 +136,7 @@ struct conn {
 	int answered;  /* a worker has filled `reply` */
 	int refused;   /* the connection was refused (struct peer): discard the body, answer 503 */
 	struct cds__pending *pending; /* waiting for, or back from, the fetch thread */
-	struct cds_server *server;    /* BORROWED: for the fetch thread's callback */
+	struct cds_server *server;    /* BORROWED: for the access log and the fetch callback */
 	struct timespec start;
 	struct MHD_Connection *connection; /* BORROWED while submitted */
 	struct cds_request req;            /* pointers BORROWED from the connection and `body` */
@@ -269,8 +271,10 @@ static void sanitize_path(const char *text, char *buf, size_t size)
 	buf[n] = '\0';
 }
 
-static void access_log(const char *method, const char *url, const struct cds_reply *reply,
-                       const struct timespec *start)
+/* Queues the request's access-log line for the access log's writer thread (stderr, in batches:
+ * the polling thread formats the line but never waits for a write). */
+static void access_log(struct cds_server *server, const char *method, const char *url,
+                       const struct cds_reply *reply, const struct timespec *start)
 {
 	struct timespec end;
 	clock_gettime(CLOCK_MONOTONIC, &end);
@@ -280,9 +284,11 @@ static void access_log(const char *method, const char *url, const struct cds_rep
 	cds__timestamp(stamp, sizeof stamp);
 	sanitize_path(method, m, sizeof m);
 	sanitize_path(url, path, sizeof path);
-	fprintf(stderr, "%s %s %s %u %lldus%s%s%s%s\n", stamp, m, path, reply->status, us,
-	        reply->hook_instance[0] ? " hookInstance=" : "", reply->hook_instance,
-	        reply->log_note[0] ? " " : "", reply->log_note);
+	char line[1024];
+	snprintf(line, sizeof line, "%s %s %s %u %lldus%s%s%s%s", stamp, m, path, reply->status, us,
+	         reply->hook_instance[0] ? " hookInstance=" : "", reply->hook_instance,
+	         reply->log_note[0] ? " " : "", reply->log_note);
+	cds__log_push(server->access, cds__must(strdup(line)));
 }
 
 /* Queues `reply` (cleared here; its body is taken by the response) and logs the request. */
@@ -311,7 +317,7 @@ static enum MHD_Result queue_reply(struct MHD_Connection *connection, const char
 	c->responded = 1;
 	MHD_destroy_response(response);
 	if (!c->refused) /* refusals are counted and summarised once a second (watchdog_main) */
-		access_log(method, url, reply, &c->start);
+		access_log(c->server, method, url, reply, &c->start);
 	cds_reply_clear(reply);
 	return ret;
 }
@@ -662,7 +668,6 @@ static void *worker_main(void *arg)
 			cds__handle_finish(server->app, &c->req, c->pending, &c->reply);
 			c->pending = NULL;
 		} else if (cds__handle_start(server->app, &c->req, &c->reply, &c->pending)) {
-			c->server = server;
 			atomic_fetch_add(&server->fetching, 1);
 			if (cds__fetch_start(server->app, &c->pending->plan, server->fetcher,
 			                     &fetch_done, c) == FHIR_OK) {
@@ -743,6 +748,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
 	const unsigned long max_body = server->limits->max_body_bytes;
 	if (!c) { /* first call: headers only */
 		c = cds__must(calloc(1, sizeof *c));
+		c->server = server;
 		clock_gettime(CLOCK_MONOTONIC, &c->start);
 		*con_cls = c;
 		set_phase(server, connection, PEER_BODY); /* the body deadline starts */
@@ -987,6 +993,7 @@ int cds_server_start(struct cds_app *app, const char *bind, unsigned port, struc
 	pthread_mutex_init(&server->mhd_log_lock, NULL);
 	pthread_condattr_destroy(&monotonic);
 	server->locks_ready = 1;
+	server->access = cds__log_open(stderr, 0, CDS__LOG_QUEUE_LINES);
 	if (cfg->tls_cert && cfg->tls_key) {
 		if ((rc = read_tls(server, cfg, err)) != FHIR_OK)
 			goto out;
@@ -1097,6 +1104,7 @@ void cds_server_stop(struct cds_server *server)
 	}
 	if (server->daemon)
 		MHD_stop_daemon(server->daemon);
+	cds__log_close(server->access); /* every access-log line is written before we return */
 	if (server->locks_ready) {
 		pthread_mutex_destroy(&server->lock);
 		pthread_cond_destroy(&server->watchdog_wake);

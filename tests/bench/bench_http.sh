@@ -6,8 +6,9 @@
 # (a decision vector: a SNOMED-coded MRI shoulder), POSTed to /cds-services/commissioning-order-
 # select, at 8 and 64 connections, the servers alternating run by run; prints per run and the
 # median of the runs: req/s, the ratio ours / bare, p99 latency and errors (socket errors and
-# non-2xx answers). Our decision log and access log go to files, as in production. The machine's load is printed first: on a shared 2-core machine the
-# figures move by tens of percent; compare ratios from one run of this script.
+# non-2xx answers). Our decision log and access log go to files, as in production. The
+# machine's load is printed first: on a shared 2-core machine the figures move by tens of
+# percent; compare ratios from one run of this script.
 # Usage: bench_http.sh CDS_BINARY BARE_BINARY SOURCE_DIR [SECONDS_PER_RUN] [RUNS]
 # Needs wrk (Debian/Ubuntu: `apt-get install wrk`); without it prints SKIP and exits 0.
 set -u
