@@ -61,7 +61,6 @@ int cds_app_new(const struct cds_app_options *opts, const struct engine_reporter
 		goto out;
 
 	app = cds__must(calloc(1, sizeof *app));
-	pthread_mutex_init(&app->log_mutex, NULL);
 	pthread_mutex_init(&app->feedback_mutex, NULL);
 	fhir_client_new(NULL, &app->fhir, NULL); /* CDS Hooks 2.0 §Prefetch; cannot fail */
 	struct name_map map = {rep, opts->policies_dir, opts->config_file};
@@ -81,16 +80,16 @@ int cds_app_new(const struct cds_app_options *opts, const struct engine_reporter
 	app->mirror_system_actions = cJSON_IsTrue(mirror);
 
 	if (!opts->decision_log) {
-		app->decision_log = stderr;
+		app->log = cds__log_open(stderr, 0, CDS__LOG_QUEUE_LINES);
 	} else if (strcmp(opts->decision_log, "-") != 0) {
-		app->decision_log = fopen(opts->decision_log, "a");
-		if (!app->decision_log) {
+		FILE *f = fopen(opts->decision_log, "a");
+		if (!f) {
 			rep->report(rep->ctx, opts->decision_log, "",
 			            "cannot open the decision log for appending");
 			rc = FHIR_ERR_IO;
 			goto out;
 		}
-		app->decision_log_owned = 1;
+		app->log = cds__log_open(f, 1, CDS__LOG_QUEUE_LINES);
 	}
 	if (opts->settings) {
 		app->settings = opts->settings;
@@ -119,15 +118,13 @@ void cds_app_free(struct cds_app *app)
 {
 	if (!app)
 		return;
+	cds__log_close(app->log); /* first: every queued decision line is written */
 	engine_free(app->engine);
 	cds__auth_free(app->auth);
 	cds_config_free(app->own_settings);
 	free(app->discovery);
-	if (app->decision_log_owned)
-		fclose(app->decision_log);
 	for (size_t i = 0; i < CDS_MAX_FEEDBACK_ITEMS; i++)
 		free(app->feedback[i]);
-	pthread_mutex_destroy(&app->log_mutex);
 	pthread_mutex_destroy(&app->feedback_mutex);
 	fhir_client_free(app->fhir);
 	free(app);

@@ -37,9 +37,7 @@ struct cds_app {
 	struct engine *engine; /* NEW at cds_app_new, immutable afterwards */
 	char *discovery;       /* NEW: the discovery document, built once (discovery.c) */
 	size_t discovery_length;
-	FILE *decision_log;                     /* NULL: no decision log */
-	int decision_log_owned;                 /* 1: fclose at cds_app_free */
-	pthread_mutex_t log_mutex;              /* serialises decision-log lines */
+	struct cds__log *log;                   /* NEW: the decision log's writer; NULL: none */
 	pthread_mutex_t feedback_mutex;         /* guards the feedback ring below */
 	char *feedback[CDS_MAX_FEEDBACK_ITEMS]; /* ring of NEW JSON records, oldest overwritten */
 	size_t feedback_next;                   /* next slot to write */
@@ -224,9 +222,45 @@ size_t cds__feedback_total(struct cds_app *app);
 
 /* ---- decision log (log.c) ------------------------------------------------------------------ */
 
-/* Writes `record` as one JSON line to the decision log (if any); thread-safe. BORROWED record. */
+/* Lines the decision log's queue holds before an enqueuing request waits for the writer. */
+#define CDS__LOG_QUEUE_LINES 4096
+
+/* The decision log's writer: a bounded queue of lines and one thread that writes whatever is
+ * queued as one batch (one write, one flush) under the FILE's lock. Opaque. */
+struct cds__log;
+/* What a log has done (counts since it opened), for tests and diagnostics. */
+struct cds__log_stats {
+	unsigned long written; /* lines written */
+	unsigned long batches; /* batches (write + flush) */
+	unsigned long waits;   /* pushes that found the queue full and waited */
+	size_t queued;         /* lines queued now */
+	size_t high_water;     /* most lines ever queued at once */
+	size_t capacity;       /* the queue's size in lines */
+};
+/* Starts a writer for `out` (BORROWED, or TAKEN when owned is 1: fclose at close) with a queue of
+ * `capacity` lines (0 is taken as 1). NEW: close with cds__log_close. Aborts when no thread can
+ * be started (like out of memory). */
+struct cds__log *cds__log_open(FILE *out, int owned, size_t capacity);
+/* Writes every queued line, stops the writer, closes (owned) or flushes `out`, frees. Lines
+ * pushed meanwhile are still written. Accepts NULL. */
+void cds__log_close(struct cds__log *log);
+/* Enqueues one line (TAKES `line`: malloc'd JSON text without its newline). When the queue is
+ * full the caller waits until the writer has taken it (nothing is dropped). NULL log: freed. */
+void cds__log_push(struct cds__log *log, char *line);
+/* Waits until every queued line is written (not while paused). Thread-safe. */
+void cds__log_flush(struct cds__log *log);
+/* Test hook: while paused (1) the writer takes nothing, so the queue fills and pushes wait. */
+void cds__log_pause(struct cds__log *log, int paused);
+void cds__log_stats(struct cds__log *log, struct cds__log_stats *out); /* zeros for NULL */
+
+/* 1 when the app has a decision log (records are worth building), else 0. */
+int cds__log_enabled(const struct cds_app *app);
+/* Writes `record` as one JSON line to the decision log (if any): printed here, written by the
+ * writer thread; thread-safe. BORROWED record. */
 void cds__log_record(struct cds_app *app, const cJSON *record);
-void cds__log_line(struct cds_app *app, char *line); /* takes ownership of a malloc'd JSON text without its newline; enqueues it */
+/* Takes ownership of a malloc'd JSON text without its newline; enqueues it (as
+ * cds__log_push; freed when the app has no decision log). Thread-safe. */
+void cds__log_line(struct cds_app *app, char *line);
 /* The current UTC instant as RFC 3339 with milliseconds ("2026-11-23T08:53:10.123Z"). */
 void cds__timestamp(char *buf, size_t size);
 
@@ -291,8 +325,11 @@ struct cds__server_stats {
 	                              worker held) */
 	unsigned long header_deadline_drops; /* closed: request line + headers too late */
 	unsigned long body_deadline_drops;   /* closed: body too late */
-	unsigned long evicted; /* closed while reading headers to make room for a new connection */
-	unsigned long refused; /* new connections closed at once: no room and none to evict */
+	unsigned long evicted; /* closed while waiting for headers to make room for a new one */
+	unsigned long refused; /* new connections over a limit with none that could be closed for
+	                          them: not counted; answered 503 + Retry-After, then closed */
+	unsigned long refused_per_ip; /* of those, over maxConnectionsPerIp */
+	unsigned long mhd_messages;   /* libmicrohttpd's own messages (summarised once a second) */
 };
 
 /* Copies the server's counts into *out (zeros for NULL). Thread-safe. */

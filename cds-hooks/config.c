@@ -31,9 +31,10 @@ static const struct limit_def {
     L("maxHeaderBytes", "max-header-bytes", max_header_bytes, 65536, 4096, 1048576,
       "per-connection memory for the request line and headers; more -> 431"),
     L("maxConnections", "max-connections", max_connections, 256, 1, 65536,
-      "open connections in total; more are refused"),
-    L("maxConnectionsPerIp", "max-connections-per-ip", max_connections_per_ip, 32, 1, 65536,
-      "open connections from one IP address; more are refused"),
+      "open connections in total; one more closes the longest waiting for its headers, "
+      "else is answered 503 + Retry-After"),
+    L("maxConnectionsPerIp", "max-connections-per-ip", max_connections_per_ip, 128, 1, 65536,
+      "open connections from one IP address; the same, among that address's"),
     L("idleTimeoutSeconds", "idle-timeout", idle_timeout_seconds, 30, 1, 3600,
       "a connection with no traffic this long is closed"),
     L("headerDeadlineSeconds", "header-deadline", header_deadline_seconds, 5, 1, 3600,

@@ -142,7 +142,7 @@ static void service_assess(struct cds_app *app, struct cds__pending *p, struct c
 	/* The decision log: one line per record, correlated, never the access token. */
 	char stamp[40];
 	cds__timestamp(stamp, sizeof stamp);
-	if (cJSON_IsArray(result.log)) {
+	if (cds__log_enabled(app) && cJSON_IsArray(result.log)) {
 		for (const cJSON *rec = result.log->child; rec; rec = rec->next)
 			cds__log_line(app,
 			              log_line(rec, instance->valuestring, service->id, stamp));

@@ -1,39 +1,211 @@
-/* log.c — the decision log: one JSON object per line, written whole under a mutex so request
- * threads never interleave, to stderr, a file, or nowhere (cds_app_options.decision_log).
- * Callers must only pass records without tokens; this file never adds request data itself. */
+/* log.c — the decision log: one JSON object per line, to stderr, a file, or nowhere
+ * (cds_app_options.decision_log). Request threads only enqueue a line on a bounded queue; one
+ * writer thread takes every queued line at once and writes the batch with one write and one
+ * flush, under the FILE's lock so that the access log's lines on a shared stderr never interleave
+ * with decision lines. A full queue makes the enqueuing thread wait (records are never dropped);
+ * closing the log drains the queue before it returns. Callers must only pass records without
+ * tokens; this file never adds request data itself. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cds_internal.h"
 
-void cds__log_record(struct cds_app *app, const cJSON *record)
+struct cds__log {
+	FILE *out;
+	int owned; /* 1: fclose at cds__log_close */
+	pthread_mutex_t lock;
+	pthread_cond_t not_empty, not_full, idle;
+	char **ring; /* `capacity` slots; NEW lines from head, `count` of them */
+	size_t capacity, head, count;
+	int closing, paused, writing; /* under lock; writing: a batch is out of the queue */
+	struct cds__log_stats stats;  /* under lock */
+	pthread_t writer;
+	char *batch; /* the writer's buffer (writer thread only) */
+	size_t batch_capacity;
+};
+
+/* Writes `n` lines (NEW, taken) as one buffer: one fwrite and one fflush under the FILE's lock
+ * (an unbuffered stderr then gets a single write()). Writer thread only. */
+static void write_batch(struct cds__log *log, char **lines, size_t n)
 {
-	if (!app->decision_log || !record)
+	size_t total = 0;
+	for (size_t i = 0; i < n; i++)
+		total += strlen(lines[i]) + 1;
+	if (total > log->batch_capacity) {
+		free(log->batch);
+		log->batch_capacity = total < 65536 ? 65536 : total;
+		log->batch = cds__must(malloc(log->batch_capacity));
+	}
+	size_t at = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(lines[i]);
+		memcpy(log->batch + at, lines[i], len);
+		at += len;
+		log->batch[at++] = '\n';
+		free(lines[i]);
+	}
+	flockfile(log->out); /* stderr is shared with the access log: keep lines whole */
+	fwrite(log->batch, 1, at, log->out);
+	fflush(log->out);
+	funlockfile(log->out);
+}
+
+static void *writer_main(void *arg)
+{
+	struct cds__log *log = arg;
+	char **lines = cds__must(calloc(log->capacity, sizeof *lines));
+	pthread_mutex_lock(&log->lock);
+	for (;;) {
+		while ((!log->count || log->paused) && !log->closing)
+			pthread_cond_wait(&log->not_empty, &log->lock);
+		if (!log->count)
+			break; /* closing (which unpauses) and drained */
+		size_t n = 0;
+		while (log->count) { /* take everything queued */
+			lines[n++] = log->ring[log->head];
+			log->ring[log->head] = NULL;
+			log->head = (log->head + 1) % log->capacity;
+			log->count--;
+		}
+		log->writing = 1;
+		log->stats.batches++;
+		log->stats.written += n;
+		pthread_cond_broadcast(&log->not_full);
+		pthread_mutex_unlock(&log->lock);
+		write_batch(log, lines, n);
+		pthread_mutex_lock(&log->lock);
+		log->writing = 0;
+		pthread_cond_broadcast(&log->idle);
+	}
+	pthread_mutex_unlock(&log->lock);
+	free(lines);
+	return NULL;
+}
+
+struct cds__log *cds__log_open(FILE *out, int owned, size_t capacity)
+{
+	struct cds__log *log = cds__must(calloc(1, sizeof *log));
+	log->out = out;
+	log->owned = owned;
+	log->capacity = capacity ? capacity : 1;
+	log->ring = cds__must(calloc(log->capacity, sizeof *log->ring));
+	log->stats.capacity = log->capacity;
+	pthread_mutex_init(&log->lock, NULL);
+	pthread_cond_init(&log->not_empty, NULL);
+	pthread_cond_init(&log->not_full, NULL);
+	pthread_cond_init(&log->idle, NULL);
+	if (pthread_create(&log->writer, NULL, &writer_main, log) != 0)
+		cds__must(NULL); /* no thread: treated like out of memory */
+	return log;
+}
+
+void cds__log_close(struct cds__log *log)
+{
+	if (!log)
 		return;
-	char *line = cds__must(cJSON_PrintUnformatted(record));
-	pthread_mutex_lock(&app->log_mutex);
-	flockfile(app->decision_log); /* stderr is shared with the access log: keep lines whole */
-	fputs(line, app->decision_log);
-	fputc('\n', app->decision_log);
-	fflush(app->decision_log);
-	funlockfile(app->decision_log);
-	pthread_mutex_unlock(&app->log_mutex);
-	free(line);
+	pthread_mutex_lock(&log->lock);
+	log->closing = 1;
+	log->paused = 0; /* a paused writer still drains at close */
+	pthread_cond_broadcast(&log->not_empty);
+	pthread_mutex_unlock(&log->lock);
+	pthread_join(log->writer, NULL);
+	for (size_t i = 0; i < log->capacity; i++) /* empty after the drain; defensive */
+		free(log->ring[i]);
+	free(log->ring);
+	free(log->batch);
+	pthread_mutex_destroy(&log->lock);
+	pthread_cond_destroy(&log->not_empty);
+	pthread_cond_destroy(&log->not_full);
+	pthread_cond_destroy(&log->idle);
+	if (log->owned)
+		fclose(log->out);
+	else
+		fflush(log->out);
+	free(log);
+}
+
+void cds__log_push(struct cds__log *log, char *line)
+{
+	if (!log || !line) {
+		free(line);
+		return;
+	}
+	pthread_mutex_lock(&log->lock);
+	if (log->count == log->capacity && !log->closing) {
+		log->stats.waits++; /* backpressure: this request waits for the writer */
+		while (log->count == log->capacity && !log->closing)
+			pthread_cond_wait(&log->not_full, &log->lock);
+	}
+	if (log->closing) { /* pushed during close (a bug in the caller): written, not lost */
+		pthread_mutex_unlock(&log->lock);
+		flockfile(log->out);
+		fputs(line, log->out);
+		fputc('\n', log->out);
+		fflush(log->out);
+		funlockfile(log->out);
+		free(line);
+		return;
+	}
+	log->ring[(log->head + log->count) % log->capacity] = line;
+	log->count++;
+	if (log->count > log->stats.high_water)
+		log->stats.high_water = log->count;
+	pthread_cond_signal(&log->not_empty);
+	pthread_mutex_unlock(&log->lock);
+}
+
+void cds__log_flush(struct cds__log *log)
+{
+	if (!log)
+		return;
+	pthread_mutex_lock(&log->lock);
+	while ((log->count && !log->paused) || log->writing)
+		pthread_cond_wait(&log->idle, &log->lock);
+	pthread_mutex_unlock(&log->lock);
+}
+
+void cds__log_pause(struct cds__log *log, int paused)
+{
+	if (!log)
+		return;
+	pthread_mutex_lock(&log->lock);
+	log->paused = paused;
+	pthread_cond_broadcast(&log->not_empty);
+	pthread_cond_broadcast(&log->idle);
+	pthread_mutex_unlock(&log->lock);
+}
+
+void cds__log_stats(struct cds__log *log, struct cds__log_stats *out)
+{
+	memset(out, 0, sizeof *out);
+	if (!log)
+		return;
+	pthread_mutex_lock(&log->lock);
+	*out = log->stats;
+	out->queued = log->count;
+	pthread_mutex_unlock(&log->lock);
+}
+
+int cds__log_enabled(const struct cds_app *app)
+{
+	return app && app->log;
 }
 
 void cds__log_line(struct cds_app *app, char *line)
 {
-	if (app->decision_log && line) {
-		pthread_mutex_lock(&app->log_mutex);
-		flockfile(app->decision_log);
-		fputs(line, app->decision_log);
-		fputc('\n', app->decision_log);
-		fflush(app->decision_log);
-		funlockfile(app->decision_log);
-		pthread_mutex_unlock(&app->log_mutex);
+	if (!app || !app->log) {
+		free(line);
+		return;
 	}
-	free(line);
+	cds__log_push(app->log, line);
+}
+
+void cds__log_record(struct cds_app *app, const cJSON *record)
+{
+	if (!app || !app->log || !record)
+		return;
+	cds__log_push(app->log, cds__must(cJSON_PrintUnformatted(record)));
 }
 
 void cds__timestamp(char *buf, size_t size)

@@ -436,19 +436,20 @@ static int cmd_serve(int argc, char **argv)
 		                   "issuer only loopback addresses are allowed (open demo mode)",
 		                   bind);
 	}
-	if (load("serve", &o, o.decision_log, cfg, &app) != 0) {
-		cds_config_free(cfg);
-		return 1;
-	}
-
-	/* Block the stop signals in every thread (the daemon's threads inherit this mask) and
-	 * wait for them here. */
+	/* Block the stop signals in every thread before any starts (the decision log's writer,
+	 * started by load, and the daemon's threads inherit this mask) and wait for them here:
+	 * a stop signal then always reaches sigwait, never a thread whose default action would
+	 * end the process with decision lines still queued. */
 	sigset_t stop;
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGINT);
 	sigaddset(&stop, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN); /* a client or log reader that goes away must not kill us */
+	if (load("serve", &o, o.decision_log, cfg, &app) != 0) {
+		cds_config_free(cfg);
+		return 1;
+	}
 
 	if (cds_server_start(app, bind, (unsigned)port, &server, &err) != FHIR_OK) {
 		fprintf(stderr, "cds-commissioning serve: %s%s%s\n", err.where,
@@ -477,6 +478,8 @@ static int cmd_serve(int argc, char **argv)
 	        sig == SIGINT ? "SIGINT" : "SIGTERM");
 	rc = 0;
 out:
+	/* The server first (every request answered, its records queued), then the app, whose
+	 * decision log writes what is queued before it closes. */
 	cds_server_stop(server);
 	cds_app_free(app);
 	cds_config_free(cfg);

@@ -2,22 +2,26 @@
  * and writes every connection (a slow client holds no thread) and a pool of `threads` workers that
  * answer complete requests (the connection is suspended meanwhile), optional TLS >= 1.2 (GnuTLS
  * under libmicrohttpd), the configured limits (connections in total and per IP — when full, the
- * connection that has waited longest for its request line and headers makes room —, absolute
+ * connection that has waited longest for its request line and headers makes room, else the new
+ * one is answered 503 + Retry-After, never reset; refusals are summarised once a second —, absolute
  * deadlines for the headers and for the body whatever the byte rate, idle timeout, header
  * memory, body size, requests in flight -> 503 + Retry-After), a request waiting for data from
  * its fhirServer parked on the one fetch thread (fhir_fetcher: no worker waits on the network),
  * one access-log line per request
- * on stderr, strict HTTP/1.1 framing (RFC 9112 §3.2, §5.1, §6.1, §6.3: what libmicrohttpd 0.9.75
- * lets through is refused with one 400/501 and the connection closed), and every other answer
- * produced by cds_handle. It must not interpret CDS Hooks itself, nor log headers, tokens or
- * bodies. The only file that includes microhttpd.h. */
+ * on stderr (written in batches by the access log's own writer, cds__log), strict HTTP/1.1 framing
+ * (RFC 9112 §3.2, §5.1, §6.1, §6.3: what libmicrohttpd 0.9.75 lets through is refused with one
+ * 400/501 and the connection closed), and every other answer produced by cds_handle. It must not
+ * interpret CDS Hooks itself, nor log headers, tokens or bodies. The only file that includes
+ * microhttpd.h. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -51,6 +55,11 @@ static const char server_tls_ffdhe2048[] =
  * so that a client sending it without `Expect: 100-continue` can finish and read its 413 (closing
  * with unread data would reset the connection under it); past that, the connection is closed. */
 #define SERVER_DISCARD_MAX_BYTES (16ul * 1024ul * 1024ul)
+/* A connection waiting for its request line and headers is closed to make room for a new one
+ * only once it has waited this long: a client sends its request right after connecting, or
+ * after reading the previous reply, so a younger one is taken to be sending it now (closing it
+ * would cut that request off), not to be slow. The header deadline deals with the slow. */
+#define SERVER_EVICT_MIN_WAIT_MS 50
 
 /* Where a connection is (struct peer.phase); each phase but ANSWERING has its own deadline. */
 enum peer_phase {
@@ -70,6 +79,8 @@ struct peer {
 	enum peer_phase phase;
 	struct timespec since; /* CLOCK_MONOTONIC start of the phase */
 	int dropped;           /* shut down by the server: no longer counted */
+	int refused; /* arrived over a limit with no connection to close for it: not counted; its
+	                request is read and answered 503 + Retry-After, then it is closed */
 };
 
 struct cds_server {
@@ -89,6 +100,12 @@ struct cds_server {
 	pthread_cond_t watchdog_wake;
 	pthread_t watchdog;
 	int watchdog_started, stopping; /* under lock */
+	/* libmicrohttpd's own messages (MHD_OPTION_EXTERNAL_LOGGER): counted, summarised by the
+	 * watchdog at most once a second. Under mhd_log_lock. */
+	pthread_mutex_t mhd_log_lock;
+	unsigned long mhd_messages; /* since the last summary */
+	unsigned long mhd_total;    /* since the start */
+	char mhd_first[200];        /* the first message since the last summary */
 	/* Workers: complete requests wait here (their connections suspended) for a worker. */
 	pthread_mutex_t queue_lock;
 	pthread_cond_t queue_wake;
@@ -101,6 +118,7 @@ struct cds_server {
 	/* Fetching: requests whose prefetch lacks data wait here, their connection suspended and
 	 * no worker held, until the fetch is done; then they queue for a worker again. */
 	struct fhir_fetcher *fetcher;
+	struct cds__log *access; /* NEW: the access log's writer (stderr) */
 	atomic_ulong fetching;
 };
 
@@ -116,8 +134,9 @@ struct conn {
 	int close;     /* answer with `Connection: close` (framing error, 413) */
 	int submitted; /* handed to the workers (the connection is suspended until answered) */
 	int answered;  /* a worker has filled `reply` */
+	int refused;   /* the connection was refused (struct peer): discard the body, answer 503 */
 	struct cds__pending *pending; /* waiting for, or back from, the fetch thread */
-	struct cds_server *server;    /* BORROWED: for the fetch thread's callback */
+	struct cds_server *server;    /* BORROWED: for the access log and the fetch callback */
 	struct timespec start;
 	struct MHD_Connection *connection; /* BORROWED while submitted */
 	struct cds_request req;            /* pointers BORROWED from the connection and `body` */
@@ -252,8 +271,10 @@ static void sanitize_path(const char *text, char *buf, size_t size)
 	buf[n] = '\0';
 }
 
-static void access_log(const char *method, const char *url, const struct cds_reply *reply,
-                       const struct timespec *start)
+/* Queues the request's access-log line for the access log's writer thread (stderr, in batches:
+ * the polling thread formats the line but never waits for a write). */
+static void access_log(struct cds_server *server, const char *method, const char *url,
+                       const struct cds_reply *reply, const struct timespec *start)
 {
 	struct timespec end;
 	clock_gettime(CLOCK_MONOTONIC, &end);
@@ -263,9 +284,11 @@ static void access_log(const char *method, const char *url, const struct cds_rep
 	cds__timestamp(stamp, sizeof stamp);
 	sanitize_path(method, m, sizeof m);
 	sanitize_path(url, path, sizeof path);
-	fprintf(stderr, "%s %s %s %u %lldus%s%s%s%s\n", stamp, m, path, reply->status, us,
-	        reply->hook_instance[0] ? " hookInstance=" : "", reply->hook_instance,
-	        reply->log_note[0] ? " " : "", reply->log_note);
+	char line[1024];
+	snprintf(line, sizeof line, "%s %s %s %u %lldus%s%s%s%s", stamp, m, path, reply->status, us,
+	         reply->hook_instance[0] ? " hookInstance=" : "", reply->hook_instance,
+	         reply->log_note[0] ? " " : "", reply->log_note);
+	cds__log_push(server->access, cds__must(strdup(line)));
 }
 
 /* Queues `reply` (cleared here; its body is taken by the response) and logs the request. */
@@ -293,7 +316,8 @@ static enum MHD_Result queue_reply(struct MHD_Connection *connection, const char
 	enum MHD_Result ret = MHD_queue_response(connection, reply->status, response);
 	c->responded = 1;
 	MHD_destroy_response(response);
-	access_log(method, url, reply, &c->start);
+	if (!c->refused) /* refusals are counted and summarised once a second (watchdog_main) */
+		access_log(c->server, method, url, reply, &c->start);
 	cds_reply_clear(reply);
 	return ret;
 }
@@ -334,7 +358,8 @@ static void drop_peer(struct cds_server *server, struct peer *p)
 	if (p->fd >= 0)
 		shutdown(p->fd, SHUT_RDWR);
 	p->dropped = 1;
-	server->live--;
+	if (!p->refused)
+		server->live--;
 }
 
 static struct peer *peer_of(struct MHD_Connection *connection)
@@ -359,20 +384,36 @@ static void set_phase(struct cds_server *server, struct MHD_Connection *connecti
 	pthread_mutex_unlock(&server->lock);
 }
 
-/* The connection (not `self`, not dropped) that has waited longest for its request line and
- * headers, from that address when ip_length > 0; NULL if none. Under server->lock. */
+/* 1 when closing the peer's socket now sends a FIN, not a reset: nothing it sent is waiting
+ * unread in the kernel (a request libmicrohttpd has not read yet would be lost, and the close
+ * answered with RST). */
+static int closes_cleanly(const struct peer *p)
+{
+	int unread = 0;
+	return p->fd >= 0 && ioctl(p->fd, FIONREAD, &unread) == 0 && unread == 0;
+}
+
+/* The counted connection (not `self`, not dropped) that has waited longest, and at least
+ * SERVER_EVICT_MIN_WAIT_MS, for its request line and headers and can be closed without a reset
+ * (closes_cleanly), from that address when ip_length > 0; NULL if none. A client whose request
+ * is on its way is thus not cut off to make room; one trickling its headers (whose bytes
+ * libmicrohttpd reads as they come) or an idle kept-alive one is. Under server->lock. */
 static struct peer *oldest_waiting(struct cds_server *server, const struct peer *self,
                                    const unsigned char *ip, size_t ip_length)
 {
 	struct peer *best = NULL;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
 	for (struct peer *p = server->peers; p; p = p->next) {
-		if (p == self || p->dropped || p->phase != PEER_HEADERS)
+		if (p == self || p->dropped || p->refused || p->phase != PEER_HEADERS ||
+		    elapsed_ms(&p->since, &now) < SERVER_EVICT_MIN_WAIT_MS)
 			continue;
 		if (ip_length && (p->ip_length != ip_length || memcmp(p->ip, ip, ip_length) != 0))
 			continue;
-		if (!best || p->since.tv_sec < best->since.tv_sec ||
-		    (p->since.tv_sec == best->since.tv_sec &&
-		     p->since.tv_nsec < best->since.tv_nsec))
+		if ((!best || p->since.tv_sec < best->since.tv_sec ||
+		     (p->since.tv_sec == best->since.tv_sec &&
+		      p->since.tv_nsec < best->since.tv_nsec)) &&
+		    closes_cleanly(p))
 			best = p;
 	}
 	return best;
@@ -382,7 +423,8 @@ static struct peer *oldest_waiting(struct cds_server *server, const struct peer 
  * maxConnectionsPerIp. Over a limit, the connection (of that address, for the per-IP limit)
  * that has waited longest for its headers is closed to make room — so connections that trickle
  * headers cannot lock others out, even behind a proxy where every client has one address —
- * and only when every counted connection is past its headers is the new one closed. */
+ * and when none can be closed cleanly the new one is refused: not counted, it is answered
+ * 503 + Retry-After once its request is in, then closed (never reset). */
 static void on_connection(void *cls, struct MHD_Connection *connection, void **socket_context,
                           enum MHD_ConnectionNotificationCode code)
 {
@@ -392,7 +434,7 @@ static void on_connection(void *cls, struct MHD_Connection *connection, void **s
 		if (!p)
 			return;
 		pthread_mutex_lock(&server->lock);
-		if (!p->dropped)
+		if (!p->dropped && !p->refused)
 			server->live--;
 		if (p->prev)
 			p->prev->next = p->next;
@@ -434,40 +476,102 @@ static void on_connection(void *cls, struct MHD_Connection *connection, void **s
 	unsigned long same_ip = 0;
 	if (p->ip_length)
 		for (struct peer *q = server->peers; q; q = q->next)
-			same_ip += !q->dropped && q->ip_length == p->ip_length &&
+			same_ip += !q->dropped && !q->refused && q->ip_length == p->ip_length &&
 			           memcmp(q->ip, p->ip, p->ip_length) == 0;
 	struct peer *victim = NULL;
-	int full = 1;
-	if (same_ip > server->limits->max_connections_per_ip)
+	int full = 1, per_ip = 0;
+	if (same_ip > server->limits->max_connections_per_ip) {
+		per_ip = 1;
 		victim = oldest_waiting(server, p, p->ip, p->ip_length);
-	else if (server->live > server->limits->max_connections)
+	} else if (server->live > server->limits->max_connections) {
 		victim = oldest_waiting(server, p, NULL, 0);
-	else
+	} else {
 		full = 0;
+	}
 	if (full && victim) {
 		server->stats.evicted++;
 		drop_peer(server, victim);
 	} else if (full) {
 		server->stats.refused++;
-		drop_peer(server, p);
+		server->stats.refused_per_ip += (unsigned long)per_ip;
+		p->refused = 1; /* answered 503 by on_request; bounded by MHD's ceiling */
+		server->live--;
 	}
 	pthread_mutex_unlock(&server->lock);
+}
+
+/* MHD_LogCallback: libmicrohttpd's own error messages (a client gone before its reply, a
+ * connection over the hard ceiling, ...) come at the rate of the events that cause them, so they
+ * are counted here and summarised by the watchdog at most once a second, never printed one by
+ * one. Any thread. */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	struct cds_server *server = cls;
+	pthread_mutex_lock(&server->mhd_log_lock);
+	server->mhd_total++;
+	if (server->mhd_messages++ == 0) {
+		vsnprintf(server->mhd_first, sizeof server->mhd_first, fmt, ap);
+		server->mhd_first[strcspn(server->mhd_first, "\r\n")] = '\0';
+	}
+	pthread_mutex_unlock(&server->mhd_log_lock);
+}
+
+/* Prints what happened to connections since the previous report `was` (at most one line per
+ * kind) and libmicrohttpd's messages since the last call. Not under server->lock. */
+static void report_connections(struct cds_server *server, const struct cds__server_stats *now,
+                               const struct cds__server_stats *was)
+{
+	const struct cds__limits *l = server->limits;
+	char stamp[40];
+	cds__timestamp(stamp, sizeof stamp);
+	unsigned long refused = now->refused - was->refused;
+	unsigned long per_ip = now->refused_per_ip - was->refused_per_ip;
+	unsigned long headers = now->header_deadline_drops - was->header_deadline_drops;
+	unsigned long bodies = now->body_deadline_drops - was->body_deadline_drops;
+	unsigned long evicted = now->evicted - was->evicted;
+	if (refused)
+		fprintf(stderr,
+		        "%s refused %lu connection%s in the last second: over maxConnections %lu "
+		        "(%lu) or maxConnectionsPerIp %lu (%lu) with no connection waiting that "
+		        "could be closed; each answered 503 with Retry-After %lu\n",
+		        stamp, refused, refused == 1 ? "" : "s", l->max_connections,
+		        refused - per_ip, l->max_connections_per_ip, per_ip,
+		        l->retry_after_seconds);
+	if (headers || bodies || evicted)
+		fprintf(stderr,
+		        "%s closed %lu connection%s in the last second: %lu headers not in %lus, "
+		        "%lu bodies not in %lus, %lu waiting for headers to make room\n",
+		        stamp, headers + bodies + evicted,
+		        headers + bodies + evicted == 1 ? "" : "s", headers,
+		        l->header_deadline_seconds, bodies, l->body_deadline_seconds, evicted);
+	pthread_mutex_lock(&server->mhd_log_lock);
+	unsigned long messages = server->mhd_messages;
+	char first[sizeof server->mhd_first];
+	memcpy(first, server->mhd_first, sizeof first);
+	server->mhd_messages = 0;
+	pthread_mutex_unlock(&server->mhd_log_lock);
+	if (messages)
+		fprintf(stderr,
+		        "%s libmicrohttpd: %lu message%s in the last second, the first: %s\n",
+		        stamp, messages, messages == 1 ? "" : "s", first);
 }
 
 /* The watchdog thread: every 100 ms closes the connections past their phase's absolute deadline
  * (headers: headerDeadlineSeconds from the connection's start or its previous reply; body:
  * bodyDeadlineSeconds from the end of the headers) — libmicrohttpd's own timeout is an idle one,
- * restarted by every byte — and logs at most one line a second about what it closed. */
+ * restarted by every byte — and once a second reports what was refused or closed in that
+ * second, and libmicrohttpd's messages (report_connections); once more when stopping. */
 static void *watchdog_main(void *arg)
 {
 	struct cds_server *server = arg;
 	const long long header_ms = (long long)server->limits->header_deadline_seconds * 1000LL;
 	const long long body_ms = (long long)server->limits->body_deadline_seconds * 1000LL;
-	struct cds__server_stats logged;
-	struct timespec last_log = {0, 0};
-	memset(&logged, 0, sizeof logged);
+	struct cds__server_stats was;
+	struct timespec last_report;
+	clock_gettime(CLOCK_MONOTONIC, &last_report);
 	pthread_mutex_lock(&server->lock);
-	while (!server->stopping) {
+	was = server->stats;
+	for (;;) {
 		struct timespec now;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		for (struct peer *p = server->peers; p; p = p->next) {
@@ -482,26 +586,17 @@ static void *watchdog_main(void *arg)
 				drop_peer(server, p);
 			}
 		}
-		struct cds__server_stats st = server->stats;
-		if (elapsed_ms(&last_log, &now) >= 1000 &&
-		    (st.header_deadline_drops != logged.header_deadline_drops ||
-		     st.body_deadline_drops != logged.body_deadline_drops ||
-		     st.evicted != logged.evicted || st.refused != logged.refused)) {
+		int stopping = server->stopping;
+		if (stopping || elapsed_ms(&last_report, &now) >= 1000) {
+			struct cds__server_stats st = server->stats;
 			pthread_mutex_unlock(&server->lock);
-			char stamp[40];
-			cds__timestamp(stamp, sizeof stamp);
-			fprintf(stderr,
-			        "%s connections closed: %lu headers not in %lus, %lu bodies not in "
-			        "%lus, %lu to make room, %lu refused (no room)\n",
-			        stamp, st.header_deadline_drops - logged.header_deadline_drops,
-			        server->limits->header_deadline_seconds,
-			        st.body_deadline_drops - logged.body_deadline_drops,
-			        server->limits->body_deadline_seconds, st.evicted - logged.evicted,
-			        st.refused - logged.refused);
-			logged = st;
-			last_log = now;
+			report_connections(server, &st, &was);
+			was = st;
+			last_report = now;
 			pthread_mutex_lock(&server->lock);
 		}
+		if (stopping)
+			break;
 		struct timespec until = now;
 		until.tv_nsec += 100000000L;
 		if (until.tv_nsec >= 1000000000L) {
@@ -573,7 +668,6 @@ static void *worker_main(void *arg)
 			cds__handle_finish(server->app, &c->req, c->pending, &c->reply);
 			c->pending = NULL;
 		} else if (cds__handle_start(server->app, &c->req, &c->reply, &c->pending)) {
-			c->server = server;
 			atomic_fetch_add(&server->fetching, 1);
 			if (cds__fetch_start(server->app, &c->pending->plan, server->fetcher,
 			                     &fetch_done, c) == FHIR_OK) {
@@ -613,14 +707,15 @@ static enum MHD_Result submit(struct cds_server *server, struct MHD_Connection *
 	req->origin = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Origin");
 	req->base_url = server->base_url;
 	set_phase(server, connection, PEER_ANSWERING);
-	int busy = 0;
+	int busy = c->refused; /* a refused connection: 503, no slot taken */
 	unsigned long cur = atomic_load(&server->in_flight);
-	do {
-		if (cur >= server->limits->max_in_flight) {
-			busy = 1;
-			break;
-		}
-	} while (!atomic_compare_exchange_weak(&server->in_flight, &cur, cur + 1));
+	if (!busy)
+		do {
+			if (cur >= server->limits->max_in_flight) {
+				busy = 1;
+				break;
+			}
+		} while (!atomic_compare_exchange_weak(&server->in_flight, &cur, cur + 1));
 	if (!busy) {
 		c->counted = 1;
 		pthread_mutex_lock(&server->queue_lock);
@@ -653,6 +748,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
 	const unsigned long max_body = server->limits->max_body_bytes;
 	if (!c) { /* first call: headers only */
 		c = cds__must(calloc(1, sizeof *c));
+		c->server = server;
 		clock_gettime(CLOCK_MONOTONIC, &c->start);
 		*con_cls = c;
 		set_phase(server, connection, PEER_BODY); /* the body deadline starts */
@@ -664,6 +760,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
 		if (bad) {
 			set_phase(server, connection, PEER_ANSWERING);
 			return refuse_framing(server, connection, url, method, c, bad, why);
+		}
+		const struct peer *p = peer_of(connection); /* `refused` is set before this call */
+		if (p && p->refused) {
+			c->refused = 1;
+			c->close = 1;
+			/* Waiting for 100 Continue: answered now, no body is sent. Otherwise the
+			 * body is read and thrown away first, so the client reads its 503. */
+			if (MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
+			                                MHD_HTTP_HEADER_EXPECT))
+				return submit(server, connection, url, method, c);
 		}
 		const char *cl = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
 		                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -712,6 +818,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
 			fprintf(stderr, "%s %s %s dropped: body over %lu bytes\n", stamp, method,
 			        path, max_body + SERVER_DISCARD_MAX_BYTES);
 			return MHD_NO;
+		}
+		if (c->refused) { /* answered 503 once it is all in: nothing kept */
+			*upload_data_size = 0;
+			return MHD_YES;
 		}
 		if (!c->too_big && c->length + n > max_body) {
 			c->too_big = 1;
@@ -773,6 +883,9 @@ void cds__server_stats(struct cds_server *server, struct cds__server_stats *out)
 	pthread_mutex_lock(&server->queue_lock);
 	out->queued = server->queued;
 	pthread_mutex_unlock(&server->queue_lock);
+	pthread_mutex_lock(&server->mhd_log_lock);
+	out->mhd_messages = server->mhd_total;
+	pthread_mutex_unlock(&server->mhd_log_lock);
 	out->fetching = atomic_load(&server->fetching);
 	out->in_flight = atomic_load(&server->in_flight);
 }
@@ -877,8 +990,10 @@ int cds_server_start(struct cds_app *app, const char *bind, unsigned port, struc
 	pthread_cond_init(&server->watchdog_wake, &monotonic);
 	pthread_mutex_init(&server->queue_lock, NULL);
 	pthread_cond_init(&server->queue_wake, NULL);
+	pthread_mutex_init(&server->mhd_log_lock, NULL);
 	pthread_condattr_destroy(&monotonic);
 	server->locks_ready = 1;
+	server->access = cds__log_open(stderr, 0, CDS__LOG_QUEUE_LINES);
 	if (cfg->tls_cert && cfg->tls_key) {
 		if ((rc = read_tls(server, cfg, err)) != FHIR_OK)
 			goto out;
@@ -918,7 +1033,9 @@ int cds_server_start(struct cds_app *app, const char *bind, unsigned port, struc
 	/* libmicrohttpd's limits: idle timeout, per-connection memory (the request line and
 	 * headers must fit: libmicrohttpd answers 431 otherwise), and a hard ceiling on
 	 * connections above maxConnections, for those closed by on_connection but not yet
-	 * reaped. maxConnections and maxConnectionsPerIp themselves are on_connection's. */
+	 * reaped and those refused (answered 503 once their request is in, within the header
+	 * deadline). At the ceiling libmicrohttpd stops accepting: new connections wait in the
+	 * listen backlog. maxConnections and maxConnectionsPerIp themselves are on_connection's. */
 	unsigned long ceiling = limits->max_connections + limits->max_connections / 4 + 16;
 	struct MHD_OptionItem tls_options[] = {
 	    {MHD_OPTION_HTTPS_MEM_CERT, 0, server->tls_cert},
@@ -928,7 +1045,9 @@ int cds_server_start(struct cds_app *app, const char *bind, unsigned port, struc
 	    {MHD_OPTION_END, 0, NULL}};
 	struct MHD_OptionItem no_options[] = {{MHD_OPTION_END, 0, NULL}};
 	server->daemon = MHD_start_daemon(
-	    flags, 0, NULL, NULL, &on_request, server, MHD_OPTION_LISTEN_SOCKET, fd,
+	    flags, 0, NULL, NULL, &on_request, server,
+	    /* first, or libmicrohttpd prints some messages itself */
+	    MHD_OPTION_EXTERNAL_LOGGER, &on_mhd_log, server, MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)ceiling, MHD_OPTION_CONNECTION_TIMEOUT,
 	    (unsigned int)limits->idle_timeout_seconds, MHD_OPTION_NOTIFY_CONNECTION,
 	    &on_connection, server, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
@@ -985,11 +1104,13 @@ void cds_server_stop(struct cds_server *server)
 	}
 	if (server->daemon)
 		MHD_stop_daemon(server->daemon);
+	cds__log_close(server->access); /* every access-log line is written before we return */
 	if (server->locks_ready) {
 		pthread_mutex_destroy(&server->lock);
 		pthread_cond_destroy(&server->watchdog_wake);
 		pthread_mutex_destroy(&server->queue_lock);
 		pthread_cond_destroy(&server->queue_wake);
+		pthread_mutex_destroy(&server->mhd_log_lock);
 	}
 	free(server->workers);
 	fhir_fetcher_free(server->fetcher);

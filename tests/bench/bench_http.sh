@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# bench_http.sh — our req/s beside a bare libmicrohttpd server (issue 12 items 4 and 7), printed,
+# never asserted. Runs wrk against `cds-commissioning serve` and tests/bench/bare_server.c (same
+# threading model: one polling thread + 4 workers with suspend/resume; and its --inline variant,
+# which answers on the polling thread) on the same bodies: the UK knee example and a coded order
+# (a decision vector: a SNOMED-coded MRI shoulder), POSTed to /cds-services/commissioning-order-
+# select, at 8 and 64 connections, the servers alternating run by run; prints per run and the
+# median of the runs: req/s, the ratio ours / bare, p99 latency and errors (socket errors and
+# non-2xx answers). Our decision log and access log go to files, as in production. The
+# machine's load is printed first: on a shared 2-core machine the figures move by tens of
+# percent; compare ratios from one run of this script.
+# Usage: bench_http.sh CDS_BINARY BARE_BINARY SOURCE_DIR [SECONDS_PER_RUN] [RUNS]
+# Needs wrk (Debian/Ubuntu: `apt-get install wrk`); without it prints SKIP and exits 0.
+set -u
+ours=$1 bare=$2 src=$3 secs=${4:-5} runs=${5:-3}
+if ! command -v wrk >/dev/null 2>&1; then
+  echo "SKIP bench-http: wrk is not installed (Debian/Ubuntu: apt-get install wrk)"
+  exit 0
+fi
+knee="$src/../shared/examples/uk-msk-order-select-knee-injection.json"
+coded="$src/tests/vectors/rt11n-mri-shoulder-coded-241633004-bodysite-right-impingement-community-msk/request.json"
+path=/cds-services/commissioning-order-select
+tmp=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+cat >"$tmp/post.lua" <<'EOF'
+local f = assert(io.open(os.getenv("BENCH_BODY"), "rb"))
+wrk.method = "POST"
+wrk.body = f:read("*a")
+f:close()
+wrk.headers["Content-Type"] = "application/json"
+EOF
+
+# start NAME COMMAND...: starts a server printing "listening on URL", sets url_NAME
+start() {
+  local name=$1; shift
+  "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+  pids+=($!)
+  local u=
+  for _ in $(seq 100); do
+    u=$(sed -n 's/.*listening on \(http:\/\/[0-9.:]*\).*/\1/p' "$tmp/$name.out" "$tmp/$name.err" | head -n1)
+    [ -n "$u" ] && break
+    sleep 0.1
+  done
+  [ -n "$u" ] || { echo "bench-http: $name did not start"; cat "$tmp/$name.err"; exit 1; }
+  printf -v "url_$name" '%s' "$u"
+}
+start ours "$ours" serve --port 0 --decision-log "$tmp/decisions.log"
+start bare "$bare" --threads 4 0
+start inline "$bare" --inline 0
+
+# run NAME BODY CONNS: one wrk run; prints "req/s p99_ms errors"
+run() {
+  local name=$1 body=$2 conns=$3 u
+  u=url_$name
+  BENCH_BODY=$body wrk -t1 -c"$conns" -d"${secs}s" --latency -s "$tmp/post.lua" "${!u}$path" \
+    >"$tmp/wrk.out" 2>&1
+  awk '
+    /Requests\/sec:/ { rps = $2 }
+    /^ +99%/ { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); p = v / 1000 }
+               else if (v ~ /ms$/) { sub(/ms$/, "", v); p = v }
+               else if (v ~ /s$/) { sub(/s$/, "", v); p = v * 1000 } }
+    /Socket errors:/ { gsub(/,/, ""); e += $4 + $6 + $8 + $10 }
+    /Non-2xx/ { e += $5 }
+    END { printf "%.0f %.3f %d\n", rps, p, e }' "$tmp/wrk.out"
+}
+
+div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b > 0) ? a / b : 0 }'; }
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+echo "bench-http: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); wrk -t1, ${secs}s per run, $runs runs alternating"
+echo "ours: $ours serve (defaults: 4 workers, maxInFlight 64); bare: cds-bare-server --threads 4 / --inline"
+printf '%-6s %-6s %-4s | %-26s | %-26s | %-26s | %s\n' body conns run "ours req/s p99ms err" \
+  "bare req/s p99ms err" "inline req/s p99ms err" "ours/bare ours/inline"
+for body in knee coded; do
+  file=$knee; [ "$body" = coded ] && file=$coded
+  for conns in 8 64; do
+    : >"$tmp/o" ; : >"$tmp/b" ; : >"$tmp/i"; : >"$tmp/op"; : >"$tmp/e"
+    for r in $(seq "$runs"); do
+      read -r o_rps o_p99 o_err < <(run ours "$file" "$conns")
+      read -r b_rps b_p99 b_err < <(run bare "$file" "$conns")
+      read -r i_rps i_p99 i_err < <(run inline "$file" "$conns")
+      echo "$o_rps" >>"$tmp/o"; echo "$b_rps" >>"$tmp/b"; echo "$i_rps" >>"$tmp/i"
+      echo "$o_p99" >>"$tmp/op"; echo $((o_err + b_err + i_err)) >>"$tmp/e"
+      printf '%-6s %-6s %-4s | %8s %8s %8s | %8s %8s %8s | %8s %8s %8s | %s %s\n' \
+        "$body" "$conns" "$r" "$o_rps" "$o_p99" "$o_err" "$b_rps" "$b_p99" "$b_err" \
+        "$i_rps" "$i_p99" "$i_err" "$(div "$o_rps" "$b_rps")" "$(div "$o_rps" "$i_rps")"
+    done
+    mo=$(median <"$tmp/o") mb=$(median <"$tmp/b") mi=$(median <"$tmp/i") mp=$(median <"$tmp/op")
+    printf '%-6s %-6s %-4s | %8s %8s %8s | %8s %8s %8s | %8s %8s %8s | %s %s\n' \
+      "$body" "$conns" median "$mo" "$mp" "$(awk '{ s += $1 } END { print s + 0 }' "$tmp/e")" \
+      "$mb" - - "$mi" - - "$(div "$mo" "$mb")" "$(div "$mo" "$mi")"
+  done
+done
+echo "ours/bare: against the same threading model (polling thread + 4 workers); ours/inline:"
+echo "against answering on the polling thread. p99 in ms; err = socket errors + non-2xx, all servers."
