@@ -680,26 +680,13 @@ static int op_membership(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 	return push_bool(e, out, contains_item(set, &v));
 }
 
+/* | (FHIRPath N1 §Collections union): both sides' items, equal ones once, first one kept. */
 static int op_union(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
                     const struct fhir_collection *l, const struct fhir_collection *r,
                     struct fhir_collection *out)
 {
-	const struct fhir_collection *both[2] = {l, r};
-	int rc = fhir__fp_pairs(e, n, l->count + r->count, l->count + r->count);
-
-	if (rc != 0)
-		return rc;
-
-	for (int k = 0; k < 2; k++) {
-		for (size_t i = 0; i < both[k]->count; i++) {
-			if (contains_item(out, &both[k]->items[i]))
-				continue;
-			rc = fhir__fp_push(e, out, &both[k]->items[i]);
-			if (rc != 0)
-				return rc;
-		}
-	}
-	return 0;
+	(void)n;
+	return fhir__fp_union(e, l, r, out);
 }
 
 /* Date/time ± quantity (FHIRPath N1 §Date/Time Arithmetic). */

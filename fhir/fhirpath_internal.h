@@ -159,12 +159,41 @@ struct fhir__fp_ev {
  * negative fhir_status with e->err filled. */
 int fhir__fp_eval(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
                   const struct fhir_collection *focus, struct fhir_collection *out);
-/* Item comparisons one set operation (distinct, union, intersect, repeat, ...) may make: they
- * compare pairs, so untrusted data of n items costs n^2; past this it is FHIR_ERR_LIMIT. */
+/* Item comparisons `~` on two collections may make: it compares pairs, so untrusted data of n
+ * items costs n^2; past this it is FHIR_ERR_LIMIT. (Set operations hash: fhir__fp_set.) */
 #define FHIR__FP_MAX_PAIRS 20000000
 
 /* 0 when comparing a x b items stays within FHIR__FP_MAX_PAIRS, else FHIR_ERR_LIMIT naming n. */
 int fhir__fp_pairs(struct fhir__fp_ev *e, const struct fhir__fp_node *n, size_t a, size_t b);
+
+/* ---- sets (fhirpath_set.c; FHIRPath N1 §Equality, §Combining) ---------------------------- */
+
+/* A set of items for de-duplication in linear time: an open-addressing hash table in an arena.
+ * Items are filed under keys that equal items (fhir__fp_equal == 1) always share: the JSON
+ * node's address, a JSON tree's content hash, a string's hash, a number's bucket (decimals
+ * equal within 1e-10 are in the same or a neighbouring bucket, and both are looked in), a date
+ * at its precision in UTC, a Quantity by unit and by base unit. fhir__fp_equal decides among
+ * the items a key finds. */
+struct fhir__fp_set_slot;
+struct fhir__fp_set {
+	struct fhir_arena *arena;
+	struct fhir__fp_set_slot *slots;
+	size_t cap, used; /* cap is a power of 2, used <= cap / 2 */
+	int identity;     /* repeat(): two NODE items are the same only if they are one node */
+	uint64_t mask;    /* hash bits kept: all; white-box tests set 0 to force collisions */
+};
+/* Empties s, sized for about `expect` items, allocating in `arena` (which must outlive s). */
+void fhir__fp_set_init(struct fhir__fp_set *s, struct fhir_arena *arena, size_t expect,
+                       int identity);
+/* Adds v unless an item equal to it is in s: 1 added (v is BORROWED and must stay valid while
+ * s is used), 0 already there. A TypeInfo item equals nothing: always 1. */
+int fhir__fp_set_add(struct fhir__fp_set *s, const struct fhir_value *v);
+/* 1 if an item equal to v is in s, else 0. */
+int fhir__fp_set_has(const struct fhir__fp_set *s, const struct fhir_value *v);
+/* Appends to out the items of a then b, each unless equal to one appended before (| and
+ * union(); distinct() with b empty). 0 or FHIR_ERR_LIMIT. */
+int fhir__fp_union(struct fhir__fp_ev *e, const struct fhir_collection *a,
+                   const struct fhir_collection *b, struct fhir_collection *out);
 /* Evaluates argument i of a function call against $this (FHIRPath N1 §Functions). */
 int fhir__fp_arg(struct fhir__fp_ev *e, const struct fhir__fp_node *call, size_t i,
                  struct fhir_collection *out);
@@ -205,6 +234,9 @@ const char *fhir__fp_to_string(struct fhir_arena *arena, const struct fhir_value
 /* 1 if v is of type `type` ("Patient", "FHIR.Quantity", "System.String", "dateTime", ...).
  * FHIRPath N1 §Types: is. */
 int fhir__fp_is_type(const struct fhir_value *v, const char *type);
+/* The unit a Quantity's unit compares as: the UCUM code for a calendar keyword ("years" ->
+ * "a"), "1" for none, else u itself. BORROWED: static or u. */
+const char *fhir__fp_canonical_unit(const char *u);
 /* A UCUM unit with a fixed factor to its dimension's base ("cm" -> "m", 0.01; "mg" -> "g";
  * "wk" -> "s"): 1 with *base (static) and *factor, else 0 (unknown, or 'a'/'mo' which have no
  * fixed length). A small table, not UCUM: FHIRPath N1 §Quantity comparison. */

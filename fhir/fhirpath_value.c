@@ -156,8 +156,7 @@ static int is_date(const struct fhir_value *v)
 	       v->kind == FHIR_VALUE_TIME;
 }
 
-/* UCUM code and calendar keyword of the same duration compare alike. */
-static const char *canonical_unit(const char *u)
+const char *fhir__fp_canonical_unit(const char *u)
 {
 	static const char *const map[][2] = {
 	    {"year", "a"},   {"years", "a"},   {"month", "mo"},       {"months", "mo"},
@@ -231,8 +230,8 @@ int fhir__fp_unit_base(const char *u, const char **base, double *factor)
 /* Orders two quantities: 0 with *cmp, or 1 when their units are not comparable. */
 static int quantity_cmp(const struct fhir_value *a, const struct fhir_value *b, int *cmp)
 {
-	const char *ua = canonical_unit(a->u.quantity.unit),
-	           *ub = canonical_unit(b->u.quantity.unit);
+	const char *ua = fhir__fp_canonical_unit(a->u.quantity.unit),
+	           *ub = fhir__fp_canonical_unit(b->u.quantity.unit);
 	const char *ba, *bb;
 	double fa, fb;
 
@@ -426,7 +425,7 @@ int fhir__fp_compare(const struct fhir_value *a, const struct fhir_value *b, int
 
 static int is_calendar_keyword(const char *u)
 {
-	return u != NULL && strcmp(canonical_unit(u), u) != 0;
+	return u != NULL && strcmp(fhir__fp_canonical_unit(u), u) != 0;
 }
 
 const char *fhir__fp_to_string(struct fhir_arena *arena, const struct fhir_value *v)
