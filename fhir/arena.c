@@ -1,7 +1,8 @@
 /* arena.c — the bump allocator every request and evaluation allocates from, and the FHIRPath
  * collection helpers built on it.
- * Blocks are chained; an allocation over a quarter block gets a block of its own. Nothing is freed
- * one by one. Out of memory aborts (architecture.md rule 5). This module must not know about
+ * Blocks are chained; each new block is twice the last, up to 64 KB (an arena made small, such
+ * as a compiled expression's, stays small); an allocation over a quarter of 64 KB gets a block
+ * of its own. Nothing is freed one by one. Out of memory aborts (architecture.md rule 5). This module must not know about
  * FHIRPath semantics beyond the collection helpers declared in fhir.h. */
 #include "fhir.h"
 
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #define ARENA_BLOCK_SIZE ((size_t)64 * 1024)
+#define ARENA_MIN_BLOCK  ((size_t)256)
 #define ARENA_ALIGN      ((size_t)16)
 
 struct arena_block {
@@ -24,6 +26,7 @@ struct fhir_arena {
 	struct arena_block *head; /* the block being filled; the first block is last in chain */
 	struct arena_block *first;
 	struct arena_block *big; /* allocations over a quarter block, one block each */
+	size_t next;             /* size of the next block: doubles up to ARENA_BLOCK_SIZE */
 };
 
 static size_t header_size(void)
@@ -51,16 +54,34 @@ static struct arena_block *block_new(size_t size)
 	return b;
 }
 
-struct fhir_arena *fhir_arena_new(void)
+static size_t first_next(const struct fhir_arena *arena)
+{
+	size_t size = arena->first->size;
+
+	return size >= ARENA_BLOCK_SIZE / 2 ? ARENA_BLOCK_SIZE : size * 2;
+}
+
+struct fhir_arena *fhir_arena_new_sized(size_t first)
 {
 	struct fhir_arena *arena = malloc(sizeof(*arena));
 
 	if (arena == NULL)
 		abort();
-	arena->first = block_new(ARENA_BLOCK_SIZE);
+	if (first < ARENA_MIN_BLOCK)
+		first = ARENA_MIN_BLOCK;
+	if (first > ARENA_BLOCK_SIZE)
+		first = ARENA_BLOCK_SIZE;
+	first = (first + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1);
+	arena->first = block_new(first);
 	arena->head = arena->first;
 	arena->big = NULL;
+	arena->next = first_next(arena);
 	return arena;
+}
+
+struct fhir_arena *fhir_arena_new(void)
+{
+	return fhir_arena_new_sized(ARENA_BLOCK_SIZE);
 }
 
 void *fhir_arena_alloc(struct fhir_arena *arena, size_t size)
@@ -80,9 +101,14 @@ void *fhir_arena_alloc(struct fhir_arena *arena, size_t size)
 		b->next = arena->big;
 		arena->big = b;
 	} else if (b->size - b->used < need) {
-		b = block_new(ARENA_BLOCK_SIZE);
+		size_t bytes = arena->next;
+
+		while (bytes < need)
+			bytes *= 2; /* need <= ARENA_BLOCK_SIZE / 4 <= bytes after a few doublings */
+		b = block_new(bytes);
 		b->next = arena->head;
 		arena->head = b;
+		arena->next = bytes >= ARENA_BLOCK_SIZE / 2 ? ARENA_BLOCK_SIZE : bytes * 2;
 	}
 	p = block_data(b) + b->used;
 	b->used += need;
@@ -145,6 +171,18 @@ void fhir_arena_reset(struct fhir_arena *arena)
 	arena->first->used = 0;
 	arena->first->next = NULL;
 	arena->head = arena->first;
+	arena->next = first_next(arena);
+}
+
+size_t fhir_arena_held(const struct fhir_arena *arena)
+{
+	size_t n = sizeof(*arena);
+
+	for (const struct arena_block *b = arena->head; b != NULL; b = b->next)
+		n += header_size() + b->size;
+	for (const struct arena_block *b = arena->big; b != NULL; b = b->next)
+		n += header_size() + b->size;
+	return n;
 }
 
 void fhir_arena_free(struct fhir_arena *arena)

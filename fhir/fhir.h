@@ -43,6 +43,11 @@ enum fhir_status {
  * Out of memory aborts (architecture.md rule 5). Not thread-safe: one arena per thread. */
 struct fhir_arena;
 struct fhir_arena *fhir_arena_new(void);                       /* NEW: free with fhir_arena_free */
+/* An arena whose first block is `first` bytes (256 to 64 KB; later blocks double up to 64 KB),
+ * for long-lived small things such as a compiled expression. NEW: free with fhir_arena_free. */
+struct fhir_arena *fhir_arena_new_sized(size_t first);
+/* Bytes the arena holds from malloc (its blocks and itself). */
+size_t fhir_arena_held(const struct fhir_arena *arena);
 void *fhir_arena_alloc(struct fhir_arena *arena, size_t size); /* zeroed, 16-byte aligned */
 char *fhir_arena_strdup(struct fhir_arena *arena, const char *s); /* NULL in -> NULL out */
 char *fhir_arena_strndup(struct fhir_arena *arena, const char *s, size_t n);

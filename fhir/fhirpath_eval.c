@@ -14,6 +14,9 @@
 
 /* ---- compile ----------------------------------------------------------------------------- */
 
+/* Bytes of a compiled expression's first arena block besides those per character of text. */
+#define COMPILE_ARENA_BASE ((size_t)512)
+
 static void free_regexes(struct fhir__fp_node *n)
 {
 	for (; n != NULL; n = n->next_regex)
@@ -29,7 +32,7 @@ int fhir_path_compile_host(const char *text, const struct fhir_path_host *host,
                            struct fhir_path **out, struct fhir_error *err)
 {
 	struct fhir_path *path = NULL;
-	struct fhir_arena *arena = NULL;
+	struct fhir_arena *arena = NULL, *scratch = NULL;
 	struct fhir__fp_token *toks = NULL;
 	size_t count = 0, len;
 	int rc;
@@ -48,11 +51,14 @@ int fhir_path_compile_host(const char *text, const struct fhir_path_host *host,
 		rc = FHIR_ERR_LIMIT;
 		goto out;
 	}
-	arena = fhir_arena_new();
+	/* sized for a typical tree (the shipped policies' need about 16 bytes per character of
+	 * text), growing when not; the token array is scratch (about 6 bytes per character) */
+	arena = fhir_arena_new_sized(COMPILE_ARENA_BASE + len * 16);
+	scratch = fhir_arena_new_sized(COMPILE_ARENA_BASE + len * 8);
 	path = fhir_arena_alloc(arena, sizeof(*path));
 	path->arena = arena;
 	path->text = fhir_arena_strdup(arena, text);
-	rc = fhir__fp_lex(path->text, arena, &toks, &count, err);
+	rc = fhir__fp_lex(path->text, arena, scratch, &toks, &count, err);
 	if (rc != 0)
 		goto out;
 	rc = fhir__fp_parse(toks, count, arena, host, &path->regexes, &path->root, err);
@@ -64,6 +70,7 @@ out:
 	if (arena != NULL)
 		free_regexes(path->regexes);
 	fhir_arena_free(arena);
+	fhir_arena_free(scratch);
 	return rc;
 }
 

@@ -53,10 +53,11 @@ struct fhir__fp_token {
 	const char *text; /* NUL-terminated, in the path's arena */
 };
 
-/* Splits `text` into tokens ending with FP_T_EOF. NEW in `arena`: *out (count in *count).
- * FHIR_ERR_SYNTAX with err->where = "expression:<offset>" on a bad character, string or date. */
-int fhir__fp_lex(const char *text, struct fhir_arena *arena, struct fhir__fp_token **out,
-                 size_t *count, struct fhir_error *err);
+/* Splits `text` into tokens ending with FP_T_EOF: the array NEW in `scratch` (*out, count in
+ * *count), their texts NEW in `arena`. FHIR_ERR_SYNTAX with err->where = "expression:<offset>"
+ * on a bad character, string or date. */
+int fhir__fp_lex(const char *text, struct fhir_arena *arena, struct fhir_arena *scratch,
+                 struct fhir__fp_token **out, size_t *count, struct fhir_error *err);
 
 /* ---- parse tree (fhirpath_parse.c; FHIRPath N1 §Grammar) --------------------------------- */
 

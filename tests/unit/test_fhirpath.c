@@ -1098,6 +1098,38 @@ static void test_sets(void)
 	fhir_arena_free(arena);
 }
 
+/* A small arena grows by doubling blocks; a compiled expression holds what it needs (it held a
+ * 64 KB block each before). */
+static void test_arena_sizes(void)
+{
+	struct fhir_arena *a = fhir_arena_new_sized(100);
+	struct fhir_path *path = NULL;
+	struct fhir_error err;
+	size_t held0 = fhir_arena_held(a);
+	int ok = held0 < 1024;
+
+	for (size_t i = 1; i < 3000 && ok; i++) {
+		unsigned char *p = fhir_arena_alloc(a, i % 700 + 1);
+
+		ok = ((uintptr_t)p % 16) == 0 && p[0] == 0 && p[i % 700] == 0;
+		memset(p, 0xab, i % 700 + 1);
+	}
+	ok = ok && fhir_arena_held(a) < (size_t)3000 * 700 * 2;
+	fhir_arena_reset(a);
+	ok = ok && fhir_arena_held(a) == held0;
+	fhir_arena_free(a);
+	if (ok && fhir_path_compile("Condition.where(clinicalStatus.coding.code = 'active' and "
+	                            "code.coding.where(system = 'http://snomed.info/sct').exists())"
+	                            ".code.text",
+	                            &path, &err) == FHIR_OK &&
+	    fhir_arena_held(path->arena) < 8192)
+		passed++;
+	else
+		fail_case("arena sizes", path ? "a compiled expression over 8 KB" : "arena",
+		          "small arena grows; expression < 8 KB");
+	fhir_path_free(path);
+}
+
 static void test_item_limit(void)
 {
 	struct fhir_path *path = NULL;
@@ -1206,6 +1238,7 @@ int main(void)
 	test_limits();
 	test_item_limit();
 	test_sets();
+	test_arena_sizes();
 	cJSON_Delete(conds);
 	cJSON_Delete(targets);
 	printf("%d passed, %d failed\n", passed, failed);
