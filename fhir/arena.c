@@ -2,8 +2,9 @@
  * collection helpers built on it.
  * Blocks are chained; each new block is twice the last, up to 64 KB (an arena made small, such
  * as a compiled expression's, stays small); an allocation over a quarter of 64 KB gets a block
- * of its own. Nothing is freed one by one. Out of memory aborts (architecture.md rule 5). This module must not know about
- * FHIRPath semantics beyond the collection helpers declared in fhir.h. */
+ * of its own. Nothing is freed one by one. Out of memory aborts (architecture.md rule 5). This
+ * module must not know about FHIRPath semantics beyond the collection helpers declared in fhir.h.
+ */
 #include "fhir.h"
 
 #include <stdarg.h>
@@ -104,7 +105,8 @@ void *fhir_arena_alloc(struct fhir_arena *arena, size_t size)
 		size_t bytes = arena->next;
 
 		while (bytes < need)
-			bytes *= 2; /* need <= ARENA_BLOCK_SIZE / 4 <= bytes after a few doublings */
+			bytes *=
+			    2; /* need <= ARENA_BLOCK_SIZE / 4 <= bytes after a few doublings */
 		b = block_new(bytes);
 		b->next = arena->head;
 		arena->head = b;

@@ -276,13 +276,13 @@ static const cJSON *primitive_array_elements(const cJSON *parent, const cJSON *m
 	char key[128];
 	const cJSON *x;
 
-	if (parent == NULL || !cJSON_IsArray(m) || m->string == NULL ||
+	if (parent == NULL || !fhir__fp_is_array(m) || m->string == NULL ||
 	    strlen(m->string) + 2 > sizeof(key))
 		return NULL;
 	key[0] = '_';
 	memcpy(key + 1, m->string, strlen(m->string) + 1);
-	x = cJSON_GetObjectItemCaseSensitive(parent, key);
-	return cJSON_IsArray(x) ? x : NULL;
+	x = fhir__fp_member(parent, key);
+	return fhir__fp_is_array(x) ? x : NULL;
 }
 
 static int push_member(struct fhir__fp_ev *e, const cJSON *parent, const cJSON *m, const char *name,
@@ -294,7 +294,7 @@ static int push_member(struct fhir__fp_ev *e, const cJSON *parent, const cJSON *
 	const cJSON *ext_one = ext != NULL ? ext->child : NULL;
 	int rc;
 
-	if (cJSON_IsArray(m))
+	if (fhir__fp_is_array(m))
 		one = m->child;
 	else
 		elems = NULL;
@@ -306,18 +306,17 @@ static int push_member(struct fhir__fp_ev *e, const cJSON *parent, const cJSON *
 		memset(&v, 0, sizeof(v));
 		v.kind = FHIR_VALUE_NODE;
 		v.node = one;
-		if (cJSON_IsNull(one)) {
+		if (fhir__fp_is_null(one)) {
 			/* a repeating primitive with no value but an id or extensions: the element
 			 * exists (its _name object stands for it; hasValue() is false) */
-			if (!cJSON_IsObject(ext_one))
+			if (!fhir__fp_is_object(ext_one))
 				continue;
 			v.node = ext_one;
 		}
 		v.name = name;
 		v.type = type;
-		rt = cJSON_IsObject(one) ? cJSON_GetObjectItemCaseSensitive(one, "resourceType")
-		                         : NULL;
-		if (cJSON_IsString(rt))
+		rt = fhir__fp_is_object(one) ? fhir__fp_member(one, "resourceType") : NULL;
+		if (fhir__fp_is_string(rt))
 			v.type = rt->valuestring;
 		rc = fhir__fp_push(e, out, &v);
 		if (rc != 0)
@@ -332,7 +331,7 @@ static const cJSON *primitive_element(const struct fhir_value *item)
 {
 	const cJSON *n = item->node, *p;
 
-	if (n == NULL || n->string == NULL || cJSON_IsObject(n) || cJSON_IsArray(n))
+	if (n == NULL || n->string == NULL || fhir__fp_is_object(n) || fhir__fp_is_array(n))
 		return NULL;
 	for (p = n->next; p != NULL; p = p->next) /* after n, to the last member */
 		if (p->string != NULL && p->string[0] == '_' &&
@@ -382,11 +381,11 @@ int fhir__fp_children_named(struct fhir__fp_ev *e, const struct fhir_collection 
 				return rc;
 			continue;
 		}
-		if (item->kind == FHIR_VALUE_NODE && !cJSON_IsObject(item->node) &&
+		if (item->kind == FHIR_VALUE_NODE && !fhir__fp_is_object(item->node) &&
 		    (strcmp(name, "extension") == 0 || strcmp(name, "id") == 0)) {
 			const cJSON *pe = primitive_element(item);
 
-			m = cJSON_IsObject(pe) ? cJSON_GetObjectItemCaseSensitive(pe, name) : NULL;
+			m = fhir__fp_is_object(pe) ? fhir__fp_member(pe, name) : NULL;
 			if (m != NULL) {
 				rc = push_member(e, NULL, m, m->string,
 				                 name[0] == 'e' ? "Extension" : "string", out);
@@ -395,9 +394,9 @@ int fhir__fp_children_named(struct fhir__fp_ev *e, const struct fhir_collection 
 			}
 			continue;
 		}
-		if (item->kind != FHIR_VALUE_NODE || !cJSON_IsObject(item->node))
+		if (item->kind != FHIR_VALUE_NODE || !fhir__fp_is_object(item->node))
 			continue;
-		m = cJSON_GetObjectItemCaseSensitive(item->node, name);
+		m = fhir__fp_member(item->node, name);
 		if (m != NULL) {
 			rc = push_member(e, item->node, m, m->string,
 			                 fhir__fp_model_child(item->type, name), out);
@@ -408,7 +407,8 @@ int fhir__fp_children_named(struct fhir__fp_ev *e, const struct fhir_collection 
 		for (m = item->node->child; m != NULL; m = m->next) {
 			const char *type;
 
-			if (m->string == NULL || strncmp(m->string, name, len) != 0 ||
+			if (m->string == NULL || m->string[0] != name[0] ||
+			    strncmp(m->string, name, len) != 0 ||
 			    !isupper((unsigned char)m->string[len]))
 				continue;
 			type = choice_type(m->string + len);
@@ -427,7 +427,7 @@ int fhir__fp_children(struct fhir__fp_ev *e, const struct fhir_value *item,
 {
 	int rc;
 
-	if (item->kind != FHIR_VALUE_NODE || !cJSON_IsObject(item->node))
+	if (item->kind != FHIR_VALUE_NODE || !fhir__fp_is_object(item->node))
 		return 0;
 	for (const cJSON *m = item->node->child; m != NULL; m = m->next) {
 		if (m->string == NULL || m->string[0] == '_' ||
@@ -454,8 +454,8 @@ static int eval_ident(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 		struct fhir_collection one = {(struct fhir_value *)item, 1, 1};
 
 		if (item->kind == FHIR_VALUE_NODE && item->type != NULL &&
-		    strcmp(item->type, n->name) == 0 && cJSON_IsObject(item->node) &&
-		    cJSON_GetObjectItemCaseSensitive(item->node, "resourceType") != NULL)
+		    strcmp(item->type, n->name) == 0 && fhir__fp_is_object(item->node) &&
+		    fhir__fp_member(item->node, "resourceType") != NULL)
 			rc = fhir__fp_push(e, out, item);
 		else
 			rc = fhir__fp_children_named(e, &one, n->name, out);

@@ -718,10 +718,10 @@ FN(fn_extension)
 	if (rc != 0)
 		return rc;
 	for (size_t i = 0; i < exts.count; i++) {
-		const cJSON *u = cJSON_GetObjectItemCaseSensitive(exts.items[i].node, "url");
+		const cJSON *u = fhir__fp_member(exts.items[i].node, "url");
 		struct fhir_value v = exts.items[i];
 
-		if (!cJSON_IsString(u) || strcmp(u->valuestring, url) != 0)
+		if (!fhir__fp_is_string(u) || strcmp(u->valuestring, url) != 0)
 			continue;
 		v.type = "Extension";
 		PUSH(&v);
@@ -761,20 +761,21 @@ FN(fn_has_value)
 	v = in->items[0];
 	if (v.kind != FHIR_VALUE_NODE)
 		return fhir__fp_push_bool(e, out, 1);
-	return fhir__fp_push_bool(
-	    e, out, !cJSON_IsObject(v.node) && !cJSON_IsArray(v.node) && !cJSON_IsNull(v.node));
+	return fhir__fp_push_bool(e, out,
+	                          !fhir__fp_is_object(v.node) && !fhir__fp_is_array(v.node) &&
+	                              !fhir__fp_is_null(v.node));
 }
 
 /* 1, 0 or -1 (unknown ValueSet) for one system|code. */
 static int member(struct fhir__fp_ev *e, const char *url, const cJSON *coding)
 {
-	const cJSON *system = cJSON_GetObjectItemCaseSensitive(coding, "system");
-	const cJSON *code = cJSON_GetObjectItemCaseSensitive(coding, "code");
+	const cJSON *system = fhir__fp_member(coding, "system");
+	const cJSON *code = fhir__fp_member(coding, "code");
 
-	if (!cJSON_IsString(code))
+	if (!fhir__fp_is_string(code))
 		return 0;
 	return e->env->member_of(e->env->member_of_ctx, url,
-	                         cJSON_IsString(system) ? system->valuestring : NULL,
+	                         fhir__fp_is_string(system) ? system->valuestring : NULL,
 	                         code->valuestring);
 }
 
@@ -795,10 +796,10 @@ FN(fn_member_of)
 	rc = fhir__fp_arg_string(e, call, 0, &url);
 	if (rc != 0)
 		return rc < 0 ? rc : 0;
-	if (v.kind == FHIR_VALUE_NODE && cJSON_IsObject(v.node)) {
-		const cJSON *codings = cJSON_GetObjectItemCaseSensitive(v.node, "coding");
+	if (v.kind == FHIR_VALUE_NODE && fhir__fp_is_object(v.node)) {
+		const cJSON *codings = fhir__fp_member(v.node, "coding");
 
-		if (cJSON_IsArray(codings)) {
+		if (fhir__fp_is_array(codings)) {
 			const cJSON *c;
 
 			cJSON_ArrayForEach(c, codings)
@@ -838,10 +839,10 @@ FN(fn_resolve)
 		const cJSON *target;
 		struct fhir_value p;
 
-		if (item->kind == FHIR_VALUE_NODE && cJSON_IsObject(item->node)) {
-			const cJSON *r = cJSON_GetObjectItemCaseSensitive(item->node, "reference");
+		if (item->kind == FHIR_VALUE_NODE && fhir__fp_is_object(item->node)) {
+			const cJSON *r = fhir__fp_member(item->node, "reference");
 
-			if (cJSON_IsString(r))
+			if (fhir__fp_is_string(r))
 				ref = r->valuestring;
 		} else if (fhir__fp_prim(item, &p) && p.kind == FHIR_VALUE_STRING) {
 			ref = p.u.string;

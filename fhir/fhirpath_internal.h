@@ -6,8 +6,56 @@
 #define CDS_FHIRPATH_INTERNAL_H
 
 #include <regex.h>
+#include <string.h>
 
 #include "fhir.h"
+
+/* ---- JSON access on the hot path ----------------------------------------------------------
+ * cJSON's type tests and member lookup are calls into a shared library, and its lookup runs
+ * strcmp on every key. These give the same answers inline, comparing a key's first byte first. */
+
+static inline int fhir__fp_json_type(const cJSON *n)
+{
+	return n != NULL ? n->type & 0xFF : cJSON_Invalid;
+}
+static inline int fhir__fp_is_object(const cJSON *n)
+{
+	return fhir__fp_json_type(n) == cJSON_Object;
+}
+static inline int fhir__fp_is_array(const cJSON *n)
+{
+	return fhir__fp_json_type(n) == cJSON_Array;
+}
+static inline int fhir__fp_is_string(const cJSON *n)
+{
+	return fhir__fp_json_type(n) == cJSON_String;
+}
+static inline int fhir__fp_is_number(const cJSON *n)
+{
+	return fhir__fp_json_type(n) == cJSON_Number;
+}
+static inline int fhir__fp_is_null(const cJSON *n)
+{
+	return fhir__fp_json_type(n) == cJSON_NULL;
+}
+static inline int fhir__fp_is_bool(const cJSON *n)
+{
+	return n != NULL && (n->type & (cJSON_True | cJSON_False)) != 0;
+}
+static inline int fhir__fp_is_true(const cJSON *n)
+{
+	return fhir__fp_json_type(n) == cJSON_True;
+}
+/* cJSON_GetObjectItemCaseSensitive(obj, name): BORROWED member, or NULL. */
+static inline const cJSON *fhir__fp_member(const cJSON *obj, const char *name)
+{
+	if (obj == NULL || name == NULL)
+		return NULL;
+	for (const cJSON *c = obj->child; c != NULL && c->string != NULL; c = c->next)
+		if (c->string[0] == name[0] && strcmp(c->string, name) == 0)
+			return c;
+	return NULL;
+}
 
 /* ---- tokens (fhirpath_lex.c; FHIRPath N1 §Lexical elements) ----------------------------- */
 

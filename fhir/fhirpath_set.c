@@ -73,14 +73,14 @@ static uint64_t tree_hash(const cJSON *n, int depth)
 
 	if (depth > 64)
 		return h;
-	if (cJSON_IsString(n) || cJSON_IsRaw(n))
+	if (fhir__fp_is_string(n) || fhir__fp_json_type(n) == cJSON_Raw)
 		return mix(h ^ str_hash(n->valuestring));
-	if (cJSON_IsArray(n)) {
+	if (fhir__fp_is_array(n)) {
 		for (const cJSON *c = n->child; c != NULL; c = c->next)
 			h = mix(h ^ (tree_hash(c, depth + 1) + ++i));
 		return h;
 	}
-	if (cJSON_IsObject(n)) {
+	if (fhir__fp_is_object(n)) {
 		uint64_t sum = 0;
 
 		for (const cJSON *c = n->child; c != NULL; c = c->next)

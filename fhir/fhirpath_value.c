@@ -77,7 +77,7 @@ int fhir__fp_prim(const struct fhir_value *v, struct fhir_value *out)
 	*out = *v;
 	if (v->kind != FHIR_VALUE_NODE)
 		return 1;
-	if (cJSON_IsString(n)) {
+	if (fhir__fp_is_string(n)) {
 		if ((type_is(v, "date") || type_is(v, "dateTime") || type_is(v, "instant") ||
 		     type_is(v, "time")) &&
 		    string_as_date(n->valuestring, out)) {
@@ -89,7 +89,7 @@ int fhir__fp_prim(const struct fhir_value *v, struct fhir_value *out)
 		out->u.string = n->valuestring;
 		return 1;
 	}
-	if (cJSON_IsNumber(n)) {
+	if (fhir__fp_is_number(n)) {
 		double d = n->valuedouble;
 
 		if (!type_is(v, "decimal") && d == floor(d) && fabs(d) < 9007199254740992.0) {
@@ -101,24 +101,24 @@ int fhir__fp_prim(const struct fhir_value *v, struct fhir_value *out)
 		}
 		return 1;
 	}
-	if (cJSON_IsBool(n)) {
+	if (fhir__fp_is_bool(n)) {
 		out->kind = FHIR_VALUE_BOOLEAN;
-		out->u.boolean = cJSON_IsTrue(n) ? 1 : 0;
+		out->u.boolean = fhir__fp_is_true(n) ? 1 : 0;
 		return 1;
 	}
-	if (cJSON_IsObject(n) && cJSON_GetObjectItemCaseSensitive(n, "resourceType") == NULL) {
-		const cJSON *value = cJSON_GetObjectItemCaseSensitive(n, "value");
-		const cJSON *code = cJSON_GetObjectItemCaseSensitive(n, "code");
-		const cJSON *unit = cJSON_GetObjectItemCaseSensitive(n, "unit");
+	if (fhir__fp_is_object(n) && fhir__fp_member(n, "resourceType") == NULL) {
+		const cJSON *value = fhir__fp_member(n, "value");
+		const cJSON *code = fhir__fp_member(n, "code");
+		const cJSON *unit = fhir__fp_member(n, "unit");
 
-		if (cJSON_IsNumber(value) &&
-		    (cJSON_IsString(code) || cJSON_IsString(unit) || type_is(v, "Quantity") ||
-		     type_is(v, "Age") || type_is(v, "Duration"))) {
+		if (fhir__fp_is_number(value) &&
+		    (fhir__fp_is_string(code) || fhir__fp_is_string(unit) ||
+		     type_is(v, "Quantity") || type_is(v, "Age") || type_is(v, "Duration"))) {
 			out->kind = FHIR_VALUE_QUANTITY;
 			out->u.quantity.value = value->valuedouble;
-			out->u.quantity.unit = cJSON_IsString(code)   ? code->valuestring
-			                       : cJSON_IsString(unit) ? unit->valuestring
-			                                              : "1";
+			out->u.quantity.unit = fhir__fp_is_string(code)   ? code->valuestring
+			                       : fhir__fp_is_string(unit) ? unit->valuestring
+			                                                  : "1";
 			return 1;
 		}
 	}
@@ -518,14 +518,14 @@ const char *fhir__fp_type_name(struct fhir_arena *arena, const struct fhir_value
 			return "FHIR.BackboneElement";
 		return fhir_arena_printf(arena, "FHIR.%s", v->type);
 	}
-	if (cJSON_IsString(v->node))
+	if (fhir__fp_is_string(v->node))
 		return "FHIR.string";
-	if (cJSON_IsBool(v->node))
+	if (fhir__fp_is_bool(v->node))
 		return "FHIR.boolean";
-	if (cJSON_IsNumber(v->node))
+	if (fhir__fp_is_number(v->node))
 		return v->node->valuedouble == floor(v->node->valuedouble) ? "FHIR.integer"
 		                                                           : "FHIR.decimal";
-	if (cJSON_IsObject(v->node) && cJSON_GetObjectItemCaseSensitive(v->node, "resourceType"))
+	if (fhir__fp_is_object(v->node) && fhir__fp_member(v->node, "resourceType"))
 		return "FHIR.Resource";
 	return "FHIR.Element";
 }
@@ -550,17 +550,17 @@ int fhir__fp_is_type(const struct fhir_value *v, const char *type)
 			return 0;
 		if (fhir__fp_model_derives(v->type, type))
 			return 1;
-		if (cJSON_IsObject(v->node) &&
-		    cJSON_GetObjectItemCaseSensitive(v->node, "resourceType") != NULL &&
+		if (fhir__fp_is_object(v->node) &&
+		    fhir__fp_member(v->node, "resourceType") != NULL &&
 		    (strcmp(type, "Resource") == 0 || strcmp(type, "DomainResource") == 0))
 			return 1;
 		return 0;
 	}
-	if (cJSON_IsString(v->node))
+	if (fhir__fp_is_string(v->node))
 		return strcmp(type, "string") == 0;
-	if (cJSON_IsBool(v->node))
+	if (fhir__fp_is_bool(v->node))
 		return strcmp(type, "boolean") == 0;
-	if (cJSON_IsNumber(v->node)) {
+	if (fhir__fp_is_number(v->node)) {
 		double d = v->node->valuedouble;
 
 		return strcmp(type, d == floor(d) ? "integer" : "decimal") == 0;

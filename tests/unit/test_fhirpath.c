@@ -1118,10 +1118,11 @@ static void test_arena_sizes(void)
 	fhir_arena_reset(a);
 	ok = ok && fhir_arena_held(a) == held0;
 	fhir_arena_free(a);
-	if (ok && fhir_path_compile("Condition.where(clinicalStatus.coding.code = 'active' and "
-	                            "code.coding.where(system = 'http://snomed.info/sct').exists())"
-	                            ".code.text",
-	                            &path, &err) == FHIR_OK &&
+	if (ok &&
+	    fhir_path_compile("Condition.where(clinicalStatus.coding.code = 'active' and "
+	                      "code.coding.where(system = 'http://snomed.info/sct').exists())"
+	                      ".code.text",
+	                      &path, &err) == FHIR_OK &&
 	    fhir_arena_held(path->arena) < 8192)
 		passed++;
 	else
