@@ -227,7 +227,7 @@ struct fhir__fp_set_slot;
 struct fhir__fp_set {
 	struct fhir_arena *arena;
 	struct fhir__fp_set_slot *slots;
-	size_t cap, used; /* cap is a power of 2, used <= cap / 2 */
+	size_t cap, used; /* cap is a power of 2, used <= cap * 2 / 3 */
 	int identity;     /* repeat(): two NODE items are the same only if they are one node */
 	uint64_t mask;    /* hash bits kept: all; white-box tests set 0 to force collisions */
 };

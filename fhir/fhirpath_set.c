@@ -50,15 +50,22 @@ static uint64_t mix(uint64_t x)
 	return x;
 }
 
+/* A string's hash, 8 bytes at a time (mixed again by key_hash). */
 static uint64_t str_hash(const char *s)
 {
-	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+	size_t n = s != NULL ? strlen(s) : 0;
+	uint64_t h = 0xcbf29ce484222325ULL ^ n, w = 0;
 
-	for (; s != NULL && *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ULL;
+	for (; n >= 8; s += 8, n -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 29;
 	}
-	return h;
+	w = 0;
+	if (n > 0)
+		memcpy(&w, s, n);
+	h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 32);
 }
 
 /* The content hash of a JSON element, consistent with cJSON_Compare(a, b, case-sensitive):
@@ -284,7 +291,7 @@ static void grow(struct fhir__fp_set *s, size_t need)
 	struct fhir__fp_set_slot *old = s->slots;
 	size_t old_cap = s->cap, cap = s->cap ? s->cap : 16;
 
-	while (cap < need * 2) {
+	while (cap < need + need / 2) { /* load at most 2/3 */
 		if (cap > SIZE_MAX / 2 / sizeof(*old))
 			abort();
 		cap *= 2;
@@ -306,7 +313,7 @@ void fhir__fp_set_init(struct fhir__fp_set *s, struct fhir_arena *arena, size_t 
 	s->arena = arena;
 	s->identity = identity;
 	s->mask = ~(uint64_t)0;
-	grow(s, expect * 2 + 4);
+	grow(s, expect + 4);
 }
 
 int fhir__fp_set_has(const struct fhir__fp_set *s, const struct fhir_value *v)
