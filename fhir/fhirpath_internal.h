@@ -331,6 +331,13 @@ struct fhir__fp_func {
 int fhir__fp_regex_compile(const char *pattern, unsigned flags, regex_t *re, char *msg,
                            size_t size);
 
+/* The compiled form of a non-literal `pattern` for FP_F_REGEX* `flags`, from this thread's cache
+ * of the last few compiled (fhirpath_regex_cache.c), compiling it on a miss. BORROWED: valid
+ * until this thread's next call. NULL with a message in msg when it does not compile. */
+const regex_t *fhir__fp_regex_cached(const char *pattern, unsigned flags, char *msg, size_t size);
+/* How many patterns this thread's cache has compiled (unit tests check it stays small). */
+unsigned long fhir__fp_regex_compiles(void);
+
 /* Defines a function-table handler `name` with the signature of fhir__fp_func.fn. */
 #define FHIR__FP_FN(name)                                                                          \
 	static int name(struct fhir__fp_ev *e, const struct fhir__fp_node *call,                   \

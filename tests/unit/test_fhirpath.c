@@ -1131,6 +1131,70 @@ static void test_arena_sizes(void)
 	fhir_path_free(path);
 }
 
+/* A pattern that is not a literal is compiled once per thread, not once per item; matches and
+ * matchesFull of one pattern are different automata; a bad one is still an evaluation error. */
+static void test_regex_cache(void)
+{
+	static const struct {
+		const char *expr, *want;
+		unsigned long compiles;
+	} rows[] = {
+	    {"s.where(matches(%p)).count()", "500", 1},
+	    {"s.where(matches(%p)).count()", "500", 0},
+	    {"s.where(matchesFull(%p)).count()", "0", 1},
+	    {"s.select(replaceMatches(%p, 'b')).where($this = 'b1').count()", "1", 1},
+	    {"s.where(matches(%p + '1')).count()", "56", 1},
+	    {"s.where(matches(%bad)).count()", "!eval", 0},
+	};
+	struct fhir_arena *arena = fhir_arena_new();
+	cJSON *doc = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(doc, "s");
+	struct fhir_collection in = {NULL, 0, 0};
+	struct fhir_path_var vars[2];
+	struct fhir_path_env env;
+
+	for (int i = 0; i < 1000; i++) {
+		char buf[32];
+
+		snprintf(buf, sizeof(buf), "%c%d", i % 2 ? 'a' : 'z', i);
+		cJSON_AddItemToArray(arr, cJSON_CreateString(buf));
+	}
+	fhir_collection_push_node(&in, arena, doc);
+	memset(vars, 0, sizeof(vars));
+	vars[0].name = "p";
+	fhir_collection_push(&vars[0].value, arena,
+	                     &(struct fhir_value){.kind = FHIR_VALUE_STRING, .u.string = "^a"});
+	vars[1].name = "bad";
+	fhir_collection_push(&vars[1].value, arena,
+	                     &(struct fhir_value){.kind = FHIR_VALUE_STRING, .u.string = "a(("});
+	memset(&env, 0, sizeof(env));
+	env.arena = arena;
+	env.vars = vars;
+	env.var_count = 2;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct fhir_path *path = NULL;
+		struct fhir_collection out;
+		struct fhir_error err;
+		unsigned long before = fhir__fp_regex_compiles();
+		char got[64] = "?";
+		int rc = fhir_path_compile(rows[i].expr, &path, &err);
+
+		if (rc == 0)
+			rc = fhir_path_eval(path, &in, &env, &out, &err);
+		if (rc == FHIR_ERR_EVAL)
+			snprintf(got, sizeof(got), "!eval");
+		else if (rc == 0 && out.count == 1 && out.items[0].kind == FHIR_VALUE_INTEGER)
+			snprintf(got, sizeof(got), "%lld", (long long)out.items[0].u.integer);
+		if (strcmp(got, rows[i].want) == 0 &&
+		    fhir__fp_regex_compiles() - before == rows[i].compiles)
+			passed++;
+		else
+			fail_case(rows[i].expr, got, rows[i].want);
+		fhir_path_free(path);
+	}
+	cJSON_Delete(doc);
+	fhir_arena_free(arena);
+}
+
 static void test_item_limit(void)
 {
 	struct fhir_path *path = NULL;
@@ -1240,6 +1304,7 @@ int main(void)
 	test_item_limit();
 	test_sets();
 	test_arena_sizes();
+	test_regex_cache();
 	cJSON_Delete(conds);
 	cJSON_Delete(targets);
 	printf("%d passed, %d failed\n", passed, failed);
