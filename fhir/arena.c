@@ -14,6 +14,7 @@
 
 #define ARENA_BLOCK_SIZE ((size_t)64 * 1024)
 #define ARENA_MIN_BLOCK  ((size_t)256)
+#define ARENA_KEEP_BYTES ((size_t)1024 * 1024) /* 64 KB blocks a reset keeps for reuse */
 #define ARENA_ALIGN      ((size_t)16)
 
 struct arena_block {
@@ -26,8 +27,10 @@ struct arena_block {
 struct fhir_arena {
 	struct arena_block *head; /* the block being filled; the first block is last in chain */
 	struct arena_block *first;
-	struct arena_block *big; /* allocations over a quarter block, one block each */
-	size_t next;             /* size of the next block: doubles up to ARENA_BLOCK_SIZE */
+	struct arena_block *big;   /* allocations over a quarter block, one block each */
+	size_t next;               /* size of the next block: doubles up to ARENA_BLOCK_SIZE */
+	struct arena_block *spare; /* 64 KB blocks kept by reset, reused before malloc */
+	size_t spare_bytes;
 };
 
 static size_t header_size(void)
@@ -77,6 +80,8 @@ struct fhir_arena *fhir_arena_new_sized(size_t first)
 	arena->head = arena->first;
 	arena->big = NULL;
 	arena->next = first_next(arena);
+	arena->spare = NULL;
+	arena->spare_bytes = 0;
 	return arena;
 }
 
@@ -85,7 +90,8 @@ struct fhir_arena *fhir_arena_new(void)
 	return fhir_arena_new_sized(ARENA_BLOCK_SIZE);
 }
 
-void *fhir_arena_alloc(struct fhir_arena *arena, size_t size)
+/* size bytes, 16-byte aligned, not zeroed. */
+static void *arena_alloc_raw(struct fhir_arena *arena, size_t size)
 {
 	struct arena_block *b = arena->head;
 	size_t need;
@@ -107,13 +113,27 @@ void *fhir_arena_alloc(struct fhir_arena *arena, size_t size)
 		while (bytes < need)
 			bytes *=
 			    2; /* need <= ARENA_BLOCK_SIZE / 4 <= bytes after a few doublings */
-		b = block_new(bytes);
+		if (arena->spare != NULL && arena->spare->size >= bytes) {
+			b = arena->spare;
+			arena->spare = b->next;
+			arena->spare_bytes -= b->size;
+			b->used = 0;
+		} else {
+			b = block_new(bytes);
+		}
 		b->next = arena->head;
 		arena->head = b;
 		arena->next = bytes >= ARENA_BLOCK_SIZE / 2 ? ARENA_BLOCK_SIZE : bytes * 2;
 	}
 	p = block_data(b) + b->used;
 	b->used += need;
+	return p;
+}
+
+void *fhir_arena_alloc(struct fhir_arena *arena, size_t size)
+{
+	void *p = arena_alloc_raw(arena, size);
+
 	memset(p, 0, size);
 	return p;
 }
@@ -169,7 +189,19 @@ void fhir_arena_reset(struct fhir_arena *arena)
 {
 	free_chain(arena->big, NULL);
 	arena->big = NULL;
-	free_chain(arena->head, arena->first);
+	/* keep up to ARENA_KEEP_BYTES of full blocks for the next use, free the rest, so an arena
+	 * reused per evaluation does not malloc, and a large one returns its memory */
+	for (struct arena_block *b = arena->head, *next; b != arena->first; b = next) {
+		next = b->next;
+		if (b->size == ARENA_BLOCK_SIZE &&
+		    arena->spare_bytes + b->size <= ARENA_KEEP_BYTES) {
+			b->next = arena->spare;
+			arena->spare = b;
+			arena->spare_bytes += b->size;
+		} else {
+			free(b);
+		}
+	}
 	arena->first->used = 0;
 	arena->first->next = NULL;
 	arena->head = arena->first;
@@ -184,6 +216,8 @@ size_t fhir_arena_held(const struct fhir_arena *arena)
 		n += header_size() + b->size;
 	for (const struct arena_block *b = arena->big; b != NULL; b = b->next)
 		n += header_size() + b->size;
+	for (const struct arena_block *b = arena->spare; b != NULL; b = b->next)
+		n += header_size() + b->size;
 	return n;
 }
 
@@ -193,6 +227,7 @@ void fhir_arena_free(struct fhir_arena *arena)
 		return;
 	free_chain(arena->big, NULL);
 	free_chain(arena->head, NULL);
+	free_chain(arena->spare, NULL);
 	free(arena);
 }
 
@@ -209,7 +244,7 @@ void fhir_collection_push(struct fhir_collection *c, struct fhir_arena *arena,
 			cap = c->count + 1;
 		if (cap > SIZE_MAX / sizeof(*items))
 			abort();
-		items = fhir_arena_alloc(arena, cap * sizeof(*items));
+		items = arena_alloc_raw(arena, cap * sizeof(*items)); /* filled below */
 		if (c->count > 0)
 			memcpy(items, c->items, c->count * sizeof(*items));
 		c->items = items;

@@ -42,20 +42,21 @@ enum fhir_status {
 /* A bump allocator for one request or one evaluation: many small allocations, freed at once.
  * Out of memory aborts (architecture.md rule 5). Not thread-safe: one arena per thread. */
 struct fhir_arena;
-struct fhir_arena *fhir_arena_new(void);                       /* NEW: free with fhir_arena_free */
+struct fhir_arena *fhir_arena_new(void); /* NEW: free with fhir_arena_free */
 /* An arena whose first block is `first` bytes (256 to 64 KB; later blocks double up to 64 KB),
  * for long-lived small things such as a compiled expression. NEW: free with fhir_arena_free. */
 struct fhir_arena *fhir_arena_new_sized(size_t first);
 /* Bytes the arena holds from malloc (its blocks and itself). */
 size_t fhir_arena_held(const struct fhir_arena *arena);
-void *fhir_arena_alloc(struct fhir_arena *arena, size_t size); /* zeroed, 16-byte aligned */
+void *fhir_arena_alloc(struct fhir_arena *arena, size_t size);    /* zeroed, 16-byte aligned */
 char *fhir_arena_strdup(struct fhir_arena *arena, const char *s); /* NULL in -> NULL out */
 char *fhir_arena_strndup(struct fhir_arena *arena, const char *s, size_t n);
 /* printf into the arena. */
 char *fhir_arena_printf(struct fhir_arena *arena, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-void fhir_arena_reset(struct fhir_arena *arena); /* forget everything, keep the first block */
-void fhir_arena_free(struct fhir_arena *arena);  /* accepts NULL */
+/* Forgets everything; keeps the first block and up to 1 MB of others for reuse. */
+void fhir_arena_reset(struct fhir_arena *arena);
+void fhir_arena_free(struct fhir_arena *arena); /* accepts NULL */
 
 /* ---- dates and times (FHIR date, dateTime, instant, time; FHIRPath N1 §Date/Time) ----------- */
 
