@@ -87,20 +87,12 @@ const char *fhir_path_text(const struct fhir_path *path)
 	return path != NULL ? path->text : NULL;
 }
 
-static int is_builtin_var(const char *name)
-{
-	return strcmp(name, "resource") == 0 || strcmp(name, "context") == 0 ||
-	       strcmp(name, "rootResource") == 0 || strcmp(name, "ucum") == 0 ||
-	       strcmp(name, "sct") == 0 || strcmp(name, "loinc") == 0 ||
-	       strncmp(name, "vs-", 3) == 0 || strncmp(name, "ext-", 4) == 0;
-}
-
 static void walk_vars(const struct fhir__fp_node *n, void (*fn)(void *ctx, const char *name),
                       void *ctx)
 {
 	if (n == NULL)
 		return;
-	if (n->kind == FP_VAR && !is_builtin_var(n->name))
+	if (n->kind == FP_VAR && n->var_builtin == FP_VAR_ENV_ONLY)
 		fn(ctx, n->name);
 	walk_vars(n->left, fn, ctx);
 	walk_vars(n->right, fn, ctx);
@@ -470,47 +462,29 @@ static int eval_ident(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 static int eval_var(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
                     struct fhir_collection *out)
 {
-	struct fhir_value v;
-	const char *s = NULL;
+	const struct fhir_collection *c = NULL;
 
-	for (size_t i = 0; i < e->env->var_count; i++) {
+	/* the environment first (it may redefine a built-in name), comparing first bytes */
+	for (size_t i = 0; i < e->env->var_count && c == NULL; i++) {
 		const struct fhir_path_var *var = &e->env->vars[i];
 
-		if (var->name != NULL && strcmp(var->name, n->name) == 0) {
-			for (size_t k = 0; k < var->value.count; k++) {
-				int rc = fhir__fp_push(e, out, &var->value.items[k]);
-
-				if (rc != 0)
-					return rc;
-			}
-			return 0;
-		}
+		if (var->name != NULL && var->name[0] == n->name[0] &&
+		    strcmp(var->name, n->name) == 0)
+			c = &var->value;
 	}
-	if (strcmp(n->name, "resource") == 0 || strcmp(n->name, "context") == 0 ||
-	    strcmp(n->name, "rootResource") == 0) {
-		for (size_t k = 0; k < e->input->count; k++) {
-			int rc = fhir__fp_push(e, out, &e->input->items[k]);
-
-			if (rc != 0)
-				return rc;
-		}
-		return 0;
-	}
-	if (strcmp(n->name, "ucum") == 0)
-		s = "http://unitsofmeasure.org";
-	else if (strcmp(n->name, "sct") == 0)
-		s = "http://snomed.info/sct";
-	else if (strcmp(n->name, "loinc") == 0)
-		s = "http://loinc.org";
-	else if (strncmp(n->name, "vs-", 3) == 0) /* FHIR R4 §2.24 %vs-[name] */
-		s = fhir_arena_printf(e->arena, "http://hl7.org/fhir/ValueSet/%s", n->name + 3);
-	else if (strncmp(n->name, "ext-", 4) == 0) /* FHIR R4 §2.24 %ext-[name] */
-		s = fhir_arena_printf(e->arena, "http://hl7.org/fhir/StructureDefinition/%s",
-		                      n->name + 4);
-	if (s == NULL)
+	if (c == NULL && n->var_builtin == FP_VAR_INPUT)
+		c = e->input;
+	if (c == NULL && n->var_builtin == FP_VAR_CONST)
+		return fhir__fp_push(e, out, &n->lit);
+	if (c == NULL)
 		return fhir__fp_fail(e, n, FHIR_ERR_EVAL, "unknown variable %%%s", n->name);
-	v = fhir__fp_str(s);
-	return fhir__fp_push(e, out, &v);
+	for (size_t k = 0; k < c->count; k++) {
+		int rc = fhir__fp_push(e, out, &c->items[k]);
+
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
 }
 
 /* ---- operators (FHIRPath N1 §Operators) -------------------------------------------------- */

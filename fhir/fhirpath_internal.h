@@ -168,6 +168,11 @@ struct fhir__fp_node {
 	const char *type_arg; /* FUNC taking a type (ofType, is, as): the type name */
 	const struct fhir__fp_func *func;
 	size_t host_index; /* FUNC calling a host function (func == &fhir__fp_host_func) */
+	/* VAR: what the name means when the environment does not define it, resolved at compile:
+	 * FP_VAR_INPUT (%resource, %context, %rootResource), FP_VAR_CONST (lit holds the string:
+	 * %ucum, %sct, %loinc, %vs-x, %ext-x) or FP_VAR_ENV_ONLY (unknown unless env defines it).
+	 */
+	enum { FP_VAR_ENV_ONLY, FP_VAR_INPUT, FP_VAR_CONST } var_builtin;
 	/* FUNC with FP_F_REGEX and a literal pattern: compiled once at compile time (regfree'd by
 	 * fhir_path_free); regexec on a shared regex_t is thread-safe in glibc and musl. */
 	regex_t *regex;

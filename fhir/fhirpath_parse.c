@@ -72,6 +72,35 @@ static struct fhir__fp_node *node_new(struct parser *p, enum fhir__fp_kind kind,
 	return n;
 }
 
+/* What %name means when the environment does not define it (FHIRPath N1 §Environment
+ * variables; FHIR R4 §2.24 %vs-[name], %ext-[name]), worked out once here. */
+static void resolve_var(struct parser *p, struct fhir__fp_node *n)
+{
+	const char *name = n->name, *s = NULL;
+
+	if (strcmp(name, "resource") == 0 || strcmp(name, "context") == 0 ||
+	    strcmp(name, "rootResource") == 0) {
+		n->var_builtin = FP_VAR_INPUT;
+		return;
+	}
+	if (strcmp(name, "ucum") == 0)
+		s = "http://unitsofmeasure.org";
+	else if (strcmp(name, "sct") == 0)
+		s = "http://snomed.info/sct";
+	else if (strcmp(name, "loinc") == 0)
+		s = "http://loinc.org";
+	else if (strncmp(name, "vs-", 3) == 0)
+		s = fhir_arena_printf(p->arena, "http://hl7.org/fhir/ValueSet/%s", name + 3);
+	else if (strncmp(name, "ext-", 4) == 0)
+		s = fhir_arena_printf(p->arena, "http://hl7.org/fhir/StructureDefinition/%s",
+		                      name + 4);
+	if (s == NULL)
+		return;
+	n->var_builtin = FP_VAR_CONST;
+	n->lit.kind = FHIR_VALUE_STRING;
+	n->lit.u.string = s;
+}
+
 /* The binary operator at t and its level, or FP_OP_NONE. */
 static enum fhir__fp_op binop(const struct fhir__fp_token *t, enum level *lvl)
 {
@@ -379,6 +408,7 @@ static int parse_term(struct parser *p, struct fhir__fp_node **out)
 	case FP_T_VAR:
 		n = node_new(p, FP_VAR, t->offset);
 		n->name = t->text;
+		resolve_var(p, n);
 		p->pos++;
 		*out = n;
 		return 0;
