@@ -208,6 +208,15 @@ void fhir_arena_reset(struct fhir_arena *arena)
 	arena->next = first_next(arena);
 }
 
+size_t fhir_arena_used(const struct fhir_arena *arena)
+{
+	size_t n = 0;
+
+	for (const struct arena_block *b = arena->head; b != NULL; b = b->next)
+		n += b->used;
+	return n;
+}
+
 size_t fhir_arena_held(const struct fhir_arena *arena)
 {
 	size_t n = sizeof(*arena);

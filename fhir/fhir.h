@@ -48,6 +48,9 @@ struct fhir_arena *fhir_arena_new(void); /* NEW: free with fhir_arena_free */
 struct fhir_arena *fhir_arena_new_sized(size_t first);
 /* Bytes the arena holds from malloc (its blocks and itself). */
 size_t fhir_arena_held(const struct fhir_arena *arena);
+/* Bytes handed out from its regular blocks (allocations over 16 KB, which get blocks of their
+ * own, are not counted): a new arena of this first size takes the same allocations in one. */
+size_t fhir_arena_used(const struct fhir_arena *arena);
 void *fhir_arena_alloc(struct fhir_arena *arena, size_t size);    /* zeroed, 16-byte aligned */
 char *fhir_arena_strdup(struct fhir_arena *arena, const char *s); /* NULL in -> NULL out */
 char *fhir_arena_strndup(struct fhir_arena *arena, const char *s, size_t n);

@@ -28,50 +28,69 @@ int fhir_path_compile(const char *text, struct fhir_path **out, struct fhir_erro
 	return fhir_path_compile_host(text, NULL, out, err);
 }
 
+/* Lexes and parses text (len characters) into a path whose arena's first block is `first`
+ * bytes. NEW: *out (fhir_path_free). */
+static int compile_sized(const char *text, size_t len, const struct fhir_path_host *host,
+                         size_t first, struct fhir_path **out, struct fhir_error *err)
+{
+	struct fhir_arena *arena = fhir_arena_new_sized(first);
+	struct fhir_arena *scratch = fhir_arena_new_sized(COMPILE_ARENA_BASE + len * 8);
+	struct fhir__fp_token *toks = NULL;
+	struct fhir_path *path;
+	size_t count = 0;
+	int rc;
+
+	path = fhir_arena_alloc(arena, sizeof(*path));
+	path->arena = arena;
+	path->text = fhir_arena_strdup(arena, text);
+	rc = fhir__fp_lex(path->text, arena, scratch, &toks, &count, err);
+	if (rc == 0)
+		rc = fhir__fp_parse(toks, count, arena, host, &path->regexes, &path->root, err);
+	fhir_arena_free(scratch);
+	if (rc != 0) {
+		fhir_path_free(path);
+		return rc;
+	}
+	*out = path;
+	return 0;
+}
+
 int fhir_path_compile_host(const char *text, const struct fhir_path_host *host,
                            struct fhir_path **out, struct fhir_error *err)
 {
 	struct fhir_path *path = NULL;
-	struct fhir_arena *arena = NULL, *scratch = NULL;
-	struct fhir__fp_token *toks = NULL;
-	size_t count = 0, len;
+	size_t len, used;
 	int rc;
 
 	*out = NULL;
 	if (text == NULL) {
 		fhir_error_set(err, "expression:0", "no expression");
-		rc = FHIR_ERR_SYNTAX;
-		goto out;
+		return FHIR_ERR_SYNTAX;
 	}
 	len = strlen(text);
 	if (len > FHIR_PATH_MAX_TEXT) {
 		fhir_error_set(err, "expression:0",
 		               "expression is %zu characters, over the limit of %d", len,
 		               FHIR_PATH_MAX_TEXT);
-		rc = FHIR_ERR_LIMIT;
-		goto out;
+		return FHIR_ERR_LIMIT;
 	}
 	/* sized for a typical tree (the shipped policies' need about 16 bytes per character of
-	 * text), growing when not; the token array is scratch (about 6 bytes per character) */
-	arena = fhir_arena_new_sized(COMPILE_ARENA_BASE + len * 16);
-	scratch = fhir_arena_new_sized(COMPILE_ARENA_BASE + len * 8);
-	path = fhir_arena_alloc(arena, sizeof(*path));
-	path->arena = arena;
-	path->text = fhir_arena_strdup(arena, text);
-	rc = fhir__fp_lex(path->text, arena, scratch, &toks, &count, err);
+	 * text), growing when not; then, since a compiled expression lives as long as its policy,
+	 * compiled again into one block of exactly the bytes it used (parsing is deterministic) */
+	rc = compile_sized(text, len, host, COMPILE_ARENA_BASE + len * 16, &path, err);
 	if (rc != 0)
-		goto out;
-	rc = fhir__fp_parse(toks, count, arena, host, &path->regexes, &path->root, err);
-	if (rc != 0)
-		goto out;
+		return rc;
+	used = fhir_arena_used(path->arena);
+	if (fhir_arena_held(path->arena) > used + COMPILE_ARENA_BASE) {
+		struct fhir_path *fit = NULL;
+
+		if (compile_sized(text, len, host, used, &fit, err) == 0) {
+			fhir_path_free(path);
+			path = fit;
+		}
+	}
 	*out = path;
-	arena = NULL;
-out:
-	if (arena != NULL)
-		free_regexes(path->regexes);
-	fhir_arena_free(arena);
-	fhir_arena_free(scratch);
-	return rc;
+	return 0;
 }
 
 void fhir_path_free(struct fhir_path *path)
