@@ -494,7 +494,7 @@ static int eval_var(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 	if (c == NULL && n->var_builtin == FP_VAR_INPUT)
 		c = e->input;
 	if (c == NULL && n->var_builtin == FP_VAR_CONST)
-		return fhir__fp_push(e, out, &n->lit);
+		return fhir__fp_push(e, out, n->lit);
 	if (c == NULL)
 		return fhir__fp_fail(e, n, FHIR_ERR_EVAL, "unknown variable %%%s", n->name);
 	for (size_t k = 0; k < c->count; k++) {
@@ -1004,7 +1004,7 @@ int fhir__fp_eval(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 	}
 	switch (n->kind) {
 	case FP_LITERAL:
-		rc = fhir__fp_push(e, out, &n->lit);
+		rc = fhir__fp_push(e, out, n->lit);
 		break;
 	case FP_EMPTY:
 		break;

@@ -161,7 +161,7 @@ struct fhir__fp_node {
 	size_t offset;    /* where it starts in the text, for error messages */
 	const char *name; /* IDENT member, FUNC name, VAR name, TYPE type name, op spelling */
 	int at_root;      /* IDENT: first step of a path (may name the focus's resourceType) */
-	struct fhir_value lit;
+	struct fhir_value *lit; /* LITERAL, and VAR resolved to a constant: the value */
 	struct fhir__fp_node *left, *right;
 	struct fhir__fp_node **args;
 	size_t nargs;

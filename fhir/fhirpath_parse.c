@@ -69,6 +69,8 @@ static struct fhir__fp_node *node_new(struct parser *p, enum fhir__fp_kind kind,
 
 	n->kind = kind;
 	n->offset = offset;
+	if (kind == FP_LITERAL) /* only literals carry a value: the other nodes stay smaller */
+		n->lit = fhir_arena_alloc(p->arena, sizeof(*n->lit));
 	return n;
 }
 
@@ -97,8 +99,9 @@ static void resolve_var(struct parser *p, struct fhir__fp_node *n)
 	if (s == NULL)
 		return;
 	n->var_builtin = FP_VAR_CONST;
-	n->lit.kind = FHIR_VALUE_STRING;
-	n->lit.u.string = s;
+	n->lit = fhir_arena_alloc(p->arena, sizeof(*n->lit));
+	n->lit->kind = FHIR_VALUE_STRING;
+	n->lit->u.string = s;
 }
 
 /* The binary operator at t and its level, or FP_OP_NONE. */
@@ -277,15 +280,15 @@ static int parse_call(struct parser *p, const struct fhir__fp_token *name,
 	}
 	n->nargs = nargs;
 	if ((n->func->flags & FP_F_REGEX) && args[0]->kind == FP_LITERAL &&
-	    args[0]->lit.kind == FHIR_VALUE_STRING) {
+	    args[0]->lit->kind == FHIR_VALUE_STRING) {
 		/* a literal pattern is compiled (and checked) once, here */
 		char msg[128];
 		regex_t *re = fhir_arena_alloc(p->arena, sizeof(*re));
 
-		if (fhir__fp_regex_compile(args[0]->lit.u.string, n->func->flags, re, msg,
+		if (fhir__fp_regex_compile(args[0]->lit->u.string, n->func->flags, re, msg,
 		                           sizeof(msg)) != 0) {
 			const struct fhir__fp_token at = {FP_T_STRING, args[0]->offset,
-			                                  args[0]->lit.u.string};
+			                                  args[0]->lit->u.string};
 
 			return fail(p, &at, FHIR_ERR_SYNTAX, "%s(): bad regular expression: %s",
 			            name->text, msg);
@@ -336,25 +339,25 @@ static int parse_number(struct parser *p, int negate, struct fhir__fp_node **out
 
 		if (errno != 0 || *end != '\0')
 			return fail(p, t, FHIR_ERR_SYNTAX, "integer out of range");
-		n->lit.kind = FHIR_VALUE_INTEGER;
-		n->lit.u.integer = negate ? -(int64_t)v : (int64_t)v;
+		n->lit->kind = FHIR_VALUE_INTEGER;
+		n->lit->u.integer = negate ? -(int64_t)v : (int64_t)v;
 	} else {
 		double v = strtod(t->text, &end);
 
 		if (errno != 0 || *end != '\0')
 			return fail(p, t, FHIR_ERR_SYNTAX, "decimal out of range");
-		n->lit.kind = FHIR_VALUE_DECIMAL;
-		n->lit.u.decimal = negate ? -v : v;
-		n->lit.scale = 1 + (int)strlen(strchr(t->text, '.') + 1); /* the lexer's "d.d" */
+		n->lit->kind = FHIR_VALUE_DECIMAL;
+		n->lit->u.decimal = negate ? -v : v;
+		n->lit->scale = 1 + (int)strlen(strchr(t->text, '.') + 1); /* the lexer's "d.d" */
 	}
 	u = peek(p);
 	if (u->kind == FP_T_STRING || (u->kind == FP_T_IDENT && is_calendar_unit(u->text))) {
-		double v =
-		    n->lit.kind == FHIR_VALUE_INTEGER ? (double)n->lit.u.integer : n->lit.u.decimal;
+		double v = n->lit->kind == FHIR_VALUE_INTEGER ? (double)n->lit->u.integer
+		                                              : n->lit->u.decimal;
 
-		n->lit.kind = FHIR_VALUE_QUANTITY;
-		n->lit.u.quantity.value = v;
-		n->lit.u.quantity.unit = u->text;
+		n->lit->kind = FHIR_VALUE_QUANTITY;
+		n->lit->u.quantity.value = v;
+		n->lit->u.quantity.unit = u->text;
 		p->pos++;
 	}
 	*out = n;
@@ -369,15 +372,15 @@ static int parse_datetime_literal(struct parser *p, struct fhir__fp_node **out)
 
 	if (t->kind == FP_T_TIME && strlen(text) == 2)
 		text = fhir_arena_printf(p->arena, "%s:00", t->text);
-	if (fhir_datetime_parse(text, &n->lit.u.datetime, NULL) != 0)
+	if (fhir_datetime_parse(text, &n->lit->u.datetime, NULL) != 0)
 		return fail(p, t, FHIR_ERR_SYNTAX, "invalid date/time literal");
 	if (t->kind == FP_T_TIME && strlen(t->text) == 2) {
-		n->lit.u.datetime.precision = FHIR_PREC_HOUR;
-		n->lit.u.datetime.minute = 0;
+		n->lit->u.datetime.precision = FHIR_PREC_HOUR;
+		n->lit->u.datetime.minute = 0;
 	}
-	n->lit.kind = t->kind == FP_T_DATE   ? FHIR_VALUE_DATE
-	              : t->kind == FP_T_TIME ? FHIR_VALUE_TIME
-	                                     : FHIR_VALUE_DATETIME;
+	n->lit->kind = t->kind == FP_T_DATE   ? FHIR_VALUE_DATE
+	               : t->kind == FP_T_TIME ? FHIR_VALUE_TIME
+	                                      : FHIR_VALUE_DATETIME;
 	p->pos++;
 	*out = n;
 	return 0;
@@ -400,8 +403,8 @@ static int parse_term(struct parser *p, struct fhir__fp_node **out)
 		return parse_datetime_literal(p, out);
 	case FP_T_STRING:
 		n = node_new(p, FP_LITERAL, t->offset);
-		n->lit.kind = FHIR_VALUE_STRING;
-		n->lit.u.string = t->text;
+		n->lit->kind = FHIR_VALUE_STRING;
+		n->lit->u.string = t->text;
 		p->pos++;
 		*out = n;
 		return 0;
@@ -441,8 +444,8 @@ static int parse_term(struct parser *p, struct fhir__fp_node **out)
 		if (t->kind == FP_T_IDENT && peek2(p)->kind != FP_T_LPAREN &&
 		    (strcmp(t->text, "true") == 0 || strcmp(t->text, "false") == 0)) {
 			n = node_new(p, FP_LITERAL, t->offset);
-			n->lit.kind = FHIR_VALUE_BOOLEAN;
-			n->lit.u.boolean = t->text[0] == 't';
+			n->lit->kind = FHIR_VALUE_BOOLEAN;
+			n->lit->u.boolean = t->text[0] == 't';
 			p->pos++;
 			*out = n;
 			return 0;
