@@ -1,7 +1,8 @@
 /* fhirpath_internal.h — what the FHIRPath files inside fhir/ share: tokens, the parse tree, the
  * evaluation context, the value helpers and the function table. Not part of the public API:
  * only the .c files of fhir/ (and white-box unit tests) include it. It must not declare anything
- * that does I/O; everything here allocates in an arena. */
+ * that does I/O; everything here allocates in an arena, except the per-thread cache of compiled
+ * regular expressions (fhirpath_regex_cache.c). */
 #ifndef CDS_FHIRPATH_INTERNAL_H
 #define CDS_FHIRPATH_INTERNAL_H
 
