@@ -959,8 +959,8 @@ static int eval_type(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 	if (rc != 0)
 		return rc < 0 ? rc : 0;
 	if (n->op == FP_OP_IS)
-		return push_bool(e, out, fhir__fp_is_type(&v, n->name));
-	return fhir__fp_is_type(&v, n->name) ? fhir__fp_push(e, out, &v) : 0;
+		return push_bool(e, out, fhir__fp_is_type_ns(&v, n->type_ns, n->type_arg));
+	return fhir__fp_is_type_ns(&v, n->type_ns, n->type_arg) ? fhir__fp_push(e, out, &v) : 0;
 }
 
 static int eval_negate(struct fhir__fp_ev *e, const struct fhir__fp_node *n,

@@ -333,7 +333,7 @@ FN(fn_repeat)
 FN(fn_of_type)
 {
 	for (size_t i = 0; i < in->count; i++)
-		if (fhir__fp_is_type(&in->items[i], call->type_arg))
+		if (fhir__fp_is_type_ns(&in->items[i], call->type_ns, call->type_arg))
 			PUSH(&in->items[i]);
 	return 0;
 }
@@ -363,7 +363,7 @@ FN(fn_is)
 
 	if (rc != 0)
 		return rc < 0 ? rc : 0;
-	return fhir__fp_push_bool(e, out, fhir__fp_is_type(&v, call->type_arg));
+	return fhir__fp_push_bool(e, out, fhir__fp_is_type_ns(&v, call->type_ns, call->type_arg));
 }
 
 /* sort([key]) (FHIRPath 3.0 §sort): a stable merge sort by the key evaluated per item (default
@@ -444,7 +444,7 @@ FN(fn_as)
 
 	if (rc != 0)
 		return rc < 0 ? rc : 0;
-	if (fhir__fp_is_type(&v, call->type_arg))
+	if (fhir__fp_is_type_ns(&v, call->type_ns, call->type_arg))
 		PUSH(&v);
 	return 0;
 }

@@ -166,7 +166,10 @@ struct fhir__fp_node {
 	struct fhir__fp_node *left, *right;
 	struct fhir__fp_node **args;
 	size_t nargs;
-	const char *type_arg; /* FUNC taking a type (ofType, is, as): the type name */
+	/* FUNC taking a type (ofType, is, as) and TYPE (is/as operator): the type name without
+	 * its namespace, which is in type_ns (fhir__fp_type_split at compile) */
+	const char *type_arg;
+	int type_ns;
 	const struct fhir__fp_func *func;
 	size_t host_index; /* FUNC calling a host function (func == &fhir__fp_host_func) */
 	/* VAR: what the name means when the environment does not define it, resolved at compile:
@@ -289,6 +292,12 @@ const char *fhir__fp_to_string(struct fhir_arena *arena, const struct fhir_value
 /* 1 if v is of type `type` ("Patient", "FHIR.Quantity", "System.String", "dateTime", ...).
  * FHIRPath N1 §Types: is. */
 int fhir__fp_is_type(const struct fhir_value *v, const char *type);
+/* The namespace of a type name, split off once at compile: returns the name without it and sets
+ * *ns to FP_NS_ANY (no namespace), FP_NS_SYSTEM or FP_NS_FHIR. BORROWED: a suffix of type. */
+enum { FP_NS_ANY, FP_NS_SYSTEM, FP_NS_FHIR };
+const char *fhir__fp_type_split(const char *type, int *ns);
+/* fhir__fp_is_type with the namespace already split off. */
+int fhir__fp_is_type_ns(const struct fhir_value *v, int ns, const char *bare);
 /* The unit a Quantity's unit compares as: the UCUM code for a calendar keyword ("years" ->
  * "a"), "1" for none, else u itself. BORROWED: static or u. */
 const char *fhir__fp_canonical_unit(const char *u);

@@ -305,6 +305,7 @@ static int parse_call(struct parser *p, const struct fhir__fp_token *name,
 		if (!fhir__fp_type_known(n->type_arg))
 			return fail(p, name, FHIR_ERR_SYNTAX, "%s(): unknown type '%s'", name->text,
 			            n->type_arg);
+		n->type_arg = fhir__fp_type_split(n->type_arg, &n->type_ns);
 	}
 	*out = n;
 	return 0;
@@ -576,6 +577,7 @@ static int parse_expr(struct parser *p, enum level lvl, struct fhir__fp_node **o
 			rc = parse_type_name(p, &n->name);
 			if (rc != 0)
 				goto out;
+			n->type_arg = fhir__fp_type_split(n->name, &n->type_ns);
 			left = n;
 			continue;
 		}

@@ -530,17 +530,32 @@ const char *fhir__fp_type_name(struct fhir_arena *arena, const struct fhir_value
 	return "FHIR.Element";
 }
 
+const char *fhir__fp_type_split(const char *type, int *ns)
+{
+	*ns = FP_NS_ANY;
+	if (strncmp(type, "System.", 7) == 0) {
+		*ns = FP_NS_SYSTEM;
+		return type + 7;
+	}
+	if (strncmp(type, "FHIR.", 5) == 0) {
+		*ns = FP_NS_FHIR;
+		return type + 5;
+	}
+	return type;
+}
+
 int fhir__fp_is_type(const struct fhir_value *v, const char *type)
 {
-	int system = 0, fhir = 0;
+	int ns;
+	const char *bare = fhir__fp_type_split(type, &ns);
 
-	if (strncmp(type, "System.", 7) == 0) {
-		system = 1;
-		type += 7;
-	} else if (strncmp(type, "FHIR.", 5) == 0) {
-		fhir = 1;
-		type += 5;
-	}
+	return fhir__fp_is_type_ns(v, ns, bare);
+}
+
+int fhir__fp_is_type_ns(const struct fhir_value *v, int ns, const char *type)
+{
+	int system = ns == FP_NS_SYSTEM, fhir = ns == FP_NS_FHIR;
+
 	if (v->kind != FHIR_VALUE_NODE)
 		return !fhir && strcmp(system_name(v->kind), type) == 0;
 	if (system)
