@@ -208,6 +208,41 @@ void fhir_arena_reset(struct fhir_arena *arena)
 	arena->next = first_next(arena);
 }
 
+struct fhir_arena_mark fhir_arena_mark(const struct fhir_arena *arena)
+{
+	struct fhir_arena_mark m;
+
+	m.head = arena->head;
+	m.used = arena->head->used;
+	m.big = arena->big;
+	return m;
+}
+
+void fhir_arena_release(struct fhir_arena *arena, struct fhir_arena_mark mark)
+{
+	/* blocks made after the mark go to the spare list (up to ARENA_KEEP_BYTES) or are freed */
+	while (arena->big != mark.big) {
+		struct arena_block *b = arena->big;
+
+		arena->big = b->next;
+		free(b);
+	}
+	while (arena->head != mark.head) {
+		struct arena_block *b = arena->head;
+
+		arena->head = b->next;
+		if (b->size == ARENA_BLOCK_SIZE &&
+		    arena->spare_bytes + b->size <= ARENA_KEEP_BYTES) {
+			b->next = arena->spare;
+			arena->spare = b;
+			arena->spare_bytes += b->size;
+		} else {
+			free(b);
+		}
+	}
+	arena->head->used = mark.used;
+}
+
 size_t fhir_arena_used(const struct fhir_arena *arena)
 {
 	size_t n = 0;

@@ -60,6 +60,16 @@ char *fhir_arena_printf(struct fhir_arena *arena, const char *fmt, ...)
 /* Forgets everything; keeps the first block and up to 1 MB of others for reuse. */
 void fhir_arena_reset(struct fhir_arena *arena);
 void fhir_arena_free(struct fhir_arena *arena); /* accepts NULL */
+/* A point in an arena's life: fhir_arena_release(arena, mark) forgets everything allocated
+ * after it (e.g. an evaluation's temporaries once its result has been read) and keeps what came
+ * before. Marks are released last-made first; a reset invalidates them. */
+struct fhir_arena_mark {
+	void *head; /* opaque */
+	size_t used;
+	void *big;
+};
+struct fhir_arena_mark fhir_arena_mark(const struct fhir_arena *arena);
+void fhir_arena_release(struct fhir_arena *arena, struct fhir_arena_mark mark);
 
 /* ---- dates and times (FHIR date, dateTime, instant, time; FHIRPath N1 §Date/Time) ----------- */
 
