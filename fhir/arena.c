@@ -1,8 +1,10 @@
 /* arena.c — the bump allocator every request and evaluation allocates from, and the FHIRPath
  * collection helpers built on it.
- * Blocks are chained; an allocation over a quarter block gets a block of its own. Nothing is freed
- * one by one. Out of memory aborts (architecture.md rule 5). This module must not know about
- * FHIRPath semantics beyond the collection helpers declared in fhir.h. */
+ * Blocks are chained; each new block is twice the last, up to 64 KB (an arena made small, such
+ * as a compiled expression's, stays small); an allocation over a quarter of 64 KB gets a block
+ * of its own. Nothing is freed one by one. Out of memory aborts (architecture.md rule 5). This
+ * module must not know about FHIRPath semantics beyond the collection helpers declared in fhir.h.
+ */
 #include "fhir.h"
 
 #include <stdarg.h>
@@ -11,6 +13,8 @@
 #include <string.h>
 
 #define ARENA_BLOCK_SIZE ((size_t)64 * 1024)
+#define ARENA_MIN_BLOCK  ((size_t)256)
+#define ARENA_KEEP_BYTES ((size_t)1024 * 1024) /* 64 KB blocks a reset keeps for reuse */
 #define ARENA_ALIGN      ((size_t)16)
 
 struct arena_block {
@@ -24,7 +28,9 @@ struct fhir_arena {
 	struct arena_block *head; /* the block being filled; the first block is last in chain */
 	struct arena_block *first;
 	struct arena_block *big;   /* allocations over a quarter block, one block each */
-	struct arena_block *spare; /* standard blocks kept by fhir_arena_reset_keep, used first */
+	size_t next;               /* size of the next block: doubles up to ARENA_BLOCK_SIZE */
+	struct arena_block *spare; /* 64 KB blocks kept by reset, reused before malloc */
+	size_t spare_bytes;
 };
 
 static size_t header_size(void)
@@ -52,20 +58,40 @@ static struct arena_block *block_new(size_t size)
 	return b;
 }
 
-struct fhir_arena *fhir_arena_new(void)
+static size_t first_next(const struct fhir_arena *arena)
+{
+	size_t size = arena->first->size;
+
+	return size >= ARENA_BLOCK_SIZE / 2 ? ARENA_BLOCK_SIZE : size * 2;
+}
+
+struct fhir_arena *fhir_arena_new_sized(size_t first)
 {
 	struct fhir_arena *arena = malloc(sizeof(*arena));
 
 	if (arena == NULL)
 		abort();
-	arena->first = block_new(ARENA_BLOCK_SIZE);
+	if (first < ARENA_MIN_BLOCK)
+		first = ARENA_MIN_BLOCK;
+	if (first > ARENA_BLOCK_SIZE)
+		first = ARENA_BLOCK_SIZE;
+	first = (first + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1);
+	arena->first = block_new(first);
 	arena->head = arena->first;
 	arena->big = NULL;
+	arena->next = first_next(arena);
 	arena->spare = NULL;
+	arena->spare_bytes = 0;
 	return arena;
 }
 
-void *fhir_arena_alloc(struct fhir_arena *arena, size_t size)
+struct fhir_arena *fhir_arena_new(void)
+{
+	return fhir_arena_new_sized(ARENA_BLOCK_SIZE);
+}
+
+/* size bytes, 16-byte aligned, not zeroed. */
+static void *arena_alloc_raw(struct fhir_arena *arena, size_t size)
 {
 	struct arena_block *b = arena->head;
 	size_t need;
@@ -82,14 +108,32 @@ void *fhir_arena_alloc(struct fhir_arena *arena, size_t size)
 		b->next = arena->big;
 		arena->big = b;
 	} else if (b->size - b->used < need) {
-		b = arena->spare != NULL ? arena->spare : block_new(ARENA_BLOCK_SIZE);
-		arena->spare = b->next;
-		b->used = 0;
+		size_t bytes = arena->next;
+
+		while (bytes < need)
+			bytes *=
+			    2; /* need <= ARENA_BLOCK_SIZE / 4 <= bytes after a few doublings */
+		if (arena->spare != NULL && arena->spare->size >= bytes) {
+			b = arena->spare;
+			arena->spare = b->next;
+			arena->spare_bytes -= b->size;
+			b->used = 0;
+		} else {
+			b = block_new(bytes);
+		}
 		b->next = arena->head;
 		arena->head = b;
+		arena->next = bytes >= ARENA_BLOCK_SIZE / 2 ? ARENA_BLOCK_SIZE : bytes * 2;
 	}
 	p = block_data(b) + b->used;
 	b->used += need;
+	return p;
+}
+
+void *fhir_arena_alloc(struct fhir_arena *arena, size_t size)
+{
+	void *p = arena_alloc_raw(arena, size);
+
 	memset(p, 0, size);
 	return p;
 }
@@ -141,43 +185,96 @@ static void free_chain(struct arena_block *b, const struct arena_block *stop)
 	}
 }
 
-/* Moves the blocks from b up to (not including) stop to the spare list while *kept stays within
- * keep; frees the others. */
-static void keep_chain(struct fhir_arena *arena, struct arena_block *b,
-                       const struct arena_block *stop, size_t keep, size_t *kept)
+void fhir_arena_reset_keep(struct fhir_arena *arena, size_t keep)
 {
-	while (b != stop) {
-		struct arena_block *next = b->next;
+	free_chain(arena->big, NULL);
+	arena->big = NULL;
+	/* the spare list first shrinks to `keep` */
+	while (arena->spare != NULL && arena->spare_bytes > keep) {
+		struct arena_block *b = arena->spare;
 
-		if (*kept + b->size <= keep) {
-			*kept += b->size;
+		arena->spare = b->next;
+		arena->spare_bytes -= b->size;
+		free(b);
+	}
+	/* keep up to `keep` bytes of full blocks for the next use, free the rest, so an arena
+	 * reused per evaluation does not malloc, and a large one returns its memory */
+	for (struct arena_block *b = arena->head, *next; b != arena->first; b = next) {
+		next = b->next;
+		if (b->size == ARENA_BLOCK_SIZE && arena->spare_bytes + b->size <= keep) {
 			b->next = arena->spare;
 			arena->spare = b;
+			arena->spare_bytes += b->size;
 		} else {
 			free(b);
 		}
-		b = next;
 	}
-}
-
-void fhir_arena_reset_keep(struct fhir_arena *arena, size_t keep)
-{
-	struct arena_block *spare = arena->spare;
-	size_t kept = 0;
-
-	free_chain(arena->big, NULL);
-	arena->big = NULL;
-	arena->spare = NULL;
-	keep_chain(arena, spare, NULL, keep, &kept);
-	keep_chain(arena, arena->head, arena->first, keep, &kept);
 	arena->first->used = 0;
 	arena->first->next = NULL;
 	arena->head = arena->first;
+	arena->next = first_next(arena);
 }
 
 void fhir_arena_reset(struct fhir_arena *arena)
 {
-	fhir_arena_reset_keep(arena, 0);
+	fhir_arena_reset_keep(arena, ARENA_KEEP_BYTES);
+}
+
+struct fhir_arena_mark fhir_arena_mark(const struct fhir_arena *arena)
+{
+	struct fhir_arena_mark m;
+
+	m.head = arena->head;
+	m.used = arena->head->used;
+	m.big = arena->big;
+	return m;
+}
+
+void fhir_arena_release(struct fhir_arena *arena, struct fhir_arena_mark mark)
+{
+	/* blocks made after the mark go to the spare list (up to ARENA_KEEP_BYTES) or are freed */
+	while (arena->big != mark.big) {
+		struct arena_block *b = arena->big;
+
+		arena->big = b->next;
+		free(b);
+	}
+	while (arena->head != mark.head) {
+		struct arena_block *b = arena->head;
+
+		arena->head = b->next;
+		if (b->size == ARENA_BLOCK_SIZE &&
+		    arena->spare_bytes + b->size <= ARENA_KEEP_BYTES) {
+			b->next = arena->spare;
+			arena->spare = b;
+			arena->spare_bytes += b->size;
+		} else {
+			free(b);
+		}
+	}
+	arena->head->used = mark.used;
+}
+
+size_t fhir_arena_used(const struct fhir_arena *arena)
+{
+	size_t n = 0;
+
+	for (const struct arena_block *b = arena->head; b != NULL; b = b->next)
+		n += b->used;
+	return n;
+}
+
+size_t fhir_arena_held(const struct fhir_arena *arena)
+{
+	size_t n = sizeof(*arena);
+
+	for (const struct arena_block *b = arena->head; b != NULL; b = b->next)
+		n += header_size() + b->size;
+	for (const struct arena_block *b = arena->big; b != NULL; b = b->next)
+		n += header_size() + b->size;
+	for (const struct arena_block *b = arena->spare; b != NULL; b = b->next)
+		n += header_size() + b->size;
+	return n;
 }
 
 void fhir_arena_free(struct fhir_arena *arena)
@@ -203,7 +300,7 @@ void fhir_collection_push(struct fhir_collection *c, struct fhir_arena *arena,
 			cap = c->count + 1;
 		if (cap > SIZE_MAX / sizeof(*items))
 			abort();
-		items = fhir_arena_alloc(arena, cap * sizeof(*items));
+		items = arena_alloc_raw(arena, cap * sizeof(*items)); /* filled below */
 		if (c->count > 0)
 			memcpy(items, c->items, c->count * sizeof(*items));
 		c->items = items;

@@ -43,18 +43,37 @@ enum fhir_status {
 /* A bump allocator for one request or one evaluation: many small allocations, freed at once.
  * Out of memory aborts (architecture.md rule 5). Not thread-safe: one arena per thread. */
 struct fhir_arena;
-struct fhir_arena *fhir_arena_new(void);                       /* NEW: free with fhir_arena_free */
-void *fhir_arena_alloc(struct fhir_arena *arena, size_t size); /* zeroed, 16-byte aligned */
+struct fhir_arena *fhir_arena_new(void); /* NEW: free with fhir_arena_free */
+/* An arena whose first block is `first` bytes (256 to 64 KB; later blocks double up to 64 KB),
+ * for long-lived small things such as a compiled expression. NEW: free with fhir_arena_free. */
+struct fhir_arena *fhir_arena_new_sized(size_t first);
+/* Bytes the arena holds from malloc (its blocks and itself). */
+size_t fhir_arena_held(const struct fhir_arena *arena);
+/* Bytes handed out from its regular blocks (allocations over 16 KB, which get blocks of their
+ * own, are not counted): a new arena of this first size takes the same allocations in one. */
+size_t fhir_arena_used(const struct fhir_arena *arena);
+void *fhir_arena_alloc(struct fhir_arena *arena, size_t size);    /* zeroed, 16-byte aligned */
 char *fhir_arena_strdup(struct fhir_arena *arena, const char *s); /* NULL in -> NULL out */
 char *fhir_arena_strndup(struct fhir_arena *arena, const char *s, size_t n);
 /* printf into the arena. */
 char *fhir_arena_printf(struct fhir_arena *arena, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-void fhir_arena_reset(struct fhir_arena *arena); /* forget everything, keep the first block */
-/* The same, but up to `keep` bytes of further standard blocks stay allocated for reuse, so an
- * arena reset between requests does not return and re-fault the same memory. */
+/* Forgets everything; keeps the first block and up to 1 MB of others for reuse. */
+void fhir_arena_reset(struct fhir_arena *arena);
+/* The same, but up to `keep` bytes of further standard blocks stay allocated for reuse (0: none),
+ * so an arena reset between requests does not return and re-fault the same memory. */
 void fhir_arena_reset_keep(struct fhir_arena *arena, size_t keep);
-void fhir_arena_free(struct fhir_arena *arena);  /* accepts NULL */
+void fhir_arena_free(struct fhir_arena *arena); /* accepts NULL */
+/* A point in an arena's life: fhir_arena_release(arena, mark) forgets everything allocated
+ * after it (e.g. an evaluation's temporaries once its result has been read) and keeps what came
+ * before. Marks are released last-made first; a reset invalidates them. */
+struct fhir_arena_mark {
+	void *head; /* opaque */
+	size_t used;
+	void *big;
+};
+struct fhir_arena_mark fhir_arena_mark(const struct fhir_arena *arena);
+void fhir_arena_release(struct fhir_arena *arena, struct fhir_arena_mark mark);
 
 /* ---- per-thread request arena (arena_cache.c) ---------------------------------------------- */
 

@@ -15,9 +15,9 @@ static void walk_calls(const struct fhir__fp_node *n,
 	for (i = 0; n->kind == FP_FUNC && n->name != NULL && i < n->nargs; i++) {
 		const struct fhir__fp_node *a = n->args[i];
 
-		if (a != NULL && a->kind == FP_LITERAL && a->lit.kind == FHIR_VALUE_STRING &&
-		    a->lit.u.string != NULL)
-			fn(ctx, n->name, i, a->lit.u.string);
+		if (a != NULL && a->kind == FP_LITERAL && a->lit->kind == FHIR_VALUE_STRING &&
+		    a->lit->u.string != NULL)
+			fn(ctx, n->name, i, a->lit->u.string);
 	}
 	walk_calls(n->left, fn, ctx);
 	walk_calls(n->right, fn, ctx);

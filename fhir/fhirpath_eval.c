@@ -14,6 +14,9 @@
 
 /* ---- compile ----------------------------------------------------------------------------- */
 
+/* Bytes of a compiled expression's first arena block besides those per character of text. */
+#define COMPILE_ARENA_BASE ((size_t)512)
+
 static void free_regexes(struct fhir__fp_node *n)
 {
 	for (; n != NULL; n = n->next_regex)
@@ -25,46 +28,69 @@ int fhir_path_compile(const char *text, struct fhir_path **out, struct fhir_erro
 	return fhir_path_compile_host(text, NULL, out, err);
 }
 
+/* Lexes and parses text (len characters) into a path whose arena's first block is `first`
+ * bytes. NEW: *out (fhir_path_free). */
+static int compile_sized(const char *text, size_t len, const struct fhir_path_host *host,
+                         size_t first, struct fhir_path **out, struct fhir_error *err)
+{
+	struct fhir_arena *arena = fhir_arena_new_sized(first);
+	struct fhir_arena *scratch = fhir_arena_new_sized(COMPILE_ARENA_BASE + len * 8);
+	struct fhir__fp_token *toks = NULL;
+	struct fhir_path *path;
+	size_t count = 0;
+	int rc;
+
+	path = fhir_arena_alloc(arena, sizeof(*path));
+	path->arena = arena;
+	path->text = fhir_arena_strdup(arena, text);
+	rc = fhir__fp_lex(path->text, arena, scratch, &toks, &count, err);
+	if (rc == 0)
+		rc = fhir__fp_parse(toks, count, arena, host, &path->regexes, &path->root, err);
+	fhir_arena_free(scratch);
+	if (rc != 0) {
+		fhir_path_free(path);
+		return rc;
+	}
+	*out = path;
+	return 0;
+}
+
 int fhir_path_compile_host(const char *text, const struct fhir_path_host *host,
                            struct fhir_path **out, struct fhir_error *err)
 {
 	struct fhir_path *path = NULL;
-	struct fhir_arena *arena = NULL;
-	struct fhir__fp_token *toks = NULL;
-	size_t count = 0, len;
+	size_t len, used;
 	int rc;
 
 	*out = NULL;
 	if (text == NULL) {
 		fhir_error_set(err, "expression:0", "no expression");
-		rc = FHIR_ERR_SYNTAX;
-		goto out;
+		return FHIR_ERR_SYNTAX;
 	}
 	len = strlen(text);
 	if (len > FHIR_PATH_MAX_TEXT) {
 		fhir_error_set(err, "expression:0",
 		               "expression is %zu characters, over the limit of %d", len,
 		               FHIR_PATH_MAX_TEXT);
-		rc = FHIR_ERR_LIMIT;
-		goto out;
+		return FHIR_ERR_LIMIT;
 	}
-	arena = fhir_arena_new();
-	path = fhir_arena_alloc(arena, sizeof(*path));
-	path->arena = arena;
-	path->text = fhir_arena_strdup(arena, text);
-	rc = fhir__fp_lex(path->text, arena, &toks, &count, err);
+	/* sized for a typical tree (the shipped policies' need about 16 bytes per character of
+	 * text), growing when not; then, since a compiled expression lives as long as its policy,
+	 * compiled again into one block of exactly the bytes it used (parsing is deterministic) */
+	rc = compile_sized(text, len, host, COMPILE_ARENA_BASE + len * 16, &path, err);
 	if (rc != 0)
-		goto out;
-	rc = fhir__fp_parse(toks, count, arena, host, &path->regexes, &path->root, err);
-	if (rc != 0)
-		goto out;
+		return rc;
+	used = fhir_arena_used(path->arena);
+	if (fhir_arena_held(path->arena) > used + COMPILE_ARENA_BASE) {
+		struct fhir_path *fit = NULL;
+
+		if (compile_sized(text, len, host, used, &fit, err) == 0) {
+			fhir_path_free(path);
+			path = fit;
+		}
+	}
 	*out = path;
-	arena = NULL;
-out:
-	if (arena != NULL)
-		free_regexes(path->regexes);
-	fhir_arena_free(arena);
-	return rc;
+	return 0;
 }
 
 void fhir_path_free(struct fhir_path *path)
@@ -80,20 +106,12 @@ const char *fhir_path_text(const struct fhir_path *path)
 	return path != NULL ? path->text : NULL;
 }
 
-static int is_builtin_var(const char *name)
-{
-	return strcmp(name, "resource") == 0 || strcmp(name, "context") == 0 ||
-	       strcmp(name, "rootResource") == 0 || strcmp(name, "ucum") == 0 ||
-	       strcmp(name, "sct") == 0 || strcmp(name, "loinc") == 0 ||
-	       strncmp(name, "vs-", 3) == 0 || strncmp(name, "ext-", 4) == 0;
-}
-
 static void walk_vars(const struct fhir__fp_node *n, void (*fn)(void *ctx, const char *name),
                       void *ctx)
 {
 	if (n == NULL)
 		return;
-	if (n->kind == FP_VAR && !is_builtin_var(n->name))
+	if (n->kind == FP_VAR && n->var_builtin == FP_VAR_ENV_ONLY)
 		fn(ctx, n->name);
 	walk_vars(n->left, fn, ctx);
 	walk_vars(n->right, fn, ctx);
@@ -269,13 +287,13 @@ static const cJSON *primitive_array_elements(const cJSON *parent, const cJSON *m
 	char key[128];
 	const cJSON *x;
 
-	if (parent == NULL || !cJSON_IsArray(m) || m->string == NULL ||
+	if (parent == NULL || !fhir__fp_is_array(m) || m->string == NULL ||
 	    strlen(m->string) + 2 > sizeof(key))
 		return NULL;
 	key[0] = '_';
 	memcpy(key + 1, m->string, strlen(m->string) + 1);
-	x = cJSON_GetObjectItemCaseSensitive(parent, key);
-	return cJSON_IsArray(x) ? x : NULL;
+	x = fhir__fp_member(parent, key);
+	return fhir__fp_is_array(x) ? x : NULL;
 }
 
 static int push_member(struct fhir__fp_ev *e, const cJSON *parent, const cJSON *m, const char *name,
@@ -287,7 +305,7 @@ static int push_member(struct fhir__fp_ev *e, const cJSON *parent, const cJSON *
 	const cJSON *ext_one = ext != NULL ? ext->child : NULL;
 	int rc;
 
-	if (cJSON_IsArray(m))
+	if (fhir__fp_is_array(m))
 		one = m->child;
 	else
 		elems = NULL;
@@ -299,18 +317,17 @@ static int push_member(struct fhir__fp_ev *e, const cJSON *parent, const cJSON *
 		memset(&v, 0, sizeof(v));
 		v.kind = FHIR_VALUE_NODE;
 		v.node = one;
-		if (cJSON_IsNull(one)) {
+		if (fhir__fp_is_null(one)) {
 			/* a repeating primitive with no value but an id or extensions: the element
 			 * exists (its _name object stands for it; hasValue() is false) */
-			if (!cJSON_IsObject(ext_one))
+			if (!fhir__fp_is_object(ext_one))
 				continue;
 			v.node = ext_one;
 		}
 		v.name = name;
 		v.type = type;
-		rt = cJSON_IsObject(one) ? cJSON_GetObjectItemCaseSensitive(one, "resourceType")
-		                         : NULL;
-		if (cJSON_IsString(rt))
+		rt = fhir__fp_is_object(one) ? fhir__fp_member(one, "resourceType") : NULL;
+		if (fhir__fp_is_string(rt))
 			v.type = rt->valuestring;
 		rc = fhir__fp_push(e, out, &v);
 		if (rc != 0)
@@ -325,7 +342,7 @@ static const cJSON *primitive_element(const struct fhir_value *item)
 {
 	const cJSON *n = item->node, *p;
 
-	if (n == NULL || n->string == NULL || cJSON_IsObject(n) || cJSON_IsArray(n))
+	if (n == NULL || n->string == NULL || fhir__fp_is_object(n) || fhir__fp_is_array(n))
 		return NULL;
 	for (p = n->next; p != NULL; p = p->next) /* after n, to the last member */
 		if (p->string != NULL && p->string[0] == '_' &&
@@ -375,11 +392,11 @@ int fhir__fp_children_named(struct fhir__fp_ev *e, const struct fhir_collection 
 				return rc;
 			continue;
 		}
-		if (item->kind == FHIR_VALUE_NODE && !cJSON_IsObject(item->node) &&
+		if (item->kind == FHIR_VALUE_NODE && !fhir__fp_is_object(item->node) &&
 		    (strcmp(name, "extension") == 0 || strcmp(name, "id") == 0)) {
 			const cJSON *pe = primitive_element(item);
 
-			m = cJSON_IsObject(pe) ? cJSON_GetObjectItemCaseSensitive(pe, name) : NULL;
+			m = fhir__fp_is_object(pe) ? fhir__fp_member(pe, name) : NULL;
 			if (m != NULL) {
 				rc = push_member(e, NULL, m, m->string,
 				                 name[0] == 'e' ? "Extension" : "string", out);
@@ -388,9 +405,9 @@ int fhir__fp_children_named(struct fhir__fp_ev *e, const struct fhir_collection 
 			}
 			continue;
 		}
-		if (item->kind != FHIR_VALUE_NODE || !cJSON_IsObject(item->node))
+		if (item->kind != FHIR_VALUE_NODE || !fhir__fp_is_object(item->node))
 			continue;
-		m = cJSON_GetObjectItemCaseSensitive(item->node, name);
+		m = fhir__fp_member(item->node, name);
 		if (m != NULL) {
 			rc = push_member(e, item->node, m, m->string,
 			                 fhir__fp_model_child(item->type, name), out);
@@ -401,7 +418,8 @@ int fhir__fp_children_named(struct fhir__fp_ev *e, const struct fhir_collection 
 		for (m = item->node->child; m != NULL; m = m->next) {
 			const char *type;
 
-			if (m->string == NULL || strncmp(m->string, name, len) != 0 ||
+			if (m->string == NULL || m->string[0] != name[0] ||
+			    strncmp(m->string, name, len) != 0 ||
 			    !isupper((unsigned char)m->string[len]))
 				continue;
 			type = choice_type(m->string + len);
@@ -420,7 +438,7 @@ int fhir__fp_children(struct fhir__fp_ev *e, const struct fhir_value *item,
 {
 	int rc;
 
-	if (item->kind != FHIR_VALUE_NODE || !cJSON_IsObject(item->node))
+	if (item->kind != FHIR_VALUE_NODE || !fhir__fp_is_object(item->node))
 		return 0;
 	for (const cJSON *m = item->node->child; m != NULL; m = m->next) {
 		if (m->string == NULL || m->string[0] == '_' ||
@@ -447,8 +465,8 @@ static int eval_ident(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 		struct fhir_collection one = {(struct fhir_value *)item, 1, 1};
 
 		if (item->kind == FHIR_VALUE_NODE && item->type != NULL &&
-		    strcmp(item->type, n->name) == 0 && cJSON_IsObject(item->node) &&
-		    cJSON_GetObjectItemCaseSensitive(item->node, "resourceType") != NULL)
+		    strcmp(item->type, n->name) == 0 && fhir__fp_is_object(item->node) &&
+		    fhir__fp_member(item->node, "resourceType") != NULL)
 			rc = fhir__fp_push(e, out, item);
 		else
 			rc = fhir__fp_children_named(e, &one, n->name, out);
@@ -463,47 +481,29 @@ static int eval_ident(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 static int eval_var(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
                     struct fhir_collection *out)
 {
-	struct fhir_value v;
-	const char *s = NULL;
+	const struct fhir_collection *c = NULL;
 
-	for (size_t i = 0; i < e->env->var_count; i++) {
+	/* the environment first (it may redefine a built-in name), comparing first bytes */
+	for (size_t i = 0; i < e->env->var_count && c == NULL; i++) {
 		const struct fhir_path_var *var = &e->env->vars[i];
 
-		if (var->name != NULL && strcmp(var->name, n->name) == 0) {
-			for (size_t k = 0; k < var->value.count; k++) {
-				int rc = fhir__fp_push(e, out, &var->value.items[k]);
-
-				if (rc != 0)
-					return rc;
-			}
-			return 0;
-		}
+		if (var->name != NULL && var->name[0] == n->name[0] &&
+		    strcmp(var->name, n->name) == 0)
+			c = &var->value;
 	}
-	if (strcmp(n->name, "resource") == 0 || strcmp(n->name, "context") == 0 ||
-	    strcmp(n->name, "rootResource") == 0) {
-		for (size_t k = 0; k < e->input->count; k++) {
-			int rc = fhir__fp_push(e, out, &e->input->items[k]);
-
-			if (rc != 0)
-				return rc;
-		}
-		return 0;
-	}
-	if (strcmp(n->name, "ucum") == 0)
-		s = "http://unitsofmeasure.org";
-	else if (strcmp(n->name, "sct") == 0)
-		s = "http://snomed.info/sct";
-	else if (strcmp(n->name, "loinc") == 0)
-		s = "http://loinc.org";
-	else if (strncmp(n->name, "vs-", 3) == 0) /* FHIR R4 §2.24 %vs-[name] */
-		s = fhir_arena_printf(e->arena, "http://hl7.org/fhir/ValueSet/%s", n->name + 3);
-	else if (strncmp(n->name, "ext-", 4) == 0) /* FHIR R4 §2.24 %ext-[name] */
-		s = fhir_arena_printf(e->arena, "http://hl7.org/fhir/StructureDefinition/%s",
-		                      n->name + 4);
-	if (s == NULL)
+	if (c == NULL && n->var_builtin == FP_VAR_INPUT)
+		c = e->input;
+	if (c == NULL && n->var_builtin == FP_VAR_CONST)
+		return fhir__fp_push(e, out, n->lit);
+	if (c == NULL)
 		return fhir__fp_fail(e, n, FHIR_ERR_EVAL, "unknown variable %%%s", n->name);
-	v = fhir__fp_str(s);
-	return fhir__fp_push(e, out, &v);
+	for (size_t k = 0; k < c->count; k++) {
+		int rc = fhir__fp_push(e, out, &c->items[k]);
+
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
 }
 
 /* ---- operators (FHIRPath N1 §Operators) -------------------------------------------------- */
@@ -680,26 +680,13 @@ static int op_membership(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 	return push_bool(e, out, contains_item(set, &v));
 }
 
+/* | (FHIRPath N1 §Collections union): both sides' items, equal ones once, first one kept. */
 static int op_union(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
                     const struct fhir_collection *l, const struct fhir_collection *r,
                     struct fhir_collection *out)
 {
-	const struct fhir_collection *both[2] = {l, r};
-	int rc = fhir__fp_pairs(e, n, l->count + r->count, l->count + r->count);
-
-	if (rc != 0)
-		return rc;
-
-	for (int k = 0; k < 2; k++) {
-		for (size_t i = 0; i < both[k]->count; i++) {
-			if (contains_item(out, &both[k]->items[i]))
-				continue;
-			rc = fhir__fp_push(e, out, &both[k]->items[i]);
-			if (rc != 0)
-				return rc;
-		}
-	}
-	return 0;
+	(void)n;
+	return fhir__fp_union(e, l, r, out);
 }
 
 /* Date/time ± quantity (FHIRPath N1 §Date/Time Arithmetic). */
@@ -972,8 +959,8 @@ static int eval_type(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 	if (rc != 0)
 		return rc < 0 ? rc : 0;
 	if (n->op == FP_OP_IS)
-		return push_bool(e, out, fhir__fp_is_type(&v, n->name));
-	return fhir__fp_is_type(&v, n->name) ? fhir__fp_push(e, out, &v) : 0;
+		return push_bool(e, out, fhir__fp_is_type_ns(&v, n->type_ns, n->type_arg));
+	return fhir__fp_is_type_ns(&v, n->type_ns, n->type_arg) ? fhir__fp_push(e, out, &v) : 0;
 }
 
 static int eval_negate(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
@@ -1017,7 +1004,7 @@ int fhir__fp_eval(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 	}
 	switch (n->kind) {
 	case FP_LITERAL:
-		rc = fhir__fp_push(e, out, &n->lit);
+		rc = fhir__fp_push(e, out, n->lit);
 		break;
 	case FP_EMPTY:
 		break;

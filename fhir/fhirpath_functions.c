@@ -39,11 +39,17 @@ static int push_all(struct fhir__fp_ev *e, struct fhir_collection *out,
 	return 0;
 }
 
-static int has_item(const struct fhir_collection *c, const struct fhir_value *v)
+int fhir__fp_union(struct fhir__fp_ev *e, const struct fhir_collection *a,
+                   const struct fhir_collection *b, struct fhir_collection *out)
 {
-	for (size_t i = 0; i < c->count; i++)
-		if (fhir__fp_equal(&c->items[i], v) == 1)
-			return 1;
+	const struct fhir_collection *both[2] = {a, b};
+	struct fhir__fp_set s;
+
+	fhir__fp_set_init(&s, e->arena, a->count + b->count, 0);
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; i < both[k]->count; i++)
+			if (fhir__fp_set_add(&s, &both[k]->items[i]))
+				PUSH(&both[k]->items[i]);
 	return 0;
 }
 
@@ -205,10 +211,25 @@ FN(fn_any_false)
 	return bools(e, call, in, out, 0, 0);
 }
 
-static int subset(const struct fhir_collection *a, const struct fhir_collection *b)
+/* A set of c's items, for membership tests. */
+static void set_of(struct fhir__fp_ev *e, const struct fhir_collection *c, struct fhir__fp_set *s)
 {
+	fhir__fp_set_init(s, e->arena, c->count, 0);
+	for (size_t i = 0; i < c->count; i++)
+		fhir__fp_set_add(s, &c->items[i]);
+}
+
+/* 1 if every item of a is equal to an item of b. */
+static int subset(struct fhir__fp_ev *e, const struct fhir_collection *a,
+                  const struct fhir_collection *b)
+{
+	struct fhir__fp_set sb;
+
+	if (a->count == 0)
+		return 1;
+	set_of(e, b, &sb);
 	for (size_t i = 0; i < a->count; i++)
-		if (!has_item(b, &a->items[i]))
+		if (!fhir__fp_set_has(&sb, &a->items[i]))
 			return 0;
 	return 1;
 }
@@ -218,9 +239,7 @@ FN(fn_subset_of)
 	struct fhir_collection other;
 	int rc = fhir__fp_arg(e, call, 0, &other);
 
-	if (rc == 0)
-		rc = fhir__fp_pairs(e, call, in->count, other.count);
-	return rc != 0 ? rc : fhir__fp_push_bool(e, out, subset(in, &other));
+	return rc != 0 ? rc : fhir__fp_push_bool(e, out, subset(e, in, &other));
 }
 
 FN(fn_superset_of)
@@ -228,9 +247,7 @@ FN(fn_superset_of)
 	struct fhir_collection other;
 	int rc = fhir__fp_arg(e, call, 0, &other);
 
-	if (rc == 0)
-		rc = fhir__fp_pairs(e, call, in->count, other.count);
-	return rc != 0 ? rc : fhir__fp_push_bool(e, out, subset(&other, in));
+	return rc != 0 ? rc : fhir__fp_push_bool(e, out, subset(e, &other, in));
 }
 
 FN(fn_count)
@@ -241,22 +258,22 @@ FN(fn_count)
 
 FN(fn_distinct)
 {
-	int rc = fhir__fp_pairs(e, call, in->count, in->count);
+	static const struct fhir_collection none = {NULL, 0, 0};
 
-	if (rc != 0)
-		return rc;
-	for (size_t i = 0; i < in->count; i++)
-		if (!has_item(out, &in->items[i]))
-			PUSH(&in->items[i]);
-	return 0;
+	(void)call;
+	return fhir__fp_union(e, in, &none, out);
 }
 
 FN(fn_is_distinct)
 {
-	struct fhir_collection d = {NULL, 0, 0};
-	int rc = fn_distinct(e, call, in, &d);
+	struct fhir__fp_set s;
+	size_t i = 0;
 
-	return rc != 0 ? rc : fhir__fp_push_bool(e, out, d.count == in->count);
+	(void)call;
+	fhir__fp_set_init(&s, e->arena, in->count, 0);
+	while (i < in->count && fhir__fp_set_add(&s, &in->items[i]))
+		i++;
+	return fhir__fp_push_bool(e, out, i == in->count);
 }
 
 /* ---- filtering and projection (FHIRPath N1 §5.2) ----------------------------------------- */
@@ -291,30 +308,19 @@ FN(fn_select)
 	return 0;
 }
 
-static int same_item(const struct fhir_value *a, const struct fhir_value *b)
-{
-	if (a->kind == FHIR_VALUE_NODE && b->kind == FHIR_VALUE_NODE)
-		return a->node == b->node;
-	return fhir__fp_equal(a, b) == 1;
-}
-
 FN(fn_repeat)
 {
 	struct fhir_collection queue = {NULL, 0, 0}, r;
+	struct fhir__fp_set seen; /* elements are the same when they are one node */
 	int rc = push_all(e, &queue, in);
-	size_t pairs = 0;
 
+	fhir__fp_set_init(&seen, e->arena, in->count, 1);
 	for (size_t q = 0; rc == 0 && q < queue.count; q++) {
 		rc = fhir__fp_lambda(e, call->args[0], &queue.items[q], (int64_t)q, &r);
 		for (size_t i = 0; rc == 0 && i < r.count; i++) {
-			int seen = 0;
-
-			pairs += out->count;
-			if (pairs > FHIR__FP_MAX_PAIRS)
-				return fhir__fp_pairs(e, call, pairs, FHIR__FP_MAX_PAIRS);
-			for (size_t k = 0; k < out->count && !seen; k++)
-				seen = same_item(&out->items[k], &r.items[i]);
-			if (seen)
+			/* r's items live in the arena until the evaluation ends: the set may keep
+			 * pointers to them */
+			if (!fhir__fp_set_add(&seen, &r.items[i]))
 				continue;
 			rc = fhir__fp_push(e, out, &r.items[i]);
 			if (rc == 0)
@@ -327,7 +333,7 @@ FN(fn_repeat)
 FN(fn_of_type)
 {
 	for (size_t i = 0; i < in->count; i++)
-		if (fhir__fp_is_type(&in->items[i], call->type_arg))
+		if (fhir__fp_is_type_ns(&in->items[i], call->type_ns, call->type_arg))
 			PUSH(&in->items[i]);
 	return 0;
 }
@@ -357,7 +363,7 @@ FN(fn_is)
 
 	if (rc != 0)
 		return rc < 0 ? rc : 0;
-	return fhir__fp_push_bool(e, out, fhir__fp_is_type(&v, call->type_arg));
+	return fhir__fp_push_bool(e, out, fhir__fp_is_type_ns(&v, call->type_ns, call->type_arg));
 }
 
 /* sort([key]) (FHIRPath 3.0 §sort): a stable merge sort by the key evaluated per item (default
@@ -438,7 +444,7 @@ FN(fn_as)
 
 	if (rc != 0)
 		return rc < 0 ? rc : 0;
-	if (fhir__fp_is_type(&v, call->type_arg))
+	if (fhir__fp_is_type_ns(&v, call->type_ns, call->type_arg))
 		PUSH(&v);
 	return 0;
 }
@@ -507,14 +513,15 @@ FN(fn_take)
 FN(fn_intersect)
 {
 	struct fhir_collection other;
+	struct fhir__fp_set so, sout;
 	int rc = fhir__fp_arg(e, call, 0, &other);
 
-	if (rc == 0)
-		rc = fhir__fp_pairs(e, call, in->count, other.count + in->count);
-	if (rc != 0)
+	if (rc != 0 || in->count == 0)
 		return rc;
+	set_of(e, &other, &so);
+	fhir__fp_set_init(&sout, e->arena, in->count, 0);
 	for (size_t i = 0; i < in->count; i++)
-		if (has_item(&other, &in->items[i]) && !has_item(out, &in->items[i]))
+		if (fhir__fp_set_has(&so, &in->items[i]) && fhir__fp_set_add(&sout, &in->items[i]))
 			PUSH(&in->items[i]);
 	return 0;
 }
@@ -522,14 +529,14 @@ FN(fn_intersect)
 FN(fn_exclude)
 {
 	struct fhir_collection other;
+	struct fhir__fp_set so;
 	int rc = fhir__fp_arg(e, call, 0, &other);
 
-	if (rc == 0)
-		rc = fhir__fp_pairs(e, call, in->count, other.count);
-	if (rc != 0)
+	if (rc != 0 || in->count == 0)
 		return rc;
+	set_of(e, &other, &so);
 	for (size_t i = 0; i < in->count; i++)
-		if (!has_item(&other, &in->items[i]))
+		if (!fhir__fp_set_has(&so, &in->items[i]))
 			PUSH(&in->items[i]);
 	return 0;
 }
@@ -541,17 +548,7 @@ FN(fn_union)
 	struct fhir_collection other;
 	int rc = fhir__fp_arg(e, call, 0, &other);
 
-	if (rc == 0)
-		rc = fhir__fp_pairs(e, call, in->count + other.count, in->count + other.count);
-	if (rc != 0)
-		return rc;
-	for (size_t i = 0; i < in->count; i++)
-		if (!has_item(out, &in->items[i]))
-			PUSH(&in->items[i]);
-	for (size_t i = 0; i < other.count; i++)
-		if (!has_item(out, &other.items[i]))
-			PUSH(&other.items[i]);
-	return 0;
+	return rc != 0 ? rc : fhir__fp_union(e, in, &other, out);
 }
 
 FN(fn_combine)
@@ -721,10 +718,10 @@ FN(fn_extension)
 	if (rc != 0)
 		return rc;
 	for (size_t i = 0; i < exts.count; i++) {
-		const cJSON *u = cJSON_GetObjectItemCaseSensitive(exts.items[i].node, "url");
+		const cJSON *u = fhir__fp_member(exts.items[i].node, "url");
 		struct fhir_value v = exts.items[i];
 
-		if (!cJSON_IsString(u) || strcmp(u->valuestring, url) != 0)
+		if (!fhir__fp_is_string(u) || strcmp(u->valuestring, url) != 0)
 			continue;
 		v.type = "Extension";
 		PUSH(&v);
@@ -764,20 +761,21 @@ FN(fn_has_value)
 	v = in->items[0];
 	if (v.kind != FHIR_VALUE_NODE)
 		return fhir__fp_push_bool(e, out, 1);
-	return fhir__fp_push_bool(
-	    e, out, !cJSON_IsObject(v.node) && !cJSON_IsArray(v.node) && !cJSON_IsNull(v.node));
+	return fhir__fp_push_bool(e, out,
+	                          !fhir__fp_is_object(v.node) && !fhir__fp_is_array(v.node) &&
+	                              !fhir__fp_is_null(v.node));
 }
 
 /* 1, 0 or -1 (unknown ValueSet) for one system|code. */
 static int member(struct fhir__fp_ev *e, const char *url, const cJSON *coding)
 {
-	const cJSON *system = cJSON_GetObjectItemCaseSensitive(coding, "system");
-	const cJSON *code = cJSON_GetObjectItemCaseSensitive(coding, "code");
+	const cJSON *system = fhir__fp_member(coding, "system");
+	const cJSON *code = fhir__fp_member(coding, "code");
 
-	if (!cJSON_IsString(code))
+	if (!fhir__fp_is_string(code))
 		return 0;
 	return e->env->member_of(e->env->member_of_ctx, url,
-	                         cJSON_IsString(system) ? system->valuestring : NULL,
+	                         fhir__fp_is_string(system) ? system->valuestring : NULL,
 	                         code->valuestring);
 }
 
@@ -798,10 +796,10 @@ FN(fn_member_of)
 	rc = fhir__fp_arg_string(e, call, 0, &url);
 	if (rc != 0)
 		return rc < 0 ? rc : 0;
-	if (v.kind == FHIR_VALUE_NODE && cJSON_IsObject(v.node)) {
-		const cJSON *codings = cJSON_GetObjectItemCaseSensitive(v.node, "coding");
+	if (v.kind == FHIR_VALUE_NODE && fhir__fp_is_object(v.node)) {
+		const cJSON *codings = fhir__fp_member(v.node, "coding");
 
-		if (cJSON_IsArray(codings)) {
+		if (fhir__fp_is_array(codings)) {
 			const cJSON *c;
 
 			cJSON_ArrayForEach(c, codings)
@@ -841,10 +839,10 @@ FN(fn_resolve)
 		const cJSON *target;
 		struct fhir_value p;
 
-		if (item->kind == FHIR_VALUE_NODE && cJSON_IsObject(item->node)) {
-			const cJSON *r = cJSON_GetObjectItemCaseSensitive(item->node, "reference");
+		if (item->kind == FHIR_VALUE_NODE && fhir__fp_is_object(item->node)) {
+			const cJSON *r = fhir__fp_member(item->node, "reference");
 
-			if (cJSON_IsString(r))
+			if (fhir__fp_is_string(r))
 				ref = r->valuestring;
 		} else if (fhir__fp_prim(item, &p) && p.kind == FHIR_VALUE_STRING) {
 			ref = p.u.string;

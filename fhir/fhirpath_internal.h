@@ -1,13 +1,62 @@
 /* fhirpath_internal.h — what the FHIRPath files inside fhir/ share: tokens, the parse tree, the
  * evaluation context, the value helpers and the function table. Not part of the public API:
  * only the .c files of fhir/ (and white-box unit tests) include it. It must not declare anything
- * that does I/O; everything here allocates in an arena. */
+ * that does I/O; everything here allocates in an arena, except the per-thread cache of compiled
+ * regular expressions (fhirpath_regex_cache.c). */
 #ifndef CDS_FHIRPATH_INTERNAL_H
 #define CDS_FHIRPATH_INTERNAL_H
 
 #include <regex.h>
+#include <string.h>
 
 #include "fhir.h"
+
+/* ---- JSON access on the hot path ----------------------------------------------------------
+ * cJSON's type tests and member lookup are calls into a shared library, and its lookup runs
+ * strcmp on every key. These give the same answers inline, comparing a key's first byte first. */
+
+static inline int fhir__fp_json_type(const cJSON *n)
+{
+	return n != NULL ? n->type & 0xFF : cJSON_Invalid;
+}
+static inline int fhir__fp_is_object(const cJSON *n)
+{
+	return fhir__fp_json_type(n) == cJSON_Object;
+}
+static inline int fhir__fp_is_array(const cJSON *n)
+{
+	return fhir__fp_json_type(n) == cJSON_Array;
+}
+static inline int fhir__fp_is_string(const cJSON *n)
+{
+	return fhir__fp_json_type(n) == cJSON_String;
+}
+static inline int fhir__fp_is_number(const cJSON *n)
+{
+	return fhir__fp_json_type(n) == cJSON_Number;
+}
+static inline int fhir__fp_is_null(const cJSON *n)
+{
+	return fhir__fp_json_type(n) == cJSON_NULL;
+}
+static inline int fhir__fp_is_bool(const cJSON *n)
+{
+	return n != NULL && (n->type & (cJSON_True | cJSON_False)) != 0;
+}
+static inline int fhir__fp_is_true(const cJSON *n)
+{
+	return fhir__fp_json_type(n) == cJSON_True;
+}
+/* cJSON_GetObjectItemCaseSensitive(obj, name): BORROWED member, or NULL. */
+static inline const cJSON *fhir__fp_member(const cJSON *obj, const char *name)
+{
+	if (obj == NULL || name == NULL)
+		return NULL;
+	for (const cJSON *c = obj->child; c != NULL && c->string != NULL; c = c->next)
+		if (c->string[0] == name[0] && strcmp(c->string, name) == 0)
+			return c;
+	return NULL;
+}
 
 /* ---- tokens (fhirpath_lex.c; FHIRPath N1 §Lexical elements) ----------------------------- */
 
@@ -53,10 +102,11 @@ struct fhir__fp_token {
 	const char *text; /* NUL-terminated, in the path's arena */
 };
 
-/* Splits `text` into tokens ending with FP_T_EOF. NEW in `arena`: *out (count in *count).
- * FHIR_ERR_SYNTAX with err->where = "expression:<offset>" on a bad character, string or date. */
-int fhir__fp_lex(const char *text, struct fhir_arena *arena, struct fhir__fp_token **out,
-                 size_t *count, struct fhir_error *err);
+/* Splits `text` into tokens ending with FP_T_EOF: the array NEW in `scratch` (*out, count in
+ * *count), their texts NEW in `arena`. FHIR_ERR_SYNTAX with err->where = "expression:<offset>"
+ * on a bad character, string or date. */
+int fhir__fp_lex(const char *text, struct fhir_arena *arena, struct fhir_arena *scratch,
+                 struct fhir__fp_token **out, size_t *count, struct fhir_error *err);
 
 /* ---- parse tree (fhirpath_parse.c; FHIRPath N1 §Grammar) --------------------------------- */
 
@@ -112,13 +162,21 @@ struct fhir__fp_node {
 	size_t offset;    /* where it starts in the text, for error messages */
 	const char *name; /* IDENT member, FUNC name, VAR name, TYPE type name, op spelling */
 	int at_root;      /* IDENT: first step of a path (may name the focus's resourceType) */
-	struct fhir_value lit;
+	struct fhir_value *lit; /* LITERAL, and VAR resolved to a constant: the value */
 	struct fhir__fp_node *left, *right;
 	struct fhir__fp_node **args;
 	size_t nargs;
-	const char *type_arg; /* FUNC taking a type (ofType, is, as): the type name */
+	/* FUNC taking a type (ofType, is, as) and TYPE (is/as operator): the type name without
+	 * its namespace, which is in type_ns (fhir__fp_type_split at compile) */
+	const char *type_arg;
+	int type_ns;
 	const struct fhir__fp_func *func;
 	size_t host_index; /* FUNC calling a host function (func == &fhir__fp_host_func) */
+	/* VAR: what the name means when the environment does not define it, resolved at compile:
+	 * FP_VAR_INPUT (%resource, %context, %rootResource), FP_VAR_CONST (lit holds the string:
+	 * %ucum, %sct, %loinc, %vs-x, %ext-x) or FP_VAR_ENV_ONLY (unknown unless env defines it).
+	 */
+	enum { FP_VAR_ENV_ONLY, FP_VAR_INPUT, FP_VAR_CONST } var_builtin;
 	/* FUNC with FP_F_REGEX and a literal pattern: compiled once at compile time (regfree'd by
 	 * fhir_path_free); regexec on a shared regex_t is thread-safe in glibc and musl. */
 	regex_t *regex;
@@ -159,12 +217,41 @@ struct fhir__fp_ev {
  * negative fhir_status with e->err filled. */
 int fhir__fp_eval(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
                   const struct fhir_collection *focus, struct fhir_collection *out);
-/* Item comparisons one set operation (distinct, union, intersect, repeat, ...) may make: they
- * compare pairs, so untrusted data of n items costs n^2; past this it is FHIR_ERR_LIMIT. */
+/* Item comparisons `~` on two collections may make: it compares pairs, so untrusted data of n
+ * items costs n^2; past this it is FHIR_ERR_LIMIT. (Set operations hash: fhir__fp_set.) */
 #define FHIR__FP_MAX_PAIRS 20000000
 
 /* 0 when comparing a x b items stays within FHIR__FP_MAX_PAIRS, else FHIR_ERR_LIMIT naming n. */
 int fhir__fp_pairs(struct fhir__fp_ev *e, const struct fhir__fp_node *n, size_t a, size_t b);
+
+/* ---- sets (fhirpath_set.c; FHIRPath N1 §Equality, §Combining) ---------------------------- */
+
+/* A set of items for de-duplication in linear time: an open-addressing hash table in an arena.
+ * Items are filed under keys that equal items (fhir__fp_equal == 1) always share: the JSON
+ * node's address, a JSON tree's content hash, a string's hash, a number's bucket (decimals
+ * equal within 1e-10 are in the same or a neighbouring bucket, and both are looked in), a date
+ * at its precision in UTC, a Quantity by unit and by base unit. fhir__fp_equal decides among
+ * the items a key finds. */
+struct fhir__fp_set_slot;
+struct fhir__fp_set {
+	struct fhir_arena *arena;
+	struct fhir__fp_set_slot *slots;
+	size_t cap, used; /* cap is a power of 2, used <= cap * 2 / 3 */
+	int identity;     /* repeat(): two NODE items are the same only if they are one node */
+	uint64_t mask;    /* hash bits kept: all; white-box tests set 0 to force collisions */
+};
+/* Empties s, sized for about `expect` items, allocating in `arena` (which must outlive s). */
+void fhir__fp_set_init(struct fhir__fp_set *s, struct fhir_arena *arena, size_t expect,
+                       int identity);
+/* Adds v unless an item equal to it is in s: 1 added (v is BORROWED and must stay valid while
+ * s is used), 0 already there. A TypeInfo item equals nothing: always 1. */
+int fhir__fp_set_add(struct fhir__fp_set *s, const struct fhir_value *v);
+/* 1 if an item equal to v is in s, else 0. */
+int fhir__fp_set_has(const struct fhir__fp_set *s, const struct fhir_value *v);
+/* Appends to out the items of a then b, each unless equal to one appended before (| and
+ * union(); distinct() with b empty). 0 or FHIR_ERR_LIMIT. */
+int fhir__fp_union(struct fhir__fp_ev *e, const struct fhir_collection *a,
+                   const struct fhir_collection *b, struct fhir_collection *out);
 /* Evaluates argument i of a function call against $this (FHIRPath N1 §Functions). */
 int fhir__fp_arg(struct fhir__fp_ev *e, const struct fhir__fp_node *call, size_t i,
                  struct fhir_collection *out);
@@ -205,6 +292,15 @@ const char *fhir__fp_to_string(struct fhir_arena *arena, const struct fhir_value
 /* 1 if v is of type `type` ("Patient", "FHIR.Quantity", "System.String", "dateTime", ...).
  * FHIRPath N1 §Types: is. */
 int fhir__fp_is_type(const struct fhir_value *v, const char *type);
+/* The namespace of a type name, split off once at compile: returns the name without it and sets
+ * *ns to FP_NS_ANY (no namespace), FP_NS_SYSTEM or FP_NS_FHIR. BORROWED: a suffix of type. */
+enum { FP_NS_ANY, FP_NS_SYSTEM, FP_NS_FHIR };
+const char *fhir__fp_type_split(const char *type, int *ns);
+/* fhir__fp_is_type with the namespace already split off. */
+int fhir__fp_is_type_ns(const struct fhir_value *v, int ns, const char *bare);
+/* The unit a Quantity's unit compares as: the UCUM code for a calendar keyword ("years" ->
+ * "a"), "1" for none, else u itself. BORROWED: static or u. */
+const char *fhir__fp_canonical_unit(const char *u);
 /* A UCUM unit with a fixed factor to its dimension's base ("cm" -> "m", 0.01; "mg" -> "g";
  * "wk" -> "s"): 1 with *base (static) and *factor, else 0 (unknown, or 'a'/'mo' which have no
  * fixed length). A small table, not UCUM: FHIRPath N1 §Quantity comparison. */
@@ -249,6 +345,13 @@ struct fhir__fp_func {
  * when nothing is compiled). POSIX regcomp, REG_EXTENDED. */
 int fhir__fp_regex_compile(const char *pattern, unsigned flags, regex_t *re, char *msg,
                            size_t size);
+
+/* The compiled form of a non-literal `pattern` for FP_F_REGEX* `flags`, from this thread's cache
+ * of the last few compiled (fhirpath_regex_cache.c), compiling it on a miss. BORROWED: valid
+ * until this thread's next call. NULL with a message in msg when it does not compile. */
+const regex_t *fhir__fp_regex_cached(const char *pattern, unsigned flags, char *msg, size_t size);
+/* How many patterns this thread's cache has compiled (unit tests check it stays small). */
+unsigned long fhir__fp_regex_compiles(void);
 
 /* Defines a function-table handler `name` with the signature of fhir__fp_func.fn. */
 #define FHIR__FP_FN(name)                                                                          \

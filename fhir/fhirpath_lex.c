@@ -11,7 +11,8 @@
 struct lexer {
 	const char *text;
 	size_t pos;
-	struct fhir_arena *arena;
+	struct fhir_arena *arena;   /* token texts (they outlive the lexer) */
+	struct fhir_arena *scratch; /* the token array */
 	struct fhir__fp_token *toks;
 	size_t count, cap;
 	struct fhir_error *err;
@@ -30,7 +31,7 @@ static void add(struct lexer *lx, enum fhir__fp_tok kind, size_t offset, const c
 {
 	if (lx->count == lx->cap) {
 		size_t cap = lx->cap ? lx->cap * 2 : 32;
-		struct fhir__fp_token *t = fhir_arena_alloc(lx->arena, cap * sizeof(*t));
+		struct fhir__fp_token *t = fhir_arena_alloc(lx->scratch, cap * sizeof(*t));
 
 		if (lx->count)
 			memcpy(t, lx->toks, lx->count * sizeof(*t));
@@ -193,10 +194,10 @@ static int lex_date(struct lexer *lx)
 	return 0;
 }
 
-int fhir__fp_lex(const char *text, struct fhir_arena *arena, struct fhir__fp_token **out,
-                 size_t *count, struct fhir_error *err)
+int fhir__fp_lex(const char *text, struct fhir_arena *arena, struct fhir_arena *scratch,
+                 struct fhir__fp_token **out, size_t *count, struct fhir_error *err)
 {
-	struct lexer lx = {text, 0, arena, NULL, 0, 0, err};
+	struct lexer lx = {text, 0, arena, scratch, NULL, 0, 0, err};
 	int rc = 0;
 
 	for (;;) {

@@ -69,7 +69,39 @@ static struct fhir__fp_node *node_new(struct parser *p, enum fhir__fp_kind kind,
 
 	n->kind = kind;
 	n->offset = offset;
+	if (kind == FP_LITERAL) /* only literals carry a value: the other nodes stay smaller */
+		n->lit = fhir_arena_alloc(p->arena, sizeof(*n->lit));
 	return n;
+}
+
+/* What %name means when the environment does not define it (FHIRPath N1 §Environment
+ * variables; FHIR R4 §2.24 %vs-[name], %ext-[name]), worked out once here. */
+static void resolve_var(struct parser *p, struct fhir__fp_node *n)
+{
+	const char *name = n->name, *s = NULL;
+
+	if (strcmp(name, "resource") == 0 || strcmp(name, "context") == 0 ||
+	    strcmp(name, "rootResource") == 0) {
+		n->var_builtin = FP_VAR_INPUT;
+		return;
+	}
+	if (strcmp(name, "ucum") == 0)
+		s = "http://unitsofmeasure.org";
+	else if (strcmp(name, "sct") == 0)
+		s = "http://snomed.info/sct";
+	else if (strcmp(name, "loinc") == 0)
+		s = "http://loinc.org";
+	else if (strncmp(name, "vs-", 3) == 0)
+		s = fhir_arena_printf(p->arena, "http://hl7.org/fhir/ValueSet/%s", name + 3);
+	else if (strncmp(name, "ext-", 4) == 0)
+		s = fhir_arena_printf(p->arena, "http://hl7.org/fhir/StructureDefinition/%s",
+		                      name + 4);
+	if (s == NULL)
+		return;
+	n->var_builtin = FP_VAR_CONST;
+	n->lit = fhir_arena_alloc(p->arena, sizeof(*n->lit));
+	n->lit->kind = FHIR_VALUE_STRING;
+	n->lit->u.string = s;
 }
 
 /* The binary operator at t and its level, or FP_OP_NONE. */
@@ -248,15 +280,15 @@ static int parse_call(struct parser *p, const struct fhir__fp_token *name,
 	}
 	n->nargs = nargs;
 	if ((n->func->flags & FP_F_REGEX) && args[0]->kind == FP_LITERAL &&
-	    args[0]->lit.kind == FHIR_VALUE_STRING) {
+	    args[0]->lit->kind == FHIR_VALUE_STRING) {
 		/* a literal pattern is compiled (and checked) once, here */
 		char msg[128];
 		regex_t *re = fhir_arena_alloc(p->arena, sizeof(*re));
 
-		if (fhir__fp_regex_compile(args[0]->lit.u.string, n->func->flags, re, msg,
+		if (fhir__fp_regex_compile(args[0]->lit->u.string, n->func->flags, re, msg,
 		                           sizeof(msg)) != 0) {
 			const struct fhir__fp_token at = {FP_T_STRING, args[0]->offset,
-			                                  args[0]->lit.u.string};
+			                                  args[0]->lit->u.string};
 
 			return fail(p, &at, FHIR_ERR_SYNTAX, "%s(): bad regular expression: %s",
 			            name->text, msg);
@@ -273,6 +305,7 @@ static int parse_call(struct parser *p, const struct fhir__fp_token *name,
 		if (!fhir__fp_type_known(n->type_arg))
 			return fail(p, name, FHIR_ERR_SYNTAX, "%s(): unknown type '%s'", name->text,
 			            n->type_arg);
+		n->type_arg = fhir__fp_type_split(n->type_arg, &n->type_ns);
 	}
 	*out = n;
 	return 0;
@@ -307,25 +340,25 @@ static int parse_number(struct parser *p, int negate, struct fhir__fp_node **out
 
 		if (errno != 0 || *end != '\0')
 			return fail(p, t, FHIR_ERR_SYNTAX, "integer out of range");
-		n->lit.kind = FHIR_VALUE_INTEGER;
-		n->lit.u.integer = negate ? -(int64_t)v : (int64_t)v;
+		n->lit->kind = FHIR_VALUE_INTEGER;
+		n->lit->u.integer = negate ? -(int64_t)v : (int64_t)v;
 	} else {
 		double v = strtod(t->text, &end);
 
 		if (errno != 0 || *end != '\0')
 			return fail(p, t, FHIR_ERR_SYNTAX, "decimal out of range");
-		n->lit.kind = FHIR_VALUE_DECIMAL;
-		n->lit.u.decimal = negate ? -v : v;
-		n->lit.scale = 1 + (int)strlen(strchr(t->text, '.') + 1); /* the lexer's "d.d" */
+		n->lit->kind = FHIR_VALUE_DECIMAL;
+		n->lit->u.decimal = negate ? -v : v;
+		n->lit->scale = 1 + (int)strlen(strchr(t->text, '.') + 1); /* the lexer's "d.d" */
 	}
 	u = peek(p);
 	if (u->kind == FP_T_STRING || (u->kind == FP_T_IDENT && is_calendar_unit(u->text))) {
-		double v =
-		    n->lit.kind == FHIR_VALUE_INTEGER ? (double)n->lit.u.integer : n->lit.u.decimal;
+		double v = n->lit->kind == FHIR_VALUE_INTEGER ? (double)n->lit->u.integer
+		                                              : n->lit->u.decimal;
 
-		n->lit.kind = FHIR_VALUE_QUANTITY;
-		n->lit.u.quantity.value = v;
-		n->lit.u.quantity.unit = u->text;
+		n->lit->kind = FHIR_VALUE_QUANTITY;
+		n->lit->u.quantity.value = v;
+		n->lit->u.quantity.unit = u->text;
 		p->pos++;
 	}
 	*out = n;
@@ -340,15 +373,15 @@ static int parse_datetime_literal(struct parser *p, struct fhir__fp_node **out)
 
 	if (t->kind == FP_T_TIME && strlen(text) == 2)
 		text = fhir_arena_printf(p->arena, "%s:00", t->text);
-	if (fhir_datetime_parse(text, &n->lit.u.datetime, NULL) != 0)
+	if (fhir_datetime_parse(text, &n->lit->u.datetime, NULL) != 0)
 		return fail(p, t, FHIR_ERR_SYNTAX, "invalid date/time literal");
 	if (t->kind == FP_T_TIME && strlen(t->text) == 2) {
-		n->lit.u.datetime.precision = FHIR_PREC_HOUR;
-		n->lit.u.datetime.minute = 0;
+		n->lit->u.datetime.precision = FHIR_PREC_HOUR;
+		n->lit->u.datetime.minute = 0;
 	}
-	n->lit.kind = t->kind == FP_T_DATE   ? FHIR_VALUE_DATE
-	              : t->kind == FP_T_TIME ? FHIR_VALUE_TIME
-	                                     : FHIR_VALUE_DATETIME;
+	n->lit->kind = t->kind == FP_T_DATE   ? FHIR_VALUE_DATE
+	               : t->kind == FP_T_TIME ? FHIR_VALUE_TIME
+	                                      : FHIR_VALUE_DATETIME;
 	p->pos++;
 	*out = n;
 	return 0;
@@ -371,14 +404,15 @@ static int parse_term(struct parser *p, struct fhir__fp_node **out)
 		return parse_datetime_literal(p, out);
 	case FP_T_STRING:
 		n = node_new(p, FP_LITERAL, t->offset);
-		n->lit.kind = FHIR_VALUE_STRING;
-		n->lit.u.string = t->text;
+		n->lit->kind = FHIR_VALUE_STRING;
+		n->lit->u.string = t->text;
 		p->pos++;
 		*out = n;
 		return 0;
 	case FP_T_VAR:
 		n = node_new(p, FP_VAR, t->offset);
 		n->name = t->text;
+		resolve_var(p, n);
 		p->pos++;
 		*out = n;
 		return 0;
@@ -411,8 +445,8 @@ static int parse_term(struct parser *p, struct fhir__fp_node **out)
 		if (t->kind == FP_T_IDENT && peek2(p)->kind != FP_T_LPAREN &&
 		    (strcmp(t->text, "true") == 0 || strcmp(t->text, "false") == 0)) {
 			n = node_new(p, FP_LITERAL, t->offset);
-			n->lit.kind = FHIR_VALUE_BOOLEAN;
-			n->lit.u.boolean = t->text[0] == 't';
+			n->lit->kind = FHIR_VALUE_BOOLEAN;
+			n->lit->u.boolean = t->text[0] == 't';
 			p->pos++;
 			*out = n;
 			return 0;
@@ -543,6 +577,7 @@ static int parse_expr(struct parser *p, enum level lvl, struct fhir__fp_node **o
 			rc = parse_type_name(p, &n->name);
 			if (rc != 0)
 				goto out;
+			n->type_arg = fhir__fp_type_split(n->name, &n->type_ns);
 			left = n;
 			continue;
 		}

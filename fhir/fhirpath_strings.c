@@ -370,11 +370,10 @@ int fhir__fp_regex_compile(const char *pattern, unsigned flags, regex_t *re, cha
 	return rc;
 }
 
-/* The call's regular expression: precompiled when its pattern is a literal (*re points at it,
- * *tmp unused), else compiled now into *tmp (the caller regfrees it). 0, 1 (empty pattern
+/* The call's regular expression: precompiled when its pattern is a literal, else from this
+ * thread's cache of compiled patterns (BORROWED until the next regex call). 0, 1 (empty pattern
  * argument), or an evaluation error. */
-static int call_regex(struct fhir__fp_ev *e, const struct fhir__fp_node *call, regex_t **re,
-                      regex_t *tmp)
+static int call_regex(struct fhir__fp_ev *e, const struct fhir__fp_node *call, const regex_t **re)
 {
 	const char *pat;
 	char msg[128];
@@ -387,11 +386,11 @@ static int call_regex(struct fhir__fp_ev *e, const struct fhir__fp_node *call, r
 	rc = fhir__fp_arg_string(e, call, 0, &pat);
 	if (rc != 0)
 		return rc;
-	if (fhir__fp_regex_compile(pat, call->func->flags, tmp, msg, sizeof(msg)) != 0)
+	*re = fhir__fp_regex_cached(pat, call->func->flags, msg, sizeof(msg));
+	if (*re == NULL)
 		return fhir__fp_fail(e, call, FHIR_ERR_EVAL,
 		                     "%s(): bad regular expression '%.80s': %s", call->name, pat,
 		                     msg);
-	*re = tmp;
 	return 0;
 }
 
@@ -400,18 +399,16 @@ static int call_regex(struct fhir__fp_ev *e, const struct fhir__fp_node *call, r
 FN(fn_matches)
 {
 	const char *s;
-	regex_t tmp, *re;
+	const regex_t *re;
 	int m;
 	int rc = fhir__fp_input_string(e, call, in, &s);
 
 	if (rc != 0)
 		return rc < 0 ? rc : 0;
-	rc = call_regex(e, call, &re, &tmp);
+	rc = call_regex(e, call, &re);
 	if (rc != 0)
 		return rc < 0 ? rc : 0;
 	m = regexec(re, s, 0, NULL, 0) == 0;
-	if (re == &tmp)
-		regfree(&tmp);
 	return fhir__fp_push_bool(e, out, m);
 }
 
@@ -419,7 +416,7 @@ FN(fn_replace_matches)
 {
 	const char *s, *sub;
 	struct sbuf b = {NULL, 0, 0};
-	regex_t tmp, *re;
+	const regex_t *re;
 	regmatch_t m;
 	int rc = fhir__fp_input_string(e, call, in, &s);
 
@@ -428,7 +425,7 @@ FN(fn_replace_matches)
 	rc = fhir__fp_arg_string(e, call, 1, &sub);
 	if (rc != 0)
 		return rc < 0 ? rc : 0;
-	rc = call_regex(e, call, &re, &tmp);
+	rc = call_regex(e, call, &re);
 	if (rc != 0)
 		return rc < 0 ? rc : 0;
 	sb_add(e->arena, &b, "", 0);
@@ -443,8 +440,6 @@ FN(fn_replace_matches)
 		}
 	}
 	sb_add(e->arena, &b, s, strlen(s));
-	if (re == &tmp)
-		regfree(&tmp);
 	return fhir__fp_push_str(e, out, b.p);
 }
 

@@ -77,7 +77,7 @@ int fhir__fp_prim(const struct fhir_value *v, struct fhir_value *out)
 	*out = *v;
 	if (v->kind != FHIR_VALUE_NODE)
 		return 1;
-	if (cJSON_IsString(n)) {
+	if (fhir__fp_is_string(n)) {
 		if ((type_is(v, "date") || type_is(v, "dateTime") || type_is(v, "instant") ||
 		     type_is(v, "time")) &&
 		    string_as_date(n->valuestring, out)) {
@@ -89,7 +89,7 @@ int fhir__fp_prim(const struct fhir_value *v, struct fhir_value *out)
 		out->u.string = n->valuestring;
 		return 1;
 	}
-	if (cJSON_IsNumber(n)) {
+	if (fhir__fp_is_number(n)) {
 		double d = n->valuedouble;
 
 		if (!type_is(v, "decimal") && d == floor(d) && fabs(d) < 9007199254740992.0) {
@@ -101,24 +101,24 @@ int fhir__fp_prim(const struct fhir_value *v, struct fhir_value *out)
 		}
 		return 1;
 	}
-	if (cJSON_IsBool(n)) {
+	if (fhir__fp_is_bool(n)) {
 		out->kind = FHIR_VALUE_BOOLEAN;
-		out->u.boolean = cJSON_IsTrue(n) ? 1 : 0;
+		out->u.boolean = fhir__fp_is_true(n) ? 1 : 0;
 		return 1;
 	}
-	if (cJSON_IsObject(n) && cJSON_GetObjectItemCaseSensitive(n, "resourceType") == NULL) {
-		const cJSON *value = cJSON_GetObjectItemCaseSensitive(n, "value");
-		const cJSON *code = cJSON_GetObjectItemCaseSensitive(n, "code");
-		const cJSON *unit = cJSON_GetObjectItemCaseSensitive(n, "unit");
+	if (fhir__fp_is_object(n) && fhir__fp_member(n, "resourceType") == NULL) {
+		const cJSON *value = fhir__fp_member(n, "value");
+		const cJSON *code = fhir__fp_member(n, "code");
+		const cJSON *unit = fhir__fp_member(n, "unit");
 
-		if (cJSON_IsNumber(value) &&
-		    (cJSON_IsString(code) || cJSON_IsString(unit) || type_is(v, "Quantity") ||
-		     type_is(v, "Age") || type_is(v, "Duration"))) {
+		if (fhir__fp_is_number(value) &&
+		    (fhir__fp_is_string(code) || fhir__fp_is_string(unit) ||
+		     type_is(v, "Quantity") || type_is(v, "Age") || type_is(v, "Duration"))) {
 			out->kind = FHIR_VALUE_QUANTITY;
 			out->u.quantity.value = value->valuedouble;
-			out->u.quantity.unit = cJSON_IsString(code)   ? code->valuestring
-			                       : cJSON_IsString(unit) ? unit->valuestring
-			                                              : "1";
+			out->u.quantity.unit = fhir__fp_is_string(code)   ? code->valuestring
+			                       : fhir__fp_is_string(unit) ? unit->valuestring
+			                                                  : "1";
 			return 1;
 		}
 	}
@@ -156,8 +156,7 @@ static int is_date(const struct fhir_value *v)
 	       v->kind == FHIR_VALUE_TIME;
 }
 
-/* UCUM code and calendar keyword of the same duration compare alike. */
-static const char *canonical_unit(const char *u)
+const char *fhir__fp_canonical_unit(const char *u)
 {
 	static const char *const map[][2] = {
 	    {"year", "a"},   {"years", "a"},   {"month", "mo"},       {"months", "mo"},
@@ -231,8 +230,8 @@ int fhir__fp_unit_base(const char *u, const char **base, double *factor)
 /* Orders two quantities: 0 with *cmp, or 1 when their units are not comparable. */
 static int quantity_cmp(const struct fhir_value *a, const struct fhir_value *b, int *cmp)
 {
-	const char *ua = canonical_unit(a->u.quantity.unit),
-	           *ub = canonical_unit(b->u.quantity.unit);
+	const char *ua = fhir__fp_canonical_unit(a->u.quantity.unit),
+	           *ub = fhir__fp_canonical_unit(b->u.quantity.unit);
 	const char *ba, *bb;
 	double fa, fb;
 
@@ -426,7 +425,7 @@ int fhir__fp_compare(const struct fhir_value *a, const struct fhir_value *b, int
 
 static int is_calendar_keyword(const char *u)
 {
-	return u != NULL && strcmp(canonical_unit(u), u) != 0;
+	return u != NULL && strcmp(fhir__fp_canonical_unit(u), u) != 0;
 }
 
 const char *fhir__fp_to_string(struct fhir_arena *arena, const struct fhir_value *v)
@@ -519,29 +518,44 @@ const char *fhir__fp_type_name(struct fhir_arena *arena, const struct fhir_value
 			return "FHIR.BackboneElement";
 		return fhir_arena_printf(arena, "FHIR.%s", v->type);
 	}
-	if (cJSON_IsString(v->node))
+	if (fhir__fp_is_string(v->node))
 		return "FHIR.string";
-	if (cJSON_IsBool(v->node))
+	if (fhir__fp_is_bool(v->node))
 		return "FHIR.boolean";
-	if (cJSON_IsNumber(v->node))
+	if (fhir__fp_is_number(v->node))
 		return v->node->valuedouble == floor(v->node->valuedouble) ? "FHIR.integer"
 		                                                           : "FHIR.decimal";
-	if (cJSON_IsObject(v->node) && cJSON_GetObjectItemCaseSensitive(v->node, "resourceType"))
+	if (fhir__fp_is_object(v->node) && fhir__fp_member(v->node, "resourceType"))
 		return "FHIR.Resource";
 	return "FHIR.Element";
 }
 
+const char *fhir__fp_type_split(const char *type, int *ns)
+{
+	*ns = FP_NS_ANY;
+	if (strncmp(type, "System.", 7) == 0) {
+		*ns = FP_NS_SYSTEM;
+		return type + 7;
+	}
+	if (strncmp(type, "FHIR.", 5) == 0) {
+		*ns = FP_NS_FHIR;
+		return type + 5;
+	}
+	return type;
+}
+
 int fhir__fp_is_type(const struct fhir_value *v, const char *type)
 {
-	int system = 0, fhir = 0;
+	int ns;
+	const char *bare = fhir__fp_type_split(type, &ns);
 
-	if (strncmp(type, "System.", 7) == 0) {
-		system = 1;
-		type += 7;
-	} else if (strncmp(type, "FHIR.", 5) == 0) {
-		fhir = 1;
-		type += 5;
-	}
+	return fhir__fp_is_type_ns(v, ns, bare);
+}
+
+int fhir__fp_is_type_ns(const struct fhir_value *v, int ns, const char *type)
+{
+	int system = ns == FP_NS_SYSTEM, fhir = ns == FP_NS_FHIR;
+
 	if (v->kind != FHIR_VALUE_NODE)
 		return !fhir && strcmp(system_name(v->kind), type) == 0;
 	if (system)
@@ -551,17 +565,17 @@ int fhir__fp_is_type(const struct fhir_value *v, const char *type)
 			return 0;
 		if (fhir__fp_model_derives(v->type, type))
 			return 1;
-		if (cJSON_IsObject(v->node) &&
-		    cJSON_GetObjectItemCaseSensitive(v->node, "resourceType") != NULL &&
+		if (fhir__fp_is_object(v->node) &&
+		    fhir__fp_member(v->node, "resourceType") != NULL &&
 		    (strcmp(type, "Resource") == 0 || strcmp(type, "DomainResource") == 0))
 			return 1;
 		return 0;
 	}
-	if (cJSON_IsString(v->node))
+	if (fhir__fp_is_string(v->node))
 		return strcmp(type, "string") == 0;
-	if (cJSON_IsBool(v->node))
+	if (fhir__fp_is_bool(v->node))
 		return strcmp(type, "boolean") == 0;
-	if (cJSON_IsNumber(v->node)) {
+	if (fhir__fp_is_number(v->node)) {
 		double d = v->node->valuedouble;
 
 		return strcmp(type, d == floor(d) ? "integer" : "decimal") == 0;

@@ -4,8 +4,11 @@
  * requests (tests/vectors/CASE/request.json: draftOrders and prefetch), each %variable bound to
  * all of that request's resources. Prints evaluations per second and the share that ended in
  * an evaluation error (e.g. singleton errors on the loose bindings). Figures only, no
- * assertions. Usage: cds-bench-fhirpath SOURCE_DIR [ROUNDS] */
+ * assertions. Also prints the heap bytes the compiled expressions hold (mallinfo2), and how
+ * `%c | %c` and `%c.code.coding.distinct()` scale with 10 to 10,000 Conditions in %c.
+ * Usage: cds-bench-fhirpath SOURCE_DIR [ROUNDS] */
 #include <dirent.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +20,8 @@
 #define MAX_DOCS  256
 
 static struct fhir_path *paths[MAX_PATHS];
-static size_t path_count;
+static const char *texts[MAX_PATHS];
+static size_t path_count, text_count;
 
 static char *read_all(const char *path)
 {
@@ -57,12 +61,8 @@ static void collect(const cJSON *n)
 {
 	const cJSON *c;
 
-	if (cJSON_IsString(n) && is_expr_key(n->string) && path_count < MAX_PATHS) {
-		struct fhir_error err;
-
-		memset(&err, 0, sizeof(err));
-		if (fhir_path_compile(n->valuestring, &paths[path_count], &err) == FHIR_OK)
-			path_count++;
+	if (cJSON_IsString(n) && is_expr_key(n->string) && text_count < MAX_PATHS) {
+		texts[text_count++] = n->valuestring;
 		return;
 	}
 	cJSON_ArrayForEach(c, n)
@@ -83,6 +83,98 @@ static void bind_var(void *ctx, const char *name)
 		vars[i].name = name;
 		vars[i + 1].name = NULL;
 	}
+}
+
+/* Compiles every collected expression once, printing the heap bytes they hold. */
+static void compile_all(void)
+{
+	struct mallinfo2 before = mallinfo2(), after;
+	struct fhir_error err;
+
+	for (size_t i = 0; i < text_count; i++) {
+		memset(&err, 0, sizeof(err));
+		if (fhir_path_compile(texts[i], &paths[path_count], &err) == FHIR_OK)
+			path_count++;
+	}
+	after = mallinfo2();
+	printf("compiled expressions: %zu, heap held %zu bytes (%zu bytes each)\n", path_count,
+	       after.uordblks - before.uordblks,
+	       path_count ? (after.uordblks - before.uordblks) / path_count : 0);
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* `%c | %c` over N Conditions (each its own node, all different) and the distinct codings of
+ * their codes (half of them deep-equal copies): time per evaluation and per Condition. */
+static void union_scaling(struct fhir_datetime now)
+{
+	static const char *const exprs[] = {"%c | %c", "%c.code.coding.distinct()"};
+	static const int sizes[] = {10, 100, 1000, 10000};
+	struct fhir_arena *arena = fhir_arena_new();
+
+	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		int n = sizes[s];
+		cJSON *all = cJSON_CreateArray();
+		struct fhir_collection c = {NULL, 0, 0};
+		struct fhir_arena *keep = fhir_arena_new();
+
+		for (int i = 0; i < n; i++) {
+			char text[512];
+
+			snprintf(
+			    text, sizeof(text),
+			    "{\"resourceType\":\"Condition\",\"id\":\"c%d\",\"clinicalStatus\":"
+			    "{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/"
+			    "condition-clinical\",\"code\":\"active\"}]},\"code\":{\"coding\":"
+			    "[{\"system\":\"http://snomed.info/sct\",\"code\":\"%d\"}],"
+			    "\"text\":\"condition %d\"},\"subject\":{\"reference\":"
+			    "\"Patient/p1\"},\"recordedDate\":\"2024-01-%02d\"}",
+			    i, 100000 + i / 2, i, 1 + i % 28);
+			cJSON_AddItemToArray(all, cJSON_Parse(text));
+		}
+		for (cJSON *r = all->child; r != NULL; r = r->next)
+			fhir_collection_push_node(&c, keep, r);
+		for (size_t x = 0; x < sizeof(exprs) / sizeof(exprs[0]); x++) {
+			struct fhir_path *path = NULL;
+			struct fhir_path_var var = {"c", c};
+			struct fhir_path_env env;
+			struct fhir_collection out;
+			struct fhir_error err;
+			long reps = 0;
+			double t0, t;
+			int rc = 0;
+
+			memset(&env, 0, sizeof(env));
+			memset(&err, 0, sizeof(err));
+			env.vars = &var;
+			env.var_count = 1;
+			env.now = now;
+			env.arena = arena;
+			if (fhir_path_compile(exprs[x], &path, &err) != FHIR_OK)
+				continue;
+			t0 = now_s();
+			do {
+				rc = fhir_path_eval(path, NULL, &env, &out, &err);
+				fhir_arena_reset(arena);
+				reps++;
+				t = now_s() - t0;
+			} while (t < 0.3 && reps < 100000);
+			printf("scaling %-28s N=%5d: %10.1f us per evaluation, %7.3f us per "
+			       "Condition%s%s\n",
+			       exprs[x], n, t * 1e6 / (double)reps, t * 1e6 / (double)reps / n,
+			       rc != 0 ? "; error: " : "", rc != 0 ? err.message : "");
+			fhir_path_free(path);
+		}
+		cJSON_Delete(all);
+		fhir_arena_free(keep);
+	}
+	fhir_arena_free(arena);
 }
 
 int main(int argc, char **argv)
@@ -145,6 +237,7 @@ int main(int argc, char **argv)
 		closedir(dp);
 	memset(&err, 0, sizeof(err));
 	fhir_datetime_parse("2025-06-15T12:00:00Z", &now, &err);
+	compile_all();
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (long r = 0; r < rounds; r++) {
 		for (size_t p = 0; p < path_count; p++) {
@@ -187,6 +280,7 @@ int main(int argc, char **argv)
 	       evals, secs, secs > 0 ? (double)evals / secs : 0.0,
 	       evals ? secs * 1e6 / (double)evals : 0.0,
 	       evals ? 100.0 * (double)failures / (double)evals : 0.0);
+	union_scaling(now);
 	for (size_t i = 0; i < path_count; i++)
 		fhir_path_free(paths[i]);
 	for (size_t i = 0; i < policy_count; i++)

@@ -51,7 +51,7 @@ static void test_reset_keep(void)
 	for (size_t i = 0; i < CHUNKS; i++)
 		CHECK(((unsigned char *)fhir_arena_alloc(a, CHUNK))[CHUNK - 1] == 0, "chunk %zu",
 		      i);
-	fhir_arena_reset(a); /* keep nothing: the spare list is emptied too */
+	fhir_arena_reset_keep(a, 0); /* keep nothing: the spare list is emptied too */
 	CHECK(fhir_arena_alloc(a, 8) != NULL, "alloc after reset");
 	fhir_arena_free(a);
 }

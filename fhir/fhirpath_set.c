@@ -1,0 +1,343 @@
+/* fhirpath_set.c — the hash set FHIRPath's set operations de-duplicate with (|, union, distinct,
+ * isDistinct, intersect, exclude, subsetOf, supersetOf, repeat), so they cost linear time, not a
+ * comparison per pair. A set only answers "is an item equal (fhir__fp_equal == 1) to one already
+ * in?": every item is filed under hash keys chosen so that equal items always share one, and
+ * fhir__fp_equal decides among the items a key finds. Must not change what is equal, and must
+ * not allocate outside the arena it is given. FHIRPath N1 §Equality, §Combining. */
+#include "fhirpath_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Key families: which kind of value a key hashes (mixed into the key, so kinds never meet). */
+enum key_family {
+	K_NODE = 1, /* a JSON element by its address (node identity) */
+	K_TREE,     /* a JSON object or array by its content (cJSON_Compare) */
+	K_STRING,
+	K_NUMBER, /* Integer and Decimal, bucketed (see number_bucket) */
+	K_BOOL,
+	K_DATE,     /* Date, DateTime, Time at their precision, in UTC */
+	K_QTY_UNIT, /* Quantity by canonical unit and value */
+	K_QTY_BASE, /* Quantity by its unit's base dimension and value in base units */
+};
+
+/* identity mode (repeat()): a key of a NODE item carries this bit, so two NODE items meet only
+ * through K_NODE; a value item (no bit) may still meet a NODE item's value keys. */
+#define K_FROM_NODE 0x100u
+
+struct key {
+	unsigned family;
+	uint64_t extra;    /* unit hash for quantities */
+	int64_t bucket;    /* the hashed value (an address, a string hash, a number bucket) */
+	int neighbours;    /* numbers: also look in bucket - 1 and bucket + 1 */
+	const cJSON *tree; /* K_TREE: hashed only when the K_NODE look-up missed */
+};
+
+struct fhir__fp_set_slot {
+	uint64_t hash;
+	const struct fhir_value *v; /* NULL: empty */
+};
+
+static uint64_t mix(uint64_t x)
+{
+	/* splitmix64's finaliser */
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
+/* A string's hash, 8 bytes at a time (mixed again by key_hash). */
+static uint64_t str_hash(const char *s)
+{
+	size_t n = s != NULL ? strlen(s) : 0;
+	uint64_t h = 0xcbf29ce484222325ULL ^ n, w = 0;
+
+	for (; n >= 8; s += 8, n -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 29;
+	}
+	w = 0;
+	if (n > 0)
+		memcpy(&w, s, n);
+	h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 32);
+}
+
+/* The content hash of a JSON element, consistent with cJSON_Compare(a, b, case-sensitive):
+ * equal elements hash alike. Numbers count only as "a number" (cJSON_Compare allows a relative
+ * DBL_EPSILON difference), object members are summed (their order does not matter). An object
+ * that repeats a member name is hashed with all its members (such JSON is invalid FHIR; cJSON
+ * would compare only its first). Deeper than 64 levels only the type counts. */
+static uint64_t tree_hash(const cJSON *n, int depth)
+{
+	uint64_t h = mix((uint64_t)(n->type & 0xFF) + 0x9e3779b97f4a7c15ULL);
+	uint64_t i = 0;
+
+	if (depth > 64)
+		return h;
+	if (fhir__fp_is_string(n) || fhir__fp_json_type(n) == cJSON_Raw)
+		return mix(h ^ str_hash(n->valuestring));
+	if (fhir__fp_is_array(n)) {
+		for (const cJSON *c = n->child; c != NULL; c = c->next)
+			h = mix(h ^ (tree_hash(c, depth + 1) + ++i));
+		return h;
+	}
+	if (fhir__fp_is_object(n)) {
+		uint64_t sum = 0;
+
+		for (const cJSON *c = n->child; c != NULL; c = c->next)
+			sum += mix(str_hash(c->string) ^ tree_hash(c, depth + 1));
+		return mix(h ^ sum);
+	}
+	return h;
+}
+
+/* Numbers equal under dec_cmp (|x - y| <= 1e-10 * max(1, |x|, |y|)) are at most 1.0000001e-10
+ * apart on the scale g (g(x) = x within [-1, 1], sign(x) * (1 + ln |x|) outside), so they fall
+ * into the same or a neighbouring bucket of width 1e-9. */
+static int64_t number_bucket(double x)
+{
+	double g;
+
+	if (!isfinite(x))
+		return INT64_MAX;
+	g = fabs(x) <= 1.0 ? x : copysign(1.0 + log(fabs(x)), x);
+	return (int64_t)floor(g / 1e-9);
+}
+
+static void number_key(struct key *k, unsigned family, uint64_t extra, double x)
+{
+	k->family = family;
+	k->extra = extra;
+	k->bucket = number_bucket(x);
+	k->neighbours = k->bucket != INT64_MAX;
+}
+
+/* Dates are equal when they have the same precision (seconds and milliseconds count as one)
+ * and the same fields after moving both to UTC when they carry a time (fhir_datetime_compare).
+ * A value whose UTC form falls outside years 1-9999 is keyed by its precision only. */
+static void date_key(struct key *k, const struct fhir_datetime *dt)
+{
+	struct fhir_datetime u = *dt;
+	int prec = dt->precision == FHIR_PREC_MILLISECOND ? FHIR_PREC_SECOND : (int)dt->precision;
+	int64_t b = prec * 2 + (dt->has_date ? 1 : 0);
+	int shifted = 1;
+
+	if (prec >= FHIR_PREC_HOUR)
+		shifted = fhir_datetime_add(&u, u.has_tz ? -(int64_t)u.tz_minutes : 0, "minute") ==
+		          FHIR_OK;
+	if (shifted) {
+		if (dt->has_date) {
+			b = b * 10007 + u.year;
+			if (prec >= FHIR_PREC_MONTH)
+				b = b * 13 + u.month;
+			if (prec >= FHIR_PREC_DAY)
+				b = b * 32 + u.day;
+		}
+		if (prec >= FHIR_PREC_HOUR)
+			b = b * 24 + u.hour;
+		if (prec >= FHIR_PREC_MINUTE)
+			b = b * 60 + u.minute;
+		if (prec >= FHIR_PREC_SECOND)
+			b = b * 60000 + u.second * 1000 + u.millis;
+	}
+	k->family = K_DATE;
+	k->bucket = b;
+}
+
+/* The keys of item v (at most 3): 0 when v is never equal to anything (a TypeInfo). */
+static int keys_of(const struct fhir_value *v, int identity, struct key *k)
+{
+	struct fhir_value p;
+	int n = 0;
+
+	memset(k, 0, 3 * sizeof(*k));
+	if (v->kind == FHIR_VALUE_NODE && v->node == NULL)
+		return 0; /* cJSON_Compare(NULL, ...) is false */
+	if (v->kind == FHIR_VALUE_NODE) {
+		k[n].family = K_NODE;
+		k[n++].bucket = (int64_t)(uintptr_t)v->node;
+	}
+	if (!fhir__fp_prim(v, &p)) {
+		if (!identity) {
+			k[n].family = K_TREE;
+			k[n++].tree = v->node;
+		}
+		return n;
+	}
+	switch (p.kind) {
+	case FHIR_VALUE_STRING: {
+		struct fhir_datetime dt;
+
+		k[n].family = K_STRING;
+		k[n++].bucket = (int64_t)str_hash(p.u.string);
+		/* a JSON string is read as a date when compared with one (coerce_pair) */
+		if (v->kind == FHIR_VALUE_NODE && p.u.string != NULL &&
+		    fhir_datetime_parse(p.u.string, &dt, NULL) == FHIR_OK)
+			date_key(&k[n++], &dt);
+		break;
+	}
+	case FHIR_VALUE_INTEGER:
+		number_key(&k[n++], K_NUMBER, 0, (double)p.u.integer);
+		break;
+	case FHIR_VALUE_DECIMAL:
+		number_key(&k[n++], K_NUMBER, 0, p.u.decimal);
+		break;
+	case FHIR_VALUE_BOOLEAN:
+		k[n].family = K_BOOL;
+		k[n++].bucket = p.u.boolean;
+		break;
+	case FHIR_VALUE_DATE:
+	case FHIR_VALUE_DATETIME:
+	case FHIR_VALUE_TIME:
+		date_key(&k[n++], &p.u.datetime);
+		break;
+	case FHIR_VALUE_QUANTITY: {
+		const char *unit = fhir__fp_canonical_unit(p.u.quantity.unit), *base;
+		double factor;
+
+		number_key(&k[n++], K_QTY_UNIT, str_hash(unit), p.u.quantity.value);
+		if (fhir__fp_unit_base(unit, &base, &factor))
+			number_key(&k[n++], K_QTY_BASE, str_hash(base),
+			           p.u.quantity.value * factor);
+		break;
+	}
+	default:
+		break;
+	}
+	if (identity && v->kind == FHIR_VALUE_NODE)
+		for (int i = 1; i < n; i++)
+			k[i].family |= K_FROM_NODE;
+	return n;
+}
+
+static uint64_t key_hash(const struct fhir__fp_set *s, const struct key *k, int64_t delta)
+{
+	uint64_t h = mix(((uint64_t)k->family << 56) ^ k->extra ^
+	                 mix((uint64_t)k->bucket + (uint64_t)delta));
+
+	return (h & s->mask) | 1; /* never 0 */
+}
+
+/* 1 if the set's item `kept` makes v a duplicate. */
+static int same(const struct fhir__fp_set *s, const struct fhir_value *kept,
+                const struct fhir_value *v)
+{
+	if (kept->kind == FHIR_VALUE_NODE && v->kind == FHIR_VALUE_NODE) {
+		if (kept->node == v->node)
+			return 1;
+		if (s->identity)
+			return 0;
+	}
+	return fhir__fp_equal(kept, v) == 1;
+}
+
+static int find_hash(const struct fhir__fp_set *s, uint64_t h, const struct fhir_value *v)
+{
+	size_t i = (size_t)h & (s->cap - 1);
+
+	for (; s->slots[i].v != NULL; i = (i + 1) & (s->cap - 1))
+		if (s->slots[i].hash == h && same(s, s->slots[i].v, v))
+			return 1;
+	return 0;
+}
+
+static int find(const struct fhir__fp_set *s, const struct fhir_value *v, struct key *k, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct key probe = k[i];
+
+		if (s->identity && v->kind == FHIR_VALUE_NODE)
+			probe.family &=
+			    ~K_FROM_NODE; /* a NODE item meets other NODEs by address only */
+		if (probe.family == K_TREE && k[i].bucket == 0)
+			k[i].bucket = probe.bucket = (int64_t)tree_hash(k[i].tree, 0) | 1;
+		if (find_hash(s, key_hash(s, &probe, 0), v))
+			return 1;
+		if (probe.neighbours && (find_hash(s, key_hash(s, &probe, -1), v) ||
+		                         find_hash(s, key_hash(s, &probe, 1), v)))
+			return 1;
+		/* a value item also meets NODE items' value keys in identity mode */
+		if (s->identity && v->kind != FHIR_VALUE_NODE && probe.family != K_NODE) {
+			probe.family |= K_FROM_NODE;
+			if (find_hash(s, key_hash(s, &probe, 0), v))
+				return 1;
+			if (probe.neighbours && (find_hash(s, key_hash(s, &probe, -1), v) ||
+			                         find_hash(s, key_hash(s, &probe, 1), v)))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+static void put(struct fhir__fp_set *s, uint64_t h, const struct fhir_value *v)
+{
+	size_t i = (size_t)h & (s->cap - 1);
+
+	while (s->slots[i].v != NULL)
+		i = (i + 1) & (s->cap - 1);
+	s->slots[i].hash = h;
+	s->slots[i].v = v;
+	s->used++;
+}
+
+static void grow(struct fhir__fp_set *s, size_t need)
+{
+	struct fhir__fp_set_slot *old = s->slots;
+	size_t old_cap = s->cap, cap = s->cap ? s->cap : 16;
+
+	while (cap < need + need / 2) { /* load at most 2/3 */
+		if (cap > SIZE_MAX / 2 / sizeof(*old))
+			abort();
+		cap *= 2;
+	}
+	if (cap == s->cap)
+		return;
+	s->slots = fhir_arena_alloc(s->arena, cap * sizeof(*s->slots));
+	s->cap = cap;
+	s->used = 0;
+	for (size_t i = 0; i < old_cap; i++)
+		if (old[i].v != NULL)
+			put(s, old[i].hash, old[i].v);
+}
+
+void fhir__fp_set_init(struct fhir__fp_set *s, struct fhir_arena *arena, size_t expect,
+                       int identity)
+{
+	memset(s, 0, sizeof(*s));
+	s->arena = arena;
+	s->identity = identity;
+	s->mask = ~(uint64_t)0;
+	grow(s, expect + 4);
+}
+
+int fhir__fp_set_has(const struct fhir__fp_set *s, const struct fhir_value *v)
+{
+	struct key k[3];
+	int n = keys_of(v, s->identity, k);
+
+	return find(s, v, k, n);
+}
+
+int fhir__fp_set_add(struct fhir__fp_set *s, const struct fhir_value *v)
+{
+	struct key k[3];
+	int n = keys_of(v, s->identity, k);
+
+	if (find(s, v, k, n))
+		return 0;
+	if (n == 0)
+		return 1; /* never equal to anything: not filed */
+	grow(s, s->used + (size_t)n);
+	for (int i = 0; i < n; i++) {
+		if (k[i].family == K_TREE && k[i].bucket == 0)
+			k[i].bucket = (int64_t)tree_hash(k[i].tree, 0) | 1;
+		put(s, key_hash(s, &k[i], 0), v);
+	}
+	return 1;
+}
