@@ -4,6 +4,7 @@
  * triggering. It also notes which resource and phrase made each mentions() true, so criteria can
  * name them. Everything lives in the request's arena; the vocabulary is only read. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "text_internal.h"
@@ -26,6 +27,20 @@ struct parsed_list {
 	unsigned statuses;
 };
 
+/* engine__text_evidence's working memory, kept between calls: the hits by node (open
+ * addressing; `next` chains a node's hits in hit order), the hits found in one resource, and
+ * the lines already written (open addressing by string hash). */
+struct evidence_scratch {
+	const cJSON **nodes;
+	size_t *first;
+	size_t node_cap;
+	size_t *next;
+	size_t *found;
+	size_t hit_cap; /* room in next and found */
+	const char **lines;
+	size_t line_cap;
+};
+
 struct engine__text {
 	const struct engine_vocab *vocab;
 	struct fhir_arena *arena;
@@ -35,6 +50,7 @@ struct engine__text {
 	size_t hit_count, hit_cap;
 	struct parsed_list *lists;
 	size_t list_count, list_cap;
+	struct evidence_scratch ev;
 	/* resolve(): the request's resources by reference, for an order's reasonReference */
 	const cJSON *(*resolve)(const void *ctx, const char *reference);
 	const void *resolve_ctx;
@@ -769,16 +785,108 @@ void engine__text_hits_reset(struct engine__text *t)
 		t->hit_count = 0;
 }
 
-static int within(const cJSON *root, const cJSON *node, int depth)
+/* FNV-1a of a string's first `limit` bytes (NULL hashes apart from ""), continuing from h.
+ * Table keys are compared whole: strings with a longer common prefix only share a probe
+ * sequence. */
+static size_t text_hash(size_t h, const char *s, size_t limit)
+{
+	if (s == NULL)
+		return (h ^ 0xFF) * 1099511628211ULL;
+	for (size_t k = 0; s[k] != '\0' && k < limit; k++)
+		h = (h ^ (unsigned char)s[k]) * 1099511628211ULL;
+	return (h ^ 0xFE) * 1099511628211ULL;
+}
+
+/* ---- evidence: the hits inside each evidence resource, in one walk of it ------------------- */
+
+static size_t node_hash(const cJSON *node, size_t cap)
+{
+	return ((size_t)(uintptr_t)node >> 4) * 11400714819323198485ULL & (cap - 1);
+}
+
+/* Indexes the hits by node in t->ev (first[] / next[] chains keep hit order). */
+static void index_hits(struct engine__text *t)
+{
+	struct evidence_scratch *ev = &t->ev;
+	size_t cap = 16;
+
+	while (cap < 2 * t->hit_count)
+		cap *= 2;
+	if (cap > ev->node_cap) {
+		ev->node_cap = cap;
+		ev->nodes = fhir_arena_alloc(t->arena, cap * sizeof(*ev->nodes));
+		ev->first = fhir_arena_alloc(t->arena, cap * sizeof(*ev->first));
+	} else {
+		cap = ev->node_cap;
+		memset(ev->nodes, 0, cap * sizeof(*ev->nodes));
+	}
+	if (t->hit_count > ev->hit_cap) {
+		ev->hit_cap = 2 * t->hit_count;
+		ev->next = fhir_arena_alloc(t->arena, ev->hit_cap * sizeof(*ev->next));
+		ev->found = fhir_arena_alloc(t->arena, ev->hit_cap * sizeof(*ev->found));
+	}
+	for (size_t h = t->hit_count; h-- > 0;) {
+		const cJSON *node = t->hits[h].node;
+		size_t i = node_hash(node, cap);
+
+		while (ev->nodes[i] != NULL && ev->nodes[i] != node)
+			i = (i + 1) & (cap - 1);
+		ev->next[h] = ev->nodes[i] == node ? ev->first[i] : (size_t)-1;
+		ev->nodes[i] = node;
+		ev->first[i] = h;
+	}
+}
+
+/* Adds to ev->found every hit on `node` or inside it (to the depth the evidence rules read: a
+ * node 25 levels under the resource is not looked at). */
+static void hits_within(struct evidence_scratch *ev, const cJSON *node, int depth, size_t *count)
 {
 	const cJSON *child;
+	size_t i = node_hash(node, ev->node_cap);
 
-	if (root == node)
-		return 1;
-	if (depth > 24 || !(cJSON_IsObject(root) || cJSON_IsArray(root)))
-		return 0;
-	cJSON_ArrayForEach(child, root) if (within(child, node, depth + 1)) return 1;
-	return 0;
+	while (ev->nodes[i] != NULL && ev->nodes[i] != node)
+		i = (i + 1) & (ev->node_cap - 1);
+	if (ev->nodes[i] == node)
+		for (size_t h = ev->first[i]; h != (size_t)-1; h = ev->next[h])
+			ev->found[(*count)++] = h;
+	if (depth > 24 || !(cJSON_IsObject(node) || cJSON_IsArray(node)))
+		return;
+	cJSON_ArrayForEach(child, node) hits_within(ev, child, depth + 1, count);
+}
+
+static int by_index(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Adds `line` to the lines written (hashed in ev->lines, which has room for `cap` lines at
+ * load 1/2). Returns 0 when it was already there. */
+static int new_line(struct evidence_scratch *ev, const char *line)
+{
+	size_t i = text_hash(14695981039346656037ULL, line, (size_t)-1) & (ev->line_cap - 1);
+
+	while (ev->lines[i] != NULL) {
+		if (strcmp(ev->lines[i], line) == 0)
+			return 0;
+		i = (i + 1) & (ev->line_cap - 1);
+	}
+	ev->lines[i] = line;
+	return 1;
+}
+
+/* Makes room in ev->lines for one more of the n lines written (rehashing them). */
+static void line_room(struct engine__text *t, const char **list, size_t n)
+{
+	struct evidence_scratch *ev = &t->ev;
+
+	if ((n + 1) * 2 <= ev->line_cap)
+		return;
+	ev->line_cap = ev->line_cap < 32 ? 32 : ev->line_cap * 2;
+	ev->lines = fhir_arena_alloc(t->arena, ev->line_cap * sizeof(*ev->lines));
+	for (size_t k = 0; k < n; k++)
+		new_line(ev, list[k]);
 }
 
 size_t engine__text_evidence(struct engine__text *t, const struct fhir_collection *evidence,
@@ -787,26 +895,32 @@ size_t engine__text_evidence(struct engine__text *t, const struct fhir_collectio
 	size_t n = 0, cap = 0;
 	const char **list = NULL;
 	const struct engine__concept *concepts;
+	struct evidence_scratch *ev;
 
 	*out = NULL;
 	if (t == NULL || t->vocab == NULL || t->hit_count == 0)
 		return 0;
+	ev = &t->ev;
 	concepts = engine__vocab_concepts(t->vocab);
+	index_hits(t);
+	if (ev->line_cap > 0)
+		memset(ev->lines, 0, ev->line_cap * sizeof(*ev->lines));
 	for (size_t i = 0; i < evidence->count; i++) {
 		const cJSON *res = evidence->items[i].node;
 		char ref[160];
+		size_t found = 0;
 
 		if (evidence->items[i].kind != FHIR_VALUE_NODE || !cJSON_IsObject(res) ||
 		    fhir_resource_ref(res, ref, sizeof(ref)) == NULL)
 			continue;
-		for (size_t h = 0; h < t->hit_count; h++) {
-			const struct engine__mention *m = t->hits[h].mention;
-			size_t len = m->end - m->start, k;
+		/* the hits inside this resource, in the order they were noted */
+		hits_within(ev, res, 0, &found);
+		qsort(ev->found, found, sizeof(*ev->found), by_index);
+		for (size_t f = 0; f < found; f++) {
+			const struct engine__mention *m = t->hits[ev->found[f]].mention;
+			size_t len = m->end - m->start;
 			const char *line;
-			int dup = 0;
 
-			if (!within(res, t->hits[h].node, 0))
-				continue;
 			if (len > 120) { /* cut on a character boundary */
 				len = 120;
 				while (len > 0 &&
@@ -818,9 +932,8 @@ size_t engine__text_evidence(struct engine__text *t, const struct fhir_collectio
 			    m->text + m->start, concepts[m->concept].label,
 			    m->status == ENGINE_ST_AFFIRMED ? "" : ", ",
 			    m->status == ENGINE_ST_AFFIRMED ? "" : engine__status_names[m->status]);
-			for (k = 0; k < n && !dup; k++)
-				dup = strcmp(list[k], line) == 0;
-			if (dup)
+			line_room(t, list, n);
+			if (!new_line(ev, line))
 				continue;
 			list =
 			    engine__arena_room(t->arena, (void *)list, n, &cap, 8, sizeof(*list));
