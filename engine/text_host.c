@@ -50,6 +50,8 @@ struct engine__text {
 	size_t hit_count, hit_cap;
 	struct parsed_list *lists;
 	size_t list_count, list_cap;
+	struct engine__scratch *scratch;   /* annotation's working memory */
+	struct engine__mentions collected; /* one element's mentions while they are collected */
 	struct evidence_scratch ev;
 	/* resolve(): the request's resources by reference, for an order's reasonReference */
 	const cJSON *(*resolve)(const void *ctx, const char *reference);
@@ -74,6 +76,7 @@ struct engine__text *engine__text_new(const struct engine_vocab *vocab, struct f
 	t->arena = arena;
 	t->cap = 256;
 	t->table = fhir_arena_alloc(arena, t->cap * sizeof(*t->table));
+	t->scratch = engine__scratch_new(arena);
 	return t;
 }
 
@@ -88,34 +91,42 @@ static size_t slot_of(const struct cached *table, size_t cap, const cJSON *node)
 	return i;
 }
 
+/* The mentions of the texts of one element, collected in t->collected (reused: one element is
+ * collected at a time, and kept with collect_end). */
 struct collector {
 	struct engine__text *t;
-	struct engine__mention *items;
-	size_t count, cap;
 };
+
+static struct collector collect_begin(struct engine__text *t)
+{
+	struct collector c = {t};
+
+	t->collected.count = 0;
+	return c;
+}
 
 static void collect_mentions(struct collector *c, const char *text)
 {
-	struct engine__mention *m;
-	size_t n;
+	if (c->t->vocab != NULL)
+		engine__annotate_into(c->t->vocab, text, c->t->scratch, &c->t->collected);
+}
 
-	if (c->t->vocab == NULL)
-		return;
-	engine__annotate(c->t->vocab, text, c->t->arena, &m, &n);
-	if (n == 0)
-		return;
-	if (c->count + n > c->cap) {
-		size_t cap = (c->count + n) * 2;
-		struct engine__mention *bigger =
-		    fhir_arena_alloc(c->t->arena, cap * sizeof(*bigger));
+/* The collected mentions: into *slot as an array of their own (NEW in the arena) when `keep`,
+ * else borrowed until the next collection. */
+static void collect_end(struct collector *c, struct cached *slot, int keep)
+{
+	const struct engine__mentions *m = &c->t->collected;
 
-		if (c->count > 0)
-			memcpy(bigger, c->items, c->count * sizeof(*bigger));
-		c->items = bigger;
-		c->cap = cap;
+	slot->count = m->count;
+	slot->items = m->items;
+	if (keep) {
+		slot->items = NULL;
+		if (m->count > 0) {
+			slot->items =
+			    fhir_arena_alloc(c->t->arena, m->count * sizeof(*slot->items));
+			memcpy(slot->items, m->items, m->count * sizeof(*slot->items));
+		}
 	}
-	memcpy(c->items + c->count, m, n * sizeof(*m));
-	c->count += n;
 }
 
 /* Every text, display, valueString and summary string inside node (a string node is itself). */
@@ -169,16 +180,16 @@ static void grow_cache(struct engine__text *t)
 static const struct cached *element(struct engine__text *t, const cJSON *node)
 {
 	size_t i;
-	struct collector c = {t, NULL, 0, 0};
+	struct collector c;
 
 	grow_cache(t);
 	i = slot_of(t->table, t->cap, node);
 	if (t->table[i].node == node)
 		return &t->table[i];
+	c = collect_begin(t);
 	walk_strings(&c, node, 0);
+	collect_end(&c, &t->table[i], 1);
 	t->table[i].node = node;
-	t->table[i].items = c.items;
-	t->table[i].count = c.count;
 	t->used++;
 	return &t->table[i];
 }
@@ -296,19 +307,19 @@ static const struct cached *observation(struct engine__text *t, const cJSON *obs
 {
 	const cJSON *key = (const cJSON *)(const void *)((const char *)(const void *)obs + 1);
 	const cJSON *component;
-	struct collector c = {t, NULL, 0, 0};
+	struct collector c;
 	size_t i;
 
 	grow_cache(t);
 	i = slot_of(t->table, t->cap, key);
 	if (t->table[i].node == key)
 		return &t->table[i];
+	c = collect_begin(t);
 	observation_sentences(t, obs, &c);
 	cJSON_ArrayForEach(component, fhir_get(obs, "component"))
 	    observation_sentences(t, component, &c);
+	collect_end(&c, &t->table[i], 1);
 	t->table[i].node = key;
-	t->table[i].items = c.items;
-	t->table[i].count = c.count;
 	t->used++;
 	return &t->table[i];
 }
@@ -471,13 +482,11 @@ static int do_mentions(struct engine__text *t, const struct fhir_value *item,
 	if (node != NULL) {
 		each_element(t, node, 0, find_in, &f);
 	} else if (string != NULL) {
-		struct collector c = {t, NULL, 0, 0};
-		struct cached one;
+		struct collector c = collect_begin(t);
+		struct cached one = {NULL, NULL, 0};
 
 		collect_mentions(&c, string);
-		one.node = NULL;
-		one.items = c.items;
-		one.count = c.count;
+		collect_end(&c, &one, 0); /* f.found is not kept: no hit without a node */
 		find_in(&f, NULL, &one);
 	}
 	if (f.found != NULL && node != NULL)
@@ -585,12 +594,11 @@ static void sites_of(struct engine__text *t, const cJSON *node, const char *stri
 			}
 		}
 	} else if (string != NULL) {
-		struct collector c = {t, NULL, 0, 0};
+		struct collector c = collect_begin(t);
 		struct cached one = {NULL, NULL, 0};
 
 		collect_mentions(&c, string);
-		one.items = c.items;
-		one.count = c.count;
+		collect_end(&c, &one, 0);
 		site_in(&w, NULL, &one);
 	}
 sides:

@@ -1,6 +1,7 @@
 /* test_text_host.c — the per-request side of clinical text (engine/text_host.c) at record scale,
- * on the shipped vocabulary: mentions() arguments (many of them, the same text at other
- * addresses, statuses apart); the evidence phrases of each resource — the hits inside it (on
+ * on the shipped vocabulary: annotation scratch memory reused from text to text gives what fresh
+ * memory gives; mentions() arguments (many of them, the same text at other addresses, statuses
+ * apart); the evidence phrases of each resource — the hits inside it (on
  * the resource, on one of its elements, on a contained resource, down to the depth limit), in
  * the order they were noted, each line once — for a few hits and for hundreds (the tables grow,
  * a node hit twice chains). */
@@ -53,6 +54,75 @@ static struct engine_vocab *shipped_vocab(void)
 		return NULL;
 	}
 	return v;
+}
+
+static int same_mentions(const struct engine__mention *a, size_t na,
+                         const struct engine__mention *b, size_t nb)
+{
+	if (na != nb)
+		return 0;
+	for (size_t i = 0; i < na; i++)
+		if (a[i].concept != b[i].concept || a[i].status != b[i].status ||
+		    a[i].sides != b[i].sides || a[i].text != b[i].text ||
+		    a[i].start != b[i].start || a[i].end != b[i].end)
+			return 0;
+	return 1;
+}
+
+/* One scratch for texts of growing and shrinking length gives what a fresh one gives. */
+static void test_scratch_reuse(const struct engine_vocab *v)
+{
+	struct fhir_arena *a = fhir_arena_new();
+	struct engine__scratch *scratch = engine__scratch_new(a);
+	char *long_text = malloc(20000);
+	const char *texts[8];
+	size_t len = 0;
+
+	/* many sentences and one over ENGINE_TEXT_MAX_SENTENCE tokens */
+	while (len < 8000)
+		len += (size_t)snprintf(long_text + len, 20000 - len,
+		                        "No saddle anaesthesia; ?CES. L knee OA, R hip # 2019. ");
+	for (int i = 0; i < 150; i++)
+		len += (size_t)snprintf(long_text + len, 20000 - len, "knee ");
+	texts[0] = "Obesity";
+	texts[1] = long_text;
+	texts[2] = "Left";
+	texts[3] = "";
+	texts[4] = "Denies saddle anaesthesia or urinary retention. [ ] bowel [x] none";
+	texts[5] = long_text;
+	texts[6] = "U/S guided inj R knee +ve";
+	texts[7] = "Fracture of tibial plateau L (2020)";
+	for (int round = 0; round < 2; round++) {
+		for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+			struct engine__mention *fresh;
+			size_t nfresh;
+			struct engine__mentions reused = {NULL, 0, 0};
+
+			engine__annotate(v, texts[i], a, &fresh, &nfresh);
+			engine__annotate_into(v, texts[i], scratch, &reused);
+			CHECK(same_mentions(fresh, nfresh, reused.items, reused.count),
+			      "text %zu round %d: %zu fresh mentions, %zu reused", i, round, nfresh,
+			      reused.count);
+			if (i == 1)
+				CHECK(nfresh > 100, "%zu mentions in the long text", nfresh);
+		}
+	}
+	/* appending: two texts into one list are the two lists one after the other */
+	{
+		struct engine__mentions both = {NULL, 0, 0};
+		struct engine__mention *m1, *m2;
+		size_t n1, n2;
+
+		engine__annotate(v, texts[6], a, &m1, &n1);
+		engine__annotate(v, texts[7], a, &m2, &n2);
+		engine__annotate_into(v, texts[6], scratch, &both);
+		engine__annotate_into(v, texts[7], scratch, &both);
+		OK(both.count == n1 + n2 && n1 > 0 && n2 > 0);
+		OK(both.count == n1 + n2 && same_mentions(both.items, n1, m1, n1) &&
+		   same_mentions(both.items + n1, n2, m2, n2));
+	}
+	free(long_text);
+	fhir_arena_free(a);
 }
 
 /* mentions(ids[, statuses]) on node through the host call: 1 true, 0 false, -1 error. */
@@ -253,6 +323,7 @@ int main(void)
 
 	OK(v != NULL);
 	if (v != NULL) {
+		test_scratch_reuse(v);
 		test_evidence_small(v);
 		test_evidence_many(v);
 		test_argument_table(v);
