@@ -21,7 +21,8 @@ struct hit {
 };
 
 struct parsed_list {
-	const char *key, *status_key; /* the arguments, copied */
+	const char *key, *status_key; /* the arguments, copied; NULL key: a free slot */
+	size_t hash;
 	int *list;
 	size_t count;
 	unsigned statuses;
@@ -48,10 +49,11 @@ struct engine__text {
 	size_t cap, used;
 	struct hit *hits;
 	size_t hit_count, hit_cap;
-	struct parsed_list *lists;
-	size_t list_count, list_cap;
+	struct parsed_list *lists; /* open addressing by the arguments' text */
+	size_t list_cap, list_used;
 	struct engine__scratch *scratch;   /* annotation's working memory */
 	struct engine__mentions collected; /* one element's mentions while they are collected */
+	struct engine__mentions gathered;  /* one resource's, while whole_resource gathers them */
 	struct evidence_scratch ev;
 	/* resolve(): the request's resources by reference, for an order's reasonReference */
 	const cJSON *(*resolve)(const void *ctx, const char *reference);
@@ -76,6 +78,8 @@ struct engine__text *engine__text_new(const struct engine_vocab *vocab, struct f
 	t->arena = arena;
 	t->cap = 256;
 	t->table = fhir_arena_alloc(arena, t->cap * sizeof(*t->table));
+	t->list_cap = 32;
+	t->lists = fhir_arena_alloc(arena, t->list_cap * sizeof(*t->lists));
 	t->scratch = engine__scratch_new(arena);
 	return t;
 }
@@ -249,11 +253,22 @@ static const struct field fields[] = {
     {"Encounter", "reasonCode", 2},
 };
 
-static int known_type(const char *type)
+/* The fields read on a resource of `type`: fields[*first, *first + count), the count returned
+ * (0: a type whose text is not read field by field). The table lists a type's fields together. */
+static size_t type_fields(const char *type, size_t *first)
 {
-	for (size_t i = 0; type != NULL && i < sizeof(fields) / sizeof(fields[0]); i++)
-		if (strcmp(fields[i].type, type) == 0)
-			return 1;
+	const size_t n = sizeof(fields) / sizeof(fields[0]);
+
+	for (size_t i = 0, j; type != NULL && i < n; i = j) {
+		for (j = i + 1; j < n && (fields[j].type == fields[i].type ||
+		                          strcmp(fields[j].type, fields[i].type) == 0);
+		     j++)
+			;
+		if (strcmp(fields[i].type, type) == 0) {
+			*first = i;
+			return j - i;
+		}
+	}
 	return 0;
 }
 
@@ -348,25 +363,21 @@ static const cJSON *resolve_in(const struct engine__text *t, const cJSON *contai
 	return t->resolve != NULL ? t->resolve(t->resolve_ctx, ref) : NULL;
 }
 
-/* Calls fn for each element to read on item: a resource's fields (those with site flag `site`
- * when site > 0, all when 0), or the element itself. */
-static void each_element(struct engine__text *t, const cJSON *node, int site,
-                         void (*fn)(void *ctx, const cJSON *element, const struct cached *c),
-                         void *ctx)
-{
-	const char *type = cJSON_IsObject(node) ? fhir_get_string(node, "resourceType") : NULL;
-	int obs = type != NULL && strcmp(type, "Observation") == 0 && site == 0;
+typedef void each_fn(void *ctx, const cJSON *element, const struct cached *c);
 
-	if (!known_type(type)) {
-		fn(ctx, node, element(t, node));
-		return;
-	}
+/* Calls fn for each element read on a resource of `type` (fields[first, first + nfields)):
+ * those with site flag `site` when site > 0, all when 0. */
+static void each_field(struct engine__text *t, const cJSON *node, const char *type, size_t first,
+                       size_t nfields, int site, each_fn *fn, void *ctx)
+{
+	int obs = strcmp(type, "Observation") == 0 && site == 0;
+
 	if (obs)
 		fn(ctx, node, observation(t, node));
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+	for (size_t i = first; i < first + nfields; i++) {
 		const cJSON *member;
 
-		if (strcmp(fields[i].type, type) != 0 || (site > 0 && fields[i].site != site) ||
+		if ((site > 0 && fields[i].site != site) ||
 		    (obs && observation_part(fields[i].member)))
 			continue;
 		member = fhir_get(node, fields[i].member);
@@ -393,6 +404,73 @@ static void each_element(struct engine__text *t, const cJSON *node, int site,
 	}
 }
 
+static void gather(void *ctx, const cJSON *el, const struct cached *c)
+{
+	struct engine__text *t = ctx;
+	struct engine__mentions *all = &t->gathered;
+
+	(void)el;
+	if (c->count == 0)
+		return;
+	if (all->count + c->count > all->cap) {
+		size_t cap = 2 * (all->count + c->count);
+		struct engine__mention *bigger = fhir_arena_alloc(t->arena, cap * sizeof(*bigger));
+
+		if (all->count > 0)
+			memcpy(bigger, all->items, all->count * sizeof(*bigger));
+		all->items = bigger;
+		all->cap = cap;
+	}
+	memcpy(all->items + all->count, c->items, c->count * sizeof(*c->items));
+	all->count += c->count;
+}
+
+/* Every mention read on a resource (each_field with site 0, in its order), gathered once per
+ * request and cached under the node's address + 2 (observation() uses + 1): mentions() on a
+ * resource then costs one lookup, not a member search per field. */
+static const struct cached *whole_resource(struct engine__text *t, const cJSON *node,
+                                           const char *type, size_t first, size_t nfields)
+{
+	const cJSON *key = (const cJSON *)(const void *)((const char *)(const void *)node + 2);
+	struct cached *slot;
+	size_t i;
+
+	grow_cache(t);
+	i = slot_of(t->table, t->cap, key);
+	if (t->table[i].node == key)
+		return &t->table[i];
+	t->gathered.count = 0;
+	each_field(t, node, type, first, nfields, 0, gather, t);
+	grow_cache(t); /* element() may have grown the table: find the slot again */
+	slot = &t->table[slot_of(t->table, t->cap, key)];
+	slot->node = key;
+	slot->count = t->gathered.count;
+	slot->items = NULL;
+	if (slot->count > 0) {
+		slot->items = fhir_arena_alloc(t->arena, slot->count * sizeof(*slot->items));
+		memcpy(slot->items, t->gathered.items, slot->count * sizeof(*slot->items));
+	}
+	t->used++;
+	return slot;
+}
+
+/* Calls fn for what is read on item: for a resource of a type read field by field, the fields
+ * with site flag `site` one by one (site > 0), or all of them as one (site 0); for anything
+ * else, the element itself. */
+static void each_element(struct engine__text *t, const cJSON *node, int site, each_fn *fn,
+                         void *ctx)
+{
+	const char *type = cJSON_IsObject(node) ? fhir_get_string(node, "resourceType") : NULL;
+	size_t first = 0, nfields = type_fields(type, &first);
+
+	if (nfields == 0)
+		fn(ctx, node, element(t, node));
+	else if (site == 0)
+		fn(ctx, node, whole_resource(t, node, type, first, nfields));
+	else
+		each_field(t, node, type, first, nfields, site, fn, ctx);
+}
+
 /* ---- mentions() ---------------------------------------------------------------------------- */
 
 static int same_text(const char *a, const char *b)
@@ -400,19 +478,57 @@ static int same_text(const char *a, const char *b)
 	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
-/* The concept indexes and status bits of mentions(ids, statuses), parsed once per request. */
+/* FNV-1a of a string's first `limit` bytes (NULL hashes apart from ""), continuing from h.
+ * Table keys are compared whole: strings with a longer common prefix only share a probe
+ * sequence. */
+static size_t text_hash(size_t h, const char *s, size_t limit)
+{
+	if (s == NULL)
+		return (h ^ 0xFF) * 1099511628211ULL;
+	for (size_t k = 0; s[k] != '\0' && k < limit; k++)
+		h = (h ^ (unsigned char)s[k]) * 1099511628211ULL;
+	return (h ^ 0xFE) * 1099511628211ULL;
+}
+
+/* The slot of (ids, statuses) in a table of parsed lists: its own, or the free one to fill. */
+static size_t list_slot(const struct parsed_list *lists, size_t cap, size_t hash, const char *ids,
+                        const char *statuses)
+{
+	size_t i = hash & (cap - 1);
+
+	while (lists[i].key != NULL && !(lists[i].hash == hash && same_text(lists[i].key, ids) &&
+	                                 same_text(lists[i].status_key, statuses)))
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+/* The concept indexes and status bits of mentions(ids, statuses), parsed once per request
+ * (looked up by the arguments' text: a table, not a list, however many there are). */
 static const struct parsed_list *parse_list(struct engine__text *t, const char *ids,
                                             const char *statuses)
 {
-	size_t i;
+	/* mentions() arguments are policy text: their first 32 bytes tell them apart */
+	size_t hash = text_hash(text_hash(14695981039346656037ULL, ids, 32), statuses, 32);
+	size_t i = list_slot(t->lists, t->list_cap, hash, ids, statuses);
 	struct parsed_list *p;
 
-	for (i = 0; i < t->list_count; i++)
-		if (same_text(t->lists[i].key, ids) && same_text(t->lists[i].status_key, statuses))
-			return &t->lists[i];
-	t->lists = engine__arena_room(t->arena, t->lists, t->list_count, &t->list_cap, 32,
-	                              sizeof(*t->lists));
-	p = &t->lists[t->list_count++];
+	if (t->lists[i].key != NULL)
+		return &t->lists[i];
+	if ((t->list_used + 1) * 2 > t->list_cap) { /* load factor at most 1/2 */
+		size_t cap = t->list_cap * 2;
+		struct parsed_list *bigger = fhir_arena_alloc(t->arena, cap * sizeof(*bigger));
+
+		for (size_t k = 0; k < t->list_cap; k++)
+			if (t->lists[k].key != NULL)
+				bigger[list_slot(bigger, cap, t->lists[k].hash, t->lists[k].key,
+				                 t->lists[k].status_key)] = t->lists[k];
+		t->lists = bigger;
+		t->list_cap = cap;
+		i = list_slot(t->lists, t->list_cap, hash, ids, statuses);
+	}
+	t->list_used++;
+	p = &t->lists[i];
+	p->hash = hash;
 	p->key = fhir_arena_strdup(t->arena, ids);
 	p->status_key = fhir_arena_strdup(t->arena, statuses);
 	p->list = engine__concept_list(t->vocab, ids, t->arena, &p->count);
@@ -449,6 +565,28 @@ static void note_hit(struct engine__text *t, const cJSON *node, const struct eng
 	t->hits[t->hit_count].node = node;
 	t->hits[t->hit_count].mention = m;
 	t->hit_count++;
+}
+
+/* Appends v to a host function's answer. The answer is usually one item: an empty collection
+ * gets room for exactly one (fhir_collection_push would make room for eight, 700 bytes, on
+ * every call: per resource in a large record). */
+static void push_answer(struct engine__text *t, struct fhir_collection *out,
+                        const struct fhir_value *v)
+{
+	if (out->count == 0 && out->capacity == 0) {
+		out->items = fhir_arena_alloc(t->arena, sizeof(*out->items));
+		out->capacity = 1;
+	}
+	fhir_collection_push(out, t->arena, v);
+}
+
+static void push_bool(struct engine__text *t, struct fhir_collection *out, int b)
+{
+	struct fhir_value v = {0};
+
+	v.kind = FHIR_VALUE_BOOLEAN;
+	v.u.boolean = b ? 1 : 0;
+	push_answer(t, out, &v);
 }
 
 /* The node a FHIRPath item stands for, or NULL (then *string may hold a System string). */
@@ -491,7 +629,7 @@ static int do_mentions(struct engine__text *t, const struct fhir_value *item,
 	}
 	if (f.found != NULL && node != NULL)
 		note_hit(t, node, f.found);
-	fhir_collection_push_bool(out, t->arena, f.found != NULL);
+	push_bool(t, out, f.found != NULL);
 	return FHIR_OK;
 }
 
@@ -572,8 +710,9 @@ static void sites_of(struct engine__text *t, const cJSON *node, const char *stri
 	if (node != NULL) {
 		const char *type =
 		    cJSON_IsObject(node) ? fhir_get_string(node, "resourceType") : NULL;
+		size_t first;
 
-		if (!known_type(type)) {
+		if (type_fields(type, &first) == 0) {
 			each_element(t, node, 0, site_in, &w);
 			goto sides;
 		}
@@ -626,7 +765,7 @@ static void push_string(struct engine__text *t, struct fhir_collection *out, con
 
 	v.kind = FHIR_VALUE_STRING;
 	v.u.string = s;
-	fhir_collection_push(out, t->arena, &v);
+	push_answer(t, out, &v);
 }
 
 static void do_sites(struct engine__text *t, const struct site_set *set,
@@ -719,7 +858,7 @@ int engine__host_call(const void *ctx, size_t index, const struct fhir_value *it
 			sites_of(t, n2, s2, &other);
 			same = same_site(&set, &other);
 		}
-		fhir_collection_push_bool(out, t->arena, same);
+		push_bool(t, out, same);
 		return FHIR_OK;
 	}
 	default:
@@ -791,18 +930,6 @@ void engine__text_hits_reset(struct engine__text *t)
 {
 	if (t != NULL)
 		t->hit_count = 0;
-}
-
-/* FNV-1a of a string's first `limit` bytes (NULL hashes apart from ""), continuing from h.
- * Table keys are compared whole: strings with a longer common prefix only share a probe
- * sequence. */
-static size_t text_hash(size_t h, const char *s, size_t limit)
-{
-	if (s == NULL)
-		return (h ^ 0xFF) * 1099511628211ULL;
-	for (size_t k = 0; s[k] != '\0' && k < limit; k++)
-		h = (h ^ (unsigned char)s[k]) * 1099511628211ULL;
-	return (h ^ 0xFE) * 1099511628211ULL;
 }
 
 /* ---- evidence: the hits inside each evidence resource, in one walk of it ------------------- */

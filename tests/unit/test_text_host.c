@@ -1,7 +1,7 @@
 /* test_text_host.c — the per-request side of clinical text (engine/text_host.c) at record scale,
  * on the shipped vocabulary: annotation scratch memory reused from text to text gives what fresh
- * memory gives; mentions() arguments (many of them, the same text at other addresses, statuses
- * apart); the evidence phrases of each resource — the hits inside it (on
+ * memory gives; mentions() arguments looked up in a table (many of them, same text at other
+ * addresses, statuses apart); the evidence phrases of each resource — the hits inside it (on
  * the resource, on one of its elements, on a contained resource, down to the depth limit), in
  * the order they were noted, each line once — for a few hits and for hundreds (the tables grow,
  * a node hit twice chains). */
@@ -206,6 +206,12 @@ static void test_evidence_small(const struct engine_vocab *v)
 	OK(mentions(t, a, in25, "obesity", NULL) == 1);
 	OK(mentions(t, a, in26, "obesity", NULL) == 1);
 	OK(mentions(t, a, ca, "fracture", NULL) == 0); /* no hit */
+	/* a resource read as a whole (cached): the drug of the contained Medication it points to,
+	 * asked twice, and after its fields were read one by one */
+	OK(mentions(t, a, cc, "anticoagulant", NULL) == 1);
+	OK(mentions(t, a, cc, "anticoagulant", NULL) == 1);
+	OK(mentions(t, a, cJSON_GetObjectItem(ca, "code"), "obesity", NULL) == 1);
+	OK(mentions(t, a, cb, "fracture", "negated") == 0);
 	push_node(&evidence, a, cb);
 	push_node(&evidence, a, ca);
 	push_node(&evidence, a, cc);
