@@ -15,6 +15,15 @@ struct cached {
 	size_t count;
 };
 
+/* A text already read in this request, by content: its mentions (their `text` is this
+ * entry's copy of the words; a reader of the same words elsewhere gets them with its own). */
+struct read_text {
+	const char *text; /* BORROWED (the request's JSON or arena); NULL: a free slot */
+	size_t hash;
+	struct engine__mention *items;
+	size_t count;
+};
+
 struct hit {
 	const cJSON *node;
 	const struct engine__mention *mention;
@@ -51,7 +60,9 @@ struct engine__text {
 	size_t hit_count, hit_cap;
 	struct parsed_list *lists; /* open addressing by the arguments' text */
 	size_t list_cap, list_used;
-	struct engine__scratch *scratch;   /* annotation's working memory */
+	struct engine__scratch *scratch; /* annotation's working memory */
+	struct read_text *texts;         /* open addressing by content */
+	size_t text_cap, text_used;
 	struct engine__mentions collected; /* one element's mentions while they are collected */
 	struct engine__mentions gathered;  /* one resource's, while whole_resource gathers them */
 	struct evidence_scratch ev;
@@ -81,6 +92,8 @@ struct engine__text *engine__text_new(const struct engine_vocab *vocab, struct f
 	t->list_cap = 32;
 	t->lists = fhir_arena_alloc(arena, t->list_cap * sizeof(*t->lists));
 	t->scratch = engine__scratch_new(arena);
+	t->text_cap = 256;
+	t->texts = fhir_arena_alloc(arena, t->text_cap * sizeof(*t->texts));
 	return t;
 }
 
@@ -109,10 +122,73 @@ static struct collector collect_begin(struct engine__text *t)
 	return c;
 }
 
+static size_t text_hash(size_t h, const char *s, size_t limit);
+
+static size_t text_slot(const struct read_text *texts, size_t cap, size_t hash, const char *text)
+{
+	size_t i = hash & (cap - 1);
+
+	while (texts[i].text != NULL &&
+	       !(texts[i].hash == hash && strcmp(texts[i].text, text) == 0))
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+/* Appends the mentions of one text. The same words are read once per request (a code's text
+ * and its coding's display, the same problem recorded twice): later readers get a copy. */
 static void collect_mentions(struct collector *c, const char *text)
 {
-	if (c->t->vocab != NULL)
-		engine__annotate_into(c->t->vocab, text, c->t->scratch, &c->t->collected);
+	struct engine__text *t = c->t;
+	struct engine__mentions *out = &t->collected;
+	size_t hash, i, before = out->count;
+	struct read_text *e;
+
+	if (t->vocab == NULL || text == NULL)
+		return;
+	hash = text_hash(14695981039346656037ULL, text, (size_t)-1);
+	i = text_slot(t->texts, t->text_cap, hash, text);
+	e = &t->texts[i];
+	if (e->text == NULL) {
+		engine__annotate_into(t->vocab, text, t->scratch, out);
+		if ((t->text_used + 1) * 2 > t->text_cap) { /* load factor at most 1/2 */
+			size_t cap = t->text_cap * 2;
+			struct read_text *bigger =
+			    fhir_arena_alloc(t->arena, cap * sizeof(*bigger));
+
+			for (size_t k = 0; k < t->text_cap; k++)
+				if (t->texts[k].text != NULL)
+					bigger[text_slot(bigger, cap, t->texts[k].hash,
+					                 t->texts[k].text)] = t->texts[k];
+			t->texts = bigger;
+			t->text_cap = cap;
+			i = text_slot(t->texts, t->text_cap, hash, text);
+		}
+		e = &t->texts[i];
+		e->text = text;
+		e->hash = hash;
+		e->count = out->count - before;
+		if (e->count > 0) {
+			e->items = fhir_arena_alloc(t->arena, e->count * sizeof(*e->items));
+			memcpy(e->items, out->items + before, e->count * sizeof(*e->items));
+		}
+		t->text_used++;
+		return;
+	}
+	if (e->count == 0)
+		return;
+	if (out->count + e->count > out->cap) {
+		size_t cap = 2 * (out->count + e->count);
+		struct engine__mention *bigger = fhir_arena_alloc(t->arena, cap * sizeof(*bigger));
+
+		if (out->count > 0)
+			memcpy(bigger, out->items, out->count * sizeof(*bigger));
+		out->items = bigger;
+		out->cap = cap;
+	}
+	for (size_t k = 0; k < e->count; k++) {
+		out->items[out->count] = e->items[k];
+		out->items[out->count++].text = text;
+	}
 }
 
 /* The collected mentions: into *slot as an array of their own (NEW in the arena) when `keep`,

@@ -323,6 +323,44 @@ static void test_argument_table(const struct engine_vocab *v)
 	fhir_arena_free(a);
 }
 
+/* Texts read once per request by content: many distinct ones (the table grows), the same
+ * words in other resources and at other addresses, words that only share a beginning. */
+static void test_text_table(const struct engine_vocab *v)
+{
+	enum { N = 600 };
+	struct fhir_arena *a = fhir_arena_new();
+	struct engine__text *t = engine__text_new(v, a);
+	cJSON *all = cJSON_CreateArray();
+	size_t bad = 0;
+
+	for (int i = 0; i < N; i++) {
+		cJSON *c = cJSON_CreateObject();
+		char text[96];
+
+		/* distinct texts, and every third one the words of an earlier one */
+		if (i % 3 == 1)
+			snprintf(text, sizeof(text), "Fracture of wrist %d", i);
+		else
+			snprintf(text, sizeof(text), "Obesity since %d", i - i % 3);
+		cJSON_AddStringToObject(c, "resourceType", "Condition");
+		cJSON_AddStringToObject(cJSON_AddObjectToObject(c, "code"), "text", text);
+		cJSON_AddItemToArray(all, c);
+	}
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < N; i++) {
+			const cJSON *c = cJSON_GetArrayItem(all, i);
+			int fracture = i % 3 == 1;
+
+			bad += mentions(t, a, c, "obesity", NULL) != !fracture;
+			bad += mentions(t, a, c, "fracture", NULL) != fracture;
+			bad += mentions(t, a, c, "obesity|fracture", "negated|uncertain") != 0;
+		}
+	}
+	CHECK(bad == 0, "%zu wrong answers", bad);
+	cJSON_Delete(all);
+	fhir_arena_free(a);
+}
+
 int main(void)
 {
 	struct engine_vocab *v = shipped_vocab();
@@ -333,6 +371,7 @@ int main(void)
 		test_evidence_small(v);
 		test_evidence_many(v);
 		test_argument_table(v);
+		test_text_table(v);
 		engine__vocab_free(v);
 	}
 	return testkit_done();
