@@ -24,6 +24,13 @@ struct read_text {
 	size_t count;
 };
 
+/* The sites() of a node, worked out once per request. */
+struct site_set;
+struct known_sites {
+	const cJSON *node; /* NULL: a free slot */
+	struct site_set *set;
+};
+
 struct hit {
 	const cJSON *node;
 	const struct engine__mention *mention;
@@ -63,6 +70,8 @@ struct engine__text {
 	struct engine__scratch *scratch; /* annotation's working memory */
 	struct read_text *texts;         /* open addressing by content */
 	size_t text_cap, text_used;
+	struct known_sites *sites; /* open addressing by node */
+	size_t sites_cap, sites_used;
 	struct engine__mentions collected; /* one element's mentions while they are collected */
 	struct engine__mentions gathered;  /* one resource's, while whole_resource gathers them */
 	struct evidence_scratch ev;
@@ -94,6 +103,8 @@ struct engine__text *engine__text_new(const struct engine_vocab *vocab, struct f
 	t->scratch = engine__scratch_new(arena);
 	t->text_cap = 256;
 	t->texts = fhir_arena_alloc(arena, t->text_cap * sizeof(*t->texts));
+	t->sites_cap = 256;
+	t->sites = fhir_arena_alloc(arena, t->sites_cap * sizeof(*t->sites));
 	return t;
 }
 
@@ -340,7 +351,7 @@ static size_t type_fields(const char *type, size_t *first)
 		                          strcmp(fields[j].type, fields[i].type) == 0);
 		     j++)
 			;
-		if (strcmp(fields[i].type, type) == 0) {
+		if (fields[i].type[0] == type[0] && strcmp(fields[i].type, type) == 0) {
 			*first = i;
 			return j - i;
 		}
@@ -771,8 +782,54 @@ static void site_in(void *ctx, const cJSON *el, const struct cached *c)
 	}
 }
 
+static size_t sites_slot(const struct known_sites *table, size_t cap, const cJSON *node)
+{
+	size_t i = ((size_t)(uintptr_t)node >> 4) * 11400714819323198485ULL & (cap - 1);
+
+	while (table[i].node != NULL && table[i].node != node)
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+static void work_out_sites(struct engine__text *t, const cJSON *node, const char *string,
+                           struct site_set *set);
+
+/* The sites of a node (once per request: a record's Conditions are asked again for every
+ * order and criterion) or of a string. */
 static void sites_of(struct engine__text *t, const cJSON *node, const char *string,
                      struct site_set *set)
+{
+	size_t i;
+
+	if (node == NULL || t->vocab == NULL) {
+		work_out_sites(t, node, string, set);
+		return;
+	}
+	i = sites_slot(t->sites, t->sites_cap, node);
+	if (t->sites[i].node == node) {
+		*set = *t->sites[i].set;
+		return;
+	}
+	work_out_sites(t, node, string, set);
+	if ((t->sites_used + 1) * 2 > t->sites_cap) { /* load factor at most 1/2 */
+		size_t cap = t->sites_cap * 2;
+		struct known_sites *bigger = fhir_arena_alloc(t->arena, cap * sizeof(*bigger));
+
+		for (size_t k = 0; k < t->sites_cap; k++)
+			if (t->sites[k].node != NULL)
+				bigger[sites_slot(bigger, cap, t->sites[k].node)] = t->sites[k];
+		t->sites = bigger;
+		t->sites_cap = cap;
+		i = sites_slot(t->sites, t->sites_cap, node);
+	}
+	t->sites[i].node = node;
+	t->sites[i].set = fhir_arena_alloc(t->arena, sizeof(*set));
+	*t->sites[i].set = *set;
+	t->sites_used++;
+}
+
+static void work_out_sites(struct engine__text *t, const cJSON *node, const char *string,
+                           struct site_set *set)
 {
 	struct site_walk w = {t, set};
 	size_t nregions;
