@@ -9,8 +9,10 @@
  * the peak-RSS mark (/proc/self/clear_refs "5", Linux >= 4.0) and runs the engine once: the peak
  * (VmHWM) minus that RSS is the memory the engine needed beyond the parsed body. When the mark
  * cannot be reset, getrusage's ru_maxrss is used instead (then the figure includes the
- * generator's own peak and is an upper bound; the table says which). "after" is the RSS once the
- * request is freed, minus the RSS before it: what the process keeps.
+ * generator's own peak and is an upper bound; the table says which). "after" is the RSS right
+ * after the first request, minus the RSS before it; "settled" the RSS 300 ms after the last
+ * request with the body freed too, minus the RSS before the body was parsed: what the process
+ * keeps once the engine has given memory back (engine/release.c).
  *
  * Usage: cds-bench-record [--max-seconds S] KNEE.json BUNDLE.json [SIZE...]
  *        cds-bench-record --write SIZE FILE KNEE.json BUNDLE.json   (the request, as a file for
@@ -35,6 +37,7 @@ struct figures {
 	double cpu_p50_us; /* CPU time of the process (CLOCK_PROCESS_CPUTIME_ID): less disturbed by
 	                      other work on a shared machine than wall time */
 	long rss_idle_kb, rss_parsed_kb, peak_kb, after_kb;
+	long settled_kb;   /* RSS beyond idle 300 ms after the last request, the body freed */
 	int peak_from_hwm; /* 1: VmHWM after a reset; 0: ru_maxrss (upper bound) */
 	int ok;
 };
@@ -177,6 +180,13 @@ static void measure(const struct record_pool *pool, size_t conditions, double ma
 		}
 	}
 	fig->runs = i;
+	cJSON_Delete(request);
+	request = NULL;
+	free(body);
+	body = NULL;
+	/* the engine gives memory back after a quiet moment (engine/release.c) */
+	nanosleep(&(struct timespec){0, 300 * 1000000L}, NULL);
+	fig->settled_kb = status_kb("VmRSS") - fig->rss_idle_kb;
 	if (i > 0) {
 		qsort(samples, i, sizeof(*samples), compare);
 		fig->p50_us = samples[i / 2];
@@ -185,8 +195,6 @@ static void measure(const struct record_pool *pool, size_t conditions, double ma
 		fig->cpu_p50_us = cpu[i / 2];
 		fig->ok = 1;
 	}
-	cJSON_Delete(request);
-	free(body);
 	cds_app_free(app);
 }
 
@@ -284,8 +292,9 @@ int main(int argc, char **argv)
 	       "Condition texts);\nmemory: resident KB beyond the parsed body, one child process "
 	       "per size\n",
 	       pool.count);
-	printf("%8s %10s %6s %11s %11s %11s %11s %10s %10s %6s\n", "N", "body B", "runs", "p50 us",
-	       "p99 us", "first us", "cpu p50 us", "peak KB", "after KB", "cards");
+	printf("%8s %10s %6s %11s %11s %11s %11s %10s %10s %10s %6s\n", "N", "body B", "runs",
+	       "p50 us", "p99 us", "first us", "cpu p50 us", "peak KB", "after KB", "settled KB",
+	       "cards");
 	for (size_t i = 0; i < nsizes; i++) {
 		struct figures *f = &figs[i];
 
@@ -294,9 +303,9 @@ int main(int argc, char **argv)
 			failed = 1;
 			continue;
 		}
-		printf("%8zu %10zu %6zu %11.1f %11.1f %11.1f %11.1f %10ld %10ld %6zu%s\n",
+		printf("%8zu %10zu %6zu %11.1f %11.1f %11.1f %11.1f %10ld %10ld %10ld %6zu%s\n",
 		       f->conditions, f->body_bytes, f->runs, f->p50_us, f->p99_us, f->first_us,
-		       f->cpu_p50_us, f->peak_kb, f->after_kb, f->cards,
+		       f->cpu_p50_us, f->peak_kb, f->after_kb, f->settled_kb, f->cards,
 		       f->peak_from_hwm ? "" : "  (peak: ru_maxrss)");
 	}
 	if (!failed && nsizes > 1) {
