@@ -7,10 +7,11 @@
 /* A request whose record held at least this many resources is large: what it freed is handed
  * back to the system. */
 #define ENGINE_RELEASE_RESOURCES 256
-/* The trimmer waits this long after the last large request before it trims, so that a burst
- * of them is trimmed once and the memory the caller frees after the engine returns (the parsed
- * request) is returned with the rest. */
-#define ENGINE_RELEASE_DELAY_MS 50
+/* The trimmer waits this long after the last large request before it trims: a stream of large
+ * requests keeps (and reuses) its memory instead of faulting it in again after every trim, and
+ * the memory the caller frees after the engine returns (the parsed request) goes back with the
+ * rest. */
+#define ENGINE_RELEASE_DELAY_MS 1000
 
 /* Call after a request's memory is freed, with how many resources its record held. For a large
  * request it wakes the trimmer thread (started on first use), which calls malloc_trim(0) once

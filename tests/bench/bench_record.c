@@ -10,7 +10,7 @@
  * (VmHWM) minus that RSS is the memory the engine needed beyond the parsed body. When the mark
  * cannot be reset, getrusage's ru_maxrss is used instead (then the figure includes the
  * generator's own peak and is an upper bound; the table says which). "after" is the RSS right
- * after the first request, minus the RSS before it; "settled" the RSS 300 ms after the last
+ * after the first request, minus the RSS before it; "settled" the RSS 1.5 s after the last
  * request with the body freed too, minus the RSS before the body was parsed: what the process
  * keeps once the engine has given memory back (engine/release.c).
  *
@@ -37,7 +37,7 @@ struct figures {
 	double cpu_p50_us; /* CPU time of the process (CLOCK_PROCESS_CPUTIME_ID): less disturbed by
 	                      other work on a shared machine than wall time */
 	long rss_idle_kb, rss_parsed_kb, peak_kb, after_kb;
-	long settled_kb;   /* RSS beyond idle 300 ms after the last request, the body freed */
+	long settled_kb;   /* RSS beyond idle 1.5 s after the last request, the body freed */
 	int peak_from_hwm; /* 1: VmHWM after a reset; 0: ru_maxrss (upper bound) */
 	int ok;
 };
@@ -184,8 +184,8 @@ static void measure(const struct record_pool *pool, size_t conditions, double ma
 	request = NULL;
 	free(body);
 	body = NULL;
-	/* the engine gives memory back after a quiet moment (engine/release.c) */
-	nanosleep(&(struct timespec){0, 300 * 1000000L}, NULL);
+	/* the engine gives memory back once large requests stop for a second (engine/release.c) */
+	nanosleep(&(struct timespec){1, 500 * 1000000L}, NULL);
 	fig->settled_kb = status_kb("VmRSS") - fig->rss_idle_kb;
 	if (i > 0) {
 		qsort(samples, i, sizeof(*samples), compare);
