@@ -98,14 +98,8 @@ struct engine__text *engine__text_new(const struct engine_vocab *vocab, struct f
 	t->arena = arena;
 	t->cap = 256;
 	t->table = fhir_arena_alloc(arena, t->cap * sizeof(*t->table));
-	t->list_cap = 32;
-	t->lists = fhir_arena_alloc(arena, t->list_cap * sizeof(*t->lists));
 	t->scratch = engine__scratch_new(arena);
-	t->text_cap = 256;
-	t->texts = fhir_arena_alloc(arena, t->text_cap * sizeof(*t->texts));
-	t->sites_cap = 256;
-	t->sites = fhir_arena_alloc(arena, t->sites_cap * sizeof(*t->sites));
-	return t;
+	return t; /* the other tables are made on first use: a coded order needs none */
 }
 
 /* ---- annotation of elements, cached ----------------------------------------------------- */
@@ -156,6 +150,10 @@ static void collect_mentions(struct collector *c, const char *text)
 
 	if (t->vocab == NULL || text == NULL)
 		return;
+	if (t->text_cap == 0) {
+		t->text_cap = 64;
+		t->texts = fhir_arena_alloc(t->arena, t->text_cap * sizeof(*t->texts));
+	}
 	hash = text_hash(14695981039346656037ULL, text, (size_t)-1);
 	i = text_slot(t->texts, t->text_cap, hash, text);
 	e = &t->texts[i];
@@ -595,9 +593,14 @@ static const struct parsed_list *parse_list(struct engine__text *t, const char *
                                             const char *statuses)
 {
 	/* mentions() arguments are policy text: their first 32 bytes tell them apart */
-	size_t hash = text_hash(text_hash(14695981039346656037ULL, ids, 32), statuses, 32);
-	size_t i = list_slot(t->lists, t->list_cap, hash, ids, statuses);
+	size_t hash = text_hash(text_hash(14695981039346656037ULL, ids, 32), statuses, 32), i;
 	struct parsed_list *p;
+
+	if (t->list_cap == 0) {
+		t->list_cap = 64;
+		t->lists = fhir_arena_alloc(t->arena, t->list_cap * sizeof(*t->lists));
+	}
+	i = list_slot(t->lists, t->list_cap, hash, ids, statuses);
 
 	if (t->lists[i].key != NULL)
 		return &t->lists[i];
@@ -804,6 +807,10 @@ static void sites_of(struct engine__text *t, const cJSON *node, const char *stri
 	if (node == NULL || t->vocab == NULL) {
 		work_out_sites(t, node, string, set);
 		return;
+	}
+	if (t->sites_cap == 0) {
+		t->sites_cap = 32;
+		t->sites = fhir_arena_alloc(t->arena, t->sites_cap * sizeof(*t->sites));
 	}
 	i = sites_slot(t->sites, t->sites_cap, node);
 	if (t->sites[i].node == node) {
