@@ -75,6 +75,9 @@ struct engine__text {
 	struct engine__mentions collected; /* one element's mentions while they are collected */
 	struct engine__mentions gathered;  /* one resource's, while whole_resource gathers them */
 	struct evidence_scratch ev;
+	/* type_fields' last answer: a record asks about one type many times in a row */
+	const char *last_type; /* BORROWED from the request */
+	size_t last_first, last_count;
 	/* resolve(): the request's resources by reference, for an order's reasonReference */
 	const cJSON *(*resolve)(const void *ctx, const char *reference);
 	const void *resolve_ctx;
@@ -340,7 +343,7 @@ static const struct field fields[] = {
 
 /* The fields read on a resource of `type`: fields[*first, *first + count), the count returned
  * (0: a type whose text is not read field by field). The table lists a type's fields together. */
-static size_t type_fields(const char *type, size_t *first)
+static size_t find_type_fields(const char *type, size_t *first)
 {
 	const size_t n = sizeof(fields) / sizeof(fields[0]);
 
@@ -355,6 +358,19 @@ static size_t type_fields(const char *type, size_t *first)
 		}
 	}
 	return 0;
+}
+
+/* find_type_fields, remembering the last type asked. */
+static size_t type_fields(struct engine__text *t, const char *type, size_t *first)
+{
+	if (type == NULL)
+		return 0;
+	if (t->last_type == NULL || strcmp(t->last_type, type) != 0) {
+		t->last_count = find_type_fields(type, &t->last_first);
+		t->last_type = type;
+	}
+	*first = t->last_first;
+	return t->last_count;
 }
 
 /* The first text of a CodeableConcept (or a Coding's own display). */
@@ -546,7 +562,7 @@ static void each_element(struct engine__text *t, const cJSON *node, int site, ea
                          void *ctx)
 {
 	const char *type = cJSON_IsObject(node) ? fhir_get_string(node, "resourceType") : NULL;
-	size_t first = 0, nfields = type_fields(type, &first);
+	size_t first = 0, nfields = type_fields(t, type, &first);
 
 	if (nfields == 0)
 		fn(ctx, node, element(t, node));
@@ -852,7 +868,7 @@ static void work_out_sites(struct engine__text *t, const cJSON *node, const char
 		    cJSON_IsObject(node) ? fhir_get_string(node, "resourceType") : NULL;
 		size_t first;
 
-		if (type_fields(type, &first) == 0) {
+		if (type_fields(t, type, &first) == 0) {
 			each_element(t, node, 0, site_in, &w);
 			goto sides;
 		}
