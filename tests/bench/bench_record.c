@@ -10,9 +10,9 @@
  * (VmHWM) minus that RSS is the memory the engine needed beyond the parsed body. When the mark
  * cannot be reset, getrusage's ru_maxrss is used instead (then the figure includes the
  * generator's own peak and is an upper bound; the table says which). "after" is the RSS right
- * after the first request, minus the RSS before it; "settled" the RSS 1.5 s after the last
- * request with the body freed too, minus the RSS before the body was parsed: what the process
- * keeps once the engine has given memory back (engine/release.c).
+ * after the first request, minus the RSS before it; "settled" the RSS, once it stops falling, after
+ * the last request with the body freed too, minus the RSS before the body was parsed: what the
+ * process keeps once the engine has given memory back (engine/release.c).
  *
  * Usage: cds-bench-record [--max-seconds S] KNEE.json BUNDLE.json [SIZE...]
  *        cds-bench-record --write SIZE FILE KNEE.json BUNDLE.json   (the request, as a file for
@@ -37,7 +37,8 @@ struct figures {
 	double cpu_p50_us; /* CPU time of the process (CLOCK_PROCESS_CPUTIME_ID): less disturbed by
 	                      other work on a shared machine than wall time */
 	long rss_idle_kb, rss_parsed_kb, peak_kb, after_kb;
-	long settled_kb;   /* RSS beyond idle 1.5 s after the last request, the body freed */
+	long settled_kb;   /* RSS beyond idle once it stops falling after the last request, the
+	                      body freed */
 	int peak_from_hwm; /* 1: VmHWM after a reset; 0: ru_maxrss (upper bound) */
 	int ok;
 };
@@ -89,6 +90,26 @@ static int reset_peak(void)
 	ok = fputs("5", f) >= 0;
 	ok = fclose(f) == 0 && ok;
 	return ok;
+}
+
+/* The RSS once it has stopped falling: the engine gives memory back once large requests stop
+ * for a second (engine/release.c), which takes longer the more there is. Waits 1.5 s, then
+ * reads every 250 ms until two readings agree within 1 MB (at most 20 s). */
+static long settled_rss_kb(void)
+{
+	long last, now;
+	struct timespec step = {0, 250 * 1000000L};
+
+	nanosleep(&(struct timespec){1, 500 * 1000000L}, NULL);
+	now = status_kb("VmRSS");
+	for (int i = 0; i < 74; i++) {
+		last = now;
+		nanosleep(&step, NULL);
+		now = status_kb("VmRSS");
+		if (last - now < 1024 && now - last < 1024)
+			break;
+	}
+	return now;
 }
 
 static long peak_kb(int from_hwm)
@@ -184,9 +205,7 @@ static void measure(const struct record_pool *pool, size_t conditions, double ma
 	request = NULL;
 	free(body);
 	body = NULL;
-	/* the engine gives memory back once large requests stop for a second (engine/release.c) */
-	nanosleep(&(struct timespec){1, 500 * 1000000L}, NULL);
-	fig->settled_kb = status_kb("VmRSS") - fig->rss_idle_kb;
+	fig->settled_kb = settled_rss_kb() - fig->rss_idle_kb;
 	if (i > 0) {
 		qsort(samples, i, sizeof(*samples), compare);
 		fig->p50_us = samples[i / 2];
