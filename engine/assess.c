@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "engine_internal.h"
+#include "release.h"
 #include "text_internal.h"
 
 /* Built-in variables of every expression (policies/README.md "Variables"). */
@@ -748,6 +749,7 @@ int engine_assess_with(const struct engine *e, const cJSON *request, const cJSON
 	}
 out:
 	fhir_arena_give(rd.arena);
+	engine__release_after(rd.prefetched.count); /* a long record: memory back (release.c) */
 	if (rc != FHIR_OK) {
 		cJSON_Delete(out->response);
 		cJSON_Delete(out->log);

@@ -4,6 +4,7 @@
  * triggering. It also notes which resource and phrase made each mentions() true, so criteria can
  * name them. Everything lives in the request's arena; the vocabulary is only read. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "text_internal.h"
@@ -14,16 +15,47 @@ struct cached {
 	size_t count;
 };
 
+/* A text already read in this request, by content: its mentions (their `text` is this
+ * entry's copy of the words; a reader of the same words elsewhere gets them with its own). */
+struct read_text {
+	const char *text; /* BORROWED (the request's JSON or arena); NULL: a free slot */
+	size_t hash;
+	struct engine__mention *items;
+	size_t count;
+};
+
+/* The sites() of a node, worked out once per request. */
+struct site_set;
+struct known_sites {
+	const cJSON *node; /* NULL: a free slot */
+	struct site_set *set;
+};
+
 struct hit {
 	const cJSON *node;
 	const struct engine__mention *mention;
 };
 
 struct parsed_list {
-	const char *key, *status_key; /* the arguments, copied */
+	const char *key, *status_key; /* the arguments, copied; NULL key: a free slot */
+	size_t hash;
 	int *list;
 	size_t count;
 	unsigned statuses;
+};
+
+/* engine__text_evidence's working memory, kept between calls: the hits by node (open
+ * addressing; `next` chains a node's hits in hit order), the hits found in one resource, and
+ * the lines already written (open addressing by string hash). */
+struct evidence_scratch {
+	const cJSON **nodes;
+	size_t *first;
+	size_t node_cap;
+	size_t *next;
+	size_t *found;
+	size_t hit_cap; /* room in next and found */
+	const char **lines;
+	size_t line_cap;
 };
 
 struct engine__text {
@@ -33,8 +65,19 @@ struct engine__text {
 	size_t cap, used;
 	struct hit *hits;
 	size_t hit_count, hit_cap;
-	struct parsed_list *lists;
-	size_t list_count, list_cap;
+	struct parsed_list *lists; /* open addressing by the arguments' text */
+	size_t list_cap, list_used;
+	struct engine__scratch *scratch; /* annotation's working memory */
+	struct read_text *texts;         /* open addressing by content */
+	size_t text_cap, text_used;
+	struct known_sites *sites; /* open addressing by node */
+	size_t sites_cap, sites_used;
+	struct engine__mentions collected; /* one element's mentions while they are collected */
+	struct engine__mentions gathered;  /* one resource's, while whole_resource gathers them */
+	struct evidence_scratch ev;
+	/* type_fields' last answer: a record asks about one type many times in a row */
+	const char *last_type; /* BORROWED from the request */
+	size_t last_first, last_count;
 	/* resolve(): the request's resources by reference, for an order's reasonReference */
 	const cJSON *(*resolve)(const void *ctx, const char *reference);
 	const void *resolve_ctx;
@@ -58,7 +101,8 @@ struct engine__text *engine__text_new(const struct engine_vocab *vocab, struct f
 	t->arena = arena;
 	t->cap = 256;
 	t->table = fhir_arena_alloc(arena, t->cap * sizeof(*t->table));
-	return t;
+	t->scratch = engine__scratch_new(arena);
+	return t; /* the other tables are made on first use: a coded order needs none */
 }
 
 /* ---- annotation of elements, cached ----------------------------------------------------- */
@@ -72,34 +116,109 @@ static size_t slot_of(const struct cached *table, size_t cap, const cJSON *node)
 	return i;
 }
 
+/* The mentions of the texts of one element, collected in t->collected (reused: one element is
+ * collected at a time, and kept with collect_end). */
 struct collector {
 	struct engine__text *t;
-	struct engine__mention *items;
-	size_t count, cap;
 };
 
+static struct collector collect_begin(struct engine__text *t)
+{
+	struct collector c = {t};
+
+	t->collected.count = 0;
+	return c;
+}
+
+static size_t text_hash(size_t h, const char *s, size_t limit);
+
+static size_t text_slot(const struct read_text *texts, size_t cap, size_t hash, const char *text)
+{
+	size_t i = hash & (cap - 1);
+
+	while (texts[i].text != NULL &&
+	       !(texts[i].hash == hash && strcmp(texts[i].text, text) == 0))
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+/* Appends the mentions of one text. The same words are read once per request (a code's text
+ * and its coding's display, the same problem recorded twice): later readers get a copy. */
 static void collect_mentions(struct collector *c, const char *text)
 {
-	struct engine__mention *m;
-	size_t n;
+	struct engine__text *t = c->t;
+	struct engine__mentions *out = &t->collected;
+	size_t hash, i, before = out->count;
+	struct read_text *e;
 
-	if (c->t->vocab == NULL)
+	if (t->vocab == NULL || text == NULL)
 		return;
-	engine__annotate(c->t->vocab, text, c->t->arena, &m, &n);
-	if (n == 0)
-		return;
-	if (c->count + n > c->cap) {
-		size_t cap = (c->count + n) * 2;
-		struct engine__mention *bigger =
-		    fhir_arena_alloc(c->t->arena, cap * sizeof(*bigger));
-
-		if (c->count > 0)
-			memcpy(bigger, c->items, c->count * sizeof(*bigger));
-		c->items = bigger;
-		c->cap = cap;
+	if (t->text_cap == 0) {
+		t->text_cap = 64;
+		t->texts = fhir_arena_alloc(t->arena, t->text_cap * sizeof(*t->texts));
 	}
-	memcpy(c->items + c->count, m, n * sizeof(*m));
-	c->count += n;
+	hash = text_hash(14695981039346656037ULL, text, (size_t)-1);
+	i = text_slot(t->texts, t->text_cap, hash, text);
+	e = &t->texts[i];
+	if (e->text == NULL) {
+		engine__annotate_into(t->vocab, text, t->scratch, out);
+		if ((t->text_used + 1) * 2 > t->text_cap) { /* load factor at most 1/2 */
+			size_t cap = t->text_cap * 2;
+			struct read_text *bigger =
+			    fhir_arena_alloc(t->arena, cap * sizeof(*bigger));
+
+			for (size_t k = 0; k < t->text_cap; k++)
+				if (t->texts[k].text != NULL)
+					bigger[text_slot(bigger, cap, t->texts[k].hash,
+					                 t->texts[k].text)] = t->texts[k];
+			t->texts = bigger;
+			t->text_cap = cap;
+			i = text_slot(t->texts, t->text_cap, hash, text);
+		}
+		e = &t->texts[i];
+		e->text = text;
+		e->hash = hash;
+		e->count = out->count - before;
+		if (e->count > 0) {
+			e->items = fhir_arena_alloc(t->arena, e->count * sizeof(*e->items));
+			memcpy(e->items, out->items + before, e->count * sizeof(*e->items));
+		}
+		t->text_used++;
+		return;
+	}
+	if (e->count == 0)
+		return;
+	if (out->count + e->count > out->cap) {
+		size_t cap = 2 * (out->count + e->count);
+		struct engine__mention *bigger = fhir_arena_alloc(t->arena, cap * sizeof(*bigger));
+
+		if (out->count > 0)
+			memcpy(bigger, out->items, out->count * sizeof(*bigger));
+		out->items = bigger;
+		out->cap = cap;
+	}
+	for (size_t k = 0; k < e->count; k++) {
+		out->items[out->count] = e->items[k];
+		out->items[out->count++].text = text;
+	}
+}
+
+/* The collected mentions: into *slot as an array of their own (NEW in the arena) when `keep`,
+ * else borrowed until the next collection. */
+static void collect_end(struct collector *c, struct cached *slot, int keep)
+{
+	const struct engine__mentions *m = &c->t->collected;
+
+	slot->count = m->count;
+	slot->items = m->items;
+	if (keep) {
+		slot->items = NULL;
+		if (m->count > 0) {
+			slot->items =
+			    fhir_arena_alloc(c->t->arena, m->count * sizeof(*slot->items));
+			memcpy(slot->items, m->items, m->count * sizeof(*slot->items));
+		}
+	}
 }
 
 /* Every text, display, valueString and summary string inside node (a string node is itself). */
@@ -153,16 +272,16 @@ static void grow_cache(struct engine__text *t)
 static const struct cached *element(struct engine__text *t, const cJSON *node)
 {
 	size_t i;
-	struct collector c = {t, NULL, 0, 0};
+	struct collector c;
 
 	grow_cache(t);
 	i = slot_of(t->table, t->cap, node);
 	if (t->table[i].node == node)
 		return &t->table[i];
+	c = collect_begin(t);
 	walk_strings(&c, node, 0);
+	collect_end(&c, &t->table[i], 1);
 	t->table[i].node = node;
-	t->table[i].items = c.items;
-	t->table[i].count = c.count;
 	t->used++;
 	return &t->table[i];
 }
@@ -222,12 +341,36 @@ static const struct field fields[] = {
     {"Encounter", "reasonCode", 2},
 };
 
-static int known_type(const char *type)
+/* The fields read on a resource of `type`: fields[*first, *first + count), the count returned
+ * (0: a type whose text is not read field by field). The table lists a type's fields together. */
+static size_t find_type_fields(const char *type, size_t *first)
 {
-	for (size_t i = 0; type != NULL && i < sizeof(fields) / sizeof(fields[0]); i++)
-		if (strcmp(fields[i].type, type) == 0)
-			return 1;
+	const size_t n = sizeof(fields) / sizeof(fields[0]);
+
+	for (size_t i = 0, j; type != NULL && i < n; i = j) {
+		for (j = i + 1; j < n && (fields[j].type == fields[i].type ||
+		                          strcmp(fields[j].type, fields[i].type) == 0);
+		     j++)
+			;
+		if (fields[i].type[0] == type[0] && strcmp(fields[i].type, type) == 0) {
+			*first = i;
+			return j - i;
+		}
+	}
 	return 0;
+}
+
+/* find_type_fields, remembering the last type asked. */
+static size_t type_fields(struct engine__text *t, const char *type, size_t *first)
+{
+	if (type == NULL)
+		return 0;
+	if (t->last_type == NULL || strcmp(t->last_type, type) != 0) {
+		t->last_count = find_type_fields(type, &t->last_first);
+		t->last_type = type;
+	}
+	*first = t->last_first;
+	return t->last_count;
 }
 
 /* The first text of a CodeableConcept (or a Coding's own display). */
@@ -280,19 +423,19 @@ static const struct cached *observation(struct engine__text *t, const cJSON *obs
 {
 	const cJSON *key = (const cJSON *)(const void *)((const char *)(const void *)obs + 1);
 	const cJSON *component;
-	struct collector c = {t, NULL, 0, 0};
+	struct collector c;
 	size_t i;
 
 	grow_cache(t);
 	i = slot_of(t->table, t->cap, key);
 	if (t->table[i].node == key)
 		return &t->table[i];
+	c = collect_begin(t);
 	observation_sentences(t, obs, &c);
 	cJSON_ArrayForEach(component, fhir_get(obs, "component"))
 	    observation_sentences(t, component, &c);
+	collect_end(&c, &t->table[i], 1);
 	t->table[i].node = key;
-	t->table[i].items = c.items;
-	t->table[i].count = c.count;
 	t->used++;
 	return &t->table[i];
 }
@@ -321,25 +464,21 @@ static const cJSON *resolve_in(const struct engine__text *t, const cJSON *contai
 	return t->resolve != NULL ? t->resolve(t->resolve_ctx, ref) : NULL;
 }
 
-/* Calls fn for each element to read on item: a resource's fields (those with site flag `site`
- * when site > 0, all when 0), or the element itself. */
-static void each_element(struct engine__text *t, const cJSON *node, int site,
-                         void (*fn)(void *ctx, const cJSON *element, const struct cached *c),
-                         void *ctx)
-{
-	const char *type = cJSON_IsObject(node) ? fhir_get_string(node, "resourceType") : NULL;
-	int obs = type != NULL && strcmp(type, "Observation") == 0 && site == 0;
+typedef void each_fn(void *ctx, const cJSON *element, const struct cached *c);
 
-	if (!known_type(type)) {
-		fn(ctx, node, element(t, node));
-		return;
-	}
+/* Calls fn for each element read on a resource of `type` (fields[first, first + nfields)):
+ * those with site flag `site` when site > 0, all when 0. */
+static void each_field(struct engine__text *t, const cJSON *node, const char *type, size_t first,
+                       size_t nfields, int site, each_fn *fn, void *ctx)
+{
+	int obs = strcmp(type, "Observation") == 0 && site == 0;
+
 	if (obs)
 		fn(ctx, node, observation(t, node));
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+	for (size_t i = first; i < first + nfields; i++) {
 		const cJSON *member;
 
-		if (strcmp(fields[i].type, type) != 0 || (site > 0 && fields[i].site != site) ||
+		if ((site > 0 && fields[i].site != site) ||
 		    (obs && observation_part(fields[i].member)))
 			continue;
 		member = fhir_get(node, fields[i].member);
@@ -366,6 +505,73 @@ static void each_element(struct engine__text *t, const cJSON *node, int site,
 	}
 }
 
+static void gather(void *ctx, const cJSON *el, const struct cached *c)
+{
+	struct engine__text *t = ctx;
+	struct engine__mentions *all = &t->gathered;
+
+	(void)el;
+	if (c->count == 0)
+		return;
+	if (all->count + c->count > all->cap) {
+		size_t cap = 2 * (all->count + c->count);
+		struct engine__mention *bigger = fhir_arena_alloc(t->arena, cap * sizeof(*bigger));
+
+		if (all->count > 0)
+			memcpy(bigger, all->items, all->count * sizeof(*bigger));
+		all->items = bigger;
+		all->cap = cap;
+	}
+	memcpy(all->items + all->count, c->items, c->count * sizeof(*c->items));
+	all->count += c->count;
+}
+
+/* Every mention read on a resource (each_field with site 0, in its order), gathered once per
+ * request and cached under the node's address + 2 (observation() uses + 1): mentions() on a
+ * resource then costs one lookup, not a member search per field. */
+static const struct cached *whole_resource(struct engine__text *t, const cJSON *node,
+                                           const char *type, size_t first, size_t nfields)
+{
+	const cJSON *key = (const cJSON *)(const void *)((const char *)(const void *)node + 2);
+	struct cached *slot;
+	size_t i;
+
+	grow_cache(t);
+	i = slot_of(t->table, t->cap, key);
+	if (t->table[i].node == key)
+		return &t->table[i];
+	t->gathered.count = 0;
+	each_field(t, node, type, first, nfields, 0, gather, t);
+	grow_cache(t); /* element() may have grown the table: find the slot again */
+	slot = &t->table[slot_of(t->table, t->cap, key)];
+	slot->node = key;
+	slot->count = t->gathered.count;
+	slot->items = NULL;
+	if (slot->count > 0) {
+		slot->items = fhir_arena_alloc(t->arena, slot->count * sizeof(*slot->items));
+		memcpy(slot->items, t->gathered.items, slot->count * sizeof(*slot->items));
+	}
+	t->used++;
+	return slot;
+}
+
+/* Calls fn for what is read on item: for a resource of a type read field by field, the fields
+ * with site flag `site` one by one (site > 0), or all of them as one (site 0); for anything
+ * else, the element itself. */
+static void each_element(struct engine__text *t, const cJSON *node, int site, each_fn *fn,
+                         void *ctx)
+{
+	const char *type = cJSON_IsObject(node) ? fhir_get_string(node, "resourceType") : NULL;
+	size_t first = 0, nfields = type_fields(t, type, &first);
+
+	if (nfields == 0)
+		fn(ctx, node, element(t, node));
+	else if (site == 0)
+		fn(ctx, node, whole_resource(t, node, type, first, nfields));
+	else
+		each_field(t, node, type, first, nfields, site, fn, ctx);
+}
+
 /* ---- mentions() ---------------------------------------------------------------------------- */
 
 static int same_text(const char *a, const char *b)
@@ -373,19 +579,62 @@ static int same_text(const char *a, const char *b)
 	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
-/* The concept indexes and status bits of mentions(ids, statuses), parsed once per request. */
+/* FNV-1a of a string's first `limit` bytes (NULL hashes apart from ""), continuing from h.
+ * Table keys are compared whole: strings with a longer common prefix only share a probe
+ * sequence. */
+static size_t text_hash(size_t h, const char *s, size_t limit)
+{
+	if (s == NULL)
+		return (h ^ 0xFF) * 1099511628211ULL;
+	for (size_t k = 0; s[k] != '\0' && k < limit; k++)
+		h = (h ^ (unsigned char)s[k]) * 1099511628211ULL;
+	return (h ^ 0xFE) * 1099511628211ULL;
+}
+
+/* The slot of (ids, statuses) in a table of parsed lists: its own, or the free one to fill. */
+static size_t list_slot(const struct parsed_list *lists, size_t cap, size_t hash, const char *ids,
+                        const char *statuses)
+{
+	size_t i = hash & (cap - 1);
+
+	while (lists[i].key != NULL && !(lists[i].hash == hash && same_text(lists[i].key, ids) &&
+	                                 same_text(lists[i].status_key, statuses)))
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+/* The concept indexes and status bits of mentions(ids, statuses), parsed once per request
+ * (looked up by the arguments' text: a table, not a list, however many there are). */
 static const struct parsed_list *parse_list(struct engine__text *t, const char *ids,
                                             const char *statuses)
 {
-	size_t i;
+	/* mentions() arguments are policy text: their first 32 bytes tell them apart */
+	size_t hash = text_hash(text_hash(14695981039346656037ULL, ids, 32), statuses, 32), i;
 	struct parsed_list *p;
 
-	for (i = 0; i < t->list_count; i++)
-		if (same_text(t->lists[i].key, ids) && same_text(t->lists[i].status_key, statuses))
-			return &t->lists[i];
-	t->lists = engine__arena_room(t->arena, t->lists, t->list_count, &t->list_cap, 32,
-	                              sizeof(*t->lists));
-	p = &t->lists[t->list_count++];
+	if (t->list_cap == 0) {
+		t->list_cap = 64;
+		t->lists = fhir_arena_alloc(t->arena, t->list_cap * sizeof(*t->lists));
+	}
+	i = list_slot(t->lists, t->list_cap, hash, ids, statuses);
+
+	if (t->lists[i].key != NULL)
+		return &t->lists[i];
+	if ((t->list_used + 1) * 2 > t->list_cap) { /* load factor at most 1/2 */
+		size_t cap = t->list_cap * 2;
+		struct parsed_list *bigger = fhir_arena_alloc(t->arena, cap * sizeof(*bigger));
+
+		for (size_t k = 0; k < t->list_cap; k++)
+			if (t->lists[k].key != NULL)
+				bigger[list_slot(bigger, cap, t->lists[k].hash, t->lists[k].key,
+				                 t->lists[k].status_key)] = t->lists[k];
+		t->lists = bigger;
+		t->list_cap = cap;
+		i = list_slot(t->lists, t->list_cap, hash, ids, statuses);
+	}
+	t->list_used++;
+	p = &t->lists[i];
+	p->hash = hash;
 	p->key = fhir_arena_strdup(t->arena, ids);
 	p->status_key = fhir_arena_strdup(t->arena, statuses);
 	p->list = engine__concept_list(t->vocab, ids, t->arena, &p->count);
@@ -424,6 +673,28 @@ static void note_hit(struct engine__text *t, const cJSON *node, const struct eng
 	t->hit_count++;
 }
 
+/* Appends v to a host function's answer. The answer is usually one item: an empty collection
+ * gets room for exactly one (fhir_collection_push would make room for eight, 700 bytes, on
+ * every call: per resource in a large record). */
+static void push_answer(struct engine__text *t, struct fhir_collection *out,
+                        const struct fhir_value *v)
+{
+	if (out->count == 0 && out->capacity == 0) {
+		out->items = fhir_arena_alloc(t->arena, sizeof(*out->items));
+		out->capacity = 1;
+	}
+	fhir_collection_push(out, t->arena, v);
+}
+
+static void push_bool(struct engine__text *t, struct fhir_collection *out, int b)
+{
+	struct fhir_value v = {0};
+
+	v.kind = FHIR_VALUE_BOOLEAN;
+	v.u.boolean = b ? 1 : 0;
+	push_answer(t, out, &v);
+}
+
 /* The node a FHIRPath item stands for, or NULL (then *string may hold a System string). */
 static const cJSON *item_node(const struct fhir_value *item, const char **string)
 {
@@ -455,18 +726,16 @@ static int do_mentions(struct engine__text *t, const struct fhir_value *item,
 	if (node != NULL) {
 		each_element(t, node, 0, find_in, &f);
 	} else if (string != NULL) {
-		struct collector c = {t, NULL, 0, 0};
-		struct cached one;
+		struct collector c = collect_begin(t);
+		struct cached one = {NULL, NULL, 0};
 
 		collect_mentions(&c, string);
-		one.node = NULL;
-		one.items = c.items;
-		one.count = c.count;
+		collect_end(&c, &one, 0); /* f.found is not kept: no hit without a node */
 		find_in(&f, NULL, &one);
 	}
 	if (f.found != NULL && node != NULL)
 		note_hit(t, node, f.found);
-	fhir_collection_push_bool(out, t->arena, f.found != NULL);
+	push_bool(t, out, f.found != NULL);
 	return FHIR_OK;
 }
 
@@ -532,8 +801,58 @@ static void site_in(void *ctx, const cJSON *el, const struct cached *c)
 	}
 }
 
+static size_t sites_slot(const struct known_sites *table, size_t cap, const cJSON *node)
+{
+	size_t i = ((size_t)(uintptr_t)node >> 4) * 11400714819323198485ULL & (cap - 1);
+
+	while (table[i].node != NULL && table[i].node != node)
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+static void work_out_sites(struct engine__text *t, const cJSON *node, const char *string,
+                           struct site_set *set);
+
+/* The sites of a node (once per request: a record's Conditions are asked again for every
+ * order and criterion) or of a string. */
 static void sites_of(struct engine__text *t, const cJSON *node, const char *string,
                      struct site_set *set)
+{
+	size_t i;
+
+	if (node == NULL || t->vocab == NULL) {
+		work_out_sites(t, node, string, set);
+		return;
+	}
+	if (t->sites_cap == 0) {
+		t->sites_cap = 32;
+		t->sites = fhir_arena_alloc(t->arena, t->sites_cap * sizeof(*t->sites));
+	}
+	i = sites_slot(t->sites, t->sites_cap, node);
+	if (t->sites[i].node == node) {
+		*set = *t->sites[i].set;
+		return;
+	}
+	work_out_sites(t, node, string, set);
+	if ((t->sites_used + 1) * 2 > t->sites_cap) { /* load factor at most 1/2 */
+		size_t cap = t->sites_cap * 2;
+		struct known_sites *bigger = fhir_arena_alloc(t->arena, cap * sizeof(*bigger));
+
+		for (size_t k = 0; k < t->sites_cap; k++)
+			if (t->sites[k].node != NULL)
+				bigger[sites_slot(bigger, cap, t->sites[k].node)] = t->sites[k];
+		t->sites = bigger;
+		t->sites_cap = cap;
+		i = sites_slot(t->sites, t->sites_cap, node);
+	}
+	t->sites[i].node = node;
+	t->sites[i].set = fhir_arena_alloc(t->arena, sizeof(*set));
+	*t->sites[i].set = *set;
+	t->sites_used++;
+}
+
+static void work_out_sites(struct engine__text *t, const cJSON *node, const char *string,
+                           struct site_set *set)
 {
 	struct site_walk w = {t, set};
 	size_t nregions;
@@ -547,8 +866,9 @@ static void sites_of(struct engine__text *t, const cJSON *node, const char *stri
 	if (node != NULL) {
 		const char *type =
 		    cJSON_IsObject(node) ? fhir_get_string(node, "resourceType") : NULL;
+		size_t first;
 
-		if (!known_type(type)) {
+		if (type_fields(t, type, &first) == 0) {
 			each_element(t, node, 0, site_in, &w);
 			goto sides;
 		}
@@ -569,12 +889,11 @@ static void sites_of(struct engine__text *t, const cJSON *node, const char *stri
 			}
 		}
 	} else if (string != NULL) {
-		struct collector c = {t, NULL, 0, 0};
+		struct collector c = collect_begin(t);
 		struct cached one = {NULL, NULL, 0};
 
 		collect_mentions(&c, string);
-		one.items = c.items;
-		one.count = c.count;
+		collect_end(&c, &one, 0);
 		site_in(&w, NULL, &one);
 	}
 sides:
@@ -602,7 +921,7 @@ static void push_string(struct engine__text *t, struct fhir_collection *out, con
 
 	v.kind = FHIR_VALUE_STRING;
 	v.u.string = s;
-	fhir_collection_push(out, t->arena, &v);
+	push_answer(t, out, &v);
 }
 
 static void do_sites(struct engine__text *t, const struct site_set *set,
@@ -695,7 +1014,7 @@ int engine__host_call(const void *ctx, size_t index, const struct fhir_value *it
 			sites_of(t, n2, s2, &other);
 			same = same_site(&set, &other);
 		}
-		fhir_collection_push_bool(out, t->arena, same);
+		push_bool(t, out, same);
 		return FHIR_OK;
 	}
 	default:
@@ -798,16 +1117,96 @@ void engine__text_hits_reset(struct engine__text *t)
 		t->hit_count = 0;
 }
 
-static int within(const cJSON *root, const cJSON *node, int depth)
+/* ---- evidence: the hits inside each evidence resource, in one walk of it ------------------- */
+
+static size_t node_hash(const cJSON *node, size_t cap)
+{
+	return ((size_t)(uintptr_t)node >> 4) * 11400714819323198485ULL & (cap - 1);
+}
+
+/* Indexes the hits by node in t->ev (first[] / next[] chains keep hit order). */
+static void index_hits(struct engine__text *t)
+{
+	struct evidence_scratch *ev = &t->ev;
+	size_t cap = 16;
+
+	while (cap < 2 * t->hit_count)
+		cap *= 2;
+	if (cap > ev->node_cap) {
+		ev->node_cap = cap;
+		ev->nodes = fhir_arena_alloc(t->arena, cap * sizeof(*ev->nodes));
+		ev->first = fhir_arena_alloc(t->arena, cap * sizeof(*ev->first));
+	} else {
+		cap = ev->node_cap;
+		memset(ev->nodes, 0, cap * sizeof(*ev->nodes));
+	}
+	if (t->hit_count > ev->hit_cap) {
+		ev->hit_cap = 2 * t->hit_count;
+		ev->next = fhir_arena_alloc(t->arena, ev->hit_cap * sizeof(*ev->next));
+		ev->found = fhir_arena_alloc(t->arena, ev->hit_cap * sizeof(*ev->found));
+	}
+	for (size_t h = t->hit_count; h-- > 0;) {
+		const cJSON *node = t->hits[h].node;
+		size_t i = node_hash(node, cap);
+
+		while (ev->nodes[i] != NULL && ev->nodes[i] != node)
+			i = (i + 1) & (cap - 1);
+		ev->next[h] = ev->nodes[i] == node ? ev->first[i] : (size_t)-1;
+		ev->nodes[i] = node;
+		ev->first[i] = h;
+	}
+}
+
+/* Adds to ev->found every hit on `node` or inside it (to the depth the evidence rules read: a
+ * node 25 levels under the resource is not looked at). */
+static void hits_within(struct evidence_scratch *ev, const cJSON *node, int depth, size_t *count)
 {
 	const cJSON *child;
+	size_t i = node_hash(node, ev->node_cap);
 
-	if (root == node)
-		return 1;
-	if (depth > 24 || !(cJSON_IsObject(root) || cJSON_IsArray(root)))
-		return 0;
-	cJSON_ArrayForEach(child, root) if (within(child, node, depth + 1)) return 1;
-	return 0;
+	while (ev->nodes[i] != NULL && ev->nodes[i] != node)
+		i = (i + 1) & (ev->node_cap - 1);
+	if (ev->nodes[i] == node)
+		for (size_t h = ev->first[i]; h != (size_t)-1; h = ev->next[h])
+			ev->found[(*count)++] = h;
+	if (depth > 24 || !(cJSON_IsObject(node) || cJSON_IsArray(node)))
+		return;
+	cJSON_ArrayForEach(child, node) hits_within(ev, child, depth + 1, count);
+}
+
+static int by_index(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Adds `line` to the lines written (hashed in ev->lines, which has room for `cap` lines at
+ * load 1/2). Returns 0 when it was already there. */
+static int new_line(struct evidence_scratch *ev, const char *line)
+{
+	size_t i = text_hash(14695981039346656037ULL, line, (size_t)-1) & (ev->line_cap - 1);
+
+	while (ev->lines[i] != NULL) {
+		if (strcmp(ev->lines[i], line) == 0)
+			return 0;
+		i = (i + 1) & (ev->line_cap - 1);
+	}
+	ev->lines[i] = line;
+	return 1;
+}
+
+/* Makes room in ev->lines for one more of the n lines written (rehashing them). */
+static void line_room(struct engine__text *t, const char **list, size_t n)
+{
+	struct evidence_scratch *ev = &t->ev;
+
+	if ((n + 1) * 2 <= ev->line_cap)
+		return;
+	ev->line_cap = ev->line_cap < 32 ? 32 : ev->line_cap * 2;
+	ev->lines = fhir_arena_alloc(t->arena, ev->line_cap * sizeof(*ev->lines));
+	for (size_t k = 0; k < n; k++)
+		new_line(ev, list[k]);
 }
 
 size_t engine__text_evidence(struct engine__text *t, const struct fhir_collection *evidence,
@@ -816,26 +1215,32 @@ size_t engine__text_evidence(struct engine__text *t, const struct fhir_collectio
 	size_t n = 0, cap = 0;
 	const char **list = NULL;
 	const struct engine__concept *concepts;
+	struct evidence_scratch *ev;
 
 	*out = NULL;
 	if (t == NULL || t->vocab == NULL || t->hit_count == 0)
 		return 0;
+	ev = &t->ev;
 	concepts = engine__vocab_concepts(t->vocab);
+	index_hits(t);
+	if (ev->line_cap > 0)
+		memset(ev->lines, 0, ev->line_cap * sizeof(*ev->lines));
 	for (size_t i = 0; i < evidence->count; i++) {
 		const cJSON *res = evidence->items[i].node;
 		char ref[160];
+		size_t found = 0;
 
 		if (evidence->items[i].kind != FHIR_VALUE_NODE || !cJSON_IsObject(res) ||
 		    fhir_resource_ref(res, ref, sizeof(ref)) == NULL)
 			continue;
-		for (size_t h = 0; h < t->hit_count; h++) {
-			const struct engine__mention *m = t->hits[h].mention;
-			size_t len = m->end - m->start, k;
+		/* the hits inside this resource, in the order they were noted */
+		hits_within(ev, res, 0, &found);
+		qsort(ev->found, found, sizeof(*ev->found), by_index);
+		for (size_t f = 0; f < found; f++) {
+			const struct engine__mention *m = t->hits[ev->found[f]].mention;
+			size_t len = m->end - m->start;
 			const char *line;
-			int dup = 0;
 
-			if (!within(res, t->hits[h].node, 0))
-				continue;
 			if (len > 120) { /* cut on a character boundary */
 				len = 120;
 				while (len > 0 &&
@@ -847,9 +1252,8 @@ size_t engine__text_evidence(struct engine__text *t, const struct fhir_collectio
 			    m->text + m->start, concepts[m->concept].label,
 			    m->status == ENGINE_ST_AFFIRMED ? "" : ", ",
 			    m->status == ENGINE_ST_AFFIRMED ? "" : engine__status_names[m->status]);
-			for (k = 0; k < n && !dup; k++)
-				dup = strcmp(list[k], line) == 0;
-			if (dup)
+			line_room(t, list, n);
+			if (!new_line(ev, line))
 				continue;
 			list =
 			    engine__arena_room(t->arena, (void *)list, n, &cap, 8, sizeof(*list));

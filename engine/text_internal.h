@@ -140,9 +140,26 @@ struct engine__mention {
 #define ENGINE_TEXT_MAX_SENTENCE 100
 
 /* Annotates one text: every concept and site mention with its status and side. NEW in arena:
- * *out, *count. */
+ * *out, *count. (A one-off: it takes new scratch memory from the arena each time.) */
 void engine__annotate(const struct engine_vocab *v, const char *text, struct fhir_arena *arena,
                       struct engine__mention **out, size_t *count);
+
+/* The working memory of annotation (tokens, their normal forms and patterns, sentence numbers,
+ * phrase matches), kept from one text to the next so that reading many texts costs the memory
+ * of the longest one, not of all of them. NEW in arena (lives as long as it); one reader at a
+ * time. */
+struct engine__scratch;
+struct engine__scratch *engine__scratch_new(struct fhir_arena *arena);
+
+/* A growable array of mentions in the scratch's arena. */
+struct engine__mentions {
+	struct engine__mention *items;
+	size_t count, cap;
+};
+/* engine__annotate with reused scratch memory: appends the text's mentions to *out (grown in
+ * the scratch's arena). The tokens of one text are gone when the next one is read. */
+void engine__annotate_into(const struct engine_vocab *v, const char *text,
+                           struct engine__scratch *scratch, struct engine__mentions *out);
 
 /* Parses "a|b|c" concept ids into indexes (arena); -1 entries for unknown ids. */
 int *engine__concept_list(const struct engine_vocab *v, const char *ids, struct fhir_arena *arena,

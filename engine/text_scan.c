@@ -81,38 +81,82 @@ static int abbreviation(const char *norm)
 	return 0;
 }
 
-struct tokbuf {
-	struct engine__token *items;
-	size_t count, cap;
+/* ---- scratch memory, reused from one text to the next ------------------------------------ */
+
+struct match;
+
+struct engine__scratch {
 	struct fhir_arena *arena;
+	struct engine__token *toks;
+	size_t tok_cap;
+	char *norms; /* every word's normal form, NUL-terminated, one after another */
+	size_t norm_cap;
+	unsigned *pats; /* MAX_PATTERNS_PER_TOKEN per token */
+	size_t *npats, *sentence;
+	size_t index_cap; /* tokens pats, npats and sentence have room for */
+	struct match *m;
+	size_t m_cap;
+};
+
+struct engine__scratch *engine__scratch_new(struct fhir_arena *arena)
+{
+	struct engine__scratch *s = fhir_arena_alloc(arena, sizeof(*s));
+
+	s->arena = arena;
+	return s;
+}
+
+/* Room for `n` tokens' patterns, counts and sentence numbers (the old contents are not kept). */
+static void index_room(struct engine__scratch *s, size_t n)
+{
+	if (n <= s->index_cap)
+		return;
+	s->index_cap = n > 2 * s->index_cap ? n : 2 * s->index_cap;
+	s->pats =
+	    fhir_arena_alloc(s->arena, s->index_cap * MAX_PATTERNS_PER_TOKEN * sizeof(*s->pats));
+	s->npats = fhir_arena_alloc(s->arena, s->index_cap * sizeof(*s->npats));
+	s->sentence = fhir_arena_alloc(s->arena, s->index_cap * sizeof(*s->sentence));
+}
+
+struct tokbuf {
+	struct engine__scratch *s;
+	size_t count;
 };
 
 static void push(struct tokbuf *b, size_t start, size_t end, const char *norm)
 {
-	if (norm == NULL && (b->count == 0 || b->items[b->count - 1].norm == NULL))
+	struct engine__scratch *s = b->s;
+
+	if (norm == NULL && (b->count == 0 || s->toks[b->count - 1].norm == NULL))
 		return; /* no empty sentences */
-	b->items = engine__arena_room(b->arena, b->items, b->count, &b->cap, 32, sizeof(*b->items));
-	b->items[b->count].start = start;
-	b->items[b->count].end = end;
-	b->items[b->count].norm = norm;
-	b->items[b->count].colon = 0;
+	s->toks =
+	    engine__arena_room(s->arena, s->toks, b->count, &s->tok_cap, 32, sizeof(*s->toks));
+	s->toks[b->count].start = start;
+	s->toks[b->count].end = end;
+	s->toks[b->count].norm = norm;
+	s->toks[b->count].colon = 0;
 	b->count++;
 }
 
-void engine__tokenize(const char *text, struct fhir_arena *arena, struct engine__token **out,
-                      size_t *count)
+/* Tokenizes into the scratch: the tokens in scratch->toks, their words in scratch->norms. */
+static size_t tokenize(const char *text, struct engine__scratch *scratch)
 {
 	const unsigned char *s = (const unsigned char *)text;
-	struct tokbuf b = {NULL, 0, 0, arena};
-	size_t i = 0, n = text != NULL ? strlen(text) : 0;
-	/* one scratch buffer for the word being read; each word is then copied at its own length */
-	char *norm = n > 0 ? fhir_arena_alloc(arena, n + 1) : NULL;
+	struct tokbuf b = {scratch, 0};
+	size_t i = 0, n = text != NULL ? strlen(text) : 0, used = 0;
 
+	/* a word's normal form is never longer than its bytes: all of them, each with its NUL,
+	 * fit in 2n + 1 bytes */
+	if (2 * n + 1 > scratch->norm_cap) {
+		scratch->norm_cap = 2 * n + 1;
+		scratch->norms = fhir_arena_alloc(scratch->arena, scratch->norm_cap);
+	}
 	while (i < n) {
 		size_t k;
 
 		if (word_byte(s + i)) {
 			size_t start = i, len = 0;
+			char *norm = scratch->norms + used;
 
 			while (i < n) {
 				if (word_byte(s + i)) {
@@ -147,7 +191,9 @@ void engine__tokenize(const char *text, struct fhir_arena *arena, struct engine_
 				if (merged && i < n && s[i] == '.')
 					i++; /* the abbreviation's own full stop */
 			}
-			push(&b, start, i, fhir_arena_strndup(arena, norm, len));
+			norm[len] = '\0';
+			used += len + 1;
+			push(&b, start, i, norm);
 		} else if (s[i] == '[' &&
 		           (s[i + 1] == ']' || (s[i + 1] == ' ' && s[i + 2] == ']'))) {
 			/* a template's empty box "[ ]" is the unticked box */
@@ -167,19 +213,27 @@ void engine__tokenize(const char *text, struct fhir_arena *arena, struct engine_
 			i += 3;
 		} else if ((k = boundary(s, i)) != 0) {
 			if (!(s[i] == '.' && b.count > 0 &&
-			      abbreviation(b.items[b.count - 1].norm)))
+			      abbreviation(scratch->toks[b.count - 1].norm)))
 				push(&b, i, i + k, NULL);
 			i += k;
 		} else if ((k = utf8_punct(s + i)) != 0) {
 			i += k;
 		} else {
-			if (s[i] == ':' && b.count > 0 && b.items[b.count - 1].norm != NULL)
-				b.items[b.count - 1].colon = 1;
+			if (s[i] == ':' && b.count > 0 && scratch->toks[b.count - 1].norm != NULL)
+				scratch->toks[b.count - 1].colon = 1;
 			i++;
 		}
 	}
-	*out = b.items;
-	*count = b.count;
+	return b.count;
+}
+
+void engine__tokenize(const char *text, struct fhir_arena *arena, struct engine__token **out,
+                      size_t *count)
+{
+	struct engine__scratch *scratch = engine__scratch_new(arena);
+
+	*count = tokenize(text, scratch);
+	*out = scratch->toks;
 }
 
 /* ---- matching ---------------------------------------------------------------------------- */
@@ -425,28 +479,33 @@ static unsigned side_of(const struct scan *s, size_t start, size_t end)
 }
 
 struct mentions {
-	struct engine__mention *items;
-	size_t count, cap;
+	struct engine__mentions *list;
 	struct fhir_arena *arena;
 };
 
 static void add_mention(struct mentions *out, const struct engine__mention *m)
 {
-	out->items = engine__arena_room(out->arena, out->items, out->count, &out->cap, 8,
-	                                sizeof(*out->items));
-	out->items[out->count++] = *m;
+	struct engine__mentions *l = out->list;
+
+	l->items =
+	    engine__arena_room(out->arena, l->items, l->count, &l->cap, 8, sizeof(*l->items));
+	l->items[l->count++] = *m;
 }
 
-/* Appends every phrase occurrence starting in tokens [from, to) and ending by `to`. */
-static void find_matches(struct scan *s, const struct engine_vocab *v, unsigned *const *pats,
-                         const size_t *npats, size_t from, size_t to, size_t *mcap,
-                         struct fhir_arena *arena)
+/* The pattern ids of token i (MAX_PATTERNS_PER_TOKEN per token in one array). */
+#define PATS(pats, i) ((pats) + (i)*MAX_PATTERNS_PER_TOKEN)
+
+/* Appends every phrase occurrence starting in tokens [from, to) and ending by `to` (s->m grows
+ * in the scratch). */
+static void find_matches(struct scan *s, const struct engine_vocab *v, const unsigned *pats,
+                         const size_t *npats, size_t from, size_t to,
+                         struct engine__scratch *scratch)
 {
 	for (size_t i = from; i < to; i++) {
 		for (size_t j = 0; j < npats[i]; j++) {
 			size_t *list, nlist;
 			const struct engine__phrase *phrases =
-			    engine__vocab_phrases_from(v, pats[i][j], &list, &nlist);
+			    engine__vocab_phrases_from(v, PATS(pats, i)[j], &list, &nlist);
 
 			s->phrases = phrases;
 			for (size_t k = 0; k < nlist; k++) {
@@ -461,20 +520,22 @@ static void find_matches(struct scan *s, const struct engine_vocab *v, unsigned 
 				 * site) */
 				for (t = 1; t < ph->length; t++, at++) {
 					if (at < to && s->toks[at].norm != NULL &&
-					    !token_has(pats[at], npats[at], ph->pattern[t]) &&
+					    !token_has(PATS(pats, at), npats[at], ph->pattern[t]) &&
 					    ph->layer == ENGINE_LAYER_CONCEPT && !skipped &&
-					    engine__vocab_side_token(v, pats[at], npats[at])) {
+					    engine__vocab_side_token(v, PATS(pats, at),
+					                             npats[at])) {
 						skipped = 1;
 						at++;
 					}
 					if (at >= to || s->toks[at].norm == NULL ||
-					    !token_has(pats[at], npats[at], ph->pattern[t]))
+					    !token_has(PATS(pats, at), npats[at], ph->pattern[t]))
 						break;
 				}
 				if (t < ph->length)
 					continue;
-				s->m =
-				    engine__arena_room(arena, s->m, s->nm, mcap, 16, sizeof(*s->m));
+				s->m = engine__arena_room(scratch->arena, s->m, s->nm,
+				                          &scratch->m_cap, 16, sizeof(*s->m));
+				scratch->m = s->m;
 				s->m[s->nm].phrase = list[k];
 				s->m[s->nm].start = i;
 				s->m[s->nm].end = at;
@@ -565,59 +626,61 @@ static void chunk_mentions(struct scan *s, const struct engine_vocab *v, const c
 	lone_side(s, v, text, res);
 }
 
-void engine__annotate(const struct engine_vocab *v, const char *text, struct fhir_arena *arena,
-                      struct engine__mention **out, size_t *count)
+void engine__annotate_into(const struct engine_vocab *v, const char *text,
+                           struct engine__scratch *scratch, struct engine__mentions *out)
 {
 	struct scan s = {0};
-	struct engine__token *toks;
 	size_t ntok, i, sentence = 0, start;
-	unsigned **pats;
-	size_t *npats;
-	struct mentions res = {NULL, 0, 0, arena};
+	struct mentions res = {out, scratch->arena};
 	const char *limited = text;
 
-	*out = NULL;
-	*count = 0;
 	if (text != NULL && strnlen(text, ENGINE_TEXT_MAX_BYTES + 1) > ENGINE_TEXT_MAX_BYTES)
-		limited = fhir_arena_strndup(arena, text, ENGINE_TEXT_MAX_BYTES);
-	engine__tokenize(limited, arena, &toks, &ntok);
+		limited = fhir_arena_strndup(scratch->arena, text, ENGINE_TEXT_MAX_BYTES);
+	ntok = tokenize(limited, scratch);
 	if (ntok == 0)
 		return;
+	index_room(scratch, ntok);
 	s.v = v;
 	s.rules = engine__vocab_rules(v);
-	s.toks = toks;
+	s.toks = scratch->toks;
 	s.ntok = ntok;
-	s.sentence = fhir_arena_alloc(arena, ntok * sizeof(*s.sentence));
-	pats = fhir_arena_alloc(arena, ntok * sizeof(*pats));
-	npats = fhir_arena_alloc(arena, ntok * sizeof(*npats));
+	s.sentence = scratch->sentence;
 	/* sentences, and chunks of at most ENGINE_TEXT_MAX_SENTENCE tokens: matches only interact
 	 * within one, so the cost stays linear in the text whatever its shape */
 	for (i = 0, start = 0; i < ntok; i++) {
-		if (toks[i].norm == NULL || i - start == ENGINE_TEXT_MAX_SENTENCE) {
+		if (s.toks[i].norm == NULL || i - start == ENGINE_TEXT_MAX_SENTENCE) {
 			sentence++;
 			start = i;
 		}
 		s.sentence[i] = sentence;
-		if (toks[i].norm == NULL)
+		scratch->npats[i] = 0;
+		if (s.toks[i].norm == NULL)
 			continue;
-		pats[i] = fhir_arena_alloc(arena, MAX_PATTERNS_PER_TOKEN * sizeof(unsigned));
-		npats[i] =
-		    engine__vocab_match_token(v, toks[i].norm, pats[i], MAX_PATTERNS_PER_TOKEN);
+		scratch->npats[i] = engine__vocab_match_token(
+		    v, s.toks[i].norm, PATS(scratch->pats, i), MAX_PATTERNS_PER_TOKEN);
 	}
 	for (start = 0; start < ntok;) {
-		size_t end = start + 1, mcap = 0;
+		size_t end = start + 1;
 
 		while (end < ntok && s.sentence[end] == s.sentence[start])
 			end++;
-		s.m = NULL;
+		s.m = scratch->m;
 		s.nm = 0;
-		find_matches(&s, v, pats, npats, start, end, &mcap, arena);
+		find_matches(&s, v, scratch->pats, scratch->npats, start, end, scratch);
 		if (s.nm > 0)
 			chunk_mentions(&s, v, text, &res);
 		start = end;
 	}
-	*out = res.items;
-	*count = res.count;
+}
+
+void engine__annotate(const struct engine_vocab *v, const char *text, struct fhir_arena *arena,
+                      struct engine__mention **out, size_t *count)
+{
+	struct engine__mentions list = {NULL, 0, 0};
+
+	engine__annotate_into(v, text, engine__scratch_new(arena), &list);
+	*out = list.items;
+	*count = list.count;
 }
 
 int *engine__concept_list(const struct engine_vocab *v, const char *ids, struct fhir_arena *arena,
