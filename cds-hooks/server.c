@@ -504,7 +504,7 @@ static void on_connection(void *cls, struct MHD_Connection *connection, void **s
  * connection over the hard ceiling, ...) come at the rate of the events that cause them, so they
  * are counted here and summarised by the watchdog at most once a second, never printed one by
  * one. Any thread. */
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	struct cds_server *server = cls;
 	pthread_mutex_lock(&server->mhd_log_lock);
