@@ -232,10 +232,9 @@ void cds__metrics_feedback(struct cds__metrics *m, const cJSON *record)
 		return;
 	const cJSON *outcome = cJSON_GetObjectItemCaseSensitive(record, "outcome");
 	int overridden = cJSON_IsString(outcome) && strcmp(outcome->valuestring, "overridden") == 0;
+	/* feedback.c's record: {"outcome", "overrideReason": {"code"?, "system"?, ...}} */
 	const cJSON *code = cJSON_GetObjectItemCaseSensitive(
-	    cJSON_GetObjectItemCaseSensitive(
-	        cJSON_GetObjectItemCaseSensitive(record, "overrideReason"), "reason"),
-	    "code");
+	    cJSON_GetObjectItemCaseSensitive(record, "overrideReason"), "code");
 	const char *c = cJSON_IsString(code) ? code->valuestring : "";
 	pthread_mutex_lock(&m->feedback_lock);
 	size_t row = 0; /* "" */
@@ -394,6 +393,12 @@ static char *render(struct cds_app *app, size_t *length)
 	head(&t, "cds_http_request_duration_seconds", "histogram",
 	     "Time from a request's headers to its reply being queued, by endpoint and service.");
 	for (size_t i = 0; i < m->route_count; i++) {
+		unsigned long seen = 0;
+		for (size_t b = 0; b < BUCKETS; b++)
+			seen += atomic_load_explicit(&m->routes[i].latency.buckets[b],
+			                             memory_order_relaxed);
+		if (!seen)
+			continue; /* as for the counts: once a request has come */
 		route_labels(&m->routes[i], labels, sizeof labels);
 		put_histogram(&t, "cds_http_request_duration_seconds", &m->routes[i].latency,
 		              labels);

@@ -308,6 +308,12 @@ static void scenario(const char *bin, const char *source, const char *dir, int r
 	for (int i = 0; i < QUICK; i++)
 		ok += exchange(port, "POST", SELECT, quick, text, sizeof text) == 200;
 	CHECK(ok == QUICK, "%s: %u of %d quick requests answered 200", name, ok, QUICK);
+	char want[160];
+	snprintf(want, sizeof want,
+	         "\ncds_http_requests_total{endpoint=\"service\",service=\"commissioning-order-"
+	         "select\",status=\"200\"} %d\n",
+	         QUICK);
+	CHECK(wait_metric(port, want), "%s: /metrics counts the %d quick requests", name, QUICK);
 	CHECK(exchange(port, "GET", "/readyz", NULL, text, sizeof text) == 200,
 	      "%s: ready before the signal", name);
 	char head[512];
@@ -318,7 +324,6 @@ static void scenario(const char *bin, const char *source, const char *dir, int r
 		          send_text(held[i], body) == 0,
 		      "%s: held request %d sent", name, i);
 	}
-	char want[64];
 	snprintf(want, sizeof want, "\ncds_fhir_fetches_in_progress %d\n", HELD);
 	CHECK(wait_metric(port, want), "%s: /metrics shows %d fetches in progress", name, HELD);
 	if (release) {
