@@ -6,7 +6,8 @@
  *    requests by endpoint/service/status (trailing slash, unknown service, odd status);
  *  - feedback override reasons: 40 distinct codes keep 32 series and count the rest as "other"
  *    (untrusted input cannot grow the table); a code with `"`, `\` and a newline is escaped;
- *  - auth failures by reason name; the policy-set digest is stable and changes with a file;
+ *  - auth failures by reason name; FHIR fetch items, failures and latency; the policy-set
+ *    digest is stable and changes with a file;
  *  - /readyz: 200, then 503 "shutting down" once draining; an app whose decision log cannot be
  *    written (/dev/full) is 503 after a decision. */
 #include <stdio.h>
@@ -149,6 +150,12 @@ int main(void)
 	cds__metrics_auth(app->metrics, CDS__AUTH_EXPIRED);
 	cds__metrics_auth(app->metrics, CDS__AUTH_EXPIRED);
 	cds__metrics_auth(app->metrics, CDS__AUTH_OK); /* not a failure */
+	struct cds__fetch_plan plan; /* one request's fetch: two keys, one not obtained */
+	memset(&plan, 0, sizeof plan);
+	plan.n = 2;
+	plan.items[0].status = FHIR_OK;
+	plan.items[1].status = FHIR_ERR_IO;
+	cds__metrics_fetch(app->metrics, &plan, 0.3);
 
 	/* feedback: 40 distinct reasons, one with characters to escape */
 	size_t feedback_sent = 0;
@@ -202,6 +209,12 @@ int main(void)
 	CHECK(series == 33, "32 codes + other: %zu series", series);
 	CHECK(sum_of(text, "cds_auth_failures_total", "reason=\"expired\"") == 2,
 	      "auth failures by reason");
+	CHECK(sum_of(text, "cds_fhir_fetch_items_total", NULL) == 2 &&
+	          sum_of(text, "cds_fhir_fetch_failures_total", NULL) == 1 &&
+	          sum_of(text, "cds_fhir_fetch_duration_seconds_bucket", "le=\"0.25\"") == 0 &&
+	          sum_of(text, "cds_fhir_fetch_duration_seconds_bucket", "le=\"0.5\"") == 1 &&
+	          sum_of(text, "cds_fhir_fetch_duration_seconds_count", NULL) == 1,
+	      "FHIR fetches: items, failures, latency bucket");
 	CHECK(strstr(text, "cds_policy_set_info{digest=\"sha256:") != NULL, "digest");
 	CHECK(strstr(text, "\ncds_http_requests_in_flight 0\n") != NULL, "in flight (no server)");
 	cds_reply_clear(&reply);
