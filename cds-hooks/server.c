@@ -1140,15 +1140,35 @@ void cds_server_stop(struct cds_server *server)
 	free(server);
 }
 
-/* Requests not yet answered: those in flight and every connection past its headers or with bytes
- * waiting unread (a request on its way). Under server->lock. */
+/* Requests not yet answered: every connection past its headers, with bytes waiting unread (a
+ * request on its way), or back to waiting for a request line less than SERVER_EVICT_MIN_WAIT_MS
+ * ago (libmicrohttpd may have read a request it has not handed over yet). Under server->lock. */
 static unsigned long unanswered_locked(struct cds_server *server)
 {
 	unsigned long n = 0;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
 	for (struct peer *p = server->peers; p; p = p->next)
-		if (!p->dropped && (p->phase != PEER_HEADERS || !closes_cleanly(p)))
+		if (!p->dropped && (p->phase != PEER_HEADERS || !closes_cleanly(p) ||
+		                    elapsed_ms(&p->since, &now) < SERVER_EVICT_MIN_WAIT_MS))
 			n++;
 	return n;
+}
+
+/* While stopping: closes the idle kept-alive connections (RFC 9112 §9.6: a server may close an
+ * idle connection) — those waiting for a request line for SERVER_EVICT_MIN_WAIT_MS or more with
+ * nothing unread, as eviction judges them (oldest_waiting): a younger one may have a request that
+ * libmicrohttpd has read but not yet handed over, and is answered, with `Connection: close`. */
+static void close_idle(struct cds_server *server)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&server->lock);
+	for (struct peer *p = server->peers; p; p = p->next)
+		if (!p->dropped && !p->refused && p->phase == PEER_HEADERS &&
+		    elapsed_ms(&p->since, &now) >= SERVER_EVICT_MIN_WAIT_MS && closes_cleanly(p))
+			drop_peer(server, p);
+	pthread_mutex_unlock(&server->lock);
 }
 
 /* Waits until nothing is unanswered or the monotonic `deadline` passes; returns what is left. */
@@ -1164,6 +1184,7 @@ static unsigned long wait_answered(struct cds_server *server, const struct times
 		if (!left || elapsed_ms(deadline, &now) >= 0)
 			return left;
 		nanosleep(&nap, NULL);
+		close_idle(server); /* those that have become idle meanwhile */
 	}
 }
 
@@ -1177,13 +1198,7 @@ void cds_server_quiesce(struct cds_server *server)
 	MHD_socket listener = MHD_quiesce_daemon(server->daemon);
 	if (listener != MHD_INVALID_SOCKET)
 		close(listener);
-	/* Idle kept-alive connections are closed now (RFC 9112 §9.6: a server may close an idle
-	 * connection); one with a request on its way is answered, with `Connection: close`. */
-	pthread_mutex_lock(&server->lock);
-	for (struct peer *p = server->peers; p; p = p->next)
-		if (!p->dropped && p->phase == PEER_HEADERS && closes_cleanly(p))
-			drop_peer(server, p);
-	pthread_mutex_unlock(&server->lock);
+	close_idle(server);
 }
 
 unsigned long cds_server_drain(struct cds_server *server, unsigned long grace_seconds)
