@@ -14,6 +14,7 @@
  * interpret CDS Hooks itself, nor log headers, tokens or bodies. The only file that includes
  * microhttpd.h. */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -1196,8 +1197,26 @@ void cds_server_quiesce(struct cds_server *server)
 	/* No new connection from now on: libmicrohttpd stops accepting and gives the listening
 	 * socket back; closing it makes new connects fail at once (refused), not wait. */
 	MHD_socket listener = MHD_quiesce_daemon(server->daemon);
-	if (listener != MHD_INVALID_SOCKET)
+	if (listener != MHD_INVALID_SOCKET) {
+		/* Connections the kernel had completed but libmicrohttpd not yet accepted would be
+		 * reset by the close, their requests possibly sent: they are taken over instead
+		 * (MHD_add_connection; it closes the socket itself on failure) and answered like
+		 * the rest. Only a handshake completing between the last accept and the close is
+		 * still reset. */
+		int fl = fcntl(listener, F_GETFL);
+		if (fl >= 0 && fcntl(listener, F_SETFL, fl | O_NONBLOCK) == 0) {
+			for (unsigned i = 0; i < 4096; i++) {
+				struct sockaddr_storage addr;
+				socklen_t len = sizeof addr;
+				int fd = accept(listener, (struct sockaddr *)&addr, &len);
+				if (fd < 0)
+					break;
+				(void)MHD_add_connection(server->daemon, fd,
+				                         (struct sockaddr *)&addr, len);
+			}
+		}
 		close(listener);
+	}
 	close_idle(server);
 }
 

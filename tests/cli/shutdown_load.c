@@ -1,7 +1,9 @@
 /* shutdown_load.c — SIGTERM under load (issue 14 item 3), end to end on the real `serve` binary,
  * over loopback. A FHIR server that holds every request until told to answer keeps HELD
  * order-select requests in flight (their prefetch lacks the conditions a policy requires; the
- * service fetches them); /metrics must say HELD fetches in progress. Then SIGTERM:
+ * service fetches them); /metrics must say HELD fetches in progress. Then SIGTERM, sent right
+ * after a whole request on a brand-new connection (answered in full whether libmicrohttpd had
+ * accepted it or it was still in the kernel's backlog):
  *  - scenario "release" (grace 30 s): an idle kept-alive connection is closed by the server
  *    without a byte; a request whose body was half sent before the signal is answered in full,
  *    with `Connection: close`; a new connection is refused at connect (one that got in before
@@ -365,6 +367,11 @@ static void scenario(const char *bin, const char *source, const char *dir, int r
 		      "%s: half a request sent after its 100 Continue", name);
 	}
 
+	/* a whole request on a new connection right before the signal: accepted by then or
+	 * still in the kernel's backlog, it must be answered in full either way */
+	int late = testnet_connect(port, 30, 30);
+	request_head(head, sizeof head, "GET", "/readyz", 0);
+	CHECK(late >= 0 && send_text(late, head) == 0, "%s: a late request sent", name);
 	kill(pid, SIGTERM);
 	CHECK(wait_text(err_path, "SIGTERM received, stopping"), "%s: the stop is announced", name);
 	if (release) {
@@ -405,6 +412,11 @@ static void scenario(const char *bin, const char *source, const char *dir, int r
 	}
 	/* Released: the FHIR server's answer is what they report (the grace was waited for);
 	 * expired: their fetches were ended by the stop. */
+	unsigned late_status = late >= 0 ? read_reply(late, text, sizeof text, &close_hdr) : 0;
+	CHECK(late_status == 200 || late_status == 503,
+	      "%s: the late request answered in full (%u)", name, late_status);
+	if (late >= 0)
+		close(late);
 	unsigned answered = 0, cancelled = 0;
 	for (int i = 0; i < HELD; i++) {
 		unsigned status =
