@@ -5,8 +5,8 @@
  * reason), a small locked table with a cap and an "other" bucket; everything else (connections,
  * the decision log's queue, JWKS refreshes) is read from its owner when /metrics is scraped. It
  * must not block a request on anything but that small table's lock, nor keep request data other
- * than the capped override-reason codes. Where the decision store (issue 13) plugs in: a
- * `store` member beside `log` in struct cds__metrics' readers (writes, failures, writable). */
+ * than the capped override-reason codes. The decision store (issue 13) plugs in at the two
+ * marked places: its write and failure counters in render(), "store writable" in cds__ready. */
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>

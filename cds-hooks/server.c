@@ -10,7 +10,9 @@
  * one access-log line per request
  * on stderr (written in batches by the access log's own writer, cds__log), strict HTTP/1.1 framing
  * (RFC 9112 §3.2, §5.1, §6.1, §6.3: what libmicrohttpd 0.9.75 lets through is refused with one
- * 400/501 and the connection closed), and every other answer produced by cds_handle. It must not
+ * 400/501 and the connection closed), a graceful stop (cds_server_quiesce, cds_server_drain:
+ * no new connection, idle ones closed, every request read answered within a grace, then
+ * `Connection: close`), and every other answer produced by cds_handle. It must not
  * interpret CDS Hooks itself, nor log headers, tokens or bodies. The only file that includes
  * microhttpd.h. */
 #include <arpa/inet.h>
