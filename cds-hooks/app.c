@@ -106,6 +106,7 @@ int cds_app_new(const struct cds_app_options *opts, const struct engine_reporter
 		}
 	}
 	cds__discovery_build(app->engine, &app->discovery, &app->discovery_length);
+	app->metrics = cds__metrics_new(app->engine, files.items, files.count);
 	*out = app;
 	app = NULL;
 out:
@@ -118,7 +119,8 @@ void cds_app_free(struct cds_app *app)
 {
 	if (!app)
 		return;
-	cds__log_close(app->log); /* first: every queued decision line is written */
+	cds__log_close(app->log);        /* first: every queued decision line is written */
+	cds__metrics_free(app->metrics); /* borrows the engine's policy ids */
 	engine_free(app->engine);
 	cds__auth_free(app->auth);
 	cds_config_free(app->own_settings);

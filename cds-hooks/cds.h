@@ -138,5 +138,15 @@ unsigned cds_server_port(const struct cds_server *server);
 const char *cds_server_url(const struct cds_server *server);
 /* Stops the daemon (waits for in-flight requests) and frees the server. Accepts NULL. */
 void cds_server_stop(struct cds_server *server);
+/* Graceful stop (SIGTERM, SIGINT), first step: stops accepting connections at once (the listening
+ * socket is closed: new connects are refused), closes idle kept-alive connections, makes replies
+ * to requests that arrive meanwhile on open connections carry `Connection: close` (RFC 9112
+ * §9.6), and marks the app not ready (GET /readyz: 503). Idempotent. */
+void cds_server_quiesce(struct cds_server *server);
+/* Second step (quiesces first when not done): waits until every request whose headers were read
+ * has been answered, or `grace_seconds` have passed. Returns the number of requests still
+ * unanswered at the end of the grace (0: clean); their fetches are then ended (data
+ * unavailable) so that they are answered before cds_server_stop. */
+unsigned long cds_server_drain(struct cds_server *server, unsigned long grace_seconds);
 
 #endif

@@ -46,8 +46,9 @@ struct cds_app {
 	const struct cds_config *settings;      /* BORROWED (or own_settings): server settings */
 	struct cds_config *own_settings;        /* NEW defaults when none were given */
 	struct cds__auth *auth;                 /* NEW when issuers are configured, else NULL */
-	int mirror_system_actions; /* deployment.json mirrorSystemActionsInExtension (pre-2.0
-	                              clients) */
+	int mirror_system_actions;    /* deployment.json mirrorSystemActionsInExtension (pre-2.0
+	                                 clients) */
+	struct cds__metrics *metrics; /* NEW: counters for GET /metrics (metrics.c) */
 };
 
 /* ---- configuration files (files.c) -------------------------------------------------------- */
@@ -233,6 +234,8 @@ struct cds__log_stats {
 	unsigned long written; /* lines written */
 	unsigned long batches; /* batches (write + flush) */
 	unsigned long waits;   /* pushes that found the queue full and waited */
+	unsigned long failed;  /* lines in batches whose write or flush failed */
+	int failing;           /* the last batch failed (GET /readyz: not ready) */
 	size_t queued;         /* lines queued now */
 	size_t high_water;     /* most lines ever queued at once */
 	size_t capacity;       /* the queue's size in lines */
@@ -284,6 +287,7 @@ struct cds__limits {
 	unsigned long max_in_flight, retry_after_seconds, threads;
 	unsigned long clock_skew_seconds, max_token_lifetime_seconds, replay_cache_entries;
 	unsigned long jwks_ttl_seconds, jwks_refresh_seconds, jwks_timeout_seconds, jwks_max_bytes;
+	unsigned long shutdown_grace_seconds;
 };
 
 /* One trusted issuer. All NEW. */
@@ -338,6 +342,41 @@ void cds__server_stats(struct cds_server *server, struct cds__server_stats *out)
 /* Test hook: while paused (1), workers take no request from the queue, so complete requests
  * stay in flight; 0 resumes. Lets a test fill maxInFlight deterministically. Thread-safe. */
 void cds__server_pause_workers(struct cds_server *server, int paused);
+
+/* ---- operations: metrics and readiness (metrics.c) ---------------------------------------- */
+
+/* The counters behind GET /metrics. Opaque. Thread-safe: request threads bump atomics. */
+struct cds__metrics;
+/* NEW (cds__metrics_free): label sets for the engine's policies (BORROWED: the engine outlives
+ * the registry) and the digest of `files` (the loaded set, in load order). */
+struct cds__metrics *cds__metrics_new(const struct engine *engine, const struct engine_file *files,
+                                      size_t file_count);
+void cds__metrics_free(struct cds__metrics *m); /* accepts NULL */
+/* One answered request: its path (routed like handle.c), status, and seconds from its headers to
+ * its reply. NULL m: nothing. */
+void cds__metrics_request(struct cds__metrics *m, const char *path, unsigned status,
+                          double seconds);
+/* The engine's decision-log records (result.log, BORROWED): by policy, version and decision. */
+void cds__metrics_decisions(struct cds__metrics *m, const cJSON *records);
+/* One recorded feedback item (feedback.c's record, BORROWED): by outcome and override reason. */
+void cds__metrics_feedback(struct cds__metrics *m, const cJSON *record);
+/* One refused token (enum cds__auth_reason; CDS__AUTH_OK is not counted). */
+void cds__metrics_auth(struct cds__metrics *m, int reason);
+struct cds__fetch_plan;
+/* One request's fetch from its fhirServer is over: its items' outcomes and how long it took. */
+void cds__metrics_fetch(struct cds__metrics *m, const struct cds__fetch_plan *plan, double seconds);
+/* The server whose connection counts /metrics reports (BORROWED; NULL detaches). */
+void cds__metrics_attach(struct cds__metrics *m, struct cds_server *server);
+/* The service is shutting down: /readyz answers 503 from now on. */
+void cds__metrics_draining(struct cds__metrics *m);
+/* 1 when ready to take traffic (policies loaded, not shutting down, decision log writable;
+ * later: the store writable); else 0 with `why` (a short sentence). */
+int cds__ready(struct cds_app *app, char *why, size_t size);
+/* GET /metrics (Prometheus text format 0.0.4) and GET /readyz (200 or 503, JSON): 1 when `path`
+ * (`len` bytes, trailing slash removed) is one of them and *out (or *preflight) is the answer;
+ * 0 otherwise. Unauthenticated like /healthz. */
+int cds__ops_route(struct cds_app *app, const char *method, const char *path, size_t len,
+                   struct cds_reply *out, int *preflight);
 
 /* ---- trust: JWT (jwt.c) ------------------------------------------------------------------- */
 
@@ -409,6 +448,8 @@ void cds__keystore_free(struct cds__keystore *ks); /* accepts NULL */
 /* Fetches every URL-configured JWKS once (at start); failures are warned about on `log` (may be
  * NULL) and retried when a token needs them. Returns how many failed. */
 size_t cds__keystore_fetch_all(struct cds__keystore *ks, FILE *log);
+/* JWK Set fetches from URLs since start: *ok succeeded, *failed did not. Thread-safe. */
+void cds__keystore_refreshes(struct cds__keystore *ks, unsigned long *ok, unsigned long *failed);
 /* The issuer configured as `iss`, or NULL. BORROWED. */
 struct cds__issuer *cds__keystore_issuer(struct cds__keystore *ks, const char *iss);
 /* The key `kid` of issuer `is` for a token with header jku (NULL: none): FHIR_OK and *out (its

@@ -62,6 +62,8 @@ static const struct limit_def {
       "whole JWKS fetch, connect included"),
     L("jwksMaxBytes", "jwks-max-bytes", jwks_max_bytes, 262144, 1024, 16777216,
       "largest JWKS accepted"),
+    L("shutdownGraceSeconds", "shutdown-grace", shutdown_grace_seconds, 10, 0, 3600,
+      "on SIGTERM/SIGINT: no new connections; requests in flight get this long to finish"),
 #undef L
 };
 #define LIMIT_COUNT (sizeof limit_defs / sizeof limit_defs[0])

@@ -246,6 +246,7 @@ void cds__feedback_handle(struct cds_app *app, const struct cds__service *servic
 	}
 	for (const cJSON *rec = records->child; rec; rec = rec->next) {
 		cds__log_record(app, rec);
+		cds__metrics_feedback(app->metrics, rec);
 		ring_push(app, cds__must(cJSON_PrintUnformatted(rec)));
 	}
 	cJSON *reply = cds__must(cJSON_CreateObject());

@@ -139,6 +139,7 @@ static void service_assess(struct cds_app *app, struct cds__pending *p, struct c
 		goto out;
 	}
 
+	cds__metrics_decisions(app->metrics, result.log);
 	/* The decision log: one line per record, correlated, never the access token. */
 	char stamp[40];
 	cds__timestamp(stamp, sizeof stamp);
@@ -277,6 +278,7 @@ static int authenticate(struct cds_app *app, const struct cds_request *req, cons
 	snprintf(out->log_note, sizeof out->log_note, "auth=%s%s%s%s%s%s%s", cls,
 	         res.iss[0] ? " iss=" : "", res.iss, res.kid[0] ? " kid=" : "", res.kid,
 	         res.jti[0] ? " jti=" : "", res.jti);
+	cds__metrics_auth(app->metrics, (int)reason);
 	if (reason == CDS__AUTH_OK)
 		return 0;
 	if (reason == CDS__AUTH_BUSY) {
@@ -321,6 +323,8 @@ static void route(struct cds_app *app, const struct cds_request *req, struct cds
 			method_not_allowed(out, method, path, "GET");
 		return;
 	}
+	if (cds__ops_route(app, method, path, len, out, preflight)) /* /metrics, /readyz */
+		return;
 	if (len == strlen(DISCOVERY_PATH) && strncmp(path, DISCOVERY_PATH, len) == 0) {
 		if (is_options) /* CDS Hooks 2.0 §CORS: preflights carry no token */
 			*preflight = 1;

@@ -4,6 +4,7 @@
  * most once per refresh interval. CDS Hooks 2.0 §Trusting CDS Clients (jku allowlist). A fetch
  * runs outside every lock, so a slow or failing JWKS never blocks other issuers. It must not
  * decide whether a token is valid (auth.c does) nor accept private or symmetric keys. */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -41,6 +42,7 @@ struct cds__keystore {
 	char *ca_file; /* NEW or NULL */
 	long ttl_seconds;
 	long refresh_seconds;
+	atomic_ulong fetched, fetch_failed; /* URL fetches since start (GET /metrics) */
 };
 
 /* ---- JWK Set parsing --------------------------------------------------------------------- */
@@ -235,7 +237,7 @@ void cds__jwks_free(struct cds__jwks *set)
 /* ---- the key store ----------------------------------------------------------------------- */
 
 /* Reads or fetches one source's JWKS. NEW: *out. Runs without any lock held. */
-static int load_source(const struct cds__keystore *ks, const char *location, int is_url,
+static int load_source(struct cds__keystore *ks, const char *location, int is_url,
                        struct cds__jwks **out, struct fhir_error *err)
 {
 	char *text = NULL;
@@ -248,8 +250,16 @@ static int load_source(const struct cds__keystore *ks, const char *location, int
 		rc = cds__read_file(location, ks->http.max_bytes, &text, &length, err);
 	if (rc == FHIR_OK)
 		rc = cds__jwks_parse(text, length, out, err);
+	if (is_url)
+		atomic_fetch_add(rc == FHIR_OK ? &ks->fetched : &ks->fetch_failed, 1);
 	free(text);
 	return rc;
+}
+
+void cds__keystore_refreshes(struct cds__keystore *ks, unsigned long *ok, unsigned long *failed)
+{
+	*ok = ks ? atomic_load(&ks->fetched) : 0;
+	*failed = ks ? atomic_load(&ks->fetch_failed) : 0;
 }
 
 static int is_url(const char *location)

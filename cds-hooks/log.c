@@ -26,8 +26,9 @@ struct cds__log {
 };
 
 /* Writes `n` lines (NEW, taken) as one buffer: one fwrite and one fflush under the FILE's lock
- * (an unbuffered stderr then gets a single write()). Writer thread only. */
-static void write_batch(struct cds__log *log, char **lines, size_t n)
+ * (an unbuffered stderr then gets a single write()). Returns 0, or -1 when the write or the
+ * flush failed (disk full, closed pipe). Writer thread only. */
+static int write_batch(struct cds__log *log, char **lines, size_t n)
 {
 	size_t total = 0;
 	for (size_t i = 0; i < n; i++)
@@ -46,9 +47,11 @@ static void write_batch(struct cds__log *log, char **lines, size_t n)
 		free(lines[i]);
 	}
 	flockfile(log->out); /* stderr is shared with the access log: keep lines whole */
-	fwrite(log->batch, 1, at, log->out);
-	fflush(log->out);
+	int ok = fwrite(log->batch, 1, at, log->out) == at;
+	ok = fflush(log->out) == 0 && ok;
+	clearerr(log->out); /* the next batch is judged on its own */
 	funlockfile(log->out);
+	return ok ? 0 : -1;
 }
 
 static void *writer_main(void *arg)
@@ -73,8 +76,10 @@ static void *writer_main(void *arg)
 		log->stats.written += n;
 		pthread_cond_broadcast(&log->not_full);
 		pthread_mutex_unlock(&log->lock);
-		write_batch(log, lines, n);
+		int failed = write_batch(log, lines, n) != 0;
 		pthread_mutex_lock(&log->lock);
+		log->stats.failed += failed ? n : 0;
+		log->stats.failing = failed;
 		log->writing = 0;
 		pthread_cond_broadcast(&log->idle);
 	}

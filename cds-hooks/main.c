@@ -36,8 +36,16 @@ static const char usage_serve[] =
     "Usage: cds-commissioning serve [OPTIONS]\n"
     "\n"
     "Serves CDS Hooks 2.0 over HTTP: GET /cds-services, POST /cds-services/{id},\n"
-    "POST /cds-services/{id}/feedback, GET /healthz. Stops cleanly on SIGINT or SIGTERM.\n"
+    "POST /cds-services/{id}/feedback, GET /healthz (liveness), GET /readyz (readiness: 200\n"
+    "or 503 with a reason) and GET /metrics (Prometheus text format). /healthz, /readyz and\n"
+    "/metrics are unauthenticated: bind to loopback or restrict them at a proxy.\n"
     "Logs one line per request to stderr (method, path, status, duration, hookInstance).\n"
+    "\n"
+    "SIGTERM or SIGINT stops it: the listening socket closes at once (new connections are\n"
+    "refused), idle connections close, requests in flight get --shutdown-grace seconds to\n"
+    "finish (replies then carry `Connection: close`; /readyz answers 503), fetches still\n"
+    "waiting after that end with their data unavailable, every request read is answered,\n"
+    "the decision log is written out, and the exit status is 0.\n"
     "\n"
     "With --issuer, every service and feedback call needs `Authorization: Bearer <JWT>` signed\n"
     "by a trusted issuer (401 otherwise); discovery and /healthz stay anonymous. Without any\n"
@@ -474,8 +482,21 @@ static int cmd_serve(int argc, char **argv)
 		cds__keystore_fetch_all(cds__auth_keystore(app->auth), stderr);
 	int sig = 0;
 	sigwait(&stop, &sig);
-	fprintf(stderr, "cds-commissioning: %s received, stopping\n",
-	        sig == SIGINT ? "SIGINT" : "SIGTERM");
+	cds_server_quiesce(server); /* refused from here on: announced after, not before */
+	struct cds__server_stats st;
+	cds__server_stats(server, &st);
+	unsigned long grace = cfg->limits.shutdown_grace_seconds;
+	fprintf(stderr,
+	        "cds-commissioning: %s received, stopping: no new connections; %lu request%s in "
+	        "flight get up to %lus to finish\n",
+	        sig == SIGINT ? "SIGINT" : "SIGTERM", st.in_flight, st.in_flight == 1 ? "" : "s",
+	        grace);
+	unsigned long left = cds_server_drain(server, grace);
+	if (left)
+		fprintf(stderr,
+		        "cds-commissioning: %lu request%s still unfinished after %lus: their "
+		        "fetches were ended (data unavailable) and they were answered\n",
+		        left, left == 1 ? "" : "s", grace);
 	rc = 0;
 out:
 	/* The server first (every request answered, its records queued), then the app, whose

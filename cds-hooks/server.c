@@ -10,10 +10,13 @@
  * one access-log line per request
  * on stderr (written in batches by the access log's own writer, cds__log), strict HTTP/1.1 framing
  * (RFC 9112 §3.2, §5.1, §6.1, §6.3: what libmicrohttpd 0.9.75 lets through is refused with one
- * 400/501 and the connection closed), and every other answer produced by cds_handle. It must not
+ * 400/501 and the connection closed), a graceful stop (cds_server_quiesce, cds_server_drain:
+ * no new connection, idle ones closed, every request read answered within a grace, then
+ * `Connection: close`), and every other answer produced by cds_handle. It must not
  * interpret CDS Hooks itself, nor log headers, tokens or bodies. The only file that includes
  * microhttpd.h. */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -120,6 +123,7 @@ struct cds_server {
 	struct fhir_fetcher *fetcher;
 	struct cds__log *access; /* NEW: the access log's writer (stderr) */
 	atomic_ulong fetching;
+	atomic_int draining; /* cds_server_drain: answer with `Connection: close` */
 };
 
 /* Per-request state: the body received so far (capped), the start time, and, once the request
@@ -138,6 +142,7 @@ struct conn {
 	struct cds__pending *pending; /* waiting for, or back from, the fetch thread */
 	struct cds_server *server;    /* BORROWED: for the access log and the fetch callback */
 	struct timespec start;
+	struct timespec fetch_start;       /* when its fetch from fhirServer started (metrics) */
 	struct MHD_Connection *connection; /* BORROWED while submitted */
 	struct cds_request req;            /* pointers BORROWED from the connection and `body` */
 	struct cds_reply reply;
@@ -291,6 +296,14 @@ static void access_log(struct cds_server *server, const char *method, const char
 	cds__log_push(server->access, cds__must(strdup(line)));
 }
 
+/* Seconds from `start` (CLOCK_MONOTONIC) to now. */
+static double seconds_since(const struct timespec *start)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
 /* Queues `reply` (cleared here; its body is taken by the response) and logs the request. */
 static enum MHD_Result queue_reply(struct MHD_Connection *connection, const char *url,
                                    const char *method, struct conn *c, struct cds_reply *reply)
@@ -311,11 +324,13 @@ static enum MHD_Result queue_reply(struct MHD_Connection *connection, const char
 		MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, reply->allow);
 	for (size_t i = 0; i < reply->header_count; i++) /* CORS, WWW-Authenticate, Retry-After */
 		MHD_add_response_header(response, reply->headers[i].name, reply->headers[i].value);
-	if (c->close) /* libmicrohttpd closes the connection once this reply is sent */
+	/* Stopping (cds_server_drain): the connection closes after this reply (RFC 9112 §9.6). */
+	if (c->close || atomic_load(&c->server->draining))
 		MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close");
 	enum MHD_Result ret = MHD_queue_response(connection, reply->status, response);
 	c->responded = 1;
 	MHD_destroy_response(response);
+	cds__metrics_request(c->server->app->metrics, url, reply->status, seconds_since(&c->start));
 	if (!c->refused) /* refusals are counted and summarised once a second (watchdog_main) */
 		access_log(c->server, method, url, reply, &c->start);
 	cds_reply_clear(reply);
@@ -639,6 +654,7 @@ static void fetch_done(void *ctx, int status)
 	struct conn *c = ctx;
 	struct cds_server *server = c->server;
 	(void)status; /* each item says how it went */
+	cds__metrics_fetch(server->app->metrics, &c->pending->plan, seconds_since(&c->fetch_start));
 	atomic_fetch_sub(&server->fetching, 1);
 	pthread_mutex_lock(&server->queue_lock);
 	enqueue_locked(server, c);
@@ -669,6 +685,7 @@ static void *worker_main(void *arg)
 			c->pending = NULL;
 		} else if (cds__handle_start(server->app, &c->req, &c->reply, &c->pending)) {
 			atomic_fetch_add(&server->fetching, 1);
+			clock_gettime(CLOCK_MONOTONIC, &c->fetch_start);
 			if (cds__fetch_start(server->app, &c->pending->plan, server->fetcher,
 			                     &fetch_done, c) == FHIR_OK) {
 				pthread_mutex_lock(&server->queue_lock);
@@ -1062,6 +1079,7 @@ int cds_server_start(struct cds_app *app, const char *bind, unsigned port, struc
 		rc = FHIR_ERR_IO;
 		goto out;
 	}
+	cds__metrics_attach(app->metrics, server); /* connection counts for GET /metrics */
 	*out = server;
 	server = NULL;
 out:
@@ -1104,6 +1122,7 @@ void cds_server_stop(struct cds_server *server)
 	}
 	if (server->daemon)
 		MHD_stop_daemon(server->daemon);
+	cds__metrics_attach(server->app->metrics, NULL);
 	cds__log_close(server->access); /* every access-log line is written before we return */
 	if (server->locks_ready) {
 		pthread_mutex_destroy(&server->lock);
@@ -1122,4 +1141,104 @@ void cds_server_stop(struct cds_server *server)
 	free(server->tls_key);
 	free(server->tls_cert);
 	free(server);
+}
+
+/* Requests not yet answered: every connection past its headers, with bytes waiting unread (a
+ * request on its way), or back to waiting for a request line less than SERVER_EVICT_MIN_WAIT_MS
+ * ago (libmicrohttpd may have read a request it has not handed over yet). Under server->lock. */
+static unsigned long unanswered_locked(struct cds_server *server)
+{
+	unsigned long n = 0;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	for (struct peer *p = server->peers; p; p = p->next)
+		if (!p->dropped && (p->phase != PEER_HEADERS || !closes_cleanly(p) ||
+		                    elapsed_ms(&p->since, &now) < SERVER_EVICT_MIN_WAIT_MS))
+			n++;
+	return n;
+}
+
+/* While stopping: closes the idle kept-alive connections (RFC 9112 §9.6: a server may close an
+ * idle connection) — those waiting for a request line for SERVER_EVICT_MIN_WAIT_MS or more with
+ * nothing unread, as eviction judges them (oldest_waiting): a younger one may have a request that
+ * libmicrohttpd has read but not yet handed over, and is answered, with `Connection: close`. */
+static void close_idle(struct cds_server *server)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&server->lock);
+	for (struct peer *p = server->peers; p; p = p->next)
+		if (!p->dropped && !p->refused && p->phase == PEER_HEADERS &&
+		    elapsed_ms(&p->since, &now) >= SERVER_EVICT_MIN_WAIT_MS && closes_cleanly(p))
+			drop_peer(server, p);
+	pthread_mutex_unlock(&server->lock);
+}
+
+/* Waits until nothing is unanswered or the monotonic `deadline` passes; returns what is left. */
+static unsigned long wait_answered(struct cds_server *server, const struct timespec *deadline)
+{
+	for (;;) {
+		struct timespec now, nap = {0, 10 * 1000000L};
+		pthread_mutex_lock(&server->lock);
+		unsigned long left = unanswered_locked(server);
+		pthread_mutex_unlock(&server->lock);
+		left += atomic_load(&server->in_flight) && !left ? 1 : 0;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (!left || elapsed_ms(deadline, &now) >= 0)
+			return left;
+		nanosleep(&nap, NULL);
+		close_idle(server); /* those that have become idle meanwhile */
+	}
+}
+
+void cds_server_quiesce(struct cds_server *server)
+{
+	if (!server || !server->daemon || atomic_exchange(&server->draining, 1))
+		return;
+	cds__metrics_draining(server->app->metrics); /* GET /readyz: 503 */
+	/* No new connection from now on: libmicrohttpd stops accepting and gives the listening
+	 * socket back; closing it makes new connects fail at once (refused), not wait. */
+	MHD_socket listener = MHD_quiesce_daemon(server->daemon);
+	if (listener != MHD_INVALID_SOCKET) {
+		/* Connections the kernel had completed but libmicrohttpd not yet accepted would be
+		 * reset by the close, their requests possibly sent: they are taken over instead
+		 * (MHD_add_connection; it closes the socket itself on failure) and answered like
+		 * the rest. Only a handshake completing between the last accept and the close is
+		 * still reset. */
+		int fl = fcntl(listener, F_GETFL);
+		if (fl >= 0 && fcntl(listener, F_SETFL, fl | O_NONBLOCK) == 0) {
+			for (unsigned i = 0; i < 4096; i++) {
+				struct sockaddr_storage addr;
+				socklen_t len = sizeof addr;
+				int fd = accept(listener, (struct sockaddr *)&addr, &len);
+				if (fd < 0)
+					break;
+				(void)MHD_add_connection(server->daemon, fd,
+				                         (struct sockaddr *)&addr, len);
+			}
+		}
+		close(listener);
+	}
+	close_idle(server);
+}
+
+unsigned long cds_server_drain(struct cds_server *server, unsigned long grace_seconds)
+{
+	if (!server || !server->daemon)
+		return 0;
+	cds_server_quiesce(server); /* when not done yet */
+	struct timespec deadline;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += (time_t)grace_seconds;
+	unsigned long left = wait_answered(server, &deadline);
+	if (left) {
+		/* The grace is over: fetches still waiting end now with their data unavailable
+		 * (answered 412 or with criteria unknown), so every request still gets an answer
+		 * before the daemon stops; the workers need no network for that. */
+		fhir_fetcher_stop(server->fetcher);
+		clock_gettime(CLOCK_MONOTONIC, &deadline);
+		deadline.tv_sec += 2;
+		wait_answered(server, &deadline);
+	}
+	return left;
 }
