@@ -48,6 +48,21 @@ static char *read_file(const char *path, size_t *length)
 	return buf;
 }
 
+/* The machine's load (/proc/loadavg), printed beside the figures: they are only comparable
+ * within one run on a shared machine. */
+static void print_load(const char *when)
+{
+	char line[128] = "unknown\n";
+	FILE *f = fopen("/proc/loadavg", "r");
+
+	if (f != NULL) {
+		if (fgets(line, sizeof(line), f) == NULL)
+			snprintf(line, sizeof(line), "unknown\n");
+		fclose(f);
+	}
+	printf("machine load %s (/proc/loadavg): %s", when, line);
+}
+
 static void report(const char *what, const char *file, double *samples, size_t n)
 {
 	double sum = 0;
@@ -134,8 +149,10 @@ int main(int argc, char **argv)
 	samples = malloc(iterations * sizeof(*samples));
 	if (samples == NULL)
 		return 1;
+	print_load("before");
 	for (; i < argc; i++)
 		bench_file(app, argv[i], iterations, samples);
+	print_load("after");
 	free(samples);
 	cds_app_free(app);
 	return 0;
