@@ -137,6 +137,12 @@ void cds__sanitize(const char *text, char *buf, size_t size);
 
 /* ---- discovery (discovery.c) --------------------------------------------------------------- */
 
+/* GET /fhir/Questionnaire/{id} (questionnaire_get.c): the loaded Questionnaire `id` (id_len
+ * bytes, not NUL-terminated) as FHIR JSON, or 404 with an OperationOutcome. */
+#define CDS_QUESTIONNAIRE_PATH "/fhir/Questionnaire/"
+void cds__questionnaire_get(struct cds_app *app, const char *id, size_t id_len,
+                            struct cds_reply *out);
+
 /* Builds the discovery document for the loaded engine. CDS Hooks 2.0 §Discovery.
  * NEW: *out (free()). */
 void cds__discovery_build(const struct engine *engine, char **out, size_t *length);

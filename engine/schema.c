@@ -20,7 +20,7 @@ static const char *const policy_keys[] = {"id",          "title",
                                           "criteria",    "overrideReasons",
                                           "outcomes",    "effectiveFrom",
                                           "reviewDate",  "dateSource",
-                                          NULL};
+                                          "questionnaires", NULL};
 static const char *const commissioner_keys[] = {"id", "name", NULL};
 /* `applies`: a FHIRPath guard on a link or suggestion (card.c; policies/README.md). */
 static const char *const link_keys[] = {"label", "url", "applies", NULL};
