@@ -89,6 +89,9 @@ void cds__files_clear(struct cds__files *files); /* frees owned entries; accepts
  * [--now ISO] EXPRESSION. Prints the result as a JSON array on stdout; errors (with the
  * expression position) on stderr. Returns the exit status: 0, 1 (evaluation), 2 (usage). */
 int cds__fhirpath_command(int argc, char **argv);
+/* `cds-commissioning draft ... FILE|-` (draft_cmd.c): the IFR / prior-approval requests a
+ * request's cards draft, as Markdown on stdout. argv[0] is "draft". Returns the exit status. */
+int cds__draft_command(int argc, char **argv);
 
 /* ---- replies (reply.c) --------------------------------------------------------------------- */
 
