@@ -548,9 +548,9 @@ cJSON *engine__card(const struct engine__assessment *a)
 	cJSON_AddStringToObject(card, "indicator", engine__indicator_codes[o->indicator]);
 	/* issue 15: the IFR / prior-approval request drafted from the record, and what it leaves */
 	draft = engine__draft_suggestion(a, recs, nrecs, &todo);
-	cJSON_AddStringToObject(card, "detail",
-	                        todo == NULL ? detail(a)
-	                                     : fhir_arena_printf(a->arena, "%s%s", detail(a), todo));
+	cJSON_AddStringToObject(
+	    card, "detail",
+	    todo == NULL ? detail(a) : fhir_arena_printf(a->arena, "%s%s", detail(a), todo));
 	source = cJSON_AddObjectToObject(card, "source");
 	cJSON_AddStringToObject(source, "label", p->source_label);
 	if (p->url != NULL)

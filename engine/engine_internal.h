@@ -188,10 +188,10 @@ struct engine__qexpr {
 /* A loaded FHIR R4 Questionnaire (a JSON file below policies/questionnaires/), checked at load
  * (questionnaire.c). */
 struct engine_questionnaire {
-	char *file;                   /* owned */
-	cJSON *json;                  /* owned: the resource as served */
+	char *file;                     /* owned */
+	cJSON *json;                    /* owned: the resource as served */
 	const char *id, *url, *version; /* BORROWED from json; version may be NULL */
-	struct engine__qexpr *exprs;  /* owned */
+	struct engine__qexpr *exprs;    /* owned */
 	size_t expr_count;
 };
 
@@ -417,9 +417,10 @@ cJSON *engine__card(const struct engine__assessment *a);
 
 /* questionnaire_draft.c: the "Draft the IFR request" / "Draft the prior-approval request"
  * suggestion for a card whose own (chosen) outcome recommends `ifr` or `prior-approval` and
- * whose policy names a Questionnaire for it (recs, nrecs: the card's list, for callers; unused): one `create` action of a QuestionnaireResponse
- * pre-filled from the assessment. NEW suggestion, or NULL when there is none. *todo receives the
- * card-detail Markdown listing what is still to complete (in the arena), or NULL. */
+ * whose policy names a Questionnaire for it (recs, nrecs: the card's list, for callers; unused):
+ * one `create` action of a QuestionnaireResponse pre-filled from the assessment. NEW suggestion, or
+ * NULL when there is none. *todo receives the card-detail Markdown listing what is still to
+ * complete (in the arena), or NULL. */
 cJSON *engine__draft_suggestion(const struct engine__assessment *a, const int *recs, size_t nrecs,
                                 const char **todo);
 

@@ -593,7 +593,8 @@ int engine_load(const struct engine_file *files, size_t count, const struct engi
 			}
 			cJSON_Delete(json);
 		} else if (strncmp(f->name, "questionnaires/", 15) == 0) {
-			errors += engine__questionnaire_load(e, json, f->name, rep); /* TAKES json */
+			errors +=
+			    engine__questionnaire_load(e, json, f->name, rep); /* TAKES json */
 		} else if (engine__ends_with(f->name, ".policy.json")) {
 			errors += load_policy(e, json, f->name, rep);
 		} else if (strcmp(f->name, "deployment.json") == 0) {
