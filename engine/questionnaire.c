@@ -272,15 +272,23 @@ out:
 
 /* The criterion ids a Questionnaire's prefill extensions name must be criteria of `p`. */
 static int check_criteria(const struct engine_questionnaire *q, const cJSON *items,
-                          const struct engine_policy *p, const struct engine_reporter *rep)
+                          const char *base, const struct engine_policy *p,
+                          const struct engine_reporter *rep)
 {
 	const cJSON *item, *ext;
-	int errors = 0;
+	int errors = 0, i = 0;
 
 	cJSON_ArrayForEach(item, items)
 	{
+		char ptr[256];
+		int j = 0;
+
+		snprintf(ptr, sizeof(ptr), "%s/item/%d", base, i++);
 		cJSON_ArrayForEach(ext, fhir_get(item, "extension"))
 		{
+			char where[300];
+
+			snprintf(where, sizeof(where), "%s/extension/%d/valueString", ptr, j++);
 			const char *url = fhir_get_string(ext, "url");
 			const char *v = fhir_get_string(ext, "valueString");
 			const char *id = NULL;
@@ -305,11 +313,11 @@ static int check_criteria(const struct engine_questionnaire *q, const cJSON *ite
 				         "does not have (item '%.60s')",
 				         id, p->id, fhir_get_string(item, "linkId"));
 				if (rep != NULL && rep->report != NULL)
-					rep->report(rep->ctx, q->file, "", msg);
+					rep->report(rep->ctx, q->file, where, msg);
 				errors++;
 			}
 		}
-		errors += check_criteria(q, fhir_get(item, "item"), p, rep);
+		errors += check_criteria(q, fhir_get(item, "item"), ptr, p, rep);
 	}
 	return errors;
 }
@@ -373,7 +381,7 @@ int engine__questionnaires_link(struct engine *e, const struct engine_reporter *
 			p->questionnaire_for[r] = q;
 			errors +=
 			    check_criteria(&e->questionnaires[q],
-			                   fhir_get(e->questionnaires[q].json, "item"), p, rep);
+			                   fhir_get(e->questionnaires[q].json, "item"), "", p, rep);
 		}
 	}
 	return errors;

@@ -143,7 +143,9 @@ static void test_load(void)
 	    {IFR_FILE, empty_group, IFR_FILE "#/item/1/item"},
 	    {IFR_FILE, no_source, IFR_FILE "#/item/0/item/0/extension"},
 	    {IFR_FILE, bad_expression, IFR_FILE "#/item/0/item/0/extension/1: initialExpression"},
-	    {IFR_FILE, unknown_criterion, "noSuchCriterion"},
+	    {IFR_FILE, unknown_criterion,
+	     IFR_FILE "#/item/2/item/0/item/0/extension/1/valueString: prefill names criterion "
+	              "'noSuchCriterion'"},
 	    {IFR_FILE, options_on_string, IFR_FILE "#/item/0/item/0/answerOption"},
 	    {GM070_FILE, policy_unknown_questionnaire, GM070_FILE "#/questionnaires/ifr"},
 	    {GM070_FILE, policy_unknown_route, GM070_FILE "#/questionnaires/appeal"},
