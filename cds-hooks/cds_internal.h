@@ -90,6 +90,9 @@ void cds__files_clear(struct cds__files *files); /* frees owned entries; accepts
  * [--now ISO] EXPRESSION. Prints the result as a JSON array on stdout; errors (with the
  * expression position) on stderr. Returns the exit status: 0, 1 (evaluation), 2 (usage). */
 int cds__fhirpath_command(int argc, char **argv);
+/* `cds-commissioning draft ... FILE|-` (draft_cmd.c): the IFR / prior-approval requests a
+ * request's cards draft, as Markdown on stdout. argv[0] is "draft". Returns the exit status. */
+int cds__draft_command(int argc, char **argv);
 
 /* ---- replies (reply.c) --------------------------------------------------------------------- */
 
@@ -137,6 +140,12 @@ int cds__validate_envelope(const cJSON *request, const struct cds__service *serv
 void cds__sanitize(const char *text, char *buf, size_t size);
 
 /* ---- discovery (discovery.c) --------------------------------------------------------------- */
+
+/* GET /fhir/Questionnaire/{id} (questionnaire_get.c): the loaded Questionnaire `id` (id_len
+ * bytes, not NUL-terminated) as FHIR JSON, or 404 with an OperationOutcome. */
+#define CDS_QUESTIONNAIRE_PATH "/fhir/Questionnaire/"
+void cds__questionnaire_get(struct cds_app *app, const char *id, size_t id_len,
+                            struct cds_reply *out);
 
 /* Builds the discovery document for the loaded engine. CDS Hooks 2.0 §Discovery.
  * NEW: *out (free()). */

@@ -366,6 +366,17 @@ static void route(struct cds_app *app, const struct cds_request *req, struct cds
 			service_call(app, service, req, out, pending);
 		return;
 	}
+	if (len > strlen(CDS_QUESTIONNAIRE_PATH) &&
+	    strncmp(path, CDS_QUESTIONNAIRE_PATH, strlen(CDS_QUESTIONNAIRE_PATH)) == 0) {
+		if (is_options) /* issue 15: read-only, no patient data, no token */
+			*preflight = 1;
+		else if (is_get)
+			cds__questionnaire_get(app, path + strlen(CDS_QUESTIONNAIRE_PATH),
+			                       len - strlen(CDS_QUESTIONNAIRE_PATH), out);
+		else
+			method_not_allowed(out, method, path, "GET");
+		return;
+	}
 	cds__reply_error(out, 404, "not-found", NULL, "no such resource: %.200s", path);
 }
 

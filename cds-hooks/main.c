@@ -27,6 +27,7 @@ static const char usage_main[] =
     "  cds-commissioning check [--policies DIR] [--config FILE]\n"
     "  cds-commissioning fhirpath [--resource FILE] [--var NAME=FILE]... EXPRESSION\n"
     "  cds-commissioning test [--policies DIR] [--no-coverage] CASE|FOLDER...\n"
+    "  cds-commissioning draft [--now ISO-8601] [--policies DIR] [--config FILE] FILE|-\n"
     "  cds-commissioning --help | --version\n"
     "\n"
     "`cds-commissioning COMMAND --help` describes each command.\n"
@@ -539,6 +540,8 @@ int main(int argc, char **argv)
 		return cds__fhirpath_command(argc - 1, argv + 1);
 	if (strcmp(command, "test") == 0) /* test_cmd.c: decision cases, like `opa test` */
 		return cds__test_command(argc - 1, argv + 1);
+	if (strcmp(command, "draft") == 0) /* draft_cmd.c: IFR / prior-approval requests */
+		return cds__draft_command(argc - 1, argv + 1);
 	fprintf(stderr, "cds-commissioning: unknown command '%s'\n\n%s", command, usage_main);
 	return EXIT_USAGE;
 }

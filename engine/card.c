@@ -532,7 +532,8 @@ cJSON *engine__card(const struct engine__assessment *a)
 	const struct engine_outcome *o = &p->outcomes[a->chosen];
 	int recs[ENGINE_MAX_RECOMMENDATIONS * 4];
 	size_t nrecs = engine__recommendations_of(a, recs, sizeof(recs) / sizeof(recs[0]));
-	cJSON *card, *source, *topic, *ext, *list;
+	cJSON *card, *source, *topic, *ext, *list, *draft;
+	const char *todo = NULL;
 	char uuid[37];
 	char *summary;
 
@@ -545,7 +546,11 @@ cJSON *engine__card(const struct engine__assessment *a)
 	engine__truncate_utf8(summary, ENGINE_SUMMARY_LIMIT);
 	cJSON_AddStringToObject(card, "summary", summary);
 	cJSON_AddStringToObject(card, "indicator", engine__indicator_codes[o->indicator]);
-	cJSON_AddStringToObject(card, "detail", detail(a));
+	/* issue 15: the IFR / prior-approval request drafted from the record, and what it leaves */
+	draft = engine__draft_suggestion(a, recs, nrecs, &todo);
+	cJSON_AddStringToObject(
+	    card, "detail",
+	    todo == NULL ? detail(a) : fhir_arena_printf(a->arena, "%s%s", detail(a), todo));
 	source = cJSON_AddObjectToObject(card, "source");
 	cJSON_AddStringToObject(source, "label", p->source_label);
 	if (p->url != NULL)
@@ -560,6 +565,11 @@ cJSON *engine__card(const struct engine__assessment *a)
 		cJSON_AddStringToObject(topic, "code", engine__decision_codes[o->decision]);
 	}
 	list = suggestions(a, o->suggestions);
+	if (draft != NULL) {
+		if (list == NULL)
+			list = cJSON_CreateArray();
+		cJSON_AddItemToArray(list, draft);
+	}
 	if (list != NULL) { /* CDS Hooks 2.0 cds-resp-6: selectionBehavior with suggestions */
 		cJSON_AddItemToObject(card, "suggestions", list);
 		cJSON_AddStringToObject(card, "selectionBehavior", "at-most-one");

@@ -115,4 +115,9 @@ struct engine_needs {
 int engine_needs(const struct engine *engine, const cJSON *request, struct engine_needs *out,
                  struct fhir_error *err);
 
+/* A loaded FHIR R4 Questionnaire (policies/questionnaires/, policies/README.md
+ * "questionnaires") by its id, or by its canonical url (with or without "|version"); NULL when
+ * there is none. BORROWED, valid while the engine lives; holds no patient data. */
+const cJSON *engine_questionnaire(const struct engine *engine, const char *id_or_url);
+
 #endif

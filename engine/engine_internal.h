@@ -87,6 +87,10 @@ struct engine_policy {
 	char *id, *title, *version, *commissioner_id, *commissioner_name, *source_label, *url;
 	char *evidence;
 	cJSON *links, *ifr, *override_reasons; /* owned or NULL */
+	/* `questionnaires` {"ifr" | "prior-approval": Questionnaire url} (owned or NULL), resolved
+	 * at load into indexes of e->questionnaires (-1: none) by engine__questionnaires_link */
+	cJSON *questionnaires;
+	long questionnaire_for[2]; /* [ENGINE_ROUTE_IFR], [ENGINE_ROUTE_PRIOR_APPROVAL] */
 	/* trigger.all / trigger.none (policies/README.md "trigger"): concept-id groups "a|b" as
 	 * written (owned), resolved by load.c into concept indexes (owned arrays). An order's text
 	 * triggers the policy when it mentions a concept of every `all` group and none of `none`.
@@ -172,6 +176,25 @@ void engine__triggered(const struct engine *e, struct engine__text *text, struct
                        const cJSON *order, uint64_t *policies, uint64_t *on_text,
                        const char **text_out);
 
+/* The request routes a Questionnaire drafts (policies/README.md "questionnaires"). */
+enum engine_route { ENGINE_ROUTE_IFR, ENGINE_ROUTE_PRIOR_APPROVAL, ENGINE_ROUTE_COUNT };
+
+/* An item's compiled SDC initialExpression (FHIRPath), keyed by the item's node. */
+struct engine__qexpr {
+	const cJSON *item; /* BORROWED from the Questionnaire's json */
+	struct fhir_path *expr;
+};
+
+/* A loaded FHIR R4 Questionnaire (a JSON file below policies/questionnaires/), checked at load
+ * (questionnaire.c). */
+struct engine_questionnaire {
+	char *file;                     /* owned */
+	cJSON *json;                    /* owned: the resource as served */
+	const char *id, *url, *version; /* BORROWED from json; version may be NULL */
+	struct engine__qexpr *exprs;    /* owned */
+	size_t expr_count;
+};
+
 struct engine {
 	struct engine_policy *policies;
 	size_t policy_count, policy_cap;
@@ -203,7 +226,25 @@ struct engine {
 	uint64_t **served_policies;
 	size_t served_count;
 	uint64_t *no_policies;
+	struct engine_questionnaire *questionnaires; /* owned (questionnaire.c) */
+	size_t questionnaire_count;
 };
+
+/* questionnaire.c: a file below questionnaires/ (json TAKEN); checks the R4 Questionnaire
+ * structure (resourceType, id, url, status, unique linkIds, R4 item types, required/repeats,
+ * group and display rules, answerOption only on choice items, each item's source extension,
+ * prefill extensions, SDC initialExpression compiled as FHIRPath). Returns the errors reported
+ * (file and JSON pointer). */
+int engine__questionnaire_load(struct engine *e, cJSON *json, const char *file,
+                               const struct engine_reporter *rep);
+/* Resolves every policy's `questionnaires` (keys ifr / prior-approval, urls of loaded
+ * Questionnaires) and checks the criterion ids their prefill extensions name exist in that
+ * policy. Returns the errors reported. */
+int engine__questionnaires_link(struct engine *e, const struct engine_reporter *rep);
+void engine__questionnaires_free(struct engine *e);
+/* The Questionnaire item's compiled initialExpression, or NULL. */
+const struct fhir_path *engine__questionnaire_expr(const struct engine_questionnaire *q,
+                                                   const cJSON *item);
 
 /* The clinical vocabulary (policies/vocabulary/, engine/text_*.c), owned by struct engine. */
 struct engine_vocab;
@@ -373,6 +414,15 @@ struct engine__assessment {
 /* Builds the card for an assessment (policies/README.md "The card every outcome makes").
  * NEW cJSON object, or NULL when the chosen outcome is quiet and quiet cards are off. */
 cJSON *engine__card(const struct engine__assessment *a);
+
+/* questionnaire_draft.c: the "Draft the IFR request" / "Draft the prior-approval request"
+ * suggestion for a card whose own (chosen) outcome recommends `ifr` or `prior-approval` and
+ * whose policy names a Questionnaire for it (recs, nrecs: the card's list, for callers; unused):
+ * one `create` action of a QuestionnaireResponse pre-filled from the assessment. NEW suggestion, or
+ * NULL when there is none. *todo receives the card-detail Markdown listing what is still to
+ * complete (in the arena), or NULL. */
+cJSON *engine__draft_suggestion(const struct engine__assessment *a, const int *recs, size_t nrecs,
+                                const char **todo);
 
 /* The decision-log record for an assessment: policy, policyVersion, commissioner, order,
  * decision, recommendations, outcomes, criteria with states and evidence. NEW. */

@@ -592,6 +592,9 @@ int engine_load(const struct engine_file *files, size_t count, const struct engi
 				errors++;
 			}
 			cJSON_Delete(json);
+		} else if (strncmp(f->name, "questionnaires/", 15) == 0) {
+			errors +=
+			    engine__questionnaire_load(e, json, f->name, rep); /* TAKES json */
 		} else if (engine__ends_with(f->name, ".policy.json")) {
 			errors += load_policy(e, json, f->name, rep);
 		} else if (strcmp(f->name, "deployment.json") == 0) {
@@ -600,7 +603,7 @@ int engine_load(const struct engine_file *files, size_t count, const struct engi
 		} else {
 			report(rep, f->name, "",
 			       "unknown configuration file (expected *.policy.json, "
-			       "valuesets/*.json or deployment.json)");
+			       "valuesets/*.json, questionnaires/*.json or deployment.json)");
 			cJSON_Delete(json);
 			errors++;
 		}
@@ -615,6 +618,7 @@ int engine_load(const struct engine_file *files, size_t count, const struct engi
 	if (e->deployment != NULL) /* its practices CSV (commissioner.c) */
 		errors += engine__commissioner_load(e, files, count, rep);
 	errors += check_member_of(e, rep); /* also when other files had errors: report all */
+	errors += engine__questionnaires_link(e, rep); /* policies' `questionnaires` */
 	if (errors == 0)
 		errors += link_policies(e, rep);
 	if (errors == 0)
@@ -654,6 +658,7 @@ void engine_free(struct engine *e)
 	free(e->valueset_systems);
 	free(e->valueset_urls);
 	engine__commissioner_free(e);
+	engine__questionnaires_free(e);
 	cJSON_Delete(e->deployment);
 	free(e);
 }

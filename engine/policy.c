@@ -711,6 +711,8 @@ int engine__policy_compile(const cJSON *json, const char *file, const struct eng
 	p->ifr = cJSON_Duplicate(fhir_get(json, "ifr"), 1);
 	if (p->ifr != NULL && (fhir_get_string(p->ifr, "label") == NULL))
 		report(&r, "/ifr", "'ifr' needs a 'label' (and a 'url' where one is known)");
+	/* {"ifr" | "prior-approval": Questionnaire url}: resolved by questionnaire.c */
+	p->questionnaires = cJSON_Duplicate(fhir_get(json, "questionnaires"), 1);
 	p->override_reasons = get_array(&r, json, "overrideReasons", "");
 	check_override_reasons(&r, p->override_reasons, "");
 	p->requires = get_keys(&r, json, "requires", "");
@@ -740,6 +742,7 @@ void engine__policy_free(struct engine_policy *p)
 	free(p->evidence);
 	cJSON_Delete(p->links);
 	cJSON_Delete(p->ifr);
+	cJSON_Delete(p->questionnaires);
 	cJSON_Delete(p->override_reasons);
 	for (i = 0; i < p->trigger_all_count; i++) {
 		free(p->trigger_all_text[i]);

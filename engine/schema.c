@@ -11,15 +11,25 @@
 
 /* ---- known keys (policies/README.md) ------------------------------------------------------ */
 
-static const char *const policy_keys[] = {"id",          "title",
-                                          "version",     "commissioner",
-                                          "sourceLabel", "url",
-                                          "links",       "ifr",
-                                          "evidence",    "trigger",
-                                          "requires",    "let",
-                                          "criteria",    "overrideReasons",
-                                          "outcomes",    "effectiveFrom",
-                                          "reviewDate",  "dateSource",
+static const char *const policy_keys[] = {"id",
+                                          "title",
+                                          "version",
+                                          "commissioner",
+                                          "sourceLabel",
+                                          "url",
+                                          "links",
+                                          "ifr",
+                                          "evidence",
+                                          "trigger",
+                                          "requires",
+                                          "let",
+                                          "criteria",
+                                          "overrideReasons",
+                                          "outcomes",
+                                          "effectiveFrom",
+                                          "reviewDate",
+                                          "dateSource",
+                                          "questionnaires",
                                           NULL};
 static const char *const commissioner_keys[] = {"id", "name", NULL};
 /* `applies`: a FHIRPath guard on a link or suggestion (card.c; policies/README.md). */

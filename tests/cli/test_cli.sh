@@ -15,7 +15,7 @@ check() { # description, then a command that must succeed
   if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $what"; fi
 }
 
-for cmd in "" serve eval check; do
+for cmd in "" serve eval check draft; do
   # shellcheck disable=SC2086
   check "'$cmd --help' exits 0 and prints usage" \
     bash -c "'$bin' $cmd --help >'$tmp/out' 2>&1 && grep -qi usage '$tmp/out'"
@@ -150,6 +150,32 @@ check "test names an expected.json that is not JSON" \
   grep -q '^    expected.json: not JSON' "$tmp/broken.out"
 check "test still runs the passing case after failures" grep -qx 'PASS nested/quiet' "$tmp/broken.out"
 check "test counts every case" grep -qx '1 passed, 4 failed' "$tmp/broken.out"
+
+# issue 15 item 4: the drafted IFR / prior-approval request as Markdown
+v="$src/tests/vectors/draft-gm070-si-prior-approval-no-provocation-test-sacroiliitis/request.json"
+"$bin" draft --now 2025-01-15T12:00:00Z "$v" >"$tmp/draft.md" 2>"$tmp/draft.err"
+rc=$?
+check "draft of an SI prior-approval request exits 0" [ $rc -eq 0 ]
+check "draft prints the Questionnaire's title as the heading" \
+  grep -qx '# GM070 individual prior approval: image-guided sacroiliac joint injection' "$tmp/draft.md"
+check "draft prints the criterion the record shows, with its evidence" bash -c \
+  "grep -qx '### Evidence of degenerative sacroiliitis' '$tmp/draft.md' && grep -q \
+  'show it:\*\* \`Condition/cond-sacroiliitis\`' '$tmp/draft.md'"
+check "draft lists what is still to complete" bash -c "grep -qx '## Still to complete' \
+  '$tmp/draft.md' && grep -qx -- '- Response to the treatment (MedicationRequest/med-naproxen)' \
+  '$tmp/draft.md'"
+check "draft does not state a provocation test the record lacks" \
+  bash -c "! grep -qi provocation '$tmp/draft.md'"
+check "draft reads stdin with '-'" bash -c "'$bin' draft --now 2025-01-15T12:00:00Z - <'$v' \
+  | cmp -s - '$tmp/draft.md'"
+"$bin" draft --now 2025-01-15T12:00:00Z \
+  "$src/tests/vectors/gm070-facet-contraindicated-apixaban-medication/request.json" \
+  >"$tmp/none.md" 2>"$tmp/none.err"
+rc=$?
+check "draft with no IFR or prior-approval card exits 1 and says so" \
+  bash -c "[ $rc -eq 1 ] && [ ! -s '$tmp/none.md' ] && grep -q 'no card drafts' '$tmp/none.err'"
+check "draft without a FILE is a usage error (2)" \
+  bash -c "'$bin' draft >/dev/null 2>&1; [ \$? -eq 2 ]"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
