@@ -118,12 +118,11 @@ void *cds__must(void *p);
 
 /* 1 when the Content-Type is application/json, parameters (";charset=utf-8") allowed. */
 int cds__content_type_is_json(const char *content_type);
-/* Parses a request body under the named limits: nesting deeper than CDS_MAX_JSON_DEPTH, or an
- * array with more than CDS_MAX_ARRAY_ITEMS items -> FHIR_ERR_LIMIT; not JSON (RFC 8259: also
- * invalid UTF-8 or a raw control character in a string), or text after the value ->
- * FHIR_ERR_SYNTAX. err->where holds a JSON pointer when known. NEW: *out (cJSON_Delete). */
-int cds__parse_body(const char *body, size_t length, cJSON **out, struct fhir_error *err);
-/* cds__parse_body with the given limits (configured, or a JWT's / JWKS's own). */
+/* Parses untrusted JSON (a request body, a JWT part, a JWK Set) with fhir_json_parse_limited:
+ * nesting deeper than max_depth, or an array with more than max_items items -> FHIR_ERR_LIMIT;
+ * not JSON (RFC 8259: also invalid UTF-8 or a raw control character in a string), or text after
+ * the value -> FHIR_ERR_SYNTAX; messages call it "the request body". err->where holds a JSON
+ * pointer when known. NEW: *out (cJSON_Delete). */
 int cds__parse_json_limited(const char *body, size_t length, unsigned long max_depth,
                             unsigned long max_items, cJSON **out, struct fhir_error *err);
 /* Checks the CDS Hooks 2.0 §HTTP Request envelope: hook (== service->hook), hookInstance,

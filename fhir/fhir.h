@@ -54,7 +54,7 @@ void fhir_arena_reset(struct fhir_arena *arena); /* forget everything, keep the 
 /* The same, but up to `keep` bytes of further standard blocks stay allocated for reuse, so an
  * arena reset between requests does not return and re-fault the same memory. */
 void fhir_arena_reset_keep(struct fhir_arena *arena, size_t keep);
-void fhir_arena_free(struct fhir_arena *arena);  /* accepts NULL */
+void fhir_arena_free(struct fhir_arena *arena); /* accepts NULL */
 
 /* ---- per-thread request arena (arena_cache.c) ---------------------------------------------- */
 
@@ -105,6 +105,27 @@ void fhir_json_value(struct fhir_json_writer *w, const char *key, const cJSON *i
  * Every container must be closed. The writer is left empty, ready for reuse. */
 char *fhir_json_finish(struct fhir_json_writer *w, size_t *length);
 void fhir_json_discard(struct fhir_json_writer *w); /* frees the text; the writer is empty */
+
+/* ---- size/depth-limited JSON parser (json_limited.c) ---------------------------------------- */
+
+/* Named limits for one untrusted JSON text (architecture.md rule 5: over a limit is a clear error,
+ * never an abort). A zero max_bytes or max_string_bytes means "no limit of that kind". */
+struct fhir_json_limits {
+	size_t max_bytes;        /* the whole text; larger -> FHIR_ERR_LIMIT */
+	unsigned long max_depth; /* nesting of objects and arrays; deeper -> FHIR_ERR_LIMIT */
+	unsigned long max_items; /* items of any one array; more -> FHIR_ERR_LIMIT */
+	size_t max_string_bytes; /* bytes of any one string as written; longer -> FHIR_ERR_LIMIT */
+	const char *subject;     /* what the messages call the text ("the request body"); NULL:
+	                            "the JSON text" (BORROWED for the call) */
+};
+/* Parses `length` bytes at `text` (need not be NUL-terminated) under *limits. Depth, UTF-8 (RFC
+ * 3629), raw control characters in strings and string length are checked on the bytes before
+ * cJSON parses (so cJSON's recursion is bounded); array sizes after. Text after the value ->
+ * FHIR_ERR_SYNTAX, as are invalid UTF-8, a control character, or text that is not JSON. err names
+ * the byte offset, or the JSON pointer of an over-long array. NEW: *out (cJSON_Delete); NULL on
+ * error. */
+int fhir_json_parse_limited(const char *text, size_t length, const struct fhir_json_limits *limits,
+                            cJSON **out, struct fhir_error *err);
 
 /* The length of the valid UTF-8 sequence at s (n bytes available), or 0 when it is not one
  * (overlong forms, surrogates, code points above U+10FFFF: RFC 3629 §3). n >= 1. */
@@ -391,6 +412,11 @@ int fhir_http_get(const char *url, const struct fhir_http_limits *limits, char *
 #define FHIR_CLIENT_MAX_PAGES          20u    /* pages of one search, the first included */
 #define FHIR_CLIENT_MAX_ENTRIES        10000u /* entries of one search, all pages */
 #define FHIR_CLIENT_MAX_REDIRECTS      3L     /* redirects followed per GET */
+/* The JSON limits of one answer (json_limited.c): over one, the key is unavailable (the fetch
+ * fails with the reason), never a crash; its size is max_response_bytes. */
+#define FHIR_CLIENT_MAX_JSON_DEPTH   64u             /* nesting of objects and arrays */
+#define FHIR_CLIENT_MAX_ARRAY_ITEMS  100000u         /* items of any one array (entries: above) */
+#define FHIR_CLIENT_MAX_STRING_BYTES (1024u * 1024u) /* any one string, as written */
 
 struct fhir_client_limits {
 	long budget_ms;            /* > 0 */
