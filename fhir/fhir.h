@@ -106,6 +106,14 @@ void fhir_json_value(struct fhir_json_writer *w, const char *key, const cJSON *i
 char *fhir_json_finish(struct fhir_json_writer *w, size_t *length);
 void fhir_json_discard(struct fhir_json_writer *w); /* frees the text; the writer is empty */
 
+/* ---- cJSON allocation (json_hooks.c) ------------------------------------------------------- */
+
+/* Makes cJSON allocate through malloc/free wrappers that abort with a message on NULL
+ * (architecture.md rule 5), so a NULL from cJSON can only mean bad input, never memory. Once per
+ * process (later calls do nothing); call before threads start: fhir_client_global_init,
+ * engine_load and cds_app_new call it, so every program that loads an engine has it. */
+void fhir_json_hooks_install(void);
+
 /* ---- size/depth-limited JSON parser (json_limited.c) ---------------------------------------- */
 
 /* Named limits for one untrusted JSON text (architecture.md rule 5: over a limit is a clear error,

@@ -905,6 +905,7 @@ int fhir_client_base_allowed(const char *base, int demo, struct fhir_error *err)
 
 int fhir_client_global_init(void)
 {
+	fhir_json_hooks_install(); /* process start: one out-of-memory policy */
 	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? FHIR_OK : FHIR_ERR_IO;
 }
 
