@@ -148,6 +148,8 @@ struct cds__fetched {
 	size_t fetched; /* keys fetched successfully */
 	char note[512]; /* why keys could not be fetched ("conditions: HTTP 401 ..."), for the 412
 	                   message; "" when nothing failed. Never holds the access token. */
+	unsigned unavailable; /* keys (engine_prefetch_keys() bits) whose data is incomplete: a
+	                         paged prefetch Bundle whose further pages were not fetched */
 };
 /* CDS Hooks 2.0 §Prefetch, in three steps. cds__fetch_plan: which keys the triggered policies
  * need that the prefetch lacks (absent, OperationOutcome, unusable; `null` is never fetched),
@@ -157,7 +159,7 @@ struct cds__fetched {
  * (cds__fetch_now) or not (cds__fetch_start); then cds__fetch_collect. Never fails: what cannot
  * be fetched stays unavailable and is explained in out->note; a paged Bundle whose pages cannot
  * be fetched is marked unavailable. A request the engine cannot read is left for
- * engine_assess_with to answer 400. Clear *out with cds__fetched_clear. */
+ * the assessment to answer 400. Clear *out with cds__fetched_clear. */
 void cds__fetched_clear(struct cds__fetched *fetched); /* accepts NULL */
 
 #define CDS__FETCH_MAX_KEYS 32 /* prefetch keys one request can fetch */

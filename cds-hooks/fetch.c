@@ -54,20 +54,11 @@ static int paged(const cJSON *value)
 	return 0;
 }
 
-/* Marks `key` unavailable for the engine: the client's data for it is incomplete. */
-static void mark_unavailable(struct cds__fetched *f, const char *key, const char *why)
+/* Marks prefetch key k unavailable for the engine: the client's data for it is incomplete (the
+ * reason is in the note). */
+static void mark_unavailable(struct cds__fetched *f, size_t k)
 {
-	cJSON *outcome = cds__must(cJSON_CreateObject());
-	cJSON *issue = cds__must(cJSON_CreateObject());
-
-	cds__must(cJSON_AddStringToObject(outcome, "resourceType", "OperationOutcome"));
-	cds__must(cJSON_AddStringToObject(issue, "severity", "error"));
-	cds__must(cJSON_AddStringToObject(issue, "code", "incomplete"));
-	cds__must(cJSON_AddStringToObject(issue, "diagnostics", why));
-	cJSON_AddItemToArray(cds__must(cJSON_AddArrayToObject(outcome, "issue")), issue);
-	if (f->data == NULL)
-		f->data = cds__must(cJSON_CreateObject());
-	cJSON_AddItemToObject(f->data, key, outcome);
+	f->unavailable |= 1u << k;
 }
 
 size_t cds__fetch_plan(struct cds_app *app, const cJSON *request, struct cds__fetch_plan *plan,
@@ -104,7 +95,7 @@ size_t cds__fetch_plan(struct cds_app *app, const cJSON *request, struct cds__fe
 		if (!any)
 			return 0;
 	}
-	/* A request the engine cannot read is answered 400 by engine_assess_with. */
+	/* A request the engine cannot read is answered 400 by the assessment. */
 	if (engine_needs(app->engine, request, &needs, &err) != FHIR_OK)
 		return 0;
 	/* CDS Hooks 2.0 §Prefetch: absent, OperationOutcome and unusable values are missing; `null`
@@ -120,9 +111,7 @@ size_t cds__fetch_plan(struct cds_app *app, const cJSON *request, struct cds__fe
 	if (refusal != NULL) {
 		for (k = 0; k < nkeys && k < CDS__FETCH_MAX_KEYS; k++)
 			if (follow & (1u << k))
-				mark_unavailable(
-				    out, table[k].key,
-				    "a paged Bundle whose next pages cannot be fetched");
+				mark_unavailable(out, k);
 		return 0;
 	}
 
@@ -170,7 +159,7 @@ void cds__fetch_collect(struct cds__fetch_plan *plan, struct cds__fetched *out)
 		} else {
 			note(out, "%s: %s", key, it->why);
 			if (plan->follow & (1u << plan->keys[k]))
-				mark_unavailable(out, key, it->why);
+				mark_unavailable(out, plan->keys[k]);
 		}
 	}
 	cds__fetch_plan_clear(plan);

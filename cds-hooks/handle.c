@@ -128,7 +128,8 @@ static void service_assess(struct cds_app *app, struct cds__pending *p, struct c
 	cds__fetch_collect(&p->plan, &p->fetched);
 	const struct cds__service *service = p->service;
 	const cJSON *instance = cJSON_GetObjectItemCaseSensitive(p->json, "hookInstance");
-	int rc = engine_assess_with(app->engine, p->json, p->fetched.data, &p->now, &result, &err);
+	const struct engine_supplied supplied = {p->fetched.data, p->fetched.unavailable};
+	int rc = engine_assess_with(app->engine, p->json, &supplied, &p->now, &result, &err);
 	if (rc == FHIR_ERR_INVALID) {
 		cds__reply_error(out, 400, "invalid", err.where, "%s", err.message);
 		goto out;
@@ -148,16 +149,16 @@ static void service_assess(struct cds_app *app, struct cds__pending *p, struct c
 			              log_line(rec, instance->valuestring, service->id, stamp));
 	}
 
-	if (result.http_status == 412) { /* CDS Hooks 2.0 §Prefetch: required data unobtainable */
+	if (result.kind == ENGINE_DATA_UNAVAILABLE) { /* CDS Hooks 2.0 §Prefetch: 412 */
 		cds__reply_error(out, 412, "processing", NULL,
 		                 "data a policy requires is missing: %s%s%s",
 		                 result.missing[0] ? result.missing : "(unspecified)",
 		                 p->fetched.note[0] ? "; fhirServer: " : "", p->fetched.note);
 		goto out;
 	}
-	if (result.http_status != 200 || !cJSON_IsObject(result.response)) {
-		cds__reply_error(out, 500, "exception", NULL, "the engine returned status %d",
-		                 result.http_status);
+	if (result.kind != ENGINE_ASSESSED || !cJSON_IsObject(result.response)) {
+		cds__reply_error(out, 500, "exception", NULL,
+		                 "the engine returned no response (%d)", (int)result.kind);
 		goto out;
 	}
 	cJSON *response = result.response;

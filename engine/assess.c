@@ -131,18 +131,34 @@ static void filter_type(struct fhir_collection *c, const char *type, const char 
 	c->count = n;
 }
 
-/* CDS Hooks 2.0 §Prefetch: classify each key; null = available and empty. A key in `fetched`
- * (data the caller obtained from the FHIR server) takes the place of the prefetched one. */
-static void read_prefetch(struct request_data *rd, const cJSON *prefetch, const cJSON *fetched)
+/* The value of prefetch key k as the engine reads it: supplied, else the request's prefetch; NULL
+ * when the caller found it incomplete. */
+static const cJSON *key_value(const cJSON *prefetch, const struct engine_supplied *supplied,
+                              size_t k)
+{
+	size_t nkeys;
+	const char *key = engine_prefetch_keys(&nkeys)[k].key;
+	const cJSON *value;
+
+	if (supplied == NULL)
+		return fhir_get(prefetch, key);
+	if (supplied->unavailable & (1u << k))
+		return NULL; /* incomplete: neither the prefetch nor a part of it is used */
+	value = fhir_get(supplied->fetched, key);
+	return value != NULL ? value : fhir_get(prefetch, key);
+}
+
+/* CDS Hooks 2.0 §Prefetch: classify each key; null = available and empty. A key in the
+ * supplied data (what the caller obtained from the FHIR server) takes the place of the
+ * prefetched one; a key the caller found incomplete is unavailable. */
+static void read_prefetch(struct request_data *rd, const cJSON *prefetch,
+                          const struct engine_supplied *supplied)
 {
 	size_t nkeys, k;
 	const struct engine_prefetch_key *keys = engine_prefetch_keys(&nkeys);
 
 	for (k = 0; k < nkeys; k++) {
-		const cJSON *value = fhir_get(fetched, keys[k].key);
-
-		if (value == NULL)
-			value = fhir_get(prefetch, keys[k].key);
+		const cJSON *value = key_value(prefetch, supplied, k);
 
 		switch (fhir_prefetch_classify(value)) {
 		case FHIR_PREFETCH_NULL:
@@ -487,7 +503,8 @@ struct pending {
 	const char *text;
 };
 
-/* CDS Hooks 2.0 §Prefetch: 412 when required data is neither prefetched nor obtainable. */
+/* CDS Hooks 2.0 §Prefetch: data unavailable (the protocol's 412) when required data is neither
+ * prefetched nor obtainable. */
 static int check_required(const struct request_data *rd, const struct pending *pending_orders,
                           size_t n, struct engine_result *out)
 {
@@ -507,7 +524,7 @@ static int check_required(const struct request_data *rd, const struct pending *p
 	required &= ~rd->available;
 	if (required == 0)
 		return 0;
-	out->http_status = 412;
+	out->kind = ENGINE_DATA_UNAVAILABLE;
 	for (k = 0; k < nkeys; k++) {
 		int w;
 
@@ -670,9 +687,9 @@ int engine_assess(const struct engine *e, const cJSON *request, const struct fhi
 	return engine_assess_with(e, request, NULL, now, out, err);
 }
 
-int engine_assess_with(const struct engine *e, const cJSON *request, const cJSON *fetched,
-                       const struct fhir_datetime *now, struct engine_result *out,
-                       struct fhir_error *err)
+int engine_assess_with(const struct engine *e, const cJSON *request,
+                       const struct engine_supplied *supplied, const struct fhir_datetime *now,
+                       struct engine_result *out, struct fhir_error *err)
 {
 	struct request_data rd;
 	const cJSON *context = fhir_get(request, "context");
@@ -687,14 +704,17 @@ int engine_assess_with(const struct engine *e, const cJSON *request, const cJSON
 	rd.now = *now;
 	if ((rc = collect(&rd, e, request, &pending_orders, &n, err)) != FHIR_OK)
 		goto out;
-	out->http_status = 200;
+	out->kind = ENGINE_ASSESSED;
 	out->response = cJSON_CreateObject();
 	out->log = cJSON_CreateArray();
 	cards = cJSON_AddArrayToObject(out->response, "cards");
 	if (n == 0) /* nothing triggered: no data needed (policies.md "Data the policies need") */
 		goto out;
-	read_prefetch(&rd, fhir_get(request, "prefetch"), fetched);
-	engine__commissioner_find(e, request, fetched, &who); /* NHS England "Who Pays?" */
+	read_prefetch(&rd, fhir_get(request, "prefetch"), supplied);
+	/* NHS England "Who Pays?" */
+	engine__commissioner_find(
+	    e, context, key_value(fhir_get(request, "prefetch"), supplied, ENGINE_KEY_PATIENT),
+	    &who);
 	for (i = 0; i < n; i++) {
 		if (who.info_card)
 			engine__commissioner_notice(e, &who, pending_orders[i].order,

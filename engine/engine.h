@@ -72,12 +72,20 @@ struct engine_prefetch_key {
 /* The fixed table of prefetch keys, in discovery order; *count receives its length. */
 const struct engine_prefetch_key *engine_prefetch_keys(size_t *count);
 
+/* What an assessment came to. The engine knows no HTTP: cds-hooks/ maps ENGINE_ASSESSED to 200 and
+ * ENGINE_DATA_UNAVAILABLE to 412 (CDS Hooks 2.0 §Prefetch). */
+enum engine_result_kind {
+	ENGINE_ASSESSED,         /* the triggered policies were assessed: `response` holds cards */
+	ENGINE_DATA_UNAVAILABLE, /* data a triggered policy requires is unavailable: `missing` */
+};
+
 /* The outcome of one assessment. */
 struct engine_result {
-	int http_status; /* 200, or 412 when data a triggered policy requires is unavailable */
-	cJSON *response; /* 200: NEW CDS Hooks response {"cards": [...], "systemActions"?: [...]} */
-	char missing[512]; /* 412: what is missing, e.g. "prefetch 'conditions'
-	                      (Condition?patient=…)" */
+	enum engine_result_kind kind;
+	cJSON *response;   /* ASSESSED: NEW CDS Hooks response {"cards": [...], "systemActions"?:
+	                      [...]};   DATA_UNAVAILABLE: NULL */
+	char missing[512]; /* DATA_UNAVAILABLE: what is missing, e.g. "prefetch 'conditions'
+	                      (Condition?patient=…)"; else "" */
 	cJSON *log;        /* NEW: array of decision-log records, one per assessed order and policy;
 	                      never holds an access token */
 	size_t assessed;   /* how many (order, policy) pairs were assessed */
@@ -93,21 +101,29 @@ int engine_assess(const struct engine *engine, const cJSON *request,
                   struct fhir_error *err);
 void engine_result_clear(struct engine_result *result);
 
-/* The same, with `fetched`: an object keyed like `prefetch` ("conditions": Bundle, ...) holding
- * what the caller obtained from the client's FHIR server for keys the request lacked. Its keys
- * take the place of the request's; results are identical whichever way the data came.
- * `fetched` may be NULL. BORROWED for the call. */
-int engine_assess_with(const struct engine *engine, const cJSON *request, const cJSON *fetched,
-                       const struct fhir_datetime *now, struct engine_result *out,
-                       struct fhir_error *err);
+/* What the caller obtained from the client's FHIR server for keys the request's prefetch lacked
+ * (CDS Hooks 2.0 §Prefetch). `fetched`: an object keyed like `prefetch` ("conditions": Bundle,
+ * ...; may be NULL); its keys take the place of the request's, so results are identical whichever
+ * way the data came. `unavailable`: keys (bits in engine_prefetch_keys() order) whose data is
+ * known to be incomplete (e.g. a paged Bundle whose further pages could not be fetched): they
+ * count as unavailable whatever the request holds. All BORROWED for the call. */
+struct engine_supplied {
+	const cJSON *fetched;
+	unsigned unavailable;
+};
+
+/* engine_assess with data the caller fetched (`supplied` may be NULL: none). */
+int engine_assess_with(const struct engine *engine, const cJSON *request,
+                       const struct engine_supplied *supplied, const struct fhir_datetime *now,
+                       struct engine_result *out, struct fhir_error *err);
 
 /* What data a request needs, as bits in engine_prefetch_keys() order (bit i = key i): the keys
- * the triggered policies require (`required`; unavailable -> 412) and the further keys their
- * criteria need or any of their expressions read (`optional`; unavailable -> criteria unknown,
- * or a let without data), and which of each the request's
- * prefetch lacks (absent, an OperationOutcome, or not a resource; `null` counts as present).
- * Nothing triggered -> all zero. Errors as engine_assess (bad context -> FHIR_ERR_INVALID).
- * CDS Hooks 2.0 §Prefetch: the service fetches what is missing, or answers 412. */
+ * the triggered policies require (`required`; unavailable -> ENGINE_DATA_UNAVAILABLE) and the
+ * further keys their criteria need or any of their expressions read (`optional`; unavailable ->
+ * criteria unknown, or a let without data), and which of each the request's prefetch lacks (absent,
+ * an OperationOutcome, or not a resource; `null` counts as present). Nothing triggered -> all zero.
+ * Errors as engine_assess (bad context -> FHIR_ERR_INVALID). CDS Hooks 2.0 §Prefetch: the service
+ * fetches what is missing, or answers 412. */
 struct engine_needs {
 	unsigned required, optional;
 	unsigned missing_required, missing_optional;
