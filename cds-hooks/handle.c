@@ -115,6 +115,7 @@ static void pending_free(struct cds__pending *p)
 		return;
 	cds__fetch_plan_clear(&p->plan);
 	cds__fetched_clear(&p->fetched);
+	engine_request_free(p->req);
 	cJSON_Delete(p->json);
 	free(p);
 }
@@ -122,21 +123,14 @@ static void pending_free(struct cds__pending *p)
 /* A service call's second half: the fetched data (if any) in, the assessment, the reply. */
 static void service_assess(struct cds_app *app, struct cds__pending *p, struct cds_reply *out)
 {
-	struct fhir_error err = {{0}, {0}};
 	struct engine_result result;
 	memset(&result, 0, sizeof result);
-	cds__fetch_collect(&p->plan, &p->fetched);
+	cds__fetch_collect(&p->plan, p->req, &p->fetched);
 	const struct cds__service *service = p->service;
 	const cJSON *instance = cJSON_GetObjectItemCaseSensitive(p->json, "hookInstance");
-	const struct engine_supplied supplied = {p->fetched.data, p->fetched.unavailable};
-	int rc = engine_assess_with(app->engine, p->json, &supplied, &p->now, &result, &err);
-	if (rc == FHIR_ERR_INVALID) {
-		cds__reply_error(out, 400, "invalid", err.where, "%s", err.message);
-		goto out;
-	}
+	int rc = engine_request_assess(p->req, &result);
 	if (rc != FHIR_OK) {
-		cds__reply_error(out, 500, "exception", err.where, "the assessment failed: %s",
-		                 err.message);
+		cds__reply_error(out, 500, "exception", NULL, "the assessment failed (%d)", rc);
 		goto out;
 	}
 
@@ -201,8 +195,14 @@ static void service_call(struct cds_app *app, const struct cds__service *service
 		p->now = *req->now;
 	else
 		fhir_datetime_now(&p->now);
+	/* the engine reads the request once; bad context contents are a 400 */
+	if (engine_request_new(app->engine, p->json, &p->now, &p->req, &err) != FHIR_OK) {
+		cds__reply_error(out, 400, "invalid", err.where, "%s", err.message);
+		pending_free(p);
+		goto out;
+	}
 	/* CDS Hooks 2.0 §Prefetch: fetch what is missing */
-	if (cds__fetch_plan(app, p->json, &p->plan, &p->fetched) > 0) {
+	if (cds__fetch_plan(app, p->json, p->req, &p->plan, &p->fetched) > 0) {
 		*pending = p;
 		return;
 	}

@@ -280,7 +280,8 @@ static void test_needs(const struct engine *e)
 	cJSON_Delete(req);
 }
 
-/* engine_assess_with: fetched data takes the place of missing prefetch, with the same result. */
+/* engine_request_*: fetched data takes the place of missing prefetch, with the same result;
+ * data supplied as unavailable is unavailable; assess runs once. */
 static void test_fetched_equals_prefetched(const struct engine *e)
 {
 	struct engine_result a, b;
@@ -291,8 +292,24 @@ static void test_fetched_equals_prefetched(const struct engine *e)
 	const cJSON *ca, *cb;
 
 	CHECK(engine_assess(e, with, &now, &a, &err) == FHIR_OK, "prefetched");
-	const struct engine_supplied supplied = {fetched, 0};
-	CHECK(engine_assess_with(e, without, &supplied, &now, &b, &err) == FHIR_OK, "fetched");
+	struct engine_request *req = NULL;
+	struct engine_result again;
+	struct engine_needs needs;
+	CHECK(engine_request_new(e, without, &now, &req, &err) == FHIR_OK, "new");
+	engine_request_needs(req, &needs);
+	CHECK(needs.missing_required == (1u << 1), "conditions missing: %x",
+	      needs.missing_required);
+	CHECK(engine_request_supply(req, 99, NULL) == FHIR_ERR_INVALID, "no key 99");
+	CHECK(engine_request_supply(req, 1, NULL) == FHIR_OK, "unavailable first");
+	CHECK(engine_request_supply(req, 1, cJSON_Duplicate(fhir_get(fetched, "conditions"), 1)) ==
+	          FHIR_OK,
+	      "then supplied: the last call counts");
+	CHECK(engine_request_assess(req, &b) == FHIR_OK, "fetched");
+	CHECK(engine_request_assess(req, &again) == FHIR_ERR_INVALID && again.response == NULL,
+	      "assessed once only");
+	CHECK(engine_request_supply(req, 1, cJSON_CreateNull()) == FHIR_ERR_INVALID,
+	      "no supply after the assessment (the value is freed)");
+	engine_request_free(req);
 	ca = assessment_of(cJSON_GetArrayItem(fhir_get(a.response, "cards"), 0));
 	cb = assessment_of(cJSON_GetArrayItem(fhir_get(b.response, "cards"), 0));
 	CHECK(ca != NULL && cb != NULL &&
@@ -304,12 +321,22 @@ static void test_fetched_equals_prefetched(const struct engine *e)
 	engine_result_clear(&b);
 	/* data the caller found incomplete is unavailable, whatever the prefetch holds: no
 	 * fabricated resource, an explicit state (conditions are key 1) */
-	const struct engine_supplied incomplete = {NULL, 1u << 1};
-	CHECK(engine_assess_with(e, with, &incomplete, &now, &a, &err) == FHIR_OK &&
-	          a.kind == ENGINE_DATA_UNAVAILABLE && a.response == NULL &&
-	          strstr(a.missing, "conditions") != NULL,
+	req = NULL;
+	CHECK(engine_request_new(e, with, &now, &req, &err) == FHIR_OK, "new");
+	engine_request_needs(req, &needs);
+	CHECK(needs.missing_required == 0, "all prefetched: %x", needs.missing_required);
+	CHECK(engine_request_supply(req, 1, NULL) == FHIR_OK, "incomplete");
+	CHECK(engine_request_assess(req, &a) == FHIR_OK && a.kind == ENGINE_DATA_UNAVAILABLE &&
+	          a.response == NULL && strstr(a.missing, "conditions") != NULL,
 	      "incomplete conditions: unavailable (%d, %s)", (int)a.kind, a.missing);
 	engine_result_clear(&a);
+	engine_request_free(req);
+	req = NULL;
+	cJSON *bad = request("patient-view", CODED, "");
+	CHECK(engine_request_new(e, bad, &now, &req, &err) == FHIR_ERR_INVALID && req == NULL &&
+	          strcmp(err.where, "/hook") == 0,
+	      "a bad request: 400, no object (%s)", err.where);
+	cJSON_Delete(bad);
 	cJSON_Delete(with);
 	cJSON_Delete(without);
 	cJSON_Delete(fetched);
