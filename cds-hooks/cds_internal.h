@@ -199,6 +199,7 @@ struct cds__pending {
 	cJSON *json;                /* NEW: the request body */
 	struct fhir_datetime now;   /* the decision's `now` */
 	struct engine_request *req; /* NEW: the request as the engine read it (once) */
+	cJSON **decisions;          /* cds_request.decisions (BORROWED) */
 	struct cds__fetched fetched;
 	struct cds__fetch_plan plan;
 };

@@ -143,6 +143,10 @@ static void service_assess(struct cds_app *app, struct cds__pending *p, struct c
 			              log_line(rec, instance->valuestring, service->id, stamp));
 	}
 
+	if (p->decisions != NULL) { /* the caller reads the records (vectors.c) */
+		*p->decisions = result.log;
+		result.log = NULL;
+	}
 	if (result.kind == ENGINE_DATA_UNAVAILABLE) { /* CDS Hooks 2.0 §Prefetch: 412 */
 		cds__reply_error(out, 412, "processing", NULL,
 		                 "data a policy requires is missing: %s%s%s",
@@ -189,6 +193,7 @@ static void service_call(struct cds_app *app, const struct cds__service *service
 	}
 	struct cds__pending *p = cds__must(calloc(1, sizeof *p));
 	p->service = service;
+	p->decisions = req->decisions;
 	p->json = json;
 	json = NULL;
 	if (req->now)
