@@ -111,7 +111,8 @@ void fhir_json_discard(struct fhir_json_writer *w); /* frees the text; the write
 /* Makes cJSON allocate through malloc/free wrappers that abort with a message on NULL
  * (architecture.md rule 5), so a NULL from cJSON can only mean bad input, never memory. Once per
  * process (later calls do nothing); call before threads start: fhir_client_global_init,
- * engine_load and cds_app_new call it, so every program that loads an engine has it. */
+ * engine_load and cds_app_new call it (and tests/unit/testkit.h, before main), so every program
+ * that loads an engine, and every test, has it. */
 void fhir_json_hooks_install(void);
 
 /* ---- size/depth-limited JSON parser (json_limited.c) ---------------------------------------- */
