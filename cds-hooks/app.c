@@ -43,6 +43,7 @@ int cds_app_new(const struct cds_app_options *opts, const struct engine_reporter
 	struct cds__files files = {0};
 	struct cds_app *app = NULL;
 	*out = NULL;
+	fhir_json_hooks_install(); /* process start (architecture.md rule 5: cJSON too) */
 	if (!opts)
 		opts = &defaults;
 	if (!rep || !rep->report)

@@ -88,6 +88,9 @@ struct cds_request {
 	                              base when no public URL is configured; NULL: none */
 	unsigned busy_retry_after; /* > 0: the server is overloaded: answer 503 with this
 	                              Retry-After (seconds) */
+	cJSON **decisions; /* non-NULL (`test`, tests): receives a service call's decision-log
+	                      records as the engine made them (NEW array, cJSON_Delete; untouched
+	                      when the engine assessed nothing, e.g. a 400) */
 };
 
 /* An extra reply header (CORS, WWW-Authenticate, Retry-After, Vary). */

@@ -122,12 +122,11 @@ void *cds__must(void *p);
 
 /* 1 when the Content-Type is application/json, parameters (";charset=utf-8") allowed. */
 int cds__content_type_is_json(const char *content_type);
-/* Parses a request body under the named limits: nesting deeper than CDS_MAX_JSON_DEPTH, or an
- * array with more than CDS_MAX_ARRAY_ITEMS items -> FHIR_ERR_LIMIT; not JSON (RFC 8259: also
- * invalid UTF-8 or a raw control character in a string), or text after the value ->
- * FHIR_ERR_SYNTAX. err->where holds a JSON pointer when known. NEW: *out (cJSON_Delete). */
-int cds__parse_body(const char *body, size_t length, cJSON **out, struct fhir_error *err);
-/* cds__parse_body with the given limits (configured, or a JWT's / JWKS's own). */
+/* Parses untrusted JSON (a request body, a JWT part, a JWK Set) with fhir_json_parse_limited:
+ * nesting deeper than max_depth, or an array with more than max_items items -> FHIR_ERR_LIMIT;
+ * not JSON (RFC 8259: also invalid UTF-8 or a raw control character in a string), or text after
+ * the value -> FHIR_ERR_SYNTAX; messages call it "the request body". err->where holds a JSON
+ * pointer when known. NEW: *out (cJSON_Delete). */
 int cds__parse_json_limited(const char *body, size_t length, unsigned long max_depth,
                             unsigned long max_items, cJSON **out, struct fhir_error *err);
 /* Checks the CDS Hooks 2.0 §HTTP Request envelope: hook (== service->hook), hookInstance,
@@ -153,22 +152,21 @@ void cds__discovery_build(const struct engine *engine, char **out, size_t *lengt
 
 /* ---- fetching missing data from the client's FHIR server (fetch.c) ------------------------ */
 
-/* What the fetch step obtained for engine_assess_with. */
+/* What the fetch step reports beside the data it supplies to the engine request. */
 struct cds__fetched {
-	cJSON *data;    /* NEW or NULL: {"<prefetch key>": resource, Bundle or null, ...} */
 	size_t fetched; /* keys fetched successfully */
 	char note[512]; /* why keys could not be fetched ("conditions: HTTP 401 ..."), for the 412
 	                   message; "" when nothing failed. Never holds the access token. */
 };
 /* CDS Hooks 2.0 §Prefetch, in three steps. cds__fetch_plan: which keys the triggered policies
- * need that the prefetch lacks (absent, OperationOutcome, unusable; `null` is never fetched),
- * and the further pages of paged prefetch Bundles, to be fetched from the request's fhirServer
- * with the fhirAuthorization bearer token within the app's fetch budget. fhirServer must pass
- * fhir_client_base_allowed (https unless loopback or demo mode). Then the fetch, waiting
- * (cds__fetch_now) or not (cds__fetch_start); then cds__fetch_collect. Never fails: what cannot
- * be fetched stays unavailable and is explained in out->note; a paged Bundle whose pages cannot
- * be fetched is marked unavailable. A request the engine cannot read is left for
- * engine_assess_with to answer 400. Clear *out with cds__fetched_clear. */
+ * need that the prefetch lacks (engine_request_needs: absent, OperationOutcome, unusable; `null`
+ * is never fetched), and the further pages of paged prefetch Bundles, to be fetched from the
+ * request's fhirServer with the fhirAuthorization bearer token within the app's fetch budget.
+ * fhirServer must pass fhir_client_base_allowed (https unless loopback or demo mode). Then the
+ * fetch, waiting (cds__fetch_now) or not (cds__fetch_start); then cds__fetch_collect supplies
+ * what came back to the engine request. Never fails: what cannot be fetched stays unavailable
+ * and is explained in out->note; a paged Bundle whose pages cannot be fetched is supplied as
+ * unavailable (engine_request_supply with NULL). Clear *out with cds__fetched_clear. */
 void cds__fetched_clear(struct cds__fetched *fetched); /* accepts NULL */
 
 #define CDS__FETCH_MAX_KEYS 32 /* prefetch keys one request can fetch */
@@ -182,18 +180,21 @@ struct cds__fetch_plan {
 	unsigned follow;                  /* keys whose prefetch is a paged Bundle */
 };
 /* The first step: fills *out with what is known without fetching (notes, paged Bundles
- * that cannot be followed) and *plan with what to fetch. Returns plan->n (0: nothing to fetch,
- * *out is complete). The request must outlive the plan. */
-size_t cds__fetch_plan(struct cds_app *app, const cJSON *request, struct cds__fetch_plan *plan,
-                       struct cds__fetched *out);
+ * that cannot be followed, supplied to `req` as unavailable) and *plan with what to fetch, from
+ * `req`'s needs. Returns plan->n (0: nothing to fetch, *out is complete). The request (JSON and
+ * engine request) must outlive the plan. */
+size_t cds__fetch_plan(struct cds_app *app, const cJSON *request, struct engine_request *req,
+                       struct cds__fetch_plan *plan, struct cds__fetched *out);
 /* Starts the plan on `fetcher` (fhir_fetcher_start): FHIR_OK, then done(ctx, status) follows on
  * the fetcher's thread; otherwise done never comes and the items say why (collect them). */
 int cds__fetch_start(struct cds_app *app, struct cds__fetch_plan *plan,
                      struct fhir_fetcher *fetcher, fhir_fetch_done_fn done, void *ctx);
 /* Fetches the plan's items now, waiting (fhir_client_fetch, at most the fetch budget). */
 void cds__fetch_now(struct cds_app *app, struct cds__fetch_plan *plan);
-/* The last step: moves the items' outcomes into *out, then clears the plan. */
-void cds__fetch_collect(struct cds__fetch_plan *plan, struct cds__fetched *out);
+/* The last step: supplies the items' results to `req` (a failed paged Bundle as unavailable),
+ * notes the failures in *out, then clears the plan. */
+void cds__fetch_collect(struct cds__fetch_plan *plan, struct engine_request *req,
+                        struct cds__fetched *out);
 void cds__fetch_plan_clear(struct cds__fetch_plan *plan); /* frees what the plan holds */
 /* 1 when no client authentication (JWT issuer) is configured: open demo mode, where fhirServer
  * may be plain http to any host. */
@@ -205,8 +206,10 @@ int cds__demo_mode(const struct cds_app *app);
  * read and validated, token checked). handle.c's; server.c only passes it along. */
 struct cds__pending {
 	const struct cds__service *service;
-	cJSON *json;              /* NEW: the request body */
-	struct fhir_datetime now; /* the decision's `now` */
+	cJSON *json;                /* NEW: the request body */
+	struct fhir_datetime now;   /* the decision's `now` */
+	struct engine_request *req; /* NEW: the request as the engine read it (once) */
+	cJSON **decisions;          /* cds_request.decisions (BORROWED) */
 	struct cds__fetched fetched;
 	struct cds__fetch_plan plan;
 };

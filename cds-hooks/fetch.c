@@ -54,24 +54,8 @@ static int paged(const cJSON *value)
 	return 0;
 }
 
-/* Marks `key` unavailable for the engine: the client's data for it is incomplete. */
-static void mark_unavailable(struct cds__fetched *f, const char *key, const char *why)
-{
-	cJSON *outcome = cds__must(cJSON_CreateObject());
-	cJSON *issue = cds__must(cJSON_CreateObject());
-
-	cds__must(cJSON_AddStringToObject(outcome, "resourceType", "OperationOutcome"));
-	cds__must(cJSON_AddStringToObject(issue, "severity", "error"));
-	cds__must(cJSON_AddStringToObject(issue, "code", "incomplete"));
-	cds__must(cJSON_AddStringToObject(issue, "diagnostics", why));
-	cJSON_AddItemToArray(cds__must(cJSON_AddArrayToObject(outcome, "issue")), issue);
-	if (f->data == NULL)
-		f->data = cds__must(cJSON_CreateObject());
-	cJSON_AddItemToObject(f->data, key, outcome);
-}
-
-size_t cds__fetch_plan(struct cds_app *app, const cJSON *request, struct cds__fetch_plan *plan,
-                       struct cds__fetched *out)
+size_t cds__fetch_plan(struct cds_app *app, const cJSON *request, struct engine_request *req,
+                       struct cds__fetch_plan *plan, struct cds__fetched *out)
 {
 	struct engine_needs needs;
 	struct fhir_error err = {{0}, {0}}, base_err = {{0}, {0}};
@@ -104,9 +88,7 @@ size_t cds__fetch_plan(struct cds_app *app, const cJSON *request, struct cds__fe
 		if (!any)
 			return 0;
 	}
-	/* A request the engine cannot read is answered 400 by engine_assess_with. */
-	if (engine_needs(app->engine, request, &needs, &err) != FHIR_OK)
-		return 0;
+	engine_request_needs(req, &needs);
 	/* CDS Hooks 2.0 §Prefetch: absent, OperationOutcome and unusable values are missing; `null`
 	 * is the client saying there is no data: never fetched. */
 	want = needs.missing_required | needs.missing_optional;
@@ -120,9 +102,7 @@ size_t cds__fetch_plan(struct cds_app *app, const cJSON *request, struct cds__fe
 	if (refusal != NULL) {
 		for (k = 0; k < nkeys && k < CDS__FETCH_MAX_KEYS; k++)
 			if (follow & (1u << k))
-				mark_unavailable(
-				    out, table[k].key,
-				    "a paged Bundle whose next pages cannot be fetched");
+				engine_request_supply(req, k, NULL); /* incomplete */
 		return 0;
 	}
 
@@ -152,7 +132,8 @@ size_t cds__fetch_plan(struct cds_app *app, const cJSON *request, struct cds__fe
 	return n;
 }
 
-void cds__fetch_collect(struct cds__fetch_plan *plan, struct cds__fetched *out)
+void cds__fetch_collect(struct cds__fetch_plan *plan, struct engine_request *req,
+                        struct cds__fetched *out)
 {
 	size_t nkeys, k;
 	const struct engine_prefetch_key *table = engine_prefetch_keys(&nkeys);
@@ -162,15 +143,13 @@ void cds__fetch_collect(struct cds__fetch_plan *plan, struct cds__fetched *out)
 		const char *key = table[plan->keys[k]].key;
 
 		if (it->status == FHIR_OK) {
-			if (out->data == NULL)
-				out->data = cds__must(cJSON_CreateObject());
-			cJSON_AddItemToObject(out->data, key, it->result);
+			engine_request_supply(req, plan->keys[k], it->result); /* takes it */
 			it->result = NULL;
 			out->fetched++;
 		} else {
 			note(out, "%s: %s", key, it->why);
-			if (plan->follow & (1u << plan->keys[k]))
-				mark_unavailable(out, key, it->why);
+			if (plan->follow & (1u << plan->keys[k])) /* incomplete */
+				engine_request_supply(req, plan->keys[k], NULL);
 		}
 	}
 	cds__fetch_plan_clear(plan);
@@ -221,10 +200,8 @@ void cds__fetch_now(struct cds_app *app, struct cds__fetch_plan *plan)
 
 void cds__fetched_clear(struct cds__fetched *f)
 {
-	if (f == NULL)
-		return;
-	cJSON_Delete(f->data);
-	memset(f, 0, sizeof(*f));
+	if (f != NULL)
+		memset(f, 0, sizeof(*f));
 }
 
 int cds_app_set_fetch_budget(struct cds_app *app, long ms)

@@ -115,6 +115,7 @@ static void pending_free(struct cds__pending *p)
 		return;
 	cds__fetch_plan_clear(&p->plan);
 	cds__fetched_clear(&p->fetched);
+	engine_request_free(p->req);
 	cJSON_Delete(p->json);
 	free(p);
 }
@@ -122,20 +123,14 @@ static void pending_free(struct cds__pending *p)
 /* A service call's second half: the fetched data (if any) in, the assessment, the reply. */
 static void service_assess(struct cds_app *app, struct cds__pending *p, struct cds_reply *out)
 {
-	struct fhir_error err = {{0}, {0}};
 	struct engine_result result;
 	memset(&result, 0, sizeof result);
-	cds__fetch_collect(&p->plan, &p->fetched);
+	cds__fetch_collect(&p->plan, p->req, &p->fetched);
 	const struct cds__service *service = p->service;
 	const cJSON *instance = cJSON_GetObjectItemCaseSensitive(p->json, "hookInstance");
-	int rc = engine_assess_with(app->engine, p->json, p->fetched.data, &p->now, &result, &err);
-	if (rc == FHIR_ERR_INVALID) {
-		cds__reply_error(out, 400, "invalid", err.where, "%s", err.message);
-		goto out;
-	}
+	int rc = engine_request_assess(p->req, &result);
 	if (rc != FHIR_OK) {
-		cds__reply_error(out, 500, "exception", err.where, "the assessment failed: %s",
-		                 err.message);
+		cds__reply_error(out, 500, "exception", NULL, "the assessment failed (%d)", rc);
 		goto out;
 	}
 
@@ -149,16 +144,20 @@ static void service_assess(struct cds_app *app, struct cds__pending *p, struct c
 			              log_line(rec, instance->valuestring, service->id, stamp));
 	}
 
-	if (result.http_status == 412) { /* CDS Hooks 2.0 §Prefetch: required data unobtainable */
+	if (p->decisions != NULL) { /* the caller reads the records (vectors.c) */
+		*p->decisions = result.log;
+		result.log = NULL;
+	}
+	if (result.kind == ENGINE_DATA_UNAVAILABLE) { /* CDS Hooks 2.0 §Prefetch: 412 */
 		cds__reply_error(out, 412, "processing", NULL,
 		                 "data a policy requires is missing: %s%s%s",
 		                 result.missing[0] ? result.missing : "(unspecified)",
 		                 p->fetched.note[0] ? "; fhirServer: " : "", p->fetched.note);
 		goto out;
 	}
-	if (result.http_status != 200 || !cJSON_IsObject(result.response)) {
-		cds__reply_error(out, 500, "exception", NULL, "the engine returned status %d",
-		                 result.http_status);
+	if (result.kind != ENGINE_ASSESSED || !cJSON_IsObject(result.response)) {
+		cds__reply_error(out, 500, "exception", NULL,
+		                 "the engine returned no response (%d)", (int)result.kind);
 		goto out;
 	}
 	cJSON *response = result.response;
@@ -195,14 +194,21 @@ static void service_call(struct cds_app *app, const struct cds__service *service
 	}
 	struct cds__pending *p = cds__must(calloc(1, sizeof *p));
 	p->service = service;
+	p->decisions = req->decisions;
 	p->json = json;
 	json = NULL;
 	if (req->now)
 		p->now = *req->now;
 	else
 		fhir_datetime_now(&p->now);
+	/* the engine reads the request once; bad context contents are a 400 */
+	if (engine_request_new(app->engine, p->json, &p->now, &p->req, &err) != FHIR_OK) {
+		cds__reply_error(out, 400, "invalid", err.where, "%s", err.message);
+		pending_free(p);
+		goto out;
+	}
 	/* CDS Hooks 2.0 §Prefetch: fetch what is missing */
-	if (cds__fetch_plan(app, p->json, &p->plan, &p->fetched) > 0) {
+	if (cds__fetch_plan(app, p->json, p->req, &p->plan, &p->fetched) > 0) {
 		*pending = p;
 		return;
 	}

@@ -132,18 +132,41 @@ static void filter_type(struct fhir_collection *c, const char *type, const char 
 	c->count = n;
 }
 
-/* CDS Hooks 2.0 §Prefetch: classify each key; null = available and empty. A key in `fetched`
- * (data the caller obtained from the FHIR server) takes the place of the prefetched one. */
-static void read_prefetch(struct request_data *rd, const cJSON *prefetch, const cJSON *fetched)
+/* What the caller supplied for keys the prefetch lacked (engine_request_supply): `fetched` is an
+ * object keyed like `prefetch` whose keys take the place of the request's; keys in `unavailable`
+ * (bits of enum engine_key) are incomplete and count as unavailable whatever the request holds. */
+struct supplied {
+	const cJSON *fetched;
+	unsigned unavailable;
+};
+
+/* The value of prefetch key k as the engine reads it: supplied, else the request's prefetch; NULL
+ * when the caller found it incomplete. */
+static const cJSON *key_value(const cJSON *prefetch, const struct supplied *supplied, size_t k)
+{
+	size_t nkeys;
+	const char *key = engine_prefetch_keys(&nkeys)[k].key;
+	const cJSON *value;
+
+	if (supplied == NULL)
+		return fhir_get(prefetch, key);
+	if (supplied->unavailable & (1u << k))
+		return NULL; /* incomplete: neither the prefetch nor a part of it is used */
+	value = fhir_get(supplied->fetched, key);
+	return value != NULL ? value : fhir_get(prefetch, key);
+}
+
+/* CDS Hooks 2.0 §Prefetch: classify each key; null = available and empty. A key in the
+ * supplied data (what the caller obtained from the FHIR server) takes the place of the
+ * prefetched one; a key the caller found incomplete is unavailable. */
+static void read_prefetch(struct request_data *rd, const cJSON *prefetch,
+                          const struct supplied *supplied)
 {
 	size_t nkeys, k;
 	const struct engine_prefetch_key *keys = engine_prefetch_keys(&nkeys);
 
 	for (k = 0; k < nkeys; k++) {
-		const cJSON *value = fhir_get(fetched, keys[k].key);
-
-		if (value == NULL)
-			value = fhir_get(prefetch, keys[k].key);
+		const cJSON *value = key_value(prefetch, supplied, k);
 
 		switch (fhir_prefetch_classify(value)) {
 		case FHIR_PREFETCH_NULL:
@@ -209,8 +232,8 @@ static void set_builtins(struct request_data *rd, const cJSON *context)
 /* ---- triggering ------------------------------------------------------------------------- */
 
 /* Removes from `policies` those not yet in force on now's date (effectiveFrom after it): a
- * policy not in force is not triggered. engine_needs has no instant (now zeroed): it keeps
- * every policy. */
+ * policy not in force is not triggered. Without an instant (engine_needs: now zeroed) every
+ * policy is kept. */
 static void drop_not_in_force(const struct request_data *rd, uint64_t *policies)
 {
 	const struct engine *e = rd->engine;
@@ -488,7 +511,8 @@ struct pending {
 	const char *text;
 };
 
-/* CDS Hooks 2.0 §Prefetch: 412 when required data is neither prefetched nor obtainable. */
+/* CDS Hooks 2.0 §Prefetch: data unavailable (the protocol's 412) when required data is neither
+ * prefetched nor obtainable. */
 static int check_required(const struct request_data *rd, const struct pending *pending_orders,
                           size_t n, struct engine_result *out)
 {
@@ -508,7 +532,7 @@ static int check_required(const struct request_data *rd, const struct pending *p
 	required &= ~rd->available;
 	if (required == 0)
 		return 0;
-	out->http_status = 412;
+	out->kind = ENGINE_DATA_UNAVAILABLE;
 	for (k = 0; k < nkeys; k++) {
 		int w;
 
@@ -626,22 +650,56 @@ static int collect(struct request_data *rd, const struct engine *e, const cJSON 
 	return FHIR_OK;
 }
 
-int engine_needs(const struct engine *e, const cJSON *request, struct engine_needs *out,
-                 struct fhir_error *err)
+/* ---- the per-request object (engine.h) -------------------------------------------------- */
+
+struct engine_request {
+	struct request_data rd; /* its arena is the request's (fhir_arena_take) */
+	const cJSON *request, *context, *prefetch; /* BORROWED */
+	struct pending *pending_orders;            /* the orders that trigger a policy */
+	size_t n;
+	struct engine_needs needs;
+	struct supplied supply; /* what read_prefetch sees: supplied values and unavailable keys */
+	cJSON *fetched;         /* owned: {"<key>": value} of what engine_request_supply took */
+	int assessed;
+};
+
+/* CDS Hooks 2.0 §Prefetch: the keys whose prefetch value can be read (a resource, a Bundle, or
+ * null: "no data"); absent, OperationOutcome and unusable values are missing. */
+static unsigned prefetch_available(const cJSON *prefetch)
 {
-	struct request_data rd;
-	struct pending *pending_orders = NULL;
-	size_t i, k, c, n;
+	size_t nkeys, k;
+	const struct engine_prefetch_key *keys = engine_prefetch_keys(&nkeys);
+	unsigned available = 0;
+
+	for (k = 0; k < nkeys; k++)
+		switch (fhir_prefetch_classify(fhir_get(prefetch, keys[k].key))) {
+		case FHIR_PREFETCH_NULL:
+		case FHIR_PREFETCH_RESOURCE:
+		case FHIR_PREFETCH_BUNDLE:
+			available |= 1u << k;
+			break;
+		default:
+			break;
+		}
+	return available;
+}
+
+/* The data the triggered policies need (engine_needs in engine.h), from the orders once read. */
+static void find_needs(struct engine_request *req)
+{
+	const struct engine *e = req->rd.engine;
+	struct engine_needs *out = &req->needs;
 	const uint64_t *who = e->all_policies;
-	int rc;
+	unsigned available;
+	size_t i, k, c;
 
 	memset(out, 0, sizeof(*out));
-	memset(&rd, 0, sizeof(rd));
-	rc = collect(&rd, e, request, &pending_orders, &n, err);
-	if (rc == FHIR_OK && n > 0) /* NHS England "Who Pays?" (commissioner.c) */
-		who = engine__commissioner_needs(e, request, &out->optional);
-	for (i = 0; rc == FHIR_OK && i < n; i++) {
-		const uint64_t *set = pending_orders[i].policies;
+	if (req->n == 0)
+		return;
+	/* NHS England "Who Pays?" (commissioner.c) */
+	who = engine__commissioner_needs(e, req->request, &out->optional);
+	for (i = 0; i < req->n; i++) {
+		const uint64_t *set = req->pending_orders[i].policies;
 
 		for (k = engine__set_next(set, e->set_words, 0); k < e->policy_count;
 		     k = engine__set_next(set, e->set_words, k + 1)) {
@@ -656,46 +714,86 @@ int engine_needs(const struct engine *e, const cJSON *request, struct engine_nee
 		}
 	}
 	out->optional &= ~out->required;
-	if (rc == FHIR_OK && n > 0) {
-		read_prefetch(&rd, fhir_get(request, "prefetch"), NULL);
-		out->missing_required = out->required & ~rd.available;
-		out->missing_optional = out->optional & ~rd.available;
-	}
-	fhir_arena_give(rd.arena);
-	return rc;
+	available = prefetch_available(req->prefetch);
+	out->missing_required = out->required & ~available;
+	out->missing_optional = out->optional & ~available;
 }
 
-int engine_assess(const struct engine *e, const cJSON *request, const struct fhir_datetime *now,
-                  struct engine_result *out, struct fhir_error *err)
-{
-	return engine_assess_with(e, request, NULL, now, out, err);
-}
-
-int engine_assess_with(const struct engine *e, const cJSON *request, const cJSON *fetched,
-                       const struct fhir_datetime *now, struct engine_result *out,
+int engine_request_new(const struct engine *e, const cJSON *request,
+                       const struct fhir_datetime *now, struct engine_request **out,
                        struct fhir_error *err)
 {
-	struct request_data rd;
-	const cJSON *context = fhir_get(request, "context");
-	struct pending *pending_orders = NULL;
-	struct engine__responsible who;
-	size_t i, k, n = 0;
-	cJSON *cards, *actions = NULL;
+	struct engine_request *req = calloc(1, sizeof(*req));
 	int rc;
 
+	*out = NULL;
+	if (req == NULL)
+		abort(); /* architecture.md rule 5 */
+	req->request = request;
+	req->context = fhir_get(request, "context");
+	req->prefetch = fhir_get(request, "prefetch");
+	if (now != NULL)
+		req->rd.now = *now;
+	rc = collect(&req->rd, e, request, &req->pending_orders, &req->n, err);
+	if (rc != FHIR_OK) {
+		engine_request_free(req);
+		return rc;
+	}
+	find_needs(req);
+	*out = req;
+	return FHIR_OK;
+}
+
+void engine_request_needs(const struct engine_request *req, struct engine_needs *out)
+{
+	*out = req->needs;
+}
+
+int engine_request_supply(struct engine_request *req, size_t key, cJSON *value)
+{
+	size_t nkeys;
+	const struct engine_prefetch_key *keys = engine_prefetch_keys(&nkeys);
+
+	if (key >= nkeys || req->assessed) {
+		cJSON_Delete(value);
+		return FHIR_ERR_INVALID;
+	}
+	if (req->fetched == NULL)
+		req->fetched = cJSON_CreateObject();
+	cJSON_DeleteItemFromObjectCaseSensitive(req->fetched, keys[key].key);
+	if (value == NULL) {
+		req->supply.unavailable |= 1u << key;
+		return FHIR_OK;
+	}
+	req->supply.unavailable &= ~(1u << key);
+	cJSON_AddItemToObject(req->fetched, keys[key].key, value);
+	req->supply.fetched = req->fetched;
+	return FHIR_OK;
+}
+
+int engine_request_assess(struct engine_request *req, struct engine_result *out)
+{
+	struct request_data *rd = &req->rd;
+	const struct engine *e = rd->engine;
+	struct pending *pending_orders = req->pending_orders;
+	struct engine__responsible who;
+	size_t i, k, n = req->n;
+	cJSON *cards, *actions = NULL;
+
 	memset(out, 0, sizeof(*out));
-	memset(&rd, 0, sizeof(rd));
-	rd.now = *now;
-	if ((rc = collect(&rd, e, request, &pending_orders, &n, err)) != FHIR_OK)
-		goto out;
-	out->http_status = 200;
+	if (req->assessed)
+		return FHIR_ERR_INVALID; /* the orders' sets are narrowed below: once only */
+	req->assessed = 1;
+	out->kind = ENGINE_ASSESSED;
 	out->response = cJSON_CreateObject();
 	out->log = cJSON_CreateArray();
 	cards = cJSON_AddArrayToObject(out->response, "cards");
 	if (n == 0) /* nothing triggered: no data needed (policies.md "Data the policies need") */
-		goto out;
-	read_prefetch(&rd, fhir_get(request, "prefetch"), fetched);
-	engine__commissioner_find(e, request, fetched, &who); /* NHS England "Who Pays?" */
+		return FHIR_OK;
+	read_prefetch(rd, req->prefetch, &req->supply);
+	/* NHS England "Who Pays?" */
+	engine__commissioner_find(e, req->context,
+	                          key_value(req->prefetch, &req->supply, ENGINE_KEY_PATIENT), &who);
 	for (i = 0; i < n; i++) {
 		if (who.info_card)
 			engine__commissioner_notice(e, &who, pending_orders[i].order,
@@ -703,16 +801,16 @@ int engine_assess_with(const struct engine *e, const cJSON *request, const cJSON
 			                            pending_orders[i].policies, cards, out->log);
 		engine__set_and(pending_orders[i].policies, who.policies, e->set_words);
 	}
-	if (check_required(&rd, pending_orders, n, out)) {
+	if (check_required(rd, pending_orders, n, out)) {
 		cJSON_Delete(out->response);
 		out->response = NULL;
-		goto out;
+		return FHIR_OK;
 	}
-	set_builtins(&rd, context);
+	set_builtins(rd, req->context);
 	for (i = 0; i < n; i++) {
 		const uint64_t *set = pending_orders[i].policies;
 		struct engine__assessment *decided = fhir_arena_alloc(
-		    rd.arena, (engine__set_count(set, e->set_words) + 1) * sizeof(*decided));
+		    rd->arena, (engine__set_count(set, e->set_words) + 1) * sizeof(*decided));
 		size_t decided_count = 0;
 
 		for (k = engine__set_next(set, e->set_words, 0); k < e->policy_count;
@@ -723,13 +821,13 @@ int engine_assess_with(const struct engine *e, const cJSON *request, const cJSON
 
 			memset(a, 0, sizeof(*a));
 			a->engine = e;
-			a->arena = rd.arena;
+			a->arena = rd->arena;
 			a->triggered_on_text = engine__set_has(pending_orders[i].text_mask, k);
 			a->order_text = pending_orders[i].text;
 			a->responsible = &who;
 			engine__uuid(a->assessment_id);
 			out->assessed++;
-			if (!assess_policy(&rd, &e->policies[k], pending_orders[i].order,
+			if (!assess_policy(rd, &e->policies[k], pending_orders[i].order,
 			                   pending_orders[i].order_ref, a))
 				continue;
 			card = engine__card(a);
@@ -738,23 +836,53 @@ int engine_assess_with(const struct engine *e, const cJSON *request, const cJSON
 				cJSON_AddItemToArray(cards, card);
 			}
 			cJSON_AddItemToArray(
-			    out->log, with_prefetch_issues(&rd, engine__log_record(a, card_uuid)));
+			    out->log, with_prefetch_issues(rd, engine__log_record(a, card_uuid)));
 			decided_count++;
 		}
-		if (rd.sign && decided_count > 0) {
+		if (rd->sign && decided_count > 0) {
 			if (actions == NULL)
 				actions = cJSON_AddArrayToObject(out->response, "systemActions");
 			cJSON_AddItemToArray(actions, system_action(decided, decided_count));
 		}
 	}
-out:
-	fhir_arena_give(rd.arena);
-	engine__release_after(rd.prefetched.count); /* a long record: memory back (release.c) */
-	if (rc != FHIR_OK) {
-		cJSON_Delete(out->response);
-		cJSON_Delete(out->log);
-		memset(out, 0, sizeof(*out));
-	}
+	return FHIR_OK;
+}
+
+void engine_request_free(struct engine_request *req)
+{
+	if (req == NULL)
+		return;
+	fhir_arena_give(req->rd.arena);
+	engine__release_after(req->rd.prefetched.count); /* a long record: memory back (release.c) */
+	cJSON_Delete(req->fetched);
+	free(req);
+}
+
+/* ---- one-call forms --------------------------------------------------------------------- */
+
+int engine_needs(const struct engine *e, const cJSON *request, struct engine_needs *out,
+                 struct fhir_error *err)
+{
+	struct engine_request *req = NULL;
+	int rc = engine_request_new(e, request, NULL, &req, err);
+
+	memset(out, 0, sizeof(*out));
+	if (rc == FHIR_OK)
+		engine_request_needs(req, out);
+	engine_request_free(req);
+	return rc;
+}
+
+int engine_assess(const struct engine *e, const cJSON *request, const struct fhir_datetime *now,
+                  struct engine_result *out, struct fhir_error *err)
+{
+	struct engine_request *req = NULL;
+	int rc = engine_request_new(e, request, now, &req, err);
+
+	memset(out, 0, sizeof(*out));
+	if (rc == FHIR_OK)
+		rc = engine_request_assess(req, out);
+	engine_request_free(req);
 	return rc;
 }
 

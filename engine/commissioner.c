@@ -560,15 +560,11 @@ static void from_practice(const struct engine *e, const cJSON *value, const char
 	}
 }
 
-void engine__commissioner_find(const struct engine *e, const cJSON *request, const cJSON *fetched,
+void engine__commissioner_find(const struct engine *e, const cJSON *context, const cJSON *value,
                                struct engine__responsible *out)
 {
-	const cJSON *value = fhir_get(fetched, "patient");
-
 	memset(out, 0, sizeof(*out));
 	out->how = ENGINE_WHO_NOT_DETERMINED;
-	if (value == NULL)
-		value = fhir_get(fhir_get(request, "prefetch"), "patient");
 	if (e->practice_count == 0) /* nothing to look a practice up in, whatever the data */
 		snprintf(out->why, sizeof(out->why), "this deployment lists no GP practices");
 	else
@@ -576,9 +572,7 @@ void engine__commissioner_find(const struct engine *e, const cJSON *request, con
 		case FHIR_PREFETCH_RESOURCE:
 		case FHIR_PREFETCH_BUNDLE:
 			out->patient_available = 1;
-			from_practice(e, value,
-			              fhir_get_string(fhir_get(request, "context"), "patientId"),
-			              out);
+			from_practice(e, value, fhir_get_string(context, "patientId"), out);
 			break;
 		case FHIR_PREFETCH_NULL:
 			out->patient_available = 1;
@@ -606,7 +600,8 @@ const uint64_t *engine__commissioner_needs(const struct engine *e, const cJSON *
 {
 	struct engine__responsible who;
 
-	engine__commissioner_find(e, request, NULL, &who);
+	engine__commissioner_find(e, fhir_get(request, "context"),
+	                          fhir_get(fhir_get(request, "prefetch"), "patient"), &who);
 	if (e->practice_count > 0)
 		*optional |= 1u << ENGINE_KEY_PATIENT;
 	/* the patient may yet be fetched: any served commissioner's policy may then apply */

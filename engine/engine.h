@@ -72,48 +72,78 @@ struct engine_prefetch_key {
 /* The fixed table of prefetch keys, in discovery order; *count receives its length. */
 const struct engine_prefetch_key *engine_prefetch_keys(size_t *count);
 
+/* What an assessment came to. The engine knows no HTTP: cds-hooks/ maps ENGINE_ASSESSED to 200 and
+ * ENGINE_DATA_UNAVAILABLE to 412 (CDS Hooks 2.0 §Prefetch). */
+enum engine_result_kind {
+	ENGINE_ASSESSED,         /* the triggered policies were assessed: `response` holds cards */
+	ENGINE_DATA_UNAVAILABLE, /* data a triggered policy requires is unavailable: `missing` */
+};
+
 /* The outcome of one assessment. */
 struct engine_result {
-	int http_status; /* 200, or 412 when data a triggered policy requires is unavailable */
-	cJSON *response; /* 200: NEW CDS Hooks response {"cards": [...], "systemActions"?: [...]} */
-	char missing[512]; /* 412: what is missing, e.g. "prefetch 'conditions'
-	                      (Condition?patient=…)" */
+	enum engine_result_kind kind;
+	cJSON *response;   /* ASSESSED: NEW CDS Hooks response {"cards", "systemActions"?};
+	                      DATA_UNAVAILABLE: NULL */
+	char missing[512]; /* DATA_UNAVAILABLE: what is missing, e.g. "prefetch 'conditions'
+	                      (Condition?patient=…)"; else "" */
 	cJSON *log;        /* NEW: array of decision-log records, one per assessed order and policy;
 	                      never holds an access token */
 	size_t assessed;   /* how many (order, policy) pairs were assessed */
 };
 
-/* Assesses a CDS Hooks order-select or order-sign request that cds-hooks/ has validated at the
- * envelope level (hook, hookInstance, context present). `now` is the evaluation instant (today()
- * and now() in facts). On FHIR_OK, *out is filled (free with engine_result_clear). Returns
- * FHIR_ERR_INVALID (400) with err naming the JSON pointer for bad context contents: a missing or
- * malformed draftOrders Bundle, selections that are not strings or name no draft order. */
-int engine_assess(const struct engine *engine, const cJSON *request,
-                  const struct fhir_datetime *now, struct engine_result *out,
-                  struct fhir_error *err);
-void engine_result_clear(struct engine_result *result);
-
-/* The same, with `fetched`: an object keyed like `prefetch` ("conditions": Bundle, ...) holding
- * what the caller obtained from the client's FHIR server for keys the request lacked. Its keys
- * take the place of the request's; results are identical whichever way the data came.
- * `fetched` may be NULL. BORROWED for the call. */
-int engine_assess_with(const struct engine *engine, const cJSON *request, const cJSON *fetched,
-                       const struct fhir_datetime *now, struct engine_result *out,
-                       struct fhir_error *err);
+/* ---- one request: new -> needs -> (the caller fetches) -> supply -> assess -> free ---------- */
 
 /* What data a request needs, as bits in engine_prefetch_keys() order (bit i = key i): the keys
- * the triggered policies require (`required`; unavailable -> 412) and the further keys their
- * criteria need or any of their expressions read (`optional`; unavailable -> criteria unknown,
- * or a let without data), and which of each the request's
- * prefetch lacks (absent, an OperationOutcome, or not a resource; `null` counts as present).
- * Nothing triggered -> all zero. Errors as engine_assess (bad context -> FHIR_ERR_INVALID).
- * CDS Hooks 2.0 §Prefetch: the service fetches what is missing, or answers 412. */
+ * the triggered policies require (`required`; unavailable -> ENGINE_DATA_UNAVAILABLE) and the
+ * further keys their criteria need or any of their expressions read (`optional`; unavailable ->
+ * criteria unknown, or a let without data), and which of each the request's prefetch lacks
+ * (absent, an OperationOutcome, or not a resource; `null` counts as present). Nothing triggered
+ * -> all zero. CDS Hooks 2.0 §Prefetch: the service fetches what is missing, or answers 412. */
 struct engine_needs {
 	unsigned required, optional;
 	unsigned missing_required, missing_optional;
 };
+
+/* One CDS Hooks order-select or order-sign request being assessed: the request read and indexed
+ * once (hook, context, draftOrders, selections, the orders' triggered policies, what they need),
+ * with its own arena (fhir_arena_take) until freed. Not thread-safe; it may move between threads
+ * (e.g. while its data is fetched) but is used by one at a time. */
+struct engine_request;
+
+/* Reads `request`, which cds-hooks/ has validated at the envelope level (hook, hookInstance,
+ * context present). `now` is the evaluation instant (today() and now() in facts; NULL: none, so
+ * every policy counts as in force). `engine` and `request` are BORROWED until
+ * engine_request_free. NEW: *out (engine_request_free). Returns FHIR_OK, or FHIR_ERR_INVALID (the
+ * protocol's 400) with err naming the JSON pointer for bad context contents: a missing or
+ * malformed draftOrders Bundle, selections that are not strings or name no draft order; then
+ * *out is NULL. */
+int engine_request_new(const struct engine *engine, const cJSON *request,
+                       const struct fhir_datetime *now, struct engine_request **out,
+                       struct fhir_error *err);
+/* What the request needs and its prefetch lacks (computed by engine_request_new). */
+void engine_request_needs(const struct engine_request *req, struct engine_needs *out);
+/* Supplies prefetch key `key` (an index into engine_prefetch_keys()) with what the caller obtained
+ * from the client's FHIR server: `value` (TAKES: a resource, a searchset Bundle, or JSON null for
+ * "no data") takes the place of the request's prefetch for that key, so results are identical
+ * whichever way the data came; NULL marks the key unavailable (its data is known incomplete, e.g. a
+ * paged Bundle whose further pages could not be fetched), whatever the prefetch holds. The last
+ * call for a key counts. Returns FHIR_OK, or FHIR_ERR_INVALID for a key out of range or after
+ * engine_request_assess (value is freed then). */
+int engine_request_supply(struct engine_request *req, size_t key, cJSON *value);
+/* Assesses the request's orders into *out (free with engine_result_clear): cards, system actions
+ * (order-sign) and decision-log records, or ENGINE_DATA_UNAVAILABLE naming what is missing.
+ * Once per request: returns FHIR_OK, or FHIR_ERR_INVALID when called again (*out zeroed). */
+int engine_request_assess(struct engine_request *req, struct engine_result *out);
+void engine_request_free(struct engine_request *req); /* accepts NULL */
+
+/* The one-call forms: new -> assess -> free, and new (no instant) -> needs -> free. Errors as
+ * engine_request_new. */
+int engine_assess(const struct engine *engine, const cJSON *request,
+                  const struct fhir_datetime *now, struct engine_result *out,
+                  struct fhir_error *err);
 int engine_needs(const struct engine *engine, const cJSON *request, struct engine_needs *out,
                  struct fhir_error *err);
+void engine_result_clear(struct engine_result *result);
 
 /* A loaded FHIR R4 Questionnaire (policies/questionnaires/, policies/README.md
  * "questionnaires") by its id, or by its canonical url (with or without "|version"); NULL when

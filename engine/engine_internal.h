@@ -278,11 +278,12 @@ struct engine__responsible {
 int engine__commissioner_load(struct engine *e, const struct engine_file *files, size_t count,
                               const struct engine_reporter *rep);
 void engine__commissioner_free(struct engine *e);
-/* The responsible commissioner of a request from its `patient` data (`fetched` first, then
- * prefetch): Patient.generalPractitioner -> Organization ODS code (logical identifier, a
- * contained or Bundle Organization, or a PractitionerRole's organization) -> practice list;
- * else the default; else not determined. Never fails. */
-void engine__commissioner_find(const struct engine *e, const cJSON *request, const cJSON *fetched,
+/* The responsible commissioner of a request from its `patient` data (`patient`: the key's value
+ * as the engine reads it, fetched or prefetched; NULL when unavailable; `context` the request's):
+ * Patient.generalPractitioner -> Organization ODS code (logical identifier, a contained or
+ * Bundle Organization, or a PractitionerRole's organization) -> practice list; else the
+ * default; else not determined. Never fails. All BORROWED. */
+void engine__commissioner_find(const struct engine *e, const cJSON *context, const cJSON *patient,
                                struct engine__responsible *out);
 /* For engine_needs: the policies that may be assessed (a set BORROWED from the engine; all
  * when the patient is not in the request's prefetch: it may yet be fetched), and `patient` added

@@ -563,6 +563,7 @@ int engine_load(const struct engine_file *files, size_t count, const struct engi
 	*out = NULL;
 	if (e == NULL)
 		abort();
+	fhir_json_hooks_install(); /* cJSON's out of memory aborts too (architecture.md rule 5) */
 	e->valuesets = fhir_valueset_index_new();
 	errors += load_vocabulary(e, files, count, rep);
 	for (i = 0; i < count; i++) {

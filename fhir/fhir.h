@@ -125,6 +125,36 @@ void fhir_json_value(struct fhir_json_writer *w, const char *key, const cJSON *i
 char *fhir_json_finish(struct fhir_json_writer *w, size_t *length);
 void fhir_json_discard(struct fhir_json_writer *w); /* frees the text; the writer is empty */
 
+/* ---- cJSON allocation (json_hooks.c) ------------------------------------------------------- */
+
+/* Makes cJSON allocate through malloc/free wrappers that abort with a message on NULL
+ * (architecture.md rule 5), so a NULL from cJSON can only mean bad input, never memory. Once per
+ * process (later calls do nothing); call before threads start: fhir_client_global_init,
+ * engine_load and cds_app_new call it (and tests/unit/testkit.h, before main), so every program
+ * that loads an engine, and every test, has it. */
+void fhir_json_hooks_install(void);
+
+/* ---- size/depth-limited JSON parser (json_limited.c) ---------------------------------------- */
+
+/* Named limits for one untrusted JSON text (architecture.md rule 5: over a limit is a clear error,
+ * never an abort). A zero max_bytes or max_string_bytes means "no limit of that kind". */
+struct fhir_json_limits {
+	size_t max_bytes;        /* the whole text; larger -> FHIR_ERR_LIMIT */
+	unsigned long max_depth; /* nesting of objects and arrays; deeper -> FHIR_ERR_LIMIT */
+	unsigned long max_items; /* items of any one array; more -> FHIR_ERR_LIMIT */
+	size_t max_string_bytes; /* bytes of any one string as written; longer -> FHIR_ERR_LIMIT */
+	const char *subject;     /* what the messages call the text ("the request body"); NULL:
+	                            "the JSON text" (BORROWED for the call) */
+};
+/* Parses `length` bytes at `text` (need not be NUL-terminated) under *limits. Depth, UTF-8 (RFC
+ * 3629), raw control characters in strings and string length are checked on the bytes before
+ * cJSON parses (so cJSON's recursion is bounded); array sizes after. Text after the value ->
+ * FHIR_ERR_SYNTAX, as are invalid UTF-8, a control character, or text that is not JSON. err names
+ * the byte offset, or the JSON pointer of an over-long array. NEW: *out (cJSON_Delete); NULL on
+ * error. */
+int fhir_json_parse_limited(const char *text, size_t length, const struct fhir_json_limits *limits,
+                            cJSON **out, struct fhir_error *err);
+
 /* The length of the valid UTF-8 sequence at s (n bytes available), or 0 when it is not one
  * (overlong forms, surrogates, code points above U+10FFFF: RFC 3629 §3). n >= 1. */
 size_t fhir_utf8_sequence(const unsigned char *s, size_t n);
@@ -410,6 +440,11 @@ int fhir_http_get(const char *url, const struct fhir_http_limits *limits, char *
 #define FHIR_CLIENT_MAX_PAGES          20u    /* pages of one search, the first included */
 #define FHIR_CLIENT_MAX_ENTRIES        10000u /* entries of one search, all pages */
 #define FHIR_CLIENT_MAX_REDIRECTS      3L     /* redirects followed per GET */
+/* The JSON limits of one answer (json_limited.c): over one, the key is unavailable (the fetch
+ * fails with the reason), never a crash; its size is max_response_bytes. */
+#define FHIR_CLIENT_MAX_JSON_DEPTH   64u             /* nesting of objects and arrays */
+#define FHIR_CLIENT_MAX_ARRAY_ITEMS  100000u         /* items of any one array (entries: above) */
+#define FHIR_CLIENT_MAX_STRING_BYTES (1024u * 1024u) /* any one string, as written */
 
 struct fhir_client_limits {
 	long budget_ms;            /* > 0 */

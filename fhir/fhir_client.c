@@ -397,6 +397,8 @@ static void finish(const struct run *r, struct job *j, CURLcode cc)
 	long status = 0;
 	cJSON *json = NULL;
 	const char *type;
+	struct fhir_error parse_err = {{0}, {0}};
+	int parsed = FHIR_OK;
 
 	curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &status);
 	curl_multi_remove_handle(r->multi, j->easy);
@@ -421,8 +423,17 @@ static void finish(const struct run *r, struct job *j, CURLcode cc)
 		     j->curl_error[0] ? j->curl_error : curl_easy_strerror(cc));
 		return;
 	}
-	if (j->length > 0)
-		json = cJSON_ParseWithLength(j->body, j->length);
+	if (j->length > 0) {
+		const struct fhir_json_limits limits = {
+		    .max_bytes = j->limit,
+		    .max_depth = FHIR_CLIENT_MAX_JSON_DEPTH,
+		    .max_items = FHIR_CLIENT_MAX_ARRAY_ITEMS,
+		    .max_string_bytes = FHIR_CLIENT_MAX_STRING_BYTES,
+		    .subject = "the answer",
+		};
+
+		parsed = fhir_json_parse_limited(j->body, j->length, &limits, &json, &parse_err);
+	}
 	if (status == 401 || status == 403) {
 		cJSON_Delete(json);
 		fail(j, FHIR_ERR_IO, "the FHIR server refused the access token (HTTP %ld)", status);
@@ -441,6 +452,10 @@ static void finish(const struct run *r, struct job *j, CURLcode cc)
 	if (status != 200) {
 		cJSON_Delete(json);
 		fail(j, FHIR_ERR_IO, "HTTP %ld from the FHIR server", status);
+		return;
+	}
+	if (parsed == FHIR_ERR_LIMIT) { /* too deep, too long or too many items: unavailable */
+		fail(j, FHIR_ERR_LIMIT, "%s", parse_err.message);
 		return;
 	}
 	if (json == NULL || !cJSON_IsObject(json)) {
@@ -890,6 +905,7 @@ int fhir_client_base_allowed(const char *base, int demo, struct fhir_error *err)
 
 int fhir_client_global_init(void)
 {
+	fhir_json_hooks_install(); /* process start: one out-of-memory policy */
 	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? FHIR_OK : FHIR_ERR_IO;
 }
 

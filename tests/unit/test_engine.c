@@ -81,7 +81,7 @@ static void test_commissioned_is_quiet(const struct engine *e)
 	struct engine_result r;
 
 	CHECK(assess(e, request("order-select", CODED, COND_A "," PROC_B), &r) == FHIR_OK, "ok");
-	CHECK(r.http_status == 200, "status %d", r.http_status);
+	CHECK(r.kind == ENGINE_ASSESSED, "status %d", (int)r.kind);
 	CHECK(cJSON_GetArraySize(fhir_get(r.response, "cards")) == 0, "quiet: no card");
 	CHECK(cJSON_GetArraySize(r.log) == 1, "one decision logged");
 	CHECK(decision_of_log(&r, 0) && strcmp(decision_of_log(&r, 0), "commissioned") == 0,
@@ -161,14 +161,14 @@ static void test_required_missing_is_412(const struct engine *e)
 	struct engine_result r;
 
 	CHECK(assess(e, request("order-select", CODED, PROC_B), &r) == FHIR_OK, "ok");
-	CHECK(r.http_status == 412, "412, got %d", r.http_status);
+	CHECK(r.kind == ENGINE_DATA_UNAVAILABLE, "412, got %d", (int)r.kind);
 	CHECK(strstr(r.missing, "conditions") != NULL, "names conditions: %s", r.missing);
 	CHECK(r.response == NULL, "no response body");
 	engine_result_clear(&r);
 	/* a null prefetch value is "no data": no 412 */
 	CHECK(assess(e, request("order-select", CODED, "\"conditions\":null"), &r) == FHIR_OK,
 	      "ok");
-	CHECK(r.http_status == 200, "null is an empty list, got %d", r.http_status);
+	CHECK(r.kind == ENGINE_ASSESSED, "null is an empty list, got %d", (int)r.kind);
 	engine_result_clear(&r);
 	/* OperationOutcome entries inside a Bundle are skipped and reported in the log */
 	CHECK(assess(e,
@@ -177,8 +177,8 @@ static void test_required_missing_is_412(const struct engine *e)
 	                     "{\"resourceType\":\"OperationOutcome\"}}]},\"procedures\":null"),
 	             &r) == FHIR_OK,
 	      "ok");
-	CHECK(r.http_status == 200, "a Bundle with an OperationOutcome entry is still data: %d",
-	      r.http_status);
+	CHECK(r.kind == ENGINE_ASSESSED,
+	      "a Bundle with an OperationOutcome entry is still data: %d", (int)r.kind);
 	{
 		char *log = cJSON_PrintUnformatted(r.log);
 
@@ -192,7 +192,7 @@ static void test_required_missing_is_412(const struct engine *e)
 	CHECK(assess(e, request("order-select", CODED, "\"conditions\":\"__null__\""), &r) ==
 	          FHIR_OK,
 	      "ok");
-	CHECK(r.http_status == 200, "\"__null__\" is an empty list, got %d", r.http_status);
+	CHECK(r.kind == ENGINE_ASSESSED, "\"__null__\" is an empty list, got %d", (int)r.kind);
 	engine_result_clear(&r);
 	/* an OperationOutcome is a client failure: unavailable */
 	CHECK(assess(e,
@@ -200,7 +200,7 @@ static void test_required_missing_is_412(const struct engine *e)
 	                     "\"conditions\":{\"resourceType\":\"OperationOutcome\"}"),
 	             &r) == FHIR_OK,
 	      "ok");
-	CHECK(r.http_status == 412, "OperationOutcome -> 412, got %d", r.http_status);
+	CHECK(r.kind == ENGINE_DATA_UNAVAILABLE, "OperationOutcome -> 412, got %d", (int)r.kind);
 	engine_result_clear(&r);
 }
 
@@ -217,7 +217,7 @@ static void test_triggering(const struct engine *e)
 	                     "\"x\":1"),
 	             &r) == FHIR_OK,
 	      "ok");
-	CHECK(r.http_status == 200 && cJSON_GetArraySize(fhir_get(r.response, "cards")) == 0,
+	CHECK(r.kind == ENGINE_ASSESSED && cJSON_GetArraySize(fhir_get(r.response, "cards")) == 0,
 	      "a coded order is judged by its code, not its text");
 	engine_result_clear(&r);
 	/* text-only order: triggered on text */
@@ -234,7 +234,7 @@ static void test_triggering(const struct engine *e)
 	/* order-select assesses only the selection (o2 would trigger on text) */
 	CHECK(assess(e, request("order-select", "{\"text\":\"nothing\"}", ""), &r) == FHIR_OK,
 	      "ok");
-	CHECK(r.assessed == 0 && r.http_status == 200, "unselected o2 not assessed");
+	CHECK(r.assessed == 0 && r.kind == ENGINE_ASSESSED, "unselected o2 not assessed");
 	engine_result_clear(&r);
 }
 
@@ -280,7 +280,8 @@ static void test_needs(const struct engine *e)
 	cJSON_Delete(req);
 }
 
-/* engine_assess_with: fetched data takes the place of missing prefetch, with the same result. */
+/* engine_request_*: fetched data takes the place of missing prefetch, with the same result;
+ * data supplied as unavailable is unavailable; assess runs once. */
 static void test_fetched_equals_prefetched(const struct engine *e)
 {
 	struct engine_result a, b;
@@ -291,7 +292,24 @@ static void test_fetched_equals_prefetched(const struct engine *e)
 	const cJSON *ca, *cb;
 
 	CHECK(engine_assess(e, with, &now, &a, &err) == FHIR_OK, "prefetched");
-	CHECK(engine_assess_with(e, without, fetched, &now, &b, &err) == FHIR_OK, "fetched");
+	struct engine_request *req = NULL;
+	struct engine_result again;
+	struct engine_needs needs;
+	CHECK(engine_request_new(e, without, &now, &req, &err) == FHIR_OK, "new");
+	engine_request_needs(req, &needs);
+	CHECK(needs.missing_required == (1u << 1), "conditions missing: %x",
+	      needs.missing_required);
+	CHECK(engine_request_supply(req, 99, NULL) == FHIR_ERR_INVALID, "no key 99");
+	CHECK(engine_request_supply(req, 1, NULL) == FHIR_OK, "unavailable first");
+	CHECK(engine_request_supply(req, 1, cJSON_Duplicate(fhir_get(fetched, "conditions"), 1)) ==
+	          FHIR_OK,
+	      "then supplied: the last call counts");
+	CHECK(engine_request_assess(req, &b) == FHIR_OK, "fetched");
+	CHECK(engine_request_assess(req, &again) == FHIR_ERR_INVALID && again.response == NULL,
+	      "assessed once only");
+	CHECK(engine_request_supply(req, 1, cJSON_CreateNull()) == FHIR_ERR_INVALID,
+	      "no supply after the assessment (the value is freed)");
+	engine_request_free(req);
 	ca = assessment_of(cJSON_GetArrayItem(fhir_get(a.response, "cards"), 0));
 	cb = assessment_of(cJSON_GetArrayItem(fhir_get(b.response, "cards"), 0));
 	CHECK(ca != NULL && cb != NULL &&
@@ -301,6 +319,24 @@ static void test_fetched_equals_prefetched(const struct engine *e)
 	      "same criteria and evidence either way");
 	engine_result_clear(&a);
 	engine_result_clear(&b);
+	/* data the caller found incomplete is unavailable, whatever the prefetch holds: no
+	 * fabricated resource, an explicit state (conditions are key 1) */
+	req = NULL;
+	CHECK(engine_request_new(e, with, &now, &req, &err) == FHIR_OK, "new");
+	engine_request_needs(req, &needs);
+	CHECK(needs.missing_required == 0, "all prefetched: %x", needs.missing_required);
+	CHECK(engine_request_supply(req, 1, NULL) == FHIR_OK, "incomplete");
+	CHECK(engine_request_assess(req, &a) == FHIR_OK && a.kind == ENGINE_DATA_UNAVAILABLE &&
+	          a.response == NULL && strstr(a.missing, "conditions") != NULL,
+	      "incomplete conditions: unavailable (%d, %s)", (int)a.kind, a.missing);
+	engine_result_clear(&a);
+	engine_request_free(req);
+	req = NULL;
+	cJSON *bad = request("patient-view", CODED, "");
+	CHECK(engine_request_new(e, bad, &now, &req, &err) == FHIR_ERR_INVALID && req == NULL &&
+	          strcmp(err.where, "/hook") == 0,
+	      "a bad request: 400, no object (%s)", err.where);
+	cJSON_Delete(bad);
 	cJSON_Delete(with);
 	cJSON_Delete(without);
 	cJSON_Delete(fetched);
@@ -433,23 +469,23 @@ static void test_extra_triggers(void)
 		          FHIR_OK,
 		      "ok");
 		card = cJSON_GetArrayItem(fhir_get(r.response, "cards"), 0);
-		CHECK(r.http_status == 200 && card != NULL &&
+		CHECK(r.kind == ENGINE_ASSESSED && card != NULL &&
 		          strcmp(fhir_get_string(assessment_of(card), "policy"),
 		                 "nwl-msk-imaging") == 0 &&
 		          !cJSON_IsTrue(fhir_get(assessment_of(card), "matchedOnText")),
 		      "CPT 72148 triggers nwl-msk-imaging by code");
 		engine_result_clear(&r);
 		CHECK(assess(e, request("order-select", CPT_72148, ""), &r) == FHIR_OK, "ok");
-		CHECK(r.http_status == 412,
+		CHECK(r.kind == ENGINE_DATA_UNAVAILABLE,
 		      "triggered by an extra ValueSet, conditions still "
 		      "required: %d",
-		      r.http_status);
+		      (int)r.kind);
 		engine_result_clear(&r);
 		/* Sandbox's first call: "coding": [{}], no text: nothing to judge, no data needed
 		 */
 		CHECK(assess(e, request("order-select", "{\"coding\":[{}]}", ""), &r) == FHIR_OK,
 		      "ok");
-		CHECK(r.http_status == 200 &&
+		CHECK(r.kind == ENGINE_ASSESSED &&
 		          cJSON_GetArraySize(fhir_get(r.response, "cards")) == 0,
 		      "an empty coding triggers nothing");
 		engine_result_clear(&r);
@@ -462,9 +498,9 @@ static void test_extra_triggers(void)
 	CHECK(e != NULL, "loads: %s", c.text);
 	if (e != NULL) {
 		CHECK(assess(e, request("order-select", CPT_72148, ""), &r) == FHIR_OK, "ok");
-		CHECK(r.http_status == 412,
+		CHECK(r.kind == ENGINE_DATA_UNAVAILABLE,
 		      "no extraTriggers: CPT read by its text, conditions required (%d)",
-		      r.http_status);
+		      (int)r.kind);
 		engine_result_clear(&r);
 		engine_free(e);
 	}
@@ -587,7 +623,7 @@ static void test_policy_dates(const char *dir)
 		CHECK(assess_at(e, request("order-select", CODED, COND_A ",\"procedures\":null"),
 		                &before, &r) == FHIR_OK,
 		      "ok");
-		CHECK(r.http_status == 200 && r.assessed == 0 &&
+		CHECK(r.kind == ENGINE_ASSESSED && r.assessed == 0 &&
 		          cJSON_GetArraySize(fhir_get(r.response, "cards")) == 0,
 		      "not yet in force: not triggered (assessed %zu)", r.assessed);
 		engine_result_clear(&r);

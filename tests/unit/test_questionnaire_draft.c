@@ -574,7 +574,7 @@ int main(void)
 		if (req == NULL || exp == NULL || fhir_get_string(exp, "now") == NULL ||
 		    fhir_datetime_parse(fhir_get_string(exp, "now"), &now, &err) != FHIR_OK ||
 		    engine_assess(e, req, &now, &result, &err) != FHIR_OK ||
-		    result.http_status != 200) {
+		    result.kind != ENGINE_ASSESSED) {
 			cJSON_Delete(req);
 			cJSON_Delete(exp);
 			engine_result_clear(&result);

@@ -10,6 +10,18 @@
 #include <string.h>
 #include <time.h>
 
+#include "fhir.h"
+
+/* Every test program runs under the service's out-of-memory policy, cJSON included
+ * (fhir_json_hooks_install, architecture.md rule 5), from before main. A test that must see
+ * cJSON without it defines TESTKIT_NO_JSON_HOOKS before including this header. */
+#ifndef TESTKIT_NO_JSON_HOOKS
+__attribute__((constructor)) static void testkit_json_hooks(void)
+{
+	fhir_json_hooks_install();
+}
+#endif
+
 static int testkit_passed, testkit_failed;
 
 /* Records one assertion; prints the failing expression and a printf-style reason. */
