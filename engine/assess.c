@@ -268,19 +268,26 @@ static const char *unavailable_note(const struct request_data *rd, unsigned need
 /* An `unknown` expression may yield strings beside resources: the strings say why the record
  * cannot settle the criterion ("the joint or side could not be read from the order"). They
  * become the note; only the other items stay evidence. */
-static void split_reason(struct fhir_collection *got, const char **note)
+static void split_reason(const struct request_data *rd, struct fhir_collection *got,
+                         const char **note)
 {
-	size_t i, n = 0;
+	struct fhir_collection kept = {0};
+	size_t i, strings = 0;
 
 	for (i = 0; i < got->count; i++) {
 		if (got->items[i].kind == FHIR_VALUE_STRING) {
 			if (*note == NULL)
 				*note = got->items[i].u.string;
-			continue;
+			strings++;
 		}
-		got->items[n++] = got->items[i];
 	}
-	got->count = n;
+	if (strings == 0)
+		return;
+	/* into a new array: got's items may be a variable's (fhir_path_eval) */
+	for (i = 0; i < got->count; i++)
+		if (got->items[i].kind != FHIR_VALUE_STRING)
+			fhir_collection_push(&kept, rd->arena, &got->items[i]);
+	*got = kept;
 }
 
 /* policies/README.md "criteria": met, then unavailable data (unless notMet settles it),
@@ -335,7 +342,7 @@ static void criterion_state(const struct request_data *rd, const struct engine_c
 	if (c->unknown != NULL && eval(rd, c->unknown, vars, count, order, &got, &error) == 0 &&
 	    yields(&got)) {
 		r->state = ENGINE_UNKNOWN;
-		split_reason(&got, &r->note);
+		split_reason(rd, &got, &r->note);
 		r->evidence = got;
 		return;
 	}

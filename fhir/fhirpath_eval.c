@@ -497,12 +497,9 @@ static int eval_var(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 		return fhir__fp_push(e, out, n->lit);
 	if (c == NULL)
 		return fhir__fp_fail(e, n, FHIR_ERR_EVAL, "unknown variable %%%s", n->name);
-	for (size_t k = 0; k < c->count; k++) {
-		int rc = fhir__fp_push(e, out, &c->items[k]);
-
-		if (rc != 0)
-			return rc;
-	}
+	/* the variable's items, borrowed: a reference costs nothing however long the collection
+	 * (`%all.where(%some.empty())` would copy %some once per item of %all) */
+	fhir__fp_borrow(out, c);
 	return 0;
 }
 

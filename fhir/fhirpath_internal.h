@@ -258,6 +258,15 @@ int fhir__fp_arg(struct fhir__fp_ev *e, const struct fhir__fp_node *call, size_t
 /* Evaluates `n` with $this = [item] and $index = index, as where()/select() do. */
 int fhir__fp_lambda(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
                     const struct fhir_value *item, int64_t index, struct fhir_collection *out);
+/* Makes *out share c's items without copying them: count and capacity are c->count, so the
+ * first fhir__fp_push to *out copies them to a new array (c is never written). Collections an
+ * evaluation returns may be such views (of a variable's value or a literal): read-only. */
+static inline void fhir__fp_borrow(struct fhir_collection *out, const struct fhir_collection *c)
+{
+	out->items = c->count > 0 ? c->items : NULL;
+	out->count = c->count;
+	out->capacity = c->count;
+}
 /* Appends v to c; FHIR_ERR_LIMIT past FHIR_PATH_MAX_ITEMS. */
 int fhir__fp_push(struct fhir__fp_ev *e, struct fhir_collection *c, const struct fhir_value *v);
 /* Fills e->err with "expression:<offset of n>" and returns status. */
