@@ -1000,8 +1000,8 @@ int fhir__fp_eval(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 		goto out;
 	}
 	switch (n->kind) {
-	case FP_LITERAL:
-		rc = fhir__fp_push(e, out, n->lit);
+	case FP_LITERAL: /* the compiled path's value, shared (results are read-only) */
+		fhir__fp_borrow(out, &(const struct fhir_collection){n->lit, 1, 1});
 		break;
 	case FP_EMPTY:
 		break;
@@ -1050,16 +1050,15 @@ int fhir__fp_eval(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 		rc = eval_var(e, n, out);
 		break;
 	case FP_THIS:
-		for (size_t i = 0; i < e->this_->count && rc == 0; i++)
-			rc = fhir__fp_push(e, out, &e->this_->items[i]);
+		fhir__fp_borrow(out, e->this_);
 		break;
 	case FP_INDEX:
 		v = fhir__fp_int(e->index);
 		rc = fhir__fp_push(e, out, &v);
 		break;
 	case FP_TOTAL:
-		for (size_t i = 0; e->total != NULL && i < e->total->count && rc == 0; i++)
-			rc = fhir__fp_push(e, out, &e->total->items[i]);
+		if (e->total != NULL)
+			fhir__fp_borrow(out, e->total);
 		break;
 	}
 out:

@@ -34,6 +34,10 @@ int fhir__fp_push_str(struct fhir__fp_ev *e, struct fhir_collection *out, const 
 static int push_all(struct fhir__fp_ev *e, struct fhir_collection *out,
                     const struct fhir_collection *c)
 {
+	if (out->count == 0) { /* c's items, shared (results are read-only) */
+		fhir__fp_borrow(out, c);
+		return 0;
+	}
 	for (size_t i = 0; i < c->count; i++)
 		PUSH(&c->items[i]);
 	return 0;
