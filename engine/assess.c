@@ -39,7 +39,8 @@ struct request_data {
 	struct fhir_collection everything; /* draft orders + prefetched resources, for resolve() */
 	struct fhir_collection prefetched; /* every resource of every prefetch key, any type */
 	struct fhir_datetime now;
-	struct engine__text *text; /* clinical text read once per element (text_host.c) */
+	struct engine__text *text;   /* clinical text read once per element (text_host.c) */
+	struct fhir_path_memo *memo; /* content hashes of resources, kept for the request */
 };
 
 static const struct fhir_collection empty_collection;
@@ -116,6 +117,7 @@ static void env_init(const struct request_data *rd, struct fhir_path_env *env,
 	env->host_call = engine__host_call;
 	env->host_ctx = rd->text;
 	env->arena = rd->arena;
+	env->memo = rd->memo;
 }
 
 /* Keeps only the resources of `type` (a Bundle may carry _include'd others). */
@@ -178,6 +180,7 @@ static void set_builtins(struct request_data *rd, const cJSON *context)
 	struct fhir_path_var *b = rd->builtins;
 	size_t k, i;
 
+	rd->memo = fhir_path_memo_new(); /* freed with the request's arena */
 	b[VAR_ORDER].name = "order";
 	b[VAR_DRAFT_ORDERS].name = "draftOrders";
 	b[VAR_DRAFT_ORDERS].value = rd->draft_orders;
@@ -756,6 +759,7 @@ int engine_assess_with(const struct engine *e, const cJSON *request, const cJSON
 	}
 out:
 	fhir_arena_give(rd.arena);
+	fhir_path_memo_free(rd.memo);
 	engine__release_after(rd.prefetched.count); /* a long record: memory back (release.c) */
 	if (rc != FHIR_OK) {
 		cJSON_Delete(out->response);

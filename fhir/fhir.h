@@ -270,7 +270,17 @@ struct fhir_path_env {
 	                 struct fhir_collection *out, struct fhir_error *err);
 	const void *host_ctx;
 	struct fhir_arena *arena; /* where results and temporaries are allocated; required */
+	/* What evaluations over the same JSON may remember between them (the content hashes set
+	 * operations file resources under), or NULL: nothing is remembered. */
+	struct fhir_path_memo *memo;
 };
+
+/* A memo of content hashes for evaluations over JSON that does not change while it lives (one
+ * request's): a union of the same 3,000 resources in several expressions hashes each once.
+ * NEW: fhir_path_memo_free (accepts NULL). malloc'd, not in an arena (an arena released between
+ * evaluations would take it along). One thread at a time. Out of memory aborts. */
+struct fhir_path_memo *fhir_path_memo_new(void);
+void fhir_path_memo_free(struct fhir_path_memo *memo);
 
 /* Named limits on untrusted expressions and data. */
 #define FHIR_PATH_MAX_TEXT  8192    /* characters of expression text */

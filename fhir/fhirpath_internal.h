@@ -239,10 +239,13 @@ struct fhir__fp_set {
 	size_t cap, used; /* cap is a power of 2, used <= cap * 2 / 3 */
 	int identity;     /* repeat(): two NODE items are the same only if they are one node */
 	uint64_t mask;    /* hash bits kept: all; white-box tests set 0 to force collisions */
+	struct fhir_path_memo *memo; /* content hashes kept across sets, or NULL */
 };
 /* Empties s, sized for about `expect` items, allocating in `arena` (which must outlive s). */
 void fhir__fp_set_init(struct fhir__fp_set *s, struct fhir_arena *arena, size_t expect,
                        int identity);
+/* fhir__fp_set_init for an evaluation: its arena, and the memo of its environment. */
+void fhir__fp_set_ev(struct fhir__fp_ev *e, struct fhir__fp_set *s, size_t expect, int identity);
 /* Adds v unless an item equal to it is in s: 1 added (v is BORROWED and must stay valid while
  * s is used), 0 already there. A TypeInfo item equals nothing: always 1. */
 int fhir__fp_set_add(struct fhir__fp_set *s, const struct fhir_value *v);

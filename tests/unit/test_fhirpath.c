@@ -1103,6 +1103,42 @@ static void test_sets(void)
 			fail_case("identity set", "?", "x, x added; x again and 'x' duplicates");
 		cJSON_Delete(two);
 	}
+
+	/* a memo of content hashes (fhir_path_memo): the same answers with and without it, and
+	 * on its second use (hashes then come from it); it grows past its first table */
+	{
+		cJSON *objs = cJSON_CreateArray();
+		struct fhir_path_memo *memo = fhir_path_memo_new();
+		struct fhir_value v[600];
+		int ok = 1;
+
+		for (int i = 0; i < 600; i++) {
+			cJSON *o = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(o, "resourceType", "Condition");
+			cJSON_AddNumberToObject(o, "n", i % 300); /* each content twice */
+			cJSON_AddItemToArray(objs, o);
+			memset(&v[i], 0, sizeof(v[i]));
+			v[i].node = o;
+		}
+		for (int round = 0; round < 3; round++) {
+			struct fhir__fp_set set;
+			int added = 0;
+
+			fhir__fp_set_init(&set, arena, 4, 0);
+			set.memo = round > 0 ? memo : NULL;
+			for (int i = 0; i < 600; i++)
+				added += fhir__fp_set_add(&set, &v[i]);
+			ok &= added == 300;
+		}
+		if (ok)
+			passed++;
+		else
+			fail_case("set with a memo", "another count", "300 of 600 kept each time");
+		fhir_path_memo_free(memo);
+		fhir_path_memo_free(NULL);
+		cJSON_Delete(objs);
+	}
 	cJSON_Delete(doc);
 	fhir_arena_free(arena);
 }
