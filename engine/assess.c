@@ -9,6 +9,7 @@
 
 #include "engine_internal.h"
 #include "release.h"
+#include "strmap.h"
 #include "text_internal.h"
 
 /* Built-in variables of every expression (policies/README.md "Variables"). */
@@ -39,8 +40,9 @@ struct request_data {
 	struct fhir_collection everything; /* draft orders + prefetched resources, for resolve() */
 	struct fhir_collection prefetched; /* every resource of every prefetch key, any type */
 	struct fhir_datetime now;
-	struct engine__text *text;   /* clinical text read once per element (text_host.c) */
-	struct fhir_path_memo *memo; /* content hashes of resources, kept for the request */
+	struct engine__text *text;     /* clinical text read once per element (text_host.c) */
+	struct fhir_path_memo *memo;   /* content hashes of resources, kept for the request */
+	struct engine__strmap *by_ref; /* "Type/id" -> index in everything, built on first use */
 };
 
 static const struct fhir_collection empty_collection;
@@ -78,11 +80,38 @@ static const cJSON *contained(const struct fhir_collection *all, const char *id)
 	return NULL;
 }
 
+/* The resource of `everything` whose "Type/id" is reference (the first such), or NULL: from
+ * rd->by_ref, which the first call fills (one pass, then a hash look-up per reference). */
+static const cJSON *find_ref(const struct request_data *rd, const char *reference)
+{
+	struct engine__strmap *m = rd->by_ref;
+	size_t i;
+
+	if (m == NULL || reference == NULL)
+		return fhir_find_reference(&rd->everything, reference);
+	if (m->cap == 0) {
+		engine__strmap_init(m, rd->arena, rd->everything.count);
+		for (i = rd->everything.count; i-- > 0;) { /* last first: the first one stays */
+			char buf[512];                     /* as fhir_find_reference's */
+			const char *ref =
+			    rd->everything.items[i].kind == FHIR_VALUE_NODE
+			        ? fhir_resource_ref(rd->everything.items[i].node, buf, sizeof(buf))
+			        : NULL;
+
+			if (ref != NULL)
+				engine__strmap_put(m, fhir_arena_strdup(rd->arena, ref),
+				                   strlen(ref), i);
+		}
+	}
+	i = engine__strmap_get(m, reference, strlen(reference));
+	return i != ENGINE_STRMAP_NONE ? rd->everything.items[i].node : NULL;
+}
+
 /* resolve() within the request (FHIRPath/FHIR R4 §resolve): "Type/id", or a URL ending so. */
 static const cJSON *resolve(const void *ctx, const char *reference)
 {
 	const struct request_data *rd = ctx;
-	const cJSON *found = fhir_find_reference(&rd->everything, reference);
+	const cJSON *found = find_ref(rd, reference);
 	const char *slash;
 
 	if (found != NULL || reference == NULL)
@@ -97,7 +126,7 @@ static const cJSON *resolve(const void *ctx, const char *reference)
 		while (prev > reference && *prev != '/')
 			prev--;
 		if (*prev == '/')
-			return fhir_find_reference(&rd->everything, prev + 1);
+			return find_ref(rd, prev + 1);
 		break;
 	}
 	return NULL;
@@ -181,6 +210,7 @@ static void set_builtins(struct request_data *rd, const cJSON *context)
 	size_t k, i;
 
 	rd->memo = fhir_path_memo_new(); /* freed with the request's arena */
+	rd->by_ref = fhir_arena_alloc(rd->arena, sizeof(*rd->by_ref)); /* empty: find_ref */
 	b[VAR_ORDER].name = "order";
 	b[VAR_DRAFT_ORDERS].name = "draftOrders";
 	b[VAR_DRAFT_ORDERS].value = rd->draft_orders;
