@@ -28,6 +28,24 @@ int fhir_path_compile(const char *text, struct fhir_path **out, struct fhir_erro
 	return fhir_path_compile_host(text, NULL, out, err);
 }
 
+/* Sets n->pure on n and every node below it; returns n->pure (1 for no node). */
+static int mark_pure(struct fhir__fp_node *n)
+{
+	int pure = 1;
+
+	if (n == NULL)
+		return 1;
+	pure &= mark_pure(n->left);
+	pure &= mark_pure(n->right);
+	for (size_t i = 0; i < n->nargs; i++)
+		pure &= mark_pure(n->args[i]);
+	if (n->kind == FP_FUNC && n->func != NULL &&
+	    (n->func == &fhir__fp_host_func || strcmp(n->func->name, "resolve") == 0))
+		pure = 0;
+	n->pure = pure;
+	return pure;
+}
+
 /* Lexes and parses text (len characters) into a path whose arena's first block is `first`
  * bytes. NEW: *out (fhir_path_free). */
 static int compile_sized(const char *text, size_t len, const struct fhir_path_host *host,
@@ -51,6 +69,7 @@ static int compile_sized(const char *text, size_t len, const struct fhir_path_ho
 		fhir_path_free(path);
 		return rc;
 	}
+	mark_pure(path->root);
 	*out = path;
 	return 0;
 }
@@ -203,6 +222,20 @@ int fhir__fp_lambda(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 	rc = fhir__fp_eval(e, n, &one, out);
 	e->this_ = saved_this;
 	e->index = saved_index;
+	return rc;
+}
+
+int fhir__fp_lambda_truth(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
+                          const struct fhir_value *item, int64_t index, int *truth)
+{
+	struct fhir_arena_mark mark = fhir_arena_mark(e->arena);
+	struct fhir_collection r;
+	int rc = fhir__fp_lambda(e, n, item, index, &r);
+
+	if (rc == 0)
+		*truth = fhir_collection_truth(&r);
+	if (n->pure)
+		fhir_arena_release(e->arena, mark);
 	return rc;
 }
 

@@ -150,16 +150,14 @@ FN(fn_empty)
 
 FN(fn_exists)
 {
-	struct fhir_collection r;
-
 	if (call->nargs == 0)
 		return fhir__fp_push_bool(e, out, in->count > 0);
 	for (size_t i = 0; i < in->count; i++) {
-		int rc = fhir__fp_lambda(e, call->args[0], &in->items[i], (int64_t)i, &r);
+		int t, rc = fhir__fp_lambda_truth(e, call->args[0], &in->items[i], (int64_t)i, &t);
 
 		if (rc != 0)
 			return rc;
-		if (fhir_collection_truth(&r) == 1)
+		if (t == 1)
 			return fhir__fp_push_bool(e, out, 1);
 	}
 	return fhir__fp_push_bool(e, out, 0);
@@ -167,14 +165,12 @@ FN(fn_exists)
 
 FN(fn_all)
 {
-	struct fhir_collection r;
-
 	for (size_t i = 0; i < in->count; i++) {
-		int rc = fhir__fp_lambda(e, call->args[0], &in->items[i], (int64_t)i, &r);
+		int t, rc = fhir__fp_lambda_truth(e, call->args[0], &in->items[i], (int64_t)i, &t);
 
 		if (rc != 0)
 			return rc;
-		if (fhir_collection_truth(&r) != 1)
+		if (t != 1)
 			return fhir__fp_push_bool(e, out, 0);
 	}
 	return fhir__fp_push_bool(e, out, 1);
@@ -284,14 +280,12 @@ FN(fn_is_distinct)
 
 FN(fn_where)
 {
-	struct fhir_collection r;
-
 	for (size_t i = 0; i < in->count; i++) {
-		int rc = fhir__fp_lambda(e, call->args[0], &in->items[i], (int64_t)i, &r);
+		int t, rc = fhir__fp_lambda_truth(e, call->args[0], &in->items[i], (int64_t)i, &t);
 
 		if (rc != 0)
 			return rc;
-		if (fhir_collection_truth(&r) == 1)
+		if (t == 1)
 			PUSH(&in->items[i]);
 	}
 	return 0;

@@ -181,6 +181,10 @@ struct fhir__fp_node {
 	 * fhir_path_free); regexec on a shared regex_t is thread-safe in glibc and musl. */
 	regex_t *regex;
 	struct fhir__fp_node *next_regex; /* chain of the nodes owning a compiled regex */
+	/* Set at compile: no host function or resolve() in this subtree, so evaluating it keeps
+	 * nothing in the arena beyond its result (the host's caches and the engine's reference
+	 * index live there): a caller done with the result may release what it allocated. */
+	int pure;
 };
 
 /* A compiled expression: its text and tree, all in `arena` (immutable after compile). */
@@ -258,6 +262,11 @@ int fhir__fp_union(struct fhir__fp_ev *e, const struct fhir_collection *a,
 /* Evaluates argument i of a function call against $this (FHIRPath N1 §Functions). */
 int fhir__fp_arg(struct fhir__fp_ev *e, const struct fhir__fp_node *call, size_t i,
                  struct fhir_collection *out);
+/* The Kleene truth (fhir_collection_truth) of `n` evaluated as fhir__fp_lambda does, into
+ * *truth; what the evaluation allocated is released when n is pure (where(), exists(), all()
+ * over a long record keep nothing per item). 0 or a negative fhir_status. */
+int fhir__fp_lambda_truth(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
+                          const struct fhir_value *item, int64_t index, int *truth);
 /* Evaluates `n` with $this = [item] and $index = index, as where()/select() do. */
 int fhir__fp_lambda(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
                     const struct fhir_value *item, int64_t index, struct fhir_collection *out);

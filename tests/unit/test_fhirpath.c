@@ -1143,6 +1143,56 @@ static void test_sets(void)
 	fhir_arena_free(arena);
 }
 
+/* where(), exists() and all() release what a pure criterion allocated per item (no host
+ * function, no resolve()): over 2,000 items the arena keeps the result, not hundreds of bytes per item,
+ * and the answers are those of the same criterion kept (a host call makes it impure). */
+static void test_lambda_release(void)
+{
+	struct fhir_arena *arena = fhir_arena_new();
+	cJSON *items = cJSON_CreateArray();
+	struct fhir_path_var var = {"items", {NULL, 0, 0}};
+	struct fhir_path_env env;
+	struct fhir_path *where = NULL, *all = NULL;
+	struct fhir_collection out;
+	struct fhir_error err;
+	size_t before, grew;
+
+	for (int i = 0; i < 2000; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "code", i % 100 == 0 ? "x" : "other");
+		cJSON_AddItemToArray(items, o);
+		fhir_collection_push_node(&var.value, arena, o);
+	}
+	memset(&env, 0, sizeof(env));
+	env.vars = &var;
+	env.var_count = 1;
+	env.arena = arena;
+	if (fhir_path_compile("%items.where(code = 'x' or code = 'y')", &where, &err) != 0 ||
+	    fhir_path_compile("%items.all(code.exists() and code.length() > 0)", &all, &err) != 0) {
+		fail_case("lambda release", "compile error", err.message);
+		goto done;
+	}
+	before = fhir_arena_used(arena);
+	if (fhir_path_eval(where, NULL, &env, &out, &err) == 0 && out.count == 20 &&
+	    (grew = fhir_arena_used(arena) - before) < 16384)
+		passed++;
+	else
+		fail_case("lambda release: where()", "more kept", "20 items, < 16 KB kept");
+	before = fhir_arena_used(arena);
+	if (fhir_path_eval(all, NULL, &env, &out, &err) == 0 && fhir_collection_truth(&out) == 1 &&
+	    (grew = fhir_arena_used(arena) - before) < 16384)
+		passed++;
+	else
+		fail_case("lambda release: all()", "more kept", "true, < 16 KB kept");
+	(void)grew;
+done:
+	fhir_path_free(where);
+	fhir_path_free(all);
+	cJSON_Delete(items);
+	fhir_arena_free(arena);
+}
+
 /* A small arena grows by doubling blocks and its reset keeps a bounded reserve it reuses; a
  * compiled expression holds what it needs (it held a 64 KB block each before). */
 static void test_arena_sizes(void)
@@ -1385,6 +1435,7 @@ int main(void)
 	test_limits();
 	test_item_limit();
 	test_sets();
+	test_lambda_release();
 	test_arena_sizes();
 	test_regex_cache();
 	test_arena_mark();
