@@ -1144,8 +1144,8 @@ static void test_sets(void)
 }
 
 /* where(), exists() and all() release what a pure criterion allocated per item (no host
- * function, no resolve()): over 2,000 items the arena keeps the result, not hundreds of bytes per item,
- * and the answers are those of the same criterion kept (a host call makes it impure). */
+ * function, no resolve()): over 2,000 items the arena keeps the result, not hundreds of bytes per
+ * item, and the answers are those of the same criterion kept (a host call makes it impure). */
 static void test_lambda_release(void)
 {
 	struct fhir_arena *arena = fhir_arena_new();
@@ -1191,6 +1191,28 @@ done:
 	fhir_path_free(all);
 	cJSON_Delete(items);
 	fhir_arena_free(arena);
+}
+
+/* fhir__fp_model_child remembers answers per thread by the names' text, not their address: a
+ * buffer reused for another resource type gets that type's answer; long names still answer. */
+static void test_model_child_memo(void)
+{
+	char parent[64];
+	const char *a, *b, *c, *d;
+
+	strcpy(parent, "Patient");
+	a = fhir__fp_model_child(parent, "gender");
+	b = fhir__fp_model_child(parent, "gender"); /* remembered */
+	strcpy(parent, "Observation");
+	c = fhir__fp_model_child(parent, "gender"); /* same address, other text */
+	d = fhir__fp_model_child("Observation", "status");
+	if (a != NULL && strcmp(a, "code") == 0 && b == a && c == NULL && d != NULL &&
+	    strcmp(d, "code") == 0 &&
+	    fhir__fp_model_child("AVeryLongParentTypeNameThatIsNotInTheModelAtAll", "id") == NULL)
+		passed++;
+	else
+		fail_case("model child memo", "another answer",
+		          "Patient.gender code, Observation.gender none");
 }
 
 /* A small arena grows by doubling blocks and its reset keeps a bounded reserve it reuses; a
@@ -1436,6 +1458,7 @@ int main(void)
 	test_item_limit();
 	test_sets();
 	test_lambda_release();
+	test_model_child_memo();
 	test_arena_sizes();
 	test_regex_cache();
 	test_arena_mark();
