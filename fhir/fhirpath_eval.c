@@ -555,15 +555,31 @@ static int logic_truth(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 	return 0;
 }
 
+/* and/or/xor/implies: both operands are evaluated, left first, then their truths read (an
+ * error in evaluating the right wins over the left's not being a singleton, as it always did);
+ * a pure operand's scratch is released once its truth is read, which is all that is needed. */
 static int op_logic(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
-                    const struct fhir_collection *l, const struct fhir_collection *r,
-                    struct fhir_collection *out)
+                    const struct fhir_collection *focus, struct fhir_collection *out)
 {
-	int a, b, res = -1, rc;
+	struct fhir_arena_mark mark = fhir_arena_mark(e->arena);
+	struct fhir_collection l, r;
+	int a = -1, b = -1, res = -1, left_rc, rc;
 
-	rc = logic_truth(e, n, l, &a);
-	if (rc == 0)
-		rc = logic_truth(e, n, r, &b);
+	rc = fhir__fp_eval(e, n->left, focus, &l);
+	if (rc != 0)
+		return rc;
+	left_rc = logic_truth(e, n, &l, &a);
+	if (left_rc == 0 && n->left->pure)
+		fhir_arena_release(e->arena, mark);
+	mark = fhir_arena_mark(e->arena);
+	rc = fhir__fp_eval(e, n->right, focus, &r);
+	if (rc != 0)
+		return rc;
+	if (left_rc != 0)
+		return logic_truth(e, n, &l, &a); /* the left's error (message) again */
+	rc = logic_truth(e, n, &r, &b);
+	if (n->right->pure)
+		fhir_arena_release(e->arena, mark);
 	if (rc != 0)
 		return rc;
 	switch (n->op) {
@@ -943,6 +959,8 @@ static int eval_binary(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 	struct fhir_collection l, r;
 	int rc;
 
+	if (n->op == FP_OP_AND || n->op == FP_OP_OR || n->op == FP_OP_XOR || n->op == FP_OP_IMPLIES)
+		return op_logic(e, n, focus, out);
 	rc = fhir__fp_eval(e, n->left, focus, &l);
 	if (rc != 0)
 		return rc;
@@ -950,11 +968,6 @@ static int eval_binary(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 	if (rc != 0)
 		return rc;
 	switch (n->op) {
-	case FP_OP_AND:
-	case FP_OP_OR:
-	case FP_OP_XOR:
-	case FP_OP_IMPLIES:
-		return op_logic(e, n, &l, &r, out);
 	case FP_OP_EQ:
 	case FP_OP_NE:
 	case FP_OP_EQUIV:

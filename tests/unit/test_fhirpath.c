@@ -1185,6 +1185,20 @@ static void test_lambda_release(void)
 		passed++;
 	else
 		fail_case("lambda release: all()", "more kept", "true, < 16 KB kept");
+	/* and/or keep only their operands' truths: a pure operand's 2,000 items are released */
+	fhir_path_free(all);
+	all = NULL;
+	if (fhir_path_compile("%items.select(code).count() > 10 and %items.select(code).exists()",
+	                      &all, &err) != 0) {
+		fail_case("lambda release", "compile error", err.message);
+		goto done;
+	}
+	before = fhir_arena_used(arena);
+	if (fhir_path_eval(all, NULL, &env, &out, &err) == 0 && fhir_collection_truth(&out) == 1 &&
+	    (grew = fhir_arena_used(arena) - before) < 16384)
+		passed++;
+	else
+		fail_case("operand release: and", "more kept", "true, < 16 KB kept");
 	(void)grew;
 done:
 	fhir_path_free(where);
