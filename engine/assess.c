@@ -9,6 +9,7 @@
 
 #include "engine_internal.h"
 #include "release.h"
+#include "strmap.h"
 #include "text_internal.h"
 
 /* Built-in variables of every expression (policies/README.md "Variables"). */
@@ -39,7 +40,9 @@ struct request_data {
 	struct fhir_collection everything; /* draft orders + prefetched resources, for resolve() */
 	struct fhir_collection prefetched; /* every resource of every prefetch key, any type */
 	struct fhir_datetime now;
-	struct engine__text *text; /* clinical text read once per element (text_host.c) */
+	struct engine__text *text;     /* clinical text read once per element (text_host.c) */
+	struct fhir_path_memo *memo;   /* content hashes of resources, kept for the request */
+	struct engine__strmap *by_ref; /* "Type/id" -> index in everything, built on first use */
 };
 
 static const struct fhir_collection empty_collection;
@@ -77,11 +80,38 @@ static const cJSON *contained(const struct fhir_collection *all, const char *id)
 	return NULL;
 }
 
+/* The resource of `everything` whose "Type/id" is reference (the first such), or NULL: from
+ * rd->by_ref, which the first call fills (one pass, then a hash look-up per reference). */
+static const cJSON *find_ref(const struct request_data *rd, const char *reference)
+{
+	struct engine__strmap *m = rd->by_ref;
+	size_t i;
+
+	if (m == NULL || reference == NULL)
+		return fhir_find_reference(&rd->everything, reference);
+	if (m->cap == 0) {
+		engine__strmap_init(m, rd->arena, rd->everything.count);
+		for (i = rd->everything.count; i-- > 0;) { /* last first: the first one stays */
+			char buf[512];                     /* as fhir_find_reference's */
+			const char *ref =
+			    rd->everything.items[i].kind == FHIR_VALUE_NODE
+			        ? fhir_resource_ref(rd->everything.items[i].node, buf, sizeof(buf))
+			        : NULL;
+
+			if (ref != NULL)
+				engine__strmap_put(m, fhir_arena_strdup(rd->arena, ref),
+				                   strlen(ref), i);
+		}
+	}
+	i = engine__strmap_get(m, reference, strlen(reference));
+	return i != ENGINE_STRMAP_NONE ? rd->everything.items[i].node : NULL;
+}
+
 /* resolve() within the request (FHIRPath/FHIR R4 §resolve): "Type/id", or a URL ending so. */
 static const cJSON *resolve(const void *ctx, const char *reference)
 {
 	const struct request_data *rd = ctx;
-	const cJSON *found = fhir_find_reference(&rd->everything, reference);
+	const cJSON *found = find_ref(rd, reference);
 	const char *slash;
 
 	if (found != NULL || reference == NULL)
@@ -96,7 +126,7 @@ static const cJSON *resolve(const void *ctx, const char *reference)
 		while (prev > reference && *prev != '/')
 			prev--;
 		if (*prev == '/')
-			return fhir_find_reference(&rd->everything, prev + 1);
+			return find_ref(rd, prev + 1);
 		break;
 	}
 	return NULL;
@@ -116,6 +146,7 @@ static void env_init(const struct request_data *rd, struct fhir_path_env *env,
 	env->host_call = engine__host_call;
 	env->host_ctx = rd->text;
 	env->arena = rd->arena;
+	env->memo = rd->memo;
 }
 
 /* Keeps only the resources of `type` (a Bundle may carry _include'd others). */
@@ -201,6 +232,8 @@ static void set_builtins(struct request_data *rd, const cJSON *context)
 	struct fhir_path_var *b = rd->builtins;
 	size_t k, i;
 
+	rd->memo = fhir_path_memo_new(); /* freed by engine_request_free */
+	rd->by_ref = fhir_arena_alloc(rd->arena, sizeof(*rd->by_ref)); /* empty: find_ref */
 	b[VAR_ORDER].name = "order";
 	b[VAR_DRAFT_ORDERS].name = "draftOrders";
 	b[VAR_DRAFT_ORDERS].value = rd->draft_orders;
@@ -291,19 +324,26 @@ static const char *unavailable_note(const struct request_data *rd, unsigned need
 /* An `unknown` expression may yield strings beside resources: the strings say why the record
  * cannot settle the criterion ("the joint or side could not be read from the order"). They
  * become the note; only the other items stay evidence. */
-static void split_reason(struct fhir_collection *got, const char **note)
+static void split_reason(const struct request_data *rd, struct fhir_collection *got,
+                         const char **note)
 {
-	size_t i, n = 0;
+	struct fhir_collection kept = {0};
+	size_t i, strings = 0;
 
 	for (i = 0; i < got->count; i++) {
 		if (got->items[i].kind == FHIR_VALUE_STRING) {
 			if (*note == NULL)
 				*note = got->items[i].u.string;
-			continue;
+			strings++;
 		}
-		got->items[n++] = got->items[i];
 	}
-	got->count = n;
+	if (strings == 0)
+		return;
+	/* into a new array: got's items may be a variable's (fhir_path_eval) */
+	for (i = 0; i < got->count; i++)
+		if (got->items[i].kind != FHIR_VALUE_STRING)
+			fhir_collection_push(&kept, rd->arena, &got->items[i]);
+	*got = kept;
 }
 
 /* policies/README.md "criteria": met, then unavailable data (unless notMet settles it),
@@ -358,7 +398,7 @@ static void criterion_state(const struct request_data *rd, const struct engine_c
 	if (c->unknown != NULL && eval(rd, c->unknown, vars, count, order, &got, &error) == 0 &&
 	    yields(&got)) {
 		r->state = ENGINE_UNKNOWN;
-		split_reason(&got, &r->note);
+		split_reason(rd, &got, &r->note);
 		r->evidence = got;
 		return;
 	}
@@ -853,6 +893,7 @@ void engine_request_free(struct engine_request *req)
 	if (req == NULL)
 		return;
 	fhir_arena_give(req->rd.arena);
+	fhir_path_memo_free(req->rd.memo);
 	engine__release_after(req->rd.prefetched.count); /* a long record: memory back (release.c) */
 	cJSON_Delete(req->fetched);
 	free(req);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "engine_internal.h"
+#include "strmap.h"
 
 /* Appends to a growing Markdown buffer held in the arena. */
 struct text {
@@ -156,34 +157,69 @@ size_t engine__recommendations_of(const struct engine__assessment *a, int *out, 
 	return n;
 }
 
-/* "Condition/1, Procedure/2" for the resources among the evidence, or NULL. */
-static cJSON *evidence_refs(const struct engine__criterion_result *r)
+/* "Condition/1, Procedure/2" for the resources among the evidence, each once, or NULL. The
+ * references seen are kept in a hash map (strmap.c) in `arena`: linear in the evidence. */
+static cJSON *evidence_refs(struct fhir_arena *arena, const struct engine__criterion_result *r)
 {
 	cJSON *list = NULL;
+	struct engine__strmap seen;
 	size_t i;
 
+	engine__strmap_init(&seen, arena, r->evidence.count);
 	for (i = 0; i < r->evidence.count; i++) {
 		char buf[256];
 		const char *ref;
-		const cJSON *seen;
-		int dup = 0;
+		cJSON *s;
 
 		if (r->evidence.items[i].kind != FHIR_VALUE_NODE)
 			continue;
 		ref = fhir_resource_ref(r->evidence.items[i].node, buf, sizeof(buf));
-		if (ref == NULL)
-			continue;
-		cJSON_ArrayForEach(seen, list)
-		{
-			dup |= strcmp(seen->valuestring, ref) == 0;
-		}
-		if (dup)
+		if (ref == NULL ||
+		    engine__strmap_get(&seen, ref, strlen(ref)) != ENGINE_STRMAP_NONE)
 			continue;
 		if (list == NULL)
 			list = cJSON_CreateArray();
-		cJSON_AddItemToArray(list, cJSON_CreateString(ref));
+		s = cJSON_CreateString(ref);
+		cJSON_AddItemToArray(list, s);
+		engine__strmap_put(&seen, s->valuestring, strlen(s->valuestring), i);
 	}
 	return list;
+}
+
+/* The phrases of r by the "Type/id" they start with ("Condition/c1: ‘?CES’ (…)"): *by_ref maps
+ * each text before a ": " in a phrase (an id may itself hold ": ") to the first of a chain of
+ * links, in phrase order; links[j] = {phrase, next link or ENGINE_STRMAP_NONE}. Arena. */
+struct phrase_link {
+	size_t phrase, next;
+};
+static struct phrase_link *phrases_by_ref(struct fhir_arena *arena,
+                                          const struct engine__criterion_result *r,
+                                          struct engine__strmap *by_ref)
+{
+	struct phrase_link *links = NULL;
+	size_t count = 0, cap = 0;
+
+	engine__strmap_init(by_ref, arena, r->phrase_count);
+	for (size_t k = r->phrase_count; k-- > 0;) { /* last first: chains come out in order */
+		for (const char *c = strstr(r->phrases[k], ": "); c != NULL;
+		     c = strstr(c + 1, ": ")) {
+			size_t len = (size_t)(c - r->phrases[k]);
+
+			if (count == cap) {
+				struct phrase_link *bigger;
+
+				cap = cap ? cap * 2 : r->phrase_count + 4;
+				bigger = fhir_arena_alloc(arena, cap * sizeof(*bigger));
+				if (count > 0)
+					memcpy(bigger, links, count * sizeof(*links));
+				links = bigger;
+			}
+			links[count].phrase = k;
+			links[count].next = engine__strmap_put(by_ref, r->phrases[k], len, count);
+			count++;
+		}
+	}
+	return links;
 }
 
 static void put_criteria(struct text *t, const struct engine__assessment *a)
@@ -202,6 +238,8 @@ static void put_criteria(struct text *t, const struct engine__assessment *a)
 	for (i = 0; i < p->criterion_count; i++) {
 		const struct engine__criterion_result *r = &a->criteria[i];
 		cJSON *refs, *ref;
+		struct engine__strmap by_ref;
+		struct phrase_link *links = NULL;
 
 		if (!r->assessed || (critical && r->state != ENGINE_MET))
 			continue;
@@ -213,7 +251,9 @@ static void put_criteria(struct text *t, const struct engine__assessment *a)
 		         ? r->criterion->not_met_label
 		         : state_words[r->state],
 		     r->criterion->label);
-		refs = evidence_refs(r);
+		refs = evidence_refs(a->arena, r);
+		if (refs != NULL && r->phrase_count > 0)
+			links = phrases_by_ref(a->arena, r, &by_ref);
 		cJSON_ArrayForEach(ref, refs)
 		{
 			size_t len = strlen(ref->valuestring), k;
@@ -223,12 +263,12 @@ static void put_criteria(struct text *t, const struct engine__assessment *a)
 			putf(t, "`%s`", ref->valuestring);
 			/* every text-derived state names the resource and the phrase behind it:
 			 * phrases are "Type/id: ‘words’ (concept, status)" */
-			for (k = 0; k < r->phrase_count; k++) {
-				if (strncmp(r->phrases[k], ref->valuestring, len) != 0 ||
-				    strncmp(r->phrases[k] + len, ": ", 2) != 0)
-					continue;
-				putf(t, "%s%s", named++ ? "; " : " ", r->phrases[k] + len + 2);
-			}
+			if (links == NULL)
+				continue;
+			for (k = engine__strmap_get(&by_ref, ref->valuestring, len);
+			     k != ENGINE_STRMAP_NONE; k = links[k].next)
+				putf(t, "%s%s", named++ ? "; " : " ",
+				     r->phrases[links[k].phrase] + len + 2);
 		}
 		cJSON_Delete(refs);
 		if (r->on_text && r->phrase_count == 0)
@@ -508,7 +548,7 @@ static cJSON *assessment_json(const struct engine__assessment *a, const int *rec
 		cJSON_AddStringToObject(c, "id", r->criterion->id);
 		cJSON_AddStringToObject(c, "clause", r->criterion->clause);
 		cJSON_AddStringToObject(c, "state", engine__state_codes[r->state]);
-		refs = evidence_refs(r);
+		refs = evidence_refs(a->arena, r);
 		if (refs != NULL)
 			cJSON_AddItemToObject(c, "evidence", refs);
 		if (r->on_text)

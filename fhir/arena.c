@@ -293,7 +293,9 @@ void fhir_collection_push(struct fhir_collection *c, struct fhir_arena *arena,
                           const struct fhir_value *v)
 {
 	if (c->count >= c->capacity) {
-		size_t cap = c->capacity < 8 ? 8 : c->capacity * 2;
+		/* most collections hold one item (a Boolean, a lambda's $this): room for one
+		 * first, then 4, then doubling (each array is left in the arena when it grows) */
+		size_t cap = c->capacity == 0 ? 1 : c->capacity < 4 ? 4 : c->capacity * 2;
 		struct fhir_value *items;
 
 		if (cap < c->count + 1)

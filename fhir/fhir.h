@@ -300,7 +300,17 @@ struct fhir_path_env {
 	                 struct fhir_collection *out, struct fhir_error *err);
 	const void *host_ctx;
 	struct fhir_arena *arena; /* where results and temporaries are allocated; required */
+	/* What evaluations over the same JSON may remember between them (the content hashes set
+	 * operations file resources under), or NULL: nothing is remembered. */
+	struct fhir_path_memo *memo;
 };
+
+/* A memo of content hashes for evaluations over JSON that does not change while it lives (one
+ * request's): a union of the same 3,000 resources in several expressions hashes each once.
+ * NEW: fhir_path_memo_free (accepts NULL). malloc'd, not in an arena (an arena released between
+ * evaluations would take it along). One thread at a time. Out of memory aborts. */
+struct fhir_path_memo *fhir_path_memo_new(void);
+void fhir_path_memo_free(struct fhir_path_memo *memo);
 
 /* Named limits on untrusted expressions and data. */
 #define FHIR_PATH_MAX_TEXT  8192    /* characters of expression text */
@@ -344,7 +354,9 @@ void fhir_path_each_literal_argument(const struct fhir_path *path,
                                      void *ctx);
 
 /* Evaluates `path` with `input` as its focus (also %resource and %context). The result is
- * written to *out (items in env->arena). Returns FHIR_OK, or FHIR_ERR_EVAL / FHIR_ERR_LIMIT with
+ * written to *out (items in env->arena, or shared with `input`, a variable of env or the
+ * compiled path: read-only, valid while those live; fhir_collection_push copies it first, since
+ * its capacity is its count). Returns FHIR_OK, or FHIR_ERR_EVAL / FHIR_ERR_LIMIT with
  * err filled (e.g. "singleton expected", an unknown %variable, an unknown function). */
 int fhir_path_eval(const struct fhir_path *path, const struct fhir_collection *input,
                    const struct fhir_path_env *env, struct fhir_collection *out,

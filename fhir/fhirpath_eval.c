@@ -28,6 +28,24 @@ int fhir_path_compile(const char *text, struct fhir_path **out, struct fhir_erro
 	return fhir_path_compile_host(text, NULL, out, err);
 }
 
+/* Sets n->pure on n and every node below it; returns n->pure (1 for no node). */
+static int mark_pure(struct fhir__fp_node *n)
+{
+	int pure = 1;
+
+	if (n == NULL)
+		return 1;
+	pure &= mark_pure(n->left);
+	pure &= mark_pure(n->right);
+	for (size_t i = 0; i < n->nargs; i++)
+		pure &= mark_pure(n->args[i]);
+	if (n->kind == FP_FUNC && n->func != NULL &&
+	    (n->func == &fhir__fp_host_func || strcmp(n->func->name, "resolve") == 0))
+		pure = 0;
+	n->pure = pure;
+	return pure;
+}
+
 /* Lexes and parses text (len characters) into a path whose arena's first block is `first`
  * bytes. NEW: *out (fhir_path_free). */
 static int compile_sized(const char *text, size_t len, const struct fhir_path_host *host,
@@ -51,6 +69,7 @@ static int compile_sized(const char *text, size_t len, const struct fhir_path_ho
 		fhir_path_free(path);
 		return rc;
 	}
+	mark_pure(path->root);
 	*out = path;
 	return 0;
 }
@@ -203,6 +222,20 @@ int fhir__fp_lambda(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 	rc = fhir__fp_eval(e, n, &one, out);
 	e->this_ = saved_this;
 	e->index = saved_index;
+	return rc;
+}
+
+int fhir__fp_lambda_truth(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
+                          const struct fhir_value *item, int64_t index, int *truth)
+{
+	struct fhir_arena_mark mark = fhir_arena_mark(e->arena);
+	struct fhir_collection r;
+	int rc = fhir__fp_lambda(e, n, item, index, &r);
+
+	if (rc == 0)
+		*truth = fhir_collection_truth(&r);
+	if (n->pure)
+		fhir_arena_release(e->arena, mark);
 	return rc;
 }
 
@@ -497,12 +530,9 @@ static int eval_var(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 		return fhir__fp_push(e, out, n->lit);
 	if (c == NULL)
 		return fhir__fp_fail(e, n, FHIR_ERR_EVAL, "unknown variable %%%s", n->name);
-	for (size_t k = 0; k < c->count; k++) {
-		int rc = fhir__fp_push(e, out, &c->items[k]);
-
-		if (rc != 0)
-			return rc;
-	}
+	/* the variable's items, borrowed: a reference costs nothing however long the collection
+	 * (`%all.where(%some.empty())` would copy %some once per item of %all) */
+	fhir__fp_borrow(out, c);
 	return 0;
 }
 
@@ -525,15 +555,31 @@ static int logic_truth(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 	return 0;
 }
 
+/* and/or/xor/implies: both operands are evaluated, left first, then their truths read (an
+ * error in evaluating the right wins over the left's not being a singleton, as it always did);
+ * a pure operand's scratch is released once its truth is read, which is all that is needed. */
 static int op_logic(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
-                    const struct fhir_collection *l, const struct fhir_collection *r,
-                    struct fhir_collection *out)
+                    const struct fhir_collection *focus, struct fhir_collection *out)
 {
-	int a, b, res = -1, rc;
+	struct fhir_arena_mark mark = fhir_arena_mark(e->arena);
+	struct fhir_collection l, r;
+	int a = -1, b = -1, res = -1, left_rc, rc;
 
-	rc = logic_truth(e, n, l, &a);
-	if (rc == 0)
-		rc = logic_truth(e, n, r, &b);
+	rc = fhir__fp_eval(e, n->left, focus, &l);
+	if (rc != 0)
+		return rc;
+	left_rc = logic_truth(e, n, &l, &a);
+	if (left_rc == 0 && n->left->pure)
+		fhir_arena_release(e->arena, mark);
+	mark = fhir_arena_mark(e->arena);
+	rc = fhir__fp_eval(e, n->right, focus, &r);
+	if (rc != 0)
+		return rc;
+	if (left_rc != 0)
+		return logic_truth(e, n, &l, &a); /* the left's error (message) again */
+	rc = logic_truth(e, n, &r, &b);
+	if (n->right->pure)
+		fhir_arena_release(e->arena, mark);
 	if (rc != 0)
 		return rc;
 	switch (n->op) {
@@ -913,6 +959,8 @@ static int eval_binary(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 	struct fhir_collection l, r;
 	int rc;
 
+	if (n->op == FP_OP_AND || n->op == FP_OP_OR || n->op == FP_OP_XOR || n->op == FP_OP_IMPLIES)
+		return op_logic(e, n, focus, out);
 	rc = fhir__fp_eval(e, n->left, focus, &l);
 	if (rc != 0)
 		return rc;
@@ -920,11 +968,6 @@ static int eval_binary(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 	if (rc != 0)
 		return rc;
 	switch (n->op) {
-	case FP_OP_AND:
-	case FP_OP_OR:
-	case FP_OP_XOR:
-	case FP_OP_IMPLIES:
-		return op_logic(e, n, &l, &r, out);
 	case FP_OP_EQ:
 	case FP_OP_NE:
 	case FP_OP_EQUIV:
@@ -1003,8 +1046,8 @@ int fhir__fp_eval(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 		goto out;
 	}
 	switch (n->kind) {
-	case FP_LITERAL:
-		rc = fhir__fp_push(e, out, n->lit);
+	case FP_LITERAL: /* the compiled path's value, shared (results are read-only) */
+		fhir__fp_borrow(out, &(const struct fhir_collection){n->lit, 1, 1});
 		break;
 	case FP_EMPTY:
 		break;
@@ -1053,16 +1096,15 @@ int fhir__fp_eval(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 		rc = eval_var(e, n, out);
 		break;
 	case FP_THIS:
-		for (size_t i = 0; i < e->this_->count && rc == 0; i++)
-			rc = fhir__fp_push(e, out, &e->this_->items[i]);
+		fhir__fp_borrow(out, e->this_);
 		break;
 	case FP_INDEX:
 		v = fhir__fp_int(e->index);
 		rc = fhir__fp_push(e, out, &v);
 		break;
 	case FP_TOTAL:
-		for (size_t i = 0; e->total != NULL && i < e->total->count && rc == 0; i++)
-			rc = fhir__fp_push(e, out, &e->total->items[i]);
+		if (e->total != NULL)
+			fhir__fp_borrow(out, e->total);
 		break;
 	}
 out:

@@ -34,6 +34,10 @@ int fhir__fp_push_str(struct fhir__fp_ev *e, struct fhir_collection *out, const 
 static int push_all(struct fhir__fp_ev *e, struct fhir_collection *out,
                     const struct fhir_collection *c)
 {
+	if (out->count == 0) { /* c's items, shared (results are read-only) */
+		fhir__fp_borrow(out, c);
+		return 0;
+	}
 	for (size_t i = 0; i < c->count; i++)
 		PUSH(&c->items[i]);
 	return 0;
@@ -45,7 +49,7 @@ int fhir__fp_union(struct fhir__fp_ev *e, const struct fhir_collection *a,
 	const struct fhir_collection *both[2] = {a, b};
 	struct fhir__fp_set s;
 
-	fhir__fp_set_init(&s, e->arena, a->count + b->count, 0);
+	fhir__fp_set_ev(e, &s, a->count + b->count, 0);
 	for (int k = 0; k < 2; k++)
 		for (size_t i = 0; i < both[k]->count; i++)
 			if (fhir__fp_set_add(&s, &both[k]->items[i]))
@@ -146,16 +150,14 @@ FN(fn_empty)
 
 FN(fn_exists)
 {
-	struct fhir_collection r;
-
 	if (call->nargs == 0)
 		return fhir__fp_push_bool(e, out, in->count > 0);
 	for (size_t i = 0; i < in->count; i++) {
-		int rc = fhir__fp_lambda(e, call->args[0], &in->items[i], (int64_t)i, &r);
+		int t, rc = fhir__fp_lambda_truth(e, call->args[0], &in->items[i], (int64_t)i, &t);
 
 		if (rc != 0)
 			return rc;
-		if (fhir_collection_truth(&r) == 1)
+		if (t == 1)
 			return fhir__fp_push_bool(e, out, 1);
 	}
 	return fhir__fp_push_bool(e, out, 0);
@@ -163,14 +165,12 @@ FN(fn_exists)
 
 FN(fn_all)
 {
-	struct fhir_collection r;
-
 	for (size_t i = 0; i < in->count; i++) {
-		int rc = fhir__fp_lambda(e, call->args[0], &in->items[i], (int64_t)i, &r);
+		int t, rc = fhir__fp_lambda_truth(e, call->args[0], &in->items[i], (int64_t)i, &t);
 
 		if (rc != 0)
 			return rc;
-		if (fhir_collection_truth(&r) != 1)
+		if (t != 1)
 			return fhir__fp_push_bool(e, out, 0);
 	}
 	return fhir__fp_push_bool(e, out, 1);
@@ -214,7 +214,7 @@ FN(fn_any_false)
 /* A set of c's items, for membership tests. */
 static void set_of(struct fhir__fp_ev *e, const struct fhir_collection *c, struct fhir__fp_set *s)
 {
-	fhir__fp_set_init(s, e->arena, c->count, 0);
+	fhir__fp_set_ev(e, s, c->count, 0);
 	for (size_t i = 0; i < c->count; i++)
 		fhir__fp_set_add(s, &c->items[i]);
 }
@@ -270,7 +270,7 @@ FN(fn_is_distinct)
 	size_t i = 0;
 
 	(void)call;
-	fhir__fp_set_init(&s, e->arena, in->count, 0);
+	fhir__fp_set_ev(e, &s, in->count, 0);
 	while (i < in->count && fhir__fp_set_add(&s, &in->items[i]))
 		i++;
 	return fhir__fp_push_bool(e, out, i == in->count);
@@ -280,14 +280,12 @@ FN(fn_is_distinct)
 
 FN(fn_where)
 {
-	struct fhir_collection r;
-
 	for (size_t i = 0; i < in->count; i++) {
-		int rc = fhir__fp_lambda(e, call->args[0], &in->items[i], (int64_t)i, &r);
+		int t, rc = fhir__fp_lambda_truth(e, call->args[0], &in->items[i], (int64_t)i, &t);
 
 		if (rc != 0)
 			return rc;
-		if (fhir_collection_truth(&r) == 1)
+		if (t == 1)
 			PUSH(&in->items[i]);
 	}
 	return 0;
@@ -314,7 +312,7 @@ FN(fn_repeat)
 	struct fhir__fp_set seen; /* elements are the same when they are one node */
 	int rc = push_all(e, &queue, in);
 
-	fhir__fp_set_init(&seen, e->arena, in->count, 1);
+	fhir__fp_set_ev(e, &seen, in->count, 1);
 	for (size_t q = 0; rc == 0 && q < queue.count; q++) {
 		rc = fhir__fp_lambda(e, call->args[0], &queue.items[q], (int64_t)q, &r);
 		for (size_t i = 0; rc == 0 && i < r.count; i++) {
@@ -519,7 +517,7 @@ FN(fn_intersect)
 	if (rc != 0 || in->count == 0)
 		return rc;
 	set_of(e, &other, &so);
-	fhir__fp_set_init(&sout, e->arena, in->count, 0);
+	fhir__fp_set_ev(e, &sout, in->count, 0);
 	for (size_t i = 0; i < in->count; i++)
 		if (fhir__fp_set_has(&so, &in->items[i]) && fhir__fp_set_add(&sout, &in->items[i]))
 			PUSH(&in->items[i]);

@@ -181,6 +181,10 @@ struct fhir__fp_node {
 	 * fhir_path_free); regexec on a shared regex_t is thread-safe in glibc and musl. */
 	regex_t *regex;
 	struct fhir__fp_node *next_regex; /* chain of the nodes owning a compiled regex */
+	/* Set at compile: no host function or resolve() in this subtree, so evaluating it keeps
+	 * nothing in the arena beyond its result (the host's caches and the engine's reference
+	 * index live there): a caller done with the result may release what it allocated. */
+	int pure;
 };
 
 /* A compiled expression: its text and tree, all in `arena` (immutable after compile). */
@@ -239,10 +243,13 @@ struct fhir__fp_set {
 	size_t cap, used; /* cap is a power of 2, used <= cap * 2 / 3 */
 	int identity;     /* repeat(): two NODE items are the same only if they are one node */
 	uint64_t mask;    /* hash bits kept: all; white-box tests set 0 to force collisions */
+	struct fhir_path_memo *memo; /* content hashes kept across sets, or NULL */
 };
 /* Empties s, sized for about `expect` items, allocating in `arena` (which must outlive s). */
 void fhir__fp_set_init(struct fhir__fp_set *s, struct fhir_arena *arena, size_t expect,
                        int identity);
+/* fhir__fp_set_init for an evaluation: its arena, and the memo of its environment. */
+void fhir__fp_set_ev(struct fhir__fp_ev *e, struct fhir__fp_set *s, size_t expect, int identity);
 /* Adds v unless an item equal to it is in s: 1 added (v is BORROWED and must stay valid while
  * s is used), 0 already there. A TypeInfo item equals nothing: always 1. */
 int fhir__fp_set_add(struct fhir__fp_set *s, const struct fhir_value *v);
@@ -255,9 +262,23 @@ int fhir__fp_union(struct fhir__fp_ev *e, const struct fhir_collection *a,
 /* Evaluates argument i of a function call against $this (FHIRPath N1 §Functions). */
 int fhir__fp_arg(struct fhir__fp_ev *e, const struct fhir__fp_node *call, size_t i,
                  struct fhir_collection *out);
+/* The Kleene truth (fhir_collection_truth) of `n` evaluated as fhir__fp_lambda does, into
+ * *truth; what the evaluation allocated is released when n is pure (where(), exists(), all()
+ * over a long record keep nothing per item). 0 or a negative fhir_status. */
+int fhir__fp_lambda_truth(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
+                          const struct fhir_value *item, int64_t index, int *truth);
 /* Evaluates `n` with $this = [item] and $index = index, as where()/select() do. */
 int fhir__fp_lambda(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
                     const struct fhir_value *item, int64_t index, struct fhir_collection *out);
+/* Makes *out share c's items without copying them: count and capacity are c->count, so the
+ * first fhir__fp_push to *out copies them to a new array (c is never written). Collections an
+ * evaluation returns may be such views (of a variable's value or a literal): read-only. */
+static inline void fhir__fp_borrow(struct fhir_collection *out, const struct fhir_collection *c)
+{
+	out->items = c->count > 0 ? c->items : NULL;
+	out->count = c->count;
+	out->capacity = c->count;
+}
 /* Appends v to c; FHIR_ERR_LIMIT past FHIR_PATH_MAX_ITEMS. */
 int fhir__fp_push(struct fhir__fp_ev *e, struct fhir_collection *c, const struct fhir_value *v);
 /* Fills e->err with "expression:<offset of n>" and returns status. */

@@ -6,6 +6,7 @@
 #include "fhirpath_internal.h"
 
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 /* FHIR R4 resource types (hl7.org/fhir/R4/resourcelist.html). */
@@ -301,12 +302,10 @@ static const char *lookup(const char *parent, const char *name)
 	return r != NULL ? r->type : NULL;
 }
 
-const char *fhir__fp_model_child(const char *parent, const char *name)
+static const char *model_child(const char *parent, const char *name)
 {
 	const char *type;
 
-	if (parent == NULL || name == NULL)
-		return NULL;
 	/* walk up the inheritance: Age.value is Quantity.value, Patient.text DomainResource.text */
 	for (int guard = 0; parent != NULL && guard < 8; guard++) {
 		type = lookup(parent, name);
@@ -315,6 +314,42 @@ const char *fhir__fp_model_child(const char *parent, const char *name)
 		parent = base_of(parent);
 	}
 	return NULL;
+}
+
+/* This thread's recent answers of fhir__fp_model_child, direct-mapped by the two names' text:
+ * navigation asks the same (parent, name) for every resource of a record, and the inheritance
+ * walk costs several binary searches. Keyed by copies of the text (parent may be a request's
+ * JSON string, gone after it); longer names are not remembered. Answers are static strings. */
+#define CHILD_MEMO_SLOTS 256
+#define CHILD_MEMO_NAME  40
+struct child_memo {
+	char parent[CHILD_MEMO_NAME], name[CHILD_MEMO_NAME];
+	const char *type;
+};
+static _Thread_local struct child_memo child_memo[CHILD_MEMO_SLOTS];
+
+const char *fhir__fp_model_child(const char *parent, const char *name)
+{
+	uint64_t h = 14695981039346656037ULL;
+	size_t lp = 0, ln = 0;
+	struct child_memo *m;
+
+	if (parent == NULL || name == NULL)
+		return NULL;
+	for (; parent[lp] != '\0' && lp < CHILD_MEMO_NAME; lp++)
+		h = (h ^ (unsigned char)parent[lp]) * 1099511628211ULL;
+	h = (h ^ '.') * 1099511628211ULL;
+	for (; name[ln] != '\0' && ln < CHILD_MEMO_NAME; ln++)
+		h = (h ^ (unsigned char)name[ln]) * 1099511628211ULL;
+	if (lp >= CHILD_MEMO_NAME || ln >= CHILD_MEMO_NAME)
+		return model_child(parent, name);
+	m = &child_memo[(h ^ (h >> 32)) & (CHILD_MEMO_SLOTS - 1)];
+	if (m->parent[0] != '\0' && strcmp(m->parent, parent) == 0 && strcmp(m->name, name) == 0)
+		return m->type;
+	memcpy(m->parent, parent, lp + 1);
+	memcpy(m->name, name, ln + 1);
+	m->type = model_child(parent, name);
+	return m->type;
 }
 
 int fhir__fp_model_check(void)

@@ -97,6 +97,80 @@ static uint64_t tree_hash(const cJSON *n, int depth)
 	return h;
 }
 
+/* ---- the memo of content hashes (fhir.h): node address -> tree_hash, open addressing ---- */
+
+struct memo_slot {
+	const cJSON *node; /* NULL: empty */
+	uint64_t hash;
+};
+struct fhir_path_memo {
+	struct memo_slot *slots;
+	size_t cap, used; /* cap a power of 2, used <= cap / 2 */
+};
+
+struct fhir_path_memo *fhir_path_memo_new(void)
+{
+	struct fhir_path_memo *m = calloc(1, sizeof(*m));
+
+	if (m == NULL)
+		abort();
+	return m;
+}
+
+void fhir_path_memo_free(struct fhir_path_memo *memo)
+{
+	if (memo == NULL)
+		return;
+	free(memo->slots);
+	free(memo);
+}
+
+static size_t memo_slot(const struct memo_slot *slots, size_t cap, const cJSON *node)
+{
+	size_t i = (size_t)mix((uint64_t)(uintptr_t)node) & (cap - 1);
+
+	while (slots[i].node != NULL && slots[i].node != node)
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+/* tree_hash(n, 0), from the memo when it has it (then filed there). */
+static uint64_t tree_hash_memo(struct fhir_path_memo *m, const cJSON *n)
+{
+	size_t i;
+	uint64_t h;
+
+	if (m == NULL)
+		return tree_hash(n, 0);
+	if (m->cap > 0) {
+		i = memo_slot(m->slots, m->cap, n);
+		if (m->slots[i].node == n)
+			return m->slots[i].hash;
+	}
+	h = tree_hash(n, 0);
+	if ((m->used + 1) * 2 > m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 256;
+		struct memo_slot *slots;
+
+		if (cap > SIZE_MAX / 2 / sizeof(*slots))
+			abort();
+		slots = calloc(cap, sizeof(*slots));
+		if (slots == NULL)
+			abort();
+		for (size_t k = 0; k < m->cap; k++)
+			if (m->slots[k].node != NULL)
+				slots[memo_slot(slots, cap, m->slots[k].node)] = m->slots[k];
+		free(m->slots);
+		m->slots = slots;
+		m->cap = cap;
+	}
+	i = memo_slot(m->slots, m->cap, n);
+	m->slots[i].node = n;
+	m->slots[i].hash = h;
+	m->used++;
+	return h;
+}
+
 /* Numbers equal under dec_cmp (|x - y| <= 1e-10 * max(1, |x|, |y|)) are at most 1.0000001e-10
  * apart on the scale g (g(x) = x within [-1, 1], sign(x) * (1 + ln |x|) outside), so they fall
  * into the same or a neighbouring bucket of width 1e-9. */
@@ -256,7 +330,8 @@ static int find(const struct fhir__fp_set *s, const struct fhir_value *v, struct
 			probe.family &=
 			    ~K_FROM_NODE; /* a NODE item meets other NODEs by address only */
 		if (probe.family == K_TREE && k[i].bucket == 0)
-			k[i].bucket = probe.bucket = (int64_t)tree_hash(k[i].tree, 0) | 1;
+			k[i].bucket = probe.bucket =
+			    (int64_t)tree_hash_memo(s->memo, k[i].tree) | 1;
 		if (find_hash(s, key_hash(s, &probe, 0), v))
 			return 1;
 		if (probe.neighbours && (find_hash(s, key_hash(s, &probe, -1), v) ||
@@ -316,6 +391,12 @@ void fhir__fp_set_init(struct fhir__fp_set *s, struct fhir_arena *arena, size_t 
 	grow(s, expect + 4);
 }
 
+void fhir__fp_set_ev(struct fhir__fp_ev *e, struct fhir__fp_set *s, size_t expect, int identity)
+{
+	fhir__fp_set_init(s, e->arena, expect, identity);
+	s->memo = e->env->memo;
+}
+
 int fhir__fp_set_has(const struct fhir__fp_set *s, const struct fhir_value *v)
 {
 	struct key k[3];
@@ -336,7 +417,7 @@ int fhir__fp_set_add(struct fhir__fp_set *s, const struct fhir_value *v)
 	grow(s, s->used + (size_t)n);
 	for (int i = 0; i < n; i++) {
 		if (k[i].family == K_TREE && k[i].bucket == 0)
-			k[i].bucket = (int64_t)tree_hash(k[i].tree, 0) | 1;
+			k[i].bucket = (int64_t)tree_hash_memo(s->memo, k[i].tree) | 1;
 		put(s, key_hash(s, &k[i], 0), v);
 	}
 	return 1;

@@ -1103,8 +1103,130 @@ static void test_sets(void)
 			fail_case("identity set", "?", "x, x added; x again and 'x' duplicates");
 		cJSON_Delete(two);
 	}
+
+	/* a memo of content hashes (fhir_path_memo): the same answers with and without it, and
+	 * on its second use (hashes then come from it); it grows past its first table */
+	{
+		cJSON *objs = cJSON_CreateArray();
+		struct fhir_path_memo *memo = fhir_path_memo_new();
+		struct fhir_value v[600];
+		int ok = 1;
+
+		for (int i = 0; i < 600; i++) {
+			cJSON *o = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(o, "resourceType", "Condition");
+			cJSON_AddNumberToObject(o, "n", i % 300); /* each content twice */
+			cJSON_AddItemToArray(objs, o);
+			memset(&v[i], 0, sizeof(v[i]));
+			v[i].node = o;
+		}
+		for (int round = 0; round < 3; round++) {
+			struct fhir__fp_set set;
+			int added = 0;
+
+			fhir__fp_set_init(&set, arena, 4, 0);
+			set.memo = round > 0 ? memo : NULL;
+			for (int i = 0; i < 600; i++)
+				added += fhir__fp_set_add(&set, &v[i]);
+			ok &= added == 300;
+		}
+		if (ok)
+			passed++;
+		else
+			fail_case("set with a memo", "another count", "300 of 600 kept each time");
+		fhir_path_memo_free(memo);
+		fhir_path_memo_free(NULL);
+		cJSON_Delete(objs);
+	}
 	cJSON_Delete(doc);
 	fhir_arena_free(arena);
+}
+
+/* where(), exists() and all() release what a pure criterion allocated per item (no host
+ * function, no resolve()): over 2,000 items the arena keeps the result, not hundreds of bytes per
+ * item, and the answers are those of the same criterion kept (a host call makes it impure). */
+static void test_lambda_release(void)
+{
+	struct fhir_arena *arena = fhir_arena_new();
+	cJSON *items = cJSON_CreateArray();
+	struct fhir_path_var var = {"items", {NULL, 0, 0}};
+	struct fhir_path_env env;
+	struct fhir_path *where = NULL, *all = NULL;
+	struct fhir_collection out;
+	struct fhir_error err;
+	size_t before, grew;
+
+	for (int i = 0; i < 2000; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "code", i % 100 == 0 ? "x" : "other");
+		cJSON_AddItemToArray(items, o);
+		fhir_collection_push_node(&var.value, arena, o);
+	}
+	memset(&env, 0, sizeof(env));
+	env.vars = &var;
+	env.var_count = 1;
+	env.arena = arena;
+	if (fhir_path_compile("%items.where(code = 'x' or code = 'y')", &where, &err) != 0 ||
+	    fhir_path_compile("%items.all(code.exists() and code.length() > 0)", &all, &err) != 0) {
+		fail_case("lambda release", "compile error", err.message);
+		goto done;
+	}
+	before = fhir_arena_used(arena);
+	if (fhir_path_eval(where, NULL, &env, &out, &err) == 0 && out.count == 20 &&
+	    (grew = fhir_arena_used(arena) - before) < 16384)
+		passed++;
+	else
+		fail_case("lambda release: where()", "more kept", "20 items, < 16 KB kept");
+	before = fhir_arena_used(arena);
+	if (fhir_path_eval(all, NULL, &env, &out, &err) == 0 && fhir_collection_truth(&out) == 1 &&
+	    (grew = fhir_arena_used(arena) - before) < 16384)
+		passed++;
+	else
+		fail_case("lambda release: all()", "more kept", "true, < 16 KB kept");
+	/* and/or keep only their operands' truths: a pure operand's 2,000 items are released */
+	fhir_path_free(all);
+	all = NULL;
+	if (fhir_path_compile("%items.select(code).count() > 10 and %items.select(code).exists()",
+	                      &all, &err) != 0) {
+		fail_case("lambda release", "compile error", err.message);
+		goto done;
+	}
+	before = fhir_arena_used(arena);
+	if (fhir_path_eval(all, NULL, &env, &out, &err) == 0 && fhir_collection_truth(&out) == 1 &&
+	    (grew = fhir_arena_used(arena) - before) < 16384)
+		passed++;
+	else
+		fail_case("operand release: and", "more kept", "true, < 16 KB kept");
+	(void)grew;
+done:
+	fhir_path_free(where);
+	fhir_path_free(all);
+	cJSON_Delete(items);
+	fhir_arena_free(arena);
+}
+
+/* fhir__fp_model_child remembers answers per thread by the names' text, not their address: a
+ * buffer reused for another resource type gets that type's answer; long names still answer. */
+static void test_model_child_memo(void)
+{
+	char parent[64];
+	const char *a, *b, *c, *d;
+
+	strcpy(parent, "Patient");
+	a = fhir__fp_model_child(parent, "gender");
+	b = fhir__fp_model_child(parent, "gender"); /* remembered */
+	strcpy(parent, "Observation");
+	c = fhir__fp_model_child(parent, "gender"); /* same address, other text */
+	d = fhir__fp_model_child("Observation", "status");
+	if (a != NULL && strcmp(a, "code") == 0 && b == a && c == NULL && d != NULL &&
+	    strcmp(d, "code") == 0 &&
+	    fhir__fp_model_child("AVeryLongParentTypeNameThatIsNotInTheModelAtAll", "id") == NULL)
+		passed++;
+	else
+		fail_case("model child memo", "another answer",
+		          "Patient.gender code, Observation.gender none");
 }
 
 /* A small arena grows by doubling blocks and its reset keeps a bounded reserve it reuses; a
@@ -1349,6 +1471,8 @@ int main(void)
 	test_limits();
 	test_item_limit();
 	test_sets();
+	test_lambda_release();
+	test_model_child_memo();
 	test_arena_sizes();
 	test_regex_cache();
 	test_arena_mark();
