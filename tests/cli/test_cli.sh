@@ -2,7 +2,8 @@
 # test_cli.sh — the command line as a user meets it: --help on every command, eval printing
 # the response for a real request, check and serve refusing a broken configuration with file
 # and JSON pointer, serve refusing a non-loopback bind, test on
-# decision cases (pass, diffs, coverage). Usage: test_cli.sh BINARY SOURCE_DIR
+# decision cases (pass, diffs, coverage), the config file's "server" object (every error at
+# once, port/logFormat/decisionLog honoured, JSON access-log lines). Usage: test_cli.sh BINARY SOURCE_DIR
 set -u
 bin=$1 src=$2
 shared="$src/../shared"
