@@ -40,6 +40,11 @@ void cds_config_free(struct cds_config *cfg); /* accepts NULL */
  * changes). Relative paths are relative to the file's folder. Returns FHIR_OK, or an error with
  * err->where = "FILE#/json/pointer". */
 int cds_config_load_file(struct cds_config *cfg, const char *path, struct fhir_error *err);
+/* The same, but reports EVERY error to rep (file = path, pointer into the file; rep may be
+ * NULL) instead of stopping at the first: unknown keys in `server`, an issuer or `tls`, wrong
+ * types and values out of range. Returns the number of errors (0: loaded). */
+size_t cds_config_load_file_all(struct cds_config *cfg, const char *path,
+                                const struct engine_reporter *rep);
 /* Kind of the command-line option `name` (without "--"): 1 takes a value, 0 is a flag, -1 is
  * not a server-settings option. */
 int cds_config_option_kind(const char *name);

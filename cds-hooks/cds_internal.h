@@ -326,6 +326,12 @@ struct cds_config {
 	char *replay_cache_file; /* the jti replay cache's file (replay.c); NULL: memory only */
 	struct cds__limits limits;
 	int cli_issuers, cli_origins, cli_algorithms; /* a command-line list replaced the file's */
+	/* serve's own settings from the config file (main.c applies them; its options win) */
+	char *bind;           /* NULL: not set */
+	long port;            /* -1: not set */
+	long fetch_budget_ms; /* 0: not set */
+	char *decision_log;   /* a path (relative to the file resolved), "-" for none; NULL: not set */
+	int log_json;         /* access log as JSON lines (--log-format json) */
 };
 
 /* ---- HTTP server internals (server.c) -------------------------------------------------------- */

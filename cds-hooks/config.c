@@ -4,6 +4,7 @@
  * command-line options. Everything is checked here, at start. It must not open sockets, fetch
  * anything or read key files (jwks.c and server.c do, at start). */
 #include <errno.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,7 @@ struct cds_config *cds_config_new(void)
 	for (size_t i = 0; i < LIMIT_COUNT; i++)
 		*limit_slot(&cfg->limits, i) = limit_defs[i].def;
 	cfg->algorithms = CDS__ALG_ES384 | CDS__ALG_RS384; /* CDS Hooks 2.0: RECOMMENDED */
+	cfg->port = -1;
 	return cfg;
 }
 
@@ -120,6 +122,8 @@ void cds_config_free(struct cds_config *cfg)
 	free(cfg->tls_key);
 	free(cfg->jwks_ca_file);
 	free(cfg->replay_cache_file);
+	free(cfg->bind);
+	free(cfg->decision_log);
 	free(cfg);
 }
 
@@ -275,196 +279,322 @@ static int set_limit(struct cds_config *cfg, size_t i, double value, const char 
 
 /* ---- the config file --------------------------------------------------------------------- */
 
-static const char *want_string(const cJSON *object, const char *name, const char *where,
-                               int required, struct fhir_error *err, int *rc)
+/* Where load_server's errors go: every one is reported (file, JSON pointer, message) and
+ * counted, and the first is kept for cds_config_load_file's err. */
+struct sink {
+	const char *path;
+	const struct engine_reporter *rep; /* NULL: only counted and kept */
+	size_t count;
+	struct fhir_error first;
+};
+
+static void bad(struct sink *s, const char *pointer, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void bad(struct sink *s, const char *pointer, const char *fmt, ...)
+{
+	char message[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof message, fmt, ap);
+	va_end(ap);
+	if (s->count++ == 0)
+		fhir_error_set(&s->first, pointer, "%s", message);
+	if (s->rep)
+		s->rep->report(s->rep->ctx, s->path, pointer, message);
+}
+
+/* Reports e when rc is an error; returns rc. */
+static int forward(struct sink *s, int rc, const struct fhir_error *e)
+{
+	if (rc != FHIR_OK)
+		bad(s, e->where, "%s", e->message);
+	return rc;
+}
+
+/* base + "/" + key as a JSON pointer (RFC 6901: '~' -> "~0", '/' -> "~1"), cut to size. */
+static void pointer_to(char *out, size_t size, const char *base, const char *key)
+{
+	size_t n = (size_t)snprintf(out, size, "%s/", base);
+	for (const char *k = key; *k && n + 3 < size; k++) {
+		if (*k == '~' || *k == '/') {
+			out[n++] = '~';
+			out[n++] = *k == '~' ? '0' : '1';
+		} else {
+			out[n++] = *k;
+		}
+	}
+	out[n < size ? n : size - 1] = '\0';
+}
+
+/* Reports every member of `object` (at `pointer`) whose name is not in `known`. */
+static void unknown_keys(struct sink *s, const cJSON *object, const char *pointer,
+                         const char *const *known)
+{
+	for (const cJSON *m = object->child; m; m = m->next) {
+		size_t i = 0;
+		while (known[i] && strcmp(known[i], m->string) != 0)
+			i++;
+		char at[200];
+		pointer_to(at, sizeof at, pointer, m->string);
+		if (!known[i])
+			bad(s, at, "unknown key '%.60s'%s", m->string,
+			    strcmp(pointer, "/server") == 0
+			        ? " (a server setting is one of: bind, port, decisionLog, "
+			          "logFormat, fetchBudgetMs, publicUrl, issuers, algorithms, "
+			          "allowOrigins, jwksCaFile, replayCacheFile, "
+			          "allowHttpLoopbackJwks, fetchWithoutAuthorization, tls, limits)"
+			        : "");
+	}
+}
+
+/* A string member: NULL when absent or wrong (reported). */
+static const char *want_string(struct sink *s, const cJSON *object, const char *name,
+                               const char *where, int required)
 {
 	const cJSON *item = cJSON_GetObjectItemCaseSensitive(object, name);
 	if (!item && !required)
 		return NULL;
 	if (!cJSON_IsString(item) || !item->valuestring || !item->valuestring[0]) {
-		fhir_error_set(err, where, "'%s' must be a non-empty string", name);
-		*rc = FHIR_ERR_INVALID;
+		bad(s, where, "'%s' must be a non-empty string", name);
 		return NULL;
 	}
 	return item->valuestring;
 }
 
-static int want_string_array(const cJSON *object, const char *name, const char *where,
-                             const cJSON **out, struct fhir_error *err)
+/* A boolean member: -1 when absent or wrong (reported). */
+static int want_bool(struct sink *s, const cJSON *object, const char *name, const char *where)
 {
 	const cJSON *item = cJSON_GetObjectItemCaseSensitive(object, name);
-	*out = NULL;
 	if (!item)
-		return FHIR_OK;
+		return -1;
+	if (!cJSON_IsBool(item)) {
+		bad(s, where, "must be true or false");
+		return -1;
+	}
+	return cJSON_IsTrue(item);
+}
+
+/* An array of non-empty strings: NULL when absent or wrong (reported). */
+static const cJSON *want_string_array(struct sink *s, const cJSON *object, const char *name,
+                                      const char *where)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(object, name);
+	if (!item)
+		return NULL;
 	if (!cJSON_IsArray(item)) {
-		fhir_error_set(err, where, "'%s' must be an array of strings", name);
-		return FHIR_ERR_INVALID;
+		bad(s, where, "'%s' must be an array of strings", name);
+		return NULL;
 	}
 	for (const cJSON *e = item->child; e; e = e->next)
 		if (!cJSON_IsString(e) || !e->valuestring[0]) {
-			fhir_error_set(err, where, "'%s' must be an array of non-empty strings",
-			               name);
-			return FHIR_ERR_INVALID;
+			bad(s, where, "'%s' must be an array of non-empty strings", name);
+			return NULL;
 		}
-	*out = item;
-	return FHIR_OK;
+	return item;
 }
 
-static int load_server(struct cds_config *cfg, const cJSON *server, const char *dir,
-                       struct fhir_error *err)
+/* An integer member in [lo, hi]; 0 when absent or wrong (reported). */
+static int want_integer(struct sink *s, const cJSON *object, const char *name, const char *where,
+                        long lo, long hi, long *out)
 {
-	int rc = FHIR_OK;
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(object, name);
+	if (!item)
+		return 0;
+	double v = cJSON_IsNumber(item) ? item->valuedouble : -1e300;
+	if (!(v >= (double)lo && v <= (double)hi) || v != (double)(long)v) {
+		bad(s, where, "'%s' must be an integer from %ld to %ld", name, lo, hi);
+		return 0;
+	}
+	*out = (long)v;
+	return 1;
+}
+
+static void load_issuer(struct cds_config *cfg, struct sink *s, const cJSON *is, const char *where,
+                        const char *dir)
+{
+	static const char *const known[] = {"iss", "jwks", "jku", NULL};
+	struct fhir_error e = {{0}, {0}};
+	char w2[160];
+	if (!cJSON_IsObject(is)) {
+		bad(s, where, "an issuer is an object {iss, jwks, jku}");
+		return;
+	}
+	unknown_keys(s, is, where, known);
+	size_t before = s->count;
+	const char *iss = want_string(s, is, "iss", where, 1);
+	const char *jwks = want_string(s, is, "jwks", where, 0);
+	const cJSON *list = want_string_array(s, is, "jku", where);
+	if (s->count != before || !iss)
+		return;
+	if (!jwks && !list) {
+		bad(s, where, "an issuer needs 'jwks' or 'jku' (its keys)");
+		return;
+	}
+	if (find_issuer(cfg, iss)) {
+		bad(s, where, "issuer '%.200s' is listed twice", iss);
+		return;
+	}
+	struct cds__issuer_config *ic = add_issuer(cfg, iss, jwks ? resolve_path(dir, jwks) : NULL);
+	snprintf(w2, sizeof w2, "%s/jwks", where);
+	if (ic->jwks)
+		forward(s, check_jwks_location(cfg, w2, ic->jwks, 0, &e), &e);
+	size_t j = 0;
+	for (const cJSON *u = list ? list->child : NULL; u; u = u->next, j++) {
+		snprintf(w2, sizeof w2, "%s/jku/%zu", where, j);
+		if (forward(s, check_jwks_location(cfg, w2, u->valuestring, 1, &e), &e) == FHIR_OK)
+			forward(s, add_jku(ic, u->valuestring, w2, &e), &e);
+	}
+}
+
+/* Reads the "server" object, reporting every error to s (nothing stops at the first). */
+static void load_server(struct cds_config *cfg, struct sink *s, const cJSON *server,
+                        const char *dir)
+{
+	static const char *const known[] = {"bind",
+	                                    "port",
+	                                    "decisionLog",
+	                                    "logFormat",
+	                                    "fetchBudgetMs",
+	                                    "publicUrl",
+	                                    "issuers",
+	                                    "algorithms",
+	                                    "allowOrigins",
+	                                    "jwksCaFile",
+	                                    "replayCacheFile",
+	                                    "allowHttpLoopbackJwks",
+	                                    "fetchWithoutAuthorization",
+	                                    "tls",
+	                                    "limits",
+	                                    NULL};
+	static const char *const tls_known[] = {"cert", "key", NULL};
+	struct fhir_error e = {{0}, {0}};
 	char where[128];
 	const cJSON *list = NULL;
 	if (!cJSON_IsObject(server)) {
-		fhir_error_set(err, "/server", "'server' must be an object");
-		return FHIR_ERR_INVALID;
+		bad(s, "/server", "'server' must be an object");
+		return;
 	}
-	const cJSON *flag = cJSON_GetObjectItemCaseSensitive(server, "allowHttpLoopbackJwks");
-	if (flag && !cJSON_IsBool(flag)) {
-		fhir_error_set(err, "/server/allowHttpLoopbackJwks", "must be true or false");
-		return FHIR_ERR_INVALID;
+	unknown_keys(s, server, "/server", known);
+	int flag = want_bool(s, server, "allowHttpLoopbackJwks", "/server/allowHttpLoopbackJwks");
+	if (flag >= 0)
+		cfg->allow_http_loopback_jwks = flag;
+	flag =
+	    want_bool(s, server, "fetchWithoutAuthorization", "/server/fetchWithoutAuthorization");
+	if (flag >= 0)
+		cfg->fetch_without_authorization = flag;
+	const char *v = want_string(s, server, "bind", "/server/bind", 0);
+	if (v)
+		set_string(&cfg->bind, v);
+	long n = 0;
+	if (want_integer(s, server, "port", "/server/port", 0, 65535, &n))
+		cfg->port = n;
+	if (want_integer(s, server, "fetchBudgetMs", "/server/fetchBudgetMs", 1, 600000, &n))
+		cfg->fetch_budget_ms = n;
+	/* The decision log: a file (relative to the config file), or "-" for none. */
+	v = want_string(s, server, "decisionLog", "/server/decisionLog", 0);
+	if (v) {
+		free(cfg->decision_log);
+		cfg->decision_log =
+		    strcmp(v, "-") == 0 ? cds__must(strdup("-")) : resolve_path(dir, v);
 	}
-	cfg->allow_http_loopback_jwks = cJSON_IsTrue(flag);
-	flag = cJSON_GetObjectItemCaseSensitive(server, "fetchWithoutAuthorization");
-	if (flag && !cJSON_IsBool(flag)) {
-		fhir_error_set(err, "/server/fetchWithoutAuthorization", "must be true or false");
-		return FHIR_ERR_INVALID;
-	}
-	cfg->fetch_without_authorization = cJSON_IsTrue(flag);
-	const char *s = want_string(server, "publicUrl", "/server/publicUrl", 0, err, &rc);
-	if (rc != FHIR_OK || (s && (rc = set_public_url(cfg, s, "/server/publicUrl", err))))
-		return rc;
-	s = want_string(server, "jwksCaFile", "/server/jwksCaFile", 0, err, &rc);
-	if (rc != FHIR_OK)
-		return rc;
-	if (s) {
+	v = want_string(s, server, "logFormat", "/server/logFormat", 0);
+	if (v && strcmp(v, "text") != 0 && strcmp(v, "json") != 0)
+		bad(s, "/server/logFormat", "'%.40s' is not a log format: text or json", v);
+	else if (v)
+		cfg->log_json = v[0] == 'j';
+	v = want_string(s, server, "publicUrl", "/server/publicUrl", 0);
+	if (v)
+		forward(s, set_public_url(cfg, v, "/server/publicUrl", &e), &e);
+	v = want_string(s, server, "jwksCaFile", "/server/jwksCaFile", 0);
+	if (v) {
 		free(cfg->jwks_ca_file);
-		cfg->jwks_ca_file = resolve_path(dir, s);
+		cfg->jwks_ca_file = resolve_path(dir, v);
 	}
 	/* The jti replay cache's file ("-": memory only, forgotten at restart). */
-	s = want_string(server, "replayCacheFile", "/server/replayCacheFile", 0, err, &rc);
-	if (rc != FHIR_OK)
-		return rc;
-	if (s) {
+	v = want_string(s, server, "replayCacheFile", "/server/replayCacheFile", 0);
+	if (v) {
 		free(cfg->replay_cache_file);
-		cfg->replay_cache_file = strcmp(s, "-") == 0 ? NULL : resolve_path(dir, s);
+		cfg->replay_cache_file = strcmp(v, "-") == 0 ? NULL : resolve_path(dir, v);
 	}
 	const cJSON *issuers = cJSON_GetObjectItemCaseSensitive(server, "issuers");
-	if (issuers && !cJSON_IsArray(issuers)) {
-		fhir_error_set(err, "/server/issuers", "'issuers' must be an array of objects");
-		return FHIR_ERR_INVALID;
-	}
+	if (issuers && !cJSON_IsArray(issuers))
+		bad(s, "/server/issuers", "'issuers' must be an array of objects");
 	size_t index = 0;
-	for (const cJSON *is = issuers ? issuers->child : NULL; is; is = is->next, index++) {
+	for (const cJSON *is = cJSON_IsArray(issuers) ? issuers->child : NULL; is;
+	     is = is->next, index++) {
 		snprintf(where, sizeof where, "/server/issuers/%zu", index);
-		if (!cJSON_IsObject(is)) {
-			fhir_error_set(err, where, "an issuer is an object {iss, jwks, jku}");
-			return FHIR_ERR_INVALID;
-		}
-		const char *iss = want_string(is, "iss", where, 1, err, &rc);
-		const char *jwks =
-		    rc == FHIR_OK ? want_string(is, "jwks", where, 0, err, &rc) : NULL;
-		if (rc != FHIR_OK || (rc = want_string_array(is, "jku", where, &list, err)))
-			return rc;
-		if (!jwks && !list) {
-			fhir_error_set(err, where, "an issuer needs 'jwks' or 'jku' (its keys)");
-			return FHIR_ERR_INVALID;
-		}
-		if (find_issuer(cfg, iss)) {
-			fhir_error_set(err, where, "issuer '%.200s' is listed twice", iss);
-			return FHIR_ERR_INVALID;
-		}
-		struct cds__issuer_config *ic =
-		    add_issuer(cfg, iss, jwks ? resolve_path(dir, jwks) : NULL);
-		char w2[160];
-		snprintf(w2, sizeof w2, "%s/jwks", where);
-		if (ic->jwks && (rc = check_jwks_location(cfg, w2, ic->jwks, 0, err)))
-			return rc;
-		size_t j = 0;
-		for (const cJSON *u = list ? list->child : NULL; u; u = u->next, j++) {
-			snprintf(w2, sizeof w2, "%s/jku/%zu", where, j);
-			if ((rc = check_jwks_location(cfg, w2, u->valuestring, 1, err)) ||
-			    (rc = add_jku(ic, u->valuestring, w2, err)))
-				return rc;
-		}
+		load_issuer(cfg, s, is, where, dir);
 	}
-	if ((rc = want_string_array(server, "allowOrigins", "/server/allowOrigins", &list, err)))
-		return rc;
+	list = want_string_array(s, server, "allowOrigins", "/server/allowOrigins");
 	index = 0;
 	for (const cJSON *o = list ? list->child : NULL; o; o = o->next, index++) {
 		snprintf(where, sizeof where, "/server/allowOrigins/%zu", index);
-		if ((rc = add_origin(cfg, o->valuestring, where, err)))
-			return rc;
+		forward(s, add_origin(cfg, o->valuestring, where, &e), &e);
 	}
-	if ((rc = want_string_array(server, "algorithms", "/server/algorithms", &list, err)))
-		return rc;
+	list = want_string_array(s, server, "algorithms", "/server/algorithms");
 	if (list) {
 		unsigned mask = 0;
 		index = 0;
 		for (const cJSON *a = list->child; a; a = a->next, index++) {
 			snprintf(where, sizeof where, "/server/algorithms/%zu", index);
-			if ((rc = add_algorithm(&mask, a->valuestring, where, err)))
-				return rc;
+			forward(s, add_algorithm(&mask, a->valuestring, where, &e), &e);
 		}
 		if (mask)
 			cfg->algorithms = mask;
 	}
 	const cJSON *tls = cJSON_GetObjectItemCaseSensitive(server, "tls");
-	if (tls) {
-		if (!cJSON_IsObject(tls)) {
-			fhir_error_set(err, "/server/tls", "'tls' must be an object {cert, key}");
-			return FHIR_ERR_INVALID;
+	if (tls && !cJSON_IsObject(tls)) {
+		bad(s, "/server/tls", "'tls' must be an object {cert, key}");
+	} else if (tls) {
+		unknown_keys(s, tls, "/server/tls", tls_known);
+		const char *cert = want_string(s, tls, "cert", "/server/tls/cert", 1);
+		const char *key = want_string(s, tls, "key", "/server/tls/key", 1);
+		if (cert && key) {
+			free(cfg->tls_cert);
+			free(cfg->tls_key);
+			cfg->tls_cert = resolve_path(dir, cert);
+			cfg->tls_key = resolve_path(dir, key);
 		}
-		const char *cert = want_string(tls, "cert", "/server/tls/cert", 1, err, &rc);
-		const char *key =
-		    rc == FHIR_OK ? want_string(tls, "key", "/server/tls/key", 1, err, &rc) : NULL;
-		if (rc != FHIR_OK)
-			return rc;
-		free(cfg->tls_cert);
-		free(cfg->tls_key);
-		cfg->tls_cert = resolve_path(dir, cert);
-		cfg->tls_key = resolve_path(dir, key);
 	}
 	const cJSON *limits = cJSON_GetObjectItemCaseSensitive(server, "limits");
-	if (limits && !cJSON_IsObject(limits)) {
-		fhir_error_set(err, "/server/limits", "'limits' must be an object");
-		return FHIR_ERR_INVALID;
-	}
-	for (const cJSON *m = limits ? limits->child : NULL; m; m = m->next) {
+	if (limits && !cJSON_IsObject(limits))
+		bad(s, "/server/limits", "'limits' must be an object");
+	for (const cJSON *m = cJSON_IsObject(limits) ? limits->child : NULL; m; m = m->next) {
 		size_t i = 0;
 		while (i < LIMIT_COUNT && strcmp(limit_defs[i].member, m->string) != 0)
 			i++;
-		snprintf(where, sizeof where, "/server/limits/%.60s", m->string);
+		pointer_to(where, sizeof where, "/server/limits", m->string);
 		if (i == LIMIT_COUNT) {
-			fhir_error_set(err, where, "unknown limit '%.60s'", m->string);
-			return FHIR_ERR_INVALID;
+			bad(s, where, "unknown limit '%.60s'", m->string);
+			continue;
 		}
 		if (!cJSON_IsNumber(m)) {
-			fhir_error_set(err, where, "'%s' must be a number", m->string);
-			return FHIR_ERR_INVALID;
+			bad(s, where, "'%s' must be a number", m->string);
+			continue;
 		}
 		char text[48];
 		snprintf(text, sizeof text, "%g", m->valuedouble);
-		if ((rc = set_limit(cfg, i, m->valuedouble, text, where, err)))
-			return rc;
+		forward(s, set_limit(cfg, i, m->valuedouble, text, where, &e), &e);
 	}
-	return FHIR_OK;
 }
 
-int cds_config_load_file(struct cds_config *cfg, const char *path, struct fhir_error *err)
+/* Reads the config file's "server" object into cfg, reporting every error to rep (may be
+ * NULL); the first is copied to *first. Returns the number of errors. */
+static size_t load_file(struct cds_config *cfg, const char *path, const struct engine_reporter *rep,
+                        struct fhir_error *first)
 {
 	char *text = NULL, *dir = NULL;
 	size_t length = 0;
 	cJSON *doc = NULL;
 	struct fhir_error e = {{0}, {0}};
-	int rc = cds__read_file(path, CDS__MAX_CONFIG_FILE_BYTES, &text, &length, err);
-	if (rc != FHIR_OK)
+	struct sink s = {path, rep, 0, {{0}, {0}}};
+	if (cds__read_file(path, CDS__MAX_CONFIG_FILE_BYTES, &text, &length, &e) != FHIR_OK) {
+		bad(&s, "", "%s", e.message);
 		goto out;
+	}
 	doc = cJSON_ParseWithLength(text, length);
 	if (!cJSON_IsObject(doc)) {
-		fhir_error_set(err, path, "not a JSON object");
-		rc = FHIR_ERR_SYNTAX;
+		bad(&s, "", "not a JSON object");
 		goto out;
 	}
 	const cJSON *server = cJSON_GetObjectItemCaseSensitive(doc, "server");
@@ -476,25 +606,39 @@ int cds_config_load_file(struct cds_config *cfg, const char *path, struct fhir_e
 		*slash = '\0';
 	else
 		set_string(&dir, ".");
-	rc = load_server(cfg, server, dir, &e);
-	if (rc != FHIR_OK) {
-		char where[300];
-		snprintf(where, sizeof where, "%.200s#%.90s", path, e.where);
-		fhir_error_set(err, where, "%s", e.message);
-	}
+	load_server(cfg, &s, server, dir);
 out:
+	*first = s.first;
 	free(dir);
 	free(text);
 	cJSON_Delete(doc);
-	return rc;
+	return s.count;
+}
+
+size_t cds_config_load_file_all(struct cds_config *cfg, const char *path,
+                                const struct engine_reporter *rep)
+{
+	struct fhir_error first = {{0}, {0}};
+	return load_file(cfg, path, rep, &first);
+}
+
+int cds_config_load_file(struct cds_config *cfg, const char *path, struct fhir_error *err)
+{
+	struct fhir_error f = {{0}, {0}};
+	if (load_file(cfg, path, NULL, &f) == 0)
+		return FHIR_OK;
+	char where[300];
+	snprintf(where, sizeof where, "%.200s%s%.90s", path, f.where[0] ? "#" : "", f.where);
+	fhir_error_set(err, where, "%s", f.message);
+	return FHIR_ERR_INVALID;
 }
 
 /* ---- command-line options ---------------------------------------------------------------- */
 
 static const char *const flag_options[] = {"allow-http-jwks", "fetch-without-authorization"};
-static const char *const value_options[] = {"issuer",       "issuer-jku",   "public-url",
-                                            "allow-origin", "alg",          "tls-cert",
-                                            "tls-key",      "jwks-ca-file", "replay-cache"};
+static const char *const value_options[] = {
+    "issuer",   "issuer-jku", "public-url",   "allow-origin", "alg",
+    "tls-cert", "tls-key",    "jwks-ca-file", "replay-cache", "log-format"};
 
 int cds_config_option_kind(const char *name)
 {
@@ -588,6 +732,15 @@ int cds_config_option(struct cds_config *cfg, const char *name, const char *valu
 		set_string(name[4] == 'c' ? &cfg->tls_cert : &cfg->tls_key, value);
 		return FHIR_OK;
 	}
+	if (strcmp(name, "log-format") == 0) {
+		if (strcmp(value, "text") != 0 && strcmp(value, "json") != 0) {
+			fhir_error_set(err, where, "'%.40s' is not a log format: text or json",
+			               value);
+			return FHIR_ERR_INVALID;
+		}
+		cfg->log_json = value[0] == 'j';
+		return FHIR_OK;
+	}
 	if (strcmp(name, "jwks-ca-file") == 0) {
 		set_string(&cfg->jwks_ca_file, value);
 		return FHIR_OK;
@@ -662,6 +815,9 @@ void cds_config_print_usage(FILE *out)
 	    "  --fetch-without-authorization  fetch missing prefetch from a fhirServer sent\n"
 	    "                         without fhirAuthorization, unauthenticated (open test\n"
 	    "                         servers such as the CDS Hooks Sandbox's); default: 412\n"
+	    "  --log-format FORMAT    the access log on stderr: text (default) or json (one JSON\n"
+	    "                         object a line: time, method, path, status, durationUs,\n"
+	    "                         hookInstance, note)\n"
 	    "TLS:\n"
 	    "  --tls-cert FILE --tls-key FILE   serve HTTPS (PEM; TLS 1.2 or newer)\n"
 	    "Limits (config file: server.limits.<name>):\n",
@@ -669,7 +825,8 @@ void cds_config_print_usage(FILE *out)
 	for (size_t i = 0; i < LIMIT_COUNT; i++) {
 		char opt[64];
 		snprintf(opt, sizeof opt, "--%s N", limit_defs[i].option);
-		fprintf(out, "  %-27s %s (%s, default %lu)\n", opt, limit_defs[i].help,
-		        limit_defs[i].member, limit_defs[i].def);
+		fprintf(out, "  %-27s %s (%s, %lu-%lu, default %lu)\n", opt, limit_defs[i].help,
+		        limit_defs[i].member, limit_defs[i].min, limit_defs[i].max,
+		        limit_defs[i].def);
 	}
 }

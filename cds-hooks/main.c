@@ -21,11 +21,13 @@ static const char usage_main[] =
     "Usage:\n"
     "  cds-commissioning serve [--bind ADDR] [--port N] [--policies DIR] [--config FILE]\n"
     "                          [--decision-log FILE|-] [--issuer ISS=JWKS]... [--public-url URL]\n"
-    "                          [--allow-origin ORIGIN]... [--tls-cert FILE --tls-key FILE] ...\n"
+    "                          [--allow-origin ORIGIN]... [--tls-cert FILE --tls-key FILE]\n"
+    "                          [--log-format text|json] [--fetch-budget-ms MS] [LIMITS] ...\n"
     "  cds-commissioning eval [--now ISO-8601] [--policies DIR] [--config FILE]\n"
-    "                         [--decision-log FILE|-] FILE|-\n"
+    "                         [--decision-log FILE|-] [--fetch-budget-ms MS] FILE|-\n"
     "  cds-commissioning check [--policies DIR] [--config FILE]\n"
-    "  cds-commissioning fhirpath [--resource FILE] [--var NAME=FILE]... EXPRESSION\n"
+    "  cds-commissioning fhirpath [--resource FILE|-] [--var NAME=FILE]... [--now ISO-8601]\n"
+    "                             EXPRESSION\n"
     "  cds-commissioning test [--policies DIR] [--no-coverage] CASE|FOLDER...\n"
     "  cds-commissioning draft [--now ISO-8601] [--policies DIR] [--config FILE] FILE|-\n"
     "  cds-commissioning --help | --version\n"
@@ -40,7 +42,8 @@ static const char usage_serve[] =
     "POST /cds-services/{id}/feedback, GET /healthz (liveness), GET /readyz (readiness: 200\n"
     "or 503 with a reason) and GET /metrics (Prometheus text format). /healthz, /readyz and\n"
     "/metrics are unauthenticated: bind to loopback or restrict them at a proxy.\n"
-    "Logs one line per request to stderr (method, path, status, duration, hookInstance).\n"
+    "Logs one line per request to stderr (method, path, status, duration, hookInstance;\n"
+    "--log-format json: one JSON object a line).\n"
     "\n"
     "SIGTERM or SIGINT stops it: the listening socket closes at once (new connections are\n"
     "refused), idle connections close, requests in flight get --shutdown-grace seconds to\n"
@@ -54,15 +57,20 @@ static const char usage_serve[] =
     "\n"
     "  --bind ADDR            IPv4/IPv6 address to listen on (default 127.0.0.1). Without an\n"
     "                         --issuer only loopback addresses are accepted (open demo mode).\n"
-    "  --port N               TCP port (default 8080; 0 picks a free port, printed at start)\n"
+    "  --port N               TCP port, 0-65535 (default 8080; 0 picks a free port, printed\n"
+    "                         at start)\n"
     "  --fetch-budget-ms MS   time allowed for fetching data the request's prefetch lacks from\n"
-    "                         its fhirServer, all keys and pages together (default 2000)\n"
+    "                         its fhirServer, all keys and pages together, 1-600000\n"
+    "                         (default 2000)\n"
     "  --policies DIR         load every *.json below DIR instead of the embedded configuration\n"
-    "  --config FILE          use FILE as deployment.json; its \"server\" object holds the\n"
-    "                         settings below (issuers, publicUrl, allowOrigins, algorithms,\n"
-    "                         tls, limits); command-line options override it\n"
-    "  --decision-log FILE|-  append decision-log JSON lines to FILE; '-' for none\n"
-    "                         (default: stderr)\n"
+    "  --config FILE          use FILE as deployment.json; its \"server\" object holds every\n"
+    "                         option here but --policies (bind, port, decisionLog,\n"
+    "                         logFormat, fetchBudgetMs, publicUrl, issuers, algorithms,\n"
+    "                         allowOrigins, jwksCaFile, replayCacheFile, tls, limits.<name>,\n"
+    "                         ...; README \"The config file\"); unknown keys are errors;\n"
+    "                         command-line options override it\n"
+    "  --decision-log FILE|-  append decision-log JSON lines to FILE; '-' for none (no\n"
+    "                         decision log at all; default: stderr)\n"
     "  --help                 show this help\n"
     "\n";
 
@@ -84,10 +92,11 @@ static const char usage_eval[] =
     "  --now ISO-8601         evaluate as of this instant (default: the current time)\n"
     "  --policies DIR         load every *.json below DIR instead of the embedded configuration\n"
     "  --config FILE          use FILE as deployment.json\n"
-    "  --decision-log FILE|-  append decision-log JSON lines to FILE; '-' for none\n"
-    "                         (default: stderr)\n"
+    "  --decision-log FILE|-  append decision-log JSON lines to FILE; '-' for none (no\n"
+    "                         decision log at all; default: stderr)\n"
     "  --fetch-budget-ms MS   time allowed for fetching data the request's prefetch lacks from\n"
-    "                         its fhirServer, all keys and pages together (default 2000)\n"
+    "                         its fhirServer, all keys and pages together, 1-600000\n"
+    "                         (default 2000)\n"
     "  --help                 show this help\n"
     "\n"
     "Exit status: 0 when the response status is 2xx; 1 otherwise - the error body (a FHIR\n"
@@ -97,9 +106,10 @@ static const char usage_eval[] =
 static const char usage_check[] =
     "Usage: cds-commissioning check [OPTIONS]\n"
     "\n"
-    "Loads and validates every policy, value set and the deployment configuration, prints\n"
-    "every error as `FILE#JSON-POINTER: message` to stderr, and on success a summary of the\n"
-    "loaded policies to stdout.\n"
+    "Loads and validates every policy, value set and the deployment configuration (with\n"
+    "--config, its \"server\" settings too, exactly as serve reads them), prints every\n"
+    "error as `FILE#JSON-POINTER: message` to stderr (all of them, not only the first),\n"
+    "and on success a summary of the loaded policies to stdout.\n"
     "\n"
     "  --policies DIR         check every *.json below DIR (default: the embedded configuration)\n"
     "  --config FILE          use FILE as deployment.json\n"
@@ -231,24 +241,45 @@ static void report_error(void *ctx, const char *file, const char *pointer, const
 	        pointer && pointer[0] ? "#" : "", pointer ? pointer : "", message);
 }
 
-/* Loads the app; on failure prints a summary line. Returns 0 or 1. */
+/* Loads the app; on failure, or when `prior` errors were already reported (the config file's
+ * server settings), prints a summary line counting both. Returns 0 or 1. */
 static int load(const char *command, const struct options *o, const char *decision_log,
-                const struct cds_config *settings, struct cds_app **app)
+                const struct cds_config *settings, size_t prior, struct cds_app **app)
 {
-	size_t errors = 0;
+	size_t errors = prior;
 	struct engine_reporter rep = {report_error, &errors};
 	struct cds_app_options opts = {0};
 	opts.policies_dir = o->policies;
 	opts.config_file = o->config;
 	opts.decision_log = decision_log;
 	opts.settings = settings;
-	if (cds_app_new(&opts, &rep, app) != FHIR_OK) {
+	if (cds_app_new(&opts, &rep, app) != FHIR_OK || errors) {
+		cds_app_free(*app);
+		*app = NULL;
 		fprintf(stderr, "cds-commissioning %s: the configuration has %zu error%s\n",
 		        command, errors, errors == 1 ? "" : "s");
 		return 1;
 	}
 	if (o->fetch_budget) /* checked by parse */
 		cds_app_set_fetch_budget(*app, strtol(o->fetch_budget, NULL, 10));
+	return 0;
+}
+
+/* Why a non-loopback bind is refused without an issuer (serve and check --config). */
+static const char demo_bind_error[] =
+    "without an issuer only loopback addresses are allowed (open demo mode)";
+
+/* 1 when `bind` (NULL: the default) is a loopback address. */
+static int is_loopback(const char *bind)
+{
+	struct in_addr v4;
+	struct in6_addr v6;
+	if (!bind || strcmp(bind, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, bind, &v4) == 1)
+		return (ntohl(v4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, bind, &v6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&v6);
 	return 0;
 }
 
@@ -263,8 +294,24 @@ static int cmd_check(int argc, char **argv)
 			fputs(usage_check, stdout);
 		return rc;
 	}
-	if (load("check", &o, "-", NULL, &app) != 0)
+	/* Exactly what serve reads: the deployment (engine) and its "server" object, every
+	 * error of both reported before giving up. */
+	size_t errors = 0;
+	struct cds_config *cfg = NULL;
+	if (o.config) {
+		struct engine_reporter rep = {report_error, &errors};
+		cfg = cds_config_new();
+		struct fhir_error err = {{0}, {0}};
+		if (cds_config_load_file_all(cfg, o.config, &rep) == 0 &&
+		    cds_config_check(cfg, &err) != FHIR_OK)
+			report_error(&errors, o.config, "/server", err.message);
+		if (cds_config_issuer_count(cfg) == 0 && !is_loopback(cfg->bind))
+			report_error(&errors, o.config, "/server/bind", demo_bind_error);
+	}
+	if (load("check", &o, "-", errors ? NULL : cfg, errors, &app) != 0) {
+		cds_config_free(cfg);
 		return 1;
+	}
 	const struct engine *engine = cds_app_engine(app);
 	size_t n = engine_policy_count(engine);
 	printf("ok: deployment '%s', %zu polic%s (%s)\n", engine_deployment_name(engine), n,
@@ -276,6 +323,7 @@ static int cmd_check(int argc, char **argv)
 		       commissioner ? commissioner : "?");
 	}
 	cds_app_free(app);
+	cds_config_free(cfg);
 	return 0;
 }
 
@@ -304,7 +352,7 @@ static int cmd_eval(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	if (load("eval", &o, o.decision_log, NULL, &app) != 0) {
+	if (load("eval", &o, o.decision_log, NULL, 0, &app) != 0) {
 		rc = 1;
 		goto out;
 	}
@@ -345,23 +393,12 @@ out:
 	return rc;
 }
 
-/* 1 when `bind` (NULL: the default) is a loopback address. */
-static int is_loopback(const char *bind)
-{
-	struct in_addr v4;
-	struct in6_addr v6;
-	if (!bind || strcmp(bind, "localhost") == 0)
-		return 1;
-	if (inet_pton(AF_INET, bind, &v4) == 1)
-		return (ntohl(v4.s_addr) >> 24) == 127;
-	if (inet_pton(AF_INET6, bind, &v6) == 1)
-		return IN6_IS_ADDR_LOOPBACK(&v6);
-	return 0;
-}
-
 /* Builds the server settings: the config file's "server" object, then the command line.
- * Returns 0, or 1/EXIT_USAGE after printing why. NEW: *out. */
-static int settings(const struct options *o, struct cds_config **out)
+ * Every error of the file is printed (FILE#/json/pointer: message), not only the first, and
+ * counted in *file_errors (0 on entry); then the command line is not applied and *out holds
+ * what was read. Returns 0, or EXIT_USAGE after printing why. NEW: *out. */
+static int settings(const char *command, const struct options *o, struct cds_config **out,
+                    size_t *file_errors)
 {
 	struct fhir_error err = {{0}, {0}};
 	struct cds_config *cfg = cds_config_new();
@@ -369,11 +406,13 @@ static int settings(const struct options *o, struct cds_config **out)
 	/* serve keeps accepted jti values in a file by default (the library default is memory
 	 * only); the config file and --replay-cache override it. */
 	(void)cds_config_option(cfg, "replay-cache", CDS__REPLAY_CACHE_DEFAULT, &err);
-	if (o->config && cds_config_load_file(cfg, o->config, &err) != FHIR_OK) {
-		fprintf(stderr, "%s: %s\n", err.where, err.message);
-		fprintf(stderr, "cds-commissioning serve: the configuration has 1 error\n");
-		cds_config_free(cfg);
-		return 1;
+	if (o->config) {
+		size_t errors = 0;
+		struct engine_reporter rep = {report_error, &errors};
+		if ((*file_errors = cds_config_load_file_all(cfg, o->config, &rep)) != 0) {
+			*out = cfg; /* load() reports the deployment's errors with these */
+			return 0;
+		}
 	}
 	for (size_t i = 0; i < o->server_count; i++) {
 		char name[64];
@@ -382,12 +421,12 @@ static int settings(const struct options *o, struct cds_config **out)
 		         arg);
 		if (cds_config_option(cfg, name, o->server_values[i], &err) != FHIR_OK) {
 			cds_config_free(cfg);
-			return usage_error("serve", "%s: %s", err.where, err.message);
+			return usage_error(command, "%s: %s", err.where, err.message);
 		}
 	}
 	if (cds_config_check(cfg, &err) != FHIR_OK) {
 		cds_config_free(cfg);
-		return usage_error("serve", "%s: %s", err.where, err.message);
+		return usage_error(command, "%s: %s", err.where, err.message);
 	}
 	*out = cfg;
 	return 0;
@@ -433,9 +472,28 @@ static int cmd_serve(int argc, char **argv)
 			return usage_error("serve", "--port '%s' is not a port number (0-65535)",
 			                   o.port);
 	}
-	if ((rc = settings(&o, &cfg)) != 0)
+	size_t file_errors = 0;
+	if ((rc = settings("serve", &o, &cfg, &file_errors)) != 0)
 		return rc;
-	const char *bind = o.bind ? o.bind : "127.0.0.1";
+	if (file_errors) { /* the deployment's errors too, then one summary; nothing started */
+		if (!o.bind && cds_config_issuer_count(cfg) == 0 && !is_loopback(cfg->bind))
+			report_error(&file_errors, o.config, "/server/bind", demo_bind_error);
+		rc = load("serve", &o, "-", NULL, file_errors, &app);
+		cds_config_free(cfg);
+		return rc;
+	}
+	/* The config file's server.bind, port, decisionLog and fetchBudgetMs, unless the
+	 * command line gave them. */
+	if (!o.port && cfg->port >= 0)
+		port = (unsigned long)cfg->port;
+	if (!o.decision_log && cfg->decision_log)
+		o.decision_log = cfg->decision_log;
+	char budget[24];
+	if (!o.fetch_budget && cfg->fetch_budget_ms > 0) {
+		snprintf(budget, sizeof budget, "%ld", cfg->fetch_budget_ms);
+		o.fetch_budget = budget;
+	}
+	const char *bind = o.bind ? o.bind : cfg->bind ? cfg->bind : "127.0.0.1";
 	int demo = cds_config_issuer_count(cfg) == 0;
 	if (demo && !is_loopback(bind)) {
 		cds_config_free(cfg);
@@ -455,7 +513,7 @@ static int cmd_serve(int argc, char **argv)
 	sigaddset(&stop, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN); /* a client or log reader that goes away must not kill us */
-	if (load("serve", &o, o.decision_log, cfg, &app) != 0) {
+	if (load("serve", &o, o.decision_log, cfg, 0, &app) != 0) {
 		cds_config_free(cfg);
 		return 1;
 	}

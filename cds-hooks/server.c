@@ -289,6 +289,22 @@ static void access_log(struct cds_server *server, const char *method, const char
 	cds__timestamp(stamp, sizeof stamp);
 	sanitize_path(method, m, sizeof m);
 	sanitize_path(url, path, sizeof path);
+	if (server->app->settings->log_json) { /* --log-format json: one JSON object a line */
+		cJSON *o = cds__must(cJSON_CreateObject());
+		cJSON_AddStringToObject(o, "time", stamp);
+		cJSON_AddStringToObject(o, "method", m);
+		cJSON_AddStringToObject(o, "path", path);
+		cJSON_AddNumberToObject(o, "status", reply->status);
+		cJSON_AddNumberToObject(o, "durationUs", (double)us);
+		if (reply->hook_instance[0])
+			cJSON_AddStringToObject(o, "hookInstance", reply->hook_instance);
+		if (reply->log_note[0])
+			cJSON_AddStringToObject(o, "note", reply->log_note);
+		char *json = cds__must(cJSON_PrintUnformatted(o));
+		cJSON_Delete(o);
+		cds__log_push(server->access, json);
+		return;
+	}
 	char line[1024];
 	snprintf(line, sizeof line, "%s %s %s %u %lldus%s%s%s%s", stamp, m, path, reply->status, us,
 	         reply->hook_instance[0] ? " hookInstance=" : "", reply->hook_instance,

@@ -2,7 +2,8 @@
 # test_cli.sh — the command line as a user meets it: --help on every command, eval printing
 # the response for a real request, check and serve refusing a broken configuration with file
 # and JSON pointer, serve refusing a non-loopback bind, test on
-# decision cases (pass, diffs, coverage). Usage: test_cli.sh BINARY SOURCE_DIR
+# decision cases (pass, diffs, coverage), the config file's "server" object (every error at
+# once, port/logFormat/decisionLog honoured, JSON access-log lines). Usage: test_cli.sh BINARY SOURCE_DIR
 set -u
 bin=$1 src=$2
 shared="$src/../shared"
@@ -176,6 +177,65 @@ check "draft with no IFR or prior-approval card exits 1 and says so" \
   bash -c "[ $rc -eq 1 ] && [ ! -s '$tmp/none.md' ] && grep -q 'no card drafts' '$tmp/none.err'"
 check "draft without a FILE is a usage error (2)" \
   bash -c "'$bin' draft >/dev/null 2>&1; [ \$? -eq 2 ]"
+
+
+# The config file (issue 14 item 6): every error of a bad "server" object at once, each with
+# file and JSON pointer; check refuses what serve would.
+cp "$src/policies/deployment.json" "$tmp/dep-bad.json"
+python3 - "$tmp/dep-bad.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["server"] = {"prot": 8081, "tls": {"cert": "c.pem", "key": "k.pem", "ca": "x"},
+               "limits": {"maxInFlight": 0}}
+json.dump(d, open(sys.argv[1], "w"))
+PY
+for cmd in check serve; do
+  "$bin" $cmd --config "$tmp/dep-bad.json" >"$tmp/cfg.out" 2>"$tmp/cfg.err"
+  rc=$?
+  check "$cmd --config refuses unknown server keys and a bad limit (exit 1)" [ $rc -eq 1 ]
+  check "$cmd --config reports all three errors with file and pointer" bash -c "
+    grep -q 'dep-bad.json#/server/prot: unknown key' '$tmp/cfg.err' &&
+    grep -q 'dep-bad.json#/server/tls/ca: unknown key' '$tmp/cfg.err' &&
+    grep -q 'dep-bad.json#/server/limits/maxInFlight: .*from 1 to 65536' '$tmp/cfg.err' &&
+    grep -q 'has 3 errors' '$tmp/cfg.err'"
+done
+
+# serve takes port, log format and decision log from the config file; --log-format json
+# access-log lines are JSON objects.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cp "$src/policies/deployment.json" "$tmp/dep-port.json"
+python3 - "$tmp/dep-port.json" "$port" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["server"] = {"port": int(sys.argv[2]), "logFormat": "json", "decisionLog": "decisions.log",
+               "replayCacheFile": "-"}
+json.dump(d, open(sys.argv[1], "w"))
+PY
+"$bin" serve --config "$tmp/dep-port.json" 2>"$tmp/port.err" &
+serve_pid=$!
+up=0
+for _ in $(seq 1 100); do
+  if curl -s -o /dev/null "http://127.0.0.1:$port/healthz"; then up=1; break; fi
+  sleep 0.1
+done
+check "serve listens on the config file's server.port" [ $up -eq 1 ]
+curl -s -o /dev/null -H 'Content-Type: application/json' \
+  --data @"$shared/examples/uk-msk-order-select-knee-injection.json" \
+  "http://127.0.0.1:$port/cds-services/commissioning-order-select"
+kill -TERM $serve_pid
+wait $serve_pid
+check "serve exits 0 on SIGTERM" [ $? -eq 0 ]
+check "logFormat json: every access-log line is a JSON object with method, path, status" \
+  python3 -c '
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+paths = [l["path"] for l in lines if "status" in l and "method" in l]
+assert "/healthz" in paths and "/cds-services/commissioning-order-select" in paths, lines
+' "$tmp/port.err"
+check "decisionLog: the decision log is written beside the config file" \
+  grep -q '"hookInstance"' "$tmp/decisions.log"
+check "--log-format rejects an unknown format (exit 2)" \
+  bash -c "'$bin' serve --log-format xml >/dev/null 2>&1; [ \$? -eq 2 ]"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -32,6 +32,22 @@
 #include "testnet.h"
 #include "testtls.h"
 
+/* Collects configuration errors (engine_reporter) for the config-file tests. */
+struct config_errors {
+	size_t count;
+	char file[512], pointers[3][128];
+};
+static void collect_config_error(void *ctx, const char *file, const char *pointer,
+                                 const char *message)
+{
+	struct config_errors *c = ctx;
+	(void)message;
+	if (c->count < 3)
+		snprintf(c->pointers[c->count], sizeof c->pointers[0], "%s", pointer);
+	snprintf(c->file, sizeof c->file, "%s", file);
+	c->count++;
+}
+
 #define ISS_A  "https://ehr-a.example"
 #define ISS_B  "https://ehr-b.example"
 #define ISS_C  "https://ehr-c.example"
@@ -981,6 +997,40 @@ static void test_config_file(void)
 		          strstr(err.where, "bad.json#"),
 		      "bad config %zu refused at %s: got '%s' %s", i, where[i], err.where,
 		      err.message);
+		cds_config_free(cfg);
+	}
+	/* Every error of the file at once (issue 14 item 6), each at its JSON pointer (RFC 6901
+	 * escaping), the rest of the file still read; and serve's own keys. */
+	{
+		FILE *f = fopen(path, "w");
+		fputs("{\"server\":{\"prot\":1,\"a/b~\":2,\"port\":9091,\"bind\":\"::1\","
+		      "\"logFormat\":\"json\",\"decisionLog\":\"d.log\",\"fetchBudgetMs\":50,"
+		      "\"limits\":{\"threads\":0,\"maxInFlight\":7}}}",
+		      f);
+		fclose(f);
+		struct config_errors got = {0};
+		struct engine_reporter rep = {collect_config_error, &got};
+		struct cds_config *cfg = cds_config_new();
+		size_t n = cds_config_load_file_all(cfg, path, &rep);
+		CHECK(n == 3 && got.count == 3 && strcmp(got.pointers[0], "/server/prot") == 0 &&
+		          strcmp(got.pointers[1], "/server/a~1b~0") == 0 &&
+		          strcmp(got.pointers[2], "/server/limits/threads") == 0 &&
+		          strcmp(got.file, path) == 0,
+		      "all three errors reported: %zu (%s, %s, %s)", n, got.pointers[0],
+		      got.pointers[1], got.pointers[2]);
+		CHECK(cfg->port == 9091 && cfg->bind && strcmp(cfg->bind, "::1") == 0 &&
+		          cfg->log_json && cfg->fetch_budget_ms == 50 && cfg->decision_log &&
+		          strstr(cfg->decision_log, "/d.log") && cfg->limits.max_in_flight == 7,
+		      "serve's keys read beside the errors");
+		cds_config_free(cfg);
+		cfg = cds_config_new();
+		CHECK(cds_config_load_file(cfg, path, &err) == FHIR_ERR_INVALID &&
+		          strstr(err.where, "bad.json#/server/prot"),
+		      "cds_config_load_file: the first error, %s", err.where);
+		CHECK(cds_config_option(cfg, "log-format", "xml", &err) == FHIR_ERR_INVALID &&
+		          cds_config_option(cfg, "log-format", "text", &err) == FHIR_OK &&
+		          !cfg->log_json,
+		      "--log-format: text or json only");
 		cds_config_free(cfg);
 	}
 	/* replayCacheFile: relative to the config file's folder; "-" is none; the command line
