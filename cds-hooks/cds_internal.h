@@ -330,8 +330,9 @@ struct cds_config {
 	char *bind;           /* NULL: not set */
 	long port;            /* -1: not set */
 	long fetch_budget_ms; /* 0: not set */
-	char *decision_log;   /* a path (relative to the file resolved), "-" for none; NULL: not set */
-	int log_json;         /* access log as JSON lines (--log-format json) */
+	/* a path (relative to the file resolved), "-" for none; NULL: not set */
+	char *decision_log;
+	int log_json; /* access log as JSON lines (--log-format json) */
 };
 
 /* ---- HTTP server internals (server.c) -------------------------------------------------------- */

@@ -894,7 +894,8 @@ void engine_request_free(struct engine_request *req)
 		return;
 	fhir_arena_give(req->rd.arena);
 	fhir_path_memo_free(req->rd.memo);
-	engine__release_after(req->rd.prefetched.count); /* a long record: memory back (release.c) */
+	/* a long record: memory back (release.c) */
+	engine__release_after(req->rd.prefetched.count);
 	cJSON_Delete(req->fetched);
 	free(req);
 }
