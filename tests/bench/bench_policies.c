@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "engine.h"
 
 /* The evaluation instant: every shipped policy is in force (the latest effectiveFrom is
@@ -53,54 +54,6 @@ static const char synthetic_valueset[] =
     "{\"resourceType\":\"ValueSet\",\"id\":\"bench-synthetic\",\"url\":"
     "\"urn:cds-commissioning:ValueSet:bench-synthetic\",\"status\":\"active\",\"compose\":{"
     "\"include\":[{\"system\":\"http://snomed.info/sct\",\"concept\":[{\"code\":\"77477000\"}]}]}}";
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-/* CPU time of this process in microseconds (start-up on a shared machine: wall time counts the
- * other processes' turns too). */
-static double cpu_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int compare(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static char *read_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
-	    fseek(f, 0, SEEK_SET) != 0) {
-		if (f != NULL)
-			fclose(f);
-		return NULL;
-	}
-	buf = malloc((size_t)n + 1);
-	if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		fclose(f);
-		return NULL;
-	}
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
 
 static char *xstrdup(const char *s)
 {
@@ -228,12 +181,12 @@ static double needs_p50(const struct engine *e, const cJSON *request, size_t ite
 		abort();
 	for (size_t i = 0; i < iterations; i++) {
 		struct engine_needs needs;
-		double t0 = now_us();
+		double t0 = bench_now_us();
 
 		engine_needs(e, request, &needs, &err);
-		samples[i] = now_us() - t0;
+		samples[i] = bench_now_us() - t0;
 	}
-	qsort(samples, iterations, sizeof(*samples), compare);
+	bench_sort(samples, iterations);
 	p50 = samples[iterations / 2];
 	free(samples);
 	return p50;
@@ -254,15 +207,15 @@ static double engine_p50(const struct engine *e, const cJSON *request, size_t it
 	*assessed = 0;
 	for (size_t i = 0; i < iterations; i++) {
 		struct engine_result result;
-		double t0 = now_us();
+		double t0 = bench_now_us();
 
 		if (engine_assess(e, request, &now, &result, &err) == FHIR_OK) {
 			*assessed = result.assessed;
 			engine_result_clear(&result);
 		}
-		samples[i] = now_us() - t0;
+		samples[i] = bench_now_us() - t0;
 	}
-	qsort(samples, iterations, sizeof(*samples), compare);
+	bench_sort(samples, iterations);
 	p50 = samples[iterations / 2];
 	free(samples);
 	return p50;
@@ -316,7 +269,8 @@ static int measure(size_t count, const struct requests *rq, size_t iterations)
 	int shown = 0;
 	struct engine_reporter rep = {print_error, &shown};
 	struct engine *e = NULL;
-	double t0 = now_us(), c0 = cpu_us(), startup_ms, startup_cpu_ms, text_p50, coded_p50;
+	double t0 = bench_now_us(), c0 = bench_clock_us(CLOCK_PROCESS_CPUTIME_ID), startup_ms,
+	       startup_cpu_ms, text_p50, coded_p50;
 	long rss;
 
 	if (engine_load(files, n, &rep, &e) != FHIR_OK) {
@@ -325,8 +279,8 @@ static int measure(size_t count, const struct requests *rq, size_t iterations)
 		free_files(files, n);
 		return 1;
 	}
-	startup_ms = (now_us() - t0) / 1e3;
-	startup_cpu_ms = (cpu_us() - c0) / 1e3;
+	startup_ms = (bench_now_us() - t0) / 1e3;
+	startup_cpu_ms = (bench_clock_us(CLOCK_PROCESS_CPUTIME_ID) - c0) / 1e3;
 	free_files(files, n); /* the bench's own copies: a server frees its file texts too */
 	malloc_trim(0);
 	rss = rss_kb();
@@ -342,18 +296,6 @@ static int measure(size_t count, const struct requests *rq, size_t iterations)
 	fflush(stdout);
 	engine_free(e);
 	return 0;
-}
-
-static void print_loadavg(const char *when)
-{
-	FILE *f = fopen("/proc/loadavg", "r");
-	char load[128] = "unknown\n";
-
-	if (f == NULL || fgets(load, sizeof(load), f) == NULL)
-		snprintf(load, sizeof(load), "unknown\n");
-	if (f != NULL)
-		fclose(f);
-	printf("loadavg (%s): %s", when, load);
 }
 
 static int mkdir_p(const char *dir)
@@ -412,8 +354,8 @@ int main(int argc, char **argv)
 		                "       cds-bench-policies --write DIR N\n");
 		return 2;
 	}
-	text_body = read_file(argv[i]);
-	coded_body = read_file(argv[i + 1]);
+	text_body = bench_read_file(argv[i], NULL);
+	coded_body = bench_read_file(argv[i + 1], NULL);
 	text_order = text_body != NULL ? cJSON_Parse(text_body) : NULL;
 	coded_order = coded_body != NULL ? cJSON_Parse(coded_body) : NULL;
 	free(text_body);
@@ -425,7 +367,7 @@ int main(int argc, char **argv)
 	rq.text = text_order;
 	rq.coded = coded_order;
 	rq.coded_sr = coded_sr = select_coded(text_order);
-	print_loadavg("start");
+	bench_print_load("start");
 	printf("%8s %12s %12s %12s %12s %11s %10s %10s  %s\n", "policies", "text-only", "trigger",
 	       "coded", "coded SR", "idle RSS", "start-up", "(cpu)", "assessed");
 	fflush(stdout);
@@ -440,7 +382,7 @@ int main(int argc, char **argv)
 		if (pid < 0 || waitpid(pid, &status, 0) < 0)
 			return 1;
 	}
-	print_loadavg("end");
+	bench_print_load("end");
 	cJSON_Delete(text_order);
 	cJSON_Delete(coded_order);
 	cJSON_Delete(coded_sr);

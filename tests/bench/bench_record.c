@@ -26,6 +26,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
+#include "bench_util.h"
 #include "cds.h"
 #include "record_gen.h"
 
@@ -42,26 +43,6 @@ struct figures {
 	int peak_from_hwm; /* 1: VmHWM after a reset; 0: ru_maxrss (upper bound) */
 	int ok;
 };
-
-static double clock_us(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static double now_us(void)
-{
-	return clock_us(CLOCK_MONOTONIC);
-}
-
-static int compare(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
 
 /* A "Name:   123 kB" line of /proc/self/status, in KB; -1 when absent. */
 static long status_kb(const char *name)
@@ -122,21 +103,6 @@ static long peak_kb(int from_hwm)
 	return ru.ru_maxrss;
 }
 
-static void load_note(const char *when)
-{
-	FILE *f = fopen("/proc/loadavg", "r");
-	char line[128] = "?";
-
-	if (f != NULL) {
-		if (fgets(line, sizeof(line), f) == NULL)
-			strcpy(line, "?\n");
-		fclose(f);
-	}
-	printf("machine load %s (/proc/loadavg): %s", when, line);
-	if (strchr(line, '\n') == NULL)
-		printf("\n");
-}
-
 static size_t count_cards(const struct engine_result *r)
 {
 	const cJSON *cards = cJSON_GetObjectItemCaseSensitive(r->response, "cards");
@@ -175,18 +141,18 @@ static void measure(const struct record_pool *pool, size_t conditions, double ma
 	malloc_trim(0);
 	fig->rss_parsed_kb = status_kb("VmRSS");
 	fig->peak_from_hwm = reset_peak();
-	started = now_us();
+	started = bench_now_us();
 	for (i = 0; i < MAX_RUNS; i++) {
 		struct engine_result result;
-		double t0 = now_us(), c0 = clock_us(CLOCK_PROCESS_CPUTIME_ID);
+		double t0 = bench_now_us(), c0 = bench_clock_us(CLOCK_PROCESS_CPUTIME_ID);
 
 		if (engine_assess(engine, request, &now, &result, &err) != FHIR_OK) {
 			fprintf(stderr, "cds-bench-record: %zu conditions: %s\n", conditions,
 			        err.message);
 			break;
 		}
-		samples[i] = now_us() - t0;
-		cpu[i] = clock_us(CLOCK_PROCESS_CPUTIME_ID) - c0;
+		samples[i] = bench_now_us() - t0;
+		cpu[i] = bench_clock_us(CLOCK_PROCESS_CPUTIME_ID) - c0;
 		if (i == 0) {
 			fig->peak_kb = peak_kb(fig->peak_from_hwm) - fig->rss_parsed_kb;
 			fig->cards = count_cards(&result);
@@ -195,7 +161,7 @@ static void measure(const struct record_pool *pool, size_t conditions, double ma
 		engine_result_clear(&result);
 		if (i == 0)
 			fig->after_kb = status_kb("VmRSS") - fig->rss_parsed_kb;
-		if (i >= 2 && now_us() - started > max_seconds * 1e6) {
+		if (i >= 2 && bench_now_us() - started > max_seconds * 1e6) {
 			i++;
 			break;
 		}
@@ -207,10 +173,10 @@ static void measure(const struct record_pool *pool, size_t conditions, double ma
 	body = NULL;
 	fig->settled_kb = settled_rss_kb() - fig->rss_idle_kb;
 	if (i > 0) {
-		qsort(samples, i, sizeof(*samples), compare);
+		bench_sort(samples, i);
 		fig->p50_us = samples[i / 2];
 		fig->p99_us = samples[i * 99 / 100];
-		qsort(cpu, i, sizeof(*cpu), compare);
+		bench_sort(cpu, i);
 		fig->cpu_p50_us = cpu[i / 2];
 		fig->ok = 1;
 	}
@@ -306,7 +272,7 @@ int main(int argc, char **argv)
 	if (nsizes == 0)
 		for (size_t i = 0; i < sizeof(default_sizes) / sizeof(default_sizes[0]); i++)
 			sizes[nsizes++] = default_sizes[i];
-	load_note("before");
+	bench_print_load("before");
 	printf("engine_assess on the UK knee example with N Conditions in prefetch (%zu distinct "
 	       "Condition texts);\nmemory: resident KB beyond the parsed body, one child process "
 	       "per size\n",
@@ -334,7 +300,7 @@ int main(int argc, char **argv)
 		if (nsizes > 2)
 			print_slope(&figs[0], &figs[nsizes - 1]);
 	}
-	load_note("after");
+	bench_print_load("after");
 	record_pool_free(&pool);
 	return failed;
 }
