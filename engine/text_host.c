@@ -1059,29 +1059,6 @@ void engine__text_set_resolver(struct engine__text *t,
 
 /* ---- triggers and evidence ---------------------------------------------------------------- */
 
-int engine__text_order_mentions(struct engine__text *t, const cJSON *order, const int *concepts,
-                                size_t count, unsigned statuses)
-{
-	static const char *const members[] = {"code", "bodySite"};
-
-	for (size_t m = 0; m < 2; m++) {
-		const cJSON *member = fhir_get(order, members[m]);
-		const struct cached *c;
-
-		if (member == NULL || t->vocab == NULL)
-			continue;
-		c = element(t, member);
-		for (size_t i = 0; i < c->count; i++) {
-			if (c->items[i].concept < 0 || !(statuses & (1u << c->items[i].status)))
-				continue;
-			for (size_t k = 0; k < count; k++)
-				if (concepts[k] == c->items[i].concept)
-					return 1;
-		}
-	}
-	return 0;
-}
-
 size_t engine__text_order_concepts(struct engine__text *t, const cJSON *order, unsigned statuses,
                                    const int **out)
 {

@@ -185,10 +185,6 @@ int engine__host_call(const void *ctx, size_t index, const struct fhir_value *it
                       struct fhir_collection *out, struct fhir_error *err);
 /* "affirmed|uncertain" -> status bits; 0 when a name is not a status. */
 unsigned engine__status_bits(const char *statuses);
-/* 1 when the order's code or bodySite text mentions one of `concepts` with a status in
- * `statuses` (bits). For triggers. */
-int engine__text_order_mentions(struct engine__text *t, const cJSON *order, const int *concepts,
-                                size_t count, unsigned statuses);
 /* The concepts the order's code and bodySite text mention with a status in `statuses` (bits),
  * repeats possible: NEW array in the request's arena (*out); returns how many. For the trigger
  * index (trigger.c). */
