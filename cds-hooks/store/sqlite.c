@@ -1,0 +1,151 @@
+/* sqlite.c — the SQLite backend of the store (Debian libsqlite3-dev): one connection in WAL
+ * mode with synchronous=FULL, so a committed transaction survives the process being killed
+ * (issue 13 item 2) and readers do not block the writer. "$N" placeholders are bound by name. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "backend.h"
+
+static int fail(sqlite3 *db, struct fhir_error *err, const char *what)
+{
+	fhir_error_set(err, NULL, "SQLite %s: %s", what, db ? sqlite3_errmsg(db) : "out of memory");
+	return FHIR_ERR_IO;
+}
+
+static int sq_exec_script(void *db, const char *sql, struct fhir_error *err)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		fhir_error_set(err, NULL, "SQLite: %s", msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return FHIR_ERR_IO;
+	}
+	return FHIR_OK;
+}
+
+static void sq_close(void *db)
+{
+	sqlite3_close_v2(db);
+}
+
+static int sq_open(const char *url, void **out, struct fhir_error *err)
+{
+	*out = NULL;
+	const char *path = url + strlen("sqlite:");
+	if (strncmp(path, "//", 2) == 0) /* sqlite:///abs/path as well as sqlite:/abs/path */
+		path += 2;
+	if (!*path) {
+		fhir_error_set(err, NULL, "sqlite: needs a file name (sqlite:PATH)");
+		return FHIR_ERR_IO;
+	}
+	int memory = strcmp(path, ":memory:") == 0;
+	if (!memory) { /* create it owner-only: it holds decisions about patients */
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			fhir_error_set(err, NULL, "cannot open %s: %s", path, strerror(errno));
+			return FHIR_ERR_IO;
+		}
+		close(fd);
+	}
+	sqlite3 *db = NULL;
+	int rc = sqlite3_open_v2(
+	    path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		fail(db, err, "open");
+		sqlite3_close_v2(db);
+		return FHIR_ERR_IO;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	rc = sq_exec_script(db,
+	                    memory ? "PRAGMA foreign_keys=ON"
+	                           : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+	                             "PRAGMA foreign_keys=ON",
+	                    err);
+	if (rc != FHIR_OK) {
+		sqlite3_close_v2(db);
+		return rc;
+	}
+	*out = db;
+	return FHIR_OK;
+}
+
+/* Prepares sql and binds params[i] to "$<i+1>". */
+static int prepare(sqlite3 *db, const char *sql, const char *const *params, size_t n,
+                   sqlite3_stmt **stmt, struct fhir_error *err)
+{
+	if (sqlite3_prepare_v2(db, sql, -1, stmt, NULL) != SQLITE_OK)
+		return fail(db, err, "prepare");
+	for (size_t i = 0; i < n; i++) {
+		char name[24];
+		snprintf(name, sizeof name, "$%zu", i + 1);
+		int idx = sqlite3_bind_parameter_index(*stmt, name);
+		if (idx == 0)
+			continue; /* a parameter the statement does not use */
+		int rc = params[i] ? sqlite3_bind_text(*stmt, idx, params[i], -1, SQLITE_STATIC)
+		                   : sqlite3_bind_null(*stmt, idx);
+		if (rc != SQLITE_OK) {
+			sqlite3_finalize(*stmt);
+			*stmt = NULL;
+			return fail(db, err, "bind");
+		}
+	}
+	return FHIR_OK;
+}
+
+#define SQ_MAX_COLUMNS 64
+
+static int sq_query(void *vdb, const char *sql, const char *const *params, size_t n,
+                    cds__store_row_fn row, void *ctx, struct fhir_error *err)
+{
+	sqlite3 *db = vdb;
+	sqlite3_stmt *stmt;
+	int rc = prepare(db, sql, params, n, &stmt, err);
+	if (rc != FHIR_OK)
+		return rc;
+	int columns = sqlite3_column_count(stmt);
+	if (columns > SQ_MAX_COLUMNS)
+		columns = SQ_MAX_COLUMNS;
+	const char *values[SQ_MAX_COLUMNS];
+	for (;;) {
+		int step = sqlite3_step(stmt);
+		if (step == SQLITE_DONE)
+			break;
+		if (step != SQLITE_ROW) {
+			rc = fail(db, err, "step");
+			break;
+		}
+		for (int i = 0; i < columns; i++)
+			values[i] = (const char *)sqlite3_column_text(stmt, i);
+		if (row && (rc = row(ctx, values, (size_t)columns)) != 0)
+			break;
+	}
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+static int sq_exec(void *db, const char *sql, const char *const *params, size_t n,
+                   struct fhir_error *err)
+{
+	return sq_query(db, sql, params, n, NULL, NULL, err);
+}
+
+static const struct cds__store_backend backend = {
+    .kind = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .exec = sq_exec,
+    .query = sq_query,
+    .exec_script = sq_exec_script,
+    .broken = NULL,
+};
+
+const struct cds__store_backend *cds__store_sqlite_backend(void)
+{
+	return &backend;
+}

@@ -1,0 +1,258 @@
+/* store.c — opening a store by URL, applying migrations, and the locked entry points of
+ * store.h over the backend of the URL's kind (sqlite.c, postgres.c). */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "backend.h"
+
+struct cds__store {
+	const struct cds__store_backend *backend;
+	void *db;  /* the backend's connection; NULL after a failed re-open */
+	char *url; /* NEW: as given (holds a password for PostgreSQL: never printed) */
+	pthread_mutex_t lock;
+};
+
+struct cds__store_conn {
+	struct cds__store *store;
+};
+
+void cds__store_redact(const char *url, char *buf, size_t size)
+{
+	if (size == 0)
+		return;
+	snprintf(buf, size, "%s", url ? url : "");
+	/* userinfo: scheme://user:password@host */
+	char *scheme = strstr(buf, "://");
+	if (scheme) {
+		char *auth = scheme + 3;
+		char *at = strchr(auth, '@');
+		char *slash = strchr(auth, '/');
+		if (at && (!slash || at < slash)) {
+			char *colon = memchr(auth, ':', (size_t)(at - auth));
+			if (colon) {
+				char rest[1024];
+				snprintf(rest, sizeof rest, "%s", at);
+				snprintf(colon, size - (size_t)(colon - buf), ":***%s", rest);
+			}
+		}
+	}
+	/* a password=... query or keyword parameter */
+	char *p = strstr(buf, "password=");
+	if (p) {
+		char *end = p + strlen("password=");
+		size_t skip = strcspn(end, "& ");
+		char rest[1024];
+		snprintf(rest, sizeof rest, "%s", end + skip);
+		snprintf(end, size - (size_t)(end - buf), "***%s", rest);
+	}
+}
+
+static const struct cds__store_backend *backend_for(const char *url)
+{
+	if (strncmp(url, "sqlite:", 7) == 0)
+		return cds__store_sqlite_backend();
+	if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0)
+		return cds__store_postgres_backend();
+	return NULL;
+}
+
+const char *cds__store_kind(const struct cds__store *store)
+{
+	return store->backend->kind;
+}
+
+struct cds__store *cds__store_of(struct cds__store_conn *conn)
+{
+	return conn->store;
+}
+
+/* The connection, re-opened when the backend says it broke. FHIR_OK or FHIR_ERR_IO. */
+static int connection(struct cds__store *s, struct fhir_error *err)
+{
+	if (s->db && s->backend->broken && s->backend->broken(s->db)) {
+		s->backend->close(s->db);
+		s->db = NULL;
+	}
+	if (s->db)
+		return FHIR_OK;
+	return s->backend->open(s->url, &s->db, err);
+}
+
+int cds__store_run(struct cds__store *store, int transaction, cds__store_fn fn, void *ctx,
+                   struct fhir_error *err)
+{
+	struct cds__store_conn conn = {store};
+	pthread_mutex_lock(&store->lock);
+	int rc = connection(store, err);
+	if (rc == FHIR_OK && transaction)
+		rc = store->backend->exec(store->db, "BEGIN", NULL, 0, err);
+	if (rc == FHIR_OK) {
+		rc = fn(&conn, ctx, err);
+		if (transaction) {
+			if (rc == FHIR_OK)
+				rc = store->backend->exec(store->db, "COMMIT", NULL, 0, err);
+			if (rc != FHIR_OK) {
+				struct fhir_error ignored;
+				store->backend->exec(store->db, "ROLLBACK", NULL, 0, &ignored);
+			}
+		}
+	}
+	pthread_mutex_unlock(&store->lock);
+	return rc;
+}
+
+int cds__store_exec(struct cds__store_conn *conn, const char *sql, const char *const *params,
+                    size_t n, struct fhir_error *err)
+{
+	return conn->store->backend->exec(conn->store->db, sql, params, n, err);
+}
+
+int cds__store_query(struct cds__store_conn *conn, const char *sql, const char *const *params,
+                     size_t n, cds__store_row_fn row, void *ctx, struct fhir_error *err)
+{
+	return conn->store->backend->query(conn->store->db, sql, params, n, row, ctx, err);
+}
+
+int cds__store_exec_script(struct cds__store_conn *conn, const char *sql, struct fhir_error *err)
+{
+	return conn->store->backend->exec_script(conn->store->db, sql, err);
+}
+
+/* ---- migrations ---------------------------------------------------------------------------- */
+
+static int read_int(void *ctx, const char *const *values, size_t columns)
+{
+	*(long *)ctx = (columns > 0 && values[0]) ? strtol(values[0], NULL, 10) : 0;
+	return 0;
+}
+
+struct migrate_step {
+	size_t version; /* the version this step reaches */
+	const char *script;
+	int done; /* 1 when the database already had it (another replica was first) */
+};
+
+/* One migration in its own transaction. PostgreSQL: a transaction-scoped advisory lock keeps two
+ * replicas starting together from both applying it; the version is re-read under the lock. */
+static int migrate_one(struct cds__store_conn *conn, void *ctx, struct fhir_error *err)
+{
+	struct migrate_step *step = ctx;
+	int rc;
+	if (strcmp(cds__store_kind(conn->store), "postgresql") == 0) {
+		rc =
+		    cds__store_exec(conn, "SELECT pg_advisory_xact_lock(4242424242)", NULL, 0, err);
+		if (rc != FHIR_OK)
+			return rc;
+	}
+	long have = 0;
+	rc = cds__store_query(conn, "SELECT COALESCE(MAX(version), 0) FROM cds_schema", NULL, 0,
+	                      read_int, &have, err);
+	if (rc != FHIR_OK)
+		return rc;
+	if ((size_t)have >= step->version) {
+		step->done = 1;
+		return FHIR_OK;
+	}
+	rc = cds__store_exec_script(conn, step->script, err);
+	if (rc != FHIR_OK)
+		return rc;
+	char version[24], stamp[32];
+	snprintf(version, sizeof version, "%zu", step->version);
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	const char *params[] = {version, stamp};
+	return cds__store_exec(conn, "INSERT INTO cds_schema (version, applied_at) VALUES ($1, $2)",
+	                       params, 2, err);
+}
+
+static int schema_table(struct cds__store_conn *conn, void *ctx, struct fhir_error *err)
+{
+	long *have = ctx;
+	int rc = cds__store_exec(conn,
+	                         "CREATE TABLE IF NOT EXISTS cds_schema (version INTEGER NOT NULL, "
+	                         "applied_at TEXT NOT NULL)",
+	                         NULL, 0, err);
+	if (rc != FHIR_OK)
+		return rc;
+	return cds__store_query(conn, "SELECT COALESCE(MAX(version), 0) FROM cds_schema", NULL, 0,
+	                        read_int, have, err);
+}
+
+static int migrate(struct cds__store *s, struct fhir_error *err)
+{
+	long have = 0;
+	int rc = cds__store_run(s, 0, schema_table, &have, err);
+	if (rc != FHIR_OK)
+		return rc;
+	size_t count;
+	const char *const *scripts = cds__store_migrations(&count);
+	if (have > (long)count) {
+		fhir_error_set(err, NULL,
+		               "the store's schema is version %ld, newer than this build's %zu: "
+		               "upgrade cds-commissioning",
+		               have, count);
+		return FHIR_ERR_IO;
+	}
+	for (size_t v = (size_t)have; v < count; v++) {
+		struct migrate_step step = {v + 1, scripts[v], 0};
+		rc = cds__store_run(s, 1, migrate_one, &step, err);
+		if (rc != FHIR_OK) {
+			char msg[sizeof err->message];
+			snprintf(msg, sizeof msg, "%s", err ? err->message : "");
+			fhir_error_set(err, NULL, "migration %zu failed: %s", v + 1, msg);
+			return rc;
+		}
+	}
+	return FHIR_OK;
+}
+
+int cds__store_open(const char *url, struct cds__store **out, struct fhir_error *err)
+{
+	*out = NULL;
+	char shown[512];
+	cds__store_redact(url, shown, sizeof shown);
+	const struct cds__store_backend *backend = url ? backend_for(url) : NULL;
+	if (!backend) {
+		int known = url && (strncmp(url, "sqlite:", 7) == 0 ||
+		                    strncmp(url, "postgresql://", 13) == 0 ||
+		                    strncmp(url, "postgres://", 11) == 0);
+		fhir_error_set(err, NULL,
+		               known ? "store '%s': this build has no backend for it"
+		                     : "store '%s': expected sqlite:PATH or postgresql://…",
+		               shown);
+		return known ? FHIR_ERR_IO : FHIR_ERR_INVALID;
+	}
+	struct cds__store *s = calloc(1, sizeof *s);
+	if (!s || !(s->url = strdup(url)))
+		abort(); /* architecture.md: out of memory aborts */
+	s->backend = backend;
+	pthread_mutex_init(&s->lock, NULL);
+	int rc = backend->open(url, &s->db, err);
+	if (rc == FHIR_OK)
+		rc = migrate(s, err);
+	if (rc != FHIR_OK) {
+		char msg[sizeof err->message];
+		snprintf(msg, sizeof msg, "%s", err ? err->message : "");
+		fhir_error_set(err, NULL, "store '%s': %s", shown, msg);
+		cds__store_close(s);
+		return FHIR_ERR_IO;
+	}
+	*out = s;
+	return FHIR_OK;
+}
+
+void cds__store_close(struct cds__store *store)
+{
+	if (!store)
+		return;
+	if (store->db)
+		store->backend->close(store->db);
+	pthread_mutex_destroy(&store->lock);
+	free(store->url);
+	free(store);
+}

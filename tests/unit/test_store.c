@@ -1,0 +1,213 @@
+/* test_store.c — the store's connection layer (cds-hooks/store/store.h): URL kinds, migrations
+ * applied once and recorded, a newer schema refused, parameters bound by "$N" (NULL included),
+ * rows and NULL values read back, a failing statement rolls its transaction back, the password
+ * never shown. Runs on SQLite always; on PostgreSQL too when CDS_TEST_POSTGRES_URL names a
+ * server (tests/store/ starts one). */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store/store.h"
+#include "testkit.h"
+
+struct rows {
+	size_t count;
+	char first[256];
+	int first_null[4];
+};
+
+static int collect(void *ctx, const char *const *values, size_t columns)
+{
+	struct rows *r = ctx;
+	if (r->count++ == 0) {
+		snprintf(r->first, sizeof r->first, "%s", values[0] ? values[0] : "(null)");
+		for (size_t i = 0; i < columns && i < 4; i++)
+			r->first_null[i] = values[i] == NULL;
+	}
+	return 0;
+}
+
+static int stop_at_first(void *ctx, const char *const *values, size_t columns)
+{
+	(void)values;
+	(void)columns;
+	++*(int *)ctx;
+	return 7;
+}
+
+struct q {
+	const char *sql;
+	const char *const *params;
+	size_t n;
+	struct rows rows;
+};
+
+static int run_query(struct cds__store_conn *c, void *ctx, struct fhir_error *err)
+{
+	struct q *q = ctx;
+	return cds__store_query(c, q->sql, q->params, q->n, collect, &q->rows, err);
+}
+
+static int run_exec(struct cds__store_conn *c, void *ctx, struct fhir_error *err)
+{
+	struct q *q = ctx;
+	return cds__store_exec(c, q->sql, q->params, q->n, err);
+}
+
+/* an insert then a failing statement: the transaction must leave nothing */
+static int insert_then_fail(struct cds__store_conn *c, void *ctx, struct fhir_error *err)
+{
+	(void)ctx;
+	const char *p[] = {"iss-rollback", "jti-1", "100"};
+	int rc = cds__store_exec(c, "INSERT INTO replay (iss, jti, expires_at) VALUES ($1, $2, $3)",
+	                         p, 3, err);
+	CHECK(rc == FHIR_OK, "insert in transaction: %s", err->message);
+	return cds__store_exec(c, "INSERT INTO no_such_table VALUES (1)", NULL, 0, err);
+}
+
+static size_t count(struct cds__store *s, const char *sql, const char *const *params, size_t n)
+{
+	struct q q = {sql, params, n, {0}};
+	struct fhir_error err;
+	int rc = cds__store_run(s, 0, run_query, &q, &err);
+	CHECK(rc == FHIR_OK, "%s: %s", sql, err.message);
+	return (size_t)strtoul(q.rows.first, NULL, 10);
+}
+
+static int stop_query(struct cds__store_conn *c, void *ctx, struct fhir_error *err)
+{
+	return cds__store_query(c, "SELECT version FROM cds_schema", NULL, 0, stop_at_first, ctx,
+	                        err);
+}
+
+static void suite(const char *url, int persistent)
+{
+	struct fhir_error err = {{0}, {0}};
+	struct cds__store *s = NULL;
+	int rc = cds__store_open(url, &s, &err);
+	CHECK(rc == FHIR_OK && s, "open %s: %s", url, err.message);
+	if (!s)
+		return;
+	/* every migration applied once, recorded */
+	char want[16];
+	snprintf(want, sizeof want, "%d", cds__store_schema_version());
+	struct q q = {"SELECT MAX(version), COUNT(*) FROM cds_schema", NULL, 0, {0}};
+	CHECK(cds__store_run(s, 0, run_query, &q, &err) == FHIR_OK, "%s", err.message);
+	CHECK(strcmp(q.rows.first, want) == 0, "schema version %s, want %s", q.rows.first, want);
+	CHECK(count(s, "SELECT COUNT(*) FROM cds_schema", NULL, 0) ==
+	          (size_t)cds__store_schema_version(),
+	      "one cds_schema row per migration");
+
+	/* parameters by $N, NULL both ways, reuse out of order */
+	struct q ins = {
+	    "INSERT INTO feedback (id, received_at, service, card_uuid, card_known, "
+	    "outcome, outcome_at, has_user_comment, accepted_suggestions) VALUES ($1, $2, "
+	    "$3, $4, $5, $6, $7, $8, '[]')",
+	    (const char *const[]){"f-1", "2026-12-01T00:00:00.000Z", "svc", "card-1", "0",
+	                          "overridden", NULL, "0"},
+	    8,
+	    {0}};
+	CHECK(cds__store_run(s, 1, run_exec, &ins, &err) == FHIR_OK, "insert: %s", err.message);
+	struct q sel = {"SELECT card_uuid, outcome_at, outcome FROM feedback WHERE id = $2 AND "
+	                "service = $1",
+	                (const char *const[]){"svc", "f-1"},
+	                2,
+	                {0}};
+	CHECK(cds__store_run(s, 0, run_query, &sel, &err) == FHIR_OK, "select: %s", err.message);
+	CHECK(sel.rows.count == 1 && strcmp(sel.rows.first, "card-1") == 0, "row back: %zu %s",
+	      sel.rows.count, sel.rows.first);
+	CHECK(sel.rows.first_null[1] == 1 && sel.rows.first_null[2] == 0, "NULL read back as NULL");
+
+	/* text that needs quoting travels as a parameter, never spliced */
+	const char *tricky[] = {"x'); DROP TABLE feedback; --", "jti", "5"};
+	struct q ins2 = {
+	    "INSERT INTO replay (iss, jti, expires_at) VALUES ($1, $2, $3)", tricky, 3, {0}};
+	CHECK(cds__store_run(s, 1, run_exec, &ins2, &err) == FHIR_OK, "%s", err.message);
+	CHECK(count(s, "SELECT COUNT(*) FROM replay WHERE iss = $1", tricky, 1) == 1,
+	      "quoted text stored as given");
+	CHECK(count(s, "SELECT COUNT(*) FROM feedback", NULL, 0) == 1, "feedback table intact");
+	/* a duplicate key is an error, not a crash */
+	CHECK(cds__store_run(s, 1, run_exec, &ins2, &err) == FHIR_ERR_IO, "duplicate refused");
+
+	/* rollback: nothing of a failed transaction stays */
+	rc = cds__store_run(s, 1, insert_then_fail, NULL, &err);
+	CHECK(rc == FHIR_ERR_IO, "failing statement reported (%d)", rc);
+	CHECK(err.message[0] != 0, "with a message");
+	const char *iss[] = {"iss-rollback"};
+	CHECK(count(s, "SELECT COUNT(*) FROM replay WHERE iss = $1", iss, 1) == 0, "rolled back");
+
+	/* a row callback's non-zero status stops the query and comes back */
+	int seen = 0;
+	CHECK(cds__store_run(s, 0, stop_query, &seen, &err) == 7 && seen == 1,
+	      "row callback stops (%d rows seen)", seen);
+	cds__store_close(s);
+	if (!persistent)
+		return;
+
+	/* re-open: migrations are not applied twice */
+	CHECK(cds__store_open(url, &s, &err) == FHIR_OK, "re-open: %s", err.message);
+	if (s) {
+		CHECK(count(s, "SELECT COUNT(*) FROM cds_schema", NULL, 0) ==
+		          (size_t)cds__store_schema_version(),
+		      "still one row per migration");
+		CHECK(count(s, "SELECT COUNT(*) FROM feedback", NULL, 0) == 1, "data kept");
+		/* a database from a newer build is refused, naming the versions */
+		struct q newer = {
+		    "INSERT INTO cds_schema (version, applied_at) VALUES (999, 'x')", NULL, 0, {0}};
+		CHECK(cds__store_run(s, 1, run_exec, &newer, &err) == FHIR_OK, "%s", err.message);
+		cds__store_close(s);
+		s = NULL;
+		rc = cds__store_open(url, &s, &err);
+		CHECK(rc != FHIR_OK && s == NULL && strstr(err.message, "999"),
+		      "newer schema refused: %s", err.message);
+		cds__store_close(s);
+	}
+}
+
+int main(void)
+{
+	struct fhir_error err = {{0}, {0}};
+	struct cds__store *s = NULL;
+
+	/* URL kinds */
+	CHECK(cds__store_open("mysql://x", &s, &err) == FHIR_ERR_INVALID && !s, "unknown kind");
+	CHECK(strstr(err.message, "sqlite:PATH") != NULL, "says what is expected: %s", err.message);
+	CHECK(cds__store_open("sqlite:", &s, &err) == FHIR_ERR_IO && !s, "sqlite: without a file");
+	CHECK(cds__store_open("sqlite:/nonexistent-dir/x/y.db", &s, &err) == FHIR_ERR_IO && !s,
+	      "unwritable path refused");
+	CHECK(strstr(err.message, "/nonexistent-dir/x/y.db") != NULL, "names the file: %s",
+	      err.message);
+
+	/* passwords never shown */
+	char shown[256];
+	cds__store_redact("postgresql://cds:s3cret@127.0.0.1:5432/cds", shown, sizeof shown);
+	CHECK(strstr(shown, "s3cret") == NULL && strstr(shown, "cds:***@127.0.0.1"), "%s", shown);
+	cds__store_redact("postgresql:///cds?host=/tmp&password=s3cret&user=x", shown,
+	                  sizeof shown);
+	CHECK(strstr(shown, "s3cret") == NULL && strstr(shown, "password=***&user=x"), "%s", shown);
+	cds__store_redact("sqlite:/var/lib/x.db", shown, sizeof shown);
+	CHECK(strcmp(shown, "sqlite:/var/lib/x.db") == 0, "%s", shown);
+
+	/* SQLite: a new file, created owner-only */
+	char dir[] = "/tmp/test_store.XXXXXX";
+	CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+	char path[128], url[160];
+	snprintf(path, sizeof path, "%s/store.db", dir);
+	snprintf(url, sizeof url, "sqlite:%s", path);
+	suite(url, 1);
+	struct stat st;
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 077) == 0, "file mode %o", st.st_mode & 0777);
+	suite("sqlite::memory:", 0);
+
+	const char *pg = getenv("CDS_TEST_POSTGRES_URL");
+	if (pg && *pg)
+		suite(pg, 1);
+	else
+		printf("PostgreSQL: not tested here (CDS_TEST_POSTGRES_URL unset)\n");
+
+	char cmd[200];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	CHECK(system(cmd) == 0, "cleanup");
+	return testkit_done();
+}
