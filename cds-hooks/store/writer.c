@@ -106,11 +106,14 @@ static void commit(struct cds__store_writer *w, struct job *batch, size_t n)
 		}
 	}
 	pthread_mutex_lock(&w->lock);
-	int last_rc = FHIR_OK;
+	int last_rc = FHIR_OK, committed = 0;
 	const struct fhir_error *last_err = &err;
 	for (struct job *j = batch; j; j = j->next) {
 		if (j->rc == FHIR_OK) {
 			w->stats.writes++;
+			committed = 1;
+			if (rc != FHIR_OK)
+				w->stats.batches++; /* a job retried alone: its own transaction */
 		} else {
 			w->stats.failures++;
 			last_rc = j->rc;
@@ -125,7 +128,7 @@ static void commit(struct cds__store_writer *w, struct job *batch, size_t n)
 		w->stats.latency_sum += took;
 		w->stats.batches++;
 	}
-	note(w, last_rc, last_err);
+	note(w, committed ? FHIR_OK : last_rc, last_err); /* one commit: the store is writable */
 	for (struct job *j = batch, *next; j; j = next) {
 		next = j->next; /* j belongs to its caller again once done is set */
 		j->done = 1;

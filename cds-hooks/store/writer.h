@@ -32,7 +32,8 @@ struct cds__store_writer_stats {
 	unsigned long purged;   /* request bodies removed by the purge */
 	unsigned long latency[CDS__STORE_LATENCY_BUCKETS]; /* per committed batch, not cumulative */
 	double latency_sum;                                /* seconds */
-	int failing;     /* the last write (a job's or the probe's) failed */
+	int failing;     /* the last transaction committed nothing (every job of it failed, or
+	                    the probe did) */
 	char error[256]; /* why, when failing: the engine's message (never a password) */
 };
 
