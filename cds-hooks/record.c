@@ -14,6 +14,7 @@
 #include "store/writer.h"
 
 #define PURGE_SECONDS 3600 /* expired request bodies are purged at start and hourly */
+#define WAIT_SECONDS  10   /* a call waits this long for its commit, then is answered 503 */
 
 /* The file of a "sqlite:PATH" URL, or NULL (":memory:", PostgreSQL). BORROWED from url. */
 static const char *sqlite_file(const char *url)
@@ -86,7 +87,8 @@ int cds__record_open(struct cds_app *app, const struct cds_app_options *opts,
 		return rc;
 	if (opts->keep_request_bodies)
 		app->body_retention_days = opts->request_body_retention_days;
-	app->store_writer = cds__store_writer_start(app->store, PURGE_SECONDS, stderr);
+	app->store_writer =
+	    cds__store_writer_start(app->store, PURGE_SECONDS, WAIT_SECONDS, stderr);
 	char bodies[96];
 	if (app->body_retention_days < 0)
 		snprintf(bodies, sizeof bodies, "request bodies not stored");
@@ -135,12 +137,13 @@ static time_t now_stamp(char *buf, size_t size)
 	return ts.tv_sec;
 }
 
+/* TAKES rows (malloc'd). */
 static int commit(struct cds_app *app, struct cds__store_rows *rows, const char *what,
                   struct cds_reply *out)
 {
 	struct fhir_error err = {{0}, {0}};
-	int rc = cds__store_writer_commit(app->store_writer, cds__store_rows_insert, rows, &err);
-	cds__store_rows_clear(rows);
+	int rc = cds__store_writer_commit(app->store_writer, cds__store_rows_insert, rows,
+	                                  cds__store_rows_free, &err);
 	if (rc == FHIR_OK)
 		return 0;
 	unavailable(app, what, out);
@@ -165,9 +168,9 @@ int cds__record_decisions(struct cds_app *app, const struct cds__service *servic
 	in.received_at = stamp;
 	in.key = app->patient_key;
 	in.body_retention_days = app->body_retention_days;
-	struct cds__store_rows rows = {0};
-	cds__decision_rows_build(&in, &rows);
-	return commit(app, &rows, "the decision", out);
+	struct cds__store_rows *rows = cds__must(calloc(1, sizeof *rows));
+	cds__decision_rows_build(&in, rows);
+	return commit(app, rows, "the decision", out);
 }
 
 int cds__record_feedback(struct cds_app *app, const cJSON *records, struct cds_reply *out)
@@ -176,9 +179,9 @@ int cds__record_feedback(struct cds_app *app, const cJSON *records, struct cds_r
 		return 0;
 	char stamp[40];
 	now_stamp(stamp, sizeof stamp);
-	struct cds__store_rows rows = {0};
-	cds__feedback_rows_build(records, stamp, &rows);
-	return commit(app, &rows, "the feedback", out);
+	struct cds__store_rows *rows = cds__must(calloc(1, sizeof *rows));
+	cds__feedback_rows_build(records, stamp, rows);
+	return commit(app, rows, "the feedback", out);
 }
 
 int cds__record_failing(struct cds_app *app, char *why, size_t size)

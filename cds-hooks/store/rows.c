@@ -53,6 +53,14 @@ void cds__store_rows_clear(struct cds__store_rows *rows)
 	memset(rows, 0, sizeof *rows);
 }
 
+void cds__store_rows_free(void *rows)
+{
+	if (!rows)
+		return;
+	cds__store_rows_clear(rows);
+	free(rows);
+}
+
 void cds__store_timestamp(time_t t, int ms, char *buf, size_t size)
 {
 	struct tm tm;

@@ -36,6 +36,8 @@ void cds__store_rows_add(struct cds__store_rows *rows, const char *sql, const ch
  * stops it. Does not change rows (the writer may run it twice). */
 int cds__store_rows_insert(struct cds__store_conn *conn, void *ctx, struct fhir_error *err);
 void cds__store_rows_clear(struct cds__store_rows *rows); /* accepts zeroed */
+/* Clears and frees a malloc'd struct cds__store_rows (the writer's release callback). */
+void cds__store_rows_free(void *rows);
 
 /* ISO 8601 UTC with milliseconds ("2026-12-01T19:48:29.400Z") of Unix time t + ms. */
 void cds__store_timestamp(time_t t, int ms, char *buf, size_t size);

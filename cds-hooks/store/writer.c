@@ -15,19 +15,22 @@ const double cds__store_latency_bounds[CDS__STORE_LATENCY_BUCKETS - 1] = {
 
 #define PROBE_SECONDS 1 /* while failing: one probe write a second */
 
-/* One caller's job: lives on the caller's stack until done is set. */
+/* One caller's job (NEW). Until done is set it is the writer's; then its caller's, unless the
+ * caller gave up waiting (abandoned): then the writer frees it. */
 struct job {
 	cds__store_fn fn;
 	void *ctx;
+	void (*release)(void *ctx);
 	struct job *next;
-	int done; /* under lock: the transaction that held it is over */
+	int done;      /* under lock: the transaction that held it is over */
+	int abandoned; /* under lock: its caller stopped waiting */
 	int rc;
 	struct fhir_error err;
 };
 
 struct cds__store_writer {
 	struct cds__store *store;
-	unsigned long purge_seconds;
+	unsigned long purge_seconds, wait_seconds;
 	FILE *log;
 	pthread_mutex_t lock;
 	pthread_cond_t work, finished;
@@ -131,7 +134,13 @@ static void commit(struct cds__store_writer *w, struct job *batch, size_t n)
 	note(w, committed ? FHIR_OK : last_rc, last_err); /* one commit: the store is writable */
 	for (struct job *j = batch, *next; j; j = next) {
 		next = j->next; /* j belongs to its caller again once done is set */
-		j->done = 1;
+		if (j->abandoned) {
+			if (j->release)
+				j->release(j->ctx);
+			free(j);
+		} else {
+			j->done = 1;
+		}
 	}
 	pthread_cond_broadcast(&w->finished);
 	pthread_mutex_unlock(&w->lock);
@@ -201,13 +210,15 @@ static void *writer_main(void *arg)
 }
 
 struct cds__store_writer *cds__store_writer_start(struct cds__store *store,
-                                                  unsigned long purge_seconds, FILE *log)
+                                                  unsigned long purge_seconds,
+                                                  unsigned long wait_seconds, FILE *log)
 {
 	struct cds__store_writer *w = calloc(1, sizeof *w);
 	if (!w)
 		abort(); /* architecture.md: out of memory aborts */
 	w->store = store;
 	w->purge_seconds = purge_seconds;
+	w->wait_seconds = wait_seconds;
 	w->log = log;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->work, NULL);
@@ -234,28 +245,59 @@ void cds__store_writer_stop(struct cds__store_writer *w)
 }
 
 int cds__store_writer_commit(struct cds__store_writer *w, cds__store_fn fn, void *ctx,
-                             struct fhir_error *err)
+                             void (*release)(void *ctx), struct fhir_error *err)
 {
-	struct job job = {fn, ctx, NULL, 0, FHIR_OK, {{0}, {0}}};
+	struct job *job = calloc(1, sizeof *job);
+	if (!job)
+		abort(); /* architecture.md: out of memory aborts */
+	job->fn = fn;
+	job->ctx = ctx;
+	job->release = release;
 	pthread_mutex_lock(&w->lock);
 	if (w->stopping) { /* a bug in the caller: never a silent loss */
 		pthread_mutex_unlock(&w->lock);
+		free(job);
+		if (release)
+			release(ctx);
 		fhir_error_set(err, NULL, "the store's writer has stopped");
 		return FHIR_ERR_IO;
 	}
 	if (w->tail)
-		w->tail->next = &job;
+		w->tail->next = job;
 	else
-		w->head = &job;
-	w->tail = &job;
+		w->head = job;
+	w->tail = job;
 	w->queued++;
 	pthread_cond_signal(&w->work);
-	while (!job.done)
-		pthread_cond_wait(&w->finished, &w->lock);
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += (time_t)w->wait_seconds;
+	while (!job->done) {
+		if (!w->wait_seconds) {
+			pthread_cond_wait(&w->finished, &w->lock);
+		} else if (pthread_cond_timedwait(&w->finished, &w->lock, &until) != 0 &&
+		           !job->done) { /* the store hangs: answer now, the writer frees it */
+			job->abandoned = 1;
+			w->stats.failures++;
+			w->stats.abandoned++;
+			struct fhir_error slow = {{0}, {0}};
+			fhir_error_set(&slow, NULL, "a commit has not finished within %lu s",
+			               w->wait_seconds);
+			note(w, FHIR_ERR_IO, &slow);
+			pthread_mutex_unlock(&w->lock);
+			if (err)
+				*err = slow;
+			return FHIR_ERR_IO;
+		}
+	}
 	pthread_mutex_unlock(&w->lock);
-	if (job.rc != FHIR_OK && err)
-		*err = job.err;
-	return job.rc;
+	int rc = job->rc;
+	if (rc != FHIR_OK && err)
+		*err = job->err;
+	if (release)
+		release(ctx);
+	free(job);
+	return rc;
 }
 
 void cds__store_writer_stats(struct cds__store_writer *w, struct cds__store_writer_stats *out)

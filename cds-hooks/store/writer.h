@@ -25,11 +25,12 @@ extern const double cds__store_latency_bounds[CDS__STORE_LATENCY_BUCKETS - 1];
 
 /* What the writer has done since it started (for /metrics, /healthz, /readyz and tests). */
 struct cds__store_writer_stats {
-	unsigned long writes;   /* jobs committed */
-	unsigned long failures; /* jobs whose transaction failed (answered 503) */
-	unsigned long batches;  /* transactions committed */
-	unsigned long probes;   /* probe writes while failing */
-	unsigned long purged;   /* request bodies removed by the purge */
+	unsigned long writes;    /* jobs committed */
+	unsigned long failures;  /* jobs whose transaction failed (answered 503) */
+	unsigned long batches;   /* transactions committed */
+	unsigned long probes;    /* probe writes while failing */
+	unsigned long purged;    /* request bodies removed by the purge */
+	unsigned long abandoned; /* of the failures, jobs whose caller stopped waiting */
 	unsigned long latency[CDS__STORE_LATENCY_BUCKETS]; /* per committed batch, not cumulative */
 	double latency_sum;                                /* seconds */
 	int failing;     /* the last transaction committed nothing (every job of it failed, or
@@ -38,19 +39,24 @@ struct cds__store_writer_stats {
 };
 
 /* Starts the writer thread on `store` (BORROWED: must outlive the writer). purge_seconds: how
- * often expired request bodies are purged (0: only at start). log (BORROWED; NULL: silent): one
+ * often expired request bodies are purged (0: only at start). wait_seconds: how long a caller
+ * waits for its commit before it gives up (0: for ever). log (BORROWED; NULL: silent): one
  * line when writing starts failing (with why) and one when it works again, and one per purge
  * that removed bodies. NEW; aborts when no thread can be started (like out of memory). */
 struct cds__store_writer *cds__store_writer_start(struct cds__store *store,
-                                                  unsigned long purge_seconds, FILE *log);
+                                                  unsigned long purge_seconds,
+                                                  unsigned long wait_seconds, FILE *log);
 /* Commits every queued job, stops the thread, frees. Accepts NULL. */
 void cds__store_writer_stop(struct cds__store_writer *w);
 /* Runs fn(conn, ctx, err) inside the writer's next transaction and waits until that
  * transaction has committed (FHIR_OK) or failed (FHIR_ERR_IO or fn's status, err says why;
  * nothing of the job is in the store). fn must only execute statements (no BEGIN/COMMIT) and may
- * run twice (its batch failed and it is retried alone): it must not change ctx. Thread-safe. */
+ * run twice (its batch failed and it is retried alone): it must not change ctx. TAKES ctx:
+ * release(ctx) (may be NULL) runs once the job is over. When the commit has not finished within
+ * the writer's wait_seconds, returns FHIR_ERR_IO at once (counted as a failure; the writer says
+ * it is failing); the job may still commit later, and the writer then releases ctx. Thread-safe. */
 int cds__store_writer_commit(struct cds__store_writer *w, cds__store_fn fn, void *ctx,
-                             struct fhir_error *err);
+                             void (*release)(void *ctx), struct fhir_error *err);
 /* Copies the writer's counters into *out (zeros for NULL). Thread-safe. */
 void cds__store_writer_stats(struct cds__store_writer *w, struct cds__store_writer_stats *out);
 /* Test hook: while paused (1) the writer takes no job (they queue up, their callers wait); 0

@@ -69,7 +69,8 @@ static void *committer(void *arg)
 		snprintf(jti, sizeof jti, "job-%d", i);
 		struct cds__store_rows rows = {0};
 		replay_row(&rows, iss, jti);
-		int rc = cds__store_writer_commit(writer, cds__store_rows_insert, &rows, &err);
+		int rc =
+		    cds__store_writer_commit(writer, cds__store_rows_insert, &rows, NULL, &err);
 		cds__store_rows_clear(&rows);
 		CHECK(rc == FHIR_OK, "thread %ld job %d commits: %s", t, i, err.message);
 		seen_own = count(reader, "SELECT COUNT(*) FROM replay WHERE iss = $1", iss);
@@ -98,7 +99,7 @@ static void *queued_main(void *arg)
 	if (q->bad)
 		cds__store_rows_add(&rows, "INSERT INTO no_such_table VALUES ($1)",
 		                    (const char *const[]){"x"}, 1);
-	q->rc = cds__store_writer_commit(writer, cds__store_rows_insert, &rows, &err);
+	q->rc = cds__store_writer_commit(writer, cds__store_rows_insert, &rows, NULL, &err);
 	cds__store_rows_clear(&rows);
 	return NULL;
 }
@@ -114,7 +115,7 @@ int main(void)
 		CHECK(0, "store opens: %s", err.message);
 		return testkit_done();
 	}
-	writer = cds__store_writer_start(store, 0, NULL);
+	writer = cds__store_writer_start(store, 0, 0, NULL);
 
 	/* several threads at once: each sees its own rows committed when commit returns */
 	pthread_t threads[THREADS];
@@ -176,6 +177,27 @@ int main(void)
 	CHECK(!st.failing && st.probes >= 1, "the probe notices recovery (%lu probes)", st.probes);
 	CHECK(st.batches > batches_before, "batches counted");
 
+	cds__store_writer_stop(writer);
+
+	/* a store that hangs: the caller gives up after the writer's wait (1 s here), answered
+	 * as a failure at once; the job still commits once the writer moves, and is freed then */
+	writer = cds__store_writer_start(store, 0, 1, NULL);
+	cds__store_writer_pause(writer, 1); /* as a hung commit would hold it */
+	struct cds__store_rows *late = calloc(1, sizeof *late);
+	replay_row(late, "late", "x");
+	int rc = cds__store_writer_commit(writer, cds__store_rows_insert, late,
+	                                  cds__store_rows_free, &err);
+	cds__store_writer_stats(writer, &st);
+	CHECK(rc != FHIR_OK && strstr(err.message, "within 1 s"), "a caller gives up: %s",
+	      err.message);
+	CHECK(st.failing && st.abandoned == 1 && st.failures == 1, "counted, and failing");
+	cds__store_writer_pause(writer, 0);
+	for (int i = 0;
+	     i < 500 && count(store, "SELECT COUNT(*) FROM replay WHERE iss = 'late'", NULL) == 0;
+	     i++)
+		sleep_ms(10);
+	CHECK(count(store, "SELECT COUNT(*) FROM replay WHERE iss = 'late'", NULL) == 1,
+	      "the abandoned job commits later (and is freed by the writer)");
 	cds__store_writer_stop(writer);
 	cds__store_close(store);
 	char cmd[700];
