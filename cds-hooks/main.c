@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cds_internal.h"
+#include "store/rows.h"
 #include "vectors.h"
 
 enum { EXIT_USAGE = 2 };
@@ -319,6 +320,12 @@ static int cmd_check(int argc, char **argv)
 			report_error(&errors, o.config, "/server", err.message);
 		if (cds_config_issuer_count(cfg) == 0 && !is_loopback(cfg->bind))
 			report_error(&errors, o.config, "/server/bind", demo_bind_error);
+		struct cds__patient_key *key = cds__must(malloc(sizeof *key));
+		if (cfg->patient_key && /* the store itself is not opened: that creates it */
+		    cds__patient_key_load(cfg->patient_key, key, &err) != FHIR_OK)
+			report_error(&errors, o.config, "/server/store/patientKey", err.message);
+		memset(key, 0, sizeof *key);
+		free(key);
 	}
 	if (load("check", &o, "-", errors ? NULL : cfg, errors, 0, &app) != 0) {
 		cds_config_free(cfg);

@@ -78,13 +78,22 @@ int cds__record_open(struct cds_app *app, const struct cds_app_options *opts,
 	if (!opts->store || strcmp(opts->store, "-") == 0)
 		return FHIR_OK;
 	cds__store_redact(opts->store, shown, sizeof shown);
+	/* a key file given is read first: a wrong one must not leave a new store behind */
+	if (opts->patient_key && open_key(app, opts, shown, key, sizeof key, rep) != FHIR_OK)
+		return FHIR_ERR_IO;
 	if (cds__store_open(opts->store, &app->store, &err) != FHIR_OK) {
-		rep->report(rep->ctx, shown, "", err.message);
+		char prefix[600]; /* the report names the store already */
+		snprintf(prefix, sizeof prefix, "store '%s': ", shown);
+		size_t n = strlen(prefix);
+		rep->report(rep->ctx, shown, "",
+		            strncmp(err.message, prefix, n) == 0 ? err.message + n : err.message);
 		return FHIR_ERR_IO;
 	}
-	int rc = open_key(app, opts, shown, key, sizeof key, rep);
-	if (rc != FHIR_OK)
-		return rc;
+	if (!opts->patient_key) {
+		int rc = open_key(app, opts, shown, key, sizeof key, rep);
+		if (rc != FHIR_OK)
+			return rc;
+	}
 	if (opts->keep_request_bodies)
 		app->body_retention_days = opts->request_body_retention_days;
 	app->store_writer =
