@@ -135,7 +135,12 @@ static void service_assess(struct cds_app *app, struct cds__pending *p, struct c
 		cds__reply_error(out, 500, "exception", NULL, "the assessment failed (%d)", rc);
 		goto out;
 	}
-
+	/* Issue 13: committed to the store before anything else sees them, or a 503 and no card
+	 * (nor a decision-log line for a reply never sent). */
+	if (cds__record_decisions(app, service, p->json, result.log,
+	                          result.kind == ENGINE_ASSESSED ? result.response : NULL,
+	                          out) != 0)
+		goto out;
 	cds__metrics_decisions(app->metrics, result.log);
 	/* The decision log: one line per record, correlated, never the access token. */
 	char stamp[40];
@@ -146,14 +151,11 @@ static void service_assess(struct cds_app *app, struct cds__pending *p, struct c
 			              log_line(rec, instance->valuestring, service->id, stamp));
 	}
 
-	const cJSON *records = result.log; /* the store's source too (record.c) */
-	if (p->decisions != NULL) {        /* the caller reads the records (vectors.c) */
+	if (p->decisions != NULL) { /* the caller reads the records (vectors.c) */
 		*p->decisions = result.log;
 		result.log = NULL;
 	}
 	if (result.kind == ENGINE_DATA_UNAVAILABLE) { /* CDS Hooks 2.0 §Prefetch: 412 */
-		if (cds__record_decisions(app, service, p->json, records, NULL, out) != 0)
-			goto out; /* issue 13: recorded before the reply, or 503 */
 		cds__reply_error(out, 412, "processing", NULL,
 		                 "data a policy requires is missing: %s%s%s",
 		                 result.missing[0] ? result.missing : "(unspecified)",
@@ -173,10 +175,6 @@ static void service_assess(struct cds_app *app, struct cds__pending *p, struct c
 		cds__must(cJSON_AddArrayToObject(response, "cards"));
 	}
 	mirror_system_actions(app, response);
-	if (cds__record_decisions(app, service, p->json, records, response, out) != 0) {
-		cJSON_Delete(response); /* issue 13: no card whose decision was not recorded */
-		goto out;
-	}
 	cds__reply_json(out, 200, response, 1);
 out:
 	engine_result_clear(&result); /* zeroed or filled: both fine */
