@@ -93,6 +93,10 @@ int cds__fhirpath_command(int argc, char **argv);
 /* `cds-commissioning draft ... FILE|-` (draft_cmd.c): the IFR / prior-approval requests a
  * request's cards draft, as Markdown on stdout. argv[0] is "draft". Returns the exit status. */
 int cds__draft_command(int argc, char **argv);
+/* `cds-commissioning report --store URL [--from DATE] [--to DATE] [--format F]` (report_cmd.c):
+ * the commissioner's report from the store on stdout. argv[0] is "report". Returns the exit
+ * status: 0, 1 (the store), 2 (usage). */
+int cds__report_command(int argc, char **argv);
 
 /* ---- replies (reply.c) --------------------------------------------------------------------- */
 

@@ -1,5 +1,6 @@
 /* main.c — the cds-commissioning command line: `serve` (HTTP), `eval` (one request offline,
- * answered exactly as the server would), `check` (validate a configuration), `--help` and
+ * answered exactly as the server would), `check` (validate a configuration), `report` (the
+ * commissioner's report, report_cmd.c), `--help` and
  * `--version`. It parses arguments and prints; all protocol behaviour lives in cds_handle and
  * all policy behaviour in the engine. Errors go to stderr with a non-zero exit status. */
 #include <arpa/inet.h>
@@ -30,6 +31,8 @@ static const char usage_main[] =
     "                             EXPRESSION\n"
     "  cds-commissioning test [--policies DIR] [--no-coverage] CASE|FOLDER...\n"
     "  cds-commissioning draft [--now ISO-8601] [--policies DIR] [--config FILE] FILE|-\n"
+    "  cds-commissioning report --store URL [--from DATE] [--to DATE]\n"
+    "                           [--format text|json|csv|html]\n"
     "  cds-commissioning --help | --version\n"
     "\n"
     "`cds-commissioning COMMAND --help` describes each command.\n"
@@ -600,6 +603,8 @@ int main(int argc, char **argv)
 		return cds__test_command(argc - 1, argv + 1);
 	if (strcmp(command, "draft") == 0) /* draft_cmd.c: IFR / prior-approval requests */
 		return cds__draft_command(argc - 1, argv + 1);
+	if (strcmp(command, "report") == 0) /* report_cmd.c: the commissioner's report */
+		return cds__report_command(argc - 1, argv + 1);
 	fprintf(stderr, "cds-commissioning: unknown command '%s'\n\n%s", command, usage_main);
 	return EXIT_USAGE;
 }
