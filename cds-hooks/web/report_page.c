@@ -12,12 +12,12 @@
 /* The chart geometry, in SVG user units (the page scales it to its width). */
 enum {
 	CHART_W = 760, /* whole chart */
-	LABEL_W = 250, /* the row labels' column */
-	PLOT_W = 400,  /* the bars' full length */
+	LABEL_W = 300, /* the row labels' column */
+	PLOT_W = 360,  /* the bars' full length */
 	ROW_H = 30,    /* one row */
 	BAR_H = 20,
 	TOP = 10,
-	LABEL_MAX = 40, /* bytes of a label shown in a chart (whole in the table and <title>) */
+	LABEL_MAX = 38, /* bytes of a label shown in a chart (whole in the table and <title>) */
 	TOP_CRITERIA = 10,
 };
 
@@ -135,9 +135,10 @@ static const char style[] =
     "h1{font-size:1.6rem;margin:0 0 .25rem}h2{font-size:1.2rem;margin:2rem 0 .5rem;"
     "border-bottom:2px solid #005eb8;padding-bottom:.2rem}"
     ".period{color:#425563;margin:0 0 1rem}"
-    "table{border-collapse:collapse;margin:.75rem 0;font-size:.9rem}"
+    "table{border-collapse:collapse;margin:.75rem 0;font-size:.85rem;width:100%}"
     "caption{text-align:left;font-weight:600;padding:.25rem 0}"
-    "th,td{border:1px solid #d8dde0;padding:.3rem .5rem;text-align:left;vertical-align:top}"
+    "th,td{border:1px solid #d8dde0;padding:.25rem .4rem;text-align:left;vertical-align:top;"
+    "overflow-wrap:break-word}"
     "td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}"
     "thead th{background:#f0f4f5}"
     "svg{max-width:100%;height:auto;display:block}"
@@ -236,7 +237,7 @@ static void chart_decisions(FILE *out, const struct cds__report *r)
 	/* the legend, four to a row */
 	size_t ly = TOP + (r->group_count ? r->group_count : 1) * ROW_H + 12;
 	for (size_t c = 0; c < ncodes; c++) {
-		size_t lx = (size_t)LABEL_W - 100 + (c % 4) * 130, row = ly + (c / 4) * 22;
+		size_t lx = 20 + (c % 4) * 185, row = ly + (c / 4) * 22;
 		fprintf(out,
 		        "<g class=\"legend-item\"><rect x=\"%zu\" y=\"%zu\" width=\"12\" "
 		        "height=\"12\" fill=\"%s\"/><text x=\"%zu\" y=\"%zu\">",
@@ -503,10 +504,25 @@ static const char definitions[] =
     "the feedback on their cards whenever it came; feedback naming a card the store did not "
     "know is counted by when it arrived.</dd>\n</dl>\n";
 
+/* A bound for a person: "2026-11-01" at midnight, else "2026-11-01 10:20:30 UTC" (the store's
+ * form "2026-11-01T10:20:30.000Z" in, milliseconds dropped when 0). */
+static void human_bound(const char *bound, const char *open, char *buf, size_t size)
+{
+	if (!bound[0] || strlen(bound) != 24)
+		snprintf(buf, size, "%s", bound[0] ? bound : open);
+	else if (strcmp(bound + 10, "T00:00:00.000Z") == 0)
+		snprintf(buf, size, "%.10s", bound);
+	else if (strcmp(bound + 19, ".000Z") == 0)
+		snprintf(buf, size, "%.10s %.8s UTC", bound, bound + 11);
+	else
+		snprintf(buf, size, "%.10s %.12s UTC", bound, bound + 11);
+}
+
 void cds__report_html(const struct cds__report *r, FILE *out)
 {
-	const char *from = r->from[0] ? r->from : "the first decision";
-	const char *to = r->to[0] ? r->to : "the last";
+	char from[64], to[64];
+	human_bound(r->from, "the first decision", from, sizeof from);
+	human_bound(r->to, "the last", to, sizeof to);
 	fputs("<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n"
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 	      "<title>Commissioner's report: ",
@@ -515,13 +531,13 @@ void cds__report_html(const struct cds__report *r, FILE *out)
 	fputs(" to ", out);
 	esc(out, to);
 	fprintf(out, "</title>\n<style>%s</style>\n</head>\n<body>\n<main>\n", style);
-	fputs("<h1>Commissioner's report</h1>\n<p class=\"period\">Decisions made from <span "
+	fputs("<h1>Commissioner's report</h1>\n<p class=\"period\">Decisions made from <time "
 	      "id=\"from\">",
 	      out);
 	esc(out, from);
-	fputs("</span> to <span id=\"to\">", out);
+	fputs("</time> up to (not including) <time id=\"to\">", out);
 	esc(out, to);
-	fputs("</span> (", out);
+	fputs("</time> (", out);
 	esc(out, r->kind);
 	fputs(" store).</p>\n<h2>Summary</h2>\n", out);
 	summary(out, r);
