@@ -84,6 +84,8 @@ static int group_cmp(const void *a, const void *b)
 static struct cds__report_group *find_group(struct cds__report *r, const char *const *v)
 {
 	struct cds__report_group key = {0};
+	if (r->group_count == 0) /* bsearch on NULL: undefined */
+		return NULL;
 	key.commissioner = (char *)(v[0] ? v[0] : "");
 	key.policy = (char *)(v[1] ? v[1] : "");
 	key.version = (char *)(v[2] ? v[2] : "");
@@ -265,11 +267,18 @@ static int run_queries(struct cds__store_conn *conn, void *ctx, struct fhir_erro
 		                          &run->b, err);
 		if (rc != FHIR_OK)
 			return rc;
-		if (i == 0) /* the groups, sorted for find_group */
+		if (i == 0 && run->b.r->group_count > 1) /* the groups, sorted for find_group */
 			qsort(run->b.r->groups, run->b.r->group_count, sizeof *run->b.r->groups,
 			      group_cmp);
 	}
 	return FHIR_OK;
+}
+
+/* qsort, but not on an empty array (whose pointer may be NULL: undefined for qsort). */
+static void sort(void *items, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(items, n, size, cmp);
 }
 
 static int count_cmp(const void *a, const void *b)
@@ -318,13 +327,13 @@ int cds__report_compute(struct cds__store *store, const char *from, const char *
 	}
 	for (size_t i = 0; i < r->group_count; i++) {
 		struct cds__report_group *g = &r->groups[i];
-		qsort(g->decisions, g->decision_count, sizeof *g->decisions, count_cmp);
-		qsort(g->indicators, g->indicator_count, sizeof *g->indicators, count_cmp);
-		qsort(g->reasons, g->reason_count, sizeof *g->reasons, reason_cmp);
-		qsort(g->criteria, g->criterion_count, sizeof *g->criteria, criterion_cmp);
+		sort(g->decisions, g->decision_count, sizeof *g->decisions, count_cmp);
+		sort(g->indicators, g->indicator_count, sizeof *g->indicators, count_cmp);
+		sort(g->reasons, g->reason_count, sizeof *g->reasons, reason_cmp);
+		sort(g->criteria, g->criterion_count, sizeof *g->criteria, criterion_cmp);
 	}
-	qsort(r->unknown_card_outcomes, r->unknown_card_outcome_count,
-	      sizeof *r->unknown_card_outcomes, count_cmp);
+	sort(r->unknown_card_outcomes, r->unknown_card_outcome_count,
+	     sizeof *r->unknown_card_outcomes, count_cmp);
 	*out = r;
 	return FHIR_OK;
 }

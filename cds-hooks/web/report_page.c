@@ -392,7 +392,8 @@ static void chart_criteria(FILE *out, const struct cds__report *r)
 				all[shown].g = &r->groups[i];
 				all[shown++].c = &r->groups[i].criteria[k];
 			}
-	qsort(all, shown, sizeof *all, ranked_cmp);
+	if (shown > 1)
+		qsort(all, shown, sizeof *all, ranked_cmp);
 	if (shown > TOP_CRITERIA)
 		shown = TOP_CRITERIA;
 	fputs("<figure>\n", out);
