@@ -45,6 +45,8 @@ static const char usage_serve[] =
     "POST /cds-services/{id}/feedback, GET /healthz (liveness), GET /readyz (readiness: 200\n"
     "or 503 with a reason) and GET /metrics (Prometheus text format). /healthz, /readyz and\n"
     "/metrics are unauthenticated: bind to loopback or restrict them at a proxy.\n"
+    "GET /report[?from=DATE&to=DATE] is the commissioner's report page (as `report --format\n"
+    "html`), for loopback clients, or with --admin-token-file for clients sending that token.\n"
     "Logs one line per request to stderr (method, path, status, duration, hookInstance;\n"
     "--log-format json: one JSON object a line).\n"
     "\n"

@@ -172,7 +172,9 @@ void cds__report_text(const struct cds__report *r, FILE *out)
 		fputs(" of cards with feedback; ", out);
 		put_rate(out, g->cards_overridden, g->cards);
 		fputs(" of cards shown\n", out);
-		fprintf(out, "  overrides by reason     %s\n", g->reason_count ? "" : "none");
+		fputs(g->reason_count ? "  overrides by reason\n"
+		                      : "  overrides by reason     none\n",
+		      out);
 		for (size_t k = 0; k < g->reason_count; k++) {
 			const struct cds__report_reason *x = &g->reasons[k];
 			fprintf(out, "    %6lu  %s%s%s%s\n", x->count,

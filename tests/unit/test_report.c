@@ -138,7 +138,7 @@ static void check_formats(const struct cds__report *r)
 	             "  suggestions accepted    3\n"
 	             "  override rate           50.0% (2/4) of cards with feedback; 40.0% "
 	             "(2/5) of cards shown\n"
-	             "  overrides by reason     \n"
+	             "  overrides by reason\n"
 	             "         2  patient-preference \"Patient preference\"\n"
 	             "         1  already-done \"Already done\"\n"
 	             "  unknown criteria        41.7% (5/12) of criterion results\n"
