@@ -119,7 +119,8 @@ int cds__admin_token_load(struct cds_app *app, const char *path, struct fhir_err
  * The reply carries no CORS headers (the page is for its own origin) and a CSP that allows no
  * script. */
 void cds__report_route(struct cds_app *app, const struct cds_request *req, struct cds_reply *out);
-/* The same against an explicit store (NULL: 404): what cds__report_route calls. */
+/* The same against an explicit store (NULL: 404): what cds__report_route calls with a second
+ * connection to app->store's URL (never app->store's own, which the writer holds). */
 void cds__report_reply(struct cds_app *app, struct cds__store *store, const struct cds_request *req,
                        struct cds_reply *out);
 

@@ -126,8 +126,10 @@ static void page_headers(struct cds_reply *out)
 	cds__reply_header(out, "Referrer-Policy", "no-referrer");
 }
 
-void cds__report_reply(struct cds_app *app, struct cds__store *store, const struct cds_request *req,
-                       struct cds_reply *out)
+/* The period's bounds from a request allowed to see the report: 0, or -1 with *out the answer
+ * (405, 403, 400). Who it is goes to the access log (never the token). */
+static int admit(struct cds_app *app, const struct cds_request *req, struct cds_reply *out,
+                 char bounds[2][32])
 {
 	const char *method = req->method ? req->method : "";
 	if (strcmp(method, "GET") != 0) {
@@ -135,7 +137,7 @@ void cds__report_reply(struct cds_app *app, struct cds__store *store, const stru
 		                 "method %.16s is not allowed on " CDS__REPORT_PATH "; use GET",
 		                 method);
 		out->allow = "GET";
-		return;
+		return -1;
 	}
 	/* Who may see it: the token first (a proxy on this host makes everyone loopback). */
 	const char *who = admin_token_ok(app, req->authorization)     ? "admin-token"
@@ -146,16 +148,14 @@ void cds__report_reply(struct cds_app *app, struct cds__store *store, const stru
 		cds__reply_error(out, 403, "forbidden", NULL,
 		                 "the report is served to loopback clients, or with the admin "
 		                 "token (Authorization: Bearer; serve --admin-token-file)");
-		return;
+		return -1;
 	}
-	char bounds[2][32] = {"", ""};
 	struct fhir_error err = {{0}, {0}};
-	size_t n = req->arg_count < CDS_REQUEST_MAX_ARGS ? req->arg_count : CDS_REQUEST_MAX_ARGS;
 	if (req->arg_count > CDS_REQUEST_MAX_ARGS) {
 		cds__reply_error(out, 400, "invalid", NULL, "too many query parameters");
-		return;
+		return -1;
 	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < req->arg_count; i++) {
 		const struct cds_request_arg *a = &req->args[i];
 		int k = !a->name                       ? -1
 		        : strcmp(a->name, "from") == 0 ? 0
@@ -165,7 +165,7 @@ void cds__report_reply(struct cds_app *app, struct cds__store *store, const stru
 			cds__reply_error(out, 400, "invalid", NULL,
 			                 "unknown query parameter '%.40s' (from, to)",
 			                 a->name ? a->name : "");
-			return;
+			return -1;
 		}
 		if (!a->value || !a->value[0]) /* ?from= : open */
 			continue;
@@ -173,28 +173,40 @@ void cds__report_reply(struct cds_app *app, struct cds__store *store, const stru
 		    FHIR_OK) {
 			cds__reply_error(out, 400, "invalid", NULL, "%s: %s", k ? "to" : "from",
 			                 err.message);
-			return;
+			return -1;
 		}
 	}
 	if (bounds[0][0] && bounds[1][0] && strcmp(bounds[0], bounds[1]) >= 0) {
 		cds__reply_error(out, 400, "invalid", NULL,
 		                 "from %s is not before to %s (the period is [from, to))",
 		                 bounds[0], bounds[1]);
-		return;
+		return -1;
 	}
+	return 0;
+}
+
+static void store_unreadable(struct cds_reply *out, const struct fhir_error *err)
+{
+	/* the engine's message goes to the access log, not to the client */
+	size_t n = strlen(out->log_note);
+	snprintf(out->log_note + n, sizeof out->log_note - n, " store-error=%.200s", err->message);
+	cds__reply_error(out, 503, "transient", NULL, "the store cannot be read now");
+	cds__reply_header(out, "Retry-After", "5");
+}
+
+/* The page for [bounds[0], bounds[1]) from `store` (NULL: 404). */
+static void page(struct cds__store *store, char bounds[2][32], struct cds_reply *out)
+{
+	struct fhir_error err = {{0}, {0}};
+	struct cds__report *report = NULL;
 	if (!store) {
 		cds__reply_error(
 		    out, 404, "not-found", NULL,
 		    "this service keeps no store, so it has no report (serve --store)");
 		return;
 	}
-	struct cds__report *report = NULL;
 	if (cds__report_compute(store, bounds[0], bounds[1], &report, &err) != FHIR_OK) {
-		/* the engine's message goes to the log, not to the client */
-		snprintf(out->log_note, sizeof out->log_note, "report=%s store-error=%.200s", who,
-		         err.message);
-		cds__reply_error(out, 503, "transient", NULL, "the store cannot be read now");
-		cds__reply_header(out, "Retry-After", "5");
+		store_unreadable(out, &err);
 		return;
 	}
 	char *html = NULL;
@@ -209,7 +221,32 @@ void cds__report_reply(struct cds_app *app, struct cds__store *store, const stru
 	page_headers(out);
 }
 
+void cds__report_reply(struct cds_app *app, struct cds__store *store, const struct cds_request *req,
+                       struct cds_reply *out)
+{
+	char bounds[2][32] = {"", ""};
+	if (admit(app, req, out, bounds) == 0)
+		page(store, bounds, out);
+}
+
 void cds__report_route(struct cds_app *app, const struct cds_request *req, struct cds_reply *out)
 {
-	cds__report_reply(app, app->store, req, out);
+	char bounds[2][32] = {"", ""};
+	if (admit(app, req, out, bounds) != 0)
+		return;
+	/* The report reads on a connection of its own, opened for this request: the service's
+	 * store connection is its writer's, and a report holding that connection's lock for its
+	 * queries would hold back every decision meanwhile (WAL lets SQLite readers and the
+	 * writer go on side by side). An in-memory SQLite store has no second connection. */
+	struct cds__store *store = app->store, *own = NULL;
+	struct fhir_error err = {{0}, {0}};
+	if (store && strcmp(cds__store_url(store), "sqlite::memory:") != 0) {
+		if (cds__store_open(cds__store_url(store), &own, &err) != FHIR_OK) {
+			store_unreadable(out, &err);
+			return;
+		}
+		store = own;
+	}
+	page(store, bounds, out);
+	cds__store_close(own);
 }

@@ -147,6 +147,42 @@ static void check_access(struct cds_app *app)
 	cds_reply_clear(&r);
 }
 
+struct busy {
+	struct cds_app *app;
+	unsigned status;
+	int saw_uncommitted;
+};
+
+/* Inside a write transaction on the service's own store connection (as its writer holds it):
+ * the page is still served, from a connection of its own, without the uncommitted row. (Were
+ * the route to use app->store's connection, this would wait on its lock for ever: the test's
+ * TIMEOUT turns that into a failure.) */
+static int report_while_writing(struct cds__store_conn *c, void *ctx, struct fhir_error *err)
+{
+	struct busy *b = ctx;
+	const char *p[] = {"req-busy", "2026-11-20T00:00:00.000Z"};
+	int rc = cds__store_exec(c,
+	                         "INSERT INTO request (id, received_at, service, hook, "
+	                         "hook_instance, deployment, policy_set) VALUES ($1, $2, 's', "
+	                         "'order-sign', 'hi', 'd', 'sha256:0')",
+	                         p, 2, err);
+	const char *d[] = {"busy", "req-busy", "2026-11-20T00:00:00.000Z"};
+	if (rc == FHIR_OK)
+		rc = cds__store_exec(
+		    c,
+		    "INSERT INTO decision (id, request_id, decided_at, commissioner, "
+		    "policy, policy_version, order_ref, decision, recommendations, "
+		    "outcomes, matched_on_text, suggestions) VALUES ($1, $2, $3, "
+		    "'zz-icb', 'uncommitted-policy', '1', 'ServiceRequest/z', "
+		    "'redirect', '[]', '[]', 0, '[]')",
+		    d, 3, err);
+	struct cds_reply r = {0};
+	b->status = get(b->app, "GET", 1, NULL, NULL, NULL, &r);
+	b->saw_uncommitted = r.body && strstr(r.body, "uncommitted-policy") != NULL;
+	cds_reply_clear(&r);
+	return rc == FHIR_OK ? FHIR_ERR_INVALID : rc; /* roll back */
+}
+
 static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 {
 	char **body = ctx;
@@ -300,6 +336,10 @@ int main(void)
 		cds_reply_clear(&r);
 		app->store = store; /* BORROWED: what serve --store sets */
 		check_access(app);
+		struct busy b = {app, 0, 0};
+		cds__store_run(store, 1, report_while_writing, &b, &err);
+		CHECK(b.status == 200 && !b.saw_uncommitted, "report during a write: %u %d",
+		      b.status, b.saw_uncommitted);
 		check_http(app);
 		app->store = NULL;
 	}
