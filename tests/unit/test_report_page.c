@@ -184,8 +184,8 @@ static void check_dom(const char *dom)
 	    "<small>(patient-preference)</small>: 2<br>Already done "
 	    "<small>(already-done)</small>: 1</td>",
 	    "<td>B</td><td class=\"n\">6</td><td class=\"n\">4</td><td class=\"n\">66.7%</td>",
-	    "<p id=\"unknown-cards\">2 feedback items named a card the store did not know "
-	    "(accepted 1, overridden 1).</p>",
+	    ("<p id=\"unknown-cards\">2 feedback items named a card the store did not know "
+	     "(accepted 1, overridden 1).</p>"),
 	};
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
 		CHECK(strstr(dom, rows[i]) != NULL, "table: %s", rows[i]);
