@@ -106,10 +106,12 @@ int cds__report_command(int argc, char **argv)
 		return usage("--store '%s' is not sqlite:PATH or postgresql://...", shown);
 	/* A report reads what serve wrote: a SQLite file that is not there is a mistake in
 	 * the path, not a store to create. */
-	if (strncmp(url, "sqlite:", 7) == 0 && strcmp(url, "sqlite::memory:") != 0 &&
-	    access(url + 7, F_OK) != 0) {
+	const char *file = strncmp(url, "sqlite:", 7) == 0 ? url + 7 : NULL;
+	if (file && strncmp(file, "//", 2) == 0) /* sqlite:///abs as well as sqlite:/abs */
+		file += 2;
+	if (file && strcmp(file, ":memory:") != 0 && access(file, F_OK) != 0) {
 		fprintf(stderr, "cds-commissioning report: no store at '%s' (no such file)\n",
-		        url + 7);
+		        file);
 		return EXIT_STORE;
 	}
 	struct cds__store *store = NULL;

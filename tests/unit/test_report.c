@@ -310,6 +310,12 @@ static void check_cli(const char *dir, const char *db)
 	free(c.err);
 	snprintf(args, sizeof args, "%s/absent.db", dir);
 	CHECK(access(args, F_OK) != 0, "the report created a store");
+	snprintf(args, sizeof args, "report --store sqlite://%s --format csv", db); /* sqlite:/// */
+	c = run(bin, dir, args);
+	CHECK(c.status == 0 && strstr(c.out, ",orders,,7\r\n"), "sqlite:///: %d %s", c.status,
+	      c.err);
+	free(c.out);
+	free(c.err);
 	c = run(bin, dir, "report --help");
 	CHECK(c.status == 0 && strstr(c.out, "Usage: cds-commissioning report"), "help");
 	free(c.out);
