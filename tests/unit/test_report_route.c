@@ -345,6 +345,17 @@ int main(void)
 	}
 	cds_app_free(app);
 	cds_config_free(cfg);
+	/* the config file's server.adminTokenFile, relative to the file */
+	char cfg_path[600];
+	token_file(dir, "cfg.json", "{\"server\": {\"adminTokenFile\": \"token\"}}", cfg_path,
+	           sizeof cfg_path);
+	cfg = cds_config_new();
+	CHECK(cds_config_load_file(cfg, cfg_path, &err) == FHIR_OK, "config: %s", err.message);
+	snprintf(path, sizeof path, "%s/token", dir);
+	CHECK(cfg->admin_token_file && strcmp(cfg->admin_token_file, path) == 0,
+	      "server.adminTokenFile: %s",
+	      cfg->admin_token_file ? cfg->admin_token_file : "(null)");
+	cds_config_free(cfg);
 	static const char *const refused[] = {"short-token\n", "two words-0123456789abcdef\n", ""};
 	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
 		app = NULL;
