@@ -507,10 +507,10 @@ static const char definitions[] =
 
 /* A bound for a person: "2026-11-01" at midnight, else "2026-11-01 10:20:30 UTC" (the store's
  * form "2026-11-01T10:20:30.000Z" in, milliseconds dropped when 0). */
-static void human_bound(const char *bound, const char *open, char *buf, size_t size)
+static void human_bound(const char *bound, char *buf, size_t size)
 {
-	if (!bound[0] || strlen(bound) != 24)
-		snprintf(buf, size, "%s", bound[0] ? bound : open);
+	if (strlen(bound) != 24)
+		snprintf(buf, size, "%s", bound);
 	else if (strcmp(bound + 10, "T00:00:00.000Z") == 0)
 		snprintf(buf, size, "%.10s", bound);
 	else if (strcmp(bound + 19, ".000Z") == 0)
@@ -519,26 +519,54 @@ static void human_bound(const char *bound, const char *open, char *buf, size_t s
 		snprintf(buf, size, "%.10s %.12s UTC", bound, bound + 11);
 }
 
-void cds__report_html(const struct cds__report *r, FILE *out)
+/* The period in words, each bound as a <time> (markup when `markup`, else plain text for
+ * the <title>): "Decisions made from A up to (not including) B", "… from A onwards",
+ * "… before B", "All decisions in the store". */
+static void period(FILE *out, const struct cds__report *r, int markup)
 {
 	char from[64], to[64];
-	human_bound(r->from, "the first decision", from, sizeof from);
-	human_bound(r->to, "the last", to, sizeof to);
+	human_bound(r->from, from, sizeof from);
+	human_bound(r->to, to, sizeof to);
+	if (!r->from[0] && !r->to[0]) {
+		fputs("All decisions in the store", out);
+		return;
+	}
+	fputs("Decisions made ", out);
+	if (r->from[0]) {
+		fputs("from ", out);
+		if (markup) {
+			fputs("<time id=\"from\" datetime=\"", out);
+			esc(out, r->from);
+			fputs("\">", out);
+		}
+		esc(out, from);
+		fputs(markup ? "</time>" : "", out);
+		fputs(r->to[0] ? " up to (not including) " : " onwards", out);
+	} else {
+		fputs("before ", out);
+	}
+	if (r->to[0]) {
+		if (markup) {
+			fputs("<time id=\"to\" datetime=\"", out);
+			esc(out, r->to);
+			fputs("\">", out);
+		}
+		esc(out, to);
+		fputs(markup ? "</time>" : "", out);
+	}
+}
+
+void cds__report_html(const struct cds__report *r, FILE *out)
+{
 	fputs("<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n"
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 	      "<title>Commissioner's report: ",
 	      out);
-	esc(out, from);
-	fputs(" to ", out);
-	esc(out, to);
+	period(out, r, 0);
 	fprintf(out, "</title>\n<style>%s</style>\n</head>\n<body>\n<main>\n", style);
-	fputs("<h1>Commissioner's report</h1>\n<p class=\"period\">Decisions made from <time "
-	      "id=\"from\">",
-	      out);
-	esc(out, from);
-	fputs("</time> up to (not including) <time id=\"to\">", out);
-	esc(out, to);
-	fputs("</time> (", out);
+	fputs("<h1>Commissioner's report</h1>\n<p class=\"period\">", out);
+	period(out, r, 1);
+	fputs(" (", out);
 	esc(out, r->kind);
 	fputs(" store).</p>\n<h2>Summary</h2>\n", out);
 	summary(out, r);

@@ -111,8 +111,12 @@ static void labels(const char *svg, char *buf, size_t size)
 static void check_dom(const char *dom)
 {
 	static char svg[65536], got[4096];
-	CHECK(strstr(dom, "<title>Commissioner's report: 2026-11-01 to 2026-12-01</title>") != NULL,
+	CHECK(strstr(dom, "<title>Commissioner's report: Decisions made from 2026-11-01 up to (not "
+	                  "including) 2026-12-01</title>") != NULL,
 	      "page title");
+	CHECK(
+	    strstr(dom, "<time id=\"to\" datetime=\"2026-12-01T00:00:00.000Z\">2026-12-01</time>"),
+	    "the period's end");
 	CHECK(strstr(dom, "<script") == NULL, "a <script> element was built from the store's text");
 	CHECK(occurrences(dom, NULL, "<svg ") == 3, "%zu charts", occurrences(dom, NULL, "<svg "));
 

@@ -78,10 +78,14 @@ static void check_access(struct cds_app *app)
 	CHECK(strstr(r.body, "<tr><td>hny-icb</td><td>hny-142-usgi</td><td>1.0.0</td><td "
 	                     "class=\"n\">5</td>") != NULL,
 	      "period applied");
-	CHECK(strstr(r.body, "<time id=\"from\">2026-11-01</time>") != NULL, "from shown");
+	CHECK(strstr(r.body, "<time id=\"from\" datetime=\"2026-11-01T00:00:00.000Z\">2026-11-01"
+	                     "</time> up to (not including) <time id=\"to\"") != NULL,
+	      "period shown");
 	cds_reply_clear(&r);
 	CHECK(get(app, "GET", 1, "localhost", NULL, NULL, &r) == 200 &&
-	          strstr(r.body, "<td class=\"n\">7</td>") != NULL,
+	          strstr(r.body, "<td class=\"n\">7</td>") != NULL &&
+	          strstr(r.body, "<p class=\"period\">All decisions in the store (sqlite store)") !=
+	              NULL,
 	      "open period: %u", r.status);
 	cds_reply_clear(&r);
 	CHECK(get(app, "GET", 1, "[::1]:9", NULL, NULL, &r) == 200, "[::1]: %u", r.status);
