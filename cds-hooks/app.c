@@ -108,6 +108,14 @@ int cds_app_new(const struct cds_app_options *opts, const struct engine_reporter
 			goto out;
 		}
 	}
+	if (app->settings->admin_token_file) { /* GET /report's admin token (report_route.c) */
+		struct fhir_error err = {{0}, {0}};
+		rc = cds__admin_token_load(app, app->settings->admin_token_file, &err);
+		if (rc != FHIR_OK) {
+			rep->report(rep->ctx, err.where, "", err.message);
+			goto out;
+		}
+	}
 	cds__discovery_build(app->engine, &app->discovery, &app->discovery_length);
 	app->metrics = cds__metrics_new(app->engine, files.items, files.count);
 	rc = cds__record_open(app, opts, rep); /* issue 13: the store, after the policy set */

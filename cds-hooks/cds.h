@@ -90,10 +90,13 @@ const struct engine *cds_app_engine(const struct cds_app *app); /* BORROWED */
  * serving. Returns FHIR_OK, or FHIR_ERR_INVALID when ms <= 0. */
 int cds_app_set_fetch_budget(struct cds_app *app, long ms);
 
+/* Query parameters a request may carry (GET /report: from, to). */
+#define CDS_REQUEST_MAX_ARGS 8
+
 /* One HTTP request, as the server received it. All BORROWED for the call. */
 struct cds_request {
 	const char *method;       /* "GET", "POST", "OPTIONS", ... */
-	const char *path;         /* "/cds-services/commissioning-order-select" (no query) */
+	const char *path;         /* "/cds-services/commissioning-order-select" (no query: args) */
 	const char *content_type; /* may be NULL */
 	const char *body;         /* may be NULL when body_length is 0 */
 	size_t body_length;
@@ -104,6 +107,14 @@ struct cds_request {
 	                              base when no public URL is configured; NULL: none */
 	unsigned busy_retry_after; /* > 0: the server is overloaded: answer 503 with this
 	                              Retry-After (seconds) */
+	int loopback;              /* 1: the client connected from a loopback address (server.c) */
+	const char *host; /* the Host header or NULL (GET /report checks it for loopback) */
+	/* The query's parameters, decoded (server.c; a parameter without '=' has value NULL);
+	 * arg_count > CDS_REQUEST_MAX_ARGS: there were more, and args holds the first ones. */
+	struct cds_request_arg {
+		const char *name, *value;
+	} args[CDS_REQUEST_MAX_ARGS];
+	size_t arg_count;
 	cJSON **decisions; /* non-NULL (`test`, tests): receives a service call's decision-log
 	                      records as the engine made them (NEW array, cJSON_Delete; untouched
 	                      when the engine assessed nothing, e.g. a 400) */

@@ -55,6 +55,9 @@ struct cds_app {
 	struct cds__patient_key *patient_key;   /* NEW: the patient HMAC's key */
 	long body_retention_days;               /* < 0: request bodies are not stored */
 	char store_note[1024]; /* what was opened, for serve's start line ("" without a store) */
+	/* GET /report (report_route.c) */
+	unsigned char admin_token_sha256[32]; /* SHA-256 of the admin token */
+	int has_admin_token;                  /* 1 when an admin token file was given */
 };
 
 /* ---- configuration files (files.c) -------------------------------------------------------- */
@@ -103,6 +106,33 @@ int cds__draft_command(int argc, char **argv);
  * bodies whose retention ended (at --now; default the current time) and prints how many.
  * argv[0] is "purge". Returns the exit status: 0, 1 (the store), 2 (usage). */
 int cds__purge_command(int argc, char **argv);
+/* `cds-commissioning report --store URL [--from DATE] [--to DATE] [--format F]` (report_cmd.c):
+ * the commissioner's report from the store on stdout. argv[0] is "report". Returns the exit
+ * status: 0, 1 (the store), 2 (usage). */
+int cds__report_command(int argc, char **argv);
+
+/* ---- GET /report (report_route.c) ---------------------------------------------------------- */
+
+struct cds__store;
+#define CDS__REPORT_PATH           "/report"
+#define CDS__ADMIN_TOKEN_MIN_BYTES 16 /* a shorter admin token is refused at start */
+/* 1 when `path` (`len` bytes, trailing slash removed) is the report page's. */
+int cds__report_path(const char *path, size_t len);
+/* Reads the admin token from `path` (one line: at least CDS__ADMIN_TOKEN_MIN_BYTES characters of
+ * RFC 6750 b64token, surrounding white space ignored) and keeps only its SHA-256 in the app.
+ * FHIR_OK, or FHIR_ERR_IO / FHIR_ERR_INVALID with err naming the file, never the token. */
+int cds__admin_token_load(struct cds_app *app, const char *path, struct fhir_error *err);
+/* GET /report[?from=DATE&to=DATE]: the commissioner's report page (web/report_page.c) from the
+ * app's store, for a loopback client whose Host is a loopback name, or a client sending
+ * `Authorization: Bearer <admin token>` (compared in constant time; never logged); 403
+ * otherwise, 400 for a bad date or parameter, 404 without a store, 503 when it cannot be read.
+ * The reply carries no CORS headers (the page is for its own origin) and a CSP that allows no
+ * script. */
+void cds__report_route(struct cds_app *app, const struct cds_request *req, struct cds_reply *out);
+/* The same against an explicit store (NULL: 404): what cds__report_route calls with a second
+ * connection to app->store's URL (never app->store's own, which the writer holds). */
+void cds__report_reply(struct cds_app *app, struct cds__store *store, const struct cds_request *req,
+                       struct cds_reply *out);
 
 /* ---- replies (reply.c) --------------------------------------------------------------------- */
 
@@ -358,6 +388,8 @@ struct cds_config {
 	int fetch_without_authorization; /* fetch from a fhirServer sent without fhirAuthorization
 	                                  */
 	char *replay_cache_file; /* the jti replay cache's file (replay.c); NULL: memory only */
+	char *admin_token_file;  /* the file holding GET /report's admin token; NULL: loopback
+	                            clients only */
 	struct cds__limits limits;
 	int cli_issuers, cli_origins, cli_algorithms; /* a command-line list replaced the file's */
 	/* serve's own settings from the config file (main.c applies them; its options win) */

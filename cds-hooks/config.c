@@ -124,6 +124,7 @@ void cds_config_free(struct cds_config *cfg)
 	free(cfg->tls_key);
 	free(cfg->jwks_ca_file);
 	free(cfg->replay_cache_file);
+	free(cfg->admin_token_file);
 	free(cfg->bind);
 	free(cfg->decision_log);
 	free(cfg->store);
@@ -345,7 +346,7 @@ static void unknown_keys(struct sink *s, const cJSON *object, const char *pointe
 			    strcmp(pointer, "/server") == 0
 			        ? " (a server setting is one of: bind, port, decisionLog, "
 			          "logFormat, fetchBudgetMs, publicUrl, issuers, algorithms, "
-			          "allowOrigins, jwksCaFile, replayCacheFile, "
+			          "allowOrigins, jwksCaFile, replayCacheFile, adminTokenFile, "
 			          "allowHttpLoopbackJwks, fetchWithoutAuthorization, tls, limits, "
 			          "store)"
 			        : "");
@@ -542,6 +543,7 @@ static void load_server(struct cds_config *cfg, struct sink *s, const cJSON *ser
 	                                    "allowOrigins",
 	                                    "jwksCaFile",
 	                                    "replayCacheFile",
+	                                    "adminTokenFile",
 	                                    "allowHttpLoopbackJwks",
 	                                    "fetchWithoutAuthorization",
 	                                    "tls",
@@ -597,6 +599,12 @@ static void load_server(struct cds_config *cfg, struct sink *s, const cJSON *ser
 	if (v) {
 		free(cfg->replay_cache_file);
 		cfg->replay_cache_file = strcmp(v, "-") == 0 ? NULL : resolve_path(dir, v);
+	}
+	/* GET /report's admin token (report_route.c reads it at start) */
+	v = want_string(s, server, "adminTokenFile", "/server/adminTokenFile", 0);
+	if (v) {
+		free(cfg->admin_token_file);
+		cfg->admin_token_file = resolve_path(dir, v);
 	}
 	const cJSON *store = cJSON_GetObjectItemCaseSensitive(server, "store");
 	if (store)
@@ -722,9 +730,9 @@ int cds_config_load_file(struct cds_config *cfg, const char *path, struct fhir_e
 
 static const char *const flag_options[] = {"allow-http-jwks", "fetch-without-authorization"};
 static const char *const value_options[] = {
-    "issuer",   "issuer-jku",  "public-url",         "allow-origin", "alg",
-    "tls-cert", "tls-key",     "jwks-ca-file",       "replay-cache", "log-format",
-    "store",    "patient-key", "keep-request-bodies"};
+    "issuer",   "issuer-jku",  "public-url",          "allow-origin",    "alg",
+    "tls-cert", "tls-key",     "jwks-ca-file",        "replay-cache",    "log-format",
+    "store",    "patient-key", "keep-request-bodies", "admin-token-file"};
 
 int cds_config_option_kind(const char *name)
 {
@@ -829,6 +837,10 @@ int cds_config_option(struct cds_config *cfg, const char *name, const char *valu
 	}
 	if (strcmp(name, "jwks-ca-file") == 0) {
 		set_string(&cfg->jwks_ca_file, value);
+		return FHIR_OK;
+	}
+	if (strcmp(name, "admin-token-file") == 0) {
+		set_string(&cfg->admin_token_file, value);
 		return FHIR_OK;
 	}
 	if (strcmp(name, "replay-cache") == 0) {
@@ -936,6 +948,9 @@ void cds_config_print_usage(FILE *out)
 	    "                         a token is never accepted twice, restarts included\n"
 	    "                         (default " CDS__REPLAY_CACHE_DEFAULT " in the working\n"
 	    "                         directory; '-': memory only, forgotten at restart)\n"
+	    "  --admin-token-file FILE  GET /report (the commissioner's report page) also for\n"
+	    "                         clients sending `Authorization: Bearer <the token in FILE>`\n"
+	    "                         (at least 16 characters); without it, loopback clients only\n"
 	    "  --allow-http-jwks      allow http JWKS URLs to 127.0.0.1/[::1] (tests only)\n"
 	    "  --fetch-without-authorization  fetch missing prefetch from a fhirServer sent\n"
 	    "                         without fhirAuthorization, unauthenticated (open test\n"

@@ -5,7 +5,7 @@
  * must not read HTTP headers beyond those in cds_request; its only network I/O is a JWKS refresh
  * inside auth and, in cds_handle, the FHIR-server reads of data the prefetch lacks (the server
  * instead answers in two halves around a fetch that holds no thread: cds__handle_start and
- * cds__handle_finish). */
+ * cds__handle_finish). GET /report is report_route.c's. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -338,6 +338,10 @@ static void route(struct cds_app *app, const struct cds_request *req, struct cds
 	}
 	if (cds__ops_route(app, method, path, len, out, preflight)) /* /metrics, /readyz */
 		return;
+	if (cds__report_path(path, len)) { /* report_route.c: loopback or the admin token */
+		cds__report_route(app, req, out);
+		return;
+	}
 	if (len == strlen(DISCOVERY_PATH) && strncmp(path, DISCOVERY_PATH, len) == 0) {
 		if (is_options) /* CDS Hooks 2.0 §CORS: preflights carry no token */
 			*preflight = 1;
@@ -406,8 +410,14 @@ int cds__handle_start(struct cds_app *app, const struct cds_request *req, struct
 		out->status = 204;
 		out->content_type = NULL;
 	}
-	/* CDS Hooks 2.0 §CORS: on every reply, errors included, or browsers hide them. */
-	cds__cors_headers(app->settings, req->origin, preflight, out);
+	/* CDS Hooks 2.0 §CORS: on every reply, errors included, or browsers hide them; but not on
+	 * the report page, which no other origin may read (in demo mode CORS says '*'). */
+	const char *path = req->path ? req->path : "";
+	size_t len = strlen(path);
+	if (len > 1 && path[len - 1] == '/')
+		len--;
+	if (!cds__report_path(path, len))
+		cds__cors_headers(app->settings, req->origin, preflight, out);
 	return 0;
 }
 

@@ -1,5 +1,6 @@
 /* main.c — the cds-commissioning command line: `serve` (HTTP), `eval` (one request offline,
- * answered exactly as the server would), `check` (validate a configuration), `--help` and
+ * answered exactly as the server would), `check` (validate a configuration), `report` (the
+ * commissioner's report, report_cmd.c), `--help` and
  * `--version`. It parses arguments and prints; all protocol behaviour lives in cds_handle and
  * all policy behaviour in the engine. Errors go to stderr with a non-zero exit status. */
 #include <arpa/inet.h>
@@ -33,6 +34,8 @@ static const char usage_main[] =
     "                             EXPRESSION\n"
     "  cds-commissioning test [--policies DIR] [--no-coverage] CASE|FOLDER...\n"
     "  cds-commissioning draft [--now ISO-8601] [--policies DIR] [--config FILE] FILE|-\n"
+    "  cds-commissioning report --store URL [--from DATE] [--to DATE]\n"
+    "                           [--format text|json|csv|html]\n"
     "  cds-commissioning purge --store URL [--now ISO-8601]\n"
     "  cds-commissioning --help | --version\n"
     "\n"
@@ -46,6 +49,8 @@ static const char usage_serve[] =
     "POST /cds-services/{id}/feedback, GET /healthz (liveness), GET /readyz (readiness: 200\n"
     "or 503 with a reason) and GET /metrics (Prometheus text format). /healthz, /readyz and\n"
     "/metrics are unauthenticated: bind to loopback or restrict them at a proxy.\n"
+    "GET /report[?from=DATE&to=DATE] is the commissioner's report page (as `report --format\n"
+    "html`), for loopback clients, or with --admin-token-file for clients sending that token.\n"
     "Logs one line per request to stderr (method, path, status, duration, hookInstance;\n"
     "--log-format json: one JSON object a line).\n"
     "\n"
@@ -626,6 +631,8 @@ int main(int argc, char **argv)
 		return cds__test_command(argc - 1, argv + 1);
 	if (strcmp(command, "draft") == 0) /* draft_cmd.c: IFR / prior-approval requests */
 		return cds__draft_command(argc - 1, argv + 1);
+	if (strcmp(command, "report") == 0) /* report_cmd.c: the commissioner's report */
+		return cds__report_command(argc - 1, argv + 1);
 	if (strcmp(command, "purge") == 0) /* purge_cmd.c: expired request bodies (issue 13) */
 		return cds__purge_command(argc - 1, argv + 1);
 	fprintf(stderr, "cds-commissioning: unknown command '%s'\n\n%s", command, usage_main);

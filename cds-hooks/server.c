@@ -720,6 +720,37 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/* 1 when the peer's address is loopback: 127.0.0.0/8, ::1, or ::ffff:127.x.x.x. */
+static int peer_loopback(const struct peer *p)
+{
+	static const unsigned char v6_loopback[16] = {[15] = 1};
+	static const unsigned char v4_mapped[12] = {[10] = 0xff, [11] = 0xff};
+	if (!p)
+		return 0;
+	if (p->ip_length == 4)
+		return p->ip[0] == 127;
+	if (p->ip_length == 16)
+		return memcmp(p->ip, v6_loopback, 16) == 0 ||
+		       (memcmp(p->ip, v4_mapped, 12) == 0 && p->ip[12] == 127);
+	return 0;
+}
+
+/* Collects one query parameter into the request (MHD_KeyValueIterator); counts past the
+ * end so that the route can refuse a request with too many. */
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+	struct cds_request *req = cls;
+	(void)kind;
+	if (req->arg_count < CDS_REQUEST_MAX_ARGS) {
+		req->args[req->arg_count].name = key;
+		req->args[req->arg_count].value = value;
+	}
+	if (req->arg_count <= CDS_REQUEST_MAX_ARGS)
+		req->arg_count++;
+	return MHD_YES;
+}
+
 /* Hands a complete request to the workers: takes an in-flight slot (none left, or stopping:
  * 503 + Retry-After at once, from this thread) and suspends the connection until a worker has
  * answered. The request's header values stay in the connection's memory meanwhile. */
@@ -739,6 +770,9 @@ static enum MHD_Result submit(struct cds_server *server, struct MHD_Connection *
 	    MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	req->origin = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Origin");
 	req->base_url = server->base_url;
+	req->host = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	req->loopback = peer_loopback(peer_of(connection));
+	MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, collect_arg, req);
 	set_phase(server, connection, PEER_ANSWERING);
 	int busy = c->refused; /* a refused connection: 503, no slot taken */
 	unsigned long cur = atomic_load(&server->in_flight);

@@ -64,6 +64,11 @@ const char *cds__store_kind(const struct cds__store *store)
 	return store->backend->kind;
 }
 
+const char *cds__store_url(const struct cds__store *store)
+{
+	return store->url;
+}
+
 struct cds__store *cds__store_of(struct cds__store_conn *conn)
 {
 	return conn->store;

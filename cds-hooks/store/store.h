@@ -37,6 +37,9 @@ int cds__store_open(const char *url, struct cds__store **out, struct fhir_error 
 void cds__store_close(struct cds__store *store); /* accepts NULL */
 /* "sqlite" or "postgresql". Static. */
 const char *cds__store_kind(const struct cds__store *store);
+/* The URL the store was opened with (it may hold a password: never print it; see
+ * cds__store_redact), e.g. to open a second connection. BORROWED (the store's lifetime). */
+const char *cds__store_url(const struct cds__store *store);
 /* Copies `url` into buf (size bytes, NUL-terminated, truncated) with any password replaced by
  * "***" ("postgresql://u:***@host/db", and a `password=` query parameter): for logs and errors. */
 void cds__store_redact(const char *url, char *buf, size_t size);
