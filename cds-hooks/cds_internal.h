@@ -323,7 +323,8 @@ struct cds_config {
 	int allow_http_loopback_jwks;
 	int fetch_without_authorization; /* fetch from a fhirServer sent without fhirAuthorization
 	                                  */
-	char *replay_cache_file; /* the jti replay cache's file (replay.c); NULL: memory only */
+	char *replay_cache_file; /* the jti replay cache's file (replay.c); NULL: memory only; a
+	                            postgresql:// URL: the store's (store/replay.h) */
 	struct cds__limits limits;
 	int cli_issuers, cli_origins, cli_algorithms; /* a command-line list replaced the file's */
 	/* serve's own settings from the config file (main.c applies them; its options win) */

@@ -10,6 +10,10 @@
 #include "cds_internal.h"
 #include "store/store.h"
 
+/* 1 when `replay_cache` (the --replay-cache value; may be NULL) names a store rather than a
+ * file: a postgresql:// or postgres:// URL. */
+int cds__replay_in_store(const char *replay_cache);
+
 /* CDS Hooks 2.0 §JWT payload jti: remembers (iss, jti) until `expires` (Unix seconds), committed
  * before it returns. CDS__AUTH_OK when new, or when a row for it has expired (at `now`; the row is
  * reused); CDS__AUTH_REPLAY when held and not expired at `now` (by this or any other replica);
