@@ -25,7 +25,7 @@ static void method_not_allowed(struct cds_reply *out, const char *method, const 
 static void health(struct cds_app *app, struct cds_reply *out)
 {
 	cJSON *body = cds__must(cJSON_CreateObject());
-	cds__must(cJSON_AddStringToObject(body, "status", "ok"));
+	cJSON *status = cds__must(cJSON_AddStringToObject(body, "status", "ok"));
 	cds__must(cJSON_AddStringToObject(body, "version", CDS_VERSION));
 	const char *name = engine_deployment_name(app->engine);
 	if (name)
@@ -34,6 +34,8 @@ static void health(struct cds_app *app, struct cds_reply *out)
 	    cJSON_AddNumberToObject(body, "policies", (double)engine_policy_count(app->engine)));
 	cds__must(
 	    cJSON_AddNumberToObject(body, "feedbackRecorded", (double)cds__feedback_total(app)));
+	if (cds__record_health(app, body)) /* issue 13: alive, but answering 503: say why */
+		cJSON_SetValuestring(status, "degraded");
 	cds__reply_json(out, 200, body, 0);
 }
 
@@ -144,11 +146,14 @@ static void service_assess(struct cds_app *app, struct cds__pending *p, struct c
 			              log_line(rec, instance->valuestring, service->id, stamp));
 	}
 
-	if (p->decisions != NULL) { /* the caller reads the records (vectors.c) */
+	const cJSON *records = result.log; /* the store's source too (record.c) */
+	if (p->decisions != NULL) {        /* the caller reads the records (vectors.c) */
 		*p->decisions = result.log;
 		result.log = NULL;
 	}
 	if (result.kind == ENGINE_DATA_UNAVAILABLE) { /* CDS Hooks 2.0 §Prefetch: 412 */
+		if (cds__record_decisions(app, service, p->json, records, NULL, out) != 0)
+			goto out; /* issue 13: recorded before the reply, or 503 */
 		cds__reply_error(out, 412, "processing", NULL,
 		                 "data a policy requires is missing: %s%s%s",
 		                 result.missing[0] ? result.missing : "(unspecified)",
@@ -168,6 +173,10 @@ static void service_assess(struct cds_app *app, struct cds__pending *p, struct c
 		cds__must(cJSON_AddArrayToObject(response, "cards"));
 	}
 	mirror_system_actions(app, response);
+	if (cds__record_decisions(app, service, p->json, records, response, out) != 0) {
+		cJSON_Delete(response); /* issue 13: no card whose decision was not recorded */
+		goto out;
+	}
 	cds__reply_json(out, 200, response, 1);
 out:
 	engine_result_clear(&result); /* zeroed or filled: both fine */
