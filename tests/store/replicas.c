@@ -8,13 +8,16 @@
  *  - under load (CLIENTS threads sending through nginx, each request with a fresh token), replica
  *    B is killed with SIGKILL between two requests of every client and the load goes on at once:
  *    every request is answered 200, nginx's log shows it tried B after the kill and passed the
- *    request to A (proxy_next_upstream error), and B had answered requests before it.
+ *    request to A (proxy_next_upstream error), and B had answered requests before it;
+ *  - the store holds a request row for every call answered 200, by either replica.
+ * The replicas are started with --store only: the replay cache follows the PostgreSQL store.
  * A request B had already read when killed is not retried by nginx (a POST, and its token is a
  * replay on A): the README says so; this test does not kill mid-request. Pass/fail counts
  * answers, never durations; every wait is bounded.
  * Usage: replicas BINARY SOURCE_DIR (nginx: $NGINX or /usr/sbin/nginx; missing: exit 77). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -32,6 +35,7 @@
 #include <curl/curl.h>
 
 #include "httpclient.h"
+#include "store/store.h"
 #include "testjwt.h"
 #include "testkit.h"
 #include "testnet.h"
@@ -67,15 +71,18 @@ static unsigned free_port(void)
 /* `serve` replica `name` with stderr to DIR/<name>.log; its pid and *port once it listens. */
 static pid_t replica(const char *bin, const char *name, const char *store, unsigned *port)
 {
-	char log[128], issuer[160];
+	char log[128], issuer[160], key_file[128];
 	snprintf(log, sizeof log, "%s/%s.log", dir, name);
 	snprintf(issuer, sizeof issuer, ISS "=%s/jwks.json", dir);
+	snprintf(key_file, sizeof key_file, "%s/patient.key", dir);
 	pid_t pid = fork();
 	if (pid == 0) {
 		FILE *f = freopen(log, "w", stderr);
 		(void)f;
+		/* no --replay-cache: with a PostgreSQL store the replay cache is the store's */
 		execl(bin, bin, "serve", "--port", "0", "--issuer", issuer, "--public-url",
-		      public_url, "--replay-cache", store, "--decision-log", "-", (char *)NULL);
+		      public_url, "--store", store, "--patient-key", key_file, "--decision-log",
+		      "-", (char *)NULL);
 		_exit(127);
 	}
 	*port = 0;
@@ -315,6 +322,30 @@ static int wait_sent(unsigned count)
 	return 0;
 }
 
+static int read_count(void *ctx, const char *const *values, size_t columns)
+{
+	*(long *)ctx = columns > 0 && values[0] ? strtol(values[0], NULL, 10) : -1;
+	return 0;
+}
+
+static int count_requests(struct cds__store_conn *c, void *ctx, struct fhir_error *err)
+{
+	return cds__store_query(c, "SELECT COUNT(*) FROM request", NULL, 0, read_count, ctx, err);
+}
+
+/* Rows in the shared store's request table (one per service call answered 200), or -1. */
+static long stored_requests(const char *url)
+{
+	struct fhir_error err = {{0}, {0}};
+	struct cds__store *s = NULL;
+	long n = -1;
+	if (cds__store_open(url, &s, &err) != FHIR_OK ||
+	    cds__store_run(s, 0, count_requests, &n, &err) != FHIR_OK)
+		fprintf(stderr, "store: %s\n", err.message);
+	cds__store_close(s);
+	return n;
+}
+
 /* Lines of nginx's access log ("status upstream_addr upstream_status") that contain `text`. */
 static size_t log_lines(const char *text)
 {
@@ -365,6 +396,18 @@ int main(int argc, char **argv)
 	FILE *f = fopen(path, "w");
 	CHECK(f && jwks && fputs(jwks, f) >= 0 && fclose(f) == 0, "write %s", path);
 	free(jwks);
+
+	/* the patient key every replica shares (issue 13 item 3) */
+	snprintf(path, sizeof path, "%s/patient.key", dir);
+	unsigned char secret[32];
+	FILE *r = fopen("/dev/urandom", "rb");
+	CHECK(r && fread(secret, 1, sizeof secret, r) == sizeof secret, "random key");
+	if (r)
+		fclose(r);
+	int kfd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	CHECK(kfd >= 0 && write(kfd, secret, sizeof secret) == (ssize_t)sizeof secret &&
+	          close(kfd) == 0,
+	      "write %s", path);
 
 	nginx_port = free_port();
 	snprintf(public_url, sizeof public_url, "http://127.0.0.1:%u", nginx_port);
@@ -435,6 +478,11 @@ int main(int argc, char **argv)
 	CHECK((st = post(NULL, nginx_port, t, reason, sizeof reason)) == 200,
 	      "still answering: %ld", st);
 	free(t);
+	/* both replicas wrote to the one store, each answered call committed before its 200
+	 * (replica A's and nginx's accepted replay checks, the load, the last call) */
+	long stored = stored_requests(store);
+	CHECK(stored == (long)ok + 3, "the store holds every answered call: %ld rows, %u + 3 calls",
+	      stored, ok);
 out:
 	stop(ngx, SIGQUIT); /* graceful: nginx finishes what it has */
 	stop(b, SIGKILL);
