@@ -1,19 +1,18 @@
-/* replicas.c — two replicas of `serve` behind nginx sharing one PostgreSQL store (issue 14 item
- * 4), end to end on loopback: the PostgreSQL server of the ctest fixture (CDS_TEST_POSTGRES_URL),
+/* replicas.c — replicas of `serve` behind nginx sharing one PostgreSQL store (issue 14 item 4),
+ * end to end on loopback: the PostgreSQL server of the ctest fixture (CDS_TEST_POSTGRES_URL),
  * nginx started here with cds-hooks/deploy/nginx-replicas.conf (what the README shows; its ports
- * changed) in a temporary folder, two
- * `serve` processes whose jti replay cache is the store's table.
- *  - a token accepted by replica A is refused by replica B: 401 with reason `replay`; the same
- *    through nginx (whichever replica it picks);
- *  - under load (CLIENTS threads sending through nginx, each request with a fresh token), replica
- *    B is killed with SIGKILL between two requests of every client and the load goes on at once:
- *    every request is answered 200, nginx's log shows it tried B after the kill and passed the
- *    request to A (proxy_next_upstream error), and B had answered requests before it;
- *  - the store holds a request row for every call answered 200, by either replica.
- * The replicas are started with --store only: the replay cache follows the PostgreSQL store.
- * A request B had already read when killed is not retried by nginx (a POST, and its token is a
- * replay on A): the README says so; this test does not kill mid-request. Pass/fail counts
- * answers, never durations; every wait is bounded.
+ * changed, a third server added) in a temporary folder, three `serve` processes A, B, C started
+ * with --store only (their jti replay cache follows the PostgreSQL store).
+ *  - a token accepted by A is refused by B: 401 with reason `replay`; the same through nginx;
+ *  - under load (CLIENTS threads sending through nginx, each request with a fresh token), B is
+ *    killed with SIGKILL between two requests of every client and the load goes on at once: every
+ *    request is answered 200, and nginx's log shows it tried B after the kill and passed the
+ *    request on (proxy_next_upstream error);
+ *  - then C is killed in the middle of the load: the requests it had taken are sent to A again
+ *    (non_idempotent); A answers them, or refuses one as a replay when C had already claimed its
+ *    token; no request fails in any other way, and each 401 is one of C's in nginx's log;
+ *  - the store holds a request row for every call answered 200, and none twice.
+ * Pass/fail counts answers, never durations; every wait is bounded.
  * Usage: replicas BINARY SOURCE_DIR (nginx: $NGINX or /usr/sbin/nginx; missing: exit 77). */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -126,11 +125,12 @@ static int replace_once(char **text, const char *from, const char *to)
 	return 0;
 }
 
-/* cds-hooks/deploy/nginx-replicas.conf (what the README shows) with this run's ports, inside a
+/* cds-hooks/deploy/nginx-replicas.conf (what the README shows) with this run's ports and a third
+ * server, inside a
  * main configuration that keeps nginx's files in `dir` and logs each request's upstreams. */
-static int write_nginx_conf(const char *source, unsigned a, unsigned b)
+static int write_nginx_conf(const char *source, unsigned a, unsigned b, unsigned c)
 {
-	char path[512], port[64];
+	char path[512], port[160];
 	snprintf(path, sizeof path, "%s/cds-hooks/deploy/nginx-replicas.conf", source);
 	char *site = testkit_read(path, NULL);
 	if (!site)
@@ -138,7 +138,9 @@ static int write_nginx_conf(const char *source, unsigned a, unsigned b)
 	int rc = 0;
 	snprintf(port, sizeof port, "127.0.0.1:%u ", a);
 	rc |= replace_once(&site, "127.0.0.1:8081 ", port);
-	snprintf(port, sizeof port, "127.0.0.1:%u ", b);
+	/* the second server line becomes two: B and C */
+	snprintf(port, sizeof port,
+	         "127.0.0.1:%u max_fails=1 fail_timeout=10s;\n    server 127.0.0.1:%u ", b, c);
 	rc |= replace_once(&site, "127.0.0.1:8082 ", port);
 	snprintf(port, sizeof port, "listen 127.0.0.1:%u;", nginx_port);
 	rc |= replace_once(&site, "listen 8080;", port);
@@ -411,12 +413,14 @@ int main(int argc, char **argv)
 
 	nginx_port = free_port();
 	snprintf(public_url, sizeof public_url, "http://127.0.0.1:%u", nginx_port);
-	unsigned port_a = 0, port_b = 0;
+	unsigned port_a = 0, port_b = 0, port_c = 0;
 	pid_t a = replica(argv[1], "a", store, &port_a);
 	pid_t b = a > 0 ? replica(argv[1], "b", store, &port_b) : -1;
-	CHECK(a > 0 && b > 0, "two replicas listening (%u, %u)", port_a, port_b);
+	pid_t c = b > 0 ? replica(argv[1], "c", store, &port_c) : -1;
+	CHECK(a > 0 && b > 0 && c > 0, "three replicas listening (%u, %u, %u)", port_a, port_b,
+	      port_c);
 	pid_t ngx = -1;
-	if (a > 0 && b > 0 && write_nginx_conf(argv[2], port_a, port_b) == 0)
+	if (a > 0 && b > 0 && c > 0 && write_nginx_conf(argv[2], port_a, port_b, port_c) == 0)
 		ngx = start_nginx(nginx);
 	CHECK(ngx > 0, "nginx listening on %u", nginx_port);
 	if (ngx <= 0)
@@ -455,37 +459,61 @@ int main(int argc, char **argv)
 	b = -1;
 	atomic_store(&pause_wanted, 0);
 	CHECK(wait_sent(sent_at_kill + AFTER_KILL), "load after the kill");
+	/* every request so far answered 200 (the last ones in flight are at A or C, alive) */
+	unsigned sent_1 = atomic_load(&sent), ok_1 = atomic_load(&answered_ok);
+	CHECK(ok_1 == sent_1, "B killed between requests: no failed request (%u of %u)", ok_1,
+	      sent_1);
+	CHECK(b_before > 0, "B answered requests before it was killed (%zu)", b_before);
+	/* "$upstream_addr": "B, X" — nginx tried the dead replica and passed the request on */
+	snprintf(path, sizeof path, "127.0.0.1:%u, ", port_b);
+	CHECK(log_lines(path) >= 1, "nginx passed a request from the dead B on (%zu)",
+	      log_lines(path));
+
+	/* C killed in the middle of the load: what it had read is sent to A again
+	 * (non_idempotent), which answers it, or refuses it as a replay when C had already
+	 * claimed its token */
+	snprintf(path, sizeof path, "127.0.0.1:%u ", port_c);
+	size_t c_before = log_lines(path);
+	stop(c, SIGKILL);
+	c = -1;
+	CHECK(wait_sent(sent_1 + AFTER_KILL), "load after the second kill");
 	atomic_store(&finish, 1);
 	for (size_t i = 0; i < CLIENTS; i++)
 		pthread_join(threads[i], NULL);
 
 	unsigned total = atomic_load(&sent), ok = atomic_load(&answered_ok);
-	printf("%u requests through nginx (%u before B was killed), %u answered 200\n", total,
-	       sent_at_kill, ok);
-	CHECK(ok == total, "no failed request: %u of %u answered 200", ok, total);
+	unsigned replays = atomic_load(&failed_status[401]);
+	snprintf(path, sizeof path, "401 127.0.0.1:%u, ", port_c);
+	size_t c_replays = log_lines(path);
+	snprintf(path, sizeof path, "200 127.0.0.1:%u, ", port_c);
+	size_t c_resent = log_lines(path);
+	printf("%u requests through nginx: %u before B was killed between requests, %u before C "
+	       "was killed mid-load; %u answered 200; of C's, %zu sent again and answered by A, "
+	       "%zu refused as replays\n",
+	       total, sent_at_kill, sent_1, ok, c_resent, c_replays);
 	for (size_t s = 0; s < 600; s++)
 		if (atomic_load(&failed_status[s]))
 			fprintf(stderr, "  status %zu: %u requests\n", s,
 			        atomic_load(&failed_status[s]));
-	CHECK(b_before > 0, "B answered requests before it was killed (%zu)", b_before);
-	/* "$upstream_addr": "B, A" — nginx tried the dead replica and passed the request on */
-	char both[64];
-	snprintf(both, sizeof both, "127.0.0.1:%u, 127.0.0.1:%u", port_b, port_a);
-	CHECK(log_lines(both) >= 1, "nginx passed a request from the dead B to A (%zu)",
-	      log_lines(both));
+	CHECK(c_before > 0, "C answered requests before it was killed (%zu)", c_before);
+	CHECK(ok + replays == total, "no request failed otherwise: %u 200, %u 401 of %u", ok,
+	      replays, total);
+	CHECK(replays == c_replays, "each 401 a request C had taken (%u, %zu)", replays, c_replays);
 	st = 0;
 	t = token("after-the-kill");
 	CHECK((st = post(NULL, nginx_port, t, reason, sizeof reason)) == 200,
 	      "still answering: %ld", st);
 	free(t);
-	/* both replicas wrote to the one store, each answered call committed before its 200
-	 * (replica A's and nginx's accepted replay checks, the load, the last call) */
+	/* the replicas wrote to the one store, each answered call committed before its 200
+	 * (replica A's and nginx's accepted replay checks, the load, the last call); a call C
+	 * recorded but died before answering is in it too, never twice (its resend is a replay) */
 	long stored = stored_requests(store);
-	CHECK(stored == (long)ok + 3, "the store holds every answered call: %ld rows, %u + 3 calls",
-	      stored, ok);
+	CHECK(stored >= (long)ok + 3 && stored <= (long)(ok + 3 + replays),
+	      "the store holds every answered call: %ld rows, %u + 3 calls", stored, ok);
 out:
 	stop(ngx, SIGQUIT); /* graceful: nginx finishes what it has */
 	stop(b, SIGKILL);
+	stop(c, SIGKILL);
 	stop(a, SIGTERM);
 	free(body);
 	testkey_free(&key);
