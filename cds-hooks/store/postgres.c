@@ -49,6 +49,13 @@ static int fail(struct fhir_error *err, const char *what, const char *msg)
 	return FHIR_ERR_IO;
 }
 
+/* A failure of the connection itself (not of a statement): re-open it before the next use. */
+static int lost(struct pg *p, struct fhir_error *err, const char *what, const char *msg)
+{
+	p->dead = 1;
+	return fail(err, what, msg);
+}
+
 /* NOTICEs ("relation already exists, skipping") are not errors: keep them off stderr. */
 static void quiet(void *arg, const char *message)
 {
@@ -64,7 +71,7 @@ static int await(struct pg *p, long deadline, struct fhir_error *err)
 	for (;;) {
 		int flush = PQflush(p->conn);
 		if (flush < 0)
-			return fail(err, "send", PQerrorMessage(p->conn));
+			return lost(p, err, "send", PQerrorMessage(p->conn));
 		if (flush == 0 && !PQisBusy(p->conn))
 			return FHIR_OK;
 		int wait = -1;
@@ -82,13 +89,13 @@ static int await(struct pg *p, long deadline, struct fhir_error *err)
 		}
 		struct pollfd pfd = {PQsocket(p->conn), (short)(POLLIN | (flush ? POLLOUT : 0)), 0};
 		if (pfd.fd < 0)
-			return fail(err, "connection", PQerrorMessage(p->conn));
+			return lost(p, err, "connection", PQerrorMessage(p->conn));
 		int n = poll(&pfd, 1, wait);
 		if (n < 0 && errno != EINTR)
-			return fail(err, "poll", strerror(errno));
+			return lost(p, err, "poll", strerror(errno));
 		if (n > 0 && (pfd.revents & (POLLIN | POLLERR | POLLHUP)) &&
 		    !PQconsumeInput(p->conn))
-			return fail(err, "connection", PQerrorMessage(p->conn));
+			return lost(p, err, "connection", PQerrorMessage(p->conn));
 	}
 }
 
@@ -120,6 +127,12 @@ static int results(struct pg *p, cds__store_row_fn row, void *ctx, struct fhir_e
 			}
 		} else if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK &&
 		           st != PGRES_EMPTY_QUERY && rc == FHIR_OK) {
+			/* FATAL or PANIC: the server ends the session after it (a terminated
+			 * backend, a shutdown) */
+			const char *severity =
+			    PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+			if (severity && strcmp(severity, "ERROR") != 0)
+				p->dead = 1;
 			rc = fail(err, "", PQresultErrorMessage(res));
 		}
 		PQclear(res);
@@ -146,7 +159,7 @@ static int pg_query(void *db, const char *sql, const char *const *params, size_t
 {
 	struct pg *p = db;
 	if (p->dead)
-		return fail(err, "connection", "dropped after a wait ran out; re-opened next time");
+		return fail(err, "connection", "lost; it is re-opened on the next call");
 	if (n > 1000) {
 		fhir_error_set(err, NULL, "PostgreSQL: %zu parameters (at most 1000)", n);
 		return FHIR_ERR_IO;
@@ -155,7 +168,7 @@ static int pg_query(void *db, const char *sql, const char *const *params, size_t
 	param_types(sql, n, types);
 	if (!PQsendQueryParams(p->conn, sql, (int)n, n ? types : NULL, n ? params : NULL, NULL,
 	                       NULL, 0))
-		return fail(err, "send", PQerrorMessage(p->conn));
+		return lost(p, err, "send", PQerrorMessage(p->conn));
 	return results(p, row, ctx, err);
 }
 
@@ -169,9 +182,9 @@ static int pg_exec_script(void *db, const char *sql, struct fhir_error *err)
 {
 	struct pg *p = db;
 	if (p->dead)
-		return fail(err, "connection", "dropped after a wait ran out; re-opened next time");
+		return fail(err, "connection", "lost; it is re-opened on the next call");
 	if (!PQsendQuery(p->conn, sql)) /* the simple protocol runs several statements */
-		return fail(err, "send", PQerrorMessage(p->conn));
+		return lost(p, err, "send", PQerrorMessage(p->conn));
 	return results(p, NULL, NULL, err);
 }
 

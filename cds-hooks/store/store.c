@@ -13,7 +13,20 @@ struct cds__store {
 	void *db;  /* the backend's connection; NULL after a failed re-open */
 	char *url; /* NEW: as given (holds a password for PostgreSQL: never printed) */
 	pthread_mutex_t lock;
+	/* After a failed re-open, calls fail at once with its message until retry_at (monotonic
+	 * ms): callers queued on the lock must not each wait a whole connect_timeout. */
+	long retry_at;
+	char open_error[sizeof((struct fhir_error *)0)->message];
 };
+
+#define REOPEN_BACKOFF_MS 1000
+
+static long monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 struct cds__store_conn {
 	struct cds__store *store;
@@ -78,7 +91,19 @@ static int connection(struct cds__store *s, struct fhir_error *err)
 	}
 	if (s->db)
 		return FHIR_OK;
-	return s->backend->open(s->url, &s->db, err);
+	if (s->retry_at && monotonic_ms() < s->retry_at) {
+		fhir_error_set(err, NULL, "%s (its re-open failed less than %d ms ago)",
+		               s->open_error, REOPEN_BACKOFF_MS);
+		return FHIR_ERR_IO;
+	}
+	int rc = s->backend->open(s->url, &s->db, err);
+	if (rc != FHIR_OK) {
+		snprintf(s->open_error, sizeof s->open_error, "%s", err ? err->message : "");
+		s->retry_at = monotonic_ms() + REOPEN_BACKOFF_MS;
+	} else {
+		s->retry_at = 0;
+	}
+	return rc;
 }
 
 int cds__store_run(struct cds__store *store, int transaction, cds__store_fn fn, void *ctx,

@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+
 #include "store/store.h"
 #include "testkit.h"
 
@@ -188,6 +190,29 @@ static int select_one(struct cds__store_conn *c, void *ctx, struct fhir_error *e
 	return cds__store_query(c, "SELECT 1", NULL, 0, read_text, ctx, err);
 }
 
+static int select_db(struct cds__store_conn *c, void *ctx, struct fhir_error *err)
+{
+	return cds__store_query(c, "SELECT current_database()", NULL, 0, read_text, ctx, err);
+}
+
+/* ALTER DATABASE db WITH ALLOW_CONNECTIONS allow, from the server's `postgres` database (a
+ * database cannot refuse its own connections), with libpq directly. 1 when done. */
+static int admin(const char *url, const char *db, const char *allow)
+{
+	char admin_url[600], sql[200];
+	const char *slash = strrchr(url, '/');
+	snprintf(admin_url, sizeof admin_url, "%.*s/postgres", (int)(slash - url), url);
+	snprintf(sql, sizeof sql, "ALTER DATABASE \"%s\" WITH ALLOW_CONNECTIONS %s", db, allow);
+	PGconn *c = PQconnectdb(admin_url);
+	PGresult *r = PQstatus(c) == CONNECTION_OK ? PQexec(c, sql) : NULL;
+	int ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+	if (!ok)
+		fprintf(stderr, "admin: %s", PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+	return ok;
+}
+
 /* url with "?options=…" (the test URL has no query of its own) */
 static void with_options(const char *url, const char *options, char *out, size_t size)
 {
@@ -216,6 +241,28 @@ static void postgres_only(const char *url)
 	      "terminate: %s %s", err.message, kill_a.rows.first);
 	CHECK(cds__store_run(a, 1, select_one, one, &err) == FHIR_OK && strcmp(one, "1") == 0,
 	      "re-opened after the server dropped it: %s", err.message);
+
+	/* the server refuses the re-open: the call fails with why; the next one at once does not
+	 * try again (callers queued on the lock do not each wait a connect); later it does */
+	pid[0] = 0;
+	CHECK(cds__store_run(a, 0, select_pid, pid, &err) == FHIR_OK, "%s", err.message);
+	char dbname[64] = "";
+	CHECK(cds__store_run(b, 0, select_db, dbname, &err) == FHIR_OK, "%s", err.message);
+	CHECK(admin(url, dbname, "false"), "connections to %s refused", dbname);
+	CHECK(cds__store_run(b, 0, run_query, &kill_a, &err) == FHIR_OK, "%s", err.message);
+	CHECK(cds__store_run(a, 1, select_one, one, &err) == FHIR_ERR_IO &&
+	          strstr(err.message, "not currently accepting connections"),
+	      "re-open refused: %s", err.message);
+	CHECK(cds__store_run(a, 1, select_one, one, &err) == FHIR_ERR_IO &&
+	          strstr(err.message, "re-open failed less than"),
+	      "no second attempt at once: %s", err.message);
+	CHECK(admin(url, dbname, "true"), "connections to %s allowed again", dbname);
+	int back = 0;
+	for (int i = 0; i < 100 && !back; i++) { /* the back-off is 1 s; at most 10 s */
+		sleep_ms(100);
+		back = cds__store_run(a, 1, select_one, one, &err) == FHIR_OK;
+	}
+	CHECK(back, "re-opened once the server accepts again: %s", err.message);
 
 	/* a statement the server gives up on (statement_timeout from the URL) is an error */
 	char short_url[600];
