@@ -2,7 +2,8 @@
  * JWT's algorithm (allow-listed, never none or HMAC), issuer (configured), key (kid in the
  * issuer's JWKS, jku only when allow-listed), signature, audience (the exact URL called, built
  * from the public URL), exp/iat/nbf with clock skew, a lifetime cap, and jti replay (replay.c: a
- * bounded cache keyed by iss and jti until exp, kept in a file across restarts when configured).
+ * bounded cache keyed by iss and jti until exp, kept in a file across restarts when configured;
+ * or store/replay.c: rows of a PostgreSQL store that every replica shares).
  * It must never log or echo the token; it returns a reason class. */
 #include <stdlib.h>
 #include <string.h>
@@ -12,11 +13,13 @@
 #include <openssl/evp.h>
 
 #include "cds_internal.h"
+#include "store/replay.h"
 
 struct cds__auth {
 	struct cds__keystore *keys;   /* NEW */
 	const struct cds_config *cfg; /* BORROWED */
-	struct cds__replay *replay;   /* NEW: the jti replay cache */
+	struct cds__replay *replay;   /* NEW: the jti replay cache of this process, or NULL */
+	struct cds__store *store;     /* NEW: the jti replay cache shared by replicas, or NULL */
 };
 
 static const char *const reason_names[] = {
@@ -48,9 +51,14 @@ int cds__auth_new(const struct cds_config *cfg, struct cds__auth **out, struct f
 	struct cds__auth *a = cds__must(calloc(1, sizeof *a));
 	*out = NULL;
 	a->cfg = cfg;
-	if ((rc = cds__replay_open(cfg->replay_cache_file, cfg->limits.replay_cache_entries,
-	                           time(NULL), &a->replay, err)) != FHIR_OK ||
-	    (rc = cds__keystore_new(cfg, &a->keys, err)) != FHIR_OK) {
+	/* A PostgreSQL URL: the store's replay table, on a connection of its own (token checks do
+	 * not queue behind decision writes). */
+	if (cds__replay_in_store(cfg->replay_cache_file))
+		rc = cds__store_open(cfg->replay_cache_file, &a->store, err);
+	else
+		rc = cds__replay_open(cfg->replay_cache_file, cfg->limits.replay_cache_entries,
+		                      time(NULL), &a->replay, err);
+	if (rc != FHIR_OK || (rc = cds__keystore_new(cfg, &a->keys, err)) != FHIR_OK) {
 		cds__auth_free(a);
 		return rc;
 	}
@@ -63,6 +71,7 @@ void cds__auth_free(struct cds__auth *a)
 	if (!a)
 		return;
 	cds__replay_free(a->replay);
+	cds__store_close(a->store);
 	cds__keystore_free(a->keys);
 	free(a);
 }
@@ -190,8 +199,10 @@ enum cds__auth_reason cds__auth_check(struct cds__auth *a, const char *authoriza
 		goto out;
 	}
 	/* Remember until exp + skew: a replay is refused for as long as the token is accepted. */
-	reason =
-	    cds__replay_remember(a->replay, jwt.iss, jwt.jti, (time_t)jwt.exp + (time_t)skew, now);
+	reason = a->store ? cds__store_replay_remember(a->store, jwt.iss, jwt.jti,
+	                                               (time_t)jwt.exp + (time_t)skew, now)
+	                  : cds__replay_remember(a->replay, jwt.iss, jwt.jti,
+	                                         (time_t)jwt.exp + (time_t)skew, now);
 out:
 	EVP_PKEY_free(key.pkey);
 	cds__jwt_clear(&jwt);

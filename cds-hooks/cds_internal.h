@@ -387,7 +387,8 @@ struct cds_config {
 	int allow_http_loopback_jwks;
 	int fetch_without_authorization; /* fetch from a fhirServer sent without fhirAuthorization
 	                                  */
-	char *replay_cache_file; /* the jti replay cache's file (replay.c); NULL: memory only */
+	char *replay_cache_file; /* the jti replay cache's file (replay.c); NULL: memory only; a
+	                            postgresql:// URL: the store's (store/replay.h) */
 	char *admin_token_file;  /* the file holding GET /report's admin token; NULL: loopback
 	                            clients only */
 	struct cds__limits limits;

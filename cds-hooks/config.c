@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cds_internal.h"
+#include "store/replay.h"
 
 /* The named limits: JSON member in "server.limits", command-line option, default, range. */
 static const struct limit_def {
@@ -594,11 +595,14 @@ static void load_server(struct cds_config *cfg, struct sink *s, const cJSON *ser
 		free(cfg->jwks_ca_file);
 		cfg->jwks_ca_file = resolve_path(dir, v);
 	}
-	/* The jti replay cache's file ("-": memory only, forgotten at restart). */
+	/* The jti replay cache's file ("-": memory only, forgotten at restart), or a PostgreSQL
+	 * store's URL (shared by replicas: store/replay.h). */
 	v = want_string(s, server, "replayCacheFile", "/server/replayCacheFile", 0);
 	if (v) {
 		free(cfg->replay_cache_file);
-		cfg->replay_cache_file = strcmp(v, "-") == 0 ? NULL : resolve_path(dir, v);
+		cfg->replay_cache_file = strcmp(v, "-") == 0       ? NULL
+		                         : cds__replay_in_store(v) ? cds__must(strdup(v))
+		                                                   : resolve_path(dir, v);
 	}
 	/* GET /report's admin token (report_route.c reads it at start) */
 	v = want_string(s, server, "adminTokenFile", "/server/adminTokenFile", 0);
@@ -944,10 +948,13 @@ void cds_config_print_usage(FILE *out)
 	    "                         ES384,RS384; also ES256, RS256, PS384)\n"
 	    "  --allow-origin ORIGIN  CORS: allow this browser origin (repeatable; '*' any)\n"
 	    "  --jwks-ca-file FILE    CA bundle for https JWKS fetches (default: the system's)\n"
-	    "  --replay-cache FILE    where accepted JWT ids (jti) are kept until they expire, so\n"
-	    "                         a token is never accepted twice, restarts included\n"
+	    "  --replay-cache FILE|URL  where accepted JWT ids (jti) are kept until they expire,\n"
+	    "                         so a token is never accepted twice, restarts included\n"
 	    "                         (default " CDS__REPLAY_CACHE_DEFAULT " in the working\n"
-	    "                         directory; '-': memory only, forgotten at restart)\n"
+	    "                         directory; '-': memory only, forgotten at restart); a\n"
+	    "                         postgresql://… URL: the store's replay table, shared by\n"
+	    "                         replicas behind a load balancer (the default with a\n"
+	    "                         postgresql:// --store)\n"
 	    "  --admin-token-file FILE  GET /report (the commissioner's report page) also for\n"
 	    "                         clients sending `Authorization: Bearer <the token in FILE>`\n"
 	    "                         (at least 16 characters); without it, loopback clients only\n"

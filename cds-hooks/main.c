@@ -13,6 +13,7 @@
 
 #include "cds_internal.h"
 #include "store/rows.h"
+#include "store/replay.h"
 #include "vectors.h"
 
 enum { EXIT_USAGE = 2 };
@@ -448,6 +449,12 @@ static int settings(const char *command, const struct options *o, struct cds_con
 			return usage_error(command, "%s: %s", err.where, err.message);
 		}
 	}
+	/* Replicas on one PostgreSQL store share its jti replay cache too (issue 14 item 4): the
+	 * default file would let a token replayed to another replica through. A replay cache the
+	 * user named stays. */
+	if (cfg->store && cds__replay_in_store(cfg->store) && cfg->replay_cache_file &&
+	    strcmp(cfg->replay_cache_file, CDS__REPLAY_CACHE_DEFAULT) == 0)
+		(void)cds_config_option(cfg, "replay-cache", cfg->store, &err);
 	if (cds_config_check(cfg, &err) != FHIR_OK) {
 		cds_config_free(cfg);
 		return usage_error(command, "%s: %s", err.where, err.message);

@@ -13,7 +13,20 @@ struct cds__store {
 	void *db;  /* the backend's connection; NULL after a failed re-open */
 	char *url; /* NEW: as given (holds a password for PostgreSQL: never printed) */
 	pthread_mutex_t lock;
+	/* After a failed re-open, calls fail at once with its message until retry_at (monotonic
+	 * ms): callers queued on the lock must not each wait a whole connect_timeout. */
+	long retry_at;
+	char open_error[sizeof((struct fhir_error *)0)->message];
 };
+
+#define REOPEN_BACKOFF_MS 1000
+
+static long monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 struct cds__store_conn {
 	struct cds__store *store;
@@ -83,7 +96,19 @@ static int connection(struct cds__store *s, struct fhir_error *err)
 	}
 	if (s->db)
 		return FHIR_OK;
-	return s->backend->open(s->url, &s->db, err);
+	if (s->retry_at && monotonic_ms() < s->retry_at) {
+		fhir_error_set(err, NULL, "%s (its re-open failed less than %d ms ago)",
+		               s->open_error, REOPEN_BACKOFF_MS);
+		return FHIR_ERR_IO;
+	}
+	int rc = s->backend->open(s->url, &s->db, err);
+	if (rc != FHIR_OK) {
+		snprintf(s->open_error, sizeof s->open_error, "%s", err ? err->message : "");
+		s->retry_at = monotonic_ms() + REOPEN_BACKOFF_MS;
+	} else {
+		s->retry_at = 0;
+	}
+	return rc;
 }
 
 int cds__store_run(struct cds__store *store, int transaction, cds__store_fn fn, void *ctx,
@@ -92,8 +117,14 @@ int cds__store_run(struct cds__store *store, int transaction, cds__store_fn fn, 
 	struct cds__store_conn conn = {store};
 	pthread_mutex_lock(&store->lock);
 	int rc = connection(store, err);
-	if (rc == FHIR_OK && transaction)
+	if (rc == FHIR_OK && transaction) {
 		rc = store->backend->exec(store->db, "BEGIN", NULL, 0, err);
+		/* A PostgreSQL connection that broke since its last use (the server restarted)
+		 * only says so when used: nothing ran yet, so re-open it once and begin again. */
+		if (rc != FHIR_OK && store->backend->broken && store->backend->broken(store->db) &&
+		    (rc = connection(store, err)) == FHIR_OK)
+			rc = store->backend->exec(store->db, "BEGIN", NULL, 0, err);
+	}
 	if (rc == FHIR_OK) {
 		rc = fn(&conn, ctx, err);
 		if (transaction) {
@@ -178,10 +209,17 @@ static int migrate_one(struct cds__store_conn *conn, void *ctx, struct fhir_erro
 static int schema_table(struct cds__store_conn *conn, void *ctx, struct fhir_error *err)
 {
 	long *have = ctx;
-	int rc = cds__store_exec(conn,
-	                         "CREATE TABLE IF NOT EXISTS cds_schema (version INTEGER NOT NULL, "
-	                         "applied_at TEXT NOT NULL)",
-	                         NULL, 0, err);
+	int rc;
+	/* PostgreSQL: two replicas creating the table at once can both pass IF NOT EXISTS and one
+	 * fails on a duplicate catalogue row; the migrations' advisory lock serialises them. */
+	if (strcmp(cds__store_kind(conn->store), "postgresql") == 0 &&
+	    (rc = cds__store_exec(conn, "SELECT pg_advisory_xact_lock(4242424242)", NULL, 0,
+	                          err)) != FHIR_OK)
+		return rc;
+	rc = cds__store_exec(conn,
+	                     "CREATE TABLE IF NOT EXISTS cds_schema (version INTEGER NOT NULL, "
+	                     "applied_at TEXT NOT NULL)",
+	                     NULL, 0, err);
 	if (rc != FHIR_OK)
 		return rc;
 	return cds__store_query(conn, "SELECT COALESCE(MAX(version), 0) FROM cds_schema", NULL, 0,
@@ -191,7 +229,7 @@ static int schema_table(struct cds__store_conn *conn, void *ctx, struct fhir_err
 static int migrate(struct cds__store *s, struct fhir_error *err)
 {
 	long have = 0;
-	int rc = cds__store_run(s, 0, schema_table, &have, err);
+	int rc = cds__store_run(s, 1, schema_table, &have, err);
 	if (rc != FHIR_OK)
 		return rc;
 	size_t count;

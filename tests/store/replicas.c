@@ -1,0 +1,525 @@
+/* replicas.c — replicas of `serve` behind nginx sharing one PostgreSQL store (issue 14 item 4),
+ * end to end on loopback: the PostgreSQL server of the ctest fixture (CDS_TEST_POSTGRES_URL),
+ * nginx started here with cds-hooks/deploy/nginx-replicas.conf (what the README shows; its ports
+ * changed, a third server added) in a temporary folder, three `serve` processes A, B, C started
+ * with --store only (their jti replay cache follows the PostgreSQL store).
+ *  - a token accepted by A is refused by B: 401 with reason `replay`; the same through nginx;
+ *  - under load (CLIENTS threads sending through nginx, each request with a fresh token), B is
+ *    killed with SIGKILL between two requests of every client and the load goes on at once: every
+ *    request is answered 200, and nginx's log shows it tried B after the kill and passed the
+ *    request on (proxy_next_upstream error);
+ *  - then C is killed in the middle of the load: the requests it had taken are sent to A again
+ *    (non_idempotent); A answers them, or refuses one as a replay when C had already claimed its
+ *    token; no request fails in any other way, and each 401 is one of C's in nginx's log;
+ *  - the store holds a request row for every call answered 200, and none twice.
+ * Pass/fail counts answers, never durations; every wait is bounded.
+ * Usage: replicas BINARY SOURCE_DIR (nginx: $NGINX or /usr/sbin/nginx; missing: exit 77). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+
+#include "httpclient.h"
+#include "store/store.h"
+#include "testjwt.h"
+#include "testkit.h"
+#include "testnet.h"
+
+#define CLIENTS     4
+#define BEFORE_KILL 120 /* requests through nginx before B is killed */
+#define AFTER_KILL  120 /* and after */
+#define ISS         "https://ehr.example/replicas"
+#define SELECT      "/cds-services/commissioning-order-select"
+
+static char dir[64];
+static char *body;          /* the UK order-select example */
+static struct testkey key;  /* the issuer's signing key */
+static unsigned nginx_port; /* 0 until nginx listens */
+static char public_url[64]; /* http://127.0.0.1:<nginx_port> */
+
+/* ---- processes -------------------------------------------------------------------------- */
+
+static unsigned free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof a;
+	unsigned port = 0;
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+		port = ntohs(a.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+/* `serve` replica `name` with stderr to DIR/<name>.log; its pid and *port once it listens. */
+static pid_t replica(const char *bin, const char *name, const char *store, unsigned *port)
+{
+	char log[128], issuer[160], key_file[128];
+	snprintf(log, sizeof log, "%s/%s.log", dir, name);
+	snprintf(issuer, sizeof issuer, ISS "=%s/jwks.json", dir);
+	snprintf(key_file, sizeof key_file, "%s/patient.key", dir);
+	pid_t pid = fork();
+	if (pid == 0) {
+		FILE *f = freopen(log, "w", stderr);
+		(void)f;
+		/* no --replay-cache: with a PostgreSQL store the replay cache is the store's */
+		execl(bin, bin, "serve", "--port", "0", "--issuer", issuer, "--public-url",
+		      public_url, "--store", store, "--patient-key", key_file, "--decision-log",
+		      "-", (char *)NULL);
+		_exit(127);
+	}
+	*port = 0;
+	for (int i = 0; pid > 0 && i < 300 && !*port; i++) { /* at most 30 s */
+		sleep_ms(100);
+		char *text = testkit_read(log, NULL);
+		const char *at = text ? strstr(text, "listening on http://127.0.0.1:") : NULL;
+		if (at)
+			*port = (unsigned)strtoul(at + strlen("listening on http://127.0.0.1:"),
+			                          NULL, 10);
+		free(text);
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			break; /* it exited: its log says why */
+	}
+	if (!*port) {
+		char *text = testkit_read(log, NULL);
+		fprintf(stderr, "replica %s did not start:\n%s\n", name, text ? text : "");
+		free(text);
+	}
+	return *port ? pid : -1;
+}
+
+/* Replaces the one occurrence of `from` in *text with `to` (*text NEW, realloc'd). 0, or -1 when
+ * `from` is not there exactly once (the shipped file changed: this test must follow it). */
+static int replace_once(char **text, const char *from, const char *to)
+{
+	char *at = strstr(*text, from);
+	if (!at || strstr(at + 1, from)) {
+		fprintf(stderr, "nginx-replicas.conf: '%s' not there exactly once\n", from);
+		return -1;
+	}
+	size_t head = (size_t)(at - *text), tail = strlen(at + strlen(from));
+	char *out = malloc(head + strlen(to) + tail + 1);
+	if (!out)
+		abort();
+	memcpy(out, *text, head);
+	memcpy(out + head, to, strlen(to));
+	memcpy(out + head + strlen(to), at + strlen(from), tail + 1);
+	free(*text);
+	*text = out;
+	return 0;
+}
+
+/* cds-hooks/deploy/nginx-replicas.conf (what the README shows) with this run's ports and a third
+ * server, inside a
+ * main configuration that keeps nginx's files in `dir` and logs each request's upstreams. */
+static int write_nginx_conf(const char *source, unsigned a, unsigned b, unsigned c)
+{
+	char path[512], port[160];
+	snprintf(path, sizeof path, "%s/cds-hooks/deploy/nginx-replicas.conf", source);
+	char *site = testkit_read(path, NULL);
+	if (!site)
+		return -1;
+	int rc = 0;
+	snprintf(port, sizeof port, "127.0.0.1:%u ", a);
+	rc |= replace_once(&site, "127.0.0.1:8081 ", port);
+	/* the second server line becomes two: B and C */
+	snprintf(port, sizeof port,
+	         "127.0.0.1:%u max_fails=1 fail_timeout=10s;\n    server 127.0.0.1:%u ", b, c);
+	rc |= replace_once(&site, "127.0.0.1:8082 ", port);
+	snprintf(port, sizeof port, "listen 127.0.0.1:%u;", nginx_port);
+	rc |= replace_once(&site, "listen 8080;", port);
+	snprintf(path, sizeof path, "%s/site.conf", dir);
+	FILE *f = fopen(path, "w");
+	rc |= !f || fputs(site, f) < 0;
+	rc |= f && fclose(f) != 0;
+	free(site);
+	snprintf(path, sizeof path, "%s/nginx.conf", dir);
+	f = rc == 0 ? fopen(path, "w") : NULL;
+	if (!f)
+		return -1;
+	fprintf(f,
+	        "daemon off;\n"
+	        "worker_processes 1;\n"
+	        "pid %s/nginx.pid;\n"
+	        "error_log %s/error.log warn;\n"
+	        "events { worker_connections 256; }\n"
+	        "http {\n"
+	        "  log_format upstreams '$status $upstream_addr $upstream_status';\n"
+	        "  access_log %s/access.log upstreams;\n"
+	        "  client_body_temp_path %s/tmp/body;\n"
+	        "  proxy_temp_path %s/tmp/proxy;\n"
+	        "  fastcgi_temp_path %s/tmp/fastcgi;\n"
+	        "  uwsgi_temp_path %s/tmp/uwsgi;\n"
+	        "  scgi_temp_path %s/tmp/scgi;\n"
+	        "  include %s/site.conf;\n"
+	        "}\n",
+	        dir, dir, dir, dir, dir, dir, dir, dir, dir);
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+static pid_t start_nginx(const char *nginx)
+{
+	char conf[128], tmp[128], err_log[128];
+	snprintf(conf, sizeof conf, "%s/nginx.conf", dir);
+	snprintf(tmp, sizeof tmp, "%s/tmp", dir);
+	snprintf(err_log, sizeof err_log, "%s/error.log", dir);
+	mkdir(tmp, 0700);
+	/* as root nginx's workers run as nobody: they need the folder for temporary files */
+	if (geteuid() == 0 && (chmod(dir, 0755) != 0 || chmod(tmp, 0777) != 0))
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		execl(nginx, nginx, "-p", dir, "-c", conf, "-e", err_log, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; pid > 0 && i < 300; i++) { /* at most 30 s */
+		int fd = testnet_connect(nginx_port, 5, 5);
+		if (fd >= 0) {
+			close(fd);
+			return pid;
+		}
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			break;
+		sleep_ms(100);
+	}
+	char *text = testkit_read(err_log, NULL);
+	fprintf(stderr, "nginx did not start:\n%s\n", text ? text : "");
+	free(text);
+	return -1;
+}
+
+static void stop(pid_t pid, int sig)
+{
+	if (pid <= 0)
+		return;
+	kill(pid, sig);
+	waitpid(pid, NULL, 0);
+}
+
+/* ---- requests --------------------------------------------------------------------------- */
+
+static char *token(const char *jti)
+{
+	char aud[160];
+	snprintf(aud, sizeof aud, "\"%s" SELECT "\"", public_url);
+	char *h = testjwt_header(&key, NULL);
+	char *p = testjwt_payload(ISS, aud, 0, 300, jti);
+	char *t = testjwt_sign(&key, h, p);
+	free(h);
+	free(p);
+	return t;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *ctx)
+{
+	struct {
+		char *text;
+		size_t length;
+	} *b = ctx;
+	return httptest_append(&b->text, &b->length, data, size * n);
+}
+
+/* POSTs the example to port with `jwt`; the status (0: no answer); *reason the 401's reason
+ * class (reason_size bytes; may be NULL). `curl` may be NULL (a handle of its own). */
+static long post(CURL *curl, unsigned port, const char *jwt, char *reason, size_t reason_size)
+{
+	CURL *own = curl ? NULL : curl_easy_init();
+	CURL *c = curl ? curl : own;
+	char url[128], auth[2048];
+	snprintf(url, sizeof url, "http://127.0.0.1:%u" SELECT, port);
+	snprintf(auth, sizeof auth, "Authorization: Bearer %s", jwt);
+	struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
+	headers = curl_slist_append(headers, auth);
+	struct {
+		char *text;
+		size_t length;
+	} b = {NULL, 0};
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	long status = 0;
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	if (reason && reason_size) {
+		reason[0] = 0;
+		cJSON *doc = b.text ? cJSON_Parse(b.text) : NULL;
+		const cJSON *issue =
+		    cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "issue"), 0);
+		const cJSON *details = cJSON_GetObjectItemCaseSensitive(issue, "details");
+		const cJSON *coding =
+		    cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(details, "coding"), 0);
+		const cJSON *code = cJSON_GetObjectItemCaseSensitive(coding, "code");
+		if (cJSON_IsString(code))
+			snprintf(reason, reason_size, "%s", code->valuestring);
+		cJSON_Delete(doc);
+	}
+	free(b.text);
+	curl_slist_free_all(headers);
+	curl_easy_cleanup(own);
+	return status;
+}
+
+/* ---- load ------------------------------------------------------------------------------- */
+
+static atomic_int pause_wanted, paused, finish;
+static atomic_uint sent, answered_ok;
+static atomic_uint failed_status[600];
+
+static void *client(void *arg)
+{
+	unsigned id = (unsigned)(size_t)arg, n = 0;
+	CURL *curl = curl_easy_init();
+	while (!atomic_load(&finish)) {
+		if (atomic_load(&pause_wanted)) { /* between two requests: wait for the kill */
+			atomic_fetch_add(&paused, 1);
+			while (atomic_load(&pause_wanted) && !atomic_load(&finish))
+				sleep_ms(5);
+			atomic_fetch_sub(&paused, 1);
+			continue;
+		}
+		char jti[48];
+		snprintf(jti, sizeof jti, "load-%u-%u", id, n++);
+		char *t = token(jti);
+		long status = post(curl, nginx_port, t, NULL, 0);
+		free(t);
+		atomic_fetch_add(&sent, 1);
+		if (status == 200)
+			atomic_fetch_add(&answered_ok, 1);
+		else
+			atomic_fetch_add(&failed_status[status >= 0 && status < 600 ? status : 0],
+			                 1);
+	}
+	curl_easy_cleanup(curl);
+	return NULL;
+}
+
+/* Waits (bounded) until `count` requests were sent in all. 1 when they were. */
+static int wait_sent(unsigned count)
+{
+	for (int i = 0; i < 12000; i++) { /* at most 120 s */
+		if (atomic_load(&sent) >= count)
+			return 1;
+		sleep_ms(10);
+	}
+	return 0;
+}
+
+static int read_count(void *ctx, const char *const *values, size_t columns)
+{
+	*(long *)ctx = columns > 0 && values[0] ? strtol(values[0], NULL, 10) : -1;
+	return 0;
+}
+
+static int count_requests(struct cds__store_conn *c, void *ctx, struct fhir_error *err)
+{
+	return cds__store_query(c, "SELECT COUNT(*) FROM request", NULL, 0, read_count, ctx, err);
+}
+
+/* Rows in the shared store's request table (one per service call answered 200), or -1. */
+static long stored_requests(const char *url)
+{
+	struct fhir_error err = {{0}, {0}};
+	struct cds__store *s = NULL;
+	long n = -1;
+	if (cds__store_open(url, &s, &err) != FHIR_OK ||
+	    cds__store_run(s, 0, count_requests, &n, &err) != FHIR_OK)
+		fprintf(stderr, "store: %s\n", err.message);
+	cds__store_close(s);
+	return n;
+}
+
+/* Lines of nginx's access log ("status upstream_addr upstream_status") that contain `text`. */
+static size_t log_lines(const char *text)
+{
+	char path[128];
+	snprintf(path, sizeof path, "%s/access.log", dir);
+	char *log = testkit_read(path, NULL);
+	size_t count = 0;
+	for (char *line = log; line && *line;) {
+		char *end = strchr(line, '\n');
+		if (end)
+			*end = 0;
+		count += strstr(line, text) != NULL;
+		line = end ? end + 1 : line + strlen(line);
+	}
+	free(log);
+	return count;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 3) {
+		fprintf(stderr, "usage: replicas BINARY SOURCE_DIR\n");
+		return 2;
+	}
+	const char *store = getenv("CDS_TEST_POSTGRES_URL");
+	const char *nginx = getenv("NGINX") ? getenv("NGINX") : "/usr/sbin/nginx";
+	if (!store || !*store) {
+		fprintf(stderr,
+		        "FAIL: CDS_TEST_POSTGRES_URL unset (run by tests/store/pg_server.sh)\n");
+		return 1;
+	}
+	if (access(nginx, X_OK) != 0) {
+		fprintf(stderr, "SKIP: %s not installed (Debian: nginx)\n", nginx);
+		return 77;
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	snprintf(dir, sizeof dir, "/tmp/cds-replicas.XXXXXX");
+	CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+	char path[256];
+	snprintf(path, sizeof path, "%s/../shared/examples/uk-msk-order-select-knee-injection.json",
+	         argv[2]);
+	body = testkit_read(path, NULL);
+	CHECK(body != NULL, "read %s", path);
+	CHECK(testkey_generate(&key, "ES384", "replicas-k1") == 0, "key");
+	const struct testkey *keys[] = {&key};
+	char *jwks = testkey_jwks(keys, 1);
+	snprintf(path, sizeof path, "%s/jwks.json", dir);
+	FILE *f = fopen(path, "w");
+	CHECK(f && jwks && fputs(jwks, f) >= 0 && fclose(f) == 0, "write %s", path);
+	free(jwks);
+
+	/* the patient key every replica shares (issue 13 item 3) */
+	snprintf(path, sizeof path, "%s/patient.key", dir);
+	unsigned char secret[32];
+	FILE *r = fopen("/dev/urandom", "rb");
+	CHECK(r && fread(secret, 1, sizeof secret, r) == sizeof secret, "random key");
+	if (r)
+		fclose(r);
+	int kfd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	CHECK(kfd >= 0 && write(kfd, secret, sizeof secret) == (ssize_t)sizeof secret &&
+	          close(kfd) == 0,
+	      "write %s", path);
+
+	nginx_port = free_port();
+	snprintf(public_url, sizeof public_url, "http://127.0.0.1:%u", nginx_port);
+	unsigned port_a = 0, port_b = 0, port_c = 0;
+	pid_t a = replica(argv[1], "a", store, &port_a);
+	pid_t b = a > 0 ? replica(argv[1], "b", store, &port_b) : -1;
+	pid_t c = b > 0 ? replica(argv[1], "c", store, &port_c) : -1;
+	CHECK(a > 0 && b > 0 && c > 0, "three replicas listening (%u, %u, %u)", port_a, port_b,
+	      port_c);
+	pid_t ngx = -1;
+	if (a > 0 && b > 0 && c > 0 && write_nginx_conf(argv[2], port_a, port_b, port_c) == 0)
+		ngx = start_nginx(nginx);
+	CHECK(ngx > 0, "nginx listening on %u", nginx_port);
+	if (ngx <= 0)
+		goto out;
+
+	/* a token accepted by A is a replay on B */
+	char reason[64];
+	char *t = token("replay-across-replicas");
+	CHECK(post(NULL, port_a, t, reason, sizeof reason) == 200, "A accepts a new token");
+	long st = post(NULL, port_b, t, reason, sizeof reason);
+	CHECK(st == 401 && strcmp(reason, "replay") == 0, "B refuses it: %ld %s", st, reason);
+	st = post(NULL, port_a, t, reason, sizeof reason);
+	CHECK(st == 401 && strcmp(reason, "replay") == 0, "and A: %ld %s", st, reason);
+	free(t);
+	/* the same through nginx, twice in a row (round robin: one to each replica) */
+	t = token("replay-through-nginx");
+	CHECK(post(NULL, nginx_port, t, reason, sizeof reason) == 200, "nginx: accepted");
+	st = post(NULL, nginx_port, t, reason, sizeof reason);
+	CHECK(st == 401 && strcmp(reason, "replay") == 0, "nginx: replay refused: %ld %s", st,
+	      reason);
+	free(t);
+
+	/* load through nginx; B killed between two requests of every client; load goes on */
+	pthread_t threads[CLIENTS];
+	for (size_t i = 0; i < CLIENTS; i++)
+		pthread_create(&threads[i], NULL, client, (void *)i);
+	CHECK(wait_sent(BEFORE_KILL), "load before the kill");
+	atomic_store(&pause_wanted, 1);
+	for (int i = 0; i < 6000 && atomic_load(&paused) < CLIENTS; i++) /* at most 60 s */
+		sleep_ms(10);
+	CHECK(atomic_load(&paused) == CLIENTS, "every client between two requests");
+	snprintf(path, sizeof path, "127.0.0.1:%u ", port_b); /* B alone, not "B, A" */
+	size_t b_before = log_lines(path);
+	unsigned sent_at_kill = atomic_load(&sent);
+	stop(b, SIGKILL);
+	b = -1;
+	atomic_store(&pause_wanted, 0);
+	CHECK(wait_sent(sent_at_kill + AFTER_KILL), "load after the kill");
+	/* every request so far answered 200 (the last ones in flight are at A or C, alive) */
+	unsigned sent_1 = atomic_load(&sent), ok_1 = atomic_load(&answered_ok);
+	CHECK(ok_1 == sent_1, "B killed between requests: no failed request (%u of %u)", ok_1,
+	      sent_1);
+	CHECK(b_before > 0, "B answered requests before it was killed (%zu)", b_before);
+	/* "$upstream_addr": "B, X" — nginx tried the dead replica and passed the request on */
+	snprintf(path, sizeof path, "127.0.0.1:%u, ", port_b);
+	CHECK(log_lines(path) >= 1, "nginx passed a request from the dead B on (%zu)",
+	      log_lines(path));
+
+	/* C killed in the middle of the load: what it had read is sent to A again
+	 * (non_idempotent), which answers it, or refuses it as a replay when C had already
+	 * claimed its token */
+	snprintf(path, sizeof path, "127.0.0.1:%u ", port_c);
+	size_t c_before = log_lines(path);
+	stop(c, SIGKILL);
+	c = -1;
+	CHECK(wait_sent(sent_1 + AFTER_KILL), "load after the second kill");
+	atomic_store(&finish, 1);
+	for (size_t i = 0; i < CLIENTS; i++)
+		pthread_join(threads[i], NULL);
+
+	unsigned total = atomic_load(&sent), ok = atomic_load(&answered_ok);
+	unsigned replays = atomic_load(&failed_status[401]);
+	snprintf(path, sizeof path, "401 127.0.0.1:%u, ", port_c);
+	size_t c_replays = log_lines(path);
+	snprintf(path, sizeof path, "200 127.0.0.1:%u, ", port_c);
+	size_t c_resent = log_lines(path);
+	printf("%u requests through nginx: %u before B was killed between requests, %u before C "
+	       "was killed mid-load; %u answered 200; of C's, %zu sent again and answered by A, "
+	       "%zu refused as replays\n",
+	       total, sent_at_kill, sent_1, ok, c_resent, c_replays);
+	for (size_t s = 0; s < 600; s++)
+		if (atomic_load(&failed_status[s]))
+			fprintf(stderr, "  status %zu: %u requests\n", s,
+			        atomic_load(&failed_status[s]));
+	CHECK(c_before > 0, "C answered requests before it was killed (%zu)", c_before);
+	CHECK(ok + replays == total, "no request failed otherwise: %u 200, %u 401 of %u", ok,
+	      replays, total);
+	CHECK(replays == c_replays, "each 401 a request C had taken (%u, %zu)", replays, c_replays);
+	st = 0;
+	t = token("after-the-kill");
+	CHECK((st = post(NULL, nginx_port, t, reason, sizeof reason)) == 200,
+	      "still answering: %ld", st);
+	free(t);
+	/* the replicas wrote to the one store, each answered call committed before its 200
+	 * (replica A's and nginx's accepted replay checks, the load, the last call); a call C
+	 * recorded but died before answering is in it too, never twice (its resend is a replay) */
+	long stored = stored_requests(store);
+	CHECK(stored >= (long)ok + 3 && stored <= (long)(ok + 3 + replays),
+	      "the store holds every answered call: %ld rows, %u + 3 calls", stored, ok);
+out:
+	stop(ngx, SIGQUIT); /* graceful: nginx finishes what it has */
+	stop(b, SIGKILL);
+	stop(c, SIGKILL);
+	stop(a, SIGTERM);
+	free(body);
+	testkey_free(&key);
+	char cmd[160];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	CHECK(system(cmd) == 0, "cleanup");
+	curl_global_cleanup();
+	return testkit_done();
+}
