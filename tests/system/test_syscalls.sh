@@ -6,11 +6,12 @@
 # stopped by SIGTERM. Every system call made must be allowed by the unit's SystemCallFilter=
 # lines (@system-service, minus @privileged and @resources, groups expanded by `systemd-analyze
 # syscall-filter`), and every socket opened must be of a family in RestrictAddressFamilies=. It
-# covers the paths these runs take (open demo mode: no JWT checked, no https JWKS fetched), not
-# every one. Exit 77 (SKIP) when strace, systemd-analyze or curl is absent.
-# Usage: test_syscalls.sh BINARY UNIT EXAMPLE_REQUEST
+# With RUNNER (cds-conformance) a third run serves the conformance runner's whole suite with JWT
+# verification on. It covers the paths these runs take (not an https JWKS fetch, nor name
+# resolution), not every one. Exit 77 (SKIP) when strace, systemd-analyze or curl is absent.
+# Usage: test_syscalls.sh BINARY UNIT EXAMPLE_REQUEST [RUNNER]
 set -uo pipefail
-bin=$(realpath "$1") unit=$2 request=$3 # serve runs in its own folder: an absolute path
+bin=$(realpath "$1") unit=$2 request=$3 runner=${4:+$(realpath "$4")} # run elsewhere: absolute
 for tool in strace systemd-analyze curl; do
 	if ! command -v "$tool" >/dev/null 2>&1; then
 		echo "SKIP: $tool is not installed: the unit's system call filter was not checked" >&2
@@ -122,6 +123,33 @@ if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 
 	stop_run tls
 else
 	check "openssl makes a test certificate" false
+fi
+
+# JWT verification, a JWKS fetch, feedback and every error path: the conformance runner against
+# serve, which it starts itself (--spawn) through a wrapper that runs it under strace, trusting
+# the runner's issuer (JWKS over http on loopback). strace -D keeps serve the runner's child, so
+# the runner's SIGTERM reaches serve itself (not strace, which would leave serve running).
+if [ -n "$runner" ]; then
+	printf '#!/bin/sh\nASAN_OPTIONS=%q exec strace -D -f -qq -o %q %q "$@"\n' \
+		"${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" "$dir/conformance.trace" "$bin" \
+		>"$dir/traced-serve"
+	chmod +x "$dir/traced-serve"
+	out=$(cd "$dir" && "$runner" --spawn "$dir/traced-serve" serve --port '{port}' \
+		--decision-log - --replay-cache - --allow-http-jwks --issuer '{issuer}' 2>&1)
+	check "conformance: the service was reached (D1, H1 PASS)" \
+		bash -c 'grep -q "^PASS D1 " <<<"$1" && grep -q "^PASS H1 " <<<"$1"' _ "$out"
+	check "conformance: JWT verification ran (A1 PASS)" grep -q "^PASS A1 " <<<"$out"
+	check "conformance: serve was traced" test -s "$dir/conformance.trace"
+	grep -q "^PASS A1 " <<<"$out" || { echo "the runner said:" && tail -20 <<<"$out"; } >&2
+	# the runner stops the service it started; if it did not, this test does (by its pid)
+	spid=$(awk 'NR == 1 {print $1}' "$dir/conformance.trace" 2>/dev/null)
+	if [ -n "$spid" ] && [ "$(readlink "/proc/$spid/exe" 2>/dev/null)" = "$bin" ]; then
+		sleep 1
+		if [ "$(readlink "/proc/$spid/exe" 2>/dev/null)" = "$bin" ]; then
+			kill -TERM "$spid"
+			check "conformance: the runner stopped serve" false
+		fi
+	fi
 fi
 
 used=$(cat "$dir"/*.trace | sed -n 's/^[0-9]* *\([a-z_0-9]*\)(.*/\1/p' | sort -u)
