@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cds_internal.h"
+#include "notify.h"
 #include "store/rows.h"
 #include "store/replay.h"
 #include "vectors.h"
@@ -577,12 +578,21 @@ static int cmd_serve(int argc, char **argv)
 		        cfg->public_url ? cfg->public_url : cds_server_url(server));
 	if (app->auth) /* fetch https JWKS now, so the first token does not wait */
 		cds__keystore_fetch_all(cds__auth_keystore(app->auth), stderr);
+	/* systemd (Type=notify): started once the socket accepts and the policies are loaded */
+	cds__notify_status("listening on %s/cds-services; deployment '%s', %zu polic%s",
+	                   cds_server_url(server), engine_deployment_name(engine),
+	                   engine_policy_count(engine),
+	                   engine_policy_count(engine) == 1 ? "y" : "ies");
+	cds__notify_ready();
 	int sig = 0;
 	sigwait(&stop, &sig);
+	cds__notify_stopping();
 	cds_server_quiesce(server); /* refused from here on: announced after, not before */
 	struct cds__server_stats st;
 	cds__server_stats(server, &st);
 	unsigned long grace = cfg->limits.shutdown_grace_seconds;
+	cds__notify_status("stopping: %lu request%s in flight, up to %lus to finish", st.in_flight,
+	                   st.in_flight == 1 ? "" : "s", grace);
 	fprintf(stderr,
 	        "cds-commissioning: %s received, stopping: no new connections; %lu request%s in "
 	        "flight get up to %lus to finish\n",
