@@ -156,6 +156,9 @@ used=$(cat "$dir"/*.trace | sed -n 's/^[0-9]* *\([a-z_0-9]*\)(.*/\1/p' | sort -u
 check "system calls were traced" test -n "$used"
 for call in $used; do
 	[ "$call" = execve ] && continue # strace's own start of the program: before any filter
+	# SQLite gives a new WAL/journal file its database's owner only when it runs as root
+	# (robust_fchown in sqlite3.c); the unit's DynamicUser never is, so it never calls it there
+	if [ "$(id -u)" -eq 0 ] && [ "$call" = fchown ]; then continue; fi
 	check "system call $call is allowed by the unit's filter" \
 		test -n "${is_allowed[$call]-}" -a -z "${is_denied[$call]-}"
 done
