@@ -321,7 +321,12 @@ void fhir_path_memo_free(struct fhir_path_memo *memo);
  * FHIR_ERR_SYNTAX with err->where = "expression:<offset>" and a message naming what was expected.
  */
 int fhir_path_compile(const char *text, struct fhir_path **out, struct fhir_error *err);
-void fhir_path_free(struct fhir_path *path); /* accepts NULL */
+/* Drops one holder of the expression: the last fhir_path_free frees it. Accepts NULL. */
+void fhir_path_free(struct fhir_path *path);
+/* One more holder of a compiled expression (it is immutable, so holders may share it: the engine
+ * compiles an expression text that many policies repeat once). Returns path; each holder calls
+ * fhir_path_free. Not thread-safe: share and free where the expression is loaded and freed. */
+struct fhir_path *fhir_path_share(struct fhir_path *path);
 
 /* A function the host adds to FHIRPath (the engine's mentions(), sites(), ...): its name and how
  * many arguments it takes. Host functions never shadow FHIRPath's own. */

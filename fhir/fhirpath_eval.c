@@ -60,6 +60,7 @@ static int compile_sized(const char *text, size_t len, const struct fhir_path_ho
 
 	path = fhir_arena_alloc(arena, sizeof(*path));
 	path->arena = arena;
+	path->holders = 1;
 	path->text = fhir_arena_strdup(arena, text);
 	rc = fhir__fp_lex(path->text, arena, scratch, &toks, &count, err);
 	if (rc == 0)
@@ -114,10 +115,17 @@ int fhir_path_compile_host(const char *text, const struct fhir_path_host *host,
 
 void fhir_path_free(struct fhir_path *path)
 {
-	if (path == NULL)
+	if (path == NULL || --path->holders > 0)
 		return;
 	free_regexes(path->regexes);
 	fhir_arena_free(path->arena);
+}
+
+struct fhir_path *fhir_path_share(struct fhir_path *path)
+{
+	if (path != NULL)
+		path->holders++;
+	return path;
 }
 
 const char *fhir_path_text(const struct fhir_path *path)

@@ -193,6 +193,7 @@ struct fhir_path {
 	char *text;
 	struct fhir__fp_node *root;
 	struct fhir__fp_node *regexes; /* nodes whose regex fhir_path_free must regfree */
+	size_t holders;                /* fhir_path_share + 1; the last fhir_path_free frees it */
 };
 
 /* Parses tokens into a tree in `arena`. FHIR_ERR_SYNTAX (unexpected token, unknown function,
