@@ -311,6 +311,21 @@ void fhir_collection_push(struct fhir_collection *c, struct fhir_arena *arena,
 	c->items[c->count++] = *v;
 }
 
+void fhir_collection_reserve(struct fhir_collection *c, struct fhir_arena *arena, size_t room)
+{
+	struct fhir_value *items;
+
+	if (c->capacity >= c->count && c->capacity - c->count >= room)
+		return;
+	if (room > SIZE_MAX / sizeof(*items) - c->count)
+		abort();
+	items = arena_alloc_raw(arena, (c->count + room) * sizeof(*items)); /* filled by pushes */
+	if (c->count > 0)
+		memcpy(items, c->items, c->count * sizeof(*items));
+	c->items = items;
+	c->capacity = c->count + room;
+}
+
 void fhir_collection_push_node(struct fhir_collection *c, struct fhir_arena *arena,
                                const cJSON *node)
 {

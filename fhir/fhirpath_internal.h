@@ -181,9 +181,10 @@ struct fhir__fp_node {
 	 * fhir_path_free); regexec on a shared regex_t is thread-safe in glibc and musl. */
 	regex_t *regex;
 	struct fhir__fp_node *next_regex; /* chain of the nodes owning a compiled regex */
-	/* Set at compile: no host function or resolve() in this subtree, so evaluating it keeps
-	 * nothing in the arena beyond its result (the host's caches and the engine's reference
-	 * index live there): a caller done with the result may release what it allocated. */
+	/* Set at compile: no resolve() in this subtree, nor a host function whose table lacks
+	 * results_only, so evaluating it keeps nothing in the arena beyond its result (the
+	 * engine's reference index lives there): a caller done with the result may release what
+	 * it allocated. */
 	int pure;
 };
 

@@ -1,7 +1,8 @@
-/* test_arena_cache.c — the per-thread request arena (fhir/arena_cache.c) and the block reuse of
- * fhir_arena_reset_keep: a reset arena hands out its kept blocks again (same addresses), zeroed;
- * a nested take gets an arena of its own; a thread's cached arena is freed when it exits (the
- * sanitizer build reports a leak otherwise). */
+/* test_arena_cache.c — the per-thread request arenas (fhir/arena_cache.c) and the block reuse
+ * of fhir_arena_reset_keep: a reset arena hands out its kept blocks again (same addresses),
+ * zeroed; nested takes get arenas of their own and FHIR_ARENA_CACHE_SLOTS of them are cached
+ * (a request's and its text host's), the last given back first; a thread's cached arenas are
+ * freed when it exits (the sanitizer build reports a leak otherwise). */
 #include <pthread.h>
 #include <stdint.h>
 
@@ -58,7 +59,7 @@ static void test_reset_keep(void)
 
 static void test_take_give(void)
 {
-	struct fhir_arena *a = fhir_arena_take(), *b, *nested;
+	struct fhir_arena *a = fhir_arena_take(), *b, *nested, *third;
 
 	fhir_arena_alloc(a, 100);
 	fhir_arena_give(a);
@@ -66,21 +67,32 @@ static void test_take_give(void)
 	CHECK(b == a, "the thread's arena is handed out again");
 	nested = fhir_arena_take();
 	CHECK(nested != NULL && nested != b, "a nested take gets an arena of its own");
+	third = fhir_arena_take();
+	CHECK(third != NULL && third != b && third != nested, "and a third one too");
+	fhir_arena_alloc(third, 100);
 	fhir_arena_give(nested); /* cached */
-	fhir_arena_give(b);      /* the cache is full: freed */
+	fhir_arena_give(third);  /* cached: a request's and its text host's */
+	fhir_arena_give(b);      /* the cache is full (FHIR_ARENA_CACHE_SLOTS): freed */
 	fhir_arena_give(NULL);
-	CHECK(fhir_arena_take() == nested, "the first one given back is the cached one");
+	CHECK(fhir_arena_take() == third, "the last one cached is handed out first");
+	CHECK(fhir_arena_take() == nested, "then the one before");
+	CHECK((b = fhir_arena_take()) != nested && b != third, "then a new one");
+	fhir_arena_give(b);
 	fhir_arena_give(nested);
+	fhir_arena_give(third);
 }
 
 static void *thread_main(void *arg)
 {
-	struct fhir_arena *a = fhir_arena_take();
+	struct fhir_arena *a = fhir_arena_take(), *b = fhir_arena_take();
 
 	(void)arg;
-	for (int i = 0; i < CHUNKS; i++)
+	for (int i = 0; i < CHUNKS; i++) {
 		fhir_arena_alloc(a, CHUNK);
-	fhir_arena_give(a); /* freed by the key's destructor when the thread exits */
+		fhir_arena_alloc(b, CHUNK);
+	}
+	fhir_arena_give(a); /* both freed by the key's destructor when the thread exits */
+	fhir_arena_give(b);
 	return NULL;
 }
 
