@@ -250,6 +250,39 @@ static void collect_end(struct collector *c, struct cached *slot, int keep)
 	}
 }
 
+/* A member whose string walk_strings reads: text, display, valueString, summary (the first
+ * letter first: this runs for every member of every element read). */
+static int text_member(const char *s)
+{
+	switch (s[0]) {
+	case 't':
+		return strcmp(s, "text") == 0;
+	case 'd':
+		return strcmp(s, "display") == 0;
+	case 'v':
+		return strcmp(s, "valueString") == 0;
+	case 's':
+		return strcmp(s, "summary") == 0;
+	default:
+		return 0;
+	}
+}
+
+/* A member walk_strings does not go into: extension, modifierExtension, contained. */
+static int skipped_member(const char *s)
+{
+	switch (s[0]) {
+	case 'e':
+		return strcmp(s, "extension") == 0;
+	case 'm':
+		return strcmp(s, "modifierExtension") == 0;
+	case 'c':
+		return strcmp(s, "contained") == 0;
+	default:
+		return 0;
+	}
+}
+
 /* Every text, display, valueString and summary string inside node (a string node is itself). */
 static void walk_strings(struct collector *c, const cJSON *node, int depth)
 {
@@ -264,18 +297,12 @@ static void walk_strings(struct collector *c, const cJSON *node, int depth)
 	cJSON_ArrayForEach(child, node)
 	{
 		if (cJSON_IsString(child)) {
-			if (child->string != NULL && (strcmp(child->string, "text") == 0 ||
-			                              strcmp(child->string, "display") == 0 ||
-			                              strcmp(child->string, "valueString") == 0 ||
-			                              strcmp(child->string, "summary") == 0))
+			if (child->string != NULL && text_member(child->string))
 				collect_mentions(c, child->valuestring);
 			else if (child->string == NULL)
 				collect_mentions(c, child->valuestring); /* an array of strings */
 		} else if (cJSON_IsObject(child) || cJSON_IsArray(child)) {
-			if (child->string != NULL &&
-			    (strcmp(child->string, "extension") == 0 ||
-			     strcmp(child->string, "modifierExtension") == 0 ||
-			     strcmp(child->string, "contained") == 0))
+			if (child->string != NULL && skipped_member(child->string))
 				continue;
 			walk_strings(c, child, depth + 1);
 		}
@@ -370,6 +397,9 @@ static const struct field fields[] = {
     {"Encounter", "reasonCode", 2},
 };
 
+/* Most fields one type has in the table above. */
+#define MAX_TYPE_FIELDS 16
+
 /* The fields read on a resource of `type`: fields[*first, *first + count), the count returned
  * (0: a type whose text is not read field by field). The table lists a type's fields together. */
 static size_t find_type_fields(const char *type, size_t *first)
@@ -382,6 +412,9 @@ static size_t find_type_fields(const char *type, size_t *first)
 		     j++)
 			;
 		if (fields[i].type[0] == type[0] && strcmp(fields[i].type, type) == 0) {
+			if (j - i > MAX_TYPE_FIELDS)
+				abort(); /* the table above outgrew each_field: raise
+				            MAX_TYPE_FIELDS */
 			*first = i;
 			return j - i;
 		}
@@ -501,18 +534,30 @@ static void each_field(struct engine__text *t, const cJSON *node, const char *ty
                        size_t nfields, int site, each_fn *fn, void *ctx)
 {
 	int obs = strcmp(type, "Observation") == 0 && site == 0;
+	const cJSON *found[MAX_TYPE_FIELDS] = {NULL}, *child;
 
 	if (obs)
 		fn(ctx, node, observation(t, node));
-	for (size_t i = first; i < first + nfields; i++) {
-		const cJSON *member;
+	/* one walk of the resource's members, each matched against the type's few field names
+	 * (first letter, then the name), not a member search per field; the first of a repeated
+	 * name counts, as fhir_get finds it */
+	cJSON_ArrayForEach(child, node)
+	{
+		for (size_t k = 0; k < nfields && child->string != NULL; k++)
+			if (found[k] == NULL && fields[first + k].member[0] == child->string[0] &&
+			    strcmp(fields[first + k].member, child->string) == 0) {
+				found[k] = child;
+				break;
+			}
+	}
+	for (size_t k = 0; k < nfields; k++) {
+		size_t i = first + k;
 
 		if ((site > 0 && fields[i].site != site) ||
 		    (obs && observation_part(fields[i].member)))
 			continue;
-		member = fhir_get(node, fields[i].member);
-		if (member != NULL)
-			fn(ctx, member, element(t, member));
+		if (found[k] != NULL)
+			fn(ctx, found[k], element(t, found[k]));
 	}
 	/* a drug named only in the Medication resource the order points to */
 	if (site == 0 &&
