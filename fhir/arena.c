@@ -92,7 +92,7 @@ struct fhir_arena *fhir_arena_new(void)
 
 /* size bytes aligned to `align` (16, or 1 for strings: a compiled expression holds a copy of
  * each of its tokens, mostly a few bytes long), not zeroed. */
-static void *arena_alloc_aligned(struct fhir_arena *arena, size_t size, size_t align)
+static inline void *arena_alloc_aligned(struct fhir_arena *arena, size_t size, size_t align)
 {
 	struct arena_block *b = arena->head;
 	size_t need, at;
