@@ -256,7 +256,7 @@ int cds__fhirpath_command(int argc, char **argv)
 	cds__files_add_embedded(&files);
 	if (engine_load(files.items, files.count, NULL, &engine) != FHIR_OK)
 		engine = NULL;
-	engine_path_env(engine, st.arena, &env);
+	engine_path_env(engine, &env);
 	env.vars = vars;
 	env.var_count = var_count;
 	env.resolve = resolve;
@@ -280,6 +280,7 @@ out:
 	free(text);
 	cJSON_Delete(json);
 	fhir_path_free(path);
+	engine_path_env_free(&env); /* before the engine: its vocabulary is read until here */
 	engine_free(engine);
 	cds__files_clear(&files);
 	for (size_t i = 0; i < st.doc_count; i++)

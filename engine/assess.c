@@ -652,8 +652,8 @@ static int collect(struct request_data *rd, const struct engine *e, const cJSON 
 
 	*n = 0;
 	rd->engine = e;
-	rd->arena = fhir_arena_take(); /* this thread's, reset after the request */
-	rd->text = engine__text_new(e->vocab, rd->arena);
+	rd->arena = fhir_arena_take();         /* this thread's, reset after the request */
+	rd->text = engine__text_new(e->vocab); /* its own arena, given back with the request */
 	engine__text_set_resolver(rd->text, resolve, rd);
 	rd->sign = hook != NULL && strcmp(hook, "order-sign") == 0;
 	if (hook == NULL || (!rd->sign && strcmp(hook, "order-select") != 0)) {
@@ -892,6 +892,7 @@ void engine_request_free(struct engine_request *req)
 {
 	if (req == NULL)
 		return;
+	engine__text_free(req->rd.text);
 	fhir_arena_give(req->rd.arena);
 	fhir_path_memo_free(req->rd.memo);
 	/* a long record: memory back (release.c) */

@@ -58,10 +58,12 @@ const cJSON *engine_deployment(const struct engine *engine);
 /* FHIRPath as policies write it: with the engine's clinical-text functions mentions(), sites(),
  * siteLabel() and sameSite() (policies/vocabulary/README.md). engine_path_compile is
  * fhir_path_compile with those functions known (errors as there; NEW: *out, fhir_path_free).
- * engine_path_env fills the host members of *env so that they evaluate against e's vocabulary,
- * annotating into `arena` (BORROWED: must outlive the evaluations). */
+ * engine_path_env fills the host members of *env so that they evaluate against e's vocabulary
+ * (e may be NULL), annotating into an arena of their own: NEW, release with
+ * engine_path_env_free (which accepts an env engine_path_env did not fill). */
 int engine_path_compile(const char *text, struct fhir_path **out, struct fhir_error *err);
-void engine_path_env(const struct engine *e, struct fhir_arena *arena, struct fhir_path_env *env);
+void engine_path_env(const struct engine *e, struct fhir_path_env *env);
+void engine_path_env_free(struct fhir_path_env *env);
 
 /* A prefetch key the policies can use, with its CDS Hooks 2.0 template (2.0 tokens only). */
 struct engine_prefetch_key {

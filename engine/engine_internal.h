@@ -313,9 +313,12 @@ int engine__find_code(const char *const *table, size_t n, const char *code);
 int engine__find_recommendation(const char *code);
 
 /* Compiles one policy file's JSON into *policy (zeroed by the caller), reporting every error
- * through rep as file + JSON pointer. Returns the number of errors reported. */
+ * through rep as file + JSON pointer. Its expressions come from `paths` (path_pool.h: shared
+ * with the other policies that write the same text), or are compiled when it is NULL. Returns
+ * the number of errors reported. */
+struct engine__path_pool;
 int engine__policy_compile(const cJSON *json, const char *file, const struct engine_reporter *rep,
-                           struct engine_policy *policy);
+                           struct engine__path_pool *paths, struct engine_policy *policy);
 void engine__policy_free(struct engine_policy *policy);
 
 /* schema.c — load-time checks; each reports through rep (file + JSON pointer) and returns the

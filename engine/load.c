@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "engine_internal.h"
+#include "path_pool.h"
 #include "text_internal.h"
 
 /* CDS Hooks 2.0 §Prefetch tokens: only {{context.patientId}} and {{context.encounterId}}. */
@@ -532,7 +533,7 @@ static int link_trigger_concepts(struct engine *e, const struct engine_reporter 
 }
 
 static int load_policy(struct engine *e, cJSON *json, const char *file,
-                       const struct engine_reporter *rep)
+                       const struct engine_reporter *rep, struct engine__path_pool *paths)
 {
 	int errors;
 
@@ -546,7 +547,7 @@ static int load_policy(struct engine *e, cJSON *json, const char *file,
 		       (cap - e->policy_cap) * sizeof(*e->policies));
 		e->policy_cap = cap;
 	}
-	errors = engine__policy_compile(json, file, rep, &e->policies[e->policy_count]);
+	errors = engine__policy_compile(json, file, rep, paths, &e->policies[e->policy_count]);
 	errors += engine__schema_check_policy(json, file, rep);
 	errors += engine__policy_dates(json, file, rep, &e->policies[e->policy_count++]);
 	cJSON_Delete(json);
@@ -557,6 +558,8 @@ int engine_load(const struct engine_file *files, size_t count, const struct engi
                 struct engine **out)
 {
 	struct engine *e = calloc(1, sizeof(*e));
+	/* each distinct expression text compiled once, whatever policies repeat it */
+	struct engine__path_pool *paths = engine__path_pool_new();
 	int errors = 0, deployments = 0;
 	size_t i;
 
@@ -597,7 +600,7 @@ int engine_load(const struct engine_file *files, size_t count, const struct engi
 			errors +=
 			    engine__questionnaire_load(e, json, f->name, rep); /* TAKES json */
 		} else if (engine__ends_with(f->name, ".policy.json")) {
-			errors += load_policy(e, json, f->name, rep);
+			errors += load_policy(e, json, f->name, rep, paths);
 		} else if (strcmp(f->name, "deployment.json") == 0) {
 			deployments++;
 			errors += load_deployment(e, json, f->name, rep);
@@ -609,6 +612,7 @@ int engine_load(const struct engine_file *files, size_t count, const struct engi
 			errors++;
 		}
 	}
+	engine__path_pool_free(paths); /* the policies hold what they use */
 	if (deployments != 1) {
 		report(rep, "deployment.json", "", "exactly one deployment.json is required");
 		errors++;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "engine_internal.h"
+#include "path_pool.h"
 #include "text_internal.h"
 
 /* Where compilation is: the file, the reporter and the error count. */
@@ -15,6 +16,7 @@ struct reader {
 	const char *file;
 	const struct engine_reporter *rep;
 	int errors;
+	struct engine__path_pool *paths; /* may be NULL */
 };
 
 static void report(struct reader *r, const char *pointer, const char *fmt, ...)
@@ -71,7 +73,7 @@ static struct fhir_path *get_path(struct reader *r, const cJSON *obj, const char
 		report(r, ptr, "'%s' must be a FHIRPath expression string", name);
 		return NULL;
 	}
-	if (fhir_path_compile_host(item->valuestring, &engine__host, &path, &err) != FHIR_OK) {
+	if (engine__path_pool_compile(r->paths, item->valuestring, &path, &err) != FHIR_OK) {
 		report(r, ptr, "FHIRPath: %s (at %s)", err.message, err.where);
 		return NULL;
 	}
@@ -686,9 +688,9 @@ static unsigned compile_guards(struct reader *r, struct engine_policy *p)
 }
 
 int engine__policy_compile(const cJSON *json, const char *file, const struct engine_reporter *rep,
-                           struct engine_policy *p)
+                           struct engine__path_pool *paths, struct engine_policy *p)
 {
-	struct reader r = {file, rep, 0};
+	struct reader r = {file, rep, 0, paths};
 	const cJSON *commissioner = fhir_get(json, "commissioner");
 
 	p->file = engine__strdup(file);

@@ -2,7 +2,10 @@
  * once (cached by node) and read by the FHIRPath functions the engine adds to policies —
  * mentions(), sites(), siteLabel(), sameSite() (policies/vocabulary/README.md) — and by order
  * triggering. It also notes which resource and phrase made each mentions() true, so criteria can
- * name them. Everything lives in the request's arena; the vocabulary is only read. */
+ * name them. The caches live in an arena of the text host's own (fhir_arena_take), not in the
+ * evaluation's: what a host function answers is all it leaves there, so an evaluation that calls
+ * one can still be released once its truth is read (fhir_path_host.results_only) — per item of
+ * a where() over a long record. The vocabulary is only read. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +14,7 @@
 
 struct cached {
 	const cJSON *node;
-	struct engine__mention *items;
+	const struct engine__mention *items; /* may be shared with other entries: read only */
 	size_t count;
 };
 
@@ -24,11 +27,16 @@ struct read_text {
 	size_t count;
 };
 
-/* The sites() of a node, worked out once per request. */
-struct site_set;
+/* The sites() of a node, worked out once per request: its sites and their sides (the
+ * contradicted ones already dropped), `count` of them. */
+struct site_entry {
+	int region;
+	unsigned sides;
+};
 struct known_sites {
 	const cJSON *node; /* NULL: a free slot */
-	struct site_set *set;
+	struct site_entry *entries;
+	size_t count;
 };
 
 struct hit {
@@ -60,8 +68,8 @@ struct evidence_scratch {
 
 struct engine__text {
 	const struct engine_vocab *vocab;
-	struct fhir_arena *arena;
-	struct cached *table; /* open addressing by node pointer */
+	struct fhir_arena *arena; /* the host's own (fhir_arena_take): it and everything below */
+	struct cached *table;     /* open addressing by node pointer */
 	size_t cap, used;
 	struct hit *hits;
 	size_t hit_count, hit_cap;
@@ -74,6 +82,8 @@ struct engine__text {
 	size_t sites_cap, sites_used;
 	struct engine__mentions collected; /* one element's mentions while they are collected */
 	struct engine__mentions gathered;  /* one resource's, while whole_resource gathers them */
+	const struct engine__mention *gathered_only; /* the one element's, when only one had any */
+	size_t gathered_sources;                     /* elements with mentions gathered */
 	struct evidence_scratch ev;
 	/* type_fields' last answer: a record asks about one type many times in a row */
 	const char *last_type; /* BORROWED from the request */
@@ -90,11 +100,13 @@ const struct fhir_path_host_function engine__host_functions[] = {
     {"sameSite", 1, 1},
 };
 const struct fhir_path_host engine__host = {
-    engine__host_functions, sizeof(engine__host_functions) / sizeof(engine__host_functions[0])};
+    engine__host_functions, sizeof(engine__host_functions) / sizeof(engine__host_functions[0]),
+    1 /* results_only: the caches are in the host's own arena */};
 enum { HOST_MENTIONS, HOST_SITES, HOST_SITE_LABEL, HOST_SAME_SITE };
 
-struct engine__text *engine__text_new(const struct engine_vocab *vocab, struct fhir_arena *arena)
+struct engine__text *engine__text_new(const struct engine_vocab *vocab)
 {
+	struct fhir_arena *arena = fhir_arena_take();
 	struct engine__text *t = fhir_arena_alloc(arena, sizeof(*t));
 
 	t->vocab = vocab;
@@ -103,6 +115,12 @@ struct engine__text *engine__text_new(const struct engine_vocab *vocab, struct f
 	t->table = fhir_arena_alloc(arena, t->cap * sizeof(*t->table));
 	t->scratch = engine__scratch_new(arena);
 	return t; /* the other tables are made on first use: a coded order needs none */
+}
+
+void engine__text_free(struct engine__text *t)
+{
+	if (t != NULL)
+		fhir_arena_give(t->arena); /* t is in it */
 }
 
 /* ---- annotation of elements, cached ----------------------------------------------------- */
@@ -117,14 +135,18 @@ static size_t slot_of(const struct cached *table, size_t cap, const cJSON *node)
 }
 
 /* The mentions of the texts of one element, collected in t->collected (reused: one element is
- * collected at a time, and kept with collect_end). */
+ * collected at a time, and kept with collect_end). When they all come from one text already
+ * read (`sources` 1), they are that text's array, `only`, which collect_end keeps instead of a
+ * copy (a Condition's code text is usually its one text). */
 struct collector {
 	struct engine__text *t;
+	const struct engine__mention *only;
+	size_t sources; /* texts that gave mentions */
 };
 
 static struct collector collect_begin(struct engine__text *t)
 {
-	struct collector c = {t};
+	struct collector c = {t, NULL, 0};
 
 	t->collected.count = 0;
 	return c;
@@ -143,7 +165,8 @@ static size_t text_slot(const struct read_text *texts, size_t cap, size_t hash, 
 }
 
 /* Appends the mentions of one text. The same words are read once per request (a code's text
- * and its coding's display, the same problem recorded twice): later readers get a copy. */
+ * and its coding's display, the same problem recorded twice): later readers get the first
+ * reading, whose `text` is the first reader's copy of the same words. */
 static void collect_mentions(struct collector *c, const char *text)
 {
 	struct engine__text *t = c->t;
@@ -182,12 +205,16 @@ static void collect_mentions(struct collector *c, const char *text)
 		if (e->count > 0) {
 			e->items = fhir_arena_alloc(t->arena, e->count * sizeof(*e->items));
 			memcpy(e->items, out->items + before, e->count * sizeof(*e->items));
+			c->only = e->items;
+			c->sources++;
 		}
 		t->text_used++;
 		return;
 	}
 	if (e->count == 0)
 		return;
+	c->only = e->items;
+	c->sources++;
 	if (out->count + e->count > out->cap) {
 		size_t cap = 2 * (out->count + e->count);
 		struct engine__mention *bigger = fhir_arena_alloc(t->arena, cap * sizeof(*bigger));
@@ -197,10 +224,8 @@ static void collect_mentions(struct collector *c, const char *text)
 		out->items = bigger;
 		out->cap = cap;
 	}
-	for (size_t k = 0; k < e->count; k++) {
-		out->items[out->count] = e->items[k];
-		out->items[out->count++].text = text;
-	}
+	memcpy(out->items + out->count, e->items, e->count * sizeof(*e->items));
+	out->count += e->count;
 }
 
 /* The collected mentions: into *slot as an array of their own (NEW in the arena) when `keep`,
@@ -211,13 +236,50 @@ static void collect_end(struct collector *c, struct cached *slot, int keep)
 
 	slot->count = m->count;
 	slot->items = m->items;
-	if (keep) {
+	if (keep && c->sources == 1) {
+		slot->items = c->only; /* the one text's own reading: no copy */
+	} else if (keep) {
 		slot->items = NULL;
 		if (m->count > 0) {
-			slot->items =
-			    fhir_arena_alloc(c->t->arena, m->count * sizeof(*slot->items));
-			memcpy(slot->items, m->items, m->count * sizeof(*slot->items));
+			struct engine__mention *copy =
+			    fhir_arena_alloc(c->t->arena, m->count * sizeof(*copy));
+
+			memcpy(copy, m->items, m->count * sizeof(*copy));
+			slot->items = copy;
 		}
+	}
+}
+
+/* A member whose string walk_strings reads: text, display, valueString, summary (the first
+ * letter first: this runs for every member of every element read). */
+static int text_member(const char *s)
+{
+	switch (s[0]) {
+	case 't':
+		return strcmp(s, "text") == 0;
+	case 'd':
+		return strcmp(s, "display") == 0;
+	case 'v':
+		return strcmp(s, "valueString") == 0;
+	case 's':
+		return strcmp(s, "summary") == 0;
+	default:
+		return 0;
+	}
+}
+
+/* A member walk_strings does not go into: extension, modifierExtension, contained. */
+static int skipped_member(const char *s)
+{
+	switch (s[0]) {
+	case 'e':
+		return strcmp(s, "extension") == 0;
+	case 'm':
+		return strcmp(s, "modifierExtension") == 0;
+	case 'c':
+		return strcmp(s, "contained") == 0;
+	default:
+		return 0;
 	}
 }
 
@@ -235,18 +297,12 @@ static void walk_strings(struct collector *c, const cJSON *node, int depth)
 	cJSON_ArrayForEach(child, node)
 	{
 		if (cJSON_IsString(child)) {
-			if (child->string != NULL && (strcmp(child->string, "text") == 0 ||
-			                              strcmp(child->string, "display") == 0 ||
-			                              strcmp(child->string, "valueString") == 0 ||
-			                              strcmp(child->string, "summary") == 0))
+			if (child->string != NULL && text_member(child->string))
 				collect_mentions(c, child->valuestring);
 			else if (child->string == NULL)
 				collect_mentions(c, child->valuestring); /* an array of strings */
 		} else if (cJSON_IsObject(child) || cJSON_IsArray(child)) {
-			if (child->string != NULL &&
-			    (strcmp(child->string, "extension") == 0 ||
-			     strcmp(child->string, "modifierExtension") == 0 ||
-			     strcmp(child->string, "contained") == 0))
+			if (child->string != NULL && skipped_member(child->string))
 				continue;
 			walk_strings(c, child, depth + 1);
 		}
@@ -341,6 +397,9 @@ static const struct field fields[] = {
     {"Encounter", "reasonCode", 2},
 };
 
+/* Most fields one type has in the table above. */
+#define MAX_TYPE_FIELDS 16
+
 /* The fields read on a resource of `type`: fields[*first, *first + count), the count returned
  * (0: a type whose text is not read field by field). The table lists a type's fields together. */
 static size_t find_type_fields(const char *type, size_t *first)
@@ -353,6 +412,9 @@ static size_t find_type_fields(const char *type, size_t *first)
 		     j++)
 			;
 		if (fields[i].type[0] == type[0] && strcmp(fields[i].type, type) == 0) {
+			if (j - i > MAX_TYPE_FIELDS)
+				abort(); /* the table above outgrew each_field: raise
+				            MAX_TYPE_FIELDS */
 			*first = i;
 			return j - i;
 		}
@@ -472,18 +534,30 @@ static void each_field(struct engine__text *t, const cJSON *node, const char *ty
                        size_t nfields, int site, each_fn *fn, void *ctx)
 {
 	int obs = strcmp(type, "Observation") == 0 && site == 0;
+	const cJSON *found[MAX_TYPE_FIELDS] = {NULL}, *child;
 
 	if (obs)
 		fn(ctx, node, observation(t, node));
-	for (size_t i = first; i < first + nfields; i++) {
-		const cJSON *member;
+	/* one walk of the resource's members, each matched against the type's few field names
+	 * (first letter, then the name), not a member search per field; the first of a repeated
+	 * name counts, as fhir_get finds it */
+	cJSON_ArrayForEach(child, node)
+	{
+		for (size_t k = 0; k < nfields && child->string != NULL; k++)
+			if (found[k] == NULL && fields[first + k].member[0] == child->string[0] &&
+			    strcmp(fields[first + k].member, child->string) == 0) {
+				found[k] = child;
+				break;
+			}
+	}
+	for (size_t k = 0; k < nfields; k++) {
+		size_t i = first + k;
 
 		if ((site > 0 && fields[i].site != site) ||
 		    (obs && observation_part(fields[i].member)))
 			continue;
-		member = fhir_get(node, fields[i].member);
-		if (member != NULL)
-			fn(ctx, member, element(t, member));
+		if (found[k] != NULL)
+			fn(ctx, found[k], element(t, found[k]));
 	}
 	/* a drug named only in the Medication resource the order points to */
 	if (site == 0 &&
@@ -513,6 +587,8 @@ static void gather(void *ctx, const cJSON *el, const struct cached *c)
 	(void)el;
 	if (c->count == 0)
 		return;
+	t->gathered_only = c->items;
+	t->gathered_sources++;
 	if (all->count + c->count > all->cap) {
 		size_t cap = 2 * (all->count + c->count);
 		struct engine__mention *bigger = fhir_arena_alloc(t->arena, cap * sizeof(*bigger));
@@ -541,15 +617,21 @@ static const struct cached *whole_resource(struct engine__text *t, const cJSON *
 	if (t->table[i].node == key)
 		return &t->table[i];
 	t->gathered.count = 0;
+	t->gathered_sources = 0;
 	each_field(t, node, type, first, nfields, 0, gather, t);
 	grow_cache(t); /* element() may have grown the table: find the slot again */
 	slot = &t->table[slot_of(t->table, t->cap, key)];
 	slot->node = key;
 	slot->count = t->gathered.count;
 	slot->items = NULL;
-	if (slot->count > 0) {
-		slot->items = fhir_arena_alloc(t->arena, slot->count * sizeof(*slot->items));
-		memcpy(slot->items, t->gathered.items, slot->count * sizeof(*slot->items));
+	if (t->gathered_sources == 1) {
+		slot->items = t->gathered_only; /* one element's (cached) array: no copy */
+	} else if (slot->count > 0) {
+		struct engine__mention *copy =
+		    fhir_arena_alloc(t->arena, slot->count * sizeof(*copy));
+
+		memcpy(copy, t->gathered.items, slot->count * sizeof(*copy));
+		slot->items = copy;
 	}
 	t->used++;
 	return slot;
@@ -673,26 +755,21 @@ static void note_hit(struct engine__text *t, const cJSON *node, const struct eng
 	t->hit_count++;
 }
 
-/* Appends v to a host function's answer. The answer is usually one item: an empty collection
- * gets room for exactly one (fhir_collection_push would make room for eight, 700 bytes, on
- * every call: per resource in a large record). */
-static void push_answer(struct engine__text *t, struct fhir_collection *out,
+/* Appends v to a host function's answer, in the evaluation's arena (never the host's: the
+ * answer is all a host function leaves there). */
+static void push_answer(struct fhir_arena *arena, struct fhir_collection *out,
                         const struct fhir_value *v)
 {
-	if (out->count == 0 && out->capacity == 0) {
-		out->items = fhir_arena_alloc(t->arena, sizeof(*out->items));
-		out->capacity = 1;
-	}
-	fhir_collection_push(out, t->arena, v);
+	fhir_collection_push(out, arena, v);
 }
 
-static void push_bool(struct engine__text *t, struct fhir_collection *out, int b)
+static void push_bool(struct fhir_arena *arena, struct fhir_collection *out, int b)
 {
 	struct fhir_value v = {0};
 
 	v.kind = FHIR_VALUE_BOOLEAN;
 	v.u.boolean = b ? 1 : 0;
-	push_answer(t, out, &v);
+	push_answer(arena, out, &v);
 }
 
 /* The node a FHIRPath item stands for, or NULL (then *string may hold a System string). */
@@ -707,7 +784,7 @@ static const cJSON *item_node(const struct fhir_value *item, const char **string
 }
 
 static int do_mentions(struct engine__text *t, const struct fhir_value *item,
-                       const struct fhir_collection *args, size_t nargs,
+                       const struct fhir_collection *args, size_t nargs, struct fhir_arena *arena,
                        struct fhir_collection *out, struct fhir_error *err)
 {
 	const char *ids = NULL, *statuses = NULL, *string;
@@ -735,7 +812,7 @@ static int do_mentions(struct engine__text *t, const struct fhir_value *item,
 	}
 	if (f.found != NULL && node != NULL)
 		note_hit(t, node, f.found);
-	push_bool(t, out, f.found != NULL);
+	push_bool(arena, out, f.found != NULL);
 	return FHIR_OK;
 }
 
@@ -830,7 +907,13 @@ static void sites_of(struct engine__text *t, const cJSON *node, const char *stri
 	}
 	i = sites_slot(t->sites, t->sites_cap, node);
 	if (t->sites[i].node == node) {
-		*set = *t->sites[i].set;
+		set->count = t->sites[i].count;
+		set->free_sides = 0;
+		for (size_t k = 0; k < set->count; k++) {
+			set->region[k] = t->sites[i].entries[k].region;
+			set->sides[k] = t->sites[i].entries[k].sides;
+			set->contradicted[k] = 0;
+		}
 		return;
 	}
 	work_out_sites(t, node, string, set);
@@ -846,8 +929,15 @@ static void sites_of(struct engine__text *t, const cJSON *node, const char *stri
 		i = sites_slot(t->sites, t->sites_cap, node);
 	}
 	t->sites[i].node = node;
-	t->sites[i].set = fhir_arena_alloc(t->arena, sizeof(*set));
-	*t->sites[i].set = *set;
+	t->sites[i].count = set->count; /* work_out_sites dropped the contradicted ones */
+	t->sites[i].entries = NULL;
+	if (set->count > 0)
+		t->sites[i].entries =
+		    fhir_arena_alloc(t->arena, set->count * sizeof(*t->sites[i].entries));
+	for (size_t k = 0; k < set->count; k++) {
+		t->sites[i].entries[k].region = set->region[k];
+		t->sites[i].entries[k].sides = set->sides[k];
+	}
 	t->sites_used++;
 }
 
@@ -915,35 +1005,35 @@ sides:
 	}
 }
 
-static void push_string(struct engine__text *t, struct fhir_collection *out, const char *s)
+static void push_string(struct fhir_arena *arena, struct fhir_collection *out, const char *s)
 {
 	struct fhir_value v = {0};
 
 	v.kind = FHIR_VALUE_STRING;
 	v.u.string = s;
-	push_answer(t, out, &v);
+	push_answer(arena, out, &v);
 }
 
-static void do_sites(struct engine__text *t, const struct site_set *set,
+static void do_sites(struct engine__text *t, const struct site_set *set, struct fhir_arena *arena,
                      struct fhir_collection *out)
 {
 	size_t nregions;
 	const struct engine__region *regions = engine__vocab_regions(t->vocab, &nregions);
 
 	for (size_t i = 0; i < set->count; i++) {
-		const char *id = regions[set->region[i]].id;
+		const struct engine__region *r = &regions[set->region[i]];
 
 		if (set->sides[i] & ENGINE_SIDE_LEFT)
-			push_string(t, out, fhir_arena_printf(t->arena, "%s:left", id));
+			push_string(arena, out, r->side_id[0]);
 		if (set->sides[i] & ENGINE_SIDE_RIGHT)
-			push_string(t, out, fhir_arena_printf(t->arena, "%s:right", id));
+			push_string(arena, out, r->side_id[1]);
 		if (set->sides[i] == 0)
-			push_string(t, out, id);
+			push_string(arena, out, r->id);
 	}
 }
 
 static void do_site_label(struct engine__text *t, const struct site_set *set,
-                          struct fhir_collection *out)
+                          struct fhir_arena *arena, struct fhir_collection *out)
 {
 	size_t nregions;
 	const struct engine__region *regions = engine__vocab_regions(t->vocab, &nregions);
@@ -954,17 +1044,17 @@ static void do_site_label(struct engine__text *t, const struct site_set *set,
 		const char *one;
 
 		if (set->sides[i] == (ENGINE_SIDE_LEFT | ENGINE_SIDE_RIGHT))
-			one = fhir_arena_printf(t->arena, "both %s", r->plural);
+			one = r->side_label[2];
 		else if (set->sides[i] == ENGINE_SIDE_LEFT)
-			one = fhir_arena_printf(t->arena, "left %s", r->label);
+			one = r->side_label[0];
 		else if (set->sides[i] == ENGINE_SIDE_RIGHT)
-			one = fhir_arena_printf(t->arena, "right %s", r->label);
+			one = r->side_label[1];
 		else
 			one = r->label;
-		label = label == NULL ? one : fhir_arena_printf(t->arena, "%s and %s", label, one);
+		label = label == NULL ? one : fhir_arena_printf(arena, "%s and %s", label, one);
 	}
 	if (label != NULL)
-		push_string(t, out, label);
+		push_string(arena, out, label);
 }
 
 /* policies/vocabulary/README.md sameSite(): a shared region on sides that do not differ. */
@@ -987,21 +1077,20 @@ int engine__host_call(const void *ctx, size_t index, const struct fhir_value *it
 	const cJSON *node = item_node(item, &string);
 	struct site_set set, other;
 
-	(void)arena;
 	if (t == NULL || t->vocab == NULL) {
 		fhir_error_set(err, NULL, "no clinical vocabulary is loaded");
 		return FHIR_ERR_EVAL;
 	}
 	switch (index) {
 	case HOST_MENTIONS:
-		return do_mentions(t, item, args, nargs, out, err);
+		return do_mentions(t, item, args, nargs, arena, out, err);
 	case HOST_SITES:
 		sites_of(t, node, string, &set);
-		do_sites(t, &set, out);
+		do_sites(t, &set, arena, out);
 		return FHIR_OK;
 	case HOST_SITE_LABEL:
 		sites_of(t, node, string, &set);
-		do_site_label(t, &set, out);
+		do_site_label(t, &set, arena, out);
 		return FHIR_OK;
 	case HOST_SAME_SITE: {
 		int same = 0;
@@ -1014,7 +1103,7 @@ int engine__host_call(const void *ctx, size_t index, const struct fhir_value *it
 			sites_of(t, n2, s2, &other);
 			same = same_site(&set, &other);
 		}
-		push_bool(t, out, same);
+		push_bool(arena, out, same);
 		return FHIR_OK;
 	}
 	default:
@@ -1246,8 +1335,16 @@ int engine_path_compile(const char *text, struct fhir_path **out, struct fhir_er
 	return fhir_path_compile_host(text, &engine__host, out, err);
 }
 
-void engine_path_env(const struct engine *e, struct fhir_arena *arena, struct fhir_path_env *env)
+void engine_path_env(const struct engine *e, struct fhir_path_env *env)
 {
 	env->host_call = engine__host_call;
-	env->host_ctx = engine__text_new(e != NULL ? e->vocab : NULL, arena);
+	env->host_ctx = engine__text_new(e != NULL ? e->vocab : NULL);
+}
+
+void engine_path_env_free(struct fhir_path_env *env)
+{
+	if (env == NULL || env->host_call != engine__host_call)
+		return;
+	engine__text_free((struct engine__text *)(uintptr_t)env->host_ctx);
+	env->host_ctx = NULL;
 }

@@ -60,6 +60,9 @@ struct engine__region {
 	char *id, *label, *plural; /* "knee", "knee", "knees" */
 	int paired;
 	int concept; /* its "site:<id>" concept index */
+	/* what sites() and siteLabel() answer, made once at load: "knee:left", "knee:right";
+	 * "left knee", "right knee", "both knees" (owned) */
+	char *side_id[2], *side_label[3];
 };
 
 enum engine__layer {
@@ -171,9 +174,13 @@ int *engine__concept_list(const struct engine_vocab *v, const char *ids, struct 
  * compiled with this table; requests evaluate them through engine__host_call with a
  * struct engine__text as host_ctx. */
 extern const struct fhir_path_host engine__host;
-/* A request's text state: the annotation cache and the mentions() evidence notes. NEW in
- * arena (freed with it). `vocab` may be NULL (then host functions are evaluation errors). */
-struct engine__text *engine__text_new(const struct engine_vocab *vocab, struct fhir_arena *arena);
+/* A request's text state: the annotation cache and the mentions() evidence notes, in an arena
+ * of its own (fhir_arena_take: this thread's second cached arena), so that the evaluation's
+ * arena holds only what host functions answer. NEW: engine__text_free. `vocab` may be NULL
+ * (then host functions are evaluation errors). What it returns (evidence lines, order
+ * concepts) lives until engine__text_free. */
+struct engine__text *engine__text_new(const struct engine_vocab *vocab);
+void engine__text_free(struct engine__text *t); /* accepts NULL */
 /* Lets sites() of a ServiceRequest whose own words name no site read its reasonReference
  * Conditions (resolved in the request). `resolve` may be NULL. */
 void engine__text_set_resolver(struct engine__text *t,
@@ -186,15 +193,15 @@ int engine__host_call(const void *ctx, size_t index, const struct fhir_value *it
 /* "affirmed|uncertain" -> status bits; 0 when a name is not a status. */
 unsigned engine__status_bits(const char *statuses);
 /* The concepts the order's code and bodySite text mention with a status in `statuses` (bits),
- * repeats possible: NEW array in the request's arena (*out); returns how many. For the trigger
+ * repeats possible: NEW array in the text's arena (*out); returns how many. For the trigger
  * index (trigger.c). */
 size_t engine__text_order_concepts(struct engine__text *t, const cJSON *order, unsigned statuses,
                                    const int **out);
 /* Forgets the mentions() notes (before each criterion). */
 void engine__text_hits_reset(struct engine__text *t);
 /* The phrases behind `evidence` (resources): "Condition/c1: ‘?CES’ (cauda equina syndrome,
- * uncertain)", one per resource and mention noted since the last reset. NEW in the arena:
- * *out; returns the count. */
+ * uncertain)", one per resource and mention noted since the last reset. NEW in the text's
+ * arena: *out; returns the count. */
 size_t engine__text_evidence(struct engine__text *t, const struct fhir_collection *evidence,
                              const char ***out);
 

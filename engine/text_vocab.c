@@ -111,6 +111,10 @@ void engine__vocab_free(struct engine_vocab *v)
 		free(v->regions[i].id);
 		free(v->regions[i].label);
 		free(v->regions[i].plural);
+		for (size_t k = 0; k < 2; k++)
+			free(v->regions[i].side_id[k]);
+		for (size_t k = 0; k < 3; k++)
+			free(v->regions[i].side_label[k]);
 	}
 	free(v->regions);
 	free(v->rules);
@@ -333,6 +337,19 @@ static void add_phrases(struct engine_vocab *v, struct loader *l, const cJSON *o
 		if (!cJSON_IsString(item) || add_phrase(v, item->valuestring, layer, owner) != 0)
 			fail(l, ptr, "a phrase is a string with at least one word");
 	}
+}
+
+/* a followed by b. NEW (malloc). */
+static char *joined(const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b);
+	char *s = malloc(na + nb + 1);
+
+	if (s == NULL)
+		abort(); /* architecture.md rule 5 */
+	memcpy(s, a, na);
+	memcpy(s + na, b, nb + 1);
+	return s;
 }
 
 static int add_concept(struct engine_vocab *v, const char *id, const char *label, int region)
@@ -644,6 +661,11 @@ static void load_sites(struct engine_vocab *v, struct loader *l, const cJSON *js
 		r->label = engine__strdup(label);
 		r->plural = engine__strdup(plural != NULL ? plural : label);
 		r->paired = cJSON_IsTrue(paired);
+		r->side_id[0] = joined(id, ":left");
+		r->side_id[1] = joined(id, ":right");
+		r->side_label[0] = joined("left ", label);
+		r->side_label[1] = joined("right ", label);
+		r->side_label[2] = joined("both ", r->plural);
 		r->concept = add_concept(v, cid, label, (int)v->region_count);
 		add_phrases(v, l, x, base, ENGINE_LAYER_SITE, (int)v->region_count);
 		v->region_count++;

@@ -90,24 +90,28 @@ struct fhir_arena *fhir_arena_new(void)
 	return fhir_arena_new_sized(ARENA_BLOCK_SIZE);
 }
 
-/* size bytes, 16-byte aligned, not zeroed. */
-static void *arena_alloc_raw(struct fhir_arena *arena, size_t size)
+/* size bytes aligned to `align` (16, or 1 for strings: a compiled expression holds a copy of
+ * each of its tokens, mostly a few bytes long), not zeroed. */
+static inline void *arena_alloc_aligned(struct fhir_arena *arena, size_t size, size_t align)
 {
 	struct arena_block *b = arena->head;
-	size_t need;
+	size_t need, at;
 	void *p;
 
 	if (size == 0)
 		size = 1;
 	if (size > SIZE_MAX - ARENA_ALIGN)
 		abort();
-	need = (size + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1);
+	need = (size + align - 1) & ~(align - 1);
+	at = (b->used + align - 1) & ~(align - 1);
 	if (need > ARENA_BLOCK_SIZE / 4) {
 		/* its own block, so the block being filled keeps its free space */
 		b = block_new(need);
 		b->next = arena->big;
 		arena->big = b;
-	} else if (b->size - b->used < need) {
+		b->used = need;
+		return block_data(b);
+	} else if (at > b->size || b->size - at < need) {
 		size_t bytes = arena->next;
 
 		while (bytes < need)
@@ -124,10 +128,17 @@ static void *arena_alloc_raw(struct fhir_arena *arena, size_t size)
 		b->next = arena->head;
 		arena->head = b;
 		arena->next = bytes >= ARENA_BLOCK_SIZE / 2 ? ARENA_BLOCK_SIZE : bytes * 2;
+		at = 0;
 	}
-	p = block_data(b) + b->used;
-	b->used += need;
+	p = block_data(b) + at;
+	b->used = at + need;
 	return p;
+}
+
+/* size bytes, 16-byte aligned, not zeroed. */
+static void *arena_alloc_raw(struct fhir_arena *arena, size_t size)
+{
+	return arena_alloc_aligned(arena, size, ARENA_ALIGN);
 }
 
 void *fhir_arena_alloc(struct fhir_arena *arena, size_t size)
@@ -144,7 +155,7 @@ char *fhir_arena_strndup(struct fhir_arena *arena, const char *s, size_t n)
 
 	if (s == NULL)
 		return NULL;
-	p = fhir_arena_alloc(arena, n + 1);
+	p = arena_alloc_aligned(arena, n + 1, 1); /* a string needs no alignment */
 	memcpy(p, s, n);
 	p[n] = '\0';
 	return p;
@@ -309,6 +320,21 @@ void fhir_collection_push(struct fhir_collection *c, struct fhir_arena *arena,
 		c->capacity = cap;
 	}
 	c->items[c->count++] = *v;
+}
+
+void fhir_collection_reserve(struct fhir_collection *c, struct fhir_arena *arena, size_t room)
+{
+	struct fhir_value *items;
+
+	if (c->capacity >= c->count && c->capacity - c->count >= room)
+		return;
+	if (room > SIZE_MAX / sizeof(*items) - c->count)
+		abort();
+	items = arena_alloc_raw(arena, (c->count + room) * sizeof(*items)); /* filled by pushes */
+	if (c->count > 0)
+		memcpy(items, c->items, c->count * sizeof(*items));
+	c->items = items;
+	c->capacity = c->count + room;
 }
 
 void fhir_collection_push_node(struct fhir_collection *c, struct fhir_arena *arena,

@@ -80,10 +80,13 @@ void fhir_arena_release(struct fhir_arena *arena, struct fhir_arena_mark mark);
 /* Bytes of blocks a cached arena keeps across requests beyond its first block; a request that
  * needed more gives the rest back to malloc (so RSS returns after a large record). */
 #define FHIR_ARENA_CACHE_KEEP ((size_t)1024 * 1024)
-/* An empty arena for one request: this thread's cached one, or a new one when it is taken (a
- * nested request). NEW: hand it back with fhir_arena_give, which resets it (keeping up to
- * FHIR_ARENA_CACHE_KEEP bytes) and caches it for the thread's next request, or frees it when the
- * thread already has one. The cached arena is freed when its thread exits. Thread-safe. */
+/* Arenas a thread keeps cached: a request's and its text host's (engine/text_host.c). */
+#define FHIR_ARENA_CACHE_SLOTS 2
+/* An empty arena for one request: one of this thread's cached ones (the last given back), or a
+ * new one when none is left (a nested request). NEW: hand it back with fhir_arena_give, which
+ * resets it (keeping up to FHIR_ARENA_CACHE_KEEP bytes) and caches it for the thread's next
+ * request, or frees it when the thread already caches FHIR_ARENA_CACHE_SLOTS. The cached
+ * arenas are freed when their thread exits. Thread-safe. */
 struct fhir_arena *fhir_arena_take(void);
 void fhir_arena_give(struct fhir_arena *arena); /* accepts NULL */
 
@@ -260,6 +263,10 @@ void fhir_collection_push_node(struct fhir_collection *c, struct fhir_arena *are
                                const cJSON *node);
 /* Appends a BOOLEAN item. */
 void fhir_collection_push_bool(struct fhir_collection *c, struct fhir_arena *arena, int b);
+/* Makes room in c for `room` more items in one array (in `arena`; c's items are copied when it
+ * grows), so that pushing them allocates nothing more: a builder can then release scratch it
+ * allocates after this call (fhir_arena_mark) without releasing the answer. */
+void fhir_collection_reserve(struct fhir_collection *c, struct fhir_arena *arena, size_t room);
 
 /* The Kleene truth of a collection used as a criterion: 1 for [true] or a non-empty collection
  * that is not a single boolean, 0 for [false], -1 for empty (unknown). */
@@ -321,7 +328,12 @@ void fhir_path_memo_free(struct fhir_path_memo *memo);
  * FHIR_ERR_SYNTAX with err->where = "expression:<offset>" and a message naming what was expected.
  */
 int fhir_path_compile(const char *text, struct fhir_path **out, struct fhir_error *err);
-void fhir_path_free(struct fhir_path *path); /* accepts NULL */
+/* Drops one holder of the expression: the last fhir_path_free frees it. Accepts NULL. */
+void fhir_path_free(struct fhir_path *path);
+/* One more holder of a compiled expression (it is immutable, so holders may share it: the engine
+ * compiles an expression text that many policies repeat once). Returns path; each holder calls
+ * fhir_path_free. Not thread-safe: share and free where the expression is loaded and freed. */
+struct fhir_path *fhir_path_share(struct fhir_path *path);
 
 /* A function the host adds to FHIRPath (the engine's mentions(), sites(), ...): its name and how
  * many arguments it takes. Host functions never shadow FHIRPath's own. */
@@ -332,6 +344,10 @@ struct fhir_path_host_function {
 struct fhir_path_host {
 	const struct fhir_path_host_function *functions; /* BORROWED for the compile call */
 	size_t count;
+	/* 1: the functions allocate nothing in the evaluation's arena but their answers (their own
+	 * state lives elsewhere), so an evaluation that calls them may be released once its result
+	 * is read (where(), exists(), all() per item); 0: they may keep state there */
+	int results_only;
 };
 /* fhir_path_compile, also accepting the functions of `host` (may be NULL); a call to one is
  * evaluated through env->host_call with its row index. Errors as fhir_path_compile. */

@@ -28,19 +28,21 @@ int fhir_path_compile(const char *text, struct fhir_path **out, struct fhir_erro
 	return fhir_path_compile_host(text, NULL, out, err);
 }
 
-/* Sets n->pure on n and every node below it; returns n->pure (1 for no node). */
-static int mark_pure(struct fhir__fp_node *n)
+/* Sets n->pure on n and every node below it; returns n->pure (1 for no node). A host function
+ * is pure when its table says it keeps nothing in the evaluation's arena (`host_pure`). */
+static int mark_pure(struct fhir__fp_node *n, int host_pure)
 {
 	int pure = 1;
 
 	if (n == NULL)
 		return 1;
-	pure &= mark_pure(n->left);
-	pure &= mark_pure(n->right);
+	pure &= mark_pure(n->left, host_pure);
+	pure &= mark_pure(n->right, host_pure);
 	for (size_t i = 0; i < n->nargs; i++)
-		pure &= mark_pure(n->args[i]);
+		pure &= mark_pure(n->args[i], host_pure);
 	if (n->kind == FP_FUNC && n->func != NULL &&
-	    (n->func == &fhir__fp_host_func || strcmp(n->func->name, "resolve") == 0))
+	    ((n->func == &fhir__fp_host_func && !host_pure) ||
+	     strcmp(n->func->name, "resolve") == 0))
 		pure = 0;
 	n->pure = pure;
 	return pure;
@@ -60,6 +62,7 @@ static int compile_sized(const char *text, size_t len, const struct fhir_path_ho
 
 	path = fhir_arena_alloc(arena, sizeof(*path));
 	path->arena = arena;
+	path->holders = 1;
 	path->text = fhir_arena_strdup(arena, text);
 	rc = fhir__fp_lex(path->text, arena, scratch, &toks, &count, err);
 	if (rc == 0)
@@ -69,7 +72,7 @@ static int compile_sized(const char *text, size_t len, const struct fhir_path_ho
 		fhir_path_free(path);
 		return rc;
 	}
-	mark_pure(path->root);
+	mark_pure(path->root, host != NULL && host->results_only);
 	*out = path;
 	return 0;
 }
@@ -114,10 +117,17 @@ int fhir_path_compile_host(const char *text, const struct fhir_path_host *host,
 
 void fhir_path_free(struct fhir_path *path)
 {
-	if (path == NULL)
+	if (path == NULL || --path->holders > 0)
 		return;
 	free_regexes(path->regexes);
 	fhir_arena_free(path->arena);
+}
+
+struct fhir_path *fhir_path_share(struct fhir_path *path)
+{
+	if (path != NULL)
+		path->holders++;
+	return path;
 }
 
 const char *fhir_path_text(const struct fhir_path *path)

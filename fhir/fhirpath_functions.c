@@ -47,14 +47,25 @@ int fhir__fp_union(struct fhir__fp_ev *e, const struct fhir_collection *a,
                    const struct fhir_collection *b, struct fhir_collection *out)
 {
 	const struct fhir_collection *both[2] = {a, b};
+	size_t room = a->count + b->count;
+	struct fhir_arena_mark mark;
 	struct fhir__fp_set s;
+	int rc = 0;
 
-	fhir__fp_set_ev(e, &s, a->count + b->count, 0);
-	for (int k = 0; k < 2; k++)
-		for (size_t i = 0; i < both[k]->count; i++)
+	if (room == 0)
+		return 0;
+	/* the answer's room first (every item at most), then the set after it: the set is scratch,
+	 * released once the answer is made, and the answer is one array, never regrown */
+	fhir_collection_reserve(out, e->arena,
+	                        room < FHIR_PATH_MAX_ITEMS ? room : FHIR_PATH_MAX_ITEMS);
+	mark = fhir_arena_mark(e->arena);
+	fhir__fp_set_ev(e, &s, room, 0);
+	for (int k = 0; k < 2 && rc == 0; k++)
+		for (size_t i = 0; i < both[k]->count && rc == 0; i++)
 			if (fhir__fp_set_add(&s, &both[k]->items[i]))
-				PUSH(&both[k]->items[i]);
-	return 0;
+				rc = fhir__fp_push(e, out, &both[k]->items[i]);
+	fhir_arena_release(e->arena, mark);
+	return rc;
 }
 
 /* The single input item as a System value: 0 ok, 1 empty, <0 error. */
@@ -99,9 +110,12 @@ int fhir__fp_arg_prim(struct fhir__fp_ev *e, const struct fhir__fp_node *call, s
 
 	if (rc != 0)
 		return rc;
-	rc = fhir__fp_singleton(e, call->args[i],
-	                        fhir_arena_printf(e->arena, "%s() argument %zu", call->name, i + 1),
-	                        &c, &v);
+	/* the label is for the error alone: not printed for every call */
+	rc = fhir__fp_singleton(
+	    e, call->args[i],
+	    c.count > 1 ? fhir_arena_printf(e->arena, "%s() argument %zu", call->name, i + 1)
+	                : call->name,
+	    &c, &v);
 	if (rc != 0)
 		return rc;
 	if (!fhir__fp_prim(&v, out))

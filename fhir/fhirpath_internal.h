@@ -157,33 +157,37 @@ enum fhir__fp_op {
 struct fhir__fp_func;
 
 struct fhir__fp_node {
-	enum fhir__fp_kind kind;
-	enum fhir__fp_op op;
-	size_t offset;    /* where it starts in the text, for error messages */
-	const char *name; /* IDENT member, FUNC name, VAR name, TYPE type name, op spelling */
-	int at_root;      /* IDENT: first step of a path (may name the focus's resourceType) */
+	/* (members ordered pointers, sizes, then ints, so that a node packs into 108 bytes: a
+	 * policy set holds hundreds of thousands of them) */
+	const char *name;       /* IDENT member, FUNC name, VAR name, TYPE type name, op spelling */
 	struct fhir_value *lit; /* LITERAL, and VAR resolved to a constant: the value */
 	struct fhir__fp_node *left, *right;
 	struct fhir__fp_node **args;
-	size_t nargs;
 	/* FUNC taking a type (ofType, is, as) and TYPE (is/as operator): the type name without
 	 * its namespace, which is in type_ns (fhir__fp_type_split at compile) */
 	const char *type_arg;
-	int type_ns;
 	const struct fhir__fp_func *func;
-	size_t host_index; /* FUNC calling a host function (func == &fhir__fp_host_func) */
+	/* FUNC with FP_F_REGEX and a literal pattern: compiled once at compile time (regfree'd by
+	 * fhir_path_free); regexec on a shared regex_t is thread-safe in glibc and musl. */
+	regex_t *regex;
+	struct fhir__fp_node *next_regex; /* chain of the nodes owning a compiled regex */
+	/* (32 bits: FHIR_PATH_MAX_TEXT characters, at most 16 arguments) */
+	uint32_t offset; /* where it starts in the text, for error messages */
+	uint32_t nargs;
+	uint32_t host_index; /* FUNC calling a host function (func == &fhir__fp_host_func) */
+	enum fhir__fp_kind kind;
+	enum fhir__fp_op op;
+	int at_root; /* IDENT: first step of a path (may name the focus's resourceType) */
+	int type_ns;
 	/* VAR: what the name means when the environment does not define it, resolved at compile:
 	 * FP_VAR_INPUT (%resource, %context, %rootResource), FP_VAR_CONST (lit holds the string:
 	 * %ucum, %sct, %loinc, %vs-x, %ext-x) or FP_VAR_ENV_ONLY (unknown unless env defines it).
 	 */
 	enum { FP_VAR_ENV_ONLY, FP_VAR_INPUT, FP_VAR_CONST } var_builtin;
-	/* FUNC with FP_F_REGEX and a literal pattern: compiled once at compile time (regfree'd by
-	 * fhir_path_free); regexec on a shared regex_t is thread-safe in glibc and musl. */
-	regex_t *regex;
-	struct fhir__fp_node *next_regex; /* chain of the nodes owning a compiled regex */
-	/* Set at compile: no host function or resolve() in this subtree, so evaluating it keeps
-	 * nothing in the arena beyond its result (the host's caches and the engine's reference
-	 * index live there): a caller done with the result may release what it allocated. */
+	/* Set at compile: no resolve() in this subtree, nor a host function whose table lacks
+	 * results_only, so evaluating it keeps nothing in the arena beyond its result (the
+	 * engine's reference index lives there): a caller done with the result may release what
+	 * it allocated. */
 	int pure;
 };
 
@@ -193,6 +197,7 @@ struct fhir_path {
 	char *text;
 	struct fhir__fp_node *root;
 	struct fhir__fp_node *regexes; /* nodes whose regex fhir_path_free must regfree */
+	size_t holders;                /* fhir_path_share + 1; the last fhir_path_free frees it */
 };
 
 /* Parses tokens into a tree in `arena`. FHIR_ERR_SYNTAX (unexpected token, unknown function,

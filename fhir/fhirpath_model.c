@@ -328,14 +328,46 @@ struct child_memo {
 };
 static _Thread_local struct child_memo child_memo[CHILD_MEMO_SLOTS];
 
+/* In front of it, the answers by the names' addresses (a compiled expression's member name, a
+ * model type or a resource's resourceType: the same few addresses again and again), each slot
+ * pointing at the text-keyed entry it found. An address is not trusted alone (a freed request's
+ * string may be reused for another name): a hit still compares the text. */
+struct child_seen {
+	const char *parent, *name;
+	const struct child_memo *memo;
+};
+static _Thread_local struct child_seen child_seen[CHILD_MEMO_SLOTS];
+
+static const char *model_child_by_text(const char *parent, const char *name,
+                                       const struct child_memo **found);
+
 const char *fhir__fp_model_child(const char *parent, const char *name)
+{
+	uintptr_t k = (uintptr_t)parent * 31 ^ (uintptr_t)name;
+	struct child_seen *s = &child_seen[(k ^ (k >> 7) ^ (k >> 15)) & (CHILD_MEMO_SLOTS - 1)];
+	const struct child_memo *m = NULL;
+	const char *type;
+
+	if (parent == NULL || name == NULL)
+		return NULL;
+	if (s->parent == parent && s->name == name && s->memo != NULL &&
+	    strcmp(s->memo->parent, parent) == 0 && strcmp(s->memo->name, name) == 0)
+		return s->memo->type;
+	type = model_child_by_text(parent, name, &m);
+	s->parent = parent;
+	s->name = name;
+	s->memo = m; /* NULL for a name too long to remember */
+	return type;
+}
+
+static const char *model_child_by_text(const char *parent, const char *name,
+                                       const struct child_memo **found)
 {
 	uint64_t h = 14695981039346656037ULL;
 	size_t lp = 0, ln = 0;
 	struct child_memo *m;
 
-	if (parent == NULL || name == NULL)
-		return NULL;
+	*found = NULL;
 	for (; parent[lp] != '\0' && lp < CHILD_MEMO_NAME; lp++)
 		h = (h ^ (unsigned char)parent[lp]) * 1099511628211ULL;
 	h = (h ^ '.') * 1099511628211ULL;
@@ -344,6 +376,7 @@ const char *fhir__fp_model_child(const char *parent, const char *name)
 	if (lp >= CHILD_MEMO_NAME || ln >= CHILD_MEMO_NAME)
 		return model_child(parent, name);
 	m = &child_memo[(h ^ (h >> 32)) & (CHILD_MEMO_SLOTS - 1)];
+	*found = m;
 	if (m->parent[0] != '\0' && strcmp(m->parent, parent) == 0 && strcmp(m->name, name) == 0)
 		return m->type;
 	memcpy(m->parent, parent, lp + 1);

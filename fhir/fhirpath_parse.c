@@ -68,7 +68,7 @@ static struct fhir__fp_node *node_new(struct parser *p, enum fhir__fp_kind kind,
 	struct fhir__fp_node *n = fhir_arena_alloc(p->arena, sizeof(*n));
 
 	n->kind = kind;
-	n->offset = offset;
+	n->offset = (uint32_t)offset; /* <= FHIR_PATH_MAX_TEXT */
 	if (kind == FP_LITERAL) /* only literals carry a value: the other nodes stay smaller */
 		n->lit = fhir_arena_alloc(p->arena, sizeof(*n->lit));
 	return n;
@@ -235,7 +235,7 @@ static int parse_call(struct parser *p, const struct fhir__fp_token *name,
 		for (size_t h = 0; h < p->host->count; h++) {
 			if (strcmp(p->host->functions[h].name, name->text) == 0) {
 				n->func = &fhir__fp_host_func;
-				n->host_index = h;
+				n->host_index = (uint32_t)h;
 				break;
 			}
 		}
@@ -278,7 +278,7 @@ static int parse_call(struct parser *p, const struct fhir__fp_token *name,
 		n->args = fhir_arena_alloc(p->arena, nargs * sizeof(*n->args));
 		memcpy(n->args, args, nargs * sizeof(*n->args));
 	}
-	n->nargs = nargs;
+	n->nargs = (uint32_t)nargs; /* <= 16 */
 	if ((n->func->flags & FP_F_REGEX) && args[0]->kind == FP_LITERAL &&
 	    args[0]->lit->kind == FHIR_VALUE_STRING) {
 		/* a literal pattern is compiled (and checked) once, here */

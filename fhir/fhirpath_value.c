@@ -78,7 +78,12 @@ int fhir__fp_prim(const struct fhir_value *v, struct fhir_value *out)
 	if (v->kind != FHIR_VALUE_NODE)
 		return 1;
 	if (fhir__fp_is_string(n)) {
-		if ((type_is(v, "date") || type_is(v, "dateTime") || type_is(v, "instant") ||
+		/* the first letter rules out most types (code, string, uri) before any strcmp: this
+		 * runs for every string a criterion compares */
+		const char t0 = v->type != NULL ? v->type[0] : '\0';
+
+		if ((t0 == 'd' || t0 == 'i' || t0 == 't') &&
+		    (type_is(v, "date") || type_is(v, "dateTime") || type_is(v, "instant") ||
 		     type_is(v, "time")) &&
 		    string_as_date(n->valuestring, out)) {
 			if (type_is(v, "dateTime") || type_is(v, "instant"))

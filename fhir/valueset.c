@@ -105,11 +105,17 @@ static void grow(struct fhir_valueset_index *index)
 	index->capacity = capacity;
 }
 
+/* "system|code" into buf; 0 when it does not fit (asked once per code of a record: no printf). */
 static int make_key(char *buf, size_t size, const char *system, const char *code)
 {
-	int n = snprintf(buf, size, "%s|%s", system, code);
+	size_t ls = strlen(system), lc = strlen(code);
 
-	return n > 0 && (size_t)n < size;
+	if (ls + lc + 2 > size)
+		return 0;
+	memcpy(buf, system, ls);
+	buf[ls] = '|';
+	memcpy(buf + ls + 1, code, lc + 1);
+	return 1;
 }
 
 static void add_code(struct fhir_valueset_index *index, size_t set, const char *system,

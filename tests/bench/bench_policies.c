@@ -16,9 +16,12 @@
  * (order, policy) pairs assessed per request of each kind. All times p50 over ITERATIONS runs;
  * start-up is wall time and, in brackets, CPU time (the machine is shared).
  *
- * Usage: cds-bench-policies [ITERATIONS] TEXT-ORDER.json CODED-ORDER.json [SIZE...]
- *        cds-bench-policies --write DIR N   (writes the policies folder with N policies to DIR,
- *                                            for `cds-commissioning serve --policies DIR`) */
+ * Usage: cds-bench-policies [--distinct] [ITERATIONS] TEXT-ORDER.json CODED-ORDER.json [SIZE...]
+ *        cds-bench-policies [--distinct] --write DIR N   (writes the policies folder with N
+ *                                            policies to DIR, for `cds-commissioning serve
+ *                                            --policies DIR`)
+ * --distinct gives every copy's expressions a text of their own (a comment), so that none is
+ * compiled once for several policies (engine/path_pool.c): policies that share no expression. */
 #define _GNU_SOURCE
 #include <malloc.h>
 #include <stdio.h>
@@ -64,6 +67,43 @@ static char *xstrdup(const char *s)
 	return copy;
 }
 
+/* --distinct: every synthetic copy's expressions differ in text (a comment naming the copy), so
+ * the engine cannot compile an expression once for many policies (engine/path_pool.c): the
+ * figure for policies that share no expression text. */
+static int distinct;
+
+static const char *const expression_keys[] = {"expr",    "applies", "met", "metText",
+                                              "unknown", "notMet",  "when"};
+
+/* Appends " // bench copy i" to every expression below node (the keys policies hold FHIRPath
+ * in; policies/README.md). */
+static void make_distinct(cJSON *node, size_t i)
+{
+	cJSON *child;
+
+	cJSON_ArrayForEach(child, node)
+	{
+		int expression = 0;
+
+		for (size_t k = 0; child->string != NULL &&
+		                   k < sizeof(expression_keys) / sizeof(expression_keys[0]);
+		     k++)
+			expression |= strcmp(child->string, expression_keys[k]) == 0;
+		if (expression && cJSON_IsString(child)) {
+			size_t len = strlen(child->valuestring) + 64;
+			char *text = malloc(len);
+
+			if (text == NULL)
+				abort();
+			snprintf(text, len, "%s /* bench copy %zu */", child->valuestring, i);
+			cJSON_SetValuestring(child, text);
+			free(text);
+		} else if (cJSON_IsObject(child) || cJSON_IsArray(child)) {
+			make_distinct(child, i);
+		}
+	}
+}
+
 /* One synthetic copy of `seed` (a shipped policy), number i: id "<seed id>-bench-<i>" and a
  * trigger that does not fire on the benchmark orders. NEW text. */
 static char *synthetic_policy(const cJSON *seed, size_t i)
@@ -88,6 +128,8 @@ static char *synthetic_policy(const cJSON *seed, size_t i)
 	/* one more `all` group the orders do not satisfy: the other groups are still matched */
 	if (cJSON_IsArray(all))
 		cJSON_AddItemToArray(all, cJSON_CreateString(absent));
+	if (distinct)
+		make_distinct(p, i);
 	text = cJSON_PrintUnformatted(p);
 	cJSON_Delete(p);
 	if (text == NULL)
@@ -342,6 +384,11 @@ int main(int argc, char **argv)
 	cJSON *text_order, *coded_order, *coded_sr;
 	struct requests rq;
 
+	if (argc > 1 && strcmp(argv[1], "--distinct") == 0) {
+		distinct = 1;
+		argv++;
+		argc--;
+	}
 	if (argc == 4 && strcmp(argv[1], "--write") == 0)
 		return write_folder(argv[2], (size_t)strtoul(argv[3], NULL, 10));
 	if (argc > 1 && strspn(argv[1], "0123456789") == strlen(argv[1])) {
@@ -349,9 +396,10 @@ int main(int argc, char **argv)
 		i = 2;
 	}
 	if (iterations == 0 || argc - i < 2) {
-		fprintf(stderr, "usage: cds-bench-policies [ITERATIONS] TEXT-ORDER.json "
-		                "CODED-ORDER.json [SIZE...]\n"
-		                "       cds-bench-policies --write DIR N\n");
+		fprintf(stderr,
+		        "usage: cds-bench-policies [--distinct] [ITERATIONS] TEXT-ORDER.json "
+		        "CODED-ORDER.json [SIZE...]\n"
+		        "       cds-bench-policies [--distinct] --write DIR N\n");
 		return 2;
 	}
 	text_body = bench_read_file(argv[i], NULL);

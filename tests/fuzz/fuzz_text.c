@@ -70,11 +70,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	env.vars = vars;
 	env.var_count = 2;
 	env.arena = arena;
-	engine_path_env(engine, arena, &env);
+	engine_path_env(engine, &env);
 	fhir_collection_push_node(&in, arena, order);
 	for (size_t i = 0; i < 4; i++)
 		(void)fhir_path_eval(paths[i], &in, &env, &out, &err);
 
+	engine_path_env_free(&env);
 	cJSON_Delete(cond);
 	cJSON_Delete(order);
 	free(text);

@@ -1207,6 +1207,53 @@ done:
 	fhir_arena_free(arena);
 }
 
+/* A union keeps only its answer in the arena: the answer in one array of at most both sides'
+ * items, the de-duplicating hash set released (sizes small enough that no allocation gets a block
+ * of its own, which fhir_arena_used does not count). */
+static void test_union_release(void)
+{
+	enum { SIDE = 60 };
+	struct fhir_arena *arena = fhir_arena_new();
+	cJSON *items = cJSON_CreateArray();
+	struct fhir_path_var vars[2] = {{"a", {NULL, 0, 0}}, {"b", {NULL, 0, 0}}};
+	struct fhir_path_env env;
+	struct fhir_path *path = NULL;
+	struct fhir_collection out;
+	struct fhir_error err;
+	size_t before, grew = 0;
+
+	for (int i = 0; i < 2 * SIDE; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(o, "n", i);
+		cJSON_AddItemToArray(items, o);
+		/* a: items 0..SIDE-1; b: items SIDE/2..SIDE/2+SIDE-1 (half of them a's) */
+		if (i < SIDE)
+			fhir_collection_push_node(&vars[0].value, arena, o);
+		if (i >= SIDE / 2 && i < SIDE / 2 + SIDE)
+			fhir_collection_push_node(&vars[1].value, arena, o);
+	}
+	memset(&env, 0, sizeof(env));
+	env.vars = vars;
+	env.var_count = 2;
+	env.arena = arena;
+	if (fhir_path_compile("%a | %b", &path, &err) != 0) {
+		fail_case("union release", "compile error", err.message);
+		goto done;
+	}
+	before = fhir_arena_used(arena);
+	if (fhir_path_eval(path, NULL, &env, &out, &err) == 0 && out.count == SIDE + SIDE / 2 &&
+	    (grew = fhir_arena_used(arena) - before) <= 2 * SIDE * sizeof(struct fhir_value) + 64)
+		passed++;
+	else
+		fail_case("union release", "more kept", "90 items in one array, the set released");
+	(void)grew;
+done:
+	fhir_path_free(path);
+	cJSON_Delete(items);
+	fhir_arena_free(arena);
+}
+
 /* fhir__fp_model_child remembers answers per thread by the names' text, not their address: a
  * buffer reused for another resource type gets that type's answer; long names still answer. */
 static void test_model_child_memo(void)
@@ -1472,6 +1519,7 @@ int main(void)
 	test_item_limit();
 	test_sets();
 	test_lambda_release();
+	test_union_release();
 	test_model_child_memo();
 	test_arena_sizes();
 	test_regex_cache();

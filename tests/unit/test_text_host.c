@@ -4,7 +4,8 @@
  * addresses, statuses apart); the evidence phrases of each resource — the hits inside it (on
  * the resource, on one of its elements, on a contained resource, down to the depth limit), in
  * the order they were noted, each line once — for a few hits and for hundreds (the tables grow,
- * a node hit twice chains). */
+ * a node hit twice chains); the host's caches in an arena of its own, so that an evaluation
+ * calling mentions(), sites(), siteLabel() or sameSite() per item releases its scratch. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,7 +169,7 @@ static cJSON *deep_condition(const char *id, int deep, cJSON **inner)
 static void test_evidence_small(const struct engine_vocab *v)
 {
 	struct fhir_arena *a = fhir_arena_new();
-	struct engine__text *t = engine__text_new(v, a);
+	struct engine__text *t = engine__text_new(v);
 	cJSON *ca = cJSON_Parse(
 	    "{\"resourceType\":\"Condition\",\"id\":\"a\",\"code\":{\"text\":\"Obesity\"}}");
 	cJSON *cb = cJSON_Parse("{\"resourceType\":\"Condition\",\"id\":\"b\",\"code\":{\"text\":"
@@ -235,6 +236,7 @@ static void test_evidence_small(const struct engine_vocab *v)
 	cJSON_Delete(cc);
 	cJSON_Delete(cd);
 	cJSON_Delete(ce);
+	engine__text_free(t);
 	fhir_arena_free(a);
 }
 
@@ -244,7 +246,7 @@ static void test_evidence_many(const struct engine_vocab *v)
 {
 	enum { N = 700 };
 	struct fhir_arena *a = fhir_arena_new();
-	struct engine__text *t = engine__text_new(v, a);
+	struct engine__text *t = engine__text_new(v);
 	cJSON *all = cJSON_CreateArray();
 	struct fhir_collection evidence = {0};
 	const char **lines;
@@ -289,6 +291,7 @@ static void test_evidence_many(const struct engine_vocab *v)
 	          strncmp(lines[1], "Condition/o5:", 13) == 0,
 	      "%zu lines", n);
 	cJSON_Delete(all);
+	engine__text_free(t);
 	fhir_arena_free(a);
 }
 
@@ -297,7 +300,7 @@ static void test_evidence_many(const struct engine_vocab *v)
 static void test_argument_table(const struct engine_vocab *v)
 {
 	struct fhir_arena *a = fhir_arena_new();
-	struct engine__text *t = engine__text_new(v, a);
+	struct engine__text *t = engine__text_new(v);
 	cJSON *c = cJSON_Parse("{\"resourceType\":\"Condition\",\"id\":\"a\",\"code\":{\"text\":"
 	                       "\"Obesity. No fracture\"}}");
 	size_t bad = 0;
@@ -320,6 +323,7 @@ static void test_argument_table(const struct engine_vocab *v)
 	}
 	CHECK(bad == 0, "%zu wrong answers", bad);
 	cJSON_Delete(c);
+	engine__text_free(t);
 	fhir_arena_free(a);
 }
 
@@ -329,7 +333,7 @@ static void test_text_table(const struct engine_vocab *v)
 {
 	enum { N = 600 };
 	struct fhir_arena *a = fhir_arena_new();
-	struct engine__text *t = engine__text_new(v, a);
+	struct engine__text *t = engine__text_new(v);
 	cJSON *all = cJSON_CreateArray();
 	size_t bad = 0;
 
@@ -358,6 +362,7 @@ static void test_text_table(const struct engine_vocab *v)
 	}
 	CHECK(bad == 0, "%zu wrong answers", bad);
 	cJSON_Delete(all);
+	engine__text_free(t);
 	fhir_arena_free(a);
 }
 
@@ -388,7 +393,7 @@ static void test_sites_table(const struct engine_vocab *v)
 	                                     "Low back pain"};
 	static const char *const want[3] = {"knee:left", "hip:right", "lumbar-spine"};
 	struct fhir_arena *a = fhir_arena_new();
-	struct engine__text *t = engine__text_new(v, a);
+	struct engine__text *t = engine__text_new(v);
 	cJSON *all = cJSON_CreateArray();
 	size_t bad = 0;
 
@@ -408,7 +413,86 @@ static void test_sites_table(const struct engine_vocab *v)
 		}
 	CHECK(bad == 0, "%zu wrong answers", bad);
 	cJSON_Delete(all);
+	engine__text_free(t);
 	fhir_arena_free(a);
+}
+
+/* The evaluation's arena bytes a where() over n Conditions leaves, beyond its answer: one
+ * evaluation of `expr` on a fresh text host. */
+static size_t where_bytes(const struct engine_vocab *v, const char *expr, size_t n, size_t *answer)
+{
+	static const char *const texts[4] = {"Osteoarthritis of left knee", "OA R hip",
+	                                     "Low back pain", "Obesity"};
+	struct fhir_arena *a = fhir_arena_new();
+	struct engine__text *t = engine__text_new(v);
+	struct fhir_path *path = NULL;
+	struct fhir_path_var var = {"c", {0}};
+	struct fhir_path_env env;
+	struct fhir_collection in = {0}, out = {0};
+	struct fhir_error err;
+	cJSON *all = cJSON_CreateArray();
+	size_t before, used = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		cJSON *c = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(c, "resourceType", "Condition");
+		cJSON_AddStringToObject(cJSON_AddObjectToObject(c, "code"), "text", texts[i % 4]);
+		cJSON_AddItemToArray(all, c);
+		fhir_collection_push_node(&var.value, a, c);
+	}
+	memset(&env, 0, sizeof(env));
+	env.vars = &var;
+	env.var_count = 1;
+	env.arena = a;
+	env.host_call = engine__host_call;
+	env.host_ctx = t;
+	*answer = (size_t)-1;
+	before = fhir_arena_used(a);
+	if (engine_path_compile(expr, &path, &err) == FHIR_OK &&
+	    fhir_path_eval(path, &in, &env, &out, &err) == FHIR_OK) {
+		used = fhir_arena_used(a) - before;
+		*answer = out.count;
+	}
+	fhir_path_free(path);
+	engine__text_free(t);
+	cJSON_Delete(all);
+	fhir_arena_free(a);
+	return used;
+}
+
+/* The host keeps its caches in an arena of its own (fhir_path_host.results_only), so a where()
+ * whose criterion calls mentions() or sites() releases each item's scratch: what the evaluation's
+ * arena holds afterwards does not grow with the Conditions that do not match. Byte counts, not
+ * times. */
+static void test_own_arena(const struct engine_vocab *v)
+{
+	static const char *const exprs[3] = {
+	    "%c.where(mentions('fracture') or sites().where(startsWith('shoulder')).exists())",
+	    "%c.where(sameSite(%c.first()) and mentions('fracture'))",
+	    "%c.where(siteLabel() = 'right shoulder')"};
+
+	for (size_t k = 0; k < 3; k++) {
+		size_t n_small, n_big;
+		size_t small = where_bytes(v, exprs[k], 100, &n_small);
+		size_t big = where_bytes(v, exprs[k], 4000, &n_big);
+
+		CHECK(n_small == 0 && n_big == 0, "%s: %zu and %zu items", exprs[k], n_small,
+		      n_big);
+		/* before: about 300 bytes per Condition (each answer, its scratch) */
+		CHECK(big <= small + 4096, "%s: %zu bytes for 100 Conditions, %zu for 4,000",
+		      exprs[k], small, big);
+	}
+	/* the caches outlive what the evaluation released: the same questions again agree */
+	{
+		size_t n;
+
+		where_bytes(v, "%c.where(mentions('obesity').not() and sites() = 'knee:left')",
+		            400, &n);
+		CHECK(n == 100, "left knee, no obesity, in 100 of 400: %zu", n);
+		where_bytes(v, "%c.where(siteLabel() = 'right hip')", 400, &n);
+		CHECK(n == 100, "right hip in 100 of 400: %zu", n);
+	}
 }
 
 int main(void)
@@ -423,6 +507,7 @@ int main(void)
 		test_argument_table(v);
 		test_text_table(v);
 		test_sites_table(v);
+		test_own_arena(v);
 		engine__vocab_free(v);
 	}
 	return testkit_done();
