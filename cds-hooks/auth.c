@@ -16,7 +16,8 @@
 struct cds__auth {
 	struct cds__keystore *keys;   /* NEW */
 	const struct cds_config *cfg; /* BORROWED */
-	struct cds__replay *replay;   /* NEW: the jti replay cache */
+	struct cds__replay *replay;   /* the jti replay cache: BORROWED, or NEW when own_replay */
+	int own_replay;
 };
 
 static const char *const reason_names[] = {
@@ -42,15 +43,20 @@ const char *cds__auth_reason_name(enum cds__auth_reason reason)
 	                                                                     : "?";
 }
 
-int cds__auth_new(const struct cds_config *cfg, struct cds__auth **out, struct fhir_error *err)
+int cds__auth_new(const struct cds_config *cfg, struct cds__replay *replay, struct cds__auth **out,
+                  struct fhir_error *err)
 {
-	int rc;
+	int rc = FHIR_OK;
 	struct cds__auth *a = cds__must(calloc(1, sizeof *a));
 	*out = NULL;
 	a->cfg = cfg;
-	if ((rc = cds__replay_open(cfg->replay_cache_file, cfg->limits.replay_cache_entries,
-	                           time(NULL), &a->replay, err)) != FHIR_OK ||
-	    (rc = cds__keystore_new(cfg, &a->keys, err)) != FHIR_OK) {
+	a->replay = replay;
+	if (!replay) {
+		a->own_replay = 1;
+		rc = cds__replay_open(cfg->replay_cache_file, cfg->limits.replay_cache_entries,
+		                      time(NULL), &a->replay, err);
+	}
+	if (rc != FHIR_OK || (rc = cds__keystore_new(cfg, &a->keys, err)) != FHIR_OK) {
 		cds__auth_free(a);
 		return rc;
 	}
@@ -62,7 +68,8 @@ void cds__auth_free(struct cds__auth *a)
 {
 	if (!a)
 		return;
-	cds__replay_free(a->replay);
+	if (a->own_replay)
+		cds__replay_free(a->replay);
 	cds__keystore_free(a->keys);
 	free(a);
 }

@@ -6,6 +6,7 @@
 #define CDS_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -33,23 +34,89 @@ const struct cds__service *cds__service_for_hook(const char *hook);
 
 /* ---- the application (app.c) -------------------------------------------------------------- */
 
-struct cds_app {
-	struct engine *engine; /* NEW at cds_app_new, immutable afterwards */
-	char *discovery;       /* NEW: the discovery document, built once (discovery.c) */
-	size_t discovery_length;
-	struct cds__log *log;                   /* NEW: the decision log's writer; NULL: none */
+/* What outlives a reload (reload.c): shared by every generation of one service. NEW with the
+ * first generation (cds_app_new); freed when the last generation and the last holder
+ * (cds__host_retain) are gone. */
+struct cds__host {
+	atomic_uint refs;             /* generations alive + holders */
+	pthread_mutex_t current_lock; /* guards `current` (cds__app_acquire, cds__app_swap) */
+	struct cds_app *current;      /* holds a reference: the generation new requests get */
+	struct cds__log *log;         /* NEW: the decision log's writer; NULL: none */
+	struct fhir_client *fhir;     /* NEW: the client for requests' fhirServer */
+	struct cds__metrics *metrics; /* NEW: counters for GET /metrics (metrics.c) */
+	struct cds__replay *replay;   /* NEW once a generation has issuers: the jti replay cache */
 	pthread_mutex_t feedback_mutex;         /* guards the feedback ring below */
 	char *feedback[CDS_MAX_FEEDBACK_ITEMS]; /* ring of NEW JSON records, oldest overwritten */
 	size_t feedback_next;                   /* next slot to write */
 	size_t feedback_total;                  /* feedback items recorded since start */
-	struct fhir_client *fhir;               /* NEW: the client for requests' fhirServer */
-	const struct cds_config *settings;      /* BORROWED (or own_settings): server settings */
-	struct cds_config *own_settings;        /* NEW defaults when none were given */
-	struct cds__auth *auth;                 /* NEW when issuers are configured, else NULL */
+};
+
+/* One generation: the configuration one set of files loaded (engine, discovery document,
+ * settings, trust) plus BORROWED copies of the host's long-lived pointers. Immutable once
+ * published; refcounted: a request holds a reference from its start to its end (server.c), so
+ * it finishes on the set it started with while a reload swaps in the next one. */
+struct cds_app {
+	atomic_uint refs;       /* cds__app_acquire / cds__app_release */
+	struct cds__host *host; /* holds a host reference */
+	struct engine *engine;  /* NEW at load, immutable afterwards */
+	char *discovery;        /* NEW: the discovery document, built once (discovery.c) */
+	size_t discovery_length;
+	struct cds__log *log;              /* BORROWED from host */
+	struct fhir_client *fhir;          /* BORROWED from host */
+	const struct cds_config *settings; /* BORROWED (or own_settings): server settings */
+	struct cds_config *own_settings;   /* NEW defaults when none were given; a reload's own */
+	struct cds__auth *auth;            /* NEW when issuers are configured, else NULL */
 	int mirror_system_actions;    /* deployment.json mirrorSystemActionsInExtension (pre-2.0
 	                                 clients) */
-	struct cds__metrics *metrics; /* NEW: counters for GET /metrics (metrics.c) */
+	struct cds__metrics *metrics; /* BORROWED from host: counters for GET /metrics */
+	char digest[72]; /* "sha256:<hex>" of the files it was loaded from (cds__files_digest) */
 };
+
+/* ---- generations and reload (app.c, reload.c) ---------------------------------------------- */
+
+/* The host's current generation with a reference for the caller (cds__app_release), or NULL
+ * after cds__host_close. Thread-safe; a short lock, never held across work. */
+struct cds_app *cds__app_acquire(struct cds__host *host);
+/* Drops a reference; the last one frees the generation (and its host reference). Accepts NULL. */
+void cds__app_release(struct cds_app *app);
+/* Makes `next` (its creator's reference moves to the host) the generation new requests get;
+ * the previous one is released (freed once its requests are done). Thread-safe. */
+void cds__app_swap(struct cds__host *host, struct cds_app *next);
+struct cds__host *cds__host_retain(struct cds__host *host); /* returns host */
+void cds__host_release(struct cds__host *host);             /* the last frees it; NULL ok */
+/* Stops serving: drops the current generation (acquire returns NULL from now on). Idempotent. */
+void cds__host_close(struct cds__host *host);
+/* Loads a new generation for `host` from `opts` (its policies folder or the embedded set, and
+ * its deployment override; opts->settings and decision_log are not used) with `settings` (TAKEN,
+ * even on failure: it becomes the generation's own), reporting every error through rep (file
+ * names as the user gave them). Shares the host's decision log, FHIR client,
+ * metrics and replay cache. NEW: *out (one reference). FHIR_OK or a negative fhir_status. */
+int cds__app_load(struct cds__host *host, const struct cds_app_options *opts,
+                  struct cds_config *settings, const struct engine_reporter *rep,
+                  struct cds_app **out);
+
+/* What a reload reads again (reload.c). The callback rebuilds the server settings exactly as
+ * at start (config file, then the command line), reporting every error through rep; it returns
+ * the number of errors and NEW *out (even on errors, or NULL). */
+struct cds__reload_source {
+	const char *policies_dir; /* BORROWED for the reloader's life; NULL: embedded */
+	const char *config_file;  /* BORROWED; NULL: none */
+	size_t (*settings)(void *ctx, const struct engine_reporter *rep, struct cds_config **out);
+	void *ctx;
+	FILE *log; /* where each reload's line and errors go (stderr) */
+};
+struct cds__reloader;
+/* Starts the reload thread for `host` (retained). NEW: *out. FHIR_OK or FHIR_ERR_IO. */
+int cds__reload_start(struct cds__host *host, const struct cds__reload_source *src,
+                      struct cds__reloader **out);
+/* Asks for a reload (SIGHUP, read by main's sigwait): the reload thread reads, compiles and
+ * checks everything, then swaps it in or refuses it; requests made while one runs coalesce into
+ * one more. Never blocks on the reload. Thread-safe. */
+void cds__reload_request(struct cds__reloader *r);
+/* Runs one reload now on the calling thread (tests); returns 1 when swapped in, 0 refused. */
+int cds__reload_now(struct cds__reloader *r);
+/* Waits for a running reload to end, stops the thread and frees r. Accepts NULL. */
+void cds__reload_stop(struct cds__reloader *r);
 
 /* ---- configuration files (files.c) -------------------------------------------------------- */
 
@@ -335,6 +402,13 @@ struct cds_config {
 	int log_json; /* access log as JSON lines (--log-format json) */
 };
 
+/* What a reload cannot change (they size or bind the server, or are opened once): bind, port,
+ * tls.cert/key, decisionLog, replayCacheFile, fetchBudgetMs, logFormat and every limit. Copies
+ * them from `running` into `next` and writes the config-file names of those that differed,
+ * comma-separated, into `changed` (truncated to size). Returns how many differed. */
+size_t cds__config_keep_restart(struct cds_config *next, const struct cds_config *running,
+                                char *changed, size_t size);
+
 /* ---- HTTP server internals (server.c) -------------------------------------------------------- */
 
 /* What the server's connection and request accounting says now (server.c; for tests and
@@ -371,6 +445,16 @@ struct cds__metrics;
 struct cds__metrics *cds__metrics_new(const struct engine *engine, const struct engine_file *files,
                                       size_t file_count);
 void cds__metrics_free(struct cds__metrics *m); /* accepts NULL */
+/* SHA-256 over each file in load order (name, NUL, length as 8 big-endian bytes, text), as
+ * "sha256:<hex>" into out (72 bytes suffice). */
+void cds__files_digest(const struct engine_file *files, size_t count, char *out, size_t size);
+/* A reload swapped in `engine` (BORROWED for the call: ids and versions are copied): label sets
+ * for its policies are added (earlier sets' stay, so counters never go back), and the policy-set
+ * digest and policy count become its. Call on one thread at a time (the reload thread). */
+void cds__metrics_policy_set(struct cds__metrics *m, const struct engine *engine,
+                             const char *digest);
+/* One reload finished: ok 1 swapped in, 0 refused (cds_reloads_total{result}). */
+void cds__metrics_reload(struct cds__metrics *m, int ok);
 /* One answered request: its path (routed like handle.c), status, and seconds from its headers to
  * its reply. NULL m: nothing. */
 void cds__metrics_request(struct cds__metrics *m, const char *path, unsigned status,
@@ -527,8 +611,11 @@ struct cds__auth_result {
 	char iss[128], kid[80], jti[80];
 };
 struct cds__auth;
-/* NEW: *out (cds__auth_free); cfg BORROWED for its lifetime. Errors: a JWKS file. */
-int cds__auth_new(const struct cds_config *cfg, struct cds__auth **out, struct fhir_error *err);
+/* NEW: *out (cds__auth_free); cfg BORROWED for its lifetime. `replay` BORROWED (the host's, shared
+ * by every generation), or NULL: cfg's replay cache is opened for this auth alone. Errors: a
+ * JWKS file, the replay cache file. */
+int cds__auth_new(const struct cds_config *cfg, struct cds__replay *replay, struct cds__auth **out,
+                  struct fhir_error *err);
 void cds__auth_free(struct cds__auth *auth);                      /* accepts NULL */
 struct cds__keystore *cds__auth_keystore(struct cds__auth *auth); /* BORROWED */
 /* Checks `authorization` (the header value, may be NULL) for a call to `url` (the exact URL:
