@@ -155,6 +155,7 @@ static int load_generation(struct cds_app *app, const struct cds_app_options *op
 			rep->report(rep->ctx, err.where, "", err.message);
 			return rc;
 		}
+		cds__keystore_count_into(cds__auth_keystore(app->auth), app->host->jwks_counts);
 	}
 	cds__discovery_build(app->engine, &app->discovery, &app->discovery_length);
 	cds__files_digest(files->items, files->count, app->digest, sizeof app->digest);

@@ -45,6 +45,7 @@ struct cds__host {
 	struct fhir_client *fhir;     /* NEW: the client for requests' fhirServer */
 	struct cds__metrics *metrics; /* NEW: counters for GET /metrics (metrics.c) */
 	struct cds__replay *replay;   /* NEW once a generation has issuers: the jti replay cache */
+	atomic_ulong jwks_counts[2];  /* JWK Set URL fetches, every generation's: ok, failed */
 	pthread_mutex_t feedback_mutex;         /* guards the feedback ring below */
 	char *feedback[CDS_MAX_FEEDBACK_ITEMS]; /* ring of NEW JSON records, oldest overwritten */
 	size_t feedback_next;                   /* next slot to write */
@@ -553,6 +554,9 @@ void cds__keystore_free(struct cds__keystore *ks); /* accepts NULL */
 size_t cds__keystore_fetch_all(struct cds__keystore *ks, FILE *log);
 /* JWK Set fetches from URLs since start: *ok succeeded, *failed did not. Thread-safe. */
 void cds__keystore_refreshes(struct cds__keystore *ks, unsigned long *ok, unsigned long *failed);
+/* Counts URL fetches into counts ([0] ok, [1] failed; BORROWED, must outlive ks) instead of its
+ * own: the host's, so that the totals carry on across reloads. Call before ks is shared. */
+void cds__keystore_count_into(struct cds__keystore *ks, atomic_ulong counts[2]);
 /* The issuer configured as `iss`, or NULL. BORROWED. */
 struct cds__issuer *cds__keystore_issuer(struct cds__keystore *ks, const char *iss);
 /* The key `kid` of issuer `is` for a token with header jku (NULL: none): FHIR_OK and *out (its
