@@ -114,7 +114,9 @@ int cds__reload_start(struct cds__host *host, const struct cds__reload_source *s
  * checks everything, then swaps it in or refuses it; requests made while one runs coalesce into
  * one more. Never blocks on the reload. Thread-safe. */
 void cds__reload_request(struct cds__reloader *r);
-/* Runs one reload now on the calling thread (tests); returns 1 when swapped in, 0 refused. */
+/* Runs one reload now on the calling thread (tests; never while the reload thread may run one);
+ * returns 1 when swapped in, 0 refused. The generation swapped out is kept by r and freed on the
+ * reload thread once its last request is done (or released at cds__reload_stop). */
 int cds__reload_now(struct cds__reloader *r);
 /* Waits for a running reload to end, stops the thread and frees r. Accepts NULL. */
 void cds__reload_stop(struct cds__reloader *r);

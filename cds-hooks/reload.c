@@ -13,6 +13,9 @@
 
 #include "cds_internal.h"
 
+#define RELOAD_MAX_RETIRED 16  /* swapped-out generations awaiting their last request */
+#define RELOAD_SWEEP_MS    200 /* how often they are looked at meanwhile */
+
 struct cds__reloader {
 	struct cds__host *host; /* retained */
 	struct cds__reload_source src;
@@ -20,7 +23,40 @@ struct cds__reloader {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	int pending, stop; /* under lock */
+	/* Generations swapped out whose requests may still run: this thread keeps a reference to
+	 * each and frees it once that is the last one (sweep), so that freeing an engine never
+	 * falls on a request thread. */
+	struct cds_app *retired[RELOAD_MAX_RETIRED];
+	size_t retired_count;
 };
+
+/* Releases the retired generations that no request holds any more: they are freed here.
+ * Under r->lock. */
+static void sweep(struct cds__reloader *r)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < r->retired_count; i++) {
+		if (atomic_load(&r->retired[i]->refs) == 1) /* ours alone: no one can acquire it */
+			cds__app_release(r->retired[i]);
+		else
+			r->retired[kept++] = r->retired[i];
+	}
+	r->retired_count = kept;
+}
+
+/* Keeps `old` (a reference) until its requests are done; when the list is full, the oldest is
+ * released now (its last request frees it). Under r->lock. */
+static void retire(struct cds__reloader *r, struct cds_app *old)
+{
+	sweep(r);
+	if (r->retired_count == RELOAD_MAX_RETIRED) {
+		cds__app_release(r->retired[0]);
+		memmove(r->retired, r->retired + 1,
+		        (RELOAD_MAX_RETIRED - 1) * sizeof r->retired[0]);
+		r->retired_count--;
+	}
+	r->retired[r->retired_count++] = old;
+}
 
 /* Prints each error as `check` does (after a prefix that says it is a reload's) and counts it. */
 struct sink {
@@ -97,7 +133,10 @@ int cds__reload_now(struct cds__reloader *r)
 		cds__metrics_policy_set(next->metrics, next->engine, next->digest);
 		cds__app_swap(r->host, next);             /* requests from now on get it */
 		cds__metrics_reload(running->metrics, 1); /* counted once swapped and logged */
-		cds__app_release(running);
+		pthread_mutex_lock(&r->lock);
+		retire(r, running); /* freed on the reload thread once its requests are done */
+		pthread_cond_signal(&r->wake);
+		pthread_mutex_unlock(&r->lock);
 		return 1;
 	}
 	cds__app_release(next);
@@ -118,8 +157,19 @@ static void *reload_main(void *arg)
 	struct cds__reloader *r = arg;
 	pthread_mutex_lock(&r->lock);
 	for (;;) {
-		while (!r->pending && !r->stop)
-			pthread_cond_wait(&r->wake, &r->lock);
+		while (!r->pending && !r->stop) {
+			if (!r->retired_count) {
+				pthread_cond_wait(&r->wake, &r->lock);
+				continue;
+			}
+			struct timespec until;
+			clock_gettime(CLOCK_MONOTONIC, &until);
+			until.tv_nsec += RELOAD_SWEEP_MS * 1000000L;
+			until.tv_sec += until.tv_nsec / 1000000000L;
+			until.tv_nsec %= 1000000000L;
+			pthread_cond_timedwait(&r->wake, &r->lock, &until);
+			sweep(r);
+		}
 		if (r->stop)
 			break;
 		r->pending = 0; /* requests from here on ask for one more */
@@ -138,7 +188,11 @@ int cds__reload_start(struct cds__host *host, const struct cds__reload_source *s
 	r->host = cds__host_retain(host);
 	r->src = *src;
 	pthread_mutex_init(&r->lock, NULL);
-	pthread_cond_init(&r->wake, NULL);
+	pthread_condattr_t monotonic;
+	pthread_condattr_init(&monotonic);
+	pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC); /* the sweep's timed waits */
+	pthread_cond_init(&r->wake, &monotonic);
+	pthread_condattr_destroy(&monotonic);
 	*out = NULL;
 	if (pthread_create(&r->thread, NULL, reload_main, r) != 0) {
 		pthread_mutex_destroy(&r->lock);
@@ -170,6 +224,8 @@ void cds__reload_stop(struct cds__reloader *r)
 	pthread_cond_signal(&r->wake);
 	pthread_mutex_unlock(&r->lock);
 	pthread_join(r->thread, NULL);
+	for (size_t i = 0; i < r->retired_count; i++) /* the last request's release frees it */
+		cds__app_release(r->retired[i]);
 	pthread_mutex_destroy(&r->lock);
 	pthread_cond_destroy(&r->wake);
 	cds__host_release(r->host);
