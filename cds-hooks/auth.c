@@ -18,8 +18,9 @@
 struct cds__auth {
 	struct cds__keystore *keys;   /* NEW */
 	const struct cds_config *cfg; /* BORROWED */
-	struct cds__replay *replay;   /* NEW: the jti replay cache of this process, or NULL */
-	struct cds__store *store;     /* NEW: the jti replay cache shared by replicas, or NULL */
+	struct cds__replay *replay;   /* the jti replay cache: BORROWED, or NEW when own_replay */
+	int own_replay;
+	struct cds__store *store; /* BORROWED: the jti replay cache shared by replicas, or NULL */
 };
 
 static const char *const reason_names[] = {
@@ -45,19 +46,20 @@ const char *cds__auth_reason_name(enum cds__auth_reason reason)
 	                                                                     : "?";
 }
 
-int cds__auth_new(const struct cds_config *cfg, struct cds__auth **out, struct fhir_error *err)
+int cds__auth_new(const struct cds_config *cfg, struct cds__replay *replay,
+                  struct cds__store *store, struct cds__auth **out, struct fhir_error *err)
 {
-	int rc;
+	int rc = FHIR_OK;
 	struct cds__auth *a = cds__must(calloc(1, sizeof *a));
 	*out = NULL;
 	a->cfg = cfg;
-	/* A PostgreSQL URL: the store's replay table, on a connection of its own (token checks do
-	 * not queue behind decision writes). */
-	if (cds__replay_in_store(cfg->replay_cache_file))
-		rc = cds__store_open(cfg->replay_cache_file, &a->store, err);
-	else
+	a->replay = replay;
+	a->store = store;
+	if (!replay && !store) { /* no host's cache: one of its own (tests, fuzzers) */
+		a->own_replay = 1;
 		rc = cds__replay_open(cfg->replay_cache_file, cfg->limits.replay_cache_entries,
 		                      time(NULL), &a->replay, err);
+	}
 	if (rc != FHIR_OK || (rc = cds__keystore_new(cfg, &a->keys, err)) != FHIR_OK) {
 		cds__auth_free(a);
 		return rc;
@@ -70,8 +72,8 @@ void cds__auth_free(struct cds__auth *a)
 {
 	if (!a)
 		return;
-	cds__replay_free(a->replay);
-	cds__store_close(a->store);
+	if (a->own_replay)
+		cds__replay_free(a->replay);
 	cds__keystore_free(a->keys);
 	free(a);
 }

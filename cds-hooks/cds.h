@@ -80,7 +80,9 @@ struct cds_app_options {
 };
 
 /* Loads the configuration (reporting every error through rep) and creates the app.
- * NEW: *out, free with cds_app_free. Returns FHIR_OK, or a negative fhir_status. */
+ * NEW: *out, free with cds_app_free, which ends the service: the decision log is written out
+ * once every request holding a generation of it (`serve` reloads: cds_internal.h) is done.
+ * Returns FHIR_OK, or a negative fhir_status. */
 int cds_app_new(const struct cds_app_options *opts, const struct engine_reporter *rep,
                 struct cds_app **out);
 void cds_app_free(struct cds_app *app);                         /* accepts NULL */

@@ -6,6 +6,7 @@
 #define CDS_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -33,32 +34,104 @@ const struct cds__service *cds__service_for_hook(const char *hook);
 
 /* ---- the application (app.c) -------------------------------------------------------------- */
 
-struct cds_app {
-	struct engine *engine; /* NEW at cds_app_new, immutable afterwards */
-	char *discovery;       /* NEW: the discovery document, built once (discovery.c) */
-	size_t discovery_length;
-	struct cds__log *log;                   /* NEW: the decision log's writer; NULL: none */
-	pthread_mutex_t feedback_mutex;         /* guards the feedback ring below */
-	char *feedback[CDS_MAX_FEEDBACK_ITEMS]; /* ring of NEW JSON records, oldest overwritten */
-	size_t feedback_next;                   /* next slot to write */
-	size_t feedback_total;                  /* feedback items recorded since start */
-	struct fhir_client *fhir;               /* NEW: the client for requests' fhirServer */
-	const struct cds_config *settings;      /* BORROWED (or own_settings): server settings */
-	struct cds_config *own_settings;        /* NEW defaults when none were given */
-	struct cds__auth *auth;                 /* NEW when issuers are configured, else NULL */
-	int mirror_system_actions;    /* deployment.json mirrorSystemActionsInExtension (pre-2.0
-	                                 clients) */
+/* What outlives a reload (reload.c): shared by every generation of one service. NEW with the
+ * first generation (cds_app_new); freed when the last generation and the last holder
+ * (cds__host_retain) are gone. */
+struct cds__host {
+	atomic_uint refs;             /* generations alive + holders */
+	pthread_mutex_t current_lock; /* guards `current` (cds__app_acquire, cds__app_swap) */
+	struct cds_app *current;      /* holds a reference: the generation new requests get */
+	struct cds__log *log;         /* NEW: the decision log's writer; NULL: none */
+	struct fhir_client *fhir;     /* NEW: the client for requests' fhirServer */
 	struct cds__metrics *metrics; /* NEW: counters for GET /metrics (metrics.c) */
-	/* issue 13: the decision and feedback store (record.c); all NULL without one */
+	struct cds__replay *replay;   /* NEW once a generation has issuers: the jti replay cache */
+	struct cds__store *replay_store; /* NEW instead of replay for a postgresql:// replay cache
+	                                    (store/replay.h): shared by replicas */
+	/* issue 13: the decision and feedback store (record.c), opened once (a reload keeps it);
+	 * all NULL without one */
 	struct cds__store *store;               /* NEW */
 	struct cds__store_writer *store_writer; /* NEW: its group-commit writer */
 	struct cds__patient_key *patient_key;   /* NEW: the patient HMAC's key */
 	long body_retention_days;               /* < 0: request bodies are not stored */
 	char store_note[1024]; /* what was opened, for serve's start line ("" without a store) */
-	/* GET /report (report_route.c) */
+	atomic_ulong jwks_counts[2];    /* JWK Set URL fetches, every generation's: ok, failed */
+	pthread_mutex_t feedback_mutex; /* guards the feedback ring below */
+	char *feedback[CDS_MAX_FEEDBACK_ITEMS]; /* ring of NEW JSON records, oldest overwritten */
+	size_t feedback_next;                   /* next slot to write */
+	size_t feedback_total;                  /* feedback items recorded since start */
+};
+
+/* One generation: the configuration one set of files loaded (engine, discovery document,
+ * settings, trust) plus BORROWED copies of the host's long-lived pointers. Immutable once
+ * published; refcounted: a request holds a reference from its start to its end (server.c), so
+ * it finishes on the set it started with while a reload swaps in the next one. */
+struct cds_app {
+	atomic_uint refs;       /* cds__app_acquire / cds__app_release */
+	struct cds__host *host; /* holds a host reference */
+	struct engine *engine;  /* NEW at load, immutable afterwards */
+	char *discovery;        /* NEW: the discovery document, built once (discovery.c) */
+	size_t discovery_length;
+	struct cds__log *log;              /* BORROWED from host */
+	struct fhir_client *fhir;          /* BORROWED from host */
+	const struct cds_config *settings; /* BORROWED (or own_settings): server settings */
+	struct cds_config *own_settings;   /* NEW defaults when none were given; a reload's own */
+	struct cds__auth *auth;            /* NEW when issuers are configured, else NULL */
+	int mirror_system_actions;    /* deployment.json mirrorSystemActionsInExtension (pre-2.0
+	                                 clients) */
+	struct cds__metrics *metrics; /* BORROWED from host: counters for GET /metrics */
+	char digest[72]; /* "sha256:<hex>" of the files it was loaded from (cds__files_digest) */
+	/* GET /report (report_route.c): from this generation's settings */
 	unsigned char admin_token_sha256[32]; /* SHA-256 of the admin token */
 	int has_admin_token;                  /* 1 when an admin token file was given */
 };
+
+/* ---- generations and reload (app.c, reload.c) ---------------------------------------------- */
+
+/* The host's current generation with a reference for the caller (cds__app_release), or NULL
+ * after cds__host_close. Thread-safe; a short lock, never held across work. */
+struct cds_app *cds__app_acquire(struct cds__host *host);
+/* Drops a reference; the last one frees the generation (and its host reference). Accepts NULL. */
+void cds__app_release(struct cds_app *app);
+/* Makes `next` (its creator's reference moves to the host) the generation new requests get;
+ * the previous one is released (freed once its requests are done). Thread-safe. */
+void cds__app_swap(struct cds__host *host, struct cds_app *next);
+struct cds__host *cds__host_retain(struct cds__host *host); /* returns host */
+void cds__host_release(struct cds__host *host);             /* the last frees it; NULL ok */
+/* Stops serving: drops the current generation (acquire returns NULL from now on). Idempotent. */
+void cds__host_close(struct cds__host *host);
+/* Loads a new generation for `host` from `opts` (its policies folder or the embedded set, and
+ * its deployment override; opts->settings and decision_log are not used) with `settings` (TAKEN,
+ * even on failure: it becomes the generation's own), reporting every error through rep (file
+ * names as the user gave them). Shares the host's decision log, FHIR client,
+ * metrics and replay cache. NEW: *out (one reference). FHIR_OK or a negative fhir_status. */
+int cds__app_load(struct cds__host *host, const struct cds_app_options *opts,
+                  struct cds_config *settings, const struct engine_reporter *rep,
+                  struct cds_app **out);
+
+/* What a reload reads again (reload.c). The callback rebuilds the server settings exactly as
+ * at start (config file, then the command line), reporting every error through rep; it returns
+ * the number of errors and NEW *out (even on errors, or NULL). */
+struct cds__reload_source {
+	const char *policies_dir; /* BORROWED for the reloader's life; NULL: embedded */
+	const char *config_file;  /* BORROWED; NULL: none */
+	size_t (*settings)(void *ctx, const struct engine_reporter *rep, struct cds_config **out);
+	void *ctx;
+	FILE *log; /* where each reload's line and errors go (stderr) */
+};
+struct cds__reloader;
+/* Starts the reload thread for `host` (retained). NEW: *out. FHIR_OK or FHIR_ERR_IO. */
+int cds__reload_start(struct cds__host *host, const struct cds__reload_source *src,
+                      struct cds__reloader **out);
+/* Asks for a reload (SIGHUP, read by main's sigwait): the reload thread reads, compiles and
+ * checks everything, then swaps it in or refuses it; requests made while one runs coalesce into
+ * one more. Never blocks on the reload. Thread-safe. */
+void cds__reload_request(struct cds__reloader *r);
+/* Runs one reload now on the calling thread (tests; never while the reload thread may run one);
+ * returns 1 when swapped in, 0 refused. The generation swapped out is kept by r and freed on the
+ * reload thread once its last request is done (or released at cds__reload_stop). */
+int cds__reload_now(struct cds__reloader *r);
+/* Waits for a running reload to end, stops the thread and frees r. Accepts NULL. */
+void cds__reload_stop(struct cds__reloader *r);
 
 /* ---- configuration files (files.c) -------------------------------------------------------- */
 
@@ -130,7 +203,7 @@ int cds__admin_token_load(struct cds_app *app, const char *path, struct fhir_err
  * script. */
 void cds__report_route(struct cds_app *app, const struct cds_request *req, struct cds_reply *out);
 /* The same against an explicit store (NULL: 404): what cds__report_route calls with a second
- * connection to app->store's URL (never app->store's own, which the writer holds). */
+ * connection to the host's store URL (never the host's own, which the writer holds). */
 void cds__report_reply(struct cds_app *app, struct cds__store *store, const struct cds_request *req,
                        struct cds_reply *out);
 
@@ -278,12 +351,15 @@ size_t cds__feedback_total(struct cds_app *app);
 struct cds__store;
 struct cds__store_writer;
 struct cds__patient_key;
-/* Opens opts->store for `app` (cds_app_new): the store, its patient key (loaded, or created
- * beside a SQLite file), the writer; fills app->store_note. NULL/"-" store: nothing. FHIR_OK, or
- * an error reported through rep (file = the store, redacted, or the key file). */
-int cds__record_open(struct cds_app *app, const struct cds_app_options *opts,
+/* Opens opts->store for `host` (cds_app_new, once: a reload keeps it): the store, its patient
+ * key (loaded, or created beside a SQLite file), the writer; fills host->store_note. NULL/"-"
+ * store: nothing. FHIR_OK, or an error reported through rep (file = the store, redacted, or the
+ * key file). */
+struct cds__host;
+int cds__record_open(struct cds__host *host, const struct cds_app_options *opts,
                      const struct engine_reporter *rep);
-void cds__record_close(struct cds_app *app); /* commits what is queued, closes; accepts none */
+/* Commits what is queued and closes; accepts a host without a store (or partly opened). */
+void cds__record_close(struct cds__host *host);
 /* Commits one assessed service call (the request body, the engine's records, the response or
  * NULL when none is sent) before its reply: 0 when committed or without a store; -1 when the
  * store cannot be written, with *out the 503 (OperationOutcome, Retry-After). */
@@ -414,6 +490,12 @@ struct cds_config {
 /* Days request bodies are kept when keeping is enabled without a retention period. */
 #define CDS__BODY_RETENTION_DEFAULT_DAYS 30
 #define CDS__BODY_RETENTION_MAX_DAYS     3650
+/* What a reload cannot change (they size or bind the server, or are opened once): bind, port,
+ * tls.cert/key, decisionLog, replayCacheFile, fetchBudgetMs, logFormat and every limit. Copies
+ * them from `running` into `next` and writes the config-file names of those that differed,
+ * comma-separated, into `changed` (truncated to size). Returns how many differed. */
+size_t cds__config_keep_restart(struct cds_config *next, const struct cds_config *running,
+                                char *changed, size_t size);
 
 /* ---- HTTP server internals (server.c) -------------------------------------------------------- */
 
@@ -451,6 +533,16 @@ struct cds__metrics;
 struct cds__metrics *cds__metrics_new(const struct engine *engine, const struct engine_file *files,
                                       size_t file_count);
 void cds__metrics_free(struct cds__metrics *m); /* accepts NULL */
+/* SHA-256 over each file in load order (name, NUL, length as 8 big-endian bytes, text), as
+ * "sha256:<hex>" into out (72 bytes suffice). */
+void cds__files_digest(const struct engine_file *files, size_t count, char *out, size_t size);
+/* A reload swapped in `engine` (BORROWED for the call: ids and versions are copied): label sets
+ * for its policies are added (earlier sets' stay, so counters never go back), and the policy-set
+ * digest and policy count become its. Call on one thread at a time (the reload thread). */
+void cds__metrics_policy_set(struct cds__metrics *m, const struct engine *engine,
+                             const char *digest);
+/* One reload finished: ok 1 swapped in, 0 refused (cds_reloads_total{result}). */
+void cds__metrics_reload(struct cds__metrics *m, int ok);
 /* One answered request: its path (routed like handle.c), status, and seconds from its headers to
  * its reply. NULL m: nothing. */
 void cds__metrics_request(struct cds__metrics *m, const char *path, unsigned status,
@@ -459,8 +551,6 @@ void cds__metrics_request(struct cds__metrics *m, const char *path, unsigned sta
 void cds__metrics_decisions(struct cds__metrics *m, const cJSON *records);
 /* One recorded feedback item (feedback.c's record, BORROWED): by outcome and override reason. */
 void cds__metrics_feedback(struct cds__metrics *m, const cJSON *record);
-/* "sha256:<hex>" of the loaded policy set (the store's request.policy_set). BORROWED. */
-const char *cds__metrics_policy_set(const struct cds__metrics *m);
 /* One refused token (enum cds__auth_reason; CDS__AUTH_OK is not counted). */
 void cds__metrics_auth(struct cds__metrics *m, int reason);
 struct cds__fetch_plan;
@@ -551,6 +641,9 @@ void cds__keystore_free(struct cds__keystore *ks); /* accepts NULL */
 size_t cds__keystore_fetch_all(struct cds__keystore *ks, FILE *log);
 /* JWK Set fetches from URLs since start: *ok succeeded, *failed did not. Thread-safe. */
 void cds__keystore_refreshes(struct cds__keystore *ks, unsigned long *ok, unsigned long *failed);
+/* Counts URL fetches into counts ([0] ok, [1] failed; BORROWED, must outlive ks) instead of its
+ * own: the host's, so that the totals carry on across reloads. Call before ks is shared. */
+void cds__keystore_count_into(struct cds__keystore *ks, atomic_ulong counts[2]);
 /* The issuer configured as `iss`, or NULL. BORROWED. */
 struct cds__issuer *cds__keystore_issuer(struct cds__keystore *ks, const char *iss);
 /* The key `kid` of issuer `is` for a token with header jku (NULL: none): FHIR_OK and *out (its
@@ -609,8 +702,13 @@ struct cds__auth_result {
 	char iss[128], kid[80], jti[80];
 };
 struct cds__auth;
-/* NEW: *out (cds__auth_free); cfg BORROWED for its lifetime. Errors: a JWKS file. */
-int cds__auth_new(const struct cds_config *cfg, struct cds__auth **out, struct fhir_error *err);
+/* NEW: *out (cds__auth_free); cfg BORROWED for its lifetime. The jti replay cache is the host's,
+ * shared by every generation: `replay` (a file or memory) or `store` (a PostgreSQL store's
+ * replay table, shared by replicas), both BORROWED; both NULL: cfg's replay cache file is opened
+ * for this auth alone. Errors: a JWKS file, the replay cache file. */
+struct cds__store;
+int cds__auth_new(const struct cds_config *cfg, struct cds__replay *replay,
+                  struct cds__store *store, struct cds__auth **out, struct fhir_error *err);
 void cds__auth_free(struct cds__auth *auth);                      /* accepts NULL */
 struct cds__keystore *cds__auth_keystore(struct cds__auth *auth); /* BORROWED */
 /* Checks `authorization` (the header value, may be NULL) for a call to `url` (the exact URL:

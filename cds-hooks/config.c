@@ -991,3 +991,67 @@ void cds_config_print_usage(FILE *out)
 		        limit_defs[i].def);
 	}
 }
+
+/* Keeps one string setting of `running` in `next`, noting `name` when they differ. */
+static void keep_string(char **next, const char *running, const char *name, char *changed,
+                        size_t size, size_t *count)
+{
+	if ((*next == NULL) != (running == NULL) || (running && strcmp(*next, running) != 0)) {
+		size_t at = strlen(changed);
+		snprintf(changed + at, size - at, "%s%s", at ? ", " : "", name);
+		(*count)++;
+	}
+	set_string(next, running);
+}
+
+size_t cds__config_keep_restart(struct cds_config *next, const struct cds_config *running,
+                                char *changed, size_t size)
+{
+	size_t count = 0;
+	changed[0] = '\0';
+	keep_string(&next->bind, running->bind, "bind", changed, size, &count);
+	keep_string(&next->tls_cert, running->tls_cert, "tls.cert", changed, size, &count);
+	keep_string(&next->tls_key, running->tls_key, "tls.key", changed, size, &count);
+	keep_string(&next->decision_log, running->decision_log, "decisionLog", changed, size,
+	            &count);
+	keep_string(&next->replay_cache_file, running->replay_cache_file, "replayCacheFile",
+	            changed, size, &count);
+	keep_string(&next->store, running->store, "store", changed, size, &count); /* opened once */
+	keep_string(&next->patient_key, running->patient_key, "store.patientKey", changed, size,
+	            &count);
+	const struct {
+		long next, running;
+		const char *name;
+	} numbers[] = {
+	    {next->port, running->port, "port"},
+	    {next->fetch_budget_ms, running->fetch_budget_ms, "fetchBudgetMs"},
+	    {next->log_json, running->log_json, "logFormat"},
+	    {next->keep_request_bodies, running->keep_request_bodies, "store.requestBodies"},
+	    {next->request_body_retention_days, running->request_body_retention_days,
+	     "store.requestBodies"}};
+	for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++)
+		if (numbers[i].next != numbers[i].running) {
+			size_t at = strlen(changed);
+			snprintf(changed + at, size - at, "%s%s", at ? ", " : "", numbers[i].name);
+			count++;
+		}
+	next->port = running->port;
+	next->fetch_budget_ms = running->fetch_budget_ms;
+	next->log_json = running->log_json;
+	next->keep_request_bodies = running->keep_request_bodies;
+	next->request_body_retention_days = running->request_body_retention_days;
+	for (size_t i = 0; i < LIMIT_COUNT; i++) {
+		unsigned long *slot = limit_slot(&next->limits, i);
+		unsigned long was =
+		    *(const unsigned long *)(const void *)((const char *)&running->limits +
+		                                           limit_defs[i].offset);
+		if (*slot != was) {
+			size_t at = strlen(changed);
+			snprintf(changed + at, size - at, "%slimits.%s", at ? ", " : "",
+			         limit_defs[i].member);
+			count++;
+			*slot = was;
+		}
+	}
+	return count;
+}

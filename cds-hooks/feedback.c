@@ -203,19 +203,20 @@ out:
 /* Puts a record in the ring (TAKES line), overwriting the oldest when full. */
 static void ring_push(struct cds_app *app, char *line)
 {
-	pthread_mutex_lock(&app->feedback_mutex);
-	free(app->feedback[app->feedback_next]);
-	app->feedback[app->feedback_next] = line;
-	app->feedback_next = (app->feedback_next + 1) % CDS_MAX_FEEDBACK_ITEMS;
-	app->feedback_total++;
-	pthread_mutex_unlock(&app->feedback_mutex);
+	struct cds__host *host = app->host; /* the ring outlives reloads */
+	pthread_mutex_lock(&host->feedback_mutex);
+	free(host->feedback[host->feedback_next]);
+	host->feedback[host->feedback_next] = line;
+	host->feedback_next = (host->feedback_next + 1) % CDS_MAX_FEEDBACK_ITEMS;
+	host->feedback_total++;
+	pthread_mutex_unlock(&host->feedback_mutex);
 }
 
 size_t cds__feedback_total(struct cds_app *app)
 {
-	pthread_mutex_lock(&app->feedback_mutex);
-	size_t total = app->feedback_total;
-	pthread_mutex_unlock(&app->feedback_mutex);
+	pthread_mutex_lock(&app->host->feedback_mutex);
+	size_t total = app->host->feedback_total;
+	pthread_mutex_unlock(&app->host->feedback_mutex);
 	return total;
 }
 

@@ -212,7 +212,8 @@ int cds_app_set_fetch_budget(struct cds_app *app, long ms)
 	limits.budget_ms = ms;
 	if (ms <= 0 || fhir_client_new(&limits, &client, NULL) != FHIR_OK)
 		return FHIR_ERR_INVALID;
-	fhir_client_free(app->fhir);
+	fhir_client_free(app->fhir); /* the host's: before serving, one generation holds it */
 	app->fhir = client;
+	app->host->fhir = client;
 	return FHIR_OK;
 }

@@ -42,7 +42,8 @@ struct cds__keystore {
 	char *ca_file; /* NEW or NULL */
 	long ttl_seconds;
 	long refresh_seconds;
-	atomic_ulong fetched, fetch_failed; /* URL fetches since start (GET /metrics) */
+	atomic_ulong own_counts[2]; /* URL fetches since start (GET /metrics): [0] ok, [1] failed */
+	atomic_ulong *counts;       /* own_counts, or those of cds__keystore_count_into */
 };
 
 /* ---- JWK Set parsing --------------------------------------------------------------------- */
@@ -251,15 +252,21 @@ static int load_source(struct cds__keystore *ks, const char *location, int is_ur
 	if (rc == FHIR_OK)
 		rc = cds__jwks_parse(text, length, out, err);
 	if (is_url)
-		atomic_fetch_add(rc == FHIR_OK ? &ks->fetched : &ks->fetch_failed, 1);
+		atomic_fetch_add(&ks->counts[rc == FHIR_OK ? 0 : 1], 1);
 	free(text);
 	return rc;
 }
 
 void cds__keystore_refreshes(struct cds__keystore *ks, unsigned long *ok, unsigned long *failed)
 {
-	*ok = ks ? atomic_load(&ks->fetched) : 0;
-	*failed = ks ? atomic_load(&ks->fetch_failed) : 0;
+	*ok = ks ? atomic_load(&ks->counts[0]) : 0;
+	*failed = ks ? atomic_load(&ks->counts[1]) : 0;
+}
+
+void cds__keystore_count_into(struct cds__keystore *ks, atomic_ulong counts[2])
+{
+	if (ks)
+		ks->counts = counts;
 }
 
 static int is_url(const char *location)
@@ -272,6 +279,7 @@ int cds__keystore_new(const struct cds_config *cfg, struct cds__keystore **out,
 {
 	int rc = FHIR_OK;
 	struct cds__keystore *ks = cds__must(calloc(1, sizeof *ks));
+	ks->counts = ks->own_counts;
 	*out = NULL;
 	ks->http.max_bytes = cfg->limits.jwks_max_bytes;
 	ks->http.timeout_ms = (long)cfg->limits.jwks_timeout_seconds * 1000L;

@@ -62,6 +62,19 @@ static const char usage_serve[] =
     "waiting after that end with their data unavailable, every request read is answered,\n"
     "the decision log is written out, and the exit status is 0.\n"
     "\n"
+    "SIGHUP reloads the configuration without dropping a request: the policies folder\n"
+    "(policies, value sets, vocabularies, questionnaires), the --config file (deployment and\n"
+    "\"server\" settings, with the command line applied on top again) and the issuers' JWKS\n"
+    "files are read, compiled and checked on a reload thread, then swapped in at once;\n"
+    "requests in flight finish on the set they started with. A set with any error is\n"
+    "refused (each error logged as `check` prints it) and the running one keeps serving.\n"
+    "One line per reload says which policy set (digest), how many policies and how long,\n"
+    "or why it was refused; /metrics counts cds_reloads_total{result}. Reloaded: issuers\n"
+    "and their JWKS, publicUrl, algorithms, allowOrigins, jwksCaFile, allowHttpLoopbackJwks,\n"
+    "fetchWithoutAuthorization. Need a restart (a change is logged and the running value\n"
+    "kept): bind, port, tls, decisionLog, replayCacheFile, fetchBudgetMs, logFormat,\n"
+    "every limit, --policies itself, and switching between open demo mode and issuers.\n"
+    "\n"
     "With --issuer, every service and feedback call needs `Authorization: Bearer <JWT>` signed\n"
     "by a trusted issuer (401 otherwise); discovery and /healthz stay anonymous. Without any\n"
     "issuer the service runs in open demo mode: loopback only, CORS '*', a banner at start.\n"
@@ -419,6 +432,22 @@ out:
 	return rc;
 }
 
+/* Applies the command line's server settings (after the config file's). FHIR_OK, or the first
+ * error in *err ("--option" and why). */
+static int apply_command_line(struct cds_config *cfg, const struct options *o,
+                              struct fhir_error *err)
+{
+	for (size_t i = 0; i < o->server_count; i++) {
+		char name[64];
+		const char *arg = o->server_names[i] + 2, *eq = strchr(arg, '=');
+		snprintf(name, sizeof name, "%.*s", (int)(eq ? (size_t)(eq - arg) : strlen(arg)),
+		         arg);
+		if (cds_config_option(cfg, name, o->server_values[i], err) != FHIR_OK)
+			return FHIR_ERR_INVALID;
+	}
+	return FHIR_OK;
+}
+
 /* Builds the server settings: the config file's "server" object, then the command line.
  * Every error of the file is printed (FILE#/json/pointer: message), not only the first, and
  * counted in *file_errors (0 on entry); then the command line is not applied and *out holds
@@ -440,15 +469,9 @@ static int settings(const char *command, const struct options *o, struct cds_con
 			return 0;
 		}
 	}
-	for (size_t i = 0; i < o->server_count; i++) {
-		char name[64];
-		const char *arg = o->server_names[i] + 2, *eq = strchr(arg, '=');
-		snprintf(name, sizeof name, "%.*s", (int)(eq ? (size_t)(eq - arg) : strlen(arg)),
-		         arg);
-		if (cds_config_option(cfg, name, o->server_values[i], &err) != FHIR_OK) {
-			cds_config_free(cfg);
-			return usage_error(command, "%s: %s", err.where, err.message);
-		}
+	if (apply_command_line(cfg, o, &err) != FHIR_OK) {
+		cds_config_free(cfg);
+		return usage_error(command, "%s: %s", err.where, err.message);
 	}
 	/* Replicas on one PostgreSQL store share its jti replay cache too (issue 14 item 4): the
 	 * default file would let a token replayed to another replica through. A replay cache the
@@ -462,6 +485,26 @@ static int settings(const char *command, const struct options *o, struct cds_con
 	}
 	*out = cfg;
 	return 0;
+}
+
+/* cds__reload_source.settings: the server settings rebuilt as `settings` builds them at start
+ * (serve's replay-cache default, the config file, then the command line), every error reported
+ * through rep. */
+static size_t reload_settings(void *ctx, const struct engine_reporter *rep, struct cds_config **out)
+{
+	const struct options *o = ctx;
+	struct fhir_error err = {{0}, {0}};
+	struct cds_config *cfg = cds_config_new();
+	size_t errors = 0;
+	(void)cds_config_option(cfg, "replay-cache", CDS__REPLAY_CACHE_DEFAULT, &err);
+	if (o->config)
+		errors = cds_config_load_file_all(cfg, o->config, rep);
+	if (errors == 0 && apply_command_line(cfg, o, &err) != FHIR_OK) {
+		rep->report(rep->ctx, err.where, "", err.message);
+		errors++;
+	}
+	*out = cfg;
+	return errors;
 }
 
 /* The open-demo-mode banner (issue: "says so loudly at start"). */
@@ -483,6 +526,8 @@ static int cmd_serve(int argc, char **argv)
 	struct options o = {0};
 	struct accepts a = {.bind = 1, .port = 1, .decision_log = 1, .server = 1};
 	struct cds_app *app = NULL;
+	struct cds__host *host = NULL;
+	struct cds__reloader *reloader = NULL;
 	struct cds_server *server = NULL;
 	struct cds_config *cfg = NULL;
 	struct fhir_error err = {{0}, {0}};
@@ -535,14 +580,16 @@ static int cmd_serve(int argc, char **argv)
 		                   "issuer only loopback addresses are allowed (open demo mode)",
 		                   bind);
 	}
-	/* Block the stop signals in every thread before any starts (the decision log's writer,
-	 * started by load, and the daemon's threads inherit this mask) and wait for them here:
-	 * a stop signal then always reaches sigwait, never a thread whose default action would
-	 * end the process with decision lines still queued. */
+	/* Block the stop and reload signals in every thread before any starts (the decision
+	 * log's writer, started by load, and the daemon's threads inherit this mask) and wait for
+	 * them here: a stop signal then always reaches sigwait, never a thread whose default
+	 * action would end the process with decision lines still queued; SIGHUP (whose default
+	 * action also ends the process) is handed to the reload thread, never handled here. */
 	sigset_t stop;
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGINT);
 	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN); /* a client or log reader that goes away must not kill us */
 	if (load("serve", &o, o.decision_log, cfg, 0, 1, &app) != 0) {
@@ -559,11 +606,12 @@ static int cmd_serve(int argc, char **argv)
 	const struct engine *engine = cds_app_engine(app);
 	fprintf(stderr,
 	        "cds-commissioning %s listening on %s/cds-services "
-	        "(deployment '%s', %zu polic%s)\n",
+	        "(deployment '%s', %zu polic%s, policy set %s)\n",
 	        CDS_VERSION, cds_server_url(server), engine_deployment_name(engine),
-	        engine_policy_count(engine), engine_policy_count(engine) == 1 ? "y" : "ies");
-	if (app->store)
-		fprintf(stderr, "%s\n", app->store_note);
+	        engine_policy_count(engine), engine_policy_count(engine) == 1 ? "y" : "ies",
+	        app->digest);
+	if (app->host->store)
+		fprintf(stderr, "%s\n", app->host->store_note);
 	else
 		fputs(
 		    "store: none (--store -): decisions and feedback go to the decision log only, "
@@ -584,8 +632,20 @@ static int cmd_serve(int argc, char **argv)
 	                   engine_policy_count(engine),
 	                   engine_policy_count(engine) == 1 ? "y" : "ies");
 	cds__notify_ready();
+	/* From here the host holds the generation being served (main's reference goes, so that
+	 * a reload frees it once its last request is done) and SIGHUP reloads. */
+	host = cds__host_retain(app->host);
+	cds__app_release(app);
+	app = NULL;
+	struct cds__reload_source source = {o.policies, o.config, reload_settings, &o, stderr};
+	if (cds__reload_start(host, &source, &reloader) != FHIR_OK)
+		fputs("cds-commissioning: cannot start the reload thread: SIGHUP is ignored\n",
+		      stderr);
 	int sig = 0;
-	sigwait(&stop, &sig);
+	while (sigwait(&stop, &sig) == 0 && sig == SIGHUP)
+		cds__reload_request(reloader); /* coalesced while one runs */
+	cds__reload_stop(reloader);            /* a reload under way finishes first */
+	reloader = NULL;
 	cds__notify_stopping();
 	cds_server_quiesce(server); /* refused from here on: announced after, not before */
 	struct cds__server_stats st;
@@ -608,8 +668,11 @@ static int cmd_serve(int argc, char **argv)
 out:
 	/* The server first (every request answered, its records queued), then the app, whose
 	 * decision log writes what is queued before it closes. */
+	cds__reload_stop(reloader);
 	cds_server_stop(server);
 	cds_app_free(app);
+	cds__host_close(host); /* the generation being served goes, and with the host the log */
+	cds__host_release(host);
 	cds_config_free(cfg);
 	return rc;
 }

@@ -50,9 +50,13 @@ struct route {
 	struct histogram latency;
 };
 
+/* One policy version's label set. Rows are only ever appended (by the first load and then the
+ * reload thread, fully built before they are linked) and read without a lock; a reload keeps the
+ * rows of earlier sets, so their counters never go back. */
 struct policy_row {
-	const char *id, *version; /* BORROWED from the engine */
+	char *id, *version; /* NEW copies (the engine they came from may be gone) */
 	atomic_ulong outcome[OUTCOMES];
+	struct policy_row *_Atomic next;
 };
 
 /* Feedback by outcome (accepted, overridden) and override reason code ("" none, "other"). */
@@ -64,24 +68,26 @@ struct override_row {
 struct cds__metrics {
 	struct route *routes; /* per service: service, feedback; then the fixed endpoints */
 	size_t route_count;
-	struct policy_row *policies;
-	size_t policy_count;
+	struct policy_row *_Atomic policies; /* in load order; appended, never removed */
+	struct policy_row *policies_tail;    /* the reload thread's */
+	atomic_size_t policy_count;          /* policies in the set being served */
 	atomic_ulong auth_failures[AUTH_REASONS];
 	pthread_mutex_t feedback_lock;
 	struct override_row overrides[OVERRIDE_REASONS + 2]; /* + "" and "other" */
 	size_t override_count;
 	atomic_ulong fetch_items, fetch_failures;
 	struct histogram fetch_latency;
-	char digest[72];                   /* "sha256:<hex>" of the loaded policy set */
+	pthread_mutex_t set_lock;          /* guards digest (reload thread vs scrapes) */
+	char digest[72];                   /* "sha256:<hex>" of the policy set being served */
+	atomic_ulong reloads[2];           /* reloads refused [0] and swapped in [1] */
 	struct cds_server *_Atomic server; /* BORROWED while serving (connections, in flight) */
 	atomic_int draining;               /* shutting down: not ready */
 };
 
 static const char *const fixed_endpoints[] = {"discovery", "healthz", "readyz", "metrics", "other"};
 
-/* SHA-256 over each file in load order: its name, a NUL, its length as 8 big-endian bytes and
- * its text. A renamed, edited, added or removed file changes the digest. */
-static void digest_files(const struct engine_file *files, size_t count, char *out, size_t size)
+/* A renamed, edited, added or removed file changes the digest. */
+void cds__files_digest(const struct engine_file *files, size_t count, char *out, size_t size)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned len = 0;
@@ -119,20 +125,52 @@ struct cds__metrics *cds__metrics_new(const struct engine *engine, const struct 
 	for (size_t i = 0; i < fixed; i++)
 		m->routes[2 * services + i] =
 		    (struct route){.endpoint = fixed_endpoints[i], .service = ""};
-	m->policy_count = engine_policy_count(engine);
-	m->policies = cds__must(calloc(m->policy_count ? m->policy_count : 1, sizeof *m->policies));
-	for (size_t i = 0; i < m->policy_count; i++) {
-		const char *id = NULL, *version = NULL, *commissioner = NULL;
-		engine_policy_info(engine, i, &id, &version, &commissioner);
-		m->policies[i].id = id ? id : "";
-		m->policies[i].version = version ? version : "";
-	}
 	pthread_mutex_init(&m->feedback_lock, NULL);
+	pthread_mutex_init(&m->set_lock, NULL);
 	/* The two fixed override rows: none given, and over the cap. */
 	m->override_count = 2;
 	snprintf(m->overrides[1].code, sizeof m->overrides[1].code, "other");
-	digest_files(files, file_count, m->digest, sizeof m->digest);
+	char digest[72];
+	cds__files_digest(files, file_count, digest, sizeof digest);
+	cds__metrics_policy_set(m, engine, digest);
 	return m;
+}
+
+void cds__metrics_policy_set(struct cds__metrics *m, const struct engine *engine,
+                             const char *digest)
+{
+	if (!m)
+		return;
+	size_t n = engine_policy_count(engine);
+	for (size_t i = 0; i < n; i++) {
+		const char *id = NULL, *version = NULL, *commissioner = NULL;
+		engine_policy_info(engine, i, &id, &version, &commissioner);
+		id = id ? id : "";
+		version = version ? version : "";
+		struct policy_row *r = atomic_load(&m->policies);
+		while (r && (strcmp(r->id, id) != 0 || strcmp(r->version, version) != 0))
+			r = atomic_load(&r->next);
+		if (r)
+			continue; /* this version was loaded before: its counts go on */
+		r = cds__must(calloc(1, sizeof *r));
+		r->id = cds__must(strdup(id));
+		r->version = cds__must(strdup(version));
+		if (m->policies_tail) /* published whole: readers see it complete or not at all */
+			atomic_store(&m->policies_tail->next, r);
+		else
+			atomic_store(&m->policies, r);
+		m->policies_tail = r;
+	}
+	atomic_store(&m->policy_count, n);
+	pthread_mutex_lock(&m->set_lock);
+	snprintf(m->digest, sizeof m->digest, "%s", digest);
+	pthread_mutex_unlock(&m->set_lock);
+}
+
+void cds__metrics_reload(struct cds__metrics *m, int ok)
+{
+	if (m)
+		atomic_fetch_add(&m->reloads[ok ? 1 : 0], 1);
 }
 
 void cds__metrics_free(struct cds__metrics *m)
@@ -140,8 +178,14 @@ void cds__metrics_free(struct cds__metrics *m)
 	if (!m)
 		return;
 	pthread_mutex_destroy(&m->feedback_lock);
+	pthread_mutex_destroy(&m->set_lock);
 	free(m->routes);
-	free(m->policies);
+	for (struct policy_row *r = atomic_load(&m->policies), *next; r; r = next) {
+		next = atomic_load(&r->next);
+		free(r->id);
+		free(r->version);
+		free(r);
+	}
 	free(m);
 }
 
@@ -217,11 +261,10 @@ void cds__metrics_decisions(struct cds__metrics *m, const cJSON *records)
 		while (o < OUTCOMES - 1 &&
 		       !(cJSON_IsString(d) && strcmp(d->valuestring, outcomes[o]) == 0))
 			o++;
-		for (size_t i = 0; i < m->policy_count; i++)
-			if (strcmp(m->policies[i].id, p->valuestring) == 0 &&
-			    strcmp(m->policies[i].version, v->valuestring) == 0) {
-				atomic_fetch_add_explicit(&m->policies[i].outcome[o], 1,
-				                          memory_order_relaxed);
+		for (struct policy_row *r = atomic_load(&m->policies); r; r = atomic_load(&r->next))
+			if (strcmp(r->id, p->valuestring) == 0 &&
+			    strcmp(r->version, v->valuestring) == 0) {
+				atomic_fetch_add_explicit(&r->outcome[o], 1, memory_order_relaxed);
 				break;
 			}
 	}
@@ -252,11 +295,6 @@ void cds__metrics_feedback(struct cds__metrics *m, const cJSON *record)
 	}
 	m->overrides[row].count[overridden]++;
 	pthread_mutex_unlock(&m->feedback_lock);
-}
-
-const char *cds__metrics_policy_set(const struct cds__metrics *m)
-{
-	return m ? m->digest : "";
 }
 
 void cds__metrics_auth(struct cds__metrics *m, int reason)
@@ -374,10 +412,18 @@ static char *render(struct cds_app *app, size_t *length)
 	head(&t, "cds_build_info", "gauge", "The running version (value 1).");
 	put(&t, "cds_build_info{version=\"%s\"} 1\n", CDS_VERSION);
 	head(&t, "cds_policy_set_info", "gauge",
-	     "The loaded policy set: SHA-256 over its files (name, length, text) in load order.");
+	     "The policy set being served: SHA-256 over its files (name, length, text) in load "
+	     "order.");
+	pthread_mutex_lock(&m->set_lock);
 	put(&t, "cds_policy_set_info{digest=\"%s\"} 1\n", m->digest);
-	head(&t, "cds_policies_loaded", "gauge", "Policies loaded.");
-	put(&t, "cds_policies_loaded %zu\n", m->policy_count);
+	pthread_mutex_unlock(&m->set_lock);
+	head(&t, "cds_policies_loaded", "gauge", "Policies in the set being served.");
+	put(&t, "cds_policies_loaded %zu\n", atomic_load(&m->policy_count));
+	head(&t, "cds_reloads_total", "counter",
+	     "Reloads (SIGHUP), by result: success (swapped in) or failure (refused, the previous "
+	     "set kept serving).");
+	put(&t, "cds_reloads_total{result=\"success\"} %lu\n", atomic_load(&m->reloads[1]));
+	put(&t, "cds_reloads_total{result=\"failure\"} %lu\n", atomic_load(&m->reloads[0]));
 
 	head(&t, "cds_http_requests_total", "counter",
 	     "HTTP requests answered, by endpoint, CDS service and status.");
@@ -412,14 +458,14 @@ static char *render(struct cds_app *app, size_t *length)
 
 	head(&t, "cds_decisions_total", "counter",
 	     "Decision records, by policy, policy version and outcome.");
-	for (size_t i = 0; i < m->policy_count; i++)
+	for (struct policy_row *r = atomic_load(&m->policies); r; r = atomic_load(&r->next))
 		for (size_t o = 0; o < OUTCOMES; o++) {
 			put(&t, "cds_decisions_total{");
-			put_label(&t, "policy", m->policies[i].id, 1);
-			put_label(&t, "version", m->policies[i].version, 0);
+			put_label(&t, "policy", r->id, 1);
+			put_label(&t, "version", r->version, 0);
 			put_label(&t, "outcome", outcomes[o], 0);
 			put(&t, "} %lu\n",
-			    atomic_load_explicit(&m->policies[i].outcome[o], memory_order_relaxed));
+			    atomic_load_explicit(&r->outcome[o], memory_order_relaxed));
 		}
 
 	head(&t, "cds_feedback_total", "counter",
@@ -506,9 +552,9 @@ static char *render(struct cds_app *app, size_t *length)
 	head(&t, "cds_decision_log_queue_waits_total", "counter",
 	     "Requests that found the decision log's queue full and waited.");
 	put(&t, "cds_decision_log_queue_waits_total %lu\n", ls.waits);
-	if (app->store_writer) { /* issue 13: the decision and feedback store */
+	if (app->host->store_writer) { /* issue 13: the decision and feedback store */
 		struct cds__store_writer_stats ws;
-		cds__store_writer_stats(app->store_writer, &ws);
+		cds__store_writer_stats(app->host->store_writer, &ws);
 		head(&t, "cds_store_writes_total", "counter",
 		     "Service calls and feedback bodies committed to the store.");
 		put(&t, "cds_store_writes_total %lu\n", ws.writes);

@@ -27,33 +27,33 @@ static const char *sqlite_file(const char *url)
 	return strcmp(path, ":memory:") == 0 ? NULL : path;
 }
 
-/* Loads or creates the patient key into app->patient_key; *how says which. */
-static int open_key(struct cds_app *app, const struct cds_app_options *opts, const char *shown,
+/* Loads or creates the patient key into host->patient_key; *how says which. */
+static int open_key(struct cds__host *host, const struct cds_app_options *opts, const char *shown,
                     char *how, size_t size, const struct engine_reporter *rep)
 {
 	struct fhir_error err = {{0}, {0}};
-	app->patient_key = cds__must(calloc(1, sizeof *app->patient_key));
+	host->patient_key = cds__must(calloc(1, sizeof *host->patient_key));
 	const char *file = sqlite_file(opts->store);
 	int rc;
 	if (opts->patient_key) {
-		rc = cds__patient_key_load(opts->patient_key, app->patient_key, &err);
+		rc = cds__patient_key_load(opts->patient_key, host->patient_key, &err);
 		snprintf(how, size, "%s", opts->patient_key);
 	} else if (file) { /* the demo and the default: beside the store file */
 		char path[4096];
 		snprintf(path, sizeof path, "%s.patient-key", file);
 		if (access(path, F_OK) == 0) {
-			rc = cds__patient_key_load(path, app->patient_key, &err);
+			rc = cds__patient_key_load(path, host->patient_key, &err);
 			snprintf(how, size, "%s", path);
 		} else {
-			rc = cds__patient_key_create(path, app->patient_key, &err);
+			rc = cds__patient_key_create(path, host->patient_key, &err);
 			snprintf(how, size,
 			         "%s (created now: keep it with the store; without it the "
 			         "stored patients cannot be matched to new ones)",
 			         path);
 		}
 	} else if (strncmp(opts->store, "sqlite:", 7) == 0) { /* in memory: a key as short-lived */
-		ssize_t n = getrandom(app->patient_key->bytes, 32, 0);
-		app->patient_key->length = 32;
+		ssize_t n = getrandom(host->patient_key->bytes, 32, 0);
+		host->patient_key->length = 32;
 		rc = n == 32 ? FHIR_OK : FHIR_ERR_IO;
 		fhir_error_set(&err, NULL, "no random bytes for the patient key");
 		snprintf(how, size, "random, in memory");
@@ -69,19 +69,19 @@ static int open_key(struct cds_app *app, const struct cds_app_options *opts, con
 	return rc;
 }
 
-int cds__record_open(struct cds_app *app, const struct cds_app_options *opts,
+int cds__record_open(struct cds__host *host, const struct cds_app_options *opts,
                      const struct engine_reporter *rep)
 {
 	struct fhir_error err = {{0}, {0}};
 	char shown[512], key[4200];
-	app->body_retention_days = -1;
+	host->body_retention_days = -1;
 	if (!opts->store || strcmp(opts->store, "-") == 0)
 		return FHIR_OK;
 	cds__store_redact(opts->store, shown, sizeof shown);
 	/* a key file given is read first: a wrong one must not leave a new store behind */
-	if (opts->patient_key && open_key(app, opts, shown, key, sizeof key, rep) != FHIR_OK)
+	if (opts->patient_key && open_key(host, opts, shown, key, sizeof key, rep) != FHIR_OK)
 		return FHIR_ERR_IO;
-	if (cds__store_open(opts->store, &app->store, &err) != FHIR_OK) {
+	if (cds__store_open(opts->store, &host->store, &err) != FHIR_OK) {
 		char prefix[600]; /* the report names the store already */
 		snprintf(prefix, sizeof prefix, "store '%s': ", shown);
 		size_t n = strlen(prefix);
@@ -90,36 +90,38 @@ int cds__record_open(struct cds_app *app, const struct cds_app_options *opts,
 		return FHIR_ERR_IO;
 	}
 	if (!opts->patient_key) {
-		int rc = open_key(app, opts, shown, key, sizeof key, rep);
+		int rc = open_key(host, opts, shown, key, sizeof key, rep);
 		if (rc != FHIR_OK)
 			return rc;
 	}
 	if (opts->keep_request_bodies)
-		app->body_retention_days = opts->request_body_retention_days;
-	app->store_writer =
-	    cds__store_writer_start(app->store, PURGE_SECONDS, WAIT_SECONDS, stderr);
+		host->body_retention_days = opts->request_body_retention_days;
+	host->store_writer =
+	    cds__store_writer_start(host->store, PURGE_SECONDS, WAIT_SECONDS, stderr);
 	char bodies[96];
-	if (app->body_retention_days < 0)
+	if (host->body_retention_days < 0)
 		snprintf(bodies, sizeof bodies, "request bodies not stored");
 	else
 		snprintf(bodies, sizeof bodies, "request bodies kept %ld day%s",
-		         app->body_retention_days, app->body_retention_days == 1 ? "" : "s");
-	snprintf(app->store_note, sizeof app->store_note,
+		         host->body_retention_days, host->body_retention_days == 1 ? "" : "s");
+	snprintf(host->store_note, sizeof host->store_note,
 	         "store: %.150s (%s, schema v%d); %s; patient key %.300s", shown,
-	         cds__store_kind(app->store), cds__store_schema_version(), bodies, key);
+	         cds__store_kind(host->store), cds__store_schema_version(), bodies, key);
 	return FHIR_OK;
 }
 
-void cds__record_close(struct cds_app *app)
+void cds__record_close(struct cds__host *host)
 {
-	cds__store_writer_stop(app->store_writer); /* commits what is queued */
-	cds__store_close(app->store);
-	if (app->patient_key)
-		memset(app->patient_key, 0, sizeof *app->patient_key);
-	free(app->patient_key);
-	app->store_writer = NULL;
-	app->store = NULL;
-	app->patient_key = NULL;
+	if (!host)
+		return;
+	cds__store_writer_stop(host->store_writer); /* commits what is queued */
+	cds__store_close(host->store);
+	if (host->patient_key)
+		memset(host->patient_key, 0, sizeof *host->patient_key);
+	free(host->patient_key);
+	host->store_writer = NULL;
+	host->store = NULL;
+	host->patient_key = NULL;
 }
 
 /* The 503 for a call whose `what` could not be committed (out holds no body yet). */
@@ -150,8 +152,9 @@ static time_t now_stamp(char *buf, size_t size)
 static int commit(struct cds_app *app, struct cds__store_rows *rows, const char *what,
                   struct cds_reply *out)
 {
+	struct cds__host *host = app->host;
 	struct fhir_error err = {{0}, {0}};
-	int rc = cds__store_writer_commit(app->store_writer, cds__store_rows_insert, rows,
+	int rc = cds__store_writer_commit(host->store_writer, cds__store_rows_insert, rows,
 	                                  cds__store_rows_free, &err);
 	if (rc == FHIR_OK)
 		return 0;
@@ -163,7 +166,8 @@ int cds__record_decisions(struct cds_app *app, const struct cds__service *servic
                           const cJSON *request, const cJSON *records, const cJSON *response,
                           struct cds_reply *out)
 {
-	if (!app->store_writer)
+	struct cds__host *host = app->host;
+	if (!host->store_writer)
 		return 0;
 	char stamp[40];
 	struct cds__decision_input in = {0};
@@ -173,10 +177,10 @@ int cds__record_decisions(struct cds_app *app, const struct cds__service *servic
 	in.response = response;
 	in.service = service->id;
 	in.deployment = engine_deployment_name(app->engine);
-	in.policy_set = cds__metrics_policy_set(app->metrics);
+	in.policy_set = app->digest; /* the generation that decided */
 	in.received_at = stamp;
-	in.key = app->patient_key;
-	in.body_retention_days = app->body_retention_days;
+	in.key = host->patient_key;
+	in.body_retention_days = host->body_retention_days;
 	struct cds__store_rows *rows = cds__must(calloc(1, sizeof *rows));
 	cds__decision_rows_build(&in, rows);
 	return commit(app, rows, "the decision", out);
@@ -184,7 +188,8 @@ int cds__record_decisions(struct cds_app *app, const struct cds__service *servic
 
 int cds__record_feedback(struct cds_app *app, const cJSON *records, struct cds_reply *out)
 {
-	if (!app->store_writer)
+	struct cds__host *host = app->host;
+	if (!host->store_writer)
 		return 0;
 	char stamp[40];
 	now_stamp(stamp, sizeof stamp);
@@ -196,7 +201,7 @@ int cds__record_feedback(struct cds_app *app, const cJSON *records, struct cds_r
 int cds__record_failing(struct cds_app *app, char *why, size_t size)
 {
 	struct cds__store_writer_stats st;
-	cds__store_writer_stats(app ? app->store_writer : NULL, &st);
+	cds__store_writer_stats(app ? app->host->store_writer : NULL, &st);
 	if (st.failing)
 		snprintf(why, size, "the decision store cannot be written: %s", st.error);
 	return st.failing;
@@ -204,12 +209,13 @@ int cds__record_failing(struct cds_app *app, char *why, size_t size)
 
 int cds__record_health(struct cds_app *app, cJSON *body)
 {
-	if (!app->store)
+	struct cds__host *host = app->host;
+	if (!host->store)
 		return 0;
 	struct cds__store_writer_stats st;
-	cds__store_writer_stats(app->store_writer, &st);
+	cds__store_writer_stats(host->store_writer, &st);
 	cJSON *store = cds__must(cJSON_AddObjectToObject(body, "store"));
-	cds__must(cJSON_AddStringToObject(store, "kind", cds__store_kind(app->store)));
+	cds__must(cJSON_AddStringToObject(store, "kind", cds__store_kind(host->store)));
 	cds__must(cJSON_AddStringToObject(store, "status", st.failing ? "failing" : "ok"));
 	if (st.failing)
 		cds__must(cJSON_AddStringToObject(store, "reason", st.error));

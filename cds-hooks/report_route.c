@@ -238,7 +238,7 @@ void cds__report_route(struct cds_app *app, const struct cds_request *req, struc
 	 * store connection is its writer's, and a report holding that connection's lock for its
 	 * queries would hold back every decision meanwhile (WAL lets SQLite readers and the
 	 * writer go on side by side). An in-memory SQLite store has no second connection. */
-	struct cds__store *store = app->store, *own = NULL;
+	struct cds__store *store = app->host->store, *own = NULL;
 	struct fhir_error err = {{0}, {0}};
 	if (store && strcmp(cds__store_url(store), "sqlite::memory:") != 0) {
 		if (cds__store_open(cds__store_url(store), &own, &err) != FHIR_OK) {

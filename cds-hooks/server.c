@@ -88,8 +88,11 @@ struct peer {
 
 struct cds_server {
 	struct MHD_Daemon *daemon;
-	struct cds_app *app;              /* BORROWED */
-	const struct cds__limits *limits; /* BORROWED from the app's settings */
+	struct cds__host *host;           /* retained: each request takes its current generation */
+	struct cds__metrics *metrics;     /* the host's (it outlives reloads) */
+	struct cds__limits own_limits;    /* copied at start: they size the server (no reload) */
+	const struct cds__limits *limits; /* &own_limits */
+	int log_json;                     /* --log-format json, from the settings at start */
 	unsigned port;
 	char base_url[320];       /* "http://127.0.0.1:8080": the default JWT aud base */
 	atomic_ulong in_flight;   /* requests complete and queued or being answered */
@@ -141,6 +144,8 @@ struct conn {
 	int refused;   /* the connection was refused (struct peer): discard the body, answer 503 */
 	struct cds__pending *pending; /* waiting for, or back from, the fetch thread */
 	struct cds_server *server;    /* BORROWED: for the access log and the fetch callback */
+	struct cds_app *app; /* a reference to the generation current when its headers came: the
+	                        request is answered by it to the end, whatever reloads meanwhile */
 	struct timespec start;
 	struct timespec fetch_start;       /* when its fetch from fhirServer started (metrics) */
 	struct MHD_Connection *connection; /* BORROWED while submitted */
@@ -289,7 +294,7 @@ static void access_log(struct cds_server *server, const char *method, const char
 	cds__timestamp(stamp, sizeof stamp);
 	sanitize_path(method, m, sizeof m);
 	sanitize_path(url, path, sizeof path);
-	if (server->app->settings->log_json) { /* --log-format json: one JSON object a line */
+	if (server->log_json) { /* --log-format json: one JSON object a line */
 		cJSON *o = cds__must(cJSON_CreateObject());
 		cJSON_AddStringToObject(o, "time", stamp);
 		cJSON_AddStringToObject(o, "method", m);
@@ -346,7 +351,7 @@ static enum MHD_Result queue_reply(struct MHD_Connection *connection, const char
 	enum MHD_Result ret = MHD_queue_response(connection, reply->status, response);
 	c->responded = 1;
 	MHD_destroy_response(response);
-	cds__metrics_request(c->server->app->metrics, url, reply->status, seconds_since(&c->start));
+	cds__metrics_request(c->server->metrics, url, reply->status, seconds_since(&c->start));
 	if (!c->refused) /* refusals are counted and summarised once a second (watchdog_main) */
 		access_log(c->server, method, url, reply, &c->start);
 	cds_reply_clear(reply);
@@ -360,11 +365,12 @@ static enum MHD_Result refuse_framing(struct cds_server *server, struct MHD_Conn
                                       unsigned status, const char *why)
 {
 	struct cds_reply reply;
+	(void)server; /* the CORS settings are the request's generation's */
 	memset(&reply, 0, sizeof reply);
 	cds__reply_error(&reply, status,
 	                 status == MHD_HTTP_NOT_IMPLEMENTED ? "not-supported" : "structure", NULL,
 	                 "%s", why);
-	cds__cors_headers(server->app->settings,
+	cds__cors_headers(c->app->settings,
 	                  MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Origin"), 0,
 	                  &reply);
 	snprintf(reply.log_note, sizeof reply.log_note, "framing");
@@ -670,7 +676,7 @@ static void fetch_done(void *ctx, int status)
 	struct conn *c = ctx;
 	struct cds_server *server = c->server;
 	(void)status; /* each item says how it went */
-	cds__metrics_fetch(server->app->metrics, &c->pending->plan, seconds_since(&c->fetch_start));
+	cds__metrics_fetch(server->metrics, &c->pending->plan, seconds_since(&c->fetch_start));
 	atomic_fetch_sub(&server->fetching, 1);
 	pthread_mutex_lock(&server->queue_lock);
 	enqueue_locked(server, c);
@@ -697,19 +703,19 @@ static void *worker_main(void *arg)
 		server->queued--;
 		pthread_mutex_unlock(&server->queue_lock);
 		if (c->pending) { /* back from the fetch thread */
-			cds__handle_finish(server->app, &c->req, c->pending, &c->reply);
+			cds__handle_finish(c->app, &c->req, c->pending, &c->reply);
 			c->pending = NULL;
-		} else if (cds__handle_start(server->app, &c->req, &c->reply, &c->pending)) {
+		} else if (cds__handle_start(c->app, &c->req, &c->reply, &c->pending)) {
 			atomic_fetch_add(&server->fetching, 1);
 			clock_gettime(CLOCK_MONOTONIC, &c->fetch_start);
-			if (cds__fetch_start(server->app, &c->pending->plan, server->fetcher,
+			if (cds__fetch_start(c->app, &c->pending->plan, server->fetcher,
 			                     &fetch_done, c) == FHIR_OK) {
 				pthread_mutex_lock(&server->queue_lock);
 				continue; /* c is the fetch thread's until fetch_done */
 			}
 			atomic_fetch_sub(&server->fetching, 1);
 			/* Not started (the server is stopping): the items say why. */
-			cds__handle_finish(server->app, &c->req, c->pending, &c->reply);
+			cds__handle_finish(c->app, &c->req, c->pending, &c->reply);
 			c->pending = NULL;
 		}
 		c->answered = 1;
@@ -802,7 +808,7 @@ static enum MHD_Result submit(struct cds_server *server, struct MHD_Connection *
 	}
 	/* Overload: 503 + Retry-After now (the service recovers as requests finish). */
 	req->busy_retry_after = (unsigned)server->limits->retry_after_seconds;
-	cds_handle(server->app, req, &c->reply);
+	cds_handle(c->app, req, &c->reply);
 	return queue_reply(connection, url, method, c, &c->reply);
 }
 
@@ -816,6 +822,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
 	if (!c) { /* first call: headers only */
 		c = cds__must(calloc(1, sizeof *c));
 		c->server = server;
+		/* The request's generation, held until on_completed: a reload meanwhile does not
+		 * change what answers it. The host is closed only after the server stops. */
+		c->app = cds__app_acquire(server->host);
 		clock_gettime(CLOCK_MONOTONIC, &c->start);
 		*con_cls = c;
 		set_phase(server, connection, PEER_BODY); /* the body deadline starts */
@@ -929,6 +938,7 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
 		release_slot(server, c);
 		if (c->submitted && c->answered)
 			cds_reply_clear(&c->reply); /* answered, never sent */
+		cds__app_release(c->app); /* the last request of a replaced generation frees it */
 		free(c->body);
 		free(c);
 	}
@@ -1046,8 +1056,11 @@ int cds_server_start(struct cds_app *app, const char *bind, unsigned port, struc
 		goto out;
 	}
 	server = cds__must(calloc(1, sizeof *server));
-	server->app = app;
-	server->limits = limits;
+	server->host = cds__host_retain(app->host);
+	server->metrics = app->metrics;
+	server->own_limits = *limits;
+	server->limits = &server->own_limits;
+	server->log_json = cfg->log_json;
 	atomic_init(&server->in_flight, 0);
 	atomic_init(&server->fetching, 0);
 	pthread_condattr_t monotonic;
@@ -1172,7 +1185,7 @@ void cds_server_stop(struct cds_server *server)
 	}
 	if (server->daemon)
 		MHD_stop_daemon(server->daemon);
-	cds__metrics_attach(server->app->metrics, NULL);
+	cds__metrics_attach(server->metrics, NULL);
 	cds__log_close(server->access); /* every access-log line is written before we return */
 	if (server->locks_ready) {
 		pthread_mutex_destroy(&server->lock);
@@ -1190,6 +1203,7 @@ void cds_server_stop(struct cds_server *server)
 	}
 	free(server->tls_key);
 	free(server->tls_cert);
+	cds__host_release(server->host);
 	free(server);
 }
 
@@ -1245,7 +1259,7 @@ void cds_server_quiesce(struct cds_server *server)
 {
 	if (!server || !server->daemon || atomic_exchange(&server->draining, 1))
 		return;
-	cds__metrics_draining(server->app->metrics); /* GET /readyz: 503 */
+	cds__metrics_draining(server->metrics); /* GET /readyz: 503 */
 	/* No new connection from now on: libmicrohttpd stops accepting and gives the listening
 	 * socket back; closing it makes new connects fail at once (refused), not wait. */
 	MHD_socket listener = MHD_quiesce_daemon(server->daemon);

@@ -40,7 +40,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	cfg = cds_config_new();
 	if (cds_config_option(cfg, "issuer", opt, &err) != FHIR_OK ||
 	    cds_config_option(cfg, "alg", "ES384,RS384,ES256,RS256,PS384", &err) != FHIR_OK ||
-	    cds__auth_new(cfg, &auth, &err) != FHIR_OK)
+	    cds__auth_new(cfg, NULL, NULL, &auth, &err) != FHIR_OK)
 		abort();
 	unlink(path);
 	return 0;

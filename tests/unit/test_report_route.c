@@ -159,7 +159,7 @@ struct busy {
 
 /* Inside a write transaction on the service's own store connection (as its writer holds it):
  * the page is still served, from a connection of its own, without the uncommitted row. (Were
- * the route to use app->store's connection, this would wait on its lock for ever: the test's
+ * the route to use app->host->store's connection, this would wait on its lock for ever: the test's
  * TIMEOUT turns that into a failure.) */
 static int report_while_writing(struct cds__store_conn *c, void *ctx, struct fhir_error *err)
 {
@@ -338,14 +338,14 @@ int main(void)
 		CHECK(get(app, "GET", 1, NULL, NULL, NULL, &r) == 404 && strstr(r.body, "no store"),
 		      "no store: %u", r.status);
 		cds_reply_clear(&r);
-		app->store = store; /* BORROWED: what serve --store sets */
+		app->host->store = store; /* BORROWED: what serve --store sets */
 		check_access(app);
 		struct busy b = {app, 0, 0};
 		cds__store_run(store, 1, report_while_writing, &b, &err);
 		CHECK(b.status == 200 && !b.saw_uncommitted, "report during a write: %u %d",
 		      b.status, b.saw_uncommitted);
 		check_http(app);
-		app->store = NULL;
+		app->host->store = NULL;
 	}
 	cds_app_free(app);
 	cds_config_free(cfg);

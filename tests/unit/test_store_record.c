@@ -141,7 +141,7 @@ static struct cds_app *open_app(const char *name, const char *key, int keep, lon
 	                               .keep_request_bodies = keep,
 	                               .request_body_retention_days = days};
 	struct cds_app *app = NULL;
-	CHECK(cds_app_new(&opts, NULL, &app) == FHIR_OK && app && app->store, "app with store %s",
+	CHECK(cds_app_new(&opts, NULL, &app) == FHIR_OK && app && app->host->store, "app with store %s",
 	      name);
 	return app;
 }
@@ -190,7 +190,7 @@ static void test_decisions(struct cds_app *app, const char *key_path)
 	CHECK(cJSON_GetArraySize(records) >= 1 && cJSON_GetArraySize(cards) >= 1,
 	      "records and cards");
 
-	cJSON *req = rows(app->store,
+	cJSON *req = rows(app->host->store,
 	                  "SELECT id, service, hook, hook_instance, deployment, "
 	                  "policy_set, patient, body, body_expires_at FROM request",
 	                  NULL);
@@ -215,7 +215,7 @@ static void test_decisions(struct cds_app *app, const char *key_path)
 	size_t criteria = 0;
 	for (const cJSON *rec = records ? records->child : NULL; rec; rec = rec->next) {
 		const char *id = cJSON_GetObjectItemCaseSensitive(rec, "id")->valuestring;
-		cJSON *d = rows(app->store,
+		cJSON *d = rows(app->host->store,
 		                "SELECT request_id, policy, policy_version, decision, card_uuid, "
 		                "card_indicator, suggestions, commissioner, order_ref, "
 		                "recommendations, outcomes, matched_on_text, "
@@ -284,7 +284,7 @@ static void test_decisions(struct cds_app *app, const char *key_path)
 			         "SELECT state, evidence FROM criterion WHERE decision_id = $1 AND "
 			         "criterion = '%s'",
 			         cid);
-			cJSON *cr = rows(app->store, sql, id);
+			cJSON *cr = rows(app->host->store, sql, id);
 			CHECK(same(cell(cr, 0, 0),
 			           cJSON_GetObjectItemCaseSensitive(c, "state")->valuestring),
 			      "criterion %s state %s", cid, cell(cr, 0, 0));
@@ -296,7 +296,7 @@ static void test_decisions(struct cds_app *app, const char *key_path)
 			cJSON_Delete(cr);
 		}
 	}
-	cJSON *n = rows(app->store, "SELECT COUNT(*) FROM criterion", NULL);
+	cJSON *n = rows(app->host->store, "SELECT COUNT(*) FROM criterion", NULL);
 	CHECK(criteria > 0 && cell(n, 0, 0) && strtoul(cell(n, 0, 0), NULL, 10) == criteria,
 	      "%zu criteria, stored %s", criteria, cell(n, 0, 0));
 	cJSON_Delete(n);
@@ -304,7 +304,7 @@ static void test_decisions(struct cds_app *app, const char *key_path)
 	/* the same patient again under the same key: the same value */
 	struct cds_reply r2 = {0};
 	call(app, "POST", SELECT_PATH, knee, &r2, NULL);
-	cJSON *pats = rows(app->store, "SELECT DISTINCT patient FROM request", NULL);
+	cJSON *pats = rows(app->host->store, "SELECT DISTINCT patient FROM request", NULL);
 	CHECK(r2.status == 200 && cJSON_GetArraySize(pats) == 1, "stable for one key");
 	cJSON_Delete(pats);
 	cds_reply_clear(&r2);
@@ -331,7 +331,7 @@ static void test_feedback(struct cds_app *app)
 	CHECK(r.status == 200, "feedback: 200 (%u) %.200s", r.status, r.body);
 	cds_reply_clear(&r);
 	cJSON *fb =
-	    rows(app->store,
+	    rows(app->host->store,
 	         "SELECT card_uuid, card_known, outcome, outcome_at, override_reason_system, "
 	         "override_reason_code, override_reason_display, has_user_comment, "
 	         "accepted_suggestions, service FROM feedback ORDER BY outcome_at",
@@ -366,8 +366,8 @@ static void test_bodies(struct cds_app *plain, const char *other_key)
 	call(app, "POST", SELECT_PATH, knee, &r, NULL);
 	CHECK(r.status == 200, "bodies kept: 200");
 	cds_reply_clear(&r);
-	cJSON *req = rows(app->store, "SELECT patient, body, body_expires_at FROM request", NULL);
-	cJSON *a = rows(plain->store, "SELECT patient FROM request", NULL);
+	cJSON *req = rows(app->host->store, "SELECT patient, body, body_expires_at FROM request", NULL);
+	cJSON *a = rows(plain->host->store, "SELECT patient FROM request", NULL);
 	CHECK(cell(req, 0, 0) && cell(a, 0, 0) && !same(cell(req, 0, 0), cell(a, 0, 0)),
 	      "another key: another patient value");
 	cJSON_Delete(a);
@@ -383,19 +383,19 @@ static void test_bodies(struct cds_app *plain, const char *other_key)
 	/* the purge, asked about instants instead of waiting for them */
 	struct fhir_error err = {{0}, {0}};
 	unsigned long count = 99;
-	CHECK(cds__store_purge(app->store, time(NULL), &count, &err) == FHIR_OK && count == 0,
+	CHECK(cds__store_purge(app->host->store, time(NULL), &count, &err) == FHIR_OK && count == 0,
 	      "nothing expired now (%lu)", count);
-	CHECK(cds__store_purge(app->store, time(NULL) + 86400 - 120, &count, &err) == FHIR_OK &&
+	CHECK(cds__store_purge(app->host->store, time(NULL) + 86400 - 120, &count, &err) == FHIR_OK &&
 	          count == 0,
 	      "nor just before a day has passed (%lu)", count);
-	CHECK(cds__store_purge(app->store, time(NULL) + 86400 + 120, &count, &err) == FHIR_OK &&
+	CHECK(cds__store_purge(app->host->store, time(NULL) + 86400 + 120, &count, &err) == FHIR_OK &&
 	          count == 1,
 	      "purged a day later (%lu)", count);
-	req = rows(app->store, "SELECT body, body_expires_at, hook_instance FROM request", NULL);
+	req = rows(app->host->store, "SELECT body, body_expires_at, hook_instance FROM request", NULL);
 	CHECK(!cell(req, 0, 0) && !cell(req, 0, 1) && cell(req, 0, 2),
 	      "the body is gone, the request stays");
 	cJSON_Delete(req);
-	cJSON *d = rows(app->store, "SELECT COUNT(*) FROM decision", NULL);
+	cJSON *d = rows(app->host->store, "SELECT COUNT(*) FROM decision", NULL);
 	CHECK(!same(cell(d, 0, 0), "0"), "its decisions stay");
 	cJSON_Delete(d);
 	cds_app_free(app);
@@ -405,7 +405,7 @@ static void test_unwritable(struct cds_app *app)
 {
 	char why[200];
 	struct cds_reply r = {0};
-	pragma(app->store, "PRAGMA query_only = 1"); /* as a read-only file or full disk would */
+	pragma(app->host->store, "PRAGMA query_only = 1"); /* as a read-only file or full disk would */
 	call(app, "POST", SELECT_PATH, knee, &r, NULL);
 	CHECK(r.status == 503, "unwritable store: the service call is 503 (%u)", r.status);
 	CHECK(header(&r, "Retry-After") != NULL, "with Retry-After");
@@ -434,12 +434,12 @@ static void test_unwritable(struct cds_app *app)
 	          strstr(r.body, "cds_store_writable 0\n"),
 	      "/metrics counts the failures");
 	cds_reply_clear(&r);
-	cJSON *n = rows(app->store, "SELECT COUNT(*) FROM request", NULL);
+	cJSON *n = rows(app->host->store, "SELECT COUNT(*) FROM request", NULL);
 	CHECK(same(cell(n, 0, 0), "2"), "nothing of the refused call was stored (%s)",
 	      cell(n, 0, 0));
 	cJSON_Delete(n);
 
-	pragma(app->store, "PRAGMA query_only = 0"); /* writing works again */
+	pragma(app->host->store, "PRAGMA query_only = 0"); /* writing works again */
 	call(app, "POST", SELECT_PATH, knee, &r, NULL);
 	CHECK(r.status == 200, "recovered: the service call is 200 again (%u)", r.status);
 	cds_reply_clear(&r);
@@ -473,13 +473,13 @@ static void test_options(void)
 	CHECK(stat(key, &st) == 0 && (st.st_mode & 0777) == 0600 && st.st_size == 32,
 	      "the created key: 32 bytes, 0600");
 	app = NULL;
-	CHECK(cds_app_new(&opts, NULL, &app) == FHIR_OK && app && strstr(app->store_note, key) &&
-	          !strstr(app->store_note, "created"),
-	      "reused the next time: %s", app ? app->store_note : "");
+	CHECK(cds_app_new(&opts, NULL, &app) == FHIR_OK && app && strstr(app->host->store_note, key) &&
+	          !strstr(app->host->store_note, "created"),
+	      "reused the next time: %s", app ? app->host->store_note : "");
 	cds_app_free(app);
 	opts.store = "-";
 	app = NULL;
-	CHECK(cds_app_new(&opts, NULL, &app) == FHIR_OK && app && !app->store, "'-': no store");
+	CHECK(cds_app_new(&opts, NULL, &app) == FHIR_OK && app && !app->host->store, "'-': no store");
 	cds_app_free(app);
 }
 
