@@ -129,6 +129,11 @@ int cds__content_type_is_json(const char *content_type);
  * pointer when known. NEW: *out (cJSON_Delete). */
 int cds__parse_json_limited(const char *body, size_t length, unsigned long max_depth,
                             unsigned long max_items, cJSON **out, struct fhir_error *err);
+/* As cds__parse_json_limited; one_block 1 builds a read-only tree in one allocation when the text
+ * allows (fhir_json_limits.one_block): a service call's body, which nothing modifies. */
+int cds__parse_json_block(const char *body, size_t length, unsigned long max_depth,
+                          unsigned long max_items, int one_block, cJSON **out,
+                          struct fhir_error *err);
 /* Checks the CDS Hooks 2.0 §HTTP Request envelope: hook (== service->hook), hookInstance,
  * context, fhirServer, fhirAuthorization (inv. cds-r-1), prefetch. Unknown members are ignored.
  * Returns FHIR_OK or FHIR_ERR_INVALID with err (message, JSON pointer). */

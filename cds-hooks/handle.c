@@ -37,10 +37,10 @@ static void health(struct cds_app *app, struct cds_reply *out)
 	cds__reply_json(out, 200, body, 0);
 }
 
-/* Checks the size and media type of a POST body and parses it. On failure fills out and
- * returns non-zero. NEW: *json. */
+/* Checks the size and media type of a POST body and parses it (one_block: read-only, in one
+ * allocation; fhir_json_limits). On failure fills out and returns non-zero. NEW: *json. */
 static int read_body(const struct cds_app *app, const struct cds_request *req,
-                     struct cds_reply *out, cJSON **json)
+                     struct cds_reply *out, int one_block, cJSON **json)
 {
 	struct fhir_error err = {{0}, {0}};
 	const struct cds__limits *limits = &app->settings->limits;
@@ -57,8 +57,8 @@ static int read_body(const struct cds_app *app, const struct cds_request *req,
 		                 req->content_type ? req->content_type : "(none)");
 		return -1;
 	}
-	if (cds__parse_json_limited(req->body, req->body_length, limits->max_json_depth,
-	                            limits->max_array_items, json, &err) != FHIR_OK) {
+	if (cds__parse_json_block(req->body, req->body_length, limits->max_json_depth,
+	                          limits->max_array_items, one_block, json, &err) != FHIR_OK) {
 		cds__reply_error(out, 400, "invalid", err.where, "%s", err.message);
 		return -1;
 	}
@@ -182,7 +182,7 @@ static void service_call(struct cds_app *app, const struct cds__service *service
 {
 	struct fhir_error err = {{0}, {0}};
 	cJSON *json = NULL;
-	if (read_body(app, req, out, &json) != 0)
+	if (read_body(app, req, out, 1, &json) != 0) /* the engine only reads it */
 		goto out;
 	const cJSON *instance =
 	    cJSON_IsObject(json) ? cJSON_GetObjectItemCaseSensitive(json, "hookInstance") : NULL;
@@ -223,7 +223,7 @@ static void feedback_call(struct cds_app *app, const struct cds__service *servic
                           const struct cds_request *req, struct cds_reply *out)
 {
 	cJSON *json = NULL;
-	if (read_body(app, req, out, &json) == 0)
+	if (read_body(app, req, out, 0, &json) == 0)
 		cds__feedback_handle(app, service, json, out);
 	cJSON_Delete(json);
 }

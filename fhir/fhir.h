@@ -145,6 +145,10 @@ struct fhir_json_limits {
 	size_t max_string_bytes; /* bytes of any one string as written; longer -> FHIR_ERR_LIMIT */
 	const char *subject;     /* what the messages call the text ("the request body"); NULL:
 	                            "the JSON text" (BORROWED for the call) */
+	int one_block; /* 1: build the tree in one allocation when the text allows (json_block.c;
+	                  a request body: no malloc per node). Such a tree is read-only: only
+	                  cJSON_Delete(root) may free it, nothing below the root may be deleted,
+	                  detached or replaced, and items added below it would leak. */
 };
 /* Parses `length` bytes at `text` (need not be NUL-terminated) under *limits. Depth, UTF-8 (RFC
  * 3629), raw control characters in strings and string length are checked on the bytes before

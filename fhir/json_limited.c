@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fhir.h"
+#include "json_internal.h"
 
 /* How many of the n bytes at s, from the start, are ASCII other than NUL, '"' and the brackets:
  * what scan skips outside strings (eight tested at a time: a byte equal to one of those, or
@@ -198,7 +198,10 @@ int fhir_json_parse_limited(const char *text, size_t length, const struct fhir_j
 	if (rc != FHIR_OK)
 		goto out;
 	const char *end = NULL;
-	json = cJSON_ParseWithLengthOpts(text, length, &end, 0);
+	if (limits->one_block)
+		json = fhir__json_parse_block(text, length, &end);
+	if (!json) /* also what the one-block parser leaves to cJSON */
+		json = cJSON_ParseWithLengthOpts(text, length, &end, 0);
 	if (!json) {
 		size_t at = end && end >= text ? (size_t)(end - text) : 0;
 		fhir_error_set(err, "", "%s is not valid JSON (error near byte %zu)", subject, at);

@@ -1,0 +1,174 @@
+/* test_json_block.c — the one-allocation parser of request bodies (fhir/json_block.c, through
+ * fhir_json_parse_limited with one_block set) builds exactly the tree cJSON builds:
+ *  - for every decision-vector request and shipped example, and for texts with escapes,
+ *    surrogate pairs, numbers at the edges (saturated valueint, exponents, -0, 63-digit runs),
+ *    empty containers and duplicate member names: same types, valueint, valuedouble (bit for
+ *    bit), strings, member names and order, and prev links (a list's head points at its tail);
+ *  - it took the one-block path (the root is flagged cJSON_IsReference) where it should, and left
+ *    to cJSON the texts it is not sure of (a byte-order mark, \u0000, a lone surrogate, odd
+ *    whitespace, a 63-byte number run), which still parse as before;
+ *  - invalid JSON gives the same error, at the same byte, as without it;
+ *  - cJSON_Delete(root) frees the block (the ASan build checks for leaks and bad frees). */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fhir.h"
+#include "testkit.h"
+
+static const struct fhir_json_limits block_limits = {
+    .max_depth = 64, .max_items = 100000, .subject = "the request body", .one_block = 1};
+static const struct fhir_json_limits plain_limits = {
+    .max_depth = 64, .max_items = 100000, .subject = "the request body"};
+
+/* 1 when the trees a (one block) and b (cJSON) are the same in every field cJSON sets. */
+static int same_tree(const cJSON *a, const cJSON *b, const char *where)
+{
+	const cJSON *ca, *cb, *pa = NULL;
+
+	if ((a->type & 0xFF) != (b->type & 0xFF) || a->valueint != b->valueint ||
+	    memcmp(&a->valuedouble, &b->valuedouble, sizeof(double)) != 0 ||
+	    (a->valuestring == NULL) != (b->valuestring == NULL) ||
+	    (a->valuestring != NULL && strcmp(a->valuestring, b->valuestring) != 0) ||
+	    (a->string == NULL) != (b->string == NULL) ||
+	    (a->string != NULL && strcmp(a->string, b->string) != 0)) {
+		fprintf(stderr, "  differs in %s at member %s\n", where,
+		        a->string != NULL ? a->string : "(none)");
+		return 0;
+	}
+	for (ca = a->child, cb = b->child; ca != NULL && cb != NULL; ca = ca->next, cb = cb->next) {
+		if (ca != a->child && ca->prev != pa) {
+			fprintf(stderr, "  a prev link is wrong in %s\n", where);
+			return 0;
+		}
+		if (!same_tree(ca, cb, where))
+			return 0;
+		pa = ca;
+	}
+	if (ca != NULL || cb != NULL) {
+		fprintf(stderr, "  child counts differ in %s\n", where);
+		return 0;
+	}
+	if (a->child != NULL && (a->child->prev != pa || b->child->prev == NULL)) {
+		fprintf(stderr, "  the head's prev is not the tail in %s\n", where);
+		return 0;
+	}
+	return 1;
+}
+
+/* Parses text both ways and compares; `block` says whether the one-block path must be taken. */
+static void compare(const char *text, size_t length, int block, const char *where)
+{
+	cJSON *a = NULL, *b = NULL;
+	struct fhir_error ea = {{0}, {0}}, eb = {{0}, {0}};
+	int ra = fhir_json_parse_limited(text, length, &block_limits, &a, &ea);
+	int rb = fhir_json_parse_limited(text, length, &plain_limits, &b, &eb);
+
+	CHECK(ra == rb, "%s: rc %d with one block, %d without", where, ra, rb);
+	CHECK(strcmp(ea.message, eb.message) == 0 && strcmp(ea.where, eb.where) == 0,
+	      "%s: error '%s' with one block, '%s' without", where, ea.message, eb.message);
+	if (a != NULL && b != NULL) {
+		CHECK(same_tree(a, b, where), "%s: the trees differ", where);
+		CHECK(((a->type & cJSON_IsReference) != 0) == block,
+		      "%s: one-block path %s taken", where, block ? "not" : "wrongly");
+	}
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+}
+
+static void compare_str(const char *text, int block)
+{
+	compare(text, strlen(text), block, text);
+}
+
+/* Every *.json file below dir (request bodies and fixtures); returns how many. */
+static size_t compare_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t n = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		char path[4096];
+		size_t len = strlen(e->d_name), length = 0;
+		char *text;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (len > 5 && strcmp(e->d_name + len - 5, ".json") == 0) {
+			text = testkit_read(path, &length);
+			if (text != NULL && length > 0) {
+				cJSON *b = cJSON_ParseWithLength(text, length);
+
+				/* valid JSON takes the fast path unless it starts with a BOM */
+				compare(text, length, b != NULL && (unsigned char)text[0] != 0xEF,
+				        path);
+				cJSON_Delete(b);
+				n++;
+			}
+			free(text);
+		} else if (strchr(e->d_name, '.') == NULL) {
+			n += compare_dir(path);
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+int main(void)
+{
+	const char *src = getenv("CDS_SOURCE_DIR"), *shared = getenv("CDS_SHARED_DIR");
+	char dir[4096];
+	size_t files;
+
+	/* what requests hold */
+	compare_str("{\"a\":1,\"b\":[true,false,null],\"c\":{\"d\":\"e\"},\"f\":[],\"g\":{}}", 1);
+	compare_str(" \t\r\n{ \"a\" : [ 1 , 2 ] , \"b\" : \"x\" } \n", 1);
+	compare_str("{\"a\":1,\"a\":2}", 1); /* duplicate names kept, in order */
+	compare_str("[\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"]", 1);
+	compare_str("[\"caf\\u00e9 \\u20ac \\uD83D\\uDE00 \\u0041\\u00DF\"]", 1);
+	compare_str("[\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"]", 1);
+	compare_str("[0,-0,1.5,-2.25e3,1E-7,2147483647,2147483648,-2147483648,-2147483649,"
+	            "1e308,4e-320,123456789012345678901234567890,0.1,7.0000000000000001]",
+	            1);
+	compare_str("\"just a string\"", 1);
+	compare_str("42", 1);
+	compare_str("[01, 1.2.3e]", 0); /* cJSON reads the odd number; so does the fallback */
+	/* left to cJSON: still parsed as before */
+	compare_str("\xef\xbb\xbf{\"bom\":1}", 0);
+	compare_str("[\"nul \\u0000 inside\"]", 0);
+	compare_str("[\"lone \\uDC00\"]", 0);
+	compare_str("[\"bad \\uZZZZ hex\"]", 0);
+	compare_str("{\"a\":\x0b 1}", 0);
+	compare_str("[1234567890123456789012345678901234567890123456789012345678901234567]", 0);
+	/* invalid: the same error as cJSON's */
+	compare_str("{\"a\":}", 0);
+	compare_str("{\"a\" 1}", 0);
+	compare_str("[1,]", 0);
+	compare_str("[1 2]", 0);
+	compare_str("{\"a\":1", 0);
+	compare_str("[\"unterminated]", 0);
+	compare_str("[\"bad escape \\q\"]", 0);
+	compare_str("[tru]", 0);
+	compare_str("{\"a\":1} x", 0);
+	compare_str("-", 0);
+
+	files = 0;
+	if (src != NULL) {
+		snprintf(dir, sizeof(dir), "%s/tests/vectors", src);
+		files += compare_dir(dir);
+		snprintf(dir, sizeof(dir), "%s/tests/fixtures", src);
+		files += compare_dir(dir);
+	}
+	if (shared != NULL) {
+		snprintf(dir, sizeof(dir), "%s/examples", shared);
+		files += compare_dir(dir);
+	}
+	CHECK(files >= 100, "only %zu JSON files compared (CDS_SOURCE_DIR, CDS_SHARED_DIR)", files);
+	printf("%zu JSON files compared\n", files);
+	return testkit_done();
+}
