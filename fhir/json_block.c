@@ -1,10 +1,11 @@
-/* json_block.c — builds the cJSON tree of a JSON text in one allocation: the nodes, then the strings
- * they point to. Every node and string of a request body otherwise costs a malloc and a free, a
- * quarter of a service call (issue 12). The tree must be what cJSON_ParseWithLengthOpts builds for
- * the same text (types, valueint, valuedouble, strings, member order, prev links); anything this
- * parser is not sure of (whitespace other than space, tab, CR and LF, a byte-order mark, a \u0000
- * or lone surrogate, a number cJSON reads oddly, any syntax error) makes it answer NULL, and the
- * caller then lets cJSON parse, so errors and odd texts are treated exactly as before. */
+/* json_block.c — builds the cJSON tree of a JSON text in one allocation: the nodes, then the
+ * strings they point to. Every node and string of a request body otherwise costs a malloc and a
+ * free, a quarter of a service call (issue 12). The tree must be what cJSON_ParseWithLengthOpts
+ * builds for the same text (types, valueint, valuedouble, strings, member order, prev links);
+ * anything this parser is not sure of (whitespace other than space, tab, CR and LF, a byte-order
+ * mark, a \u0000 or lone surrogate, a number cJSON reads oddly, any syntax error) makes it answer
+ * NULL, and the caller then lets cJSON parse, so errors and odd texts are treated exactly as
+ * before. */
 #include <limits.h>
 #include <locale.h>
 #include <stdint.h>
@@ -200,7 +201,8 @@ static int parse_container(struct block *b, cJSON *n, const unsigned char **pp, 
 		if (item == NULL)
 			return -1;
 		if (object) {
-			if (p >= b->end || *p != '"' || (item->string = parse_string(b, &p)) == NULL)
+			if (p >= b->end || *p != '"' ||
+			    (item->string = parse_string(b, &p)) == NULL)
 				return -1;
 			p = skip_space(p, b->end);
 			if (p >= b->end || *p != ':')

@@ -70,8 +70,8 @@ static void compare(const char *text, size_t length, int block, const char *wher
 	      "%s: error '%s' with one block, '%s' without", where, ea.message, eb.message);
 	if (a != NULL && b != NULL) {
 		CHECK(same_tree(a, b, where), "%s: the trees differ", where);
-		CHECK(((a->type & cJSON_IsReference) != 0) == block,
-		      "%s: one-block path %s taken", where, block ? "not" : "wrongly");
+		CHECK(((a->type & cJSON_IsReference) != 0) == block, "%s: one-block path %s taken",
+		      where, block ? "not" : "wrongly");
 	}
 	cJSON_Delete(a);
 	cJSON_Delete(b);
