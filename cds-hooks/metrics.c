@@ -9,6 +9,7 @@
  * marked places: its write and failure counters in render(), "store writable" in cds__ready. */
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,6 +66,10 @@ struct cds__metrics {
 	size_t route_count;
 	struct policy_row *policies;
 	size_t policy_count;
+	size_t *policy_slots; /* hash of (id, version) -> index + 1 (0: empty); policy_slot_mask + 1
+	                         slots, a power of 2 above twice the policies: the look-up per
+	                         decision record costs the same with 3 policies or 1,000 */
+	size_t policy_slot_mask;
 	atomic_ulong auth_failures[AUTH_REASONS];
 	pthread_mutex_t feedback_lock;
 	struct override_row overrides[OVERRIDE_REASONS + 2]; /* + "" and "other" */
@@ -101,6 +106,30 @@ static void digest_files(const struct engine_file *files, size_t count, char *ou
 		at += (size_t)snprintf(out + at, size - at, "%02x", md[i]);
 }
 
+/* FNV-1a of a policy's id and version. */
+static size_t policy_hash(const char *id, const char *version)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (const unsigned char *c = (const unsigned char *)id; *c; c++)
+		h = (h ^ *c) * 0x100000001b3ULL;
+	h = (h ^ 0xff) * 0x100000001b3ULL; /* between the two: ("ab", "c") != ("a", "bc") */
+	for (const unsigned char *c = (const unsigned char *)version; *c; c++)
+		h = (h ^ *c) * 0x100000001b3ULL;
+	return (size_t)(h ^ (h >> 32));
+}
+
+/* The row of the policy (id, version), the first one loaded when two share them; NULL if none. */
+static struct policy_row *policy_row_of(struct cds__metrics *m, const char *id, const char *version)
+{
+	for (size_t i = policy_hash(id, version) & m->policy_slot_mask; m->policy_slots[i] != 0;
+	     i = (i + 1) & m->policy_slot_mask) {
+		struct policy_row *row = &m->policies[m->policy_slots[i] - 1];
+		if (strcmp(row->id, id) == 0 && strcmp(row->version, version) == 0)
+			return row;
+	}
+	return NULL;
+}
+
 struct cds__metrics *cds__metrics_new(const struct engine *engine, const struct engine_file *files,
                                       size_t file_count)
 {
@@ -126,6 +155,17 @@ struct cds__metrics *cds__metrics_new(const struct engine *engine, const struct 
 		m->policies[i].id = id ? id : "";
 		m->policies[i].version = version ? version : "";
 	}
+	size_t slots = 4;
+	while (slots < 2 * m->policy_count + 2)
+		slots *= 2;
+	m->policy_slots = cds__must(calloc(slots, sizeof *m->policy_slots));
+	m->policy_slot_mask = slots - 1;
+	for (size_t i = 0; i < m->policy_count; i++) { /* in load order: the first one wins */
+		size_t k = policy_hash(m->policies[i].id, m->policies[i].version) & (slots - 1);
+		while (m->policy_slots[k] != 0)
+			k = (k + 1) & (slots - 1);
+		m->policy_slots[k] = i + 1;
+	}
 	pthread_mutex_init(&m->feedback_lock, NULL);
 	/* The two fixed override rows: none given, and over the cap. */
 	m->override_count = 2;
@@ -141,6 +181,7 @@ void cds__metrics_free(struct cds__metrics *m)
 	pthread_mutex_destroy(&m->feedback_lock);
 	free(m->routes);
 	free(m->policies);
+	free(m->policy_slots);
 	free(m);
 }
 
@@ -216,13 +257,9 @@ void cds__metrics_decisions(struct cds__metrics *m, const cJSON *records)
 		while (o < OUTCOMES - 1 &&
 		       !(cJSON_IsString(d) && strcmp(d->valuestring, outcomes[o]) == 0))
 			o++;
-		for (size_t i = 0; i < m->policy_count; i++)
-			if (strcmp(m->policies[i].id, p->valuestring) == 0 &&
-			    strcmp(m->policies[i].version, v->valuestring) == 0) {
-				atomic_fetch_add_explicit(&m->policies[i].outcome[o], 1,
-				                          memory_order_relaxed);
-				break;
-			}
+		struct policy_row *row = policy_row_of(m, p->valuestring, v->valuestring);
+		if (row)
+			atomic_fetch_add_explicit(&row->outcome[o], 1, memory_order_relaxed);
 	}
 }
 
