@@ -184,6 +184,9 @@ struct cds__fetch_plan {
 	size_t n;                         /* items */
 	unsigned follow;                  /* keys whose prefetch is a paged Bundle */
 };
+/* An empty plan (n 0), as cds__fetch_plan and cds__fetch_plan_clear leave one; the item slots
+ * are not zeroed (only the first plan->n are ever read). */
+void cds__fetch_plan_init(struct cds__fetch_plan *plan);
 /* The first step: fills *out with what is known without fetching (notes, paged Bundles
  * that cannot be followed, supplied to `req` as unavailable) and *plan with what to fetch, from
  * `req`'s needs. Returns plan->n (0: nothing to fetch, *out is complete). The request (JSON and
