@@ -16,9 +16,11 @@
 
 struct block {
 	const unsigned char *s, *end; /* the text */
-	cJSON *nodes;                 /* nodes[0] is the root */
-	size_t used, cap;             /* nodes */
-	char *strings;                /* the next free byte of the string area */
+	const struct fhir_json_limits *limits;
+	unsigned long depth; /* containers open */
+	cJSON *nodes;        /* nodes[0] is the root */
+	size_t used, cap;    /* nodes */
+	char *strings;       /* the next free byte of the string area */
 };
 
 static const unsigned char *skip_space(const unsigned char *p, const unsigned char *end)
@@ -82,12 +84,18 @@ static char *parse_string(struct block *b, const unsigned char **pp)
 			return NULL;
 		if (*p == '"')
 			break;
-		if (*p >= 0x80) { /* UTF-8, checked by the scan before */
-			*o++ = (char)*p++;
+		if (*p >= 0x80) { /* RFC 3629, as json_limited.c's scan checks it */
+			size_t n = fhir_utf8_sequence(p, (size_t)(end - p));
+
+			if (n == 0)
+				return NULL;
+			memcpy(o, p, n);
+			o += n;
+			p += n;
 			continue;
 		}
 		if (*p != '\\' || p + 1 >= end)
-			return NULL; /* a control character: the scan refused it already */
+			return NULL; /* a control character (or DEL): the scan's business */
 		switch (p[1]) {
 		case '"':
 		case '\\':
@@ -145,6 +153,8 @@ static char *parse_string(struct block *b, const unsigned char **pp)
 		}
 		p += 2;
 	}
+	if (b->limits->max_string_bytes > 0 && (size_t)(p - *pp - 1) > b->limits->max_string_bytes)
+		return NULL; /* over the limit: the scan names it */
 	*o++ = '\0';
 	b->strings = o;
 	*pp = p + 1;
@@ -190,9 +200,12 @@ static int parse_container(struct block *b, cJSON *n, const unsigned char **pp, 
 	const unsigned char *p = skip_space(*pp + 1, b->end);
 	cJSON *head = NULL, *last = NULL;
 
+	if (++b->depth > b->limits->max_depth)
+		return -1; /* too deep: the scan names it */
 	n->type = object ? cJSON_Object : cJSON_Array;
 	if (p < b->end && *p == (object ? '}' : ']')) {
 		*pp = p + 1;
+		b->depth--;
 		return 0;
 	}
 	for (;;) {
@@ -230,6 +243,7 @@ static int parse_container(struct block *b, cJSON *n, const unsigned char **pp, 
 	head->prev = last; /* as cJSON links a parsed list: the head's prev is the tail */
 	n->child = head;
 	*pp = p + 1;
+	b->depth--;
 	return 0;
 }
 
@@ -291,14 +305,15 @@ static size_t upper_bound_of_values(const unsigned char *s, size_t n)
 		t1 = x ^ (ones * ',');
 		t2 = x ^ (ones * '{');
 		z = ~(((t1 & low7) + low7) | t1) | ~(((t2 & low7) + low7) | t2);
-		count += (size_t)__builtin_popcountll(z & (ones * 0x80));
+		count += (size_t)((((z & (ones * 0x80)) >> 7) * ones) >> 56); /* bytes flagged */
 	}
 	for (; i < n; i++)
 		count += (s[i] | 0x20) == ',' || (s[i] | 0x20) == '{';
 	return count;
 }
 
-cJSON *fhir__json_parse_block(const char *text, size_t length, const char **end)
+cJSON *fhir__json_parse_block(const char *text, size_t length,
+                              const struct fhir_json_limits *limits)
 {
 	const unsigned char *s = (const unsigned char *)text, *p;
 	size_t values = 1, bytes;
@@ -317,16 +332,18 @@ cJSON *fhir__json_parse_block(const char *text, size_t length, const char **end)
 		return NULL; /* then cJSON, under the out-of-memory policy (json_hooks.c) */
 	b.s = s;
 	b.end = s + length;
+	b.limits = limits;
+	b.depth = 0;
 	b.used = 0;
 	b.cap = values;
 	b.strings = (char *)(b.nodes + values);
 	p = skip_space(s, b.end);
-	if (new_node(&b) == NULL || parse_value(&b, &b.nodes[0], &p) != 0) {
+	if (new_node(&b) == NULL || parse_value(&b, &b.nodes[0], &p) != 0 ||
+	    skip_space(p, b.end) != b.end) { /* text after the value: cJSON's error */
 		free(b.nodes);
 		return NULL;
 	}
 	/* cJSON_Delete(root) frees the block and nothing below it */
 	b.nodes[0].type |= cJSON_IsReference;
-	*end = (const char *)p;
 	return &b.nodes[0];
 }

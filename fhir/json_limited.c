@@ -194,14 +194,15 @@ int fhir_json_parse_limited(const char *text, size_t length, const struct fhir_j
 		rc = FHIR_ERR_LIMIT;
 		goto out;
 	}
+	/* one allocation, checked as it is read; what it refuses or is unsure of goes the long way
+	 * below, so errors are the scan's and cJSON's */
+	if (limits->one_block && (json = fhir__json_parse_block(text, length, limits)) != NULL)
+		goto parsed;
 	rc = scan(text, length, limits, subject, err);
 	if (rc != FHIR_OK)
 		goto out;
 	const char *end = NULL;
-	if (limits->one_block)
-		json = fhir__json_parse_block(text, length, &end);
-	if (!json) /* also what the one-block parser leaves to cJSON */
-		json = cJSON_ParseWithLengthOpts(text, length, &end, 0);
+	json = cJSON_ParseWithLengthOpts(text, length, &end, 0);
 	if (!json) {
 		size_t at = end && end >= text ? (size_t)(end - text) : 0;
 		fhir_error_set(err, "", "%s is not valid JSON (error near byte %zu)", subject, at);
@@ -217,6 +218,7 @@ int fhir_json_parse_limited(const char *text, size_t length, const struct fhir_j
 		rc = FHIR_ERR_SYNTAX;
 		goto out;
 	}
+parsed:;
 	char pointer[256] = "";
 	if (arrays_too_long(json, limits->max_items)) /* then again, naming the array */
 		rc = check_arrays(json, pointer, sizeof pointer, limits->max_items, err);

@@ -17,9 +17,9 @@
 #include "fhir.h"
 #include "testkit.h"
 
-static const struct fhir_json_limits block_limits = {
+static struct fhir_json_limits block_limits = {
     .max_depth = 64, .max_items = 100000, .subject = "the request body", .one_block = 1};
-static const struct fhir_json_limits plain_limits = {
+static struct fhir_json_limits plain_limits = {
     .max_depth = 64, .max_items = 100000, .subject = "the request body"};
 
 /* 1 when the trees a (one block) and b (cJSON) are the same in every field cJSON sets. */
@@ -156,6 +156,30 @@ int main(void)
 	compare_str("[tru]", 0);
 	compare_str("{\"a\":1} x", 0);
 	compare_str("-", 0);
+	compare_str("{\"a\":1}\xff", 0);            /* invalid UTF-8 after the value */
+	compare_str("[\"bad \xc3\x28 utf-8\"]", 0); /* and inside a string */
+	compare_str("[\"overlong \xc0\xaf\"]", 0);
+	compare_str("[\"raw \x01 control\"]", 0);
+	compare_str("[\"raw \x7f delete\"]", 1); /* DEL is plain JSON */
+	compare_str("[\"tab\there\"]", 0);
+	{ /* the limits the scan checks: depth and string length, each just over and at */
+		char deep[200];
+
+		memset(deep, '[', 65);
+		memset(deep + 65, ']', 65);
+		deep[130] = '\0';
+		compare_str(deep, 0); /* 65 deep, limit 64 */
+		memset(deep, '[', 64);
+		memset(deep + 64, ']', 64);
+		deep[128] = '\0';
+		compare_str(deep, 1);
+		block_limits.max_string_bytes = plain_limits.max_string_bytes = 5;
+		compare_str("[\"12345\",\"a\\u00e9\"]", 0); /* 7 bytes as written: over */
+		compare_str("[\"12345\",\"a\\n\"]", 1);
+		compare_str("[\"123456\"]", 0);
+		compare_str("{\"123456\":1}", 0);
+		block_limits.max_string_bytes = plain_limits.max_string_bytes = 0;
+	}
 
 	files = 0;
 	if (src != NULL) {
