@@ -97,7 +97,34 @@ static uint64_t tree_hash(const cJSON *n, int depth)
 	return h;
 }
 
-/* ---- the memo of content hashes (fhir.h): node address -> tree_hash, open addressing ---- */
+/* The first member of object n named `name` (as cJSON_Compare looks members up), or NULL. */
+static const cJSON *first_member(const cJSON *n, const char *name)
+{
+	for (const cJSON *c = n->child; c != NULL; c = c->next)
+		if (c->string != NULL && strcmp(c->string, name) == 0)
+			return c;
+	return NULL;
+}
+
+/* The hash a K_TREE key files a JSON element under: a resource (an object whose first
+ * "resourceType" and first "id" members are strings) by those two only, so a union of resources
+ * does not hash every resource's whole content; anything else by tree_hash. Still consistent
+ * with cJSON_Compare: elements it finds equal have equal first "resourceType" and "id" members
+ * (it compares each member with the other's first of that name), so they hash alike; resources
+ * that share type and id but differ are told apart by fhir__fp_equal. */
+static uint64_t content_hash(const cJSON *n)
+{
+	if (fhir__fp_is_object(n)) {
+		const cJSON *type = first_member(n, "resourceType"), *id = first_member(n, "id");
+
+		if (fhir__fp_is_string(type) && fhir__fp_is_string(id))
+			return mix(mix(str_hash(type->valuestring) + 0x7265736f75726365ULL) ^
+			           str_hash(id->valuestring));
+	}
+	return tree_hash(n, 0);
+}
+
+/* ---- the memo of content hashes (fhir.h): node address -> content_hash, open addressing -- */
 
 struct memo_slot {
 	const cJSON *node; /* NULL: empty */
@@ -134,20 +161,20 @@ static size_t memo_slot(const struct memo_slot *slots, size_t cap, const cJSON *
 	return i;
 }
 
-/* tree_hash(n, 0), from the memo when it has it (then filed there). */
+/* content_hash(n), from the memo when it has it (then filed there). */
 static uint64_t tree_hash_memo(struct fhir_path_memo *m, const cJSON *n)
 {
 	size_t i;
 	uint64_t h;
 
 	if (m == NULL)
-		return tree_hash(n, 0);
+		return content_hash(n);
 	if (m->cap > 0) {
 		i = memo_slot(m->slots, m->cap, n);
 		if (m->slots[i].node == n)
 			return m->slots[i].hash;
 	}
-	h = tree_hash(n, 0);
+	h = content_hash(n);
 	if ((m->used + 1) * 2 > m->cap) {
 		size_t cap = m->cap ? m->cap * 2 : 256;
 		struct memo_slot *slots;
