@@ -130,6 +130,11 @@ static void *arena_alloc_raw(struct fhir_arena *arena, size_t size)
 	return p;
 }
 
+void *fhir_arena_alloc_raw(struct fhir_arena *arena, size_t size)
+{
+	return arena_alloc_raw(arena, size);
+}
+
 void *fhir_arena_alloc(struct fhir_arena *arena, size_t size)
 {
 	void *p = arena_alloc_raw(arena, size);
@@ -144,7 +149,7 @@ char *fhir_arena_strndup(struct fhir_arena *arena, const char *s, size_t n)
 
 	if (s == NULL)
 		return NULL;
-	p = fhir_arena_alloc(arena, n + 1);
+	p = arena_alloc_raw(arena, n + 1);
 	memcpy(p, s, n);
 	p[n] = '\0';
 	return p;
@@ -168,7 +173,7 @@ char *fhir_arena_printf(struct fhir_arena *arena, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return fhir_arena_strdup(arena, "");
-	p = fhir_arena_alloc(arena, (size_t)n + 1);
+	p = arena_alloc_raw(arena, (size_t)n + 1); /* vsnprintf writes all of it */
 	va_start(ap, fmt);
 	vsnprintf(p, (size_t)n + 1, fmt, ap);
 	va_end(ap);

@@ -52,7 +52,9 @@ size_t fhir_arena_held(const struct fhir_arena *arena);
 /* Bytes handed out from its regular blocks (allocations over 16 KB, which get blocks of their
  * own, are not counted): a new arena of this first size takes the same allocations in one. */
 size_t fhir_arena_used(const struct fhir_arena *arena);
-void *fhir_arena_alloc(struct fhir_arena *arena, size_t size);    /* zeroed, 16-byte aligned */
+void *fhir_arena_alloc(struct fhir_arena *arena, size_t size); /* zeroed, 16-byte aligned */
+/* As fhir_arena_alloc, not zeroed: for memory the caller fills at once (text, copies). */
+void *fhir_arena_alloc_raw(struct fhir_arena *arena, size_t size);
 char *fhir_arena_strdup(struct fhir_arena *arena, const char *s); /* NULL in -> NULL out */
 char *fhir_arena_strndup(struct fhir_arena *arena, const char *s, size_t n);
 /* printf into the arena. */

@@ -99,9 +99,11 @@ int fhir__fp_arg_prim(struct fhir__fp_ev *e, const struct fhir__fp_node *call, s
 
 	if (rc != 0)
 		return rc;
-	rc = fhir__fp_singleton(e, call->args[i],
-	                        fhir_arena_printf(e->arena, "%s() argument %zu", call->name, i + 1),
-	                        &c, &v);
+	/* the argument's name is formatted only for the error a collection gets */
+	rc = fhir__fp_singleton(
+	    e, call->args[i],
+	    c.count > 1 ? fhir_arena_printf(e->arena, "%s() argument %zu", call->name, i + 1) : "",
+	    &c, &v);
 	if (rc != 0)
 		return rc;
 	if (!fhir__fp_prim(&v, out))
