@@ -325,7 +325,15 @@ void fhir_collection_push_node(struct fhir_collection *c, struct fhir_arena *are
 	memset(&v, 0, sizeof(v));
 	v.kind = FHIR_VALUE_NODE;
 	v.node = node;
-	rt = cJSON_IsObject(node) ? cJSON_GetObjectItemCaseSensitive(node, "resourceType") : NULL;
+	rt = NULL;
+	/* cJSON_GetObjectItemCaseSensitive(node, "resourceType"), with a first-letter test: most
+	 * nodes pushed are elements whose members are all looked at */
+	if (cJSON_IsObject(node))
+		for (const cJSON *m = node->child; m != NULL && m->string != NULL; m = m->next)
+			if (m->string[0] == 'r' && strcmp(m->string, "resourceType") == 0) {
+				rt = m;
+				break;
+			}
 	if (cJSON_IsString(rt) && rt->valuestring != NULL)
 		v.type = rt->valuestring;
 	fhir_collection_push(c, arena, &v);

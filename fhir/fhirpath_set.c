@@ -176,7 +176,7 @@ static uint64_t tree_hash_memo(struct fhir_path_memo *m, const cJSON *n)
 	}
 	h = content_hash(n);
 	if ((m->used + 1) * 2 > m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 256;
+		size_t cap = m->cap ? m->cap * 2 : 64; /* 1 KB: a small record needs no more */
 		struct memo_slot *slots;
 
 		if (cap > SIZE_MAX / 2 / sizeof(*slots))
