@@ -242,6 +242,11 @@ int cds__content_type_is_json(const char *content_type);
  * pointer when known. NEW: *out (cJSON_Delete). */
 int cds__parse_json_limited(const char *body, size_t length, unsigned long max_depth,
                             unsigned long max_items, cJSON **out, struct fhir_error *err);
+/* As cds__parse_json_limited; one_block 1 builds a read-only tree in one allocation when the text
+ * allows (fhir_json_limits.one_block): a service call's body, which nothing modifies. */
+int cds__parse_json_block(const char *body, size_t length, unsigned long max_depth,
+                          unsigned long max_items, int one_block, cJSON **out,
+                          struct fhir_error *err);
 /* Checks the CDS Hooks 2.0 §HTTP Request envelope: hook (== service->hook), hookInstance,
  * context, fhirServer, fhirAuthorization (inv. cds-r-1), prefetch. Unknown members are ignored.
  * Returns FHIR_OK or FHIR_ERR_INVALID with err (message, JSON pointer). */
@@ -292,6 +297,9 @@ struct cds__fetch_plan {
 	size_t n;                         /* items */
 	unsigned follow;                  /* keys whose prefetch is a paged Bundle */
 };
+/* An empty plan (n 0), as cds__fetch_plan and cds__fetch_plan_clear leave one; the item slots
+ * are not zeroed (only the first plan->n are ever read). */
+void cds__fetch_plan_init(struct cds__fetch_plan *plan);
 /* The first step: fills *out with what is known without fetching (notes, paged Bundles
  * that cannot be followed, supplied to `req` as unavailable) and *plan with what to fetch, from
  * `req`'s needs. Returns plan->n (0: nothing to fetch, *out is complete). The request (JSON and

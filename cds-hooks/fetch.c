@@ -69,7 +69,7 @@ size_t cds__fetch_plan(struct cds_app *app, const cJSON *request, struct engine_
 	unsigned want, follow = 0;
 
 	memset(out, 0, sizeof(*out));
-	memset(plan, 0, sizeof(*plan));
+	cds__fetch_plan_init(plan); /* each item is zeroed when it is planned */
 	if (server == NULL)
 		refusal = "the request names no fhirServer";
 	else if (token == NULL && !app->settings->fetch_without_authorization)
@@ -112,6 +112,7 @@ size_t cds__fetch_plan(struct cds_app *app, const cJSON *request, struct engine_
 		if (!((want | follow) & (1u << k)))
 			continue;
 		memset(it, 0, sizeof(*it));
+		plan->paths[n] = NULL; /* a followed Bundle has none */
 		it->resource_type = table[k].resource_type;
 		it->search = strchr(table[k].template, '?') != NULL;
 		if (follow & (1u << k)) {
@@ -165,7 +166,15 @@ void cds__fetch_plan_clear(struct cds__fetch_plan *plan)
 		cJSON_Delete(plan->items[k].result);
 		free(plan->paths[k]);
 	}
-	memset(plan, 0, sizeof(*plan));
+	cds__fetch_plan_init(plan);
+}
+
+void cds__fetch_plan_init(struct cds__fetch_plan *plan)
+{
+	/* not the item slots (kilobytes of `why` buffers): nothing reads past plan->n */
+	plan->server = plan->token = NULL;
+	plan->n = 0;
+	plan->follow = 0;
 }
 
 /* A fetch refused before it started (FHIR_ERR_INVALID): every item says why. */

@@ -6,6 +6,7 @@
  * inside auth and, in cds_handle, the FHIR-server reads of data the prefetch lacks (the server
  * instead answers in two halves around a fetch that holds no thread: cds__handle_start and
  * cds__handle_finish). GET /report is report_route.c's. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,25 +25,24 @@ static void method_not_allowed(struct cds_reply *out, const char *method, const 
 
 static void health(struct cds_app *app, struct cds_reply *out)
 {
-	cJSON *body = cds__must(cJSON_CreateObject());
-	cJSON *status = cds__must(cJSON_AddStringToObject(body, "status", "ok"));
-	cds__must(cJSON_AddStringToObject(body, "version", CDS_VERSION));
+	/* cJSON allocates through hooks that abort on out-of-memory (json_hooks.c) */
+	cJSON *body = cJSON_CreateObject();
+	cJSON *status = cJSON_AddStringToObject(body, "status", "ok");
+	cJSON_AddStringToObject(body, "version", CDS_VERSION);
 	const char *name = engine_deployment_name(app->engine);
 	if (name)
-		cds__must(cJSON_AddStringToObject(body, "deployment", name));
-	cds__must(
-	    cJSON_AddNumberToObject(body, "policies", (double)engine_policy_count(app->engine)));
-	cds__must(
-	    cJSON_AddNumberToObject(body, "feedbackRecorded", (double)cds__feedback_total(app)));
+		cJSON_AddStringToObject(body, "deployment", name);
+	cJSON_AddNumberToObject(body, "policies", (double)engine_policy_count(app->engine));
+	cJSON_AddNumberToObject(body, "feedbackRecorded", (double)cds__feedback_total(app));
 	if (cds__record_health(app, body)) /* issue 13: alive, but answering 503: say why */
 		cJSON_SetValuestring(status, "degraded");
 	cds__reply_json(out, 200, body, 0);
 }
 
-/* Checks the size and media type of a POST body and parses it. On failure fills out and
- * returns non-zero. NEW: *json. */
+/* Checks the size and media type of a POST body and parses it (one_block: read-only, in one
+ * allocation; fhir_json_limits). On failure fills out and returns non-zero. NEW: *json. */
 static int read_body(const struct cds_app *app, const struct cds_request *req,
-                     struct cds_reply *out, cJSON **json)
+                     struct cds_reply *out, int one_block, cJSON **json)
 {
 	struct fhir_error err = {{0}, {0}};
 	const struct cds__limits *limits = &app->settings->limits;
@@ -59,8 +59,8 @@ static int read_body(const struct cds_app *app, const struct cds_request *req,
 		                 req->content_type ? req->content_type : "(none)");
 		return -1;
 	}
-	if (cds__parse_json_limited(req->body, req->body_length, limits->max_json_depth,
-	                            limits->max_array_items, json, &err) != FHIR_OK) {
+	if (cds__parse_json_block(req->body, req->body_length, limits->max_json_depth,
+	                          limits->max_array_items, one_block, json, &err) != FHIR_OK) {
 		cds__reply_error(out, 400, "invalid", err.where, "%s", err.message);
 		return -1;
 	}
@@ -105,10 +105,10 @@ static void mirror_system_actions(const struct cds_app *app, cJSON *response)
 	cJSON *extension = cJSON_GetObjectItemCaseSensitive(response, "extension");
 	if (!cJSON_IsObject(extension)) {
 		cJSON_DeleteItemFromObjectCaseSensitive(response, "extension");
-		extension = cds__must(cJSON_AddObjectToObject(response, "extension"));
+		extension = cJSON_AddObjectToObject(response, "extension");
 	}
 	cJSON_DeleteItemFromObjectCaseSensitive(extension, "systemActions");
-	cJSON_AddItemToObject(extension, "systemActions", cds__must(cJSON_Duplicate(actions, 1)));
+	cJSON_AddItemToObject(extension, "systemActions", cJSON_Duplicate(actions, 1));
 }
 
 static void pending_free(struct cds__pending *p)
@@ -172,7 +172,7 @@ static void service_assess(struct cds_app *app, struct cds__pending *p, struct c
 	/* CDS Hooks 2.0 §Response: `cards` is REQUIRED, even when empty. */
 	if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(response, "cards"))) {
 		cJSON_DeleteItemFromObjectCaseSensitive(response, "cards");
-		cds__must(cJSON_AddArrayToObject(response, "cards"));
+		cJSON_AddArrayToObject(response, "cards");
 	}
 	mirror_system_actions(app, response);
 	cds__reply_json(out, 200, response, 1);
@@ -189,7 +189,7 @@ static void service_call(struct cds_app *app, const struct cds__service *service
 {
 	struct fhir_error err = {{0}, {0}};
 	cJSON *json = NULL;
-	if (read_body(app, req, out, &json) != 0)
+	if (read_body(app, req, out, 1, &json) != 0) /* the engine only reads it */
 		goto out;
 	const cJSON *instance =
 	    cJSON_IsObject(json) ? cJSON_GetObjectItemCaseSensitive(json, "hookInstance") : NULL;
@@ -199,7 +199,11 @@ static void service_call(struct cds_app *app, const struct cds__service *service
 		cds__reply_error(out, 400, "invalid", err.where, "%s", err.message);
 		goto out;
 	}
-	struct cds__pending *p = cds__must(calloc(1, sizeof *p));
+	/* not calloc: the plan's item slots are kilobytes nothing reads before they are planned */
+	struct cds__pending *p = cds__must(malloc(sizeof *p));
+	memset(p, 0, offsetof(struct cds__pending, fetched));
+	memset(&p->fetched, 0, sizeof p->fetched);
+	cds__fetch_plan_init(&p->plan);
 	p->service = service;
 	p->decisions = req->decisions;
 	p->json = json;
@@ -230,7 +234,7 @@ static void feedback_call(struct cds_app *app, const struct cds__service *servic
                           const struct cds_request *req, struct cds_reply *out)
 {
 	cJSON *json = NULL;
-	if (read_body(app, req, out, &json) == 0)
+	if (read_body(app, req, out, 0, &json) == 0)
 		cds__feedback_handle(app, service, json, out);
 	cJSON_Delete(json);
 }
@@ -248,13 +252,13 @@ static void unauthorized(struct cds_reply *out, enum cds__auth_reason reason, co
 	/* details.coding: the reason class, machine-readable */
 	cJSON *oo = cds__must(cJSON_ParseWithLength(out->body, out->body_length));
 	cJSON *issue = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(oo, "issue"), 0);
-	cJSON *details = cds__must(cJSON_AddObjectToObject(issue, "details"));
-	cJSON *codings = cds__must(cJSON_AddArrayToObject(details, "coding"));
-	cJSON *coding = cds__must(cJSON_CreateObject());
+	cJSON *details = cJSON_AddObjectToObject(issue, "details");
+	cJSON *codings = cJSON_AddArrayToObject(details, "coding");
+	cJSON *coding = cJSON_CreateObject();
 	cJSON_AddItemToArray(codings, coding);
-	cds__must(cJSON_AddStringToObject(coding, "system", "urn:cds-commissioning:auth-failure"));
-	cds__must(cJSON_AddStringToObject(coding, "code", name));
-	cds__must(cJSON_AddStringToObject(details, "text", name));
+	cJSON_AddStringToObject(coding, "system", "urn:cds-commissioning:auth-failure");
+	cJSON_AddStringToObject(coding, "code", name);
+	cJSON_AddStringToObject(details, "text", name);
 	cds__reply_json(out, 401, oo, 0);
 	snprintf(header, sizeof header, "Bearer error=\"invalid_token\", error_description=\"%s\"",
 	         name);

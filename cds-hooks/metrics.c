@@ -9,6 +9,7 @@
  * in render(), "store writable" in cds__ready (record.c). */
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,12 +66,23 @@ struct override_row {
 	unsigned long count[2];
 };
 
+/* An open-addressing index of policy rows by (id, version): mask + 1 slots (a power of 2 above
+ * twice the rows), NULL empty. Built whole by the reload thread, then published. */
+struct policy_index {
+	size_t mask;
+	struct policy_row **slots;
+	struct policy_index *older; /* the index it replaced (readers may still hold it) */
+};
+
 struct cds__metrics {
 	struct route *routes; /* per service: service, feedback; then the fixed endpoints */
 	size_t route_count;
 	struct policy_row *_Atomic policies; /* in load order; appended, never removed */
 	struct policy_row *policies_tail;    /* the reload thread's */
 	atomic_size_t policy_count;          /* policies in the set being served */
+	/* hash of (id, version) over every row: the look-up per decision record costs the same
+	 * with 3 policies or 1,000; replaced whole at each reload (older ones kept until free) */
+	struct policy_index *_Atomic index;
 	atomic_ulong auth_failures[AUTH_REASONS];
 	pthread_mutex_t feedback_lock;
 	struct override_row overrides[OVERRIDE_REASONS + 2]; /* + "" and "other" */
@@ -108,6 +120,46 @@ void cds__files_digest(const struct engine_file *files, size_t count, char *out,
 		at += (size_t)snprintf(out + at, size - at, "%02x", md[i]);
 }
 
+/* FNV-1a of a policy's id and version. */
+static size_t policy_hash(const char *id, const char *version)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (const unsigned char *c = (const unsigned char *)id; *c; c++)
+		h = (h ^ *c) * 0x100000001b3ULL;
+	h = (h ^ 0xff) * 0x100000001b3ULL; /* between the two: ("ab", "c") != ("a", "bc") */
+	for (const unsigned char *c = (const unsigned char *)version; *c; c++)
+		h = (h ^ *c) * 0x100000001b3ULL;
+	return (size_t)(h ^ (h >> 32));
+}
+
+/* The row of the policy (id, version) in index x, or NULL if none. */
+static struct policy_row *index_find(const struct policy_index *x, const char *id,
+                                     const char *version)
+{
+	if (!x)
+		return NULL;
+	for (size_t i = policy_hash(id, version) & x->mask; x->slots[i]; i = (i + 1) & x->mask) {
+		struct policy_row *row = x->slots[i];
+		if (strcmp(row->id, id) == 0 && strcmp(row->version, version) == 0)
+			return row;
+	}
+	return NULL;
+}
+
+static void index_put(struct policy_index *x, struct policy_row *row)
+{
+	size_t i = policy_hash(row->id, row->version) & x->mask;
+	while (x->slots[i])
+		i = (i + 1) & x->mask;
+	x->slots[i] = row;
+}
+
+/* The row of the policy (id, version); NULL if none. Lock-free (request threads). */
+static struct policy_row *policy_row_of(struct cds__metrics *m, const char *id, const char *version)
+{
+	return index_find(atomic_load(&m->index), id, version);
+}
+
 struct cds__metrics *cds__metrics_new(const struct engine *engine, const struct engine_file *files,
                                       size_t file_count)
 {
@@ -141,18 +193,26 @@ void cds__metrics_policy_set(struct cds__metrics *m, const struct engine *engine
 {
 	if (!m)
 		return;
-	size_t n = engine_policy_count(engine);
+	size_t n = engine_policy_count(engine), rows = 0;
+	for (struct policy_row *r = atomic_load(&m->policies); r; r = atomic_load(&r->next))
+		rows++;
+	/* a new index over the rows so far and this set's new ones (at most n) */
+	struct policy_index *x = cds__must(calloc(1, sizeof *x));
+	size_t slots = 4;
+	while (slots < 2 * (rows + n) + 2)
+		slots *= 2;
+	x->slots = cds__must(calloc(slots, sizeof *x->slots));
+	x->mask = slots - 1;
+	for (struct policy_row *r = atomic_load(&m->policies); r; r = atomic_load(&r->next))
+		index_put(x, r);
 	for (size_t i = 0; i < n; i++) {
 		const char *id = NULL, *version = NULL, *commissioner = NULL;
 		engine_policy_info(engine, i, &id, &version, &commissioner);
 		id = id ? id : "";
 		version = version ? version : "";
-		struct policy_row *r = atomic_load(&m->policies);
-		while (r && (strcmp(r->id, id) != 0 || strcmp(r->version, version) != 0))
-			r = atomic_load(&r->next);
-		if (r)
+		if (index_find(x, id, version))
 			continue; /* this version was loaded before: its counts go on */
-		r = cds__must(calloc(1, sizeof *r));
+		struct policy_row *r = cds__must(calloc(1, sizeof *r));
 		r->id = cds__must(strdup(id));
 		r->version = cds__must(strdup(version));
 		if (m->policies_tail) /* published whole: readers see it complete or not at all */
@@ -160,7 +220,10 @@ void cds__metrics_policy_set(struct cds__metrics *m, const struct engine *engine
 		else
 			atomic_store(&m->policies, r);
 		m->policies_tail = r;
+		index_put(x, r);
 	}
+	x->older = atomic_load(&m->index);
+	atomic_store(&m->index, x); /* complete before it is published */
 	atomic_store(&m->policy_count, n);
 	pthread_mutex_lock(&m->set_lock);
 	snprintf(m->digest, sizeof m->digest, "%s", digest);
@@ -185,6 +248,11 @@ void cds__metrics_free(struct cds__metrics *m)
 		free(r->id);
 		free(r->version);
 		free(r);
+	}
+	for (struct policy_index *x = atomic_load(&m->index), *older; x; x = older) {
+		older = x->older;
+		free(x->slots);
+		free(x);
 	}
 	free(m);
 }
@@ -261,12 +329,9 @@ void cds__metrics_decisions(struct cds__metrics *m, const cJSON *records)
 		while (o < OUTCOMES - 1 &&
 		       !(cJSON_IsString(d) && strcmp(d->valuestring, outcomes[o]) == 0))
 			o++;
-		for (struct policy_row *r = atomic_load(&m->policies); r; r = atomic_load(&r->next))
-			if (strcmp(r->id, p->valuestring) == 0 &&
-			    strcmp(r->version, v->valuestring) == 0) {
-				atomic_fetch_add_explicit(&r->outcome[o], 1, memory_order_relaxed);
-				break;
-			}
+		struct policy_row *row = policy_row_of(m, p->valuestring, v->valuestring);
+		if (row)
+			atomic_fetch_add_explicit(&row->outcome[o], 1, memory_order_relaxed);
 	}
 }
 

@@ -117,19 +117,27 @@ void cds__reply_error(struct cds_reply *out, unsigned status, const char *code, 
 	vsnprintf(message, sizeof message, fmt, ap);
 	va_end(ap);
 
-	cJSON *oo = cds__must(cJSON_CreateObject());
-	cds__must(cJSON_AddStringToObject(oo, "resourceType", "OperationOutcome"));
-	cJSON *issues = cds__must(cJSON_AddArrayToObject(oo, "issue"));
-	cJSON *issue = cds__must(cJSON_CreateObject());
-	cJSON_AddItemToArray(issues, issue);
-	cds__must(cJSON_AddStringToObject(issue, "severity", "error"));
-	cds__must(cJSON_AddStringToObject(issue, "code", code));
-	cds__must(cJSON_AddStringToObject(issue, "diagnostics", message));
+	/* written straight out, pruned as cds__reply_json would write the same tree */
+	struct fhir_json_writer w;
+	fhir_json_init(&w, 1);
+	fhir_json_object(&w, NULL);
+	fhir_json_string(&w, "resourceType", "OperationOutcome");
+	fhir_json_array(&w, "issue");
+	fhir_json_object(&w, NULL);
+	fhir_json_string(&w, "severity", "error");
+	fhir_json_string(&w, "code", code);
+	fhir_json_string(&w, "diagnostics", message);
 	if (pointer && pointer[0]) {
-		cJSON *expr = cds__must(cJSON_AddArrayToObject(issue, "expression"));
-		cJSON_AddItemToArray(expr, cds__must(cJSON_CreateString(pointer)));
+		fhir_json_array(&w, "expression");
+		fhir_json_string(&w, NULL, pointer);
+		fhir_json_end(&w);
 	}
-	cds__reply_json(out, status, oo, 0);
+	fhir_json_end(&w);
+	fhir_json_end(&w);
+	fhir_json_end(&w);
+	size_t length = 0;
+	char *text = fhir_json_finish(&w, &length);
+	cds__reply_text_take(out, status, text, length);
 }
 
 void cds__reply_header(struct cds_reply *out, const char *name, const char *value)

@@ -30,11 +30,19 @@ int cds__content_type_is_json(const char *content_type)
 int cds__parse_json_limited(const char *body, size_t length, unsigned long max_depth,
                             unsigned long max_items, cJSON **out, struct fhir_error *err)
 {
+	return cds__parse_json_block(body, length, max_depth, max_items, 0, out, err);
+}
+
+int cds__parse_json_block(const char *body, size_t length, unsigned long max_depth,
+                          unsigned long max_items, int one_block, cJSON **out,
+                          struct fhir_error *err)
+{
 	const struct fhir_json_limits limits = {.max_bytes = 0,
 	                                        .max_depth = max_depth,
 	                                        .max_items = max_items,
 	                                        .max_string_bytes = 0,
-	                                        .subject = "the request body"};
+	                                        .subject = "the request body",
+	                                        .one_block = one_block};
 
 	return fhir_json_parse_limited(body, length, &limits, out, err);
 }

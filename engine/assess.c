@@ -308,17 +308,33 @@ static int yields(const struct fhir_collection *c)
 
 static const char *unavailable_note(const struct request_data *rd, unsigned needs)
 {
-	size_t nkeys, k;
+	static const char head[] = "not available: ";
+	size_t nkeys, k, len = sizeof(head) - 1;
 	const struct engine_prefetch_key *keys = engine_prefetch_keys(&nkeys);
-	const char *note = NULL;
+	char buf[sizeof(head) + ENGINE_KEY_COUNT * 64], *note;
 
+	/* "not available: conditions, procedures", joined without a format (once per criterion) */
+	memcpy(buf, head, len);
 	for (k = 0; k < nkeys; k++) {
+		size_t n = strlen(keys[k].key);
+
 		if (!(needs & (1u << k)) || (rd->available & (1u << k)))
 			continue;
-		note = note == NULL ? fhir_arena_printf(rd->arena, "%s", keys[k].key)
-		                    : fhir_arena_printf(rd->arena, "%s, %s", note, keys[k].key);
+		if (len + n + 3 > sizeof(buf))
+			break; /* cannot happen: prefetch keys are short names */
+		if (len > sizeof(head) - 1) {
+			memcpy(buf + len, ", ", 2);
+			len += 2;
+		}
+		memcpy(buf + len, keys[k].key, n);
+		len += n;
 	}
-	return note == NULL ? NULL : fhir_arena_printf(rd->arena, "not available: %s", note);
+	if (len == sizeof(head) - 1)
+		return NULL;
+	note = fhir_arena_alloc(rd->arena, len + 1);
+	memcpy(note, buf, len);
+	note[len] = '\0';
+	return note;
 }
 
 /* An `unknown` expression may yield strings beside resources: the strings say why the record
@@ -870,6 +886,7 @@ int engine_request_assess(struct engine_request *req, struct engine_result *out)
 			if (!assess_policy(rd, &e->policies[k], pending_orders[i].order,
 			                   pending_orders[i].order_ref, a))
 				continue;
+			engine__evidence_refs(a);
 			card = engine__card(a);
 			if (card != NULL) {
 				card_uuid = fhir_get_string(card, "uuid");

@@ -25,7 +25,7 @@ static void grow(struct text *t, size_t n)
 	if (t->len + n + 1 <= t->cap)
 		return;
 	cap = (t->len + n + 1) * 2;
-	bigger = fhir_arena_alloc(t->arena, cap);
+	bigger = fhir_arena_alloc_raw(t->arena, cap); /* the text is NUL-terminated as it grows */
 	if (t->len > 0)
 		memcpy(bigger, t->buf, t->len);
 	t->buf = bigger;
@@ -39,6 +39,26 @@ static void put(struct text *t, const char *s)
 	grow(t, n);
 	memcpy(t->buf + t->len, s, n + 1);
 	t->len += n;
+}
+
+/* Appends the strings up to the NULL sentinel, each as printf's %s would (NULL as "(null)"):
+ * the card's Markdown is mostly literal text and names, which need no format. */
+static void put_all(struct text *t, ...)
+{
+	va_list ap;
+	const char *s;
+
+	va_start(ap, t);
+	while ((s = va_arg(ap, const char *)) != NULL)
+		put(t, s);
+	va_end(ap);
+}
+#define PUT(t, ...) put_all(t, __VA_ARGS__, (const char *)NULL)
+
+/* s, or "(null)" as printf's %s prints a NULL. */
+static const char *str(const char *s)
+{
+	return s != NULL ? s : "(null)";
 }
 
 /* printf straight into the buffer (one formatting when it fits, no arena copy). */
@@ -157,33 +177,84 @@ size_t engine__recommendations_of(const struct engine__assessment *a, int *out, 
 	return n;
 }
 
-/* "Condition/1, Procedure/2" for the resources among the evidence, each once, or NULL. The
- * references seen are kept in a hash map (strmap.c) in `arena`: linear in the evidence. */
-static cJSON *evidence_refs(struct fhir_arena *arena, const struct engine__criterion_result *r)
+/* "Type/id" of a resource, in the arena, or NULL (as fhir_resource_ref, without a format). */
+static const char *ref_of(struct fhir_arena *arena, const cJSON *resource)
 {
-	cJSON *list = NULL;
-	struct engine__strmap seen;
-	size_t i;
+	const char *type = fhir_get_string(resource, "resourceType");
+	const char *id = fhir_get_string(resource, "id");
+	size_t tn, in;
+	char *ref;
 
-	engine__strmap_init(&seen, arena, r->evidence.count);
-	for (i = 0; i < r->evidence.count; i++) {
-		char buf[256];
-		const char *ref;
-		cJSON *s;
+	if (type == NULL || id == NULL)
+		return NULL;
+	tn = strlen(type);
+	in = strlen(id);
+	ref = fhir_arena_alloc(arena, tn + in + 2);
+	memcpy(ref, type, tn);
+	ref[tn] = '/';
+	memcpy(ref + tn + 1, id, in + 1);
+	return ref;
+}
 
-		if (r->evidence.items[i].kind != FHIR_VALUE_NODE)
+void engine__evidence_refs(struct engine__assessment *a)
+{
+	for (size_t c = 0; c < a->policy->criterion_count; c++) {
+		struct engine__criterion_result *r = &a->criteria[c];
+		struct engine__strmap seen; /* linear in the evidence (strmap.c) */
+		size_t i;
+
+		r->refs = NULL;
+		r->ref_count = 0;
+		if (!r->assessed || r->evidence.count == 0)
 			continue;
-		ref = fhir_resource_ref(r->evidence.items[i].node, buf, sizeof(buf));
-		if (ref == NULL ||
-		    engine__strmap_get(&seen, ref, strlen(ref)) != ENGINE_STRMAP_NONE)
-			continue;
-		if (list == NULL)
-			list = cJSON_CreateArray();
-		s = cJSON_CreateString(ref);
-		cJSON_AddItemToArray(list, s);
-		engine__strmap_put(&seen, s->valuestring, strlen(s->valuestring), i);
+		r->refs = fhir_arena_alloc(a->arena, r->evidence.count * sizeof(*r->refs));
+		engine__strmap_init(&seen, a->arena, r->evidence.count);
+		for (i = 0; i < r->evidence.count; i++) {
+			const char *ref;
+
+			if (r->evidence.items[i].kind != FHIR_VALUE_NODE)
+				continue;
+			ref = ref_of(a->arena, r->evidence.items[i].node);
+			if (ref == NULL || strlen(ref) >= 256 || /* as fhir_resource_ref's buffer */
+			    engine__strmap_get(&seen, ref, strlen(ref)) != ENGINE_STRMAP_NONE)
+				continue;
+			engine__strmap_put(&seen, ref, strlen(ref), i);
+			r->refs[r->ref_count++] = ref;
+		}
 	}
-	return list;
+}
+
+/* A member under a literal name, which cJSON then does not copy (cJSON_AddItemToObjectCS). */
+static void add_item(cJSON *object, const char *literal_name, cJSON *item)
+{
+	cJSON_AddItemToObjectCS(object, literal_name, item);
+}
+
+static void add_string(cJSON *object, const char *literal_name, const char *value)
+{
+	add_item(object, literal_name, cJSON_CreateString(value));
+}
+
+static cJSON *add_array(cJSON *object, const char *literal_name)
+{
+	cJSON *array = cJSON_CreateArray();
+
+	add_item(object, literal_name, array);
+	return array;
+}
+
+static cJSON *add_object(cJSON *object, const char *literal_name)
+{
+	cJSON *member = cJSON_CreateObject();
+
+	add_item(object, literal_name, member);
+	return member;
+}
+
+/* A string member whose value is a literal too (a code of identifiers.c): not copied either. */
+static void add_literal(cJSON *object, const char *literal_name, const char *literal_value)
+{
+	add_item(object, literal_name, cJSON_CreateStringReference(literal_value));
 }
 
 /* The phrases of r by the "Type/id" they start with ("Condition/c1: ‘?CES’ (…)"): *by_ref maps
@@ -237,7 +308,6 @@ static void put_criteria(struct text *t, const struct engine__assessment *a)
 	     strstr(p->source_label, p->version) != NULL ? "" : p->version);
 	for (i = 0; i < p->criterion_count; i++) {
 		const struct engine__criterion_result *r = &a->criteria[i];
-		cJSON *refs, *ref;
 		struct engine__strmap by_ref;
 		struct phrase_link *links = NULL;
 
@@ -246,42 +316,38 @@ static void put_criteria(struct text *t, const struct engine__assessment *a)
 		unknown |= r->state == ENGINE_UNKNOWN;
 		/* the label, never the internal id (that stays in the assessment extension); an
 		 * absent red flag reads as the policy words it ("Not recorded") */
-		putf(t, "\n- **%s**: %s",
-		     r->state == ENGINE_NOT_MET && r->criterion->not_met_label
-		         ? r->criterion->not_met_label
-		         : state_words[r->state],
-		     r->criterion->label);
-		refs = evidence_refs(a->arena, r);
-		if (refs != NULL && r->phrase_count > 0)
+		PUT(t, "\n- **",
+		    r->state == ENGINE_NOT_MET && r->criterion->not_met_label
+		        ? r->criterion->not_met_label
+		        : state_words[r->state],
+		    "**: ", str(r->criterion->label));
+		if (r->ref_count > 0 && r->phrase_count > 0)
 			links = phrases_by_ref(a->arena, r, &by_ref);
-		cJSON_ArrayForEach(ref, refs)
-		{
-			size_t len = strlen(ref->valuestring), k;
+		for (size_t j = 0; j < r->ref_count; j++) {
+			const char *ref = r->refs[j];
+			size_t len = strlen(ref), k;
 			int named = 0;
 
-			put(t, ref == refs->child ? ". Evidence: " : ", ");
-			putf(t, "`%s`", ref->valuestring);
+			PUT(t, j == 0 ? ". Evidence: `" : ", `", ref, "`");
 			/* every text-derived state names the resource and the phrase behind it:
 			 * phrases are "Type/id: ‘words’ (concept, status)" */
 			if (links == NULL)
 				continue;
-			for (k = engine__strmap_get(&by_ref, ref->valuestring, len);
-			     k != ENGINE_STRMAP_NONE; k = links[k].next)
-				putf(t, "%s%s", named++ ? "; " : " ",
-				     r->phrases[links[k].phrase] + len + 2);
+			for (k = engine__strmap_get(&by_ref, ref, len); k != ENGINE_STRMAP_NONE;
+			     k = links[k].next)
+				PUT(t, named++ ? "; " : " ", r->phrases[links[k].phrase] + len + 2);
 		}
-		cJSON_Delete(refs);
 		if (r->on_text && r->phrase_count == 0)
 			put(t, " (matched on text)");
 		if (r->note != NULL)
-			putf(t, " (%s)", r->note);
+			PUT(t, " (", r->note, ")");
 	}
 	if (!unknown)
 		return;
 	put(t, "\n\n**To document** so that the policy can be applied:\n");
 	for (i = 0; i < p->criterion_count; i++)
 		if (a->criteria[i].assessed && a->criteria[i].state == ENGINE_UNKNOWN)
-			putf(t, "\n- %s", a->criteria[i].criterion->label);
+			PUT(t, "\n- ", str(a->criteria[i].criterion->label));
 }
 
 static const char *detail(const struct engine__assessment *a)
@@ -298,7 +364,7 @@ static const char *detail(const struct engine__assessment *a)
 			continue;
 		if (!others++)
 			put(&t, "\n\n**Other findings**\n");
-		putf(&t, "\n- %s", expand(a, p->outcomes[i].summary));
+		PUT(&t, "\n- ", str(expand(a, p->outcomes[i].summary)));
 	}
 	/* NHS England "Who Pays?": say when the practice did not give the commissioner (not on a
 	 * critical card: an urgent referral does not wait on who pays) */
@@ -318,14 +384,12 @@ static const char *detail(const struct engine__assessment *a)
 		     p->commissioner_name, a->responsible->why);
 	put_criteria(&t, a);
 	if (a->triggered_on_text && a->order_text != NULL)
-		putf(&t,
-		     "\n\n_This order was recognised from its text (\"%s\"), "
-		     "not from a code._",
-		     a->order_text);
+		PUT(&t, "\n\n_This order was recognised from its text (\"", a->order_text,
+		    "\"), not from a code._");
 	/* the outcome's evidence replaces the policy's; `"evidence": false` drops it (a critical
 	 * card carries only what is needed to act) */
 	if (!o->no_evidence && (o->evidence != NULL || p->evidence != NULL))
-		putf(&t, "\n\n%s", o->evidence != NULL ? o->evidence : p->evidence);
+		PUT(&t, "\n\n", o->evidence != NULL ? o->evidence : p->evidence);
 	return t.buf;
 }
 
@@ -417,7 +481,7 @@ static cJSON *suggestions(const struct engine__assessment *a, const cJSON *templ
 		cJSON_DeleteItemFromObjectCaseSensitive(s, "applies");
 		expand_json(a, s);
 		engine__uuid(uuid);
-		cJSON_AddStringToObject(s, "uuid", uuid);
+		add_string(s, "uuid", uuid);
 		cJSON_ArrayForEach(action, fhir_get(s, "actions"))
 		{
 			cJSON *copy = cJSON_DetachItemFromObjectCaseSensitive(action, "copy");
@@ -469,9 +533,9 @@ static void add_link(cJSON **links, const char *label, const char *url)
 	if (*links == NULL)
 		*links = cJSON_CreateArray();
 	link = cJSON_CreateObject();
-	cJSON_AddStringToObject(link, "label", label);
-	cJSON_AddStringToObject(link, "url", url);
-	cJSON_AddStringToObject(link, "type", "absolute");
+	add_string(link, "label", label);
+	add_string(link, "url", url);
+	add_literal(link, "type", "absolute");
 	cJSON_AddItemToArray(*links, link);
 }
 
@@ -513,54 +577,57 @@ static cJSON *assessment_json(const struct engine__assessment *a, const int *rec
 	cJSON *criteria = NULL;
 	size_t i;
 
-	cJSON_AddStringToObject(json, "id", a->assessment_id);
-	cJSON_AddStringToObject(json, "policy", p->id);
-	cJSON_AddStringToObject(json, "policyVersion", p->version);
+	add_string(json, "id", a->assessment_id);
+	add_string(json, "policy", p->id);
+	add_string(json, "policyVersion", p->version);
 	if (p->has_effective_from) /* policies/README.md "Dates" */
-		cJSON_AddStringToObject(json, "policyEffectiveFrom", p->effective_from);
+		add_string(json, "policyEffectiveFrom", p->effective_from);
 	if (p->has_review_date)
-		cJSON_AddStringToObject(json, "policyReviewDate", p->review_date);
-	cJSON_AddStringToObject(json, "commissioner", p->commissioner_id);
+		add_string(json, "policyReviewDate", p->review_date);
+	add_string(json, "commissioner", p->commissioner_id);
 	if (a->responsible != NULL) /* how the commissioner was determined (commissioner.c) */
-		cJSON_AddItemToObject(json, "responsibleCommissioner",
-		                      engine__commissioner_json(a->responsible));
-	cJSON_AddStringToObject(json, "order", a->order_ref);
-	cJSON_AddStringToObject(json, "decision",
-	                        engine__decision_codes[p->outcomes[a->chosen].decision]);
+		add_item(json, "responsibleCommissioner",
+		         engine__commissioner_json(a->responsible));
+	add_string(json, "order", a->order_ref);
+	add_literal(json, "decision", engine__decision_codes[p->outcomes[a->chosen].decision]);
 	if (nrecs > 0) {
-		cJSON *list = cJSON_AddArrayToObject(json, "recommendations");
+		cJSON *list = add_array(json, "recommendations");
 
 		for (i = 0; i < nrecs; i++)
 			cJSON_AddItemToArray(
 			    list, cJSON_CreateString(engine__recommendations[recs[i]].code));
 	}
 	if (a->triggered_on_text)
-		cJSON_AddTrueToObject(json, "matchedOnText");
+		add_item(json, "matchedOnText", cJSON_CreateTrue());
 	for (i = 0; i < p->criterion_count; i++) {
 		const struct engine__criterion_result *r = &a->criteria[i];
-		cJSON *c, *refs;
+		cJSON *c;
 
 		if (!r->assessed)
 			continue;
 		if (criteria == NULL)
-			criteria = cJSON_AddArrayToObject(json, "criteria");
+			criteria = add_array(json, "criteria");
 		c = cJSON_CreateObject();
-		cJSON_AddStringToObject(c, "id", r->criterion->id);
-		cJSON_AddStringToObject(c, "clause", r->criterion->clause);
-		cJSON_AddStringToObject(c, "state", engine__state_codes[r->state]);
-		refs = evidence_refs(a->arena, r);
-		if (refs != NULL)
-			cJSON_AddItemToObject(c, "evidence", refs);
+		add_string(c, "id", r->criterion->id);
+		add_string(c, "clause", r->criterion->clause);
+		add_literal(c, "state", engine__state_codes[r->state]);
+		if (r->ref_count > 0) {
+			cJSON *refs = cJSON_CreateArray();
+
+			for (size_t k = 0; k < r->ref_count; k++)
+				cJSON_AddItemToArray(refs, cJSON_CreateString(r->refs[k]));
+			add_item(c, "evidence", refs);
+		}
 		if (r->on_text)
-			cJSON_AddTrueToObject(c, "matchedOnText");
+			add_item(c, "matchedOnText", cJSON_CreateTrue());
 		if (r->phrase_count > 0) {
-			cJSON *phrases = cJSON_AddArrayToObject(c, "text");
+			cJSON *phrases = add_array(c, "text");
 
 			for (size_t k = 0; k < r->phrase_count; k++)
 				cJSON_AddItemToArray(phrases, cJSON_CreateString(r->phrases[k]));
 		}
 		if (r->note != NULL)
-			cJSON_AddStringToObject(c, "note", r->note);
+			add_string(c, "note", r->note);
 		cJSON_AddItemToArray(criteria, c);
 	}
 	return json;
@@ -581,28 +648,27 @@ cJSON *engine__card(const struct engine__assessment *a)
 		return NULL;
 	card = cJSON_CreateObject();
 	engine__uuid(uuid);
-	cJSON_AddStringToObject(card, "uuid", uuid);
+	add_string(card, "uuid", uuid);
 	summary = fhir_arena_strdup(a->arena, expand(a, o->summary));
 	engine__truncate_utf8(summary, ENGINE_SUMMARY_LIMIT);
-	cJSON_AddStringToObject(card, "summary", summary);
-	cJSON_AddStringToObject(card, "indicator", engine__indicator_codes[o->indicator]);
+	add_string(card, "summary", summary);
+	add_literal(card, "indicator", engine__indicator_codes[o->indicator]);
 	/* issue 15: the IFR / prior-approval request drafted from the record, and what it leaves */
 	draft = engine__draft_suggestion(a, recs, nrecs, &todo);
-	cJSON_AddStringToObject(
-	    card, "detail",
-	    todo == NULL ? detail(a) : fhir_arena_printf(a->arena, "%s%s", detail(a), todo));
-	source = cJSON_AddObjectToObject(card, "source");
-	cJSON_AddStringToObject(source, "label", p->source_label);
+	add_string(card, "detail",
+	           todo == NULL ? detail(a) : fhir_arena_printf(a->arena, "%s%s", detail(a), todo));
+	source = add_object(card, "source");
+	add_string(source, "label", p->source_label);
 	if (p->url != NULL)
-		cJSON_AddStringToObject(source, "url", p->url);
-	topic = cJSON_AddObjectToObject(source, "topic");
+		add_string(source, "url", p->url);
+	topic = add_object(source, "topic");
 	if (nrecs > 0) {
-		cJSON_AddStringToObject(topic, "system", ENGINE_RECOMMENDATION_SYSTEM);
-		cJSON_AddStringToObject(topic, "code", engine__recommendations[recs[0]].code);
-		cJSON_AddStringToObject(topic, "display", engine__recommendations[recs[0]].display);
+		add_literal(topic, "system", ENGINE_RECOMMENDATION_SYSTEM);
+		add_literal(topic, "code", engine__recommendations[recs[0]].code);
+		add_literal(topic, "display", engine__recommendations[recs[0]].display);
 	} else {
-		cJSON_AddStringToObject(topic, "system", "urn:cds-commissioning:decision");
-		cJSON_AddStringToObject(topic, "code", engine__decision_codes[o->decision]);
+		add_literal(topic, "system", "urn:cds-commissioning:decision");
+		add_literal(topic, "code", engine__decision_codes[o->decision]);
 	}
 	list = suggestions(a, o->suggestions);
 	if (draft != NULL) {
@@ -611,23 +677,22 @@ cJSON *engine__card(const struct engine__assessment *a)
 		cJSON_AddItemToArray(list, draft);
 	}
 	if (list != NULL) { /* CDS Hooks 2.0 cds-resp-6: selectionBehavior with suggestions */
-		cJSON_AddItemToObject(card, "suggestions", list);
-		cJSON_AddStringToObject(card, "selectionBehavior", "at-most-one");
+		add_item(card, "suggestions", list);
+		add_literal(card, "selectionBehavior", "at-most-one");
 	}
 	/* the outcome's override reasons replace the policy's (a critical card offers only those
 	 * that do not contradict it); `"overrideReasons": false` offers none */
 	if (o->indicator != ENGINE_INFO && !o->no_override_reasons &&
 	    (o->override_reasons != NULL || p->override_reasons != NULL))
-		cJSON_AddItemToObject(card, "overrideReasons",
-		                      cJSON_Duplicate(o->override_reasons != NULL
-		                                          ? o->override_reasons
-		                                          : p->override_reasons,
-		                                      1));
+		add_item(card, "overrideReasons",
+		         cJSON_Duplicate(o->override_reasons != NULL ? o->override_reasons
+		                                                     : p->override_reasons,
+		                         1));
 	list = links(a, recs, nrecs);
 	if (list != NULL)
-		cJSON_AddItemToObject(card, "links", list);
-	ext = cJSON_AddObjectToObject(card, "extension");
-	cJSON_AddItemToObject(ext, "cds-commissioning.assessment", assessment_json(a, recs, nrecs));
+		add_item(card, "links", list);
+	ext = add_object(card, "extension");
+	add_item(ext, "cds-commissioning.assessment", assessment_json(a, recs, nrecs));
 	return card;
 }
 
@@ -643,9 +708,9 @@ cJSON *engine__log_record(const struct engine__assessment *a, const char *card_u
 		if (a->holds[i])
 			cJSON_AddItemToArray(outcomes,
 			                     cJSON_CreateString(a->policy->outcomes[i].id));
-	cJSON_AddItemToObject(record, "outcomes", outcomes);
+	add_item(record, "outcomes", outcomes);
 	if (card_uuid != NULL)
-		cJSON_AddStringToObject(record, "card", card_uuid);
+		add_string(record, "card", card_uuid);
 	return record;
 }
 
@@ -653,8 +718,8 @@ static void add_sub(cJSON *list, const char *url, const char *type, const char *
 {
 	cJSON *ext = cJSON_CreateObject();
 
-	cJSON_AddStringToObject(ext, "url", url);
-	cJSON_AddStringToObject(ext, type, value);
+	add_string(ext, "url", url);
+	add_string(ext, type, value); /* type: a literal, "valueString" or "valueCode" */
 	cJSON_AddItemToArray(list, ext);
 }
 
@@ -668,8 +733,8 @@ cJSON *engine__decision_extension(const struct engine__assessment *a)
 	cJSON *subs;
 	size_t i;
 
-	cJSON_AddStringToObject(ext, "url", ENGINE_DECISION_EXTENSION_URL);
-	subs = cJSON_AddArrayToObject(ext, "extension");
+	add_literal(ext, "url", ENGINE_DECISION_EXTENSION_URL);
+	subs = add_array(ext, "extension");
 	add_sub(subs, "policy", "valueString", a->policy->id);
 	add_sub(subs, "policyVersion", "valueString", a->policy->version);
 	add_sub(subs, "commissioner", "valueString", a->policy->commissioner_name);

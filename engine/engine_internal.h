@@ -391,7 +391,10 @@ struct engine__criterion_result {
 	const char **phrases;            /* the text behind the evidence ("Condition/c1: ‘?CES’
 	                                    (…, uncertain)"), arena; phrase_count of them */
 	size_t phrase_count;
-	const char *note; /* e.g. "procedures were not available", or NULL */
+	const char *note;  /* e.g. "procedures were not available", or NULL */
+	const char **refs; /* "Type/id" of the evidence resources, each once, in evidence order
+	                      (arena; engine__evidence_refs), ref_count of them */
+	size_t ref_count;
 };
 
 /* One policy assessed against one order: what card.c and record.c turn into JSON. */
@@ -414,6 +417,10 @@ struct engine__assessment {
 	const struct engine__responsible *responsible; /* who pays; NULL when not looked up */
 	struct fhir_arena *arena;
 };
+
+/* Fills each assessed criterion's refs (card.c) once, before the card, the decision-log record
+ * and the decision extension read them: each evidence reference is formatted once. */
+void engine__evidence_refs(struct engine__assessment *a);
 
 /* Builds the card for an assessment (policies/README.md "The card every outcome makes").
  * NEW cJSON object, or NULL when the chosen outcome is quiet and quiet cards are off. */

@@ -104,9 +104,14 @@ void engine__uuid(char out[37])
 	}
 	b[6] = (unsigned char)((b[6] & 0x0F) | 0x40); /* RFC 4122 §4.4: version 4 */
 	b[8] = (unsigned char)((b[8] & 0x3F) | 0x80); /* variant 10 */
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-	         b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
-	         b[13], b[14], b[15]);
+	/* 8-4-4-4-12 lower-case hex digits, as "%02x" would print them (no format per card) */
+	for (size_t i = 0, o = 0; i < sizeof(b); i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = "0123456789abcdef"[b[i] >> 4];
+		out[o++] = "0123456789abcdef"[b[i] & 0x0F];
+	}
+	out[36] = '\0';
 }
 
 const char *engine__concept_text(const cJSON *cc)

@@ -141,6 +141,11 @@ static void *arena_alloc_raw(struct fhir_arena *arena, size_t size)
 	return arena_alloc_aligned(arena, size, ARENA_ALIGN);
 }
 
+void *fhir_arena_alloc_raw(struct fhir_arena *arena, size_t size)
+{
+	return arena_alloc_raw(arena, size);
+}
+
 void *fhir_arena_alloc(struct fhir_arena *arena, size_t size)
 {
 	void *p = arena_alloc_raw(arena, size);
@@ -179,7 +184,7 @@ char *fhir_arena_printf(struct fhir_arena *arena, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return fhir_arena_strdup(arena, "");
-	p = fhir_arena_alloc(arena, (size_t)n + 1);
+	p = arena_alloc_raw(arena, (size_t)n + 1); /* vsnprintf writes all of it */
 	va_start(ap, fmt);
 	vsnprintf(p, (size_t)n + 1, fmt, ap);
 	va_end(ap);
@@ -346,7 +351,15 @@ void fhir_collection_push_node(struct fhir_collection *c, struct fhir_arena *are
 	memset(&v, 0, sizeof(v));
 	v.kind = FHIR_VALUE_NODE;
 	v.node = node;
-	rt = cJSON_IsObject(node) ? cJSON_GetObjectItemCaseSensitive(node, "resourceType") : NULL;
+	rt = NULL;
+	/* cJSON_GetObjectItemCaseSensitive(node, "resourceType"), with a first-letter test: most
+	 * nodes pushed are elements whose members are all looked at */
+	if (cJSON_IsObject(node))
+		for (const cJSON *m = node->child; m != NULL && m->string != NULL; m = m->next)
+			if (m->string[0] == 'r' && strcmp(m->string, "resourceType") == 0) {
+				rt = m;
+				break;
+			}
 	if (cJSON_IsString(rt) && rt->valuestring != NULL)
 		v.type = rt->valuestring;
 	fhir_collection_push(c, arena, &v);

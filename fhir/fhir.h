@@ -52,7 +52,9 @@ size_t fhir_arena_held(const struct fhir_arena *arena);
 /* Bytes handed out from its regular blocks (allocations over 16 KB, which get blocks of their
  * own, are not counted): a new arena of this first size takes the same allocations in one. */
 size_t fhir_arena_used(const struct fhir_arena *arena);
-void *fhir_arena_alloc(struct fhir_arena *arena, size_t size);    /* zeroed, 16-byte aligned */
+void *fhir_arena_alloc(struct fhir_arena *arena, size_t size); /* zeroed, 16-byte aligned */
+/* As fhir_arena_alloc, not zeroed: for memory the caller fills at once (text, copies). */
+void *fhir_arena_alloc_raw(struct fhir_arena *arena, size_t size);
 char *fhir_arena_strdup(struct fhir_arena *arena, const char *s); /* NULL in -> NULL out */
 char *fhir_arena_strndup(struct fhir_arena *arena, const char *s, size_t n);
 /* printf into the arena. */
@@ -148,6 +150,10 @@ struct fhir_json_limits {
 	size_t max_string_bytes; /* bytes of any one string as written; longer -> FHIR_ERR_LIMIT */
 	const char *subject;     /* what the messages call the text ("the request body"); NULL:
 	                            "the JSON text" (BORROWED for the call) */
+	int one_block; /* 1: build the tree in one allocation when the text allows (json_block.c;
+	                  a request body: no malloc per node). Such a tree is read-only: only
+	                  cJSON_Delete(root) may free it, nothing below the root may be deleted,
+	                  detached or replaced, and items added below it would leak. */
 };
 /* Parses `length` bytes at `text` (need not be NUL-terminated) under *limits. Depth, UTF-8 (RFC
  * 3629), raw control characters in strings and string length are checked on the bytes before

@@ -97,7 +97,15 @@ static uint64_t tree_hash(const cJSON *n, int depth)
 	return h;
 }
 
-/* ---- the memo of content hashes (fhir.h): node address -> tree_hash, open addressing ---- */
+/* The hash a K_TREE key files a JSON element under: its whole content (tree_hash), so resources
+ * that share a type and id but differ (untrusted input can send thousands) fall in different
+ * buckets and a set operation stays linear; the memo below computes it once per node. */
+static uint64_t content_hash(const cJSON *n)
+{
+	return tree_hash(n, 0);
+}
+
+/* ---- the memo of content hashes (fhir.h): node address -> content_hash, open addressing -- */
 
 struct memo_slot {
 	const cJSON *node; /* NULL: empty */
@@ -134,22 +142,22 @@ static size_t memo_slot(const struct memo_slot *slots, size_t cap, const cJSON *
 	return i;
 }
 
-/* tree_hash(n, 0), from the memo when it has it (then filed there). */
+/* content_hash(n), from the memo when it has it (then filed there). */
 static uint64_t tree_hash_memo(struct fhir_path_memo *m, const cJSON *n)
 {
 	size_t i;
 	uint64_t h;
 
 	if (m == NULL)
-		return tree_hash(n, 0);
+		return content_hash(n);
 	if (m->cap > 0) {
 		i = memo_slot(m->slots, m->cap, n);
 		if (m->slots[i].node == n)
 			return m->slots[i].hash;
 	}
-	h = tree_hash(n, 0);
+	h = content_hash(n);
 	if ((m->used + 1) * 2 > m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 256;
+		size_t cap = m->cap ? m->cap * 2 : 64; /* 1 KB: a small record needs no more */
 		struct memo_slot *slots;
 
 		if (cap > SIZE_MAX / 2 / sizeof(*slots))

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fhir.h"
+#include "json_internal.h"
 
 /* How many of the n bytes at s, from the start, are ASCII other than NUL, '"' and the brackets:
  * what scan skips outside strings (eight tested at a time: a byte equal to one of those, or
@@ -194,6 +194,10 @@ int fhir_json_parse_limited(const char *text, size_t length, const struct fhir_j
 		rc = FHIR_ERR_LIMIT;
 		goto out;
 	}
+	/* one allocation, checked as it is read; what it refuses or is unsure of goes the long way
+	 * below, so errors are the scan's and cJSON's */
+	if (limits->one_block && (json = fhir__json_parse_block(text, length, limits)) != NULL)
+		goto parsed;
 	rc = scan(text, length, limits, subject, err);
 	if (rc != FHIR_OK)
 		goto out;
@@ -214,6 +218,7 @@ int fhir_json_parse_limited(const char *text, size_t length, const struct fhir_j
 		rc = FHIR_ERR_SYNTAX;
 		goto out;
 	}
+parsed:;
 	char pointer[256] = "";
 	if (arrays_too_long(json, limits->max_items)) /* then again, naming the array */
 		rc = check_arrays(json, pointer, sizeof pointer, limits->max_items, err);

@@ -41,6 +41,18 @@ static const char *const OBSERVATION =
 static const char *const NUMBERS = "{\"resourceType\":\"Basic\",\"n\":[1,2,3,2],\"d\":2.5,"
                                    "\"b\":[true,false],\"t\":[true,true],\"s\":[\"b\",\"a\"]}";
 
+/* resources that share a type and id but differ, equal ones in another member order, and ids
+ * repeated within one object (cJSON_Compare reads each against the other's first): set
+ * operations file resources by type and id, so these all meet in one bucket */
+static const char *const SAME_IDS =
+    "{\"resourceType\":\"Basic\",\"r\":["
+    "{\"resourceType\":\"Condition\",\"id\":\"x\",\"a\":1},"
+    "{\"resourceType\":\"Condition\",\"id\":\"x\",\"a\":2},"
+    "{\"a\":1,\"id\":\"x\",\"resourceType\":\"Condition\"},"
+    "{\"resourceType\":\"Condition\",\"id\":\"y\",\"a\":1},"
+    "{\"resourceType\":\"Condition\",\"id\":\"x\",\"id\":\"z\",\"a\":1},"
+    "{\"resourceType\":\"Condition\",\"id\":\"x\",\"id\":\"w\",\"a\":1}]}";
+
 static const char *const BUNDLE_TARGETS =
     "[{\"resourceType\":\"Organization\",\"id\":\"o1\",\"name\":\"Clinic\"},"
     "{\"resourceType\":\"Patient\",\"id\":\"p1\",\"gender\":\"female\"}]";
@@ -340,6 +352,11 @@ static const struct tcase cases[] = {
     {"(1 | 2 | 2 | 3)", NULL, "[1,2,3]"},
     {"name.given | name.family", P, "[\"Anne\",\"Marie\",\"Annie\",\"Smith\"]"},
     {"n.union(s).count()", N, "[5]"},
+    {"r.distinct().count()", SAME_IDS, "[5]"},
+    {"(r | r).a", SAME_IDS, "[1,2,1,1,1]"},
+    {"r.isDistinct()", SAME_IDS, "[false]"},
+    {"r[0].intersect(r[2]).count()", SAME_IDS, "[1]"},
+    {"r.exclude(r[1]).count()", SAME_IDS, "[5]"},
     {"n.combine(n).count()", N, "[8]"},
     {"n.intersect(2 | 3 | 9)", N, "[2,3]"},
     {"n.exclude(2)", N, "[1,3]"},

@@ -1,0 +1,349 @@
+/* json_block.c — builds the cJSON tree of a JSON text in one allocation: the nodes, then the
+ * strings they point to. Every node and string of a request body otherwise costs a malloc and a
+ * free, a quarter of a service call (issue 12). The tree must be what cJSON_ParseWithLengthOpts
+ * builds for the same text (types, valueint, valuedouble, strings, member order, prev links);
+ * anything this parser is not sure of (whitespace other than space, tab, CR and LF, a byte-order
+ * mark, a \u0000 or lone surrogate, a number cJSON reads oddly, any syntax error) makes it answer
+ * NULL, and the caller then lets cJSON parse, so errors and odd texts are treated exactly as
+ * before. */
+#include <limits.h>
+#include <locale.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json_internal.h"
+
+struct block {
+	const unsigned char *s, *end; /* the text */
+	const struct fhir_json_limits *limits;
+	unsigned long depth; /* containers open */
+	cJSON *nodes;        /* nodes[0] is the root */
+	size_t used, cap;    /* nodes */
+	char *strings;       /* the next free byte of the string area */
+};
+
+static const unsigned char *skip_space(const unsigned char *p, const unsigned char *end)
+{
+	static const unsigned char spaces[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+
+	if (p < end && *p == '\n') /* a pretty-printed text: a line break, then indentation */
+		p++;
+	while (end - p >= 8 && memcmp(p, spaces, 8) == 0)
+		p += 8;
+	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+		p++;
+	return p;
+}
+
+static cJSON *new_node(struct block *b)
+{
+	cJSON *n;
+
+	if (b->used >= b->cap)
+		return NULL; /* cannot happen: cap bounds the values (fhir__json_parse_block) */
+	n = &b->nodes[b->used++];
+	memset(n, 0, sizeof(*n));
+	return n;
+}
+
+static int hex4(const unsigned char *p, unsigned *out)
+{
+	unsigned h = 0;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned c = p[i], d;
+
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			d = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			d = c - 'A' + 10;
+		else
+			return -1; /* cJSON reads such an escape as U+0000: left to cJSON */
+		h = (h << 4) | d;
+	}
+	*out = h;
+	return 0;
+}
+
+/* A string at *pp (the opening quote) into the string area; *pp moves past the closing quote. */
+static char *parse_string(struct block *b, const unsigned char **pp)
+{
+	const unsigned char *p = *pp + 1, *end = b->end;
+	char *out = b->strings, *o = out;
+
+	for (;;) {
+		size_t run = fhir_json_plain_run(p, (size_t)(end - p));
+
+		memcpy(o, p, run);
+		o += run;
+		p += run;
+		if (p >= end)
+			return NULL;
+		if (*p == '"')
+			break;
+		if (*p >= 0x80) { /* RFC 3629, as json_limited.c's scan checks it */
+			size_t n = fhir_utf8_sequence(p, (size_t)(end - p));
+
+			if (n == 0)
+				return NULL;
+			memcpy(o, p, n);
+			o += n;
+			p += n;
+			continue;
+		}
+		if (*p != '\\' || p + 1 >= end)
+			return NULL; /* a control character (or DEL): the scan's business */
+		switch (p[1]) {
+		case '"':
+		case '\\':
+		case '/':
+			*o++ = (char)p[1];
+			break;
+		case 'b':
+			*o++ = '\b';
+			break;
+		case 'f':
+			*o++ = '\f';
+			break;
+		case 'n':
+			*o++ = '\n';
+			break;
+		case 'r':
+			*o++ = '\r';
+			break;
+		case 't':
+			*o++ = '\t';
+			break;
+		case 'u': {
+			unsigned cp, lo;
+
+			if (end - p < 6 || hex4(p + 2, &cp) != 0 || cp == 0 ||
+			    (cp >= 0xDC00 && cp <= 0xDFFF))
+				return NULL;
+			if (cp >= 0xD800 && cp <= 0xDBFF) {
+				if (end - p < 12 || p[6] != '\\' || p[7] != 'u' ||
+				    hex4(p + 8, &lo) != 0 || lo < 0xDC00 || lo > 0xDFFF)
+					return NULL;
+				cp = 0x10000 + (((cp & 0x3FF) << 10) | (lo & 0x3FF));
+				p += 6;
+			}
+			if (cp < 0x80) {
+				*o++ = (char)cp;
+			} else if (cp < 0x800) {
+				*o++ = (char)(0xC0 | (cp >> 6));
+				*o++ = (char)(0x80 | (cp & 0x3F));
+			} else if (cp < 0x10000) {
+				*o++ = (char)(0xE0 | (cp >> 12));
+				*o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+				*o++ = (char)(0x80 | (cp & 0x3F));
+			} else {
+				*o++ = (char)(0xF0 | (cp >> 18));
+				*o++ = (char)(0x80 | ((cp >> 12) & 0x3F));
+				*o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+				*o++ = (char)(0x80 | (cp & 0x3F));
+			}
+			p += 4;
+			break;
+		}
+		default:
+			return NULL;
+		}
+		p += 2;
+	}
+	if (b->limits->max_string_bytes > 0 && (size_t)(p - *pp - 1) > b->limits->max_string_bytes)
+		return NULL; /* over the limit: the scan names it */
+	*o++ = '\0';
+	b->strings = o;
+	*pp = p + 1;
+	return out;
+}
+
+static int number_byte(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || c == '+' || c == '-' || c == 'e' || c == 'E' || c == '.';
+}
+
+/* A number as cJSON reads it (parse_number): the run of [0-9+-eE.] (at most 63 bytes) to strtod,
+ * which may take less of it; valueint saturated. */
+static int parse_number(cJSON *n, const unsigned char **pp, const unsigned char *end)
+{
+	char buf[64];
+	char *after;
+	size_t i = 0;
+	double d;
+
+	while (i < sizeof(buf) - 1 && *pp + i < end && number_byte((*pp)[i])) {
+		buf[i] = (char)(*pp)[i];
+		i++;
+	}
+	if (i == sizeof(buf) - 1)
+		return -1; /* a 63-byte cut: left to cJSON */
+	buf[i] = '\0';
+	d = strtod(buf, &after);
+	if (after == buf)
+		return -1;
+	n->type = cJSON_Number;
+	n->valuedouble = d;
+	n->valueint = d >= INT_MAX ? INT_MAX : d <= (double)INT_MIN ? INT_MIN : (int)d;
+	*pp += after - buf;
+	return 0;
+}
+
+static int parse_value(struct block *b, cJSON *n, const unsigned char **pp);
+
+/* An array or object at *pp; members get their names. */
+static int parse_container(struct block *b, cJSON *n, const unsigned char **pp, int object)
+{
+	const unsigned char *p = skip_space(*pp + 1, b->end);
+	cJSON *head = NULL, *last = NULL;
+
+	if (++b->depth > b->limits->max_depth)
+		return -1; /* too deep: the scan names it */
+	n->type = object ? cJSON_Object : cJSON_Array;
+	if (p < b->end && *p == (object ? '}' : ']')) {
+		*pp = p + 1;
+		b->depth--;
+		return 0;
+	}
+	for (;;) {
+		cJSON *item = new_node(b);
+
+		if (item == NULL)
+			return -1;
+		if (object) {
+			if (p >= b->end || *p != '"' ||
+			    (item->string = parse_string(b, &p)) == NULL)
+				return -1;
+			p = skip_space(p, b->end);
+			if (p >= b->end || *p != ':')
+				return -1;
+			p = skip_space(p + 1, b->end);
+		}
+		if (parse_value(b, item, &p) != 0)
+			return -1;
+		if (head == NULL) {
+			head = item;
+		} else {
+			last->next = item;
+			item->prev = last;
+		}
+		last = item;
+		p = skip_space(p, b->end);
+		if (p < b->end && *p == ',') {
+			p = skip_space(p + 1, b->end);
+			continue;
+		}
+		if (p < b->end && *p == (object ? '}' : ']'))
+			break;
+		return -1;
+	}
+	head->prev = last; /* as cJSON links a parsed list: the head's prev is the tail */
+	n->child = head;
+	*pp = p + 1;
+	b->depth--;
+	return 0;
+}
+
+static int parse_value(struct block *b, cJSON *n, const unsigned char **pp)
+{
+	const unsigned char *p = *pp;
+	size_t left = (size_t)(b->end - p);
+
+	if (left == 0)
+		return -1;
+	switch (*p) {
+	case '"':
+		n->type = cJSON_String;
+		return (n->valuestring = parse_string(b, pp)) != NULL ? 0 : -1;
+	case '{':
+		return parse_container(b, n, pp, 1);
+	case '[':
+		return parse_container(b, n, pp, 0);
+	case 'n':
+		if (left < 4 || memcmp(p, "null", 4) != 0)
+			return -1;
+		n->type = cJSON_NULL;
+		*pp = p + 4;
+		return 0;
+	case 't':
+		if (left < 4 || memcmp(p, "true", 4) != 0)
+			return -1;
+		n->type = cJSON_True;
+		n->valueint = 1;
+		*pp = p + 4;
+		return 0;
+	case 'f':
+		if (left < 5 || memcmp(p, "false", 5) != 0)
+			return -1;
+		n->type = cJSON_False;
+		*pp = p + 5;
+		return 0;
+	default:
+		if (*p == '-' || (*p >= '0' && *p <= '9'))
+			return parse_number(n, pp, b->end);
+		return -1;
+	}
+}
+
+/* How many bytes of the text are ',', '[' or '{' (bytes in strings too) or a form feed:
+ * an upper bound of the values after the first. Eight bytes at a time: OR-ing 0x20 folds '[' onto
+ * '{' (and a form feed onto ','), and a byte of x ^ pattern is zero exactly where the high bit of
+ * ~(((t & 0x7f..) + 0x7f..) | t) is set. */
+static size_t upper_bound_of_values(const unsigned char *s, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL, low7 = 0x7f7f7f7f7f7f7f7fULL;
+	size_t count = 0, i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, t1, t2, z;
+
+		memcpy(&x, s + i, 8);
+		x |= ones * 0x20;
+		t1 = x ^ (ones * ',');
+		t2 = x ^ (ones * '{');
+		z = ~(((t1 & low7) + low7) | t1) | ~(((t2 & low7) + low7) | t2);
+		count += (size_t)((((z & (ones * 0x80)) >> 7) * ones) >> 56); /* bytes flagged */
+	}
+	for (; i < n; i++)
+		count += (s[i] | 0x20) == ',' || (s[i] | 0x20) == '{';
+	return count;
+}
+
+cJSON *fhir__json_parse_block(const char *text, size_t length,
+                              const struct fhir_json_limits *limits)
+{
+	const unsigned char *s = (const unsigned char *)text, *p;
+	size_t values = 1, bytes;
+	struct block b;
+	const struct lconv *lc = localeconv();
+
+	if (lc == NULL || lc->decimal_point == NULL || strcmp(lc->decimal_point, ".") != 0)
+		return NULL; /* cJSON reads numbers with the locale's decimal point */
+	/* every value but the first follows a comma or an opening bracket */
+	values += upper_bound_of_values(s, length);
+	if (values > (SIZE_MAX - length) / (sizeof(cJSON) + 2) - 1)
+		return NULL;
+	bytes = values * sizeof(cJSON) + length + 2 * values;
+	b.nodes = malloc(bytes);
+	if (b.nodes == NULL)
+		return NULL; /* then cJSON, under the out-of-memory policy (json_hooks.c) */
+	b.s = s;
+	b.end = s + length;
+	b.limits = limits;
+	b.depth = 0;
+	b.used = 0;
+	b.cap = values;
+	b.strings = (char *)(b.nodes + values);
+	p = skip_space(s, b.end);
+	if (new_node(&b) == NULL || parse_value(&b, &b.nodes[0], &p) != 0 ||
+	    skip_space(p, b.end) != b.end) { /* text after the value: cJSON's error */
+		free(b.nodes);
+		return NULL;
+	}
+	/* cJSON_Delete(root) frees the block and nothing below it */
+	b.nodes[0].type |= cJSON_IsReference;
+	return &b.nodes[0];
+}
