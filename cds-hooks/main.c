@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cds_internal.h"
+#include "store/impact.h"
 #include "vectors.h"
 
 enum { EXIT_USAGE = 2 };
@@ -30,6 +31,8 @@ static const char usage_main[] =
     "                             EXPRESSION\n"
     "  cds-commissioning test [--policies DIR] [--no-coverage] CASE|FOLDER...\n"
     "  cds-commissioning draft [--now ISO-8601] [--policies DIR] [--config FILE] FILE|-\n"
+    "  cds-commissioning impact --store URL --policies NEWDIR [--from DATE] [--to DATE]\n"
+    "                           [--format text|json] [--examples N] [--fail-on-flip]\n"
     "  cds-commissioning --help | --version\n"
     "\n"
     "`cds-commissioning COMMAND --help` describes each command.\n"
@@ -600,6 +603,8 @@ int main(int argc, char **argv)
 		return cds__test_command(argc - 1, argv + 1);
 	if (strcmp(command, "draft") == 0) /* draft_cmd.c: IFR / prior-approval requests */
 		return cds__draft_command(argc - 1, argv + 1);
+	if (strcmp(command, "impact") == 0) /* store/impact_cmd.c: what a policy change flips */
+		return cds__impact_command(argc - 1, argv + 1);
 	fprintf(stderr, "cds-commissioning: unknown command '%s'\n\n%s", command, usage_main);
 	return EXIT_USAGE;
 }
