@@ -700,6 +700,25 @@ static void test_refusals(const char *tmp)
 	char path[1100];
 	snprintf(path, sizeof path, "%s/no-such.db", tmp);
 	CHECK(access(path, F_OK) != 0, "and not created");
+
+	/* the command's exit status: 3 with --fail-on-flip when something flips */
+	char changed[1100], same[1100];
+	snprintf(changed, sizeof changed, "%s/policies-c3", tmp);
+	snprintf(same, sizeof same, "%s/policies-same", tmp);
+	char *flip[] = {"impact",         "--store",       url,          "--policies", changed,
+	                "--fail-on-flip", "--format=json", "--examples", "1"};
+	CHECK(cds__impact_command(9, flip) == 3, "--fail-on-flip: 3 on a flip");
+	char *empty[] = {"impact",         "--store",        url, "--policies", changed,
+	                 "--fail-on-flip", "--to=2025-01-14"};
+	CHECK(cds__impact_command(7, empty) == 0, "--fail-on-flip: 0 on an empty window");
+	char *none[] = {"impact", "--store", url, "--policies", same, "--fail-on-flip"};
+	CHECK(cds__impact_command(6, none) == 0, "--fail-on-flip: 0 when nothing flips");
+	char *ran[] = {"impact", "--store", url, "--policies", changed};
+	CHECK(cds__impact_command(5, ran) == 0, "without --fail-on-flip: 0 whatever flips");
+	char *bad[] = {"impact", "--store", url, "--policies", broken};
+	CHECK(cds__impact_command(5, bad) == 1, "a broken set: 1");
+	char *usage[] = {"impact", "--store", url, "--policies", same, "--examples", "101"};
+	CHECK(cds__impact_command(7, usage) == 2, "--examples 101: 2");
 }
 
 int main(void)
