@@ -245,7 +245,8 @@ void cds__impact_tally_json(struct cds__impact_tally *t, cJSON *report)
 
 	size_t compared = 0, changed = 0, newly = 0, no_longer = 0;
 	cJSON *policies = cds__must(cJSON_AddArrayToObject(report, "policies"));
-	qsort(t->policies, t->n_policies, sizeof *t->policies, policy_order);
+	if (t->n_policies > 1) /* qsort's array must not be NULL, even for no items */
+		qsort(t->policies, t->n_policies, sizeof *t->policies, policy_order);
 	for (size_t i = 0; i < t->n_policies; i++) {
 		struct policy_tally *p = &t->policies[i];
 		compared += p->decisions;
@@ -264,7 +265,9 @@ void cds__impact_tally_json(struct cds__impact_tally *t, cJSON *report)
 		cds__must(cJSON_AddNumberToObject(pj, "changed", (double)p->changed));
 		cds__must(cJSON_AddNumberToObject(pj, "newlyTriggered", (double)p->newly));
 		cds__must(cJSON_AddNumberToObject(pj, "noLongerTriggered", (double)p->no_longer));
-		qsort(p->transitions, p->n_transitions, sizeof *p->transitions, transition_order);
+		if (p->n_transitions > 1)
+			qsort(p->transitions, p->n_transitions, sizeof *p->transitions,
+			      transition_order);
 		cJSON *trs = cds__must(cJSON_AddArrayToObject(pj, "transitions"));
 		for (size_t k = 0; k < p->n_transitions; k++) {
 			const struct transition *tr = &p->transitions[k];
@@ -281,7 +284,8 @@ void cds__impact_tally_json(struct cds__impact_tally *t, cJSON *report)
 				cJSON_AddItemToArray(
 				    ex, cds__must(cJSON_CreateString(tr->examples[e])));
 		}
-		qsort(p->criteria, p->n_criteria, sizeof *p->criteria, criterion_order);
+		if (p->n_criteria > 1)
+			qsort(p->criteria, p->n_criteria, sizeof *p->criteria, criterion_order);
 		cJSON *crs = cds__must(cJSON_AddArrayToObject(pj, "criteria"));
 		for (size_t k = 0; k < p->n_criteria; k++) {
 			const struct criterion_change *c = &p->criteria[k];
