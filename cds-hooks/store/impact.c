@@ -21,7 +21,7 @@
 #define FIRST_INSTANT "0000-01-01T00:00:00.000Z"
 #define LAST_INSTANT  "9999-12-31T23:59:59.999Z"
 
-/* A stored request of the current batch (NEW strings). */
+/* A stored request (NEW strings): its key from a page, then the rest by id. */
 struct stored {
 	char *id, *received_at, *hook_instance, *deployment, *body;
 };
@@ -41,11 +41,12 @@ struct run {
 	struct cds_app *app;
 	struct cds__impact_tally *tally;
 	const char *from, *to;
-	char now[40];                           /* bodies whose retention ended are skipped */
-	struct stored batch[CDS__IMPACT_BATCH]; /* the page being replayed */
-	size_t n;
-	char *cursor_at, *cursor_id; /* NEW: the last row read (keyset paging) */
-	struct old_decision *old;    /* the request being compared */
+	char now[40];        /* bodies whose retention ended are skipped */
+	struct stored *keys; /* the page: id and received_at only (NEW) */
+	size_t n, cap;
+	char *cursor;             /* NEW: received_at of the page read last; the next is after it */
+	struct stored body;       /* the one request being replayed */
+	struct old_decision *old; /* the request being compared */
 	size_t n_old;
 	struct old_criterion *crit;
 	size_t n_crit;
@@ -79,33 +80,93 @@ static int count_without_body(struct cds__store_conn *c, void *ctx, struct fhir_
 	                        p, 3, count_row, &r->without_body, err);
 }
 
-static int batch_row(void *ctx, const char *const *values, size_t columns)
+static int key_row(void *ctx, const char *const *values, size_t columns)
 {
 	struct run *r = ctx;
-	if (columns < 5 || r->n >= CDS__IMPACT_BATCH)
+	if (columns < 2 || !values[0] || !values[1])
 		return 0;
-	struct stored *s = &r->batch[r->n++];
-	s->id = dup_or_null(values[0]);
-	s->received_at = dup_or_null(values[1]);
-	s->hook_instance = dup_or_null(values[2]);
-	s->deployment = dup_or_null(values[3]);
-	s->body = dup_or_null(values[4]);
+	if (r->n == r->cap) {
+		r->cap = r->cap ? 2 * r->cap : CDS__IMPACT_BATCH + 1;
+		r->keys = cds__must(realloc(r->keys, r->cap * sizeof *r->keys));
+	}
+	memset(&r->keys[r->n], 0, sizeof r->keys[r->n]);
+	r->keys[r->n].id = cds__must(strdup(values[0]));
+	r->keys[r->n].received_at = cds__must(strdup(values[1]));
+	r->n++;
 	return 0;
 }
 
-/* The next page of requests with a body, after the cursor. */
-static int read_batch(struct cds__store_conn *c, void *ctx, struct fhir_error *err)
+#define TEXT_OF(n) #n
+#define NUMBER(n)  TEXT_OF(n)
+#define BATCH_TEXT NUMBER(CDS__IMPACT_BATCH) /* "32", for LIMIT */
+#define WITH_BODY                                                                                  \
+	"FROM request WHERE body IS NOT NULL AND (body_expires_at IS NULL OR body_expires_at "     \
+	"> $3) AND received_at >= $1 AND received_at <= $2 "
+
+static void clear_keys(struct run *r, size_t from)
+{
+	for (size_t i = from; i < r->n; i++) {
+		free(r->keys[i].id);
+		free(r->keys[i].received_at);
+	}
+	r->n = from;
+}
+
+/* The next page of keys of requests with a body: CDS__IMPACT_BATCH after the cursor in
+ * received_at order (an index range), completed by every request received at the same instant
+ * as the last one, ordered by id, so that the next page starts strictly after it. Only keys:
+ * sorting a group of equal instants never moves bodies, and each group is read once. */
+static int read_keys(struct cds__store_conn *c, void *ctx, struct fhir_error *err)
 {
 	struct run *r = ctx;
-	const char *p[] = {r->from, r->to, r->now, r->cursor_at, r->cursor_id};
-	return cds__store_query(
-	    c,
-	    "SELECT id, received_at, hook_instance, deployment, body FROM request WHERE body IS "
-	    "NOT "
-	    "NULL AND (body_expires_at IS NULL OR body_expires_at > $3) AND received_at >= $1 AND "
-	    "received_at <= $2 AND (received_at > $4 OR (received_at = $4 AND id > $5)) ORDER BY "
-	    "received_at, id LIMIT 32",
-	    p, 5, batch_row, r, err);
+	const char *p[] = {r->from, r->to, r->now, r->cursor};
+	int rc = cds__store_query(c,
+	                          "SELECT id, received_at " WITH_BODY
+	                          "AND received_at > $4 ORDER BY received_at, id LIMIT " BATCH_TEXT,
+	                          p, 4, key_row, r, err);
+	if (rc != FHIR_OK || r->n < CDS__IMPACT_BATCH)
+		return rc;
+	char *last = cds__must(strdup(r->keys[r->n - 1].received_at));
+	size_t keep = r->n;
+	while (keep > 0 && strcmp(r->keys[keep - 1].received_at, last) == 0)
+		keep--;
+	clear_keys(r, keep);
+	const char *q[] = {r->from, r->to, r->now, last};
+	rc = cds__store_query(
+	    c, "SELECT id, received_at " WITH_BODY "AND received_at = $4 ORDER BY id", q, 4,
+	    key_row, r, err);
+	free(r->cursor);
+	r->cursor = last;
+	return rc;
+}
+
+static int body_row(void *ctx, const char *const *values, size_t columns)
+{
+	struct stored *s = ctx;
+	if (columns < 3)
+		return 0;
+	s->hook_instance = dup_or_null(values[0]);
+	s->deployment = dup_or_null(values[1]);
+	s->body = dup_or_null(values[2]);
+	return 0;
+}
+
+/* The rest of r->body (its id set): hook instance, deployment, body. */
+static int read_body(struct cds__store_conn *c, void *ctx, struct fhir_error *err)
+{
+	struct run *r = ctx;
+	const char *p[] = {r->body.id};
+	return cds__store_query(c,
+	                        "SELECT hook_instance, deployment, body FROM request WHERE id = $1",
+	                        p, 1, body_row, &r->body, err);
+}
+
+static void clear_body(struct run *r)
+{
+	free(r->body.hook_instance);
+	free(r->body.deployment);
+	free(r->body.body);
+	memset(&r->body, 0, sizeof r->body);
 }
 
 static int old_decision_row(void *ctx, const char *const *values, size_t columns)
@@ -171,18 +232,6 @@ static void clear_old(struct run *r)
 		free(r->crit[i].state);
 	}
 	r->n_old = r->n_crit = 0;
-}
-
-static void clear_batch(struct run *r)
-{
-	for (size_t i = 0; i < r->n; i++) {
-		free(r->batch[i].id);
-		free(r->batch[i].received_at);
-		free(r->batch[i].hook_instance);
-		free(r->batch[i].deployment);
-		free(r->batch[i].body);
-	}
-	r->n = 0;
 }
 
 /* ---- comparing ----------------------------------------------------------------------------- */
@@ -442,29 +491,27 @@ int cds__impact_run(const struct cds__impact_options *o, const struct engine_rep
 		rc = store_error(o->store_url, err);
 		goto out;
 	}
-	r.cursor_at = cds__must(strdup(""));
-	r.cursor_id = cds__must(strdup(""));
+	r.cursor = cds__must(strdup(""));
 	for (;;) {
-		if ((rc = cds__store_run(r.store, 0, read_batch, &r, err)) != FHIR_OK) {
+		if ((rc = cds__store_run(r.store, 0, read_keys, &r, err)) != FHIR_OK) {
 			rc = store_error(o->store_url, err);
 			goto out;
 		}
-		if (r.n == 0)
-			break;
-		for (size_t i = 0; i < r.n && rc == FHIR_OK; i++)
-			if (r.batch[i].body && r.batch[i].id && r.batch[i].received_at)
-				replay(&r, &r.batch[i], err, &rc);
+		size_t got = r.n;
+		for (size_t i = 0; i < r.n && rc == FHIR_OK; i++) {
+			r.body.id = r.keys[i].id; /* BORROWED for the read */
+			r.body.received_at = r.keys[i].received_at;
+			rc = cds__store_run(r.store, 0, read_body, &r, err);
+			if (rc == FHIR_OK && r.body.body) /* purged since the page was read: skip */
+				replay(&r, &r.body, err, &rc);
+			r.body.id = r.body.received_at = NULL;
+			clear_body(&r);
+		}
+		clear_keys(&r, 0);
 		if (rc != FHIR_OK) {
 			rc = store_error(o->store_url, err);
 			goto out;
 		}
-		const struct stored *last = &r.batch[r.n - 1];
-		free(r.cursor_at);
-		free(r.cursor_id);
-		r.cursor_at = cds__must(strdup(last->received_at ? last->received_at : ""));
-		r.cursor_id = cds__must(strdup(last->id ? last->id : ""));
-		size_t got = r.n;
-		clear_batch(&r);
 		if (got < CDS__IMPACT_BATCH)
 			break;
 	}
@@ -489,12 +536,12 @@ int cds__impact_run(const struct cds__impact_options *o, const struct engine_rep
 	*report = json;
 	rc = FHIR_OK;
 out:
-	clear_batch(&r);
+	clear_keys(&r, 0);
+	free(r.keys);
 	clear_old(&r);
 	free(r.old);
 	free(r.crit);
-	free(r.cursor_at);
-	free(r.cursor_id);
+	free(r.cursor);
 	cds__impact_tally_free(r.tally);
 	cds__store_close(r.store);
 	cds_app_free(r.app);

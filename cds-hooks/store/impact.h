@@ -12,7 +12,7 @@
 
 #define CDS__IMPACT_DEFAULT_EXAMPLES 3   /* hook instances shown per changed transition */
 #define CDS__IMPACT_MAX_EXAMPLES     100 /* --examples at most */
-#define CDS__IMPACT_BATCH            32  /* request bodies read from the store at a time */
+#define CDS__IMPACT_BATCH            32  /* request keys read from the store per page */
 
 /* What to compare. Strings BORROWED for the call. */
 struct cds__impact_options {
@@ -39,8 +39,8 @@ int cds__impact_bound(const char *text, int upper, char *buf, size_t size, struc
  * impact": {"store", "policySet", "deployment", "from", "to", "requests": {...},
  * "decisions": {"compared", "changed", "newlyTriggered", "noLongerTriggered"},
  * "policies": [per policy: "transitions", "criteria", ...], "notReplayable": [...],
- * "unreadable": [...]}. Rows are read CDS__IMPACT_BATCH at a time: memory does not grow with
- * the number of stored requests. */
+ * "unreadable": [...]}. Bodies are read one at a time, their keys a page at a time: memory does
+ * not grow with the number of stored requests. */
 int cds__impact_run(const struct cds__impact_options *o, const struct engine_reporter *rep,
                     cJSON **report, struct fhir_error *err);
 
