@@ -674,6 +674,64 @@ static void test_triggering(const char *tmp, const struct engine *shipped)
 	cJSON_Delete(r);
 }
 
+#define REQUIRES_OLD "\"requires\": [\n    \"conditions\"\n  ]"
+#define REQUIRES_NEW "\"requires\": [\n    \"conditions\",\n    \"procedures\"\n  ]"
+
+/* The C-met order-sign case as a client without a FHIR server sends it: no fhirServer, no
+ * procedures in the prefetch. */
+static void fill_gap(struct builder *b)
+{
+	char path[1024];
+	snprintf(
+	    path, sizeof path,
+	    "%s/tests/vectors/hny142-injection-C-met-E-met-commissioned-order-sign/request.json",
+	    source_dir());
+	char *text = testkit_read(path, NULL);
+	cJSON *json = text ? cJSON_Parse(text) : NULL;
+	CHECK(json != NULL, "%s", path);
+	cJSON_DeleteItemFromObjectCaseSensitive(json, "fhirServer");
+	cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(json, "prefetch"),
+	                                        "procedures");
+	char *body = cJSON_PrintUnformatted(json);
+	add_request(b, body, CDS__VECTORS_DEFAULT_NOW, NULL);
+	free(body);
+	cJSON_Delete(json);
+	free(text);
+}
+
+/* A policy that now requires data a stored request lacks: HNY 142 requiring procedures.
+ * Expected before running: the request above was decided criteria-unknown (procedures
+ * unavailable: C, D and E unknown, A and B not met); replayed, it is answered 412, so its
+ * decision becomes "data-unavailable"; it is replayable (no fhirServer: nothing was fetched
+ * live either). */
+static void test_unavailable(const char *tmp, const struct engine *shipped)
+{
+	char url[1100], dir[1100];
+	struct builder b;
+	snprintf(url, sizeof url, "sqlite:%s/gap.db", tmp);
+	snprintf(dir, sizeof dir, "%s/policies-requires", tmp);
+	build(&b, url, shipped, fill_gap);
+	copy_policies(dir, REQUIRES_OLD, REQUIRES_NEW);
+	cJSON *r = run(url, dir, NULL, NULL);
+	const cJSON *t = transition(policy_of(r, "hny-142-usgi"), "criteria-unknown",
+	                            CDS__IMPACT_DATA_UNAVAILABLE);
+	CHECK(num(fhir_get(r, "requests"), "replayed") == 1 &&
+	          num(fhir_get(r, "requests"), "dataUnavailable") == 1,
+	      "replayed and answered 412");
+	CHECK(t && num(t, "count") == 1 && has_instance(t, "9d6703ce-91ac-503e-8957-0097381bd847"),
+	      "criteria-unknown -> data-unavailable");
+	CHECK(cds__impact_changed(r) == 1, "one change");
+	char *text = NULL;
+	size_t size = 0;
+	FILE *out = open_memstream(&text, &size);
+	cds__impact_print(r, out);
+	fclose(out);
+	CHECK(strstr(text, "criteria-unknown -> (412: data unavailable)") != NULL, "text:\n%s",
+	      text);
+	free(text);
+	cJSON_Delete(r);
+}
+
 static void test_refusals(const char *tmp)
 {
 	char broken[1100], url[1100];
@@ -732,6 +790,7 @@ int main(void)
 	test_bounds();
 	test_threshold(tmp, shipped);
 	test_triggering(tmp, shipped);
+	test_unavailable(tmp, shipped);
 	test_everything(tmp, shipped);
 	test_refusals(tmp);
 	engine_free(shipped);
