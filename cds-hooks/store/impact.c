@@ -1,8 +1,8 @@
 /* impact.c — policy impact (issue 13 item 5): loads the proposed policy set as `serve` does,
- * reads the store's request bodies in the window a batch at a time (keyset pages ordered by
- * received_at, id), re-assesses each offline with the engine at the instant it was received,
- * and hands every (order, policy) comparison with the stored decision and criterion rows to
- * impact_tally.c. Only SELECTs: read-only on the store.
+ * reads the store's request bodies in the window one at a time (by id, from pages of keys
+ * ordered by received_at, id), re-assesses each offline with the engine at the instant it was
+ * received, and hands every (order, policy) comparison with the stored decision and criterion
+ * rows to impact_tally.c. Only SELECTs: read-only on the store.
  *
  * A request whose data the live service fetched from the client's fhirServer cannot be
  * replayed faithfully: when the body names a fhirServer and its prefetch lacks a key the new
