@@ -339,17 +339,23 @@ static void collect_error(void *ctx, const char *file, const char *pointer, cons
 	(void)message;
 }
 
-static cJSON *run(const char *url, const char *policies, const char *from, const char *to)
+static cJSON *run_with(const char *url, const char *policies, const char *config, const char *from,
+                       const char *to)
 {
 	struct load_errors errors = {0, 0};
 	struct engine_reporter rep = {collect_error, &errors};
-	struct cds__impact_options o = {url, policies, NULL, from, to, 3};
+	struct cds__impact_options o = {url, policies, config, from, to, 3};
 	struct fhir_error err = {{0}, {0}};
 	cJSON *report = NULL;
 	int rc = cds__impact_run(&o, &rep, &report, &err);
 	CHECK(rc == FHIR_OK && report, "impact %s: %d %s", policies, rc, err.message);
 	CHECK(errors.count == 0, "%zu load errors", errors.count);
 	return report;
+}
+
+static cJSON *run(const char *url, const char *policies, const char *from, const char *to)
+{
+	return run_with(url, policies, NULL, from, to);
 }
 
 /* ---- the cases ------------------------------------------------------------------------------ */
@@ -479,6 +485,18 @@ static void test_threshold(const char *tmp, const struct engine *shipped)
 	r = run(url, same, NULL, NULL);
 	CHECK(cds__impact_changed(r) == 0 && num(fhir_get(r, "decisions"), "compared") == 6,
 	      "unchanged copy: 0 changed of 6");
+	cJSON_Delete(r);
+
+	/* --config replaces the set's deployment.json, as with serve: another name is noted */
+	char other[1100], config[1200];
+	snprintf(other, sizeof other, "%s/policies-other", tmp);
+	snprintf(config, sizeof config, "%s/deployment.json", other);
+	copy_policy_set(other, "deployment.json", "\"name\": \"demo\"", "\"name\": \"other\"");
+	r = run_with(url, same, config, NULL, NULL);
+	CHECK(strcmp(fhir_get_string(r, "deployment"), "other") == 0 &&
+	          num(fhir_get(r, "requests"), "otherDeployment") == 9 &&
+	          cds__impact_changed(r) == 0,
+	      "--config: deployment 'other', 9 requests from 'demo', nothing changed");
 	cJSON_Delete(r);
 
 	/* the window: received 2025-01-15 (the C-met order-sign, A-met, GM070, 412 and UK
