@@ -1,6 +1,7 @@
 /* app.c — creates and frees the cds_app: gathers the configuration files (embedded or from a
  * folder, with an optional deployment override), loads the engine, opens the decision log and
- * builds the discovery document once. It must not answer requests (handle.c does). */
+ * the store (record.c) and builds the discovery document once. It must not answer requests
+ * (handle.c does). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,6 +63,7 @@ int cds_app_new(const struct cds_app_options *opts, const struct engine_reporter
 		goto out;
 
 	app = cds__must(calloc(1, sizeof *app));
+	app->body_retention_days = -1;
 	pthread_mutex_init(&app->feedback_mutex, NULL);
 	fhir_client_new(NULL, &app->fhir, NULL); /* CDS Hooks 2.0 §Prefetch; cannot fail */
 	struct name_map map = {rep, opts->policies_dir, opts->config_file};
@@ -108,6 +110,9 @@ int cds_app_new(const struct cds_app_options *opts, const struct engine_reporter
 	}
 	cds__discovery_build(app->engine, &app->discovery, &app->discovery_length);
 	app->metrics = cds__metrics_new(app->engine, files.items, files.count);
+	rc = cds__record_open(app, opts, rep); /* issue 13: the store, after the policy set */
+	if (rc != FHIR_OK)
+		goto out;
 	*out = app;
 	app = NULL;
 out:
@@ -120,6 +125,7 @@ void cds_app_free(struct cds_app *app)
 {
 	if (!app)
 		return;
+	cds__record_close(app);          /* every queued store write committed */
 	cds__log_close(app->log);        /* first: every queued decision line is written */
 	cds__metrics_free(app->metrics); /* borrows the engine's policy ids */
 	engine_free(app->engine);

@@ -66,6 +66,17 @@ struct cds_app_options {
 	const char *decision_log; /* NULL: stderr; "-": none; else a file to append to */
 	const struct cds_config *settings; /* BORROWED, must outlive the app; NULL: defaults (open
 	                                      demo mode). JWKS files are read at cds_app_new. */
+	/* The decision and feedback store (issue 13; README "What the store keeps, and why"):
+	 * NULL or "-": none (the decision log only); else its URL ("sqlite:PATH",
+	 * "postgresql://..."), opened and migrated at cds_app_new. Every decision and feedback item
+	 * is then committed before its reply, or the reply is 503. */
+	const char *store;
+	/* The key file of the patient HMAC; NULL: for a SQLite file store PATH, the file
+	 * PATH.patient-key, created (32 random bytes, 0600) when absent; required for PostgreSQL.
+	 */
+	const char *patient_key;
+	int keep_request_bodies;          /* 1: store request bodies (for `impact`) ... */
+	long request_body_retention_days; /* ... for this many days (0: until the next purge) */
 };
 
 /* Loads the configuration (reporting every error through rep) and creates the app.

@@ -49,6 +49,12 @@ struct cds_app {
 	int mirror_system_actions;    /* deployment.json mirrorSystemActionsInExtension (pre-2.0
 	                                 clients) */
 	struct cds__metrics *metrics; /* NEW: counters for GET /metrics (metrics.c) */
+	/* issue 13: the decision and feedback store (record.c); all NULL without one */
+	struct cds__store *store;               /* NEW */
+	struct cds__store_writer *store_writer; /* NEW: its group-commit writer */
+	struct cds__patient_key *patient_key;   /* NEW: the patient HMAC's key */
+	long body_retention_days;               /* < 0: request bodies are not stored */
+	char store_note[1024]; /* what was opened, for serve's start line ("" without a store) */
 };
 
 /* ---- configuration files (files.c) -------------------------------------------------------- */
@@ -93,6 +99,10 @@ int cds__fhirpath_command(int argc, char **argv);
 /* `cds-commissioning draft ... FILE|-` (draft_cmd.c): the IFR / prior-approval requests a
  * request's cards draft, as Markdown on stdout. argv[0] is "draft". Returns the exit status. */
 int cds__draft_command(int argc, char **argv);
+/* `cds-commissioning purge --store URL [--now ISO-8601]` (purge_cmd.c): removes the request
+ * bodies whose retention ended (at --now; default the current time) and prints how many.
+ * argv[0] is "purge". Returns the exit status: 0, 1 (the store), 2 (usage). */
+int cds__purge_command(int argc, char **argv);
 
 /* ---- replies (reply.c) --------------------------------------------------------------------- */
 
@@ -236,6 +246,30 @@ void cds__feedback_handle(struct cds_app *app, const struct cds__service *servic
 /* Feedback items recorded since start. Thread-safe. */
 size_t cds__feedback_total(struct cds_app *app);
 
+/* ---- the decision and feedback store, the service's side (record.c) ------------------------ */
+
+struct cds__store;
+struct cds__store_writer;
+struct cds__patient_key;
+/* Opens opts->store for `app` (cds_app_new): the store, its patient key (loaded, or created
+ * beside a SQLite file), the writer; fills app->store_note. NULL/"-" store: nothing. FHIR_OK, or
+ * an error reported through rep (file = the store, redacted, or the key file). */
+int cds__record_open(struct cds_app *app, const struct cds_app_options *opts,
+                     const struct engine_reporter *rep);
+void cds__record_close(struct cds_app *app); /* commits what is queued, closes; accepts none */
+/* Commits one assessed service call (the request body, the engine's records, the response or
+ * NULL when none is sent) before its reply: 0 when committed or without a store; -1 when the
+ * store cannot be written, with *out the 503 (OperationOutcome, Retry-After). */
+int cds__record_decisions(struct cds_app *app, const struct cds__service *service,
+                          const cJSON *request, const cJSON *records, const cJSON *response,
+                          struct cds_reply *out);
+/* The same for one feedback body's validated records (feedback.c). */
+int cds__record_feedback(struct cds_app *app, const cJSON *records, struct cds_reply *out);
+/* Adds "store": {kind, status "ok"|"failing", reason} to a /healthz body; 1 when failing. */
+int cds__record_health(struct cds_app *app, cJSON *body);
+/* 1 when the store's last write failed, with why (cds__ready); 0 otherwise or without one. */
+int cds__record_failing(struct cds_app *app, char *why, size_t size);
+
 /* ---- decision log (log.c) ------------------------------------------------------------------ */
 
 /* Lines the decision log's queue holds before an enqueuing request waits for the writer. */
@@ -336,7 +370,20 @@ struct cds_config {
 	/* a path (relative to the file resolved), "-" for none; NULL: not set */
 	char *decision_log;
 	int log_json; /* access log as JSON lines (--log-format json) */
+	/* the store (issue 13; serve applies them): URL or "-" for none, NULL: not set (serve's
+	 * default CDS__STORE_DEFAULT); key file; request bodies kept (-1: not set) and for how
+	 * many days (-1: not set) */
+	char *store;
+	char *patient_key;
+	int keep_request_bodies;
+	long request_body_retention_days;
 };
+
+/* `serve`'s store when none is configured: a SQLite file in the working directory. */
+#define CDS__STORE_DEFAULT "sqlite:cds-store.db"
+/* Days request bodies are kept when keeping is enabled without a retention period. */
+#define CDS__BODY_RETENTION_DEFAULT_DAYS 30
+#define CDS__BODY_RETENTION_MAX_DAYS     3650
 
 /* ---- HTTP server internals (server.c) -------------------------------------------------------- */
 
@@ -382,6 +429,8 @@ void cds__metrics_request(struct cds__metrics *m, const char *path, unsigned sta
 void cds__metrics_decisions(struct cds__metrics *m, const cJSON *records);
 /* One recorded feedback item (feedback.c's record, BORROWED): by outcome and override reason. */
 void cds__metrics_feedback(struct cds__metrics *m, const cJSON *record);
+/* "sha256:<hex>" of the loaded policy set (the store's request.policy_set). BORROWED. */
+const char *cds__metrics_policy_set(const struct cds__metrics *m);
 /* One refused token (enum cds__auth_reason; CDS__AUTH_OK is not counted). */
 void cds__metrics_auth(struct cds__metrics *m, int reason);
 struct cds__fetch_plan;

@@ -81,6 +81,8 @@ struct cds_config *cds_config_new(void)
 		*limit_slot(&cfg->limits, i) = limit_defs[i].def;
 	cfg->algorithms = CDS__ALG_ES384 | CDS__ALG_RS384; /* CDS Hooks 2.0: RECOMMENDED */
 	cfg->port = -1;
+	cfg->keep_request_bodies = -1;
+	cfg->request_body_retention_days = -1;
 	return cfg;
 }
 
@@ -124,6 +126,8 @@ void cds_config_free(struct cds_config *cfg)
 	free(cfg->replay_cache_file);
 	free(cfg->bind);
 	free(cfg->decision_log);
+	free(cfg->store);
+	free(cfg->patient_key);
 	free(cfg);
 }
 
@@ -342,7 +346,8 @@ static void unknown_keys(struct sink *s, const cJSON *object, const char *pointe
 			        ? " (a server setting is one of: bind, port, decisionLog, "
 			          "logFormat, fetchBudgetMs, publicUrl, issuers, algorithms, "
 			          "allowOrigins, jwksCaFile, replayCacheFile, "
-			          "allowHttpLoopbackJwks, fetchWithoutAuthorization, tls, limits)"
+			          "allowHttpLoopbackJwks, fetchWithoutAuthorization, tls, limits, "
+			          "store)"
 			        : "");
 	}
 }
@@ -409,6 +414,82 @@ static int want_integer(struct sink *s, const cJSON *object, const char *name, c
 	return 1;
 }
 
+/* Frees *slot and puts value (NEW, taken) there. */
+static void replace_string(char **slot, char *value)
+{
+	free(*slot);
+	*slot = value;
+}
+
+/* A store URL serve can open (store.h), or "-". */
+static int store_url_ok(const char *url)
+{
+	return strcmp(url, "-") == 0 || (strncmp(url, "sqlite:", 7) == 0 && url[7]) ||
+	       (strncmp(url, "postgresql://", 13) == 0) || (strncmp(url, "postgres://", 11) == 0);
+}
+
+/* A store URL from the file: a relative sqlite:PATH is relative to the file's folder. NEW. */
+static char *resolve_store(const char *dir, const char *url)
+{
+	if (strncmp(url, "sqlite:", 7) != 0 || url[7] == '/' || strcmp(url + 7, ":memory:") == 0)
+		return cds__must(strdup(url));
+	char *path = resolve_path(dir, url + 7);
+	size_t n = strlen(path) + 8;
+	char *out = cds__must(malloc(n));
+	snprintf(out, n, "sqlite:%s", path);
+	free(path);
+	return out;
+}
+
+/* server.store: "URL" or {url, patientKey, requestBodies: {keep, retentionDays}} (issue 13). */
+static void load_store(struct cds_config *cfg, struct sink *s, const cJSON *store, const char *dir)
+{
+	static const char *const known[] = {"url", "patientKey", "requestBodies", NULL};
+	static const char *const bodies_known[] = {"keep", "retentionDays", NULL};
+	const char *url = NULL;
+	if (cJSON_IsString(store)) {
+		url = store->valuestring;
+		if (!url[0] || !store_url_ok(url))
+			bad(s, "/server/store",
+			    "'%.100s' is not a store: sqlite:PATH, postgresql://... or \"-\" "
+			    "(none)",
+			    url);
+		else
+			replace_string(&cfg->store, resolve_store(dir, url));
+		return;
+	}
+	if (!cJSON_IsObject(store)) {
+		bad(s, "/server/store",
+		    "'store' must be a URL or an object {url, patientKey, requestBodies}");
+		return;
+	}
+	unknown_keys(s, store, "/server/store", known);
+	url = want_string(s, store, "url", "/server/store/url", 0);
+	if (url && !store_url_ok(url))
+		bad(s, "/server/store/url",
+		    "'%.100s' is not a store: sqlite:PATH, postgresql://... or \"-\" (none)", url);
+	else if (url)
+		replace_string(&cfg->store, resolve_store(dir, url));
+	const char *key = want_string(s, store, "patientKey", "/server/store/patientKey", 0);
+	if (key)
+		replace_string(&cfg->patient_key, resolve_path(dir, key));
+	const cJSON *bodies = cJSON_GetObjectItemCaseSensitive(store, "requestBodies");
+	if (bodies && !cJSON_IsObject(bodies)) {
+		bad(s, "/server/store/requestBodies",
+		    "'requestBodies' must be an object {keep, retentionDays}");
+	} else if (bodies) {
+		unknown_keys(s, bodies, "/server/store/requestBodies", bodies_known);
+		int keep = want_bool(s, bodies, "keep", "/server/store/requestBodies/keep");
+		if (keep >= 0)
+			cfg->keep_request_bodies = keep;
+		long days = 0;
+		if (want_integer(s, bodies, "retentionDays",
+		                 "/server/store/requestBodies/retentionDays", 0,
+		                 CDS__BODY_RETENTION_MAX_DAYS, &days))
+			cfg->request_body_retention_days = days;
+	}
+}
+
 static void load_issuer(struct cds_config *cfg, struct sink *s, const cJSON *is, const char *where,
                         const char *dir)
 {
@@ -465,6 +546,7 @@ static void load_server(struct cds_config *cfg, struct sink *s, const cJSON *ser
 	                                    "fetchWithoutAuthorization",
 	                                    "tls",
 	                                    "limits",
+	                                    "store",
 	                                    NULL};
 	static const char *const tls_known[] = {"cert", "key", NULL};
 	struct fhir_error e = {{0}, {0}};
@@ -516,6 +598,9 @@ static void load_server(struct cds_config *cfg, struct sink *s, const cJSON *ser
 		free(cfg->replay_cache_file);
 		cfg->replay_cache_file = strcmp(v, "-") == 0 ? NULL : resolve_path(dir, v);
 	}
+	const cJSON *store = cJSON_GetObjectItemCaseSensitive(server, "store");
+	if (store)
+		load_store(cfg, s, store, dir);
 	const cJSON *issuers = cJSON_GetObjectItemCaseSensitive(server, "issuers");
 	if (issuers && !cJSON_IsArray(issuers))
 		bad(s, "/server/issuers", "'issuers' must be an array of objects");
@@ -637,8 +722,9 @@ int cds_config_load_file(struct cds_config *cfg, const char *path, struct fhir_e
 
 static const char *const flag_options[] = {"allow-http-jwks", "fetch-without-authorization"};
 static const char *const value_options[] = {
-    "issuer",   "issuer-jku", "public-url",   "allow-origin", "alg",
-    "tls-cert", "tls-key",    "jwks-ca-file", "replay-cache", "log-format"};
+    "issuer",   "issuer-jku",  "public-url",         "allow-origin", "alg",
+    "tls-cert", "tls-key",     "jwks-ca-file",       "replay-cache", "log-format",
+    "store",    "patient-key", "keep-request-bodies"};
 
 int cds_config_option_kind(const char *name)
 {
@@ -753,6 +839,45 @@ int cds_config_option(struct cds_config *cfg, const char *name, const char *valu
 		set_string(&cfg->replay_cache_file, strcmp(value, "-") == 0 ? NULL : value);
 		return FHIR_OK;
 	}
+	if (strcmp(name, "store") == 0) {
+		if (!store_url_ok(value)) {
+			fhir_error_set(
+			    err, where,
+			    "'%.100s' is not a store: sqlite:PATH, postgresql://... or '-' "
+			    "(none)",
+			    value);
+			return FHIR_ERR_INVALID;
+		}
+		set_string(&cfg->store, value);
+		return FHIR_OK;
+	}
+	if (strcmp(name, "patient-key") == 0) {
+		if (!value[0]) {
+			fhir_error_set(err, where, "needs a file name");
+			return FHIR_ERR_INVALID;
+		}
+		set_string(&cfg->patient_key, value);
+		return FHIR_OK;
+	}
+	if (strcmp(name, "keep-request-bodies") == 0) {
+		char *end = NULL;
+		errno = 0;
+		long days = strtol(value, &end, 10);
+		if (strcmp(value, "no") == 0) {
+			cfg->keep_request_bodies = 0;
+			return FHIR_OK;
+		}
+		if (errno || end == value || *end || days < 0 ||
+		    days > CDS__BODY_RETENTION_MAX_DAYS) {
+			fhir_error_set(err, where,
+			               "expects a number of days (0-%d) or 'no', not '%.40s'",
+			               CDS__BODY_RETENTION_MAX_DAYS, value);
+			return FHIR_ERR_INVALID;
+		}
+		cfg->keep_request_bodies = 1;
+		cfg->request_body_retention_days = days;
+		return FHIR_OK;
+	}
 	for (size_t i = 0; i < LIMIT_COUNT; i++) {
 		if (strcmp(name, limit_defs[i].option) != 0)
 			continue;
@@ -818,6 +943,20 @@ void cds_config_print_usage(FILE *out)
 	    "  --log-format FORMAT    the access log on stderr: text (default) or json (one JSON\n"
 	    "                         object a line: time, method, path, status, durationUs,\n"
 	    "                         hookInstance, note)\n"
+	    "The decision and feedback store (README \"What the store keeps, and why\"):\n"
+	    "  --store URL|-          where every decision and feedback item is committed before\n"
+	    "                         its reply (503 when it cannot be): sqlite:PATH (created on\n"
+	    "                         first start) or postgresql://USER:PASSWORD@HOST/DB (several\n"
+	    "                         replicas); default " CDS__STORE_DEFAULT " in the working\n"
+	    "                         directory; '-': none, the decision log only\n"
+	    "  --patient-key FILE     key of the patient HMAC (32+ random bytes, mode 0600); "
+	    "default\n"
+	    "                         for sqlite:PATH: PATH.patient-key, created when absent;\n"
+	    "                         required for PostgreSQL (the same file on every replica)\n"
+	    "  --keep-request-bodies DAYS|no  also store request bodies (for `impact`), without\n"
+	    "                         fhirAuthorization, for DAYS days (0-3650; purged at start "
+	    "and\n"
+	    "                         hourly; 0: at the next purge); default: no\n"
 	    "TLS:\n"
 	    "  --tls-cert FILE --tls-key FILE   serve HTTPS (PEM; TLS 1.2 or newer)\n"
 	    "Limits (config file: server.limits.<name>):\n",

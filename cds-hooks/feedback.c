@@ -1,7 +1,8 @@
 /* feedback.c — POST /cds-services/{id}/feedback: validates every feedback item, then records
- * all of them in the in-memory ring and the decision log. CDS Hooks 2.0 §Feedback (inv.
- * cds-fb-1..3). All or nothing: an invalid item records nothing. It must not judge whether the
- * card uuid was ever issued (cards are not stored). */
+ * all of them in the store (record.c: committed before the 200, or 503), the in-memory ring and
+ * the decision log. CDS Hooks 2.0 §Feedback (inv. cds-fb-1..3). All or nothing: an invalid item
+ * records nothing. An item naming a card the store does not know is kept, marked so (the store
+ * decides, not this file). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -244,6 +245,8 @@ void cds__feedback_handle(struct cds_app *app, const struct cds__service *servic
 		}
 		cJSON_AddItemToArray(records, rec);
 	}
+	if (cds__record_feedback(app, records, out) != 0)
+		goto out; /* issue 13: committed before the 200, or 503 */
 	for (const cJSON *rec = records->child; rec; rec = rec->next) {
 		cds__log_record(app, rec);
 		cds__metrics_feedback(app->metrics, rec);

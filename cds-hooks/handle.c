@@ -25,7 +25,7 @@ static void method_not_allowed(struct cds_reply *out, const char *method, const 
 static void health(struct cds_app *app, struct cds_reply *out)
 {
 	cJSON *body = cds__must(cJSON_CreateObject());
-	cds__must(cJSON_AddStringToObject(body, "status", "ok"));
+	cJSON *status = cds__must(cJSON_AddStringToObject(body, "status", "ok"));
 	cds__must(cJSON_AddStringToObject(body, "version", CDS_VERSION));
 	const char *name = engine_deployment_name(app->engine);
 	if (name)
@@ -34,6 +34,8 @@ static void health(struct cds_app *app, struct cds_reply *out)
 	    cJSON_AddNumberToObject(body, "policies", (double)engine_policy_count(app->engine)));
 	cds__must(
 	    cJSON_AddNumberToObject(body, "feedbackRecorded", (double)cds__feedback_total(app)));
+	if (cds__record_health(app, body)) /* issue 13: alive, but answering 503: say why */
+		cJSON_SetValuestring(status, "degraded");
 	cds__reply_json(out, 200, body, 0);
 }
 
@@ -133,7 +135,12 @@ static void service_assess(struct cds_app *app, struct cds__pending *p, struct c
 		cds__reply_error(out, 500, "exception", NULL, "the assessment failed (%d)", rc);
 		goto out;
 	}
-
+	/* Issue 13: committed to the store before anything else sees them, or a 503 and no card
+	 * (nor a decision-log line for a reply never sent). */
+	if (cds__record_decisions(app, service, p->json, result.log,
+	                          result.kind == ENGINE_ASSESSED ? result.response : NULL,
+	                          out) != 0)
+		goto out;
 	cds__metrics_decisions(app->metrics, result.log);
 	/* The decision log: one line per record, correlated, never the access token. */
 	char stamp[40];

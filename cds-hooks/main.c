@@ -12,6 +12,7 @@
 
 #include "cds_internal.h"
 #include "store/impact.h"
+#include "store/rows.h"
 #include "vectors.h"
 
 enum { EXIT_USAGE = 2 };
@@ -23,7 +24,9 @@ static const char usage_main[] =
     "  cds-commissioning serve [--bind ADDR] [--port N] [--policies DIR] [--config FILE]\n"
     "                          [--decision-log FILE|-] [--issuer ISS=JWKS]... [--public-url URL]\n"
     "                          [--allow-origin ORIGIN]... [--tls-cert FILE --tls-key FILE]\n"
-    "                          [--log-format text|json] [--fetch-budget-ms MS] [LIMITS] ...\n"
+    "                          [--log-format text|json] [--fetch-budget-ms MS]\n"
+    "                          [--store URL|-] [--patient-key FILE]\n"
+    "                          [--keep-request-bodies DAYS|no] [LIMITS] ...\n"
     "  cds-commissioning eval [--now ISO-8601] [--policies DIR] [--config FILE]\n"
     "                         [--decision-log FILE|-] [--fetch-budget-ms MS] FILE|-\n"
     "  cds-commissioning check [--policies DIR] [--config FILE]\n"
@@ -31,6 +34,7 @@ static const char usage_main[] =
     "                             EXPRESSION\n"
     "  cds-commissioning test [--policies DIR] [--no-coverage] CASE|FOLDER...\n"
     "  cds-commissioning draft [--now ISO-8601] [--policies DIR] [--config FILE] FILE|-\n"
+    "  cds-commissioning purge --store URL [--now ISO-8601]\n"
     "  cds-commissioning impact --store URL --policies NEWDIR [--from DATE] [--to DATE]\n"
     "                           [--format text|json] [--examples N] [--fail-on-flip]\n"
     "  cds-commissioning --help | --version\n"
@@ -70,7 +74,7 @@ static const char usage_serve[] =
     "                         option here but --policies (bind, port, decisionLog,\n"
     "                         logFormat, fetchBudgetMs, publicUrl, issuers, algorithms,\n"
     "                         allowOrigins, jwksCaFile, replayCacheFile, tls, limits.<name>,\n"
-    "                         ...; README \"The config file\"); unknown keys are errors;\n"
+    "                         store, ...; README \"The config file\"); unknown keys are errors;\n"
     "                         command-line options override it\n"
     "  --decision-log FILE|-  append decision-log JSON lines to FILE; '-' for none (no\n"
     "                         decision log at all; default: stderr)\n"
@@ -244,10 +248,11 @@ static void report_error(void *ctx, const char *file, const char *pointer, const
 	        pointer && pointer[0] ? "#" : "", pointer ? pointer : "", message);
 }
 
-/* Loads the app; on failure, or when `prior` errors were already reported (the config file's
- * server settings), prints a summary line counting both. Returns 0 or 1. */
+/* Loads the app (with `store` 1, and settings, the store they name: serve only); on failure, or
+ * when `prior` errors were already reported (the config file's server settings), prints a
+ * summary line counting both. Returns 0 or 1. */
 static int load(const char *command, const struct options *o, const char *decision_log,
-                const struct cds_config *settings, size_t prior, struct cds_app **app)
+                const struct cds_config *settings, size_t prior, int store, struct cds_app **app)
 {
 	size_t errors = prior;
 	struct engine_reporter rep = {report_error, &errors};
@@ -256,6 +261,14 @@ static int load(const char *command, const struct options *o, const char *decisi
 	opts.config_file = o->config;
 	opts.decision_log = decision_log;
 	opts.settings = settings;
+	if (store && settings) { /* serve: the store (issue 13), by default a file here */
+		opts.store = settings->store ? settings->store : CDS__STORE_DEFAULT;
+		opts.patient_key = settings->patient_key;
+		opts.keep_request_bodies = settings->keep_request_bodies == 1;
+		opts.request_body_retention_days = settings->request_body_retention_days >= 0
+		                                       ? settings->request_body_retention_days
+		                                       : CDS__BODY_RETENTION_DEFAULT_DAYS;
+	}
 	if (cds_app_new(&opts, &rep, app) != FHIR_OK || errors) {
 		cds_app_free(*app);
 		*app = NULL;
@@ -310,8 +323,14 @@ static int cmd_check(int argc, char **argv)
 			report_error(&errors, o.config, "/server", err.message);
 		if (cds_config_issuer_count(cfg) == 0 && !is_loopback(cfg->bind))
 			report_error(&errors, o.config, "/server/bind", demo_bind_error);
+		struct cds__patient_key *key = cds__must(malloc(sizeof *key));
+		if (cfg->patient_key && /* the store itself is not opened: that creates it */
+		    cds__patient_key_load(cfg->patient_key, key, &err) != FHIR_OK)
+			report_error(&errors, o.config, "/server/store/patientKey", err.message);
+		memset(key, 0, sizeof *key);
+		free(key);
 	}
-	if (load("check", &o, "-", errors ? NULL : cfg, errors, &app) != 0) {
+	if (load("check", &o, "-", errors ? NULL : cfg, errors, 0, &app) != 0) {
 		cds_config_free(cfg);
 		return 1;
 	}
@@ -355,7 +374,7 @@ static int cmd_eval(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	if (load("eval", &o, o.decision_log, NULL, 0, &app) != 0) {
+	if (load("eval", &o, o.decision_log, NULL, 0, 0, &app) != 0) {
 		rc = 1;
 		goto out;
 	}
@@ -481,7 +500,7 @@ static int cmd_serve(int argc, char **argv)
 	if (file_errors) { /* the deployment's errors too, then one summary; nothing started */
 		if (!o.bind && cds_config_issuer_count(cfg) == 0 && !is_loopback(cfg->bind))
 			report_error(&file_errors, o.config, "/server/bind", demo_bind_error);
-		rc = load("serve", &o, "-", NULL, file_errors, &app);
+		rc = load("serve", &o, "-", NULL, file_errors, 0, &app);
 		cds_config_free(cfg);
 		return rc;
 	}
@@ -516,7 +535,7 @@ static int cmd_serve(int argc, char **argv)
 	sigaddset(&stop, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN); /* a client or log reader that goes away must not kill us */
-	if (load("serve", &o, o.decision_log, cfg, 0, &app) != 0) {
+	if (load("serve", &o, o.decision_log, cfg, 0, 1, &app) != 0) {
 		cds_config_free(cfg);
 		return 1;
 	}
@@ -533,6 +552,13 @@ static int cmd_serve(int argc, char **argv)
 	        "(deployment '%s', %zu polic%s)\n",
 	        CDS_VERSION, cds_server_url(server), engine_deployment_name(engine),
 	        engine_policy_count(engine), engine_policy_count(engine) == 1 ? "y" : "ies");
+	if (app->store)
+		fprintf(stderr, "%s\n", app->store_note);
+	else
+		fputs(
+		    "store: none (--store -): decisions and feedback go to the decision log only, "
+		    "and are lost with it\n",
+		    stderr);
 	if (demo)
 		demo_banner();
 	else
@@ -603,6 +629,8 @@ int main(int argc, char **argv)
 		return cds__test_command(argc - 1, argv + 1);
 	if (strcmp(command, "draft") == 0) /* draft_cmd.c: IFR / prior-approval requests */
 		return cds__draft_command(argc - 1, argv + 1);
+	if (strcmp(command, "purge") == 0) /* purge_cmd.c: expired request bodies (issue 13) */
+		return cds__purge_command(argc - 1, argv + 1);
 	if (strcmp(command, "impact") == 0) /* store/impact_cmd.c: what a policy change flips */
 		return cds__impact_command(argc - 1, argv + 1);
 	fprintf(stderr, "cds-commissioning: unknown command '%s'\n\n%s", command, usage_main);

@@ -5,8 +5,8 @@
  * reason), a small locked table with a cap and an "other" bucket; everything else (connections,
  * the decision log's queue, JWKS refreshes) is read from its owner when /metrics is scraped. It
  * must not block a request on anything but that small table's lock, nor keep request data other
- * than the capped override-reason codes. The decision store (issue 13) plugs in at the two
- * marked places: its write and failure counters in render(), "store writable" in cds__ready. */
+ * than the capped override-reason codes. The decision store (issue 13): its writer's counters
+ * in render(), "store writable" in cds__ready (record.c). */
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "cds_internal.h"
+#include "store/writer.h"
 
 /* Request latency histogram upper bounds, seconds (plus +Inf). Also used for FHIR fetches. */
 static const double latency_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
@@ -251,6 +252,11 @@ void cds__metrics_feedback(struct cds__metrics *m, const cJSON *record)
 	}
 	m->overrides[row].count[overridden]++;
 	pthread_mutex_unlock(&m->feedback_lock);
+}
+
+const char *cds__metrics_policy_set(const struct cds__metrics *m)
+{
+	return m ? m->digest : "";
 }
 
 void cds__metrics_auth(struct cds__metrics *m, int reason)
@@ -500,7 +506,37 @@ static char *render(struct cds_app *app, size_t *length)
 	head(&t, "cds_decision_log_queue_waits_total", "counter",
 	     "Requests that found the decision log's queue full and waited.");
 	put(&t, "cds_decision_log_queue_waits_total %lu\n", ls.waits);
-	/* Issue 13 adds here: cds_store_writes_total, cds_store_write_failures_total. */
+	if (app->store_writer) { /* issue 13: the decision and feedback store */
+		struct cds__store_writer_stats ws;
+		cds__store_writer_stats(app->store_writer, &ws);
+		head(&t, "cds_store_writes_total", "counter",
+		     "Service calls and feedback bodies committed to the store.");
+		put(&t, "cds_store_writes_total %lu\n", ws.writes);
+		head(
+		    &t, "cds_store_write_failures_total", "counter",
+		    "Service calls and feedback bodies the store could not commit (answered 503).");
+		put(&t, "cds_store_write_failures_total %lu\n", ws.failures);
+		head(&t, "cds_store_writable", "gauge", "1 when the store's last write committed.");
+		put(&t, "cds_store_writable %d\n", !ws.failing);
+		head(&t, "cds_store_bodies_purged_total", "counter",
+		     "Request bodies removed by the purge after their retention period.");
+		put(&t, "cds_store_bodies_purged_total %lu\n", ws.purged);
+		head(&t, "cds_store_commit_duration_seconds", "histogram",
+		     "Time to commit one group of writes (one transaction).");
+		unsigned long cumulative = 0;
+		for (size_t b = 0; b < CDS__STORE_LATENCY_BUCKETS; b++) {
+			cumulative += ws.latency[b];
+			if (b < CDS__STORE_LATENCY_BUCKETS - 1)
+				put(&t, "cds_store_commit_duration_seconds_bucket{le=\"%g\"} %lu\n",
+				    cds__store_latency_bounds[b], cumulative);
+			else
+				put(&t,
+				    "cds_store_commit_duration_seconds_bucket{le=\"+Inf\"} %lu\n",
+				    cumulative);
+		}
+		put(&t, "cds_store_commit_duration_seconds_sum %.9f\n", ws.latency_sum);
+		put(&t, "cds_store_commit_duration_seconds_count %lu\n", cumulative);
+	}
 	*length = t.length;
 	return t.data;
 }
@@ -515,7 +551,8 @@ int cds__ready(struct cds_app *app, char *why, size_t size)
 		snprintf(why, size, "shutting down");
 	else if ((cds__log_stats(app->log, &ls), ls.failing))
 		snprintf(why, size, "the decision log cannot be written");
-	/* Issue 13 adds here: the store is writable. */
+	else
+		cds__record_failing(app, why, size); /* issue 13: the store is writable */
 	return why[0] == '\0';
 }
 

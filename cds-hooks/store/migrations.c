@@ -78,6 +78,13 @@ static const char *const migrations[] = {
     "  PRIMARY KEY (iss, jti)\n"
     ");\n"
     "CREATE INDEX replay_expires ON replay (expires_at);\n",
+    /* 2: one row the writer rewrites while writing fails, to learn when it works again
+     * (writer.h); the reads never use it */
+    "CREATE TABLE writer_probe (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  written_at TEXT NOT NULL\n" /* ISO 8601 UTC of the last probe */
+    ");\n"
+    "INSERT INTO writer_probe (id, written_at) VALUES (1, '');\n",
 };
 
 const char *const *cds__store_migrations(size_t *count)

@@ -1,7 +1,9 @@
 /* bench.c — prints how long the service takes per request, end to end through cds_handle
  * (JSON parse, envelope checks, engine, cards, serialisation) and for the engine alone, on real
  * request bodies. A benchmark prints figures; it asserts nothing (timed tests are banned:
- * machines are shared and noisy). Usage: cds-bench [ITERATIONS] FILE... */
+ * machines are shared and noisy). With --store URL each call also commits its decisions to
+ * that store first (issue 13: sqlite:PATH measures one fsync'd commit per call, as a lone
+ * client sees it). Usage: cds-bench [ITERATIONS] [--store URL] FILE... */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,8 +87,12 @@ int main(int argc, char **argv)
 		iterations = (size_t)strtoul(argv[1], NULL, 10);
 		i = 2;
 	}
+	if (i + 1 < argc && strcmp(argv[i], "--store") == 0) {
+		opts.store = argv[i + 1];
+		i += 2;
+	}
 	if (iterations == 0 || i >= argc) {
-		fprintf(stderr, "usage: cds-bench [ITERATIONS] FILE...\n");
+		fprintf(stderr, "usage: cds-bench [ITERATIONS] [--store URL] FILE...\n");
 		return 2;
 	}
 	if (cds_app_new(&opts, NULL, &app) != FHIR_OK) {

@@ -16,7 +16,7 @@ check() { # description, then a command that must succeed
   if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $what"; fi
 }
 
-for cmd in "" serve eval check draft impact; do
+for cmd in "" serve eval check draft purge impact; do
   # shellcheck disable=SC2086
   check "'$cmd --help' exits 0 and prints usage" \
     bash -c "'$bin' $cmd --help >'$tmp/out' 2>&1 && grep -qi usage '$tmp/out'"
@@ -186,18 +186,21 @@ python3 - "$tmp/dep-bad.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 d["server"] = {"prot": 8081, "tls": {"cert": "c.pem", "key": "k.pem", "ca": "x"},
-               "limits": {"maxInFlight": 0}}
+               "limits": {"maxInFlight": 0},
+               "store": {"url": "mysql://db", "requestBodies": {"keep": True, "days": 3}}}
 json.dump(d, open(sys.argv[1], "w"))
 PY
 for cmd in check serve; do
   "$bin" $cmd --config "$tmp/dep-bad.json" >"$tmp/cfg.out" 2>"$tmp/cfg.err"
   rc=$?
   check "$cmd --config refuses unknown server keys and a bad limit (exit 1)" [ $rc -eq 1 ]
-  check "$cmd --config reports all three errors with file and pointer" bash -c "
+  check "$cmd --config reports all five errors with file and pointer" bash -c "
     grep -q 'dep-bad.json#/server/prot: unknown key' '$tmp/cfg.err' &&
     grep -q 'dep-bad.json#/server/tls/ca: unknown key' '$tmp/cfg.err' &&
     grep -q 'dep-bad.json#/server/limits/maxInFlight: .*from 1 to 65536' '$tmp/cfg.err' &&
-    grep -q 'has 3 errors' '$tmp/cfg.err'"
+    grep -q 'dep-bad.json#/server/store/url: .mysql://db. is not a store' '$tmp/cfg.err' &&
+    grep -q 'dep-bad.json#/server/store/requestBodies/days: unknown key' '$tmp/cfg.err' &&
+    grep -q 'has 5 errors' '$tmp/cfg.err'"
 done
 
 # serve takes port, log format and decision log from the config file; --log-format json
@@ -208,7 +211,9 @@ python3 - "$tmp/dep-port.json" "$port" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 d["server"] = {"port": int(sys.argv[2]), "logFormat": "json", "decisionLog": "decisions.log",
-               "replayCacheFile": "-"}
+               "replayCacheFile": "-",
+               "store": {"url": "sqlite:store.db",
+                         "requestBodies": {"keep": True, "retentionDays": 0}}}
 json.dump(d, open(sys.argv[1], "w"))
 PY
 "$bin" serve --config "$tmp/dep-port.json" 2>"$tmp/port.err" &
@@ -234,6 +239,25 @@ assert "/healthz" in paths and "/cds-services/commissioning-order-select" in pat
 ' "$tmp/port.err"
 check "decisionLog: the decision log is written beside the config file" \
   grep -q '"hookInstance"' "$tmp/decisions.log"
+# issue 13: the store from the config file, beside it; its key created and said so; bodies kept
+# with retention 0 are purged by `purge`
+check "store: the SQLite file and its patient key are created beside the config file" \
+  bash -c "[ -s '$tmp/store.db' ] && [ \"\$(stat -c %a '$tmp/store.db.patient-key')\" = 600 ]"
+check "store: serve logs the store and that it created the key" \
+  bash -c "grep -q 'store: sqlite:$tmp/store.db (sqlite, schema v' '$tmp/port.err' &&
+           grep -q 'request bodies kept 0 days' '$tmp/port.err' &&
+           grep -q 'patient key $tmp/store.db.patient-key (created now' '$tmp/port.err'"
+"$bin" purge --store "sqlite:$tmp/store.db" >"$tmp/purge.out" 2>&1
+rc=$?
+check "purge removes the body kept for 0 days" \
+  bash -c "[ $rc -eq 0 ] && grep -qx 'purged 1 expired request body' '$tmp/purge.out'"
+check "purge without --store is a usage error (2)" \
+  bash -c "'$bin' purge >/dev/null 2>&1; [ \$? -eq 2 ]"
+check "serve --store refuses a URL of no known kind (exit 2)" \
+  bash -c "'$bin' serve --store mysql://db >'$tmp/st.err' 2>&1; [ \$? -eq 2 ] &&
+           grep -q 'is not a store' '$tmp/st.err'"
+check "serve --help says that --store - means the decision log only" \
+  bash -c "'$bin' serve --help | grep -q \"'-': none, the decision log only\""
 check "--log-format rejects an unknown format (exit 2)" \
   bash -c "'$bin' serve --log-format xml >/dev/null 2>&1; [ \$? -eq 2 ]"
 

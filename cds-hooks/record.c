@@ -1,0 +1,219 @@
+/* record.c — the service's side of the decision and feedback store (issue 13 items 1-3): opens
+ * the store, its patient key and its writer for the app; turns an assessed service call or a
+ * feedback body into rows (store/rows.h) and waits until the writer has committed them, before
+ * the reply; when the store cannot be written, the reply is 503 with Retry-After instead (a card
+ * whose decision is not recorded is never sent), and /healthz and /readyz say why. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cds_internal.h"
+#include "store/rows.h"
+#include "store/writer.h"
+
+#define PURGE_SECONDS 3600 /* expired request bodies are purged at start and hourly */
+#define WAIT_SECONDS  10   /* a call waits this long for its commit, then is answered 503 */
+
+/* The file of a "sqlite:PATH" URL, or NULL (":memory:", PostgreSQL). BORROWED from url. */
+static const char *sqlite_file(const char *url)
+{
+	if (strncmp(url, "sqlite:", 7) != 0)
+		return NULL;
+	const char *path = url + 7;
+	if (strncmp(path, "//", 2) == 0) /* sqlite:///abs as well as sqlite:/abs (sqlite.c) */
+		path += 2;
+	return strcmp(path, ":memory:") == 0 ? NULL : path;
+}
+
+/* Loads or creates the patient key into app->patient_key; *how says which. */
+static int open_key(struct cds_app *app, const struct cds_app_options *opts, const char *shown,
+                    char *how, size_t size, const struct engine_reporter *rep)
+{
+	struct fhir_error err = {{0}, {0}};
+	app->patient_key = cds__must(calloc(1, sizeof *app->patient_key));
+	const char *file = sqlite_file(opts->store);
+	int rc;
+	if (opts->patient_key) {
+		rc = cds__patient_key_load(opts->patient_key, app->patient_key, &err);
+		snprintf(how, size, "%s", opts->patient_key);
+	} else if (file) { /* the demo and the default: beside the store file */
+		char path[4096];
+		snprintf(path, sizeof path, "%s.patient-key", file);
+		if (access(path, F_OK) == 0) {
+			rc = cds__patient_key_load(path, app->patient_key, &err);
+			snprintf(how, size, "%s", path);
+		} else {
+			rc = cds__patient_key_create(path, app->patient_key, &err);
+			snprintf(how, size,
+			         "%s (created now: keep it with the store; without it the "
+			         "stored patients cannot be matched to new ones)",
+			         path);
+		}
+	} else if (strncmp(opts->store, "sqlite:", 7) == 0) { /* in memory: a key as short-lived */
+		ssize_t n = getrandom(app->patient_key->bytes, 32, 0);
+		app->patient_key->length = 32;
+		rc = n == 32 ? FHIR_OK : FHIR_ERR_IO;
+		fhir_error_set(&err, NULL, "no random bytes for the patient key");
+		snprintf(how, size, "random, in memory");
+	} else {
+		fhir_error_set(&err, NULL,
+		               "store '%s' needs a patient key file (--patient-key FILE, or "
+		               "server.store.patientKey; the same key on every replica)",
+		               shown);
+		rc = FHIR_ERR_INVALID;
+	}
+	if (rc != FHIR_OK)
+		rep->report(rep->ctx, err.where[0] ? err.where : shown, "", err.message);
+	return rc;
+}
+
+int cds__record_open(struct cds_app *app, const struct cds_app_options *opts,
+                     const struct engine_reporter *rep)
+{
+	struct fhir_error err = {{0}, {0}};
+	char shown[512], key[4200];
+	app->body_retention_days = -1;
+	if (!opts->store || strcmp(opts->store, "-") == 0)
+		return FHIR_OK;
+	cds__store_redact(opts->store, shown, sizeof shown);
+	/* a key file given is read first: a wrong one must not leave a new store behind */
+	if (opts->patient_key && open_key(app, opts, shown, key, sizeof key, rep) != FHIR_OK)
+		return FHIR_ERR_IO;
+	if (cds__store_open(opts->store, &app->store, &err) != FHIR_OK) {
+		char prefix[600]; /* the report names the store already */
+		snprintf(prefix, sizeof prefix, "store '%s': ", shown);
+		size_t n = strlen(prefix);
+		rep->report(rep->ctx, shown, "",
+		            strncmp(err.message, prefix, n) == 0 ? err.message + n : err.message);
+		return FHIR_ERR_IO;
+	}
+	if (!opts->patient_key) {
+		int rc = open_key(app, opts, shown, key, sizeof key, rep);
+		if (rc != FHIR_OK)
+			return rc;
+	}
+	if (opts->keep_request_bodies)
+		app->body_retention_days = opts->request_body_retention_days;
+	app->store_writer =
+	    cds__store_writer_start(app->store, PURGE_SECONDS, WAIT_SECONDS, stderr);
+	char bodies[96];
+	if (app->body_retention_days < 0)
+		snprintf(bodies, sizeof bodies, "request bodies not stored");
+	else
+		snprintf(bodies, sizeof bodies, "request bodies kept %ld day%s",
+		         app->body_retention_days, app->body_retention_days == 1 ? "" : "s");
+	snprintf(app->store_note, sizeof app->store_note,
+	         "store: %.150s (%s, schema v%d); %s; patient key %.300s", shown,
+	         cds__store_kind(app->store), cds__store_schema_version(), bodies, key);
+	return FHIR_OK;
+}
+
+void cds__record_close(struct cds_app *app)
+{
+	cds__store_writer_stop(app->store_writer); /* commits what is queued */
+	cds__store_close(app->store);
+	if (app->patient_key)
+		memset(app->patient_key, 0, sizeof *app->patient_key);
+	free(app->patient_key);
+	app->store_writer = NULL;
+	app->store = NULL;
+	app->patient_key = NULL;
+}
+
+/* The 503 for a call whose `what` could not be committed (out holds no body yet). */
+static void unavailable(struct cds_app *app, const char *what, struct cds_reply *out)
+{
+	char retry[24];
+	snprintf(retry, sizeof retry, "%lu", app->settings->limits.retry_after_seconds);
+	size_t used = strlen(out->log_note); /* the access log: why this 503 */
+	snprintf(out->log_note + used, sizeof out->log_note - used, "%sstore=failed",
+	         used ? " " : "");
+	cds__reply_error(out, 503, "transient", NULL,
+	                 "%s could not be recorded (the decision store cannot be written; GET "
+	                 "/healthz says why); retry after %s second%s",
+	                 what, retry, strcmp(retry, "1") == 0 ? "" : "s");
+	cds__reply_header(out, "Retry-After", retry);
+}
+
+/* "now" as the store writes it, and as Unix time. */
+static time_t now_stamp(char *buf, size_t size)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	cds__store_timestamp(ts.tv_sec, (int)(ts.tv_nsec / 1000000L), buf, size);
+	return ts.tv_sec;
+}
+
+/* TAKES rows (malloc'd). */
+static int commit(struct cds_app *app, struct cds__store_rows *rows, const char *what,
+                  struct cds_reply *out)
+{
+	struct fhir_error err = {{0}, {0}};
+	int rc = cds__store_writer_commit(app->store_writer, cds__store_rows_insert, rows,
+	                                  cds__store_rows_free, &err);
+	if (rc == FHIR_OK)
+		return 0;
+	unavailable(app, what, out);
+	return -1;
+}
+
+int cds__record_decisions(struct cds_app *app, const struct cds__service *service,
+                          const cJSON *request, const cJSON *records, const cJSON *response,
+                          struct cds_reply *out)
+{
+	if (!app->store_writer)
+		return 0;
+	char stamp[40];
+	struct cds__decision_input in = {0};
+	in.now = now_stamp(stamp, sizeof stamp);
+	in.request = request;
+	in.records = records;
+	in.response = response;
+	in.service = service->id;
+	in.deployment = engine_deployment_name(app->engine);
+	in.policy_set = cds__metrics_policy_set(app->metrics);
+	in.received_at = stamp;
+	in.key = app->patient_key;
+	in.body_retention_days = app->body_retention_days;
+	struct cds__store_rows *rows = cds__must(calloc(1, sizeof *rows));
+	cds__decision_rows_build(&in, rows);
+	return commit(app, rows, "the decision", out);
+}
+
+int cds__record_feedback(struct cds_app *app, const cJSON *records, struct cds_reply *out)
+{
+	if (!app->store_writer)
+		return 0;
+	char stamp[40];
+	now_stamp(stamp, sizeof stamp);
+	struct cds__store_rows *rows = cds__must(calloc(1, sizeof *rows));
+	cds__feedback_rows_build(records, stamp, rows);
+	return commit(app, rows, "the feedback", out);
+}
+
+int cds__record_failing(struct cds_app *app, char *why, size_t size)
+{
+	struct cds__store_writer_stats st;
+	cds__store_writer_stats(app ? app->store_writer : NULL, &st);
+	if (st.failing)
+		snprintf(why, size, "the decision store cannot be written: %s", st.error);
+	return st.failing;
+}
+
+int cds__record_health(struct cds_app *app, cJSON *body)
+{
+	if (!app->store)
+		return 0;
+	struct cds__store_writer_stats st;
+	cds__store_writer_stats(app->store_writer, &st);
+	cJSON *store = cds__must(cJSON_AddObjectToObject(body, "store"));
+	cds__must(cJSON_AddStringToObject(store, "kind", cds__store_kind(app->store)));
+	cds__must(cJSON_AddStringToObject(store, "status", st.failing ? "failing" : "ok"));
+	if (st.failing)
+		cds__must(cJSON_AddStringToObject(store, "reason", st.error));
+	cds__must(cJSON_AddNumberToObject(store, "writes", (double)st.writes));
+	cds__must(cJSON_AddNumberToObject(store, "writeFailures", (double)st.failures));
+	return st.failing;
+}
