@@ -1,8 +1,9 @@
 /* test_impact.c — policy impact (issue 13 item 5: "A test changes a threshold in a copy of the
  * policies and checks the flips"). Builds SQLite stores whose request rows hold real request
  * bodies (tests/vectors/ and ../shared/examples/) received at each case's "now", with the
- * decision and criterion rows the shipped policies give them (assessed here, as the store's
- * writer records engine_result.log), then runs cds__impact_run against copies of policies/:
+ * decision and criterion rows the shipped policies give them (assessed here, recorded by the
+ * service's own row builder, store/decision_rows.c), then runs cds__impact_run against copies
+ * of policies/:
  *
  * - a copy with one threshold changed: HNY ICB policy 142, criterion C, "No symptomatic relief
  *   after two landmark guided injections", its count `>= 2` made `>= 3` (three injections).
@@ -38,6 +39,7 @@
 
 #include "cds_internal.h"
 #include "store/impact.h"
+#include "store/rows.h"
 #include "store/store.h"
 #include "testkit.h"
 #include "vectors.h"
@@ -147,87 +149,65 @@ static void build(struct builder *b, const char *url, const struct engine *engin
 	cds__store_close(b->store);
 }
 
-/* JSON text of `item` (NEW), or `fallback` copied. */
-static char *json_text(const cJSON *item, const char *fallback)
-{
-	return item ? cJSON_PrintUnformatted(item) : strdup(fallback);
-}
-
-/* One request row (body as given, may be NULL) and, when it assesses, its decision and
- * criterion rows as the service would have recorded them. */
-static void add_request(struct builder *b, const char *body, const char *now_text,
-                        const char *expires)
+/* A request row as given (body NULL: not kept; expires NULL: no retention), with no decision
+ * rows: for bodies the service would not have assessed, and bodies not kept or purged. */
+static void add_raw(struct builder *b, const char *body, const char *now_text, const char *expires)
 {
 	char id[32], received[40];
 	struct fhir_error err = {{0}, {0}};
-	snprintf(id, sizeof id, "req-%05zu", b->seq++);
+	snprintf(id, sizeof id, "raw-%05zu", b->seq++);
 	CHECK(cds__impact_bound(now_text, 0, received, sizeof received, &err) == FHIR_OK, "%s",
 	      err.message);
-	cJSON *json = body ? cJSON_Parse(body) : NULL;
-	const char *instance = json ? fhir_get_string(json, "hookInstance") : NULL;
-	const char *hook = json ? fhir_get_string(json, "hook") : NULL;
-	const char *req_params[] = {
-	    id,   received, "test", hook ? hook : "order-select", instance ? instance : "(none)",
-	    body, expires};
+	const char *params[] = {id, received, body, expires};
 	exec(b,
 	     "INSERT INTO request (id, received_at, service, hook, hook_instance, deployment, "
-	     "policy_set, patient, body, body_expires_at) VALUES ($1, $2, $3, $4, $5, 'demo', "
-	     "'sha256:test', NULL, $6, $7)",
-	     req_params, 7);
+	     "policy_set, patient, body, body_expires_at) VALUES ($1, $2, 'test', 'order-select', "
+	     "'(none)', 'demo', 'sha256:test', NULL, $3, $4)",
+	     params, 4);
 	b->requests++;
+}
+
+/* The request `body` received at `now_text`, assessed by the shipped policies, recorded with
+ * the service's own rows (store/decision_rows.c: request, decisions, criteria; the body kept
+ * ten years from today). A body the engine refuses is recorded with add_raw. */
+static void add_request(struct builder *b, const char *body, const char *now_text)
+{
+	struct fhir_error err = {{0}, {0}};
 	struct fhir_datetime now;
 	struct engine_result result;
+	char received[40];
 	memset(&result, 0, sizeof result);
-	if (!json || fhir_datetime_parse(now_text, &now, &err) != FHIR_OK ||
+	cJSON *json = cJSON_Parse(body);
+	const char *hook = fhir_get_string(json, "hook");
+	const struct cds__service *service = hook ? cds__service_for_hook(hook) : NULL;
+	if (!service || fhir_datetime_parse(now_text, &now, &err) != FHIR_OK ||
 	    engine_assess(b->engine, json, &now, &result, &err) != FHIR_OK) {
+		add_raw(b, body, now_text, NULL);
 		cJSON_Delete(json);
 		return;
 	}
+	CHECK(cds__impact_bound(now_text, 0, received, sizeof received, &err) == FHIR_OK, "%s",
+	      err.message);
+	struct cds__decision_input in = {0};
+	in.request = json;
+	in.records = result.log;
+	in.response = result.kind == ENGINE_ASSESSED ? result.response : NULL;
+	in.service = service->id;
+	in.deployment = "demo";
+	in.policy_set = "sha256:test";
+	in.received_at = received;
+	in.body_retention_days = 3650;
+	in.now = time(NULL); /* only for body_expires_at: ten years from today, never reached */
+	struct cds__store_rows rows = {0};
+	cds__decision_rows_build(&in, &rows);
+	CHECK(cds__store_rows_insert(b->conn, &rows, &err) == FHIR_OK, "rows: %s", err.message);
 	const cJSON *rec;
 	cJSON_ArrayForEach(rec, result.log)
 	{
-		if (fhir_get(rec, "type"))
-			continue;
-		char *recs = json_text(fhir_get(rec, "recommendations"), "[]");
-		char *outcomes = json_text(fhir_get(rec, "outcomes"), "[]");
-		const char *d[] = {
-		    fhir_get_string(rec, "id"),
-		    id,
-		    received,
-		    fhir_get_string(rec, "commissioner"),
-		    fhir_get_string(fhir_get(rec, "responsibleCommissioner"), "determinedBy"),
-		    fhir_get_string(rec, "policy"),
-		    fhir_get_string(rec, "policyVersion"),
-		    fhir_get_string(rec, "order"),
-		    fhir_get_string(rec, "decision"),
-		    recs,
-		    outcomes,
-		    cJSON_IsTrue(fhir_get(rec, "matchedOnText")) ? "1" : "0",
-		    fhir_get_string(rec, "card")};
-		exec(b,
-		     "INSERT INTO decision (id, request_id, decided_at, commissioner, "
-		     "commissioner_determined_by, policy, policy_version, order_ref, decision, "
-		     "recommendations, outcomes, matched_on_text, card_uuid, card_indicator, "
-		     "suggestions) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
-		     "NULL, '[]')",
-		     d, 13);
-		b->decisions++;
-		free(recs);
-		free(outcomes);
-		const cJSON *c;
-		cJSON_ArrayForEach(c, fhir_get(rec, "criteria"))
-		{
-			char *evidence = json_text(fhir_get(c, "evidence"), "[]");
-			const char *ci[] = {fhir_get_string(rec, "id"), fhir_get_string(c, "id"),
-			                    fhir_get_string(c, "state"), evidence};
-			exec(b,
-			     "INSERT INTO criterion (decision_id, criterion, state, evidence) "
-			     "VALUES "
-			     "($1, $2, $3, $4)",
-			     ci, 4);
-			free(evidence);
-		}
+		b->decisions += fhir_get_string(rec, "policy") != NULL;
 	}
+	b->requests++;
+	cds__store_rows_clear(&rows);
 	engine_result_clear(&result);
 	cJSON_Delete(json);
 }
@@ -244,7 +224,7 @@ static void add_vector(struct builder *b, const char *dir)
 	const char *now = fhir_get_string(expected, "now");
 	CHECK(body != NULL, "%s/request.json", dir);
 	if (body)
-		add_request(b, body, now ? now : CDS__VECTORS_DEFAULT_NOW, NULL);
+		add_request(b, body, now ? now : CDS__VECTORS_DEFAULT_NOW);
 	cJSON_Delete(expected);
 	free(expected_text);
 	free(body);
@@ -274,7 +254,7 @@ static void add_examples(struct builder *b, int only_uk)
 		char *body = testkit_read(path, NULL);
 		cJSON *json = body ? cJSON_Parse(body) : NULL;
 		if (fhir_get_string(json, "hook"))
-			add_request(b, body, CDS__VECTORS_DEFAULT_NOW, NULL);
+			add_request(b, body, CDS__VECTORS_DEFAULT_NOW);
 		cJSON_Delete(json);
 		free(body);
 	}
@@ -532,11 +512,11 @@ static void fill_everything(struct builder *b)
 		add_vector(b, everything->dirs[i]);
 	add_examples(b, 0);
 	/* not requests we can assess, and requests without a body */
-	add_request(b, "{\"hook\": \"order-select\", \"hookInst", CDS__VECTORS_DEFAULT_NOW, NULL);
-	add_request(b, "{\"hook\": \"patient-view\", \"hookInstance\": \"x\", \"context\": {}}",
-	            CDS__VECTORS_DEFAULT_NOW, NULL);
-	add_request(b, NULL, CDS__VECTORS_DEFAULT_NOW, NULL);
-	add_request(b, "{}", CDS__VECTORS_DEFAULT_NOW, "2025-02-01T00:00:00.000Z"); /* purged */
+	add_raw(b, "{\"hook\": \"order-select\", \"hookInst", CDS__VECTORS_DEFAULT_NOW, NULL);
+	add_raw(b, "{\"hook\": \"patient-view\", \"hookInstance\": \"x\", \"context\": {}}",
+	        CDS__VECTORS_DEFAULT_NOW, NULL);
+	add_raw(b, NULL, CDS__VECTORS_DEFAULT_NOW, NULL);
+	add_raw(b, "{}", CDS__VECTORS_DEFAULT_NOW, "2025-02-01T00:00:00.000Z"); /* purged */
 }
 
 /* The store of every vector and example: unchanged copy flips nothing; the threshold only C. */
@@ -711,7 +691,7 @@ static void fill_gap(struct builder *b)
 	cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(json, "prefetch"),
 	                                        "procedures");
 	char *body = cJSON_PrintUnformatted(json);
-	add_request(b, body, CDS__VECTORS_DEFAULT_NOW, NULL);
+	add_request(b, body, CDS__VECTORS_DEFAULT_NOW);
 	free(body);
 	cJSON_Delete(json);
 	free(text);
