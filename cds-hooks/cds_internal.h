@@ -317,6 +317,9 @@ void cds__fetch_now(struct cds_app *app, struct cds__fetch_plan *plan);
 void cds__fetch_collect(struct cds__fetch_plan *plan, struct engine_request *req,
                         struct cds__fetched *out);
 void cds__fetch_plan_clear(struct cds__fetch_plan *plan); /* frees what the plan holds */
+/* 1 when a prefetch value is a searchset Bundle with a `next` link (paged, CDS Hooks 2.0): its
+ * further pages are fetched from fhirServer like missing data (fetch.c; impact.c). */
+int cds__prefetch_paged(const cJSON *value);
 /* 1 when no client authentication (JWT issuer) is configured: open demo mode, where fhirServer
  * may be plain http to any host. */
 int cds__demo_mode(const struct cds_app *app);

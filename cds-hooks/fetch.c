@@ -36,8 +36,7 @@ static void note(struct cds__fetched *f, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* 1 when a prefetch value is a searchset Bundle with a `next` link (paged, CDS Hooks 2.0). */
-static int paged(const cJSON *value)
+int cds__prefetch_paged(const cJSON *value)
 {
 	const cJSON *link;
 
@@ -82,7 +81,7 @@ size_t cds__fetch_plan(struct cds_app *app, const cJSON *request, struct engine_
 
 		cJSON_ArrayForEach(value, prefetch)
 		{
-			any |= paged(value);
+			any |= cds__prefetch_paged(value);
 		}
 		note(out, "not fetched: %s", refusal);
 		if (!any)
@@ -94,7 +93,7 @@ size_t cds__fetch_plan(struct cds_app *app, const cJSON *request, struct engine_
 	want = needs.missing_required | needs.missing_optional;
 	for (k = 0; k < nkeys && k < CDS__FETCH_MAX_KEYS; k++)
 		if (((needs.required | needs.optional) & ~want & (1u << k)) &&
-		    paged(fhir_get(prefetch, table[k].key)))
+		    cds__prefetch_paged(fhir_get(prefetch, table[k].key)))
 			follow |= 1u << k;
 	if ((want | follow) == 0)
 		return 0;

@@ -13,6 +13,7 @@
 
 #include "cds_internal.h"
 #include "notify.h"
+#include "store/impact.h"
 #include "store/rows.h"
 #include "store/replay.h"
 #include "vectors.h"
@@ -39,6 +40,8 @@ static const char usage_main[] =
     "  cds-commissioning report --store URL [--from DATE] [--to DATE]\n"
     "                           [--format text|json|csv|html]\n"
     "  cds-commissioning purge --store URL [--now ISO-8601]\n"
+    "  cds-commissioning impact --store URL --policies NEWDIR [--from DATE] [--to DATE]\n"
+    "                           [--format text|json] [--examples N] [--fail-on-flip]\n"
     "  cds-commissioning --help | --version\n"
     "\n"
     "`cds-commissioning COMMAND --help` describes each command.\n"
@@ -715,6 +718,8 @@ int main(int argc, char **argv)
 		return cds__report_command(argc - 1, argv + 1);
 	if (strcmp(command, "purge") == 0) /* purge_cmd.c: expired request bodies (issue 13) */
 		return cds__purge_command(argc - 1, argv + 1);
+	if (strcmp(command, "impact") == 0) /* store/impact_cmd.c: what a policy change flips */
+		return cds__impact_command(argc - 1, argv + 1);
 	fprintf(stderr, "cds-commissioning: unknown command '%s'\n\n%s", command, usage_main);
 	return EXIT_USAGE;
 }

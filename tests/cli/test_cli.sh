@@ -16,7 +16,7 @@ check() { # description, then a command that must succeed
   if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $what"; fi
 }
 
-for cmd in "" serve eval check draft purge; do
+for cmd in "" serve eval check draft purge impact; do
   # shellcheck disable=SC2086
   check "'$cmd --help' exits 0 and prints usage" \
     bash -c "'$bin' $cmd --help >'$tmp/out' 2>&1 && grep -qi usage '$tmp/out'"
@@ -260,6 +260,24 @@ check "serve --help says that --store - means the decision log only" \
   bash -c "'$bin' serve --help | grep -q \"'-': none, the decision log only\""
 check "--log-format rejects an unknown format (exit 2)" \
   bash -c "'$bin' serve --log-format xml >/dev/null 2>&1; [ \$? -eq 2 ]"
+
+# policy impact (issue 13 item 5): the runs on a store are tests/unit/test_impact.c
+check "impact without --store exits 2" \
+  bash -c "'$bin' impact --policies '$src/policies' >/dev/null 2>&1; [ \$? -eq 2 ]"
+check "impact --format xml exits 2" bash -c "'$bin' impact --store sqlite:'$tmp/s.db' \
+  --policies '$src/policies' --format xml >/dev/null 2>&1; [ \$? -eq 2 ]"
+check "impact --from yesterday exits 2" bash -c "'$bin' impact --store sqlite:'$tmp/s.db' \
+  --policies '$src/policies' --from yesterday >/dev/null 2>&1; [ \$? -eq 2 ]"
+"$bin" impact --store "sqlite:$tmp/none.db" --policies "$src/tests/fixtures/engine-bad" \
+  >"$tmp/impact.out" 2>&1
+rc=$?
+check "impact refuses a broken policy set (exit 1)" [ $rc -eq 1 ]
+check "impact names file and JSON pointer" grep -q 'bad.policy.json#/criteria/0/met' "$tmp/impact.out"
+"$bin" impact --store "sqlite:$tmp/none.db" --policies "$src/policies" >"$tmp/impact.out" 2>&1
+rc=$?
+check "impact on an absent store exits 1" [ $rc -eq 1 ]
+check "impact says there is no store" grep -q "no store at $tmp/none.db" "$tmp/impact.out"
+check "impact does not create the store" [ ! -e "$tmp/none.db" ]
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
