@@ -75,7 +75,7 @@ static int count_without_body(struct cds__store_conn *c, void *ctx, struct fhir_
 	const char *p[] = {r->from, r->to, r->now};
 	return cds__store_query(c,
 	                        "SELECT COUNT(*) FROM request WHERE received_at >= $1 AND "
-	                        "received_at <= $2 AND (body IS NULL OR (body_expires_at IS NOT "
+	                        "received_at < $2 AND (body IS NULL OR (body_expires_at IS NOT "
 	                        "NULL AND body_expires_at <= $3))",
 	                        p, 3, count_row, &r->without_body, err);
 }
@@ -101,7 +101,7 @@ static int key_row(void *ctx, const char *const *values, size_t columns)
 #define BATCH_TEXT NUMBER(CDS__IMPACT_BATCH) /* "32", for LIMIT */
 #define WITH_BODY                                                                                  \
 	"FROM request WHERE body IS NOT NULL AND (body_expires_at IS NULL OR body_expires_at "     \
-	"> $3) AND received_at >= $1 AND received_at <= $2 "
+	"> $3) AND received_at >= $1 AND received_at < $2 "
 
 static void clear_keys(struct run *r, size_t from)
 {

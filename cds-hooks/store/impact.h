@@ -21,16 +21,11 @@ struct cds__impact_options {
 	const char *policies_dir; /* the proposed policy set, loaded as `serve --policies` does */
 	const char *config_file;  /* NULL, or a deployment.json replacing the set's (as --config) */
 	const char *from;         /* NULL or the first received_at included, store text form
-	                             ("2026-10-01T00:00:00.000Z"); cds__impact_bound makes it */
-	const char *to;           /* NULL or the last received_at included, the same form */
+	                             ("2026-10-01T00:00:00.000Z"); cds__report_parse_bound makes
+	                             it, as for `report`) */
+	const char *to;           /* NULL or the end, excluded: [from, to), as `report` counts */
 	size_t examples;          /* hook instances kept per changed transition (0: none) */
 };
-
-/* Turns --from / --to text into the store's timestamp form: a date YYYY-MM-DD is its first
- * (upper 0) or last (upper 1) millisecond UTC; an instant with a zone is converted to UTC
- * with millisecond precision. buf of at least 32 bytes. Returns FHIR_OK, or FHIR_ERR_SYNTAX
- * with err saying what is accepted. */
-int cds__impact_bound(const char *text, int upper, char *buf, size_t size, struct fhir_error *err);
 
 /* Runs the comparison. The policy set's load errors go to rep as (file, JSON pointer,
  * message), as `check` prints them; then FHIR_ERR_INVALID and *report NULL. A store that

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "impact.h"
+#include "report.h"
 
 enum { EXIT_ERROR = 1, EXIT_USAGE = 2, EXIT_FLIPS = 3 };
 
@@ -30,10 +31,11 @@ static const char usage_impact[] =
     "  --store URL        the store: sqlite:PATH or postgresql://... (as serve --store)\n"
     "  --policies NEWDIR  the proposed policy set: every *.json below NEWDIR\n"
     "  --config FILE      use FILE as deployment.json instead of NEWDIR's\n"
-    "  --from DATE        only requests received on or after DATE (YYYY-MM-DD, UTC, or an\n"
-    "                     ISO 8601 instant with a zone)\n"
-    "  --to DATE          only requests received on or before DATE (a date includes the\n"
-    "                     whole day)\n"
+    "  --from DATE        the first instant counted, inclusive: YYYY-MM-DD (midnight UTC)\n"
+    "                     or YYYY-MM-DDThh:mm:ssZ (or +hh:mm); default: from the first\n"
+    "                     request (the same period as `report`)\n"
+    "  --to DATE          the end, exclusive (--to 2026-12-01 stops at the end of 30\n"
+    "                     November UTC); default: up to now\n"
     "  --format text|json text tables (default) or one JSON object (README \"Policy impact\")\n"
     "  --examples N       hook instances shown per changed transition and per request not\n"
     "                     replayed, 0-100 (default 3)\n"
@@ -55,32 +57,6 @@ static int usage(const char *fmt, ...)
 	va_end(ap);
 	fputs("\nTry `cds-commissioning impact --help`.\n", stderr);
 	return EXIT_USAGE;
-}
-
-int cds__impact_bound(const char *text, int upper, char *buf, size_t size, struct fhir_error *err)
-{
-	struct fhir_datetime dt;
-	static const char accepted[] = "expected a date YYYY-MM-DD or an instant with a zone "
-	                               "(2026-12-01T09:00:00Z)";
-	if (fhir_datetime_parse(text, &dt, err) != FHIR_OK || !dt.has_date ||
-	    (dt.precision != FHIR_PREC_DAY && (dt.precision < FHIR_PREC_MINUTE || !dt.has_tz))) {
-		fhir_error_set(err, NULL, "'%s': %s", text, accepted);
-		return FHIR_ERR_SYNTAX;
-	}
-	if (dt.precision == FHIR_PREC_DAY) {
-		snprintf(buf, size, "%04d-%02d-%02dT%s", dt.year, dt.month, dt.day,
-		         upper ? "23:59:59.999Z" : "00:00:00.000Z");
-		return FHIR_OK;
-	}
-	if (dt.tz_minutes != 0) /* to UTC, as the store's timestamps are */
-		(void)fhir_datetime_add(&dt, -dt.tz_minutes, "minute");
-	if (dt.precision < FHIR_PREC_SECOND)
-		dt.second = upper ? 59 : 0;
-	if (dt.precision < FHIR_PREC_MILLISECOND)
-		dt.millis = upper ? 999 : 0;
-	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", dt.year, dt.month, dt.day,
-	         dt.hour, dt.minute, dt.second, dt.millis);
-	return FHIR_OK;
 }
 
 /* ---- text ---------------------------------------------------------------------------------- */
@@ -304,17 +280,17 @@ int cds__impact_command(int argc, char **argv)
 	char from[40], to[40];
 	struct fhir_error err = {{0}, {0}};
 	if (values[3]) {
-		if (cds__impact_bound(values[3], 0, from, sizeof from, &err) != FHIR_OK)
+		if (cds__report_parse_bound(values[3], from, sizeof from, &err) != FHIR_OK)
 			return usage("--from %s", err.message);
 		o.from = from;
 	}
 	if (values[4]) {
-		if (cds__impact_bound(values[4], 1, to, sizeof to, &err) != FHIR_OK)
+		if (cds__report_parse_bound(values[4], to, sizeof to, &err) != FHIR_OK)
 			return usage("--to %s", err.message);
 		o.to = to;
 	}
-	if (o.from && o.to && strcmp(o.from, o.to) > 0)
-		return usage("--from %s is after --to %s", o.from, o.to);
+	if (o.from && o.to && strcmp(o.from, o.to) >= 0)
+		return usage("--from %s is not before --to %s", o.from, o.to);
 
 	size_t errors = 0;
 	struct engine_reporter rep = {print_load_error, &errors};

@@ -39,6 +39,7 @@
 
 #include "cds_internal.h"
 #include "store/impact.h"
+#include "store/report.h"
 #include "store/rows.h"
 #include "store/store.h"
 #include "testkit.h"
@@ -156,7 +157,7 @@ static void add_raw(struct builder *b, const char *body, const char *now_text, c
 	char id[32], received[40];
 	struct fhir_error err = {{0}, {0}};
 	snprintf(id, sizeof id, "raw-%05zu", b->seq++);
-	CHECK(cds__impact_bound(now_text, 0, received, sizeof received, &err) == FHIR_OK, "%s",
+	CHECK(cds__report_parse_bound(now_text, received, sizeof received, &err) == FHIR_OK, "%s",
 	      err.message);
 	const char *params[] = {id, received, body, expires};
 	exec(b,
@@ -186,7 +187,7 @@ static void add_request(struct builder *b, const char *body, const char *now_tex
 		cJSON_Delete(json);
 		return;
 	}
-	CHECK(cds__impact_bound(now_text, 0, received, sizeof received, &err) == FHIR_OK, "%s",
+	CHECK(cds__report_parse_bound(now_text, received, sizeof received, &err) == FHIR_OK, "%s",
 	      err.message);
 	struct cds__decision_input in = {0};
 	in.request = json;
@@ -340,28 +341,23 @@ static cJSON *run(const char *url, const char *policies, const char *from, const
 
 /* ---- the cases ------------------------------------------------------------------------------ */
 
+/* --from / --to are read as `report` reads them (one parser, cds__report_parse_bound) and the
+ * period is [from, to), as in the report: a request received exactly at `to` is not counted. */
 static void test_bounds(void)
 {
 	char buf[40];
 	struct fhir_error err = {{0}, {0}};
-	CHECK(cds__impact_bound("2026-12-01", 0, buf, sizeof buf, &err) == FHIR_OK &&
-	          strcmp(buf, "2026-12-01T00:00:00.000Z") == 0,
-	      "from a date: %s", buf);
-	CHECK(cds__impact_bound("2026-12-01", 1, buf, sizeof buf, &err) == FHIR_OK &&
-	          strcmp(buf, "2026-12-01T23:59:59.999Z") == 0,
-	      "to a date: the whole day: %s", buf);
-	CHECK(cds__impact_bound("2026-12-01T00:30:00+01:00", 0, buf, sizeof buf, &err) == FHIR_OK &&
+	CHECK(cds__report_parse_bound("2026-12-01T00:30:00+01:00", buf, sizeof buf, &err) ==
+	              FHIR_OK &&
 	          strcmp(buf, "2026-11-30T23:30:00.000Z") == 0,
 	      "an instant in UTC: %s", buf);
-	CHECK(cds__impact_bound("2026-12-01T10:00:00Z", 1, buf, sizeof buf, &err) == FHIR_OK &&
-	          strcmp(buf, "2026-12-01T10:00:00.999Z") == 0,
-	      "to an instant: its second: %s", buf);
-	CHECK(cds__impact_bound("2026-12-01T10:00:00", 0, buf, sizeof buf, &err) != FHIR_OK,
-	      "an instant without a zone is refused");
-	CHECK(cds__impact_bound("yesterday", 0, buf, sizeof buf, &err) != FHIR_OK &&
-	          strstr(err.message, "YYYY-MM-DD"),
-	      "text refused, saying what is accepted: %s", err.message);
-	CHECK(cds__impact_bound("2026-12", 0, buf, sizeof buf, &err) != FHIR_OK, "a month refused");
+	char *reversed[] = {"impact",         "--store",      "sqlite:/nonexistent.db",
+	                    "--policies",     "/nonexistent", "--from=2025-01-15",
+	                    "--to=2025-01-15"};
+	CHECK(cds__impact_command(7, reversed) == 2, "an empty period (--from = --to) is refused");
+	char *bad[] = {"impact",     "--store",      "sqlite:/nonexistent.db",
+	               "--policies", "/nonexistent", "--from=yesterday"};
+	CHECK(cds__impact_command(6, bad) == 2, "a --from that is no date is refused");
 }
 
 static void fill_small(struct builder *b)
@@ -489,7 +485,7 @@ static void test_threshold(const char *tmp, const struct engine *shipped)
 	      "from 2025-01-16: 3 replayed (%g), the criteria-unknown flip only",
 	      num(fhir_get(r, "requests"), "replayed"));
 	cJSON_Delete(r);
-	r = run(url, changed, "2025-01-15T00:00:00.000Z", "2025-01-15T23:59:59.999Z");
+	r = run(url, changed, "2025-01-15T00:00:00.000Z", "2025-01-16T00:00:00.000Z");
 	CHECK(num(fhir_get(r, "requests"), "replayed") == 3 &&
 	          num(fhir_get(r, "requests"), "notReplayable") == 2 &&
 	          num(fhir_get(r, "decisions"), "changed") == 1 &&
