@@ -73,6 +73,7 @@ static int compile_sized(const char *text, size_t len, const struct fhir_path_ho
 		return rc;
 	}
 	mark_pure(path->root, host != NULL && host->results_only);
+	fhir__fp_memo_mark(path->root, arena);
 	*out = path;
 	return 0;
 }
@@ -1068,9 +1069,20 @@ int fhir__fp_eval(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 		rc = n->func->fn(e, n, focus, out);
 		break;
 	case FP_INVOKE:
+		if (n->memo_key != NULL && focus->count == 1 && e->env->memo != NULL) {
+			int truth;
+
+			if (fhir__fp_memo_get(e, n, &focus->items[0], &truth)) {
+				if (truth >= 0)
+					rc = fhir__fp_push_bool(e, out, truth);
+				break;
+			}
+		}
 		rc = fhir__fp_eval(e, n->left, focus, &tmp);
 		if (rc == 0)
 			rc = fhir__fp_eval(e, n->right, &tmp, out);
+		if (rc == 0 && n->memo_key != NULL && focus->count == 1 && e->env->memo != NULL)
+			fhir__fp_memo_put(e, n, &focus->items[0], out);
 		break;
 	case FP_INDEXER:
 		rc = fhir__fp_eval(e, n->left, focus, &tmp);
