@@ -365,6 +365,22 @@ static const struct tcase cases[] = {
     /* set operations hash their items (fhirpath_set.c): what is equal must not change */
     {"(3 | 1 | 2 | 1 | 3)", NULL, "[3,1,2]"},
     {"(0.1 + 0.2 | 0.3).count()", NULL, "[1]"},
+    /* three or more operands are one set (eval_binary's union_chain): the same answers as
+     * ((a | b) | c), with equality that is not transitive (a ~ b, b ~ c, a !~ c), empty
+     * operands first, a parenthesised right side, an error in a later operand, and a chain
+     * longer than the 32 operands taken at once */
+    {"(0.00000000290 | 0.00000000298 | 0.00000000306).count()", NULL, "[2]"},
+    {"(0.00000000306 | 0.00000000298 | 0.00000000290).count()", NULL, "[2]"},
+    {"(0.00000000298 | 0.00000000290 | 0.00000000306).count()", NULL, "[1]"},
+    {"{} | {} | 2 | 1 | 2", NULL, "[2,1]"},
+    {"{} | {} | {}", NULL, "[]"},
+    {"1 | (2 | 1 | 3) | 3 | 4", NULL, "[1,2,3,4]"},
+    {"name.family | name.given | {} | name.given | gender", P,
+     "[\"Smith\",\"Anne\",\"Marie\",\"Annie\",\"female\"]"},
+    {"1 | 2 | (1 | 'a').sort() | 3", NULL, "!eval:sort()"},
+    {"(0 | 1 | 2 | 3 | 4 | 5 | 6 | 0 | 1 | 2 | 3 | 4 | 5 | 6 | 0 | 1 | 2 | 3 | 4 | 5 | 6 | 0 | 1 | "
+     "2 | 3 | 4 | 5 | 6 | 0 | 1 | 2 | 3 | 4 | 5 | 6 | 0 | 1 | 2 | 3 | 4).count()",
+     NULL, "[7]"},
     {"(0.1 + 0.2).combine(0.3).isDistinct()", NULL, "[false]"},
     {"(0.00000000298 | 0.00000000302).count()", NULL, "[1]"},
     {"(0.00000000298 | 0.00000000320).count()", NULL, "[2]"},
