@@ -320,9 +320,9 @@ struct fhir_path_env {
 };
 
 /* A memo of content hashes and answers for evaluations over JSON that does not change, nor is
- * freed, while it lives (one request's): a union of the same 3,000 resources in several
- * expressions hashes each once; a test written alike in several criteria is worked out once
- * per resource.
+ * freed, while it lives (one request's), with compiled paths that outlive it (it borrows their
+ * keys): a union of the same 3,000 resources in several expressions hashes each once; a test
+ * written alike in several criteria is worked out once per resource.
  * NEW: fhir_path_memo_free (accepts NULL). malloc'd, not in an arena (an arena released between
  * evaluations would take it along). One thread at a time. Out of memory aborts. */
 struct fhir_path_memo *fhir_path_memo_new(void);

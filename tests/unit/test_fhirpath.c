@@ -1357,6 +1357,8 @@ static void test_answer_memo(void)
 	    /* now() and host-like outside inputs are not keyed either */
 	    {"name.where(now().exists()).exists()", 0, 1, 5, 0},
 	};
+	struct fhir_path *paths[16] = {
+	    NULL}; /* kept until the memo is freed: it borrows their keys */
 	int ok = 1;
 
 	memset(&env, 0, sizeof(env));
@@ -1369,6 +1371,9 @@ static void test_answer_memo(void)
 		struct fhir_path *path = NULL;
 		struct fhir_collection input = {NULL, 0, 0}, out;
 		int truth = -2;
+
+		if (i >= sizeof(paths) / sizeof(paths[0]))
+			abort(); /* (more rows than paths) */
 
 		var.value.count = 0;
 		if (rows[i].var_items > 0)
@@ -1386,13 +1391,15 @@ static void test_answer_memo(void)
 			fail_case(rows[i].expr, got, "the row's truth and answer count");
 			ok = 0;
 		}
-		fhir_path_free(path);
+		paths[i] = path;
 	}
 	if (ok)
 		passed++;
 	cJSON_Delete(doc);
 	cJSON_Delete(cond);
 	fhir_path_memo_free(memo);
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		fhir_path_free(paths[i]);
 	fhir_arena_free(arena);
 }
 
