@@ -30,7 +30,9 @@ struct engine_vocab {
 
 	struct engine__concept *concepts;
 	size_t concept_count, concept_cap;
-	char ***broader_ids; /* per concept, NULL-terminated ids to resolve at compile */
+	unsigned *concept_index;  /* open addressing by id: concept index + 1, 0 empty */
+	size_t concept_index_cap; /* a power of 2, at least twice concept_count */
+	char ***broader_ids;      /* per concept, NULL-terminated ids to resolve at compile */
 	size_t broader_ids_cap;
 	struct engine__region *regions;
 	size_t region_count, region_cap;
@@ -107,6 +109,7 @@ void engine__vocab_free(struct engine_vocab *v)
 	}
 	free(v->broader_ids);
 	free(v->concepts);
+	free(v->concept_index);
 	for (i = 0; i < v->region_count; i++) {
 		free(v->regions[i].id);
 		free(v->regions[i].label);
@@ -352,6 +355,39 @@ static char *joined(const char *a, const char *b)
 	return s;
 }
 
+/* The concept_index slot holding id, or the empty slot where it would go. */
+static size_t concept_slot(const struct engine_vocab *v, const char *id)
+{
+	size_t i = (size_t)hash(id, strlen(id)) & (v->concept_index_cap - 1);
+
+	while (v->concept_index[i] != 0 && strcmp(v->concepts[v->concept_index[i] - 1].id, id) != 0)
+		i = (i + 1) & (v->concept_index_cap - 1);
+	return i;
+}
+
+/* Files concept k (its id already set) in concept_index, growing it to keep the load factor at
+ * most 1/2. */
+static void index_concept(struct engine_vocab *v, size_t k)
+{
+	if ((k + 1) * 2 > v->concept_index_cap) {
+		size_t cap = v->concept_index_cap == 0 ? 256 : v->concept_index_cap * 2;
+
+		free(v->concept_index);
+		v->concept_index = calloc(cap, sizeof(*v->concept_index));
+		if (v->concept_index == NULL)
+			abort(); /* architecture.md rule 5 */
+		v->concept_index_cap = cap;
+		for (size_t j = 0; j < k; j++)
+			v->concept_index[concept_slot(v, v->concepts[j].id)] = (unsigned)j + 1;
+	}
+	{
+		size_t i = concept_slot(v, v->concepts[k].id);
+
+		if (v->concept_index[i] == 0) /* a repeated id keeps its first concept */
+			v->concept_index[i] = (unsigned)k + 1;
+	}
+}
+
 static int add_concept(struct engine_vocab *v, const char *id, const char *label, int region)
 {
 	struct engine__concept *c;
@@ -369,6 +405,7 @@ static int add_concept(struct engine_vocab *v, const char *id, const char *label
 	c->id = engine__strdup(id);
 	c->label = engine__strdup(label != NULL ? label : id);
 	c->region = region;
+	index_concept(v, v->concept_count);
 	return (int)v->concept_count++;
 }
 
@@ -771,10 +808,12 @@ int engine__vocab_side_token(const struct engine_vocab *v, const unsigned *patte
 
 int engine__vocab_concept(const struct engine_vocab *v, const char *id)
 {
-	for (size_t i = 0; v != NULL && i < v->concept_count; i++)
-		if (strcmp(v->concepts[i].id, id) == 0)
-			return (int)i;
-	return -1;
+	size_t i;
+
+	if (v == NULL || v->concept_index_cap == 0)
+		return -1;
+	i = concept_slot(v, id);
+	return v->concept_index[i] != 0 ? (int)v->concept_index[i] - 1 : -1;
 }
 
 const struct engine__concept *engine__vocab_concepts(const struct engine_vocab *v)

@@ -314,12 +314,15 @@ struct fhir_path_env {
 	const void *host_ctx;
 	struct fhir_arena *arena; /* where results and temporaries are allocated; required */
 	/* What evaluations over the same JSON may remember between them (the content hashes set
-	 * operations file resources under), or NULL: nothing is remembered. */
+	 * operations file resources under, and the Boolean answers of sub-expressions that depend
+	 * only on their focus, by JSON node: fhirpath_memo.c), or NULL: nothing is remembered. */
 	struct fhir_path_memo *memo;
 };
 
-/* A memo of content hashes for evaluations over JSON that does not change while it lives (one
- * request's): a union of the same 3,000 resources in several expressions hashes each once.
+/* A memo of content hashes and answers for evaluations over JSON that does not change, nor is
+ * freed, while it lives (one request's), with compiled paths that outlive it (it borrows their
+ * keys): a union of the same 3,000 resources in several expressions hashes each once; a test
+ * written alike in several criteria is worked out once per resource.
  * NEW: fhir_path_memo_free (accepts NULL). malloc'd, not in an arena (an arena released between
  * evaluations would take it along). One thread at a time. Out of memory aborts. */
 struct fhir_path_memo *fhir_path_memo_new(void);

@@ -73,6 +73,7 @@ static int compile_sized(const char *text, size_t len, const struct fhir_path_ho
 		return rc;
 	}
 	mark_pure(path->root, host != NULL && host->results_only);
+	fhir__fp_memo_mark(path->root, arena);
 	*out = path;
 	return 0;
 }
@@ -963,6 +964,72 @@ bad:
 	                     kind_name(&a), kind_name(&b));
 }
 
+/* The operands of a chain of | under n, left to right, with how many | nodes are above each
+ * (n's included); 0, or -1 when there are more than `max`. */
+static int union_operands(const struct fhir__fp_node *n, int level,
+                          const struct fhir__fp_node **leaf, int *levels, size_t max, size_t *count)
+{
+	if (n->kind != FP_BINARY || n->op != FP_OP_UNION) {
+		if (*count == max)
+			return -1;
+		leaf[*count] = n;
+		levels[(*count)++] = level;
+		return 0;
+	}
+	if (union_operands(n->left, level + 1, leaf, levels, max, count) != 0)
+		return -1;
+	return union_operands(n->right, level + 1, leaf, levels, max, count);
+}
+
+/* a | b | c | ... as one set: ((a | b) | c) would put a's and b's items in a new set again
+ * for c, and again for each later operand (HNY 142's criterion B unions five collections, the
+ * record's Conditions fourth). The answer is the same: operands evaluated in the same order
+ * at the same depth, items kept in order of first appearance (an item joins only when it
+ * equals none already kept, as in each two-operand union), an error at the same point.
+ * 1 when the chain is not taken this way (a single |, over 32 operands, or near the depth
+ * limit): then the caller evaluates n as two operands. */
+static int union_chain(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
+                       const struct fhir_collection *focus, struct fhir_collection *out)
+{
+	const struct fhir__fp_node *leaf[32];
+	int levels[32], base = e->depth, rc = 0;
+	size_t count = 0;
+	struct fhir_collection first = {NULL, 0, 0};
+	struct fhir__fp_set s;
+	int started = 0;
+
+	if (union_operands(n, 0, leaf, levels, 32, &count) != 0 || count < 3 ||
+	    base + (int)count + 2 > FHIR_PATH_MAX_DEPTH * 2 + 8)
+		return 1;
+	for (size_t i = 0; i < count && rc == 0; i++) {
+		struct fhir_collection c = {NULL, 0, 0}, none = {NULL, 0, 0};
+		const struct fhir_collection *both[2] = {&first, &c};
+
+		e->depth = base + levels[i] - 1; /* where ((a | b) | c) evaluates it */
+		rc = fhir__fp_eval(e, leaf[i], focus, &c);
+		e->depth = base;
+		if (rc != 0)
+			break;
+		if (i == 0) {
+			first = c;
+			continue;
+		}
+		if (!started && first.count + c.count == 0)
+			continue; /* (a union of nothing touches nothing) */
+		if (!started) {
+			fhir__fp_set_ev(e, &s, first.count + c.count, 0);
+			started = 1;
+		} else {
+			both[0] = &none; /* first is in the set already */
+		}
+		for (int k = 0; k < 2 && rc == 0; k++)
+			for (size_t j = 0; j < both[k]->count && rc == 0; j++)
+				if (fhir__fp_set_add(&s, &both[k]->items[j]))
+					rc = fhir__fp_push(e, out, &both[k]->items[j]);
+	}
+	return rc;
+}
+
 static int eval_binary(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
                        const struct fhir_collection *focus, struct fhir_collection *out)
 {
@@ -971,6 +1038,8 @@ static int eval_binary(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 
 	if (n->op == FP_OP_AND || n->op == FP_OP_OR || n->op == FP_OP_XOR || n->op == FP_OP_IMPLIES)
 		return op_logic(e, n, focus, out);
+	if (n->op == FP_OP_UNION && (rc = union_chain(e, n, focus, out)) != 1)
+		return rc;
 	rc = fhir__fp_eval(e, n->left, focus, &l);
 	if (rc != 0)
 		return rc;
@@ -1068,9 +1137,20 @@ int fhir__fp_eval(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 		rc = n->func->fn(e, n, focus, out);
 		break;
 	case FP_INVOKE:
+		if (n->memo_key != NULL && focus->count == 1 && e->env->memo != NULL) {
+			int truth;
+
+			if (fhir__fp_memo_get(e, n, &focus->items[0], &truth)) {
+				if (truth >= 0)
+					rc = fhir__fp_push_bool(e, out, truth);
+				break;
+			}
+		}
 		rc = fhir__fp_eval(e, n->left, focus, &tmp);
 		if (rc == 0)
 			rc = fhir__fp_eval(e, n->right, &tmp, out);
+		if (rc == 0 && n->memo_key != NULL && focus->count == 1 && e->env->memo != NULL)
+			fhir__fp_memo_put(e, n, &focus->items[0], out);
 		break;
 	case FP_INDEXER:
 		rc = fhir__fp_eval(e, n->left, focus, &tmp);

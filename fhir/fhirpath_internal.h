@@ -163,9 +163,14 @@ struct fhir__fp_node {
 	struct fhir_value *lit; /* LITERAL, and VAR resolved to a constant: the value */
 	struct fhir__fp_node *left, *right;
 	struct fhir__fp_node **args;
-	/* FUNC taking a type (ofType, is, as) and TYPE (is/as operator): the type name without
-	 * its namespace, which is in type_ns (fhir__fp_type_split at compile) */
-	const char *type_arg;
+	union {
+		/* FUNC taking a type (ofType, is, as) and TYPE (is/as operator): the type name
+		 * without its namespace, which is in type_ns (fhir__fp_type_split at compile) */
+		const char *type_arg;
+		/* INVOKE: the key its Boolean answers are remembered under per request, or NULL
+		 * (fhirpath_memo.c) */
+		const struct fhir__fp_memo_key *memo_key;
+	};
 	const struct fhir__fp_func *func;
 	/* FUNC with FP_F_REGEX and a literal pattern: compiled once at compile time (regfree'd by
 	 * fhir_path_free); regexec on a shared regex_t is thread-safe in glibc and musl. */
@@ -189,6 +194,14 @@ struct fhir__fp_node {
 	 * engine's reference index lives there): a caller done with the result may release what
 	 * it allocated. */
 	int pure;
+};
+
+/* The exact shape of a sub-expression whose answer depends only on its focus, written out:
+ * equal texts are the same sub-expression (fhirpath_memo.c). In the compiled path's arena. */
+struct fhir__fp_memo_key {
+	uint64_t hash; /* of text */
+	size_t len;
+	char text[];
 };
 
 /* A compiled expression: its text and tree, all in `arena` (immutable after compile). */
@@ -462,5 +475,25 @@ int fhir__fp_model_check(void);
  * when there are several (FHIRPath N1 §Singleton evaluation of collections). */
 int fhir__fp_singleton(struct fhir__fp_ev *e, const struct fhir__fp_node *n, const char *what,
                        const struct fhir_collection *in, struct fhir_value *out);
+
+/* ---- remembered answers (fhirpath_memo.c) ------------------------------------------------ */
+
+/* Gives each INVOKE node in the tree under n that ends in empty(), exists(), all() or not() and
+ * depends only on its focus a memo_key (in `arena`, the compiled path's). At compile. */
+void fhir__fp_memo_mark(struct fhir__fp_node *n, struct fhir_arena *arena);
+/* 1 with *truth (-1 {}, 0, 1) when this request's memo has n's answer for the focus `item`;
+ * 0 when not (then evaluate, and file it with fhir__fp_memo_put). n->memo_key must be set and
+ * e->env->memo not NULL. */
+int fhir__fp_memo_get(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
+                      const struct fhir_value *item, int *truth);
+/* Files n's `answer` ({} or one Boolean) for `item`, evaluated without error at e->depth. */
+void fhir__fp_memo_put(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
+                       const struct fhir_value *item, const struct fhir_collection *answer);
+/* The table of answers (malloc'd), kept in a struct fhir_path_memo (fhirpath_set.c). */
+struct fhir__fp_truths;
+struct fhir__fp_truths **fhir__fp_memo_truths(struct fhir_path_memo *memo);
+void fhir__fp_truths_free(struct fhir__fp_truths *t);
+/* How many answers memo holds (for tests). */
+size_t fhir__fp_memo_answers(struct fhir_path_memo *memo);
 
 #endif

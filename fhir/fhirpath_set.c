@@ -113,8 +113,14 @@ struct memo_slot {
 };
 struct fhir_path_memo {
 	struct memo_slot *slots;
-	size_t cap, used; /* cap a power of 2, used <= cap / 2 */
+	size_t cap, used;               /* cap a power of 2, used <= cap / 2 */
+	struct fhir__fp_truths *truths; /* remembered Boolean answers (fhirpath_memo.c) */
 };
+
+struct fhir__fp_truths **fhir__fp_memo_truths(struct fhir_path_memo *memo)
+{
+	return &memo->truths;
+}
 
 struct fhir_path_memo *fhir_path_memo_new(void)
 {
@@ -130,6 +136,7 @@ void fhir_path_memo_free(struct fhir_path_memo *memo)
 	if (memo == NULL)
 		return;
 	free(memo->slots);
+	fhir__fp_truths_free(memo->truths);
 	free(memo);
 }
 

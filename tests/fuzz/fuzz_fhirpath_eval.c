@@ -51,7 +51,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&err, 0, sizeof(err));
 	if (fhir_path_compile(expr, &path, &err) == FHIR_OK) {
 		struct fhir_arena *arena = fhir_arena_new();
-		struct fhir_collection input = {NULL, 0, 0}, out = {NULL, 0, 0}, resources = {NULL, 0, 0};
+		struct fhir_collection input = {NULL, 0, 0}, out = {NULL, 0, 0},
+		                       resources = {NULL, 0, 0};
 		struct fhir_path_env env;
 
 		if (json_len > 0)
@@ -66,7 +67,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		env.resolve = fake_resolve;
 		env.resolve_ctx = &resources;
 		fhir_datetime_parse("2025-06-15T12:00:00Z", &env.now, &err);
-		(void)fhir_path_eval(path, &input, &env, &out, &err);
+		{
+			/* and again with a memo of answers (fhirpath_memo.c), twice: the same
+			 * outcome and count, or it is a bug */
+			struct fhir_path_memo *memo = fhir_path_memo_new();
+			struct fhir_collection warm = {NULL, 0, 0};
+			int rc = fhir_path_eval(path, &input, &env, &out, &err), warm_rc;
+
+			env.memo = memo;
+			warm_rc = fhir_path_eval(path, &input, &env, &warm, &err);
+			if (warm_rc == rc)
+				warm_rc = fhir_path_eval(path, &input, &env, &warm, &err);
+			if (warm_rc != rc || (rc == FHIR_OK && warm.count != out.count))
+				abort();
+			fhir_path_memo_free(memo);
+		}
 		for (size_t i = 0; i < out.count; i++) /* touch every result */
 			(void)fhir_collection_truth(&(struct fhir_collection){&out.items[i], 1, 1});
 		fhir_arena_free(arena);

@@ -365,6 +365,22 @@ static const struct tcase cases[] = {
     /* set operations hash their items (fhirpath_set.c): what is equal must not change */
     {"(3 | 1 | 2 | 1 | 3)", NULL, "[3,1,2]"},
     {"(0.1 + 0.2 | 0.3).count()", NULL, "[1]"},
+    /* three or more operands are one set (eval_binary's union_chain): the same answers as
+     * ((a | b) | c), with equality that is not transitive (a ~ b, b ~ c, a !~ c), empty
+     * operands first, a parenthesised right side, an error in a later operand, and a chain
+     * longer than the 32 operands taken at once */
+    {"(0.00000000290 | 0.00000000298 | 0.00000000306).count()", NULL, "[2]"},
+    {"(0.00000000306 | 0.00000000298 | 0.00000000290).count()", NULL, "[2]"},
+    {"(0.00000000298 | 0.00000000290 | 0.00000000306).count()", NULL, "[1]"},
+    {"{} | {} | 2 | 1 | 2", NULL, "[2,1]"},
+    {"{} | {} | {}", NULL, "[]"},
+    {"1 | (2 | 1 | 3) | 3 | 4", NULL, "[1,2,3,4]"},
+    {"name.family | name.given | {} | name.given | gender", P,
+     "[\"Smith\",\"Anne\",\"Marie\",\"Annie\",\"female\"]"},
+    {"1 | 2 | (1 | 'a').sort() | 3", NULL, "!eval:sort()"},
+    {"(0 | 1 | 2 | 3 | 4 | 5 | 6 | 0 | 1 | 2 | 3 | 4 | 5 | 6 | 0 | 1 | 2 | 3 | 4 | 5 | 6 | 0 | 1 | "
+     "2 | 3 | 4 | 5 | 6 | 0 | 1 | 2 | 3 | 4 | 5 | 6 | 0 | 1 | 2 | 3 | 4).count()",
+     NULL, "[7]"},
     {"(0.1 + 0.2).combine(0.3).isDistinct()", NULL, "[false]"},
     {"(0.00000000298 | 0.00000000302).count()", NULL, "[1]"},
     {"(0.00000000298 | 0.00000000320).count()", NULL, "[2]"},
@@ -681,6 +697,19 @@ static void check_error(const char *expr, int rc, const struct fhir_error *err,
 		fail_case(expr, got, expected);
 }
 
+/* c as JSON text (NEW, free()). */
+static char *collection_text(struct fhir_arena *arena, const struct fhir_collection *c)
+{
+	cJSON *a = cJSON_CreateArray();
+	char *text;
+
+	for (size_t i = 0; i < c->count; i++)
+		cJSON_AddItemToArray(a, value_to_json(arena, &c->items[i]));
+	text = cJSON_PrintUnformatted(a);
+	cJSON_Delete(a);
+	return text;
+}
+
 static void run_case(const struct tcase *t, const cJSON *conds, const cJSON *targets)
 {
 	struct fhir_arena *arena = fhir_arena_new();
@@ -691,6 +720,7 @@ static void run_case(const struct tcase *t, const cJSON *conds, const cJSON *tar
 	struct fhir_path_env env;
 	cJSON *doc = NULL, *got = NULL, *want = NULL;
 	char *got_text = NULL;
+	struct fhir_path_memo *memo = fhir_path_memo_new();
 	int rc;
 
 	memset(&err, 0, sizeof(err));
@@ -727,8 +757,26 @@ static void run_case(const struct tcase *t, const cJSON *conds, const cJSON *tar
 		fhir_collection_push_node(&input, arena, doc);
 	}
 	rc = fhir_path_compile(t->expr, &path, &err);
-	if (rc == 0)
+	if (rc == 0) {
+		/* with a memo of answers (fhirpath_memo.c), twice: the second evaluation reuses
+		 * what the first filed, and both must give the row's answer */
+		struct fhir_collection cold;
+		int cold_rc = fhir_path_eval(path, &input, &env, &cold, &err);
+		char *cold_text = NULL, *warm_text = NULL;
+
+		env.memo = memo;
 		rc = fhir_path_eval(path, &input, &env, &out, &err);
+		if (rc == 0)
+			rc = fhir_path_eval(path, &input, &env, &out, &err);
+		if (cold_rc == 0 && rc == 0) {
+			cold_text = collection_text(arena, &cold);
+			warm_text = collection_text(arena, &out);
+		}
+		if (cold_rc != rc || (cold_text != NULL && strcmp(cold_text, warm_text) != 0))
+			fail_case(t->expr, "another answer with a memo of answers", t->expected);
+		free(cold_text);
+		free(warm_text);
+	}
 	if (t->expected[0] == '!') {
 		check_error(t->expr, rc, &err, t->expected);
 		goto out;
@@ -757,6 +805,7 @@ out:
 	cJSON_Delete(doc);
 	fhir_path_free(path);
 	fhir_arena_free(arena);
+	fhir_path_memo_free(memo);
 }
 
 /* Compile once, evaluate many times against different inputs (no re-parsing). */
@@ -1273,6 +1322,87 @@ done:
 
 /* fhir__fp_model_child remembers answers per thread by the names' text, not their address: a
  * buffer reused for another resource type gets that type's answer; long names still answer. */
+/* The memo of Boolean answers (fhirpath_memo.c): a sub-expression written alike in two
+ * expressions is worked out once per item; what differs in a literal, a %variable or the focus
+ * is never answered from it. */
+static void test_answer_memo(void)
+{
+	struct fhir_arena *arena = fhir_arena_new();
+	struct fhir_path_memo *memo = fhir_path_memo_new();
+	cJSON *doc = cJSON_Parse(PATIENT), *cond = cJSON_Parse(CONDITION);
+	struct fhir_path_var var = {"v", {NULL, 0, 0}};
+	struct fhir_path_env env;
+	struct fhir_error err;
+	struct {
+		const char *expr;
+		int input; /* 0 PATIENT, 1 CONDITION */
+		int truth; /* -1 {} */
+		size_t answers;
+		int var_items; /* items in %v */
+	} rows[] = {
+	    {"name.where(family = 'Smith').exists()", 0, 1, 1, 0},
+	    /* the same text inside another expression: answered from the memo (still 1) */
+	    {"name.where(family = 'Smith').exists() and true", 0, 1, 1, 0},
+	    /* another literal: another answer */
+	    {"name.where(family = 'Jones').exists()", 0, 0, 2, 0},
+	    /* the same text on another resource: another answer */
+	    {"name.where(family = 'Smith').exists()", 1, 0, 3, 0},
+	    /* per item of a where(): one answer per name */
+	    {"name.where(given.where($this = 'Annie').exists()).count() = 1", 0, 1, 5, 0},
+	    /* a %variable is never remembered: %v changes between evaluations */
+	    {"%v.exists()", 0, 0, 5, 0},
+	    {"%v.exists()", 0, 1, 5, 1},
+	    {"name.where(%v.exists()).exists()", 0, 1, 5, 1},
+	    {"name.where(%v.exists()).exists()", 0, 0, 5, 0},
+	    /* now() and host-like outside inputs are not keyed either */
+	    {"name.where(now().exists()).exists()", 0, 1, 5, 0},
+	};
+	struct fhir_path *paths[16] = {
+	    NULL}; /* kept until the memo is freed: it borrows their keys */
+	int ok = 1;
+
+	memset(&env, 0, sizeof(env));
+	env.arena = arena;
+	env.memo = memo;
+	env.vars = &var;
+	env.var_count = 1;
+	fhir_datetime_parse("2025-06-15T12:00:00.000Z", &env.now, NULL);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct fhir_path *path = NULL;
+		struct fhir_collection input = {NULL, 0, 0}, out;
+		int truth = -2;
+
+		if (i >= sizeof(paths) / sizeof(paths[0]))
+			abort(); /* (more rows than paths) */
+
+		var.value.count = 0;
+		if (rows[i].var_items > 0)
+			fhir_collection_push_bool(&var.value, arena, 1);
+		fhir_collection_push_node(&input, arena, rows[i].input == 0 ? doc : cond);
+		memset(&err, 0, sizeof(err));
+		if (fhir_path_compile(rows[i].expr, &path, &err) == 0 &&
+		    fhir_path_eval(path, &input, &env, &out, &err) == 0)
+			truth = fhir_collection_truth(&out);
+		if (truth != rows[i].truth || fhir__fp_memo_answers(memo) != rows[i].answers) {
+			char got[64];
+
+			snprintf(got, sizeof(got), "truth %d, %zu answers", truth,
+			         fhir__fp_memo_answers(memo));
+			fail_case(rows[i].expr, got, "the row's truth and answer count");
+			ok = 0;
+		}
+		paths[i] = path;
+	}
+	if (ok)
+		passed++;
+	cJSON_Delete(doc);
+	cJSON_Delete(cond);
+	fhir_path_memo_free(memo);
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		fhir_path_free(paths[i]);
+	fhir_arena_free(arena);
+}
+
 static void test_model_child_memo(void)
 {
 	char parent[64];
@@ -1538,6 +1668,7 @@ int main(void)
 	test_lambda_release();
 	test_union_release();
 	test_model_child_memo();
+	test_answer_memo();
 	test_arena_sizes();
 	test_regex_cache();
 	test_arena_mark();
