@@ -208,8 +208,8 @@ void conf_check_robustness(struct conf_ctx *ctx)
 	    "intent plan with optional elements removed accepted",
 	    "unknown top-level, context and extension members ignored",
 	    "fhirAuthorization absent, fhirServer absent or unreachable: 200/412, never 400/5xx",
-	    "several selections and an unselected draft accepted; no action on the unselected "
-	    "order",
+	    ("several selections and an unselected draft accepted; no action on the unselected "
+	     "order"),
 	    "17-digit SNOMED CT id accepted and kept as a string"};
 	for (size_t k = 0; k < 6; k++) {
 		if (!tested || (k == 4 && !r5))

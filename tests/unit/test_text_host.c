@@ -185,8 +185,8 @@ static void test_evidence_small(const struct engine_vocab *v)
 	const char **lines;
 	size_t n;
 	static const char *const want[] = {
-	    "Condition/b: \xe2\x80\x98"
-	    "Fracture\xe2\x80\x99 (fracture)",
+	    ("Condition/b: \xe2\x80\x98"
+	     "Fracture\xe2\x80\x99 (fracture)"),
 	    "Condition/b: \xe2\x80\x98obesity\xe2\x80\x99 (obesity)",
 	    "Condition/a: \xe2\x80\x98Obesity\xe2\x80\x99 (obesity)",
 	    "MedicationRequest/c: \xe2\x80\x98Warfarin\xe2\x80\x99 (anticoagulant)",
@@ -487,8 +487,8 @@ static void test_own_arena(const struct engine_vocab *v)
 	{
 		size_t n;
 
-		where_bytes(v, "%c.where(mentions('obesity').not() and sites() = 'knee:left')",
-		            400, &n);
+		where_bytes(v, "%c.where(mentions('obesity').not() and sites() = 'knee:left')", 400,
+		            &n);
 		CHECK(n == 100, "left knee, no obesity, in 100 of 400: %zu", n);
 		where_bytes(v, "%c.where(siteLabel() = 'right hip')", 400, &n);
 		CHECK(n == 100, "right hip in 100 of 400: %zu", n);
