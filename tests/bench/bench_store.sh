@@ -37,6 +37,7 @@ EOF
 one() {
   local name=$1 bin=$2 conns=$3 n=$4 url= s=$store
   [ "$s" = file ] && s="sqlite:$tmp/$name-$conns-$n.db"
+  rm -f "$tmp/serve.out" "$tmp/serve.err" # not the last run's "listening on"
   "$bin" serve --port 0 --store "$s" --decision-log "$tmp/decisions.log" \
     >"$tmp/serve.out" 2>"$tmp/serve.err" &
   pid=$!
