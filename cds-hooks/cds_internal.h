@@ -321,7 +321,7 @@ void cds__fetch_plan_clear(struct cds__fetch_plan *plan); /* frees what the plan
  * may be plain http to any host. */
 int cds__demo_mode(const struct cds_app *app);
 
-/* ---- answering in two halves around a fetch (handle.c) ------------------------------------ */
+/* ---- answering in steps around a fetch and a store commit (handle.c) ---------------------- */
 
 /* A service call waiting for data from its fhirServer, or for its decisions to be committed to
  * the store: everything before that is done (body read and validated, token checked; for a
@@ -398,7 +398,8 @@ void cds__record_commit_now(struct cds_app *app, struct cds__pending *p);
 /* The 503 (OperationOutcome, Retry-After) for a call whose `what` ("the decision") could not be
  * recorded; *out holds no body yet. */
 void cds__record_unavailable(struct cds_app *app, const char *what, struct cds_reply *out);
-/* The same for one feedback body's validated records (feedback.c). */
+/* Commits one feedback body's validated records (feedback.c), waiting on this thread: 0 when
+ * committed or without a store; -1 when not, with *out the 503 (cds__record_unavailable). */
 int cds__record_feedback(struct cds_app *app, const cJSON *records, struct cds_reply *out);
 /* Adds "store": {kind, status "ok"|"failing", reason} to a /healthz body; 1 when failing. */
 int cds__record_health(struct cds_app *app, cJSON *body);
