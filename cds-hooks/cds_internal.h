@@ -324,28 +324,41 @@ int cds__prefetch_paged(const cJSON *value);
  * may be plain http to any host. */
 int cds__demo_mode(const struct cds_app *app);
 
-/* ---- answering in two halves around a fetch (handle.c) ------------------------------------ */
+/* ---- answering in steps around a fetch and a store commit (handle.c) ---------------------- */
 
-/* A service call waiting for data from its fhirServer: everything but the fetch is done (body
- * read and validated, token checked). handle.c's; server.c only passes it along. */
+/* A service call waiting for data from its fhirServer, or for its decisions to be committed to
+ * the store: everything before that is done (body read and validated, token checked; for a
+ * commit, the assessment too). handle.c's; server.c reads `wait` and passes it along. */
+enum cds__wait {
+	CDS__WAIT_FETCH,  /* plan's items to be fetched (cds__fetch_start / cds__fetch_now) */
+	CDS__WAIT_COMMIT, /* rows to be committed (cds__record_submit / cds__record_commit_now) */
+};
+struct cds__store_rows;
 struct cds__pending {
 	const struct cds__service *service;
 	cJSON *json;                /* NEW: the request body */
 	struct fhir_datetime now;   /* the decision's `now` */
 	struct engine_request *req; /* NEW: the request as the engine read it (once) */
 	cJSON **decisions;          /* cds_request.decisions (BORROWED) */
+	enum cds__wait wait;
+	struct engine_result result;  /* the assessment, while its rows are committed */
+	struct cds__store_rows *rows; /* NEW until submitted: the decisions' rows */
+	int commit_rc;                /* FHIR_OK once they committed */
+	void (*committed)(void *ctx); /* cds__record_submit's callback, and its ctx */
+	void *committed_ctx;
 	struct cds__fetched fetched;
 	struct cds__fetch_plan plan;
 };
-/* cds_handle up to the fetch: 0 when *out is the whole reply; 1 when the request waits for
- * (*pending)->plan to be fetched (NEW *pending; *out holds the access-log fields so far and must
- * be kept for cds__handle_finish). */
+/* cds_handle up to the fetch or the commit: 0 when *out is the whole reply; 1 when the request
+ * waits for (*pending)->wait (NEW *pending; *out holds the access-log fields so far and must be
+ * kept for cds__handle_finish). */
 int cds__handle_start(struct cds_app *app, const struct cds_request *req, struct cds_reply *out,
                       struct cds__pending **pending);
-/* The rest, once the plan's items have their outcomes: fills *out (kept from
- * cds__handle_start) and frees `pending`. */
-void cds__handle_finish(struct cds_app *app, const struct cds_request *req,
-                        struct cds__pending *pending, struct cds_reply *out);
+/* The next step once what pending->wait named is over: 0 when *out (kept from
+ * cds__handle_start) is the whole reply and `pending` is freed; 1 when it now waits for
+ * pending->wait (a fetch done, the commit comes next). */
+int cds__handle_finish(struct cds_app *app, const struct cds_request *req,
+                       struct cds__pending *pending, struct cds_reply *out);
 
 /* ---- feedback (feedback.c) ----------------------------------------------------------------- */
 
@@ -371,13 +384,25 @@ int cds__record_open(struct cds__host *host, const struct cds_app_options *opts,
                      const struct engine_reporter *rep);
 /* Commits what is queued and closes; accepts a host without a store (or partly opened). */
 void cds__record_close(struct cds__host *host);
-/* Commits one assessed service call (the request body, the engine's records, the response or
- * NULL when none is sent) before its reply: 0 when committed or without a store; -1 when the
- * store cannot be written, with *out the 503 (OperationOutcome, Retry-After). */
-int cds__record_decisions(struct cds_app *app, const struct cds__service *service,
-                          const cJSON *request, const cJSON *records, const cJSON *response,
-                          struct cds_reply *out);
-/* The same for one feedback body's validated records (feedback.c). */
+/* The rows of one assessed service call (the request body, the engine's records, the response
+ * or NULL when none is sent), to be committed before its reply: NEW, or NULL without a store. */
+struct cds__store_rows *cds__record_decision_rows(struct cds_app *app,
+                                                  const struct cds__service *service,
+                                                  const cJSON *request, const cJSON *records,
+                                                  const cJSON *response);
+/* Hands p->rows to the store's writer and returns at once (p->rows is then NULL); when they have
+ * committed or failed (or the wait for the commit timed out), sets p->commit_rc and calls
+ * committed(ctx) — on the writer's thread, its timer's or this one — after which p is the
+ * caller's again. No worker waits meanwhile. */
+void cds__record_submit(struct cds_app *app, struct cds__pending *p, void (*committed)(void *ctx),
+                        void *ctx);
+/* The same, waiting here (eval, tests). */
+void cds__record_commit_now(struct cds_app *app, struct cds__pending *p);
+/* The 503 (OperationOutcome, Retry-After) for a call whose `what` ("the decision") could not be
+ * recorded; *out holds no body yet. */
+void cds__record_unavailable(struct cds_app *app, const char *what, struct cds_reply *out);
+/* Commits one feedback body's validated records (feedback.c), waiting on this thread: 0 when
+ * committed or without a store; -1 when not, with *out the 503 (cds__record_unavailable). */
 int cds__record_feedback(struct cds_app *app, const cJSON *records, struct cds_reply *out);
 /* Adds "store": {kind, status "ok"|"failing", reason} to a /healthz body; 1 when failing. */
 int cds__record_health(struct cds_app *app, cJSON *body);
@@ -519,6 +544,8 @@ struct cds__server_stats {
 	unsigned long queued;      /* of those, waiting for a worker */
 	unsigned long fetching;    /* of those, waiting for fhirServer on the fetch thread (no
 	                              worker held) */
+	unsigned long committing;  /* of those, waiting for their decisions' commit (no worker
+	                              held) */
 	unsigned long header_deadline_drops; /* closed: request line + headers too late */
 	unsigned long body_deadline_drops;   /* closed: body too late */
 	unsigned long evicted; /* closed while waiting for headers to make room for a new one */

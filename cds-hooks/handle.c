@@ -4,13 +4,14 @@
  * §Status codes, §Trusting CDS Clients, §CORS). Shared by the server, `eval` and tests, so it
  * must not read HTTP headers beyond those in cds_request; its only network I/O is a JWKS refresh
  * inside auth and, in cds_handle, the FHIR-server reads of data the prefetch lacks (the server
- * instead answers in two halves around a fetch that holds no thread: cds__handle_start and
- * cds__handle_finish). GET /report is report_route.c's. */
+ * instead answers in steps around a fetch and a store commit that hold no thread:
+ * cds__handle_start and cds__handle_finish). GET /report is report_route.c's. */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cds_internal.h"
+#include "store/rows.h"
 
 #define DISCOVERY_PATH  "/cds-services"
 #define FEEDBACK_SUFFIX "/feedback"
@@ -118,57 +119,52 @@ static void pending_free(struct cds__pending *p)
 	cds__fetch_plan_clear(&p->plan);
 	cds__fetched_clear(&p->fetched);
 	engine_request_free(p->req);
+	engine_result_clear(&p->result); /* zeroed or filled: both fine */
+	cds__store_rows_free(p->rows);
 	cJSON_Delete(p->json);
 	free(p);
 }
 
-/* A service call's second half: the fetched data (if any) in, the assessment, the reply. */
-static void service_assess(struct cds_app *app, struct cds__pending *p, struct cds_reply *out)
+/* A service call's reply, once its decisions are committed (or without a store). */
+static void service_reply(struct cds_app *app, struct cds__pending *p, struct cds_reply *out)
 {
-	struct engine_result result;
-	memset(&result, 0, sizeof result);
-	cds__fetch_collect(&p->plan, p->req, &p->fetched);
+	struct engine_result *result = &p->result;
 	const struct cds__service *service = p->service;
 	const cJSON *instance = cJSON_GetObjectItemCaseSensitive(p->json, "hookInstance");
-	int rc = engine_request_assess(p->req, &result);
-	if (rc != FHIR_OK) {
-		cds__reply_error(out, 500, "exception", NULL, "the assessment failed (%d)", rc);
-		goto out;
-	}
 	/* Issue 13: committed to the store before anything else sees them, or a 503 and no card
 	 * (nor a decision-log line for a reply never sent). */
-	if (cds__record_decisions(app, service, p->json, result.log,
-	                          result.kind == ENGINE_ASSESSED ? result.response : NULL,
-	                          out) != 0)
-		goto out;
-	cds__metrics_decisions(app->metrics, result.log);
+	if (p->commit_rc != FHIR_OK) {
+		cds__record_unavailable(app, "the decision", out);
+		return;
+	}
+	cds__metrics_decisions(app->metrics, result->log);
 	/* The decision log: one line per record, correlated, never the access token. */
 	char stamp[40];
 	cds__timestamp(stamp, sizeof stamp);
-	if (cds__log_enabled(app) && cJSON_IsArray(result.log)) {
-		for (const cJSON *rec = result.log->child; rec; rec = rec->next)
+	if (cds__log_enabled(app) && cJSON_IsArray(result->log)) {
+		for (const cJSON *rec = result->log->child; rec; rec = rec->next)
 			cds__log_line(app,
 			              log_line(rec, instance->valuestring, service->id, stamp));
 	}
 
 	if (p->decisions != NULL) { /* the caller reads the records (vectors.c) */
-		*p->decisions = result.log;
-		result.log = NULL;
+		*p->decisions = result->log;
+		result->log = NULL;
 	}
-	if (result.kind == ENGINE_DATA_UNAVAILABLE) { /* CDS Hooks 2.0 §Prefetch: 412 */
+	if (result->kind == ENGINE_DATA_UNAVAILABLE) { /* CDS Hooks 2.0 §Prefetch: 412 */
 		cds__reply_error(out, 412, "processing", NULL,
 		                 "data a policy requires is missing: %s%s%s",
-		                 result.missing[0] ? result.missing : "(unspecified)",
+		                 result->missing[0] ? result->missing : "(unspecified)",
 		                 p->fetched.note[0] ? "; fhirServer: " : "", p->fetched.note);
-		goto out;
+		return;
 	}
-	if (result.kind != ENGINE_ASSESSED || !cJSON_IsObject(result.response)) {
+	if (result->kind != ENGINE_ASSESSED || !cJSON_IsObject(result->response)) {
 		cds__reply_error(out, 500, "exception", NULL,
-		                 "the engine returned no response (%d)", (int)result.kind);
-		goto out;
+		                 "the engine returned no response (%d)", (int)result->kind);
+		return;
 	}
-	cJSON *response = result.response;
-	result.response = NULL;
+	cJSON *response = result->response;
+	result->response = NULL;
 	/* CDS Hooks 2.0 §Response: `cards` is REQUIRED, even when empty. */
 	if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(response, "cards"))) {
 		cJSON_DeleteItemFromObjectCaseSensitive(response, "cards");
@@ -176,13 +172,33 @@ static void service_assess(struct cds_app *app, struct cds__pending *p, struct c
 	}
 	mirror_system_actions(app, response);
 	cds__reply_json(out, 200, response, 1);
-out:
-	engine_result_clear(&result); /* zeroed or filled: both fine */
+}
+
+/* A service call's second half: the fetched data (if any) in, the assessment; then the reply
+ * (0), or 1 when its decisions' rows (p->rows) must be committed first (p->wait). */
+static int service_assess(struct cds_app *app, struct cds__pending *p, struct cds_reply *out)
+{
+	cds__fetch_collect(&p->plan, p->req, &p->fetched);
+	int rc = engine_request_assess(p->req, &p->result);
+	if (rc != FHIR_OK) {
+		cds__reply_error(out, 500, "exception", NULL, "the assessment failed (%d)", rc);
+		return 0;
+	}
+	p->commit_rc = FHIR_OK;
+	p->rows = cds__record_decision_rows(app, p->service, p->json, p->result.log,
+	                                    p->result.kind == ENGINE_ASSESSED ? p->result.response
+	                                                                      : NULL);
+	if (p->rows) {
+		p->wait = CDS__WAIT_COMMIT;
+		return 1;
+	}
+	service_reply(app, p, out);
+	return 0;
 }
 
 /* POST /cds-services/{id}. CDS Hooks 2.0 §Calling a CDS Service. When data must be fetched
- * from fhirServer, stops there: *pending (NEW) holds the call, to be finished by
- * cds__handle_finish once fetched. */
+ * from fhirServer, or decisions committed to the store, stops there: *pending (NEW) holds the
+ * call, to be finished by cds__handle_finish once fetched or committed. */
 static void service_call(struct cds_app *app, const struct cds__service *service,
                          const struct cds_request *req, struct cds_reply *out,
                          struct cds__pending **pending)
@@ -201,7 +217,7 @@ static void service_call(struct cds_app *app, const struct cds__service *service
 	}
 	/* not calloc: the plan's item slots are kilobytes nothing reads before they are planned */
 	struct cds__pending *p = cds__must(malloc(sizeof *p));
-	memset(p, 0, offsetof(struct cds__pending, fetched));
+	memset(p, 0, offsetof(struct cds__pending, fetched)); /* result, rows too */
 	memset(&p->fetched, 0, sizeof p->fetched);
 	cds__fetch_plan_init(&p->plan);
 	p->service = service;
@@ -220,10 +236,14 @@ static void service_call(struct cds_app *app, const struct cds__service *service
 	}
 	/* CDS Hooks 2.0 §Prefetch: fetch what is missing */
 	if (cds__fetch_plan(app, p->json, p->req, &p->plan, &p->fetched) > 0) {
+		p->wait = CDS__WAIT_FETCH;
 		*pending = p;
 		return;
 	}
-	service_assess(app, p, out);
+	if (service_assess(app, p, out)) {
+		*pending = p; /* its decisions are committed first */
+		return;
+	}
 	pending_free(p);
 out:
 	cJSON_Delete(json);
@@ -425,19 +445,29 @@ int cds__handle_start(struct cds_app *app, const struct cds_request *req, struct
 	return 0;
 }
 
-void cds__handle_finish(struct cds_app *app, const struct cds_request *req,
-                        struct cds__pending *pending, struct cds_reply *out)
+int cds__handle_finish(struct cds_app *app, const struct cds_request *req,
+                       struct cds__pending *pending, struct cds_reply *out)
 {
-	service_assess(app, pending, out);
+	if (pending->wait == CDS__WAIT_FETCH) {
+		if (service_assess(app, pending, out))
+			return 1; /* fetched; now its commit */
+	} else {
+		service_reply(app, pending, out);
+	}
 	pending_free(pending);
 	cds__cors_headers(app->settings, req->origin, 0, out);
+	return 0;
 }
 
 void cds_handle(struct cds_app *app, const struct cds_request *req, struct cds_reply *out)
 {
 	struct cds__pending *p = NULL;
-	if (cds__handle_start(app, req, out, &p)) { /* fetch here, waiting (eval, tests) */
-		cds__fetch_now(app, &p->plan);
-		cds__handle_finish(app, req, p, out);
-	}
+	if (!cds__handle_start(app, req, out, &p))
+		return;
+	do { /* fetch and commit here, waiting (eval, tests) */
+		if (p->wait == CDS__WAIT_FETCH)
+			cds__fetch_now(app, &p->plan);
+		else
+			cds__record_commit_now(app, p);
+	} while (cds__handle_finish(app, req, p, out));
 }

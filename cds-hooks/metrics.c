@@ -583,6 +583,9 @@ static char *render(struct cds_app *app, size_t *length)
 	head(&t, "cds_fhir_fetches_in_progress", "gauge",
 	     "Requests waiting for their fhirServer on the fetch thread.");
 	put(&t, "cds_fhir_fetches_in_progress %lu\n", st.fetching);
+	head(&t, "cds_store_commits_waiting", "gauge",
+	     "Service calls waiting for their decisions' store commit (no worker held).");
+	put(&t, "cds_store_commits_waiting %lu\n", st.committing);
 	head(&t, "cds_http_connections_open", "gauge",
 	     "Open connections counted against the limits.");
 	put(&t, "cds_http_connections_open %lu\n", st.connections);

@@ -1,8 +1,9 @@
 /* record.c — the service's side of the decision and feedback store (issue 13 items 1-3): opens
  * the store, its patient key and its writer for the app; turns an assessed service call or a
- * feedback body into rows (store/rows.h) and waits until the writer has committed them, before
- * the reply; when the store cannot be written, the reply is 503 with Retry-After instead (a card
- * whose decision is not recorded is never sent), and /healthz and /readyz say why. */
+ * feedback body into rows (store/rows.h) and has the writer commit them before the reply (a
+ * service call without holding a thread meanwhile: cds__record_submit; feedback waiting); when the
+ * store cannot be written, the reply is 503 with Retry-After instead (a card whose decision is not
+ * recorded is never sent), and /healthz and /readyz say why. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -124,8 +125,7 @@ void cds__record_close(struct cds__host *host)
 	host->patient_key = NULL;
 }
 
-/* The 503 for a call whose `what` could not be committed (out holds no body yet). */
-static void unavailable(struct cds_app *app, const char *what, struct cds_reply *out)
+void cds__record_unavailable(struct cds_app *app, const char *what, struct cds_reply *out)
 {
 	char retry[24];
 	snprintf(retry, sizeof retry, "%lu", app->settings->limits.retry_after_seconds);
@@ -158,17 +158,18 @@ static int commit(struct cds_app *app, struct cds__store_rows *rows, const char 
 	                                  cds__store_rows_free, &err);
 	if (rc == FHIR_OK)
 		return 0;
-	unavailable(app, what, out);
+	cds__record_unavailable(app, what, out);
 	return -1;
 }
 
-int cds__record_decisions(struct cds_app *app, const struct cds__service *service,
-                          const cJSON *request, const cJSON *records, const cJSON *response,
-                          struct cds_reply *out)
+struct cds__store_rows *cds__record_decision_rows(struct cds_app *app,
+                                                  const struct cds__service *service,
+                                                  const cJSON *request, const cJSON *records,
+                                                  const cJSON *response)
 {
 	struct cds__host *host = app->host;
 	if (!host->store_writer)
-		return 0;
+		return NULL;
 	char stamp[40];
 	struct cds__decision_input in = {0};
 	in.now = now_stamp(stamp, sizeof stamp);
@@ -183,7 +184,36 @@ int cds__record_decisions(struct cds_app *app, const struct cds__service *servic
 	in.body_retention_days = host->body_retention_days;
 	struct cds__store_rows *rows = cds__must(calloc(1, sizeof *rows));
 	cds__decision_rows_build(&in, rows);
-	return commit(app, rows, "the decision", out);
+	return rows;
+}
+
+/* cds__store_done_fn of cds__record_submit: the pending call's commit is over. */
+static void decisions_done(void *ctx, int rc, const struct fhir_error *err)
+{
+	struct cds__pending *p = ctx;
+	(void)err; /* the writer's stats say why (/healthz) */
+	p->commit_rc = rc;
+	p->committed(p->committed_ctx); /* p is the caller's from here */
+}
+
+void cds__record_submit(struct cds_app *app, struct cds__pending *p, void (*committed)(void *ctx),
+                        void *ctx)
+{
+	struct cds__store_rows *rows = p->rows;
+	p->rows = NULL;
+	p->committed = committed;
+	p->committed_ctx = ctx;
+	cds__store_writer_submit(app->host->store_writer, cds__store_rows_insert, rows,
+	                         cds__store_rows_free, decisions_done, p);
+}
+
+void cds__record_commit_now(struct cds_app *app, struct cds__pending *p)
+{
+	struct fhir_error err = {{0}, {0}};
+	struct cds__store_rows *rows = p->rows;
+	p->rows = NULL;
+	p->commit_rc = cds__store_writer_commit(app->host->store_writer, cds__store_rows_insert,
+	                                        rows, cds__store_rows_free, &err);
 }
 
 int cds__record_feedback(struct cds_app *app, const cJSON *records, struct cds_reply *out)

@@ -7,6 +7,8 @@
  * deadlines for the headers and for the body whatever the byte rate, idle timeout, header
  * memory, body size, requests in flight -> 503 + Retry-After), a request waiting for data from
  * its fhirServer parked on the one fetch thread (fhir_fetcher: no worker waits on the network),
+ * a request whose decisions are being committed parked on the store's writer (no worker waits
+ * for the fsync: many calls share one commit),
  * one access-log line per request
  * on stderr (written in batches by the access log's own writer, cds__log), strict HTTP/1.1 framing
  * (RFC 9112 §3.2, §5.1, §6.1, §6.3: what libmicrohttpd 0.9.75 lets through is refused with one
@@ -118,6 +120,8 @@ struct cds_server {
 	struct conn *queue_head, *queue_tail;
 	unsigned long queued;
 	int queue_closed, workers_paused; /* under queue_lock */
+	unsigned long committing; /* under queue_lock: requests waiting for their store commit,
+	                             their connection suspended and no worker held */
 	pthread_t *workers;
 	size_t worker_count;
 	int locks_ready;
@@ -683,43 +687,76 @@ static void fetch_done(void *ctx, int status)
 	pthread_mutex_unlock(&server->queue_lock);
 }
 
+/* cds__record_submit's callback, on the store writer's thread (or its timer's): the request's
+ * decisions are committed (or not); a worker answers it. */
+static void commit_done(void *ctx)
+{
+	struct conn *c = ctx;
+	struct cds_server *server = c->server;
+	pthread_mutex_lock(&server->queue_lock);
+	server->committing--;
+	enqueue_locked(server, c);
+	pthread_mutex_unlock(&server->queue_lock);
+}
+
+/* Takes a request one step further on a worker: 1 when it is parked (c belongs to the fetch
+ * thread or the store writer until it comes back to the queue), 0 when c->reply is its answer. */
+static int advance(struct cds_server *server, struct conn *c)
+{
+	int waiting = c->pending ? cds__handle_finish(c->app, &c->req, c->pending, &c->reply)
+	                         : cds__handle_start(c->app, &c->req, &c->reply, &c->pending);
+	while (waiting) {
+		struct cds__pending *p = c->pending;
+		if (p->wait == CDS__WAIT_COMMIT) {
+			pthread_mutex_lock(&server->queue_lock);
+			server->committing++;
+			pthread_mutex_unlock(&server->queue_lock);
+			cds__record_submit(c->app, p, &commit_done, c);
+			return 1; /* c is the writer's until commit_done */
+		}
+		atomic_fetch_add(&server->fetching, 1);
+		clock_gettime(CLOCK_MONOTONIC, &c->fetch_start);
+		if (cds__fetch_start(c->app, &p->plan, server->fetcher, &fetch_done, c) == FHIR_OK)
+			return 1; /* c is the fetch thread's until fetch_done */
+		atomic_fetch_sub(&server->fetching, 1);
+		/* Not started (the server is stopping): the items say why. */
+		waiting = cds__handle_finish(c->app, &c->req, p, &c->reply);
+	}
+	c->pending = NULL;
+	return 0;
+}
+
 /* A worker: answers queued requests and resumes their connections, whose handler (in the
- * polling thread) then queues the reply. A service call whose prefetch lacks data is answered
- * in two turns: up to the fetch (cds__handle_start), then, once the fetch thread has the data,
- * the rest (cds__handle_finish); in between the request holds no worker. */
+ * polling thread) then queues the reply. A service call is answered in turns (advance): up to a
+ * fetch from its fhirServer or its store commit (cds__handle_start), then, once the fetch
+ * thread has the data or the writer has committed, the rest (cds__handle_finish); in between
+ * the request holds no worker. Once the queue is closed, a worker leaves when nothing is queued
+ * and no commit is outstanding (its request comes back to the queue). */
 static void *worker_main(void *arg)
 {
 	struct cds_server *server = arg;
 	pthread_mutex_lock(&server->queue_lock);
 	for (;;) {
-		while (!server->queue_closed && (!server->queue_head || server->workers_paused))
+		while (!server->queue_head || (server->workers_paused && !server->queue_closed)) {
+			if (server->queue_closed && !server->queue_head && !server->committing)
+				break;
 			pthread_cond_wait(&server->queue_wake, &server->queue_lock);
+		}
 		struct conn *c = server->queue_head;
-		if (!c)
-			break; /* closed and drained */
+		if (!c) {
+			pthread_cond_broadcast(
+			    &server->queue_wake); /* the other workers leave too */
+			break;                    /* closed and drained */
+		}
 		server->queue_head = c->next_queued;
 		if (!server->queue_head)
 			server->queue_tail = NULL;
 		server->queued--;
 		pthread_mutex_unlock(&server->queue_lock);
-		if (c->pending) { /* back from the fetch thread */
-			cds__handle_finish(c->app, &c->req, c->pending, &c->reply);
-			c->pending = NULL;
-		} else if (cds__handle_start(c->app, &c->req, &c->reply, &c->pending)) {
-			atomic_fetch_add(&server->fetching, 1);
-			clock_gettime(CLOCK_MONOTONIC, &c->fetch_start);
-			if (cds__fetch_start(c->app, &c->pending->plan, server->fetcher,
-			                     &fetch_done, c) == FHIR_OK) {
-				pthread_mutex_lock(&server->queue_lock);
-				continue; /* c is the fetch thread's until fetch_done */
-			}
-			atomic_fetch_sub(&server->fetching, 1);
-			/* Not started (the server is stopping): the items say why. */
-			cds__handle_finish(c->app, &c->req, c->pending, &c->reply);
-			c->pending = NULL;
+		if (!advance(server, c)) {
+			c->answered = 1;
+			MHD_resume_connection(c->connection); /* c is not touched after this */
 		}
-		c->answered = 1;
-		MHD_resume_connection(c->connection); /* c is not touched after this */
 		pthread_mutex_lock(&server->queue_lock);
 	}
 	pthread_mutex_unlock(&server->queue_lock);
@@ -959,6 +996,7 @@ void cds__server_stats(struct cds_server *server, struct cds__server_stats *out)
 	pthread_mutex_unlock(&server->lock);
 	pthread_mutex_lock(&server->queue_lock);
 	out->queued = server->queued;
+	out->committing = server->committing;
 	pthread_mutex_unlock(&server->queue_lock);
 	pthread_mutex_lock(&server->mhd_log_lock);
 	out->mhd_messages = server->mhd_total;
@@ -1167,8 +1205,9 @@ void cds_server_stop(struct cds_server *server)
 	if (server->locks_ready) {
 		/* The fetch thread first: every fetch still waiting ends (its keys unavailable)
 		 * and goes back to the workers, and no new one starts. Then the workers: they
-		 * answer what is queued, resume those connections and exit (the polling thread
-		 * answers 503 meanwhile), so none is left suspended. */
+		 * answer what is queued and what comes back from the store writer (within its
+		 * wait), resume those connections and exit (the polling thread answers 503
+		 * meanwhile), so none is left suspended. */
 		fhir_fetcher_stop(server->fetcher);
 		pthread_mutex_lock(&server->queue_lock);
 		server->queue_closed = 1;

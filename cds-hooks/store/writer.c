@@ -1,6 +1,7 @@
 /* writer.c — the group-commit writer of writer.h: a queue of jobs under one lock, one thread
- * that commits whatever is queued as one transaction, and per-job completion flags the waiting
- * request threads sleep on (one condition variable, broadcast after each transaction). */
+ * that commits whatever is queued as one transaction and then tells each job's caller (its done
+ * callback), and a timer thread that tells the callers whose commit takes longer than
+ * wait_seconds. cds__store_writer_commit waits for the callback on a condition variable. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,15 +16,19 @@ const double cds__store_latency_bounds[CDS__STORE_LATENCY_BUCKETS - 1] = {
 
 #define PROBE_SECONDS 1 /* while failing: one probe write a second */
 
-/* One caller's job (NEW). Until done is set it is the writer's; then its caller's, unless the
- * caller gave up waiting (abandoned): then the writer frees it. */
+/* One caller's job (NEW), the writer's from submit to the end of its transaction (then freed).
+ * Its caller is told once (done_fn): by the writer after the transaction, or by the timer when
+ * wait_seconds pass first (then the writer only releases it later). */
 struct job {
 	cds__store_fn fn;
 	void *ctx;
 	void (*release)(void *ctx);
+	cds__store_done_fn done_fn;
+	void *done_ctx;
 	struct job *next;
-	int done;      /* under lock: the transaction that held it is over */
-	int abandoned; /* under lock: its caller stopped waiting */
+	struct timespec deadline; /* CLOCK_MONOTONIC: when the timer answers for the store */
+	int told;                 /* under lock: done_fn has been (or is being) called */
+	int notify;               /* the writer's, after its transaction: it calls done_fn */
 	int rc;
 	struct fhir_error err;
 };
@@ -35,10 +40,15 @@ struct cds__store_writer {
 	pthread_mutex_t lock;
 	pthread_cond_t work, finished;
 	struct job *head, *tail; /* the queue, under lock */
+	struct job *running;     /* the batch being committed, under lock (for the timer) */
 	size_t queued;
 	int stopping, paused;
 	struct cds__store_writer_stats stats; /* under lock */
 	pthread_t thread;
+	/* The timer (wait_seconds > 0): answers jobs whose commit takes too long. */
+	pthread_cond_t timer_wake; /* CLOCK_MONOTONIC */
+	pthread_t timer;
+	int timer_started, timer_stopping, timer_idle; /* under lock */
 };
 
 /* The batch transaction: each job's statements in queue order. */
@@ -132,18 +142,20 @@ static void commit(struct cds__store_writer *w, struct job *batch, size_t n)
 		w->stats.batches++;
 	}
 	note(w, committed ? FHIR_OK : last_rc, last_err); /* one commit: the store is writable */
-	for (struct job *j = batch, *next; j; j = next) {
-		next = j->next; /* j belongs to its caller again once done is set */
-		if (j->abandoned) {
-			if (j->release)
-				j->release(j->ctx);
-			free(j);
-		} else {
-			j->done = 1;
-		}
+	for (struct job *j = batch; j; j = j->next) {
+		j->notify = !j->told; /* the timer may have answered for it already */
+		j->told = 1;
 	}
-	pthread_cond_broadcast(&w->finished);
+	w->running = NULL;
 	pthread_mutex_unlock(&w->lock);
+	for (struct job *j = batch, *next; j; j = next) {
+		next = j->next;
+		if (j->notify)
+			j->done_fn(j->done_ctx, j->rc, &j->err);
+		if (j->release)
+			j->release(j->ctx);
+		free(j);
+	}
 }
 
 static void purge(struct cds__store_writer *w)
@@ -201,8 +213,66 @@ static void *writer_main(void *arg)
 		size_t n = w->queued;
 		w->head = w->tail = NULL;
 		w->queued = 0;
+		w->running = batch;
 		pthread_mutex_unlock(&w->lock);
 		commit(w, batch, n);
+		pthread_mutex_lock(&w->lock);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+/* The first job not yet answered for, oldest first (the running batch is older than the queue);
+ * NULL when none. Under lock. */
+static struct job *oldest_untold(struct cds__store_writer *w)
+{
+	for (struct job *j = w->running; j; j = j->next)
+		if (!j->told)
+			return j;
+	for (struct job *j = w->head; j; j = j->next)
+		if (!j->told)
+			return j;
+	return NULL;
+}
+
+/* 1 when the monotonic time a is at or past b. */
+static int reached(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec > b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec >= b->tv_nsec);
+}
+
+/* The timer: when a job's commit has not finished within wait_seconds (the store hangs), its
+ * caller is told FHIR_ERR_IO now (counted as a failure, the writer says it is failing); the job
+ * stays queued or running, and may still commit. */
+static void *timer_main(void *arg)
+{
+	struct cds__store_writer *w = arg;
+	struct fhir_error slow = {{0}, {0}};
+	fhir_error_set(&slow, NULL, "a commit has not finished within %lu s", w->wait_seconds);
+	pthread_mutex_lock(&w->lock);
+	while (!w->timer_stopping) {
+		struct job *j = oldest_untold(w);
+		if (!j) {
+			w->timer_idle = 1;
+			pthread_cond_wait(&w->timer_wake, &w->lock);
+			w->timer_idle = 0;
+			continue;
+		}
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (!reached(&now, &j->deadline)) {
+			pthread_cond_timedwait(&w->timer_wake, &w->lock, &j->deadline);
+			continue;
+		}
+		/* j is the oldest: tell its caller (outside the lock; j stays the writer's) */
+		j->told = 1;
+		w->stats.failures++;
+		w->stats.abandoned++;
+		note(w, FHIR_ERR_IO, &slow);
+		cds__store_done_fn fn = j->done_fn;
+		void *ctx = j->done_ctx;
+		pthread_mutex_unlock(&w->lock);
+		fn(ctx, FHIR_ERR_IO, &slow);
 		pthread_mutex_lock(&w->lock);
 	}
 	pthread_mutex_unlock(&w->lock);
@@ -223,8 +293,18 @@ struct cds__store_writer *cds__store_writer_start(struct cds__store *store,
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->work, NULL);
 	pthread_cond_init(&w->finished, NULL);
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->timer_wake, &attr);
+	pthread_condattr_destroy(&attr);
 	if (pthread_create(&w->thread, NULL, writer_main, w) != 0)
 		abort(); /* no thread: treated like out of memory */
+	if (wait_seconds) {
+		if (pthread_create(&w->timer, NULL, timer_main, w) != 0)
+			abort();
+		w->timer_started = 1;
+	}
 	return w;
 }
 
@@ -237,15 +317,23 @@ void cds__store_writer_stop(struct cds__store_writer *w)
 	w->paused = 0; /* a paused writer still commits what is queued */
 	pthread_cond_broadcast(&w->work);
 	pthread_mutex_unlock(&w->lock);
-	pthread_join(w->thread, NULL);
+	pthread_join(w->thread, NULL); /* every job told and freed */
+	if (w->timer_started) {
+		pthread_mutex_lock(&w->lock);
+		w->timer_stopping = 1;
+		pthread_cond_broadcast(&w->timer_wake);
+		pthread_mutex_unlock(&w->lock);
+		pthread_join(w->timer, NULL);
+	}
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->work);
 	pthread_cond_destroy(&w->finished);
+	pthread_cond_destroy(&w->timer_wake);
 	free(w);
 }
 
-int cds__store_writer_commit(struct cds__store_writer *w, cds__store_fn fn, void *ctx,
-                             void (*release)(void *ctx), struct fhir_error *err)
+void cds__store_writer_submit(struct cds__store_writer *w, cds__store_fn fn, void *ctx,
+                              void (*release)(void *ctx), cds__store_done_fn done, void *done_ctx)
 {
 	struct job *job = calloc(1, sizeof *job);
 	if (!job)
@@ -253,14 +341,20 @@ int cds__store_writer_commit(struct cds__store_writer *w, cds__store_fn fn, void
 	job->fn = fn;
 	job->ctx = ctx;
 	job->release = release;
+	job->done_fn = done;
+	job->done_ctx = done_ctx;
+	clock_gettime(CLOCK_MONOTONIC, &job->deadline);
+	job->deadline.tv_sec += (time_t)w->wait_seconds;
 	pthread_mutex_lock(&w->lock);
 	if (w->stopping) { /* a bug in the caller: never a silent loss */
 		pthread_mutex_unlock(&w->lock);
 		free(job);
 		if (release)
 			release(ctx);
-		fhir_error_set(err, NULL, "the store's writer has stopped");
-		return FHIR_ERR_IO;
+		struct fhir_error err = {{0}, {0}};
+		fhir_error_set(&err, NULL, "the store's writer has stopped");
+		done(done_ctx, FHIR_ERR_IO, &err);
+		return;
 	}
 	if (w->tail)
 		w->tail->next = job;
@@ -269,35 +363,43 @@ int cds__store_writer_commit(struct cds__store_writer *w, cds__store_fn fn, void
 	w->tail = job;
 	w->queued++;
 	pthread_cond_signal(&w->work);
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += (time_t)w->wait_seconds;
-	while (!job->done) {
-		if (!w->wait_seconds) {
-			pthread_cond_wait(&w->finished, &w->lock);
-		} else if (pthread_cond_timedwait(&w->finished, &w->lock, &until) != 0 &&
-		           !job->done) { /* the store hangs: answer now, the writer frees it */
-			job->abandoned = 1;
-			w->stats.failures++;
-			w->stats.abandoned++;
-			struct fhir_error slow = {{0}, {0}};
-			fhir_error_set(&slow, NULL, "a commit has not finished within %lu s",
-			               w->wait_seconds);
-			note(w, FHIR_ERR_IO, &slow);
-			pthread_mutex_unlock(&w->lock);
-			if (err)
-				*err = slow;
-			return FHIR_ERR_IO;
-		}
-	}
+	if (w->timer_idle)
+		pthread_cond_signal(&w->timer_wake);
 	pthread_mutex_unlock(&w->lock);
-	int rc = job->rc;
-	if (rc != FHIR_OK && err)
-		*err = job->err;
-	if (release)
-		release(ctx);
-	free(job);
-	return rc;
+}
+
+/* A waiting caller of cds__store_writer_commit (on its stack). */
+struct waiter {
+	struct cds__store_writer *w;
+	int done, rc;
+	struct fhir_error err;
+};
+
+static void wake_waiter(void *ctx, int rc, const struct fhir_error *err)
+{
+	struct waiter *wt = ctx;
+	struct cds__store_writer *w = wt->w;
+	pthread_mutex_lock(&w->lock);
+	wt->rc = rc;
+	if (rc != FHIR_OK)
+		wt->err = *err;
+	wt->done = 1;
+	pthread_cond_broadcast(&w->finished);
+	pthread_mutex_unlock(&w->lock); /* wt is its caller's again */
+}
+
+int cds__store_writer_commit(struct cds__store_writer *w, cds__store_fn fn, void *ctx,
+                             void (*release)(void *ctx), struct fhir_error *err)
+{
+	struct waiter wt = {w, 0, FHIR_OK, {{0}, {0}}};
+	cds__store_writer_submit(w, fn, ctx, release, wake_waiter, &wt);
+	pthread_mutex_lock(&w->lock);
+	while (!wt.done)
+		pthread_cond_wait(&w->finished, &w->lock);
+	pthread_mutex_unlock(&w->lock);
+	if (wt.rc != FHIR_OK && err)
+		*err = wt.err;
+	return wt.rc;
 }
 
 void cds__store_writer_stats(struct cds__store_writer *w, struct cds__store_writer_stats *out)

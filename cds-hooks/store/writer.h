@@ -1,9 +1,10 @@
 /* writer.h — the store's group-commit writer (issue 13 item 1: "committed before the response is
  * sent, group commit allowed"). Request threads hand it a job (a cds__store_fn that inserts one
- * request's rows, or one feedback body's) and wait on a condition variable until the
- * transaction holding the job has committed, or failed. One thread runs every queued job in one
- * transaction (one commit, one fsync, for all the requests that arrived meanwhile); when that
- * transaction fails, each of its jobs is retried alone, so one bad job fails only itself.
+ * request's rows, or one feedback body's) and are told by a callback when the transaction
+ * holding the job has committed, or failed (or, synchronously, wait for that). One thread runs
+ * every queued job in one transaction (one commit, one fsync, for all the requests that arrived
+ * meanwhile); when that transaction fails, each of its jobs is retried alone, so one bad job fails
+ * only itself.
  *
  * While writing fails, the writer says why (cds__store_writer_stats: failing, error) and probes
  * the store every second with a small write (the writer_probe row of migration 2); the first
@@ -48,19 +49,28 @@ struct cds__store_writer *cds__store_writer_start(struct cds__store *store,
                                                   unsigned long wait_seconds, FILE *log);
 /* Commits every queued job, stops the thread, frees. Accepts NULL. */
 void cds__store_writer_stop(struct cds__store_writer *w);
-/* Runs fn(conn, ctx, err) inside the writer's next transaction and waits until that
- * transaction has committed (FHIR_OK) or failed (FHIR_ERR_IO or fn's status, err says why;
- * nothing of the job is in the store). fn must only execute statements (no BEGIN/COMMIT) and may
- * run twice (its batch failed and it is retried alone): it must not change ctx. TAKES ctx:
- * release(ctx) (may be NULL) runs once the job is over. When the commit has not finished within
- * the writer's wait_seconds, returns FHIR_ERR_IO at once (counted as a failure; the writer says
- * it is failing); the job may still commit later, and the writer then releases ctx. Thread-safe. */
+/* How a job ended, told once to its caller: rc FHIR_OK (committed) or FHIR_ERR_IO / fn's
+ * status (nothing of it is in the store; err, BORROWED for the call, says why), or FHIR_ERR_IO
+ * when wait_seconds passed first (the job may still commit later). Runs on the writer's thread,
+ * its timer's, or (writer stopped) the submitting one, with no writer lock held; it must not
+ * wait for the store. */
+typedef void (*cds__store_done_fn)(void *done_ctx, int rc, const struct fhir_error *err);
+/* Queues fn(conn, ctx, err) for the writer's next transaction and returns at once; done(done_ctx,
+ * ...) says how it ended. fn must only execute statements (no BEGIN/COMMIT) and may run twice
+ * (its batch failed and it is retried alone): it must not change ctx. TAKES ctx: release(ctx)
+ * (may be NULL) runs once the job is over (after done, or later when the timer told done).
+ * Thread-safe. */
+void cds__store_writer_submit(struct cds__store_writer *w, cds__store_fn fn, void *ctx,
+                              void (*release)(void *ctx), cds__store_done_fn done, void *done_ctx);
+/* cds__store_writer_submit, waiting until done: FHIR_OK when committed, else the status (err
+ * says why). Thread-safe. */
 int cds__store_writer_commit(struct cds__store_writer *w, cds__store_fn fn, void *ctx,
                              void (*release)(void *ctx), struct fhir_error *err);
 /* Copies the writer's counters into *out (zeros for NULL). Thread-safe. */
 void cds__store_writer_stats(struct cds__store_writer *w, struct cds__store_writer_stats *out);
 /* Test hook: while paused (1) the writer takes no job (they queue up, their callers wait); 0
- * resumes, and the jobs queued meanwhile commit as one batch. Thread-safe. */
+ * resumes, and the jobs queued meanwhile commit as one batch (the timer still tells callers
+ * waiting longer than wait_seconds). Thread-safe. */
 void cds__store_writer_pause(struct cds__store_writer *w, int paused);
 /* Jobs queued now, not yet taken by the writer. Thread-safe. */
 size_t cds__store_writer_queued(struct cds__store_writer *w);

@@ -213,59 +213,6 @@ out:
 
 static unsigned port;
 
-static int send_request(int fd, const char *method, const char *path, const char *body)
-{
-	char head[512];
-	size_t blen = body ? strlen(body) : 0;
-	int n =
-	    body ? snprintf(head, sizeof head,
-	                    "%s %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-	                    "Content-Length: %zu\r\n\r\n",
-	                    method, path, blen)
-	         : snprintf(head, sizeof head, "%s %s HTTP/1.1\r\nHost: x\r\n\r\n", method, path);
-	if (testnet_send_all(fd, head, (size_t)n) != 0)
-		return -1;
-	return testnet_send_all(fd, body, blen);
-}
-
-/* Reads one Content-Length framed response; returns its status (0: none within the socket
- * timeout, or closed) and, in body (size bytes), its body. */
-static unsigned read_response(int fd, char *body, size_t size)
-{
-	static char buf[262144];
-	size_t got = 0;
-	body[0] = '\0';
-	for (;;) {
-		buf[got] = '\0';
-		char *end = strstr(buf, "\r\n\r\n");
-		if (end) {
-			unsigned status = 0;
-			sscanf(buf, "HTTP/1.%*d %u", &status);
-			size_t want = 0;
-			for (char *p = buf; p < end; p++)
-				if (strncasecmp(p, "\r\nContent-Length:", 17) == 0)
-					want = strtoul(p + 17, NULL, 10);
-			size_t head = (size_t)(end + 4 - buf);
-			if (want > sizeof buf - 1 - head)
-				return 0;
-			while (got < head + want) {
-				ssize_t n = recv(fd, buf + got, sizeof buf - 1 - got, 0);
-				if (n <= 0)
-					return 0;
-				got += (size_t)n;
-			}
-			snprintf(body, size, "%.*s", (int)want, buf + head);
-			return status;
-		}
-		if (got + 1 >= sizeof buf)
-			return 0;
-		ssize_t n = recv(fd, buf + got, sizeof buf - 1 - got, 0);
-		if (n <= 0)
-			return 0;
-		got += (size_t)n;
-	}
-}
-
 /* 1 when something (a reply, or a close) has arrived on fd, without waiting. */
 static int has_arrived(int fd)
 {
@@ -346,7 +293,7 @@ static void test_server(const struct dead *d, const char *waiting, const char *p
 	long long t0 = now_ms();
 	for (int i = 0; i < WAITING; i++) {
 		fds[i] = testnet_connect(port, BUDGET_MS / 1000 + 30, BUDGET_MS / 1000 + 30);
-		CHECK(fds[i] >= 0 && send_request(fds[i], "POST", SELECT, waiting) == 0,
+		CHECK(fds[i] >= 0 && testnet_send_request(fds[i], "POST", SELECT, waiting) == 0,
 		      "waiting request %d sent", i);
 	}
 	struct cds__server_stats st = wait_fetching(server, WAITING, 20000);
@@ -363,9 +310,10 @@ static void test_server(const struct dead *d, const char *waiting, const char *p
 		long long p0 = now_ms();
 		int fd = testnet_connect(port, 10, 10);
 		unsigned status = 0;
-		if (fd >= 0 && send_request(fd, order ? "POST" : "GET", order ? SELECT : "/healthz",
-		                            order ? prefetched : NULL) == 0)
-			status = read_response(fd, body, sizeof body);
+		if (fd >= 0 &&
+		    testnet_send_request(fd, order ? "POST" : "GET", order ? SELECT : "/healthz",
+		                         order ? prefetched : NULL) == 0)
+			status = testnet_read_response(fd, body, sizeof body);
 		if (fd >= 0)
 			close(fd);
 		if (now_ms() - p0 > worst)
@@ -394,7 +342,8 @@ static void test_server(const struct dead *d, const char *waiting, const char *p
 	/* Then each of the 50 ends with its 412 naming the data and the budget. */
 	int budget_412 = 0;
 	for (int i = 0; i < WAITING; i++) {
-		unsigned status = fds[i] >= 0 ? read_response(fds[i], body, sizeof body) : 0;
+		unsigned status =
+		    fds[i] >= 0 ? testnet_read_response(fds[i], body, sizeof body) : 0;
 		if (status == 412 && strstr(body, "conditions") &&
 		    strstr(body, "no complete answer within the 8000 ms fetch budget") &&
 		    !strstr(body, "offload-test-token"))
@@ -432,7 +381,8 @@ static void test_stop(const char *waiting)
 		goto out;
 	for (int i = 0; i < 5; i++) {
 		fds[i] = testnet_connect(port, 30, 30);
-		CHECK(fds[i] >= 0 && send_request(fds[i], "POST", SELECT, waiting) == 0, "sent");
+		CHECK(fds[i] >= 0 && testnet_send_request(fds[i], "POST", SELECT, waiting) == 0,
+		      "sent");
 	}
 	struct cds__server_stats st = wait_fetching(server, 5, 20000);
 	CHECK(st.fetching == 5, "5 fetching, not %lu", st.fetching);
