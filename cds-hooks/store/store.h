@@ -58,7 +58,9 @@ int cds__store_exec(struct cds__store_conn *conn, const char *sql, const char *c
                     size_t n, struct fhir_error *err);
 /* Runs one query; for each result row calls row(ctx, values, columns): values[i] is the text of
  * column i or NULL for SQL NULL, BORROWED until row returns. A non-zero return from row stops
- * the query and is returned. Returns FHIR_OK, row's status, or FHIR_ERR_IO. */
+ * the query and is returned. Returns FHIR_OK, row's status, or FHIR_ERR_IO. A row callback must
+ * not run another statement on the same connection (PostgreSQL streams one query at a time;
+ * SQLite allows it). */
 typedef int (*cds__store_row_fn)(void *ctx, const char *const *values, size_t columns);
 int cds__store_query(struct cds__store_conn *conn, const char *sql, const char *const *params,
                      size_t n, cds__store_row_fn row, void *ctx, struct fhir_error *err);

@@ -88,6 +88,57 @@ static int stop_query(struct cds__store_conn *c, void *ctx, struct fhir_error *e
 	                        err);
 }
 
+/* The same query again from inside its own row callback (a statement in use is not reused),
+ * and more distinct statements than a connection keeps prepared: every answer still right. */
+struct nested {
+	struct cds__store_conn *conn;
+	int outer, inner;
+};
+
+static int inner_row(void *ctx, const char *const *values, size_t columns)
+{
+	(void)columns;
+	struct nested *n = ctx;
+	n->inner += values[0] && strcmp(values[0], "f-1") == 0;
+	return 0;
+}
+
+static int outer_row(void *ctx, const char *const *values, size_t columns)
+{
+	(void)values;
+	(void)columns;
+	struct nested *n = ctx;
+	struct fhir_error err;
+	n->outer++;
+	return cds__store_query(n->conn, "SELECT id FROM feedback", NULL, 0, inner_row, n, &err);
+}
+
+static int nested_queries(struct cds__store_conn *c, void *ctx, struct fhir_error *err)
+{
+	struct nested *n = ctx;
+	n->conn = c;
+	return cds__store_query(c, "SELECT id FROM feedback", NULL, 0, outer_row, n, err);
+}
+
+static int many_statements(struct cds__store_conn *c, void *ctx, struct fhir_error *err)
+{
+	int *right = ctx;
+	for (int round = 0; round < 2; round++)
+		for (int i = 0; i < 80; i++) {
+			char sql[64], param[16], want[16];
+			snprintf(sql, sizeof sql, "SELECT %d + CAST($1 AS INTEGER)", i);
+			snprintf(param, sizeof param, "%d", round);
+			snprintf(want, sizeof want, "%d", i + round);
+			const char *p[] = {param};
+			struct rows r = {0};
+			int rc = cds__store_query(c, sql, p, 1, collect, &r, err);
+			if (rc != FHIR_OK)
+				return rc;
+			*right += r.count == 1 && strcmp(r.first, want) == 0;
+		}
+	return FHIR_OK;
+}
+
 static void suite(const char *url, int persistent)
 {
 	struct fhir_error err = {{0}, {0}};
@@ -143,6 +194,19 @@ static void suite(const char *url, int persistent)
 	CHECK(err.message[0] != 0, "with a message");
 	const char *iss[] = {"iss-rollback"};
 	CHECK(count(s, "SELECT COUNT(*) FROM replay WHERE iss = $1", iss, 1) == 0, "rolled back");
+
+	/* statements kept prepared: nested use, and more statements than are kept */
+	if (strcmp(cds__store_kind(s), "sqlite") == 0) { /* libpq: one query at a time (store.h) */
+		struct nested nest = {0};
+		CHECK(cds__store_run(s, 0, nested_queries, &nest, &err) == FHIR_OK, "nested: %s",
+		      err.message);
+		CHECK(nest.outer == 1 && nest.inner == 1, "nested query answered: %d %d",
+		      nest.outer, nest.inner);
+	}
+	int right = 0;
+	CHECK(cds__store_run(s, 0, many_statements, &right, &err) == FHIR_OK, "many: %s",
+	      err.message);
+	CHECK(right == 160, "160 distinct statement uses answered right, not %d", right);
 
 	/* a row callback's non-zero status stops the query and comes back */
 	int seen = 0;
