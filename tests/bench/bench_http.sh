@@ -9,10 +9,14 @@
 # non-2xx answers). Our decision log and access log go to files, as in production. The
 # machine's load is printed first: on a shared 2-core machine the figures move by tens of
 # percent; compare ratios from one run of this script.
-# Usage: bench_http.sh CDS_BINARY BARE_BINARY SOURCE_DIR [SECONDS_PER_RUN] [RUNS]
+# Usage: bench_http.sh CDS_BINARY BARE_BINARY SOURCE_DIR [SECONDS_PER_RUN] [RUNS] [SERVE_OPTION...]
+# (e.g. `--store -` to measure without the decision store; by default serve keeps its SQLite
+# store, in the temporary folder, as deployed).
 # Needs wrk (Debian/Ubuntu: `apt-get install wrk`); without it prints SKIP and exits 0.
 set -u
 ours=$1 bare=$2 src=$3 secs=${4:-5} runs=${5:-3}
+shift $(($# < 5 ? $# : 5))
+extra=("$@")
 if ! command -v wrk >/dev/null 2>&1; then
   echo "SKIP bench-http: wrk is not installed (Debian/Ubuntu: apt-get install wrk)"
   exit 0
@@ -47,7 +51,8 @@ start() {
   [ -n "$u" ] || { echo "bench-http: $name did not start"; cat "$tmp/$name.err"; exit 1; }
   printf -v "url_$name" '%s' "$u"
 }
-start ours "$ours" serve --port 0 --decision-log "$tmp/decisions.log"
+[ ${#extra[@]} -gt 0 ] || extra=(--store "sqlite:$tmp/store.db")
+start ours "$ours" serve --port 0 --decision-log "$tmp/decisions.log" "${extra[@]}"
 start bare "$bare" --threads 4 0
 start inline "$bare" --inline 0
 
@@ -71,7 +76,7 @@ div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b > 0) ? a / b : 0 }'; 
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 echo "bench-http: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); wrk -t1, ${secs}s per run, $runs runs alternating"
-echo "ours: $ours serve (defaults: 4 workers, maxInFlight 64); bare: cds-bare-server --threads 4 / --inline"
+echo "ours: $ours serve ${extra[*]} (defaults: 4 workers, maxInFlight 64); bare: cds-bare-server --threads 4 / --inline"
 printf '%-6s %-6s %-4s | %-26s | %-26s | %-26s | %s\n' body conns run "ours req/s p99ms err" \
   "bare req/s p99ms err" "inline req/s p99ms err" "ours/bare ours/inline"
 for body in knee coded; do
