@@ -24,9 +24,9 @@ static const double latency_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02
 #define BUCKETS (sizeof latency_bounds / sizeof latency_bounds[0] + 1) /* + +Inf */
 
 /* The statuses cds_handle and server.c answer; anything else counts as "other". */
-static const unsigned statuses[] = {200, 204, 400, 401, 404, 405, 412,
-                                    413, 415, 431, 500, 501, 503};
-#define STATUSES (sizeof statuses / sizeof statuses[0] + 1) /* + other */
+static const unsigned statuses[] = {200, 204, 400, 401, 403, 404, 405,
+                                    412, 413, 415, 431, 500, 501, 503}; /* 403: GET /report */
+#define STATUSES (sizeof statuses / sizeof statuses[0] + 1)             /* + other */
 
 /* engine/'s decision codes (policies.md "What every card carries"), plus "other". */
 static const char *const outcomes[] = {
@@ -96,7 +96,10 @@ struct cds__metrics {
 	atomic_int draining;               /* shutting down: not ready */
 };
 
-static const char *const fixed_endpoints[] = {"discovery", "healthz", "readyz", "metrics", "other"};
+static const char *const fixed_endpoints[] = {"discovery", "healthz", "readyz",
+                                              "metrics",   "report",  "other"};
+/* fixed_endpoints' last: every path no other route matches */
+#define OTHER_ENDPOINT (sizeof fixed_endpoints / sizeof fixed_endpoints[0] - 1)
 
 /* A renamed, edited, added or removed file changes the digest. */
 void cds__files_digest(const struct engine_file *files, size_t count, char *out, size_t size)
@@ -293,14 +296,14 @@ static struct route *route_of(struct cds__metrics *m, const char *path)
 			for (size_t i = 0; i < services; i++)
 				if (m->routes[2 * i].service == s->id)
 					return &m->routes[2 * i + (size_t)feedback];
-		return &fixed[4];
+		return &fixed[OTHER_ENDPOINT];
 	}
-	for (size_t i = 1; i < 4; i++) {
+	for (size_t i = 1; i < OTHER_ENDPOINT; i++) {
 		size_t n = strlen(fixed_endpoints[i]);
 		if (len == n + 1 && path[0] == '/' && strncmp(path + 1, fixed_endpoints[i], n) == 0)
 			return &fixed[i];
 	}
-	return &fixed[4];
+	return &fixed[OTHER_ENDPOINT];
 }
 
 void cds__metrics_request(struct cds__metrics *m, const char *path, unsigned status, double seconds)

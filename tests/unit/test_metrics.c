@@ -147,6 +147,8 @@ int main(void)
 		                     0.001);
 	cds__metrics_request(app->metrics, "/cds-services/nope", 404, 0.0001);
 	cds__metrics_request(app->metrics, "/healthz", 418, 0.002);
+	cds__metrics_request(app->metrics, "/report", 403, 0.001);
+	cds__metrics_request(app->metrics, "/reports", 404, 0.001);
 	cds__metrics_auth(app->metrics, CDS__AUTH_EXPIRED);
 	cds__metrics_auth(app->metrics, CDS__AUTH_EXPIRED);
 	cds__metrics_auth(app->metrics, CDS__AUTH_OK); /* not a failure */
@@ -183,8 +185,11 @@ int main(void)
 	        3,
 	    "3 calls counted under their service (trailing slash)");
 	CHECK(sum_of(text, "cds_http_requests_total",
-	             "endpoint=\"other\",service=\"\",status=\"404\"") == 1,
-	      "an unknown service counts as other");
+	             "endpoint=\"other\",service=\"\",status=\"404\"") == 2,
+	      "an unknown service and /reports count as other");
+	CHECK(sum_of(text, "cds_http_requests_total",
+	             "endpoint=\"report\",service=\"\",status=\"403\"") == 1,
+	      "GET /report counts as report");
 	CHECK(sum_of(text, "cds_http_requests_total",
 	             "endpoint=\"healthz\",service=\"\",status=\"other\"") == 1,
 	      "an unlisted status counts as other");
