@@ -426,8 +426,8 @@ static void replace_string(char **slot, char *value)
 /* A store URL serve can open (store.h), or "-". */
 static int store_url_ok(const char *url)
 {
-	return strcmp(url, "-") == 0 || (strncmp(url, "sqlite:", 7) == 0 && url[7]) ||
-	       (strncmp(url, "postgresql://", 13) == 0) || (strncmp(url, "postgres://", 11) == 0);
+	const char *kind = cds__store_url_kind(url);
+	return strcmp(url, "-") == 0 || (kind && (strcmp(kind, "sqlite") != 0 || url[7]));
 }
 
 /* A store URL from the file: a relative sqlite:PATH is relative to the file's folder. NEW. */

@@ -20,12 +20,8 @@
 /* The file of a "sqlite:PATH" URL, or NULL (":memory:", PostgreSQL). BORROWED from url. */
 static const char *sqlite_file(const char *url)
 {
-	if (strncmp(url, "sqlite:", 7) != 0)
-		return NULL;
-	const char *path = url + 7;
-	if (strncmp(path, "//", 2) == 0) /* sqlite:///abs as well as sqlite:/abs (sqlite.c) */
-		path += 2;
-	return strcmp(path, ":memory:") == 0 ? NULL : path;
+	const char *path = cds__store_sqlite_path(url);
+	return path && strcmp(path, ":memory:") == 0 ? NULL : path;
 }
 
 /* Loads or creates the patient key into host->patient_key; *how says which. */

@@ -5,7 +5,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cds_internal.h"
 #include "store/report.h"
@@ -101,17 +100,13 @@ int cds__report_command(int argc, char **argv)
 	}
 	char shown[1024];
 	cds__store_redact(url, shown, sizeof shown);
-	if (strncmp(url, "sqlite:", 7) != 0 && strncmp(url, "postgresql://", 13) != 0 &&
-	    strncmp(url, "postgres://", 11) != 0)
+	if (!cds__store_url_kind(url))
 		return usage("--store '%s' is not sqlite:PATH or postgresql://...", shown);
 	/* A report reads what serve wrote: a SQLite file that is not there is a mistake in
 	 * the path, not a store to create. */
-	const char *file = strncmp(url, "sqlite:", 7) == 0 ? url + 7 : NULL;
-	if (file && strncmp(file, "//", 2) == 0) /* sqlite:///abs as well as sqlite:/abs */
-		file += 2;
-	if (file && strcmp(file, ":memory:") != 0 && access(file, F_OK) != 0) {
+	if (cds__store_sqlite_missing(url)) {
 		fprintf(stderr, "cds-commissioning report: no store at '%s' (no such file)\n",
-		        file);
+		        cds__store_sqlite_path(url));
 		return EXIT_STORE;
 	}
 	struct cds__store *store = NULL;

@@ -13,7 +13,6 @@
  * handle.c and fetch.c did. */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "impact.h"
 #include "store.h"
@@ -437,16 +436,10 @@ out:
 /* An SQLite store must exist: impact never creates one (open would). FHIR_OK or FHIR_ERR_IO. */
 static int store_exists(const char *url, struct fhir_error *err)
 {
-	if (strncmp(url, "sqlite:", 7) != 0)
-		return FHIR_OK;
-	const char *path = url + 7;
-	if (strncmp(path, "//", 2) == 0)
-		path += 2;
-	struct stat st;
-	if (!*path || strcmp(path, ":memory:") == 0 || stat(path, &st) == 0)
+	if (!cds__store_sqlite_missing(url))
 		return FHIR_OK;
 	fhir_error_set(err, NULL, "no store at %s (impact reads a store; it never creates one)",
-	               path);
+	               cds__store_sqlite_path(url));
 	return FHIR_ERR_IO;
 }
 

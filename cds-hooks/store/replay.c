@@ -51,8 +51,8 @@ static int purge(struct cds__store_conn *conn, void *ctx, struct fhir_error *err
 
 int cds__replay_in_store(const char *replay_cache)
 {
-	return replay_cache && (strncmp(replay_cache, "postgresql://", 13) == 0 ||
-	                        strncmp(replay_cache, "postgres://", 11) == 0);
+	const char *kind = cds__store_url_kind(replay_cache);
+	return kind && strcmp(kind, "postgresql") == 0;
 }
 
 int cds__store_replay_purge(struct cds__store *store, time_t now, size_t *removed,

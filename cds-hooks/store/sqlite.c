@@ -64,9 +64,7 @@ static void sq_close(void *vconn)
 static int sq_open(const char *url, void **out, struct fhir_error *err)
 {
 	*out = NULL;
-	const char *path = url + strlen("sqlite:");
-	if (strncmp(path, "//", 2) == 0) /* sqlite:///abs/path as well as sqlite:/abs/path */
-		path += 2;
+	const char *path = cds__store_sqlite_path(url);
 	if (!*path) {
 		fhir_error_set(err, NULL, "sqlite: needs a file name (sqlite:PATH)");
 		return FHIR_ERR_IO;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "backend.h"
 
@@ -63,13 +64,39 @@ void cds__store_redact(const char *url, char *buf, size_t size)
 	}
 }
 
+const char *cds__store_url_kind(const char *url)
+{
+	if (!url)
+		return NULL;
+	if (strncmp(url, "sqlite:", 7) == 0)
+		return "sqlite";
+	if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0)
+		return "postgresql";
+	return NULL;
+}
+
+const char *cds__store_sqlite_path(const char *url)
+{
+	const char *kind = cds__store_url_kind(url);
+	if (!kind || strcmp(kind, "sqlite") != 0)
+		return NULL;
+	const char *path = url + 7;
+	return strncmp(path, "//", 2) == 0 ? path + 2 : path; /* sqlite:///abs as sqlite:/abs */
+}
+
+int cds__store_sqlite_missing(const char *url)
+{
+	const char *path = cds__store_sqlite_path(url);
+	return path && *path && strcmp(path, ":memory:") != 0 && access(path, F_OK) != 0;
+}
+
 static const struct cds__store_backend *backend_for(const char *url)
 {
-	if (strncmp(url, "sqlite:", 7) == 0)
-		return cds__store_sqlite_backend();
-	if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0)
-		return cds__store_postgres_backend();
-	return NULL;
+	const char *kind = cds__store_url_kind(url);
+	if (!kind)
+		return NULL;
+	return strcmp(kind, "sqlite") == 0 ? cds__store_sqlite_backend()
+	                                   : cds__store_postgres_backend();
 }
 
 const char *cds__store_kind(const struct cds__store *store)
@@ -261,9 +288,7 @@ int cds__store_open(const char *url, struct cds__store **out, struct fhir_error 
 	cds__store_redact(url, shown, sizeof shown);
 	const struct cds__store_backend *backend = url ? backend_for(url) : NULL;
 	if (!backend) {
-		int known = url && (strncmp(url, "sqlite:", 7) == 0 ||
-		                    strncmp(url, "postgresql://", 13) == 0 ||
-		                    strncmp(url, "postgres://", 11) == 0);
+		int known = cds__store_url_kind(url) != NULL;
 		fhir_error_set(err, NULL,
 		               known ? "store '%s': this build has no backend for it"
 		                     : "store '%s': expected sqlite:PATH or postgresql://…",

@@ -40,6 +40,15 @@ const char *cds__store_kind(const struct cds__store *store);
 /* The URL the store was opened with (it may hold a password: never print it; see
  * cds__store_redact), e.g. to open a second connection. BORROWED (the store's lifetime). */
 const char *cds__store_url(const struct cds__store *store);
+/* The kind a store URL names: "sqlite" (sqlite:…), "postgresql" (postgresql://… or
+ * postgres://…), or NULL (none the service knows). Static. */
+const char *cds__store_url_kind(const char *url);
+/* The file of a "sqlite:PATH" URL, sqlite:///abs and sqlite:/abs alike: PATH ("" when none,
+ * ":memory:" for an in-memory database); NULL for a URL of another kind. BORROWED from url. */
+const char *cds__store_sqlite_path(const char *url);
+/* 1 when `url` names a SQLite file that is not there: `report` and `impact` read a store and
+ * never create one (opening would). 0 for any other URL. */
+int cds__store_sqlite_missing(const char *url);
 /* Copies `url` into buf (size bytes, NUL-terminated, truncated) with any password replaced by
  * "***" ("postgresql://u:***@host/db", and a `password=` query parameter): for logs and errors. */
 void cds__store_redact(const char *url, char *buf, size_t size);

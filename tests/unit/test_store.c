@@ -414,6 +414,20 @@ int main(void)
 	CHECK(strstr(err.message, "/nonexistent-dir/x/y.db") != NULL, "names the file: %s",
 	      err.message);
 
+	/* URL kinds and the SQLite file of a URL, as every command reads them */
+	CHECK(strcmp(cds__store_url_kind("postgres://h/db"), "postgresql") == 0 &&
+	          strcmp(cds__store_url_kind("sqlite::memory:"), "sqlite") == 0 &&
+	          cds__store_url_kind("mysql://x") == NULL,
+	      "URL kinds");
+	CHECK(strcmp(cds__store_sqlite_path("sqlite:///var/x.db"), "/var/x.db") == 0 &&
+	          strcmp(cds__store_sqlite_path("sqlite:/var/x.db"), "/var/x.db") == 0 &&
+	          cds__store_sqlite_path("postgresql://h/db") == NULL,
+	      "the SQLite file of a URL");
+	CHECK(cds__store_sqlite_missing("sqlite:/nonexistent-dir/y.db") &&
+	          !cds__store_sqlite_missing("sqlite::memory:") &&
+	          !cds__store_sqlite_missing("postgresql://h/db"),
+	      "a missing SQLite file");
+
 	/* passwords never shown */
 	char shown[256];
 	cds__store_redact("postgresql://cds:s3cret@127.0.0.1:5432/cds", shown, sizeof shown);

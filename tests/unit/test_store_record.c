@@ -141,8 +141,8 @@ static struct cds_app *open_app(const char *name, const char *key, int keep, lon
 	                               .keep_request_bodies = keep,
 	                               .request_body_retention_days = days};
 	struct cds_app *app = NULL;
-	CHECK(cds_app_new(&opts, NULL, &app) == FHIR_OK && app && app->host->store, "app with store %s",
-	      name);
+	CHECK(cds_app_new(&opts, NULL, &app) == FHIR_OK && app && app->host->store,
+	      "app with store %s", name);
 	return app;
 }
 
@@ -366,7 +366,8 @@ static void test_bodies(struct cds_app *plain, const char *other_key)
 	call(app, "POST", SELECT_PATH, knee, &r, NULL);
 	CHECK(r.status == 200, "bodies kept: 200");
 	cds_reply_clear(&r);
-	cJSON *req = rows(app->host->store, "SELECT patient, body, body_expires_at FROM request", NULL);
+	cJSON *req =
+	    rows(app->host->store, "SELECT patient, body, body_expires_at FROM request", NULL);
 	cJSON *a = rows(plain->host->store, "SELECT patient FROM request", NULL);
 	CHECK(cell(req, 0, 0) && cell(a, 0, 0) && !same(cell(req, 0, 0), cell(a, 0, 0)),
 	      "another key: another patient value");
@@ -385,13 +386,16 @@ static void test_bodies(struct cds_app *plain, const char *other_key)
 	unsigned long count = 99;
 	CHECK(cds__store_purge(app->host->store, time(NULL), &count, &err) == FHIR_OK && count == 0,
 	      "nothing expired now (%lu)", count);
-	CHECK(cds__store_purge(app->host->store, time(NULL) + 86400 - 120, &count, &err) == FHIR_OK &&
+	CHECK(cds__store_purge(app->host->store, time(NULL) + 86400 - 120, &count, &err) ==
+	              FHIR_OK &&
 	          count == 0,
 	      "nor just before a day has passed (%lu)", count);
-	CHECK(cds__store_purge(app->host->store, time(NULL) + 86400 + 120, &count, &err) == FHIR_OK &&
+	CHECK(cds__store_purge(app->host->store, time(NULL) + 86400 + 120, &count, &err) ==
+	              FHIR_OK &&
 	          count == 1,
 	      "purged a day later (%lu)", count);
-	req = rows(app->host->store, "SELECT body, body_expires_at, hook_instance FROM request", NULL);
+	req = rows(app->host->store, "SELECT body, body_expires_at, hook_instance FROM request",
+	           NULL);
 	CHECK(!cell(req, 0, 0) && !cell(req, 0, 1) && cell(req, 0, 2),
 	      "the body is gone, the request stays");
 	cJSON_Delete(req);
@@ -405,7 +409,8 @@ static void test_unwritable(struct cds_app *app)
 {
 	char why[200];
 	struct cds_reply r = {0};
-	pragma(app->host->store, "PRAGMA query_only = 1"); /* as a read-only file or full disk would */
+	pragma(app->host->store,
+	       "PRAGMA query_only = 1"); /* as a read-only file or full disk would */
 	call(app, "POST", SELECT_PATH, knee, &r, NULL);
 	CHECK(r.status == 503, "unwritable store: the service call is 503 (%u)", r.status);
 	CHECK(header(&r, "Retry-After") != NULL, "with Retry-After");
@@ -473,13 +478,14 @@ static void test_options(void)
 	CHECK(stat(key, &st) == 0 && (st.st_mode & 0777) == 0600 && st.st_size == 32,
 	      "the created key: 32 bytes, 0600");
 	app = NULL;
-	CHECK(cds_app_new(&opts, NULL, &app) == FHIR_OK && app && strstr(app->host->store_note, key) &&
-	          !strstr(app->host->store_note, "created"),
+	CHECK(cds_app_new(&opts, NULL, &app) == FHIR_OK && app &&
+	          strstr(app->host->store_note, key) && !strstr(app->host->store_note, "created"),
 	      "reused the next time: %s", app ? app->host->store_note : "");
 	cds_app_free(app);
 	opts.store = "-";
 	app = NULL;
-	CHECK(cds_app_new(&opts, NULL, &app) == FHIR_OK && app && !app->host->store, "'-': no store");
+	CHECK(cds_app_new(&opts, NULL, &app) == FHIR_OK && app && !app->host->store,
+	      "'-': no store");
 	cds_app_free(app);
 }
 
