@@ -29,25 +29,16 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"; }
 trap cleanup EXIT
 
-cat >"$tmp/post.lua" <<'EOF'
-local f = assert(io.open(os.getenv("BENCH_BODY"), "rb"))
-wrk.method = "POST"
-wrk.body = f:read("*a")
-f:close()
-wrk.headers["Content-Type"] = "application/json"
-EOF
+. "$(dirname "$0")/bench_lib.sh"
+bench_post_lua "$tmp/post.lua"
 
 # start NAME COMMAND...: starts a server printing "listening on URL", sets url_NAME
 start() {
   local name=$1; shift
   "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
   pids+=($!)
-  local u=
-  for _ in $(seq 100); do
-    u=$(sed -n 's/.*listening on \(http:\/\/[0-9.:]*\).*/\1/p' "$tmp/$name.out" "$tmp/$name.err" | head -n1)
-    [ -n "$u" ] && break
-    sleep 0.1
-  done
+  local u
+  u=$(bench_wait_url "$tmp/$name.out" "$tmp/$name.err")
   [ -n "$u" ] || { echo "bench-http: $name did not start"; cat "$tmp/$name.err"; exit 1; }
   printf -v "url_$name" '%s' "$u"
 }

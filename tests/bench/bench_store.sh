@@ -24,13 +24,8 @@ pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
 
-cat >"$tmp/post.lua" <<'EOF'
-local f = assert(io.open(os.getenv("BENCH_BODY"), "rb"))
-wrk.method = "POST"
-wrk.body = f:read("*a")
-f:close()
-wrk.headers["Content-Type"] = "application/json"
-EOF
+. "$(dirname "$0")/bench_lib.sh"
+bench_post_lua "$tmp/post.lua"
 
 # one NAME BINARY CONNS RUN: starts serve on a fresh store, one wrk run, stops it; prints
 # "req/s p99_ms errors calls_per_commit"
@@ -41,11 +36,7 @@ one() {
   "$bin" serve --port 0 --store "$s" --decision-log "$tmp/decisions.log" \
     >"$tmp/serve.out" 2>"$tmp/serve.err" &
   pid=$!
-  for _ in $(seq 100); do
-    url=$(sed -n 's/.*listening on \(http:\/\/[0-9.:]*\).*/\1/p' "$tmp/serve.out" "$tmp/serve.err" | head -n1)
-    [ -n "$url" ] && break
-    sleep 0.1
-  done
+  url=$(bench_wait_url "$tmp/serve.out" "$tmp/serve.err")
   [ -n "$url" ] || { echo "bench-store: $name did not start"; cat "$tmp/serve.err"; exit 1; }
   BENCH_BODY=$knee wrk -t1 -c"$conns" -d"${secs}s" --latency -s "$tmp/post.lua" "$url$path" \
     >"$tmp/wrk.out" 2>&1
