@@ -8,6 +8,7 @@
 # for a loopback peer whose Host is another name, 200 with the admin token; serve stops with 0.
 # Usage: test_report_serve.sh BINARY SOURCE_DIR
 set -u
+. "$(dirname "$0")/cli_lib.sh"
 bin=$1 src=$2
 shared="$src/../shared"
 tmp=$(mktemp -d)
@@ -25,12 +26,7 @@ chmod 600 "$tmp/admin-token"
 "$bin" serve --port 0 --store "sqlite:$tmp/store.db" --decision-log - --replay-cache - \
   --admin-token-file "$tmp/admin-token" 2>"$tmp/serve.err" &
 pid=$!
-url=
-for _ in $(seq 100); do
-  url=$(sed -n 's/.*listening on \(http[^ ]*\)\/cds-services.*/\1/p' "$tmp/serve.err")
-  [ -n "$url" ] && break
-  sleep 0.1
-done
+url=$(wait_serve_url "$tmp/serve.err")
 check "serve --store starts and prints its URL" [ -n "$url" ]
 
 i=0

@@ -6,6 +6,7 @@
 # drains lines still queued is shown deterministically by tests/unit/test_log.c, which can hold
 # the writer.) Usage: test_serve_stop.sh BINARY SOURCE_DIR
 set -u
+. "$(dirname "$0")/cli_lib.sh"
 bin=$1 src=$2
 body="$src/../shared/examples/uk-msk-order-select-knee-injection.json"
 requests=200
@@ -25,12 +26,7 @@ check "eval writes decision records for the example ($per)" [ "$per" -ge 1 ]
 
 "$bin" serve --port 0 --decision-log "$tmp/decisions.log" 2>"$tmp/serve.err" &
 pid=$!
-url=
-for _ in $(seq 100); do
-  url=$(sed -n 's/.*listening on \(http[^ ]*\)\/cds-services.*/\1/p' "$tmp/serve.err")
-  [ -n "$url" ] && break
-  sleep 0.1
-done
+url=$(wait_serve_url "$tmp/serve.err")
 check "serve starts and prints its URL" [ -n "$url" ]
 seq "$requests" | xargs -P 8 -I{} curl -s -o /dev/null -w '%{http_code}\n' \
   -H 'Content-Type: application/json' --data-binary "@$body" \
