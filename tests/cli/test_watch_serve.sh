@@ -11,9 +11,11 @@
 #    restored: reloaded;
 #  - the config file (another folder) changed: reloaded, the deployment's new name logged;
 #  - a burst of 20 writes: far fewer reloads than 20 (the quiet period), the last version served;
+#  - the policy moved into a new folder, then changed there: served (new folders are watched);
 #  - SIGHUP still reloads, counted under trigger="signal"; SIGTERM: exit 0.
 # Then `check --config` accepts server.watch and limits.watchQuietMs and refuses a wrong type,
-# and `serve` with server.watch in the file (no --watch) watches too.
+# and `serve` with server.watch in the file (no --watch) watches too, on --policies given as a
+# symlink that is then swapped to another folder: the new folder is served, and watched.
 # Usage: test_watch_serve.sh BINARY SOURCE_DIR
 set -u
 . "$(dirname "$0")/cli_lib.sh"
@@ -112,7 +114,9 @@ check "config file: the new deployment is served" \
 
 # 5. a burst of 20 writes: far fewer reloads than 20, the last version served
 before=$(($(reloads success watch) + $(reloads failure watch)))
-for i in $(seq 20); do with_version "3.1-burst-$i" >"$policy"; done
+burst_texts=()
+for i in $(seq 20); do burst_texts[i]=$(with_version "3.1-burst-$i"); done
+for i in $(seq 20); do printf '%s\n' "${burst_texts[i]}" >"$policy"; done # no fork between
 wait_for "burst: the last write's version is served" is served 3.1-burst-20
 more() { [ $(($(reloads success watch) + $(reloads failure watch))) -gt "$before" ]; }
 wait_for "burst: counted" more
@@ -120,7 +124,16 @@ burst=$(($(reloads success watch) + $(reloads failure watch) - before))
 echo "burst of 20 writes: $burst reload(s)"
 check "burst: at most 5 reloads for 20 writes ($burst)" test "$burst" -ge 1 -a "$burst" -le 5
 
-# 6. SIGHUP still reloads, counted apart
+# 6. a new folder: its files are watched from the moment it appears
+before=$(($(reloads success watch) + $(reloads failure watch)))
+mkdir "$tmp/policies/moved"
+mv "$policy" "$tmp/policies/moved/"
+policy="$tmp/policies/moved/$policy_name"
+wait_for "new folder: the move is reloaded" more
+with_version 3.1-moved >"$policy" # in place, in the new folder: only its own watch sees this
+wait_for "new folder: a change inside it is served" is served 3.1-moved
+
+# 7. SIGHUP still reloads, counted apart
 kill -HUP "$pid"
 wait_for "SIGHUP: counted under trigger=signal" is reloads 1 success signal
 
@@ -141,8 +154,10 @@ sed 's/^{/{"server": {"watch": "yes", "limits": {"watchQuietMs": 5}},/' \
 check "check --config refuses a wrong watch" grep -q 'bad.json#/server/watch: must be true or false' "$tmp/check.err"
 check "check --config refuses a watchQuietMs out of range" \
   grep -q 'bad.json#/server/limits/watchQuietMs: watchQuietMs must be an integer from 10' "$tmp/check.err"
-# serve with server.watch from the file, no --watch
-"$bin" serve --port 0 --policies "$tmp/policies" --config "$tmp/watch.json" --decision-log - \
+# serve with server.watch from the file, no --watch, on a symlink to the policies folder that
+# is then swapped to another folder (as a deployment does, atomically by rename)
+ln -s policies "$tmp/live"
+"$bin" serve --port 0 --policies "$tmp/live" --config "$tmp/watch.json" --decision-log - \
   --store - 2>"$tmp/serve2.err" &
 pid=$!
 url=$(wait_serve_url "$tmp/serve2.err")
@@ -150,6 +165,12 @@ check "serve with server.watch starts" [ -n "$url" ]
 wait_for "serve with server.watch watches" grep -q 'watch: reloading when' "$tmp/serve2.err"
 with_version 3.1-file >"$policy"
 [ -n "$url" ] && wait_for "server.watch: the change is served" is served 3.1-file
+cp -R "$tmp/policies" "$tmp/policies-2"
+with_version 3.1-swapped >"$tmp/policies-2/moved/$policy_name"
+ln -s policies-2 "$tmp/live.new" && mv -T "$tmp/live.new" "$tmp/live"
+[ -n "$url" ] && wait_for "symlink swapped: the new folder is served" is served 3.1-swapped
+with_version 3.1-swapped-b >"$tmp/policies-2/moved/$policy_name"
+[ -n "$url" ] && wait_for "symlink swapped: the new folder is watched" is served 3.1-swapped-b
 kill -TERM "$pid"
 wait "$pid"
 rc=$?
