@@ -15,7 +15,8 @@
 #  - SIGHUP still reloads, counted under trigger="signal"; SIGTERM: exit 0.
 # Then `check --config` accepts server.watch and limits.watchQuietMs and refuses a wrong type,
 # and `serve` with server.watch in the file (no --watch) watches too, on --policies given as a
-# symlink that is then swapped to another folder: the new folder is served, and watched.
+# symlink that is then swapped to another folder: the new folder is served, and watched; and an
+# issuer's JWKS file is watched (broken: refused; restored by a rename: reloaded).
 # Usage: test_watch_serve.sh BINARY SOURCE_DIR
 set -u
 . "$(dirname "$0")/cli_lib.sh"
@@ -176,6 +177,29 @@ wait "$pid"
 rc=$?
 pid=
 check "serve (server.watch) exits 0 after SIGTERM (got $rc)" [ "$rc" -eq 0 ]
+
+# An issuer's JWKS file (the embedded configuration): broken, refused; restored, reloaded.
+mkdir "$tmp/keys"
+cp "$src/tests/fixtures/sandbox-jwks.json" "$tmp/keys/jwks.json"
+"$bin" serve --port 0 --decision-log - --store - --replay-cache - --watch \
+  --issuer "https://sandbox.cds-hooks.org=$tmp/keys/jwks.json" 2>"$tmp/serve3.err" &
+pid=$!
+url=$(wait_serve_url "$tmp/serve3.err")
+check "serve with an issuer's JWKS file starts" [ -n "$url" ]
+if [ -n "$url" ]; then
+  wait_for "JWKS: serve says it watches" grep -q 'watch: reloading when' "$tmp/serve3.err"
+  echo '{' >"$tmp/keys/jwks.json"
+  wait_for "JWKS: a broken file is refused" is reloads 1 failure watch
+  check "JWKS: the refusal names the file" grep -q "reload: $tmp/keys/jwks.json: " "$tmp/serve3.err"
+  cp "$src/tests/fixtures/sandbox-jwks.json" "$tmp/keys/.jwks.new"
+  mv "$tmp/keys/.jwks.new" "$tmp/keys/jwks.json"
+  wait_for "JWKS: restored by a rename, reloaded" is reloads 1 success watch
+fi
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+pid=
+check "serve (JWKS) exits 0 after SIGTERM (got $rc)" [ "$rc" -eq 0 ]
 [ "$failed" -eq 0 ] || { echo "---- serve's log"; tail -40 "$tmp/serve.err"; }
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
