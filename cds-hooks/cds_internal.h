@@ -122,16 +122,31 @@ struct cds__reloader;
 /* Starts the reload thread for `host` (retained). NEW: *out. FHIR_OK or FHIR_ERR_IO. */
 int cds__reload_start(struct cds__host *host, const struct cds__reload_source *src,
                       struct cds__reloader **out);
-/* Asks for a reload (SIGHUP, read by main's sigwait): the reload thread reads, compiles and
- * checks everything, then swaps it in or refuses it; requests made while one runs coalesce into
- * one more. Never blocks on the reload. Thread-safe. */
-void cds__reload_request(struct cds__reloader *r);
-/* Runs one reload now on the calling thread (tests; never while the reload thread may run one);
- * returns 1 when swapped in, 0 refused. The generation swapped out is kept by r and freed on the
- * reload thread once its last request is done (or released at cds__reload_stop). */
+/* What asked for a reload: SIGHUP (main's sigwait) or --watch (watch.c). Bits: requests that
+ * coalesce into one reload are counted under signal when any of them was one. */
+enum cds__reload_trigger { CDS__RELOAD_SIGNAL = 1, CDS__RELOAD_WATCH = 2 };
+/* Asks for a reload: the reload thread reads, compiles and checks everything, then swaps it in
+ * or refuses it; requests made while one runs (from either trigger) coalesce into one more, so
+ * two reloads never run at once. Never blocks on the reload. Thread-safe. */
+void cds__reload_request(struct cds__reloader *r, enum cds__reload_trigger trigger);
+/* Runs one reload now on the calling thread (tests; never while the reload thread may run one;
+ * counted as a signal's); returns 1 when swapped in, 0 refused. The generation swapped out is kept
+ * by r and freed on the reload thread once its last request is done (or released at
+ * cds__reload_stop). */
 int cds__reload_now(struct cds__reloader *r);
 /* Waits for a running reload to end, stops the thread and frees r. Accepts NULL. */
 void cds__reload_stop(struct cds__reloader *r);
+
+/* `serve --watch` (watch.c): a thread that asks `reloader` (BORROWED: stop this first) for a
+ * reload once the files `src` is read from (copied; its strings BORROWED: the policies folder's
+ * tree, the config file and the files its settings name) have changed and then been quiet for
+ * quiet_ms. Logs one line at start and one per reload asked for to src->log. NEW: *out.
+ * FHIR_OK, or FHIR_ERR_IO in *err (no inotify, or nothing to watch). */
+struct cds__watcher;
+int cds__watch_start(struct cds__reloader *reloader, const struct cds__reload_source *src,
+                     unsigned long quiet_ms, struct cds__watcher **out, struct fhir_error *err);
+/* Stops the watch thread and frees w. Accepts NULL. */
+void cds__watch_stop(struct cds__watcher *w);
 
 /* ---- configuration files (files.c) -------------------------------------------------------- */
 
@@ -476,6 +491,7 @@ struct cds__limits {
 	unsigned long clock_skew_seconds, max_token_lifetime_seconds, replay_cache_entries;
 	unsigned long jwks_ttl_seconds, jwks_refresh_seconds, jwks_timeout_seconds, jwks_max_bytes;
 	unsigned long shutdown_grace_seconds;
+	unsigned long watch_quiet_ms; /* --watch: the quiet period before a reload (watch.c) */
 };
 
 /* One trusted issuer. All NEW. */
@@ -512,6 +528,7 @@ struct cds_config {
 	/* a path (relative to the file resolved), "-" for none; NULL: not set */
 	char *decision_log;
 	int log_json; /* access log as JSON lines (--log-format json) */
+	int watch;    /* --watch: reload when the configuration's files change (watch.c) */
 	/* the store (issue 13; serve applies them): URL or "-" for none, NULL: not set (serve's
 	 * default CDS__STORE_DEFAULT); key file; request bodies kept (-1: not set) and for how
 	 * many days (-1: not set) */
@@ -527,8 +544,8 @@ struct cds_config {
 #define CDS__BODY_RETENTION_DEFAULT_DAYS 30
 #define CDS__BODY_RETENTION_MAX_DAYS     3650
 /* What a reload cannot change (they size or bind the server, or are opened once): bind, port,
- * tls.cert/key, decisionLog, replayCacheFile, fetchBudgetMs, logFormat and every limit. Copies
- * them from `running` into `next` and writes the config-file names of those that differed,
+ * tls.cert/key, decisionLog, replayCacheFile, fetchBudgetMs, logFormat, watch and every limit.
+ * Copies them from `running` into `next` and writes the config-file names of those that differed,
  * comma-separated, into `changed` (truncated to size). Returns how many differed. */
 size_t cds__config_keep_restart(struct cds_config *next, const struct cds_config *running,
                                 char *changed, size_t size);
@@ -579,8 +596,9 @@ void cds__files_digest(const struct engine_file *files, size_t count, char *out,
  * digest and policy count become its. Call on one thread at a time (the reload thread). */
 void cds__metrics_policy_set(struct cds__metrics *m, const struct engine *engine,
                              const char *digest);
-/* One reload finished: ok 1 swapped in, 0 refused (cds_reloads_total{result}). */
-void cds__metrics_reload(struct cds__metrics *m, int ok);
+/* One reload finished: ok 1 swapped in, 0 refused; watch 1 when only --watch asked for it, 0
+ * when a SIGHUP did (cds_reloads_total{result,trigger}). */
+void cds__metrics_reload(struct cds__metrics *m, int ok, int watch);
 /* One answered request: its path (routed like handle.c), status, and seconds from its headers to
  * its reply. NULL m: nothing. */
 void cds__metrics_request(struct cds__metrics *m, const char *path, unsigned status,

@@ -66,6 +66,8 @@ static const struct limit_def {
       "largest JWKS accepted"),
     L("shutdownGraceSeconds", "shutdown-grace", shutdown_grace_seconds, 10, 0, 3600,
       "on SIGTERM/SIGINT: no new connections; requests in flight get this long to finish"),
+    L("watchQuietMs", "watch-quiet-ms", watch_quiet_ms, 300, 10, 60000,
+      "with --watch: milliseconds the changed files must stay quiet before the reload"),
 #undef L
 };
 #define LIMIT_COUNT (sizeof limit_defs / sizeof limit_defs[0])
@@ -349,7 +351,7 @@ static void unknown_keys(struct sink *s, const cJSON *object, const char *pointe
 			          "logFormat, fetchBudgetMs, publicUrl, issuers, algorithms, "
 			          "allowOrigins, jwksCaFile, replayCacheFile, adminTokenFile, "
 			          "allowHttpLoopbackJwks, fetchWithoutAuthorization, tls, limits, "
-			          "store)"
+			          "store, watch)"
 			        : "");
 	}
 }
@@ -550,6 +552,7 @@ static void load_server(struct cds_config *cfg, struct sink *s, const cJSON *ser
 	                                    "tls",
 	                                    "limits",
 	                                    "store",
+	                                    "watch",
 	                                    NULL};
 	static const char *const tls_known[] = {"cert", "key", NULL};
 	struct fhir_error e = {{0}, {0}};
@@ -567,6 +570,9 @@ static void load_server(struct cds_config *cfg, struct sink *s, const cJSON *ser
 	    want_bool(s, server, "fetchWithoutAuthorization", "/server/fetchWithoutAuthorization");
 	if (flag >= 0)
 		cfg->fetch_without_authorization = flag;
+	flag = want_bool(s, server, "watch", "/server/watch"); /* --watch (watch.c) */
+	if (flag >= 0)
+		cfg->watch = flag;
 	const char *v = want_string(s, server, "bind", "/server/bind", 0);
 	if (v)
 		set_string(&cfg->bind, v);
@@ -732,7 +738,8 @@ int cds_config_load_file(struct cds_config *cfg, const char *path, struct fhir_e
 
 /* ---- command-line options ---------------------------------------------------------------- */
 
-static const char *const flag_options[] = {"allow-http-jwks", "fetch-without-authorization"};
+static const char *const flag_options[] = {"allow-http-jwks", "fetch-without-authorization",
+                                           "watch"};
 static const char *const value_options[] = {
     "issuer",   "issuer-jku",  "public-url",          "allow-origin",    "alg",
     "tls-cert", "tls-key",     "jwks-ca-file",        "replay-cache",    "log-format",
@@ -763,6 +770,10 @@ int cds_config_option(struct cds_config *cfg, const char *name, const char *valu
 	}
 	if (strcmp(name, "fetch-without-authorization") == 0) {
 		cfg->fetch_without_authorization = 1;
+		return FHIR_OK;
+	}
+	if (strcmp(name, "watch") == 0) {
+		cfg->watch = 1;
 		return FHIR_OK;
 	}
 	if (!value) {
@@ -1026,6 +1037,7 @@ size_t cds__config_keep_restart(struct cds_config *next, const struct cds_config
 	    {next->port, running->port, "port"},
 	    {next->fetch_budget_ms, running->fetch_budget_ms, "fetchBudgetMs"},
 	    {next->log_json, running->log_json, "logFormat"},
+	    {next->watch, running->watch, "watch"},
 	    {next->keep_request_bodies, running->keep_request_bodies, "store.requestBodies"},
 	    {next->request_body_retention_days, running->request_body_retention_days,
 	     "store.requestBodies"}};
@@ -1038,6 +1050,7 @@ size_t cds__config_keep_restart(struct cds_config *next, const struct cds_config
 	next->port = running->port;
 	next->fetch_budget_ms = running->fetch_budget_ms;
 	next->log_json = running->log_json;
+	next->watch = running->watch;
 	next->keep_request_bodies = running->keep_request_bodies;
 	next->request_body_retention_days = running->request_body_retention_days;
 	for (size_t i = 0; i < LIMIT_COUNT; i++) {

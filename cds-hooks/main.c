@@ -29,7 +29,7 @@ static const char usage_main[] =
     "                          [--allow-origin ORIGIN]... [--tls-cert FILE --tls-key FILE]\n"
     "                          [--log-format text|json] [--fetch-budget-ms MS]\n"
     "                          [--store URL|-] [--patient-key FILE]\n"
-    "                          [--keep-request-bodies DAYS|no] [LIMITS] ...\n"
+    "                          [--keep-request-bodies DAYS|no] [--watch] [LIMITS] ...\n"
     "  cds-commissioning eval [--now ISO-8601] [--policies DIR] [--config FILE]\n"
     "                         [--decision-log FILE|-] [--fetch-budget-ms MS] FILE|-\n"
     "  cds-commissioning check [--policies DIR] [--config FILE]\n"
@@ -72,16 +72,20 @@ static const char usage_serve[] =
     "requests in flight finish on the set they started with. A set with any error is\n"
     "refused (each error logged as `check` prints it) and the running one keeps serving.\n"
     "One line per reload says which policy set (digest), how many policies and how long,\n"
-    "or why it was refused; /metrics counts cds_reloads_total{result}. Reloaded: issuers\n"
+    "or why it was refused; /metrics counts cds_reloads_total{result,trigger}. --watch\n"
+    "reloads the same way when those files change. Reloaded: issuers\n"
     "and their JWKS, publicUrl, algorithms, allowOrigins, jwksCaFile, allowHttpLoopbackJwks,\n"
     "fetchWithoutAuthorization. Need a restart (a change is logged and the running value\n"
     "kept): bind, port, tls, decisionLog, replayCacheFile, fetchBudgetMs, logFormat,\n"
-    "every limit, --policies itself, and switching between open demo mode and issuers.\n"
+    "watch, every limit, --policies itself, and switching between open demo mode and\n"
+    "issuers.\n"
     "\n"
     "With --issuer, every service and feedback call needs `Authorization: Bearer <JWT>` signed\n"
     "by a trusted issuer (401 otherwise); discovery and /healthz stay anonymous. Without any\n"
     "issuer the service runs in open demo mode: loopback only, CORS '*', a banner at start.\n"
-    "\n"
+    "\n";
+
+static const char usage_serve_options[] = /* (split: C11 compilers need only 4095-byte strings) */
     "  --bind ADDR            IPv4/IPv6 address to listen on (default 127.0.0.1). Without an\n"
     "                         --issuer only loopback addresses are accepted (open demo mode).\n"
     "  --port N               TCP port, 0-65535 (default 8080; 0 picks a free port, printed\n"
@@ -94,8 +98,14 @@ static const char usage_serve[] =
     "                         option here but --policies (bind, port, decisionLog,\n"
     "                         logFormat, fetchBudgetMs, publicUrl, issuers, algorithms,\n"
     "                         allowOrigins, jwksCaFile, replayCacheFile, tls, limits.<name>,\n"
-    "                         store, ...; README \"The config file\"); unknown keys are errors;\n"
-    "                         command-line options override it\n"
+    "                         store, watch, ...; README \"The config file\"); unknown keys are\n"
+    "                         errors; command-line options override it\n"
+    "  --watch                reload as SIGHUP does when a file below --policies, the\n"
+    "                         --config file or a JWKS, CA or admin token file it names\n"
+    "                         changes (inotify on their folders): once they have been quiet\n"
+    "                         for --watch-quiet-ms, so a copy of a whole folder is one\n"
+    "                         reload; editors' swap and backup files are ignored; a broken\n"
+    "                         set is refused and the running one serves on (server.watch)\n"
     "  --decision-log FILE|-  append decision-log JSON lines to FILE; '-' for none (no\n"
     "                         decision log at all; default: stderr)\n"
     "  --help                 show this help\n"
@@ -531,6 +541,7 @@ static int cmd_serve(int argc, char **argv)
 	struct cds_app *app = NULL;
 	struct cds__host *host = NULL;
 	struct cds__reloader *reloader = NULL;
+	struct cds__watcher *watcher = NULL;
 	struct cds_server *server = NULL;
 	struct cds_config *cfg = NULL;
 	struct fhir_error err = {{0}, {0}};
@@ -539,6 +550,7 @@ static int cmd_serve(int argc, char **argv)
 	if (rc != 0 || o.help) {
 		if (o.help) {
 			fputs(usage_serve, stdout);
+			fputs(usage_serve_options, stdout);
 			cds_config_print_usage(stdout);
 			fputs(usage_serve_end, stdout);
 		}
@@ -644,10 +656,17 @@ static int cmd_serve(int argc, char **argv)
 	if (cds__reload_start(host, &source, &reloader) != FHIR_OK)
 		fputs("cds-commissioning: cannot start the reload thread: SIGHUP is ignored\n",
 		      stderr);
+	else if (cfg->watch && /* the same reloads, asked for when files change */
+	         cds__watch_start(reloader, &source, cfg->limits.watch_quiet_ms, &watcher, &err) !=
+	             FHIR_OK)
+		fprintf(stderr, "cds-commissioning: %s: %s; changes need SIGHUP\n", err.where,
+		        err.message);
 	int sig = 0;
 	while (sigwait(&stop, &sig) == 0 && sig == SIGHUP)
-		cds__reload_request(reloader); /* coalesced while one runs */
-	cds__reload_stop(reloader);            /* a reload under way finishes first */
+		cds__reload_request(reloader, CDS__RELOAD_SIGNAL); /* coalesced while one runs */
+	cds__watch_stop(watcher); /* asks for no reload from here on */
+	watcher = NULL;
+	cds__reload_stop(reloader); /* a reload under way finishes first */
 	reloader = NULL;
 	cds__notify_stopping();
 	cds_server_quiesce(server); /* refused from here on: announced after, not before */
@@ -671,6 +690,7 @@ static int cmd_serve(int argc, char **argv)
 out:
 	/* The server first (every request answered, its records queued), then the app, whose
 	 * decision log writes what is queued before it closes. */
+	cds__watch_stop(watcher);
 	cds__reload_stop(reloader);
 	cds_server_stop(server);
 	cds_app_free(app);

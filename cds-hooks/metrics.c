@@ -91,7 +91,7 @@ struct cds__metrics {
 	struct histogram fetch_latency;
 	pthread_mutex_t set_lock;          /* guards digest (reload thread vs scrapes) */
 	char digest[72];                   /* "sha256:<hex>" of the policy set being served */
-	atomic_ulong reloads[2];           /* reloads refused [0] and swapped in [1] */
+	atomic_ulong reloads[2][2];        /* [SIGHUP 0, --watch 1][refused 0, swapped in 1] */
 	struct cds_server *_Atomic server; /* BORROWED while serving (connections, in flight) */
 	atomic_int draining;               /* shutting down: not ready */
 };
@@ -233,10 +233,10 @@ void cds__metrics_policy_set(struct cds__metrics *m, const struct engine *engine
 	pthread_mutex_unlock(&m->set_lock);
 }
 
-void cds__metrics_reload(struct cds__metrics *m, int ok)
+void cds__metrics_reload(struct cds__metrics *m, int ok, int watch)
 {
 	if (m)
-		atomic_fetch_add(&m->reloads[ok ? 1 : 0], 1);
+		atomic_fetch_add(&m->reloads[watch ? 1 : 0][ok ? 1 : 0], 1);
 }
 
 void cds__metrics_free(struct cds__metrics *m)
@@ -488,10 +488,13 @@ static char *render(struct cds_app *app, size_t *length)
 	head(&t, "cds_policies_loaded", "gauge", "Policies in the set being served.");
 	put(&t, "cds_policies_loaded %zu\n", atomic_load(&m->policy_count));
 	head(&t, "cds_reloads_total", "counter",
-	     "Reloads (SIGHUP), by result: success (swapped in) or failure (refused, the previous "
-	     "set kept serving).");
-	put(&t, "cds_reloads_total{result=\"success\"} %lu\n", atomic_load(&m->reloads[1]));
-	put(&t, "cds_reloads_total{result=\"failure\"} %lu\n", atomic_load(&m->reloads[0]));
+	     "Reloads by result, success (swapped in) or failure (refused, the previous set kept "
+	     "serving), and trigger, signal (SIGHUP) or watch (--watch saw files change).");
+	for (int w = 0; w < 2; w++)
+		for (int ok = 1; ok >= 0; ok--)
+			put(&t, "cds_reloads_total{result=\"%s\",trigger=\"%s\"} %lu\n",
+			    ok ? "success" : "failure", w ? "watch" : "signal",
+			    atomic_load(&m->reloads[w][ok]));
 
 	head(&t, "cds_http_requests_total", "counter",
 	     "HTTP requests answered, by endpoint, CDS service and status.");

@@ -6,7 +6,8 @@
  * started with. A set with any error is refused, every error logged as `check` prints it
  * (FILE#/json/pointer: message), and the running one keeps serving. Settings that size or bind
  * the server are kept as they are and named as needing a restart. It must not run on a request
- * thread or in a signal handler (main.c's sigwait loop asks for a reload; this thread does it). */
+ * thread or in a signal handler (main.c's sigwait loop, and watch.c's thread for --watch, ask for
+ * a reload; this thread does it, one at a time: requests made meanwhile coalesce into one more). */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -23,7 +24,7 @@ struct cds__reloader {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
-	int pending, stop; /* under lock */
+	int pending, stop; /* under lock; pending: the cds__reload_trigger bits asked since */
 	/* Generations swapped out whose requests may still run: this thread keeps a reference to
 	 * each and frees it once that is the last one (sweep), so that freeing an engine never
 	 * falls on a request thread. */
@@ -81,8 +82,10 @@ static double ms_since(const struct timespec *start)
 	       (double)(now.tv_nsec - start->tv_nsec) / 1e6;
 }
 
-int cds__reload_now(struct cds__reloader *r)
+/* One reload for the triggers in `trigger` (cds__reload_trigger bits). */
+static int reload_run(struct cds__reloader *r, int trigger)
 {
+	int watch = !(trigger & CDS__RELOAD_SIGNAL); /* counted as --watch's only without SIGHUP */
 	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	FILE *log = r->src.log ? r->src.log : stderr;
@@ -92,9 +95,10 @@ int cds__reload_now(struct cds__reloader *r)
 	if (!running)
 		return 0;        /* stopping */
 	cds__notify_reloading(); /* systemd: `systemctl reload` waits for READY=1 below */
-	fprintf(log, "cds-commissioning: reload: reading %s%s%s\n",
+	fprintf(log, "cds-commissioning: reload: reading %s%s%s (%s)\n",
 	        r->src.policies_dir ? r->src.policies_dir : "the embedded configuration",
-	        r->src.config_file ? " and " : "", r->src.config_file ? r->src.config_file : "");
+	        r->src.config_file ? " and " : "", r->src.config_file ? r->src.config_file : "",
+	        watch ? "--watch: files changed" : "SIGHUP");
 
 	/* The server settings, rebuilt as at start; what cannot change while serving is kept. */
 	struct cds_config *cfg = NULL;
@@ -137,7 +141,7 @@ int cds__reload_now(struct cds__reloader *r)
 		cds__notify_status("reloaded: policy set %s (%zu polic%s)", next->digest, n,
 		                   n == 1 ? "y" : "ies");
 		cds__notify_ready();
-		cds__metrics_reload(running->metrics, 1); /* counted once swapped and logged */
+		cds__metrics_reload(running->metrics, 1, watch); /* once swapped and logged */
 		pthread_mutex_lock(&r->lock);
 		retire(r, running); /* freed on the reload thread once its requests are done */
 		pthread_cond_signal(&r->wake);
@@ -152,12 +156,17 @@ int cds__reload_now(struct cds__reloader *r)
 	        sink.errors, sink.errors == 1 ? "" : "s", ms_since(&start), running->digest, n,
 	        n == 1 ? "y" : "ies");
 	fflush(log);
-	cds__metrics_reload(running->metrics, 0); /* counted once logged */
+	cds__metrics_reload(running->metrics, 0, watch); /* counted once logged */
 	cds__notify_status("reload refused (%zu error%s); still serving policy set %s", sink.errors,
 	                   sink.errors == 1 ? "" : "s", running->digest);
 	cds__notify_ready(); /* still serving: systemd must not wait for ever */
 	cds__app_release(running);
 	return 0;
+}
+
+int cds__reload_now(struct cds__reloader *r)
+{
+	return reload_run(r, CDS__RELOAD_SIGNAL);
 }
 
 static void *reload_main(void *arg)
@@ -180,9 +189,10 @@ static void *reload_main(void *arg)
 		}
 		if (r->stop)
 			break;
+		int trigger = r->pending;
 		r->pending = 0; /* requests from here on ask for one more */
 		pthread_mutex_unlock(&r->lock);
-		cds__reload_now(r);
+		reload_run(r, trigger);
 		pthread_mutex_lock(&r->lock);
 	}
 	pthread_mutex_unlock(&r->lock);
@@ -213,12 +223,12 @@ int cds__reload_start(struct cds__host *host, const struct cds__reload_source *s
 	return FHIR_OK;
 }
 
-void cds__reload_request(struct cds__reloader *r)
+void cds__reload_request(struct cds__reloader *r, enum cds__reload_trigger trigger)
 {
 	if (!r)
 		return;
 	pthread_mutex_lock(&r->lock);
-	r->pending = 1;
+	r->pending |= (int)trigger;
 	pthread_cond_signal(&r->wake);
 	pthread_mutex_unlock(&r->lock);
 }

@@ -4,7 +4,7 @@
  * reloads 50 times, alternating: a good set whose GM070 policy `version` flips between two values
  * (the card's assessment extension carries it as policyVersion), and a broken one (the policy
  * file is not JSON). After each SIGHUP it waits on observable state only: the /metrics counter
- * cds_reloads_total{result} reaching the expected count, then it checks
+ * cds_reloads_total{result,trigger="signal"} reaching the expected count, then it checks
  *  - after a swap: a new request gets the new policyVersion, and the policy-set digest changed;
  *  - after a refusal: the old version and digest keep serving, and the log names the broken file
  *    and says `reload refused`;
@@ -176,8 +176,8 @@ static int write_file(const char *path, const char *text)
 	return ok && rename(tmp, path) == 0 ? 0 : -1; /* a reload never sees half a file */
 }
 
-/* The value of the metric line starting with `prefix` ("cds_reloads_total{result=\"success\"} "),
- * or -1. */
+/* The value of the metric line starting with `prefix`
+ * ("cds_reloads_total{result=\"success\",trigger=\"signal\"} "), or -1. */
 static long metric(const char *text, const char *prefix)
 {
 	const char *at = text ? strstr(text, prefix) : NULL;
@@ -203,9 +203,12 @@ static int wait_reloads(struct client *c, long success, long failure, char *dige
 	for (int i = 0; i < 6000 && alive(); i++) {
 		char *text = NULL;
 		long status = call(c, "/metrics", NULL, &text);
-		int done = status == 200 &&
-		           metric(text, "cds_reloads_total{result=\"success\"} ") == success &&
-		           metric(text, "cds_reloads_total{result=\"failure\"} ") == failure;
+		int done =
+		    status == 200 &&
+		    metric(text, "cds_reloads_total{result=\"success\",trigger=\"signal\"} ") ==
+		        success &&
+		    metric(text, "cds_reloads_total{result=\"failure\",trigger=\"signal\"} ") ==
+		        failure;
 		if (done)
 			digest_of(text, digest, size);
 		free(text);

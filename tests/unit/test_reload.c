@@ -237,8 +237,9 @@ int main(void)
 	cds__app_release(now);
 
 	char *text = metrics_text(host);
-	CHECK(text && strstr(text, "cds_reloads_total{result=\"success\"} 2\n"), "2 swaps counted");
-	CHECK(text && strstr(text, "cds_reloads_total{result=\"failure\"} 2\n"),
+	CHECK(text && strstr(text, "cds_reloads_total{result=\"success\",trigger=\"signal\"} 2\n"),
+	      "2 swaps counted");
+	CHECK(text && strstr(text, "cds_reloads_total{result=\"failure\",trigger=\"signal\"} 2\n"),
 	      "2 refusals counted");
 	now = cds__app_acquire(host);
 	char want[128];
