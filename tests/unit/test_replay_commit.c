@@ -13,7 +13,9 @@
  *    refused for a valid call;
  *  - a token whose call is still waiting for its commit is not claimed yet: the other replica
  *    answers it, and the waiting call is then refused as a replay (what lets nginx resend the
- *    call of a replica that died before its commit).
+ *    call of a replica that died before its commit);
+ *  - a replica D whose decision store is another (SQLite: another file) claims at auth as
+ *    before: while D's call waits for its commit, the token is already a replay on A.
  * On SQLite (one file, a connection per replica and use) always; on PostgreSQL too when
  * CDS_TEST_POSTGRES_URL names a server (tests/store/pg_server.sh). Pass/fail counts answers,
  * never durations; every wait is bounded. */
@@ -49,14 +51,15 @@ struct replica {
 	unsigned port;
 };
 
-static int start(struct replica *r, const char *url, const char *patient_key)
+/* A replica with `url` as decision store and `replay` as jti replay cache. */
+static int start(struct replica *r, const char *url, const char *replay, const char *patient_key)
 {
 	struct fhir_error err = {{0}, {0}};
 	char issuer[256];
 	snprintf(issuer, sizeof issuer, ISS "=%s/jwks.json", dir);
-	const char *const opts[][2] = {{"issuer", issuer},      {"public-url", PUBLIC},
-	                               {"replay-cache", url},   {"threads", "2"},
-	                               {"max-in-flight", "64"}, {"max-connections-per-ip", "64"}};
+	const char *const opts[][2] = {{"issuer", issuer},       {"public-url", PUBLIC},
+	                               {"replay-cache", replay}, {"threads", "2"},
+	                               {"max-in-flight", "64"},  {"max-connections-per-ip", "64"}};
 	memset(r, 0, sizeof *r);
 	r->cfg = cds_config_new();
 	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
@@ -235,7 +238,7 @@ static void suite(const char *url)
 	char patient_key[128], what[64];
 	snprintf(patient_key, sizeof patient_key, "%s/patient.key", dir);
 	printf("store: %s\n", cds__store_url_kind(url));
-	if (start(&a, url, patient_key) != 0 || start(&b, url, patient_key) != 0)
+	if (start(&a, url, url, patient_key) != 0 || start(&b, url, url, patient_key) != 0)
 		goto out;
 
 	/* checked at auth: a token answered by A is a replay on A and on B */
@@ -279,6 +282,27 @@ static void suite(const char *url)
 	unsigned st = answer(fd, what, sizeof what);
 	CHECK(st == 401 && !strcmp(what, "replay"), "then A's call is a replay (%u %s)", st, what);
 	free(t);
+
+	/* another decision store: the jti is claimed at auth, as before */
+	if (strncmp(url, "sqlite:", 7) == 0) {
+		struct replica d;
+		char other[700];
+		snprintf(other, sizeof other, "sqlite:%s/other.db", dir);
+		if (start(&d, other, url, patient_key) == 0) {
+			t = token(SELECT, "other-store");
+			cds__store_writer_pause(d.app->host->store_writer, 1);
+			fd = send_call(d.port, SELECT, t, knee);
+			CHECK(wait_queued(&d, 1), "D's call waits for its commit");
+			CHECK(call(a.port, SELECT, t, knee, what, sizeof what) == 401 &&
+			          !strcmp(what, "replay"),
+			      "D claimed the token at auth: a replay on A (%s)", what);
+			cds__store_writer_pause(d.app->host->store_writer, 0);
+			st = answer(fd, what, sizeof what);
+			CHECK(st == 200 && !strcmp(what, "card"), "D answers it (%u %s)", st, what);
+			free(t);
+		}
+		stop(&d);
+	}
 out:
 	stop(&a);
 	stop(&b);
