@@ -595,13 +595,14 @@ static void load_server(struct cds_config *cfg, struct sink *s, const cJSON *ser
 		free(cfg->jwks_ca_file);
 		cfg->jwks_ca_file = resolve_path(dir, v);
 	}
-	/* The jti replay cache's file ("-": memory only, forgotten at restart), or a PostgreSQL
-	 * store's URL (shared by replicas: store/replay.h). */
+	/* The jti replay cache's file ("-": memory only, forgotten at restart), or a store's URL
+	 * (shared by replicas: store/replay.h), resolved as server.store is, so that the same text
+	 * in both names the same store. */
 	v = want_string(s, server, "replayCacheFile", "/server/replayCacheFile", 0);
 	if (v) {
 		free(cfg->replay_cache_file);
 		cfg->replay_cache_file = strcmp(v, "-") == 0       ? NULL
-		                         : cds__replay_in_store(v) ? cds__must(strdup(v))
+		                         : cds__replay_in_store(v) ? resolve_store(dir, v)
 		                                                   : resolve_path(dir, v);
 	}
 	/* GET /report's admin token (report_route.c reads it at start) */
