@@ -147,17 +147,14 @@ static time_t now_stamp(char *buf, size_t size)
 	return ts.tv_sec;
 }
 
-/* NEW rows for a call, with the claim of its jti when one is pending (then no longer pending:
- * the commit claims it). */
-static struct cds__store_rows *rows_new(struct cds__claim *claim)
+/* Adds to rows the claim of claim's jti when it is pending (a condition: it runs first); it is
+ * then no longer pending (the commit claims it). claim may be NULL. */
+static void add_claim(struct cds__store_rows *rows, struct cds__claim *claim)
 {
-	struct cds__store_rows *rows = cds__must(calloc(1, sizeof *rows));
-	if (claim && claim->pending) {
-		cds__store_replay_claim_rows(rows, claim->iss, claim->jti, claim->expires,
-		                             time(NULL));
-		claim->pending = 0;
-	}
-	return rows;
+	if (!claim || !claim->pending)
+		return;
+	cds__store_replay_claim_rows(rows, claim->iss, claim->jti, claim->expires, time(NULL));
+	claim->pending = 0;
 }
 
 /* rc of a commit that held `claim`: a refusal is the claim's (a replay), never a failure. */
@@ -187,21 +184,17 @@ struct cds__store_rows *cds__record_decision_rows(struct cds_app *app,
 	in.received_at = stamp;
 	in.key = host->patient_key;
 	in.body_retention_days = host->body_retention_days;
-	struct cds__store_rows *rows = rows_new(NULL); /* the claim is added on submit */
+	struct cds__store_rows *rows = cds__must(calloc(1, sizeof *rows)); /* claim: on submit */
 	cds__decision_rows_build(&in, rows);
 	return rows;
 }
 
-/* p->rows (TAKEN), with the claim of p's pending jti added (it runs first: a condition). */
+/* p->rows (TAKEN), with the claim of p's pending jti. */
 static struct cds__store_rows *take_rows(struct cds__pending *p)
 {
 	struct cds__store_rows *rows = p->rows;
 	p->rows = NULL;
-	if (p->claim.pending) {
-		cds__store_replay_claim_rows(rows, p->claim.iss, p->claim.jti, p->claim.expires,
-		                             time(NULL));
-		p->claim.pending = 0;
-	}
+	add_claim(rows, &p->claim);
 	return rows;
 }
 
@@ -242,7 +235,8 @@ int cds__record_feedback(struct cds_app *app, const cJSON *records, struct cds__
 		return 0;
 	char stamp[40];
 	now_stamp(stamp, sizeof stamp);
-	struct cds__store_rows *rows = rows_new(claim);
+	struct cds__store_rows *rows = cds__must(calloc(1, sizeof *rows));
+	add_claim(rows, claim);
 	cds__feedback_rows_build(records, stamp, rows);
 	struct fhir_error err = {{0}, {0}};
 	int rc = cds__store_writer_commit(host->store_writer, cds__store_rows_insert, rows,
