@@ -26,18 +26,11 @@ struct remember {
 	size_t written;
 };
 
-static int count_row(void *ctx, const char *const *values, size_t columns)
-{
-	(void)values;
-	(void)columns;
-	++*(size_t *)ctx;
-	return 0;
-}
-
 static int remember(struct cds__store_conn *conn, void *ctx, struct fhir_error *err)
 {
 	struct remember *r = ctx;
-	return cds__store_query(conn, remember_sql, r->params, 4, count_row, &r->written, err);
+	return cds__store_query(conn, remember_sql, r->params, 4, cds__store_count_rows,
+	                        &r->written, err);
 }
 
 struct purge {
@@ -49,7 +42,7 @@ static int purge(struct cds__store_conn *conn, void *ctx, struct fhir_error *err
 {
 	struct purge *p = ctx;
 	return cds__store_query(conn, "DELETE FROM replay WHERE expires_at < $1 RETURNING 1",
-	                        p->params, 1, count_row, &p->removed, err);
+	                        p->params, 1, cds__store_count_rows, &p->removed, err);
 }
 
 int cds__replay_in_store(const char *replay_cache)
@@ -72,7 +65,7 @@ static int check(struct cds__store_conn *conn, void *ctx, struct fhir_error *err
 	struct check *c = ctx;
 	return cds__store_query(
 	    conn, "SELECT 1 FROM replay WHERE iss = $1 AND jti = $2 AND expires_at >= $3",
-	    c->params, 3, count_row, &c->live, err);
+	    c->params, 3, cds__store_count_rows, &c->live, err);
 }
 
 /* Purges expired rows when a minute has passed since this process last did (any store). */

@@ -45,7 +45,7 @@ void cds__store_rows_add_condition(struct cds__store_rows *rows, const char *sql
 	rows->items[at] = row;
 }
 
-static int count_row(void *ctx, const char *const *values, size_t columns)
+int cds__store_count_rows(void *ctx, const char *const *values, size_t columns)
 {
 	(void)values;
 	(void)columns;
@@ -61,7 +61,7 @@ int cds__store_rows_insert(struct cds__store_conn *conn, void *ctx, struct fhir_
 		const char *const *params = (const char *const *)row->params;
 		size_t returned = 0;
 		int rc = row->condition ? cds__store_query(conn, row->sql, params, row->n,
-		                                           count_row, &returned, err)
+		                                           cds__store_count_rows, &returned, err)
 		                        : cds__store_exec(conn, row->sql, params, row->n, err);
 		if (rc != FHIR_OK)
 			return rc;

@@ -43,6 +43,8 @@ void cds__store_rows_add(struct cds__store_rows *rows, const char *sql, const ch
  * run first (in the order added), before every other statement of rows. */
 void cds__store_rows_add_condition(struct cds__store_rows *rows, const char *sql,
                                    const char *const *params, size_t n);
+/* A cds__store_row_fn that counts the rows a query returns: ++*(size_t *)ctx per row. */
+int cds__store_count_rows(void *ctx, const char *const *values, size_t columns);
 /* A cds__store_fn (ctx: struct cds__store_rows *): executes every statement; the first failure
  * stops it (FHIR_ERR_IO), and so does a condition that returned no row (CDS__STORE_REFUSED).
  * Does not change rows (the writer may run it twice). */
