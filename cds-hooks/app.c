@@ -126,6 +126,17 @@ static int gather(const struct cds_app_options *opts, const struct engine_report
 	return rc;
 }
 
+/* 1 when the jti replay cache is the decision store (the same URL): service calls and feedback
+ * then claim their jti in their own commit (struct cds__claim). The first generation runs
+ * before the decision store is opened: its URL is then opts->store. */
+static int replay_is_decision_store(const struct cds__host *host,
+                                    const struct cds_app_options *opts)
+{
+	const char *decisions = host->store ? cds__store_url(host->store) : opts->store;
+	return host->replay_store && decisions &&
+	       strcmp(decisions, cds__store_url(host->replay_store)) == 0;
+}
+
 /* Loads the engine, the deployment's response shaping, trust and discovery into `app` (its
  * settings set). The replay cache is the host's, opened here by the first generation that has
  * issuers. */
@@ -172,6 +183,8 @@ static int load_generation(struct cds_app *app, const struct cds_app_options *op
 			rep->report(rep->ctx, err.where, "", err.message);
 			return rc;
 		}
+		if (replay_is_decision_store(host, opts))
+			cds__auth_claim_in_commit(app->auth);
 		cds__keystore_count_into(cds__auth_keystore(app->auth), app->host->jwks_counts);
 	}
 	if (app->settings->admin_token_file) { /* GET /report's admin token (report_route.c) */

@@ -3,8 +3,10 @@
  * issuer's JWKS, jku only when allow-listed), signature, audience (the exact URL called, built
  * from the public URL), exp/iat/nbf with clock skew, a lifetime cap, and jti replay (replay.c: a
  * bounded cache keyed by iss and jti until exp, kept in a file across restarts when configured;
- * or store/replay.c: rows of a PostgreSQL store that every replica shares).
- * It must never log or echo the token; it returns a reason class. */
+ * or store/replay.c: rows of a store that every replica shares; when that store is the decision
+ * store too, a service call's or feedback's jti is only checked here and claimed in the call's
+ * commit, struct cds__claim). It must never log or echo the token; it returns a reason class. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -21,6 +23,7 @@ struct cds__auth {
 	struct cds__replay *replay;   /* the jti replay cache: BORROWED, or NEW when own_replay */
 	int own_replay;
 	struct cds__store *store; /* BORROWED: the jti replay cache shared by replicas, or NULL */
+	int claim_in_commit;      /* 1: `store` is the decision store (cds__auth_claim_in_commit) */
 };
 
 static const char *const reason_names[] = {
@@ -78,6 +81,18 @@ void cds__auth_free(struct cds__auth *a)
 	free(a);
 }
 
+void cds__auth_claim_in_commit(struct cds__auth *a)
+{
+	a->claim_in_commit = a->store != NULL;
+}
+
+enum cds__auth_reason cds__auth_claim(struct cds__auth *a, struct cds__claim *claim)
+{
+	claim->pending = 0;
+	return cds__store_replay_remember(a->store, claim->iss, claim->jti, claim->expires,
+	                                  time(NULL));
+}
+
 struct cds__keystore *cds__auth_keystore(struct cds__auth *a)
 {
 	return a ? a->keys : NULL;
@@ -109,7 +124,7 @@ static void log_copy(const char *text, char *buf, size_t size)
 
 enum cds__auth_reason cds__auth_check(struct cds__auth *a, const char *authorization,
                                       const char *url, const char *alt_url,
-                                      struct cds__auth_result *res)
+                                      struct cds__claim *claim, struct cds__auth_result *res)
 {
 	struct cds__jwt jwt;
 	struct cds__jwk key = {0};
@@ -120,6 +135,8 @@ enum cds__auth_reason cds__auth_check(struct cds__auth *a, const char *authoriza
 	long skew = (long)cfg->limits.clock_skew_seconds;
 	memset(&jwt, 0, sizeof jwt);
 	memset(res, 0, sizeof *res);
+	if (claim)
+		claim->pending = claim->refused = 0;
 
 	/* CDS Hooks 2.0 §Trusting CDS Clients: Authorization: Bearer <JWT> (RFC 6750 §2.1). */
 	const char *p = authorization;
@@ -201,10 +218,21 @@ enum cds__auth_reason cds__auth_check(struct cds__auth *a, const char *authoriza
 		goto out;
 	}
 	/* Remember until exp + skew: a replay is refused for as long as the token is accepted. */
-	reason = a->store ? cds__store_replay_remember(a->store, jwt.iss, jwt.jti,
-	                                               (time_t)jwt.exp + (time_t)skew, now)
-	                  : cds__replay_remember(a->replay, jwt.iss, jwt.jti,
-	                                         (time_t)jwt.exp + (time_t)skew, now);
+	time_t expires = (time_t)jwt.exp + (time_t)skew;
+	if (claim && a->claim_in_commit) { /* checked now, claimed with what the call commits */
+		reason = cds__store_replay_check(a->store, jwt.iss, jwt.jti, now);
+		if (reason == CDS__AUTH_OK) {
+			claim->pending = 1;
+			claim->expires = expires;
+			snprintf(claim->aud, sizeof claim->aud, "%s", url);
+			snprintf(claim->iss, sizeof claim->iss, "%s", jwt.iss);
+			snprintf(claim->jti, sizeof claim->jti, "%s", jwt.jti);
+		}
+	} else {
+		reason = a->store
+		             ? cds__store_replay_remember(a->store, jwt.iss, jwt.jti, expires, now)
+		             : cds__replay_remember(a->replay, jwt.iss, jwt.jti, expires, now);
+	}
 out:
 	EVP_PKEY_free(key.pkey);
 	cds__jwt_clear(&jwt);

@@ -348,6 +348,19 @@ enum cds__wait {
 	CDS__WAIT_FETCH,  /* plan's items to be fetched (cds__fetch_start / cds__fetch_now) */
 	CDS__WAIT_COMMIT, /* rows to be committed (cds__record_submit / cds__record_commit_now) */
 };
+/* A token's jti that a check found new but did not claim (auth.c, when the replay cache is the
+ * decision store: cds__auth_claim_in_commit): claimed in the call's own commit (record.c: with
+ * its decision or feedback rows, one transaction), or, for a call that commits nothing, at its
+ * end (handle.c: cds__auth_claim). So a replica that dies mid-request leaves the token free for
+ * the balancer's retry on another one, and a call answered is a call claimed. */
+struct cds__claim {
+	int pending;    /* 1: still to be claimed */
+	int refused;    /* 1: the commit it went into found the jti claimed first (a replay) */
+	time_t expires; /* exp + skew, Unix seconds */
+	char aud[304];  /* the URL called, for the 401 (cut as the 401 cuts it) */
+	char iss[1025], jti[257]; /* as in the token: CDS__ISS_MAX_BYTES, CDS__JTI_MAX_BYTES + 1 */
+};
+
 struct cds__store_rows;
 struct cds__pending {
 	const struct cds__service *service;
@@ -359,6 +372,7 @@ struct cds__pending {
 	struct engine_result result;  /* the assessment, while its rows are committed */
 	struct cds__store_rows *rows; /* NEW until submitted: the decisions' rows */
 	int commit_rc;                /* FHIR_OK once they committed */
+	struct cds__claim claim;      /* the token's jti, claimed in the commit when pending */
 	void (*committed)(void *ctx); /* cds__record_submit's callback, and its ctx */
 	void *committed_ctx;
 	struct cds__fetched fetched;
@@ -379,9 +393,11 @@ int cds__handle_finish(struct cds_app *app, const struct cds_request *req,
 
 /* Validates a feedback body ({"feedback": [...]}) for `service`, records every item in the ring
  * and the decision log, and fills out (200 {"recorded": N}, or 400 naming the first problem:
- * nothing is recorded then). CDS Hooks 2.0 §Feedback */
+ * nothing is recorded then). The token's jti, when `claim` (may be NULL) is pending, is claimed
+ * in the store's commit (cds__record_feedback: a refusal leaves *out empty, claim->refused set).
+ * CDS Hooks 2.0 §Feedback */
 void cds__feedback_handle(struct cds_app *app, const struct cds__service *service,
-                          const cJSON *body, struct cds_reply *out);
+                          const cJSON *body, struct cds__claim *claim, struct cds_reply *out);
 /* Feedback items recorded since start. Thread-safe. */
 size_t cds__feedback_total(struct cds_app *app);
 
@@ -416,9 +432,12 @@ void cds__record_commit_now(struct cds_app *app, struct cds__pending *p);
 /* The 503 (OperationOutcome, Retry-After) for a call whose `what` ("the decision") could not be
  * recorded; *out holds no body yet. */
 void cds__record_unavailable(struct cds_app *app, const char *what, struct cds_reply *out);
-/* Commits one feedback body's validated records (feedback.c), waiting on this thread: 0 when
- * committed or without a store; -1 when not, with *out the 503 (cds__record_unavailable). */
-int cds__record_feedback(struct cds_app *app, const cJSON *records, struct cds_reply *out);
+/* Commits one feedback body's validated records (feedback.c), waiting on this thread, with the
+ * claim of claim's jti when pending (may be NULL): 0 when committed or without a store; -1 when
+ * not, with *out the 503 (cds__record_unavailable), or, when the claim was refused (a replay:
+ * claim->refused), *out untouched for the caller's 401. */
+int cds__record_feedback(struct cds_app *app, const cJSON *records, struct cds__claim *claim,
+                         struct cds_reply *out);
 /* Adds "store": {kind, status "ok"|"failing", reason} to a /healthz body; 1 when failing. */
 int cds__record_health(struct cds_app *app, cJSON *body);
 /* 1 when the store's last write failed, with why (cds__ready); 0 otherwise or without one. */
@@ -472,15 +491,18 @@ void cds__timestamp(char *buf, size_t size);
 
 /* ---- trust: server settings (config.c) ------------------------------------------------------ */
 
-#define CDS__MAX_SOURCES      8     /* jku URLs allowed per issuer */
-#define CDS__ORIGIN_MAX_BYTES 512   /* an Origin header or allowed origin */
-#define CDS__ISS_MAX_BYTES    1024  /* iss claim / configured issuer */
-#define CDS__KID_MAX_BYTES    256   /* kid header / JWK kid */
-#define CDS__JTI_MAX_BYTES    256   /* jti claim */
-#define CDS__JWT_MAX_BYTES    16384 /* a whole compact JWS */
-#define CDS__JWT_MAX_DEPTH    8     /* JSON nesting inside a JWT header or payload */
-#define CDS__JWKS_MAX_KEYS    100   /* keys in one JWK Set */
-#define CDS__RSA_MIN_BITS     2048  /* smaller RSA keys are refused */
+#define CDS__MAX_SOURCES      8    /* jku URLs allowed per issuer */
+#define CDS__ORIGIN_MAX_BYTES 512  /* an Origin header or allowed origin */
+#define CDS__ISS_MAX_BYTES    1024 /* iss claim / configured issuer */
+#define CDS__KID_MAX_BYTES    256  /* kid header / JWK kid */
+#define CDS__JTI_MAX_BYTES    256  /* jti claim */
+_Static_assert(sizeof((struct cds__claim *)0)->iss > CDS__ISS_MAX_BYTES &&
+                   sizeof((struct cds__claim *)0)->jti > CDS__JTI_MAX_BYTES,
+               "struct cds__claim holds the longest iss and jti auth.c accepts");
+#define CDS__JWT_MAX_BYTES 16384 /* a whole compact JWS */
+#define CDS__JWT_MAX_DEPTH 8     /* JSON nesting inside a JWT header or payload */
+#define CDS__JWKS_MAX_KEYS 100   /* keys in one JWK Set */
+#define CDS__RSA_MIN_BITS  2048  /* smaller RSA keys are refused */
 
 /* The named limits (config.c's table documents each; `--help` prints it). */
 struct cds__limits {
@@ -769,10 +791,21 @@ void cds__auth_free(struct cds__auth *auth);                      /* accepts NUL
 struct cds__keystore *cds__auth_keystore(struct cds__auth *auth); /* BORROWED */
 /* Checks `authorization` (the header value, may be NULL) for a call to `url` (the exact URL:
  * public URL + path), also accepting `alt_url` (may be NULL) as aud. CDS Hooks 2.0 §Trusting
- * CDS Clients. Never logs or keeps the token. Thread-safe. */
+ * CDS Clients. The jti is claimed (remembered) before it returns CDS__AUTH_OK, except when
+ * `claim` is given and the auth claims in commits (cds__auth_claim_in_commit): then it is only
+ * checked, and *claim (pending 1) is what the caller must claim (record.c, cds__auth_claim)
+ * before it answers; otherwise claim->pending is 0. Never logs or keeps the token.
+ * Thread-safe. */
 enum cds__auth_reason cds__auth_check(struct cds__auth *auth, const char *authorization,
                                       const char *url, const char *alt_url,
-                                      struct cds__auth_result *res);
+                                      struct cds__claim *claim, struct cds__auth_result *res);
+/* From now on cds__auth_check with a claim only checks the jti (the replay cache is the store the
+ * calls commit to: app.c, when the two URLs are the same). Before the auth is shared. */
+void cds__auth_claim_in_commit(struct cds__auth *auth);
+/* Claims claim's jti now (a call that commits nothing): CDS__AUTH_OK, CDS__AUTH_REPLAY (claimed
+ * first by a concurrent use) or CDS__AUTH_BUSY (the store cannot be written). Sets
+ * claim->pending to 0. Thread-safe. */
+enum cds__auth_reason cds__auth_claim(struct cds__auth *auth, struct cds__claim *claim);
 const char *cds__auth_reason_name(enum cds__auth_reason reason); /* static */
 
 /* ---- trust: CORS (cors.c) ------------------------------------------------------------------ */

@@ -601,13 +601,14 @@ static void load_server(struct cds_config *cfg, struct sink *s, const cJSON *ser
 		free(cfg->jwks_ca_file);
 		cfg->jwks_ca_file = resolve_path(dir, v);
 	}
-	/* The jti replay cache's file ("-": memory only, forgotten at restart), or a PostgreSQL
-	 * store's URL (shared by replicas: store/replay.h). */
+	/* The jti replay cache's file ("-": memory only, forgotten at restart), or a store's URL
+	 * (shared by replicas: store/replay.h), resolved as server.store is, so that the same text
+	 * in both names the same store. */
 	v = want_string(s, server, "replayCacheFile", "/server/replayCacheFile", 0);
 	if (v) {
 		free(cfg->replay_cache_file);
 		cfg->replay_cache_file = strcmp(v, "-") == 0       ? NULL
-		                         : cds__replay_in_store(v) ? cds__must(strdup(v))
+		                         : cds__replay_in_store(v) ? resolve_store(dir, v)
 		                                                   : resolve_path(dir, v);
 	}
 	/* GET /report's admin token (report_route.c reads it at start) */
@@ -963,9 +964,10 @@ void cds_config_print_usage(FILE *out)
 	    "                         so a token is never accepted twice, restarts included\n"
 	    "                         (default " CDS__REPLAY_CACHE_DEFAULT " in the working\n"
 	    "                         directory; '-': memory only, forgotten at restart); a\n"
-	    "                         postgresql://… URL: the store's replay table, shared by\n"
-	    "                         replicas behind a load balancer (the default with a\n"
-	    "                         postgresql:// --store)\n"
+	    "                         postgresql://… or sqlite:FILE URL: the store's replay\n"
+	    "                         table, shared by replicas behind a load balancer (the\n"
+	    "                         default with a postgresql:// --store); the --store URL\n"
+	    "                         itself: a call's jti is claimed in its own commit\n"
 	    "  --admin-token-file FILE  GET /report (the commissioner's report page) also for\n"
 	    "                         clients sending `Authorization: Bearer <the token in FILE>`\n"
 	    "                         (at least 16 characters); without it, loopback clients only\n"

@@ -221,7 +221,7 @@ size_t cds__feedback_total(struct cds_app *app)
 }
 
 void cds__feedback_handle(struct cds_app *app, const struct cds__service *service,
-                          const cJSON *body, struct cds_reply *out)
+                          const cJSON *body, struct cds__claim *claim, struct cds_reply *out)
 {
 	struct fhir_error err = {{0}, {0}};
 	cJSON *records = cds__must(cJSON_CreateArray());
@@ -246,8 +246,8 @@ void cds__feedback_handle(struct cds_app *app, const struct cds__service *servic
 		}
 		cJSON_AddItemToArray(records, rec);
 	}
-	if (cds__record_feedback(app, records, out) != 0)
-		goto out; /* issue 13: committed before the 200, or 503 */
+	if (cds__record_feedback(app, records, claim, out) != 0)
+		goto out; /* issue 13: committed before the 200, or 503 (or a replay's 401) */
 	for (const cJSON *rec = records->child; rec; rec = rec->next) {
 		cds__log_record(app, rec);
 		cds__metrics_feedback(app->metrics, rec);

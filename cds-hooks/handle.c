@@ -134,7 +134,8 @@ static void service_reply(struct cds_app *app, struct cds__pending *p, struct cd
 	/* Issue 13: committed to the store before anything else sees them, or a 503 and no card
 	 * (nor a decision-log line for a reply never sent). */
 	if (p->commit_rc != FHIR_OK) {
-		cds__record_unavailable(app, "the decision", out);
+		if (!p->claim.refused) /* refused: a replay's 401 (settle_claim) */
+			cds__record_unavailable(app, "the decision", out);
 		return;
 	}
 	cds__metrics_decisions(app->metrics, result->log);
@@ -251,11 +252,12 @@ out:
 
 /* POST /cds-services/{id}/feedback. CDS Hooks 2.0 §Feedback. */
 static void feedback_call(struct cds_app *app, const struct cds__service *service,
-                          const struct cds_request *req, struct cds_reply *out)
+                          const struct cds_request *req, struct cds__claim *claim,
+                          struct cds_reply *out)
 {
 	cJSON *json = NULL;
 	if (read_body(app, req, out, 0, &json) == 0)
-		cds__feedback_handle(app, service, json, out);
+		cds__feedback_handle(app, service, json, claim, out);
 	cJSON_Delete(json);
 }
 
@@ -285,10 +287,59 @@ static void unauthorized(struct cds_reply *out, enum cds__auth_reason reason, co
 	cds__reply_header(out, "WWW-Authenticate", header);
 }
 
+/* The refusal of a token: the 401 above, or 503 when the replay cache cannot say. */
+static void refuse(struct cds_app *app, enum cds__auth_reason reason, const char *aud,
+                   struct cds_reply *out)
+{
+	if (reason == CDS__AUTH_BUSY) {
+		char retry[24];
+		snprintf(retry, sizeof retry, "%lu", app->settings->limits.retry_after_seconds);
+		cds__reply_error(out, 503, "transient", NULL,
+		                 "too many recent tokens to check for replay; retry shortly");
+		cds__reply_header(out, "Retry-After", retry);
+		return;
+	}
+	unauthorized(out, reason, aud);
+}
+
+/* The reason class for the access log: "bad signature" -> "bad_signature". */
+static void reason_class(enum cds__auth_reason reason, char *cls, size_t size)
+{
+	snprintf(cls, size, "%s", reason == CDS__AUTH_OK ? "ok" : cds__auth_reason_name(reason));
+	for (char *p = cls; *p; p++)
+		if (*p == ' ')
+			*p = '_';
+}
+
+/* The end of a call whose token's jti the check left to it (struct cds__claim): claimed by its
+ * commit, or now when it committed nothing (a 400, 500, ...); when a concurrent use of the token
+ * claimed it first, the reply becomes a replay's 401 (503 when the store cannot say), the access
+ * log says so and the refusal is counted. */
+static void settle_claim(struct cds_app *app, struct cds__claim *claim, struct cds_reply *out)
+{
+	enum cds__auth_reason reason = CDS__AUTH_REPLAY;
+	if (claim->pending)
+		reason = cds__auth_claim(app->auth, claim);
+	else if (!claim->refused)
+		return;
+	claim->refused = 0;
+	if (reason == CDS__AUTH_OK)
+		return;
+	char cls[40], note[sizeof out->log_note];
+	reason_class(reason, cls, sizeof cls);
+	if (strncmp(out->log_note, "auth=ok", 7) == 0) {
+		snprintf(note, sizeof note, "auth=%s%s", cls, out->log_note + 7);
+		memcpy(out->log_note, note, sizeof note);
+	}
+	cds__metrics_auth(app->metrics, (int)reason);
+	refuse(app, reason, claim->aud, out);
+}
+
 /* Checks the caller's JWT when issuers are configured. `optional`: only when one is sent
- * (discovery). Returns 0 to proceed; otherwise out holds the 401 (or 503). */
+ * (discovery). `claim` (NULL: claim at once) receives the jti when the check leaves its claim
+ * to the call (settle_claim). Returns 0 to proceed; otherwise out holds the 401 (or 503). */
 static int authenticate(struct cds_app *app, const struct cds_request *req, const char *path,
-                        int optional, int feedback, struct cds_reply *out)
+                        int optional, int feedback, struct cds__claim *claim, struct cds_reply *out)
 {
 	if (!app->auth || (optional && (!req->authorization || !req->authorization[0])))
 		return 0;
@@ -304,13 +355,9 @@ static int authenticate(struct cds_app *app, const struct cds_request *req, cons
 	}
 	struct cds__auth_result res;
 	enum cds__auth_reason reason =
-	    cds__auth_check(app->auth, req->authorization, url, feedback ? alt : NULL, &res);
-	char cls[40]; /* "bad signature" -> "bad_signature" for the log */
-	snprintf(cls, sizeof cls, "%s",
-	         reason == CDS__AUTH_OK ? "ok" : cds__auth_reason_name(reason));
-	for (char *p = cls; *p; p++)
-		if (*p == ' ')
-			*p = '_';
+	    cds__auth_check(app->auth, req->authorization, url, feedback ? alt : NULL, claim, &res);
+	char cls[40];
+	reason_class(reason, cls, sizeof cls);
 	/* The log names iss, kid and jti (CDS Hooks best practice), never the token. */
 	snprintf(out->log_note, sizeof out->log_note, "auth=%s%s%s%s%s%s%s", cls,
 	         res.iss[0] ? " iss=" : "", res.iss, res.kid[0] ? " kid=" : "", res.kid,
@@ -318,21 +365,13 @@ static int authenticate(struct cds_app *app, const struct cds_request *req, cons
 	cds__metrics_auth(app->metrics, (int)reason);
 	if (reason == CDS__AUTH_OK)
 		return 0;
-	if (reason == CDS__AUTH_BUSY) {
-		char retry[24];
-		snprintf(retry, sizeof retry, "%lu", app->settings->limits.retry_after_seconds);
-		cds__reply_error(out, 503, "transient", NULL,
-		                 "too many recent tokens to check for replay; retry shortly");
-		cds__reply_header(out, "Retry-After", retry);
-		return -1;
-	}
-	unauthorized(out, reason, url);
+	refuse(app, reason, url, out);
 	return -1;
 }
 
 /* Routes one request; *preflight is set for an answered OPTIONS. */
 static void route(struct cds_app *app, const struct cds_request *req, struct cds_reply *out,
-                  int *preflight, struct cds__pending **pending)
+                  int *preflight, struct cds__pending **pending, struct cds__claim *claim)
 {
 	const char *method = req->method ? req->method : "";
 	const char *path = req->path ? req->path : "";
@@ -369,7 +408,7 @@ static void route(struct cds_app *app, const struct cds_request *req, struct cds
 	if (len == strlen(DISCOVERY_PATH) && strncmp(path, DISCOVERY_PATH, len) == 0) {
 		if (is_options) /* CDS Hooks 2.0 §CORS: preflights carry no token */
 			*preflight = 1;
-		else if (is_get && authenticate(app, req, path, 1, 0, out) != 0)
+		else if (is_get && authenticate(app, req, path, 1, 0, NULL, out) != 0)
 			return;  /* discovery: anonymous allowed, a token sent is checked */
 		else if (is_get) /* CDS Hooks 2.0 §Discovery */
 			cds__reply_text(out, 200, app->discovery, app->discovery_length);
@@ -399,10 +438,10 @@ static void route(struct cds_app *app, const struct cds_request *req, struct cds
 			*preflight = 1;
 		else if (!is_post)
 			method_not_allowed(out, method, path, "POST");
-		else if (authenticate(app, req, path, 0, feedback, out) != 0)
+		else if (authenticate(app, req, path, 0, feedback, claim, out) != 0)
 			return; /* CDS Hooks 2.0 §Trusting CDS Clients */
 		else if (feedback)
-			feedback_call(app, service, req, out);
+			feedback_call(app, service, req, claim, out);
 		else
 			service_call(app, service, req, out, pending);
 		return;
@@ -425,11 +464,17 @@ int cds__handle_start(struct cds_app *app, const struct cds_request *req, struct
                       struct cds__pending **pending)
 {
 	int preflight = 0;
+	struct cds__claim claim;
+	claim.pending = claim.refused = 0;
 	memset(out, 0, sizeof *out);
 	*pending = NULL;
-	route(app, req, out, &preflight, pending);
-	if (*pending)
+	route(app, req, out, &preflight, pending, &claim);
+	if (*pending) {
+		if (claim.pending) /* claimed in its commit, or at its end */
+			(*pending)->claim = claim;
 		return 1;
+	}
+	settle_claim(app, &claim, out);
 	if (preflight) { /* 204, no body */
 		out->status = 204;
 		out->content_type = NULL;
@@ -454,6 +499,7 @@ int cds__handle_finish(struct cds_app *app, const struct cds_request *req,
 	} else {
 		service_reply(app, pending, out);
 	}
+	settle_claim(app, &pending->claim, out);
 	pending_free(pending);
 	cds__cors_headers(app->settings, req->origin, 0, out);
 	return 0;

@@ -489,7 +489,8 @@ static int settings(const char *command, const struct options *o, struct cds_con
 	/* Replicas on one PostgreSQL store share its jti replay cache too (issue 14 item 4): the
 	 * default file would let a token replayed to another replica through. A replay cache the
 	 * user named stays. */
-	if (cfg->store && cds__replay_in_store(cfg->store) && cfg->replay_cache_file &&
+	const char *kind = cfg->store ? cds__store_url_kind(cfg->store) : NULL;
+	if (kind && strcmp(kind, "postgresql") == 0 && cfg->replay_cache_file &&
 	    strcmp(cfg->replay_cache_file, CDS__REPLAY_CACHE_DEFAULT) == 0)
 		(void)cds_config_option(cfg, "replay-cache", cfg->store, &err);
 	if (cds_config_check(cfg, &err) != FHIR_OK) {

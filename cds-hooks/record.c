@@ -3,7 +3,9 @@
  * feedback body into rows (store/rows.h) and has the writer commit them before the reply (a
  * service call without holding a thread meanwhile: cds__record_submit; feedback waiting); when the
  * store cannot be written, the reply is 503 with Retry-After instead (a card whose decision is not
- * recorded is never sent), and /healthz and /readyz say why. */
+ * recorded is never sent), and /healthz and /readyz say why. A call whose token's jti is still to
+ * be claimed (struct cds__claim) claims it first in the same transaction: when a concurrent use
+ * of the token claimed it before, nothing of the call is stored and it is answered as a replay. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -11,6 +13,7 @@
 #include <unistd.h>
 
 #include "cds_internal.h"
+#include "store/replay.h"
 #include "store/rows.h"
 #include "store/writer.h"
 
@@ -144,18 +147,21 @@ static time_t now_stamp(char *buf, size_t size)
 	return ts.tv_sec;
 }
 
-/* TAKES rows (malloc'd). */
-static int commit(struct cds_app *app, struct cds__store_rows *rows, const char *what,
-                  struct cds_reply *out)
+/* Adds to rows the claim of claim's jti when it is pending (a condition: it runs first); it is
+ * then no longer pending (the commit claims it). claim may be NULL. */
+static void add_claim(struct cds__store_rows *rows, struct cds__claim *claim)
 {
-	struct cds__host *host = app->host;
-	struct fhir_error err = {{0}, {0}};
-	int rc = cds__store_writer_commit(host->store_writer, cds__store_rows_insert, rows,
-	                                  cds__store_rows_free, &err);
-	if (rc == FHIR_OK)
-		return 0;
-	cds__record_unavailable(app, what, out);
-	return -1;
+	if (!claim || !claim->pending)
+		return;
+	cds__store_replay_claim_rows(rows, claim->iss, claim->jti, claim->expires, time(NULL));
+	claim->pending = 0;
+}
+
+/* rc of a commit that held `claim`: a refusal is the claim's (a replay), never a failure. */
+static void note_refusal(struct cds__claim *claim, int rc)
+{
+	if (claim && rc == CDS__STORE_REFUSED)
+		claim->refused = 1;
 }
 
 struct cds__store_rows *cds__record_decision_rows(struct cds_app *app,
@@ -178,8 +184,17 @@ struct cds__store_rows *cds__record_decision_rows(struct cds_app *app,
 	in.received_at = stamp;
 	in.key = host->patient_key;
 	in.body_retention_days = host->body_retention_days;
-	struct cds__store_rows *rows = cds__must(calloc(1, sizeof *rows));
+	struct cds__store_rows *rows = cds__must(calloc(1, sizeof *rows)); /* claim: on submit */
 	cds__decision_rows_build(&in, rows);
+	return rows;
+}
+
+/* p->rows (TAKEN), with the claim of p's pending jti. */
+static struct cds__store_rows *take_rows(struct cds__pending *p)
+{
+	struct cds__store_rows *rows = p->rows;
+	p->rows = NULL;
+	add_claim(rows, &p->claim);
 	return rows;
 }
 
@@ -189,14 +204,14 @@ static void decisions_done(void *ctx, int rc, const struct fhir_error *err)
 	struct cds__pending *p = ctx;
 	(void)err; /* the writer's stats say why (/healthz) */
 	p->commit_rc = rc;
+	note_refusal(&p->claim, rc);
 	p->committed(p->committed_ctx); /* p is the caller's from here */
 }
 
 void cds__record_submit(struct cds_app *app, struct cds__pending *p, void (*committed)(void *ctx),
                         void *ctx)
 {
-	struct cds__store_rows *rows = p->rows;
-	p->rows = NULL;
+	struct cds__store_rows *rows = take_rows(p);
 	p->committed = committed;
 	p->committed_ctx = ctx;
 	cds__store_writer_submit(app->host->store_writer, cds__store_rows_insert, rows,
@@ -206,13 +221,14 @@ void cds__record_submit(struct cds_app *app, struct cds__pending *p, void (*comm
 void cds__record_commit_now(struct cds_app *app, struct cds__pending *p)
 {
 	struct fhir_error err = {{0}, {0}};
-	struct cds__store_rows *rows = p->rows;
-	p->rows = NULL;
+	struct cds__store_rows *rows = take_rows(p);
 	p->commit_rc = cds__store_writer_commit(app->host->store_writer, cds__store_rows_insert,
 	                                        rows, cds__store_rows_free, &err);
+	note_refusal(&p->claim, p->commit_rc);
 }
 
-int cds__record_feedback(struct cds_app *app, const cJSON *records, struct cds_reply *out)
+int cds__record_feedback(struct cds_app *app, const cJSON *records, struct cds__claim *claim,
+                         struct cds_reply *out)
 {
 	struct cds__host *host = app->host;
 	if (!host->store_writer)
@@ -220,8 +236,17 @@ int cds__record_feedback(struct cds_app *app, const cJSON *records, struct cds_r
 	char stamp[40];
 	now_stamp(stamp, sizeof stamp);
 	struct cds__store_rows *rows = cds__must(calloc(1, sizeof *rows));
+	add_claim(rows, claim);
 	cds__feedback_rows_build(records, stamp, rows);
-	return commit(app, rows, "the feedback", out);
+	struct fhir_error err = {{0}, {0}};
+	int rc = cds__store_writer_commit(host->store_writer, cds__store_rows_insert, rows,
+	                                  cds__store_rows_free, &err);
+	note_refusal(claim, rc);
+	if (rc == FHIR_OK)
+		return 0;
+	if (rc != CDS__STORE_REFUSED) /* refused: the caller answers the replay (handle.c) */
+		cds__record_unavailable(app, "the feedback", out);
+	return -1;
 }
 
 int cds__record_failing(struct cds_app *app, char *why, size_t size)

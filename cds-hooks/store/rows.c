@@ -31,15 +31,44 @@ void cds__store_rows_add(struct cds__store_rows *rows, const char *sql, const ch
 		row->params[i] = params[i] ? must(strdup(params[i])) : NULL;
 }
 
+void cds__store_rows_add_condition(struct cds__store_rows *rows, const char *sql,
+                                   const char *const *params, size_t n)
+{
+	cds__store_rows_add(rows, sql, params, n);
+	struct cds__store_row row = rows->items[rows->count - 1];
+	size_t at = 0; /* after the conditions already there, before every other statement */
+	while (at < rows->count - 1 && rows->items[at].condition)
+		at++;
+	memmove(&rows->items[at + 1], &rows->items[at],
+	        (rows->count - 1 - at) * sizeof *rows->items);
+	row.condition = 1;
+	rows->items[at] = row;
+}
+
+int cds__store_count_rows(void *ctx, const char *const *values, size_t columns)
+{
+	(void)values;
+	(void)columns;
+	++*(size_t *)ctx;
+	return 0;
+}
+
 int cds__store_rows_insert(struct cds__store_conn *conn, void *ctx, struct fhir_error *err)
 {
 	const struct cds__store_rows *rows = ctx;
 	for (size_t i = 0; i < rows->count; i++) {
 		const struct cds__store_row *row = &rows->items[i];
-		int rc =
-		    cds__store_exec(conn, row->sql, (const char *const *)row->params, row->n, err);
+		const char *const *params = (const char *const *)row->params;
+		size_t returned = 0;
+		int rc = row->condition ? cds__store_query(conn, row->sql, params, row->n,
+		                                           cds__store_count_rows, &returned, err)
+		                        : cds__store_exec(conn, row->sql, params, row->n, err);
 		if (rc != FHIR_OK)
 			return rc;
+		if (row->condition && returned == 0) {
+			fhir_error_set(err, NULL, "refused: a condition of the job does not hold");
+			return CDS__STORE_REFUSED;
+		}
 	}
 	return FHIR_OK;
 }

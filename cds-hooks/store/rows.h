@@ -17,11 +17,17 @@
 
 #define CDS__STORE_ROW_MAX_PARAMS 16
 
+/* A job's refusal (cds__store_fn status): the data say no (a condition statement returned no
+ * row, e.g. a jti already claimed), the store itself works. The writer tells it to the job's
+ * caller like a failure but does not count the store as failing (writer.h). */
+#define CDS__STORE_REFUSED FHIR_ERR_INVALID
+
 /* One statement: static SQL and NEW parameter texts (NULL: SQL NULL). */
 struct cds__store_row {
 	const char *sql;
 	char *params[CDS__STORE_ROW_MAX_PARAMS];
 	size_t n;
+	int condition; /* 1: a statement that must return a row, or the job is refused */
 };
 /* A list of statements, executed in order. NEW members: cds__store_rows_clear. */
 struct cds__store_rows {
@@ -32,8 +38,16 @@ struct cds__store_rows {
  * NULL). */
 void cds__store_rows_add(struct cds__store_rows *rows, const char *sql, const char *const *params,
                          size_t n);
+/* The same, as a condition: a statement (… RETURNING) that must return at least one row, else
+ * the job is refused (CDS__STORE_REFUSED) and, with its transaction, rolled back. Conditions
+ * run first (in the order added), before every other statement of rows. */
+void cds__store_rows_add_condition(struct cds__store_rows *rows, const char *sql,
+                                   const char *const *params, size_t n);
+/* A cds__store_row_fn that counts the rows a query returns: ++*(size_t *)ctx per row. */
+int cds__store_count_rows(void *ctx, const char *const *values, size_t columns);
 /* A cds__store_fn (ctx: struct cds__store_rows *): executes every statement; the first failure
- * stops it. Does not change rows (the writer may run it twice). */
+ * stops it (FHIR_ERR_IO), and so does a condition that returned no row (CDS__STORE_REFUSED).
+ * Does not change rows (the writer may run it twice). */
 int cds__store_rows_insert(struct cds__store_conn *conn, void *ctx, struct fhir_error *err);
 void cds__store_rows_clear(struct cds__store_rows *rows); /* accepts zeroed */
 /* Clears and frees a malloc'd struct cds__store_rows (the writer's release callback). */

@@ -95,7 +95,8 @@ static void note(struct cds__store_writer *w, int rc, const struct fhir_error *e
 		w->stats.error[0] = '\0';
 }
 
-/* Commits `batch` (taken off the queue; n jobs), retrying each job alone when the batch fails.
+/* Commits `batch` (taken off the queue; n jobs), retrying each job alone when the batch fails
+ * (a refused job, CDS__STORE_REFUSED, fails its batch too: the others then commit alone).
  * Called without the lock; takes it to publish the outcome. */
 static void commit(struct cds__store_writer *w, struct job *batch, size_t n)
 {
@@ -127,6 +128,9 @@ static void commit(struct cds__store_writer *w, struct job *batch, size_t n)
 			committed = 1;
 			if (rc != FHIR_OK)
 				w->stats.batches++; /* a job retried alone: its own transaction */
+		} else if (j->rc == CDS__STORE_REFUSED) {
+			w->stats.refused++; /* the data said no: the store works */
+			committed = 1;
 		} else {
 			w->stats.failures++;
 			last_rc = j->rc;

@@ -32,6 +32,8 @@ struct cds__store_writer_stats {
 	unsigned long probes;    /* probe writes while failing */
 	unsigned long purged;    /* request bodies removed by the purge */
 	unsigned long abandoned; /* of the failures, jobs whose caller stopped waiting */
+	unsigned long refused;   /* jobs refused by their own condition (CDS__STORE_REFUSED: a jti
+	                            claimed first elsewhere); not failures, the store works */
 	unsigned long latency[CDS__STORE_LATENCY_BUCKETS]; /* per committed batch, not cumulative */
 	double latency_sum;                                /* seconds */
 	int failing;     /* the last transaction committed nothing (every job of it failed, or
@@ -50,7 +52,8 @@ struct cds__store_writer *cds__store_writer_start(struct cds__store *store,
 /* Commits every queued job, stops the thread, frees. Accepts NULL. */
 void cds__store_writer_stop(struct cds__store_writer *w);
 /* How a job ended, told once to its caller: rc FHIR_OK (committed) or FHIR_ERR_IO / fn's
- * status (nothing of it is in the store; err, BORROWED for the call, says why), or FHIR_ERR_IO
+ * status (nothing of it is in the store; err, BORROWED for the call, says why; fn's
+ * CDS__STORE_REFUSED, rows.h, is not counted as the store failing), or FHIR_ERR_IO
  * when wait_seconds passed first (the job may still commit later). Runs on the writer's thread,
  * its timer's, or (writer stopped) the submitting one, with no writer lock held; it must not
  * wait for the store. */

@@ -67,8 +67,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char header[20000];
 	snprintf(header, sizeof header, "Bearer %s", text);
 	struct cds__auth_result res;
-	(void)cds__auth_check(auth, header, "http://127.0.0.1:8080/cds-services", NULL, &res);
-	(void)cds__auth_check(auth, text, "http://127.0.0.1:8080/cds-services", NULL, &res);
+	(void)cds__auth_check(auth, header, "http://127.0.0.1:8080/cds-services", NULL, NULL, &res);
+	(void)cds__auth_check(auth, text, "http://127.0.0.1:8080/cds-services", NULL, NULL, &res);
 	free(text);
 	return 0;
 }

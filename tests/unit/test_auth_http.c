@@ -1050,6 +1050,19 @@ static void test_config_file(void)
 	CHECK(cds_config_option(cfg, "replay-cache", "", &err) == FHIR_ERR_INVALID,
 	      "--replay-cache '' refused");
 	cds_config_free(cfg);
+	/* a relative sqlite: replay cache resolves as server.store does: the same text, the same
+	 * store (then a call's jti is claimed in its commit: test_replay_commit) */
+	cfg = cds_config_new();
+	f = fopen(path, "w");
+	fputs("{\"server\":{\"store\":\"sqlite:s.db\",\"replayCacheFile\":\"sqlite:s.db\"}}", f);
+	fclose(f);
+	snprintf(want, sizeof want, "sqlite:%s/s.db", tmpdir);
+	CHECK(cds_config_load_file(cfg, path, &err) == FHIR_OK && cfg->replay_cache_file &&
+	          strcmp(cfg->replay_cache_file, want) == 0 && cfg->store &&
+	          strcmp(cfg->store, want) == 0,
+	      "sqlite: replayCacheFile resolved to %s, store to %s: %s", cfg->replay_cache_file,
+	      cfg->store, err.message);
+	cds_config_free(cfg);
 	cfg = cds_config_new();
 	CHECK(cds_config_option(cfg, "alg", "ES384,HS256", &err) == FHIR_ERR_INVALID,
 	      "--alg HS256 refused");
