@@ -141,8 +141,8 @@ static void test_duplicates(const struct testkey *key)
 	    "{\"exp\":1,\"iat\":0,\"exp\":99999999999}",
 	    "{\"jti\":\"a\",\"\\u006a\\u0074i\":\"b\"}",               /* the same name, escaped */
 	    "{\"aud\":[{\"a\":1,\"b\":{\"c\":[{\"d\":1,\"d\":1}]}}]}", /* deep in an array */
-	    "{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9,"
-	    "\"j\":10,\"a\":11}", /* far apart */
+	    ("{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9,"
+	     "\"j\":10,\"a\":11}"), /* far apart */
 	};
 	for (size_t i = 0; i < sizeof payloads / sizeof payloads[0]; i++) {
 		CHECK(parse_texts(key, h, payloads[i], &jwt) == FHIR_ERR_SYNTAX && !jwt.payload,
