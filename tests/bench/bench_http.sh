@@ -40,6 +40,7 @@ start() {
   local name=$1; shift
   "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
   pids+=($!)
+  printf -v "pid_$name" '%s' "$!"
   local u
   u=$(bench_wait_url "$tmp/$name.out" "$tmp/$name.err")
   [ -n "$u" ] || { echo "bench-http: $name did not start"; cat "$tmp/$name.err"; exit 1; }
@@ -57,20 +58,28 @@ fi
 start bare "$bare" --threads 4 0
 start inline "$bare" --inline 0
 
-# run NAME BODY CONNS: one wrk run; prints "req/s p99_ms errors"
+# cpu_ticks PID: the process's user + system CPU so far, in clock ticks (/proc/PID/stat)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# run NAME BODY CONNS: one wrk run; prints "req/s p99_ms errors cpu_us_per_request", the last
+# the server's user + system CPU during the run divided by the requests answered
 run() {
-  local name=$1 body=$2 conns=$3 u
-  u=url_$name
+  local name=$1 body=$2 conns=$3 u p t0 t1
+  u=url_$name p=pid_$name
+  t0=$(cpu_ticks "${!p}")
   BENCH_BODY=$body wrk -t1 -c"$conns" -d"${secs}s" --latency -s "$tmp/post.lua" "${!u}$path" \
     >"$tmp/wrk.out" 2>&1
-  awk '
+  t1=$(cpu_ticks "${!p}")
+  awk -v ticks=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" '
+    / requests in / { n = $1 }
     /Requests\/sec:/ { rps = $2 }
     /^ +99%/ { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); p = v / 1000 }
                else if (v ~ /ms$/) { sub(/ms$/, "", v); p = v }
                else if (v ~ /s$/) { sub(/s$/, "", v); p = v * 1000 } }
     /Socket errors:/ { gsub(/,/, ""); e += $4 + $6 + $8 + $10 }
     /Non-2xx/ { e += $5 }
-    END { printf "%.0f %.3f %d\n", rps, p, e }' "$tmp/wrk.out"
+    END { printf "%.0f %.3f %d %.1f\n", rps, p, e, (n > 0) ? ticks * 1e6 / hz / n : 0 }' \
+    "$tmp/wrk.out"
 }
 
 div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b > 0) ? a / b : 0 }'; }
@@ -87,13 +96,14 @@ for body in knee coded; do
   file=$knee; [ "$body" = coded ] && file=$coded
   for conns in 8 64; do
     : >"$tmp/o" ; : >"$tmp/b" ; : >"$tmp/i"; : >"$tmp/op"; : >"$tmp/e"
-    : >"$tmp/f"; : >"$tmp/fp"; : >"$tmp/ro"; : >"$tmp/rf"
+    : >"$tmp/f"; : >"$tmp/fp"; : >"$tmp/ro"; : >"$tmp/rf"; : >"$tmp/oc"; : >"$tmp/bc"; : >"$tmp/fc"
     for r in $(seq "$runs"); do
-      f_rps=0 f_p99=0 f_err=0
-      [ -n "$before" ] && read -r f_rps f_p99 f_err < <(run before "$file" "$conns")
-      read -r o_rps o_p99 o_err < <(run ours "$file" "$conns")
-      read -r b_rps b_p99 b_err < <(run bare "$file" "$conns")
-      read -r i_rps i_p99 i_err < <(run inline "$file" "$conns")
+      f_rps=0 f_p99=0 f_err=0 f_cpu=0
+      [ -n "$before" ] && read -r f_rps f_p99 f_err f_cpu < <(run before "$file" "$conns")
+      read -r o_rps o_p99 o_err o_cpu < <(run ours "$file" "$conns")
+      read -r b_rps b_p99 b_err b_cpu < <(run bare "$file" "$conns")
+      read -r i_rps i_p99 i_err _ < <(run inline "$file" "$conns")
+      echo "$o_cpu" >>"$tmp/oc"; echo "$b_cpu" >>"$tmp/bc"; echo "$f_cpu" >>"$tmp/fc"
       echo "$o_rps" >>"$tmp/o"; echo "$b_rps" >>"$tmp/b"; echo "$i_rps" >>"$tmp/i"
       echo "$o_p99" >>"$tmp/op"; echo $((o_err + b_err + i_err + f_err)) >>"$tmp/e"
       echo "$f_rps" >>"$tmp/f"; echo "$f_p99" >>"$tmp/fp"
@@ -114,7 +124,11 @@ for body in knee coded; do
       - "$(median <"$tmp/rf")"
     echo
     echo "$body $conns median of the per-run ratios: ours/bare $(median <"$tmp/ro")$([ -n "$before" ] && echo ", before/bare $(median <"$tmp/rf")")"
+    oc=$(median <"$tmp/oc") bc=$(median <"$tmp/bc") fc=$(median <"$tmp/fc")
+    echo "$body $conns server CPU per request (user + system, median): ours $oc us, bare $bc us (bare/ours $(div "$bc" "$oc"))$([ -n "$before" ] && echo "; before $fc us (bare/before $(div "$bc" "$fc"))")"
   done
 done
 echo "ours/bare: against the same threading model (polling thread + 4 workers); ours/inline:"
 echo "against answering on the polling thread. p99 in ms; err = socket errors + non-2xx, all servers."
+echo "CPU per request: what the server process used during its runs ÷ the requests it answered; on a"
+echo "shared machine it moves less than req/s, and bare/ours is the req/s ratio a CPU-bound server would reach."
