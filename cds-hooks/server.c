@@ -328,20 +328,22 @@ static void access_log(struct cds_server *server, const char *method, const char
 	cds__timestamp(stamp, sizeof stamp);
 	sanitize_path(method, m, sizeof m);
 	sanitize_path(url, path, sizeof path);
-	if (server->log_json) { /* --log-format json: one JSON object a line */
-		cJSON *o = cds__must(cJSON_CreateObject());
-		cJSON_AddStringToObject(o, "time", stamp);
-		cJSON_AddStringToObject(o, "method", m);
-		cJSON_AddStringToObject(o, "path", path);
-		cJSON_AddNumberToObject(o, "status", reply->status);
-		cJSON_AddNumberToObject(o, "durationUs", (double)us);
+	if (server->log_json) { /* --log-format json: one JSON object a line, written as
+		                 * cJSON_PrintUnformatted would (no tree built) */
+		struct fhir_json_writer w;
+		fhir_json_init(&w, 0);
+		fhir_json_object(&w, NULL);
+		fhir_json_string(&w, "time", stamp);
+		fhir_json_string(&w, "method", m);
+		fhir_json_string(&w, "path", path);
+		fhir_json_number(&w, "status", reply->status);
+		fhir_json_number(&w, "durationUs", (double)us);
 		if (reply->hook_instance[0])
-			cJSON_AddStringToObject(o, "hookInstance", reply->hook_instance);
+			fhir_json_string(&w, "hookInstance", reply->hook_instance);
 		if (reply->log_note[0])
-			cJSON_AddStringToObject(o, "note", reply->log_note);
-		char *json = cds__must(cJSON_PrintUnformatted(o));
-		cJSON_Delete(o);
-		cds__log_push(server->access, json);
+			fhir_json_string(&w, "note", reply->log_note);
+		fhir_json_end(&w);
+		cds__log_push(server->access, fhir_json_finish(&w, NULL));
 		return;
 	}
 	/* "STAMP METHOD PATH STATUS USus[ hookInstance=ID][ NOTE]", written piece by piece (no
