@@ -2,24 +2,33 @@
  * (cds_app_options.decision_log). Request threads only enqueue a line on a bounded queue; one
  * writer thread takes every queued line at once and writes the batch with one write and one
  * flush, under the FILE's lock so that the access log's lines on a shared stderr never interleave
- * with decision lines. A full queue makes the enqueuing thread wait (records are never dropped);
- * closing the log drains the queue before it returns. Callers must only pass records without
- * tokens; this file never adds request data itself. */
+ * with decision lines. After each batch the writer lingers LOG_LINGER_NS for more lines before
+ * taking the next, and a push wakes it only when it waits idle (or the queue is half full), so
+ * under load a line costs no wake-up of its own; a lone line is written at once. A full queue
+ * makes the enqueuing thread wait (records are never dropped); closing the log drains the queue
+ * before it returns. Callers must only pass records without tokens; this file never adds
+ * request data itself. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cds_internal.h"
 
+/* How long the writer waits after a batch for the lines that follow it (they are written together
+ * at its end): at most this delay for a line, one wake-up per linger instead of one per line. */
+#define LOG_LINGER_NS 2000000L
+
 struct cds__log {
 	FILE *out;
 	int owned; /* 1: fclose at cds__log_close */
 	pthread_mutex_t lock;
-	pthread_cond_t not_empty, not_full, idle;
+	pthread_cond_t not_empty, not_full, drained; /* not_empty: CLOCK_MONOTONIC */
 	char **ring; /* `capacity` slots; NEW lines from head, `count` of them */
 	size_t capacity, head, count;
 	int closing, paused, writing; /* under lock; writing: a batch is out of the queue */
-	struct cds__log_stats stats;  /* under lock */
+	int idle; /* under lock: the writer waits for a first line (a push wakes it); else it is
+	             writing or lingering and takes new lines with its next batch */
+	struct cds__log_stats stats; /* under lock */
 	pthread_t writer;
 	char *batch; /* the writer's buffer (writer thread only) */
 	size_t batch_capacity;
@@ -60,8 +69,11 @@ static void *writer_main(void *arg)
 	char **lines = cds__must(calloc(log->capacity, sizeof *lines));
 	pthread_mutex_lock(&log->lock);
 	for (;;) {
-		while ((!log->count || log->paused) && !log->closing)
+		while ((!log->count || log->paused) && !log->closing) {
+			log->idle = 1;
 			pthread_cond_wait(&log->not_empty, &log->lock);
+		}
+		log->idle = 0;
 		if (!log->count)
 			break; /* closing (which unpauses) and drained */
 		size_t n = 0;
@@ -81,7 +93,17 @@ static void *writer_main(void *arg)
 		log->stats.failed += failed ? n : 0;
 		log->stats.failing = failed;
 		log->writing = 0;
-		pthread_cond_broadcast(&log->idle);
+		pthread_cond_broadcast(&log->drained);
+		if (!log->closing && !log->paused) { /* linger; close, flush, pause end it early */
+			struct timespec until;
+			clock_gettime(CLOCK_MONOTONIC, &until);
+			until.tv_nsec += LOG_LINGER_NS;
+			if (until.tv_nsec >= 1000000000L) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&log->not_empty, &log->lock, &until);
+		}
 	}
 	pthread_mutex_unlock(&log->lock);
 	free(lines);
@@ -96,10 +118,14 @@ struct cds__log *cds__log_open(FILE *out, int owned, size_t capacity)
 	log->capacity = capacity ? capacity : 1;
 	log->ring = cds__must(calloc(log->capacity, sizeof *log->ring));
 	log->stats.capacity = log->capacity;
+	pthread_condattr_t monotonic;
+	pthread_condattr_init(&monotonic);
+	pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC); /* the linger's timed wait */
 	pthread_mutex_init(&log->lock, NULL);
-	pthread_cond_init(&log->not_empty, NULL);
+	pthread_cond_init(&log->not_empty, &monotonic);
 	pthread_cond_init(&log->not_full, NULL);
-	pthread_cond_init(&log->idle, NULL);
+	pthread_cond_init(&log->drained, NULL);
+	pthread_condattr_destroy(&monotonic);
 	if (pthread_create(&log->writer, NULL, &writer_main, log) != 0)
 		cds__must(NULL); /* no thread: treated like out of memory */
 	return log;
@@ -122,7 +148,7 @@ void cds__log_close(struct cds__log *log)
 	pthread_mutex_destroy(&log->lock);
 	pthread_cond_destroy(&log->not_empty);
 	pthread_cond_destroy(&log->not_full);
-	pthread_cond_destroy(&log->idle);
+	pthread_cond_destroy(&log->drained);
 	if (log->owned)
 		fclose(log->out);
 	else
@@ -156,7 +182,8 @@ void cds__log_push(struct cds__log *log, char *line)
 	log->count++;
 	if (log->count > log->stats.high_water)
 		log->stats.high_water = log->count;
-	pthread_cond_signal(&log->not_empty);
+	if (log->idle || log->count >= log->capacity / 2)
+		pthread_cond_signal(&log->not_empty);
 	pthread_mutex_unlock(&log->lock);
 }
 
@@ -165,8 +192,9 @@ void cds__log_flush(struct cds__log *log)
 	if (!log)
 		return;
 	pthread_mutex_lock(&log->lock);
+	pthread_cond_signal(&log->not_empty); /* a lingering writer writes now */
 	while ((log->count && !log->paused) || log->writing)
-		pthread_cond_wait(&log->idle, &log->lock);
+		pthread_cond_wait(&log->drained, &log->lock);
 	pthread_mutex_unlock(&log->lock);
 }
 
@@ -177,7 +205,7 @@ void cds__log_pause(struct cds__log *log, int paused)
 	pthread_mutex_lock(&log->lock);
 	log->paused = paused;
 	pthread_cond_broadcast(&log->not_empty);
-	pthread_cond_broadcast(&log->idle);
+	pthread_cond_broadcast(&log->drained);
 	pthread_mutex_unlock(&log->lock);
 }
 
@@ -215,11 +243,33 @@ void cds__log_record(struct cds_app *app, const cJSON *record)
 
 void cds__timestamp(char *buf, size_t size)
 {
+	/* Each thread keeps its last second written out: gmtime_r (which takes glibc's time-zone
+	 * lock) and the date's formatting run once a second per thread, not once a call. */
+	static _Thread_local time_t cached_second = (time_t)-1;
+	static _Thread_local char cached[32]; /* "2026-11-23T08:53:10" */
+	static _Thread_local size_t cached_length;
 	struct timespec ts;
-	struct tm tm;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-	         ts.tv_nsec / 1000000L);
+	if (ts.tv_sec != cached_second) {
+		struct tm tm;
+		gmtime_r(&ts.tv_sec, &tm);
+		int n = snprintf(cached, sizeof cached, "%04d-%02d-%02dT%02d:%02d:%02d",
+		                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		                 tm.tm_min, tm.tm_sec);
+		cached_length = n > 0 && (size_t)n < sizeof cached ? (size_t)n : 0;
+		cached_second = cached_length ? ts.tv_sec : (time_t)-1;
+	}
+	long ms = ts.tv_nsec / 1000000L;
+	if (!cached_length || size < cached_length + 6) { /* "[.mmmZ" + NUL */
+		snprintf(buf, size, "%s.%03ldZ", cached, ms);
+		return;
+	}
+	memcpy(buf, cached, cached_length);
+	char *p = buf + cached_length;
+	p[0] = '.';
+	p[1] = (char)('0' + ms / 100);
+	p[2] = (char)('0' + ms / 10 % 10);
+	p[3] = (char)('0' + ms % 10);
+	p[4] = 'Z';
+	p[5] = '\0';
 }

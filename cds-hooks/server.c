@@ -60,6 +60,9 @@ static const char server_tls_ffdhe2048[] =
  * so that a client sending it without `Expect: 100-continue` can finish and read its 413 (closing
  * with unread data would reset the connection under it); past that, the connection is closed. */
 #define SERVER_DISCARD_MAX_BYTES (16ul * 1024ul * 1024ul)
+/* A body's buffer is first allocated at its Content-Length when that is below this many bytes
+ * (no growing and copying); a larger body's buffer grows as its bytes arrive. */
+#define SERVER_BODY_FIRST_MAX (256ul * 1024ul)
 /* A connection waiting for its request line and headers is closed to make room for a new one
  * only once it has waited this long: a client sends its request right after connecting, or
  * after reading the previous reply, so a younger one is taken to be sending it now (closing it
@@ -139,6 +142,7 @@ struct conn {
 	char *body;
 	size_t length, capacity; /* stored bytes (<= max_body_bytes) */
 	size_t received;         /* bytes announced or received, even past the cap */
+	size_t announced;        /* Content-Length when within maxBodyBytes, else 0 (chunked) */
 	int too_big;
 	int responded; /* a reply is queued: ignore whatever else arrives */
 	int counted;   /* counted in server->in_flight */
@@ -285,6 +289,32 @@ static void sanitize_path(const char *text, char *buf, size_t size)
 	buf[n] = '\0';
 }
 
+/* An access-log line being written into a fixed buffer (what does not fit is cut). */
+struct line {
+	char text[1024];
+	size_t length;
+};
+
+static void line_add(struct line *l, const char *s)
+{
+	size_t n = strlen(s);
+	if (n > sizeof l->text - 1 - l->length)
+		n = sizeof l->text - 1 - l->length;
+	memcpy(l->text + l->length, s, n);
+	l->length += n;
+}
+
+static void line_add_number(struct line *l, unsigned long long v)
+{
+	char digits[24];
+	size_t n = sizeof digits;
+	digits[--n] = '\0';
+	do
+		digits[--n] = (char)('0' + v % 10);
+	while ((v /= 10) && n > 0);
+	line_add(l, digits + n);
+}
+
 /* Queues the request's access-log line for the access log's writer thread (stderr, in batches:
  * the polling thread formats the line but never waits for a write). */
 static void access_log(struct cds_server *server, const char *method, const char *url,
@@ -298,27 +328,54 @@ static void access_log(struct cds_server *server, const char *method, const char
 	cds__timestamp(stamp, sizeof stamp);
 	sanitize_path(method, m, sizeof m);
 	sanitize_path(url, path, sizeof path);
-	if (server->log_json) { /* --log-format json: one JSON object a line */
-		cJSON *o = cds__must(cJSON_CreateObject());
-		cJSON_AddStringToObject(o, "time", stamp);
-		cJSON_AddStringToObject(o, "method", m);
-		cJSON_AddStringToObject(o, "path", path);
-		cJSON_AddNumberToObject(o, "status", reply->status);
-		cJSON_AddNumberToObject(o, "durationUs", (double)us);
+	if (server->log_json) { /* --log-format json: one JSON object a line, written as
+		                 * cJSON_PrintUnformatted would (no tree built) */
+		struct fhir_json_writer w;
+		fhir_json_init(&w, 0);
+		fhir_json_object(&w, NULL);
+		fhir_json_string(&w, "time", stamp);
+		fhir_json_string(&w, "method", m);
+		fhir_json_string(&w, "path", path);
+		fhir_json_number(&w, "status", reply->status);
+		fhir_json_number(&w, "durationUs", (double)us);
 		if (reply->hook_instance[0])
-			cJSON_AddStringToObject(o, "hookInstance", reply->hook_instance);
+			fhir_json_string(&w, "hookInstance", reply->hook_instance);
 		if (reply->log_note[0])
-			cJSON_AddStringToObject(o, "note", reply->log_note);
-		char *json = cds__must(cJSON_PrintUnformatted(o));
-		cJSON_Delete(o);
-		cds__log_push(server->access, json);
+			fhir_json_string(&w, "note", reply->log_note);
+		fhir_json_end(&w);
+		cds__log_push(server->access, fhir_json_finish(&w, NULL));
 		return;
 	}
-	char line[1024];
-	snprintf(line, sizeof line, "%s %s %s %u %lldus%s%s%s%s", stamp, m, path, reply->status, us,
-	         reply->hook_instance[0] ? " hookInstance=" : "", reply->hook_instance,
-	         reply->log_note[0] ? " " : "", reply->log_note);
-	cds__log_push(server->access, cds__must(strdup(line)));
+	/* "STAMP METHOD PATH STATUS USus[ hookInstance=ID][ NOTE]", written piece by piece (no
+	 * printf on the polling thread) */
+	struct line l;
+	l.length = 0;
+	line_add(&l, stamp);
+	line_add(&l, " ");
+	line_add(&l, m);
+	line_add(&l, " ");
+	line_add(&l, path);
+	line_add(&l, " ");
+	line_add_number(&l, reply->status);
+	line_add(&l, " ");
+	if (us < 0) {
+		line_add(&l, "-");
+		us = -us;
+	}
+	line_add_number(&l, (unsigned long long)us);
+	line_add(&l, "us");
+	if (reply->hook_instance[0]) {
+		line_add(&l, " hookInstance=");
+		line_add(&l, reply->hook_instance);
+	}
+	if (reply->log_note[0]) {
+		line_add(&l, " ");
+		line_add(&l, reply->log_note);
+	}
+	char *text = cds__must(malloc(l.length + 1));
+	memcpy(text, l.text, l.length);
+	text[l.length] = '\0';
+	cds__log_push(server->access, text);
 }
 
 /* Seconds from `start` (CLOCK_MONOTONIC) to now. */
@@ -889,6 +946,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
 		if (cl) {
 			char *end = NULL;
 			unsigned long long n = strtoull(cl, &end, 10);
+			if (end != cl && n <= max_body)
+				c->announced = (size_t)n;
 			if (end != cl && n > max_body) {
 				c->too_big = 1;
 				c->close = 1;
@@ -945,7 +1004,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
 		}
 		if (!c->too_big) {
 			if (c->length + n + 1 > c->capacity) {
-				size_t cap = c->capacity ? c->capacity : 8192;
+				/* first: room for the announced body in one allocation (up to
+				 * SERVER_BODY_FIRST_MAX, so a client cannot reserve maxBodyBytes
+				 * per connection with a few bytes), else 8 KB, then doubled */
+				size_t cap =
+				    c->capacity ? c->capacity
+				    : c->announced >= 8192 && c->announced < SERVER_BODY_FIRST_MAX
+				        ? c->announced + 1
+				        : 8192;
 				while (cap < c->length + n + 1)
 					cap *= 2;
 				c->body = cds__must(realloc(c->body, cap));
