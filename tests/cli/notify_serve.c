@@ -16,13 +16,12 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "serve_child.h"
+#include "testdir.h"
 #include "testkit.h"
 #include "testnet.h"
-
-#define URL_PREFIX "listening on http://127.0.0.1:"
 
 /* The socket systemd would own: SOCK_DGRAM bound at path, with the senders' credentials. */
 static int notify_socket(const char *path)
@@ -85,59 +84,22 @@ static int has_line(const char *message, const char *line)
 	return 0;
 }
 
-/* GET path on a new connection: the status code (0: no connection or no status line). */
+/* GET path on a new connection: the status code (0: no connection or no whole reply). */
 static unsigned get_status(unsigned port, const char *path)
 {
-	char req[256], reply[512];
-	int fd = testnet_connect(port, 30, 30);
-	if (fd < 0)
-		return 0;
-	snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", path);
-	ssize_t n = -1;
-	if (testnet_send_all(fd, req, strlen(req)) == 0)
-		n = recv(fd, reply, sizeof reply - 1, 0);
-	close(fd);
-	if (n < 12)
-		return 0;
-	reply[n] = '\0';
-	return strncmp(reply, "HTTP/1.1 ", 9) == 0 ? (unsigned)strtoul(reply + 9, NULL, 10) : 0;
+	return testnet_exchange(port, 30, "GET", path, NULL, NULL, 0);
 }
 
 /* Starts `serve --port 0` in dir with NOTIFY_SOCKET=socket_path and stderr to err_path. */
-static pid_t serve(const char *bin, const char *dir, const char *socket_path, const char *err_path)
+static void serve(struct serve_child *c, const char *bin, const char *dir, const char *socket_path,
+                  const char *err_path)
 {
-	pid_t pid = fork();
-	if (pid == 0) {
-		FILE *f = freopen(err_path, "w", stderr);
-		(void)f;
-		if (chdir(dir) != 0 || setenv("NOTIFY_SOCKET", socket_path, 1) != 0)
-			_exit(127);
-		execl(bin, bin, "serve", "--port", "0", "--decision-log", "-", "--replay-cache",
-		      "-", (char *)NULL);
-		_exit(127);
-	}
-	return pid;
-}
-
-/* Waits (at most 60 s) for the process; its exit status, or -1 (killed: it did not stop). */
-static int wait_exit(pid_t pid)
-{
-	int st = 0;
-	for (int i = 0; i < 600; i++) {
-		if (waitpid(pid, &st, WNOHANG) == pid)
-			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-		sleep_ms(100);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
-	return -1;
-}
-
-/* The port of "listening on http://127.0.0.1:PORT" in text, or 0. */
-static unsigned port_in(const char *text)
-{
-	const char *at = text ? strstr(text, URL_PREFIX) : NULL;
-	return at ? (unsigned)strtoul(at + strlen(URL_PREFIX), NULL, 10) : 0;
+	static const char *const args[] = {"serve", "--port",         "0", "--decision-log",
+	                                   "-",     "--replay-cache", "-", NULL};
+	char env[600];
+	snprintf(env, sizeof env, "NOTIFY_SOCKET=%s", socket_path);
+	const char *const envs[] = {env, NULL};
+	serve_child_start(c, bin, args, err_path, dir, envs);
 }
 
 static void scenario_notify(const char *bin, const char *dir)
@@ -149,7 +111,9 @@ static void scenario_notify(const char *bin, const char *dir)
 	CHECK(fd >= 0, "notify: the notify socket %s is bound", socket_path);
 	if (fd < 0)
 		return;
-	pid_t pid = serve(bin, dir, socket_path, err_path), sender = 0;
+	struct serve_child child;
+	serve(&child, bin, dir, socket_path, err_path);
+	pid_t pid = child.pid, sender = 0;
 	CHECK(pid > 0, "notify: serve started");
 	if (pid <= 0)
 		goto out;
@@ -161,8 +125,8 @@ static void scenario_notify(const char *bin, const char *dir)
 		messages++;
 		foreign += sender != pid;
 		early_stopping += has_line(msg, "STOPPING=1");
-		if (strncmp(msg, "STATUS=", 7) == 0 && port_in(msg))
-			port = port_in(msg);
+		if (strncmp(msg, "STATUS=", 7) == 0 && serve_child_port_in(msg))
+			port = serve_child_port_in(msg);
 		if (has_line(msg, "READY=1")) {
 			ready = 1;
 			/* nothing else happens before this check: the port must answer now */
@@ -174,13 +138,14 @@ static void scenario_notify(const char *bin, const char *dir)
 	CHECK(foreign == 0, "notify: every message came from serve's own pid %ld (%d did not)",
 	      (long)pid, foreign);
 	CHECK(early_stopping == 0, "notify: no STOPPING=1 before the signal");
-	char *err = testkit_read(err_path, NULL);
-	CHECK(port && port == port_in(err), "notify: the STATUS= URL is the one logged (%u)", port);
+	char *err = serve_child_log(&child);
+	CHECK(port && port == serve_child_port_in(err),
+	      "notify: the STATUS= URL is the one logged (%u)", port);
 	free(err);
 	CHECK(port && get_status(port, "/healthz") == 200, "notify: serving after READY=1");
 
 	/* SIGTERM: STOPPING=1, a stopping STATUS=, then a clean exit. */
-	kill(pid, SIGTERM);
+	serve_child_signal(&child, SIGTERM);
 	int stopping = 0, stopping_status = 0;
 	while (!(stopping && stopping_status) && next_message(fd, msg, sizeof msg, &sender) >= 0) {
 		CHECK(sender == pid, "notify: '%s' came from serve's pid", msg);
@@ -190,8 +155,9 @@ static void scenario_notify(const char *bin, const char *dir)
 	}
 	CHECK(stopping == 1, "notify: STOPPING=1 once after SIGTERM (%d)", stopping);
 	CHECK(stopping_status >= 1, "notify: a STATUS=stopping line after SIGTERM");
-	CHECK(wait_exit(pid) == 0, "notify: exit status 0 after SIGTERM");
+	CHECK(serve_child_wait(&child, 60000) == 0, "notify: exit status 0 after SIGTERM");
 out:
+	serve_child_kill(&child);
 	close(fd);
 	unlink(socket_path);
 }
@@ -201,20 +167,15 @@ static void scenario_no_listener(const char *bin, const char *dir)
 	char socket_path[512], err_path[512];
 	snprintf(socket_path, sizeof socket_path, "%s/nobody-listens", dir);
 	snprintf(err_path, sizeof err_path, "%s/nolistener.err", dir);
-	pid_t pid = serve(bin, dir, socket_path, err_path);
-	unsigned port = 0;
-	for (int i = 0; pid > 0 && i < 600 && !port; i++) { /* at most 60 s */
-		sleep_ms(100);
-		char *err = testkit_read(err_path, NULL);
-		port = port_in(err);
-		free(err);
-	}
+	struct serve_child child;
+	serve(&child, bin, dir, socket_path, err_path);
+	unsigned port = serve_child_port(&child, 60000);
 	CHECK(port && get_status(port, "/readyz") == 200,
 	      "no listener: serve starts and answers (%u)", port);
-	if (pid > 0)
-		kill(pid, SIGTERM);
-	CHECK(pid > 0 && wait_exit(pid) == 0, "no listener: exit status 0 after SIGTERM");
-	char *err = testkit_read(err_path, NULL);
+	serve_child_signal(&child, SIGTERM);
+	CHECK(child.pid > 0 && serve_child_wait(&child, 60000) == 0,
+	      "no listener: exit status 0 after SIGTERM");
+	char *err = serve_child_log(&child);
 	const char *first = err ? strstr(err, "cannot notify systemd") : NULL;
 	CHECK(first != NULL, "no listener: stderr says it cannot notify systemd");
 	CHECK(!first || !strstr(first + 1, "cannot notify systemd"), "no listener: said once only");
@@ -228,11 +189,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	const char *tmp = getenv("TMPDIR");
 	char dir[256];
-	snprintf(dir, sizeof dir, "%s/cds-notify-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
+	if (testdir_make(dir, sizeof dir, "notify") != 0) {
+		perror("temporary folder");
 		return 1;
 	}
 	char bin[4096]; /* serve runs in dir: the binary's path must not be relative */
@@ -242,9 +201,7 @@ int main(int argc, char **argv)
 	}
 	scenario_notify(bin, dir);
 	scenario_no_listener(bin, dir);
-	char cmd[512];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (testkit_failed == 0 && system(cmd) != 0)
+	if (testkit_failed == 0 && testdir_remove(dir) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
 	return testkit_done();
 }

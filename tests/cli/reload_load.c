@@ -20,14 +20,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
 #include <pthread.h>
 
 #include "httpclient.h"
+#include "serve_child.h"
+#include "testdir.h"
 #include "testkit.h"
 
 #define RELOADS 50
@@ -39,58 +39,27 @@ static const char *const versions[2] = {"3.1", "3.1-reloaded"}; /* the file's, a
 
 struct client {
 	CURL *curl;
-	struct curl_slist *headers;
 	char url[128];
 };
-
-struct buf {
-	char *data; /* NEW */
-	size_t length;
-};
-
-static size_t on_body(char *data, size_t size, size_t n, void *ctx)
-{
-	struct buf *b = ctx;
-	return httptest_append(&b->data, &b->length, data, size * n);
-}
 
 static void client_init(struct client *c, unsigned port)
 {
 	c->curl = curl_easy_init();
-	c->headers = curl_slist_append(NULL, "Content-Type: application/json");
 	snprintf(c->url, sizeof c->url, "http://127.0.0.1:%u", port);
 }
 
 static void client_free(struct client *c)
 {
-	curl_slist_free_all(c->headers);
 	curl_easy_cleanup(c->curl);
 }
 
-/* One request on the client's connection (kept alive); the status (0: transport failure) and the
- * body (NEW in *out, free). */
+/* One request on the client's connection (kept alive): POST body, or GET when NULL; the status
+ * (0: transport failure) and the body (NEW in *out, free). */
 static long call(struct client *c, const char *path, const char *body, char **out)
 {
 	char url[256];
-	struct buf reply = {NULL, 0};
 	snprintf(url, sizeof url, "%s%s", c->url, path);
-	curl_easy_setopt(c->curl, CURLOPT_URL, url);
-	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, 60L);
-	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &reply);
-	if (body) {
-		curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, c->headers);
-		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
-	} else {
-		curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
-		curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
-	}
-	long status = 0;
-	if (curl_easy_perform(c->curl) == CURLE_OK)
-		curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
-	*out = reply.data;
-	return status;
+	return httptest_call(c->curl, url, body, 60L, out);
 }
 
 /* The policyVersion the GM070 card carries: 0 or 1 (versions[]), -1 when none or another. */
@@ -153,15 +122,12 @@ static void *load_main(void *arg)
 
 /* ---- the service ------------------------------------------------------------------------- */
 
-static pid_t serve_pid;
-static int serve_exited, serve_status; /* once reaped */
+static struct serve_child serve = {.pid = -1};
 
 /* 1 while `serve` runs; a crash (a sanitizer report, say) ends every wait at once. */
 static int alive(void)
 {
-	if (!serve_exited && waitpid(serve_pid, &serve_status, WNOHANG) == serve_pid)
-		serve_exited = 1;
-	return !serve_exited;
+	return serve_child_alive(&serve);
 }
 
 static int write_file(const char *path, const char *text)
@@ -209,11 +175,16 @@ static int wait_reloads(struct client *c, long success, long failure, char *dige
 		        success &&
 		    metric(text, "cds_reloads_total{result=\"failure\",trigger=\"signal\"} ") ==
 		        failure;
-		if (done)
-			digest_of(text, digest, size);
 		free(text);
-		if (done)
-			return 1;
+		if (done) {
+			/* The digest from a page begun after the counts were seen: a page prints
+			 * the digest before the counters, so a reload can fall between the two. */
+			text = NULL;
+			done = call(c, "/metrics", NULL, &text) == 200;
+			digest_of(text, digest, size);
+			free(text);
+			return done;
+		}
 		sleep_ms(10);
 	}
 	return 0;
@@ -227,17 +198,6 @@ static int wait_load(struct load *l, unsigned long seen)
 	return atomic_load(&l->requests) > seen;
 }
 
-/* How many times `needle` occurs in the file. */
-static int count_in(const char *path, const char *needle)
-{
-	char *text = testkit_read(path, NULL);
-	int n = 0;
-	for (const char *p = text; p && (p = strstr(p, needle)) != NULL; p += strlen(needle))
-		n++;
-	free(text);
-	return n;
-}
-
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
@@ -246,9 +206,9 @@ int main(int argc, char **argv)
 	}
 	const char *bin = argv[1], *source = argv[2];
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	char dir[] = "/tmp/cds-reload-XXXXXX";
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
+	char dir[256];
+	if (testdir_make(dir, sizeof dir, "reload") != 0) {
+		perror("temporary folder");
 		return 1;
 	}
 	char cmd[4096], policies[1100], policy[1200], config[1100], err_path[1100], path[1100];
@@ -286,28 +246,15 @@ int main(int argc, char **argv)
 	char *request = testkit_read(path, NULL);
 	CHECK(request != NULL, "read %s", path);
 
-	pid_t pid = serve_pid = fork();
-	if (pid == 0) {
-		FILE *f = freopen(err_path, "w", stderr);
-		(void)f;
-		execl(bin, bin, "serve", "--port", "0", "--policies", policies, "--config", config,
-		      "--decision-log", "-", (char *)NULL);
-		_exit(127);
-	}
+	const char *const args[] = {"serve",  "--port",   "0",    "--policies",
+	                            policies, "--config", config, "--decision-log",
+	                            "-",      NULL};
 	unsigned port = 0;
-	for (int i = 0; pid > 0 && i < 600 && !port && alive(); i++) { /* polls the log */
-		sleep_ms(100);
-		char *log = testkit_read(err_path, NULL);
-		const char *p = log ? strstr(log, "listening on http://127.0.0.1:") : NULL;
-		if (p)
-			port = (unsigned)strtoul(p + strlen("listening on http://127.0.0.1:"), NULL,
-			                         10);
-		free(log);
-	}
+	if (serve_child_start(&serve, bin, args, err_path, NULL, NULL) == 0)
+		port = serve_child_port(&serve, 60000);
 	CHECK(port != 0, "serve started");
 	if (!port || !request) {
-		if (pid > 0)
-			kill(pid, SIGKILL);
+		serve_child_kill(&serve);
 		return testkit_done();
 	}
 
@@ -336,7 +283,7 @@ int main(int argc, char **argv)
 			CHECK(write_file(config, config_b) == 0, "write the config file");
 		atomic_fetch_add(&l.epoch, 1); /* odd: a reload under way */
 		snprintf(previous, sizeof previous, "%s", digest);
-		kill(pid, SIGHUP);
+		serve_child_signal(&serve, SIGHUP);
 		bad ? failure++ : success++;
 		CHECK(wait_reloads(&c, success, failure, digest, sizeof digest),
 		      "reload %d: counted as %s", i, bad ? "failure" : "success");
@@ -350,7 +297,7 @@ int main(int argc, char **argv)
 		CHECK(bad ? strcmp(digest, previous) == 0 : strcmp(digest, previous) != 0,
 		      "reload %d: the policy-set digest %s", i, bad ? "stays" : "changes");
 		if (bad) {
-			CHECK(count_in(err_path, "cds-commissioning: reload refused:") ==
+			CHECK(serve_child_log_count(&serve, "cds-commissioning: reload refused:") ==
 			          (int)failure,
 			      "reload %d: the refusal is logged", i);
 		}
@@ -368,37 +315,31 @@ int main(int argc, char **argv)
 	CHECK(atomic_load(&l.wrong_version) == 0,
 	      "%lu requests got another version than the one served",
 	      atomic_load(&l.wrong_version));
-	CHECK(count_in(err_path, "cds-commissioning: reloaded: policy set sha256:") == RELOADS / 2,
-	      "one line per swap");
-	CHECK(count_in(err_path, "(deployment 'demo-reloaded', 3 policies)") == RELOADS / 2,
-	      "the config file's deployment is reloaded");
-	CHECK(count_in(err_path, "needing a restart, so kept as running: limits.threads") ==
+	CHECK(serve_child_log_count(&serve, "cds-commissioning: reloaded: policy set sha256:") ==
 	          RELOADS / 2,
+	      "one line per swap");
+	CHECK(serve_child_log_count(&serve, "(deployment 'demo-reloaded', 3 policies)") ==
+	          RELOADS / 2,
+	      "the config file's deployment is reloaded");
+	CHECK(serve_child_log_count(
+	          &serve, "needing a restart, so kept as running: limits.threads") == RELOADS / 2,
 	      "a changed limit is named as needing a restart");
 	char needle[1300];
 	snprintf(needle, sizeof needle, "cds-commissioning: reload: %s: ", policy);
-	CHECK(count_in(err_path, needle) == RELOADS / 2, "each refusal names the broken file");
+	CHECK(serve_child_log_count(&serve, needle) == RELOADS / 2,
+	      "each refusal names the broken file");
 
 	client_free(&c);
-	if (alive())
-		kill(pid, SIGTERM);
-	for (int i = 0; i < 600 && alive(); i++)
-		sleep_ms(100);
-	if (alive()) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &serve_status, 0);
-		serve_exited = 1;
-	}
-	int st = serve_status;
-	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "serve exits 0 after SIGTERM (status %d)", st);
+	serve_child_signal(&serve, SIGTERM);
+	CHECK(serve_child_wait(&serve, 60000) == 0, "serve exits 0 after SIGTERM (status %d)",
+	      serve.status);
 	if (testkit_failed) {
-		char *log = testkit_read(err_path, NULL);
+		char *log = serve_child_log(&serve);
 		fprintf(stderr, "---- serve's log (last 4000 bytes)\n%s\n",
 		        log ? log + (strlen(log) > 4000 ? strlen(log) - 4000 : 0) : "");
 		free(log);
 	}
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
+	if (testdir_remove(dir) != 0)
 		fprintf(stderr, "cannot remove %s\n", dir);
 	free(text_a);
 	free(text_b);

@@ -19,7 +19,9 @@
 #include <curl/curl.h>
 
 #include "httpclient.h"
+#include "serve_child.h"
 #include "store/store.h"
+#include "testdir.h"
 #include "testkit.h"
 
 #define THREADS     4
@@ -39,37 +41,12 @@ static struct acked {
 } acked[MAX_ACKED];
 static size_t calls, items, errors_after_kill;
 
-static size_t on_body(char *data, size_t size, size_t n, void *ctx)
-{
-	struct {
-		char *body;
-		size_t length;
-	} *b = ctx;
-	return httptest_append(&b->body, &b->length, data, size * n);
-}
-
 /* POSTs `body` to `path` on the reused handle; the status (0: no whole reply). NEW *reply. */
 static long post(CURL *curl, const char *path, const char *body, char **reply)
 {
 	char url[256];
-	struct {
-		char *body;
-		size_t length;
-	} b = {NULL, 0};
 	snprintf(url, sizeof url, "http://127.0.0.1:%u%s", port, path);
-	struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 20L);
-	long status = 0;
-	if (curl_easy_perform(curl) == CURLE_OK)
-		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-	curl_slist_free_all(headers);
-	*reply = b.body;
-	return status;
+	return httptest_call(curl, url, body, 20L, reply);
 }
 
 static void *client(void *arg)
@@ -163,8 +140,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: store_kill BINARY SOURCE_DIR\n");
 		return 2;
 	}
-	char dir[] = "/tmp/cds-test-kill-XXXXXX", path[1024], err_path[600], url[600];
-	CHECK(mkdtemp(dir) != NULL, "temporary folder");
+	char dir[256], path[1024], err_path[600], url[600];
+	CHECK(testdir_make(dir, sizeof dir, "test-kill") == 0, "temporary folder");
 	snprintf(path, sizeof path, "%s/../shared/examples/uk-msk-order-select-knee-injection.json",
 	         argv[2]);
 	knee = testkit_read(path, NULL);
@@ -173,27 +150,15 @@ int main(int argc, char **argv)
 	snprintf(url, sizeof url, "sqlite:%s/store.db", dir);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 
-	pid_t pid = fork();
-	if (pid == 0) {
-		FILE *f = freopen(err_path, "w", stderr);
-		(void)f;
-		execl(argv[1], argv[1], "serve", "--port", "0", "--decision-log", "-", "--store",
-		      url, "--replay-cache", "-", (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; pid > 0 && i < 200 && !port; i++) { /* at most 20 s */
-		sleep_ms(100);
-		char *text = testkit_read(err_path, NULL);
-		const char *at = text ? strstr(text, "listening on http://127.0.0.1:") : NULL;
-		if (at)
-			port = (unsigned)strtoul(at + strlen("listening on http://127.0.0.1:"),
-			                         NULL, 10);
-		free(text);
-	}
+	const char *const args[] = {"serve", "--port",  "0", "--decision-log",
+	                            "-",     "--store", url, "--replay-cache",
+	                            "-",     NULL};
+	struct serve_child child;
+	if (serve_child_start(&child, argv[1], args, err_path, NULL, NULL) == 0)
+		port = serve_child_port(&child, 20000);
 	CHECK(port != 0, "serve starts with a SQLite store");
 	if (!port || !knee) {
-		if (pid > 0)
-			kill(pid, SIGKILL);
+		serve_child_kill(&child);
 		return testkit_done();
 	}
 
@@ -212,9 +177,9 @@ int main(int argc, char **argv)
 	}
 	CHECK(c >= WANT_CALLS && f >= WANT_ITEMS, "load: %zu calls and %zu feedback answered", c,
 	      f);
-	kill(pid, SIGKILL); /* mid-load: the clients are still sending */
-	int st = 0;
-	waitpid(pid, &st, 0);
+	serve_child_signal(&child, SIGKILL); /* mid-load: the clients are still sending */
+	serve_child_wait(&child, 60000);
+	int st = child.status;
 	atomic_store(&stop, 1);
 	for (int t = 0; t < THREADS; t++)
 		pthread_join(threads[t], NULL);
@@ -251,8 +216,6 @@ int main(int argc, char **argv)
 	cds__store_close(store);
 	free(knee);
 	curl_global_cleanup();
-	char cmd[700];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	CHECK(system(cmd) == 0, "cleanup");
+	CHECK(testdir_remove(dir) == 0, "cleanup");
 	return testkit_done();
 }

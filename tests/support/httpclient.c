@@ -1,5 +1,6 @@
-/* httpclient.c — body accumulation and header parsing for the libcurl-driven HTTP tests
- * (test_http, test_auth_http, test_sandbox_http), kept in one place. Test support only. */
+/* httpclient.c — body accumulation, header parsing and one whole request for the libcurl-driven
+ * HTTP tests (test_http, test_auth_http, test_sandbox_http, store_kill, reload_load), kept in one
+ * place. Test support only. */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -38,4 +39,39 @@ void httptest_header_value(const char *line, size_t len, const char *name, char 
 		vl = size - 1;
 	memcpy(dst, v, vl);
 	dst[vl] = '\0';
+}
+
+struct body {
+	char *data;
+	size_t length;
+};
+
+static size_t on_body(char *data, size_t size, size_t n, void *ctx)
+{
+	struct body *b = ctx;
+	return httptest_append(&b->data, &b->length, data, size * n);
+}
+
+long httptest_call(CURL *curl, const char *url, const char *body, long timeout_s, char **reply)
+{
+	struct body b = {NULL, 0};
+	struct curl_slist *headers =
+	    body ? curl_slist_append(NULL, "Content-Type: application/json") : NULL;
+	long status = 0;
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, timeout_s);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	if (body)
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+	else
+		curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+	if ((!body || headers) && curl_easy_perform(curl) == CURLE_OK)
+		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL); /* freed below */
+	curl_slist_free_all(headers);
+	*reply = b.data;
+	return status;
 }

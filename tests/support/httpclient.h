@@ -1,9 +1,12 @@
 /* httpclient.h — the pieces of a libcurl test client that the HTTP tests share: appending a
- * response body and picking one header's value out of a raw header line. Test support only. */
+ * response body, picking one header's value out of a raw header line, and one whole request.
+ * Test support only. */
 #ifndef CDS_TEST_HTTPCLIENT_H
 #define CDS_TEST_HTTPCLIENT_H
 
 #include <stddef.h>
+
+#include <curl/curl.h>
 
 /* Appends len bytes to *body (NEW/realloc'd, NUL-terminated; free with free) and grows
  * *length. Returns len, or 0 when out of memory (which makes libcurl stop). */
@@ -12,5 +15,11 @@ size_t httptest_append(char **body, size_t *length, const char *data, size_t len
 /* When the raw header line (len bytes, "Name: value\r\n") is header `name` (case-insensitive),
  * copies its trimmed value into dst (size bytes, truncated, NUL-terminated); else leaves dst. */
 void httptest_header_value(const char *line, size_t len, const char *name, char *dst, size_t size);
+
+/* One request on `curl` (reused: its connection is kept alive between calls): POST `body` as
+ * application/json to url, or GET url when body is NULL, within timeout_s seconds (libcurl's
+ * CURLOPT_TIMEOUT; no signals). Returns the status (0: no whole reply, transport failure) and
+ * the body in *reply (NEW, NUL-terminated, free with free; NULL when none came). */
+long httptest_call(CURL *curl, const char *url, const char *body, long timeout_s, char **reply);
 
 #endif

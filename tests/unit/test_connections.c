@@ -14,21 +14,17 @@
  *    counted and summarised (at most one "libmicrohttpd:" line a second), not printed each.
  * Deterministic pass/fail: answers, counts and lines are counted; waits are bounded polls
  * (10 s) and socket timeouts; latencies are not checked. */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "cds_internal.h"
 #include "testkit.h"
 #include "testnet.h"
+#include "testserver.h"
 
 #define SELECT   "/cds-services/" CDS_SERVICE_ORDER_SELECT
 #define CLIENTS  64
@@ -38,100 +34,22 @@
 static unsigned port;
 static char *order_body; /* the UK order-select example */
 
-/* How reading a response ended. */
-enum outcome { GOT, CLOSED, RESET, TIMEOUT };
-
-struct response {
-	unsigned status;
-	int retry_after, close;
-};
-
-static char *find_ci(char *hay, const char *needle)
-{
-	size_t n = strlen(needle);
-	for (; *hay; hay++)
-		if (strncasecmp(hay, needle, n) == 0)
-			return hay;
-	return NULL;
-}
-
-static enum outcome failed_recv(ssize_t n)
-{
-	if (n == 0)
-		return CLOSED;
-	return errno == ECONNRESET || errno == EPIPE ? RESET : TIMEOUT;
-}
-
-/* Reads one Content-Length framed response from a blocking socket (nothing is pipelined). */
-static enum outcome read_response(int fd, struct response *out)
-{
-	static __thread char buf[65536];
-	size_t got = 0;
-	memset(out, 0, sizeof *out);
-	for (;;) {
-		ssize_t n = recv(fd, buf + got, sizeof buf - 1 - got, 0);
-		if (n <= 0)
-			return failed_recv(n);
-		got += (size_t)n;
-		buf[got] = '\0';
-		char *end = strstr(buf, "\r\n\r\n");
-		if (!end)
-			continue;
-		*end = '\0';
-		sscanf(buf, "HTTP/1.%*d %u", &out->status);
-		out->retry_after = find_ci(buf, "\r\nRetry-After:") != NULL;
-		out->close = find_ci(buf, "\r\nConnection: close") != NULL;
-		char *cl = find_ci(buf, "\r\nContent-Length:");
-		size_t want = cl ? strtoul(cl + 17, NULL, 10) : 0;
-		size_t head = (size_t)(end + 4 - buf);
-		while (got < head + want) {
-			n = recv(fd, buf + got, sizeof buf - 1 - got, 0);
-			if (n <= 0)
-				return failed_recv(n);
-			got += (size_t)n;
-		}
-		return GOT;
-	}
-}
-
 /* Sends GET /healthz, or POST order-select with the UK body. 0 or -1. */
 static int send_request(int fd, int post)
 {
-	char head[512];
-	size_t blen = post ? strlen(order_body) : 0;
-	int n = post ? snprintf(head, sizeof head,
-	                        "POST " SELECT " HTTP/1.1\r\nHost: x\r\nContent-Type: "
-	                        "application/json\r\nContent-Length: %zu\r\n\r\n",
-	                        blen)
-	             : snprintf(head, sizeof head, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
-	if (testnet_send_all(fd, head, (size_t)n) != 0)
-		return -1;
-	return post ? testnet_send_all(fd, order_body, blen) : 0;
+	return testnet_send_request(fd, post ? "POST" : "GET", post ? SELECT : "/healthz",
+	                            post ? order_body : NULL);
 }
 
-static struct cds_server *start(struct cds_app **app, struct cds_config **cfg,
-                                const char *const (*opts)[2], size_t count)
+/* A server with `count` options and no decision log, its port in `port`; NULL (the failure
+ * counted, nothing to stop) when it did not start. */
+static struct cds_server *start(struct test_server *t, const char *const (*opts)[2], size_t count)
 {
-	struct fhir_error err;
-	struct cds_server *server = NULL;
-	*cfg = cds_config_new();
-	for (size_t i = 0; i < count; i++)
-		CHECK(cds_config_option(*cfg, opts[i][0], opts[i][1], &err) == FHIR_OK, "--%s: %s",
-		      opts[i][0], err.message);
-	struct cds_app_options o = {.decision_log = "-", .settings = *cfg};
-	*app = NULL;
-	CHECK(cds_app_new(&o, NULL, app) == FHIR_OK, "demo app");
-	CHECK(*app && cds_server_start(*app, "127.0.0.1", 0, &server, &err) == FHIR_OK,
-	      "server: %s", err.message);
-	port = cds_server_port(server);
-	return server;
-}
-
-static void stop(struct cds_server *server, struct cds_app *app, struct cds_config *cfg)
-{
-	cds_server_stop(server);
-	cds_app_free(app);
-	cds_config_free(cfg);
+	struct test_server_options o = {opts, count, "-", 0};
+	char why[512];
+	CHECK(test_server_start(t, &o, why, sizeof why) == 0, "%s", why);
+	port = t->port;
+	return t->server;
 }
 
 /* ---- 64 keep-alive connections at the default limits ----------------------------------------- */
@@ -153,14 +71,17 @@ static void *client_main(void *arg)
 		return NULL;
 	}
 	for (int i = 0; i < REQUESTS; i++) {
-		struct response r;
-		enum outcome o = send_request(fd, 1) == 0 ? read_response(fd, &r) : RESET;
-		if (o == CLOSED) {
+		struct testnet_reply r = {.end = TESTNET_RESET};
+		if (send_request(fd, 1) == 0)
+			testnet_read_reply(fd, &r, NULL, 0);
+		if (r.end == TESTNET_CLOSED) {
 			c->closed++;
-		} else if (o == RESET) {
+		} else if (r.end == TESTNET_RESET) {
 			c->reset++;
-		} else if (o == TIMEOUT) {
+		} else if (r.end == TESTNET_TIMEOUT) {
 			c->timeout++;
+		} else if (r.end != TESTNET_WHOLE) {
+			c->bad_status++; /* too large */
 		} else if (r.status == 200) {
 			c->ok++;
 		} else if (r.status == 503 && r.retry_after) {
@@ -168,7 +89,7 @@ static void *client_main(void *arg)
 		} else {
 			c->bad_status++;
 		}
-		if (o != GOT || r.close)
+		if (r.end != TESTNET_WHOLE || r.close)
 			break;
 	}
 	close(fd);
@@ -177,13 +98,10 @@ static void *client_main(void *arg)
 
 static void test_many_connections(void)
 {
-	struct cds_app *app;
-	struct cds_config *cfg;
-	struct cds_server *server = start(&app, &cfg, NULL, 0);
-	if (!server) {
-		stop(server, app, cfg);
+	struct test_server t;
+	struct cds_server *server = start(&t, NULL, 0);
+	if (!server)
 		return;
-	}
 	static struct client clients[CLIENTS];
 	pthread_barrier_init(&all_connected, NULL, CLIENTS);
 	for (int i = 0; i < CLIENTS; i++)
@@ -215,7 +133,7 @@ static void test_many_connections(void)
 	      "within the default limits: %lu refused, %lu "
 	      "evicted",
 	      st.refused, st.evicted);
-	stop(server, app, cfg);
+	test_server_stop(&t);
 }
 
 /* ---- over maxConnectionsPerIp: 503, not a reset; summarised --------------------------------- */
@@ -268,9 +186,8 @@ static void test_refused(void)
 
 	const char *const opts[][2] = {
 	    {"max-connections-per-ip", "16"}, {"threads", "2"}, {"header-deadline", "2"}};
-	struct cds_app *app;
-	struct cds_config *cfg;
-	struct cds_server *server = start(&app, &cfg, opts, 3);
+	struct test_server t;
+	struct cds_server *server = start(&t, opts, 3);
 	unsigned long refused_total = 0;
 	int held[PER_IP], extra[CLIENTS - PER_IP];
 	int held_ok = 0, refused_ok = 0, refused_bad = 0, clean_close = 0;
@@ -287,21 +204,20 @@ static void test_refused(void)
 				refused_bad++;
 				continue;
 			}
-			struct response r;
-			enum outcome o = read_response(extra[i], &r);
-			if (o == GOT && r.status == 503 && r.retry_after && r.close)
+			struct testnet_reply r;
+			testnet_read_reply(extra[i], &r, NULL, 0);
+			if (r.end == TESTNET_WHOLE && r.status == 503 && r.retry_after && r.close)
 				refused_ok++;
 			else
 				refused_bad++;
 			char c;
-			ssize_t n = o == GOT ? recv(extra[i], &c, 1, 0) : -1;
+			ssize_t n = r.end == TESTNET_WHOLE ? recv(extra[i], &c, 1, 0) : -1;
 			clean_close += n == 0; /* EOF: closed, not reset */
 		}
 		cds__server_pause_workers(server, 0);
 		for (int i = 0; i < PER_IP; i++) {
-			struct response r;
 			held_ok +=
-			    held[i] >= 0 && read_response(held[i], &r) == GOT && r.status == 200;
+			    held[i] >= 0 && testnet_read_reply(held[i], NULL, NULL, 0) == 200;
 		}
 		struct cds__server_stats st;
 		cds__server_stats(server, &st);
@@ -345,7 +261,7 @@ static void test_refused(void)
 		CHECK(st.mhd_messages >= before + 90, "counted: %lu", st.mhd_messages - before);
 		refused_total = st.refused; /* some of the 100 may have been refused too */
 	}
-	stop(server, app, cfg); /* the watchdog reports what is left when it stops */
+	test_server_stop(&t); /* the watchdog reports what is left when it stops */
 	fflush(stderr);
 	dup2(saved, STDERR_FILENO);
 	close(saved);

@@ -14,103 +14,24 @@
  *    waiting for their budget.
  * Deterministic pass/fail: answers and counts are checked, never latencies (printed only); the
  * fetch budget (8 s) only has to outlast 30 loopback probes. About 10 s. */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cds_internal.h"
+#include "stallserver.h"
 #include "testkit.h"
 #include "testnet.h"
+#include "testserver.h"
 
 #define SELECT     "/cds-services/" CDS_SERVICE_ORDER_SELECT
 #define WAITING    50
 #define HEALTH     20
 #define PREFETCHED 10
 #define BUDGET_MS  8000L
-
-/* ---- a dead FHIR server: accepts every connection, reads, never answers ------------------- */
-
-struct dead {
-	int listen_fd;
-	unsigned port;
-	pthread_t thread;
-	atomic_int stop;
-	atomic_ulong accepted;
-	int fds[1024];
-	size_t count;
-};
-
-static void *dead_main(void *arg)
-{
-	struct dead *d = arg;
-	while (!atomic_load(&d->stop)) {
-		struct pollfd p[1025];
-		size_t n = 0, kept = 0;
-		p[n++] = (struct pollfd){d->listen_fd, POLLIN, 0};
-		for (size_t i = 0; i < d->count; i++)
-			p[n++] = (struct pollfd){d->fds[i], POLLIN, 0};
-		if (poll(p, n, 50) <= 0)
-			continue;
-		for (size_t i = 1; i < n; i++) { /* read and drop the GETs; forget closed ones */
-			char buf[4096];
-			ssize_t got = 1;
-			if (p[i].revents & (POLLIN | POLLHUP | POLLERR))
-				got = recv(p[i].fd, buf, sizeof buf, MSG_DONTWAIT);
-			if (got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
-				close(p[i].fd);
-			else
-				d->fds[kept++] = p[i].fd;
-		}
-		d->count = kept;
-		if (p[0].revents & POLLIN) {
-			int fd = accept(d->listen_fd, NULL, NULL);
-			if (fd >= 0 && d->count < sizeof d->fds / sizeof d->fds[0]) {
-				d->fds[d->count++] = fd;
-				atomic_fetch_add(&d->accepted, 1);
-			} else if (fd >= 0) {
-				close(fd);
-			}
-		}
-	}
-	return NULL;
-}
-
-static int dead_start(struct dead *d)
-{
-	memset(d, 0, sizeof *d);
-	d->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a;
-	socklen_t len = sizeof a;
-	memset(&a, 0, sizeof a);
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (d->listen_fd < 0 || bind(d->listen_fd, (struct sockaddr *)&a, sizeof a) != 0 ||
-	    listen(d->listen_fd, 512) != 0 ||
-	    getsockname(d->listen_fd, (struct sockaddr *)&a, &len) != 0)
-		return -1;
-	d->port = ntohs(a.sin_port);
-	return pthread_create(&d->thread, NULL, &dead_main, d) == 0 ? 0 : -1;
-}
-
-static void dead_stop(struct dead *d)
-{
-	atomic_store(&d->stop, 1);
-	pthread_join(d->thread, NULL);
-	for (size_t i = 0; i < d->count; i++)
-		close(d->fds[i]);
-	close(d->listen_fd);
-}
 
 /* ---- the fetcher alone ------------------------------------------------------------------- */
 
@@ -145,14 +66,14 @@ static int wait_done(struct done_box *b, int calls, long long limit_ms)
 	return n;
 }
 
-static void test_fetcher(const struct dead *d)
+static void test_fetcher(const struct stall_server *fhir)
 {
 	struct fhir_client_limits limits;
 	struct fhir_client *quick = NULL, *slow = NULL;
 	struct fhir_fetcher *f = NULL;
 	struct fhir_error err;
 	char base[64];
-	snprintf(base, sizeof base, "http://127.0.0.1:%u/fhir", d->port);
+	snprintf(base, sizeof base, "http://127.0.0.1:%u/fhir", stall_server_port(fhir));
 	fhir_client_limits_default(&limits);
 	limits.budget_ms = 300;
 	CHECK(fhir_client_new(&limits, &quick, &err) == FHIR_OK, "client");
@@ -211,8 +132,6 @@ out:
 
 /* ---- the server --------------------------------------------------------------------------- */
 
-static unsigned port;
-
 /* 1 when something (a reply, or a close) has arrived on fd, without waiting. */
 static int has_arrived(int fd)
 {
@@ -235,57 +154,23 @@ static struct cds__server_stats wait_fetching(struct cds_server *server, unsigne
 	return st;
 }
 
-/* The 412 vector's request (its prefetch lacks the required conditions) pointed at the dead
- * FHIR server with an access token. NEW. */
-static char *waiting_body(const char *source, const struct dead *d)
-{
-	char path[1024], base[64];
-	snprintf(path, sizeof path,
-	         "%s/tests/vectors/412-hny142-conditions-not-prefetched/request.json", source);
-	char *text = testkit_read(path, NULL);
-	cJSON *req = text ? cJSON_Parse(text) : NULL;
-	free(text);
-	if (!req)
-		return NULL;
-	snprintf(base, sizeof base, "http://127.0.0.1:%u/fhir", d->port);
-	cJSON_DeleteItemFromObjectCaseSensitive(req, "fhirServer");
-	cJSON_AddStringToObject(req, "fhirServer", base);
-	cJSON *auth = cJSON_AddObjectToObject(req, "fhirAuthorization");
-	cJSON_AddStringToObject(auth, "access_token", "offload-test-token");
-	cJSON_AddStringToObject(auth, "token_type", "Bearer");
-	cJSON_AddNumberToObject(auth, "expires_in", 300);
-	cJSON_AddStringToObject(auth, "scope", "patient/*.read");
-	cJSON_AddStringToObject(auth, "subject", "cds-commissioning");
-	char *body = cJSON_PrintUnformatted(req);
-	cJSON_Delete(req);
-	return body;
-}
-
-static struct cds_server *start(struct cds_app **app, struct cds_config **cfg, long budget_ms)
+static struct test_server start(long budget_ms)
 {
 	static const char *const opts[][2] = {
 	    {"threads", "2"}, {"max-in-flight", "128"}, {"max-connections-per-ip", "256"}};
-	struct fhir_error err;
-	struct cds_server *server = NULL;
-	*cfg = cds_config_new();
-	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
-		CHECK(cds_config_option(*cfg, opts[i][0], opts[i][1], &err) == FHIR_OK, "--%s: %s",
-		      opts[i][0], err.message);
-	struct cds_app_options o = {.decision_log = NULL, .settings = *cfg};
-	*app = NULL;
-	CHECK(cds_app_new(&o, NULL, app) == FHIR_OK, "demo app");
-	CHECK(*app && cds_app_set_fetch_budget(*app, budget_ms) == FHIR_OK, "budget");
-	CHECK(*app && cds_server_start(*app, "127.0.0.1", 0, &server, &err) == FHIR_OK,
-	      "server: %s", err.message);
-	port = cds_server_port(server);
-	return server;
+	struct test_server_options o = {opts, sizeof opts / sizeof opts[0], NULL, budget_ms};
+	struct test_server t;
+	char why[512];
+	CHECK(test_server_start(&t, &o, why, sizeof why) == 0, "%s", why);
+	return t;
 }
 
-static void test_server(const struct dead *d, const char *waiting, const char *prefetched)
+static void test_server(const struct stall_server *fhir, const char *waiting,
+                        const char *prefetched)
 {
-	struct cds_app *app;
-	struct cds_config *cfg;
-	struct cds_server *server = start(&app, &cfg, BUDGET_MS);
+	struct test_server t = start(BUDGET_MS);
+	struct cds_server *server = t.server;
+	unsigned port = t.port;
 	int fds[WAITING];
 	static char body[262144];
 	if (!server)
@@ -300,7 +185,7 @@ static void test_server(const struct dead *d, const char *waiting, const char *p
 	CHECK(st.fetching == WAITING, "%d requests parked on the fetch thread, not %lu", WAITING,
 	      st.fetching);
 	printf("%lu fetching after %lld ms; the dead FHIR server accepted %lu connections\n",
-	       st.fetching, now_ms() - t0, atomic_load(&d->accepted));
+	       st.fetching, now_ms() - t0, stall_server_accepted(fhir));
 
 	/* While they wait: /healthz and requests with full prefetch, each on a new connection. */
 	unsigned health_ok = 0, order_ok = 0;
@@ -308,14 +193,9 @@ static void test_server(const struct dead *d, const char *waiting, const char *p
 	for (int i = 0; i < HEALTH + PREFETCHED; i++) {
 		int order = i >= HEALTH;
 		long long p0 = now_ms();
-		int fd = testnet_connect(port, 10, 10);
-		unsigned status = 0;
-		if (fd >= 0 &&
-		    testnet_send_request(fd, order ? "POST" : "GET", order ? SELECT : "/healthz",
-		                         order ? prefetched : NULL) == 0)
-			status = testnet_read_response(fd, body, sizeof body);
-		if (fd >= 0)
-			close(fd);
+		unsigned status =
+		    testnet_exchange(port, 10, order ? "POST" : "GET", order ? SELECT : "/healthz",
+		                     order ? prefetched : NULL, body, sizeof body);
 		if (now_ms() - p0 > worst)
 			worst = now_ms() - p0;
 		if (status == 200 && order && strstr(body, "\"cards\""))
@@ -365,17 +245,15 @@ static void test_server(const struct dead *d, const char *waiting, const char *p
 	      "afterwards: %lu in flight, %lu fetching, %lu queued", st.in_flight, st.fetching,
 	      st.queued);
 out:
-	cds_server_stop(server);
-	cds_app_free(app);
-	cds_config_free(cfg);
+	test_server_stop(&t);
 }
 
 /* Stopping the server does not wait for pending fetches' budget (60 s here). */
 static void test_stop(const char *waiting)
 {
-	struct cds_app *app;
-	struct cds_config *cfg;
-	struct cds_server *server = start(&app, &cfg, 60000);
+	struct test_server t = start(60000);
+	struct cds_server *server = t.server;
+	unsigned port = t.port;
 	int fds[5];
 	if (!server)
 		goto out;
@@ -388,7 +266,7 @@ static void test_stop(const char *waiting)
 	CHECK(st.fetching == 5, "5 fetching, not %lu", st.fetching);
 	long long t0 = now_ms();
 	cds_server_stop(server);
-	server = NULL;
+	t.server = NULL;
 	long long took = now_ms() - t0;
 	printf("stop with 5 pending fetches took %lld ms\n", took);
 	CHECK(took < 45000, "stop waited for the fetch budget (%lld ms)", took);
@@ -396,9 +274,7 @@ static void test_stop(const char *waiting)
 		if (fds[i] >= 0)
 			close(fds[i]);
 out:
-	cds_server_stop(server);
-	cds_app_free(app);
-	cds_config_free(cfg);
+	test_server_stop(&t);
 }
 
 int main(void)
@@ -406,21 +282,21 @@ int main(void)
 	const char *source = getenv("CDS_SOURCE_DIR") ? getenv("CDS_SOURCE_DIR") : ".";
 	const char *shared = getenv("CDS_SHARED_DIR");
 	char path[1024];
-	struct dead d;
+	struct stall_server *fhir = NULL;
 	fhir_client_global_init();
 	snprintf(path, sizeof path, "%s/examples/uk-msk-order-select-knee-injection.json",
 	         shared ? shared : "../shared");
 	char *prefetched = testkit_read(path, NULL);
 	CHECK(prefetched != NULL, "read %s", path);
-	CHECK(dead_start(&d) == 0, "the dead FHIR server");
-	char *waiting = waiting_body(source, &d);
+	CHECK(stall_server_start(&fhir) == 0, "the dead FHIR server");
+	char *waiting = fhir ? stall_server_request(fhir, source, "offload-test-token") : NULL;
 	CHECK(waiting != NULL, "the 412 vector");
 	if (prefetched && waiting) {
-		test_fetcher(&d);
-		test_server(&d, waiting, prefetched);
+		test_fetcher(fhir);
+		test_server(fhir, waiting, prefetched);
 		test_stop(waiting);
 	}
-	dead_stop(&d);
+	stall_server_stop(fhir);
 	free(prefetched);
 	free(waiting);
 	fhir_client_global_cleanup();

@@ -28,7 +28,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -38,6 +37,7 @@
 #include "cds_internal.h"
 #include "testkit.h"
 #include "testnet.h"
+#include "testserver.h"
 
 #define SELECT       "/cds-services/" CDS_SERVICE_ORDER_SELECT
 #define SLOW_HEADERS 300 /* from 10 addresses */
@@ -81,67 +81,14 @@ static int open_from(int host, int timeout_s)
 	return fd;
 }
 
-/* strstr ignoring ASCII case. */
-static char *find_ci(char *hay, const char *needle)
-{
-	size_t n = strlen(needle);
-	for (; *hay; hay++)
-		if (strncasecmp(hay, needle, n) == 0)
-			return hay;
-	return NULL;
-}
-
-/* What has been received on a connection and not yet parsed. */
-struct reader {
-	char buf[65536];
-	size_t got;
-};
-
-/* Reads one response (Content-Length framed) from a blocking socket, keeping what follows it in
- * r for the next call; returns its status (0: none within the socket timeout, or closed) and
- * whether it carried Retry-After. */
-static unsigned read_next(int fd, struct reader *r, int *retry_after)
-{
-	*retry_after = 0;
-	for (;;) {
-		r->buf[r->got] = '\0';
-		char *end = strstr(r->buf, "\r\n\r\n");
-		if (end) {
-			unsigned status = 0;
-			sscanf(r->buf, "HTTP/1.%*d %u", &status);
-			*end = '\0';
-			*retry_after = find_ci(r->buf, "\r\nRetry-After:") != NULL;
-			char *cl = find_ci(r->buf, "\r\nContent-Length:");
-			size_t want = cl ? strtoul(cl + 17, NULL, 10) : 0;
-			size_t head = (size_t)(end + 4 - r->buf);
-			if (want > sizeof r->buf - 1 - head)
-				return 0;
-			while (r->got < head + want) { /* the body */
-				ssize_t n =
-				    recv(fd, r->buf + r->got, sizeof r->buf - 1 - r->got, 0);
-				if (n <= 0)
-					return 0;
-				r->got += (size_t)n;
-			}
-			memmove(r->buf, r->buf + head + want, r->got - head - want);
-			r->got -= head + want;
-			return status;
-		}
-		if (r->got + 1 >= sizeof r->buf)
-			return 0;
-		ssize_t n = recv(fd, r->buf + r->got, sizeof r->buf - 1 - r->got, 0);
-		if (n <= 0)
-			return 0;
-		r->got += (size_t)n;
-	}
-}
-
-/* Reads the only response expected on fd. */
+/* Reads the only response expected on fd: its status (0: none within the socket timeout, or
+ * closed) and whether it carried Retry-After. */
 static unsigned read_response(int fd, int *retry_after)
 {
-	static __thread struct reader r;
-	r.got = 0;
-	return read_next(fd, &r, retry_after);
+	struct testnet_reply r;
+	unsigned status = testnet_read_reply(fd, &r, NULL, 0);
+	*retry_after = r.retry_after;
+	return status;
 }
 
 /* Waits until the peer closes fd (1) or `limit_ms` passes (0), sending one byte of `drip` every
@@ -161,29 +108,15 @@ static int trickle_until_closed(int fd, char drip, long long limit_ms)
 	return 0;
 }
 
-static struct cds_server *start(struct cds_app **app, struct cds_config **cfg,
-                                const char *const (*opts)[2], size_t count)
+/* A server with `count` options and no decision log, its port in `port`; NULL (the failure
+ * counted, nothing to stop) when it did not start. */
+static struct cds_server *start(struct test_server *t, const char *const (*opts)[2], size_t count)
 {
-	struct fhir_error err;
-	struct cds_server *server = NULL;
-	*cfg = cds_config_new();
-	for (size_t i = 0; i < count; i++)
-		CHECK(cds_config_option(*cfg, opts[i][0], opts[i][1], &err) == FHIR_OK, "--%s: %s",
-		      opts[i][0], err.message);
-	struct cds_app_options o = {.decision_log = "-", .settings = *cfg};
-	*app = NULL;
-	CHECK(cds_app_new(&o, NULL, app) == FHIR_OK, "demo app");
-	CHECK(*app && cds_server_start(*app, "127.0.0.1", 0, &server, &err) == FHIR_OK,
-	      "server: %s", err.message);
-	port = cds_server_port(server);
-	return server;
-}
-
-static void stop(struct cds_server *server, struct cds_app *app, struct cds_config *cfg)
-{
-	cds_server_stop(server);
-	cds_app_free(app);
-	cds_config_free(cfg);
+	struct test_server_options o = {opts, count, "-", 0};
+	char why[512];
+	CHECK(test_server_start(t, &o, why, sizeof why) == 0, "%s", why);
+	port = t->port;
+	return t->server;
 }
 
 /* Polls the server's counts until in_flight (and connections, when want_conns) reach 0, for at
@@ -209,16 +142,8 @@ static unsigned probe(int order, long long *ms)
 	int ra;
 	int fd = open_from(1, 5);
 	if (fd >= 0) {
-		char head[512];
-		size_t blen = order ? strlen(order_body) : 0;
-		int n =
-		    order ? snprintf(head, sizeof head,
-		                     "POST " SELECT " HTTP/1.1\r\nHost: x\r\nContent-Type: "
-		                     "application/json\r\nContent-Length: %zu\r\n\r\n",
-		                     blen)
-		          : snprintf(head, sizeof head, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
-		if (testnet_send_all(fd, head, (size_t)n) == 0 &&
-		    (!order || testnet_send_all(fd, order_body, blen) == 0))
+		if (testnet_send_request(fd, order ? "POST" : "GET", order ? SELECT : "/healthz",
+		                         order ? order_body : NULL) == 0)
 			status = read_response(fd, &ra);
 		close(fd);
 	}
@@ -232,13 +157,10 @@ static void test_deadlines(void)
 {
 	const char *const opts[][2] = {
 	    {"header-deadline", "2"}, {"body-deadline", "3"}, {"idle-timeout", "60"}};
-	struct cds_app *app;
-	struct cds_config *cfg;
-	struct cds_server *server = start(&app, &cfg, opts, sizeof opts / sizeof opts[0]);
-	if (!server) {
-		stop(server, app, cfg);
+	struct test_server t;
+	struct cds_server *server = start(&t, opts, sizeof opts / sizeof opts[0]);
+	if (!server)
 		return;
-	}
 	/* Headers trickled 5 bytes a second (the idle timeout, 60 s, never fires): closed at the
 	 * 2 s header deadline, well before 10 s. */
 	int fd = open_from(1, 5);
@@ -273,7 +195,7 @@ static void test_deadlines(void)
 	      st.body_deadline_drops);
 	long long ms;
 	CHECK(probe(0, &ms) == 200, "answered after");
-	stop(server, app, cfg);
+	test_server_stop(&t);
 }
 
 /* ---- the attack ------------------------------------------------------------------------------ */
@@ -338,13 +260,10 @@ static void test_attack(void)
 {
 	const char *const opts[][2] = {
 	    {"header-deadline", "2"}, {"body-deadline", "3"}, {"threads", "2"}};
-	struct cds_app *app;
-	struct cds_config *cfg;
-	struct cds_server *server = start(&app, &cfg, opts, sizeof opts / sizeof opts[0]);
-	if (!server) {
-		stop(server, app, cfg);
+	struct test_server t;
+	struct cds_server *server = start(&t, opts, sizeof opts / sizeof opts[0]);
+	if (!server)
 		return;
-	}
 	for (int i = 0; i < SLOW_HEADERS + SLOW_BODIES; i++) {
 		attackers[i].fd = -1;
 		attackers[i].body = i >= SLOW_HEADERS;
@@ -392,7 +311,7 @@ static void test_attack(void)
 	CHECK(after.connections == 0, "no connection left counted: %lu", after.connections);
 	long long ms;
 	CHECK(probe(0, &ms) == 200, "/healthz 200 once the load stopped");
-	stop(server, app, cfg);
+	test_server_stop(&t);
 }
 
 /* ---- in-flight accounting -------------------------------------------------------------------- */
@@ -403,13 +322,10 @@ static void test_in_flight(const char *threads, const char *max, int extra)
 {
 	const char *const opts[][2] = {
 	    {"threads", threads}, {"max-in-flight", max}, {"retry-after", "3"}};
-	struct cds_app *app;
-	struct cds_config *cfg;
-	struct cds_server *server = start(&app, &cfg, opts, sizeof opts / sizeof opts[0]);
-	if (!server) {
-		stop(server, app, cfg);
+	struct test_server t;
+	struct cds_server *server = start(&t, opts, sizeof opts / sizeof opts[0]);
+	if (!server)
 		return;
-	}
 	const int held = atoi(max);
 	static const char req[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
 	int fds[64];
@@ -453,7 +369,7 @@ static void test_in_flight(const char *threads, const char *max, int extra)
 	CHECK(st.in_flight == 0, "every slot given back: %lu", st.in_flight);
 	long long ms;
 	CHECK(probe(0, &ms) == 200, "200 right after");
-	stop(server, app, cfg);
+	test_server_stop(&t);
 }
 
 /* 200 connections from one address (maxConnectionsPerIp 256, as behind a proxy), 5 pipelined
@@ -462,13 +378,10 @@ static void test_burst(void)
 {
 	const char *const opts[][2] = {
 	    {"threads", "8"}, {"max-in-flight", "4"}, {"max-connections-per-ip", "256"}};
-	struct cds_app *app;
-	struct cds_config *cfg;
-	struct cds_server *server = start(&app, &cfg, opts, sizeof opts / sizeof opts[0]);
-	if (!server) {
-		stop(server, app, cfg);
+	struct test_server t;
+	struct cds_server *server = start(&t, opts, sizeof opts / sizeof opts[0]);
+	if (!server)
 		return;
-	}
 	enum { CONNS = 200, PIPELINED = 5 };
 	static int fds[CONNS];
 	char five[256] = "";
@@ -482,19 +395,20 @@ static void test_burst(void)
 		}
 	}
 	unsigned complete = 0, ok = 0, busy = 0, bad = 0;
-	static struct reader r;
+	static struct testnet_reader r;
 	for (int i = 0; i < CONNS; i++) {
 		int got = 0;
 		r.got = 0;
 		for (int k = 0; k < PIPELINED && fds[i] >= 0; k++) {
-			int ra;
-			unsigned status = read_next(fds[i], &r, &ra);
+			struct testnet_reply reply;
+			unsigned status = testnet_read_next(fds[i], &r, &reply, NULL, 0);
 			if (!status)
 				break;
 			got++;
 			ok += status == 200;
 			busy += status == 503;
-			bad += (status == 503 && !ra) || (status != 200 && status != 503);
+			bad += (status == 503 && !reply.retry_after) ||
+			       (status != 200 && status != 503);
 		}
 		complete += got == PIPELINED;
 		if (fds[i] >= 0)
@@ -510,7 +424,7 @@ static void test_burst(void)
 	      st.in_flight, st.connections);
 	long long ms;
 	CHECK(probe(0, &ms) == 200, "200 right after the burst");
-	stop(server, app, cfg);
+	test_server_stop(&t);
 }
 
 int main(void)

@@ -1,0 +1,15 @@
+/* testdir.h — a temporary folder of a test's own, and its removal. Test support only. */
+#ifndef CDS_TEST_TESTDIR_H
+#define CDS_TEST_TESTDIR_H
+
+#include <stddef.h>
+
+/* Creates a new folder "$TMPDIR/cds-NAME-XXXXXX" (TMPDIR unset or empty: /tmp) with mkdtemp
+ * and writes its path into dir (size bytes). Returns 0, or -1 (errno set; ENAMETOOLONG when
+ * the path does not fit). */
+int testdir_make(char *dir, size_t size, const char *name);
+
+/* Removes the folder and everything below it (rm -rf). 0, or -1 when that failed. */
+int testdir_remove(const char *dir);
+
+#endif
