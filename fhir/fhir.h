@@ -369,6 +369,17 @@ const char *fhir_path_text(const struct fhir_path *path); /* BORROWED: the sourc
 void fhir_path_each_variable(const struct fhir_path *path, void (*fn)(void *ctx, const char *name),
                              void *ctx);
 
+/* Binds the expression's %variables to positions in the environment it is evaluated with, so
+ * that an evaluation finds each by index instead of comparing names: names[0..count) are the
+ * names of env->vars in order (e.g. a policy's built-ins, lets and criteria); each %name gets
+ * the first position holding it (names not there stay unbound). An evaluation checks that
+ * env->vars[position] has the name and otherwise looks it up by name as an unbound one is (an
+ * environment laid out otherwise, or not that long), so the answer is the same as unbound
+ * whenever env lists the names in this order or never repeats one. An expression several
+ * holders share (fhir_path_share) and bind to different positions is looked up by name. Not
+ * thread-safe: bind where expressions are compiled, before evaluating threads share them. */
+void fhir_path_bind_variables(struct fhir_path *path, const char *const *names, size_t count);
+
 /* Calls fn for every argument of a function call that is a string literal: the function's name
  * ("memberOf"), the argument's position (0-based) and its text (unescaped), e.g. to check at load
  * time that every memberOf('url') names a loaded ValueSet. Arguments that are not string

@@ -156,6 +156,32 @@ void fhir_path_each_variable(const struct fhir_path *path, void (*fn)(void *ctx,
 		walk_vars(path->root, fn, ctx);
 }
 
+static void bind_vars(struct fhir__fp_node *n, const char *const *names, size_t count)
+{
+	if (n == NULL)
+		return;
+	if (n->kind == FP_VAR && n->var_slot != FP_VAR_SLOT_MIXED) {
+		size_t i = 0;
+
+		while (i < count && (names[i] == NULL || strcmp(names[i], n->name) != 0))
+			i++;
+		if (i < count && i < FP_VAR_SLOT_MIXED)
+			n->var_slot = n->var_slot == FP_VAR_SLOT_NONE || n->var_slot == (uint32_t)i
+			                  ? (uint32_t)i
+			                  : FP_VAR_SLOT_MIXED;
+	}
+	bind_vars(n->left, names, count);
+	bind_vars(n->right, names, count);
+	for (size_t i = 0; i < n->nargs; i++)
+		bind_vars(n->args[i], names, count);
+}
+
+void fhir_path_bind_variables(struct fhir_path *path, const char *const *names, size_t count)
+{
+	if (path != NULL && names != NULL)
+		bind_vars(path->root, names, count);
+}
+
 /* ---- shared helpers ---------------------------------------------------------------------- */
 
 int fhir__fp_fail(struct fhir__fp_ev *e, const struct fhir__fp_node *n, int status, const char *fmt,
@@ -526,8 +552,13 @@ static int eval_var(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
                     struct fhir_collection *out)
 {
 	const struct fhir_collection *c = NULL;
+	const struct fhir_path_var *bound =
+	    n->var_slot < e->env->var_count ? &e->env->vars[n->var_slot] : NULL;
 
-	/* the environment first (it may redefine a built-in name), comparing first bytes */
+	/* the environment first (it may redefine a built-in name): at the position bound at
+	 * compile when it holds the name, else by name, comparing first bytes */
+	if (bound != NULL && bound->name != NULL && strcmp(bound->name, n->name) == 0)
+		c = &bound->value;
 	for (size_t i = 0; i < e->env->var_count && c == NULL; i++) {
 		const struct fhir_path_var *var = &e->env->vars[i];
 

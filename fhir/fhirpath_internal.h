@@ -179,7 +179,14 @@ struct fhir__fp_node {
 	/* (32 bits: FHIR_PATH_MAX_TEXT characters, at most 16 arguments) */
 	uint32_t offset; /* where it starts in the text, for error messages */
 	uint32_t nargs;
-	uint32_t host_index; /* FUNC calling a host function (func == &fhir__fp_host_func) */
+	union {
+		uint32_t
+		    host_index; /* FUNC calling a host function (func == &fhir__fp_host_func) */
+		/* VAR: the position in env->vars fhir_path_bind_variables found for the name
+		 * (checked against the name before use), or FP_VAR_SLOT_NONE / _MIXED: look it up
+		 * by name */
+		uint32_t var_slot;
+	};
 	enum fhir__fp_kind kind;
 	enum fhir__fp_op op;
 	int at_root; /* IDENT: first step of a path (may name the focus's resourceType) */
@@ -195,6 +202,11 @@ struct fhir__fp_node {
 	 * it allocated. */
 	int pure;
 };
+
+/* var_slot of a VAR node never bound, and of one bound to different positions by holders that
+ * share the expression (policies laid out differently): both are looked up by name. */
+#define FP_VAR_SLOT_NONE  UINT32_MAX
+#define FP_VAR_SLOT_MIXED (UINT32_MAX - 1)
 
 /* The exact shape of a sub-expression whose answer depends only on its focus, written out:
  * equal texts are the same sub-expression (fhirpath_memo.c). In the compiled path's arena. */
