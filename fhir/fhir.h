@@ -234,6 +234,10 @@ enum fhir_value_kind {
  * JSON or into the evaluation's arena. */
 struct fhir_value {
 	enum fhir_value_kind kind;
+	/* DECIMAL, QUANTITY: 1 + the digits written after the decimal point (1.50 -> 3, 2 -> 1);
+	 * 0 when not known (then the shortest form is printed). FHIRPath N1 §Decimal precision.
+	 * (Beside kind, so that the value is 80 bytes, not 88: collections copy values.) */
+	int scale;
 	const cJSON *node; /* NODE: the element; for a primitive, the JSON string/number/bool */
 	const char *type;  /* NODE: FHIR type name when known ("Condition", "CodeableConcept",
 	                      "dateTime", ...), else NULL */
@@ -249,9 +253,6 @@ struct fhir_value {
 			const char *unit; /* UCUM code or calendar keyword */
 		} quantity;
 	} u;
-	/* DECIMAL, QUANTITY: 1 + the digits written after the decimal point (1.50 -> 3, 2 -> 1);
-	 * 0 when not known (then the shortest form is printed). FHIRPath N1 §Decimal precision. */
-	int scale;
 };
 
 /* A FHIRPath collection: `count` items in `items` (arena memory, or caller memory). */

@@ -199,7 +199,7 @@ int fhir__fp_fail(struct fhir__fp_ev *e, const struct fhir__fp_node *n, int stat
 	return status;
 }
 
-int fhir__fp_push(struct fhir__fp_ev *e, struct fhir_collection *c, const struct fhir_value *v)
+int fhir__fp_push_grow(struct fhir__fp_ev *e, struct fhir_collection *c, const struct fhir_value *v)
 {
 	if (c->count >= FHIR_PATH_MAX_ITEMS)
 		return fhir__fp_fail(e, NULL, FHIR_ERR_LIMIT,
@@ -448,7 +448,7 @@ static int typeinfo_member(struct fhir__fp_ev *e, const struct fhir_value *item,
 int fhir__fp_children_named(struct fhir__fp_ev *e, const struct fhir_collection *in,
                             const char *name, struct fhir_collection *out)
 {
-	size_t len = strlen(name);
+	size_t len = 0; /* of name, worked out when a choice element [x] is looked for */
 	int rc;
 
 	for (size_t i = 0; i < in->count; i++) {
@@ -485,6 +485,8 @@ int fhir__fp_children_named(struct fhir__fp_ev *e, const struct fhir_collection 
 				return rc;
 			continue;
 		}
+		if (len == 0)
+			len = strlen(name);
 		for (m = item->node->child; m != NULL; m = m->next) {
 			const char *type;
 
@@ -535,7 +537,8 @@ static int eval_ident(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 		struct fhir_collection one = {(struct fhir_value *)item, 1, 1};
 
 		if (item->kind == FHIR_VALUE_NODE && item->type != NULL &&
-		    strcmp(item->type, n->name) == 0 && fhir__fp_is_object(item->node) &&
+		    item->type[0] == n->name[0] && strcmp(item->type, n->name) == 0 &&
+		    fhir__fp_is_object(item->node) &&
 		    fhir__fp_member(item->node, "resourceType") != NULL)
 			rc = fhir__fp_push(e, out, item);
 		else

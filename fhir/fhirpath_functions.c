@@ -896,7 +896,8 @@ FN(fn_host)
 			return rc;
 	}
 	for (i = 0; i < in->count; i++) {
-		memset(&err, 0, sizeof(err));
+		err.message[0] = '\0'; /* (not all 768 bytes: this runs per item) */
+		err.where[0] = '\0';
 		rc = e->env->host_call(e->env->host_ctx, call->host_index, &in->items[i], args,
 		                       nargs, e->arena, out, &err);
 		if (rc != 0)
