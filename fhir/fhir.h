@@ -391,10 +391,11 @@ void fhir_path_each_literal_argument(const struct fhir_path *path,
                                      void *ctx);
 
 /* Evaluates `path` with `input` as its focus (also %resource and %context). The result is
- * written to *out (items in env->arena, or shared with `input`, a variable of env or the
- * compiled path: read-only, valid while those live; fhir_collection_push copies it first, since
- * its capacity is its count). Returns FHIR_OK, or FHIR_ERR_EVAL / FHIR_ERR_LIMIT with
- * err filled (e.g. "singleton expected", an unknown %variable, an unknown function). */
+ * written to *out (items in env->arena, or shared with `input`, a variable of env, the
+ * compiled path or a static [true]/[false]: read-only, valid while those live; fhir_collection_push
+ * copies it first, since its capacity is its count). Returns FHIR_OK, or FHIR_ERR_EVAL /
+ * FHIR_ERR_LIMIT with err filled (e.g. "singleton expected", an unknown %variable, an unknown
+ * function). */
 int fhir_path_eval(const struct fhir_path *path, const struct fhir_collection *input,
                    const struct fhir_path_env *env, struct fhir_collection *out,
                    struct fhir_error *err);

@@ -641,19 +641,14 @@ static int op_logic(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 		res = a == 0 ? 1 : a == 1 ? b : (b == 1 ? 1 : -1);
 		break;
 	}
-	if (res >= 0) {
-		struct fhir_value v = fhir__fp_bool(res);
-
-		return fhir__fp_push(e, out, &v);
-	}
+	if (res >= 0)
+		return fhir__fp_push_bool(e, out, res);
 	return 0;
 }
 
 static int push_bool(struct fhir__fp_ev *e, struct fhir_collection *out, int b)
 {
-	struct fhir_value v = fhir__fp_bool(b);
-
-	return fhir__fp_push(e, out, &v);
+	return fhir__fp_push_bool(e, out, b);
 }
 
 /* = and != (FHIRPath N1 §Equality). */

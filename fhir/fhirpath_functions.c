@@ -10,10 +10,22 @@
 #define FN   FHIR__FP_FN
 #define PUSH FHIR__FP_PUSH
 
+const struct fhir_value fhir__fp_booleans[2] = {
+    {.kind = FHIR_VALUE_BOOLEAN, .u.boolean = 0},
+    {.kind = FHIR_VALUE_BOOLEAN, .u.boolean = 1},
+};
+
 int fhir__fp_push_bool(struct fhir__fp_ev *e, struct fhir_collection *out, int b)
 {
-	struct fhir_value v = fhir__fp_bool(b);
+	struct fhir_value v;
 
+	if (out->count == 0 && out->capacity == 0) {
+		/* a view (count == capacity): never written through, as fhir__fp_borrow's */
+		out->items = (struct fhir_value *)&fhir__fp_booleans[b != 0];
+		out->count = out->capacity = 1;
+		return 0;
+	}
+	v = fhir__fp_bool(b);
 	return fhir__fp_push(e, out, &v);
 }
 

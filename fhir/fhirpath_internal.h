@@ -429,8 +429,12 @@ unsigned long fhir__fp_regex_compiles(void);
 			return push_rc_;                                                           \
 	} while (0)
 
-/* Append a Boolean, Integer or String (BORROWED s: arena or JSON) to out; 0 or FHIR_ERR_LIMIT. */
+/* Append a Boolean, Integer or String (BORROWED s: arena or JSON) to out; 0 or FHIR_ERR_LIMIT.
+ * A Boolean into an empty collection that has no array becomes a view of a static [false] or
+ * [true] (fhir__fp_booleans; read-only like every view: a later push copies it first), since
+ * most Booleans are a whole answer (comparisons, exists(), and/or): no allocation, no copy. */
 int fhir__fp_push_bool(struct fhir__fp_ev *e, struct fhir_collection *out, int b);
+extern const struct fhir_value fhir__fp_booleans[2]; /* [0] false, [1] true */
 int fhir__fp_push_int(struct fhir__fp_ev *e, struct fhir_collection *out, int64_t i);
 int fhir__fp_push_str(struct fhir__fp_ev *e, struct fhir_collection *out, const char *s);
 
