@@ -240,10 +240,59 @@ int fhir__fp_pairs(struct fhir__fp_ev *e, const struct fhir__fp_node *n, size_t 
 	                     FHIR__FP_MAX_PAIRS);
 }
 
+/* The environment variable n names at the position bound at compile (fhir_path_bind_variables),
+ * when that position holds the name; else NULL (then look the name up). */
+static inline const struct fhir_collection *bound_var(const struct fhir__fp_ev *e,
+                                                      const struct fhir__fp_node *n)
+{
+	const struct fhir_path_var *v =
+	    n->var_slot < e->env->var_count ? &e->env->vars[n->var_slot] : NULL;
+
+	return v != NULL && v->name != NULL && strcmp(v->name, n->name) == 0 ? &v->value : NULL;
+}
+
+/* fhir__fp_eval, with the commonest leaves of a path done here without its call: a member
+ * step, a literal, $this and a bound %variable (half the nodes a criterion evaluates). They
+ * give exactly what fhir__fp_eval gives; at the depth limit, or for any other node, it is
+ * called. */
+static inline int eval_fast(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
+                            const struct fhir_collection *focus, struct fhir_collection *out)
+{
+	const struct fhir_collection *c;
+	int rc;
+
+	if (e->depth < FHIR_PATH_MAX_DEPTH * 2 + 8) { /* fhir__fp_eval's ++depth would pass */
+		switch (n->kind) {
+		case FP_IDENT:
+			if (n->at_root)
+				break;
+			memset(out, 0, sizeof(*out));
+			rc = fhir__fp_children_named(e, focus, n->name, out);
+			if (rc != 0)
+				memset(out, 0, sizeof(*out));
+			return rc;
+		case FP_LITERAL:
+			fhir__fp_borrow(out, &(const struct fhir_collection){n->lit, 1, 1});
+			return 0;
+		case FP_THIS:
+			fhir__fp_borrow(out, e->this_);
+			return 0;
+		case FP_VAR:
+			if ((c = bound_var(e, n)) == NULL)
+				break;
+			fhir__fp_borrow(out, c);
+			return 0;
+		default:
+			break;
+		}
+	}
+	return fhir__fp_eval(e, n, focus, out);
+}
+
 int fhir__fp_arg(struct fhir__fp_ev *e, const struct fhir__fp_node *call, size_t i,
                  struct fhir_collection *out)
 {
-	return fhir__fp_eval(e, call->args[i], e->this_, out);
+	return eval_fast(e, call->args[i], e->this_, out);
 }
 
 int fhir__fp_lambda(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
@@ -256,7 +305,7 @@ int fhir__fp_lambda(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 
 	e->this_ = &one;
 	e->index = index;
-	rc = fhir__fp_eval(e, n, &one, out);
+	rc = eval_fast(e, n, &one, out);
 	e->this_ = saved_this;
 	e->index = saved_index;
 	return rc;
@@ -554,14 +603,10 @@ static int eval_ident(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 static int eval_var(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
                     struct fhir_collection *out)
 {
-	const struct fhir_collection *c = NULL;
-	const struct fhir_path_var *bound =
-	    n->var_slot < e->env->var_count ? &e->env->vars[n->var_slot] : NULL;
-
 	/* the environment first (it may redefine a built-in name): at the position bound at
 	 * compile when it holds the name, else by name, comparing first bytes */
-	if (bound != NULL && bound->name != NULL && strcmp(bound->name, n->name) == 0)
-		c = &bound->value;
+	const struct fhir_collection *c = bound_var(e, n);
+
 	for (size_t i = 0; i < e->env->var_count && c == NULL; i++) {
 		const struct fhir_path_var *var = &e->env->vars[i];
 
@@ -610,14 +655,14 @@ static int op_logic(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 	struct fhir_collection l, r;
 	int a = -1, b = -1, res = -1, left_rc, rc;
 
-	rc = fhir__fp_eval(e, n->left, focus, &l);
+	rc = eval_fast(e, n->left, focus, &l);
 	if (rc != 0)
 		return rc;
 	left_rc = logic_truth(e, n, &l, &a);
 	if (left_rc == 0 && n->left->pure)
 		fhir_arena_release(e->arena, mark);
 	mark = fhir_arena_mark(e->arena);
-	rc = fhir__fp_eval(e, n->right, focus, &r);
+	rc = eval_fast(e, n->right, focus, &r);
 	if (rc != 0)
 		return rc;
 	if (left_rc != 0)
@@ -1035,7 +1080,7 @@ static int union_chain(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 		const struct fhir_collection *both[2] = {&first, &c};
 
 		e->depth = base + levels[i] - 1; /* where ((a | b) | c) evaluates it */
-		rc = fhir__fp_eval(e, leaf[i], focus, &c);
+		rc = eval_fast(e, leaf[i], focus, &c);
 		e->depth = base;
 		if (rc != 0)
 			break;
@@ -1069,10 +1114,10 @@ static int eval_binary(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 		return op_logic(e, n, focus, out);
 	if (n->op == FP_OP_UNION && (rc = union_chain(e, n, focus, out)) != 1)
 		return rc;
-	rc = fhir__fp_eval(e, n->left, focus, &l);
+	rc = eval_fast(e, n->left, focus, &l);
 	if (rc != 0)
 		return rc;
-	rc = fhir__fp_eval(e, n->right, focus, &r);
+	rc = eval_fast(e, n->right, focus, &r);
 	if (rc != 0)
 		return rc;
 	switch (n->op) {
@@ -1101,7 +1146,7 @@ static int eval_type(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 {
 	struct fhir_collection l;
 	struct fhir_value v;
-	int rc = fhir__fp_eval(e, n->left, focus, &l);
+	int rc = eval_fast(e, n->left, focus, &l);
 
 	if (rc != 0)
 		return rc;
@@ -1119,7 +1164,7 @@ static int eval_negate(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 {
 	struct fhir_collection l;
 	struct fhir_value v, p;
-	int rc = fhir__fp_eval(e, n->left, focus, &l);
+	int rc = eval_fast(e, n->left, focus, &l);
 
 	if (rc != 0)
 		return rc;
@@ -1175,16 +1220,16 @@ int fhir__fp_eval(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 				break;
 			}
 		}
-		rc = fhir__fp_eval(e, n->left, focus, &tmp);
+		rc = eval_fast(e, n->left, focus, &tmp);
 		if (rc == 0)
-			rc = fhir__fp_eval(e, n->right, &tmp, out);
+			rc = eval_fast(e, n->right, &tmp, out);
 		if (rc == 0 && n->memo_key != NULL && focus->count == 1 && e->env->memo != NULL)
 			fhir__fp_memo_put(e, n, &focus->items[0], out);
 		break;
 	case FP_INDEXER:
-		rc = fhir__fp_eval(e, n->left, focus, &tmp);
+		rc = eval_fast(e, n->left, focus, &tmp);
 		if (rc == 0)
-			rc = fhir__fp_eval(e, n->right, e->this_, &idx);
+			rc = eval_fast(e, n->right, e->this_, &idx);
 		if (rc == 0) {
 			rc = fhir__fp_singleton(e, n, "[]", &idx, &v);
 			if (rc == 1) {
