@@ -9,7 +9,11 @@
 #include "fhirpath_internal.h"
 #include "testkit.h"
 
-/* The items of `expr` evaluated against `json` (NEW in arena). */
+/* Compiled expressions, held until the end: results may share a literal's value. */
+static struct fhir_path *held[64];
+static size_t held_count;
+
+/* The items of `expr` evaluated against `json` (NEW in arena, or the held expression's). */
 static struct fhir_collection items_of(struct fhir_arena *arena, const char *expr,
                                        const cJSON *json)
 {
@@ -26,7 +30,10 @@ static struct fhir_collection items_of(struct fhir_arena *arena, const char *exp
 		CHECK(0, "%s: %s", expr, err.message);
 		memset(&out, 0, sizeof(out));
 	}
-	fhir_path_free(path);
+	if (held_count < sizeof(held) / sizeof(held[0]))
+		held[held_count++] = path;
+	else
+		fhir_path_free(path); /* (not reached: the checks below hold fewer) */
 	return out;
 }
 
@@ -101,6 +108,8 @@ int main(void)
 	check_pair(arena, json, "{}", "{}");
 	check_pair(arena, json, "id", "'o1' | %resource");
 	fhir_arena_free(arena);
+	for (size_t i = 0; i < held_count; i++)
+		fhir_path_free(held[i]);
 	cJSON_Delete(json);
 	return testkit_done();
 }
