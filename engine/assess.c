@@ -26,6 +26,24 @@ enum builtin {
 	VAR_BUILTIN_COUNT
 };
 
+const char *const engine__builtin_vars[ENGINE_BUILTIN_VAR_COUNT] = {
+    [VAR_ORDER] = "order",
+    [VAR_DRAFT_ORDERS] = "draftOrders",
+    [VAR_DATA + ENGINE_KEY_PATIENT] = "patient",
+    [VAR_DATA + ENGINE_KEY_CONDITIONS] = "conditions",
+    [VAR_DATA + ENGINE_KEY_PROCEDURES] = "procedures",
+    [VAR_DATA + ENGINE_KEY_OBSERVATIONS] = "observations",
+    [VAR_DATA + ENGINE_KEY_MEDICATIONS] = "medications",
+    [VAR_DATA + ENGINE_KEY_ENCOUNTER] = "encounter",
+    [VAR_USER_ID] = "userId",
+    [VAR_PATIENT_ID] = "patientId",
+    [VAR_ENCOUNTER_ID] = "encounterId",
+    [VAR_DEPLOYMENT] = "deployment",
+    [VAR_SCT] = "sct",
+    [VAR_LOINC] = "loinc",
+};
+_Static_assert(VAR_BUILTIN_COUNT == ENGINE_BUILTIN_VAR_COUNT, "one layout of built-ins");
+
 /* Everything about one request that every (order, policy) pair shares. */
 struct request_data {
 	const struct engine *engine;
@@ -227,34 +245,24 @@ static void read_prefetch(struct request_data *rd, const cJSON *prefetch,
 
 static void set_builtins(struct request_data *rd, const cJSON *context)
 {
-	static const char *const data_names[ENGINE_KEY_COUNT] = {
-	    "patient", "conditions", "procedures", "observations", "medications", "encounter"};
 	struct fhir_path_var *b = rd->builtins;
 	size_t k, i;
 
 	rd->memo = fhir_path_memo_new(); /* freed by engine_request_free */
 	rd->by_ref = fhir_arena_alloc(rd->arena, sizeof(*rd->by_ref)); /* empty: find_ref */
-	b[VAR_ORDER].name = "order";
-	b[VAR_DRAFT_ORDERS].name = "draftOrders";
+	for (k = 0; k < VAR_BUILTIN_COUNT; k++)
+		b[k].name = engine__builtin_vars[k];
 	b[VAR_DRAFT_ORDERS].value = rd->draft_orders;
-	for (k = 0; k < ENGINE_KEY_COUNT; k++) {
-		b[VAR_DATA + k].name = data_names[k];
+	for (k = 0; k < ENGINE_KEY_COUNT; k++)
 		b[VAR_DATA + k].value = rd->data[k];
-	}
-	b[VAR_USER_ID].name = "userId";
 	b[VAR_USER_ID].value = string_collection(rd->arena, fhir_get_string(context, "userId"));
-	b[VAR_PATIENT_ID].name = "patientId";
 	b[VAR_PATIENT_ID].value =
 	    string_collection(rd->arena, fhir_get_string(context, "patientId"));
-	b[VAR_ENCOUNTER_ID].name = "encounterId";
 	b[VAR_ENCOUNTER_ID].value =
 	    string_collection(rd->arena, fhir_get_string(context, "encounterId"));
-	b[VAR_DEPLOYMENT].name = "deployment";
 	b[VAR_DEPLOYMENT].value = empty_collection;
 	fhir_collection_push_node(&b[VAR_DEPLOYMENT].value, rd->arena, rd->engine->deployment);
-	b[VAR_SCT].name = "sct";
 	b[VAR_SCT].value = string_collection(rd->arena, "http://snomed.info/sct");
-	b[VAR_LOINC].name = "loinc";
 	b[VAR_LOINC].value = string_collection(rd->arena, "http://loinc.org");
 	for (i = 0; i < rd->draft_orders.count; i++)
 		fhir_collection_push(&rd->everything, rd->arena, &rd->draft_orders.items[i]);

@@ -20,6 +20,13 @@ enum engine_key {
 	ENGINE_KEY_COUNT
 };
 
+/* The built-in variables of every policy expression (policies/README.md "Variables"), in the
+ * order an evaluation's environment lists them (assess.c); the policy's lets follow, then its
+ * criterion ids. policy.c binds each expression's %names to these positions at load
+ * (fhir_path_bind_variables). Static strings. */
+#define ENGINE_BUILTIN_VAR_COUNT (2 + ENGINE_KEY_COUNT + 6)
+extern const char *const engine__builtin_vars[ENGINE_BUILTIN_VAR_COUNT];
+
 /* Criterion states (policies.md "criterion state"). */
 enum engine_state { ENGINE_MET, ENGINE_NOT_MET, ENGINE_UNKNOWN };
 

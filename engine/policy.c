@@ -503,6 +503,10 @@ struct scope_check {
 	int criteria_visible;
 	const char *pointer;
 	unsigned reads; /* bits of enum engine_key whose variable (%encounter ...) is named */
+	/* the policy's environment as assess.c lays it out (built-ins, lets, criterion ids), the
+	 * positions each expression's %names are bound to; NULL: not bound */
+	const char **layout;
+	size_t layout_count;
 };
 
 static const char *const builtin_vars[] = {
@@ -559,12 +563,31 @@ static void check_placeholder(void *ctx, const char *name, size_t len)
 	       (int)len, name);
 }
 
-static void check_path(struct scope_check *s, const struct fhir_path *path, const char *pointer)
+static void check_path(struct scope_check *s, struct fhir_path *path, const char *pointer)
 {
 	if (path == NULL)
 		return;
 	s->pointer = pointer;
 	fhir_path_each_variable(path, check_var, s);
+	fhir_path_bind_variables(path, s->layout, s->layout_count);
+}
+
+/* The names of p's environment in assess.c's order (NEW: free; its strings are p's or static). */
+static const char **env_layout(const struct engine_policy *p, size_t *count)
+{
+	size_t n = ENGINE_BUILTIN_VAR_COUNT + p->let_count + p->criterion_count, i;
+	const char **names = calloc(n, sizeof(*names));
+
+	if (names == NULL)
+		abort(); /* architecture.md rule 5 */
+	for (i = 0; i < ENGINE_BUILTIN_VAR_COUNT; i++)
+		names[i] = engine__builtin_vars[i];
+	for (i = 0; i < p->let_count; i++)
+		names[ENGINE_BUILTIN_VAR_COUNT + i] = p->lets[i].name;
+	for (i = 0; i < p->criterion_count; i++)
+		names[ENGINE_BUILTIN_VAR_COUNT + p->let_count + i] = p->criteria[i].id;
+	*count = n;
+	return names;
 }
 
 static void check_template_json(struct scope_check *s, const cJSON *json, const char *pointer)
@@ -587,9 +610,11 @@ static void check_template_json(struct scope_check *s, const cJSON *json, const 
  * prefetch keys (bits of enum engine_key) the expressions read. */
 static unsigned check_scopes(struct reader *r, const struct engine_policy *p)
 {
-	struct scope_check s = {r, p, 0, 0, NULL, 0};
+	struct scope_check s = {r, p, 0, 0, NULL, 0, NULL, 0};
 	char ptr[96];
 	size_t i, j;
+
+	s.layout = env_layout(p, &s.layout_count);
 
 	for (i = 0; i < p->let_count; i++) {
 		snprintf(ptr, sizeof(ptr), "/let/%zu/expr", i);
@@ -614,8 +639,8 @@ static unsigned check_scopes(struct reader *r, const struct engine_policy *p)
 			if (c->id && p->criteria[j].id && strcmp(c->id, p->criteria[j].id) == 0)
 				report(r, ptr, "criterion id '%s' is used twice", c->id);
 		if (c->id != NULL &&
-		    name_visible(&(struct scope_check){r, p, p->let_count, 0, NULL, 0}, c->id,
-		                 strlen(c->id)))
+		    name_visible(&(struct scope_check){r, p, p->let_count, 0, NULL, 0, NULL, 0},
+		                 c->id, strlen(c->id)))
 			report(r, ptr, "criterion id '%s' hides a variable or let", c->id);
 	}
 	s.criteria_visible = 1;
@@ -634,6 +659,7 @@ static unsigned check_scopes(struct reader *r, const struct engine_policy *p)
 		check_template_json(&s, o->suggestions, ptr);
 		s.criteria_visible = 1;
 	}
+	free(s.layout);
 	return s.reads;
 }
 
@@ -643,9 +669,13 @@ static unsigned check_scopes(struct reader *r, const struct engine_policy *p)
 static unsigned compile_guard_list(struct reader *r, struct engine_policy *p, const cJSON *list,
                                    const char *base, const char *name)
 {
-	struct scope_check s = {r, p, p->let_count, 1, NULL, 0};
+	struct scope_check s = {r, p, p->let_count, 1, NULL, 0, NULL, 0};
 	const cJSON *item;
 	int i = 0;
+
+	if (list == NULL)
+		return 0;
+	s.layout = env_layout(p, &s.layout_count);
 
 	cJSON_ArrayForEach(item, list)
 	{
@@ -668,6 +698,7 @@ static unsigned compile_guard_list(struct reader *r, struct engine_policy *p, co
 		p->guards[p->guard_count].applies = path;
 		p->guard_count++;
 	}
+	free(s.layout);
 	return s.reads;
 }
 

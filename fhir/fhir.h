@@ -234,6 +234,10 @@ enum fhir_value_kind {
  * JSON or into the evaluation's arena. */
 struct fhir_value {
 	enum fhir_value_kind kind;
+	/* DECIMAL, QUANTITY: 1 + the digits written after the decimal point (1.50 -> 3, 2 -> 1);
+	 * 0 when not known (then the shortest form is printed). FHIRPath N1 §Decimal precision.
+	 * (Beside kind, so that the value is 80 bytes, not 88: collections copy values.) */
+	int scale;
 	const cJSON *node; /* NODE: the element; for a primitive, the JSON string/number/bool */
 	const char *type;  /* NODE: FHIR type name when known ("Condition", "CodeableConcept",
 	                      "dateTime", ...), else NULL */
@@ -249,9 +253,6 @@ struct fhir_value {
 			const char *unit; /* UCUM code or calendar keyword */
 		} quantity;
 	} u;
-	/* DECIMAL, QUANTITY: 1 + the digits written after the decimal point (1.50 -> 3, 2 -> 1);
-	 * 0 when not known (then the shortest form is printed). FHIRPath N1 §Decimal precision. */
-	int scale;
 };
 
 /* A FHIRPath collection: `count` items in `items` (arena memory, or caller memory). */
@@ -369,6 +370,17 @@ const char *fhir_path_text(const struct fhir_path *path); /* BORROWED: the sourc
 void fhir_path_each_variable(const struct fhir_path *path, void (*fn)(void *ctx, const char *name),
                              void *ctx);
 
+/* Binds the expression's %variables to positions in the environment it is evaluated with, so
+ * that an evaluation finds each by index instead of comparing names: names[0..count) are the
+ * names of env->vars in order (e.g. a policy's built-ins, lets and criteria); each %name gets
+ * the first position holding it (names not there stay unbound). An evaluation checks that
+ * env->vars[position] has the name and otherwise looks it up by name as an unbound one is (an
+ * environment laid out otherwise, or not that long), so the answer is the same as unbound
+ * whenever env lists the names in this order or never repeats one. An expression several
+ * holders share (fhir_path_share) and bind to different positions is looked up by name. Not
+ * thread-safe: bind where expressions are compiled, before evaluating threads share them. */
+void fhir_path_bind_variables(struct fhir_path *path, const char *const *names, size_t count);
+
 /* Calls fn for every argument of a function call that is a string literal: the function's name
  * ("memberOf"), the argument's position (0-based) and its text (unescaped), e.g. to check at load
  * time that every memberOf('url') names a loaded ValueSet. Arguments that are not string
@@ -379,10 +391,11 @@ void fhir_path_each_literal_argument(const struct fhir_path *path,
                                      void *ctx);
 
 /* Evaluates `path` with `input` as its focus (also %resource and %context). The result is
- * written to *out (items in env->arena, or shared with `input`, a variable of env or the
- * compiled path: read-only, valid while those live; fhir_collection_push copies it first, since
- * its capacity is its count). Returns FHIR_OK, or FHIR_ERR_EVAL / FHIR_ERR_LIMIT with
- * err filled (e.g. "singleton expected", an unknown %variable, an unknown function). */
+ * written to *out (items in env->arena, or shared with `input`, a variable of env, the
+ * compiled path or a static [true]/[false]: read-only, valid while those live; fhir_collection_push
+ * copies it first, since its capacity is its count). Returns FHIR_OK, or FHIR_ERR_EVAL /
+ * FHIR_ERR_LIMIT with err filled (e.g. "singleton expected", an unknown %variable, an unknown
+ * function). */
 int fhir_path_eval(const struct fhir_path *path, const struct fhir_collection *input,
                    const struct fhir_path_env *env, struct fhir_collection *out,
                    struct fhir_error *err);

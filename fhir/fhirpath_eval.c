@@ -156,6 +156,32 @@ void fhir_path_each_variable(const struct fhir_path *path, void (*fn)(void *ctx,
 		walk_vars(path->root, fn, ctx);
 }
 
+static void bind_vars(struct fhir__fp_node *n, const char *const *names, size_t count)
+{
+	if (n == NULL)
+		return;
+	if (n->kind == FP_VAR && n->var_slot != FP_VAR_SLOT_MIXED) {
+		size_t i = 0;
+
+		while (i < count && (names[i] == NULL || strcmp(names[i], n->name) != 0))
+			i++;
+		if (i < count && i < FP_VAR_SLOT_MIXED)
+			n->var_slot = n->var_slot == FP_VAR_SLOT_NONE || n->var_slot == (uint32_t)i
+			                  ? (uint32_t)i
+			                  : FP_VAR_SLOT_MIXED;
+	}
+	bind_vars(n->left, names, count);
+	bind_vars(n->right, names, count);
+	for (size_t i = 0; i < n->nargs; i++)
+		bind_vars(n->args[i], names, count);
+}
+
+void fhir_path_bind_variables(struct fhir_path *path, const char *const *names, size_t count)
+{
+	if (path != NULL && names != NULL)
+		bind_vars(path->root, names, count);
+}
+
 /* ---- shared helpers ---------------------------------------------------------------------- */
 
 int fhir__fp_fail(struct fhir__fp_ev *e, const struct fhir__fp_node *n, int status, const char *fmt,
@@ -173,7 +199,7 @@ int fhir__fp_fail(struct fhir__fp_ev *e, const struct fhir__fp_node *n, int stat
 	return status;
 }
 
-int fhir__fp_push(struct fhir__fp_ev *e, struct fhir_collection *c, const struct fhir_value *v)
+int fhir__fp_push_grow(struct fhir__fp_ev *e, struct fhir_collection *c, const struct fhir_value *v)
 {
 	if (c->count >= FHIR_PATH_MAX_ITEMS)
 		return fhir__fp_fail(e, NULL, FHIR_ERR_LIMIT,
@@ -214,10 +240,59 @@ int fhir__fp_pairs(struct fhir__fp_ev *e, const struct fhir__fp_node *n, size_t 
 	                     FHIR__FP_MAX_PAIRS);
 }
 
+/* The environment variable n names at the position bound at compile (fhir_path_bind_variables),
+ * when that position holds the name; else NULL (then look the name up). */
+static inline const struct fhir_collection *bound_var(const struct fhir__fp_ev *e,
+                                                      const struct fhir__fp_node *n)
+{
+	const struct fhir_path_var *v =
+	    n->var_slot < e->env->var_count ? &e->env->vars[n->var_slot] : NULL;
+
+	return v != NULL && v->name != NULL && strcmp(v->name, n->name) == 0 ? &v->value : NULL;
+}
+
+/* fhir__fp_eval, with the commonest leaves of a path done here without its call: a member
+ * step, a literal, $this and a bound %variable (half the nodes a criterion evaluates). They
+ * give exactly what fhir__fp_eval gives; at the depth limit, or for any other node, it is
+ * called. */
+static inline int eval_fast(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
+                            const struct fhir_collection *focus, struct fhir_collection *out)
+{
+	const struct fhir_collection *c;
+	int rc;
+
+	if (e->depth < FHIR_PATH_MAX_DEPTH * 2 + 8) { /* fhir__fp_eval's ++depth would pass */
+		switch (n->kind) {
+		case FP_IDENT:
+			if (n->at_root)
+				break;
+			memset(out, 0, sizeof(*out));
+			rc = fhir__fp_children_named(e, focus, n->name, out);
+			if (rc != 0)
+				memset(out, 0, sizeof(*out));
+			return rc;
+		case FP_LITERAL:
+			fhir__fp_borrow(out, &(const struct fhir_collection){n->lit, 1, 1});
+			return 0;
+		case FP_THIS:
+			fhir__fp_borrow(out, e->this_);
+			return 0;
+		case FP_VAR:
+			if ((c = bound_var(e, n)) == NULL)
+				break;
+			fhir__fp_borrow(out, c);
+			return 0;
+		default:
+			break;
+		}
+	}
+	return fhir__fp_eval(e, n, focus, out);
+}
+
 int fhir__fp_arg(struct fhir__fp_ev *e, const struct fhir__fp_node *call, size_t i,
                  struct fhir_collection *out)
 {
-	return fhir__fp_eval(e, call->args[i], e->this_, out);
+	return eval_fast(e, call->args[i], e->this_, out);
 }
 
 int fhir__fp_lambda(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
@@ -230,7 +305,7 @@ int fhir__fp_lambda(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 
 	e->this_ = &one;
 	e->index = index;
-	rc = fhir__fp_eval(e, n, &one, out);
+	rc = eval_fast(e, n, &one, out);
 	e->this_ = saved_this;
 	e->index = saved_index;
 	return rc;
@@ -422,7 +497,7 @@ static int typeinfo_member(struct fhir__fp_ev *e, const struct fhir_value *item,
 int fhir__fp_children_named(struct fhir__fp_ev *e, const struct fhir_collection *in,
                             const char *name, struct fhir_collection *out)
 {
-	size_t len = strlen(name);
+	size_t len = 0; /* of name, worked out when a choice element [x] is looked for */
 	int rc;
 
 	for (size_t i = 0; i < in->count; i++) {
@@ -459,6 +534,8 @@ int fhir__fp_children_named(struct fhir__fp_ev *e, const struct fhir_collection 
 				return rc;
 			continue;
 		}
+		if (len == 0)
+			len = strlen(name);
 		for (m = item->node->child; m != NULL; m = m->next) {
 			const char *type;
 
@@ -509,7 +586,8 @@ static int eval_ident(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 		struct fhir_collection one = {(struct fhir_value *)item, 1, 1};
 
 		if (item->kind == FHIR_VALUE_NODE && item->type != NULL &&
-		    strcmp(item->type, n->name) == 0 && fhir__fp_is_object(item->node) &&
+		    item->type[0] == n->name[0] && strcmp(item->type, n->name) == 0 &&
+		    fhir__fp_is_object(item->node) &&
 		    fhir__fp_member(item->node, "resourceType") != NULL)
 			rc = fhir__fp_push(e, out, item);
 		else
@@ -525,9 +603,10 @@ static int eval_ident(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 static int eval_var(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
                     struct fhir_collection *out)
 {
-	const struct fhir_collection *c = NULL;
+	/* the environment first (it may redefine a built-in name): at the position bound at
+	 * compile when it holds the name, else by name, comparing first bytes */
+	const struct fhir_collection *c = bound_var(e, n);
 
-	/* the environment first (it may redefine a built-in name), comparing first bytes */
 	for (size_t i = 0; i < e->env->var_count && c == NULL; i++) {
 		const struct fhir_path_var *var = &e->env->vars[i];
 
@@ -576,14 +655,14 @@ static int op_logic(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 	struct fhir_collection l, r;
 	int a = -1, b = -1, res = -1, left_rc, rc;
 
-	rc = fhir__fp_eval(e, n->left, focus, &l);
+	rc = eval_fast(e, n->left, focus, &l);
 	if (rc != 0)
 		return rc;
 	left_rc = logic_truth(e, n, &l, &a);
 	if (left_rc == 0 && n->left->pure)
 		fhir_arena_release(e->arena, mark);
 	mark = fhir_arena_mark(e->arena);
-	rc = fhir__fp_eval(e, n->right, focus, &r);
+	rc = eval_fast(e, n->right, focus, &r);
 	if (rc != 0)
 		return rc;
 	if (left_rc != 0)
@@ -607,19 +686,14 @@ static int op_logic(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 		res = a == 0 ? 1 : a == 1 ? b : (b == 1 ? 1 : -1);
 		break;
 	}
-	if (res >= 0) {
-		struct fhir_value v = fhir__fp_bool(res);
-
-		return fhir__fp_push(e, out, &v);
-	}
+	if (res >= 0)
+		return fhir__fp_push_bool(e, out, res);
 	return 0;
 }
 
 static int push_bool(struct fhir__fp_ev *e, struct fhir_collection *out, int b)
 {
-	struct fhir_value v = fhir__fp_bool(b);
-
-	return fhir__fp_push(e, out, &v);
+	return fhir__fp_push_bool(e, out, b);
 }
 
 /* = and != (FHIRPath N1 §Equality). */
@@ -1006,7 +1080,7 @@ static int union_chain(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 		const struct fhir_collection *both[2] = {&first, &c};
 
 		e->depth = base + levels[i] - 1; /* where ((a | b) | c) evaluates it */
-		rc = fhir__fp_eval(e, leaf[i], focus, &c);
+		rc = eval_fast(e, leaf[i], focus, &c);
 		e->depth = base;
 		if (rc != 0)
 			break;
@@ -1040,10 +1114,10 @@ static int eval_binary(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 		return op_logic(e, n, focus, out);
 	if (n->op == FP_OP_UNION && (rc = union_chain(e, n, focus, out)) != 1)
 		return rc;
-	rc = fhir__fp_eval(e, n->left, focus, &l);
+	rc = eval_fast(e, n->left, focus, &l);
 	if (rc != 0)
 		return rc;
-	rc = fhir__fp_eval(e, n->right, focus, &r);
+	rc = eval_fast(e, n->right, focus, &r);
 	if (rc != 0)
 		return rc;
 	switch (n->op) {
@@ -1072,7 +1146,7 @@ static int eval_type(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 {
 	struct fhir_collection l;
 	struct fhir_value v;
-	int rc = fhir__fp_eval(e, n->left, focus, &l);
+	int rc = eval_fast(e, n->left, focus, &l);
 
 	if (rc != 0)
 		return rc;
@@ -1090,7 +1164,7 @@ static int eval_negate(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 {
 	struct fhir_collection l;
 	struct fhir_value v, p;
-	int rc = fhir__fp_eval(e, n->left, focus, &l);
+	int rc = eval_fast(e, n->left, focus, &l);
 
 	if (rc != 0)
 		return rc;
@@ -1146,16 +1220,16 @@ int fhir__fp_eval(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 				break;
 			}
 		}
-		rc = fhir__fp_eval(e, n->left, focus, &tmp);
+		rc = eval_fast(e, n->left, focus, &tmp);
 		if (rc == 0)
-			rc = fhir__fp_eval(e, n->right, &tmp, out);
+			rc = eval_fast(e, n->right, &tmp, out);
 		if (rc == 0 && n->memo_key != NULL && focus->count == 1 && e->env->memo != NULL)
 			fhir__fp_memo_put(e, n, &focus->items[0], out);
 		break;
 	case FP_INDEXER:
-		rc = fhir__fp_eval(e, n->left, focus, &tmp);
+		rc = eval_fast(e, n->left, focus, &tmp);
 		if (rc == 0)
-			rc = fhir__fp_eval(e, n->right, e->this_, &idx);
+			rc = eval_fast(e, n->right, e->this_, &idx);
 		if (rc == 0) {
 			rc = fhir__fp_singleton(e, n, "[]", &idx, &v);
 			if (rc == 1) {

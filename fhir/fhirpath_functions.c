@@ -10,10 +10,22 @@
 #define FN   FHIR__FP_FN
 #define PUSH FHIR__FP_PUSH
 
+const struct fhir_value fhir__fp_booleans[2] = {
+    {.kind = FHIR_VALUE_BOOLEAN, .u.boolean = 0},
+    {.kind = FHIR_VALUE_BOOLEAN, .u.boolean = 1},
+};
+
 int fhir__fp_push_bool(struct fhir__fp_ev *e, struct fhir_collection *out, int b)
 {
-	struct fhir_value v = fhir__fp_bool(b);
+	struct fhir_value v;
 
+	if (out->count == 0 && out->capacity == 0) {
+		/* a view (count == capacity): never written through, as fhir__fp_borrow's */
+		out->items = (struct fhir_value *)&fhir__fp_booleans[b != 0];
+		out->count = out->capacity = 1;
+		return 0;
+	}
+	v = fhir__fp_bool(b);
 	return fhir__fp_push(e, out, &v);
 }
 
@@ -43,11 +55,36 @@ static int push_all(struct fhir__fp_ev *e, struct fhir_collection *out,
 	return 0;
 }
 
+/* Unions of at most this many items compare pairs instead of filing items in a set: hashing a
+ * resource's content for its key costs more than a few comparisons (most unions are of a few
+ * dates or codes: `onset.ofType(dateTime) | onset.start | recordedDate`). */
+#define SMALL_UNION 8
+
+/* 1 when the set fhir__fp_union would build of kept[0..n) finds v in it (fhirpath_set.c: an
+ * item without JSON, a TypeInfo, is never filed nor found; an element is its own duplicate;
+ * otherwise fhir__fp_equal == 1 decides). */
+static int small_duplicate(const struct fhir_value *kept, size_t n, const struct fhir_value *v)
+{
+	if (v->kind == FHIR_VALUE_NODE && v->node == NULL)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct fhir_value *k = &kept[i];
+
+		if (k->kind == FHIR_VALUE_NODE && k->node == NULL)
+			continue;
+		if (k->kind == FHIR_VALUE_NODE && v->kind == FHIR_VALUE_NODE && k->node == v->node)
+			return 1;
+		if (fhir__fp_equal(k, v) == 1)
+			return 1;
+	}
+	return 0;
+}
+
 int fhir__fp_union(struct fhir__fp_ev *e, const struct fhir_collection *a,
                    const struct fhir_collection *b, struct fhir_collection *out)
 {
 	const struct fhir_collection *both[2] = {a, b};
-	size_t room = a->count + b->count;
+	size_t room = a->count + b->count, start;
 	struct fhir_arena_mark mark;
 	struct fhir__fp_set s;
 	int rc = 0;
@@ -58,6 +95,15 @@ int fhir__fp_union(struct fhir__fp_ev *e, const struct fhir_collection *a,
 	 * released once the answer is made, and the answer is one array, never regrown */
 	fhir_collection_reserve(out, e->arena,
 	                        room < FHIR_PATH_MAX_ITEMS ? room : FHIR_PATH_MAX_ITEMS);
+	if (room <= SMALL_UNION) {
+		start = out->count;
+		for (int k = 0; k < 2 && rc == 0; k++)
+			for (size_t i = 0; i < both[k]->count && rc == 0; i++)
+				if (!small_duplicate(out->items + start, out->count - start,
+				                     &both[k]->items[i]))
+					rc = fhir__fp_push(e, out, &both[k]->items[i]);
+		return rc;
+	}
 	mark = fhir_arena_mark(e->arena);
 	fhir__fp_set_ev(e, &s, room, 0);
 	for (int k = 0; k < 2 && rc == 0; k++)
@@ -896,7 +942,8 @@ FN(fn_host)
 			return rc;
 	}
 	for (i = 0; i < in->count; i++) {
-		memset(&err, 0, sizeof(err));
+		err.message[0] = '\0'; /* (not all 768 bytes: this runs per item) */
+		err.where[0] = '\0';
 		rc = e->env->host_call(e->env->host_ctx, call->host_index, &in->items[i], args,
 		                       nargs, e->arena, out, &err);
 		if (rc != 0)

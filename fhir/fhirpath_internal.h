@@ -179,7 +179,14 @@ struct fhir__fp_node {
 	/* (32 bits: FHIR_PATH_MAX_TEXT characters, at most 16 arguments) */
 	uint32_t offset; /* where it starts in the text, for error messages */
 	uint32_t nargs;
-	uint32_t host_index; /* FUNC calling a host function (func == &fhir__fp_host_func) */
+	union {
+		uint32_t
+		    host_index; /* FUNC calling a host function (func == &fhir__fp_host_func) */
+		/* VAR: the position in env->vars fhir_path_bind_variables found for the name
+		 * (checked against the name before use), or FP_VAR_SLOT_NONE / _MIXED: look it up
+		 * by name */
+		uint32_t var_slot;
+	};
 	enum fhir__fp_kind kind;
 	enum fhir__fp_op op;
 	int at_root; /* IDENT: first step of a path (may name the focus's resourceType) */
@@ -195,6 +202,11 @@ struct fhir__fp_node {
 	 * it allocated. */
 	int pure;
 };
+
+/* var_slot of a VAR node never bound, and of one bound to different positions by holders that
+ * share the expression (policies laid out differently): both are looked up by name. */
+#define FP_VAR_SLOT_NONE  UINT32_MAX
+#define FP_VAR_SLOT_MIXED (UINT32_MAX - 1)
 
 /* The exact shape of a sub-expression whose answer depends only on its focus, written out:
  * equal texts are the same sub-expression (fhirpath_memo.c). In the compiled path's arena. */
@@ -297,8 +309,20 @@ static inline void fhir__fp_borrow(struct fhir_collection *out, const struct fhi
 	out->count = c->count;
 	out->capacity = c->count;
 }
-/* Appends v to c; FHIR_ERR_LIMIT past FHIR_PATH_MAX_ITEMS. */
-int fhir__fp_push(struct fhir__fp_ev *e, struct fhir_collection *c, const struct fhir_value *v);
+/* fhir__fp_push when c has no room: grows it in the arena (fhir_collection_push). */
+int fhir__fp_push_grow(struct fhir__fp_ev *e, struct fhir_collection *c,
+                       const struct fhir_value *v);
+/* Appends v to c; FHIR_ERR_LIMIT past FHIR_PATH_MAX_ITEMS. Inline when c has room (a
+ * criterion pushes a value per step: the call and the copy were 6 % of the engine). */
+static inline int fhir__fp_push(struct fhir__fp_ev *e, struct fhir_collection *c,
+                                const struct fhir_value *v)
+{
+	if (c->count < c->capacity && c->count < FHIR_PATH_MAX_ITEMS) {
+		c->items[c->count++] = *v;
+		return 0;
+	}
+	return fhir__fp_push_grow(e, c, v);
+}
 /* Fills e->err with "expression:<offset of n>" and returns status. */
 int fhir__fp_fail(struct fhir__fp_ev *e, const struct fhir__fp_node *n, int status, const char *fmt,
                   ...) __attribute__((format(printf, 4, 5)));
@@ -405,8 +429,12 @@ unsigned long fhir__fp_regex_compiles(void);
 			return push_rc_;                                                           \
 	} while (0)
 
-/* Append a Boolean, Integer or String (BORROWED s: arena or JSON) to out; 0 or FHIR_ERR_LIMIT. */
+/* Append a Boolean, Integer or String (BORROWED s: arena or JSON) to out; 0 or FHIR_ERR_LIMIT.
+ * A Boolean into an empty collection that has no array becomes a view of a static [false] or
+ * [true] (fhir__fp_booleans; read-only like every view: a later push copies it first), since
+ * most Booleans are a whole answer (comparisons, exists(), and/or): no allocation, no copy. */
 int fhir__fp_push_bool(struct fhir__fp_ev *e, struct fhir_collection *out, int b);
+extern const struct fhir_value fhir__fp_booleans[2]; /* [0] false, [1] true */
 int fhir__fp_push_int(struct fhir__fp_ev *e, struct fhir_collection *out, int64_t i);
 int fhir__fp_push_str(struct fhir__fp_ev *e, struct fhir_collection *out, const char *s);
 

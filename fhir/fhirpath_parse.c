@@ -412,6 +412,7 @@ static int parse_term(struct parser *p, struct fhir__fp_node **out)
 	case FP_T_VAR:
 		n = node_new(p, FP_VAR, t->offset);
 		n->name = t->text;
+		n->var_slot = FP_VAR_SLOT_NONE; /* fhir_path_bind_variables may find one */
 		resolve_var(p, n);
 		p->pos++;
 		*out = n;
