@@ -113,11 +113,8 @@ static uint64_t content_hash(const cJSON *n)
 }
 
 /* What one member tells shallow_hash: absent, a string's text, or only its JSON type. */
-static uint64_t member_mark(const cJSON *obj, const char *name)
+static uint64_t member_mark(const cJSON *m)
 {
-	const cJSON *m =
-	    cJSON_GetObjectItemCaseSensitive(obj, name); /* the first, as cJSON_Compare */
-
 	if (m == NULL)
 		return 0x51ed270b27b5e3c1ULL;
 	if (fhir__fp_is_string(m) && m->valuestring != NULL)
@@ -135,8 +132,27 @@ static uint64_t shallow_hash(const cJSON *n)
 {
 	uint64_t h = mix((uint64_t)(n->type & 0xFF) + 0x9e3779b97f4a7c15ULL);
 
-	if (fhir__fp_is_object(n))
-		return mix(h ^ member_mark(n, "resourceType")) ^ member_mark(n, "id");
+	if (fhir__fp_is_object(n)) {
+		/* the first member of each name, as cJSON_Compare looks members up; one walk that
+		 * stops once both are found (a resource usually starts with them) */
+		const cJSON *type = NULL, *id = NULL;
+		int looking = 2;
+
+		for (const cJSON *c = n->child; c != NULL && looking > 0; c = c->next) {
+			if (c->string == NULL)
+				continue;
+			if (type == NULL && c->string[0] == 'r' &&
+			    strcmp(c->string, "resourceType") == 0) {
+				type = c;
+				looking--;
+			} else if (id == NULL && c->string[0] == 'i' &&
+			           strcmp(c->string, "id") == 0) {
+				id = c;
+				looking--;
+			}
+		}
+		return mix(h ^ member_mark(type)) ^ member_mark(id);
+	}
 	if (fhir__fp_is_array(n)) {
 		uint64_t count = 0;
 
