@@ -75,6 +75,12 @@ struct engine__text {
 	size_t hit_count, hit_cap;
 	struct parsed_list *lists; /* open addressing by the arguments' text */
 	size_t list_cap, list_used;
+	/* the lists last asked for by the arguments' addresses (a policy's literals: the same
+	 * few, for every item of a long record), checked against the text before use */
+	struct {
+		const char *ids, *statuses;
+		const struct parsed_list *list;
+	} recent[16];
 	struct engine__scratch *scratch; /* annotation's working memory */
 	struct read_text *texts;         /* open addressing by content */
 	size_t text_cap, text_used;
@@ -643,9 +649,21 @@ static const struct cached *whole_resource(struct engine__text *t, const cJSON *
 static void each_element(struct engine__text *t, const cJSON *node, int site, each_fn *fn,
                          void *ctx)
 {
-	const char *type = cJSON_IsObject(node) ? fhir_get_string(node, "resourceType") : NULL;
-	size_t first = 0, nfields = type_fields(t, type, &first);
+	const char *type;
+	size_t first = 0, nfields;
 
+	if (site == 0) { /* a resource read before: its whole_resource entry, found at once */
+		const cJSON *key =
+		    (const cJSON *)(const void *)((const char *)(const void *)node + 2);
+		size_t i = slot_of(t->table, t->cap, key);
+
+		if (t->table[i].node == key) {
+			fn(ctx, node, &t->table[i]);
+			return;
+		}
+	}
+	type = cJSON_IsObject(node) ? fhir_get_string(node, "resourceType") : NULL;
+	nfields = type_fields(t, type, &first);
 	if (nfields == 0)
 		fn(ctx, node, element(t, node));
 	else if (site == 0)
@@ -685,14 +703,31 @@ static size_t list_slot(const struct parsed_list *lists, size_t cap, size_t hash
 	return i;
 }
 
+/* Files `list` as the answer for these argument addresses in t->recent[r]; returns it. */
+static const struct parsed_list *remember_list(struct engine__text *t, size_t r, const char *ids,
+                                               const char *statuses, const struct parsed_list *list)
+{
+	t->recent[r].ids = ids;
+	t->recent[r].statuses = statuses;
+	t->recent[r].list = list;
+	return list;
+}
+
 /* The concept indexes and status bits of mentions(ids, statuses), parsed once per request
  * (looked up by the arguments' text: a table, not a list, however many there are). */
 static const struct parsed_list *parse_list(struct engine__text *t, const char *ids,
                                             const char *statuses)
 {
 	/* mentions() arguments are policy text: their first 32 bytes tell them apart */
-	size_t hash = text_hash(text_hash(14695981039346656037ULL, ids, 32), statuses, 32), i;
+	size_t hash, i;
+	size_t r = (size_t)(((uintptr_t)ids ^ ((uintptr_t)statuses << 1)) >> 3) % 16;
 	struct parsed_list *p;
+
+	if (t->recent[r].list != NULL && t->recent[r].ids == ids &&
+	    t->recent[r].statuses == statuses && same_text(t->recent[r].list->key, ids) &&
+	    same_text(t->recent[r].list->status_key, statuses))
+		return t->recent[r].list;
+	hash = text_hash(text_hash(14695981039346656037ULL, ids, 32), statuses, 32);
 
 	if (t->list_cap == 0) {
 		t->list_cap = 64;
@@ -701,7 +736,7 @@ static const struct parsed_list *parse_list(struct engine__text *t, const char *
 	i = list_slot(t->lists, t->list_cap, hash, ids, statuses);
 
 	if (t->lists[i].key != NULL)
-		return &t->lists[i];
+		return remember_list(t, r, ids, statuses, &t->lists[i]);
 	if ((t->list_used + 1) * 2 > t->list_cap) { /* load factor at most 1/2 */
 		size_t cap = t->list_cap * 2;
 		struct parsed_list *bigger = fhir_arena_alloc(t->arena, cap * sizeof(*bigger));
@@ -711,6 +746,7 @@ static const struct parsed_list *parse_list(struct engine__text *t, const char *
 				bigger[list_slot(bigger, cap, t->lists[k].hash, t->lists[k].key,
 				                 t->lists[k].status_key)] = t->lists[k];
 		t->lists = bigger;
+		memset(t->recent, 0, sizeof(t->recent)); /* they point into the old table */
 		t->list_cap = cap;
 		i = list_slot(t->lists, t->list_cap, hash, ids, statuses);
 	}
@@ -723,7 +759,7 @@ static const struct parsed_list *parse_list(struct engine__text *t, const char *
 	p->statuses = 1u << ENGINE_ST_AFFIRMED;
 	if (statuses != NULL)
 		p->statuses = engine__status_bits(statuses);
-	return p;
+	return remember_list(t, r, ids, statuses, p);
 }
 
 struct find {
@@ -1275,6 +1311,43 @@ static void line_room(struct engine__text *t, const char **list, size_t n)
 		new_line(ev, list[k]);
 }
 
+/* Appends n bytes of s at *at. */
+static void put_bytes(char **at, const char *s, size_t n)
+{
+	memcpy(*at, s, n);
+	*at += n;
+}
+
+/* "<ref>: ‘<phrase>’ (<label>[, <status>])", NEW in arena: the phrase is `len` bytes of
+ * `phrase` (fewer at a NUL), as printf's "%.*s" would write them, without printf. */
+static const char *evidence_line(struct fhir_arena *arena, const char *ref, const char *phrase,
+                                 size_t len, const char *label, enum engine__status status)
+{
+	static const char open[] = " \xe2\x80\x98", close[] = "\xe2\x80\x99 (";
+	const char *st = status == ENGINE_ST_AFFIRMED ? NULL : engine__status_names[status];
+	size_t nref = strlen(ref), nlabel, nst = st != NULL ? strlen(st) : 0;
+	char *line, *at;
+
+	if (label == NULL)
+		label = "(null)"; /* as printf writes it (a label is always loaded) */
+	nlabel = strlen(label);
+	len = strnlen(phrase, len);
+	line = at = fhir_arena_alloc_raw(arena, nref + 1 + sizeof(open) - 1 + len + sizeof(close) -
+	                                            1 + nlabel + 2 + nst + 2);
+	put_bytes(&at, ref, nref);
+	put_bytes(&at, ":", 1);
+	put_bytes(&at, open, sizeof(open) - 1);
+	put_bytes(&at, phrase, len);
+	put_bytes(&at, close, sizeof(close) - 1);
+	put_bytes(&at, label, nlabel);
+	if (st != NULL) {
+		put_bytes(&at, ", ", 2);
+		put_bytes(&at, st, nst);
+	}
+	put_bytes(&at, ")", 2); /* with its NUL */
+	return line;
+}
+
 size_t engine__text_evidence(struct engine__text *t, const struct fhir_collection *evidence,
                              const char ***out)
 {
@@ -1313,11 +1386,8 @@ size_t engine__text_evidence(struct engine__text *t, const struct fhir_collectio
 				       ((unsigned char)m->text[m->start + len] & 0xC0) == 0x80)
 					len--;
 			}
-			line = fhir_arena_printf(
-			    t->arena, "%s: \xe2\x80\x98%.*s\xe2\x80\x99 (%s%s%s)", ref, (int)len,
-			    m->text + m->start, concepts[m->concept].label,
-			    m->status == ENGINE_ST_AFFIRMED ? "" : ", ",
-			    m->status == ENGINE_ST_AFFIRMED ? "" : engine__status_names[m->status]);
+			line = evidence_line(t->arena, ref, m->text + m->start, len,
+			                     concepts[m->concept].label, m->status);
 			line_room(t, list, n);
 			if (!new_line(ev, line))
 				continue;
