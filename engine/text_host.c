@@ -534,28 +534,47 @@ static const cJSON *resolve_in(const struct engine__text *t, const cJSON *contai
 
 typedef void each_fn(void *ctx, const cJSON *element, const struct cached *c);
 
-/* Calls fn for each element read on a resource of `type` (fields[first, first + nfields)):
- * those with site flag `site` when site > 0, all when 0. */
-static void each_field(struct engine__text *t, const cJSON *node, const char *type, size_t first,
-                       size_t nfields, int site, each_fn *fn, void *ctx)
+/* The members of a resource that are its type's fields (fields[first, first + nfields)), in
+ * found[k] (NULL: absent), only for the fields whose site flag is in `sites` (bits 1 << site).
+ * One walk of the members, each matched against the few field names (first letter, then the
+ * name), not a member search per field; the first of a repeated name counts, as fhir_get
+ * finds it. */
+static void match_fields(const cJSON *node, size_t first, size_t nfields, unsigned sites,
+                         const cJSON **found)
 {
-	int obs = strcmp(type, "Observation") == 0 && site == 0;
-	const cJSON *found[MAX_TYPE_FIELDS] = {NULL}, *child;
+	const cJSON *child;
+	size_t want[MAX_TYPE_FIELDS], nwant = 0;
 
-	if (obs)
-		fn(ctx, node, observation(t, node));
-	/* one walk of the resource's members, each matched against the type's few field names
-	 * (first letter, then the name), not a member search per field; the first of a repeated
-	 * name counts, as fhir_get finds it */
+	for (size_t k = 0; k < nfields; k++) {
+		found[k] = NULL;
+		if (sites & (1u << fields[first + k].site))
+			want[nwant++] = k;
+	}
 	cJSON_ArrayForEach(child, node)
 	{
-		for (size_t k = 0; k < nfields && child->string != NULL; k++)
+		for (size_t w = 0; w < nwant && child->string != NULL; w++) {
+			size_t k = want[w];
+
 			if (found[k] == NULL && fields[first + k].member[0] == child->string[0] &&
 			    strcmp(fields[first + k].member, child->string) == 0) {
 				found[k] = child;
 				break;
 			}
+		}
 	}
+}
+
+/* Calls fn for each element read on a resource of `type` (fields[first, first + nfields)):
+ * those with site flag `site` when site > 0, all when 0. */
+static void each_field(struct engine__text *t, const cJSON *node, const char *type, size_t first,
+                       size_t nfields, int site, each_fn *fn, void *ctx)
+{
+	int obs = site == 0 && type[0] == 'O' && strcmp(type, "Observation") == 0;
+	const cJSON *found[MAX_TYPE_FIELDS];
+
+	if (obs)
+		fn(ctx, node, observation(t, node));
+	match_fields(node, first, nfields, site > 0 ? 1u << site : ~0u, found);
 	for (size_t k = 0; k < nfields; k++) {
 		size_t i = first + k;
 
@@ -992,15 +1011,20 @@ static void work_out_sites(struct engine__text *t, const cJSON *node, const char
 	if (node != NULL) {
 		const char *type =
 		    cJSON_IsObject(node) ? fhir_get_string(node, "resourceType") : NULL;
-		size_t first;
+		size_t first, nfields = type_fields(t, type, &first);
+		const cJSON *found[MAX_TYPE_FIELDS];
 
-		if (type_fields(t, type, &first) == 0) {
+		if (nfields == 0) {
 			each_element(t, node, 0, site_in, &w);
 			goto sides;
 		}
-		each_element(t, node, 1, site_in, &w);
-		if (set->count == 0)
-			each_element(t, node, 2, site_in, &w);
+		/* the fields with site flag 1, then, when they named no site, those with 2
+		 * (each_field with site 1, then 2, from one walk of the members) */
+		match_fields(node, first, nfields, 1u << 1 | 1u << 2, found);
+		for (int site = 1; site <= 2 && (site == 1 || set->count == 0); site++)
+			for (size_t k = 0; k < nfields; k++)
+				if (fields[first + k].site == site && found[k] != NULL)
+					site_in(&w, found[k], element(t, found[k]));
 		/* a resource whose own words name no site (an order, a prescription): the sites
 		 * of the Conditions it is for (reasonReference) */
 		if (set->count == 0) {
