@@ -2,8 +2,11 @@
  * isDistinct, intersect, exclude, subsetOf, supersetOf, repeat), so they cost linear time, not a
  * comparison per pair. A set only answers "is an item equal (fhir__fp_equal == 1) to one already
  * in?": every item is filed under hash keys chosen so that equal items always share one, and
- * fhir__fp_equal decides among the items a key finds. Must not change what is equal, and must
- * not allocate outside the arena it is given. FHIRPath N1 §Equality, §Combining. */
+ * fhir__fp_equal decides among the items a key finds. A JSON object or array (compared by content)
+ * is found by its address, then by a shallow hash (a resource's type and id); it is hashed by its
+ * whole content only when another, different one with the same shallow hash is in the set. Must
+ * not change what is equal, and must not allocate outside the arena it is given. FHIRPath N1
+ * §Equality, §Combining. */
 #include "fhirpath_internal.h"
 
 #include <math.h>
@@ -13,7 +16,7 @@
 /* Key families: which kind of value a key hashes (mixed into the key, so kinds never meet). */
 enum key_family {
 	K_NODE = 1, /* a JSON element by its address (node identity) */
-	K_TREE,     /* a JSON object or array by its content (cJSON_Compare) */
+	K_TREE,     /* a JSON object or array by its content (cJSON_Compare): see K_SHALLOW */
 	K_STRING,
 	K_NUMBER, /* Integer and Decimal, bucketed (see number_bucket) */
 	K_BOOL,
