@@ -544,15 +544,27 @@ static void match_fields(const cJSON *node, size_t first, size_t nfields, unsign
 {
 	const cJSON *child;
 	size_t want[MAX_TYPE_FIELDS], nwant = 0;
+	uint32_t letters[8] = {0}; /* the first letters of the wanted names, one bit each */
 
 	for (size_t k = 0; k < nfields; k++) {
 		found[k] = NULL;
-		if (sites & (1u << fields[first + k].site))
+		if (sites & (1u << fields[first + k].site)) {
+			unsigned char c = (unsigned char)fields[first + k].member[0];
+
 			want[nwant++] = k;
+			letters[c >> 5] |= 1u << (c & 31);
+		}
 	}
 	cJSON_ArrayForEach(child, node)
 	{
-		for (size_t w = 0; w < nwant && child->string != NULL; w++) {
+		unsigned char c;
+
+		if (child->string == NULL)
+			continue;
+		c = (unsigned char)child->string[0];
+		if (!(letters[c >> 5] & (1u << (c & 31))))
+			continue; /* most members: no wanted name starts so */
+		for (size_t w = 0; w < nwant; w++) {
 			size_t k = want[w];
 
 			if (found[k] == NULL && fields[first + k].member[0] == child->string[0] &&
