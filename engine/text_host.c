@@ -75,6 +75,12 @@ struct engine__text {
 	size_t hit_count, hit_cap;
 	struct parsed_list *lists; /* open addressing by the arguments' text */
 	size_t list_cap, list_used;
+	/* the lists last asked for by the arguments' addresses (a policy's literals: the same
+	 * few, for every item of a long record), checked against the text before use */
+	struct {
+		const char *ids, *statuses;
+		const struct parsed_list *list;
+	} recent[16];
 	struct engine__scratch *scratch; /* annotation's working memory */
 	struct read_text *texts;         /* open addressing by content */
 	size_t text_cap, text_used;
@@ -528,28 +534,59 @@ static const cJSON *resolve_in(const struct engine__text *t, const cJSON *contai
 
 typedef void each_fn(void *ctx, const cJSON *element, const struct cached *c);
 
-/* Calls fn for each element read on a resource of `type` (fields[first, first + nfields)):
- * those with site flag `site` when site > 0, all when 0. */
-static void each_field(struct engine__text *t, const cJSON *node, const char *type, size_t first,
-                       size_t nfields, int site, each_fn *fn, void *ctx)
+/* The members of a resource that are its type's fields (fields[first, first + nfields)), in
+ * found[k] (NULL: absent), only for the fields whose site flag is in `sites` (bits 1 << site).
+ * One walk of the members, each matched against the few field names (first letter, then the
+ * name), not a member search per field; the first of a repeated name counts, as fhir_get
+ * finds it. */
+static void match_fields(const cJSON *node, size_t first, size_t nfields, unsigned sites,
+                         const cJSON **found)
 {
-	int obs = strcmp(type, "Observation") == 0 && site == 0;
-	const cJSON *found[MAX_TYPE_FIELDS] = {NULL}, *child;
+	const cJSON *child;
+	size_t want[MAX_TYPE_FIELDS], nwant = 0;
+	uint32_t letters[8] = {0}; /* the first letters of the wanted names, one bit each */
 
-	if (obs)
-		fn(ctx, node, observation(t, node));
-	/* one walk of the resource's members, each matched against the type's few field names
-	 * (first letter, then the name), not a member search per field; the first of a repeated
-	 * name counts, as fhir_get finds it */
+	for (size_t k = 0; k < nfields; k++) {
+		found[k] = NULL;
+		if (sites & (1u << fields[first + k].site)) {
+			unsigned char c = (unsigned char)fields[first + k].member[0];
+
+			want[nwant++] = k;
+			letters[c >> 5] |= 1u << (c & 31);
+		}
+	}
 	cJSON_ArrayForEach(child, node)
 	{
-		for (size_t k = 0; k < nfields && child->string != NULL; k++)
+		unsigned char c;
+
+		if (child->string == NULL)
+			continue;
+		c = (unsigned char)child->string[0];
+		if (!(letters[c >> 5] & (1u << (c & 31))))
+			continue; /* most members: no wanted name starts so */
+		for (size_t w = 0; w < nwant; w++) {
+			size_t k = want[w];
+
 			if (found[k] == NULL && fields[first + k].member[0] == child->string[0] &&
 			    strcmp(fields[first + k].member, child->string) == 0) {
 				found[k] = child;
 				break;
 			}
+		}
 	}
+}
+
+/* Calls fn for each element read on a resource of `type` (fields[first, first + nfields)):
+ * those with site flag `site` when site > 0, all when 0. */
+static void each_field(struct engine__text *t, const cJSON *node, const char *type, size_t first,
+                       size_t nfields, int site, each_fn *fn, void *ctx)
+{
+	int obs = site == 0 && type[0] == 'O' && strcmp(type, "Observation") == 0;
+	const cJSON *found[MAX_TYPE_FIELDS];
+
+	if (obs)
+		fn(ctx, node, observation(t, node));
+	match_fields(node, first, nfields, site > 0 ? 1u << site : ~0u, found);
 	for (size_t k = 0; k < nfields; k++) {
 		size_t i = first + k;
 
@@ -643,9 +680,21 @@ static const struct cached *whole_resource(struct engine__text *t, const cJSON *
 static void each_element(struct engine__text *t, const cJSON *node, int site, each_fn *fn,
                          void *ctx)
 {
-	const char *type = cJSON_IsObject(node) ? fhir_get_string(node, "resourceType") : NULL;
-	size_t first = 0, nfields = type_fields(t, type, &first);
+	const char *type;
+	size_t first = 0, nfields;
 
+	if (site == 0) { /* a resource read before: its whole_resource entry, found at once */
+		const cJSON *key =
+		    (const cJSON *)(const void *)((const char *)(const void *)node + 2);
+		size_t i = slot_of(t->table, t->cap, key);
+
+		if (t->table[i].node == key) {
+			fn(ctx, node, &t->table[i]);
+			return;
+		}
+	}
+	type = cJSON_IsObject(node) ? fhir_get_string(node, "resourceType") : NULL;
+	nfields = type_fields(t, type, &first);
 	if (nfields == 0)
 		fn(ctx, node, element(t, node));
 	else if (site == 0)
@@ -685,14 +734,31 @@ static size_t list_slot(const struct parsed_list *lists, size_t cap, size_t hash
 	return i;
 }
 
+/* Files `list` as the answer for these argument addresses in t->recent[r]; returns it. */
+static const struct parsed_list *remember_list(struct engine__text *t, size_t r, const char *ids,
+                                               const char *statuses, const struct parsed_list *list)
+{
+	t->recent[r].ids = ids;
+	t->recent[r].statuses = statuses;
+	t->recent[r].list = list;
+	return list;
+}
+
 /* The concept indexes and status bits of mentions(ids, statuses), parsed once per request
  * (looked up by the arguments' text: a table, not a list, however many there are). */
 static const struct parsed_list *parse_list(struct engine__text *t, const char *ids,
                                             const char *statuses)
 {
 	/* mentions() arguments are policy text: their first 32 bytes tell them apart */
-	size_t hash = text_hash(text_hash(14695981039346656037ULL, ids, 32), statuses, 32), i;
+	size_t hash, i;
+	size_t r = (size_t)(((uintptr_t)ids ^ ((uintptr_t)statuses << 1)) >> 3) % 16;
 	struct parsed_list *p;
+
+	if (t->recent[r].list != NULL && t->recent[r].ids == ids &&
+	    t->recent[r].statuses == statuses && same_text(t->recent[r].list->key, ids) &&
+	    same_text(t->recent[r].list->status_key, statuses))
+		return t->recent[r].list;
+	hash = text_hash(text_hash(14695981039346656037ULL, ids, 32), statuses, 32);
 
 	if (t->list_cap == 0) {
 		t->list_cap = 64;
@@ -701,7 +767,7 @@ static const struct parsed_list *parse_list(struct engine__text *t, const char *
 	i = list_slot(t->lists, t->list_cap, hash, ids, statuses);
 
 	if (t->lists[i].key != NULL)
-		return &t->lists[i];
+		return remember_list(t, r, ids, statuses, &t->lists[i]);
 	if ((t->list_used + 1) * 2 > t->list_cap) { /* load factor at most 1/2 */
 		size_t cap = t->list_cap * 2;
 		struct parsed_list *bigger = fhir_arena_alloc(t->arena, cap * sizeof(*bigger));
@@ -711,6 +777,7 @@ static const struct parsed_list *parse_list(struct engine__text *t, const char *
 				bigger[list_slot(bigger, cap, t->lists[k].hash, t->lists[k].key,
 				                 t->lists[k].status_key)] = t->lists[k];
 		t->lists = bigger;
+		memset(t->recent, 0, sizeof(t->recent)); /* they point into the old table */
 		t->list_cap = cap;
 		i = list_slot(t->lists, t->list_cap, hash, ids, statuses);
 	}
@@ -723,7 +790,7 @@ static const struct parsed_list *parse_list(struct engine__text *t, const char *
 	p->statuses = 1u << ENGINE_ST_AFFIRMED;
 	if (statuses != NULL)
 		p->statuses = engine__status_bits(statuses);
-	return p;
+	return remember_list(t, r, ids, statuses, p);
 }
 
 struct find {
@@ -956,15 +1023,20 @@ static void work_out_sites(struct engine__text *t, const cJSON *node, const char
 	if (node != NULL) {
 		const char *type =
 		    cJSON_IsObject(node) ? fhir_get_string(node, "resourceType") : NULL;
-		size_t first;
+		size_t first, nfields = type_fields(t, type, &first);
+		const cJSON *found[MAX_TYPE_FIELDS];
 
-		if (type_fields(t, type, &first) == 0) {
+		if (nfields == 0) {
 			each_element(t, node, 0, site_in, &w);
 			goto sides;
 		}
-		each_element(t, node, 1, site_in, &w);
-		if (set->count == 0)
-			each_element(t, node, 2, site_in, &w);
+		/* the fields with site flag 1, then, when they named no site, those with 2
+		 * (each_field with site 1, then 2, from one walk of the members) */
+		match_fields(node, first, nfields, 1u << 1 | 1u << 2, found);
+		for (int site = 1; site <= 2 && (site == 1 || set->count == 0); site++)
+			for (size_t k = 0; k < nfields; k++)
+				if (fields[first + k].site == site && found[k] != NULL)
+					site_in(&w, found[k], element(t, found[k]));
 		/* a resource whose own words name no site (an order, a prescription): the sites
 		 * of the Conditions it is for (reasonReference) */
 		if (set->count == 0) {
@@ -1275,6 +1347,43 @@ static void line_room(struct engine__text *t, const char **list, size_t n)
 		new_line(ev, list[k]);
 }
 
+/* Appends n bytes of s at *at. */
+static void put_bytes(char **at, const char *s, size_t n)
+{
+	memcpy(*at, s, n);
+	*at += n;
+}
+
+/* "<ref>: ‘<phrase>’ (<label>[, <status>])", NEW in arena: the phrase is `len` bytes of
+ * `phrase` (fewer at a NUL), as printf's "%.*s" would write them, without printf. */
+static const char *evidence_line(struct fhir_arena *arena, const char *ref, const char *phrase,
+                                 size_t len, const char *label, enum engine__status status)
+{
+	static const char open[] = " \xe2\x80\x98", close[] = "\xe2\x80\x99 (";
+	const char *st = status == ENGINE_ST_AFFIRMED ? NULL : engine__status_names[status];
+	size_t nref = strlen(ref), nlabel, nst = st != NULL ? strlen(st) : 0;
+	char *line, *at;
+
+	if (label == NULL)
+		label = "(null)"; /* as printf writes it (a label is always loaded) */
+	nlabel = strlen(label);
+	len = strnlen(phrase, len);
+	line = at = fhir_arena_alloc_raw(arena, nref + 1 + sizeof(open) - 1 + len + sizeof(close) -
+	                                            1 + nlabel + 2 + nst + 2);
+	put_bytes(&at, ref, nref);
+	put_bytes(&at, ":", 1);
+	put_bytes(&at, open, sizeof(open) - 1);
+	put_bytes(&at, phrase, len);
+	put_bytes(&at, close, sizeof(close) - 1);
+	put_bytes(&at, label, nlabel);
+	if (st != NULL) {
+		put_bytes(&at, ", ", 2);
+		put_bytes(&at, st, nst);
+	}
+	put_bytes(&at, ")", 2); /* with its NUL */
+	return line;
+}
+
 size_t engine__text_evidence(struct engine__text *t, const struct fhir_collection *evidence,
                              const char ***out)
 {
@@ -1313,11 +1422,8 @@ size_t engine__text_evidence(struct engine__text *t, const struct fhir_collectio
 				       ((unsigned char)m->text[m->start + len] & 0xC0) == 0x80)
 					len--;
 			}
-			line = fhir_arena_printf(
-			    t->arena, "%s: \xe2\x80\x98%.*s\xe2\x80\x99 (%s%s%s)", ref, (int)len,
-			    m->text + m->start, concepts[m->concept].label,
-			    m->status == ENGINE_ST_AFFIRMED ? "" : ", ",
-			    m->status == ENGINE_ST_AFFIRMED ? "" : engine__status_names[m->status]);
+			line = evidence_line(t->arena, ref, m->text + m->start, len,
+			                     concepts[m->concept].label, m->status);
 			line_room(t, list, n);
 			if (!new_line(ev, line))
 				continue;

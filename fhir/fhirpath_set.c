@@ -2,8 +2,11 @@
  * isDistinct, intersect, exclude, subsetOf, supersetOf, repeat), so they cost linear time, not a
  * comparison per pair. A set only answers "is an item equal (fhir__fp_equal == 1) to one already
  * in?": every item is filed under hash keys chosen so that equal items always share one, and
- * fhir__fp_equal decides among the items a key finds. Must not change what is equal, and must
- * not allocate outside the arena it is given. FHIRPath N1 §Equality, §Combining. */
+ * fhir__fp_equal decides among the items a key finds. A JSON object or array (compared by content)
+ * is found by its address, then by a shallow hash (a resource's type and id); it is hashed by its
+ * whole content only when another, different one with the same shallow hash is in the set. Must
+ * not change what is equal, and must not allocate outside the arena it is given. FHIRPath N1
+ * §Equality, §Combining. */
 #include "fhirpath_internal.h"
 
 #include <math.h>
@@ -13,13 +16,15 @@
 /* Key families: which kind of value a key hashes (mixed into the key, so kinds never meet). */
 enum key_family {
 	K_NODE = 1, /* a JSON element by its address (node identity) */
-	K_TREE,     /* a JSON object or array by its content (cJSON_Compare) */
+	K_TREE,     /* a JSON object or array by its content (cJSON_Compare): see K_SHALLOW */
 	K_STRING,
 	K_NUMBER, /* Integer and Decimal, bucketed (see number_bucket) */
 	K_BOOL,
 	K_DATE,     /* Date, DateTime, Time at their precision, in UTC */
 	K_QTY_UNIT, /* Quantity by canonical unit and value */
 	K_QTY_BASE, /* Quantity by its unit's base dimension and value in base units */
+	K_SHALLOW,  /* a JSON object or array by shallow_hash: its first tree item only */
+	K_DEEP,     /* a marker: the tree items of this shallow hash are filed by content */
 };
 
 /* identity mode (repeat()): a key of a NODE item carries this bit, so two NODE items meet only
@@ -32,6 +37,11 @@ struct key {
 	int64_t bucket;    /* the hashed value (an address, a string hash, a number bucket) */
 	int neighbours;    /* numbers: also look in bucket - 1 and bucket + 1 */
 	const cJSON *tree; /* K_TREE: hashed only when the K_NODE look-up missed */
+	/* K_TREE, filled by find(): the tree item filed under the shallow hash (NULL: none), and
+	 * whether that hash's items are filed by content (deep) */
+	uint64_t shallow;
+	const struct fhir_value *first;
+	int deep;
 };
 
 struct fhir__fp_set_slot {
@@ -103,6 +113,57 @@ static uint64_t tree_hash(const cJSON *n, int depth)
 static uint64_t content_hash(const cJSON *n)
 {
 	return tree_hash(n, 0);
+}
+
+/* What one member tells shallow_hash: absent, a string's text, or only its JSON type. */
+static uint64_t member_mark(const cJSON *m)
+{
+	if (m == NULL)
+		return 0x51ed270b27b5e3c1ULL;
+	if (fhir__fp_is_string(m) && m->valuestring != NULL)
+		return str_hash(m->valuestring);
+	return mix((uint64_t)(m->type & 0xFF) + 0x2545f4914f6cdd1dULL);
+}
+
+/* A hash of a JSON element that costs a few member look-ups, not a walk of its content, and is
+ * equal for elements cJSON_Compare finds equal: an object's type, "resourceType" and "id" (a
+ * resource's type and id), an array's type and length. Resources told apart by it — a record's
+ * Conditions — are never hashed by content: a set files the first tree item of each shallow hash
+ * under it, and only when a second, different one arrives (the same id twice, objects with no id)
+ * are that hash's items filed by content hash (K_DEEP marks it), so same-id input stays linear. */
+static uint64_t shallow_hash(const cJSON *n)
+{
+	uint64_t h = mix((uint64_t)(n->type & 0xFF) + 0x9e3779b97f4a7c15ULL);
+
+	if (fhir__fp_is_object(n)) {
+		/* the first member of each name, as cJSON_Compare looks members up; one walk that
+		 * stops once both are found (a resource usually starts with them) */
+		const cJSON *type = NULL, *id = NULL;
+		int looking = 2;
+
+		for (const cJSON *c = n->child; c != NULL && looking > 0; c = c->next) {
+			if (c->string == NULL)
+				continue;
+			if (type == NULL && c->string[0] == 'r' &&
+			    strcmp(c->string, "resourceType") == 0) {
+				type = c;
+				looking--;
+			} else if (id == NULL && c->string[0] == 'i' &&
+			           strcmp(c->string, "id") == 0) {
+				id = c;
+				looking--;
+			}
+		}
+		return mix(h ^ member_mark(type)) ^ member_mark(id);
+	}
+	if (fhir__fp_is_array(n)) {
+		uint64_t count = 0;
+
+		for (const cJSON *c = n->child; c != NULL; c = c->next)
+			count++;
+		return mix(h ^ count);
+	}
+	return h;
 }
 
 /* ---- the memo of content hashes (fhir.h): node address -> content_hash, open addressing -- */
@@ -336,17 +397,81 @@ static int find_hash(const struct fhir__fp_set *s, uint64_t h, const struct fhir
 	return 0;
 }
 
+/* 1 for an item filed by its JSON content: an object or array that is no FHIRPath primitive. */
+static int tree_item(const struct fhir_value *v)
+{
+	struct fhir_value p;
+
+	return v->kind == FHIR_VALUE_NODE && v->node != NULL && !fhir__fp_prim(v, &p);
+}
+
+/* The slot hash of a K_SHALLOW or K_DEEP key for shallow hash `shallow`. */
+static uint64_t shallow_key(const struct fhir__fp_set *s, unsigned family, uint64_t shallow)
+{
+	struct key k;
+
+	memset(&k, 0, sizeof(k));
+	k.family = family;
+	k.bucket = (int64_t)shallow;
+	return key_hash(s, &k, 0);
+}
+
+/* The tree item filed under shallow hash `shallow` (one at most), or NULL. */
+static const struct fhir_value *shallow_first(const struct fhir__fp_set *s, uint64_t shallow)
+{
+	uint64_t h = shallow_key(s, K_SHALLOW, shallow);
+
+	for (size_t i = (size_t)h & (s->cap - 1); s->slots[i].v != NULL; i = (i + 1) & (s->cap - 1))
+		if (s->slots[i].hash == h && tree_item(s->slots[i].v) &&
+		    shallow_hash(s->slots[i].v->node) == shallow)
+			return s->slots[i].v;
+	return NULL;
+}
+
+/* 1 when the tree items of shallow hash `shallow` (`first` filed under it) are filed by content:
+ * a K_DEEP marker holding `first` itself. */
+static int shallow_deep(const struct fhir__fp_set *s, uint64_t shallow,
+                        const struct fhir_value *first)
+{
+	uint64_t h = shallow_key(s, K_DEEP, shallow);
+
+	for (size_t i = (size_t)h & (s->cap - 1); s->slots[i].v != NULL; i = (i + 1) & (s->cap - 1))
+		if (s->slots[i].hash == h && s->slots[i].v == first)
+			return 1;
+	return 0;
+}
+
+/* content_hash of a K_TREE key's element, worked out once (then kept in its bucket). */
+static void tree_bucket(const struct fhir__fp_set *s, struct key *k)
+{
+	if (k->bucket == 0)
+		k->bucket = (int64_t)tree_hash_memo(s->memo, k->tree) | 1;
+}
+
 static int find(const struct fhir__fp_set *s, const struct fhir_value *v, struct key *k, int n)
 {
 	for (int i = 0; i < n; i++) {
-		struct key probe = k[i];
+		struct key probe;
 
+		if (k[i].family == K_TREE) {
+			/* no tree item of the same shallow hash: none equal; one, not yet filed
+			 * by content: compare with it; else look its content hash up */
+			k[i].shallow = shallow_hash(k[i].tree);
+			k[i].first = shallow_first(s, k[i].shallow);
+			if (k[i].first == NULL)
+				continue;
+			k[i].deep = shallow_deep(s, k[i].shallow, k[i].first);
+			if (!k[i].deep) {
+				if (same(s, k[i].first, v))
+					return 1;
+				continue;
+			}
+			tree_bucket(s, &k[i]);
+		}
+		probe = k[i];
 		if (s->identity && v->kind == FHIR_VALUE_NODE)
 			probe.family &=
 			    ~K_FROM_NODE; /* a NODE item meets other NODEs by address only */
-		if (probe.family == K_TREE && k[i].bucket == 0)
-			k[i].bucket = probe.bucket =
-			    (int64_t)tree_hash_memo(s->memo, k[i].tree) | 1;
 		if (find_hash(s, key_hash(s, &probe, 0), v))
 			return 1;
 		if (probe.neighbours && (find_hash(s, key_hash(s, &probe, -1), v) ||
@@ -429,10 +554,24 @@ int fhir__fp_set_add(struct fhir__fp_set *s, const struct fhir_value *v)
 		return 0;
 	if (n == 0)
 		return 1; /* never equal to anything: not filed */
-	grow(s, s->used + (size_t)n);
+	grow(s, s->used + (size_t)n + 2);
 	for (int i = 0; i < n; i++) {
-		if (k[i].family == K_TREE && k[i].bucket == 0)
-			k[i].bucket = (int64_t)tree_hash_memo(s->memo, k[i].tree) | 1;
+		if (k[i].family == K_TREE && k[i].first == NULL) {
+			put(s, shallow_key(s, K_SHALLOW, k[i].shallow), v);
+			continue;
+		}
+		if (k[i].family == K_TREE && !k[i].deep) {
+			/* a second tree item of this shallow hash: from now on by content */
+			struct key first = k[i];
+
+			first.tree = k[i].first->node;
+			first.bucket = 0;
+			tree_bucket(s, &first);
+			put(s, shallow_key(s, K_DEEP, k[i].shallow), k[i].first);
+			put(s, key_hash(s, &first, 0), k[i].first);
+		}
+		if (k[i].family == K_TREE)
+			tree_bucket(s, &k[i]);
 		put(s, key_hash(s, &k[i], 0), v);
 	}
 	return 1;

@@ -1107,6 +1107,31 @@ static void test_sets(void)
 	pool[n++] = fhir__fp_bool(0);
 	pool[n++] = fhir__fp_str("a");
 	pool[n++] = fhir__fp_str("b");
+	/* JSON objects and arrays (compared by content): resources sharing a type and id but not
+	 * their content, equal ones in nodes of their own, members in another order, a number id,
+	 * objects with no id, arrays of one length */
+	for (int i = 0; i < 36; i++) {
+		static const char *const shapes[] = {
+		    "{\"resourceType\":\"Condition\",\"id\":\"c1\",\"note\":\"a\"}",
+		    "{\"resourceType\":\"Condition\",\"id\":\"c1\",\"note\":\"b\"}",
+		    "{\"id\":\"c1\",\"note\":\"a\",\"resourceType\":\"Condition\"}",
+		    "{\"resourceType\":\"Condition\",\"id\":\"c2\",\"note\":\"a\"}",
+		    "{\"resourceType\":\"Observation\",\"id\":\"c1\",\"note\":\"a\"}",
+		    "{\"resourceType\":\"Condition\",\"id\":7,\"note\":\"a\"}",
+		    "{\"resourceType\":\"Condition\",\"id\":7.0000000000000001,\"note\":\"a\"}",
+		    "{\"text\":\"knee\"}",
+		    "{\"text\":\"hip\"}",
+		    "{\"text\":\"knee\",\"coding\":[]}",
+		    "[1,2]",
+		    "[2,1]",
+		};
+		struct fhir_value v;
+
+		cJSON_AddItemToArray(doc, cJSON_Parse(shapes[i % 12]));
+		memset(&v, 0, sizeof(v));
+		v.node = cJSON_GetArrayItem(doc, cJSON_GetArraySize(doc) - 1);
+		pool[n++] = v;
+	}
 
 	for (int forced = 0; forced < 2; forced++) {
 		struct fhir_value seq[3000];
