@@ -262,10 +262,11 @@ int fhir__fp_pairs(struct fhir__fp_ev *e, const struct fhir__fp_node *n, size_t 
 
 /* A set of items for de-duplication in linear time: an open-addressing hash table in an arena.
  * Items are filed under keys that equal items (fhir__fp_equal == 1) always share: the JSON
- * node's address, a JSON tree's content hash, a string's hash, a number's bucket (decimals
- * equal within 1e-10 are in the same or a neighbouring bucket, and both are looked in), a date
- * at its precision in UTC, a Quantity by unit and by base unit. fhir__fp_equal decides among
- * the items a key finds. */
+ * node's address, a JSON tree's shallow hash (its kind, resourceType and id), and its content
+ * hash once two different trees share that shallow hash (fhirpath_set.c), a string's hash, a
+ * number's bucket (decimals equal within 1e-10 are in the same or a neighbouring bucket, and both
+ * are looked in), a date at its precision in UTC, a Quantity by unit and by base unit.
+ * fhir__fp_equal decides among the items a key finds. */
 struct fhir__fp_set_slot;
 struct fhir__fp_set {
 	struct fhir_arena *arena;
