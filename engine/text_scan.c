@@ -430,9 +430,21 @@ static int date_or_end(const struct scan *s, size_t end)
 	       strspn(s->toks[end].norm, "0123456789./") == strlen(s->toks[end].norm);
 }
 
-/* The side of a paired site at tokens [start, end): the nearest laterality word before it (a
- * one-letter "l"/"r" only right before), else just after it, else the one side the sentence
- * names; 0 when none can be read. policies/vocabulary/README.md "body-sites.json". */
+/* Are tokens [from, to) all marks a clinician writes between a side and the bone it qualifies
+ * ('#' fracture, '?' query: "R #NOF", "L ?scaphoid")? */
+static int only_marks(const struct scan *s, size_t from, size_t to)
+{
+	for (size_t t = from; t < to; t++)
+		if (s->toks[t].norm == NULL ||
+		    (strcmp(s->toks[t].norm, "#") != 0 && strcmp(s->toks[t].norm, "?") != 0))
+			return 0;
+	return 1;
+}
+
+/* The side of a paired site at tokens [start, end): a laterality word inside the site's phrase
+ * ("neck of right femur"), else the nearest one before it (a one-letter "l"/"r" only right
+ * before, or with only '#'/'?' between: "R #NOF"), else just after it, else the one side the
+ * sentence names; 0 when none can be read. policies/vocabulary/README.md "body-sites.json". */
 static unsigned side_of(const struct scan *s, size_t start, size_t end)
 {
 	size_t best_gap = (size_t)-1;
@@ -453,9 +465,12 @@ static unsigned side_of(const struct scan *s, size_t start, size_t end)
 			else if (seen != (unsigned)ph->owner)
 				ambiguous = 1;
 		}
-		if (l->end <= start) {
+		if (l->start >= start && l->end <= end) {
+			gap = 0; /* inside the site's own phrase */
+		} else if (l->end <= start) {
 			gap = start - l->end;
-			if (gap >= SIDE_BEFORE || (ph->single && gap != 0))
+			if (gap >= SIDE_BEFORE ||
+			    (ph->single && gap != 0 && !only_marks(s, l->end, start)))
 				continue;
 		} else if (l->start >= end) {
 			gap = l->start - end + 1; /* before wins on equal distance */
@@ -515,13 +530,15 @@ static void find_matches(struct scan *s, const struct engine_vocab *v, const uns
 
 				if (i + ph->length > to)
 					continue;
-				/* a concept phrase may have one side word inside it: "swelling of
-				 * left forearm" is "swelling of forearm" (the side goes to the
-				 * site) */
+				/* a concept or site phrase may have one side word inside it:
+				 * "swelling of left forearm" is "swelling of forearm", "neck of
+				 * right femur" is "neck of femur" (the side goes to the site) */
 				for (t = 1; t < ph->length; t++, at++) {
 					if (at < to && s->toks[at].norm != NULL &&
 					    !token_has(PATS(pats, at), npats[at], ph->pattern[t]) &&
-					    ph->layer == ENGINE_LAYER_CONCEPT && !skipped &&
+					    (ph->layer == ENGINE_LAYER_CONCEPT ||
+					     ph->layer == ENGINE_LAYER_SITE) &&
+					    !skipped &&
 					    engine__vocab_side_token(v, PATS(pats, at),
 					                             npats[at])) {
 						skipped = 1;

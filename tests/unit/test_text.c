@@ -355,6 +355,21 @@ static void test_shipped(void)
 	OK(side(v, a, "KNEE INJECTION \xe2\x80\x93 US GUIDED (R)", "knee") == ENGINE_SIDE_RIGHT);
 	OK(side(v, a, "Fracture of acetabulum, left", "hip") == ENGINE_SIDE_LEFT);
 	OK(side(v, a, "L4/5 facet joint injection", "lumbar-spine") == 0);
+	/* a side inside a site's phrase goes to that site ("neck of right femur" is the right hip,
+	 * not the neck and the thigh); a one-letter side before '#' qualifies the bone after it */
+	OK(side(v, a, "Fracture of neck of right femur", "hip") == ENGINE_SIDE_RIGHT);
+	OK(side(v, a, "Fracture of neck of right femur", "cervical-spine") == -1);
+	OK(side(v, a, "Fracture of neck of right femur", "thigh") == -1);
+	OK(side(v, a, "R #NOF 2016 - DHS", "hip") == ENGINE_SIDE_RIGHT);
+	OK(side(v, a, "L ?scaphoid fracture", "wrist") == ENGINE_SIDE_LEFT);
+	OK(side(v, a, "R knee pain, # NOF", "hip") == 0);
+	/* a procedure the patient could not tolerate is distress; "helping" is relief */
+	CHECK_STR(
+	    status(v, a, "Attempt abandoned - patient unable to tolerate", "procedural-distress"),
+	    "affirmed");
+	CHECK_STR(status(v, a, "Physio helping, pain 4/10 from 8/10", "relief"), "affirmed");
+	CHECK_STR(status(v, a, "Physio not helping", "relief"), "absent");
+	CHECK_STR(status(v, a, "Physio not helping", "no-relief"), "affirmed");
 	engine__vocab_free(v);
 out:
 	for (int i = 0; i < 3; i++)
