@@ -383,6 +383,23 @@ static int scope_blocked(const struct scan *s, size_t from, size_t to, int categ
 	return 0;
 }
 
+/* Is the mention at tokens [start, end) itself a termination of `category` (a word that is both
+ * a concept and a termination: "positive" ends a post-negation's scope, so in "FABER positive,
+ * thigh thrust negative" the 'negative' reaches neither 'FABER' nor 'positive')? */
+static int self_terminated(const struct scan *s, size_t start, size_t end, int category)
+{
+	for (size_t i = 0; i < s->nm; i++) {
+		const struct match *m = &s->m[i];
+
+		if (m->accepted && m->start == start && m->end == end &&
+		    s->phrases[m->phrase].layer == ENGINE_LAYER_CONTEXT &&
+		    rule_of(s, m)->category == ENGINE_CTX_TERMINATION &&
+		    (rule_of(s, m)->ends & (1u << category)))
+			return 1;
+	}
+	return 0;
+}
+
 /* The status of a mention at tokens [start, end), and the byte span of the triggers that gave
  * it (extends *from / *to). */
 static enum engine__status status_of(const struct scan *s, size_t start, size_t end, size_t *from,
@@ -409,7 +426,8 @@ static enum engine__status status_of(const struct scan *s, size_t start, size_t 
 		     (r->final_backward && last_of_sentence(s, t->end))) &&
 		    t->start >= end) {
 			gap = t->start - end;
-			applies = gap < window && !scope_blocked(s, end, t->start, r->category);
+			applies = gap < window && !scope_blocked(s, end, t->start, r->category) &&
+			          !self_terminated(s, start, end, r->category);
 		}
 		if (!applies)
 			continue;

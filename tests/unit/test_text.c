@@ -368,6 +368,11 @@ static void test_shipped(void)
 	    status(v, a, "Attempt abandoned - patient unable to tolerate", "procedural-distress"),
 	    "affirmed");
 	CHECK_STR(status(v, a, "Physio helping, pain 4/10 from 8/10", "relief"), "affirmed");
+	/* a result of the other polarity ends a post-negation's scope in a list of results */
+	CHECK_STR(status(v, a, "FABER positive, thigh thrust negative", "positive"), "affirmed");
+	CHECK_STR(status(v, a, "FABER positive, thigh thrust negative", "negative"), "affirmed");
+	CHECK_STR(status(v, a, "Thigh thrust not positive", "positive"), "negated");
+	CHECK_STR(status(v, a, "FABER negative", "provocation-test"), "negated");
 	CHECK_STR(status(v, a, "Physio not helping", "relief"), "absent");
 	CHECK_STR(status(v, a, "Physio not helping", "no-relief"), "affirmed");
 	engine__vocab_free(v);
