@@ -373,6 +373,10 @@ static void test_shipped(void)
 	CHECK_STR(status(v, a, "FABER positive, thigh thrust negative", "negative"), "affirmed");
 	CHECK_STR(status(v, a, "Thigh thrust not positive", "positive"), "negated");
 	CHECK_STR(status(v, a, "FABER negative", "provocation-test"), "negated");
+	/* "back pain resolved" is a good response and still names the back pain */
+	CHECK_STR(status(v, a, "Back pain resolved, discharged", "good-response"), "affirmed");
+	CHECK_STR(status(v, a, "Back pain resolved, discharged", "back-pain-or-sciatica"),
+	          "affirmed");
 	CHECK_STR(status(v, a, "Physio not helping", "relief"), "absent");
 	CHECK_STR(status(v, a, "Physio not helping", "no-relief"), "affirmed");
 	engine__vocab_free(v);
