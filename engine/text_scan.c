@@ -405,7 +405,7 @@ static int self_terminated(const struct scan *s, size_t start, size_t end, int c
 static enum engine__status status_of(const struct scan *s, size_t start, size_t end, size_t *from,
                                      size_t *to)
 {
-	int status = ENGINE_ST_AFFIRMED;
+	int status = ENGINE_ST_AFFIRMED, yielding = 0;
 
 	for (size_t i = 0; i < s->nm; i++) {
 		const struct match *t = &s->m[i];
@@ -431,13 +431,19 @@ static enum engine__status status_of(const struct scan *s, size_t start, size_t 
 		}
 		if (!applies)
 			continue;
-		if (r->category > status)
+		if (r->yields_to_uncertain)
+			yielding = 1; /* decided after the loop */
+		else if (r->category > status)
 			status = r->category;
 		if (s->toks[t->start].start < *from)
 			*from = s->toks[t->start].start;
 		if (s->toks[t->end - 1].end > *to)
 			*to = s->toks[t->end - 1].end;
 	}
+	/* "referral for ?cancer", "?CES - MRI pending": a plan or referral whose object is a
+	 * suspicion names the suspicion; otherwise it is hypothetical as before */
+	if (yielding && status != ENGINE_ST_UNCERTAIN && status < ENGINE_ST_HYPOTHETICAL)
+		status = ENGINE_ST_HYPOTHETICAL;
 	return (enum engine__status)status;
 }
 

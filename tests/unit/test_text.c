@@ -276,9 +276,12 @@ static void test_load_errors(void)
 	v = vocab_of("{\"rules\": [{\"phrase\": \"no\", \"category\": \"negated\", \"direction\": "
 	             "\"forward\", \"final\": \"sideways\", \"source\": \"t\"},"
 	             "{\"phrase\": \"she\", \"category\": \"termination\", \"of\": [\"others\"], "
-	             "\"source\": \"t\"}]}",
+	             "\"source\": \"t\"},"
+	             "{\"phrase\": \"nil\", \"category\": \"negated\", \"direction\": \"forward\", "
+	             "\"yieldsTo\": \"uncertain\", \"source\": \"t\"}]}",
 	             "{\"concepts\": []}", "{\"laterality\": [], \"regions\": []}", &errors);
-	OK(errors == 2); /* final is "backward"; "of" names statuses */
+	/* final is "backward"; "of" names statuses; only a hypothetical yields to uncertainty */
+	OK(errors == 3);
 	engine__vocab_free(v);
 }
 
@@ -373,6 +376,12 @@ static void test_shipped(void)
 	CHECK_STR(status(v, a, "FABER positive, thigh thrust negative", "negative"), "affirmed");
 	CHECK_STR(status(v, a, "Thigh thrust not positive", "positive"), "negated");
 	CHECK_STR(status(v, a, "FABER negative", "provocation-test"), "negated");
+	/* a referral or plan whose object is queried names a suspicion; a conditional does not */
+	CHECK_STR(status(v, a, "Urgent referral for ?cancer", "malignancy"), "uncertain");
+	CHECK_STR(status(v, a, "?CES - MRI pending", "cauda-equina-syndrome"), "uncertain");
+	CHECK_STR(status(v, a, "Referral for physio", "physiotherapy"), "hypothetical");
+	CHECK_STR(status(v, a, "If develops ?CES symptoms attend ED", "cauda-equina-syndrome"),
+	          "hypothetical");
 	/* "back pain resolved" is a good response and still names the back pain */
 	CHECK_STR(status(v, a, "Back pain resolved, discharged", "good-response"), "affirmed");
 	CHECK_STR(status(v, a, "Back pain resolved, discharged", "back-pain-or-sciatica"),
