@@ -90,6 +90,9 @@ struct engine__rule {
 	                       precedes it ("Saddle anaesthesia: No") */
 	unsigned ends;      /* termination: the status bits whose scopes it ends (all by default;
 	                       "of": ["other"] ends only another experiencer's: "she", "he") */
+	int yields_to_uncertain; /* hypothetical, "yieldsTo": "uncertain": a plan or referral
+	                            ("referral for", "awaiting") gives way to the mention's own
+	                            uncertainty ("referral for ?CES" names a suspicion) */
 };
 
 struct engine_vocab;

@@ -383,12 +383,29 @@ static int scope_blocked(const struct scan *s, size_t from, size_t to, int categ
 	return 0;
 }
 
+/* Is the mention at tokens [start, end) itself a termination of `category` (a word that is both
+ * a concept and a termination: "positive" ends a post-negation's scope, so in "FABER positive,
+ * thigh thrust negative" the 'negative' reaches neither 'FABER' nor 'positive')? */
+static int self_terminated(const struct scan *s, size_t start, size_t end, int category)
+{
+	for (size_t i = 0; i < s->nm; i++) {
+		const struct match *m = &s->m[i];
+
+		if (m->accepted && m->start == start && m->end == end &&
+		    s->phrases[m->phrase].layer == ENGINE_LAYER_CONTEXT &&
+		    rule_of(s, m)->category == ENGINE_CTX_TERMINATION &&
+		    (rule_of(s, m)->ends & (1u << category)))
+			return 1;
+	}
+	return 0;
+}
+
 /* The status of a mention at tokens [start, end), and the byte span of the triggers that gave
  * it (extends *from / *to). */
 static enum engine__status status_of(const struct scan *s, size_t start, size_t end, size_t *from,
                                      size_t *to)
 {
-	int status = ENGINE_ST_AFFIRMED;
+	int status = ENGINE_ST_AFFIRMED, yielding = 0;
 
 	for (size_t i = 0; i < s->nm; i++) {
 		const struct match *t = &s->m[i];
@@ -409,17 +426,24 @@ static enum engine__status status_of(const struct scan *s, size_t start, size_t 
 		     (r->final_backward && last_of_sentence(s, t->end))) &&
 		    t->start >= end) {
 			gap = t->start - end;
-			applies = gap < window && !scope_blocked(s, end, t->start, r->category);
+			applies = gap < window && !scope_blocked(s, end, t->start, r->category) &&
+			          !self_terminated(s, start, end, r->category);
 		}
 		if (!applies)
 			continue;
-		if (r->category > status)
+		if (r->yields_to_uncertain)
+			yielding = 1; /* decided after the loop */
+		else if (r->category > status)
 			status = r->category;
 		if (s->toks[t->start].start < *from)
 			*from = s->toks[t->start].start;
 		if (s->toks[t->end - 1].end > *to)
 			*to = s->toks[t->end - 1].end;
 	}
+	/* "referral for ?cancer", "?CES - MRI pending": a plan or referral whose object is a
+	 * suspicion names the suspicion; otherwise it is hypothetical as before */
+	if (yielding && status != ENGINE_ST_UNCERTAIN && status < ENGINE_ST_HYPOTHETICAL)
+		status = ENGINE_ST_HYPOTHETICAL;
 	return (enum engine__status)status;
 }
 
@@ -430,9 +454,21 @@ static int date_or_end(const struct scan *s, size_t end)
 	       strspn(s->toks[end].norm, "0123456789./") == strlen(s->toks[end].norm);
 }
 
-/* The side of a paired site at tokens [start, end): the nearest laterality word before it (a
- * one-letter "l"/"r" only right before), else just after it, else the one side the sentence
- * names; 0 when none can be read. policies/vocabulary/README.md "body-sites.json". */
+/* Are tokens [from, to) all marks a clinician writes between a side and the bone it qualifies
+ * ('#' fracture, '?' query: "R #NOF", "L ?scaphoid")? */
+static int only_marks(const struct scan *s, size_t from, size_t to)
+{
+	for (size_t t = from; t < to; t++)
+		if (s->toks[t].norm == NULL ||
+		    (strcmp(s->toks[t].norm, "#") != 0 && strcmp(s->toks[t].norm, "?") != 0))
+			return 0;
+	return 1;
+}
+
+/* The side of a paired site at tokens [start, end): a laterality word inside the site's phrase
+ * ("neck of right femur"), else the nearest one before it (a one-letter "l"/"r" only right
+ * before, or with only '#'/'?' between: "R #NOF"), else just after it, else the one side the
+ * sentence names; 0 when none can be read. policies/vocabulary/README.md "body-sites.json". */
 static unsigned side_of(const struct scan *s, size_t start, size_t end)
 {
 	size_t best_gap = (size_t)-1;
@@ -453,9 +489,12 @@ static unsigned side_of(const struct scan *s, size_t start, size_t end)
 			else if (seen != (unsigned)ph->owner)
 				ambiguous = 1;
 		}
-		if (l->end <= start) {
+		if (l->start >= start && l->end <= end) {
+			gap = 0; /* inside the site's own phrase */
+		} else if (l->end <= start) {
 			gap = start - l->end;
-			if (gap >= SIDE_BEFORE || (ph->single && gap != 0))
+			if (gap >= SIDE_BEFORE ||
+			    (ph->single && gap != 0 && !only_marks(s, l->end, start)))
 				continue;
 		} else if (l->start >= end) {
 			gap = l->start - end + 1; /* before wins on equal distance */
@@ -515,13 +554,15 @@ static void find_matches(struct scan *s, const struct engine_vocab *v, const uns
 
 				if (i + ph->length > to)
 					continue;
-				/* a concept phrase may have one side word inside it: "swelling of
-				 * left forearm" is "swelling of forearm" (the side goes to the
-				 * site) */
+				/* a concept or site phrase may have one side word inside it:
+				 * "swelling of left forearm" is "swelling of forearm", "neck of
+				 * right femur" is "neck of femur" (the side goes to the site) */
 				for (t = 1; t < ph->length; t++, at++) {
 					if (at < to && s->toks[at].norm != NULL &&
 					    !token_has(PATS(pats, at), npats[at], ph->pattern[t]) &&
-					    ph->layer == ENGINE_LAYER_CONCEPT && !skipped &&
+					    (ph->layer == ENGINE_LAYER_CONCEPT ||
+					     ph->layer == ENGINE_LAYER_SITE) &&
+					    !skipped &&
 					    engine__vocab_side_token(v, PATS(pats, at),
 					                             npats[at])) {
 						skipped = 1;

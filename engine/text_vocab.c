@@ -411,8 +411,8 @@ static int add_concept(struct engine_vocab *v, const char *id, const char *label
 
 static void load_context(struct engine_vocab *v, struct loader *l, const cJSON *json)
 {
-	static const char *const keys[] = {"phrase", "category", "direction", "window", "final",
-	                                   "of",     "source",   "note",      NULL};
+	static const char *const keys[] = {"phrase", "category", "direction", "window",   "final",
+	                                   "of",     "source",   "note",      "yieldsTo", NULL};
 	static const char *const categories[] = {
 	    "negated", "historical", "uncertain", "other", "hypothetical", "pseudo", "termination"};
 	static const int category_codes[] = {
@@ -507,6 +507,20 @@ static void load_context(struct engine_vocab *v, struct loader *l, const cJSON *
 					     "other, hypothetical");
 				rule.ends |= bits;
 			}
+		}
+		if (fhir_get(r, "yieldsTo") != NULL) {
+			const char *to = fhir_get_string(r, "yieldsTo");
+			char ptr[80];
+
+			snprintf(ptr, sizeof(ptr), "%s/yieldsTo", base);
+			if (to == NULL || strcmp(to, "uncertain") != 0 ||
+			    rule.category != ENGINE_ST_HYPOTHETICAL)
+				fail(l, ptr,
+				     "yieldsTo is \"uncertain\" (a hypothetical trigger that gives "
+				     "way to "
+				     "the mention's own uncertainty)");
+			else
+				rule.yields_to_uncertain = 1;
 		}
 		window = fhir_get(r, "window");
 		if (window != NULL) {

@@ -47,7 +47,7 @@ serve_pid=
 
 cp -r "$src/policies" "$tmp/same"
 cp -r "$src/policies" "$tmp/c3"
-sed -i 's/count() >= 2 and/count() >= 3 and/' "$tmp/c3/hny-142-usgi.policy.json"
+sed -i 's/count() >= 2 or/count() >= 3 or/' "$tmp/c3/hny-142-usgi.policy.json"
 check "the copy changes one threshold" \
   bash -c "[ \"\$(diff '$src/policies/hny-142-usgi.policy.json' '$tmp/c3/hny-142-usgi.policy.json' | grep -c '^>')\" = 1 ]"
 

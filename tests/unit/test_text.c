@@ -276,9 +276,12 @@ static void test_load_errors(void)
 	v = vocab_of("{\"rules\": [{\"phrase\": \"no\", \"category\": \"negated\", \"direction\": "
 	             "\"forward\", \"final\": \"sideways\", \"source\": \"t\"},"
 	             "{\"phrase\": \"she\", \"category\": \"termination\", \"of\": [\"others\"], "
-	             "\"source\": \"t\"}]}",
+	             "\"source\": \"t\"},"
+	             "{\"phrase\": \"nil\", \"category\": \"negated\", \"direction\": \"forward\", "
+	             "\"yieldsTo\": \"uncertain\", \"source\": \"t\"}]}",
 	             "{\"concepts\": []}", "{\"laterality\": [], \"regions\": []}", &errors);
-	OK(errors == 2); /* final is "backward"; "of" names statuses */
+	/* final is "backward"; "of" names statuses; only a hypothetical yields to uncertainty */
+	OK(errors == 3);
 	engine__vocab_free(v);
 }
 
@@ -355,6 +358,36 @@ static void test_shipped(void)
 	OK(side(v, a, "KNEE INJECTION \xe2\x80\x93 US GUIDED (R)", "knee") == ENGINE_SIDE_RIGHT);
 	OK(side(v, a, "Fracture of acetabulum, left", "hip") == ENGINE_SIDE_LEFT);
 	OK(side(v, a, "L4/5 facet joint injection", "lumbar-spine") == 0);
+	/* a side inside a site's phrase goes to that site ("neck of right femur" is the right hip,
+	 * not the neck and the thigh); a one-letter side before '#' qualifies the bone after it */
+	OK(side(v, a, "Fracture of neck of right femur", "hip") == ENGINE_SIDE_RIGHT);
+	OK(side(v, a, "Fracture of neck of right femur", "cervical-spine") == -1);
+	OK(side(v, a, "Fracture of neck of right femur", "thigh") == -1);
+	OK(side(v, a, "R #NOF 2016 - DHS", "hip") == ENGINE_SIDE_RIGHT);
+	OK(side(v, a, "L ?scaphoid fracture", "wrist") == ENGINE_SIDE_LEFT);
+	OK(side(v, a, "R knee pain, # NOF", "hip") == 0);
+	/* a procedure the patient could not tolerate is distress; "helping" is relief */
+	CHECK_STR(
+	    status(v, a, "Attempt abandoned - patient unable to tolerate", "procedural-distress"),
+	    "affirmed");
+	CHECK_STR(status(v, a, "Physio helping, pain 4/10 from 8/10", "relief"), "affirmed");
+	/* a result of the other polarity ends a post-negation's scope in a list of results */
+	CHECK_STR(status(v, a, "FABER positive, thigh thrust negative", "positive"), "affirmed");
+	CHECK_STR(status(v, a, "FABER positive, thigh thrust negative", "negative"), "affirmed");
+	CHECK_STR(status(v, a, "Thigh thrust not positive", "positive"), "negated");
+	CHECK_STR(status(v, a, "FABER negative", "provocation-test"), "negated");
+	/* a referral or plan whose object is queried names a suspicion; a conditional does not */
+	CHECK_STR(status(v, a, "Urgent referral for ?cancer", "malignancy"), "uncertain");
+	CHECK_STR(status(v, a, "?CES - MRI pending", "cauda-equina-syndrome"), "uncertain");
+	CHECK_STR(status(v, a, "Referral for physio", "physiotherapy"), "hypothetical");
+	CHECK_STR(status(v, a, "If develops ?CES symptoms attend ED", "cauda-equina-syndrome"),
+	          "hypothetical");
+	/* "back pain resolved" is a good response and still names the back pain */
+	CHECK_STR(status(v, a, "Back pain resolved, discharged", "good-response"), "affirmed");
+	CHECK_STR(status(v, a, "Back pain resolved, discharged", "back-pain-or-sciatica"),
+	          "affirmed");
+	CHECK_STR(status(v, a, "Physio not helping", "relief"), "absent");
+	CHECK_STR(status(v, a, "Physio not helping", "no-relief"), "affirmed");
 	engine__vocab_free(v);
 out:
 	for (int i = 0; i < 3; i++)
