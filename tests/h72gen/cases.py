@@ -1,0 +1,196 @@
+# Each case: expected outcome written from the seed text before the first run (clause named in desc).
+KOA = lambda: cond("c-koa", "Osteoarthritis of right knee", "2024-03-01", site="Right knee")
+PHYSIO = lambda: proc("p-ph", "Physiotherapy right knee", "2025-01-20", "no improvement after 6 sessions")
+A_, B_, C_, D_, E_ = "A", "B", "C", "D", "E"
+def cr(**kw):
+    base = {"A": "not-met", "B": "not-met", "C": "not-met", "D": "not-met", "E": "met"}
+    base.update(kw); return base
+
+# ---- HNY 142, C: two landmark guided injections (no time window in the seed)
+case("h72-hny142-r-knee-depo-medrone-2023-and-2025-no-benefit-c-met-commissioned",
+     "USGI R knee. Two steroid injections R knee (no guidance named = landmark, as done in GP surgery), 2023 and Apr 2025, each 'no benefit'. Seed sets no window on the two injections -> C met; physio no improvement since Jan -> E met -> commissioned (no card).",
+     "USGI right knee", "R knee OA", conds=[KOA()],
+     procs=[proc("p-i1", "Depo-Medrone 40mg injection right knee", "2023-05-11", "no benefit"),
+            proc("p-i2", "Depo-Medrone 40mg injection right knee", "2025-04-02", "no benefit"), PHYSIO()],
+     expect=hny("commissioned", None))
+case("h72-hny142-r-knee-2nd-steroid-injection-no-better-single-record-c-met-commissioned",
+     "USGI R knee. One Procedure '2nd steroid injection right knee' (Jun 2025), note 'no better than the first'. The ordinal says two landmark injections were given, neither helped -> C met; E met by physio -> commissioned.",
+     "USGI right knee", "R knee OA", conds=[KOA()],
+     procs=[proc("p-i2", "2nd steroid injection right knee", "2025-06-02", "no better than the first"), PHYSIO()],
+     expect=hny("commissioned", None))
+case("h72-hny142-r-knee-two-injections-declined-not-done-c-not-met",
+     "NEGATIVE. USGI R knee. Two Procedures 'Steroid injection right knee' status not-done ('patient declined'). No injection was given -> C not met, D not met; E met -> not commissioned (warning, landmark-guided injection).",
+     "USGI right knee", "R knee OA", conds=[KOA()],
+     procs=[proc("p-i1", "Steroid injection right knee", "2025-03-02", "patient declined", status="not-done"),
+            proc("p-i2", "Steroid injection right knee", "2025-05-02", "patient declined", status="not-done"), PHYSIO()],
+     expect=hny("not-commissioned", cr()))
+case("h72-hny142-l-shoulder-two-inj-one-good-relief-6-months-c-not-met",
+     "NEGATIVE. USGI L shoulder (subacromial). Two landmark subacromial injections L shoulder: 2024-06 'good relief for 6 months', 2025-03 'no relief'. Symptomatic relief after one of the two -> C not met ('No symptomatic relief after two'). E met (physio). -> not commissioned.",
+     "US guided subacromial injection left shoulder", "L subacromial pain",
+     conds=[cond("c-sh", "Subacromial pain syndrome left shoulder", "2024-01-10", site="Left shoulder")],
+     procs=[proc("p-i1", "Subacromial injection left shoulder", "2024-06-05", "good relief for 6 months"),
+            proc("p-i2", "Subacromial injection left shoulder", "2025-03-05", "no relief"),
+            proc("p-ph", "Physiotherapy left shoulder", "2025-01-10", "no improvement")],
+     expect=hny("not-commissioned", cr()))
+# ---- B: landmarks / obesity / body habitus / other disease process
+case("h72-hny142-r-knee-attempt-body-habitus-unable-to-locate-joint-line-b-met-commissioned",
+     "USGI R knee. Procedure 'Attempted injection right knee' (Jul 2025), note 'Unable to locate joint line due to body habitus, not injected'. Failure to identify landmarks due to obesity (body habitus) -> B met; E met -> commissioned.",
+     "USGI right knee", "R knee OA", conds=[KOA()],
+     procs=[proc("p-a", "Attempted injection right knee", "2025-07-01", "Unable to locate joint line due to body habitus, not injected", status="not-done"), PHYSIO()],
+     expect=hny("commissioned", None))
+case("h72-hny142-l-wrist-ra-deformity-landmarks-not-identifiable-b-met-commissioned",
+     "USGI L wrist. Order reason 'Rheumatoid arthritis L wrist - landmarks not identifiable due to severe deformity'. Failure to identify landmarks due to another disease process -> B met. Condition RA L wrist since 2020, methotrexate + hand therapy splint since 2024 no response -> E met -> commissioned.",
+     "US guided injection left wrist", "Rheumatoid arthritis L wrist - landmarks not identifiable due to severe deformity",
+     conds=[cond("c-ra", "Rheumatoid arthritis of left wrist", "2020-02-01", site="Left wrist")],
+     procs=[proc("p-ht", "Physiotherapy left wrist", "2024-11-01", "no improvement")],
+     expect=hny("commissioned", None))
+case("h72-hny142-r-knee-landmarks-identified-despite-bmi-36-one-inj-b-not-met",
+     "NEGATIVE. USGI R knee. BMI 36 (Jun 2025). One landmark injection R knee (Apr 2025) note 'landmarks easily identified despite BMI, no relief'. Landmarks were identified, so B (failure to identify landmarks due to obesity) is not met; only one injection -> C not met; E met -> not commissioned (warning).",
+     "USGI right knee", "R knee OA", conds=[KOA()],
+     procs=[proc("p-i1", "Landmark guided steroid injection right knee", "2025-04-02", "landmarks easily identified despite BMI, no relief"), PHYSIO()],
+     obss=[obs("o-bmi", "Body mass index", "2025-06-01", 36, "kg/m2", coding=[("60621009", "Body mass index")])],
+     expect=hny("not-commissioned", cr()))
+case("h72-hny142-l-knee-gp-note-obese-not-attempted-b-unknown",
+     "USGI L knee. Order reason 'L knee OA, obese, GP not confident to inject'. Obesity without a failed attempt to identify landmarks: B cannot be decided -> unknown; no injections -> C, D not met; physio L knee failed -> E met -> criteria unknown (info).",
+     "USGI left knee", "L knee OA, obese, GP not confident to inject",
+     conds=[cond("c-koa", "Osteoarthritis of left knee", "2024-03-01", site="Left knee")],
+     procs=[proc("p-ph", "Physiotherapy left knee", "2025-01-20", "no improvement")],
+     expect=hny("criteria-unknown", cr(B="unknown")))
+# ---- D: adverse effects
+case("h72-hny142-r-shoulder-injection-intolerable-pain-would-not-have-again-d-met-commissioned",
+     "USGI R shoulder. Landmark glenohumeral injection R shoulder (May 2025), note 'Extremely painful procedure, patient found it intolerable'. Severe procedural pain -> D met; E met (physio) -> commissioned.",
+     "USGI right glenohumeral joint", "R frozen shoulder",
+     conds=[cond("c-fs", "Adhesive capsulitis of right shoulder", "2024-10-01", site="Right shoulder")],
+     procs=[proc("p-i1", "Landmark guided injection right glenohumeral joint", "2025-05-05", "Extremely painful procedure, patient found it intolerable"),
+            proc("p-ph", "Physiotherapy right shoulder", "2025-01-10", "no improvement")],
+     expect=hny("commissioned", None))
+case("h72-hny142-r-knee-injection-tolerated-well-no-complications-d-not-met",
+     "NEGATIVE. USGI R knee. One landmark injection R knee (May 2025), note 'Procedure tolerated well. No complications. No relief at review.' No adverse effect -> D not met; one injection -> C not met; E met -> not commissioned.",
+     "USGI right knee", "R knee OA", conds=[KOA()],
+     procs=[proc("p-i1", "Landmark guided steroid injection right knee", "2025-05-05", "Procedure tolerated well. No complications. No relief at review."), PHYSIO()],
+     expect=hny("not-commissioned", cr()))
+case("h72-hny142-r-knee-injection-mild-discomfort-only-d-not-met",
+     "NEGATIVE. USGI R knee. One landmark injection R knee, note 'mild discomfort during injection, settled'. Minor discomfort is not a significant adverse effect -> D not met; C not met; E met -> not commissioned.",
+     "USGI right knee", "R knee OA", conds=[KOA()],
+     procs=[proc("p-i1", "Steroid injection right knee", "2025-05-05", "mild discomfort during injection, settled"), PHYSIO()],
+     expect=hny("not-commissioned", cr()))
+case("h72-hny142-r-knee-d-adverse-effect-was-left-knee-not-met",
+     "NEGATIVE. USGI R knee. Landmark injection LEFT knee (May 2025) 'severe pain during procedure, abandoned'. Other joint -> D not met for the R knee; no R-knee injections -> C not met; E met -> not commissioned.",
+     "USGI right knee", "R knee OA", conds=[KOA()],
+     procs=[proc("p-i1", "Landmark guided steroid injection left knee", "2025-05-05", "severe pain during procedure, abandoned", status="stopped"), PHYSIO()],
+     expect=hny("not-commissioned", cr()))
+# ---- A: severe trauma vs minor injury
+case("h72-hny142-r-ankle-old-sprain-2019-not-severe-trauma-a-not-met",
+     "NEGATIVE. USGI R ankle. Condition 'Sprain of right ankle' 2019 resolved. A sprain is not severe trauma deranging joint architecture -> A not met; B, C, D not met; physio R ankle no improvement -> E met -> not commissioned (warning). Clause A.",
+     "USGI right ankle joint", "R ankle OA",
+     conds=[cond("c-ank", "Osteoarthritis of right ankle", "2024-02-01", site="Right ankle"),
+            cond("c-spr", "Sprain of right ankle", "2019-06-01", status="resolved", site="Right ankle")],
+     procs=[proc("p-ph", "Physiotherapy right ankle", "2025-01-20", "no improvement")],
+     expect=hny("not-commissioned", cr()))
+case("h72-hny142-r-shoulder-fall-xray-no-bony-injury-a-not-met",
+     "NEGATIVE. USGI R shoulder. Condition 'Fall onto right shoulder - X-ray no bony injury' (2024). No fracture/dislocation -> A not met; C, D not met; E met (physio) -> not commissioned.",
+     "USGI right shoulder", "R shoulder pain",
+     conds=[cond("c-sh", "Right shoulder pain", "2024-05-01", site="Right shoulder"),
+            cond("c-fall", "Fall onto right shoulder - X-ray no bony injury", "2024-04-20", status="resolved")],
+     procs=[proc("p-ph", "Physiotherapy right shoulder", "2025-01-20", "no improvement")],
+     expect=hny("not-commissioned", cr()))
+case("h72-hny142-l-shoulder-coded-anterior-dislocation-a-met-commissioned",
+     "USGI L shoulder. Condition coded SNOMED only (no text) 'Anterior dislocation of shoulder joint' with bodySite Left shoulder, 2022 resolved; physio L shoulder failed -> A met, E met -> commissioned. Coded vs text-only.",
+     "USGI left shoulder", "L shoulder pain",
+     conds=[cond("c-sh", "Left shoulder pain", "2024-05-01", site="Left shoulder"),
+            cond("c-dis", None, "2022-03-01", status="resolved", site="Left shoulder", coding=[("15940001", "Anterior dislocation of shoulder joint")])],
+     procs=[proc("p-ph", "Physiotherapy left shoulder", "2025-01-20", "no improvement")],
+     expect=hny("commissioned", None))
+# ---- E: conservative treatment over at least three months
+case("h72-hny142-r-knee-escape-pain-class-no-change-two-inj-e-met-commissioned",
+     "USGI R knee. ESCAPE-pain class for R knee OA from Feb 2025, 'no change in pain'; two landmark injections no relief -> C met; conservative treatment > 3 months no response -> E met -> commissioned.",
+     "USGI right knee", "R knee OA", conds=[KOA()],
+     procs=[proc("p-es", "ESCAPE-pain programme right knee", "2025-02-03", "no change in pain"),
+            proc("p-i1", "Landmark injection right knee", "2024-11-02", "no relief"),
+            proc("p-i2", "Landmark injection right knee", "2025-05-02", "no relief")],
+     expect=hny("commissioned", None))
+case("h72-hny142-r-knee-physio-dna-discharged-e-unknown",
+     "USGI R knee. Two landmark injections no relief -> C met. Only conservative treatment: Physiotherapy R knee (Feb 2025) 'discharged - did not attend'. Treatment not received, so 'no response to conservative treatment' cannot be read -> E not met or unknown; by the seed E is not shown -> criteria unknown/not-met. Expected: E unknown (info).",
+     "USGI right knee", "R knee OA", conds=[KOA()],
+     procs=[proc("p-ph", "Physiotherapy right knee", "2025-02-03", "discharged - did not attend", status="not-done"),
+            proc("p-i1", "Landmark injection right knee", "2024-11-02", "no relief"),
+            proc("p-i2", "Landmark injection right knee", "2025-05-02", "no relief")],
+     expect=hny("criteria-unknown", cr(C="met", E="unknown")))
+case("h72-hny142-r-knee-medications-not-prefetched-physio-failed-e-met-commissioned",
+     "USGI R knee. medications prefetch absent; physio R knee since Jan no improvement, two landmark injections no relief. E is met by the physiotherapy alone (missing medications cannot undo it) -> commissioned.",
+     "USGI right knee", "R knee OA", conds=[KOA()], missing=["medications"],
+     procs=[proc("p-i1", "Landmark injection right knee", "2024-11-02", "no relief"),
+            proc("p-i2", "Landmark injection right knee", "2025-05-02", "no relief"), PHYSIO()],
+     expect=hny("commissioned", None))
+case("h72-hny142-r-knee-procedures-absent-conditions-present-c-d-unknown-not-false",
+     "USGI R knee. procedures prefetch absent, meds: naproxen since Jan 2025. C and D cannot be read -> unknown (never false); E met by analgesic -> criteria unknown (info).",
+     "USGI right knee", "R knee OA", conds=[KOA()], missing=["procedures"],
+     meds=[med("m-nap", "Naproxen 500mg tablets twice daily", "2025-01-10")],
+     expect=hny("criteria-unknown", cr(C="unknown", D="unknown")))
+# ---- aspiration
+case("h72-hny142-aspiration-l-knee-only-1ml-blood-stained-effusion-persists-f-met",
+     "USGI aspiration L knee. Landmark aspiration L knee (Aug 2025) 'only 1ml blood-stained fluid obtained, effusion persists' -> failure to successfully aspirate -> F met -> commissioned.",
+     "Ultrasound guided aspiration left knee", "L knee effusion",
+     conds=[cond("c-eff", "Effusion of left knee joint", "2025-07-01", site="Left knee")],
+     procs=[proc("p-asp", "Aspiration of left knee joint", "2025-08-05", "only 1ml blood-stained fluid obtained, effusion persists")],
+     expect=hny("commissioned", None))
+
+# ---- NWL: red flags with ordinary GP wording, template answers, negation, history
+LBP = lambda: cond("c-lbp", "Low back pain", "2025-07-01")
+case("h72-nwl-mri-l-spine-template-saddle-anaesthesia-no-urinary-retention-no-community",
+     "NEGATIVE. MRI L-spine from GP; reason 'LBP 10/52. Saddle anaesthesia: No. Urinary retention: No. Faecal incontinence: No.' Template answers 'No' are negations -> no CES -> community MSK (warning), not critical.",
+     "MRI lumbar spine", "LBP 10/52. Saddle anaesthesia: No. Urinary retention: No. Faecal incontinence: No.", conds=[LBP()],
+     expect=nwl("community"))
+case("h72-nwl-mri-l-spine-template-saddle-anaesthesia-yes-critical",
+     "MRI L-spine from GP; reason 'LBP with L sciatica. Saddle anaesthesia: Yes. Urinary retention: No.' -> suspected CES -> critical (urgent referral).",
+     "MRI lumbar spine", "LBP with L sciatica. Saddle anaesthesia: Yes. Urinary retention: No.", conds=[LBP()],
+     expect=nwl("critical", caudaEquina="met"))
+case("h72-nwl-mri-l-spine-difficulty-passing-urine-since-yesterday-critical",
+     "MRI L-spine; reason 'Low back pain, new difficulty passing urine since yesterday'. New urinary retention symptoms with back pain (GIRFT CES card: 'difficulty passing urine') -> suspected CES -> critical.",
+     "MRI lumbar spine", "Low back pain, new difficulty passing urine since yesterday", conds=[LBP()],
+     expect=nwl("critical", caudaEquina="met"))
+case("h72-nwl-mri-l-spine-sciatica-now-in-both-legs-worsening-critical",
+     "MRI L-spine; reason 'L sciatica 6/52, worsening, now pain going down both legs'. Bilateral sciatica (GIRFT CES red flag) -> critical.",
+     "MRI lumbar spine", "L sciatica 6/52, worsening, now pain going down both legs",
+     conds=[cond("c-sci", "Sciatica left", "2025-08-01")], expect=nwl("critical", caudaEquina="met"))
+case("h72-nwl-mri-l-spine-numb-bum-tingling-down-below-critical",
+     "MRI L-spine; reason 'LBP, c/o numb bum and tingling down below since Monday'. Lay wording for saddle anaesthesia -> critical.",
+     "MRI lumbar spine", "LBP, c/o numb bum and tingling down below since Monday", conds=[LBP()],
+     expect=nwl("critical", caudaEquina="met"))
+case("h72-nwl-mri-r-knee-ces-decompression-2015-resolved-community",
+     "NEGATIVE. MRI R knee from GP for knee pain; Condition 'Cauda equina syndrome' resolved 2015 (decompressed). Historical, not suspected now -> community MSK (warning), not critical.",
+     "MRI right knee", "R knee pain, ?meniscal tear",
+     conds=[cond("c-kp", "Right knee pain", "2025-07-01", site="Right knee"),
+            cond("c-ces", "Cauda equina syndrome", "2015-03-01", status="resolved", abatement="2015-06-01")],
+     expect=nwl("community"))
+case("h72-nwl-mri-l-spine-longstanding-ed-since-2019-on-sildenafil-community",
+     "NEGATIVE. MRI L-spine; LBP 8/52 reason 'LBP, no new bladder or bowel symptoms'; Condition 'Erectile dysfunction' active since 2019 (sildenafil). Long-standing, not new -> not a CES red flag -> community.",
+     "MRI lumbar spine", "LBP, no new bladder or bowel symptoms",
+     conds=[LBP(), cond("c-ed", "Erectile dysfunction", "2019-01-10")],
+     meds=[med("m-sil", "Sildenafil 50mg tablets", "2019-02-01")], expect=nwl("community"))
+case("h72-nwl-mri-l-spine-husband-reports-she-has-altered-saddle-sensation-critical",
+     "MRI L-spine; reason 'LBP; husband reports she has altered sensation in the saddle area'. The experiencer is the patient (husband is the reporter) -> critical.",
+     "MRI lumbar spine", "LBP; husband reports she has altered sensation in the saddle area", conds=[LBP()],
+     expect=nwl("critical", caudaEquina="met"))
+case("h72-nwl-mri-l-spine-red-flags-none-denies-saddle-numbness-community",
+     "NEGATIVE. MRI L-spine; reason 'Mechanical LBP. Red flags: none. Denies saddle numbness or sphincter disturbance.' -> community (warning).",
+     "MRI lumbar spine", "Mechanical LBP. Red flags: none. Denies saddle numbness or sphincter disturbance.", conds=[LBP()],
+     expect=nwl("community"))
+case("h72-nwl-us-r-achilles-tendon-gp-community",
+     "US R Achilles tendon from GP for tendinopathy: an MSK region (ankle) outside a specialist setting -> community MSK (warning).",
+     "Ultrasound right Achilles tendon", "R Achilles tendinopathy 4 months", expect=nwl("community"))
+case("h72-nwl-us-r-groin-query-inguinal-hernia-not-msk-no-card",
+     "NEGATIVE. US R groin ?inguinal hernia: not musculoskeletal imaging -> NWL MSK pathway does not apply (no card).",
+     "Ultrasound right groin", "?Right inguinal hernia", expect=nwl("none"))
+case("h72-nwl-mri-sij-query-sacroiliitis-young-man-community",
+     "MRI sacroiliac joints from GP, reason 'Inflammatory back pain ?sacroiliitis, HLA-B27 pending'. The seed has no exception for inflammatory back pain -> community MSK (warning).",
+     "MRI sacroiliac joints", "Inflammatory back pain ?sacroiliitis, HLA-B27 pending", expect=nwl("community"))
+case("h72-nwl-us-l-shoulder-myeloma-coded-on-lenalidomide-oncology-team",
+     "US L shoulder; Condition coded SNOMED 109989006 'Multiple myeloma' (no text) active, MedicationStatement lenalidomide active -> under oncology care -> refer back to oncology team (warning).",
+     "Ultrasound left shoulder", "L shoulder pain 6 weeks",
+     conds=[cond("c-mm", None, "2023-04-01", coding=[("109989006", "Multiple myeloma")])],
+     meds=[med("m-len", "Lenalidomide 10mg capsules", "2023-06-01")], expect=nwl("oncology", underOncology="met"))
+case("h72-nwl-mri-l-spine-no-hx-of-cancer-no-weight-loss-community",
+     "NEGATIVE. MRI L-spine; reason 'LBP 3/12. No hx of cancer, no weight loss, no night pain.' -> no suspected cancer -> community (warning).",
+     "MRI lumbar spine", "LBP 3/12. No hx of cancer, no weight loss, no night pain.", conds=[LBP()],
+     expect=nwl("community"))
