@@ -194,3 +194,77 @@ case("h72-nwl-mri-l-spine-no-hx-of-cancer-no-weight-loss-community",
      "NEGATIVE. MRI L-spine; reason 'LBP 3/12. No hx of cancer, no weight loss, no night pain.' -> no suspected cancer -> community (warning).",
      "MRI lumbar spine", "LBP 3/12. No hx of cancer, no weight loss, no night pain.", conds=[LBP()],
      expect=nwl("community"))
+
+# ---- round 2 (written before the second run)
+case("h72-hny142-l-knee-order-reason-bmi-45-b-unknown",
+     "USGI L knee. Order reason 'L knee OA, BMI 45, GP unable to inject'. Obesity (BMI 45 written in text) with no recorded failure to identify landmarks -> B unknown; physio failed -> E met; no injections -> C, D not met -> criteria unknown (info). Clause B.",
+     "USGI left knee", "L knee OA, BMI 45",
+     conds=[cond("c-koa", "Osteoarthritis of left knee", "2024-03-01", site="Left knee")],
+     procs=[proc("p-ph", "Physiotherapy left knee", "2025-01-20", "no improvement")],
+     expect=hny("criteria-unknown", cr(B="unknown")))
+case("h72-hny142-r-plantar-fascia-two-landmark-inj-podiatry-insoles-c-met-commissioned",
+     "USGI R plantar fascia (soft tissue). Two landmark plantar fascia injections R heel 2024-10 and 2025-04 'no relief'; podiatry insoles from Jan 2025 'no improvement' -> C met, E met -> commissioned. Seed: 'USGI of a corticosteroid to soft tissue or a joint'.",
+     "USGI right plantar fascia", "R plantar fasciitis",
+     conds=[cond("c-pf", "Plantar fasciitis of right foot", "2024-06-01", site="Right foot")],
+     procs=[proc("p-i1", "Steroid injection right plantar fascia", "2024-10-02", "no relief"),
+            proc("p-i2", "Steroid injection right plantar fascia", "2025-04-02", "no relief"),
+            proc("p-pod", "Podiatry - orthotic insoles right foot", "2025-01-10", "no improvement")],
+     expect=hny("commissioned", None))
+case("h72-hny142-r-knee-second-injection-booked-status-preparation-c-not-met",
+     "NEGATIVE. USGI R knee. One completed landmark injection R knee (Mar 2025) 'no relief'; a second 'Steroid injection right knee' Procedure with status preparation (booked for Oct). Only one given -> C not met; E met -> not commissioned.",
+     "USGI right knee", "R knee OA", conds=[KOA()],
+     procs=[proc("p-i1", "Steroid injection right knee", "2025-03-02", "no relief"),
+            proc("p-i2", "Steroid injection right knee", "2025-10-02", "booked", status="preparation"), PHYSIO()],
+     expect=hny("not-commissioned", cr()))
+case("h72-hny142-l-shoulder-attempt-abandoned-patient-too-distressed-d-met",
+     "USGI L shoulder. Landmark glenohumeral injection L shoulder (Jun 2025) status stopped, note 'abandoned - patient too distressed and in severe pain'. Significant adverse effect (severe procedural pain stopping it) -> D met; physio no improvement -> E met -> commissioned.",
+     "USGI left shoulder joint", "L shoulder OA",
+     conds=[cond("c-sh", "Osteoarthritis of left shoulder", "2024-01-10", site="Left shoulder")],
+     procs=[proc("p-i1", "Landmark guided injection left shoulder joint", "2025-06-05", "abandoned - patient too distressed and in severe pain", status="stopped"),
+            proc("p-ph", "Physiotherapy left shoulder", "2025-01-10", "no improvement")],
+     expect=hny("commissioned", None))
+case("h72-hny142-r-knee-coded-snomed-only-oa-and-injections-c-met",
+     "USGI R knee. Condition coded SNOMED only 239873007 'Osteoarthritis of knee' with bodySite 'Right knee'; two Procedures coded SNOMED only 'Injection of steroid into knee joint' (bodySite in text 'right knee' is absent: code only, so side comes from the order? no) -- here the Procedure text is 'Injection of steroid into right knee joint' with code; physio no improvement -> C met, E met -> commissioned.",
+     "USGI right knee", "R knee OA",
+     conds=[cond("c-koa", None, "2024-03-01", site="Right knee", coding=[("239873007", "Osteoarthritis of knee")])],
+     procs=[proc("p-i1", "Injection of steroid into right knee joint", "2024-12-02", "no relief", coding=[("91602002", "Injection of steroid into knee joint")]),
+            proc("p-i2", "Injection of steroid into right knee joint", "2025-05-02", "no relief", coding=[("91602002", "Injection of steroid into knee joint")]), PHYSIO()],
+     expect=hny("commissioned", None))
+case("h72-nwl-mri-l-spine-template-saddle-n-bladder-normal-bowels-normal-community",
+     "NEGATIVE. MRI L-spine; reason 'LBP 12/52. Saddle anaesthesia: N. Bladder: normal. Bowels: normal.' Template answers negative/normal -> community (warning), not critical.",
+     "MRI lumbar spine", "LBP 12/52. Saddle anaesthesia: N. Bladder: normal. Bowels: normal.", conds=[LBP()],
+     expect=nwl("community"))
+case("h72-nwl-mri-l-spine-stress-incontinence-since-childbirth-2010-community",
+     "NEGATIVE. MRI L-spine; reason 'LBP. Known stress incontinence since childbirth 2010, unchanged.' Long-standing, unchanged bladder symptom: not new -> community.",
+     "MRI lumbar spine", "LBP. Known stress incontinence since childbirth 2010, unchanged.", conds=[LBP()],
+     expect=nwl("community"))
+case("h72-nwl-mri-l-spine-new-onset-faecal-incontinence-critical",
+     "MRI L-spine; reason 'Back pain and sciatica, new onset faecal incontinence x2 this week'. New bowel dysfunction with sciatica -> suspected CES -> critical.",
+     "MRI lumbar spine", "Back pain and sciatica, new onset faecal incontinence x2 this week", conds=[LBP()],
+     expect=nwl("critical", caudaEquina="met"))
+case("h72-nwl-mri-l-spine-coded-retention-of-urine-recent-critical",
+     "MRI L-spine; reason 'LBP'; Condition coded SNOMED only 267064002 'Retention of urine' active, onset 2025-09-13. New bladder dysfunction with back pain -> critical. Coded vs text.",
+     "MRI lumbar spine", "LBP",
+     conds=[LBP(), cond("c-ret", None, "2025-09-13", coding=[("267064002", "Retention of urine")])],
+     expect=nwl("critical", caudaEquina="met"))
+case("h72-nwl-mri-l-spine-ces-card-given-aware-to-attend-ae-community",
+     "NEGATIVE. MRI L-spine; reason 'Mechanical LBP. CES card given, aware to attend A&E if bladder or bowel symptoms or saddle numbness.' Safety-netting, no CES symptom -> community, not critical.",
+     "MRI lumbar spine", "Mechanical LBP. CES card given, aware to attend A&E if bladder or bowel symptoms or saddle numbness.", conds=[LBP()],
+     expect=nwl("community"))
+case("h72-nwl-mri-c-spine-hand-clumsiness-query-myelopathy-community-not-critical",
+     "NEGATIVE for critical. MRI C-spine from GP, reason 'Neck pain, hand clumsiness ?cervical myelopathy'. The seed names only CES (critical) and cancer as redirects; myelopathy is not CES -> community MSK (warning), not critical.",
+     "MRI cervical spine", "Neck pain, hand clumsiness ?cervical myelopathy", expect=nwl("community"))
+case("h72-nwl-mri-l-spine-nocturia-bph-on-tamsulosin-community",
+     "NEGATIVE. MRI L-spine; reason 'LBP 6/52'; Condition 'Benign prostatic hyperplasia' active since 2021, tamsulosin. Chronic urinary symptoms, not new -> community.",
+     "MRI lumbar spine", "LBP 6/52",
+     conds=[LBP(), cond("c-bph", "Benign prostatic hyperplasia with nocturia", "2021-04-01")],
+     meds=[med("m-tam", "Tamsulosin 400microgram capsules", "2021-05-01")], expect=nwl("community"))
+case("h72-nwl-us-r-thigh-enlarging-lump-soft-tissue-lump",
+     "US R thigh, reason 'enlarging lump R thigh 5cm, deep to fascia'. Soft-tissue lump: separate NWL guidance (info redirect). Seed: '(NB: Separate NW London ICS guidance exists regarding imaging of soft-tissue lumps]'.",
+     "Ultrasound right thigh", "enlarging lump R thigh 5cm, deep to fascia",
+     expect={"cards": [{"indicator": "info", "policy": "nwl-msk-imaging", "decision": "redirect", "recommendations": ["soft-tissue-lump-guidance"], "criteria": dict(NWLC, softTissueLump="met"), "order": "ServiceRequest/sr-1"}], "decision": "redirect", "policy": "nwl-msk-imaging"})
+case("h72-nwl-mri-l-spine-pmh-prostate-ca-2017-now-psa-rising-night-pain-cancer",
+     "MRI L-spine; reason 'LBP, night pain, PMH prostate ca 2017 (RP), PSA now rising ?bony mets'. Suspected metastatic cancer -> local cancer pathway (warning).",
+     "MRI lumbar spine", "LBP, night pain, PMH prostate ca 2017 (RP), PSA now rising ?bony mets",
+     conds=[LBP(), cond("c-pca", "Prostate cancer", "2017-02-01", status="resolved")],
+     expect=nwl("cancer", suspectedCancer="met"))

