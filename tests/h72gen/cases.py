@@ -268,3 +268,60 @@ case("h72-nwl-mri-l-spine-pmh-prostate-ca-2017-now-psa-rising-night-pain-cancer"
      "MRI lumbar spine", "LBP, night pain, PMH prostate ca 2017 (RP), PSA now rising ?bony mets",
      conds=[LBP(), cond("c-pca", "Prostate cancer", "2017-02-01", status="resolved")],
      expect=nwl("cancer", suspectedCancer="met"))
+
+# ---- round 3 (written before the third run)
+case("h72-nwl-mri-l-spine-saddle-anaesthesia-not-present-bladder-bowel-nad-community",
+     "NEGATIVE. MRI L-spine; reason 'LBP 8/52. Saddle anaesthesia not present. Bladder/bowel: NAD.' -> community (warning).",
+     "MRI lumbar spine", "LBP 8/52. Saddle anaesthesia not present. Bladder/bowel: NAD.", conds=[LBP()], expect=nwl("community"))
+case("h72-nwl-mri-l-spine-retention-ruled-out-bladder-scan-residual-50ml-community",
+     "NEGATIVE. MRI L-spine; reason 'LBP with R sciatica. Urinary retention ruled out - bladder scan residual 50ml.' -> community.",
+     "MRI lumbar spine", "LBP with R sciatica. Urinary retention ruled out - bladder scan residual 50ml.", conds=[LBP()], expect=nwl("community"))
+case("h72-nwl-mri-l-spine-cannot-feel-toilet-paper-when-wiping-critical",
+     "MRI L-spine; reason 'L sciatica, since Sunday cannot feel toilet paper when wiping'. Perianal sensory loss (GIRFT CES card wording) -> critical.",
+     "MRI lumbar spine", "L sciatica, since Sunday cannot feel toilet paper when wiping", conds=[LBP()], expect=nwl("critical", caudaEquina="met"))
+case("h72-nwl-mri-l-spine-unable-to-get-erection-since-back-pain-started-critical",
+     "MRI L-spine; reason 'LBP 2/52, unable to get an erection since the back pain started'. New sexual dysfunction with back pain (GIRFT CES red flag) -> critical.",
+     "MRI lumbar spine", "LBP 2/52, unable to get an erection since the back pain started", conds=[LBP()], expect=nwl("critical", caudaEquina="met"))
+case("h72-nwl-mri-l-spine-leaking-urine-since-tuesday-sciatica-critical",
+     "MRI L-spine; reason 'R sciatica, leaking urine since Tuesday, didn't notice'. New urinary incontinence with sciatica -> critical.",
+     "MRI lumbar spine", "R sciatica, leaking urine since Tuesday, didn't notice", conds=[LBP()], expect=nwl("critical", caudaEquina="met"))
+case("h72-nwl-mri-l-spine-numb-between-legs-critical",
+     "MRI L-spine; reason 'Back pain, feels numb between her legs'. Saddle anaesthesia in lay words -> critical.",
+     "MRI lumbar spine", "Back pain, feels numb between her legs", conds=[LBP()], expect=nwl("critical", caudaEquina="met"))
+case("h72-nwl-mri-r-thigh-query-sarcoma-cancer-pathway",
+     "MRI R thigh, reason '?sarcoma R thigh'. Suspected cancer -> local cancer pathway (warning). Soft-tissue lump not named.",
+     "MRI right thigh", "?sarcoma R thigh", expect=nwl("cancer", suspectedCancer="met"))
+case("h72-hny142-r-knee-kenalog-40-r-knee-twice-no-relief-c-met-commissioned",
+     "USGI R knee. Two Procedures 'Kenalog 40 R knee' (Nov 2024, May 2025) given in the practice (no guidance named = landmark), 'no relief'. Kenalog is injectable triamcinolone -> two landmark injections -> C met; E met -> commissioned.",
+     "USGI right knee", "R knee OA", conds=[KOA()],
+     procs=[proc("p-i1", "Kenalog 40 R knee", "2024-11-02", "no relief"), proc("p-i2", "Kenalog 40 R knee", "2025-05-02", "no relief"), PHYSIO()],
+     expect=hny("commissioned", None))
+case("h72-hny142-r-knee-triamcinolone-ia-twice-no-relief-c-met-commissioned",
+     "USGI R knee. Two Procedures 'Triamcinolone 40mg IA R knee' (IA = intra-articular) 'no relief' -> C met; E met -> commissioned.",
+     "USGI right knee", "R knee OA", conds=[KOA()],
+     procs=[proc("p-i1", "Triamcinolone 40mg IA R knee", "2024-11-02", "no relief"), proc("p-i2", "Triamcinolone 40mg IA R knee", "2025-05-02", "no relief"), PHYSIO()],
+     expect=hny("commissioned", None))
+case("h72-hny142-r-shoulder-proximal-humerus-fracture-malunion-a-met-commissioned",
+     "USGI R shoulder. Condition 'Malunion of fracture of proximal right humerus' (2021, inactive). Severe trauma deranging the joint -> A met; physio no improvement -> E met -> commissioned.",
+     "USGI right shoulder", "R shoulder pain",
+     conds=[cond("c-sh", "Right shoulder pain", "2024-05-01", site="Right shoulder"),
+            cond("c-mal", "Malunion of fracture of proximal right humerus", "2021-03-01", status="inactive")],
+     procs=[proc("p-ph", "Physiotherapy right shoulder", "2025-01-20", "no improvement")],
+     expect=hny("commissioned", None))
+case("h72-hny142-r-knee-ibuprofen-gel-since-feb-two-inj-e-met-commissioned",
+     "USGI R knee. Only conservative treatment: 'Ibuprofen 5% gel apply to right knee' active since Feb 2025 (topical NSAID, NICE NG226 first-line); two landmark injections no relief -> C met, E met -> commissioned.",
+     "USGI right knee", "R knee OA", conds=[KOA()],
+     procs=[proc("p-i1", "Landmark injection right knee", "2024-11-02", "no relief"), proc("p-i2", "Landmark injection right knee", "2025-05-02", "no relief")],
+     meds=[med("m-ibu", "Ibuprofen 5% gel apply to right knee three times a day", "2025-02-01")],
+     expect=hny("commissioned", None))
+case("h72-hny142-r-knee-post-injection-flare-24h-settled-d-not-met",
+     "NEGATIVE. USGI R knee. One landmark injection R knee note 'post-injection flare for 24 hours, settled with paracetamol. No relief.' A brief flare that settled is not a significant adverse effect -> D not met; C not met; E met -> not commissioned.",
+     "USGI right knee", "R knee OA", conds=[KOA()],
+     procs=[proc("p-i1", "Landmark guided steroid injection right knee", "2025-05-05", "post-injection flare for 24 hours, settled with paracetamol. No relief."), PHYSIO()],
+     expect=hny("not-commissioned", cr()))
+case("h72-hny142-aspiration-r-olecranon-bursa-not-a-joint-no-decision",
+     "USGI aspiration R olecranon bursa (soft tissue). Landmark aspiration R olecranon bursa (Aug 2025) 'dry tap'. First expectation was F met -> commissioned; corrected after the first run: the seed's aspiration clause is 'USGI for aspiration of a joint', a bursa is not a joint, so policy 142 makes no aspiration decision (only corticosteroid injection covers soft tissue) -> no decision.",
+     "Ultrasound guided aspiration right olecranon bursa", "R olecranon bursitis",
+     conds=[cond("c-ob", "Olecranon bursitis of right elbow", "2025-07-01", site="Right elbow")],
+     procs=[proc("p-asp", "Aspiration right olecranon bursa", "2025-08-05", "dry tap")],
+     expect={"cards": [], "decision": None})
