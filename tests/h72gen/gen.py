@@ -95,11 +95,25 @@ def nwl(kind, **over):
 
 exec(open(os.path.join(os.path.dirname(__file__), "cases.py")).read())
 
+FIRST = {
+    "h72-hny142-r-knee-2nd-steroid-injection-no-better-single-record-c-met-commissioned": "not commissioned (warning): the ordinal '2nd' was not read as a second injection",
+    "h72-hny142-r-knee-attempt-body-habitus-unable-to-locate-joint-line-b-met-commissioned": "not commissioned (warning): 'unable to locate joint line' was not read as landmarks not identified",
+    "h72-hny142-l-knee-gp-note-obese-not-attempted-b-unknown": "not commissioned (warning): obesity named in the order's reason was not read",
+    "h72-hny142-r-knee-landmarks-identified-despite-bmi-36-one-inj-b-not-met": "criteria unknown (info): BMI 36 left B unknown although a landmark injection of that knee was done",
+    "h72-hny142-l-knee-order-reason-bmi-45-b-unknown": "not commissioned (warning): 'BMI 45' in text was not read as obesity",
+    "h72-nwl-mri-l-spine-cannot-feel-toilet-paper-when-wiping-critical": "community MSK (warning): 'cannot feel toilet paper' matched no phrase ('cant feel toilet paper' did)",
+    "h72-nwl-mri-l-spine-numb-between-legs-critical": "community MSK (warning): 'numb between her legs' matched no phrase",
+    "h72-nwl-mri-l-spine-unable-to-get-erection-since-back-pain-started-critical": "community MSK (warning): 'unable to get an erection' matched no phrase",
+    "h72-hny142-aspiration-r-olecranon-bursa-not-a-joint-no-decision": "no decision; the expectation (commissioned) was corrected, see above",
+    "h72-nwl-us-r-thigh-enlarging-lump-soft-tissue-lump": "as expected (the first expectation lacked the card's recommendation 'soft-tissue-lump-guidance')",
+    "h72-hny142-r-ankle-old-sprain-2019-not-severe-trauma-a-not-met": "criteria unknown (info): A unknown (known gap)",
+    "h72-hny142-aspiration-l-knee-only-1ml-blood-stained-effusion-persists-f-met": "not commissioned (warning): F not met (known gap)",
+}
 GAPS = {"h72-hny142-r-ankle-old-sprain-2019-not-severe-trauma-a-not-met", "h72-hny142-aspiration-l-knee-only-1ml-blood-stained-effusion-persists-f-met"}
 for c in CASES:
     d = os.path.join(os.path.join(os.path.dirname(OUT), "known-gaps") if c["name"] in GAPS else OUT, c["name"]); os.makedirs(d, exist_ok=True)
     e = c["expect"]
-    exp = {"description": "Audit H72 (expected written from the seed before running). " + c["desc"] + " " + (SEED142 if "hny142" in c["name"] else SEEDNWL),
+    exp = {"description": "Audit H72 (expected written from the seed before running). " + c["desc"] + " First run: " + FIRST.get(c["name"], "as expected.") + " " + (SEED142 if "hny142" in c["name"] else SEEDNWL),
            "now": NOW, "status": 200, "cards": e["cards"],
            "decisions": [] if e["decision"] is None else [{"policy": e.get("policy", "hny-142-usgi"), "order": "ServiceRequest/sr-1", "decision": e["decision"]}],
            "systemActions": 0}
