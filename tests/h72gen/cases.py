@@ -325,3 +325,24 @@ case("h72-hny142-aspiration-r-olecranon-bursa-not-a-joint-no-decision",
      conds=[cond("c-ob", "Olecranon bursitis of right elbow", "2025-07-01", site="Right elbow")],
      procs=[proc("p-asp", "Aspiration right olecranon bursa", "2025-08-05", "dry tap")],
      expect={"cards": [], "decision": None})
+
+# ---- round 4 (written before the fourth run): negatives around the new readings
+case("h72-nwl-mri-l-spine-denies-numbness-around-her-back-passage-community",
+     "NEGATIVE. MRI L-spine; reason 'LBP. Denies numbness around her back passage, bladder and bowels normal.' Negated red flags -> community (warning), not critical.",
+     "MRI lumbar spine", "LBP. Denies numbness around her back passage, bladder and bowels normal.", conds=[LBP()], expect=nwl("community"))
+case("h72-nwl-mri-l-spine-longstanding-unable-to-get-erection-for-years-community",
+     "NEGATIVE. MRI L-spine; reason 'LBP 6/52. Unable to get an erection for years, on sildenafil, unchanged.' Long-standing, unchanged sexual dysfunction is not the GIRFT 'new' red flag -> community (warning), not critical.",
+     "MRI lumbar spine", "LBP 6/52. Unable to get an erection for years, on sildenafil, unchanged.", conds=[LBP()], expect=nwl("community"))
+case("h72-nwl-mri-l-spine-can-feel-the-toilet-paper-normally-community",
+     "NEGATIVE. MRI L-spine; reason 'L sciatica. Can feel the toilet paper normally when wiping.' -> community.",
+     "MRI lumbar spine", "L sciatica. Can feel the toilet paper normally when wiping.", conds=[LBP()], expect=nwl("community"))
+case("h72-hny142-r-knee-could-not-locate-the-joint-line-tense-effusion-b-met-commissioned",
+     "USGI R knee. Order reason 'Could not locate the joint line at attempted landmark injection - tense effusion'. Failure to identify landmarks due to another disease process -> B met; E met (physio) -> commissioned.",
+     "USGI right knee", "Could not locate the joint line at attempted landmark injection - tense effusion", conds=[KOA()], procs=[PHYSIO()],
+     expect=hny("commissioned", None))
+case("h72-hny142-r-knee-bmi-28-in-text-not-obese-b-not-met",
+     "NEGATIVE. USGI R knee. Order reason 'R knee OA, BMI 28'. BMI < 30 is not obesity -> B not met; no injections; E met -> not commissioned (warning).",
+     "USGI right knee", "R knee OA, BMI 28", conds=[KOA()], procs=[PHYSIO()], expect=hny("not-commissioned", cr()))
+case("h72-nwl-mri-l-spine-saddle-numbness-since-yesterday-back-pain-for-years-critical",
+     "MRI L-spine; reason 'Saddle numbness since yesterday, back pain for years'. New saddle anaesthesia with back pain -> critical ('for years' belongs to the back pain).",
+     "MRI lumbar spine", "Saddle numbness since yesterday, back pain for years", conds=[LBP()], expect=nwl("critical", caudaEquina="met"))

@@ -96,6 +96,7 @@ def nwl(kind, **over):
 exec(open(os.path.join(os.path.dirname(__file__), "cases.py")).read())
 
 FIRST = {
+    "h72-nwl-mri-l-spine-longstanding-unable-to-get-erection-for-years-community": "critical: the long-standing symptom was read as new ('for years' was no temporal trigger)",
     "h72-hny142-r-knee-2nd-steroid-injection-no-better-single-record-c-met-commissioned": "not commissioned (warning): the ordinal '2nd' was not read as a second injection",
     "h72-hny142-r-knee-attempt-body-habitus-unable-to-locate-joint-line-b-met-commissioned": "not commissioned (warning): 'unable to locate joint line' was not read as landmarks not identified",
     "h72-hny142-l-knee-gp-note-obese-not-attempted-b-unknown": "not commissioned (warning): obesity named in the order's reason was not read",
