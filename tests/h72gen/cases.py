@@ -346,3 +346,16 @@ case("h72-hny142-r-knee-bmi-28-in-text-not-obese-b-not-met",
 case("h72-nwl-mri-l-spine-saddle-numbness-since-yesterday-back-pain-for-years-critical",
      "MRI L-spine; reason 'Saddle numbness since yesterday, back pain for years'. New saddle anaesthesia with back pain -> critical ('for years' belongs to the back pain).",
      "MRI lumbar spine", "Saddle numbness since yesterday, back pain for years", conds=[LBP()], expect=nwl("critical", caudaEquina="met"))
+
+# ---- round 5 (written before the fifth run)
+case("h72-nwl-mri-l-spine-wife-reports-he-has-been-leaking-urine-since-last-night-critical",
+     "MRI L-spine; reason 'L sciatica. Wife reports he has been leaking urine since last night.' The wife is the reporter, the patient the experiencer: new urinary incontinence with sciatica -> critical.",
+     "MRI lumbar spine", "L sciatica. Wife reports he has been leaking urine since last night.", conds=[LBP()], expect=nwl("critical", caudaEquina="met"))
+case("h72-nwl-mri-l-spine-no-change-in-bladder-or-bowel-habit-community",
+     "NEGATIVE. MRI L-spine; reason 'LBP 4/12, no change in bladder or bowel habit.' -> community (warning).",
+     "MRI lumbar spine", "LBP 4/12, no change in bladder or bowel habit.", conds=[LBP()], expect=nwl("community"))
+case("h72-nwl-mri-l-spine-urinary-frequency-uti-on-nitrofurantoin-community",
+     "NEGATIVE. MRI L-spine; reason 'LBP 6/52'; Condition 'Urinary tract infection' (frequency, dysuria) onset last week, nitrofurantoin. UTI symptoms are not the CES bladder dysfunction (retention, incontinence, loss of sensation) -> community, not critical.",
+     "MRI lumbar spine", "LBP 6/52",
+     conds=[LBP(), cond("c-uti", "Urinary tract infection - frequency and dysuria", "2025-09-08")],
+     meds=[med("m-nit", "Nitrofurantoin 100mg MR capsules", "2025-09-08")], expect=nwl("community"))
