@@ -46,6 +46,11 @@ struct engine__token {
 void engine__tokenize(const char *text, struct fhir_arena *arena, struct engine__token **out,
                       size_t *count);
 
+/* 1 when a token's normal form is an article or possessive ("the", "a", "an", "her", "his",
+ * "their"): a concept phrase is stored without those between its first and last words, and
+ * matches text with or without them there. */
+int engine__filler_word(const char *norm);
+
 /* ---- the compiled vocabulary ------------------------------------------------------------ */
 
 struct engine__concept {

@@ -192,6 +192,9 @@ static size_t tokenize(const char *text, struct engine__scratch *scratch)
 					i++; /* the abbreviation's own full stop */
 			}
 			norm[len] = '\0';
+			if (strcmp(norm, "cannot") == 0)
+				memcpy(norm, "cant",
+				       5); /* "cannot", "can't" and "cant" are one word */
 			used += len + 1;
 			push(&b, start, i, norm);
 		} else if (s[i] == '[' &&
@@ -244,6 +247,16 @@ struct match {
 	int concept;       /* its phrase is in the concept layer (sorting needs no context) */
 	int accepted;
 };
+
+int engine__filler_word(const char *norm)
+{
+	static const char *const list[] = {"the", "a", "an", "her", "his", "their"};
+
+	for (size_t i = 0; norm != NULL && i < sizeof(list) / sizeof(list[0]); i++)
+		if (strcmp(norm, list[i]) == 0)
+			return 1;
+	return 0;
+}
 
 static int token_has(const unsigned *pats, size_t n, unsigned p)
 {
@@ -558,6 +571,14 @@ static void find_matches(struct scan *s, const struct engine_vocab *v, const uns
 				 * "swelling of left forearm" is "swelling of forearm", "neck of
 				 * right femur" is "neck of femur" (the side goes to the site) */
 				for (t = 1; t < ph->length; t++, at++) {
+					/* and any article or possessive between its words:
+					 * "numbness around her genitals" is "numbness around
+					 * genitals" (concept phrases are stored without them) */
+					while (
+					    ph->layer == ENGINE_LAYER_CONCEPT && at + 1 < to &&
+					    !token_has(PATS(pats, at), npats[at], ph->pattern[t]) &&
+					    engine__filler_word(s->toks[at].norm))
+						at++;
 					if (at < to && s->toks[at].norm != NULL &&
 					    !token_has(PATS(pats, at), npats[at], ph->pattern[t]) &&
 					    (ph->layer == ENGINE_LAYER_CONCEPT ||

@@ -253,6 +253,25 @@ static int add_phrase(struct engine_vocab *v, const char *text, enum engine__lay
 			continue; /* a '.' in a phrase is not a boundary */
 		pattern[n++] = intern(v, toks[i].norm, prefix);
 	}
+	/* a concept phrase drops its inner articles and possessives (engine__filler_word):
+	 * "numbness around the genitals" is stored as "numbness around genitals" */
+	if (layer == ENGINE_LAYER_CONCEPT && n > 2) {
+		size_t kept = 1, word = 0;
+
+		for (i = 0; i < count; i++) {
+			if (toks[i].norm == NULL)
+				continue;
+			if (word > 0 && word < n - 1 && text[toks[i].end] != '*' &&
+			    engine__filler_word(toks[i].norm)) {
+				word++;
+				continue;
+			}
+			if (word > 0)
+				pattern[kept++] = pattern[word];
+			word++;
+		}
+		n = kept;
+	}
 	if (n == 0) {
 		free(pattern);
 		return -1;
