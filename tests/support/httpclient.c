@@ -1,6 +1,7 @@
 /* httpclient.c — body accumulation, header parsing and one whole request for the libcurl-driven
- * HTTP tests (test_http, test_auth_http, test_sandbox_http, store_kill, reload_load), kept in one
- * place. Test support only. */
+ * HTTP tests (test_http, test_auth_http, test_sandbox_http, store_kill, reload_load, replicas,
+ * test_fetch, cds-bench-fetch), kept in one place. Test support only. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -54,10 +55,31 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 
 long httptest_call(CURL *curl, const char *url, const char *body, long timeout_s, char **reply)
 {
+	return httptest_call_bearer(curl, url, body, NULL, timeout_s, reply);
+}
+
+long httptest_call_bearer(CURL *curl, const char *url, const char *body, const char *bearer,
+                          long timeout_s, char **reply)
+{
 	struct body b = {NULL, 0};
 	struct curl_slist *headers =
 	    body ? curl_slist_append(NULL, "Content-Type: application/json") : NULL;
 	long status = 0;
+	int ok = !body || headers;
+	if (bearer && ok) {
+		size_t size = strlen(bearer) + sizeof "Authorization: Bearer ";
+		char *line = malloc(size);
+		struct curl_slist *more = NULL;
+		if (line) {
+			snprintf(line, size, "Authorization: Bearer %s", bearer);
+			more = curl_slist_append(headers, line);
+			free(line);
+		}
+		if (more)
+			headers = more;
+		else
+			ok = 0;
+	}
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT, timeout_s);
@@ -68,7 +90,7 @@ long httptest_call(CURL *curl, const char *url, const char *body, long timeout_s
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
 	else
 		curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
-	if ((!body || headers) && curl_easy_perform(curl) == CURLE_OK)
+	if (ok && curl_easy_perform(curl) == CURLE_OK)
 		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL); /* freed below */
 	curl_slist_free_all(headers);

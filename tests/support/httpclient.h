@@ -22,4 +22,9 @@ void httptest_header_value(const char *line, size_t len, const char *name, char 
  * the body in *reply (NEW, NUL-terminated, free with free; NULL when none came). */
 long httptest_call(CURL *curl, const char *url, const char *body, long timeout_s, char **reply);
 
+/* httptest_call with an "Authorization: Bearer <bearer>" header (bearer NULL: none, as
+ * httptest_call). Out of memory for the header: no request, status 0. */
+long httptest_call_bearer(CURL *curl, const char *url, const char *body, const char *bearer,
+                          long timeout_s, char **reply);
+
 #endif
