@@ -26,6 +26,7 @@
 #include <microhttpd.h>
 
 #include "cds_internal.h"
+#include "fhirauth.h"
 #include "testjwt.h"
 #include "httpclient.h"
 #include "testkit.h"
@@ -1166,12 +1167,7 @@ int main(void)
 	      err.message);
 	snprintf(base_url, sizeof base_url, "%s", cds_server_url(server));
 
-	cJSON *auth = cJSON_AddObjectToObject(doc, "fhirAuthorization");
-	cJSON_AddStringToObject(auth, "access_token", SECRET);
-	cJSON_AddStringToObject(auth, "token_type", "Bearer");
-	cJSON_AddNumberToObject(auth, "expires_in", 300);
-	cJSON_AddStringToObject(auth, "scope", "patient/*.read");
-	cJSON_AddStringToObject(auth, "subject", "cds-service");
+	fhirauth_add(doc, SECRET, "patient/*.read", "cds-service");
 	char fhir_server[128];
 	snprintf(fhir_server, sizeof fhir_server, "http://127.0.0.1:%u/fhir", js.port);
 	cJSON_DeleteItemFromObjectCaseSensitive(doc, "fhirServer");
