@@ -20,7 +20,6 @@
  * Pass/fail counts answers, never durations; every wait is bounded.
  * Usage: replicas BINARY SOURCE_DIR (nginx: $NGINX or /usr/sbin/nginx; missing: exit 77). */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -37,6 +36,7 @@
 #include "httpclient.h"
 #include "serve_child.h"
 #include "store/store.h"
+#include "testdir.h"
 #include "testjwt.h"
 #include "testkit.h"
 #include "testnet.h"
@@ -467,25 +467,8 @@ int main(int argc, char **argv)
 	         argv[2]);
 	body = testkit_read(path, NULL);
 	CHECK(body != NULL, "read %s", path);
-	CHECK(testkey_generate(&key, "ES384", "replicas-k1") == 0, "key");
-	const struct testkey *keys[] = {&key};
-	char *jwks = testkey_jwks(keys, 1);
-	snprintf(path, sizeof path, "%s/jwks.json", dir);
-	FILE *f = fopen(path, "w");
-	CHECK(f && jwks && fputs(jwks, f) >= 0 && fclose(f) == 0, "write %s", path);
-	free(jwks);
-
-	/* the patient key every replica shares (issue 13 item 3) */
-	snprintf(path, sizeof path, "%s/patient.key", dir);
-	unsigned char secret[32];
-	FILE *r = fopen("/dev/urandom", "rb");
-	CHECK(r && fread(secret, 1, sizeof secret, r) == sizeof secret, "random key");
-	if (r)
-		fclose(r);
-	int kfd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	CHECK(kfd >= 0 && write(kfd, secret, sizeof secret) == (ssize_t)sizeof secret &&
-	          close(kfd) == 0,
-	      "write %s", path);
+	/* the issuer's key (its JWKS) and the patient key the replicas share */
+	CHECK(testkey_replica_files(&key, "replicas-k1", dir) == 0, "the replicas' key files");
 
 	int probe = testnet_listen(1, &nginx_port); /* a free port for nginx's configuration */
 	CHECK(probe >= 0, "a free port for nginx");

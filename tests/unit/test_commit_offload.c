@@ -20,6 +20,7 @@
 
 #include "cds_internal.h"
 #include "store/writer.h"
+#include "testdir.h"
 #include "testkit.h"
 #include "testnet.h"
 #include "testserver.h"
@@ -186,8 +187,6 @@ int main(void)
 	}
 	test_server_stop(&t);
 	free(knee);
-	char cmd[700];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	CHECK(system(cmd) == 0, "cleanup");
+	CHECK(testdir_remove(dir) == 0, "cleanup");
 	return testkit_done();
 }
