@@ -190,12 +190,7 @@ static char *token(const char *jti)
 {
 	char aud[160];
 	snprintf(aud, sizeof aud, "\"%s" SELECT "\"", public_url);
-	char *h = testjwt_header(&key, NULL);
-	char *p = testjwt_payload(ISS, aud, 0, 300, jti);
-	char *t = testjwt_sign(&key, h, p);
-	free(h);
-	free(p);
-	return t;
+	return testjwt_token(&key, NULL, ISS, aud, 0, 300, jti);
 }
 
 /* POSTs the example to port with `jwt`; the status (0: no answer); *reason the 401's reason

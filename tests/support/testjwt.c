@@ -135,6 +135,17 @@ int testkey_write_jwks(const struct testkey *const *keys, size_t count, const ch
 	return rc;
 }
 
+char *testjwt_token(const struct testkey *key, const char *jku, const char *iss,
+                    const char *aud_json, long iat_offset, long exp_offset, const char *jti)
+{
+	char *h = testjwt_header(key, jku);
+	char *p = testjwt_payload(iss, aud_json, iat_offset, exp_offset, jti);
+	char *t = testjwt_sign(key, h, p);
+	free(h);
+	free(p);
+	return t;
+}
+
 int testkey_replica_files(struct testkey *key, const char *kid, const char *dir)
 {
 	char path[4200];

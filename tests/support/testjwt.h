@@ -42,5 +42,9 @@ char *testjwt_header(const struct testkey *key, const char *jku);
  * aud_json is raw JSON (a quoted string or an array). */
 char *testjwt_payload(const char *iss, const char *aud_json, long iat_offset, long exp_offset,
                       const char *jti);
+/* NEW compact JWS signed by `key`: testjwt_header(key, jku) and testjwt_payload(iss, aud_json,
+ * iat_offset, exp_offset, jti) — a token as a CDS client sends it (free()). */
+char *testjwt_token(const struct testkey *key, const char *jku, const char *iss,
+                    const char *aud_json, long iat_offset, long exp_offset, const char *jti);
 
 #endif

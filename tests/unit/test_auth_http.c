@@ -224,12 +224,7 @@ static struct testkey es_a, es_a_other, rs_b, es_jku, es_c1, es_c2, es_256;
 static char *token_for(const struct testkey *k, const char *iss, const char *aud_json, long iat,
                        long exp, const char *jti, const char *jku)
 {
-	char *h = testjwt_header(k, jku);
-	char *p = testjwt_payload(iss, aud_json, iat, exp, jti);
-	char *t = testjwt_sign(k, h, p);
-	free(h);
-	free(p);
-	return t;
+	return testjwt_token(k, jku, iss, aud_json, iat, exp, jti);
 }
 
 static char *aud_for(const char *path)

@@ -90,12 +90,7 @@ static char *token(const char *path, const char *prefix)
 	char aud[256], jti[96];
 	snprintf(aud, sizeof aud, "\"" PUBLIC "%s\"", path);
 	snprintf(jti, sizeof jti, "%s-%u", prefix, serial++);
-	char *h = testjwt_header(&key, NULL);
-	char *p = testjwt_payload(ISS, aud, 0, 300, jti);
-	char *t = testjwt_sign(&key, h, p);
-	free(h);
-	free(p);
-	return t;
+	return testjwt_token(&key, NULL, ISS, aud, 0, 300, jti);
 }
 
 /* Sends a POST of `body` to `path` with the token; the connection (read it with answer). */

@@ -311,9 +311,7 @@ static void test_over_http(const char *jwks_path, unsigned side_port)
 		char aud[320], jti[64], auth[4096];
 		snprintf(aud, sizeof aud, "\"%s\"", url);
 		snprintf(jti, sizeof jti, "sandbox-test-jti-%d-%ld", n, (long)getpid());
-		char *header = testjwt_header(&key, jku);
-		char *payload = testjwt_payload(ISS, aud, 0, 300, jti);
-		char *token = testjwt_sign(&key, header, payload);
+		char *token = testjwt_token(&key, jku, ISS, aud, 0, 300, jti);
 		snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
 		const char *headers[] = {"Content-Type: application/json",
 		                         "Accept: application/json", "Origin: " ORIGIN, auth, NULL};
@@ -340,8 +338,6 @@ static void test_over_http(const char *jwks_path, unsigned side_port)
 		}
 		cJSON_Delete(response);
 		free(h.body);
-		free(header);
-		free(payload);
 		free(token);
 		free(body);
 		cJSON_Delete(req);
