@@ -170,9 +170,11 @@ static int start_nginx(struct serve_child *n, const char *nginx)
 		}
 		sleep_ms(100);
 	}
-	char *text = testkit_read(err_log, NULL);
-	fprintf(stderr, "nginx did not start:\n%s\n", text ? text : "");
+	char *text = testkit_read(err_log, NULL), *out_text = serve_child_log(n);
+	fprintf(stderr, "nginx did not start:\n%s\n%s\n", text ? text : "",
+	        out_text ? out_text : "");
 	free(text);
+	free(out_text);
 	return 0;
 }
 
