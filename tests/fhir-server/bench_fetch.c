@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 
 #include "cds.h"
+#include "fhirauth.h"
 #include "httpclient.h"
 
 static double now_us(void)
@@ -30,46 +31,17 @@ static int compare(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-struct buf {
-	char *data;
-	size_t length;
-};
-
-static size_t collect(char *ptr, size_t size, size_t nmemb, void *ctx)
-{
-	struct buf *b = ctx;
-
-	return httptest_append(&b->data, &b->length, ptr, size * nmemb);
-}
-
-/* GET (body NULL) or POST; NEW: the answer as JSON (NULL on failure); *status set. */
+/* GET (body NULL) or POST, with the FHIR server's bearer token when token is not NULL; NEW: the
+ * answer as JSON (NULL on failure); *status set (0: no answer). */
 static cJSON *http(const char *url, const char *body, const char *token, long *status)
 {
 	CURL *curl = curl_easy_init();
-	struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
-	struct buf b = {NULL, 0};
-	char auth[512];
-	cJSON *json = NULL;
+	char *reply = NULL;
 
-	*status = 0;
-	if (token != NULL) {
-		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
-		headers = curl_slist_append(headers, auth);
-	}
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
-	if (body != NULL)
-		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-	if (curl_easy_perform(curl) == CURLE_OK && b.data != NULL) {
-		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
-		json = cJSON_Parse(b.data);
-	}
-	curl_slist_free_all(headers);
+	*status = httptest_call_bearer(curl, url, body, token, 30, &reply);
+	cJSON *json = reply != NULL ? cJSON_Parse(reply) : NULL;
 	curl_easy_cleanup(curl);
-	free(b.data);
+	free(reply);
 	return json;
 }
 
@@ -141,15 +113,14 @@ int main(int argc, char **argv)
 	text = NULL;
 	{
 		FILE *f = fopen(argv[argi], "rb");
-		struct buf fb = {NULL, 0};
+		size_t length = 0;
 		char chunk[65536];
 		size_t got;
 
 		while (f != NULL && (got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-			collect(chunk, 1, got, &fb);
+			httptest_append(&text, &length, chunk, got);
 		if (f != NULL)
 			fclose(f);
-		text = fb.data;
 	}
 	request = text != NULL ? cJSON_Parse(text) : NULL;
 	free(text);
@@ -214,15 +185,7 @@ int main(int argc, char **argv)
 	cJSON_DeleteItemFromObjectCaseSensitive(fetched, "prefetch");
 	cJSON_DeleteItemFromObjectCaseSensitive(fetched, "fhirServer");
 	cJSON_AddStringToObject(fetched, "fhirServer", server);
-	{
-		cJSON *auth = cJSON_AddObjectToObject(fetched, "fhirAuthorization");
-
-		cJSON_AddStringToObject(auth, "access_token", token);
-		cJSON_AddStringToObject(auth, "token_type", "Bearer");
-		cJSON_AddNumberToObject(auth, "expires_in", 300);
-		cJSON_AddStringToObject(auth, "scope", "patient/*.read");
-		cJSON_AddStringToObject(auth, "subject", "cds-commissioning");
-	}
+	fhirauth_add(fetched, token, "patient/*.read", "cds-commissioning");
 	samples = malloc(iterations * sizeof(*samples));
 	if (samples == NULL)
 		return 1;

@@ -20,6 +20,7 @@
 
 #include "cds.h"
 #include "cds_internal.h"
+#include "fhirauth.h"
 #include "httpclient.h"
 #include "testkit.h"
 
@@ -210,45 +211,18 @@ static int same_answer(const char *name, unsigned sa, cJSON *a, unsigned sb, cJS
 
 /* ---- HTTP to the test servers (libcurl easy, loopback only) ------------------------------- */
 
-struct buf {
-	char *data;
-	size_t length;
-};
-
-static size_t collect(char *ptr, size_t size, size_t nmemb, void *ctx)
-{
-	struct buf *b = ctx;
-
-	return httptest_append(&b->data, &b->length, ptr, size * nmemb);
-}
-
-/* GET (body NULL) or POST JSON; NEW: the answer as JSON, or NULL. */
+/* GET (body NULL) or POST JSON, with the FHIR server's bearer token when token is not NULL;
+ * NEW: the answer as JSON, or NULL. */
 static cJSON *http(const char *url, const char *body, const char *token)
 {
 	CURL *curl = curl_easy_init();
-	struct curl_slist *headers = NULL;
-	struct buf b = {NULL, 0};
-	char auth[512];
-	cJSON *json = NULL;
+	char *reply = NULL;
 
 	own_calls++;
-	headers = curl_slist_append(headers, "Content-Type: application/json");
-	if (token != NULL) {
-		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
-		headers = curl_slist_append(headers, auth);
-	}
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
-	if (body != NULL)
-		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-	if (curl_easy_perform(curl) == CURLE_OK && b.data != NULL)
-		json = cJSON_Parse(b.data);
-	curl_slist_free_all(headers);
+	httptest_call_bearer(curl, url, body, token, 30, &reply);
+	cJSON *json = reply != NULL ? cJSON_Parse(reply) : NULL;
 	curl_easy_cleanup(curl);
-	free(b.data);
+	free(reply);
 	return json;
 }
 
@@ -258,29 +232,17 @@ static cJSON *call_http(const char *base, const char *path, const char *body, un
                         char **raw)
 {
 	CURL *curl = curl_easy_init();
-	struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
-	struct buf b = {NULL, 0};
-	char url[1024];
-	long code = 0;
+	char url[1024], *reply = NULL;
 	cJSON *json = NULL;
 
 	snprintf(url, sizeof(url), "%s%s", base, path);
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
-	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-	if (curl_easy_perform(curl) == CURLE_OK)
-		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
-	*status = (unsigned)code;
-	if (b.data != NULL)
-		json = cJSON_Parse(b.data);
+	*status = (unsigned)httptest_call(curl, url, body, 60, &reply);
+	if (reply != NULL)
+		json = cJSON_Parse(reply);
 	if (raw != NULL)
-		*raw = b.data;
+		*raw = reply;
 	else
-		free(b.data);
-	curl_slist_free_all(headers);
+		free(reply);
 	curl_easy_cleanup(curl);
 	return json;
 }
@@ -325,21 +287,11 @@ static cJSON *read_json(const char *path)
 /* Sets fhirServer and a fhirAuthorization with `token` on the request. */
 static void point_at(cJSON *request, const char *server, const char *token)
 {
-	cJSON *auth = cJSON_CreateObject();
-
 	cJSON_DeleteItemFromObjectCaseSensitive(request, "fhirServer");
 	cJSON_DeleteItemFromObjectCaseSensitive(request, "fhirAuthorization");
 	cJSON_AddStringToObject(request, "fhirServer", server);
-	if (token == NULL) {
-		cJSON_Delete(auth);
-		return;
-	}
-	cJSON_AddStringToObject(auth, "access_token", token);
-	cJSON_AddStringToObject(auth, "token_type", "Bearer");
-	cJSON_AddNumberToObject(auth, "expires_in", 300);
-	cJSON_AddStringToObject(auth, "scope", "patient/*.read");
-	cJSON_AddStringToObject(auth, "subject", "cds-commissioning");
-	cJSON_AddItemToObject(request, "fhirAuthorization", auth);
+	if (token != NULL)
+		fhirauth_add(request, token, "patient/*.read", "cds-commissioning");
 }
 
 /* The $load body for a vector: the resources of its usable prefetch values, and as

@@ -19,19 +19,14 @@
  *  - the store holds a request row for every call answered 200, and none twice.
  * Pass/fail counts answers, never durations; every wait is bounded.
  * Usage: replicas BINARY SOURCE_DIR (nginx: $NGINX or /usr/sbin/nginx; missing: exit 77). */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,7 +34,9 @@
 #include <curl/curl.h>
 
 #include "httpclient.h"
+#include "serve_child.h"
 #include "store/store.h"
+#include "testdir.h"
 #include "testjwt.h"
 #include "testkit.h"
 #include "testnet.h"
@@ -59,55 +56,26 @@ static char public_url[64]; /* http://127.0.0.1:<nginx_port> */
 
 /* ---- processes -------------------------------------------------------------------------- */
 
-static unsigned free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof a;
-	unsigned port = 0;
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-		port = ntohs(a.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
-/* `serve` replica `name` with stderr to DIR/<name>.log; its pid and *port once it listens. */
-static pid_t replica(const char *bin, const char *name, const char *store, unsigned *port)
+/* `serve` replica `name` with stderr to DIR/<name>.log, started into *c; 1 once it listens
+ * (its port in c->port), else 0 (its log printed). */
+static int replica(struct serve_child *c, const char *bin, const char *name, const char *store)
 {
 	char log[128], issuer[160], key_file[128];
 	snprintf(log, sizeof log, "%s/%s.log", dir, name);
 	snprintf(issuer, sizeof issuer, ISS "=%s/jwks.json", dir);
 	snprintf(key_file, sizeof key_file, "%s/patient.key", dir);
-	pid_t pid = fork();
-	if (pid == 0) {
-		FILE *f = freopen(log, "w", stderr);
-		(void)f;
-		/* no --replay-cache: with a PostgreSQL store the replay cache is the store's */
-		execl(bin, bin, "serve", "--port", "0", "--issuer", issuer, "--public-url",
-		      public_url, "--store", store, "--patient-key", key_file, "--decision-log",
-		      "-", (char *)NULL);
-		_exit(127);
-	}
-	*port = 0;
-	for (int i = 0; pid > 0 && i < 300 && !*port; i++) { /* at most 30 s */
-		sleep_ms(100);
-		char *text = testkit_read(log, NULL);
-		const char *at = text ? strstr(text, "listening on http://127.0.0.1:") : NULL;
-		if (at)
-			*port = (unsigned)strtoul(at + strlen("listening on http://127.0.0.1:"),
-			                          NULL, 10);
-		free(text);
-		if (waitpid(pid, NULL, WNOHANG) == pid)
-			break; /* it exited: its log says why */
-	}
-	if (!*port) {
-		char *text = testkit_read(log, NULL);
-		fprintf(stderr, "replica %s did not start:\n%s\n", name, text ? text : "");
-		free(text);
-	}
-	return *port ? pid : -1;
+	/* no --replay-cache: with a PostgreSQL store the replay cache is the store's */
+	const char *const args[] = {
+	    "serve",        "--port",         "0",       "--issuer", issuer,
+	    "--public-url", public_url,       "--store", store,      "--patient-key",
+	    key_file,       "--decision-log", "-",       NULL};
+	if (serve_child_start(c, bin, args, log, NULL, NULL) == 0 &&
+	    serve_child_port(c, 30000) != 0) /* at most 30 s */
+		return 1;
+	char *text = serve_child_log(c);
+	fprintf(stderr, "replica %s did not start:\n%s\n", name, text ? text : "");
+	free(text);
+	return 0;
 }
 
 /* Replaces the one occurrence of `from` in *text with `to` (*text NEW, realloc'd). 0, or -1 when
@@ -179,43 +147,43 @@ static int write_nginx_conf(const char *source, unsigned a, unsigned b, unsigned
 	return fclose(f) == 0 ? 0 : -1;
 }
 
-static pid_t start_nginx(const char *nginx)
+/* nginx started into *n (stderr to DIR/nginx.stderr); 1 once it accepts connections. */
+static int start_nginx(struct serve_child *n, const char *nginx)
 {
-	char conf[128], tmp[128], err_log[128];
+	char conf[128], tmp[128], err_log[128], out[128];
 	snprintf(conf, sizeof conf, "%s/nginx.conf", dir);
 	snprintf(tmp, sizeof tmp, "%s/tmp", dir);
 	snprintf(err_log, sizeof err_log, "%s/error.log", dir);
+	snprintf(out, sizeof out, "%s/nginx.stderr", dir);
 	mkdir(tmp, 0700);
 	/* as root nginx's workers run as nobody: they need the folder for temporary files */
 	if (geteuid() == 0 && (chmod(dir, 0755) != 0 || chmod(tmp, 0777) != 0))
-		return -1;
-	pid_t pid = fork();
-	if (pid == 0) {
-		execl(nginx, nginx, "-p", dir, "-c", conf, "-e", err_log, (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; pid > 0 && i < 300; i++) { /* at most 30 s */
+		return 0;
+	const char *const args[] = {"-p", dir, "-c", conf, "-e", err_log, NULL};
+	if (serve_child_start(n, nginx, args, out, NULL, NULL) != 0)
+		return 0;
+	for (int i = 0; i < 300 && serve_child_alive(n); i++) { /* at most 30 s */
 		int fd = testnet_connect(nginx_port, 5, 5);
 		if (fd >= 0) {
 			close(fd);
-			return pid;
+			return 1;
 		}
-		if (waitpid(pid, NULL, WNOHANG) == pid)
-			break;
 		sleep_ms(100);
 	}
-	char *text = testkit_read(err_log, NULL);
-	fprintf(stderr, "nginx did not start:\n%s\n", text ? text : "");
+	char *text = testkit_read(err_log, NULL), *out_text = serve_child_log(n);
+	fprintf(stderr, "nginx did not start:\n%s\n%s\n", text ? text : "",
+	        out_text ? out_text : "");
 	free(text);
-	return -1;
+	free(out_text);
+	return 0;
 }
 
-static void stop(pid_t pid, int sig)
+/* Sends sig to the child (when it runs) and reaps it (at most 60 s, then SIGKILL); for SIGKILL
+ * itself serve_child_kill, which reaps it at once. */
+static void stop(struct serve_child *c, int sig)
 {
-	if (pid <= 0)
-		return;
-	kill(pid, sig);
-	waitpid(pid, NULL, 0);
+	serve_child_signal(c, sig);
+	serve_child_wait(c, 60000);
 }
 
 /* ---- requests --------------------------------------------------------------------------- */
@@ -224,21 +192,7 @@ static char *token(const char *jti)
 {
 	char aud[160];
 	snprintf(aud, sizeof aud, "\"%s" SELECT "\"", public_url);
-	char *h = testjwt_header(&key, NULL);
-	char *p = testjwt_payload(ISS, aud, 0, 300, jti);
-	char *t = testjwt_sign(&key, h, p);
-	free(h);
-	free(p);
-	return t;
-}
-
-static size_t on_body(char *data, size_t size, size_t n, void *ctx)
-{
-	struct {
-		char *text;
-		size_t length;
-	} *b = ctx;
-	return httptest_append(&b->text, &b->length, data, size * n);
+	return testjwt_token(&key, NULL, ISS, aud, 0, 300, jti);
 }
 
 /* POSTs the example to port with `jwt`; the status (0: no answer); *reason the 401's reason
@@ -246,29 +200,12 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 static long post(CURL *curl, unsigned port, const char *jwt, char *reason, size_t reason_size)
 {
 	CURL *own = curl ? NULL : curl_easy_init();
-	CURL *c = curl ? curl : own;
-	char url[128], auth[2048];
+	char url[128], *reply = NULL;
 	snprintf(url, sizeof url, "http://127.0.0.1:%u" SELECT, port);
-	snprintf(auth, sizeof auth, "Authorization: Bearer %s", jwt);
-	struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
-	headers = curl_slist_append(headers, auth);
-	struct {
-		char *text;
-		size_t length;
-	} b = {NULL, 0};
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	long status = 0;
-	if (curl_easy_perform(c) == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	long status = httptest_call_bearer(curl ? curl : own, url, body, jwt, 60, &reply);
 	if (reason && reason_size) {
 		reason[0] = 0;
-		cJSON *doc = b.text ? cJSON_Parse(b.text) : NULL;
+		cJSON *doc = reply ? cJSON_Parse(reply) : NULL;
 		const cJSON *issue =
 		    cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "issue"), 0);
 		const cJSON *details = cJSON_GetObjectItemCaseSensitive(issue, "details");
@@ -279,8 +216,7 @@ static long post(CURL *curl, unsigned port, const char *jwt, char *reason, size_
 			snprintf(reason, reason_size, "%s", code->valuestring);
 		cJSON_Delete(doc);
 	}
-	free(b.text);
-	curl_slist_free_all(headers);
+	free(reply);
 	curl_easy_cleanup(own);
 	return status;
 }
@@ -370,23 +306,14 @@ static long metric(CURL *curl, unsigned port, const char *name)
 	char url[96], prefix[96];
 	snprintf(url, sizeof url, "http://127.0.0.1:%u/metrics", port);
 	snprintf(prefix, sizeof prefix, "\n%s ", name);
-	struct {
-		char *text;
-		size_t length;
-	} b = {NULL, 0};
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	char *text = NULL;
 	long value = -1;
-	if (curl_easy_perform(curl) == CURLE_OK && b.text) {
-		const char *at = strstr(b.text, prefix);
+	if (httptest_call(curl, url, NULL, 10, &text) != 0 && text) {
+		const char *at = strstr(text, prefix);
 		if (at)
 			value = strtol(at + strlen(prefix), NULL, 10);
 	}
-	free(b.text);
+	free(text);
 	return value;
 }
 
@@ -394,7 +321,7 @@ static long metric(CURL *curl, unsigned port, const char *name)
  * for its commit (read, checked, assessed; none between its commit and its reply, whose token
  * is claimed for good), then kills C and lets the commits go: C's open transactions roll back.
  * 1 when C was killed so. */
-static int kill_mid_request(const char *store, pid_t c, unsigned port_c)
+static int kill_mid_request(const char *store, struct serve_child *c, unsigned port_c)
 {
 	pthread_t th;
 	atomic_store(&locked, 0);
@@ -416,7 +343,7 @@ static int kill_mid_request(const char *store, pid_t c, unsigned port_c)
 	}
 	curl_easy_cleanup(curl);
 	printf("C killed with %ld calls in flight waiting for their commit\n", ready ? waiting : 0);
-	stop(c, SIGKILL);
+	serve_child_kill(c);
 	atomic_store(&release, 1);
 	pthread_join(th, NULL);
 	CHECK(atomic_load(&locked) == 1, "the test held the request table");
@@ -537,39 +464,23 @@ int main(int argc, char **argv)
 	         argv[2]);
 	body = testkit_read(path, NULL);
 	CHECK(body != NULL, "read %s", path);
-	CHECK(testkey_generate(&key, "ES384", "replicas-k1") == 0, "key");
-	const struct testkey *keys[] = {&key};
-	char *jwks = testkey_jwks(keys, 1);
-	snprintf(path, sizeof path, "%s/jwks.json", dir);
-	FILE *f = fopen(path, "w");
-	CHECK(f && jwks && fputs(jwks, f) >= 0 && fclose(f) == 0, "write %s", path);
-	free(jwks);
+	/* the issuer's key (its JWKS) and the patient key the replicas share */
+	CHECK(testkey_replica_files(&key, "replicas-k1", dir) == 0, "the replicas' key files");
 
-	/* the patient key every replica shares (issue 13 item 3) */
-	snprintf(path, sizeof path, "%s/patient.key", dir);
-	unsigned char secret[32];
-	FILE *r = fopen("/dev/urandom", "rb");
-	CHECK(r && fread(secret, 1, sizeof secret, r) == sizeof secret, "random key");
-	if (r)
-		fclose(r);
-	int kfd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	CHECK(kfd >= 0 && write(kfd, secret, sizeof secret) == (ssize_t)sizeof secret &&
-	          close(kfd) == 0,
-	      "write %s", path);
-
-	nginx_port = free_port();
+	int probe = testnet_listen(1, &nginx_port); /* a free port for nginx's configuration */
+	CHECK(probe >= 0, "a free port for nginx");
+	if (probe >= 0)
+		close(probe);
 	snprintf(public_url, sizeof public_url, "http://127.0.0.1:%u", nginx_port);
-	unsigned port_a = 0, port_b = 0, port_c = 0;
-	pid_t a = replica(argv[1], "a", store, &port_a);
-	pid_t b = a > 0 ? replica(argv[1], "b", store, &port_b) : -1;
-	pid_t c = b > 0 ? replica(argv[1], "c", store, &port_c) : -1;
-	CHECK(a > 0 && b > 0 && c > 0, "three replicas listening (%u, %u, %u)", port_a, port_b,
-	      port_c);
-	pid_t ngx = -1;
-	if (a > 0 && b > 0 && c > 0 && write_nginx_conf(argv[2], port_a, port_b, port_c) == 0)
-		ngx = start_nginx(nginx);
-	CHECK(ngx > 0, "nginx listening on %u", nginx_port);
-	if (ngx <= 0)
+	struct serve_child a = {.pid = -1}, b = {.pid = -1}, c = {.pid = -1}, ngx = {.pid = -1};
+	int up = replica(&a, argv[1], "a", store) && replica(&b, argv[1], "b", store) &&
+	         replica(&c, argv[1], "c", store);
+	unsigned port_a = a.port, port_b = b.port, port_c = c.port;
+	CHECK(up, "three replicas listening (%u, %u, %u)", port_a, port_b, port_c);
+	int nginx_up = up && write_nginx_conf(argv[2], port_a, port_b, port_c) == 0 &&
+	               start_nginx(&ngx, nginx);
+	CHECK(nginx_up, "nginx listening on %u", nginx_port);
+	if (!nginx_up)
 		goto out;
 
 	/* a token accepted by A is a replay on B */
@@ -604,8 +515,7 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof path, "127.0.0.1:%u ", port_b); /* B alone, not "B, A" */
 	size_t b_before = log_lines(path);
 	unsigned sent_at_kill = atomic_load(&sent);
-	stop(b, SIGKILL);
-	b = -1;
+	serve_child_kill(&b);
 	atomic_store(&pause_wanted, 0);
 	CHECK(wait_sent(sent_at_kill + AFTER_KILL), "load after the kill");
 	/* every request so far answered 200 (the last ones in flight are at A or C, alive) */
@@ -622,8 +532,7 @@ int main(int argc, char **argv)
 	 * A again (non_idempotent), which answers them: C never claimed their tokens */
 	snprintf(path, sizeof path, "127.0.0.1:%u ", port_c);
 	size_t c_before = log_lines(path);
-	kill_mid_request(store, c, port_c);
-	c = -1;
+	kill_mid_request(store, &c, port_c);
 	CHECK(wait_sent(sent_1 + AFTER_KILL), "load after the second kill");
 	atomic_store(&finish, 1);
 	for (size_t i = 0; i < CLIENTS; i++)
@@ -659,10 +568,10 @@ int main(int argc, char **argv)
 	      "the store holds every answered call: %ld rows, %u + %d calls", stored, ok,
 	      3 + ROUNDS);
 out:
-	stop(ngx, SIGQUIT); /* graceful: nginx finishes what it has */
-	stop(b, SIGKILL);
-	stop(c, SIGKILL);
-	stop(a, SIGTERM);
+	stop(&ngx, SIGQUIT); /* graceful: nginx finishes what it has */
+	serve_child_kill(&b);
+	serve_child_kill(&c);
+	stop(&a, SIGTERM);
 	free(body);
 	testkey_free(&key);
 	char cmd[160];

@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "cardcheck.h"
+#include "fhirauth.h"
 #include "stallserver.h"
 #include "testnet.h"
 
@@ -129,12 +130,7 @@ char *stall_server_request(const struct stall_server *s, const char *source_dir,
 	snprintf(base, sizeof base, "http://127.0.0.1:%u/fhir", s->port);
 	cJSON_DeleteItemFromObjectCaseSensitive(req, "fhirServer");
 	cJSON_AddStringToObject(req, "fhirServer", base);
-	cJSON *auth = cJSON_AddObjectToObject(req, "fhirAuthorization");
-	cJSON_AddStringToObject(auth, "access_token", token);
-	cJSON_AddStringToObject(auth, "token_type", "Bearer");
-	cJSON_AddNumberToObject(auth, "expires_in", 300);
-	cJSON_AddStringToObject(auth, "scope", "patient/*.read");
-	cJSON_AddStringToObject(auth, "subject", "cds-commissioning");
+	fhirauth_add(req, token, "patient/*.read", "cds-commissioning");
 	char *body = cJSON_PrintUnformatted(req);
 	cJSON_Delete(req);
 	return body;

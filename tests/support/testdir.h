@@ -1,4 +1,5 @@
-/* testdir.h — a temporary folder of a test's own, and its removal. Test support only. */
+/* testdir.h — a temporary folder of a test's own, the files written into it, and its removal.
+ * Test support only. */
 #ifndef CDS_TEST_TESTDIR_H
 #define CDS_TEST_TESTDIR_H
 
@@ -11,5 +12,12 @@ int testdir_make(char *dir, size_t size, const char *name);
 
 /* Removes the folder and everything below it (rm -rf). 0, or -1 when that failed. */
 int testdir_remove(const char *dir);
+
+/* Writes text to path (created or truncated). 0, or -1 (errno set). */
+int testdir_write(const char *path, const char *text);
+
+/* Creates path (it must not exist; mode 0600, owner only) holding `bytes` (at most 4096) random
+ * bytes from /dev/urandom, e.g. a patient key file. 0, or -1 (errno set where known). */
+int testdir_random_file(const char *path, size_t bytes);
 
 #endif

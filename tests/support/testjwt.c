@@ -2,6 +2,7 @@
  * compact JWS signing, ES signatures converted from DER to raw r||s as JWS requires. It must
  * never be linked into the server. */
 #include "testjwt.h"
+#include "testdir.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,6 +125,47 @@ char *testkey_jwks(const struct testkey *const *keys, size_t count)
 	}
 	snprintf(out + n, cap - n, "]}");
 	return out;
+}
+
+int testkey_write_jwks(const struct testkey *const *keys, size_t count, const char *path)
+{
+	char *jwks = testkey_jwks(keys, count);
+	int rc = testdir_write(path, jwks);
+	free(jwks);
+	return rc;
+}
+
+char *testjwt_token(const struct testkey *key, const char *jku, const char *iss,
+                    const char *aud_json, long iat_offset, long exp_offset, const char *jti)
+{
+	char *h = testjwt_header(key, jku);
+	char *p = testjwt_payload(iss, aud_json, iat_offset, exp_offset, jti);
+	char *t = testjwt_sign(key, h, p);
+	free(h);
+	free(p);
+	return t;
+}
+
+int testkey_replica_files(struct testkey *key, const char *kid, const char *dir)
+{
+	char path[4200];
+	const struct testkey *keys[] = {key};
+	memset(key, 0, sizeof *key);
+	if (testkey_generate(key, "ES384", kid) != 0) {
+		fprintf(stderr, "testkey_replica_files: no ES384 key\n");
+		return -1;
+	}
+	snprintf(path, sizeof path, "%s/jwks.json", dir);
+	if (testkey_write_jwks(keys, 1, path) != 0) {
+		fprintf(stderr, "testkey_replica_files: cannot write %s\n", path);
+		return -1;
+	}
+	snprintf(path, sizeof path, "%s/patient.key", dir);
+	if (testdir_random_file(path, 32) != 0) {
+		fprintf(stderr, "testkey_replica_files: cannot write %s (random)\n", path);
+		return -1;
+	}
+	return 0;
 }
 
 /* Signs data with key->alg; ES output is raw r||s. NEW *sig. */

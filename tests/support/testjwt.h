@@ -23,6 +23,14 @@ void testkey_free(struct testkey *key);
 char *testkey_jwk(const struct testkey *key);
 /* NEW JSON text {"keys":[...]} of the keys' public JWKs (free()). */
 char *testkey_jwks(const struct testkey *const *keys, size_t count);
+/* Writes testkey_jwks(keys, count) to path (created or truncated), as the JWKS file of an
+ * issuer (`serve --issuer ISS=PATH`). 0, or -1. */
+int testkey_write_jwks(const struct testkey *const *keys, size_t count, const char *path);
+/* The files `serve` replicas share, in the folder dir: generates *key (ES384, kid `kid`; free with
+ * testkey_free, also after a failure), writes its JWKS to DIR/jwks.json (for --issuer ISS=...) and
+ * 32 random bytes to the new file DIR/patient.key (mode 0600; for --patient-key). 0, or -1 with
+ * what failed on stderr. */
+int testkey_replica_files(struct testkey *key, const char *kid, const char *dir);
 /* NEW base64url (no padding) of data (free()). */
 char *testjwt_b64url(const void *data, size_t length);
 /* NEW compact JWS: b64url(header) "." b64url(payload) "." signature by `key` with key->alg
@@ -34,5 +42,9 @@ char *testjwt_header(const struct testkey *key, const char *jku);
  * aud_json is raw JSON (a quoted string or an array). */
 char *testjwt_payload(const char *iss, const char *aud_json, long iat_offset, long exp_offset,
                       const char *jti);
+/* NEW compact JWS signed by `key`: testjwt_header(key, jku) and testjwt_payload(iss, aud_json,
+ * iat_offset, exp_offset, jti) — a token as a CDS client sends it (free()). */
+char *testjwt_token(const struct testkey *key, const char *jku, const char *iss,
+                    const char *aud_json, long iat_offset, long exp_offset, const char *jti);
 
 #endif

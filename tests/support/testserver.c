@@ -27,9 +27,12 @@ int test_server_start(struct test_server *t, const struct test_server_options *o
 			snprintf(option, sizeof option, "--%s: ", o->opts[i][0]);
 			return fail(t, why, size, option, err.message);
 		}
-	struct cds_app_options ao = {.decision_log = o->decision_log, .settings = t->cfg};
+	if (cds_config_check(t->cfg, &err) != FHIR_OK)
+		return fail(t, why, size, "options: ", err.message);
+	struct cds_app_options ao = {
+	    .decision_log = o->decision_log, .settings = t->cfg, .store = o->store};
 	if (cds_app_new(&ao, NULL, &t->app) != FHIR_OK || !t->app)
-		return fail(t, why, size, "the demo app did not load", "");
+		return fail(t, why, size, "the demo app (or its store) did not load", "");
 	if (o->fetch_budget_ms > 0 &&
 	    cds_app_set_fetch_budget(t->app, o->fetch_budget_ms) != FHIR_OK)
 		return fail(t, why, size, "the fetch budget was refused", "");

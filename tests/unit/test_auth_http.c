@@ -26,6 +26,7 @@
 #include <microhttpd.h>
 
 #include "cds_internal.h"
+#include "fhirauth.h"
 #include "testjwt.h"
 #include "httpclient.h"
 #include "testkit.h"
@@ -149,63 +150,39 @@ struct http {
 	int curl_rc;
 };
 
-static size_t on_body(char *data, size_t size, size_t n, void *ctx)
-{
-	struct http *h = ctx;
-
-	return httptest_append(&h->body, &h->length, data, size * n);
-}
-
-static size_t on_header(char *data, size_t size, size_t n, void *ctx)
-{
-	struct http *h = ctx;
-	size_t len = size * n;
-	httptest_header_value(data, len, "WWW-Authenticate", h->www_auth, sizeof h->www_auth);
-	httptest_header_value(data, len, "Access-Control-Allow-Origin", h->acao, sizeof h->acao);
-	httptest_header_value(data, len, "Access-Control-Allow-Methods", h->acam, sizeof h->acam);
-	httptest_header_value(data, len, "Access-Control-Allow-Headers", h->acah, sizeof h->acah);
-	httptest_header_value(data, len, "Retry-After", h->retry_after, sizeof h->retry_after);
-	httptest_header_value(data, len, "Vary", h->vary, sizeof h->vary);
-	return len;
-}
-
 /* One request. token NULL: no Authorization; origin NULL: no Origin; ca: TLS trust. */
 static void perform(const char *base, const char *method, const char *path, const char *token,
                     const char *origin, const char *body, const char *ca, struct http *h)
 {
 	char url[512], auth[20000], org[300];
+	const char *headers[4] = {"Content-Type: application/json"};
+	size_t n = 1;
 	memset(h, 0, sizeof *h);
 	snprintf(url, sizeof url, "%s%s", base, path);
-	CURL *c = curl_easy_init();
-	struct curl_slist *hd = NULL;
-	hd = curl_slist_append(hd, "Content-Type: application/json");
 	if (token) {
 		snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
-		hd = curl_slist_append(hd, auth);
+		headers[n++] = auth;
 		if (token_count < sizeof tokens / sizeof tokens[0])
 			tokens[token_count++] = strdup(token);
 	}
 	if (origin) {
 		snprintf(org, sizeof org, "Origin: %s", origin);
-		hd = curl_slist_append(hd, org);
+		headers[n++] = org;
 	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hd);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	if (ca)
-		curl_easy_setopt(c, CURLOPT_CAINFO, ca);
-	if (body)
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	h->curl_rc = (int)curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &h->status);
-	curl_slist_free_all(hd);
-	curl_easy_cleanup(c);
+	struct httptest_request rq = {method, url, headers, body, ca, 60};
+	struct httptest_response rs;
+	h->curl_rc = httptest_perform(&rq, &rs);
+	h->status = rs.status;
+	h->body = rs.body;
+	h->length = rs.length;
+	rs.body = NULL; /* h owns it now */
+	httptest_response_header(&rs, "WWW-Authenticate", h->www_auth, sizeof h->www_auth);
+	httptest_response_header(&rs, "Access-Control-Allow-Origin", h->acao, sizeof h->acao);
+	httptest_response_header(&rs, "Access-Control-Allow-Methods", h->acam, sizeof h->acam);
+	httptest_response_header(&rs, "Access-Control-Allow-Headers", h->acah, sizeof h->acah);
+	httptest_response_header(&rs, "Retry-After", h->retry_after, sizeof h->retry_after);
+	httptest_response_header(&rs, "Vary", h->vary, sizeof h->vary);
+	httptest_response_clear(&rs);
 }
 
 static void http_clear(struct http *h)
@@ -223,12 +200,7 @@ static struct testkey es_a, es_a_other, rs_b, es_jku, es_c1, es_c2, es_256;
 static char *token_for(const struct testkey *k, const char *iss, const char *aud_json, long iat,
                        long exp, const char *jti, const char *jku)
 {
-	char *h = testjwt_header(k, jku);
-	char *p = testjwt_payload(iss, aud_json, iat, exp, jti);
-	char *t = testjwt_sign(k, h, p);
-	free(h);
-	free(p);
-	return t;
+	return testjwt_token(k, jku, iss, aud_json, iat, exp, jti);
 }
 
 static char *aud_for(const char *path)
@@ -1166,12 +1138,7 @@ int main(void)
 	      err.message);
 	snprintf(base_url, sizeof base_url, "%s", cds_server_url(server));
 
-	cJSON *auth = cJSON_AddObjectToObject(doc, "fhirAuthorization");
-	cJSON_AddStringToObject(auth, "access_token", SECRET);
-	cJSON_AddStringToObject(auth, "token_type", "Bearer");
-	cJSON_AddNumberToObject(auth, "expires_in", 300);
-	cJSON_AddStringToObject(auth, "scope", "patient/*.read");
-	cJSON_AddStringToObject(auth, "subject", "cds-service");
+	fhirauth_add(doc, SECRET, "patient/*.read", "cds-service");
 	char fhir_server[128];
 	snprintf(fhir_server, sizeof fhir_server, "http://127.0.0.1:%u/fhir", js.port);
 	cJSON_DeleteItemFromObjectCaseSensitive(doc, "fhirServer");

@@ -20,8 +20,10 @@
 
 #include "cds_internal.h"
 #include "store/writer.h"
+#include "testdir.h"
 #include "testkit.h"
 #include "testnet.h"
+#include "testserver.h"
 
 #define SELECT  "/cds-services/" CDS_SERVICE_ORDER_SELECT
 #define PARKED  8
@@ -165,7 +167,6 @@ int main(void)
 {
 	const char *shared = getenv("CDS_SHARED_DIR") ? getenv("CDS_SHARED_DIR") : "../shared";
 	char path[1024], url[600];
-	struct fhir_error err;
 	snprintf(path, sizeof path, "%s/examples/uk-msk-order-select-knee-injection.json", shared);
 	char *knee = testkit_read(path, NULL);
 	CHECK(knee && mkdtemp(dir), "the knee example and a temporary folder");
@@ -173,30 +174,19 @@ int main(void)
 		return testkit_done();
 	static const char *const opts[][2] = {
 	    {"threads", "1"}, {"max-in-flight", "64"}, {"max-connections-per-ip", "64"}};
-	struct cds_config *cfg = cds_config_new();
-	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
-		CHECK(cds_config_option(cfg, opts[i][0], opts[i][1], &err) == FHIR_OK, "--%s: %s",
-		      opts[i][0], err.message);
 	snprintf(url, sizeof url, "sqlite:%s/decisions.db", dir);
-	struct cds_app_options o = {.decision_log = "-", .settings = cfg, .store = url};
-	struct cds_app *app = NULL;
-	struct cds_server *server = NULL;
-	CHECK(cds_app_new(&o, NULL, &app) == FHIR_OK && app && app->host->store_writer,
-	      "app with a SQLite store");
-	if (app)
-		CHECK(cds_server_start(app, "127.0.0.1", 0, &server, &err) == FHIR_OK, "server: %s",
-		      err.message);
-	if (server) {
-		unsigned port = cds_server_port(server);
-		test_parked(app, server, port, knee);
-		test_drain(app, server, port, knee);
+	struct test_server_options so = {
+	    .opts = opts, .count = sizeof opts / sizeof opts[0], .decision_log = "-", .store = url};
+	struct test_server t;
+	char why[600];
+	int up = test_server_start(&t, &so, why, sizeof why) == 0;
+	CHECK(up && t.app->host->store_writer, "app with a SQLite store, server: %s", why);
+	if (up) {
+		test_parked(t.app, t.server, t.port, knee);
+		test_drain(t.app, t.server, t.port, knee);
 	}
-	cds_server_stop(server);
-	cds_app_free(app);
-	cds_config_free(cfg);
+	test_server_stop(&t);
 	free(knee);
-	char cmd[700];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	CHECK(system(cmd) == 0, "cleanup");
+	CHECK(testdir_remove(dir) == 0, "cleanup");
 	return testkit_done();
 }

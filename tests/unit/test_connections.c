@@ -45,7 +45,7 @@ static int send_request(int fd, int post)
  * counted, nothing to stop) when it did not start. */
 static struct cds_server *start(struct test_server *t, const char *const (*opts)[2], size_t count)
 {
-	struct test_server_options o = {opts, count, "-", 0};
+	struct test_server_options o = {.opts = opts, .count = count, .decision_log = "-"};
 	char why[512];
 	CHECK(test_server_start(t, &o, why, sizeof why) == 0, "%s", why);
 	port = t->port;

@@ -158,7 +158,8 @@ static struct test_server start(long budget_ms)
 {
 	static const char *const opts[][2] = {
 	    {"threads", "2"}, {"max-in-flight", "128"}, {"max-connections-per-ip", "256"}};
-	struct test_server_options o = {opts, sizeof opts / sizeof opts[0], NULL, budget_ms};
+	struct test_server_options o = {
+	    .opts = opts, .count = sizeof opts / sizeof opts[0], .fetch_budget_ms = budget_ms};
 	struct test_server t;
 	char why[512];
 	CHECK(test_server_start(&t, &o, why, sizeof why) == 0, "%s", why);

@@ -22,6 +22,7 @@
 #include "cds.h"
 #include "testkit.h"
 #include "testnet.h"
+#include "testserver.h"
 
 #define MAX_BODY 1024u                    /* the server's maxBodyBytes in this test */
 #define DISCARD  (16ul * 1024ul * 1024ul) /* server.c SERVER_DISCARD_MAX_BYTES */
@@ -159,7 +160,6 @@ static void run(const char *request, size_t filler, struct exchange *x)
 int main(void)
 {
 	static struct exchange x;
-	struct fhir_error err = {{0}, {0}};
 	char req[1024];
 	const char *post = "POST " FEEDBACK " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 	                   "Content-Type: application/json\r\n";
@@ -168,23 +168,17 @@ int main(void)
 	                 "\"outcomeTimestamp\":\"2021-12-11T10:05:31Z\"}]}";
 
 	curl_global_init(CURL_GLOBAL_ALL);
-	struct cds_config *cfg = cds_config_new();
-	char max_body[32];
+	char max_body[32], why[256];
 	snprintf(max_body, sizeof max_body, "%u", MAX_BODY);
-	CHECK(cds_config_option(cfg, "max-body-bytes", max_body, &err) == FHIR_OK, "%s",
-	      err.message);
-	struct cds_app_options o = {.decision_log = "-", .settings = cfg};
-	struct cds_app *app = NULL;
-	struct cds_server *server = NULL;
-	CHECK(cds_app_new(&o, NULL, &app) == FHIR_OK, "demo app");
-	CHECK(app && cds_server_start(app, "127.0.0.1", 0, &server, &err) == FHIR_OK, "server: %s",
-	      err.message);
-	if (!server) {
-		cds_app_free(app);
-		cds_config_free(cfg);
+	const char *const opts[][2] = {{"max-body-bytes", max_body}};
+	struct test_server_options so = {.opts = opts, .count = 1, .decision_log = "-"};
+	struct test_server t;
+	CHECK(test_server_start(&t, &so, why, sizeof why) == 0, "demo app and server: %s", why);
+	if (!t.server) {
+		curl_global_cleanup();
 		return testkit_done();
 	}
-	port = cds_server_port(server);
+	port = t.port;
 
 	/* Controls: sound framing is served, and the connection stays usable. */
 	snprintf(req, sizeof req, "%sContent-Length: %zu\r\nConnection: close\r\n\r\n%s", post,
@@ -330,9 +324,7 @@ int main(void)
 	run("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", 0, &x);
 	CHECK(x.responses == 1 && x.status[0] == 200, "healthz afterwards: %.200s", x.data);
 
-	cds_server_stop(server);
-	cds_app_free(app);
-	cds_config_free(cfg);
+	test_server_stop(&t);
 	curl_global_cleanup();
 	return testkit_done();
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cds_internal.h"
+#include "fhirauth.h"
 #include "testkit.h"
 
 static struct cds_app *app;
@@ -417,12 +418,7 @@ static void patient_view(cJSON *j)
 }
 static void add_auth(cJSON *j)
 {
-	cJSON *a = cJSON_AddObjectToObject(j, "fhirAuthorization");
-	cJSON_AddStringToObject(a, "access_token", "SECRET-TOKEN-4711");
-	cJSON_AddStringToObject(a, "token_type", "Bearer");
-	cJSON_AddNumberToObject(a, "expires_in", 300);
-	cJSON_AddStringToObject(a, "scope", "user/Patient.read");
-	cJSON_AddStringToObject(a, "subject", "cds-commissioning");
+	fhirauth_add(j, "SECRET-TOKEN-4711", "user/Patient.read", "cds-commissioning");
 }
 static void auth_no_server(cJSON *j)
 {

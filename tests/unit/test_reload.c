@@ -64,9 +64,7 @@ static unsigned call(struct cds_app *app, const struct testkey *key, const char 
 	static int jti;
 	char id[32];
 	snprintf(id, sizeof id, "jti-%d", ++jti);
-	char *header = testjwt_header(key, NULL);
-	char *payload = testjwt_payload(ISS, "\"" PUBLIC SELECT "\"", 0, 300, id);
-	char *token = testjwt_sign(key, header, payload);
+	char *token = testjwt_token(key, NULL, ISS, "\"" PUBLIC SELECT "\"", 0, 300, id);
 	char authorization[4096];
 	snprintf(authorization, sizeof authorization, "Bearer %s", token);
 	struct cds_request req = {0};
@@ -80,8 +78,6 @@ static unsigned call(struct cds_app *app, const struct testkey *key, const char 
 	cds_handle(app, &req, &reply);
 	unsigned status = reply.status;
 	cds_reply_clear(&reply);
-	free(header);
-	free(payload);
 	free(token);
 	return status;
 }

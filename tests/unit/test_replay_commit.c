@@ -19,7 +19,6 @@
  * On SQLite (one file, a connection per replica and use) always; on PostgreSQL too when
  * CDS_TEST_POSTGRES_URL names a server (tests/store/pg_server.sh). Pass/fail counts answers,
  * never durations; every wait is bounded. */
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,9 +29,11 @@
 #include "cds_internal.h"
 #include "store/store.h"
 #include "store/writer.h"
+#include "testdir.h"
 #include "testjwt.h"
 #include "testkit.h"
 #include "testnet.h"
+#include "teststore.h"
 
 #define ISS      "https://ehr.example/replay-commit"
 #define PUBLIC   "https://cds.example"
@@ -89,12 +90,7 @@ static char *token(const char *path, const char *prefix)
 	char aud[256], jti[96];
 	snprintf(aud, sizeof aud, "\"" PUBLIC "%s\"", path);
 	snprintf(jti, sizeof jti, "%s-%u", prefix, serial++);
-	char *h = testjwt_header(&key, NULL);
-	char *p = testjwt_payload(ISS, aud, 0, 300, jti);
-	char *t = testjwt_sign(&key, h, p);
-	free(h);
-	free(p);
-	return t;
+	return testjwt_token(&key, NULL, ISS, aud, 0, 300, jti);
 }
 
 /* Sends a POST of `body` to `path` with the token; the connection (read it with answer). */
@@ -311,43 +307,19 @@ out:
 int main(void)
 {
 	const char *shared = getenv("CDS_SHARED_DIR") ? getenv("CDS_SHARED_DIR") : "../shared";
-	char path[1024], url[600];
+	char path[1024];
 	snprintf(path, sizeof path, "%s/examples/uk-msk-order-select-knee-injection.json", shared);
 	knee = testkit_read(path, NULL);
 	CHECK(knee && mkdtemp(dir), "the knee example and a temporary folder");
 	if (!knee)
 		return testkit_done();
-	CHECK(testkey_generate(&key, "ES384", "replay-commit-k1") == 0, "key");
-	const struct testkey *keys[] = {&key};
-	char *jwks = testkey_jwks(keys, 1);
-	snprintf(path, sizeof path, "%s/jwks.json", dir);
-	FILE *f = fopen(path, "w");
-	CHECK(f && jwks && fputs(jwks, f) >= 0 && fclose(f) == 0, "write %s", path);
-	free(jwks);
-	/* the patient key both replicas share (32 random bytes, owner only) */
-	snprintf(path, sizeof path, "%s/patient.key", dir);
-	unsigned char secret[32];
-	FILE *r = fopen("/dev/urandom", "rb");
-	CHECK(r && fread(secret, 1, sizeof secret, r) == sizeof secret, "random key");
-	if (r)
-		fclose(r);
-	int kfd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	CHECK(kfd >= 0 && write(kfd, secret, sizeof secret) == (ssize_t)sizeof secret &&
-	          close(kfd) == 0,
-	      "write %s", path);
+	/* the issuer's key (its JWKS) and the patient key the replicas share */
+	CHECK(testkey_replica_files(&key, "replay-commit-k1", dir) == 0, "the replicas' key files");
 
-	snprintf(url, sizeof url, "sqlite:%s/store.db", dir);
-	suite(url);
-	const char *pg = getenv("CDS_TEST_POSTGRES_URL");
-	if (pg && *pg)
-		suite(pg);
-	else
-		printf("PostgreSQL: not tested here (CDS_TEST_POSTGRES_URL unset)\n");
+	teststore_each(dir, suite);
 
 	testkey_free(&key);
 	free(knee);
-	char cmd[700];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	CHECK(system(cmd) == 0, "cleanup");
+	CHECK(testdir_remove(dir) == 0, "cleanup");
 	return testkit_done();
 }

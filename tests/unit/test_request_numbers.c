@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cds.h"
+#include "fhirauth.h"
 #include "testkit.h"
 
 static struct cds_app *app;
@@ -20,12 +21,8 @@ static char *example;
 static char *with_expires_in(const char *number)
 {
 	cJSON *j = cJSON_Parse(example);
-	cJSON *a = cJSON_AddObjectToObject(j, "fhirAuthorization");
-	cJSON_AddStringToObject(a, "access_token", "SECRET-TOKEN-4711");
-	cJSON_AddStringToObject(a, "token_type", "Bearer");
-	cJSON_AddItemToObject(a, "expires_in", cJSON_CreateRaw(number));
-	cJSON_AddStringToObject(a, "scope", "user/Patient.read");
-	cJSON_AddStringToObject(a, "subject", "cds-commissioning");
+	cJSON *a = fhirauth_add(j, "SECRET-TOKEN-4711", "user/Patient.read", "cds-commissioning");
+	cJSON_ReplaceItemInObjectCaseSensitive(a, "expires_in", cJSON_CreateRaw(number));
 	if (!cJSON_GetObjectItemCaseSensitive(j, "fhirServer"))
 		cJSON_AddStringToObject(j, "fhirServer", "https://ehr.example.org/fhir");
 	char *out = cJSON_PrintUnformatted(j);

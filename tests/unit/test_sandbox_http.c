@@ -110,47 +110,23 @@ struct http {
 	char acao[256], acam[128], acah[256];
 };
 
-static size_t on_body(char *data, size_t size, size_t n, void *ctx)
-{
-	struct http *h = ctx;
-
-	return httptest_append(&h->body, &h->length, data, size * n);
-}
-
-static size_t on_header(char *data, size_t size, size_t n, void *ctx)
-{
-	struct http *h = ctx;
-	size_t len = size * n;
-	httptest_header_value(data, len, "Access-Control-Allow-Origin", h->acao, sizeof h->acao);
-	httptest_header_value(data, len, "Access-Control-Allow-Methods", h->acam, sizeof h->acam);
-	httptest_header_value(data, len, "Access-Control-Allow-Headers", h->acah, sizeof h->acah);
-	return len;
-}
-
-/* One request with the given extra header lines (NULL-terminated). */
+/* One request with the given extra header lines (NULL-terminated); status 0 unless the exchange
+ * completed. */
 static void perform(const char *url, const char *method, const char *const *headers,
                     const char *body, struct http *h)
 {
 	memset(h, 0, sizeof *h);
-	CURL *c = curl_easy_init();
-	struct curl_slist *hd = NULL;
-	for (size_t i = 0; headers[i]; i++)
-		hd = curl_slist_append(hd, headers[i]);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hd);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	if (body)
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	if (curl_easy_perform(c) == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &h->status);
-	curl_slist_free_all(hd);
-	curl_easy_cleanup(c);
+	struct httptest_request rq = {method, url, headers, body, NULL, 60};
+	struct httptest_response rs;
+	if (httptest_perform(&rq, &rs) == CURLE_OK)
+		h->status = rs.status;
+	h->body = rs.body;
+	h->length = rs.length;
+	rs.body = NULL; /* h owns it now */
+	httptest_response_header(&rs, "Access-Control-Allow-Origin", h->acao, sizeof h->acao);
+	httptest_response_header(&rs, "Access-Control-Allow-Methods", h->acam, sizeof h->acam);
+	httptest_response_header(&rs, "Access-Control-Allow-Headers", h->acah, sizeof h->acah);
+	httptest_response_clear(&rs);
 }
 
 /* 1 when `list` (a header value) holds `word`, ignoring case. */
@@ -311,9 +287,7 @@ static void test_over_http(const char *jwks_path, unsigned side_port)
 		char aud[320], jti[64], auth[4096];
 		snprintf(aud, sizeof aud, "\"%s\"", url);
 		snprintf(jti, sizeof jti, "sandbox-test-jti-%d-%ld", n, (long)getpid());
-		char *header = testjwt_header(&key, jku);
-		char *payload = testjwt_payload(ISS, aud, 0, 300, jti);
-		char *token = testjwt_sign(&key, header, payload);
+		char *token = testjwt_token(&key, jku, ISS, aud, 0, 300, jti);
 		snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
 		const char *headers[] = {"Content-Type: application/json",
 		                         "Accept: application/json", "Origin: " ORIGIN, auth, NULL};
@@ -340,8 +314,6 @@ static void test_over_http(const char *jwks_path, unsigned side_port)
 		}
 		cJSON_Delete(response);
 		free(h.body);
-		free(header);
-		free(payload);
 		free(token);
 		free(body);
 		cJSON_Delete(req);

@@ -25,6 +25,7 @@
 #include <openssl/hmac.h>
 
 #include "cds_internal.h"
+#include "fhirauth.h"
 #include "store/rows.h"
 #include "store/writer.h"
 #include "testkit.h"
@@ -500,12 +501,7 @@ int main(void)
 	CHECK(json != NULL && mkdtemp(dir) != NULL, "the knee example and a temporary folder");
 	if (!json)
 		return testkit_done();
-	cJSON *auth = cJSON_AddObjectToObject(json, "fhirAuthorization");
-	cJSON_AddStringToObject(auth, "access_token", TOKEN);
-	cJSON_AddStringToObject(auth, "token_type", "Bearer");
-	cJSON_AddNumberToObject(auth, "expires_in", 300);
-	cJSON_AddStringToObject(auth, "scope", "patient/*.read");
-	cJSON_AddStringToObject(auth, "subject", "cds-commissioning");
+	fhirauth_add(json, TOKEN, "patient/*.read", "cds-commissioning");
 	knee = cJSON_PrintUnformatted(json);
 	cJSON_Delete(json);
 	snprintf(key_a, sizeof key_a, "%s/a.key", dir);

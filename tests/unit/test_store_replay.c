@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include "store/replay.h"
+#include "testdir.h"
 #include "testkit.h"
+#include "teststore.h"
 
 #define NOW    ((time_t)1900000000)
 #define RACERS 8
@@ -137,18 +139,7 @@ int main(void)
 {
 	char dir[] = "/tmp/test_store_replay.XXXXXX";
 	CHECK(mkdtemp(dir) != NULL, "mkdtemp");
-	char url[160];
-	snprintf(url, sizeof url, "sqlite:%s/store.db", dir);
-	suite(url);
-
-	const char *pg = getenv("CDS_TEST_POSTGRES_URL");
-	if (pg && *pg)
-		suite(pg);
-	else
-		printf("PostgreSQL: not tested here (CDS_TEST_POSTGRES_URL unset)\n");
-
-	char cmd[200];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	CHECK(system(cmd) == 0, "cleanup");
+	teststore_each(dir, suite);
+	CHECK(testdir_remove(dir) == 0, "cleanup");
 	return testkit_done();
 }

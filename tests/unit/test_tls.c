@@ -18,6 +18,7 @@
 
 #include "cds.h"
 #include "testkit.h"
+#include "testserver.h"
 #include "testtls.h"
 
 static char tmpdir[256];
@@ -110,43 +111,24 @@ static void refused(const char *base, const char *ca, int tls13, const char *sui
 	      suites, (int)a.rc, curl_easy_strerror(a.rc), a.status, a.version, a.cipher);
 }
 
-/* Starts a TLS server with the given certificate and key; NULL on failure (recorded). */
-static struct cds_server *start(const char *cert, const char *key, struct cds_config **cfg,
-                                struct cds_app **app)
+/* Starts a TLS server with the given certificate and key into *t; 1, or 0 (recorded; *t zeroed). */
+static int start(struct test_server *t, const char *cert, const char *key)
 {
-	struct fhir_error err = {{0}, {0}};
-	struct cds_server *server = NULL;
-	*cfg = cds_config_new();
-	*app = NULL;
-	int ok = *cfg && cds_config_option(*cfg, "tls-cert", cert, &err) == FHIR_OK &&
-	         cds_config_option(*cfg, "tls-key", key, &err) == FHIR_OK &&
-	         cds_config_check(*cfg, &err) == FHIR_OK;
-	CHECK(ok, "TLS options: %s", err.message);
-	struct cds_app_options o = {.decision_log = "-", .settings = *cfg};
-	if (ok)
-		CHECK(cds_app_new(&o, NULL, app) == FHIR_OK, "app");
-	if (ok && *app)
-		CHECK(cds_server_start(*app, "127.0.0.1", 0, &server, &err) == FHIR_OK,
-		      "TLS server: %s", err.message);
-	return server;
-}
-
-static void stop(struct cds_server *server, struct cds_config *cfg, struct cds_app *app)
-{
-	cds_server_stop(server);
-	cds_app_free(app);
-	cds_config_free(cfg);
+	const char *const opts[][2] = {{"tls-cert", cert}, {"tls-key", key}};
+	struct test_server_options o = {.opts = opts, .count = 2, .decision_log = "-"};
+	char why[600];
+	int rc = test_server_start(t, &o, why, sizeof why);
+	CHECK(rc == 0, "TLS server: %s", why);
+	return rc == 0;
 }
 
 static void test_rsa(void)
 {
 	char cert[512], key[512];
 	CHECK(make_cert("RSA", cert, key, sizeof cert) == 0, "RSA test certificate");
-	struct cds_config *cfg;
-	struct cds_app *app;
-	struct cds_server *server = start(cert, key, &cfg, &app);
-	if (server) {
-		const char *u = cds_server_url(server);
+	struct test_server t;
+	if (start(&t, cert, key)) {
+		const char *u = cds_server_url(t.server);
 		/* TLS 1.2, forward secrecy and AEAD: accepted. */
 		accepted(u, cert, 0, "ECDHE-RSA-AES128-GCM-SHA256", "RSA TLS 1.2");
 		accepted(u, cert, 0, "ECDHE-RSA-AES256-GCM-SHA384", "RSA TLS 1.2");
@@ -177,18 +159,16 @@ static void test_rsa(void)
 		CHECK(rc == CURLE_SSL_CONNECT_ERROR, "TLS 1.0/1.1 must be refused (curl %d)",
 		      (int)rc);
 	}
-	stop(server, cfg, app);
+	test_server_stop(&t);
 }
 
 static void test_ec(void)
 {
 	char cert[512], key[512];
 	CHECK(make_cert("EC", cert, key, sizeof cert) == 0, "EC test certificate");
-	struct cds_config *cfg;
-	struct cds_app *app;
-	struct cds_server *server = start(cert, key, &cfg, &app);
-	if (server) {
-		const char *u = cds_server_url(server);
+	struct test_server t;
+	if (start(&t, cert, key)) {
+		const char *u = cds_server_url(t.server);
 		accepted(u, cert, 0, "ECDHE-ECDSA-AES128-GCM-SHA256", "EC TLS 1.2");
 		accepted(u, cert, 0, "ECDHE-ECDSA-AES256-GCM-SHA384", "EC TLS 1.2");
 		accepted(u, cert, 0, "ECDHE-ECDSA-CHACHA20-POLY1305", "EC TLS 1.2");
@@ -196,7 +176,7 @@ static void test_ec(void)
 		refused(u, cert, 0, "ECDHE-ECDSA-AES256-SHA384:@SECLEVEL=0", "EC CBC-SHA384");
 		accepted(u, cert, 1, "TLS_AES_128_GCM_SHA256", "EC TLS 1.3");
 	}
-	stop(server, cfg, app);
+	test_server_stop(&t);
 }
 
 int main(void)
