@@ -325,7 +325,8 @@ struct fhir_path_env {
  * keys): a union of the same 3,000 resources in several expressions hashes each once; a test
  * written alike in several criteria is worked out once per resource.
  * NEW: fhir_path_memo_free (accepts NULL). malloc'd, not in an arena (an arena released between
- * evaluations would take it along). One thread at a time. Out of memory aborts. */
+ * evaluations would take it along). One thread at a time. Out of memory aborts. A freed memo
+ * of modest size is emptied and kept for the thread's next fhir_path_memo_new (fhirpath_set.c). */
 struct fhir_path_memo *fhir_path_memo_new(void);
 void fhir_path_memo_free(struct fhir_path_memo *memo);
 

@@ -420,16 +420,17 @@ static int push_member(struct fhir__fp_ev *e, const cJSON *parent, const cJSON *
 {
 	const cJSON *elems = m;
 	const cJSON *one = m;
-	const cJSON *ext = primitive_array_elements(parent, m);
-	const cJSON *ext_one = ext != NULL ? ext->child : NULL;
-	int rc;
+	/* the "_name" array's item beside one, looked up only once a null item needs it (no other
+	 * item does), then kept in step: at ext_index */
+	const cJSON *ext_one = NULL;
+	size_t index = 0, ext_index = 0;
+	int ext_looked = 0, rc;
 
 	if (fhir__fp_is_array(m))
 		one = m->child;
 	else
 		elems = NULL;
-	for (; one != NULL; one = elems != NULL ? one->next : NULL,
-	                    ext_one = ext_one != NULL ? ext_one->next : NULL) {
+	for (; one != NULL; one = elems != NULL ? one->next : NULL, index++) {
 		struct fhir_value v;
 		const cJSON *rt;
 
@@ -439,6 +440,14 @@ static int push_member(struct fhir__fp_ev *e, const cJSON *parent, const cJSON *
 		if (fhir__fp_is_null(one)) {
 			/* a repeating primitive with no value but an id or extensions: the element
 			 * exists (its _name object stands for it; hasValue() is false) */
+			if (!ext_looked) {
+				const cJSON *ext = primitive_array_elements(parent, m);
+
+				ext_one = ext != NULL ? ext->child : NULL;
+				ext_looked = 1;
+			}
+			for (; ext_index < index && ext_one != NULL; ext_index++)
+				ext_one = ext_one->next;
 			if (!fhir__fp_is_object(ext_one))
 				continue;
 			v.node = ext_one;

@@ -522,6 +522,9 @@ void fhir__fp_memo_put(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 struct fhir__fp_truths;
 struct fhir__fp_truths **fhir__fp_memo_truths(struct fhir_path_memo *memo);
 void fhir__fp_truths_free(struct fhir__fp_truths *t);
+/* Empties t (NULL: nothing to do) for reuse and returns 1, or returns 0, changing nothing, when it
+ * has more than max_slots slots (then it is better freed). */
+int fhir__fp_truths_clear(struct fhir__fp_truths *t, size_t max_slots);
 /* How many answers memo holds (for tests). */
 size_t fhir__fp_memo_answers(struct fhir_path_memo *memo);
 

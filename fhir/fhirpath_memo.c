@@ -212,6 +212,18 @@ void fhir__fp_truths_free(struct fhir__fp_truths *t)
 	free(t);
 }
 
+int fhir__fp_truths_clear(struct fhir__fp_truths *t, size_t max_slots)
+{
+	if (t == NULL)
+		return 1;
+	if (t->cap > max_slots)
+		return 0;
+	if (t->cap > 0)
+		memset(t->slots, 0, t->cap * sizeof(*t->slots));
+	t->used = 0;
+	return 1;
+}
+
 static uint64_t mix(uint64_t x)
 {
 	x ^= x >> 31; /* splitmix64's finaliser */

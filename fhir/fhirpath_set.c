@@ -10,6 +10,7 @@
 #include "fhirpath_internal.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -183,10 +184,43 @@ struct fhir__fp_truths **fhir__fp_memo_truths(struct fhir_path_memo *memo)
 	return &memo->truths;
 }
 
+/* One memo per thread is kept between requests (cleared, with its tables) instead of freed and
+ * made again: a request's memo otherwise callocs its tables afresh (≈ 15k instructions a request,
+ * most of it in malloc). Tables larger than MEMO_KEEP_SLOTS are not kept. */
+#define MEMO_KEEP_SLOTS 1024
+static pthread_key_t memo_key;
+static pthread_once_t memo_once = PTHREAD_ONCE_INIT;
+
+static void memo_release(struct fhir_path_memo *memo)
+{
+	free(memo->slots);
+	fhir__fp_truths_free(memo->truths);
+	free(memo);
+}
+
+static void memo_destroy(void *p)
+{
+	memo_release(p);
+}
+
+static void memo_init(void)
+{
+	if (pthread_key_create(&memo_key, memo_destroy) != 0)
+		abort(); /* architecture.md rule 5: out of resources */
+}
+
 struct fhir_path_memo *fhir_path_memo_new(void)
 {
-	struct fhir_path_memo *m = calloc(1, sizeof(*m));
+	struct fhir_path_memo *m;
 
+	pthread_once(&memo_once, memo_init);
+	m = pthread_getspecific(memo_key);
+	if (m != NULL) {
+		if (pthread_setspecific(memo_key, NULL) != 0)
+			abort();
+		return m; /* cleared when given back */
+	}
+	m = calloc(1, sizeof(*m));
 	if (m == NULL)
 		abort();
 	return m;
@@ -196,9 +230,17 @@ void fhir_path_memo_free(struct fhir_path_memo *memo)
 {
 	if (memo == NULL)
 		return;
-	free(memo->slots);
-	fhir__fp_truths_free(memo->truths);
-	free(memo);
+	pthread_once(&memo_once, memo_init);
+	if (memo->cap <= MEMO_KEEP_SLOTS && pthread_getspecific(memo_key) == NULL &&
+	    fhir__fp_truths_clear(memo->truths, MEMO_KEEP_SLOTS)) {
+		if (memo->cap > 0)
+			memset(memo->slots, 0, memo->cap * sizeof(*memo->slots));
+		memo->used = 0;
+		if (pthread_setspecific(memo_key, memo) != 0)
+			abort();
+		return;
+	}
+	memo_release(memo);
 }
 
 static size_t memo_slot(const struct memo_slot *slots, size_t cap, const cJSON *node)
