@@ -192,9 +192,17 @@ static size_t put_segment(struct fhir_json_writer *w, const unsigned char *s, si
 static void put_string(struct fhir_json_writer *w, const char *text, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)text;
-	size_t i = 0;
+	size_t i = fhir_json_plain_run(s, n);
 
-	put_char(w, '"');
+	reserve(w, i + 2); /* the plain start (most often all of it) with its quotes */
+	w->buf[w->len++] = '"';
+	memcpy(w->buf + w->len, s, i);
+	w->len += i;
+	if (i == n) {
+		w->buf[w->len++] = '"';
+		w->buf[w->len] = '\0';
+		return;
+	}
 	while (i < n)
 		i += put_segment(w, s + i, n - i);
 	put_char(w, '"');
