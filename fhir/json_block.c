@@ -27,6 +27,8 @@ static const unsigned char *skip_space(const unsigned char *p, const unsigned ch
 {
 	static const unsigned char spaces[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 
+	if (p < end && p[0] > 0x20) /* a compact text: no space between tokens */
+		return p;
 	if (p < end && *p == '\n') /* a pretty-printed text: a line break, then indentation */
 		p++;
 	while (end - p >= 8 && memcmp(p, spaces, 8) == 0)
