@@ -27,6 +27,8 @@ static const unsigned char *skip_space(const unsigned char *p, const unsigned ch
 {
 	static const unsigned char spaces[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 
+	if (p < end && p[0] > 0x20) /* a compact text: no space between tokens */
+		return p;
 	if (p < end && *p == '\n') /* a pretty-printed text: a line break, then indentation */
 		p++;
 	while (end - p >= 8 && memcmp(p, spaces, 8) == 0)
@@ -199,6 +201,7 @@ static int parse_container(struct block *b, cJSON *n, const unsigned char **pp, 
 {
 	const unsigned char *p = skip_space(*pp + 1, b->end);
 	cJSON *head = NULL, *last = NULL;
+	unsigned long items = 0;
 
 	if (++b->depth > b->limits->max_depth)
 		return -1; /* too deep: the scan names it */
@@ -224,6 +227,8 @@ static int parse_container(struct block *b, cJSON *n, const unsigned char **pp, 
 		}
 		if (parse_value(b, item, &p) != 0)
 			return -1;
+		if (!object && ++items > b->limits->max_items)
+			return -1; /* too many items: json_limited.c names the array */
 		if (head == NULL) {
 			head = item;
 		} else {

@@ -197,7 +197,7 @@ int fhir_json_parse_limited(const char *text, size_t length, const struct fhir_j
 	/* one allocation, checked as it is read; what it refuses or is unsure of goes the long way
 	 * below, so errors are the scan's and cJSON's */
 	if (limits->one_block && (json = fhir__json_parse_block(text, length, limits)) != NULL)
-		goto parsed;
+		goto checked; /* the block parser counted array items as it read them */
 	rc = scan(text, length, limits, subject, err);
 	if (rc != FHIR_OK)
 		goto out;
@@ -218,12 +218,12 @@ int fhir_json_parse_limited(const char *text, size_t length, const struct fhir_j
 		rc = FHIR_ERR_SYNTAX;
 		goto out;
 	}
-parsed:;
 	char pointer[256] = "";
 	if (arrays_too_long(json, limits->max_items)) /* then again, naming the array */
 		rc = check_arrays(json, pointer, sizeof pointer, limits->max_items, err);
 	if (rc != FHIR_OK)
 		goto out;
+checked:
 	*out = json;
 	json = NULL;
 out:

@@ -82,30 +82,42 @@ size_t fhir_utf8_sequence(const unsigned char *s, size_t n)
 
 #define ONES ((uint64_t)0x0101010101010101ULL)
 
-/* 1 for the bytes copied as they are: printable ASCII other than '"' and '\\'. */
-static int plain(unsigned char c)
+/* The lanes of x (eight bytes, little-endian order) that are not plain, each as its high bit: plain
+ * is printable ASCII other than '"' and '\\', the bytes copied as they are. Only the lowest flagged
+ * lane is exact (a borrow may flag lanes above it), which is all that is read. */
+static uint64_t not_plain(uint64_t x)
 {
-	return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+	uint64_t q = x ^ (ONES * '"'), b = x ^ (ONES * '\\');
+
+	return (((x - ONES * 0x20) & ~x) | ((q - ONES) & ~q) | ((b - ONES) & ~b) | x) &
+	       (ONES * 0x80);
 }
 
 size_t fhir_json_plain_run(const unsigned char *s, size_t n)
 {
 	size_t i = 0;
+	uint64_t x, hit;
 
-	while (i + 8 <= n) { /* eight bytes at a time (SWAR byte tests) */
-		uint64_t x, q, b;
-
-		memcpy(&x, s + i, 8);
-		q = x ^ (ONES * '"');
-		b = x ^ (ONES * '\\');
-		if ((((x - ONES * 0x20) & ~x) | ((q - ONES) & ~q) | ((b - ONES) & ~b) | x) &
-		    (ONES * 0x80))
-			break; /* a control character, '"', '\\' or a byte above 0x7F */
-		i += 8;
+	for (;; i += 8) { /* eight bytes at a time (SWAR byte tests) */
+		if (n - i < 8) {
+			if (i >= n)
+				return n;
+			x = 0; /* the tail, padded with NULs (not plain) */
+			memcpy(&x, s + i, n - i);
+		} else {
+			memcpy(&x, s + i, 8);
+		}
+		hit = not_plain(x);
+		if (hit != 0)
+			break;
 	}
-	while (i < n && plain(s[i]))
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return i + (size_t)__builtin_ctzll(hit) / 8; /* lane k is bits 8k to 8k + 7 */
+#else
+	while (i < n && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\')
 		i++;
 	return i;
+#endif
 }
 
 /* Writes one escaped piece of a string: at most SEGMENT input bytes, into room reserved for the
@@ -180,9 +192,17 @@ static size_t put_segment(struct fhir_json_writer *w, const unsigned char *s, si
 static void put_string(struct fhir_json_writer *w, const char *text, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)text;
-	size_t i = 0;
+	size_t i = fhir_json_plain_run(s, n);
 
-	put_char(w, '"');
+	reserve(w, i + 2); /* the plain start (most often all of it) with its quotes */
+	w->buf[w->len++] = '"';
+	memcpy(w->buf + w->len, s, i);
+	w->len += i;
+	if (i == n) {
+		w->buf[w->len++] = '"';
+		w->buf[w->len] = '\0';
+		return;
+	}
 	while (i < n)
 		i += put_segment(w, s + i, n - i);
 	put_char(w, '"');

@@ -300,6 +300,30 @@ static void test_random_strings(void)
 	      changed_valid);
 }
 
+/* fhir_json_plain_run against the byte rule, at every offset and length of random bytes (the
+ * SWAR lanes, the tail read short, the first stop a borrow could hide). */
+static void test_plain_run(void)
+{
+	int differ = 0;
+
+	for (int round = 0; round < 3000; round++) {
+		unsigned char in[256];
+		size_t n = random_bytes((char *)in, 40);
+
+		for (size_t off = 0; off < n; off++)
+			for (size_t len = 0; off + len <= n; len++) {
+				size_t want = 0;
+
+				while (want < len && in[off + want] >= 0x20 &&
+				       in[off + want] < 0x80 && in[off + want] != '"' &&
+				       in[off + want] != '\\')
+					want++;
+				differ += fhir_json_plain_run(in + off, len) != want;
+			}
+	}
+	CHECK(differ == 0, "%d plain runs differ from the byte rule", differ);
+}
+
 /* A random tree with every kind of value, empty ones included. NEW. */
 static cJSON *random_tree(int depth)
 {
@@ -381,6 +405,7 @@ int main(void)
 	test_numbers();
 	test_examples();
 	test_random_strings();
+	test_plain_run();
 	test_random_trees();
 	return testkit_done();
 }
