@@ -10,14 +10,6 @@ set -u
 bin=$1 src=$2
 body="$src/../shared/examples/uk-msk-order-select-knee-injection.json"
 requests=200
-tmp=$(mktemp -d)
-pid=
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
-passed=0 failed=0
-check() { # description, then a command that must succeed
-  local what=$1; shift
-  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $what"; fi
-}
 
 # Records one request writes, by the same code path offline.
 "$bin" eval --decision-log "$tmp/eval.log" "$body" >/dev/null 2>&1

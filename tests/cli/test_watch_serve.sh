@@ -23,14 +23,6 @@ set -u
 bin=$1 src=$2
 policy_name=gm070-facet-joint-injections.policy.json
 request="$src/tests/vectors/gm070-cervical-facet-not-commissioned-ifr/request.json"
-tmp=$(mktemp -d)
-pid=
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
-passed=0 failed=0
-check() { # description, then a command that must succeed
-  local what=$1; shift
-  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $what"; fi
-}
 
 cp -R "$src/policies" "$tmp/policies"
 mkdir "$tmp/etc"
