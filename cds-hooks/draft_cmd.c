@@ -92,7 +92,7 @@ static void put_draft(FILE *out, const struct engine *engine, const cJSON *card,
 {
 	const cJSON *q = engine_questionnaire(engine, fhir_get_string(qr, "questionnaire"));
 	const char *detail = fhir_get_string(card, "detail");
-	const char *todo = detail != NULL ? strstr(detail, "**Still to complete**") : NULL;
+	const char *remaining = detail != NULL ? strstr(detail, "**Still to complete**") : NULL;
 	const char *subject = fhir_get_string(fhir_get(qr, "subject"), "reference");
 	const char *author = fhir_get_string(fhir_get(qr, "author"), "reference");
 	const char *order =
@@ -110,12 +110,12 @@ static void put_draft(FILE *out, const struct engine *engine, const cJSON *card,
 	int listing = 0;
 
 	put_items(out, fhir_get(qr, "item"), 0, &listing);
-	if (todo != NULL) { /* the card's list: the last part of its detail (card.c) */
+	if (remaining != NULL) { /* the card's list: the last part of its detail (card.c) */
 		fputs("\n## Still to complete\n\n", out);
-		todo = strchr(todo, '\n');
-		while (todo != NULL && *todo == '\n')
-			todo++;
-		fprintf(out, "%s\n", todo != NULL ? todo : "");
+		remaining = strchr(remaining, '\n');
+		while (remaining != NULL && *remaining == '\n')
+			remaining++;
+		fprintf(out, "%s\n", remaining != NULL ? remaining : "");
 	}
 }
 

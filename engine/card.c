@@ -640,7 +640,7 @@ cJSON *engine__card(const struct engine__assessment *a)
 	int recs[ENGINE_MAX_RECOMMENDATIONS * 4];
 	size_t nrecs = engine__recommendations_of(a, recs, sizeof(recs) / sizeof(recs[0]));
 	cJSON *card, *source, *topic, *ext, *list, *draft;
-	const char *todo = NULL;
+	const char *remaining = NULL;
 	char uuid[37];
 	char *summary;
 
@@ -654,9 +654,10 @@ cJSON *engine__card(const struct engine__assessment *a)
 	add_string(card, "summary", summary);
 	add_literal(card, "indicator", engine__indicator_codes[o->indicator]);
 	/* issue 15: the IFR / prior-approval request drafted from the record, and what it leaves */
-	draft = engine__draft_suggestion(a, recs, nrecs, &todo);
+	draft = engine__draft_suggestion(a, recs, nrecs, &remaining);
 	add_string(card, "detail",
-	           todo == NULL ? detail(a) : fhir_arena_printf(a->arena, "%s%s", detail(a), todo));
+	           remaining == NULL ? detail(a)
+	                             : fhir_arena_printf(a->arena, "%s%s", detail(a), remaining));
 	source = add_object(card, "source");
 	add_string(source, "label", p->source_label);
 	if (p->url != NULL)

@@ -437,10 +437,10 @@ cJSON *engine__card(const struct engine__assessment *a);
  * suggestion for a card whose own (chosen) outcome recommends `ifr` or `prior-approval` and
  * whose policy names a Questionnaire for it (recs, nrecs: the card's list, for callers; unused):
  * one `create` action of a QuestionnaireResponse pre-filled from the assessment. NEW suggestion, or
- * NULL when there is none. *todo receives the card-detail Markdown listing what is still to
+ * NULL when there is none. *remaining_md receives the card-detail Markdown listing what is still to
  * complete (in the arena), or NULL. */
 cJSON *engine__draft_suggestion(const struct engine__assessment *a, const int *recs, size_t nrecs,
-                                const char **todo);
+                                const char **remaining_md);
 
 /* The decision-log record for an assessment: policy, policyVersion, commissioner, order,
  * decision, recommendations, outcomes, criteria with states and evidence. NEW. */

@@ -15,7 +15,7 @@
 struct draft {
 	const struct engine__assessment *a;
 	const struct engine_questionnaire *q;
-	cJSON *todo;                /* array of strings: what is still to complete */
+	cJSON *remaining;           /* array of strings: what is still to complete */
 	cJSON *all_evidence;        /* the all-evidence item (in the response), or NULL */
 	cJSON *all_parent;          /* its parent's `item` array */
 	const cJSON *all_def;       /* its Questionnaire item */
@@ -179,7 +179,8 @@ static cJSON *answers_of(struct draft *d, const cJSON *item, const cJSON *focus)
 
 /* Lists an unanswered item: "text (about)", or for a criterion "label: why". A criterion line
  * stays listed when its group is absent (`valuestring` of the entry; `type` 1 marks it). */
-static void todo(struct draft *d, const cJSON *item, const char *about, const char *why)
+static void still_to_complete(struct draft *d, const cJSON *item, const char *about,
+                              const char *why)
 {
 	const char *text = fhir_get_string(item, "text");
 	char line[600];
@@ -195,7 +196,7 @@ static void todo(struct draft *d, const cJSON *item, const char *about, const ch
 	entry = cJSON_CreateString(line);
 	if (why != NULL)
 		entry->valueint = 1; /* a criterion the record leaves open */
-	cJSON_AddItemToArray(d->todo, entry);
+	cJSON_AddItemToArray(d->remaining, entry);
 }
 
 static cJSON *response_item(const cJSON *def)
@@ -235,7 +236,7 @@ static void build_group(struct draft *d, const cJSON *def, const cJSON *focus, c
                         cJSON *out)
 {
 	const struct fhir_path *expr = engine__questionnaire_expr(d->q, def);
-	int before = cJSON_GetArraySize(d->todo), added = 0;
+	int before = cJSON_GetArraySize(d->remaining), added = 0;
 
 	if (expr != NULL) {
 		struct fhir_collection input = {0}, found = {0};
@@ -303,12 +304,12 @@ static void build_group(struct draft *d, const cJSON *def, const cJSON *focus, c
 		return;
 	/* absent: its children's required items are not asked; the criteria the record leaves open
 	 * stay listed, and stand for the group */
-	for (int k = cJSON_GetArraySize(d->todo); k-- > before;) {
-		if (cJSON_GetArrayItem(d->todo, k)->valueint != 1)
-			cJSON_DeleteItemFromArray(d->todo, k);
+	for (int k = cJSON_GetArraySize(d->remaining); k-- > before;) {
+		if (cJSON_GetArrayItem(d->remaining, k)->valueint != 1)
+			cJSON_DeleteItemFromArray(d->remaining, k);
 	}
-	if (flag(def, "required") && cJSON_GetArraySize(d->todo) == before)
-		todo(d, def, about, NULL);
+	if (flag(def, "required") && cJSON_GetArraySize(d->remaining) == before)
+		still_to_complete(d, def, about, NULL);
 }
 
 /* The response items of `defs` into `out`. required_parent: the group holding them is required
@@ -347,12 +348,13 @@ static void build(struct draft *d, const cJSON *defs, const cJSON *focus, const 
 				    criterion(d->a, how + 16);
 
 				if (r != NULL && (r->state == ENGINE_UNKNOWN || required_parent))
-					todo(d, def, r->criterion->label,
-					     r->state == ENGINE_UNKNOWN
-					         ? "the record does not settle it"
-					         : "not found in the record (confirm)");
+					still_to_complete(
+					    d, def, r->criterion->label,
+					    r->state == ENGINE_UNKNOWN
+					        ? "the record does not settle it"
+					        : "not found in the record (confirm)");
 			} else if (flag(def, "required")) {
-				todo(d, def, about, NULL);
+				still_to_complete(d, def, about, NULL);
 			}
 			continue;
 		}
@@ -378,7 +380,7 @@ static void collect(const cJSON *node, const char *order_ref, cJSON *answers)
 }
 
 cJSON *engine__draft_suggestion(const struct engine__assessment *a, const int *recs, size_t nrecs,
-                                const char **todo_md)
+                                const char **remaining_md)
 {
 	static const char *const labels[ENGINE_ROUTE_COUNT] = {"Draft the IFR request",
 	                                                       "Draft the prior-approval request"};
@@ -391,7 +393,7 @@ cJSON *engine__draft_suggestion(const struct engine__assessment *a, const int *r
 	int route = -1;
 	char uuid[37], canonical[512], text[1024];
 
-	*todo_md = NULL;
+	*remaining_md = NULL;
 	/* the card's own outcome must recommend the route: a contraindicated card that lists an
 	 * IFR outcome among its other findings offers no draft */
 	(void)recs;
@@ -410,7 +412,7 @@ cJSON *engine__draft_suggestion(const struct engine__assessment *a, const int *r
 	if (route < 0)
 		return NULL;
 	d.q = &a->engine->questionnaires[p->questionnaire_for[route]];
-	d.todo = cJSON_CreateArray();
+	d.remaining = cJSON_CreateArray();
 	for (size_t i = 0; i < a->var_count; i++)
 		if (a->vars[i].name != NULL && strcmp(a->vars[i].name, "userId") == 0 &&
 		    a->vars[i].value.count == 1 &&
@@ -446,9 +448,9 @@ cJSON *engine__draft_suggestion(const struct engine__assessment *a, const int *r
 			 */
 			if (cJSON_GetArraySize(d.all_parent) == 0 && d.all_group_def != NULL) {
 				if (flag(d.all_group_def, "required"))
-					todo(&d, d.all_group_def, NULL, NULL);
+					still_to_complete(&d, d.all_group_def, NULL, NULL);
 			} else if (flag(d.all_def, "required")) {
-				todo(&d, d.all_def, NULL, NULL);
+				still_to_complete(&d, d.all_def, NULL, NULL);
 			}
 		}
 	}
@@ -471,17 +473,18 @@ cJSON *engine__draft_suggestion(const struct engine__assessment *a, const int *r
 	snprintf(text, sizeof(text),
 	         "Draft the %s (%s) as a QuestionnaireResponse pre-filled from the record; "
 	         "%d item(s) are still to complete (listed on the card)",
-	         names[route], fhir_get_string(d.q->json, "title"), cJSON_GetArraySize(d.todo));
+	         names[route], fhir_get_string(d.q->json, "title"),
+	         cJSON_GetArraySize(d.remaining));
 	cJSON_AddStringToObject(action, "description", text);
 	cJSON_AddItemToObject(action, "resource", qr);
 	cJSON_AddItemToArray(cJSON_AddArrayToObject(suggestion, "actions"), action);
 
-	if (cJSON_GetArraySize(d.todo) > 0) {
+	if (cJSON_GetArraySize(d.remaining) > 0) {
 		size_t cap = 256, len;
 		const cJSON *line;
 		char *md;
 
-		cJSON_ArrayForEach(line, d.todo)
+		cJSON_ArrayForEach(line, d.remaining)
 		{
 			cap += strlen(line->valuestring) + 4;
 		}
@@ -494,12 +497,12 @@ cJSON *engine__draft_suggestion(const struct engine__assessment *a, const int *r
 		                     route == ENGINE_ROUTE_IFR
 		                         ? "; the case for exceptionality is the clinician's own"
 		                         : "");
-		cJSON_ArrayForEach(line, d.todo)
+		cJSON_ArrayForEach(line, d.remaining)
 		{
 			len += (size_t)snprintf(md + len, cap - len, "\n- %s", line->valuestring);
 		}
-		*todo_md = md;
+		*remaining_md = md;
 	}
-	cJSON_Delete(d.todo);
+	cJSON_Delete(d.remaining);
 	return suggestion;
 }
