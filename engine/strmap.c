@@ -14,11 +14,7 @@ struct engine__strmap_slot {
 
 static uint64_t hash_of(const struct engine__strmap *m, const char *key, size_t len)
 {
-	uint64_t h = 14695981039346656037ULL;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)key[i]) * 1099511628211ULL;
-	return h & m->mask;
+	return fhir_hash_bytes(key, len) & m->mask;
 }
 
 /* The slot holding key, or the empty slot where it would go. */

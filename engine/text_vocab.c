@@ -57,17 +57,6 @@ static void *grow(void *p, size_t *cap, size_t need, size_t size)
 	return p;
 }
 
-static uint64_t hash(const char *s, size_t n)
-{
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 struct engine_vocab *engine__vocab_new(void)
 {
 	struct engine_vocab *v = calloc(1, sizeof(*v));
@@ -129,7 +118,7 @@ void engine__vocab_free(struct engine_vocab *v)
 
 static unsigned *exact_slot(struct engine_vocab *v, const char *s, size_t n)
 {
-	size_t i = (size_t)hash(s, n) & (v->exact_cap - 1);
+	size_t i = (size_t)fhir_hash_bytes(s, n) & (v->exact_cap - 1);
 
 	for (;;) {
 		unsigned id = v->exact[i];
@@ -207,7 +196,7 @@ size_t engine__vocab_match_token(const struct engine_vocab *v, const char *norm,
 	if (n == 0)
 		return 0;
 	if (v->exact_cap > 0) {
-		size_t k = (size_t)hash(norm, n) & (v->exact_cap - 1);
+		size_t k = (size_t)fhir_hash_bytes(norm, n) & (v->exact_cap - 1);
 
 		for (;;) {
 			unsigned id = v->exact[k];
@@ -377,7 +366,7 @@ static char *joined(const char *a, const char *b)
 /* The concept_index slot holding id, or the empty slot where it would go. */
 static size_t concept_slot(const struct engine_vocab *v, const char *id)
 {
-	size_t i = (size_t)hash(id, strlen(id)) & (v->concept_index_cap - 1);
+	size_t i = (size_t)fhir_hash_bytes(id, strlen(id)) & (v->concept_index_cap - 1);
 
 	while (v->concept_index[i] != 0 && strcmp(v->concepts[v->concept_index[i] - 1].id, id) != 0)
 		i = (i + 1) & (v->concept_index_cap - 1);

@@ -596,4 +596,16 @@ int fhir_client_base_allowed(const char *base, int demo, struct fhir_error *err)
 int fhir_template_resolve(const char *template, const cJSON *context, char **out,
                           struct fhir_error *err);
 
+/* FNV-1a (64-bit) of the n bytes at s: the one string hash of the service's look-up tables
+ * (value sets, vocabularies, %variable maps, the FHIRPath memo). Not for untrusted keys where
+ * collisions could be chosen: those tables compare the full key after the hash. */
+static inline uint64_t fhir_hash_bytes(const char *s, size_t n)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	return h;
+}
+
 #endif

@@ -258,6 +258,17 @@ int fhir__fp_eval(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 /* 0 when comparing a x b items stays within FHIR__FP_MAX_PAIRS, else FHIR_ERR_LIMIT naming n. */
 int fhir__fp_pairs(struct fhir__fp_ev *e, const struct fhir__fp_node *n, size_t a, size_t b);
 
+/* splitmix64's finaliser: spreads a 64-bit key over all bits (the set's and memo's tables). */
+static inline uint64_t fhir__mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
 /* ---- sets (fhirpath_set.c; FHIRPath N1 §Equality, §Combining) ---------------------------- */
 
 /* A set of items for de-duplication in linear time: an open-addressing hash table in an arena.

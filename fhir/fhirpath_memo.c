@@ -155,17 +155,6 @@ static int shape(const struct fhir__fp_node *n, int in_lambda, struct buf *b)
 	}
 }
 
-static uint64_t key_hash(const char *s, size_t n)
-{
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 void fhir__fp_memo_mark(struct fhir__fp_node *n, struct fhir_arena *arena)
 {
 	struct buf b = {NULL, 0, 0};
@@ -182,7 +171,7 @@ void fhir__fp_memo_mark(struct fhir__fp_node *n, struct fhir_arena *arena)
 	if (shape(n, 0, &b) == 0) {
 		struct fhir__fp_memo_key *k = fhir_arena_alloc_raw(arena, sizeof(*k) + b.len + 1);
 
-		k->hash = key_hash(b.s, b.len);
+		k->hash = fhir_hash_bytes(b.s, b.len);
 		k->len = b.len;
 		memcpy(k->text, b.s, b.len + 1);
 		n->memo_key = k;
@@ -224,16 +213,6 @@ int fhir__fp_truths_clear(struct fhir__fp_truths *t, size_t max_slots)
 	return 1;
 }
 
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 31; /* splitmix64's finaliser */
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
-
 static int same_key(const struct fhir__fp_memo_key *a, const struct fhir__fp_memo_key *b)
 {
 	return a == b ||
@@ -243,7 +222,7 @@ static int same_key(const struct fhir__fp_memo_key *a, const struct fhir__fp_mem
 static size_t slot_of(const struct fhir__fp_truths *t, const struct fhir__fp_memo_key *key,
                       const struct fhir_value *item)
 {
-	size_t i = (size_t)mix(key->hash ^ (uint64_t)(uintptr_t)item->node) & (t->cap - 1);
+	size_t i = (size_t)fhir__mix64(key->hash ^ (uint64_t)(uintptr_t)item->node) & (t->cap - 1);
 
 	while (t->slots[i].key != NULL &&
 	       !(t->slots[i].node == item->node && t->slots[i].type == item->type &&

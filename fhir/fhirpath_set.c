@@ -50,17 +50,6 @@ struct fhir__fp_set_slot {
 	const struct fhir_value *v; /* NULL: empty */
 };
 
-static uint64_t mix(uint64_t x)
-{
-	/* splitmix64's finaliser */
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
-
 /* A string's hash, 8 bytes at a time (mixed again by key_hash). */
 static uint64_t str_hash(const char *s)
 {
@@ -86,24 +75,24 @@ static uint64_t str_hash(const char *s)
  * would compare only its first). Deeper than 64 levels only the type counts. */
 static uint64_t tree_hash(const cJSON *n, int depth)
 {
-	uint64_t h = mix((uint64_t)(n->type & 0xFF) + 0x9e3779b97f4a7c15ULL);
+	uint64_t h = fhir__mix64((uint64_t)(n->type & 0xFF) + 0x9e3779b97f4a7c15ULL);
 	uint64_t i = 0;
 
 	if (depth > 64)
 		return h;
 	if (fhir__fp_is_string(n) || fhir__fp_json_type(n) == cJSON_Raw)
-		return mix(h ^ str_hash(n->valuestring));
+		return fhir__mix64(h ^ str_hash(n->valuestring));
 	if (fhir__fp_is_array(n)) {
 		for (const cJSON *c = n->child; c != NULL; c = c->next)
-			h = mix(h ^ (tree_hash(c, depth + 1) + ++i));
+			h = fhir__mix64(h ^ (tree_hash(c, depth + 1) + ++i));
 		return h;
 	}
 	if (fhir__fp_is_object(n)) {
 		uint64_t sum = 0;
 
 		for (const cJSON *c = n->child; c != NULL; c = c->next)
-			sum += mix(str_hash(c->string) ^ tree_hash(c, depth + 1));
-		return mix(h ^ sum);
+			sum += fhir__mix64(str_hash(c->string) ^ tree_hash(c, depth + 1));
+		return fhir__mix64(h ^ sum);
 	}
 	return h;
 }
@@ -123,7 +112,7 @@ static uint64_t member_mark(const cJSON *m)
 		return 0x51ed270b27b5e3c1ULL;
 	if (fhir__fp_is_string(m) && m->valuestring != NULL)
 		return str_hash(m->valuestring);
-	return mix((uint64_t)(m->type & 0xFF) + 0x2545f4914f6cdd1dULL);
+	return fhir__mix64((uint64_t)(m->type & 0xFF) + 0x2545f4914f6cdd1dULL);
 }
 
 /* A hash of a JSON element that costs a few member look-ups, not a walk of its content, and is
@@ -134,7 +123,7 @@ static uint64_t member_mark(const cJSON *m)
  * are that hash's items filed by content hash (K_DEEP marks it), so same-id input stays linear. */
 static uint64_t shallow_hash(const cJSON *n)
 {
-	uint64_t h = mix((uint64_t)(n->type & 0xFF) + 0x9e3779b97f4a7c15ULL);
+	uint64_t h = fhir__mix64((uint64_t)(n->type & 0xFF) + 0x9e3779b97f4a7c15ULL);
 
 	if (fhir__fp_is_object(n)) {
 		/* the first member of each name, as cJSON_Compare looks members up; one walk that
@@ -155,14 +144,14 @@ static uint64_t shallow_hash(const cJSON *n)
 				looking--;
 			}
 		}
-		return mix(h ^ member_mark(type)) ^ member_mark(id);
+		return fhir__mix64(h ^ member_mark(type)) ^ member_mark(id);
 	}
 	if (fhir__fp_is_array(n)) {
 		uint64_t count = 0;
 
 		for (const cJSON *c = n->child; c != NULL; c = c->next)
 			count++;
-		return mix(h ^ count);
+		return fhir__mix64(h ^ count);
 	}
 	return h;
 }
@@ -245,7 +234,7 @@ void fhir_path_memo_free(struct fhir_path_memo *memo)
 
 static size_t memo_slot(const struct memo_slot *slots, size_t cap, const cJSON *node)
 {
-	size_t i = (size_t)mix((uint64_t)(uintptr_t)node) & (cap - 1);
+	size_t i = (size_t)fhir__mix64((uint64_t)(uintptr_t)node) & (cap - 1);
 
 	while (slots[i].node != NULL && slots[i].node != node)
 		i = (i + 1) & (cap - 1);
@@ -410,8 +399,8 @@ static int keys_of(const struct fhir_value *v, int identity, struct key *k)
 
 static uint64_t key_hash(const struct fhir__fp_set *s, const struct key *k, int64_t delta)
 {
-	uint64_t h = mix(((uint64_t)k->family << 56) ^ k->extra ^
-	                 mix((uint64_t)k->bucket + (uint64_t)delta));
+	uint64_t h = fhir__mix64(((uint64_t)k->family << 56) ^ k->extra ^
+	                         fhir__mix64((uint64_t)k->bucket + (uint64_t)delta));
 
 	return (h & s->mask) | 1; /* never 0 */
 }

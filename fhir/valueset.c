@@ -42,17 +42,6 @@ static char *xstrdup(const char *s)
 	return d;
 }
 
-static uint64_t hash_key(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-
-	for (; *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 struct fhir_valueset_index *fhir_valueset_index_new(void)
 {
 	struct fhir_valueset_index *index = xrealloc(NULL, sizeof(*index));
@@ -83,7 +72,7 @@ void fhir_valueset_index_free(struct fhir_valueset_index *index)
 
 static struct code_entry *find_slot(struct code_entry *table, size_t capacity, const char *key)
 {
-	size_t i = (size_t)hash_key(key) & (capacity - 1);
+	size_t i = (size_t)fhir_hash_bytes(key, strlen(key)) & (capacity - 1);
 
 	while (table[i].key != NULL && strcmp(table[i].key, key) != 0)
 		i = (i + 1) & (capacity - 1);
