@@ -477,6 +477,13 @@ static char *render(struct cds_app *app, size_t *length)
 	struct text t = {cds__must(malloc(16384)), 0, 16384};
 	char labels[256];
 
+	/* The reload counts are read before the digest: a reload publishes its digest before it
+	 * counts itself, so a page that shows a count also shows that reload's digest (or a later
+	 * one), never the set it replaced. */
+	unsigned long reloads[2][2];
+	for (int w = 0; w < 2; w++)
+		for (int ok = 0; ok < 2; ok++)
+			reloads[w][ok] = atomic_load(&m->reloads[w][ok]);
 	head(&t, "cds_build_info", "gauge", "The running version (value 1).");
 	put(&t, "cds_build_info{version=\"%s\"} 1\n", CDS_VERSION);
 	head(&t, "cds_policy_set_info", "gauge",
@@ -493,8 +500,7 @@ static char *render(struct cds_app *app, size_t *length)
 	for (int w = 0; w < 2; w++)
 		for (int ok = 1; ok >= 0; ok--)
 			put(&t, "cds_reloads_total{result=\"%s\",trigger=\"%s\"} %lu\n",
-			    ok ? "success" : "failure", w ? "watch" : "signal",
-			    atomic_load(&m->reloads[w][ok]));
+			    ok ? "success" : "failure", w ? "watch" : "signal", reloads[w][ok]);
 
 	head(&t, "cds_http_requests_total", "counter",
 	     "HTTP requests answered, by endpoint, CDS service and status.");
@@ -636,6 +642,12 @@ static char *render(struct cds_app *app, size_t *length)
 		    &t, "cds_store_write_failures_total", "counter",
 		    "Service calls and feedback bodies the store could not commit (answered 503).");
 		put(&t, "cds_store_write_failures_total %lu\n", ws.failures);
+		head(
+		    &t, "cds_store_replays_refused_total", "counter",
+		    "Service calls and feedback bodies refused at their commit because their JWT's "
+		    "jti was claimed first by another call or replica (answered 401 replay; the "
+		    "store works).");
+		put(&t, "cds_store_replays_refused_total %lu\n", ws.refused);
 		head(&t, "cds_store_writable", "gauge", "1 when the store's last write committed.");
 		put(&t, "cds_store_writable %d\n", !ws.failing);
 		head(&t, "cds_store_bodies_purged_total", "counter",

@@ -192,6 +192,20 @@ static unsigned long refused(struct replica *r)
 	return st.refused;
 }
 
+/* cds_store_replays_refused_total on r's /metrics page, or -1 when it is not there. */
+static long metrics_refused(struct replica *r)
+{
+	struct cds_request req = {.method = "GET", .path = "/metrics"};
+	struct cds_reply rep;
+	memset(&rep, 0, sizeof rep);
+	cds_handle(r->app, &req, &rep);
+	static const char name[] = "\ncds_store_replays_refused_total ";
+	const char *at = rep.status == 200 && rep.body ? strstr(rep.body, name) : NULL;
+	long n = at ? strtol(at + sizeof name - 1, NULL, 10) : -1;
+	cds_reply_clear(&rep);
+	return n;
+}
+
 /* One token used twice at once: on x then y (the same replica or two), both parked on their
  * paused writers before either commits. Checks one `ok` and one 401 replay. */
 static void twice_at_once(struct replica *x, struct replica *y, const char *path, const char *body,
@@ -225,6 +239,8 @@ static void twice_at_once(struct replica *x, struct replica *y, const char *path
 	      "%s: the refused call stored nothing (%ld rows more)", label, after - before);
 	unsigned long now = refused(x) + (x == y ? 0 : refused(y));
 	CHECK(now - refusals == 1, "%s: the writers refused one job (%lu)", label, now - refusals);
+	CHECK(metrics_refused(x) == (long)refused(x),
+	      "%s: /metrics counts the refusals as the writer does", label);
 	free(t);
 }
 
