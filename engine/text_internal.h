@@ -46,9 +46,10 @@ struct engine__token {
 void engine__tokenize(const char *text, struct fhir_arena *arena, struct engine__token **out,
                       size_t *count);
 
-/* 1 when a token's normal form is an article or possessive ("the", "a", "an", "her", "his",
- * "their"): a concept phrase is stored without those between its first and last words, and
- * matches text with or without them there. */
+/* 1 when a token's normal form is an article, possessive or personal pronoun ("the", "a",
+ * "an", "her", "his", "their", "she", "he", "they", "herself", "himself", "themselves"): a
+ * concept phrase is stored without those between its first and last words, and matches text
+ * with or without them there ("numb when she wipes" is "numb when wipes"). */
 int engine__filler_word(const char *norm);
 
 /* ---- the compiled vocabulary ------------------------------------------------------------ */

@@ -250,7 +250,8 @@ struct match {
 
 int engine__filler_word(const char *norm)
 {
-	static const char *const list[] = {"the", "a", "an", "her", "his", "their"};
+	static const char *const list[] = {"the", "a",  "an",   "her",     "his",     "their",
+	                                   "she", "he", "they", "herself", "himself", "themselves"};
 
 	for (size_t i = 0; norm != NULL && i < sizeof(list) / sizeof(list[0]); i++)
 		if (strcmp(norm, list[i]) == 0)

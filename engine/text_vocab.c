@@ -13,6 +13,7 @@ struct pattern {
 	char *text; /* the word, or the prefix without '*' */
 	size_t length;
 	int prefix;
+	int numeric; /* a prefix of digits ("2*"): matches numbers only ("2.45", not "2ww") */
 };
 
 struct engine_vocab {
@@ -182,10 +183,12 @@ static unsigned intern(struct engine_vocab *v, const char *word, int prefix)
 	p->text = engine__strdup(word);
 	p->length = n;
 	p->prefix = prefix;
+	p->numeric = prefix && n > 0 && strspn(word, "0123456789") == n;
 	return (unsigned)v->pattern_count++;
 }
 
-/* The pattern ids one text token matches (its exact word and every prefix it starts with):
+/* The pattern ids one text token matches (its exact word and every prefix it starts with; a
+ * prefix of digits only when the token is a number: "ca 2*" is calcium 2.45, not "ca 2ww"):
  * fills out (at most max) and returns how many. */
 size_t engine__vocab_match_token(const struct engine_vocab *v, const char *norm, unsigned *out,
                                  size_t max)
@@ -214,7 +217,8 @@ size_t engine__vocab_match_token(const struct engine_vocab *v, const char *norm,
 	for (i = 0; i < v->prefix_count_by_byte[b] && count < max; i++) {
 		const struct pattern *p = &v->patterns[v->prefix_by_byte[b][i]];
 
-		if (p->length <= n && memcmp(p->text, norm, p->length) == 0)
+		if (p->length <= n && memcmp(p->text, norm, p->length) == 0 &&
+		    (!p->numeric || strspn(norm + p->length, "0123456789.") == n - p->length))
 			out[count++] = v->prefix_by_byte[b][i];
 	}
 	return count;

@@ -53,7 +53,9 @@ static const char concepts_json[] =
     "{\"id\": \"negative\", \"phrases\": [\"-ve\"], \"source\": \"t\"},"
     "{\"id\": \"fracture\", \"phrases\": [\"fractur*\"], \"source\": \"t\"},"
     "{\"id\": \"si\", \"phrases\": [\"si joint\"], \"source\": \"t\"},"
-    "{\"id\": \"wiping\", \"phrases\": [\"cant feel the toilet paper\"], \"source\": \"t\"}"
+    "{\"id\": \"wiping\", \"phrases\": [\"cant feel the toilet paper\"], \"source\": \"t\"},"
+    "{\"id\": \"numb-wiping\", \"phrases\": [\"numb when wip*\"], \"source\": \"t\"},"
+    "{\"id\": \"calcium\", \"phrases\": [\"ca 2*\"], \"source\": \"t\"}"
     "]}";
 
 static const char sites_json[] =
@@ -204,6 +206,14 @@ static void test_context(const struct engine_vocab *v)
 	CHECK_STR(status(v, a, "Fractured tibial plateau", "fracture"), "affirmed");
 	CHECK_STR(status(v, a, "U/S guided inj", "us-guided"), "affirmed");
 	CHECK_STR(status(v, a, "S.I. joint", "si"), "affirmed");
+	/* personal pronouns are skipped inside a concept phrase like articles */
+	CHECK_STR(status(v, a, "numb when she wipes herself", "numb-wiping"), "affirmed");
+	CHECK_STR(status(v, a, "numb when he wiped", "numb-wiping"), "affirmed");
+	CHECK_STR(status(v, a, "numb she said", "numb-wiping"), "absent");
+	/* a prefix of digits matches numbers only */
+	CHECK_STR(status(v, a, "Ca 2.45", "calcium"), "affirmed");
+	CHECK_STR(status(v, a, "adj Ca 26", "calcium"), "affirmed");
+	CHECK_STR(status(v, a, "?prostate ca 2WW", "calcium"), "absent");
 	fhir_arena_free(a);
 }
 
