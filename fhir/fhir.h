@@ -3,8 +3,8 @@
  * evaluator that policy facts are written in, and the server's two HTTP clients (libcurl): the
  * bounded GET for JWK Sets and the FHIR-server client that fetches what prefetch lacks.
  * Apart from those clients it depends on cJSON only, does no I/O and keeps no global state beyond
- * one cached request arena per thread (arena_cache.c); everything it returns during a request
- * lives in that request's arena. */
+ * one cached request arena per thread (arena_cache.c) and the address space JSON pools are carved
+ * from (json_hooks.c); everything it returns during a request lives in that request's arena. */
 #ifndef CDS_FHIR_H
 #define CDS_FHIR_H
 
