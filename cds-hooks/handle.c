@@ -148,10 +148,8 @@ static void service_reply(struct cds_app *app, struct cds__pending *p, struct cd
 			              log_line(rec, instance->valuestring, service->id, stamp));
 	}
 
-	if (p->decisions != NULL) { /* the caller reads the records (vectors.c) */
-		*p->decisions = result->log;
-		result->log = NULL;
-	}
+	if (p->decisions != NULL) /* the caller reads the records (vectors.c), after the result */
+		*p->decisions = result->log ? cJSON_Duplicate(result->log, 1) : NULL;
 	if (result->kind == ENGINE_DATA_UNAVAILABLE) { /* CDS Hooks 2.0 §Prefetch: 412 */
 		cds__reply_error(out, 412, "processing", NULL,
 		                 "data a policy requires is missing: %s%s%s",

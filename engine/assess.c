@@ -835,7 +835,8 @@ int engine_request_supply(struct engine_request *req, size_t key, cJSON *value)
 	return FHIR_OK;
 }
 
-int engine_request_assess(struct engine_request *req, struct engine_result *out)
+/* engine_request_assess's work, its cJSON nodes from out->pool (entered by the caller). */
+static int assess(struct engine_request *req, struct engine_result *out)
 {
 	struct request_data *rd = &req->rd;
 	const struct engine *e = rd->engine;
@@ -844,7 +845,6 @@ int engine_request_assess(struct engine_request *req, struct engine_result *out)
 	size_t i, k, n = req->n;
 	cJSON *cards, *actions = NULL;
 
-	memset(out, 0, sizeof(*out));
 	if (req->assessed)
 		return FHIR_ERR_INVALID; /* the orders' sets are narrowed below: once only */
 	req->assessed = 1;
@@ -913,6 +913,22 @@ int engine_request_assess(struct engine_request *req, struct engine_result *out)
 	return FHIR_OK;
 }
 
+/* The response and the decision records are built in the result's own JSON pool (json_hooks.c):
+ * a card or record costs no malloc per node, and cds-hooks/ frees them with the result, after the
+ * request (engine_assess frees the request before its caller reads the result), so the request's
+ * arena would not do. Nothing else is allocated by cJSON while assessing. */
+int engine_request_assess(struct engine_request *req, struct engine_result *out)
+{
+	struct fhir_json_pool *previous;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	previous = fhir_json_pool_enter(&out->pool);
+	rc = assess(req, out);
+	fhir_json_pool_leave(previous);
+	return rc;
+}
+
 void engine_request_free(struct engine_request *req)
 {
 	if (req == NULL)
@@ -958,7 +974,8 @@ void engine_result_clear(struct engine_result *r)
 {
 	if (r == NULL)
 		return;
-	cJSON_Delete(r->response);
+	cJSON_Delete(r->response); /* it may hold nodes added from malloc since */
 	cJSON_Delete(r->log);
+	fhir_json_pool_release(&r->pool);
 	memset(r, 0, sizeof(*r));
 }

@@ -91,6 +91,8 @@ struct engine_result {
 	cJSON *log;        /* NEW: array of decision-log records, one per assessed order and policy;
 	                      never holds an access token */
 	size_t assessed;   /* how many (order, policy) pairs were assessed */
+	struct fhir_json_pool pool; /* holds response and log (fhir.h): valid until
+	                               engine_result_clear; copy out what must outlive it */
 };
 
 /* ---- one request: new -> needs -> (the caller fetches) -> supply -> assess -> free ---------- */

@@ -3,8 +3,8 @@
  * evaluator that policy facts are written in, and the server's two HTTP clients (libcurl): the
  * bounded GET for JWK Sets and the FHIR-server client that fetches what prefetch lacks.
  * Apart from those clients it depends on cJSON only, does no I/O and keeps no global state beyond
- * one cached request arena per thread (arena_cache.c); everything it returns during a request
- * lives in that request's arena. */
+ * one cached request arena per thread (arena_cache.c) and the address space JSON pools are carved
+ * from (json_hooks.c); everything it returns during a request lives in that request's arena. */
 #ifndef CDS_FHIR_H
 #define CDS_FHIR_H
 
@@ -138,6 +138,27 @@ void fhir_json_discard(struct fhir_json_writer *w); /* frees the text; the write
  * engine_load and cds_app_new call it (and tests/unit/testkit.h, before main), so every program
  * that loads an engine, and every test, has it. */
 void fhir_json_hooks_install(void);
+
+/* A JSON pool: the cJSON nodes (and their strings) one thread creates while the pool is entered,
+ * released together (issue 12: a request's cards, response and decision records without a malloc
+ * and a free per node). Zeroed is empty. Between fhir_json_pool_enter(pool) and
+ * fhir_json_pool_leave(previous) every cJSON allocation of this thread (cJSON_Create*,
+ * cJSON_Add*, cJSON_Duplicate, cJSON_Print*) comes from the pool, or from malloc when it is large
+ * or the pool's address space is used up; cJSON_Delete and cJSON_free of pool memory do nothing,
+ * so trees may still be edited and deleted as usual, on any thread, until the pool is released.
+ * Nothing from a pool may outlive fhir_json_pool_release (copy it out first, outside the pool),
+ * and text cJSON prints inside an entered pool must not be given to free(). Needs
+ * fhir_json_hooks_install (without it nodes come from malloc). Not thread-safe per pool. */
+struct fhir_json_pool {
+	void *blocks;             /* the pool's blocks, newest first */
+	unsigned char *at, *end; /* the free bytes of the newest */
+};
+/* Enters pool on this thread; returns the pool entered before (NULL: none), for _leave. */
+struct fhir_json_pool *fhir_json_pool_enter(struct fhir_json_pool *pool);
+void fhir_json_pool_leave(struct fhir_json_pool *previous);
+/* Gives the pool's memory back (every node from it is gone); the pool is empty again. Accepts
+ * NULL and an empty pool. */
+void fhir_json_pool_release(struct fhir_json_pool *pool);
 
 /* ---- size/depth-limited JSON parser (json_limited.c) ---------------------------------------- */
 
