@@ -284,10 +284,13 @@ static void test_load_errors(void)
 	             "{\"phrase\": \"she\", \"category\": \"termination\", \"of\": [\"others\"], "
 	             "\"source\": \"t\"},"
 	             "{\"phrase\": \"nil\", \"category\": \"negated\", \"direction\": \"forward\", "
-	             "\"yieldsTo\": \"uncertain\", \"source\": \"t\"}]}",
+	             "\"yieldsTo\": \"uncertain\", \"source\": \"t\"},"
+	             "{\"phrase\": \"?\", \"category\": \"uncertain\", \"direction\": \"forward\", "
+	             "\"finalWindow\": 1, \"source\": \"t\"}]}",
 	             "{\"concepts\": []}", "{\"laterality\": [], \"regions\": []}", &errors);
-	/* final is "backward"; "of" names statuses; only a hypothetical yields to uncertainty */
-	OK(errors == 3);
+	/* final is "backward"; "of" names statuses; only a hypothetical yields to uncertainty;
+	 * finalWindow needs final */
+	OK(errors == 4);
 	engine__vocab_free(v);
 }
 
@@ -314,6 +317,13 @@ static void test_shipped(void)
 	OK(errors == 0);
 	CHECK_STR(status(v, a, "No cauda equina symptoms", "cauda-equina-syndrome"), "negated");
 	CHECK_STR(status(v, a, "MRI L-spine ?CES", "cauda-equina-syndrome"), "uncertain");
+	/* a '?' ending the sentence queries only the words right before it */
+	CHECK_STR(status(v, a, "Cauda equina?", "cauda-equina-syndrome"), "uncertain");
+	CHECK_STR(status(v, a, "LBP, saddle numbness?", "saddle-anaesthesia"), "uncertain");
+	CHECK_STR(status(v, a, "LBP, saddle numbness?", "back-pain-or-sciatica"), "affirmed");
+	CHECK_STR(status(v, a, "Back pain, incontinence?", "back-pain-or-sciatica"), "affirmed");
+	CHECK_STR(status(v, a, "Saddle anaesthesia? Yes", "saddle-anaesthesia"), "affirmed");
+	CHECK_STR(status(v, a, "Saddle anaesthesia? No", "saddle-anaesthesia"), "negated");
 	CHECK_STR(status(v, a, "Cauda equina symptoms denied", "cauda-equina-syndrome"), "negated");
 	CHECK_STR(status(v, a, "CES symptoms negative", "cauda-equina-syndrome"), "negated");
 	/* a template's answer ends the sentence: "no" then reads backward */

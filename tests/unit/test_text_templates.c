@@ -243,9 +243,6 @@ static const struct {
 static const struct exception {
 	const char *concept, *phrase, *tmpl, *why;
 } exceptions[] = {
-    {NULL, NULL, "unc-mark-after",
-     "FAILING at the test's first commit: a trailing '?' ('Infection?') is not read, the '?' "
-     "trigger reaches forward only"},
     {NULL, NULL, "hist-now-resolved",
      "FAILING at the test's first commit: 'now resolved' is a negation (medspaCy) while "
      "'resolved' is historical"},
