@@ -403,6 +403,20 @@ static void test_shipped(void)
 	CHECK_STR(status(v, a, "Back pain resolved, discharged", "back-pain-or-sciatica"),
 	          "affirmed");
 	CHECK_STR(status(v, a, "Physio not helping", "relief"), "absent");
+	/* 'no pain' (a good response) does not take a longer phrase it starts: no relief, no
+	 * painkillers; 'for DVT' (treatment) not 'for DVT prophylaxis'; 'Ca' with a year is cancer
+	 */
+	CHECK_STR(status(v, a, "No pain relief from the injection", "no-relief"), "affirmed");
+	CHECK_STR(status(v, a, "No pain relief from the injection", "good-response"), "absent");
+	CHECK_STR(status(v, a, "No pain relief from the injection", "relief"), "absent");
+	CHECK_STR(status(v, a, "No pain medication tried", "good-response"), "absent");
+	CHECK_STR(status(v, a, "Enoxaparin 40 mg SC OD for DVT prophylaxis", "treatment-dose"),
+	          "absent");
+	CHECK_STR(status(v, a, "Enoxaparin 40 mg SC OD for DVT prophylaxis", "vte-prophylaxis"),
+	          "affirmed");
+	CHECK_STR(status(v, a, "Asked for pain relief medication", "analgesic"), "affirmed");
+	CHECK_STR(status(v, a, "h/o Ca 2010", "malignancy"), "historical");
+	CHECK_STR(status(v, a, "Adj Ca 2.45", "malignancy"), "absent");
 	CHECK_STR(status(v, a, "Physio not helping", "no-relief"), "affirmed");
 	engine__vocab_free(v);
 out:
