@@ -417,6 +417,10 @@ static void test_shipped(void)
 	CHECK_STR(status(v, a, "Asked for pain relief medication", "analgesic"), "affirmed");
 	CHECK_STR(status(v, a, "h/o Ca 2010", "malignancy"), "historical");
 	CHECK_STR(status(v, a, "Adj Ca 2.45", "malignancy"), "absent");
+	/* 'now resolved', like 'resolved', makes a past condition */
+	CHECK_STR(status(v, a, "Fracture of tibial plateau, now resolved", "fracture"),
+	          "historical");
+	CHECK_STR(status(v, a, "Cellulitis now resolved", "infection"), "historical");
 	CHECK_STR(status(v, a, "Physio not helping", "no-relief"), "affirmed");
 	engine__vocab_free(v);
 out:

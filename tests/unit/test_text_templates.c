@@ -243,8 +243,86 @@ static const struct {
 static const struct exception {
 	const char *concept, *phrase, *tmpl, *why;
 } exceptions[] = {
-    {NULL, NULL, "hist-now-resolved",
-     "FAILING: 'now resolved' is a negation (medspaCy) while 'resolved' is historical"},
+    {"back-pain-or-sciatica", NULL, "hist-now-resolved",
+     "'<pain or symptoms>, now resolved' is read by the good-response phrases ('pain now "
+     "resolved', "
+     "'symptoms now resolved', 'back pain now resolved', 'sciatica now resolved'), which take the "
+     "trigger's words: the pain or symptom is then a good response (or, for the part before "
+     "'symptoms', affirmed). Letting a trigger inside a concept phrase also reach outside it "
+     "would make 'Saddle anaesthesia, pain resolved' a past saddle anaesthesia and lose the "
+     "suspected-CES card"},
+    {"bilateral-sciatica", NULL, "hist-now-resolved",
+     "'<pain or symptoms>, now resolved' is read by the good-response phrases ('pain now "
+     "resolved', "
+     "'symptoms now resolved', 'back pain now resolved', 'sciatica now resolved'), which take the "
+     "trigger's words: the pain or symptom is then a good response (or, for the part before "
+     "'symptoms', affirmed). Letting a trigger inside a concept phrase also reach outside it "
+     "would make 'Saddle anaesthesia, pain resolved' a past saddle anaesthesia and lose the "
+     "suspected-CES card"},
+    {"severe-procedural-pain", NULL, "hist-now-resolved",
+     "'<pain or symptoms>, now resolved' is read by the good-response phrases ('pain now "
+     "resolved', "
+     "'symptoms now resolved', 'back pain now resolved', 'sciatica now resolved'), which take the "
+     "trigger's words: the pain or symptom is then a good response (or, for the part before "
+     "'symptoms', affirmed). Letting a trigger inside a concept phrase also reach outside it "
+     "would make 'Saddle anaesthesia, pain resolved' a past saddle anaesthesia and lose the "
+     "suspected-CES card"},
+    {"physiotherapy", "escape pain", "hist-now-resolved",
+     "'<pain or symptoms>, now resolved' is read by the good-response phrases ('pain now "
+     "resolved', "
+     "'symptoms now resolved', 'back pain now resolved', 'sciatica now resolved'), which take the "
+     "trigger's words: the pain or symptom is then a good response (or, for the part before "
+     "'symptoms', affirmed). Letting a trigger inside a concept phrase also reach outside it "
+     "would make 'Saddle anaesthesia, pain resolved' a past saddle anaesthesia and lose the "
+     "suspected-CES card"},
+    {"cauda-equina-syndrome", "ces symptoms", "hist-now-resolved",
+     "'<pain or symptoms>, now resolved' is read by the good-response phrases ('pain now "
+     "resolved', "
+     "'symptoms now resolved', 'back pain now resolved', 'sciatica now resolved'), which take the "
+     "trigger's words: the pain or symptom is then a good response (or, for the part before "
+     "'symptoms', affirmed). Letting a trigger inside a concept phrase also reach outside it "
+     "would make 'Saddle anaesthesia, pain resolved' a past saddle anaesthesia and lose the "
+     "suspected-CES card"},
+    {"saddle-anaesthesia", "saddle symptoms", "hist-now-resolved",
+     "'<pain or symptoms>, now resolved' is read by the good-response phrases ('pain now "
+     "resolved', "
+     "'symptoms now resolved', 'back pain now resolved', 'sciatica now resolved'), which take the "
+     "trigger's words: the pain or symptom is then a good response (or, for the part before "
+     "'symptoms', affirmed). Letting a trigger inside a concept phrase also reach outside it "
+     "would make 'Saddle anaesthesia, pain resolved' a past saddle anaesthesia and lose the "
+     "suspected-CES card"},
+    {"bladder-dysfunction", "bladder symptoms", "hist-now-resolved",
+     "'<pain or symptoms>, now resolved' is read by the good-response phrases ('pain now "
+     "resolved', "
+     "'symptoms now resolved', 'back pain now resolved', 'sciatica now resolved'), which take the "
+     "trigger's words: the pain or symptom is then a good response (or, for the part before "
+     "'symptoms', affirmed). Letting a trigger inside a concept phrase also reach outside it "
+     "would make 'Saddle anaesthesia, pain resolved' a past saddle anaesthesia and lose the "
+     "suspected-CES card"},
+    {"bowel-dysfunction", "bowel symptoms", "hist-now-resolved",
+     "'<pain or symptoms>, now resolved' is read by the good-response phrases ('pain now "
+     "resolved', "
+     "'symptoms now resolved', 'back pain now resolved', 'sciatica now resolved'), which take the "
+     "trigger's words: the pain or symptom is then a good response (or, for the part before "
+     "'symptoms', affirmed). Letting a trigger inside a concept phrase also reach outside it "
+     "would make 'Saddle anaesthesia, pain resolved' a past saddle anaesthesia and lose the "
+     "suspected-CES card"},
+    {"bilateral-leg-symptoms", "leg pain bilaterally", "hist-now-resolved",
+     "'<pain or symptoms>, now resolved' is read by the good-response phrases ('pain now "
+     "resolved', "
+     "'symptoms now resolved', 'back pain now resolved', 'sciatica now resolved'), which take the "
+     "trigger's words: the pain or symptom is then a good response (or, for the part before "
+     "'symptoms', affirmed). Letting a trigger inside a concept phrase also reach outside it "
+     "would make 'Saddle anaesthesia, pain resolved' a past saddle anaesthesia and lose the "
+     "suspected-CES card"},
+    {"adverse-effect", "procedural pain", "hist-now-resolved",
+     "'<pain or symptoms>, now resolved' is read by the good-response phrases ('pain now "
+     "resolved', "
+     "'symptoms now resolved', 'back pain now resolved', 'sciatica now resolved'), which take the "
+     "trigger's words: the pain or symptom is then a good response (or, for the part before "
+     "'symptoms', affirmed). Letting a trigger inside a concept phrase also reach outside it "
+     "would make 'Saddle anaesthesia, pain resolved' a past saddle anaesthesia and lose the "
+     "suspected-CES card"},
     {"analgesic", "pain killer", "neg-no|neg-caps|neg-there-is-no|neg-list-first",
      "read as no mention, not negated: 'no pain killers' is the shield no-analgesic (without it "
      "'no pain' read a good response, 142 E); the same for every policy (analgesic is asked "
