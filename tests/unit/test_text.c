@@ -423,6 +423,12 @@ static void test_shipped(void)
 	CHECK_STR(status(v, a, "Fracture of tibial plateau, now resolved", "fracture"),
 	          "historical");
 	CHECK_STR(status(v, a, "Cellulitis now resolved", "infection"), "historical");
+	/* 'past' right before a condition is history; 'over the past 3 months' is recent */
+	CHECK_STR(status(v, a, "Past sciatica", "back-pain-or-sciatica"), "historical");
+	CHECK_STR(status(v, a, "Over the past 3 months, saddle numbness", "saddle-anaesthesia"),
+	          "affirmed");
+	CHECK_STR(status(v, a, "Past week: new urinary retention", "bladder-dysfunction"),
+	          "affirmed");
 	CHECK_STR(status(v, a, "Physio not helping", "no-relief"), "affirmed");
 	engine__vocab_free(v);
 out:
