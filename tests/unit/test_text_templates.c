@@ -358,23 +358,28 @@ static const struct exception {
      "'symptoms', affirmed). Letting a trigger inside a concept phrase also reach outside it "
      "would make 'Saddle anaesthesia, pain resolved' a past saddle anaesthesia and lose the "
      "suspected-CES card"},
-    {"analgesic", "pain killer", "neg-no|neg-caps|neg-there-is-no|neg-list-first|neg-seen|neg-at-present",
+    {"analgesic", "pain killer",
+     "neg-no|neg-caps|neg-there-is-no|neg-list-first|neg-seen|neg-at-present",
      "read as no mention, not negated: 'no pain killers' is the shield no-analgesic (without it "
      "'no pain' read a good response, 142 E); the same for every policy (analgesic is asked "
      "affirmed or historical)"},
-    {"analgesic", "pain medication", "neg-no|neg-caps|neg-there-is-no|neg-list-first|neg-seen|neg-at-present",
+    {"analgesic", "pain medication",
+     "neg-no|neg-caps|neg-there-is-no|neg-list-first|neg-seen|neg-at-present",
      "read as no mention, not negated: 'no pain killers' is the shield no-analgesic (without it "
      "'no pain' read a good response, 142 E); the same for every policy (analgesic is asked "
      "affirmed or historical)"},
-    {"analgesic", "pain relief medication", "neg-no|neg-caps|neg-there-is-no|neg-list-first|neg-seen|neg-at-present",
+    {"analgesic", "pain relief medication",
+     "neg-no|neg-caps|neg-there-is-no|neg-list-first|neg-seen|neg-at-present",
      "read as no mention, not negated: 'no pain killers' is the shield no-analgesic (without it "
      "'no pain' read a good response, 142 E); the same for every policy (analgesic is asked "
      "affirmed or historical)"},
-    {"analgesic", "pain relief tablets", "neg-no|neg-caps|neg-there-is-no|neg-list-first|neg-seen|neg-at-present",
+    {"analgesic", "pain relief tablets",
+     "neg-no|neg-caps|neg-there-is-no|neg-list-first|neg-seen|neg-at-present",
      "read as no mention, not negated: 'no pain killers' is the shield no-analgesic (without it "
      "'no pain' read a good response, 142 E); the same for every policy (analgesic is asked "
      "affirmed or historical)"},
-    {"analgesic", "pain relief medicines", "neg-no|neg-caps|neg-there-is-no|neg-list-first|neg-seen|neg-at-present",
+    {"analgesic", "pain relief medicines",
+     "neg-no|neg-caps|neg-there-is-no|neg-list-first|neg-seen|neg-at-present",
      "read as no mention, not negated: 'no pain killers' is the shield no-analgesic (without it "
      "'no pain' read a good response, 142 E); the same for every policy (analgesic is asked "
      "affirmed or historical)"},
@@ -387,23 +392,28 @@ static const struct exception {
      "the "
      "pain is ongoing is also what it says"},
     {"analgesic", "pain relief medication", "neg-negative-for|hyp-watch-for",
-     "'Negative for' / 'Watch for' is no way to record a medicine; 'for pain relief medication' / 'for DVT "
+     "'Negative for' / 'Watch for' is no way to record a medicine; 'for pain relief medication' / "
+     "'for DVT "
      "prophylaxis' (a medicine and its indication: 'asked for pain relief medication', "
      "'enoxaparin 40 mg for DVT prophylaxis') take its 'for'"},
     {"analgesic", "pain relief tablets", "neg-negative-for|hyp-watch-for",
-     "'Negative for' / 'Watch for' is no way to record a medicine; 'for pain relief medication' / 'for DVT "
+     "'Negative for' / 'Watch for' is no way to record a medicine; 'for pain relief medication' / "
+     "'for DVT "
      "prophylaxis' (a medicine and its indication: 'asked for pain relief medication', "
      "'enoxaparin 40 mg for DVT prophylaxis') take its 'for'"},
     {"analgesic", "pain relief medicines", "neg-negative-for|hyp-watch-for",
-     "'Negative for' / 'Watch for' is no way to record a medicine; 'for pain relief medication' / 'for DVT "
+     "'Negative for' / 'Watch for' is no way to record a medicine; 'for pain relief medication' / "
+     "'for DVT "
      "prophylaxis' (a medicine and its indication: 'asked for pain relief medication', "
      "'enoxaparin 40 mg for DVT prophylaxis') take its 'for'"},
     {"vte-prophylaxis", "dvt prophylaxis", "neg-negative-for|hyp-watch-for",
-     "'Negative for' / 'Watch for' is no way to record a medicine; 'for pain relief medication' / 'for DVT "
+     "'Negative for' / 'Watch for' is no way to record a medicine; 'for pain relief medication' / "
+     "'for DVT "
      "prophylaxis' (a medicine and its indication: 'asked for pain relief medication', "
      "'enoxaparin 40 mg for DVT prophylaxis') take its 'for'"},
     {"vte-prophylaxis", "dvt prevention", "neg-negative-for|hyp-watch-for",
-     "'Negative for' / 'Watch for' is no way to record a medicine; 'for pain relief medication' / 'for DVT "
+     "'Negative for' / 'Watch for' is no way to record a medicine; 'for pain relief medication' / "
+     "'for DVT "
      "prophylaxis' (a medicine and its indication: 'asked for pain relief medication', "
      "'enoxaparin 40 mg for DVT prophylaxis') take its 'for'"},
     {"bilateral-sciatica", "sciatica bilateral", "hist-previous",
@@ -414,7 +424,8 @@ static const struct exception {
      "'sciatica bilateral, resolved' is read as 'sciatica resolved' (a side word inside a concept "
      "phrase is skipped), a resolved back pain: neither counts for suspected CES, as a historical "
      "bilateral sciatica would not"},
-    {"aspiration", "synovial fluid sample", "neg-no|neg-caps|neg-there-is-no|neg-list-first|neg-seen|neg-at-present",
+    {"aspiration", "synovial fluid sample",
+     "neg-no|neg-caps|neg-there-is-no|neg-list-first|neg-seen|neg-at-present",
      "'No synovial fluid (sample)' is how a dry tap is recorded: read as a failed aspiration (142 "
      "F, 'no synovial fluid') on purpose"},
 };
@@ -724,6 +735,17 @@ static const struct side_style {
     {"bilateral", "Bilateral ", "", ENGINE_SIDE_LEFT | ENGINE_SIDE_RIGHT},
     {"both", "Both ", "", ENGINE_SIDE_LEFT | ENGINE_SIDE_RIGHT},
     {"b/l", "B/L ", "", ENGINE_SIDE_LEFT | ENGINE_SIDE_RIGHT},
+    {"L", "L ", "", ENGINE_SIDE_LEFT},
+    {", R", "", ", R", ENGINE_SIDE_RIGHT},
+    {"R sided", "R sided ", "", ENGINE_SIDE_RIGHT},
+    {"right-sided", "Right-sided ", "", ENGINE_SIDE_RIGHT},
+    {"LHS", "LHS ", "", ENGINE_SIDE_LEFT},
+    {"(R)", "", " (R)", ENGINE_SIDE_RIGHT},
+    {"- left", "", " - left", ENGINE_SIDE_LEFT},
+    {"bilaterally", "", " bilaterally", ENGINE_SIDE_LEFT | ENGINE_SIDE_RIGHT},
+    {"left and right", "Left and right ", "", ENGINE_SIDE_LEFT | ENGINE_SIDE_RIGHT},
+    {"pain in right", "Pain in right ", " for 3 months", ENGINE_SIDE_RIGHT},
+    {"injection left", "Injection of left ", " under US", ENGINE_SIDE_LEFT},
 };
 
 /* The sides of region concept `c`'s mentions at bytes [from, to): side bits, -1 absent, -2
