@@ -325,6 +325,15 @@ static void test_shipped(void)
 	CHECK_STR(status(v, a, "Saddle anaesthesia? Yes", "saddle-anaesthesia"), "affirmed");
 	CHECK_STR(status(v, a, "Saddle anaesthesia? No", "saddle-anaesthesia"), "negated");
 	CHECK_STR(status(v, a, "Cauda equina query", "cauda-equina-syndrome"), "uncertain");
+	CHECK_STR(status(v, a, "Cauda equina??", "cauda-equina-syndrome"), "uncertain");
+	/* safety-netting names the symptoms to come back with, not symptoms present */
+	CHECK_STR(status(v, a,
+	                 "Red flags explained incl. saddle anaesthesia and new urinary "
+	                 "retention",
+	                 "bladder-dysfunction"),
+	          "hypothetical");
+	CHECK_STR(status(v, a, "New saddle numbness, red flags explained", "saddle-anaesthesia"),
+	          "affirmed");
 	CHECK_STR(status(v, a, "LBP, saddle numbness query", "back-pain-or-sciatica"), "affirmed");
 	CHECK_STR(status(v, a, "Cauda equina symptoms denied", "cauda-equina-syndrome"), "negated");
 	CHECK_STR(status(v, a, "CES symptoms negative", "cauda-equina-syndrome"), "negated");

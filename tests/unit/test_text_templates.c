@@ -115,6 +115,10 @@ static const struct tmpl templates[] = {
     {"unc-consider", "Consider ", ".", "uncertain", K_FINDING},
     {"unc-query-after", "", " query.", "uncertain", K_FINDING},
     {"unc-concern", "Concern re ", ".", "uncertain", K_FINDING},
+    {"unc-mark-after-space", "", " ?", "uncertain", K_FINDING},
+    {"unc-double-after", "", "??", "uncertain", K_FINDING},
+    {"unc-maybe", "Maybe ", ".", "uncertain", K_FINDING},
+    {"unc-in-keeping", "Symptoms may represent ", ".", "uncertain", K_FINDING},
     /* historical */
     {"hist-ho", "h/o ", " 2010.", "historical", K_FINDING},
     {"hist-previous", "Previous ", ", resolved.", "historical", K_FINDING},
@@ -139,6 +143,9 @@ static const struct tmpl templates[] = {
     {"oth-sister", "Sister: ", ".", "other", K_FINDING},
     {"oth-grandmother", "Grandmother had ", ".", "other", K_FINDING},
     {"oth-wife", "Wife has ", ".", "other", K_FINDING},
+    {"oth-fh-of", "FH of ", ".", "other", K_FINDING},
+    {"oth-dad", "Dad had ", ".", "other", K_FINDING},
+    {"oth-family-hx", "Family hx: ", ".", "other", K_FINDING},
     /* hypothetical: safety-netting */
     {"hyp-return-if", "Return if ", " develops.", "hypothetical", K_FINDING},
     {"hyp-attend-ae", "Advised to attend A&E if ", ".", "hypothetical", K_FINDING},
@@ -153,6 +160,9 @@ static const struct tmpl templates[] = {
     {"hyp-risk-discussed", "Risks discussed incl. ", ".", "hypothetical", K_FINDING},
     {"hyp-watch-for", "Watch for ", ".", "hypothetical", K_FINDING},
     {"hyp-advised-re", "Advised re ", ".", "hypothetical", K_FINDING},
+    {"hyp-develops-after", "Return if develops ", ".", "hypothetical", K_FINDING},
+    {"hyp-red-flags", "Red flags explained incl. ", ".", "hypothetical", K_FINDING},
+    {"hyp-if-worsening", "Review if worsening ", ".", "hypothetical", K_FINDING},
     /* scope ends: a sentence end and a termination term */
     {"end-sentence", "No headache. Has ", ".", "affirmed", K_FINDING},
     {"end-but", "No headache but has ", ".", "affirmed", K_FINDING},
