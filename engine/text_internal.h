@@ -94,6 +94,9 @@ struct engine__rule {
 	int window;         /* most tokens in scope; 0: to the sentence end or a termination */
 	int final_backward; /* "final": "backward": ending its sentence, it also applies to what
 	                       precedes it ("Saddle anaesthesia: No") */
+	int final_window;   /* "finalWindow": the most tokens that backward scope reaches; 0: as
+	                       window ("?" ending a sentence queries only what it follows:
+	                       "LBP, saddle numbness?") */
 	unsigned ends;      /* termination: the status bits whose scopes it ends (all by default;
 	                       "of": ["other"] ends only another experiencer's: "she", "he") */
 	int yields_to_uncertain; /* hypothetical, "yieldsTo": "uncertain": a plan or referral

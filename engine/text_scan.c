@@ -440,6 +440,8 @@ static enum engine__status status_of(const struct scan *s, size_t start, size_t 
 		     (r->final_backward && last_of_sentence(s, t->end))) &&
 		    t->start >= end) {
 			gap = t->start - end;
+			if (!(r->direction & ENGINE_DIR_BACKWARD) && r->final_window > 0)
+				window = (size_t)r->final_window; /* "LBP, saddle numbness?" */
 			applies = gap < window && !scope_blocked(s, end, t->start, r->category) &&
 			          !self_terminated(s, start, end, r->category);
 		}

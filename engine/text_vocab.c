@@ -423,8 +423,9 @@ static int add_concept(struct engine_vocab *v, const char *id, const char *label
 
 static void load_context(struct engine_vocab *v, struct loader *l, const cJSON *json)
 {
-	static const char *const keys[] = {"phrase", "category", "direction", "window",   "final",
-	                                   "of",     "source",   "note",      "yieldsTo", NULL};
+	static const char *const keys[] = {"phrase", "category", "direction",   "window",
+	                                   "final",  "of",       "finalWindow", "source",
+	                                   "note",   "yieldsTo", NULL};
 	static const char *const categories[] = {
 	    "negated", "historical", "uncertain", "other", "hypothetical", "pseudo", "termination"};
 	static const int category_codes[] = {
@@ -533,6 +534,21 @@ static void load_context(struct engine_vocab *v, struct loader *l, const cJSON *
 				     "the mention's own uncertainty)");
 			else
 				rule.yields_to_uncertain = 1;
+		}
+		window = fhir_get(r, "finalWindow");
+		if (window != NULL) {
+			if (!cJSON_IsNumber(window) || window->valuedouble < 1 ||
+			    window->valuedouble > 50 || !rule.final_backward) {
+				char ptr[80];
+
+				snprintf(ptr, sizeof(ptr), "%s/finalWindow", base);
+				fail(l, ptr,
+				     "finalWindow is a number of tokens from 1 to 50, with "
+				     "\"final\": "
+				     "\"backward\"");
+			} else {
+				rule.final_window = window->valueint;
+			}
 		}
 		window = fhir_get(r, "window");
 		if (window != NULL) {

@@ -294,10 +294,13 @@ static void test_load_errors(void)
 	             "{\"phrase\": \"she\", \"category\": \"termination\", \"of\": [\"others\"], "
 	             "\"source\": \"t\"},"
 	             "{\"phrase\": \"nil\", \"category\": \"negated\", \"direction\": \"forward\", "
-	             "\"yieldsTo\": \"uncertain\", \"source\": \"t\"}]}",
+	             "\"yieldsTo\": \"uncertain\", \"source\": \"t\"},"
+	             "{\"phrase\": \"?\", \"category\": \"uncertain\", \"direction\": \"forward\", "
+	             "\"finalWindow\": 1, \"source\": \"t\"}]}",
 	             "{\"concepts\": []}", "{\"laterality\": [], \"regions\": []}", &errors);
-	/* final is "backward"; "of" names statuses; only a hypothetical yields to uncertainty */
-	OK(errors == 3);
+	/* final is "backward"; "of" names statuses; only a hypothetical yields to uncertainty;
+	 * finalWindow needs final */
+	OK(errors == 4);
 	engine__vocab_free(v);
 }
 
@@ -324,6 +327,24 @@ static void test_shipped(void)
 	OK(errors == 0);
 	CHECK_STR(status(v, a, "No cauda equina symptoms", "cauda-equina-syndrome"), "negated");
 	CHECK_STR(status(v, a, "MRI L-spine ?CES", "cauda-equina-syndrome"), "uncertain");
+	/* a '?' ending the sentence queries only the words right before it */
+	CHECK_STR(status(v, a, "Cauda equina?", "cauda-equina-syndrome"), "uncertain");
+	CHECK_STR(status(v, a, "LBP, saddle numbness?", "saddle-anaesthesia"), "uncertain");
+	CHECK_STR(status(v, a, "LBP, saddle numbness?", "back-pain-or-sciatica"), "affirmed");
+	CHECK_STR(status(v, a, "Back pain, incontinence?", "back-pain-or-sciatica"), "affirmed");
+	CHECK_STR(status(v, a, "Saddle anaesthesia? Yes", "saddle-anaesthesia"), "affirmed");
+	CHECK_STR(status(v, a, "Saddle anaesthesia? No", "saddle-anaesthesia"), "negated");
+	CHECK_STR(status(v, a, "Cauda equina query", "cauda-equina-syndrome"), "uncertain");
+	CHECK_STR(status(v, a, "Cauda equina??", "cauda-equina-syndrome"), "uncertain");
+	/* safety-netting names the symptoms to come back with, not symptoms present */
+	CHECK_STR(status(v, a,
+	                 "Red flags explained incl. saddle anaesthesia and new urinary "
+	                 "retention",
+	                 "bladder-dysfunction"),
+	          "hypothetical");
+	CHECK_STR(status(v, a, "New saddle numbness, red flags explained", "saddle-anaesthesia"),
+	          "affirmed");
+	CHECK_STR(status(v, a, "LBP, saddle numbness query", "back-pain-or-sciatica"), "affirmed");
 	CHECK_STR(status(v, a, "Cauda equina symptoms denied", "cauda-equina-syndrome"), "negated");
 	CHECK_STR(status(v, a, "CES symptoms negative", "cauda-equina-syndrome"), "negated");
 	/* a template's answer ends the sentence: "no" then reads backward */
@@ -403,6 +424,30 @@ static void test_shipped(void)
 	CHECK_STR(status(v, a, "Back pain resolved, discharged", "back-pain-or-sciatica"),
 	          "affirmed");
 	CHECK_STR(status(v, a, "Physio not helping", "relief"), "absent");
+	/* 'no pain' (a good response) does not take a longer phrase it starts: no relief, no
+	 * painkillers; 'for DVT' (treatment) not 'for DVT prophylaxis'; 'Ca' with a year is cancer
+	 */
+	CHECK_STR(status(v, a, "No pain relief from the injection", "no-relief"), "affirmed");
+	CHECK_STR(status(v, a, "No pain relief from the injection", "good-response"), "absent");
+	CHECK_STR(status(v, a, "No pain relief from the injection", "relief"), "absent");
+	CHECK_STR(status(v, a, "No pain medication tried", "good-response"), "absent");
+	CHECK_STR(status(v, a, "Enoxaparin 40 mg SC OD for DVT prophylaxis", "treatment-dose"),
+	          "absent");
+	CHECK_STR(status(v, a, "Enoxaparin 40 mg SC OD for DVT prophylaxis", "vte-prophylaxis"),
+	          "affirmed");
+	CHECK_STR(status(v, a, "Asked for pain relief medication", "analgesic"), "affirmed");
+	CHECK_STR(status(v, a, "h/o Ca 2010", "malignancy"), "historical");
+	CHECK_STR(status(v, a, "Adj Ca 2.45", "malignancy"), "absent");
+	/* 'now resolved', like 'resolved', makes a past condition */
+	CHECK_STR(status(v, a, "Fracture of tibial plateau, now resolved", "fracture"),
+	          "historical");
+	CHECK_STR(status(v, a, "Cellulitis now resolved", "infection"), "historical");
+	/* 'past' right before a condition is history; 'over the past 3 months' is recent */
+	CHECK_STR(status(v, a, "Past sciatica", "back-pain-or-sciatica"), "historical");
+	CHECK_STR(status(v, a, "Over the past 3 months, saddle numbness", "saddle-anaesthesia"),
+	          "affirmed");
+	CHECK_STR(status(v, a, "Past week: new urinary retention", "bladder-dysfunction"),
+	          "affirmed");
 	CHECK_STR(status(v, a, "Physio not helping", "no-relief"), "affirmed");
 	engine__vocab_free(v);
 out:
