@@ -238,6 +238,7 @@ static const struct {
     {"soft-tissue-cyst", K_FINDING},
     {"soft-tissue-lump", K_FINDING},
     {"structural-joint-injury", K_FINDING},
+    {"swelling", K_FINDING},
     {"systemic-infection", K_FINDING},
     {"tinzaparin", K_FINDING},
     {"vte-prophylaxis", K_FINDING},
