@@ -53,12 +53,24 @@ int engine__filler_word(const char *norm);
 
 /* ---- the compiled vocabulary ------------------------------------------------------------ */
 
+/* A concept's "object" (concepts.json): what a mention of it is about decides which concept it
+ * is. "Declined physio" refuses the physiotherapy, not the injection ordered: a mention whose
+ * nearest concept in its sentence within `window` tokens after it (or, when none follows, before
+ * it) is one of `other` and not one of `self` is read as concept `as`. Concept indexes, NEW. */
+struct engine__object {
+	int *other, *self;
+	size_t other_count, self_count;
+	int as;
+	int window;
+};
+
 struct engine__concept {
 	char *id;     /* "cauda-equina-syndrome", or "site:knee" for a region */
 	char *label;  /* for card text */
 	int region;   /* the region index when this is a site concept, else -1 */
 	int *broader; /* concepts a mention of this one also is (concept indexes), NEW */
 	size_t broader_count;
+	struct engine__object *object; /* NULL: what it is about does not matter; NEW */
 };
 
 struct engine__region {

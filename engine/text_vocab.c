@@ -34,6 +34,8 @@ struct engine_vocab {
 	size_t concept_index_cap; /* a power of 2, at least twice concept_count */
 	char ***broader_ids;      /* per concept, NULL-terminated ids to resolve at compile */
 	size_t broader_ids_cap;
+	cJSON **object_json; /* per concept, its "object" (a copy) to resolve at compile, NEW */
+	size_t object_json_cap;
 	struct engine__region *regions;
 	size_t region_count, region_cap;
 	struct engine__rule *rules;
@@ -90,6 +92,13 @@ void engine__vocab_free(struct engine_vocab *v)
 		free(v->concepts[i].id);
 		free(v->concepts[i].label);
 		free(v->concepts[i].broader);
+		if (v->concepts[i].object != NULL) {
+			free(v->concepts[i].object->other);
+			free(v->concepts[i].object->self);
+			free(v->concepts[i].object);
+		}
+		if (v->object_json != NULL)
+			cJSON_Delete(v->object_json[i]);
 		if (v->broader_ids != NULL && v->broader_ids[i] != NULL) {
 			for (j = 0; v->broader_ids[i][j] != NULL; j++)
 				free(v->broader_ids[i][j]);
@@ -97,6 +106,7 @@ void engine__vocab_free(struct engine_vocab *v)
 		}
 	}
 	free(v->broader_ids);
+	free(v->object_json);
 	free(v->concepts);
 	free(v->concept_index);
 	for (i = 0; i < v->region_count; i++) {
@@ -408,6 +418,12 @@ static int add_concept(struct engine_vocab *v, const char *id, const char *label
 	if (v->broader_ids_cap > old)
 		memset(v->broader_ids + old, 0,
 		       (v->broader_ids_cap - old) * sizeof(*v->broader_ids));
+	old = v->object_json_cap;
+	v->object_json = grow(v->object_json, &v->object_json_cap, v->concept_count + 1,
+	                      sizeof(*v->object_json));
+	if (v->object_json_cap > old)
+		memset(v->object_json + old, 0,
+		       (v->object_json_cap - old) * sizeof(*v->object_json));
 	c = &v->concepts[v->concept_count];
 	memset(c, 0, sizeof(*c));
 	c->id = engine__strdup(id);
@@ -565,10 +581,81 @@ static int valid_id(const char *id)
 	return 1;
 }
 
+/* A concept's "object" ({"other": [ids], "self": [ids], "as": id, "window": tokens}): checked
+ * here, its ids resolved at compile (they may name concepts defined later). */
+static void load_object(struct engine_vocab *v, struct loader *l, const cJSON *o, const char *base,
+                        int index)
+{
+	static const char *const keys[] = {"other", "self", "as", "window", "source", "note", NULL};
+	static const char *const lists[] = {"other", "self"};
+	const cJSON *w = fhir_get(o, "window");
+	char ptr[96];
+
+	snprintf(ptr, sizeof(ptr), "%s/object", base);
+	if (!cJSON_IsObject(o)) {
+		fail(l, ptr,
+		     "object is {\"other\": [ids], \"self\": [ids], \"as\": id, \"window\": n}");
+		return;
+	}
+	known_keys(l, o, keys, ptr);
+	if (string_member(l, o, "as", ptr, 1) == NULL)
+		return;
+	if (!cJSON_IsNumber(w) || w->valuedouble < 1 || w->valuedouble > 20 ||
+	    w->valuedouble != (double)(int)w->valuedouble) {
+		snprintf(ptr, sizeof(ptr), "%s/object/window", base);
+		fail(l, ptr, "window is a whole number of tokens from 1 to 20");
+		return;
+	}
+	for (size_t k = 0; k < 2; k++) {
+		const cJSON *list = fhir_get(o, lists[k]), *e;
+
+		cJSON_ArrayForEach(e, list)
+		{
+			if (!cJSON_IsString(e))
+				break;
+		}
+		if ((list == NULL && k == 1) || (cJSON_IsArray(list) && e == NULL))
+			continue;
+		snprintf(ptr, sizeof(ptr), "%s/object/%s", base, lists[k]);
+		fail(l, ptr, "an array of concept ids");
+		return;
+	}
+	v->object_json[index] = cJSON_Duplicate(o, 1);
+	if (v->object_json[index] == NULL)
+		abort();
+}
+
+/* Resolves one id list of an object into concept indexes (NEW *out); reports unknown ids. */
+static void object_ids(struct engine_vocab *v, struct loader *l, size_t concept, const cJSON *list,
+                       int **out, size_t *count)
+{
+	const cJSON *e;
+
+	*out = calloc((size_t)cJSON_GetArraySize(list) + 1, sizeof(int));
+	if (*out == NULL)
+		abort();
+	*count = 0;
+	cJSON_ArrayForEach(e, list)
+	{
+		int c = engine__vocab_concept(v, e->valuestring);
+
+		if (c < 0) {
+			char msg[200];
+
+			snprintf(msg, sizeof(msg),
+			         "concept '%.60s': object concept '%.60s' is not defined",
+			         v->concepts[concept].id, e->valuestring);
+			fail(l, "/concepts", msg);
+			continue;
+		}
+		(*out)[(*count)++] = c;
+	}
+}
+
 static void load_concepts(struct engine_vocab *v, struct loader *l, const cJSON *json)
 {
-	static const char *const keys[] = {"id",          "label",  "phrases", "broader",
-	                                   "blocksSites", "source", "note",    NULL};
+	static const char *const keys[] = {"id",     "label",  "phrases", "broader", "blocksSites",
+	                                   "object", "source", "note",    NULL};
 	const cJSON *concepts = fhir_get(json, "concepts"), *c;
 	int i = 0;
 
@@ -623,6 +710,8 @@ static void load_concepts(struct engine_vocab *v, struct loader *l, const cJSON 
 			for (size_t k = first; k < v->phrase_count; k++)
 				v->phrases[k].blocks_sites = cJSON_IsTrue(blocks);
 		}
+		if (fhir_get(c, "object") != NULL)
+			load_object(v, l, fhir_get(c, "object"), base, index);
 		if (broader != NULL) {
 			size_t n = 0;
 
@@ -795,6 +884,32 @@ int engine__vocab_compile(struct engine_vocab *v, const struct engine_reporter *
 			}
 			v->concepts[i].broader[v->concepts[i].broader_count++] = c;
 		}
+	}
+	for (i = 0; i < v->concept_count; i++) {
+		const cJSON *o = v->object_json != NULL ? v->object_json[i] : NULL;
+		struct engine__object *obj;
+
+		if (o == NULL)
+			continue;
+		obj = calloc(1, sizeof(*obj));
+		if (obj == NULL)
+			abort();
+		object_ids(v, &l, i, fhir_get(o, "other"), &obj->other, &obj->other_count);
+		object_ids(v, &l, i, fhir_get(o, "self"), &obj->self, &obj->self_count);
+		obj->window = fhir_get(o, "window")->valueint;
+		obj->as = engine__vocab_concept(v, fhir_get_string(o, "as"));
+		if (obj->as < 0) {
+			char msg[200];
+
+			snprintf(msg, sizeof(msg),
+			         "concept '%.60s': object concept '%.60s' is not defined",
+			         v->concepts[i].id, fhir_get_string(o, "as"));
+			fail(&l, "/concepts", msg);
+			obj->as = (int)i;
+		}
+		v->concepts[i].object = obj;
+		cJSON_Delete(v->object_json[i]);
+		v->object_json[i] = NULL;
 	}
 	v->by_first = calloc(v->pattern_count + 1, sizeof(*v->by_first));
 	v->by_first_count = calloc(v->pattern_count + 1, sizeof(*v->by_first_count));

@@ -289,6 +289,18 @@ static void test_load_errors(void)
 	/* final is "backward"; "of" names statuses; only a hypothetical yields to uncertainty */
 	OK(errors == 3);
 	engine__vocab_free(v);
+	errors = 0;
+	v = vocab_of("{\"rules\": []}",
+	             "{\"concepts\": [{\"id\": \"a\", \"phrases\": [\"a\"], \"source\": \"t\", "
+	             "\"object\": {\"other\": [\"zz\"], \"as\": \"b\", \"window\": 4}},"
+	             "{\"id\": \"b\", \"phrases\": [\"b\"], \"source\": \"t\", "
+	             "\"object\": {\"other\": \"a\", \"as\": \"a\", \"window\": 0}},"
+	             "{\"id\": \"c\", \"phrases\": [\"c\"], \"source\": \"t\", "
+	             "\"object\": {\"other\": [\"a\"], \"as\": \"yy\", \"window\": 3}}]}",
+	             "{\"laterality\": [], \"regions\": []}", &errors);
+	/* an unknown object concept; a window out of range; an unknown "as" */
+	OK(errors == 3);
+	engine__vocab_free(v);
 }
 
 /* The shipped vocabulary reads typical UK record wording as a GP means it. */
@@ -394,6 +406,16 @@ static void test_shipped(void)
 	          "affirmed");
 	CHECK_STR(status(v, a, "Physio not helping", "relief"), "absent");
 	CHECK_STR(status(v, a, "Physio not helping", "no-relief"), "affirmed");
+	/* what a refusal is about decides what is refused (a concept's "object"): the treatment
+	 * named after it, else the one before it */
+	CHECK_STR(status(v, a, "Declined referral to physio", "unwilling"), "absent");
+	CHECK_STR(status(v, a, "Declined referral to physio", "unwilling-other-treatment"),
+	          "affirmed");
+	CHECK_STR(status(v, a, "Physio declined", "unwilling"), "absent");
+	CHECK_STR(status(v, a, "Physio declined", "declined"), "affirmed");
+	CHECK_STR(status(v, a, "Refuses injection, prefers physio", "unwilling"), "affirmed");
+	CHECK_STR(status(v, a, "Facet injection discussed - declined", "unwilling"), "affirmed");
+	CHECK_STR(status(v, a, "Declined", "unwilling"), "affirmed");
 	engine__vocab_free(v);
 out:
 	for (int i = 0; i < 3; i++)
