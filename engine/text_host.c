@@ -100,15 +100,18 @@ struct engine__text {
 };
 
 const struct fhir_path_host_function engine__host_functions[] = {
+    /* clang-format off */
     {"mentions", 1, 2},
     {"sites", 0, 0},
     {"siteLabel", 0, 0},
     {"sameSite", 1, 1},
+    {"textStart", 0, 0},
+    /* clang-format on */
 };
 const struct fhir_path_host engine__host = {
     engine__host_functions, sizeof(engine__host_functions) / sizeof(engine__host_functions[0]),
     1 /* results_only: the caches are in the host's own arena */};
-enum { HOST_MENTIONS, HOST_SITES, HOST_SITE_LABEL, HOST_SAME_SITE };
+enum { HOST_MENTIONS, HOST_SITES, HOST_SITE_LABEL, HOST_SAME_SITE, HOST_TEXT_START };
 
 struct engine__text *engine__text_new(const struct engine_vocab *vocab)
 {
@@ -1176,6 +1179,14 @@ int engine__host_call(const void *ctx, size_t index, const struct fhir_value *it
 			same = same_site(&set, &other);
 		}
 		push_bool(arena, out, same);
+		return FHIR_OK;
+	}
+	case HOST_TEXT_START: {
+		char date[8];
+		const char *text = cJSON_IsString(node) ? node->valuestring : string;
+
+		if (engine__text_period_start(text, date) != NULL)
+			push_string(arena, out, fhir_arena_strndup(arena, date, strlen(date)));
 		return FHIR_OK;
 	}
 	default:

@@ -188,6 +188,13 @@ void engine__annotate_into(const struct engine_vocab *v, const char *text,
 int *engine__concept_list(const struct engine_vocab *v, const char *ids, struct fhir_arena *arena,
                           size_t *count);
 
+/* The start of a period written as month/year text (text_dates.c): "January to March 2025" ->
+ * "2025-01", "since Mar 2024" -> "2024-03", "03/2025 - ongoing" -> "2025-03", "2023-2024" ->
+ * "2023"; written into out (8 bytes) and returned. NULL for anything it cannot read exactly: a
+ * day, a season, a relative or yearless date ("since Jan", "for 6 months"), any other word, a
+ * period that runs backwards. */
+const char *engine__text_period_start(const char *text, char out[8]);
+
 /* ---- the request side (text_host.c) ---------------------------------------------------- */
 
 /* The FHIRPath functions the engine adds (mentions, sites, siteLabel, sameSite): policies are

@@ -260,6 +260,28 @@ static void test_limits(const struct engine_vocab *v)
 	fhir_arena_free(a);
 }
 
+/* A period's start read from month/year text exactly, or not at all. */
+static void test_period_start(void)
+{
+	char d[8];
+
+	CHECK_STR(engine__text_period_start("January to March 2025", d), "2025-01");
+	CHECK_STR(engine__text_period_start("Jan-Mar 2025", d), "2025-01");
+	CHECK_STR(engine__text_period_start("since Sept 2024", d), "2024-09");
+	CHECK_STR(engine__text_period_start("03/2025 - ongoing", d), "2025-03");
+	CHECK_STR(engine__text_period_start("Dec 2024 to Feb 2025", d), "2024-12");
+	CHECK_STR(engine__text_period_start("2023-2024", d), "2023");
+	OK(engine__text_period_start("since Jan", d) == NULL);
+	OK(engine__text_period_start("for 6 months", d) == NULL);
+	OK(engine__text_period_start("last spring", d) == NULL);
+	OK(engine__text_period_start("November to February 2025", d) == NULL);
+	OK(engine__text_period_start("15 January 2025", d) == NULL);
+	OK(engine__text_period_start("2024 to March 2025", d) == NULL);
+	OK(engine__text_period_start("Jan 2025 Feb 2025 Mar 2025", d) == NULL);
+	OK(engine__text_period_start("", d) == NULL);
+	OK(engine__text_period_start(NULL, d) == NULL);
+}
+
 static void test_load_errors(void)
 {
 	int errors = 0;
@@ -435,6 +457,7 @@ int main(void)
 	test_limits(v);
 	engine__vocab_free(v);
 	test_load_errors();
+	test_period_start();
 	test_shipped();
 	return testkit_done();
 }
