@@ -316,6 +316,11 @@ static void walk_strings(struct collector *c, const cJSON *node, int depth)
 			walk_strings(c, child, depth + 1);
 		}
 	}
+	/* a Coding without its display is read as the code's sourced display */
+	if (cJSON_IsObject(node) && fhir_get(node, "display") == NULL)
+		collect_mentions(c, engine__vocab_code_display(c->t->vocab,
+		                                               fhir_get_string(node, "system"),
+		                                               fhir_get_string(node, "code")));
 }
 
 /* Makes room for one more cache entry (load factor at most 1/2). */
@@ -469,10 +474,17 @@ static void observation_sentences(struct engine__text *t, const cJSON *obs, stru
 
 	if (fhir_get_string(code, "text") != NULL)
 		names[n++] = fhir_get_string(code, "text");
-	cJSON_ArrayForEach(coding,
-	                   fhir_get(code, "coding")) if (n < 16 &&
-	                                                 fhir_get_string(coding, "display") != NULL)
-	    names[n++] = fhir_get_string(coding, "display");
+	cJSON_ArrayForEach(coding, fhir_get(code, "coding"))
+	{
+		const char *display = fhir_get_string(coding, "display");
+
+		if (display == NULL && fhir_get(coding, "display") == NULL)
+			display =
+			    engine__vocab_code_display(t->vocab, fhir_get_string(coding, "system"),
+			                               fhir_get_string(coding, "code"));
+		if (n < 16 && display != NULL)
+			names[n++] = display;
+	}
 	if (value == NULL)
 		value = concept_text(fhir_get(obs, "valueCodeableConcept"));
 	for (size_t i = 0; i < n; i++) {

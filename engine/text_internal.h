@@ -140,6 +140,10 @@ const struct engine__phrase *engine__vocab_phrases_from(const struct engine_voca
                                                         size_t *count);
 /* 1 when a token with these pattern ids is a one-word laterality phrase ("left", "rt"). */
 int engine__vocab_side_token(const struct engine_vocab *v, const unsigned *patterns, size_t n);
+/* The display a code is read as when a record carries it without one (codes.json, and the
+ * regions' SNOMED CT ids in body-sites.json), or NULL. BORROWED. */
+const char *engine__vocab_code_display(const struct engine_vocab *v, const char *system,
+                                       const char *code);
 /* The ConText rules, indexed by a context phrase's owner (BORROWED). */
 const struct engine__rule *engine__vocab_rules(const struct engine_vocab *v);
 

@@ -40,7 +40,14 @@ struct engine_vocab {
 	size_t region_count, region_cap;
 	struct engine__rule *rules;
 	size_t rule_count, rule_cap;
+	struct code_display *codes; /* codes.json and the regions' SNOMED CT ids, NEW */
+	size_t code_count, code_cap;
 	struct fhir_arena *scratch; /* tokenizing phrases at load */
+};
+
+/* A code read as its sourced display when a record carries it without one. Owned strings. */
+struct code_display {
+	char *system, *code, *display;
 };
 
 const char *const engine__status_names[ENGINE_ST_COUNT] = {"affirmed", "historical",   "uncertain",
@@ -107,6 +114,12 @@ void engine__vocab_free(struct engine_vocab *v)
 	}
 	free(v->broader_ids);
 	free(v->object_json);
+	for (i = 0; i < v->code_count; i++) {
+		free(v->codes[i].system);
+		free(v->codes[i].code);
+		free(v->codes[i].display);
+	}
+	free(v->codes);
 	free(v->concepts);
 	free(v->concept_index);
 	for (i = 0; i < v->region_count; i++) {
@@ -735,6 +748,52 @@ static void load_concepts(struct engine_vocab *v, struct loader *l, const cJSON 
 	}
 }
 
+/* Adds one code's display; a code listed twice is an error at `pointer`. */
+static void add_code(struct engine_vocab *v, struct loader *l, const char *system, const char *code,
+                     const char *display, const char *pointer)
+{
+	if (engine__vocab_code_display(v, system, code) != NULL) {
+		fail(l, pointer, "this system and code are listed twice");
+		return;
+	}
+	v->codes = grow(v->codes, &v->code_cap, v->code_count + 1, sizeof(*v->codes));
+	v->codes[v->code_count].system = engine__strdup(system);
+	v->codes[v->code_count].code = engine__strdup(code);
+	v->codes[v->code_count].display = engine__strdup(display);
+	v->code_count++;
+}
+
+/* codes.json: {"codes": [{"system", "code", "display", "source"}]}. */
+static void load_codes(struct engine_vocab *v, struct loader *l, const cJSON *json)
+{
+	static const char *const keys[] = {"system", "code", "display", "source", "note", NULL};
+	const cJSON *codes = fhir_get(json, "codes"), *x;
+	int i = 0;
+
+	if (!cJSON_IsArray(codes)) {
+		fail(l, "/codes", "must be an array of {system, code, display, source}");
+		return;
+	}
+	cJSON_ArrayForEach(x, codes)
+	{
+		char base[64];
+		const char *system, *code, *display;
+
+		snprintf(base, sizeof(base), "/codes/%d", i++);
+		if (!cJSON_IsObject(x)) {
+			fail(l, base, "a code is an object");
+			continue;
+		}
+		known_keys(l, x, keys, base);
+		system = string_member(l, x, "system", base, 1);
+		code = string_member(l, x, "code", base, 1);
+		display = string_member(l, x, "display", base, 1);
+		string_member(l, x, "source", base, 1);
+		if (system != NULL && code != NULL && display != NULL)
+			add_code(v, l, system, code, display, base);
+	}
+}
+
 static void load_sites(struct engine_vocab *v, struct loader *l, const cJSON *json)
 {
 	static const char *const side_keys[] = {"side", "phrases", "source", "note", NULL};
@@ -817,6 +876,17 @@ static void load_sites(struct engine_vocab *v, struct loader *l, const cJSON *js
 		r->concept = add_concept(v, cid, label, (int)v->region_count);
 		add_phrases(v, l, x, base, ENGINE_LAYER_SITE, (int)v->region_count);
 		v->region_count++;
+		/* its SNOMED CT id is read as its display where a bodySite carries the code alone
+		 */
+		if (fhir_get_string(fhir_get(x, "snomed"), "code") != NULL &&
+		    fhir_get_string(fhir_get(x, "snomed"), "display") != NULL) {
+			char ptr[80];
+
+			snprintf(ptr, sizeof(ptr), "%s/snomed", base);
+			add_code(v, l, "http://snomed.info/sct",
+			         fhir_get_string(fhir_get(x, "snomed"), "code"),
+			         fhir_get_string(fhir_get(x, "snomed"), "display"), ptr);
+		}
 	}
 }
 
@@ -845,10 +915,15 @@ int engine__vocab_add(struct engine_vocab *v, const cJSON *json, const char *nam
 
 		known_keys(&l, json, keys, "");
 		load_sites(v, &l, json);
+	} else if (strcmp(base, "codes.json") == 0) {
+		static const char *const keys[] = {"codes", "source", "note", NULL};
+
+		known_keys(&l, json, keys, "");
+		load_codes(v, &l, json);
 	} else {
 		fail(&l, "",
-		     "unknown vocabulary file (expected context.json, concepts.json or "
-		     "body-sites.json)");
+		     "unknown vocabulary file (expected context.json, concepts.json, "
+		     "body-sites.json or codes.json)");
 	}
 	return l.errors;
 }
@@ -976,4 +1051,15 @@ const struct engine__phrase *engine__vocab_phrases_from(const struct engine_voca
 const struct engine__rule *engine__vocab_rules(const struct engine_vocab *v)
 {
 	return v->rules;
+}
+
+const char *engine__vocab_code_display(const struct engine_vocab *v, const char *system,
+                                       const char *code)
+{
+	if (v == NULL || system == NULL || code == NULL)
+		return NULL;
+	for (size_t i = 0; i < v->code_count; i++)
+		if (strcmp(v->codes[i].code, code) == 0 && strcmp(v->codes[i].system, system) == 0)
+			return v->codes[i].display;
+	return NULL;
 }

@@ -260,6 +260,41 @@ static void test_limits(const struct engine_vocab *v)
 	fhir_arena_free(a);
 }
 
+/* codes.json: a code carried without its display is read as its sourced display; a region's
+ * SNOMED CT id likewise; errors name the file and pointer. */
+static void test_codes(void)
+{
+	int errors = 0;
+	struct engine_reporter rep = {report, &errors};
+	struct engine_vocab *v = engine__vocab_new();
+	cJSON *codes = cJSON_Parse(
+	    "{\"codes\": [{\"system\": \"http://snomed.info/sct\", \"code\": \"279039007\", "
+	    "\"display\": \"Low back pain\", \"source\": \"t\"},"
+	    "{\"system\": \"http://snomed.info/sct\", \"code\": \"279039007\", \"display\": \"x\", "
+	    "\"source\": \"t\"},"
+	    "{\"system\": \"http://hl7.org/fhir/sid/icd-10\", \"code\": \"M17\", \"source\": "
+	    "\"t\"}]}");
+	cJSON *sites = cJSON_Parse(
+	    "{\"laterality\": [], \"regions\": [{\"id\": \"knee\", \"label\": \"knee\", "
+	    "\"paired\": true, \"snomed\": {\"code\": \"72696002\", \"display\": \"Knee region "
+	    "structure\", \"source\": \"t\"}, \"phrases\": [\"knee\"], \"source\": \"t\"}]}");
+
+	OK(codes != NULL && sites != NULL);
+	/* listed twice; display missing */
+	OK(engine__vocab_add(v, codes, "vocabulary/codes.json", &rep) == 2);
+	OK(engine__vocab_add(v, sites, "vocabulary/body-sites.json", &rep) == 0);
+	CHECK_STR(engine__vocab_code_display(v, "http://snomed.info/sct", "279039007"),
+	          "Low back pain");
+	CHECK_STR(engine__vocab_code_display(v, "http://snomed.info/sct", "72696002"),
+	          "Knee region structure");
+	OK(engine__vocab_code_display(v, "http://hl7.org/fhir/sid/icd-10", "279039007") == NULL);
+	OK(engine__vocab_code_display(v, "http://hl7.org/fhir/sid/icd-10", "M17") == NULL);
+	OK(engine__vocab_code_display(v, NULL, "M17") == NULL);
+	cJSON_Delete(codes);
+	cJSON_Delete(sites);
+	engine__vocab_free(v);
+}
+
 /* A period's start read from month/year text exactly, or not at all. */
 static void test_period_start(void)
 {
@@ -458,6 +493,7 @@ int main(void)
 	engine__vocab_free(v);
 	test_load_errors();
 	test_period_start();
+	test_codes();
 	test_shipped();
 	return testkit_done();
 }
