@@ -920,6 +920,8 @@ static void site_in(void *ctx, const cJSON *el, const struct cached *c)
 	const struct engine__concept *concepts = engine__vocab_concepts(w->t->vocab);
 
 	unsigned here[MAX_SITES] = {0}; /* the sides this element gives each site */
+	int named[MAX_SITES] = {0};     /* the sites this element names */
+	unsigned lone = 0;              /* sides it names on their own */
 
 	(void)el;
 	for (size_t i = 0; i < c->count; i++) {
@@ -928,7 +930,7 @@ static void site_in(void *ctx, const cJSON *el, const struct cached *c)
 		size_t k;
 
 		if (m->concept == ENGINE_SIDE_ONLY) {
-			w->set->free_sides |= m->sides;
+			lone |= m->sides;
 			continue;
 		}
 		region = concepts[m->concept].region;
@@ -947,6 +949,25 @@ static void site_in(void *ctx, const cJSON *el, const struct cached *c)
 			w->set->count++;
 		}
 		here[k] |= m->sides;
+		named[k] = 1;
+	}
+	/* a side this element names on its own is the side of the paired sites it names without
+	 * one (a bodySite coded "Knee region structure" with text "Right"); with none, of the
+	 * record's sites that have none (below, in work_out_sites) */
+	{
+		size_t nregions;
+		const struct engine__region *regions =
+		    engine__vocab_regions(w->t->vocab, &nregions);
+		int paired = 0;
+
+		for (size_t k = 0; k < w->set->count; k++)
+			if (named[k] && regions[w->set->region[k]].paired) {
+				paired = 1;
+				if (here[k] == 0)
+					here[k] = lone;
+			}
+		if (!paired)
+			w->set->free_sides |= lone;
 	}
 	/* one field says left, another right, for the same joint (code text "L subacromial",
 	 * bodySite "Right shoulder"): the side cannot be read (policies.md: never matches) */
@@ -1076,9 +1097,16 @@ static void work_out_sites(struct engine__text *t, const cJSON *node, const char
 sides:
 	/* a side named on its own ("bodySite": "Left", a laterality coding) is the side of the
 	 * sites that have none */
-	for (size_t k = 0; k < set->count && set->free_sides != 0; k++)
+	for (size_t k = 0; k < set->count && set->free_sides != 0; k++) {
 		if (set->sides[k] == 0 && regions[set->region[k]].paired)
 			set->sides[k] = set->free_sides;
+		/* and contradicts a side another field gives it ("LEFT knee", bodySite "Right") */
+		else if ((set->sides[k] == ENGINE_SIDE_LEFT &&
+		          set->free_sides == ENGINE_SIDE_RIGHT) ||
+		         (set->sides[k] == ENGINE_SIDE_RIGHT &&
+		          set->free_sides == ENGINE_SIDE_LEFT))
+			set->contradicted[k] = 1;
+	}
 	/* a site whose fields contradict each other's side is not read at all */
 	for (size_t k = 0, n = 0; k < set->count; k++) {
 		if (!set->contradicted[k]) {
