@@ -100,15 +100,18 @@ struct engine__text {
 };
 
 const struct fhir_path_host_function engine__host_functions[] = {
+    /* clang-format off */
     {"mentions", 1, 2},
     {"sites", 0, 0},
     {"siteLabel", 0, 0},
     {"sameSite", 1, 1},
+    {"textStart", 0, 0},
+    /* clang-format on */
 };
 const struct fhir_path_host engine__host = {
     engine__host_functions, sizeof(engine__host_functions) / sizeof(engine__host_functions[0]),
     1 /* results_only: the caches are in the host's own arena */};
-enum { HOST_MENTIONS, HOST_SITES, HOST_SITE_LABEL, HOST_SAME_SITE };
+enum { HOST_MENTIONS, HOST_SITES, HOST_SITE_LABEL, HOST_SAME_SITE, HOST_TEXT_START };
 
 struct engine__text *engine__text_new(const struct engine_vocab *vocab)
 {
@@ -313,6 +316,11 @@ static void walk_strings(struct collector *c, const cJSON *node, int depth)
 			walk_strings(c, child, depth + 1);
 		}
 	}
+	/* a Coding without its display is read as the code's sourced display */
+	if (cJSON_IsObject(node) && fhir_get(node, "display") == NULL)
+		collect_mentions(c, engine__vocab_code_display(c->t->vocab,
+		                                               fhir_get_string(node, "system"),
+		                                               fhir_get_string(node, "code")));
 }
 
 /* Makes room for one more cache entry (load factor at most 1/2). */
@@ -466,10 +474,17 @@ static void observation_sentences(struct engine__text *t, const cJSON *obs, stru
 
 	if (fhir_get_string(code, "text") != NULL)
 		names[n++] = fhir_get_string(code, "text");
-	cJSON_ArrayForEach(coding,
-	                   fhir_get(code, "coding")) if (n < 16 &&
-	                                                 fhir_get_string(coding, "display") != NULL)
-	    names[n++] = fhir_get_string(coding, "display");
+	cJSON_ArrayForEach(coding, fhir_get(code, "coding"))
+	{
+		const char *display = fhir_get_string(coding, "display");
+
+		if (display == NULL && fhir_get(coding, "display") == NULL)
+			display =
+			    engine__vocab_code_display(t->vocab, fhir_get_string(coding, "system"),
+			                               fhir_get_string(coding, "code"));
+		if (n < 16 && display != NULL)
+			names[n++] = display;
+	}
 	if (value == NULL)
 		value = concept_text(fhir_get(obs, "valueCodeableConcept"));
 	for (size_t i = 0; i < n; i++) {
@@ -905,6 +920,8 @@ static void site_in(void *ctx, const cJSON *el, const struct cached *c)
 	const struct engine__concept *concepts = engine__vocab_concepts(w->t->vocab);
 
 	unsigned here[MAX_SITES] = {0}; /* the sides this element gives each site */
+	int named[MAX_SITES] = {0};     /* the sites this element names */
+	unsigned lone = 0;              /* sides it names on their own */
 
 	(void)el;
 	for (size_t i = 0; i < c->count; i++) {
@@ -913,7 +930,7 @@ static void site_in(void *ctx, const cJSON *el, const struct cached *c)
 		size_t k;
 
 		if (m->concept == ENGINE_SIDE_ONLY) {
-			w->set->free_sides |= m->sides;
+			lone |= m->sides;
 			continue;
 		}
 		region = concepts[m->concept].region;
@@ -932,6 +949,25 @@ static void site_in(void *ctx, const cJSON *el, const struct cached *c)
 			w->set->count++;
 		}
 		here[k] |= m->sides;
+		named[k] = 1;
+	}
+	/* a side this element names on its own is the side of the paired sites it names without
+	 * one (a bodySite coded "Knee region structure" with text "Right"); with none, of the
+	 * record's sites that have none (below, in work_out_sites) */
+	{
+		size_t nregions;
+		const struct engine__region *regions =
+		    engine__vocab_regions(w->t->vocab, &nregions);
+		int paired = 0;
+
+		for (size_t k = 0; k < w->set->count; k++)
+			if (named[k] && regions[w->set->region[k]].paired) {
+				paired = 1;
+				if (here[k] == 0)
+					here[k] = lone;
+			}
+		if (!paired)
+			w->set->free_sides |= lone;
 	}
 	/* one field says left, another right, for the same joint (code text "L subacromial",
 	 * bodySite "Right shoulder"): the side cannot be read (policies.md: never matches) */
@@ -1061,9 +1097,16 @@ static void work_out_sites(struct engine__text *t, const cJSON *node, const char
 sides:
 	/* a side named on its own ("bodySite": "Left", a laterality coding) is the side of the
 	 * sites that have none */
-	for (size_t k = 0; k < set->count && set->free_sides != 0; k++)
+	for (size_t k = 0; k < set->count && set->free_sides != 0; k++) {
 		if (set->sides[k] == 0 && regions[set->region[k]].paired)
 			set->sides[k] = set->free_sides;
+		/* and contradicts a side another field gives it ("LEFT knee", bodySite "Right") */
+		else if ((set->sides[k] == ENGINE_SIDE_LEFT &&
+		          set->free_sides == ENGINE_SIDE_RIGHT) ||
+		         (set->sides[k] == ENGINE_SIDE_RIGHT &&
+		          set->free_sides == ENGINE_SIDE_LEFT))
+			set->contradicted[k] = 1;
+	}
 	/* a site whose fields contradict each other's side is not read at all */
 	for (size_t k = 0, n = 0; k < set->count; k++) {
 		if (!set->contradicted[k]) {
@@ -1176,6 +1219,14 @@ int engine__host_call(const void *ctx, size_t index, const struct fhir_value *it
 			same = same_site(&set, &other);
 		}
 		push_bool(arena, out, same);
+		return FHIR_OK;
+	}
+	case HOST_TEXT_START: {
+		char date[8];
+		const char *text = cJSON_IsString(node) ? node->valuestring : string;
+
+		if (engine__text_period_start(text, date) != NULL)
+			push_string(arena, out, fhir_arena_strndup(arena, date, strlen(date)));
 		return FHIR_OK;
 	}
 	default:

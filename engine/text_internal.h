@@ -54,12 +54,24 @@ int engine__filler_word(const char *norm);
 
 /* ---- the compiled vocabulary ------------------------------------------------------------ */
 
+/* A concept's "object" (concepts.json): what a mention of it is about decides which concept it
+ * is. "Declined physio" refuses the physiotherapy, not the injection ordered: a mention whose
+ * nearest concept in its sentence within `window` tokens after it (or, when none follows, before
+ * it) is one of `other` and not one of `self` is read as concept `as`. Concept indexes, NEW. */
+struct engine__object {
+	int *other, *self;
+	size_t other_count, self_count;
+	int as;
+	int window;
+};
+
 struct engine__concept {
 	char *id;     /* "cauda-equina-syndrome", or "site:knee" for a region */
 	char *label;  /* for card text */
 	int region;   /* the region index when this is a site concept, else -1 */
 	int *broader; /* concepts a mention of this one also is (concept indexes), NEW */
 	size_t broader_count;
+	struct engine__object *object; /* NULL: what it is about does not matter; NEW */
 };
 
 struct engine__region {
@@ -132,6 +144,10 @@ const struct engine__phrase *engine__vocab_phrases_from(const struct engine_voca
                                                         size_t *count);
 /* 1 when a token with these pattern ids is a one-word laterality phrase ("left", "rt"). */
 int engine__vocab_side_token(const struct engine_vocab *v, const unsigned *patterns, size_t n);
+/* The display a code is read as when a record carries it without one (codes.json, and the
+ * regions' SNOMED CT ids in body-sites.json), or NULL. BORROWED. */
+const char *engine__vocab_code_display(const struct engine_vocab *v, const char *system,
+                                       const char *code);
 /* The ConText rules, indexed by a context phrase's owner (BORROWED). */
 const struct engine__rule *engine__vocab_rules(const struct engine_vocab *v);
 
@@ -179,6 +195,13 @@ void engine__annotate_into(const struct engine_vocab *v, const char *text,
 /* Parses "a|b|c" concept ids into indexes (arena); -1 entries for unknown ids. */
 int *engine__concept_list(const struct engine_vocab *v, const char *ids, struct fhir_arena *arena,
                           size_t *count);
+
+/* The start of a period written as month/year text (text_dates.c): "January to March 2025" ->
+ * "2025-01", "since Mar 2024" -> "2024-03", "03/2025 - ongoing" -> "2025-03", "2023-2024" ->
+ * "2023"; written into out (8 bytes) and returned. NULL for anything it cannot read exactly: a
+ * day, a season, a relative or yearless date ("since Jan", "for 6 months"), any other word, a
+ * period that runs backwards. */
+const char *engine__text_period_start(const char *text, char out[8]);
 
 /* ---- the request side (text_host.c) ---------------------------------------------------- */
 

@@ -648,6 +648,53 @@ static void lone_side(const struct scan *s, const struct engine_vocab *v, const 
 	add_mention(res, &mention);
 }
 
+/* Is concept c, or a concept it is also (broader), in list? */
+static int concept_in(const struct engine__concept *concepts, int c, const int *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (list[i] == c)
+			return 1;
+		for (size_t k = 0; k < concepts[c].broader_count; k++)
+			if (concepts[c].broader[k] == list[i])
+				return 1;
+	}
+	return 0;
+}
+
+/* What the mention at match m of a concept with an object is about (engine__object): the
+ * concept it is read as. The first concept of `self` or `other` after it within the window
+ * decides; when none follows, the last one before it. */
+static int object_concept(const struct scan *s, const struct engine__concept *concepts,
+                          const struct match *m, int concept)
+{
+	const struct engine__object *o = concepts[concept].object;
+	const struct match *after = NULL, *before = NULL;
+
+	for (size_t i = 0; i < s->nm; i++) {
+		const struct match *x = &s->m[i];
+		int c = s->phrases[x->phrase].owner;
+
+		if (!x->accepted || s->phrases[x->phrase].layer != ENGINE_LAYER_CONCEPT ||
+		    overlaps(x, m) ||
+		    !(concept_in(concepts, c, o->self, o->self_count) ||
+		      concept_in(concepts, c, o->other, o->other_count)))
+			continue;
+		if (x->start >= m->end && x->start - m->end < (size_t)o->window &&
+		    (after == NULL || x->start < after->start))
+			after = x;
+		if (x->end <= m->start && m->start - x->end < (size_t)o->window &&
+		    (before == NULL || x->end > before->end))
+			before = x;
+	}
+	if (after == NULL)
+		after = before;
+	if (after != NULL &&
+	    concept_in(concepts, s->phrases[after->phrase].owner, o->other, o->other_count) &&
+	    !concept_in(concepts, s->phrases[after->phrase].owner, o->self, o->self_count))
+		return o->as;
+	return concept;
+}
+
 static void chunk_mentions(struct scan *s, const struct engine_vocab *v, const char *text,
                            struct mentions *res)
 {
@@ -682,9 +729,13 @@ static void chunk_mentions(struct scan *s, const struct engine_vocab *v, const c
 			continue;
 		}
 		mention.concept = ph->owner;
+		if (concepts[ph->owner].object != NULL)
+		mention.concept = object_concept(s, concepts, m, ph->owner);
 		add_mention(res, &mention);
 		for (size_t k = 0; k < concepts[ph->owner].broader_count; k++) {
 			mention.concept = concepts[ph->owner].broader[k];
+			if (concepts[mention.concept].object != NULL)
+			mention.concept = object_concept(s, concepts, m, mention.concept);
 			add_mention(res, &mention);
 		}
 	}

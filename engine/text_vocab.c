@@ -35,11 +35,20 @@ struct engine_vocab {
 	size_t concept_index_cap; /* a power of 2, at least twice concept_count */
 	char ***broader_ids;      /* per concept, NULL-terminated ids to resolve at compile */
 	size_t broader_ids_cap;
+	cJSON **object_json; /* per concept, its "object" (a copy) to resolve at compile, NEW */
+	size_t object_json_cap;
 	struct engine__region *regions;
 	size_t region_count, region_cap;
 	struct engine__rule *rules;
 	size_t rule_count, rule_cap;
+	struct code_display *codes; /* codes.json and the regions' SNOMED CT ids, NEW */
+	size_t code_count, code_cap;
 	struct fhir_arena *scratch; /* tokenizing phrases at load */
+};
+
+/* A code read as its sourced display when a record carries it without one. Owned strings. */
+struct code_display {
+	char *system, *code, *display;
 };
 
 const char *const engine__status_names[ENGINE_ST_COUNT] = {"affirmed", "historical",   "uncertain",
@@ -91,6 +100,13 @@ void engine__vocab_free(struct engine_vocab *v)
 		free(v->concepts[i].id);
 		free(v->concepts[i].label);
 		free(v->concepts[i].broader);
+		if (v->concepts[i].object != NULL) {
+			free(v->concepts[i].object->other);
+			free(v->concepts[i].object->self);
+			free(v->concepts[i].object);
+		}
+		if (v->object_json != NULL)
+			cJSON_Delete(v->object_json[i]);
 		if (v->broader_ids != NULL && v->broader_ids[i] != NULL) {
 			for (j = 0; v->broader_ids[i][j] != NULL; j++)
 				free(v->broader_ids[i][j]);
@@ -98,6 +114,13 @@ void engine__vocab_free(struct engine_vocab *v)
 		}
 	}
 	free(v->broader_ids);
+	free(v->object_json);
+	for (i = 0; i < v->code_count; i++) {
+		free(v->codes[i].system);
+		free(v->codes[i].code);
+		free(v->codes[i].display);
+	}
+	free(v->codes);
 	free(v->concepts);
 	free(v->concept_index);
 	for (i = 0; i < v->region_count; i++) {
@@ -412,6 +435,12 @@ static int add_concept(struct engine_vocab *v, const char *id, const char *label
 	if (v->broader_ids_cap > old)
 		memset(v->broader_ids + old, 0,
 		       (v->broader_ids_cap - old) * sizeof(*v->broader_ids));
+	old = v->object_json_cap;
+	v->object_json = grow(v->object_json, &v->object_json_cap, v->concept_count + 1,
+	                      sizeof(*v->object_json));
+	if (v->object_json_cap > old)
+		memset(v->object_json + old, 0,
+		       (v->object_json_cap - old) * sizeof(*v->object_json));
 	c = &v->concepts[v->concept_count];
 	memset(c, 0, sizeof(*c));
 	c->id = engine__strdup(id);
@@ -585,10 +614,81 @@ static int valid_id(const char *id)
 	return 1;
 }
 
+/* A concept's "object" ({"other": [ids], "self": [ids], "as": id, "window": tokens}): checked
+ * here, its ids resolved at compile (they may name concepts defined later). */
+static void load_object(struct engine_vocab *v, struct loader *l, const cJSON *o, const char *base,
+                        int index)
+{
+	static const char *const keys[] = {"other", "self", "as", "window", "source", "note", NULL};
+	static const char *const lists[] = {"other", "self"};
+	const cJSON *w = fhir_get(o, "window");
+	char ptr[96];
+
+	snprintf(ptr, sizeof(ptr), "%s/object", base);
+	if (!cJSON_IsObject(o)) {
+		fail(l, ptr,
+		     "object is {\"other\": [ids], \"self\": [ids], \"as\": id, \"window\": n}");
+		return;
+	}
+	known_keys(l, o, keys, ptr);
+	if (string_member(l, o, "as", ptr, 1) == NULL)
+		return;
+	if (!cJSON_IsNumber(w) || w->valuedouble < 1 || w->valuedouble > 20 ||
+	    w->valuedouble != (double)(int)w->valuedouble) {
+		snprintf(ptr, sizeof(ptr), "%s/object/window", base);
+		fail(l, ptr, "window is a whole number of tokens from 1 to 20");
+		return;
+	}
+	for (size_t k = 0; k < 2; k++) {
+		const cJSON *list = fhir_get(o, lists[k]), *e;
+
+		cJSON_ArrayForEach(e, list)
+		{
+			if (!cJSON_IsString(e))
+				break;
+		}
+		if ((list == NULL && k == 1) || (cJSON_IsArray(list) && e == NULL))
+			continue;
+		snprintf(ptr, sizeof(ptr), "%s/object/%s", base, lists[k]);
+		fail(l, ptr, "an array of concept ids");
+		return;
+	}
+	v->object_json[index] = cJSON_Duplicate(o, 1);
+	if (v->object_json[index] == NULL)
+		abort();
+}
+
+/* Resolves one id list of an object into concept indexes (NEW *out); reports unknown ids. */
+static void object_ids(struct engine_vocab *v, struct loader *l, size_t concept, const cJSON *list,
+                       int **out, size_t *count)
+{
+	const cJSON *e;
+
+	*out = calloc((size_t)cJSON_GetArraySize(list) + 1, sizeof(int));
+	if (*out == NULL)
+		abort();
+	*count = 0;
+	cJSON_ArrayForEach(e, list)
+	{
+		int c = engine__vocab_concept(v, e->valuestring);
+
+		if (c < 0) {
+			char msg[200];
+
+			snprintf(msg, sizeof(msg),
+			         "concept '%.60s': object concept '%.60s' is not defined",
+			         v->concepts[concept].id, e->valuestring);
+			fail(l, "/concepts", msg);
+			continue;
+		}
+		(*out)[(*count)++] = c;
+	}
+}
+
 static void load_concepts(struct engine_vocab *v, struct loader *l, const cJSON *json)
 {
-	static const char *const keys[] = {"id",          "label",  "phrases", "broader",
-	                                   "blocksSites", "source", "note",    NULL};
+	static const char *const keys[] = {"id",     "label",  "phrases", "broader", "blocksSites",
+	                                   "object", "source", "note",    NULL};
 	const cJSON *concepts = fhir_get(json, "concepts"), *c;
 	int i = 0;
 
@@ -643,6 +743,8 @@ static void load_concepts(struct engine_vocab *v, struct loader *l, const cJSON 
 			for (size_t k = first; k < v->phrase_count; k++)
 				v->phrases[k].blocks_sites = cJSON_IsTrue(blocks);
 		}
+		if (fhir_get(c, "object") != NULL)
+			load_object(v, l, fhir_get(c, "object"), base, index);
 		if (broader != NULL) {
 			size_t n = 0;
 
@@ -663,6 +765,52 @@ static void load_concepts(struct engine_vocab *v, struct loader *l, const cJSON 
 					v->broader_ids[index][n++] = engine__strdup(b->valuestring);
 			}
 		}
+	}
+}
+
+/* Adds one code's display; a code listed twice is an error at `pointer`. */
+static void add_code(struct engine_vocab *v, struct loader *l, const char *system, const char *code,
+                     const char *display, const char *pointer)
+{
+	if (engine__vocab_code_display(v, system, code) != NULL) {
+		fail(l, pointer, "this system and code are listed twice");
+		return;
+	}
+	v->codes = grow(v->codes, &v->code_cap, v->code_count + 1, sizeof(*v->codes));
+	v->codes[v->code_count].system = engine__strdup(system);
+	v->codes[v->code_count].code = engine__strdup(code);
+	v->codes[v->code_count].display = engine__strdup(display);
+	v->code_count++;
+}
+
+/* codes.json: {"codes": [{"system", "code", "display", "source"}]}. */
+static void load_codes(struct engine_vocab *v, struct loader *l, const cJSON *json)
+{
+	static const char *const keys[] = {"system", "code", "display", "source", "note", NULL};
+	const cJSON *codes = fhir_get(json, "codes"), *x;
+	int i = 0;
+
+	if (!cJSON_IsArray(codes)) {
+		fail(l, "/codes", "must be an array of {system, code, display, source}");
+		return;
+	}
+	cJSON_ArrayForEach(x, codes)
+	{
+		char base[64];
+		const char *system, *code, *display;
+
+		snprintf(base, sizeof(base), "/codes/%d", i++);
+		if (!cJSON_IsObject(x)) {
+			fail(l, base, "a code is an object");
+			continue;
+		}
+		known_keys(l, x, keys, base);
+		system = string_member(l, x, "system", base, 1);
+		code = string_member(l, x, "code", base, 1);
+		display = string_member(l, x, "display", base, 1);
+		string_member(l, x, "source", base, 1);
+		if (system != NULL && code != NULL && display != NULL)
+			add_code(v, l, system, code, display, base);
 	}
 }
 
@@ -748,6 +896,17 @@ static void load_sites(struct engine_vocab *v, struct loader *l, const cJSON *js
 		r->concept = add_concept(v, cid, label, (int)v->region_count);
 		add_phrases(v, l, x, base, ENGINE_LAYER_SITE, (int)v->region_count);
 		v->region_count++;
+		/* its SNOMED CT id is read as its display where a bodySite carries the code alone
+		 */
+		if (fhir_get_string(fhir_get(x, "snomed"), "code") != NULL &&
+		    fhir_get_string(fhir_get(x, "snomed"), "display") != NULL) {
+			char ptr[80];
+
+			snprintf(ptr, sizeof(ptr), "%s/snomed", base);
+			add_code(v, l, "http://snomed.info/sct",
+			         fhir_get_string(fhir_get(x, "snomed"), "code"),
+			         fhir_get_string(fhir_get(x, "snomed"), "display"), ptr);
+		}
 	}
 }
 
@@ -776,10 +935,15 @@ int engine__vocab_add(struct engine_vocab *v, const cJSON *json, const char *nam
 
 		known_keys(&l, json, keys, "");
 		load_sites(v, &l, json);
+	} else if (strcmp(base, "codes.json") == 0) {
+		static const char *const keys[] = {"codes", "source", "note", NULL};
+
+		known_keys(&l, json, keys, "");
+		load_codes(v, &l, json);
 	} else {
 		fail(&l, "",
-		     "unknown vocabulary file (expected context.json, concepts.json or "
-		     "body-sites.json)");
+		     "unknown vocabulary file (expected context.json, concepts.json, "
+		     "body-sites.json or codes.json)");
 	}
 	return l.errors;
 }
@@ -815,6 +979,32 @@ int engine__vocab_compile(struct engine_vocab *v, const struct engine_reporter *
 			}
 			v->concepts[i].broader[v->concepts[i].broader_count++] = c;
 		}
+	}
+	for (i = 0; i < v->concept_count; i++) {
+		const cJSON *o = v->object_json != NULL ? v->object_json[i] : NULL;
+		struct engine__object *obj;
+
+		if (o == NULL)
+			continue;
+		obj = calloc(1, sizeof(*obj));
+		if (obj == NULL)
+			abort();
+		object_ids(v, &l, i, fhir_get(o, "other"), &obj->other, &obj->other_count);
+		object_ids(v, &l, i, fhir_get(o, "self"), &obj->self, &obj->self_count);
+		obj->window = fhir_get(o, "window")->valueint;
+		obj->as = engine__vocab_concept(v, fhir_get_string(o, "as"));
+		if (obj->as < 0) {
+			char msg[200];
+
+			snprintf(msg, sizeof(msg),
+			         "concept '%.60s': object concept '%.60s' is not defined",
+			         v->concepts[i].id, fhir_get_string(o, "as"));
+			fail(&l, "/concepts", msg);
+			obj->as = (int)i;
+		}
+		v->concepts[i].object = obj;
+		cJSON_Delete(v->object_json[i]);
+		v->object_json[i] = NULL;
 	}
 	v->by_first = calloc(v->pattern_count + 1, sizeof(*v->by_first));
 	v->by_first_count = calloc(v->pattern_count + 1, sizeof(*v->by_first_count));
@@ -881,4 +1071,15 @@ const struct engine__phrase *engine__vocab_phrases_from(const struct engine_voca
 const struct engine__rule *engine__vocab_rules(const struct engine_vocab *v)
 {
 	return v->rules;
+}
+
+const char *engine__vocab_code_display(const struct engine_vocab *v, const char *system,
+                                       const char *code)
+{
+	if (v == NULL || system == NULL || code == NULL)
+		return NULL;
+	for (size_t i = 0; i < v->code_count; i++)
+		if (strcmp(v->codes[i].code, code) == 0 && strcmp(v->codes[i].system, system) == 0)
+			return v->codes[i].display;
+	return NULL;
 }

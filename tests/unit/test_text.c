@@ -270,6 +270,63 @@ static void test_limits(const struct engine_vocab *v)
 	fhir_arena_free(a);
 }
 
+/* codes.json: a code carried without its display is read as its sourced display; a region's
+ * SNOMED CT id likewise; errors name the file and pointer. */
+static void test_codes(void)
+{
+	int errors = 0;
+	struct engine_reporter rep = {report, &errors};
+	struct engine_vocab *v = engine__vocab_new();
+	cJSON *codes = cJSON_Parse(
+	    "{\"codes\": [{\"system\": \"http://snomed.info/sct\", \"code\": \"279039007\", "
+	    "\"display\": \"Low back pain\", \"source\": \"t\"},"
+	    "{\"system\": \"http://snomed.info/sct\", \"code\": \"279039007\", \"display\": \"x\", "
+	    "\"source\": \"t\"},"
+	    "{\"system\": \"http://hl7.org/fhir/sid/icd-10\", \"code\": \"M17\", \"source\": "
+	    "\"t\"}]}");
+	cJSON *sites = cJSON_Parse(
+	    "{\"laterality\": [], \"regions\": [{\"id\": \"knee\", \"label\": \"knee\", "
+	    "\"paired\": true, \"snomed\": {\"code\": \"72696002\", \"display\": \"Knee region "
+	    "structure\", \"source\": \"t\"}, \"phrases\": [\"knee\"], \"source\": \"t\"}]}");
+
+	OK(codes != NULL && sites != NULL);
+	/* listed twice; display missing */
+	OK(engine__vocab_add(v, codes, "vocabulary/codes.json", &rep) == 2);
+	OK(engine__vocab_add(v, sites, "vocabulary/body-sites.json", &rep) == 0);
+	CHECK_STR(engine__vocab_code_display(v, "http://snomed.info/sct", "279039007"),
+	          "Low back pain");
+	CHECK_STR(engine__vocab_code_display(v, "http://snomed.info/sct", "72696002"),
+	          "Knee region structure");
+	OK(engine__vocab_code_display(v, "http://hl7.org/fhir/sid/icd-10", "279039007") == NULL);
+	OK(engine__vocab_code_display(v, "http://hl7.org/fhir/sid/icd-10", "M17") == NULL);
+	OK(engine__vocab_code_display(v, NULL, "M17") == NULL);
+	cJSON_Delete(codes);
+	cJSON_Delete(sites);
+	engine__vocab_free(v);
+}
+
+/* A period's start read from month/year text exactly, or not at all. */
+static void test_period_start(void)
+{
+	char d[8];
+
+	CHECK_STR(engine__text_period_start("January to March 2025", d), "2025-01");
+	CHECK_STR(engine__text_period_start("Jan-Mar 2025", d), "2025-01");
+	CHECK_STR(engine__text_period_start("since Sept 2024", d), "2024-09");
+	CHECK_STR(engine__text_period_start("03/2025 - ongoing", d), "2025-03");
+	CHECK_STR(engine__text_period_start("Dec 2024 to Feb 2025", d), "2024-12");
+	CHECK_STR(engine__text_period_start("2023-2024", d), "2023");
+	OK(engine__text_period_start("since Jan", d) == NULL);
+	OK(engine__text_period_start("for 6 months", d) == NULL);
+	OK(engine__text_period_start("last spring", d) == NULL);
+	OK(engine__text_period_start("November to February 2025", d) == NULL);
+	OK(engine__text_period_start("15 January 2025", d) == NULL);
+	OK(engine__text_period_start("2024 to March 2025", d) == NULL);
+	OK(engine__text_period_start("Jan 2025 Feb 2025 Mar 2025", d) == NULL);
+	OK(engine__text_period_start("", d) == NULL);
+	OK(engine__text_period_start(NULL, d) == NULL);
+}
+
 static void test_load_errors(void)
 {
 	int errors = 0;
@@ -301,6 +358,18 @@ static void test_load_errors(void)
 	/* final is "backward"; "of" names statuses; only a hypothetical yields to uncertainty;
 	 * finalWindow needs final */
 	OK(errors == 4);
+	engine__vocab_free(v);
+	errors = 0;
+	v = vocab_of("{\"rules\": []}",
+	             "{\"concepts\": [{\"id\": \"a\", \"phrases\": [\"a\"], \"source\": \"t\", "
+	             "\"object\": {\"other\": [\"zz\"], \"as\": \"b\", \"window\": 4}},"
+	             "{\"id\": \"b\", \"phrases\": [\"b\"], \"source\": \"t\", "
+	             "\"object\": {\"other\": \"a\", \"as\": \"a\", \"window\": 0}},"
+	             "{\"id\": \"c\", \"phrases\": [\"c\"], \"source\": \"t\", "
+	             "\"object\": {\"other\": [\"a\"], \"as\": \"yy\", \"window\": 3}}]}",
+	             "{\"laterality\": [], \"regions\": []}", &errors);
+	/* an unknown object concept; a window out of range; an unknown "as" */
+	OK(errors == 3);
 	engine__vocab_free(v);
 }
 
@@ -449,6 +518,16 @@ static void test_shipped(void)
 	CHECK_STR(status(v, a, "Past week: new urinary retention", "bladder-dysfunction"),
 	          "affirmed");
 	CHECK_STR(status(v, a, "Physio not helping", "no-relief"), "affirmed");
+	/* what a refusal is about decides what is refused (a concept's "object"): the treatment
+	 * named after it, else the one before it */
+	CHECK_STR(status(v, a, "Declined referral to physio", "unwilling"), "absent");
+	CHECK_STR(status(v, a, "Declined referral to physio", "unwilling-other-treatment"),
+	          "affirmed");
+	CHECK_STR(status(v, a, "Physio declined", "unwilling"), "absent");
+	CHECK_STR(status(v, a, "Physio declined", "declined"), "affirmed");
+	CHECK_STR(status(v, a, "Refuses injection, prefers physio", "unwilling"), "affirmed");
+	CHECK_STR(status(v, a, "Facet injection discussed - declined", "unwilling"), "affirmed");
+	CHECK_STR(status(v, a, "Declined", "unwilling"), "affirmed");
 	engine__vocab_free(v);
 out:
 	for (int i = 0; i < 3; i++)
@@ -468,6 +547,8 @@ int main(void)
 	test_limits(v);
 	engine__vocab_free(v);
 	test_load_errors();
+	test_period_start();
+	test_codes();
 	test_shipped();
 	return testkit_done();
 }

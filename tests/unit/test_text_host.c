@@ -26,12 +26,12 @@ static void report(void *ctx, const char *file, const char *pointer, const char 
 static struct engine_vocab *shipped_vocab(void)
 {
 	const char *root = getenv("CDS_SOURCE_DIR");
-	const char *names[3] = {"context.json", "concepts.json", "body-sites.json"};
+	const char *names[4] = {"context.json", "concepts.json", "body-sites.json", "codes.json"};
 	struct engine_vocab *v = engine__vocab_new();
 	struct engine_reporter rep = {report, NULL};
 	int errors = 0;
 
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		char path[512], name[64];
 		char *text;
 		cJSON *json;
@@ -417,6 +417,48 @@ static void test_sites_table(const struct engine_vocab *v)
 	fhir_arena_free(a);
 }
 
+/* Sides across fields: a side a field names on its own goes to the site that field names, and
+ * one field's side contradicting another's leaves the site unread; a Coding without display is
+ * read as its sourced display (codes.json). */
+static void test_site_sides(const struct engine_vocab *v)
+{
+	static const char *const cases[][2] = {
+	    {"{\"resourceType\": \"ServiceRequest\", \"code\": {\"text\": \"USGI knee\"}, "
+	     "\"bodySite\": [{\"coding\": [{\"system\": \"http://snomed.info/sct\", \"code\": "
+	     "\"72696002\"}], \"text\": \"Right\"}]}",
+	     "knee:right"},
+	    {"{\"resourceType\": \"ServiceRequest\", \"code\": {\"text\": \"US guided injection "
+	     "LEFT knee\"}, \"bodySite\": [{\"coding\": [{\"system\": \"http://snomed.info/sct\", "
+	     "\"code\": \"72696002\"}], \"text\": \"Right\"}]}",
+	     ""},
+	    {"{\"resourceType\": \"ServiceRequest\", \"code\": {\"text\": \"USGI left knee\"}, "
+	     "\"bodySite\": [{\"text\": \"Right\"}]}",
+	     ""},
+	    {"{\"resourceType\": \"ServiceRequest\", \"code\": {\"text\": \"USGI left knee\"}, "
+	     "\"bodySite\": [{\"text\": \"Left\"}]}",
+	     "knee:left"},
+	    {"{\"resourceType\": \"Condition\", \"code\": {\"coding\": [{\"system\": "
+	     "\"http://hl7.org/fhir/sid/icd-10\", \"code\": \"M17\"}]}, \"bodySite\": [{\"text\": "
+	     "\"Left\"}]}",
+	     "knee:left"}};
+	struct fhir_arena *a = fhir_arena_new();
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct engine__text *t =
+		    engine__text_new(v); /* its site cache is by node address */
+		cJSON *node = cJSON_Parse(cases[i][0]);
+
+		OK(node != NULL);
+		const char *got = node != NULL ? sites(t, a, node) : "?";
+
+		CHECK(strcmp(got, cases[i][1]) == 0, "sites of case %zu: '%s', want '%s'", i, got,
+		      cases[i][1]);
+		cJSON_Delete(node);
+		engine__text_free(t);
+	}
+	fhir_arena_free(a);
+}
+
 /* The evaluation's arena bytes a where() over n Conditions leaves, beyond its answer: one
  * evaluation of `expr` on a fresh text host. */
 static size_t where_bytes(const struct engine_vocab *v, const char *expr, size_t n, size_t *answer)
@@ -507,6 +549,7 @@ int main(void)
 		test_argument_table(v);
 		test_text_table(v);
 		test_sites_table(v);
+		test_site_sides(v);
 		test_own_arena(v);
 		engine__vocab_free(v);
 	}
