@@ -662,13 +662,18 @@ static int concept_in(const struct engine__concept *concepts, int c, const int *
 }
 
 /* What the mention at match m of a concept with an object is about (engine__object): the
- * concept it is read as. The first concept of `self` or `other` after it within the window
- * decides; when none follows, the last one before it. */
+ * concept it is read as. A phrase that names its own object (its concept is, or is narrower
+ * than, one of `self`: "would rather not have an injection") is about that; else the first
+ * concept of `self` or `other` after it within the window decides; when none follows, the
+ * last one before it. */
 static int object_concept(const struct scan *s, const struct engine__concept *concepts,
                           const struct match *m, int concept)
 {
 	const struct engine__object *o = concepts[concept].object;
 	const struct match *after = NULL, *before = NULL;
+
+	if (concept_in(concepts, s->phrases[m->phrase].owner, o->self, o->self_count))
+	return concept;
 
 	for (size_t i = 0; i < s->nm; i++) {
 		const struct match *x = &s->m[i];

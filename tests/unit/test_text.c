@@ -526,6 +526,10 @@ static void test_shipped(void)
 	CHECK_STR(status(v, a, "Physio declined", "unwilling"), "absent");
 	CHECK_STR(status(v, a, "Physio declined", "declined"), "affirmed");
 	CHECK_STR(status(v, a, "Refuses injection, prefers physio", "unwilling"), "affirmed");
+	/* a phrase that names its own object is about it, whatever follows */
+	CHECK_STR(status(v, a, "Would rather not have an injection, prefers to continue physio",
+	                 "unwilling"),
+	          "affirmed");
 	CHECK_STR(status(v, a, "Facet injection discussed - declined", "unwilling"), "affirmed");
 	CHECK_STR(status(v, a, "Declined", "unwilling"), "affirmed");
 	engine__vocab_free(v);
