@@ -470,21 +470,40 @@ static int date_or_end(const struct scan *s, size_t end)
 	       strspn(s->toks[end].norm, "0123456789./") == strlen(s->toks[end].norm);
 }
 
+/* Is `w` an ordinal that numbers a digit, toe or bone ("1st", "5th", "third")? */
+static int ordinal_word(const char *w)
+{
+	static const char *const words[] = {"first", "second", "third", "fourth", "fifth"};
+	size_t digits = strspn(w, "0123456789");
+
+	if (digits > 0 && digits <= 2 &&
+	    (strcmp(w + digits, "st") == 0 || strcmp(w + digits, "nd") == 0 ||
+	     strcmp(w + digits, "rd") == 0 || strcmp(w + digits, "th") == 0))
+		return 1;
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (strcmp(w, words[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /* Are tokens [from, to) all marks a clinician writes between a side and the bone it qualifies
- * ('#' fracture, '?' query: "R #NOF", "L ?scaphoid")? */
+ * ('#' fracture, '?' query, an ordinal: "R #NOF", "L ?scaphoid", "L 5th metatarsal",
+ * "R 3rd finger")? */
 static int only_marks(const struct scan *s, size_t from, size_t to)
 {
 	for (size_t t = from; t < to; t++)
 		if (s->toks[t].norm == NULL ||
-		    (strcmp(s->toks[t].norm, "#") != 0 && strcmp(s->toks[t].norm, "?") != 0))
+		    (strcmp(s->toks[t].norm, "#") != 0 && strcmp(s->toks[t].norm, "?") != 0 &&
+		     !ordinal_word(s->toks[t].norm)))
 			return 0;
 	return 1;
 }
 
 /* The side of a paired site at tokens [start, end): a laterality word inside the site's phrase
  * ("neck of right femur"), else the nearest one before it (a one-letter "l"/"r" only right
- * before, or with only '#'/'?' between: "R #NOF"), else just after it, else the one side the
- * sentence names; 0 when none can be read. policies/vocabulary/README.md "body-sites.json". */
+ * before, or with only '#', '?' or an ordinal between: "R #NOF", "L 5th MT"), else just after it,
+ * else the one side the sentence names; 0 when none can be read. policies/vocabulary/README.md
+ * "body-sites.json". */
 static unsigned side_of(const struct scan *s, size_t start, size_t end)
 {
 	size_t best_gap = (size_t)-1;

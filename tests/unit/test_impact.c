@@ -45,9 +45,13 @@
 #include "testkit.h"
 #include "vectors.h"
 
-#define THRESHOLD_OLD "%landmarkInjections.where(status = 'completed').count() >= 2"
-#define THRESHOLD_NEW "%landmarkInjections.where(status = 'completed').count() >= 3"
-#define POLICY_142    "hny-142-usgi.policy.json"
+#define THRESHOLD_OLD                                                                              \
+	"%landmarkInjections.where(status = 'completed' and "                                      \
+	"mentions('injection-not-given').not()).count() >= 2"
+#define THRESHOLD_NEW                                                                              \
+	"%landmarkInjections.where(status = 'completed' and "                                      \
+	"mentions('injection-not-given').not()).count() >= 3"
+#define POLICY_142 "hny-142-usgi.policy.json"
 
 static const char *source_dir(void)
 {
