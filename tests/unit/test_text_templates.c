@@ -261,6 +261,7 @@ static const struct {
     {"good-response", K_QUALIFIER},
     {"relief", K_QUALIFIER},
     {"no-relief", K_QUALIFIER},
+    {"partial-response", K_QUALIFIER},
     {"treatment-failed", K_QUALIFIER},
     {"remission", K_QUALIFIER},
     {"procedure-stopped", K_QUALIFIER},
@@ -268,6 +269,7 @@ static const struct {
     {"unwilling", K_QUALIFIER},
     {"willing-to-proceed", K_QUALIFIER},
     {"aspiration-failed", K_QUALIFIER},
+    {"injection-not-given", K_QUALIFIER},
     {"landmarks-not-identifiable", K_QUALIFIER},
     /* settings, pathways, anatomy and technique words */
     {"primary-care", K_QUALIFIER},
