@@ -171,8 +171,8 @@ static int names_any(const int *concepts, const uint64_t *seen, size_t concept_c
 }
 
 /* The text part: of the `eligible` policies, those whose every `all` group and no `none`
- * concept the order's code and bodySite text mention, added to *on_text. One pass over the
- * concepts mentioned counts each policy's satisfied groups; only the policies whose count is
+ * concept the order's code, orderDetail and bodySite text mention, added to *on_text. One pass over
+ * the concepts mentioned counts each policy's satisfied groups; only the policies whose count is
  * full have their `none` concepts checked. */
 static void by_text(const struct engine *e, struct engine__text *text, struct fhir_arena *arena,
                     const cJSON *order, const uint64_t *eligible, uint64_t *on_text)
