@@ -217,6 +217,30 @@ static void by_text(const struct engine *e, struct engine__text *text, struct fh
 	}
 }
 
+/* Removes from *policies (triggered by a code) those whose `none` concepts the order's own text
+ * mentions: a diagnostic-ultrasound code chosen for an order whose text is "USGI R knee" is
+ * still a US-guided injection, not MSK imaging (policies/README.md "trigger"). */
+static void drop_by_none(const struct engine *e, struct engine__text *text, const cJSON *order,
+                         uint64_t *policies)
+{
+	const int *concepts;
+	size_t n = engine__text_order_concepts(text, order, ORDER_STATUSES, &concepts);
+
+	for (size_t p = engine__set_next(policies, e->set_words, 0); n > 0 && p < e->policy_count;
+	     p = engine__set_next(policies, e->set_words, p + 1)) {
+		int veto = 0;
+
+		for (size_t i = 0; i < n && !veto; i++)
+			for (const int *c = e->policies[p].trigger_none; c != NULL && *c >= 0; c++)
+				if (*c == concepts[i]) {
+					veto = 1;
+					break;
+				}
+		if (veto)
+			engine__set_remove(policies, p);
+	}
+}
+
 void engine__triggered(const struct engine *e, struct engine__text *text, struct fhir_arena *arena,
                        const cJSON *order, uint64_t *policies, uint64_t *on_text,
                        const char **text_out)
@@ -229,6 +253,8 @@ void engine__triggered(const struct engine *e, struct engine__text *text, struct
 	memset(on_text, 0, e->set_words * sizeof(*on_text));
 	*text_out = NULL;
 	by_code(e, code, policies, known);
+	if (!engine__set_empty(policies, e->set_words))
+		drop_by_none(e, text, order, policies);
 	/* recognised by text when not by code, and when none of the order's codes is in a system
 	 * the policy knows (a local catalogue code does not switch text recognition off) */
 	memcpy(eligible, e->triggers->text_policies, e->set_words * sizeof(*eligible));
