@@ -513,6 +513,22 @@ static int assess_policy(const struct request_data *rd, const struct engine_poli
 
 /* ---- the request ------------------------------------------------------------------------ */
 
+/* 1 when an order is no longer a request to act: FHIR R4 request-status `revoked` (cancelled),
+ * `completed` (already done) or `entered-in-error`. draftOrders are orders being placed (CDS
+ * Hooks 2.0 order-select/order-sign); an EHR that sends such an order in them is not asking for
+ * the service, so no policy assesses it. `draft`, `active`, `on-hold`, `unknown` and an absent
+ * status are still requests. */
+static int order_withdrawn(const cJSON *order)
+{
+	static const char *const ended[] = {"revoked", "completed", "entered-in-error"};
+	const char *status = fhir_get_string(order, "status");
+
+	for (size_t k = 0; status != NULL && k < sizeof(ended) / sizeof(ended[0]); k++)
+		if (strcmp(status, ended[k]) == 0)
+			return 1;
+	return 0;
+}
+
 /* CDS Hooks order-select: selections are "Type/id" strings naming draftOrders entries. */
 static int read_orders(struct request_data *rd, const cJSON *context, const char *hook,
                        struct fhir_collection *assess, struct fhir_error *err)
@@ -696,9 +712,10 @@ static int collect(struct request_data *rd, const struct engine *e, const cJSON 
 		struct pending *t = &(*pending_orders)[*n];
 
 		/* FHIR R4 ServiceRequest.doNotPerform: an order that says "do not do this" is
-		 * not a request for it */
+		 * not a request for it; nor is a cancelled, completed or erroneous one */
 		if (ref == NULL || type == NULL || strcmp(type, "ServiceRequest") != 0 ||
-		    cJSON_IsTrue(fhir_get(assess.items[i].node, "doNotPerform")))
+		    cJSON_IsTrue(fhir_get(assess.items[i].node, "doNotPerform")) ||
+		    order_withdrawn(assess.items[i].node))
 			continue;
 		t->policies = engine__set_new(rd->arena, e->set_words);
 		t->text_mask = engine__set_new(rd->arena, e->set_words);

@@ -1274,13 +1274,15 @@ void engine__text_set_resolver(struct engine__text *t,
 size_t engine__text_order_concepts(struct engine__text *t, const cJSON *order, unsigned statuses,
                                    const int **out)
 {
-	static const char *const members[] = {"code", "bodySite"};
-	const struct cached *c[2] = {NULL, NULL};
+	/* FHIR R4 ServiceRequest.orderDetail: how the service is delivered ("Ultrasound guided"
+	 * beside a catalogue name "Joint injection") is part of what is ordered */
+	static const char *const members[] = {"code", "orderDetail", "bodySite"};
+	const struct cached *c[3] = {NULL, NULL, NULL};
 	size_t total = 0, n = 0;
 	int *list;
 
 	*out = NULL;
-	for (size_t m = 0; m < 2 && t->vocab != NULL; m++) {
+	for (size_t m = 0; m < 3 && t->vocab != NULL; m++) {
 		const cJSON *member = fhir_get(order, members[m]);
 
 		if (member != NULL) {
@@ -1291,7 +1293,7 @@ size_t engine__text_order_concepts(struct engine__text *t, const cJSON *order, u
 	if (total == 0)
 		return 0;
 	list = fhir_arena_alloc(t->arena, total * sizeof(*list));
-	for (size_t m = 0; m < 2; m++)
+	for (size_t m = 0; m < 3; m++)
 		for (size_t i = 0; c[m] != NULL && i < c[m]->count; i++)
 			if (c[m]->items[i].concept >= 0 &&
 			    (statuses & (1u << c[m]->items[i].status)))

@@ -227,8 +227,8 @@ int engine__host_call(const void *ctx, size_t index, const struct fhir_value *it
                       struct fhir_collection *out, struct fhir_error *err);
 /* "affirmed|uncertain" -> status bits; 0 when a name is not a status. */
 unsigned engine__status_bits(const char *statuses);
-/* The concepts the order's code and bodySite text mention with a status in `statuses` (bits),
- * repeats possible: NEW array in the text's arena (*out); returns how many. For the trigger
+/* The concepts the order's code, orderDetail and bodySite text mention with a status in `statuses`
+ * (bits), repeats possible: NEW array in the text's arena (*out); returns how many. For the trigger
  * index (trigger.c). */
 size_t engine__text_order_concepts(struct engine__text *t, const cJSON *order, unsigned statuses,
                                    const int **out);

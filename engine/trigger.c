@@ -161,19 +161,27 @@ static void by_code(const struct engine *e, const cJSON *code, uint64_t *coded, 
 	}
 }
 
-/* 1 when one of `concepts` (ended by -1; NULL: none) is in the set `seen`. */
-static int names_any(const int *concepts, const uint64_t *seen, size_t concept_count)
+/* 1 when the order's text names, affirmed, one of policy p's `none` concepts. Only an affirmed
+ * mention says what the order IS: "MRI L shoulder ?suitable for injection" and "US R shoulder -
+ * previous injection no help" are imaging orders, "Facet joint injection L4/5 (previous MBB
+ * positive)" is a facet injection. */
+static int none_named(const struct engine *e, struct engine__text *text, const cJSON *order,
+                      size_t p)
 {
-	for (const int *c = concepts; c != NULL && *c >= 0; c++)
-		if ((size_t)*c < concept_count && engine__set_has(seen, (size_t)*c))
-			return 1;
+	const int *concepts;
+	size_t n = engine__text_order_concepts(text, order, 1u << ENGINE_ST_AFFIRMED, &concepts);
+
+	for (size_t i = 0; i < n; i++)
+		for (const int *c = e->policies[p].trigger_none; c != NULL && *c >= 0; c++)
+			if (*c == concepts[i])
+				return 1;
 	return 0;
 }
 
 /* The text part: of the `eligible` policies, those whose every `all` group and no `none`
- * concept the order's code and bodySite text mention, added to *on_text. One pass over the
- * concepts mentioned counts each policy's satisfied groups; only the policies whose count is
- * full have their `none` concepts checked. */
+ * concept the order's code, orderDetail and bodySite text mention, added to *on_text. One pass over
+ * the concepts mentioned counts each policy's satisfied groups; only the policies whose count is
+ * full have their `none` concepts checked (affirmed mentions only: none_named). */
 static void by_text(const struct engine *e, struct engine__text *text, struct fhir_arena *arena,
                     const cJSON *order, const uint64_t *eligible, uint64_t *on_text)
 {
@@ -211,10 +219,21 @@ static void by_text(const struct engine *e, struct engine__text *text, struct fh
 	for (size_t i = 0; i < full_count; i++) {
 		size_t p = full[i];
 
-		if (engine__set_has(eligible, p) &&
-		    !names_any(e->policies[p].trigger_none, seen, t->concept_count))
+		if (engine__set_has(eligible, p) && !none_named(e, text, order, p))
 			engine__set_add(on_text, p);
 	}
+}
+
+/* Removes from *policies (triggered by a code) those whose `none` concepts the order's own text
+ * names: a diagnostic-ultrasound code chosen for an order whose text is "USGI R knee" is still a
+ * US-guided injection, not MSK imaging (policies/README.md "trigger"). */
+static void drop_by_none(const struct engine *e, struct engine__text *text, const cJSON *order,
+                         uint64_t *policies)
+{
+	for (size_t p = engine__set_next(policies, e->set_words, 0); p < e->policy_count;
+	     p = engine__set_next(policies, e->set_words, p + 1))
+		if (none_named(e, text, order, p))
+			engine__set_remove(policies, p);
 }
 
 void engine__triggered(const struct engine *e, struct engine__text *text, struct fhir_arena *arena,
@@ -229,6 +248,8 @@ void engine__triggered(const struct engine *e, struct engine__text *text, struct
 	memset(on_text, 0, e->set_words * sizeof(*on_text));
 	*text_out = NULL;
 	by_code(e, code, policies, known);
+	if (!engine__set_empty(policies, e->set_words))
+		drop_by_none(e, text, order, policies);
 	/* recognised by text when not by code, and when none of the order's codes is in a system
 	 * the policy knows (a local catalogue code does not switch text recognition off) */
 	memcpy(eligible, e->triggers->text_policies, e->set_words * sizeof(*eligible));
