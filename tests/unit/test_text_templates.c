@@ -441,6 +441,14 @@ static const struct exception {
      "neg-no|neg-caps|neg-there-is-no|neg-list-first|neg-seen|neg-at-present",
      "'No synovial fluid (sample)' is how a dry tap is recorded: read as a failed aspiration (142 "
      "F, 'no synovial fluid') on purpose"},
+    {"vte-prophylaxis", NULL,
+     "unc-mark|unc-query|unc-suspected|unc-to-exclude|unc-ro|unc-mark-space|unc-rule-out|"
+     "unc-exclude|unc-mri-query|unc-query-for|unc-double-mark",
+     "'?DVT', 'query DVT', 'suspected DVT', 'r/o DVT', 'to exclude DVT' are phrases of "
+     "vascular-target (a scan for a suspected DVT is not MSK imaging, h81), so the uncertainty "
+     "belongs to the DVT and 'prophylaxis'/'prevention' after it is read on its own; a suspected "
+     "prophylaxis is not how a medicine is recorded, and prophylaxis only ever makes "
+     "anticoagulation not met (GM070), so nothing decides on it"},
 };
 
 /* ---- loading ----------------------------------------------------------------------------- */
