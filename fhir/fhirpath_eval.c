@@ -455,8 +455,11 @@ static int push_member(struct fhir__fp_ev *e, const cJSON *parent, const cJSON *
 		v.name = name;
 		v.type = type;
 		rt = fhir__fp_is_object(one) ? fhir__fp_member(one, "resourceType") : NULL;
-		if (fhir__fp_is_string(rt))
-			v.type = rt->valuestring;
+		if (fhir__fp_is_string(rt)) { /* as fhir_collection_push_node names it */
+			v.type = fhir__fp_model_resource(rt->valuestring);
+			if (v.type == NULL)
+				v.type = rt->valuestring;
+		}
 		rc = fhir__fp_push(e, out, &v);
 		if (rc != 0)
 			return rc;
