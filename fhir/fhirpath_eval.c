@@ -1108,10 +1108,16 @@ static int union_chain(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 		} else {
 			both[0] = &none; /* first is in the set already */
 		}
-		for (int k = 0; k < 2 && rc == 0; k++)
+		for (int k = 0; k < 2 && rc == 0; k++) {
+			/* room for all of this operand's items at once: a record's Conditions
+			 * pushed one by one grew the answer by doubling, a copy each time */
+			if (both[k]->count > 0 &&
+			    out->count + both[k]->count <= FHIR_PATH_MAX_ITEMS)
+				fhir_collection_reserve(out, e->arena, both[k]->count);
 			for (size_t j = 0; j < both[k]->count && rc == 0; j++)
 				if (fhir__fp_set_add(&s, &both[k]->items[j]))
 					rc = fhir__fp_push(e, out, &both[k]->items[j]);
+		}
 	}
 	return rc;
 }
