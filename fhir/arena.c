@@ -6,6 +6,7 @@
  * module must not know about FHIRPath semantics beyond the collection helpers declared in fhir.h.
  */
 #include "fhir.h"
+#include "fhirpath_internal.h" /* fhir__fp_model_resource */
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -360,8 +361,13 @@ void fhir_collection_push_node(struct fhir_collection *c, struct fhir_arena *are
 				rt = m;
 				break;
 			}
-	if (cJSON_IsString(rt) && rt->valuestring != NULL)
-		v.type = rt->valuestring;
+	if (cJSON_IsString(rt) && rt->valuestring != NULL) {
+		/* the model's copy of an R4 name (one address for every resource of a type: the
+		 * member-type look-ups find it by address), else the JSON's own string */
+		v.type = fhir__fp_model_resource(rt->valuestring);
+		if (v.type == NULL)
+			v.type = rt->valuestring;
+	}
 	fhir_collection_push(c, arena, &v);
 }
 

@@ -455,8 +455,11 @@ static int push_member(struct fhir__fp_ev *e, const cJSON *parent, const cJSON *
 		v.name = name;
 		v.type = type;
 		rt = fhir__fp_is_object(one) ? fhir__fp_member(one, "resourceType") : NULL;
-		if (fhir__fp_is_string(rt))
-			v.type = rt->valuestring;
+		if (fhir__fp_is_string(rt)) { /* as fhir_collection_push_node names it */
+			v.type = fhir__fp_model_resource(rt->valuestring);
+			if (v.type == NULL)
+				v.type = rt->valuestring;
+		}
 		rc = fhir__fp_push(e, out, &v);
 		if (rc != 0)
 			return rc;
@@ -1105,10 +1108,16 @@ static int union_chain(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 		} else {
 			both[0] = &none; /* first is in the set already */
 		}
-		for (int k = 0; k < 2 && rc == 0; k++)
+		for (int k = 0; k < 2 && rc == 0; k++) {
+			/* room for all of this operand's items at once: a record's Conditions
+			 * pushed one by one grew the answer by doubling, a copy each time */
+			if (both[k]->count > 0 &&
+			    out->count + both[k]->count <= FHIR_PATH_MAX_ITEMS)
+				fhir_collection_reserve(out, e->arena, both[k]->count);
 			for (size_t j = 0; j < both[k]->count && rc == 0; j++)
 				if (fhir__fp_set_add(&s, &both[k]->items[j]))
 					rc = fhir__fp_push(e, out, &both[k]->items[j]);
+		}
 	}
 	return rc;
 }

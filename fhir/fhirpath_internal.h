@@ -500,6 +500,10 @@ extern const size_t fhir__fp_model_row_count;
 const char *fhir__fp_model_child(const char *parent, const char *name);
 /* 1 if `type` is an R4 resource type name. */
 int fhir__fp_model_is_resource(const char *type);
+/* The model's own copy of resource type name `type` (static: one address per name, so the
+ * look-ups keyed by address find it again for every resource of a record), or NULL when
+ * `type` (may be NULL) is not an R4 resource type. */
+const char *fhir__fp_model_resource(const char *type);
 /* 1 if `type` names an R4 resource, data type or abstract base (Element, Resource, ...). */
 int fhir__fp_model_known(const char *type);
 /* 1 if `type` is `base` or derives from it (code -> string, Age -> Quantity,

@@ -238,22 +238,27 @@ static int plain_resource(const char *type)
 	       strcmp(type, "Binary") == 0;
 }
 
-int fhir__fp_model_is_resource(const char *type)
+const char *fhir__fp_model_resource(const char *type)
 {
 	size_t lo = 0, hi = sizeof(resources) / sizeof(resources[0]);
 
-	while (lo < hi) { /* resources[] is sorted */
+	while (type != NULL && lo < hi) { /* resources[] is sorted */
 		size_t mid = lo + (hi - lo) / 2;
 		int c = strcmp(type, resources[mid]);
 
 		if (c == 0)
-			return 1;
+			return resources[mid];
 		if (c < 0)
 			hi = mid;
 		else
 			lo = mid + 1;
 	}
-	return 0;
+	return NULL;
+}
+
+int fhir__fp_model_is_resource(const char *type)
+{
+	return fhir__fp_model_resource(type) != NULL;
 }
 
 /* The base type of `type` (static), or NULL at the root or for an unknown type. */
@@ -325,6 +330,7 @@ static const char *model_child(const char *parent, const char *name)
 struct child_memo {
 	char parent[CHILD_MEMO_NAME], name[CHILD_MEMO_NAME];
 	const char *type;
+	const char *parent_at; /* the address parent was copied from */
 };
 static _Thread_local struct child_memo child_memo[CHILD_MEMO_SLOTS];
 
@@ -335,8 +341,28 @@ static _Thread_local struct child_memo child_memo[CHILD_MEMO_SLOTS];
 struct child_seen {
 	const char *parent, *name;
 	const struct child_memo *memo;
+	/* parent is one of the model's own strings (model_string): then a memo entry filled from
+	 * that address holds its text, without comparing it */
+	int static_parent;
 };
 static _Thread_local struct child_seen child_seen[CHILD_MEMO_SLOTS];
+
+/* The model's strings this thread has handed out as element types (static, so an address equal
+ * to one of them is that string and no other: no text to compare), by address. */
+static _Thread_local const char *model_strings[CHILD_MEMO_SLOTS];
+
+static size_t model_string_slot(const char *s)
+{
+	uintptr_t k = (uintptr_t)s;
+
+	return (size_t)((k >> 3) ^ (k >> 11)) & (CHILD_MEMO_SLOTS - 1);
+}
+
+/* 1 when s is a string of the model's (a resource type name, or a type handed out before). */
+static int model_string(const char *s)
+{
+	return model_strings[model_string_slot(s)] == s || fhir__fp_model_resource(s) == s;
+}
 
 static const char *model_child_by_text(const char *parent, const char *name,
                                        const struct child_memo **found);
@@ -351,12 +377,17 @@ const char *fhir__fp_model_child(const char *parent, const char *name)
 	if (parent == NULL || name == NULL)
 		return NULL;
 	if (s->parent == parent && s->name == name && s->memo != NULL &&
-	    strcmp(s->memo->parent, parent) == 0 && strcmp(s->memo->name, name) == 0)
+	    ((s->static_parent && s->memo->parent_at == parent) ||
+	     strcmp(s->memo->parent, parent) == 0) &&
+	    strcmp(s->memo->name, name) == 0)
 		return s->memo->type;
 	type = model_child_by_text(parent, name, &m);
 	s->parent = parent;
 	s->name = name;
 	s->memo = m; /* NULL for a name too long to remember */
+	s->static_parent = model_string(parent);
+	if (type != NULL)
+		model_strings[model_string_slot(type)] = type;
 	return type;
 }
 
@@ -381,6 +412,7 @@ static const char *model_child_by_text(const char *parent, const char *name,
 		return m->type;
 	memcpy(m->parent, parent, lp + 1);
 	memcpy(m->name, name, ln + 1);
+	m->parent_at = parent;
 	m->type = model_child(parent, name);
 	return m->type;
 }

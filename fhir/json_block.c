@@ -14,6 +14,10 @@
 
 #include "json_internal.h"
 
+/* Member names kept once per text (see intern_name): slots, and the longest name kept. */
+#define NAME_SLOTS   512
+#define NAME_MAX_LEN 64
+
 struct block {
 	const unsigned char *s, *end; /* the text */
 	const struct fhir_json_limits *limits;
@@ -21,7 +25,36 @@ struct block {
 	cJSON *nodes;        /* nodes[0] is the root */
 	size_t used, cap;    /* nodes */
 	char *strings;       /* the next free byte of the string area */
+	/* the member names read so far, by hash: direct-mapped, a later name replacing an earlier
+	 * one in its slot (NULL: empty) */
+	const char *names[NAME_SLOTS];
 };
+
+/* The member name just written at `name` (its NUL at end - 1, the string area's next free byte
+ * at end): the copy of the same name read earlier, when its slot holds one, giving back the
+ * bytes just written; else `name`, filed in its slot. A record names the same few members
+ * (resourceType, coding, system, code, ...) thousands of times: one copy of each keeps the
+ * strings a member search compares in a few cache lines instead of one or two per member read.
+ * The text of every name is what it was (cJSON gives each its own copy, which no reader of this
+ * read-only tree can tell apart). */
+static const char *intern_name(struct block *b, char *name, const char *end)
+{
+	size_t len = (size_t)(end - name) - 1;
+	uint64_t h = 14695981039346656037ULL;
+	const char **slot;
+
+	if (len > NAME_MAX_LEN)
+		return name;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)name[i]) * 1099511628211ULL;
+	slot = &b->names[(h ^ (h >> 29)) & (NAME_SLOTS - 1)];
+	if (*slot != NULL && memcmp(*slot, name, len + 1) == 0) {
+		b->strings = name; /* the copy just written is not needed */
+		return *slot;
+	}
+	*slot = name;
+	return name;
+}
 
 static const unsigned char *skip_space(const unsigned char *p, const unsigned char *end)
 {
@@ -217,9 +250,11 @@ static int parse_container(struct block *b, cJSON *n, const unsigned char **pp, 
 		if (item == NULL)
 			return -1;
 		if (object) {
-			if (p >= b->end || *p != '"' ||
-			    (item->string = parse_string(b, &p)) == NULL)
+			char *name;
+
+			if (p >= b->end || *p != '"' || (name = parse_string(b, &p)) == NULL)
 				return -1;
+			item->string = (char *)intern_name(b, name, b->strings);
 			p = skip_space(p, b->end);
 			if (p >= b->end || *p != ':')
 				return -1;
@@ -332,7 +367,10 @@ cJSON *fhir__json_parse_block(const char *text, size_t length,
 	if (values > (SIZE_MAX - length) / (sizeof(cJSON) + 2) - 1)
 		return NULL;
 	bytes = values * sizeof(cJSON) + length + 2 * values;
-	b.nodes = malloc(bytes);
+	/* nodes on cache-line boundaries: a cJSON node is 64 bytes, so reading a member's links,
+	 * type and name then touches one line, not two (siblings are apart in the block) */
+	bytes = (bytes + 63) / 64 * 64;
+	b.nodes = aligned_alloc(64, bytes);
 	if (b.nodes == NULL)
 		return NULL; /* then cJSON, under the out-of-memory policy (json_hooks.c) */
 	b.s = s;
@@ -342,6 +380,7 @@ cJSON *fhir__json_parse_block(const char *text, size_t length,
 	b.used = 0;
 	b.cap = values;
 	b.strings = (char *)(b.nodes + values);
+	memset(b.names, 0, sizeof(b.names));
 	p = skip_space(s, b.end);
 	if (new_node(&b) == NULL || parse_value(&b, &b.nodes[0], &p) != 0 ||
 	    skip_space(p, b.end) != b.end) { /* text after the value: cJSON's error */

@@ -9,7 +9,9 @@
  *    whitespace, a 63-byte number run), which still parse as before;
  *  - invalid JSON gives the same error, at the same byte, as without it;
  *  - 40,000 deterministic mutants of two texts parse alike both ways (same result, same error);
- *  - cJSON_Delete(root) frees the block (the ASan build checks for leaks and bad frees). */
+ *  - cJSON_Delete(root) frees the block (the ASan build checks for leaks and bad frees);
+ *  - the nodes are on 64-byte boundaries and a member name repeated in the text is one copy
+ *    (json_block.c's layout: a member search reads one cache line per node). */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -179,6 +181,35 @@ static void compare_mutants(const char *text, size_t count)
 	free(buf);
 }
 
+/* The one-block tree's layout: nodes on cache-line boundaries, repeated member names shared
+ * (and their text unchanged), a long name kept apart. */
+static void check_layout(void)
+{
+	static const char text[] = "[{\"code\":\"a\",\"system\":\"s\"},{\"system\":\"t\","
+	                           "\"code\":\"b\"},{\"code\":{\"code\":\"c\"}}]";
+	struct fhir_error err;
+	cJSON *root = NULL;
+	const cJSON *a, *b, *c;
+
+	CHECK(fhir_json_parse_limited(text, strlen(text), &block_limits, &root, &err) == FHIR_OK,
+	      "layout text: %s", err.message);
+	if (root == NULL)
+		return;
+	CHECK((root->type & cJSON_IsReference) != 0, "layout text: not parsed in one block");
+	CHECK((uintptr_t)root % 64 == 0, "the block's nodes are not on 64-byte boundaries");
+	a = cJSON_GetArrayItem(root, 0);
+	b = cJSON_GetArrayItem(root, 1);
+	c = cJSON_GetArrayItem(root, 2);
+	CHECK(a->child->string == b->child->next->string && a->child->string == c->child->string &&
+	          a->child->string == c->child->child->string,
+	      "the member name \"code\" is not one copy");
+	CHECK(a->child->next->string == b->child->string, "\"system\" is not one copy");
+	CHECK(strcmp(a->child->string, "code") == 0 && strcmp(b->child->string, "system") == 0 &&
+	          strcmp(cJSON_GetObjectItemCaseSensitive(b, "code")->valuestring, "b") == 0,
+	      "a shared name or a value after it reads wrong");
+	cJSON_Delete(root);
+}
+
 int main(void)
 {
 	const char *src = getenv("CDS_SOURCE_DIR"), *shared = getenv("CDS_SHARED_DIR");
@@ -259,6 +290,7 @@ int main(void)
 		files += compare_dir(dir);
 	}
 	CHECK(files >= 100, "only %zu JSON files compared (CDS_SOURCE_DIR, CDS_SHARED_DIR)", files);
+	check_layout();
 	printf("%zu JSON files compared\n", files);
 	return testkit_done();
 }
