@@ -2,11 +2,13 @@
  * its parent's type (fhirpath_model_table.c), the names of the R4 resources and data types, and
  * the inheritance FHIRPath's is/as/ofType follow (code is a string, Age a Quantity, Patient a
  * DomainResource). Elements it does not know stay untyped (NULL), as before the model existed.
- * Pure lookups in static tables: no allocation, no JSON. */
+ * Pure lookups in static tables (the resource names' hash index built once): no allocation, no
+ * JSON. */
 #include "fhirpath_internal.h"
 
-#include <stdlib.h>
+#include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* FHIR R4 resource types (hl7.org/fhir/R4/resourcelist.html). */
@@ -238,22 +240,37 @@ static int plain_resource(const char *type)
 	       strcmp(type, "Binary") == 0;
 }
 
+/* resources[] by the hash of their names (open addressing; at most a quarter full), built once:
+ * a resourceType is looked up on every object a path step yields, so one hash and one compare,
+ * not a binary search of eight compares. */
+#define RESOURCE_SLOTS 1024
+static const char *resource_slots[RESOURCE_SLOTS];
+static pthread_once_t resource_slots_once = PTHREAD_ONCE_INIT;
+
+static void resource_slots_build(void)
+{
+	for (size_t i = 0; i < sizeof(resources) / sizeof(resources[0]); i++) {
+		size_t k = (size_t)fhir_hash_bytes(resources[i], strlen(resources[i]));
+
+		while (resource_slots[k & (RESOURCE_SLOTS - 1)] != NULL)
+			k++;
+		resource_slots[k & (RESOURCE_SLOTS - 1)] = resources[i];
+	}
+}
+
 const char *fhir__fp_model_resource(const char *type)
 {
-	size_t lo = 0, hi = sizeof(resources) / sizeof(resources[0]);
+	if (type == NULL)
+		return NULL;
+	pthread_once(&resource_slots_once, resource_slots_build);
+	for (size_t k = (size_t)fhir_hash_bytes(type, strlen(type));; k++) {
+		const char *r = resource_slots[k & (RESOURCE_SLOTS - 1)];
 
-	while (type != NULL && lo < hi) { /* resources[] is sorted */
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(type, resources[mid]);
-
-		if (c == 0)
-			return resources[mid];
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
+		if (r == NULL)
+			return NULL;
+		if (r == type || strcmp(r, type) == 0)
+			return r;
 	}
-	return NULL;
 }
 
 int fhir__fp_model_is_resource(const char *type)

@@ -1428,6 +1428,35 @@ static void test_answer_memo(void)
 	fhir_arena_free(arena);
 }
 
+/* fhir__fp_model_resource finds each R4 resource type by its text (a copy, not the model's
+ * address) and answers the model's own string; anything else (a data type, another case, a
+ * prefix, "") is not a resource. */
+static void test_model_resource(void)
+{
+	static const char *const names[] = {"Account",        "Patient",           "Condition",
+	                                    "ServiceRequest", "Observation",       "Bundle",
+	                                    "Parameters",     "VisionPrescription"};
+	static const char *const not_names[] = {"patient",         "Patien", "Patients",
+	                                        "CodeableConcept", "",       "Resource"};
+	char copy[64];
+	int ok = 1;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(copy, sizeof copy, "%s", names[i]);
+		const char *r = fhir__fp_model_resource(copy);
+		ok = ok && r != NULL && r != copy && strcmp(r, names[i]) == 0 &&
+		     fhir__fp_model_resource(r) == r;
+	}
+	for (size_t i = 0; i < sizeof(not_names) / sizeof(not_names[0]); i++)
+		ok = ok && fhir__fp_model_resource(not_names[i]) == NULL;
+	ok = ok && fhir__fp_model_resource(NULL) == NULL;
+	if (ok)
+		passed++;
+	else
+		fail_case("model resource", "another answer",
+		          "each R4 resource by its text, no other");
+}
+
 static void test_model_child_memo(void)
 {
 	char parent[64];
@@ -1692,6 +1721,7 @@ int main(void)
 	test_sets();
 	test_lambda_release();
 	test_union_release();
+	test_model_resource();
 	test_model_child_memo();
 	test_answer_memo();
 	test_arena_sizes();
