@@ -287,18 +287,18 @@ static void drop_not_in_force(const struct request_data *rd, uint64_t *policies)
 
 /* ---- criteria and outcomes -------------------------------------------------------------- */
 
+/* Evaluates path on the order being assessed: its input is %order's collection (vars[VAR_ORDER],
+ * pushed once per policy), which the evaluator only borrows, as it borrows any %variable. */
 static int eval(const struct request_data *rd, const struct fhir_path *path,
-                const struct fhir_path_var *vars, size_t count, const cJSON *focus,
-                struct fhir_collection *out, const char **error)
+                const struct fhir_path_var *vars, size_t count, struct fhir_collection *out,
+                const char **error)
 {
 	struct fhir_path_env env;
-	struct fhir_collection input = {0};
 	struct fhir_error err;
 
 	memset(out, 0, sizeof(*out));
 	env_init(rd, &env, vars, count);
-	fhir_collection_push_node(&input, rd->arena, focus);
-	if (fhir_path_eval(path, &input, &env, out, &err) != FHIR_OK) {
+	if (fhir_path_eval(path, &vars[VAR_ORDER].value, &env, out, &err) != FHIR_OK) {
 		memset(out, 0, sizeof(*out));
 		if (error != NULL)
 			*error = fhir_arena_printf(rd->arena, "could not be evaluated (%s)",
@@ -373,7 +373,7 @@ static void split_reason(const struct request_data *rd, struct fhir_collection *
 /* policies/README.md "criteria": met, then unavailable data (unless notMet settles it),
  * unknown, notMet, otherwise. */
 static void criterion_state(const struct request_data *rd, const struct engine_criterion *c,
-                            const struct fhir_path_var *vars, size_t count, const cJSON *order,
+                            const struct fhir_path_var *vars, size_t count,
                             struct engine__criterion_result *r)
 {
 	struct fhir_collection got;
@@ -384,19 +384,18 @@ static void criterion_state(const struct request_data *rd, const struct engine_c
 	r->assessed = 1;
 	engine__text_hits_reset(rd->text);
 	if (c->applies != NULL) {
-		eval(rd, c->applies, vars, count, order, &got, NULL);
+		eval(rd, c->applies, vars, count, &got, NULL);
 		if (fhir_collection_truth(&got) != 1) {
 			r->assessed = 0;
 			return;
 		}
 	}
-	if (c->met != NULL && eval(rd, c->met, vars, count, order, &got, &error) == 0 &&
-	    yields(&got)) {
+	if (c->met != NULL && eval(rd, c->met, vars, count, &got, &error) == 0 && yields(&got)) {
 		r->state = ENGINE_MET;
 		r->evidence = got;
 		return;
 	}
-	if (c->met_text != NULL && eval(rd, c->met_text, vars, count, order, &got, &error) == 0 &&
+	if (c->met_text != NULL && eval(rd, c->met_text, vars, count, &got, &error) == 0 &&
 	    yields(&got)) {
 		r->state = ENGINE_MET;
 		r->evidence = got;
@@ -406,7 +405,7 @@ static void criterion_state(const struct request_data *rd, const struct engine_c
 	if (missing != NULL || error != NULL) {
 		/* positive evidence that it is not met settles it whatever else is missing */
 		if (missing != NULL && c->not_met != NULL &&
-		    eval(rd, c->not_met, vars, count, order, &got, NULL) == 0 && yields(&got)) {
+		    eval(rd, c->not_met, vars, count, &got, NULL) == 0 && yields(&got)) {
 			r->state = ENGINE_NOT_MET;
 			r->evidence = got;
 			return;
@@ -414,19 +413,19 @@ static void criterion_state(const struct request_data *rd, const struct engine_c
 		/* still cite what suggests it, so the card can point at it */
 		r->state = ENGINE_UNKNOWN;
 		r->note = missing != NULL ? missing : error;
-		if (c->unknown != NULL &&
-		    eval(rd, c->unknown, vars, count, order, &got, NULL) == 0 && yields(&got))
+		if (c->unknown != NULL && eval(rd, c->unknown, vars, count, &got, NULL) == 0 &&
+		    yields(&got))
 			r->evidence = got;
 		return;
 	}
-	if (c->unknown != NULL && eval(rd, c->unknown, vars, count, order, &got, &error) == 0 &&
+	if (c->unknown != NULL && eval(rd, c->unknown, vars, count, &got, &error) == 0 &&
 	    yields(&got)) {
 		r->state = ENGINE_UNKNOWN;
 		split_reason(rd, &got, &r->note);
 		r->evidence = got;
 		return;
 	}
-	if (c->not_met != NULL && eval(rd, c->not_met, vars, count, order, &got, &error) == 0 &&
+	if (c->not_met != NULL && eval(rd, c->not_met, vars, count, &got, &error) == 0 &&
 	    yields(&got)) {
 		r->state = ENGINE_NOT_MET;
 		r->evidence = got;
@@ -438,10 +437,10 @@ static void criterion_state(const struct request_data *rd, const struct engine_c
 
 /* A criterion's state, and the text phrases (resource and words) behind its evidence. */
 static void assess_criterion(const struct request_data *rd, const struct engine_criterion *c,
-                             const struct fhir_path_var *vars, size_t count, const cJSON *order,
+                             const struct fhir_path_var *vars, size_t count,
                              struct engine__criterion_result *r)
 {
-	criterion_state(rd, c, vars, count, order, r);
+	criterion_state(rd, c, vars, count, r);
 	if (r->assessed && r->evidence.count > 0)
 		r->phrase_count = engine__text_evidence(rd->text, &r->evidence, &r->phrases);
 }
@@ -468,7 +467,7 @@ static int assess_policy(const struct request_data *rd, const struct engine_poli
 	n = base;
 	for (i = 0; i < p->let_count; i++) {
 		vars[n].name = p->lets[i].name;
-		eval(rd, p->lets[i].expr, vars, n, order, &vars[n].value, NULL);
+		eval(rd, p->lets[i].expr, vars, n, &vars[n].value, NULL);
 		n++;
 	}
 	a->policy = p;
@@ -482,7 +481,7 @@ static int assess_policy(const struct request_data *rd, const struct engine_poli
 	for (i = 0; i < p->criterion_count; i++) {
 		struct engine__criterion_result *r = &a->criteria[i];
 
-		assess_criterion(rd, &p->criteria[i], vars, n, order, r);
+		assess_criterion(rd, &p->criteria[i], vars, n, r);
 		vars[n + i].name = p->criteria[i].id;
 		if (r->assessed && r->state != ENGINE_UNKNOWN)
 			fhir_collection_push_bool(&vars[n + i].value, rd->arena,
@@ -493,11 +492,11 @@ static int assess_policy(const struct request_data *rd, const struct engine_poli
 		struct fhir_collection got;
 
 		if (o->applies != NULL) {
-			eval(rd, o->applies, vars, total, order, &got, NULL);
+			eval(rd, o->applies, vars, total, &got, NULL);
 			if (fhir_collection_truth(&got) != 1)
 				continue;
 		}
-		if (eval(rd, o->when, vars, total, order, &got, NULL) != 0)
+		if (eval(rd, o->when, vars, total, &got, NULL) != 0)
 			continue;
 		if (fhir_collection_truth(&got) != o->is)
 			continue;

@@ -32,13 +32,18 @@ static void grow(struct text *t, size_t n)
 	t->cap = cap;
 }
 
+/* Appends the n bytes at s (NUL-terminated in the buffer). */
+static void put_n(struct text *t, const char *s, size_t n)
+{
+	grow(t, n);
+	memcpy(t->buf + t->len, s, n);
+	t->len += n;
+	t->buf[t->len] = '\0';
+}
+
 static void put(struct text *t, const char *s)
 {
-	size_t n = strlen(s);
-
-	grow(t, n);
-	memcpy(t->buf + t->len, s, n + 1);
-	t->len += n;
+	put_n(t, s, strlen(s));
 }
 
 /* Appends the strings up to the NULL sentinel, each as printf's %s would (NULL as "(null)"):
@@ -59,28 +64,6 @@ static void put_all(struct text *t, ...)
 static const char *str(const char *s)
 {
 	return s != NULL ? s : "(null)";
-}
-
-/* printf straight into the buffer (one formatting when it fits, no arena copy). */
-static void putf(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void putf(struct text *t, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(t->buf != NULL ? t->buf + t->len : NULL, t->buf != NULL ? t->cap - t->len : 0,
-	              fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if (t->buf == NULL || t->len + (size_t)n + 1 > t->cap) {
-		grow(t, (size_t)n);
-		va_start(ap, fmt);
-		vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
-		va_end(ap);
-	}
-	t->len += (size_t)n;
 }
 
 /* The text of a collection item for {{%name}}: strings, numbers, booleans, dates. */
@@ -148,9 +131,46 @@ static const char *lookup(const void *ctx, const char *name)
 	return NULL;
 }
 
+/* Template expansion (policies/README.md, `{{…}}` placeholders): text with each {{name}} replaced
+ * by lookup's value ("" when it has none), literal runs copied whole, straight into t. */
+struct expansion {
+	struct text *t;
+	const struct engine__assessment *a;
+	const char *from; /* the first byte not yet copied */
+};
+
+static void expand_placeholder(void *ctx, const char *name, size_t len)
+{
+	struct expansion *x = ctx;
+	const char *value = NULL;
+	char copy[128];
+
+	put_n(x->t, x->from, (size_t)(name - 2 - x->from));
+	if (len < sizeof(copy)) {
+		memcpy(copy, name, len);
+		copy[len] = '\0';
+		value = lookup(x->a, copy);
+	}
+	if (value != NULL)
+		put(x->t, value);
+	x->from = name + len + 2;
+}
+
+static void expand_into(struct text *t, const struct engine__assessment *a, const char *text)
+{
+	struct expansion x = {t, a, text};
+
+	engine__each_placeholder(text, expand_placeholder, &x);
+	put(t, x.from);
+}
+
+/* The expanded text, NEW in the arena. */
 static const char *expand(const struct engine__assessment *a, const char *text)
 {
-	return engine__expand(text, a->arena, lookup, a);
+	struct text t = {a->arena, NULL, 0, 0};
+
+	expand_into(&t, a, text);
+	return t.buf;
 }
 
 size_t engine__recommendations_of(const struct engine__assessment *a, int *out, size_t max)
@@ -303,9 +323,10 @@ static void put_criteria(struct text *t, const struct engine__assessment *a)
 	/* a critical card carries only what is needed to act: the findings behind it */
 	int critical = p->outcomes[a->chosen].indicator == ENGINE_CRITICAL;
 
-	putf(t, critical ? "\n\n**Found in the record** (%s%s%s)\n" : "\n\n**Criteria: %s%s%s**\n",
-	     p->source_label, strstr(p->source_label, p->version) != NULL ? "" : ", version ",
-	     strstr(p->source_label, p->version) != NULL ? "" : p->version);
+	int versioned = strstr(p->source_label, p->version) != NULL;
+
+	PUT(t, critical ? "\n\n**Found in the record** (" : "\n\n**Criteria: ", p->source_label,
+	    versioned ? "" : ", version ", versioned ? "" : p->version, critical ? ")\n" : "**\n");
 	for (i = 0; i < p->criterion_count; i++) {
 		const struct engine__criterion_result *r = &a->criteria[i];
 		struct engine__strmap by_ref;
@@ -358,30 +379,28 @@ static const char *detail(const struct engine__assessment *a)
 	size_t i;
 	int others = 0;
 
-	put(&t, o->detail != NULL ? expand(a, o->detail) : expand(a, o->summary));
+	expand_into(&t, a, o->detail != NULL ? o->detail : o->summary);
 	for (i = 0; i < p->outcome_count; i++) {
 		if (!a->holds[i] || (int)i == a->chosen)
 			continue;
 		if (!others++)
 			put(&t, "\n\n**Other findings**\n");
-		PUT(&t, "\n- ", str(expand(a, p->outcomes[i].summary)));
+		put(&t, "\n- ");
+		expand_into(&t, a, p->outcomes[i].summary);
 	}
 	/* NHS England "Who Pays?": say when the practice did not give the commissioner (not on a
 	 * critical card: an urgent referral does not wait on who pays) */
 	if (a->responsible != NULL && a->responsible->how == ENGINE_WHO_NOT_DETERMINED &&
 	    o->indicator != ENGINE_CRITICAL)
-		putf(&t,
-		     "\n\n**Responsible commissioner not determined** (%s): "
-		     "this card applies the policy of %s, one of the "
-		     "commissioners this service serves. The patient's "
-		     "registered GP practice decides whose policy applies "
-		     "(NHS England, *Who Pays?*): check it in the record.",
-		     a->responsible->why, p->commissioner_name);
+		PUT(&t, "\n\n**Responsible commissioner not determined** (",
+		    str(a->responsible->why), "): this card applies the policy of ",
+		    str(p->commissioner_name),
+		    ", one of the commissioners this service serves. The patient's registered GP "
+		    "practice decides whose policy applies (NHS England, *Who Pays?*): check it in "
+		    "the record.");
 	else if (a->responsible != NULL && a->responsible->how == ENGINE_WHO_DEFAULT)
-		putf(&t,
-		     "\n\n_Responsible commissioner: %s, this service's "
-		     "default (%s)._",
-		     p->commissioner_name, a->responsible->why);
+		PUT(&t, "\n\n_Responsible commissioner: ", str(p->commissioner_name),
+		    ", this service's default (", str(a->responsible->why), ")._");
 	put_criteria(&t, a);
 	if (a->triggered_on_text && a->order_text != NULL)
 		PUT(&t, "\n\n_This order was recognised from its text (\"", a->order_text,
