@@ -356,10 +356,6 @@ int engine__snomed_id_valid(const char *id);
 /* UTF-8 code points in text (continuation bytes not counted). */
 size_t engine__utf8_length(const char *text);
 
-/* Expands "{{order}}", "{{commissioner}}" and "{{%name}}" in `text` using `lookup` for
- * %names. NEW string in the arena. */
-char *engine__expand(const char *text, struct fhir_arena *arena,
-                     const char *(*lookup)(const void *ctx, const char *name), const void *ctx);
 /* Calls fn for each {{…}} placeholder name in text (e.g. "%site", "order"). */
 void engine__each_placeholder(const char *text, void (*fn)(void *ctx, const char *name, size_t len),
                               void *ctx);

@@ -1,6 +1,6 @@
 /* text.c — small helpers shared by the engine files (string copies, arena arrays) and card
- * text helpers: {{placeholder}} expansion for summaries, details and suggestion
- * templates, UTF-8 aware truncation (CDS Hooks 2.0 §Card: summary < 140 characters), and
+ * text helpers: the {{placeholder}} names of summaries, details and suggestion templates (card.c
+ * expands them), UTF-8 aware truncation (CDS Hooks 2.0 §Card: summary < 140 characters), and
  * random UUIDs for cards, suggestions and assessments. No I/O beyond getrandom(2). */
 #include <stdint.h>
 #include <stdio.h>
@@ -23,51 +23,6 @@ void engine__each_placeholder(const char *text, void (*fn)(void *ctx, const char
 		fn(ctx, p + 2, (size_t)(end - (p + 2)));
 		p = end + 2;
 	}
-}
-
-char *engine__expand(const char *text, struct fhir_arena *arena,
-                     const char *(*lookup)(const void *ctx, const char *name), const void *ctx)
-{
-	size_t cap = strlen(text) + 64, len = 0;
-	char *out = fhir_arena_alloc(arena, cap);
-	const char *p = text;
-
-	while (*p != '\0') {
-		const char *value = NULL, *end = NULL;
-		size_t vlen, advance = 1;
-
-		if (p[0] == '{' && p[1] == '{' && (end = strstr(p + 2, "}}")) != NULL) {
-			char name[128];
-			size_t nlen = (size_t)(end - (p + 2));
-
-			if (nlen < sizeof(name)) {
-				memcpy(name, p + 2, nlen);
-				name[nlen] = '\0';
-				value = lookup(ctx, name);
-			}
-			advance = (size_t)(end + 2 - p);
-		}
-		if (value == NULL && end == NULL) {
-			value = p;
-			vlen = 1;
-		} else {
-			vlen = value != NULL ? strlen(value) : 0;
-		}
-		if (len + vlen + 1 > cap) {
-			char *bigger;
-
-			cap = (len + vlen + 1) * 2;
-			bigger = fhir_arena_alloc(arena, cap);
-			memcpy(bigger, out, len);
-			out = bigger;
-		}
-		if (vlen > 0)
-			memcpy(out + len, value, vlen);
-		len += vlen;
-		p += advance;
-	}
-	out[len] = '\0';
-	return out;
 }
 
 void engine__truncate_utf8(char *text, size_t limit)
