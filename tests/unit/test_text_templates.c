@@ -249,11 +249,13 @@ static const struct {
     {"provocation-test", K_QUALIFIER},
     {"provocation-cluster-positive", K_QUALIFIER},
     {"provocation-cluster-negative", K_QUALIFIER},
-    /* severity, dose, count and order words */
+    /* severity, dose, count, duration and order words */
     {"significant", K_QUALIFIER},
     {"minor-severity", K_QUALIFIER},
     {"treatment-dose", K_QUALIFIER},
     {"repeat-count", K_QUALIFIER},
+    {"duration-three-months-or-more", K_QUALIFIER},
+    {"duration-under-three-months", K_QUALIFIER},
     {"injection-ordinal", K_QUALIFIER},
     {"repeated-injections", K_QUALIFIER},
     {"bmi", K_QUALIFIER},
