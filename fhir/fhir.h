@@ -150,7 +150,7 @@ void fhir_json_hooks_install(void);
  * and text cJSON prints inside an entered pool must not be given to free(). Needs
  * fhir_json_hooks_install (without it nodes come from malloc). Not thread-safe per pool. */
 struct fhir_json_pool {
-	void *blocks;             /* the pool's blocks, newest first */
+	void *blocks;            /* the pool's blocks, newest first */
 	unsigned char *at, *end; /* the free bytes of the newest */
 };
 /* Enters pool on this thread; returns the pool entered before (NULL: none), for _leave. */
