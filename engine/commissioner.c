@@ -409,15 +409,29 @@ static int names(const char *reference, const cJSON *resource, const char *full_
 	        strncmp(reference, "http", 4) == 0);
 }
 
-/* FHIR R4 §References: a contained "#id", or a resource of the prefetch Bundle. */
-static const cJSON *resolve(const struct patient_data *d, const char *reference)
+/* FHIR R4 §References: a contained "#id" (in `container`, the resource holding the reference or,
+ * for a contained resource, the one containing it), or a resource of the prefetch Bundle; a
+ * version-specific reference ("Organization/1/_history/2") names the resource without its
+ * version. */
+static const cJSON *resolve(const struct patient_data *d, const cJSON *container,
+                            const char *reference)
 {
 	const cJSON *item;
+	const char *history;
+	char plain[256];
 
 	if (reference == NULL)
 		return NULL;
 	if (reference[0] == '#')
-		return fhir_find_contained(d->patient, reference + 1);
+		return fhir_find_contained(container, reference + 1);
+	history = strstr(reference, "/_history/");
+	if (history != NULL) {
+		if ((size_t)(history - reference) >= sizeof(plain))
+			return NULL;
+		memcpy(plain, reference, (size_t)(history - reference));
+		plain[history - reference] = '\0';
+		reference = plain;
+	}
 	if (is_type(d->value, "Bundle")) {
 		cJSON_ArrayForEach(item, fhir_get(d->value, "entry"))
 		{
@@ -431,6 +445,16 @@ static const cJSON *resolve(const struct patient_data *d, const char *reference)
 	return NULL;
 }
 
+/* Bytes of blank at s: ASCII white space (1) or a UTF-8 no-break space U+00A0 (2); else 0. */
+static size_t blank(const char *s)
+{
+	if (*s != '\0' && isspace((unsigned char)*s))
+		return 1;
+	if ((unsigned char)s[0] == 0xC2 && (unsigned char)s[1] == 0xA0)
+		return 2;
+	return 0;
+}
+
 /* The ODS code of an Identifier with the ODS system, upper-cased into out; 1 when found. */
 static int ods_of_identifier(const cJSON *identifier, char out[ODS_MAX + 1])
 {
@@ -440,9 +464,9 @@ static int ods_of_identifier(const cJSON *identifier, char out[ODS_MAX + 1])
 
 	if (system == NULL || value == NULL || strcmp(system, ODS_SYSTEM) != 0)
 		return 0;
-	while (*value == ' ')
-		value++;
-	for (i = 0; value[i] != '\0' && value[i] != ' '; i++) {
+	while (blank(value) > 0) /* codes pasted with tabs, line ends or no-break spaces */
+		value += blank(value);
+	for (i = 0; value[i] != '\0' && blank(value + i) == 0; i++) {
 		if (n == ODS_MAX)
 			return 0;
 		out[n++] = (char)toupper((unsigned char)value[i]);
@@ -452,18 +476,20 @@ static int ods_of_identifier(const cJSON *identifier, char out[ODS_MAX + 1])
 }
 
 /* The practice ODS code a Reference gives: its logical identifier (UK Core), or the resolved
- * Organization's identifier, or a resolved PractitionerRole's organization. A Practitioner (the
- * GP) gives none. Returns 1 with the code in out. */
-static int ods_of_reference(const struct patient_data *d, const cJSON *reference, int depth,
-                            char out[ODS_MAX + 1])
+ * Organization's identifier, or a resolved PractitionerRole's organization. `container` holds
+ * the "#id" resources the reference may name. A Practitioner (the GP) gives none. Returns 1
+ * with the code in out. */
+static int ods_of_reference(const struct patient_data *d, const cJSON *container,
+                            const cJSON *reference, int depth, char out[ODS_MAX + 1])
 {
 	const char *type = fhir_get_string(reference, "type");
+	const char *ref = fhir_get_string(reference, "reference");
 	const cJSON *target, *identifier;
 
 	if ((type == NULL || strcmp(type, "Organization") == 0) &&
 	    ods_of_identifier(fhir_get(reference, "identifier"), out))
 		return 1;
-	target = resolve(d, fhir_get_string(reference, "reference"));
+	target = resolve(d, container, ref);
 	if (is_type(target, "Organization")) {
 		cJSON_ArrayForEach(identifier, fhir_get(target, "identifier"))
 		{
@@ -471,7 +497,9 @@ static int ods_of_reference(const struct patient_data *d, const cJSON *reference
 				return 1;
 		}
 	} else if (is_type(target, "PractitionerRole") && depth == 0) {
-		return ods_of_reference(d, fhir_get(target, "organization"), 1, out);
+		/* a contained role shares the Patient's contained; a Bundle one has its own */
+		return ods_of_reference(d, ref[0] == '#' ? container : target,
+		                        fhir_get(target, "organization"), 1, out);
 	}
 	return 0;
 }
@@ -520,7 +548,7 @@ static void from_practice(const struct engine *e, const cJSON *value, const char
 
 		if (references++ == MAX_GP_REFERENCES)
 			break;
-		if (!ods_of_reference(&d, gp, 0, code))
+		if (!ods_of_reference(&d, d.patient, gp, 0, code))
 			continue;
 		codes++;
 		pr = find_practice(e, code);
