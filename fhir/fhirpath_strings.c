@@ -429,7 +429,8 @@ FN(fn_replace_matches)
 	if (rc != 0)
 		return rc < 0 ? rc : 0;
 	sb_add(e->arena, &b, "", 0);
-	while (*s && regexec(re, s, 1, &m, 0) == 0) {
+	/* after the first match '^' must no longer match: later searches start mid-string */
+	for (int fl = 0; *s && regexec(re, s, 1, &m, fl) == 0; fl = REG_NOTBOL) {
 		sb_add(e->arena, &b, s, (size_t)m.rm_so);
 		sb_add(e->arena, &b, sub, strlen(sub));
 		if (m.rm_eo == m.rm_so) {

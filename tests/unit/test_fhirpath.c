@@ -452,6 +452,9 @@ static const struct tcase cases[] = {
     {"name.family.replace('i', 'y')", P, "[\"Smyth\"]"},
     {"'abc'.replace('', '-')", NULL, "[\"-a-b-c-\"]"},
     {"'a.b.c'.replaceMatches('[.]', '/')", NULL, "[\"a/b/c\"]"},
+    /* '^' anchors at the start of the string only, not after each replacement */
+    {"'aaa'.replaceMatches('^a', 'b')", NULL, "[\"baa\"]"},
+    {"'27.5'.replaceMatches('^[^0-9]*', '')", NULL, "[\"27.5\"]"},
     {"name.family.length()", P, "[5]"},
     {"name.family.substring(1, 3)", P, "[\"mit\"]"},
     {"name.family.substring(2)", P, "[\"ith\"]"},

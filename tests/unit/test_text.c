@@ -502,8 +502,12 @@ static void test_shipped(void)
 	CHECK_STR(status(v, a, "No pain medication tried", "good-response"), "absent");
 	CHECK_STR(status(v, a, "Enoxaparin 40 mg SC OD for DVT prophylaxis", "treatment-dose"),
 	          "absent");
+	/* two prophylaxis mentions: the dose with its route ("40 mg SC OD") and the indication */
 	CHECK_STR(status(v, a, "Enoxaparin 40 mg SC OD for DVT prophylaxis", "vte-prophylaxis"),
-	          "affirmed");
+	          "several");
+	CHECK_STR(status(v, a, "Enoxaparin for DVT prophylaxis", "treatment-dose"), "absent");
+	CHECK_STR(status(v, a, "Enoxaparin for DVT prophylaxis", "vte-prophylaxis"), "affirmed");
+	CHECK_STR(status(v, a, "Enoxaparin 40 mg SC twice daily", "vte-prophylaxis"), "absent");
 	CHECK_STR(status(v, a, "Asked for pain relief medication", "analgesic"), "affirmed");
 	CHECK_STR(status(v, a, "h/o Ca 2010", "malignancy"), "historical");
 	CHECK_STR(status(v, a, "Adj Ca 2.45", "malignancy"), "absent");

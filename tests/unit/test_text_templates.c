@@ -259,6 +259,9 @@ static const struct {
     {"injection-ordinal", K_QUALIFIER},
     {"repeated-injections", K_QUALIFIER},
     {"bmi", K_QUALIFIER},
+    {"inr", K_QUALIFIER},
+    {"body-weight", K_QUALIFIER},
+    {"body-height", K_QUALIFIER},
     /* responses and decisions, several with their own polarity ("no relief", "not keen") */
     {"good-response", K_QUALIFIER},
     {"relief", K_QUALIFIER},
