@@ -392,53 +392,45 @@ static int is_type(const cJSON *resource, const char *type)
 }
 
 /* Does `reference` ("Type/id", an absolute URL ending so, or a fullUrl) name `resource`? */
-static int names(const char *reference, const cJSON *resource, const char *full_url)
+/* 1 when the first n bytes of reference name resource: its "Type/id", an absolute URL ending
+ * in it, or its entry's fullUrl. */
+static int names(const char *reference, size_t n, const cJSON *resource, const char *full_url)
 {
 	char buf[256];
 	const char *ref = fhir_resource_ref(resource, buf, sizeof(buf));
-	size_t n, m;
+	size_t m;
 
-	if (full_url != NULL && strcmp(reference, full_url) == 0)
+	if (full_url != NULL && strlen(full_url) == n && strncmp(reference, full_url, n) == 0)
 		return 1;
 	if (ref == NULL)
 		return 0;
-	n = strlen(reference);
 	m = strlen(ref);
-	return strcmp(reference, ref) == 0 ||
-	       (n > m && reference[n - m - 1] == '/' && strcmp(reference + n - m, ref) == 0 &&
+	return (m == n && strncmp(reference, ref, n) == 0) ||
+	       (n > m && reference[n - m - 1] == '/' && strncmp(reference + n - m, ref, m) == 0 &&
 	        strncmp(reference, "http", 4) == 0);
 }
 
 /* FHIR R4 §References: a contained "#id" (in `container`, the resource holding the reference or,
- * for a contained resource, the one containing it), or a resource of the prefetch Bundle; a
- * version-specific reference ("Organization/1/_history/2") names the resource without its
- * version. */
+ * for a contained resource, the one containing it), or a resource of the prefetch Bundle,
+ * versioned or not (fhir_reference_length). */
 static const cJSON *resolve(const struct patient_data *d, const cJSON *container,
                             const char *reference)
 {
 	const cJSON *item;
-	const char *history;
-	char plain[256];
 
 	if (reference == NULL)
 		return NULL;
 	if (reference[0] == '#')
 		return fhir_find_contained(container, reference + 1);
-	history = strstr(reference, "/_history/");
-	if (history != NULL) {
-		if ((size_t)(history - reference) >= sizeof(plain))
-			return NULL;
-		memcpy(plain, reference, (size_t)(history - reference));
-		plain[history - reference] = '\0';
-		reference = plain;
-	}
 	if (is_type(d->value, "Bundle")) {
+		size_t n = fhir_reference_length(reference);
+
 		cJSON_ArrayForEach(item, fhir_get(d->value, "entry"))
 		{
 			const cJSON *resource = fhir_get(item, "resource");
 
 			if (cJSON_IsObject(resource) &&
-			    names(reference, resource, fhir_get_string(item, "fullUrl")))
+			    names(reference, n, resource, fhir_get_string(item, "fullUrl")))
 				return resource;
 		}
 	}

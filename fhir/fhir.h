@@ -476,7 +476,13 @@ enum fhir_prefetch_kind fhir_prefetch_classify(const cJSON *value);
 void fhir_bundle_resources(const cJSON *value, struct fhir_arena *arena,
                            struct fhir_collection *out, size_t *outcomes, size_t *skipped);
 
-/* The resource in a collection of NODE resources whose "Type/id" equals `reference`, or NULL. */
+/* Bytes of `reference` that name the resource: all of it, or what comes before "/_history/"
+ * in a version-specific reference ("Organization/1/_history/2" names Organization/1; FHIR R4
+ * §References). */
+size_t fhir_reference_length(const char *reference);
+
+/* The resource in a collection of NODE resources whose "Type/id" equals `reference` (versioned
+ * or not: fhir_reference_length), or NULL. */
 const cJSON *fhir_find_reference(const struct fhir_collection *resources, const char *reference);
 
 /* The resource in `container`'s contained[] whose id equals `id` (without the '#'), or NULL

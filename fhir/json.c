@@ -108,13 +108,21 @@ void fhir_bundle_resources(const cJSON *value, struct fhir_arena *arena,
 	}
 }
 
+size_t fhir_reference_length(const char *reference)
+{
+	const char *history = strstr(reference, "/_history/");
+
+	return history != NULL ? (size_t)(history - reference) : strlen(reference);
+}
+
 const cJSON *fhir_find_reference(const struct fhir_collection *resources, const char *reference)
 {
 	char buf[512];
-	size_t i;
+	size_t i, n;
 
 	if (resources == NULL || reference == NULL)
 		return NULL;
+	n = fhir_reference_length(reference);
 	for (i = 0; i < resources->count; i++) {
 		const struct fhir_value *v = &resources->items[i];
 		const char *ref;
@@ -122,7 +130,7 @@ const cJSON *fhir_find_reference(const struct fhir_collection *resources, const 
 		if (v->kind != FHIR_VALUE_NODE)
 			continue;
 		ref = fhir_resource_ref(v->node, buf, sizeof(buf));
-		if (ref != NULL && strcmp(ref, reference) == 0)
+		if (ref != NULL && strncmp(ref, reference, n) == 0 && ref[n] == '\0')
 			return v->node;
 	}
 	return NULL;

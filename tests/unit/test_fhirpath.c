@@ -1431,6 +1431,35 @@ static void test_answer_memo(void)
 	fhir_arena_free(arena);
 }
 
+/* fhir_find_reference names a resource with or without a version ("/_history/N"), and only
+ * that resource. */
+static void test_find_reference(void)
+{
+	cJSON *bundle =
+	    cJSON_Parse("{\"resourceType\":\"Bundle\",\"entry\":["
+	                "{\"resource\":{\"resourceType\":\"Condition\",\"id\":\"c1\"}},"
+	                "{\"resource\":{\"resourceType\":\"Condition\",\"id\":\"c12\"}}]}");
+	struct fhir_arena *arena = fhir_arena_new();
+	struct fhir_collection all = {0};
+	const cJSON *first, *second;
+
+	fhir_bundle_resources(bundle, arena, &all, NULL, NULL);
+	first = all.count == 2 ? all.items[0].node : NULL;
+	second = all.count == 2 ? all.items[1].node : NULL;
+	if (first != NULL && fhir_find_reference(&all, "Condition/c1") == first &&
+	    fhir_find_reference(&all, "Condition/c1/_history/3") == first &&
+	    fhir_find_reference(&all, "Condition/c12/_history/1") == second &&
+	    fhir_find_reference(&all, "Condition/c") == NULL &&
+	    fhir_find_reference(&all, "Condition/c1x/_history/1") == NULL &&
+	    fhir_reference_length("Organization/1/_history/2") == strlen("Organization/1"))
+		passed++;
+	else
+		fail_case("find reference", "another resource",
+		          "Condition/c1 with or without a version");
+	fhir_arena_free(arena);
+	cJSON_Delete(bundle);
+}
+
 /* fhir__fp_model_resource finds each R4 resource type by its text (a copy, not the model's
  * address) and answers the model's own string; anything else (a data type, another case, a
  * prefix, "") is not a resource. */
@@ -1725,6 +1754,7 @@ int main(void)
 	test_lambda_release();
 	test_union_release();
 	test_model_resource();
+	test_find_reference();
 	test_model_child_memo();
 	test_answer_memo();
 	test_arena_sizes();
