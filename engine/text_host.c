@@ -1277,12 +1277,13 @@ size_t engine__text_order_concepts(struct engine__text *t, const cJSON *order, u
 	/* FHIR R4 ServiceRequest.orderDetail: how the service is delivered ("Ultrasound guided"
 	 * beside a catalogue name "Joint injection") is part of what is ordered */
 	static const char *const members[] = {"code", "orderDetail", "bodySite"};
-	const struct cached *c[3] = {NULL, NULL, NULL};
+	enum { MEMBERS = sizeof(members) / sizeof(members[0]) };
+	const struct cached *c[MEMBERS] = {NULL};
 	size_t total = 0, n = 0;
 	int *list;
 
 	*out = NULL;
-	for (size_t m = 0; m < 3 && t->vocab != NULL; m++) {
+	for (size_t m = 0; m < MEMBERS && t->vocab != NULL; m++) {
 		const cJSON *member = fhir_get(order, members[m]);
 
 		if (member != NULL) {
@@ -1293,7 +1294,7 @@ size_t engine__text_order_concepts(struct engine__text *t, const cJSON *order, u
 	if (total == 0)
 		return 0;
 	list = fhir_arena_alloc(t->arena, total * sizeof(*list));
-	for (size_t m = 0; m < 3; m++)
+	for (size_t m = 0; m < MEMBERS; m++)
 		for (size_t i = 0; c[m] != NULL && i < c[m]->count; i++)
 			if (c[m]->items[i].concept >= 0 &&
 			    (statuses & (1u << c[m]->items[i].status)))
