@@ -206,6 +206,9 @@ static size_t tokenize(const char *text, struct engine__scratch *scratch)
 		} else if (s[i] == '[' && (s[i + 1] == 'x' || s[i + 1] == 'X') && s[i + 2] == ']') {
 			push(&b, i, i + 3, "\xe2\x98\x91"); /* "[x]": the ticked box, U+2611 */
 			i += 3;
+		} else if (s[i] == '%') {
+			push(&b, i, i + 1, "percent"); /* "12%", "12 %" and "12 percent" are one */
+			i++;
 		} else if (s[i] == '?' || s[i] == '#') {
 			push(&b, i, i + 1, s[i] == '?' ? "?" : "#"); /* query; '#' UK fracture */
 			i++;

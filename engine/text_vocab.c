@@ -14,6 +14,8 @@ struct pattern {
 	size_t length;
 	int prefix;
 	int numeric; /* a prefix of digits ("2*"): matches numbers only ("2.45", not "2ww") */
+	int range;   /* a numeric token "{n:LO-HI}": matches a number from lo to hi */
+	double lo, hi;
 };
 
 struct engine_vocab {
@@ -23,6 +25,8 @@ struct engine_vocab {
 	size_t exact_cap;
 	unsigned *prefix_by_byte[256]; /* prefix pattern ids starting with that byte, NEW */
 	size_t prefix_count_by_byte[256];
+	unsigned *ranges; /* the "{n:LO-HI}" pattern ids, NEW */
+	size_t range_count;
 
 	struct engine__phrase *phrases;
 	size_t phrase_count, phrase_cap;
@@ -89,6 +93,7 @@ void engine__vocab_free(struct engine_vocab *v)
 	free(v->exact);
 	for (i = 0; i < 256; i++)
 		free(v->prefix_by_byte[i]);
+	free(v->ranges);
 	for (i = 0; i < v->phrase_count; i++)
 		free(v->phrases[i].pattern);
 	free(v->phrases);
@@ -165,7 +170,7 @@ static void exact_rehash(struct engine_vocab *v)
 		abort();
 	v->exact_cap = cap;
 	for (size_t i = 0; i < v->pattern_count; i++)
-		if (!v->patterns[i].prefix)
+		if (!v->patterns[i].prefix && !v->patterns[i].range)
 			*exact_slot(v, v->patterns[i].text, v->patterns[i].length) =
 			    (unsigned)i + 1;
 }
@@ -207,7 +212,53 @@ static unsigned intern(struct engine_vocab *v, const char *word, int prefix)
 	p->length = n;
 	p->prefix = prefix;
 	p->numeric = prefix && n > 0 && strspn(word, "0123456789") == n;
+	p->range = 0;
 	return (unsigned)v->pattern_count++;
+}
+
+/* The pattern id of a numeric token "{n:LO-HI}", interning it (one id per range). */
+static unsigned intern_range(struct engine_vocab *v, double lo, double hi)
+{
+	struct pattern *p;
+
+	for (size_t i = 0; i < v->range_count; i++)
+		if (v->patterns[v->ranges[i]].lo == lo && v->patterns[v->ranges[i]].hi == hi)
+			return v->ranges[i];
+	v->ranges = realloc(v->ranges, (v->range_count + 1) * sizeof(*v->ranges));
+	if (v->ranges == NULL)
+		abort();
+	v->ranges[v->range_count++] = (unsigned)v->pattern_count;
+	v->patterns =
+	    grow(v->patterns, &v->pattern_cap, v->pattern_count + 1, sizeof(*v->patterns));
+	p = &v->patterns[v->pattern_count];
+	p->text = engine__strdup("{n}");
+	p->length = 0;
+	p->prefix = 0;
+	p->numeric = 0;
+	p->range = 1;
+	p->lo = lo;
+	p->hi = hi;
+	return (unsigned)v->pattern_count++;
+}
+
+/* A token's value when it is a number as the tokenizer keeps one (digits, at most one '.'
+ * between digits: "12", "7.5"): 0 and *value, else -1. */
+static int number_value(const char *norm, double *value)
+{
+	size_t digits = strspn(norm, "0123456789");
+
+	if (digits == 0 || digits > 9)
+		return -1;
+	if (norm[digits] == '.') {
+		size_t frac = strspn(norm + digits + 1, "0123456789");
+
+		if (frac == 0 || frac > 6 || norm[digits + 1 + frac] != '\0')
+			return -1;
+	} else if (norm[digits] != '\0') {
+		return -1;
+	}
+	*value = strtod(norm, NULL);
+	return 0;
 }
 
 /* The pattern ids one text token matches (its exact word and every prefix it starts with; a
@@ -218,6 +269,7 @@ size_t engine__vocab_match_token(const struct engine_vocab *v, const char *norm,
 {
 	size_t n = strlen(norm), count = 0, i;
 	unsigned char b = (unsigned char)norm[0];
+	double value;
 
 	if (n == 0)
 		return 0;
@@ -244,19 +296,84 @@ size_t engine__vocab_match_token(const struct engine_vocab *v, const char *norm,
 		    (!p->numeric || strspn(norm + p->length, "0123456789.") == n - p->length))
 			out[count++] = v->prefix_by_byte[b][i];
 	}
+	if (v->range_count > 0 && number_value(norm, &value) == 0)
+		for (i = 0; i < v->range_count && count < max; i++)
+			if (value >= v->patterns[v->ranges[i]].lo &&
+			    value <= v->patterns[v->ranges[i]].hi)
+				out[count++] = v->ranges[i];
 	return count;
 }
 
-/* Adds a phrase: tokenized like text; a trailing '*' on a token makes it a prefix. Returns 0,
- * or -1 when the phrase has no token. */
+/* The bytes that stand for numeric token k of a phrase while it is tokenized: U+E000 (a private
+ * use character: a word byte to the tokenizer) and one letter, 'a' + k. */
+#define RANGE_MARK     "\xee\x80\x80"
+#define RANGE_MARK_LEN 3
+#define MAX_RANGES     8 /* numeric tokens in one phrase */
+
+/* A number of a numeric token ("12", "7.5"): its end, or NULL. */
+static const char *range_number(const char *s, double *value)
+{
+	char *end;
+	size_t digits = strspn(s, "0123456789");
+
+	if (digits == 0 || digits > 9)
+		return NULL;
+	if (s[digits] == '.' && strspn(s + digits + 1, "0123456789") == 0)
+		return NULL;
+	*value = strtod(s, &end);
+	return end;
+}
+
+/* Parses "{n:LO-HI}" at s ('{'): LO <= HI, numbers as text writes them. Returns the byte after
+ * '}', or NULL when malformed. */
+static const char *parse_range(const char *s, double *lo, double *hi)
+{
+	if (strncmp(s, "{n:", 3) != 0)
+		return NULL;
+	s = range_number(s + 3, lo);
+	if (s == NULL || *s != '-')
+		return NULL;
+	s = range_number(s + 1, hi);
+	if (s == NULL || *s != '}' || *lo > *hi)
+		return NULL;
+	return s + 1;
+}
+
+/* Adds a phrase: tokenized like text; a trailing '*' on a token makes it a prefix; "{n:LO-HI}"
+ * is a numeric token (policies/vocabulary/README.md). Returns 0, -1 when the phrase has no
+ * token, -2 when a numeric token is malformed. */
 static int add_phrase(struct engine_vocab *v, const char *text, enum engine__layer layer, int owner)
 {
 	struct engine__token *toks;
-	size_t count, i, n = 0;
+	size_t count, i, n = 0, nranges = 0, len = strlen(text);
 	struct engine__phrase *ph;
 	unsigned *pattern;
+	double lo[MAX_RANGES], hi[MAX_RANGES];
+	char *buf;
+	const char *s;
 
 	fhir_arena_reset(v->scratch);
+	/* each numeric token becomes one word of its own (RANGE_MARK and its letter): at most as
+	 * long as the "{n:...}" it stands for */
+	buf = fhir_arena_alloc(v->scratch, len + 1);
+	for (s = text, i = 0; *s != '\0';) {
+		if (*s == '}')
+			return -2;
+		if (*s != '{') {
+			buf[i++] = *s++;
+			continue;
+		}
+		if (nranges == MAX_RANGES ||
+		    (s = parse_range(s, &lo[nranges], &hi[nranges])) == NULL || *s == '*')
+			return -2;
+		buf[i++] = ' ';
+		memcpy(buf + i, RANGE_MARK, RANGE_MARK_LEN);
+		i += RANGE_MARK_LEN;
+		buf[i++] = (char)('a' + nranges++);
+		buf[i++] = ' ';
+	}
+	buf[i] = '\0';
+	text = buf;
 	engine__tokenize(text, v->scratch, &toks, &count);
 	pattern = malloc((count + 1) * sizeof(*pattern));
 	if (pattern == NULL)
@@ -267,6 +384,16 @@ static int add_phrase(struct engine_vocab *v, const char *text, enum engine__lay
 
 		if (toks[i].norm == NULL)
 			continue; /* a '.' in a phrase is not a boundary */
+		if (strncmp(toks[i].norm, RANGE_MARK, RANGE_MARK_LEN) == 0) {
+			size_t k = (size_t)(toks[i].norm[RANGE_MARK_LEN] - 'a');
+
+			if (k >= nranges || toks[i].norm[RANGE_MARK_LEN + 1] != '\0') {
+				free(pattern);
+				return -2; /* the mark itself written in the phrase */
+			}
+			pattern[n++] = intern_range(v, lo[k], hi[k]);
+			continue;
+		}
 		pattern[n++] = intern(v, toks[i].norm, prefix);
 	}
 	/* a concept phrase drops its inner articles and possessives (engine__filler_word):
@@ -356,6 +483,14 @@ static void known_keys(struct loader *l, const cJSON *obj, const char *const *kn
 	}
 }
 
+/* What is wrong with a phrase add_phrase refused (its return code). */
+static const char *phrase_error(int rc)
+{
+	return rc == -2 ? "a numeric token is {n:LO-HI}: two numbers (digits, an optional "
+	                  "decimal part), LO <= HI, with no '*' after it"
+	                : "a phrase is a string with at least one word";
+}
+
 /* phrases: a non-empty array of non-empty strings, each added to `layer` for `owner`. */
 static void add_phrases(struct engine_vocab *v, struct loader *l, const cJSON *obj,
                         const char *base, enum engine__layer layer, int owner)
@@ -371,9 +506,13 @@ static void add_phrases(struct engine_vocab *v, struct loader *l, const cJSON *o
 	}
 	cJSON_ArrayForEach(item, list)
 	{
+		int rc = -1;
+
 		snprintf(ptr, sizeof(ptr), "%s/phrases/%d", base, i++);
-		if (!cJSON_IsString(item) || add_phrase(v, item->valuestring, layer, owner) != 0)
-			fail(l, ptr, "a phrase is a string with at least one word");
+		if (cJSON_IsString(item))
+			rc = add_phrase(v, item->valuestring, layer, owner);
+		if (rc != 0)
+			fail(l, ptr, phrase_error(rc));
 	}
 }
 
@@ -473,6 +612,7 @@ static void load_context(struct engine_vocab *v, struct loader *l, const cJSON *
 		const char *phrase, *category, *direction;
 		const cJSON *window;
 		struct engine__rule rule = {0};
+		int rc;
 		size_t k;
 
 		snprintf(base, sizeof(base), "/rules/%d", i++);
@@ -593,11 +733,11 @@ static void load_context(struct engine_vocab *v, struct loader *l, const cJSON *
 		}
 		v->rules = grow(v->rules, &v->rule_cap, v->rule_count + 1, sizeof(*v->rules));
 		v->rules[v->rule_count] = rule;
-		if (add_phrase(v, phrase, ENGINE_LAYER_CONTEXT, (int)v->rule_count) != 0) {
+		if ((rc = add_phrase(v, phrase, ENGINE_LAYER_CONTEXT, (int)v->rule_count)) != 0) {
 			char ptr[80];
 
 			snprintf(ptr, sizeof(ptr), "%s/phrase", base);
-			fail(l, ptr, "a phrase is a string with at least one word");
+			fail(l, ptr, phrase_error(rc));
 			continue;
 		}
 		v->rule_count++;

@@ -163,6 +163,7 @@ static void test_tokens(void)
 	CHECK_STR(tokens(a, "KNEE INJECTION \xe2\x80\x93 US GUIDED"), "knee injection us guided");
 	CHECK_STR(tokens(a, "A&E h/o e.g. Smith"), "ae ho eg smith");
 	CHECK_STR(tokens(a, "Cannot feel, can't feel"), "cant feel cant feel");
+	CHECK_STR(tokens(a, "12% better, 12 % better"), "12 percent better 12 percent better");
 	CHECK_STR(tokens(a, ""), "");
 	fhir_arena_free(a);
 }
@@ -303,6 +304,92 @@ static void test_codes(void)
 	cJSON_Delete(codes);
 	cJSON_Delete(sites);
 	engine__vocab_free(v);
+}
+
+/* The last load error's pointer (test_numeric_token). */
+static char last_pointer[128];
+
+static void keep_pointer(void *ctx, const char *file, const char *pointer, const char *message)
+{
+	report(ctx, file, pointer, message);
+	snprintf(last_pointer, sizeof(last_pointer), "%s", pointer);
+}
+
+/* "{n:LO-HI}" matches a number by value ("12%", "12 %", "12 percent", "7.5%"), nothing else;
+ * a malformed one is a load error naming its phrase. */
+static void test_numeric_token(void)
+{
+	struct fhir_arena *a = fhir_arena_new();
+	int errors = 0;
+	struct engine_vocab *v =
+	    vocab_of("{\"rules\": []}",
+	             "{\"concepts\": ["
+	             "{\"id\": \"minimal\", \"phrases\": [\"{n:0-25} percent improvement\", "
+	             "\"relief of {n:0-25} percent\"], \"source\": \"t\"},"
+	             "{\"id\": \"partial\", \"phrases\": [\"{n:25.1-49.9} percent improvement\"], "
+	             "\"source\": \"t\"},"
+	             "{\"id\": \"good\", \"phrases\": [\"{n:50-100} percent improvement\"], "
+	             "\"source\": \"t\"},"
+	             "{\"id\": \"brief\", \"phrases\": [\"only {n:1-99} days\", \"ca 2*\"], "
+	             "\"source\": \"t\"}]}",
+	             "{\"laterality\": [], \"regions\": []}", &errors);
+	static const char *const minimal[] = {
+	    "12% improvement",  "12 % improvement",         "12 percent improvement",
+	    "7.5% improvement", "0% improvement",           "25% improvement",
+	    "relief of 20%",    "Pain: 3% improvement only"};
+	static const char *const not_minimal[] = {
+	    "26% improvement",   "12 improvement",  "12mg improvement", "12.5.3% improvement",
+	    "25.5% improvement", "improvement 12%", "100% improvement"};
+	cJSON *bad;
+	struct engine_vocab *w;
+	struct engine_reporter rep = {keep_pointer, NULL};
+
+	OK(errors == 0);
+	for (size_t i = 0; i < sizeof(minimal) / sizeof(minimal[0]); i++)
+		CHECK(strcmp(status(v, a, minimal[i], "minimal"), "affirmed") == 0, "'%s'",
+		      minimal[i]);
+	for (size_t i = 0; i < sizeof(not_minimal) / sizeof(not_minimal[0]); i++)
+		CHECK(strcmp(status(v, a, not_minimal[i], "minimal"), "absent") == 0, "'%s'",
+		      not_minimal[i]);
+	CHECK_STR(status(v, a, "35% improvement", "partial"), "affirmed");
+	CHECK_STR(status(v, a, "49.9% improvement", "partial"), "affirmed");
+	CHECK_STR(status(v, a, "50% improvement", "partial"), "absent");
+	CHECK_STR(status(v, a, "50% improvement", "good"), "affirmed");
+	CHECK_STR(status(v, a, "100 percent improvement", "good"), "affirmed");
+	CHECK_STR(status(v, a, "101% improvement", "good"), "absent");
+	CHECK_STR(status(v, a, "only 3 days", "brief"), "affirmed");
+	CHECK_STR(status(v, a, "only 100 days", "brief"), "absent");
+	CHECK_STR(status(v, a, "only a few days", "brief"), "absent");
+	CHECK_STR(status(v, a, "ca 2.45", "brief"), "affirmed"); /* prefixes still match */
+	engine__vocab_free(v);
+
+	/* malformed numeric tokens: each one error at its phrase's pointer */
+	static const char *const malformed[] = {"{n:25-0} x",
+	                                        "{n:a-b} x",
+	                                        "{n:1-2 x",
+	                                        "x }",
+	                                        "{n:1-2}* x",
+	                                        "{m:1-2} x",
+	                                        "{n:1.-2} x",
+	                                        "{n:1-2}{n:3-4}{n:1-2}{n:3-4}{n:1-2}{n:3-4}"
+	                                        "{n:1-2}{n:3-4}{n:5-6}"};
+	for (size_t i = 0; i < sizeof(malformed) / sizeof(malformed[0]); i++) {
+		char *json = (char *)fhir_arena_printf(
+		    a,
+		    "{\"concepts\": [{\"id\": \"x\", \"phrases\": [\"ok {n:1-2}\", \"%s\"], "
+		    "\"source\": \"t\"}]}",
+		    malformed[i]);
+
+		w = engine__vocab_new();
+		bad = cJSON_Parse(json);
+		last_pointer[0] = '\0';
+		CHECK(engine__vocab_add(w, bad, "vocabulary/concepts.json", &rep) == 1, "'%s'",
+		      malformed[i]);
+		CHECK_STR(last_pointer, "/concepts/0/phrases/1");
+		cJSON_Delete(bad);
+		engine__vocab_free(w);
+	}
+	fhir_arena_free(a);
 }
 
 /* A period's start read from month/year text exactly, or not at all. */
@@ -555,6 +642,7 @@ int main(void)
 	test_limits(v);
 	engine__vocab_free(v);
 	test_load_errors();
+	test_numeric_token();
 	test_period_start();
 	test_codes();
 	test_shipped();

@@ -568,14 +568,22 @@ static size_t policy_concepts(char ***ids)
 
 /* ---- reading ----------------------------------------------------------------------------- */
 
-/* A phrase as a clinician would type it: a `prefix*` phrase token becomes its prefix. */
+/* A phrase as a clinician would type it: a `prefix*` phrase token becomes its prefix, a numeric
+ * token `{n:LO-HI}` its lowest number. */
 static void typed(const char *phrase, char *out, size_t size)
 {
 	size_t o = 0;
 
-	for (const char *p = phrase; *p != '\0' && o + 1 < size; p++)
+	for (const char *p = phrase; *p != '\0' && o + 1 < size; p++) {
+		if (strncmp(p, "{n:", 3) == 0 && strchr(p, '}') != NULL) {
+			for (p += 3; *p != '-' && *p != '}' && o + 1 < size; p++)
+				out[o++] = *p;
+			p = strchr(p, '}');
+			continue;
+		}
 		if (*p != '*')
 			out[o++] = *p;
+	}
 	out[o] = '\0';
 }
 
