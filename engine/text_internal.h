@@ -203,6 +203,17 @@ int *engine__concept_list(const struct engine_vocab *v, const char *ids, struct 
  * period that runs backwards. */
 const char *engine__text_period_start(const char *text, char out[8]);
 
+/* Marks historical each affirmed concept mention (not a body site) among mentions[0, count) of
+ * `text` that a past date written in its clause dates (text_dates.c): "in" or "during" and a
+ * year, a month and year or "MM/YYYY" ("during pregnancy in 2022", "In 2018 she had ..."),
+ * whose last month is DATED_MONTHS (12) or more before now, within 4 words of the mention, in a
+ * clause (',', ';', ':', '.', a bracket, a spaced dash, "but") with no word that says the finding
+ * goes on or the date is of something else ("since", "now", "new", "still", "again", "today",
+ * "diagnosed", "started", "first", "on", "MRI", ...). Without now (now_year 0) nothing changes. */
+void engine__text_dated_history(const char *text, struct engine__mention *mentions, size_t count,
+                                const struct engine__concept *concepts, int now_year,
+                                int now_month);
+
 /* ---- the request side (text_host.c) ---------------------------------------------------- */
 
 /* The FHIRPath functions the engine adds (mentions, sites, siteLabel, sameSite): policies are
@@ -216,6 +227,9 @@ extern const struct fhir_path_host engine__host;
  * concepts) lives until engine__text_free. */
 struct engine__text *engine__text_new(const struct engine_vocab *vocab);
 void engine__text_free(struct engine__text *t); /* accepts NULL */
+/* The request's now (year and month): a past date written beside a finding makes it history
+ * (engine__text_dated_history). Without it (NULL, or no date) dates in text change nothing. */
+void engine__text_set_now(struct engine__text *t, const struct fhir_datetime *now);
 /* Lets sites() of a ServiceRequest whose own words name no site read its reasonReference
  * Conditions (resolved in the request). `resolve` may be NULL. */
 void engine__text_set_resolver(struct engine__text *t,

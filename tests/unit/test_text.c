@@ -392,6 +392,66 @@ static void test_numeric_token(void)
 	fhir_arena_free(a);
 }
 
+/* The status of concept `id` in text after the dated-history rule with now = year-month. */
+static const char *dated(const struct engine_vocab *v, struct fhir_arena *arena, const char *text,
+                         const char *id, int year, int month)
+{
+	struct engine__mention *m;
+	size_t n, i;
+	int c = engine__vocab_concept(v, id);
+
+	engine__annotate(v, text, arena, &m, &n);
+	engine__text_dated_history(text, m, n, engine__vocab_concepts(v), year, month);
+	for (i = 0; i < n; i++)
+		if (m[i].concept == c)
+			return engine__status_names[m[i].status];
+	return "absent";
+}
+
+/* A past date written beside a finding, a year or more before now, in its own clause, makes it
+ * history; "since", a present word, another clause or a recent date do not. */
+static void test_dated_history(const struct engine_vocab *v)
+{
+	struct fhir_arena *a = fhir_arena_new();
+	static const char *const past[] = {
+	    "cauda equina during pregnancy in 2022, resolved",
+	    "In 2018 she had cauda equina after a fall",
+	    "cauda equina in March 2024",
+	    "cauda equina in Aug 2024",
+	    "cauda equina in 03/2021",
+	    "cauda equina in the summer of 2019",
+	    "back pain, cauda equina in 2016 post op",
+	};
+	static const char *const current[] = {
+	    "cauda equina in Oct 2024",           /* 11 months before now */
+	    "cauda equina in 2024",               /* ends December 2024: 9 months */
+	    "cauda equina since 2019",            /* ongoing */
+	    "cauda equina in 2019 and now worse", /* a present word */
+	    "cauda equina in 2019, still present",
+	    "cauda equina diagnosed in 2019",
+	    "cauda equina - MRI in 2019 normal", /* the date is another clause's */
+	    "cauda equina, sciatica in 2019",
+	    "cauda equina with one two three four five in 2019", /* too far */
+	    "cauda equina in 13/2021",                           /* no month 13 */
+	    "cauda equina in 1850",
+	    "cauda equina (2019)", /* a bracketed year is an onset on problem lists */
+	};
+
+	for (size_t i = 0; i < sizeof(past) / sizeof(past[0]); i++)
+		CHECK(strcmp(dated(v, a, past[i], "ces", 2025, 9), "historical") == 0, "'%s': %s",
+		      past[i], dated(v, a, past[i], "ces", 2025, 9));
+	for (size_t i = 0; i < sizeof(current) / sizeof(current[0]); i++)
+		CHECK(strcmp(dated(v, a, current[i], "ces", 2025, 9), "affirmed") == 0, "'%s': %s",
+		      current[i], dated(v, a, current[i], "ces", 2025, 9));
+	CHECK_STR(dated(v, a, "cauda equina, sciatica in 2019", "sciatica", 2025, 9), "historical");
+	CHECK_STR(dated(v, a, "cauda equina in 2019", "ces", 0, 0), "affirmed"); /* no now */
+	CHECK_STR(dated(v, a, "no cauda equina in 2019", "ces", 2025, 9), "negated");
+	CHECK_STR(dated(v, a, "?cauda equina in 2019", "ces", 2025, 9), "uncertain");
+	CHECK_STR(dated(v, a, "left knee in 2019", "site:knee", 2025, 9), "affirmed");
+	CHECK_STR(dated(v, a, "", "ces", 2025, 9), "absent");
+	fhir_arena_free(a);
+}
+
 /* A period's start read from month/year text exactly, or not at all. */
 static void test_period_start(void)
 {
@@ -640,6 +700,7 @@ int main(void)
 	test_context(v);
 	test_sides(v);
 	test_limits(v);
+	test_dated_history(v);
 	engine__vocab_free(v);
 	test_load_errors();
 	test_numeric_token();
