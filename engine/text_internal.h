@@ -98,6 +98,7 @@ struct engine__phrase {
 	int single; /* one token of one letter ("l", "r"): laterality only right before a site */
 	int blocks_sites; /* a concept phrase marked "blocksSites": no body site inside it
 	                     ("cervical screening" names no spine) */
+	int relative;     /* it has a "{fall:LO-HI}" token: engine__vocab_phrase_holds decides */
 };
 
 struct engine__rule {
@@ -142,6 +143,11 @@ size_t engine__vocab_match_token(const struct engine_vocab *v, const char *norm,
 const struct engine__phrase *engine__vocab_phrases_from(const struct engine_vocab *v,
                                                         unsigned pattern, size_t **list,
                                                         size_t *count);
+/* 1 when phrase `ph`, matched on tokens [from, to), holds: a phrase with a "{fall:LO-HI}" token
+ * holds when that number is LO to HI per cent below the "{n:...}" number before it ("from
+ * {n:1-10} to {fall:50-100}": "from 8 to 3", not "from 8 to 5"); any other phrase always. */
+int engine__vocab_phrase_holds(const struct engine_vocab *v, const struct engine__phrase *ph,
+                               const struct engine__token *toks, size_t from, size_t to);
 /* 1 when a token with these pattern ids is a one-word laterality phrase ("left", "rt"). */
 int engine__vocab_side_token(const struct engine_vocab *v, const unsigned *patterns, size_t n);
 /* The display a code is read as when a record carries it without one (codes.json, and the

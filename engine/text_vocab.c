@@ -15,6 +15,8 @@ struct pattern {
 	int prefix;
 	int numeric; /* a prefix of digits ("2*"): matches numbers only ("2.45", not "2ww") */
 	int range;   /* a numeric token "{n:LO-HI}": matches a number from lo to hi */
+	int fall;    /* "{fall:LO-HI}": a number lo to hi per cent below the phrase's "{n:...}"
+	                before it (checked on the whole phrase: engine__vocab_phrase_holds) */
 	double lo, hi;
 };
 
@@ -213,16 +215,19 @@ static unsigned intern(struct engine_vocab *v, const char *word, int prefix)
 	p->prefix = prefix;
 	p->numeric = prefix && n > 0 && strspn(word, "0123456789") == n;
 	p->range = 0;
+	p->fall = 0;
 	return (unsigned)v->pattern_count++;
 }
 
-/* The pattern id of a numeric token "{n:LO-HI}", interning it (one id per range). */
-static unsigned intern_range(struct engine_vocab *v, double lo, double hi)
+/* The pattern id of a numeric token "{n:LO-HI}" or "{fall:LO-HI}", interning it (one id per
+ * range). */
+static unsigned intern_range(struct engine_vocab *v, double lo, double hi, int fall)
 {
 	struct pattern *p;
 
 	for (size_t i = 0; i < v->range_count; i++)
-		if (v->patterns[v->ranges[i]].lo == lo && v->patterns[v->ranges[i]].hi == hi)
+		if (v->patterns[v->ranges[i]].lo == lo && v->patterns[v->ranges[i]].hi == hi &&
+		    v->patterns[v->ranges[i]].fall == fall)
 			return v->ranges[i];
 	v->ranges = realloc(v->ranges, (v->range_count + 1) * sizeof(*v->ranges));
 	if (v->ranges == NULL)
@@ -236,6 +241,7 @@ static unsigned intern_range(struct engine_vocab *v, double lo, double hi)
 	p->prefix = 0;
 	p->numeric = 0;
 	p->range = 1;
+	p->fall = fall;
 	p->lo = lo;
 	p->hi = hi;
 	return (unsigned)v->pattern_count++;
@@ -298,8 +304,9 @@ size_t engine__vocab_match_token(const struct engine_vocab *v, const char *norm,
 	}
 	if (v->range_count > 0 && number_value(norm, &value) == 0)
 		for (i = 0; i < v->range_count && count < max; i++)
-			if (value >= v->patterns[v->ranges[i]].lo &&
-			    value <= v->patterns[v->ranges[i]].hi)
+			if (v->patterns[v->ranges[i]].fall || /* any number: the phrase decides */
+			    (value >= v->patterns[v->ranges[i]].lo &&
+			     value <= v->patterns[v->ranges[i]].hi))
 				out[count++] = v->ranges[i];
 	return count;
 }
@@ -324,13 +331,14 @@ static const char *range_number(const char *s, double *value)
 	return end;
 }
 
-/* Parses "{n:LO-HI}" at s ('{'): LO <= HI, numbers as text writes them. Returns the byte after
- * '}', or NULL when malformed. */
-static const char *parse_range(const char *s, double *lo, double *hi)
+/* Parses "{n:LO-HI}" or "{fall:LO-HI}" (*fall 1) at s ('{'): LO <= HI, numbers as text writes
+ * them. Returns the byte after '}', or NULL when malformed. */
+static const char *parse_range(const char *s, double *lo, double *hi, int *fall)
 {
-	if (strncmp(s, "{n:", 3) != 0)
+	*fall = strncmp(s, "{fall:", 6) == 0;
+	if (strncmp(s, "{n:", 3) != 0 && !*fall)
 		return NULL;
-	s = range_number(s + 3, lo);
+	s = range_number(s + (*fall ? 6 : 3), lo);
 	if (s == NULL || *s != '-')
 		return NULL;
 	s = range_number(s + 1, hi);
@@ -349,6 +357,7 @@ static int add_phrase(struct engine_vocab *v, const char *text, enum engine__lay
 	struct engine__phrase *ph;
 	unsigned *pattern;
 	double lo[MAX_RANGES], hi[MAX_RANGES];
+	int fall[MAX_RANGES], relative = 0;
 	char *buf;
 	const char *s;
 
@@ -364,8 +373,13 @@ static int add_phrase(struct engine_vocab *v, const char *text, enum engine__lay
 			continue;
 		}
 		if (nranges == MAX_RANGES ||
-		    (s = parse_range(s, &lo[nranges], &hi[nranges])) == NULL || *s == '*')
+		    (s = parse_range(s, &lo[nranges], &hi[nranges], &fall[nranges])) == NULL ||
+		    *s == '*')
 			return -2;
+		/* a fall is measured from a "{n:...}" before it */
+		if (fall[nranges] && (nranges == 0 || fall[nranges - 1]))
+			return -2;
+		relative |= fall[nranges];
 		buf[i++] = ' ';
 		memcpy(buf + i, RANGE_MARK, RANGE_MARK_LEN);
 		i += RANGE_MARK_LEN;
@@ -391,7 +405,7 @@ static int add_phrase(struct engine_vocab *v, const char *text, enum engine__lay
 				free(pattern);
 				return -2; /* the mark itself written in the phrase */
 			}
-			pattern[n++] = intern_range(v, lo[k], hi[k]);
+			pattern[n++] = intern_range(v, lo[k], hi[k], fall[k]);
 			continue;
 		}
 		pattern[n++] = intern(v, toks[i].norm, prefix);
@@ -427,6 +441,7 @@ static int add_phrase(struct engine_vocab *v, const char *text, enum engine__lay
 	ph->owner = owner;
 	ph->single = n == 1 && strlen(toks[0].norm) == 1;
 	ph->blocks_sites = 0;
+	ph->relative = relative;
 	return 0;
 }
 
@@ -1162,6 +1177,49 @@ int engine__vocab_compile(struct engine_vocab *v, const struct engine_reporter *
 	fhir_arena_free(v->scratch);
 	v->scratch = NULL;
 	return l.errors;
+}
+
+/* Does a pattern match numbers only (a numeric token, a numeric prefix, or a word of digits)? */
+static int number_pattern(const struct pattern *p)
+{
+	return p->range || p->numeric ||
+	       (!p->prefix && p->length > 0 && strspn(p->text, "0123456789.") == p->length);
+}
+
+int engine__vocab_phrase_holds(const struct engine_vocab *v, const struct engine__phrase *ph,
+                               const struct engine__token *toks, size_t from, size_t to)
+{
+	double values[MAX_RANGES * 4];
+	size_t nvalues = 0, k, t;
+	double start = -1;
+
+	if (!ph->relative)
+		return 1;
+	/* the phrase's numbers, in order: no word skipped inside a phrase is a number */
+	for (k = from; k < to; k++) {
+		double x;
+
+		if (toks[k].norm != NULL && number_value(toks[k].norm, &x) == 0) {
+			if (nvalues == sizeof(values) / sizeof(values[0]))
+				return 0;
+			values[nvalues++] = x;
+		}
+	}
+	for (t = 0, k = 0; t < ph->length; t++) {
+		const struct pattern *p = &v->patterns[ph->pattern[t]];
+
+		if (!number_pattern(p))
+			continue;
+		if (k == nvalues)
+			return 0;
+		if (p->range && !p->fall)
+			start = values[k];
+		if (p->fall && (start <= 0 || (start - values[k]) * 100 < p->lo * start ||
+		                (start - values[k]) * 100 > p->hi * start))
+			return 0;
+		k++;
+	}
+	return k == nvalues;
 }
 
 int engine__vocab_side_token(const struct engine_vocab *v, const unsigned *patterns, size_t n)

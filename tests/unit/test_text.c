@@ -331,7 +331,9 @@ static void test_numeric_token(void)
 	             "{\"id\": \"good\", \"phrases\": [\"{n:50-100} percent improvement\"], "
 	             "\"source\": \"t\"},"
 	             "{\"id\": \"brief\", \"phrases\": [\"only {n:1-99} days\", \"ca 2*\"], "
-	             "\"source\": \"t\"}]}",
+	             "\"source\": \"t\"},"
+	             "{\"id\": \"halved\", \"phrases\": [\"from {n:1-10} to {fall:50-100}\", "
+	             "\"{n:1-10} 10 at start {fall:50-100} 10\"], \"source\": \"t\"}]}",
 	             "{\"laterality\": [], \"regions\": []}", &errors);
 	static const char *const minimal[] = {
 	    "12% improvement",  "12 % improvement",         "12 percent improvement",
@@ -361,6 +363,17 @@ static void test_numeric_token(void)
 	CHECK_STR(status(v, a, "only 100 days", "brief"), "absent");
 	CHECK_STR(status(v, a, "only a few days", "brief"), "absent");
 	CHECK_STR(status(v, a, "ca 2.45", "brief"), "affirmed"); /* prefixes still match */
+	/* a fall measured from the number before it */
+	CHECK_STR(status(v, a, "pain from 8 to 3", "halved"), "affirmed");
+	CHECK_STR(status(v, a, "pain from 8 to 4", "halved"), "affirmed"); /* exactly half */
+	CHECK_STR(status(v, a, "pain from 8 to 0", "halved"), "affirmed");
+	CHECK_STR(status(v, a, "pain from 8 to 4.5", "halved"), "absent");
+	CHECK_STR(status(v, a, "pain from 8 to 9", "halved"), "absent");
+	CHECK_STR(status(v, a, "pain from 0 to 0", "halved"), "absent");
+	CHECK_STR(status(v, a, "weight from 98 to 20", "halved"), "absent");
+	CHECK_STR(status(v, a, "NRS 8/10 at start, 3/10 at discharge", "halved"), "affirmed");
+	CHECK_STR(status(v, a, "NRS 8/10 at start, 5/10 at discharge", "halved"), "absent");
+	CHECK_STR(status(v, a, "8/10 on movement, 3/10 at rest", "halved"), "absent");
 	engine__vocab_free(v);
 
 	/* malformed numeric tokens: each one error at its phrase's pointer */
@@ -371,6 +384,8 @@ static void test_numeric_token(void)
 	                                        "{n:1-2}* x",
 	                                        "{m:1-2} x",
 	                                        "{n:1.-2} x",
+	                                        "{fall:50-100} x",
+	                                        "{n:1-2} {fall:1-2} {fall:3-4}",
 	                                        "{n:1-2}{n:3-4}{n:1-2}{n:3-4}{n:1-2}{n:3-4}"
 	                                        "{n:1-2}{n:3-4}{n:5-6}"};
 	for (size_t i = 0; i < sizeof(malformed) / sizeof(malformed[0]); i++) {
