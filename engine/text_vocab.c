@@ -317,18 +317,26 @@ size_t engine__vocab_match_token(const struct engine_vocab *v, const char *norm,
 #define RANGE_MARK_LEN 3
 #define MAX_RANGES     8 /* numeric tokens in one phrase */
 
-/* A number of a numeric token ("12", "7.5"): its end, or NULL. */
+/* A number of a numeric token ("12", "7.5": digits, an optional decimal part; no sign or
+ * exponent): its end, or NULL. */
 static const char *range_number(const char *s, double *value)
 {
-	char *end;
-	size_t digits = strspn(s, "0123456789");
+	char buf[24];
+	size_t digits = strspn(s, "0123456789"), n = digits;
 
 	if (digits == 0 || digits > 9)
 		return NULL;
-	if (s[digits] == '.' && strspn(s + digits + 1, "0123456789") == 0)
-		return NULL;
-	*value = strtod(s, &end);
-	return end;
+	if (s[digits] == '.') {
+		size_t frac = strspn(s + digits + 1, "0123456789");
+
+		if (frac == 0 || frac > 6)
+			return NULL;
+		n += 1 + frac;
+	}
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	*value = strtod(buf, NULL);
+	return s + n;
 }
 
 /* Parses "{n:LO-HI}" or "{fall:LO-HI}" (*fall 1) at s ('{'): LO <= HI, numbers as text writes
@@ -501,8 +509,8 @@ static void known_keys(struct loader *l, const cJSON *obj, const char *const *kn
 /* What is wrong with a phrase add_phrase refused (its return code). */
 static const char *phrase_error(int rc)
 {
-	return rc == -2 ? "a numeric token is {n:LO-HI}: two numbers (digits, an optional "
-	                  "decimal part), LO <= HI, with no '*' after it"
+	return rc == -2 ? "a numeric token is {n:LO-HI} or, after one, {fall:LO-HI}: two numbers "
+	                  "(digits, an optional decimal part), LO <= HI, with no '*' after it"
 	                : "a phrase is a string with at least one word";
 }
 

@@ -377,17 +377,18 @@ static void test_numeric_token(void)
 	engine__vocab_free(v);
 
 	/* malformed numeric tokens: each one error at its phrase's pointer */
-	static const char *const malformed[] = {"{n:25-0} x",
-	                                        "{n:a-b} x",
-	                                        "{n:1-2 x",
-	                                        "x }",
-	                                        "{n:1-2}* x",
-	                                        "{m:1-2} x",
-	                                        "{n:1.-2} x",
-	                                        "{fall:50-100} x",
-	                                        "{n:1-2} {fall:1-2} {fall:3-4}",
-	                                        "{n:1-2}{n:3-4}{n:1-2}{n:3-4}{n:1-2}{n:3-4}"
-	                                        "{n:1-2}{n:3-4}{n:5-6}"};
+	static const char *const malformed[] = {
+	    "{n:25-0} x",
+	    "{n:a-b} x",
+	    "{n:1-2 x",
+	    "x }",
+	    "{n:1-2}* x",
+	    "{m:1-2} x",
+	    "{n:1.-2} x",
+	    "{n:1e5-2e6} x",
+	    "{fall:50-100} x",
+	    "{n:1-2} {fall:1-2} {fall:3-4}",
+	    "{n:1-2}{n:3-4}{n:1-2}{n:3-4}{n:1-2}{n:3-4}{n:1-2}{n:3-4}{n:5-6}"};
 	for (size_t i = 0; i < sizeof(malformed) / sizeof(malformed[0]); i++) {
 		char *json = (char *)fhir_arena_printf(
 		    a,
