@@ -1,8 +1,12 @@
-/* text_dates.c — the start of a treatment period written only as month/year text
- * (Procedure.performedString "January to March 2025"), read exactly or not at all: a wrong date
- * would decide HNY 142 criterion E, an unread one leaves it unknown (policies.md: "the
- * treatment's ... dates cannot be read"). No day, season, relative or yearless text is read. */
+/* text_dates.c — dates written in text. The start of a treatment period written only as
+ * month/year text (Procedure.performedString "January to March 2025"), read exactly or not at
+ * all: a wrong date would decide HNY 142 criterion E, an unread one leaves it unknown
+ * (policies.md: "the treatment's ... dates cannot be read"). No day, season, relative or
+ * yearless text is read. And a past date written beside a finding ("saddle numbness during
+ * pregnancy in 2022") that makes the finding history (engine__text_dated_history). */
+#include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "text_internal.h"
@@ -121,4 +125,210 @@ const char *engine__text_period_start(const char *text, char out[8])
 	else
 		snprintf(out, 8, "%04d-%02d", year[0], month[0]);
 	return out;
+}
+
+/* ---- past dates that make a mention history ---------------------------------------------- */
+
+/* One word of a text for the dated-history rule: bytes [start, end), lower-cased copy, and
+ * whether a clause ends before it (',' ';' ':' '.' '!' '?' '(' ')' a line break, a spaced dash,
+ * or a word such as "but"). */
+struct dword {
+	size_t start, end;
+	char w[16];
+	int clause;   /* a clause starts at this word */
+	int sentence; /* a sentence starts at this word ('.', ';', '!', '?', a line break) */
+};
+
+#define DATED_MAX_WORDS 400 /* a longer text is read in its first words only */
+#define DATED_GAP       4   /* words between a mention and the date that dates it */
+#define DATED_MONTHS    12  /* a date this many months or more before now is history */
+
+/* Words that say the finding goes on, or that the date is of something else (a diagnosis,
+ * a start, a scan): the clause's date then dates no mention. */
+static int dated_guard(const char *w)
+{
+	static const char *const list[] = {
+	    "since",      "now",        "new",        "newly",        "current",   "currently",
+	    "today",      "tonight",    "yesterday",  "ongoing",      "still",     "again",
+	    "recent",     "recently",   "worse",      "worsening",    "worsened",  "increasing",
+	    "present",    "presenting", "diagnosed",  "diagnosis",    "dx",        "started",
+	    "starting",   "start",      "commenced",  "began",        "begun",     "onset",
+	    "first",      "developed",  "developing", "this",         "last",      "on",
+	    "seen",       "found",      "shown",      "showed",       "confirmed", "noted",
+	    "identified", "mri",        "ct",         "xray",         "scan",      "imaging",
+	    "uss",        "ultrasound", "until",      "till",         "to",        "from",
+	    "recurrent",  "recurring",  "recurrence", "intermittent", "episodes",  "days",
+	    "hours",      "weeks"};
+	size_t n = strlen(w);
+
+	if (n >= 7 && (strncmp(w, "persist", 7) == 0 || strncmp(w, "continu", 7) == 0))
+		return 1;
+	for (size_t i = 0; i < sizeof(list) / sizeof(list[0]); i++)
+		if (strcmp(w, list[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Words that end a clause on their own. */
+static int clause_word(const char *w)
+{
+	return strcmp(w, "but") == 0 || strcmp(w, "however") == 0 || strcmp(w, "although") == 0 ||
+	       strcmp(w, "though") == 0 || strcmp(w, "whereas") == 0;
+}
+
+/* Words allowed between "in"/"during" and the date: "in early 2019", "in the summer of 2019". */
+static int date_filler(const char *w)
+{
+	static const char *const list[] = {"early",  "mid",    "late", "the",    "summer", "spring",
+	                                   "autumn", "winter", "of",   "around", "about"};
+
+	for (size_t i = 0; i < sizeof(list) / sizeof(list[0]); i++)
+		if (strcmp(w, list[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* A year 1900-2099 written as four digits, else 0. */
+static int year_of(const char *w)
+{
+	if (strlen(w) != 4 || strspn(w, "0123456789") != 4)
+		return 0;
+	int y = atoi(w);
+
+	return y >= 1900 && y <= 2099 ? y : 0;
+}
+
+/* Splits text into words (letters and digits; '.' between digits is kept), at most max. */
+static size_t dated_words(const char *text, struct dword *out, size_t max)
+{
+	size_t i = 0, n = 0;
+	int brk = 1, stop = 1;
+
+	while (text[i] != '\0' && n < max) {
+		unsigned char c = (unsigned char)text[i];
+
+		if (isalnum(c) || c >= 0x80) {
+			size_t start = i, len = 0;
+
+			while (
+			    text[i] != '\0' &&
+			    (isalnum((unsigned char)text[i]) || (unsigned char)text[i] >= 0x80 ||
+			     (text[i] == '.' && i > start && isdigit((unsigned char)text[i - 1]) &&
+			      isdigit((unsigned char)text[i + 1])))) {
+				if (len + 1 < sizeof(out[n].w))
+					out[n].w[len++] = (char)tolower((unsigned char)text[i]);
+				i++;
+			}
+			out[n].w[len] = '\0';
+			out[n].start = start;
+			out[n].end = i;
+			out[n].clause = brk || stop || clause_word(out[n].w);
+			out[n].sentence = stop;
+			brk = stop = 0;
+			n++;
+			continue;
+		}
+		if (strchr(",;:.!?()[]\n\r", c) != NULL)
+			brk = 1;
+		if (strchr(";.!?\n\r", c) != NULL)
+			stop = 1;
+		/* a dash between spaces ("saddle numbness - MRI in 2019 normal"), or an en/em dash
+		 */
+		if ((c == '-' && i > 0 && text[i - 1] == ' ' && text[i + 1] == ' ') ||
+		    (c == 0xE2 && (unsigned char)text[i + 1] == 0x80 &&
+		     ((unsigned char)text[i + 2] == 0x93 || (unsigned char)text[i + 2] == 0x94))) {
+			brk = 1;
+			i += c == '-' ? 1 : 3;
+			continue;
+		}
+		i++;
+	}
+	return n;
+}
+
+/* The date that words [i, ...) start ("in 2019", "during March 2021", "in 03/2021", "in the
+ * summer of 2019"): its last month as year * 12 + month - 1, and *next the word after it; -1
+ * when there is none. */
+static long dated_at(const char *text, const struct dword *w, size_t n, size_t i, size_t *next)
+{
+	int month = 12, y;
+
+	if (strcmp(w[i].w, "in") != 0 && strcmp(w[i].w, "during") != 0)
+		return -1;
+	for (i++; i < n && !w[i].clause && date_filler(w[i].w); i++)
+		;
+	if (i < n && !w[i].clause && month_of(w[i].w, strlen(w[i].w)) != 0 &&
+	    strspn(w[i].w, "0123456789") == 0) {
+		month = month_of(w[i].w, strlen(w[i].w));
+		i++;
+	} else if (i + 1 < n && strlen(w[i].w) <= 2 &&
+	           strspn(w[i].w, "0123456789") == strlen(w[i].w) && text[w[i].end] == '/' &&
+	           w[i + 1].start == w[i].end + 1) {
+		month = atoi(w[i].w); /* "03/2021" */
+		if (month < 1 || month > 12)
+			return -1;
+		i++;
+	}
+	if (i >= n || w[i].clause || (y = year_of(w[i].w)) == 0)
+		return -1;
+	*next = i + 1;
+	return (long)y * 12 + month - 1;
+}
+
+void engine__text_dated_history(const char *text, struct engine__mention *mentions, size_t count,
+                                const struct engine__concept *concepts, int now_year, int now_month)
+{
+	struct dword w[DATED_MAX_WORDS];
+	size_t n, i;
+	long now = (long)now_year * 12 + now_month - 1;
+
+	if (text == NULL || count == 0 || now_year <= 0)
+		return;
+	n = dated_words(text, w, DATED_MAX_WORDS);
+	for (i = 0; i < n; i++) {
+		size_t next = 0, cs = i, ce, ss = i, se, k;
+		long date = dated_at(text, w, n, i, &next);
+		int guarded = 0;
+
+		if (date < 0 || now - date < DATED_MONTHS)
+			continue;
+		while (cs > 0 && !w[cs].clause)
+			cs--;
+		for (ce = i + 1; ce < n && !w[ce].clause; ce++)
+			;
+		/* a word that says it goes on anywhere in the sentence: "Warfarin in 2019 for PE,
+		 * continues long term" */
+		while (ss > 0 && !w[ss].sentence)
+			ss--;
+		for (se = i + 1; se < n && !w[se].sentence; se++)
+			;
+		for (k = ss; k < se; k++)
+			guarded |= dated_guard(w[k].w);
+		if (guarded)
+			continue;
+		/* the affirmed concept mentions of this clause within DATED_GAP words of the date
+		 */
+		for (size_t m = 0; m < count; m++) {
+			struct engine__mention *x = &mentions[m];
+			size_t first = ce, last = cs;
+
+			if (x->status != ENGINE_ST_AFFIRMED || x->concept < 0 ||
+			    concepts[x->concept].region >= 0 || x->start < w[cs].start ||
+			    x->end > w[ce - 1].end)
+				continue;
+			for (k = cs; k < ce; k++) {
+				if (w[k].end > x->start && w[k].start < x->end) {
+					if (first == ce)
+						first = k;
+					last = k;
+				}
+			}
+			if (first == ce)
+				continue;
+			if ((first >= next && first - next <= DATED_GAP) ||
+			    (last < i && i - last - 1 <= DATED_GAP))
+				x->status = ENGINE_ST_HISTORICAL;
+		}
+		i = next - 1;
+	}
 }

@@ -97,6 +97,7 @@ struct engine__text {
 	/* resolve(): the request's resources by reference, for an order's reasonReference */
 	const cJSON *(*resolve)(const void *ctx, const char *reference);
 	const void *resolve_ctx;
+	int now_year, now_month; /* engine__text_set_now; 0: dates in text change nothing */
 };
 
 const struct fhir_path_host_function engine__host_functions[] = {
@@ -124,6 +125,14 @@ struct engine__text *engine__text_new(const struct engine_vocab *vocab)
 	t->table = fhir_arena_alloc(arena, t->cap * sizeof(*t->table));
 	t->scratch = engine__scratch_new(arena);
 	return t; /* the other tables are made on first use: a coded order needs none */
+}
+
+void engine__text_set_now(struct engine__text *t, const struct fhir_datetime *now)
+{
+	if (t == NULL)
+		return;
+	t->now_year = now != NULL && now->has_date ? now->year : 0;
+	t->now_month = now != NULL && now->has_date && now->month > 0 ? now->month : 12;
 }
 
 void engine__text_free(struct engine__text *t)
@@ -194,6 +203,9 @@ static void collect_mentions(struct collector *c, const char *text)
 	e = &t->texts[i];
 	if (e->text == NULL) {
 		engine__annotate_into(t->vocab, text, t->scratch, out);
+		engine__text_dated_history(text, out->items + before, out->count - before,
+		                           engine__vocab_concepts(t->vocab), t->now_year,
+		                           t->now_month);
 		if ((t->text_used + 1) * 2 > t->text_cap) { /* load factor at most 1/2 */
 			size_t cap = t->text_cap * 2;
 			struct read_text *bigger =
@@ -1499,6 +1511,7 @@ void engine_path_env(const struct engine *e, struct fhir_path_env *env)
 {
 	env->host_call = engine__host_call;
 	env->host_ctx = engine__text_new(e != NULL ? e->vocab : NULL);
+	engine__text_set_now((struct engine__text *)(uintptr_t)env->host_ctx, &env->now);
 }
 
 void engine_path_env_free(struct fhir_path_env *env)

@@ -98,6 +98,7 @@ struct engine__phrase {
 	int single; /* one token of one letter ("l", "r"): laterality only right before a site */
 	int blocks_sites; /* a concept phrase marked "blocksSites": no body site inside it
 	                     ("cervical screening" names no spine) */
+	int relative;     /* it has a "{fall:LO-HI}" token: engine__vocab_phrase_holds decides */
 };
 
 struct engine__rule {
@@ -142,6 +143,11 @@ size_t engine__vocab_match_token(const struct engine_vocab *v, const char *norm,
 const struct engine__phrase *engine__vocab_phrases_from(const struct engine_vocab *v,
                                                         unsigned pattern, size_t **list,
                                                         size_t *count);
+/* 1 when phrase `ph`, matched on tokens [from, to), holds: a phrase with a "{fall:LO-HI}" token
+ * holds when that number is LO to HI per cent below the "{n:...}" number before it ("from
+ * {n:1-10} to {fall:50-100}": "from 8 to 3", not "from 8 to 5"); any other phrase always. */
+int engine__vocab_phrase_holds(const struct engine_vocab *v, const struct engine__phrase *ph,
+                               const struct engine__token *toks, size_t from, size_t to);
 /* 1 when a token with these pattern ids is a one-word laterality phrase ("left", "rt"). */
 int engine__vocab_side_token(const struct engine_vocab *v, const unsigned *patterns, size_t n);
 /* The display a code is read as when a record carries it without one (codes.json, and the
@@ -203,6 +209,17 @@ int *engine__concept_list(const struct engine_vocab *v, const char *ids, struct 
  * period that runs backwards. */
 const char *engine__text_period_start(const char *text, char out[8]);
 
+/* Marks historical each affirmed concept mention (not a body site) among mentions[0, count) of
+ * `text` that a past date written in its clause dates (text_dates.c): "in" or "during" and a
+ * year, a month and year or "MM/YYYY" ("during pregnancy in 2022", "In 2018 she had ..."),
+ * whose last month is DATED_MONTHS (12) or more before now, within 4 words of the mention, in a
+ * clause (',', ';', ':', '.', a bracket, a spaced dash, "but") with no word that says the finding
+ * goes on or the date is of something else ("since", "now", "new", "still", "again", "today",
+ * "diagnosed", "started", "first", "on", "MRI", ...). Without now (now_year 0) nothing changes. */
+void engine__text_dated_history(const char *text, struct engine__mention *mentions, size_t count,
+                                const struct engine__concept *concepts, int now_year,
+                                int now_month);
+
 /* ---- the request side (text_host.c) ---------------------------------------------------- */
 
 /* The FHIRPath functions the engine adds (mentions, sites, siteLabel, sameSite): policies are
@@ -216,6 +233,9 @@ extern const struct fhir_path_host engine__host;
  * concepts) lives until engine__text_free. */
 struct engine__text *engine__text_new(const struct engine_vocab *vocab);
 void engine__text_free(struct engine__text *t); /* accepts NULL */
+/* The request's now (year and month): a past date written beside a finding makes it history
+ * (engine__text_dated_history). Without it (NULL, or no date) dates in text change nothing. */
+void engine__text_set_now(struct engine__text *t, const struct fhir_datetime *now);
 /* Lets sites() of a ServiceRequest whose own words name no site read its reasonReference
  * Conditions (resolved in the request). `resolve` may be NULL. */
 void engine__text_set_resolver(struct engine__text *t,

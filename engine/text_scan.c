@@ -9,7 +9,7 @@
 
 #include "text_internal.h"
 
-#define MAX_PATTERNS_PER_TOKEN 8
+#define MAX_PATTERNS_PER_TOKEN 16 /* a number matches its word, prefixes and numeric tokens */
 #define DEFAULT_WINDOW         15 /* tokens a trigger reaches when its rule sets none */
 #define SIDE_BEFORE            3  /* a laterality word up to this many tokens before a site */
 #define SIDE_AFTER             4  /* ... or after it */
@@ -206,6 +206,9 @@ static size_t tokenize(const char *text, struct engine__scratch *scratch)
 		} else if (s[i] == '[' && (s[i + 1] == 'x' || s[i + 1] == 'X') && s[i + 2] == ']') {
 			push(&b, i, i + 3, "\xe2\x98\x91"); /* "[x]": the ticked box, U+2611 */
 			i += 3;
+		} else if (s[i] == '%') {
+			push(&b, i, i + 1, "percent"); /* "12%", "12 %" and "12 percent" are one */
+			i++;
 		} else if (s[i] == '?' || s[i] == '#') {
 			push(&b, i, i + 1, s[i] == '?' ? "?" : "#"); /* query; '#' UK fracture */
 			i++;
@@ -615,7 +618,8 @@ static void find_matches(struct scan *s, const struct engine_vocab *v, const uns
 					    !token_has(PATS(pats, at), npats[at], ph->pattern[t]))
 						break;
 				}
-				if (t < ph->length)
+				if (t < ph->length ||
+				    !engine__vocab_phrase_holds(v, ph, s->toks, i, at))
 					continue;
 				s->m = engine__arena_room(scratch->arena, s->m, s->nm,
 				                          &scratch->m_cap, 16, sizeof(*s->m));

@@ -14,6 +14,10 @@ struct pattern {
 	size_t length;
 	int prefix;
 	int numeric; /* a prefix of digits ("2*"): matches numbers only ("2.45", not "2ww") */
+	int range;   /* a numeric token "{n:LO-HI}": matches a number from lo to hi */
+	int fall;    /* "{fall:LO-HI}": a number lo to hi per cent below the phrase's "{n:...}"
+	                before it (checked on the whole phrase: engine__vocab_phrase_holds) */
+	double lo, hi;
 };
 
 struct engine_vocab {
@@ -23,6 +27,8 @@ struct engine_vocab {
 	size_t exact_cap;
 	unsigned *prefix_by_byte[256]; /* prefix pattern ids starting with that byte, NEW */
 	size_t prefix_count_by_byte[256];
+	unsigned *ranges; /* the "{n:LO-HI}" pattern ids, NEW */
+	size_t range_count;
 
 	struct engine__phrase *phrases;
 	size_t phrase_count, phrase_cap;
@@ -89,6 +95,7 @@ void engine__vocab_free(struct engine_vocab *v)
 	free(v->exact);
 	for (i = 0; i < 256; i++)
 		free(v->prefix_by_byte[i]);
+	free(v->ranges);
 	for (i = 0; i < v->phrase_count; i++)
 		free(v->phrases[i].pattern);
 	free(v->phrases);
@@ -165,7 +172,7 @@ static void exact_rehash(struct engine_vocab *v)
 		abort();
 	v->exact_cap = cap;
 	for (size_t i = 0; i < v->pattern_count; i++)
-		if (!v->patterns[i].prefix)
+		if (!v->patterns[i].prefix && !v->patterns[i].range)
 			*exact_slot(v, v->patterns[i].text, v->patterns[i].length) =
 			    (unsigned)i + 1;
 }
@@ -207,7 +214,57 @@ static unsigned intern(struct engine_vocab *v, const char *word, int prefix)
 	p->length = n;
 	p->prefix = prefix;
 	p->numeric = prefix && n > 0 && strspn(word, "0123456789") == n;
+	p->range = 0;
+	p->fall = 0;
 	return (unsigned)v->pattern_count++;
+}
+
+/* The pattern id of a numeric token "{n:LO-HI}" or "{fall:LO-HI}", interning it (one id per
+ * range). */
+static unsigned intern_range(struct engine_vocab *v, double lo, double hi, int fall)
+{
+	struct pattern *p;
+
+	for (size_t i = 0; i < v->range_count; i++)
+		if (v->patterns[v->ranges[i]].lo == lo && v->patterns[v->ranges[i]].hi == hi &&
+		    v->patterns[v->ranges[i]].fall == fall)
+			return v->ranges[i];
+	v->ranges = realloc(v->ranges, (v->range_count + 1) * sizeof(*v->ranges));
+	if (v->ranges == NULL)
+		abort();
+	v->ranges[v->range_count++] = (unsigned)v->pattern_count;
+	v->patterns =
+	    grow(v->patterns, &v->pattern_cap, v->pattern_count + 1, sizeof(*v->patterns));
+	p = &v->patterns[v->pattern_count];
+	p->text = engine__strdup("{n}");
+	p->length = 0;
+	p->prefix = 0;
+	p->numeric = 0;
+	p->range = 1;
+	p->fall = fall;
+	p->lo = lo;
+	p->hi = hi;
+	return (unsigned)v->pattern_count++;
+}
+
+/* A token's value when it is a number as the tokenizer keeps one (digits, at most one '.'
+ * between digits: "12", "7.5"): 0 and *value, else -1. */
+static int number_value(const char *norm, double *value)
+{
+	size_t digits = strspn(norm, "0123456789");
+
+	if (digits == 0 || digits > 9)
+		return -1;
+	if (norm[digits] == '.') {
+		size_t frac = strspn(norm + digits + 1, "0123456789");
+
+		if (frac == 0 || frac > 6 || norm[digits + 1 + frac] != '\0')
+			return -1;
+	} else if (norm[digits] != '\0') {
+		return -1;
+	}
+	*value = strtod(norm, NULL);
+	return 0;
 }
 
 /* The pattern ids one text token matches (its exact word and every prefix it starts with; a
@@ -218,6 +275,7 @@ size_t engine__vocab_match_token(const struct engine_vocab *v, const char *norm,
 {
 	size_t n = strlen(norm), count = 0, i;
 	unsigned char b = (unsigned char)norm[0];
+	double value;
 
 	if (n == 0)
 		return 0;
@@ -244,19 +302,100 @@ size_t engine__vocab_match_token(const struct engine_vocab *v, const char *norm,
 		    (!p->numeric || strspn(norm + p->length, "0123456789.") == n - p->length))
 			out[count++] = v->prefix_by_byte[b][i];
 	}
+	if (v->range_count > 0 && number_value(norm, &value) == 0)
+		for (i = 0; i < v->range_count && count < max; i++)
+			if (v->patterns[v->ranges[i]].fall || /* any number: the phrase decides */
+			    (value >= v->patterns[v->ranges[i]].lo &&
+			     value <= v->patterns[v->ranges[i]].hi))
+				out[count++] = v->ranges[i];
 	return count;
 }
 
-/* Adds a phrase: tokenized like text; a trailing '*' on a token makes it a prefix. Returns 0,
- * or -1 when the phrase has no token. */
+/* The bytes that stand for numeric token k of a phrase while it is tokenized: U+E000 (a private
+ * use character: a word byte to the tokenizer) and one letter, 'a' + k. */
+#define RANGE_MARK     "\xee\x80\x80"
+#define RANGE_MARK_LEN 3
+#define MAX_RANGES     8 /* numeric tokens in one phrase */
+
+/* A number of a numeric token ("12", "7.5": digits, an optional decimal part; no sign or
+ * exponent): its end, or NULL. */
+static const char *range_number(const char *s, double *value)
+{
+	char buf[24];
+	size_t digits = strspn(s, "0123456789"), n = digits;
+
+	if (digits == 0 || digits > 9)
+		return NULL;
+	if (s[digits] == '.') {
+		size_t frac = strspn(s + digits + 1, "0123456789");
+
+		if (frac == 0 || frac > 6)
+			return NULL;
+		n += 1 + frac;
+	}
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	*value = strtod(buf, NULL);
+	return s + n;
+}
+
+/* Parses "{n:LO-HI}" or "{fall:LO-HI}" (*fall 1) at s ('{'): LO <= HI, numbers as text writes
+ * them. Returns the byte after '}', or NULL when malformed. */
+static const char *parse_range(const char *s, double *lo, double *hi, int *fall)
+{
+	*fall = strncmp(s, "{fall:", 6) == 0;
+	if (strncmp(s, "{n:", 3) != 0 && !*fall)
+		return NULL;
+	s = range_number(s + (*fall ? 6 : 3), lo);
+	if (s == NULL || *s != '-')
+		return NULL;
+	s = range_number(s + 1, hi);
+	if (s == NULL || *s != '}' || *lo > *hi)
+		return NULL;
+	return s + 1;
+}
+
+/* Adds a phrase: tokenized like text; a trailing '*' on a token makes it a prefix; "{n:LO-HI}"
+ * is a numeric token (policies/vocabulary/README.md). Returns 0, -1 when the phrase has no
+ * token, -2 when a numeric token is malformed. */
 static int add_phrase(struct engine_vocab *v, const char *text, enum engine__layer layer, int owner)
 {
 	struct engine__token *toks;
-	size_t count, i, n = 0;
+	size_t count, i, n = 0, nranges = 0, len = strlen(text);
 	struct engine__phrase *ph;
 	unsigned *pattern;
+	double lo[MAX_RANGES], hi[MAX_RANGES];
+	int fall[MAX_RANGES], relative = 0;
+	char *buf;
+	const char *s;
 
 	fhir_arena_reset(v->scratch);
+	/* each numeric token becomes one word of its own (RANGE_MARK and its letter): at most as
+	 * long as the "{n:...}" it stands for */
+	buf = fhir_arena_alloc(v->scratch, len + 1);
+	for (s = text, i = 0; *s != '\0';) {
+		if (*s == '}')
+			return -2;
+		if (*s != '{') {
+			buf[i++] = *s++;
+			continue;
+		}
+		if (nranges == MAX_RANGES ||
+		    (s = parse_range(s, &lo[nranges], &hi[nranges], &fall[nranges])) == NULL ||
+		    *s == '*')
+			return -2;
+		/* a fall is measured from a "{n:...}" before it */
+		if (fall[nranges] && (nranges == 0 || fall[nranges - 1]))
+			return -2;
+		relative |= fall[nranges];
+		buf[i++] = ' ';
+		memcpy(buf + i, RANGE_MARK, RANGE_MARK_LEN);
+		i += RANGE_MARK_LEN;
+		buf[i++] = (char)('a' + nranges++);
+		buf[i++] = ' ';
+	}
+	buf[i] = '\0';
+	text = buf;
 	engine__tokenize(text, v->scratch, &toks, &count);
 	pattern = malloc((count + 1) * sizeof(*pattern));
 	if (pattern == NULL)
@@ -267,6 +406,16 @@ static int add_phrase(struct engine_vocab *v, const char *text, enum engine__lay
 
 		if (toks[i].norm == NULL)
 			continue; /* a '.' in a phrase is not a boundary */
+		if (strncmp(toks[i].norm, RANGE_MARK, RANGE_MARK_LEN) == 0) {
+			size_t k = (size_t)(toks[i].norm[RANGE_MARK_LEN] - 'a');
+
+			if (k >= nranges || toks[i].norm[RANGE_MARK_LEN + 1] != '\0') {
+				free(pattern);
+				return -2; /* the mark itself written in the phrase */
+			}
+			pattern[n++] = intern_range(v, lo[k], hi[k], fall[k]);
+			continue;
+		}
 		pattern[n++] = intern(v, toks[i].norm, prefix);
 	}
 	/* a concept phrase drops its inner articles and possessives (engine__filler_word):
@@ -300,6 +449,7 @@ static int add_phrase(struct engine_vocab *v, const char *text, enum engine__lay
 	ph->owner = owner;
 	ph->single = n == 1 && strlen(toks[0].norm) == 1;
 	ph->blocks_sites = 0;
+	ph->relative = relative;
 	return 0;
 }
 
@@ -356,6 +506,14 @@ static void known_keys(struct loader *l, const cJSON *obj, const char *const *kn
 	}
 }
 
+/* What is wrong with a phrase add_phrase refused (its return code). */
+static const char *phrase_error(int rc)
+{
+	return rc == -2 ? "a numeric token is {n:LO-HI} or, after one, {fall:LO-HI}: two numbers "
+	                  "(digits, an optional decimal part), LO <= HI, with no '*' after it"
+	                : "a phrase is a string with at least one word";
+}
+
 /* phrases: a non-empty array of non-empty strings, each added to `layer` for `owner`. */
 static void add_phrases(struct engine_vocab *v, struct loader *l, const cJSON *obj,
                         const char *base, enum engine__layer layer, int owner)
@@ -371,9 +529,13 @@ static void add_phrases(struct engine_vocab *v, struct loader *l, const cJSON *o
 	}
 	cJSON_ArrayForEach(item, list)
 	{
+		int rc = -1;
+
 		snprintf(ptr, sizeof(ptr), "%s/phrases/%d", base, i++);
-		if (!cJSON_IsString(item) || add_phrase(v, item->valuestring, layer, owner) != 0)
-			fail(l, ptr, "a phrase is a string with at least one word");
+		if (cJSON_IsString(item))
+			rc = add_phrase(v, item->valuestring, layer, owner);
+		if (rc != 0)
+			fail(l, ptr, phrase_error(rc));
 	}
 }
 
@@ -473,6 +635,7 @@ static void load_context(struct engine_vocab *v, struct loader *l, const cJSON *
 		const char *phrase, *category, *direction;
 		const cJSON *window;
 		struct engine__rule rule = {0};
+		int rc;
 		size_t k;
 
 		snprintf(base, sizeof(base), "/rules/%d", i++);
@@ -593,11 +756,11 @@ static void load_context(struct engine_vocab *v, struct loader *l, const cJSON *
 		}
 		v->rules = grow(v->rules, &v->rule_cap, v->rule_count + 1, sizeof(*v->rules));
 		v->rules[v->rule_count] = rule;
-		if (add_phrase(v, phrase, ENGINE_LAYER_CONTEXT, (int)v->rule_count) != 0) {
+		if ((rc = add_phrase(v, phrase, ENGINE_LAYER_CONTEXT, (int)v->rule_count)) != 0) {
 			char ptr[80];
 
 			snprintf(ptr, sizeof(ptr), "%s/phrase", base);
-			fail(l, ptr, "a phrase is a string with at least one word");
+			fail(l, ptr, phrase_error(rc));
 			continue;
 		}
 		v->rule_count++;
@@ -1022,6 +1185,49 @@ int engine__vocab_compile(struct engine_vocab *v, const struct engine_reporter *
 	fhir_arena_free(v->scratch);
 	v->scratch = NULL;
 	return l.errors;
+}
+
+/* Does a pattern match numbers only (a numeric token, a numeric prefix, or a word of digits)? */
+static int number_pattern(const struct pattern *p)
+{
+	return p->range || p->numeric ||
+	       (!p->prefix && p->length > 0 && strspn(p->text, "0123456789.") == p->length);
+}
+
+int engine__vocab_phrase_holds(const struct engine_vocab *v, const struct engine__phrase *ph,
+                               const struct engine__token *toks, size_t from, size_t to)
+{
+	double values[MAX_RANGES * 4];
+	size_t nvalues = 0, k, t;
+	double start = -1;
+
+	if (!ph->relative)
+		return 1;
+	/* the phrase's numbers, in order: no word skipped inside a phrase is a number */
+	for (k = from; k < to; k++) {
+		double x;
+
+		if (toks[k].norm != NULL && number_value(toks[k].norm, &x) == 0) {
+			if (nvalues == sizeof(values) / sizeof(values[0]))
+				return 0;
+			values[nvalues++] = x;
+		}
+	}
+	for (t = 0, k = 0; t < ph->length; t++) {
+		const struct pattern *p = &v->patterns[ph->pattern[t]];
+
+		if (!number_pattern(p))
+			continue;
+		if (k == nvalues)
+			return 0;
+		if (p->range && !p->fall)
+			start = values[k];
+		if (p->fall && (start <= 0 || (start - values[k]) * 100 < p->lo * start ||
+		                (start - values[k]) * 100 > p->hi * start))
+			return 0;
+		k++;
+	}
+	return k == nvalues;
 }
 
 int engine__vocab_side_token(const struct engine_vocab *v, const unsigned *patterns, size_t n)

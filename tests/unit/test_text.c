@@ -163,6 +163,7 @@ static void test_tokens(void)
 	CHECK_STR(tokens(a, "KNEE INJECTION \xe2\x80\x93 US GUIDED"), "knee injection us guided");
 	CHECK_STR(tokens(a, "A&E h/o e.g. Smith"), "ae ho eg smith");
 	CHECK_STR(tokens(a, "Cannot feel, can't feel"), "cant feel cant feel");
+	CHECK_STR(tokens(a, "12% better, 12 % better"), "12 percent better 12 percent better");
 	CHECK_STR(tokens(a, ""), "");
 	fhir_arena_free(a);
 }
@@ -303,6 +304,168 @@ static void test_codes(void)
 	cJSON_Delete(codes);
 	cJSON_Delete(sites);
 	engine__vocab_free(v);
+}
+
+/* The last load error's pointer (test_numeric_token). */
+static char last_pointer[128];
+
+static void keep_pointer(void *ctx, const char *file, const char *pointer, const char *message)
+{
+	report(ctx, file, pointer, message);
+	snprintf(last_pointer, sizeof(last_pointer), "%s", pointer);
+}
+
+/* "{n:LO-HI}" matches a number by value ("12%", "12 %", "12 percent", "7.5%"), nothing else;
+ * a malformed one is a load error naming its phrase. */
+static void test_numeric_token(void)
+{
+	struct fhir_arena *a = fhir_arena_new();
+	int errors = 0;
+	struct engine_vocab *v =
+	    vocab_of("{\"rules\": []}",
+	             "{\"concepts\": ["
+	             "{\"id\": \"minimal\", \"phrases\": [\"{n:0-25} percent improvement\", "
+	             "\"relief of {n:0-25} percent\"], \"source\": \"t\"},"
+	             "{\"id\": \"partial\", \"phrases\": [\"{n:25.1-49.9} percent improvement\"], "
+	             "\"source\": \"t\"},"
+	             "{\"id\": \"good\", \"phrases\": [\"{n:50-100} percent improvement\"], "
+	             "\"source\": \"t\"},"
+	             "{\"id\": \"brief\", \"phrases\": [\"only {n:1-99} days\", \"ca 2*\"], "
+	             "\"source\": \"t\"},"
+	             "{\"id\": \"halved\", \"phrases\": [\"from {n:1-10} to {fall:50-100}\", "
+	             "\"{n:1-10} 10 at start {fall:50-100} 10\"], \"source\": \"t\"}]}",
+	             "{\"laterality\": [], \"regions\": []}", &errors);
+	static const char *const minimal[] = {
+	    "12% improvement",  "12 % improvement",         "12 percent improvement",
+	    "7.5% improvement", "0% improvement",           "25% improvement",
+	    "relief of 20%",    "Pain: 3% improvement only"};
+	static const char *const not_minimal[] = {
+	    "26% improvement",   "12 improvement",  "12mg improvement", "12.5.3% improvement",
+	    "25.5% improvement", "improvement 12%", "100% improvement"};
+	cJSON *bad;
+	struct engine_vocab *w;
+	struct engine_reporter rep = {keep_pointer, NULL};
+
+	OK(errors == 0);
+	for (size_t i = 0; i < sizeof(minimal) / sizeof(minimal[0]); i++)
+		CHECK(strcmp(status(v, a, minimal[i], "minimal"), "affirmed") == 0, "'%s'",
+		      minimal[i]);
+	for (size_t i = 0; i < sizeof(not_minimal) / sizeof(not_minimal[0]); i++)
+		CHECK(strcmp(status(v, a, not_minimal[i], "minimal"), "absent") == 0, "'%s'",
+		      not_minimal[i]);
+	CHECK_STR(status(v, a, "35% improvement", "partial"), "affirmed");
+	CHECK_STR(status(v, a, "49.9% improvement", "partial"), "affirmed");
+	CHECK_STR(status(v, a, "50% improvement", "partial"), "absent");
+	CHECK_STR(status(v, a, "50% improvement", "good"), "affirmed");
+	CHECK_STR(status(v, a, "100 percent improvement", "good"), "affirmed");
+	CHECK_STR(status(v, a, "101% improvement", "good"), "absent");
+	CHECK_STR(status(v, a, "only 3 days", "brief"), "affirmed");
+	CHECK_STR(status(v, a, "only 100 days", "brief"), "absent");
+	CHECK_STR(status(v, a, "only a few days", "brief"), "absent");
+	CHECK_STR(status(v, a, "ca 2.45", "brief"), "affirmed"); /* prefixes still match */
+	/* a fall measured from the number before it */
+	CHECK_STR(status(v, a, "pain from 8 to 3", "halved"), "affirmed");
+	CHECK_STR(status(v, a, "pain from 8 to 4", "halved"), "affirmed"); /* exactly half */
+	CHECK_STR(status(v, a, "pain from 8 to 0", "halved"), "affirmed");
+	CHECK_STR(status(v, a, "pain from 8 to 4.5", "halved"), "absent");
+	CHECK_STR(status(v, a, "pain from 8 to 9", "halved"), "absent");
+	CHECK_STR(status(v, a, "pain from 0 to 0", "halved"), "absent");
+	CHECK_STR(status(v, a, "weight from 98 to 20", "halved"), "absent");
+	CHECK_STR(status(v, a, "NRS 8/10 at start, 3/10 at discharge", "halved"), "affirmed");
+	CHECK_STR(status(v, a, "NRS 8/10 at start, 5/10 at discharge", "halved"), "absent");
+	CHECK_STR(status(v, a, "8/10 on movement, 3/10 at rest", "halved"), "absent");
+	engine__vocab_free(v);
+
+	/* malformed numeric tokens: each one error at its phrase's pointer */
+	static const char *const malformed[] = {
+	    "{n:25-0} x",
+	    "{n:a-b} x",
+	    "{n:1-2 x",
+	    "x }",
+	    "{n:1-2}* x",
+	    "{m:1-2} x",
+	    "{n:1.-2} x",
+	    "{n:1e5-2e6} x",
+	    "{fall:50-100} x",
+	    "{n:1-2} {fall:1-2} {fall:3-4}",
+	    "{n:1-2}{n:3-4}{n:1-2}{n:3-4}{n:1-2}{n:3-4}{n:1-2}{n:3-4}{n:5-6}"};
+	for (size_t i = 0; i < sizeof(malformed) / sizeof(malformed[0]); i++) {
+		char *json = (char *)fhir_arena_printf(
+		    a,
+		    "{\"concepts\": [{\"id\": \"x\", \"phrases\": [\"ok {n:1-2}\", \"%s\"], "
+		    "\"source\": \"t\"}]}",
+		    malformed[i]);
+
+		w = engine__vocab_new();
+		bad = cJSON_Parse(json);
+		last_pointer[0] = '\0';
+		CHECK(engine__vocab_add(w, bad, "vocabulary/concepts.json", &rep) == 1, "'%s'",
+		      malformed[i]);
+		CHECK_STR(last_pointer, "/concepts/0/phrases/1");
+		cJSON_Delete(bad);
+		engine__vocab_free(w);
+	}
+	fhir_arena_free(a);
+}
+
+/* The status of concept `id` in text after the dated-history rule with now = year-month. */
+static const char *dated(const struct engine_vocab *v, struct fhir_arena *arena, const char *text,
+                         const char *id, int year, int month)
+{
+	struct engine__mention *m;
+	size_t n, i;
+	int c = engine__vocab_concept(v, id);
+
+	engine__annotate(v, text, arena, &m, &n);
+	engine__text_dated_history(text, m, n, engine__vocab_concepts(v), year, month);
+	for (i = 0; i < n; i++)
+		if (m[i].concept == c)
+			return engine__status_names[m[i].status];
+	return "absent";
+}
+
+/* A past date written beside a finding, a year or more before now, in its own clause, makes it
+ * history; "since", a present word, another clause or a recent date do not. */
+static void test_dated_history(const struct engine_vocab *v)
+{
+	struct fhir_arena *a = fhir_arena_new();
+	static const char *const past[] = {
+	    "cauda equina during pregnancy in 2022, resolved",
+	    "In 2018 she had cauda equina after a fall",
+	    "cauda equina in March 2024",
+	    "cauda equina in Aug 2024",
+	    "cauda equina in 03/2021",
+	    "cauda equina in the summer of 2019",
+	    "back pain, cauda equina in 2016 post op",
+	};
+	static const char *const current[] = {
+	    "cauda equina in Oct 2024",           /* 11 months before now */
+	    "cauda equina in 2024",               /* ends December 2024: 9 months */
+	    "cauda equina since 2019",            /* ongoing */
+	    "cauda equina in 2019 and now worse", /* a present word */
+	    "cauda equina in 2019, still present",
+	    "cauda equina diagnosed in 2019",
+	    "cauda equina - MRI in 2019 normal", /* the date is another clause's */
+	    "cauda equina, sciatica in 2019",
+	    "cauda equina with one two three four five in 2019", /* too far */
+	    "cauda equina in 13/2021",                           /* no month 13 */
+	    "cauda equina in 1850",
+	    "cauda equina (2019)", /* a bracketed year is an onset on problem lists */
+	};
+
+	for (size_t i = 0; i < sizeof(past) / sizeof(past[0]); i++)
+		CHECK(strcmp(dated(v, a, past[i], "ces", 2025, 9), "historical") == 0, "'%s': %s",
+		      past[i], dated(v, a, past[i], "ces", 2025, 9));
+	for (size_t i = 0; i < sizeof(current) / sizeof(current[0]); i++)
+		CHECK(strcmp(dated(v, a, current[i], "ces", 2025, 9), "affirmed") == 0, "'%s': %s",
+		      current[i], dated(v, a, current[i], "ces", 2025, 9));
+	CHECK_STR(dated(v, a, "cauda equina, sciatica in 2019", "sciatica", 2025, 9), "historical");
+	CHECK_STR(dated(v, a, "cauda equina in 2019", "ces", 0, 0), "affirmed"); /* no now */
+	CHECK_STR(dated(v, a, "no cauda equina in 2019", "ces", 2025, 9), "negated");
+	CHECK_STR(dated(v, a, "?cauda equina in 2019", "ces", 2025, 9), "uncertain");
+	CHECK_STR(dated(v, a, "left knee in 2019", "site:knee", 2025, 9), "affirmed");
+	CHECK_STR(dated(v, a, "", "ces", 2025, 9), "absent");
+	fhir_arena_free(a);
 }
 
 /* A period's start read from month/year text exactly, or not at all. */
@@ -553,8 +716,10 @@ int main(void)
 	test_context(v);
 	test_sides(v);
 	test_limits(v);
+	test_dated_history(v);
 	engine__vocab_free(v);
 	test_load_errors();
+	test_numeric_token();
 	test_period_start();
 	test_codes();
 	test_shipped();

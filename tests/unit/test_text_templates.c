@@ -568,14 +568,33 @@ static size_t policy_concepts(char ***ids)
 
 /* ---- reading ----------------------------------------------------------------------------- */
 
-/* A phrase as a clinician would type it: a `prefix*` phrase token becomes its prefix. */
+/* A phrase as a clinician would type it: a `prefix*` phrase token becomes its prefix, a numeric
+ * token `{n:LO-HI}` its highest number, `{fall:LO-HI}` the number the middle of that fall below
+ * the number before it. */
 static void typed(const char *phrase, char *out, size_t size)
 {
 	size_t o = 0;
+	double last = 0;
 
-	for (const char *p = phrase; *p != '\0' && o + 1 < size; p++)
+	for (const char *p = phrase; *p != '\0' && o + 1 < size; p++) {
+		int fall = strncmp(p, "{fall:", 6) == 0;
+
+		if ((fall || strncmp(p, "{n:", 3) == 0) && strchr(p, '}') != NULL) {
+			double lo = strtod(p + (fall ? 6 : 3), NULL);
+			double hi = strtod(strchr(p + (fall ? 6 : 3), '-') + 1, NULL);
+			int w;
+
+			if (fall)
+				w = snprintf(out + o, size - o, "%g", last * (1 - (lo + hi) / 200));
+			else
+				w = snprintf(out + o, size - o, "%g", last = hi);
+			o += w > 0 && (size_t)w < size - o ? (size_t)w : 0;
+			p = strchr(p, '}');
+			continue;
+		}
 		if (*p != '*')
 			out[o++] = *p;
+	}
 	out[o] = '\0';
 }
 
