@@ -214,8 +214,9 @@ void engine__annotate_into(const struct engine_vocab *v, const char *text,
 
 /* The end (exclusive token index) of a list whose first item is token `from` of toks[0, ntok):
  * its own ')' (`paren`: it was opened by the '(' before `from`), a full stop, a blank line, a
- * line break that no ';' or bullet carries on, or the item of a new label ("Plan:"); at most
- * ENGINE_TEXT_MAX_SENTENCE tokens. A ';', ',', "or" or a bulleted line goes on. */
+ * line break that no ';' or bullet carries on, or the item of a new label ("Plan:") or of a
+ * clause ("has", "is": "Denies: fever; has saddle numbness"); at most ENGINE_TEXT_MAX_SENTENCE
+ * tokens. A ';', ',', "or" or a bulleted line goes on. */
 size_t engine__list_end(const struct engine__token *toks, size_t ntok, size_t from, int paren);
 /* The first token of the list item that holds token t (items start after ',', ';', a bullet,
  * ')', a dash, "or", "and", "nor", or at '('); never before `from`. */

@@ -497,6 +497,29 @@ static int scope_blocked(const struct scan *s, size_t from, size_t to, int categ
 	return 0;
 }
 
+/* Does a ')' after the trigger at tokens [from, after) and before token `to` close a
+ * parenthesis that holds the trigger (a forward trigger inside "(no retention)" does not reach
+ * past it: "Bladder normal (no retention), saddle numbness present")? A "(...)" opened after
+ * the trigger is skipped; a trigger that is all its parenthesis says ("(2WW) for sarcoma",
+ * "(denied)") still reaches out of it. */
+static int paren_closes(const struct scan *s, size_t from, size_t after, size_t to)
+{
+	size_t depth = 0;
+
+	for (size_t k = from; k < to; k++) {
+		if (s->toks[k].norm == NULL)
+			continue;
+		if (k > from && (s->toks[k].marks & ENGINE_MARK_OPEN))
+			depth++;
+		if (s->toks[k].marks & ENGINE_MARK_CLOSE) {
+			if (depth == 0)
+				return k >= after;
+			depth--;
+		}
+	}
+	return 0;
+}
+
 /* Is the mention at tokens [start, end) itself a termination of `category` (a word that is both
  * a concept and a termination: "positive" ends a post-negation's scope, so in "FABER positive,
  * thigh thrust negative" the 'negative' reaches neither 'FABER' nor 'positive')? */
@@ -533,7 +556,8 @@ static enum engine__status status_of(const struct scan *s, size_t start, size_t 
 		window = r->window > 0 ? (size_t)r->window : DEFAULT_WINDOW;
 		if ((r->direction & ENGINE_DIR_FORWARD) && t->end <= start) {
 			gap = start - t->end;
-			applies = gap < window && !scope_blocked(s, t->end, start, r->category);
+			applies = gap < window && !scope_blocked(s, t->end, start, r->category) &&
+			          !paren_closes(s, t->start, t->end, start);
 		}
 		if (!applies &&
 		    ((r->direction & ENGINE_DIR_BACKWARD) ||

@@ -272,6 +272,15 @@ static void test_lists(const struct engine_vocab *v)
 	CHECK_STR(status(v, a, "Screen negative (sciatica, query cauda equina)", "ces"),
 	          "uncertain");
 	CHECK_STR(status(v, a, "Return if: sciatica; query cauda equina", "ces"), "hypothetical");
+	/* an item that is a clause of its own ("has", "is") ends a list */
+	CHECK_STR(status(v, a, "Denies: pain; has cauda equina", "ces"), "affirmed");
+	CHECK_STR(status(v, a, "Denies: pain; is cauda equina", "ces"), "affirmed");
+	/* a forward trigger inside a parenthesis does not reach past its ')'; one that is all
+	 * its parenthesis says, or one before a "(...)", still does */
+	CHECK_STR(status(v, a, "Knee normal (no pain), cauda equina", "ces"), "affirmed");
+	CHECK_STR(status(v, a, "Knee normal (no pain, sciatica)", "sciatica"), "negated");
+	CHECK_STR(status(v, a, "(query) cauda equina", "ces"), "uncertain");
+	CHECK_STR(status(v, a, "No pain (both knees), cauda equina", "ces"), "negated");
 	/* a list governs what follows its trigger only */
 	CHECK_STR(status(v, a, "Cauda equina; return if: sciatica", "ces"), "affirmed");
 	fhir_arena_free(a);
