@@ -537,6 +537,31 @@ static int self_terminated(const struct scan *s, size_t start, size_t end, int c
 	return 0;
 }
 
+/* Is the trigger at match t a label's answer ("Saddle anaesthesia: no, urinary retention:
+ * yes"): right after a label's ':' or dash, and ending its item with ',' or a dash? It then
+ * reads back over its label's item only, not forward into the next item. */
+static int answers_label(const struct scan *s, const struct match *t)
+{
+	const struct engine__token *before = t->start > 0 ? &s->toks[t->start - 1] : NULL;
+
+	return before != NULL && before->norm != NULL &&
+	       (before->marks & (ENGINE_MARK_COLON | ENGINE_MARK_DASH)) &&
+	       (s->toks[t->end - 1].marks & (ENGINE_MARK_COMMA | ENGINE_MARK_DASH));
+}
+
+/* Is the mention ending at token `end` a label ("urinary retention:") that an item separator
+ * (',', a dash, ')') parts from a forward trigger ending at token `after`? Its own answer decides
+ * it: in "No saddle anaesthesia, urinary retention: present" the 'No' does not reach it. */
+static int parted_label(const struct scan *s, size_t after, size_t start, size_t end)
+{
+	if (!(s->toks[end - 1].marks & ENGINE_MARK_COLON))
+		return 0;
+	for (size_t k = after - 1; k < start; k++)
+		if (s->toks[k].marks & (ENGINE_MARK_COMMA | ENGINE_MARK_DASH | ENGINE_MARK_CLOSE))
+			return 1;
+	return 0;
+}
+
 /* The status of a mention at tokens [start, end), and the byte span of the triggers that gave
  * it (extends *from / *to). */
 static enum engine__status status_of(const struct scan *s, size_t start, size_t end, size_t *from,
@@ -548,20 +573,25 @@ static enum engine__status status_of(const struct scan *s, size_t start, size_t 
 		const struct match *t = &s->m[i];
 		const struct engine__rule *r;
 		size_t window, gap;
-		int applies = 0;
+		int applies = 0, answer;
 
 		if (!is_status_trigger(s, t) || s->sentence[t->start] != s->sentence[start])
 			continue;
 		r = rule_of(s, t);
 		window = r->window > 0 ? (size_t)r->window : DEFAULT_WINDOW;
-		if ((r->direction & ENGINE_DIR_FORWARD) && t->end <= start) {
+		answer = r->final_backward && answers_label(s, t);
+		if ((r->direction & ENGINE_DIR_FORWARD) && t->end <= start && !answer) {
 			gap = start - t->end;
 			applies = gap < window && !scope_blocked(s, t->end, start, r->category) &&
-			          !paren_closes(s, t->start, t->end, start);
+			          !paren_closes(s, t->start, t->end, start) &&
+			          !parted_label(s, t->end, start, end);
 		}
+		if (answer && t->start >= end &&
+		    start < engine__list_item_start(s->toks, 0, t->start - 1))
+			continue; /* an answer reads back over its own label's item only */
 		if (!applies &&
 		    ((r->direction & ENGINE_DIR_BACKWARD) ||
-		     (r->final_backward && last_of_sentence(s, t->end))) &&
+		     (r->final_backward && (answer || last_of_sentence(s, t->end)))) &&
 		    t->start >= end) {
 			gap = t->start - end;
 			if (!(r->direction & ENGINE_DIR_BACKWARD) && r->final_window > 0)

@@ -674,6 +674,26 @@ static void test_shipped(void)
 	CHECK_STR(status(v, a, "Red flags: nil \xe2\x80\x93 saddle anaesthesia; urinary retention",
 	                 "bladder-dysfunction"),
 	          "negated");
+	/* a label's answer reads back over its own item only, and a label is decided by its own
+	 * answer, not by a trigger of the item before it */
+	CHECK_STR(
+	    status(v, a, "Saddle anaesthesia: no, urinary retention: yes", "saddle-anaesthesia"),
+	    "negated");
+	CHECK_STR(
+	    status(v, a, "Saddle anaesthesia: no, urinary retention: yes", "bladder-dysfunction"),
+	    "affirmed");
+	CHECK_STR(
+	    status(v, a, "Saddle anaesthesia - no, urinary retention - yes", "bladder-dysfunction"),
+	    "affirmed");
+	CHECK_STR(status(v, a, "No saddle anaesthesia, urinary retention: present",
+	                 "bladder-dysfunction"),
+	          "affirmed");
+	CHECK_STR(
+	    status(v, a, "LBP, saddle anaesthesia: no, bladder: normal", "back-pain-or-sciatica"),
+	    "affirmed");
+	CHECK_STR(
+	    status(v, a, "Red flags: no saddle anaesthesia, no retention", "saddle-anaesthesia"),
+	    "negated");
 	/* template questions left unanswered ask; a lone or in-sentence '?' suspects */
 	CHECK_STR(status(v, a, "Red flag questions:\nSaddle anaesthesia?\nSexual dysfunction?",
 	                 "saddle-anaesthesia"),
