@@ -33,12 +33,30 @@ enum engine__side { ENGINE_SIDE_LEFT = 1, ENGINE_SIDE_RIGHT = 2 };
 
 /* ---- tokens ---------------------------------------------------------------------------- */
 
+/* The punctuation around a token that the list structure of a note is read from
+ * (policies/vocabulary/README.md "Lists"): bits of engine__token.marks. */
+enum engine__mark {
+	ENGINE_MARK_COLON = 1u << 0, /* a word followed by ':' ("Saddle anaesthesia:") */
+	ENGINE_MARK_OPEN = 1u << 1,  /* a word right after '(' */
+	ENGINE_MARK_CLOSE = 1u << 2, /* a word followed by ')' */
+	ENGINE_MARK_DASH =
+	    1u << 3, /* a word followed by a spaced dash ("nil - ...", or an en dash) */
+	ENGINE_MARK_COMMA = 1u << 4, /* a word followed by ',' */
+	/* on a boundary (norm NULL), what ended the sentence (several collapse into one): */
+	ENGINE_MARK_STOP = 1u << 5,      /* '.' or '!' */
+	ENGINE_MARK_SEMICOLON = 1u << 6, /* ';' */
+	ENGINE_MARK_LINE = 1u << 7,      /* a line break */
+	ENGINE_MARK_PARAGRAPH = 1u << 8, /* a blank line */
+	ENGINE_MARK_BULLET = 1u << 9     /* the next line starts with a bullet ('-', '*', U+2022) */
+};
+
 /* One token of a text: bytes [start, end) of the original, `norm` its normal form (lower case,
- * "U/S" -> "us"), or a sentence boundary (norm NULL). */
+ * "U/S" -> "us"), or a sentence boundary (norm NULL); `marks` the punctuation around it
+ * (enum engine__mark bits). */
 struct engine__token {
 	size_t start, end;
 	const char *norm;
-	int colon; /* a ':' follows it ("Saddle anaesthesia:") */
+	unsigned marks;
 };
 
 /* Splits `text` (NUL-terminated UTF-8) into tokens per policies/vocabulary/README.md "Tokens".
@@ -197,6 +215,24 @@ struct engine__mentions {
  * the scratch's arena). The tokens of one text are gone when the next one is read. */
 void engine__annotate_into(const struct engine_vocab *v, const char *text,
                            struct engine__scratch *scratch, struct engine__mentions *out);
+
+/* ---- list structure (text_lists.c; policies/vocabulary/README.md "Lists") ------------------ */
+
+/* The end (exclusive token index) of a list whose first item is token `from` of toks[0, ntok):
+ * its own ')' (`paren`: it was opened by the '(' before `from`), a full stop, a blank line, a
+ * line break that no ';' or bullet carries on, or the item of a new label ("Plan:") or of a
+ * clause ("has", "is": "Denies: fever; has saddle numbness"); at most ENGINE_TEXT_MAX_SENTENCE
+ * tokens. A ';', ',', "or" or a bulleted line goes on. */
+size_t engine__list_end(const struct engine__token *toks, size_t ntok, size_t from, int paren);
+/* The first token of the list item that holds token t (items start after ',', ';', a bullet,
+ * ')', a dash, "or", "and", "nor", or at '('); never before `from`. */
+size_t engine__list_item_start(const struct engine__token *toks, size_t from, size_t t);
+/* Marks (out[t] = 1, out has ntok bytes) the tokens of template questions left unanswered: a
+ * line "Saddle anaesthesia?" in a block of question lines that a heading names ("Red flag
+ * questions:", "CES screen:") or in which another question is answered ("Retention? No"). A
+ * lone "Bilateral sciatica?" or a question inside a sentence is a suspicion and is not marked. */
+void engine__unanswered_questions(const struct engine__token *toks, size_t ntok,
+                                  unsigned char *out);
 
 /* Parses "a|b|c" concept ids into indexes (arena); -1 entries for unknown ids. */
 int *engine__concept_list(const struct engine_vocab *v, const char *ids, struct fhir_arena *arena,

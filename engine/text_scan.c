@@ -85,6 +85,17 @@ static int abbreviation(const char *norm)
 
 struct match;
 
+/* A list a ConText trigger introduces with ':', '(' or a dash (policies/vocabulary/README.md
+ * "Lists": "Red flag screen negative (saddle anaesthesia, urinary retention)", "attend A&E if:
+ * saddle numbness; loss of bladder control"): every mention in tokens [from, to) takes its
+ * category, across the ';' and bulleted lines between the items. */
+struct list_scope {
+	size_t from, to;
+	size_t trigger;              /* the trigger's first token */
+	size_t trig_start, trig_end; /* its bytes, for the mention's span */
+	int category;
+};
+
 struct engine__scratch {
 	struct fhir_arena *arena;
 	struct engine__token *toks;
@@ -93,9 +104,12 @@ struct engine__scratch {
 	size_t norm_cap;
 	unsigned *pats; /* MAX_PATTERNS_PER_TOKEN per token */
 	size_t *npats, *sentence;
-	size_t index_cap; /* tokens pats, npats and sentence have room for */
+	unsigned char *asked; /* per token: in a template question left unanswered */
+	size_t index_cap;     /* tokens pats, npats, sentence and asked have room for */
 	struct match *m;
 	size_t m_cap;
+	struct list_scope *lists;
+	size_t lists_cap;
 };
 
 struct engine__scratch *engine__scratch_new(struct fhir_arena *arena)
@@ -116,33 +130,107 @@ static void index_room(struct engine__scratch *s, size_t n)
 	    fhir_arena_alloc(s->arena, s->index_cap * MAX_PATTERNS_PER_TOKEN * sizeof(*s->pats));
 	s->npats = fhir_arena_alloc(s->arena, s->index_cap * sizeof(*s->npats));
 	s->sentence = fhir_arena_alloc(s->arena, s->index_cap * sizeof(*s->sentence));
+	s->asked = fhir_arena_alloc(s->arena, s->index_cap);
 }
 
 struct tokbuf {
 	struct engine__scratch *s;
 	size_t count;
+	unsigned open;  /* ENGINE_MARK_OPEN when a '(' waits for its first word */
+	int line_start; /* only spaces since the last line break (or the text's start) */
 };
 
-static void push(struct tokbuf *b, size_t start, size_t end, const char *norm)
+/* Appends a token; a boundary with `marks` right after another boundary adds its marks to
+ * that one (no empty sentences). */
+static void push(struct tokbuf *b, size_t start, size_t end, const char *norm, unsigned marks)
 {
 	struct engine__scratch *s = b->s;
 
-	if (norm == NULL && (b->count == 0 || s->toks[b->count - 1].norm == NULL))
-		return; /* no empty sentences */
+	if (norm == NULL && (b->count == 0 || s->toks[b->count - 1].norm == NULL)) {
+		if (b->count > 0)
+			s->toks[b->count - 1].marks |= marks;
+		b->open = 0;
+		return;
+	}
 	s->toks =
 	    engine__arena_room(s->arena, s->toks, b->count, &s->tok_cap, 32, sizeof(*s->toks));
 	s->toks[b->count].start = start;
 	s->toks[b->count].end = end;
 	s->toks[b->count].norm = norm;
-	s->toks[b->count].colon = 0;
+	s->toks[b->count].marks = norm != NULL ? b->open : marks;
+	b->open = 0;
 	b->count++;
+}
+
+/* Adds marks to the last token when it is a word (or, with `boundary`, a boundary). */
+static void mark_last(struct tokbuf *b, unsigned marks, int boundary)
+{
+	if (b->count > 0 && (b->s->toks[b->count - 1].norm != NULL) != boundary)
+		b->s->toks[b->count - 1].marks |= marks;
+}
+
+/* The marks of a sentence-ending character (boundary() is not 0 at s[i]). */
+static unsigned boundary_marks(const unsigned char *s, size_t i, const struct tokbuf *b)
+{
+	const struct engine__token *last = b->count > 0 ? &b->s->toks[b->count - 1] : NULL;
+
+	switch (s[i]) {
+	case ';':
+		return ENGINE_MARK_SEMICOLON;
+	case '.':
+	case '!':
+		return ENGINE_MARK_STOP;
+	case '\n':
+	case '\r':
+		if (s[i] == '\n' && i > 0 && s[i - 1] == '\r')
+			return ENGINE_MARK_LINE; /* "\r\n" is one line break */
+		/* a second line break with only spaces since the first: a blank line */
+		return last != NULL && last->norm == NULL && (last->marks & ENGINE_MARK_LINE) &&
+		               b->line_start
+		           ? ENGINE_MARK_LINE | ENGINE_MARK_PARAGRAPH
+		           : ENGINE_MARK_LINE;
+	default:
+		return ENGINE_MARK_BULLET; /* U+2022, at a line's start or inline */
+	}
+}
+
+/* The list punctuation at s[i] (one ASCII character that separates tokens): its marks on the
+ * tokens around it. A '-' or '*' that starts a line is a bullet; a '-' with a space on either
+ * side a dash ("nil - saddle"), not the hyphen of "US-guided". */
+static void list_punct(struct tokbuf *b, const unsigned char *s, size_t i)
+{
+	switch (s[i]) {
+	case ':':
+		mark_last(b, ENGINE_MARK_COLON, 0);
+		break;
+	case ',':
+		mark_last(b, ENGINE_MARK_COMMA, 0);
+		break;
+	case '(':
+		b->open = ENGINE_MARK_OPEN;
+		break;
+	case ')':
+		mark_last(b, ENGINE_MARK_CLOSE, 0);
+		break;
+	case '-':
+	case '*':
+		if (b->line_start)
+			mark_last(b, ENGINE_MARK_BULLET, 1);
+		else if (s[i] == '-' && ((i > 0 && s[i - 1] == ' ') || s[i + 1] == ' '))
+			mark_last(b, ENGINE_MARK_DASH, 0);
+		break;
+	default:
+		break;
+	}
+	if (s[i] != ' ' && s[i] != '\t')
+		b->line_start = 0;
 }
 
 /* Tokenizes into the scratch: the tokens in scratch->toks, their words in scratch->norms. */
 static size_t tokenize(const char *text, struct engine__scratch *scratch)
 {
 	const unsigned char *s = (const unsigned char *)text;
-	struct tokbuf b = {scratch, 0};
+	struct tokbuf b = {scratch, 0, 0, 1};
 	size_t i = 0, n = text != NULL ? strlen(text) : 0, used = 0;
 
 	/* a word's normal form is never longer than its bytes: all of them, each with its NUL,
@@ -196,37 +284,45 @@ static size_t tokenize(const char *text, struct engine__scratch *scratch)
 				memcpy(norm, "cant",
 				       5); /* "cannot", "can't" and "cant" are one word */
 			used += len + 1;
-			push(&b, start, i, norm);
+			push(&b, start, i, norm, 0);
+			b.line_start = 0;
 		} else if (s[i] == '[' &&
 		           (s[i + 1] == ']' || (s[i + 1] == ' ' && s[i + 2] == ']'))) {
 			/* a template's empty box "[ ]" is the unticked box */
 			k = s[i + 1] == ']' ? 2 : 3;
-			push(&b, i, i + k, "\xe2\x98\x90"); /* U+2610 */
+			push(&b, i, i + k, "\xe2\x98\x90", 0); /* U+2610 */
+			b.line_start = 0;
 			i += k;
 		} else if (s[i] == '[' && (s[i + 1] == 'x' || s[i + 1] == 'X') && s[i + 2] == ']') {
-			push(&b, i, i + 3, "\xe2\x98\x91"); /* "[x]": the ticked box, U+2611 */
+			push(&b, i, i + 3, "\xe2\x98\x91", 0); /* "[x]": the ticked box, U+2611 */
+			b.line_start = 0;
 			i += 3;
 		} else if (s[i] == '%') {
 			push(&b, i, i + 1, "percent"); /* "12%", "12 %" and "12 percent" are one */
 			i++;
 		} else if (s[i] == '?' || s[i] == '#') {
-			push(&b, i, i + 1, s[i] == '?' ? "?" : "#"); /* query; '#' UK fracture */
+			push(&b, i, i + 1, s[i] == '?' ? "?" : "#", 0); /* query; '#' UK fracture */
+			b.line_start = 0;
 			i++;
 		} else if ((s[i] == '+' || s[i] == '-') && (s[i + 1] == 'v' || s[i + 1] == 'V') &&
 		           (s[i + 2] == 'e' || s[i + 2] == 'E') && !word_byte(s + i + 3) &&
 		           (i == 0 || !word_byte(s + i - 1))) {
-			push(&b, i, i + 3, s[i] == '+' ? "+ve" : "-ve");
+			push(&b, i, i + 3, s[i] == '+' ? "+ve" : "-ve", 0);
+			b.line_start = 0;
 			i += 3;
 		} else if ((k = boundary(s, i)) != 0) {
 			if (!(s[i] == '.' && b.count > 0 &&
 			      abbreviation(scratch->toks[b.count - 1].norm)))
-				push(&b, i, i + k, NULL);
+				push(&b, i, i + k, NULL, boundary_marks(s, i, &b));
+			b.line_start = s[i] == '\n' || s[i] == '\r' || (b.line_start && k == 3);
 			i += k;
 		} else if ((k = utf8_punct(s + i)) != 0) {
+			/* an en or em dash (U+2013, U+2014) */
+			if (s[i + 2] == 0x93 || s[i + 2] == 0x94)
+				mark_last(&b, ENGINE_MARK_DASH, 0);
 			i += k;
 		} else {
-			if (s[i] == ':' && b.count > 0 && scratch->toks[b.count - 1].norm != NULL)
-				scratch->toks[b.count - 1].colon = 1;
+			list_punct(&b, s, i);
 			i++;
 		}
 	}
@@ -355,6 +451,10 @@ struct scan {
 	size_t *sentence; /* token index -> sentence number */
 	struct match *m;
 	size_t nm;
+	const unsigned char *asked; /* token -> in an unanswered template question */
+	struct list_scope *lists;   /* the text's lists so far (in the scratch) */
+	size_t nlists, live;        /* lists[live..] may still reach the current chunk */
+	struct engine__scratch *scratch;
 };
 
 static const struct engine__rule *rule_of(const struct scan *s, const struct match *m)
@@ -400,6 +500,29 @@ static int scope_blocked(const struct scan *s, size_t from, size_t to, int categ
 	return 0;
 }
 
+/* Does a ')' after the trigger at tokens [from, after) and before token `to` close a
+ * parenthesis that holds the trigger (a forward trigger inside "(no retention)" does not reach
+ * past it: "Bladder normal (no retention), saddle numbness present")? A "(...)" opened after
+ * the trigger is skipped; a trigger that is all its parenthesis says ("(2WW) for sarcoma",
+ * "(denied)") still reaches out of it. */
+static int paren_closes(const struct scan *s, size_t from, size_t after, size_t to)
+{
+	size_t depth = 0;
+
+	for (size_t k = from; k < to; k++) {
+		if (s->toks[k].norm == NULL)
+			continue;
+		if (k > from && (s->toks[k].marks & ENGINE_MARK_OPEN))
+			depth++;
+		if (s->toks[k].marks & ENGINE_MARK_CLOSE) {
+			if (depth == 0)
+				return k >= after;
+			depth--;
+		}
+	}
+	return 0;
+}
+
 /* Is the mention at tokens [start, end) itself a termination of `category` (a word that is both
  * a concept and a termination: "positive" ends a post-negation's scope, so in "FABER positive,
  * thigh thrust negative" the 'negative' reaches neither 'FABER' nor 'positive')? */
@@ -417,6 +540,31 @@ static int self_terminated(const struct scan *s, size_t start, size_t end, int c
 	return 0;
 }
 
+/* Is the trigger at match t a label's answer ("Saddle anaesthesia: no, urinary retention:
+ * yes"): right after a label's ':' or dash, and ending its item with ',' or a dash? It then
+ * reads back over its label's item only, not forward into the next item. */
+static int answers_label(const struct scan *s, const struct match *t)
+{
+	const struct engine__token *before = t->start > 0 ? &s->toks[t->start - 1] : NULL;
+
+	return before != NULL && before->norm != NULL &&
+	       (before->marks & (ENGINE_MARK_COLON | ENGINE_MARK_DASH)) &&
+	       (s->toks[t->end - 1].marks & (ENGINE_MARK_COMMA | ENGINE_MARK_DASH));
+}
+
+/* Is the mention ending at token `end` a label ("urinary retention:") that an item separator
+ * (',', a dash, ')') parts from a forward trigger ending at token `after`? Its own answer decides
+ * it: in "No saddle anaesthesia, urinary retention: present" the 'No' does not reach it. */
+static int parted_label(const struct scan *s, size_t after, size_t start, size_t end)
+{
+	if (!(s->toks[end - 1].marks & ENGINE_MARK_COLON))
+		return 0;
+	for (size_t k = after - 1; k < start; k++)
+		if (s->toks[k].marks & (ENGINE_MARK_COMMA | ENGINE_MARK_DASH | ENGINE_MARK_CLOSE))
+			return 1;
+	return 0;
+}
+
 /* The status of a mention at tokens [start, end), and the byte span of the triggers that gave
  * it (extends *from / *to). */
 static enum engine__status status_of(const struct scan *s, size_t start, size_t end, size_t *from,
@@ -428,19 +576,25 @@ static enum engine__status status_of(const struct scan *s, size_t start, size_t 
 		const struct match *t = &s->m[i];
 		const struct engine__rule *r;
 		size_t window, gap;
-		int applies = 0;
+		int applies = 0, answer;
 
 		if (!is_status_trigger(s, t) || s->sentence[t->start] != s->sentence[start])
 			continue;
 		r = rule_of(s, t);
 		window = r->window > 0 ? (size_t)r->window : DEFAULT_WINDOW;
-		if ((r->direction & ENGINE_DIR_FORWARD) && t->end <= start) {
+		answer = r->final_backward && answers_label(s, t);
+		if ((r->direction & ENGINE_DIR_FORWARD) && t->end <= start && !answer) {
 			gap = start - t->end;
-			applies = gap < window && !scope_blocked(s, t->end, start, r->category);
+			applies = gap < window && !scope_blocked(s, t->end, start, r->category) &&
+			          !paren_closes(s, t->start, t->end, start) &&
+			          !parted_label(s, t->end, start, end);
 		}
+		if (answer && t->start >= end &&
+		    start < engine__list_item_start(s->toks, 0, t->start - 1))
+			continue; /* an answer reads back over its own label's item only */
 		if (!applies &&
 		    ((r->direction & ENGINE_DIR_BACKWARD) ||
-		     (r->final_backward && last_of_sentence(s, t->end))) &&
+		     (r->final_backward && (answer || last_of_sentence(s, t->end)))) &&
 		    t->start >= end) {
 			gap = t->start - end;
 			if (!(r->direction & ENGINE_DIR_BACKWARD) && r->final_window > 0)
@@ -723,12 +877,133 @@ static int object_concept(const struct scan *s, const struct engine__concept *co
 	return concept;
 }
 
+/* ---- lists ------------------------------------------------------------------------------ */
+
+/* The categories whose trigger governs a list it introduces: a negation ("Red flags: nil -",
+ * "screen negative ("), a conditional or safety-netting ("attend A&E if:"), a history
+ * ("PMH:"). Uncertainty and another experiencer keep their own scopes. */
+static int list_category(int category)
+{
+	return category == ENGINE_ST_NEGATED || category == ENGINE_ST_HYPOTHETICAL ||
+	       category == ENGINE_ST_HISTORICAL;
+}
+
+#define LIST_LEAD                                                                                  \
+	5 /* words a forward trigger's ':' may follow it by ("if any of the following:") */
+
+/* The token after the ':' that a forward trigger ending at token `end` leads into with only
+ * words that are neither a concept, a site nor a trigger between ("if any of the following:",
+ * "should any of these develop:"), or 0. */
+static size_t lead_colon(const struct scan *s, size_t end)
+{
+	for (size_t c = end; c < s->ntok && c < end + LIST_LEAD && s->toks[c].norm != NULL; c++) {
+		for (size_t i = 0; i < s->nm; i++)
+			if (s->m[i].accepted && s->m[i].start <= c && c < s->m[i].end &&
+			    s->phrases[s->m[i].phrase].layer != ENGINE_LAYER_SIDE)
+				return 0;
+		if (s->toks[c].marks & ENGINE_MARK_COLON)
+			return c + 1;
+	}
+	return 0;
+}
+
+/* Opens the lists the triggers of this chunk introduce: a trigger followed by ':' or '(' (or,
+ * one that reaches forward, by a spaced dash, "Red flags: nil - ...", or by a few plain words
+ * and ':', "if any of the following:"; a dash after a backward trigger, "Infection screen
+ * negative - saddle numbness", may start a new clause). A list cuts the one it starts in. */
+static void open_lists(struct scan *s)
+{
+	for (size_t i = 0; i < s->nm; i++) {
+		const struct match *t = &s->m[i];
+		const struct engine__rule *r;
+		unsigned last;
+		int paren;
+		struct list_scope l;
+
+		if (!is_status_trigger(s, t) || !list_category(rule_of(s, t)->category))
+			continue;
+		r = rule_of(s, t);
+		last = s->toks[t->end - 1].marks;
+		paren = t->end < s->ntok && s->toks[t->end].norm != NULL &&
+		        (s->toks[t->end].marks & ENGINE_MARK_OPEN);
+		l.from = t->end;
+		if (!paren && !(last & ENGINE_MARK_COLON) &&
+		    !((last & ENGINE_MARK_DASH) && (r->direction & ENGINE_DIR_FORWARD)) &&
+		    !((r->direction & ENGINE_DIR_FORWARD) && (l.from = lead_colon(s, t->end)) != 0))
+			continue;
+		l.to = engine__list_end(s->toks, s->ntok, l.from, paren);
+		if (l.to <= l.from)
+			continue;
+		l.trigger = t->start;
+		l.trig_start = s->toks[t->start].start;
+		l.trig_end = s->toks[t->end - 1].end;
+		l.category = r->category;
+		for (size_t k = s->live; k < s->nlists; k++) {
+			struct list_scope *o = &s->lists[k];
+
+			if (o->from <= l.trigger && l.trigger < o->to)
+				o->to = l.trigger;
+			if (l.from <= o->trigger && o->trigger < l.to)
+				l.to = o->trigger;
+		}
+		s->lists = engine__arena_room(s->scratch->arena, s->lists, s->nlists,
+		                              &s->scratch->lists_cap, 4, sizeof(*s->lists));
+		s->scratch->lists = s->lists;
+		s->lists[s->nlists++] = l;
+	}
+}
+
+/* Ends the lists that reach this chunk at the item holding a termination of their category
+ * ("but", "however", "new" for a negation, "now", "today"), or, unless the list is a
+ * conditional (which reaches over the triggers inside it, as in a sentence), a trigger of
+ * another category: that item and the rest are read on their own. */
+static void end_lists(struct scan *s, size_t start)
+{
+	while (s->live < s->nlists && s->lists[s->live].to <= start)
+		s->live++;
+	for (size_t k = s->live; k < s->nlists; k++) {
+		struct list_scope *l = &s->lists[k];
+
+		for (size_t i = 0; i < s->nm; i++) {
+			const struct match *x = &s->m[i];
+			const struct engine__rule *r;
+
+			if (!x->accepted || s->phrases[x->phrase].layer != ENGINE_LAYER_CONTEXT ||
+			    x->start < l->from || x->start >= l->to)
+				continue;
+			r = rule_of(s, x);
+			if ((r->category == ENGINE_CTX_TERMINATION &&
+			     (r->ends & (1u << l->category))) ||
+			    (r->category < ENGINE_ST_COUNT && r->category != l->category &&
+			     l->category != ENGINE_ST_HYPOTHETICAL))
+				l->to = engine__list_item_start(s->toks, l->from, x->start);
+		}
+	}
+}
+
+/* The category of the list that holds token `tok` (extending the mention's bytes [*from, *to)
+ * to its trigger), or ENGINE_ST_AFFIRMED. */
+static int list_status(const struct scan *s, size_t tok, size_t *from, size_t *to)
+{
+	for (size_t k = s->live; k < s->nlists; k++) {
+		const struct list_scope *l = &s->lists[k];
+
+		if (tok < l->from || tok >= l->to)
+			continue;
+		if (l->trig_start < *from)
+			*from = l->trig_start;
+		if (l->trig_end > *to)
+			*to = l->trig_end;
+		return l->category;
+	}
+	return ENGINE_ST_AFFIRMED;
+}
+
 static void chunk_mentions(struct scan *s, const struct engine_vocab *v, const char *text,
                            struct mentions *res)
 {
 	const struct engine__concept *concepts = engine__vocab_concepts(v);
 
-	resolve(s->phrases, s->m, s->nm);
 	for (size_t i = 0; i < s->nm; i++) {
 		const struct match *m = &s->m[i];
 		const struct engine__phrase *ph = &s->phrases[m->phrase];
@@ -741,9 +1016,24 @@ static void chunk_mentions(struct scan *s, const struct engine_vocab *v, const c
 		mention.start = s->toks[m->start].start;
 		mention.end = s->toks[m->end - 1].end;
 		mention.status = status_of(s, m->start, m->end, &mention.start, &mention.end);
+		{
+			size_t from = mention.start, to = mention.end;
+			int listed = list_status(s, m->start, &from, &to);
+
+			if (listed > (int)mention.status) {
+				mention.status = (enum engine__status)listed;
+				mention.start = from;
+				mention.end = to;
+			}
+		}
+		/* a template question left unanswered ("Red flag questions:" then "Saddle
+		 * anaesthesia?" alone on its line) asks; it does not suspect */
+		if (mention.status == ENGINE_ST_UNCERTAIN && s->asked[m->start])
+			mention.status = ENGINE_ST_HYPOTHETICAL;
 		/* a template's label with nothing after it ("Saddle anaesthesia:" and the line
 		 * ends) is an unanswered question, not a finding */
-		if (mention.status == ENGINE_ST_AFFIRMED && s->toks[m->end - 1].colon &&
+		if (mention.status == ENGINE_ST_AFFIRMED &&
+		    (s->toks[m->end - 1].marks & ENGINE_MARK_COLON) &&
 		    (m->end >= s->ntok || s->toks[m->end].norm == NULL))
 			mention.status = ENGINE_ST_HYPOTHETICAL;
 		if (ph->layer == ENGINE_LAYER_SITE) {
@@ -789,6 +1079,10 @@ void engine__annotate_into(const struct engine_vocab *v, const char *text,
 	s.toks = scratch->toks;
 	s.ntok = ntok;
 	s.sentence = scratch->sentence;
+	s.scratch = scratch;
+	s.lists = scratch->lists;
+	engine__unanswered_questions(s.toks, ntok, scratch->asked);
+	s.asked = scratch->asked;
 	/* sentences, and chunks of at most ENGINE_TEXT_MAX_SENTENCE tokens: matches only interact
 	 * within one, so the cost stays linear in the text whatever its shape */
 	for (i = 0, start = 0; i < ntok; i++) {
@@ -811,8 +1105,12 @@ void engine__annotate_into(const struct engine_vocab *v, const char *text,
 		s.m = scratch->m;
 		s.nm = 0;
 		find_matches(&s, v, scratch->pats, scratch->npats, start, end, scratch);
-		if (s.nm > 0)
+		if (s.nm > 0) {
+			resolve(s.phrases, s.m, s.nm);
+			open_lists(&s);
+			end_lists(&s, start);
 			chunk_mentions(&s, v, text, &res);
+		}
 		start = end;
 	}
 }

@@ -33,6 +33,10 @@ static const char context_json[] =
     "\"t\"},"
     "{\"phrase\": \"if\", \"category\": \"hypothetical\", \"direction\": \"forward\", \"source\": "
     "\"t\"},"
+    "{\"phrase\": \"negative\", \"category\": \"negated\", \"direction\": \"backward\", "
+    "\"window\": 4, \"source\": \"t\"},"
+    "{\"phrase\": \"nil\", \"category\": \"negated\", \"direction\": \"both\", \"source\": "
+    "\"t\"},"
     "{\"phrase\": \"no increase\", \"category\": \"pseudo\", \"source\": \"t\"},"
     "{\"phrase\": \"but\", \"category\": \"termination\", \"source\": \"t\"}"
     "]}";
@@ -114,6 +118,51 @@ static const char *tokens(struct fhir_arena *arena, const char *text)
 	return out;
 }
 
+/* The tokens of text with their list marks (engine__mark): "(" before a word opened by '(',
+ * and after a word ":" "," ")" "-" for its colon, comma, ')' and dash; a boundary is "|" with
+ * S (full stop), ; (semicolon), L (line break), P (blank line), B (bullet). */
+static const char *marked(struct fhir_arena *arena, const char *text)
+{
+	static const struct {
+		unsigned mark;
+		const char *text;
+	} after[] = {
+	    {ENGINE_MARK_COLON, ":"}, {ENGINE_MARK_COMMA, ","},     {ENGINE_MARK_CLOSE, ")"},
+	    {ENGINE_MARK_DASH, "-"},  {ENGINE_MARK_STOP, "S"},      {ENGINE_MARK_SEMICOLON, ";"},
+	    {ENGINE_MARK_LINE, "L"},  {ENGINE_MARK_PARAGRAPH, "P"}, {ENGINE_MARK_BULLET, "B"}};
+	struct engine__token *t;
+	size_t n, i, k;
+	const char *out = "";
+
+	engine__tokenize(text, arena, &t, &n);
+	for (i = 0; i < n; i++) {
+		out = fhir_arena_printf(arena, "%s%s%s%s", out, i ? " " : "",
+		                        (t[i].marks & ENGINE_MARK_OPEN) ? "(" : "",
+		                        t[i].norm != NULL ? t[i].norm : "|");
+		for (k = 0; k < sizeof(after) / sizeof(after[0]); k++)
+			if (t[i].marks & after[k].mark)
+				out = fhir_arena_printf(arena, "%s%s", out, after[k].text);
+	}
+	return out;
+}
+
+/* The tokens of text that engine__unanswered_questions marks, joined by spaces. */
+static const char *asked(struct fhir_arena *arena, const char *text)
+{
+	struct engine__token *t;
+	size_t n, i;
+	unsigned char *flags;
+	const char *out = "";
+
+	engine__tokenize(text, arena, &t, &n);
+	flags = fhir_arena_alloc(arena, n + 1);
+	engine__unanswered_questions(t, n, flags);
+	for (i = 0; i < n; i++)
+		if (flags[i] && t[i].norm != NULL)
+			out = fhir_arena_printf(arena, "%s%s%s", out, *out ? " " : "", t[i].norm);
+	return out;
+}
+
 /* The status of concept `id` in text: a status name, "absent", or "several". */
 static const char *status(const struct engine_vocab *v, struct fhir_arena *arena, const char *text,
                           const char *id)
@@ -165,6 +214,76 @@ static void test_tokens(void)
 	CHECK_STR(tokens(a, "Cannot feel, can't feel"), "cant feel cant feel");
 	CHECK_STR(tokens(a, "12% better, 12 % better"), "12 percent better 12 percent better");
 	CHECK_STR(tokens(a, ""), "");
+	/* the punctuation a list is read from */
+	CHECK_STR(marked(a, "Screen negative (saddle, retention); new: x"),
+	          "screen negative (saddle, retention) |; new: x");
+	CHECK_STR(marked(a, "Red flags: nil \xe2\x80\x93 saddle - bladder, US-guided"),
+	          "red flags: nil- saddle- bladder, us guided");
+	CHECK_STR(marked(a, "if:\n- saddle\n* bladder\n\xe2\x80\xa2 bowel\r\n\r\nPlan. x!"),
+	          "if: |LB saddle |LB bladder |LB bowel |LP plan |S x |S");
+	CHECK_STR(marked(a, "a\r\nb"), "a |L b");
+	/* template questions left unanswered: a heading names the block, or one is answered */
+	CHECK_STR(asked(a, "CES screen:\nSaddle anaesthesia?\nRetention?"),
+	          "saddle anaesthesia ? retention ?");
+	CHECK_STR(asked(a, "Saddle? No\nRetention?\n- Bowel?"), "retention ? bowel ?");
+	CHECK_STR(asked(a, "Red flags:\n- Saddle?\n- Bowel?"), "saddle ? bowel ?");
+	CHECK_STR(asked(a, "Saddle anaesthesia?"), "");
+	CHECK_STR(asked(a, "Cauda equina?\nDiscitis?"), "");
+	CHECK_STR(asked(a, "Impression:\nCauda equina?\nDiscitis?"), "");
+	CHECK_STR(asked(a, "LBP, bilateral sciatica?\nRetention? No"), "");
+	CHECK_STR(asked(a, "CES screen:\n\nSaddle?\nBowel?"), ""); /* a blank line parts them */
+	CHECK_STR(asked(a, "Saddle? Yes\nBowel? No"), "");
+	fhir_arena_free(a);
+}
+
+/* A trigger that introduces a list with ':', '(' or a dash governs every item of it, across
+ * ';' and bulleted lines, until the list closes (policies/vocabulary/README.md "Lists"). */
+static void test_lists(const struct engine_vocab *v)
+{
+	struct fhir_arena *a = fhir_arena_new();
+
+	CHECK_STR(status(v, a, "Screen negative (sciatica, cauda equina)", "ces"), "negated");
+	CHECK_STR(status(v, a, "Screen negative (sciatica; cauda equina)", "ces"), "negated");
+	CHECK_STR(status(v, a, "Return if: sciatica; cauda equina", "ces"), "hypothetical");
+	CHECK_STR(status(v, a, "Return if any of the following: sciatica; cauda equina", "ces"),
+	          "hypothetical");
+	CHECK_STR(status(v, a, "Denies:\n- sciatica\n- cauda equina", "ces"), "negated");
+	CHECK_STR(status(v, a, "Denies: sciatica;\ncauda equina", "ces"), "negated");
+	CHECK_STR(status(v, a, "Nil - sciatica; cauda equina", "ces"), "negated");
+	CHECK_STR(status(v, a, "h/o: sciatica; cauda equina", "ces"), "historical");
+	/* no ':' or '(': a ';' parts two clauses, as before */
+	CHECK_STR(status(v, a, "No sciatica; cauda equina", "ces"), "affirmed");
+	CHECK_STR(status(v, a, "Return if sciatica; cauda equina", "ces"), "affirmed");
+	/* a dash after a backward trigger may start a new clause */
+	CHECK_STR(status(v, a, "Sciatica negative - pain; cauda equina", "ces"), "affirmed");
+	/* the list closes: ')', a full stop, a plain line break, a blank line, a new label */
+	CHECK_STR(status(v, a, "Screen negative (sciatica), cauda equina", "ces"), "affirmed");
+	CHECK_STR(status(v, a, "Return if: sciatica. Cauda equina", "ces"), "affirmed");
+	CHECK_STR(status(v, a, "Denies:\nsciatica\ncauda equina", "ces"), "affirmed");
+	CHECK_STR(status(v, a, "Denies:\n- sciatica\n\n- cauda equina", "ces"), "affirmed");
+	CHECK_STR(status(v, a, "Denies: sciatica; impression: cauda equina", "ces"), "affirmed");
+	/* a '(' inside a colon list is not its end */
+	CHECK_STR(status(v, a, "Return if: sciatica (both legs); cauda equina", "ces"),
+	          "hypothetical");
+	/* a termination ends the list at its item; so does a trigger of another category, except
+	 * in a conditional (which reaches over the triggers inside it) */
+	CHECK_STR(status(v, a, "Denies: sciatica; but cauda equina", "ces"), "affirmed");
+	CHECK_STR(status(v, a, "Denies: pain; sciatica or but cauda equina", "sciatica"),
+	          "negated");
+	CHECK_STR(status(v, a, "Screen negative (sciatica, query cauda equina)", "ces"),
+	          "uncertain");
+	CHECK_STR(status(v, a, "Return if: sciatica; query cauda equina", "ces"), "hypothetical");
+	/* an item that is a clause of its own ("has", "is") ends a list */
+	CHECK_STR(status(v, a, "Denies: pain; has cauda equina", "ces"), "affirmed");
+	CHECK_STR(status(v, a, "Denies: pain; is cauda equina", "ces"), "affirmed");
+	/* a forward trigger inside a parenthesis does not reach past its ')'; one that is all
+	 * its parenthesis says, or one before a "(...)", still does */
+	CHECK_STR(status(v, a, "Knee normal (no pain), cauda equina", "ces"), "affirmed");
+	CHECK_STR(status(v, a, "Knee normal (no pain, sciatica)", "sciatica"), "negated");
+	CHECK_STR(status(v, a, "(query) cauda equina", "ces"), "uncertain");
+	CHECK_STR(status(v, a, "No pain (both knees), cauda equina", "ces"), "negated");
+	/* a list governs what follows its trigger only */
+	CHECK_STR(status(v, a, "Cauda equina; return if: sciatica", "ces"), "affirmed");
 	fhir_arena_free(a);
 }
 
@@ -699,6 +818,56 @@ static void test_shipped(void)
 	          "affirmed");
 	CHECK_STR(status(v, a, "Facet injection discussed - declined", "unwilling"), "affirmed");
 	CHECK_STR(status(v, a, "Declined", "unwilling"), "affirmed");
+	/* lists (README "Lists"): the modifier that introduces one governs its items */
+	CHECK_STR(status(v, a,
+	                 "Red flag screen negative (saddle anaesthesia, urinary retention, faecal "
+	                 "incontinence)",
+	                 "bowel-dysfunction"),
+	          "negated");
+	CHECK_STR(status(v, a,
+	                 "Attend A&E immediately if: saddle numbness; loss of bladder control",
+	                 "bladder-dysfunction"),
+	          "hypothetical");
+	CHECK_STR(
+	    status(v, a, "No saddle anaesthesia; new urinary retention", "bladder-dysfunction"),
+	    "affirmed");
+	CHECK_STR(
+	    status(v, a, "Infection screen negative, new saddle numbness", "saddle-anaesthesia"),
+	    "affirmed");
+	CHECK_STR(status(v, a, "Red flags: nil \xe2\x80\x93 saddle anaesthesia; urinary retention",
+	                 "bladder-dysfunction"),
+	          "negated");
+	/* a label's answer reads back over its own item only, and a label is decided by its own
+	 * answer, not by a trigger of the item before it */
+	CHECK_STR(
+	    status(v, a, "Saddle anaesthesia: no, urinary retention: yes", "saddle-anaesthesia"),
+	    "negated");
+	CHECK_STR(
+	    status(v, a, "Saddle anaesthesia: no, urinary retention: yes", "bladder-dysfunction"),
+	    "affirmed");
+	CHECK_STR(
+	    status(v, a, "Saddle anaesthesia - no, urinary retention - yes", "bladder-dysfunction"),
+	    "affirmed");
+	CHECK_STR(status(v, a, "No saddle anaesthesia, urinary retention: present",
+	                 "bladder-dysfunction"),
+	          "affirmed");
+	CHECK_STR(
+	    status(v, a, "LBP, saddle anaesthesia: no, bladder: normal", "back-pain-or-sciatica"),
+	    "affirmed");
+	CHECK_STR(
+	    status(v, a, "Red flags: no saddle anaesthesia, no retention", "saddle-anaesthesia"),
+	    "negated");
+	/* template questions left unanswered ask; a lone or in-sentence '?' suspects */
+	CHECK_STR(status(v, a, "Red flag questions:\nSaddle anaesthesia?\nSexual dysfunction?",
+	                 "saddle-anaesthesia"),
+	          "hypothetical");
+	CHECK_STR(status(v, a, "Saddle anaesthesia? No\nUrinary retention?", "bladder-dysfunction"),
+	          "hypothetical");
+	CHECK_STR(status(v, a, "Saddle anaesthesia?", "saddle-anaesthesia"), "uncertain");
+	CHECK_STR(status(v, a, "LBP, bilateral sciatica?\nRetention? No", "bilateral-sciatica"),
+	          "uncertain");
+	CHECK_STR(status(v, a, "Impression:\nCauda equina?\nDiscitis?", "cauda-equina-syndrome"),
+	          "uncertain");
 	engine__vocab_free(v);
 out:
 	for (int i = 0; i < 3; i++)
@@ -715,6 +884,7 @@ int main(void)
 	test_tokens();
 	test_context(v);
 	test_sides(v);
+	test_lists(v);
 	test_limits(v);
 	test_dated_history(v);
 	engine__vocab_free(v);
