@@ -298,7 +298,7 @@ static size_t tokenize(const char *text, struct engine__scratch *scratch)
 			b.line_start = 0;
 			i += 3;
 		} else if (s[i] == '%') {
-			push(&b, i, i + 1, "percent"); /* "12%", "12 %" and "12 percent" are one */
+			push(&b, i, i + 1, "percent", 0); /* "12%", "12 %" and "12 percent" are one */
 			i++;
 		} else if (s[i] == '?' || s[i] == '#') {
 			push(&b, i, i + 1, s[i] == '?' ? "?" : "#", 0); /* query; '#' UK fracture */
