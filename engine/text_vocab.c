@@ -44,6 +44,7 @@ struct engine_vocab {
 	struct code_display *codes; /* codes.json and the regions' SNOMED CT ids, NEW */
 	size_t code_count, code_cap;
 	struct fhir_arena *scratch; /* tokenizing phrases at load */
+	unsigned any_number; /* pattern id + 1 of a lone '*' in a phrase (any number), 0 none */
 };
 
 /* A code read as its sourced display when a record carries it without one. Owned strings. */
@@ -237,6 +238,9 @@ size_t engine__vocab_match_token(const struct engine_vocab *v, const char *norm,
 			k = (k + 1) & (v->exact_cap - 1);
 		}
 	}
+	if (v->any_number != 0 && count < max && strspn(norm, "0123456789") > 0 &&
+	    strspn(norm, "0123456789.") == n)
+		out[count++] = v->any_number - 1;
 	for (i = 0; i < v->prefix_count_by_byte[b] && count < max; i++) {
 		const struct pattern *p = &v->patterns[v->prefix_by_byte[b][i]];
 
@@ -252,42 +256,47 @@ size_t engine__vocab_match_token(const struct engine_vocab *v, const char *norm,
 static int add_phrase(struct engine_vocab *v, const char *text, enum engine__layer layer, int owner)
 {
 	struct engine__token *toks;
-	size_t count, i, n = 0;
+	size_t count, i, n = 0, prev = 0;
 	struct engine__phrase *ph;
 	unsigned *pattern;
+	unsigned char *filler;
 
 	fhir_arena_reset(v->scratch);
 	engine__tokenize(text, v->scratch, &toks, &count);
-	pattern = malloc((count + 1) * sizeof(*pattern));
-	if (pattern == NULL)
+	pattern = malloc((2 * count + 2) * sizeof(*pattern));
+	filler = malloc(2 * count + 2);
+	if (pattern == NULL || filler == NULL)
 		abort();
-	for (i = 0; i < count; i++) {
-		size_t end = toks[i].end;
-		int prefix = text[end] == '*';
+	for (i = 0; i <= count; i++) {
+		size_t start = i < count ? toks[i].start : strlen(text);
+		int prefix = i < count && text[toks[i].end] == '*';
 
+		/* a '*' standing alone ("for * weeks only") is any number */
+		if (start > prev && memchr(text + prev, '*', start - prev) != NULL) {
+			if (v->any_number == 0)
+				v->any_number = intern(v, "*", 0) + 1;
+			filler[n] = 0;
+			pattern[n++] = v->any_number - 1;
+		}
+		if (i == count)
+			break;
+		prev = toks[i].end + (size_t)prefix;
 		if (toks[i].norm == NULL)
 			continue; /* a '.' in a phrase is not a boundary */
+		filler[n] = !prefix && engine__filler_word(toks[i].norm);
 		pattern[n++] = intern(v, toks[i].norm, prefix);
 	}
 	/* a concept phrase drops its inner articles and possessives (engine__filler_word):
 	 * "numbness around the genitals" is stored as "numbness around genitals" */
 	if (layer == ENGINE_LAYER_CONCEPT && n > 2) {
-		size_t kept = 1, word = 0;
+		size_t kept = 1;
 
-		for (i = 0; i < count; i++) {
-			if (toks[i].norm == NULL)
-				continue;
-			if (word > 0 && word < n - 1 && text[toks[i].end] != '*' &&
-			    engine__filler_word(toks[i].norm)) {
-				word++;
-				continue;
-			}
-			if (word > 0)
-				pattern[kept++] = pattern[word];
-			word++;
-		}
+		for (i = 1; i < n; i++)
+			if (i == n - 1 || !filler[i])
+				pattern[kept++] = pattern[i];
 		n = kept;
 	}
+	free(filler);
 	if (n == 0) {
 		free(pattern);
 		return -1;
@@ -298,7 +307,7 @@ static int add_phrase(struct engine_vocab *v, const char *text, enum engine__lay
 	ph->length = n;
 	ph->layer = layer;
 	ph->owner = owner;
-	ph->single = n == 1 && strlen(toks[0].norm) == 1;
+	ph->single = n == 1 && count > 0 && toks[0].norm != NULL && strlen(toks[0].norm) == 1;
 	ph->blocks_sites = 0;
 	return 0;
 }
