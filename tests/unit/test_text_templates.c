@@ -255,6 +255,7 @@ static const struct {
     {"treatment-dose", K_QUALIFIER},
     {"repeat-count", K_QUALIFIER},
     {"duration-three-months-or-more", K_QUALIFIER},
+    {"duration-twelfths-three-or-more", K_QUALIFIER},
     {"duration-under-three-months", K_QUALIFIER},
     {"injection-ordinal", K_QUALIFIER},
     {"repeated-injections", K_QUALIFIER},
@@ -266,6 +267,8 @@ static const struct {
     {"good-response", K_QUALIFIER},
     {"relief", K_QUALIFIER},
     {"no-relief", K_QUALIFIER},
+    {"relief-not-lasting", K_QUALIFIER},
+    {"relief-lasting", K_QUALIFIER},
     {"partial-response", K_QUALIFIER},
     {"treatment-failed", K_QUALIFIER},
     {"remission", K_QUALIFIER},
@@ -568,7 +571,8 @@ static size_t policy_concepts(char ***ids)
 
 /* ---- reading ----------------------------------------------------------------------------- */
 
-/* A phrase as a clinician would type it: a `prefix*` phrase token becomes its prefix. */
+/* A phrase as a clinician would type it: a `prefix*` phrase token becomes its prefix, and a
+ * `*` standing alone (any number) becomes "2". */
 static void typed(const char *phrase, char *out, size_t size)
 {
 	size_t o = 0;
@@ -576,6 +580,8 @@ static void typed(const char *phrase, char *out, size_t size)
 	for (const char *p = phrase; *p != '\0' && o + 1 < size; p++)
 		if (*p != '*')
 			out[o++] = *p;
+		else if (p == phrase || p[-1] == ' ')
+			out[o++] = '2';
 	out[o] = '\0';
 }
 
