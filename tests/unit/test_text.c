@@ -59,7 +59,8 @@ static const char concepts_json[] =
     "{\"id\": \"si\", \"phrases\": [\"si joint\"], \"source\": \"t\"},"
     "{\"id\": \"wiping\", \"phrases\": [\"cant feel the toilet paper\"], \"source\": \"t\"},"
     "{\"id\": \"numb-wiping\", \"phrases\": [\"numb when wip*\"], \"source\": \"t\"},"
-    "{\"id\": \"calcium\", \"phrases\": [\"ca 2*\"], \"source\": \"t\"}"
+    "{\"id\": \"calcium\", \"phrases\": [\"ca 2*\"], \"source\": \"t\"},"
+    "{\"id\": \"brief\", \"phrases\": [\"for {n:0-999} weeks only\", \"lasted {n:0-999}\"], \"source\": \"t\"}"
     "]}";
 
 static const char sites_json[] =
@@ -334,6 +335,13 @@ static void test_context(const struct engine_vocab *v)
 	CHECK_STR(status(v, a, "Ca 2.45", "calcium"), "affirmed");
 	CHECK_STR(status(v, a, "adj Ca 26", "calcium"), "affirmed");
 	CHECK_STR(status(v, a, "?prostate ca 2WW", "calcium"), "absent");
+	/* a numeric token with a wide range reads any number written in digits, decimals too */
+	CHECK_STR(status(v, a, "helped for 2 weeks only", "brief"), "affirmed");
+	CHECK_STR(status(v, a, "helped for 1.5 weeks only", "brief"), "affirmed");
+	CHECK_STR(status(v, a, "helped for a few weeks only", "brief"), "absent");
+	CHECK_STR(status(v, a, "helped for weeks only", "brief"), "absent");
+	CHECK_STR(status(v, a, "effect lasted 10", "brief"), "affirmed");
+	CHECK_STR(status(v, a, "effect lasted well", "brief"), "absent");
 	fhir_arena_free(a);
 }
 
