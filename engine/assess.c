@@ -289,15 +289,16 @@ static void drop_not_in_force(const struct request_data *rd, uint64_t *policies)
 
 /* Evaluates path on the order being assessed: its input is %order's collection (vars[VAR_ORDER],
  * pushed once per policy), which the evaluator only borrows, as it borrows any %variable. */
-static int eval(const struct request_data *rd, const struct fhir_path *path,
-                const struct fhir_path_var *vars, size_t count, struct fhir_collection *out,
-                const char **error)
+static int eval_env(const struct request_data *rd, const struct fhir_path *path,
+                    const struct fhir_path_var *vars, size_t count, int and_or_skip,
+                    struct fhir_collection *out, const char **error)
 {
 	struct fhir_path_env env;
 	struct fhir_error err;
 
 	memset(out, 0, sizeof(*out));
 	env_init(rd, &env, vars, count);
+	env.and_or_skip = and_or_skip;
 	if (fhir_path_eval(path, &vars[VAR_ORDER].value, &env, out, &err) != FHIR_OK) {
 		memset(out, 0, sizeof(*out));
 		if (error != NULL)
@@ -306,6 +307,13 @@ static int eval(const struct request_data *rd, const struct fhir_path *path,
 		return -1;
 	}
 	return 0;
+}
+
+static int eval(const struct request_data *rd, const struct fhir_path *path,
+                const struct fhir_path_var *vars, size_t count, struct fhir_collection *out,
+                const char **error)
+{
+	return eval_env(rd, path, vars, count, 0, out, error);
 }
 
 /* Is a collection "something" for met/unknown/notMet: true, or non-empty and not false. */
@@ -467,7 +475,12 @@ static int assess_policy(const struct request_data *rd, const struct engine_poli
 	n = base;
 	for (i = 0; i < p->let_count; i++) {
 		vars[n].name = p->lets[i].name;
-		eval(rd, p->lets[i].expr, vars, n, &vars[n].value, NULL);
+		/* `and`/`or` may skip an operand that cannot change the answer (fhir.h
+		 * and_or_skip): the mentions() it would call note evidence, but a let's notes are
+		 * never read (each criterion starts afresh), and with a vocabulary loaded the text
+		 * functions do not fail */
+		eval_env(rd, p->lets[i].expr, vars, n, rd->engine->vocab != NULL, &vars[n].value,
+		         NULL);
 		n++;
 	}
 	a->policy = p;

@@ -102,11 +102,14 @@ struct engine__text {
 
 const struct fhir_path_host_function engine__host_functions[] = {
     /* clang-format off */
-    {"mentions", 1, 2},
-    {"sites", 0, 0},
-    {"siteLabel", 0, 0},
-    {"sameSite", 1, 1},
-    {"textStart", 0, 0},
+    /* quiet (fhir.h): they fail only without a vocabulary, or mentions() on arguments that
+     * are not strings (engine__host_call), which is why assess.c lets `and`/`or` skip them
+     * only when one is loaded; sites() alone answers several items per item */
+    {"mentions", 1, 2, FHIR_PATH_HOST_SURE | FHIR_PATH_HOST_ONE},
+    {"sites", 0, 0, FHIR_PATH_HOST_SURE},
+    {"siteLabel", 0, 0, FHIR_PATH_HOST_SURE | FHIR_PATH_HOST_ONE},
+    {"sameSite", 1, 1, FHIR_PATH_HOST_SURE | FHIR_PATH_HOST_ONE},
+    {"textStart", 0, 0, FHIR_PATH_HOST_SURE | FHIR_PATH_HOST_ONE},
     /* clang-format on */
 };
 const struct fhir_path_host engine__host = {

@@ -339,6 +339,12 @@ struct fhir_path_env {
 	 * operations file resources under, and the Boolean answers of sub-expressions that depend
 	 * only on their focus, by JSON node: fhirpath_memo.c), or NULL: nothing is remembered. */
 	struct fhir_path_memo *memo;
+	/* 1: `a and b` with a false, or `a or b` with a true, may leave b unevaluated when b is
+	 * quiet (marked at compile: it can neither fail nor yield more than one item;
+	 * fhirpath_eval.c mark_quiet), so the answer is the same. Host functions in b are then not
+	 * called: set it only when their effects besides their answers (the engine's evidence
+	 * notes) are not wanted. 0: both operands are always evaluated. */
+	int and_or_skip;
 };
 
 /* A memo of content hashes and answers for evaluations over JSON that does not change, nor is
@@ -372,7 +378,13 @@ struct fhir_path *fhir_path_share(struct fhir_path *path);
 struct fhir_path_host_function {
 	const char *name;
 	unsigned min_args, max_args;
+	/* FHIR_PATH_HOST_SURE: called with arguments that are all string literals, it does not fail
+	 * (when the environment's host_call is set); with FHIR_PATH_HOST_ONE besides, it answers at
+	 * most one item per input item. These let `and` and `or` leave it unevaluated
+	 * (fhir_path_env.and_or_skip). 0: nothing is promised. */
+	unsigned quiet;
 };
+enum { FHIR_PATH_HOST_SURE = 1, FHIR_PATH_HOST_ONE = 2 };
 struct fhir_path_host {
 	const struct fhir_path_host_function *functions; /* BORROWED for the compile call */
 	size_t count;

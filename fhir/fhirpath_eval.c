@@ -48,6 +48,119 @@ static int mark_pure(struct fhir__fp_node *n, int host_pure)
 	return pure;
 }
 
+/* FP_Q_* bits of a function call whose arguments have been marked (see mark_quiet). */
+static unsigned quiet_call(const struct fhir__fp_node *n, const struct fhir_path_host *host)
+{
+	const unsigned all = FP_Q_FAIL_ONE | FP_Q_FAIL_ANY | FP_Q_ONE_ONE | FP_Q_ONE_ANY;
+	const char *f = n->func != NULL ? n->func->name : "";
+
+	if (n->func == &fhir__fp_host_func) {
+		unsigned says = host != NULL && n->host_index < host->count
+		                    ? host->functions[n->host_index].quiet
+		                    : 0;
+
+		if (!(says & FHIR_PATH_HOST_SURE))
+			return 0;
+		for (size_t i = 0; i < n->nargs; i++)
+			if (n->args[i]->kind != FP_LITERAL || n->args[i]->lit == NULL ||
+			    n->args[i]->lit->kind != FHIR_VALUE_STRING)
+				return 0;
+		/* called per input item: at most one item each is no more than the focus holds */
+		return FP_Q_FAIL_ONE | FP_Q_FAIL_ANY | FP_Q_HOST |
+		       (says & FHIR_PATH_HOST_ONE ? FP_Q_ONE_ONE : 0);
+	}
+	/* the argument of these is evaluated per item (focus and $this one item), or absent */
+	if (n->nargs == 1 && !(n->args[0]->quiet & FP_Q_FAIL_ONE))
+		return 0;
+	if (strcmp(f, "empty") == 0 || strcmp(f, "exists") == 0 || strcmp(f, "all") == 0 ||
+	    strcmp(f, "count") == 0 || strcmp(f, "first") == 0 || strcmp(f, "last") == 0)
+		return all;
+	if (strcmp(f, "where") == 0 || strcmp(f, "intersect") == 0 || strcmp(f, "exclude") == 0)
+		return FP_Q_FAIL_ONE | FP_Q_FAIL_ANY | FP_Q_ONE_ONE;
+	if (strcmp(f, "not") == 0) /* a singleton: more items fail */
+		return FP_Q_FAIL_ONE | FP_Q_ONE_ONE | FP_Q_ONE_ANY;
+	return 0;
+}
+
+/* Sets n->quiet (FP_Q_* bits) and n->height on n and every node below it, and returns n->quiet.
+ * Only what the evaluator does for certain is marked: literals, $this, $index, member steps,
+ * %variables (FP_Q_VARS: each must resolve), paths of these, empty(), exists(), all(),
+ * count(), first(), last(), where(), intersect(), exclude(), not() with quiet arguments, |,
+ * = and != (which compare collections and never fail), and/or/xor/implies on operands of at
+ * most one item, and the host's quiet functions with string literal arguments. Everything else
+ * is 0. */
+static unsigned mark_quiet(struct fhir__fp_node *n, const struct fhir_path_host *host)
+{
+	const unsigned all = FP_Q_FAIL_ONE | FP_Q_FAIL_ANY | FP_Q_ONE_ONE | FP_Q_ONE_ANY;
+	unsigned q = 0, l = 0, r = 0, vars = 0, h = 0;
+
+	if (n == NULL)
+		return 0;
+	if (n->left != NULL) {
+		l = mark_quiet(n->left, host);
+		h = n->left->height;
+	}
+	if (n->right != NULL) {
+		r = mark_quiet(n->right, host);
+		h = n->right->height > h ? n->right->height : h;
+	}
+	vars = (l | r) & (FP_Q_VARS | FP_Q_HOST);
+	for (size_t i = 0; i < n->nargs; i++) {
+		vars |= mark_quiet(n->args[i], host) & (FP_Q_VARS | FP_Q_HOST);
+		h = n->args[i]->height > h ? n->args[i]->height : h;
+	}
+	n->height = (uint16_t)(h < UINT16_MAX ? h + 1 : UINT16_MAX);
+	switch (n->kind) {
+	case FP_LITERAL:
+	case FP_EMPTY:
+	case FP_THIS:
+	case FP_INDEX:
+		q = all;
+		break;
+	case FP_IDENT:
+		q = FP_Q_FAIL_ONE | FP_Q_FAIL_ANY;
+		break;
+	case FP_VAR:
+		q = FP_Q_FAIL_ONE | FP_Q_FAIL_ANY | FP_Q_VARS;
+		break;
+	case FP_INVOKE: /* the right evaluated on the left's items */
+		if ((l & FP_Q_FAIL_ONE) &&
+		    ((r & FP_Q_FAIL_ANY) || ((l & FP_Q_ONE_ONE) && (r & FP_Q_FAIL_ONE))))
+			q |= FP_Q_FAIL_ONE;
+		if ((l & FP_Q_FAIL_ANY) &&
+		    ((r & FP_Q_FAIL_ANY) || ((l & FP_Q_ONE_ANY) && (r & FP_Q_FAIL_ONE))))
+			q |= FP_Q_FAIL_ANY;
+		if ((r & FP_Q_ONE_ANY) || ((l & FP_Q_ONE_ONE) && (r & FP_Q_ONE_ONE)))
+			q |= FP_Q_ONE_ONE;
+		if ((r & FP_Q_ONE_ANY) || ((l & FP_Q_ONE_ANY) && (r & FP_Q_ONE_ONE)))
+			q |= FP_Q_ONE_ANY;
+		break;
+	case FP_FUNC:
+		q = quiet_call(n, host);
+		break;
+	case FP_BINARY: /* both operands on the same focus */
+		if (n->op == FP_OP_UNION) {
+			q = l & r & (FP_Q_FAIL_ONE | FP_Q_FAIL_ANY);
+		} else if (n->op == FP_OP_EQ || n->op == FP_OP_NE) {
+			q = (l & r & (FP_Q_FAIL_ONE | FP_Q_FAIL_ANY)) | FP_Q_ONE_ONE | FP_Q_ONE_ANY;
+		} else if (n->op == FP_OP_AND || n->op == FP_OP_OR || n->op == FP_OP_XOR ||
+		           n->op == FP_OP_IMPLIES) {
+			q = FP_Q_ONE_ONE | FP_Q_ONE_ANY;
+			if ((l & r & (FP_Q_FAIL_ONE | FP_Q_ONE_ONE)) ==
+			    (FP_Q_FAIL_ONE | FP_Q_ONE_ONE))
+				q |= FP_Q_FAIL_ONE;
+			if ((l & r & (FP_Q_FAIL_ANY | FP_Q_ONE_ANY)) ==
+			    (FP_Q_FAIL_ANY | FP_Q_ONE_ANY))
+				q |= FP_Q_FAIL_ANY;
+		}
+		break;
+	default:
+		break;
+	}
+	n->quiet = (uint8_t)(q | vars);
+	return n->quiet;
+}
+
 /* Lexes and parses text (len characters) into a path whose arena's first block is `first`
  * bytes. NEW: *out (fhir_path_free). */
 static int compile_sized(const char *text, size_t len, const struct fhir_path_host *host,
@@ -73,6 +186,7 @@ static int compile_sized(const char *text, size_t len, const struct fhir_path_ho
 		return rc;
 	}
 	mark_pure(path->root, host != NULL && host->results_only);
+	mark_quiet(path->root, host);
 	fhir__fp_memo_mark(path->root, arena);
 	*out = path;
 	return 0;
@@ -657,6 +771,42 @@ static int logic_truth(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 	return 0;
 }
 
+/* 1 when every %variable under n resolves as eval_var would resolve it. */
+static int vars_resolve(const struct fhir__fp_ev *e, const struct fhir__fp_node *n)
+{
+	if (n == NULL || !(n->quiet & FP_Q_VARS))
+		return 1;
+	if (n->kind == FP_VAR && n->var_builtin == FP_VAR_ENV_ONLY && bound_var(e, n) == NULL) {
+		size_t i = 0;
+
+		while (i < e->env->var_count &&
+		       (e->env->vars[i].name == NULL || strcmp(e->env->vars[i].name, n->name) != 0))
+			i++;
+		if (i == e->env->var_count)
+			return 0;
+	}
+	if (!vars_resolve(e, n->left) || !vars_resolve(e, n->right))
+		return 0;
+	for (size_t i = 0; i < n->nargs; i++)
+		if (!vars_resolve(e, n->args[i]))
+			return 0;
+	return 1;
+}
+
+/* 1 when evaluating n on `focus` here cannot fail and yields at most one item (mark_quiet), so
+ * that leaving it unevaluated changes no answer: $this of at most one item, the depth limit
+ * out of reach, every %variable defined, host functions there to call. */
+static int quiet_here(const struct fhir__fp_ev *e, const struct fhir__fp_node *n,
+                      const struct fhir_collection *focus)
+{
+	unsigned need =
+	    focus->count <= 1 ? FP_Q_FAIL_ONE | FP_Q_ONE_ONE : FP_Q_FAIL_ANY | FP_Q_ONE_ANY;
+
+	return (n->quiet & need) == need && e->this_->count <= 1 &&
+	       (!(n->quiet & FP_Q_HOST) || e->env->host_call != NULL) &&
+	       e->depth + (int)n->height + 2 <= FHIR_PATH_MAX_DEPTH * 2 + 8 && vars_resolve(e, n);
+}
+
 /* and/or/xor/implies: both operands are evaluated, left first, then their truths read (an
  * error in evaluating the right wins over the left's not being a singleton, as it always did);
  * a pure operand's scratch is released once its truth is read, which is all that is needed. */
@@ -673,6 +823,9 @@ static int op_logic(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 	left_rc = logic_truth(e, n, &l, &a);
 	if (left_rc == 0 && n->left->pure)
 		fhir_arena_release(e->arena, mark);
+	if (left_rc == 0 && ((n->op == FP_OP_AND && a == 0) || (n->op == FP_OP_OR && a == 1)) &&
+	    e->env->and_or_skip && quiet_here(e, n->right, focus))
+		return fhir__fp_push_bool(e, out, a); /* what evaluating the right would give */
 	mark = fhir_arena_mark(e->arena);
 	rc = eval_fast(e, n->right, focus, &r);
 	if (rc != 0)

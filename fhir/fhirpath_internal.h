@@ -157,7 +157,7 @@ enum fhir__fp_op {
 struct fhir__fp_func;
 
 struct fhir__fp_node {
-	/* (members ordered pointers, sizes, then ints, so that a node packs into 108 bytes: a
+	/* (members ordered pointers, sizes, then ints, so that a node packs into 112 bytes: a
 	 * policy set holds hundreds of thousands of them) */
 	const char *name;       /* IDENT member, FUNC name, VAR name, TYPE type name, op spelling */
 	struct fhir_value *lit; /* LITERAL, and VAR resolved to a constant: the value */
@@ -201,6 +201,26 @@ struct fhir__fp_node {
 	 * engine's reference index lives there): a caller done with the result may release what
 	 * it allocated. */
 	int pure;
+	/* Set at compile (mark_quiet, fhirpath_eval.c): FP_Q_* bits saying when evaluating this
+	 * subtree cannot fail and how many items it may yield, and its height (saturating) */
+	uint16_t height;
+	uint8_t quiet;
+};
+
+/* Bits of fhir__fp_node.quiet, each for an evaluation with $this of at most one item. It cannot
+ * fail: FP_Q_FAIL_ONE when the focus has at most one item, FP_Q_FAIL_ANY whatever the focus; when
+ * it does not fail it yields at most one item: FP_Q_ONE_ONE for a focus of at most one item,
+ * FP_Q_ONE_ANY whatever the focus. FP_Q_VARS: the subtree names %variables, which must resolve
+ * (checked when the evaluation would rely on it); FP_Q_HOST: it calls a host function, which
+ * does not fail only when the environment has host_call. Failing means an evaluation error; a
+ * collection growing past FHIR_PATH_MAX_ITEMS (a million items) is not counted as failing. */
+enum {
+	FP_Q_FAIL_ONE = 1,
+	FP_Q_FAIL_ANY = 2,
+	FP_Q_ONE_ONE = 4,
+	FP_Q_ONE_ANY = 8,
+	FP_Q_VARS = 16,
+	FP_Q_HOST = 32,
 };
 
 /* var_slot of a VAR node never bound, and of one bound to different positions by holders that
