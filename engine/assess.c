@@ -167,13 +167,15 @@ static void env_init(const struct request_data *rd, struct fhir_path_env *env,
 	env->memo = rd->memo;
 }
 
-/* Keeps only the resources of `type` (a Bundle may carry _include'd others). */
+/* Keeps only the resources of `type` (a Bundle may carry _include'd others). Each item's type
+ * is its resourceType, as fhir_collection_push_node named it (not the member read again from a
+ * record that may no longer be in cache). */
 static void filter_type(struct fhir_collection *c, const char *type, const char *also)
 {
 	size_t i, n = 0;
 
 	for (i = 0; i < c->count; i++) {
-		const char *t = fhir_get_string(c->items[i].node, "resourceType");
+		const char *t = c->items[i].type;
 
 		if (t != NULL && (strcmp(t, type) == 0 || (also != NULL && strcmp(t, also) == 0)))
 			c->items[n++] = c->items[i];

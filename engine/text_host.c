@@ -15,7 +15,11 @@
 struct cached {
 	const cJSON *node;
 	const struct engine__mention *items; /* may be shared with other entries: read only */
-	size_t count;
+	unsigned count;
+	/* bit (concept % 32) of each item's concept (concept_bits): mentions() asks for concepts
+	 * none of whose bits are here without reading the items (most of a long record's
+	 * elements name none of the few concepts a criterion asks about) */
+	uint32_t concepts;
 };
 
 /* A text already read in this request, by content: its mentions (their `text` is this
@@ -50,6 +54,7 @@ struct parsed_list {
 	int *list;
 	size_t count;
 	unsigned statuses;
+	uint32_t concepts; /* concept_bits of list */
 };
 
 /* engine__text_evidence's working memory, kept between calls: the hits by node (open
@@ -145,6 +150,21 @@ void engine__text_free(struct engine__text *t)
 }
 
 /* ---- annotation of elements, cached ----------------------------------------------------- */
+
+/* One bit per concept index (modulo 32), ORed over mentions: a pre-check for find_in. */
+static uint32_t concept_bit(int concept)
+{
+	return concept >= 0 ? (uint32_t)1 << ((unsigned)concept & 31) : 0;
+}
+
+static uint32_t concept_bits(const struct engine__mention *items, size_t count)
+{
+	uint32_t bits = 0;
+
+	for (size_t i = 0; i < count; i++)
+		bits |= concept_bit(items[i].concept);
+	return bits;
+}
 
 static size_t slot_of(const struct cached *table, size_t cap, const cJSON *node)
 {
@@ -258,8 +278,9 @@ static void collect_end(struct collector *c, struct cached *slot, int keep)
 {
 	const struct engine__mentions *m = &c->t->collected;
 
-	slot->count = m->count;
+	slot->count = (unsigned)m->count;
 	slot->items = m->items;
+	slot->concepts = concept_bits(m->items, m->count);
 	if (keep && c->sources == 1) {
 		slot->items = c->only; /* the one text's own reading: no copy */
 	} else if (keep) {
@@ -456,12 +477,30 @@ static size_t type_fields(struct engine__text *t, const char *type, size_t *firs
 {
 	if (type == NULL)
 		return 0;
-	if (t->last_type == NULL || strcmp(t->last_type, type) != 0) {
+	if (t->last_type != type && (t->last_type == NULL || strcmp(t->last_type, type) != 0)) {
 		t->last_count = find_type_fields(type, &t->last_first);
 		t->last_type = type;
 	}
 	*first = t->last_first;
 	return t->last_count;
+}
+
+/* The resourceType of node and its fields (type_fields). `hint` is the type FHIRPath gave the
+ * item (struct fhir_value.type: a resource's resourceType, as the model's copy of the name) or
+ * NULL: when it is a type read field by field it is taken, so a record's resources are not
+ * searched for their resourceType member again (and one address compares at once with the
+ * last type asked); else the member is read. */
+static const char *resource_type(struct engine__text *t, const cJSON *node, const char *hint,
+                                 size_t *first, size_t *nfields)
+{
+	const char *type;
+
+	*first = 0;
+	if (hint != NULL && cJSON_IsObject(node) && (*nfields = type_fields(t, hint, first)) > 0)
+		return hint;
+	type = cJSON_IsObject(node) ? fhir_get_string(node, "resourceType") : NULL;
+	*nfields = type_fields(t, type, first);
+	return type;
 }
 
 /* The first text of a CodeableConcept (or a Coding's own display). */
@@ -607,16 +646,21 @@ static void match_fields(const cJSON *node, size_t first, size_t nfields, unsign
 }
 
 /* Calls fn for each element read on a resource of `type` (fields[first, first + nfields)):
- * those with site flag `site` when site > 0, all when 0. */
+ * those with site flag `site` when site > 0, all when 0. `known`: the fields' members as
+ * match_fields found them for every site flag, or NULL to find them here. */
 static void each_field(struct engine__text *t, const cJSON *node, const char *type, size_t first,
-                       size_t nfields, int site, each_fn *fn, void *ctx)
+                       size_t nfields, int site, each_fn *fn, void *ctx, const cJSON *const *known)
 {
 	int obs = site == 0 && type[0] == 'O' && strcmp(type, "Observation") == 0;
-	const cJSON *found[MAX_TYPE_FIELDS];
+	const cJSON *mine[MAX_TYPE_FIELDS];
+	const cJSON *const *found = known;
 
 	if (obs)
 		fn(ctx, node, observation(t, node));
-	match_fields(node, first, nfields, site > 0 ? 1u << site : ~0u, found);
+	if (found == NULL) {
+		match_fields(node, first, nfields, site > 0 ? 1u << site : ~0u, mine);
+		found = mine;
+	}
 	for (size_t k = 0; k < nfields; k++) {
 		size_t i = first + k;
 
@@ -673,7 +717,8 @@ static void gather(void *ctx, const cJSON *el, const struct cached *c)
  * request and cached under the node's address + 2 (observation() uses + 1): mentions() on a
  * resource then costs one lookup, not a member search per field. */
 static const struct cached *whole_resource(struct engine__text *t, const cJSON *node,
-                                           const char *type, size_t first, size_t nfields)
+                                           const char *type, size_t first, size_t nfields,
+                                           const cJSON *const *known)
 {
 	const cJSON *key = (const cJSON *)(const void *)((const char *)(const void *)node + 2);
 	struct cached *slot;
@@ -685,11 +730,12 @@ static const struct cached *whole_resource(struct engine__text *t, const cJSON *
 		return &t->table[i];
 	t->gathered.count = 0;
 	t->gathered_sources = 0;
-	each_field(t, node, type, first, nfields, 0, gather, t);
+	each_field(t, node, type, first, nfields, 0, gather, t, known);
 	grow_cache(t); /* element() may have grown the table: find the slot again */
 	slot = &t->table[slot_of(t->table, t->cap, key)];
 	slot->node = key;
-	slot->count = t->gathered.count;
+	slot->count = (unsigned)t->gathered.count;
+	slot->concepts = concept_bits(t->gathered.items, t->gathered.count);
 	slot->items = NULL;
 	if (t->gathered_sources == 1) {
 		slot->items = t->gathered_only; /* one element's (cached) array: no copy */
@@ -704,11 +750,19 @@ static const struct cached *whole_resource(struct engine__text *t, const cJSON *
 	return slot;
 }
 
+/* Whether whole_resource has gathered node's mentions already. */
+static int has_whole(const struct engine__text *t, const cJSON *node)
+{
+	const cJSON *key = (const cJSON *)(const void *)((const char *)(const void *)node + 2);
+
+	return t->table[slot_of(t->table, t->cap, key)].node == key;
+}
+
 /* Calls fn for what is read on item: for a resource of a type read field by field, the fields
  * with site flag `site` one by one (site > 0), or all of them as one (site 0); for anything
  * else, the element itself. */
-static void each_element(struct engine__text *t, const cJSON *node, int site, each_fn *fn,
-                         void *ctx)
+static void each_element(struct engine__text *t, const cJSON *node, const char *hint, int site,
+                         each_fn *fn, void *ctx)
 {
 	const char *type;
 	size_t first = 0, nfields;
@@ -723,14 +777,13 @@ static void each_element(struct engine__text *t, const cJSON *node, int site, ea
 			return;
 		}
 	}
-	type = cJSON_IsObject(node) ? fhir_get_string(node, "resourceType") : NULL;
-	nfields = type_fields(t, type, &first);
+	type = resource_type(t, node, hint, &first, &nfields);
 	if (nfields == 0)
 		fn(ctx, node, element(t, node));
 	else if (site == 0)
-		fn(ctx, node, whole_resource(t, node, type, first, nfields));
+		fn(ctx, node, whole_resource(t, node, type, first, nfields, NULL));
 	else
-		each_field(t, node, type, first, nfields, site, fn, ctx);
+		each_field(t, node, type, first, nfields, site, fn, ctx, NULL);
 }
 
 /* ---- mentions() ---------------------------------------------------------------------------- */
@@ -817,6 +870,9 @@ static const struct parsed_list *parse_list(struct engine__text *t, const char *
 	p->key = fhir_arena_strdup(t->arena, ids);
 	p->status_key = fhir_arena_strdup(t->arena, statuses);
 	p->list = engine__concept_list(t->vocab, ids, t->arena, &p->count);
+	p->concepts = 0;
+	for (size_t k = 0; k < p->count; k++)
+		p->concepts |= concept_bit(p->list[k]);
 	p->statuses = 1u << ENGINE_ST_AFFIRMED;
 	if (statuses != NULL)
 		p->statuses = engine__status_bits(statuses);
@@ -834,6 +890,8 @@ static void find_in(void *ctx, const cJSON *el, const struct cached *c)
 	struct find *f = ctx;
 
 	(void)el;
+	if (!(c->concepts & f->want->concepts))
+		return; /* none of the concepts asked for: no item can match */
 	for (size_t i = 0; i < c->count && f->found == NULL; i++) {
 		if (c->items[i].concept < 0 || !(f->want->statuses & (1u << c->items[i].status)))
 			continue;
@@ -898,10 +956,10 @@ static int do_mentions(struct engine__text *t, const struct fhir_value *item,
 		statuses = args[1].items[0].u.string;
 	f.want = parse_list(t, ids, statuses);
 	if (node != NULL) {
-		each_element(t, node, 0, find_in, &f);
+		each_element(t, node, item->type, 0, find_in, &f);
 	} else if (string != NULL) {
 		struct collector c = collect_begin(t);
-		struct cached one = {NULL, NULL, 0};
+		struct cached one = {NULL, NULL, 0, 0};
 
 		collect_mentions(&c, string);
 		collect_end(&c, &one, 0); /* f.found is not kept: no hit without a node */
@@ -1005,18 +1063,18 @@ static size_t sites_slot(const struct known_sites *table, size_t cap, const cJSO
 	return i;
 }
 
-static void work_out_sites(struct engine__text *t, const cJSON *node, const char *string,
-                           struct site_set *set);
+static void work_out_sites(struct engine__text *t, const cJSON *node, const char *hint,
+                           const char *string, struct site_set *set);
 
 /* The sites of a node (once per request: a record's Conditions are asked again for every
  * order and criterion) or of a string. */
-static void sites_of(struct engine__text *t, const cJSON *node, const char *string,
-                     struct site_set *set)
+static void sites_of(struct engine__text *t, const cJSON *node, const char *hint,
+                     const char *string, struct site_set *set)
 {
 	size_t i;
 
 	if (node == NULL || t->vocab == NULL) {
-		work_out_sites(t, node, string, set);
+		work_out_sites(t, node, hint, string, set);
 		return;
 	}
 	if (t->sites_cap == 0) {
@@ -1034,7 +1092,7 @@ static void sites_of(struct engine__text *t, const cJSON *node, const char *stri
 		}
 		return;
 	}
-	work_out_sites(t, node, string, set);
+	work_out_sites(t, node, hint, string, set);
 	if ((t->sites_used + 1) * 2 > t->sites_cap) { /* load factor at most 1/2 */
 		size_t cap = t->sites_cap * 2;
 		struct known_sites *bigger = fhir_arena_alloc(t->arena, cap * sizeof(*bigger));
@@ -1059,8 +1117,8 @@ static void sites_of(struct engine__text *t, const cJSON *node, const char *stri
 	t->sites_used++;
 }
 
-static void work_out_sites(struct engine__text *t, const cJSON *node, const char *string,
-                           struct site_set *set)
+static void work_out_sites(struct engine__text *t, const cJSON *node, const char *hint,
+                           const char *string, struct site_set *set)
 {
 	struct site_walk w = {t, set};
 	size_t nregions;
@@ -1072,18 +1130,22 @@ static void work_out_sites(struct engine__text *t, const cJSON *node, const char
 		return;
 	regions = engine__vocab_regions(t->vocab, &nregions);
 	if (node != NULL) {
-		const char *type =
-		    cJSON_IsObject(node) ? fhir_get_string(node, "resourceType") : NULL;
-		size_t first, nfields = type_fields(t, type, &first);
+		size_t first, nfields;
 		const cJSON *found[MAX_TYPE_FIELDS];
+		const char *type = resource_type(t, node, hint, &first, &nfields);
 
 		if (nfields == 0) {
-			each_element(t, node, 0, site_in, &w);
+			each_element(t, node, hint, 0, site_in, &w);
 			goto sides;
 		}
 		/* the fields with site flag 1, then, when they named no site, those with 2
-		 * (each_field with site 1, then 2, from one walk of the members) */
-		match_fields(node, first, nfields, 1u << 1 | 1u << 2, found);
+		 * (each_field with site 1, then 2, from one walk of the members); the same walk
+		 * gathers the resource's mentions (whole_resource) when they are not yet: a
+		 * resource whose sites are asked is asked what it mentions too, and its members
+		 * are in cache now, not at the next pass over a long record */
+		match_fields(node, first, nfields, ~0u, found);
+		if (!has_whole(t, node))
+			whole_resource(t, node, type, first, nfields, found);
 		for (int site = 1; site <= 2 && (site == 1 || set->count == 0); site++)
 			for (size_t k = 0; k < nfields; k++)
 				if (fields[first + k].site == site && found[k] != NULL)
@@ -1098,12 +1160,12 @@ static void work_out_sites(struct engine__text *t, const cJSON *node, const char
 				const cJSON *target = resolve_in(t, node, ref);
 
 				if (target != NULL && target != node)
-					each_element(t, target, 1, site_in, &w);
+					each_element(t, target, NULL, 1, site_in, &w);
 			}
 		}
 	} else if (string != NULL) {
 		struct collector c = collect_begin(t);
-		struct cached one = {NULL, NULL, 0};
+		struct cached one = {NULL, NULL, 0, 0};
 
 		collect_mentions(&c, string);
 		collect_end(&c, &one, 0);
@@ -1215,22 +1277,22 @@ int engine__host_call(const void *ctx, size_t index, const struct fhir_value *it
 	case HOST_MENTIONS:
 		return do_mentions(t, item, args, nargs, arena, out, err);
 	case HOST_SITES:
-		sites_of(t, node, string, &set);
+		sites_of(t, node, item->type, string, &set);
 		do_sites(t, &set, arena, out);
 		return FHIR_OK;
 	case HOST_SITE_LABEL:
-		sites_of(t, node, string, &set);
+		sites_of(t, node, item->type, string, &set);
 		do_site_label(t, &set, arena, out);
 		return FHIR_OK;
 	case HOST_SAME_SITE: {
 		int same = 0;
 
-		sites_of(t, node, string, &set);
+		sites_of(t, node, item->type, string, &set);
 		for (size_t i = 0; i < args[0].count && !same; i++) {
 			const char *s2;
 			const cJSON *n2 = item_node(&args[0].items[i], &s2);
 
-			sites_of(t, n2, s2, &other);
+			sites_of(t, n2, args[0].items[i].type, s2, &other);
 			same = same_site(&set, &other);
 		}
 		push_bool(arena, out, same);
