@@ -39,6 +39,36 @@ struct block {
  * strings a member search compares in a few cache lines instead of one or two per member read.
  * The text of every name is what it was (cJSON gives each its own copy, which no reader of this
  * read-only tree can tell apart). */
+/* Whether the name kept earlier at `kept` is the len bytes at name (no NUL among them). Every
+ * byte from kept to name + len is in the string area (kept was written before name), so kept's
+ * bytes up to kept[len] may be read whatever its own length: it is the same name when its byte
+ * len is its NUL and the first and last four or eight bytes match (which cover all of a name of
+ * up to 16 bytes), or memcmp says so. */
+static int same_name(const char *kept, const char *name, size_t len)
+{
+	if (kept[len] != '\0')
+		return 0;
+	if (len >= 8 && len <= 16) {
+		uint64_t a, b, c, d;
+
+		memcpy(&a, kept, 8);
+		memcpy(&b, name, 8);
+		memcpy(&c, kept + len - 8, 8);
+		memcpy(&d, name + len - 8, 8);
+		return a == b && c == d;
+	}
+	if (len >= 4 && len < 8) {
+		uint32_t a, b, c, d;
+
+		memcpy(&a, kept, 4);
+		memcpy(&b, name, 4);
+		memcpy(&c, kept + len - 4, 4);
+		memcpy(&d, name + len - 4, 4);
+		return a == b && c == d;
+	}
+	return memcmp(kept, name, len) == 0;
+}
+
 static const char *intern_name(struct block *b, char *name, const char *end)
 {
 	size_t len = (size_t)(end - name) - 1;
@@ -59,7 +89,7 @@ static const char *intern_name(struct block *b, char *name, const char *end)
 	}
 	h = (uint64_t)head * 0x9E3779B97F4A7C15ULL ^ (uint64_t)(tail ^ len) * 0xC2B2AE3D27D4EB4FULL;
 	slot = &b->names[h >> (64 - NAME_BITS)];
-	if (*slot != NULL && memcmp(*slot, name, len + 1) == 0) {
+	if (*slot != NULL && same_name(*slot, name, len)) {
 		b->strings = name; /* the copy just written is not needed */
 		return *slot;
 	}
@@ -94,6 +124,8 @@ static inline const unsigned char *skip_space(const unsigned char *p, const unsi
 {
 	if (p < end && p[0] > 0x20) /* a compact text: no space between tokens */
 		return p;
+	if (end - p >= 2 && p[0] == ' ' && p[1] > 0x20) /* one space, as after a member's colon */
+		return p + 1;
 	return skip_space_slow(p, end);
 }
 
