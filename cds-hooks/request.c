@@ -68,18 +68,20 @@ static int want_string(const cJSON *object, const char *name, const char *where,
 /* CDS Hooks 2.0 §HTTP Request: fhirAuthorization (values never echoed). */
 static int check_authorization(const cJSON *auth, struct fhir_error *err)
 {
-	static const char *const strings[] = {"access_token", "token_type", "scope", "subject"};
+	/* each name with its JSON pointer, written out (no snprintf per request) */
+	static const char *const strings[][2] = {
+	    {"access_token", "/fhirAuthorization/access_token"},
+	    {"token_type", "/fhirAuthorization/token_type"},
+	    {"scope", "/fhirAuthorization/scope"},
+	    {"subject", "/fhirAuthorization/subject"}};
 	int rc;
 	if (!cJSON_IsObject(auth)) {
 		fhir_error_set(err, "/fhirAuthorization", "'fhirAuthorization' must be an object");
 		return FHIR_ERR_INVALID;
 	}
-	for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
-		char where[64];
-		snprintf(where, sizeof where, "/fhirAuthorization/%s", strings[i]);
-		if ((rc = want_string(auth, strings[i], where, 1, err)) != FHIR_OK)
+	for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
+		if ((rc = want_string(auth, strings[i][0], strings[i][1], 1, err)) != FHIR_OK)
 			return rc;
-	}
 	/* §fhirAuthorization: expires_in is a REQUIRED integer, the token's lifetime in seconds
 	 * ("SHOULD be very short lived"). The number is untrusted: it is range-checked as a double
 	 * BEFORE any conversion (a cast of 3e79, 1e999 or NaN to an integer type is undefined

@@ -189,7 +189,7 @@ int fhir_json_parse_limited(const char *text, size_t length, const struct fhir_j
  * (overlong forms, surrogates, code points above U+10FFFF: RFC 3629 §3). n >= 1. */
 size_t fhir_utf8_sequence(const unsigned char *s, size_t n);
 /* How many of the n bytes at s are, from the start, printable ASCII other than '"' and '\\': the
- * bytes a JSON string holds as they are (eight tested at a time). */
+ * bytes a JSON string holds as they are (sixteen tested at a time). */
 size_t fhir_json_plain_run(const unsigned char *s, size_t n);
 
 /* ---- dates and times (FHIR date, dateTime, instant, time; FHIRPath N1 §Date/Time) ----------- */

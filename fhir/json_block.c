@@ -14,8 +14,10 @@
 
 #include "json_internal.h"
 
-/* Member names kept once per text (see intern_name): slots, and the longest name kept. */
-#define NAME_SLOTS   512
+/* Member names kept once per text (see intern_name): 2^NAME_BITS slots, and the longest name
+ * kept. */
+#define NAME_BITS    9
+#define NAME_SLOTS   (1u << NAME_BITS)
 #define NAME_MAX_LEN 64
 
 struct block {
@@ -37,18 +39,57 @@ struct block {
  * strings a member search compares in a few cache lines instead of one or two per member read.
  * The text of every name is what it was (cJSON gives each its own copy, which no reader of this
  * read-only tree can tell apart). */
+/* Whether the name kept earlier at `kept` is the len bytes at name (no NUL among them). Every
+ * byte from kept to name + len is in the string area (kept was written before name), so kept's
+ * bytes up to kept[len] may be read whatever its own length: it is the same name when its byte
+ * len is its NUL and the first and last four or eight bytes match (which cover all of a name of
+ * up to 16 bytes), or memcmp says so. */
+static int same_name(const char *kept, const char *name, size_t len)
+{
+	if (kept[len] != '\0')
+		return 0;
+	if (len >= 8 && len <= 16) {
+		uint64_t a, b, c, d;
+
+		memcpy(&a, kept, 8);
+		memcpy(&b, name, 8);
+		memcpy(&c, kept + len - 8, 8);
+		memcpy(&d, name + len - 8, 8);
+		return a == b && c == d;
+	}
+	if (len >= 4 && len < 8) {
+		uint32_t a, b, c, d;
+
+		memcpy(&a, kept, 4);
+		memcpy(&b, name, 4);
+		memcpy(&c, kept + len - 4, 4);
+		memcpy(&d, name + len - 4, 4);
+		return a == b && c == d;
+	}
+	return memcmp(kept, name, len) == 0;
+}
+
 static const char *intern_name(struct block *b, char *name, const char *end)
 {
 	size_t len = (size_t)(end - name) - 1;
-	uint64_t h = 14695981039346656037ULL;
+	uint32_t head = 0, tail = 0;
+	uint64_t h;
 	const char **slot;
 
 	if (len > NAME_MAX_LEN)
 		return name;
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)name[i]) * 1099511628211ULL;
-	slot = &b->names[(h ^ (h >> 29)) & (NAME_SLOTS - 1)];
-	if (*slot != NULL && memcmp(*slot, name, len + 1) == 0) {
+	/* a cheap hash (the first and last four bytes, and the length): a collision only costs a
+	 * name kept twice, since a slot's name is compared whole before it is shared */
+	if (len >= 4) {
+		memcpy(&head, name, 4);
+		memcpy(&tail, name + len - 4, 4);
+	} else {
+		for (size_t i = 0; i < len; i++)
+			head = head << 8 | (unsigned char)name[i];
+	}
+	h = (uint64_t)head * 0x9E3779B97F4A7C15ULL ^ (uint64_t)(tail ^ len) * 0xC2B2AE3D27D4EB4FULL;
+	slot = &b->names[h >> (64 - NAME_BITS)];
+	if (*slot != NULL && same_name(*slot, name, len)) {
 		b->strings = name; /* the copy just written is not needed */
 		return *slot;
 	}
@@ -56,19 +97,36 @@ static const char *intern_name(struct block *b, char *name, const char *end)
 	return name;
 }
 
-static const unsigned char *skip_space(const unsigned char *p, const unsigned char *end)
+static const unsigned char *skip_space_slow(const unsigned char *p, const unsigned char *end)
 {
-	static const unsigned char spaces[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+#if defined(__SSE2__)
+	/* sixteen bytes at a time: a line break and its indentation are most often one test */
+	while (end - p >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+		__m128i sp = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')),
+		                          _mm_cmpeq_epi8(x, _mm_set1_epi8('\n')));
+		__m128i ctl = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\r')),
+		                           _mm_cmpeq_epi8(x, _mm_set1_epi8('\t')));
+		unsigned ws = (unsigned)_mm_movemask_epi8(_mm_or_si128(sp, ctl));
 
-	if (p < end && p[0] > 0x20) /* a compact text: no space between tokens */
-		return p;
-	if (p < end && *p == '\n') /* a pretty-printed text: a line break, then indentation */
-		p++;
-	while (end - p >= 8 && memcmp(p, spaces, 8) == 0)
-		p += 8;
+		if (ws != 0xFFFF)
+			return p + __builtin_ctz(~ws);
+		p += 16;
+	}
+#endif
 	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
 		p++;
 	return p;
+}
+
+/* p past the whitespace (space, tab, CR, LF) at it. */
+static inline const unsigned char *skip_space(const unsigned char *p, const unsigned char *end)
+{
+	if (p < end && p[0] > 0x20) /* a compact text: no space between tokens */
+		return p;
+	if (end - p >= 2 && p[0] == ' ' && p[1] > 0x20) /* one space, as after a member's colon */
+		return p + 1;
+	return skip_space_slow(p, end);
 }
 
 static cJSON *new_node(struct block *b)
@@ -110,11 +168,21 @@ static char *parse_string(struct block *b, const unsigned char **pp)
 	char *out = b->strings, *o = out;
 
 	for (;;) {
-		size_t run = fhir_json_plain_run(p, (size_t)(end - p));
+		unsigned k = 16;
 
-		memcpy(o, p, run);
-		o += run;
-		p += run;
+		/* sixteen bytes copied at a time, of which the plain start is kept: the string area
+		 * has room for the text read so far and 16 bytes more (fhir__json_parse_block) */
+		while (k == 16 && end - p >= 16) {
+			k = fhir__json_copy_plain16(o, p);
+			o += k;
+			p += k;
+		}
+		if (k == 16) { /* the last 15 bytes of the text or fewer */
+			size_t run = fhir__json_plain_prefix(o, p, (size_t)(end - p));
+
+			o += run;
+			p += run;
+		}
 		if (p >= end)
 			return NULL;
 		if (*p == '"')
@@ -207,17 +275,29 @@ static int parse_number(cJSON *n, const unsigned char **pp, const unsigned char 
 {
 	char buf[64];
 	char *after;
-	size_t i = 0;
+	size_t i = 0, sign = **pp == '-', other = 0; /* bytes other than digits after the sign */
 	double d;
 
 	while (i < sizeof(buf) - 1 && *pp + i < end && number_byte((*pp)[i])) {
 		buf[i] = (char)(*pp)[i];
+		other += (i >= sign) & (buf[i] < '0' || buf[i] > '9');
 		i++;
 	}
 	if (i == sizeof(buf) - 1)
 		return -1; /* a 63-byte cut: left to cJSON */
 	buf[i] = '\0';
-	d = strtod(buf, &after);
+	if (other == 0 && i > sign && i - sign <= 15) {
+		/* an integer of at most 15 digits (the most common number): exact in a double, so
+		 * strtod, which rounds correctly, reads the same value */
+		uint64_t v = 0;
+
+		for (size_t k = sign; k < i; k++)
+			v = v * 10 + (uint64_t)(buf[k] - '0');
+		d = sign ? -(double)v : (double)v;
+		after = buf + i;
+	} else {
+		d = strtod(buf, &after);
+	}
 	if (after == buf)
 		return -1;
 	n->type = cJSON_Number;
@@ -329,7 +409,8 @@ static int parse_value(struct block *b, cJSON *n, const unsigned char **pp)
 }
 
 /* How many bytes of the text are ',', '[' or '{' (bytes in strings too) or a form feed:
- * an upper bound of the values after the first. Eight bytes at a time: OR-ing 0x20 folds '[' onto
+ * an upper bound of the values after the first. Sixteen bytes at a time (SSE2), or eight: OR-ing
+ * 0x20 folds '[' onto
  * '{' (and a form feed onto ','), and a byte of x ^ pattern is zero exactly where the high bit of
  * ~(((t & 0x7f..) + 0x7f..) | t) is set. */
 static size_t upper_bound_of_values(const unsigned char *s, size_t n)
@@ -337,6 +418,25 @@ static size_t upper_bound_of_values(const unsigned char *s, size_t n)
 	const uint64_t ones = 0x0101010101010101ULL, low7 = 0x7f7f7f7f7f7f7f7fULL;
 	size_t count = 0, i = 0;
 
+#if defined(__SSE2__)
+	while (n - i >= 16) { /* sixteen at a time, counted per lane for up to 255 rounds */
+		const __m128i fold = _mm_set1_epi8(0x20), zero = _mm_setzero_si128();
+		__m128i lanes = zero;
+		size_t stop = n - i >= 255 * 16 ? i + 255 * 16 : n - (n - i) % 16;
+
+		for (; i < stop; i += 16) {
+			__m128i x = _mm_or_si128(
+			    _mm_loadu_si128((const __m128i *)(const void *)(s + i)), fold);
+
+			lanes = _mm_sub_epi8(lanes,
+			                     _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(',')),
+			                                  _mm_cmpeq_epi8(x, _mm_set1_epi8('{'))));
+		}
+		lanes = _mm_sad_epu8(lanes, zero); /* two sums of eight lanes */
+		count += (size_t)_mm_cvtsi128_si32(lanes) +
+		         (size_t)_mm_cvtsi128_si32(_mm_unpackhi_epi64(lanes, lanes));
+	}
+#endif
 	for (; i + 8 <= n; i += 8) {
 		uint64_t x, t1, t2, z;
 
@@ -366,6 +466,9 @@ cJSON *fhir__json_parse_block(const char *text, size_t length,
 	values += upper_bound_of_values(s, length);
 	if (values > (SIZE_MAX - length) / (sizeof(cJSON) + 2) - 1)
 		return NULL;
+	/* the nodes, then the strings: a string's text and NUL take no more bytes than it took in
+	 * the text (its quotes), so parse_string's 16-byte copies, made only while 16 bytes of
+	 * the text are left, end inside the block */
 	bytes = values * sizeof(cJSON) + length + 2 * values;
 	/* nodes on cache-line boundaries: a cJSON node is 64 bytes, so reading a member's links,
 	 * type and name then touches one line, not two (siblings are apart in the block) */

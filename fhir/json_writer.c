@@ -4,7 +4,7 @@
  * valid JSON in valid UTF-8. In prune mode it leaves out what CDS Hooks 2.0 §1 forbids (null, "",
  * [], {}), rolling back a container that ends empty. It builds no tree and must not know what
  * the JSON means. */
-#include "fhir.h"
+#include "json_internal.h"
 
 #include <float.h>
 #include <math.h>
@@ -80,44 +80,9 @@ size_t fhir_utf8_sequence(const unsigned char *s, size_t n)
 	return len;
 }
 
-#define ONES ((uint64_t)0x0101010101010101ULL)
-
-/* The lanes of x (eight bytes, little-endian order) that are not plain, each as its high bit: plain
- * is printable ASCII other than '"' and '\\', the bytes copied as they are. Only the lowest flagged
- * lane is exact (a borrow may flag lanes above it), which is all that is read. */
-static uint64_t not_plain(uint64_t x)
-{
-	uint64_t q = x ^ (ONES * '"'), b = x ^ (ONES * '\\');
-
-	return (((x - ONES * 0x20) & ~x) | ((q - ONES) & ~q) | ((b - ONES) & ~b) | x) &
-	       (ONES * 0x80);
-}
-
 size_t fhir_json_plain_run(const unsigned char *s, size_t n)
 {
-	size_t i = 0;
-	uint64_t x, hit;
-
-	for (;; i += 8) { /* eight bytes at a time (SWAR byte tests) */
-		if (n - i < 8) {
-			if (i >= n)
-				return n;
-			x = 0; /* the tail, padded with NULs (not plain) */
-			memcpy(&x, s + i, n - i);
-		} else {
-			memcpy(&x, s + i, 8);
-		}
-		hit = not_plain(x);
-		if (hit != 0)
-			break;
-	}
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	return i + (size_t)__builtin_ctzll(hit) / 8; /* lane k is bits 8k to 8k + 7 */
-#else
-	while (i < n && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\')
-		i++;
-	return i;
-#endif
+	return fhir__json_plain_prefix(NULL, s, n);
 }
 
 /* Writes one escaped piece of a string: at most SEGMENT input bytes, into room reserved for the
@@ -132,10 +97,9 @@ static size_t put_segment(struct fhir_json_writer *w, const unsigned char *s, si
 	reserve(w, end * 6 + 4); /* the segment, a sequence it cuts, the closing quote */
 	o = w->buf + w->len;
 	while (i < end) {
-		size_t seq, run = fhir_json_plain_run(s + i, end - i);
+		size_t seq, run = fhir__json_plain_prefix(o, s + i, end - i);
 		unsigned char c;
 
-		memcpy(o, s + i, run);
 		o += run;
 		i += run;
 		if (i >= end)
@@ -188,24 +152,33 @@ static size_t put_segment(struct fhir_json_writer *w, const unsigned char *s, si
 	return i;
 }
 
-/* Writes s (n bytes) as a JSON string, quotes included. */
-static void put_string(struct fhir_json_writer *w, const char *text, size_t n)
+/* Writes s (n bytes) as a JSON string, quotes included; with `comma`, a ',' before it, with
+ * `colon`, a ':' after it (a member's name). */
+static void put_string(struct fhir_json_writer *w, const char *text, size_t n, int comma, int colon)
 {
 	const unsigned char *s = (const unsigned char *)text;
-	size_t i = fhir_json_plain_run(s, n);
+	size_t i;
+	char *o;
 
-	reserve(w, i + 2); /* the plain start (most often all of it) with its quotes */
-	w->buf[w->len++] = '"';
-	memcpy(w->buf + w->len, s, i);
-	w->len += i;
-	if (i == n) {
-		w->buf[w->len++] = '"';
-		w->buf[w->len] = '\0';
-		return;
+	reserve(w, n + 4); /* the string when it is all plain (most often), comma, quotes, colon */
+	o = w->buf + w->len;
+	if (comma)
+		*o++ = ',';
+	*o++ = '"';
+	i = fhir__json_plain_prefix(o, s, n);
+	o += i;
+	if (i < n) { /* escapes or UTF-8 to check */
+		w->len = (size_t)(o - w->buf);
+		while (i < n)
+			i += put_segment(w, s + i, n - i);
+		reserve(w, 2);
+		o = w->buf + w->len;
 	}
-	while (i < n)
-		i += put_segment(w, s + i, n - i);
-	put_char(w, '"');
+	*o++ = '"';
+	if (colon)
+		*o++ = ':';
+	*o = '\0';
+	w->len = (size_t)(o - w->buf);
 }
 
 void fhir_json_init(struct fhir_json_writer *w, int prune)
@@ -219,12 +192,11 @@ static void begin_value(struct fhir_json_writer *w, const char *key)
 {
 	struct fhir_json_level *l = w->depth > 0 ? &w->levels[w->depth - 1] : NULL;
 
-	if (l != NULL && l->count > 0)
+	if (l != NULL && l->object)
+		put_string(w, key != NULL ? key : "", key != NULL ? strlen(key) : 0, l->count > 0,
+		           1);
+	else if (l != NULL && l->count > 0)
 		put_char(w, ',');
-	if (l != NULL && l->object) {
-		put_string(w, key != NULL ? key : "", key != NULL ? strlen(key) : 0);
-		put_char(w, ':');
-	}
 }
 
 /* A scalar was written: the container it is in is not empty. */
@@ -291,7 +263,7 @@ void fhir_json_string_n(struct fhir_json_writer *w, const char *key, const char 
 	if (s == NULL || (w->prune && n == 0))
 		return;
 	begin_value(w, key);
-	put_string(w, s, n);
+	put_string(w, s, n, 0, 0);
 	counted(w);
 }
 

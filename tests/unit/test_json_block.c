@@ -181,6 +181,57 @@ static void compare_mutants(const char *text, size_t count)
 	free(buf);
 }
 
+/* Compares text (n bytes) in a heap copy of exactly n bytes, so that a read past its end is
+ * seen by the sanitizers; `block`: whether the one-block path must be taken (-1: either). */
+static void compare_exact(const char *text, int n, int block)
+{
+	char *copy = malloc((size_t)n);
+
+	if (copy == NULL)
+		return;
+	memcpy(copy, text, (size_t)n);
+	if (block < 0)
+		compare_quiet(copy, (size_t)n);
+	else
+		compare(copy, (size_t)n, block, text);
+	free(copy);
+}
+
+/* A byte that stops a string's plain run (an escape, a quote, UTF-8, a control character),
+ * and runs of indentation, at every offset around the 8- and 16-byte chunks the reader tests
+ * and copies at once, with the text ending at every distance after them. */
+static void compare_chunk_edges(void)
+{
+	static const struct {
+		const char *text;
+		int valid;
+	} stops[] = {
+	    {"\\n", 1},  {"\\\"", 1}, {"\\u00e9", 1},  {"\xc3\xa9", 1},    {"\xf0\x9f\x98\x80", 1},
+	    {"\x7f", 1}, {"\x01", 0}, {"\xc3\x28", 0}, {"\xed\xa0\x80", 0}};
+	char text[256];
+
+	for (size_t s = 0; s < sizeof(stops) / sizeof(stops[0]); s++)
+		for (int before = 0; before <= 40; before++)
+			for (int after = 0; after <= 20; after += 4) {
+				int n = snprintf(
+				    text, sizeof(text), "{\"k%.*s\":\"%.*s%s%.*s\"}", before,
+				    "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstu", before,
+				    "ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJKLMNOPQRSTU",
+				    stops[s].text, after, "0123456789012345678901234");
+
+				compare_exact(text, n, stops[s].valid ? 1 : 0);
+				compare_exact(text, n - 1, 0); /* cut before its last bracket */
+			}
+	for (int indent = 0; indent <= 40; indent++) {
+		int n = snprintf(
+		    text, sizeof(text), "{\n%*s\"a\" :%*s[\r\n%*s1,\t%*s\"x\"\n%*s]\n}%*s", indent,
+		    "", indent % 7, "", indent, "", indent % 3, "", indent, "", indent, "");
+
+		compare_exact(text, n, 1);
+		compare_exact(text, n - indent - 1, 0); /* cut inside the last bracket's line */
+	}
+}
+
 /* The one-block tree's layout: nodes on cache-line boundaries, repeated member names shared
  * (and their text unchanged), a long name kept apart. */
 static void check_layout(void)
@@ -277,6 +328,8 @@ int main(void)
 	                20000);
 	compare_mutants("[\"\\\"\\\\\\/\\b\\f\\n\\r\\t\", 12345678901234567890, 0.000001, -0]",
 	                20000);
+
+	compare_chunk_edges();
 
 	files = 0;
 	if (src != NULL) {

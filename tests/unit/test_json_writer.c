@@ -324,6 +324,58 @@ static void test_plain_run(void)
 	CHECK(differ == 0, "%d plain runs differ from the byte rule", differ);
 }
 
+/* Plain text with one byte that stops the plain run (or none) at every offset, in strings of
+ * every length up to 48 held in heap blocks of exactly that length (so that the sanitizers see
+ * a read past the end): fhir_json_plain_run against the byte rule, and the writer's text (as a
+ * value and as a member name) against cJSON's for ASCII, across the 4-, 8- and 16-byte tests. */
+static void test_plain_edges(void)
+{
+	static const char stops[] = {'"', '\\', '\n', '\x01', '\x1f', (char)0xc3, (char)0x80, 0x7f};
+	int differ = 0, texts = 0;
+
+	for (size_t len = 0; len <= 48; len++)
+		for (size_t stop = 0; stop <= len; stop++)
+			for (size_t k = 0; k < sizeof stops; k++) {
+				char *in = malloc(len + 1);
+				char key[64];
+				cJSON *obj;
+				char *want, *got;
+				size_t expect;
+				struct fhir_json_writer w;
+
+				if (in == NULL)
+					return;
+				for (size_t i = 0; i < len; i++)
+					in[i] = (char)('a' + (i % 26));
+				if (stop < len)
+					in[stop] = stops[k];
+				expect = stop < len && stops[k] != 0x7f ? stop : len;
+				differ +=
+				    fhir_json_plain_run((const unsigned char *)in, len) != expect;
+				in[len] = '\0'; /* a NUL-terminated copy for cJSON, then the exact
+				                   block */
+				obj = cJSON_CreateObject();
+				cJSON_AddStringToObject(obj, in, in);
+				want = cJSON_PrintUnformatted(obj);
+				fhir_json_init(&w, 0);
+				fhir_json_object(&w, NULL);
+				snprintf(key, sizeof key, "%s", in);
+				in = realloc(in, len > 0 ? len : 1);
+				fhir_json_string_n(&w, key, in, len);
+				fhir_json_end(&w);
+				got = fhir_json_finish(&w, NULL);
+				/* cJSON copies a byte that is not UTF-8; the writer writes U+FFFD
+				 */
+				texts += (unsigned char)stops[k] < 0x80 && strcmp(want, got) != 0;
+				free(want);
+				free(got);
+				free(in);
+				cJSON_Delete(obj);
+			}
+	CHECK(differ == 0, "%d plain runs differ from the byte rule at the chunk edges", differ);
+	CHECK(texts == 0, "%d strings written unlike cJSON at the chunk edges", texts);
+}
+
 /* A random tree with every kind of value, empty ones included. NEW. */
 static cJSON *random_tree(int depth)
 {
@@ -406,6 +458,7 @@ int main(void)
 	test_examples();
 	test_random_strings();
 	test_plain_run();
+	test_plain_edges();
 	test_random_trees();
 	return testkit_done();
 }
