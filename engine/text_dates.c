@@ -188,6 +188,26 @@ static int date_filler(const char *w)
 	return 0;
 }
 
+/* Whether text holds a run of exactly four digits starting 19 or 20 (a year year_of could
+ * read): without one no date can make a finding history, and the words are not split. */
+static int has_year(const char *text)
+{
+	for (const char *p = text; *p != '\0';) {
+		const char *start = p;
+
+		if (!isdigit((unsigned char)*p)) {
+			p++;
+			continue;
+		}
+		while (isdigit((unsigned char)*p))
+			p++;
+		if (p - start == 4 &&
+		    ((start[0] == '1' && start[1] == '9') || (start[0] == '2' && start[1] == '0')))
+			return 1;
+	}
+	return 0;
+}
+
 /* A year 1900-2099 written as four digits, else 0. */
 static int year_of(const char *w)
 {
@@ -282,7 +302,7 @@ void engine__text_dated_history(const char *text, struct engine__mention *mentio
 	size_t n, i;
 	long now = (long)now_year * 12 + now_month - 1;
 
-	if (text == NULL || count == 0 || now_year <= 0)
+	if (text == NULL || count == 0 || now_year <= 0 || !has_year(text))
 		return;
 	n = dated_words(text, w, DATED_MAX_WORDS);
 	for (i = 0; i < n; i++) {

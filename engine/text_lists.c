@@ -113,7 +113,7 @@ static enum line_kind line_kind(const struct engine__token *toks, size_t from, s
 			continue; /* "Retention? No." */
 		if (toks[t].norm == NULL || (q == to && (toks[t].marks & ENGINE_MARK_COMMA)))
 			return LINE_OTHER; /* a ';', '.' or ',' inside the line: a sentence */
-		if (strcmp(toks[t].norm, "?") == 0) {
+		if (toks[t].norm[0] == '?' && toks[t].norm[1] == '\0') {
 			if (q != to)
 				return LINE_OTHER; /* two queries: a sentence, not a question */
 			q = t;
@@ -151,6 +151,13 @@ void engine__unanswered_questions(const struct engine__token *toks, size_t ntok,
 	int heading = 0; /* the block of question lines has a heading */
 
 	memset(out, 0, ntok);
+	/* no '?' token, no question: most texts end here without reading their lines */
+	for (size_t t = 0;; t++) {
+		if (t == ntok)
+			return;
+		if (toks[t].norm != NULL && toks[t].norm[0] == '?' && toks[t].norm[1] == '\0')
+			break;
+	}
 	while (from < ntok) {
 		size_t to = line_end(toks, ntok, from), block = from, end = from, asked = 0,
 		       answered = 0;
