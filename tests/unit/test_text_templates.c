@@ -331,14 +331,6 @@ static const struct exception {
      "'symptoms', affirmed). Letting a trigger inside a concept phrase also reach outside it "
      "would make 'Saddle anaesthesia, pain resolved' a past saddle anaesthesia and lose the "
      "suspected-CES card"},
-    {"cauda-equina-syndrome", "ces symptoms", "hist-now-resolved",
-     "'<pain or symptoms>, now resolved' is read by the good-response phrases ('pain now "
-     "resolved', "
-     "'symptoms now resolved', 'back pain now resolved', 'sciatica now resolved'), which take the "
-     "trigger's words: the pain or symptom is then a good response (or, for the part before "
-     "'symptoms', affirmed). Letting a trigger inside a concept phrase also reach outside it "
-     "would make 'Saddle anaesthesia, pain resolved' a past saddle anaesthesia and lose the "
-     "suspected-CES card"},
     {"saddle-anaesthesia", "saddle symptoms", "hist-now-resolved",
      "'<pain or symptoms>, now resolved' is read by the good-response phrases ('pain now "
      "resolved', "
