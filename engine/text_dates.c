@@ -163,6 +163,8 @@ static int dated_guard(const char *w)
 
 	if (n >= 7 && (strncmp(w, "persist", 7) == 0 || strncmp(w, "continu", 7) == 0))
 		return 1;
+	if (strcmp(w, "ray") == 0)
+		return 1; /* "X-ray", like "xray" */
 	for (size_t i = 0; i < sizeof(list) / sizeof(list[0]); i++)
 		if (strcmp(w, list[i]) == 0)
 			return 1;

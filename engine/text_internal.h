@@ -64,6 +64,12 @@ struct engine__token {
 void engine__tokenize(const char *text, struct fhir_arena *arena, struct engine__token **out,
                       size_t *count);
 
+/* Rewrites one lower-case word w[0..n) (NUL-terminated) in place to the spelling every variant
+ * of it shares (policies/vocabulary/README.md "Spelling variants": ae/oe -> e, -our -> -or,
+ * -ize -> -ise, -yze -> -yse, -tre -> -ter, -ogue -> -og, gray -> grey); returns its new length,
+ * never more than n. A word with a digit is left as it is. */
+size_t engine__spelling_fold(char *w, size_t n);
+
 /* 1 when a token's normal form is an article, possessive or personal pronoun ("the", "a",
  * "an", "her", "his", "their", "she", "he", "they", "herself", "himself", "themselves"): a
  * concept phrase is stored without those between its first and last words, and matches text

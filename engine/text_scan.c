@@ -226,6 +226,52 @@ static void list_punct(struct tokbuf *b, const unsigned char *s, size_t i)
 		b->line_start = 0;
 }
 
+/* Pushes word norm[0..len) of bytes [start, end): a joined compound as its words ("postop",
+ * "postoperative" -> "post" "op"; "preop" -> "pre" "op"; "xray" -> "x" "ray"; "backpain" ->
+ * "back" "pain"), and "operative"/"operatively" right after "post" or "pre" as "op", so "post
+ * op", "post-op", "postop", "post-operative" and "postoperative" are one phrase. Returns the
+ * norm bytes it added after norm's NUL (the first part's NUL; the buffer has room: a word's
+ * normal form with two NULs fits in twice its bytes). */
+static size_t joined(struct tokbuf *b, size_t start, size_t end, char *norm, size_t len)
+{
+	static const struct {
+		const char *head, *rest; /* a word starting head+rest splits after head */
+		int op;                  /* its rest is read "op" */
+	} splits[] = {{"post", "op", 1}, {"pre", "op", 1}, {"x", "ray", 0}, {"back", "pain", 0}};
+	const struct engine__token *last = b->count > 0 ? &b->s->toks[b->count - 1] : NULL;
+
+	if (last != NULL && last->norm != NULL && start <= last->end + 1 &&
+	    (strcmp(last->norm, "post") == 0 || strcmp(last->norm, "pre") == 0) &&
+	    (strcmp(norm, "operative") == 0 || strcmp(norm, "operatively") == 0)) {
+		push(b, start, end, "op", 0);
+		return 0;
+	}
+	for (size_t k = 0; k < sizeof(splits) / sizeof(splits[0]); k++) {
+		size_t h = strlen(splits[k].head), r = strlen(splits[k].rest);
+		char *rest;
+
+		if (len < h + r || memcmp(norm, splits[k].head, h) != 0 ||
+		    memcmp(norm + h, splits[k].rest, r) != 0)
+			continue;
+		if (!splits[k].op && strcmp(norm + h, splits[k].rest) != 0 &&
+		    !(norm[h + r] == 's' && norm[h + r + 1] == '\0'))
+			continue; /* "xray", "xrays", "backpain"; not "xrayed" */
+		if (splits[k].op && strcmp(norm + h, "op") != 0 && strcmp(norm + h, "ops") != 0 &&
+		    strcmp(norm + h, "operative") != 0 && strcmp(norm + h, "operatively") != 0)
+			continue; /* "preoperative"; not "preoccupied", "postopen" */
+		memmove(norm + h + 1, norm + h, len - h + 1);
+		norm[h] = '\0';
+		rest = norm + h + 1;
+		if (splits[k].op)
+			memcpy(rest, "op", 3);
+		push(b, start, start + h, norm, 0);
+		push(b, start + h, end, rest, 0);
+		return 1;
+	}
+	push(b, start, end, norm, 0);
+	return 0;
+}
+
 /* Tokenizes into the scratch: the tokens in scratch->toks, their words in scratch->norms. */
 static size_t tokenize(const char *text, struct engine__scratch *scratch)
 {
@@ -283,8 +329,9 @@ static size_t tokenize(const char *text, struct engine__scratch *scratch)
 			if (strcmp(norm, "cannot") == 0)
 				memcpy(norm, "cant",
 				       5); /* "cannot", "can't" and "cant" are one word */
+			len = engine__spelling_fold(norm, len);
 			used += len + 1;
-			push(&b, start, i, norm, 0);
+			used += joined(&b, start, i, norm, len);
 			b.line_start = 0;
 		} else if (s[i] == '[' &&
 		           (s[i + 1] == ']' || (s[i + 1] == ' ' && s[i + 2] == ']'))) {
@@ -297,8 +344,13 @@ static size_t tokenize(const char *text, struct engine__scratch *scratch)
 			push(&b, i, i + 3, "\xe2\x98\x91", 0); /* "[x]": the ticked box, U+2611 */
 			b.line_start = 0;
 			i += 3;
+		} else if (s[i] == '&') {
+			push(&b, i, i + 1, "and", 0); /* "pins & needles" (A&E is one word above) */
+			b.line_start = 0;
+			i++;
 		} else if (s[i] == '%') {
-			push(&b, i, i + 1, "percent", 0); /* "12%", "12 %" and "12 percent" are one */
+			push(&b, i, i + 1, "percent",
+			     0); /* "12%", "12 %" and "12 percent" are one */
 			i++;
 		} else if (s[i] == '?' || s[i] == '#') {
 			push(&b, i, i + 1, s[i] == '?' ? "?" : "#", 0); /* query; '#' UK fracture */

@@ -1,0 +1,104 @@
+/* text_spelling.c — one spelling for the variants of a word (policies/vocabulary/README.md
+ * "Spelling variants"): the tokenizer applies it to every word of a text and of a phrase alike,
+ * so a phrase written in UK or US spelling matches both ("anaesthesia" and "anesthesia",
+ * "tumour" and "tumor"). Each rule is one a clinician's spelling varies by (Oxford English
+ * Dictionary and Merriam-Webster list both forms), limited by position and length so that no
+ * two different words become one ("four" is not "for", "shoe" is not "she"). */
+#include <string.h>
+
+#include "text_internal.h"
+
+/* 1 when w[0..n) ends with suffix. */
+static int ends_with(const char *w, size_t n, const char *suffix)
+{
+	size_t k = strlen(suffix);
+
+	return n >= k && memcmp(w + n - k, suffix, k) == 0;
+}
+
+/* Removes the byte at w[at], shortening *n. */
+static void drop(char *w, size_t *n, size_t at)
+{
+	memmove(w + at, w + at + 1, *n - at);
+	(*n)--;
+}
+
+/* The ligature stems whose "oe" is written "e" in US spelling (oedema, lymphoedema,
+ * oesophagus, gastro-oesophageal, oestrogen, coeliac, foetal, homoeopathy); "oea"
+ * (diarrhoea, dyspnoea, apnoea, gonorrhoea) is the rule below. A general "oe" -> "e" would
+ * join "shoe" and "she", "does" and "des". */
+static const char *const oe_stems[] = {"oedem", "oesoph", "oestr", "coel", "foet", "homoeo"};
+
+size_t engine__spelling_fold(char *w, size_t n)
+{
+	size_t i, k;
+
+	for (i = 0; i < n; i++)
+		if (w[i] < 'a' || w[i] > 'z')
+			return n; /* letters only: "l4", "ae" from A&E unchanged below */
+	if (n == 4 && memcmp(w, "gray", 4) == 0) {
+		w[2] = 'e'; /* grey */
+		return n;
+	}
+	/* ae -> e: anaesthesia, haematoma, orthopaedic, paediatric, faecal, leukaemia, aetiology;
+	 * words of 4 letters or more ("paed", "haem"), so "ae" (A&E) keeps its letters; not a
+	 * Latin plural's last "ae", spelt so in US text too ("erector spinae" is not "spine") */
+	if (n >= 4)
+		for (i = 0; i + 2 < n; i++)
+			if (w[i] == 'a' && w[i + 1] == 'e')
+				drop(w, &n, i);
+	/* oe -> e in the ligature stems and before "a" */
+	for (k = 0; n >= 5 && k < sizeof(oe_stems) / sizeof(oe_stems[0]); k++) {
+		const char *p;
+
+		/* repeated: US "angioedema" and UK "angiooedema" both become "angiedema" */
+		while ((p = strstr(w, oe_stems[k])) != NULL)
+			drop(w, &n,
+			     (size_t)(p - w) + (size_t)(strstr(oe_stems[k], "oe") - oe_stems[k]));
+	}
+	for (i = 1; n >= 5 && i + 2 < n; i++)
+		if (w[i] == 'o' && w[i + 1] == 'e' && w[i + 2] == 'a')
+			drop(w, &n, i);
+	/* -our -> -or: tumour(s), colour(ed), behaviour, labour(ed), with 3 letters or more
+	 * before it ("four", "hours", "yours", "poured" keep theirs) */
+	{
+		static const char *const tails[] = {"our", "ours", "oured", "ouring"};
+
+		for (k = 0; k < sizeof(tails) / sizeof(tails[0]); k++)
+			if (ends_with(w, n, tails[k]) && n - strlen(tails[k]) >= 3) {
+				drop(w, &n, n - strlen(tails[k]) + 1);
+				break;
+			}
+	}
+	/* -ize -> -ise, -yze -> -yse (the UK form is the one kept: -isation, analyse), in words of
+	 * 6 letters or more ("size", "prize", "seize" keep theirs) */
+	if (n >= 6) {
+		static const char *const tails[] = {"ize",      "izes", "ized", "izing", "ization",
+		                                    "izations", "yze",  "yzes", "yzed",  "yzing"};
+
+		for (k = 0; k < sizeof(tails) / sizeof(tails[0]); k++)
+			if (ends_with(w, n, tails[k])) {
+				w[n - strlen(tails[k]) + 1] = 's';
+				break;
+			}
+	}
+	/* -tre -> -ter, -ibre -> -iber: centre(s), theatre, litre, titre, fibre, calibre (not
+	 * "vertebrae", read "vertebre" above) */
+	if (n >= 5) {
+		size_t e = ends_with(w, n, "s") ? n - 1 : n;
+
+		if (e >= 5 && (ends_with(w, e, "tre") || ends_with(w, e, "ibre"))) {
+			w[e - 2] = 'e';
+			w[e - 1] = 'r';
+		}
+	}
+	/* -ogue -> -og: analogue, catalogue, dialogue (7 letters or more: "vogue", "rogue") */
+	if (n >= 7 && ends_with(w, n, "ogue"))
+		n -= 2;
+	else if (n >= 8 && ends_with(w, n, "ogues")) {
+		n -= 3;
+		w[n++] = 's';
+	}
+	w[n] = '\0';
+	return n;
+}
