@@ -1041,6 +1041,7 @@ static void chunk_mentions(struct scan *s, const struct engine_vocab *v, const c
 			const struct engine__region *regions = engine__vocab_regions(v, &nregions);
 
 			mention.concept = regions[ph->owner].concept;
+			mention.structure = ph->structure;
 			if (regions[ph->owner].paired)
 				mention.sides = side_of(s, m->start, m->end);
 			add_mention(res, &mention);
