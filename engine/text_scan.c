@@ -425,7 +425,11 @@ static void resolve(const struct engine__phrase *phrases, struct match *m, size_
 					ok = 0;
 				break;
 			case ENGINE_LAYER_SITE:
-				if ((other == layer && overlaps(&m[j], &m[i])) ||
+				/* the same words listed in two regions name both ("thumb spica":
+				 * the wrist and the thumb) */
+				if ((other == layer && overlaps(&m[j], &m[i]) &&
+				     !(m[j].start == m[i].start && m[j].end == m[i].end &&
+				       phrases[m[j].phrase].owner != phrases[m[i].phrase].owner)) ||
 				    (other == ENGINE_LAYER_CONCEPT &&
 				     phrases[m[j].phrase].blocks_sites && overlaps(&m[j], &m[i])))
 					ok = 0;
