@@ -1022,6 +1022,13 @@ static void load_structures(struct engine_vocab *v, struct loader *l, const cJSO
 			snprintf(ptr, sizeof(ptr), "%s/id", at);
 			fail(l, ptr, "structure ids are lower-case letters, digits and '-'");
 		}
+		for (const cJSON *y = list->child; id != NULL && y != x; y = y->next)
+			if (fhir_get_string(y, "id") != NULL &&
+			    strcmp(fhir_get_string(y, "id"), id) == 0) {
+				snprintf(ptr, sizeof(ptr), "%s/id", at);
+				fail(l, ptr, "a region's structure ids are unique");
+				break;
+			}
 		if (v->regions[index].structure_count == ENGINE_MAX_STRUCTURES) {
 			fail(l, at, "a region has at most 32 structures");
 			continue;
