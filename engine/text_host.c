@@ -36,6 +36,7 @@ struct read_text {
 struct site_entry {
 	int region;
 	unsigned sides;
+	uint32_t structures;
 };
 struct known_sites {
 	const cJSON *node; /* NULL: a free slot */
@@ -113,7 +114,7 @@ const struct fhir_path_host_function engine__host_functions[] = {
     {"mentions", 1, 2, FHIR_PATH_HOST_SURE | FHIR_PATH_HOST_ONE},
     {"sites", 0, 0, FHIR_PATH_HOST_SURE},
     {"siteLabel", 0, 0, FHIR_PATH_HOST_SURE | FHIR_PATH_HOST_ONE},
-    {"sameSite", 1, 1, FHIR_PATH_HOST_SURE | FHIR_PATH_HOST_ONE},
+    {"sameSite", 1, 2, FHIR_PATH_HOST_SURE | FHIR_PATH_HOST_ONE},
     {"textStart", 0, 0, FHIR_PATH_HOST_SURE | FHIR_PATH_HOST_ONE},
     /* clang-format on */
 };
@@ -976,8 +977,9 @@ static int do_mentions(struct engine__text *t, const struct fhir_value *item,
 #define MAX_SITES 16
 struct site_set {
 	int region[MAX_SITES];
-	unsigned sides[MAX_SITES];   /* OR of the sides named; 0 none */
-	int contradicted[MAX_SITES]; /* two fields give it opposite sides: unreadable */
+	unsigned sides[MAX_SITES];      /* OR of the sides named; 0 none */
+	uint32_t structures[MAX_SITES]; /* bit s-1: structure s of the region named; 0 none */
+	int contradicted[MAX_SITES];    /* two fields give it opposite sides: unreadable */
 	size_t count;
 	unsigned free_sides; /* sides named with no site (a bodySite "Left") */
 };
@@ -1018,11 +1020,14 @@ static void site_in(void *ctx, const cJSON *el, const struct cached *c)
 				continue;
 			w->set->region[k] = region;
 			w->set->sides[k] = 0;
+			w->set->structures[k] = 0;
 			w->set->contradicted[k] = 0;
 			w->set->count++;
 		}
 		here[k] |= m->sides;
 		named[k] = 1;
+		if (m->structure > 0 && m->structure <= ENGINE_MAX_STRUCTURES)
+			w->set->structures[k] |= (uint32_t)1 << (m->structure - 1);
 	}
 	/* a side this element names on its own is the side of the paired sites it names without
 	 * one (a bodySite coded "Knee region structure" with text "Right"); with none, of the
@@ -1088,6 +1093,7 @@ static void sites_of(struct engine__text *t, const cJSON *node, const char *hint
 		for (size_t k = 0; k < set->count; k++) {
 			set->region[k] = t->sites[i].entries[k].region;
 			set->sides[k] = t->sites[i].entries[k].sides;
+			set->structures[k] = t->sites[i].entries[k].structures;
 			set->contradicted[k] = 0;
 		}
 		return;
@@ -1113,6 +1119,7 @@ static void sites_of(struct engine__text *t, const cJSON *node, const char *hint
 	for (size_t k = 0; k < set->count; k++) {
 		t->sites[i].entries[k].region = set->region[k];
 		t->sites[i].entries[k].sides = set->sides[k];
+		t->sites[i].entries[k].structures = set->structures[k];
 	}
 	t->sites_used++;
 }
@@ -1189,6 +1196,7 @@ sides:
 		if (!set->contradicted[k]) {
 			set->region[n] = set->region[k];
 			set->sides[n] = set->sides[k];
+			set->structures[n] = set->structures[k];
 			set->contradicted[n] = 0;
 			n++;
 		}
@@ -1249,13 +1257,17 @@ static void do_site_label(struct engine__text *t, const struct site_set *set,
 		push_string(arena, out, label);
 }
 
-/* policies/vocabulary/README.md sameSite(): a shared region on sides that do not differ. */
-static int same_site(const struct site_set *a, const struct site_set *b)
+/* policies/vocabulary/README.md sameSite(): a shared region on sides that do not differ, and
+ * with `structure` set, when both name structures of it (a bursa, a tendon sheath, the joint),
+ * a shared structure: a record naming the region alone fits any of its structures. */
+static int same_site(const struct site_set *a, const struct site_set *b, int structure)
 {
 	for (size_t i = 0; i < a->count; i++)
 		for (size_t j = 0; j < b->count; j++)
 			if (a->region[i] == b->region[j] &&
-			    (a->sides[i] == 0 || b->sides[j] == 0 || (a->sides[i] & b->sides[j])))
+			    (a->sides[i] == 0 || b->sides[j] == 0 || (a->sides[i] & b->sides[j])) &&
+			    (!structure || a->structures[i] == 0 || b->structures[j] == 0 ||
+			     (a->structures[i] & b->structures[j])))
 				return 1;
 	return 0;
 }
@@ -1286,6 +1298,11 @@ int engine__host_call(const void *ctx, size_t index, const struct fhir_value *it
 		return FHIR_OK;
 	case HOST_SAME_SITE: {
 		int same = 0;
+		/* sameSite(other, 'structure'): the structures too; any other second argument,
+		 * or none, the regions alone */
+		int structure = nargs > 1 && args[1].count == 1 &&
+		                args[1].items[0].kind == FHIR_VALUE_STRING &&
+		                strcmp(args[1].items[0].u.string, "structure") == 0;
 
 		sites_of(t, node, item->type, string, &set);
 		for (size_t i = 0; i < args[0].count && !same; i++) {
@@ -1293,7 +1310,7 @@ int engine__host_call(const void *ctx, size_t index, const struct fhir_value *it
 			const cJSON *n2 = item_node(&args[0].items[i], &s2);
 
 			sites_of(t, n2, args[0].items[i].type, s2, &other);
-			same = same_site(&set, &other);
+			same = same_site(&set, &other, structure);
 		}
 		push_bool(arena, out, same);
 		return FHIR_OK;

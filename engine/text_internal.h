@@ -101,7 +101,8 @@ struct engine__concept {
 struct engine__region {
 	char *id, *label, *plural; /* "knee", "knee", "knees" */
 	int paired;
-	int concept; /* its "site:<id>" concept index */
+	int concept;            /* its "site:<id>" concept index */
+	size_t structure_count; /* its "structures" (at most ENGINE_MAX_STRUCTURES) */
 	/* what sites() and siteLabel() answer, made once at load: "knee:left", "knee:right";
 	 * "left knee", "right knee", "both knees" (owned) */
 	char *side_id[2], *side_label[3];
@@ -123,6 +124,8 @@ struct engine__phrase {
 	int blocks_sites; /* a concept phrase marked "blocksSites": no body site inside it
 	                     ("cervical screening" names no spine) */
 	int relative;     /* it has a "{fall:LO-HI}" token: engine__vocab_phrase_holds decides */
+	int structure;    /* a site phrase of one of its region's structures (body-sites.json
+	                     "structures"): 1 + its index there; 0 the region alone */
 };
 
 struct engine__rule {
@@ -183,6 +186,10 @@ const struct engine__rule *engine__vocab_rules(const struct engine_vocab *v);
 
 /* ---- annotation ------------------------------------------------------------------------- */
 
+/* The most structures (bursa, tendon sheath, joint...) one region names in body-sites.json:
+ * sameSite() keeps them as bits. */
+#define ENGINE_MAX_STRUCTURES 32
+
 /* The `concept` of a side-only mention: a text naming a side and no site. */
 #define ENGINE_SIDE_ONLY (-1)
 
@@ -191,6 +198,7 @@ struct engine__mention {
 	int concept; /* a concept index, or ENGINE_SIDE_ONLY */
 	enum engine__status status;
 	unsigned sides;    /* site mentions of paired regions: ENGINE_SIDE_* bits, 0 unknown */
+	int structure;     /* site mentions: the phrase's structure (1 + index), 0 the region */
 	const char *text;  /* the whole field text (BORROWED from the JSON) */
 	size_t start, end; /* bytes of the phrase, with the ConText trigger that applied */
 };

@@ -477,7 +477,11 @@ static void resolve(const struct engine__phrase *phrases, struct match *m, size_
 					ok = 0;
 				break;
 			case ENGINE_LAYER_SITE:
-				if ((other == layer && overlaps(&m[j], &m[i])) ||
+				/* the same words listed in two regions name both ("thumb spica":
+				 * the wrist and the thumb) */
+				if ((other == layer && overlaps(&m[j], &m[i]) &&
+				     !(m[j].start == m[i].start && m[j].end == m[i].end &&
+				       phrases[m[j].phrase].owner != phrases[m[i].phrase].owner)) ||
 				    (other == ENGINE_LAYER_CONCEPT &&
 				     phrases[m[j].phrase].blocks_sites && overlaps(&m[j], &m[i])))
 					ok = 0;
@@ -1093,6 +1097,7 @@ static void chunk_mentions(struct scan *s, const struct engine_vocab *v, const c
 			const struct engine__region *regions = engine__vocab_regions(v, &nregions);
 
 			mention.concept = regions[ph->owner].concept;
+			mention.structure = ph->structure;
 			if (regions[ph->owner].paired)
 				mention.sides = side_of(s, m->start, m->end);
 			add_mention(res, &mention);

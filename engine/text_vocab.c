@@ -450,6 +450,7 @@ static int add_phrase(struct engine_vocab *v, const char *text, enum engine__lay
 	ph->single = n == 1 && strlen(toks[0].norm) == 1;
 	ph->blocks_sites = 0;
 	ph->relative = relative;
+	ph->structure = 0;
 	return 0;
 }
 
@@ -977,11 +978,74 @@ static void load_codes(struct engine_vocab *v, struct loader *l, const cJSON *js
 	}
 }
 
+/* A region's "structures" (policies/vocabulary/README.md, body-sites.json): each one's phrases
+ * are site phrases of the region that also name the structure, for sameSite(). */
+static void load_structures(struct engine_vocab *v, struct loader *l, const cJSON *region,
+                            const char *base, int index)
+{
+	static const char *const keys[] = {"id", "kind", "phrases", "source", "note", NULL};
+	static const char *const kinds[] = {"joint",         "bursa",       "tendon",
+	                                    "tendon-sheath", "ligament",    "nerve",
+	                                    "fascia",        "soft-tissue", NULL};
+	const cJSON *list = fhir_get(region, "structures"), *x;
+	int i = 0;
+
+	if (list == NULL)
+		return;
+	if (!cJSON_IsArray(list)) {
+		char ptr[80];
+
+		snprintf(ptr, sizeof(ptr), "%s/structures", base);
+		fail(l, ptr, "must be an array of {id, kind, phrases, source}");
+		return;
+	}
+	cJSON_ArrayForEach(x, list)
+	{
+		char at[96], ptr[128];
+		const char *id, *kind;
+		size_t first = v->phrase_count, k;
+
+		snprintf(at, sizeof(at), "%s/structures/%d", base, i++);
+		known_keys(l, x, keys, at);
+		id = string_member(l, x, "id", at, 1);
+		kind = string_member(l, x, "kind", at, 1);
+		string_member(l, x, "source", at, 1);
+		for (k = 0; kind != NULL && kinds[k] != NULL && strcmp(kinds[k], kind) != 0; k++)
+			;
+		if (kind != NULL && kinds[k] == NULL) {
+			snprintf(ptr, sizeof(ptr), "%s/kind", at);
+			fail(l, ptr,
+			     "kind is one of joint, bursa, tendon, tendon-sheath, ligament, nerve, "
+			     "fascia, soft-tissue");
+		}
+		if (id != NULL && !valid_id(id)) {
+			snprintf(ptr, sizeof(ptr), "%s/id", at);
+			fail(l, ptr, "structure ids are lower-case letters, digits and '-'");
+		}
+		for (const cJSON *y = list->child; id != NULL && y != x; y = y->next)
+			if (fhir_get_string(y, "id") != NULL &&
+			    strcmp(fhir_get_string(y, "id"), id) == 0) {
+				snprintf(ptr, sizeof(ptr), "%s/id", at);
+				fail(l, ptr, "a region's structure ids are unique");
+				break;
+			}
+		if (v->regions[index].structure_count == ENGINE_MAX_STRUCTURES) {
+			fail(l, at, "a region has at most 32 structures");
+			continue;
+		}
+		add_phrases(v, l, x, at, ENGINE_LAYER_SITE, index);
+		v->regions[index].structure_count++;
+		for (k = first; k < v->phrase_count; k++)
+			v->phrases[k].structure = (int)v->regions[index].structure_count;
+	}
+}
+
 static void load_sites(struct engine_vocab *v, struct loader *l, const cJSON *json)
 {
 	static const char *const side_keys[] = {"side", "phrases", "source", "note", NULL};
-	static const char *const region_keys[] = {"id",      "label",  "plural", "paired", "snomed",
-	                                          "phrases", "source", "note",   NULL};
+	static const char *const region_keys[] = {"id",         "label",   "plural", "paired",
+	                                          "snomed",     "phrases", "source", "note",
+	                                          "structures", NULL};
 	const cJSON *sides = fhir_get(json, "laterality"), *regions = fhir_get(json, "regions"), *x;
 	int i = 0;
 
@@ -1051,6 +1115,7 @@ static void load_sites(struct engine_vocab *v, struct loader *l, const cJSON *js
 		r->label = engine__strdup(label);
 		r->plural = engine__strdup(plural != NULL ? plural : label);
 		r->paired = cJSON_IsTrue(paired);
+		r->structure_count = 0;
 		r->side_id[0] = joined(id, ":left");
 		r->side_id[1] = joined(id, ":right");
 		r->side_label[0] = joined("left ", label);
@@ -1058,6 +1123,7 @@ static void load_sites(struct engine_vocab *v, struct loader *l, const cJSON *js
 		r->side_label[2] = joined("both ", r->plural);
 		r->concept = add_concept(v, cid, label, (int)v->region_count);
 		add_phrases(v, l, x, base, ENGINE_LAYER_SITE, (int)v->region_count);
+		load_structures(v, l, x, base, (int)v->region_count);
 		v->region_count++;
 		/* its SNOMED CT id is read as its display where a bodySite carries the code alone
 		 */

@@ -401,6 +401,11 @@ static void test_load_errors(const char *dir)
 	    "schema.policy.json#/overrideReasons/0/code: '239873008' is not a valid SNOMED CT id",
 	    "valuesets/bad-snomed.json#/compose/include/0/concept/1/code: '241641005' is not",
 	    "vocabulary/body-sites.json#/regions/0/snomed/code: '72696003' is not",
+	    /* a region's structures: ids unique, kinds from the list
+	       (policies/vocabulary/README.md) */
+	    "vocabulary/body-sites.json#/regions/0/structures/1/id: a region's structure ids are "
+	    "unique",
+	    "vocabulary/body-sites.json#/regions/0/structures/1/kind: kind is one of",
 	    /* a summary template of 140 characters or more */
 	    "schema.policy.json#/outcomes/0/summary: the summary template has 149 characters",
 	    /* policy dates */

@@ -459,6 +459,78 @@ static void test_site_sides(const struct engine_vocab *v)
 	fhir_arena_free(a);
 }
 
+/* sameSite() of two texts through the host call: 1 same, 0 not, -1 error; `mode` its second
+ * argument (NULL: none). */
+static int same_site(struct engine__text *t, struct fhir_arena *a, const char *x, const char *y,
+                     const char *mode)
+{
+	struct fhir_value item = {0}, other = {0}, how = {0};
+	struct fhir_collection args[2] = {{0}}, out = {0};
+	struct fhir_error err;
+
+	item.kind = FHIR_VALUE_STRING;
+	item.u.string = x;
+	other.kind = FHIR_VALUE_STRING;
+	other.u.string = y;
+	how.kind = FHIR_VALUE_STRING;
+	how.u.string = mode;
+	args[0].items = &other;
+	args[0].count = 1;
+	args[1].items = &how;
+	args[1].count = 1;
+	if (engine__host_call(t, 3, &item, args, mode != NULL ? 2 : 1, a, &out, &err) != FHIR_OK ||
+	    out.count != 1 || out.items[0].kind != FHIR_VALUE_BOOLEAN)
+		return -1;
+	return out.items[0].u.boolean;
+}
+
+/* sameSite(other, 'structure'): a region's structures (body-sites.json "structures") differ
+ * from each other; a text naming the region alone fits any of them; sides still count; without
+ * the argument only regions and sides count. */
+static void test_same_site(const struct engine_vocab *v)
+{
+	static const struct {
+		const char *x, *y;
+		int structure, region;
+	} cases[] = {
+	    {"USGI R hip joint", "Landmark injection R greater trochanteric bursa", 0, 1},
+	    {"USGI R hip joint", "Landmark injection R hip", 1, 1},
+	    {"USGI R hip", "Trochanteric bursa injection right", 1, 1},
+	    {"USGI R trochanteric bursitis", "Injection R trochanteric bursa", 1, 1},
+	    {"USGI R hip joint", "Injection L hip joint", 0, 0},
+	    {"US guided subacromial injection R", "R glenohumeral joint injection", 0, 1},
+	    {"US guided L ACJ injection", "L subacromial injection", 0, 1},
+	    {"L frozen shoulder", "L glenohumeral joint injection", 1, 1},
+	    {"USGI L knee joint", "Injection L pes anserine bursa", 0, 1},
+	    {"USGI L knee joint", "Injection L prepatellar bursa", 0, 1},
+	    {"USGI L knee", "Injection L pes anserine bursa", 1, 1},
+	    {"USGI R ankle joint", "R Achilles tendon injection", 0, 1},
+	    {"USGI R peroneal tendon sheath", "R peroneal tendons injection", 1, 1},
+	    {"USGI R wrist joint", "R carpal tunnel injection", 0, 1},
+	    {"USGI R radiocarpal joint", "R wrist joint injection", 1, 1},
+	    {"USGI R De Quervain's", "R first dorsal compartment injection", 1, 1},
+	    {"USGI R De Quervain's", "R CTS injection", 0, 1},
+	    {"USGI R tennis elbow", "R lateral epicondylitis injection", 1, 1},
+	    {"USGI R tennis elbow", "R golfers elbow injection", 0, 1},
+	    {"USGI R plantar fasciitis", "R Mortons neuroma injection", 0, 1},
+	    {"USGI R knee joint", "R hip joint injection", 0, 0},
+	};
+	struct fhir_arena *a = fhir_arena_new();
+	struct engine__text *t = engine__text_new(v);
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int s = same_site(t, a, cases[i].x, cases[i].y, "structure");
+		int back = same_site(t, a, cases[i].y, cases[i].x, "structure");
+		int r = same_site(t, a, cases[i].x, cases[i].y, NULL);
+
+		CHECK(s == cases[i].structure && back == s, "'%s' / '%s' by structure: %d, %d",
+		      cases[i].x, cases[i].y, s, back);
+		CHECK(r == cases[i].region, "'%s' / '%s' by region: %d", cases[i].x, cases[i].y, r);
+	}
+	engine__text_free(t);
+	fhir_arena_free(a);
+}
+
 /* The evaluation's arena bytes a where() over n Conditions leaves, beyond its answer: one
  * evaluation of `expr` on a fresh text host. */
 static size_t where_bytes(const struct engine_vocab *v, const char *expr, size_t n, size_t *answer)
@@ -550,6 +622,7 @@ int main(void)
 		test_text_table(v);
 		test_sites_table(v);
 		test_site_sides(v);
+		test_same_site(v);
 		test_own_arena(v);
 		engine__vocab_free(v);
 	}
