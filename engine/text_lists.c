@@ -79,7 +79,7 @@ static int answer_word(const char *w)
 	                                   "denies", "denied", "absent", "present", "positive"};
 
 	for (size_t i = 0; i < sizeof(list) / sizeof(list[0]); i++)
-		if (strcmp(w, list[i]) == 0)
+		if (w[0] == list[i][0] && strcmp(w, list[i]) == 0)
 			return 1;
 	return 0;
 }
@@ -92,7 +92,7 @@ static int heading_word(const char *w)
 	                                   "rfs",       "template",  "proforma"};
 
 	for (size_t i = 0; i < sizeof(list) / sizeof(list[0]); i++)
-		if (strcmp(w, list[i]) == 0)
+		if (w[0] == list[i][0] && strcmp(w, list[i]) == 0)
 			return 1;
 	return 0;
 }
@@ -113,7 +113,7 @@ static enum line_kind line_kind(const struct engine__token *toks, size_t from, s
 			continue; /* "Retention? No." */
 		if (toks[t].norm == NULL || (q == to && (toks[t].marks & ENGINE_MARK_COMMA)))
 			return LINE_OTHER; /* a ';', '.' or ',' inside the line: a sentence */
-		if (strcmp(toks[t].norm, "?") == 0) {
+		if (toks[t].norm[0] == '?' && toks[t].norm[1] == '\0') {
 			if (q != to)
 				return LINE_OTHER; /* two queries: a sentence, not a question */
 			q = t;
