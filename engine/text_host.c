@@ -169,7 +169,10 @@ static uint32_t concept_bits(const struct engine__mention *items, size_t count)
 
 static size_t slot_of(const struct cached *table, size_t cap, const cJSON *node)
 {
-	size_t i = ((size_t)(uintptr_t)node >> 4) * 11400714819323198485ULL & (cap - 1);
+	/* nodes are 64-byte aligned (fhir/json_block.c): the product's low bits would keep the
+	 * address's zero bits, so the slot comes from its high half */
+	uint64_t h = (uint64_t)(uintptr_t)node * 11400714819323198485ULL;
+	size_t i = (size_t)(h ^ (h >> 32)) & (cap - 1);
 
 	while (table[i].node != NULL && table[i].node != node)
 		i = (i + 1) & (cap - 1);

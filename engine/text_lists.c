@@ -79,7 +79,7 @@ static int answer_word(const char *w)
 	                                   "denies", "denied", "absent", "present", "positive"};
 
 	for (size_t i = 0; i < sizeof(list) / sizeof(list[0]); i++)
-		if (strcmp(w, list[i]) == 0)
+		if (w[0] == list[i][0] && strcmp(w, list[i]) == 0)
 			return 1;
 	return 0;
 }
@@ -92,7 +92,7 @@ static int heading_word(const char *w)
 	                                   "rfs",       "template",  "proforma"};
 
 	for (size_t i = 0; i < sizeof(list) / sizeof(list[0]); i++)
-		if (strcmp(w, list[i]) == 0)
+		if (w[0] == list[i][0] && strcmp(w, list[i]) == 0)
 			return 1;
 	return 0;
 }

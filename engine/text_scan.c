@@ -76,7 +76,7 @@ static int abbreviation(const char *norm)
 	                                   "mr",   "mrs", "ms",     "ref", "tel", "dept"};
 
 	for (size_t i = 0; norm != NULL && i < sizeof(list) / sizeof(list[0]); i++)
-		if (strcmp(norm, list[i]) == 0)
+		if (norm[0] == list[i][0] && strcmp(norm, list[i]) == 0)
 			return 1;
 	return 0;
 }
@@ -326,7 +326,7 @@ static size_t tokenize(const char *text, struct engine__scratch *scratch)
 					i++; /* the abbreviation's own full stop */
 			}
 			norm[len] = '\0';
-			if (strcmp(norm, "cannot") == 0)
+			if (len == 6 && memcmp(norm, "cannot", 6) == 0)
 				memcpy(norm, "cant",
 				       5); /* "cannot", "can't" and "cant" are one word */
 			len = engine__spelling_fold(norm, len);
@@ -404,8 +404,12 @@ int engine__filler_word(const char *norm)
 	static const char *const list[] = {"the", "a",  "an",   "her",     "his",     "their",
 	                                   "she", "he", "they", "herself", "himself", "themselves"};
 
-	for (size_t i = 0; norm != NULL && i < sizeof(list) / sizeof(list[0]); i++)
-		if (strcmp(norm, list[i]) == 0)
+	/* every listed word starts with a, h, s or t: most tokens are rejected on their first
+	 * byte (find_matches asks this of each token inside each concept phrase it tries) */
+	if (norm == NULL || (norm[0] != 'a' && norm[0] != 'h' && norm[0] != 's' && norm[0] != 't'))
+		return 0;
+	for (size_t i = 0; i < sizeof(list) / sizeof(list[0]); i++)
+		if (norm[0] == list[i][0] && strcmp(norm, list[i]) == 0)
 			return 1;
 	return 0;
 }
