@@ -903,6 +903,10 @@ static int assess(struct engine_request *req, struct engine_result *out)
 		return FHIR_OK;
 	}
 	set_builtins(rd, req->context);
+	/* the per-request tables sized once from the record, not doubled as it is read: the
+	 * shipped policies remember ≈ 3 Boolean answers of each Condition (fhirpath_memo.c) */
+	fhir_path_memo_reserve(rd->memo, 3 * rd->prefetched.count);
+	engine__text_reserve(rd->text, rd->prefetched.count);
 	for (i = 0; i < n; i++) {
 		const uint64_t *set = pending_orders[i].policies;
 		struct engine__assessment *decided = fhir_arena_alloc(

@@ -136,6 +136,35 @@ struct engine__text *engine__text_new(const struct engine_vocab *vocab)
 	return t; /* the other tables are made on first use: a coded order needs none */
 }
 
+/* The smallest power of 2 of at least `min` slots that holds n entries at load factor 1/2. */
+static size_t table_cap(size_t min, size_t n)
+{
+	size_t cap = min;
+
+	while (cap / 2 < n + 1 && cap < ((size_t)1 << 24))
+		cap *= 2;
+	return cap;
+}
+
+void engine__text_reserve(struct engine__text *t, size_t resources)
+{
+	size_t cap;
+
+	if (t == NULL || resources > ((size_t)1 << 22))
+		return; /* beyond 4M resources the tables double as they fill */
+	/* the shipped policies read ≈ 2 elements of a Condition and ask its sites once */
+	cap = table_cap(t->cap, 2 * resources + 8);
+	if (t->used == 0 && cap > t->cap) {
+		t->cap = cap;
+		t->table = fhir_arena_alloc(t->arena, t->cap * sizeof(*t->table));
+	}
+	cap = table_cap(32, resources + 1);
+	if (t->sites_used == 0 && cap > 32 && cap > t->sites_cap) {
+		t->sites_cap = cap;
+		t->sites = fhir_arena_alloc(t->arena, t->sites_cap * sizeof(*t->sites));
+	}
+}
+
 void engine__text_set_now(struct engine__text *t, const struct fhir_datetime *now)
 {
 	if (t == NULL)

@@ -371,6 +371,20 @@ void fhir_collection_push_node(struct fhir_collection *c, struct fhir_arena *are
 	fhir_collection_push(c, arena, &v);
 }
 
+void fhir_collection_push_resource(struct fhir_collection *c, struct fhir_arena *arena,
+                                   const cJSON *node, const char *type)
+{
+	struct fhir_value v;
+
+	memset(&v, 0, sizeof(v));
+	v.kind = FHIR_VALUE_NODE;
+	v.node = node;
+	v.type = fhir__fp_model_resource(type); /* as fhir_collection_push_node names it */
+	if (v.type == NULL)
+		v.type = type;
+	fhir_collection_push(c, arena, &v);
+}
+
 void fhir_collection_push_bool(struct fhir_collection *c, struct fhir_arena *arena, int b)
 {
 	struct fhir_value v;

@@ -289,6 +289,10 @@ void fhir_collection_push(struct fhir_collection *c, struct fhir_arena *arena,
 /* Appends a NODE item for the JSON element `node` (a resource: its type is its resourceType). */
 void fhir_collection_push_node(struct fhir_collection *c, struct fhir_arena *arena,
                                const cJSON *node);
+/* The same for a resource whose `resourceType` member the caller has already read: `type` is
+ * that member's string (not NULL), and the node is not searched for it again. */
+void fhir_collection_push_resource(struct fhir_collection *c, struct fhir_arena *arena,
+                                   const cJSON *node, const char *type);
 /* Appends a BOOLEAN item. */
 void fhir_collection_push_bool(struct fhir_collection *c, struct fhir_arena *arena, int b);
 /* Makes room in c for `room` more items in one array (in `arena`; c's items are copied when it
@@ -356,6 +360,10 @@ struct fhir_path_env {
  * of modest size is emptied and kept for the thread's next fhir_path_memo_new (fhirpath_set.c). */
 struct fhir_path_memo *fhir_path_memo_new(void);
 void fhir_path_memo_free(struct fhir_path_memo *memo);
+/* Sizes memo's table of remembered Boolean answers (fhirpath_memo.c) for `answers` of them at
+ * once, so that it does not double and rehash as a long record fills it (a hint: it still grows
+ * beyond; a table over 1,024 slots is freed, not kept, by fhir_path_memo_free). Accepts NULL. */
+void fhir_path_memo_reserve(struct fhir_path_memo *memo, size_t answers);
 
 /* Named limits on untrusted expressions and data. */
 #define FHIR_PATH_MAX_TEXT  8192    /* characters of expression text */

@@ -878,7 +878,35 @@ static int loopback_host(const char *url)
 	return loopback;
 }
 
+/* The last base this thread allowed (with its demo flag): a service answers one EHR, whose
+ * fhirServer is the same on every request, and parsing it with libcurl costs ≈ 4.6k
+ * instructions a request. The answer depends on nothing but (base, demo), so a base equal to the
+ * last allowed one is allowed without parsing it again; refusals are always worked out anew. */
+#define ALLOWED_BASE_MAX 256
+static _Thread_local char allowed_base[ALLOWED_BASE_MAX];
+static _Thread_local size_t allowed_base_length; /* 0: none */
+static _Thread_local int allowed_base_demo;
+
+static int base_allowed_parse(const char *base, int demo, struct fhir_error *err);
+
 int fhir_client_base_allowed(const char *base, int demo, struct fhir_error *err)
+{
+	size_t n = strnlen(base, ALLOWED_BASE_MAX);
+
+	if (n > 0 && n < ALLOWED_BASE_MAX && n == allowed_base_length &&
+	    demo == allowed_base_demo && memcmp(base, allowed_base, n) == 0)
+		return FHIR_OK;
+	if (base_allowed_parse(base, demo, err) != FHIR_OK)
+		return FHIR_ERR_INVALID;
+	if (n > 0 && n < ALLOWED_BASE_MAX) {
+		memcpy(allowed_base, base, n);
+		allowed_base_length = n;
+		allowed_base_demo = demo;
+	}
+	return FHIR_OK;
+}
+
+static int base_allowed_parse(const char *base, int demo, struct fhir_error *err)
 {
 	CURLU *u = curl_url();
 	int parsed = u != NULL && curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK;

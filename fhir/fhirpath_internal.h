@@ -560,6 +560,9 @@ void fhir__fp_truths_free(struct fhir__fp_truths *t);
 /* Empties t (NULL: nothing to do) for reuse and returns 1, or returns 0, changing nothing, when it
  * has more than max_slots slots (then it is better freed). */
 int fhir__fp_truths_clear(struct fhir__fp_truths *t, size_t max_slots);
+/* Makes *tp (made when NULL) hold `answers` answers without growing: one table sized at once
+ * instead of doubling (and rehashing) as it fills. Never shrinks; what it holds stays. */
+void fhir__fp_truths_reserve(struct fhir__fp_truths **tp, size_t answers);
 /* How many answers memo holds (for tests). */
 size_t fhir__fp_memo_answers(struct fhir_path_memo *memo);
 

@@ -231,6 +231,46 @@ static size_t slot_of(const struct fhir__fp_truths *t, const struct fhir__fp_mem
 	return i;
 }
 
+/* Moves t's answers into a table of cap slots (a power of 2, more than twice t->used). */
+static void grow(struct fhir__fp_truths *t, size_t cap)
+{
+	struct fhir__fp_truths bigger = {NULL, cap, t->used};
+
+	bigger.slots = calloc(bigger.cap, sizeof(*bigger.slots));
+	if (bigger.slots == NULL)
+		abort();
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->slots[i].key != NULL) {
+			struct fhir_value v = {.node = t->slots[i].node,
+			                       .type = t->slots[i].type,
+			                       .name = t->slots[i].name};
+
+			bigger.slots[slot_of(&bigger, t->slots[i].key, &v)] = t->slots[i];
+		}
+	free(t->slots);
+	*t = bigger;
+}
+
+void fhir__fp_truths_reserve(struct fhir__fp_truths **tp, size_t answers)
+{
+	size_t cap = 64;
+
+	if (answers > ((size_t)1 << 20))
+		answers = (size_t)1
+		          << 20; /* 2^21 slots (96 MB) at most: beyond, it doubles as used */
+	while (cap < 2 * answers)
+		cap *= 2;
+	if (cap <= 64)
+		return; /* the first table that fhir__fp_memo_put makes */
+	if (*tp == NULL) {
+		*tp = calloc(1, sizeof(**tp));
+		if (*tp == NULL)
+			abort();
+	}
+	if ((*tp)->cap < cap)
+		grow(*tp, cap);
+}
+
 int fhir__fp_memo_get(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
                       const struct fhir_value *item, int *truth)
 {
@@ -260,23 +300,8 @@ void fhir__fp_memo_put(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 		if (t == NULL)
 			abort();
 	}
-	if ((t->used + 1) * 2 > t->cap) {
-		struct fhir__fp_truths bigger = {NULL, t->cap == 0 ? 64 : t->cap * 2, t->used};
-
-		bigger.slots = calloc(bigger.cap, sizeof(*bigger.slots));
-		if (bigger.slots == NULL)
-			abort();
-		for (size_t i = 0; i < t->cap; i++)
-			if (t->slots[i].key != NULL) {
-				struct fhir_value v = {.node = t->slots[i].node,
-				                       .type = t->slots[i].type,
-				                       .name = t->slots[i].name};
-
-				bigger.slots[slot_of(&bigger, t->slots[i].key, &v)] = t->slots[i];
-			}
-		free(t->slots);
-		*t = bigger;
-	}
+	if ((t->used + 1) * 2 > t->cap)
+		grow(t, t->cap == 0 ? 64 : t->cap * 2);
 	s = &t->slots[slot_of(t, n->memo_key, item)];
 	if (s->key == NULL)
 		t->used++;

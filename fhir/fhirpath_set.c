@@ -232,6 +232,12 @@ void fhir_path_memo_free(struct fhir_path_memo *memo)
 	memo_release(memo);
 }
 
+void fhir_path_memo_reserve(struct fhir_path_memo *memo, size_t answers)
+{
+	if (memo != NULL && answers > 0)
+		fhir__fp_truths_reserve(fhir__fp_memo_truths(memo), answers);
+}
+
 static size_t memo_slot(const struct memo_slot *slots, size_t cap, const cJSON *node)
 {
 	size_t i = (size_t)fhir__mix64((uint64_t)(uintptr_t)node) & (cap - 1);

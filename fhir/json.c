@@ -73,7 +73,7 @@ static void push_resource(const cJSON *resource, struct fhir_arena *arena,
 			(*outcomes)++;
 		return;
 	}
-	fhir_collection_push_node(out, arena, resource);
+	fhir_collection_push_resource(out, arena, resource, type);
 }
 
 void fhir_bundle_resources(const cJSON *value, struct fhir_arena *arena,

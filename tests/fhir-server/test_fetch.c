@@ -410,6 +410,18 @@ static void test_offline(struct cds_app *app)
 	      "credentials in the URL");
 	CHECK(fhir_client_base_allowed("ftp://ehr.example.org/", 1, &err) == FHIR_ERR_INVALID,
 	      "not http(s)");
+	/* the last allowed base is remembered with its demo flag: the same base asked again gives
+	 * the same answer, and outside demo mode it is refused again */
+	CHECK(fhir_client_base_allowed("http://ehr.example.org/fhir", 1, &err) == FHIR_OK,
+	      "plain http in demo mode, asked twice (1)");
+	CHECK(fhir_client_base_allowed("http://ehr.example.org/fhir", 1, &err) == FHIR_OK,
+	      "plain http in demo mode, asked twice (2)");
+	CHECK(fhir_client_base_allowed("http://ehr.example.org/fhir", 0, &err) == FHIR_ERR_INVALID,
+	      "the remembered demo-mode base outside demo mode");
+	CHECK(fhir_client_base_allowed("http://ehr.example.org/fhi", 1, &err) == FHIR_OK &&
+	          fhir_client_base_allowed("http://ehr.example.org/fhir?", 0, &err) ==
+	              FHIR_ERR_INVALID,
+	      "a prefix or extension of the remembered base is worked out anew");
 
 	/* No token: fhirServer is not queried, and the 412 says why. */
 	if (!read_vector("412-hny142-conditions-not-prefetched", &v)) {
