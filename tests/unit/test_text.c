@@ -646,7 +646,7 @@ static void test_dated_history(const struct engine_vocab *v)
 	    "cauda equina in 2019, still present",
 	    "cauda equina diagnosed in 2019",
 	    "cauda equina - MRI in 2019 normal", /* the date is another clause's */
-	    "cauda equina xray in 2019", /* a scan's date: "xray" is read "x ray" */
+	    "cauda equina xray in 2019",         /* a scan's date: "xray" is read "x ray" */
 	    "cauda equina X-ray in 2019",
 	    "cauda equina, sciatica in 2019",
 	    "cauda equina with one two three four five in 2019", /* too far */
