@@ -259,9 +259,10 @@ static void collect_mentions(struct collector *c, const char *text)
 	e = &t->texts[i];
 	if (e->text == NULL) {
 		engine__annotate_into(t->vocab, text, t->scratch, out);
-		engine__text_dated_history(text, out->items + before, out->count - before,
-		                           engine__vocab_concepts(t->vocab), t->now_year,
-		                           t->now_month);
+		if (out->count > before) /* out->items is NULL while nothing was read */
+			engine__text_dated_history(text, out->items + before, out->count - before,
+			                           engine__vocab_concepts(t->vocab), t->now_year,
+			                           t->now_month);
 		if ((t->text_used + 1) * 2 > t->text_cap) { /* load factor at most 1/2 */
 			size_t cap = t->text_cap * 2;
 			struct read_text *bigger =
