@@ -165,10 +165,7 @@ static int dated_guard(const char *w)
 		return 1;
 	if (strcmp(w, "ray") == 0)
 		return 1; /* "X-ray", like "xray" */
-	for (size_t i = 0; i < sizeof(list) / sizeof(list[0]); i++)
-		if (strcmp(w, list[i]) == 0)
-			return 1;
-	return 0;
+	return ENGINE_WORD_LISTED(w, list);
 }
 
 /* Words that end a clause on their own. */
@@ -184,10 +181,7 @@ static int date_filler(const char *w)
 	static const char *const list[] = {"early",  "mid",    "late", "the",    "summer", "spring",
 	                                   "autumn", "winter", "of",   "around", "about"};
 
-	for (size_t i = 0; i < sizeof(list) / sizeof(list[0]); i++)
-		if (strcmp(w, list[i]) == 0)
-			return 1;
-	return 0;
+	return ENGINE_WORD_LISTED(w, list);
 }
 
 /* Whether text holds a run of exactly four digits starting 19 or 20 (a year year_of could

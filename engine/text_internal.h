@@ -76,6 +76,13 @@ size_t engine__spelling_fold(char *w, size_t n);
  * with or without them there ("numb when she wipes" is "numb when wipes"). */
 int engine__filler_word(const char *norm);
 
+/* Whether word w (a NUL-terminated normal form; NULL is no word) is one of the n words of list,
+ * compared whole; the first byte is tested before strcmp. ENGINE_WORD_LISTED sizes a static
+ * array itself. */
+int engine__word_listed(const char *w, const char *const *list, size_t n);
+#define ENGINE_WORD_LISTED(w, list)                                                                \
+	engine__word_listed((w), (list), sizeof(list) / sizeof((list)[0]))
+
 /* ---- the compiled vocabulary ------------------------------------------------------------ */
 
 /* A concept's "object" (concepts.json): what a mention of it is about decides which concept it

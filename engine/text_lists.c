@@ -78,10 +78,7 @@ static int answer_word(const char *w)
 	                                   "none",   "neg",    "-ve",    "+ve",     "negative",
 	                                   "denies", "denied", "absent", "present", "positive"};
 
-	for (size_t i = 0; i < sizeof(list) / sizeof(list[0]); i++)
-		if (w[0] == list[i][0] && strcmp(w, list[i]) == 0)
-			return 1;
-	return 0;
+	return ENGINE_WORD_LISTED(w, list);
 }
 
 /* A word of a template's heading ("Red flag questions:", "CES screen:", "Red flags:"). */
@@ -91,10 +88,7 @@ static int heading_word(const char *w)
 	                                   "checklist", "flags",     "flag",    "rf",
 	                                   "rfs",       "template",  "proforma"};
 
-	for (size_t i = 0; i < sizeof(list) / sizeof(list[0]); i++)
-		if (w[0] == list[i][0] && strcmp(w, list[i]) == 0)
-			return 1;
-	return 0;
+	return ENGINE_WORD_LISTED(w, list);
 }
 
 enum line_kind { LINE_OTHER, LINE_HEADING, LINE_ASKED, LINE_ANSWERED };

@@ -75,10 +75,7 @@ static int abbreviation(const char *norm)
 	static const char *const list[] = {"incl", "inc", "approx", "esp", "vs",  "dr",
 	                                   "mr",   "mrs", "ms",     "ref", "tel", "dept"};
 
-	for (size_t i = 0; norm != NULL && i < sizeof(list) / sizeof(list[0]); i++)
-		if (norm[0] == list[i][0] && strcmp(norm, list[i]) == 0)
-			return 1;
-	return 0;
+	return ENGINE_WORD_LISTED(norm, list);
 }
 
 /* ---- scratch memory, reused from one text to the next ------------------------------------ */
@@ -349,8 +346,8 @@ static size_t tokenize(const char *text, struct engine__scratch *scratch)
 			b.line_start = 0;
 			i++;
 		} else if (s[i] == '%') {
-			push(&b, i, i + 1, "percent",
-			     0); /* "12%", "12 %" and "12 percent" are one */
+			/* "12%", "12 %" and "12 percent" are one */
+			push(&b, i, i + 1, "percent", 0);
 			i++;
 		} else if (s[i] == '?' || s[i] == '#') {
 			push(&b, i, i + 1, s[i] == '?' ? "?" : "#", 0); /* query; '#' UK fracture */
@@ -408,8 +405,13 @@ int engine__filler_word(const char *norm)
 	 * byte (find_matches asks this of each token inside each concept phrase it tries) */
 	if (norm == NULL || (norm[0] != 'a' && norm[0] != 'h' && norm[0] != 's' && norm[0] != 't'))
 		return 0;
-	for (size_t i = 0; i < sizeof(list) / sizeof(list[0]); i++)
-		if (norm[0] == list[i][0] && strcmp(norm, list[i]) == 0)
+	return ENGINE_WORD_LISTED(norm, list);
+}
+
+int engine__word_listed(const char *w, const char *const *list, size_t n)
+{
+	for (size_t i = 0; w != NULL && i < n; i++)
+		if (w[0] == list[i][0] && strcmp(w, list[i]) == 0)
 			return 1;
 	return 0;
 }
