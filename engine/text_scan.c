@@ -27,13 +27,26 @@ static int is_digit(unsigned char c)
 }
 
 /* Bytes of a UTF-8 punctuation or space sequence at s (general punctuation U+2000-U+206F,
- * no-break space U+00A0), or 0. */
+ * the minus sign U+2212, no-break space U+00A0), or 0. */
 static size_t utf8_punct(const unsigned char *s)
 {
 	if (s[0] == 0xE2 && s[1] == 0x80 && s[2] != 0)
 		return 3;
+	if (s[0] == 0xE2 && s[1] == 0x88 && s[2] == 0x92)
+		return 3;
 	if (s[0] == 0xC2 && s[1] == 0xA0)
 		return 2;
+	return 0;
+}
+
+/* Bytes of the sign of a "+ve" / "-ve" at s: '+' or '-', or the minus sign U+2212 or the en
+ * dash U+2013 a word processor puts in their place ("Saddle anaesthesia", U+2212 "ve"), or 0. */
+static size_t sign_len(const unsigned char *s)
+{
+	if (s[0] == '+' || s[0] == '-')
+		return 1;
+	if (s[0] == 0xE2 && ((s[1] == 0x88 && s[2] == 0x92) || (s[1] == 0x80 && s[2] == 0x93)))
+		return 3;
 	return 0;
 }
 
@@ -353,12 +366,12 @@ static size_t tokenize(const char *text, struct engine__scratch *scratch)
 			push(&b, i, i + 1, s[i] == '?' ? "?" : "#", 0); /* query; '#' UK fracture */
 			b.line_start = 0;
 			i++;
-		} else if ((s[i] == '+' || s[i] == '-') && (s[i + 1] == 'v' || s[i + 1] == 'V') &&
-		           (s[i + 2] == 'e' || s[i + 2] == 'E') && !word_byte(s + i + 3) &&
-		           (i == 0 || !word_byte(s + i - 1))) {
-			push(&b, i, i + 3, s[i] == '+' ? "+ve" : "-ve", 0);
+		} else if ((k = sign_len(s + i)) != 0 && (s[i + k] == 'v' || s[i + k] == 'V') &&
+		           (s[i + k + 1] == 'e' || s[i + k + 1] == 'E') &&
+		           !word_byte(s + i + k + 2) && (i == 0 || !word_byte(s + i - 1))) {
+			push(&b, i, i + k + 2, s[i] == '+' ? "+ve" : "-ve", 0);
 			b.line_start = 0;
-			i += 3;
+			i += k + 2;
 		} else if ((k = boundary(s, i)) != 0) {
 			if (!(s[i] == '.' && b.count > 0 &&
 			      abbreviation(scratch->toks[b.count - 1].norm)))

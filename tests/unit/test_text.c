@@ -209,6 +209,10 @@ static void test_tokens(void)
 	CHECK_STR(tokens(a, "U/S guided S.I. joint injection"), "us guided si joint injection");
 	CHECK_STR(tokens(a, "L4/5 facet; Baker's cyst"), "l4 5 facet | bakers cyst");
 	CHECK_STR(tokens(a, "FABER +ve, Gaenslen -ve"), "faber +ve genslen -ve");
+	/* a word processor's minus sign (U+2212) or en dash (U+2013) for the '-' of "-ve" */
+	CHECK_STR(tokens(a, "Saddle \xe2\x88\x92ve, bladder \xe2\x80\x93ve, 5\xe2\x88\x92"
+	                    "3"),
+	          "saddle -ve bladder -ve 5 3");
 	CHECK_STR(tokens(a, "?CES 0.5 mg"), "? ces 0.5 mg");
 	CHECK_STR(tokens(a, "# NOF incl. pain. Dr. Smith"), "# nof incl pain | dr smith");
 	CHECK_STR(tokens(a, "KNEE INJECTION \xe2\x80\x93 US GUIDED"), "knee injection us guided");
