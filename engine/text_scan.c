@@ -640,6 +640,36 @@ static int parted_label(const struct scan *s, size_t after, size_t start, size_t
 	return 0;
 }
 
+/* Are tokens [from, to) the items of a comma list before the mention: at least two commas,
+ * and every item at most 3 words, parted by ',' "or" "and" "nor"? A negation before such a
+ * list governs all of it however long ("Denies fever, night sweats, weight loss, chest pain,
+ * SOB, abdominal pain, dysuria, haematuria, saddle anaesthesia or urinary retention"); an item
+ * of more words (a clause: "since Monday has had") ends the list as the window did. */
+static int short_items(const struct scan *s, size_t from, size_t to)
+{
+	size_t run = 0, commas = 0;
+
+	if (to - from > 100)
+		return 0; /* as a list a trigger introduces (text_lists.c) */
+	for (size_t k = from; k < to; k++) {
+		const char *w = s->toks[k].norm;
+
+		if (w == NULL)
+			return 0;
+		if (strcmp(w, "or") == 0 || strcmp(w, "and") == 0 || strcmp(w, "nor") == 0) {
+			run = 0;
+			continue;
+		}
+		if (++run > 3)
+			return 0;
+		if (s->toks[k].marks & ENGINE_MARK_COMMA) {
+			run = 0;
+			commas++;
+		}
+	}
+	return commas >= 2;
+}
+
 /* The status of a mention at tokens [start, end), and the byte span of the triggers that gave
  * it (extends *from / *to). */
 static enum engine__status status_of(const struct scan *s, size_t start, size_t end, size_t *from,
@@ -660,9 +690,12 @@ static enum engine__status status_of(const struct scan *s, size_t start, size_t 
 		answer = r->final_backward && answers_label(s, t);
 		if ((r->direction & ENGINE_DIR_FORWARD) && t->end <= start && !answer) {
 			gap = start - t->end;
-			applies = gap < window && !scope_blocked(s, t->end, start, r->category) &&
-			          !paren_closes(s, t->start, t->end, start) &&
-			          !parted_label(s, t->end, start, end);
+			applies =
+			    (gap < window || (r->category == ENGINE_ST_NEGATED && r->window == 0 &&
+			                      short_items(s, t->end, start))) &&
+			    !scope_blocked(s, t->end, start, r->category) &&
+			    !paren_closes(s, t->start, t->end, start) &&
+			    !parted_label(s, t->end, start, end);
 		}
 		if (answer && t->start >= end &&
 		    start < engine__list_item_start(s->toks, 0, t->start - 1))
