@@ -797,6 +797,35 @@ static void test_shipped(void)
 	CHECK_STR(status(v, a, "LBP, saddle numbness query", "back-pain-or-sciatica"), "affirmed");
 	CHECK_STR(status(v, a, "Cauda equina symptoms denied", "cauda-equina-syndrome"), "negated");
 	CHECK_STR(status(v, a, "CES symptoms negative", "cauda-equina-syndrome"), "negated");
+	/* a denial governs a comma list of short items past its window, not a clause after it */
+	CHECK_STR(
+	    status(v, a,
+	           "Denies fever, night sweats, weight loss, chest pain, SOB, abdominal pain, "
+	           "dysuria, haematuria, saddle anaesthesia or urinary retention",
+	           "bladder-dysfunction"),
+	    "negated");
+	CHECK_STR(status(v, a,
+	                 "Denies trauma, fever, weight loss, night sweats, the pain woke her at "
+	                 "night on three occasions this week, with numbness in both legs",
+	                 "bilateral-leg-symptoms"),
+	          "affirmed");
+	/* NAD clears the words right before it only */
+	CHECK_STR(status(v, a, "Bladder symptoms - NAD", "bladder-dysfunction"), "negated");
+	CHECK_STR(status(v, a, "Reduced perianal sensation, abdo NAD", "saddle-anaesthesia"),
+	          "affirmed");
+	/* pseudo and double negations (H105) */
+	CHECK_STR(status(v, a, "Malignancy not unlikely", "malignancy"), "uncertain");
+	CHECK_STR(status(v, a, "No CES red flags other than bilateral leg numbness",
+	                 "bilateral-leg-symptoms"),
+	          "affirmed");
+	CHECK_STR(status(v, a, "Pain no longer responding to co-codamol and perineal numbness",
+	                 "saddle-anaesthesia"),
+	          "affirmed");
+	CHECK_STR(
+	    status(v, a, "No change in bladder or bowel symptoms", "bladder-bowel-dysfunction"),
+	    "absent");
+	CHECK_STR(status(v, a, "No change in her bilateral leg numbness", "bilateral-leg-symptoms"),
+	          "affirmed");
 	/* a template's answer ends the sentence: "no" then reads backward */
 	CHECK_STR(status(v, a, "Saddle anaesthesia: No", "saddle-anaesthesia"), "negated");
 	CHECK_STR(status(v, a, "Saddle anaesthesia, no urinary symptoms", "saddle-anaesthesia"),
