@@ -670,6 +670,55 @@ static int short_items(const struct scan *s, size_t from, size_t to)
 	return commas >= 2;
 }
 
+/* Is the backward negation at match t taken back by a contrast that reports the same finding
+ * later, with no finding of its own: "Saddle numbness was denied at triage but was reported to
+ * the on-call GP this evening", "denied initially, however on re-questioning admits to it"?
+ * A contrast whose verb has a finding for its object (within 3 words: "denied but reports leg
+ * pain", "but admits to bladder leakage") leaves the denial. */
+static int report_revokes(const struct scan *s, const struct match *t)
+{
+	static const char *const contrast[] = {"but", "however", "although", "though"};
+	static const char *const report[] = {"reported",  "reports",  "admitted", "admits",
+	                                     "confirmed", "confirms", "elicited", "described",
+	                                     "describes", "endorsed", "endorses", "found"};
+	static const char *const passive[] = {"was", "were", "is", "been"};
+	static const char *const elided[] = {"it",    "this",         "them",       "same",  "so",
+	                                     "later", "subsequently", "afterwards", "since", "by",
+	                                     "on",    "at",           "when",       "during"};
+	size_t k = t->end, turn = 0, verb = 0;
+	const char *next;
+
+	for (; k < s->ntok && k < t->end + 5 && s->toks[k].norm != NULL; k++)
+		if (ENGINE_WORD_LISTED(s->toks[k].norm, contrast)) {
+			turn = k + 1;
+			break;
+		}
+	for (k = turn; turn > 0 && k < s->ntok && k < turn + 8 && s->toks[k].norm != NULL; k++)
+		if (ENGINE_WORD_LISTED(s->toks[k].norm, report)) {
+			verb = k;
+			break;
+		}
+	if (verb == 0)
+		return 0;
+	/* the finding left out: a passive ("was reported"), a pronoun or an adverbial after the
+	 * verb ("admits to it", "but confirmed by her husband", "but reported later"); an active
+	 * verb with its own object ("but reports leg pain", "reports urinary frequency") names
+	 * something else */
+	next = verb + 1 < s->ntok ? s->toks[verb + 1].norm : NULL;
+	if (next != NULL && strcmp(next, "to") == 0 && verb + 2 < s->ntok)
+		next = s->toks[verb + 2].norm;
+	if (ENGINE_WORD_LISTED(s->toks[verb - 1].norm, passive))
+		return 1;
+	if (next != NULL && !ENGINE_WORD_LISTED(next, elided))
+		return 0;
+	for (size_t i = 0; i < s->nm; i++)
+		if (s->m[i].accepted && s->phrases[s->m[i].phrase].layer == ENGINE_LAYER_CONCEPT &&
+		    s->m[i].start >= turn && s->m[i].start <= verb + 3 &&
+		    s->sentence[s->m[i].start] == s->sentence[t->start])
+			return 0;
+	return 1;
+}
+
 /* The status of a mention at tokens [start, end), and the byte span of the triggers that gave
  * it (extends *from / *to). */
 static enum engine__status status_of(const struct scan *s, size_t start, size_t end, size_t *from,
@@ -708,7 +757,8 @@ static enum engine__status status_of(const struct scan *s, size_t start, size_t 
 			if (!(r->direction & ENGINE_DIR_BACKWARD) && r->final_window > 0)
 				window = (size_t)r->final_window; /* "LBP, saddle numbness?" */
 			applies = gap < window && !scope_blocked(s, end, t->start, r->category) &&
-			          !self_terminated(s, start, end, r->category);
+			          !self_terminated(s, start, end, r->category) &&
+			          !(r->category == ENGINE_ST_NEGATED && report_revokes(s, t));
 		}
 		if (!applies)
 			continue;

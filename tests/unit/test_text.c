@@ -826,6 +826,12 @@ static void test_shipped(void)
 	    "absent");
 	CHECK_STR(status(v, a, "No change in her bilateral leg numbness", "bilateral-leg-symptoms"),
 	          "affirmed");
+	/* a denial taken back by a later report of the same finding, not by another finding */
+	CHECK_STR(status(v, a, "Saddle numbness was denied at triage but was reported to the GP",
+	                 "saddle-anaesthesia"),
+	          "affirmed");
+	CHECK_STR(status(v, a, "Saddle numbness denied but reports leg pain", "saddle-anaesthesia"),
+	          "negated");
 	/* a template's answer ends the sentence: "no" then reads backward */
 	CHECK_STR(status(v, a, "Saddle anaesthesia: No", "saddle-anaesthesia"), "negated");
 	CHECK_STR(status(v, a, "Saddle anaesthesia, no urinary symptoms", "saddle-anaesthesia"),
