@@ -27,13 +27,26 @@ static int is_digit(unsigned char c)
 }
 
 /* Bytes of a UTF-8 punctuation or space sequence at s (general punctuation U+2000-U+206F,
- * no-break space U+00A0), or 0. */
+ * the minus sign U+2212, no-break space U+00A0), or 0. */
 static size_t utf8_punct(const unsigned char *s)
 {
 	if (s[0] == 0xE2 && s[1] == 0x80 && s[2] != 0)
 		return 3;
+	if (s[0] == 0xE2 && s[1] == 0x88 && s[2] == 0x92)
+		return 3;
 	if (s[0] == 0xC2 && s[1] == 0xA0)
 		return 2;
+	return 0;
+}
+
+/* Bytes of the sign of a "+ve" / "-ve" at s: '+' or '-', or the minus sign U+2212 or the en
+ * dash U+2013 a word processor puts in their place ("Saddle anaesthesia", U+2212 "ve"), or 0. */
+static size_t sign_len(const unsigned char *s)
+{
+	if (s[0] == '+' || s[0] == '-')
+		return 1;
+	if (s[0] == 0xE2 && ((s[1] == 0x88 && s[2] == 0x92) || (s[1] == 0x80 && s[2] == 0x93)))
+		return 3;
 	return 0;
 }
 
@@ -353,12 +366,12 @@ static size_t tokenize(const char *text, struct engine__scratch *scratch)
 			push(&b, i, i + 1, s[i] == '?' ? "?" : "#", 0); /* query; '#' UK fracture */
 			b.line_start = 0;
 			i++;
-		} else if ((s[i] == '+' || s[i] == '-') && (s[i + 1] == 'v' || s[i + 1] == 'V') &&
-		           (s[i + 2] == 'e' || s[i + 2] == 'E') && !word_byte(s + i + 3) &&
-		           (i == 0 || !word_byte(s + i - 1))) {
-			push(&b, i, i + 3, s[i] == '+' ? "+ve" : "-ve", 0);
+		} else if ((k = sign_len(s + i)) != 0 && (s[i + k] == 'v' || s[i + k] == 'V') &&
+		           (s[i + k + 1] == 'e' || s[i + k + 1] == 'E') &&
+		           !word_byte(s + i + k + 2) && (i == 0 || !word_byte(s + i - 1))) {
+			push(&b, i, i + k + 2, s[i] == '+' ? "+ve" : "-ve", 0);
 			b.line_start = 0;
-			i += 3;
+			i += k + 2;
 		} else if ((k = boundary(s, i)) != 0) {
 			if (!(s[i] == '.' && b.count > 0 &&
 			      abbreviation(scratch->toks[b.count - 1].norm)))
@@ -627,6 +640,85 @@ static int parted_label(const struct scan *s, size_t after, size_t start, size_t
 	return 0;
 }
 
+/* Are tokens [from, to) the items of a comma list before the mention: at least two commas,
+ * and every item at most 3 words, parted by ',' "or" "and" "nor"? A negation before such a
+ * list governs all of it however long ("Denies fever, night sweats, weight loss, chest pain,
+ * SOB, abdominal pain, dysuria, haematuria, saddle anaesthesia or urinary retention"); an item
+ * of more words (a clause: "since Monday has had") ends the list as the window did. */
+static int short_items(const struct scan *s, size_t from, size_t to)
+{
+	size_t run = 0, commas = 0;
+
+	if (to - from > 100)
+		return 0; /* as a list a trigger introduces (text_lists.c) */
+	for (size_t k = from; k < to; k++) {
+		const char *w = s->toks[k].norm;
+
+		if (w == NULL)
+			return 0;
+		if (strcmp(w, "or") == 0 || strcmp(w, "and") == 0 || strcmp(w, "nor") == 0) {
+			run = 0;
+			continue;
+		}
+		if (++run > 3)
+			return 0;
+		if (s->toks[k].marks & ENGINE_MARK_COMMA) {
+			run = 0;
+			commas++;
+		}
+	}
+	return commas >= 2;
+}
+
+/* Is the backward negation at match t taken back by a contrast that reports the same finding
+ * later, with no finding of its own: "Saddle numbness was denied at triage but was reported to
+ * the on-call GP this evening", "denied initially, however on re-questioning admits to it"?
+ * A contrast whose verb has a finding for its object (within 3 words: "denied but reports leg
+ * pain", "but admits to bladder leakage") leaves the denial. */
+static int report_revokes(const struct scan *s, const struct match *t)
+{
+	static const char *const contrast[] = {"but", "however", "although", "though"};
+	static const char *const report[] = {"reported",  "reports",  "admitted", "admits",
+	                                     "confirmed", "confirms", "elicited", "described",
+	                                     "describes", "endorsed", "endorses", "found"};
+	static const char *const passive[] = {"was", "were", "is", "been"};
+	static const char *const elided[] = {"it",    "this",         "them",       "same",  "so",
+	                                     "later", "subsequently", "afterwards", "since", "by",
+	                                     "on",    "at",           "when",       "during"};
+	size_t k = t->end, turn = 0, verb = 0;
+	const char *next;
+
+	for (; k < s->ntok && k < t->end + 5 && s->toks[k].norm != NULL; k++)
+		if (ENGINE_WORD_LISTED(s->toks[k].norm, contrast)) {
+			turn = k + 1;
+			break;
+		}
+	for (k = turn; turn > 0 && k < s->ntok && k < turn + 8 && s->toks[k].norm != NULL; k++)
+		if (ENGINE_WORD_LISTED(s->toks[k].norm, report)) {
+			verb = k;
+			break;
+		}
+	if (verb == 0)
+		return 0;
+	/* the finding left out: a passive ("was reported"), a pronoun or an adverbial after the
+	 * verb ("admits to it", "but confirmed by her husband", "but reported later"); an active
+	 * verb with its own object ("but reports leg pain", "reports urinary frequency") names
+	 * something else */
+	next = verb + 1 < s->ntok ? s->toks[verb + 1].norm : NULL;
+	if (next != NULL && strcmp(next, "to") == 0 && verb + 2 < s->ntok)
+		next = s->toks[verb + 2].norm;
+	if (ENGINE_WORD_LISTED(s->toks[verb - 1].norm, passive))
+		return 1;
+	if (next != NULL && !ENGINE_WORD_LISTED(next, elided))
+		return 0;
+	for (size_t i = 0; i < s->nm; i++)
+		if (s->m[i].accepted && s->phrases[s->m[i].phrase].layer == ENGINE_LAYER_CONCEPT &&
+		    s->m[i].start >= turn && s->m[i].start <= verb + 3 &&
+		    s->sentence[s->m[i].start] == s->sentence[t->start])
+			return 0;
+	return 1;
+}
+
 /* The status of a mention at tokens [start, end), and the byte span of the triggers that gave
  * it (extends *from / *to). */
 static enum engine__status status_of(const struct scan *s, size_t start, size_t end, size_t *from,
@@ -647,9 +739,12 @@ static enum engine__status status_of(const struct scan *s, size_t start, size_t 
 		answer = r->final_backward && answers_label(s, t);
 		if ((r->direction & ENGINE_DIR_FORWARD) && t->end <= start && !answer) {
 			gap = start - t->end;
-			applies = gap < window && !scope_blocked(s, t->end, start, r->category) &&
-			          !paren_closes(s, t->start, t->end, start) &&
-			          !parted_label(s, t->end, start, end);
+			applies =
+			    (gap < window || (r->category == ENGINE_ST_NEGATED && r->window == 0 &&
+			                      short_items(s, t->end, start))) &&
+			    !scope_blocked(s, t->end, start, r->category) &&
+			    !paren_closes(s, t->start, t->end, start) &&
+			    !parted_label(s, t->end, start, end);
 		}
 		if (answer && t->start >= end &&
 		    start < engine__list_item_start(s->toks, 0, t->start - 1))
@@ -662,7 +757,8 @@ static enum engine__status status_of(const struct scan *s, size_t start, size_t 
 			if (!(r->direction & ENGINE_DIR_BACKWARD) && r->final_window > 0)
 				window = (size_t)r->final_window; /* "LBP, saddle numbness?" */
 			applies = gap < window && !scope_blocked(s, end, t->start, r->category) &&
-			          !self_terminated(s, start, end, r->category);
+			          !self_terminated(s, start, end, r->category) &&
+			          !(r->category == ENGINE_ST_NEGATED && report_revokes(s, t));
 		}
 		if (!applies)
 			continue;

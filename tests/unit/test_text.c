@@ -209,6 +209,10 @@ static void test_tokens(void)
 	CHECK_STR(tokens(a, "U/S guided S.I. joint injection"), "us guided si joint injection");
 	CHECK_STR(tokens(a, "L4/5 facet; Baker's cyst"), "l4 5 facet | bakers cyst");
 	CHECK_STR(tokens(a, "FABER +ve, Gaenslen -ve"), "faber +ve genslen -ve");
+	/* a word processor's minus sign (U+2212) or en dash (U+2013) for the '-' of "-ve" */
+	CHECK_STR(tokens(a, "Saddle \xe2\x88\x92ve, bladder \xe2\x80\x93ve, 5\xe2\x88\x92"
+	                    "3"),
+	          "saddle -ve bladder -ve 5 3");
 	CHECK_STR(tokens(a, "?CES 0.5 mg"), "? ces 0.5 mg");
 	CHECK_STR(tokens(a, "# NOF incl. pain. Dr. Smith"), "# nof incl pain | dr smith");
 	CHECK_STR(tokens(a, "KNEE INJECTION \xe2\x80\x93 US GUIDED"), "knee injection us guided");
@@ -793,6 +797,41 @@ static void test_shipped(void)
 	CHECK_STR(status(v, a, "LBP, saddle numbness query", "back-pain-or-sciatica"), "affirmed");
 	CHECK_STR(status(v, a, "Cauda equina symptoms denied", "cauda-equina-syndrome"), "negated");
 	CHECK_STR(status(v, a, "CES symptoms negative", "cauda-equina-syndrome"), "negated");
+	/* a denial governs a comma list of short items past its window, not a clause after it */
+	CHECK_STR(
+	    status(v, a,
+	           "Denies fever, night sweats, weight loss, chest pain, SOB, abdominal pain, "
+	           "dysuria, haematuria, saddle anaesthesia or urinary retention",
+	           "bladder-dysfunction"),
+	    "negated");
+	CHECK_STR(status(v, a,
+	                 "Denies trauma, fever, weight loss, night sweats, the pain woke her at "
+	                 "night on three occasions this week, with numbness in both legs",
+	                 "bilateral-leg-symptoms"),
+	          "affirmed");
+	/* NAD clears the words right before it only */
+	CHECK_STR(status(v, a, "Bladder symptoms - NAD", "bladder-dysfunction"), "negated");
+	CHECK_STR(status(v, a, "Reduced perianal sensation, abdo NAD", "saddle-anaesthesia"),
+	          "affirmed");
+	/* pseudo and double negations (H105) */
+	CHECK_STR(status(v, a, "Malignancy not unlikely", "malignancy"), "uncertain");
+	CHECK_STR(status(v, a, "No CES red flags other than bilateral leg numbness",
+	                 "bilateral-leg-symptoms"),
+	          "affirmed");
+	CHECK_STR(status(v, a, "Pain no longer responding to co-codamol and perineal numbness",
+	                 "saddle-anaesthesia"),
+	          "affirmed");
+	CHECK_STR(
+	    status(v, a, "No change in bladder or bowel symptoms", "bladder-bowel-dysfunction"),
+	    "absent");
+	CHECK_STR(status(v, a, "No change in her bilateral leg numbness", "bilateral-leg-symptoms"),
+	          "affirmed");
+	/* a denial taken back by a later report of the same finding, not by another finding */
+	CHECK_STR(status(v, a, "Saddle numbness was denied at triage but was reported to the GP",
+	                 "saddle-anaesthesia"),
+	          "affirmed");
+	CHECK_STR(status(v, a, "Saddle numbness denied but reports leg pain", "saddle-anaesthesia"),
+	          "negated");
 	/* a template's answer ends the sentence: "no" then reads backward */
 	CHECK_STR(status(v, a, "Saddle anaesthesia: No", "saddle-anaesthesia"), "negated");
 	CHECK_STR(status(v, a, "Saddle anaesthesia, no urinary symptoms", "saddle-anaesthesia"),
