@@ -11,10 +11,12 @@
 #include "engine_internal.h"
 #include "text_internal.h"
 
-/* Mention statuses that recognise an order by its text: anything but negated or hypothetical. */
+/* Mention statuses that recognise an order by its text: anything but negated, hypothetical or
+ * historical. A historical mention names what was done before, not what is ordered: "SIJ
+ * radiofrequency denervation following successful SIJ injection" orders RFD, "Repeat SIJ
+ * injection - previous injection helped" still names the injection it orders (audit H103). */
 #define ORDER_STATUSES                                                                             \
-	((1u << ENGINE_ST_AFFIRMED) | (1u << ENGINE_ST_HISTORICAL) | (1u << ENGINE_ST_UNCERTAIN) | \
-	 (1u << ENGINE_ST_OTHER))
+	((1u << ENGINE_ST_AFFIRMED) | (1u << ENGINE_ST_UNCERTAIN) | (1u << ENGINE_ST_OTHER))
 
 struct engine_triggers {
 	/* concept index -> global `all` group numbers naming it (group_policy g is the policy,
