@@ -670,6 +670,40 @@ static int short_items(const struct scan *s, size_t from, size_t to)
 	return commas >= 2;
 }
 
+/* Does the post-negation at match t have a subject of its own between the finding ending at
+ * token `end` and itself: an item after a ',' or a dash that holds a word no concept mention
+ * covers ("Saddle numbness, SLR negative", "saddle numbness, abdo nil": the 'negative' is the
+ * SLR's)? A list of findings ("saddle anaesthesia, retention negative") and filler words ("…,
+ * all negative") do not part it from the finding. A lost red flag is the worse error, so a
+ * post-negation does not reach back across another subject. */
+static int own_subject(const struct scan *s, size_t end, const struct match *t)
+{
+	/* filler words, and the topics of a red-flag screen that name no finding alone
+	 * ("Saddle anaesthesia, bladder and bowel negative" is one screen) */
+	static const char *const filler[] = {
+	    "all",      "both",      "are",        "is",       "was",      "were",     "and",
+	    "or",       "also",      "each",       "tests",    "test",     "bladder",  "bowel",
+	    "bowels",   "urinary",   "faecal",     "saddle",   "perianal", "perineal", "sensation",
+	    "function", "sphincter", "continence", "symptoms", "red",      "flags",    "ces"};
+	size_t item = 0;
+
+	for (size_t k = end - 1; k + 1 < t->start; k++)
+		if (s->toks[k].marks & (ENGINE_MARK_COMMA | ENGINE_MARK_DASH))
+			item = k + 1;
+	for (size_t k = item; item > 0 && k < t->start; k++) {
+		int covered =
+		    s->toks[k].norm == NULL || ENGINE_WORD_LISTED(s->toks[k].norm, filler);
+
+		for (size_t i = 0; i < s->nm && !covered; i++)
+			covered = s->m[i].accepted &&
+			          s->phrases[s->m[i].phrase].layer == ENGINE_LAYER_CONCEPT &&
+			          s->m[i].start <= k && k < s->m[i].end;
+		if (!covered)
+			return 1;
+	}
+	return 0;
+}
+
 /* Is the backward negation at match t taken back by a contrast that reports the same finding
  * later, with no finding of its own: "Saddle numbness was denied at triage but was reported to
  * the on-call GP this evening", "denied initially, however on re-questioning admits to it"?
@@ -758,7 +792,8 @@ static enum engine__status status_of(const struct scan *s, size_t start, size_t 
 				window = (size_t)r->final_window; /* "LBP, saddle numbness?" */
 			applies = gap < window && !scope_blocked(s, end, t->start, r->category) &&
 			          !self_terminated(s, start, end, r->category) &&
-			          !(r->category == ENGINE_ST_NEGATED && report_revokes(s, t));
+			          !(r->category == ENGINE_ST_NEGATED &&
+			            (report_revokes(s, t) || own_subject(s, end, t)));
 		}
 		if (!applies)
 			continue;
