@@ -210,6 +210,7 @@ static const struct {
     {"bilateral-leg-symptoms", K_FINDING},
     {"bilateral-sciatica", K_FINDING},
     {"bladder-dysfunction", K_FINDING},
+    {"acquired-coagulopathy", K_FINDING},
     {"bleeding-disorder", K_FINDING},
     {"bowel-dysfunction", K_FINDING},
     {"cauda-equina-syndrome", K_FINDING},
@@ -245,6 +246,7 @@ static const struct {
     {"swelling", K_FINDING},
     {"systemic-infection", K_FINDING},
     {"tinzaparin", K_FINDING},
+    {"vitamin-k-antagonist", K_FINDING},
     {"vte-prophylaxis", K_FINDING},
     {"weight-management", K_FINDING},
     /* results and their clusters */
