@@ -543,16 +543,6 @@ static int order_withdrawn(const cJSON *order)
 	return 0;
 }
 
-/* 1 when order is in assess already: a selections array that names one order twice (plain and
- * versioned reference, or an EHR re-firing on one pick) still selects it once. */
-static int selected_already(const struct fhir_collection *assess, const cJSON *order)
-{
-	for (size_t i = 0; i < assess->count; i++)
-		if (assess->items[i].node == order)
-			return 1;
-	return 0;
-}
-
 /* The draftOrders resource a selection names. CDS Hooks 2.0 order-select sends "Type/id"; a
  * client may also name an entry as FHIR R4 resolves references in a Bundle (§3.3.1, "Resolving
  * references in Bundles"): by the entry's fullUrl (e.g. "urn:uuid:..."), or by an absolute URL on
@@ -631,8 +621,7 @@ static int read_orders(struct request_data *rd, const cJSON *context, const char
 			               sel->valuestring);
 			return FHIR_ERR_INVALID;
 		}
-		if (!selected_already(assess, order)) /* at most one card per policy and order */
-			fhir_collection_push_node(assess, rd->arena, order);
+		fhir_collection_push_node(assess, rd->arena, order);
 	}
 	return FHIR_OK;
 }
@@ -734,6 +723,17 @@ static cJSON *with_prefetch_issues(const struct request_data *rd, cJSON *record)
 	return record;
 }
 
+/* 1 when one of the n orders listed names ref already: selections that name one order twice
+ * (plain and versioned, or an EHR re-firing on one pick), or a draftOrders Bundle holding one
+ * order twice, still assess it once (policies.md "At most one card per policy and order"). */
+static int pending_has(const struct pending *listed, size_t n, const char *ref)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(listed[i].order_ref, ref) == 0)
+			return 1;
+	return 0;
+}
+
 /* Starts a request: checks the hook and context, and lists in *pending_orders the orders to assess
  * that trigger at least one policy (*n of them). */
 static int collect(struct request_data *rd, const struct engine *e, const cJSON *request,
@@ -771,7 +771,7 @@ static int collect(struct request_data *rd, const struct engine *e, const cJSON 
 		 * not a request for it; nor is a cancelled, completed or erroneous one */
 		if (ref == NULL || type == NULL || strcmp(type, "ServiceRequest") != 0 ||
 		    cJSON_IsTrue(fhir_get(assess.items[i].node, "doNotPerform")) ||
-		    order_withdrawn(assess.items[i].node))
+		    order_withdrawn(assess.items[i].node) || pending_has(*pending_orders, *n, ref))
 			continue;
 		t->policies = engine__set_new(rd->arena, e->set_words);
 		t->text_mask = engine__set_new(rd->arena, e->set_words);
