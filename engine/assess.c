@@ -543,9 +543,38 @@ static int order_withdrawn(const cJSON *order)
 	return 0;
 }
 
+/* The draftOrders resource a selection names. CDS Hooks 2.0 order-select sends "Type/id"; a
+ * client may also name an entry as FHIR R4 resolves references in a Bundle (§3.3.1, "Resolving
+ * references in Bundles"): by the entry's fullUrl (e.g. "urn:uuid:..."), or by an absolute URL on
+ * the request's fhirServer, the same resource as the relative "Type/id". NULL when none. */
+static const cJSON *find_selection(const struct request_data *rd, const cJSON *draft,
+                                   const char *fhir_server, const char *selection)
+{
+	const cJSON *order = fhir_find_reference(&rd->draft_orders, selection);
+	const cJSON *entry;
+	size_t n = fhir_server != NULL ? strlen(fhir_server) : 0;
+
+	if (order != NULL)
+		return order;
+	cJSON_ArrayForEach(entry, fhir_get(draft, "entry"))
+	{
+		const char *full_url = fhir_get_string(entry, "fullUrl");
+		const cJSON *resource = fhir_get(entry, "resource");
+
+		if (full_url != NULL && cJSON_IsObject(resource) &&
+		    strcmp(full_url, selection) == 0)
+			return resource;
+	}
+	while (n > 0 && fhir_server[n - 1] == '/')
+		n--;
+	if (n > 0 && strncmp(selection, fhir_server, n) == 0 && selection[n] == '/')
+		return fhir_find_reference(&rd->draft_orders, selection + n + 1);
+	return NULL;
+}
+
 /* CDS Hooks order-select: selections are "Type/id" strings naming draftOrders entries. */
-static int read_orders(struct request_data *rd, const cJSON *context, const char *hook,
-                       struct fhir_collection *assess, struct fhir_error *err)
+static int read_orders(struct request_data *rd, const cJSON *context, const char *fhir_server,
+                       const char *hook, struct fhir_collection *assess, struct fhir_error *err)
 {
 	const cJSON *draft = fhir_get(context, "draftOrders");
 	const cJSON *selections = fhir_get(context, "selections");
@@ -584,7 +613,7 @@ static int read_orders(struct request_data *rd, const cJSON *context, const char
 			fhir_error_set(err, where, "a selection must be a \"Type/id\" string");
 			return FHIR_ERR_INVALID;
 		}
-		order = fhir_find_reference(&rd->draft_orders, sel->valuestring);
+		order = find_selection(rd, draft, fhir_server, sel->valuestring);
 		if (order == NULL) {
 			fhir_error_set(err, where,
 			               "selection '%.200s' names no resource in "
@@ -694,6 +723,17 @@ static cJSON *with_prefetch_issues(const struct request_data *rd, cJSON *record)
 	return record;
 }
 
+/* 1 when one of the n orders listed names ref already: selections that name one order twice
+ * (plain and versioned, or an EHR re-firing on one pick), or a draftOrders Bundle holding one
+ * order twice, still assess it once (policies.md "At most one card per policy and order"). */
+static int pending_has(const struct pending *listed, size_t n, const char *ref)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(listed[i].order_ref, ref) == 0)
+			return 1;
+	return 0;
+}
+
 /* Starts a request: checks the hook and context, and lists in *pending_orders the orders to assess
  * that trigger at least one policy (*n of them). */
 static int collect(struct request_data *rd, const struct engine *e, const cJSON *request,
@@ -715,7 +755,8 @@ static int collect(struct request_data *rd, const struct engine *e, const cJSON 
 		fhir_error_set(err, "/hook", "this service assesses order-select and order-sign");
 		return FHIR_ERR_INVALID;
 	}
-	rc = read_orders(rd, fhir_get(request, "context"), hook, &assess, err);
+	rc = read_orders(rd, fhir_get(request, "context"), fhir_get_string(request, "fhirServer"),
+	                 hook, &assess, err);
 	if (rc != FHIR_OK)
 		return rc;
 	*pending_orders =
@@ -730,7 +771,7 @@ static int collect(struct request_data *rd, const struct engine *e, const cJSON 
 		 * not a request for it; nor is a cancelled, completed or erroneous one */
 		if (ref == NULL || type == NULL || strcmp(type, "ServiceRequest") != 0 ||
 		    cJSON_IsTrue(fhir_get(assess.items[i].node, "doNotPerform")) ||
-		    order_withdrawn(assess.items[i].node))
+		    order_withdrawn(assess.items[i].node) || pending_has(*pending_orders, *n, ref))
 			continue;
 		t->policies = engine__set_new(rd->arena, e->set_words);
 		t->text_mask = engine__set_new(rd->arena, e->set_words);
