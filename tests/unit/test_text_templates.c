@@ -283,6 +283,7 @@ static const struct {
     {"unwilling", K_QUALIFIER},
     {"willing-to-proceed", K_QUALIFIER},
     {"aspiration-failed", K_QUALIFIER},
+    {"attempt-made", K_QUALIFIER},
     {"injection-not-given", K_QUALIFIER},
     {"landmarks-not-identifiable", K_QUALIFIER},
     /* settings, pathways, anatomy and technique words */
