@@ -236,12 +236,18 @@ static void read_prefetch(struct request_data *rd, const cJSON *prefetch,
 				                     &rd->data[k].items[i]);
 			filter_type(&rd->data[k], keys[k].resource_type,
 			            k == ENGINE_KEY_MEDICATIONS ? "MedicationStatement" : NULL);
+			engine__record_tidy(&rd->data[k], rd->arena);
 			break;
 		case FHIR_PREFETCH_ABSENT:
 		case FHIR_PREFETCH_OPERATION_OUTCOME:
 		case FHIR_PREFETCH_INVALID:
 			break;
 		}
+		/* what an order carries as its own supporting information is the record too */
+		if (k != ENGINE_KEY_PATIENT && k != ENGINE_KEY_ENCOUNTER)
+			engine__record_add_supporting(
+			    &rd->data[k], rd->arena, &rd->draft_orders, keys[k].resource_type,
+			    k == ENGINE_KEY_MEDICATIONS ? "MedicationStatement" : NULL);
 	}
 }
 
