@@ -704,6 +704,16 @@ static cJSON *with_prefetch_issues(const struct request_data *rd, cJSON *record)
 	return record;
 }
 
+/* 1 when an order with reference `ref` ("ServiceRequest/id") is among the first n pending: the
+ * same order listed twice in draftOrders is one order (at most one card per policy and order). */
+static int already_pending(const struct pending *pending_orders, size_t n, const char *ref)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(pending_orders[i].order_ref, ref) == 0)
+			return 1;
+	return 0;
+}
+
 /* Starts a request: checks the hook and context, and lists in *pending_orders the orders to assess
  * that trigger at least one policy (*n of them). */
 static int collect(struct request_data *rd, const struct engine *e, const cJSON *request,
@@ -740,7 +750,8 @@ static int collect(struct request_data *rd, const struct engine *e, const cJSON 
 		 * not a request for it; nor is a cancelled, completed or erroneous one */
 		if (ref == NULL || type == NULL || strcmp(type, "ServiceRequest") != 0 ||
 		    cJSON_IsTrue(fhir_get(assess.items[i].node, "doNotPerform")) ||
-		    order_withdrawn(assess.items[i].node))
+		    order_withdrawn(assess.items[i].node) ||
+		    already_pending(*pending_orders, *n, ref))
 			continue;
 		t->policies = engine__set_new(rd->arena, e->set_words);
 		t->text_mask = engine__set_new(rd->arena, e->set_words);
