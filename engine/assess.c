@@ -225,7 +225,11 @@ static void read_prefetch(struct request_data *rd, const cJSON *prefetch,
 			break;
 		case FHIR_PREFETCH_RESOURCE:
 		case FHIR_PREFETCH_BUNDLE:
-			rd->available |= 1u << k;
+			/* a Bundle whose search failed (an error OperationOutcome entry) is
+			 * read, but is not the whole record: criteria it leaves open are
+			 * unknown, not "not met" */
+			if (!fhir_bundle_failed(value))
+				rd->available |= 1u << k;
 			fhir_bundle_resources(value, rd->arena, &rd->data[k], &rd->outcomes[k],
 			                      &rd->skipped[k]);
 			/* resolve() sees everything the client sent (a patient Bundle's
@@ -236,12 +240,18 @@ static void read_prefetch(struct request_data *rd, const cJSON *prefetch,
 				                     &rd->data[k].items[i]);
 			filter_type(&rd->data[k], keys[k].resource_type,
 			            k == ENGINE_KEY_MEDICATIONS ? "MedicationStatement" : NULL);
+			engine__record_tidy(&rd->data[k], rd->arena);
 			break;
 		case FHIR_PREFETCH_ABSENT:
 		case FHIR_PREFETCH_OPERATION_OUTCOME:
 		case FHIR_PREFETCH_INVALID:
 			break;
 		}
+		/* what an order carries as its own supporting information is the record too */
+		if (k != ENGINE_KEY_PATIENT && k != ENGINE_KEY_ENCOUNTER)
+			engine__record_add_supporting(
+			    &rd->data[k], rd->arena, &rd->draft_orders, keys[k].resource_type,
+			    k == ENGINE_KEY_MEDICATIONS ? "MedicationStatement" : NULL);
 	}
 }
 
@@ -812,8 +822,12 @@ static unsigned prefetch_available(const cJSON *prefetch)
 		switch (fhir_prefetch_classify(fhir_get(prefetch, keys[k].key))) {
 		case FHIR_PREFETCH_NULL:
 		case FHIR_PREFETCH_RESOURCE:
-		case FHIR_PREFETCH_BUNDLE:
 			available |= 1u << k;
+			break;
+		case FHIR_PREFETCH_BUNDLE: /* a failed search is missing, as read_prefetch reads it
+		                            */
+			if (!fhir_bundle_failed(fhir_get(prefetch, keys[k].key)))
+				available |= 1u << k;
 			break;
 		default:
 			break;

@@ -170,6 +170,17 @@ size_t engine__set_next(const uint64_t *s, size_t words, size_t from);
 
 /* The compiled triggers of every policy (trigger.c), owned by struct engine. */
 struct engine_triggers;
+/* record.c: the patient record as the policies read it (policies.md "Evidence rules").
+ * engine__record_tidy drops from c (resources of one prefetch key, in arena) the requests that
+ * say "do not do this" (doNotPerform) and every copy of a resource (same resourceType and id)
+ * but its latest version (Meta.lastUpdated, else Meta.versionId, else the first sent).
+ * engine__record_add_supporting appends to c the resources of `type` (or `also`) that a draft
+ * order in `orders` contains and names in supportingInfo ('#id'), each once; BORROWED nodes. */
+void engine__record_tidy(struct fhir_collection *c, struct fhir_arena *arena);
+void engine__record_add_supporting(struct fhir_collection *c, struct fhir_arena *arena,
+                                   const struct fhir_collection *orders, const char *type,
+                                   const char *also);
+
 struct engine__text;
 /* Builds e->triggers from the loaded, linked policies (their resolved trigger concepts, known
  * systems and `active`). Out of memory aborts. */

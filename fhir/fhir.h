@@ -488,6 +488,10 @@ enum fhir_prefetch_kind {
 	FHIR_PREFETCH_INVALID,           /* not an object with a resourceType (e.g. "123") */
 };
 enum fhir_prefetch_kind fhir_prefetch_classify(const cJSON *value);
+/* 1 when value is a Bundle carrying an OperationOutcome entry with an issue of severity error
+ * or fatal: the client's search failed, wholly or in part, so the Bundle is not the whole
+ * record (what it holds is still true; that nothing else exists is not known); else 0. */
+int fhir_bundle_failed(const cJSON *value);
 
 /* The resources a prefetch value or draftOrders Bundle holds, appended to *out as NODE items:
  * a Bundle's entry[].resource (with or without `type`), or the resource itself. Entries that are

@@ -58,6 +58,31 @@ enum fhir_prefetch_kind fhir_prefetch_classify(const cJSON *value)
 	return FHIR_PREFETCH_RESOURCE;
 }
 
+int fhir_bundle_failed(const cJSON *value)
+{
+	const cJSON *entry, *issue;
+
+	if (fhir_prefetch_classify(value) != FHIR_PREFETCH_BUNDLE)
+		return 0;
+	cJSON_ArrayForEach(entry, fhir_get(value, "entry"))
+	{
+		const cJSON *resource = fhir_get(entry, "resource");
+		const char *type = fhir_get_string(resource, "resourceType");
+
+		if (type == NULL || strcmp(type, "OperationOutcome") != 0)
+			continue;
+		cJSON_ArrayForEach(issue, fhir_get(resource, "issue"))
+		{
+			const char *severity = fhir_get_string(issue, "severity");
+
+			if (severity != NULL &&
+			    (strcmp(severity, "error") == 0 || strcmp(severity, "fatal") == 0))
+				return 1;
+		}
+	}
+	return 0;
+}
+
 static void push_resource(const cJSON *resource, struct fhir_arena *arena,
                           struct fhir_collection *out, size_t *outcomes, size_t *skipped)
 {

@@ -506,6 +506,12 @@ static const char *not_fetchable(const cJSON *prefetch)
 		}
 	}
 
+	cJSON_ArrayForEach(entry, prefetch)
+	{
+		if (fhir_bundle_failed(entry))
+			return "a Bundle whose search failed (an error OperationOutcome entry: the "
+			       "server's search succeeds)";
+	}
 	cJSON_ArrayForEach(entry, fhir_get(fhir_get(prefetch, "medications"), "entry"))
 	{
 		const char *type = fhir_get_string(fhir_get(entry, "resource"), "resourceType");
