@@ -233,8 +233,12 @@ static size_t joined(struct tokbuf *b, size_t start, size_t end, char *norm, siz
 {
 	static const struct {
 		const char *head, *rest; /* a word starting head+rest splits after head */
+		size_t h, r;             /* their lengths (no strlen per word) */
 		int op;                  /* its rest is read "op" */
-	} splits[] = {{"post", "op", 1}, {"pre", "op", 1}, {"x", "ray", 0}, {"back", "pain", 0}};
+	} splits[] = {{"post", "op", 4, 2, 1},
+	              {"pre", "op", 3, 2, 1},
+	              {"x", "ray", 1, 3, 0},
+	              {"back", "pain", 4, 4, 0}};
 	const struct engine__token *last = b->count > 0 ? &b->s->toks[b->count - 1] : NULL;
 
 	if (last != NULL && last->norm != NULL && start <= last->end + 1 &&
@@ -244,10 +248,11 @@ static size_t joined(struct tokbuf *b, size_t start, size_t end, char *norm, siz
 		return 0;
 	}
 	for (size_t k = 0; k < sizeof(splits) / sizeof(splits[0]); k++) {
-		size_t h = strlen(splits[k].head), r = strlen(splits[k].rest);
+		size_t h = splits[k].h, r = splits[k].r;
 		char *rest;
 
-		if (len < h + r || memcmp(norm, splits[k].head, h) != 0 ||
+		if (len < h + r || norm[0] != splits[k].head[0] ||
+		    memcmp(norm, splits[k].head, h) != 0 ||
 		    memcmp(norm + h, splits[k].rest, r) != 0)
 			continue;
 		if (!splits[k].op && strcmp(norm + h, splits[k].rest) != 0 &&
