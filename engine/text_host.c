@@ -131,7 +131,7 @@ struct engine__text *engine__text_new(const struct engine_vocab *vocab)
 
 	t->vocab = vocab;
 	t->arena = arena;
-	t->cap = 256;
+	t->cap = 32; /* engine__text_reserve sizes it for the record */
 	t->table = fhir_arena_alloc(arena, t->cap * sizeof(*t->table));
 	t->scratch = engine__scratch_new(arena);
 	return t; /* the other tables are made on first use: a coded order needs none */
