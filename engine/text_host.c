@@ -363,10 +363,22 @@ static int skipped_member(const char *s)
 	}
 }
 
+/* A member's string as fhir_get_string gives it: NULL unless a non-empty string. */
+static const char *string_of(const cJSON *item)
+{
+	if (!cJSON_IsString(item) || item->valuestring == NULL || item->valuestring[0] == '\0')
+		return NULL;
+	return item->valuestring;
+}
+
 /* Every text, display, valueString and summary string inside node (a string node is itself). */
 static void walk_strings(struct collector *c, const cJSON *node, int depth)
 {
 	const cJSON *child;
+	/* the first display, system and code members, as fhir_get finds them (its search stops
+	 * at a nameless member), read in this walk rather than searched for again below */
+	const cJSON *display = NULL, *system = NULL, *code = NULL;
+	int named = 1;
 
 	if (node == NULL || depth > 12)
 		return;
@@ -376,6 +388,25 @@ static void walk_strings(struct collector *c, const cJSON *node, int depth)
 	}
 	cJSON_ArrayForEach(child, node)
 	{
+		if (child->string == NULL)
+			named = 0;
+		else if (named)
+			switch (child->string[0]) {
+			case 'd':
+				if (display == NULL && strcmp(child->string, "display") == 0)
+					display = child;
+				break;
+			case 's':
+				if (system == NULL && strcmp(child->string, "system") == 0)
+					system = child;
+				break;
+			case 'c':
+				if (code == NULL && strcmp(child->string, "code") == 0)
+					code = child;
+				break;
+			default:
+				break;
+			}
 		if (cJSON_IsString(child)) {
 			if (child->string != NULL && text_member(child->string))
 				collect_mentions(c, child->valuestring);
@@ -388,10 +419,9 @@ static void walk_strings(struct collector *c, const cJSON *node, int depth)
 		}
 	}
 	/* a Coding without its display is read as the code's sourced display */
-	if (cJSON_IsObject(node) && fhir_get(node, "display") == NULL)
-		collect_mentions(c, engine__vocab_code_display(c->t->vocab,
-		                                               fhir_get_string(node, "system"),
-		                                               fhir_get_string(node, "code")));
+	if (cJSON_IsObject(node) && display == NULL)
+		collect_mentions(
+		    c, engine__vocab_code_display(c->t->vocab, string_of(system), string_of(code)));
 }
 
 /* Makes room for one more cache entry (load factor at most 1/2). */
