@@ -1553,12 +1553,25 @@ size_t engine__text_order_concepts(struct engine__text *t, const cJSON *order, u
 	size_t total = 0, n = 0;
 	int *list;
 
-	*out = NULL;
-	for (size_t m = 0; m < MEMBERS && t->vocab != NULL; m++) {
-		const cJSON *member = fhir_get(order, members[m]);
+	const cJSON *found[MEMBERS] = {NULL}, *child;
 
-		if (member != NULL) {
-			c[m] = element(t, member);
+	*out = NULL;
+	/* the first member of each name, as fhir_get finds it, from one walk of the members */
+	if (cJSON_IsObject(order) && t->vocab != NULL)
+		cJSON_ArrayForEach(child, order)
+		{
+			if (child->string == NULL)
+				break; /* fhir_get's search ends here too */
+			for (size_t m = 0; m < MEMBERS; m++)
+				if (found[m] == NULL && child->string[0] == members[m][0] &&
+				    strcmp(child->string, members[m]) == 0) {
+					found[m] = child;
+					break;
+				}
+		}
+	for (size_t m = 0; m < MEMBERS; m++) {
+		if (found[m] != NULL) {
+			c[m] = element(t, found[m]);
 			total += c[m]->count;
 		}
 	}
