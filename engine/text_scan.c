@@ -450,6 +450,24 @@ static int overlaps(const struct match *a, const struct match *b)
 	return a->start < b->end && b->start < a->end;
 }
 
+/* m sorted by by_length (a total order: any sort gives this order): by insertion when there are
+ * few (a text's chunk has a handful of matches; qsort's setup costs more), else qsort. */
+static void sort_matches(struct match *m, size_t n)
+{
+	if (n > 16) {
+		qsort(m, n, sizeof(*m), by_length);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		struct match x = m[i];
+		size_t j = i;
+
+		for (; j > 0 && by_length(&m[j - 1], &x) > 0; j--)
+			m[j] = m[j - 1];
+		m[j] = x;
+	}
+}
+
 /* Longest-match resolution (policies/vocabulary/README.md): concepts and ConText triggers
  * compete (a trigger inside a longer concept phrase is no trigger, and a concept inside a longer
  * trigger phrase such as "negative for" is no concept); a concept inside a longer concept is
@@ -458,7 +476,7 @@ static void resolve(const struct engine__phrase *phrases, struct match *m, size_
 {
 	size_t i, j;
 
-	qsort(m, n, sizeof(*m), by_length);
+	sort_matches(m, n);
 	for (i = 0; i < n; i++) {
 		enum engine__layer layer = phrases[m[i].phrase].layer;
 		int ok = 1;
