@@ -759,6 +759,7 @@ static int collect(struct request_data *rd, const struct engine *e, const cJSON 
 	rd->arena = fhir_arena_take();         /* this thread's, reset after the request */
 	rd->text = engine__text_new(e->vocab); /* its own arena, given back with the request */
 	engine__text_set_resolver(rd->text, resolve, rd);
+	engine__text_set_lists(rd->text, e->mention_lists);
 	engine__text_set_now(rd->text, &rd->now);
 	rd->sign = hook != NULL && strcmp(hook, "order-sign") == 0;
 	if (hook == NULL || (!rd->sign && strcmp(hook, "order-select") != 0)) {

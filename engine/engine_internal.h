@@ -227,6 +227,9 @@ struct engine {
 	const char *deployment_name;
 	int show_quiet;
 	struct engine_vocab *vocab; /* owned; NULL when no vocabulary file was loaded */
+	/* the policies' literal mentions() lists, parsed at load (text_host.c; owned; NULL without
+	 * a vocabulary) */
+	struct engine__mention_lists *mention_lists;
 	/* ValueSet url -> the code systems it includes (owned), for policies' known systems */
 	char **valueset_urls;
 	char ***valueset_systems; /* NULL-terminated lists */

@@ -554,6 +554,11 @@ static int load_policy(struct engine *e, cJSON *json, const char *file,
 	return errors;
 }
 
+static void add_mention_lists(void *ctx, const struct fhir_path *path)
+{
+	engine__mention_lists_add(ctx, path);
+}
+
 int engine_load(const struct engine_file *files, size_t count, const struct engine_reporter *rep,
                 struct engine **out)
 {
@@ -612,6 +617,10 @@ int engine_load(const struct engine_file *files, size_t count, const struct engi
 			errors++;
 		}
 	}
+	if (e->vocab != NULL) { /* read before the pool lets go: the policies hold the literals */
+		e->mention_lists = engine__mention_lists_new(e->vocab);
+		engine__path_pool_each(paths, add_mention_lists, e->mention_lists);
+	}
 	engine__path_pool_free(paths); /* the policies hold what they use */
 	if (deployments != 1) {
 		report(rep, "deployment.json", "", "exactly one deployment.json is required");
@@ -653,6 +662,7 @@ void engine_free(struct engine *e)
 	free(e->valueset_triggers);
 	engine__triggers_free(e->triggers);
 	fhir_valueset_index_free(e->valuesets);
+	engine__mention_lists_free(e->mention_lists);
 	engine__vocab_free(e->vocab);
 	for (i = 0; i < e->valueset_system_count; i++) {
 		for (char **s = e->valueset_systems[i]; *s != NULL; s++)

@@ -69,6 +69,13 @@ int engine__path_pool_compile(struct engine__path_pool *pool, const char *text,
 	return FHIR_OK;
 }
 
+void engine__path_pool_each(const struct engine__path_pool *pool,
+                            void (*fn)(void *ctx, const struct fhir_path *path), void *ctx)
+{
+	for (size_t i = 0; pool != NULL && i < pool->count; i++)
+		fn(ctx, pool->paths[i]);
+}
+
 void engine__path_pool_counts(const struct engine__path_pool *pool, size_t *compiled,
                               size_t *shared)
 {

@@ -20,6 +20,9 @@ void engine__path_pool_free(struct engine__path_pool *pool);
  * (then it compiles). Errors as engine_path_compile; a failed text is not remembered. */
 int engine__path_pool_compile(struct engine__path_pool *pool, const char *text,
                               struct fhir_path **out, struct fhir_error *err);
+/* Calls fn for each distinct expression the pool holds, in compile order. */
+void engine__path_pool_each(const struct engine__path_pool *pool,
+                            void (*fn)(void *ctx, const struct fhir_path *path), void *ctx);
 /* Distinct expressions compiled, and compiles answered from the pool (for tests). */
 void engine__path_pool_counts(const struct engine__path_pool *pool, size_t *compiled,
                               size_t *shared);

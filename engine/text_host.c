@@ -87,8 +87,9 @@ struct engine__text {
 		const char *ids, *statuses;
 		const struct parsed_list *list;
 	} recent[16];
-	struct engine__scratch *scratch; /* annotation's working memory */
-	struct read_text *texts;         /* open addressing by content */
+	const struct engine__mention_lists *prepared; /* the policies' literal lists, or NULL */
+	struct engine__scratch *scratch;              /* annotation's working memory */
+	struct read_text *texts;                      /* open addressing by content */
 	size_t text_cap, text_used;
 	struct known_sites *sites; /* open addressing by node */
 	size_t sites_cap, sites_used;
@@ -130,7 +131,7 @@ struct engine__text *engine__text_new(const struct engine_vocab *vocab)
 
 	t->vocab = vocab;
 	t->arena = arena;
-	t->cap = 256;
+	t->cap = 32; /* engine__text_reserve sizes it for the record */
 	t->table = fhir_arena_alloc(arena, t->cap * sizeof(*t->table));
 	t->scratch = engine__scratch_new(arena);
 	return t; /* the other tables are made on first use: a coded order needs none */
@@ -362,10 +363,22 @@ static int skipped_member(const char *s)
 	}
 }
 
+/* A member's string as fhir_get_string gives it: NULL unless a non-empty string. */
+static const char *string_of(const cJSON *item)
+{
+	if (!cJSON_IsString(item) || item->valuestring == NULL || item->valuestring[0] == '\0')
+		return NULL;
+	return item->valuestring;
+}
+
 /* Every text, display, valueString and summary string inside node (a string node is itself). */
 static void walk_strings(struct collector *c, const cJSON *node, int depth)
 {
 	const cJSON *child;
+	/* the first display, system and code members, as fhir_get finds them (its search stops
+	 * at a nameless member), read in this walk rather than searched for again below */
+	const cJSON *display = NULL, *system = NULL, *code = NULL;
+	int named = 1;
 
 	if (node == NULL || depth > 12)
 		return;
@@ -375,6 +388,25 @@ static void walk_strings(struct collector *c, const cJSON *node, int depth)
 	}
 	cJSON_ArrayForEach(child, node)
 	{
+		if (child->string == NULL)
+			named = 0;
+		else if (named)
+			switch (child->string[0]) {
+			case 'd':
+				if (display == NULL && strcmp(child->string, "display") == 0)
+					display = child;
+				break;
+			case 's':
+				if (system == NULL && strcmp(child->string, "system") == 0)
+					system = child;
+				break;
+			case 'c':
+				if (code == NULL && strcmp(child->string, "code") == 0)
+					code = child;
+				break;
+			default:
+				break;
+			}
 		if (cJSON_IsString(child)) {
 			if (child->string != NULL && text_member(child->string))
 				collect_mentions(c, child->valuestring);
@@ -387,10 +419,9 @@ static void walk_strings(struct collector *c, const cJSON *node, int depth)
 		}
 	}
 	/* a Coding without its display is read as the code's sourced display */
-	if (cJSON_IsObject(node) && fhir_get(node, "display") == NULL)
-		collect_mentions(c, engine__vocab_code_display(c->t->vocab,
-		                                               fhir_get_string(node, "system"),
-		                                               fhir_get_string(node, "code")));
+	if (cJSON_IsObject(node) && display == NULL)
+		collect_mentions(
+		    c, engine__vocab_code_display(c->t->vocab, string_of(system), string_of(code)));
 }
 
 /* Makes room for one more cache entry (load factor at most 1/2). */
@@ -861,6 +892,119 @@ static const struct parsed_list *remember_list(struct engine__text *t, size_t r,
 	return list;
 }
 
+/* ---- mentions() lists prepared at load ------------------------------------------------------ */
+
+struct engine__mention_lists {
+	const struct engine_vocab *vocab;
+	struct fhir_arena *arena; /* the table and the lists */
+	/* open addressing by the arguments' addresses: key and status_key are the expression's
+	 * literals themselves (BORROWED), compared by address */
+	struct parsed_list *lists;
+	size_t cap, used;
+};
+
+static size_t address_slot(const struct parsed_list *lists, size_t cap, const char *ids,
+                           const char *statuses)
+{
+	uint64_t h = (uint64_t)(uintptr_t)ids * 11400714819323198485ULL ^
+	             (uint64_t)(uintptr_t)statuses * 14029467366897019727ULL;
+	size_t i = (size_t)(h ^ (h >> 29)) & (cap - 1);
+
+	while (lists[i].key != NULL && !(lists[i].key == ids && lists[i].status_key == statuses))
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+/* The list prepared at load for these argument addresses, or NULL. */
+static const struct parsed_list *prepared_list(const struct engine__mention_lists *l,
+                                               const char *ids, const char *statuses)
+{
+	const struct parsed_list *p;
+
+	if (l->cap == 0)
+		return NULL;
+	p = &l->lists[address_slot(l->lists, l->cap, ids, statuses)];
+	return p->key != NULL ? p : NULL;
+}
+
+struct engine__mention_lists *engine__mention_lists_new(const struct engine_vocab *vocab)
+{
+	struct engine__mention_lists *l = calloc(1, sizeof(*l));
+
+	if (l == NULL)
+		abort(); /* architecture.md rule 5 */
+	l->vocab = vocab;
+	l->arena = fhir_arena_new_sized(4096);
+	return l;
+}
+
+static void parse_into(const struct engine_vocab *vocab, struct fhir_arena *arena,
+                       struct parsed_list *p, const char *ids, const char *statuses);
+
+static void add_host_call(void *ctx, size_t index, const char *const *strings, size_t nargs)
+{
+	struct engine__mention_lists *l = ctx;
+	const char *ids, *statuses;
+	size_t i;
+
+	if (index != HOST_MENTIONS || nargs < 1 || nargs > 2 || l->vocab == NULL)
+		return;
+	ids = strings[0];
+	statuses = nargs > 1 ? strings[1] : NULL;
+	if ((l->used + 1) * 2 > l->cap) { /* load factor at most 1/2 */
+		size_t cap = l->cap == 0 ? 64 : l->cap * 2;
+		struct parsed_list *bigger = fhir_arena_alloc(l->arena, cap * sizeof(*bigger));
+
+		for (size_t k = 0; k < l->cap; k++)
+			if (l->lists[k].key != NULL)
+				bigger[address_slot(bigger, cap, l->lists[k].key,
+				                    l->lists[k].status_key)] = l->lists[k];
+		l->lists = bigger;
+		l->cap = cap;
+	}
+	i = address_slot(l->lists, l->cap, ids, statuses);
+	if (l->lists[i].key != NULL)
+		return; /* the same literals (a shared expression) */
+	parse_into(l->vocab, l->arena, &l->lists[i], ids, statuses);
+	l->lists[i].key = ids;
+	l->lists[i].status_key = statuses;
+	l->used++;
+}
+
+void engine__mention_lists_add(struct engine__mention_lists *lists, const struct fhir_path *path)
+{
+	if (lists != NULL)
+		fhir_path_each_host_call(path, add_host_call, lists);
+}
+
+void engine__mention_lists_free(struct engine__mention_lists *lists)
+{
+	if (lists == NULL)
+		return;
+	fhir_arena_free(lists->arena);
+	free(lists);
+}
+
+void engine__text_set_lists(struct engine__text *t, const struct engine__mention_lists *lists)
+{
+	if (t != NULL)
+		t->prepared = lists != NULL && lists->vocab == t->vocab ? lists : NULL;
+}
+
+/* p's concept indexes (in arena), their concept_bits and the status bits of mentions(ids,
+ * statuses) (statuses NULL: affirmed). */
+static void parse_into(const struct engine_vocab *vocab, struct fhir_arena *arena,
+                       struct parsed_list *p, const char *ids, const char *statuses)
+{
+	p->list = engine__concept_list(vocab, ids, arena, &p->count);
+	p->concepts = 0;
+	for (size_t k = 0; k < p->count; k++)
+		p->concepts |= concept_bit(p->list[k]);
+	p->statuses = 1u << ENGINE_ST_AFFIRMED;
+	if (statuses != NULL)
+		p->statuses = engine__status_bits(statuses);
+}
+
 /* The concept indexes and status bits of mentions(ids, statuses), parsed once per request
  * (looked up by the arguments' text: a table, not a list, however many there are). */
 static const struct parsed_list *parse_list(struct engine__text *t, const char *ids,
@@ -875,6 +1019,12 @@ static const struct parsed_list *parse_list(struct engine__text *t, const char *
 	    t->recent[r].statuses == statuses && same_text(t->recent[r].list->key, ids) &&
 	    same_text(t->recent[r].list->status_key, statuses))
 		return t->recent[r].list;
+	if (t->prepared != NULL) {
+		const struct parsed_list *known = prepared_list(t->prepared, ids, statuses);
+
+		if (known != NULL)
+			return remember_list(t, r, ids, statuses, known);
+	}
 	hash = text_hash(text_hash(14695981039346656037ULL, ids, 32), statuses, 32);
 
 	if (t->list_cap == 0) {
@@ -903,13 +1053,7 @@ static const struct parsed_list *parse_list(struct engine__text *t, const char *
 	p->hash = hash;
 	p->key = fhir_arena_strdup(t->arena, ids);
 	p->status_key = fhir_arena_strdup(t->arena, statuses);
-	p->list = engine__concept_list(t->vocab, ids, t->arena, &p->count);
-	p->concepts = 0;
-	for (size_t k = 0; k < p->count; k++)
-		p->concepts |= concept_bit(p->list[k]);
-	p->statuses = 1u << ENGINE_ST_AFFIRMED;
-	if (statuses != NULL)
-		p->statuses = engine__status_bits(statuses);
+	parse_into(t->vocab, t->arena, p, ids, statuses);
 	return remember_list(t, r, ids, statuses, p);
 }
 
@@ -1409,12 +1553,25 @@ size_t engine__text_order_concepts(struct engine__text *t, const cJSON *order, u
 	size_t total = 0, n = 0;
 	int *list;
 
-	*out = NULL;
-	for (size_t m = 0; m < MEMBERS && t->vocab != NULL; m++) {
-		const cJSON *member = fhir_get(order, members[m]);
+	const cJSON *found[MEMBERS] = {NULL}, *child;
 
-		if (member != NULL) {
-			c[m] = element(t, member);
+	*out = NULL;
+	/* the first member of each name, as fhir_get finds it, from one walk of the members */
+	if (cJSON_IsObject(order) && t->vocab != NULL)
+		cJSON_ArrayForEach(child, order)
+		{
+			if (child->string == NULL)
+				break; /* fhir_get's search ends here too */
+			for (size_t m = 0; m < MEMBERS; m++)
+				if (found[m] == NULL && child->string[0] == members[m][0] &&
+				    strcmp(child->string, members[m]) == 0) {
+					found[m] = child;
+					break;
+				}
+		}
+	for (size_t m = 0; m < MEMBERS; m++) {
+		if (found[m] != NULL) {
+			c[m] = element(t, found[m]);
 			total += c[m]->count;
 		}
 	}

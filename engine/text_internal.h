@@ -302,6 +302,20 @@ void engine__text_set_now(struct engine__text *t, const struct fhir_datetime *no
 void engine__text_set_resolver(struct engine__text *t,
                                const cJSON *(*resolve)(const void *ctx, const char *reference),
                                const void *ctx);
+/* The mentions() lists of a loaded policy set, parsed once at load: for each call of mentions()
+ * whose arguments are string literals, its concept indexes and status bits, filed under the
+ * literals' addresses (fhir_path_each_host_call), so a request looks a policy's list up by
+ * address instead of parsing it again. Read-only once built: requests of every thread share
+ * it. NEW: engine__mention_lists_free. `vocab` BORROWED, must outlive the table. */
+struct engine__mention_lists;
+struct engine__mention_lists *engine__mention_lists_new(const struct engine_vocab *vocab);
+/* Adds the literal mentions() lists of `path` (BORROWED: the lists point at its literals, so
+ * the table must not outlive the expression). */
+void engine__mention_lists_add(struct engine__mention_lists *lists, const struct fhir_path *path);
+void engine__mention_lists_free(struct engine__mention_lists *lists); /* accepts NULL */
+/* Lets t's mentions() find the lists prepared at load (BORROWED; NULL: none), built with the
+ * same vocabulary as t's. */
+void engine__text_set_lists(struct engine__text *t, const struct engine__mention_lists *lists);
 /* fhir_path_env.host_call for the functions of engine__host. */
 int engine__host_call(const void *ctx, size_t index, const struct fhir_value *item,
                       const struct fhir_collection *args, size_t nargs, struct fhir_arena *arena,

@@ -51,9 +51,13 @@ static size_t sign_len(const unsigned char *s)
 }
 
 /* Part of a word: an ASCII letter or digit, or a non-ASCII byte that is not punctuation. */
-static int word_byte(const unsigned char *s)
+static inline int word_byte(const unsigned char *s)
 {
-	return is_alpha(s[0]) || is_digit(s[0]) || (s[0] >= 0x80 && utf8_punct(s) == 0);
+	unsigned char c = s[0];
+
+	if (c < 0x80) /* most bytes: one range test each, inline in the tokenizer's loop */
+		return (unsigned char)((c | 0x20) - 'a') < 26 || (unsigned char)(c - '0') < 10;
+	return utf8_punct(s) == 0;
 }
 
 /* An apostrophe (' or U+2019) at s: its length, else 0. */
@@ -246,8 +250,12 @@ static size_t joined(struct tokbuf *b, size_t start, size_t end, char *norm, siz
 {
 	static const struct {
 		const char *head, *rest; /* a word starting head+rest splits after head */
+		size_t h, r;             /* their lengths (no strlen per word) */
 		int op;                  /* its rest is read "op" */
-	} splits[] = {{"post", "op", 1}, {"pre", "op", 1}, {"x", "ray", 0}, {"back", "pain", 0}};
+	} splits[] = {{"post", "op", 4, 2, 1},
+	              {"pre", "op", 3, 2, 1},
+	              {"x", "ray", 1, 3, 0},
+	              {"back", "pain", 4, 4, 0}};
 	const struct engine__token *last = b->count > 0 ? &b->s->toks[b->count - 1] : NULL;
 
 	if (last != NULL && last->norm != NULL && start <= last->end + 1 &&
@@ -257,10 +265,11 @@ static size_t joined(struct tokbuf *b, size_t start, size_t end, char *norm, siz
 		return 0;
 	}
 	for (size_t k = 0; k < sizeof(splits) / sizeof(splits[0]); k++) {
-		size_t h = strlen(splits[k].head), r = strlen(splits[k].rest);
+		size_t h = splits[k].h, r = splits[k].r;
 		char *rest;
 
-		if (len < h + r || memcmp(norm, splits[k].head, h) != 0 ||
+		if (len < h + r || norm[0] != splits[k].head[0] ||
+		    memcmp(norm, splits[k].head, h) != 0 ||
 		    memcmp(norm + h, splits[k].rest, r) != 0)
 			continue;
 		if (!splits[k].op && strcmp(norm + h, splits[k].rest) != 0 &&
@@ -458,6 +467,24 @@ static int overlaps(const struct match *a, const struct match *b)
 	return a->start < b->end && b->start < a->end;
 }
 
+/* m sorted by by_length (a total order: any sort gives this order): by insertion when there are
+ * few (a text's chunk has a handful of matches; qsort's setup costs more), else qsort. */
+static void sort_matches(struct match *m, size_t n)
+{
+	if (n > 16) {
+		qsort(m, n, sizeof(*m), by_length);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		struct match x = m[i];
+		size_t j = i;
+
+		for (; j > 0 && by_length(&m[j - 1], &x) > 0; j--)
+			m[j] = m[j - 1];
+		m[j] = x;
+	}
+}
+
 /* Longest-match resolution (policies/vocabulary/README.md): concepts and ConText triggers
  * compete (a trigger inside a longer concept phrase is no trigger, and a concept inside a longer
  * trigger phrase such as "negative for" is no concept); a concept inside a longer concept is
@@ -466,7 +493,7 @@ static void resolve(const struct engine__phrase *phrases, struct match *m, size_
 {
 	size_t i, j;
 
-	qsort(m, n, sizeof(*m), by_length);
+	sort_matches(m, n);
 	for (i = 0; i < n; i++) {
 		enum engine__layer layer = phrases[m[i].phrase].layer;
 		int ok = 1;

@@ -34,6 +34,9 @@ struct engine_vocab {
 	size_t phrase_count, phrase_cap;
 	size_t **by_first; /* pattern id -> phrase indexes, NEW; *_count alongside */
 	size_t *by_first_count;
+	/* pattern id -> 1 when a one-token side phrase is among by_first's (a side word: "left"),
+	 * NEW; engine__vocab_side_token reads it for each word inside a phrase being matched */
+	unsigned char *side_word;
 
 	struct engine__concept *concepts;
 	size_t concept_count, concept_cap;
@@ -103,6 +106,7 @@ void engine__vocab_free(struct engine_vocab *v)
 		free(v->by_first[i]);
 	free(v->by_first);
 	free(v->by_first_count);
+	free(v->side_word);
 	for (i = 0; i < v->concept_count; i++) {
 		free(v->concepts[i].id);
 		free(v->concepts[i].label);
@@ -1237,7 +1241,8 @@ int engine__vocab_compile(struct engine_vocab *v, const struct engine_reporter *
 	}
 	v->by_first = calloc(v->pattern_count + 1, sizeof(*v->by_first));
 	v->by_first_count = calloc(v->pattern_count + 1, sizeof(*v->by_first_count));
-	if (v->by_first == NULL || v->by_first_count == NULL)
+	v->side_word = calloc(v->pattern_count + 1, sizeof(*v->side_word));
+	if (v->by_first == NULL || v->by_first_count == NULL || v->side_word == NULL)
 		abort();
 	for (i = 0; i < v->phrase_count; i++) {
 		unsigned first = v->phrases[i].pattern[0];
@@ -1247,6 +1252,8 @@ int engine__vocab_compile(struct engine_vocab *v, const struct engine_reporter *
 		if (v->by_first[first] == NULL)
 			abort();
 		v->by_first[first][v->by_first_count[first]++] = i;
+		if (v->phrases[i].layer == ENGINE_LAYER_SIDE && v->phrases[i].length == 1)
+			v->side_word[first] = 1;
 	}
 	fhir_arena_free(v->scratch);
 	v->scratch = NULL;
@@ -1298,15 +1305,10 @@ int engine__vocab_phrase_holds(const struct engine_vocab *v, const struct engine
 
 int engine__vocab_side_token(const struct engine_vocab *v, const unsigned *patterns, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		size_t *list, count;
-
-		engine__vocab_phrases_from(v, patterns[i], &list, &count);
-		for (size_t k = 0; k < count; k++)
-			if (v->phrases[list[k]].layer == ENGINE_LAYER_SIDE &&
-			    v->phrases[list[k]].length == 1)
-				return 1;
-	}
+	for (size_t i = 0; i < n; i++)
+		if (patterns[i] < v->pattern_count && v->side_word != NULL &&
+		    v->side_word[patterns[i]])
+			return 1;
 	return 0;
 }
 

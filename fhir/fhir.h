@@ -412,6 +412,15 @@ const char *fhir_path_text(const struct fhir_path *path); /* BORROWED: the sourc
 void fhir_path_each_variable(const struct fhir_path *path, void (*fn)(void *ctx, const char *name),
                              void *ctx);
 
+/* Calls fn for each call of a host function (fhir_path_compile_host) whose arguments are all
+ * string literals (at most 4): its row index in the host table and the arguments' strings,
+ * BORROWED from the expression — the very pointers the evaluation hands env->host_call for
+ * them, so a host may prepare what it reads from them once, at load, keyed by address. */
+void fhir_path_each_host_call(const struct fhir_path *path,
+                              void (*fn)(void *ctx, size_t index, const char *const *strings,
+                                         size_t nargs),
+                              void *ctx);
+
 /* Binds the expression's %variables to positions in the environment it is evaluated with, so
  * that an evaluation finds each by index instead of comparing names: names[0..count) are the
  * names of env->vars in order (e.g. a policy's built-ins, lets and criteria); each %name gets

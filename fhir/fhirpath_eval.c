@@ -270,6 +270,43 @@ void fhir_path_each_variable(const struct fhir_path *path, void (*fn)(void *ctx,
 		walk_vars(path->root, fn, ctx);
 }
 
+static void walk_host_calls(const struct fhir__fp_node *n,
+                            void (*fn)(void *ctx, size_t index, const char *const *strings,
+                                       size_t nargs),
+                            void *ctx)
+{
+	const char *strings[4];
+	size_t i;
+
+	if (n == NULL)
+		return;
+	if (n->kind == FP_FUNC && n->func == &fhir__fp_host_func && n->nargs <= 4) {
+		for (i = 0; i < n->nargs; i++) {
+			const struct fhir__fp_node *a = n->args[i];
+
+			if (a->kind != FP_LITERAL || a->lit == NULL ||
+			    a->lit->kind != FHIR_VALUE_STRING)
+				break;
+			strings[i] = a->lit->u.string;
+		}
+		if (i == n->nargs)
+			fn(ctx, n->host_index, strings, n->nargs);
+	}
+	walk_host_calls(n->left, fn, ctx);
+	walk_host_calls(n->right, fn, ctx);
+	for (i = 0; i < n->nargs; i++)
+		walk_host_calls(n->args[i], fn, ctx);
+}
+
+void fhir_path_each_host_call(const struct fhir_path *path,
+                              void (*fn)(void *ctx, size_t index, const char *const *strings,
+                                         size_t nargs),
+                              void *ctx)
+{
+	if (path != NULL && fn != NULL)
+		walk_host_calls(path->root, fn, ctx);
+}
+
 static void bind_vars(struct fhir__fp_node *n, const char *const *names, size_t count)
 {
 	if (n == NULL)

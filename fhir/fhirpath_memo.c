@@ -191,6 +191,9 @@ struct truth_slot {
 struct fhir__fp_truths {
 	struct truth_slot *slots;
 	size_t cap, used; /* cap a power of 2, used <= cap / 2 */
+	/* the slots filled, in fill order (room for cap / 2): a clear empties those alone, not
+	 * the whole table */
+	size_t *filled;
 };
 
 void fhir__fp_truths_free(struct fhir__fp_truths *t)
@@ -198,6 +201,7 @@ void fhir__fp_truths_free(struct fhir__fp_truths *t)
 	if (t == NULL)
 		return;
 	free(t->slots);
+	free(t->filled);
 	free(t);
 }
 
@@ -207,8 +211,9 @@ int fhir__fp_truths_clear(struct fhir__fp_truths *t, size_t max_slots)
 		return 1;
 	if (t->cap > max_slots)
 		return 0;
-	if (t->cap > 0)
-		memset(t->slots, 0, t->cap * sizeof(*t->slots));
+	/* the filled slots alone (a slot is empty by its key: the rest is written when filled) */
+	for (size_t k = 0; k < t->used; k++)
+		t->slots[t->filled[k]].key = NULL;
 	t->used = 0;
 	return 1;
 }
@@ -234,20 +239,25 @@ static size_t slot_of(const struct fhir__fp_truths *t, const struct fhir__fp_mem
 /* Moves t's answers into a table of cap slots (a power of 2, more than twice t->used). */
 static void grow(struct fhir__fp_truths *t, size_t cap)
 {
-	struct fhir__fp_truths bigger = {NULL, cap, t->used};
+	struct fhir__fp_truths bigger = {NULL, cap, t->used, NULL};
+	size_t n = 0;
 
 	bigger.slots = calloc(bigger.cap, sizeof(*bigger.slots));
-	if (bigger.slots == NULL)
+	bigger.filled = malloc(bigger.cap / 2 * sizeof(*bigger.filled));
+	if (bigger.slots == NULL || bigger.filled == NULL)
 		abort();
 	for (size_t i = 0; i < t->cap; i++)
 		if (t->slots[i].key != NULL) {
 			struct fhir_value v = {.node = t->slots[i].node,
 			                       .type = t->slots[i].type,
 			                       .name = t->slots[i].name};
+			size_t at = slot_of(&bigger, t->slots[i].key, &v);
 
-			bigger.slots[slot_of(&bigger, t->slots[i].key, &v)] = t->slots[i];
+			bigger.slots[at] = t->slots[i];
+			bigger.filled[n++] = at;
 		}
 	free(t->slots);
+	free(t->filled);
 	*t = bigger;
 }
 
@@ -291,6 +301,7 @@ void fhir__fp_memo_put(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 {
 	struct fhir__fp_truths **tp = fhir__fp_memo_truths(e->env->memo), *t = *tp;
 	struct truth_slot *s;
+	size_t at;
 
 	if (item->kind != FHIR_VALUE_NODE || answer->count > 1 ||
 	    (answer->count == 1 && answer->items[0].kind != FHIR_VALUE_BOOLEAN))
@@ -302,9 +313,10 @@ void fhir__fp_memo_put(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 	}
 	if ((t->used + 1) * 2 > t->cap)
 		grow(t, t->cap == 0 ? 64 : t->cap * 2);
-	s = &t->slots[slot_of(t, n->memo_key, item)];
+	at = slot_of(t, n->memo_key, item);
+	s = &t->slots[at];
 	if (s->key == NULL)
-		t->used++;
+		t->filled[t->used++] = at;
 	else if (s->depth >= e->depth)
 		return; /* what is there serves more depths */
 	s->key = n->memo_key;

@@ -327,6 +327,75 @@ static void test_argument_table(const struct engine_vocab *v)
 	fhir_arena_free(a);
 }
 
+/* How many of the record's Conditions (%c) expr keeps, with the policies' literal lists
+ * prepared at load (engine__mention_lists) or parsed per request; (size_t)-1 on an error. */
+static size_t kept(const struct engine_vocab *v, const char *expr, const cJSON *record,
+                   int prepared)
+{
+	struct fhir_arena *a = fhir_arena_new();
+	struct engine__text *t = engine__text_new(v);
+	struct engine__mention_lists *lists = engine__mention_lists_new(v);
+	struct fhir_path *path = NULL;
+	struct fhir_error err;
+	struct fhir_collection in = {0}, out = {0};
+	struct fhir_path_var var = {"c", {0}};
+	struct fhir_path_env env;
+	const cJSON *c;
+	size_t answer = (size_t)-1;
+
+	cJSON_ArrayForEach(c, record) fhir_collection_push_node(&var.value, a, c);
+	memset(&env, 0, sizeof(env));
+	env.vars = &var;
+	env.var_count = 1;
+	env.arena = a;
+	env.host_call = engine__host_call;
+	env.host_ctx = t;
+	if (engine_path_compile(expr, &path, &err) == FHIR_OK) {
+		if (prepared) {
+			engine__mention_lists_add(lists, path);
+			engine__text_set_lists(t, lists);
+		}
+		if (fhir_path_eval(path, &in, &env, &out, &err) == FHIR_OK)
+			answer = out.count;
+	}
+	fhir_path_free(path);
+	engine__mention_lists_free(lists);
+	engine__text_free(t);
+	fhir_arena_free(a);
+	return answer;
+}
+
+/* mentions() lists prepared at load answer as the lists parsed per request do: the same ids
+ * with other statuses, and with none, are other lists (keyed by both literals' addresses);
+ * arguments that are not literals are parsed per request. */
+static void test_prepared_lists(const struct engine_vocab *v)
+{
+	static const char *const exprs[] = {
+	    "%c.where(mentions('fracture'))",
+	    "%c.where(mentions('fracture', 'negated'))",
+	    "%c.where(mentions('fracture') or mentions('fracture', 'negated|historical'))",
+	    "%c.where(mentions('obesity|fracture', 'affirmed') and mentions('fracture', "
+	    "'negated'))",
+	    "%c.where(mentions('unknown-concept|obesity'))",
+	    "%c.where(mentions('fra' + 'cture'))", /* not a literal: parsed per request */
+	};
+	static const size_t want[] = {1, 1, 2, 1, 2, 1};
+	cJSON *record = cJSON_Parse(
+	    "[{\"resourceType\":\"Condition\",\"code\":{\"text\":\"Obesity. No fracture\"}},"
+	    "{\"resourceType\":\"Condition\",\"code\":{\"text\":\"Fracture of wrist\"}},"
+	    "{\"resourceType\":\"Condition\",\"code\":{\"text\":\"Obesity\"}}]");
+
+	for (size_t k = 0; k < sizeof(exprs) / sizeof(exprs[0]); k++) {
+		size_t parsed = kept(v, exprs[k], record, 0),
+		       prepared = kept(v, exprs[k], record, 1);
+
+		CHECK(parsed == want[k] && prepared == want[k],
+		      "%s: %zu parsed, %zu prepared, want %zu", exprs[k], parsed, prepared,
+		      want[k]);
+	}
+	cJSON_Delete(record);
+}
+
 /* Texts read once per request by content: many distinct ones (the table grows), the same
  * words in other resources and at other addresses, words that only share a beginning. */
 static void test_text_table(const struct engine_vocab *v)
@@ -619,6 +688,7 @@ int main(void)
 		test_evidence_small(v);
 		test_evidence_many(v);
 		test_argument_table(v);
+		test_prepared_lists(v);
 		test_text_table(v);
 		test_sites_table(v);
 		test_site_sides(v);
