@@ -946,6 +946,18 @@ static void add_mention(struct mentions *out, const struct engine__mention *m)
 /* The pattern ids of token i (MAX_PATTERNS_PER_TOKEN per token in one array). */
 #define PATS(pats, i) ((pats) + (i)*MAX_PATTERNS_PER_TOKEN)
 
+/* Is token `at` a yes/no answer after a ','? A template answer belongs to its label after
+ * ':', '?', a dash or a space ("Landmarks palpable: No", "landmarks palpable N"), but after a
+ * comma it starts the next item ("landmarks palpable, no effusion"), so no phrase reads it as
+ * the label's answer. */
+static int comma_answer(const struct scan *s, size_t at)
+{
+	static const char *const answers[] = {"no", "n", "yes", "y"};
+
+	return at > 0 && (s->toks[at - 1].marks & ENGINE_MARK_COMMA) &&
+	       ENGINE_WORD_LISTED(s->toks[at].norm, answers);
+}
+
 /* Appends every phrase occurrence starting in tokens [from, to) and ending by `to` (s->m grows
  * in the scratch). */
 static void find_matches(struct scan *s, const struct engine_vocab *v, const unsigned *pats,
@@ -989,7 +1001,8 @@ static void find_matches(struct scan *s, const struct engine_vocab *v, const uns
 						at++;
 					}
 					if (at >= to || s->toks[at].norm == NULL ||
-					    !token_has(PATS(pats, at), npats[at], ph->pattern[t]))
+					    !token_has(PATS(pats, at), npats[at], ph->pattern[t]) ||
+					    comma_answer(s, at))
 						break;
 				}
 				if (t < ph->length ||
