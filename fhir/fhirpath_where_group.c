@@ -133,7 +133,8 @@ static void add_site(struct fhir_path_where_plan *plan, struct fhir__fp_node *n,
 		grp = &plan->groups[plan->group_count++];
 		grp->source = n->left->name;
 		grp->names = grow(NULL, count > 0 ? count : 1, sizeof(*grp->names));
-		memcpy(grp->names, names, count * sizeof(*names));
+		if (count > 0)
+			memcpy(grp->names, names, count * sizeof(*names));
 		grp->name_count = count;
 		grp->members = 0;
 	}
@@ -243,6 +244,7 @@ static void run_group(struct fhir__fp_ev *e, struct fhir_path_where_state *s, si
 			    fhir_arena_alloc(e->arena, (words > 0 ? words : 1) * sizeof(**keep));
 			live++;
 		}
+	memset(&scratch, 0, sizeof(scratch));
 	e->err = &scratch;
 	e->depth++; /* where the where() call evaluates its predicate */
 	for (size_t i = 0; i < src->count && live > 0; i++)

@@ -69,7 +69,7 @@ static size_t run(const char *const *lets, size_t n, int grouped, const cJSON *r
 	fhir_collection_push_bool(&vars[1].value, arena, 1);
 	fhir_collection_push_bool(&in, arena, 1);
 	for (i = 0; i < n; i++) {
-		char name[8];
+		char name[24];
 
 		snprintf(name, sizeof(name), "l%zu", i);
 		vars[2 + i].name = names[2 + i] = strdup(name);
