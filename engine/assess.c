@@ -303,7 +303,8 @@ static void drop_not_in_force(const struct request_data *rd, uint64_t *policies)
  * pushed once per policy), which the evaluator only borrows, as it borrows any %variable. */
 static int eval_env(const struct request_data *rd, const struct fhir_path *path,
                     const struct fhir_path_var *vars, size_t count, int and_or_skip,
-                    struct fhir_collection *out, const char **error)
+                    struct fhir_path_where_state *where, struct fhir_collection *out,
+                    const char **error)
 {
 	struct fhir_path_env env;
 	struct fhir_error err;
@@ -311,6 +312,7 @@ static int eval_env(const struct request_data *rd, const struct fhir_path *path,
 	memset(out, 0, sizeof(*out));
 	env_init(rd, &env, vars, count);
 	env.and_or_skip = and_or_skip;
+	env.where_state = where;
 	if (fhir_path_eval(path, &vars[VAR_ORDER].value, &env, out, &err) != FHIR_OK) {
 		memset(out, 0, sizeof(*out));
 		if (error != NULL)
@@ -325,7 +327,7 @@ static int eval(const struct request_data *rd, const struct fhir_path *path,
                 const struct fhir_path_var *vars, size_t count, struct fhir_collection *out,
                 const char **error)
 {
-	return eval_env(rd, path, vars, count, 0, out, error);
+	return eval_env(rd, path, vars, count, 0, NULL, out, error);
 }
 
 /* Is a collection "something" for met/unknown/notMet: true, or non-empty and not false. */
@@ -480,6 +482,8 @@ static int assess_policy(const struct request_data *rd, const struct engine_poli
 	size_t base = VAR_BUILTIN_COUNT;
 	size_t total = base + p->let_count + p->criterion_count;
 	struct fhir_path_var *vars = fhir_arena_alloc(rd->arena, total * sizeof(*vars));
+	/* the lets' filters of one record variable, answered in one pass (policy.c) */
+	struct fhir_path_where_state *where = fhir_path_where_state_new(p->where_plan, rd->arena);
 	size_t i, n;
 
 	memcpy(vars, rd->builtins, sizeof(rd->builtins));
@@ -491,8 +495,8 @@ static int assess_policy(const struct request_data *rd, const struct engine_poli
 		 * and_or_skip): the mentions() it would call note evidence, but a let's notes are
 		 * never read (each criterion starts afresh), and with a vocabulary loaded the text
 		 * functions do not fail */
-		eval_env(rd, p->lets[i].expr, vars, n, rd->engine->vocab != NULL, &vars[n].value,
-		         NULL);
+		eval_env(rd, p->lets[i].expr, vars, n, rd->engine->vocab != NULL, where,
+		         &vars[n].value, NULL);
 		n++;
 	}
 	a->policy = p;

@@ -114,6 +114,9 @@ struct engine_policy {
 	unsigned reads;    /* bits of enum engine_key any expression names (%encounter in a let) */
 	struct engine_let *lets;
 	size_t let_count;
+	/* the lets' filters of one record variable answered in one pass per request (owned), or
+	 * NULL when no two lets filter the same variable */
+	struct fhir_path_where_plan *where_plan;
 	struct engine_criterion *criteria;
 	size_t criterion_count;
 	struct engine_outcome *outcomes;

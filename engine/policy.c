@@ -663,6 +663,25 @@ static unsigned check_scopes(struct reader *r, const struct engine_policy *p)
 	return s.reads;
 }
 
+/* Groups the lets' filters of one record variable (`%conditions.where(...)` in several lets)
+ * so that a request answers them in one pass over the record (fhir_path_where_plan_add): let
+ * i is evaluated with the built-ins and lets 0..i-1 defined (assess.c). */
+static void plan_let_filters(struct engine_policy *p)
+{
+	size_t count, i;
+	const char **names = env_layout(p, &count);
+
+	p->where_plan = fhir_path_where_plan_new();
+	for (i = 0; i < p->let_count; i++)
+		fhir_path_where_plan_add(p->where_plan, p->lets[i].expr, names,
+		                         ENGINE_BUILTIN_VAR_COUNT + i);
+	if (fhir_path_where_plan_seal(p->where_plan) == 0) {
+		fhir_path_where_plan_free(p->where_plan);
+		p->where_plan = NULL;
+	}
+	free(names);
+}
+
 /* Compiles the `applies` member of each object in `list` (links or suggestions at `base`) into
  * p->guards, checking its variables (lets and criteria in scope). Returns the prefetch keys it
  * reads (bits of enum engine_key). */
@@ -755,6 +774,8 @@ int engine__policy_compile(const cJSON *json, const char *file, const struct eng
 	compile_outcomes(&r, json, p);
 	p->reads = check_scopes(&r, p);
 	p->reads |= compile_guards(&r, p);
+	if (r.errors == 0)
+		plan_let_filters(p);
 	return r.errors;
 }
 
@@ -791,6 +812,7 @@ void engine__policy_free(struct engine_policy *p)
 	for (i = 0; i < p->trigger_valueset_count; i++)
 		free(p->trigger_valuesets[i]);
 	free(p->trigger_valuesets);
+	fhir_path_where_plan_free(p->where_plan);
 	for (i = 0; i < p->let_count; i++) {
 		free(p->lets[i].name);
 		fhir_path_free(p->lets[i].expr);

@@ -349,6 +349,9 @@ struct fhir_path_env {
 	 * called: set it only when their effects besides their answers (the engine's evidence
 	 * notes) are not wanted. 0: both operands are always evaluated. */
 	int and_or_skip;
+	/* Filters of one collection answered in one pass (fhir_path_where_state_new), or NULL:
+	 * each `%X.where(P)` is evaluated where it stands. */
+	struct fhir_path_where_state *where_state;
 };
 
 /* A memo of content hashes and answers for evaluations over JSON that does not change, nor is
@@ -450,6 +453,44 @@ void fhir_path_each_literal_argument(const struct fhir_path *path,
 int fhir_path_eval(const struct fhir_path *path, const struct fhir_collection *input,
                    const struct fhir_path_env *env, struct fhir_collection *out,
                    struct fhir_error *err);
+
+/* ---- filters of one collection in one pass (fhirpath_where_group.c) --------------------------
+ * Several expressions evaluated one after another on the same input (a policy's lets) may each
+ * filter the same %variable: `%conditions.where(P1)`, `%conditions.where(P2)`. A plan groups
+ * those filters by the variable; an evaluation given a state of the plan evaluates, when it
+ * first reaches one filter of a group, every predicate of the group on each item in one pass
+ * (the item read from memory once), and keeps each filter's answer, or its error, for when its
+ * own expression reaches it. The answers and errors are those each filter would give where it
+ * stands. A filter is grouped only when it is evaluated at most once per evaluation of its
+ * expression (not under a function's argument nor an and/or/xor/implies operand), every
+ * %variable it names was defined where its group starts, and it is far from the depth limit.
+ * What changes is when host functions in the predicates are called. */
+struct fhir_path_where_plan;
+struct fhir_path_where_state;
+
+/* NEW: fhir_path_where_plan_free (accepts NULL). Out of memory aborts. */
+struct fhir_path_where_plan *fhir_path_where_plan_new(void);
+void fhir_path_where_plan_free(struct fhir_path_where_plan *plan);
+/* Adds path's filters `%X.where(P)`, for expressions evaluated in the order added: names[0..count)
+ * are the %variables defined for this expression's evaluation (copied). A filter joins the group
+ * of X, started by the first expression added that filters X, when X and every %variable in P
+ * are among the names given for that first expression. Returns how many filters joined. The
+ * filter's nodes are marked when the plan is sealed: call it where expressions are compiled,
+ * before threads share them. The plan BORROWS path, which must outlive it. */
+size_t fhir_path_where_plan_add(struct fhir_path_where_plan *plan, struct fhir_path *path,
+                                const char *const *names, size_t count);
+/* Ends adding: drops groups of one filter (nothing to gain) and marks the rest. Returns the number
+ * of groups kept. */
+size_t fhir_path_where_plan_seal(struct fhir_path_where_plan *plan);
+/* How many filters a sealed plan answers in groups. */
+size_t fhir_path_where_plan_sites(const struct fhir_path_where_plan *plan);
+/* The answers of one run of the plan's expressions (NEW in `arena`, freed with it), or NULL when
+ * the plan groups nothing. Set it as env->where_state for each evaluation of those expressions,
+ * all with the same input, the same environment functions and flags, and each with the variables
+ * given to fhir_path_where_plan_add holding the same values; the answers live in env->arena,
+ * which must not be released past them while the state is used. One thread. */
+struct fhir_path_where_state *fhir_path_where_state_new(const struct fhir_path_where_plan *plan,
+                                                        struct fhir_arena *arena);
 
 /* ---- ValueSets ----------------------------------------------------------------------------- */
 

@@ -1419,6 +1419,10 @@ int fhir__fp_eval(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 		rc = n->func->fn(e, n, focus, out);
 		break;
 	case FP_INVOKE:
+		if (n->where_site && e->env->where_state != NULL &&
+		    (rc = fhir__fp_where_site(e, n, focus, out)) != 1)
+			break;
+		rc = 0;
 		if (n->memo_key != NULL && focus->count == 1 && e->env->memo != NULL) {
 			int truth;
 

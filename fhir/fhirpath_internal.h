@@ -205,6 +205,9 @@ struct fhir__fp_node {
 	 * subtree cannot fail and how many items it may yield, and its height (saturating) */
 	uint16_t height;
 	uint8_t quiet;
+	/* Set by fhir_path_where_plan_seal: an INVOKE `%X.where(P)` some plan answers in a group
+	 * (looked up in env->where_state when there is one) */
+	uint8_t where_site;
 };
 
 /* Bits of fhir__fp_node.quiet, each for an evaluation with $this of at most one item. It cannot
@@ -288,6 +291,12 @@ static inline uint64_t fhir__mix64(uint64_t x)
 	x ^= x >> 31;
 	return x;
 }
+
+/* The answer of a filter node marked where_site from env->where_state (evaluating its group
+ * first if needed: fhirpath_where_group.c): 0 or a negative fhir_status as evaluating n would
+ * give, or 1 when the state's plan does not hold n (then evaluate it as usual). */
+int fhir__fp_where_site(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
+                        const struct fhir_collection *focus, struct fhir_collection *out);
 
 /* ---- sets (fhirpath_set.c; FHIRPath N1 §Equality, §Combining) ---------------------------- */
 
