@@ -946,16 +946,18 @@ static void add_mention(struct mentions *out, const struct engine__mention *m)
 /* The pattern ids of token i (MAX_PATTERNS_PER_TOKEN per token in one array). */
 #define PATS(pats, i) ((pats) + (i)*MAX_PATTERNS_PER_TOKEN)
 
-/* Is token `at` a yes/no answer after a ','? A template answer belongs to its label after
- * ':', '?', a dash or a space ("Landmarks palpable: No", "landmarks palpable N"), but after a
- * comma it starts the next item ("landmarks palpable, no effusion"), so no phrase reads it as
- * the label's answer. */
+/* Does a ',' part token `at` from the one before it where one of them is a yes/no answer? A
+ * template answer belongs to its label after ':', '?', a dash or a space ("Landmarks palpable:
+ * No", "landmarks palpable N"), but a comma parts it from the next item ("landmarks palpable, no
+ * effusion", "Effusion no, landmarks palpable"), so no phrase reads across it. */
 static int comma_answer(const struct scan *s, size_t at)
 {
 	static const char *const answers[] = {"no", "n", "yes", "y"};
 
 	return at > 0 && (s->toks[at - 1].marks & ENGINE_MARK_COMMA) &&
-	       ENGINE_WORD_LISTED(s->toks[at].norm, answers);
+	       (ENGINE_WORD_LISTED(s->toks[at].norm, answers) ||
+	        (s->toks[at - 1].norm != NULL &&
+	         ENGINE_WORD_LISTED(s->toks[at - 1].norm, answers)));
 }
 
 /* Appends every phrase occurrence starting in tokens [from, to) and ending by `to` (s->m grows
