@@ -38,15 +38,22 @@ static int later_version(const cJSON *a, const cJSON *b)
 }
 
 /* 1 when the resource is a request not to act (FHIR R4 MedicationRequest, ServiceRequest,
- * DeviceRequest... doNotPerform): a prohibition is no evidence of the thing prohibited. */
-static int prohibition(const cJSON *node)
+ * DeviceRequest... doNotPerform): a prohibition is no evidence of the thing prohibited. Only a
+ * request type (its name ends in "Request") has the element, so other resources are not
+ * searched for it. */
+static int prohibition(const cJSON *node, const char *type)
 {
+	size_t n = type != NULL ? strlen(type) : 0;
+
+	if (type != NULL && (n < 7 || strcmp(type + n - 7, "Request") != 0))
+		return 0;
 	return cJSON_IsTrue(fhir_get(node, "doNotPerform"));
 }
 
 void engine__record_tidy(struct fhir_collection *c, struct fhir_arena *arena)
 {
 	struct engine__strmap seen;
+	const char *first_type = NULL;
 	size_t i, n = 0;
 
 	engine__strmap_init(&seen, arena, c->count);
@@ -56,13 +63,19 @@ void engine__record_tidy(struct fhir_collection *c, struct fhir_arena *arena)
 		const char *key;
 		size_t at;
 
-		if (v->kind == FHIR_VALUE_NODE && prohibition(v->node))
+		if (v->kind == FHIR_VALUE_NODE && prohibition(v->node, v->type))
 			continue;
 		if (id == NULL || v->type == NULL) {
 			c->items[n++] = *v;
 			continue;
 		}
-		key = fhir_arena_printf(arena, "%s/%s", v->type, id);
+		/* a key's resources are mostly of one type: the first type's ids are keys as they
+		 * are, other types' are "Type/id" (an id never holds a '/') */
+		if (first_type == NULL)
+			first_type = v->type;
+		key = strcmp(v->type, first_type) == 0
+		          ? id
+		          : fhir_arena_printf(arena, "%s/%s", v->type, id);
 		at = engine__strmap_get(&seen, key, strlen(key));
 		if (at == ENGINE_STRMAP_NONE) {
 			engine__strmap_put(&seen, key, strlen(key), n);
@@ -93,7 +106,7 @@ void engine__record_add_supporting(struct fhir_collection *c, struct fhir_arena 
 			const char *t = fhir_get_string(res, "resourceType");
 			size_t k;
 
-			if (t == NULL || prohibition(res) ||
+			if (t == NULL || prohibition(res, t) ||
 			    (strcmp(t, type) != 0 && (also == NULL || strcmp(t, also) != 0)))
 				continue;
 			for (k = first; k < c->count && c->items[k].node != res; k++)
