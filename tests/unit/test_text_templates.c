@@ -290,6 +290,7 @@ static const struct {
     {"primary-care", K_QUALIFIER},
     {"specialist-setting", K_QUALIFIER},
     {"suspected-cancer-referral", K_QUALIFIER},
+    {"suspicious-bone-finding", K_FINDING},
     {"research-trial", K_QUALIFIER},
     {"both-legs", K_QUALIFIER},
     {"facet-joint", K_QUALIFIER},
