@@ -231,6 +231,7 @@ static const struct {
     {"joint-injury", K_FINDING},
     {"malignancy", K_FINDING},
     {"haematological-malignancy", K_FINDING},
+    {"neuropathic-analgesic", K_FINDING},
     {"obesity", K_FINDING},
     {"oncology-care", K_FINDING},
     {"haematology-care", K_FINDING},
