@@ -748,6 +748,27 @@ static int pending_has(const struct pending *listed, size_t n, const char *ref)
 	return 0;
 }
 
+/* The index of the draftOrders entry holding `order` (-1 when none), and in *full_url its fullUrl
+ * (NULL when it has none). */
+static int draft_entry(const cJSON *draft, const cJSON *order, const char **full_url)
+{
+	const cJSON *entry;
+	int i = 0;
+
+	*full_url = NULL;
+	cJSON_ArrayForEach(entry, fhir_get(draft, "entry"))
+	{
+		if (fhir_get(entry, "resource") == order) {
+			*full_url = fhir_get_string(entry, "fullUrl");
+			if (*full_url != NULL && (*full_url)[0] == '\0')
+				*full_url = NULL;
+			return i;
+		}
+		i++;
+	}
+	return -1;
+}
+
 /* Starts a request: checks the hook and context, and lists in *pending_orders the orders to assess
  * that trigger at least one policy (*n of them). */
 static int collect(struct request_data *rd, const struct engine *e, const cJSON *request,
@@ -781,12 +802,19 @@ static int collect(struct request_data *rd, const struct engine *e, const cJSON 
 		const char *ref = fhir_resource_ref(assess.items[i].node, buf, sizeof(buf));
 		const char *type = fhir_get_string(assess.items[i].node, "resourceType");
 		struct pending *t = &(*pending_orders)[*n];
+		int entry = -1;
 
+		/* a draft not yet saved may have no id: FHIR R4 Bundle resolution (and the CRD
+		 * Bundle profile, entry.fullUrl 1..1) name it by its entry's fullUrl */
+		if (ref == NULL && type != NULL)
+			entry = draft_entry(fhir_get(fhir_get(request, "context"), "draftOrders"),
+			                    assess.items[i].node, &ref);
 		/* FHIR R4 ServiceRequest.doNotPerform: an order that says "do not do this" is
 		 * not a request for it; nor is a cancelled, completed or erroneous one */
-		if (ref == NULL || type == NULL || strcmp(type, "ServiceRequest") != 0 ||
+		if (type == NULL || strcmp(type, "ServiceRequest") != 0 ||
 		    cJSON_IsTrue(fhir_get(assess.items[i].node, "doNotPerform")) ||
-		    order_withdrawn(assess.items[i].node) || pending_has(*pending_orders, *n, ref))
+		    order_withdrawn(assess.items[i].node) ||
+		    (ref != NULL && pending_has(*pending_orders, *n, ref)))
 			continue;
 		t->policies = engine__set_new(rd->arena, e->set_words);
 		t->text_mask = engine__set_new(rd->arena, e->set_words);
@@ -795,6 +823,19 @@ static int collect(struct request_data *rd, const struct engine *e, const cJSON 
 		drop_not_in_force(rd, t->policies);
 		if (engine__set_empty(t->policies, e->set_words))
 			continue;
+		if (ref == NULL) {
+			/* a policy is about it, but no card could say which order it is */
+			char where[80];
+
+			snprintf(where, sizeof(where), "/context/draftOrders/entry/%d/resource",
+			         entry);
+			fhir_error_set(
+			    err, where,
+			    "a draft ServiceRequest a commissioning policy applies to has "
+			    "no id and its entry no fullUrl: cards and decisions could not "
+			    "name it");
+			return FHIR_ERR_INVALID;
+		}
 		t->order = assess.items[i].node;
 		t->order_ref = fhir_arena_strdup(rd->arena, ref);
 		(*n)++;
@@ -1000,7 +1041,10 @@ static int assess(struct engine_request *req, struct engine_result *out)
 			    out->log, with_prefetch_issues(rd, engine__log_record(a, card_uuid)));
 			decided_count++;
 		}
-		if (rd->sign && decided_count > 0) {
+		/* an update targets the order's id (CDS Hooks 2.0 actions): an order named by its
+		 * entry's fullUrl keeps its decision on the card and in the log only */
+		if (rd->sign && decided_count > 0 &&
+		    fhir_get_string(pending_orders[i].order, "id") != NULL) {
 			if (actions == NULL)
 				actions = cJSON_AddArrayToObject(out->response, "systemActions");
 			cJSON_AddItemToArray(actions, system_action(decided, decided_count));

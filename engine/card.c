@@ -480,6 +480,22 @@ static cJSON *updated_order(const struct engine__assessment *a, const cJSON *tem
 	return merged;
 }
 
+/* An update targets the order's id (CDS Hooks 2.0 §Action): a suggestion for an order named only
+ * by its draftOrders entry's fullUrl (no id) keeps its other actions. */
+static void drop_updates(cJSON *s)
+{
+	cJSON *actions = cJSON_GetObjectItemCaseSensitive(s, "actions");
+
+	for (int j = cJSON_GetArraySize(actions) - 1; j >= 0; j--) {
+		const char *type = fhir_get_string(cJSON_GetArrayItem(actions, j), "type");
+
+		if (type != NULL && strcmp(type, "update") == 0)
+			cJSON_DeleteItemFromArray(actions, j);
+	}
+	if (cJSON_IsArray(actions) && cJSON_GetArraySize(actions) == 0)
+		cJSON_DeleteItemFromObjectCaseSensitive(s, "actions");
+}
+
 /* Suggestions from the outcome's templates whose `applies` guard holds (CDS Hooks 2.0
  * §Suggestion, §Action): placeholders filled, `copy` members copied from the order into a
  * created resource, an `update` resource merged over a copy of the order. NEW array, or NULL
@@ -531,6 +547,8 @@ static cJSON *suggestions(const struct engine__assessment *a, const cJSON *templ
 			}
 			cJSON_Delete(copy);
 		}
+		if (fhir_get_string(a->order, "id") == NULL)
+			drop_updates(s);
 		if (list == NULL)
 			list = cJSON_CreateArray();
 		cJSON_AddItemToArray(list, s);

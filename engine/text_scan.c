@@ -960,6 +960,18 @@ static int comma_answer(const struct scan *s, size_t at)
 	         ENGINE_WORD_LISTED(s->toks[at - 1].norm, answers)));
 }
 
+/* Is token `at` a template question's '?' with its yes/no answer next ("Landmarks palpable? N")?
+ * A phrase reads across it as across a label's ':' ("Landmarks palpable: N"); the answer word
+ * must still be the phrase's next word. */
+static int question_answer(const struct scan *s, size_t at, size_t to)
+{
+	static const char *const answers[] = {"no", "n", "yes", "y"};
+
+	return at > 0 && at + 1 < to && s->toks[at].norm != NULL &&
+	       strcmp(s->toks[at].norm, "?") == 0 && s->toks[at - 1].norm != NULL &&
+	       s->toks[at + 1].norm != NULL && ENGINE_WORD_LISTED(s->toks[at + 1].norm, answers);
+}
+
 /* Appends every phrase occurrence starting in tokens [from, to) and ending by `to` (s->m grows
  * in the scratch). */
 static void find_matches(struct scan *s, const struct engine_vocab *v, const unsigned *pats,
@@ -991,6 +1003,10 @@ static void find_matches(struct scan *s, const struct engine_vocab *v, const uns
 					    ph->layer == ENGINE_LAYER_CONCEPT && at + 1 < to &&
 					    !token_has(PATS(pats, at), npats[at], ph->pattern[t]) &&
 					    engine__filler_word(s->toks[at].norm))
+						at++;
+					if (ph->layer == ENGINE_LAYER_CONCEPT &&
+					    question_answer(s, at, to) &&
+					    !token_has(PATS(pats, at), npats[at], ph->pattern[t]))
 						at++;
 					if (at < to && s->toks[at].norm != NULL &&
 					    !token_has(PATS(pats, at), npats[at], ph->pattern[t]) &&

@@ -784,6 +784,12 @@ static void test_shipped(void)
 	CHECK_STR(status(v, a, "Back pain, incontinence?", "back-pain-or-sciatica"), "affirmed");
 	CHECK_STR(status(v, a, "Saddle anaesthesia? Yes", "saddle-anaesthesia"), "affirmed");
 	CHECK_STR(status(v, a, "Saddle anaesthesia? No", "saddle-anaesthesia"), "negated");
+	/* a label phrase with its answer reads across the question's '?' as across a ':' */
+	CHECK_STR(status(v, a, "Landmarks palpable? N", "landmarks-not-identifiable"), "affirmed");
+	CHECK_STR(status(v, a, "BMI 44. Landmarks palpable? No", "landmarks-not-identifiable"),
+	          "affirmed");
+	CHECK_STR(status(v, a, "Landmarks palpable? Y", "landmarks-not-identifiable"), "absent");
+	CHECK_STR(status(v, a, "Landmarks palpable?", "landmarks-not-identifiable"), "absent");
 	CHECK_STR(status(v, a, "Cauda equina query", "cauda-equina-syndrome"), "uncertain");
 	CHECK_STR(status(v, a, "Cauda equina??", "cauda-equina-syndrome"), "uncertain");
 	/* safety-netting names the symptoms to come back with, not symptoms present */
