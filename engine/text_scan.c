@@ -674,6 +674,7 @@ static int parted_label(const struct scan *s, size_t after, size_t start, size_t
  * of more words (a clause: "since Monday has had") ends the list as the window did. */
 static int short_items(const struct scan *s, size_t from, size_t to)
 {
+	static const char *const conjunctions[] = {"or", "and", "nor"};
 	size_t run = 0, commas = 0;
 
 	if (to - from > 100)
@@ -683,7 +684,7 @@ static int short_items(const struct scan *s, size_t from, size_t to)
 
 		if (w == NULL)
 			return 0;
-		if (strcmp(w, "or") == 0 || strcmp(w, "and") == 0 || strcmp(w, "nor") == 0) {
+		if (ENGINE_WORD_LISTED(w, conjunctions)) {
 			run = 0;
 			continue;
 		}
@@ -946,18 +947,22 @@ static void add_mention(struct mentions *out, const struct engine__mention *m)
 /* The pattern ids of token i (MAX_PATTERNS_PER_TOKEN per token in one array). */
 #define PATS(pats, i) ((pats) + (i)*MAX_PATTERNS_PER_TOKEN)
 
+/* Is w (NULL: no) a template's yes/no answer word? */
+static int answer_word(const char *w)
+{
+	static const char *const answers[] = {"no", "n", "yes", "y"};
+
+	return w != NULL && ENGINE_WORD_LISTED(w, answers);
+}
+
 /* Does a ',' part token `at` from the one before it where one of them is a yes/no answer? A
  * template answer belongs to its label after ':', '?', a dash or a space ("Landmarks palpable:
  * No", "landmarks palpable N"), but a comma parts it from the next item ("landmarks palpable, no
  * effusion", "Effusion no, landmarks palpable"), so no phrase reads across it. */
 static int comma_answer(const struct scan *s, size_t at)
 {
-	static const char *const answers[] = {"no", "n", "yes", "y"};
-
 	return at > 0 && (s->toks[at - 1].marks & ENGINE_MARK_COMMA) &&
-	       (ENGINE_WORD_LISTED(s->toks[at].norm, answers) ||
-	        (s->toks[at - 1].norm != NULL &&
-	         ENGINE_WORD_LISTED(s->toks[at - 1].norm, answers)));
+	       (answer_word(s->toks[at].norm) || answer_word(s->toks[at - 1].norm));
 }
 
 /* Is token `at` a template question's '?' with its yes/no answer next ("Landmarks palpable? N")?
@@ -965,11 +970,9 @@ static int comma_answer(const struct scan *s, size_t at)
  * must still be the phrase's next word. */
 static int question_answer(const struct scan *s, size_t at, size_t to)
 {
-	static const char *const answers[] = {"no", "n", "yes", "y"};
-
 	return at > 0 && at + 1 < to && s->toks[at].norm != NULL &&
 	       strcmp(s->toks[at].norm, "?") == 0 && s->toks[at - 1].norm != NULL &&
-	       s->toks[at + 1].norm != NULL && ENGINE_WORD_LISTED(s->toks[at + 1].norm, answers);
+	       answer_word(s->toks[at + 1].norm);
 }
 
 /* Appends every phrase occurrence starting in tokens [from, to) and ending by `to` (s->m grows
