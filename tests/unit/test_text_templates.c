@@ -226,6 +226,7 @@ static const struct {
     {"heparin-flush", K_FINDING},
     {"infection", K_FINDING},
     {"injection", K_FINDING},
+    {"usgi-abbreviation", K_FINDING}, /* USGI: the procedure when no aspiration is named */
     {"joint-disease-process", K_FINDING},
     {"joint-effusion", K_FINDING},
     {"joint-injury", K_FINDING},
