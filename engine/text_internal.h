@@ -96,13 +96,27 @@ struct engine__object {
 	int window;
 };
 
+/* A concept's "composedOf" (policies/vocabulary/README.md "Composed concepts"): the concept is
+ * mentioned wherever a phrase of part[0] and one of part[1] stand in one sentence, in either
+ * order, with at most `gap` words between them, each of them one of `links` or an article or
+ * possessive, and no comma, semicolon or line break between: "perineum feels numb", "reduced
+ * perianal sensation". The match names `phrase`, the concept's phrase of no words. */
+struct engine__compose {
+	int part[2];  /* concept indexes */
+	int gap;      /* 0 to ENGINE_COMPOSE_MAX_GAP */
+	char **links; /* normalised words, NULL-ended, NEW */
+	size_t phrase;
+};
+#define ENGINE_COMPOSE_MAX_GAP 4
+
 struct engine__concept {
 	char *id;     /* "cauda-equina-syndrome", or "site:knee" for a region */
 	char *label;  /* for card text */
 	int region;   /* the region index when this is a site concept, else -1 */
 	int *broader; /* concepts a mention of this one also is (concept indexes), NEW */
 	size_t broader_count;
-	struct engine__object *object; /* NULL: what it is about does not matter; NEW */
+	struct engine__object *object;   /* NULL: what it is about does not matter; NEW */
+	struct engine__compose *compose; /* NULL: phrases only; NEW */
 };
 
 struct engine__region {
@@ -190,6 +204,8 @@ const char *engine__vocab_code_display(const struct engine_vocab *v, const char 
                                        const char *code);
 /* The ConText rules, indexed by a context phrase's owner (BORROWED). */
 const struct engine__rule *engine__vocab_rules(const struct engine_vocab *v);
+/* The concepts with a "composedOf" (indexes, BORROWED), *count of them. */
+const int *engine__vocab_composed(const struct engine_vocab *v, size_t *count);
 
 /* ---- annotation ------------------------------------------------------------------------- */
 

@@ -1043,6 +1043,101 @@ static void find_matches(struct scan *s, const struct engine_vocab *v, const uns
 	}
 }
 
+/* 1 when the words [from, to) between a composed concept's two parts may stand there: at most
+ * k->gap link words among them, the rest articles or possessives, and no comma, semicolon,
+ * colon, dash, bracket or line break from the first part's last word on (engine__compose). */
+static int compose_linked(const struct scan *s, const struct engine__compose *k, size_t from,
+                          size_t to)
+{
+	/* a colon or dash ends a template's label: "Saddle distribution: absent" answers it */
+	const unsigned breaks = ENGINE_MARK_COMMA | ENGINE_MARK_SEMICOLON | ENGINE_MARK_STOP |
+	                        ENGINE_MARK_LINE | ENGINE_MARK_PARAGRAPH | ENGINE_MARK_BULLET |
+	                        ENGINE_MARK_OPEN | ENGINE_MARK_CLOSE | ENGINE_MARK_COLON |
+	                        ENGINE_MARK_DASH;
+
+	size_t words = 0;
+
+	if (to < from || from == 0)
+		return 0;
+	for (size_t t = from - 1; t < to; t++) {
+		const char *w = s->toks[t].norm;
+		size_t n = 0;
+
+		if ((s->toks[t].marks & breaks) || w == NULL)
+			return 0;
+		if (t < from || engine__filler_word(w))
+			continue;
+		while (k->links[n] != NULL && strcmp(k->links[n], w) != 0)
+			n++;
+		if (k->links[n] == NULL || ++words > (size_t)k->gap)
+			return 0;
+	}
+	return 1;
+}
+
+/* 1 when a phrase of concept c or of one it is broader than already matches [start, end)
+ * ("pins and needles in saddle area" is a saddle-anaesthesia phrase): the same words are not
+ * read twice. */
+static int phrase_spans(const struct scan *s, const struct engine__concept *concepts, int c,
+                        size_t start, size_t end, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int owner = s->phrases[s->m[i].phrase].owner;
+
+		if (!s->m[i].concept || s->m[i].start != start || s->m[i].end != end)
+			continue;
+		if (owner == c)
+			return 1;
+		for (size_t b = 0; b < concepts[c].broader_count; b++)
+			if (concepts[c].broader[b] == owner)
+				return 1;
+	}
+	return 0;
+}
+
+/* Adds to s->m, for each composed concept, a match over every pair of its two parts' phrase
+ * matches that compose_linked lets stand together ("perineum feels numb"); longest-match
+ * resolution then prefers it to the parts and to shorter phrases inside it. */
+static void compose_matches(struct scan *s, const struct engine_vocab *v,
+                            struct engine__scratch *scratch)
+{
+	size_t ncomposed, n = s->nm;
+	const int *composed = engine__vocab_composed(v, &ncomposed);
+	const struct engine__concept *concepts = engine__vocab_concepts(v);
+	const struct engine__phrase *phrases = s->phrases;
+
+	for (size_t c = 0; c < ncomposed && n >= 2; c++) {
+		const struct engine__compose *k = concepts[composed[c]].compose;
+
+		for (size_t i = 0; i < n; i++) {
+			if (!s->m[i].concept || phrases[s->m[i].phrase].owner != k->part[0])
+				continue;
+			for (size_t j = 0; j < n; j++) {
+				size_t a = i, b = j, start, end;
+
+				if (!s->m[j].concept || phrases[s->m[j].phrase].owner != k->part[1])
+					continue;
+				if (s->m[j].start < s->m[i].start) {
+					a = j;
+					b = i;
+				}
+				if (s->m[a].end > s->m[b].start ||
+				    !compose_linked(s, k, s->m[a].end, s->m[b].start))
+					continue;
+				start = s->m[a].start;
+				end = s->m[b].end;
+				if (phrase_spans(s, concepts, composed[c], start, end, n))
+					continue;
+				s->m = engine__arena_room(scratch->arena, s->m, s->nm,
+				                          &scratch->m_cap, 16, sizeof(*s->m));
+				scratch->m = s->m;
+				s->m[s->nm] = (struct match){k->phrase, start, end, 1, 0};
+				s->nm++;
+			}
+		}
+	}
+}
+
 /* The mentions of one chunk's matches (s->m, s->nm), appended to res. */
 /* A sentence that names a side and no paired site ("Left", a bodySite of its own) gives a
  * side-only mention (ENGINE_SIDE_ONLY), which sites() applies to the resource's sites that have
@@ -1360,6 +1455,7 @@ void engine__annotate_into(const struct engine_vocab *v, const char *text,
 		s.m = scratch->m;
 		s.nm = 0;
 		find_matches(&s, v, scratch->pats, scratch->npats, start, end, scratch);
+		compose_matches(&s, v, scratch);
 		if (s.nm > 0) {
 			resolve(s.phrases, s.m, s.nm);
 			open_lists(&s);

@@ -46,6 +46,10 @@ struct engine_vocab {
 	size_t broader_ids_cap;
 	cJSON **object_json; /* per concept, its "object" (a copy) to resolve at compile, NEW */
 	size_t object_json_cap;
+	cJSON **compose_json; /* per concept, its "composedOf" (a copy) to resolve at compile, NEW */
+	size_t compose_json_cap;
+	int *composed; /* the concepts with a composedOf, NEW */
+	size_t composed_count;
 	struct engine__region *regions;
 	size_t region_count, region_cap;
 	struct engine__rule *rules;
@@ -116,8 +120,16 @@ void engine__vocab_free(struct engine_vocab *v)
 			free(v->concepts[i].object->self);
 			free(v->concepts[i].object);
 		}
+		if (v->concepts[i].compose != NULL) {
+			for (j = 0; v->concepts[i].compose->links[j] != NULL; j++)
+				free(v->concepts[i].compose->links[j]);
+			free(v->concepts[i].compose->links);
+			free(v->concepts[i].compose);
+		}
 		if (v->object_json != NULL)
 			cJSON_Delete(v->object_json[i]);
+		if (v->compose_json != NULL)
+			cJSON_Delete(v->compose_json[i]);
 		if (v->broader_ids != NULL && v->broader_ids[i] != NULL) {
 			for (j = 0; v->broader_ids[i][j] != NULL; j++)
 				free(v->broader_ids[i][j]);
@@ -126,6 +138,8 @@ void engine__vocab_free(struct engine_vocab *v)
 	}
 	free(v->broader_ids);
 	free(v->object_json);
+	free(v->compose_json);
+	free(v->composed);
 	for (i = 0; i < v->code_count; i++) {
 		free(v->codes[i].system);
 		free(v->codes[i].code);
@@ -519,7 +533,8 @@ static const char *phrase_error(int rc)
 	                : "a phrase is a string with at least one word";
 }
 
-/* phrases: a non-empty array of non-empty strings, each added to `layer` for `owner`. */
+/* phrases: a non-empty array of non-empty strings (empty for a concept with a "composedOf"),
+ * each added to `layer` for `owner`. */
 static void add_phrases(struct engine_vocab *v, struct loader *l, const cJSON *obj,
                         const char *base, enum engine__layer layer, int owner)
 {
@@ -528,7 +543,8 @@ static void add_phrases(struct engine_vocab *v, struct loader *l, const cJSON *o
 	int i = 0;
 
 	snprintf(ptr, sizeof(ptr), "%s/phrases", base);
-	if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) == 0) {
+	if (!cJSON_IsArray(list) ||
+	    (cJSON_GetArraySize(list) == 0 && fhir_get(obj, "composedOf") == NULL)) {
 		fail(l, ptr, "must be a non-empty array of phrases");
 		return;
 	}
@@ -590,24 +606,29 @@ static void index_concept(struct engine_vocab *v, size_t k)
 	}
 }
 
+/* grow() for a per-concept array whose new slots must start empty. */
+static void *grow_zeroed(void *p, size_t *cap, size_t need, size_t size)
+{
+	size_t old = *cap;
+
+	p = grow(p, cap, need, size);
+	if (*cap > old)
+		memset((char *)p + old * size, 0, (*cap - old) * size);
+	return p;
+}
+
 static int add_concept(struct engine_vocab *v, const char *id, const char *label, int region)
 {
 	struct engine__concept *c;
-	size_t old = v->broader_ids_cap;
+	size_t need = v->concept_count + 1;
 
-	v->concepts =
-	    grow(v->concepts, &v->concept_cap, v->concept_count + 1, sizeof(*v->concepts));
-	v->broader_ids = grow(v->broader_ids, &v->broader_ids_cap, v->concept_count + 1,
-	                      sizeof(*v->broader_ids));
-	if (v->broader_ids_cap > old)
-		memset(v->broader_ids + old, 0,
-		       (v->broader_ids_cap - old) * sizeof(*v->broader_ids));
-	old = v->object_json_cap;
-	v->object_json = grow(v->object_json, &v->object_json_cap, v->concept_count + 1,
-	                      sizeof(*v->object_json));
-	if (v->object_json_cap > old)
-		memset(v->object_json + old, 0,
-		       (v->object_json_cap - old) * sizeof(*v->object_json));
+	v->concepts = grow(v->concepts, &v->concept_cap, need, sizeof(*v->concepts));
+	v->broader_ids =
+	    grow_zeroed(v->broader_ids, &v->broader_ids_cap, need, sizeof(*v->broader_ids));
+	v->object_json =
+	    grow_zeroed(v->object_json, &v->object_json_cap, need, sizeof(*v->object_json));
+	v->compose_json =
+	    grow_zeroed(v->compose_json, &v->compose_json_cap, need, sizeof(*v->compose_json));
 	c = &v->concepts[v->concept_count];
 	memset(c, 0, sizeof(*c));
 	c->id = engine__strdup(id);
@@ -826,6 +847,101 @@ static void load_object(struct engine_vocab *v, struct loader *l, const cJSON *o
 		abort();
 }
 
+/* A concept's "composedOf" ({"parts": [id, id], "gap": words, "links": [words]}): checked here,
+ * its ids resolved at compile (compose_concept). */
+static void load_compose(struct engine_vocab *v, struct loader *l, const cJSON *o,
+                         const char *base, int index)
+{
+	static const char *const keys[] = {"parts", "gap", "links", "source", "note", NULL};
+	const cJSON *parts = fhir_get(o, "parts"), *gap = fhir_get(o, "gap"), *e;
+	const cJSON *links = fhir_get(o, "links");
+	char ptr[96];
+
+	snprintf(ptr, sizeof(ptr), "%s/composedOf", base);
+	if (!cJSON_IsObject(o)) {
+		fail(l, ptr, "composedOf is {\"parts\": [id, id], \"gap\": n, \"links\": [words]}");
+		return;
+	}
+	known_keys(l, o, keys, ptr);
+	if (cJSON_GetArraySize(parts) != 2 || !cJSON_IsString(parts->child) ||
+	    !cJSON_IsString(parts->child->next)) {
+		snprintf(ptr, sizeof(ptr), "%s/composedOf/parts", base);
+		fail(l, ptr, "parts is an array of two concept ids");
+		return;
+	}
+	if (!cJSON_IsNumber(gap) || gap->valuedouble < 0 ||
+	    gap->valuedouble > ENGINE_COMPOSE_MAX_GAP ||
+	    gap->valuedouble != (double)(int)gap->valuedouble) {
+		snprintf(ptr, sizeof(ptr), "%s/composedOf/gap", base);
+		fail(l, ptr, "gap is a whole number of words from 0 to 4");
+		return;
+	}
+	cJSON_ArrayForEach(e, links)
+	{
+		if (!cJSON_IsString(e) || strchr(e->valuestring, ' ') != NULL)
+			break;
+	}
+	if (!cJSON_IsArray(links) || e != NULL) {
+		snprintf(ptr, sizeof(ptr), "%s/composedOf/links", base);
+		fail(l, ptr, "links is an array of single words");
+		return;
+	}
+	v->compose_json[index] = cJSON_Duplicate(o, 1);
+	if (v->compose_json[index] == NULL)
+		abort();
+}
+
+/* Resolves concept i's composedOf: its parts' indexes, its links normalised as the tokenizer
+ * writes words, and its phrase of no words (which the phrase index skips). */
+static void compose_concept(struct engine_vocab *v, struct loader *l, size_t i)
+{
+	const cJSON *o = v->compose_json[i], *e;
+	struct engine__compose *k = calloc(1, sizeof(*k));
+	size_t n = 0;
+	struct engine__phrase *ph;
+
+	if (k == NULL)
+		abort();
+	for (size_t p = 0; p < 2; p++) {
+		const char *id = cJSON_GetArrayItem(fhir_get(o, "parts"), (int)p)->valuestring;
+
+		k->part[p] = engine__vocab_concept(v, id);
+		if (k->part[p] < 0) {
+			char msg[200];
+
+			snprintf(msg, sizeof(msg), "concept '%.60s': part '%.60s' is not defined",
+			         v->concepts[i].id, id);
+			fail(l, "/concepts", msg);
+		}
+	}
+	k->gap = fhir_get(o, "gap")->valueint;
+	k->links = calloc((size_t)cJSON_GetArraySize(fhir_get(o, "links")) + 1, sizeof(char *));
+	if (k->links == NULL)
+		abort();
+	cJSON_ArrayForEach(e, fhir_get(o, "links"))
+	{
+		struct engine__token *toks;
+		size_t count;
+
+		engine__tokenize(e->valuestring, v->scratch, &toks, &count);
+		if (count == 1 && toks[0].norm != NULL)
+			k->links[n++] = engine__strdup(toks[0].norm);
+	}
+	v->phrases = grow(v->phrases, &v->phrase_cap, v->phrase_count + 1, sizeof(*v->phrases));
+	ph = &v->phrases[v->phrase_count];
+	memset(ph, 0, sizeof(*ph));
+	ph->layer = ENGINE_LAYER_CONCEPT;
+	ph->owner = (int)i;
+	k->phrase = v->phrase_count++;
+	v->concepts[i].compose = k;
+	v->composed = realloc(v->composed, (v->composed_count + 1) * sizeof(*v->composed));
+	if (v->composed == NULL)
+		abort();
+	v->composed[v->composed_count++] = (int)i;
+	cJSON_Delete(v->compose_json[i]);
+	v->compose_json[i] = NULL;
+}
+
 /* Resolves one id list of an object into concept indexes (NEW *out); reports unknown ids. */
 static void object_ids(struct engine_vocab *v, struct loader *l, size_t concept, const cJSON *list,
                        int **out, size_t *count)
@@ -855,8 +971,8 @@ static void object_ids(struct engine_vocab *v, struct loader *l, size_t concept,
 
 static void load_concepts(struct engine_vocab *v, struct loader *l, const cJSON *json)
 {
-	static const char *const keys[] = {"id",     "label",  "phrases", "broader", "blocksSites",
-	                                   "object", "source", "note",    NULL};
+	static const char *const keys[] = {"id",     "label",      "phrases", "broader", "blocksSites",
+	                                   "object", "composedOf", "source",  "note",    NULL};
 	const cJSON *concepts = fhir_get(json, "concepts"), *c;
 	int i = 0;
 
@@ -913,6 +1029,8 @@ static void load_concepts(struct engine_vocab *v, struct loader *l, const cJSON 
 		}
 		if (fhir_get(c, "object") != NULL)
 			load_object(v, l, fhir_get(c, "object"), base, index);
+		if (fhir_get(c, "composedOf") != NULL)
+			load_compose(v, l, fhir_get(c, "composedOf"), base, index);
 		if (broader != NULL) {
 			size_t n = 0;
 
@@ -1239,13 +1357,20 @@ int engine__vocab_compile(struct engine_vocab *v, const struct engine_reporter *
 		cJSON_Delete(v->object_json[i]);
 		v->object_json[i] = NULL;
 	}
+	for (i = 0; i < v->concept_count; i++)
+		if (v->compose_json != NULL && v->compose_json[i] != NULL)
+			compose_concept(v, &l, i);
 	v->by_first = calloc(v->pattern_count + 1, sizeof(*v->by_first));
 	v->by_first_count = calloc(v->pattern_count + 1, sizeof(*v->by_first_count));
 	v->side_word = calloc(v->pattern_count + 1, sizeof(*v->side_word));
 	if (v->by_first == NULL || v->by_first_count == NULL || v->side_word == NULL)
 		abort();
 	for (i = 0; i < v->phrase_count; i++) {
-		unsigned first = v->phrases[i].pattern[0];
+		unsigned first;
+
+		if (v->phrases[i].length == 0)
+			continue; /* a composed concept's: matched from its parts */
+		first = v->phrases[i].pattern[0];
 
 		v->by_first[first] =
 		    realloc(v->by_first[first], (v->by_first_count[first] + 1) * sizeof(size_t));
@@ -1345,6 +1470,12 @@ const struct engine__phrase *engine__vocab_phrases_from(const struct engine_voca
 const struct engine__rule *engine__vocab_rules(const struct engine_vocab *v)
 {
 	return v->rules;
+}
+
+const int *engine__vocab_composed(const struct engine_vocab *v, size_t *count)
+{
+	*count = v->composed_count;
+	return v->composed;
 }
 
 const char *engine__vocab_code_display(const struct engine_vocab *v, const char *system,

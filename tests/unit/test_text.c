@@ -740,6 +740,21 @@ static void test_load_errors(void)
 	/* an unknown object concept; a window out of range; an unknown "as" */
 	OK(errors == 3);
 	engine__vocab_free(v);
+	errors = 0;
+	v = vocab_of("{\"rules\": []}",
+	             "{\"concepts\": [{\"id\": \"a\", \"phrases\": [], \"source\": \"t\", "
+	             "\"composedOf\": {\"parts\": [\"b\", \"zz\"], \"gap\": 2, \"links\": []}},"
+	             "{\"id\": \"b\", \"phrases\": [\"b\"], \"source\": \"t\", "
+	             "\"composedOf\": {\"parts\": [\"a\"], \"gap\": 2, \"links\": []}},"
+	             "{\"id\": \"c\", \"phrases\": [\"c\"], \"source\": \"t\", "
+	             "\"composedOf\": {\"parts\": [\"a\", \"b\"], \"gap\": 9, \"links\": []}},"
+	             "{\"id\": \"d\", \"phrases\": [\"d\"], \"source\": \"t\", "
+	             "\"composedOf\": {\"parts\": [\"a\", \"b\"], \"gap\": 1, "
+	             "\"links\": [\"two words\"]}}]}",
+	             "{\"laterality\": [], \"regions\": []}", &errors);
+	/* an unknown part; one part; a gap out of range; a link of two words */
+	OK(errors == 4);
+	engine__vocab_free(v);
 }
 
 /* The shipped vocabulary reads typical UK record wording as a GP means it. */
@@ -769,6 +784,24 @@ static void test_shipped(void)
 	CHECK_STR(status(v, a, "Perineal anesthesia", "saddle-anaesthesia"), "affirmed");
 	CHECK_STR(status(v, a, "Denies perineal anesthesia", "saddle-anaesthesia"), "negated");
 	CHECK_STR(status(v, a, "Pins & needles in saddle area", "saddle-anaesthesia"), "affirmed");
+	/* composed concepts (concepts.json saddle-sensory-change): a sensory word and a
+	 * saddle-area word in either order, joined only by link words, read as one mention with
+	 * the sentence's context; anything else between them keeps them apart */
+	CHECK_STR(status(v, a, "Perineum feels numb since yesterday", "saddle-anaesthesia"),
+	          "affirmed");
+	CHECK_STR(status(v, a, "Reduced perianal sensation", "saddle-anaesthesia"), "affirmed");
+	CHECK_STR(status(v, a, "Perianal sensation reduced on the left", "saddle-anaesthesia"),
+	          "affirmed");
+	CHECK_STR(status(v, a, "Genitals have gone a bit numb", "saddle-anaesthesia"), "affirmed");
+	CHECK_STR(status(v, a, "No altered sensation around the anus", "saddle-anaesthesia"),
+	          "negated");
+	CHECK_STR(status(v, a, "Perineal tingling denied", "saddle-anaesthesia"), "negated");
+	CHECK_STR(status(v, a, "?reduced perianal sensation", "saddle-anaesthesia"), "uncertain");
+	CHECK_STR(status(v, a, "Tingling in feet and perianal pain", "saddle-anaesthesia"),
+	          "absent");
+	CHECK_STR(status(v, a, "Numb toes, perineal pain", "saddle-anaesthesia"), "absent");
+	CHECK_STR(status(v, a, "Perianal sensation: normal", "saddle-anaesthesia"), "absent");
+	CHECK_STR(status(v, a, "Reduced anal tone", "saddle-anaesthesia"), "absent");
 	CHECK_STR(status(v, a, "Suspected spinal tumor", "malignancy"), "uncertain");
 	CHECK_STR(status(v, a, "Septicaemia", "systemic-infection"), "affirmed");
 	CHECK_STR(status(v, a, "Previous injction helped", "infection"), "absent");
