@@ -46,7 +46,8 @@ struct engine_vocab {
 	size_t broader_ids_cap;
 	cJSON **object_json; /* per concept, its "object" (a copy) to resolve at compile, NEW */
 	size_t object_json_cap;
-	cJSON **compose_json; /* per concept, its "composedOf" (a copy) to resolve at compile, NEW */
+	cJSON *
+	    *compose_json; /* per concept, its "composedOf" (a copy) to resolve at compile, NEW */
 	size_t compose_json_cap;
 	int *composed; /* the concepts with a composedOf, NEW */
 	size_t composed_count;
@@ -849,8 +850,8 @@ static void load_object(struct engine_vocab *v, struct loader *l, const cJSON *o
 
 /* A concept's "composedOf" ({"parts": [id, id], "gap": words, "links": [words]}): checked here,
  * its ids resolved at compile (compose_concept). */
-static void load_compose(struct engine_vocab *v, struct loader *l, const cJSON *o,
-                         const char *base, int index)
+static void load_compose(struct engine_vocab *v, struct loader *l, const cJSON *o, const char *base,
+                         int index)
 {
 	static const char *const keys[] = {"parts", "gap", "links", "source", "note", NULL};
 	const cJSON *parts = fhir_get(o, "parts"), *gap = fhir_get(o, "gap"), *e;
@@ -971,8 +972,9 @@ static void object_ids(struct engine_vocab *v, struct loader *l, size_t concept,
 
 static void load_concepts(struct engine_vocab *v, struct loader *l, const cJSON *json)
 {
-	static const char *const keys[] = {"id",     "label",      "phrases", "broader", "blocksSites",
-	                                   "object", "composedOf", "source",  "note",    NULL};
+	static const char *const keys[] = {"id",          "label",  "phrases",    "broader",
+	                                   "blocksSites", "object", "composedOf", "source",
+	                                   "note",        NULL};
 	const cJSON *concepts = fhir_get(json, "concepts"), *c;
 	int i = 0;
 
