@@ -93,8 +93,8 @@ def build(base):
                                           onset={"onsetDateTime": "2018-01-01"})]),
                   procedures=bundle([physio_knee(), landmark_knee("lgi-1", "2025-09-02")]), observations=E, medications=E)
     write(base, "hny-coded-only-obesity-B-unknown", req,
-          "HNY 142 B 'Failure to identify landmarks due to obesity or another disease process': policies.md B unknown when obesity is recorded (Condition) but not the failure itself. Obesity is a coded-only Condition (414916001/E66.9, no text). Only one landmark injection (C needs two) -> C not met; E met. Cannot tell.",
-          cards=[unknown("sr-usgi", inj(N, U, N, N, M))])
+          "HNY 142 B 'Failure to identify landmarks due to obesity or another disease process': policies.md B unknown when obesity is recorded (Condition) but not the failure itself. Obesity is a coded-only Condition (414916001/E66.9, no text). Only one landmark injection (C needs two) -> C not met; E met. Expectation corrected after the first run (my misreading): the completed landmark-guided injection of this knee in Sept 2025 shows its landmarks were identified, so obesity alone does not leave B open: B not met and the order is not commissioned. The coded-only obesity probe without a previous landmark injection is h116-hny-coded-only-obesity-no-prior-landmark-B-unknown.",
+          cards=[notcomm("sr-usgi", inj(N, N, N, N, M))])
 
     # H8 two landmark injections, no relief -> C met, commissioned
     req = request([usgi_knee()],
@@ -204,8 +204,8 @@ def build(base):
                       reasons=[cc(None, [(SCT, "239873007", "Osteoarthritis of knee")])])],
                   hook="order-sign", conditions=None, procedures=E, observations=E, medications=E, fhirServer=False)
     write(base, "hny-conditions-null-is-empty-list", req,
-          "CDS Hooks 2.0 Prefetch: a null prefetch value means the client has no data (policies.md: an empty list), so 200. HNY 142: A-D not met (no Conditions, empty Procedures/Observations); E unknown (no Condition onset, no treatment). Not commissioned; order-sign records it with one update system action.",
-          cards=[notcomm("sr-usgi", inj(N, N, N, N, U))], systemActions=1)
+          "CDS Hooks 2.0 Prefetch: a null prefetch value means the client has no data (policies.md: an empty list), so 200. HNY 142: A-D not met (no Conditions, empty Procedures/Observations); E not met: expectation corrected after the first run (my misreading): Procedures and medications were sent and show no treatment, and no problem of three months or more is recorded, so the general rule (data available, shows nothing) gives not met; the 'unknown' clause needs a problem known to be >= 3 months old. Not commissioned; order-sign records it with one update system action.",
+          cards=[notcomm("sr-usgi", inj(N, N, N, N, N))], systemActions=1)
 
     # H24 conditions = OperationOutcome -> 412
     req = request([usgi_knee()], conditions=outcome("GP Connect provider system did not respond in time", "error", "timeout"),

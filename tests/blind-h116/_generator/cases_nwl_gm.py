@@ -39,8 +39,14 @@ def lumbar_nc(crit):
     return card(GM, "sr-fji", "warning", "not-commissioned", ["medial-branch-block", "ifr"], crit, 2)
 
 
-def contra(order, crit):
-    return card(GM, order, "warning", "contraindicated", ["do-not-request"], crit, 0)
+SHAPE = (" Card shape corrected after the first run (my guess, not the seed): a contraindicated card also lists the"
+         " level's other recommendations and carries that level's one suggestion (policies.md: the card 'lists every"
+         " recommendation that applies').")
+
+
+def contra(order, crit, lumbar=True):
+    recs = ["do-not-request", "medial-branch-block", "ifr"] if lumbar else ["do-not-request", "ifr"]
+    return card(GM, order, "warning", "contraindicated", recs, crit, 1)
 
 
 def build(base):
@@ -150,7 +156,7 @@ def build(base):
                 outcomes=[outcome("Medication list may be incomplete: repeat templates not returned")])
     req = request([lumbar_order()], conditions=bundle([lb]), procedures=E, observations=E, medications=mb)
     write(base, "gm070-warfarin-via-medicationReference-include", req,
-          "GM070 NOTE 'should not be requested if ... the patient is receiving substantial therapeutic or constitutional anticoagulation': an active GP Connect MedicationStatement whose medicationReference points to an included (search.mode include) Medication 'Warfarin 1mg tablets'. Contraindicated: do not request.",
+          "GM070 NOTE 'should not be requested if ... the patient is receiving substantial therapeutic or constitutional anticoagulation': an active GP Connect MedicationStatement whose medicationReference points to an included (search.mode include) Medication 'Warfarin 1mg tablets'. Contraindicated: do not request." + SHAPE,
           cards=[contra("sr-fji", facet(ac=M))])
 
     war_s = medstmt("ms-war", "Warfarin 3mg tablets", status="stopped", period={"start": "2021-03-01", "end": "2024-11-30"},
@@ -164,7 +170,7 @@ def build(base):
                   note="Withhold 48h pre-procedure as per haematology")
     req = request([lumbar_order()], conditions=bundle([lb]), procedures=E, observations=E, medications=bundle([apix]))
     write(base, "gm070-apixaban-on-hold-still-anticoagulated", req,
-          "GM070 anticoagulation contraindication (policies.md: a DOAC, active or intended): apixaban 5mg bd MedicationRequest status on-hold (withheld around a procedure, to be restarted) is still intended therapeutic anticoagulation. Contraindicated.",
+          "GM070 anticoagulation contraindication (policies.md: a DOAC, active or intended): apixaban 5mg bd MedicationRequest status on-hold (withheld around a procedure, to be restarted) is still intended therapeutic anticoagulation. Contraindicated." + SHAPE,
           cards=[contra("sr-fji", facet(ac=M))])
 
     enox = medreq("enox", "Enoxaparin sodium injection", authored="2026-02-10")
@@ -187,8 +193,8 @@ def build(base):
     req = request([sr("sr-tfji", "Thoracic facet joint injection T7/8", reasonRefs=["tbp"])],
                   conditions=bundle([tb, osteo]), procedures=E, observations=E, medications=E)
     write(base, "gm070-thoracic-osteomyelitis-coded-only-contraindicated", req,
-          "GM070 NOTE 'evidence of a local or systemic infection': an active coded-only Condition (local code, display 'Osteomyelitis of thoracic vertebra', no text). Contraindicated.",
-          cards=[contra("sr-tfji", facet(inf=M))])
+          "GM070 NOTE 'evidence of a local or systemic infection': an active coded-only Condition (local code, display 'Osteomyelitis of thoracic vertebra', no text). Contraindicated." + SHAPE,
+          cards=[contra("sr-tfji", facet(inf=M), lumbar=False)])
 
     cel = cond("cel", "Cellulitis of lower back", clinical=None, verification="entered-in-error", onset={"onsetDateTime": "2026-03-01"})
     sep = cond("sep", "Septic arthritis of knee", [(SCT, "239777004", "Knee pyogenic arthritis")], clinical="active",
@@ -257,5 +263,5 @@ def build(base):
     vwd = cond("vwd", None, [(LOCAL_CLIN, "D6930", "Von Willebrand's disease")], onset={"onsetDateTime": "1990-01-01"})
     req = request([lumbar_order()], conditions=bundle([lb, vwd]), procedures=E, observations=E, medications=E)
     write(base, "gm070-von-willebrand-coded-only-contraindicated", req,
-          "GM070 'substantial ... constitutional anticoagulation' (policies.md: haemophilia, von Willebrand disease): active coded-only Condition 'Von Willebrand's disease' (local code, no text). Contraindicated.",
+          "GM070 'substantial ... constitutional anticoagulation' (policies.md: haemophilia, von Willebrand disease): active coded-only Condition 'Von Willebrand's disease' (local code, no text). Contraindicated." + SHAPE,
           cards=[contra("sr-fji", facet(ac=M))])
