@@ -642,6 +642,24 @@ static int self_terminated(const struct scan *s, size_t start, size_t end, int c
 	return 0;
 }
 
+/* Does the mention at tokens [start, end) carry its own negation: a negation trigger inside its
+ * phrase, which the longer phrase overrode ("would not cooperate", "unable to cooperate")? Such
+ * a mention is a verb phrase of its own, so a windowed pre-negation before it ("unable to",
+ * "could not": they negate the verb they lead) does not reach it: in "unable to lie prone and
+ * would not cooperate" the lack of cooperation is a finding. */
+static int own_negation(const struct scan *s, size_t start, size_t end)
+{
+	for (size_t i = 0; i < s->nm; i++) {
+		const struct match *m = &s->m[i];
+
+		if (!m->accepted && s->phrases[m->phrase].layer == ENGINE_LAYER_CONTEXT &&
+		    rule_of(s, m)->category == ENGINE_ST_NEGATED && m->start >= start &&
+		    m->end <= end)
+			return 1;
+	}
+	return 0;
+}
+
 /* Is the trigger at match t a label's answer ("Saddle anaesthesia: no, urinary retention:
  * yes"): right after a label's ':' or dash, and ending its item with ',' or a dash? It then
  * reads back over its label's item only, not forward into the next item. */
@@ -806,7 +824,9 @@ static enum engine__status status_of(const struct scan *s, size_t start, size_t 
 			                      short_items(s, t->end, start))) &&
 			    !scope_blocked(s, t->end, start, r->category) &&
 			    !paren_closes(s, t->start, t->end, start) &&
-			    !parted_label(s, t->end, start, end);
+			    !parted_label(s, t->end, start, end) &&
+			    !(r->category == ENGINE_ST_NEGATED && r->window > 0 &&
+			      own_negation(s, start, end));
 		}
 		if (answer && t->start >= end &&
 		    start < engine__list_item_start(s->toks, 0, t->start - 1))
