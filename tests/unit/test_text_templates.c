@@ -288,6 +288,7 @@ static const struct {
     {"attempt-made", K_QUALIFIER},
     {"injection-not-given", K_QUALIFIER},
     {"landmarks-not-identifiable", K_QUALIFIER},
+    {"landmarks-identifiable", K_QUALIFIER},
     /* settings, pathways, anatomy and technique words */
     {"primary-care", K_QUALIFIER},
     {"specialist-setting", K_QUALIFIER},
