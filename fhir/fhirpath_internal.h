@@ -525,8 +525,14 @@ extern const size_t fhir__fp_model_row_count;
 
 /* The FHIR type of element `name` of a `parent` (a type name, or a backbone path such as
  * "Patient.contact"), following inheritance; NULL when the model does not know it.
- * BORROWED: static strings. Choice elements [x] are typed by their suffix, not here. */
+ * BORROWED: static strings, canonical (fhir__fp_model_intern). Choice elements [x] are typed by
+ * their suffix, not here. */
 const char *fhir__fp_model_child(const char *parent, const char *name);
+/* The model's canonical copy of `s` (static: one address per text, for ever) when s is the text
+ * of one of its strings (a resource or data type name, an element's parent, name or type),
+ * else NULL (also for NULL). A member name interned when an expression is compiled lets
+ * fhir__fp_model_child find its answer by address alone. */
+const char *fhir__fp_model_intern(const char *s);
 /* 1 if `type` is an R4 resource type name. */
 int fhir__fp_model_is_resource(const char *type);
 /* The model's own copy of resource type name `type` (static: one address per name, so the

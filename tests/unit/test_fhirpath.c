@@ -1509,6 +1509,51 @@ static void test_model_child_memo(void)
 		          "Patient.gender code, Observation.gender none");
 }
 
+/* fhir__fp_model_intern gives one address per model text (from a copy too), nothing for other
+ * text; compiled member steps carry that address, and fhir__fp_model_child answers canonical
+ * strings, the same for a canonical and a copied name, and never one pair's for another. */
+static void test_model_intern(void)
+{
+	static const char *const texts[] = {"Condition",       "code",   "CodeableConcept",
+	                                    "Patient.contact", "gender", "recordedDate"};
+	const char *gender = fhir__fp_model_intern("gender");
+	const char *patient = fhir__fp_model_intern("Patient");
+	const char *observation = fhir__fp_model_intern("Observation");
+	struct fhir_path *path = NULL;
+	struct fhir_error err;
+	char copy[64];
+	const char *a, *b, *c, *d;
+	int ok = 1;
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		const char *r;
+
+		snprintf(copy, sizeof copy, "%s", texts[i]);
+		r = fhir__fp_model_intern(copy);
+		ok = ok && r != NULL && r != copy && strcmp(r, texts[i]) == 0 &&
+		     fhir__fp_model_intern(r) == r;
+	}
+	ok = ok && fhir__fp_model_intern("notAModelName") == NULL &&
+	     fhir__fp_model_intern("") == NULL && fhir__fp_model_intern(NULL) == NULL &&
+	     fhir__fp_model_resource("Condition") == fhir__fp_model_intern("Condition");
+	a = fhir__fp_model_child(patient, gender);
+	b = fhir__fp_model_child(patient, gender); /* by address alone */
+	snprintf(copy, sizeof copy, "gender");
+	c = fhir__fp_model_child(patient, copy);
+	d = fhir__fp_model_child(observation, gender);
+	ok = ok && a != NULL && strcmp(a, "code") == 0 && fhir__fp_model_intern(a) == a && b == a &&
+	     c == a && d == NULL;
+	ok = ok && fhir_path_compile("Patient.gender", &path, &err) == 0 &&
+	     path->root->kind == FP_INVOKE && path->root->right->name == gender &&
+	     path->root->left->name == patient;
+	fhir_path_free(path);
+	if (ok)
+		passed++;
+	else
+		fail_case("model intern", "another answer",
+		          "one canonical address per model text; Patient.gender code");
+}
+
 /* A small arena grows by doubling blocks and its reset keeps a bounded reserve it reuses; a
  * compiled expression holds what it needs (it held a 64 KB block each before). */
 static void test_arena_sizes(void)
@@ -1756,6 +1801,7 @@ int main(void)
 	test_model_resource();
 	test_find_reference();
 	test_model_child_memo();
+	test_model_intern();
 	test_answer_memo();
 	test_arena_sizes();
 	test_regex_cache();
