@@ -482,7 +482,7 @@ int fhir__fp_lambda_truth(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 	int rc = fhir__fp_lambda(e, n, item, index, &r);
 
 	if (rc == 0)
-		*truth = fhir_collection_truth(&r);
+		*truth = fhir__fp_truth(&r);
 	if (n->pure)
 		fhir_arena_release(e->arena, mark);
 	return rc;
@@ -687,7 +687,8 @@ int fhir__fp_children_named(struct fhir__fp_ev *e, const struct fhir_collection 
 			continue;
 		}
 		if (item->kind == FHIR_VALUE_NODE && !fhir__fp_is_object(item->node) &&
-		    (strcmp(name, "extension") == 0 || strcmp(name, "id") == 0)) {
+		    ((name[0] == 'e' && strcmp(name, "extension") == 0) ||
+		     (name[0] == 'i' && strcmp(name, "id") == 0))) {
 			const cJSON *pe = primitive_element(item);
 
 			m = fhir__fp_is_object(pe) ? fhir__fp_member(pe, name) : NULL;
@@ -808,15 +809,10 @@ static int logic_truth(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
                        const struct fhir_collection *c, int *truth)
 {
 	struct fhir_value v;
-	int rc = fhir__fp_singleton(e, n, n->name, c, &v);
 
-	if (rc < 0)
-		return rc;
-	if (rc == 1) {
-		*truth = -1;
-		return 0;
-	}
-	*truth = fhir_collection_truth(c);
+	if (c->count > 1) /* the singleton's error */
+		return fhir__fp_singleton(e, n, n->name, c, &v);
+	*truth = fhir__fp_truth(c);
 	return 0;
 }
 

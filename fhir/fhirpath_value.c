@@ -263,9 +263,28 @@ static int calendar_vs_ucum(const char *k, const char *u)
 	return 0;
 }
 
+/* 1 when v is a JSON string that fhir__fp_prim makes a String whatever its text: its type
+ * does not start as date, dateTime, instant and time do (the first letter, as there). */
+static inline int plain_json_string(const struct fhir_value *v)
+{
+	char t0;
+
+	if (v->kind != FHIR_VALUE_NODE || !fhir__fp_is_string(v->node))
+		return 0;
+	t0 = v->type != NULL ? v->type[0] : '\0';
+	return t0 != 'd' && t0 != 'i' && t0 != 't';
+}
+
 int fhir__fp_equal(const struct fhir_value *a, const struct fhir_value *b)
 {
 	struct fhir_value pa, pb;
+
+	/* the commonest comparison, a code or system against a String literal: two Strings,
+	 * which the general way below compares by their text too (no date coercion applies) */
+	if (b->kind == FHIR_VALUE_STRING && plain_json_string(a))
+		return strcmp(a->node->valuestring, b->u.string) == 0;
+	if (a->kind == FHIR_VALUE_STRING && plain_json_string(b))
+		return strcmp(a->u.string, b->node->valuestring) == 0;
 	int ka = fhir__fp_prim(a, &pa), kb = fhir__fp_prim(b, &pb);
 
 	if (!ka || !kb) {
