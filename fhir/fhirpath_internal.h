@@ -170,6 +170,10 @@ struct fhir__fp_node {
 		/* INVOKE: the key its Boolean answers are remembered under per request, or NULL
 		 * (fhirpath_memo.c) */
 		const struct fhir__fp_memo_key *memo_key;
+		/* VAR: the name string every fhir_path_bind_variables gave for var_slot, when they
+		 * all gave the same one (NULL when not): the environment's name at that position
+		 * is then known equal by its address */
+		const char *bound_name;
 	};
 	const struct fhir__fp_func *func;
 	/* FUNC with FP_F_REGEX and a literal pattern: compiled once at compile time (regfree'd by
