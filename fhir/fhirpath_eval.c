@@ -560,11 +560,15 @@ static const char *choice_type(const char *suffix)
 	for (size_t i = 0; i < sizeof(fhir_primitives) / sizeof(fhir_primitives[0]); i++) {
 		const char *t = fhir_primitives[i];
 
-		if (toupper((unsigned char)t[0]) == suffix[0] && strcmp(suffix + 1, t + 1) == 0)
+		/* (every name here starts with a lower-case ASCII letter) */
+		if (t[0] - 'a' + 'A' == suffix[0] && t[1] == suffix[1] &&
+		    strcmp(suffix + 1, t + 1) == 0)
 			return t;
 	}
 	for (size_t i = 0; i < sizeof(fhir_complex_types) / sizeof(fhir_complex_types[0]); i++)
-		if (strcmp(fhir_complex_types[i], suffix) == 0)
+		if (fhir_complex_types[i][0] == suffix[0] &&
+		    fhir_complex_types[i][1] == suffix[1] &&
+		    strcmp(fhir_complex_types[i], suffix) == 0)
 			return fhir_complex_types[i];
 	return NULL;
 }
