@@ -328,29 +328,44 @@ static int grow_in_place(struct fhir_arena *arena, struct fhir_collection *c, si
 	return 1;
 }
 
+/* fhir_collection_push's growth when c is full: room for one first, then 4, then doubling (each
+ * array is left in the arena when it grows, unless it can grow where it is). */
+static __attribute__((noinline)) void collection_grow(struct fhir_collection *c,
+                                                      struct fhir_arena *arena)
+{
+	size_t cap = c->capacity == 0 ? 1 : c->capacity < 4 ? 4 : c->capacity * 2;
+	struct fhir_value *items;
+
+	if (cap < c->count + 1)
+		cap = c->count + 1;
+	if (grow_in_place(arena, c, cap))
+		return;
+	if (cap > SIZE_MAX / sizeof(*items))
+		abort();
+	items = arena_alloc_raw(arena, cap * sizeof(*items)); /* filled by pushes */
+	if (c->count > 0)
+		memcpy(items, c->items, c->count * sizeof(*items));
+	c->items = items;
+	c->capacity = cap;
+}
+
 void fhir_collection_push(struct fhir_collection *c, struct fhir_arena *arena,
                           const struct fhir_value *v)
 {
 	if (c->count >= c->capacity) {
-		/* most collections hold one item (a Boolean, a lambda's $this): room for one
-		 * first, then 4, then doubling (each array is left in the arena when it grows,
-		 * unless it can grow where it is) */
-		size_t cap = c->capacity == 0 ? 1 : c->capacity < 4 ? 4 : c->capacity * 2;
-		struct fhir_value *items;
+		struct arena_block *b = arena->head;
+		size_t at = (b->used + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1);
 
-		if (cap < c->count + 1)
-			cap = c->count + 1;
-		if (grow_in_place(arena, c, cap)) {
-			c->items[c->count++] = *v;
-			return;
+		/* most collections hold one item (a Boolean, a lambda's $this): an empty one
+		 * gets room for one, from the block being filled when it has the room */
+		if (c->capacity == 0 && c->count == 0 && at <= b->size &&
+		    b->size - at >= sizeof(*c->items)) {
+			c->items = (struct fhir_value *)(block_data(b) + at);
+			b->used = at + sizeof(*c->items);
+			c->capacity = 1;
+		} else {
+			collection_grow(c, arena);
 		}
-		if (cap > SIZE_MAX / sizeof(*items))
-			abort();
-		items = arena_alloc_raw(arena, cap * sizeof(*items)); /* filled below */
-		if (c->count > 0)
-			memcpy(items, c->items, c->count * sizeof(*items));
-		c->items = items;
-		c->capacity = cap;
 	}
 	c->items[c->count++] = *v;
 }
