@@ -306,24 +306,66 @@ void fhir_arena_free(struct fhir_arena *arena)
 
 /* ---- collections (FHIRPath N1 §Collections) ------------------------------------------------ */
 
+/* Grows c's array to `cap` items where it is, when it is the last allocation of the block being
+ * filled and the block has the room: 1 done (nothing copied), else 0. A view of another
+ * collection's array (count == capacity) may grow so, past that collection's capacity, where
+ * it never reads. Only a growth that would otherwise allocate comes here, so a mark taken
+ * before it releases the same memory either way. */
+static int grow_in_place(struct fhir_arena *arena, struct fhir_collection *c, size_t cap)
+{
+	struct arena_block *b = arena->head;
+	size_t more;
+
+	if (c->capacity == 0 || c->items == NULL ||
+	    (unsigned char *)(c->items + c->capacity) != block_data(b) + b->used ||
+	    cap > SIZE_MAX / sizeof(*c->items))
+		return 0;
+	more = (cap - c->capacity) * sizeof(*c->items);
+	if (b->size - b->used < more)
+		return 0;
+	b->used += more;
+	c->capacity = cap;
+	return 1;
+}
+
+/* fhir_collection_push's growth when c is full: room for one first, then 4, then doubling (each
+ * array is left in the arena when it grows, unless it can grow where it is). */
+static __attribute__((noinline)) void collection_grow(struct fhir_collection *c,
+                                                      struct fhir_arena *arena)
+{
+	size_t cap = c->capacity == 0 ? 1 : c->capacity < 4 ? 4 : c->capacity * 2;
+	struct fhir_value *items;
+
+	if (cap < c->count + 1)
+		cap = c->count + 1;
+	if (grow_in_place(arena, c, cap))
+		return;
+	if (cap > SIZE_MAX / sizeof(*items))
+		abort();
+	items = arena_alloc_raw(arena, cap * sizeof(*items)); /* filled by pushes */
+	if (c->count > 0)
+		memcpy(items, c->items, c->count * sizeof(*items));
+	c->items = items;
+	c->capacity = cap;
+}
+
 void fhir_collection_push(struct fhir_collection *c, struct fhir_arena *arena,
                           const struct fhir_value *v)
 {
 	if (c->count >= c->capacity) {
-		/* most collections hold one item (a Boolean, a lambda's $this): room for one
-		 * first, then 4, then doubling (each array is left in the arena when it grows) */
-		size_t cap = c->capacity == 0 ? 1 : c->capacity < 4 ? 4 : c->capacity * 2;
-		struct fhir_value *items;
+		struct arena_block *b = arena->head;
+		size_t at = (b->used + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1);
 
-		if (cap < c->count + 1)
-			cap = c->count + 1;
-		if (cap > SIZE_MAX / sizeof(*items))
-			abort();
-		items = arena_alloc_raw(arena, cap * sizeof(*items)); /* filled below */
-		if (c->count > 0)
-			memcpy(items, c->items, c->count * sizeof(*items));
-		c->items = items;
-		c->capacity = cap;
+		/* most collections hold one item (a Boolean, a lambda's $this): an empty one
+		 * gets room for one, from the block being filled when it has the room */
+		if (c->capacity == 0 && c->count == 0 && at <= b->size &&
+		    b->size - at >= sizeof(*c->items)) {
+			c->items = (struct fhir_value *)(block_data(b) + at);
+			b->used = at + sizeof(*c->items);
+			c->capacity = 1;
+		} else {
+			collection_grow(c, arena);
+		}
 	}
 	c->items[c->count++] = *v;
 }
@@ -336,6 +378,8 @@ void fhir_collection_reserve(struct fhir_collection *c, struct fhir_arena *arena
 		return;
 	if (room > SIZE_MAX / sizeof(*items) - c->count)
 		abort();
+	if (grow_in_place(arena, c, c->count + room))
+		return;
 	items = arena_alloc_raw(arena, (c->count + room) * sizeof(*items)); /* filled by pushes */
 	if (c->count > 0)
 		memcpy(items, c->items, c->count * sizeof(*items));

@@ -316,10 +316,16 @@ static void bind_vars(struct fhir__fp_node *n, const char *const *names, size_t 
 
 		while (i < count && (names[i] == NULL || strcmp(names[i], n->name) != 0))
 			i++;
-		if (i < count && i < FP_VAR_SLOT_MIXED)
+		if (i < count && i < FP_VAR_SLOT_MIXED) {
+			n->bound_name =
+			    n->var_slot == FP_VAR_SLOT_NONE ||
+			            (n->var_slot == (uint32_t)i && n->bound_name == names[i])
+			        ? names[i]
+			        : NULL;
 			n->var_slot = n->var_slot == FP_VAR_SLOT_NONE || n->var_slot == (uint32_t)i
 			                  ? (uint32_t)i
 			                  : FP_VAR_SLOT_MIXED;
+		}
 	}
 	bind_vars(n->left, names, count);
 	bind_vars(n->right, names, count);
@@ -399,15 +405,27 @@ static inline const struct fhir_collection *bound_var(const struct fhir__fp_ev *
 	const struct fhir_path_var *v =
 	    n->var_slot < e->env->var_count ? &e->env->vars[n->var_slot] : NULL;
 
-	return v != NULL && v->name != NULL && strcmp(v->name, n->name) == 0 ? &v->value : NULL;
+	return v != NULL && v->name != NULL &&
+	               (v->name == n->bound_name || strcmp(v->name, n->name) == 0)
+	           ? &v->value
+	           : NULL;
 }
 
-/* fhir__fp_eval, with the commonest leaves of a path done here without its call: a member
- * step, a literal, $this and a bound %variable (half the nodes a criterion evaluates). They
- * give exactly what fhir__fp_eval gives; at the depth limit, or for any other node, it is
- * called. */
-static inline int eval_fast(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
-                            const struct fhir_collection *focus, struct fhir_collection *out)
+static int eval_ident(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
+                      const struct fhir_collection *focus, struct fhir_collection *out);
+static int eval_invoke(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
+                       const struct fhir_collection *focus, struct fhir_collection *out);
+static int eval_binary(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
+                       const struct fhir_collection *focus, struct fhir_collection *out);
+
+/* fhir__fp_eval, with the commonest nodes done here without its call: a member step (also
+ * the first of a path), a function call, a literal, $this and a bound %variable (four in five
+ * of the nodes a criterion evaluates). They give exactly what fhir__fp_eval gives (a function
+ * runs one level deeper, as there); at the depth limit, or for any other node, it is called. */
+static inline __attribute__((always_inline)) int eval_fast(struct fhir__fp_ev *e,
+                                                           const struct fhir__fp_node *n,
+                                                           const struct fhir_collection *focus,
+                                                           struct fhir_collection *out)
 {
 	const struct fhir_collection *c;
 	int rc;
@@ -415,10 +433,21 @@ static inline int eval_fast(struct fhir__fp_ev *e, const struct fhir__fp_node *n
 	if (e->depth < FHIR_PATH_MAX_DEPTH * 2 + 8) { /* fhir__fp_eval's ++depth would pass */
 		switch (n->kind) {
 		case FP_IDENT:
-			if (n->at_root)
-				break;
 			memset(out, 0, sizeof(*out));
-			rc = fhir__fp_children_named(e, focus, n->name, out);
+			rc = n->at_root ? eval_ident(e, n, focus, out)
+			                : fhir__fp_children_named(e, focus, n->name, out);
+			if (rc != 0)
+				memset(out, 0, sizeof(*out));
+			return rc;
+		case FP_FUNC:
+		case FP_INVOKE:
+		case FP_BINARY:
+			memset(out, 0, sizeof(*out));
+			e->depth++;
+			rc = n->kind == FP_FUNC     ? n->func->fn(e, n, focus, out)
+			     : n->kind == FP_INVOKE ? eval_invoke(e, n, focus, out)
+			                            : eval_binary(e, n, focus, out);
+			e->depth--;
 			if (rc != 0)
 				memset(out, 0, sizeof(*out));
 			return rc;
@@ -470,7 +499,7 @@ int fhir__fp_lambda_truth(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 	int rc = fhir__fp_lambda(e, n, item, index, &r);
 
 	if (rc == 0)
-		*truth = fhir_collection_truth(&r);
+		*truth = fhir__fp_truth(&r);
 	if (n->pure)
 		fhir_arena_release(e->arena, mark);
 	return rc;
@@ -531,11 +560,15 @@ static const char *choice_type(const char *suffix)
 	for (size_t i = 0; i < sizeof(fhir_primitives) / sizeof(fhir_primitives[0]); i++) {
 		const char *t = fhir_primitives[i];
 
-		if (toupper((unsigned char)t[0]) == suffix[0] && strcmp(suffix + 1, t + 1) == 0)
+		/* (every name here starts with a lower-case ASCII letter) */
+		if (t[0] - 'a' + 'A' == suffix[0] && t[1] == suffix[1] &&
+		    strcmp(suffix + 1, t + 1) == 0)
 			return t;
 	}
 	for (size_t i = 0; i < sizeof(fhir_complex_types) / sizeof(fhir_complex_types[0]); i++)
-		if (strcmp(fhir_complex_types[i], suffix) == 0)
+		if (fhir_complex_types[i][0] == suffix[0] &&
+		    fhir_complex_types[i][1] == suffix[1] &&
+		    strcmp(fhir_complex_types[i], suffix) == 0)
 			return fhir_complex_types[i];
 	return NULL;
 }
@@ -576,17 +609,29 @@ static int push_member(struct fhir__fp_ev *e, const cJSON *parent, const cJSON *
 	const cJSON *ext_one = NULL;
 	size_t index = 0, ext_index = 0;
 	int ext_looked = 0, rc;
+	struct fhir_value v;
 
-	if (fhir__fp_is_array(m))
+	if (fhir__fp_is_array(m)) {
 		one = m->child;
-	else
+		if (out->capacity == 0 && one != NULL && one->next != NULL) {
+			/* a first answer of several items: room for all at once (at most) rather
+			 * than growing from one item to four, a copy each time */
+			size_t n = 0;
+
+			for (const cJSON *c = one; c != NULL && n < FHIR_PATH_MAX_ITEMS;
+			     c = c->next)
+				n++;
+			fhir_collection_reserve(out, e->arena, n);
+		}
+	} else {
 		elems = NULL;
+	}
+	memset(&v, 0, sizeof(v));
+	v.kind = FHIR_VALUE_NODE;
+	v.name = name;
 	for (; one != NULL; one = elems != NULL ? one->next : NULL, index++) {
-		struct fhir_value v;
 		const cJSON *rt;
 
-		memset(&v, 0, sizeof(v));
-		v.kind = FHIR_VALUE_NODE;
 		v.node = one;
 		if (fhir__fp_is_null(one)) {
 			/* a repeating primitive with no value but an id or extensions: the element
@@ -603,7 +648,6 @@ static int push_member(struct fhir__fp_ev *e, const cJSON *parent, const cJSON *
 				continue;
 			v.node = ext_one;
 		}
-		v.name = name;
 		v.type = type;
 		rt = fhir__fp_is_object(one) ? fhir__fp_member(one, "resourceType") : NULL;
 		if (fhir__fp_is_string(rt)) { /* as fhir_collection_push_node names it */
@@ -675,7 +719,8 @@ int fhir__fp_children_named(struct fhir__fp_ev *e, const struct fhir_collection 
 			continue;
 		}
 		if (item->kind == FHIR_VALUE_NODE && !fhir__fp_is_object(item->node) &&
-		    (strcmp(name, "extension") == 0 || strcmp(name, "id") == 0)) {
+		    ((name[0] == 'e' && strcmp(name, "extension") == 0) ||
+		     (name[0] == 'i' && strcmp(name, "id") == 0))) {
 			const cJSON *pe = primitive_element(item);
 
 			m = fhir__fp_is_object(pe) ? fhir__fp_member(pe, name) : NULL;
@@ -796,15 +841,10 @@ static int logic_truth(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
                        const struct fhir_collection *c, int *truth)
 {
 	struct fhir_value v;
-	int rc = fhir__fp_singleton(e, n, n->name, c, &v);
 
-	if (rc < 0)
-		return rc;
-	if (rc == 1) {
-		*truth = -1;
-		return 0;
-	}
-	*truth = fhir_collection_truth(c);
+	if (c->count > 1) /* the singleton's error */
+		return fhir__fp_singleton(e, n, n->name, c, &v);
+	*truth = fhir__fp_truth(c);
 	return 0;
 }
 
@@ -1393,6 +1433,32 @@ static int eval_negate(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 	return fhir__fp_push(e, out, &p);
 }
 
+/* left.right (FHIRPath N1 §Path selection): the right evaluated on the left's items, its
+ * answer remembered per request when n has a memo_key, or found in a where() group. For
+ * fhir__fp_eval and eval_fast: *out is empty and e->depth already counts n. */
+static int eval_invoke(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
+                       const struct fhir_collection *focus, struct fhir_collection *out)
+{
+	struct fhir_collection tmp;
+	int rc;
+
+	if (n->where_site && e->env->where_state != NULL &&
+	    (rc = fhir__fp_where_site(e, n, focus, out)) != 1)
+		return rc;
+	if (n->memo_key != NULL && focus->count == 1 && e->env->memo != NULL) {
+		int truth;
+
+		if (fhir__fp_memo_get(e, n, &focus->items[0], &truth))
+			return truth >= 0 ? fhir__fp_push_bool(e, out, truth) : 0;
+	}
+	rc = eval_fast(e, n->left, focus, &tmp);
+	if (rc == 0)
+		rc = eval_fast(e, n->right, &tmp, out);
+	if (rc == 0 && n->memo_key != NULL && focus->count == 1 && e->env->memo != NULL)
+		fhir__fp_memo_put(e, n, &focus->items[0], out);
+	return rc;
+}
+
 int fhir__fp_eval(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
                   const struct fhir_collection *focus, struct fhir_collection *out)
 {
@@ -1419,24 +1485,7 @@ int fhir__fp_eval(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 		rc = n->func->fn(e, n, focus, out);
 		break;
 	case FP_INVOKE:
-		if (n->where_site && e->env->where_state != NULL &&
-		    (rc = fhir__fp_where_site(e, n, focus, out)) != 1)
-			break;
-		rc = 0;
-		if (n->memo_key != NULL && focus->count == 1 && e->env->memo != NULL) {
-			int truth;
-
-			if (fhir__fp_memo_get(e, n, &focus->items[0], &truth)) {
-				if (truth >= 0)
-					rc = fhir__fp_push_bool(e, out, truth);
-				break;
-			}
-		}
-		rc = eval_fast(e, n->left, focus, &tmp);
-		if (rc == 0)
-			rc = eval_fast(e, n->right, &tmp, out);
-		if (rc == 0 && n->memo_key != NULL && focus->count == 1 && e->env->memo != NULL)
-			fhir__fp_memo_put(e, n, &focus->items[0], out);
+		rc = eval_invoke(e, n, focus, out);
 		break;
 	case FP_INDEXER:
 		rc = eval_fast(e, n->left, focus, &tmp);

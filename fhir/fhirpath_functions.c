@@ -15,20 +15,6 @@ const struct fhir_value fhir__fp_booleans[2] = {
     {.kind = FHIR_VALUE_BOOLEAN, .u.boolean = 1},
 };
 
-int fhir__fp_push_bool(struct fhir__fp_ev *e, struct fhir_collection *out, int b)
-{
-	struct fhir_value v;
-
-	if (out->count == 0 && out->capacity == 0) {
-		/* a view (count == capacity): never written through, as fhir__fp_borrow's */
-		out->items = (struct fhir_value *)&fhir__fp_booleans[b != 0];
-		out->count = out->capacity = 1;
-		return 0;
-	}
-	v = fhir__fp_bool(b);
-	return fhir__fp_push(e, out, &v);
-}
-
 int fhir__fp_push_int(struct fhir__fp_ev *e, struct fhir_collection *out, int64_t i)
 {
 	struct fhir_value v = fhir__fp_int(i);
@@ -661,7 +647,7 @@ FN(fn_iif)
 		rc = fhir__fp_arg(e, call, 0, &crit);
 	if (rc != 0)
 		return rc;
-	t = fhir_collection_truth(&crit);
+	t = fhir__fp_truth(&crit);
 	if (t != 1 && call->nargs < 3)
 		return 0;
 	/* the chosen branch is evaluated in the context of iif's input, like its criterion */
@@ -780,7 +766,7 @@ FN(fn_not)
 
 	if (rc != 0)
 		return rc < 0 ? rc : 0;
-	return fhir__fp_push_bool(e, out, fhir_collection_truth(in) == 0);
+	return fhir__fp_push_bool(e, out, fhir__fp_truth(in) == 0);
 }
 
 /* ---- FHIR additions (FHIR R4 §2.24 FHIRPath) --------------------------------------------- */

@@ -170,6 +170,10 @@ struct fhir__fp_node {
 		/* INVOKE: the key its Boolean answers are remembered under per request, or NULL
 		 * (fhirpath_memo.c) */
 		const struct fhir__fp_memo_key *memo_key;
+		/* VAR: the name string every fhir_path_bind_variables gave for var_slot, when they
+		 * all gave the same one (NULL when not): the environment's name at that position
+		 * is then known equal by its address */
+		const char *bound_name;
 	};
 	const struct fhir__fp_func *func;
 	/* FUNC with FP_F_REGEX and a literal pattern: compiled once at compile time (regfree'd by
@@ -364,6 +368,21 @@ static inline int fhir__fp_push(struct fhir__fp_ev *e, struct fhir_collection *c
 	}
 	return fhir__fp_push_grow(e, c, v);
 }
+/* fhir_collection_truth inline (every lambda, and/or operand and iif criterion asks it): 1 for
+ * [true] or several items or one that is not a Boolean, 0 for [false], -1 for empty. */
+static inline int fhir__fp_truth(const struct fhir_collection *c)
+{
+	const struct fhir_value *v;
+
+	if (c->count != 1)
+		return c->count == 0 ? -1 : 1;
+	v = &c->items[0];
+	if (v->kind == FHIR_VALUE_BOOLEAN)
+		return v->u.boolean ? 1 : 0;
+	if (v->kind == FHIR_VALUE_NODE && fhir__fp_is_bool(v->node))
+		return fhir__fp_is_true(v->node) ? 1 : 0;
+	return 1;
+}
 /* Fills e->err with "expression:<offset of n>" and returns status. */
 int fhir__fp_fail(struct fhir__fp_ev *e, const struct fhir__fp_node *n, int status, const char *fmt,
                   ...) __attribute__((format(printf, 4, 5)));
@@ -474,8 +493,17 @@ unsigned long fhir__fp_regex_compiles(void);
  * A Boolean into an empty collection that has no array becomes a view of a static [false] or
  * [true] (fhir__fp_booleans; read-only like every view: a later push copies it first), since
  * most Booleans are a whole answer (comparisons, exists(), and/or): no allocation, no copy. */
-int fhir__fp_push_bool(struct fhir__fp_ev *e, struct fhir_collection *out, int b);
 extern const struct fhir_value fhir__fp_booleans[2]; /* [0] false, [1] true */
+static inline int fhir__fp_push_bool(struct fhir__fp_ev *e, struct fhir_collection *out, int b)
+{
+	if (out->count == 0 && out->capacity == 0) {
+		/* a view (count == capacity): never written through, as fhir__fp_borrow's */
+		out->items = (struct fhir_value *)&fhir__fp_booleans[b != 0];
+		out->count = out->capacity = 1;
+		return 0;
+	}
+	return fhir__fp_push(e, out, &fhir__fp_booleans[b != 0]);
+}
 int fhir__fp_push_int(struct fhir__fp_ev *e, struct fhir_collection *out, int64_t i);
 int fhir__fp_push_str(struct fhir__fp_ev *e, struct fhir_collection *out, const char *s);
 
@@ -525,8 +553,14 @@ extern const size_t fhir__fp_model_row_count;
 
 /* The FHIR type of element `name` of a `parent` (a type name, or a backbone path such as
  * "Patient.contact"), following inheritance; NULL when the model does not know it.
- * BORROWED: static strings. Choice elements [x] are typed by their suffix, not here. */
+ * BORROWED: static strings, canonical (fhir__fp_model_intern). Choice elements [x] are typed by
+ * their suffix, not here. */
 const char *fhir__fp_model_child(const char *parent, const char *name);
+/* The model's canonical copy of `s` (static: one address per text, for ever) when s is the text
+ * of one of its strings (a resource or data type name, an element's parent, name or type),
+ * else NULL (also for NULL). A member name interned when an expression is compiled lets
+ * fhir__fp_model_child find its answer by address alone. */
+const char *fhir__fp_model_intern(const char *s);
 /* 1 if `type` is an R4 resource type name. */
 int fhir__fp_model_is_resource(const char *type);
 /* The model's own copy of resource type name `type` (static: one address per name, so the

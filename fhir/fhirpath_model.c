@@ -338,10 +338,57 @@ static const char *model_child(const char *parent, const char *name)
 	return NULL;
 }
 
+/* Every distinct text among the model's strings (resource and data type names, and the parents,
+ * names and types of the element rows), once, by hash (open addressing; at most a third full),
+ * built once: the first address added for a text is its canonical one, and resources[] go in
+ * first, so fhir__fp_model_resource's answers are canonical too. */
+#define INTERN_SLOTS 2048
+static const char *intern_slots[INTERN_SLOTS];
+static pthread_once_t intern_once = PTHREAD_ONCE_INIT;
+
+static void intern_add(const char *s)
+{
+	for (size_t k = (size_t)fhir_hash_bytes(s, strlen(s));; k++) {
+		const char **slot = &intern_slots[k & (INTERN_SLOTS - 1)];
+
+		if (*slot == NULL)
+			*slot = s;
+		if (*slot == s || strcmp(*slot, s) == 0)
+			return;
+	}
+}
+
+static void intern_build(void)
+{
+	for (size_t i = 0; i < sizeof(resources) / sizeof(resources[0]); i++)
+		intern_add(resources[i]);
+	for (size_t i = 0; i < sizeof(datatypes) / sizeof(datatypes[0]); i++)
+		intern_add(datatypes[i][0]);
+	for (size_t i = 0; i < fhir__fp_model_row_count; i++) {
+		intern_add(fhir__fp_model_rows[i].parent);
+		intern_add(fhir__fp_model_rows[i].name);
+		intern_add(fhir__fp_model_rows[i].type);
+	}
+}
+
+const char *fhir__fp_model_intern(const char *s)
+{
+	if (s == NULL)
+		return NULL;
+	pthread_once(&intern_once, intern_build);
+	for (size_t k = (size_t)fhir_hash_bytes(s, strlen(s));; k++) {
+		const char *r = intern_slots[k & (INTERN_SLOTS - 1)];
+
+		if (r == NULL || r == s || strcmp(r, s) == 0)
+			return r;
+	}
+}
+
 /* This thread's recent answers of fhir__fp_model_child, direct-mapped by the two names' text:
  * navigation asks the same (parent, name) for every resource of a record, and the inheritance
  * walk costs several binary searches. Keyed by copies of the text (parent may be a request's
- * JSON string, gone after it); longer names are not remembered. Answers are static strings. */
+ * JSON string, gone after it); longer names are not remembered. Answers are the model's
+ * canonical strings (fhir__fp_model_intern). */
 #define CHILD_MEMO_SLOTS 256
 #define CHILD_MEMO_NAME  40
 struct child_memo {
@@ -354,31 +401,23 @@ static _Thread_local struct child_memo child_memo[CHILD_MEMO_SLOTS];
 /* In front of it, the answers by the names' addresses (a compiled expression's member name, a
  * model type or a resource's resourceType: the same few addresses again and again), each slot
  * pointing at the text-keyed entry it found. An address is not trusted alone (a freed request's
- * string may be reused for another name): a hit still compares the text. */
+ * string may be reused for another name): a hit still compares the text, unless both names are
+ * the model's canonical strings (static: an address that is one of them is that text for ever;
+ * member names are interned when an expression is compiled), when the slot holds the answer
+ * itself and a hit is two address compares. */
 struct child_seen {
 	const char *parent, *name;
 	const struct child_memo *memo;
-	/* parent is one of the model's own strings (model_string): then a memo entry filled from
-	 * that address holds its text, without comparing it */
-	int static_parent;
+	const char *type;  /* the answer, when canonical */
+	int static_parent; /* parent is canonical: a memo entry filled from it holds its text */
+	int canonical;     /* parent and name are both canonical: type is the answer */
 };
 static _Thread_local struct child_seen child_seen[CHILD_MEMO_SLOTS];
 
-/* The model's strings this thread has handed out as element types (static, so an address equal
- * to one of them is that string and no other: no text to compare), by address. */
-static _Thread_local const char *model_strings[CHILD_MEMO_SLOTS];
-
-static size_t model_string_slot(const char *s)
-{
-	uintptr_t k = (uintptr_t)s;
-
-	return (size_t)((k >> 3) ^ (k >> 11)) & (CHILD_MEMO_SLOTS - 1);
-}
-
-/* 1 when s is a string of the model's (a resource type name, or a type handed out before). */
+/* 1 when s is the model's canonical string for its text. */
 static int model_string(const char *s)
 {
-	return model_strings[model_string_slot(s)] == s || fhir__fp_model_resource(s) == s;
+	return fhir__fp_model_intern(s) == s;
 }
 
 static const char *model_child_by_text(const char *parent, const char *name,
@@ -393,18 +432,22 @@ const char *fhir__fp_model_child(const char *parent, const char *name)
 
 	if (parent == NULL || name == NULL)
 		return NULL;
-	if (s->parent == parent && s->name == name && s->memo != NULL &&
-	    ((s->static_parent && s->memo->parent_at == parent) ||
-	     strcmp(s->memo->parent, parent) == 0) &&
-	    strcmp(s->memo->name, name) == 0)
-		return s->memo->type;
+	if (s->parent == parent && s->name == name) {
+		if (s->canonical)
+			return s->type;
+		if (s->memo != NULL &&
+		    ((s->static_parent && s->memo->parent_at == parent) ||
+		     strcmp(s->memo->parent, parent) == 0) &&
+		    strcmp(s->memo->name, name) == 0)
+			return s->memo->type;
+	}
 	type = model_child_by_text(parent, name, &m);
 	s->parent = parent;
 	s->name = name;
 	s->memo = m; /* NULL for a name too long to remember */
+	s->type = type;
 	s->static_parent = model_string(parent);
-	if (type != NULL)
-		model_strings[model_string_slot(type)] = type;
+	s->canonical = s->static_parent && model_string(name);
 	return type;
 }
 
@@ -422,7 +465,7 @@ static const char *model_child_by_text(const char *parent, const char *name,
 	for (; name[ln] != '\0' && ln < CHILD_MEMO_NAME; ln++)
 		h = (h ^ (unsigned char)name[ln]) * 1099511628211ULL;
 	if (lp >= CHILD_MEMO_NAME || ln >= CHILD_MEMO_NAME)
-		return model_child(parent, name);
+		return fhir__fp_model_intern(model_child(parent, name));
 	m = &child_memo[(h ^ (h >> 32)) & (CHILD_MEMO_SLOTS - 1)];
 	*found = m;
 	if (m->parent[0] != '\0' && strcmp(m->parent, parent) == 0 && strcmp(m->name, name) == 0)
@@ -430,7 +473,7 @@ static const char *model_child_by_text(const char *parent, const char *name,
 	memcpy(m->parent, parent, lp + 1);
 	memcpy(m->name, name, ln + 1);
 	m->parent_at = parent;
-	m->type = model_child(parent, name);
+	m->type = fhir__fp_model_intern(model_child(parent, name));
 	return m->type;
 }
 

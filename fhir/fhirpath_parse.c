@@ -387,6 +387,15 @@ static int parse_datetime_literal(struct parser *p, struct fhir__fp_node **out)
 	return 0;
 }
 
+/* A member step's name: the model's canonical copy when it has one (fhir__fp_model_intern:
+ * the type of the member is then found by address), else the token's text. */
+static const char *member_name(const char *text)
+{
+	const char *canonical = fhir__fp_model_intern(text);
+
+	return canonical != NULL ? canonical : text;
+}
+
 /* term: literal | %var | $this | ( expr ) | identifier | function call. FHIRPath N1 §Grammar. */
 static int parse_term(struct parser *p, struct fhir__fp_node **out)
 {
@@ -456,7 +465,7 @@ static int parse_term(struct parser *p, struct fhir__fp_node **out)
 		if (t->kind == FP_T_IDENT && peek(p)->kind == FP_T_LPAREN)
 			return parse_call(p, t, out);
 		n = node_new(p, FP_IDENT, t->offset);
-		n->name = t->text;
+		n->name = member_name(t->text);
 		n->at_root = 1;
 		*out = n;
 		return 0;
@@ -489,7 +498,7 @@ static int parse_postfix(struct parser *p, struct fhir__fp_node **out)
 					return rc;
 			} else {
 				right = node_new(p, FP_IDENT, name->offset);
-				right->name = name->text;
+				right->name = member_name(name->text);
 			}
 			n = node_new(p, FP_INVOKE, t->offset);
 			n->left = left;

@@ -56,6 +56,25 @@ static int type_is(const struct fhir_value *v, const char *t)
 	return v->type != NULL && strcmp(v->type, t) == 0;
 }
 
+/* Which date type `t` names: 1 date, 2 dateTime, 3 instant, 4 time, 0 another (or NULL). */
+static inline int date_type(const char *t)
+{
+	if (t == NULL)
+		return 0;
+	switch (t[0]) {
+	case 'd':
+		if (t[1] != 'a' || t[2] != 't' || t[3] != 'e')
+			return 0;
+		return t[4] == '\0' ? 1 : strcmp(t + 4, "Time") == 0 ? 2 : 0;
+	case 'i':
+		return strcmp(t, "instant") == 0 ? 3 : 0;
+	case 't':
+		return strcmp(t, "time") == 0 ? 4 : 0;
+	default:
+		return 0;
+	}
+}
+
 /* A JSON string as a date: 1 when it parses (FHIR date/dateTime/instant/time text). */
 static int string_as_date(const char *s, struct fhir_value *out)
 {
@@ -78,15 +97,12 @@ int fhir__fp_prim(const struct fhir_value *v, struct fhir_value *out)
 	if (v->kind != FHIR_VALUE_NODE)
 		return 1;
 	if (fhir__fp_is_string(n)) {
-		/* the first letter rules out most types (code, string, uri) before any strcmp: this
-		 * runs for every string a criterion compares */
-		const char t0 = v->type != NULL ? v->type[0] : '\0';
+		/* the type read once, by its letters (this runs for every string a criterion
+		 * compares) */
+		const int dk = date_type(v->type);
 
-		if ((t0 == 'd' || t0 == 'i' || t0 == 't') &&
-		    (type_is(v, "date") || type_is(v, "dateTime") || type_is(v, "instant") ||
-		     type_is(v, "time")) &&
-		    string_as_date(n->valuestring, out)) {
-			if (type_is(v, "dateTime") || type_is(v, "instant"))
+		if (dk != 0 && string_as_date(n->valuestring, out)) {
+			if (dk == 2 || dk == 3)
 				out->kind = FHIR_VALUE_DATETIME;
 			return 1;
 		}
@@ -97,7 +113,8 @@ int fhir__fp_prim(const struct fhir_value *v, struct fhir_value *out)
 	if (fhir__fp_is_number(n)) {
 		double d = n->valuedouble;
 
-		if (!type_is(v, "decimal") && d == floor(d) && fabs(d) < 9007199254740992.0) {
+		if (!(v->type != NULL && v->type[0] == 'd' && type_is(v, "decimal")) &&
+		    d == floor(d) && fabs(d) < 9007199254740992.0) {
 			out->kind = FHIR_VALUE_INTEGER;
 			out->u.integer = (int64_t)d;
 		} else {
@@ -263,9 +280,28 @@ static int calendar_vs_ucum(const char *k, const char *u)
 	return 0;
 }
 
+/* 1 when v is a JSON string that fhir__fp_prim makes a String whatever its text: its type
+ * does not start as date, dateTime, instant and time do (the first letter, as there). */
+static inline int plain_json_string(const struct fhir_value *v)
+{
+	char t0;
+
+	if (v->kind != FHIR_VALUE_NODE || !fhir__fp_is_string(v->node))
+		return 0;
+	t0 = v->type != NULL ? v->type[0] : '\0';
+	return t0 != 'd' && t0 != 'i' && t0 != 't';
+}
+
 int fhir__fp_equal(const struct fhir_value *a, const struct fhir_value *b)
 {
 	struct fhir_value pa, pb;
+
+	/* the commonest comparison, a code or system against a String literal: two Strings,
+	 * which the general way below compares by their text too (no date coercion applies) */
+	if (b->kind == FHIR_VALUE_STRING && plain_json_string(a))
+		return strcmp(a->node->valuestring, b->u.string) == 0;
+	if (a->kind == FHIR_VALUE_STRING && plain_json_string(b))
+		return strcmp(a->u.string, b->node->valuestring) == 0;
 	int ka = fhir__fp_prim(a, &pa), kb = fhir__fp_prim(b, &pb);
 
 	if (!ka || !kb) {

@@ -1509,6 +1509,110 @@ static void test_model_child_memo(void)
 		          "Patient.gender code, Observation.gender none");
 }
 
+/* fhir__fp_model_intern gives one address per model text (from a copy too), nothing for other
+ * text; compiled member steps carry that address, and fhir__fp_model_child answers canonical
+ * strings, the same for a canonical and a copied name, and never one pair's for another. */
+static void test_model_intern(void)
+{
+	static const char *const texts[] = {"Condition",       "code",   "CodeableConcept",
+	                                    "Patient.contact", "gender", "recordedDate"};
+	const char *gender = fhir__fp_model_intern("gender");
+	const char *patient = fhir__fp_model_intern("Patient");
+	const char *observation = fhir__fp_model_intern("Observation");
+	struct fhir_path *path = NULL;
+	struct fhir_error err;
+	char copy[64];
+	const char *a, *b, *c, *d;
+	int ok = 1;
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		const char *r;
+
+		snprintf(copy, sizeof copy, "%s", texts[i]);
+		r = fhir__fp_model_intern(copy);
+		ok = ok && r != NULL && r != copy && strcmp(r, texts[i]) == 0 &&
+		     fhir__fp_model_intern(r) == r;
+	}
+	ok = ok && fhir__fp_model_intern("notAModelName") == NULL &&
+	     fhir__fp_model_intern("") == NULL && fhir__fp_model_intern(NULL) == NULL &&
+	     fhir__fp_model_resource("Condition") == fhir__fp_model_intern("Condition");
+	a = fhir__fp_model_child(patient, gender);
+	b = fhir__fp_model_child(patient, gender); /* by address alone */
+	snprintf(copy, sizeof copy, "gender");
+	c = fhir__fp_model_child(patient, copy);
+	d = fhir__fp_model_child(observation, gender);
+	ok = ok && a != NULL && strcmp(a, "code") == 0 && fhir__fp_model_intern(a) == a && b == a &&
+	     c == a && d == NULL;
+	ok = ok && fhir_path_compile("Patient.gender", &path, &err) == 0 &&
+	     path->root->kind == FP_INVOKE && path->root->right->name == gender &&
+	     path->root->left->name == patient;
+	fhir_path_free(path);
+	if (ok)
+		passed++;
+	else
+		fail_case("model intern", "another answer",
+		          "one canonical address per model text; Patient.gender code");
+}
+
+/* A collection whose array is the arena's last allocation grows where it is; one that is not
+ * moves (its items copied); a view of an array grows without touching the items of the
+ * collection it shares them with. */
+static void test_collection_growth(void)
+{
+	struct fhir_arena *a = fhir_arena_new();
+	struct fhir_collection c = {NULL, 0, 0}, d = {NULL, 0, 0}, view;
+	const struct fhir_value *first;
+	int ok = 1;
+
+	for (int64_t i = 0; i < 3; i++) {
+		struct fhir_value v = fhir__fp_int(i);
+
+		fhir_collection_push(&c, a, &v);
+	}
+	first = c.items;
+	for (int64_t i = 3; i < 20; i++) { /* 4, 8, 16, 32: grown in place each time */
+		struct fhir_value v = fhir__fp_int(i);
+
+		fhir_collection_push(&c, a, &v);
+	}
+	ok = ok && c.items == first && c.count == 20 && c.capacity == 32;
+	(void)fhir_arena_alloc(a, 16); /* now not the last allocation */
+	for (int64_t i = 20; i < 40; i++) {
+		struct fhir_value v = fhir__fp_int(i);
+
+		fhir_collection_push(&c, a, &v);
+	}
+	ok = ok && c.items != first && c.count == 40;
+	for (size_t i = 0; i < c.count; i++)
+		ok = ok && c.items[i].kind == FHIR_VALUE_INTEGER &&
+		     c.items[i].u.integer == (int64_t)i;
+	/* a full array at the top, and a view of it */
+	fhir_collection_reserve(&d, a, 2);
+	for (int64_t i = 0; i < 2; i++) {
+		struct fhir_value v = fhir__fp_int(100 + i);
+
+		fhir_collection_push(&d, a, &v);
+	}
+	fhir__fp_borrow(&view, &d);
+	{
+		struct fhir_value v = fhir__fp_int(7);
+
+		fhir_collection_push(&view, a, &v); /* grows in place, past d's capacity */
+		ok = ok && view.items == d.items && view.count == 3 && d.count == 2;
+		v = fhir__fp_int(8);
+		fhir_collection_push(&d, a, &v); /* d is no longer at the top: it moves */
+		ok = ok && d.items != view.items && d.count == 3 && d.items[2].u.integer == 8 &&
+		     view.items[2].u.integer == 7 && d.items[0].u.integer == 100 &&
+		     view.items[1].u.integer == 101;
+	}
+	fhir_arena_free(a);
+	if (ok)
+		passed++;
+	else
+		fail_case("collection growth", "another layout",
+		          "in place at the top, copied elsewhere, views apart");
+}
+
 /* A small arena grows by doubling blocks and its reset keeps a bounded reserve it reuses; a
  * compiled expression holds what it needs (it held a 64 KB block each before). */
 static void test_arena_sizes(void)
@@ -1756,6 +1860,8 @@ int main(void)
 	test_model_resource();
 	test_find_reference();
 	test_model_child_memo();
+	test_model_intern();
+	test_collection_growth();
 	test_answer_memo();
 	test_arena_sizes();
 	test_regex_cache();

@@ -119,6 +119,60 @@ out:
 	fhir_arena_free(arena);
 }
 
+/* The bound_name of the first %name node under n (depth first), or NULL. */
+static const char *bound_of(const struct fhir__fp_node *n, const char *name)
+{
+	const char *s;
+
+	if (n == NULL)
+		return NULL;
+	if (n->kind == FP_VAR && strcmp(n->name, name) == 0)
+		return n->bound_name;
+	if ((s = bound_of(n->left, name)) != NULL || (s = bound_of(n->right, name)) != NULL)
+		return s;
+	for (size_t i = 0; i < n->nargs; i++)
+		if ((s = bound_of(n->args[i], name)) != NULL)
+			return s;
+	return NULL;
+}
+
+/* A bound %name remembers the layout's string (its address then stands for its text) only while
+ * every binding gave that same string; the answers are the same either way. */
+static void test_bound_names(void)
+{
+	struct fhir_arena *arena = fhir_arena_new();
+	static const char *const layout[] = {"a", "b", "c"};
+	char a2[] = "a", b2[] = "b", c2[] = "c";
+	const char *const copies[] = {a2, b2, c2};
+	struct fhir_path *p = NULL;
+	struct fhir_error err;
+
+	CHECK(fhir_path_compile("%a * 100 + %b * 10 + %c", &p, &err) == FHIR_OK, "%s", err.message);
+	if (p != NULL) {
+		struct fhir_path_var by_address[] = {var_int(arena, layout[0], 1),
+		                                     var_int(arena, layout[1], 2),
+		                                     var_int(arena, layout[2], 3)};
+		struct fhir_path_var by_text[] = {var_int(arena, a2, 1), var_int(arena, b2, 2),
+		                                  var_int(arena, c2, 3)};
+
+		CHECK(bound_of(p->root, "a") == NULL, "%s", "nothing before binding");
+		fhir_path_bind_variables(p, layout, 3);
+		CHECK(bound_of(p->root, "a") == layout[0] && bound_of(p->root, "c") == layout[2],
+		      "%s", "the layout's strings");
+		CHECK(eval_int(p, by_address, 3) == 123, "%lld", eval_int(p, by_address, 3));
+		CHECK(eval_int(p, by_text, 3) == 123, "%lld", eval_int(p, by_text, 3));
+		fhir_path_bind_variables(p, layout, 3);
+		CHECK(bound_of(p->root, "b") == layout[1], "%s", "the same strings again: kept");
+		fhir_path_bind_variables(p, copies, 3);
+		CHECK(bound_of(p->root, "a") == NULL && slot_of(p->root, "a") == 0, "%s",
+		      "other strings, same positions: slot kept, address forgotten");
+		CHECK(eval_int(p, by_address, 3) == 123, "%lld", eval_int(p, by_address, 3));
+		CHECK(eval_int(p, by_text, 3) == 123, "%lld", eval_int(p, by_text, 3));
+	}
+	fhir_path_free(p);
+	fhir_arena_free(arena);
+}
+
 /* An environment that defines a FHIRPath built-in name (%sct) still wins over the built-in
  * constant when bound, as when looked up by name. */
 static void test_builtin_names(void)
@@ -235,6 +289,7 @@ int main(void)
 {
 	test_positions();
 	test_builtin_names();
+	test_bound_names();
 	test_loaded_policies();
 	return testkit_done();
 }
