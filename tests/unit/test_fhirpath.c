@@ -1490,7 +1490,7 @@ static void test_answer_memo_many(void)
 				    out.items[0].u.integer != want[k] ||
 				    fhir__fp_memo_answers(memo) != (round == 0 ? k + 1 : 4) * N) {
 					fail_case(exprs[k], "another count or answers",
-					          "the count worked out here, N answers a sub-expression");
+					          "the count worked out here, N answers each");
 					ok = 0;
 				}
 			}
