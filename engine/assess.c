@@ -1005,8 +1005,9 @@ static int assess(struct engine_request *req, struct engine_result *out)
 	}
 	set_builtins(rd, req->context);
 	/* the per-request tables sized once from the record, not doubled as it is read: the
-	 * shipped policies remember ≈ 3 Boolean answers of each Condition (fhirpath_memo.c) */
-	fhir_path_memo_reserve(rd->memo, 3 * rd->prefetched.count);
+	 * shipped policies remember ≈ 7 Boolean answers of each Condition (fhirpath_memo.c;
+	 * 16 bytes each, issue 12 ninth round) */
+	fhir_path_memo_reserve(rd->memo, 8 * rd->prefetched.count);
 	engine__text_reserve(rd->text, rd->prefetched.count);
 	for (i = 0; i < n; i++) {
 		const uint64_t *set = pending_orders[i].policies;

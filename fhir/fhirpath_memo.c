@@ -181,20 +181,53 @@ void fhir__fp_memo_mark(struct fhir__fp_node *n, struct fhir_arena *arena)
 
 /* ---- evaluation: the table of answers, per request ----------------------------------------- */
 
+/* What an answer is filed under besides its focus node: the sub-expression (by its key's text,
+ * so the same text in two expressions shares answers) and the focus item's type and member name
+ * (compared by address). A request meets a few dozen of them; each is kept once, in `ctxs`, and
+ * the answers name it by its index, so that an answer is 16 bytes (issue 12: at 10,000
+ * Conditions the table outgrew the caches at 40 bytes an answer). */
+#define CTX_SEEN 32 /* a power of 2 */
+
+struct truth_ctx {
+	const struct fhir__fp_memo_key *key;
+	const char *type, *name;
+};
+
+/* One answer. Its home slot is chosen by its focus node (the low two bits by its context), so
+ * the answers of one resource or element lie side by side, in one or two cache lines, and the
+ * several criteria that read a Condition find them there. */
 struct truth_slot {
-	const struct fhir__fp_memo_key *key; /* NULL: empty */
-	const cJSON *node;
-	const char *type, *name; /* the focus item's, compared by address */
-	int depth;               /* e->depth it was worked out at */
-	int truth;               /* -1 {}, 0 false, 1 true */
+	const cJSON *node; /* NULL: empty */
+	uint32_t ctx;      /* index into ctxs */
+	int16_t depth;     /* e->depth it was worked out at (<= FHIR_PATH_MAX_DEPTH) */
+	int8_t truth;      /* -1 {}, 0 false, 1 true */
 };
 struct fhir__fp_truths {
 	struct truth_slot *slots;
-	size_t cap, used; /* cap a power of 2, used <= cap / 2 */
-	/* the slots filled, in fill order (room for cap / 2): a clear empties those alone, not
-	 * the whole table */
-	size_t *filled;
+	size_t cap, used; /* cap a power of 2 (or 0), used <= cap * 3 / 4 */
+	/* the slots filled, in fill order (room for cap * 3 / 4): a clear empties those alone,
+	 * not the whole table */
+	uint32_t *filled;
+	/* the contexts met, and their look-up table (open addressing, ctx index + 1; 0 empty) */
+	struct truth_ctx *ctxs;
+	size_t ctx_count, ctx_cap; /* ctx_cap a power of 2, ctx_count <= ctx_cap / 2 */
+	uint32_t *ctx_slots;
+	/* the last context found for each of a few memo keys, by the key's address: most look-ups
+	 * end here (a direct-mapped cache in front of ctx_slots; key NULL: empty) */
+	struct truth_ctx_seen {
+		struct truth_ctx c;
+		uint32_t ctx;
+	} seen[CTX_SEEN];
 };
+
+_Static_assert(FHIR_PATH_MAX_DEPTH <= INT16_MAX, "a slot keeps the depth in 16 bits");
+
+static void *must(void *p)
+{
+	if (p == NULL)
+		abort(); /* architecture.md rule 5 */
+	return p;
+}
 
 void fhir__fp_truths_free(struct fhir__fp_truths *t)
 {
@@ -202,6 +235,8 @@ void fhir__fp_truths_free(struct fhir__fp_truths *t)
 		return;
 	free(t->slots);
 	free(t->filled);
+	free(t->ctxs);
+	free(t->ctx_slots);
 	free(t);
 }
 
@@ -211,10 +246,16 @@ int fhir__fp_truths_clear(struct fhir__fp_truths *t, size_t max_slots)
 		return 1;
 	if (t->cap > max_slots)
 		return 0;
-	/* the filled slots alone (a slot is empty by its key: the rest is written when filled) */
+	/* the filled slots alone (a slot is empty by its node: the rest is written when filled);
+	 * the contexts go too (their keys belong to compiled expressions that may be freed) */
 	for (size_t k = 0; k < t->used; k++)
-		t->slots[t->filled[k]].key = NULL;
+		t->slots[t->filled[k]].node = NULL;
 	t->used = 0;
+	if (t->ctx_count > 0) {
+		memset(t->ctx_slots, 0, t->ctx_cap * sizeof(*t->ctx_slots));
+		memset(t->seen, 0, sizeof(t->seen));
+	}
+	t->ctx_count = 0;
 	return 1;
 }
 
@@ -224,59 +265,136 @@ static int same_key(const struct fhir__fp_memo_key *a, const struct fhir__fp_mem
 	       (a->hash == b->hash && a->len == b->len && memcmp(a->text, b->text, a->len) == 0);
 }
 
-static size_t slot_of(const struct fhir__fp_truths *t, const struct fhir__fp_memo_key *key,
-                      const struct fhir_value *item)
+static size_t ctx_home(const struct fhir__fp_truths *t, const struct fhir__fp_memo_key *key,
+                       const char *type, const char *name)
 {
-	size_t i = (size_t)fhir__mix64(key->hash ^ (uint64_t)(uintptr_t)item->node) & (t->cap - 1);
+	return (size_t)fhir__mix64(key->hash ^ (uint64_t)(uintptr_t)type ^
+	                           ((uint64_t)(uintptr_t)name << 1)) &
+	       (t->ctx_cap - 1);
+}
 
-	while (t->slots[i].key != NULL &&
-	       !(t->slots[i].node == item->node && t->slots[i].type == item->type &&
-	         t->slots[i].name == item->name && same_key(t->slots[i].key, key)))
+/* The index of (key, item's type and name) in t->ctxs; filed there when `add` (else
+ * UINT32_MAX when it is not). */
+static uint32_t ctx_find(struct fhir__fp_truths *t, const struct fhir__fp_memo_key *key,
+                         const struct fhir_value *item, int add)
+{
+	size_t i;
+
+	if (t->ctx_cap > 0)
+		for (i = ctx_home(t, key, item->type, item->name); t->ctx_slots[i] != 0;
+		     i = (i + 1) & (t->ctx_cap - 1)) {
+			const struct truth_ctx *c = &t->ctxs[t->ctx_slots[i] - 1];
+
+			if (c->type == item->type && c->name == item->name && same_key(c->key, key))
+				return t->ctx_slots[i] - 1;
+		}
+	if (!add)
+		return UINT32_MAX;
+	if ((t->ctx_count + 1) * 2 > t->ctx_cap) {
+		size_t cap = t->ctx_cap ? t->ctx_cap * 2 : 64;
+
+		if (cap > UINT32_MAX / 2)
+			abort();
+		free(t->ctx_slots);
+		t->ctx_slots = must(calloc(cap, sizeof(*t->ctx_slots)));
+		t->ctxs = must(realloc(t->ctxs, cap / 2 * sizeof(*t->ctxs)));
+		t->ctx_cap = cap;
+		for (size_t k = 0; k < t->ctx_count; k++) {
+			const struct truth_ctx *c = &t->ctxs[k];
+
+			for (i = ctx_home(t, c->key, c->type, c->name); t->ctx_slots[i] != 0;
+			     i = (i + 1) & (t->ctx_cap - 1))
+				;
+			t->ctx_slots[i] = (uint32_t)k + 1;
+		}
+	}
+	for (i = ctx_home(t, key, item->type, item->name); t->ctx_slots[i] != 0;
+	     i = (i + 1) & (t->ctx_cap - 1))
+		;
+	t->ctxs[t->ctx_count].key = key;
+	t->ctxs[t->ctx_count].type = item->type;
+	t->ctxs[t->ctx_count].name = item->name;
+	t->ctx_slots[i] = (uint32_t)++t->ctx_count;
+	return (uint32_t)(t->ctx_count - 1);
+}
+
+/* ctx_find, answered from t->seen when the same key (by address), type and name were the
+ * last looked up in its entry. */
+static uint32_t ctx_of(struct fhir__fp_truths *t, const struct fhir__fp_memo_key *key,
+                       const struct fhir_value *item, int add)
+{
+	struct truth_ctx_seen *s = &t->seen[((uintptr_t)key >> 4) & (CTX_SEEN - 1)];
+	uint32_t ctx;
+
+	if (s->c.key == key && s->c.type == item->type && s->c.name == item->name)
+		return s->ctx;
+	ctx = ctx_find(t, key, item, add);
+	if (ctx != UINT32_MAX) {
+		s->c.key = key;
+		s->c.type = item->type;
+		s->c.name = item->name;
+		s->ctx = ctx;
+	}
+	return ctx;
+}
+
+/* The slot of (node, ctx): the one holding it, or the empty one where it would go. */
+static size_t slot_of(const struct fhir__fp_truths *t, const cJSON *node, uint32_t ctx)
+{
+	size_t i = (((size_t)fhir__mix64((uint64_t)(uintptr_t)node) & ~(size_t)3) | (ctx & 3)) &
+	           (t->cap - 1);
+
+	while (t->slots[i].node != NULL && !(t->slots[i].node == node && t->slots[i].ctx == ctx))
 		i = (i + 1) & (t->cap - 1);
 	return i;
 }
 
-/* Moves t's answers into a table of cap slots (a power of 2, more than twice t->used). */
+/* Moves t's answers into a table of cap slots (a power of 2, holding t->used at most 3/4 full);
+ * the contexts stay as they are. */
 static void grow(struct fhir__fp_truths *t, size_t cap)
 {
-	struct fhir__fp_truths bigger = {NULL, cap, t->used, NULL};
-	size_t n = 0;
+	struct truth_slot *old = t->slots;
+	size_t old_cap = t->cap, n = 0;
 
-	bigger.slots = calloc(bigger.cap, sizeof(*bigger.slots));
-	bigger.filled = malloc(bigger.cap / 2 * sizeof(*bigger.filled));
-	if (bigger.slots == NULL || bigger.filled == NULL)
-		abort();
-	for (size_t i = 0; i < t->cap; i++)
-		if (t->slots[i].key != NULL) {
-			struct fhir_value v = {.node = t->slots[i].node,
-			                       .type = t->slots[i].type,
-			                       .name = t->slots[i].name};
-			size_t at = slot_of(&bigger, t->slots[i].key, &v);
-
-			bigger.slots[at] = t->slots[i];
-			bigger.filled[n++] = at;
-		}
-	free(t->slots);
+	if (cap > (size_t)UINT32_MAX)
+		abort(); /* (filled keeps 32-bit indices) */
+	t->slots = must(calloc(cap, sizeof(*t->slots)));
 	free(t->filled);
-	*t = bigger;
+	t->filled = must(malloc((cap / 4 * 3 + 1) * sizeof(*t->filled)));
+	t->cap = cap;
+	for (size_t i = 0; i < old_cap; i++)
+		if (old[i].node != NULL) {
+			size_t at = slot_of(t, old[i].node, old[i].ctx);
+
+			t->slots[at] = old[i];
+			t->filled[n++] = (uint32_t)at;
+		}
+	t->used = n;
+	free(old);
+}
+
+/* The smallest table (a power of 2, at least 64) that holds `answers` at most 3/4 full. */
+static size_t cap_for(size_t answers)
+{
+	size_t cap = 64;
+
+	while (cap / 4 * 3 < answers)
+		cap *= 2;
+	return cap;
 }
 
 void fhir__fp_truths_reserve(struct fhir__fp_truths **tp, size_t answers)
 {
-	size_t cap = 64;
+	size_t cap;
 
-	if (answers > ((size_t)1 << 20))
+	if (answers > ((size_t)1 << 21))
 		answers = (size_t)1
-		          << 20; /* 2^21 slots (96 MB) at most: beyond, it doubles as used */
-	while (cap < 2 * answers)
-		cap *= 2;
+		          << 21; /* 2^22 slots (64 MB) at most: beyond, it doubles as used */
+	cap = cap_for(answers);
 	if (cap <= 64)
 		return; /* the first table that fhir__fp_memo_put makes */
-	if (*tp == NULL) {
-		*tp = calloc(1, sizeof(**tp));
-		if (*tp == NULL)
-			abort();
-	}
+	if (*tp == NULL)
+		*tp = must(calloc(1, sizeof(**tp)));
 	if ((*tp)->cap < cap)
 		grow(*tp, cap);
 }
@@ -286,11 +404,15 @@ int fhir__fp_memo_get(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 {
 	struct fhir__fp_truths *t = *fhir__fp_memo_truths(e->env->memo);
 	const struct truth_slot *s;
+	uint32_t ctx;
 
-	if (t == NULL || item->kind != FHIR_VALUE_NODE)
+	if (t == NULL || t->cap == 0 || item->kind != FHIR_VALUE_NODE)
 		return 0;
-	s = &t->slots[slot_of(t, n->memo_key, item)];
-	if (s->key == NULL || e->depth > s->depth)
+	ctx = ctx_of(t, n->memo_key, item, 0);
+	if (ctx == UINT32_MAX)
+		return 0;
+	s = &t->slots[slot_of(t, item->node, ctx)];
+	if (s->node == NULL || e->depth > s->depth)
 		return 0;
 	*truth = s->truth;
 	return 1;
@@ -301,30 +423,27 @@ void fhir__fp_memo_put(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 {
 	struct fhir__fp_truths **tp = fhir__fp_memo_truths(e->env->memo), *t = *tp;
 	struct truth_slot *s;
+	uint32_t ctx;
 	size_t at;
 
-	if (item->kind != FHIR_VALUE_NODE || answer->count > 1 ||
+	if (item->kind != FHIR_VALUE_NODE || item->node == NULL || answer->count > 1 ||
 	    (answer->count == 1 && answer->items[0].kind != FHIR_VALUE_BOOLEAN))
 		return; /* (never, for the functions keyed) */
-	if (t == NULL) {
-		t = *tp = calloc(1, sizeof(*t));
-		if (t == NULL)
-			abort();
-	}
-	if ((t->used + 1) * 2 > t->cap)
+	if (t == NULL)
+		t = *tp = must(calloc(1, sizeof(*t)));
+	if ((t->used + 1) * 4 > t->cap * 3)
 		grow(t, t->cap == 0 ? 64 : t->cap * 2);
-	at = slot_of(t, n->memo_key, item);
+	ctx = ctx_of(t, n->memo_key, item, 1);
+	at = slot_of(t, item->node, ctx);
 	s = &t->slots[at];
-	if (s->key == NULL)
-		t->filled[t->used++] = at;
+	if (s->node == NULL)
+		t->filled[t->used++] = (uint32_t)at;
 	else if (s->depth >= e->depth)
 		return; /* what is there serves more depths */
-	s->key = n->memo_key;
 	s->node = item->node;
-	s->type = item->type;
-	s->name = item->name;
-	s->depth = e->depth;
-	s->truth = answer->count == 0 ? -1 : answer->items[0].u.boolean ? 1 : 0;
+	s->ctx = ctx;
+	s->depth = (int16_t)e->depth;
+	s->truth = (int8_t)(answer->count == 0 ? -1 : answer->items[0].u.boolean ? 1 : 0);
 }
 
 size_t fhir__fp_memo_answers(struct fhir_path_memo *memo)

@@ -3,8 +3,9 @@
  * comparison per pair. A set only answers "is an item equal (fhir__fp_equal == 1) to one already
  * in?": every item is filed under hash keys chosen so that equal items always share one, and
  * fhir__fp_equal decides among the items a key finds. A JSON object or array (compared by content)
- * is found by its address, then by a shallow hash (a resource's type and id); it is hashed by its
- * whole content only when another, different one with the same shallow hash is in the set. Must
+ * is found by a shallow hash (a resource's type and id), which finds the same node again too; it
+ * is hashed by its whole content only when another, different one with the same shallow hash is
+ * in the set (in identity mode it is found by its address alone). Must
  * not change what is equal, and must not allocate outside the arena it is given. FHIRPath N1
  * §Equality, §Combining. */
 #include "fhirpath_internal.h"
@@ -346,16 +347,22 @@ static int keys_of(const struct fhir_value *v, int identity, struct key *k)
 	memset(k, 0, 3 * sizeof(*k));
 	if (v->kind == FHIR_VALUE_NODE && v->node == NULL)
 		return 0; /* cJSON_Compare(NULL, ...) is false */
-	if (v->kind == FHIR_VALUE_NODE) {
-		k[n].family = K_NODE;
-		k[n++].bucket = (int64_t)(uintptr_t)v->node;
-	}
 	if (!fhir__fp_prim(v, &p)) {
-		if (!identity) {
+		/* an object or array: by its address in identity mode, else by its content alone
+		 * (K_TREE finds the same node too, as its first shallow-hash item or by its content
+		 * hash: one key, and one slot a Condition, instead of two) */
+		if (identity && v->kind == FHIR_VALUE_NODE) {
+			k[n].family = K_NODE;
+			k[n++].bucket = (int64_t)(uintptr_t)v->node;
+		} else if (!identity) {
 			k[n].family = K_TREE;
 			k[n++].tree = v->node;
 		}
 		return n;
+	}
+	if (v->kind == FHIR_VALUE_NODE) {
+		k[n].family = K_NODE;
+		k[n++].bucket = (int64_t)(uintptr_t)v->node;
 	}
 	switch (p.kind) {
 	case FHIR_VALUE_STRING: {

@@ -1431,6 +1431,79 @@ static void test_answer_memo(void)
 	fhir_arena_free(arena);
 }
 
+/* The memo's table of answers grows and keeps each answer apart by focus and sub-expression
+ * (fhirpath_memo.c: 16-byte answers filed by focus node and an interned context): 3,000 items,
+ * four keyed sub-expressions (two of them alike but for the function, two alike but for the
+ * literal) from a table that doubles several times, then from a reserved one; every count is
+ * the one worked out here, the answers are filed once each and answered from the memo the
+ * second time. */
+static void test_answer_memo_many(void)
+{
+	enum { N = 3000 };
+	static const char *const exprs[] = {
+	    "items.where(a.where($this = 1).exists()).count()",
+	    "items.where(a.where($this = 1).empty()).count()",
+	    "items.where(b.where($this = 2).exists()).count()",
+	    "items.where(b.where($this = 3).exists()).count()",
+	};
+	struct fhir_path *paths[4] = {NULL};
+	cJSON *doc = cJSON_CreateObject(), *items = cJSON_AddArrayToObject(doc, "items");
+	int64_t want[4] = {0, 0, 0, 0};
+	int ok = 1;
+
+	for (int i = 0; i < N; i++) {
+		cJSON *it = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(it, "a", i % 3);
+		cJSON_AddNumberToObject(it, "b", i % 5);
+		cJSON_AddItemToArray(items, it);
+		want[0] += i % 3 == 1;
+		want[1] += i % 3 != 1;
+		want[2] += i % 5 == 2;
+		want[3] += i % 5 == 3;
+	}
+	for (size_t k = 0; k < 4; k++) {
+		struct fhir_error err;
+
+		if (fhir_path_compile(exprs[k], &paths[k], &err) != 0)
+			ok = 0;
+	}
+	for (int reserved = 0; reserved < 2 && ok; reserved++) {
+		struct fhir_arena *arena = fhir_arena_new();
+		struct fhir_path_memo *memo = fhir_path_memo_new();
+		struct fhir_path_env env;
+
+		memset(&env, 0, sizeof(env));
+		env.arena = arena;
+		env.memo = memo;
+		fhir_datetime_parse("2025-06-15T12:00:00.000Z", &env.now, NULL);
+		if (reserved)
+			fhir_path_memo_reserve(memo, 4 * N);
+		for (int round = 0; round < 2; round++)
+			for (size_t k = 0; k < 4; k++) {
+				struct fhir_collection input = {NULL, 0, 0}, out;
+				struct fhir_error err;
+
+				fhir_collection_push_node(&input, arena, doc);
+				if (fhir_path_eval(paths[k], &input, &env, &out, &err) != 0 ||
+				    out.count != 1 || out.items[0].kind != FHIR_VALUE_INTEGER ||
+				    out.items[0].u.integer != want[k] ||
+				    fhir__fp_memo_answers(memo) != (round == 0 ? k + 1 : 4) * N) {
+					fail_case(exprs[k], "another count or answers",
+					          "the count worked out here, N answers each");
+					ok = 0;
+				}
+			}
+		fhir_path_memo_free(memo);
+		fhir_arena_free(arena);
+	}
+	if (ok)
+		passed++;
+	for (size_t k = 0; k < 4; k++)
+		fhir_path_free(paths[k]);
+	cJSON_Delete(doc);
+}
+
 /* fhir_find_reference names a resource with or without a version ("/_history/N"), and only
  * that resource. */
 static void test_find_reference(void)
@@ -1863,6 +1936,7 @@ int main(void)
 	test_model_intern();
 	test_collection_growth();
 	test_answer_memo();
+	test_answer_memo_many();
 	test_arena_sizes();
 	test_regex_cache();
 	test_arena_mark();
