@@ -1439,7 +1439,7 @@ static void test_answer_memo(void)
  * second time. */
 static void test_answer_memo_many(void)
 {
-	enum { N = 3000 };
+	enum { ITEMS = 3000 };
 	static const char *const exprs[] = {
 	    "items.where(a.where($this = 1).exists()).count()",
 	    "items.where(a.where($this = 1).empty()).count()",
@@ -1451,7 +1451,7 @@ static void test_answer_memo_many(void)
 	int64_t want[4] = {0, 0, 0, 0};
 	int ok = 1;
 
-	for (int i = 0; i < N; i++) {
+	for (int i = 0; i < ITEMS; i++) {
 		cJSON *it = cJSON_CreateObject();
 
 		cJSON_AddNumberToObject(it, "a", i % 3);
@@ -1478,7 +1478,7 @@ static void test_answer_memo_many(void)
 		env.memo = memo;
 		fhir_datetime_parse("2025-06-15T12:00:00.000Z", &env.now, NULL);
 		if (reserved)
-			fhir_path_memo_reserve(memo, 4 * N);
+			fhir_path_memo_reserve(memo, 4 * ITEMS);
 		for (int round = 0; round < 2; round++)
 			for (size_t k = 0; k < 4; k++) {
 				struct fhir_collection input = {NULL, 0, 0}, out;
@@ -1488,9 +1488,10 @@ static void test_answer_memo_many(void)
 				if (fhir_path_eval(paths[k], &input, &env, &out, &err) != 0 ||
 				    out.count != 1 || out.items[0].kind != FHIR_VALUE_INTEGER ||
 				    out.items[0].u.integer != want[k] ||
-				    fhir__fp_memo_answers(memo) != (round == 0 ? k + 1 : 4) * N) {
+				    fhir__fp_memo_answers(memo) !=
+				        (round == 0 ? k + 1 : 4) * ITEMS) {
 					fail_case(exprs[k], "another count or answers",
-					          "the count worked out here, N answers each");
+					          "the count worked out here, ITEMS answers each");
 					ok = 0;
 				}
 			}
