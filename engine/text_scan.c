@@ -264,6 +264,15 @@ static size_t joined(struct tokbuf *b, size_t start, size_t end, char *norm, siz
 		push(b, start, end, "op", 0);
 		return 0;
 	}
+	/* "x3", "x6" (UK shorthand for times or a course length: "physio x3 months", "x6/12")
+	 * read as "x 3", as the vocabulary writes it */
+	if (len >= 2 && len <= 4 && norm[0] == 'x' && strspn(norm + 1, "0123456789") == len - 1) {
+		memmove(norm + 2, norm + 1, len);
+		norm[1] = '\0';
+		push(b, start, start + 1, norm, 0);
+		push(b, start + 1, end, norm + 2, 0);
+		return 1;
+	}
 	for (size_t k = 0; k < sizeof(splits) / sizeof(splits[0]); k++) {
 		size_t h = splits[k].h, r = splits[k].r;
 		char *rest;

@@ -310,6 +310,9 @@ static void test_spelling(void)
 	CHECK_STR(tokens(a, "preop pre-operative preoccupied"), "pre op pre op preoccupied");
 	CHECK_STR(tokens(a, "X-ray, xray, XRays, xrayed"), "x ray x ray x rays xrayed");
 	CHECK_STR(tokens(a, "backpain, back pain, backpains"), "back pain back pain back pains");
+	/* "x3", "x6/12": a count or course length, read as the vocabulary writes it (H117) */
+	CHECK_STR(tokens(a, "physio x3 months, x6/12, x10, xr, x"),
+	          "physio x 3 months x 6 12 x 10 xr x");
 	CHECK_STR(tokens(a, "pins & needles, A&E, T & O"), "pins and needles ae t and o");
 	fhir_arena_free(a);
 }
