@@ -1216,11 +1216,26 @@ static int concept_in(const struct engine__concept *concepts, int c, const int *
 	return 0;
 }
 
+/* 1 when a word in tokens [from, to) starts a clause of time or cause ("consented after physio
+ * failed", "declined since the MRI"): what follows it is not the object of the word before. */
+static int connector_between(const struct scan *s, size_t from, size_t to)
+{
+	static const char *const connectors[] = {"after", "following", "since",  "because", "once",
+	                                         "when",  "until",     "unless", "if"};
+
+	for (size_t t = from; t < to; t++)
+		if (s->toks[t].norm != NULL &&
+		    engine__word_listed(s->toks[t].norm, connectors,
+		                        sizeof(connectors) / sizeof(connectors[0])))
+			return 1;
+	return 0;
+}
+
 /* What the mention at match m of a concept with an object is about (engine__object): the
  * concept it is read as. A phrase that names its own object (its concept is, or is narrower
  * than, one of `self`: "would rather not have an injection") is about that; else the first
- * concept of `self` or `other` after it within the window decides; when none follows, the
- * last one before it. */
+ * concept of `self` or `other` after it within the window and before a connector
+ * (connector_between) decides; when none follows, the last one before it. */
 static int object_concept(const struct scan *s, const struct engine__concept *concepts,
                           const struct match *m, int concept)
 {
@@ -1240,7 +1255,8 @@ static int object_concept(const struct scan *s, const struct engine__concept *co
 		      concept_in(concepts, c, o->other, o->other_count)))
 			continue;
 		if (x->start >= m->end && x->start - m->end < (size_t)o->window &&
-		    (after == NULL || x->start < after->start))
+		    (after == NULL || x->start < after->start) &&
+		    !connector_between(s, m->end, x->start))
 			after = x;
 		if (x->end <= m->start && m->start - x->end < (size_t)o->window &&
 		    (before == NULL || x->end > before->end))
