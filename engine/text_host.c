@@ -1593,6 +1593,17 @@ void engine__text_hits_reset(struct engine__text *t)
 		t->hit_count = 0;
 }
 
+size_t engine__text_hits_mark(const struct engine__text *t)
+{
+	return t != NULL ? t->hit_count : 0;
+}
+
+void engine__text_hits_back(struct engine__text *t, size_t mark)
+{
+	if (t != NULL && mark < t->hit_count)
+		t->hit_count = mark;
+}
+
 /* ---- evidence: the hits inside each evidence resource, in one walk of it ------------------- */
 
 static size_t node_hash(const cJSON *node, size_t cap)
