@@ -215,7 +215,9 @@ static void read_prefetch(struct request_data *rd, const cJSON *prefetch,
 {
 	size_t nkeys, k;
 	const struct engine_prefetch_key *keys = engine_prefetch_keys(&nkeys);
+	struct fhir_collection supporting = {0}; /* the orders' own, read once for every key */
 
+	engine__record_supporting(&supporting, rd->arena, &rd->draft_orders);
 	for (k = 0; k < nkeys; k++) {
 		const cJSON *value = key_value(prefetch, supplied, k);
 
@@ -250,7 +252,7 @@ static void read_prefetch(struct request_data *rd, const cJSON *prefetch,
 		/* what an order carries as its own supporting information is the record too */
 		if (k != ENGINE_KEY_PATIENT && k != ENGINE_KEY_ENCOUNTER)
 			engine__record_add_supporting(
-			    &rd->data[k], rd->arena, &rd->draft_orders, keys[k].resource_type,
+			    &rd->data[k], rd->arena, &supporting, keys[k].resource_type,
 			    k == ENGINE_KEY_MEDICATIONS ? "MedicationStatement" : NULL);
 	}
 }

@@ -190,11 +190,15 @@ struct engine_triggers;
  * engine__record_tidy drops from c (resources of one prefetch key, in arena) the requests that
  * say "do not do this" (doNotPerform) and every copy of a resource (same resourceType and id)
  * but its latest version (Meta.lastUpdated, else Meta.versionId, else the first sent).
- * engine__record_add_supporting appends to c the resources of `type` (or `also`) that a draft
- * order in `orders` contains and names in supportingInfo ('#id'), each once; BORROWED nodes. */
+ * engine__record_supporting lists in *out (arena) what the draft orders in `orders` contain and
+ * name in supportingInfo ('#id'), in order, requests not to act left out: read once per request.
+ * engine__record_add_supporting appends to c the resources of that list of `type` (or `also`),
+ * each once; BORROWED nodes. */
 void engine__record_tidy(struct fhir_collection *c, struct fhir_arena *arena);
+void engine__record_supporting(struct fhir_collection *out, struct fhir_arena *arena,
+                               const struct fhir_collection *orders);
 void engine__record_add_supporting(struct fhir_collection *c, struct fhir_arena *arena,
-                                   const struct fhir_collection *orders, const char *type,
+                                   const struct fhir_collection *supporting, const char *type,
                                    const char *also);
 
 struct engine__text;
