@@ -215,7 +215,9 @@ static void read_prefetch(struct request_data *rd, const cJSON *prefetch,
 {
 	size_t nkeys, k;
 	const struct engine_prefetch_key *keys = engine_prefetch_keys(&nkeys);
+	struct fhir_collection supporting = {0}; /* the orders' own, read once for every key */
 
+	engine__record_supporting(&supporting, rd->arena, &rd->draft_orders);
 	for (k = 0; k < nkeys; k++) {
 		const cJSON *value = key_value(prefetch, supplied, k);
 
@@ -250,7 +252,7 @@ static void read_prefetch(struct request_data *rd, const cJSON *prefetch,
 		/* what an order carries as its own supporting information is the record too */
 		if (k != ENGINE_KEY_PATIENT && k != ENGINE_KEY_ENCOUNTER)
 			engine__record_add_supporting(
-			    &rd->data[k], rd->arena, &rd->draft_orders, keys[k].resource_type,
+			    &rd->data[k], rd->arena, &supporting, keys[k].resource_type,
 			    k == ENGINE_KEY_MEDICATIONS ? "MedicationStatement" : NULL);
 	}
 }
@@ -392,12 +394,59 @@ static void split_reason(const struct request_data *rd, struct fhir_collection *
 	*got = kept;
 }
 
+/* The lets of one (order, policy) assessment, each evaluated when first needed: before an
+ * expression that names it (policy.c's let sets), so that a criterion that does not apply, or
+ * a branch not reached, costs none of the lets only it reads. A let is evaluated as it was
+ * in file order: with lets 0..i-1 in scope (those it needs evaluated first), the policy's
+ * where-state, and and/or skipping; the mentions() notes it makes are forgotten (a let's
+ * notes were never read: each criterion starts afresh). */
+struct lazy_lets {
+	const struct request_data *rd;
+	const struct engine_policy *p;
+	struct fhir_path_var *vars;
+	struct fhir_path_where_state *where;
+	uint64_t *done; /* bit i: let i evaluated (or being: its needs come first) */
+};
+
+static void need_let(struct lazy_lets *l, size_t i);
+
+/* Evaluates the lets of `set` (NULL: none) not evaluated yet: a word operation per 64 lets
+ * when they all are. */
+static void need_lets(struct lazy_lets *l, const uint64_t *set)
+{
+	size_t words = ENGINE_SET_WORDS(l->p->let_count);
+	uint64_t bits;
+
+	for (size_t w = 0; set != NULL && w < words; w++)
+		while ((bits = set[w] & ~l->done[w]) != 0)
+			need_let(l, w * 64 + (size_t)__builtin_ctzll(bits));
+}
+
+static void need_let(struct lazy_lets *l, size_t i)
+{
+	const struct request_data *rd = l->rd;
+	size_t at = VAR_BUILTIN_COUNT + i, mark;
+
+	if (engine__set_has(l->done, i))
+		return;
+	engine__set_add(l->done, i);
+	need_lets(l, l->p->lets[i].needs); /* earlier lets only: no cycle */
+	mark = engine__text_hits_mark(rd->text);
+	/* `and`/`or` may skip an operand that cannot change the answer (fhir.h and_or_skip):
+	 * the mentions() it would call note evidence, but a let's notes are never read, and with
+	 * a vocabulary loaded the text functions do not fail */
+	eval_env(rd, l->p->lets[i].expr, l->vars, at, rd->engine->vocab != NULL, l->where,
+	         &l->vars[at].value, NULL);
+	engine__text_hits_back(rd->text, mark);
+}
+
 /* policies/README.md "criteria": met, then unavailable data (unless notMet settles it),
  * unknown, notMet, otherwise. */
 static void criterion_state(const struct request_data *rd, const struct engine_criterion *c,
-                            const struct fhir_path_var *vars, size_t count,
+                            struct lazy_lets *lets, size_t count,
                             struct engine__criterion_result *r)
 {
+	const struct fhir_path_var *vars = lets->vars;
 	struct fhir_collection got;
 	const char *error = NULL;
 	const char *missing = unavailable_note(rd, c->needs);
@@ -406,12 +455,14 @@ static void criterion_state(const struct request_data *rd, const struct engine_c
 	r->assessed = 1;
 	engine__text_hits_reset(rd->text);
 	if (c->applies != NULL) {
+		need_lets(lets, c->applies_lets);
 		eval(rd, c->applies, vars, count, &got, NULL);
 		if (fhir_collection_truth(&got) != 1) {
 			r->assessed = 0;
 			return;
 		}
 	}
+	need_lets(lets, c->lets);
 	if (c->met != NULL && eval(rd, c->met, vars, count, &got, &error) == 0 && yields(&got)) {
 		r->state = ENGINE_MET;
 		r->evidence = got;
@@ -459,10 +510,10 @@ static void criterion_state(const struct request_data *rd, const struct engine_c
 
 /* A criterion's state, and the text phrases (resource and words) behind its evidence. */
 static void assess_criterion(const struct request_data *rd, const struct engine_criterion *c,
-                             const struct fhir_path_var *vars, size_t count,
+                             struct lazy_lets *lets, size_t count,
                              struct engine__criterion_result *r)
 {
-	criterion_state(rd, c, vars, count, r);
+	criterion_state(rd, c, lets, count, r);
 	if (r->assessed && r->evidence.count > 0)
 		r->phrase_count = engine__text_evidence(rd->text, &r->evidence, &r->phrases);
 }
@@ -483,22 +534,15 @@ static int assess_policy(const struct request_data *rd, const struct engine_poli
 	size_t total = base + p->let_count + p->criterion_count;
 	struct fhir_path_var *vars = fhir_arena_alloc(rd->arena, total * sizeof(*vars));
 	/* the lets' filters of one record variable, answered in one pass (policy.c) */
-	struct fhir_path_where_state *where = fhir_path_where_state_new(p->where_plan, rd->arena);
+	struct lazy_lets lets = {rd, p, vars, fhir_path_where_state_new(p->where_plan, rd->arena),
+	                         engine__set_new(rd->arena, ENGINE_SET_WORDS(p->let_count))};
 	size_t i, n;
 
 	memcpy(vars, rd->builtins, sizeof(rd->builtins));
 	fhir_collection_push_node(&vars[VAR_ORDER].value, rd->arena, order);
 	n = base;
-	for (i = 0; i < p->let_count; i++) {
-		vars[n].name = p->lets[i].name;
-		/* `and`/`or` may skip an operand that cannot change the answer (fhir.h
-		 * and_or_skip): the mentions() it would call note evidence, but a let's notes are
-		 * never read (each criterion starts afresh), and with a vocabulary loaded the text
-		 * functions do not fail */
-		eval_env(rd, p->lets[i].expr, vars, n, rd->engine->vocab != NULL, where,
-		         &vars[n].value, NULL);
-		n++;
-	}
+	for (i = 0; i < p->let_count; i++)
+		vars[n++].name = p->lets[i].name; /* values when first needed (need_lets) */
 	a->policy = p;
 	a->order = order;
 	a->order_ref = order_ref;
@@ -510,7 +554,7 @@ static int assess_policy(const struct request_data *rd, const struct engine_poli
 	for (i = 0; i < p->criterion_count; i++) {
 		struct engine__criterion_result *r = &a->criteria[i];
 
-		assess_criterion(rd, &p->criteria[i], vars, n, r);
+		assess_criterion(rd, &p->criteria[i], &lets, n, r);
 		vars[n + i].name = p->criteria[i].id;
 		if (r->assessed && r->state != ENGINE_UNKNOWN)
 			fhir_collection_push_bool(&vars[n + i].value, rd->arena,
@@ -521,10 +565,12 @@ static int assess_policy(const struct request_data *rd, const struct engine_poli
 		struct fhir_collection got;
 
 		if (o->applies != NULL) {
+			need_lets(&lets, o->applies_lets);
 			eval(rd, o->applies, vars, total, &got, NULL);
 			if (fhir_collection_truth(&got) != 1)
 				continue;
 		}
+		need_lets(&lets, o->when_lets);
 		if (eval(rd, o->when, vars, total, &got, NULL) != 0)
 			continue;
 		if (fhir_collection_truth(&got) != o->is)
@@ -534,6 +580,15 @@ static int assess_policy(const struct request_data *rd, const struct engine_poli
 			a->chosen = (int)i;
 		if (o->stop)
 			break;
+	}
+	if (a->chosen >= 0) {
+		/* what the card and its guards read; a drafted Questionnaire's expressions may
+		 * read any let (questionnaire_draft.c) */
+		if (p->questionnaire_for[ENGINE_ROUTE_IFR] >= 0 ||
+		    p->questionnaire_for[ENGINE_ROUTE_PRIOR_APPROVAL] >= 0)
+			for (i = 0; i < p->let_count; i++)
+				need_let(&lets, i);
+		need_lets(&lets, p->card_lets);
 	}
 	env_init(rd, &a->env, vars, total); /* card.c: `applies` of links and suggestions */
 	return a->chosen >= 0;

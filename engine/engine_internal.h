@@ -47,15 +47,24 @@ enum engine_indicator { ENGINE_INFO, ENGINE_WARNING, ENGINE_CRITICAL };
 
 #define ENGINE_MAX_RECOMMENDATIONS 8
 
+/* Sets of a policy's lets (bit i: lets[i]; ENGINE_SET_WORDS(let_count) words, owned; NULL: none)
+ * that an expression names, worked out at load (policy.c) so that assess.c evaluates a let only
+ * when something about to be evaluated or written names it (a criterion that does not apply
+ * reads none of its lets). */
 struct engine_let {
 	char *name;
 	struct fhir_path *expr;
+	/* the lets to have before evaluating this one: those it names and, when it has filters
+	 * answered in a group (fhir_path_where_plan_add), every earlier let that any grouped
+	 * let names (a group's first filter may evaluate the others' predicates) */
+	uint64_t *needs;
 };
 
 struct engine_criterion {
 	char *id, *label, *clause;
 	unsigned needs; /* bits of enum engine_key */
 	struct fhir_path *applies, *met, *met_text, *unknown, *not_met; /* NULL when absent */
+	uint64_t *applies_lets, *lets; /* named by `applies`; by met, metText, unknown, notMet */
 	enum engine_state otherwise;
 	char *not_met_label; /* card wording of "not met" ("Not recorded"), or NULL: "Not met" */
 };
@@ -63,7 +72,8 @@ struct engine_criterion {
 struct engine_outcome {
 	char *id;
 	struct fhir_path *applies, *when;
-	int is; /* Kleene value that makes it hold: 1, 0 or -1 */
+	uint64_t *applies_lets, *when_lets; /* the lets each names */
+	int is;                             /* Kleene value that makes it hold: 1, 0 or -1 */
 	enum engine_decision decision;
 	int recommendations[ENGINE_MAX_RECOMMENDATIONS]; /* indexes into engine__recommendations */
 	size_t recommendation_count;
@@ -126,6 +136,9 @@ struct engine_policy {
 	size_t trigger_valueset_count;
 	struct engine_guard *guards; /* owned; `applies` of links and suggestions */
 	size_t guard_count;
+	/* the lets a card may read: {{%let}} in any outcome's summary, detail or suggestions,
+	 * and those the guards name (a drafted questionnaire may read any: assess.c) */
+	uint64_t *card_lets;
 	/* effectiveFrom / reviewDate (FHIR dates YYYY-MM-DD, "" when absent; schema.c). A policy
 	 * is not triggered before effectiveFrom; past reviewDate it still applies (a review date
 	 * passed is not a withdrawal) and the date is recorded with every decision. */
@@ -177,11 +190,15 @@ struct engine_triggers;
  * engine__record_tidy drops from c (resources of one prefetch key, in arena) the requests that
  * say "do not do this" (doNotPerform) and every copy of a resource (same resourceType and id)
  * but its latest version (Meta.lastUpdated, else Meta.versionId, else the first sent).
- * engine__record_add_supporting appends to c the resources of `type` (or `also`) that a draft
- * order in `orders` contains and names in supportingInfo ('#id'), each once; BORROWED nodes. */
+ * engine__record_supporting lists in *out (arena) what the draft orders in `orders` contain and
+ * name in supportingInfo ('#id'), in order, requests not to act left out: read once per request.
+ * engine__record_add_supporting appends to c the resources of that list of `type` (or `also`),
+ * each once; BORROWED nodes. */
 void engine__record_tidy(struct fhir_collection *c, struct fhir_arena *arena);
+void engine__record_supporting(struct fhir_collection *out, struct fhir_arena *arena,
+                               const struct fhir_collection *orders);
 void engine__record_add_supporting(struct fhir_collection *c, struct fhir_arena *arena,
-                                   const struct fhir_collection *orders, const char *type,
+                                   const struct fhir_collection *supporting, const char *type,
                                    const char *also);
 
 struct engine__text;

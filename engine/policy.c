@@ -663,23 +663,131 @@ static unsigned check_scopes(struct reader *r, const struct engine_policy *p)
 	return s.reads;
 }
 
+/* ---- the lets each expression needs (assess.c evaluates a let when first needed) ------- */
+
+struct let_names {
+	const struct engine_policy *p;
+	uint64_t *set; /* NULL until a let is named */
+};
+
+/* Adds let `name` (len bytes) to n->set when it is one (a name shared with a built-in counts:
+ * evaluating a let too many is harmless, one too few is not). */
+static void name_let(struct let_names *n, const char *name, size_t len)
+{
+	for (size_t i = 0; i < n->p->let_count; i++) {
+		const char *let = n->p->lets[i].name;
+
+		if (let == NULL || strncmp(let, name, len) != 0 || let[len] != '\0')
+			continue;
+		if (n->set == NULL)
+			n->set = engine__set_new(NULL, ENGINE_SET_WORDS(n->p->let_count));
+		engine__set_add(n->set, i);
+	}
+}
+
+static void note_variable(void *ctx, const char *name)
+{
+	name_let(ctx, name, strlen(name));
+}
+
+static void note_placeholder(void *ctx, const char *name, size_t len)
+{
+	if (len > 1 && name[0] == '%')
+		name_let(ctx, name + 1, len - 1);
+}
+
+static void note_template(struct let_names *n, const cJSON *json)
+{
+	const cJSON *child;
+
+	if (cJSON_IsString(json))
+		engine__each_placeholder(json->valuestring, note_placeholder, n);
+	cJSON_ArrayForEach(child, json) note_template(n, child);
+}
+
+/* The lets `path` names (NEW set, or NULL: none), added to `into` when that is given. */
+static uint64_t *lets_named(const struct engine_policy *p, const struct fhir_path *path,
+                            uint64_t *into)
+{
+	struct let_names n = {p, into};
+
+	if (path != NULL && p->let_count > 0)
+		fhir_path_each_variable(path, note_variable, &n);
+	return n.set;
+}
+
+/* Fills the let sets of p (engine_internal.h). `grouped[i]`: let i has filters answered in a
+ * group of p->where_plan. */
+static void plan_lazy_lets(struct engine_policy *p, const unsigned char *grouped)
+{
+	size_t words = ENGINE_SET_WORDS(p->let_count), i;
+	uint64_t *group_reads = NULL; /* every let a grouped let names */
+	struct let_names card = {p, NULL};
+
+	for (i = 0; i < p->let_count; i++)
+		if (grouped[i])
+			group_reads = lets_named(p, p->lets[i].expr, group_reads);
+	for (i = 0; i < p->let_count; i++) {
+		struct engine_let *let = &p->lets[i];
+
+		let->needs = lets_named(p, let->expr, NULL);
+		for (size_t k = 0; grouped[i] && group_reads != NULL && k < i; k++) {
+			if (!engine__set_has(group_reads, k))
+				continue;
+			if (let->needs == NULL)
+				let->needs = engine__set_new(NULL, words);
+			engine__set_add(let->needs, k);
+		}
+	}
+	free(group_reads);
+	for (i = 0; i < p->criterion_count; i++) {
+		struct engine_criterion *c = &p->criteria[i];
+
+		c->applies_lets = lets_named(p, c->applies, NULL);
+		c->lets = lets_named(p, c->met, NULL);
+		c->lets = lets_named(p, c->met_text, c->lets);
+		c->lets = lets_named(p, c->unknown, c->lets);
+		c->lets = lets_named(p, c->not_met, c->lets);
+	}
+	for (i = 0; i < p->outcome_count; i++) {
+		struct engine_outcome *o = &p->outcomes[i];
+
+		o->applies_lets = lets_named(p, o->applies, NULL);
+		o->when_lets = lets_named(p, o->when, NULL);
+		if (o->summary != NULL)
+			engine__each_placeholder(o->summary, note_placeholder, &card);
+		if (o->detail != NULL)
+			engine__each_placeholder(o->detail, note_placeholder, &card);
+		note_template(&card, o->suggestions);
+	}
+	for (i = 0; i < p->guard_count; i++)
+		card.set = lets_named(p, p->guards[i].applies, card.set);
+	p->card_lets = card.set;
+}
+
 /* Groups the lets' filters of one record variable (`%conditions.where(...)` in several lets)
  * so that a request answers them in one pass over the record (fhir_path_where_plan_add): let
- * i is evaluated with the built-ins and lets 0..i-1 defined (assess.c). */
+ * i is evaluated with the built-ins and lets 0..i-1 defined (assess.c). Then the let sets. */
 static void plan_let_filters(struct engine_policy *p)
 {
 	size_t count, i;
 	const char **names = env_layout(p, &count);
+	unsigned char *grouped = calloc(p->let_count + 1, 1);
 
+	if (grouped == NULL)
+		abort(); /* architecture.md rule 5 */
 	p->where_plan = fhir_path_where_plan_new();
 	for (i = 0; i < p->let_count; i++)
-		fhir_path_where_plan_add(p->where_plan, p->lets[i].expr, names,
-		                         ENGINE_BUILTIN_VAR_COUNT + i);
+		grouped[i] = fhir_path_where_plan_add(p->where_plan, p->lets[i].expr, names,
+		                                      ENGINE_BUILTIN_VAR_COUNT + i) > 0;
 	if (fhir_path_where_plan_seal(p->where_plan) == 0) {
 		fhir_path_where_plan_free(p->where_plan);
 		p->where_plan = NULL;
+		memset(grouped, 0, p->let_count + 1);
 	}
 	free(names);
+	plan_lazy_lets(p, grouped);
+	free(grouped);
 }
 
 /* Compiles the `applies` member of each object in `list` (links or suggestions at `base`) into
@@ -816,6 +924,7 @@ void engine__policy_free(struct engine_policy *p)
 	for (i = 0; i < p->let_count; i++) {
 		free(p->lets[i].name);
 		fhir_path_free(p->lets[i].expr);
+		free(p->lets[i].needs);
 	}
 	free(p->lets);
 	for (i = 0; i < p->criterion_count; i++) {
@@ -829,6 +938,8 @@ void engine__policy_free(struct engine_policy *p)
 		fhir_path_free(c->met_text);
 		fhir_path_free(c->unknown);
 		fhir_path_free(c->not_met);
+		free(c->applies_lets);
+		free(c->lets);
 		free(c->not_met_label);
 	}
 	free(p->criteria);
@@ -838,6 +949,8 @@ void engine__policy_free(struct engine_policy *p)
 		free(o->id);
 		fhir_path_free(o->applies);
 		fhir_path_free(o->when);
+		free(o->applies_lets);
+		free(o->when_lets);
 		free(o->summary);
 		free(o->detail);
 		cJSON_Delete(o->suggestions);
@@ -849,5 +962,6 @@ void engine__policy_free(struct engine_policy *p)
 	for (i = 0; i < p->guard_count; i++)
 		fhir_path_free(p->guards[i].applies);
 	free(p->guards);
+	free(p->card_lets);
 	memset(p, 0, sizeof(*p));
 }

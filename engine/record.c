@@ -87,12 +87,9 @@ void engine__record_tidy(struct fhir_collection *c, struct fhir_arena *arena)
 	c->count = n;
 }
 
-void engine__record_add_supporting(struct fhir_collection *c, struct fhir_arena *arena,
-                                   const struct fhir_collection *orders, const char *type,
-                                   const char *also)
+void engine__record_supporting(struct fhir_collection *out, struct fhir_arena *arena,
+                               const struct fhir_collection *orders)
 {
-	size_t first = c->count;
-
 	for (size_t i = 0; i < orders->count; i++) {
 		const cJSON *order = orders->items[i].node, *ref;
 
@@ -104,15 +101,29 @@ void engine__record_add_supporting(struct fhir_collection *c, struct fhir_arena 
 			const cJSON *res =
 			    r != NULL && r[0] == '#' ? fhir_find_contained(order, r + 1) : NULL;
 			const char *t = fhir_get_string(res, "resourceType");
-			size_t k;
 
-			if (t == NULL || prohibition(res, t) ||
-			    (strcmp(t, type) != 0 && (also == NULL || strcmp(t, also) != 0)))
-				continue;
-			for (k = first; k < c->count && c->items[k].node != res; k++)
-				;
-			if (k == c->count) /* listed once, however often it is referenced */
-				fhir_collection_push_resource(c, arena, res, t);
+			if (t != NULL && !prohibition(res, t))
+				fhir_collection_push_resource(out, arena, res, t);
 		}
+	}
+}
+
+void engine__record_add_supporting(struct fhir_collection *c, struct fhir_arena *arena,
+                                   const struct fhir_collection *supporting, const char *type,
+                                   const char *also)
+{
+	size_t first = c->count;
+
+	for (size_t i = 0; i < supporting->count; i++) {
+		const cJSON *res = supporting->items[i].node;
+		const char *t = supporting->items[i].type;
+		size_t k;
+
+		if (strcmp(t, type) != 0 && (also == NULL || strcmp(t, also) != 0))
+			continue;
+		for (k = first; k < c->count && c->items[k].node != res; k++)
+			;
+		if (k == c->count) /* listed once, however often it is referenced */
+			fhir_collection_push_resource(c, arena, res, t);
 	}
 }

@@ -217,11 +217,15 @@ struct collector {
 	struct engine__text *t;
 	const struct engine__mention *only;
 	size_t sources; /* texts that gave mentions */
+	/* the texts are an evaluation's strings (mentions() or sites() on a string), in its arena,
+	 * which may be released once the host function answers: a text read for the first time
+	 * is copied into the host's arena, so neither the table nor a mention points into it */
+	int transient;
 };
 
 static struct collector collect_begin(struct engine__text *t)
 {
-	struct collector c = {t, NULL, 0};
+	struct collector c = {t, NULL, 0, 0};
 
 	t->collected.count = 0;
 	return c;
@@ -259,6 +263,8 @@ static void collect_mentions(struct collector *c, const char *text)
 	i = text_slot(t->texts, t->text_cap, hash, text);
 	e = &t->texts[i];
 	if (e->text == NULL) {
+		if (c->transient)
+			text = fhir_arena_strdup(t->arena, text);
 		engine__annotate_into(t->vocab, text, t->scratch, out);
 		if (out->count > before) /* out->items is NULL while nothing was read */
 			engine__text_dated_history(text, out->items + before, out->count - before,
@@ -1139,6 +1145,7 @@ static int do_mentions(struct engine__text *t, const struct fhir_value *item,
 		struct collector c = collect_begin(t);
 		struct cached one = {NULL, NULL, 0, 0};
 
+		c.transient = 1;
 		collect_mentions(&c, string);
 		collect_end(&c, &one, 0); /* f.found is not kept: no hit without a node */
 		find_in(&f, NULL, &one);
@@ -1351,6 +1358,7 @@ static void work_out_sites(struct engine__text *t, const cJSON *node, const char
 		struct collector c = collect_begin(t);
 		struct cached one = {NULL, NULL, 0, 0};
 
+		c.transient = 1;
 		collect_mentions(&c, string);
 		collect_end(&c, &one, 0);
 		site_in(&w, NULL, &one);
@@ -1591,6 +1599,17 @@ void engine__text_hits_reset(struct engine__text *t)
 {
 	if (t != NULL)
 		t->hit_count = 0;
+}
+
+size_t engine__text_hits_mark(const struct engine__text *t)
+{
+	return t != NULL ? t->hit_count : 0;
+}
+
+void engine__text_hits_back(struct engine__text *t, size_t mark)
+{
+	if (t != NULL && mark < t->hit_count)
+		t->hit_count = mark;
 }
 
 /* ---- evidence: the hits inside each evidence resource, in one walk of it ------------------- */

@@ -345,6 +345,10 @@ size_t engine__text_order_concepts(struct engine__text *t, const cJSON *order, u
                                    const int **out);
 /* Forgets the mentions() notes (before each criterion). */
 void engine__text_hits_reset(struct engine__text *t);
+/* How many mentions() notes there are (0 when t is NULL), and back to that many: what an
+ * evaluation between the two noted is forgotten (a let evaluated while a criterion is). */
+size_t engine__text_hits_mark(const struct engine__text *t);
+void engine__text_hits_back(struct engine__text *t, size_t mark);
 /* The phrases behind `evidence` (resources): "Condition/c1: ‘?CES’ (cauda equina syndrome,
  * uncertain)", one per resource and mention noted since the last reset. NEW in the text's
  * arena: *out; returns the count. */

@@ -18,10 +18,16 @@ struct tail {
 		lit, sizeof(lit) - 1                                                               \
 	}
 
-/* 1 when w[0..n) ends with suffix. */
-static int ends_with(const char *w, size_t n, const struct tail *suffix)
+/* 1 when w[0..n) ends with suffix (compared from its last byte: most words differ there, and
+ * a suffix is a few bytes, not worth a memcmp call). */
+static inline int ends_with(const char *w, size_t n, const struct tail *suffix)
 {
-	return n >= suffix->n && memcmp(w + n - suffix->n, suffix->s, suffix->n) == 0;
+	if (n < suffix->n)
+		return 0;
+	for (size_t k = suffix->n; k-- > 0;)
+		if (w[n - suffix->n + k] != suffix->s[k])
+			return 0;
+	return 1;
 }
 
 /* Removes the byte at w[at], shortening *n. */
@@ -49,7 +55,8 @@ static int has_oe(const char *w, size_t n)
 size_t engine__spelling_fold(char *w, size_t n)
 {
 	size_t i, k;
-	int ae = 0, oe = 0, z = 0; /* the word holds "ae", "oe", 'z': the rules that need none */
+	/* the word holds "ae", "oe", "ou", 'z': the rules that need none are skipped */
+	int ae = 0, oe = 0, ou = 0, z = 0;
 
 	for (i = 0; i < n; i++) {
 		if (w[i] < 'a' || w[i] > 'z')
@@ -58,6 +65,7 @@ size_t engine__spelling_fold(char *w, size_t n)
 			ae |= w[i - 1] == 'a';
 			oe |= w[i - 1] == 'o';
 		}
+		ou |= w[i] == 'u' && i > 0 && w[i - 1] == 'o';
 		z |= w[i] == 'z';
 	}
 	if (n == 4 && memcmp(w, "gray", 4) == 0) {
@@ -94,7 +102,7 @@ size_t engine__spelling_fold(char *w, size_t n)
 		static const struct tail tails[] = {TAIL("our"), TAIL("ours"), TAIL("oured"),
 		                                    TAIL("ouring")};
 
-		for (k = 0; k < sizeof(tails) / sizeof(tails[0]); k++)
+		for (k = 0; ou && k < sizeof(tails) / sizeof(tails[0]); k++)
 			if (ends_with(w, n, &tails[k]) && n - tails[k].n >= 3) {
 				drop(w, &n, n - tails[k].n + 1);
 				break;

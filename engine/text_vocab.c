@@ -321,7 +321,7 @@ size_t engine__vocab_match_token(const struct engine_vocab *v, const char *norm,
 		    (!p->numeric || strspn(norm + p->length, "0123456789.") == n - p->length))
 			out[count++] = v->prefix_by_byte[b][i];
 	}
-	if (v->range_count > 0 && number_value(norm, &value) == 0)
+	if (v->range_count > 0 && b >= '0' && b <= '9' && number_value(norm, &value) == 0)
 		for (i = 0; i < v->range_count && count < max; i++)
 			if (v->patterns[v->ranges[i]].fall || /* any number: the phrase decides */
 			    (value >= v->patterns[v->ranges[i]].lo &&

@@ -447,6 +447,71 @@ static struct engine *load_with_deployment(const char *deployment, struct collec
 	return e;
 }
 
+/* The index of the let named `name` in p, or p->let_count. */
+static size_t let_index(const struct engine_policy *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->let_count && strcmp(p->lets[i].name, name) != 0; i++)
+		;
+	return i;
+}
+
+/* 1 when the let set `set` (policy.c) holds the let named `name`. */
+static int set_names(const struct engine_policy *p, const uint64_t *set, const char *name)
+{
+	size_t i = let_index(p, name);
+
+	return set != NULL && i < p->let_count && engine__set_has(set, i);
+}
+
+/* The lets each expression needs (engine_internal.h, assess.c evaluates a let when first
+ * needed), on the shipped HNY 142 policy: a criterion's `applies` names only %kind, so an
+ * injection order evaluates none of the aspiration criteria's lets; a let needs the lets it
+ * names; a let whose filters are answered in a group needs every earlier let a grouped let
+ * names; a card placeholder's let is in card_lets. */
+static void test_lazy_let_sets(void)
+{
+	struct collected c = {{0}, 0, 0};
+	struct engine *e = load_with_deployment(
+	    "{\"name\":\"t\",\"commissioners\":[\"hny-icb\"],\"setting\":\"primary-care\"}", &c);
+	const struct engine_policy *p = NULL;
+
+	CHECK(e != NULL, "embedded policies load: %s", c.text);
+	for (size_t i = 0; e != NULL && i < e->policy_count; i++)
+		if (strcmp(e->policies[i].id, "hny-142-usgi") == 0)
+			p = &e->policies[i];
+	CHECK(p != NULL, "hny-142-usgi loaded");
+	if (p != NULL) {
+		const struct engine_criterion *f = NULL;
+		size_t words = ENGINE_SET_WORDS(p->let_count);
+		size_t failed = let_index(p, "failedAspirations");
+
+		for (size_t i = 0; i < p->criterion_count; i++)
+			if (strcmp(p->criteria[i].id, "F") == 0)
+				f = &p->criteria[i];
+		CHECK(f != NULL && f->applies_lets != NULL &&
+		          engine__set_count(f->applies_lets, words) == 1 &&
+		          set_names(p, f->applies_lets, "kind"),
+		      "criterion F's applies names %%kind alone");
+		CHECK(f != NULL && set_names(p, f->lets, "failedAspirations") &&
+		          !set_names(p, f->lets, "goodResponse"),
+		      "criterion F names failedAspirations, not goodResponse");
+		CHECK(failed < p->let_count &&
+		          set_names(p, p->lets[failed].needs, "landmarkAspirations") &&
+		          set_names(p, p->lets[failed].needs, "landmarkInjections"),
+		      "failedAspirations needs the lets it names");
+		for (size_t i = 0; i < p->let_count; i++) {
+			const uint64_t *needs = p->lets[i].needs;
+
+			CHECK(needs == NULL || engine__set_next(needs, words, i) >= p->let_count,
+			      "let %zu (%s) needs only earlier lets", i, p->lets[i].name);
+		}
+		CHECK(set_names(p, p->card_lets, "site"), "the card's {{%%site}} is in card_lets");
+	}
+	engine_free(e);
+}
+
 /* A Sandbox-style order: CPT 72148 (MRI lumbar spine), no prefetch but `conditions` (null). */
 #define CPT_72148                                                                                  \
 	"{\"coding\":[{\"system\":\"http://www.ama-assn.org/go/cpt\",\"code\":\"72148\"}],"        \
@@ -749,6 +814,7 @@ int main(void)
 	test_verhoeff();
 	test_policy_dates(dir);
 	test_extra_triggers();
+	test_lazy_let_sets();
 	test_truncate();
 	return testkit_done();
 }
