@@ -6,7 +6,7 @@
  * module must not know about FHIRPath semantics beyond the collection helpers declared in fhir.h.
  */
 #include "fhir.h"
-#include "fhirpath_internal.h" /* fhir__fp_model_resource */
+#include "fhirpath_internal.h" /* fhir__fp_model_resource, fhir__fp_truth */
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -441,16 +441,5 @@ void fhir_collection_push_bool(struct fhir_collection *c, struct fhir_arena *are
 
 int fhir_collection_truth(const struct fhir_collection *c)
 {
-	const struct fhir_value *v;
-
-	if (c == NULL || c->count == 0)
-		return -1;
-	if (c->count > 1)
-		return 1;
-	v = &c->items[0];
-	if (v->kind == FHIR_VALUE_BOOLEAN)
-		return v->u.boolean ? 1 : 0;
-	if (v->kind == FHIR_VALUE_NODE && cJSON_IsBool(v->node))
-		return cJSON_IsTrue(v->node) ? 1 : 0;
-	return 1;
+	return c == NULL ? -1 : fhir__fp_truth(c);
 }
