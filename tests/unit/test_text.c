@@ -805,6 +805,10 @@ static void test_shipped(void)
 	CHECK_STR(status(v, a, "Numb toes, perineal pain", "saddle-anaesthesia"), "absent");
 	CHECK_STR(status(v, a, "Perianal sensation: normal", "saddle-anaesthesia"), "absent");
 	CHECK_STR(status(v, a, "Reduced anal tone", "saddle-anaesthesia"), "absent");
+	/* a bare adjective beside a place word is no sensory change */
+	CHECK_STR(status(v, a, "Reduced vaginal bleeding", "saddle-anaesthesia"), "absent");
+	CHECK_STR(status(v, a, "Altered vaginal discharge", "saddle-anaesthesia"), "absent");
+	CHECK_STR(status(v, a, "Perianal sensation absent", "saddle-anaesthesia"), "affirmed");
 	CHECK_STR(status(v, a, "Suspected spinal tumor", "malignancy"), "uncertain");
 	CHECK_STR(status(v, a, "Septicaemia", "systemic-infection"), "affirmed");
 	CHECK_STR(status(v, a, "Previous injction helped", "infection"), "absent");
