@@ -98,13 +98,15 @@ struct engine__object {
 
 /* A concept's "composedOf" (policies/vocabulary/README.md "Composed concepts"): the concept is
  * mentioned wherever a phrase of part[0] and one of part[1] stand in one sentence, in either
- * order, with at most `gap` words between them, each of them one of `links` or an article or
- * possessive, and no comma, semicolon or line break between: "perineum feels numb", "reduced
- * perianal sensation". The match names `phrase`, the concept's phrase of no words. */
+ * order, with at most `gap` of the `links` words between them (articles and possessives are
+ * free) and no comma, semicolon, colon, dash, bracket or line break between: "perineum feels
+ * numb", "genitals have gone a bit numb". The match names `phrase`, the concept's phrase of no
+ * words. */
 struct engine__compose {
-	int part[2];  /* concept indexes */
-	int gap;      /* 0 to ENGINE_COMPOSE_MAX_GAP */
-	char **links; /* normalised words, NULL-ended, NEW */
+	int part[2];       /* concept indexes */
+	int gap;           /* 0 to ENGINE_COMPOSE_MAX_GAP */
+	char **links;      /* normalised words, NEW */
+	size_t link_count; /* of links */
 	size_t phrase;
 };
 #define ENGINE_COMPOSE_MAX_GAP 4

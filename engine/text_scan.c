@@ -1090,21 +1090,19 @@ static int compose_linked(const struct scan *s, const struct engine__compose *k,
 		return 0;
 	for (size_t t = from - 1; t < to; t++) {
 		const char *w = s->toks[t].norm;
-		size_t n = 0;
 
 		if ((s->toks[t].marks & breaks) || w == NULL)
 			return 0;
 		if (t < from || engine__filler_word(w))
 			continue;
-		while (k->links[n] != NULL && strcmp(k->links[n], w) != 0)
-			n++;
-		if (k->links[n] == NULL || ++words > (size_t)k->gap)
+		if (!engine__word_listed(w, (const char *const *)k->links, k->link_count) ||
+		    ++words > (size_t)k->gap)
 			return 0;
 	}
 	return 1;
 }
 
-/* 1 when a phrase of concept c or of one it is broader than already matches [start, end)
+/* 1 when a phrase of concept c or of one of its broader concepts already matches [start, end)
  * ("pins and needles in saddle area" is a saddle-anaesthesia phrase): the same words are not
  * read twice. */
 static int phrase_spans(const struct scan *s, const struct engine__concept *concepts, int c,
@@ -1224,9 +1222,7 @@ static int connector_between(const struct scan *s, size_t from, size_t to)
 	                                         "when",  "until",     "unless", "if"};
 
 	for (size_t t = from; t < to; t++)
-		if (s->toks[t].norm != NULL &&
-		    engine__word_listed(s->toks[t].norm, connectors,
-		                        sizeof(connectors) / sizeof(connectors[0])))
+		if (ENGINE_WORD_LISTED(s->toks[t].norm, connectors))
 			return 1;
 	return 0;
 }

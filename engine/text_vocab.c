@@ -122,7 +122,7 @@ void engine__vocab_free(struct engine_vocab *v)
 			free(v->concepts[i].object);
 		}
 		if (v->concepts[i].compose != NULL) {
-			for (j = 0; v->concepts[i].compose->links[j] != NULL; j++)
+			for (j = 0; j < v->concepts[i].compose->link_count; j++)
 				free(v->concepts[i].compose->links[j]);
 			free(v->concepts[i].compose->links);
 			free(v->concepts[i].compose);
@@ -898,7 +898,6 @@ static void compose_concept(struct engine_vocab *v, struct loader *l, size_t i)
 {
 	const cJSON *o = v->compose_json[i], *e;
 	struct engine__compose *k = calloc(1, sizeof(*k));
-	size_t n = 0;
 	struct engine__phrase *ph;
 
 	if (k == NULL)
@@ -926,7 +925,7 @@ static void compose_concept(struct engine_vocab *v, struct loader *l, size_t i)
 
 		engine__tokenize(e->valuestring, v->scratch, &toks, &count);
 		if (count == 1 && toks[0].norm != NULL)
-			k->links[n++] = engine__strdup(toks[0].norm);
+			k->links[k->link_count++] = engine__strdup(toks[0].norm);
 	}
 	v->phrases = grow(v->phrases, &v->phrase_cap, v->phrase_count + 1, sizeof(*v->phrases));
 	ph = &v->phrases[v->phrase_count];
