@@ -50,6 +50,29 @@ static size_t sign_len(const unsigned char *s)
 	return 0;
 }
 
+/* Bytes of a test result written as a bare plus sign at s[i] ("thigh thrust +, compression +",
+ * "FABER ++"), or 0: one to three '+' after a letter (a space between allowed), then the end of
+ * the clause (spaces, then the text's end, ',' ';' '.' ')' or a line break). A '+' between words
+ * ("physio + HEP", "C5/6 + C6/7") or after a digit (a grade: "2+") is not a result. */
+static size_t plus_result_len(const unsigned char *s, size_t i)
+{
+	size_t k = 0, j;
+	size_t before = i > 0 && s[i - 1] == ' ' ? i - 1 : i;
+
+	if (before == 0 || !is_alpha(s[before - 1]))
+		return 0;
+	while (k < 3 && s[i + k] == '+')
+		k++;
+	if (k == 0 || s[i + k] == '+')
+		return 0;
+	for (j = i + k; s[j] == ' '; j++)
+		;
+	return s[j] == '\0' || s[j] == ',' || s[j] == ';' || s[j] == '.' || s[j] == ')' ||
+	               s[j] == '\n' || s[j] == '\r'
+	           ? k
+	           : 0;
+}
+
 /* Part of a word: an ASCII letter or digit, or a non-ASCII byte that is not punctuation. */
 static inline int word_byte(const unsigned char *s)
 {
@@ -390,6 +413,10 @@ static size_t tokenize(const char *text, struct engine__scratch *scratch)
 			push(&b, i, i + k + 2, s[i] == '+' ? "+ve" : "-ve", 0);
 			b.line_start = 0;
 			i += k + 2;
+		} else if (s[i] == '+' && (k = plus_result_len(s, i)) != 0) {
+			push(&b, i, i + k, "+ve", 0); /* "thigh thrust +": the positive sign */
+			b.line_start = 0;
+			i += k;
 		} else if ((k = boundary(s, i)) != 0) {
 			if (!(s[i] == '.' && b.count > 0 &&
 			      abbreviation(scratch->toks[b.count - 1].norm)))
