@@ -115,11 +115,8 @@ struct engine_policy {
 	char **trigger_all_text;
 	size_t trigger_all_count;
 	char *trigger_none_text;
-	int **trigger_all;    /* trigger_all_count lists, each ended by -1 */
-	int *trigger_none;    /* ended by -1, or NULL */
-	char **known_systems; /* code systems of its trigger ValueSets (owned): a coded order
-	                         in one of these is judged by its codes alone */
-	size_t known_system_count;
+	int **trigger_all; /* trigger_all_count lists, each ended by -1 */
+	int *trigger_none; /* ended by -1, or NULL */
 	unsigned requires; /* bits of enum engine_key */
 	unsigned reads;    /* bits of enum engine_key any expression names (%encounter in a let) */
 	struct engine_let *lets;
@@ -250,10 +247,6 @@ struct engine {
 	/* the policies' literal mentions() lists, parsed at load (text_host.c; owned; NULL without
 	 * a vocabulary) */
 	struct engine__mention_lists *mention_lists;
-	/* ValueSet url -> the code systems it includes (owned), for policies' known systems */
-	char **valueset_urls;
-	char ***valueset_systems; /* NULL-terminated lists */
-	size_t valueset_system_count;
 	/* The responsible commissioner (commissioner.c): deployment.json `practices` CSV, sorted by
 	 * ODS code; `defaultCommissioner` (BORROWED from deployment, or NULL); 1 when
 	 * `whenCommissionerUnknown` is "info-card" (else "all-served"). */

@@ -404,59 +404,6 @@ static int load_vocabulary(struct engine *e, const struct engine_file *files, si
 	return errors;
 }
 
-/* Remembers the code systems a ValueSet includes (a policy "knows" the systems of its trigger
- * ValueSets: policies/README.md "trigger"). */
-static void note_systems(struct engine *e, const cJSON *vs)
-{
-	const char *url = fhir_get_string(vs, "url");
-	const cJSON *inc;
-	char **list;
-	size_t n = 0;
-
-	if (url == NULL)
-		return;
-	list = calloc((size_t)cJSON_GetArraySize(fhir_get(fhir_get(vs, "compose"), "include")) + 1,
-	              sizeof(char *));
-	e->valueset_urls =
-	    realloc(e->valueset_urls, (e->valueset_system_count + 1) * sizeof(*e->valueset_urls));
-	e->valueset_systems = realloc(e->valueset_systems, (e->valueset_system_count + 1) *
-	                                                       sizeof(*e->valueset_systems));
-	if (list == NULL || e->valueset_urls == NULL || e->valueset_systems == NULL)
-		abort();
-	cJSON_ArrayForEach(inc, fhir_get(fhir_get(vs, "compose"), "include"))
-	{
-		const char *system = fhir_get_string(inc, "system");
-
-		if (system != NULL)
-			list[n++] = engine__strdup(system);
-	}
-	e->valueset_urls[e->valueset_system_count] = engine__strdup(url);
-	e->valueset_systems[e->valueset_system_count++] = list;
-}
-
-/* Adds the systems of ValueSet `url` to policy p's known systems. */
-static void know_systems(struct engine *e, struct engine_policy *p, const char *url)
-{
-	for (size_t i = 0; i < e->valueset_system_count; i++) {
-		if (strcmp(e->valueset_urls[i], url) != 0)
-			continue;
-		for (char **s = e->valueset_systems[i]; *s != NULL; s++) {
-			size_t k;
-
-			for (k = 0; k < p->known_system_count; k++)
-				if (strcmp(p->known_systems[k], *s) == 0)
-					break;
-			if (k < p->known_system_count)
-				continue;
-			p->known_systems = realloc(p->known_systems, (p->known_system_count + 1) *
-			                                                 sizeof(*p->known_systems));
-			if (p->known_systems == NULL)
-				abort();
-			p->known_systems[p->known_system_count++] = engine__strdup(*s);
-		}
-	}
-}
-
 /* A concept-id group "a|b" -> indexes ending in -1 (NEW); unknown ids reported. */
 static int *resolve_group(const struct engine *e, const struct engine_policy *p, const char *text,
                           const char *pointer, const struct engine_reporter *rep, int *errors)
@@ -494,21 +441,15 @@ static int *resolve_group(const struct engine *e, const struct engine_policy *p,
 	return out;
 }
 
-/* trigger.all / trigger.none concept ids, and the code systems each policy knows. */
+/* trigger.all / trigger.none concept ids. */
 static int link_trigger_concepts(struct engine *e, const struct engine_reporter *rep)
 {
 	int errors = 0;
 
 	for (size_t i = 0; i < e->policy_count; i++) {
 		struct engine_policy *p = &e->policies[i];
-		const cJSON *extra = fhir_get(fhir_get(e->deployment, "extraTriggers"), p->id);
-		const cJSON *url;
 		char ptr[64];
 
-		for (size_t j = 0; j < p->trigger_valueset_count; j++)
-			know_systems(e, p, p->trigger_valuesets[j]);
-		cJSON_ArrayForEach(url, extra) if (cJSON_IsString(url))
-		    know_systems(e, p, url->valuestring);
 		if ((p->trigger_all_count > 0 || p->trigger_none_text != NULL) &&
 		    e->vocab == NULL) {
 			report(
@@ -592,8 +533,6 @@ int engine_load(const struct engine_file *files, size_t count, const struct engi
 		} else if (strncmp(f->name, "valuesets/", 10) == 0) {
 			struct fhir_error err;
 
-			note_systems(e, json);
-
 			if (fhir_valueset_index_add(e->valuesets, json, f->name, &err) != FHIR_OK) {
 				const char *hash = strchr(err.where, '#');
 
@@ -664,14 +603,6 @@ void engine_free(struct engine *e)
 	fhir_valueset_index_free(e->valuesets);
 	engine__mention_lists_free(e->mention_lists);
 	engine__vocab_free(e->vocab);
-	for (i = 0; i < e->valueset_system_count; i++) {
-		for (char **s = e->valueset_systems[i]; *s != NULL; s++)
-			free(*s);
-		free(e->valueset_systems[i]);
-		free(e->valueset_urls[i]);
-	}
-	free(e->valueset_systems);
-	free(e->valueset_urls);
 	engine__commissioner_free(e);
 	engine__questionnaires_free(e);
 	cJSON_Delete(e->deployment);

@@ -914,9 +914,6 @@ void engine__policy_free(struct engine_policy *p)
 	free(p->trigger_all);
 	free(p->trigger_none_text);
 	free(p->trigger_none);
-	for (i = 0; i < p->known_system_count; i++)
-		free(p->known_systems[i]);
-	free(p->known_systems);
 	for (i = 0; i < p->trigger_valueset_count; i++)
 		free(p->trigger_valuesets[i]);
 	free(p->trigger_valuesets);

@@ -476,7 +476,7 @@ static const struct field fields[] = {
     {"ServiceRequest", "reasonReference", 2},
     {"ServiceRequest", "note", 2},
     {"ServiceRequest", "patientInstruction", 0},
-    {"ServiceRequest", "orderDetail", 0},
+    {"ServiceRequest", "orderDetail", 1},
     {"ServiceRequest", "supportingInfo", 0},
     {"Condition", "code", 1},
     {"Condition", "bodySite", 1},

@@ -413,6 +413,13 @@ static size_t tokenize(const char *text, struct engine__scratch *scratch)
 			push(&b, i, i + k + 2, s[i] == '+' ? "+ve" : "-ve", 0);
 			b.line_start = 0;
 			i += k + 2;
+		} else if (s[i] == '+' && s[i + 1] == '/' && s[i + 2] != '+' &&
+		           (k = sign_len(s + i + 2)) != 0) {
+			/* "+/-" is "±", with or without ("US L shoulder +/- injection"): one token,
+			 * a ConText trigger in context.json */
+			push(&b, i, i + k + 2, "\xc2\xb1", 0); /* U+00B1 */
+			b.line_start = 0;
+			i += k + 2;
 		} else if (s[i] == '+' && (k = plus_result_len(s, i)) != 0) {
 			push(&b, i, i + k, "+ve", 0); /* "thigh thrust +": the positive sign */
 			b.line_start = 0;

@@ -1,10 +1,9 @@
 /* trigger.c — which policies an order triggers (policies/README.md "trigger"), for every policy
  * at once. At load the policies' triggers are compiled into one index: ValueSet -> policies (the
- * coded triggers, filled by load.c), code system -> the policies that know it, and concept ->
- * the trigger.all groups that name it. Per order the codes are looked up
- * once and the order's text is annotated once (text_host.c caches it); one pass over the
- * concepts it mentions counts the satisfied `all` groups of each policy. The cost per order
- * follows what the order mentions, not how many policies are loaded. */
+ * coded triggers, filled by load.c) and concept -> the trigger.all groups that name it. Per order
+ * the codes are looked up once and the order's text is annotated once (text_host.c caches it);
+ * one pass over the concepts it mentions counts the satisfied `all` groups of each policy. The
+ * cost per order follows what the order mentions, not how many policies are loaded. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,10 +26,6 @@ struct engine_triggers {
 	struct engine_list group_policy; /* group number -> policy index */
 	size_t *need;
 	uint64_t *text_policies; /* active policies with trigger.all */
-	/* code system -> the policies whose trigger ValueSets include it */
-	char **systems;
-	uint64_t **system_policies;
-	size_t system_count;
 };
 
 void engine__list_add(struct engine_list *l, size_t item)
@@ -59,26 +54,6 @@ static struct engine_list *posting(struct engine_list **table, size_t *count, si
 	return &(*table)[c];
 }
 
-static void add_system(struct engine_triggers *t, size_t words, const char *system, size_t p)
-{
-	size_t k;
-
-	for (k = 0; k < t->system_count; k++)
-		if (strcmp(t->systems[k], system) == 0)
-			break;
-	if (k == t->system_count) {
-		t->systems = realloc(t->systems, (k + 1) * sizeof(*t->systems));
-		t->system_policies =
-		    realloc(t->system_policies, (k + 1) * sizeof(*t->system_policies));
-		if (t->systems == NULL || t->system_policies == NULL)
-			abort();
-		t->systems[k] = engine__strdup(system);
-		t->system_policies[k] = engine__set_new(NULL, words);
-		t->system_count++;
-	}
-	engine__set_add(t->system_policies[k], p);
-}
-
 void engine__triggers_compile(struct engine *e)
 {
 	struct engine_triggers *t = calloc(1, sizeof(*t));
@@ -92,8 +67,6 @@ void engine__triggers_compile(struct engine *e)
 	for (size_t p = 0; p < e->policy_count; p++) {
 		const struct engine_policy *pol = &e->policies[p];
 
-		for (size_t k = 0; k < pol->known_system_count; k++)
-			add_system(t, e->set_words, pol->known_systems[k], p);
 		if (!pol->active || pol->trigger_all_count == 0 || pol->trigger_all == NULL)
 			continue;
 		engine__set_add(t->text_policies, p);
@@ -123,20 +96,12 @@ void engine__triggers_free(struct engine_triggers *t)
 	free(t->group_policy.items);
 	free(t->need);
 	free(t->text_policies);
-	for (size_t k = 0; k < t->system_count; k++) {
-		free(t->systems[k]);
-		free(t->system_policies[k]);
-	}
-	free(t->systems);
-	free(t->system_policies);
 	free(t);
 }
 
-/* The coded part: policies whose trigger ValueSets hold one of the order's codes (*coded), and
- * those that know one of its code systems (*known: they judge it by its codes alone). */
-static void by_code(const struct engine *e, const cJSON *code, uint64_t *coded, uint64_t *known)
+/* The coded part: policies whose trigger ValueSets hold one of the order's codes (*coded). */
+static void by_code(const struct engine *e, const cJSON *code, uint64_t *coded)
 {
-	const struct engine_triggers *t = e->triggers;
 	const cJSON *coding;
 
 	cJSON_ArrayForEach(coding, fhir_get(code, "coding"))
@@ -157,9 +122,6 @@ static void by_code(const struct engine *e, const cJSON *code, uint64_t *coded, 
 			for (size_t k = 0; l != NULL && k < l->count; k++)
 				engine__set_add(coded, l->items[k]);
 		}
-		for (size_t k = 0; k < t->system_count; k++)
-			if (strcmp(t->systems[k], system) == 0)
-				engine__set_or(known, t->system_policies[k], e->set_words);
 	}
 }
 
@@ -243,20 +205,20 @@ void engine__triggered(const struct engine *e, struct engine__text *text, struct
                        const char **text_out)
 {
 	const cJSON *code = fhir_get(order, "code");
-	uint64_t *known = engine__set_new(arena, e->set_words);
 	uint64_t *eligible = engine__set_new(arena, e->set_words);
 
 	memset(policies, 0, e->set_words * sizeof(*policies));
 	memset(on_text, 0, e->set_words * sizeof(*on_text));
 	*text_out = NULL;
-	by_code(e, code, policies, known);
-	if (!engine__set_empty(policies, e->set_words))
-		drop_by_none(e, text, order, policies);
-	/* recognised by text when not by code, and when none of the order's codes is in a system
-	 * the policy knows (a local catalogue code does not switch text recognition off) */
+	by_code(e, code, policies);
+	/* recognised by text when no coding is in the policy's ValueSets (policies.md: "any
+	 * coding, or its text when no coding matches"), whatever the code system: a trigger
+	 * ValueSet lists the codes a source gave, not every code of its system, so SNOMED CT
+	 * "Ultrasound scan of elbow" outside it is still read as MSK ultrasound (audit H128) */
 	memcpy(eligible, e->triggers->text_policies, e->set_words * sizeof(*eligible));
 	engine__set_and_not(eligible, policies, e->set_words);
-	engine__set_and_not(eligible, known, e->set_words);
+	if (!engine__set_empty(policies, e->set_words))
+		drop_by_none(e, text, order, policies);
 	if (engine__set_empty(eligible, e->set_words))
 		return;
 	by_text(e, text, arena, order, eligible, on_text);

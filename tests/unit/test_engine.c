@@ -209,16 +209,29 @@ static void test_triggering(const struct engine *e)
 	struct engine_result r;
 	const cJSON *card;
 
-	/* not triggered: no data needed, no 412 */
+	/* not triggered (a code outside the ValueSet, text naming nothing): no data, no 412 */
 	CHECK(assess(e,
 	             request("order-select",
 	                     "{\"coding\":[{\"system\":\"urn:test\",\"code\":\"ZZ\"}],"
-	                     "\"text\":\"widget injection\"}",
+	                     "\"text\":\"gadget injection\"}",
 	                     "\"x\":1"),
 	             &r) == FHIR_OK,
 	      "ok");
 	CHECK(r.kind == ENGINE_ASSESSED && cJSON_GetArraySize(fhir_get(r.response, "cards")) == 0,
-	      "a coded order is judged by its code, not its text");
+	      "neither code nor text names the policy's procedure");
+	engine_result_clear(&r);
+	/* a code of the ValueSet's system but outside it: read by its text (policies.md "any
+	 * coding, or its text when no coding matches") */
+	CHECK(assess(e,
+	             request("order-select",
+	                     "{\"coding\":[{\"system\":\"urn:test\",\"code\":\"ZZ\"}],"
+	                     "\"text\":\"widget injection\"}",
+	                     COND_A ",\"procedures\":null"),
+	             &r) == FHIR_OK,
+	      "ok");
+	card = cJSON_GetArrayItem(fhir_get(r.response, "cards"), 0);
+	CHECK(cJSON_IsTrue(fhir_get(assessment_of(card), "matchedOnText")),
+	      "a code outside the ValueSet does not switch text reading off");
 	engine_result_clear(&r);
 	/* text-only order: triggered on text */
 	CHECK(assess(e,
