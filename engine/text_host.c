@@ -44,6 +44,26 @@ struct known_sites {
 	size_t count;
 };
 
+/* The arrays one element's (or one resource's) mentions were collected from, in order: each a
+ * text's reading (struct read_text.items) or an element's (struct cached.items). At most
+ * JOIN_PARTS are kept; `n` counts them all. */
+#define JOIN_PARTS 8
+struct parts {
+	const struct engine__mention *p[JOIN_PARTS];
+	size_t n;
+};
+
+/* Mentions collected from several arrays, kept once per request by the sequence of arrays
+ * (their concatenation is all they can be): Conditions coded alike — the same code text and
+ * displays, the same problem recorded again — share one array instead of each writing a copy
+ * of their own into the arena (issue 12 tenth round: a copy a Condition is a few cache lines
+ * first written, and memory a Condition). */
+struct joined {
+	const struct engine__mention **parts; /* NULL: a free slot */
+	size_t nparts, hash;
+	const struct engine__mention *items;
+};
+
 struct hit {
 	const cJSON *node;
 	const struct engine__mention *mention;
@@ -93,10 +113,11 @@ struct engine__text {
 	size_t text_cap, text_used;
 	struct known_sites *sites; /* open addressing by node */
 	size_t sites_cap, sites_used;
+	struct joined *joins; /* open addressing by the sequence of parts */
+	size_t join_cap, join_used;
 	struct engine__mentions collected; /* one element's mentions while they are collected */
 	struct engine__mentions gathered;  /* one resource's, while whole_resource gathers them */
-	const struct engine__mention *gathered_only; /* the one element's, when only one had any */
-	size_t gathered_sources;                     /* elements with mentions gathered */
+	struct parts gathered_parts;       /* the elements' arrays gathered (with mentions) */
 	struct evidence_scratch ev;
 	/* type_fields' last answer: a record asks about one type many times in a row */
 	const char *last_type; /* BORROWED from the request */
@@ -147,18 +168,19 @@ static size_t table_cap(size_t min, size_t n)
 	return cap;
 }
 
+static void resize_cache(struct engine__text *t, size_t cap);
+
 void engine__text_reserve(struct engine__text *t, size_t resources)
 {
 	size_t cap;
 
 	if (t == NULL || resources > ((size_t)1 << 22))
 		return; /* beyond 4M resources the tables double as they fill */
-	/* the shipped policies read ≈ 2 elements of a Condition and ask its sites once */
-	cap = table_cap(t->cap, 2 * resources + 8);
-	if (t->used == 0 && cap > t->cap) {
-		t->cap = cap;
-		t->table = fhir_arena_alloc(t->arena, t->cap * sizeof(*t->table));
-	}
+	/* the shipped policies read ≈ 2 elements of a Condition and ask its sites once; the
+	 * order's own elements are read before (triggering): they move to the sized table */
+	cap = table_cap(t->cap, 2 * resources + 8 + t->used);
+	if (cap > t->cap)
+		resize_cache(t, cap);
 	cap = table_cap(32, resources + 1);
 	if (t->sites_used == 0 && cap > 32 && cap > t->sites_cap) {
 		t->sites_cap = cap;
@@ -210,13 +232,12 @@ static size_t slot_of(const struct cached *table, size_t cap, const cJSON *node)
 }
 
 /* The mentions of the texts of one element, collected in t->collected (reused: one element is
- * collected at a time, and kept with collect_end). When they all come from one text already
- * read (`sources` 1), they are that text's array, `only`, which collect_end keeps instead of a
- * copy (a Condition's code text is usually its one text). */
+ * collected at a time, and kept with collect_end), and the texts' readings they came from
+ * (`parts`): one text's is kept as it is, several texts' as the array joined() shares (a
+ * Condition's code text is usually its one text, or its text and its codings' displays). */
 struct collector {
 	struct engine__text *t;
-	const struct engine__mention *only;
-	size_t sources; /* texts that gave mentions */
+	struct parts parts; /* the readings of the texts that gave mentions */
 	/* the texts are an evaluation's strings (mentions() or sites() on a string), in its arena,
 	 * which may be released once the host function answers: a text read for the first time
 	 * is copied into the host's arena, so neither the table nor a mention points into it */
@@ -225,13 +246,87 @@ struct collector {
 
 static struct collector collect_begin(struct engine__text *t)
 {
-	struct collector c = {t, NULL, 0, 0};
+	struct collector c;
 
+	memset(&c, 0, sizeof(c));
+	c.t = t;
 	t->collected.count = 0;
 	return c;
 }
 
 static size_t text_hash(size_t h, const char *s, size_t limit);
+
+static void add_part(struct parts *parts, const struct engine__mention *items)
+{
+	if (parts->n < JOIN_PARTS)
+		parts->p[parts->n] = items;
+	parts->n++;
+}
+
+static size_t parts_hash(const struct parts *parts)
+{
+	uint64_t h = parts->n;
+
+	for (size_t k = 0; k < parts->n; k++)
+		h = (h ^ (uint64_t)(uintptr_t)parts->p[k]) * 11400714819323198485ULL;
+	return (size_t)(h ^ (h >> 29));
+}
+
+static size_t join_slot(const struct joined *joins, size_t cap, size_t hash,
+                        const struct parts *parts)
+{
+	size_t i = hash & (cap - 1);
+
+	while (joins[i].parts != NULL &&
+	       !(joins[i].hash == hash && joins[i].nparts == parts->n &&
+	         memcmp(joins[i].parts, parts->p, parts->n * sizeof(*parts->p)) == 0))
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+/* The mentions items[0, count), collected from the arrays `parts` (two or more), as an array
+ * kept in the host's arena: the one kept before for the same arrays in the same order, else a
+ * copy (more than JOIN_PARTS arrays: always a copy). */
+static const struct engine__mention *joined(struct engine__text *t, const struct parts *parts,
+                                            const struct engine__mention *items, size_t count)
+{
+	struct engine__mention *copy;
+	struct joined *j = NULL;
+	size_t hash;
+
+	if (parts->n <= JOIN_PARTS) {
+		if ((t->join_used + 1) * 2 > t->join_cap) { /* load factor at most 1/2 */
+			size_t cap = t->join_cap == 0 ? 64 : t->join_cap * 2;
+			struct joined *bigger = fhir_arena_alloc(t->arena, cap * sizeof(*bigger));
+
+			for (size_t k = 0; k < t->join_cap; k++)
+				if (t->joins[k].parts != NULL) {
+					struct parts key;
+
+					key.n = t->joins[k].nparts;
+					memcpy(key.p, t->joins[k].parts, key.n * sizeof(*key.p));
+					bigger[join_slot(bigger, cap, t->joins[k].hash, &key)] =
+					    t->joins[k];
+				}
+			t->joins = bigger;
+			t->join_cap = cap;
+		}
+		hash = parts_hash(parts);
+		j = &t->joins[join_slot(t->joins, t->join_cap, hash, parts)];
+		if (j->parts != NULL)
+			return j->items;
+		j->parts = fhir_arena_alloc_raw(t->arena, parts->n * sizeof(*j->parts));
+		memcpy(j->parts, parts->p, parts->n * sizeof(*j->parts));
+		j->nparts = parts->n;
+		j->hash = hash;
+		t->join_used++;
+	}
+	copy = fhir_arena_alloc_raw(t->arena, count * sizeof(*copy));
+	memcpy(copy, items, count * sizeof(*copy));
+	if (j != NULL)
+		j->items = copy;
+	return copy;
+}
 
 static size_t text_slot(const struct read_text *texts, size_t cap, size_t hash, const char *text)
 {
@@ -290,16 +385,14 @@ static void collect_mentions(struct collector *c, const char *text)
 		if (e->count > 0) {
 			e->items = fhir_arena_alloc(t->arena, e->count * sizeof(*e->items));
 			memcpy(e->items, out->items + before, e->count * sizeof(*e->items));
-			c->only = e->items;
-			c->sources++;
+			add_part(&c->parts, e->items);
 		}
 		t->text_used++;
 		return;
 	}
 	if (e->count == 0)
 		return;
-	c->only = e->items;
-	c->sources++;
+	add_part(&c->parts, e->items);
 	if (out->count + e->count > out->cap) {
 		size_t cap = 2 * (out->count + e->count);
 		struct engine__mention *bigger = fhir_arena_alloc(t->arena, cap * sizeof(*bigger));
@@ -313,6 +406,18 @@ static void collect_mentions(struct collector *c, const char *text)
 	out->count += e->count;
 }
 
+/* items[0, count), collected from the arrays `parts`, as an array that lives as long as the
+ * host: NULL for none, the one array they all came from, or the joined() array of several. */
+static const struct engine__mention *kept(struct engine__text *t, const struct parts *parts,
+                                          const struct engine__mention *items, size_t count)
+{
+	if (count == 0)
+		return NULL;
+	if (parts->n == 1)
+		return parts->p[0]; /* the one reading: no copy */
+	return joined(t, parts, items, count);
+}
+
 /* The collected mentions: into *slot as an array of their own (NEW in the arena) when `keep`,
  * else borrowed until the next collection. */
 static void collect_end(struct collector *c, struct cached *slot, int keep)
@@ -322,18 +427,8 @@ static void collect_end(struct collector *c, struct cached *slot, int keep)
 	slot->count = (unsigned)m->count;
 	slot->items = m->items;
 	slot->concepts = concept_bits(m->items, m->count);
-	if (keep && c->sources == 1) {
-		slot->items = c->only; /* the one text's own reading: no copy */
-	} else if (keep) {
-		slot->items = NULL;
-		if (m->count > 0) {
-			struct engine__mention *copy =
-			    fhir_arena_alloc(c->t->arena, m->count * sizeof(*copy));
-
-			memcpy(copy, m->items, m->count * sizeof(*copy));
-			slot->items = copy;
-		}
-	}
+	if (keep)
+		slot->items = kept(c->t, &c->parts, m->items, m->count);
 }
 
 /* A member whose string walk_strings reads: text, display, valueString, summary (the first
@@ -430,19 +525,24 @@ static void walk_strings(struct collector *c, const cJSON *node, int depth)
 		    c, engine__vocab_code_display(c->t->vocab, string_of(system), string_of(code)));
 }
 
+/* Moves the cache entries into a new table of `cap` slots (a power of 2, more than twice
+ * the entries). */
+static void resize_cache(struct engine__text *t, size_t cap)
+{
+	struct cached *bigger = fhir_arena_alloc(t->arena, cap * sizeof(*bigger));
+
+	for (size_t k = 0; k < t->cap && t->used > 0; k++)
+		if (t->table[k].node != NULL)
+			bigger[slot_of(bigger, cap, t->table[k].node)] = t->table[k];
+	t->table = bigger;
+	t->cap = cap;
+}
+
 /* Makes room for one more cache entry (load factor at most 1/2). */
 static void grow_cache(struct engine__text *t)
 {
-	if ((t->used + 1) * 2 > t->cap) {
-		size_t cap = t->cap * 2, k;
-		struct cached *bigger = fhir_arena_alloc(t->arena, cap * sizeof(*bigger));
-
-		for (k = 0; k < t->cap; k++)
-			if (t->table[k].node != NULL)
-				bigger[slot_of(bigger, cap, t->table[k].node)] = t->table[k];
-		t->table = bigger;
-		t->cap = cap;
-	}
+	if ((t->used + 1) * 2 > t->cap)
+		resize_cache(t, t->cap * 2);
 }
 
 /* The mentions in one element (all its strings), annotated once per request. */
@@ -769,8 +869,7 @@ static void gather(void *ctx, const cJSON *el, const struct cached *c)
 	(void)el;
 	if (c->count == 0)
 		return;
-	t->gathered_only = c->items;
-	t->gathered_sources++;
+	add_part(&t->gathered_parts, c->items);
 	if (all->count + c->count > all->cap) {
 		size_t cap = 2 * (all->count + c->count);
 		struct engine__mention *bigger = fhir_arena_alloc(t->arena, cap * sizeof(*bigger));
@@ -800,23 +899,14 @@ static const struct cached *whole_resource(struct engine__text *t, const cJSON *
 	if (t->table[i].node == key)
 		return &t->table[i];
 	t->gathered.count = 0;
-	t->gathered_sources = 0;
+	t->gathered_parts.n = 0;
 	each_field(t, node, type, first, nfields, 0, gather, t, known);
 	grow_cache(t); /* element() may have grown the table: find the slot again */
 	slot = &t->table[slot_of(t->table, t->cap, key)];
 	slot->node = key;
 	slot->count = (unsigned)t->gathered.count;
 	slot->concepts = concept_bits(t->gathered.items, t->gathered.count);
-	slot->items = NULL;
-	if (t->gathered_sources == 1) {
-		slot->items = t->gathered_only; /* one element's (cached) array: no copy */
-	} else if (slot->count > 0) {
-		struct engine__mention *copy =
-		    fhir_arena_alloc(t->arena, slot->count * sizeof(*copy));
-
-		memcpy(copy, t->gathered.items, slot->count * sizeof(*copy));
-		slot->items = copy;
-	}
+	slot->items = kept(t, &t->gathered_parts, t->gathered.items, t->gathered.count);
 	t->used++;
 	return slot;
 }
@@ -1762,11 +1852,13 @@ size_t engine__text_evidence(struct engine__text *t, const struct fhir_collectio
 		char ref[160];
 		size_t found = 0;
 
-		if (evidence->items[i].kind != FHIR_VALUE_NODE || !cJSON_IsObject(res) ||
-		    fhir_resource_ref(res, ref, sizeof(ref)) == NULL)
+		if (evidence->items[i].kind != FHIR_VALUE_NODE || !cJSON_IsObject(res))
 			continue;
-		/* the hits inside this resource, in the order they were noted */
+		/* the hits inside this resource, in the order they were noted; its reference (its
+		 * type and id strings, cache lines of their own) read only when it has any */
 		hits_within(ev, res, 0, &found);
+		if (found == 0 || fhir_resource_ref(res, ref, sizeof(ref)) == NULL)
+			continue;
 		qsort(ev->found, found, sizeof(*ev->found), by_index);
 		for (size_t f = 0; f < found; f++) {
 			const struct engine__mention *m = t->hits[ev->found[f]].mention;
