@@ -12,9 +12,25 @@
 
 #include "text_internal.h"
 
+/* The sites() of a node, worked out once per request: its sites and their sides (the
+ * contradicted ones already dropped). */
+struct site_entry {
+	int region;
+	unsigned sides;
+	uint32_t structures;
+};
+
+/* One entry of the host's table by node (open addressing, slot_of): an element's mentions
+ * (key: the node), an Observation read as sentences (the node's address + 1), a resource's
+ * mentions as a whole (+ 2), or a node's sites (+ 3, `sites`: `count` of them). A node's keys
+ * have neighbouring home slots: one or two cache lines hold what is known of a resource. */
 struct cached {
 	const cJSON *node;
-	const struct engine__mention *items; /* may be shared with other entries: read only */
+	union {
+		const struct engine__mention
+		    *items;                     /* may be shared with other entries: read only */
+		const struct site_entry *sites; /* key + 3 */
+	};
 	unsigned count;
 	/* bit (concept % 32) of each item's concept (concept_bits): mentions() asks for concepts
 	 * none of whose bits are here without reading the items (most of a long record's
@@ -28,19 +44,6 @@ struct read_text {
 	const char *text; /* BORROWED (the request's JSON or arena); NULL: a free slot */
 	size_t hash;
 	struct engine__mention *items;
-	size_t count;
-};
-
-/* The sites() of a node, worked out once per request: its sites and their sides (the
- * contradicted ones already dropped), `count` of them. */
-struct site_entry {
-	int region;
-	unsigned sides;
-	uint32_t structures;
-};
-struct known_sites {
-	const cJSON *node; /* NULL: a free slot */
-	struct site_entry *entries;
 	size_t count;
 };
 
@@ -111,8 +114,6 @@ struct engine__text {
 	struct engine__scratch *scratch;              /* annotation's working memory */
 	struct read_text *texts;                      /* open addressing by content */
 	size_t text_cap, text_used;
-	struct known_sites *sites; /* open addressing by node */
-	size_t sites_cap, sites_used;
 	struct joined *joins; /* open addressing by the sequence of parts */
 	size_t join_cap, join_used;
 	struct engine__mentions collected; /* one element's mentions while they are collected */
@@ -176,16 +177,12 @@ void engine__text_reserve(struct engine__text *t, size_t resources)
 
 	if (t == NULL || resources > ((size_t)1 << 22))
 		return; /* beyond 4M resources the tables double as they fill */
-	/* the shipped policies read ≈ 2 elements of a Condition and ask its sites once; the
-	 * order's own elements are read before (triggering): they move to the sized table */
-	cap = table_cap(t->cap, 2 * resources + 8 + t->used);
+	/* the shipped policies read a Condition's code (≈ 1 element), all of it (whole_resource)
+	 * and its sites: 3 entries; the order's own elements are read before (triggering):
+	 * they move to the sized table */
+	cap = table_cap(t->cap, 3 * resources + 8 + t->used);
 	if (cap > t->cap)
 		resize_cache(t, cap);
-	cap = table_cap(32, resources + 1);
-	if (t->sites_used == 0 && cap > 32 && cap > t->sites_cap) {
-		t->sites_cap = cap;
-		t->sites = fhir_arena_alloc(t->arena, t->sites_cap * sizeof(*t->sites));
-	}
 }
 
 void engine__text_set_now(struct engine__text *t, const struct fhir_datetime *now)
@@ -221,10 +218,14 @@ static uint32_t concept_bits(const struct engine__mention *items, size_t count)
 
 static size_t slot_of(const struct cached *table, size_t cap, const cJSON *node)
 {
-	/* nodes are 64-byte aligned (fhir/json_block.c): the product's low bits would keep the
-	 * address's zero bits, so the slot comes from its high half */
-	uint64_t h = (uint64_t)(uintptr_t)node * 11400714819323198485ULL;
-	size_t i = (size_t)(h ^ (h >> 32)) & (cap - 1);
+	/* a node's keys (its address + 0 to 3) share a home from the address without its low 4
+	 * bits (nodes are 64-byte aligned by fhir/json_block.c, 16 by malloc) and sit k slots on:
+	 * the whole-resource and sites entries of one resource in one or two cache lines. The
+	 * product's low bits would keep the address's zero bits, so the home comes from its high
+	 * half */
+	uintptr_t a = (uintptr_t)node;
+	uint64_t h = (uint64_t)(a & ~(uintptr_t)15) * 11400714819323198485ULL;
+	size_t i = ((size_t)(h ^ (h >> 32)) + (size_t)(a & 15)) & (cap - 1);
 
 	while (table[i].node != NULL && table[i].node != node)
 		i = (i + 1) & (cap - 1);
@@ -1233,7 +1234,7 @@ static int do_mentions(struct engine__text *t, const struct fhir_value *item,
 		each_element(t, node, item->type, 0, find_in, &f);
 	} else if (string != NULL) {
 		struct collector c = collect_begin(t);
-		struct cached one = {NULL, NULL, 0, 0};
+		struct cached one = {NULL, {NULL}, 0, 0};
 
 		c.transient = 1;
 		collect_mentions(&c, string);
@@ -1333,69 +1334,50 @@ static void site_in(void *ctx, const cJSON *el, const struct cached *c)
 	}
 }
 
-static size_t sites_slot(const struct known_sites *table, size_t cap, const cJSON *node)
-{
-	size_t i = ((size_t)(uintptr_t)node >> 4) * 11400714819323198485ULL & (cap - 1);
-
-	while (table[i].node != NULL && table[i].node != node)
-		i = (i + 1) & (cap - 1);
-	return i;
-}
-
 static void work_out_sites(struct engine__text *t, const cJSON *node, const char *hint,
                            const char *string, struct site_set *set);
 
 /* The sites of a node (once per request: a record's Conditions are asked again for every
- * order and criterion) or of a string. */
+ * order and criterion; kept in the node table under the node's address + 3) or of a string. */
 static void sites_of(struct engine__text *t, const cJSON *node, const char *hint,
                      const char *string, struct site_set *set)
 {
-	size_t i;
+	const cJSON *key;
+	struct cached *slot;
+	struct site_entry *entries = NULL;
 
 	if (node == NULL || t->vocab == NULL) {
 		work_out_sites(t, node, hint, string, set);
 		return;
 	}
-	if (t->sites_cap == 0) {
-		t->sites_cap = 32;
-		t->sites = fhir_arena_alloc(t->arena, t->sites_cap * sizeof(*t->sites));
-	}
-	i = sites_slot(t->sites, t->sites_cap, node);
-	if (t->sites[i].node == node) {
-		set->count = t->sites[i].count;
+	key = (const cJSON *)(const void *)((const char *)(const void *)node + 3);
+	slot = &t->table[slot_of(t->table, t->cap, key)];
+	if (slot->node == key) {
+		set->count = slot->count;
 		set->free_sides = 0;
 		for (size_t k = 0; k < set->count; k++) {
-			set->region[k] = t->sites[i].entries[k].region;
-			set->sides[k] = t->sites[i].entries[k].sides;
-			set->structures[k] = t->sites[i].entries[k].structures;
+			set->region[k] = slot->sites[k].region;
+			set->sides[k] = slot->sites[k].sides;
+			set->structures[k] = slot->sites[k].structures;
 			set->contradicted[k] = 0;
 		}
 		return;
 	}
 	work_out_sites(t, node, hint, string, set);
-	if ((t->sites_used + 1) * 2 > t->sites_cap) { /* load factor at most 1/2 */
-		size_t cap = t->sites_cap * 2;
-		struct known_sites *bigger = fhir_arena_alloc(t->arena, cap * sizeof(*bigger));
-
-		for (size_t k = 0; k < t->sites_cap; k++)
-			if (t->sites[k].node != NULL)
-				bigger[sites_slot(bigger, cap, t->sites[k].node)] = t->sites[k];
-		t->sites = bigger;
-		t->sites_cap = cap;
-		i = sites_slot(t->sites, t->sites_cap, node);
-	}
-	t->sites[i].node = node;
-	t->sites[i].count = set->count; /* work_out_sites dropped the contradicted ones */
-	t->sites[i].entries = NULL;
-	if (set->count > 0)
-		t->sites[i].entries =
-		    fhir_arena_alloc(t->arena, set->count * sizeof(*t->sites[i].entries));
+	if (set->count > 0) /* work_out_sites dropped the contradicted ones */
+		entries = fhir_arena_alloc_raw(t->arena, set->count * sizeof(*entries));
 	for (size_t k = 0; k < set->count; k++) {
-		t->sites[i].entries[k].region = set->region[k];
-		t->sites[i].entries[k].sides = set->sides[k];
-		t->sites[i].entries[k].structures = set->structures[k];
+		entries[k].region = set->region[k];
+		entries[k].sides = set->sides[k];
+		entries[k].structures = set->structures[k];
 	}
-	t->sites_used++;
+	grow_cache(t); /* work_out_sites may have grown the table: find the slot again */
+	slot = &t->table[slot_of(t->table, t->cap, key)];
+	slot->node = key;
+	slot->sites = entries;
+	slot->count = (unsigned)set->count;
+	slot->concepts = 0;
+	t->used++;
 }
 
 static void work_out_sites(struct engine__text *t, const cJSON *node, const char *hint,
@@ -1446,7 +1428,7 @@ static void work_out_sites(struct engine__text *t, const cJSON *node, const char
 		}
 	} else if (string != NULL) {
 		struct collector c = collect_begin(t);
-		struct cached one = {NULL, NULL, 0, 0};
+		struct cached one = {NULL, {NULL}, 0, 0};
 
 		c.transient = 1;
 		collect_mentions(&c, string);
