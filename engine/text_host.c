@@ -51,6 +51,8 @@ struct read_text {
  * text's reading (struct read_text.items) or an element's (struct cached.items). At most
  * JOIN_PARTS are kept; `n` counts them all. */
 #define JOIN_PARTS 8
+/* The fewest resources of a record whose elements' arrays are joined() (engine__text_reserve). */
+#define JOIN_RECORD 64
 struct parts {
 	const struct engine__mention *p[JOIN_PARTS];
 	size_t n;
@@ -116,6 +118,7 @@ struct engine__text {
 	size_t text_cap, text_used;
 	struct joined *joins; /* open addressing by the sequence of parts */
 	size_t join_cap, join_used;
+	int join; /* engine__text_reserve saw a long record: arrays are joined() */
 	struct engine__mentions collected; /* one element's mentions while they are collected */
 	struct engine__mentions gathered;  /* one resource's, while whole_resource gathers them */
 	struct parts gathered_parts;       /* the elements' arrays gathered (with mentions) */
@@ -180,9 +183,10 @@ void engine__text_reserve(struct engine__text *t, size_t resources)
 	/* the shipped policies read a Condition's code (≈ 1 element), all of it (whole_resource)
 	 * and its sites: 3 entries; the order's own elements are read before (triggering):
 	 * they move to the sized table */
-	cap = table_cap(t->cap, 3 * resources + 8 + t->used);
+	cap = table_cap(t->cap, 3 * resources + t->used);
 	if (cap > t->cap)
 		resize_cache(t, cap);
+	t->join = resources >= JOIN_RECORD;
 }
 
 void engine__text_set_now(struct engine__text *t, const struct fhir_datetime *now)
@@ -287,7 +291,8 @@ static size_t join_slot(const struct joined *joins, size_t cap, size_t hash,
 
 /* The mentions items[0, count), collected from the arrays `parts` (two or more), as an array
  * kept in the host's arena: the one kept before for the same arrays in the same order, else a
- * copy (more than JOIN_PARTS arrays: always a copy). */
+ * copy (more than JOIN_PARTS arrays, or a short record, where few arrays repeat and the
+ * look-up would cost more than it saves: always a copy). */
 static const struct engine__mention *joined(struct engine__text *t, const struct parts *parts,
                                             const struct engine__mention *items, size_t count)
 {
@@ -295,7 +300,7 @@ static const struct engine__mention *joined(struct engine__text *t, const struct
 	struct joined *j = NULL;
 	size_t hash;
 
-	if (parts->n <= JOIN_PARTS) {
+	if (t->join && parts->n <= JOIN_PARTS) {
 		if ((t->join_used + 1) * 2 > t->join_cap) { /* load factor at most 1/2 */
 			size_t cap = t->join_cap == 0 ? 64 : t->join_cap * 2;
 			struct joined *bigger = fhir_arena_alloc(t->arena, cap * sizeof(*bigger));

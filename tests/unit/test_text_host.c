@@ -513,10 +513,10 @@ static const char *answers(struct engine__text *t, struct fhir_arena *a, const c
 }
 
 /* Mentions collected from several texts (a code's text and its codings' displays, a
- * resource's fields) are kept once per request for the same texts in the same order: many
- * Conditions built from a few texts in every order and number (past the arrays a join
- * remembers, and enough of them that its table grows) answer in one host what each answers
- * in a host of its own. */
+ * resource's fields) are kept once per request for the same texts in the same order (on a
+ * record reserved as long): many Conditions built from a few texts in every order and number
+ * (past the arrays a join remembers, and enough of them that its table grows) answer in one
+ * such host what each answers in a host of its own, where they are copied. */
 static void test_joined_arrays(const struct engine_vocab *v)
 {
 	enum { N = 300 };
@@ -574,6 +574,7 @@ static void test_joined_arrays(const struct engine_vocab *v)
 		}
 		cJSON_AddItemToArray(all, c);
 	}
+	engine__text_reserve(t, N); /* a long record: arrays joined (alone: copied) */
 	for (int round = 0; round < 2; round++)
 		for (int i = 0; i < N; i++) {
 			const cJSON *c = cJSON_GetArrayItem(all, i);
