@@ -12,9 +12,25 @@
 
 #include "text_internal.h"
 
+/* The sites() of a node, worked out once per request: its sites and their sides (the
+ * contradicted ones already dropped). */
+struct site_entry {
+	int region;
+	unsigned sides;
+	uint32_t structures;
+};
+
+/* One entry of the host's table by node (open addressing, slot_of): an element's mentions
+ * (key: the node), an Observation read as sentences (the node's address + 1), a resource's
+ * mentions as a whole (+ 2), or a node's sites (+ 3, `sites`: `count` of them). A node's keys
+ * have neighbouring home slots: one or two cache lines hold what is known of a resource. */
 struct cached {
 	const cJSON *node;
-	const struct engine__mention *items; /* may be shared with other entries: read only */
+	union {
+		const struct engine__mention
+		    *items;                     /* may be shared with other entries: read only */
+		const struct site_entry *sites; /* key + 3 */
+	};
 	unsigned count;
 	/* bit (concept % 32) of each item's concept (concept_bits): mentions() asks for concepts
 	 * none of whose bits are here without reading the items (most of a long record's
@@ -31,17 +47,26 @@ struct read_text {
 	size_t count;
 };
 
-/* The sites() of a node, worked out once per request: its sites and their sides (the
- * contradicted ones already dropped), `count` of them. */
-struct site_entry {
-	int region;
-	unsigned sides;
-	uint32_t structures;
+/* The arrays one element's (or one resource's) mentions were collected from, in order: each a
+ * text's reading (struct read_text.items) or an element's (struct cached.items). At most
+ * JOIN_PARTS are kept; `n` counts them all. */
+#define JOIN_PARTS 8
+/* The fewest resources of a record whose elements' arrays are joined() (engine__text_reserve). */
+#define JOIN_RECORD 64
+struct parts {
+	const struct engine__mention *p[JOIN_PARTS];
+	size_t n;
 };
-struct known_sites {
-	const cJSON *node; /* NULL: a free slot */
-	struct site_entry *entries;
-	size_t count;
+
+/* Mentions collected from several arrays, kept once per request by the sequence of arrays
+ * (their concatenation is all they can be): Conditions coded alike — the same code text and
+ * displays, the same problem recorded again — share one array instead of each writing a copy
+ * of their own into the arena (issue 12 tenth round: a copy a Condition is a few cache lines
+ * first written, and memory a Condition). */
+struct joined {
+	const struct engine__mention **parts; /* NULL: a free slot */
+	size_t nparts, hash;
+	const struct engine__mention *items;
 };
 
 struct hit {
@@ -91,12 +116,12 @@ struct engine__text {
 	struct engine__scratch *scratch;              /* annotation's working memory */
 	struct read_text *texts;                      /* open addressing by content */
 	size_t text_cap, text_used;
-	struct known_sites *sites; /* open addressing by node */
-	size_t sites_cap, sites_used;
+	struct joined *joins; /* open addressing by the sequence of parts */
+	size_t join_cap, join_used;
+	int join; /* engine__text_reserve saw a long record: arrays are joined() */
 	struct engine__mentions collected; /* one element's mentions while they are collected */
 	struct engine__mentions gathered;  /* one resource's, while whole_resource gathers them */
-	const struct engine__mention *gathered_only; /* the one element's, when only one had any */
-	size_t gathered_sources;                     /* elements with mentions gathered */
+	struct parts gathered_parts;       /* the elements' arrays gathered (with mentions) */
 	struct evidence_scratch ev;
 	/* type_fields' last answer: a record asks about one type many times in a row */
 	const char *last_type; /* BORROWED from the request */
@@ -147,23 +172,21 @@ static size_t table_cap(size_t min, size_t n)
 	return cap;
 }
 
+static void resize_cache(struct engine__text *t, size_t cap);
+
 void engine__text_reserve(struct engine__text *t, size_t resources)
 {
 	size_t cap;
 
 	if (t == NULL || resources > ((size_t)1 << 22))
 		return; /* beyond 4M resources the tables double as they fill */
-	/* the shipped policies read ≈ 2 elements of a Condition and ask its sites once */
-	cap = table_cap(t->cap, 2 * resources + 8);
-	if (t->used == 0 && cap > t->cap) {
-		t->cap = cap;
-		t->table = fhir_arena_alloc(t->arena, t->cap * sizeof(*t->table));
-	}
-	cap = table_cap(32, resources + 1);
-	if (t->sites_used == 0 && cap > 32 && cap > t->sites_cap) {
-		t->sites_cap = cap;
-		t->sites = fhir_arena_alloc(t->arena, t->sites_cap * sizeof(*t->sites));
-	}
+	/* the shipped policies read a Condition's code (≈ 1 element), all of it (whole_resource)
+	 * and its sites: 3 entries; the order's own elements are read before (triggering):
+	 * they move to the sized table */
+	cap = table_cap(t->cap, 3 * resources + t->used);
+	if (cap > t->cap)
+		resize_cache(t, cap);
+	t->join = resources >= JOIN_RECORD;
 }
 
 void engine__text_set_now(struct engine__text *t, const struct fhir_datetime *now)
@@ -199,10 +222,14 @@ static uint32_t concept_bits(const struct engine__mention *items, size_t count)
 
 static size_t slot_of(const struct cached *table, size_t cap, const cJSON *node)
 {
-	/* nodes are 64-byte aligned (fhir/json_block.c): the product's low bits would keep the
-	 * address's zero bits, so the slot comes from its high half */
-	uint64_t h = (uint64_t)(uintptr_t)node * 11400714819323198485ULL;
-	size_t i = (size_t)(h ^ (h >> 32)) & (cap - 1);
+	/* a node's keys (its address + 0 to 3) share a home from the address without its low 4
+	 * bits (nodes are 64-byte aligned by fhir/json_block.c, 16 by malloc) and sit k slots on:
+	 * the whole-resource and sites entries of one resource in one or two cache lines. The
+	 * product's low bits would keep the address's zero bits, so the home comes from its high
+	 * half */
+	uintptr_t a = (uintptr_t)node;
+	uint64_t h = (uint64_t)(a & ~(uintptr_t)15) * 11400714819323198485ULL;
+	size_t i = ((size_t)(h ^ (h >> 32)) + (size_t)(a & 15)) & (cap - 1);
 
 	while (table[i].node != NULL && table[i].node != node)
 		i = (i + 1) & (cap - 1);
@@ -210,13 +237,12 @@ static size_t slot_of(const struct cached *table, size_t cap, const cJSON *node)
 }
 
 /* The mentions of the texts of one element, collected in t->collected (reused: one element is
- * collected at a time, and kept with collect_end). When they all come from one text already
- * read (`sources` 1), they are that text's array, `only`, which collect_end keeps instead of a
- * copy (a Condition's code text is usually its one text). */
+ * collected at a time, and kept with collect_end), and the texts' readings they came from
+ * (`parts`): one text's is kept as it is, several texts' as the array joined() shares (a
+ * Condition's code text is usually its one text, or its text and its codings' displays). */
 struct collector {
 	struct engine__text *t;
-	const struct engine__mention *only;
-	size_t sources; /* texts that gave mentions */
+	struct parts parts; /* the readings of the texts that gave mentions */
 	/* the texts are an evaluation's strings (mentions() or sites() on a string), in its arena,
 	 * which may be released once the host function answers: a text read for the first time
 	 * is copied into the host's arena, so neither the table nor a mention points into it */
@@ -225,13 +251,88 @@ struct collector {
 
 static struct collector collect_begin(struct engine__text *t)
 {
-	struct collector c = {t, NULL, 0, 0};
+	struct collector c;
 
+	memset(&c, 0, sizeof(c));
+	c.t = t;
 	t->collected.count = 0;
 	return c;
 }
 
 static size_t text_hash(size_t h, const char *s, size_t limit);
+
+static void add_part(struct parts *parts, const struct engine__mention *items)
+{
+	if (parts->n < JOIN_PARTS)
+		parts->p[parts->n] = items;
+	parts->n++;
+}
+
+static size_t parts_hash(const struct parts *parts)
+{
+	uint64_t h = parts->n;
+
+	for (size_t k = 0; k < parts->n; k++)
+		h = (h ^ (uint64_t)(uintptr_t)parts->p[k]) * 11400714819323198485ULL;
+	return (size_t)(h ^ (h >> 29));
+}
+
+static size_t join_slot(const struct joined *joins, size_t cap, size_t hash,
+                        const struct parts *parts)
+{
+	size_t i = hash & (cap - 1);
+
+	while (joins[i].parts != NULL &&
+	       !(joins[i].hash == hash && joins[i].nparts == parts->n &&
+	         memcmp(joins[i].parts, parts->p, parts->n * sizeof(*parts->p)) == 0))
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+/* The mentions items[0, count), collected from the arrays `parts` (two or more), as an array
+ * kept in the host's arena: the one kept before for the same arrays in the same order, else a
+ * copy (more than JOIN_PARTS arrays, or a short record, where few arrays repeat and the
+ * look-up would cost more than it saves: always a copy). */
+static const struct engine__mention *joined(struct engine__text *t, const struct parts *parts,
+                                            const struct engine__mention *items, size_t count)
+{
+	struct engine__mention *copy;
+	struct joined *j = NULL;
+	size_t hash;
+
+	if (t->join && parts->n <= JOIN_PARTS) {
+		if ((t->join_used + 1) * 2 > t->join_cap) { /* load factor at most 1/2 */
+			size_t cap = t->join_cap == 0 ? 64 : t->join_cap * 2;
+			struct joined *bigger = fhir_arena_alloc(t->arena, cap * sizeof(*bigger));
+
+			for (size_t k = 0; k < t->join_cap; k++)
+				if (t->joins[k].parts != NULL) {
+					struct parts key;
+
+					key.n = t->joins[k].nparts;
+					memcpy(key.p, t->joins[k].parts, key.n * sizeof(*key.p));
+					bigger[join_slot(bigger, cap, t->joins[k].hash, &key)] =
+					    t->joins[k];
+				}
+			t->joins = bigger;
+			t->join_cap = cap;
+		}
+		hash = parts_hash(parts);
+		j = &t->joins[join_slot(t->joins, t->join_cap, hash, parts)];
+		if (j->parts != NULL)
+			return j->items;
+		j->parts = fhir_arena_alloc_raw(t->arena, parts->n * sizeof(*j->parts));
+		memcpy(j->parts, parts->p, parts->n * sizeof(*j->parts));
+		j->nparts = parts->n;
+		j->hash = hash;
+		t->join_used++;
+	}
+	copy = fhir_arena_alloc_raw(t->arena, count * sizeof(*copy));
+	memcpy(copy, items, count * sizeof(*copy));
+	if (j != NULL)
+		j->items = copy;
+	return copy;
+}
 
 static size_t text_slot(const struct read_text *texts, size_t cap, size_t hash, const char *text)
 {
@@ -290,16 +391,14 @@ static void collect_mentions(struct collector *c, const char *text)
 		if (e->count > 0) {
 			e->items = fhir_arena_alloc(t->arena, e->count * sizeof(*e->items));
 			memcpy(e->items, out->items + before, e->count * sizeof(*e->items));
-			c->only = e->items;
-			c->sources++;
+			add_part(&c->parts, e->items);
 		}
 		t->text_used++;
 		return;
 	}
 	if (e->count == 0)
 		return;
-	c->only = e->items;
-	c->sources++;
+	add_part(&c->parts, e->items);
 	if (out->count + e->count > out->cap) {
 		size_t cap = 2 * (out->count + e->count);
 		struct engine__mention *bigger = fhir_arena_alloc(t->arena, cap * sizeof(*bigger));
@@ -313,6 +412,18 @@ static void collect_mentions(struct collector *c, const char *text)
 	out->count += e->count;
 }
 
+/* items[0, count), collected from the arrays `parts`, as an array that lives as long as the
+ * host: NULL for none, the one array they all came from, or the joined() array of several. */
+static const struct engine__mention *kept(struct engine__text *t, const struct parts *parts,
+                                          const struct engine__mention *items, size_t count)
+{
+	if (count == 0)
+		return NULL;
+	if (parts->n == 1)
+		return parts->p[0]; /* the one reading: no copy */
+	return joined(t, parts, items, count);
+}
+
 /* The collected mentions: into *slot as an array of their own (NEW in the arena) when `keep`,
  * else borrowed until the next collection. */
 static void collect_end(struct collector *c, struct cached *slot, int keep)
@@ -322,18 +433,8 @@ static void collect_end(struct collector *c, struct cached *slot, int keep)
 	slot->count = (unsigned)m->count;
 	slot->items = m->items;
 	slot->concepts = concept_bits(m->items, m->count);
-	if (keep && c->sources == 1) {
-		slot->items = c->only; /* the one text's own reading: no copy */
-	} else if (keep) {
-		slot->items = NULL;
-		if (m->count > 0) {
-			struct engine__mention *copy =
-			    fhir_arena_alloc(c->t->arena, m->count * sizeof(*copy));
-
-			memcpy(copy, m->items, m->count * sizeof(*copy));
-			slot->items = copy;
-		}
-	}
+	if (keep)
+		slot->items = kept(c->t, &c->parts, m->items, m->count);
 }
 
 /* A member whose string walk_strings reads: text, display, valueString, summary (the first
@@ -430,19 +531,24 @@ static void walk_strings(struct collector *c, const cJSON *node, int depth)
 		    c, engine__vocab_code_display(c->t->vocab, string_of(system), string_of(code)));
 }
 
+/* Moves the cache entries into a new table of `cap` slots (a power of 2, more than twice
+ * the entries). */
+static void resize_cache(struct engine__text *t, size_t cap)
+{
+	struct cached *bigger = fhir_arena_alloc(t->arena, cap * sizeof(*bigger));
+
+	for (size_t k = 0; k < t->cap && t->used > 0; k++)
+		if (t->table[k].node != NULL)
+			bigger[slot_of(bigger, cap, t->table[k].node)] = t->table[k];
+	t->table = bigger;
+	t->cap = cap;
+}
+
 /* Makes room for one more cache entry (load factor at most 1/2). */
 static void grow_cache(struct engine__text *t)
 {
-	if ((t->used + 1) * 2 > t->cap) {
-		size_t cap = t->cap * 2, k;
-		struct cached *bigger = fhir_arena_alloc(t->arena, cap * sizeof(*bigger));
-
-		for (k = 0; k < t->cap; k++)
-			if (t->table[k].node != NULL)
-				bigger[slot_of(bigger, cap, t->table[k].node)] = t->table[k];
-		t->table = bigger;
-		t->cap = cap;
-	}
+	if ((t->used + 1) * 2 > t->cap)
+		resize_cache(t, t->cap * 2);
 }
 
 /* The mentions in one element (all its strings), annotated once per request. */
@@ -769,8 +875,7 @@ static void gather(void *ctx, const cJSON *el, const struct cached *c)
 	(void)el;
 	if (c->count == 0)
 		return;
-	t->gathered_only = c->items;
-	t->gathered_sources++;
+	add_part(&t->gathered_parts, c->items);
 	if (all->count + c->count > all->cap) {
 		size_t cap = 2 * (all->count + c->count);
 		struct engine__mention *bigger = fhir_arena_alloc(t->arena, cap * sizeof(*bigger));
@@ -800,23 +905,14 @@ static const struct cached *whole_resource(struct engine__text *t, const cJSON *
 	if (t->table[i].node == key)
 		return &t->table[i];
 	t->gathered.count = 0;
-	t->gathered_sources = 0;
+	t->gathered_parts.n = 0;
 	each_field(t, node, type, first, nfields, 0, gather, t, known);
 	grow_cache(t); /* element() may have grown the table: find the slot again */
 	slot = &t->table[slot_of(t->table, t->cap, key)];
 	slot->node = key;
 	slot->count = (unsigned)t->gathered.count;
 	slot->concepts = concept_bits(t->gathered.items, t->gathered.count);
-	slot->items = NULL;
-	if (t->gathered_sources == 1) {
-		slot->items = t->gathered_only; /* one element's (cached) array: no copy */
-	} else if (slot->count > 0) {
-		struct engine__mention *copy =
-		    fhir_arena_alloc(t->arena, slot->count * sizeof(*copy));
-
-		memcpy(copy, t->gathered.items, slot->count * sizeof(*copy));
-		slot->items = copy;
-	}
+	slot->items = kept(t, &t->gathered_parts, t->gathered.items, t->gathered.count);
 	t->used++;
 	return slot;
 }
@@ -1143,7 +1239,7 @@ static int do_mentions(struct engine__text *t, const struct fhir_value *item,
 		each_element(t, node, item->type, 0, find_in, &f);
 	} else if (string != NULL) {
 		struct collector c = collect_begin(t);
-		struct cached one = {NULL, NULL, 0, 0};
+		struct cached one = {NULL, {NULL}, 0, 0};
 
 		c.transient = 1;
 		collect_mentions(&c, string);
@@ -1243,69 +1339,50 @@ static void site_in(void *ctx, const cJSON *el, const struct cached *c)
 	}
 }
 
-static size_t sites_slot(const struct known_sites *table, size_t cap, const cJSON *node)
-{
-	size_t i = ((size_t)(uintptr_t)node >> 4) * 11400714819323198485ULL & (cap - 1);
-
-	while (table[i].node != NULL && table[i].node != node)
-		i = (i + 1) & (cap - 1);
-	return i;
-}
-
 static void work_out_sites(struct engine__text *t, const cJSON *node, const char *hint,
                            const char *string, struct site_set *set);
 
 /* The sites of a node (once per request: a record's Conditions are asked again for every
- * order and criterion) or of a string. */
+ * order and criterion; kept in the node table under the node's address + 3) or of a string. */
 static void sites_of(struct engine__text *t, const cJSON *node, const char *hint,
                      const char *string, struct site_set *set)
 {
-	size_t i;
+	const cJSON *key;
+	struct cached *slot;
+	struct site_entry *entries = NULL;
 
 	if (node == NULL || t->vocab == NULL) {
 		work_out_sites(t, node, hint, string, set);
 		return;
 	}
-	if (t->sites_cap == 0) {
-		t->sites_cap = 32;
-		t->sites = fhir_arena_alloc(t->arena, t->sites_cap * sizeof(*t->sites));
-	}
-	i = sites_slot(t->sites, t->sites_cap, node);
-	if (t->sites[i].node == node) {
-		set->count = t->sites[i].count;
+	key = (const cJSON *)(const void *)((const char *)(const void *)node + 3);
+	slot = &t->table[slot_of(t->table, t->cap, key)];
+	if (slot->node == key) {
+		set->count = slot->count;
 		set->free_sides = 0;
 		for (size_t k = 0; k < set->count; k++) {
-			set->region[k] = t->sites[i].entries[k].region;
-			set->sides[k] = t->sites[i].entries[k].sides;
-			set->structures[k] = t->sites[i].entries[k].structures;
+			set->region[k] = slot->sites[k].region;
+			set->sides[k] = slot->sites[k].sides;
+			set->structures[k] = slot->sites[k].structures;
 			set->contradicted[k] = 0;
 		}
 		return;
 	}
 	work_out_sites(t, node, hint, string, set);
-	if ((t->sites_used + 1) * 2 > t->sites_cap) { /* load factor at most 1/2 */
-		size_t cap = t->sites_cap * 2;
-		struct known_sites *bigger = fhir_arena_alloc(t->arena, cap * sizeof(*bigger));
-
-		for (size_t k = 0; k < t->sites_cap; k++)
-			if (t->sites[k].node != NULL)
-				bigger[sites_slot(bigger, cap, t->sites[k].node)] = t->sites[k];
-		t->sites = bigger;
-		t->sites_cap = cap;
-		i = sites_slot(t->sites, t->sites_cap, node);
-	}
-	t->sites[i].node = node;
-	t->sites[i].count = set->count; /* work_out_sites dropped the contradicted ones */
-	t->sites[i].entries = NULL;
-	if (set->count > 0)
-		t->sites[i].entries =
-		    fhir_arena_alloc(t->arena, set->count * sizeof(*t->sites[i].entries));
+	if (set->count > 0) /* work_out_sites dropped the contradicted ones */
+		entries = fhir_arena_alloc_raw(t->arena, set->count * sizeof(*entries));
 	for (size_t k = 0; k < set->count; k++) {
-		t->sites[i].entries[k].region = set->region[k];
-		t->sites[i].entries[k].sides = set->sides[k];
-		t->sites[i].entries[k].structures = set->structures[k];
+		entries[k].region = set->region[k];
+		entries[k].sides = set->sides[k];
+		entries[k].structures = set->structures[k];
 	}
-	t->sites_used++;
+	grow_cache(t); /* work_out_sites may have grown the table: find the slot again */
+	slot = &t->table[slot_of(t->table, t->cap, key)];
+	slot->node = key;
+	slot->sites = entries;
+	slot->count = (unsigned)set->count;
+	slot->concepts = 0;
+	t->used++;
 }
 
 static void work_out_sites(struct engine__text *t, const cJSON *node, const char *hint,
@@ -1356,7 +1433,7 @@ static void work_out_sites(struct engine__text *t, const cJSON *node, const char
 		}
 	} else if (string != NULL) {
 		struct collector c = collect_begin(t);
-		struct cached one = {NULL, NULL, 0, 0};
+		struct cached one = {NULL, {NULL}, 0, 0};
 
 		c.transient = 1;
 		collect_mentions(&c, string);
@@ -1762,11 +1839,13 @@ size_t engine__text_evidence(struct engine__text *t, const struct fhir_collectio
 		char ref[160];
 		size_t found = 0;
 
-		if (evidence->items[i].kind != FHIR_VALUE_NODE || !cJSON_IsObject(res) ||
-		    fhir_resource_ref(res, ref, sizeof(ref)) == NULL)
+		if (evidence->items[i].kind != FHIR_VALUE_NODE || !cJSON_IsObject(res))
 			continue;
-		/* the hits inside this resource, in the order they were noted */
+		/* the hits inside this resource, in the order they were noted; its reference (its
+		 * type and id strings, cache lines of their own) read only when it has any */
 		hits_within(ev, res, 0, &found);
+		if (found == 0 || fhir_resource_ref(res, ref, sizeof(ref)) == NULL)
+			continue;
 		qsort(ev->found, found, sizeof(*ev->found), by_index);
 		for (size_t f = 0; f < found; f++) {
 			const struct engine__mention *m = t->hits[ev->found[f]].mention;

@@ -308,9 +308,11 @@ extern const struct fhir_path_host engine__host;
  * concepts) lives until engine__text_free. */
 struct engine__text *engine__text_new(const struct engine_vocab *vocab);
 void engine__text_free(struct engine__text *t); /* accepts NULL */
-/* Sizes t's tables of annotated elements and of sites by resource for a record of `resources`
- * resources at once, before the first host call (later, a table already in use is left alone),
- * so that a long record does not double and rehash them as it is read. Accepts NULL. */
+/* Sizes t's table of annotated elements and sites by resource for a record of `resources`
+ * resources at once, so that a long record does not double and rehash it as it is read, even
+ * when the order's elements are in it already (triggering reads them first). On a record of
+ * 64 resources or more, the mentions an element collects from several texts are also kept
+ * once per request for the same texts (most Conditions repeat a few codings). Accepts NULL. */
 void engine__text_reserve(struct engine__text *t, size_t resources);
 /* The request's now (year and month): a past date written beside a finding makes it history
  * (engine__text_dated_history). Without it (NULL, or no date) dates in text change nothing. */

@@ -486,6 +486,112 @@ static void test_sites_table(const struct engine_vocab *v)
 	fhir_arena_free(a);
 }
 
+/* What one host answers about one Condition: mentions() of a few concepts and statuses on it
+ * and on its code, its sites(), and the evidence lines of the mentions() noted on it. */
+static const char *answers(struct engine__text *t, struct fhir_arena *a, const cJSON *c)
+{
+	static const char *const asked[][2] = {
+	    {"fracture", NULL},      {"obesity", NULL},          {"dislocation", "uncertain"},
+	    {"fracture", "negated"}, {"fracture|obesity", NULL}, {"joint-injury", NULL},
+	};
+	struct fhir_collection evidence = {0};
+	const char **lines;
+	const char *got = "";
+	size_t n;
+
+	engine__text_hits_reset(t);
+	for (size_t k = 0; k < sizeof(asked) / sizeof(asked[0]); k++)
+		got = fhir_arena_printf(
+		    a, "%s%d%d", got, mentions(t, a, c, asked[k][0], asked[k][1]),
+		    mentions(t, a, cJSON_GetObjectItem(c, "code"), asked[k][0], asked[k][1]));
+	got = fhir_arena_printf(a, "%s [%s]", got, sites(t, a, c));
+	push_node(&evidence, a, c);
+	n = engine__text_evidence(t, &evidence, &lines);
+	for (size_t k = 0; k < n; k++)
+		got = fhir_arena_printf(a, "%s\n%s", got, lines[k]);
+	return got;
+}
+
+/* Mentions collected from several texts (a code's text and its codings' displays, a
+ * resource's fields) are kept once per request for the same texts in the same order (on a
+ * record reserved as long): many Conditions built from a few texts in every order and number
+ * (past the arrays a join remembers, and enough of them that its table grows) answer in one
+ * such host what each answers in a host of its own, where they are copied. */
+static void test_joined_arrays(const struct engine_vocab *v)
+{
+	enum { N = 300 };
+	static const char *const words[] = {
+	    "Fracture of left wrist",
+	    "Obesity",
+	    "Osteoarthritis of right knee",
+	    "No fracture",
+	    "?dislocation of left shoulder",
+	    "Low back pain",
+	    "Right knee injury",
+	    "obese",
+	};
+	const size_t nwords = sizeof(words) / sizeof(words[0]);
+	struct fhir_arena *a = fhir_arena_new();
+	struct engine__text *t = engine__text_new(v);
+	cJSON *all = cJSON_CreateArray();
+	unsigned seed = 12345;
+	size_t bad = 0;
+
+	for (int i = 0; i < N; i++) {
+		cJSON *c = cJSON_CreateObject(), *code, *coding;
+		char id[32];
+		int displays = i % 11; /* up to 10 texts in one element: more than a join keeps */
+
+		snprintf(id, sizeof(id), "j%d", i);
+		cJSON_AddStringToObject(c, "resourceType", "Condition");
+		cJSON_AddStringToObject(c, "id", id);
+		code = cJSON_AddObjectToObject(c, "code");
+		coding = cJSON_AddArrayToObject(code, "coding");
+		for (int k = 0; k < displays; k++) {
+			cJSON *one = cJSON_CreateObject();
+
+			seed = seed * 1103515245u + 12345u;
+			cJSON_AddStringToObject(one, "display", words[(seed >> 16) % nwords]);
+			cJSON_AddItemToArray(coding, one);
+		}
+		seed = seed * 1103515245u + 12345u;
+		cJSON_AddStringToObject(code, "text", words[(seed >> 16) % nwords]);
+		if (i % 3 == 0) {
+			cJSON *site = cJSON_AddArrayToObject(c, "bodySite"),
+			      *one = cJSON_CreateObject();
+
+			seed = seed * 1103515245u + 12345u;
+			cJSON_AddStringToObject(one, "text", words[(seed >> 16) % nwords]);
+			cJSON_AddItemToArray(site, one);
+		}
+		if (i % 4 == 1) {
+			cJSON *note = cJSON_AddArrayToObject(c, "note"),
+			      *one = cJSON_CreateObject();
+
+			seed = seed * 1103515245u + 12345u;
+			cJSON_AddStringToObject(one, "text", words[(seed >> 16) % nwords]);
+			cJSON_AddItemToArray(note, one);
+		}
+		cJSON_AddItemToArray(all, c);
+	}
+	engine__text_reserve(t, N); /* a long record: arrays joined (alone: copied) */
+	for (int round = 0; round < 2; round++)
+		for (int i = 0; i < N; i++) {
+			const cJSON *c = cJSON_GetArrayItem(all, i);
+			struct engine__text *own = engine__text_new(v);
+			const char *shared = answers(t, a, c), *alone = answers(own, a, c);
+
+			if (strcmp(shared, alone) != 0 && bad++ == 0)
+				fprintf(stderr, "  Condition %d: '%s', alone '%s'\n", i, shared,
+				        alone);
+			engine__text_free(own);
+		}
+	CHECK(bad == 0, "%zu Conditions answered differently", bad);
+	cJSON_Delete(all);
+	engine__text_free(t);
+	fhir_arena_free(a);
+}
+
 /* Sides across fields: a side a field names on its own goes to the site that field names, and
  * one field's side contradicting another's leaves the site unread; a Coding without display is
  * read as its sourced display (codes.json). */
@@ -691,6 +797,7 @@ int main(void)
 		test_prepared_lists(v);
 		test_text_table(v);
 		test_sites_table(v);
+		test_joined_arrays(v);
 		test_site_sides(v);
 		test_same_site(v);
 		test_own_arena(v);
