@@ -911,6 +911,16 @@ static int date_or_end(const struct scan *s, size_t end)
 	       strspn(s->toks[end].norm, "0123456789./") == strlen(s->toks[end].norm);
 }
 
+/* Does the clause end right after token `end` - 1: a ',', a spaced dash or ')' after it, or a
+ * '(' opening the next word ("Scaphoid fracture R (non-union)", "Knee OA R, severe")? */
+static int clause_ends_at(const struct scan *s, size_t end)
+{
+	const unsigned closing = ENGINE_MARK_COMMA | ENGINE_MARK_DASH | ENGINE_MARK_CLOSE;
+
+	return end > 0 && ((s->toks[end - 1].marks & closing) != 0 ||
+	                   (end < s->ntok && (s->toks[end].marks & ENGINE_MARK_OPEN) != 0));
+}
+
 /* Is `w` an ordinal that numbers a digit, toe or bone ("1st", "5th", "third")? */
 static int ordinal_word(const char *w)
 {
@@ -974,10 +984,12 @@ static unsigned side_of(const struct scan *s, size_t start, size_t end)
 				continue;
 		} else if (l->start >= end) {
 			gap = l->start - end + 1; /* before wins on equal distance */
-			/* a one-letter side right after the site, or one word on when a date or the
-			 * sentence end follows it: "Tib plat # L 2015" */
+			/* a one-letter side right after the site, or one word on when a date, the
+			 * sentence end or the clause end follows it: "Tib plat # L 2015", "Scaphoid
+			 * fracture R (non-union)" */
 			if (gap > SIDE_AFTER ||
-			    (ph->single && gap != 1 && !(gap == 2 && date_or_end(s, l->end))))
+			    (ph->single && gap != 1 &&
+			     !(gap == 2 && (date_or_end(s, l->end) || clause_ends_at(s, l->end)))))
 				continue;
 		} else {
 			continue;
