@@ -396,15 +396,8 @@ void fhir_collection_push_node(struct fhir_collection *c, struct fhir_arena *are
 	memset(&v, 0, sizeof(v));
 	v.kind = FHIR_VALUE_NODE;
 	v.node = node;
-	rt = NULL;
-	/* cJSON_GetObjectItemCaseSensitive(node, "resourceType"), with a first-letter test: most
-	 * nodes pushed are elements whose members are all looked at */
-	if (cJSON_IsObject(node))
-		for (const cJSON *m = node->child; m != NULL && m->string != NULL; m = m->next)
-			if (m->string[0] == 'r' && strcmp(m->string, "resourceType") == 0) {
-				rt = m;
-				break;
-			}
+	/* cJSON_GetObjectItemCaseSensitive(node, "resourceType") */
+	rt = fhir__fp_is_object(node) ? fhir__fp_resource_type(node) : NULL;
 	if (cJSON_IsString(rt) && rt->valuestring != NULL) {
 		/* the model's copy of an R4 name (one address for every resource of a type: the
 		 * member-type look-ups find it by address), else the JSON's own string */

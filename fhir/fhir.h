@@ -176,6 +176,13 @@ struct fhir_json_limits {
 	                  cJSON_Delete(root) may free it, nothing below the root may be deleted,
 	                  detached or replaced, and items added below it would leak. */
 };
+/* A bit of the `type` of an object node in a tree built in one block (one_block above): none of
+ * its members is named "resourceType", so it is no resource, and a reader looking for that
+ * member need not walk the members (each a cache line of its own, in a record that no longer
+ * fits the cache). Only such trees set it; without it an object may or may not have one.
+ * cJSON reads only the low 8 bits of `type` and its own flags (256, 512), so cJSON_IsObject,
+ * cJSON_Print and cJSON_Compare are unaffected; cJSON_Duplicate keeps it, which stays true. */
+#define FHIR_JSON_NO_RESOURCE_TYPE 0x1000
 /* Parses `length` bytes at `text` (need not be NUL-terminated) under *limits. Depth, UTF-8 (RFC
  * 3629), raw control characters in strings and string length are checked on the bytes before
  * cJSON parses (so cJSON's recursion is bounded); array sizes after. Text after the value ->

@@ -649,7 +649,7 @@ static int push_member(struct fhir__fp_ev *e, const cJSON *parent, const cJSON *
 			v.node = ext_one;
 		}
 		v.type = type;
-		rt = fhir__fp_is_object(one) ? fhir__fp_member(one, "resourceType") : NULL;
+		rt = fhir__fp_is_object(one) ? fhir__fp_resource_type(one) : NULL;
 		if (fhir__fp_is_string(rt)) { /* as fhir_collection_push_node names it */
 			v.type = fhir__fp_model_resource(rt->valuestring);
 			if (v.type == NULL)
@@ -795,8 +795,7 @@ static int eval_ident(struct fhir__fp_ev *e, const struct fhir__fp_node *n,
 
 		if (item->kind == FHIR_VALUE_NODE && item->type != NULL &&
 		    item->type[0] == n->name[0] && strcmp(item->type, n->name) == 0 &&
-		    fhir__fp_is_object(item->node) &&
-		    fhir__fp_member(item->node, "resourceType") != NULL)
+		    fhir__fp_is_object(item->node) && fhir__fp_resource_type(item->node) != NULL)
 			rc = fhir__fp_push(e, out, item);
 		else
 			rc = fhir__fp_children_named(e, &one, n->name, out);

@@ -58,6 +58,19 @@ static inline const cJSON *fhir__fp_member(const cJSON *obj, const char *name)
 	return NULL;
 }
 
+/* fhir__fp_member(obj, "resourceType") for an object (a resource's type member, or NULL), without
+ * walking the members of an object the block parser marked as having none
+ * (FHIR_JSON_NO_RESOURCE_TYPE): most objects a path steps into are elements, not resources. */
+static inline const cJSON *fhir__fp_resource_type(const cJSON *obj)
+{
+	if (obj == NULL || (obj->type & FHIR_JSON_NO_RESOURCE_TYPE))
+		return NULL;
+	for (const cJSON *c = obj->child; c != NULL && c->string != NULL; c = c->next)
+		if (c->string[0] == 'r' && strcmp(c->string, "resourceType") == 0)
+			return c;
+	return NULL;
+}
+
 /* ---- tokens (fhirpath_lex.c; FHIRPath N1 §Lexical elements) ----------------------------- */
 
 enum fhir__fp_tok {

@@ -120,6 +120,9 @@ void fhir_bundle_resources(const cJSON *value, struct fhir_arena *arena,
 	entries = fhir_get(value, "entry");
 	if (!cJSON_IsArray(entries))
 		return;
+	/* room for every entry at once: a record of 10,000 Conditions grown by doubling was
+	 * copied a dozen times, each copy into memory not touched before */
+	fhir_collection_reserve(out, arena, (size_t)cJSON_GetArraySize(entries));
 	cJSON_ArrayForEach(entry, entries)
 	{
 		const cJSON *resource = fhir_get(entry, "resource");

@@ -315,10 +315,11 @@ static int parse_container(struct block *b, cJSON *n, const unsigned char **pp, 
 	const unsigned char *p = skip_space(*pp + 1, b->end);
 	cJSON *head = NULL, *last = NULL;
 	unsigned long items = 0;
+	int resource = 0; /* an object with a member named resourceType */
 
 	if (++b->depth > b->limits->max_depth)
 		return -1; /* too deep: the scan names it */
-	n->type = object ? cJSON_Object : cJSON_Array;
+	n->type = object ? cJSON_Object | FHIR_JSON_NO_RESOURCE_TYPE : cJSON_Array;
 	if (p < b->end && *p == (object ? '}' : ']')) {
 		*pp = p + 1;
 		b->depth--;
@@ -334,6 +335,8 @@ static int parse_container(struct block *b, cJSON *n, const unsigned char **pp, 
 
 			if (p >= b->end || *p != '"' || (name = parse_string(b, &p)) == NULL)
 				return -1;
+			resource |=
+			    b->strings - name == 13 && memcmp(name, "resourceType", 13) == 0;
 			item->string = (char *)intern_name(b, name, b->strings);
 			p = skip_space(p, b->end);
 			if (p >= b->end || *p != ':')
@@ -362,6 +365,8 @@ static int parse_container(struct block *b, cJSON *n, const unsigned char **pp, 
 	}
 	head->prev = last; /* as cJSON links a parsed list: the head's prev is the tail */
 	n->child = head;
+	if (resource)
+		n->type = cJSON_Object;
 	*pp = p + 1;
 	b->depth--;
 	return 0;

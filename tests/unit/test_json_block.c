@@ -11,7 +11,10 @@
  *  - 40,000 deterministic mutants of two texts parse alike both ways (same result, same error);
  *  - cJSON_Delete(root) frees the block (the ASan build checks for leaks and bad frees);
  *  - the nodes are on 64-byte boundaries and a member name repeated in the text is one copy
- *    (json_block.c's layout: a member search reads one cache line per node). */
+ *    (json_block.c's layout: a member search reads one cache line per node);
+ *  - an object marked FHIR_JSON_NO_RESOURCE_TYPE has no member of that name (every tree above),
+ *    and every block-built object without one is marked, so that a FHIRPath member step types
+ *    a resource as before (check_layout). */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -39,6 +42,11 @@ static int same_tree(const cJSON *a, const cJSON *b, const char *where)
 	    (a->string != NULL && strcmp(a->string, b->string) != 0)) {
 		fprintf(stderr, "  differs in %s at member %s\n", where,
 		        a->string != NULL ? a->string : "(none)");
+		return 0;
+	}
+	if ((a->type & FHIR_JSON_NO_RESOURCE_TYPE) &&
+	    (!cJSON_IsObject(a) || cJSON_GetObjectItemCaseSensitive(b, "resourceType") != NULL)) {
+		fprintf(stderr, "  %s: marked as having no resourceType, but it has one\n", where);
 		return 0;
 	}
 	for (ca = a->child, cb = b->child; ca != NULL && cb != NULL; ca = ca->next, cb = cb->next) {
@@ -261,12 +269,90 @@ static void check_layout(void)
 	cJSON_Delete(root);
 }
 
+/* Every object the block parser built is marked FHIR_JSON_NO_RESOURCE_TYPE exactly when it has
+ * no member named resourceType (wherever that member stands, whatever its value), and FHIRPath
+ * still types a resource found below an element by its resourceType. */
+static void check_resource_mark(void)
+{
+	static const char text[] =
+	    "{\"resourceType\":\"Bundle\",\"entry\":[{\"resource\":{\"id\":\"x\",\"code\":{"
+	    "\"text\":"
+	    "\"t\"},\"resourceType\":\"Condition\"}},{\"resource\":{\"resourceType\":1}},"
+	    "{\"resource\":{\"resourceTyp\":\"Condition\",\"resourceTypes\":\"Condition\"}},{}]}";
+	struct fhir_error err;
+	cJSON *root = NULL;
+	const cJSON *e;
+	int i = 0;
+
+	CHECK(fhir_json_parse_limited(text, strlen(text), &block_limits, &root, &err) == FHIR_OK,
+	      "mark text: %s", err.message);
+	if (root == NULL)
+		return;
+	CHECK((root->type & cJSON_IsReference) != 0, "mark text: not parsed in one block");
+	CHECK(!(root->type & FHIR_JSON_NO_RESOURCE_TYPE), "the Bundle is marked as no resource");
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(root, "entry"))
+	{
+		const cJSON *r = cJSON_GetObjectItemCaseSensitive(e, "resource");
+		int has = r != NULL && cJSON_GetObjectItemCaseSensitive(r, "resourceType") != NULL;
+
+		CHECK((e->type & FHIR_JSON_NO_RESOURCE_TYPE) != 0, "entry %d is not marked", i);
+		if (r != NULL)
+			CHECK(((r->type & FHIR_JSON_NO_RESOURCE_TYPE) == 0) == has,
+			      "entry %d's resource is marked %s", i,
+			      has ? "wrongly" : "not at all");
+		i++;
+	}
+	CHECK(cJSON_IsObject(root) &&
+	          cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(root, "entry")),
+	      "a marked tree reads as objects and arrays");
+	{ /* the items' types as on cJSON's own tree, where nothing is marked */
+		struct fhir_path *p = NULL;
+		struct fhir_collection in = {0}, out = {0}, in2 = {0}, out2 = {0};
+		struct fhir_arena *arena = fhir_arena_new();
+		struct fhir_path_env env;
+		cJSON *plain = NULL;
+
+		memset(&env, 0, sizeof(env));
+		env.arena = arena;
+
+		CHECK(fhir_json_parse_limited(text, strlen(text), &plain_limits, &plain, &err) ==
+		          FHIR_OK,
+		      "mark text (cJSON): %s", err.message);
+		CHECK(fhir_path_compile("entry.resource", &p, &err) == FHIR_OK, "%s", err.message);
+		fhir_collection_push_node(&in, arena, root);
+		fhir_collection_push_node(&in2, arena, plain);
+		if (p != NULL && plain != NULL &&
+		    fhir_path_eval(p, &in, &env, &out, &err) == FHIR_OK &&
+		    fhir_path_eval(p, &in2, &env, &out2, &err) == FHIR_OK) {
+			CHECK(out.count == 3 && out2.count == 3,
+			      "entry.resource: %zu and %zu items", out.count, out2.count);
+			for (size_t k = 0; k < out.count && k < out2.count; k++)
+				CHECK((out.items[k].type == NULL) == (out2.items[k].type == NULL) &&
+				          (out.items[k].type == NULL ||
+				           strcmp(out.items[k].type, out2.items[k].type) == 0),
+				      "entry.resource item %zu typed %s, not %s", k,
+				      out.items[k].type != NULL ? out.items[k].type : "(none)",
+				      out2.items[k].type != NULL ? out2.items[k].type : "(none)");
+			CHECK(out.items[0].type != NULL &&
+			          strcmp(out.items[0].type, "Condition") == 0,
+			      "the Condition below an entry is not typed Condition");
+		} else {
+			CHECK(0, "entry.resource did not evaluate: %s", err.message);
+		}
+		fhir_path_free(p);
+		cJSON_Delete(plain);
+		fhir_arena_free(arena);
+	}
+	cJSON_Delete(root);
+}
+
 int main(void)
 {
 	const char *src = getenv("CDS_SOURCE_DIR"), *shared = getenv("CDS_SHARED_DIR");
 	char dir[4096];
 	size_t files;
 
+	check_resource_mark();
 	/* what requests hold */
 	compare_str("{\"a\":1,\"b\":[true,false,null],\"c\":{\"d\":\"e\"},\"f\":[],\"g\":{}}", 1);
 	compare_str(" \t\r\n{ \"a\" : [ 1 , 2 ] , \"b\" : \"x\" } \n", 1);
