@@ -60,7 +60,7 @@ struct request_data {
 	struct fhir_datetime now;
 	struct engine__text *text;     /* clinical text read once per element (text_host.c) */
 	struct fhir_path_memo *memo;   /* content hashes of resources, kept for the request */
-	struct engine__strmap *by_ref; /* "Type/id" -> index in everything, built on first use */
+	struct engine__strmap *by_ref; /* id -> index in everything, built on first use */
 };
 
 static const struct fhir_collection empty_collection;
@@ -98,31 +98,43 @@ static const cJSON *contained(const struct fhir_collection *all, const char *id)
 	return NULL;
 }
 
-/* The resource of `everything` whose "Type/id" is reference (the first such), or NULL: from
- * rd->by_ref, which the first call fills (one pass, then a hash look-up per reference). */
+/* The resource of `everything` whose "Type/id" is reference (the first such; a version-specific
+ * reference names its resource, FHIR R4 §References), or NULL. rd->by_ref, filled by the first
+ * call, maps each id (borrowed from the parsed request, no copy) to the first resource that has
+ * it; when that one is of another type (the same id in two types, rare) the collection is
+ * searched in order, so the answer is always fhir_find_reference's. */
 static const cJSON *find_ref(const struct request_data *rd, const char *reference)
 {
 	struct engine__strmap *m = rd->by_ref;
-	size_t i;
+	const struct fhir_value *v;
+	const char *slash;
+	size_t i, n;
 
 	if (m == NULL || reference == NULL)
 		return fhir_find_reference(&rd->everything, reference);
 	if (m->cap == 0) {
 		engine__strmap_init(m, rd->arena, rd->everything.count);
 		for (i = rd->everything.count; i-- > 0;) { /* last first: the first one stays */
-			char buf[512];                     /* as fhir_find_reference's */
-			const char *ref =
-			    rd->everything.items[i].kind == FHIR_VALUE_NODE
-			        ? fhir_resource_ref(rd->everything.items[i].node, buf, sizeof(buf))
-			        : NULL;
+			const char *id = rd->everything.items[i].kind == FHIR_VALUE_NODE
+			                     ? fhir_get_string(rd->everything.items[i].node, "id")
+			                     : NULL;
 
-			if (ref != NULL)
-				engine__strmap_put(m, fhir_arena_strdup(rd->arena, ref),
-				                   strlen(ref), i);
+			if (id != NULL)
+				engine__strmap_put(m, id, strlen(id), i);
 		}
 	}
-	i = engine__strmap_get(m, reference, strlen(reference));
-	return i != ENGINE_STRMAP_NONE ? rd->everything.items[i].node : NULL;
+	n = fhir_reference_length(reference);
+	slash = memchr(reference, '/', n);
+	if (slash == NULL || slash == reference)
+		return NULL; /* not "Type/id": nothing here has that reference */
+	i = engine__strmap_get(m, slash + 1, n - (size_t)(slash + 1 - reference));
+	if (i == ENGINE_STRMAP_NONE)
+		return NULL;
+	v = &rd->everything.items[i];
+	if (v->type != NULL && strlen(v->type) == (size_t)(slash - reference) &&
+	    memcmp(v->type, reference, (size_t)(slash - reference)) == 0)
+		return v->node;
+	return fhir_find_reference(&rd->everything, reference);
 }
 
 /* resolve() within the request (FHIRPath/FHIR R4 §resolve): "Type/id", or a URL ending so. */
@@ -213,7 +225,7 @@ static const cJSON *key_value(const cJSON *prefetch, const struct supplied *supp
 static void read_prefetch(struct request_data *rd, const cJSON *prefetch,
                           const struct supplied *supplied)
 {
-	size_t nkeys, k;
+	size_t nkeys, k, outcomes;
 	const struct engine_prefetch_key *keys = engine_prefetch_keys(&nkeys);
 	struct fhir_collection supporting = {0}; /* the orders' own, read once for every key */
 
@@ -230,13 +242,17 @@ static void read_prefetch(struct request_data *rd, const cJSON *prefetch,
 			/* a Bundle whose search failed (an error OperationOutcome entry) is
 			 * read, but is not the whole record: criteria it leaves open are
 			 * unknown, not "not met" */
-			if (!fhir_bundle_failed(value))
-				rd->available |= 1u << k;
+			outcomes = rd->outcomes[k];
 			fhir_bundle_resources(value, rd->arena, &rd->data[k], &rd->outcomes[k],
 			                      &rd->skipped[k]);
+			/* only a Bundle with an OperationOutcome entry can have failed: the
+			 * entries are not walked again for the others */
+			if (rd->outcomes[k] == outcomes || !fhir_bundle_failed(value))
+				rd->available |= 1u << k;
 			/* resolve() sees everything the client sent (a patient Bundle's
 			 * Organization, an _include'd PractitionerRole); %variables only their
 			 * own resource type */
+			fhir_collection_reserve(&rd->prefetched, rd->arena, rd->data[k].count);
 			for (size_t i = 0; i < rd->data[k].count; i++)
 				fhir_collection_push(&rd->prefetched, rd->arena,
 				                     &rd->data[k].items[i]);
@@ -278,6 +294,8 @@ static void set_builtins(struct request_data *rd, const cJSON *context)
 	fhir_collection_push_node(&b[VAR_DEPLOYMENT].value, rd->arena, rd->engine->deployment);
 	b[VAR_SCT].value = string_collection(rd->arena, "http://snomed.info/sct");
 	b[VAR_LOINC].value = string_collection(rd->arena, "http://loinc.org");
+	fhir_collection_reserve(&rd->everything, rd->arena,
+	                        rd->draft_orders.count + rd->prefetched.count);
 	for (i = 0; i < rd->draft_orders.count; i++)
 		fhir_collection_push(&rd->everything, rd->arena, &rd->draft_orders.items[i]);
 	for (i = 0; i < rd->prefetched.count; i++)
