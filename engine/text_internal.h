@@ -71,7 +71,9 @@ void engine__tokenize(const char *text, struct fhir_arena *arena, struct engine_
 size_t engine__spelling_fold(char *w, size_t n);
 
 /* 1 when a token's normal form is an article, possessive or personal pronoun ("the", "a",
- * "an", "her", "his", "their", "she", "he", "they", "herself", "himself", "themselves"): a
+ * "an", "her", "his", "their", "she", "he", "they", "herself", "himself", "themselves", and the
+ * first and second person of a quoted patient: "i", "im", "ive", "me", "my", "myself", "you",
+ * "your"): a
  * concept phrase is stored without those between its first and last words, and matches text
  * with or without them there ("numb when she wipes" is "numb when wipes"). */
 int engine__filler_word(const char *norm);

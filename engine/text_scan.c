@@ -463,12 +463,18 @@ struct match {
 
 int engine__filler_word(const char *norm)
 {
-	static const char *const list[] = {"the", "a",  "an",   "her",     "his",     "their",
-	                                   "she", "he", "they", "herself", "himself", "themselves"};
+	/* first and second person too: a patient's own words quoted in a clerking ("I can't feel
+	 * when I'm passing urine", "my bottom feels numb") and the GIRFT CES card's "when you pass
+	 * urine" (audit H121) */
+	static const char *const list[] = {"the",     "a",          "an",     "her",  "his",
+	                                   "their",   "she",        "he",     "they", "herself",
+	                                   "himself", "themselves", "i",      "im",   "ive",
+	                                   "me",      "my",         "myself", "you",  "your"};
 
-	/* every listed word starts with a, h, s or t: most tokens are rejected on their first
-	 * byte (find_matches asks this of each token inside each concept phrase it tries) */
-	if (norm == NULL || (norm[0] != 'a' && norm[0] != 'h' && norm[0] != 's' && norm[0] != 't'))
+	/* every listed word starts with a, h, i, m, s, t or y: most tokens are rejected on their
+	 * first byte (find_matches asks this of each token inside each concept phrase it tries) */
+	if (norm == NULL || (norm[0] != 'a' && norm[0] != 'h' && norm[0] != 's' && norm[0] != 't' &&
+	                     norm[0] != 'i' && norm[0] != 'm' && norm[0] != 'y'))
 		return 0;
 	return ENGINE_WORD_LISTED(norm, list);
 }
