@@ -589,6 +589,23 @@ static int last_of_sentence(const struct scan *s, size_t end)
 	return end >= s->ntok || s->toks[end].norm == NULL;
 }
 
+/* Is the termination at match m a time word right after another experiencer's trigger that ends
+ * at token `from`, with no punctuation between ("wife currently has breast cancer", "husband
+ * recently fractured his knee", "mother now has CES")? The relative is then the subject of what
+ * follows and the word only dates it; after a comma ("lives with wife, currently has saddle
+ * numbness") or a word between ("mother had CES, now has ...") it still starts the patient's own
+ * clause. Reporting terminations ("wife reports saddle numbness") are not time words. */
+static int relative_dated(const struct scan *s, const struct match *m, size_t from, int category)
+{
+	static const char *const time_words[] = {"currently", "recently",  "now",      "still",
+	                                         "today",     "yesterday", "presently"};
+	const struct engine__token *before = from > 0 ? &s->toks[from - 1] : NULL;
+
+	return category == ENGINE_ST_OTHER && m->start == from && before != NULL &&
+	       before->norm != NULL && before->marks == 0 &&
+	       ENGINE_WORD_LISTED(s->toks[m->start].norm, time_words);
+}
+
 /* Is anything in tokens [from, to) a termination term, or a status trigger of another category
  * than `category` (pyConText: a modifier's scope stops at a modifier of another category)? */
 static int scope_blocked(const struct scan *s, size_t from, size_t to, int category)
@@ -598,7 +615,7 @@ static int scope_blocked(const struct scan *s, size_t from, size_t to, int categ
 
 		if (!m->accepted || s->phrases[m->phrase].layer != ENGINE_LAYER_CONTEXT)
 			continue;
-		if (m->start < from || m->start >= to)
+		if (m->start < from || m->start >= to || relative_dated(s, m, from, category))
 			continue;
 		/* a conditional ("if no better in 6/52, bloods to exclude myeloma") reaches over
 		 * the triggers inside it: only terminations end its scope */
