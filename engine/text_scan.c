@@ -589,21 +589,43 @@ static int last_of_sentence(const struct scan *s, size_t end)
 	return end >= s->ntok || s->toks[end].norm == NULL;
 }
 
-/* Is the termination at match m a time word right after another experiencer's trigger that ends
- * at token `from`, with no punctuation between ("wife currently has breast cancer", "husband
- * recently fractured his knee", "mother now has CES")? The relative is then the subject of what
- * follows and the word only dates it; after a comma ("lives with wife, currently has saddle
- * numbness") or a word between ("mother had CES, now has ...") it still starts the patient's own
- * clause. Reporting terminations ("wife reports saddle numbness") are not time words. */
-static int relative_dated(const struct scan *s, const struct match *m, size_t from, int category)
+/* Is the termination at match m right after another experiencer's trigger that ends at token
+ * `from`, with no punctuation between, and about the relative: a time word ("wife currently has
+ * breast cancer", "husband recently fractured his knee", "mother now has CES") or a report of
+ * the relative's own ("wife reports her own bladder problems")? The relative is then the subject
+ * of what follows. After a comma ("lives with wife, currently has saddle numbness"), a word
+ * between ("mother had CES, now has ..."), or a plain report ("wife reports saddle numbness",
+ * "wife reports he has been incontinent") it still starts the patient's own clause. */
+static int relative_subject(const struct scan *s, const struct match *m, size_t from, int category)
 {
 	static const char *const time_words[] = {"currently", "recently",  "now",      "still",
 	                                         "today",     "yesterday", "presently"};
+	static const char *const possessive[] = {"her", "his", "their"};
 	const struct engine__token *before = from > 0 ? &s->toks[from - 1] : NULL;
+	size_t e = m->end;
 
-	return category == ENGINE_ST_OTHER && m->start == from && before != NULL &&
-	       before->norm != NULL && before->marks == 0 &&
-	       ENGINE_WORD_LISTED(s->toks[m->start].norm, time_words);
+	if (category != ENGINE_ST_OTHER || m->start != from || before == NULL ||
+	    before->norm == NULL || before->marks != 0)
+		return 0;
+	if (ENGINE_WORD_LISTED(s->toks[m->start].norm, time_words))
+		return 1;
+	return e + 1 < s->ntok && s->toks[e - 1].marks == 0 &&
+	       ENGINE_WORD_LISTED(s->toks[e].norm, possessive) && s->toks[e + 1].norm != NULL &&
+	       strcmp(s->toks[e + 1].norm, "own") == 0;
+}
+
+/* Does a clause of its own start in tokens (from, to): a ',' or a dash, then a present-tense verb
+ * ("Although denies numbness, has had faecal incontinence x2 this week", "PMH DVT, is on
+ * apixaban")? A negation or a history reaches no further, as a list it introduces ends at such
+ * an item (text_lists.c); "denies that he has ..." (no comma) is left as it was. */
+static int comma_clause(const struct scan *s, size_t from, size_t to)
+{
+	for (size_t k = from + 1; k < to; k++)
+		if (s->toks[k].norm != NULL && s->toks[k - 1].norm != NULL &&
+		    (s->toks[k - 1].marks & (ENGINE_MARK_COMMA | ENGINE_MARK_DASH)) &&
+		    engine__clause_verb(s->toks[k].norm))
+			return 1;
+	return 0;
 }
 
 /* Is anything in tokens [from, to) a termination term, or a status trigger of another category
@@ -615,7 +637,7 @@ static int scope_blocked(const struct scan *s, size_t from, size_t to, int categ
 
 		if (!m->accepted || s->phrases[m->phrase].layer != ENGINE_LAYER_CONTEXT)
 			continue;
-		if (m->start < from || m->start >= to || relative_dated(s, m, from, category))
+		if (m->start < from || m->start >= to || relative_subject(s, m, from, category))
 			continue;
 		/* a conditional ("if no better in 6/52, bloods to exclude myeloma") reaches over
 		 * the triggers inside it: only terminations end its scope */
@@ -851,6 +873,9 @@ static enum engine__status status_of(const struct scan *s, size_t start, size_t 
 			    !scope_blocked(s, t->end, start, r->category) &&
 			    !paren_closes(s, t->start, t->end, start) &&
 			    !parted_label(s, t->end, start, end) &&
+			    !((r->category == ENGINE_ST_NEGATED ||
+			       r->category == ENGINE_ST_HISTORICAL) &&
+			      comma_clause(s, t->end - 1, start)) &&
 			    !(r->category == ENGINE_ST_NEGATED && r->window > 0 &&
 			      own_negation(s, start, end));
 		}
