@@ -616,14 +616,17 @@ static int relative_subject(const struct scan *s, const struct match *m, size_t 
 
 /* Does a clause of its own start in tokens (from, to): a ',' or a dash, then a present-tense verb
  * ("Although denies numbness, has had faecal incontinence x2 this week", "PMH DVT, is on
- * apixaban")? A negation or a history reaches no further, as a list it introduces ends at such
- * an item (text_lists.c); "denies that he has ..." (no comma) is left as it was. */
-static int comma_clause(const struct scan *s, size_t from, size_t to)
+ * apixaban"), or for a history (`historical`) "on" ("PMH AF, on apixaban 5mg BD": a treatment
+ * taken now)? A negation or a history reaches no further, as a list it introduces ends at such
+ * an item (text_lists.c); "denies that he has ..." (no comma) and a list after ':' ("PMH: AF
+ * (on apixaban), HTN", text_lists.c) are left as they were. */
+static int comma_clause(const struct scan *s, size_t from, size_t to, int historical)
 {
 	for (size_t k = from + 1; k < to; k++)
 		if (s->toks[k].norm != NULL && s->toks[k - 1].norm != NULL &&
 		    (s->toks[k - 1].marks & (ENGINE_MARK_COMMA | ENGINE_MARK_DASH)) &&
-		    engine__clause_verb(s->toks[k].norm))
+		    (engine__clause_verb(s->toks[k].norm) ||
+		     (historical && strcmp(s->toks[k].norm, "on") == 0)))
 			return 1;
 	return 0;
 }
@@ -875,7 +878,8 @@ static enum engine__status status_of(const struct scan *s, size_t start, size_t 
 			    !parted_label(s, t->end, start, end) &&
 			    !((r->category == ENGINE_ST_NEGATED ||
 			       r->category == ENGINE_ST_HISTORICAL) &&
-			      comma_clause(s, t->end - 1, start)) &&
+			      comma_clause(s, t->end - 1, start,
+			                   r->category == ENGINE_ST_HISTORICAL)) &&
 			    !(r->category == ENGINE_ST_NEGATED && r->window > 0 &&
 			      own_negation(s, start, end));
 		}
