@@ -589,18 +589,36 @@ static int last_of_sentence(const struct scan *s, size_t end)
 	return end >= s->ntok || s->toks[end].norm == NULL;
 }
 
+/* Is `own` ("her", "his", "their") the possessive of the relative named by word `who`? A
+ * relative of one sex takes "her" or "his", any relative "their"; a husband who "reports her own
+ * saddle numbness" reports the patient's. */
+static int relative_possessive(const char *who, const char *own)
+{
+	static const char *const female[] = {"wife",        "mother",  "mum",      "mom",
+	                                     "sister",      "sisters", "daughter", "daughters",
+	                                     "grandmother", "aunt",    "niece",    "nan"};
+	static const char *const male[] = {"husband", "father", "dad",   "brother", "brothers",
+	                                   "son",     "sons",   "uncle", "nephew",  "grandfather"};
+
+	if (strcmp(own, "their") == 0)
+		return 1;
+	if (strcmp(own, "her") == 0)
+		return ENGINE_WORD_LISTED(who, female);
+	return strcmp(own, "his") == 0 && ENGINE_WORD_LISTED(who, male);
+}
+
 /* Is the termination at match m right after another experiencer's trigger that ends at token
  * `from`, with no punctuation between, and about the relative: a time word ("wife currently has
  * breast cancer", "husband recently fractured his knee", "mother now has CES") or a report of
  * the relative's own ("wife reports her own bladder problems")? The relative is then the subject
  * of what follows. After a comma ("lives with wife, currently has saddle numbness"), a word
- * between ("mother had CES, now has ..."), or a plain report ("wife reports saddle numbness",
- * "wife reports he has been incontinent") it still starts the patient's own clause. */
+ * between ("mother had CES, now has ..."), a plain report ("wife reports saddle numbness",
+ * "wife reports he has been incontinent") or another's possessive ("husband reports her own
+ * saddle numbness") it still starts the patient's own clause. */
 static int relative_subject(const struct scan *s, const struct match *m, size_t from, int category)
 {
 	static const char *const time_words[] = {"currently", "recently",  "now",      "still",
 	                                         "today",     "yesterday", "presently"};
-	static const char *const possessive[] = {"her", "his", "their"};
 	const struct engine__token *before = from > 0 ? &s->toks[from - 1] : NULL;
 	size_t e = m->end;
 
@@ -609,9 +627,9 @@ static int relative_subject(const struct scan *s, const struct match *m, size_t 
 		return 0;
 	if (ENGINE_WORD_LISTED(s->toks[m->start].norm, time_words))
 		return 1;
-	return e + 1 < s->ntok && s->toks[e - 1].marks == 0 &&
-	       ENGINE_WORD_LISTED(s->toks[e].norm, possessive) && s->toks[e + 1].norm != NULL &&
-	       strcmp(s->toks[e + 1].norm, "own") == 0;
+	return e + 1 < s->ntok && s->toks[e - 1].marks == 0 && s->toks[e].norm != NULL &&
+	       s->toks[e + 1].norm != NULL && strcmp(s->toks[e + 1].norm, "own") == 0 &&
+	       relative_possessive(before->norm, s->toks[e].norm);
 }
 
 /* Does a clause of its own start in tokens (from, to): a ',' or a dash, then a present-tense verb
