@@ -265,6 +265,11 @@ void engine__annotate_into(const struct engine_vocab *v, const char *text,
  * clause ("has", "is": "Denies: fever; has saddle numbness"); at most ENGINE_TEXT_MAX_SENTENCE
  * tokens. A ';', ',', "or" or a bulleted line goes on. */
 size_t engine__list_end(const struct engine__token *toks, size_t ntok, size_t from, int paren);
+/* Whether word w (a normal form, not NULL) is a verb that makes a list item or a comma clause a
+ * clause of its own ("Denies: fever; has saddle numbness", "Denies numbness, has had faecal
+ * incontinence"): "has", "have", "is", "are". Present tense only: "PMH: asthma; had discectomy
+ * 2019" stays history. */
+int engine__clause_verb(const char *w);
 /* The first token of the list item that holds token t (items start after ',', ';', a bullet,
  * ')', a dash, "or", "and", "nor", or at '('); never before `from`. */
 size_t engine__list_item_start(const struct engine__token *toks, size_t from, size_t t);

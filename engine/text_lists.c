@@ -16,9 +16,7 @@ static int ends_list(unsigned marks)
 	       !(marks & (ENGINE_MARK_SEMICOLON | ENGINE_MARK_BULLET));
 }
 
-/* A verb that makes an item a clause of its own, not a list item ("Denies: fever; has saddle
- * numbness"). Present tense only: "PMH: asthma; had discectomy 2019" stays history. */
-static int clause_word(const char *w)
+int engine__clause_verb(const char *w)
 {
 	return strcmp(w, "has") == 0 || strcmp(w, "have") == 0 || strcmp(w, "is") == 0 ||
 	       strcmp(w, "are") == 0;
@@ -36,7 +34,7 @@ size_t engine__list_end(const struct engine__token *toks, size_t ntok, size_t fr
 				return t;
 			continue;
 		}
-		if ((k->marks & ENGINE_MARK_COLON) || clause_word(k->norm))
+		if ((k->marks & ENGINE_MARK_COLON) || engine__clause_verb(k->norm))
 			return engine__list_item_start(toks, from, t); /* a label, a clause */
 		if ((k->marks & ENGINE_MARK_OPEN) && !(paren && t == from))
 			depth++;

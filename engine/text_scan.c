@@ -629,6 +629,66 @@ static int last_of_sentence(const struct scan *s, size_t end)
 	return end >= s->ntok || s->toks[end].norm == NULL;
 }
 
+/* Is `own` ("her", "his", "their") the possessive of the relative named by word `who`? A
+ * relative of one sex takes "her" or "his", any relative "their"; a husband who "reports her own
+ * saddle numbness" reports the patient's. */
+static int relative_possessive(const char *who, const char *own)
+{
+	static const char *const female[] = {"wife",        "mother",  "mum",      "mom",
+	                                     "sister",      "sisters", "daughter", "daughters",
+	                                     "grandmother", "aunt",    "niece",    "nan"};
+	static const char *const male[] = {"husband", "father", "dad",   "brother", "brothers",
+	                                   "son",     "sons",   "uncle", "nephew",  "grandfather"};
+
+	if (strcmp(own, "their") == 0)
+		return 1;
+	if (strcmp(own, "her") == 0)
+		return ENGINE_WORD_LISTED(who, female);
+	return strcmp(own, "his") == 0 && ENGINE_WORD_LISTED(who, male);
+}
+
+/* Is the termination at match m right after another experiencer's trigger that ends at token
+ * `from`, with no punctuation between, and about the relative: a time word ("wife currently has
+ * breast cancer", "husband recently fractured his knee", "mother now has CES") or a report of
+ * the relative's own ("wife reports her own bladder problems")? The relative is then the subject
+ * of what follows. After a comma ("lives with wife, currently has saddle numbness"), a word
+ * between ("mother had CES, now has ..."), a plain report ("wife reports saddle numbness",
+ * "wife reports he has been incontinent") or another's possessive ("husband reports her own
+ * saddle numbness") it still starts the patient's own clause. */
+static int relative_subject(const struct scan *s, const struct match *m, size_t from, int category)
+{
+	static const char *const time_words[] = {"currently", "recently",  "now",      "still",
+	                                         "today",     "yesterday", "presently"};
+	const struct engine__token *before = from > 0 ? &s->toks[from - 1] : NULL;
+	size_t e = m->end;
+
+	if (category != ENGINE_ST_OTHER || m->start != from || before == NULL ||
+	    before->norm == NULL || before->marks != 0)
+		return 0;
+	if (ENGINE_WORD_LISTED(s->toks[m->start].norm, time_words))
+		return 1;
+	return e + 1 < s->ntok && s->toks[e - 1].marks == 0 && s->toks[e].norm != NULL &&
+	       s->toks[e + 1].norm != NULL && strcmp(s->toks[e + 1].norm, "own") == 0 &&
+	       relative_possessive(before->norm, s->toks[e].norm);
+}
+
+/* Does a clause of its own start in tokens (from, to): a ',' or a dash, then a present-tense verb
+ * ("Although denies numbness, has had faecal incontinence x2 this week", "PMH DVT, is on
+ * apixaban"), or for a history (`historical`) "on" ("PMH AF, on apixaban 5mg BD": a treatment
+ * taken now)? A negation or a history reaches no further, as a list it introduces ends at such
+ * an item (text_lists.c); "denies that he has ..." (no comma) and a list after ':' ("PMH: AF
+ * (on apixaban), HTN", text_lists.c) are left as they were. */
+static int comma_clause(const struct scan *s, size_t from, size_t to, int historical)
+{
+	for (size_t k = from + 1; k < to; k++)
+		if (s->toks[k].norm != NULL && s->toks[k - 1].norm != NULL &&
+		    (s->toks[k - 1].marks & (ENGINE_MARK_COMMA | ENGINE_MARK_DASH)) &&
+		    (engine__clause_verb(s->toks[k].norm) ||
+		     (historical && strcmp(s->toks[k].norm, "on") == 0)))
+			return 1;
+	return 0;
+}
+
 /* Is anything in tokens [from, to) a termination term, or a status trigger of another category
  * than `category` (pyConText: a modifier's scope stops at a modifier of another category)? */
 static int scope_blocked(const struct scan *s, size_t from, size_t to, int category)
@@ -638,7 +698,7 @@ static int scope_blocked(const struct scan *s, size_t from, size_t to, int categ
 
 		if (!m->accepted || s->phrases[m->phrase].layer != ENGINE_LAYER_CONTEXT)
 			continue;
-		if (m->start < from || m->start >= to)
+		if (m->start < from || m->start >= to || relative_subject(s, m, from, category))
 			continue;
 		/* a conditional ("if no better in 6/52, bloods to exclude myeloma") reaches over
 		 * the triggers inside it: only terminations end its scope */
@@ -874,6 +934,10 @@ static enum engine__status status_of(const struct scan *s, size_t start, size_t 
 			    !scope_blocked(s, t->end, start, r->category) &&
 			    !paren_closes(s, t->start, t->end, start) &&
 			    !parted_label(s, t->end, start, end) &&
+			    !((r->category == ENGINE_ST_NEGATED ||
+			       r->category == ENGINE_ST_HISTORICAL) &&
+			      comma_clause(s, t->end - 1, start,
+			                   r->category == ENGINE_ST_HISTORICAL)) &&
 			    !(r->category == ENGINE_ST_NEGATED && r->window > 0 &&
 			      own_negation(s, start, end));
 		}
