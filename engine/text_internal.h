@@ -164,6 +164,13 @@ struct engine__rule {
 	                       "LBP, saddle numbness?") */
 	unsigned ends;      /* termination: the status bits whose scopes it ends (all by default;
 	                       "of": ["other"] ends only another experiencer's: "she", "he") */
+	char **spare_ids; /* "spares": the concept ids it does not apply to, NULL-terminated, owned;
+	                     resolved into spares by engine__vocab_compile */
+	int *spares;      /* their concept indexes (a mention of one of them, or of a concept
+	                     narrower than one, keeps its status): "lifelong" dates a finding
+	                     ("lifelong incontinence"), not a treatment taken for life ("lifelong
+	                     warfarin"); owned, NULL when none */
+	size_t spare_count;
 	int yields_to_uncertain; /* hypothetical, "yieldsTo": "uncertain": a plan or referral
 	                            ("referral for", "awaiting") gives way to the mention's own
 	                            uncertainty ("referral for ?CES" names a suspicion) */
@@ -208,6 +215,9 @@ const char *engine__vocab_code_display(const struct engine_vocab *v, const char 
                                        const char *code);
 /* The ConText rules, indexed by a context phrase's owner (BORROWED). */
 const struct engine__rule *engine__vocab_rules(const struct engine_vocab *v);
+/* 1 when rule r spares concept c: c is one of r's "spares" or narrower than one (its
+ * `broader`, followed up to 8 levels); 0 otherwise. */
+int engine__rule_spares(const struct engine_vocab *v, const struct engine__rule *r, int c);
 /* The concepts with a "composedOf" (indexes, BORROWED), *count of them. */
 const int *engine__vocab_composed(const struct engine_vocab *v, size_t *count);
 

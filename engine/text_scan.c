@@ -908,10 +908,11 @@ static int report_revokes(const struct scan *s, const struct match *t)
 	return 1;
 }
 
-/* The status of a mention at tokens [start, end), and the byte span of the triggers that gave
- * it (extends *from / *to). */
-static enum engine__status status_of(const struct scan *s, size_t start, size_t end, size_t *from,
-                                     size_t *to)
+/* The status of a mention of concept `concept` at tokens [start, end), and the byte span of the
+ * triggers that gave it (extends *from / *to). A trigger that spares the concept ("spares" in
+ * context.json) does not apply to it. */
+static enum engine__status status_of(const struct scan *s, int concept, size_t start, size_t end,
+                                     size_t *from, size_t *to)
 {
 	int status = ENGINE_ST_AFFIRMED, yielding = 0;
 
@@ -924,6 +925,8 @@ static enum engine__status status_of(const struct scan *s, size_t start, size_t 
 		if (!is_status_trigger(s, t) || s->sentence[t->start] != s->sentence[start])
 			continue;
 		r = rule_of(s, t);
+		if (r->spare_count > 0 && engine__rule_spares(s->v, r, concept))
+			continue;
 		window = r->window > 0 ? (size_t)r->window : DEFAULT_WINDOW;
 		answer = r->final_backward && answers_label(s, t);
 		if ((r->direction & ENGINE_DIR_FORWARD) && t->end <= start && !answer) {
@@ -1521,7 +1524,9 @@ static void chunk_mentions(struct scan *s, const struct engine_vocab *v, const c
 		mention.text = text;
 		mention.start = s->toks[m->start].start;
 		mention.end = s->toks[m->end - 1].end;
-		mention.status = status_of(s, m->start, m->end, &mention.start, &mention.end);
+		mention.status =
+		    status_of(s, ph->layer == ENGINE_LAYER_SITE ? -1 : ph->owner, m->start, m->end,
+		              &mention.start, &mention.end);
 		{
 			size_t from = mention.start, to = mention.end;
 			int listed = list_status(s, m->start, &from, &to);

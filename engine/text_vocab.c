@@ -91,6 +91,14 @@ struct engine_vocab *engine__vocab_new(void)
 	return v;
 }
 
+/* Frees a NULL-terminated owned array of owned strings (NULL too). */
+static void free_ids(char **ids)
+{
+	for (size_t k = 0; ids != NULL && ids[k] != NULL; k++)
+		free(ids[k]);
+	free(ids);
+}
+
 void engine__vocab_free(struct engine_vocab *v)
 {
 	size_t i, j;
@@ -159,6 +167,10 @@ void engine__vocab_free(struct engine_vocab *v)
 			free(v->regions[i].side_label[k]);
 	}
 	free(v->regions);
+	for (i = 0; i < v->rule_count; i++) {
+		free_ids(v->rules[i].spare_ids);
+		free(v->rules[i].spares);
+	}
 	free(v->rules);
 	fhir_arena_free(v->scratch);
 	free(v);
@@ -639,11 +651,42 @@ static int add_concept(struct engine_vocab *v, const char *id, const char *label
 	return (int)v->concept_count++;
 }
 
+/* A rule's "spares" (an array of concept ids, for a status trigger) as a NULL-terminated owned
+ * copy; reports a bad shape at base + "/spares" and returns NULL. */
+static char **spare_ids(struct loader *l, const cJSON *spares, const char *base, int category)
+{
+	const cJSON *x;
+	char **ids;
+	size_t n = 0;
+	char ptr[80];
+
+	snprintf(ptr, sizeof(ptr), "%s/spares", base);
+	if (!cJSON_IsArray(spares) || cJSON_GetArraySize(spares) == 0 ||
+	    category >= ENGINE_ST_COUNT) {
+		fail(l, ptr,
+		     "spares is a non-empty array of concept ids a status trigger does not apply "
+		     "to");
+		return NULL;
+	}
+	ids = calloc((size_t)cJSON_GetArraySize(spares) + 1, sizeof(*ids));
+	if (ids == NULL)
+		abort();
+	cJSON_ArrayForEach(x, spares)
+	{
+		if (!cJSON_IsString(x)) {
+			fail(l, ptr, "spares lists concept ids (strings)");
+			continue;
+		}
+		ids[n++] = engine__strdup(x->valuestring);
+	}
+	return ids;
+}
+
 static void load_context(struct engine_vocab *v, struct loader *l, const cJSON *json)
 {
 	static const char *const keys[] = {"phrase", "category", "direction",   "window",
 	                                   "final",  "of",       "finalWindow", "source",
-	                                   "note",   "yieldsTo", NULL};
+	                                   "note",   "yieldsTo", "spares",      NULL};
 	static const char *const categories[] = {
 	    "negated", "historical", "uncertain", "other", "hypothetical", "pseudo", "termination"};
 	static const int category_codes[] = {
@@ -754,6 +797,8 @@ static void load_context(struct engine_vocab *v, struct loader *l, const cJSON *
 			else
 				rule.yields_to_uncertain = 1;
 		}
+		if (fhir_get(r, "spares") != NULL)
+			rule.spare_ids = spare_ids(l, fhir_get(r, "spares"), base, rule.category);
 		window = fhir_get(r, "finalWindow");
 		if (window != NULL) {
 			if (!cJSON_IsNumber(window) || window->valuedouble < 1 ||
@@ -788,6 +833,7 @@ static void load_context(struct engine_vocab *v, struct loader *l, const cJSON *
 
 			snprintf(ptr, sizeof(ptr), "%s/phrase", base);
 			fail(l, ptr, phrase_error(rc));
+			free_ids(rule.spare_ids);
 			continue;
 		}
 		v->rule_count++;
@@ -1303,7 +1349,29 @@ int engine__vocab_add(struct engine_vocab *v, const cJSON *json, const char *nam
 int engine__vocab_compile(struct engine_vocab *v, const struct engine_reporter *rep)
 {
 	struct loader l = {"vocabulary/concepts.json", rep, 0};
+	struct loader lc = {"vocabulary/context.json", rep, 0};
 	size_t i, j;
+
+	for (i = 0; i < v->rule_count; i++) {
+		struct engine__rule *r = &v->rules[i];
+
+		for (j = 0; r->spare_ids != NULL && r->spare_ids[j] != NULL; j++) {
+			int c = engine__vocab_concept(v, r->spare_ids[j]);
+
+			if (c < 0) {
+				char msg[200];
+
+				snprintf(msg, sizeof(msg), "spared concept '%.60s' is not defined",
+				         r->spare_ids[j]);
+				fail(&lc, "/rules", msg);
+				continue;
+			}
+			r->spares = realloc(r->spares, (r->spare_count + 1) * sizeof(*r->spares));
+			if (r->spares == NULL)
+				abort();
+			r->spares[r->spare_count++] = c;
+		}
+	}
 
 	for (i = 0; i < v->concept_count; i++) {
 		char **ids = v->broader_ids != NULL ? v->broader_ids[i] : NULL;
@@ -1383,7 +1451,28 @@ int engine__vocab_compile(struct engine_vocab *v, const struct engine_reporter *
 	}
 	fhir_arena_free(v->scratch);
 	v->scratch = NULL;
-	return l.errors;
+	return l.errors + lc.errors;
+}
+
+/* Is concept c `target`, or narrower than it through `broader` (at most `depth` levels)? */
+static int concept_within(const struct engine_vocab *v, int c, int target, int depth)
+{
+	if (c == target)
+		return 1;
+	if (c < 0 || (size_t)c >= v->concept_count || depth == 0)
+		return 0;
+	for (size_t k = 0; k < v->concepts[c].broader_count; k++)
+		if (concept_within(v, v->concepts[c].broader[k], target, depth - 1))
+			return 1;
+	return 0;
+}
+
+int engine__rule_spares(const struct engine_vocab *v, const struct engine__rule *r, int c)
+{
+	for (size_t k = 0; k < r->spare_count; k++)
+		if (concept_within(v, c, r->spares[k], 8))
+			return 1;
+	return 0;
 }
 
 /* Does a pattern match numbers only (a numeric token, a numeric prefix, or a word of digits)? */

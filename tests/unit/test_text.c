@@ -758,6 +758,45 @@ static void test_load_errors(void)
 	/* an unknown part; one part; a gap out of range; a link of two words */
 	OK(errors == 4);
 	engine__vocab_free(v);
+	errors = 0;
+	v = vocab_of("{\"rules\": [{\"phrase\": \"lifelong\", \"category\": \"historical\", "
+	             "\"direction\": \"forward\", \"spares\": [\"zz\"], \"source\": \"t\"},"
+	             "{\"phrase\": \"x y\", \"category\": \"pseudo\", \"spares\": [\"a\"], "
+	             "\"source\": \"t\"},"
+	             "{\"phrase\": \"nil\", \"category\": \"negated\", \"direction\": "
+	             "\"forward\", \"spares\": [], \"source\": \"t\"}]}",
+	             "{\"concepts\": [{\"id\": \"a\", \"phrases\": [\"a\"], \"source\": \"t\"}]}",
+	             "{\"laterality\": [], \"regions\": []}", &errors);
+	/* an unknown spared concept; a pseudo trigger spares nothing; an empty "spares" */
+	OK(errors == 3);
+	engine__vocab_free(v);
+}
+
+/* A status trigger's "spares": "lifelong" dates a finding, not a treatment taken for life, nor
+ * a treatment narrower than a spared one. */
+static void test_spares(void)
+{
+	int errors = 0;
+	struct fhir_arena *a = fhir_arena_new();
+	struct engine_vocab *v = vocab_of(
+	    "{\"rules\": [{\"phrase\": \"lifelong\", \"category\": \"historical\", "
+	    "\"direction\": \"forward\", \"window\": 1, \"spares\": [\"drug\"], "
+	    "\"source\": \"t\"},"
+	    "{\"phrase\": \"no\", \"category\": \"negated\", \"direction\": \"forward\", "
+	    "\"source\": \"t\"}]}",
+	    "{\"concepts\": [{\"id\": \"drug\", \"phrases\": [\"warfarin\"], \"source\": \"t\"},"
+	    "{\"id\": \"vka\", \"phrases\": [\"coumadin\"], \"broader\": [\"drug\"], "
+	    "\"source\": \"t\"},"
+	    "{\"id\": \"leak\", \"phrases\": [\"incontinence\"], \"source\": \"t\"}]}",
+	    "{\"laterality\": [], \"regions\": []}", &errors);
+
+	OK(errors == 0);
+	CHECK_STR(status(v, a, "lifelong incontinence", "leak"), "historical");
+	CHECK_STR(status(v, a, "lifelong warfarin", "drug"), "affirmed");
+	CHECK_STR(status(v, a, "lifelong coumadin", "vka"), "affirmed");
+	CHECK_STR(status(v, a, "no warfarin", "drug"), "negated"); /* other triggers still apply */
+	engine__vocab_free(v);
+	fhir_arena_free(a);
 }
 
 /* The shipped vocabulary reads typical UK record wording as a GP means it. */
@@ -1070,6 +1109,7 @@ int main(void)
 	test_dated_history(v);
 	engine__vocab_free(v);
 	test_load_errors();
+	test_spares();
 	test_numeric_token();
 	test_period_start();
 	test_codes();
