@@ -1524,9 +1524,8 @@ static void chunk_mentions(struct scan *s, const struct engine_vocab *v, const c
 		mention.text = text;
 		mention.start = s->toks[m->start].start;
 		mention.end = s->toks[m->end - 1].end;
-		mention.status =
-		    status_of(s, ph->layer == ENGINE_LAYER_SITE ? -1 : ph->owner, m->start, m->end,
-		              &mention.start, &mention.end);
+		mention.status = status_of(s, ph->layer == ENGINE_LAYER_SITE ? -1 : ph->owner,
+		                           m->start, m->end, &mention.start, &mention.end);
 		{
 			size_t from = mention.start, to = mention.end;
 			int listed = list_status(s, m->start, &from, &to);
