@@ -50,20 +50,21 @@ static size_t sign_len(const unsigned char *s)
 	return 0;
 }
 
-/* Bytes of a test result written as a bare plus sign at s[i] ("thigh thrust +, compression +",
- * "FABER ++"), or 0: one to three '+' after a letter (a space between allowed), then the end of
- * the clause (spaces, then the text's end, ',' ';' '.' ')' or a line break). A '+' between words
- * ("physio + HEP", "C5/6 + C6/7") or after a digit (a grade: "2+") is not a result. */
-static size_t plus_result_len(const unsigned char *s, size_t i)
+/* Bytes of a test result written as a bare sign at s[i] ("thigh thrust +, compression +",
+ * "FABER ++"; "saddle anaesthesia -, urinary retention -"), or 0: one to three '+', or one '-',
+ * after a letter (a space between allowed), then the end of the clause (spaces, then the text's
+ * end, ',' ';' '.' ')' or a line break). A sign between words ("physio + HEP", "C5/6 + C6/7",
+ * "LBP - radiating") or after a digit (a grade: "2+"; a range: "5-") is not a result. */
+static size_t sign_result_len(const unsigned char *s, size_t i)
 {
-	size_t k = 0, j;
+	size_t k = 0, j, most = s[i] == '+' ? 3 : 1;
 	size_t before = i > 0 && s[i - 1] == ' ' ? i - 1 : i;
 
 	if (before == 0 || !is_alpha(s[before - 1]))
 		return 0;
-	while (k < 3 && s[i + k] == '+')
+	while (k < most && s[i + k] == s[i])
 		k++;
-	if (k == 0 || s[i + k] == '+')
+	if (k == 0 || s[i + k] == '+' || s[i + k] == '-')
 		return 0;
 	for (j = i + k; s[j] == ' '; j++)
 		;
@@ -420,8 +421,9 @@ static size_t tokenize(const char *text, struct engine__scratch *scratch)
 			push(&b, i, i + k + 2, "\xc2\xb1", 0); /* U+00B1 */
 			b.line_start = 0;
 			i += k + 2;
-		} else if (s[i] == '+' && (k = plus_result_len(s, i)) != 0) {
-			push(&b, i, i + k, "+ve", 0); /* "thigh thrust +": the positive sign */
+		} else if ((s[i] == '+' || s[i] == '-') && (k = sign_result_len(s, i)) != 0) {
+			/* "thigh thrust +", "urinary retention -": the result's sign */
+			push(&b, i, i + k, s[i] == '+' ? "+ve" : "-ve", 0);
 			b.line_start = 0;
 			i += k;
 		} else if ((k = boundary(s, i)) != 0) {
