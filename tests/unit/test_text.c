@@ -214,7 +214,8 @@ static void test_tokens(void)
 	                    "3"),
 	          "saddle -ve bladder -ve 5 3");
 	/* a bare sign ending a clause is the result; between words or after a digit it is not */
-	CHECK_STR(tokens(a, "Saddle anaesthesia -, retention -"), "saddle anesthesia -ve retention -ve");
+	CHECK_STR(tokens(a, "Saddle anaesthesia -, retention -"),
+	          "saddle anesthesia -ve retention -ve");
 	CHECK_STR(tokens(a, "thigh thrust +, FABER ++"), "thigh thrust +ve faber +ve");
 	CHECK_STR(tokens(a, "LBP - radiating, grade 2+, L4-5"), "lbp radiating grade 2 l4 5");
 	CHECK_STR(tokens(a, "?CES 0.5 mg"), "? ces 0.5 mg");
