@@ -267,7 +267,8 @@ static void list_punct(struct tokbuf *b, const unsigned char *s, size_t i)
 /* Pushes word norm[0..len) of bytes [start, end): a joined compound as its words ("postop",
  * "postoperative" -> "post" "op"; "preop" -> "pre" "op"; "xray" -> "x" "ray"; "backpain" ->
  * "back" "pain"), and "operative"/"operatively" right after "post" or "pre" as "op", so "post
- * op", "post-op", "postop", "post-operative" and "postoperative" are one phrase. Returns the
+ * op", "post-op", "postop", "post-operative" and "postoperative" are one phrase; "x3" and a
+ * volume with its unit ("450ml") are split the same way. Returns the
  * norm bytes it added after norm's NUL (the first part's NUL; the buffer has room: a word's
  * normal form with two NULs fits in twice its bytes). */
 static size_t joined(struct tokbuf *b, size_t start, size_t end, char *norm, size_t len)
@@ -281,6 +282,7 @@ static size_t joined(struct tokbuf *b, size_t start, size_t end, char *norm, siz
 	              {"x", "ray", 1, 3, 0},
 	              {"back", "pain", 4, 4, 0}};
 	const struct engine__token *last = b->count > 0 ? &b->s->toks[b->count - 1] : NULL;
+	size_t d;
 
 	if (last != NULL && last->norm != NULL && start <= last->end + 1 &&
 	    (strcmp(last->norm, "post") == 0 || strcmp(last->norm, "pre") == 0) &&
@@ -295,6 +297,17 @@ static size_t joined(struct tokbuf *b, size_t start, size_t end, char *norm, siz
 		norm[1] = '\0';
 		push(b, start, start + 1, norm, 0);
 		push(b, start + 1, end, norm + 2, 0);
+		return 1;
+	}
+	/* "450ml", "320mls", "0.6ml" (a volume typed with its unit) read as "450 ml", as the
+	 * vocabulary writes it ("pvr {n:201-5000} ml"; H131). Millilitres only: doses stay one
+	 * word ("40mg", "5000units"), and a bare "l" after a number would read as the left side */
+	if ((d = strspn(norm, "0123456789.")) > 0 && is_digit((unsigned char)norm[0]) &&
+	    (strcmp(norm + d, "ml") == 0 || strcmp(norm + d, "mls") == 0)) {
+		memmove(norm + d + 1, norm + d, len - d + 1);
+		norm[d] = '\0';
+		push(b, start, start + d, norm, 0);
+		push(b, start + d, end, norm + d + 1, 0);
 		return 1;
 	}
 	for (size_t k = 0; k < sizeof(splits) / sizeof(splits[0]); k++) {

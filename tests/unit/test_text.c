@@ -318,6 +318,10 @@ static void test_spelling(void)
 	/* "x3", "x6/12": a count or course length, read as the vocabulary writes it (H117) */
 	CHECK_STR(tokens(a, "physio x3 months, x6/12, x10, xr, x"),
 	          "physio x 3 months x 6 12 x 10 xr x");
+	/* a volume typed with its unit is the number and the unit; doses and levels stay one word
+	 * (H131) */
+	CHECK_STR(tokens(a, "PVR 450ml, 320mls, 0.6mL, 40mg, 5000units, L5, 2l, ml5"),
+	          "pvr 450 ml 320 mls 0.6 ml 40mg 5000units l5 2l ml5");
 	CHECK_STR(tokens(a, "pins & needles, A&E, T & O"), "pins and needles ae t and o");
 	fhir_arena_free(a);
 }

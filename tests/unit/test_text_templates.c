@@ -271,6 +271,7 @@ static const struct {
     {"inr", K_QUALIFIER},
     {"body-weight", K_QUALIFIER},
     {"body-height", K_QUALIFIER},
+    {"post-void-residual", K_QUALIFIER}, /* a measurement named by an Observation's code */
     /* responses and decisions, several with their own polarity ("no relief", "not keen") */
     {"good-response", K_QUALIFIER},
     {"relief", K_QUALIFIER},
