@@ -230,6 +230,8 @@ static const struct {
     {"joint-disease-process", K_FINDING},
     {"joint-effusion", K_FINDING},
     {"joint-injury", K_FINDING},
+    {"leg-symptoms-left", K_FINDING},
+    {"leg-symptoms-right", K_FINDING},
     {"malignancy", K_FINDING},
     {"haematological-malignancy", K_FINDING},
     {"neuropathic-analgesic", K_FINDING},
