@@ -283,6 +283,12 @@ int engine__clause_verb(const char *w);
 /* The first token of the list item that holds token t (items start after ',', ';', a bullet,
  * ')', a dash, "or", "and", "nor", or at '('); never before `from`. */
 size_t engine__list_item_start(const struct engine__token *toks, size_t from, size_t t);
+/* The end (exclusive token index) of the list item that holds token `from`: just after the ',',
+ * ';' or dash that ends it, after the ')' that closes a parenthesis it sits in, or at a
+ * boundary; with `paren` set, only the ')' (or a boundary) ends it, so "(currently on apixaban,
+ * INR 2-3)" is one item. A '(' opened inside the item is skipped ("on warfarin (INR 2-3), HTN").
+ * Never more than ENGINE_TEXT_MAX_SENTENCE tokens on. */
+size_t engine__list_item_end(const struct engine__token *toks, size_t ntok, size_t from, int paren);
 /* Marks (out[t] = 1, out has ntok bytes) the tokens of template questions left unanswered: a
  * line "Saddle anaesthesia?" in a block of question lines that a heading names ("Red flag
  * questions:", "CES screen:") or in which another question is answered ("Retention? No"). A

@@ -67,6 +67,29 @@ size_t engine__list_item_start(const struct engine__token *toks, size_t from, si
 	return t;
 }
 
+size_t engine__list_item_end(const struct engine__token *toks, size_t ntok, size_t from, int paren)
+{
+	const unsigned parts = ENGINE_MARK_COMMA | ENGINE_MARK_DASH | ENGINE_MARK_SEMICOLON;
+	size_t t, depth = 0, limit = from + ENGINE_TEXT_MAX_SENTENCE;
+
+	for (t = from; t < ntok && t < limit; t++) {
+		const struct engine__token *k = &toks[t];
+
+		if (k->norm == NULL)
+			return t;
+		if ((k->marks & ENGINE_MARK_OPEN) && t > from)
+			depth++;
+		if (k->marks & ENGINE_MARK_CLOSE) {
+			if (depth == 0)
+				return t + 1; /* the parenthesis the item sits in */
+			depth--;
+		}
+		if (depth == 0 && !paren && (k->marks & parts))
+			return t + 1;
+	}
+	return t;
+}
+
 /* ---- template questions ------------------------------------------------------------------ */
 
 /* An answer written after a template question's '?' ("Saddle anaesthesia? No"). */

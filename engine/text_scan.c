@@ -608,6 +608,15 @@ static void resolve(const struct engine__phrase *phrases, struct match *m, size_
 
 /* ---- ConText ----------------------------------------------------------------------------- */
 
+/* An item of a history list that its own present-tense qualifier makes current (end_lists):
+ * tokens [from, to), for every concept, or (`only` not NULL) for the concepts that rule spares. */
+struct item_hole {
+	size_t from, to;
+	const struct engine__rule *only;
+};
+
+#define MAX_HOLES 8 /* per chunk; past it a qualifier ends the list as any termination does */
+
 struct scan {
 	const struct engine_vocab *v;
 	const struct engine__phrase *phrases;
@@ -617,9 +626,11 @@ struct scan {
 	size_t *sentence; /* token index -> sentence number */
 	struct match *m;
 	size_t nm;
-	const unsigned char *asked; /* token -> in an unanswered template question */
-	struct list_scope *lists;   /* the text's lists so far (in the scratch) */
-	size_t nlists, live;        /* lists[live..] may still reach the current chunk */
+	const unsigned char *asked;        /* token -> in an unanswered template question */
+	struct list_scope *lists;          /* the text's lists so far (in the scratch) */
+	size_t nlists, live;               /* lists[live..] may still reach the current chunk */
+	struct item_hole holes[MAX_HOLES]; /* this chunk's items a history list does not govern */
+	size_t nholes;
 	struct engine__scratch *scratch;
 };
 
@@ -691,8 +702,9 @@ static int relative_subject(const struct scan *s, const struct match *m, size_t 
  * ("Although denies numbness, has had faecal incontinence x2 this week", "PMH DVT, is on
  * apixaban"), or for a history (`historical`) "on" ("PMH AF, on apixaban 5mg BD": a treatment
  * taken now)? A negation or a history reaches no further, as a list it introduces ends at such
- * an item (text_lists.c); "denies that he has ..." (no comma) and a list after ':' ("PMH: AF
- * (on apixaban), HTN", text_lists.c) are left as they were. */
+ * an item (text_lists.c; a history list only skips the item, item_qualifier); "denies that he
+ * has ..." (no comma) is left as it was, and in a list after ':' ("PMH: AF (on apixaban), HTN")
+ * the item's own qualifier decides (item_qualifier). */
 static int comma_clause(const struct scan *s, size_t from, size_t to, int historical)
 {
 	for (size_t k = from + 1; k < to; k++)
@@ -923,6 +935,21 @@ static int report_revokes(const struct scan *s, const struct match *t)
 	return 1;
 }
 
+/* Is token `tok` of a mention of `concept` (-1: a site) in a hole (struct item_hole) that starts
+ * at or after token `after`: an item a history trigger before it does not govern? */
+static int in_hole(const struct scan *s, int concept, size_t tok, size_t after)
+{
+	for (size_t h = 0; h < s->nholes; h++) {
+		const struct item_hole *o = &s->holes[h];
+
+		if (o->from >= after && o->from <= tok && tok < o->to &&
+		    (o->only == NULL ||
+		     (concept >= 0 && engine__rule_spares(s->v, o->only, concept))))
+			return 1;
+	}
+	return 0;
+}
+
 /* The status of a mention of concept `concept` at tokens [start, end), and the byte span of the
  * triggers that gave it (extends *from / *to). A trigger that spares the concept ("spares" in
  * context.json) does not apply to it. */
@@ -952,6 +979,8 @@ static enum engine__status status_of(const struct scan *s, int concept, size_t s
 			    !scope_blocked(s, t->end, start, r->category) &&
 			    !paren_closes(s, t->start, t->end, start) &&
 			    !parted_label(s, t->end, start, end) &&
+			    !(r->category == ENGINE_ST_HISTORICAL &&
+			      in_hole(s, concept, start, t->end)) &&
 			    !((r->category == ENGINE_ST_NEGATED ||
 			       r->category == ENGINE_ST_HISTORICAL) &&
 			      comma_clause(s, t->end - 1, start,
@@ -1477,12 +1506,49 @@ static void open_lists(struct scan *s)
 	}
 }
 
+/* Is the trigger at match x, inside the history list l, its item's own qualifier rather than the
+ * list's end ("PMH: AF (on apixaban), CES 2015": the apixaban is taken now, the CES is still
+ * history)? It is when it sits in a parenthesis opened inside the list (any trigger or
+ * termination: the parenthesis is its item's own), when it ends a history only ("on", "takes":
+ * a treatment taken now, context.json), or when it is a history trigger that spares some
+ * concepts ("lifelong warfarin": those concepts are current). Gives the end of the tokens it
+ * qualifies (*only: the rule whose spared concepts alone it makes current, or NULL), else 0. */
+static size_t item_qualifier(const struct scan *s, const struct list_scope *l,
+                             const struct match *x, const struct engine__rule **only)
+{
+	const struct engine__rule *r = rule_of(s, x);
+	size_t depth = 0;
+
+	*only = NULL;
+	if (l->category != ENGINE_ST_HISTORICAL)
+		return 0;
+	for (size_t k = l->from; k <= x->start; k++) {
+		if ((s->toks[k].marks & ENGINE_MARK_OPEN) && k > l->from)
+			depth++;
+		if ((s->toks[k].marks & ENGINE_MARK_CLOSE) && k < x->start && depth > 0)
+			depth--;
+	}
+	if (depth > 0 && (r->category == ENGINE_CTX_TERMINATION || r->category < ENGINE_ST_COUNT))
+		return engine__list_item_end(s->toks, s->ntok, x->start, 1);
+	if (r->category == ENGINE_CTX_TERMINATION && r->ends == (1u << ENGINE_ST_HISTORICAL))
+		return engine__list_item_end(s->toks, s->ntok, x->start, 0);
+	if (r->category == ENGINE_ST_HISTORICAL && r->spare_count > 0 &&
+	    (r->direction & ENGINE_DIR_FORWARD)) {
+		*only = r;
+		return engine__list_item_end(s->toks, s->ntok, x->start, 0);
+	}
+	return 0;
+}
+
 /* Ends the lists that reach this chunk at the item holding a termination of their category
  * ("but", "however", "new" for a negation, "now", "today"), or, unless the list is a
  * conditional (which reaches over the triggers inside it, as in a sentence), a trigger of
- * another category: that item and the rest are read on their own. */
+ * another category: that item and the rest are read on their own. In a history list an item's
+ * own qualifier (item_qualifier) ends nothing: it leaves a hole, and the items after it are
+ * still history. */
 static void end_lists(struct scan *s, size_t start)
 {
+	s->nholes = 0;
 	while (s->live < s->nlists && s->lists[s->live].to <= start)
 		s->live++;
 	for (size_t k = s->live; k < s->nlists; k++) {
@@ -1496,6 +1562,16 @@ static void end_lists(struct scan *s, size_t start)
 			    x->start < l->from || x->start >= l->to)
 				continue;
 			r = rule_of(s, x);
+			if (s->nholes < MAX_HOLES) {
+				const struct engine__rule *only;
+				size_t to = item_qualifier(s, l, x, &only);
+
+				if (to > x->start) {
+					s->holes[s->nholes++] =
+					    (struct item_hole){x->start, to, only};
+					continue;
+				}
+			}
 			if ((r->category == ENGINE_CTX_TERMINATION &&
 			     (r->ends & (1u << l->category))) ||
 			    (r->category < ENGINE_ST_COUNT && r->category != l->category &&
@@ -1507,12 +1583,12 @@ static void end_lists(struct scan *s, size_t start)
 
 /* The category of the list that holds token `tok` (extending the mention's bytes [*from, *to)
  * to its trigger), or ENGINE_ST_AFFIRMED. */
-static int list_status(const struct scan *s, size_t tok, size_t *from, size_t *to)
+static int list_status(const struct scan *s, int concept, size_t tok, size_t *from, size_t *to)
 {
 	for (size_t k = s->live; k < s->nlists; k++) {
 		const struct list_scope *l = &s->lists[k];
 
-		if (tok < l->from || tok >= l->to)
+		if (tok < l->from || tok >= l->to || in_hole(s, concept, tok, l->from))
 			continue;
 		if (l->trig_start < *from)
 			*from = l->trig_start;
@@ -1543,7 +1619,8 @@ static void chunk_mentions(struct scan *s, const struct engine_vocab *v, const c
 		                           m->start, m->end, &mention.start, &mention.end);
 		{
 			size_t from = mention.start, to = mention.end;
-			int listed = list_status(s, m->start, &from, &to);
+			int listed = list_status(s, ph->layer == ENGINE_LAYER_SITE ? -1 : ph->owner,
+			                         m->start, &from, &to);
 
 			if (listed > (int)mention.status) {
 				mention.status = (enum engine__status)listed;

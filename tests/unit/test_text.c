@@ -1096,6 +1096,22 @@ static void test_shipped(void)
 	          "uncertain");
 	CHECK_STR(status(v, a, "Impression:\nCauda equina?\nDiscitis?", "cauda-equina-syndrome"),
 	          "uncertain");
+	/* in a history list an item's own present-tense qualifier ("(on X)", "on X", "lifelong
+	 * X") makes that item current and ends nothing: the items after it are still history */
+	CHECK_STR(status(v, a, "PMH: AF (on apixaban), CES 2015", "anticoagulant"), "affirmed");
+	CHECK_STR(status(v, a, "PMH: AF (on apixaban), CES 2015", "cauda-equina-syndrome"),
+	          "historical");
+	CHECK_STR(status(v, a, "PMHx: PE on rivaroxaban, HTN, CES 2015", "anticoagulant"),
+	          "affirmed");
+	CHECK_STR(status(v, a, "PMHx: PE on rivaroxaban, HTN, CES 2015", "cauda-equina-syndrome"),
+	          "historical");
+	CHECK_STR(status(v, a, "PMH - DVT x2 (lifelong warfarin), CES 2015", "anticoagulant"),
+	          "affirmed");
+	CHECK_STR(status(v, a, "PMH: AF (previously on apixaban), HTN", "anticoagulant"),
+	          "historical");
+	CHECK_STR(
+	    status(v, a, "PMH: CES 2015 (but new saddle numbness), HTN", "saddle-anaesthesia"),
+	    "affirmed");
 	engine__vocab_free(v);
 out:
 	for (int i = 0; i < 3; i++)
