@@ -1608,6 +1608,7 @@ static void chunk_mentions(struct scan *s, const struct engine_vocab *v, const c
 		const struct match *m = &s->m[i];
 		const struct engine__phrase *ph = &s->phrases[m->phrase];
 		struct engine__mention mention = {0};
+		int concept = ph->layer == ENGINE_LAYER_SITE ? -1 : ph->owner; /* for "spares" */
 
 		if (!m->accepted ||
 		    (ph->layer != ENGINE_LAYER_CONCEPT && ph->layer != ENGINE_LAYER_SITE))
@@ -1615,12 +1616,11 @@ static void chunk_mentions(struct scan *s, const struct engine_vocab *v, const c
 		mention.text = text;
 		mention.start = s->toks[m->start].start;
 		mention.end = s->toks[m->end - 1].end;
-		mention.status = status_of(s, ph->layer == ENGINE_LAYER_SITE ? -1 : ph->owner,
-		                           m->start, m->end, &mention.start, &mention.end);
+		mention.status =
+		    status_of(s, concept, m->start, m->end, &mention.start, &mention.end);
 		{
 			size_t from = mention.start, to = mention.end;
-			int listed = list_status(s, ph->layer == ENGINE_LAYER_SITE ? -1 : ph->owner,
-			                         m->start, &from, &to);
+			int listed = list_status(s, concept, m->start, &from, &to);
 
 			if (listed > (int)mention.status) {
 				mention.status = (enum engine__status)listed;
