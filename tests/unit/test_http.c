@@ -35,7 +35,8 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 static size_t on_header(char *data, size_t size, size_t n, void *ctx)
 {
 	struct http *h = ctx;
-	httptest_header_value(data, size * n, "Content-Type", h->content_type, sizeof h->content_type);
+	httptest_header_value(data, size * n, "Content-Type", h->content_type,
+	                      sizeof h->content_type);
 	httptest_header_value(data, size * n, "Allow", h->allow, sizeof h->allow);
 	return size * n;
 }
