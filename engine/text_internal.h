@@ -24,8 +24,15 @@ enum engine__status {
 };
 extern const char *const engine__status_names[ENGINE_ST_COUNT];
 
-/* ConText rule categories: the statuses above, plus the two that are not statuses. */
-enum engine__ctx_category { ENGINE_CTX_PSEUDO = ENGINE_ST_COUNT, ENGINE_CTX_TERMINATION };
+/* ConText rule categories: the statuses above, plus those that are not statuses. A `proxy`
+ * phrase says the text was written for the patient by a relative or carer ("Form completed by
+ * daughter on behalf of patient"): from it to the text's end, "my mum", "my son" ... name the
+ * patient, not another experiencer (policies/vocabulary/README.md, audit H135). */
+enum engine__ctx_category {
+	ENGINE_CTX_PSEUDO = ENGINE_ST_COUNT,
+	ENGINE_CTX_TERMINATION,
+	ENGINE_CTX_PROXY
+};
 enum engine__ctx_direction { ENGINE_DIR_FORWARD = 1, ENGINE_DIR_BACKWARD = 2, ENGINE_DIR_BOTH = 3 };
 
 /* Sides of a paired body site (bits). */

@@ -632,6 +632,7 @@ struct scan {
 	struct item_hole holes[MAX_HOLES]; /* this chunk's items a history list does not govern */
 	size_t nholes;
 	struct engine__scratch *scratch;
+	int proxy; /* a `proxy` phrase has been read in this text so far (proxy_relative) */
 };
 
 static const struct engine__rule *rule_of(const struct scan *s, const struct match *m)
@@ -655,22 +656,40 @@ static int last_of_sentence(const struct scan *s, size_t end)
 	return end >= s->ntok || s->toks[end].norm == NULL;
 }
 
+/* Relatives named by one word, by sex (relative_possessive, proxy_relative). */
+static const char *const female_relatives[] = {"wife",        "mother",  "mum",      "mom",
+                                               "sister",      "sisters", "daughter", "daughters",
+                                               "grandmother", "aunt",    "niece",    "nan"};
+static const char *const male_relatives[] = {"husband",  "father",     "dad",  "brother",
+                                             "brothers", "son",        "sons", "uncle",
+                                             "nephew",   "grandfather"};
+
 /* Is `own` ("her", "his", "their") the possessive of the relative named by word `who`? A
  * relative of one sex takes "her" or "his", any relative "their"; a husband who "reports her own
  * saddle numbness" reports the patient's. */
 static int relative_possessive(const char *who, const char *own)
 {
-	static const char *const female[] = {"wife",        "mother",  "mum",      "mom",
-	                                     "sister",      "sisters", "daughter", "daughters",
-	                                     "grandmother", "aunt",    "niece",    "nan"};
-	static const char *const male[] = {"husband", "father", "dad",   "brother", "brothers",
-	                                   "son",     "sons",   "uncle", "nephew",  "grandfather"};
-
 	if (strcmp(own, "their") == 0)
 		return 1;
 	if (strcmp(own, "her") == 0)
-		return ENGINE_WORD_LISTED(who, female);
-	return strcmp(own, "his") == 0 && ENGINE_WORD_LISTED(who, male);
+		return ENGINE_WORD_LISTED(who, female_relatives);
+	return strcmp(own, "his") == 0 && ENGINE_WORD_LISTED(who, male_relatives);
+}
+
+/* In a text a relative or carer writes for the patient (a `proxy` phrase before: "Form
+ * completed by daughter on behalf of patient"), is the other-experiencer trigger t the writer's
+ * "my <relative>" ("My mum is on warfarin", "my son has started wetting himself"), who is the
+ * patient? "her mum", "family history of" and a relative without "my" stay another person. */
+static int proxy_relative(const struct scan *s, const struct match *t)
+{
+	static const char *const more[] = {"partner", "grandad", "granddad", "grandma", "gran",
+	                                   "nana",    "child",   "stepmum",  "stepdad"};
+	const char *who = s->toks[t->start].norm;
+
+	return s->proxy && t->start > 0 && s->toks[t->start - 1].norm != NULL &&
+	       s->toks[t->start - 1].marks == 0 && strcmp(s->toks[t->start - 1].norm, "my") == 0 &&
+	       (ENGINE_WORD_LISTED(who, female_relatives) ||
+	        ENGINE_WORD_LISTED(who, male_relatives) || ENGINE_WORD_LISTED(who, more));
 }
 
 /* Is the termination at match m right after another experiencer's trigger that ends at token
@@ -969,6 +988,8 @@ static enum engine__status status_of(const struct scan *s, int concept, size_t s
 		r = rule_of(s, t);
 		if (r->spare_count > 0 && engine__rule_spares(s->v, r, concept))
 			continue;
+		if (r->category == ENGINE_ST_OTHER && proxy_relative(s, t))
+			continue; /* the writer's "my mum" is the patient */
 		window = r->window > 0 ? (size_t)r->window : DEFAULT_WINDOW;
 		answer = r->final_backward && answers_label(s, t);
 		if ((r->direction & ENGINE_DIR_FORWARD) && t->end <= start && !answer) {
@@ -1711,6 +1732,10 @@ void engine__annotate_into(const struct engine_vocab *v, const char *text,
 		compose_matches(&s, v, scratch);
 		if (s.nm > 0) {
 			resolve(s.phrases, s.m, s.nm);
+			for (i = 0; i < s.nm && !s.proxy; i++)
+				s.proxy = s.m[i].accepted &&
+				          s.phrases[s.m[i].phrase].layer == ENGINE_LAYER_CONTEXT &&
+				          rule_of(&s, &s.m[i])->category == ENGINE_CTX_PROXY;
 			open_lists(&s);
 			end_lists(&s, start);
 			chunk_mentions(&s, v, text, &res);

@@ -687,11 +687,12 @@ static void load_context(struct engine_vocab *v, struct loader *l, const cJSON *
 	static const char *const keys[] = {"phrase", "category", "direction",   "window",
 	                                   "final",  "of",       "finalWindow", "source",
 	                                   "note",   "yieldsTo", "spares",      NULL};
-	static const char *const categories[] = {
-	    "negated", "historical", "uncertain", "other", "hypothetical", "pseudo", "termination"};
+	static const char *const categories[] = {"negated",     "historical",   "uncertain",
+	                                         "other",       "hypothetical", "pseudo",
+	                                         "termination", "proxy"};
 	static const int category_codes[] = {
-	    ENGINE_ST_NEGATED,      ENGINE_ST_HISTORICAL, ENGINE_ST_UNCERTAIN,   ENGINE_ST_OTHER,
-	    ENGINE_ST_HYPOTHETICAL, ENGINE_CTX_PSEUDO,    ENGINE_CTX_TERMINATION};
+	    ENGINE_ST_NEGATED,      ENGINE_ST_HISTORICAL, ENGINE_ST_UNCERTAIN,    ENGINE_ST_OTHER,
+	    ENGINE_ST_HYPOTHETICAL, ENGINE_CTX_PSEUDO,    ENGINE_CTX_TERMINATION, ENGINE_CTX_PROXY};
 	const cJSON *rules = fhir_get(json, "rules"), *r;
 	int i = 0;
 
@@ -729,7 +730,7 @@ static void load_context(struct engine_vocab *v, struct loader *l, const cJSON *
 			snprintf(ptr, sizeof(ptr), "%s/category", base);
 			fail(l, ptr,
 			     "category is negated, historical, uncertain, other, hypothetical, "
-			     "pseudo or termination");
+			     "pseudo, termination or proxy");
 			continue;
 		}
 		rule.category = category_codes[k];

@@ -38,6 +38,9 @@ static const char context_json[] =
     "{\"phrase\": \"nil\", \"category\": \"negated\", \"direction\": \"both\", \"source\": "
     "\"t\"},"
     "{\"phrase\": \"no increase\", \"category\": \"pseudo\", \"source\": \"t\"},"
+    "{\"phrase\": \"mum\", \"category\": \"other\", \"direction\": \"forward\", \"window\": "
+    "5, \"source\": \"t\"},"
+    "{\"phrase\": \"on behalf of\", \"category\": \"proxy\", \"source\": \"t\"},"
     "{\"phrase\": \"but\", \"category\": \"termination\", \"source\": \"t\"}"
     "]}";
 
@@ -399,6 +402,14 @@ static void test_context(const struct engine_vocab *v)
 	CHECK_STR(status(v, a, "Denies trauma, ?CES", "ces"), "uncertain");
 	/* pseudo-triggers are not triggers */
 	CHECK_STR(status(v, a, "No increase in pain", "pain"), "affirmed");
+	/* after a proxy phrase the writer's "my <relative>" is the patient (audit H135); before
+	 * it, or "her mum", is still another person */
+	CHECK_STR(status(v, a, "My mum has cauda equina", "ces"), "other");
+	CHECK_STR(status(v, a, "Written on behalf of patient. My mum has cauda equina", "ces"),
+	          "affirmed");
+	CHECK_STR(status(v, a, "On behalf of patient: her mum has cauda equina", "ces"), "other");
+	CHECK_STR(status(v, a, "My mum has cauda equina. Written on behalf of her", "ces"),
+	          "other");
 	/* a trigger word inside a longer concept phrase is no trigger */
 	CHECK_STR(status(v, a, "Landmarks not palpable", "landmarks-hard"), "affirmed");
 	/* longest match: "trial of" shields "trial"; broader concepts */
