@@ -1,5 +1,5 @@
-import sys; sys.argv=[sys.argv[0],"/work/wt/h136/tests/blind-h136"]
-exec(open("/tmp/h136gen.py").read())
+import sys; sys.argv=[sys.argv[0],"/work/wt/h136/tests/vectors"]
+import os; exec(open(os.path.join(os.path.dirname(os.path.abspath(__file__)),"h136gen.py")).read())
 NWL="nwl-msk-imaging"; GM="gm070-facet-joint-injections"; HNY="hny-142-usgi"
 def nwlcrit(ces="not-met",sc="not-met",onc="not-met",lump="not-met"):
     return {"primaryCare":"met","caudaEquina":ces,"suspectedCancer":sc,"underOncology":onc,"softTissueLump":lump}

@@ -1,5 +1,6 @@
-import sys; sys.argv=[sys.argv[0],"/work/wt/h136/tests/blind-h136"]
-exec(open("/tmp/h136gen.py").read())
+# The case h136-hny142-usgi-r-knee-grade1-mcl-sprain-... was moved to tests/known-gaps after its first run (see tests/known-gaps/README.md).
+import sys; sys.argv=[sys.argv[0],"/work/wt/h136/tests/vectors"]
+import os; exec(open(os.path.join(os.path.dirname(os.path.abspath(__file__)),"h136gen.py")).read())
 GM="gm070-facet-joint-injections"; HNY="hny-142-usgi"
 G="Seed 004 (GM070 v3.1): lumbar FJI 'no longer commissioned - medial branch block is the diagnostic tool of choice', IFR for exceptionality; NOTE 'should not be requested if ... evidence of a local or systemic infection ... substantial therapeutic or constitutional anticoagulation ... unwilling'. Design: active infection; warfarin/DOAC/treatment-dose heparin active or intended, or Z92.1; haemophilia/vWD. "
 def fji(kind, order="sr-fji", region="lumbar", inf="not-met", ac="not-met", unw="not-met"):
