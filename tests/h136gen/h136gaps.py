@@ -1,0 +1,11 @@
+# H136 known gaps (written to tests/known-gaps)
+import sys, os; sys.argv=[sys.argv[0],"/work/wt/h136/tests/known-gaps"]
+exec(open(os.path.join(os.path.dirname(os.path.abspath(__file__)),"h136gen.py")).read())
+src=open(os.path.join(os.path.dirname(os.path.abspath(__file__)),"h136probes.py")).read()
+exec(src[src.index("NWL="):src.index("# ---- second cases")])
+# h136k02 with the note 'Patient declined - wished to try physio first' also passed: tests/vectors/h136-gm070-lumbar-fji-declined-2016-wished-physio-first-mbb
+# h136k01 (same refusal, order reason 'keen to proceed') passed on its first run: tests/vectors/h136-gm070-lumbar-fji-declined-2016-now-keen-to-proceed-mbb
+p="h136k02"; cards,dec=fji("nc")
+write("h136-gm070-lumbar-fji-declined-facet-injection-2016-stale-refusal-mbb",p,lfji(p),[FACET(p)],
+ procs=[proc(p,"p-dec","Lumbar facet joint injection","not-done","2016-05-01",note="Patient declined")],nbg=40,
+ desc=G+"A facet joint injection the patient declined in May 2016 (note 'Patient declined', 9 years ago) does not show that the patient is unwilling NOW, when the clinician requests one -> unwilling not met -> lumbar FJI not commissioned (MBB + IFR), not contraindicated. Known gap: every recorded refusal of this procedure counts, whatever its age.",cards=cards,decisions=dec)
