@@ -9,3 +9,7 @@ p="h136k02"; cards,dec=fji("nc")
 write("h136-gm070-lumbar-fji-declined-facet-injection-2016-stale-refusal-mbb",p,lfji(p),[FACET(p)],
  procs=[proc(p,"p-dec","Lumbar facet joint injection","not-done","2016-05-01",note="Patient declined")],nbg=40,
  desc=G+"A facet joint injection the patient declined in May 2016 (note 'Patient declined', 9 years ago) does not show that the patient is unwilling NOW, when the clinician requests one -> unwilling not met -> lumbar FJI not commissioned (MBB + IFR), not contraindicated. Known gap: every recorded refusal of this procedure counts, whatever its age.",cards=cards,decisions=dec)
+p="h136k03"; cards,dec=nwl("ces",ces="met")
+write("h136-nwl-old-lbp-problem-untimed-note-now-saddle-numbness-retention-critical",p,mri_ls(p,"LBP - worse"),
+ [cond(p,"c-lbp",[(SCT,"279039007","Low back pain")],"Low back pain","active","confirmed","2023-01-10",episode="review",note="Now saddle numbness and urinary retention since Saturday")],nbg=40,
+ desc=S+"An active LBP problem from 2023 whose note (GP Connect Annotation without a time) says 'Now saddle numbness and urinary retention since Saturday' -> back pain with saddle sensory loss and new retention -> caudaEquina met -> critical. Known gap: notes of older active Conditions are read for the red-flag cluster only when their time is within 3 months.",cards=cards,decisions=dec)
