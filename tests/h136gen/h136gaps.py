@@ -13,3 +13,8 @@ p="h136k03"; cards,dec=nwl("ces",ces="met")
 write("h136-nwl-old-lbp-problem-untimed-note-now-saddle-numbness-retention-critical",p,mri_ls(p,"LBP - worse"),
  [cond(p,"c-lbp",[(SCT,"279039007","Low back pain")],"Low back pain","active","confirmed","2023-01-10",episode="review",note="Now saddle numbness and urinary retention since Saturday")],nbg=40,
  desc=S+"An active LBP problem from 2023 whose note (GP Connect Annotation without a time) says 'Now saddle numbness and urinary retention since Saturday' -> back pain with saddle sensory loss and new retention -> caudaEquina met -> critical. Known gap: notes of older active Conditions are read for the red-flag cluster only when their time is within 3 months.",cards=cards,decisions=dec)
+p="h136k04"; cards,dec=fji("nc")
+write("h136-gm070-lumbar-fji-discitis-gp-resolved-hospital-2015-still-active-mbb",p,lfji(p),
+ [FACET(p),cond(p,"c-disc",[(ICD,"M46.4","Discitis, unspecified")],"Discitis L4/5","resolved","confirmed","2015-02-01","2015-06-01",sig="major",note="IV abx 6/52 then oral. Resolved on MRI June 2015."),
+  cond(p,"c-disc-h",[(ICD,"M46.4","Discitis, unspecified")],"Discitis, unspecified (hospital episode)","active","confirmed","2015-02-01",recorded="2015-02-03",cat="encounter-diagnosis")],nbg=40,
+ desc=G+"Two entries for one discitis episode: the GP problem resolved in June 2015, and the hospital's encounter diagnosis from the same February 2015 admission, never closed, still 'active' -> the episode ended in 2015 -> no current infection -> not commissioned (MBB + IFR). Known gap: any active entry counts, so the stale hospital duplicate makes the request contraindicated.",cards=cards,decisions=dec)
