@@ -18,3 +18,8 @@ write("h136-gm070-lumbar-fji-discitis-gp-resolved-hospital-2015-still-active-mbb
  [FACET(p),cond(p,"c-disc",[(ICD,"M46.4","Discitis, unspecified")],"Discitis L4/5","resolved","confirmed","2015-02-01","2015-06-01",sig="major",note="IV abx 6/52 then oral. Resolved on MRI June 2015."),
   cond(p,"c-disc-h",[(ICD,"M46.4","Discitis, unspecified")],"Discitis, unspecified (hospital episode)","active","confirmed","2015-02-01",recorded="2015-02-03",cat="encounter-diagnosis")],nbg=40,
  desc=G+"Two entries for one discitis episode: the GP problem resolved in June 2015, and the hospital's encounter diagnosis from the same February 2015 admission, never closed, still 'active' -> the episode ended in 2015 -> no current infection -> not commissioned (MBB + IFR). Known gap: any active entry counts, so the stale hospital duplicate makes the request contraindicated.",cards=cards,decisions=dec)
+p="h136k05"; cards,dec=nwl("ces",ces="met")
+c=cond(p,"c-ces",None,None,"active","provisional","2025-09-30",cat="encounter-diagnosis")
+c["code"]={"coding":[{"system":ICD,"code":"G83.4"}]}
+write("h136-nwl-hospital-icd10-g834-coded-only-provisional-critical",p,mri_ls(p,"LBP"),[LBP(p),c],nbg=30,
+ desc=S+"A shared-care-record hospital encounter diagnosis coded ICD-10 G83.4 (WHO ICD-10: Cauda equina syndrome) with no display or text, provisional, recorded yesterday -> suspected CES -> caudaEquina met -> critical. Known gap: a code without its display is read only when vocabulary/codes.json lists it, and codes.json takes only codes terminology.md sources.",cards=cards,decisions=dec)
