@@ -117,6 +117,8 @@ struct engine__compose {
 	char **links;      /* normalised words, NEW */
 	size_t link_count; /* of links */
 	size_t phrase;
+	int dash_qualifier; /* 1: the second part may follow the first after a spaced dash when
+	                     * it ends its clause ("Sciatica - left"); NEW */
 };
 #define ENGINE_COMPOSE_MAX_GAP 4
 

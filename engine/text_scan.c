@@ -1256,11 +1256,21 @@ static void find_matches(struct scan *s, const struct engine_vocab *v, const uns
 	}
 }
 
+/* 1 when a match ending at token `end` ends its clause: the last word of its text or sentence,
+ * or clause_ends_at ("Sciatica - left, 2025", "Sciatica - right (new)"). */
+static int qualifier_ends_clause(const struct scan *s, size_t end)
+{
+	return end >= s->ntok || s->sentence[end] != s->sentence[end - 1] || clause_ends_at(s, end);
+}
+
 /* 1 when the words [from, to) between a composed concept's two parts may stand there: at most
  * k->gap link words among them, the rest articles or possessives, and no comma, semicolon,
- * colon, dash, bracket or line break from the first part's last word on (engine__compose). */
+ * colon, dash, bracket or line break from the first part's last word on (engine__compose).
+ * With k->dash_qualifier, the problem-list form "<first part> - <second part>" also stands when
+ * nothing but the spaced dash lies between and the second part, ending at `end`, ends its
+ * clause: "Sciatica - left", not "L sciatica - R leg normal". */
 static int compose_linked(const struct scan *s, const struct engine__compose *k, size_t from,
-                          size_t to)
+                          size_t to, size_t end, int first_part_first)
 {
 	/* a colon or dash ends a template's label: "Saddle distribution: absent" answers it */
 	const unsigned breaks = ENGINE_MARK_COMMA | ENGINE_MARK_SEMICOLON | ENGINE_MARK_STOP |
@@ -1272,6 +1282,9 @@ static int compose_linked(const struct scan *s, const struct engine__compose *k,
 
 	if (to < from || from == 0)
 		return 0;
+	if (k->dash_qualifier && first_part_first && to == from &&
+	    (s->toks[from - 1].marks & breaks) == ENGINE_MARK_DASH && qualifier_ends_clause(s, end))
+		return 1;
 	for (size_t t = from - 1; t < to; t++) {
 		const char *w = s->toks[t].norm;
 
@@ -1333,7 +1346,8 @@ static void compose_matches(struct scan *s, const struct engine_vocab *v,
 					b = i;
 				}
 				if (s->m[a].end > s->m[b].start ||
-				    !compose_linked(s, k, s->m[a].end, s->m[b].start))
+				    !compose_linked(s, k, s->m[a].end, s->m[b].start, s->m[b].end,
+				                    a == i))
 					continue;
 				start = s->m[a].start;
 				end = s->m[b].end;

@@ -900,9 +900,10 @@ static void load_object(struct engine_vocab *v, struct loader *l, const cJSON *o
 static void load_compose(struct engine_vocab *v, struct loader *l, const cJSON *o, const char *base,
                          int index)
 {
-	static const char *const keys[] = {"parts", "gap", "links", "source", "note", NULL};
+	static const char *const keys[] = {"parts",         "gap",  "links", "source",
+	                                   "dashQualifier", "note", NULL};
 	const cJSON *parts = fhir_get(o, "parts"), *gap = fhir_get(o, "gap"), *e;
-	const cJSON *links = fhir_get(o, "links");
+	const cJSON *links = fhir_get(o, "links"), *dash = fhir_get(o, "dashQualifier");
 	char ptr[96];
 
 	snprintf(ptr, sizeof(ptr), "%s/composedOf", base);
@@ -934,6 +935,11 @@ static void load_compose(struct engine_vocab *v, struct loader *l, const cJSON *
 		fail(l, ptr, "links is an array of single words");
 		return;
 	}
+	if (dash != NULL && !cJSON_IsBool(dash)) {
+		snprintf(ptr, sizeof(ptr), "%s/composedOf/dashQualifier", base);
+		fail(l, ptr, "dashQualifier is true or false");
+		return;
+	}
 	v->compose_json[index] = cJSON_Duplicate(o, 1);
 	if (v->compose_json[index] == NULL)
 		abort();
@@ -962,6 +968,7 @@ static void compose_concept(struct engine_vocab *v, struct loader *l, size_t i)
 		}
 	}
 	k->gap = fhir_get(o, "gap")->valueint;
+	k->dash_qualifier = cJSON_IsTrue(fhir_get(o, "dashQualifier"));
 	k->links = calloc((size_t)cJSON_GetArraySize(fhir_get(o, "links")) + 1, sizeof(char *));
 	if (k->links == NULL)
 		abort();

@@ -859,6 +859,13 @@ static void test_shipped(void)
 	          "negated");
 	CHECK_STR(status(v, a, "Perineal tingling denied", "saddle-anaesthesia"), "negated");
 	CHECK_STR(status(v, a, "?reduced perianal sensation", "saddle-anaesthesia"), "uncertain");
+	/* dashQualifier (concepts.json sciatica-left/-right): the problem-list form "Sciatica -
+	 * left" is a sided sciatica when the side ends the clause; "L sciatica - R leg normal" does
+	 * not make the right leg symptomatic (H136) */
+	CHECK_STR(status(v, a, "Sciatica - left", "sciatica-left"), "affirmed");
+	CHECK_STR(status(v, a, "Sciatica - R, new episode", "sciatica-right"), "affirmed");
+	CHECK_STR(status(v, a, "L sciatica - R leg normal", "sciatica-right"), "absent");
+	CHECK_STR(status(v, a, "Left - sciatica", "sciatica-left"), "absent");
 	CHECK_STR(status(v, a, "Tingling in feet and perianal pain", "saddle-anaesthesia"),
 	          "absent");
 	CHECK_STR(status(v, a, "Numb toes, perineal pain", "saddle-anaesthesia"), "absent");
