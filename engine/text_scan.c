@@ -724,9 +724,10 @@ static int comma_clause(const struct scan *s, size_t from, size_t to, int histor
  * auxiliary and "not" or "never" ("has not", "did not", "have never") followed by ',', and a
  * second ',' before token `to` closes the aside ("She has not, at any point since the onset of
  * her back pain in June, noticed any numbness around her back passage"). A termination inside
- * the aside ("since") dates or explains it and does not end the negation; a trigger of another
- * category still does. Gives the token after the closing ',', or t->end when there is no aside
- * (a bare "No, since Tuesday saddle numbness" keeps the finding; audit H133). */
+ * the aside ("since") or a history trigger ("three weeks ago") dates or explains it and does
+ * not end the negation; a trigger of another category ("?retention") still does. Gives the token
+ * after the closing ',', or t->end when there is no aside (a bare "No, since Tuesday saddle
+ * numbness" keeps the finding; audit H133). */
 static size_t negation_aside(const struct scan *s, const struct match *t, size_t to)
 {
 	const char *last = s->toks[t->end - 1].norm;
@@ -773,7 +774,7 @@ static int relative_antecedent(const struct scan *s, const struct match *t, size
 
 /* Is anything in tokens [from, to) a termination term, or a status trigger of another category
  * than `category` (pyConText: a modifier's scope stops at a modifier of another category)? A
- * termination before token `aside` (negation_aside) does not count. */
+ * termination or a history trigger before token `aside` (negation_aside) does not count. */
 static int scope_blocked(const struct scan *s, size_t from, size_t to, int category, size_t aside)
 {
 	for (size_t i = 0; i < s->nm; i++) {
@@ -788,7 +789,8 @@ static int scope_blocked(const struct scan *s, size_t from, size_t to, int categ
 		if ((rule_of(s, m)->category == ENGINE_CTX_TERMINATION && m->start >= aside &&
 		     (rule_of(s, m)->ends & (1u << category))) ||
 		    (rule_of(s, m)->category < ENGINE_ST_COUNT &&
-		     rule_of(s, m)->category != category && category != ENGINE_ST_HYPOTHETICAL))
+		     rule_of(s, m)->category != category && category != ENGINE_ST_HYPOTHETICAL &&
+		     !(rule_of(s, m)->category == ENGINE_ST_HISTORICAL && m->start < aside)))
 			return 1;
 	}
 	return 0;
