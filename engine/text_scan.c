@@ -1008,6 +1008,38 @@ static int in_hole(const struct scan *s, int concept, size_t tok, size_t after)
 	return 0;
 }
 
+/* Is token `k` a year, 1900 to 2099? */
+static int year_token(const struct scan *s, size_t k)
+{
+	const char *w = k < s->ntok ? s->toks[k].norm : NULL;
+
+	return w != NULL && strlen(w) == 4 && strspn(w, "0123456789") == 4 &&
+	       (strncmp(w, "19", 2) == 0 || strncmp(w, "20", 2) == 0);
+}
+
+/* Does a year end the mention at tokens [start, end) ("ca 2016", a phrase that shields 'ca'), or
+ * follow it in its clause, right after it or after one word that does not make it go on ("hx
+ * prostate cancer 2016", "Hx Ca lung (2021)"; not "since 2019")? What a `dated` history trigger
+ * needs. */
+static int year_follows(const struct scan *s, size_t start, size_t end)
+{
+	static const char *const ongoing[] = {"since", "until", "till", "from",    "to",
+	                                      "after", "now",   "new",  "ongoing", "still"};
+	const unsigned parts = ENGINE_MARK_COMMA | ENGINE_MARK_DASH | ENGINE_MARK_COLON |
+	                       ENGINE_MARK_SEMICOLON | ENGINE_MARK_STOP | ENGINE_MARK_LINE;
+
+	if (end - start >= 2 && year_token(s, end - 1))
+		return 1;
+	if (s->toks[end - 1].marks & parts)
+		return 0;
+	if (year_token(s, end))
+		return 1;
+	return end + 1 < s->ntok && s->toks[end].norm != NULL && !(s->toks[end].marks & parts) &&
+	       strspn(s->toks[end].norm, "abcdefghijklmnopqrstuvwxyz") ==
+	           strlen(s->toks[end].norm) &&
+	       !ENGINE_WORD_LISTED(s->toks[end].norm, ongoing) && year_token(s, end + 1);
+}
+
 /* The status of a mention of concept `concept` at tokens [start, end), and the byte span of the
  * triggers that gave it (extends *from / *to). A trigger that spares the concept ("spares" in
  * context.json) does not apply to it. */
@@ -1025,7 +1057,8 @@ static enum engine__status status_of(const struct scan *s, int concept, size_t s
 		if (!is_status_trigger(s, t) || s->sentence[t->start] != s->sentence[start])
 			continue;
 		r = rule_of(s, t);
-		if (r->spare_count > 0 && engine__rule_spares(s->v, r, concept))
+		if ((r->spare_count > 0 && engine__rule_spares(s->v, r, concept)) ||
+		    (r->dated && !year_follows(s, start, end)))
 			continue;
 		window = r->window > 0 ? (size_t)r->window : DEFAULT_WINDOW;
 		answer = r->final_backward && answers_label(s, t);
@@ -1533,7 +1566,8 @@ static void open_lists(struct scan *s)
 		int paren;
 		struct list_scope l;
 
-		if (!is_status_trigger(s, t) || !list_category(rule_of(s, t)->category))
+		if (!is_status_trigger(s, t) || !list_category(rule_of(s, t)->category) ||
+		    rule_of(s, t)->dated)
 			continue;
 		r = rule_of(s, t);
 		last = s->toks[t->end - 1].marks;

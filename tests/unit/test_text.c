@@ -734,11 +734,13 @@ static void test_load_errors(void)
 	             "{\"phrase\": \"nil\", \"category\": \"negated\", \"direction\": \"forward\", "
 	             "\"yieldsTo\": \"uncertain\", \"source\": \"t\"},"
 	             "{\"phrase\": \"?\", \"category\": \"uncertain\", \"direction\": \"forward\", "
-	             "\"finalWindow\": 1, \"source\": \"t\"}]}",
+	             "\"finalWindow\": 1, \"source\": \"t\"},"
+	             "{\"phrase\": \"hx\", \"category\": \"negated\", \"direction\": \"forward\", "
+	             "\"dated\": true, \"source\": \"t\"}]}",
 	             "{\"concepts\": []}", "{\"laterality\": [], \"regions\": []}", &errors);
 	/* final is "backward"; "of" names statuses; only a hypothetical yields to uncertainty;
-	 * finalWindow needs final */
-	OK(errors == 4);
+	 * finalWindow needs final; only a forward history is dated */
+	OK(errors == 5);
 	engine__vocab_free(v);
 	errors = 0;
 	v = vocab_of("{\"rules\": []}",
@@ -1147,6 +1149,12 @@ static void test_shipped(void)
 	CHECK_STR(status(v, a, "New saddle numbness and leg pain, which settled with co-codamol",
 	                 "saddle-anaesthesia"),
 	          "affirmed");
+	/* a dated "hx": history only when a year follows the finding, and no list */
+	CHECK_STR(status(v, a, "hx prostate cancer 2016, night pain", "malignancy"), "historical");
+	CHECK_STR(status(v, a, "Hx saddle numbness since yesterday", "saddle-anaesthesia"),
+	          "affirmed");
+	CHECK_STR(status(v, a, "Hx saddle numbness since 2019", "saddle-anaesthesia"), "affirmed");
+	CHECK_STR(status(v, a, "Hx: 3/7 LBP, saddle numbness", "saddle-anaesthesia"), "affirmed");
 	/* ", under <team>" is a clause of its own */
 	CHECK_STR(
 	    status(v, a, "Lung cancer - declined surgery, under the oncologists", "oncology-care"),
