@@ -132,6 +132,8 @@ struct list_scope {
 	size_t trigger;              /* the trigger's first token */
 	size_t trig_start, trig_end; /* its bytes, for the mention's span */
 	int category;
+	const struct engine__rule *rule; /* the trigger's rule: the concepts it spares keep their
+	                                    own status in its list ("Background: AF, apixaban") */
 };
 
 struct engine__scratch {
@@ -719,25 +721,80 @@ static int relative_subject(const struct scan *s, const struct match *m, size_t 
 
 /* Does a clause of its own start in tokens (from, to): a ',' or a dash, then a present-tense verb
  * ("Although denies numbness, has had faecal incontinence x2 this week", "PMH DVT, is on
- * apixaban"), or for a history (`historical`) "on" ("PMH AF, on apixaban 5mg BD": a treatment
- * taken now)? A negation or a history reaches no further, as a list it introduces ends at such
- * an item (text_lists.c; a history list only skips the item, item_qualifier); "denies that he
- * has ..." (no comma) is left as it was, and in a list after ':' ("PMH: AF (on apixaban), HTN")
- * the item's own qualifier decides (item_qualifier). */
+ * apixaban"), or "under" (a care team now, also as the mention's own first word: "declined
+ * chemotherapy, under Macmillan palliative care", audit H133), or for a history (`historical`)
+ * "on" ("PMH AF, on apixaban 5mg BD": a treatment taken now)? A negation or a history reaches no
+ * further, as a list it introduces ends at such an item (text_lists.c; a history list only skips
+ * the item, item_qualifier); "denies that he has ..." (no comma) is left as it was, and in a list
+ * after ':' ("PMH: AF (on apixaban), HTN") the item's own qualifier decides (item_qualifier). */
 static int comma_clause(const struct scan *s, size_t from, size_t to, int historical)
 {
-	for (size_t k = from + 1; k < to; k++)
+	for (size_t k = from + 1; k <= to && k < s->ntok; k++)
 		if (s->toks[k].norm != NULL && s->toks[k - 1].norm != NULL &&
 		    (s->toks[k - 1].marks & (ENGINE_MARK_COMMA | ENGINE_MARK_DASH)) &&
-		    (engine__clause_verb(s->toks[k].norm) ||
-		     (historical && strcmp(s->toks[k].norm, "on") == 0)))
+		    ((k < to && engine__clause_verb(s->toks[k].norm)) ||
+		     strcmp(s->toks[k].norm, "under") == 0 ||
+		     (k < to && historical && strcmp(s->toks[k].norm, "on") == 0)))
 			return 1;
 	return 0;
 }
 
+/* The end of an aside that parts the verb negation at match t from its object: t is an
+ * auxiliary and "not" or "never" ("has not", "did not", "have never") followed by ',', and a
+ * second ',' before token `to` closes the aside ("She has not, at any point since the onset of
+ * her back pain in June, noticed any numbness around her back passage"). A termination inside
+ * the aside ("since") or a history trigger ("three weeks ago") dates or explains it and does
+ * not end the negation; a trigger of another category ("?retention") still does. Gives the token
+ * after the closing ',', or t->end when there is no aside (a bare "No, since Tuesday saddle
+ * numbness" keeps the finding; audit H133). */
+static size_t negation_aside(const struct scan *s, const struct match *t, size_t to)
+{
+	const char *last = s->toks[t->end - 1].norm;
+
+	if (rule_of(s, t)->category != ENGINE_ST_NEGATED || t->end - t->start < 2 || last == NULL ||
+	    (strcmp(last, "not") != 0 && strcmp(last, "never") != 0) ||
+	    !(s->toks[t->end - 1].marks & ENGINE_MARK_COMMA))
+		return t->end;
+	for (size_t k = t->end; k < to && s->toks[k].norm != NULL; k++)
+		if (s->toks[k].marks & ENGINE_MARK_COMMA)
+			return k + 1 < to ? k + 1 : t->end;
+	return t->end;
+}
+
+#define RELATIVE_REACH                                                                             \
+	10 /* tokens a ", which resolved" clause reaches back over its antecedent                  \
+	    */
+
+/* Is the finding ending at token `end` the antecedent of the relative clause that the backward
+ * history trigger at match t opens after a ',' ("an episode of urinary retention following an
+ * inguinal hernia repair, which resolved with catheterisation")? It is when only the words of
+ * its own clause part them: no clause mark (',' ';' ':' a dash or a bracket) and no coordinator
+ * ("and", "or", "with": "saddle numbness and leg pain, which settled" may mean the pain alone),
+ * within RELATIVE_REACH tokens. Without the comma the rule's own window decides (audit H133). */
+static int relative_antecedent(const struct scan *s, const struct match *t, size_t end)
+{
+	static const char *const coordinators[] = {"and", "or", "nor", "with", "plus"};
+	const unsigned parts = ENGINE_MARK_COMMA | ENGINE_MARK_DASH | ENGINE_MARK_COLON |
+	                       ENGINE_MARK_OPEN | ENGINE_MARK_CLOSE | ENGINE_MARK_SEMICOLON;
+
+	if (rule_of(s, t)->category != ENGINE_ST_HISTORICAL || t->start == 0 || t->start < end ||
+	    t->start - end >= RELATIVE_REACH || strcmp(s->toks[t->start].norm, "which") != 0 ||
+	    !(s->toks[t->start - 1].marks & ENGINE_MARK_COMMA))
+		return 0;
+	for (size_t k = end - 1; k + 1 < t->start; k++)
+		if (s->toks[k].norm == NULL || (s->toks[k].marks & parts) ||
+		    (k >= end && ENGINE_WORD_LISTED(s->toks[k].norm, coordinators)))
+			return 0;
+	for (size_t k = end; k < t->start; k++)
+		if (s->toks[k].marks & ENGINE_MARK_OPEN)
+			return 0;
+	return 1;
+}
+
 /* Is anything in tokens [from, to) a termination term, or a status trigger of another category
- * than `category` (pyConText: a modifier's scope stops at a modifier of another category)? */
-static int scope_blocked(const struct scan *s, size_t from, size_t to, int category)
+ * than `category` (pyConText: a modifier's scope stops at a modifier of another category)? A
+ * termination or a history trigger before token `aside` (negation_aside) does not count. */
+static int scope_blocked(const struct scan *s, size_t from, size_t to, int category, size_t aside)
 {
 	for (size_t i = 0; i < s->nm; i++) {
 		const struct match *m = &s->m[i];
@@ -748,10 +805,11 @@ static int scope_blocked(const struct scan *s, size_t from, size_t to, int categ
 			continue;
 		/* a conditional ("if no better in 6/52, bloods to exclude myeloma") reaches over
 		 * the triggers inside it: only terminations end its scope */
-		if ((rule_of(s, m)->category == ENGINE_CTX_TERMINATION &&
+		if ((rule_of(s, m)->category == ENGINE_CTX_TERMINATION && m->start >= aside &&
 		     (rule_of(s, m)->ends & (1u << category))) ||
 		    (rule_of(s, m)->category < ENGINE_ST_COUNT &&
-		     rule_of(s, m)->category != category && category != ENGINE_ST_HYPOTHETICAL))
+		     rule_of(s, m)->category != category && category != ENGINE_ST_HYPOTHETICAL &&
+		     !(rule_of(s, m)->category == ENGINE_ST_HISTORICAL && m->start < aside)))
 			return 1;
 	}
 	return 0;
@@ -969,6 +1027,38 @@ static int in_hole(const struct scan *s, int concept, size_t tok, size_t after)
 	return 0;
 }
 
+/* Is token `k` a year, 1900 to 2099? */
+static int year_token(const struct scan *s, size_t k)
+{
+	const char *w = k < s->ntok ? s->toks[k].norm : NULL;
+
+	return w != NULL && strlen(w) == 4 && strspn(w, "0123456789") == 4 &&
+	       (strncmp(w, "19", 2) == 0 || strncmp(w, "20", 2) == 0);
+}
+
+/* Does a year end the mention at tokens [start, end) ("ca 2016", a phrase that shields 'ca'), or
+ * follow it in its clause, right after it or after one word that does not make it go on ("hx
+ * prostate cancer 2016", "Hx Ca lung (2021)"; not "since 2019")? What a `dated` history trigger
+ * needs. */
+static int year_follows(const struct scan *s, size_t start, size_t end)
+{
+	static const char *const ongoing[] = {"since", "until", "till", "from",    "to",
+	                                      "after", "now",   "new",  "ongoing", "still"};
+	const unsigned parts = ENGINE_MARK_COMMA | ENGINE_MARK_DASH | ENGINE_MARK_COLON |
+	                       ENGINE_MARK_SEMICOLON | ENGINE_MARK_STOP | ENGINE_MARK_LINE;
+
+	if (end - start >= 2 && year_token(s, end - 1))
+		return 1;
+	if (s->toks[end - 1].marks & parts)
+		return 0;
+	if (year_token(s, end))
+		return 1;
+	return end + 1 < s->ntok && s->toks[end].norm != NULL && !(s->toks[end].marks & parts) &&
+	       strspn(s->toks[end].norm, "abcdefghijklmnopqrstuvwxyz") ==
+	           strlen(s->toks[end].norm) &&
+	       !ENGINE_WORD_LISTED(s->toks[end].norm, ongoing) && year_token(s, end + 1);
+}
+
 /* The status of a mention of concept `concept` at tokens [start, end), and the byte span of the
  * triggers that gave it (extends *from / *to). A trigger that spares the concept ("spares" in
  * context.json) does not apply to it. */
@@ -986,7 +1076,8 @@ static enum engine__status status_of(const struct scan *s, int concept, size_t s
 		if (!is_status_trigger(s, t) || s->sentence[t->start] != s->sentence[start])
 			continue;
 		r = rule_of(s, t);
-		if (r->spare_count > 0 && engine__rule_spares(s->v, r, concept))
+		if ((r->spare_count > 0 && engine__rule_spares(s->v, r, concept)) ||
+		    (r->dated && !year_follows(s, start, end)))
 			continue;
 		if (r->category == ENGINE_ST_OTHER && proxy_relative(s, t))
 			continue; /* the writer's "my mum" is the patient */
@@ -997,7 +1088,8 @@ static enum engine__status status_of(const struct scan *s, int concept, size_t s
 			applies =
 			    (gap < window || (r->category == ENGINE_ST_NEGATED && r->window == 0 &&
 			                      short_items(s, t->end, start))) &&
-			    !scope_blocked(s, t->end, start, r->category) &&
+			    !scope_blocked(s, t->end, start, r->category,
+			                   negation_aside(s, t, start)) &&
 			    !paren_closes(s, t->start, t->end, start) &&
 			    !parted_label(s, t->end, start, end) &&
 			    !(r->category == ENGINE_ST_HISTORICAL &&
@@ -1019,7 +1111,8 @@ static enum engine__status status_of(const struct scan *s, int concept, size_t s
 			gap = t->start - end;
 			if (!(r->direction & ENGINE_DIR_BACKWARD) && r->final_window > 0)
 				window = (size_t)r->final_window; /* "LBP, saddle numbness?" */
-			applies = gap < window && !scope_blocked(s, end, t->start, r->category) &&
+			applies = (gap < window || relative_antecedent(s, t, end)) &&
+			          !scope_blocked(s, end, t->start, r->category, end) &&
 			          !self_terminated(s, start, end, r->category) &&
 			          !(r->category == ENGINE_ST_NEGATED &&
 			            (report_revokes(s, t) || own_subject(s, end, t)));
@@ -1508,7 +1601,8 @@ static void open_lists(struct scan *s)
 		int paren;
 		struct list_scope l;
 
-		if (!is_status_trigger(s, t) || !list_category(rule_of(s, t)->category))
+		if (!is_status_trigger(s, t) || !list_category(rule_of(s, t)->category) ||
+		    rule_of(s, t)->dated)
 			continue;
 		r = rule_of(s, t);
 		last = s->toks[t->end - 1].marks;
@@ -1526,6 +1620,7 @@ static void open_lists(struct scan *s)
 		l.trig_start = s->toks[t->start].start;
 		l.trig_end = s->toks[t->end - 1].end;
 		l.category = r->category;
+		l.rule = r;
 		for (size_t k = s->live; k < s->nlists; k++) {
 			struct list_scope *o = &s->lists[k];
 
@@ -1617,13 +1712,16 @@ static void end_lists(struct scan *s, size_t start)
 }
 
 /* The category of the list that holds token `tok` (extending the mention's bytes [*from, *to)
- * to its trigger), or ENGINE_ST_AFFIRMED. */
+ * to its trigger), or ENGINE_ST_AFFIRMED. A list does not apply to a concept its trigger spares
+ * (context.json `spares`), as the trigger itself does not (status_of). */
 static int list_status(const struct scan *s, int concept, size_t tok, size_t *from, size_t *to)
 {
 	for (size_t k = s->live; k < s->nlists; k++) {
 		const struct list_scope *l = &s->lists[k];
 
-		if (tok < l->from || tok >= l->to || in_hole(s, concept, tok, l->from))
+		if (tok < l->from || tok >= l->to || in_hole(s, concept, tok, l->from) ||
+		    (concept >= 0 && l->rule->spare_count > 0 &&
+		     engine__rule_spares(s->v, l->rule, concept)))
 			continue;
 		if (l->trig_start < *from)
 			*from = l->trig_start;

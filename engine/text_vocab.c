@@ -684,9 +684,9 @@ static char **spare_ids(struct loader *l, const cJSON *spares, const char *base,
 
 static void load_context(struct engine_vocab *v, struct loader *l, const cJSON *json)
 {
-	static const char *const keys[] = {"phrase", "category", "direction",   "window",
-	                                   "final",  "of",       "finalWindow", "source",
-	                                   "note",   "yieldsTo", "spares",      NULL};
+	static const char *const keys[] = {
+	    "phrase", "category", "direction", "window", "final", "of", "finalWindow",
+	    "source", "note",     "yieldsTo",  "spares", "dated", NULL};
 	static const char *const categories[] = {"negated",     "historical",   "uncertain",
 	                                         "other",       "hypothetical", "pseudo",
 	                                         "termination", "proxy"};
@@ -800,6 +800,19 @@ static void load_context(struct engine_vocab *v, struct loader *l, const cJSON *
 		}
 		if (fhir_get(r, "spares") != NULL)
 			rule.spare_ids = spare_ids(l, fhir_get(r, "spares"), base, rule.category);
+		if (fhir_get(r, "dated") != NULL) {
+			char ptr[80];
+
+			snprintf(ptr, sizeof(ptr), "%s/dated", base);
+			if (!cJSON_IsTrue(fhir_get(r, "dated")) ||
+			    rule.category != ENGINE_ST_HISTORICAL ||
+			    rule.direction != ENGINE_DIR_FORWARD)
+				fail(l, ptr,
+				     "dated is true, on a forward historical trigger (it applies "
+				     "only to a finding a year follows)");
+			else
+				rule.dated = 1;
+		}
 		window = fhir_get(r, "finalWindow");
 		if (window != NULL) {
 			if (!cJSON_IsNumber(window) || window->valuedouble < 1 ||

@@ -745,11 +745,13 @@ static void test_load_errors(void)
 	             "{\"phrase\": \"nil\", \"category\": \"negated\", \"direction\": \"forward\", "
 	             "\"yieldsTo\": \"uncertain\", \"source\": \"t\"},"
 	             "{\"phrase\": \"?\", \"category\": \"uncertain\", \"direction\": \"forward\", "
-	             "\"finalWindow\": 1, \"source\": \"t\"}]}",
+	             "\"finalWindow\": 1, \"source\": \"t\"},"
+	             "{\"phrase\": \"hx\", \"category\": \"negated\", \"direction\": \"forward\", "
+	             "\"dated\": true, \"source\": \"t\"}]}",
 	             "{\"concepts\": []}", "{\"laterality\": [], \"regions\": []}", &errors);
 	/* final is "backward"; "of" names statuses; only a hypothetical yields to uncertainty;
-	 * finalWindow needs final */
-	OK(errors == 4);
+	 * finalWindow needs final; only a forward history is dated */
+	OK(errors == 5);
 	engine__vocab_free(v);
 	errors = 0;
 	v = vocab_of("{\"rules\": []}",
@@ -1129,6 +1131,51 @@ static void test_shipped(void)
 	          "historical");
 	CHECK_STR(
 	    status(v, a, "PMH: CES 2015 (but new saddle numbness), HTN", "saddle-anaesthesia"),
+	    "affirmed");
+	/* audit H133: "Background:" heads a history list as "PMH:" does, but spares the drugs
+	 * taken now, in its list too; the list ends at its full stop */
+	CHECK_STR(status(v, a, "Background: HTN, CES 2015", "cauda-equina-syndrome"), "historical");
+	CHECK_STR(status(v, a, "Background: AF, apixaban 5mg bd", "anticoagulant"), "affirmed");
+	CHECK_STR(status(v, a, "Background: HTN. New saddle numbness", "saddle-anaesthesia"),
+	          "affirmed");
+	CHECK_STR(
+	    status(v, a, "Background pain, saddle numbness since Friday", "saddle-anaesthesia"),
+	    "affirmed");
+	/* "at the time" dates a past course; "at the time of" names a moment */
+	CHECK_STR(status(v, a, "PMH: DVT 2018 - on warfarin at the time for 6/12", "anticoagulant"),
+	          "historical");
+	CHECK_STR(status(v, a, "On apixaban at the time of referral", "anticoagulant"), "affirmed");
+	/* an aside between commas after "has not," keeps the negation; a bare "No," does not */
+	CHECK_STR(status(v, a,
+	                 "She has not, at any point since the onset of her back pain in June, "
+	                 "noticed any numbness around her back passage.",
+	                 "saddle-anaesthesia"),
+	          "negated");
+	CHECK_STR(
+	    status(v, a, "No, since Tuesday saddle numbness and retention", "saddle-anaesthesia"),
+	    "affirmed");
+	CHECK_STR(status(v, a,
+	                 "She has not, since Monday, noticed weakness but has saddle numbness",
+	                 "saddle-anaesthesia"),
+	          "affirmed");
+	/* ", which resolved" takes back its antecedent clause, not a coordinated finding */
+	CHECK_STR(status(v, a,
+	                 "He had urinary retention following an inguinal hernia repair, which "
+	                 "resolved with catheterisation.",
+	                 "bladder-dysfunction"),
+	          "historical");
+	CHECK_STR(status(v, a, "New saddle numbness and leg pain, which settled with co-codamol",
+	                 "saddle-anaesthesia"),
+	          "affirmed");
+	/* a dated "hx": history only when a year follows the finding, and no list */
+	CHECK_STR(status(v, a, "hx prostate cancer 2016, night pain", "malignancy"), "historical");
+	CHECK_STR(status(v, a, "Hx saddle numbness since yesterday", "saddle-anaesthesia"),
+	          "affirmed");
+	CHECK_STR(status(v, a, "Hx saddle numbness since 2019", "saddle-anaesthesia"), "affirmed");
+	CHECK_STR(status(v, a, "Hx: 3/7 LBP, saddle numbness", "saddle-anaesthesia"), "affirmed");
+	/* ", under <team>" is a clause of its own */
+	CHECK_STR(
+	    status(v, a, "Lung cancer - declined surgery, under the oncologists", "oncology-care"),
 	    "affirmed");
 	engine__vocab_free(v);
 out:

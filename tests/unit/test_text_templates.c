@@ -313,6 +313,16 @@ static const struct {
 static const struct exception {
 	const char *concept, *phrase, *tmpl, *why;
 } exceptions[] = {
+    {"oncology-care", NULL, "neg-denies-list",
+     "a care team written '..., under <team>' after a comma is a clause of its own (who cares for "
+     "the patient now), not an item of the denial before it: 'declined chemotherapy, under "
+     "Macmillan palliative care' is under palliative care (text_scan.c comma_clause, audit "
+     "H133). Only its 'under ...' phrases are read so in this template"},
+    {"haematology-care", NULL, "neg-denies-list",
+     "a care team written '..., under <team>' after a comma is a clause of its own (who cares for "
+     "the patient now), not an item of the denial before it: 'declined chemotherapy, under "
+     "Macmillan palliative care' is under palliative care (text_scan.c comma_clause, audit "
+     "H133). Only its 'under ...' phrases are read so in this template"},
     {"back-pain-or-sciatica", NULL, "hist-now-resolved",
      "'<pain or symptoms>, now resolved' is read by the good-response phrases ('pain now "
      "resolved', "
