@@ -337,6 +337,46 @@ static size_t joined(struct tokbuf *b, size_t start, size_t end, char *norm, siz
 	return 0;
 }
 
+/* Punctuation dictated as words and typed out by speech recognition when it was not taken as
+ * a command (Dragon Medical: "no leg weakness full stop she has saddle anaesthesia", "Plan
+ * comma", "new paragraph"): read as the mark it names, so that a negation or a list does not
+ * reach over a spoken full stop into the next sentence. Only words that never mean anything
+ * else in a clinical letter: "full stop", "new paragraph", "comma", "semicolon" ("colon" is
+ * the bowel, "new line" an IV line, "period" a menstrual period). Returns 1 when word
+ * norm of bytes [start, end) was read as punctuation (nothing is pushed for it). */
+static int dictated_punct(struct tokbuf *b, const unsigned char *s, size_t start, size_t end,
+                          const char *norm)
+{
+	const struct engine__token *last = b->count > 0 ? &b->s->toks[b->count - 1] : NULL;
+	unsigned marks;
+	size_t from;
+
+	if (strcmp(norm, "comma") == 0) {
+		mark_last(b, ENGINE_MARK_COMMA, 0);
+		return 1;
+	}
+	if (strcmp(norm, "semicolon") == 0) {
+		push(b, start, end, NULL, ENGINE_MARK_SEMICOLON);
+		return 1;
+	}
+	if (strcmp(norm, "stop") == 0)
+		marks = ENGINE_MARK_STOP;
+	else if (strcmp(norm, "paragraph") == 0)
+		marks = ENGINE_MARK_LINE | ENGINE_MARK_PARAGRAPH;
+	else
+		return 0;
+	if (last == NULL || last->norm == NULL ||
+	    strcmp(last->norm, marks == ENGINE_MARK_STOP ? "full" : "new") != 0)
+		return 0;
+	for (size_t k = last->end; k < start; k++)
+		if (s[k] != ' ' && s[k] != '\t')
+			return 0; /* "full-stop", "full, stop": not the spoken mark */
+	from = last->start;
+	b->count--; /* the "full" or "new" becomes part of the mark */
+	push(b, from, end, NULL, marks);
+	return 1;
+}
+
 /* Tokenizes into the scratch: the tokens in scratch->toks, their words in scratch->norms. */
 static size_t tokenize(const char *text, struct engine__scratch *scratch)
 {
@@ -396,7 +436,8 @@ static size_t tokenize(const char *text, struct engine__scratch *scratch)
 				       5); /* "cannot", "can't" and "cant" are one word */
 			len = engine__spelling_fold(norm, len);
 			used += len + 1;
-			used += joined(&b, start, i, norm, len);
+			if (!dictated_punct(&b, s, start, i, norm))
+				used += joined(&b, start, i, norm, len);
 			b.line_start = 0;
 		} else if (s[i] == '[' &&
 		           (s[i + 1] == ']' || (s[i + 1] == ' ' && s[i + 2] == ']'))) {

@@ -323,6 +323,15 @@ static void test_spelling(void)
 	CHECK_STR(tokens(a, "PVR 450ml, 320mls, 0.6mL, 40mg, 5000units, L5, 2l, ml5"),
 	          "pvr 450 ml 320 mls 0.6 ml 40mg 5000units l5 2l ml5");
 	CHECK_STR(tokens(a, "pins & needles, A&E, T & O"), "pins and needles ae t and o");
+	/* punctuation dictated as words and typed out by speech recognition is the mark it names
+	 * ("full stop", "new paragraph", "comma", "semicolon"); "full-stop", a new IV line and
+	 * the colon are words (audit H134) */
+	CHECK_STR(marked(a, "no leg weakness full stop she has saddle anaesthesia"),
+	          "no leg weakness |S she has saddle anesthesia");
+	CHECK_STR(marked(a, "Plan comma MRI new paragraph Dear Dr semicolon CT"),
+	          "plan, mri |LP dear dr |; ct");
+	CHECK_STR(tokens(a, "full-stop, new line, Impression colon, a new stop"),
+	          "full stop new line impression colon a new stop");
 	fhir_arena_free(a);
 }
 
