@@ -341,9 +341,25 @@ static size_t joined(struct tokbuf *b, size_t start, size_t end, char *norm, siz
  * a command (Dragon Medical: "no leg weakness full stop she has saddle anaesthesia", "Plan
  * comma", "new paragraph"): read as the mark it names, so that a negation or a list does not
  * reach over a spoken full stop into the next sentence. Only words that never mean anything
- * else in a clinical letter: "full stop", "new paragraph", "comma", "semicolon" ("colon" is
- * the bowel, "new line" an IV line, "period" a menstrual period). Returns 1 when word
+ * else in a clinical letter: "full stop", "new paragraph", "comma", "semicolon", "semi colon",
+ * and "colon" after a heading or label (colon_labels; elsewhere it is the bowel); not "new
+ * line" (an IV line) or "period" (a menstrual period). Returns 1 when word
  * norm of bytes [start, end) was read as punctuation (nothing is pushed for it). */
+/* The headings and template labels after which a dictated "colon" is the punctuation mark
+ * ("Diagnosis colon ...", "Bladder colon retention since yesterday", "Saddle sensation colon
+ * reduced"): after any other word it is the bowel ("sigmoid colon", "colon cancer"). */
+static const char *const colon_labels[] = {
+    "diagnosis",       "diagnoses",   "impression", "plan",
+    "history",         "examination", "exam",       "medication",
+    "medications",     "allergies",   "management", "investigations",
+    "assessment",      "summary",     "opinion",    "problem",
+    "problems",        "background",  "outcome",    "findings",
+    "indication",      "request",     "procedure",  "anticoagulants",
+    "anticoagulation", "bladder",     "bowel",      "bowels",
+    "sensation",       "flags",       "anesthesia", "retention",
+    "incontinence",    "saddle",      "neurology",  "reflexes",
+    "power",           "gait",        "re",         "cc"};
+
 static int dictated_punct(struct tokbuf *b, const unsigned char *s, size_t start, size_t end,
                           const char *norm)
 {
@@ -358,6 +374,18 @@ static int dictated_punct(struct tokbuf *b, const unsigned char *s, size_t start
 	if (strcmp(norm, "semicolon") == 0) {
 		push(b, start, end, NULL, ENGINE_MARK_SEMICOLON);
 		return 1;
+	}
+	if (strcmp(norm, "colon") == 0 && last != NULL && last->norm != NULL) {
+		if (strcmp(last->norm, "semi") == 0) { /* "semi colon" */
+			from = last->start;
+			b->count--;
+			push(b, from, end, NULL, ENGINE_MARK_SEMICOLON);
+			return 1;
+		}
+		if (ENGINE_WORD_LISTED(last->norm, colon_labels)) {
+			mark_last(b, ENGINE_MARK_COLON, 0); /* "Bladder colon retention" */
+			return 1;
+		}
 	}
 	if (strcmp(norm, "stop") == 0)
 		marks = ENGINE_MARK_STOP;

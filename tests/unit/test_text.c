@@ -330,8 +330,10 @@ static void test_spelling(void)
 	          "no leg weakness |S she has saddle anesthesia");
 	CHECK_STR(marked(a, "Plan comma MRI new paragraph Dear Dr semicolon CT"),
 	          "plan, mri |LP dear dr |; ct");
-	CHECK_STR(tokens(a, "full-stop, new line, Impression colon, a new stop"),
-	          "full stop new line impression colon a new stop");
+	CHECK_STR(tokens(a, "full-stop, new line, sigmoid colon, a new stop"),
+	          "full stop new line sigmoid colon a new stop");
+	CHECK_STR(marked(a, "Bladder colon retention semi colon Impression colon CES"),
+	          "bladder: retention |; impression: ces");
 	fhir_arena_free(a);
 }
 
@@ -662,6 +664,11 @@ static void test_dated_history(const struct engine_vocab *v)
 	    "cauda equina in 03/2021",
 	    "cauda equina in the summer of 2019",
 	    "back pain, cauda equina in 2016 post op",
+	    /* a year dictated in words (audit H134) */
+	    "In two thousand and eighteen she had cauda equina after a fall",
+	    "cauda equina in twenty nineteen",
+	    "cauda equina in nineteen ninety eight",
+	    "cauda equina in March two thousand and twenty",
 	};
 	static const char *const current[] = {
 	    "cauda equina in Oct 2024",           /* 11 months before now */
@@ -677,7 +684,11 @@ static void test_dated_history(const struct engine_vocab *v)
 	    "cauda equina with one two three four five in 2019", /* too far */
 	    "cauda equina in 13/2021",                           /* no month 13 */
 	    "cauda equina in 1850",
-	    "cauda equina (2019)", /* a bracketed year is an onset on problem lists */
+	    "cauda equina (2019)",               /* a bracketed year is an onset on problem lists */
+	    "cauda equina in twenty four hours", /* no year: "twenty" needs 10 or more */
+	    "cauda equina in two thousand and twenty five", /* 2025: under a year */
+	    "fall in 2018 full stop cauda equina", /* a dictated full stop ends the clause */
+	    "fall in two thousand and eighteen full stop cauda equina",
 	};
 
 	for (size_t i = 0; i < sizeof(past) / sizeof(past[0]); i++)
