@@ -549,11 +549,12 @@ int engine__filler_word(const char *norm)
 {
 	/* first and second person too: a patient's own words quoted in a clerking ("I can't feel
 	 * when I'm passing urine", "my bottom feels numb") and the GIRFT CES card's "when you pass
-	 * urine" (audit H121) */
-	static const char *const list[] = {"the",     "a",          "an",     "her",  "his",
-	                                   "their",   "she",        "he",     "they", "herself",
-	                                   "himself", "themselves", "i",      "im",   "ive",
-	                                   "me",      "my",         "myself", "you",  "your"};
+	 * urine" (audit H121); "yourself", "youre", "youve" as letters written to the patient say
+	 * it ("you cannot feel yourself passing urine", audit H134) */
+	static const char *const list[] = {
+	    "the",  "a",       "an",      "her",        "his",      "their", "she",  "he",
+	    "they", "herself", "himself", "themselves", "i",        "im",    "ive",  "me",
+	    "my",   "myself",  "you",     "your",       "yourself", "youre", "youve"};
 
 	/* every listed word starts with a, h, i, m, s, t or y: most tokens are rejected on their
 	 * first byte (find_matches asks this of each token inside each concept phrase it tries) */
