@@ -405,6 +405,52 @@ static int dictated_punct(struct tokbuf *b, const unsigned char *s, size_t start
 	return 1;
 }
 
+/* 1 when only spaces, tabs or one hyphen stand in s[from, to) ("bi lateral", "bi-lateral"). */
+static int spaced(const unsigned char *s, size_t from, size_t to)
+{
+	int hyphens = 0;
+
+	for (size_t k = from; k < to; k++) {
+		if (s[k] == '-' && ++hyphens == 1)
+			continue;
+		if (s[k] != ' ' && s[k] != '\t')
+			return 0;
+	}
+	return 1;
+}
+
+/* A word that speech recognition or typing split in two, joined again (audit H134): "bi
+ * lateral", "bi-lateral" are "bilateral" ("bi lateral sciatica"); "S I joint" is "si joint",
+ * as "S.I." and "S/I" are (only before "joint", "joints", "jt", "jts": a lone "I" is the
+ * pronoun). Returns 1 when word norm of bytes [start, end) was pushed so. */
+static int split_word(struct tokbuf *b, const unsigned char *s, size_t start, size_t end,
+                      const char *norm)
+{
+	struct engine__token *t = b->s->toks;
+	size_t c = b->count, from;
+
+	if (c >= 1 && t[c - 1].norm != NULL && strcmp(t[c - 1].norm, "bi") == 0 &&
+	    (strcmp(norm, "lateral") == 0 || strcmp(norm, "laterally") == 0) &&
+	    spaced(s, t[c - 1].end, start)) {
+		from = t[c - 1].start;
+		b->count--;
+		push(b, from, end, norm[7] == '\0' ? "bilateral" : "bilaterally", 0);
+		return 1;
+	}
+	if (c >= 2 && t[c - 1].norm != NULL && t[c - 2].norm != NULL &&
+	    strcmp(t[c - 2].norm, "s") == 0 && strcmp(t[c - 1].norm, "i") == 0 &&
+	    spaced(s, t[c - 2].end, t[c - 1].start) && spaced(s, t[c - 1].end, start) &&
+	    (strcmp(norm, "joint") == 0 || strcmp(norm, "joints") == 0 || strcmp(norm, "jt") == 0 ||
+	     strcmp(norm, "jts") == 0)) {
+		from = t[c - 2].start;
+		b->count -= 2;
+		push(b, from, t[c - 1].end, "si", 0);
+		push(b, start, end, norm, 0);
+		return 1;
+	}
+	return 0;
+}
+
 /* Tokenizes into the scratch: the tokens in scratch->toks, their words in scratch->norms. */
 static size_t tokenize(const char *text, struct engine__scratch *scratch)
 {
@@ -464,7 +510,8 @@ static size_t tokenize(const char *text, struct engine__scratch *scratch)
 				       5); /* "cannot", "can't" and "cant" are one word */
 			len = engine__spelling_fold(norm, len);
 			used += len + 1;
-			if (!dictated_punct(&b, s, start, i, norm))
+			if (!dictated_punct(&b, s, start, i, norm) &&
+			    !split_word(&b, s, start, i, norm))
 				used += joined(&b, start, i, norm, len);
 			b.line_start = 0;
 		} else if (s[i] == '[' &&

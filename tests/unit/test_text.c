@@ -332,6 +332,9 @@ static void test_spelling(void)
 	          "plan, mri |LP dear dr |; ct");
 	CHECK_STR(tokens(a, "full-stop, new line, sigmoid colon, a new stop"),
 	          "full stop new line sigmoid colon a new stop");
+	CHECK_STR(
+	    tokens(a, "bi lateral, Bi-lateral, bi laterally, bi, lateral, S I joint, S I, I joint"),
+	    "bilateral bilateral bilaterally bi lateral si joint s i i joint");
 	CHECK_STR(marked(a, "Bladder colon retention semi colon Impression colon CES"),
 	          "bladder: retention |; impression: ces");
 	fhir_arena_free(a);
