@@ -214,6 +214,84 @@ static int year_of(const char *w)
 	return y >= 1900 && y <= 2099 ? y : 0;
 }
 
+/* The number 1-99 written in words at w[i] ("five", "eighteen", "ninety eight") within one
+ * clause, and *used the words it takes; 0 when there is none. */
+static int number_words(const struct dword *w, size_t n, size_t i, size_t *used)
+{
+	static const char *const small[] = {
+	    "one",     "two",     "three",     "four",     "five",    "six",      "seven",
+	    "eight",   "nine",    "ten",       "eleven",   "twelve",  "thirteen", "fourteen",
+	    "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"};
+	static const char *const tens[] = {"twenty", "thirty",  "forty",  "fifty",
+	                                   "sixty",  "seventy", "eighty", "ninety"};
+
+	if (i >= n || w[i].clause)
+		return 0;
+	for (size_t k = 0; k < sizeof(small) / sizeof(small[0]); k++)
+		if (strcmp(w[i].w, small[k]) == 0) {
+			*used = 1;
+			return (int)k + 1;
+		}
+	for (size_t k = 0; k < sizeof(tens) / sizeof(tens[0]); k++)
+		if (strcmp(w[i].w, tens[k]) == 0) {
+			*used = 1;
+			for (size_t u = 0; u < 9 && i + 1 < n && !w[i + 1].clause; u++)
+				if (strcmp(w[i + 1].w, small[u]) == 0) {
+					*used = 2;
+					return (int)(k + 2) * 10 + (int)u + 1;
+				}
+			return (int)(k + 2) * 10;
+		}
+	return 0;
+}
+
+/* A year dictated in words and typed out by speech recognition at w[i] ("two thousand and
+ * eighteen", "twenty nineteen", "nineteen ninety eight"; audit H134), and *used the words it
+ * takes; 0 when there is none. "twenty"/"nineteen" need a second part of 10 or more, so "in
+ * twenty four hours" is no year. */
+static int year_words(const struct dword *w, size_t n, size_t i, size_t *used)
+{
+	size_t k, u = 0;
+	int v;
+
+	if (i + 1 < n && strcmp(w[i].w, "two") == 0 && strcmp(w[i + 1].w, "thousand") == 0 &&
+	    !w[i + 1].clause) {
+		k = i + 2;
+		if (k < n && strcmp(w[k].w, "and") == 0 && !w[k].clause)
+			k++;
+		if ((v = number_words(w, n, k, &u)) != 0) {
+			*used = k + u - i;
+			return 2000 + v;
+		}
+		*used = 2;
+		return 2000;
+	}
+	if (strcmp(w[i].w, "twenty") != 0 && strcmp(w[i].w, "nineteen") != 0)
+		return 0;
+	if ((v = number_words(w, n, i + 1, &u)) < 10)
+		return 0;
+	*used = 1 + u;
+	return (w[i].w[0] == 't' ? 2000 : 1900) + v;
+}
+
+/* Whether text may hold a year in words (year_words): "thousand", "twenty" or "nineteen" in
+ * any case. */
+static int has_year_words(const char *text)
+{
+	static const char *const heads[] = {"thousand", "twenty", "nineteen"};
+
+	for (const char *p = text; *p != '\0'; p++)
+		for (size_t k = 0; k < sizeof(heads) / sizeof(heads[0]); k++) {
+			size_t j = 0;
+
+			while (heads[k][j] != '\0' && tolower((unsigned char)p[j]) == heads[k][j])
+				j++;
+			if (heads[k][j] == '\0')
+				return 1;
+		}
+	return 0;
+}
+
 /* Splits text into words (letters and digits; '.' between digits is kept), at most max. */
 static size_t dated_words(const char *text, struct dword *out, size_t max)
 {
@@ -236,6 +314,21 @@ static size_t dated_words(const char *text, struct dword *out, size_t max)
 				i++;
 			}
 			out[n].w[len] = '\0';
+			/* punctuation dictated as words, as the tokenizer reads it (text_scan.c
+			 * dictated_punct): "comma" ends a clause, "full stop" and "new paragraph" a
+			 * sentence, and none of them is a word */
+			if (strcmp(out[n].w, "comma") == 0) {
+				brk = 1;
+				continue;
+			}
+			if (n > 0 && !brk && !stop &&
+			    ((strcmp(out[n].w, "stop") == 0 && strcmp(out[n - 1].w, "full") == 0) ||
+			     (strcmp(out[n].w, "paragraph") == 0 &&
+			      strcmp(out[n - 1].w, "new") == 0))) {
+				n--;
+				brk = stop = 1;
+				continue;
+			}
 			out[n].start = start;
 			out[n].end = i;
 			out[n].clause = brk || stop || clause_word(out[n].w);
@@ -285,9 +378,17 @@ static long dated_at(const char *text, const struct dword *w, size_t n, size_t i
 			return -1;
 		i++;
 	}
-	if (i >= n || w[i].clause || (y = year_of(w[i].w)) == 0)
+	if (i >= n || w[i].clause)
 		return -1;
-	*next = i + 1;
+	if ((y = year_of(w[i].w)) != 0) {
+		*next = i + 1;
+	} else {
+		size_t used = 0;
+
+		if ((y = year_words(w, n, i, &used)) == 0)
+			return -1;
+		*next = i + used;
+	}
 	return (long)y * 12 + month - 1;
 }
 
@@ -298,7 +399,8 @@ void engine__text_dated_history(const char *text, struct engine__mention *mentio
 	size_t n, i;
 	long now = (long)now_year * 12 + now_month - 1;
 
-	if (text == NULL || count == 0 || now_year <= 0 || !has_year(text))
+	if (text == NULL || count == 0 || now_year <= 0 ||
+	    (!has_year(text) && !has_year_words(text)))
 		return;
 	n = dated_words(text, w, DATED_MAX_WORDS);
 	for (i = 0; i < n; i++) {

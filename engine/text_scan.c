@@ -339,6 +339,120 @@ static size_t joined(struct tokbuf *b, size_t start, size_t end, char *norm, siz
 	return 0;
 }
 
+/* Punctuation dictated as words and typed out by speech recognition when it was not taken as
+ * a command (Dragon Medical: "no leg weakness full stop she has saddle anaesthesia", "Plan
+ * comma", "new paragraph"): read as the mark it names, so that a negation or a list does not
+ * reach over a spoken full stop into the next sentence. Only words that never mean anything
+ * else in a clinical letter: "full stop", "new paragraph", "comma", "semicolon", "semi colon",
+ * and "colon" after a heading or label (colon_labels; elsewhere it is the bowel); not "new
+ * line" (an IV line) or "period" (a menstrual period). Returns 1 when word
+ * norm of bytes [start, end) was read as punctuation (nothing is pushed for it). */
+/* The headings and template labels after which a dictated "colon" is the punctuation mark
+ * ("Diagnosis colon ...", "Bladder colon retention since yesterday", "Saddle sensation colon
+ * reduced"): after any other word it is the bowel ("sigmoid colon", "colon cancer"). */
+static const char *const colon_labels[] = {
+    "diagnosis",       "diagnoses",   "impression", "plan",
+    "history",         "examination", "exam",       "medication",
+    "medications",     "allergies",   "management", "investigations",
+    "assessment",      "summary",     "opinion",    "problem",
+    "problems",        "background",  "outcome",    "findings",
+    "indication",      "request",     "procedure",  "anticoagulants",
+    "anticoagulation", "bladder",     "bowel",      "bowels",
+    "sensation",       "flags",       "anesthesia", "retention",
+    "incontinence",    "saddle",      "neurology",  "reflexes",
+    "power",           "gait",        "re",         "cc"};
+
+static int dictated_punct(struct tokbuf *b, const unsigned char *s, size_t start, size_t end,
+                          const char *norm)
+{
+	const struct engine__token *last = b->count > 0 ? &b->s->toks[b->count - 1] : NULL;
+	unsigned marks;
+	size_t from;
+
+	if (strcmp(norm, "comma") == 0) {
+		mark_last(b, ENGINE_MARK_COMMA, 0);
+		return 1;
+	}
+	if (strcmp(norm, "semicolon") == 0) {
+		push(b, start, end, NULL, ENGINE_MARK_SEMICOLON);
+		return 1;
+	}
+	if (strcmp(norm, "colon") == 0 && last != NULL && last->norm != NULL) {
+		if (strcmp(last->norm, "semi") == 0) { /* "semi colon" */
+			from = last->start;
+			b->count--;
+			push(b, from, end, NULL, ENGINE_MARK_SEMICOLON);
+			return 1;
+		}
+		if (ENGINE_WORD_LISTED(last->norm, colon_labels)) {
+			mark_last(b, ENGINE_MARK_COLON, 0); /* "Bladder colon retention" */
+			return 1;
+		}
+	}
+	if (strcmp(norm, "stop") == 0)
+		marks = ENGINE_MARK_STOP;
+	else if (strcmp(norm, "paragraph") == 0)
+		marks = ENGINE_MARK_LINE | ENGINE_MARK_PARAGRAPH;
+	else
+		return 0;
+	if (last == NULL || last->norm == NULL ||
+	    strcmp(last->norm, marks == ENGINE_MARK_STOP ? "full" : "new") != 0)
+		return 0;
+	for (size_t k = last->end; k < start; k++)
+		if (s[k] != ' ' && s[k] != '\t')
+			return 0; /* "full-stop", "full, stop": not the spoken mark */
+	from = last->start;
+	b->count--; /* the "full" or "new" becomes part of the mark */
+	push(b, from, end, NULL, marks);
+	return 1;
+}
+
+/* 1 when only spaces, tabs or one hyphen stand in s[from, to) ("bi lateral", "bi-lateral"). */
+static int spaced(const unsigned char *s, size_t from, size_t to)
+{
+	int hyphens = 0;
+
+	for (size_t k = from; k < to; k++) {
+		if (s[k] == '-' && ++hyphens == 1)
+			continue;
+		if (s[k] != ' ' && s[k] != '\t')
+			return 0;
+	}
+	return 1;
+}
+
+/* A word that speech recognition or typing split in two, joined again (audit H134): "bi
+ * lateral", "bi-lateral" are "bilateral" ("bi lateral sciatica"); "S I joint" is "si joint",
+ * as "S.I." and "S/I" are (only before "joint", "joints", "jt", "jts": a lone "I" is the
+ * pronoun). Returns 1 when word norm of bytes [start, end) was pushed so. */
+static int split_word(struct tokbuf *b, const unsigned char *s, size_t start, size_t end,
+                      const char *norm)
+{
+	struct engine__token *t = b->s->toks;
+	size_t c = b->count, from;
+
+	if (c >= 1 && t[c - 1].norm != NULL && strcmp(t[c - 1].norm, "bi") == 0 &&
+	    (strcmp(norm, "lateral") == 0 || strcmp(norm, "laterally") == 0) &&
+	    spaced(s, t[c - 1].end, start)) {
+		from = t[c - 1].start;
+		b->count--;
+		push(b, from, end, norm[7] == '\0' ? "bilateral" : "bilaterally", 0);
+		return 1;
+	}
+	if (c >= 2 && t[c - 1].norm != NULL && t[c - 2].norm != NULL &&
+	    strcmp(t[c - 2].norm, "s") == 0 && strcmp(t[c - 1].norm, "i") == 0 &&
+	    spaced(s, t[c - 2].end, t[c - 1].start) && spaced(s, t[c - 1].end, start) &&
+	    (strcmp(norm, "joint") == 0 || strcmp(norm, "joints") == 0 || strcmp(norm, "jt") == 0 ||
+	     strcmp(norm, "jts") == 0)) {
+		from = t[c - 2].start;
+		b->count -= 2;
+		push(b, from, t[c - 1].end, "si", 0);
+		push(b, start, end, norm, 0);
+		return 1;
+	}
+	return 0;
+}
+
 /* Tokenizes into the scratch: the tokens in scratch->toks, their words in scratch->norms. */
 static size_t tokenize(const char *text, struct engine__scratch *scratch)
 {
@@ -398,7 +512,9 @@ static size_t tokenize(const char *text, struct engine__scratch *scratch)
 				       5); /* "cannot", "can't" and "cant" are one word */
 			len = engine__spelling_fold(norm, len);
 			used += len + 1;
-			used += joined(&b, start, i, norm, len);
+			if (!dictated_punct(&b, s, start, i, norm) &&
+			    !split_word(&b, s, start, i, norm))
+				used += joined(&b, start, i, norm, len);
 			b.line_start = 0;
 		} else if (s[i] == '[' &&
 		           (s[i + 1] == ']' || (s[i + 1] == ' ' && s[i + 2] == ']'))) {
@@ -482,11 +598,12 @@ int engine__filler_word(const char *norm)
 {
 	/* first and second person too: a patient's own words quoted in a clerking ("I can't feel
 	 * when I'm passing urine", "my bottom feels numb") and the GIRFT CES card's "when you pass
-	 * urine" (audit H121) */
-	static const char *const list[] = {"the",     "a",          "an",     "her",  "his",
-	                                   "their",   "she",        "he",     "they", "herself",
-	                                   "himself", "themselves", "i",      "im",   "ive",
-	                                   "me",      "my",         "myself", "you",  "your"};
+	 * urine" (audit H121); "yourself", "youre", "youve" as letters written to the patient say
+	 * it ("you cannot feel yourself passing urine", audit H134) */
+	static const char *const list[] = {
+	    "the",  "a",       "an",      "her",        "his",      "their", "she",  "he",
+	    "they", "herself", "himself", "themselves", "i",        "im",    "ive",  "me",
+	    "my",   "myself",  "you",     "your",       "yourself", "youre", "youve"};
 
 	/* every listed word starts with a, h, i, m, s, t or y: most tokens are rejected on their
 	 * first byte (find_matches asks this of each token inside each concept phrase it tries) */

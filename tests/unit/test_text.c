@@ -326,6 +326,20 @@ static void test_spelling(void)
 	CHECK_STR(tokens(a, "PVR 450ml, 320mls, 0.6mL, 40mg, 5000units, L5, 2l, ml5"),
 	          "pvr 450 ml 320 mls 0.6 ml 40mg 5000units l5 2l ml5");
 	CHECK_STR(tokens(a, "pins & needles, A&E, T & O"), "pins and needles ae t and o");
+	/* punctuation dictated as words and typed out by speech recognition is the mark it names
+	 * ("full stop", "new paragraph", "comma", "semicolon"); "full-stop", a new IV line and
+	 * the colon are words (audit H134) */
+	CHECK_STR(marked(a, "no leg weakness full stop she has saddle anaesthesia"),
+	          "no leg weakness |S she has saddle anesthesia");
+	CHECK_STR(marked(a, "Plan comma MRI new paragraph Dear Dr semicolon CT"),
+	          "plan, mri |LP dear dr |; ct");
+	CHECK_STR(tokens(a, "full-stop, new line, sigmoid colon, a new stop"),
+	          "full stop new line sigmoid colon a new stop");
+	CHECK_STR(
+	    tokens(a, "bi lateral, Bi-lateral, bi laterally, bi, lateral, S I joint, S I, I joint"),
+	    "bilateral bilateral bilaterally bi lateral si joint s i i joint");
+	CHECK_STR(marked(a, "Bladder colon retention semi colon Impression colon CES"),
+	          "bladder: retention |; impression: ces");
 	fhir_arena_free(a);
 }
 
@@ -664,6 +678,11 @@ static void test_dated_history(const struct engine_vocab *v)
 	    "cauda equina in 03/2021",
 	    "cauda equina in the summer of 2019",
 	    "back pain, cauda equina in 2016 post op",
+	    /* a year dictated in words (audit H134) */
+	    "In two thousand and eighteen she had cauda equina after a fall",
+	    "cauda equina in twenty nineteen",
+	    "cauda equina in nineteen ninety eight",
+	    "cauda equina in March two thousand and twenty",
 	};
 	static const char *const current[] = {
 	    "cauda equina in Oct 2024",           /* 11 months before now */
@@ -679,7 +698,11 @@ static void test_dated_history(const struct engine_vocab *v)
 	    "cauda equina with one two three four five in 2019", /* too far */
 	    "cauda equina in 13/2021",                           /* no month 13 */
 	    "cauda equina in 1850",
-	    "cauda equina (2019)", /* a bracketed year is an onset on problem lists */
+	    "cauda equina (2019)",               /* a bracketed year is an onset on problem lists */
+	    "cauda equina in twenty four hours", /* no year: "twenty" needs 10 or more */
+	    "cauda equina in two thousand and twenty five", /* 2025: under a year */
+	    "fall in 2018 full stop cauda equina", /* a dictated full stop ends the clause */
+	    "fall in two thousand and eighteen full stop cauda equina",
 	};
 
 	for (size_t i = 0; i < sizeof(past) / sizeof(past[0]); i++)
