@@ -229,11 +229,28 @@ static void *must(void *p)
 	return p;
 }
 
+/* A zeroed table of cap slots: on huge pages when it is large (big_alloc.c; at 10,000
+ * Conditions it is megabytes probed at random), else from calloc. */
+static struct truth_slot *slots_new(size_t cap)
+{
+	return cap * sizeof(struct truth_slot) >= FHIR_BIG_MIN
+	           ? fhir_big_alloc(cap * sizeof(struct truth_slot))
+	           : must(calloc(cap, sizeof(struct truth_slot)));
+}
+
+static void slots_free(struct truth_slot *slots, size_t cap)
+{
+	if (cap * sizeof(*slots) >= FHIR_BIG_MIN)
+		fhir_big_free(slots);
+	else
+		free(slots);
+}
+
 void fhir__fp_truths_free(struct fhir__fp_truths *t)
 {
 	if (t == NULL)
 		return;
-	free(t->slots);
+	slots_free(t->slots, t->cap);
 	free(t->filled);
 	free(t->ctxs);
 	free(t->ctx_slots);
@@ -358,7 +375,7 @@ static void grow(struct fhir__fp_truths *t, size_t cap)
 
 	if (cap > (size_t)UINT32_MAX)
 		abort(); /* (filled keeps 32-bit indices) */
-	t->slots = must(calloc(cap, sizeof(*t->slots)));
+	t->slots = slots_new(cap);
 	free(t->filled);
 	t->filled = must(malloc((cap / 4 * 3 + 1) * sizeof(*t->filled)));
 	t->cap = cap;
@@ -370,7 +387,7 @@ static void grow(struct fhir__fp_truths *t, size_t cap)
 			t->filled[n++] = (uint32_t)at;
 		}
 	t->used = n;
-	free(old);
+	slots_free(old, old_cap);
 }
 
 /* The smallest table (a power of 2, at least 64) that holds `answers` at most 3/4 full. */
