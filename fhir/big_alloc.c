@@ -71,7 +71,7 @@ int fhir_big_owns(const void *p)
 	int found = 0;
 
 	if (p == NULL || (at & (BIG_PAGE - 1)) != BIG_HEAD)
-		return 0; /* not where a block's bytes start (the common answer, without the lock) */
+		return 0; /* not where a block's bytes start: most answers, without the lock */
 	pthread_mutex_lock(&live_lock);
 	for (const struct big_head *h = live; h != NULL && !found; h = h->next)
 		found = (uintptr_t)h + BIG_HEAD == at;
