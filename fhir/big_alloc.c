@@ -16,8 +16,8 @@
 
 #include "fhir.h"
 
-#define BIG_PAGE ((size_t)2 * 1024 * 1024)
-#define BIG_HEAD ((size_t)64) /* the header before the caller's bytes: a cache line */
+#define BIG_PAGE ((size_t)FHIR_BIG_PAGE)
+#define BIG_HEAD ((size_t)FHIR_BIG_HEAD) /* the header before the caller's bytes: a cache line */
 
 /* At the start of each mapping (2 MB-aligned); the caller's bytes follow at BIG_HEAD. */
 struct big_head {
@@ -65,13 +65,11 @@ void *fhir_big_alloc(size_t size)
 	return base + BIG_HEAD;
 }
 
-int fhir_big_owns(const void *p)
+int fhir__big_owns(const void *p)
 {
 	uintptr_t at = (uintptr_t)p;
 	int found = 0;
 
-	if (p == NULL || (at & (BIG_PAGE - 1)) != BIG_HEAD)
-		return 0; /* not where a block's bytes start: most answers, without the lock */
 	pthread_mutex_lock(&live_lock);
 	for (const struct big_head *h = live; h != NULL && !found; h = h->next)
 		found = (uintptr_t)h + BIG_HEAD == at;

@@ -89,9 +89,17 @@ void fhir_arena_release(struct fhir_arena *arena, struct fhir_arena_mark mark);
  * aborts (architecture.md rule 5). Thread-safe. */
 void *fhir_big_alloc(size_t size);
 void fhir_big_free(void *p); /* accepts NULL */
+/* A big block's bytes start FHIR_BIG_HEAD bytes into a FHIR_BIG_PAGE-aligned mapping. */
+#define FHIR_BIG_PAGE ((uintptr_t)2 * 1024 * 1024)
+#define FHIR_BIG_HEAD ((uintptr_t)64)
 /* 1 when p is what fhir_big_alloc returned and is not yet freed, else 0 (for a free that may
  * get either malloc memory or a big block: json_hooks.c). Reads no memory at p. Thread-safe. */
-int fhir_big_owns(const void *p);
+int fhir__big_owns(const void *p);
+static inline int fhir_big_owns(const void *p)
+{
+	/* most pointers are not where a block's bytes start: answered without a call */
+	return ((uintptr_t)p & (FHIR_BIG_PAGE - 1)) == FHIR_BIG_HEAD && fhir__big_owns(p);
+}
 
 /* ---- per-thread request arena (arena_cache.c) ---------------------------------------------- */
 
