@@ -450,3 +450,267 @@ void engine__text_dated_history(const char *text, struct engine__mention *mentio
 		i = next - 1;
 	}
 }
+
+/* ---- date spans read as durations (engine__text_spans) ------------------------------------ */
+
+/* A date as text writes it, as the earliest and latest month it can mean (year * 12 + month -
+ * 1): "March 2025" one month, "2023" its twelve, a yearless month `year_free`. */
+struct span_date {
+	long early, late;
+	int month;     /* 1-12 when a month is named, else 0 */
+	int year_free; /* a month without its year: the caller places it */
+	size_t next;   /* the word after it */
+};
+
+/* Words between "since" and its date: "since the start of March 2025", "since early 2023". */
+static int span_filler(const char *w)
+{
+	static const char *const list[] = {"the",   "early",     "mid", "late",   "end",
+	                                   "start", "beginning", "of",  "around", "about"};
+
+	return ENGINE_WORD_LISTED(w, list);
+}
+
+/* Words that say the treatment of the clause is not being given: a wait, a referral or a plan
+ * ("waiting for physio since March" is no physio since March). */
+static int span_guard(const char *w)
+{
+	static const char *const list[] = {
+	    "waiting", "awaiting", "wait", "waitlist", "referred", "referral", "booked", "planned",
+	    "plan",    "due",      "list", "pending",  "starting", "start",    "will"};
+
+	return ENGINE_WORD_LISTED(w, list);
+}
+
+/* A two-digit year after '/' ("01/25"): 2000 + yy when within ten years before now, else 0. */
+static int short_year(const char *w, int now_year)
+{
+	int y;
+
+	if (strlen(w) != 2 || strspn(w, "0123456789") != 2)
+		return 0;
+	y = 2000 + atoi(w);
+	return y <= now_year && y >= now_year - 10 ? y : 0;
+}
+
+/* The date at word i: a month word with or without a year after it, "MM/YYYY" or "MM/YY", a
+ * year, and (`feast`: after "since") "Christmas", "Xmas" or "new year". 0 when none. */
+static int span_date_at(const char *text, const struct dword *w, size_t n, size_t i, int feast,
+                        int now_year, int now_month, struct span_date *d)
+{
+	int m, y;
+
+	memset(d, 0, sizeof(*d));
+	if (i >= n)
+		return 0;
+	if (feast && (strcmp(w[i].w, "christmas") == 0 || strcmp(w[i].w, "xmas") == 0)) {
+		if (now_month == 12)
+			return 0; /* this Christmas or last: the day is not known */
+		d->early = d->late = (long)(now_year - 1) * 12 + 11;
+		d->next = i + 1;
+		return 1;
+	}
+	if (feast && strcmp(w[i].w, "new") == 0 && i + 1 < n && !w[i + 1].clause &&
+	    strcmp(w[i + 1].w, "year") == 0) {
+		d->early = d->late = (long)now_year * 12;
+		d->next = i + 2;
+		return 1;
+	}
+	if ((y = year_of(w[i].w)) != 0) {
+		d->early = (long)y * 12;
+		d->late = (long)y * 12 + 11;
+		d->next = i + 1;
+		return 1;
+	}
+	if (strspn(w[i].w, "0123456789") == strlen(w[i].w) && strlen(w[i].w) <= 2 && i + 1 < n &&
+	    text[w[i].end] == '/' && w[i + 1].start == w[i].end + 1) {
+		m = atoi(w[i].w);
+		y = year_of(w[i + 1].w);
+		if (y == 0)
+			y = short_year(w[i + 1].w, now_year);
+		if (m < 1 || m > 12 || y == 0)
+			return 0;
+		d->early = d->late = (long)y * 12 + m - 1;
+		d->month = m;
+		d->next = i + 2;
+		return 1;
+	}
+	if (strspn(w[i].w, "0123456789") != 0 || (m = month_of(w[i].w, strlen(w[i].w))) == 0)
+		return 0;
+	d->month = m;
+	d->next = i + 1;
+	if (i + 1 < n && !w[i + 1].clause && (y = year_of(w[i + 1].w)) != 0) {
+		d->early = d->late = (long)y * 12 + m - 1;
+		d->next = i + 2;
+		return 1;
+	}
+	d->year_free = 1;
+	return 1;
+}
+
+/* Whether only one dash (spaced or not, or an en dash) joins word k-1 to word k: "Jan-Apr",
+ * "Nov 2024 - Feb 2025". */
+static int span_joined(const char *text, const struct dword *w, size_t k)
+{
+	const char *p = text + w[k - 1].end, *end = text + w[k].start;
+	int dash = 0;
+
+	for (; p < end; p++) {
+		if (*p == '-')
+			dash++;
+		else if ((unsigned char)*p == 0xE2 && p + 2 < end && (unsigned char)p[1] == 0x80 &&
+		         ((unsigned char)p[2] == 0x93 || (unsigned char)p[2] == 0x94)) {
+			dash++;
+			p += 2;
+		} else if (*p != ' ')
+			return 0;
+	}
+	return dash == 1;
+}
+
+/* The span that starts at word i: "since" a date (to now, *since 1), or a range of two dates
+ * ("from", "between" or nothing before it). Fills *s (start) and *e (end) and *last (its last
+ * word); 0 when none is read exactly. */
+static int span_at(const char *text, const struct dword *w, size_t n, size_t i, long now,
+                   int now_year, int now_month, struct span_date *s, struct span_date *e,
+                   int *since, size_t *last)
+{
+	size_t j = i, k;
+	int between = 0;
+
+	*since = 0;
+	if (strcmp(w[i].w, "since") == 0) {
+		for (j = i + 1; j < n && !w[j].clause && span_filler(w[j].w); j++)
+			;
+		if (j >= n || w[j].clause ||
+		    !span_date_at(text, w, n, j, 1, now_year, now_month, s))
+			return 0;
+		if (s->year_free) { /* the latest such month not after now */
+			long y = s->month <= now_month ? now_year : now_year - 1;
+
+			s->early = s->late = y * 12 + s->month - 1;
+		}
+		*since = 1;
+		e->early = e->late = now;
+		*last = s->next - 1;
+		return 1;
+	}
+	if (strcmp(w[i].w, "from") == 0 || strcmp(w[i].w, "between") == 0) {
+		between = strcmp(w[i].w, "between") == 0;
+		j = i + 1;
+		if (j >= n || w[j].clause)
+			return 0;
+	}
+	if (!span_date_at(text, w, n, j, 0, now_year, now_month, s) || s->next >= n)
+		return 0;
+	k = s->next;
+	if (!w[k].clause &&
+	    (strcmp(w[k].w, "to") == 0 || strcmp(w[k].w, "until") == 0 ||
+	     strcmp(w[k].w, "till") == 0 || strcmp(w[k].w, "through") == 0 ||
+	     strcmp(w[k].w, "thru") == 0 || (between && strcmp(w[k].w, "and") == 0)))
+		k++;
+	else if (!span_joined(text, w, k))
+		return 0;
+	if (k >= n || !span_date_at(text, w, n, k, 0, now_year, now_month, e))
+		return 0;
+	/* both month-named or both years: "March to 2025" is not read */
+	if ((s->month == 0) != (e->month == 0))
+		return 0;
+	if (e->year_free && s->year_free) {
+		long y = e->month <= now_month ? now_year : now_year - 1;
+
+		e->early = e->late = y * 12 + e->month - 1;
+	} else if (e->year_free) {
+		long y = s->early / 12 + (e->month < s->month ? 1 : 0);
+
+		e->early = e->late = y * 12 + e->month - 1;
+	}
+	if (s->year_free) {
+		long y = e->early / 12 - (s->month > e->month ? 1 : 0);
+
+		s->early = s->late = y * 12 + s->month - 1;
+	}
+	if (e->late < s->early)
+		return 0;
+	*last = e->next - 1;
+	return 1;
+}
+
+size_t engine__text_spans(const char *text, const struct engine__mention *mentions, size_t count,
+                          const struct engine__concept *concepts, const int *spans, size_t nspans,
+                          int now_year, int now_month, struct engine__mention *out, size_t max)
+{
+	struct dword w[DATED_MAX_WORDS];
+	long now = (long)now_year * 12 + now_month - 1;
+	size_t n, i, written = 0, m;
+	int any = 0;
+
+	if (text == NULL || count == 0 || nspans == 0 || now_year <= 0 || max == 0)
+		return 0;
+	/* a mention some span could date, or nothing to read */
+	for (m = 0; m < count && !any; m++)
+		for (size_t c = 0; c < nspans && !any; c++)
+			for (size_t k = 0; k < concepts[spans[c]].span->of_count; k++)
+	any |= mentions[m].concept == concepts[spans[c]].span->of[k];
+	if (!any)
+		return 0;
+	n = dated_words(text, w, DATED_MAX_WORDS);
+	for (i = 0; i < n && written < max; i++) {
+		struct span_date s, e;
+		size_t last = 0, cs = i, ce, k;
+		long lo, hi;
+		int since, guarded = 0;
+
+		if (!span_at(text, w, n, i, now, now_year, now_month, &s, &e, &since, &last))
+			continue;
+		if (s.early > now || e.early > now) { /* a start, or the end of a range, to come */
+			i = last;
+			continue;
+		}
+		if (e.late > now)
+			e.late = now;
+		/* the fewest and most months it can be: "since March" from its last day to today's
+		 * first; a range's months whole at one end ("Jan-Apr 2025": three months at least,
+		 * as notes mean a course that ran from January into April) */
+		lo = since ? now - s.late - 1 : e.early - s.late;
+		hi = e.late - s.early + 1;
+		if (since && s.year_free) /* "since August" may be last year's: no upper bound */
+			hi = 1200;
+		while (cs > 0 && !w[cs].clause)
+			cs--;
+		for (ce = last + 1; ce < n && !w[ce].clause; ce++)
+			;
+		for (k = cs; k < ce; k++) /* the span's own words ("since the start of") aside */
+			guarded |= (k < i || k > last) && span_guard(w[k].w);
+		for (size_t c = 0; c < nspans && !guarded && written < max; c++) {
+			const struct engine__span *sp = concepts[spans[c]].span;
+			int bound = 0;
+
+			if ((sp->at_least > 0 && lo < sp->at_least) ||
+			    (sp->under > 0 && hi >= sp->under))
+				continue;
+			for (m = 0; m < count && !bound; m++) {
+				const struct engine__mention *x = &mentions[m];
+
+				if ((x->status != ENGINE_ST_AFFIRMED &&
+				     x->status != ENGINE_ST_HISTORICAL) ||
+				    x->start < w[cs].start || x->end > w[ce - 1].end ||
+				    (x->end > w[i].start && x->start < w[last].end))
+					continue;
+				for (k = 0; k < sp->of_count && !bound; k++)
+				bound = x->concept == sp->of[k];
+			}
+			if (!bound)
+				continue;
+			memset(&out[written], 0, sizeof(out[written]));
+			out[written].concept = spans[c];
+			out[written].status = ENGINE_ST_AFFIRMED;
+			out[written].text = mentions[0].text;
+			out[written].start = w[i].start;
+			out[written].end = w[last].end;
+			written++;
+		}
+		i = last;
+	}
+	return written;
+}

@@ -344,6 +344,25 @@ static size_t text_slot(const struct read_text *texts, size_t cap, size_t hash, 
 	return i;
 }
 
+/* Appends to out the mentions the date spans of text give (engine__text_spans), from the
+ * text's own mentions out->items[before, out->count). */
+static void add_spans(struct engine__text *t, const char *text, struct engine__mentions *out,
+                      size_t before)
+{
+	struct engine__mention found[8];
+	size_t nspans, k;
+	const int *spans = engine__vocab_span_concepts(t->vocab, &nspans);
+
+	k = engine__text_spans(text, out->items + before, out->count - before,
+	                       engine__vocab_concepts(t->vocab), spans, nspans, t->now_year,
+	                       t->now_month, found, sizeof(found) / sizeof(found[0]));
+	for (size_t i = 0; i < k; i++) {
+		out->items = engine__arena_room(t->arena, out->items, out->count, &out->cap, 8,
+		                                sizeof(*out->items));
+		out->items[out->count++] = found[i];
+	}
+}
+
 /* Appends the mentions of one text. The same words are read once per request (a code's text
  * and its coding's display, the same problem recorded twice): later readers get the first
  * reading, whose `text` is the first reader's copy of the same words. */
@@ -371,6 +390,8 @@ static void collect_mentions(struct collector *c, const char *text)
 			engine__text_dated_history(text, out->items + before, out->count - before,
 			                           engine__vocab_concepts(t->vocab), t->now_year,
 			                           t->now_month);
+		if (out->count > before)
+			add_spans(t, text, out, before);
 		if ((t->text_used + 1) * 2 > t->text_cap) { /* load factor at most 1/2 */
 			size_t cap = t->text_cap * 2;
 			struct read_text *bigger =

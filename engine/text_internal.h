@@ -105,6 +105,17 @@ struct engine__object {
 	int window;
 };
 
+/* A concept's "span" (policies/vocabulary/README.md "Date spans"): a span of dates written
+ * beside a mention of one of `of` in its clause ("Physio since March 2025", "naproxen since
+ * 2023", "physio Jan-Apr 2025") is a mention of the concept when it lasts at least
+ * `at_least` months (0: no minimum) or less than `under` months (0: no maximum), whatever
+ * days the text leaves out; engine__text_spans. */
+struct engine__span {
+	int *of; /* concept indexes, NEW */
+	size_t of_count;
+	int at_least, under;
+};
+
 /* A concept's "composedOf" (policies/vocabulary/README.md "Composed concepts"): the concept is
  * mentioned wherever a phrase of part[0] and one of part[1] stand in one sentence, in either
  * order, with at most `gap` of the `links` words between them (articles and possessives are
@@ -130,6 +141,7 @@ struct engine__concept {
 	size_t broader_count;
 	struct engine__object *object;   /* NULL: what it is about does not matter; NEW */
 	struct engine__compose *compose; /* NULL: phrases only; NEW */
+	struct engine__span *span;       /* NULL: no date span is read as this concept; NEW */
 };
 
 struct engine__region {
@@ -329,6 +341,21 @@ const char *engine__text_period_start(const char *text, char out[8]);
 void engine__text_dated_history(const char *text, struct engine__mention *mentions, size_t count,
                                 const struct engine__concept *concepts, int now_year,
                                 int now_month);
+
+/* Reads the date spans of `text` against now (text_dates.c): "since" a month and year, a
+ * yearless month (its latest one not after now), a year, "Christmas" or "the new year" (to
+ * now); or a range "Jan-Apr 2025", "from January to May 2025", "01/25 - 05/25", "Nov 2024 to
+ * Feb 2025" (a yearless range ends at or before now). For each concept with a `span` (the
+ * vocabulary's, spans[0, nspans)) whose length the span settles, writes a mention of it
+ * (affirmed, the span's bytes) to out (at most max) when an affirmed or historical mention of
+ * one of its `of` concepts among mentions[0, count) stands in the span's clause. A span that
+ * starts after now, or a range that ends after now (a plan), gives none; nor does anything
+ * without now (now_year 0). Returns how many were written. */
+size_t engine__text_spans(const char *text, const struct engine__mention *mentions, size_t count,
+                          const struct engine__concept *concepts, const int *spans, size_t nspans,
+                          int now_year, int now_month, struct engine__mention *out, size_t max);
+/* The concepts with a "span" (BORROWED), in *count. */
+const int *engine__vocab_span_concepts(const struct engine_vocab *v, size_t *count);
 
 /* ---- the request side (text_host.c) ---------------------------------------------------- */
 

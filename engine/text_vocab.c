@@ -51,6 +51,10 @@ struct engine_vocab {
 	size_t compose_json_cap;
 	int *composed; /* the concepts with a composedOf, NEW */
 	size_t composed_count;
+	cJSON **span_json; /* per concept, its "span" (a copy) to resolve at compile, NEW */
+	size_t span_json_cap;
+	int *spans; /* the concepts with a span, NEW */
+	size_t span_count;
 	struct engine__region *regions;
 	size_t region_count, region_cap;
 	struct engine__rule *rules;
@@ -135,6 +139,12 @@ void engine__vocab_free(struct engine_vocab *v)
 			free(v->concepts[i].compose->links);
 			free(v->concepts[i].compose);
 		}
+		if (v->concepts[i].span != NULL) {
+			free(v->concepts[i].span->of);
+			free(v->concepts[i].span);
+		}
+		if (v->span_json != NULL)
+			cJSON_Delete(v->span_json[i]);
 		if (v->object_json != NULL)
 			cJSON_Delete(v->object_json[i]);
 		if (v->compose_json != NULL)
@@ -148,6 +158,8 @@ void engine__vocab_free(struct engine_vocab *v)
 	free(v->broader_ids);
 	free(v->object_json);
 	free(v->compose_json);
+	free(v->span_json);
+	free(v->spans);
 	free(v->composed);
 	for (i = 0; i < v->code_count; i++) {
 		free(v->codes[i].system);
@@ -642,6 +654,7 @@ static int add_concept(struct engine_vocab *v, const char *id, const char *label
 	    grow_zeroed(v->object_json, &v->object_json_cap, need, sizeof(*v->object_json));
 	v->compose_json =
 	    grow_zeroed(v->compose_json, &v->compose_json_cap, need, sizeof(*v->compose_json));
+	v->span_json = grow_zeroed(v->span_json, &v->span_json_cap, need, sizeof(*v->span_json));
 	c = &v->concepts[v->concept_count];
 	memset(c, 0, sizeof(*c));
 	c->id = engine__strdup(id);
@@ -1009,6 +1022,57 @@ static void compose_concept(struct engine_vocab *v, struct loader *l, size_t i)
 	v->compose_json[i] = NULL;
 }
 
+/* A concept's "span": {"of": [concept ids], "atLeastMonths": n and/or "underMonths": n,
+ * "source"}, months 1 to 120; kept (a copy) to resolve at compile. */
+static void load_span(struct engine_vocab *v, struct loader *l, const cJSON *o, const char *base,
+                      int index)
+{
+	static const char *const keys[] = {"of",     "atLeastMonths", "underMonths",
+	                                   "source", "note",          NULL};
+	static const char *const months[] = {"atLeastMonths", "underMonths"};
+	const cJSON *of = fhir_get(o, "of"), *e;
+	char ptr[96];
+	int any = 0;
+
+	snprintf(ptr, sizeof(ptr), "%s/span", base);
+	if (!cJSON_IsObject(o)) {
+		fail(l, ptr, "span is {\"of\": [ids], \"atLeastMonths\": n, \"underMonths\": n}");
+		return;
+	}
+	known_keys(l, o, keys, ptr);
+	string_member(l, o, "source", ptr, 1);
+	cJSON_ArrayForEach(e, of)
+	{
+		if (!cJSON_IsString(e))
+			break;
+	}
+	if (!cJSON_IsArray(of) || e != NULL || cJSON_GetArraySize(of) == 0) {
+		snprintf(ptr, sizeof(ptr), "%s/span/of", base);
+		fail(l, ptr, "a non-empty array of concept ids");
+		return;
+	}
+	for (size_t k = 0; k < 2; k++) {
+		const cJSON *m = fhir_get(o, months[k]);
+
+		if (m == NULL)
+			continue;
+		if (!cJSON_IsNumber(m) || m->valuedouble < 1 || m->valuedouble > 120 ||
+		    m->valuedouble != (double)(int)m->valuedouble) {
+			snprintf(ptr, sizeof(ptr), "%s/span/%s", base, months[k]);
+			fail(l, ptr, "a whole number of months from 1 to 120");
+			return;
+		}
+		any = 1;
+	}
+	if (!any) {
+		fail(l, ptr, "a span needs atLeastMonths or underMonths");
+		return;
+	}
+	v->span_json[index] = cJSON_Duplicate(o, 1);
+	if (v->span_json[index] == NULL)
+		abort();
+}
+
 /* Resolves one id list of an object into concept indexes (NEW *out); reports unknown ids. */
 static void object_ids(struct engine_vocab *v, struct loader *l, size_t concept, const cJSON *list,
                        int **out, size_t *count)
@@ -1039,8 +1103,8 @@ static void object_ids(struct engine_vocab *v, struct loader *l, size_t concept,
 static void load_concepts(struct engine_vocab *v, struct loader *l, const cJSON *json)
 {
 	static const char *const keys[] = {"id",          "label",  "phrases",    "broader",
-	                                   "blocksSites", "object", "composedOf", "source",
-	                                   "note",        NULL};
+	                                   "blocksSites", "object", "composedOf", "span",
+	                                   "source",      "note",   NULL};
 	const cJSON *concepts = fhir_get(json, "concepts"), *c;
 	int i = 0;
 
@@ -1099,6 +1163,8 @@ static void load_concepts(struct engine_vocab *v, struct loader *l, const cJSON 
 			load_object(v, l, fhir_get(c, "object"), base, index);
 		if (fhir_get(c, "composedOf") != NULL)
 			load_compose(v, l, fhir_get(c, "composedOf"), base, index);
+		if (fhir_get(c, "span") != NULL)
+			load_span(v, l, fhir_get(c, "span"), base, index);
 		if (broader != NULL) {
 			size_t n = 0;
 
@@ -1447,6 +1513,29 @@ int engine__vocab_compile(struct engine_vocab *v, const struct engine_reporter *
 		cJSON_Delete(v->object_json[i]);
 		v->object_json[i] = NULL;
 	}
+	for (i = 0; i < v->concept_count; i++) {
+		const cJSON *o = v->span_json != NULL ? v->span_json[i] : NULL;
+		struct engine__span *span;
+
+		if (o == NULL)
+			continue;
+		span = calloc(1, sizeof(*span));
+		if (span == NULL)
+			abort();
+		object_ids(v, &l, i, fhir_get(o, "of"), &span->of, &span->of_count);
+		span->at_least = fhir_get(o, "atLeastMonths") != NULL
+		                     ? fhir_get(o, "atLeastMonths")->valueint
+		                     : 0;
+		span->under =
+		    fhir_get(o, "underMonths") != NULL ? fhir_get(o, "underMonths")->valueint : 0;
+		v->concepts[i].span = span;
+		v->spans = realloc(v->spans, (v->span_count + 1) * sizeof(*v->spans));
+		if (v->spans == NULL)
+			abort();
+		v->spans[v->span_count++] = (int)i;
+		cJSON_Delete(v->span_json[i]);
+		v->span_json[i] = NULL;
+	}
 	for (i = 0; i < v->concept_count; i++)
 		if (v->compose_json != NULL && v->compose_json[i] != NULL)
 			compose_concept(v, &l, i);
@@ -1561,6 +1650,12 @@ int engine__vocab_concept(const struct engine_vocab *v, const char *id)
 const struct engine__concept *engine__vocab_concepts(const struct engine_vocab *v)
 {
 	return v->concepts;
+}
+
+const int *engine__vocab_span_concepts(const struct engine_vocab *v, size_t *count)
+{
+	*count = v->span_count;
+	return v->spans;
 }
 
 const struct engine__region *engine__vocab_regions(const struct engine_vocab *v, size_t *count)

@@ -720,6 +720,90 @@ static void test_dated_history(const struct engine_vocab *v)
 	fhir_arena_free(a);
 }
 
+/* A vocabulary with two span concepts: "long" (three months or more) and "short" (under three
+ * months) of a treatment ("physio", "analgesic"). */
+static const char span_concepts_json[] =
+    "{\"concepts\": ["
+    "{\"id\": \"physio\", \"phrases\": [\"physio*\", \"hydrotherapy\"], \"source\": \"t\"},"
+    "{\"id\": \"analgesic\", \"phrases\": [\"naproxen\", \"co codamol\"], \"source\": \"t\"},"
+    "{\"id\": \"pain\", \"phrases\": [\"knee pain\"], \"source\": \"t\"},"
+    "{\"id\": \"long\", \"phrases\": [\"6 months\"], \"span\": {\"of\": [\"physio\", "
+    "\"analgesic\"], \"atLeastMonths\": 3, \"source\": \"t\"}, \"source\": \"t\"},"
+    "{\"id\": \"short\", \"phrases\": [\"under 3 months\"], \"span\": {\"of\": "
+    "[\"physio\", \"analgesic\"], \"underMonths\": 3, \"source\": \"t\"}, \"source\": "
+    "\"t\"}"
+    "]}";
+
+/* The span concept ("long", "short") the date spans of text give at now = year-month, or
+ * "none". */
+static const char *span_read(const struct engine_vocab *v, struct fhir_arena *arena,
+                             const char *text, int year, int month)
+{
+	struct engine__mention *m, found[8];
+	size_t n, nspans, k;
+	const int *spans = engine__vocab_span_concepts(v, &nspans);
+
+	engine__annotate(v, text, arena, &m, &n);
+	k = engine__text_spans(text, m, n, engine__vocab_concepts(v), spans, nspans, year, month,
+	                       found, 8);
+	return k == 0 ? "none" : engine__vocab_concepts(v)[found[0].concept].id;
+}
+
+/* A treatment's period written as dates in its clause is a duration against now: long enough
+ * only when it cannot be shorter; a date of something else, a wait, a plan or a date to come
+ * is none (H132). */
+static void test_spans(void)
+{
+	struct fhir_arena *a = fhir_arena_new();
+	static const char *const long_enough[] = {
+	    "Physio since March 2025, no improvement",
+	    "physio since March, not helping",        /* the latest March: six months */
+	    "On naproxen since 2023 - no better",     /* December 2023 at the latest */
+	    "Physio since Christmas, no improvement", /* December 2024 */
+	    "Physio Jan-Apr 2025 - no improvement",
+	    "Physio from January to May 2025, no improvement",
+	    "hydrotherapy Nov 2024 - Mar 2025, no benefit",
+	    "co-codamol since 01/2025, not settled",
+	    "physio 01/25-05/25 no change",
+	    "physiotherapy between February and June with no help",
+	    "physio since the start of 2024",
+	    "Physio since March 25, no better", /* 25 March or March 2025: the latest March */
+	};
+	static const char *const none[] = {
+	    "Physio since June 2025, no improvement",  /* 2 to 4 months: not settled */
+	    "Physio since March 2026",                 /* to come */
+	    "Physio Jan-Dec 2025",                     /* ends after now: a plan */
+	    "Knee pain since 2023. Physio, no better", /* the pain's date */
+	    "Knee pain since 2023, physio no better",  /* another clause */
+	    "Waiting for physio since March 2025",
+	    "Physio booked from October to December 2024",
+	    "No physio since March 2025",
+	    "Physio 6/52 - no better",
+	    "physio since the start of 2025", /* a year's months: December at the latest */
+	    "Physio Jan-Mar 2025",            /* January into March: 2 to 3 months */
+	    "physio 3/12 - 6/12",             /* not dates: 2012 is too long ago */
+	};
+
+	int errors = 0;
+	struct engine_vocab *v = vocab_of(context_json, span_concepts_json, sites_json, &errors);
+
+	CHECK(errors == 0, "span vocabulary: %d errors", errors);
+	for (size_t i = 0; i < sizeof(long_enough) / sizeof(long_enough[0]); i++)
+		CHECK(strcmp(span_read(v, a, long_enough[i], 2025, 9), "long") == 0, "'%s': %s",
+		      long_enough[i], span_read(v, a, long_enough[i], 2025, 9));
+	for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++)
+		CHECK(strcmp(span_read(v, a, none[i], 2025, 9), "none") == 0, "'%s': %s", none[i],
+		      span_read(v, a, none[i], 2025, 9));
+	CHECK_STR(span_read(v, a, "Physio since August 2025, no better", 2025, 9), "short");
+	CHECK_STR(span_read(v, a, "Physio Jan-Feb 2025", 2025, 9), "short");
+	/* "since August" may be last August: no upper bound */
+	CHECK_STR(span_read(v, a, "Physio since August, no better", 2025, 9), "none");
+	CHECK_STR(span_read(v, a, "Physio since Christmas", 2025, 12), "none");
+	CHECK_STR(span_read(v, a, "Physio since March 2025", 0, 0), "none"); /* no now */
+	engine__vocab_free(v);
+	fhir_arena_free(a);
+}
+
 /* A period's start read from month/year text exactly, or not at all. */
 static void test_period_start(void)
 {
@@ -1220,6 +1304,7 @@ int main(void)
 	test_lists(v);
 	test_limits(v);
 	test_dated_history(v);
+	test_spans();
 	engine__vocab_free(v);
 	test_load_errors();
 	test_spares();

@@ -215,6 +215,7 @@ static const struct {
     {"bowel-dysfunction", K_FINDING},
     {"cauda-equina-syndrome", K_FINDING},
     {"conservative-management", K_FINDING},
+    {"conservative-not-tried", K_QUALIFIER},
     {"dalteparin", K_FINDING},
     {"degenerative-sacroiliitis", K_FINDING},
     {"degenerative-change", K_FINDING},
