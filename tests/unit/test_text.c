@@ -1150,6 +1150,16 @@ static void test_shipped(void)
 	                     "Bladder dysfunction: no bladder dysfunction\nSaddle anaesthesia: yes",
 	                     "saddle-anaesthesia", 0),
 	          "affirmed");
+	/* answer boxes after a label, and N/A (audit H139) */
+	CHECK_STR(status(v, a, "Saddle anaesthesia: Yes [ ] No [x]", "saddle-anaesthesia"),
+	          "negated");
+	CHECK_STR(status(v, a, "Saddle anaesthesia: [ ] Yes [x] No", "saddle-anaesthesia"),
+	          "negated");
+	CHECK_STR(status(v, a, "Saddle anaesthesia: Yes [x] No [ ]", "saddle-anaesthesia"),
+	          "affirmed");
+	CHECK_STR(status(v, a, "Saddle anaesthesia: No [ ] Yes [x]", "saddle-anaesthesia"),
+	          "affirmed");
+	CHECK_STR(status(v, a, "Bowel dysfunction: N/A", "bowel-dysfunction"), "negated");
 	/* template questions left unanswered ask; a lone or in-sentence '?' suspects */
 	CHECK_STR(status(v, a, "Red flag questions:\nSaddle anaesthesia?\nSexual dysfunction?",
 	                 "saddle-anaesthesia"),
