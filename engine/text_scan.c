@@ -1002,6 +1002,29 @@ static int answers_label(const struct scan *s, const struct match *t)
 	       (s->toks[t->end - 1].marks & (ENGINE_MARK_COMMA | ENGINE_MARK_DASH));
 }
 
+/* Does the negation at match t answer the label that ends at token `end` right before it by
+ * restating the label's concept ("Infection: No current infection", "Saddle anaesthesia: no
+ * saddle numbness", "CES: No symptoms of CES")? The answer then reads back over the label as
+ * "Infection: No" does, whatever forward negation it starts with. Only a
+ * restatement the trigger itself negates counts: "Bladder: no control" (no same concept after
+ * the 'no') and "Infection: no, but cellulitis" leave the label to the rules above (audit H139). */
+static int restates_label(const struct scan *s, const struct match *t, int concept, size_t end)
+{
+	if (t->start != end || !(s->toks[end - 1].marks & ENGINE_MARK_COLON))
+		return 0;
+	for (size_t i = 0; i < s->nm; i++) {
+		const struct match *m = &s->m[i];
+
+		if (m->accepted && s->phrases[m->phrase].layer == ENGINE_LAYER_CONCEPT &&
+		    s->phrases[m->phrase].owner == concept && m->start >= t->end &&
+		    m->start - t->end < DEFAULT_WINDOW &&
+		    s->sentence[m->start] == s->sentence[t->start] &&
+		    !scope_blocked(s, t->end, m->start, ENGINE_ST_NEGATED, m->start))
+			return 1;
+	}
+	return 0;
+}
+
 /* Is the mention ending at token `end` a label ("urinary retention:") that an item separator
  * (',', a dash, ')') parts from a forward trigger ending at token `after`? Its own answer decides
  * it: in "No saddle anaesthesia, urinary retention: present" the 'No' does not reach it. */
@@ -1221,6 +1244,9 @@ static enum engine__status status_of(const struct scan *s, int concept, size_t s
 		if (answer && t->start >= end &&
 		    start < engine__list_item_start(s->toks, 0, t->start - 1))
 			continue; /* an answer reads back over its own label's item only */
+		if (!applies && r->category == ENGINE_ST_NEGATED &&
+		    (r->direction & ENGINE_DIR_FORWARD) && restates_label(s, t, concept, end))
+			applies = 1;
 		if (!applies &&
 		    ((r->direction & ENGINE_DIR_BACKWARD) ||
 		     (r->final_backward && (answer || last_of_sentence(s, t->end)))) &&

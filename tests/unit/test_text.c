@@ -168,24 +168,35 @@ static const char *asked(struct fhir_arena *arena, const char *text)
 	return out;
 }
 
-/* The status of concept `id` in text: a status name, "absent", or "several". */
-static const char *status(const struct engine_vocab *v, struct fhir_arena *arena, const char *text,
-                          const char *id)
+/* The status of the k-th mention of concept `id` in text (k < 0: of its only mention,
+ * "several" when there are more); "absent" when there is none. */
+static const char *nth_status(const struct engine_vocab *v, struct fhir_arena *arena,
+                              const char *text, const char *id, int k)
 {
 	struct engine__mention *m;
 	size_t n, i;
-	int c = engine__vocab_concept(v, id);
+	int c = engine__vocab_concept(v, id), seen = 0;
 	const char *found = "absent";
 
 	engine__annotate(v, text, arena, &m, &n);
 	for (i = 0; i < n; i++) {
 		if (m[i].concept != c)
 			continue;
-		if (strcmp(found, "absent") != 0)
+		if (k >= 0 && seen++ == k)
+			return engine__status_names[m[i].status];
+		if (k < 0 && strcmp(found, "absent") != 0)
 			return "several";
-		found = engine__status_names[m[i].status];
+		if (k < 0)
+			found = engine__status_names[m[i].status];
 	}
 	return found;
+}
+
+/* The status of concept `id` in text: a status name, "absent", or "several". */
+static const char *status(const struct engine_vocab *v, struct fhir_arena *arena, const char *text,
+                          const char *id)
+{
+	return nth_status(v, arena, text, id, -1);
 }
 
 /* The side bits of region `id`'s mention in text (-1: no mention). */
@@ -1212,6 +1223,27 @@ static void test_shipped(void)
 	CHECK_STR(
 	    status(v, a, "Red flags: no saddle anaesthesia, no retention", "saddle-anaesthesia"),
 	    "negated");
+	/* a negation restating its label's concept answers the label (audit H139) */
+	CHECK_STR(nth_status(v, a, "Infection: No current infection", "infection", 0), "negated");
+	CHECK_STR(
+	    nth_status(v, a, "Saddle anaesthesia: no saddle numbness", "saddle-anaesthesia", 0),
+	    "negated");
+	CHECK_STR(nth_status(v, a, "Infection: No. Cellulitis lower back", "infection", 1),
+	          "affirmed");
+	CHECK_STR(nth_status(v, a,
+	                     "Bladder dysfunction: no bladder dysfunction\nSaddle anaesthesia: yes",
+	                     "saddle-anaesthesia", 0),
+	          "affirmed");
+	/* answer boxes after a label, and N/A (audit H139) */
+	CHECK_STR(status(v, a, "Saddle anaesthesia: Yes [ ] No [x]", "saddle-anaesthesia"),
+	          "negated");
+	CHECK_STR(status(v, a, "Saddle anaesthesia: [ ] Yes [x] No", "saddle-anaesthesia"),
+	          "negated");
+	CHECK_STR(status(v, a, "Saddle anaesthesia: Yes [x] No [ ]", "saddle-anaesthesia"),
+	          "affirmed");
+	CHECK_STR(status(v, a, "Saddle anaesthesia: No [ ] Yes [x]", "saddle-anaesthesia"),
+	          "affirmed");
+	CHECK_STR(status(v, a, "Bowel dysfunction: N/A", "bowel-dysfunction"), "negated");
 	/* template questions left unanswered ask; a lone or in-sentence '?' suspects */
 	CHECK_STR(status(v, a, "Red flag questions:\nSaddle anaesthesia?\nSexual dysfunction?",
 	                 "saddle-anaesthesia"),
