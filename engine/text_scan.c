@@ -1841,7 +1841,8 @@ static int present_qualifier(const struct scan *s, const struct match *x)
  * a treatment taken now, context.json), or when it is a history trigger that spares some
  * concepts ("lifelong warfarin": those concepts are current), or when it is a recent-time
  * qualifier ("present": "saddle numbness since yesterday", "x2 days": *whole is set, and
- * end_lists makes its whole item current). Gives the end of the tokens it qualifies (*only: the
+ * end_lists makes its whole item current, unless a year dates the item: "CES 2015 now
+ * asymptomatic"). Gives the end of the tokens it qualifies (*only: the
  * rule whose spared concepts alone it makes current, or NULL), else 0. */
 static size_t item_qualifier(const struct scan *s, const struct list_scope *l,
                              const struct match *x, const struct engine__rule **only, int *whole)
@@ -1862,8 +1863,15 @@ static size_t item_qualifier(const struct scan *s, const struct list_scope *l,
 	if (depth > 0 && (r->category == ENGINE_CTX_TERMINATION || r->category < ENGINE_ST_COUNT))
 		return engine__list_item_end(s->toks, s->ntok, x->start, 1);
 	if (r->category == ENGINE_CTX_TERMINATION && present_qualifier(s, x)) {
+		size_t end = engine__list_item_end(s->toks, s->ntok, x->start, 0);
+
+		/* a year in the item dates it: "CES 2015 now asymptomatic" stays history, and
+		 * only what follows the qualifier is current */
 		*whole = 1;
-		return engine__list_item_end(s->toks, s->ntok, x->start, 0);
+		for (size_t k = engine__list_item_start(s->toks, l->from, x->start); k < end; k++)
+			if (year_token(s, k))
+				*whole = 0;
+		return end;
 	}
 	if (r->category == ENGINE_CTX_TERMINATION && r->ends == (1u << ENGINE_ST_HISTORICAL))
 		return engine__list_item_end(s->toks, s->ntok, x->start, 0);

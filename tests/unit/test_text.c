@@ -1221,6 +1221,8 @@ static void test_shipped(void)
 	    status(v, a, "PMH: CES 2015, saddle numbness for 2 days", "cauda-equina-syndrome"),
 	    "historical");
 	CHECK_STR(status(v, a, "PMH: HTN, CES 3/7/2015", "cauda-equina-syndrome"), "historical");
+	CHECK_STR(status(v, a, "PMH: HTN, CES 2015 now asymptomatic", "cauda-equina-syndrome"),
+	          "historical");
 	CHECK_STR(status(v, a, "PMH: HTN, saddle numbness for years", "saddle-anaesthesia"),
 	          "historical");
 	CHECK_STR(status(v, a, "No saddle numbness x2 days", "saddle-anaesthesia"), "negated");
