@@ -195,9 +195,12 @@ struct engine__rule {
 	int yields_to_uncertain; /* hypothetical, "yieldsTo": "uncertain": a plan or referral
 	                            ("referral for", "awaiting") gives way to the mention's own
 	                            uncertainty ("referral for ?CES" names a suspicion) */
-	int dated; /* forward history, "dated": true: applies only to a finding a year (1900-2099)
-	              follows in its clause ("hx prostate ca 2016"; "Hx saddle numbness since
-	              yesterday" is today's), and opens no list ("Hx: 3/7 LBP") */
+	int dated;   /* forward history, "dated": true: applies only to a finding a year (1900-2099)
+	                follows in its clause ("hx prostate ca 2016"; "Hx saddle numbness since
+	                yesterday" is today's), and opens no list ("Hx: 3/7 LBP") */
+	int present; /* termination, "present": true: a recent-time qualifier that in a history
+	                list makes its whole item current, the words before it too ("PMH: HTN,
+	                saddle numbness since yesterday", "x2 days"; H138) */
 };
 
 struct engine_vocab;

@@ -754,9 +754,73 @@ struct scan {
 	int proxy; /* a `proxy` phrase has been read in this text so far (proxy_relative) */
 };
 
+/* Drops an accepted concept phrase that ends in a place word that is also a preposition ("numb
+ * down below", "tingling down below") when a limb site follows it in its clause, after articles,
+ * possessives and a side word: "numb down below the knee", "tingling down below her left ankle"
+ * name the limb, not the saddle (H138). The hip and the sacroiliac joint border the saddle, and
+ * a waist or the lower back is no limb, so "numb down below the hips" and "numb down below the
+ * waist" keep the finding; so does a comma or a dash after it ("numb down below, and can't feel
+ * the paper"). */
+static void limb_below(const struct scan *s, const struct engine_vocab *v)
+{
+	static const char *const place[] = {"below", "beneath", "under", "underneath"};
+	static const char *const bordering[] = {"hip", "sacroiliac-joint"};
+	const unsigned parted =
+	    ENGINE_MARK_COMMA | ENGINE_MARK_DASH | ENGINE_MARK_COLON | ENGINE_MARK_CLOSE;
+	size_t nregions;
+	const struct engine__region *regions = engine__vocab_regions(v, &nregions);
+
+	for (size_t i = 0; i < s->nm; i++) {
+		struct match *m = &s->m[i];
+		const struct engine__token *last = &s->toks[m->end - 1];
+		size_t k = m->end;
+
+		if (!m->accepted || s->phrases[m->phrase].layer != ENGINE_LAYER_CONCEPT ||
+		    !ENGINE_WORD_LISTED(last->norm, place) || (last->marks & parted))
+			continue;
+		for (int side = 0; side < 2; side++) {
+			while (k < s->ntok && s->toks[k].norm != NULL &&
+			       engine__filler_word(s->toks[k].norm))
+				k++;
+			for (size_t j = 0; j < s->nm && side == 0; j++)
+				if (s->m[j].accepted && s->m[j].start == k &&
+				    s->phrases[s->m[j].phrase].layer == ENGINE_LAYER_SIDE)
+					k = s->m[j].end;
+		}
+		for (size_t j = 0; j < s->nm; j++) {
+			const struct engine__phrase *ph = &s->phrases[s->m[j].phrase];
+
+			if (s->m[j].accepted && s->m[j].start == k &&
+			    ph->layer == ENGINE_LAYER_SITE && regions[ph->owner].paired &&
+			    !ENGINE_WORD_LISTED(regions[ph->owner].id, bordering))
+				m->accepted = 0;
+		}
+	}
+}
+
 static const struct engine__rule *rule_of(const struct scan *s, const struct match *m)
 {
 	return &s->rules[s->phrases[m->phrase].owner];
+}
+
+/* Drops an accepted recent-time qualifier ("present" in context.json) that a number follows
+ * in its clause: it is part of a date, "CES 3/7/2015" holds no "3/7" (three days), so it ends
+ * no scope and dates no item (H138). */
+static void date_parts(const struct scan *s)
+{
+	const unsigned parted =
+	    ENGINE_MARK_COMMA | ENGINE_MARK_DASH | ENGINE_MARK_COLON | ENGINE_MARK_CLOSE;
+
+	for (size_t i = 0; i < s->nm; i++) {
+		struct match *m = &s->m[i];
+		const char *next = m->end < s->ntok ? s->toks[m->end].norm : NULL;
+
+		if (m->accepted && s->phrases[m->phrase].layer == ENGINE_LAYER_CONTEXT &&
+		    rule_of(s, m)->present && next != NULL &&
+		    strspn(next, "0123456789") == strlen(next) &&
+		    !(s->toks[m->end - 1].marks & parted))
+			m->accepted = 0;
+	}
 }
 
 static int is_status_trigger(const struct scan *s, const struct match *m)
@@ -1779,20 +1843,41 @@ static void open_lists(struct scan *s)
 	}
 }
 
+/* Is termination match x a recent-time qualifier ("present" in context.json)? Its own rule
+ * says so, or a rule of exactly its words that longest-match resolution set aside: "today",
+ * "currently" are listed once as terminations of every scope and again as present qualifiers. */
+static int present_qualifier(const struct scan *s, const struct match *x)
+{
+	if (rule_of(s, x)->present)
+		return 1;
+	for (size_t i = 0; i < s->nm; i++) {
+		const struct match *o = &s->m[i];
+
+		if (o->start == x->start && o->end == x->end &&
+		    s->phrases[o->phrase].layer == ENGINE_LAYER_CONTEXT && rule_of(s, o)->present)
+			return 1;
+	}
+	return 0;
+}
+
 /* Is the trigger at match x, inside the history list l, its item's own qualifier rather than the
  * list's end ("PMH: AF (on apixaban), CES 2015": the apixaban is taken now, the CES is still
  * history)? It is when it sits in a parenthesis opened inside the list (any trigger or
  * termination: the parenthesis is its item's own), when it ends a history only ("on", "takes":
  * a treatment taken now, context.json), or when it is a history trigger that spares some
- * concepts ("lifelong warfarin": those concepts are current). Gives the end of the tokens it
- * qualifies (*only: the rule whose spared concepts alone it makes current, or NULL), else 0. */
+ * concepts ("lifelong warfarin": those concepts are current), or when it is a recent-time
+ * qualifier ("present": "saddle numbness since yesterday", "x2 days": *whole is set, and
+ * end_lists makes its whole item current, unless a year dates the item: "CES 2015 now
+ * asymptomatic"). Gives the end of the tokens it qualifies (*only: the
+ * rule whose spared concepts alone it makes current, or NULL), else 0. */
 static size_t item_qualifier(const struct scan *s, const struct list_scope *l,
-                             const struct match *x, const struct engine__rule **only)
+                             const struct match *x, const struct engine__rule **only, int *whole)
 {
 	const struct engine__rule *r = rule_of(s, x);
 	size_t depth = 0;
 
 	*only = NULL;
+	*whole = 0;
 	if (l->category != ENGINE_ST_HISTORICAL)
 		return 0;
 	for (size_t k = l->from; k <= x->start; k++) {
@@ -1803,6 +1888,17 @@ static size_t item_qualifier(const struct scan *s, const struct list_scope *l,
 	}
 	if (depth > 0 && (r->category == ENGINE_CTX_TERMINATION || r->category < ENGINE_ST_COUNT))
 		return engine__list_item_end(s->toks, s->ntok, x->start, 1);
+	if (r->category == ENGINE_CTX_TERMINATION && present_qualifier(s, x)) {
+		size_t end = engine__list_item_end(s->toks, s->ntok, x->start, 0);
+
+		/* a year in the item dates it: "CES 2015 now asymptomatic" stays history, and
+		 * only what follows the qualifier is current */
+		*whole = 1;
+		for (size_t k = engine__list_item_start(s->toks, l->from, x->start); k < end; k++)
+			if (year_token(s, k))
+				*whole = 0;
+		return end;
+	}
 	if (r->category == ENGINE_CTX_TERMINATION && r->ends == (1u << ENGINE_ST_HISTORICAL))
 		return engine__list_item_end(s->toks, s->ntok, x->start, 0);
 	if (r->category == ENGINE_ST_HISTORICAL && r->spare_count > 0 &&
@@ -1837,11 +1933,17 @@ static void end_lists(struct scan *s, size_t start)
 			r = rule_of(s, x);
 			if (s->nholes < MAX_HOLES) {
 				const struct engine__rule *only;
-				size_t to = item_qualifier(s, l, x, &only);
+				int whole;
+				size_t to = item_qualifier(s, l, x, &only, &whole);
 
 				if (to > x->start) {
-					s->holes[s->nholes++] =
-					    (struct item_hole){x->start, to, only};
+					/* a recent-time qualifier dates its whole item, the
+					 * finding before it too ("saddle numbness x2 days") */
+					size_t from = whole ? engine__list_item_start(
+					                          s->toks, l->from, x->start)
+					                    : x->start;
+
+					s->holes[s->nholes++] = (struct item_hole){from, to, only};
 					continue;
 				}
 			}
@@ -1987,6 +2089,8 @@ void engine__annotate_into(const struct engine_vocab *v, const char *text,
 		compose_matches(&s, v, scratch);
 		if (s.nm > 0) {
 			resolve(s.phrases, s.m, s.nm);
+			limb_below(&s, v);
+			date_parts(&s);
 			for (i = 0; i < s.nm && !s.proxy; i++)
 				s.proxy = s.m[i].accepted &&
 				          s.phrases[s.m[i].phrase].layer == ENGINE_LAYER_CONTEXT &&

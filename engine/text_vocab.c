@@ -698,8 +698,8 @@ static char **spare_ids(struct loader *l, const cJSON *spares, const char *base,
 static void load_context(struct engine_vocab *v, struct loader *l, const cJSON *json)
 {
 	static const char *const keys[] = {
-	    "phrase", "category", "direction", "window", "final", "of", "finalWindow",
-	    "source", "note",     "yieldsTo",  "spares", "dated", NULL};
+	    "phrase", "category", "direction", "window", "final", "of",      "finalWindow",
+	    "source", "note",     "yieldsTo",  "spares", "dated", "present", NULL};
 	static const char *const categories[] = {"negated",     "historical",   "uncertain",
 	                                         "other",       "hypothetical", "pseudo",
 	                                         "termination", "proxy"};
@@ -825,6 +825,19 @@ static void load_context(struct engine_vocab *v, struct loader *l, const cJSON *
 				     "only to a finding a year follows)");
 			else
 				rule.dated = 1;
+		}
+		if (fhir_get(r, "present") != NULL) {
+			char ptr[80];
+
+			snprintf(ptr, sizeof(ptr), "%s/present", base);
+			if (!cJSON_IsTrue(fhir_get(r, "present")) ||
+			    rule.category != ENGINE_CTX_TERMINATION)
+				fail(l, ptr,
+				     "present is true, on a termination (a recent-time qualifier "
+				     "that "
+				     "makes its history-list item current)");
+			else
+				rule.present = 1;
 		}
 		window = fhir_get(r, "finalWindow");
 		if (window != NULL) {

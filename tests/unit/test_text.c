@@ -865,11 +865,14 @@ static void test_load_errors(void)
 	             "{\"phrase\": \"?\", \"category\": \"uncertain\", \"direction\": \"forward\", "
 	             "\"finalWindow\": 1, \"source\": \"t\"},"
 	             "{\"phrase\": \"hx\", \"category\": \"negated\", \"direction\": \"forward\", "
-	             "\"dated\": true, \"source\": \"t\"}]}",
+	             "\"dated\": true, \"source\": \"t\"},"
+	             "{\"phrase\": \"x2 days\", \"category\": \"negated\", \"direction\": "
+	             "\"forward\", \"present\": true, \"source\": \"t\"}]}",
 	             "{\"concepts\": []}", "{\"laterality\": [], \"regions\": []}", &errors);
 	/* final is "backward"; "of" names statuses; only a hypothetical yields to uncertainty;
-	 * finalWindow needs final; only a forward history is dated */
-	OK(errors == 5);
+	 * finalWindow needs final; only a forward history is dated; only a termination is a
+	 * present qualifier */
+	OK(errors == 6);
 	engine__vocab_free(v);
 	errors = 0;
 	v = vocab_of("{\"rules\": []}",
@@ -1316,6 +1319,36 @@ static void test_shipped(void)
 	CHECK_STR(
 	    status(v, a, "Lung cancer - declined surgery, under the oncologists", "oncology-care"),
 	    "affirmed");
+	/* H138: a recent-time qualifier after a history-list item makes its whole item current;
+	 * the other items, an old date and "for years" stay history */
+	CHECK_STR(status(v, a, "PMH: HTN, saddle numbness since yesterday", "saddle-anaesthesia"),
+	          "affirmed");
+	CHECK_STR(status(v, a, "Background: HTN, saddle numbness x2 days", "saddle-anaesthesia"),
+	          "affirmed");
+	CHECK_STR(
+	    status(v, a, "Background - lives alone, saddle numbness x 3/7", "saddle-anaesthesia"),
+	    "affirmed");
+	CHECK_STR(status(v, a, "PMH: HTN, saddle numbness today", "saddle-anaesthesia"),
+	          "affirmed");
+	CHECK_STR(status(v, a, "PMH: HTN; urinary retention over the last 48 hours",
+	                 "bladder-dysfunction"),
+	          "affirmed");
+	CHECK_STR(
+	    status(v, a, "PMH: CES 2015, saddle numbness for 2 days", "cauda-equina-syndrome"),
+	    "historical");
+	CHECK_STR(status(v, a, "PMH: HTN, CES 3/7/2015", "cauda-equina-syndrome"), "historical");
+	CHECK_STR(status(v, a, "PMH: HTN, CES 2015 now asymptomatic", "cauda-equina-syndrome"),
+	          "historical");
+	CHECK_STR(status(v, a, "PMH: HTN, saddle numbness for years", "saddle-anaesthesia"),
+	          "historical");
+	CHECK_STR(status(v, a, "No saddle numbness x2 days", "saddle-anaesthesia"), "negated");
+	/* H138: "down below" followed by a limb site is the limb, not the saddle */
+	CHECK_STR(status(v, a, "numb down below the knee", "saddle-anaesthesia"), "absent");
+	CHECK_STR(status(v, a, "tingling down below her left ankle", "saddle-anaesthesia"),
+	          "absent");
+	CHECK_STR(status(v, a, "numb down below, and can't feel the paper", "saddle-anaesthesia"),
+	          "affirmed");
+	CHECK_STR(status(v, a, "numb down below the waist", "saddle-anaesthesia"), "affirmed");
 	engine__vocab_free(v);
 out:
 	for (int i = 0; i < 3; i++)
