@@ -44,31 +44,19 @@ static unsigned char *block_data(struct arena_block *b)
 	return (unsigned char *)b + header_size();
 }
 
-/* A block of `size` usable bytes: from malloc, or a big block on huge pages (FHIR_BIG_MIN or
- * more: the strmap and text-host tables of a large record, which are probed at random). */
 static struct arena_block *block_new(size_t size)
 {
 	struct arena_block *b;
 
 	if (size > SIZE_MAX - header_size())
 		abort();
-	b = header_size() + size >= FHIR_BIG_MIN ? fhir_big_alloc(header_size() + size)
-	                                         : malloc(header_size() + size);
+	b = malloc(header_size() + size);
 	if (b == NULL)
 		abort(); /* architecture.md rule 5 */
 	b->next = NULL;
 	b->size = size;
 	b->used = 0;
 	return b;
-}
-
-/* Gives back a block from block_new, the way it was allocated. */
-static void block_free(struct arena_block *b)
-{
-	if (header_size() + b->size >= FHIR_BIG_MIN)
-		fhir_big_free(b);
-	else
-		free(b);
 }
 
 static size_t first_next(const struct fhir_arena *arena)
@@ -209,7 +197,7 @@ static void free_chain(struct arena_block *b, const struct arena_block *stop)
 	while (b != stop) {
 		struct arena_block *next = b->next;
 
-		block_free(b);
+		free(b);
 		b = next;
 	}
 }
@@ -224,7 +212,7 @@ void fhir_arena_reset_keep(struct fhir_arena *arena, size_t keep)
 
 		arena->spare = b->next;
 		arena->spare_bytes -= b->size;
-		block_free(b);
+		free(b);
 	}
 	/* keep up to `keep` bytes of full blocks for the next use, free the rest, so an arena
 	 * reused per evaluation does not malloc, and a large one returns its memory */
@@ -235,7 +223,7 @@ void fhir_arena_reset_keep(struct fhir_arena *arena, size_t keep)
 			arena->spare = b;
 			arena->spare_bytes += b->size;
 		} else {
-			block_free(b);
+			free(b);
 		}
 	}
 	arena->first->used = 0;
@@ -266,7 +254,7 @@ void fhir_arena_release(struct fhir_arena *arena, struct fhir_arena_mark mark)
 		struct arena_block *b = arena->big;
 
 		arena->big = b->next;
-		block_free(b);
+		free(b);
 	}
 	while (arena->head != mark.head) {
 		struct arena_block *b = arena->head;
@@ -278,7 +266,7 @@ void fhir_arena_release(struct fhir_arena *arena, struct fhir_arena_mark mark)
 			arena->spare = b;
 			arena->spare_bytes += b->size;
 		} else {
-			block_free(b);
+			free(b);
 		}
 	}
 	arena->head->used = mark.used;

@@ -77,28 +77,6 @@ struct fhir_arena_mark {
 struct fhir_arena_mark fhir_arena_mark(const struct fhir_arena *arena);
 void fhir_arena_release(struct fhir_arena *arena, struct fhir_arena_mark mark);
 
-/* ---- large blocks on huge pages (big_alloc.c) ---------------------------------------------- */
-
-/* Allocations of at least this many bytes come from fhir_big_alloc where the code asks for it
- * (the arena's own-block allocations, the parsed request body, the FHIRPath memo table). */
-#define FHIR_BIG_MIN ((size_t)1024 * 1024)
-/* `size` bytes (any size; meant for FHIR_BIG_MIN and more), zeroed, in a mapping of its own
- * that starts on a 2 MB boundary (the pointer returned) and spans whole 2 MB pages, advised
- * MADV_HUGEPAGE (Linux; elsewhere, or when the advice fails, ordinary pages). NEW: free with
- * fhir_big_free, which unmaps it (the memory goes back to the kernel at once; a pointer that is
- * not a block alive aborts). Out of memory aborts (architecture.md rule 5). Thread-safe. */
-void *fhir_big_alloc(size_t size);
-void fhir_big_free(void *p);                       /* accepts NULL */
-#define FHIR_BIG_PAGE ((uintptr_t)2 * 1024 * 1024) /* a big block starts on such a boundary */
-/* 1 when p is what fhir_big_alloc returned and is not yet freed, else 0 (for a free that may
- * get either malloc memory or a big block: json_hooks.c). Reads no memory at p. Thread-safe. */
-int fhir__big_owns(const void *p);
-static inline int fhir_big_owns(const void *p)
-{
-	/* most pointers are not on a 2 MB boundary: answered without a call */
-	return p != NULL && ((uintptr_t)p & (FHIR_BIG_PAGE - 1)) == 0 && fhir__big_owns(p);
-}
-
 /* ---- per-thread request arena (arena_cache.c) ---------------------------------------------- */
 
 /* Bytes of blocks a cached arena keeps across requests beyond its first block; a request that

@@ -229,28 +229,11 @@ static void *must(void *p)
 	return p;
 }
 
-/* A zeroed table of cap slots: on huge pages when it is large (big_alloc.c; at 10,000
- * Conditions it is megabytes probed at random), else from calloc. */
-static struct truth_slot *slots_new(size_t cap)
-{
-	return cap * sizeof(struct truth_slot) >= FHIR_BIG_MIN
-	           ? fhir_big_alloc(cap * sizeof(struct truth_slot))
-	           : must(calloc(cap, sizeof(struct truth_slot)));
-}
-
-static void slots_free(struct truth_slot *slots, size_t cap)
-{
-	if (cap * sizeof(*slots) >= FHIR_BIG_MIN)
-		fhir_big_free(slots);
-	else
-		free(slots);
-}
-
 void fhir__fp_truths_free(struct fhir__fp_truths *t)
 {
 	if (t == NULL)
 		return;
-	slots_free(t->slots, t->cap);
+	free(t->slots);
 	free(t->filled);
 	free(t->ctxs);
 	free(t->ctx_slots);
@@ -355,20 +338,11 @@ static uint32_t ctx_of(struct fhir__fp_truths *t, const struct fhir__fp_memo_key
 	return ctx;
 }
 
-/* The home of (node, ctx): a hash of the node's address picks a group of four slots (a cache
- * line), the context's low two bits the slot in it. (Homes by the node's position in the
- * parsed body, which would walk the table in the record's order, were tried in round 11 and
- * left: no fewer cache misses a Condition, more instructions.) */
-static size_t home_of(const struct fhir__fp_truths *t, const cJSON *node, uint32_t ctx)
-{
-	return (((size_t)fhir__mix64((uint64_t)(uintptr_t)node) & ~(size_t)3) | (ctx & 3)) &
-	       (t->cap - 1);
-}
-
 /* The slot of (node, ctx): the one holding it, or the empty one where it would go. */
 static size_t slot_of(const struct fhir__fp_truths *t, const cJSON *node, uint32_t ctx)
 {
-	size_t i = home_of(t, node, ctx);
+	size_t i = (((size_t)fhir__mix64((uint64_t)(uintptr_t)node) & ~(size_t)3) | (ctx & 3)) &
+	           (t->cap - 1);
 
 	while (t->slots[i].node != NULL && !(t->slots[i].node == node && t->slots[i].ctx == ctx))
 		i = (i + 1) & (t->cap - 1);
@@ -384,7 +358,7 @@ static void grow(struct fhir__fp_truths *t, size_t cap)
 
 	if (cap > (size_t)UINT32_MAX)
 		abort(); /* (filled keeps 32-bit indices) */
-	t->slots = slots_new(cap);
+	t->slots = must(calloc(cap, sizeof(*t->slots)));
 	free(t->filled);
 	t->filled = must(malloc((cap / 4 * 3 + 1) * sizeof(*t->filled)));
 	t->cap = cap;
@@ -396,7 +370,7 @@ static void grow(struct fhir__fp_truths *t, size_t cap)
 			t->filled[n++] = (uint32_t)at;
 		}
 	t->used = n;
-	slots_free(old, old_cap);
+	free(old);
 }
 
 /* The smallest table (a power of 2, at least 64) that holds `answers` at most 3/4 full. */
@@ -477,21 +451,4 @@ size_t fhir__fp_memo_answers(struct fhir_path_memo *memo)
 	const struct fhir__fp_truths *t = *fhir__fp_memo_truths(memo);
 
 	return t != NULL ? t->used : 0;
-}
-
-size_t fhir__fp_memo_displacement(struct fhir_path_memo *memo, size_t *longest)
-{
-	const struct fhir__fp_truths *t = *fhir__fp_memo_truths(memo);
-	size_t sum = 0;
-
-	*longest = 0;
-	for (size_t k = 0; t != NULL && k < t->used; k++) {
-		size_t at = t->filled[k];
-		size_t d = (at - home_of(t, t->slots[at].node, t->slots[at].ctx)) & (t->cap - 1);
-
-		sum += d;
-		if (d > *longest)
-			*longest = d;
-	}
-	return sum;
 }

@@ -462,7 +462,6 @@ cJSON *fhir__json_parse_block(const char *text, size_t length,
 {
 	const unsigned char *s = (const unsigned char *)text, *p;
 	size_t values = 1, bytes;
-	int big;
 	struct block b;
 	const struct lconv *lc = localeconv();
 
@@ -479,10 +478,7 @@ cJSON *fhir__json_parse_block(const char *text, size_t length,
 	/* nodes on cache-line boundaries: a cJSON node is 64 bytes, so reading a member's links,
 	 * type and name then touches one line, not two (siblings are apart in the block) */
 	bytes = (bytes + 63) / 64 * 64;
-	/* a large record's tree on huge pages (big_alloc.c: the passes over it walk megabytes),
-	 * when cJSON_Delete gives it back through json_hooks.c's free */
-	big = bytes >= FHIR_BIG_MIN && fhir__json_hooks_on();
-	b.nodes = big ? fhir_big_alloc(bytes) : aligned_alloc(64, bytes);
+	b.nodes = aligned_alloc(64, bytes);
 	if (b.nodes == NULL)
 		return NULL; /* then cJSON, under the out-of-memory policy (json_hooks.c) */
 	b.s = s;
@@ -496,10 +492,7 @@ cJSON *fhir__json_parse_block(const char *text, size_t length,
 	p = skip_space(s, b.end);
 	if (new_node(&b) == NULL || parse_value(&b, &b.nodes[0], &p) != 0 ||
 	    skip_space(p, b.end) != b.end) { /* text after the value: cJSON's error */
-		if (big)
-			fhir_big_free(b.nodes);
-		else
-			free(b.nodes);
+		free(b.nodes);
 		return NULL;
 	}
 	/* cJSON_Delete(root) frees the block and nothing below it */

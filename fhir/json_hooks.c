@@ -19,7 +19,6 @@
 #include <sys/mman.h>
 
 #include "fhir.h"
-#include "json_internal.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define POOL_ASAN 1
@@ -56,7 +55,6 @@ static size_t region_fresh;                          /* blocks never used yet st
 static struct pool_block *region_free;               /* released blocks, last released first */
 static size_t region_free_count;                     /* about how many of them are resident */
 static _Thread_local struct fhir_json_pool *current; /* the pool entered on this thread */
-static int hooks_on;                                 /* set once, before threads start */
 
 static int in_region(const void *p)
 {
@@ -142,11 +140,7 @@ static void *must_malloc(size_t size)
 
 static void pool_or_free(void *p)
 {
-	if (in_region(p))
-		return; /* pool memory goes back with its pool */
-	if (fhir_big_owns(p))
-		fhir_big_free(p); /* a large request body's tree (json_block.c) */
-	else
+	if (!in_region(p)) /* pool memory goes back with its pool */
 		free(p);
 }
 
@@ -160,12 +154,6 @@ static void hooks_install(void)
 	if (region != NULL)
 		POISON(region, REGION_BYTES);
 	cJSON_InitHooks(&hooks);
-	__atomic_store_n(&hooks_on, 1, __ATOMIC_RELEASE);
-}
-
-int fhir__json_hooks_on(void)
-{
-	return __atomic_load_n(&hooks_on, __ATOMIC_ACQUIRE);
 }
 
 void fhir_json_hooks_install(void)

@@ -23,10 +23,6 @@
 cJSON *fhir__json_parse_block(const char *text, size_t length,
                               const struct fhir_json_limits *limits);
 
-/* 1 once fhir_json_hooks_install has run (json_hooks.c): cJSON_Delete then frees a tree built
- * on a big block (fhir_big_alloc) the right way, so fhir__json_parse_block may build one. */
-int fhir__json_hooks_on(void);
-
 #define FHIR__JSON_ONES ((uint64_t)0x0101010101010101ULL)
 
 /* The lanes of x (eight bytes, little-endian order) that are not plain, each as its high bit:
