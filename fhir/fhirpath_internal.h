@@ -621,5 +621,8 @@ int fhir__fp_truths_clear(struct fhir__fp_truths *t, size_t max_slots);
 void fhir__fp_truths_reserve(struct fhir__fp_truths **tp, size_t answers);
 /* How many answers memo holds (for tests). */
 size_t fhir__fp_memo_answers(struct fhir_path_memo *memo);
+/* How far memo's answers sit from their home slots (for tests of the table's layout): the sum
+ * over the answers of the slots between home and answer, and in *longest the most. */
+size_t fhir__fp_memo_displacement(struct fhir_path_memo *memo, size_t *longest);
 
 #endif
