@@ -49,6 +49,7 @@ declare -A is_allowed=() is_denied=()
 for call in "${allowed[@]}"; do is_allowed[$call]=1; done
 for call in "${denied[@]}"; do is_denied[$call]=1; done
 families=$(sed -n 's/^RestrictAddressFamilies=//p' "$unit")
+tunables=$(sed -n 's/^Environment=GLIBC_TUNABLES=//p' "$unit") # malloc as the unit sets it
 check "the unit has a system call filter (${#allowed[@]} allowed, ${#denied[@]} denied)" \
 	test "${#allowed[@]}" -gt 100 -a "${#denied[@]}" -gt 10
 check "the unit restricts socket families ($families)" test -n "$families"
@@ -59,7 +60,7 @@ check "the unit restricts socket families ($families)" test -n "$families"
 run() {
 	local name=$1
 	shift
-	(cd "$dir" && NOTIFY_SOCKET="$dir/notify" \
+	(cd "$dir" && NOTIFY_SOCKET="$dir/notify" GLIBC_TUNABLES="$tunables" \
 		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
 		exec strace -f -qq -o "$dir/$name.trace" "$bin" serve --port 0 \
 		--decision-log "$dir/decisions.log" --replay-cache "$dir/replay.log" "$@" \
