@@ -26,6 +26,11 @@ static int month_of(const char *w, size_t n)
 	return 0;
 }
 
+int engine__text_month_word(const char *w)
+{
+	return w != NULL ? month_of(w, strlen(w)) : 0;
+}
+
 /* Words that only join the dates of a period, or say it has not ended ("to date", "ongoing"). */
 static int connector(const char *w, size_t n)
 {

@@ -334,6 +334,10 @@ int *engine__concept_list(const struct engine_vocab *v, const char *ids, struct 
  * period that runs backwards. */
 const char *engine__text_period_start(const char *text, char out[8]);
 
+/* The month (1-12) a lower-case word names, in full or by its first three letters ("nov",
+ * "november", "sept"), else 0; NULL gives 0 (text_dates.c). */
+int engine__text_month_word(const char *w);
+
 /* Marks historical each affirmed concept mention (not a body site) among mentions[0, count) of
  * `text` that a past date written in its clause dates (text_dates.c): "in" or "during" and a
  * year, a month and year or "MM/YYYY" ("during pregnancy in 2022", "In 2018 she had ..."),

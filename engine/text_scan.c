@@ -760,10 +760,13 @@ struct scan {
  * name the limb, not the saddle (H138). The hip and the sacroiliac joint border the saddle, and
  * a waist or the lower back is no limb, so "numb down below the hips" and "numb down below the
  * waist" keep the finding; so does a comma or a dash after it ("numb down below, and can't feel
- * the paper"). */
+ * the paper"). A phrase ending in "bottom" names the sole when "of" and a limb site follow it
+ * ("numb bottom of her foot", "numb around the bottom of his heel"); without "of" ("numb bottom
+ * L leg sciatica") or before the spine or back ("numb bottom of spine") it keeps the finding
+ * (H140). */
 static void limb_below(const struct scan *s, const struct engine_vocab *v)
 {
-	static const char *const place[] = {"below", "beneath", "under", "underneath"};
+	static const char *const place[] = {"below", "beneath", "under", "underneath", "bottom"};
 	static const char *const bordering[] = {"hip", "sacroiliac-joint"};
 	const unsigned parted =
 	    ENGINE_MARK_COMMA | ENGINE_MARK_DASH | ENGINE_MARK_COLON | ENGINE_MARK_CLOSE;
@@ -778,6 +781,12 @@ static void limb_below(const struct scan *s, const struct engine_vocab *v)
 		if (!m->accepted || s->phrases[m->phrase].layer != ENGINE_LAYER_CONCEPT ||
 		    !ENGINE_WORD_LISTED(last->norm, place) || (last->marks & parted))
 			continue;
+		if (strcmp(last->norm, "bottom") == 0) {
+			if (k >= s->ntok || s->toks[k].norm == NULL ||
+			    strcmp(s->toks[k].norm, "of") != 0)
+				continue;
+			k++;
+		}
 		for (int side = 0; side < 2; side++) {
 			while (k < s->ntok && s->toks[k].norm != NULL &&
 			       engine__filler_word(s->toks[k].norm))
@@ -1843,12 +1852,46 @@ static void open_lists(struct scan *s)
 	}
 }
 
+/* The day of the month (1-31) token k writes, as a number or an ordinal ("28", "1st",
+ * "28th"), else 0. */
+static int day_token(const struct scan *s, size_t k)
+{
+	const char *w = k < s->ntok ? s->toks[k].norm : NULL;
+	size_t digits = w != NULL ? strspn(w, "0123456789") : 0;
+	int day;
+
+	if (digits == 0 || digits > 2 || (w[digits] != '\0' && !ordinal_word(w)))
+		return 0;
+	day = atoi(w);
+	return day >= 1 && day <= 31 ? day : 0;
+}
+
+/* Is match x a bare "since" before a day and month written without a year ("since 1st
+ * November", "since 28th Nov", "since 28/11")? Clinicians date the current episode so: the
+ * item is current, as after "since Tuesday" (H140). A number after the month ("since 1st Nov
+ * 2015", "since 28/11/15") or a year alone ("since 2015") is a dated past: no. */
+static int since_day_month(const struct scan *s, const struct match *x)
+{
+	size_t k = x->end;
+	const char *month = k + 1 < s->ntok ? s->toks[k + 1].norm : NULL;
+	const char *after = k + 2 < s->ntok ? s->toks[k + 2].norm : NULL;
+
+	if (x->end != x->start + 1 || strcmp(s->toks[x->start].norm, "since") != 0 ||
+	    day_token(s, k) == 0 || month == NULL)
+		return 0;
+	if (engine__text_month_word(month) == 0 &&
+	    !(strlen(month) <= 2 && strspn(month, "0123456789") == strlen(month) &&
+	      atoi(month) >= 1 && atoi(month) <= 12))
+		return 0;
+	return after == NULL || strspn(after, "0123456789") == 0;
+}
+
 /* Is termination match x a recent-time qualifier ("present" in context.json)? Its own rule
  * says so, or a rule of exactly its words that longest-match resolution set aside: "today",
  * "currently" are listed once as terminations of every scope and again as present qualifiers. */
 static int present_qualifier(const struct scan *s, const struct match *x)
 {
-	if (rule_of(s, x)->present)
+	if (rule_of(s, x)->present || since_day_month(s, x))
 		return 1;
 	for (size_t i = 0; i < s->nm; i++) {
 		const struct match *o = &s->m[i];

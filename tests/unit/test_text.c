@@ -1349,6 +1349,37 @@ static void test_shipped(void)
 	CHECK_STR(status(v, a, "numb down below, and can't feel the paper", "saddle-anaesthesia"),
 	          "affirmed");
 	CHECK_STR(status(v, a, "numb down below the waist", "saddle-anaesthesia"), "affirmed");
+	/* H140: "since" a day and month without a year is the current episode; with a year, or a
+	 * year alone, the item stays history */
+	CHECK_STR(
+	    status(v, a, "PMH: HTN, saddle numbness since 1st November", "saddle-anaesthesia"),
+	    "affirmed");
+	CHECK_STR(status(v, a, "PMH: HTN, saddle numbness since 28/11", "saddle-anaesthesia"),
+	          "affirmed");
+	CHECK_STR(status(v, a, "PMH: HTN, saddle numbness since 28th Nov, OA knees",
+	                 "saddle-anaesthesia"),
+	          "affirmed");
+	CHECK_STR(status(v, a, "PMH: HTN, saddle numbness since 2015", "saddle-anaesthesia"),
+	          "historical");
+	CHECK_STR(status(v, a, "PMH: HTN, CES 2015", "cauda-equina-syndrome"), "historical");
+	CHECK_STR(
+	    status(v, a, "PMH: HTN, saddle numbness since 1st Nov 2015", "saddle-anaesthesia"),
+	    "historical");
+	CHECK_STR(status(v, a, "PMH: HTN, saddle numbness since 28/11/15", "saddle-anaesthesia"),
+	          "historical");
+	CHECK_STR(status(v, a, "PMH: HTN since 1st November, CES 2015", "cauda-equina-syndrome"),
+	          "historical");
+	/* H140: "bottom of" a limb site is the sole, not the saddle */
+	CHECK_STR(status(v, a, "numb bottom of her foot", "saddle-anaesthesia"), "absent");
+	CHECK_STR(status(v, a, "numb bottom of both feet", "saddle-anaesthesia"), "absent");
+	CHECK_STR(status(v, a, "numb around the bottom of his left heel", "saddle-anaesthesia"),
+	          "absent");
+	CHECK_STR(status(v, a, "numb bottom", "saddle-anaesthesia"), "affirmed");
+	CHECK_STR(status(v, a, "numb bottom and can't feel the paper", "saddle-anaesthesia"),
+	          "affirmed");
+	CHECK_STR(status(v, a, "numb bottom L leg sciatica", "saddle-anaesthesia"), "affirmed");
+	CHECK_STR(status(v, a, "numb bottom of spine", "saddle-anaesthesia"), "affirmed");
+	CHECK_STR(status(v, a, "numb bottom of the back", "saddle-anaesthesia"), "affirmed");
 	engine__vocab_free(v);
 out:
 	for (int i = 0; i < 3; i++)
