@@ -943,6 +943,281 @@ static void test_spares(void)
 }
 
 /* The shipped vocabulary reads typical UK record wording as a GP means it. */
+/* The shipped vocabulary's reading of one text: the status of one concept in it (status()).
+ * A table, so that a case is one line of data and a failure names its text. */
+struct shipped_case {
+	const char *text, *concept, *want;
+};
+
+static const struct shipped_case shipped_cases[] = {
+    {"No cauda equina symptoms", "cauda-equina-syndrome", "negated"},
+    /* spelling variants match a phrase written in the other spelling; a misspelt or
+     * neighbouring word is never read as a concept it is one letter from (no typo tolerance) */
+    {"Perineal anesthesia", "saddle-anaesthesia", "affirmed"},
+    {"Denies perineal anesthesia", "saddle-anaesthesia", "negated"},
+    {"Pins & needles in saddle area", "saddle-anaesthesia", "affirmed"},
+    /* composed concepts (concepts.json saddle-sensory-change): a sensory word and a
+     * saddle-area word in either order, joined only by link words, read as one mention with
+     * the sentence's context; anything else between them keeps them apart */
+    {"Perineum feels numb since yesterday", "saddle-anaesthesia", "affirmed"},
+    {"Reduced perianal sensation", "saddle-anaesthesia", "affirmed"},
+    {"Perianal sensation reduced on the left", "saddle-anaesthesia", "affirmed"},
+    {"Genitals have gone a bit numb", "saddle-anaesthesia", "affirmed"},
+    {"No altered sensation around the anus", "saddle-anaesthesia", "negated"},
+    {"Perineal tingling denied", "saddle-anaesthesia", "negated"},
+    {"?reduced perianal sensation", "saddle-anaesthesia", "uncertain"},
+    /* dashQualifier (concepts.json sciatica-left/-right): the problem-list form "Sciatica -
+     * left" is a sided sciatica when the side ends the clause; "L sciatica - R leg normal" does
+     * not make the right leg symptomatic (H136) */
+    {"Sciatica - left", "sciatica-left", "affirmed"},
+    {"Sciatica - R, new episode", "sciatica-right", "affirmed"},
+    {"L sciatica - R leg normal", "sciatica-right", "absent"},
+    {"Left - sciatica", "sciatica-left", "absent"},
+    {"Tingling in feet and perianal pain", "saddle-anaesthesia", "absent"},
+    {"Numb toes, perineal pain", "saddle-anaesthesia", "absent"},
+    {"Perianal sensation: normal", "saddle-anaesthesia", "absent"},
+    {"Reduced anal tone", "saddle-anaesthesia", "absent"},
+    /* a bare adjective beside a place word is no sensory change */
+    {"Reduced vaginal bleeding", "saddle-anaesthesia", "absent"},
+    {"Altered vaginal discharge", "saddle-anaesthesia", "absent"},
+    {"Perianal sensation absent", "saddle-anaesthesia", "affirmed"},
+    {"Suspected spinal tumor", "malignancy", "uncertain"},
+    {"Septicaemia", "systemic-infection", "affirmed"},
+    {"Previous injction helped", "infection", "absent"},
+    {"Had inection at C5/6", "infection", "absent"},
+    {"Lives in a detention centre", "bladder-dysfunction", "absent"},
+    {"Erector spinae plane block", "site:spine", "absent"},
+    {"Injection site infected", "infection", "affirmed"},
+    {"MRI L-spine ?CES", "cauda-equina-syndrome", "uncertain"},
+    /* a '?' ending the sentence queries only the words right before it */
+    {"Cauda equina?", "cauda-equina-syndrome", "uncertain"},
+    {"LBP, saddle numbness?", "saddle-anaesthesia", "uncertain"},
+    {"LBP, saddle numbness?", "back-pain-or-sciatica", "affirmed"},
+    {"Back pain, incontinence?", "back-pain-or-sciatica", "affirmed"},
+    {"Saddle anaesthesia? Yes", "saddle-anaesthesia", "affirmed"},
+    {"Saddle anaesthesia? No", "saddle-anaesthesia", "negated"},
+    /* a label phrase with its answer reads across the question's '?' as across a ':' */
+    {"Landmarks palpable? N", "landmarks-not-identifiable", "affirmed"},
+    {"BMI 44. Landmarks palpable? No", "landmarks-not-identifiable", "affirmed"},
+    {"Landmarks palpable? Y", "landmarks-not-identifiable", "absent"},
+    {"Landmarks palpable?", "landmarks-not-identifiable", "absent"},
+    {"Cauda equina query", "cauda-equina-syndrome", "uncertain"},
+    {"Cauda equina??", "cauda-equina-syndrome", "uncertain"},
+    /* safety-netting names the symptoms to come back with, not symptoms present */
+    {"Red flags explained incl. saddle anaesthesia and new urinary "
+     "retention",
+     "bladder-dysfunction", "hypothetical"},
+    {"New saddle numbness, red flags explained", "saddle-anaesthesia", "affirmed"},
+    {"LBP, saddle numbness query", "back-pain-or-sciatica", "affirmed"},
+    {"Cauda equina symptoms denied", "cauda-equina-syndrome", "negated"},
+    {"CES symptoms negative", "cauda-equina-syndrome", "negated"},
+    /* a denial governs a comma list of short items past its window, not a clause after it */
+    {"Denies fever, night sweats, weight loss, chest pain, SOB, abdominal pain, "
+     "dysuria, haematuria, saddle anaesthesia or urinary retention",
+     "bladder-dysfunction", "negated"},
+    {"Denies trauma, fever, weight loss, night sweats, the pain woke her at "
+     "night on three occasions this week, with numbness in both legs",
+     "bilateral-leg-symptoms", "affirmed"},
+    /* NAD clears the words right before it only */
+    {"Bladder symptoms - NAD", "bladder-dysfunction", "negated"},
+    {"Reduced perianal sensation, abdo NAD", "saddle-anaesthesia", "affirmed"},
+    /* pseudo and double negations (H105) */
+    {"Malignancy not unlikely", "malignancy", "uncertain"},
+    {"No CES red flags other than bilateral leg numbness", "bilateral-leg-symptoms", "affirmed"},
+    {"Pain no longer responding to co-codamol and perineal numbness", "saddle-anaesthesia",
+     "affirmed"},
+    {"No change in bladder or bowel symptoms", "bladder-bowel-dysfunction", "absent"},
+    {"No change in her bilateral leg numbness", "bilateral-leg-symptoms", "affirmed"},
+    /* a denial taken back by a later report of the same finding, not by another finding */
+    {"Saddle numbness was denied at triage but was reported to the GP", "saddle-anaesthesia",
+     "affirmed"},
+    {"Saddle numbness denied but reports leg pain", "saddle-anaesthesia", "negated"},
+    /* a template's answer ends the sentence: "no" then reads backward */
+    {"Saddle anaesthesia: No", "saddle-anaesthesia", "negated"},
+    {"Saddle anaesthesia, no urinary symptoms", "saddle-anaesthesia", "affirmed"},
+    /* one side word inside a concept phrase goes to the site, not against the phrase */
+    {"Swelling of left forearm", "soft-tissue-lump", "affirmed"},
+    /* a template label left blank is an unanswered question; a conditional reaches over the
+     * triggers inside it */
+    {"Saddle anaesthesia:\nUrinary retention: no", "saddle-anaesthesia", "hypothetical"},
+    {"If no better in 6/52, bloods to exclude myeloma", "malignancy", "hypothetical"},
+    {"No recent trauma or fever, new saddle numbness since Friday", "saddle-anaesthesia",
+     "affirmed"},
+    {"CES screen: [ ] saddle numbness [ ] new urinary retention [x] none", "bladder-dysfunction",
+     "negated"},
+    /* "#" is the UK shorthand for fracture; "incl." ends no sentence */
+    {"# tibial plateau 2019", "fracture", "affirmed"},
+    {"Risks discussed incl. flare, infection, tendon rupture", "serious-adverse-effect",
+     "hypothetical"},
+    /* "negative" is both a result (a concept) and a post-negation trigger */
+    {"Thigh thrust: negative", "negative", "affirmed"},
+    {"Safety netted re CES symptoms", "cauda-equina-syndrome", "absent"},
+    {"Denies saddle anaesthesia or urinary retention", "saddle-anaesthesia", "negated"},
+    {"Denies saddle anaesthesia or urinary retention", "bladder-dysfunction", "negated"},
+    {"Landmarks easily palpated, no difficulty", "landmarks-not-identifiable", "absent"},
+    {"Unable to palpate landmarks due to body habitus", "landmarks-not-identifiable", "affirmed"},
+    {"Suspected malignant neoplasm", "malignancy", "uncertain"},
+    {"Breast ca 2012, discharged from oncology", "oncology-care", "absent"},
+    {"Knee injection - US guided", "ultrasound-guidance", "affirmed"},
+    /* a procedure the patient could not tolerate is distress; "helping" is relief */
+    {"Attempt abandoned - patient unable to tolerate", "procedural-distress", "affirmed"},
+    {"Physio helping, pain 4/10 from 8/10", "relief", "affirmed"},
+    /* a result of the other polarity ends a post-negation's scope in a list of results */
+    {"FABER positive, thigh thrust negative", "positive", "affirmed"},
+    {"FABER positive, thigh thrust negative", "negative", "affirmed"},
+    {"Thigh thrust not positive", "positive", "negated"},
+    {"FABER negative", "provocation-test", "negated"},
+    /* a referral or plan whose object is queried names a suspicion; a conditional does not */
+    {"Urgent referral for ?cancer", "malignancy", "uncertain"},
+    {"?CES - MRI pending", "cauda-equina-syndrome", "uncertain"},
+    {"Referral for physio", "physiotherapy", "hypothetical"},
+    {"If develops ?CES symptoms attend ED", "cauda-equina-syndrome", "hypothetical"},
+    /* "back pain resolved" is a good response and still names the back pain */
+    {"Back pain resolved, discharged", "good-response", "affirmed"},
+    {"Back pain resolved, discharged", "back-pain-or-sciatica", "affirmed"},
+    {"Physio not helping", "relief", "absent"},
+    /* 'no pain' (a good response) does not take a longer phrase it starts: no relief, no
+     * painkillers; 'for DVT' (treatment) not 'for DVT prophylaxis'; 'Ca' with a year is cancer
+     */
+    {"No pain relief from the injection", "no-relief", "affirmed"},
+    {"No pain relief from the injection", "good-response", "absent"},
+    {"No pain relief from the injection", "relief", "absent"},
+    {"No pain medication tried", "good-response", "absent"},
+    {"Enoxaparin 40 mg SC OD for DVT prophylaxis", "treatment-dose", "absent"},
+    /* two prophylaxis mentions: the dose with its route ("40 mg SC OD") and the indication */
+    {"Enoxaparin 40 mg SC OD for DVT prophylaxis", "vte-prophylaxis", "several"},
+    {"Enoxaparin for DVT prophylaxis", "treatment-dose", "absent"},
+    {"Enoxaparin for DVT prophylaxis", "vte-prophylaxis", "affirmed"},
+    {"Enoxaparin 40 mg SC twice daily", "vte-prophylaxis", "absent"},
+    {"Asked for pain relief medication", "analgesic", "affirmed"},
+    {"h/o Ca 2010", "malignancy", "historical"},
+    {"Adj Ca 2.45", "malignancy", "absent"},
+    /* 'now resolved', like 'resolved', makes a past condition */
+    {"Fracture of tibial plateau, now resolved", "fracture", "historical"},
+    {"Cellulitis now resolved", "infection", "historical"},
+    /* 'past' right before a condition is history; 'over the past 3 months' is recent */
+    {"Past sciatica", "back-pain-or-sciatica", "historical"},
+    {"Over the past 3 months, saddle numbness", "saddle-anaesthesia", "affirmed"},
+    {"Past week: new urinary retention", "bladder-dysfunction", "affirmed"},
+    {"Physio not helping", "no-relief", "affirmed"},
+    /* what a refusal is about decides what is refused (a concept's "object"): the treatment
+     * named after it, else the one before it */
+    {"Declined referral to physio", "unwilling", "absent"},
+    {"Declined referral to physio", "unwilling-other-treatment", "affirmed"},
+    {"Physio declined", "unwilling", "absent"},
+    {"Physio declined", "declined", "affirmed"},
+    {"Refuses injection, prefers physio", "unwilling", "affirmed"},
+    /* a phrase that names its own object is about it, whatever follows */
+    {"Would rather not have an injection, prefers to continue physio", "unwilling", "affirmed"},
+    {"Facet injection discussed - declined", "unwilling", "affirmed"},
+    {"Declined", "unwilling", "affirmed"},
+    /* lists (README "Lists"): the modifier that introduces one governs its items */
+    {"Red flag screen negative (saddle anaesthesia, urinary retention, faecal "
+     "incontinence)",
+     "bowel-dysfunction", "negated"},
+    {"Attend A&E immediately if: saddle numbness; loss of bladder control", "bladder-dysfunction",
+     "hypothetical"},
+    {"No saddle anaesthesia; new urinary retention", "bladder-dysfunction", "affirmed"},
+    {"Infection screen negative, new saddle numbness", "saddle-anaesthesia", "affirmed"},
+    {"Red flags: nil \xe2\x80\x93 saddle anaesthesia; urinary retention", "bladder-dysfunction",
+     "negated"},
+    /* a label's answer reads back over its own item only, and a label is decided by its own
+     * answer, not by a trigger of the item before it */
+    {"Saddle anaesthesia: no, urinary retention: yes", "saddle-anaesthesia", "negated"},
+    {"Saddle anaesthesia: no, urinary retention: yes", "bladder-dysfunction", "affirmed"},
+    {"Saddle anaesthesia - no, urinary retention - yes", "bladder-dysfunction", "affirmed"},
+    {"No saddle anaesthesia, urinary retention: present", "bladder-dysfunction", "affirmed"},
+    {"LBP, saddle anaesthesia: no, bladder: normal", "back-pain-or-sciatica", "affirmed"},
+    {"Red flags: no saddle anaesthesia, no retention", "saddle-anaesthesia", "negated"},
+    /* answer boxes after a label, and N/A (audit H139) */
+    {"Saddle anaesthesia: Yes [ ] No [x]", "saddle-anaesthesia", "negated"},
+    {"Saddle anaesthesia: [ ] Yes [x] No", "saddle-anaesthesia", "negated"},
+    {"Saddle anaesthesia: Yes [x] No [ ]", "saddle-anaesthesia", "affirmed"},
+    {"Saddle anaesthesia: No [ ] Yes [x]", "saddle-anaesthesia", "affirmed"},
+    {"Bowel dysfunction: N/A", "bowel-dysfunction", "negated"},
+    /* template questions left unanswered ask; a lone or in-sentence '?' suspects */
+    {"Red flag questions:\nSaddle anaesthesia?\nSexual dysfunction?", "saddle-anaesthesia",
+     "hypothetical"},
+    {"Saddle anaesthesia? No\nUrinary retention?", "bladder-dysfunction", "hypothetical"},
+    {"Saddle anaesthesia?", "saddle-anaesthesia", "uncertain"},
+    {"LBP, bilateral sciatica?\nRetention? No", "bilateral-sciatica", "uncertain"},
+    {"Impression:\nCauda equina?\nDiscitis?", "cauda-equina-syndrome", "uncertain"},
+    /* in a history list an item's own present-tense qualifier ("(on X)", "on X", "lifelong
+     * X") makes that item current and ends nothing: the items after it are still history */
+    {"PMH: AF (on apixaban), CES 2015", "anticoagulant", "affirmed"},
+    {"PMH: AF (on apixaban), CES 2015", "cauda-equina-syndrome", "historical"},
+    {"PMHx: PE on rivaroxaban, HTN, CES 2015", "anticoagulant", "affirmed"},
+    {"PMHx: PE on rivaroxaban, HTN, CES 2015", "cauda-equina-syndrome", "historical"},
+    {"PMH - DVT x2 (lifelong warfarin), CES 2015", "anticoagulant", "affirmed"},
+    {"PMH: AF (previously on apixaban), HTN", "anticoagulant", "historical"},
+    {"PMH: CES 2015 (but new saddle numbness), HTN", "saddle-anaesthesia", "affirmed"},
+    /* audit H133: "Background:" heads a history list as "PMH:" does, but spares the drugs
+     * taken now, in its list too; the list ends at its full stop */
+    {"Background: HTN, CES 2015", "cauda-equina-syndrome", "historical"},
+    {"Background: AF, apixaban 5mg bd", "anticoagulant", "affirmed"},
+    {"Background: HTN. New saddle numbness", "saddle-anaesthesia", "affirmed"},
+    {"Background pain, saddle numbness since Friday", "saddle-anaesthesia", "affirmed"},
+    /* "at the time" dates a past course; "at the time of" names a moment */
+    {"PMH: DVT 2018 - on warfarin at the time for 6/12", "anticoagulant", "historical"},
+    {"On apixaban at the time of referral", "anticoagulant", "affirmed"},
+    /* an aside between commas after "has not," keeps the negation; a bare "No," does not */
+    {"She has not, at any point since the onset of her back pain in June, "
+     "noticed any numbness around her back passage.",
+     "saddle-anaesthesia", "negated"},
+    {"No, since Tuesday saddle numbness and retention", "saddle-anaesthesia", "affirmed"},
+    {"She has not, since Monday, noticed weakness but has saddle numbness", "saddle-anaesthesia",
+     "affirmed"},
+    /* ", which resolved" takes back its antecedent clause, not a coordinated finding */
+    {"He had urinary retention following an inguinal hernia repair, which "
+     "resolved with catheterisation.",
+     "bladder-dysfunction", "historical"},
+    {"New saddle numbness and leg pain, which settled with co-codamol", "saddle-anaesthesia",
+     "affirmed"},
+    /* a dated "hx": history only when a year follows the finding, and no list */
+    {"hx prostate cancer 2016, night pain", "malignancy", "historical"},
+    {"Hx saddle numbness since yesterday", "saddle-anaesthesia", "affirmed"},
+    {"Hx saddle numbness since 2019", "saddle-anaesthesia", "affirmed"},
+    {"Hx: 3/7 LBP, saddle numbness", "saddle-anaesthesia", "affirmed"},
+    /* ", under <team>" is a clause of its own */
+    {"Lung cancer - declined surgery, under the oncologists", "oncology-care", "affirmed"},
+    /* H138: a recent-time qualifier after a history-list item makes its whole item current;
+     * the other items, an old date and "for years" stay history */
+    {"PMH: HTN, saddle numbness since yesterday", "saddle-anaesthesia", "affirmed"},
+    {"Background: HTN, saddle numbness x2 days", "saddle-anaesthesia", "affirmed"},
+    {"Background - lives alone, saddle numbness x 3/7", "saddle-anaesthesia", "affirmed"},
+    {"PMH: HTN, saddle numbness today", "saddle-anaesthesia", "affirmed"},
+    {"PMH: HTN; urinary retention over the last 48 hours", "bladder-dysfunction", "affirmed"},
+    {"PMH: CES 2015, saddle numbness for 2 days", "cauda-equina-syndrome", "historical"},
+    {"PMH: HTN, CES 3/7/2015", "cauda-equina-syndrome", "historical"},
+    {"PMH: HTN, CES 2015 now asymptomatic", "cauda-equina-syndrome", "historical"},
+    {"PMH: HTN, saddle numbness for years", "saddle-anaesthesia", "historical"},
+    {"No saddle numbness x2 days", "saddle-anaesthesia", "negated"},
+    /* H138: "down below" followed by a limb site is the limb, not the saddle */
+    {"numb down below the knee", "saddle-anaesthesia", "absent"},
+    {"tingling down below her left ankle", "saddle-anaesthesia", "absent"},
+    {"numb down below, and can't feel the paper", "saddle-anaesthesia", "affirmed"},
+    {"numb down below the waist", "saddle-anaesthesia", "affirmed"},
+    /* H140: "since" a day and month without a year is the current episode; with a year, or a
+     * year alone, the item stays history */
+    {"PMH: HTN, saddle numbness since 1st November", "saddle-anaesthesia", "affirmed"},
+    {"PMH: HTN, saddle numbness since 28/11", "saddle-anaesthesia", "affirmed"},
+    {"PMH: HTN, saddle numbness since 28th Nov, OA knees", "saddle-anaesthesia", "affirmed"},
+    {"PMH: HTN, saddle numbness since 2015", "saddle-anaesthesia", "historical"},
+    {"PMH: HTN, CES 2015", "cauda-equina-syndrome", "historical"},
+    {"PMH: HTN, saddle numbness since 1st Nov 2015", "saddle-anaesthesia", "historical"},
+    {"PMH: HTN, saddle numbness since 28/11/15", "saddle-anaesthesia", "historical"},
+    {"PMH: HTN since 1st November, CES 2015", "cauda-equina-syndrome", "historical"},
+    /* H140: "bottom of" a limb site is the sole, not the saddle */
+    {"numb bottom of her foot", "saddle-anaesthesia", "absent"},
+    {"numb bottom of both feet", "saddle-anaesthesia", "absent"},
+    {"numb around the bottom of his left heel", "saddle-anaesthesia", "absent"},
+    {"numb bottom", "saddle-anaesthesia", "affirmed"},
+    {"numb bottom and can't feel the paper", "saddle-anaesthesia", "affirmed"},
+    {"numb bottom L leg sciatica", "saddle-anaesthesia", "affirmed"},
+    {"numb bottom of spine", "saddle-anaesthesia", "affirmed"},
+    {"numb bottom of the back", "saddle-anaesthesia", "affirmed"},
+};
+
 static void test_shipped(void)
 {
 	char path[512];
@@ -963,155 +1238,16 @@ static void test_shipped(void)
 		goto out;
 	v = vocab_of(texts[0], texts[1], texts[2], &errors);
 	OK(errors == 0);
-	CHECK_STR(status(v, a, "No cauda equina symptoms", "cauda-equina-syndrome"), "negated");
-	/* spelling variants match a phrase written in the other spelling; a misspelt or
-	 * neighbouring word is never read as a concept it is one letter from (no typo tolerance) */
-	CHECK_STR(status(v, a, "Perineal anesthesia", "saddle-anaesthesia"), "affirmed");
-	CHECK_STR(status(v, a, "Denies perineal anesthesia", "saddle-anaesthesia"), "negated");
-	CHECK_STR(status(v, a, "Pins & needles in saddle area", "saddle-anaesthesia"), "affirmed");
-	/* composed concepts (concepts.json saddle-sensory-change): a sensory word and a
-	 * saddle-area word in either order, joined only by link words, read as one mention with
-	 * the sentence's context; anything else between them keeps them apart */
-	CHECK_STR(status(v, a, "Perineum feels numb since yesterday", "saddle-anaesthesia"),
-	          "affirmed");
-	CHECK_STR(status(v, a, "Reduced perianal sensation", "saddle-anaesthesia"), "affirmed");
-	CHECK_STR(status(v, a, "Perianal sensation reduced on the left", "saddle-anaesthesia"),
-	          "affirmed");
-	CHECK_STR(status(v, a, "Genitals have gone a bit numb", "saddle-anaesthesia"), "affirmed");
-	CHECK_STR(status(v, a, "No altered sensation around the anus", "saddle-anaesthesia"),
-	          "negated");
-	CHECK_STR(status(v, a, "Perineal tingling denied", "saddle-anaesthesia"), "negated");
-	CHECK_STR(status(v, a, "?reduced perianal sensation", "saddle-anaesthesia"), "uncertain");
-	/* dashQualifier (concepts.json sciatica-left/-right): the problem-list form "Sciatica -
-	 * left" is a sided sciatica when the side ends the clause; "L sciatica - R leg normal" does
-	 * not make the right leg symptomatic (H136) */
-	CHECK_STR(status(v, a, "Sciatica - left", "sciatica-left"), "affirmed");
-	CHECK_STR(status(v, a, "Sciatica - R, new episode", "sciatica-right"), "affirmed");
-	CHECK_STR(status(v, a, "L sciatica - R leg normal", "sciatica-right"), "absent");
-	CHECK_STR(status(v, a, "Left - sciatica", "sciatica-left"), "absent");
-	CHECK_STR(status(v, a, "Tingling in feet and perianal pain", "saddle-anaesthesia"),
-	          "absent");
-	CHECK_STR(status(v, a, "Numb toes, perineal pain", "saddle-anaesthesia"), "absent");
-	CHECK_STR(status(v, a, "Perianal sensation: normal", "saddle-anaesthesia"), "absent");
-	CHECK_STR(status(v, a, "Reduced anal tone", "saddle-anaesthesia"), "absent");
-	/* a bare adjective beside a place word is no sensory change */
-	CHECK_STR(status(v, a, "Reduced vaginal bleeding", "saddle-anaesthesia"), "absent");
-	CHECK_STR(status(v, a, "Altered vaginal discharge", "saddle-anaesthesia"), "absent");
-	CHECK_STR(status(v, a, "Perianal sensation absent", "saddle-anaesthesia"), "affirmed");
-	CHECK_STR(status(v, a, "Suspected spinal tumor", "malignancy"), "uncertain");
-	CHECK_STR(status(v, a, "Septicaemia", "systemic-infection"), "affirmed");
-	CHECK_STR(status(v, a, "Previous injction helped", "infection"), "absent");
-	CHECK_STR(status(v, a, "Had inection at C5/6", "infection"), "absent");
-	CHECK_STR(status(v, a, "Lives in a detention centre", "bladder-dysfunction"), "absent");
-	CHECK_STR(status(v, a, "Erector spinae plane block", "site:spine"), "absent");
-	CHECK_STR(status(v, a, "Injection site infected", "infection"), "affirmed");
-	CHECK_STR(status(v, a, "MRI L-spine ?CES", "cauda-equina-syndrome"), "uncertain");
-	/* a '?' ending the sentence queries only the words right before it */
-	CHECK_STR(status(v, a, "Cauda equina?", "cauda-equina-syndrome"), "uncertain");
-	CHECK_STR(status(v, a, "LBP, saddle numbness?", "saddle-anaesthesia"), "uncertain");
-	CHECK_STR(status(v, a, "LBP, saddle numbness?", "back-pain-or-sciatica"), "affirmed");
-	CHECK_STR(status(v, a, "Back pain, incontinence?", "back-pain-or-sciatica"), "affirmed");
-	CHECK_STR(status(v, a, "Saddle anaesthesia? Yes", "saddle-anaesthesia"), "affirmed");
-	CHECK_STR(status(v, a, "Saddle anaesthesia? No", "saddle-anaesthesia"), "negated");
-	/* a label phrase with its answer reads across the question's '?' as across a ':' */
-	CHECK_STR(status(v, a, "Landmarks palpable? N", "landmarks-not-identifiable"), "affirmed");
-	CHECK_STR(status(v, a, "BMI 44. Landmarks palpable? No", "landmarks-not-identifiable"),
-	          "affirmed");
-	CHECK_STR(status(v, a, "Landmarks palpable? Y", "landmarks-not-identifiable"), "absent");
-	CHECK_STR(status(v, a, "Landmarks palpable?", "landmarks-not-identifiable"), "absent");
-	CHECK_STR(status(v, a, "Cauda equina query", "cauda-equina-syndrome"), "uncertain");
-	CHECK_STR(status(v, a, "Cauda equina??", "cauda-equina-syndrome"), "uncertain");
-	/* safety-netting names the symptoms to come back with, not symptoms present */
-	CHECK_STR(status(v, a,
-	                 "Red flags explained incl. saddle anaesthesia and new urinary "
-	                 "retention",
-	                 "bladder-dysfunction"),
-	          "hypothetical");
-	CHECK_STR(status(v, a, "New saddle numbness, red flags explained", "saddle-anaesthesia"),
-	          "affirmed");
-	CHECK_STR(status(v, a, "LBP, saddle numbness query", "back-pain-or-sciatica"), "affirmed");
-	CHECK_STR(status(v, a, "Cauda equina symptoms denied", "cauda-equina-syndrome"), "negated");
-	CHECK_STR(status(v, a, "CES symptoms negative", "cauda-equina-syndrome"), "negated");
-	/* a denial governs a comma list of short items past its window, not a clause after it */
-	CHECK_STR(
-	    status(v, a,
-	           "Denies fever, night sweats, weight loss, chest pain, SOB, abdominal pain, "
-	           "dysuria, haematuria, saddle anaesthesia or urinary retention",
-	           "bladder-dysfunction"),
-	    "negated");
-	CHECK_STR(status(v, a,
-	                 "Denies trauma, fever, weight loss, night sweats, the pain woke her at "
-	                 "night on three occasions this week, with numbness in both legs",
-	                 "bilateral-leg-symptoms"),
-	          "affirmed");
-	/* NAD clears the words right before it only */
-	CHECK_STR(status(v, a, "Bladder symptoms - NAD", "bladder-dysfunction"), "negated");
-	CHECK_STR(status(v, a, "Reduced perianal sensation, abdo NAD", "saddle-anaesthesia"),
-	          "affirmed");
-	/* pseudo and double negations (H105) */
-	CHECK_STR(status(v, a, "Malignancy not unlikely", "malignancy"), "uncertain");
-	CHECK_STR(status(v, a, "No CES red flags other than bilateral leg numbness",
-	                 "bilateral-leg-symptoms"),
-	          "affirmed");
-	CHECK_STR(status(v, a, "Pain no longer responding to co-codamol and perineal numbness",
-	                 "saddle-anaesthesia"),
-	          "affirmed");
-	CHECK_STR(
-	    status(v, a, "No change in bladder or bowel symptoms", "bladder-bowel-dysfunction"),
-	    "absent");
-	CHECK_STR(status(v, a, "No change in her bilateral leg numbness", "bilateral-leg-symptoms"),
-	          "affirmed");
-	/* a denial taken back by a later report of the same finding, not by another finding */
-	CHECK_STR(status(v, a, "Saddle numbness was denied at triage but was reported to the GP",
-	                 "saddle-anaesthesia"),
-	          "affirmed");
-	CHECK_STR(status(v, a, "Saddle numbness denied but reports leg pain", "saddle-anaesthesia"),
-	          "negated");
-	/* a template's answer ends the sentence: "no" then reads backward */
-	CHECK_STR(status(v, a, "Saddle anaesthesia: No", "saddle-anaesthesia"), "negated");
-	CHECK_STR(status(v, a, "Saddle anaesthesia, no urinary symptoms", "saddle-anaesthesia"),
-	          "affirmed");
-	/* one side word inside a concept phrase goes to the site, not against the phrase */
-	CHECK_STR(status(v, a, "Swelling of left forearm", "soft-tissue-lump"), "affirmed");
+	for (size_t i = 0; i < sizeof(shipped_cases) / sizeof(shipped_cases[0]); i++) {
+		const struct shipped_case *c = &shipped_cases[i];
+		const char *got = status(v, a, c->text, c->concept);
+
+		CHECK(strcmp(got, c->want) == 0, "'%s' %s: got '%s', want '%s'", c->text,
+		      c->concept, got, c->want);
+	}
 	OK(side(v, a, "Swelling of left forearm", "forearm") == ENGINE_SIDE_LEFT);
-	/* a template label left blank is an unanswered question; a conditional reaches over the
-	 * triggers inside it */
-	CHECK_STR(status(v, a, "Saddle anaesthesia:\nUrinary retention: no", "saddle-anaesthesia"),
-	          "hypothetical");
-	CHECK_STR(status(v, a, "If no better in 6/52, bloods to exclude myeloma", "malignancy"),
-	          "hypothetical");
-	CHECK_STR(status(v, a, "No recent trauma or fever, new saddle numbness since Friday",
-	                 "saddle-anaesthesia"),
-	          "affirmed");
 	/* template check boxes: "[ ]" unticked, "[x]" ticked */
 	CHECK_STR(tokens(a, "[ ] saddle [x] none"), "\xe2\x98\x90 saddle \xe2\x98\x91 none");
-	CHECK_STR(status(v, a, "CES screen: [ ] saddle numbness [ ] new urinary retention [x] none",
-	                 "bladder-dysfunction"),
-	          "negated");
-	/* "#" is the UK shorthand for fracture; "incl." ends no sentence */
-	CHECK_STR(status(v, a, "# tibial plateau 2019", "fracture"), "affirmed");
-	CHECK_STR(status(v, a, "Risks discussed incl. flare, infection, tendon rupture",
-	                 "serious-adverse-effect"),
-	          "hypothetical");
-	/* "negative" is both a result (a concept) and a post-negation trigger */
-	CHECK_STR(status(v, a, "Thigh thrust: negative", "negative"), "affirmed");
-	CHECK_STR(status(v, a, "Safety netted re CES symptoms", "cauda-equina-syndrome"), "absent");
-	CHECK_STR(
-	    status(v, a, "Denies saddle anaesthesia or urinary retention", "saddle-anaesthesia"),
-	    "negated");
-	CHECK_STR(
-	    status(v, a, "Denies saddle anaesthesia or urinary retention", "bladder-dysfunction"),
-	    "negated");
-	CHECK_STR(
-	    status(v, a, "Landmarks easily palpated, no difficulty", "landmarks-not-identifiable"),
-	    "absent");
-	CHECK_STR(status(v, a, "Unable to palpate landmarks due to body habitus",
-	                 "landmarks-not-identifiable"),
-	          "affirmed");
-	CHECK_STR(status(v, a, "Suspected malignant neoplasm", "malignancy"), "uncertain");
-	CHECK_STR(status(v, a, "Breast ca 2012, discharged from oncology", "oncology-care"),
-	          "absent");
-	CHECK_STR(status(v, a, "Knee injection - US guided", "ultrasound-guidance"), "affirmed");
 	OK(side(v, a, "KNEE INJECTION \xe2\x80\x93 US GUIDED (R)", "knee") == ENGINE_SIDE_RIGHT);
 	OK(side(v, a, "Fracture of acetabulum, left", "hip") == ENGINE_SIDE_LEFT);
 	OK(side(v, a, "L4/5 facet joint injection", "lumbar-spine") == 0);
@@ -1123,109 +1259,6 @@ static void test_shipped(void)
 	OK(side(v, a, "R #NOF 2016 - DHS", "hip") == ENGINE_SIDE_RIGHT);
 	OK(side(v, a, "L ?scaphoid fracture", "wrist") == ENGINE_SIDE_LEFT);
 	OK(side(v, a, "R knee pain, # NOF", "hip") == 0);
-	/* a procedure the patient could not tolerate is distress; "helping" is relief */
-	CHECK_STR(
-	    status(v, a, "Attempt abandoned - patient unable to tolerate", "procedural-distress"),
-	    "affirmed");
-	CHECK_STR(status(v, a, "Physio helping, pain 4/10 from 8/10", "relief"), "affirmed");
-	/* a result of the other polarity ends a post-negation's scope in a list of results */
-	CHECK_STR(status(v, a, "FABER positive, thigh thrust negative", "positive"), "affirmed");
-	CHECK_STR(status(v, a, "FABER positive, thigh thrust negative", "negative"), "affirmed");
-	CHECK_STR(status(v, a, "Thigh thrust not positive", "positive"), "negated");
-	CHECK_STR(status(v, a, "FABER negative", "provocation-test"), "negated");
-	/* a referral or plan whose object is queried names a suspicion; a conditional does not */
-	CHECK_STR(status(v, a, "Urgent referral for ?cancer", "malignancy"), "uncertain");
-	CHECK_STR(status(v, a, "?CES - MRI pending", "cauda-equina-syndrome"), "uncertain");
-	CHECK_STR(status(v, a, "Referral for physio", "physiotherapy"), "hypothetical");
-	CHECK_STR(status(v, a, "If develops ?CES symptoms attend ED", "cauda-equina-syndrome"),
-	          "hypothetical");
-	/* "back pain resolved" is a good response and still names the back pain */
-	CHECK_STR(status(v, a, "Back pain resolved, discharged", "good-response"), "affirmed");
-	CHECK_STR(status(v, a, "Back pain resolved, discharged", "back-pain-or-sciatica"),
-	          "affirmed");
-	CHECK_STR(status(v, a, "Physio not helping", "relief"), "absent");
-	/* 'no pain' (a good response) does not take a longer phrase it starts: no relief, no
-	 * painkillers; 'for DVT' (treatment) not 'for DVT prophylaxis'; 'Ca' with a year is cancer
-	 */
-	CHECK_STR(status(v, a, "No pain relief from the injection", "no-relief"), "affirmed");
-	CHECK_STR(status(v, a, "No pain relief from the injection", "good-response"), "absent");
-	CHECK_STR(status(v, a, "No pain relief from the injection", "relief"), "absent");
-	CHECK_STR(status(v, a, "No pain medication tried", "good-response"), "absent");
-	CHECK_STR(status(v, a, "Enoxaparin 40 mg SC OD for DVT prophylaxis", "treatment-dose"),
-	          "absent");
-	/* two prophylaxis mentions: the dose with its route ("40 mg SC OD") and the indication */
-	CHECK_STR(status(v, a, "Enoxaparin 40 mg SC OD for DVT prophylaxis", "vte-prophylaxis"),
-	          "several");
-	CHECK_STR(status(v, a, "Enoxaparin for DVT prophylaxis", "treatment-dose"), "absent");
-	CHECK_STR(status(v, a, "Enoxaparin for DVT prophylaxis", "vte-prophylaxis"), "affirmed");
-	CHECK_STR(status(v, a, "Enoxaparin 40 mg SC twice daily", "vte-prophylaxis"), "absent");
-	CHECK_STR(status(v, a, "Asked for pain relief medication", "analgesic"), "affirmed");
-	CHECK_STR(status(v, a, "h/o Ca 2010", "malignancy"), "historical");
-	CHECK_STR(status(v, a, "Adj Ca 2.45", "malignancy"), "absent");
-	/* 'now resolved', like 'resolved', makes a past condition */
-	CHECK_STR(status(v, a, "Fracture of tibial plateau, now resolved", "fracture"),
-	          "historical");
-	CHECK_STR(status(v, a, "Cellulitis now resolved", "infection"), "historical");
-	/* 'past' right before a condition is history; 'over the past 3 months' is recent */
-	CHECK_STR(status(v, a, "Past sciatica", "back-pain-or-sciatica"), "historical");
-	CHECK_STR(status(v, a, "Over the past 3 months, saddle numbness", "saddle-anaesthesia"),
-	          "affirmed");
-	CHECK_STR(status(v, a, "Past week: new urinary retention", "bladder-dysfunction"),
-	          "affirmed");
-	CHECK_STR(status(v, a, "Physio not helping", "no-relief"), "affirmed");
-	/* what a refusal is about decides what is refused (a concept's "object"): the treatment
-	 * named after it, else the one before it */
-	CHECK_STR(status(v, a, "Declined referral to physio", "unwilling"), "absent");
-	CHECK_STR(status(v, a, "Declined referral to physio", "unwilling-other-treatment"),
-	          "affirmed");
-	CHECK_STR(status(v, a, "Physio declined", "unwilling"), "absent");
-	CHECK_STR(status(v, a, "Physio declined", "declined"), "affirmed");
-	CHECK_STR(status(v, a, "Refuses injection, prefers physio", "unwilling"), "affirmed");
-	/* a phrase that names its own object is about it, whatever follows */
-	CHECK_STR(status(v, a, "Would rather not have an injection, prefers to continue physio",
-	                 "unwilling"),
-	          "affirmed");
-	CHECK_STR(status(v, a, "Facet injection discussed - declined", "unwilling"), "affirmed");
-	CHECK_STR(status(v, a, "Declined", "unwilling"), "affirmed");
-	/* lists (README "Lists"): the modifier that introduces one governs its items */
-	CHECK_STR(status(v, a,
-	                 "Red flag screen negative (saddle anaesthesia, urinary retention, faecal "
-	                 "incontinence)",
-	                 "bowel-dysfunction"),
-	          "negated");
-	CHECK_STR(status(v, a,
-	                 "Attend A&E immediately if: saddle numbness; loss of bladder control",
-	                 "bladder-dysfunction"),
-	          "hypothetical");
-	CHECK_STR(
-	    status(v, a, "No saddle anaesthesia; new urinary retention", "bladder-dysfunction"),
-	    "affirmed");
-	CHECK_STR(
-	    status(v, a, "Infection screen negative, new saddle numbness", "saddle-anaesthesia"),
-	    "affirmed");
-	CHECK_STR(status(v, a, "Red flags: nil \xe2\x80\x93 saddle anaesthesia; urinary retention",
-	                 "bladder-dysfunction"),
-	          "negated");
-	/* a label's answer reads back over its own item only, and a label is decided by its own
-	 * answer, not by a trigger of the item before it */
-	CHECK_STR(
-	    status(v, a, "Saddle anaesthesia: no, urinary retention: yes", "saddle-anaesthesia"),
-	    "negated");
-	CHECK_STR(
-	    status(v, a, "Saddle anaesthesia: no, urinary retention: yes", "bladder-dysfunction"),
-	    "affirmed");
-	CHECK_STR(
-	    status(v, a, "Saddle anaesthesia - no, urinary retention - yes", "bladder-dysfunction"),
-	    "affirmed");
-	CHECK_STR(status(v, a, "No saddle anaesthesia, urinary retention: present",
-	                 "bladder-dysfunction"),
-	          "affirmed");
-	CHECK_STR(
-	    status(v, a, "LBP, saddle anaesthesia: no, bladder: normal", "back-pain-or-sciatica"),
-	    "affirmed");
-	CHECK_STR(
-	    status(v, a, "Red flags: no saddle anaesthesia, no retention", "saddle-anaesthesia"),
-	    "negated");
 	/* a negation restating its label's concept answers the label (audit H139) */
 	CHECK_STR(nth_status(v, a, "Infection: No current infection", "infection", 0), "negated");
 	CHECK_STR(
@@ -1237,149 +1270,6 @@ static void test_shipped(void)
 	                     "Bladder dysfunction: no bladder dysfunction\nSaddle anaesthesia: yes",
 	                     "saddle-anaesthesia", 0),
 	          "affirmed");
-	/* answer boxes after a label, and N/A (audit H139) */
-	CHECK_STR(status(v, a, "Saddle anaesthesia: Yes [ ] No [x]", "saddle-anaesthesia"),
-	          "negated");
-	CHECK_STR(status(v, a, "Saddle anaesthesia: [ ] Yes [x] No", "saddle-anaesthesia"),
-	          "negated");
-	CHECK_STR(status(v, a, "Saddle anaesthesia: Yes [x] No [ ]", "saddle-anaesthesia"),
-	          "affirmed");
-	CHECK_STR(status(v, a, "Saddle anaesthesia: No [ ] Yes [x]", "saddle-anaesthesia"),
-	          "affirmed");
-	CHECK_STR(status(v, a, "Bowel dysfunction: N/A", "bowel-dysfunction"), "negated");
-	/* template questions left unanswered ask; a lone or in-sentence '?' suspects */
-	CHECK_STR(status(v, a, "Red flag questions:\nSaddle anaesthesia?\nSexual dysfunction?",
-	                 "saddle-anaesthesia"),
-	          "hypothetical");
-	CHECK_STR(status(v, a, "Saddle anaesthesia? No\nUrinary retention?", "bladder-dysfunction"),
-	          "hypothetical");
-	CHECK_STR(status(v, a, "Saddle anaesthesia?", "saddle-anaesthesia"), "uncertain");
-	CHECK_STR(status(v, a, "LBP, bilateral sciatica?\nRetention? No", "bilateral-sciatica"),
-	          "uncertain");
-	CHECK_STR(status(v, a, "Impression:\nCauda equina?\nDiscitis?", "cauda-equina-syndrome"),
-	          "uncertain");
-	/* in a history list an item's own present-tense qualifier ("(on X)", "on X", "lifelong
-	 * X") makes that item current and ends nothing: the items after it are still history */
-	CHECK_STR(status(v, a, "PMH: AF (on apixaban), CES 2015", "anticoagulant"), "affirmed");
-	CHECK_STR(status(v, a, "PMH: AF (on apixaban), CES 2015", "cauda-equina-syndrome"),
-	          "historical");
-	CHECK_STR(status(v, a, "PMHx: PE on rivaroxaban, HTN, CES 2015", "anticoagulant"),
-	          "affirmed");
-	CHECK_STR(status(v, a, "PMHx: PE on rivaroxaban, HTN, CES 2015", "cauda-equina-syndrome"),
-	          "historical");
-	CHECK_STR(status(v, a, "PMH - DVT x2 (lifelong warfarin), CES 2015", "anticoagulant"),
-	          "affirmed");
-	CHECK_STR(status(v, a, "PMH: AF (previously on apixaban), HTN", "anticoagulant"),
-	          "historical");
-	CHECK_STR(
-	    status(v, a, "PMH: CES 2015 (but new saddle numbness), HTN", "saddle-anaesthesia"),
-	    "affirmed");
-	/* audit H133: "Background:" heads a history list as "PMH:" does, but spares the drugs
-	 * taken now, in its list too; the list ends at its full stop */
-	CHECK_STR(status(v, a, "Background: HTN, CES 2015", "cauda-equina-syndrome"), "historical");
-	CHECK_STR(status(v, a, "Background: AF, apixaban 5mg bd", "anticoagulant"), "affirmed");
-	CHECK_STR(status(v, a, "Background: HTN. New saddle numbness", "saddle-anaesthesia"),
-	          "affirmed");
-	CHECK_STR(
-	    status(v, a, "Background pain, saddle numbness since Friday", "saddle-anaesthesia"),
-	    "affirmed");
-	/* "at the time" dates a past course; "at the time of" names a moment */
-	CHECK_STR(status(v, a, "PMH: DVT 2018 - on warfarin at the time for 6/12", "anticoagulant"),
-	          "historical");
-	CHECK_STR(status(v, a, "On apixaban at the time of referral", "anticoagulant"), "affirmed");
-	/* an aside between commas after "has not," keeps the negation; a bare "No," does not */
-	CHECK_STR(status(v, a,
-	                 "She has not, at any point since the onset of her back pain in June, "
-	                 "noticed any numbness around her back passage.",
-	                 "saddle-anaesthesia"),
-	          "negated");
-	CHECK_STR(
-	    status(v, a, "No, since Tuesday saddle numbness and retention", "saddle-anaesthesia"),
-	    "affirmed");
-	CHECK_STR(status(v, a,
-	                 "She has not, since Monday, noticed weakness but has saddle numbness",
-	                 "saddle-anaesthesia"),
-	          "affirmed");
-	/* ", which resolved" takes back its antecedent clause, not a coordinated finding */
-	CHECK_STR(status(v, a,
-	                 "He had urinary retention following an inguinal hernia repair, which "
-	                 "resolved with catheterisation.",
-	                 "bladder-dysfunction"),
-	          "historical");
-	CHECK_STR(status(v, a, "New saddle numbness and leg pain, which settled with co-codamol",
-	                 "saddle-anaesthesia"),
-	          "affirmed");
-	/* a dated "hx": history only when a year follows the finding, and no list */
-	CHECK_STR(status(v, a, "hx prostate cancer 2016, night pain", "malignancy"), "historical");
-	CHECK_STR(status(v, a, "Hx saddle numbness since yesterday", "saddle-anaesthesia"),
-	          "affirmed");
-	CHECK_STR(status(v, a, "Hx saddle numbness since 2019", "saddle-anaesthesia"), "affirmed");
-	CHECK_STR(status(v, a, "Hx: 3/7 LBP, saddle numbness", "saddle-anaesthesia"), "affirmed");
-	/* ", under <team>" is a clause of its own */
-	CHECK_STR(
-	    status(v, a, "Lung cancer - declined surgery, under the oncologists", "oncology-care"),
-	    "affirmed");
-	/* H138: a recent-time qualifier after a history-list item makes its whole item current;
-	 * the other items, an old date and "for years" stay history */
-	CHECK_STR(status(v, a, "PMH: HTN, saddle numbness since yesterday", "saddle-anaesthesia"),
-	          "affirmed");
-	CHECK_STR(status(v, a, "Background: HTN, saddle numbness x2 days", "saddle-anaesthesia"),
-	          "affirmed");
-	CHECK_STR(
-	    status(v, a, "Background - lives alone, saddle numbness x 3/7", "saddle-anaesthesia"),
-	    "affirmed");
-	CHECK_STR(status(v, a, "PMH: HTN, saddle numbness today", "saddle-anaesthesia"),
-	          "affirmed");
-	CHECK_STR(status(v, a, "PMH: HTN; urinary retention over the last 48 hours",
-	                 "bladder-dysfunction"),
-	          "affirmed");
-	CHECK_STR(
-	    status(v, a, "PMH: CES 2015, saddle numbness for 2 days", "cauda-equina-syndrome"),
-	    "historical");
-	CHECK_STR(status(v, a, "PMH: HTN, CES 3/7/2015", "cauda-equina-syndrome"), "historical");
-	CHECK_STR(status(v, a, "PMH: HTN, CES 2015 now asymptomatic", "cauda-equina-syndrome"),
-	          "historical");
-	CHECK_STR(status(v, a, "PMH: HTN, saddle numbness for years", "saddle-anaesthesia"),
-	          "historical");
-	CHECK_STR(status(v, a, "No saddle numbness x2 days", "saddle-anaesthesia"), "negated");
-	/* H138: "down below" followed by a limb site is the limb, not the saddle */
-	CHECK_STR(status(v, a, "numb down below the knee", "saddle-anaesthesia"), "absent");
-	CHECK_STR(status(v, a, "tingling down below her left ankle", "saddle-anaesthesia"),
-	          "absent");
-	CHECK_STR(status(v, a, "numb down below, and can't feel the paper", "saddle-anaesthesia"),
-	          "affirmed");
-	CHECK_STR(status(v, a, "numb down below the waist", "saddle-anaesthesia"), "affirmed");
-	/* H140: "since" a day and month without a year is the current episode; with a year, or a
-	 * year alone, the item stays history */
-	CHECK_STR(
-	    status(v, a, "PMH: HTN, saddle numbness since 1st November", "saddle-anaesthesia"),
-	    "affirmed");
-	CHECK_STR(status(v, a, "PMH: HTN, saddle numbness since 28/11", "saddle-anaesthesia"),
-	          "affirmed");
-	CHECK_STR(status(v, a, "PMH: HTN, saddle numbness since 28th Nov, OA knees",
-	                 "saddle-anaesthesia"),
-	          "affirmed");
-	CHECK_STR(status(v, a, "PMH: HTN, saddle numbness since 2015", "saddle-anaesthesia"),
-	          "historical");
-	CHECK_STR(status(v, a, "PMH: HTN, CES 2015", "cauda-equina-syndrome"), "historical");
-	CHECK_STR(
-	    status(v, a, "PMH: HTN, saddle numbness since 1st Nov 2015", "saddle-anaesthesia"),
-	    "historical");
-	CHECK_STR(status(v, a, "PMH: HTN, saddle numbness since 28/11/15", "saddle-anaesthesia"),
-	          "historical");
-	CHECK_STR(status(v, a, "PMH: HTN since 1st November, CES 2015", "cauda-equina-syndrome"),
-	          "historical");
-	/* H140: "bottom of" a limb site is the sole, not the saddle */
-	CHECK_STR(status(v, a, "numb bottom of her foot", "saddle-anaesthesia"), "absent");
-	CHECK_STR(status(v, a, "numb bottom of both feet", "saddle-anaesthesia"), "absent");
-	CHECK_STR(status(v, a, "numb around the bottom of his left heel", "saddle-anaesthesia"),
-	          "absent");
-	CHECK_STR(status(v, a, "numb bottom", "saddle-anaesthesia"), "affirmed");
-	CHECK_STR(status(v, a, "numb bottom and can't feel the paper", "saddle-anaesthesia"),
-	          "affirmed");
-	CHECK_STR(status(v, a, "numb bottom L leg sciatica", "saddle-anaesthesia"), "affirmed");
-	CHECK_STR(status(v, a, "numb bottom of spine", "saddle-anaesthesia"), "affirmed");
-	CHECK_STR(status(v, a, "numb bottom of the back", "saddle-anaesthesia"), "affirmed");
 	engine__vocab_free(v);
 out:
 	for (int i = 0; i < 3; i++)
