@@ -209,10 +209,9 @@ static int has_year(const char *text)
 	return 0;
 }
 
-/* A year 1900-2099 written as four digits, else 0. */
-static int year_of(const char *w)
+int engine__text_year(const char *w)
 {
-	if (strlen(w) != 4 || strspn(w, "0123456789") != 4)
+	if (w == NULL || strlen(w) != 4 || strspn(w, "0123456789") != 4)
 		return 0;
 	int y = atoi(w);
 
@@ -360,6 +359,16 @@ static size_t dated_words(const char *text, struct dword *out, size_t max)
 	return n;
 }
 
+/* Whether word i is one or two digits joined by a '/' to the word after it ("03/2021",
+ * "01/25"): the month of a month/year date. */
+static int slash_digits(const char *text, const struct dword *w, size_t n, size_t i)
+{
+	size_t len = strlen(w[i].w);
+
+	return i + 1 < n && len >= 1 && len <= 2 && strspn(w[i].w, "0123456789") == len &&
+	       text[w[i].end] == '/' && w[i + 1].start == w[i].end + 1;
+}
+
 /* The date that words [i, ...) start ("in 2019", "during March 2021", "in 03/2021", "in the
  * summer of 2019"): its last month as year * 12 + month - 1, and *next the word after it; -1
  * when there is none. */
@@ -375,9 +384,7 @@ static long dated_at(const char *text, const struct dword *w, size_t n, size_t i
 	    strspn(w[i].w, "0123456789") == 0) {
 		month = month_of(w[i].w, strlen(w[i].w));
 		i++;
-	} else if (i + 1 < n && strlen(w[i].w) <= 2 &&
-	           strspn(w[i].w, "0123456789") == strlen(w[i].w) && text[w[i].end] == '/' &&
-	           w[i + 1].start == w[i].end + 1) {
+	} else if (slash_digits(text, w, n, i)) {
 		month = atoi(w[i].w); /* "03/2021" */
 		if (month < 1 || month > 12)
 			return -1;
@@ -385,7 +392,7 @@ static long dated_at(const char *text, const struct dword *w, size_t n, size_t i
 	}
 	if (i >= n || w[i].clause)
 		return -1;
-	if ((y = year_of(w[i].w)) != 0) {
+	if ((y = engine__text_year(w[i].w)) != 0) {
 		*next = i + 1;
 	} else {
 		size_t used = 0;
@@ -521,16 +528,15 @@ static int span_date_at(const char *text, const struct dword *w, size_t n, size_
 		d->next = i + 2;
 		return 1;
 	}
-	if ((y = year_of(w[i].w)) != 0) {
+	if ((y = engine__text_year(w[i].w)) != 0) {
 		d->early = (long)y * 12;
 		d->late = (long)y * 12 + 11;
 		d->next = i + 1;
 		return 1;
 	}
-	if (strspn(w[i].w, "0123456789") == strlen(w[i].w) && strlen(w[i].w) <= 2 && i + 1 < n &&
-	    text[w[i].end] == '/' && w[i + 1].start == w[i].end + 1) {
+	if (slash_digits(text, w, n, i)) {
 		m = atoi(w[i].w);
-		y = year_of(w[i + 1].w);
+		y = engine__text_year(w[i + 1].w);
 		if (y == 0)
 			y = short_year(w[i + 1].w, now_year);
 		if (m < 1 || m > 12 || y == 0)
@@ -544,7 +550,7 @@ static int span_date_at(const char *text, const struct dword *w, size_t n, size_
 		return 0;
 	d->month = m;
 	d->next = i + 1;
-	if (i + 1 < n && !w[i + 1].clause && (y = year_of(w[i + 1].w)) != 0) {
+	if (i + 1 < n && !w[i + 1].clause && (y = engine__text_year(w[i + 1].w)) != 0) {
 		d->early = d->late = (long)y * 12 + m - 1;
 		d->next = i + 2;
 		return 1;

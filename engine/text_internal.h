@@ -337,6 +337,8 @@ const char *engine__text_period_start(const char *text, char out[8]);
 /* The month (1-12) a lower-case word names, in full or by its first three letters ("nov",
  * "november", "sept"), else 0; NULL gives 0 (text_dates.c). */
 int engine__text_month_word(const char *w);
+/* The year 1900-2099 a word of exactly four digits writes ("2016"), else 0 (NULL: 0). */
+int engine__text_year(const char *w);
 
 /* Marks historical each affirmed concept mention (not a body site) among mentions[0, count) of
  * `text` that a past date written in its clause dates (text_dates.c): "in" or "during" and a

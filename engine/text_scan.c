@@ -754,6 +754,9 @@ struct scan {
 	int proxy; /* a `proxy` phrase has been read in this text so far (proxy_relative) */
 };
 
+/* The marks after a word that part it from what follows in its item (limb_below, date_parts). */
+#define ITEM_PARTED (ENGINE_MARK_COMMA | ENGINE_MARK_DASH | ENGINE_MARK_COLON | ENGINE_MARK_CLOSE)
+
 /* Drops an accepted concept phrase that ends in a place word that is also a preposition ("numb
  * down below", "tingling down below") when a limb site follows it in its clause, after articles,
  * possessives and a side word: "numb down below the knee", "tingling down below her left ankle"
@@ -768,8 +771,6 @@ static void limb_below(const struct scan *s, const struct engine_vocab *v)
 {
 	static const char *const place[] = {"below", "beneath", "under", "underneath", "bottom"};
 	static const char *const bordering[] = {"hip", "sacroiliac-joint"};
-	const unsigned parted =
-	    ENGINE_MARK_COMMA | ENGINE_MARK_DASH | ENGINE_MARK_COLON | ENGINE_MARK_CLOSE;
 	size_t nregions;
 	const struct engine__region *regions = engine__vocab_regions(v, &nregions);
 
@@ -779,7 +780,7 @@ static void limb_below(const struct scan *s, const struct engine_vocab *v)
 		size_t k = m->end;
 
 		if (!m->accepted || s->phrases[m->phrase].layer != ENGINE_LAYER_CONCEPT ||
-		    !ENGINE_WORD_LISTED(last->norm, place) || (last->marks & parted))
+		    !ENGINE_WORD_LISTED(last->norm, place) || (last->marks & ITEM_PARTED))
 			continue;
 		if (strcmp(last->norm, "bottom") == 0) {
 			if (k >= s->ntok || s->toks[k].norm == NULL ||
@@ -817,8 +818,6 @@ static const struct engine__rule *rule_of(const struct scan *s, const struct mat
  * no scope and dates no item (H138). */
 static void date_parts(const struct scan *s)
 {
-	const unsigned parted =
-	    ENGINE_MARK_COMMA | ENGINE_MARK_DASH | ENGINE_MARK_COLON | ENGINE_MARK_CLOSE;
 
 	for (size_t i = 0; i < s->nm; i++) {
 		struct match *m = &s->m[i];
@@ -827,7 +826,7 @@ static void date_parts(const struct scan *s)
 		if (m->accepted && s->phrases[m->phrase].layer == ENGINE_LAYER_CONTEXT &&
 		    rule_of(s, m)->present && next != NULL &&
 		    strspn(next, "0123456789") == strlen(next) &&
-		    !(s->toks[m->end - 1].marks & parted))
+		    !(s->toks[m->end - 1].marks & ITEM_PARTED))
 			m->accepted = 0;
 	}
 }
@@ -1243,10 +1242,7 @@ static int in_hole(const struct scan *s, int concept, size_t tok, size_t after)
 /* Is token `k` a year, 1900 to 2099? */
 static int year_token(const struct scan *s, size_t k)
 {
-	const char *w = k < s->ntok ? s->toks[k].norm : NULL;
-
-	return w != NULL && strlen(w) == 4 && strspn(w, "0123456789") == 4 &&
-	       (strncmp(w, "19", 2) == 0 || strncmp(w, "20", 2) == 0);
+	return k < s->ntok && engine__text_year(s->toks[k].norm) != 0;
 }
 
 /* Does a year end the mention at tokens [start, end) ("ca 2016", a phrase that shields 'ca'), or
